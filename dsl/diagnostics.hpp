@@ -1,0 +1,53 @@
+// Diagnostics are data: collected with a stable code and a span, rendered once with a caret.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dsl/source.hpp"
+
+namespace dalil::dsl {
+
+enum class severity { error, warning, note };
+
+struct note {
+  source_span span;
+  std::string message;
+};
+
+struct diagnostic {
+  severity level = severity::error;
+  std::string code;  // stable, e.g. "E0201"; see docs/diagnostics.md
+  source_span span;
+  std::string message;
+  std::vector<note> notes;
+};
+
+class diagnostics {
+ public:
+  void error(std::string code, source_span span, std::string message) {
+    add({severity::error, std::move(code), span, std::move(message), {}});
+  }
+  void warning(std::string code, source_span span, std::string message) {
+    add({severity::warning, std::move(code), span, std::move(message), {}});
+  }
+  void add(diagnostic d);
+
+  const std::vector<diagnostic>& all() const { return items_; }
+  bool has_errors() const { return errors_ > 0; }
+  std::size_t error_count() const { return errors_; }
+  std::size_t warning_count() const { return items_.size() - errors_; }
+  /// Orders diagnostics by file, position and code so that output is deterministic.
+  void sort();
+
+ private:
+  std::vector<diagnostic> items_;
+  std::size_t errors_ = 0;
+};
+
+/// Renders one diagnostic as `file:line:col: error[CODE]: message`, the source line and a caret.
+std::string render(const source_map& sources, const diagnostic& d);
+/// Renders every diagnostic, then a summary line ("2 errors, 1 warning").
+std::string render_all(const source_map& sources, const diagnostics& diags);
+
+}  // namespace dalil::dsl

@@ -1,0 +1,354 @@
+// The Dalil grammar in Boost.Spirit X3. Included only by grammar.cpp.
+// `>` after a keyword commits: an expectation failure there becomes an "expected …" diagnostic
+// at the exact position. Leaves (identifiers, literals) are filled by small semantic actions.
+#pragma once
+
+#include <boost/fusion/include/at_c.hpp>
+
+#include <cctype>
+#include <type_traits>
+
+#include "dsl/ast_adapted.hpp"
+#include "dsl/grammar.hpp"
+
+namespace dalil::dsl::grammar {
+
+using x3::_attr;
+using x3::_val;
+using x3::lexeme;
+using x3::lit;
+using x3::raw;
+namespace ascii = x3::ascii;
+
+// ------------------------------------------------------------------ annotation and depth guard
+
+/// Records each node's byte span (without leading whitespace or comments).
+struct annotate {
+  template <typename T, typename Context>
+  void on_success(iterator_type first, iterator_type last, T& node, const Context& ctx) const {
+    if constexpr (std::is_base_of_v<ast::node, T>) {
+      const parse_state& st = x3::get<state_tag>(ctx);
+      while (first < last) {
+        if (std::isspace(static_cast<unsigned char>(*first))) {
+          ++first;
+        } else if (*first == '#') {
+          while (first < last && *first != '\n') ++first;
+        } else {
+          break;
+        }
+      }
+      node.begin = static_cast<std::uint32_t>(first - st.base);
+      node.end = static_cast<std::uint32_t>(last - st.base);
+    }
+  }
+};
+
+/// Bounds recursion: deeply nested input is an error (E0003), never a stack overflow.
+template <typename Subject>
+struct depth_guard_parser : x3::unary_parser<Subject, depth_guard_parser<Subject>> {
+  using base_type = x3::unary_parser<Subject, depth_guard_parser<Subject>>;
+  static constexpr bool is_pass_through_unary = true;
+  static constexpr bool handles_container = Subject::handles_container;
+  constexpr explicit depth_guard_parser(const Subject& subject) : base_type(subject) {}
+
+  template <typename Iterator, typename Context, typename RContext, typename Attribute>
+  bool parse(Iterator& first, const Iterator& last, const Context& ctx, RContext& rctx,
+             Attribute& attr) const {
+    parse_state& st = x3::get<state_tag>(ctx);
+    if (st.depth >= parse_state::max_depth) throw nesting_too_deep{first};
+    ++st.depth;
+    struct restore {
+      parse_state& s;
+      ~restore() { --s.depth; }
+    } guard{st};
+    return this->subject.parse(first, last, ctx, rctx, attr);
+  }
+};
+
+struct depth_guard_gen {
+  template <typename Subject>
+  constexpr depth_guard_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](
+      const Subject& subject) const {
+    return depth_guard_parser<typename x3::extension::as_parser<Subject>::value_type>{
+        x3::as_parser(subject)};
+  }
+};
+constexpr depth_guard_gen guarded{};
+
+// ------------------------------------------------------------------ tokens
+
+const auto name_char = ascii::alnum | x3::char_('_');
+inline auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
+inline auto kw_str(const char* word) { return lexeme[x3::string(word) >> !name_char]; }
+
+struct reserved_words : x3::symbols<x3::unused_type> {
+  reserved_words() {
+    for (const char* w :
+         {"module", "import", "enum", "record", "input", "parameter", "rule", "exception", "when",
+          "table", "first", "unique", "otherwise", "not_encoded", "test", "given", "expect",
+          "undetermined", "missing", "if", "then", "else", "and", "or", "not", "in", "any", "all",
+          "true", "false", "null", "from", "until", "list", "MAD", "title", "program", "osp",
+          "source", "confidence", "explain", "in_force"}) {
+      add(w);
+    }
+  }
+};
+const reserved_words reserved;
+const auto reserved_word = lexeme[reserved >> !name_char];
+const auto name_token = lexeme[(ascii::alpha | x3::char_('_')) >> *name_char];
+
+template <ast::literal_kind Kind>
+struct set_literal {
+  template <typename Context>
+  void operator()(const Context& ctx) const {
+    auto& lit_node = _val(ctx);
+    lit_node.kind = Kind;
+    const auto& range = _attr(ctx);
+    lit_node.text.assign(range.begin(), range.end());
+  }
+};
+
+const auto set_name = [](auto& ctx) {
+  const auto& range = _attr(ctx);
+  _val(ctx).name.assign(range.begin(), range.end());
+};
+const auto set_text = [](auto& ctx) {
+  const auto& range = _attr(ctx);
+  _val(ctx).text.assign(range.begin(), range.end());
+};
+
+// ------------------------------------------------------------------ rule ids
+
+struct identifier_class : annotate {};
+struct key_class : annotate {};
+struct path_class : annotate {};
+struct literal_class : annotate {};
+struct text_class : annotate {};
+struct date_class : annotate {};
+struct closing_quote_class {};
+struct or_class : annotate {};
+struct and_class : annotate {};
+struct not_class {};
+struct not_op_class : annotate {};
+struct cmp_class : annotate {};
+struct add_class : annotate {};
+struct mul_class : annotate {};
+struct neg_class {};
+struct neg_op_class : annotate {};
+struct primary_class {};
+struct or_operation_class : annotate {};
+struct and_operation_class : annotate {};
+struct cmp_operation_class : annotate {};
+struct add_operation_class : annotate {};
+struct mul_operation_class : annotate {};
+struct call_class : annotate {};
+struct if_class : annotate {};
+struct table_class : annotate {};
+struct row_class : annotate {};
+struct list_class : annotate {};
+struct quantifier_class : annotate {};
+struct clause_class : annotate {};
+struct clause_arg_class : annotate {};
+struct in_force_class : annotate {};
+struct in_force_arg_class : annotate {};
+struct type_class : annotate {};
+struct enum_class : annotate {};
+struct field_class : annotate {};
+struct record_class : annotate {};
+struct input_class : annotate {};
+struct dated_class : annotate {};
+struct parameter_class : annotate {};
+struct exception_class : annotate {};
+struct rule_class : annotate {};
+struct json_value_class {};
+struct json_member_class : annotate {};
+struct json_object_class : annotate {};
+struct json_array_class : annotate {};
+struct expect_class : annotate {};
+struct test_class : annotate {};
+struct module_header_class : annotate {};
+struct item_class : annotate {};
+struct expr_class : annotate {};
+
+const x3::rule<identifier_class, ast::identifier> identifier = "name";
+const x3::rule<key_class, ast::identifier> json_key = "field name";
+const x3::rule<path_class, ast::path> path = "name";
+const x3::rule<literal_class, ast::literal> literal = "literal";
+const x3::rule<text_class, ast::literal> text_literal = "text in double quotes";
+const x3::rule<date_class, ast::literal> date_literal = "date (YYYY-MM-DD)";
+const x3::rule<closing_quote_class> closing_quote = "closing '\"'";
+const x3::rule<or_class, ast::expr> or_expr = "expression";
+const x3::rule<and_class, ast::expr> and_expr = "expression";
+const x3::rule<not_class, ast::operand> not_expr = "expression";
+const x3::rule<not_op_class, ast::unary> not_op = "expression";
+const x3::rule<cmp_class, ast::expr> cmp_expr = "expression";
+const x3::rule<add_class, ast::expr> add_expr = "expression";
+const x3::rule<mul_class, ast::expr> mul_expr = "expression";
+const x3::rule<neg_class, ast::operand> neg_expr = "expression";
+const x3::rule<neg_op_class, ast::unary> neg_op = "expression";
+const x3::rule<primary_class, ast::operand> primary = "expression";
+const x3::rule<or_operation_class, ast::operation> or_operation = "'or' operand";
+const x3::rule<and_operation_class, ast::operation> and_operation = "'and' operand";
+const x3::rule<cmp_operation_class, ast::operation> cmp_operation = "comparison operand";
+const x3::rule<add_operation_class, ast::operation> add_operation = "operand";
+const x3::rule<mul_operation_class, ast::operation> mul_operation = "operand";
+const x3::rule<call_class, ast::call> call = "function call";
+const x3::rule<if_class, ast::if_expr> if_expr = "if expression";
+const x3::rule<table_class, ast::table> table = "decision table";
+const x3::rule<row_class, ast::table_row> table_row = "table row ('| condition => value')";
+const x3::rule<list_class, ast::list_expr> list_expr = "list";
+const x3::rule<quantifier_class, ast::quantifier> quantifier = "quantifier";
+const x3::rule<clause_class, ast::clause> clause = "clause";
+const x3::rule<clause_arg_class, ast::clause_arg> clause_arg = "clause argument";
+const x3::rule<in_force_arg_class, ast::clause_arg> in_force_arg = "'from DATE' or 'until DATE'";
+const x3::rule<in_force_class, ast::clause> in_force_clause = "in_force clause";
+const x3::rule<type_class, ast::type_ref> type_ref = "type";
+const x3::rule<enum_class, ast::enum_decl> enum_decl = "enum declaration";
+const x3::rule<field_class, ast::field_decl> field_decl = "field ('name : Type')";
+const x3::rule<record_class, ast::record_decl> record_decl = "record declaration";
+const x3::rule<input_class, ast::input_decl> input_decl = "input declaration";
+const x3::rule<dated_class, ast::dated_value> dated_value = "dated value ('from DATE = VALUE')";
+const x3::rule<parameter_class, ast::parameter_decl> parameter_decl = "parameter declaration";
+const x3::rule<exception_class, ast::exception_decl> exception_decl = "exception";
+const x3::rule<rule_class, ast::rule_decl> rule_decl = "rule declaration";
+const x3::rule<json_value_class, ast::json_value> json_value = "value";
+const x3::rule<json_member_class, ast::json_member> json_member = "'field: value'";
+const x3::rule<json_object_class, ast::json_object> json_object = "record ('{ field: value, … }')";
+const x3::rule<json_array_class, ast::json_array> json_array = "list ('[ … ]')";
+const x3::rule<expect_class, ast::expectation> expectation = "expectation";
+const x3::rule<test_class, ast::test_decl> test_decl = "test";
+const module_header_type module_header = "module header ('module NAME')";
+const item_type item = "declaration (enum, record, input, parameter, rule or test)";
+const expr_type expr = "expression";
+
+// ------------------------------------------------------------------ leaves
+
+const auto identifier_def = (!reserved_word >> raw[name_token])[set_name];
+const auto json_key_def =
+    (!reserved_word >> raw[name_token])[set_name] |
+    lexeme['"' >> raw[+(x3::char_ - '"' - '\\' - x3::eol)] >> '"'][set_name];
+const auto path_def = (!reserved_word >> raw[lexeme[name_token >> *('.' >> name_token)]])[set_text];
+
+const auto digits = lexeme[+ascii::digit];
+const auto d2 = x3::repeat(2)[ascii::digit];
+const auto d4 = x3::repeat(4)[ascii::digit];
+const auto closing_quote_def = lit('"');
+const auto text_body =
+    lexeme['"' >> *(('\\' > x3::char_) | (x3::char_ - '"' - '\\' - x3::eol)) > closing_quote];
+const auto date_body = lexeme[d4 >> '-' >> d2 >> '-' >> d2 >> !name_char];
+const auto text_literal_def = raw[text_body][set_literal<ast::literal_kind::text>{}];
+const auto date_literal_def = raw[date_body][set_literal<ast::literal_kind::date>{}];
+const auto duration_unit = kw("years") | kw("year") | kw("months") | kw("month") | kw("days") |
+                           kw("day");
+const auto number_token = lexeme[+ascii::digit >> -('.' >> +ascii::digit) >> !name_char];
+const auto literal_def =
+    raw[date_body][set_literal<ast::literal_kind::date>{}] |
+    raw[+(lexeme[+ascii::digit >> !(name_char | '.')] >> duration_unit)]
+       [set_literal<ast::literal_kind::duration>{}] |
+    raw[number_token >> kw("MAD")][set_literal<ast::literal_kind::money>{}] |
+    raw[lexeme[+ascii::digit >> '.' >> +ascii::digit >> !name_char]]
+       [set_literal<ast::literal_kind::decimal>{}] |
+    raw[lexeme[+ascii::digit >> !name_char]][set_literal<ast::literal_kind::integer>{}] |
+    raw[text_body][set_literal<ast::literal_kind::text>{}] |
+    raw[kw("true") | kw("false")][set_literal<ast::literal_kind::boolean>{}] |
+    raw[kw("null")][set_literal<ast::literal_kind::null>{}] |
+    raw[kw("otherwise")][set_literal<ast::literal_kind::otherwise>{}] |
+    (kw("not_encoded") > raw[text_body])[set_literal<ast::literal_kind::not_encoded>{}];
+
+// ------------------------------------------------------------------ expressions
+
+const auto or_op = kw_str("or");
+const auto and_op = kw_str("and");
+const auto cmp_op = x3::string("==") | x3::string("!=") | x3::string("<=") | x3::string(">=") |
+                    x3::string("<") | x3::string(">") | kw_str("in");
+const auto add_op = x3::string("+") | x3::string("-");
+const auto mul_op = x3::string("*") | x3::string("/");
+
+const auto expr_def = or_expr;
+const auto or_operation_def = or_op > and_expr;
+const auto and_operation_def = and_op > not_expr;
+const auto cmp_operation_def = cmp_op > add_expr;
+const auto add_operation_def = add_op > mul_expr;
+const auto mul_operation_def = mul_op > neg_expr;
+const auto or_expr_def = and_expr >> *or_operation;
+const auto and_expr_def = not_expr >> *and_operation;
+const auto not_expr_def = guarded[not_op] | cmp_expr;
+const auto not_op_def = kw_str("not") > not_expr;
+const auto cmp_expr_def = add_expr >> *cmp_operation;
+const auto add_expr_def = mul_expr >> *add_operation;
+const auto mul_expr_def = neg_expr >> *mul_operation;
+const auto neg_expr_def = guarded[neg_op] | primary;
+const auto neg_op_def = x3::string("-") > neg_expr;
+const auto primary_def = guarded[literal | if_expr | table | quantifier | list_expr | call | path |
+                                 (lit('(') > expr > lit(')'))];
+const auto call_def = identifier >> lit('(') >> -(expr % ',') > lit(')');
+const auto if_expr_def = kw("if") > expr > kw("then") > expr > kw("else") > expr;
+const auto table_def = kw("table") > (kw_str("first") | kw_str("unique")) > +table_row;
+const auto table_row_def = lit('|') > expr > lit("=>") > expr;
+const auto list_expr_def = (kw_str("any") | kw_str("all") | x3::attr(std::string("list"))) >>
+                           lit('[') > -(expr % ',') > lit(']');
+const auto quantifier_def = (kw_str("any") | kw_str("all")) >> identifier >> kw("in") > path >
+                            lit(':') > expr;
+
+// ------------------------------------------------------------------ declarations
+
+const auto clause_keyword = kw_str("title") | kw_str("program") | kw_str("osp") |
+                            kw_str("source") | kw_str("confidence") | kw_str("explain") |
+                            kw_str("as_of");
+const auto clause_arg_def =
+    raw[text_body][set_literal<ast::literal_kind::text>{}] |
+    raw[date_body][set_literal<ast::literal_kind::date>{}] |
+    (!reserved_word >> !clause_keyword >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
+const auto in_force_arg_def =
+    raw[kw("from") | kw("until")][set_literal<ast::literal_kind::null>{}] |
+    raw[date_body][set_literal<ast::literal_kind::date>{}];
+const auto clause_def = clause_keyword >> *clause_arg;
+const auto in_force_clause_def = kw_str("in_force") > +in_force_arg;
+
+const auto type_ref_def = x3::matches[kw("list")] >> identifier >> x3::matches[lit('?')];
+const auto enum_decl_def = kw("enum") > identifier > lit('{') > (identifier % ',') > lit('}');
+const auto field_decl_def = identifier > lit(':') > type_ref;
+const auto record_decl_def =
+    kw("record") > identifier > lit('{') > *(field_decl >> -lit(',')) > lit('}');
+const auto input_decl_def = kw("input") > identifier > lit(':') > type_ref;
+const auto dated_value_def = kw("from") > date_literal > lit('=') > expr;
+const auto parameter_decl_def =
+    kw("parameter") > identifier > lit(':') > type_ref > *clause > +dated_value;
+const auto exception_decl_def =
+    kw("exception") > identifier > *clause > kw("when") > expr > lit('=') > expr;
+const auto rule_decl_def = kw("rule") > identifier > lit(':') > type_ref >
+                           *(in_force_clause | clause) > lit('=') > expr > *exception_decl;
+
+const auto json_value_def = guarded[json_object | json_array | literal];
+const auto json_member_def = json_key > lit(':') > json_value;
+const auto json_object_def = lit('{') > -(json_member % ',') > lit('}');
+const auto json_array_def = lit('[') > -(json_value % ',') > lit(']');
+
+const auto set_decision = [](auto& ctx) { _val(ctx).decision = _attr(ctx); };
+const auto set_equals = [](auto& ctx) {
+  _val(ctx).kind = "==";
+  _val(ctx).value = _attr(ctx);
+};
+const auto set_undetermined = [](auto& ctx) { _val(ctx).kind = "undetermined"; };
+const auto set_missing = [](auto& ctx) { _val(ctx).kind = "missing"; };
+const auto push_missing = [](auto& ctx) { _val(ctx).missing.push_back(_attr(ctx)); };
+const auto expectation_def =
+    kw("expect") > path[set_decision] >
+    ((lit("==") > expr[set_equals]) | kw("undetermined")[set_undetermined] |
+     (kw("missing")[set_missing] > lit('[') > -(path[push_missing] % ',') > lit(']')));
+const auto test_decl_def =
+    kw("test") > text_literal > *clause > kw("given") > json_object > +expectation;
+
+const auto module_header_def = kw("module") > identifier > *clause > *(kw("import") > identifier);
+const auto item_def = enum_decl | record_decl | input_decl | parameter_decl | rule_decl | test_decl;
+
+BOOST_SPIRIT_DEFINE(or_operation, and_operation, cmp_operation, add_operation, mul_operation)
+BOOST_SPIRIT_DEFINE(identifier, json_key, path, literal, text_literal, date_literal, closing_quote,
+                    or_expr, and_expr, not_expr, not_op, cmp_expr, add_expr, mul_expr, neg_expr,
+                    neg_op, primary, call, if_expr, table, table_row, list_expr, quantifier,
+                    clause, clause_arg, in_force_arg, in_force_clause, type_ref, enum_decl,
+                    field_decl, record_decl, input_decl, dated_value, parameter_decl,
+                    exception_decl, rule_decl, json_value, json_member, json_object, json_array,
+                    expectation, test_decl, module_header, item, expr)
+
+}  // namespace dalil::dsl::grammar

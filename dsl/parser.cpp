@@ -1,0 +1,211 @@
+// The parser driver: runs the X3 rules declaration by declaration, turns X3's expectation
+// failures into diagnostics at one boundary, and resynchronises after an error.
+#include "dsl/parser.hpp"
+
+#include <array>
+#include <cctype>
+#include <string_view>
+
+#include "dsl/grammar.hpp"
+
+namespace dalil::dsl {
+
+namespace x3 = boost::spirit::x3;
+using grammar::iterator_type;
+
+namespace {
+
+bool valid_utf8(std::string_view s, std::size_t& bad) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) {
+      bad = i;
+      return false;
+    }
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+        bad = i;
+        return false;
+      }
+    }
+    i += n;
+  }
+  return true;
+}
+
+iterator_type skip_blank(iterator_type it, iterator_type end) {
+  while (it < end) {
+    if (std::isspace(static_cast<unsigned char>(*it))) {
+      ++it;
+    } else if (*it == '#') {
+      while (it < end && *it != '\n') ++it;
+    } else {
+      break;
+    }
+  }
+  return it;
+}
+
+bool starts_word(iterator_type it, iterator_type end, std::string_view word) {
+  if (static_cast<std::size_t>(end - it) < word.size()) return false;
+  if (std::string_view(it, word.size()) != word) return false;
+  iterator_type after = it + word.size();
+  return after == end || !(std::isalnum(static_cast<unsigned char>(*after)) || *after == '_');
+}
+
+constexpr std::array<std::string_view, 6> item_keywords = {"enum",      "record", "input",
+                                                          "parameter", "rule",   "test"};
+
+bool starts_item(iterator_type it, iterator_type end) {
+  for (std::string_view w : item_keywords) {
+    if (starts_word(it, end, w)) return true;
+  }
+  return false;
+}
+
+/// Moves past the current line to the next line whose first token starts a declaration.
+iterator_type resync(iterator_type it, iterator_type end) {
+  while (it < end) {
+    while (it < end && *it != '\n') ++it;
+    if (it == end) break;
+    ++it;
+    iterator_type p = it;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) ++p;
+    if (starts_item(p, end)) return p;
+  }
+  return end;
+}
+
+std::string describe_found(iterator_type where, iterator_type end) {
+  if (where >= end) return "end of file";
+  iterator_type p = where;
+  if (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_') {
+    while (p < end && (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_' || *p == '.')) ++p;
+  } else {
+    ++p;
+    while (p < end && (static_cast<unsigned char>(*p) & 0xC0) == 0x80) ++p;
+  }
+  return "'" + std::string(where, p) + "'";
+}
+
+class driver {
+ public:
+  driver(const source_map& sources, file_id f, diagnostics& diags)
+      : file_(f), diags_(diags), text_(sources.text(f)) {
+    state_.base = text_.data();
+  }
+
+  source_span span_at(iterator_type where, iterator_type stop) const {
+    auto b = static_cast<std::uint32_t>(where - text_.data());
+    auto e = static_cast<std::uint32_t>(stop - text_.data());
+    return {file_, b, e};
+  }
+
+  source_span token_span(iterator_type where) const {
+    iterator_type end = text_.data() + text_.size();
+    iterator_type p = where;
+    if (p < end && (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_')) {
+      while (p < end && (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_')) ++p;
+    } else if (p < end) {
+      ++p;
+      while (p < end && (static_cast<unsigned char>(*p) & 0xC0) == 0x80) ++p;
+    }
+    return span_at(where, p);
+  }
+
+  /// Runs `rule` at `it`; returns true on success. On failure records one diagnostic.
+  template <typename Rule, typename Attr>
+  bool run(const Rule& rule, iterator_type& it, Attr& attr, const char* what) {
+    iterator_type end = text_.data() + text_.size();
+    state_.depth = 0;
+    try {
+      iterator_type start = it;
+      bool ok = x3::phrase_parse(it, end, x3::with<grammar::state_tag>(state_)[rule],
+                                 grammar::skipper, attr);
+      if (!ok) {
+        it = skip_blank(start, end);
+        diags_.error("E0001", token_span(it),
+                     std::string("expected ") + what + ", found " + describe_found(it, end));
+      }
+      return ok;
+    } catch (const x3::expectation_failure<iterator_type>& failure) {
+      it = failure.where();
+      iterator_type at = skip_blank(it, end);
+      if (failure.which() == "closing '\"'") {
+        diags_.error("E0002", span_at(at, at), "text literal is not closed before the end of line");
+      } else {
+        diags_.error("E0001", token_span(at),
+                     "expected " + failure.which() + ", found " + describe_found(at, end));
+      }
+      return false;
+    } catch (const grammar::nesting_too_deep& deep) {
+      it = deep.where;
+      diags_.error("E0003", token_span(skip_blank(it, end)),
+                   "nesting is too deep (more than " + std::to_string(grammar::parse_state::max_depth) +
+                       " levels)");
+      return false;
+    }
+  }
+
+  std::optional<ast::module> module() {
+    iterator_type it = text_.data();
+    iterator_type end = it + text_.size();
+    std::size_t bad = 0;
+    if (!valid_utf8(text_, bad)) {
+      diags_.error("E0005", span_at(it + bad, it + bad + 1), "the file is not valid UTF-8");
+      return std::nullopt;
+    }
+    ast::module result;
+    if (!run(grammar::module_header_rule(), it, result.header, "'module NAME'")) {
+      return std::nullopt;
+    }
+    result.begin = result.header.begin;
+    while (true) {
+      it = skip_blank(it, end);
+      if (it >= end) break;
+      ast::item item;
+      iterator_type start = it;
+      if (run(grammar::item_rule(), it, item,
+              "a declaration (enum, record, input, parameter, rule or test)")) {
+        result.items.push_back(std::move(item));
+        continue;
+      }
+      it = resync(std::max(it, start), end);
+    }
+    result.end = static_cast<std::uint32_t>(text_.size());
+    return result;
+  }
+
+  std::optional<ast::expr> expression() {
+    iterator_type it = text_.data();
+    iterator_type end = it + text_.size();
+    ast::expr e;
+    if (!run(grammar::expression_rule(), it, e, "an expression")) return std::nullopt;
+    it = skip_blank(it, end);
+    if (it != end) {
+      diags_.error("E0001", token_span(it), "expected end of input, found " + describe_found(it, end));
+      return std::nullopt;
+    }
+    return e;
+  }
+
+ private:
+  file_id file_;
+  diagnostics& diags_;
+  const std::string& text_;
+  grammar::parse_state state_;
+};
+
+}  // namespace
+
+std::optional<ast::module> parse(const source_map& sources, file_id f, diagnostics& diags) {
+  return driver(sources, f, diags).module();
+}
+
+std::optional<ast::expr> parse_expression(const source_map& sources, file_id f,
+                                          diagnostics& diags) {
+  return driver(sources, f, diags).expression();
+}
+
+}  // namespace dalil::dsl

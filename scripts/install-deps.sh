@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian package Dalil needs to build, test and benchmark.
+# Used by the README's set-up commands and by .ci/run; safe to run twice.
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ pkg-config
+  libboost1.81-dev          # Spirit X3 (header-only)
+  libsqlite3-dev sqlite3
+  libspdlog-dev libfmt-dev
+  catch2                    # Catch2 v2 (single header)
+  libcli11-dev
+  libssl-dev                # SHA-256 for ruleset and record hashes
+  libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
