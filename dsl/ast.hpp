@@ -215,6 +215,7 @@ struct module_header : node {
 };
 
 struct module : node {
+  std::uint32_t file = 0;  // the source_map file it was parsed from
   module_header header;
   std::vector<item> items;
 };

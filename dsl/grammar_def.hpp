@@ -97,6 +97,15 @@ const reserved_words reserved;
 const auto reserved_word = lexeme[reserved >> !name_char];
 const auto name_token = lexeme[(ascii::alpha | x3::char_('_')) >> *name_char];
 
+// Rules whose definition has a semantic action do not get on_success with their attribute,
+// so the leaves set their own span from the raw[] range.
+template <typename Context, typename Range>
+void set_span(const Context& ctx, ast::node& n, const Range& range) {
+  const parse_state& st = x3::get<state_tag>(ctx);
+  n.begin = static_cast<std::uint32_t>(range.begin() - st.base);
+  n.end = static_cast<std::uint32_t>(range.end() - st.base);
+}
+
 template <ast::literal_kind Kind>
 struct set_literal {
   template <typename Context>
@@ -105,16 +114,19 @@ struct set_literal {
     lit_node.kind = Kind;
     const auto& range = _attr(ctx);
     lit_node.text.assign(range.begin(), range.end());
+    set_span(ctx, lit_node, range);
   }
 };
 
 const auto set_name = [](auto& ctx) {
   const auto& range = _attr(ctx);
   _val(ctx).name.assign(range.begin(), range.end());
+  set_span(ctx, _val(ctx), range);
 };
 const auto set_text = [](auto& ctx) {
   const auto& range = _attr(ctx);
   _val(ctx).text.assign(range.begin(), range.end());
+  set_span(ctx, _val(ctx), range);
 };
 
 // ------------------------------------------------------------------ rule ids
@@ -324,7 +336,11 @@ const auto json_member_def = json_key > lit(':') > json_value;
 const auto json_object_def = lit('{') > -(json_member % ',') > lit('}');
 const auto json_array_def = lit('[') > -(json_value % ',') > lit(']');
 
-const auto set_decision = [](auto& ctx) { _val(ctx).decision = _attr(ctx); };
+const auto set_decision = [](auto& ctx) {
+  _val(ctx).decision = _attr(ctx);
+  _val(ctx).begin = _attr(ctx).begin;
+  _val(ctx).end = _attr(ctx).end;
+};
 const auto set_equals = [](auto& ctx) {
   _val(ctx).kind = "==";
   _val(ctx).value = _attr(ctx);

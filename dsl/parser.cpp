@@ -157,6 +157,7 @@ class driver {
       return std::nullopt;
     }
     ast::module result;
+    result.file = file_;
     if (!run(grammar::module_header_rule(), it, result.header, "'module NAME'")) {
       return std::nullopt;
     }

@@ -1,0 +1,1633 @@
+// The checker: resolves names across modules, types every expression, checks clauses,
+// parameters, decision tables, rule cycles, explanation templates and tests.
+#include "dsl/checker.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include "dsl/parser.hpp"
+#include "dsl/table_analysis.hpp"
+
+namespace dalil::dsl {
+
+namespace {
+
+const std::set<std::string> languages = {"fr", "ar", "en"};
+
+std::string unescape(std::string_view quoted) {
+  std::string out;
+  if (quoted.size() >= 2) quoted = quoted.substr(1, quoted.size() - 2);
+  for (std::size_t i = 0; i < quoted.size(); ++i) {
+    if (quoted[i] == '\\' && i + 1 < quoted.size()) {
+      char c = quoted[++i];
+      out += c == 'n' ? '\n' : (c == 't' ? '\t' : c);
+    } else {
+      out += quoted[i];
+    }
+  }
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t prev = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t cur = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      prev = cur;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggest(std::string_view wrong, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, wrong.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    std::size_t d = edit_distance(wrong, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+bool is_numeric(kind k) { return k == kind::integer || k == kind::decimal; }
+
+type simple(kind k) { return type{k, 0, kind::error, false}; }
+
+std::vector<std::string_view> split_path(std::string_view text) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = text.find('.', start);
+    parts.push_back(text.substr(start, dot == std::string_view::npos ? text.npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+
+/// The literal an expression consists of, through the precedence levels, if it is one.
+const ast::literal* single_literal(const ast::expr& e) {
+  const ast::expr* cur = &e;
+  while (cur->rest.empty()) {
+    if (const auto* lit = boost::get<ast::literal>(&cur->first.get())) return lit;
+    const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
+    if (inner == nullptr) return nullptr;
+    cur = &inner->get();
+  }
+  return nullptr;
+}
+
+struct scope {
+  std::uint32_t module = 0;
+  file_id file = 0;
+  struct variable {
+    std::string name;
+    type t;
+  };
+  std::vector<variable> variables;
+  std::set<std::uint32_t>* rules_read = nullptr;
+  std::set<std::uint32_t>* parameters_read = nullptr;
+};
+
+class checker {
+ public:
+  checker(const source_map& sources, const std::vector<ast::module>& modules, diagnostics& diags)
+      : sources_(sources), modules_(modules), diags_(diags) {}
+
+  std::optional<program> run();
+
+ private:
+  source_span span(file_id f, const ast::node& n) const { return {f, n.begin, n.end}; }
+  void error(const char* code, source_span s, std::string message) {
+    diags_.error(code, s, std::move(message));
+  }
+
+  void declare_modules();
+  void declare_types();
+  void resolve_types();
+  void declare_values();
+  void check_parameters();
+  void check_rules();
+  void check_cycles();
+  void check_tests();
+  void compute_provisional();
+
+  std::optional<type> resolve_type(const ast::type_ref& t, file_id f);
+  std::uint32_t add(expression e) {
+    p_.expressions.push_back(std::move(e));
+    return static_cast<std::uint32_t>(p_.expressions.size() - 1);
+  }
+  const expression& at(std::uint32_t id) const { return p_.expressions[id]; }
+  std::uint32_t error_expr(source_span s) {
+    expression e;
+    e.o = op::constant;
+    e.t = simple(kind::error);
+    e.span = s;
+    return add(std::move(e));
+  }
+
+  std::uint32_t check_expr(const ast::expr& e, scope& sc);
+  std::uint32_t check_operand(const ast::operand& o, scope& sc);
+  std::uint32_t check_literal(const ast::literal& l, scope& sc);
+  std::uint32_t check_path(const ast::path& p, scope& sc);
+  std::uint32_t check_call(const ast::call& c, scope& sc);
+  std::uint32_t check_table(const ast::table& t, scope& sc);
+  std::uint32_t binary(const std::string& o, std::uint32_t l, std::uint32_t r, source_span s);
+  std::optional<type> unify(const type& a, const type& b) const;
+  bool assignable(const type& to, const type& from) const;
+  void require_bool(std::uint32_t id, const char* what);
+
+  /// Resolves a dotted name; returns an expression id, or no_index after reporting (when
+  /// `report` is false nothing is reported, for explanation placeholders).
+  std::uint32_t resolve_name(std::string_view text, source_span s, scope& sc, bool report);
+
+  struct clause_set {
+    std::map<std::string, const ast::clause*> single;
+    std::map<std::string, std::string> texts;  // language -> text (title, explain)
+  };
+  clause_set read_clauses(const std::vector<ast::clause>& clauses, file_id f,
+                          const std::set<std::string>& allowed, const char* where);
+  std::string text_arg(const ast::clause* c, file_id f);
+  bool provisional_arg(const ast::clause* c, file_id f);
+  void check_template(const std::string& tmpl, source_span s, scope& sc);
+  std::string given_to_json(const ast::json_object& o, std::uint32_t record, file_id f,
+                            const std::string& prefix);
+  std::string json_value_to_json(const ast::json_value& v, const type& t, file_id f,
+                                 const std::string& path);
+
+  const source_map& sources_;
+  const std::vector<ast::module>& modules_;
+  diagnostics& diags_;
+  program p_;
+
+  std::vector<file_id> module_files_;
+  std::vector<std::int64_t> module_index_of_;  // modules_ index -> p_.modules index or -1
+  std::map<std::string, std::uint32_t> module_by_name_;
+  std::vector<std::set<std::uint32_t>> imports_;
+  std::map<std::string, std::uint32_t> enum_by_name_;
+  std::map<std::string, std::uint32_t> record_by_name_;
+  std::map<std::string, std::vector<enum_value>> case_owners_;
+  std::map<std::string, std::uint32_t> rule_by_name_;  // qualified
+  std::map<std::string, std::uint32_t> param_by_name_;
+  std::map<std::string, std::uint32_t> fact_by_path_;
+  std::vector<std::pair<const ast::rule_decl*, std::uint32_t>> rule_decls_;
+  std::vector<std::pair<const ast::parameter_decl*, std::uint32_t>> param_decls_;
+  std::vector<std::pair<const ast::record_decl*, file_id>> record_decls_;
+  std::vector<std::pair<const ast::input_decl*, file_id>> input_decls_;
+  std::vector<std::pair<const ast::test_decl*, std::uint32_t>> test_decls_;
+  std::vector<source_span> rule_name_spans_;
+};
+
+// ------------------------------------------------------------------ declarations
+
+void checker::declare_modules() {
+  module_index_of_.assign(modules_.size(), -1);
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    const ast::module& m = modules_[i];
+    file_id f = m.file;
+    const std::string& name = m.header.name.name;
+    if (auto it = module_by_name_.find(name); it != module_by_name_.end()) {
+      diagnostic d{severity::error, "E0101", span(f, m.header.name),
+                   "module '" + name + "' is defined twice", {}};
+      d.notes.push_back({span(module_files_[it->second], modules_[0].header.name),
+                         "the other definition"});
+      d.notes.back().span = {module_files_[it->second], 0, 0};
+      diags_.add(std::move(d));
+      continue;
+    }
+    module_info info;
+    info.name = name;
+    info.file = f;
+    clause_set cs = read_clauses(m.header.clauses, f, {"title", "program", "osp", "source"},
+                                 "a module");
+    info.title = cs.texts;
+    info.program = text_arg(cs.single["program"], f);
+    info.osp = text_arg(cs.single["osp"], f);
+    info.source = text_arg(cs.single["source"], f);
+    std::vector<std::string> absent;
+    for (const char* lang : {"fr", "ar", "en"}) {
+      if (!info.title.count(lang)) absent.emplace_back(lang);
+    }
+    if (!absent.empty()) {
+      std::string list;
+      for (const auto& a : absent) list += (list.empty() ? "" : ", ") + a;
+      diags_.warning("E0402", span(f, m.header.name),
+                     "module '" + name + "' has no title in " + list);
+    }
+    auto idx = static_cast<std::uint32_t>(p_.modules.size());
+    module_by_name_[name] = idx;
+    module_index_of_[i] = idx;
+    module_files_.push_back(f);
+    p_.modules.push_back(std::move(info));
+  }
+  imports_.resize(p_.modules.size());
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    if (module_index_of_[i] < 0) continue;
+    auto idx = static_cast<std::uint32_t>(module_index_of_[i]);
+    const ast::module& m = modules_[i];
+    for (const ast::identifier& imp : m.header.imports) {
+      if (imp.name == m.header.name.name) {
+        error("E0104", span(m.file, imp), "module '" + imp.name + "' imports itself");
+        continue;
+      }
+      auto it = module_by_name_.find(imp.name);
+      if (it == module_by_name_.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, _] : module_by_name_) names.push_back(n);
+        error("E0102", span(m.file, imp),
+              "import of unknown module '" + imp.name + "'" + suggest(imp.name, names));
+        continue;
+      }
+      imports_[idx].insert(it->second);
+    }
+  }
+}
+
+void checker::declare_types() {
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    if (module_index_of_[i] < 0) continue;
+    const ast::module& m = modules_[i];
+    for (const ast::item& it : m.items) {
+      if (const auto* e = boost::get<ast::enum_decl>(&it.get())) {
+        if (enum_by_name_.count(e->name.name) || record_by_name_.count(e->name.name)) {
+          error("E0103", span(m.file, e->name), "type '" + e->name.name + "' is declared twice");
+          continue;
+        }
+        enum_info info{e->name.name, {}, span(m.file, *e)};
+        auto id = static_cast<std::uint32_t>(p_.enums.size());
+        std::set<std::string> seen;
+        for (const ast::identifier& c : e->cases) {
+          if (!seen.insert(c.name).second) {
+            error("E0103", span(m.file, c),
+                  "case '" + c.name + "' appears twice in enum '" + e->name.name + "'");
+            continue;
+          }
+          case_owners_[c.name].push_back({id, static_cast<std::uint32_t>(info.cases.size())});
+          info.cases.push_back(c.name);
+        }
+        enum_by_name_[info.name] = id;
+        p_.enums.push_back(std::move(info));
+      } else if (const auto* r = boost::get<ast::record_decl>(&it.get())) {
+        if (enum_by_name_.count(r->name.name) || record_by_name_.count(r->name.name)) {
+          error("E0103", span(m.file, r->name), "type '" + r->name.name + "' is declared twice");
+          continue;
+        }
+        record_by_name_[r->name.name] = static_cast<std::uint32_t>(p_.records.size());
+        p_.records.push_back(record_info{r->name.name, {}, span(m.file, *r)});
+        record_decls_.emplace_back(r, m.file);
+      } else if (const auto* in = boost::get<ast::input_decl>(&it.get())) {
+        input_decls_.emplace_back(in, m.file);
+      }
+    }
+  }
+}
+
+std::optional<type> checker::resolve_type(const ast::type_ref& t, file_id f) {
+  static const std::map<std::string, kind> builtin = {
+      {"bool", kind::boolean}, {"int", kind::integer},   {"decimal", kind::decimal},
+      {"money", kind::money},  {"date", kind::date},     {"duration", kind::duration},
+      {"text", kind::text}};
+  type out;
+  const std::string& n = t.name.name;
+  if (auto b = builtin.find(n); b != builtin.end()) {
+    out.k = b->second;
+  } else if (auto e = enum_by_name_.find(n); e != enum_by_name_.end()) {
+    out.k = kind::enumeration;
+    out.ref = e->second;
+  } else if (auto r = record_by_name_.find(n); r != record_by_name_.end()) {
+    out.k = kind::record;
+    out.ref = r->second;
+  } else {
+    std::vector<std::string> names;
+    for (const auto& [k, _] : builtin) names.push_back(k);
+    for (const auto& [k, _] : enum_by_name_) names.push_back(k);
+    for (const auto& [k, _] : record_by_name_) names.push_back(k);
+    error("E0203", span(f, t.name), "unknown type '" + n + "'" + suggest(n, names));
+    return std::nullopt;
+  }
+  if (t.is_list) {
+    out.element = out.k;
+    out.k = kind::list;
+  }
+  out.optional = t.optional;
+  return out;
+}
+
+void checker::resolve_types() {
+  for (auto& [decl, f] : record_decls_) {
+    record_info& info = p_.records[record_by_name_[decl->name.name]];
+    std::set<std::string> seen;
+    for (const ast::field_decl& fd : decl->fields) {
+      if (!seen.insert(fd.name.name).second) {
+        error("E0103", span(f, fd.name),
+              "field '" + fd.name.name + "' appears twice in record '" + decl->name.name + "'");
+        continue;
+      }
+      auto t = resolve_type(fd.type, f);
+      info.fields.push_back({fd.name.name, t ? *t : simple(kind::error)});
+    }
+  }
+  for (auto& [decl, f] : input_decls_) {
+    if (!p_.input_name.empty()) {
+      error("E0103", span(f, decl->name),
+            "input '" + decl->name.name + "' declared, but the pack already has input '" +
+                p_.input_name + "'");
+      continue;
+    }
+    auto t = resolve_type(decl->type, f);
+    if (!t) continue;
+    if (t->k != kind::record || t->optional) {
+      error("E0308", span(f, decl->type), "an input must be a record type");
+      continue;
+    }
+    p_.input_name = decl->name.name;
+    p_.input_record = t->ref;
+  }
+}
+
+void checker::declare_values() {
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    if (module_index_of_[i] < 0) continue;
+    auto mod = static_cast<std::uint32_t>(module_index_of_[i]);
+    const ast::module& m = modules_[i];
+    std::set<std::string> tests_seen;
+    for (const ast::item& it : m.items) {
+      if (const auto* r = boost::get<ast::rule_decl>(&it.get())) {
+        std::string q = p_.modules[mod].name + "." + r->name.name;
+        if (rule_by_name_.count(q) || param_by_name_.count(q)) {
+          error("E0103", span(m.file, r->name),
+                "'" + r->name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
+          continue;
+        }
+        rule_info info;
+        info.module = mod;
+        info.name = r->name.name;
+        info.qualified = q;
+        info.span = span(m.file, r->name);
+        rule_by_name_[q] = static_cast<std::uint32_t>(p_.rules.size());
+        rule_decls_.emplace_back(r, static_cast<std::uint32_t>(p_.rules.size()));
+        p_.rules.push_back(std::move(info));
+      } else if (const auto* pd = boost::get<ast::parameter_decl>(&it.get())) {
+        std::string q = p_.modules[mod].name + "." + pd->name.name;
+        if (rule_by_name_.count(q) || param_by_name_.count(q)) {
+          error("E0103", span(m.file, pd->name),
+                "'" + pd->name.name + "' is declared twice in module '" + p_.modules[mod].name +
+                    "'");
+          continue;
+        }
+        parameter_info info;
+        info.module = mod;
+        info.name = pd->name.name;
+        info.qualified = q;
+        info.span = span(m.file, pd->name);
+        param_by_name_[q] = static_cast<std::uint32_t>(p_.parameters.size());
+        param_decls_.emplace_back(pd, static_cast<std::uint32_t>(p_.parameters.size()));
+        p_.parameters.push_back(std::move(info));
+      } else if (const auto* t = boost::get<ast::test_decl>(&it.get())) {
+        if (!tests_seen.insert(t->name.text).second) {
+          error("E0103", span(m.file, t->name), "test " + t->name.text + " is declared twice");
+          continue;
+        }
+        test_decls_.emplace_back(t, mod);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ clauses
+
+checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clauses, file_id f,
+                                          const std::set<std::string>& allowed, const char* where) {
+  clause_set out;
+  for (const ast::clause& c : clauses) {
+    if (!allowed.count(c.keyword)) {
+      error("E0001", span(f, c), "'" + c.keyword + "' is not allowed on " + where);
+      continue;
+    }
+    if (c.keyword == "title" || c.keyword == "explain") {
+      if (c.args.empty() || c.args.size() % 2 != 0) {
+        error("E0001", span(f, c),
+              "'" + c.keyword + "' takes pairs of a language and a text: fr \"…\" ar \"…\" en \"…\"");
+        continue;
+      }
+      for (std::size_t i = 0; i + 1 < c.args.size(); i += 2) {
+        const ast::clause_arg& lang = c.args[i];
+        const ast::clause_arg& text = c.args[i + 1];
+        if (lang.kind != ast::literal_kind::null || text.kind != ast::literal_kind::text) {
+          error("E0001", span(f, lang), "expected a language (fr, ar, en) followed by a text");
+          continue;
+        }
+        if (!languages.count(lang.text)) {
+          error("E0802", span(f, lang),
+                "unknown language '" + lang.text + "'; the languages are fr, ar and en");
+          continue;
+        }
+        if (!out.texts.emplace(lang.text, unescape(text.text)).second) {
+          error("E0403", span(f, lang),
+                "'" + c.keyword + "' gives language '" + lang.text + "' twice");
+        }
+      }
+      continue;
+    }
+    if (!out.single.emplace(c.keyword, &c).second) {
+      error("E0403", span(f, c), "clause '" + c.keyword + "' is given twice");
+    }
+  }
+  return out;
+}
+
+std::string checker::text_arg(const ast::clause* c, file_id f) {
+  if (c == nullptr) return {};
+  if (c->args.size() != 1 || c->args[0].kind != ast::literal_kind::text) {
+    error("E0001", span(f, *c), "'" + c->keyword + "' takes one text in double quotes");
+    return {};
+  }
+  return unescape(c->args[0].text);
+}
+
+bool checker::provisional_arg(const ast::clause* c, file_id f) {
+  if (c == nullptr) return false;
+  if (c->args.size() == 1 && c->args[0].kind == ast::literal_kind::null) {
+    if (c->args[0].text == "provisional") return true;
+    if (c->args[0].text == "verified") return false;
+  }
+  error("E0001", span(f, *c), "'confidence' takes 'verified' or 'provisional'");
+  return false;
+}
+
+void checker::check_template(const std::string& tmpl, source_span s, scope& sc) {
+  std::size_t pos = 0;
+  while ((pos = tmpl.find('{', pos)) != std::string::npos) {
+    std::size_t close = tmpl.find('}', pos);
+    if (close == std::string::npos) {
+      error("E0801", s, "explanation has a '{' without a closing '}'");
+      return;
+    }
+    std::string name = tmpl.substr(pos + 1, close - pos - 1);
+    pos = close + 1;
+    if (name == "value") continue;
+    if (resolve_name(name, s, sc, false) == no_index) {
+      error("E0801", s, "explanation placeholder '{" + name + "}' names nothing");
+    }
+  }
+}
+
+// ------------------------------------------------------------------ expressions
+
+std::optional<type> checker::unify(const type& a, const type& b) const {
+  if (a.k == kind::error || a.k == kind::any) return b;
+  if (b.k == kind::error || b.k == kind::any) return a;
+  if (a.k == kind::null_type) {
+    type t = b;
+    t.optional = true;
+    return t;
+  }
+  if (b.k == kind::null_type) {
+    type t = a;
+    t.optional = true;
+    return t;
+  }
+  type out = a;
+  out.optional = a.optional || b.optional;
+  if (a.k == b.k) {
+    if ((a.k == kind::enumeration || a.k == kind::record) && a.ref != b.ref) return std::nullopt;
+    if (a.k == kind::list && (a.element != b.element || a.ref != b.ref)) return std::nullopt;
+    return out;
+  }
+  if (is_numeric(a.k) && is_numeric(b.k)) {
+    out.k = kind::decimal;
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool checker::assignable(const type& to, const type& from) const {
+  if (from.k == kind::error || from.k == kind::any || to.k == kind::error) return true;
+  if (from.k == kind::null_type) return to.optional;
+  if (to.k == kind::decimal && from.k == kind::integer) return true;
+  if (to.k != from.k) return false;
+  if (to.k == kind::enumeration || to.k == kind::record) return to.ref == from.ref;
+  return true;
+}
+
+void checker::require_bool(std::uint32_t id, const char* what) {
+  const expression& e = at(id);
+  if (e.t.k == kind::boolean || e.t.k == kind::error || e.t.k == kind::any) return;
+  error("E0303", e.span,
+        std::string(what) + " must be bool, but this is " + type_name(p_, e.t));
+}
+
+std::uint32_t checker::check_expr(const ast::expr& e, scope& sc) {
+  std::uint32_t lhs = check_operand(e.first, sc);
+  bool previous_comparison = false;
+  for (const ast::operation& o : e.rest) {
+    std::uint32_t rhs = check_operand(o.rhs, sc);
+    source_span s{sc.file, at(lhs).span.begin, o.end};
+    bool comparison = o.op == "==" || o.op == "!=" || o.op == "<" || o.op == "<=" ||
+                      o.op == ">" || o.op == ">=" || o.op == "in";
+    if (comparison && previous_comparison) {
+      error("E0001", span(sc.file, o), "comparisons do not chain; join them with 'and'");
+      lhs = error_expr(s);
+      continue;
+    }
+    previous_comparison = comparison;
+    lhs = binary(o.op, lhs, rhs, s);
+  }
+  return lhs;
+}
+
+std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32_t r,
+                              source_span s) {
+  type lt = at(l).t;
+  type rt = at(r).t;
+  expression e;
+  e.span = s;
+  e.args = {l, r};
+  bool poisoned = lt.k == kind::error || rt.k == kind::error;
+  bool optional = lt.optional || rt.optional;
+  auto mismatch = [&](const char* code, const std::string& what) {
+    if (!poisoned) {
+      error(code, s,
+            what + ": " + type_name(p_, lt) + " " + o + " " + type_name(p_, rt) + " is not defined");
+    }
+    return error_expr(s);
+  };
+  auto wild = [](const type& t) { return t.k == kind::any; };
+  if (o == "and" || o == "or") {
+    e.o = o == "and" ? op::and_ : op::or_;
+    bool lb = lt.k == kind::boolean || wild(lt) || lt.k == kind::error;
+    bool rb = rt.k == kind::boolean || wild(rt) || rt.k == kind::error;
+    if (!lb || !rb) return mismatch("E0301", "'" + o + "' takes two bool operands");
+    e.t = simple(kind::boolean);
+    return add(std::move(e));
+  }
+  if (o == "in") {
+    if (at(r).o != op::list) return mismatch("E0301", "'in' takes a list in brackets");
+    e.o = op::in;
+    e.t = simple(kind::boolean);
+    for (std::uint32_t item : at(r).args) {
+      if (!unify(lt, at(item).t) && !poisoned) {
+        error("E0302", at(item).span,
+              "list item of type " + type_name(p_, at(item).t) + " cannot be compared with " +
+                  type_name(p_, lt));
+      }
+    }
+    return add(std::move(e));
+  }
+  if (o == "==" || o == "!=" || o == "<" || o == "<=" || o == ">" || o == ">=") {
+    static const std::map<std::string, op> ops = {{"==", op::eq}, {"!=", op::ne}, {"<", op::lt},
+                                                  {"<=", op::le}, {">", op::gt},  {">=", op::ge}};
+    e.o = ops.at(o);
+    e.t = simple(kind::boolean);
+    bool equality = o == "==" || o == "!=";
+    if (lt.k == kind::null_type || rt.k == kind::null_type) {
+      if (!equality) return mismatch("E0302", "only == and != compare with null");
+      return add(std::move(e));
+    }
+    auto u = unify(lt, rt);
+    if (!u) return mismatch("E0302", "comparison between different types");
+    kind k = u->k;
+    if (!equality && !(is_numeric(k) || k == kind::money || k == kind::date ||
+                       k == kind::duration || k == kind::any || k == kind::error)) {
+      return mismatch("E0302", "'" + o + "' orders numbers, money, dates and durations only");
+    }
+    if (k == kind::list || k == kind::record) {
+      return mismatch("E0302", "lists and records cannot be compared");
+    }
+    return add(std::move(e));
+  }
+  // Arithmetic.
+  kind a = wild(lt) ? rt.k : lt.k;
+  kind b = wild(rt) ? lt.k : rt.k;
+  std::optional<type> result;
+  if (o == "+" || o == "-") {
+    e.o = o == "+" ? op::add : op::sub;
+    if (is_numeric(a) && is_numeric(b)) {
+      result = simple(a == kind::integer && b == kind::integer ? kind::integer : kind::decimal);
+    } else if (a == kind::money && b == kind::money) {
+      result = simple(kind::money);
+    } else if (a == kind::date && b == kind::duration) {
+      result = simple(kind::date);
+    } else if (a == kind::duration && b == kind::duration && o == "+") {
+      result = simple(kind::duration);
+    }
+  } else if (o == "*") {
+    e.o = op::mul;
+    if (is_numeric(a) && is_numeric(b)) {
+      result = simple(a == kind::integer && b == kind::integer ? kind::integer : kind::decimal);
+    } else if ((a == kind::money && is_numeric(b)) || (is_numeric(a) && b == kind::money)) {
+      result = simple(kind::money);
+    }
+  } else if (o == "/") {
+    e.o = op::div;
+    if (is_numeric(a) && is_numeric(b)) {
+      result = simple(kind::decimal);
+    } else if (a == kind::money && is_numeric(b)) {
+      result = simple(kind::money);
+    } else if (a == kind::money && b == kind::money) {
+      result = simple(kind::decimal);
+    }
+  }
+  if (!result) return mismatch("E0301", "operator '" + o + "' does not apply");
+  if (wild(lt) && wild(rt)) result = simple(kind::any);
+  result->optional = optional;
+  e.t = *result;
+  return add(std::move(e));
+}
+
+std::uint32_t checker::check_operand(const ast::operand& o, scope& sc) {
+  struct visitor {
+    checker& c;
+    scope& sc;
+    std::uint32_t operator()(const ast::literal& l) const { return c.check_literal(l, sc); }
+    std::uint32_t operator()(const ast::path& p) const { return c.check_path(p, sc); }
+    std::uint32_t operator()(const ast::unary& u) const {
+      std::uint32_t inner = c.check_operand(u.rhs, sc);
+      source_span s{sc.file, u.begin, u.end};
+      type t = c.at(inner).t;
+      expression e;
+      e.span = s;
+      e.args = {inner};
+      if (u.op == "not") {
+        e.o = op::not_;
+        if (t.k != kind::boolean && t.k != kind::error && t.k != kind::any) {
+          c.error("E0301", s, "'not' takes a bool, but this is " + type_name(c.p_, t));
+          return c.error_expr(s);
+        }
+        e.t = simple(kind::boolean);
+        return c.add(std::move(e));
+      }
+      if (!(is_numeric(t.k) || t.k == kind::money || t.k == kind::error || t.k == kind::any)) {
+        c.error("E0301", s, "'-' takes a number or money, but this is " + type_name(c.p_, t));
+        return c.error_expr(s);
+      }
+      const expression& ie = c.at(inner);
+      if (ie.o == op::constant) {  // fold: -3 is a constant
+        expression folded = ie;
+        folded.span = s;
+        if (auto* i = std::get_if<std::int64_t>(&folded.value)) *i = -*i;
+        if (auto* r = std::get_if<rational>(&folded.value)) r->num = -r->num;
+        return c.add(std::move(folded));
+      }
+      e.o = op::negate;
+      e.t = t;
+      return c.add(std::move(e));
+    }
+    std::uint32_t operator()(const ast::call& call) const { return c.check_call(call, sc); }
+    std::uint32_t operator()(const ast::if_expr& i) const {
+      std::uint32_t cond = c.check_expr(i.condition, sc);
+      c.require_bool(cond, "the condition of 'if'");
+      std::uint32_t a = c.check_expr(i.then_branch, sc);
+      std::uint32_t b = c.check_expr(i.else_branch, sc);
+      source_span s{sc.file, i.begin, i.end};
+      auto u = c.unify(c.at(a).t, c.at(b).t);
+      if (!u) {
+        c.error("E0304", s,
+                "the branches of 'if' have different types: " + type_name(c.p_, c.at(a).t) +
+                    " and " + type_name(c.p_, c.at(b).t));
+        return c.error_expr(s);
+      }
+      expression e;
+      e.o = op::if_;
+      e.t = *u;
+      e.span = s;
+      e.args = {cond, a, b};
+      return c.add(std::move(e));
+    }
+    std::uint32_t operator()(const ast::table& t) const { return c.check_table(t, sc); }
+    std::uint32_t operator()(const ast::list_expr& l) const {
+      source_span s{sc.file, l.begin, l.end};
+      expression e;
+      e.span = s;
+      e.o = l.kind == "any" ? op::any_of : (l.kind == "all" ? op::all_of : op::list);
+      type elem = simple(kind::any);
+      for (const ast::expr& item : l.items) {
+        std::uint32_t id = c.check_expr(item, sc);
+        e.args.push_back(id);
+        if (e.o != op::list) {
+          c.require_bool(id, ("an item of '" + l.kind + "'").c_str());
+        } else if (auto u = c.unify(elem, c.at(id).t)) {
+          elem = *u;
+        } else {
+          c.error("E0304", c.at(id).span, "list items have different types");
+        }
+      }
+      if (e.o == op::list) {
+        e.t.k = kind::list;
+        e.t.element = elem.k;
+        e.t.ref = elem.ref;
+      } else {
+        e.t = simple(kind::boolean);
+      }
+      return c.add(std::move(e));
+    }
+    std::uint32_t operator()(const ast::quantifier& q) const {
+      source_span s{sc.file, q.begin, q.end};
+      std::uint32_t over = c.check_path(q.over, sc);
+      type lt = c.at(over).t;
+      if (lt.k != kind::list && lt.k != kind::error) {
+        c.error("E0301", c.at(over).span,
+                "'" + q.kind + " … in' takes a list, but this is " + type_name(c.p_, lt));
+        return c.error_expr(s);
+      }
+      type elem;
+      elem.k = lt.element;
+      elem.ref = lt.ref;
+      sc.variables.push_back({q.variable.name, elem});
+      std::uint32_t body = c.check_expr(q.body, sc);
+      sc.variables.pop_back();
+      c.require_bool(body, "the body of a quantifier");
+      expression e;
+      e.o = q.kind == "any" ? op::any_in : op::all_in;
+      e.t = simple(kind::boolean);
+      e.span = s;
+      e.args = {over, body};
+      e.ref = static_cast<std::uint32_t>(sc.variables.size());  // the variable's slot
+      return c.add(std::move(e));
+    }
+    std::uint32_t operator()(const ast::expr& inner) const { return c.check_expr(inner, sc); }
+  };
+  return boost::apply_visitor(visitor{*this, sc}, o);
+}
+
+std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
+  source_span s{sc.file, l.begin, l.end};
+  expression e;
+  e.o = op::constant;
+  e.span = s;
+  switch (l.kind) {
+    case ast::literal_kind::integer: {
+      std::int64_t v = 0;
+      auto [ptr, ec] = std::from_chars(l.text.data(), l.text.data() + l.text.size(), v);
+      if (ec != std::errc() || ptr != l.text.data() + l.text.size()) {
+        error("E0004", s, "integer " + l.text + " is out of range");
+        return error_expr(s);
+      }
+      e.t = simple(kind::integer);
+      e.value = v;
+      break;
+    }
+    case ast::literal_kind::decimal:
+    case ast::literal_kind::money: {
+      std::string digits = l.text;
+      if (l.kind == ast::literal_kind::money) {
+        digits = digits.substr(0, digits.find_first_of(" \t\r\nM"));
+      }
+      auto r = parse_decimal(digits);
+      if (!r) {
+        error("E0004", s, "number " + digits + " has too many digits to be exact");
+        return error_expr(s);
+      }
+      e.t = simple(l.kind == ast::literal_kind::money ? kind::money : kind::decimal);
+      e.value = *r;
+      break;
+    }
+    case ast::literal_kind::date: {
+      auto d = parse_date(l.text);
+      if (!d) {
+        error("E0004", s, l.text + " is not a calendar date");
+        return error_expr(s);
+      }
+      e.t = simple(kind::date);
+      e.value = *d;
+      break;
+    }
+    case ast::literal_kind::duration: {
+      auto d = parse_duration(l.text);
+      if (!d) {
+        error("E0004", s, "'" + l.text + "' is not a duration");
+        return error_expr(s);
+      }
+      e.t = simple(kind::duration);
+      e.value = *d;
+      break;
+    }
+    case ast::literal_kind::text:
+      e.t = simple(kind::text);
+      e.value = unescape(l.text);
+      break;
+    case ast::literal_kind::boolean:
+      e.t = simple(kind::boolean);
+      e.value = l.text == "true";
+      break;
+    case ast::literal_kind::null:
+      e.t = simple(kind::null_type);
+      e.value = null_value{};
+      break;
+    case ast::literal_kind::not_encoded:
+      e.o = op::not_encoded;
+      e.t = simple(kind::any);
+      e.value = unescape(l.text.substr(l.text.find('"')));
+      break;
+    case ast::literal_kind::otherwise:
+      error("E0603", s, "'otherwise' is only allowed as the condition of a table's last row");
+      return error_expr(s);
+  }
+  return add(std::move(e));
+}
+
+std::uint32_t checker::check_path(const ast::path& p, scope& sc) {
+  source_span s{sc.file, p.begin, p.end};
+  std::uint32_t id = resolve_name(p.text, s, sc, true);
+  return id == no_index ? error_expr(s) : id;
+}
+
+std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope& sc, bool report) {
+  std::vector<std::string_view> parts = split_path(text);
+  auto part_span = [&](std::size_t i) {
+    std::uint32_t off = s.begin;
+    for (std::size_t k = 0; k < i; ++k) off += static_cast<std::uint32_t>(parts[k].size()) + 1;
+    return source_span{s.file, off, off + static_cast<std::uint32_t>(parts[i].size())};
+  };
+  // Walks record fields from `t` through parts[from..]; fills `fields`.
+  auto walk = [&](type t, std::size_t from, std::vector<std::uint32_t>& fields,
+                  bool& optional) -> std::optional<type> {
+    for (std::size_t i = from; i < parts.size(); ++i) {
+      if (t.k == kind::error) return t;
+      if (t.k != kind::record) {
+        if (report) {
+          error("E0308", part_span(i),
+                "'" + std::string(parts[i - 1]) + "' is " + type_name(p_, t) +
+                    ", which has no fields");
+        }
+        return std::nullopt;
+      }
+      optional = optional || t.optional;
+      const record_info& rec = p_.records[t.ref];
+      auto f = rec.field(parts[i]);
+      if (!f) {
+        if (report) {
+          std::vector<std::string> names;
+          for (const auto& fi : rec.fields) names.push_back(fi.name);
+          error("E0202", part_span(i),
+                "record '" + rec.name + "' has no field '" + std::string(parts[i]) + "'" +
+                    suggest(parts[i], names));
+        }
+        return std::nullopt;
+      }
+      fields.push_back(*f);
+      t = rec.fields[*f].t;
+    }
+    if (optional) t.optional = true;
+    return t;
+  };
+
+  const std::string first(parts[0]);
+  // Quantifier variables, innermost first.
+  for (std::size_t v = sc.variables.size(); v-- > 0;) {
+    if (sc.variables[v].name != first) continue;
+    expression e;
+    e.o = op::variable;
+    e.span = s;
+    e.ref = static_cast<std::uint32_t>(v);
+    bool optional = false;
+    auto t = walk(sc.variables[v].t, 1, e.fields, optional);
+    if (!t) return no_index;
+    e.t = *t;
+    return add(std::move(e));
+  }
+  if (first == p_.input_name && p_.input_record != no_index) {
+    if (parts.size() == 1) {
+      if (report) error("E0308", s, "name a field of '" + first + "', such as " + first + ".id");
+      return no_index;
+    }
+    std::vector<std::uint32_t> fields;
+    bool optional = false;
+    type root;
+    root.k = kind::record;
+    root.ref = p_.input_record;
+    auto t = walk(root, 1, fields, optional);
+    if (!t) return no_index;
+    std::string path(text.substr(first.size() + 1));
+    auto [it, inserted] =
+        fact_by_path_.emplace(path, static_cast<std::uint32_t>(p_.facts.size()));
+    if (inserted) p_.facts.push_back({path, fields, *t});
+    expression e;
+    e.o = op::fact;
+    e.span = s;
+    e.t = *t;
+    e.ref = it->second;
+    return add(std::move(e));
+  }
+  if (text == "as_of") {
+    expression e;
+    e.o = op::as_of;
+    e.span = s;
+    e.t = simple(kind::date);
+    return add(std::move(e));
+  }
+  auto value_ref = [&](const std::string& qualified) -> std::uint32_t {
+    if (auto r = rule_by_name_.find(qualified); r != rule_by_name_.end()) {
+      expression e;
+      e.o = op::rule;
+      e.span = s;
+      e.t = p_.rules[r->second].t;
+      e.ref = r->second;
+      if (sc.rules_read) sc.rules_read->insert(r->second);
+      return add(std::move(e));
+    }
+    if (auto q = param_by_name_.find(qualified); q != param_by_name_.end()) {
+      expression e;
+      e.o = op::parameter;
+      e.span = s;
+      e.t = p_.parameters[q->second].t;
+      e.ref = q->second;
+      if (sc.parameters_read) sc.parameters_read->insert(q->second);
+      return add(std::move(e));
+    }
+    return no_index;
+  };
+  const std::string& here = p_.modules[sc.module].name;
+  if (parts.size() == 1) {
+    if (auto id = value_ref(here + "." + first); id != no_index) return id;
+    auto owners = case_owners_.find(first);
+    if (owners != case_owners_.end()) {
+      if (owners->second.size() > 1) {
+        if (report) {
+          std::string list;
+          for (const enum_value& ev : owners->second) {
+            list += (list.empty() ? "" : ", ") + p_.enums[ev.enum_id].name + "." + first;
+          }
+          error("E0204", s, "'" + first + "' is a case of several enums; write one of " + list);
+        }
+        return no_index;
+      }
+      expression e;
+      e.o = op::constant;
+      e.span = s;
+      e.t = type{kind::enumeration, owners->second[0].enum_id, kind::error, false};
+      e.value = owners->second[0];
+      return add(std::move(e));
+    }
+  } else if (parts.size() == 2) {
+    if (auto en = enum_by_name_.find(first); en != enum_by_name_.end()) {
+      const enum_info& info = p_.enums[en->second];
+      auto c = std::find(info.cases.begin(), info.cases.end(), parts[1]);
+      if (c == info.cases.end()) {
+        if (report) {
+          error("E0204", part_span(1),
+                "enum '" + info.name + "' has no case '" + std::string(parts[1]) + "'" +
+                    suggest(parts[1], info.cases));
+        }
+        return no_index;
+      }
+      expression e;
+      e.o = op::constant;
+      e.span = s;
+      e.t = type{kind::enumeration, en->second, kind::error, false};
+      e.value = enum_value{en->second, static_cast<std::uint32_t>(c - info.cases.begin())};
+      return add(std::move(e));
+    }
+    if (auto m = module_by_name_.find(first); m != module_by_name_.end()) {
+      bool visible = m->second == sc.module || imports_[sc.module].count(m->second);
+      std::string q = first + "." + std::string(parts[1]);
+      if (!visible) {
+        if (report && (rule_by_name_.count(q) || param_by_name_.count(q))) {
+          error("E0205", s,
+                "module '" + first + "' is not imported; add 'import " + first +
+                    "' after the module header");
+          return no_index;
+        }
+      } else if (auto id = value_ref(q); id != no_index) {
+        return id;
+      }
+    }
+  }
+  if (report) {
+    std::vector<std::string> names;
+    for (const auto& [q, _] : rule_by_name_) {
+      if (q.rfind(here + ".", 0) == 0) names.push_back(q.substr(here.size() + 1));
+      names.push_back(q);
+    }
+    for (const auto& [q, _] : param_by_name_) {
+      if (q.rfind(here + ".", 0) == 0) names.push_back(q.substr(here.size() + 1));
+      names.push_back(q);
+    }
+    for (const auto& [c, _] : case_owners_) names.push_back(c);
+    error("E0201", s, "unknown name '" + std::string(text) + "'" + suggest(text, names));
+  }
+  return no_index;
+}
+
+std::uint32_t checker::check_call(const ast::call& c, scope& sc) {
+  source_span s{sc.file, c.begin, c.end};
+  std::vector<std::uint32_t> args;
+  for (const ast::expr& a : c.args) args.push_back(check_expr(a, sc));
+  const std::string& fn = c.name.name;
+  struct signature {
+    op o;
+    std::size_t arity;
+  };
+  static const std::map<std::string, signature> functions = {
+      {"known", {op::known, 1}},
+      {"age", {op::age, 1}},
+      {"years_between", {op::years_between, 2}},
+      {"months_between", {op::months_between, 2}},
+      {"days_between", {op::days_between, 2}},
+      {"min", {op::min, 2}},
+      {"max", {op::max, 2}},
+      {"round", {op::round, 2}},
+      {"floor", {op::floor, 1}},
+      {"count", {op::count, 1}}};
+  auto f = functions.find(fn);
+  if (f == functions.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, _] : functions) names.push_back(n);
+    error("E0307", span(sc.file, c.name), "unknown function '" + fn + "'" + suggest(fn, names));
+    return error_expr(s);
+  }
+  if (args.size() != f->second.arity) {
+    error("E0306", s,
+          "'" + fn + "' takes " + std::to_string(f->second.arity) + " argument" +
+              (f->second.arity == 1 ? "" : "s") + ", not " + std::to_string(args.size()));
+    return error_expr(s);
+  }
+  expression e;
+  e.o = f->second.o;
+  e.span = s;
+  e.args = args;
+  auto arg_type = [&](std::size_t i) { return at(args[i]).t; };
+  auto bad = [&](const std::string& what) {
+    bool poisoned = false;
+    for (std::uint32_t a : args) poisoned = poisoned || at(a).t.k == kind::error;
+    if (!poisoned) error("E0306", s, "'" + fn + "' " + what);
+    return error_expr(s);
+  };
+  auto is = [&](std::size_t i, std::initializer_list<kind> ks) {
+    kind k = arg_type(i).k;
+    if (k == kind::any) return true;
+    return std::find(ks.begin(), ks.end(), k) != ks.end();
+  };
+  bool optional = false;
+  for (std::uint32_t a : args) optional = optional || at(a).t.optional;
+  switch (e.o) {
+    case op::known:
+      e.t = simple(kind::boolean);
+      break;
+    case op::age:
+      if (!is(0, {kind::date})) return bad("takes a date (a birth date)");
+      e.t = simple(kind::integer);
+      break;
+    case op::years_between:
+    case op::months_between:
+    case op::days_between:
+      if (!is(0, {kind::date}) || !is(1, {kind::date})) return bad("takes two dates");
+      e.t = simple(kind::integer);
+      break;
+    case op::min:
+    case op::max: {
+      auto u = unify(arg_type(0), arg_type(1));
+      if (!u || !(is_numeric(u->k) || u->k == kind::money || u->k == kind::date)) {
+        return bad("takes two numbers, two amounts or two dates of one type");
+      }
+      e.t = *u;
+      break;
+    }
+    case op::round:
+      if (!is(0, {kind::integer, kind::decimal, kind::money})) return bad("rounds a number or money");
+      if (at(args[1]).o != op::constant || at(args[1]).t.k != kind::integer) {
+        return bad("takes a constant number of decimal places as its second argument");
+      }
+      e.t = arg_type(0);
+      break;
+    case op::floor:
+      if (!is(0, {kind::integer, kind::decimal, kind::money})) return bad("rounds a number or money");
+      e.t = arg_type(0);
+      break;
+    case op::count:
+      if (!is(0, {kind::list})) return bad("counts the items of a list");
+      e.t = simple(kind::integer);
+      break;
+    default:
+      break;
+  }
+  if (e.o != op::known && optional) e.t.optional = true;
+  return add(std::move(e));
+}
+
+std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
+  source_span s{sc.file, t.begin, t.end};
+  expression e;
+  e.o = op::table;
+  e.span = s;
+  e.ref = t.policy == "unique" ? 1 : 0;
+  std::optional<type> result = simple(kind::any);
+  bool has_otherwise = false;
+  bool ok = true;
+  std::vector<source_span> row_spans;
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const ast::table_row& row = t.rows[i];
+    source_span rs{sc.file, row.begin, row.end};
+    row_spans.push_back(rs);
+    std::uint32_t cond = 0;
+    const ast::literal* lit = single_literal(row.condition);
+    if (lit && lit->kind == ast::literal_kind::otherwise) {
+      if (has_otherwise) {
+        error("E0603", span(sc.file, *lit), "a table has one 'otherwise' row at most");
+        ok = false;
+      } else if (i + 1 != t.rows.size()) {
+        error("E0603", span(sc.file, *lit), "'otherwise' must be the last row of the table");
+        ok = false;
+      }
+      has_otherwise = true;
+      expression always;
+      always.o = op::constant;
+      always.t = simple(kind::boolean);
+      always.value = true;
+      always.span = span(sc.file, *lit);
+      cond = add(std::move(always));
+    } else {
+      cond = check_expr(row.condition, sc);
+      require_bool(cond, "a table row's condition");
+    }
+    std::uint32_t value = check_expr(row.value, sc);
+    auto u = unify(*result, at(value).t);
+    if (!u) {
+      error("E0304", at(value).span,
+            "table rows give different types: " + type_name(p_, *result) + " and " +
+                type_name(p_, at(value).t));
+      ok = false;
+    } else {
+      result = u;
+    }
+    e.args.push_back(cond);
+    e.args.push_back(value);
+  }
+  if (!ok) return error_expr(s);
+  e.t = *result;
+  // Overlaps and gaps, where the rows compare one expression with constants.
+  std::vector<std::uint32_t> conditions;
+  for (std::size_t i = 0; i + (has_otherwise ? 1 : 0) < t.rows.size(); ++i) {
+    conditions.push_back(e.args[2 * i]);
+  }
+  table_report report = analyse_table(p_, conditions);
+  if (e.ref == 1) {
+    for (const auto& [a, b] : report.overlaps) {
+      diagnostic d{severity::error, "E0601", row_spans[b],
+                   "in a 'unique' table, rows " + std::to_string(a + 1) + " and " +
+                       std::to_string(b + 1) + " can both match" +
+                       (report.overlap_examples.count({a, b})
+                            ? " (" + report.overlap_examples.at({a, b}) + ")"
+                            : std::string()),
+                   {}};
+      d.notes.push_back({row_spans[a], "the other row"});
+      diags_.add(std::move(d));
+    }
+  }
+  if (!has_otherwise) {
+    if (!report.analysable) {
+      error("E0602", s,
+            "this table has no 'otherwise' row and its rows cannot be shown to cover every "
+            "case; add '| otherwise => …'");
+    } else if (!report.gap.empty()) {
+      error("E0602", s, "no row covers " + report.gap + "; add a row or '| otherwise => …'");
+    }
+  }
+  return add(std::move(e));
+}
+
+// ------------------------------------------------------------------ parameters and rules
+
+void checker::check_parameters() {
+  for (auto& [decl, idx] : param_decls_) {
+    parameter_info& info = p_.parameters[idx];
+    file_id f = module_files_[info.module];
+    clause_set cs = read_clauses(decl->clauses, f, {"source", "confidence"}, "a parameter");
+    info.source = text_arg(cs.single["source"], f);
+    if (!cs.single["source"]) {
+      error("E0401", info.span, "parameter '" + info.name + "' has no source: cite its legal text");
+    }
+    info.provisional = provisional_arg(cs.single["confidence"], f);
+    auto t = resolve_type(decl->type, f);
+    info.t = t ? *t : simple(kind::error);
+    scope sc;
+    sc.module = info.module;
+    sc.file = f;
+    std::optional<date> previous;
+    for (const ast::dated_value& dv : decl->values) {
+      auto d = parse_date(dv.date.text);
+      if (!d) {
+        error("E0004", span(f, dv.date), dv.date.text + " is not a calendar date");
+        continue;
+      }
+      if (previous && *d <= *previous) {
+        error("E0501", span(f, dv.date),
+              "dates of parameter '" + info.name + "' must increase: " + dv.date.text +
+                  " comes after " + to_string(*previous));
+      }
+      previous = d;
+      std::uint32_t v = check_expr(dv.value, sc);
+      const expression& ve = at(v);
+      if (ve.t.k == kind::error) continue;
+      if (ve.o != op::constant) {
+        error("E0502", ve.span, "a parameter's value must be a constant");
+        continue;
+      }
+      if (!assignable(info.t, ve.t)) {
+        error("E0502", ve.span,
+              "parameter '" + info.name + "' is " + type_name(p_, info.t) + ", but this value is " +
+                  type_name(p_, ve.t));
+        continue;
+      }
+      constant c = ve.value;
+      if (info.t.k == kind::decimal) {
+        if (auto* i = std::get_if<std::int64_t>(&c)) c = rational{*i, 1};
+      }
+      info.values.push_back({*d, c});
+    }
+  }
+}
+
+void checker::check_rules() {
+  rule_name_spans_.resize(p_.rules.size());
+  // Types first, so that rules can read each other in any order.
+  for (auto& [decl, idx] : rule_decls_) {
+    rule_info& info = p_.rules[idx];
+    auto t = resolve_type(decl->type, module_files_[info.module]);
+    info.t = t ? *t : simple(kind::error);
+  }
+  for (auto& [decl, idx] : rule_decls_) {
+    rule_info& info = p_.rules[idx];
+    file_id f = module_files_[info.module];
+    clause_set cs = read_clauses(decl->clauses, f,
+                                 {"source", "confidence", "explain", "in_force"}, "a rule");
+    info.source = text_arg(cs.single["source"], f);
+    if (!cs.single["source"]) {
+      error("E0401", info.span, "rule '" + info.name + "' has no source: cite its legal text");
+    }
+    info.own_provisional = provisional_arg(cs.single["confidence"], f);
+    if (const ast::clause* c = cs.single["in_force"]) {
+      std::optional<date> from;
+      std::optional<date> until;
+      for (std::size_t i = 0; i < c->args.size(); ++i) {
+        const ast::clause_arg& a = c->args[i];
+        if (a.kind == ast::literal_kind::null && i + 1 < c->args.size() &&
+            c->args[i + 1].kind == ast::literal_kind::date) {
+          auto d = parse_date(c->args[i + 1].text);
+          if (!d) {
+            error("E0004", span(f, c->args[i + 1]), c->args[i + 1].text + " is not a calendar date");
+          } else if (a.text == "from") {
+            from = d;
+          } else {
+            until = d;
+          }
+          ++i;
+        } else {
+          error("E0001", span(f, a), "expected 'from DATE' or 'until DATE'");
+        }
+      }
+      if (from && until && *until < *from) {
+        error("E0503", span(f, *c),
+              "rule '" + info.name + "' is in force until " + to_string(*until) +
+                  ", before it starts on " + to_string(*from));
+      }
+      info.in_force_from = from;
+      info.in_force_until = until;
+    }
+    info.explain = cs.texts;
+    std::set<std::uint32_t> rules_read;
+    std::set<std::uint32_t> params_read;
+    scope sc;
+    sc.module = info.module;
+    sc.file = f;
+    sc.rules_read = &rules_read;
+    sc.parameters_read = &params_read;
+    for (const ast::clause& c : decl->clauses) {
+      if (c.keyword != "explain") continue;
+      for (std::size_t i = 1; i < c.args.size(); i += 2) {
+        check_template(unescape(c.args[i].text), span(f, c.args[i]), sc);
+      }
+    }
+    rules_read.clear();
+    params_read.clear();
+    info.body = check_expr(decl->body, sc);
+    const expression& body = at(info.body);
+    if (!assignable(info.t, body.t)) {
+      error("E0305", body.span,
+            "rule '" + info.name + "' is declared " + type_name(p_, info.t) + ", but its value is " +
+                type_name(p_, body.t));
+    }
+    std::set<std::string> exception_names;
+    for (const ast::exception_decl& ex : decl->exceptions) {
+      exception_info xi;
+      xi.name = ex.name.name;
+      xi.span = span(f, ex.name);
+      if (!exception_names.insert(xi.name).second) {
+        error("E0103", xi.span, "exception '" + xi.name + "' is declared twice");
+      }
+      clause_set xcs = read_clauses(ex.clauses, f, {"source", "confidence"}, "an exception");
+      xi.source = text_arg(xcs.single["source"], f);
+      if (!xcs.single["source"]) {
+        error("E0401", xi.span, "exception '" + xi.name + "' has no source: cite its legal text");
+      }
+      xi.provisional = provisional_arg(xcs.single["confidence"], f);
+      xi.condition = check_expr(ex.condition, sc);
+      require_bool(xi.condition, "an exception's condition");
+      xi.value = check_expr(ex.value, sc);
+      if (!assignable(info.t, at(xi.value).t)) {
+        error("E0305", at(xi.value).span,
+              "rule '" + info.name + "' is declared " + type_name(p_, info.t) +
+                  ", but exception '" + xi.name + "' gives " + type_name(p_, at(xi.value).t));
+      }
+      info.exceptions.push_back(std::move(xi));
+    }
+    info.rules_read.assign(rules_read.begin(), rules_read.end());
+    info.parameters_read.assign(params_read.begin(), params_read.end());
+  }
+}
+
+void checker::check_cycles() {
+  enum class mark : std::uint8_t { none, active, done };
+  std::vector<mark> marks(p_.rules.size(), mark::none);
+  std::vector<std::uint32_t> stack;
+  std::function<void(std::uint32_t)> visit = [&](std::uint32_t r) {
+    marks[r] = mark::active;
+    stack.push_back(r);
+    for (std::uint32_t d : p_.rules[r].rules_read) {
+      if (marks[d] == mark::active) {
+        auto from = std::find(stack.begin(), stack.end(), d);
+        std::string chain;
+        for (auto it = from; it != stack.end(); ++it) chain += p_.rules[*it].qualified + " -> ";
+        chain += p_.rules[d].qualified;
+        error("E0701", p_.rules[d].span, "rules read each other in a cycle: " + chain);
+      } else if (marks[d] == mark::none) {
+        visit(d);
+      }
+    }
+    stack.pop_back();
+    marks[r] = mark::done;
+    p_.rule_order.push_back(r);
+  };
+  for (std::uint32_t r = 0; r < p_.rules.size(); ++r) {
+    if (marks[r] == mark::none) visit(r);
+  }
+}
+
+void checker::compute_provisional() {
+  for (std::uint32_t r : p_.rule_order) {
+    rule_info& info = p_.rules[r];
+    bool prov = info.own_provisional;
+    for (std::uint32_t q : info.parameters_read) prov = prov || p_.parameters[q].provisional;
+    for (std::uint32_t d : info.rules_read) prov = prov || p_.rules[d].provisional;
+    for (const exception_info& x : info.exceptions) prov = prov || x.provisional;
+    info.provisional = prov;
+  }
+}
+
+// ------------------------------------------------------------------ tests
+
+std::string json_escape(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string checker::json_value_to_json(const ast::json_value& v, const type& t, file_id f,
+                                        const std::string& path) {
+  if (const auto* obj = boost::get<ast::x3::forward_ast<ast::json_object>>(&v.get())) {
+    if (t.k != kind::record && t.k != kind::error) {
+      error("E0903", span(f, obj->get()), "'" + path + "' is " + type_name(p_, t) + ", not a record");
+      return "null";
+    }
+    return given_to_json(obj->get(), t.k == kind::record ? t.ref : no_index, f, path + ".");
+  }
+  if (const auto* arr = boost::get<ast::x3::forward_ast<ast::json_array>>(&v.get())) {
+    if (t.k != kind::list) {
+      error("E0903", span(f, arr->get()), "'" + path + "' is " + type_name(p_, t) + ", not a list");
+      return "null";
+    }
+    type elem;
+    elem.k = t.element;
+    elem.ref = t.ref;
+    std::string out = "[";
+    for (std::size_t i = 0; i < arr->get().items.size(); ++i) {
+      if (i) out += ",";
+      out += json_value_to_json(arr->get().items[i], elem, f, path + "[" + std::to_string(i) + "]");
+    }
+    return out + "]";
+  }
+  const auto& lit = boost::get<ast::literal>(v.get());
+  switch (lit.kind) {
+    case ast::literal_kind::text:
+      return json_escape(unescape(lit.text));
+    case ast::literal_kind::integer:
+    case ast::literal_kind::decimal:
+    case ast::literal_kind::boolean:
+    case ast::literal_kind::null:
+      return lit.text;
+    case ast::literal_kind::money:
+      return json_escape(lit.text.substr(0, lit.text.find_first_of(" \t\r\nM")));
+    case ast::literal_kind::date:
+      if (!parse_date(lit.text)) error("E0004", span(f, lit), lit.text + " is not a calendar date");
+      return json_escape(lit.text);
+    default:
+      error("E0903", span(f, lit), "this value cannot appear in a test record");
+      return "null";
+  }
+}
+
+std::string checker::given_to_json(const ast::json_object& o, std::uint32_t record, file_id f,
+                                   const std::string& prefix) {
+  std::string out = "{";
+  bool first = true;
+  std::set<std::string> seen;
+  for (const ast::json_member& m : o.members) {
+    type t = simple(kind::error);
+    if (record != no_index) {
+      const record_info& rec = p_.records[record];
+      auto fi = rec.field(m.key.name);
+      if (!fi) {
+        std::vector<std::string> names;
+        for (const auto& x : rec.fields) names.push_back(x.name);
+        error("E0903", span(f, m.key),
+              "record '" + rec.name + "' has no field '" + m.key.name + "'" +
+                  suggest(m.key.name, names));
+        continue;
+      }
+      t = rec.fields[*fi].t;
+    }
+    if (!seen.insert(m.key.name).second) {
+      error("E0903", span(f, m.key), "field '" + m.key.name + "' is given twice");
+      continue;
+    }
+    if (!first) out += ",";
+    first = false;
+    out += json_escape(m.key.name) + ":" + json_value_to_json(m.value, t, f, prefix + m.key.name);
+  }
+  return out + "}";
+}
+
+void checker::check_tests() {
+  for (auto& [decl, mod] : test_decls_) {
+    file_id f = module_files_[mod];
+    test_info info;
+    info.module = mod;
+    info.name = unescape(decl->name.text);
+    info.span = span(f, decl->name);
+    clause_set cs = read_clauses(decl->clauses, f, {"as_of"}, "a test");
+    const ast::clause* as_of = cs.single["as_of"];
+    if (!as_of) {
+      error("E0904", info.span, "test " + decl->name.text + " has no 'as_of DATE'");
+    } else if (as_of->args.size() != 1 || as_of->args[0].kind != ast::literal_kind::date) {
+      error("E0001", span(f, *as_of), "'as_of' takes one date");
+    } else if (auto d = parse_date(as_of->args[0].text)) {
+      info.as_of = *d;
+    } else {
+      error("E0004", span(f, as_of->args[0]), as_of->args[0].text + " is not a calendar date");
+    }
+    if (p_.input_record == no_index) {
+      error("E0903", info.span, "tests need an 'input' declaration to know the record's type");
+    } else {
+      info.given_json = given_to_json(decl->given, p_.input_record, f, "");
+    }
+    if (decl->expects.empty()) {
+      error("E0904", info.span, "test " + decl->name.text + " has no 'expect'");
+    }
+    scope sc;
+    sc.module = mod;
+    sc.file = f;
+    for (const ast::expectation& ex : decl->expects) {
+      expectation_info xi;
+      xi.span = span(f, ex);
+      std::string q = ex.decision.text;
+      if (q.find('.') == std::string::npos) q = p_.modules[mod].name + "." + q;
+      auto r = rule_by_name_.find(q);
+      if (r == rule_by_name_.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, _] : rule_by_name_) names.push_back(n);
+        error("E0901", span(f, ex.decision),
+              "test expects '" + ex.decision.text + "', which is not a rule" + suggest(q, names));
+        continue;
+      }
+      xi.rule = r->second;
+      if (ex.kind == "==") {
+        xi.kind = expectation_info::kind_t::equals;
+        std::uint32_t v = check_expr(ex.value, sc);
+        const expression& ve = at(v);
+        if (ve.t.k == kind::error) continue;
+        if (ve.o != op::constant) {
+          error("E0902", ve.span, "an expected value must be a constant");
+          continue;
+        }
+        if (!assignable(p_.rules[xi.rule].t, ve.t)) {
+          error("E0902", ve.span,
+                "'" + q + "' is " + type_name(p_, p_.rules[xi.rule].t) + ", but the test expects " +
+                    type_name(p_, ve.t));
+          continue;
+        }
+        xi.value = ve.value;
+        if (p_.rules[xi.rule].t.k == kind::decimal) {
+          if (auto* i = std::get_if<std::int64_t>(&xi.value)) xi.value = rational{*i, 1};
+        }
+      } else if (ex.kind == "undetermined") {
+        xi.kind = expectation_info::kind_t::undetermined;
+      } else {
+        xi.kind = expectation_info::kind_t::missing;
+        for (const ast::path& mp : ex.missing) {
+          std::string path = mp.text;
+          if (path.rfind(p_.input_name + ".", 0) == 0) path = path.substr(p_.input_name.size() + 1);
+          std::uint32_t id = resolve_name(p_.input_name + "." + path, span(f, mp), sc, false);
+          if (id == no_index) {
+            error("E0903", span(f, mp), "'" + mp.text + "' is not a field path of the record");
+            continue;
+          }
+          xi.missing.push_back(path);
+        }
+        std::sort(xi.missing.begin(), xi.missing.end());
+      }
+      info.expects.push_back(std::move(xi));
+    }
+    p_.tests.push_back(std::move(info));
+  }
+}
+
+std::optional<program> checker::run() {
+  declare_modules();
+  declare_types();
+  resolve_types();
+  declare_values();
+  check_parameters();
+  check_rules();
+  check_cycles();
+  compute_provisional();
+  check_tests();
+  if (diags_.has_errors()) return std::nullopt;
+  return std::move(p_);
+}
+
+}  // namespace
+
+std::vector<file_id> load_sources(const std::filesystem::path& root, source_map& sources,
+                                  diagnostics& diags) {
+  std::vector<std::filesystem::path> paths;
+  std::error_code ec;
+  if (std::filesystem::is_directory(root, ec)) {
+    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file() && it->path().extension() == ".dalil") paths.push_back(it->path());
+    }
+    std::sort(paths.begin(), paths.end());
+  } else {
+    paths.push_back(root);
+  }
+  std::vector<file_id> files;
+  for (const auto& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      file_id f = sources.add(p.string(), "");
+      diags.error("E0005", {f, 0, 0}, "cannot read " + p.string());
+      continue;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    files.push_back(sources.add(p.string(), std::move(ss).str()));
+  }
+  return files;
+}
+
+std::optional<program> check(const source_map& sources, const std::vector<ast::module>& modules,
+                             diagnostics& diags) {
+  return checker(sources, modules, diags).run();
+}
+
+std::optional<program> load_and_check(const std::filesystem::path& root, source_map& sources,
+                                      std::vector<ast::module>& modules, diagnostics& diags) {
+  std::vector<file_id> files = load_sources(root, sources, diags);
+  bool syntax_ok = !diags.has_errors();
+  for (file_id f : files) {
+    std::size_t before = diags.error_count();
+    auto m = parse(sources, f, diags);
+    if (m) modules.push_back(std::move(*m));
+    syntax_ok = syntax_ok && diags.error_count() == before;
+  }
+  // With syntax errors, checking would report names the broken declarations left undefined.
+  if (!syntax_ok) return std::nullopt;
+  return check(sources, modules, diags);
+}
+
+}  // namespace dalil::dsl

@@ -1,0 +1,196 @@
+// The checked program: every name resolved, every expression typed. This is what the checker
+// hands to the engine's compiler; it holds no X3 types and no unresolved strings.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "dsl/source.hpp"
+#include "dsl/value.hpp"
+
+namespace dalil::dsl {
+
+enum class kind : std::uint8_t {
+  error,  // a type error was reported; suppresses follow-on errors
+  any,    // not_encoded: fits every type
+  null_type,
+  boolean,
+  integer,
+  decimal,
+  money,
+  date,
+  duration,
+  text,
+  enumeration,
+  record,
+  list,
+};
+
+struct type {
+  kind k = kind::error;
+  std::uint32_t ref = 0;         // enum or record index (for lists: of the element)
+  kind element = kind::error;    // for lists
+  bool optional = false;         // may be null
+  friend bool operator==(const type&, const type&) = default;
+};
+
+constexpr std::uint32_t no_index = UINT32_MAX;
+
+struct enum_value {
+  std::uint32_t enum_id = 0;
+  std::uint32_t index = 0;
+  friend bool operator==(const enum_value&, const enum_value&) = default;
+};
+struct null_value {
+  friend bool operator==(const null_value&, const null_value&) = default;
+};
+using constant =
+    std::variant<null_value, bool, std::int64_t, rational, date, duration, std::string, enum_value>;
+
+enum class op : std::uint8_t {
+  constant, fact, variable, parameter, rule, as_of,
+  not_, negate, and_, or_, eq, ne, lt, le, gt, ge, in,
+  add, sub, mul, div, if_, table, any_of, all_of, any_in, all_in, list,
+  known, age, years_between, months_between, days_between, min, max, round, floor, count,
+  not_encoded,
+};
+
+struct expression {
+  op o = op::constant;
+  type t;
+  source_span span;
+  std::vector<std::uint32_t> args;    // child expressions; tables: condition, value pairs
+  std::uint32_t ref = no_index;       // fact, parameter, rule or variable index; table policy
+  std::vector<std::uint32_t> fields;  // variable: field chain from the bound record
+  constant value;                     // constant value; not_encoded: the reason (text)
+};
+
+struct enum_info {
+  std::string name;
+  std::vector<std::string> cases;
+  source_span span;
+};
+
+struct field_info {
+  std::string name;
+  type t;
+};
+
+struct record_info {
+  std::string name;
+  std::vector<field_info> fields;
+  source_span span;
+  std::optional<std::uint32_t> field(std::string_view name) const {
+    for (std::uint32_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name == name) return i;
+    }
+    return std::nullopt;
+  }
+};
+
+/// A fact: a path from the input record, such as `residence_card.expires`.
+struct fact_info {
+  std::string path;                   // without the input name
+  std::vector<std::uint32_t> fields;  // field indices from the root record
+  type t;
+};
+
+struct module_info {
+  std::string name;
+  std::map<std::string, std::string> title;  // language -> text
+  std::string program;
+  std::string osp;
+  std::string source;
+  file_id file = 0;
+};
+
+struct exception_info {
+  std::string name;
+  std::string source;
+  bool provisional = false;
+  std::uint32_t condition = 0;
+  std::uint32_t value = 0;
+  source_span span;
+};
+
+struct rule_info {
+  std::uint32_t module = 0;
+  std::string name;
+  std::string qualified;  // module.name
+  type t;
+  std::string source;
+  bool own_provisional = false;
+  bool provisional = false;  // own, or through anything it reads (computed by the checker)
+  std::optional<date> in_force_from;
+  std::optional<date> in_force_until;
+  std::map<std::string, std::string> explain;  // language -> template
+  std::uint32_t body = 0;
+  std::vector<exception_info> exceptions;
+  std::vector<std::uint32_t> rules_read;       // direct dependencies
+  std::vector<std::uint32_t> parameters_read;
+  source_span span;
+};
+
+struct dated_constant {
+  date from;
+  constant value;
+};
+
+struct parameter_info {
+  std::uint32_t module = 0;
+  std::string name;
+  std::string qualified;
+  type t;
+  std::string source;
+  bool provisional = false;
+  std::vector<dated_constant> values;  // increasing dates
+  source_span span;
+};
+
+struct expectation_info {
+  std::uint32_t rule = 0;
+  enum class kind_t : std::uint8_t { equals, undetermined, missing } kind = kind_t::equals;
+  constant value;
+  std::vector<std::string> missing;
+  source_span span;
+};
+
+struct test_info {
+  std::uint32_t module = 0;
+  std::string name;
+  date as_of;
+  std::string given_json;  // the `given` record as canonical JSON text
+  std::vector<expectation_info> expects;
+  source_span span;
+};
+
+struct program {
+  std::vector<module_info> modules;
+  std::vector<enum_info> enums;
+  std::vector<record_info> records;
+  std::string input_name;  // e.g. "applicant"
+  std::uint32_t input_record = no_index;
+  std::vector<fact_info> facts;
+  std::vector<parameter_info> parameters;
+  std::vector<rule_info> rules;
+  std::vector<std::uint32_t> rule_order;  // every rule after the rules it reads
+  std::vector<expression> expressions;
+  std::vector<test_info> tests;
+
+  std::optional<std::uint32_t> find_rule(std::string_view qualified) const {
+    for (std::uint32_t i = 0; i < rules.size(); ++i) {
+      if (rules[i].qualified == qualified) return i;
+    }
+    return std::nullopt;
+  }
+};
+
+std::string type_name(const program& p, const type& t);
+/// Canonical text of a constant as the engine prints it (money with two decimals).
+std::string constant_text(const program& p, const constant& c, const type& t);
+
+}  // namespace dalil::dsl

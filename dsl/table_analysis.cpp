@@ -1,0 +1,350 @@
+// Interval and case-set reasoning over decision-table rows.
+#include "dsl/table_analysis.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace dalil::dsl {
+
+namespace {
+
+struct bound {
+  std::optional<rational> at;  // nullopt: unbounded
+  bool inclusive = false;
+};
+
+struct constraint {
+  enum class shape : std::uint8_t { interval, cases } s = shape::interval;
+  bound lo;
+  bound hi;
+  std::vector<bool> cases;  // enum cases or {false, true}
+};
+
+struct subject_info {
+  type t;
+  std::string name;
+};
+
+using row_constraints = std::map<std::string, constraint>;
+
+std::string key_of(const program& p, std::uint32_t id) {
+  const expression& e = p.expressions[id];
+  std::string k = std::to_string(static_cast<int>(e.o)) + ":" + std::to_string(e.ref);
+  for (std::uint32_t f : e.fields) k += "." + std::to_string(f);
+  if (e.o == op::constant) k += "=" + constant_text(p, e.value, e.t);
+  k += "(";
+  for (std::uint32_t a : e.args) k += key_of(p, a) + ",";
+  return k + ")";
+}
+
+std::string name_of(const program& p, std::uint32_t id) {
+  const expression& e = p.expressions[id];
+  switch (e.o) {
+    case op::fact: return p.input_name + "." + p.facts[e.ref].path;
+    case op::rule: return p.rules[e.ref].qualified;
+    case op::parameter: return p.parameters[e.ref].qualified;
+    case op::as_of: return "as_of";
+    default: return "the compared value";
+  }
+}
+
+std::optional<rational> as_rational(const constant& c) {
+  if (const auto* i = std::get_if<std::int64_t>(&c)) return rational{*i, 1};
+  if (const auto* r = std::get_if<rational>(&c)) return *r;
+  if (const auto* d = std::get_if<date>(&c)) return rational{d->days, 1};
+  return std::nullopt;
+}
+
+bool ordered(kind k) {
+  return k == kind::integer || k == kind::decimal || k == kind::money || k == kind::date;
+}
+
+std::size_t case_count(const program& p, const type& t) {
+  return t.k == kind::boolean ? 2 : p.enums[t.ref].cases.size();
+}
+
+constraint full(const program& p, const type& t) {
+  constraint c;
+  if (!ordered(t.k)) {
+    c.s = constraint::shape::cases;
+    c.cases.assign(case_count(p, t), true);
+  }
+  return c;
+}
+
+bool less_lo(const bound& a, const bound& b) {  // a is a tighter (greater) lower bound than b
+  if (!b.at) return a.at.has_value();
+  if (!a.at) return false;
+  auto o = compare(*a.at, *b.at);
+  return o > 0 || (o == 0 && !a.inclusive && b.inclusive);
+}
+bool less_hi(const bound& a, const bound& b) {  // a is a tighter (smaller) upper bound than b
+  if (!b.at) return a.at.has_value();
+  if (!a.at) return false;
+  auto o = compare(*a.at, *b.at);
+  return o < 0 || (o == 0 && !a.inclusive && b.inclusive);
+}
+
+constraint intersect(const constraint& a, const constraint& b) {
+  constraint c = a;
+  if (a.s == constraint::shape::cases) {
+    for (std::size_t i = 0; i < c.cases.size(); ++i) c.cases[i] = a.cases[i] && b.cases[i];
+    return c;
+  }
+  c.lo = less_lo(b.lo, a.lo) ? b.lo : a.lo;
+  c.hi = less_hi(b.hi, a.hi) ? b.hi : a.hi;
+  return c;
+}
+
+bool empty(const constraint& c) {
+  if (c.s == constraint::shape::cases) {
+    return std::none_of(c.cases.begin(), c.cases.end(), [](bool b) { return b; });
+  }
+  if (!c.lo.at || !c.hi.at) return false;
+  auto o = compare(*c.lo.at, *c.hi.at);
+  return o > 0 || (o == 0 && !(c.lo.inclusive && c.hi.inclusive));
+}
+
+std::string show(const type& t, rational v) {
+  if (t.k == kind::money) return money_string(v) + " MAD";
+  if (t.k == kind::date) return to_string(date{static_cast<std::int32_t>(v.num / v.den)});
+  return to_string(v);
+}
+
+/// Integer subjects: turn strict and fractional bounds into inclusive integer bounds.
+void normalise_integer(constraint& c) {
+  if (c.lo.at) {
+    rational f = floor_rational(*c.lo.at);
+    bool whole = f == *c.lo.at;
+    std::int64_t v = whole ? f.num + (c.lo.inclusive ? 0 : 1) : f.num + 1;
+    c.lo = {rational{v, 1}, true};
+  }
+  if (c.hi.at) {
+    rational f = floor_rational(*c.hi.at);
+    bool whole = f == *c.hi.at;
+    std::int64_t v = whole ? f.num - (c.hi.inclusive ? 0 : 1) : f.num;
+    c.hi = {rational{v, 1}, true};
+  }
+}
+
+/// Adds the atom `subject op constant` to `row`; returns false when it is not analysable.
+bool add_atom(const program& p, std::uint32_t id, row_constraints& row,
+              std::map<std::string, subject_info>& subjects) {
+  const expression& e = p.expressions[id];
+  if (e.o == op::and_) {
+    return add_atom(p, e.args[0], row, subjects) && add_atom(p, e.args[1], row, subjects);
+  }
+  auto constrain = [&](std::uint32_t subject, constraint c) {
+    std::string k = key_of(p, subject);
+    const type& t = p.expressions[subject].t;
+    subjects.emplace(k, subject_info{t, name_of(p, subject)});
+    auto it = row.find(k);
+    row[k] = it == row.end() ? c : intersect(it->second, c);
+    return true;
+  };
+  auto boolean_atom = [&](std::uint32_t subject, bool value) {
+    const expression& s = p.expressions[subject];
+    if (s.o != op::fact && s.o != op::rule) return false;
+    constraint c;
+    c.s = constraint::shape::cases;
+    c.cases = {!value, value};
+    return constrain(subject, c);
+  };
+  if (e.t.k == kind::boolean && (e.o == op::fact || e.o == op::rule)) return boolean_atom(id, true);
+  if (e.o == op::not_) return boolean_atom(e.args[0], false);
+  if (e.o == op::in) {
+    std::uint32_t subject = e.args[0];
+    const type& t = p.expressions[subject].t;
+    if (t.k != kind::enumeration && t.k != kind::boolean) return false;
+    constraint c = full(p, t);
+    std::fill(c.cases.begin(), c.cases.end(), false);
+    for (std::uint32_t item : p.expressions[e.args[1]].args) {
+      const expression& ie = p.expressions[item];
+      if (ie.o != op::constant) return false;
+      if (const auto* ev = std::get_if<enum_value>(&ie.value)) c.cases[ev->index] = true;
+      if (const auto* b = std::get_if<bool>(&ie.value)) c.cases[*b ? 1 : 0] = true;
+    }
+    return constrain(subject, c);
+  }
+  if (e.o != op::eq && e.o != op::ne && e.o != op::lt && e.o != op::le && e.o != op::gt &&
+      e.o != op::ge) {
+    return false;
+  }
+  std::uint32_t subject = e.args[0];
+  std::uint32_t value = e.args[1];
+  op o = e.o;
+  if (p.expressions[subject].o == op::constant) {
+    std::swap(subject, value);
+    o = o == op::lt ? op::gt : o == op::gt ? op::lt : o == op::le ? op::ge : o == op::ge ? op::le : o;
+  }
+  const expression& ve = p.expressions[value];
+  const expression& se = p.expressions[subject];
+  if (ve.o != op::constant || se.o == op::constant) return false;
+  const type& t = se.t;
+  if (t.k == kind::enumeration || t.k == kind::boolean) {
+    if (o != op::eq && o != op::ne) return false;
+    constraint c = full(p, t);
+    std::size_t index = 0;
+    if (const auto* ev = std::get_if<enum_value>(&ve.value)) {
+      index = ev->index;
+    } else if (const auto* b = std::get_if<bool>(&ve.value)) {
+      index = *b ? 1 : 0;
+    } else {
+      return false;
+    }
+    for (std::size_t i = 0; i < c.cases.size(); ++i) c.cases[i] = (o == op::eq) == (i == index);
+    return constrain(subject, c);
+  }
+  if (!ordered(t.k) || o == op::ne) return false;
+  auto v = as_rational(ve.value);
+  if (!v) return false;
+  constraint c;
+  if (o == op::eq || o == op::ge || o == op::gt) c.lo = {*v, o != op::gt};
+  if (o == op::eq || o == op::le || o == op::lt) c.hi = {*v, o != op::lt};
+  if (t.k == kind::integer || t.k == kind::date) normalise_integer(c);
+  return constrain(subject, c);
+}
+
+std::string describe(const subject_info& s, const constraint& c) {
+  if (c.s == constraint::shape::cases) return {};
+  std::string out;
+  if (c.lo.at && c.hi.at && compare(*c.lo.at, *c.hi.at) == 0) {
+    return s.name + " = " + show(s.t, *c.lo.at);
+  }
+  if (c.lo.at) out = s.name + (c.lo.inclusive ? " >= " : " > ") + show(s.t, *c.lo.at);
+  if (c.hi.at) {
+    out += (out.empty() ? s.name : " and " + s.name) + (c.hi.inclusive ? " <= " : " < ") +
+           show(s.t, *c.hi.at);
+  }
+  return out.empty() ? "every " + s.name : out;
+}
+
+}  // namespace
+
+table_report analyse_table(const program& p, const std::vector<std::uint32_t>& conditions) {
+  table_report report;
+  std::vector<std::optional<row_constraints>> rows;
+  std::map<std::string, subject_info> subjects;
+  for (std::uint32_t c : conditions) {
+    row_constraints row;
+    if (add_atom(p, c, row, subjects)) {
+      rows.emplace_back(std::move(row));
+    } else {
+      rows.emplace_back(std::nullopt);
+      report.analysable = false;
+    }
+  }
+  // Overlaps: every subject constrained by either row must admit a common value.
+  for (std::size_t a = 0; a < rows.size(); ++a) {
+    for (std::size_t b = a + 1; b < rows.size(); ++b) {
+      if (!rows[a] || !rows[b]) continue;
+      bool overlap = true;
+      std::string example;
+      for (const auto& [k, info] : subjects) {
+        auto ia = rows[a]->find(k);
+        auto ib = rows[b]->find(k);
+        if (ia == rows[a]->end() && ib == rows[b]->end()) continue;
+        constraint ca = ia != rows[a]->end() ? ia->second : full(p, info.t);
+        constraint cb = ib != rows[b]->end() ? ib->second : full(p, info.t);
+        constraint both = intersect(ca, cb);
+        if (empty(both)) {
+          overlap = false;
+          break;
+        }
+        if (both.s == constraint::shape::cases) {
+          for (std::size_t i = 0; i < both.cases.size(); ++i) {
+            if (!both.cases[i]) continue;
+            std::string v = info.t.k == kind::boolean ? (i ? "true" : "false")
+                                                      : p.enums[info.t.ref].cases[i];
+            example += (example.empty() ? "" : ", ") + info.name + " = " + v;
+            break;
+          }
+        } else {
+          example += (example.empty() ? "" : ", ") + describe(info, both);
+        }
+      }
+      if (overlap) {
+        report.overlaps.emplace_back(a, b);
+        report.overlap_examples[{a, b}] = "both match " + example;
+      }
+    }
+  }
+  // Gaps: only for tables whose every row constrains the same single subject.
+  if (!report.analysable) return report;
+  if (subjects.size() != 1 || rows.empty()) {
+    report.analysable = false;
+    return report;
+  }
+  const auto& [key, info] = *subjects.begin();
+  if (info.t.k == kind::enumeration || info.t.k == kind::boolean) {
+    std::vector<bool> covered(case_count(p, info.t), false);
+    for (const auto& r : rows) {
+      const constraint& c = r->at(key);
+      for (std::size_t i = 0; i < covered.size(); ++i) covered[i] = covered[i] || c.cases[i];
+    }
+    std::string missing;
+    for (std::size_t i = 0; i < covered.size(); ++i) {
+      if (covered[i]) continue;
+      std::string v = info.t.k == kind::boolean ? (i ? "true" : "false")
+                                                : p.enums[info.t.ref].cases[i];
+      missing += (missing.empty() ? "" : ", ") + v;
+    }
+    if (!missing.empty()) report.gap = info.name + " = " + missing;
+    return report;
+  }
+  std::vector<constraint> intervals;
+  for (const auto& r : rows) {
+    if (!empty(r->at(key))) intervals.push_back(r->at(key));
+  }
+  std::sort(intervals.begin(), intervals.end(), [](const constraint& a, const constraint& b) {
+    return less_lo(b.lo, a.lo);
+  });
+  bool discrete = info.t.k == kind::integer || info.t.k == kind::date;
+  bound reach;  // covered up to here (nullopt at: nothing yet, from minus infinity)
+  bool started = false;
+  for (const constraint& c : intervals) {
+    if (!started) {
+      if (c.lo.at) {
+        constraint g;
+        g.hi = {c.lo.at, !c.lo.inclusive};
+        if (discrete) normalise_integer(g);
+        report.gap = describe(info, g);
+        return report;
+      }
+      started = true;
+      reach = c.hi;
+      if (!reach.at) return report;
+      continue;
+    }
+    // Is c.lo contiguous with reach?
+    bool contiguous = false;
+    if (!c.lo.at) {
+      contiguous = true;
+    } else {
+      auto o = compare(*c.lo.at, *reach.at);
+      if (discrete) {
+        auto next = add(*reach.at, rational{1, 1});
+        contiguous = next && compare(*c.lo.at, *next) <= 0;
+      } else {
+        contiguous = o < 0 || (o == 0 && (c.lo.inclusive || reach.inclusive));
+      }
+    }
+    if (!contiguous) {
+      constraint g;
+      g.lo = {reach.at, !reach.inclusive};
+      g.hi = {c.lo.at, !c.lo.inclusive};
+      if (discrete) normalise_integer(g);
+      report.gap = describe(info, g);
+      return report;
+    }
+    if (!c.hi.at) return report;
+    if (less_hi(reach, c.hi)) reach = c.hi;
+  }
+  constraint g;
+  g.lo = {reach.at, !reach.inclusive};
+  if (discrete) normalise_integer(g);
+  report.gap = describe(info, g);
+  return report;
+}
+
+}  // namespace dalil::dsl

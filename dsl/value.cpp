@@ -1,0 +1,291 @@
+// Exact rational arithmetic and the calendar rules documented in docs/language.md.
+#include "dsl/value.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <numeric>
+
+namespace dalil {
+
+namespace {
+
+constexpr i128 i64_min = INT64_MIN;
+constexpr i128 i64_max = INT64_MAX;
+
+i128 gcd128(i128 a, i128 b) {
+  if (a < 0) a = -a;
+  if (b < 0) b = -b;
+  while (b != 0) {
+    i128 t = a % b;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+}  // namespace
+
+std::optional<rational> make_rational(i128 num, i128 den) {
+  if (den == 0) return std::nullopt;
+  if (den < 0) {
+    num = -num;
+    den = -den;
+  }
+  i128 g = gcd128(num, den);
+  if (g > 1) {
+    num /= g;
+    den /= g;
+  }
+  if (num < i64_min || num > i64_max || den > i64_max) return std::nullopt;
+  return rational{static_cast<std::int64_t>(num), static_cast<std::int64_t>(den)};
+}
+
+std::optional<rational> parse_decimal(std::string_view text) {
+  bool negative = false;
+  std::size_t i = 0;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) {
+    negative = text[i] == '-';
+    ++i;
+  }
+  i128 num = 0;
+  i128 den = 1;
+  bool any_digit = false;
+  bool point = false;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '.' && !point) {
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') return std::nullopt;
+    any_digit = true;
+    num = num * 10 + (c - '0');
+    if (point) den *= 10;
+    if (num > i64_max * 10 || den > i64_max) return std::nullopt;
+  }
+  if (!any_digit || (point && text.back() == '.')) return std::nullopt;
+  return make_rational(negative ? -num : num, den);
+}
+
+std::optional<rational> add(rational a, rational b) {
+  return make_rational(static_cast<i128>(a.num) * b.den + static_cast<i128>(b.num) * a.den,
+                       static_cast<i128>(a.den) * b.den);
+}
+std::optional<rational> sub(rational a, rational b) {
+  return make_rational(static_cast<i128>(a.num) * b.den - static_cast<i128>(b.num) * a.den,
+                       static_cast<i128>(a.den) * b.den);
+}
+std::optional<rational> mul(rational a, rational b) {
+  return make_rational(static_cast<i128>(a.num) * b.num, static_cast<i128>(a.den) * b.den);
+}
+std::optional<rational> div(rational a, rational b) {
+  if (b.num == 0) return std::nullopt;
+  return make_rational(static_cast<i128>(a.num) * b.den, static_cast<i128>(a.den) * b.num);
+}
+
+std::strong_ordering compare(rational a, rational b) {
+  if (a.den == b.den) return a.num <=> b.num;
+  i128 l = static_cast<i128>(a.num) * b.den;
+  i128 r = static_cast<i128>(b.num) * a.den;
+  return l < r ? std::strong_ordering::less
+               : (l > r ? std::strong_ordering::greater : std::strong_ordering::equal);
+}
+
+std::optional<rational> round_places(rational a, int places) {
+  i128 scale = 1;
+  for (int i = 0; i < places; ++i) scale *= 10;
+  i128 scaled = static_cast<i128>(a.num) * scale;  // value * scale = scaled / den
+  i128 q = scaled / a.den;
+  i128 r = scaled % a.den;
+  if (r < 0) r = -r;
+  if (2 * r >= a.den) q += (scaled < 0 ? -1 : 1);
+  return make_rational(q, scale);
+}
+
+rational floor_rational(rational a) {
+  std::int64_t q = a.num / a.den;
+  if (a.num % a.den != 0 && a.num < 0) --q;
+  return {q, 1};
+}
+
+std::string to_string(rational a) {
+  std::int64_t den = a.den;
+  int twos = 0;
+  int fives = 0;
+  while (den % 2 == 0) {
+    den /= 2;
+    ++twos;
+  }
+  while (den % 5 == 0) {
+    den /= 5;
+    ++fives;
+  }
+  if (den != 1) return std::to_string(a.num) + "/" + std::to_string(a.den);
+  int places = std::max(twos, fives);
+  i128 scale = 1;
+  for (int i = 0; i < places; ++i) scale *= 10;
+  i128 scaled = static_cast<i128>(a.num) * (scale / a.den);
+  bool negative = scaled < 0;
+  if (negative) scaled = -scaled;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(scaled % 10)));
+    scaled /= 10;
+  } while (scaled != 0);
+  while (static_cast<int>(digits.size()) <= places) digits.insert(digits.begin(), '0');
+  if (places > 0) digits.insert(digits.end() - places, '.');
+  return negative ? "-" + digits : digits;
+}
+
+std::string money_string(rational a) {
+  std::string s = to_string(a);
+  if (s.find('/') != std::string::npos) return s;
+  std::size_t point = s.find('.');
+  if (point == std::string::npos) return s + ".00";
+  std::size_t decimals = s.size() - point - 1;
+  if (decimals < 2) s.append(2 - decimals, '0');
+  return s;
+}
+
+// Howard Hinnant's days_from_civil / civil_from_days.
+date from_civil(civil c) {
+  int y = c.year - (c.month <= 2 ? 1 : 0);
+  int era = (y >= 0 ? y : y - 399) / 400;
+  auto yoe = static_cast<unsigned>(y - era * 400);
+  unsigned mp = c.month > 2 ? c.month - 3 : c.month + 9;
+  unsigned doy = (153 * mp + 2) / 5 + c.day - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return date{era * 146097 + static_cast<int>(doe) - 719468};
+}
+
+civil to_civil(date d) {
+  int z = d.days + 719468;
+  int era = (z >= 0 ? z : z - 146096) / 146097;
+  auto doe = static_cast<unsigned>(z - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int y = static_cast<int>(yoe) + era * 400;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  unsigned day = doy - (153 * mp + 2) / 5 + 1;
+  unsigned month = mp < 10 ? mp + 3 : mp - 9;
+  return {y + (month <= 2 ? 1 : 0), month, day};
+}
+
+namespace {
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+unsigned last_day(int y, unsigned m) {
+  static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && leap(y) ? 29 : days[m - 1];
+}
+date add_months(date d, std::int64_t months) {
+  civil c = to_civil(d);
+  std::int64_t total = static_cast<std::int64_t>(c.year) * 12 + (c.month - 1) + months;
+  int y = static_cast<int>(total >= 0 ? total / 12 : (total - 11) / 12);
+  auto m = static_cast<unsigned>(total - static_cast<std::int64_t>(y) * 12 + 1);
+  unsigned day = std::min(c.day, last_day(y, m));
+  return from_civil({y, m, day});
+}
+}  // namespace
+
+bool valid_civil(int year, unsigned month, unsigned day) {
+  return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
+         day <= last_day(year, month);
+}
+
+std::optional<date> parse_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return std::nullopt;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  }
+  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  auto m = static_cast<unsigned>((s[5] - '0') * 10 + (s[6] - '0'));
+  auto d = static_cast<unsigned>((s[8] - '0') * 10 + (s[9] - '0'));
+  if (!valid_civil(y, m, d)) return std::nullopt;
+  return from_civil({y, m, d});
+}
+
+std::string to_string(date d) {
+  civil c = to_civil(d);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
+  return buf;
+}
+
+date add(date d, duration p) {
+  date r = add_months(d, static_cast<std::int64_t>(p.years) * 12 + p.months);
+  return date{r.days + p.days};
+}
+
+date subtract(date d, duration p) {
+  date r = add_months(d, -(static_cast<std::int64_t>(p.years) * 12 + p.months));
+  return date{r.days - p.days};
+}
+
+std::int32_t months_between(date a, date b) {
+  if (b < a) return -months_between(b, a);
+  civil ca = to_civil(a);
+  civil cb = to_civil(b);
+  std::int32_t n = (cb.year - ca.year) * 12 + static_cast<int>(cb.month) - static_cast<int>(ca.month);
+  while (n > 0 && add_months(a, n) > b) --n;
+  return n;
+}
+
+std::int32_t years_between(date a, date b) {
+  if (b < a) return -years_between(b, a);
+  std::int32_t n = to_civil(b).year - to_civil(a).year;
+  while (n > 0 && add_months(a, static_cast<std::int64_t>(n) * 12) > b) --n;
+  return n;
+}
+
+std::string to_string(duration p) {
+  std::string out;
+  auto part = [&out](std::int32_t n, const char* one, const char* many) {
+    if (n == 0) return;
+    if (!out.empty()) out += ' ';
+    out += std::to_string(n) + ' ' + (n == 1 ? one : many);
+  };
+  part(p.years, "year", "years");
+  part(p.months, "month", "months");
+  part(p.days, "day", "days");
+  return out.empty() ? "0 days" : out;
+}
+
+std::optional<duration> parse_duration(std::string_view s) {
+  duration p;
+  std::size_t i = 0;
+  bool any = false;
+  auto skip = [&] {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  };
+  while (true) {
+    skip();
+    if (i >= s.size()) break;
+    std::int64_t n = 0;
+    std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      n = n * 10 + (s[i] - '0');
+      if (n > 100000) return std::nullopt;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+    skip();
+    std::size_t w = i;
+    while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i]))) ++i;
+    std::string_view unit = s.substr(w, i - w);
+    auto v = static_cast<std::int32_t>(n);
+    if (unit == "year" || unit == "years") {
+      p.years += v;
+    } else if (unit == "month" || unit == "months") {
+      p.months += v;
+    } else if (unit == "day" || unit == "days") {
+      p.days += v;
+    } else {
+      return std::nullopt;
+    }
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return p;
+}
+
+}  // namespace dalil
