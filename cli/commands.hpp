@@ -13,7 +13,7 @@ struct check_options {
 int run_check(const check_options& o);
 
 struct fmt_options {
-  std::string path;
+  std::vector<std::string> paths;
   bool check = false;
 };
 int run_fmt(const fmt_options& o);

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
 
   dalil::cli::fmt_options fmt;
   auto* fmt_cmd = app.add_subcommand("fmt", "Rewrite .dalil files in the canonical layout");
-  fmt_cmd->add_option("path", fmt.path, "A .dalil file or a directory of them")->required();
+  fmt_cmd->add_option("paths", fmt.paths, ".dalil files or directories of them")->required();
   fmt_cmd->add_flag("--check", fmt.check, "Change nothing; exit 1 if a file is not formatted");
 
   CLI11_PARSE(app, argc, argv);

@@ -23,7 +23,16 @@ struct identifier : node {
 };
 
 enum class literal_kind : std::uint8_t {
-  integer, decimal, money, date, duration, text, boolean, null, not_encoded, otherwise
+  integer,
+  decimal,
+  money,
+  date,
+  duration,
+  text,
+  boolean,
+  null,
+  not_encoded,
+  otherwise
 };
 
 /// Every literal keeps its source text; the checker interprets it (so the formatter can print it).
@@ -45,10 +54,10 @@ struct table;
 struct list_expr;
 struct quantifier;
 
-struct operand : x3::variant<literal, path, x3::forward_ast<unary>, x3::forward_ast<call>,
-                             x3::forward_ast<if_expr>, x3::forward_ast<table>,
-                             x3::forward_ast<list_expr>, x3::forward_ast<quantifier>,
-                             x3::forward_ast<expr>> {
+struct operand
+    : x3::variant<literal, path, x3::forward_ast<unary>, x3::forward_ast<call>,
+                  x3::forward_ast<if_expr>, x3::forward_ast<table>, x3::forward_ast<list_expr>,
+                  x3::forward_ast<quantifier>, x3::forward_ast<expr>> {
   using base_type::base_type;
   using base_type::operator=;
 };
@@ -174,7 +183,8 @@ struct rule_decl : node {
 // JSON-like record literal for tests.
 struct json_object;
 struct json_array;
-struct json_value : x3::variant<literal, x3::forward_ast<json_object>, x3::forward_ast<json_array>> {
+struct json_value
+    : x3::variant<literal, x3::forward_ast<json_object>, x3::forward_ast<json_array>> {
   using base_type::base_type;
   using base_type::operator=;
 };
@@ -189,11 +199,15 @@ struct json_array : node {
   std::vector<json_value> items;
 };
 
-struct expectation : node {
-  path decision;
+struct expectation_tail : node {
   std::string kind;  // "==", "undetermined" or "missing"
   expr value;        // for "=="
   std::vector<path> missing;
+};
+
+struct expectation : node {
+  path decision;
+  expectation_tail tail;
 };
 
 struct test_decl : node {
@@ -203,7 +217,8 @@ struct test_decl : node {
   std::vector<expectation> expects;
 };
 
-struct item : x3::variant<enum_decl, record_decl, input_decl, parameter_decl, rule_decl, test_decl> {
+struct item
+    : x3::variant<enum_decl, record_decl, input_decl, parameter_decl, rule_decl, test_decl> {
   using base_type::base_type;
   using base_type::operator=;
 };

@@ -27,5 +27,6 @@ BOOST_FUSION_ADAPT_STRUCT(dalil::dsl::ast::rule_decl, name, type, clauses, body,
 BOOST_FUSION_ADAPT_STRUCT(dalil::dsl::ast::json_member, key, value)
 BOOST_FUSION_ADAPT_STRUCT(dalil::dsl::ast::json_object, members)
 BOOST_FUSION_ADAPT_STRUCT(dalil::dsl::ast::json_array, items)
+BOOST_FUSION_ADAPT_STRUCT(dalil::dsl::ast::expectation, decision, tail)
 BOOST_FUSION_ADAPT_STRUCT(dalil::dsl::ast::test_decl, name, clauses, given, expects)
 BOOST_FUSION_ADAPT_STRUCT(dalil::dsl::ast::module_header, name, clauses, imports)

@@ -61,9 +61,13 @@ std::string suggest(std::string_view wrong, const std::vector<std::string>& cand
   return best.empty() ? "" : "; did you mean '" + best + "'?";
 }
 
-bool is_numeric(kind k) { return k == kind::integer || k == kind::decimal; }
+bool is_numeric(kind k) {
+  return k == kind::integer || k == kind::decimal;
+}
 
-type simple(kind k) { return type{k, 0, kind::error, false}; }
+type simple(kind k) {
+  return type{k, 0, kind::error, false};
+}
 
 std::vector<std::string_view> split_path(std::string_view text) {
   std::vector<std::string_view> parts;
@@ -144,7 +148,8 @@ class checker {
   std::uint32_t check_path(const ast::path& p, scope& sc);
   std::uint32_t check_call(const ast::call& c, scope& sc);
   std::uint32_t check_table(const ast::table& t, scope& sc);
-  std::uint32_t binary(const std::string& o, std::uint32_t l, std::uint32_t r, source_span s);
+  std::uint32_t binary(const std::string& o, std::uint32_t l, std::uint32_t r, source_span s,
+                       source_span op_span);
   std::optional<type> unify(const type& a, const type& b) const;
   bool assignable(const type& to, const type& from) const;
   void require_bool(std::uint32_t id, const char* what);
@@ -199,10 +204,13 @@ void checker::declare_modules() {
     file_id f = m.file;
     const std::string& name = m.header.name.name;
     if (auto it = module_by_name_.find(name); it != module_by_name_.end()) {
-      diagnostic d{severity::error, "E0101", span(f, m.header.name),
-                   "module '" + name + "' is defined twice", {}};
-      d.notes.push_back({span(module_files_[it->second], modules_[0].header.name),
-                         "the other definition"});
+      diagnostic d{severity::error,
+                   "E0101",
+                   span(f, m.header.name),
+                   "module '" + name + "' is defined twice",
+                   {}};
+      d.notes.push_back(
+          {span(module_files_[it->second], modules_[0].header.name), "the other definition"});
       d.notes.back().span = {module_files_[it->second], 0, 0};
       diags_.add(std::move(d));
       continue;
@@ -210,8 +218,8 @@ void checker::declare_modules() {
     module_info info;
     info.name = name;
     info.file = f;
-    clause_set cs = read_clauses(m.header.clauses, f, {"title", "program", "osp", "source"},
-                                 "a module");
+    clause_set cs =
+        read_clauses(m.header.clauses, f, {"title", "program", "osp", "source"}, "a module");
     info.title = cs.texts;
     info.program = text_arg(cs.single["program"], f);
     info.osp = text_arg(cs.single["osp"], f);
@@ -255,7 +263,46 @@ void checker::declare_modules() {
   }
 }
 
+/// Names of values start lowercase, names of types uppercase (docs/language.md).
+bool value_name(const std::string& n) {
+  return !n.empty() && (std::islower(static_cast<unsigned char>(n[0])) || n[0] == '_');
+}
+bool type_like_name(const std::string& n) {
+  return !n.empty() && std::isupper(static_cast<unsigned char>(n[0]));
+}
+
 void checker::declare_types() {
+  for (const ast::module& m : modules_) {
+    auto value = [&](const ast::identifier& id, const char* what) {
+      if (!value_name(id.name)) {
+        error("E0001", span(m.file, id),
+              std::string(what) + " names start with a lowercase letter: '" + id.name + "'");
+      }
+    };
+    auto type_ = [&](const ast::identifier& id) {
+      if (!type_like_name(id.name)) {
+        error("E0001", span(m.file, id),
+              "type names start with an uppercase letter: '" + id.name + "'");
+      }
+    };
+    value(m.header.name, "module");
+    for (const ast::item& it : m.items) {
+      if (const auto* e = boost::get<ast::enum_decl>(&it.get())) {
+        type_(e->name);
+        for (const auto& c : e->cases) value(c, "enum case");
+      } else if (const auto* r = boost::get<ast::record_decl>(&it.get())) {
+        type_(r->name);
+        for (const auto& f : r->fields) value(f.name, "field");
+      } else if (const auto* in = boost::get<ast::input_decl>(&it.get())) {
+        value(in->name, "input");
+      } else if (const auto* pd = boost::get<ast::parameter_decl>(&it.get())) {
+        value(pd->name, "parameter");
+      } else if (const auto* rd = boost::get<ast::rule_decl>(&it.get())) {
+        value(rd->name, "rule");
+        for (const auto& x : rd->exceptions) value(x.name, "exception");
+      }
+    }
+  }
   for (std::size_t i = 0; i < modules_.size(); ++i) {
     if (module_index_of_[i] < 0) continue;
     const ast::module& m = modules_[i];
@@ -296,8 +343,8 @@ void checker::declare_types() {
 
 std::optional<type> checker::resolve_type(const ast::type_ref& t, file_id f) {
   static const std::map<std::string, kind> builtin = {
-      {"bool", kind::boolean}, {"int", kind::integer},   {"decimal", kind::decimal},
-      {"money", kind::money},  {"date", kind::date},     {"duration", kind::duration},
+      {"bool", kind::boolean}, {"int", kind::integer}, {"decimal", kind::decimal},
+      {"money", kind::money},  {"date", kind::date},   {"duration", kind::duration},
       {"text", kind::text}};
   type out;
   const std::string& n = t.name.name;
@@ -367,8 +414,9 @@ void checker::declare_values() {
       if (const auto* r = boost::get<ast::rule_decl>(&it.get())) {
         std::string q = p_.modules[mod].name + "." + r->name.name;
         if (rule_by_name_.count(q) || param_by_name_.count(q)) {
-          error("E0103", span(m.file, r->name),
-                "'" + r->name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
+          error(
+              "E0103", span(m.file, r->name),
+              "'" + r->name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
           continue;
         }
         rule_info info;
@@ -382,9 +430,9 @@ void checker::declare_values() {
       } else if (const auto* pd = boost::get<ast::parameter_decl>(&it.get())) {
         std::string q = p_.modules[mod].name + "." + pd->name.name;
         if (rule_by_name_.count(q) || param_by_name_.count(q)) {
-          error("E0103", span(m.file, pd->name),
-                "'" + pd->name.name + "' is declared twice in module '" + p_.modules[mod].name +
-                    "'");
+          error(
+              "E0103", span(m.file, pd->name),
+              "'" + pd->name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
           continue;
         }
         parameter_info info;
@@ -418,8 +466,9 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
     }
     if (c.keyword == "title" || c.keyword == "explain") {
       if (c.args.empty() || c.args.size() % 2 != 0) {
-        error("E0001", span(f, c),
-              "'" + c.keyword + "' takes pairs of a language and a text: fr \"…\" ar \"…\" en \"…\"");
+        error(
+            "E0001", span(f, c),
+            "'" + c.keyword + "' takes pairs of a language and a text: fr \"…\" ar \"…\" en \"…\"");
         continue;
       }
       for (std::size_t i = 0; i + 1 < c.args.size(); i += 2) {
@@ -525,8 +574,7 @@ bool checker::assignable(const type& to, const type& from) const {
 void checker::require_bool(std::uint32_t id, const char* what) {
   const expression& e = at(id);
   if (e.t.k == kind::boolean || e.t.k == kind::error || e.t.k == kind::any) return;
-  error("E0303", e.span,
-        std::string(what) + " must be bool, but this is " + type_name(p_, e.t));
+  error("E0303", e.span, std::string(what) + " must be bool, but this is " + type_name(p_, e.t));
 }
 
 std::uint32_t checker::check_expr(const ast::expr& e, scope& sc) {
@@ -535,21 +583,22 @@ std::uint32_t checker::check_expr(const ast::expr& e, scope& sc) {
   for (const ast::operation& o : e.rest) {
     std::uint32_t rhs = check_operand(o.rhs, sc);
     source_span s{sc.file, at(lhs).span.begin, o.end};
-    bool comparison = o.op == "==" || o.op == "!=" || o.op == "<" || o.op == "<=" ||
-                      o.op == ">" || o.op == ">=" || o.op == "in";
+    bool comparison = o.op == "==" || o.op == "!=" || o.op == "<" || o.op == "<=" || o.op == ">" ||
+                      o.op == ">=" || o.op == "in";
     if (comparison && previous_comparison) {
       error("E0001", span(sc.file, o), "comparisons do not chain; join them with 'and'");
       lhs = error_expr(s);
       continue;
     }
     previous_comparison = comparison;
-    lhs = binary(o.op, lhs, rhs, s);
+    source_span op_span{sc.file, o.begin, o.begin + static_cast<std::uint32_t>(o.op.size())};
+    lhs = binary(o.op, lhs, rhs, s, op_span);
   }
   return lhs;
 }
 
-std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32_t r,
-                              source_span s) {
+std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32_t r, source_span s,
+                              source_span op_span) {
   type lt = at(l).t;
   type rt = at(r).t;
   expression e;
@@ -559,8 +608,14 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
   bool optional = lt.optional || rt.optional;
   auto mismatch = [&](const char* code, const std::string& what) {
     if (!poisoned) {
-      error(code, s,
-            what + ": " + type_name(p_, lt) + " " + o + " " + type_name(p_, rt) + " is not defined");
+      std::string hint;
+      bool money_and_number = (lt.k == kind::money && is_numeric(rt.k) && o != "*" && o != "/") ||
+                              (rt.k == kind::money && is_numeric(lt.k) && o != "*");
+      if (money_and_number) hint = "; write amounts in MAD, such as 3000 MAD";
+      if (lt.k == kind::date && is_numeric(rt.k)) hint = "; add a duration, such as 18 years";
+      error(code, op_span,
+            what + ": " + type_name(p_, lt) + " " + o + " " + type_name(p_, rt) +
+                " is not defined" + hint);
     }
     return error_expr(s);
   };
@@ -594,6 +649,15 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
     bool equality = o == "==" || o == "!=";
     if (lt.k == kind::null_type || rt.k == kind::null_type) {
       if (!equality) return mismatch("E0302", "only == and != compare with null");
+      const type& other = lt.k == kind::null_type ? rt : lt;
+      if (!other.optional && other.k != kind::null_type && other.k != kind::any &&
+          other.k != kind::error) {
+        error("E0309", s,
+              "a " + type_name(p_, other) +
+                  " is never null (its type is not optional); to test whether it was given, "
+                  "use known(…)");
+        return error_expr(s);
+      }
       return add(std::move(e));
     }
     auto u = unify(lt, rt);
@@ -911,8 +975,7 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
     auto t = walk(root, 1, fields, optional);
     if (!t) return no_index;
     std::string path(text.substr(first.size() + 1));
-    auto [it, inserted] =
-        fact_by_path_.emplace(path, static_cast<std::uint32_t>(p_.facts.size()));
+    auto [it, inserted] = fact_by_path_.emplace(path, static_cast<std::uint32_t>(p_.facts.size()));
     if (inserted) p_.facts.push_back({path, fields, *t});
     expression e;
     e.o = op::fact;
@@ -1096,14 +1159,16 @@ std::uint32_t checker::check_call(const ast::call& c, scope& sc) {
       break;
     }
     case op::round:
-      if (!is(0, {kind::integer, kind::decimal, kind::money})) return bad("rounds a number or money");
+      if (!is(0, {kind::integer, kind::decimal, kind::money}))
+        return bad("rounds a number or money");
       if (at(args[1]).o != op::constant || at(args[1]).t.k != kind::integer) {
         return bad("takes a constant number of decimal places as its second argument");
       }
       e.t = arg_type(0);
       break;
     case op::floor:
-      if (!is(0, {kind::integer, kind::decimal, kind::money})) return bad("rounds a number or money");
+      if (!is(0, {kind::integer, kind::decimal, kind::money}))
+        return bad("rounds a number or money");
       e.t = arg_type(0);
       break;
     case op::count:
@@ -1175,7 +1240,9 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
   table_report report = analyse_table(p_, conditions);
   if (e.ref == 1) {
     for (const auto& [a, b] : report.overlaps) {
-      diagnostic d{severity::error, "E0601", row_spans[b],
+      diagnostic d{severity::error,
+                   "E0601",
+                   row_spans[b],
                    "in a 'unique' table, rows " + std::to_string(a + 1) + " and " +
                        std::to_string(b + 1) + " can both match" +
                        (report.overlap_examples.count({a, b})
@@ -1261,8 +1328,8 @@ void checker::check_rules() {
   for (auto& [decl, idx] : rule_decls_) {
     rule_info& info = p_.rules[idx];
     file_id f = module_files_[info.module];
-    clause_set cs = read_clauses(decl->clauses, f,
-                                 {"source", "confidence", "explain", "in_force"}, "a rule");
+    clause_set cs =
+        read_clauses(decl->clauses, f, {"source", "confidence", "explain", "in_force"}, "a rule");
     info.source = text_arg(cs.single["source"], f);
     if (!cs.single["source"]) {
       error("E0401", info.span, "rule '" + info.name + "' has no source: cite its legal text");
@@ -1277,7 +1344,8 @@ void checker::check_rules() {
             c->args[i + 1].kind == ast::literal_kind::date) {
           auto d = parse_date(c->args[i + 1].text);
           if (!d) {
-            error("E0004", span(f, c->args[i + 1]), c->args[i + 1].text + " is not a calendar date");
+            error("E0004", span(f, c->args[i + 1]),
+                  c->args[i + 1].text + " is not a calendar date");
           } else if (a.text == "from") {
             from = d;
           } else {
@@ -1316,8 +1384,8 @@ void checker::check_rules() {
     const expression& body = at(info.body);
     if (!assignable(info.t, body.t)) {
       error("E0305", body.span,
-            "rule '" + info.name + "' is declared " + type_name(p_, info.t) + ", but its value is " +
-                type_name(p_, body.t));
+            "rule '" + info.name + "' is declared " + type_name(p_, info.t) +
+                ", but its value is " + type_name(p_, body.t));
     }
     std::set<std::string> exception_names;
     for (const ast::exception_decl& ex : decl->exceptions) {
@@ -1411,7 +1479,8 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
                                         const std::string& path) {
   if (const auto* obj = boost::get<ast::x3::forward_ast<ast::json_object>>(&v.get())) {
     if (t.k != kind::record && t.k != kind::error) {
-      error("E0903", span(f, obj->get()), "'" + path + "' is " + type_name(p_, t) + ", not a record");
+      error("E0903", span(f, obj->get()),
+            "'" + path + "' is " + type_name(p_, t) + ", not a record");
       return "null";
     }
     return given_to_json(obj->get(), t.k == kind::record ? t.ref : no_index, f, path + ".");
@@ -1432,13 +1501,58 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
     return out + "]";
   }
   const auto& lit = boost::get<ast::literal>(v.get());
+  auto wrong = [&](const char* what) {
+    error("E0903", span(f, lit), "'" + path + "' is " + type_name(p_, t) + ", but this is " + what);
+    return std::string("null");
+  };
+  if (lit.kind == ast::literal_kind::null) {
+    if (!t.optional && t.k != kind::error) return wrong("null (the field is not optional)");
+    return "null";
+  }
+  if (t.k != kind::error) {
+    bool fits = true;
+    switch (t.k) {
+      case kind::boolean:
+        fits = lit.kind == ast::literal_kind::boolean;
+        break;
+      case kind::integer:
+        fits = lit.kind == ast::literal_kind::integer;
+        break;
+      case kind::decimal:
+      case kind::money:
+        fits = lit.kind == ast::literal_kind::integer || lit.kind == ast::literal_kind::decimal ||
+               lit.kind == ast::literal_kind::money ||
+               (lit.kind == ast::literal_kind::text && parse_decimal(unescape(lit.text)));
+        break;
+      case kind::date:
+        fits = lit.kind == ast::literal_kind::date ||
+               (lit.kind == ast::literal_kind::text && parse_date(unescape(lit.text)));
+        break;
+      case kind::text:
+        fits = lit.kind == ast::literal_kind::text;
+        break;
+      case kind::enumeration: {
+        const auto& cases = p_.enums[t.ref].cases;
+        fits = lit.kind == ast::literal_kind::text &&
+               std::find(cases.begin(), cases.end(), unescape(lit.text)) != cases.end();
+        if (!fits && lit.kind == ast::literal_kind::text) {
+          std::string list;
+          for (const auto& c : cases) list += (list.empty() ? "" : ", ") + c;
+          return wrong(("\"" + unescape(lit.text) + "\", not one of " + list).c_str());
+        }
+        break;
+      }
+      default:
+        fits = false;
+    }
+    if (!fits) return wrong("a value of another type");
+  }
   switch (lit.kind) {
     case ast::literal_kind::text:
       return json_escape(unescape(lit.text));
     case ast::literal_kind::integer:
     case ast::literal_kind::decimal:
     case ast::literal_kind::boolean:
-    case ast::literal_kind::null:
       return lit.text;
     case ast::literal_kind::money:
       return json_escape(lit.text.substr(0, lit.text.find_first_of(" \t\r\nM")));
@@ -1525,9 +1639,9 @@ void checker::check_tests() {
         continue;
       }
       xi.rule = r->second;
-      if (ex.kind == "==") {
+      if (ex.tail.kind == "==") {
         xi.kind = expectation_info::kind_t::equals;
-        std::uint32_t v = check_expr(ex.value, sc);
+        std::uint32_t v = check_expr(ex.tail.value, sc);
         const expression& ve = at(v);
         if (ve.t.k == kind::error) continue;
         if (ve.o != op::constant) {
@@ -1544,11 +1658,11 @@ void checker::check_tests() {
         if (p_.rules[xi.rule].t.k == kind::decimal) {
           if (auto* i = std::get_if<std::int64_t>(&xi.value)) xi.value = rational{*i, 1};
         }
-      } else if (ex.kind == "undetermined") {
+      } else if (ex.tail.kind == "undetermined") {
         xi.kind = expectation_info::kind_t::undetermined;
       } else {
         xi.kind = expectation_info::kind_t::missing;
-        for (const ast::path& mp : ex.missing) {
+        for (const ast::path& mp : ex.tail.missing) {
           std::string path = mp.text;
           if (path.rfind(p_.input_name + ".", 0) == 0) path = path.substr(p_.input_name.size() + 1);
           std::uint32_t id = resolve_name(p_.input_name + "." + path, span(f, mp), sc, false);

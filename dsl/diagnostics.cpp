@@ -13,7 +13,8 @@ void diagnostics::add(diagnostic d) {
 
 void diagnostics::sort() {
   std::stable_sort(items_.begin(), items_.end(), [](const diagnostic& a, const diagnostic& b) {
-    return std::tie(a.span.file, a.span.begin, a.code) < std::tie(b.span.file, b.span.begin, b.code);
+    return std::tie(a.span.file, a.span.begin, a.code) <
+           std::tie(b.span.file, b.span.begin, b.code);
   });
 }
 
@@ -21,9 +22,12 @@ namespace {
 
 const char* label(severity s) {
   switch (s) {
-    case severity::error: return "error";
-    case severity::warning: return "warning";
-    case severity::note: return "note";
+    case severity::error:
+      return "error";
+    case severity::warning:
+      return "warning";
+    case severity::note:
+      return "note";
   }
   return "error";
 }
@@ -68,8 +72,8 @@ std::string render(const source_map& sources, const diagnostic& d) {
   std::string out;
   if (d.span.file < sources.size()) {
     line_column p = sources.position(d.span.file, d.span.begin);
-    out += sources.name(d.span.file) + ':' + std::to_string(p.line) + ':' + std::to_string(p.column) +
-           ": ";
+    out += sources.name(d.span.file) + ':' + std::to_string(p.line) + ':' +
+           std::to_string(p.column) + ": ";
   }
   out += std::string(label(d.level)) + '[' + d.code + "]: " + d.message + '\n';
   render_snippet(out, sources, d.span);

@@ -78,17 +78,23 @@ constexpr depth_guard_gen guarded{};
 // ------------------------------------------------------------------ tokens
 
 const auto name_char = ascii::alnum | x3::char_('_');
-inline auto kw(const char* word) { return lexeme[lit(word) >> !name_char]; }
-inline auto kw_str(const char* word) { return lexeme[x3::string(word) >> !name_char]; }
+inline auto kw(const char* word) {
+  return lexeme[lit(word) >> !name_char];
+}
+inline auto kw_str(const char* word) {
+  return lexeme[x3::string(word) >> !name_char];
+}
 
 struct reserved_words : x3::symbols<x3::unused_type> {
   reserved_words() {
     for (const char* w :
-         {"module", "import", "enum", "record", "input", "parameter", "rule", "exception", "when",
-          "table", "first", "unique", "otherwise", "not_encoded", "test", "given", "expect",
-          "undetermined", "missing", "if", "then", "else", "and", "or", "not", "in", "any", "all",
-          "true", "false", "null", "from", "until", "list", "MAD", "title", "program", "osp",
-          "source", "confidence", "explain", "in_force"}) {
+         {"module",    "import",      "enum",   "record",     "input",   "parameter",
+          "rule",      "exception",   "when",   "table",      "first",   "unique",
+          "otherwise", "not_encoded", "test",   "given",      "expect",  "undetermined",
+          "missing",   "if",          "then",   "else",       "and",     "or",
+          "not",       "in",          "any",    "all",        "true",    "false",
+          "null",      "from",        "until",  "list",       "MAD",     "title",
+          "program",   "osp",         "source", "confidence", "explain", "in_force"}) {
       add(w);
     }
   }
@@ -233,12 +239,29 @@ const module_header_type module_header = "module header ('module NAME')";
 const item_type item = "declaration (enum, record, input, parameter, rule or test)";
 const expr_type expr = "expression";
 
+// Keywords that follow a commit point are rules, so that "expected 'then'" names them.
+struct then_class {};
+struct else_class {};
+struct when_class {};
+struct given_class {};
+struct policy_class {};
+const x3::rule<then_class> then_kw = "'then'";
+const x3::rule<else_class> else_kw = "'else'";
+const x3::rule<when_class> when_kw = "'when'";
+const x3::rule<given_class> given_kw = "'given'";
+const x3::rule<policy_class, std::string> table_policy = "'first' or 'unique'";
+const auto then_kw_def = kw("then");
+const auto else_kw_def = kw("else");
+const auto when_kw_def = kw("when");
+const auto given_kw_def = kw("given");
+const auto table_policy_def = kw_str("first") | kw_str("unique");
+BOOST_SPIRIT_DEFINE(then_kw, else_kw, when_kw, given_kw, table_policy)
+
 // ------------------------------------------------------------------ leaves
 
 const auto identifier_def = (!reserved_word >> raw[name_token])[set_name];
-const auto json_key_def =
-    (!reserved_word >> raw[name_token])[set_name] |
-    lexeme['"' >> raw[+(x3::char_ - '"' - '\\' - x3::eol)] >> '"'][set_name];
+const auto json_key_def = (!reserved_word >> raw[name_token])[set_name] |
+                          lexeme['"' >> raw[+(x3::char_ - '"' - '\\' - x3::eol)] >> '"'][set_name];
 const auto path_def = (!reserved_word >> raw[lexeme[name_token >> *('.' >> name_token)]])[set_text];
 
 const auto digits = lexeme[+ascii::digit];
@@ -250,8 +273,8 @@ const auto text_body =
 const auto date_body = lexeme[d4 >> '-' >> d2 >> '-' >> d2 >> !name_char];
 const auto text_literal_def = raw[text_body][set_literal<ast::literal_kind::text>{}];
 const auto date_literal_def = raw[date_body][set_literal<ast::literal_kind::date>{}];
-const auto duration_unit = kw("years") | kw("year") | kw("months") | kw("month") | kw("days") |
-                           kw("day");
+const auto duration_unit =
+    kw("years") | kw("year") | kw("months") | kw("month") | kw("days") | kw("day");
 const auto number_token = lexeme[+ascii::digit >> -('.' >> +ascii::digit) >> !name_char];
 const auto literal_def =
     raw[date_body][set_literal<ast::literal_kind::date>{}] |
@@ -294,8 +317,8 @@ const auto neg_op_def = x3::string("-") > neg_expr;
 const auto primary_def = guarded[literal | if_expr | table | quantifier | list_expr | call | path |
                                  (lit('(') > expr > lit(')'))];
 const auto call_def = identifier >> lit('(') >> -(expr % ',') > lit(')');
-const auto if_expr_def = kw("if") > expr > kw("then") > expr > kw("else") > expr;
-const auto table_def = kw("table") > (kw_str("first") | kw_str("unique")) > +table_row;
+const auto if_expr_def = kw("if") > expr > then_kw > expr > else_kw > expr;
+const auto table_def = kw("table") > table_policy > +table_row;
 const auto table_row_def = lit('|') > expr > lit("=>") > expr;
 const auto list_expr_def = (kw_str("any") | kw_str("all") | x3::attr(std::string("list"))) >>
                            lit('[') > -(expr % ',') > lit(']');
@@ -304,9 +327,8 @@ const auto quantifier_def = (kw_str("any") | kw_str("all")) >> identifier >> kw(
 
 // ------------------------------------------------------------------ declarations
 
-const auto clause_keyword = kw_str("title") | kw_str("program") | kw_str("osp") |
-                            kw_str("source") | kw_str("confidence") | kw_str("explain") |
-                            kw_str("as_of");
+const auto clause_keyword = kw_str("title") | kw_str("program") | kw_str("osp") | kw_str("source") |
+                            kw_str("confidence") | kw_str("explain") | kw_str("as_of");
 const auto clause_arg_def =
     raw[text_body][set_literal<ast::literal_kind::text>{}] |
     raw[date_body][set_literal<ast::literal_kind::date>{}] |
@@ -320,14 +342,14 @@ const auto in_force_clause_def = kw_str("in_force") > +in_force_arg;
 const auto type_ref_def = x3::matches[kw("list")] >> identifier >> x3::matches[lit('?')];
 const auto enum_decl_def = kw("enum") > identifier > lit('{') > (identifier % ',') > lit('}');
 const auto field_decl_def = identifier > lit(':') > type_ref;
-const auto record_decl_def =
-    kw("record") > identifier > lit('{') > *(field_decl >> -lit(',')) > lit('}');
+const auto record_decl_def = kw("record") > identifier > lit('{') > *(field_decl >> -lit(',')) >
+                             lit('}');
 const auto input_decl_def = kw("input") > identifier > lit(':') > type_ref;
 const auto dated_value_def = kw("from") > date_literal > lit('=') > expr;
-const auto parameter_decl_def =
-    kw("parameter") > identifier > lit(':') > type_ref > *clause > +dated_value;
-const auto exception_decl_def =
-    kw("exception") > identifier > *clause > kw("when") > expr > lit('=') > expr;
+const auto parameter_decl_def = kw("parameter") > identifier > lit(':') > type_ref > *clause >
+                                +dated_value;
+const auto exception_decl_def = kw("exception") > identifier > *clause > when_kw > expr >
+                                lit('=') > expr;
 const auto rule_decl_def = kw("rule") > identifier > lit(':') > type_ref >
                            *(in_force_clause | clause) > lit('=') > expr > *exception_decl;
 
@@ -336,11 +358,6 @@ const auto json_member_def = json_key > lit(':') > json_value;
 const auto json_object_def = lit('{') > -(json_member % ',') > lit('}');
 const auto json_array_def = lit('[') > -(json_value % ',') > lit(']');
 
-const auto set_decision = [](auto& ctx) {
-  _val(ctx).decision = _attr(ctx);
-  _val(ctx).begin = _attr(ctx).begin;
-  _val(ctx).end = _attr(ctx).end;
-};
 const auto set_equals = [](auto& ctx) {
   _val(ctx).kind = "==";
   _val(ctx).value = _attr(ctx);
@@ -348,23 +365,27 @@ const auto set_equals = [](auto& ctx) {
 const auto set_undetermined = [](auto& ctx) { _val(ctx).kind = "undetermined"; };
 const auto set_missing = [](auto& ctx) { _val(ctx).kind = "missing"; };
 const auto push_missing = [](auto& ctx) { _val(ctx).missing.push_back(_attr(ctx)); };
-const auto expectation_def =
-    kw("expect") > path[set_decision] >
-    ((lit("==") > expr[set_equals]) | kw("undetermined")[set_undetermined] |
-     (kw("missing")[set_missing] > lit('[') > -(path[push_missing] % ',') > lit(']')));
+struct expect_tail_class : annotate {};
+const x3::rule<expect_tail_class, ast::expectation_tail> expect_tail =
+    "'== VALUE', 'undetermined' or 'missing [..]'";
+const auto expect_tail_def =
+    (lit("==") > expr[set_equals]) | kw("undetermined")[set_undetermined] |
+    (kw("missing")[set_missing] > lit('[') > -(path[push_missing] % ',') > lit(']'));
+const auto expectation_def = kw("expect") > path > expect_tail;
 const auto test_decl_def =
-    kw("test") > text_literal > *clause > kw("given") > json_object > +expectation;
+    kw("test") > text_literal > *clause > given_kw > json_object > *expectation;
 
 const auto module_header_def = kw("module") > identifier > *clause > *(kw("import") > identifier);
 const auto item_def = enum_decl | record_decl | input_decl | parameter_decl | rule_decl | test_decl;
 
+BOOST_SPIRIT_DEFINE(expect_tail)
 BOOST_SPIRIT_DEFINE(or_operation, and_operation, cmp_operation, add_operation, mul_operation)
 BOOST_SPIRIT_DEFINE(identifier, json_key, path, literal, text_literal, date_literal, closing_quote,
                     or_expr, and_expr, not_expr, not_op, cmp_expr, add_expr, mul_expr, neg_expr,
-                    neg_op, primary, call, if_expr, table, table_row, list_expr, quantifier,
-                    clause, clause_arg, in_force_arg, in_force_clause, type_ref, enum_decl,
-                    field_decl, record_decl, input_decl, dated_value, parameter_decl,
-                    exception_decl, rule_decl, json_value, json_member, json_object, json_array,
-                    expectation, test_decl, module_header, item, expr)
+                    neg_op, primary, call, if_expr, table, table_row, list_expr, quantifier, clause,
+                    clause_arg, in_force_arg, in_force_clause, type_ref, enum_decl, field_decl,
+                    record_decl, input_decl, dated_value, parameter_decl, exception_decl, rule_decl,
+                    json_value, json_member, json_object, json_array, expectation, test_decl,
+                    module_header, item, expr)
 
 }  // namespace dalil::dsl::grammar

@@ -18,7 +18,11 @@ namespace {
 bool valid_utf8(std::string_view s, std::size_t& bad) {
   for (std::size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t n = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
     if (n == 0 || i + n > s.size()) {
       bad = i;
       return false;
@@ -55,7 +59,7 @@ bool starts_word(iterator_type it, iterator_type end, std::string_view word) {
 }
 
 constexpr std::array<std::string_view, 6> item_keywords = {"enum",      "record", "input",
-                                                          "parameter", "rule",   "test"};
+                                                           "parameter", "rule",   "test"};
 
 bool starts_item(iterator_type it, iterator_type end) {
   for (std::string_view w : item_keywords) {
@@ -135,15 +139,19 @@ class driver {
       if (failure.which() == "closing '\"'") {
         diags_.error("E0002", span_at(at, at), "text literal is not closed before the end of line");
       } else {
+        // Every committed parser is a named rule; a mangled type name would be a grammar bug,
+        // so it is not shown to the author.
+        std::string which = failure.which();
+        if (which.rfind("N5boost", 0) == 0) which = "something else";
         diags_.error("E0001", token_span(at),
-                     "expected " + failure.which() + ", found " + describe_found(at, end));
+                     "expected " + which + ", found " + describe_found(at, end));
       }
       return false;
     } catch (const grammar::nesting_too_deep& deep) {
       it = deep.where;
       diags_.error("E0003", token_span(skip_blank(it, end)),
-                   "nesting is too deep (more than " + std::to_string(grammar::parse_state::max_depth) +
-                       " levels)");
+                   "nesting is too deep (more than " +
+                       std::to_string(grammar::parse_state::max_depth) + " levels)");
       return false;
     }
   }
@@ -185,7 +193,8 @@ class driver {
     if (!run(grammar::expression_rule(), it, e, "an expression")) return std::nullopt;
     it = skip_blank(it, end);
     if (it != end) {
-      diags_.error("E0001", token_span(it), "expected end of input, found " + describe_found(it, end));
+      diags_.error("E0001", token_span(it),
+                   "expected end of input, found " + describe_found(it, end));
       return std::nullopt;
     }
     return e;

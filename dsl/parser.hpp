@@ -15,7 +15,6 @@ namespace dalil::dsl {
 std::optional<ast::module> parse(const source_map& sources, file_id f, diagnostics& diags);
 
 /// Parses a single expression (used by tests and tools); errors go to `diags`.
-std::optional<ast::expr> parse_expression(const source_map& sources, file_id f,
-                                          diagnostics& diags);
+std::optional<ast::expr> parse_expression(const source_map& sources, file_id f, diagnostics& diags);
 
 }  // namespace dalil::dsl

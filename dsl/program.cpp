@@ -7,19 +7,45 @@ std::string type_name(const program& p, const type& t) {
   std::string base;
   kind k = t.k == kind::list ? t.element : t.k;
   switch (k) {
-    case kind::error: base = "an erroneous value"; break;
-    case kind::any: base = "not_encoded"; break;
-    case kind::null_type: base = "null"; break;
-    case kind::boolean: base = "bool"; break;
-    case kind::integer: base = "int"; break;
-    case kind::decimal: base = "decimal"; break;
-    case kind::money: base = "money"; break;
-    case kind::date: base = "date"; break;
-    case kind::duration: base = "duration"; break;
-    case kind::text: base = "text"; break;
-    case kind::enumeration: base = t.ref < p.enums.size() ? p.enums[t.ref].name : "enum"; break;
-    case kind::record: base = t.ref < p.records.size() ? p.records[t.ref].name : "record"; break;
-    case kind::list: base = "list"; break;
+    case kind::error:
+      base = "an erroneous value";
+      break;
+    case kind::any:
+      base = "not_encoded";
+      break;
+    case kind::null_type:
+      base = "null";
+      break;
+    case kind::boolean:
+      base = "bool";
+      break;
+    case kind::integer:
+      base = "int";
+      break;
+    case kind::decimal:
+      base = "decimal";
+      break;
+    case kind::money:
+      base = "money";
+      break;
+    case kind::date:
+      base = "date";
+      break;
+    case kind::duration:
+      base = "duration";
+      break;
+    case kind::text:
+      base = "text";
+      break;
+    case kind::enumeration:
+      base = t.ref < p.enums.size() ? p.enums[t.ref].name : "enum";
+      break;
+    case kind::record:
+      base = t.ref < p.records.size() ? p.records[t.ref].name : "record";
+      break;
+    case kind::list:
+      base = "list";
+      break;
   }
   if (t.k == kind::list) base = "list " + base;
   if (t.optional) base += "?";

@@ -32,9 +32,9 @@ enum class kind : std::uint8_t {
 
 struct type {
   kind k = kind::error;
-  std::uint32_t ref = 0;         // enum or record index (for lists: of the element)
-  kind element = kind::error;    // for lists
-  bool optional = false;         // may be null
+  std::uint32_t ref = 0;       // enum or record index (for lists: of the element)
+  kind element = kind::error;  // for lists
+  bool optional = false;       // may be null
   friend bool operator==(const type&, const type&) = default;
 };
 
@@ -52,10 +52,44 @@ using constant =
     std::variant<null_value, bool, std::int64_t, rational, date, duration, std::string, enum_value>;
 
 enum class op : std::uint8_t {
-  constant, fact, variable, parameter, rule, as_of,
-  not_, negate, and_, or_, eq, ne, lt, le, gt, ge, in,
-  add, sub, mul, div, if_, table, any_of, all_of, any_in, all_in, list,
-  known, age, years_between, months_between, days_between, min, max, round, floor, count,
+  constant,
+  fact,
+  variable,
+  parameter,
+  rule,
+  as_of,
+  not_,
+  negate,
+  and_,
+  or_,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  in,
+  add,
+  sub,
+  mul,
+  div,
+  if_,
+  table,
+  any_of,
+  all_of,
+  any_in,
+  all_in,
+  list,
+  known,
+  age,
+  years_between,
+  months_between,
+  days_between,
+  min,
+  max,
+  round,
+  floor,
+  count,
   not_encoded,
 };
 
@@ -130,7 +164,7 @@ struct rule_info {
   std::map<std::string, std::string> explain;  // language -> template
   std::uint32_t body = 0;
   std::vector<exception_info> exceptions;
-  std::vector<std::uint32_t> rules_read;       // direct dependencies
+  std::vector<std::uint32_t> rules_read;  // direct dependencies
   std::vector<std::uint32_t> parameters_read;
   source_span span;
 };

@@ -40,11 +40,16 @@ std::string key_of(const program& p, std::uint32_t id) {
 std::string name_of(const program& p, std::uint32_t id) {
   const expression& e = p.expressions[id];
   switch (e.o) {
-    case op::fact: return p.input_name + "." + p.facts[e.ref].path;
-    case op::rule: return p.rules[e.ref].qualified;
-    case op::parameter: return p.parameters[e.ref].qualified;
-    case op::as_of: return "as_of";
-    default: return "the compared value";
+    case op::fact:
+      return p.input_name + "." + p.facts[e.ref].path;
+    case op::rule:
+      return p.rules[e.ref].qualified;
+    case op::parameter:
+      return p.parameters[e.ref].qualified;
+    case op::as_of:
+      return "as_of";
+    default:
+      return "the compared value";
   }
 }
 
@@ -175,7 +180,11 @@ bool add_atom(const program& p, std::uint32_t id, row_constraints& row,
   op o = e.o;
   if (p.expressions[subject].o == op::constant) {
     std::swap(subject, value);
-    o = o == op::lt ? op::gt : o == op::gt ? op::lt : o == op::le ? op::ge : o == op::ge ? op::le : o;
+    o = o == op::lt   ? op::gt
+        : o == op::gt ? op::lt
+        : o == op::le ? op::ge
+        : o == op::ge ? op::le
+                      : o;
   }
   const expression& ve = p.expressions[value];
   const expression& se = p.expressions[subject];
@@ -254,8 +263,8 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
         if (both.s == constraint::shape::cases) {
           for (std::size_t i = 0; i < both.cases.size(); ++i) {
             if (!both.cases[i]) continue;
-            std::string v = info.t.k == kind::boolean ? (i ? "true" : "false")
-                                                      : p.enums[info.t.ref].cases[i];
+            std::string v =
+                info.t.k == kind::boolean ? (i ? "true" : "false") : p.enums[info.t.ref].cases[i];
             example += (example.empty() ? "" : ", ") + info.name + " = " + v;
             break;
           }
@@ -285,8 +294,8 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
     std::string missing;
     for (std::size_t i = 0; i < covered.size(); ++i) {
       if (covered[i]) continue;
-      std::string v = info.t.k == kind::boolean ? (i ? "true" : "false")
-                                                : p.enums[info.t.ref].cases[i];
+      std::string v =
+          info.t.k == kind::boolean ? (i ? "true" : "false") : p.enums[info.t.ref].cases[i];
       missing += (missing.empty() ? "" : ", ") + v;
     }
     if (!missing.empty()) report.gap = info.name + " = " + missing;
@@ -296,9 +305,8 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
   for (const auto& r : rows) {
     if (!empty(r->at(key))) intervals.push_back(r->at(key));
   }
-  std::sort(intervals.begin(), intervals.end(), [](const constraint& a, const constraint& b) {
-    return less_lo(b.lo, a.lo);
-  });
+  std::sort(intervals.begin(), intervals.end(),
+            [](const constraint& a, const constraint& b) { return less_lo(b.lo, a.lo); });
   bool discrete = info.t.k == kind::integer || info.t.k == kind::date;
   bound reach;  // covered up to here (nullopt at: nothing yet, from minus infinity)
   bool started = false;

@@ -172,7 +172,9 @@ civil to_civil(date d) {
 }
 
 namespace {
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 unsigned last_day(int y, unsigned m) {
   static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && leap(y) ? 29 : days[m - 1];
@@ -225,7 +227,8 @@ std::int32_t months_between(date a, date b) {
   if (b < a) return -months_between(b, a);
   civil ca = to_civil(a);
   civil cb = to_civil(b);
-  std::int32_t n = (cb.year - ca.year) * 12 + static_cast<int>(cb.month) - static_cast<int>(ca.month);
+  std::int32_t n =
+      (cb.year - ca.year) * 12 + static_cast<int>(cb.month) - static_cast<int>(ca.month);
   while (n > 0 && add_months(a, n) > b) --n;
   return n;
 }

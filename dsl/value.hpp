@@ -10,7 +10,8 @@
 
 namespace dalil {
 
-// 128-bit intermediates make 64-bit rational arithmetic exact; __extension__ keeps -Wpedantic quiet.
+// 128-bit intermediates make 64-bit rational arithmetic exact; __extension__ keeps -Wpedantic
+// quiet.
 __extension__ typedef __int128 i128;
 
 /// An exact rational number, always normalised (den > 0, gcd(num, den) == 1).

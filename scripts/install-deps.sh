@@ -11,6 +11,7 @@ packages=(
   libcli11-dev
   libssl-dev                # SHA-256 for ruleset and record hashes
   libbenchmark-dev
+  clang-format clang-tidy
 )
 missing=()
 for p in "${packages[@]}"; do

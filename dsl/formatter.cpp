@@ -1,0 +1,466 @@
+// Pretty-printer: one clause per line, two-space indentation, table rows on their own lines,
+// only the parentheses that precedence needs, long and/or chains broken one operand per line.
+#include "dsl/formatter.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
+namespace dalil::dsl {
+
+namespace {
+
+constexpr std::size_t width = 100;
+
+int precedence(const std::string& op) {
+  if (op == "or") return 1;
+  if (op == "and") return 2;
+  if (op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=" ||
+      op == "in") {
+    return 4;
+  }
+  if (op == "+" || op == "-") return 5;
+  return 6;  // * /
+}
+
+std::string squeeze(const std::string& s) {  // collapse inner whitespace to single spaces
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = !out.empty();
+    } else {
+      if (space) out += ' ';
+      space = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string literal_text(const ast::literal& l) {
+  switch (l.kind) {
+    case ast::literal_kind::money:
+    case ast::literal_kind::duration:
+      return squeeze(l.text);
+    case ast::literal_kind::not_encoded:
+      return "not_encoded " + l.text;
+    default:
+      return l.text;
+  }
+}
+
+class printer {
+ public:
+  printer(const std::string& text, std::vector<std::pair<std::uint32_t, std::string>> comments)
+      : text_(text), comments_(std::move(comments)) {}
+
+  std::string out;
+
+  /// Emits the comments that stand before `offset`, each on its own line at `indent`.
+  void comments_before(std::uint32_t offset, int indent) {
+    while (next_comment_ < comments_.size() && comments_[next_comment_].first < offset) {
+      line(indent, comments_[next_comment_].second);
+      ++next_comment_;
+    }
+  }
+  void remaining_comments() {
+    while (next_comment_ < comments_.size()) line(0, comments_[next_comment_++].second);
+  }
+  void line(int indent, const std::string& s) {
+    out.append(static_cast<std::size_t>(indent), ' ');
+    out += s;
+    out += '\n';
+  }
+  void blank() {
+    if (!out.empty() && out.size() >= 2 &&
+        !(out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n')) {
+      out += '\n';
+    }
+  }
+
+  // ---------------------------------------------------------------- expressions (one line)
+
+  std::string expr(const ast::expr& e, int min_prec) const {
+    if (e.rest.empty()) return operand(e.first, min_prec);
+    int prec = precedence(e.rest.front().op);
+    // `and` inside `or` binds tighter anyway; the parentheses are kept for the reader.
+    int left = prec == 1 ? 3 : prec;
+    int right = prec == 1 ? 3 : prec + 1;
+    std::string s = operand(e.first, left);
+    for (const ast::operation& o : e.rest) s += " " + o.op + " " + operand(o.rhs, right);
+    return prec < min_prec ? "(" + s + ")" : s;
+  }
+
+  std::string operand(const ast::operand& o, int min_prec) const {
+    struct visitor {
+      const printer& p;
+      int min_prec;
+      std::string operator()(const ast::literal& l) const { return literal_text(l); }
+      std::string operator()(const ast::path& x) const { return x.text; }
+      std::string operator()(const ast::unary& u) const {
+        if (u.op == "not") {
+          std::string s = "not " + p.operand(u.rhs, 3);
+          return min_prec > 3 ? "(" + s + ")" : s;
+        }
+        return "-" + p.operand(u.rhs, 7);
+      }
+      std::string operator()(const ast::call& c) const {
+        std::string s = c.name.name + "(";
+        for (std::size_t i = 0; i < c.args.size(); ++i) {
+          s += (i ? ", " : "") + p.expr(c.args[i], 0);
+        }
+        return s + ")";
+      }
+      std::string operator()(const ast::if_expr& i) const {
+        std::string s = "if " + p.expr(i.condition, 0) + " then " + p.expr(i.then_branch, 1) +
+                        " else " + p.expr(i.else_branch, 0);
+        return min_prec > 0 ? "(" + s + ")" : s;
+      }
+      std::string operator()(const ast::table& t) const {
+        std::string s = "table " + t.policy;
+        for (const ast::table_row& r : t.rows) {
+          s += " | " + p.expr(r.condition, 0) + " => " + p.expr(r.value, 0);
+        }
+        return min_prec > 0 ? "(" + s + ")" : s;
+      }
+      std::string operator()(const ast::list_expr& l) const {
+        std::string s = l.kind == "list" ? "[" : l.kind + " [";
+        for (std::size_t i = 0; i < l.items.size(); ++i) {
+          s += (i ? ", " : "") + p.expr(l.items[i], 0);
+        }
+        return s + "]";
+      }
+      std::string operator()(const ast::quantifier& q) const {
+        std::string s =
+            q.kind + " " + q.variable.name + " in " + q.over.text + " : " + p.expr(q.body, 0);
+        return min_prec > 0 ? "(" + s + ")" : s;
+      }
+      std::string operator()(const ast::expr& e) const { return p.expr(e, min_prec); }
+    };
+    return boost::apply_visitor(visitor{*this, min_prec}, o);
+  }
+
+  // ---------------------------------------------------------------- expressions (block)
+
+  static const ast::table* as_table(const ast::expr& e) {
+    const ast::expr* cur = &e;
+    while (cur->rest.empty()) {
+      if (const auto* t = boost::get<ast::x3::forward_ast<ast::table>>(&cur->first.get())) {
+        return &t->get();
+      }
+      const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
+      if (inner == nullptr) return nullptr;
+      cur = &inner->get();
+    }
+    return nullptr;
+  }
+  static const ast::if_expr* as_if(const ast::expr& e) {
+    const ast::expr* cur = &e;
+    while (cur->rest.empty()) {
+      if (const auto* t = boost::get<ast::x3::forward_ast<ast::if_expr>>(&cur->first.get())) {
+        return &t->get();
+      }
+      const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
+      if (inner == nullptr) return nullptr;
+      cur = &inner->get();
+    }
+    return nullptr;
+  }
+  /// The top-level and/or chain of an expression, if it has one.
+  static const ast::expr* as_chain(const ast::expr& e) {
+    const ast::expr* cur = &e;
+    while (cur->rest.empty()) {
+      const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
+      if (inner == nullptr) return nullptr;
+      cur = &inner->get();
+    }
+    const std::string& op = cur->rest.front().op;
+    return op == "or" || op == "and" ? cur : nullptr;
+  }
+
+  /// Prints `lead` followed by expression `e` starting at `indent`, across lines as needed.
+  void block(int indent, const std::string& lead, const ast::expr& e) {
+    if (const ast::table* t = as_table(e)) {
+      line(indent, lead + "table " + t->policy);
+      // Conditions are padded so that the arrows line up, when that keeps rows within width.
+      std::size_t cond_width = 0;
+      for (const ast::table_row& r : t->rows)
+        cond_width = std::max(cond_width, expr(r.condition, 0).size());
+      bool align = true;
+      for (const ast::table_row& r : t->rows) {
+        align = align &&
+                static_cast<std::size_t>(indent) + 2 + cond_width + 6 + expr(r.value, 0).size() <=
+                    width;
+      }
+      for (const ast::table_row& r : t->rows) {
+        comments_before(r.begin, indent + 2);
+        std::string c = expr(r.condition, 0);
+        if (align) c.append(cond_width - c.size(), ' ');
+        std::string cond = "| " + c + " => ";
+        if (as_table(r.value) || as_if(r.value)) {
+          block(indent + 2, cond, r.value);
+        } else {
+          line(indent + 2, cond + expr(r.value, 0));
+        }
+      }
+      return;
+    }
+    if (const ast::if_expr* i = as_if(e)) {
+      std::string one = lead + expr(e, 0);
+      bool nested = as_table(i->then_branch) || as_if(i->then_branch) || as_table(i->else_branch) ||
+                    as_if(i->else_branch);
+      if (!nested && one.size() + static_cast<std::size_t>(indent) <= width) {
+        line(indent, one);
+        return;
+      }
+      line(indent, lead + "if " + expr(i->condition, 0));
+      block(indent + 2, "then ", i->then_branch);
+      block(indent + 2, "else ", i->else_branch);
+      return;
+    }
+    std::string one = lead + expr(e, 0);
+    const ast::expr* chain = as_chain(e);
+    if (chain == nullptr || one.size() + static_cast<std::size_t>(indent) <= width) {
+      line(indent, one);
+      return;
+    }
+    int prec = precedence(chain->rest.front().op) == 1 ? 3 : 2;
+    line(indent, lead + operand(chain->first, prec));
+    std::string pad(lead.size(), ' ');
+    for (const ast::operation& o : chain->rest) {
+      line(indent, pad + o.op + " " + operand(o.rhs, prec == 3 ? 3 : prec + 1));
+    }
+  }
+
+  // ---------------------------------------------------------------- declarations
+
+  static std::string clause_text(const ast::clause& c) {
+    std::string s = c.keyword;
+    for (const ast::clause_arg& a : c.args) s += " " + a.text;
+    return s;
+  }
+
+  void clauses(const std::vector<ast::clause>& cs, int indent) {
+    for (const ast::clause& c : cs) {
+      comments_before(c.begin, indent);
+      if ((c.keyword == "title" || c.keyword == "explain") && c.args.size() > 2) {
+        std::string pad(c.keyword.size() + 1, ' ');
+        for (std::size_t i = 0; i + 1 < c.args.size(); i += 2) {
+          line(indent,
+               (i == 0 ? c.keyword + " " : pad) + c.args[i].text + " " + c.args[i + 1].text);
+        }
+        if (c.args.size() % 2) line(indent, pad + c.args.back().text);
+        continue;
+      }
+      line(indent, clause_text(c));
+    }
+  }
+
+  static std::string type_text(const ast::type_ref& t) {
+    return (t.is_list ? "list " : "") + t.name.name + (t.optional ? "?" : "");
+  }
+
+  std::string json(const ast::json_value& v) const {
+    if (const auto* o = boost::get<ast::x3::forward_ast<ast::json_object>>(&v.get())) {
+      return json_object(o->get());
+    }
+    if (const auto* a = boost::get<ast::x3::forward_ast<ast::json_array>>(&v.get())) {
+      std::string s = "[";
+      for (std::size_t i = 0; i < a->get().items.size(); ++i) {
+        s += (i ? ", " : "") + json(a->get().items[i]);
+      }
+      return s + "]";
+    }
+    return literal_text(boost::get<ast::literal>(v.get()));
+  }
+  std::string json_object(const ast::json_object& o) const {
+    if (o.members.empty()) return "{}";
+    std::string s = "{ ";
+    for (std::size_t i = 0; i < o.members.size(); ++i) {
+      const ast::json_member& m = o.members[i];
+      bool plain =
+          !m.key.name.empty() &&
+          (std::isalpha(static_cast<unsigned char>(m.key.name[0])) || m.key.name[0] == '_');
+      for (char c : m.key.name)
+        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      s += (i ? ", " : "") + (plain ? m.key.name : "\"" + m.key.name + "\"") + ": " + json(m.value);
+    }
+    return s + " }";
+  }
+  /// A record literal across lines, one member per line, when it does not fit on one.
+  void json_block(int indent, const std::string& lead, const ast::json_object& o) {
+    std::string one = lead + json_object(o);
+    if (one.size() + static_cast<std::size_t>(indent) <= width || o.members.empty()) {
+      line(indent, one);
+      return;
+    }
+    line(indent, lead + "{");
+    for (std::size_t i = 0; i < o.members.size(); ++i) {
+      const ast::json_member& m = o.members[i];
+      std::string comma = i + 1 < o.members.size() ? "," : "";
+      std::string key = json_object(ast::json_object{{}, {ast::json_member{{}, m.key, {}}}});
+      key = key.substr(2, key.find(':') - 2) + ": ";
+      if (const auto* sub = boost::get<ast::x3::forward_ast<ast::json_object>>(&m.value.get())) {
+        std::string inner = json_object(sub->get());
+        if (inner.size() + key.size() + static_cast<std::size_t>(indent) + 2 > width) {
+          json_block(indent + 2, key, sub->get());
+          out.insert(out.size() - 1, comma);
+          continue;
+        }
+      }
+      line(indent + 2, key + json(m.value) + comma);
+    }
+    line(indent, "}");
+  }
+
+  void item(const ast::item& it) {
+    struct visitor {
+      printer& p;
+      void operator()(const ast::enum_decl& e) const {
+        std::string s = "enum " + e.name.name + " { ";
+        for (std::size_t i = 0; i < e.cases.size(); ++i) s += (i ? ", " : "") + e.cases[i].name;
+        s += " }";
+        if (s.size() <= width) {
+          p.line(0, s);
+          return;
+        }
+        p.line(0, "enum " + e.name.name + " {");
+        for (std::size_t i = 0; i < e.cases.size(); ++i) {
+          p.comments_before(e.cases[i].begin, 2);
+          p.line(2, e.cases[i].name + (i + 1 < e.cases.size() ? "," : ""));
+        }
+        p.line(0, "}");
+      }
+      void operator()(const ast::record_decl& r) const {
+        p.line(0, "record " + r.name.name + " {");
+        for (const ast::field_decl& f : r.fields) {
+          p.comments_before(f.begin, 2);
+          p.line(2, f.name.name + " : " + type_text(f.type));
+        }
+        p.comments_before(r.end, 2);
+        p.line(0, "}");
+      }
+      void operator()(const ast::input_decl& i) const {
+        p.line(0, "input " + i.name.name + " : " + type_text(i.type));
+      }
+      void operator()(const ast::parameter_decl& d) const {
+        p.line(0, "parameter " + d.name.name + " : " + type_text(d.type));
+        p.clauses(d.clauses, 2);
+        for (const ast::dated_value& v : d.values) {
+          p.comments_before(v.begin, 2);
+          p.block(2, "from " + v.date.text + " = ", v.value);
+        }
+      }
+      void operator()(const ast::rule_decl& r) const {
+        p.line(0, "rule " + r.name.name + " : " + type_text(r.type));
+        p.clauses(r.clauses, 2);
+        p.comments_before(r.body.begin, 2);
+        p.block(2, "= ", r.body);
+        for (const ast::exception_decl& x : r.exceptions) {
+          p.comments_before(x.begin, 2);
+          p.line(2, "exception " + x.name.name);
+          p.clauses(x.clauses, 4);
+          p.comments_before(x.condition.begin, 4);
+          p.block(4, "when ", x.condition);
+          p.comments_before(x.value.begin, 4);
+          p.block(4, "= ", x.value);
+        }
+      }
+      void operator()(const ast::test_decl& t) const {
+        p.line(0, "test " + t.name.text);
+        p.clauses(t.clauses, 2);
+        p.comments_before(t.given.begin, 2);
+        p.json_block(2, "given ", t.given);
+        for (const ast::expectation& e : t.expects) {
+          p.comments_before(e.begin, 2);
+          std::string s = "expect " + e.decision.text;
+          if (e.tail.kind == "==") {
+            s += " == " + p.expr(e.tail.value, 0);
+          } else if (e.tail.kind == "undetermined") {
+            s += " undetermined";
+          } else {
+            s += " missing [";
+            for (std::size_t i = 0; i < e.tail.missing.size(); ++i) {
+              s += (i ? ", " : "") + e.tail.missing[i].text;
+            }
+            s += "]";
+          }
+          p.line(2, s);
+        }
+      }
+    };
+    boost::apply_visitor(visitor{*this}, it);
+  }
+
+ private:
+  const std::string& text_;
+  std::vector<std::pair<std::uint32_t, std::string>> comments_;
+  std::size_t next_comment_ = 0;
+};
+
+/// Every `#` comment outside text literals, with its offset.
+std::vector<std::pair<std::uint32_t, std::string>> find_comments(const std::string& text) {
+  std::vector<std::pair<std::uint32_t, std::string>> out;
+  bool in_text = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_text) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"' || c == '\n') {
+        in_text = false;
+      }
+    } else if (c == '"') {
+      in_text = true;
+    } else if (c == '#') {
+      std::size_t end = text.find('\n', i);
+      if (end == std::string::npos) end = text.size();
+      std::string comment = text.substr(i, end - i);
+      while (!comment.empty() && std::isspace(static_cast<unsigned char>(comment.back()))) {
+        comment.pop_back();
+      }
+      out.emplace_back(static_cast<std::uint32_t>(i), comment);
+      i = end;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format(const source_map& sources, const ast::module& m) {
+  const std::string& text = sources.text(m.file);
+  printer p(text, find_comments(text));
+  p.comments_before(m.header.begin, 0);
+  p.line(0, "module " + m.header.name.name);
+  p.clauses(m.header.clauses, 2);
+  if (!m.header.imports.empty()) {
+    p.blank();
+    for (const ast::identifier& i : m.header.imports) {
+      p.comments_before(i.begin, 0);
+      p.line(0, "import " + i.name);
+    }
+  }
+  for (const ast::item& it : m.items) {
+    p.blank();
+    const auto& n = boost::apply_visitor([](const auto& x) -> const ast::node& { return x; }, it);
+    p.comments_before(n.begin, 0);
+    p.item(it);
+  }
+  if (!p.out.empty()) {
+    std::size_t before = p.out.size();
+    p.blank();
+    p.remaining_comments();
+    if (p.out.size() == before + 1) p.out.pop_back();
+  }
+  return p.out;
+}
+
+std::string format_expression(const ast::expr& e) {
+  static const std::string empty;
+  printer p(empty, {});
+  return p.expr(e, 0);
+}
+
+}  // namespace dalil::dsl

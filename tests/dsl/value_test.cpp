@@ -1,0 +1,98 @@
+// Exact rationals and the calendar rules (29 February, month ends) that ages and windows rely on.
+#include "dsl/value.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace dalil;
+
+namespace {
+date d(const char* s) {
+  return *parse_date(s);
+}
+rational r(const char* s) {
+  return *parse_decimal(s);
+}
+}  // namespace
+
+TEST_CASE("decimals are read exactly and compare exactly", "[dsl][value]") {
+  CHECK(std::is_eq(compare(r("3767.00"), r("3767"))));
+  CHECK(std::is_lt(compare(r("3766.99"), r("3767"))));
+  CHECK(std::is_eq(compare(r("0.1"), r("0.10"))));
+  CHECK(to_string(r("3767.50")) == "3767.5");
+  CHECK(money_string(r("3767.5")) == "3767.50");
+  CHECK(money_string(r("12")) == "12.00");
+  CHECK(to_string(*div(r("1000"), r("3"))) == "1000/3");
+  CHECK(to_string(*div(r("72000"), r("12"))) == "6000");
+  CHECK_FALSE(parse_decimal("1e5"));
+  CHECK_FALSE(parse_decimal(""));
+  CHECK_FALSE(parse_decimal("3."));
+  CHECK_FALSE(div(r("1"), r("0")));
+}
+
+TEST_CASE("income per person at the RAMED thresholds", "[dsl][value]") {
+  // 7534 MAD for two people is exactly 3767 per person; one centime either side flips.
+  CHECK(std::is_eq(compare(*div(r("7534.00"), r("2")), r("3767"))));
+  CHECK(std::is_lt(compare(*div(r("7533.99"), r("2")), r("3767"))));
+  CHECK(std::is_gt(compare(*div(r("7534.01"), r("2")), r("3767"))));
+  // 1/3 of a centime is never rounded away.
+  CHECK(std::is_eq(compare(*div(r("11301"), r("3")), r("3767"))));
+  CHECK(std::is_lt(compare(*div(r("11300.99"), r("3")), r("3767"))));
+}
+
+TEST_CASE("explicit rounding is half away from zero", "[dsl][value]") {
+  CHECK(*round_places(r("2.345"), 2) == r("2.35"));
+  CHECK(*round_places(r("-2.345"), 2) == r("-2.35"));
+  CHECK(*round_places(r("2.344"), 2) == r("2.34"));
+  CHECK(*round_places(*div(r("1000"), r("3")), 2) == r("333.33"));
+  CHECK(floor_rational(r("-1.5")) == r("-2"));
+  CHECK(floor_rational(r("1.5")) == r("1"));
+}
+
+TEST_CASE("overflow is reported, never wrapped", "[dsl][value]") {
+  rational big{INT64_MAX, 1};
+  CHECK_FALSE(add(big, big));
+  CHECK_FALSE(mul(big, rational{2, 1}));
+}
+
+TEST_CASE("dates are calendar days", "[dsl][value]") {
+  CHECK(to_string(d("2016-02-29")) == "2016-02-29");
+  CHECK_FALSE(parse_date("2015-02-29"));
+  CHECK_FALSE(parse_date("2014-02-30"));
+  CHECK_FALSE(parse_date("2014-13-01"));
+  CHECK_FALSE(parse_date("2014-1-01"));
+  CHECK(d("1970-01-01").days == 0);
+  CHECK(d("2000-03-01").days - d("2000-02-28").days == 2);
+}
+
+TEST_CASE("adding years and months clamps to the end of the month", "[dsl][value]") {
+  CHECK(add(d("2016-02-29"), duration{1, 0, 0}) == d("2017-02-28"));
+  CHECK(add(d("2016-02-29"), duration{4, 0, 0}) == d("2020-02-29"));
+  CHECK(add(d("2024-01-31"), duration{0, 1, 0}) == d("2024-02-29"));
+  CHECK(add(d("2023-01-31"), duration{0, 1, 0}) == d("2023-02-28"));
+  CHECK(add(d("2014-12-31"), duration{0, 0, 1}) == d("2015-01-01"));
+  CHECK(subtract(d("2016-03-31"), duration{0, 1, 0}) == d("2016-02-29"));
+}
+
+TEST_CASE("whole years between dates follow the same clamping rule", "[dsl][value]") {
+  // A birthday on 29 February is reached on 28 February in common years.
+  CHECK(years_between(d("2008-02-29"), d("2026-02-27")) == 17);
+  CHECK(years_between(d("2008-02-29"), d("2026-02-28")) == 18);
+  CHECK(years_between(d("2008-02-29"), d("2028-02-28")) == 19);
+  CHECK(years_between(d("2008-02-29"), d("2028-02-29")) == 20);
+  CHECK(years_between(d("2006-01-02"), d("2024-01-01")) == 17);
+  CHECK(years_between(d("2006-01-01"), d("2024-01-01")) == 18);
+  CHECK(years_between(d("2024-01-01"), d("2006-01-01")) == -18);
+  CHECK(months_between(d("2024-01-31"), d("2024-02-29")) == 1);
+  CHECK(months_between(d("2024-01-31"), d("2024-02-28")) == 0);
+  // Five years of residence less one day is not five years.
+  CHECK(add(d("2009-01-01"), duration{5, 0, 0}) == d("2014-01-01"));
+  CHECK(add(d("2009-01-02"), duration{5, 0, 0}) > d("2014-01-01"));
+}
+
+TEST_CASE("durations parse and print", "[dsl][value]") {
+  CHECK(*parse_duration("2 years 6 months") == duration{2, 6, 0});
+  CHECK(*parse_duration("1 day") == duration{0, 0, 1});
+  CHECK(to_string(duration{5, 0, 0}) == "5 years");
+  CHECK(to_string(duration{1, 1, 1}) == "1 year 1 month 1 day");
+  CHECK_FALSE(parse_duration("5 weeks"));
+}
