@@ -5,12 +5,49 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "dsl/checker.hpp"
 #include "dsl/formatter.hpp"
 #include "dsl/parser.hpp"
+#include "engine/decision.hpp"
+#include "engine/record.hpp"
+#include "engine/session.hpp"
+#include "engine/sha256.hpp"
+#include "engine/test_runner.hpp"
 
 namespace dalil::cli {
+
+namespace {
+
+/// Loads, checks and compiles a rule pack; prints diagnostics; nullptr on errors.
+std::shared_ptr<const engine::ruleset> load_rules(const std::string& path) {
+  dsl::source_map sources;
+  dsl::diagnostics diags;
+  std::vector<dsl::ast::module> modules;
+  auto program = dsl::load_and_check(path, sources, modules, diags);
+  diags.sort();
+  std::cerr << dsl::render_all(sources, diags);
+  if (!program) return nullptr;
+  return engine::build_ruleset(sources, modules, std::move(*program));
+}
+
+bool read_all(const std::string& path, std::string& out) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    out = ss.str();
+    return true;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+}  // namespace
 
 int run_check(const check_options& o) {
   dsl::source_map sources;
@@ -62,6 +99,103 @@ int run_fmt(const fmt_options& o) {
   std::cerr << dsl::render_all(sources, diags);
   if (diags.has_errors()) return 1;
   return o.check && unformatted > 0 ? 1 : 0;
+}
+
+}  // namespace dalil::cli
+
+namespace dalil::cli {
+
+int run_eval(const eval_options& o) {
+  auto as_of = parse_date(o.as_of);
+  if (!as_of) {
+    std::cerr << "error: --as-of " << o.as_of << " is not a date (YYYY-MM-DD)\n";
+    return 2;
+  }
+  auto rules = load_rules(o.rules);
+  if (!rules) return 1;
+  const dsl::program& p = rules->program();
+  std::string text;
+  if (!read_all(o.facts, text)) {
+    std::cerr << "error: cannot read " << o.facts << "\n";
+    return 2;
+  }
+  engine::record_reader reader(p);
+  engine::record rec;
+  engine::record_error err;
+  if (!reader.read(text, rec, err)) {
+    std::cerr << o.facts << ": error: field '" << err.field << "': " << err.message << "\n";
+    return 1;
+  }
+  std::vector<std::uint32_t> chosen;
+  for (const std::string& name : o.only) {
+    auto r = p.find_rule(name);
+    if (!r) {
+      std::cerr << "error: no rule named '" << name << "' (write module.name)\n";
+      return 2;
+    }
+    chosen.push_back(*r);
+  }
+  if (chosen.empty()) {
+    for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
+      if (o.all || !p.rules[r].explain.empty()) chosen.push_back(r);
+    }
+  }
+  auto inst = engine::instantiate(rules, *as_of);
+  engine::evaluator ev(inst);
+  ev.set_record(rec);
+  if (o.format == "json") {
+    std::string out = "{\"as_of\":\"" + to_string(*as_of) + "\",\"ruleset\":{\"hash\":\"" +
+                      rules->hash() + "\"},\"input_hash\":\"" +
+                      engine::sha256_hex(engine::canonical_json(text)) + "\",\"decisions\":[";
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      if (i) out += ',';
+      engine::decision d = engine::decide(ev, chosen[i]);
+      engine::append_decision_json(out, ev, d, o.trace);
+    }
+    out += "]}\n";
+    std::cout << out;
+    return 0;
+  }
+  std::cout << "As of " << to_string(*as_of) << " (ruleset " << rules->hash().substr(0, 12)
+            << ")\n";
+  std::cout << "Recommendation with its evidence; the official decides (Law 09-08, art. 11).\n\n";
+  for (std::uint32_t r : chosen) {
+    engine::decision d = engine::decide(ev, r);
+    const dsl::rule_info& info = p.rules[r];
+    std::cout << info.qualified << ": " << engine::value_words(p, info.t, d.v, o.lang)
+              << (d.decided ? "" : "  [UNDETERMINED]") << (d.provisional ? "  [provisional]" : "")
+              << "\n  " << engine::explain(ev, d, o.lang) << "\n";
+    if (!d.missing.empty()) {
+      std::cout << "  missing:";
+      for (const auto& m : d.missing) std::cout << " " << m;
+      std::cout << "\n";
+    }
+    for (const auto& s : engine::sources_of(ev, d)) std::cout << "  source: " << s << "\n";
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int run_test(const test_options& o) {
+  auto rules = load_rules(o.path);
+  if (!rules) return 1;
+  engine::test_report report = engine::run_tests(rules, o.filter, o.coverage);
+  for (const auto& t : report.outcomes) {
+    if (t.passed) continue;
+    std::cout << "FAILED " << t.module << ": \"" << t.name << "\"\n";
+    for (const auto& f : t.failures) std::cout << "    " << f << "\n";
+  }
+  bool uncovered = o.coverage && !report.uncovered.empty();
+  if (o.coverage) {
+    if (report.uncovered.empty()) {
+      std::cout << "coverage: every rule, table row and exception is exercised\n";
+    } else {
+      std::cout << "coverage: " << report.uncovered.size() << " not exercised by any test:\n";
+      for (const auto& u : report.uncovered) std::cout << "  " << u << "\n";
+    }
+  }
+  std::cout << report.passed << " passed, " << report.failed << " failed\n";
+  return report.failed > 0 || uncovered ? 1 : 0;
 }
 
 }  // namespace dalil::cli

@@ -18,4 +18,23 @@ struct fmt_options {
 };
 int run_fmt(const fmt_options& o);
 
+struct eval_options {
+  std::string rules;
+  std::string as_of;
+  std::string facts = "-";
+  std::vector<std::string> only;
+  std::string format = "json";
+  std::string lang = "fr";
+  bool all = false;
+  bool trace = true;
+};
+int run_eval(const eval_options& o);
+
+struct test_options {
+  std::string path;
+  std::string filter;
+  bool coverage = false;
+};
+int run_test(const test_options& o);
+
 }  // namespace dalil::cli

@@ -1,0 +1,45 @@
+// Decisions with their evidence: status, value, missing facts, sources, explanations in French,
+// Arabic and English, and the deterministic JSON trace.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/evaluator.hpp"
+
+namespace dalil::engine {
+
+struct decision {
+  std::uint32_t rule = 0;
+  value v;
+  bool decided = false;
+  bool provisional = false;
+  int exception = -1;                // index of the exception that gave the value
+  std::vector<std::string> missing;  // fact paths to ask for, sorted
+  std::vector<std::string> reasons;  // other causes of undetermined, sorted
+};
+
+/// Decides rule `r` for the evaluator's current record.
+decision decide(evaluator& ev, std::uint32_t r);
+
+/// A value as JSON: booleans and integers as JSON, money and decimals as exact decimal strings,
+/// enums, dates and durations as strings, null and unknown as null.
+void append_value_json(std::string& out, const dsl::program& p, const dsl::type& t, const value& v);
+/// A value as words in a language ("fr", "ar", "en").
+std::string value_words(const dsl::program& p, const dsl::type& t, const value& v,
+                        const std::string& lang);
+
+/// The explanation an official reads, in `lang`, from the rule's template.
+std::string explain(evaluator& ev, const decision& d, const std::string& lang);
+
+/// Legal sources behind the decision: the rule's, the exception's, and those of the rules and
+/// parameters it read, without repetition.
+std::vector<std::string> sources_of(evaluator& ev, const decision& d);
+
+/// Appends the decision object of the `dalil eval` JSON contract.
+void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace);
+/// Appends the trace alone: every rule evaluated for the decision, dependencies first.
+void append_trace_json(std::string& out, evaluator& ev, std::uint32_t rule);
+
+}  // namespace dalil::engine

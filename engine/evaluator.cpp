@@ -1,0 +1,497 @@
+// The evaluator. Rules: null counts as false in conditions; any comparison with null is false
+// except == null; an unknown operand makes the result unknown unless the other operand settles
+// it (false and unknown = false; true or unknown = true).
+#include "engine/evaluator.hpp"
+
+#include <algorithm>
+
+namespace dalil::engine {
+
+using dsl::op;
+
+namespace {
+
+constexpr std::int64_t ratio_limit = std::int64_t{1} << 62;
+
+bool truthy(const value& v) { return v.s == state::known && v.b; }
+bool falsy(const value& v) { return v.s == state::null || (v.s == state::known && !v.b); }
+
+/// Normalises a 128-bit fraction into a ratio; false on overflow.
+bool make_ratio(i128 num, i128 den, value& out) {
+  if (den < 0) {
+    num = -num;
+    den = -den;
+  }
+  auto fits = [](i128 x) { return x > -ratio_limit && x < ratio_limit; };
+  if (!fits(num) || !fits(den)) {
+    auto r = make_rational(num, den);
+    if (!r || !fits(r->num) || !fits(r->den)) return false;
+    out = value::of_ratio(r->num, r->den);
+    return true;
+  }
+  out = value::of_ratio(static_cast<std::int64_t>(num), static_cast<std::int64_t>(den));
+  return true;
+}
+
+ratio as_ratio(const value& v) {
+  return v.r == rep::integer ? ratio{v.i, 1} : v.q;
+}
+
+}  // namespace
+
+int compare_numbers(const value& a, const value& b) {
+  if (a.r == rep::integer && b.r == rep::integer) return (a.i > b.i) - (a.i < b.i);
+  ratio x = as_ratio(a);
+  ratio y = as_ratio(b);
+  i128 l = static_cast<i128>(x.num) * y.den;
+  i128 r = static_cast<i128>(y.num) * x.den;
+  return (l > r) - (l < r);
+}
+
+rational to_rational(const value& v) {
+  ratio q = as_ratio(v);
+  auto r = make_rational(q.num, q.den);
+  return r ? *r : rational{q.num, q.den};
+}
+
+bool equal_values(const value& a, const value& b) {
+  switch (a.r) {
+    case rep::boolean: return a.b == b.b;
+    case rep::integer:
+    case rep::ratio: return compare_numbers(a, b) == 0;
+    case rep::date:
+    case rep::enumeration: return a.i == b.i;
+    case rep::duration: return a.dur == b.dur;
+    case rep::text: return a.as_text() == b.as_text();
+    default: return false;
+  }
+}
+
+evaluator::evaluator(std::shared_ptr<const instance> inst)
+    : inst_(std::move(inst)), rules_(inst_->rules.get()) {
+  std::size_t nr = rules_->program().rules.size();
+  rule_value_.resize(nr);
+  rule_gen_.assign(nr, 0);
+  rule_exception_.assign(nr, -1);
+  node_value_.resize(rules_->node_count());
+  node_gen_.assign(rules_->node_count(), 0);
+  arithmetic_error_.assign(rules_->node_count(), 0);
+  variables_.assign(16, nullptr);
+}
+
+void evaluator::set_record(const record& r) {
+  record_ = &r;
+  ++gen_;
+}
+
+value evaluator::rule(std::uint32_t r) { return eval_rule<false>(r); }
+
+template <bool Record>
+value evaluator::eval_rule(std::uint32_t r) {
+  if (rule_gen_[r] == gen_) return rule_value_[r];
+  const dsl::rule_info& info = rules_->program().rules[r];
+  value v;
+  std::int32_t fired = -1;
+  if (inst_->in_force[r]) {
+    v = eval<Record>(info.body);
+    for (std::size_t x = 0; x < info.exceptions.size(); ++x) {
+      const dsl::exception_info& ex = info.exceptions[x];
+      value c = eval<Record>(ex.condition);
+      if (truthy(c)) {
+        v = eval<Record>(ex.value);
+        fired = static_cast<std::int32_t>(x);
+        break;
+      }
+      if (c.unknown()) {
+        // The exception may apply: the decision stands only if it would give the same value.
+        value alt = eval<Record>(ex.value);
+        bool same = v.s == alt.s && (v.s != state::known || equal_values(v, alt));
+        if (!same) v = value{};
+      }
+    }
+  }
+  rule_value_[r] = v;
+  rule_gen_[r] = gen_;
+  rule_exception_[r] = fired;
+  if (coverage_) {
+    coverage_->rules[r] = 1;
+    if (fired >= 0) coverage_->exceptions[r][static_cast<std::size_t>(fired)] = 1;
+  }
+  return v;
+}
+
+template <bool Record>
+value evaluator::eval(std::uint32_t id) {
+  value v = eval_node<Record>(id);
+  if constexpr (Record) {
+    node_value_[id] = v;
+    node_gen_[id] = gen_;
+  }
+  return v;
+}
+
+value evaluator::arithmetic(op o, const value& a, const value& b) {
+  value out;
+  if (a.r == rep::date && b.r == rep::duration) {
+    date d{static_cast<std::int32_t>(a.i)};
+    return value::of_date(o == op::add ? add(d, b.dur) : subtract(d, b.dur));
+  }
+  if (a.r == rep::duration && b.r == rep::duration) {
+    return value::of_duration(
+        duration{a.dur.years + b.dur.years, a.dur.months + b.dur.months, a.dur.days + b.dur.days});
+  }
+  if (a.r == rep::integer && b.r == rep::integer && o != op::div) {
+    std::int64_t r = 0;
+    bool overflow = o == op::add   ? __builtin_add_overflow(a.i, b.i, &r)
+                    : o == op::sub ? __builtin_sub_overflow(a.i, b.i, &r)
+                                   : __builtin_mul_overflow(a.i, b.i, &r);
+    if (overflow) return value{};
+    return value::of_int(r);
+  }
+  ratio x = as_ratio(a);
+  ratio y = as_ratio(b);
+  bool ok = false;
+  switch (o) {
+    case op::add:
+      ok = make_ratio(static_cast<i128>(x.num) * y.den + static_cast<i128>(y.num) * x.den,
+                      static_cast<i128>(x.den) * y.den, out);
+      break;
+    case op::sub:
+      ok = make_ratio(static_cast<i128>(x.num) * y.den - static_cast<i128>(y.num) * x.den,
+                      static_cast<i128>(x.den) * y.den, out);
+      break;
+    case op::mul:
+      ok = make_ratio(static_cast<i128>(x.num) * y.num, static_cast<i128>(x.den) * y.den, out);
+      break;
+    case op::div:
+      if (y.num == 0) return value{};
+      ok = make_ratio(static_cast<i128>(x.num) * y.den, static_cast<i128>(x.den) * y.num, out);
+      break;
+    default: break;
+  }
+  return ok ? out : value{};
+}
+
+template <bool Record>
+value evaluator::table(const node& n, std::uint32_t id) {
+  const std::uint32_t* a = rules_->args(n);
+  std::uint32_t rows = n.nargs / 2;
+  // Rows whose condition is unknown before the matching row: they might have matched instead.
+  std::uint32_t pending[64];
+  std::uint32_t npending = 0;
+  bool overflow_pending = false;
+  for (std::uint32_t i = 0; i < rows; ++i) {
+    value c = eval<Record>(a[2 * i]);
+    if (truthy(c)) {
+      value v = eval<Record>(a[2 * i + 1]);
+      if (coverage_) coverage_->rows[rules_->row_base(id) + i] = 1;
+      if (overflow_pending) return value{};
+      for (std::uint32_t k = 0; k < npending; ++k) {
+        value alt = eval<Record>(a[2 * pending[k] + 1]);
+        if (!(alt.s == v.s && (v.s != state::known || equal_values(alt, v)))) return value{};
+      }
+      return v;
+    }
+    if (c.unknown()) {
+      if (npending < 64) {
+        pending[npending++] = i;
+      } else {
+        overflow_pending = true;
+      }
+    }
+  }
+  return value{};
+}
+
+template <bool Record>
+value evaluator::quantify(const node& n, bool any) {
+  const std::uint32_t* a = rules_->args(n);
+  value over = eval<Record>(a[0]);
+  if (over.s == state::null) return value::of_bool(!any);
+  if (!over.known()) return value{};
+  bool unknown = false;
+  for (std::uint32_t i = 0; i < over.list->count; ++i) {
+    const value& item = over.list->items[i];
+    if (n.ref < variables_.size()) variables_[n.ref] = item.known() ? item.rec : nullptr;
+    value b = eval<Record>(a[1]);
+    if (any && truthy(b)) return value::of_bool(true);
+    if (!any && falsy(b)) return value::of_bool(false);
+    if (b.unknown()) unknown = true;
+  }
+  if (unknown) return value{};
+  return value::of_bool(!any);
+}
+
+template <bool Record>
+value evaluator::eval_node(std::uint32_t id) {
+  const node& n = rules_->at(id);
+  const std::uint32_t* a = rules_->args(n);
+  switch (n.o) {
+    case op::constant: return n.constant;
+    case op::fact: return record_->facts[n.ref];
+    case op::variable: {
+      const record_node* rec = n.ref < variables_.size() ? variables_[n.ref] : nullptr;
+      if (rec == nullptr) return value{};
+      value v;
+      v.s = state::known;
+      v.r = rep::record;
+      v.rec = rec;
+      const std::uint32_t* f = rules_->fields(n);
+      for (std::uint32_t k = 0; k < n.nfields; ++k) {
+        if (v.s != state::known) return v;
+        v = v.rec->fields[f[k]];
+      }
+      return v;
+    }
+    case op::parameter: return inst_->parameters[n.ref].v;
+    case op::rule: return eval_rule<Record>(n.ref);
+    case op::as_of: return value::of_date(inst_->as_of);
+    case op::not_: {
+      value v = eval<Record>(a[0]);
+      if (v.unknown()) return v;
+      return value::of_bool(falsy(v));
+    }
+    case op::and_: {
+      value l = eval<Record>(a[0]);
+      if (falsy(l)) return value::of_bool(false);
+      value r = eval<Record>(a[1]);
+      if (falsy(r)) return value::of_bool(false);
+      if (truthy(l) && truthy(r)) return value::of_bool(true);
+      return value{};
+    }
+    case op::or_: {
+      value l = eval<Record>(a[0]);
+      if (truthy(l)) return value::of_bool(true);
+      value r = eval<Record>(a[1]);
+      if (truthy(r)) return value::of_bool(true);
+      if (falsy(l) && falsy(r)) return value::of_bool(false);
+      return value{};
+    }
+    case op::any_of:
+    case op::all_of: {
+      bool any = n.o == op::any_of;
+      bool unknown = false;
+      for (std::uint32_t i = 0; i < n.nargs; ++i) {
+        value v = eval<Record>(a[i]);
+        if (any && truthy(v)) return value::of_bool(true);
+        if (!any && falsy(v)) return value::of_bool(false);
+        if (v.unknown()) unknown = true;
+      }
+      if (unknown) return value{};
+      return value::of_bool(!any);
+    }
+    case op::eq:
+    case op::ne: {
+      value l = eval<Record>(a[0]);
+      value r = eval<Record>(a[1]);
+      if (l.unknown() || r.unknown()) return value{};
+      bool eq = (l.is_null() || r.is_null()) ? (l.is_null() && r.is_null()) : equal_values(l, r);
+      return value::of_bool(n.o == op::eq ? eq : !eq);
+    }
+    case op::lt:
+    case op::le:
+    case op::gt:
+    case op::ge: {
+      value l = eval<Record>(a[0]);
+      value r = eval<Record>(a[1]);
+      if (l.unknown() || r.unknown()) return value{};
+      if (l.is_null() || r.is_null()) return value::of_bool(false);
+      int c = 0;
+      if (l.r == rep::date) {
+        c = (l.i > r.i) - (l.i < r.i);
+      } else if (l.r == rep::duration) {
+        std::int64_t lm = std::int64_t{l.dur.years} * 12 + l.dur.months;
+        std::int64_t rm = std::int64_t{r.dur.years} * 12 + r.dur.months;
+        c = lm != rm ? (lm > rm) - (lm < rm) : (l.dur.days > r.dur.days) - (l.dur.days < r.dur.days);
+      } else {
+        c = compare_numbers(l, r);
+      }
+      switch (n.o) {
+        case op::lt: return value::of_bool(c < 0);
+        case op::le: return value::of_bool(c <= 0);
+        case op::gt: return value::of_bool(c > 0);
+        default: return value::of_bool(c >= 0);
+      }
+    }
+    case op::in: {
+      value l = eval<Record>(a[0]);
+      if (l.unknown()) return l;
+      if (l.is_null()) return value::of_bool(false);
+      const node& list = rules_->at(a[1]);
+      const std::uint32_t* items = rules_->args(list);
+      bool unknown = false;
+      for (std::uint32_t i = 0; i < list.nargs; ++i) {
+        value v = eval<Record>(items[i]);
+        if (v.unknown()) {
+          unknown = true;
+        } else if (v.known() && equal_values(l, v)) {
+          return value::of_bool(true);
+        }
+      }
+      return unknown ? value{} : value::of_bool(false);
+    }
+    case op::add:
+    case op::sub:
+    case op::mul:
+    case op::div: {
+      value l = eval<Record>(a[0]);
+      value r = eval<Record>(a[1]);
+      if (l.unknown() || r.unknown()) return value{};
+      if (l.is_null() || r.is_null()) return value::null_value();
+      value v = arithmetic(n.o, l, r);
+      if (v.unknown()) arithmetic_error_[id] = 1;
+      return v;
+    }
+    case op::negate: {
+      value v = eval<Record>(a[0]);
+      if (!v.known()) return v;
+      if (v.r == rep::integer) return v.i == INT64_MIN ? value{} : value::of_int(-v.i);
+      return value::of_ratio(-v.q.num, v.q.den);
+    }
+    case op::if_: {
+      value c = eval<Record>(a[0]);
+      if (truthy(c)) return eval<Record>(a[1]);
+      if (falsy(c)) return eval<Record>(a[2]);
+      value x = eval<Record>(a[1]);
+      value y = eval<Record>(a[2]);
+      if (x.s == y.s && (x.s != state::known || equal_values(x, y))) return x;
+      return value{};
+    }
+    case op::table: return table<Record>(n, id);
+    case op::any_in: return quantify<Record>(n, true);
+    case op::all_in: return quantify<Record>(n, false);
+    case op::list: return value{};  // only read through `in`
+    case op::known: return value::of_bool(!eval<Record>(a[0]).unknown());
+    case op::age:
+    case op::years_between:
+    case op::months_between:
+    case op::days_between: {
+      value x = eval<Record>(a[0]);
+      value y = n.o == op::age ? value::of_date(inst_->as_of) : eval<Record>(a[1]);
+      if (x.unknown() || y.unknown()) return value{};
+      if (x.is_null() || y.is_null()) return value::null_value();
+      date from{static_cast<std::int32_t>(x.i)};
+      date to{static_cast<std::int32_t>(y.i)};
+      if (n.o == op::days_between) return value::of_int(to.days - from.days);
+      if (n.o == op::months_between) return value::of_int(months_between(from, to));
+      return value::of_int(years_between(from, to));
+    }
+    case op::min:
+    case op::max: {
+      value x = eval<Record>(a[0]);
+      value y = eval<Record>(a[1]);
+      if (x.unknown() || y.unknown()) return value{};
+      if (x.is_null() || y.is_null()) return value::null_value();
+      int c = x.r == rep::date ? (x.i > y.i) - (x.i < y.i) : compare_numbers(x, y);
+      return (n.o == op::min) == (c <= 0) ? x : y;
+    }
+    case op::round:
+    case op::floor: {
+      value x = eval<Record>(a[0]);
+      if (!x.known() || x.r == rep::integer) return x;
+      rational q = to_rational(x);
+      if (n.o == op::floor) {
+        rational f = floor_rational(q);
+        return value::of_ratio(f.num, f.den);
+      }
+      auto places = rules_->at(a[1]).constant.i;
+      auto r = round_places(q, static_cast<int>(std::clamp<std::int64_t>(places, 0, 18)));
+      if (!r) {
+        arithmetic_error_[id] = 1;
+        return value{};
+      }
+      return value::of_ratio(r->num, r->den);
+    }
+    case op::count: {
+      value x = eval<Record>(a[0]);
+      if (!x.known()) return x;
+      return value::of_int(x.list->count);
+    }
+    case op::not_encoded: return value{};
+  }
+  return value{};
+}
+
+unknown_causes evaluator::causes(std::uint32_t r) {
+  // Re-run with node values recorded (evaluation is deterministic), then walk the unknowns.
+  std::fill(arithmetic_error_.begin(), arithmetic_error_.end(), 0);
+  ++gen_;
+  eval_rule<true>(r);
+  unknown_causes out;
+  std::vector<std::uint8_t> seen(rules_->program().rules.size(), 0);
+  collect_rule(r, out, seen);
+  return out;
+}
+
+void evaluator::collect_rule(std::uint32_t r, unknown_causes& out,
+                             std::vector<std::uint8_t>& seen) {
+  if (seen[r]) return;
+  seen[r] = 1;
+  const dsl::rule_info& info = rules_->program().rules[r];
+  if (!inst_->in_force[r]) {
+    out.reasons.insert(info.qualified + " is not in force on " + to_string(inst_->as_of));
+    return;
+  }
+  if (rule_value_[r].s != state::unknown) return;
+  int fired = rule_exception_[r];
+  if (fired >= 0) {
+    collect(info.exceptions[static_cast<std::size_t>(fired)].value, out, seen);
+    return;
+  }
+  collect(info.body, out, seen);
+  for (const dsl::exception_info& ex : info.exceptions) {
+    if (node_gen_[ex.condition] == gen_ && node_value_[ex.condition].unknown()) {
+      collect(ex.condition, out, seen);
+      collect(ex.value, out, seen);
+    }
+  }
+}
+
+void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::uint8_t>& seen) {
+  if (node_gen_[id] != gen_ || !node_value_[id].unknown()) return;
+  const node& n = rules_->at(id);
+  const std::uint32_t* a = rules_->args(n);
+  const dsl::program& p = rules_->program();
+  switch (n.o) {
+    case op::fact: out.facts.insert(n.ref); return;
+    case op::parameter:
+      out.reasons.insert("parameter " + p.parameters[n.ref].qualified + " has no value in force on " +
+                         to_string(inst_->as_of));
+      return;
+    case op::rule: collect_rule(n.ref, out, seen); return;
+    case op::not_encoded:
+      out.reasons.insert("not encoded: " + std::get<std::string>(p.expressions[id].value));
+      return;
+    case op::if_:
+      if (node_value_[a[0]].unknown()) {
+        collect(a[0], out, seen);
+      } else {
+        collect(a[node_value_[a[0]].is_true() ? 1 : 2], out, seen);
+      }
+      return;
+    case op::table:
+      for (std::uint32_t i = 0; i < n.nargs / 2; ++i) {
+        if (node_gen_[a[2 * i]] != gen_) break;
+        const value& c = node_value_[a[2 * i]];
+        if (c.unknown()) collect(a[2 * i], out, seen);
+        if (c.is_true()) {
+          collect(a[2 * i + 1], out, seen);
+          break;
+        }
+      }
+      return;
+    default:
+      if (arithmetic_error_[id] && n.nargs == 2 && !node_value_[a[0]].unknown() &&
+          !node_value_[a[1]].unknown()) {
+        out.reasons.insert(n.o == op::div ? "division by zero" : "arithmetic overflow");
+        return;
+      }
+      for (std::uint32_t i = 0; i < n.nargs; ++i) collect(a[i], out, seen);
+      return;
+  }
+}
+
+template value evaluator::eval_rule<false>(std::uint32_t);
+template value evaluator::eval_rule<true>(std::uint32_t);
+
+}  // namespace dalil::engine

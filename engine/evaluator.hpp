@@ -1,0 +1,78 @@
+// Evaluation of an instantiated ruleset against one record: Kleene three-valued logic, exact
+// arithmetic, rule values cached per record, and no heap allocation on the hot path.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/record.hpp"
+#include "engine/ruleset.hpp"
+
+namespace dalil::engine {
+
+/// Which tests exercised what (for `dalil test --coverage`).
+struct coverage {
+  std::vector<std::uint8_t> rules;       // per rule: evaluated
+  std::vector<std::uint8_t> rows;        // per table row: gave the table's value
+  std::vector<std::vector<std::uint8_t>> exceptions;  // per rule, per exception: fired
+};
+
+/// Why a decision is undetermined: the facts to ask for and the other reasons.
+struct unknown_causes {
+  std::set<std::uint32_t> facts;      // fact indices
+  std::set<std::string> reasons;      // not encoded, not in force, parameter without value, …
+};
+
+class evaluator {
+ public:
+  explicit evaluator(std::shared_ptr<const instance> inst);
+
+  /// Starts the evaluation of a new record; `r` must outlive the evaluation.
+  void set_record(const record& r);
+  /// The value of rule `r` for the current record (computed once, then cached).
+  value rule(std::uint32_t r);
+  /// The exception that gave rule `r` its value, or -1.
+  int fired_exception(std::uint32_t r) const { return rule_exception_[r]; }
+  bool evaluated(std::uint32_t r) const { return rule_gen_[r] == gen_; }
+
+  /// Re-evaluates rule `r` recording node values, then walks them to find what is missing.
+  unknown_causes causes(std::uint32_t r);
+
+  void set_coverage(coverage* c) { coverage_ = c; }
+  const instance& inst() const { return *inst_; }
+  const ruleset& rules() const { return *rules_; }
+  const record& current() const { return *record_; }
+
+ private:
+  template <bool Record>
+  value eval(std::uint32_t id);
+  template <bool Record>
+  value eval_node(std::uint32_t id);
+  template <bool Record>
+  value eval_rule(std::uint32_t r);
+  template <bool Record>
+  value table(const node& n, std::uint32_t id);
+  template <bool Record>
+  value quantify(const node& n, bool any);
+  value arithmetic(dsl::op o, const value& a, const value& b);
+  void collect(std::uint32_t id, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
+  void collect_rule(std::uint32_t r, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
+
+  std::shared_ptr<const instance> inst_;
+  const ruleset* rules_;
+  const record* record_ = nullptr;
+  std::uint32_t gen_ = 0;
+  std::vector<value> rule_value_;
+  std::vector<std::uint32_t> rule_gen_;
+  std::vector<std::int32_t> rule_exception_;
+  std::vector<value> node_value_;      // recorded only when explaining
+  std::vector<std::uint32_t> node_gen_;
+  std::vector<const record_node*> variables_;
+  std::vector<std::uint8_t> arithmetic_error_;  // per node that failed (overflow, division by 0)
+  coverage* coverage_ = nullptr;
+};
+
+}  // namespace dalil::engine

@@ -1,0 +1,57 @@
+// Applicant records: JSON read against the rule pack's schema into fact slots, with money read
+// exactly from its text, and errors that name the field; canonical JSON for content hashes.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "dsl/program.hpp"
+#include "engine/value.hpp"
+
+namespace dalil::engine {
+
+/// One applicant's facts, by fact index of the program. Reused across records: `clear` keeps
+/// the capacity, so that reading a stream of records does not allocate after the first ones.
+struct record {
+  std::vector<value> facts;
+  std::string arena;  // unescaped texts; values point into it
+  std::deque<std::vector<value>> nested;  // fields and items of records and lists inside
+  std::size_t nested_used = 0;
+  std::deque<record_node> record_nodes;
+  std::deque<list_node> list_nodes;
+  std::string_view id() const;
+  std::uint32_t id_fact = dsl::no_index;
+  void clear(std::size_t fact_count);
+};
+
+struct record_error {
+  std::string field;  // path such as "household.size" ("" for the record itself)
+  std::string message;
+};
+
+class record_reader {
+ public:
+  explicit record_reader(const dsl::program& program);
+  ~record_reader();
+  record_reader(const record_reader&) = delete;
+  record_reader& operator=(const record_reader&) = delete;
+
+  /// Reads one JSON object. On failure returns false and fills `error`; `out` is then unusable.
+  bool read(std::string_view json, record& out, record_error& error) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// The canonical form of a JSON text (keys sorted, no insignificant space, numbers as written),
+/// or an empty string when the text is not valid JSON.
+std::string canonical_json(std::string_view json);
+/// Appends `s` to `out` as a JSON string literal.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace dalil::engine

@@ -1,0 +1,106 @@
+// Compilation of a checked program into the flat node array, and instantiation for a date.
+#include "engine/ruleset.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace dalil::engine {
+
+value to_value(const dsl::constant& c) {
+  struct visitor {
+    value operator()(dsl::null_value) const { return value::null_value(); }
+    value operator()(bool b) const { return value::of_bool(b); }
+    value operator()(std::int64_t i) const { return value::of_int(i); }
+    value operator()(const rational& r) const { return value::of_ratio(r.num, r.den); }
+    value operator()(date d) const { return value::of_date(d); }
+    value operator()(duration d) const { return value::of_duration(d); }
+    value operator()(const std::string& s) const { return value::of_text(s); }
+    value operator()(dsl::enum_value e) const { return value::of_enum(e.index); }
+  };
+  return std::visit(visitor{}, c);
+}
+
+std::shared_ptr<const ruleset> ruleset::compile(dsl::program program, std::string source_hash) {
+  auto rs = std::shared_ptr<ruleset>(new ruleset());
+  rs->program_ = std::move(program);
+  rs->hash_ = std::move(source_hash);
+  const dsl::program& p = rs->program_;
+  rs->nodes_.resize(p.expressions.size());
+  rs->row_base_.assign(p.expressions.size(), 0);
+  for (std::uint32_t i = 0; i < p.expressions.size(); ++i) {
+    const dsl::expression& e = p.expressions[i];
+    node& n = rs->nodes_[i];
+    n.o = e.o;
+    n.k = e.t.k;
+    n.ref = e.ref;
+    n.args = static_cast<std::uint32_t>(rs->args_.size());
+    n.nargs = static_cast<std::uint32_t>(e.args.size());
+    rs->args_.insert(rs->args_.end(), e.args.begin(), e.args.end());
+    n.fields = static_cast<std::uint32_t>(rs->fields_.size());
+    n.nfields = static_cast<std::uint32_t>(e.fields.size());
+    rs->fields_.insert(rs->fields_.end(), e.fields.begin(), e.fields.end());
+    if (e.o == dsl::op::constant) n.constant = to_value(e.value);
+    if (e.o == dsl::op::table) {
+      rs->row_base_[i] = rs->row_total_;
+      rs->row_total_ += n.nargs / 2;
+    }
+  }
+  // Facts read directly by each rule: walk its expressions, not entering other rules.
+  rs->rule_facts_.resize(p.rules.size());
+  for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
+    std::set<std::uint32_t> facts;
+    std::vector<std::uint32_t> todo = {p.rules[r].body};
+    for (const auto& x : p.rules[r].exceptions) {
+      todo.push_back(x.condition);
+      todo.push_back(x.value);
+    }
+    while (!todo.empty()) {
+      std::uint32_t id = todo.back();
+      todo.pop_back();
+      const dsl::expression& e = p.expressions[id];
+      if (e.o == dsl::op::fact) facts.insert(e.ref);
+      todo.insert(todo.end(), e.args.begin(), e.args.end());
+    }
+    rs->rule_facts_[r].assign(facts.begin(), facts.end());
+  }
+  // Transitive closure of rules read, in dependency order.
+  std::vector<std::uint32_t> position(p.rules.size(), 0);
+  for (std::uint32_t i = 0; i < p.rule_order.size(); ++i) position[p.rule_order[i]] = i;
+  rs->rule_closure_.resize(p.rules.size());
+  for (std::uint32_t r : p.rule_order) {
+    std::set<std::uint32_t> all = {r};
+    for (std::uint32_t d : p.rules[r].rules_read) {
+      all.insert(rs->rule_closure_[d].begin(), rs->rule_closure_[d].end());
+    }
+    std::vector<std::uint32_t> ordered(all.begin(), all.end());
+    std::sort(ordered.begin(), ordered.end(),
+              [&](std::uint32_t a, std::uint32_t b) { return position[a] < position[b]; });
+    rs->rule_closure_[r] = std::move(ordered);
+  }
+  return rs;
+}
+
+std::shared_ptr<const instance> instantiate(std::shared_ptr<const ruleset> rules, date as_of) {
+  auto inst = std::make_shared<instance>();
+  const dsl::program& p = rules->program();
+  inst->as_of = as_of;
+  inst->parameters.resize(p.parameters.size());
+  for (std::size_t i = 0; i < p.parameters.size(); ++i) {
+    for (const dsl::dated_constant& dc : p.parameters[i].values) {
+      if (dc.from <= as_of) {
+        inst->parameters[i].v = to_value(dc.value);
+        inst->parameters[i].from = dc.from;
+      }
+    }
+  }
+  inst->in_force.resize(p.rules.size());
+  for (std::size_t r = 0; r < p.rules.size(); ++r) {
+    const dsl::rule_info& info = p.rules[r];
+    inst->in_force[r] = (!info.in_force_from || *info.in_force_from <= as_of) &&
+                        (!info.in_force_until || as_of <= *info.in_force_until);
+  }
+  inst->rules = std::move(rules);
+  return inst;
+}
+
+}  // namespace dalil::engine
