@@ -128,7 +128,7 @@ bool placeholder(evaluator& ev, const decision& d, const std::string& name, cons
     std::string path = name.substr(p.input_name.size() + 1);
     for (std::uint32_t f = 0; f < p.facts.size(); ++f) {
       if (p.facts[f].path == path) {
-        out = value_words(p, p.facts[f].t, ev.current().facts[f], lang);
+        out = value_words(p, p.facts[f].t, ev.facts()[f], lang);
         return true;
       }
     }
@@ -252,7 +252,7 @@ void append_trace_json(std::string& out, evaluator& ev, std::uint32_t rule) {
       out += "{\"path\":";
       append_quoted(out, p.facts[f].path);
       out += ",\"value\":";
-      const value& fv = ev.current().facts[f];
+      const value& fv = ev.facts()[f];
       if (fv.unknown()) {
         out += "\"(unknown)\"";
       } else {

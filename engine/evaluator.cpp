@@ -77,10 +77,12 @@ evaluator::evaluator(std::shared_ptr<const instance> inst)
   node_gen_.assign(rules_->node_count(), 0);
   arithmetic_error_.assign(rules_->node_count(), 0);
   variables_.assign(16, nullptr);
+  as_of_civil_ = to_civil(inst_->as_of);
 }
 
 void evaluator::set_record(const record& r) {
   record_ = &r;
+  facts_ = r.facts.data();
   ++gen_;
 }
 
@@ -228,7 +230,7 @@ value evaluator::eval_node(std::uint32_t id) {
   const std::uint32_t* a = rules_->args(n);
   switch (n.o) {
     case op::constant: return n.constant;
-    case op::fact: return record_->facts[n.ref];
+    case op::fact: return facts_[n.ref];
     case op::variable: {
       const record_node* rec = n.ref < variables_.size() ? variables_[n.ref] : nullptr;
       if (rec == nullptr) return value{};
@@ -372,6 +374,19 @@ value evaluator::eval_node(std::uint32_t id) {
       if (x.is_null() || y.is_null()) return value::null_value();
       date from{static_cast<std::int32_t>(x.i)};
       date to{static_cast<std::int32_t>(y.i)};
+      if (n.o == op::age && from <= to) {
+        // Whole years at the as-of date; a 29 February birthday falls on 28 February in
+        // common years (the clamping rule of years_between, computed without loops).
+        civil b = to_civil(from);
+        const civil& t = as_of_civil_;
+        unsigned bday = b.day;
+        if (b.month == 2 && b.day == 29) {
+          bool leap = (t.year % 4 == 0 && t.year % 100 != 0) || t.year % 400 == 0;
+          if (!leap) bday = 28;
+        }
+        int years = t.year - b.year - ((t.month < b.month || (t.month == b.month && t.day < bday)) ? 1 : 0);
+        return value::of_int(years);
+      }
       if (n.o == op::days_between) return value::of_int(to.days - from.days);
       if (n.o == op::months_between) return value::of_int(months_between(from, to));
       return value::of_int(years_between(from, to));

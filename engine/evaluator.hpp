@@ -32,11 +32,20 @@ class evaluator {
 
   /// Starts the evaluation of a new record; `r` must outlive the evaluation.
   void set_record(const record& r);
+  /// Starts the evaluation of facts laid out by fact index (for records decoded in bulk into
+  /// one contiguous array); `facts` must outlive the evaluation.
+  void set_facts(const value* facts) {
+    facts_ = facts;
+    ++gen_;
+  }
   /// The value of rule `r` for the current record (computed once, then cached).
   value rule(std::uint32_t r);
   /// The exception that gave rule `r` its value, or -1.
   int fired_exception(std::uint32_t r) const { return rule_exception_[r]; }
   bool evaluated(std::uint32_t r) const { return rule_gen_[r] == gen_; }
+
+  /// The value of rule `r`, recording the value of every node evaluated (for traces).
+  value rule_recorded(std::uint32_t r) { return eval_rule<true>(r); }
 
   /// Re-evaluates rule `r` recording node values, then walks them to find what is missing.
   unknown_causes causes(std::uint32_t r);
@@ -44,7 +53,8 @@ class evaluator {
   void set_coverage(coverage* c) { coverage_ = c; }
   const instance& inst() const { return *inst_; }
   const ruleset& rules() const { return *rules_; }
-  const record& current() const { return *record_; }
+  /// The facts of the current evaluation, by fact index.
+  const value* facts() const { return facts_; }
 
  private:
   template <bool Record>
@@ -64,6 +74,8 @@ class evaluator {
   std::shared_ptr<const instance> inst_;
   const ruleset* rules_;
   const record* record_ = nullptr;
+  const value* facts_ = nullptr;
+  civil as_of_civil_;
   std::uint32_t gen_ = 0;
   std::vector<value> rule_value_;
   std::vector<std::uint32_t> rule_gen_;

@@ -23,6 +23,14 @@ std::string_view record::id() const {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (char c : s) plain = plain && c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  if (plain) {  // the common case: one append, no per-character work
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
   out.push_back('"');
   for (char c : s) {
     switch (c) {
@@ -58,7 +66,24 @@ struct path_node {
     std::unique_ptr<path_node> child;          // for record-typed fields
     std::vector<std::uint32_t> facts_under;    // every fact slot below this field
   };
-  std::unordered_map<std::string, field> fields;
+  std::vector<std::pair<std::string, field>> fields;  // sorted by name
+
+  const field* find(std::string_view name) const {
+    auto it = std::lower_bound(fields.begin(), fields.end(), name,
+                               [](const auto& a, std::string_view b) { return a.first < b; });
+    return it != fields.end() && it->first == name ? &it->second : nullptr;
+  }
+};
+
+/// A field path built only when an error names it.
+struct path_ref {
+  const path_ref* parent = nullptr;
+  std::string_view name;
+  std::string str() const {
+    std::string s = parent ? parent->str() : std::string();
+    if (!s.empty() && !name.empty() && name.front() != '[') s += '.';
+    return s + std::string(name);
+  }
 };
 
 class cursor {
@@ -174,11 +199,19 @@ struct record_reader::impl {
   const dsl::program& p;
   path_node root;
   std::uint32_t id_fact = dsl::no_index;
+  std::size_t slot_count = 0;
 
   explicit impl(const dsl::program& program) : p(program) {
     std::map<std::string, std::uint32_t> fact_of;
     for (std::uint32_t i = 0; i < p.facts.size(); ++i) fact_of[p.facts[i].path] = i;
-    if (auto it = fact_of.find("id"); it != fact_of.end()) id_fact = it->second;
+    slot_count = p.facts.size();
+    if (auto it = fact_of.find("id"); it != fact_of.end()) {
+      id_fact = it->second;
+    } else if (p.input_record != dsl::no_index && p.records[p.input_record].field("id")) {
+      // Applicants are identified by `id` even when no rule reads it: give it an extra slot.
+      id_fact = static_cast<std::uint32_t>(slot_count++);
+      fact_of["id"] = id_fact;
+    }
     if (p.input_record != dsl::no_index) build(root, p.input_record, "", fact_of, 0);
   }
 
@@ -199,25 +232,28 @@ struct record_reader::impl {
         pf.child = std::make_unique<path_node>();
         build(*pf.child, f.t.ref, path + ".", fact_of, depth + 1);
       }
-      n.fields.emplace(f.name, std::move(pf));
+      n.fields.emplace_back(f.name, std::move(pf));
     }
+    std::sort(n.fields.begin(), n.fields.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
   }
 
   struct state {
     cursor c;
     record& out;
     record_error& error;
-    std::string scratch;
+    std::string& scratch;
+    int depth = 0;
   };
 
-  bool fail(state& st, const std::string& path, std::string message) const {
-    st.error.field = path;
+  bool fail(state& st, const path_ref& path, std::string message) const {
+    st.error.field = path.str();
     st.error.message = std::move(message);
     return false;
   }
 
   /// Reads a scalar or nested value of type `t` into `v`.
-  bool scalar(state& st, const dsl::type& t, const std::string& path, value& v) const {
+  bool scalar(state& st, const dsl::type& t, const path_ref& path, value& v) const {
     cursor& c = st.c;
     char next = c.peek();
     if (c.literal("null")) {
@@ -313,13 +349,15 @@ struct record_reader::impl {
   }
 
   std::vector<value>& nested_storage(record& out, std::size_t n) const {
-    if (out.nested_used == out.nested.size()) out.nested.emplace_back();
-    std::vector<value>& v = out.nested[out.nested_used++];
+    if (out.nested_used == out.nested.size()) {
+      out.nested.push_back(std::make_unique<std::vector<value>>());
+    }
+    std::vector<value>& v = *out.nested[out.nested_used++];
     v.assign(n, value{});
     return v;
   }
 
-  bool nested_record(state& st, std::uint32_t rec, const std::string& path, value& v,
+  bool nested_record(state& st, std::uint32_t rec, const path_ref& path, value& v,
                      int depth) const {
     if (depth > 16) return fail(st, path, "records nest too deeply");
     cursor& c = st.c;
@@ -330,24 +368,24 @@ struct record_reader::impl {
       do {
         std::string key;
         if (!c.string(key)) return fail(st, path, "expected a field name in double quotes");
-        if (!c.eat(':')) return fail(st, path + "." + key, "expected ':'");
+        path_ref sub{&path, key};
+        if (!c.eat(':')) return fail(st, sub, "expected ':'");
         auto f = info.field(key);
-        std::string sub = path.empty() ? key : path + "." + key;
         if (!f) return fail(st, sub, "record '" + info.name + "' has no field '" + key + "'");
         if (!scalar(st, info.fields[*f].t, sub, fields[*f])) return false;
       } while (c.eat(','));
       if (!c.eat('}')) return fail(st, path, "expected ',' or '}'");
     }
     // Deque elements never move, so the pointers stay valid while the record lives.
-    st.out.record_nodes.push_back(
-        record_node{fields.data(), static_cast<std::uint32_t>(fields.size())});
+    st.out.record_nodes.push_back(std::make_unique<record_node>(
+        record_node{fields.data(), static_cast<std::uint32_t>(fields.size())}));
     v.s = engine::state::known;
     v.r = rep::record;
-    v.rec = &st.out.record_nodes.back();
+    v.rec = st.out.record_nodes.back().get();
     return true;
   }
 
-  bool list(state& st, const dsl::type& t, const std::string& path, value& v) const {
+  bool list(state& st, const dsl::type& t, const path_ref& path, value& v) const {
     cursor& c = st.c;
     if (!c.eat('[')) return fail(st, path, "expected a list [ … ]");
     dsl::type elem;
@@ -357,63 +395,69 @@ struct record_reader::impl {
     if (!c.eat(']')) {
       do {
         value item;
-        if (!scalar(st, elem, path + "[" + std::to_string(items.size()) + "]", item)) return false;
+        std::string index = "[" + std::to_string(items.size()) + "]";
+        if (!scalar(st, elem, path_ref{&path, index}, item)) return false;
         items.push_back(item);
       } while (c.eat(','));
       if (!c.eat(']')) return fail(st, path, "expected ',' or ']'");
     }
     std::vector<value>& storage = nested_storage(st.out, items.size());
     std::copy(items.begin(), items.end(), storage.begin());
-    st.out.list_nodes.push_back(
-        list_node{storage.data(), static_cast<std::uint32_t>(storage.size())});
+    st.out.list_nodes.push_back(std::make_unique<list_node>(
+        list_node{storage.data(), static_cast<std::uint32_t>(storage.size())}));
     v.s = engine::state::known;
     v.r = rep::list;
-    v.list = &st.out.list_nodes.back();
+    v.list = st.out.list_nodes.back().get();
     return true;
   }
 
   /// Reads an object at a path of facts (the root record, or a record field of it).
-  bool object(state& st, const path_node& n, const std::string& prefix) const {
+  bool object(state& st, const path_node& n, const path_ref& path) const {
     cursor& c = st.c;
-    if (!c.eat('{')) return fail(st, prefix.empty() ? "" : prefix.substr(0, prefix.size() - 1),
-                                 "expected a record { … }");
+    if (!c.eat('{')) return fail(st, path, "expected a record { … }");
     if (c.eat('}')) return true;
+    // keys is sized once in read(), so references into it stay valid during recursion.
+    if (static_cast<std::size_t>(st.depth) >= st.out.keys.size()) {
+      return fail(st, path, "records nest too deeply");
+    }
     do {
-      st.scratch.clear();
-      if (!c.string(st.scratch)) return fail(st, prefix, "expected a field name in double quotes");
-      std::string key = st.scratch;
-      std::string path = prefix + key;
-      if (!c.eat(':')) return fail(st, path, "expected ':' after the field name");
-      auto it = n.fields.find(key);
-      if (it == n.fields.end()) {
-        return fail(st, path, "record '" + p.records[n.record].name + "' has no field '" + key + "'");
+      std::string& key = st.out.keys[static_cast<std::size_t>(st.depth)];
+      key.clear();
+      if (!c.string(key)) return fail(st, path, "expected a field name in double quotes");
+      path_ref sub{&path, key};
+      if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
+      const path_node::field* f = n.find(key);
+      if (f == nullptr) {
+        return fail(st, sub, "record '" + p.records[n.record].name + "' has no field '" + key + "'");
       }
-      const path_node::field& f = it->second;
-      if (f.child) {
+      if (f->child) {
         if (c.literal("null")) {
-          if (!f.t.optional) {
-            return fail(st, path,
+          if (!f->t.optional) {
+            return fail(st, sub,
                         "cannot be null (the field is not optional); leave it out when unknown");
           }
-          for (std::uint32_t slot : f.facts_under) st.out.facts[slot] = value::null_value();
+          for (std::uint32_t slot : f->facts_under) st.out.facts[slot] = value::null_value();
           continue;
         }
-        if (f.fact != dsl::no_index) {
+        if (f->fact != dsl::no_index) {
           // The record itself is a fact (e.g. known(applicant.spouse)): read it generically.
           cursor save = c;
           value v;
-          if (!nested_record(st, f.t.ref, path, v, 0)) return false;
-          st.out.facts[f.fact] = v;
+          if (!nested_record(st, f->t.ref, sub, v, 0)) return false;
+          st.out.facts[f->fact] = v;
           c = save;
         }
-        if (!object(st, *f.child, path + ".")) return false;
+        ++st.depth;
+        bool ok = object(st, *f->child, sub);
+        --st.depth;
+        if (!ok) return false;
         continue;
       }
       value v;
-      if (!scalar(st, f.t, path, v)) return false;
-      if (f.fact != dsl::no_index) st.out.facts[f.fact] = v;
+      if (!scalar(st, f->t, sub, v)) return false;
+      if (f->fact != dsl::no_index) st.out.facts[f->fact] = v;
     } while (c.eat(','));
-    if (!c.eat('}')) return fail(st, prefix, "expected ',' or '}'");
+    if (!c.eat('}')) return fail(st, path, "expected ',' or '}'");
     return true;
   }
 };
@@ -423,15 +467,19 @@ record_reader::record_reader(const dsl::program& program)
 record_reader::~record_reader() = default;
 
 bool record_reader::read(std::string_view json, record& out, record_error& error) const {
-  out.clear(impl_->p.facts.size());
+  out.clear(impl_->slot_count);
   out.id_fact = impl_->id_fact;
-  out.arena.reserve(json.size());  // unescaped text is never longer: values never dangle
-  impl::state st{cursor(json), out, error, {}};
+  // Unescaped text is never longer than the JSON, so the arena never reallocates while values
+  // point into it; at least 32 bytes keeps it off the small-string buffer, so moving the record
+  // does not move the characters.
+  out.arena.reserve(std::max<std::size_t>(json.size(), 32));
+  if (out.keys.size() < 18) out.keys.resize(18);
+  impl::state st{cursor(json), out, error, out.scratch, 0};
   if (impl_->p.input_record == dsl::no_index) {
     error = {"", "the rule pack declares no input record"};
     return false;
   }
-  if (!impl_->object(st, impl_->root, "")) return false;
+  if (!impl_->object(st, impl_->root, path_ref{})) return false;
   if (!st.c.at_end()) {
     error = {"", "unexpected text after the record"};
     return false;

@@ -2,7 +2,6 @@
 // exactly from its text, and errors that name the field; canonical JSON for content hashes.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,10 +18,14 @@ namespace dalil::engine {
 struct record {
   std::vector<value> facts;
   std::string arena;  // unescaped texts; values point into it
-  std::deque<std::vector<value>> nested;  // fields and items of records and lists inside
+  // Fields and items of records and lists inside; held by pointer so that values pointing into
+  // them stay valid, and empty (allocation-free) for records without lists.
+  std::vector<std::unique_ptr<std::vector<value>>> nested;
   std::size_t nested_used = 0;
-  std::deque<record_node> record_nodes;
-  std::deque<list_node> list_nodes;
+  std::vector<std::unique_ptr<record_node>> record_nodes;
+  std::vector<std::unique_ptr<list_node>> list_nodes;
+  std::string scratch;             // reused buffers: reading does not allocate once warm
+  std::vector<std::string> keys;   // one per nesting depth
   std::string_view id() const;
   std::uint32_t id_fact = dsl::no_index;
   void clear(std::size_t fact_count);

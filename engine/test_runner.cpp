@@ -26,7 +26,7 @@ std::string trace_text(evaluator& ev, std::uint32_t rule) {
     std::string facts;
     for (std::uint32_t f : ev.rules().facts_of(r)) {
       std::string fv;
-      const value& val = ev.current().facts[f];
+      const value& val = ev.facts()[f];
       if (val.unknown()) {
         fv = "unknown";
       } else {

@@ -1,0 +1,254 @@
+// Benchmark for "bench rule set v0" (../shared/bench/peers): the rules are bench/v0/bench.dalil,
+// evaluated by the engine on the peers' generated applicants. Prints one `BENCH {json}` line,
+// the contract of the peers' run.sh, with extra figures for the trace modes.
+//
+//   dalil_bench --in data/applicants.jsonl --out out/dalil.jsonl [--rules bench/v0] [--min-time 1]
+//
+// eval-only: records decoded beforehand (untimed), best pass of at least 5 and --min-time s;
+// end to end: read the JSONL file, decode, evaluate, write the canonical JSONL, one pass;
+// trace: evaluation recording every node value; trace JSON: the trace of the 4 decisions
+// serialized; decision JSON: the full `dalil eval` decision objects (explanations included).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dsl/checker.hpp"
+#include "engine/decision.hpp"
+#include "engine/evaluator.hpp"
+#include "engine/record.hpp"
+#include "engine/session.hpp"
+
+using namespace dalil;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename F>
+void for_each_line(const std::string& text, F&& f) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    if (eol > pos) f(std::string_view(text.data() + pos, eol - pos));
+    pos = eol + 1;
+  }
+}
+
+/// Appends one canonical output line: "id" and the decisions, keys in sorted order.
+void append_line(std::string& out, const dsl::program& p, const engine::record& rec,
+                 const std::vector<std::pair<std::string, std::uint32_t>>& columns,
+                 const engine::value* values) {
+  out += '{';
+  bool first = true;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (!first) out += ',';
+    first = false;
+    engine::append_json_string(out, columns[i].first);
+    out += ':';
+    if (columns[i].second == dsl::no_index) {
+      engine::append_json_string(out, rec.id());
+    } else {
+      engine::append_value_json(out, p, p.rules[columns[i].second].t, values[i]);
+    }
+  }
+  out += "}\n";
+}
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  return xs.empty() ? 0 : xs[xs.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string in = "data/applicants.jsonl";
+  std::string out_path = "out/dalil.jsonl";
+  std::string rules_dir = DALIL_BENCH_RULES;
+  double min_time = 1.0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--in") in = argv[i + 1];
+    else if (a == "--out") out_path = argv[i + 1];
+    else if (a == "--rules") rules_dir = argv[i + 1];
+    else if (a == "--min-time") min_time = std::stod(argv[i + 1]);
+  }
+
+  dsl::source_map sources;
+  dsl::diagnostics diags;
+  std::vector<dsl::ast::module> modules;
+  auto program = dsl::load_and_check(rules_dir, sources, modules, diags);
+  if (!program) {
+    std::cerr << dsl::render_all(sources, diags);
+    return 1;
+  }
+  auto rules = engine::build_ruleset(sources, modules, std::move(*program));
+  const dsl::program& p = rules->program();
+  auto inst = engine::instantiate(rules, *parse_date("2024-01-01"));
+  // Output columns in sorted key order; the id column has no rule.
+  std::vector<std::pair<std::string, std::uint32_t>> columns = {{"id", dsl::no_index}};
+  for (const char* name : {"regular_status", "ramed", "housing_tier", "training"}) {
+    columns.emplace_back(name, *p.find_rule(std::string("bench.") + name));
+  }
+  std::sort(columns.begin(), columns.end());
+  std::vector<std::uint32_t> decisions;
+  for (const auto& c : columns) {
+    if (c.second != dsl::no_index) decisions.push_back(c.second);
+  }
+
+  // ---- decode (untimed)
+  std::string text = read_file(in);
+  engine::record_reader reader(p);
+  std::vector<engine::record> records;
+  std::size_t line_no = 0;
+  bool bad = false;
+  for_each_line(text, [&](std::string_view line) {
+    ++line_no;
+    engine::record r;
+    engine::record_error err;
+    if (!reader.read(line, r, err)) {
+      std::cerr << in << ": record " << line_no << ": field '" << err.field << "': " << err.message
+                << "\n";
+      bad = true;
+      return;
+    }
+    records.push_back(std::move(r));
+  });
+  if (bad) return 1;
+  const std::size_t n = records.size();
+  if (n == 0) {
+    std::cerr << "no records in " << in << "\n";
+    return 1;
+  }
+
+  // ---- eval-only: the decoded facts laid out contiguously, record after record
+  const std::size_t width = records[0].facts.size();
+  std::vector<engine::value> facts(n * width);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::copy(records[i].facts.begin(), records[i].facts.end(), facts.begin() + i * width);
+  }
+  engine::evaluator ev(inst);
+  std::vector<engine::value> results(n * decisions.size());
+  auto eval_pass = [&] {
+    for (std::size_t i = 0; i < n; ++i) {
+      ev.set_facts(facts.data() + i * width);
+      for (std::size_t d = 0; d < decisions.size(); ++d) {
+        results[i * decisions.size() + d] = ev.rule(decisions[d]);
+      }
+    }
+  };
+  eval_pass();  // warm-up
+  std::vector<double> passes;
+  auto start = clock_type::now();
+  while (passes.size() < 5 || seconds_since(start) < min_time) {
+    auto t0 = clock_type::now();
+    eval_pass();
+    passes.push_back(seconds_since(t0));
+  }
+  double best = *std::min_element(passes.begin(), passes.end());
+
+  // ---- trace recorded, trace JSON, decision JSON (a bounded sample keeps it quick)
+  std::size_t sample = std::min<std::size_t>(n, 50000);
+  auto t_trace = clock_type::now();
+  for (std::size_t i = 0; i < sample; ++i) {
+    ev.set_record(records[i]);
+    for (std::uint32_t d : decisions) ev.rule_recorded(d);
+  }
+  double trace_s = seconds_since(t_trace);
+  std::string json;
+  json.reserve(1 << 20);
+  std::size_t json_bytes = 0;
+  auto t_json = clock_type::now();
+  for (std::size_t i = 0; i < sample; ++i) {
+    ev.set_record(records[i]);
+    json.clear();
+    for (std::uint32_t d : decisions) {
+      ev.rule_recorded(d);
+      engine::append_trace_json(json, ev, d);
+    }
+    json_bytes += json.size();
+  }
+  double trace_json_s = seconds_since(t_json);
+  std::size_t dsample = std::min<std::size_t>(n, 10000);
+  auto t_dec = clock_type::now();
+  for (std::size_t i = 0; i < dsample; ++i) {
+    ev.set_record(records[i]);
+    json.clear();
+    for (std::uint32_t d : decisions) {
+      engine::decision dec = engine::decide(ev, d);
+      engine::append_decision_json(json, ev, dec, true);
+    }
+    json_bytes += json.size();
+  }
+  double decision_json_s = seconds_since(t_dec);
+  records.clear();
+  records.shrink_to_fit();
+
+  // ---- end to end: file in, canonical JSONL out
+  auto t_e2e = clock_type::now();
+  std::string input = read_file(in);
+  std::string output;
+  output.reserve(input.size() / 2);
+  engine::record rec;
+  engine::value row[8];
+  line_no = 0;
+  for_each_line(input, [&](std::string_view line) {
+    ++line_no;
+    engine::record_error err;
+    if (!reader.read(line, rec, err)) {
+      std::cerr << in << ": record " << line_no << ": field '" << err.field << "': "
+                << err.message << "\n";
+      bad = true;
+      return;
+    }
+    ev.set_record(rec);
+    std::size_t k = 0;
+    for (const auto& c : columns) row[k++] = c.second == dsl::no_index ? engine::value{} : ev.rule(c.second);
+    append_line(output, p, rec, columns, row);
+  });
+  {
+    std::ofstream o(out_path, std::ios::binary | std::ios::trunc);
+    o.write(output.data(), static_cast<std::streamsize>(output.size()));
+    if (!o) {
+      std::cerr << "cannot write " << out_path << "\n";
+      return 1;
+    }
+  }
+  double e2e = seconds_since(t_e2e);
+  if (bad) return 1;
+
+  char line[1024];
+  std::snprintf(line, sizeof line,
+                "BENCH {\"engine\":\"dalil\",\"version\":\"0.1.0\",\"mode\":\"single thread, "
+                "exact rationals\",\"n\":%zu,\"eval_rps\":%.0f,\"eval_rps_median\":%.0f,"
+                "\"e2e_rps\":%.0f,\"trace_rps\":%.0f,\"trace_json_rps\":%.0f,"
+                "\"decision_json_rps\":%.0f,\"passes\":%zu}",
+                n, static_cast<double>(n) / best, static_cast<double>(n) / median(passes),
+                static_cast<double>(n) / e2e, static_cast<double>(sample) / trace_s,
+                static_cast<double>(sample) / trace_json_s,
+                static_cast<double>(dsample) / decision_json_s, passes.size());
+  std::cout << line << "\n";
+  std::cerr << "dalil: n=" << n << " eval-only best " << static_cast<long>(n / best)
+            << " rec/s, end-to-end " << static_cast<long>(n / e2e) << " rec/s, trace "
+            << static_cast<long>(sample / trace_s) << " rec/s, trace JSON "
+            << static_cast<long>(sample / trace_json_s) << " rec/s, decision JSON "
+            << static_cast<long>(dsample / decision_json_s) << " rec/s (" << json_bytes
+            << " bytes)\n";
+  return 0;
+}
