@@ -82,12 +82,19 @@ int main(int argc, char** argv) {
   std::string out_path = "out/dalil.jsonl";
   std::string rules_dir = DALIL_BENCH_RULES;
   double min_time = 1.0;
+  int count_passes = -1;  // --count-passes K: K eval passes then exit (instruction counting)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--in") in = argv[i + 1];
-    else if (a == "--out") out_path = argv[i + 1];
-    else if (a == "--rules") rules_dir = argv[i + 1];
-    else if (a == "--min-time") min_time = std::stod(argv[i + 1]);
+    if (a == "--in")
+      in = argv[i + 1];
+    else if (a == "--out")
+      out_path = argv[i + 1];
+    else if (a == "--rules")
+      rules_dir = argv[i + 1];
+    else if (a == "--min-time")
+      min_time = std::stod(argv[i + 1]);
+    else if (a == "--count-passes")
+      count_passes = std::stoi(argv[i + 1]);
   }
 
   dsl::source_map sources;
@@ -153,6 +160,10 @@ int main(int argc, char** argv) {
       }
     }
   };
+  if (count_passes >= 0) {
+    for (int k = 0; k < count_passes; ++k) eval_pass();
+    return 0;
+  }
   eval_pass();  // warm-up
   std::vector<double> passes;
   auto start = clock_type::now();
@@ -212,14 +223,15 @@ int main(int argc, char** argv) {
     ++line_no;
     engine::record_error err;
     if (!reader.read(line, rec, err)) {
-      std::cerr << in << ": record " << line_no << ": field '" << err.field << "': "
-                << err.message << "\n";
+      std::cerr << in << ": record " << line_no << ": field '" << err.field << "': " << err.message
+                << "\n";
       bad = true;
       return;
     }
     ev.set_record(rec);
     std::size_t k = 0;
-    for (const auto& c : columns) row[k++] = c.second == dsl::no_index ? engine::value{} : ev.rule(c.second);
+    for (const auto& c : columns)
+      row[k++] = c.second == dsl::no_index ? engine::value{} : ev.rule(c.second);
     append_line(output, p, rec, columns, row);
   });
   {

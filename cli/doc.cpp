@@ -30,10 +30,18 @@ struct run {
 };
 using line = std::vector<run>;
 
-run plain(std::string t) { return {std::move(t), style::plain, {}}; }
-run code(std::string t) { return {std::move(t), style::code, {}}; }
-run warn(std::string t) { return {std::move(t), style::warn, {}}; }
-run br() { return {{}, style::br, {}}; }
+run plain(std::string t) {
+  return {std::move(t), style::plain, {}};
+}
+run code(std::string t) {
+  return {std::move(t), style::code, {}};
+}
+run warn(std::string t) {
+  return {std::move(t), style::warn, {}};
+}
+run br() {
+  return {{}, style::br, {}};
+}
 
 /// What a document format must know how to draw. Sections nest: module, then rule.
 class writer {
@@ -65,12 +73,22 @@ std::string md_escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '\\': case '`': case '*': case '_': case '[': case ']': case '<': case '>':
-      case '|': case '#': case '~':
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '<':
+      case '>':
+      case '|':
+      case '#':
+      case '~':
         out.push_back('\\');
         out.push_back(c);
         break;
-      case '\n': case '\r':
+      case '\n':
+      case '\r':
         out.push_back(' ');
         break;
       default:
@@ -169,12 +187,23 @@ std::string html_escape(std::string_view s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -339,8 +368,12 @@ std::string location(const dsl::source_map& sources, dsl::source_span s) {
   return sources.name(s.file) + ":" + std::to_string(lc.line);
 }
 
-std::string module_anchor(const dsl::module_info& m) { return "m-" + m.name; }
-std::string rule_anchor(const dsl::rule_info& r) { return "r-" + r.qualified; }
+std::string module_anchor(const dsl::module_info& m) {
+  return "m-" + m.name;
+}
+std::string rule_anchor(const dsl::rule_info& r) {
+  return "r-" + r.qualified;
+}
 
 /// A `not_encoded` expression and where it stands.
 struct gap {
@@ -401,13 +434,13 @@ class pack_document {
   void intro(writer& w) const {
     std::size_t provisional = 0;
     for (const auto& r : p_.rules) provisional += r.provisional ? 1 : 0;
-    w.paragraph({plain("Pack de règles "), code(rules_dir_), plain(" : " +
-                 std::to_string(p_.modules.size()) + " modules, " +
-                 std::to_string(p_.rules.size()) + " règles, " +
-                 std::to_string(p_.parameters.size()) + " paramètres, " +
-                 std::to_string(p_.tests.size()) + " tests ; " + std::to_string(provisional) +
-                 " règles provisoires, " + std::to_string(gaps_.size()) +
-                 " éléments non codés.")});
+    w.paragraph(
+        {plain("Pack de règles "), code(rules_dir_),
+         plain(" : " + std::to_string(p_.modules.size()) + " modules, " +
+               std::to_string(p_.rules.size()) + " règles, " +
+               std::to_string(p_.parameters.size()) + " paramètres, " +
+               std::to_string(p_.tests.size()) + " tests ; " + std::to_string(provisional) +
+               " règles provisoires, " + std::to_string(gaps_.size()) + " éléments non codés.")});
     w.paragraph({plain("Chaque décision de Dalil est une recommandation accompagnée de ses "
                        "preuves ; l'agent décide (loi 09-08, art. 11). Ce qui repose sur une "
                        "source non vérifiée est marqué "),
@@ -431,14 +464,12 @@ class pack_document {
 
   void schema(writer& w) const {
     w.heading(2, "record", {plain("Dossier du demandeur")});
-    w.paragraph({plain("Un champ absent est inconnu, jamais une valeur par défaut ; un champ "
-                       "marqué ? peut valoir null (on sait qu'il n'existe pas).")});
+    w.paragraph(
+        {plain("Un champ absent est inconnu, jamais une valeur par défaut ; un champ "
+               "marqué ? peut valoir null (on sait qu'il n'existe pas).")});
     std::vector<std::vector<line>> rows;
-    for (const dsl::fact_info& f : p_.facts) {
-      rows.push_back({{code(p_.input_name.empty() ? f.path : p_.input_name + "." + f.path)},
-                      {code(dsl::type_name(p_, f.t))}});
-    }
-    w.table({"Fait", "Type"}, rows);
+    if (p_.input_record < p_.records.size()) record_rows(p_.input_record, "", 0, rows);
+    w.table({"Champ", "Type", "Lu par les règles"}, rows);
     if (!p_.enums.empty()) {
       std::vector<std::vector<line>> enums;
       for (const dsl::enum_info& e : p_.enums) {
@@ -451,6 +482,24 @@ class pack_document {
       }
       w.heading(3, "enums", {plain("Énumérations")});
       w.table({"Type", "Valeurs"}, enums);
+    }
+  }
+
+  /// One row per field of the input record, nested records flattened into dotted paths.
+  void record_rows(std::uint32_t rec, const std::string& prefix, int depth,
+                   std::vector<std::vector<line>>& rows) const {
+    if (depth > 16) return;
+    for (const dsl::field_info& f : p_.records[rec].fields) {
+      std::string path = prefix + f.name;
+      bool read = false;
+      for (const dsl::fact_info& fact : p_.facts) {
+        read = read || fact.path == path || fact.path.rfind(path + ".", 0) == 0;
+      }
+      rows.push_back(
+          {{code(path)}, {code(dsl::type_name(p_, f.t))}, {plain(read ? "oui" : "non")}});
+      if (f.t.k == dsl::kind::record && f.t.ref < p_.records.size()) {
+        record_rows(f.t.ref, path + ".", depth + 1, rows);
+      }
     }
   }
 
@@ -469,8 +518,8 @@ class pack_document {
       if (it == info.title.end()) continue;
       if (!titles.empty()) titles.push_back(br());
       titles.push_back(plain(std::string(lang) + " : "));
-      titles.push_back({it->second, std::string_view(lang) == "ar" ? style::rtl : style::plain,
-                        {}});
+      titles.push_back(
+          {it->second, std::string_view(lang) == "ar" ? style::rtl : style::plain, {}});
     }
     if (!titles.empty()) w.field("Titre", titles);
     w.field("Programme", {plain(info.program.empty() ? "non indiqué" : info.program)});
@@ -503,8 +552,8 @@ class pack_document {
         values.push_back(code(text));
       }
       line confidence{q.provisional ? warn("provisoire") : plain("vérifiée")};
-      rows.push_back({{code(q.name)}, {code(dsl::type_name(p_, q.t))}, values, confidence,
-                      {plain(q.source)}});
+      rows.push_back(
+          {{code(q.name)}, {code(dsl::type_name(p_, q.t))}, values, confidence, {plain(q.source)}});
     }
     if (rows.empty()) return;
     w.heading(3, "", {plain("Paramètres")});
@@ -581,8 +630,9 @@ class pack_document {
       w.end_fields();
       std::string text = source_excerpt(sources_, p_.expressions[x.condition].span, "when ");
       text += "\n" + source_excerpt(sources_, p_.expressions[x.value].span, "= ");
-      w.code_block("Exception " + x.name + " : elle remplace la formule quand sa condition est "
-                   "vraie",
+      w.code_block("Exception " + x.name +
+                       " : elle remplace la formule quand sa condition est "
+                       "vraie",
                    text);
     }
     w.end_section();
@@ -591,9 +641,10 @@ class pack_document {
   void not_encoded(writer& w) const {
     w.begin_section("module");
     w.heading(2, "not-encoded", {plain("Non codé (not encoded)")});
-    w.paragraph({plain("Critères que les sources consultées ne permettent pas d'écrire. Une "
-                       "décision qui les atteint est « indéterminée », avec la raison ; elle "
-                       "n'est jamais devinée.")});
+    w.paragraph(
+        {plain("Critères que les sources consultées ne permettent pas d'écrire. Une "
+               "décision qui les atteint est « indéterminée », avec la raison ; elle "
+               "n'est jamais devinée.")});
     if (gaps_.empty()) {
       w.paragraph({plain("Aucun.")});
       w.end_section();
@@ -605,8 +656,8 @@ class pack_document {
       const dsl::expression& x = p_.expressions[g.expr];
       run link = code(r.qualified);
       link.href = rule_anchor(r);
-      rows.push_back({{link}, {plain(g.where)}, {plain(reason_of(x))},
-                      {code(location(sources_, x.span))}});
+      rows.push_back(
+          {{link}, {plain(g.where)}, {plain(reason_of(x))}, {code(location(sources_, x.span))}});
     }
     w.table({"Règle", "Où", "Pourquoi", "Position"}, rows);
     w.end_section();

@@ -23,23 +23,41 @@ struct phrases {
 };
 
 const phrases& words(const std::string& lang) {
-  static const phrases fr{"oui", "non", "inconnu", "aucun",
-                          "Impossible de conclure pour l'instant. À demander : ", "Motif : ",
-                          " (règle provisoire : source à confirmer)", "Exception appliquée : ",
+  static const phrases fr{"oui",
+                          "non",
+                          "inconnu",
+                          "aucun",
+                          "Impossible de conclure pour l'instant. À demander : ",
+                          "Motif : ",
+                          " (règle provisoire : source à confirmer)",
+                          "Exception appliquée : ",
                           "Règle non applicable à cette date : en vigueur"};
-  static const phrases ar{"نعم", "لا", "غير معروف", "لا يوجد",
-                          "لا يمكن البت حاليا. المطلوب: ", "السبب: ",
-                          " (قاعدة مؤقتة: المصدر بحاجة إلى تأكيد)", "استثناء مطبق: ",
+  static const phrases ar{"نعم",
+                          "لا",
+                          "غير معروف",
+                          "لا يوجد",
+                          "لا يمكن البت حاليا. المطلوب: ",
+                          "السبب: ",
+                          " (قاعدة مؤقتة: المصدر بحاجة إلى تأكيد)",
+                          "استثناء مطبق: ",
                           "القاعدة غير سارية في هذا التاريخ: سارية"};
-  static const phrases en{"yes", "no", "unknown", "none", "Cannot decide yet. Ask for: ",
-                          "Reason: ", " (provisional rule: source to be confirmed)",
-                          "Exception applied: ", "Rule not applicable on this date: in force"};
+  static const phrases en{"yes",
+                          "no",
+                          "unknown",
+                          "none",
+                          "Cannot decide yet. Ask for: ",
+                          "Reason: ",
+                          " (provisional rule: source to be confirmed)",
+                          "Exception applied: ",
+                          "Rule not applicable on this date: in force"};
   if (lang == "fr") return fr;
   if (lang == "ar") return ar;
   return en;
 }
 
-void append_quoted(std::string& out, std::string_view s) { append_json_string(out, s); }
+void append_quoted(std::string& out, std::string_view s) {
+  append_json_string(out, s);
+}
 
 std::string join(const std::vector<std::string>& xs, const char* sep) {
   std::string out;
@@ -73,7 +91,9 @@ void append_value_json(std::string& out, const dsl::program& p, const dsl::type&
     return;
   }
   switch (v.r) {
-    case rep::boolean: out += v.b ? "true" : "false"; return;
+    case rep::boolean:
+      out += v.b ? "true" : "false";
+      return;
     case rep::integer:
       if (t.k == dsl::kind::money) {
         append_quoted(out, money_string(rational{v.i, 1}));
@@ -88,15 +108,23 @@ void append_value_json(std::string& out, const dsl::program& p, const dsl::type&
       append_quoted(out, t.k == dsl::kind::money ? money_string(q) : to_string(q));
       return;
     }
-    case rep::date: append_quoted(out, to_string(date{static_cast<std::int32_t>(v.i)})); return;
-    case rep::duration: append_quoted(out, to_string(v.dur)); return;
-    case rep::text: append_quoted(out, v.as_text()); return;
+    case rep::date:
+      append_quoted(out, to_string(date{static_cast<std::int32_t>(v.i)}));
+      return;
+    case rep::duration:
+      append_quoted(out, to_string(v.dur));
+      return;
+    case rep::text:
+      append_quoted(out, v.as_text());
+      return;
     case rep::enumeration:
       append_quoted(out, t.k == dsl::kind::enumeration && t.ref < p.enums.size()
                              ? p.enums[t.ref].cases[static_cast<std::size_t>(v.i)]
                              : std::to_string(v.i));
       return;
-    default: out += "null"; return;
+    default:
+      out += "null";
+      return;
   }
 }
 
@@ -189,8 +217,8 @@ std::string explain(evaluator& ev, const decision& d, const std::string& lang) {
     }
   }
   if (d.exception >= 0) {
-    out += std::string(" ") + w.exception + info.exceptions[static_cast<std::size_t>(d.exception)].name +
-           ".";
+    out += std::string(" ") + w.exception +
+           info.exceptions[static_cast<std::size_t>(d.exception)].name + ".";
   }
   if (!d.decided && ev.inst().in_force[d.rule]) {
     if (!d.missing.empty()) out += std::string(" ") + w.undetermined + join(d.missing, ", ") + ".";

@@ -13,8 +13,12 @@ namespace {
 
 constexpr std::int64_t ratio_limit = std::int64_t{1} << 62;
 
-bool truthy(const value& v) { return v.s == state::known && v.b; }
-bool falsy(const value& v) { return v.s == state::null || (v.s == state::known && !v.b); }
+bool truthy(const value& v) {
+  return v.s == state::known && v.b;
+}
+bool falsy(const value& v) {
+  return v.s == state::null || (v.s == state::known && !v.b);
+}
 
 /// Normalises a 128-bit fraction into a ratio; false on overflow.
 bool make_ratio(i128 num, i128 den, value& out) {
@@ -56,14 +60,20 @@ rational to_rational(const value& v) {
 
 bool equal_values(const value& a, const value& b) {
   switch (a.r) {
-    case rep::boolean: return a.b == b.b;
+    case rep::boolean:
+      return a.b == b.b;
     case rep::integer:
-    case rep::ratio: return compare_numbers(a, b) == 0;
+    case rep::ratio:
+      return compare_numbers(a, b) == 0;
     case rep::date:
-    case rep::enumeration: return a.i == b.i;
-    case rep::duration: return a.dur == b.dur;
-    case rep::text: return a.as_text() == b.as_text();
-    default: return false;
+    case rep::enumeration:
+      return a.i == b.i;
+    case rep::duration:
+      return a.dur == b.dur;
+    case rep::text:
+      return a.as_text() == b.as_text();
+    default:
+      return false;
   }
 }
 
@@ -86,7 +96,9 @@ void evaluator::set_record(const record& r) {
   ++gen_;
 }
 
-value evaluator::rule(std::uint32_t r) { return eval_rule<false>(r); }
+value evaluator::rule(std::uint32_t r) {
+  return eval_rule<false>(r);
+}
 
 template <bool Record>
 value evaluator::eval_rule(std::uint32_t r) {
@@ -95,7 +107,7 @@ value evaluator::eval_rule(std::uint32_t r) {
   value v;
   std::int32_t fired = -1;
   if (inst_->in_force[r]) {
-    v = eval<Record>(info.body);
+    v = operand<Record>(info.body);
     for (std::size_t x = 0; x < info.exceptions.size(); ++x) {
       const dsl::exception_info& ex = info.exceptions[x];
       value c = eval<Record>(ex.condition);
@@ -118,6 +130,26 @@ value evaluator::eval_rule(std::uint32_t r) {
   if (coverage_) {
     coverage_->rules[r] = 1;
     if (fired >= 0) coverage_->exceptions[r][static_cast<std::size_t>(fired)] = 1;
+  }
+  return v;
+}
+
+template <bool Record>
+inline value evaluator::operand(std::uint32_t id) {
+  const node& n = rules_->at(id);
+  value v;
+  if (n.o == op::fact) {
+    v = facts_[n.ref];
+  } else if (n.o == op::constant) {
+    v = n.constant;
+  } else if (n.o == op::rule && rule_gen_[n.ref] == gen_) {
+    v = rule_value_[n.ref];
+  } else {
+    return eval<Record>(id);
+  }
+  if constexpr (Record) {
+    node_value_[id] = v;
+    node_gen_[id] = gen_;
   }
   return v;
 }
@@ -169,7 +201,8 @@ value evaluator::arithmetic(op o, const value& a, const value& b) {
       if (y.num == 0) return value{};
       ok = make_ratio(static_cast<i128>(x.num) * y.den, static_cast<i128>(x.den) * y.num, out);
       break;
-    default: break;
+    default:
+      break;
   }
   return ok ? out : value{};
 }
@@ -183,13 +216,13 @@ value evaluator::table(const node& n, std::uint32_t id) {
   std::uint32_t npending = 0;
   bool overflow_pending = false;
   for (std::uint32_t i = 0; i < rows; ++i) {
-    value c = eval<Record>(a[2 * i]);
+    value c = operand<Record>(a[2 * i]);
     if (truthy(c)) {
-      value v = eval<Record>(a[2 * i + 1]);
+      value v = operand<Record>(a[2 * i + 1]);
       if (coverage_) coverage_->rows[rules_->row_base(id) + i] = 1;
       if (overflow_pending) return value{};
       for (std::uint32_t k = 0; k < npending; ++k) {
-        value alt = eval<Record>(a[2 * pending[k] + 1]);
+        value alt = operand<Record>(a[2 * pending[k] + 1]);
         if (!(alt.s == v.s && (v.s != state::known || equal_values(alt, v)))) return value{};
       }
       return v;
@@ -208,14 +241,14 @@ value evaluator::table(const node& n, std::uint32_t id) {
 template <bool Record>
 value evaluator::quantify(const node& n, bool any) {
   const std::uint32_t* a = rules_->args(n);
-  value over = eval<Record>(a[0]);
+  value over = operand<Record>(a[0]);
   if (over.s == state::null) return value::of_bool(!any);
   if (!over.known()) return value{};
   bool unknown = false;
   for (std::uint32_t i = 0; i < over.list->count; ++i) {
     const value& item = over.list->items[i];
     if (n.ref < variables_.size()) variables_[n.ref] = item.known() ? item.rec : nullptr;
-    value b = eval<Record>(a[1]);
+    value b = operand<Record>(a[1]);
     if (any && truthy(b)) return value::of_bool(true);
     if (!any && falsy(b)) return value::of_bool(false);
     if (b.unknown()) unknown = true;
@@ -225,151 +258,16 @@ value evaluator::quantify(const node& n, bool any) {
 }
 
 template <bool Record>
-value evaluator::eval_node(std::uint32_t id) {
-  const node& n = rules_->at(id);
+value evaluator::calendar(const node& n, std::uint32_t id) {
+  (void)id;
   const std::uint32_t* a = rules_->args(n);
   switch (n.o) {
-    case op::constant: return n.constant;
-    case op::fact: return facts_[n.ref];
-    case op::variable: {
-      const record_node* rec = n.ref < variables_.size() ? variables_[n.ref] : nullptr;
-      if (rec == nullptr) return value{};
-      value v;
-      v.s = state::known;
-      v.r = rep::record;
-      v.rec = rec;
-      const std::uint32_t* f = rules_->fields(n);
-      for (std::uint32_t k = 0; k < n.nfields; ++k) {
-        if (v.s != state::known) return v;
-        v = v.rec->fields[f[k]];
-      }
-      return v;
-    }
-    case op::parameter: return inst_->parameters[n.ref].v;
-    case op::rule: return eval_rule<Record>(n.ref);
-    case op::as_of: return value::of_date(inst_->as_of);
-    case op::not_: {
-      value v = eval<Record>(a[0]);
-      if (v.unknown()) return v;
-      return value::of_bool(falsy(v));
-    }
-    case op::and_: {
-      value l = eval<Record>(a[0]);
-      if (falsy(l)) return value::of_bool(false);
-      value r = eval<Record>(a[1]);
-      if (falsy(r)) return value::of_bool(false);
-      if (truthy(l) && truthy(r)) return value::of_bool(true);
-      return value{};
-    }
-    case op::or_: {
-      value l = eval<Record>(a[0]);
-      if (truthy(l)) return value::of_bool(true);
-      value r = eval<Record>(a[1]);
-      if (truthy(r)) return value::of_bool(true);
-      if (falsy(l) && falsy(r)) return value::of_bool(false);
-      return value{};
-    }
-    case op::any_of:
-    case op::all_of: {
-      bool any = n.o == op::any_of;
-      bool unknown = false;
-      for (std::uint32_t i = 0; i < n.nargs; ++i) {
-        value v = eval<Record>(a[i]);
-        if (any && truthy(v)) return value::of_bool(true);
-        if (!any && falsy(v)) return value::of_bool(false);
-        if (v.unknown()) unknown = true;
-      }
-      if (unknown) return value{};
-      return value::of_bool(!any);
-    }
-    case op::eq:
-    case op::ne: {
-      value l = eval<Record>(a[0]);
-      value r = eval<Record>(a[1]);
-      if (l.unknown() || r.unknown()) return value{};
-      bool eq = (l.is_null() || r.is_null()) ? (l.is_null() && r.is_null()) : equal_values(l, r);
-      return value::of_bool(n.o == op::eq ? eq : !eq);
-    }
-    case op::lt:
-    case op::le:
-    case op::gt:
-    case op::ge: {
-      value l = eval<Record>(a[0]);
-      value r = eval<Record>(a[1]);
-      if (l.unknown() || r.unknown()) return value{};
-      if (l.is_null() || r.is_null()) return value::of_bool(false);
-      int c = 0;
-      if (l.r == rep::date) {
-        c = (l.i > r.i) - (l.i < r.i);
-      } else if (l.r == rep::duration) {
-        std::int64_t lm = std::int64_t{l.dur.years} * 12 + l.dur.months;
-        std::int64_t rm = std::int64_t{r.dur.years} * 12 + r.dur.months;
-        c = lm != rm ? (lm > rm) - (lm < rm) : (l.dur.days > r.dur.days) - (l.dur.days < r.dur.days);
-      } else {
-        c = compare_numbers(l, r);
-      }
-      switch (n.o) {
-        case op::lt: return value::of_bool(c < 0);
-        case op::le: return value::of_bool(c <= 0);
-        case op::gt: return value::of_bool(c > 0);
-        default: return value::of_bool(c >= 0);
-      }
-    }
-    case op::in: {
-      value l = eval<Record>(a[0]);
-      if (l.unknown()) return l;
-      if (l.is_null()) return value::of_bool(false);
-      const node& list = rules_->at(a[1]);
-      const std::uint32_t* items = rules_->args(list);
-      bool unknown = false;
-      for (std::uint32_t i = 0; i < list.nargs; ++i) {
-        value v = eval<Record>(items[i]);
-        if (v.unknown()) {
-          unknown = true;
-        } else if (v.known() && equal_values(l, v)) {
-          return value::of_bool(true);
-        }
-      }
-      return unknown ? value{} : value::of_bool(false);
-    }
-    case op::add:
-    case op::sub:
-    case op::mul:
-    case op::div: {
-      value l = eval<Record>(a[0]);
-      value r = eval<Record>(a[1]);
-      if (l.unknown() || r.unknown()) return value{};
-      if (l.is_null() || r.is_null()) return value::null_value();
-      value v = arithmetic(n.o, l, r);
-      if (v.unknown()) arithmetic_error_[id] = 1;
-      return v;
-    }
-    case op::negate: {
-      value v = eval<Record>(a[0]);
-      if (!v.known()) return v;
-      if (v.r == rep::integer) return v.i == INT64_MIN ? value{} : value::of_int(-v.i);
-      return value::of_ratio(-v.q.num, v.q.den);
-    }
-    case op::if_: {
-      value c = eval<Record>(a[0]);
-      if (truthy(c)) return eval<Record>(a[1]);
-      if (falsy(c)) return eval<Record>(a[2]);
-      value x = eval<Record>(a[1]);
-      value y = eval<Record>(a[2]);
-      if (x.s == y.s && (x.s != state::known || equal_values(x, y))) return x;
-      return value{};
-    }
-    case op::table: return table<Record>(n, id);
-    case op::any_in: return quantify<Record>(n, true);
-    case op::all_in: return quantify<Record>(n, false);
-    case op::list: return value{};  // only read through `in`
-    case op::known: return value::of_bool(!eval<Record>(a[0]).unknown());
     case op::age:
     case op::years_between:
     case op::months_between:
     case op::days_between: {
-      value x = eval<Record>(a[0]);
-      value y = n.o == op::age ? value::of_date(inst_->as_of) : eval<Record>(a[1]);
+      value x = operand<Record>(a[0]);
+      value y = n.o == op::age ? value::of_date(inst_->as_of) : operand<Record>(a[1]);
       if (x.unknown() || y.unknown()) return value{};
       if (x.is_null() || y.is_null()) return value::null_value();
       date from{static_cast<std::int32_t>(x.i)};
@@ -384,17 +282,27 @@ value evaluator::eval_node(std::uint32_t id) {
           bool leap = (t.year % 4 == 0 && t.year % 100 != 0) || t.year % 400 == 0;
           if (!leap) bday = 28;
         }
-        int years = t.year - b.year - ((t.month < b.month || (t.month == b.month && t.day < bday)) ? 1 : 0);
+        int years =
+            t.year - b.year - ((t.month < b.month || (t.month == b.month && t.day < bday)) ? 1 : 0);
         return value::of_int(years);
       }
       if (n.o == op::days_between) return value::of_int(to.days - from.days);
       if (n.o == op::months_between) return value::of_int(months_between(from, to));
       return value::of_int(years_between(from, to));
     }
+    default:
+      return value{};
+  }
+}
+
+template <bool Record>
+value evaluator::numeric(const node& n, std::uint32_t id) {
+  const std::uint32_t* a = rules_->args(n);
+  switch (n.o) {
     case op::min:
     case op::max: {
-      value x = eval<Record>(a[0]);
-      value y = eval<Record>(a[1]);
+      value x = operand<Record>(a[0]);
+      value y = operand<Record>(a[1]);
       if (x.unknown() || y.unknown()) return value{};
       if (x.is_null() || y.is_null()) return value::null_value();
       int c = x.r == rep::date ? (x.i > y.i) - (x.i < y.i) : compare_numbers(x, y);
@@ -402,7 +310,7 @@ value evaluator::eval_node(std::uint32_t id) {
     }
     case op::round:
     case op::floor: {
-      value x = eval<Record>(a[0]);
+      value x = operand<Record>(a[0]);
       if (!x.known() || x.r == rep::integer) return x;
       rational q = to_rational(x);
       if (n.o == op::floor) {
@@ -418,11 +326,183 @@ value evaluator::eval_node(std::uint32_t id) {
       return value::of_ratio(r->num, r->den);
     }
     case op::count: {
-      value x = eval<Record>(a[0]);
+      value x = operand<Record>(a[0]);
       if (!x.known()) return x;
       return value::of_int(x.list->count);
     }
-    case op::not_encoded: return value{};
+    default:
+      return value{};
+  }
+}
+
+template <bool Record>
+value evaluator::eval_node(std::uint32_t id) {
+  const node& n = rules_->at(id);
+  const std::uint32_t* a = rules_->args(n);
+  switch (n.o) {
+    case op::constant:
+      return n.constant;
+    case op::fact:
+      return facts_[n.ref];
+    case op::variable: {
+      const record_node* rec = n.ref < variables_.size() ? variables_[n.ref] : nullptr;
+      if (rec == nullptr) return value{};
+      value v;
+      v.s = state::known;
+      v.r = rep::record;
+      v.rec = rec;
+      const std::uint32_t* f = rules_->fields(n);
+      for (std::uint32_t k = 0; k < n.nfields; ++k) {
+        if (v.s != state::known) return v;
+        v = v.rec->fields[f[k]];
+      }
+      return v;
+    }
+    case op::parameter:
+      return inst_->parameters[n.ref].v;
+    case op::rule:
+      return eval_rule<Record>(n.ref);
+    case op::as_of:
+      return value::of_date(inst_->as_of);
+    case op::not_: {
+      value v = operand<Record>(a[0]);
+      if (v.unknown()) return v;
+      return value::of_bool(falsy(v));
+    }
+    case op::and_: {
+      value l = operand<Record>(a[0]);
+      if (falsy(l)) return value::of_bool(false);
+      value r = operand<Record>(a[1]);
+      if (falsy(r)) return value::of_bool(false);
+      if (truthy(l) && truthy(r)) return value::of_bool(true);
+      return value{};
+    }
+    case op::or_: {
+      value l = operand<Record>(a[0]);
+      if (truthy(l)) return value::of_bool(true);
+      value r = operand<Record>(a[1]);
+      if (truthy(r)) return value::of_bool(true);
+      if (falsy(l) && falsy(r)) return value::of_bool(false);
+      return value{};
+    }
+    case op::any_of:
+    case op::all_of: {
+      bool any = n.o == op::any_of;
+      bool unknown = false;
+      for (std::uint32_t i = 0; i < n.nargs; ++i) {
+        value v = operand<Record>(a[i]);
+        if (any && truthy(v)) return value::of_bool(true);
+        if (!any && falsy(v)) return value::of_bool(false);
+        if (v.unknown()) unknown = true;
+      }
+      if (unknown) return value{};
+      return value::of_bool(!any);
+    }
+    case op::eq:
+    case op::ne: {
+      value l = operand<Record>(a[0]);
+      value r = operand<Record>(a[1]);
+      if (l.unknown() || r.unknown()) return value{};
+      bool eq = (l.is_null() || r.is_null()) ? (l.is_null() && r.is_null()) : equal_values(l, r);
+      return value::of_bool(n.o == op::eq ? eq : !eq);
+    }
+    case op::lt:
+    case op::le:
+    case op::gt:
+    case op::ge: {
+      value l = operand<Record>(a[0]);
+      value r = operand<Record>(a[1]);
+      if (l.unknown() || r.unknown()) return value{};
+      if (l.is_null() || r.is_null()) return value::of_bool(false);
+      int c = 0;
+      if (l.r == rep::date) {
+        c = (l.i > r.i) - (l.i < r.i);
+      } else if (l.r == rep::duration) {
+        std::int64_t lm = std::int64_t{l.dur.years} * 12 + l.dur.months;
+        std::int64_t rm = std::int64_t{r.dur.years} * 12 + r.dur.months;
+        c = lm != rm ? (lm > rm) - (lm < rm)
+                     : (l.dur.days > r.dur.days) - (l.dur.days < r.dur.days);
+      } else {
+        c = compare_numbers(l, r);
+      }
+      switch (n.o) {
+        case op::lt:
+          return value::of_bool(c < 0);
+        case op::le:
+          return value::of_bool(c <= 0);
+        case op::gt:
+          return value::of_bool(c > 0);
+        default:
+          return value::of_bool(c >= 0);
+      }
+    }
+    case op::in: {
+      value l = operand<Record>(a[0]);
+      if (l.unknown()) return l;
+      if (l.is_null()) return value::of_bool(false);
+      const node& list = rules_->at(a[1]);
+      const std::uint32_t* items = rules_->args(list);
+      bool unknown = false;
+      for (std::uint32_t i = 0; i < list.nargs; ++i) {
+        value v = operand<Record>(items[i]);
+        if (v.unknown()) {
+          unknown = true;
+        } else if (v.known() && equal_values(l, v)) {
+          return value::of_bool(true);
+        }
+      }
+      return unknown ? value{} : value::of_bool(false);
+    }
+    case op::add:
+    case op::sub:
+    case op::mul:
+    case op::div: {
+      value l = operand<Record>(a[0]);
+      value r = operand<Record>(a[1]);
+      if (l.unknown() || r.unknown()) return value{};
+      if (l.is_null() || r.is_null()) return value::null_value();
+      value v = arithmetic(n.o, l, r);
+      if (v.unknown()) arithmetic_error_[id] = 1;
+      return v;
+    }
+    case op::negate: {
+      value v = operand<Record>(a[0]);
+      if (!v.known()) return v;
+      if (v.r == rep::integer) return v.i == INT64_MIN ? value{} : value::of_int(-v.i);
+      return value::of_ratio(-v.q.num, v.q.den);
+    }
+    case op::if_: {
+      value c = operand<Record>(a[0]);
+      if (truthy(c)) return operand<Record>(a[1]);
+      if (falsy(c)) return operand<Record>(a[2]);
+      value x = operand<Record>(a[1]);
+      value y = operand<Record>(a[2]);
+      if (x.s == y.s && (x.s != state::known || equal_values(x, y))) return x;
+      return value{};
+    }
+    case op::table:
+      return table<Record>(n, id);
+    case op::any_in:
+      return quantify<Record>(n, true);
+    case op::all_in:
+      return quantify<Record>(n, false);
+    case op::list:
+      return value{};  // only read through `in`
+    case op::known:
+      return value::of_bool(!operand<Record>(a[0]).unknown());
+    case op::age:
+    case op::years_between:
+    case op::months_between:
+    case op::days_between:
+      return calendar<Record>(n, id);
+    case op::min:
+    case op::max:
+    case op::round:
+    case op::floor:
+    case op::count:
+      return numeric<Record>(n, id);
+    case op::not_encoded:
+      return value{};
   }
   return value{};
 }
@@ -468,12 +548,16 @@ void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::
   const std::uint32_t* a = rules_->args(n);
   const dsl::program& p = rules_->program();
   switch (n.o) {
-    case op::fact: out.facts.insert(n.ref); return;
-    case op::parameter:
-      out.reasons.insert("parameter " + p.parameters[n.ref].qualified + " has no value in force on " +
-                         to_string(inst_->as_of));
+    case op::fact:
+      out.facts.insert(n.ref);
       return;
-    case op::rule: collect_rule(n.ref, out, seen); return;
+    case op::parameter:
+      out.reasons.insert("parameter " + p.parameters[n.ref].qualified +
+                         " has no value in force on " + to_string(inst_->as_of));
+      return;
+    case op::rule:
+      collect_rule(n.ref, out, seen);
+      return;
     case op::not_encoded:
       out.reasons.insert("not encoded: " + std::get<std::string>(p.expressions[id].value));
       return;

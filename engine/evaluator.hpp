@@ -15,15 +15,15 @@ namespace dalil::engine {
 
 /// Which tests exercised what (for `dalil test --coverage`).
 struct coverage {
-  std::vector<std::uint8_t> rules;       // per rule: evaluated
-  std::vector<std::uint8_t> rows;        // per table row: gave the table's value
+  std::vector<std::uint8_t> rules;                    // per rule: evaluated
+  std::vector<std::uint8_t> rows;                     // per table row: gave the table's value
   std::vector<std::vector<std::uint8_t>> exceptions;  // per rule, per exception: fired
 };
 
 /// Why a decision is undetermined: the facts to ask for and the other reasons.
 struct unknown_causes {
-  std::set<std::uint32_t> facts;      // fact indices
-  std::set<std::string> reasons;      // not encoded, not in force, parameter without value, …
+  std::set<std::uint32_t> facts;  // fact indices
+  std::set<std::string> reasons;  // not encoded, not in force, parameter without value, …
 };
 
 class evaluator {
@@ -59,15 +59,24 @@ class evaluator {
  private:
   template <bool Record>
   value eval(std::uint32_t id);
+  /// Evaluates a child: leaves (facts, constants, cached rules, as_of) inline with predictable
+  /// branches, everything else through the interpreter's switch.
+  template <bool Record>
+  value operand(std::uint32_t id);
   template <bool Record>
   value eval_node(std::uint32_t id);
   template <bool Record>
   value eval_rule(std::uint32_t r);
+  // The rare and heavy cases are kept out of line, so that the main switch has a small frame.
   template <bool Record>
-  value table(const node& n, std::uint32_t id);
+  [[gnu::noinline]] value table(const node& n, std::uint32_t id);
   template <bool Record>
-  value quantify(const node& n, bool any);
-  value arithmetic(dsl::op o, const value& a, const value& b);
+  [[gnu::noinline]] value quantify(const node& n, bool any);
+  template <bool Record>
+  [[gnu::noinline]] value calendar(const node& n, std::uint32_t id);
+  template <bool Record>
+  [[gnu::noinline]] value numeric(const node& n, std::uint32_t id);
+  [[gnu::noinline]] value arithmetic(dsl::op o, const value& a, const value& b);
   void collect(std::uint32_t id, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
   void collect_rule(std::uint32_t r, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
 
@@ -80,7 +89,7 @@ class evaluator {
   std::vector<value> rule_value_;
   std::vector<std::uint32_t> rule_gen_;
   std::vector<std::int32_t> rule_exception_;
-  std::vector<value> node_value_;      // recorded only when explaining
+  std::vector<value> node_value_;  // recorded only when explaining
   std::vector<std::uint32_t> node_gen_;
   std::vector<const record_node*> variables_;
   std::vector<std::uint8_t> arithmetic_error_;  // per node that failed (overflow, division by 0)

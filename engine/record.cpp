@@ -34,11 +34,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -62,9 +72,9 @@ struct path_node {
   struct field {
     std::uint32_t index = 0;
     dsl::type t;
-    std::uint32_t fact = dsl::no_index;         // fact slot when this path is a fact
-    std::unique_ptr<path_node> child;          // for record-typed fields
-    std::vector<std::uint32_t> facts_under;    // every fact slot below this field
+    std::uint32_t fact = dsl::no_index;      // fact slot when this path is a fact
+    std::unique_ptr<path_node> child;        // for record-typed fields
+    std::vector<std::uint32_t> facts_under;  // every fact slot below this field
   };
   std::vector<std::pair<std::string, field>> fields;  // sorted by name
 
@@ -119,6 +129,13 @@ class cursor {
   /// Reads a JSON string; unescaped into `out` (appended). Returns false if malformed.
   bool string(std::string& out) {
     if (!eat('"')) return false;
+    // Plain runs are copied in one append; only escapes go character by character.
+    const char* run = p_;
+    while (run < end_ && *run != '"' && *run != '\\' && static_cast<unsigned char>(*run) >= 0x20) {
+      ++run;
+    }
+    out.append(p_, static_cast<std::size_t>(run - p_));
+    p_ = run;
     while (p_ < end_) {
       char c = *p_++;
       if (c == '"') return true;
@@ -130,14 +147,30 @@ class cursor {
       if (p_ >= end_) return false;
       char e = *p_++;
       switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
+        case '"':
+          out.push_back('"');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '/':
+          out.push_back('/');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
         case 'u': {
           if (end_ - p_ < 4) return false;
           unsigned cp = 0;
@@ -169,7 +202,8 @@ class cursor {
           }
           break;
         }
-        default: return false;
+        default:
+          return false;
       }
     }
     return false;
@@ -305,7 +339,8 @@ struct record_reader::impl {
       }
       case kind::date: {
         st.scratch.clear();
-        if (next != '"' || !c.string(st.scratch)) return fail(st, path, "expected a date \"YYYY-MM-DD\"");
+        if (next != '"' || !c.string(st.scratch))
+          return fail(st, path, "expected a date \"YYYY-MM-DD\"");
         auto d = parse_date(st.scratch);
         if (!d) return fail(st, path, "'" + st.scratch + "' is not a calendar date (YYYY-MM-DD)");
         v = value::of_date(*d);
@@ -428,7 +463,8 @@ struct record_reader::impl {
       if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
       const path_node::field* f = n.find(key);
       if (f == nullptr) {
-        return fail(st, sub, "record '" + p.records[n.record].name + "' has no field '" + key + "'");
+        return fail(st, sub,
+                    "record '" + p.records[n.record].name + "' has no field '" + key + "'");
       }
       if (f->child) {
         if (c.literal("null")) {

@@ -24,8 +24,8 @@ struct record {
   std::size_t nested_used = 0;
   std::vector<std::unique_ptr<record_node>> record_nodes;
   std::vector<std::unique_ptr<list_node>> list_nodes;
-  std::string scratch;             // reused buffers: reading does not allocate once warm
-  std::vector<std::string> keys;   // one per nesting depth
+  std::string scratch;            // reused buffers: reading does not allocate once warm
+  std::vector<std::string> keys;  // one per nesting depth
   std::string_view id() const;
   std::uint32_t id_fact = dsl::no_index;
   void clear(std::size_t fact_count);

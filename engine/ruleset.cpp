@@ -96,8 +96,9 @@ std::shared_ptr<const instance> instantiate(std::shared_ptr<const ruleset> rules
   inst->in_force.resize(p.rules.size());
   for (std::size_t r = 0; r < p.rules.size(); ++r) {
     const dsl::rule_info& info = p.rules[r];
-    inst->in_force[r] = (!info.in_force_from || *info.in_force_from <= as_of) &&
-                        (!info.in_force_until || as_of <= *info.in_force_until);
+    inst->in_force[r] =
+        static_cast<std::uint8_t>((!info.in_force_from || *info.in_force_from <= as_of) &&
+                                  (!info.in_force_until || as_of <= *info.in_force_until));
   }
   inst->rules = std::move(rules);
   return inst;

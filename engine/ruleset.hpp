@@ -59,7 +59,7 @@ class ruleset {
 
 /// A parameter as resolved for one date.
 struct resolved_parameter {
-  value v;                 // unknown when no value is in force yet
+  value v;                   // unknown when no value is in force yet
   std::optional<date> from;  // the date of the value in force
 };
 
@@ -68,7 +68,7 @@ struct instance {
   std::shared_ptr<const ruleset> rules;
   date as_of;
   std::vector<resolved_parameter> parameters;
-  std::vector<bool> in_force;  // per rule
+  std::vector<std::uint8_t> in_force;  // per rule (bytes, not bits: read on the hot path)
 };
 
 std::shared_ptr<const instance> instantiate(std::shared_ptr<const ruleset> rules, date as_of);

@@ -45,7 +45,8 @@ std::string expected_text(const dsl::program& p, const dsl::expectation_info& x)
   switch (x.kind) {
     case dsl::expectation_info::kind_t::equals:
       return r.qualified + " == " + dsl::constant_text(p, x.value, r.t);
-    case dsl::expectation_info::kind_t::undetermined: return r.qualified + " undetermined";
+    case dsl::expectation_info::kind_t::undetermined:
+      return r.qualified + " undetermined";
     case dsl::expectation_info::kind_t::missing: {
       std::string s;
       for (const auto& m : x.missing) s += (s.empty() ? "" : ", ") + m;
@@ -78,7 +79,8 @@ test_report run_tests(const std::shared_ptr<const ruleset>& rules, const std::st
     record_error err;
     if (!reader.read(t.given_json, rec, err)) {
       out.passed = false;
-      out.failures.push_back("the record does not fit the schema: " + err.field + ": " + err.message);
+      out.failures.push_back("the record does not fit the schema: " + err.field + ": " +
+                             err.message);
     } else {
       evaluator ev(inst);
       if (measure_coverage) ev.set_coverage(&cov);
@@ -93,7 +95,9 @@ test_report run_tests(const std::shared_ptr<const ruleset>& rules, const std::st
             ok = d.decided && d.v.s == want.s && (!want.known() || equal_values(d.v, want));
             break;
           }
-          case dsl::expectation_info::kind_t::undetermined: ok = !d.decided; break;
+          case dsl::expectation_info::kind_t::undetermined:
+            ok = !d.decided;
+            break;
           case dsl::expectation_info::kind_t::missing:
             ok = !d.decided && d.missing == x.missing;
             break;
@@ -106,11 +110,12 @@ test_report run_tests(const std::shared_ptr<const ruleset>& rules, const std::st
         for (const auto& m : d.missing) missing += (missing.empty() ? "" : ", ") + m;
         std::string reasons;
         for (const auto& m : d.reasons) reasons += (reasons.empty() ? "" : "; ") + m;
-        out.failures.push_back(
-            "expected " + expected_text(p, x) + "\n    actual   " + info.qualified + " " +
-            (d.decided ? "== " + got : "undetermined, missing [" + missing + "]" +
-                                           (reasons.empty() ? "" : ", because " + reasons)) +
-            "\n    trace:\n" + trace_text(ev, x.rule));
+        out.failures.push_back("expected " + expected_text(p, x) + "\n    actual   " +
+                               info.qualified + " " +
+                               (d.decided ? "== " + got
+                                          : "undetermined, missing [" + missing + "]" +
+                                                (reasons.empty() ? "" : ", because " + reasons)) +
+                               "\n    trace:\n" + trace_text(ev, x.rule));
       }
     }
     (out.passed ? report.passed : report.failed) += 1;

@@ -10,7 +10,18 @@
 namespace dalil::engine {
 
 enum class state : std::uint8_t { unknown, null, known };
-enum class rep : std::uint8_t { none, boolean, integer, ratio, date, duration, text, enumeration, list, record };
+enum class rep : std::uint8_t {
+  none,
+  boolean,
+  integer,
+  ratio,
+  date,
+  duration,
+  text,
+  enumeration,
+  list,
+  record
+};
 
 struct record_node;
 struct list_node;
