@@ -190,8 +190,11 @@ int main(int argc, char** argv) {
     ev.set_record(records[i]);
     json.clear();
     for (std::uint32_t d : decisions) {
-      ev.rule_recorded(d);
-      engine::append_trace_json(json, ev, d);
+      engine::decision dec;
+      dec.rule = d;
+      dec.v = ev.rule_recorded(d);
+      dec.steps = engine::evaluated_steps(ev, d);
+      engine::append_trace_json(json, ev, dec);
     }
     json_bytes += json.size();
   }

@@ -2,6 +2,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/doc.hpp"
+#include "cli/generate.hpp"
+#include "cli/store_commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"Dalil: SNIA eligibility rules with the evidence for every decision"};
@@ -37,7 +40,83 @@ int main(int argc, char** argv) {
   test_cmd->add_flag("--coverage", test.coverage,
                      "List rules, table rows and exceptions no test exercised");
 
+  dalil::cli::import_options imp;
+  auto* import_cmd =
+      app.add_subcommand("import", "Import applicant records (JSONL or CSV) into the store");
+  import_cmd->add_option("--db", imp.db, "SQLite file")->required();
+  import_cmd->add_option("--rules", imp.rules, "Rule pack whose schema the records must fit");
+  import_cmd->add_option("file", imp.file, "cohort.jsonl or cohort.csv")->required();
+
+  dalil::cli::batch_options bat;
+  auto* batch_cmd = app.add_subcommand("batch", "Evaluate every stored applicant; resumable");
+  batch_cmd->add_option("--db", bat.db, "SQLite file")->required();
+  batch_cmd->add_option("--rules", bat.rules, "Rule pack directory");
+  batch_cmd->add_option("--as-of", bat.as_of, "Date of the decisions (YYYY-MM-DD)")->required();
+  batch_cmd->add_option("--threads", bat.threads, "Worker threads");
+  batch_cmd->add_option("--where", bat.where, "Only records with FIELD=VALUE; repeatable");
+  batch_cmd->add_flag("--store-traces", bat.store_traces,
+                      "Keep every trace in full, not only its digest");
+  batch_cmd->add_flag("--quiet", bat.quiet, "No progress output");
+
+  dalil::cli::replay_options rep;
+  auto* replay_cmd =
+      app.add_subcommand("replay", "Re-evaluate a stored decision and prove it identical");
+  replay_cmd->add_option("--db", rep.db, "SQLite file")->required();
+  replay_cmd->add_option("decision", rep.decision, "RUN:RECORD")->required();
+
+  dalil::cli::audit_options aud;
+  auto* audit_cmd = app.add_subcommand("audit", "The hash-chained audit log");
+  auto* verify_cmd =
+      audit_cmd->add_subcommand("verify", "Detect any changed, deleted or inserted row");
+  verify_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  audit_cmd->require_subcommand(1);
+
+  dalil::cli::export_options exp;
+  auto* export_cmd = app.add_subcommand("export", "Export a run's decisions (CSV or JSONL)");
+  export_cmd->add_option("--db", exp.db, "SQLite file")->required();
+  export_cmd->add_option("--run", exp.run, "Run id (default: the latest)");
+  export_cmd->add_option("--format", exp.format, "jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+  export_cmd->add_option("--out", exp.out, "Output file (default: stdout)");
+
+  dalil::cli::stats_options sta;
+  auto* stats_cmd = app.add_subcommand("stats", "Outcome counts and rates per decision and run");
+  stats_cmd->add_option("--db", sta.db, "SQLite file")->required();
+  stats_cmd->add_option("--rules", sta.rules, "Rule pack (for program names)");
+
+  dalil::cli::show_options sho;
+  auto* show_cmd =
+      app.add_subcommand("decisions", "Show an applicant's stored decisions (audited)");
+  show_cmd->add_option("--db", sho.db, "SQLite file")->required();
+  show_cmd->add_option("applicant", sho.applicant, "Applicant id")->required();
+
+  std::string doc_rules;
+  std::string doc_out = "out/doc";
+  auto* doc_cmd = app.add_subcommand("doc", "The rule pack as a document (Markdown and HTML)");
+  doc_cmd->add_option("rules", doc_rules, "Rule pack directory")->required();
+  doc_cmd->add_option("--out", doc_out, "Output directory");
+
+  std::size_t gen_count = 300;
+  std::uint64_t gen_seed = 1;
+  std::string gen_format = "jsonl";
+  std::string gen_out = "-";
+  auto* gen_cmd = app.add_subcommand("generate", "A synthetic cohort (no real personal data)");
+  gen_cmd->add_option("--count", gen_count, "Number of applicants");
+  gen_cmd->add_option("--seed", gen_seed, "Seed: same seed, same cohort");
+  gen_cmd->add_option("--format", gen_format, "jsonl or csv")
+      ->check(CLI::IsMember({"jsonl", "csv"}));
+  gen_cmd->add_option("--out", gen_out, "Output file (default: stdout)");
+
   CLI11_PARSE(app, argc, argv);
+  if (import_cmd->parsed()) return dalil::cli::run_import(imp);
+  if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
+  if (replay_cmd->parsed()) return dalil::cli::run_replay(rep);
+  if (verify_cmd->parsed()) return dalil::cli::run_audit_verify(aud);
+  if (export_cmd->parsed()) return dalil::cli::run_export(exp);
+  if (stats_cmd->parsed()) return dalil::cli::run_stats(sta);
+  if (show_cmd->parsed()) return dalil::cli::run_show(sho);
+  if (doc_cmd->parsed()) return dalil::cli::run_doc(doc_rules, doc_out);
+  if (gen_cmd->parsed()) return dalil::cli::run_generate(gen_count, gen_seed, gen_format, gen_out);
   if (eval_cmd->parsed()) return dalil::cli::run_eval(ev);
   if (test_cmd->parsed()) return dalil::cli::run_test(test);
   if (check_cmd->parsed()) return dalil::cli::run_check(check);

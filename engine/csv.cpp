@@ -84,8 +84,8 @@ bool resolve(const dsl::program& p, std::string_view name, std::vector<std::uint
     const dsl::record_info& info = p.records[rec];
     auto f = info.field(part);
     if (!f) {
-      message = "unknown column: record '" + info.name + "' has no field '" + std::string(part) +
-                "'";
+      message =
+          "unknown column: record '" + info.name + "' has no field '" + std::string(part) + "'";
       return false;
     }
     path.push_back(*f);
@@ -108,8 +108,8 @@ std::string quoted(std::string_view s) {
 }
 
 /// Writes the JSON text of one non-empty cell of type `t` into `out`.
-bool cell_json(const dsl::program& p, const dsl::type& t, std::string_view cell,
-               std::string& out, std::string& message) {
+bool cell_json(const dsl::program& p, const dsl::type& t, std::string_view cell, std::string& out,
+               std::string& message) {
   out.clear();
   if (cell == "null") {
     out = "null";
@@ -117,8 +117,8 @@ bool cell_json(const dsl::program& p, const dsl::type& t, std::string_view cell,
   }
   switch (t.k) {
     case kind::record:
-      message = "a record column holds only null (no such record) or nothing, found " +
-                quoted(cell);
+      message =
+          "a record column holds only null (no such record) or nothing, found " + quoted(cell);
       return false;
     case kind::boolean:
       if (cell == "true" || cell == "TRUE" || cell == "True") {
@@ -144,9 +144,10 @@ bool cell_json(const dsl::program& p, const dsl::type& t, std::string_view cell,
     case kind::decimal:
     case kind::money:
       if (!parse_decimal(cell)) {
-        message = "expected an exact decimal amount such as 3767.50 (no exponent, no "
-                  "separators), found " +
-                  quoted(cell);
+        message =
+            "expected an exact decimal amount such as 3767.50 (no exponent, no "
+            "separators), found " +
+            quoted(cell);
         return false;
       }
       append_json_string(out, cell);  // a string keeps the exact text
@@ -193,9 +194,8 @@ struct entry {
 
 /// Writes the entries [begin, end), which share their first `depth` path steps, as an object of
 /// record `rec`.
-bool emit(const dsl::program& p, const std::vector<entry>& es, std::size_t begin,
-          std::size_t end, std::size_t depth, std::uint32_t rec, std::string& json,
-          csv_error& error) {
+bool emit(const dsl::program& p, const std::vector<entry>& es, std::size_t begin, std::size_t end,
+          std::size_t depth, std::uint32_t rec, std::string& json, csv_error& error) {
   json.push_back('{');
   std::size_t i = begin;
   while (i < end) {

@@ -1,7 +1,7 @@
 // Applicant records as CSV rows: RFC 4180 splitting, and conversion of one row into the JSON
 // object that engine::record_reader reads (which then validates the record as for any JSON).
 //
-// The CSV convention (written by `dalil generate --format csv`, read by the batch commands):
+// The CSV convention (written by `dalil generate --format csv`, read back by csv_row_to_json):
 // - The first line is a header of dotted field paths of the input record, one column per leaf
 //   field: `id`, `residence_card.kind`, `household.size`, … Columns may come in any order and
 //   any subset; an unknown or repeated column name is an error. A UTF-8 byte order mark before

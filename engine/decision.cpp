@@ -67,6 +67,14 @@ std::string join(const std::vector<std::string>& xs, const char* sep) {
 
 }  // namespace
 
+std::vector<std::uint32_t> evaluated_steps(const evaluator& ev, std::uint32_t rule) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t r : ev.rules().closure_of(rule)) {
+    if (ev.evaluated(r)) out.push_back(r);
+  }
+  return out;
+}
+
 decision decide(evaluator& ev, std::uint32_t r) {
   decision d;
   d.rule = r;
@@ -81,6 +89,7 @@ decision decide(evaluator& ev, std::uint32_t r) {
     std::sort(d.missing.begin(), d.missing.end());
     d.reasons.assign(c.reasons.begin(), c.reasons.end());
   }
+  d.steps = evaluated_steps(ev, r);
   return d;
 }
 
@@ -238,9 +247,7 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
   const dsl::rule_info& info = p.rules[d.rule];
   add(info.source);
   if (d.exception >= 0) add(info.exceptions[static_cast<std::size_t>(d.exception)].source);
-  const auto& closure = ev.rules().closure_of(d.rule);
-  for (auto it = closure.rbegin(); it != closure.rend(); ++it) {
-    if (!ev.evaluated(*it)) continue;
+  for (auto it = d.steps.rbegin(); it != d.steps.rend(); ++it) {
     const dsl::rule_info& r = p.rules[*it];
     add(r.source);
     int x = ev.fired_exception(*it);
@@ -250,12 +257,11 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
   return out;
 }
 
-void append_trace_json(std::string& out, evaluator& ev, std::uint32_t rule) {
+void append_trace_json(std::string& out, evaluator& ev, const decision& d) {
   const dsl::program& p = ev.rules().program();
   out += "{\"steps\":[";
   bool first = true;
-  for (std::uint32_t r : ev.rules().closure_of(rule)) {
-    if (!ev.evaluated(r)) continue;
+  for (std::uint32_t r : d.steps) {
     const dsl::rule_info& info = p.rules[r];
     value v = ev.rule(r);
     if (!first) out += ',';
@@ -374,7 +380,7 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   out += '}';
   if (with_trace) {
     out += ",\"trace\":";
-    append_trace_json(out, ev, d.rule);
+    append_trace_json(out, ev, d);
   }
   out += '}';
 }

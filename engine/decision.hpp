@@ -18,6 +18,9 @@ struct decision {
   int exception = -1;                // index of the exception that gave the value
   std::vector<std::string> missing;  // fact paths to ask for, sorted
   std::vector<std::string> reasons;  // other causes of undetermined, sorted
+  /// The rules evaluated to reach this decision (its closure, dependencies first), taken when it
+  /// was decided: later reads of the same evaluator do not change its trace or sources.
+  std::vector<std::uint32_t> steps;
 };
 
 /// Decides rule `r` for the evaluator's current record.
@@ -40,6 +43,8 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d);
 /// Appends the decision object of the `dalil eval` JSON contract.
 void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace);
 /// Appends the trace alone: every rule evaluated for the decision, dependencies first.
-void append_trace_json(std::string& out, evaluator& ev, std::uint32_t rule);
+void append_trace_json(std::string& out, evaluator& ev, const decision& d);
+/// The rules of `rule`'s closure that the evaluator has evaluated for the current record.
+std::vector<std::uint32_t> evaluated_steps(const evaluator& ev, std::uint32_t rule);
 
 }  // namespace dalil::engine

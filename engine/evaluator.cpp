@@ -108,6 +108,10 @@ value evaluator::eval_rule(std::uint32_t r) {
   std::int32_t fired = -1;
   if (inst_->in_force[r]) {
     v = operand<Record>(info.body);
+    // Exceptions are tried in order. One whose condition is unknown might apply: the decision
+    // stands only if it would give the same value as what is finally decided.
+    std::uint32_t unknown_first = UINT32_MAX;
+    bool undecided = false;
     for (std::size_t x = 0; x < info.exceptions.size(); ++x) {
       const dsl::exception_info& ex = info.exceptions[x];
       value c = eval<Record>(ex.condition);
@@ -117,10 +121,20 @@ value evaluator::eval_rule(std::uint32_t r) {
         break;
       }
       if (c.unknown()) {
-        // The exception may apply: the decision stands only if it would give the same value.
+        if (unknown_first == UINT32_MAX) unknown_first = static_cast<std::uint32_t>(x);
+      }
+    }
+    if (unknown_first != UINT32_MAX) {
+      std::size_t stop = fired >= 0 ? static_cast<std::size_t>(fired) : info.exceptions.size();
+      for (std::size_t x = unknown_first; x < stop && !undecided; ++x) {
+        const dsl::exception_info& ex = info.exceptions[x];
+        if (!eval<Record>(ex.condition).unknown()) continue;
         value alt = eval<Record>(ex.value);
-        bool same = v.s == alt.s && (v.s != state::known || equal_values(v, alt));
-        if (!same) v = value{};
+        undecided = !(v.s == alt.s && (v.s != state::known || equal_values(v, alt)));
+      }
+      if (undecided) {
+        v = value{};
+        fired = -1;
       }
     }
   }
@@ -528,8 +542,7 @@ void evaluator::collect_rule(std::uint32_t r, unknown_causes& out,
     return;
   }
   if (rule_value_[r].s != state::unknown) return;
-  int fired = rule_exception_[r];
-  if (fired >= 0) {
+  if (int fired = rule_exception_[r]; fired >= 0) {
     collect(info.exceptions[static_cast<std::size_t>(fired)].value, out, seen);
     return;
   }

@@ -505,10 +505,11 @@ record_reader::~record_reader() = default;
 bool record_reader::read(std::string_view json, record& out, record_error& error) const {
   out.clear(impl_->slot_count);
   out.id_fact = impl_->id_fact;
-  // Unescaped text is never longer than the JSON, so the arena never reallocates while values
-  // point into it; at least 32 bytes keeps it off the small-string buffer, so moving the record
-  // does not move the characters.
-  out.arena.reserve(std::max<std::size_t>(json.size(), 32));
+  // Unescaped text is never longer than the JSON, and a record field that is itself a fact is
+  // read twice, so twice the JSON's length means the arena never reallocates while values point
+  // into it; at least 32 bytes keeps it off the small-string buffer, so moving the record does
+  // not move the characters.
+  out.arena.reserve(std::max<std::size_t>(2 * json.size(), 32));
   if (out.keys.size() < 18) out.keys.resize(18);
   impl::state st{cursor(json), out, error, out.scratch, 0};
   if (impl_->p.input_record == dsl::no_index) {

@@ -96,8 +96,8 @@ TEST_CASE("split_csv_line: plain, quoted and empty cells", "[engine][csv]") {
 }
 
 TEST_CASE("split_csv_line: malformed quoting", "[engine][csv]") {
-  const char* bad[] = {"\"unterminated", "a,\"open", "\"a\"b,c", "ab\"c,d", "\"a\" ,b",
-                       "x,\"y\"\"", "a\"\"b"};
+  const char* bad[] = {"\"unterminated", "a,\"open",  "\"a\"b,c", "ab\"c,d",
+                       "\"a\" ,b",       "x,\"y\"\"", "a\"\"b"};
   for (const char* line : bad) {
     INFO(line);
     std::vector<std::string> out;
@@ -107,11 +107,11 @@ TEST_CASE("split_csv_line: malformed quoting", "[engine][csv]") {
 
 TEST_CASE("csv_row_to_json: every cell kind, in schema order", "[engine][csv]") {
   const dsl::program& p = program();
-  cells header = {"household.income", "id",        "sex",          "birth_date",
-                  "lawful",           "card.kind", "card.expires", "household.size",
+  cells header = {"household.income", "id",        "sex",           "birth_date",
+                  "lawful",           "card.kind", "card.expires",  "household.size",
                   "household.score",  "card",      "regularized_in"};
-  cells row = {"3767.50", "SYN-1", "female", "1990-02-28", "true", "residence", "2020-01-01",
-               " 3 ",     "9.3264284", "", "2014"};
+  cells row = {"3767.50",    "SYN-1", "female",    "1990-02-28", "true", "residence",
+               "2020-01-01", " 3 ",   "9.3264284", "",           "2014"};
   std::string json;
   engine::csv_error err;
   REQUIRE(engine::csv_row_to_json(p, header, row, json, err));

@@ -1,0 +1,235 @@
+// Import and batch orchestration over the store interface; evaluation in worker threads.
+#include "store/batch.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "engine/csv.hpp"
+#include "engine/decision.hpp"
+#include "engine/evaluator.hpp"
+#include "engine/record.hpp"
+#include "engine/sha256.hpp"
+
+namespace dalil::store {
+
+std::vector<std::uint32_t> contract_rules(const dsl::program& program) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t r = 0; r < program.rules.size(); ++r) {
+    if (!program.rules[r].explain.empty()) out.push_back(r);
+  }
+  return out;
+}
+
+bool import_file(store& db, const dsl::program& program, const std::string& path,
+                 import_summary& s, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read " + path;
+    return false;
+  }
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
+  std::int64_t import_id = db.begin_import(path, engine::sha256_hex(content));
+  engine::record_reader reader(program);
+  engine::record rec;
+  std::vector<std::string> header;
+  std::vector<std::string> cells;
+  std::string json;
+  auto reject = [&](std::int64_t row, const std::string& field, const std::string& reason) {
+    ++s.rejected;
+    db.reject(import_id, row, field, reason);
+    if (s.rejections.size() < 20) s.rejections.push_back({row, field, reason});
+  };
+  std::size_t pos = 0;
+  std::int64_t line_no = 0;
+  bool first_line = true;
+  while (pos < content.size()) {
+    std::size_t eol = content.find('\n', pos);
+    if (eol == std::string::npos) eol = content.size();
+    std::string_view line(content.data() + pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    if (csv && first_line) {
+      first_line = false;
+      if (!engine::split_csv_line(line, header)) {
+        error = path + ": line 1: the CSV header is malformed";
+        return false;
+      }
+      continue;
+    }
+    ++s.rows;
+    std::int64_t row = csv ? line_no - 1 : line_no;  // CSV rows are counted after the header
+    std::string_view text = line;
+    if (csv) {
+      engine::csv_error cerr;
+      if (!engine::split_csv_line(line, cells)) {
+        reject(row, "", "malformed CSV quoting");
+        continue;
+      }
+      if (!engine::csv_row_to_json(program, header, cells, json, cerr)) {
+        reject(row, cerr.field, cerr.message);
+        continue;
+      }
+      text = json;
+    }
+    engine::record_error rerr;
+    if (!reader.read(text, rec, rerr)) {
+      reject(row, rerr.field, rerr.message);
+      continue;
+    }
+    std::string id(rec.id());
+    if (id.empty()) {
+      reject(row, "id", "every record needs an id");
+      continue;
+    }
+    std::string canonical = engine::canonical_json(text);
+    std::string put_error;
+    put_result r = db.put_record(import_id, id, engine::sha256_hex(canonical), canonical, put_error);
+    if (!put_error.empty()) {
+      error = put_error;
+      return false;
+    }
+    if (r == put_result::stored) ++s.stored;
+    if (r == put_result::new_version) ++s.new_versions;
+    if (r == put_result::unchanged) ++s.unchanged;
+  }
+  return db.finish_import(import_id, s.rows, s.stored + s.new_versions, s.unchanged, s.rejected,
+                          error);
+}
+
+decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst,
+                             const std::vector<std::uint32_t>& rules, const stored_record& rec,
+                             bool keep_trace) {
+  // Per-thread scratch: an evaluator per instance and a record buffer.
+  thread_local std::shared_ptr<const engine::instance> cached;
+  thread_local std::unique_ptr<engine::evaluator> ev;
+  thread_local std::unique_ptr<engine::record_reader> reader;
+  thread_local engine::record buffer;
+  if (cached != inst) {
+    cached = inst;
+    ev = std::make_unique<engine::evaluator>(inst);
+    reader = std::make_unique<engine::record_reader>(inst->rules->program());
+  }
+  const dsl::program& p = inst->rules->program();
+  decision_set out;
+  out.record_id = rec.record_id;
+  out.input_hash = rec.content_hash;
+  engine::record_error err;
+  if (!reader->read(rec.json, buffer, err)) {
+    // The record no longer fits the ruleset's schema: accounted for, never dropped.
+    out.decisions_json = "{\"error\":{\"field\":";
+    engine::append_json_string(out.decisions_json, err.field);
+    out.decisions_json += ",\"message\":";
+    engine::append_json_string(out.decisions_json, err.message);
+    out.decisions_json += "}}";
+    out.trace_digest = engine::sha256_hex(out.decisions_json);
+    return out;
+  }
+  ev->set_record(buffer);
+  std::string trace = "[";
+  out.decisions_json = "[";
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    engine::decision d = engine::decide(*ev, rules[i]);
+    const dsl::rule_info& info = p.rules[rules[i]];
+    if (i) {
+      out.decisions_json += ',';
+      trace += ',';
+    }
+    out.decisions_json += "{\"rule\":";
+    engine::append_json_string(out.decisions_json, info.qualified);
+    out.decisions_json += d.decided ? ",\"status\":\"decided\",\"value\":"
+                                    : ",\"status\":\"undetermined\",\"value\":";
+    engine::append_value_json(out.decisions_json, p, info.t, d.v);
+    out.decisions_json += d.provisional ? ",\"provisional\":true" : ",\"provisional\":false";
+    out.decisions_json += ",\"missing\":[";
+    for (std::size_t m = 0; m < d.missing.size(); ++m) {
+      if (m) out.decisions_json += ',';
+      engine::append_json_string(out.decisions_json, d.missing[m]);
+    }
+    out.decisions_json += "]}";
+    engine::append_trace_json(trace, *ev, d);
+  }
+  out.decisions_json += ']';
+  trace += ']';
+  out.trace_digest = engine::sha256_hex(trace);
+  if (keep_trace) out.trace_json = std::move(trace);
+  return out;
+}
+
+namespace {
+
+void show_progress(bool terminal, std::int64_t done, std::int64_t total, double seconds) {
+  double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+  double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+  if (terminal) {
+    int width = 30;
+    int filled = total > 0 ? static_cast<int>(width * done / total) : width;
+    std::fprintf(stderr, "\r[%-*s] %lld/%lld  %.0f rec/s  ETA %.0fs ", width,
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total), rate, eta);
+  } else {
+    std::fprintf(stderr, "batch: %lld/%lld records, %.0f rec/s\n", static_cast<long long>(done),
+                 static_cast<long long>(total), rate);
+  }
+}
+
+}  // namespace
+
+bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
+               const std::string& canonical_source, const batch_options& o, batch_summary& summary,
+               std::string& error) {
+  if (!db.put_ruleset(rules->hash(), canonical_source, error)) return false;
+  auto run = db.open_run(rules->hash(), to_string(o.as_of), o.filter, error);
+  if (!run) return false;
+  summary.run_id = run->run_id;
+  summary.resumed = run->resumed;
+  auto inst = engine::instantiate(rules, o.as_of);
+  std::vector<std::uint32_t> chosen = contract_rules(rules->program());
+  std::int64_t pending = db.count_pending(run->run_id, o.filter);
+  bool terminal = o.progress && isatty(STDERR_FILENO);
+  unsigned threads = std::max(1u, o.threads);
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<stored_record> chunk;
+  std::vector<decision_set> sets;
+  std::int64_t after = 0;
+  while (true) {
+    if (!db.next_pending(run->run_id, o.filter, after, o.chunk, chunk, error)) return false;
+    if (chunk.empty()) break;
+    sets.assign(chunk.size(), decision_set{});
+    // Split the chunk across worker threads; each writes its own slots.
+    std::vector<std::thread> workers;
+    std::size_t per = (chunk.size() + threads - 1) / threads;
+    for (unsigned t = 0; t < threads; ++t) {
+      std::size_t begin = t * per;
+      std::size_t end = std::min(chunk.size(), begin + per);
+      if (begin >= end) break;
+      workers.emplace_back([&, begin, end] {
+        for (std::size_t i = begin; i < end; ++i) {
+          sets[i] = evaluate_record(inst, chosen, chunk[i], o.store_traces);
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+    if (!db.write_decisions(run->run_id, sets, error)) return false;
+    after = chunk.back().record_id;
+    summary.processed += static_cast<std::int64_t>(chunk.size());
+    if (o.progress) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      show_progress(terminal, summary.processed, pending, s);
+    }
+  }
+  if (terminal) std::fprintf(stderr, "\n");
+  if (!db.finish_run(run->run_id, error)) return false;
+  summary.total = db.count_decisions(run->run_id);
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return true;
+}
+
+}  // namespace dalil::store

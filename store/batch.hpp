@@ -1,0 +1,66 @@
+// Importing cohorts and reprocessing them: streaming, parallel, resumable after a crash, with
+// every input row accounted for.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/ruleset.hpp"
+#include "store/store.hpp"
+
+namespace dalil::store {
+
+struct import_summary {
+  std::int64_t rows = 0;
+  std::int64_t stored = 0;       // new applicants
+  std::int64_t new_versions = 0;  // changed records of known applicants
+  std::int64_t unchanged = 0;
+  std::int64_t rejected = 0;
+  struct rejection {
+    std::int64_t row;
+    std::string field;
+    std::string reason;
+  };
+  std::vector<rejection> rejections;  // the first ones, for the terminal
+};
+
+/// Imports a JSONL or CSV file (by extension) of applicant records. Every non-empty row becomes a
+/// stored record (new, new version or unchanged) or a rejection naming the row and the field.
+bool import_file(store& db, const dsl::program& program, const std::string& path,
+                 import_summary& summary, std::string& error);
+
+struct batch_options {
+  date as_of;
+  unsigned threads = 2;
+  std::vector<record_filter> filter;
+  bool store_traces = false;
+  bool progress = true;
+  std::size_t chunk = 5000;
+};
+
+struct batch_summary {
+  std::int64_t run_id = 0;
+  bool resumed = false;
+  std::int64_t processed = 0;  // in this invocation
+  std::int64_t total = 0;      // decision sets in the run at the end
+  double seconds = 0;
+};
+
+/// Evaluates every contract decision (rules with an explanation) for the latest record of every
+/// applicant matching the filter, writing one decision set per record. Resumes an unfinished run
+/// with the same ruleset, date and filter.
+bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
+               const std::string& canonical_source, const batch_options& options,
+               batch_summary& summary, std::string& error);
+
+/// The decision set of one record, as the batch computes it (used by replay to compare).
+decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst,
+                             const std::vector<std::uint32_t>& rules, const stored_record& rec,
+                             bool keep_trace);
+
+/// The contract decisions: rules with an explanation, in rule order.
+std::vector<std::uint32_t> contract_rules(const dsl::program& program);
+
+}  // namespace dalil::store

@@ -1,0 +1,81 @@
+// RAII wrappers over sqlite3 and sqlite3_stmt.
+#include "store/sqlite.hpp"
+
+namespace dalil::store {
+
+statement::statement(sqlite3* db, std::string_view sql, std::string& error) {
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+      SQLITE_OK) {
+    error = std::string(sqlite3_errmsg(db)) + " in: " + std::string(sql.substr(0, 120));
+    stmt_ = nullptr;
+  }
+}
+
+statement::~statement() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+
+statement& statement::operator=(statement&& o) noexcept {
+  if (this != &o) {
+    if (stmt_) sqlite3_finalize(stmt_);
+    stmt_ = o.stmt_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+statement& statement::bind(int i, std::int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+
+statement& statement::bind(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+statement& statement::bind_null(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+int statement::step() { return sqlite3_step(stmt_); }
+
+void statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string statement::text(int col) const {
+  const auto* p = sqlite3_column_text(stmt_, col);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+database::~database() {
+  if (db_) sqlite3_close(db_);
+}
+
+bool database::open(const std::string& path, std::string& error) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    error = "cannot open " + path + ": " + message();
+    return false;
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  return exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", error);
+}
+
+bool database::exec(std::string_view sql, std::string& error) {
+  char* msg = nullptr;
+  std::string text(sql);
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+    error = msg ? msg : "SQLite error";
+    sqlite3_free(msg);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace dalil::store
