@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   batch_cmd->add_flag("--store-traces", bat.store_traces,
                       "Keep every trace in full, not only its digest");
   batch_cmd->add_flag("--quiet", bat.quiet, "No progress output");
+  batch_cmd->add_option("--chunk", bat.chunk, "Records per transaction (default 5000)");
 
   dalil::cli::replay_options rep;
   auto* replay_cmd =

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 
@@ -116,6 +117,7 @@ int run_batch(const batch_options& o) {
   b.threads = o.threads;
   b.store_traces = o.store_traces;
   b.progress = !o.quiet;
+  b.chunk = std::max<std::size_t>(1, o.chunk);
   const dsl::program& p = pack->rules->program();
   for (const std::string& w : o.where) {
     auto eq = w.find('=');
@@ -336,7 +338,8 @@ int run_stats(const stats_options& o) {
       }
       std::cout << "    " << rule << ":";
       for (const auto& [outcome, k] : outcomes) {
-        std::cout << "  " << outcome << " " << k << " (" << (n ? 100.0 * k / n : 0.0) << "%)";
+        std::cout << "  " << outcome << " " << k << " (" << std::fixed << std::setprecision(1)
+                  << (n ? 100.0 * static_cast<double>(k) / static_cast<double>(n) : 0.0) << "%)";
       }
       std::cout << "\n";
     }

@@ -22,6 +22,7 @@ struct batch_options {
   std::vector<std::string> where;  // FIELD=VALUE
   bool store_traces = false;
   bool quiet = false;
+  std::size_t chunk = 5000;
 };
 int run_batch(const batch_options& o);
 

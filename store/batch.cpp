@@ -226,7 +226,8 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
     }
   }
   if (terminal) std::fprintf(stderr, "\n");
-  if (!db.finish_run(run->run_id, error)) return false;
+  bool already_complete = run->status == "complete" && summary.processed == 0;
+  if (!already_complete && !db.finish_run(run->run_id, error)) return false;
   summary.total = db.count_decisions(run->run_id);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return true;

@@ -228,13 +228,16 @@ class sqlite_store final : public store {
                                    std::string& error) override {
     std::string f = filter_text(filter);
     auto q = db_.prepare(
-        "SELECT run_id FROM runs WHERE ruleset_hash=? AND as_of=? AND filter=? AND status='running' "
+        "SELECT run_id, status FROM runs WHERE ruleset_hash=? AND as_of=? AND filter=? "
         "ORDER BY run_id DESC LIMIT 1",
         error);
     q.bind(1, ruleset_hash).bind(2, as_of).bind(3, f);
     run_info info{0, ruleset_hash, as_of, f, "running", false};
     if (q.step() == SQLITE_ROW) {
+      // The same ruleset, date and filter: the same run, resumed (or extended to records
+      // imported since it completed).
       info.run_id = q.int64(0);
+      info.status = q.text(1);
       info.resumed = true;
       return info;
     }
