@@ -66,17 +66,27 @@ class draw {
   std::mt19937_64 g_;
 };
 
-date ymd(int y, unsigned m, unsigned d) { return from_civil(civil{y, m, d}); }
-date plus_days(date d, std::int64_t n) { return date{static_cast<std::int32_t>(d.days + n)}; }
-date plus_years(date d, int n) { return add(d, duration{n, 0, 0}); }
-date minus_years(date d, int n) { return subtract(d, duration{n, 0, 0}); }
-date clamp_day(date d, date lo, date hi) { return std::max(lo, std::min(d, hi)); }
+date ymd(int y, unsigned m, unsigned d) {
+  return from_civil(civil{y, m, d});
+}
+date plus_days(date d, std::int64_t n) {
+  return date{static_cast<std::int32_t>(d.days + n)};
+}
+date plus_years(date d, int n) {
+  return add(d, duration{n, 0, 0});
+}
+date minus_years(date d, int n) {
+  return subtract(d, duration{n, 0, 0});
+}
+date clamp_day(date d, date lo, date hi) {
+  return std::max(lo, std::min(d, hi));
+}
 
 /// As-of dates that the pack's tests and users often pick; birthdays and card expiries
 /// gather around them so that "the day before / the day itself" cases occur.
 date typical_as_of(draw& r) {
-  return r.pick_of({ymd(2015, 3, 1), ymd(2016, 6, 1), ymd(2020, 6, 1), ymd(2023, 6, 1),
-                    ymd(2024, 1, 1)});
+  return r.pick_of(
+      {ymd(2015, 3, 1), ymd(2016, 6, 1), ymd(2020, 6, 1), ymd(2023, 6, 1), ymd(2024, 1, 1)});
 }
 
 // ------------------------------------------------------------------ the record, flattened
@@ -169,12 +179,24 @@ struct cell {
   std::string v;
 };
 
-cell text(std::string s) { return {cell::kind_t::text, std::move(s)}; }
-cell literal(std::string s) { return {cell::kind_t::literal, std::move(s)}; }
-cell null_cell() { return {cell::kind_t::null, {}}; }
-cell of_date(date d) { return text(to_string(d)); }
-cell of_bool(bool b) { return literal(b ? "true" : "false"); }
-cell of_int(std::int64_t v) { return literal(std::to_string(v)); }
+cell text(std::string s) {
+  return {cell::kind_t::text, std::move(s)};
+}
+cell literal(std::string s) {
+  return {cell::kind_t::literal, std::move(s)};
+}
+cell null_cell() {
+  return {cell::kind_t::null, {}};
+}
+cell of_date(date d) {
+  return text(to_string(d));
+}
+cell of_bool(bool b) {
+  return literal(b ? "true" : "false");
+}
+cell of_int(std::int64_t v) {
+  return literal(std::to_string(v));
+}
 
 /// `value / 10^places` as exact decimal text with exactly `places` decimals (value >= 0).
 std::string fixed(std::int64_t value, int places) {
@@ -185,7 +207,9 @@ std::string fixed(std::int64_t value, int places) {
   frac.insert(0, static_cast<std::size_t>(places) - frac.size(), '0');
   return std::to_string(value / scale) + "." + frac;
 }
-cell of_money(std::int64_t cents) { return text(fixed(std::max<std::int64_t>(cents, 0), 2)); }
+cell of_money(std::int64_t cents) {
+  return text(fixed(std::max<std::int64_t>(cents, 0), 2));
+}
 
 // ------------------------------------------------------------------ one applicant
 
@@ -203,11 +227,25 @@ std::int64_t income_cents(draw& r) {
 
 const char* nationality(draw& r, bool protection) {
   if (protection) {
-    return r.pick({{"SY", 34}, {"YE", 18}, {"CD", 20}, {"CM", 9}, {"CI", 6}, {"NG", 5},
-                   {"ML", 5}, {"GN", 3}});
+    return r.pick({{"SY", 34},
+                   {"YE", 18},
+                   {"CD", 20},
+                   {"CM", 9},
+                   {"CI", 6},
+                   {"NG", 5},
+                   {"ML", 5},
+                   {"GN", 3}});
   }
-  return r.pick({{"SN", 18}, {"CI", 16}, {"NG", 12}, {"CM", 12}, {"ML", 10}, {"GN", 12},
-                 {"DZ", 6}, {"TN", 5}, {"SY", 4}, {"CD", 5}});
+  return r.pick({{"SN", 18},
+                 {"CI", 16},
+                 {"NG", 12},
+                 {"CM", 12},
+                 {"ML", 10},
+                 {"GN", 12},
+                 {"DZ", 6},
+                 {"TN", 5},
+                 {"SY", 4},
+                 {"CD", 5}});
 }
 
 date application_date(draw& r) {
@@ -256,8 +294,11 @@ std::vector<cell> applicant(draw& r, std::size_t index) {
   std::snprintf(id, sizeof id, "SYN-%06zu", index + 1);
   c[c_id] = text(id);
 
-  const std::string status = r.pick({{"regular", 55}, {"refugee", 12}, {"asylum_seeker", 8},
-                                     {"irregular", 20}, {"stateless", 5}});
+  const std::string status = r.pick({{"regular", 55},
+                                     {"refugee", 12},
+                                     {"asylum_seeker", 8},
+                                     {"irregular", 20},
+                                     {"stateless", 5}});
   c[c_status] = text(status);
   const bool protection = status == "refugee" || status == "asylum_seeker";
   const bool female = r.percent(46);
@@ -358,8 +399,10 @@ std::vector<cell> applicant(draw& r, std::size_t index) {
   } else {
     c[c_regularized_in] = null_cell();
   }
-  c[c_job_category] = text(r.pick({{"none", 88}, {"company_manager", 5},
-                                   {"short_mission_expert", 3}, {"artist_or_athlete", 4}}));
+  c[c_job_category] = text(r.pick({{"none", 88},
+                                   {"company_manager", 5},
+                                   {"short_mission_expert", 3},
+                                   {"artist_or_athlete", 4}}));
 
   // Household sizes 1 to 9, small households first.
   constexpr std::uint64_t size_weights[9] = {20, 18, 17, 15, 12, 8, 5, 3, 2};
@@ -402,12 +445,12 @@ std::vector<cell> applicant(draw& r, std::size_t index) {
   // About 5% lack one fact an official would have to ask for.
   if (r.percent(5)) {
     std::vector<std::size_t> askable;
-    for (std::size_t a : {c_status, c_birth_date, c_application_date, c_nationality,
-                          c_card_expires, c_entry_date, c_resident_since, c_spouse_married_since,
-                          c_work_contract_months, c_household_size, c_household_annual_income,
-                          c_household_area, c_household_socioeconomic_score,
-                          c_household_rsu_score, c_medical_coverage, c_owns_property,
-                          c_serious_illness, c_housing_price}) {
+    for (std::size_t a :
+         {c_status, c_birth_date, c_application_date, c_nationality, c_card_expires, c_entry_date,
+          c_resident_since, c_spouse_married_since, c_work_contract_months, c_household_size,
+          c_household_annual_income, c_household_area, c_household_socioeconomic_score,
+          c_household_rsu_score, c_medical_coverage, c_owns_property, c_serious_illness,
+          c_housing_price}) {
       if (c[a].k == cell::kind_t::text || c[a].k == cell::kind_t::literal) askable.push_back(a);
     }
     if (!askable.empty()) c[askable[r.below(askable.size())]] = cell{};

@@ -196,8 +196,8 @@ int run_replay(const replay_options& o) {
   auto rules = from_stored(run->ruleset_hash, *source);
   if (!rules) return 1;
   if (rules->hash() != run->ruleset_hash) {
-    std::cerr << "MISMATCH: the stored ruleset source hashes to " << rules->hash()
-              << ", not " << run->ruleset_hash << "\n";
+    std::cerr << "MISMATCH: the stored ruleset source hashes to " << rules->hash() << ", not "
+              << run->ruleset_hash << "\n";
     return 1;
   }
   auto inst = engine::instantiate(rules, *parse_date(run->as_of));
@@ -216,8 +216,8 @@ int run_replay(const replay_options& o) {
     std::cout << "  stored trace bytes: " << (same_bytes ? "identical" : "DIFFERENT") << "\n";
   }
   if (!same_decisions) {
-    std::cout << "  stored:   " << stored->decisions_json << "\n  replayed: " << again.decisions_json
-              << "\n";
+    std::cout << "  stored:   " << stored->decisions_json
+              << "\n  replayed: " << again.decisions_json << "\n";
   }
   return same_decisions && same_digest && same_bytes ? 0 : 1;
 }
@@ -276,8 +276,8 @@ int run_export(const export_options& o) {
           line += "," + d.input_hash + "," + d.trace_digest + ",";
           quote(d.decisions_json);
         } else {
-          line = "{\"run\":" + std::to_string(run_id) + ",\"record\":" + std::to_string(d.record_id) +
-                 ",\"applicant\":";
+          line = "{\"run\":" + std::to_string(run_id) +
+                 ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
           engine::append_json_string(line, applicant);
           line += ",\"input_hash\":\"" + d.input_hash + "\",\"trace_digest\":\"" + d.trace_digest +
                   "\",\"decisions\":" + d.decisions_json + "}";

@@ -25,8 +25,8 @@ std::vector<std::uint32_t> contract_rules(const dsl::program& program) {
   return out;
 }
 
-bool import_file(store& db, const dsl::program& program, const std::string& path,
-                 import_summary& s, std::string& error) {
+bool import_file(store& db, const dsl::program& program, const std::string& path, import_summary& s,
+                 std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot read " + path;
@@ -91,7 +91,8 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
     }
     std::string canonical = engine::canonical_json(text);
     std::string put_error;
-    put_result r = db.put_record(import_id, id, engine::sha256_hex(canonical), canonical, put_error);
+    put_result r =
+        db.put_record(import_id, id, engine::sha256_hex(canonical), canonical, put_error);
     if (!put_error.empty()) {
       error = put_error;
       return false;

@@ -14,7 +14,7 @@ namespace dalil::store {
 
 struct import_summary {
   std::int64_t rows = 0;
-  std::int64_t stored = 0;       // new applicants
+  std::int64_t stored = 0;        // new applicants
   std::int64_t new_versions = 0;  // changed records of known applicants
   std::int64_t unchanged = 0;
   std::int64_t rejected = 0;

@@ -39,7 +39,9 @@ statement& statement::bind_null(int i) {
   return *this;
 }
 
-int statement::step() { return sqlite3_step(stmt_); }
+int statement::step() {
+  return sqlite3_step(stmt_);
+}
 
 void statement::reset() {
   sqlite3_reset(stmt_);

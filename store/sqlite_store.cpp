@@ -131,7 +131,8 @@ class sqlite_store final : public store {
     return true;
   }
 
-  bool put_ruleset(const std::string& hash, const std::string& source, std::string& error) override {
+  bool put_ruleset(const std::string& hash, const std::string& source,
+                   std::string& error) override {
     auto q = db_.prepare("INSERT OR IGNORE INTO rulesets VALUES(?,?,?)", error);
     if (!q.ok()) return false;
     q.bind(1, hash).bind(2, source).bind(3, now_utc());
@@ -140,8 +141,8 @@ class sqlite_store final : public store {
       return false;
     }
     if (sqlite3_changes(db_.handle()) == 0) return true;
-    return audit("dalil", "ruleset", hash,
-                 "{\"bytes\":" + std::to_string(source.size()) + "}", error);
+    return audit("dalil", "ruleset", hash, "{\"bytes\":" + std::to_string(source.size()) + "}",
+                 error);
   }
 
   std::optional<std::string> ruleset_source(const std::string& hash) override {
@@ -214,11 +215,10 @@ class sqlite_store final : public store {
     q.bind(1, rows).bind(2, stored).bind(3, unchanged).bind(4, rejected).bind(5, import_id).step();
     std::int64_t count = 0;
     std::string digest = import_digest(import_id, count, error);
-    std::string details = "{\"import\":" + std::to_string(import_id) +
-                          ",\"rows\":" + std::to_string(rows) + ",\"stored\":" +
-                          std::to_string(count) + ",\"unchanged\":" + std::to_string(unchanged) +
-                          ",\"rejected\":" + std::to_string(rejected) + ",\"digest\":\"" + digest +
-                          "\"}";
+    std::string details =
+        "{\"import\":" + std::to_string(import_id) + ",\"rows\":" + std::to_string(rows) +
+        ",\"stored\":" + std::to_string(count) + ",\"unchanged\":" + std::to_string(unchanged) +
+        ",\"rejected\":" + std::to_string(rejected) + ",\"digest\":\"" + digest + "\"}";
     if (!audit_locked("dalil", "import", std::to_string(import_id), details, error)) return false;
     return db_.exec("COMMIT", error);
   }
@@ -243,7 +243,8 @@ class sqlite_store final : public store {
     }
     if (!db_.exec("BEGIN IMMEDIATE", error)) return std::nullopt;
     auto ins = db_.prepare(
-        "INSERT INTO runs(ruleset_hash, as_of, filter, started_at, status) VALUES(?,?,?,?,'running')",
+        "INSERT INTO runs(ruleset_hash, as_of, filter, started_at, status) "
+        "VALUES(?,?,?,?,'running')",
         error);
     ins.bind(1, ruleset_hash).bind(2, as_of).bind(3, f).bind(4, now_utc());
     if (ins.step() != SQLITE_DONE) {
@@ -254,7 +255,8 @@ class sqlite_store final : public store {
     }
     info.run_id = db_.last_insert_id();
     if (!audit_locked("dalil", "run", std::to_string(info.run_id),
-                      "{\"ruleset\":\"" + ruleset_hash + "\",\"as_of\":\"" + as_of + "\"}", error) ||
+                      "{\"ruleset\":\"" + ruleset_hash + "\",\"as_of\":\"" + as_of + "\"}",
+                      error) ||
         !db_.exec("COMMIT", error)) {
       return std::nullopt;
     }
@@ -268,8 +270,9 @@ class sqlite_store final : public store {
     for (std::size_t i = 0; i < filter.size(); ++i) {
       sql += " AND CAST(json_extract(r.json, ?) AS TEXT) = ?";
     }
-    sql += " AND NOT EXISTS (SELECT 1 FROM decision_sets d WHERE d.run_id=? AND "
-           "d.record_id=r.record_id)";
+    sql +=
+        " AND NOT EXISTS (SELECT 1 FROM decision_sets d WHERE d.run_id=? AND "
+        "d.record_id=r.record_id)";
     if (!count) sql += " ORDER BY r.record_id LIMIT ?";
     return sql;
   }
@@ -282,7 +285,8 @@ class sqlite_store final : public store {
     return i;
   }
 
-  std::int64_t count_pending(std::int64_t run_id, const std::vector<record_filter>& filter) override {
+  std::int64_t count_pending(std::int64_t run_id,
+                             const std::vector<record_filter>& filter) override {
     std::string error;
     auto q = db_.prepare(pending_sql(filter, true), error);
     int i = bind_filter(q, 1, filter);
@@ -310,7 +314,8 @@ class sqlite_store final : public store {
     return true;
   }
 
-  static std::string sets_digest(const std::vector<std::tuple<std::int64_t, std::string, std::string>>& rows) {
+  static std::string sets_digest(
+      const std::vector<std::tuple<std::int64_t, std::string, std::string>>& rows) {
     std::string all;
     for (const auto& [id, decisions, trace] : rows) {
       all += std::to_string(id) + ':' + engine::sha256_hex(decisions) + ':' + trace + '\n';
@@ -326,8 +331,11 @@ class sqlite_store final : public store {
     std::vector<std::tuple<std::int64_t, std::string, std::string>> rows;
     for (const decision_set& d : sets) {
       q.reset();
-      q.bind(1, run_id).bind(2, d.record_id).bind(3, d.input_hash).bind(4, d.decisions_json).bind(
-          5, d.trace_digest);
+      q.bind(1, run_id)
+          .bind(2, d.record_id)
+          .bind(3, d.input_hash)
+          .bind(4, d.decisions_json)
+          .bind(5, d.trace_digest);
       if (d.trace_json.empty()) {
         q.bind_null(6);
       } else {
@@ -341,10 +349,11 @@ class sqlite_store final : public store {
       }
       rows.emplace_back(d.record_id, d.decisions_json, d.trace_digest);
     }
-    std::string details = "{\"run\":" + std::to_string(run_id) + ",\"from\":" +
-                          std::to_string(sets.front().record_id) + ",\"to\":" +
-                          std::to_string(sets.back().record_id) + ",\"count\":" +
-                          std::to_string(sets.size()) + ",\"digest\":\"" + sets_digest(rows) + "\"}";
+    std::string details = "{\"run\":" + std::to_string(run_id) +
+                          ",\"from\":" + std::to_string(sets.front().record_id) +
+                          ",\"to\":" + std::to_string(sets.back().record_id) +
+                          ",\"count\":" + std::to_string(sets.size()) + ",\"digest\":\"" +
+                          sets_digest(rows) + "\"}";
     if (!audit_locked("dalil", "decisions", std::to_string(run_id), details, error)) {
       std::string ignored;
       db_.exec("ROLLBACK", ignored);
@@ -377,8 +386,8 @@ class sqlite_store final : public store {
   }
 
   /// Appends an entry; the caller holds the write transaction.
-  bool audit_locked(const std::string& actor, const std::string& action,
-                    const std::string& subject, const std::string& details, std::string& error) {
+  bool audit_locked(const std::string& actor, const std::string& action, const std::string& subject,
+                    const std::string& details, std::string& error) {
     auto last = db_.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", error);
     std::int64_t seq = 1;
     std::string prev = std::string(64, '0');
@@ -420,10 +429,10 @@ class sqlite_store final : public store {
         error);
     std::string prev = std::string(64, '0');
     std::int64_t expected_seq = 1;
-    std::map<std::int64_t, std::int64_t> import_counts;             // import -> records
-    std::map<std::int64_t, std::int64_t> run_counts;                // run -> decision sets
-    std::vector<std::pair<std::int64_t, std::string>> imports;      // seq, details
-    std::vector<std::pair<std::int64_t, std::string>> chunks;       // seq, details
+    std::map<std::int64_t, std::int64_t> import_counts;         // import -> records
+    std::map<std::int64_t, std::int64_t> run_counts;            // run -> decision sets
+    std::vector<std::pair<std::int64_t, std::string>> imports;  // seq, details
+    std::vector<std::pair<std::int64_t, std::string>> chunks;   // seq, details
     std::vector<std::pair<std::int64_t, std::string>> ruleset_entries;
     while (q.step() == SQLITE_ROW) {
       std::int64_t seq = q.int64(0);
@@ -434,8 +443,8 @@ class sqlite_store final : public store {
                                                std::to_string(seq) + ")"};
       }
       if (q.text(6) != prev) {
-        return audit_problem{seq, "audit entry " + std::to_string(seq) +
-                                      " does not link to the entry before it"};
+        return audit_problem{
+            seq, "audit entry " + std::to_string(seq) + " does not link to the entry before it"};
       }
       std::string h = entry_hash(prev, seq, q.text(1), q.text(2), q.text(3), q.text(4), details);
       if (h != q.text(7)) {
@@ -514,7 +523,8 @@ class sqlite_store final : public store {
   std::optional<stored_record> record(std::int64_t record_id) override {
     std::string error;
     auto q = db_.prepare(
-        "SELECT record_id, applicant_id, version, content_hash, json FROM records WHERE record_id=?",
+        "SELECT record_id, applicant_id, version, content_hash, json FROM records WHERE "
+        "record_id=?",
         error);
     q.bind(1, record_id);
     if (q.step() != SQLITE_ROW) return std::nullopt;
@@ -523,8 +533,8 @@ class sqlite_store final : public store {
 
   std::optional<run_info> run(std::int64_t run_id) override {
     std::string error;
-    auto q = db_.prepare("SELECT run_id, ruleset_hash, as_of, filter, status FROM runs WHERE run_id=?",
-                         error);
+    auto q = db_.prepare(
+        "SELECT run_id, ruleset_hash, as_of, filter, status FROM runs WHERE run_id=?", error);
     q.bind(1, run_id);
     if (q.step() != SQLITE_ROW) return std::nullopt;
     return run_info{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), false};
@@ -559,8 +569,8 @@ class sqlite_store final : public store {
   std::vector<run_info> runs() override {
     std::string error;
     std::vector<run_info> out;
-    auto q = db_.prepare("SELECT run_id, ruleset_hash, as_of, filter, status FROM runs ORDER BY run_id",
-                         error);
+    auto q = db_.prepare(
+        "SELECT run_id, ruleset_hash, as_of, filter, status FROM runs ORDER BY run_id", error);
     while (q.step() == SQLITE_ROW) {
       out.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), false});
     }

@@ -39,7 +39,8 @@ struct decision_set {
 };
 
 struct audit_problem {
-  std::int64_t seq = 0;  // first bad entry (0: the log itself is fine but a row it vouches for is not)
+  std::int64_t seq =
+      0;  // first bad entry (0: the log itself is fine but a row it vouches for is not)
   std::string what;
 };
 
@@ -69,10 +70,12 @@ class store {
                              std::int64_t unchanged, std::int64_t rejected, std::string& error) = 0;
 
   // Runs.
-  virtual std::optional<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
+  virtual std::optional<run_info> open_run(const std::string& ruleset_hash,
+                                           const std::string& as_of,
                                            const std::vector<record_filter>& filter,
                                            std::string& error) = 0;
-  virtual std::int64_t count_pending(std::int64_t run_id, const std::vector<record_filter>& filter) = 0;
+  virtual std::int64_t count_pending(std::int64_t run_id,
+                                     const std::vector<record_filter>& filter) = 0;
   /// The next records (latest version of each applicant) without a decision set in the run.
   virtual bool next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
                             std::int64_t after_record_id, std::size_t limit,
@@ -93,10 +96,10 @@ class store {
   virtual std::optional<run_info> run(std::int64_t run_id) = 0;
   virtual std::optional<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) = 0;
   /// Every decision set of a run, in record order, with the applicant id.
-  virtual bool each_decision(std::int64_t run_id,
-                             const std::function<void(const std::string& applicant,
-                                                      const decision_set&)>& f,
-                             std::string& error) = 0;
+  virtual bool each_decision(
+      std::int64_t run_id,
+      const std::function<void(const std::string& applicant, const decision_set&)>& f,
+      std::string& error) = 0;
   virtual std::vector<run_info> runs() = 0;
   virtual std::int64_t count_decisions(std::int64_t run_id) = 0;
   virtual std::int64_t count_records() = 0;

@@ -242,8 +242,7 @@ rule either : bool
     auto either = p.run("either", as_of, json);
     CHECK(both->value() == x.both);
     CHECK(either->value() == x.either);
-    INFO("missing (and) " << join(both->d.missing) << ", missing (or) "
-                          << join(either->d.missing));
+    INFO("missing (and) " << join(both->d.missing) << ", missing (or) " << join(either->d.missing));
     CHECK(both->d.missing == (both->d.decided ? strings{} : unknown_facts));
     CHECK(either->d.missing == (either->d.decided ? strings{} : unknown_facts));
     CHECK(both->d.reasons.empty());
@@ -509,7 +508,7 @@ TEST_CASE("money with an exponent is rejected with the field path", "[engine]") 
     const char* shown;   // as the message quotes it
   };
   const row rows[] = {
-      {"1e5", "1e5"},     {"1E5", "1E5"},         {"-1e5", "-1e5"},
+      {"1e5", "1e5"},     {"1E5", "1E5"},           {"-1e5", "-1e5"},
       {"1.5e3", "1.5e3"}, {"100000e0", "100000e0"}, {"\"1e5\"", "1e5"},
   };
   for (const row& x : rows) {
@@ -591,11 +590,9 @@ TEST_CASE("d + 5 years <= as_of: five years exactly, and one day less", "[engine
     const char* settled;
   };
   const row rows[] = {
-      {"2021-03-15", "2026-03-15", "true"},
-      {"2021-03-15", "2026-03-14", "false"},
+      {"2021-03-15", "2026-03-15", "true"},  {"2021-03-15", "2026-03-14", "false"},
       {"2020-02-29", "2025-02-28", "true"},  // 2020-02-29 + 5 years = 2025-02-28
-      {"2020-02-29", "2025-02-27", "false"},
-      {"2021-01-01", "2030-06-30", "true"},
+      {"2020-02-29", "2025-02-27", "false"}, {"2021-01-01", "2030-06-30", "true"},
   };
   for (const row& x : rows) {
     const std::string json = std::string(R"({"resident_since": ")") + x.since + "\"}";
@@ -656,8 +653,7 @@ TEST_CASE("tables: the first row that matches gives the value", "[engine]") {
   };
   const row rows[] = {
       {"2000", "low"},  // rows 1 and 2 both match: the first wins
-      {"3000", "low"},  {"3000.01", "mid"}, {"6000", "mid"},
-      {"6000.01", "high"},  // otherwise
+      {"3000", "low"}, {"3000.01", "mid"}, {"6000", "mid"}, {"6000.01", "high"},  // otherwise
       {"0", "low"},
   };
   for (const row& x : rows) {
@@ -671,8 +667,7 @@ TEST_CASE("tables: the first row that matches gives the value", "[engine]") {
   }
 }
 
-TEST_CASE("tables: an unknown row before the match makes the decision undetermined",
-          "[engine]") {
+TEST_CASE("tables: an unknown row before the match makes the decision undetermined", "[engine]") {
   pack p(schema + table_rules);
   struct row {
     const char* income;  // nullptr: left out
@@ -804,8 +799,7 @@ TEST_CASE("exceptions: not firing leaves the rule's value and no exception", "[e
   }
 }
 
-TEST_CASE("exceptions: an unknown condition with a different value is undetermined",
-          "[engine]") {
+TEST_CASE("exceptions: an unknown condition with a different value is undetermined", "[engine]") {
   pack p(schema + exception_rules);
   SECTION("rule false, exception would give true") {
     auto e = p.run("eligible", as_of, income_minor("5000", 'U'));
@@ -883,8 +877,10 @@ TEST_CASE("parameters: the value in force changes on its from date", "[engine]")
     const char* under;  // income 3200
   };
   const row rows[] = {
-      {"2015-01-01", "3000.00", "false"}, {"2015-12-31", "3000.00", "false"},
-      {"2016-01-01", "3500.00", "true"},  {"2030-06-01", "3500.00", "true"},
+      {"2015-01-01", "3000.00", "false"},
+      {"2015-12-31", "3000.00", "false"},
+      {"2016-01-01", "3500.00", "true"},
+      {"2030-06-01", "3500.00", "true"},
   };
   const std::string json = R"({"household": {"income": "3200"}})";
   for (const row& x : rows) {
@@ -935,8 +931,10 @@ TEST_CASE("in_force: out of its period a rule is undetermined with a reason", "[
     const char* value;
   };
   const row rows[] = {
-      {"2015-12-31", "undetermined"}, {"2016-01-01", "true"},
-      {"2016-12-31", "true"},         {"2017-01-01", "undetermined"},
+      {"2015-12-31", "undetermined"},
+      {"2016-01-01", "true"},
+      {"2016-12-31", "true"},
+      {"2017-01-01", "undetermined"},
   };
   for (const row& x : rows) {
     INFO("as of " << x.as_of);
@@ -1125,8 +1123,8 @@ rule has_ali : bool
   eng::record_reader reader(prog);
   eng::record rec;
   eng::record_error err;
-  const std::string json = R"({"family": {"members": [{"name": "Ali"}, {"name": ")" +
-                           std::string(300, 'x') + R"("}]}})";
+  const std::string json =
+      R"({"family": {"members": [{"name": "Ali"}, {"name": ")" + std::string(300, 'x') + R"("}]}})";
   REQUIRE(reader.read(json, rec, err));
   std::optional<std::uint32_t> slot;
   for (std::uint32_t i = 0; i < prog.facts.size(); ++i) {
@@ -1199,8 +1197,7 @@ TEST_CASE("the decision JSON is the same bytes from two separate evaluators", "[
   }
 }
 
-TEST_CASE("one evaluator gives the same bytes for a record before and after another",
-          "[engine]") {
+TEST_CASE("one evaluator gives the same bytes for a record before and after another", "[engine]") {
   pack p(schema + determinism_rules);
   auto inst = eng::instantiate(p.rules(), day("2016-06-01"));
   eng::record_reader reader(p.program());
@@ -1229,8 +1226,7 @@ TEST_CASE("one evaluator gives the same bytes for a record before and after anot
 // Known defect (see the report): sources_of lists only rules already evaluated, and explain()
 // evaluates rules named by placeholders; append_decision_json computes the sources before the
 // explanation, so a second call on the same evaluator lists a source the first did not.
-TEST_CASE("append_decision_json twice on one evaluator gives the same bytes",
-          "[engine]") {
+TEST_CASE("append_decision_json twice on one evaluator gives the same bytes", "[engine]") {
   pack p(schema + R"dalil(
 rule dep : bool
   source "Source de dep"
