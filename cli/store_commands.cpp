@@ -65,6 +65,23 @@ std::shared_ptr<const engine::ruleset> from_stored(const std::string& hash,
   return engine::build_ruleset(sources, modules, std::move(*program));
 }
 
+/// The names of the contract decisions of a stored ruleset, in the order of its decision sets.
+std::vector<std::string> decision_names(store::store& db, const std::string& hash) {
+  static std::map<std::string, std::vector<std::string>> cache;
+  auto it = cache.find(hash);
+  if (it != cache.end()) return it->second;
+  std::vector<std::string> names;
+  if (auto source = db.ruleset_source(hash)) {
+    if (auto rules = from_stored(hash, *source)) {
+      for (std::uint32_t r : store::contract_rules(rules->program())) {
+        names.push_back(rules->program().rules[r].qualified);
+      }
+    }
+  }
+  cache[hash] = names;
+  return names;
+}
+
 std::unique_ptr<store::store> open(const std::string& path) {
   std::string error;
   auto db = store::open_sqlite(path, error);
@@ -216,8 +233,9 @@ int run_replay(const replay_options& o) {
     std::cout << "  stored trace bytes: " << (same_bytes ? "identical" : "DIFFERENT") << "\n";
   }
   if (!same_decisions) {
-    std::cout << "  stored:   " << stored->decisions_json
-              << "\n  replayed: " << again.decisions_json << "\n";
+    auto names = decision_names(*db, run->ruleset_hash);
+    std::cout << "  stored:   " << store::expand_decisions(stored->decisions_json, names)
+              << "\n  replayed: " << store::expand_decisions(again.decisions_json, names) << "\n";
   }
   return same_decisions && same_digest && same_bytes ? 0 : 1;
 }
@@ -258,6 +276,12 @@ int run_export(const export_options& o) {
     out = &file;
   }
   std::string error;
+  auto run = db->run(run_id);
+  if (!run) {
+    std::cerr << "error: no run " << run_id << "\n";
+    return 1;
+  }
+  std::vector<std::string> names = decision_names(*db, run->ruleset_hash);
   db->audit(o.actor, "read", "run " + std::to_string(run_id), "{\"purpose\":\"export\"}", error);
   if (o.format == "csv") *out << "run,record,applicant,input_hash,trace_digest,decisions\n";
   std::string line;
@@ -274,13 +298,13 @@ int run_export(const export_options& o) {
           };
           quote(applicant);
           line += "," + d.input_hash + "," + d.trace_digest + ",";
-          quote(d.decisions_json);
+          quote(store::expand_decisions(d.decisions_json, names));
         } else {
           line = "{\"run\":" + std::to_string(run_id) +
                  ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
           engine::append_json_string(line, applicant);
           line += ",\"input_hash\":\"" + d.input_hash + "\",\"trace_digest\":\"" + d.trace_digest +
-                  "\",\"decisions\":" + d.decisions_json + "}";
+                  "\",\"decisions\":" + store::expand_decisions(d.decisions_json, names) + "}";
         }
         *out << line << "\n";
       },
@@ -293,30 +317,24 @@ int run_export(const export_options& o) {
 }
 
 int run_stats(const stats_options& o) {
-  auto pack = load(o.rules);
+  std::optional<loaded> pack;
+  if (!o.rules.empty()) pack = load(o.rules);
   auto db = open(o.db);
   if (!db) return 1;
   std::string error;
   for (const auto& run : db->runs()) {
+    std::vector<std::string> names = decision_names(*db, run.ruleset_hash);
     std::map<std::string, std::map<std::string, std::int64_t>> counts;  // rule -> outcome -> n
     std::int64_t n = 0;
     db->each_decision(
         run.run_id,
         [&](const std::string&, const store::decision_set& d) {
           ++n;
-          // decisions_json is the batch's own compact format: scan rule/status/value.
-          const std::string& j = d.decisions_json;
-          std::size_t pos = 0;
-          while ((pos = j.find("{\"rule\":\"", pos)) != std::string::npos) {
-            pos += 9;
-            std::size_t end = j.find('"', pos);
-            std::string rule = j.substr(pos, end - pos);
-            std::size_t st = j.find("\"status\":\"", end) + 10;
-            std::string status = j.substr(st, j.find('"', st) - st);
-            std::size_t v = j.find("\"value\":", st) + 8;
-            std::string value = j.substr(v, j.find(",\"provisional\"", v) - v);
-            counts[rule][status == "decided" ? value : "undetermined"]++;
-            pos = end;
+          std::vector<std::string_view> items = store::split_json_array(d.decisions_json);
+          for (std::size_t i = 0; i < items.size() && i < names.size(); ++i) {
+            std::vector<std::string_view> f = store::split_json_array(items[i]);
+            if (f.size() < 2) continue;
+            counts[names[i]][f[0] == "\"d\"" ? std::string(f[1]) : "undetermined"]++;
           }
         },
         error);
@@ -360,7 +378,15 @@ int run_show(const show_options& o) {
           if (applicant != o.applicant) return;
           found = true;
           std::cout << "run " << run.run_id << " (as of " << run.as_of << "), decision "
-                    << run.run_id << ":" << d.record_id << "\n  " << d.decisions_json << "\n";
+                    << run.run_id << ":" << d.record_id << "\n";
+          auto names = decision_names(*db, run.ruleset_hash);
+          auto items = store::split_json_array(d.decisions_json);
+          for (std::size_t i = 0; i < items.size() && i < names.size(); ++i) {
+            auto f = store::split_json_array(items[i]);
+            if (f.size() < 2) continue;
+            std::cout << "  " << names[i] << " = " << (f[0] == "\"d\"" ? f[1] : "undetermined")
+                      << "\n";
+          }
         },
         error);
   }

@@ -1,6 +1,7 @@
 // Exact rational arithmetic and the calendar rules documented in docs/language.md.
 #include "dsl/value.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <numeric>
@@ -208,9 +209,17 @@ std::optional<date> parse_date(std::string_view s) {
 
 std::string to_string(date d) {
   civil c = to_civil(d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", c.year, c.month, c.day);
-  return buf;
+  std::string s = "0000-00-00";
+  auto y = static_cast<unsigned>(std::clamp(c.year, 0, 9999));
+  s[0] = static_cast<char>('0' + y / 1000);
+  s[1] = static_cast<char>('0' + y / 100 % 10);
+  s[2] = static_cast<char>('0' + y / 10 % 10);
+  s[3] = static_cast<char>('0' + y % 10);
+  s[5] = static_cast<char>('0' + c.month / 10);
+  s[6] = static_cast<char>('0' + c.month % 10);
+  s[8] = static_cast<char>('0' + c.day / 10);
+  s[9] = static_cast<char>('0' + c.day % 10);
+  return s;
 }
 
 date add(date d, duration p) {

@@ -257,7 +257,7 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
   return out;
 }
 
-void append_trace_json(std::string& out, evaluator& ev, const decision& d) {
+void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool with_sources) {
   const dsl::program& p = ev.rules().program();
   out += "{\"steps\":[";
   bool first = true;
@@ -274,8 +274,10 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d) {
     out += v.unknown() ? "\"undetermined\"" : "\"decided\"";
     out += ",\"provisional\":";
     out += info.own_provisional ? "true" : "false";
-    out += ",\"source\":";
-    append_quoted(out, info.source);
+    if (with_sources) {
+      out += ",\"source\":";
+      append_quoted(out, info.source);
+    }
     out += ",\"in_force\":";
     out += ev.inst().in_force[r] ? "true" : "false";
     out += ",\"facts\":[";
@@ -311,8 +313,10 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d) {
       } else {
         out += "null";
       }
-      out += ",\"source\":";
-      append_quoted(out, pi.source);
+      if (with_sources) {
+        out += ",\"source\":";
+        append_quoted(out, pi.source);
+      }
       out += ",\"confidence\":";
       out += pi.provisional ? "\"provisional\"" : "\"verified\"";
       out += '}';
@@ -323,8 +327,10 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d) {
       const dsl::exception_info& ex = info.exceptions[static_cast<std::size_t>(x)];
       out += "{\"name\":";
       append_quoted(out, ex.name);
-      out += ",\"source\":";
-      append_quoted(out, ex.source);
+      if (with_sources) {
+        out += ",\"source\":";
+        append_quoted(out, ex.source);
+      }
       out += '}';
     } else {
       out += "null";

@@ -42,8 +42,11 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d);
 
 /// Appends the decision object of the `dalil eval` JSON contract.
 void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace);
-/// Appends the trace alone: every rule evaluated for the decision, dependencies first.
-void append_trace_json(std::string& out, evaluator& ev, const decision& d);
+/// Appends the trace alone: every rule evaluated for the decision, dependencies first. Without
+/// sources, the legal texts are left out (the ruleset, stored by its hash, holds them): that is
+/// the compact form whose digest the store keeps.
+void append_trace_json(std::string& out, evaluator& ev, const decision& d,
+                       bool with_sources = true);
 /// The rules of `rule`'s closure that the evaluator has evaluated for the current record.
 std::vector<std::uint32_t> evaluated_steps(const evaluator& ev, std::uint32_t rule);
 

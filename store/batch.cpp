@@ -131,35 +131,37 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
     engine::append_json_string(out.decisions_json, err.message);
     out.decisions_json += "}}";
     out.trace_digest = engine::sha256_hex(out.decisions_json);
+    out.decisions_digest = out.trace_digest;
     return out;
   }
   ev->set_record(buffer);
-  std::string trace = "[";
+  // Compact: one [status, value, provisional, missing] per contract rule, in rule order; the
+  // rule names come from the ruleset (expand_decisions gives the verbose form).
   out.decisions_json = "[";
   for (std::size_t i = 0; i < rules.size(); ++i) {
     engine::decision d = engine::decide(*ev, rules[i]);
     const dsl::rule_info& info = p.rules[rules[i]];
-    if (i) {
-      out.decisions_json += ',';
-      trace += ',';
-    }
-    out.decisions_json += "{\"rule\":";
-    engine::append_json_string(out.decisions_json, info.qualified);
-    out.decisions_json += d.decided ? ",\"status\":\"decided\",\"value\":"
-                                    : ",\"status\":\"undetermined\",\"value\":";
+    if (i) out.decisions_json += ',';
+    out.decisions_json += d.decided ? "[\"d\"," : "[\"u\",";
     engine::append_value_json(out.decisions_json, p, info.t, d.v);
-    out.decisions_json += d.provisional ? ",\"provisional\":true" : ",\"provisional\":false";
-    out.decisions_json += ",\"missing\":[";
+    out.decisions_json += d.provisional ? ",1,[" : ",0,[";
     for (std::size_t m = 0; m < d.missing.size(); ++m) {
       if (m) out.decisions_json += ',';
       engine::append_json_string(out.decisions_json, d.missing[m]);
     }
-    out.decisions_json += "]}";
-    engine::append_trace_json(trace, *ev, d);
+    out.decisions_json += "]]";
   }
   out.decisions_json += ']';
-  trace += ']';
+  // One trace for the whole decision set: every rule evaluated for the record, once each, in
+  // dependency order (the decisions share most of their steps).
+  engine::decision all;
+  for (std::uint32_t r : p.rule_order) {
+    if (ev->evaluated(r)) all.steps.push_back(r);
+  }
+  std::string trace;
+  engine::append_trace_json(trace, *ev, all, false);
   out.trace_digest = engine::sha256_hex(trace);
+  out.decisions_digest = engine::sha256_hex(out.decisions_json);
   if (keep_trace) out.trace_json = std::move(trace);
   return out;
 }
@@ -197,30 +199,51 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   bool terminal = o.progress && isatty(STDERR_FILENO);
   unsigned threads = std::max(1u, o.threads);
   auto t0 = std::chrono::steady_clock::now();
-  std::vector<stored_record> chunk;
+  // A pipeline: while the workers evaluate chunk k, this thread writes chunk k-1 and reads
+  // chunk k+1, so SQLite and evaluation overlap. Two chunks in memory at most: memory is flat.
+  std::vector<stored_record> current;
+  std::vector<stored_record> next;
   std::vector<decision_set> sets;
+  std::vector<decision_set> done;
   std::int64_t after = 0;
-  while (true) {
-    if (!db.next_pending(run->run_id, o.filter, after, o.chunk, chunk, error)) return false;
-    if (chunk.empty()) break;
-    sets.assign(chunk.size(), decision_set{});
-    // Split the chunk across worker threads; each writes its own slots.
+  if (!db.next_pending(run->run_id, o.filter, after, o.chunk, current, error)) return false;
+  bool failed = false;
+  while (!current.empty()) {
+    sets.assign(current.size(), decision_set{});
     std::vector<std::thread> workers;
-    std::size_t per = (chunk.size() + threads - 1) / threads;
+    std::size_t per = (current.size() + threads - 1) / threads;
     for (unsigned t = 0; t < threads; ++t) {
       std::size_t begin = t * per;
-      std::size_t end = std::min(chunk.size(), begin + per);
+      std::size_t end = std::min(current.size(), begin + per);
       if (begin >= end) break;
       workers.emplace_back([&, begin, end] {
         for (std::size_t i = begin; i < end; ++i) {
-          sets[i] = evaluate_record(inst, chosen, chunk[i], o.store_traces);
+          sets[i] = evaluate_record(inst, chosen, current[i], o.store_traces);
         }
       });
     }
+    // Meanwhile: write the previous chunk, read the next one.
+    if (!done.empty() && !db.write_decisions(run->run_id, done, error)) failed = true;
+    after = current.back().record_id;
+    if (!failed && !db.next_pending(run->run_id, o.filter, after, o.chunk, next, error)) {
+      failed = true;
+    }
     for (auto& w : workers) w.join();
-    if (!db.write_decisions(run->run_id, sets, error)) return false;
-    after = chunk.back().record_id;
-    summary.processed += static_cast<std::int64_t>(chunk.size());
+    if (failed) return false;
+    if (!done.empty()) {
+      summary.processed += static_cast<std::int64_t>(done.size());
+      if (o.progress) {
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        show_progress(terminal, summary.processed, pending, s);
+      }
+    }
+    done.swap(sets);
+    current.swap(next);
+    next.clear();
+  }
+  if (!done.empty()) {
+    if (!db.write_decisions(run->run_id, done, error)) return false;
+    summary.processed += static_cast<std::int64_t>(done.size());
     if (o.progress) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       show_progress(terminal, summary.processed, pending, s);
@@ -232,6 +255,60 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   summary.total = db.count_decisions(run->run_id);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return true;
+}
+
+}  // namespace dalil::store
+
+namespace dalil::store {
+
+std::vector<std::string_view> split_json_array(std::string_view text) {
+  std::vector<std::string_view> out;
+  int depth = 0;
+  bool in_string = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth == 1) start = i + 1;
+    } else if (c == ']' || c == '}') {
+      if (depth-- == 1 && i > start) out.push_back(text.substr(start, i - start));
+    } else if (c == ',' && depth == 1) {
+      out.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+std::string expand_decisions(const std::string& compact, const std::vector<std::string>& names) {
+  if (compact.rfind("{\"error\"", 0) == 0) return compact;
+  std::vector<std::string_view> items = split_json_array(compact);
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::vector<std::string_view> f = split_json_array(items[i]);
+    if (f.size() < 3) continue;
+    if (i) out += ',';
+    out += "{\"rule\":";
+    engine::append_json_string(out, i < names.size() ? names[i] : "?");
+    out += f[0] == "\"d\"" ? ",\"status\":\"decided\"" : ",\"status\":\"undetermined\"";
+    out += ",\"value\":";
+    out += f[1];
+    out += f[2] == "1" ? ",\"provisional\":true" : ",\"provisional\":false";
+    out += ",\"missing\":";
+    out += f.size() > 3 ? f[3] : std::string_view("[]");
+    out += "}";
+  }
+  return out + "]";
 }
 
 }  // namespace dalil::store

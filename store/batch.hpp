@@ -60,6 +60,12 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
                              const std::vector<std::uint32_t>& rules, const stored_record& rec,
                              bool keep_trace);
 
+/// The verbose form of a stored decision set: [{"rule","status","value","provisional",
+/// "missing"},…], given the names of the run's contract rules.
+std::string expand_decisions(const std::string& compact, const std::vector<std::string>& names);
+/// The top-level elements of a JSON array or object text (no validation).
+std::vector<std::string_view> split_json_array(std::string_view text);
+
 /// The contract decisions: rules with an explanation, in rule order.
 std::vector<std::uint32_t> contract_rules(const dsl::program& program);
 

@@ -46,6 +46,7 @@ const char* const migrations[] = {
          latest INTEGER NOT NULL DEFAULT 1,
          UNIQUE(applicant_id, version)) STRICT;
        CREATE INDEX records_latest ON records(latest, record_id);
+       CREATE INDEX records_applicant ON records(applicant_id, latest);
        CREATE TABLE rejections(
          import_id INTEGER NOT NULL REFERENCES imports(import_id),
          row INTEGER NOT NULL,
@@ -347,7 +348,10 @@ class sqlite_store final : public store {
         db_.exec("ROLLBACK", ignored);
         return false;
       }
-      rows.emplace_back(d.record_id, d.decisions_json, d.trace_digest);
+      rows.emplace_back(
+          d.record_id,
+          d.decisions_digest.empty() ? engine::sha256_hex(d.decisions_json) : d.decisions_digest,
+          d.trace_digest);
     }
     std::string details = "{\"run\":" + std::to_string(run_id) +
                           ",\"from\":" + std::to_string(sets.front().record_id) +
@@ -501,7 +505,9 @@ class sqlite_store final : public store {
           error);
       d.bind(1, run).bind(2, from).bind(3, to);
       std::vector<std::tuple<std::int64_t, std::string, std::string>> rows;
-      while (d.step() == SQLITE_ROW) rows.emplace_back(d.int64(0), d.text(1), d.text(2));
+      while (d.step() == SQLITE_ROW) {
+        rows.emplace_back(d.int64(0), engine::sha256_hex(d.text(1)), d.text(2));
+      }
       run_counts[run] += static_cast<std::int64_t>(rows.size());
       if (sets_digest(rows) != detail(details, "digest")) {
         return audit_problem{seq, "decision sets of run " + std::to_string(run) + ", records " +
@@ -548,7 +554,13 @@ class sqlite_store final : public store {
         error);
     q.bind(1, run_id).bind(2, record_id);
     if (q.step() != SQLITE_ROW) return std::nullopt;
-    return decision_set{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4)};
+    decision_set d;
+    d.record_id = q.int64(0);
+    d.input_hash = q.text(1);
+    d.decisions_json = q.text(2);
+    d.trace_digest = q.text(3);
+    d.trace_json = q.text(4);
+    return d;
   }
 
   bool each_decision(std::int64_t run_id,
@@ -561,7 +573,12 @@ class sqlite_store final : public store {
     if (!q.ok()) return false;
     q.bind(1, run_id);
     while (q.step() == SQLITE_ROW) {
-      f(q.text(4), decision_set{q.int64(0), q.text(1), q.text(2), q.text(3), {}});
+      decision_set d;
+      d.record_id = q.int64(0);
+      d.input_hash = q.text(1);
+      d.decisions_json = q.text(2);
+      d.trace_digest = q.text(3);
+      f(q.text(4), d);
     }
     return true;
   }

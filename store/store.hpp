@@ -33,9 +33,10 @@ struct run_info {
 struct decision_set {
   std::int64_t record_id = 0;
   std::string input_hash;
-  std::string decisions_json;  // [{"rule","status","value","provisional","missing"},…]
-  std::string trace_digest;    // SHA-256 of the traces of those decisions
-  std::string trace_json;      // only with --store-traces
+  std::string decisions_json;    // [[status "d"|"u", value, provisional 0|1, [missing…]], …]
+  std::string decisions_digest;  // SHA-256 of decisions_json (computed by the worker)
+  std::string trace_digest;      // SHA-256 of the traces of those decisions
+  std::string trace_json;        // only with --store-traces
 };
 
 struct audit_problem {

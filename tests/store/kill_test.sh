@@ -7,23 +7,23 @@ dalil="$1"; rules="$2"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 db="$work/kill.db"
-"$dalil" generate --count 6000 --seed 99 --out "$work/cohort.jsonl"
+"$dalil" generate --count 20000 --seed 99 --out "$work/cohort.jsonl"
 "$dalil" import --db "$db" --rules "$rules" "$work/cohort.jsonl" >/dev/null
 records=$(sqlite3 "$db" "SELECT count(*) FROM records WHERE latest=1")
 kills=0
 for attempt in $(seq 1 12); do
-  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --chunk 50 --threads 2 --quiet \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --chunk 20 --threads 2 --quiet \
     >/dev/null 2>&1 &
   pid=$!
-  # A random moment between 20 ms and 400 ms after the start.
-  sleep "0.$(printf "%03d" $((10 + RANDOM % 200)))"
+  # A random moment between 20 ms and 300 ms after the start.
+  sleep "0.$(printf "%03d" $((20 + RANDOM % 280)))"
   if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null || true
   done_now=$(sqlite3 "$db" "SELECT count(*) FROM decision_sets")
   echo "attempt $attempt: $done_now/$records decision sets"
   [ "$done_now" -ge "$records" ] && break
 done
-"$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --chunk 50 --quiet
+"$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --chunk 20 --quiet
 runs=$(sqlite3 "$db" "SELECT count(*) FROM runs")
 sets=$(sqlite3 "$db" "SELECT count(*) FROM decision_sets")
 distinct=$(sqlite3 "$db" "SELECT count(DISTINCT record_id) FROM decision_sets")
