@@ -12,6 +12,7 @@ packages=(
   libssl-dev                # SHA-256 for ruleset and record hashes
   libbenchmark-dev
   clang-format clang-tidy
+  time bc                   # benchmarks: peak memory and rates
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -32,9 +32,11 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
     error = "cannot read " + path;
     return false;
   }
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Streamed line by line: memory does not grow with the file. The file's hash is computed as
+  // it is read and recorded when the import finishes.
   bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
-  std::int64_t import_id = db.begin_import(path, engine::sha256_hex(content));
+  std::int64_t import_id = db.begin_import(path, "");
+  engine::sha256_stream file_hash;
   engine::record_reader reader(program);
   engine::record rec;
   std::vector<std::string> header;
@@ -45,14 +47,13 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
     db.reject(import_id, row, field, reason);
     if (s.rejections.size() < 20) s.rejections.push_back({row, field, reason});
   };
-  std::size_t pos = 0;
   std::int64_t line_no = 0;
   bool first_line = true;
-  while (pos < content.size()) {
-    std::size_t eol = content.find('\n', pos);
-    if (eol == std::string::npos) eol = content.size();
-    std::string_view line(content.data() + pos, eol - pos);
-    pos = eol + 1;
+  std::string raw;
+  while (std::getline(in, raw)) {
+    file_hash.update(raw);
+    file_hash.update("\n");
+    std::string_view line = raw;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
@@ -101,8 +102,8 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
     if (r == put_result::new_version) ++s.new_versions;
     if (r == put_result::unchanged) ++s.unchanged;
   }
-  return db.finish_import(import_id, s.rows, s.stored + s.new_versions, s.unchanged, s.rejected,
-                          error);
+  return db.finish_import(import_id, file_hash.hex(), s.rows, s.stored + s.new_versions,
+                          s.unchanged, s.rejected, error);
 }
 
 decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst,

@@ -209,11 +209,15 @@ class sqlite_store final : public store {
     q.bind(1, import_id).bind(2, row).bind(3, field).bind(4, reason).step();
   }
 
-  bool finish_import(std::int64_t import_id, std::int64_t rows, std::int64_t stored,
-                     std::int64_t unchanged, std::int64_t rejected, std::string& error) override {
+  bool finish_import(std::int64_t import_id, const std::string& file_hash, std::int64_t rows,
+                     std::int64_t stored, std::int64_t unchanged, std::int64_t rejected,
+                     std::string& error) override {
     auto q = db_.prepare(
-        "UPDATE imports SET rows=?, stored=?, unchanged=?, rejected=? WHERE import_id=?", error);
-    q.bind(1, rows).bind(2, stored).bind(3, unchanged).bind(4, rejected).bind(5, import_id).step();
+        "UPDATE imports SET rows=?, stored=?, unchanged=?, rejected=?, file_hash=? WHERE "
+        "import_id=?",
+        error);
+    q.bind(1, rows).bind(2, stored).bind(3, unchanged).bind(4, rejected).bind(5, file_hash);
+    q.bind(6, import_id).step();
     std::int64_t count = 0;
     std::string digest = import_digest(import_id, count, error);
     std::string details =

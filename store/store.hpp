@@ -67,7 +67,8 @@ class store {
                                 std::string& error) = 0;
   virtual void reject(std::int64_t import_id, std::int64_t row, const std::string& field,
                       const std::string& reason) = 0;
-  virtual bool finish_import(std::int64_t import_id, std::int64_t rows, std::int64_t stored,
+  virtual bool finish_import(std::int64_t import_id, const std::string& file_hash,
+                             std::int64_t rows, std::int64_t stored,
                              std::int64_t unchanged, std::int64_t rejected, std::string& error) = 0;
 
   // Runs.
