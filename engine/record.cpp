@@ -1,5 +1,6 @@
 // A schema-directed JSON reader: one pass over the text, no DOM, no allocation once the record's
-// buffers have grown to size.
+// buffers have grown to size. Error messages name the field and the rule broken, never the
+// value: they end up in import logs, and values are personal data.
 #include "engine/record.hpp"
 
 #include <algorithm>
@@ -330,9 +331,7 @@ struct record_reader::impl {
         }
         auto r = parse_decimal(num);
         if (!r) {
-          return fail(st, path,
-                      "expected an exact decimal amount such as 3767.50 (no exponent), found '" +
-                          std::string(num) + "'");
+          return fail(st, path, "expected an exact decimal amount such as 3767.50 (no exponent)");
         }
         v = value::of_ratio(r->num, r->den);
         return true;
@@ -342,7 +341,7 @@ struct record_reader::impl {
         if (next != '"' || !c.string(st.scratch))
           return fail(st, path, "expected a date \"YYYY-MM-DD\"");
         auto d = parse_date(st.scratch);
-        if (!d) return fail(st, path, "'" + st.scratch + "' is not a calendar date (YYYY-MM-DD)");
+        if (!d) return fail(st, path, "is not a calendar date (YYYY-MM-DD)");
         v = value::of_date(*d);
         return true;
       }
@@ -363,7 +362,7 @@ struct record_reader::impl {
         const auto& cs = p.enums[t.ref].cases;
         auto it = std::find(cs.begin(), cs.end(), st.scratch);
         if (it == cs.end()) {
-          return fail(st, path, "'" + st.scratch + "' is not one of " + cases(t.ref));
+          return fail(st, path, "is not one of " + cases(t.ref));
         }
         v = value::of_enum(static_cast<std::uint32_t>(it - cs.begin()));
         return true;

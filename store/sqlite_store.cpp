@@ -420,14 +420,14 @@ class sqlite_store final : public store {
         "ORDER BY record_id",
         error);
     q.bind(1, import_id);
-    std::string all;
+    engine::sha256_stream digest;  // streamed: memory stays flat for a national register
     count = 0;
     while (q.step() == SQLITE_ROW) {
-      all += std::to_string(q.int64(0)) + ':' + q.text(1) + ':' + std::to_string(q.int64(2)) + ':' +
-             q.text(3) + '\n';
+      digest.update(std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
+                    std::to_string(q.int64(2)) + ':' + q.text(3) + '\n');
       ++count;
     }
-    return engine::sha256_hex(all);
+    return digest.hex();
   }
 
   std::optional<audit_problem> verify(std::string& error) override {

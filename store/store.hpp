@@ -68,8 +68,8 @@ class store {
   virtual void reject(std::int64_t import_id, std::int64_t row, const std::string& field,
                       const std::string& reason) = 0;
   virtual bool finish_import(std::int64_t import_id, const std::string& file_hash,
-                             std::int64_t rows, std::int64_t stored,
-                             std::int64_t unchanged, std::int64_t rejected, std::string& error) = 0;
+                             std::int64_t rows, std::int64_t stored, std::int64_t unchanged,
+                             std::int64_t rejected, std::string& error) = 0;
 
   // Runs.
   virtual std::optional<run_info> open_run(const std::string& ruleset_hash,
