@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
     dalil::dsl::diagnostics diags;
     std::vector<dalil::dsl::ast::module> modules;
     auto program = dalil::dsl::load_and_check(dir, sources, modules, diags);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     if (!program) {
       std::fprintf(stderr, "%s does not check\n", dir.c_str());
       return 1;
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
     rules = program->rules.size();
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("parse+check %s (%zu rules): median %.2f ms, best %.2f ms, over %d runs\n", dir.c_str(),
-              rules, ms[ms.size() / 2], ms.front(), runs);
+  std::printf("parse+check %s (%zu rules): median %.2f ms, best %.2f ms, over %d runs\n",
+              dir.c_str(), rules, ms[ms.size() / 2], ms.front(), runs);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include "engine/evaluator.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace dalil::engine {
 
@@ -349,176 +350,215 @@ value evaluator::numeric(const node& n, std::uint32_t id) {
   }
 }
 
+// ------------------------------------------------------------------ dispatch
+// One small function per operation, called through a table indexed by the op: each has only the
+// frame it needs, where one big switch paid the largest case's prologue on every node.
+
+template <bool Record>
+struct evaluator_ops {
+  using fn = value (*)(evaluator&, const node&, std::uint32_t);
+
+  static const std::uint32_t* args(evaluator& e, const node& n) { return e.rules_->args(n); }
+
+  static value constant(evaluator&, const node& n, std::uint32_t) { return n.constant; }
+  static value fact(evaluator& e, const node& n, std::uint32_t) { return e.facts_[n.ref]; }
+  static value variable(evaluator& e, const node& n, std::uint32_t) {
+    const record_node* rec = n.ref < e.variables_.size() ? e.variables_[n.ref] : nullptr;
+    if (rec == nullptr) return value{};
+    value v;
+    v.s = state::known;
+    v.r = rep::record;
+    v.rec = rec;
+    const std::uint32_t* f = e.rules_->fields(n);
+    for (std::uint32_t k = 0; k < n.nfields; ++k) {
+      if (v.s != state::known) return v;
+      v = v.rec->fields[f[k]];
+    }
+    return v;
+  }
+  static value parameter(evaluator& e, const node& n, std::uint32_t) {
+    return e.inst_->parameters[n.ref].v;
+  }
+  static value rule(evaluator& e, const node& n, std::uint32_t) {
+    return e.template eval_rule<Record>(n.ref);
+  }
+  static value as_of(evaluator& e, const node&, std::uint32_t) {
+    return value::of_date(e.inst_->as_of);
+  }
+  static value not_(evaluator& e, const node& n, std::uint32_t) {
+    value v = e.template operand<Record>(args(e, n)[0]);
+    if (v.unknown()) return v;
+    return value::of_bool(falsy(v));
+  }
+  static value and_(evaluator& e, const node& n, std::uint32_t) {
+    const std::uint32_t* a = args(e, n);
+    value l = e.template operand<Record>(a[0]);
+    if (falsy(l)) return value::of_bool(false);
+    value r = e.template operand<Record>(a[1]);
+    if (falsy(r)) return value::of_bool(false);
+    if (truthy(l) && truthy(r)) return value::of_bool(true);
+    return value{};
+  }
+  static value or_(evaluator& e, const node& n, std::uint32_t) {
+    const std::uint32_t* a = args(e, n);
+    value l = e.template operand<Record>(a[0]);
+    if (truthy(l)) return value::of_bool(true);
+    value r = e.template operand<Record>(a[1]);
+    if (truthy(r)) return value::of_bool(true);
+    if (falsy(l) && falsy(r)) return value::of_bool(false);
+    return value{};
+  }
+  static value any_all(evaluator& e, const node& n, std::uint32_t) {
+    const std::uint32_t* a = args(e, n);
+    bool any = n.o == op::any_of;
+    bool unknown = false;
+    for (std::uint32_t i = 0; i < n.nargs; ++i) {
+      value v = e.template operand<Record>(a[i]);
+      if (any && truthy(v)) return value::of_bool(true);
+      if (!any && falsy(v)) return value::of_bool(false);
+      if (v.unknown()) unknown = true;
+    }
+    if (unknown) return value{};
+    return value::of_bool(!any);
+  }
+  static value equality(evaluator& e, const node& n, std::uint32_t) {
+    const std::uint32_t* a = args(e, n);
+    value l = e.template operand<Record>(a[0]);
+    value r = e.template operand<Record>(a[1]);
+    if (l.unknown() || r.unknown()) return value{};
+    bool eq = (l.is_null() || r.is_null()) ? (l.is_null() && r.is_null()) : equal_values(l, r);
+    return value::of_bool(n.o == op::eq ? eq : !eq);
+  }
+  static value order(evaluator& e, const node& n, std::uint32_t) {
+    const std::uint32_t* a = args(e, n);
+    value l = e.template operand<Record>(a[0]);
+    value r = e.template operand<Record>(a[1]);
+    if (l.unknown() || r.unknown()) return value{};
+    if (l.is_null() || r.is_null()) return value::of_bool(false);
+    int c = 0;
+    if (l.r == rep::date || (l.r == rep::integer && r.r == rep::integer)) {
+      c = (l.i > r.i) - (l.i < r.i);
+    } else if (l.r == rep::duration) {
+      std::int64_t lm = std::int64_t{l.dur.years} * 12 + l.dur.months;
+      std::int64_t rm = std::int64_t{r.dur.years} * 12 + r.dur.months;
+      c = lm != rm ? (lm > rm) - (lm < rm) : (l.dur.days > r.dur.days) - (l.dur.days < r.dur.days);
+    } else {
+      c = compare_numbers(l, r);
+    }
+    switch (n.o) {
+      case op::lt:
+        return value::of_bool(c < 0);
+      case op::le:
+        return value::of_bool(c <= 0);
+      case op::gt:
+        return value::of_bool(c > 0);
+      default:
+        return value::of_bool(c >= 0);
+    }
+  }
+  static value in(evaluator& e, const node& n, std::uint32_t) {
+    const std::uint32_t* a = args(e, n);
+    value l = e.template operand<Record>(a[0]);
+    if (l.unknown()) return l;
+    if (l.is_null()) return value::of_bool(false);
+    const node& list = e.rules_->at(a[1]);
+    const std::uint32_t* items = e.rules_->args(list);
+    bool unknown = false;
+    for (std::uint32_t i = 0; i < list.nargs; ++i) {
+      value v = e.template operand<Record>(items[i]);
+      if (v.unknown()) {
+        unknown = true;
+      } else if (v.known() && equal_values(l, v)) {
+        return value::of_bool(true);
+      }
+    }
+    return unknown ? value{} : value::of_bool(false);
+  }
+  static value arith(evaluator& e, const node& n, std::uint32_t id) {
+    const std::uint32_t* a = args(e, n);
+    value l = e.template operand<Record>(a[0]);
+    value r = e.template operand<Record>(a[1]);
+    if (l.unknown() || r.unknown()) return value{};
+    if (l.is_null() || r.is_null()) return value::null_value();
+    value v = e.arithmetic(n.o, l, r);
+    if (v.unknown()) e.arithmetic_error_[id] = 1;
+    return v;
+  }
+  static value negate(evaluator& e, const node& n, std::uint32_t) {
+    value v = e.template operand<Record>(args(e, n)[0]);
+    if (!v.known()) return v;
+    if (v.r == rep::integer) return v.i == INT64_MIN ? value{} : value::of_int(-v.i);
+    return value::of_ratio(-v.q.num, v.q.den);
+  }
+  static value if_(evaluator& e, const node& n, std::uint32_t) {
+    const std::uint32_t* a = args(e, n);
+    value c = e.template operand<Record>(a[0]);
+    if (truthy(c)) return e.template operand<Record>(a[1]);
+    if (falsy(c)) return e.template operand<Record>(a[2]);
+    value x = e.template operand<Record>(a[1]);
+    value y = e.template operand<Record>(a[2]);
+    if (x.s == y.s && (x.s != state::known || equal_values(x, y))) return x;
+    return value{};
+  }
+  static value table(evaluator& e, const node& n, std::uint32_t id) {
+    return e.template table<Record>(n, id);
+  }
+  static value any_in(evaluator& e, const node& n, std::uint32_t) {
+    return e.template quantify<Record>(n, true);
+  }
+  static value all_in(evaluator& e, const node& n, std::uint32_t) {
+    return e.template quantify<Record>(n, false);
+  }
+  static value nothing(evaluator&, const node&, std::uint32_t) { return value{}; }
+  static value known(evaluator& e, const node& n, std::uint32_t) {
+    return value::of_bool(!e.template operand<Record>(args(e, n)[0]).unknown());
+  }
+  static value calendar(evaluator& e, const node& n, std::uint32_t id) {
+    return e.template calendar<Record>(n, id);
+  }
+  static value numeric(evaluator& e, const node& n, std::uint32_t id) {
+    return e.template numeric<Record>(n, id);
+  }
+
+  static constexpr std::array<fn, static_cast<std::size_t>(op::not_encoded) + 1> table_of() {
+    std::array<fn, static_cast<std::size_t>(op::not_encoded) + 1> t{};
+    auto set = [&t](op o, fn f) { t[static_cast<std::size_t>(o)] = f; };
+    set(op::constant, constant);
+    set(op::fact, fact);
+    set(op::variable, variable);
+    set(op::parameter, parameter);
+    set(op::rule, rule);
+    set(op::as_of, as_of);
+    set(op::not_, not_);
+    set(op::negate, negate);
+    set(op::and_, and_);
+    set(op::or_, or_);
+    for (op o : {op::eq, op::ne}) set(o, equality);
+    for (op o : {op::lt, op::le, op::gt, op::ge}) set(o, order);
+    set(op::in, in);
+    for (op o : {op::add, op::sub, op::mul, op::div}) set(o, arith);
+    set(op::if_, if_);
+    set(op::table, table);
+    set(op::any_of, any_all);
+    set(op::all_of, any_all);
+    set(op::any_in, any_in);
+    set(op::all_in, all_in);
+    set(op::list, nothing);
+    set(op::known, known);
+    for (op o : {op::age, op::years_between, op::months_between, op::days_between}) {
+      set(o, calendar);
+    }
+    for (op o : {op::min, op::max, op::round, op::floor, op::count}) set(o, numeric);
+    set(op::not_encoded, nothing);
+    return t;
+  }
+  static constexpr auto dispatch = table_of();
+};
+
 template <bool Record>
 value evaluator::eval_node(std::uint32_t id) {
   const node& n = rules_->at(id);
-  const std::uint32_t* a = rules_->args(n);
-  switch (n.o) {
-    case op::constant:
-      return n.constant;
-    case op::fact:
-      return facts_[n.ref];
-    case op::variable: {
-      const record_node* rec = n.ref < variables_.size() ? variables_[n.ref] : nullptr;
-      if (rec == nullptr) return value{};
-      value v;
-      v.s = state::known;
-      v.r = rep::record;
-      v.rec = rec;
-      const std::uint32_t* f = rules_->fields(n);
-      for (std::uint32_t k = 0; k < n.nfields; ++k) {
-        if (v.s != state::known) return v;
-        v = v.rec->fields[f[k]];
-      }
-      return v;
-    }
-    case op::parameter:
-      return inst_->parameters[n.ref].v;
-    case op::rule:
-      return eval_rule<Record>(n.ref);
-    case op::as_of:
-      return value::of_date(inst_->as_of);
-    case op::not_: {
-      value v = operand<Record>(a[0]);
-      if (v.unknown()) return v;
-      return value::of_bool(falsy(v));
-    }
-    case op::and_: {
-      value l = operand<Record>(a[0]);
-      if (falsy(l)) return value::of_bool(false);
-      value r = operand<Record>(a[1]);
-      if (falsy(r)) return value::of_bool(false);
-      if (truthy(l) && truthy(r)) return value::of_bool(true);
-      return value{};
-    }
-    case op::or_: {
-      value l = operand<Record>(a[0]);
-      if (truthy(l)) return value::of_bool(true);
-      value r = operand<Record>(a[1]);
-      if (truthy(r)) return value::of_bool(true);
-      if (falsy(l) && falsy(r)) return value::of_bool(false);
-      return value{};
-    }
-    case op::any_of:
-    case op::all_of: {
-      bool any = n.o == op::any_of;
-      bool unknown = false;
-      for (std::uint32_t i = 0; i < n.nargs; ++i) {
-        value v = operand<Record>(a[i]);
-        if (any && truthy(v)) return value::of_bool(true);
-        if (!any && falsy(v)) return value::of_bool(false);
-        if (v.unknown()) unknown = true;
-      }
-      if (unknown) return value{};
-      return value::of_bool(!any);
-    }
-    case op::eq:
-    case op::ne: {
-      value l = operand<Record>(a[0]);
-      value r = operand<Record>(a[1]);
-      if (l.unknown() || r.unknown()) return value{};
-      bool eq = (l.is_null() || r.is_null()) ? (l.is_null() && r.is_null()) : equal_values(l, r);
-      return value::of_bool(n.o == op::eq ? eq : !eq);
-    }
-    case op::lt:
-    case op::le:
-    case op::gt:
-    case op::ge: {
-      value l = operand<Record>(a[0]);
-      value r = operand<Record>(a[1]);
-      if (l.unknown() || r.unknown()) return value{};
-      if (l.is_null() || r.is_null()) return value::of_bool(false);
-      int c = 0;
-      if (l.r == rep::date) {
-        c = (l.i > r.i) - (l.i < r.i);
-      } else if (l.r == rep::duration) {
-        std::int64_t lm = std::int64_t{l.dur.years} * 12 + l.dur.months;
-        std::int64_t rm = std::int64_t{r.dur.years} * 12 + r.dur.months;
-        c = lm != rm ? (lm > rm) - (lm < rm)
-                     : (l.dur.days > r.dur.days) - (l.dur.days < r.dur.days);
-      } else {
-        c = compare_numbers(l, r);
-      }
-      switch (n.o) {
-        case op::lt:
-          return value::of_bool(c < 0);
-        case op::le:
-          return value::of_bool(c <= 0);
-        case op::gt:
-          return value::of_bool(c > 0);
-        default:
-          return value::of_bool(c >= 0);
-      }
-    }
-    case op::in: {
-      value l = operand<Record>(a[0]);
-      if (l.unknown()) return l;
-      if (l.is_null()) return value::of_bool(false);
-      const node& list = rules_->at(a[1]);
-      const std::uint32_t* items = rules_->args(list);
-      bool unknown = false;
-      for (std::uint32_t i = 0; i < list.nargs; ++i) {
-        value v = operand<Record>(items[i]);
-        if (v.unknown()) {
-          unknown = true;
-        } else if (v.known() && equal_values(l, v)) {
-          return value::of_bool(true);
-        }
-      }
-      return unknown ? value{} : value::of_bool(false);
-    }
-    case op::add:
-    case op::sub:
-    case op::mul:
-    case op::div: {
-      value l = operand<Record>(a[0]);
-      value r = operand<Record>(a[1]);
-      if (l.unknown() || r.unknown()) return value{};
-      if (l.is_null() || r.is_null()) return value::null_value();
-      value v = arithmetic(n.o, l, r);
-      if (v.unknown()) arithmetic_error_[id] = 1;
-      return v;
-    }
-    case op::negate: {
-      value v = operand<Record>(a[0]);
-      if (!v.known()) return v;
-      if (v.r == rep::integer) return v.i == INT64_MIN ? value{} : value::of_int(-v.i);
-      return value::of_ratio(-v.q.num, v.q.den);
-    }
-    case op::if_: {
-      value c = operand<Record>(a[0]);
-      if (truthy(c)) return operand<Record>(a[1]);
-      if (falsy(c)) return operand<Record>(a[2]);
-      value x = operand<Record>(a[1]);
-      value y = operand<Record>(a[2]);
-      if (x.s == y.s && (x.s != state::known || equal_values(x, y))) return x;
-      return value{};
-    }
-    case op::table:
-      return table<Record>(n, id);
-    case op::any_in:
-      return quantify<Record>(n, true);
-    case op::all_in:
-      return quantify<Record>(n, false);
-    case op::list:
-      return value{};  // only read through `in`
-    case op::known:
-      return value::of_bool(!operand<Record>(a[0]).unknown());
-    case op::age:
-    case op::years_between:
-    case op::months_between:
-    case op::days_between:
-      return calendar<Record>(n, id);
-    case op::min:
-    case op::max:
-    case op::round:
-    case op::floor:
-    case op::count:
-      return numeric<Record>(n, id);
-    case op::not_encoded:
-      return value{};
-  }
-  return value{};
+  return evaluator_ops<Record>::dispatch[static_cast<std::size_t>(n.o)](*this, n, id);
 }
 
 unknown_causes evaluator::causes(std::uint32_t r) {

@@ -13,6 +13,9 @@
 
 namespace dalil::engine {
 
+template <bool Record>
+struct evaluator_ops;
+
 /// Which tests exercised what (for `dalil test --coverage`).
 struct coverage {
   std::vector<std::uint8_t> rules;                    // per rule: evaluated
@@ -57,6 +60,9 @@ class evaluator {
   const value* facts() const { return facts_; }
 
  private:
+  template <bool Record>
+  friend struct evaluator_ops;
+
   template <bool Record>
   value eval(std::uint32_t id);
   /// Evaluates a child: leaves (facts, constants, cached rules, as_of) inline with predictable

@@ -24,16 +24,28 @@ void* counted(std::size_t n) {
 }
 }  // namespace
 
-void* operator new(std::size_t n) { return counted(n); }
-void* operator new[](std::size_t n) { return counted(n); }
+void* operator new(std::size_t n) {
+  return counted(n);
+}
+void* operator new[](std::size_t n) {
+  return counted(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
   return std::malloc(n == 0 ? 1 : n);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 using namespace dalil;
 
@@ -41,7 +53,8 @@ TEST_CASE("evaluation with tracing off allocates nothing after warm-up", "[engin
   dsl::source_map sources;
   dsl::diagnostics diags;
   std::vector<dsl::ast::module> modules;
-  auto program = dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources, modules, diags);
+  auto program =
+      dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources, modules, diags);
   REQUIRE(program);
   auto rules = engine::build_ruleset(sources, modules, std::move(*program));
   const dsl::program& p = rules->program();
@@ -83,7 +96,8 @@ TEST_CASE("reading a stream of records into one buffer stops allocating", "[engi
   dsl::source_map sources;
   dsl::diagnostics diags;
   std::vector<dsl::ast::module> modules;
-  auto program = dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/bench/v0", sources, modules, diags);
+  auto program =
+      dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/bench/v0", sources, modules, diags);
   REQUIRE(program);
   engine::record_reader reader(*program);
   engine::record buffer;

@@ -25,7 +25,8 @@ pack load_pack() {
   dsl::source_map sources;
   dsl::diagnostics diags;
   std::vector<dsl::ast::module> modules;
-  auto program = dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources, modules, diags);
+  auto program =
+      dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources, modules, diags);
   REQUIRE(program);
   std::string canonical = engine::canonical_source(sources, modules);
   return {engine::build_ruleset(sources, modules, std::move(*program)), canonical};
@@ -37,7 +38,9 @@ struct temp_dir {
   ~temp_dir() { fs::remove_all(path); }
 };
 
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
 
 const char* const alice =
     R"({"id":"T-1","status":"refugee","sex":"female","birth_date":"1990-01-01"})";
@@ -47,8 +50,7 @@ const char* const bob = R"({"id":"T-2","status":"regular","residence_card":null}
 
 }  // namespace
 
-TEST_CASE("import: every row is a record or a rejection, and re-import adds nothing",
-          "[store]") {
+TEST_CASE("import: every row is a record or a rejection, and re-import adds nothing", "[store]") {
   temp_dir dir;
   pack pk = load_pack();
   std::string error;
