@@ -128,6 +128,24 @@ class cursor {
     return false;
   }
   /// Reads a JSON string; unescaped into `out` (appended). Returns false if malformed.
+  /// Reads a JSON string as a view into the input when it has no escapes (the common case),
+  /// else unescaped into `fallback`.
+  bool view(std::string_view& out, std::string& fallback) {
+    if (!eat('"')) return false;
+    const char* start = p_;
+    while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) ++p_;
+    if (p_ < end_ && *p_ == '"') {
+      out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+      ++p_;
+      return true;
+    }
+    p_ = start - 1;  // escapes or an error: take the slow path from the opening quote
+    fallback.clear();
+    if (!string(fallback)) return false;
+    out = fallback;
+    return true;
+  }
+
   bool string(std::string& out) {
     if (!eat('"')) return false;
     // Plain runs are copied in one append; only escapes go character by character.
@@ -322,10 +340,8 @@ struct record_reader::impl {
       case kind::decimal:
       case kind::money: {
         std::string_view num;
-        st.scratch.clear();
         if (next == '"') {
-          if (!c.string(st.scratch)) return fail(st, path, "malformed text");
-          num = st.scratch;
+          if (!c.view(num, st.scratch)) return fail(st, path, "malformed text");
         } else {
           num = c.number();
         }
@@ -355,12 +371,12 @@ struct record_reader::impl {
         return true;
       }
       case kind::enumeration: {
-        st.scratch.clear();
-        if (next != '"' || !c.string(st.scratch)) {
+        std::string_view text;
+        if (next != '"' || !c.view(text, st.scratch)) {
           return fail(st, path, "expected one of " + cases(t.ref));
         }
         const auto& cs = p.enums[t.ref].cases;
-        auto it = std::find(cs.begin(), cs.end(), st.scratch);
+        auto it = std::find(cs.begin(), cs.end(), text);
         if (it == cs.end()) {
           return fail(st, path, "is not one of " + cases(t.ref));
         }
@@ -455,15 +471,17 @@ struct record_reader::impl {
       return fail(st, path, "records nest too deeply");
     }
     do {
-      std::string& key = st.out.keys[static_cast<std::size_t>(st.depth)];
-      key.clear();
-      if (!c.string(key)) return fail(st, path, "expected a field name in double quotes");
+      std::string_view key;
+      if (!c.view(key, st.out.keys[static_cast<std::size_t>(st.depth)])) {
+        return fail(st, path, "expected a field name in double quotes");
+      }
       path_ref sub{&path, key};
       if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
       const path_node::field* f = n.find(key);
       if (f == nullptr) {
-        return fail(st, sub,
-                    "record '" + p.records[n.record].name + "' has no field '" + key + "'");
+        return fail(
+            st, sub,
+            "record '" + p.records[n.record].name + "' has no field '" + std::string(key) + "'");
       }
       if (f->child) {
         if (c.literal("null")) {
