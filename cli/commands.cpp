@@ -1,5 +1,6 @@
 // Implementations of the dalil subcommands.
 #include "cli/commands.hpp"
+#include "cli/pack.hpp"
 
 #include <iostream>
 
@@ -22,14 +23,8 @@ namespace {
 
 /// Loads, checks and compiles a rule pack; prints diagnostics; nullptr on errors.
 std::shared_ptr<const engine::ruleset> load_rules(const std::string& path) {
-  dsl::source_map sources;
-  dsl::diagnostics diags;
-  std::vector<dsl::ast::module> modules;
-  auto program = dsl::load_and_check(path, sources, modules, diags);
-  diags.sort();
-  std::cerr << dsl::render_all(sources, diags);
-  if (!program) return nullptr;
-  return engine::build_ruleset(sources, modules, std::move(*program));
+  auto pack = load_pack(path);
+  return pack ? pack->rules : nullptr;
 }
 
 bool read_all(const std::string& path, std::string& out) {
@@ -51,11 +46,8 @@ bool read_all(const std::string& path, std::string& out) {
 
 int run_check(const check_options& o) {
   dsl::source_map sources;
-  dsl::diagnostics diags;
   std::vector<dsl::ast::module> modules;
-  auto program = dsl::load_and_check(o.path, sources, modules, diags);
-  diags.sort();
-  std::cerr << dsl::render_all(sources, diags);
+  auto program = check_pack(o.path, sources, modules);
   if (!program) return 1;
   std::cout << "ok: " << program->modules.size() << " modules, " << program->rules.size()
             << " rules, " << program->parameters.size() << " parameters, " << program->tests.size()

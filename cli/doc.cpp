@@ -1,6 +1,7 @@
 // `dalil doc`: one walk over the checked program drives two writers (Markdown, standalone HTML),
 // so that the two documents always say the same thing.
 #include "cli/doc.hpp"
+#include "cli/pack.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -681,11 +682,8 @@ bool write_file(const std::filesystem::path& path, const std::string& text) {
 
 int run_doc(const std::string& rules_dir, const std::string& out_dir) {
   dsl::source_map sources;
-  dsl::diagnostics diags;
   std::vector<dsl::ast::module> modules;
-  auto program = dsl::load_and_check(rules_dir, sources, modules, diags);
-  diags.sort();
-  std::cerr << dsl::render_all(sources, diags);
+  auto program = check_pack(rules_dir, sources, modules);
   if (!program) return 1;
 
   std::filesystem::path dir(out_dir.empty() ? std::string(".") : out_dir);

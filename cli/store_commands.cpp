@@ -1,6 +1,7 @@
 // Store subcommands: thin wrappers that parse options, call one store operation and print.
 // No personal field is ever printed in a log line: rows are named by number, records by id.
 #include "cli/store_commands.hpp"
+#include "cli/pack.hpp"
 
 #include <sys/resource.h>
 
@@ -21,24 +22,6 @@
 namespace dalil::cli {
 
 namespace {
-
-struct loaded {
-  std::shared_ptr<const engine::ruleset> rules;
-  std::string canonical;
-};
-
-std::optional<loaded> load(const std::string& dir) {
-  dsl::source_map sources;
-  dsl::diagnostics diags;
-  std::vector<dsl::ast::module> modules;
-  auto program = dsl::load_and_check(dir, sources, modules, diags);
-  diags.sort();
-  std::cerr << dsl::render_all(sources, diags);
-  if (!program) return std::nullopt;
-  std::string canonical = engine::canonical_source(sources, modules);
-  auto rules = engine::build_ruleset(sources, modules, std::move(*program));
-  return loaded{rules, canonical};
-}
 
 /// Rebuilds a ruleset from the canonical source stored under its hash.
 std::shared_ptr<const engine::ruleset> from_stored(const std::string& hash,
@@ -98,7 +81,7 @@ long peak_rss_mib() {
 }  // namespace
 
 int run_import(const import_options& o) {
-  auto pack = load(o.rules);
+  auto pack = load_pack(o.rules);
   if (!pack) return 1;
   auto db = open(o.db);
   if (!db) return 1;
@@ -127,7 +110,7 @@ int run_batch(const batch_options& o) {
     std::cerr << "error: --as-of " << o.as_of << " is not a date (YYYY-MM-DD)\n";
     return 2;
   }
-  auto pack = load(o.rules);
+  auto pack = load_pack(o.rules);
   if (!pack) return 1;
   store::batch_options b;
   b.as_of = *as_of;
@@ -317,8 +300,8 @@ int run_export(const export_options& o) {
 }
 
 int run_stats(const stats_options& o) {
-  std::optional<loaded> pack;
-  if (!o.rules.empty()) pack = load(o.rules);
+  std::optional<loaded_pack> pack;
+  if (!o.rules.empty()) pack = load_pack(o.rules);
   auto db = open(o.db);
   if (!db) return 1;
   std::string error;

@@ -52,8 +52,8 @@ std::string literal_text(const ast::literal& l) {
 
 class printer {
  public:
-  printer(const std::string& text, std::vector<std::pair<std::uint32_t, std::string>> comments)
-      : text_(text), comments_(std::move(comments)) {}
+  explicit printer(std::vector<std::pair<std::uint32_t, std::string>> comments)
+      : comments_(std::move(comments)) {}
 
   std::string out;
 
@@ -394,7 +394,6 @@ class printer {
   }
 
  private:
-  const std::string& text_;
   std::vector<std::pair<std::uint32_t, std::string>> comments_;
   std::size_t next_comment_ = 0;
 };
@@ -431,7 +430,7 @@ std::vector<std::pair<std::uint32_t, std::string>> find_comments(const std::stri
 
 std::string format(const source_map& sources, const ast::module& m) {
   const std::string& text = sources.text(m.file);
-  printer p(text, find_comments(text));
+  printer p(find_comments(text));
   p.comments_before(m.header.begin, 0);
   p.line(0, "module " + m.header.name.name);
   p.clauses(m.header.clauses, 2);
@@ -458,8 +457,7 @@ std::string format(const source_map& sources, const ast::module& m) {
 }
 
 std::string format_expression(const ast::expr& e) {
-  static const std::string empty;
-  printer p(empty, {});
+  printer p({});
   return p.expr(e, 0);
 }
 

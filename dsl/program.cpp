@@ -3,6 +3,15 @@
 
 namespace dalil::dsl {
 
+std::vector<std::uint32_t> expression_roots(const rule_info& rule) {
+  std::vector<std::uint32_t> roots = {rule.body};
+  for (const exception_info& x : rule.exceptions) {
+    roots.push_back(x.condition);
+    roots.push_back(x.value);
+  }
+  return roots;
+}
+
 std::string type_name(const program& p, const type& t) {
   std::string base;
   kind k = t.k == kind::list ? t.element : t.k;

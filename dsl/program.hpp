@@ -223,6 +223,20 @@ struct program {
   }
 };
 
+/// The root expressions of a rule: its body, then each exception's condition and value.
+std::vector<std::uint32_t> expression_roots(const rule_info& rule);
+/// Calls `f(id)` for every expression reachable from `roots`, children included.
+template <typename F>
+void for_each_expression(const program& p, std::vector<std::uint32_t> roots, F&& f) {
+  while (!roots.empty()) {
+    std::uint32_t id = roots.back();
+    roots.pop_back();
+    f(id);
+    const expression& e = p.expressions[id];
+    roots.insert(roots.end(), e.args.begin(), e.args.end());
+  }
+}
+
 std::string type_name(const program& p, const type& t);
 /// Canonical text of a constant as the engine prints it (money with two decimals).
 std::string constant_text(const program& p, const constant& c, const type& t);

@@ -230,7 +230,7 @@ value evaluator::table(const node& n, std::uint32_t id) {
   std::uint32_t pending[64];
   std::uint32_t npending = 0;
   bool overflow_pending = false;
-  for (std::uint32_t i = 0; i < rows; ++i) {
+  for (std::size_t i = 0; i < rows; ++i) {
     value c = operand<Record>(a[2 * i]);
     if (truthy(c)) {
       value v = operand<Record>(a[2 * i + 1]);
@@ -244,7 +244,7 @@ value evaluator::table(const node& n, std::uint32_t id) {
     }
     if (c.unknown()) {
       if (npending < 64) {
-        pending[npending++] = i;
+        pending[npending++] = static_cast<std::uint32_t>(i);
       } else {
         overflow_pending = true;
       }
@@ -622,7 +622,7 @@ void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::
       }
       return;
     case op::table:
-      for (std::uint32_t i = 0; i < n.nargs / 2; ++i) {
+      for (std::size_t i = 0; i < n.nargs / 2; ++i) {
         if (node_gen_[a[2 * i]] != gen_) break;
         const value& c = node_value_[a[2 * i]];
         if (c.unknown()) collect(a[2 * i], out, seen);

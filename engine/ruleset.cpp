@@ -49,18 +49,9 @@ std::shared_ptr<const ruleset> ruleset::compile(dsl::program program, std::strin
   rs->rule_facts_.resize(p.rules.size());
   for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
     std::set<std::uint32_t> facts;
-    std::vector<std::uint32_t> todo = {p.rules[r].body};
-    for (const auto& x : p.rules[r].exceptions) {
-      todo.push_back(x.condition);
-      todo.push_back(x.value);
-    }
-    while (!todo.empty()) {
-      std::uint32_t id = todo.back();
-      todo.pop_back();
-      const dsl::expression& e = p.expressions[id];
-      if (e.o == dsl::op::fact) facts.insert(e.ref);
-      todo.insert(todo.end(), e.args.begin(), e.args.end());
-    }
+    dsl::for_each_expression(p, dsl::expression_roots(p.rules[r]), [&](std::uint32_t id) {
+      if (p.expressions[id].o == dsl::op::fact) facts.insert(p.expressions[id].ref);
+    });
     rs->rule_facts_[r].assign(facts.begin(), facts.end());
   }
   // Transitive closure of rules read, in dependency order.

@@ -133,24 +133,16 @@ test_report run_tests(const std::shared_ptr<const ruleset>& rules, const std::st
     }
     // Table rows, attributed to the rule whose expressions contain the table.
     for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
-      std::vector<std::uint32_t> todo = {p.rules[r].body};
-      for (const auto& x : p.rules[r].exceptions) {
-        todo.push_back(x.condition);
-        todo.push_back(x.value);
-      }
-      while (!todo.empty()) {
-        std::uint32_t id = todo.back();
-        todo.pop_back();
+      dsl::for_each_expression(p, dsl::expression_roots(p.rules[r]), [&](std::uint32_t id) {
         const dsl::expression& e = p.expressions[id];
-        todo.insert(todo.end(), e.args.begin(), e.args.end());
-        if (e.o != dsl::op::table) continue;
+        if (e.o != dsl::op::table) return;
         for (std::uint32_t i = 0; i < e.args.size() / 2; ++i) {
           if (!cov.rows[rules->row_base(id) + i]) {
             report.uncovered.push_back("table row " + std::to_string(i + 1) + " of " +
                                        p.rules[r].qualified);
           }
         }
-      }
+      });
     }
   }
   return report;
