@@ -75,7 +75,7 @@ std::vector<std::uint32_t> evaluated_steps(const evaluator& ev, std::uint32_t ru
   return out;
 }
 
-decision decide(evaluator& ev, std::uint32_t r) {
+decision decide(evaluator& ev, std::uint32_t r, bool with_steps) {
   decision d;
   d.rule = r;
   d.v = ev.rule(r);
@@ -89,7 +89,7 @@ decision decide(evaluator& ev, std::uint32_t r) {
     std::sort(d.missing.begin(), d.missing.end());
     d.reasons.assign(c.reasons.begin(), c.reasons.end());
   }
-  d.steps = evaluated_steps(ev, r);
+  if (with_steps) d.steps = evaluated_steps(ev, r);
   return d;
 }
 

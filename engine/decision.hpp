@@ -23,8 +23,9 @@ struct decision {
   std::vector<std::uint32_t> steps;
 };
 
-/// Decides rule `r` for the evaluator's current record.
-decision decide(evaluator& ev, std::uint32_t r);
+/// Decides rule `r` for the evaluator's current record. Without steps, the decision's trace
+/// snapshot is left empty (batch work that digests one trace for the whole record).
+decision decide(evaluator& ev, std::uint32_t r, bool with_steps = true);
 
 /// A value as JSON: booleans and integers as JSON, money and decimals as exact decimal strings,
 /// enums, dates and durations as strings, null and unknown as null.

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "engine/csv.hpp"
@@ -138,9 +140,10 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   ev->set_record(buffer);
   // Compact: one [status, value, provisional, missing] per contract rule, in rule order; the
   // rule names come from the ruleset (expand_decisions gives the verbose form).
+  out.decisions_json.reserve(32 * rules.size() + 64);
   out.decisions_json = "[";
   for (std::size_t i = 0; i < rules.size(); ++i) {
-    engine::decision d = engine::decide(*ev, rules[i]);
+    engine::decision d = engine::decide(*ev, rules[i], false);
     const dsl::rule_info& info = p.rules[rules[i]];
     if (i) out.decisions_json += ',';
     out.decisions_json += d.decided ? "[\"d\"," : "[\"u\",";
@@ -154,16 +157,31 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   }
   out.decisions_json += ']';
   // One trace for the whole decision set: every rule evaluated for the record, once each, in
-  // dependency order (the decisions share most of their steps).
+  // dependency order (the decisions share most of their steps). Its digest covers what the
+  // trace adds to its inputs: the ruleset, the date and the record (whose facts and parameter
+  // values the trace shows) bound to each step evaluated, its value and the exception that
+  // fired. The full JSON is built only when it is kept.
   engine::decision all;
+  all.steps.reserve(p.rules.size());
+  std::string digest_input;
+  digest_input.reserve(48 * p.rules.size() + 160);
+  digest_input += inst->rules->hash();
+  digest_input += '|';
+  digest_input += to_string(inst->as_of);
+  digest_input += '|';
+  digest_input += rec.content_hash;
   for (std::uint32_t r : p.rule_order) {
-    if (ev->evaluated(r)) all.steps.push_back(r);
+    if (!ev->evaluated(r)) continue;
+    all.steps.push_back(r);
+    digest_input += '|';
+    digest_input += p.rules[r].qualified;
+    digest_input += '=';
+    engine::append_value_json(digest_input, p, p.rules[r].t, ev->rule(r));
+    if (int x = ev->fired_exception(r); x >= 0) digest_input += '!' + std::to_string(x);
   }
-  std::string trace;
-  engine::append_trace_json(trace, *ev, all, false);
-  out.trace_digest = engine::sha256_hex(trace);
+  out.trace_digest = engine::sha256_hex(digest_input);
   out.decisions_digest = engine::sha256_hex(out.decisions_json);
-  if (keep_trace) out.trace_json = std::move(trace);
+  if (keep_trace) engine::append_trace_json(out.trace_json, *ev, all, false);
   return out;
 }
 
@@ -200,16 +218,66 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   bool terminal = o.progress && isatty(STDERR_FILENO);
   unsigned threads = std::max(1u, o.threads);
   auto t0 = std::chrono::steady_clock::now();
-  // A pipeline: while the workers evaluate chunk k, this thread writes chunk k-1 and reads
-  // chunk k+1, so SQLite and evaluation overlap. Two chunks in memory at most: memory is flat.
+  // A pipeline of three stages that overlap: this thread reads chunk k+1 while the workers
+  // evaluate chunk k and a writer thread, on its own connection, commits chunk k-1. One chunk
+  // waits for the writer at most: memory is flat whatever the cohort size.
+  auto writer_db = db.reopen(error);
+  if (!writer_db) return false;
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<decision_set> handoff;  // a chunk waiting for the writer
+  bool handoff_full = false;
+  bool closing = false;
+  bool write_failed = false;
+  std::string write_error;
+  std::thread writer([&] {
+    std::vector<decision_set> mine;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(m);
+        cv.wait(lock, [&] { return handoff_full || closing; });
+        if (!handoff_full) return;
+        mine.swap(handoff);
+        handoff_full = false;
+      }
+      cv.notify_all();
+      std::string err;
+      bool ok = writer_db->write_decisions(run->run_id, mine, err);
+      std::lock_guard<std::mutex> lock(m);
+      if (!ok && !write_failed) {
+        write_failed = true;
+        write_error = err;
+      }
+      if (ok) summary.processed += static_cast<std::int64_t>(mine.size());
+      if (o.progress) {
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        show_progress(terminal, summary.processed, pending, s);
+      }
+    }
+  });
+  auto hand_over = [&](std::vector<decision_set>& sets) {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return !handoff_full || write_failed; });
+    if (write_failed) return false;
+    handoff.swap(sets);
+    handoff_full = true;
+    cv.notify_all();
+    return true;
+  };
+  auto finish_writer = [&] {
+    {
+      std::lock_guard<std::mutex> lock(m);
+      closing = true;
+    }
+    cv.notify_all();
+    writer.join();
+  };
   std::vector<stored_record> current;
   std::vector<stored_record> next;
   std::vector<decision_set> sets;
-  std::vector<decision_set> done;
   std::int64_t after = 0;
-  if (!db.next_pending(run->run_id, o.filter, after, o.chunk, current, error)) return false;
-  bool failed = false;
-  while (!current.empty()) {
+  bool ok = db.next_pending(run->run_id, o.filter, after, o.chunk, current, error);
+  while (ok && !current.empty()) {
     sets.assign(current.size(), decision_set{});
     std::vector<std::thread> workers;
     std::size_t per = (current.size() + threads - 1) / threads;
@@ -223,33 +291,19 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
         }
       });
     }
-    // Meanwhile: write the previous chunk, read the next one.
-    if (!done.empty() && !db.write_decisions(run->run_id, done, error)) failed = true;
     after = current.back().record_id;
-    if (!failed && !db.next_pending(run->run_id, o.filter, after, o.chunk, next, error)) {
-      failed = true;
-    }
+    ok = db.next_pending(run->run_id, o.filter, after, o.chunk, next, error);
     for (auto& w : workers) w.join();
-    if (failed) return false;
-    if (!done.empty()) {
-      summary.processed += static_cast<std::int64_t>(done.size());
-      if (o.progress) {
-        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        show_progress(terminal, summary.processed, pending, s);
-      }
-    }
-    done.swap(sets);
+    if (ok && !hand_over(sets)) ok = false;
     current.swap(next);
     next.clear();
   }
-  if (!done.empty()) {
-    if (!db.write_decisions(run->run_id, done, error)) return false;
-    summary.processed += static_cast<std::int64_t>(done.size());
-    if (o.progress) {
-      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      show_progress(terminal, summary.processed, pending, s);
-    }
+  finish_writer();
+  if (write_failed) {
+    error = write_error;
+    return false;
   }
+  if (!ok) return false;
   if (terminal) std::fprintf(stderr, "\n");
   bool already_complete = run->status == "complete" && summary.processed == 0;
   if (!already_complete && !db.finish_run(run->run_id, error)) return false;

@@ -67,11 +67,11 @@ bool database::open(const std::string& path, std::string& error) {
   }
   sqlite3_busy_timeout(db_, 10000);
   // WAL with synchronous=NORMAL: a commit survives a crash of the process (kill -9); a power
-  // loss may lose the last commits but never corrupts the file. A 64 MiB page cache and memory
-  // mapping keep large imports and batches off the read/write system calls.
+  // loss may lose the last commits but never corrupts the file. A 32 MiB page cache per
+  // connection keeps large imports and batches off most read/write system calls.
   return exec(
       "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-      "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+      "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;",
       error);
 }
 

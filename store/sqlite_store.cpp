@@ -110,6 +110,7 @@ std::string filter_text(const std::vector<record_filter>& filter) {
 class sqlite_store final : public store {
  public:
   bool open(const std::string& path, std::string& error) {
+    path_ = path;
     if (!db_.open(path, error)) return false;
     if (!db_.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL) STRICT;",
                   error)) {
@@ -611,7 +612,14 @@ class sqlite_store final : public store {
     return q.step() == SQLITE_ROW ? q.int64(0) : 0;
   }
 
+  std::unique_ptr<store> reopen(std::string& error) override {
+    auto other = std::make_unique<sqlite_store>();
+    if (!other->open(path_, error)) return nullptr;
+    return other;
+  }
+
  private:
+  std::string path_;
   database db_;
   statement latest_;
   statement insert_applicant_;

@@ -55,6 +55,9 @@ class store {
  public:
   virtual ~store() = default;
 
+  /// A second connection to the same store, for a writer thread beside a reader.
+  virtual std::unique_ptr<store> reopen(std::string& error) = 0;
+
   // Rulesets.
   virtual bool put_ruleset(const std::string& hash, const std::string& canonical_source,
                            std::string& error) = 0;
