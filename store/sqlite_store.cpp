@@ -182,11 +182,14 @@ class sqlite_store final : public store {
     latest_.bind(1, applicant_id);
     std::int64_t version = 0;
     std::int64_t previous = 0;
+    bool same = false;
     if (latest_.step() == SQLITE_ROW) {
       previous = latest_.int64(0);
       version = latest_.int64(1);
-      if (latest_.text(2) == content_hash) return put_result::unchanged;
+      same = latest_.text(2) == content_hash;
     }
+    latest_.reset();  // never leave a statement pending: it would hold the connection's snapshot
+    if (same) return put_result::unchanged;
     insert_applicant_.reset();
     insert_applicant_.bind(1, applicant_id).step();
     if (previous) {
@@ -200,6 +203,9 @@ class sqlite_store final : public store {
         .bind(4, json)
         .bind(5, import_id);
     if (insert_record_.step() != SQLITE_DONE) error = db_.message();
+    insert_record_.reset();
+    insert_applicant_.reset();
+    unlatest_.reset();
     return previous ? put_result::new_version : put_result::stored;
   }
 

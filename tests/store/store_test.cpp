@@ -119,7 +119,9 @@ TEST_CASE("batch: one decision set per record; again resumes the same run; repla
   write(dir.path / "b.jsonl", std::string(alice_changed) + "\n");
   REQUIRE(store::import_file(*db, pk.rules->program(), (dir.path / "b.jsonl").string(), s, error));
   store::batch_summary third;
-  REQUIRE(store::run_batch(*db, pk.rules, pk.canonical, o, third, error));
+  bool extended = store::run_batch(*db, pk.rules, pk.canonical, o, third, error);
+  INFO(error);
+  REQUIRE(extended);
   CHECK(third.processed == 1);
   CHECK(db->count_decisions(first.run_id) == 3);
 
