@@ -564,11 +564,17 @@ value evaluator::eval_node(std::uint32_t id) {
 unknown_causes evaluator::causes(std::uint32_t r) {
   // Re-run with node values recorded (evaluation is deterministic), then walk the unknowns.
   std::fill(arithmetic_error_.begin(), arithmetic_error_.end(), 0);
+  std::uint32_t previous = gen_;
   ++gen_;
   eval_rule<true>(r);
   unknown_causes out;
   std::vector<std::uint8_t> seen(rules_->program().rules.size(), 0);
   collect_rule(r, out, seen);
+  // Rules already decided for this record keep their (identical) values: the re-run must not
+  // make the decisions that follow evaluate them again.
+  for (std::size_t i = 0; i < rule_gen_.size(); ++i) {
+    if (rule_gen_[i] == previous) rule_gen_[i] = gen_;
+  }
   return out;
 }
 
