@@ -25,7 +25,15 @@ measure() {  # label, command…
     "$label" "$n" "$secs" "$(echo "$n / $secs" | bc -l)" "$rss"
 }
 measure import $dalil import --db "$work/bench.db" --rules rules "$work/cohort.jsonl"
-measure batch $dalil batch --db "$work/bench.db" --rules rules --as-of 2017-06-01 --threads "$threads" --quiet
-tail -1 "$work/out"
+# The batch runs REPEAT times (default 3), each on a fresh copy of the imported store.
+sqlite3 "$work/bench.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+cp "$work/bench.db" "$work/imported.db"
+for i in $(seq 1 "${REPEAT:-3}"); do
+  rm -f "$work/bench.db" "$work/bench.db-wal" "$work/bench.db-shm"
+  cp "$work/imported.db" "$work/bench.db"
+  measure batch $dalil batch --db "$work/bench.db" --rules rules --as-of 2017-06-01 --threads "$threads" --quiet
+  tail -1 "$work/out"
+done
+rm -f "$work/imported.db"
 $dalil audit verify --db "$work/bench.db" | tail -1
 echo "store size: $(du -h "$work/bench.db" | cut -f1)"
