@@ -178,6 +178,7 @@ class checker {
   program p_;
 
   std::vector<file_id> module_files_;
+  std::vector<source_span> module_name_spans_;
   std::vector<std::int64_t> module_index_of_;  // modules_ index -> p_.modules index or -1
   std::map<std::string, std::uint32_t> module_by_name_;
   std::vector<std::set<std::uint32_t>> imports_;
@@ -209,9 +210,7 @@ void checker::declare_modules() {
                    span(f, m.header.name),
                    "module '" + name + "' is defined twice",
                    {}};
-      d.notes.push_back(
-          {span(module_files_[it->second], modules_[0].header.name), "the other definition"});
-      d.notes.back().span = {module_files_[it->second], 0, 0};
+      d.notes.push_back({module_name_spans_[it->second], "the other definition"});
       diags_.add(std::move(d));
       continue;
     }
@@ -238,6 +237,7 @@ void checker::declare_modules() {
     module_by_name_[name] = idx;
     module_index_of_[i] = idx;
     module_files_.push_back(f);
+    module_name_spans_.push_back(span(f, m.header.name));
     p_.modules.push_back(std::move(info));
   }
   imports_.resize(p_.modules.size());
