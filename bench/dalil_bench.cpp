@@ -50,25 +50,55 @@ void for_each_line(const std::string& text, F&& f) {
   }
 }
 
-/// Appends one canonical output line: "id" and the decisions, keys in sorted order.
-void append_line(std::string& out, const dsl::program& p, const engine::record& rec,
-                 const std::vector<std::pair<std::string, std::uint32_t>>& columns,
-                 const engine::value* values) {
-  out += '{';
-  bool first = true;
-  for (std::size_t i = 0; i < columns.size(); ++i) {
-    if (!first) out += ',';
-    first = false;
-    engine::append_json_string(out, columns[i].first);
-    out += ':';
-    if (columns[i].second == dsl::no_index) {
-      engine::append_json_string(out, rec.id());
-    } else {
-      engine::append_value_json(out, p, p.rules[columns[i].second].t, values[i]);
+/// Writes canonical output lines: "id" and the decisions, keys in sorted order. The key
+/// fragments and the JSON of every enum case are built once, so a line is a few appends.
+class line_writer {
+ public:
+  line_writer(const dsl::program& p, std::vector<std::pair<std::string, std::uint32_t>> columns)
+      : p_(p), columns_(std::move(columns)) {
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      std::string key = i == 0 ? "{" : ",";
+      engine::append_json_string(key, columns_[i].first);
+      key += ':';
+      keys_.push_back(key);
+      std::vector<std::string> cases;
+      if (columns_[i].second != dsl::no_index) {
+        const dsl::type& t = p.rules[columns_[i].second].t;
+        if (t.k == dsl::kind::enumeration) {
+          for (const std::string& c : p.enums[t.ref].cases) {
+            std::string q;
+            engine::append_json_string(q, c);
+            cases.push_back(q);
+          }
+        }
+      }
+      enum_json_.push_back(std::move(cases));
     }
   }
-  out += "}\n";
-}
+
+  void append(std::string& out, const engine::record& rec, const engine::value* values) const {
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      out += keys_[i];
+      const engine::value& v = values[i];
+      if (columns_[i].second == dsl::no_index) {
+        engine::append_json_string(out, rec.id());
+      } else if (v.known() && v.r == engine::rep::enumeration && !enum_json_[i].empty()) {
+        out += enum_json_[i][static_cast<std::size_t>(v.i)];
+      } else if (v.known() && v.r == engine::rep::boolean) {
+        out += v.b ? "true" : "false";
+      } else {
+        engine::append_value_json(out, p_, p_.rules[columns_[i].second].t, v);
+      }
+    }
+    out += "}\n";
+  }
+
+ private:
+  const dsl::program& p_;
+  std::vector<std::pair<std::string, std::uint32_t>> columns_;
+  std::vector<std::string> keys_;
+  std::vector<std::vector<std::string>> enum_json_;
+};
 
 double median(std::vector<double> xs) {
   std::sort(xs.begin(), xs.end());
@@ -83,6 +113,7 @@ int main(int argc, char** argv) {
   std::string rules_dir = DALIL_BENCH_RULES;
   double min_time = 1.0;
   int count_passes = -1;  // --count-passes K: K eval passes then exit (instruction counting)
+  bool only_e2e = false;  // --only-e2e 1: skip the in-memory stages (instruction counting)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--in")
@@ -95,6 +126,8 @@ int main(int argc, char** argv) {
       min_time = std::stod(argv[i + 1]);
     else if (a == "--count-passes")
       count_passes = std::stoi(argv[i + 1]);
+    else if (a == "--only-e2e")
+      only_e2e = std::string(argv[i + 1]) == "1";
   }
 
   dsl::source_map sources;
@@ -114,13 +147,14 @@ int main(int argc, char** argv) {
     columns.emplace_back(name, *p.find_rule(std::string("bench.") + name));
   }
   std::sort(columns.begin(), columns.end());
+  const line_writer writer(p, columns);
   std::vector<std::uint32_t> decisions;
   for (const auto& c : columns) {
     if (c.second != dsl::no_index) decisions.push_back(c.second);
   }
 
   // ---- decode (untimed)
-  std::string text = read_file(in);
+  std::string text = only_e2e ? std::string() : read_file(in);
   engine::record_reader reader(p);
   std::vector<engine::record> records;
   std::size_t line_no = 0;
@@ -138,6 +172,25 @@ int main(int argc, char** argv) {
     records.push_back(std::move(r));
   });
   if (bad) return 1;
+  if (only_e2e) {
+    engine::evaluator ev(inst);
+    std::string input = read_file(in);
+    std::string output;
+    engine::record rec;
+    engine::value row[8];
+    for_each_line(input, [&](std::string_view line) {
+      engine::record_error err;
+      if (!reader.read(line, rec, err)) return;
+      ev.set_record(rec);
+      std::size_t k = 0;
+      for (const auto& c : columns) {
+        row[k++] = c.second == dsl::no_index ? engine::value{} : ev.rule(c.second);
+      }
+      writer.append(output, rec, row);
+    });
+    std::ofstream(out_path, std::ios::binary) << output;
+    return 0;
+  }
   const std::size_t n = records.size();
   if (n == 0) {
     std::cerr << "no records in " << in << "\n";
@@ -235,7 +288,7 @@ int main(int argc, char** argv) {
     std::size_t k = 0;
     for (const auto& c : columns)
       row[k++] = c.second == dsl::no_index ? engine::value{} : ev.rule(c.second);
-    append_line(output, p, rec, columns, row);
+    writer.append(output, rec, row);
   });
   {
     std::ofstream o(out_path, std::ios::binary | std::ios::trunc);

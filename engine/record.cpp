@@ -4,6 +4,7 @@
 #include "engine/record.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <map>
@@ -67,6 +68,34 @@ namespace {
 
 using dsl::kind;
 
+/// Plain decimals of up to 18 digits ("12345.67", "-3") as an exact, unnormalised ratio over a
+/// power of ten: no 128-bit arithmetic and no gcd. Anything else goes to parse_decimal.
+bool fast_decimal(std::string_view s, value& out) {
+  std::size_t i = 0;
+  bool negative = false;
+  if (!s.empty() && s[0] == '-') {
+    negative = true;
+    i = 1;
+  }
+  std::int64_t num = 0;
+  std::int64_t den = 1;
+  int digits = 0;
+  bool point = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '.' && !point) {
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9' || ++digits > 18) return false;
+    num = num * 10 + (c - '0');
+    if (point) den *= 10;
+  }
+  if (digits == 0 || (point && s.back() == '.')) return false;
+  out = value::of_ratio(negative ? -num : num, den);
+  return true;
+}
+
 /// Fields of one record type reached by a path from the root, with their fact slots.
 struct path_node {
   std::uint32_t record = dsl::no_index;
@@ -78,11 +107,24 @@ struct path_node {
     std::vector<std::uint32_t> facts_under;  // every fact slot below this field
   };
   std::vector<std::pair<std::string, field>> fields;  // sorted by name
+  // Field indices by name length: a lookup compares one or two names of the right length.
+  std::array<std::vector<std::uint16_t>, 64> by_length;
+
+  void index() {
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      std::size_t len = fields[i].first.size();
+      if (len < by_length.size()) by_length[len].push_back(static_cast<std::uint16_t>(i));
+    }
+  }
 
   const field* find(std::string_view name) const {
-    auto it = std::lower_bound(fields.begin(), fields.end(), name,
-                               [](const auto& a, std::string_view b) { return a.first < b; });
-    return it != fields.end() && it->first == name ? &it->second : nullptr;
+    if (name.size() >= by_length.size()) return nullptr;
+    for (std::uint16_t i : by_length[name.size()]) {
+      if (std::memcmp(fields[i].first.data(), name.data(), name.size()) == 0) {
+        return &fields[i].second;
+      }
+    }
+    return nullptr;
   }
 };
 
@@ -289,6 +331,7 @@ struct record_reader::impl {
     }
     std::sort(n.fields.begin(), n.fields.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
+    n.index();
   }
 
   struct state {
@@ -345,6 +388,7 @@ struct record_reader::impl {
         } else {
           num = c.number();
         }
+        if (fast_decimal(num, v)) return true;
         auto r = parse_decimal(num);
         if (!r) {
           return fail(st, path, "expected an exact decimal amount such as 3767.50 (no exponent)");
