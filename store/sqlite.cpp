@@ -34,6 +34,29 @@ statement& statement::bind(int i, std::string_view v) {
   return *this;
 }
 
+statement& statement::bind_hex(int i, std::string_view hex) {
+  std::string bytes(hex.size() / 2, '\0');
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  for (std::size_t k = 0; k < bytes.size(); ++k) {
+    bytes[k] = static_cast<char>(nibble(hex[2 * k]) << 4 | nibble(hex[2 * k + 1]));
+  }
+  sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string statement::hex(int col) const {
+  const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
+  int n = sqlite3_column_bytes(stmt_, col);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(static_cast<std::size_t>(n) * 2);
+  for (int k = 0; k < n; ++k) {
+    out.push_back(digits[p[k] >> 4]);
+    out.push_back(digits[p[k] & 0xF]);
+  }
+  return out;
+}
+
 statement& statement::bind_null(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;

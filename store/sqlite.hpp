@@ -25,11 +25,15 @@ class statement {
   statement& bind(int i, std::int64_t v);
   statement& bind(int i, std::string_view v);
   statement& bind_null(int i);
+  /// Binds a lowercase hex digest as a blob of half its length (hashes are stored as bytes).
+  statement& bind_hex(int i, std::string_view hex);
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step();
   void reset();
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text(int col) const;
+  /// A blob column as lowercase hex (the inverse of bind_hex).
+  std::string hex(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:

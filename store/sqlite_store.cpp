@@ -63,9 +63,9 @@ const char* const migrations[] = {
        CREATE TABLE decision_sets(
          run_id INTEGER NOT NULL REFERENCES runs(run_id),
          record_id INTEGER NOT NULL REFERENCES records(record_id),
-         input_hash TEXT NOT NULL,
+         input_hash BLOB NOT NULL,      -- SHA-256 bytes
          decisions TEXT NOT NULL,
-         trace_digest TEXT NOT NULL,
+         trace_digest BLOB NOT NULL,    -- SHA-256 bytes
          trace TEXT,
          PRIMARY KEY(run_id, record_id)) STRICT, WITHOUT ROWID;
        CREATE TABLE audit(
@@ -345,9 +345,9 @@ class sqlite_store final : public store {
       q.reset();
       q.bind(1, run_id)
           .bind(2, d.record_id)
-          .bind(3, d.input_hash)
+          .bind_hex(3, d.input_hash)
           .bind(4, d.decisions_json)
-          .bind(5, d.trace_digest);
+          .bind_hex(5, d.trace_digest);
       if (d.trace_json.empty()) {
         q.bind_null(6);
       } else {
@@ -517,7 +517,7 @@ class sqlite_store final : public store {
       d.bind(1, run).bind(2, from).bind(3, to);
       std::vector<std::tuple<std::int64_t, std::string, std::string>> rows;
       while (d.step() == SQLITE_ROW) {
-        rows.emplace_back(d.int64(0), engine::sha256_hex(d.text(1)), d.text(2));
+        rows.emplace_back(d.int64(0), engine::sha256_hex(d.text(1)), d.hex(2));
       }
       run_counts[run] += static_cast<std::int64_t>(rows.size());
       if (sets_digest(rows) != detail(details, "digest")) {
@@ -567,9 +567,9 @@ class sqlite_store final : public store {
     if (q.step() != SQLITE_ROW) return std::nullopt;
     decision_set d;
     d.record_id = q.int64(0);
-    d.input_hash = q.text(1);
+    d.input_hash = q.hex(1);
     d.decisions_json = q.text(2);
-    d.trace_digest = q.text(3);
+    d.trace_digest = q.hex(3);
     d.trace_json = q.text(4);
     return d;
   }
@@ -586,9 +586,9 @@ class sqlite_store final : public store {
     while (q.step() == SQLITE_ROW) {
       decision_set d;
       d.record_id = q.int64(0);
-      d.input_hash = q.text(1);
+      d.input_hash = q.hex(1);
       d.decisions_json = q.text(2);
-      d.trace_digest = q.text(3);
+      d.trace_digest = q.hex(3);
       f(q.text(4), d);
     }
     return true;
