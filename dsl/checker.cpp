@@ -193,7 +193,6 @@ class checker {
   std::vector<std::pair<const ast::record_decl*, file_id>> record_decls_;
   std::vector<std::pair<const ast::input_decl*, file_id>> input_decls_;
   std::vector<std::pair<const ast::test_decl*, std::uint32_t>> test_decls_;
-  std::vector<source_span> rule_name_spans_;
 };
 
 // ------------------------------------------------------------------ declarations
@@ -411,36 +410,37 @@ void checker::declare_values() {
     const ast::module& m = modules_[i];
     std::set<std::string> tests_seen;
     for (const ast::item& it : m.items) {
-      if (const auto* r = boost::get<ast::rule_decl>(&it.get())) {
-        std::string q = p_.modules[mod].name + "." + r->name.name;
+      // Rules and parameters share one namespace per module: the qualified name, or nullopt
+      // (reported) when it is taken.
+      auto claim = [&](const ast::identifier& name) -> std::optional<std::string> {
+        std::string q = p_.modules[mod].name + "." + name.name;
         if (rule_by_name_.count(q) || param_by_name_.count(q)) {
-          error(
-              "E0103", span(m.file, r->name),
-              "'" + r->name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
-          continue;
+          error("E0103", span(m.file, name),
+                "'" + name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
+          return std::nullopt;
         }
+        return q;
+      };
+      if (const auto* r = boost::get<ast::rule_decl>(&it.get())) {
+        auto q = claim(r->name);
+        if (!q) continue;
         rule_info info;
         info.module = mod;
         info.name = r->name.name;
-        info.qualified = q;
+        info.qualified = *q;
         info.span = span(m.file, r->name);
-        rule_by_name_[q] = static_cast<std::uint32_t>(p_.rules.size());
+        rule_by_name_[*q] = static_cast<std::uint32_t>(p_.rules.size());
         rule_decls_.emplace_back(r, static_cast<std::uint32_t>(p_.rules.size()));
         p_.rules.push_back(std::move(info));
       } else if (const auto* pd = boost::get<ast::parameter_decl>(&it.get())) {
-        std::string q = p_.modules[mod].name + "." + pd->name.name;
-        if (rule_by_name_.count(q) || param_by_name_.count(q)) {
-          error(
-              "E0103", span(m.file, pd->name),
-              "'" + pd->name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
-          continue;
-        }
+        auto q = claim(pd->name);
+        if (!q) continue;
         parameter_info info;
         info.module = mod;
         info.name = pd->name.name;
-        info.qualified = q;
+        info.qualified = *q;
         info.span = span(m.file, pd->name);
-        param_by_name_[q] = static_cast<std::uint32_t>(p_.parameters.size());
+        param_by_name_[*q] = static_cast<std::uint32_t>(p_.parameters.size());
         param_decls_.emplace_back(pd, static_cast<std::uint32_t>(p_.parameters.size()));
         p_.parameters.push_back(std::move(info));
       } else if (const auto* t = boost::get<ast::test_decl>(&it.get())) {
@@ -1318,7 +1318,6 @@ void checker::check_parameters() {
 }
 
 void checker::check_rules() {
-  rule_name_spans_.resize(p_.rules.size());
   // Types first, so that rules can read each other in any order.
   for (auto& [decl, idx] : rule_decls_) {
     rule_info& info = p_.rules[idx];

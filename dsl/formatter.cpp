@@ -456,9 +456,4 @@ std::string format(const source_map& sources, const ast::module& m) {
   return p.out;
 }
 
-std::string format_expression(const ast::expr& e) {
-  printer p({});
-  return p.expr(e, 0);
-}
-
 }  // namespace dalil::dsl

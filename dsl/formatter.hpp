@@ -12,7 +12,4 @@ namespace dalil::dsl {
 /// Formats `m`, parsed from file `f` of `sources` (the text is needed for the comments).
 std::string format(const source_map& sources, const ast::module& m);
 
-/// Formats one expression on one line (used in traces and documentation).
-std::string format_expression(const ast::expr& e);
-
 }  // namespace dalil::dsl

@@ -5,16 +5,12 @@ namespace dalil::dsl::grammar {
 
 BOOST_SPIRIT_INSTANTIATE(module_header_type, iterator_type, context_type)
 BOOST_SPIRIT_INSTANTIATE(item_type, iterator_type, context_type)
-BOOST_SPIRIT_INSTANTIATE(expr_type, iterator_type, context_type)
 
 module_header_type module_header_rule() {
   return grammar::module_header;
 }
 item_type item_rule() {
   return grammar::item;
-}
-expr_type expression_rule() {
-  return grammar::expr;
 }
 
 }  // namespace dalil::dsl::grammar

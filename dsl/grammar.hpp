@@ -39,10 +39,9 @@ struct expr_class;
 using module_header_type = x3::rule<module_header_class, ast::module_header>;
 using item_type = x3::rule<item_class, ast::item>;
 using expr_type = x3::rule<expr_class, ast::expr>;
-BOOST_SPIRIT_DECLARE(module_header_type, item_type, expr_type)
+BOOST_SPIRIT_DECLARE(module_header_type, item_type)
 
 module_header_type module_header_rule();
 item_type item_rule();
-expr_type expression_rule();
 
 }  // namespace dalil::dsl::grammar

@@ -186,20 +186,6 @@ class driver {
     return result;
   }
 
-  std::optional<ast::expr> expression() {
-    iterator_type it = text_.data();
-    iterator_type end = it + text_.size();
-    ast::expr e;
-    if (!run(grammar::expression_rule(), it, e, "an expression")) return std::nullopt;
-    it = skip_blank(it, end);
-    if (it != end) {
-      diags_.error("E0001", token_span(it),
-                   "expected end of input, found " + describe_found(it, end));
-      return std::nullopt;
-    }
-    return e;
-  }
-
  private:
   file_id file_;
   diagnostics& diags_;
@@ -211,11 +197,6 @@ class driver {
 
 std::optional<ast::module> parse(const source_map& sources, file_id f, diagnostics& diags) {
   return driver(sources, f, diags).module();
-}
-
-std::optional<ast::expr> parse_expression(const source_map& sources, file_id f,
-                                          diagnostics& diags) {
-  return driver(sources, f, diags).expression();
 }
 
 }  // namespace dalil::dsl

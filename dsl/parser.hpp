@@ -14,7 +14,4 @@ namespace dalil::dsl {
 /// the module when the header parsed, even if some declarations did not (they are left out).
 std::optional<ast::module> parse(const source_map& sources, file_id f, diagnostics& diags);
 
-/// Parses a single expression (used by tests and tools); errors go to `diags`.
-std::optional<ast::expr> parse_expression(const source_map& sources, file_id f, diagnostics& diags);
-
 }  // namespace dalil::dsl

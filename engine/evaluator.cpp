@@ -92,7 +92,6 @@ evaluator::evaluator(std::shared_ptr<const instance> inst)
 }
 
 void evaluator::set_record(const record& r) {
-  record_ = &r;
   facts_ = r.facts.data();
   ++gen_;
 }

@@ -88,7 +88,6 @@ class evaluator {
 
   std::shared_ptr<const instance> inst_;
   const ruleset* rules_;
-  const record* record_ = nullptr;
   const value* facts_ = nullptr;
   civil as_of_civil_;
   std::uint32_t gen_ = 0;
