@@ -6,36 +6,19 @@
 #include <algorithm>
 #include <array>
 
+#include "engine/arith.hpp"
+
 namespace dalil::engine {
 
 using dsl::op;
 
 namespace {
 
-constexpr std::int64_t ratio_limit = std::int64_t{1} << 62;
-
 bool truthy(const value& v) {
   return v.s == state::known && v.b;
 }
 bool falsy(const value& v) {
   return v.s == state::null || (v.s == state::known && !v.b);
-}
-
-/// Normalises a 128-bit fraction into a ratio; false on overflow.
-bool make_ratio(i128 num, i128 den, value& out) {
-  if (den < 0) {
-    num = -num;
-    den = -den;
-  }
-  auto fits = [](i128 x) { return x > -ratio_limit && x < ratio_limit; };
-  if (!fits(num) || !fits(den)) {
-    auto r = make_rational(num, den);
-    if (!r || !fits(r->num) || !fits(r->den)) return false;
-    out = value::of_ratio(r->num, r->den);
-    return true;
-  }
-  out = value::of_ratio(static_cast<std::int64_t>(num), static_cast<std::int64_t>(den));
-  return true;
 }
 
 ratio as_ratio(const value& v) {
@@ -178,7 +161,7 @@ value evaluator::eval(std::uint32_t id) {
   return v;
 }
 
-value evaluator::arithmetic(op o, const value& a, const value& b) {
+value evaluator::arithmetic(op o, bool whole, const value& a, const value& b) {
   value out;
   if (a.r == rep::date && b.r == rep::duration) {
     date d{static_cast<std::int32_t>(a.i)};
@@ -188,7 +171,9 @@ value evaluator::arithmetic(op o, const value& a, const value& b) {
     return value::of_duration(
         duration{a.dur.years + b.dur.years, a.dur.months + b.dur.months, a.dur.days + b.dur.days});
   }
-  if (a.r == rep::integer && b.r == rep::integer && o != op::div) {
+  // Whole-number arithmetic (64 bits) for int results; exact fractions otherwise, even when a
+  // decimal happens to hold a whole number: the type, not the representation, decides.
+  if (whole && a.r == rep::integer && b.r == rep::integer && o != op::div) {
     std::int64_t r = 0;
     bool overflow = o == op::add   ? __builtin_add_overflow(a.i, b.i, &r)
                     : o == op::sub ? __builtin_sub_overflow(a.i, b.i, &r)
@@ -286,20 +271,7 @@ value evaluator::calendar(const node& n, std::uint32_t id) {
       if (x.is_null() || y.is_null()) return value::null_value();
       date from{static_cast<std::int32_t>(x.i)};
       date to{static_cast<std::int32_t>(y.i)};
-      if (n.o == op::age && from <= to) {
-        // Whole years at the as-of date; a 29 February birthday falls on 28 February in
-        // common years (the clamping rule of years_between, computed without loops).
-        civil b = to_civil(from);
-        const civil& t = as_of_civil_;
-        unsigned bday = b.day;
-        if (b.month == 2 && b.day == 29) {
-          bool leap = (t.year % 4 == 0 && t.year % 100 != 0) || t.year % 400 == 0;
-          if (!leap) bday = 28;
-        }
-        int years =
-            t.year - b.year - ((t.month < b.month || (t.month == b.month && t.day < bday)) ? 1 : 0);
-        return value::of_int(years);
-      }
+      if (n.o == op::age && from <= to) return value::of_int(age_on(from, as_of_civil_));
       if (n.o == op::days_between) return value::of_int(to.days - from.days);
       if (n.o == op::months_between) return value::of_int(months_between(from, to));
       return value::of_int(years_between(from, to));
@@ -479,7 +451,7 @@ struct evaluator_ops {
     value r = e.template operand<Record>(a[1]);
     if (l.unknown() || r.unknown()) return value{};
     if (l.is_null() || r.is_null()) return value::null_value();
-    value v = e.arithmetic(n.o, l, r);
+    value v = e.arithmetic(n.o, n.k == dsl::kind::integer, l, r);
     if (v.unknown()) e.arithmetic_error_[id] = 1;
     return v;
   }

@@ -82,7 +82,7 @@ class evaluator {
   [[gnu::noinline]] value calendar(const node& n, std::uint32_t id);
   template <bool Record>
   [[gnu::noinline]] value numeric(const node& n, std::uint32_t id);
-  [[gnu::noinline]] value arithmetic(dsl::op o, const value& a, const value& b);
+  [[gnu::noinline]] value arithmetic(dsl::op o, bool whole, const value& a, const value& b);
   void collect(std::uint32_t id, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
   void collect_rule(std::uint32_t r, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
 

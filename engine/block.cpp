@@ -1,0 +1,1252 @@
+// The block evaluator: a plan of column operations built once per instance (post-order over the
+// rules' expressions, identical subexpressions merged), then run over blocks of records. The
+// semantics are those of evaluator.cpp, operation by operation; the arithmetic is shared with it
+// (engine/arith.hpp) so that both give the same representations.
+#include "engine/block.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "engine/arith.hpp"
+#include "engine/evaluator.hpp"
+
+namespace dalil::engine {
+
+using dsl::kind;
+using dsl::op;
+
+namespace {
+
+constexpr std::size_t B = block_evaluator::block_size;
+// A cell's state byte. Booleans carry their value in it, so that the logic is byte arithmetic
+// that vectorises: bit 0 = true, bit 1 = false or null (null counts as false in conditions).
+constexpr std::uint8_t U = 0;  // unknown
+constexpr std::uint8_t T = 1;  // known true
+constexpr std::uint8_t F = 2;  // known false
+constexpr std::uint8_t N = 6;  // null (falsy)
+constexpr std::uint8_t K = 8;  // known, not a boolean: the value is in the payload
+
+std::uint8_t state_of(const value& v) {
+  if (v.s == state::unknown) return U;
+  if (v.s == state::null) return N;
+  if (v.r == rep::boolean) return v.b ? T : F;
+  return K;
+}
+
+/// Kinds a column holds: a state byte, a 64-bit payload (boolean, integer, date in days, enum
+/// case, or numerator) and a denominator (1 for integers).
+bool columnar(kind k) {
+  switch (k) {
+    case kind::boolean:
+    case kind::integer:
+    case kind::decimal:
+    case kind::money:
+    case kind::date:
+    case kind::enumeration:
+    case kind::null_type:
+    case kind::any:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool fractional(kind k) {
+  return k == kind::decimal || k == kind::money;
+}
+
+enum class code : std::uint8_t {
+  not_,      // a
+  and_,      // a…
+  or_,       // a…
+  eq,        // a, b
+  ne,        // a, b
+  order,     // a, b; `o` says which
+  in,        // a, items…
+  arith,     // a, b; or a and the duration in `aux`
+  negate,    // a
+  if_,       // c, a, b
+  table,     // (condition, value)…
+  known,     // a
+  calendar,  // a [, b]; `o` says which
+  minmax,    // a, b
+  round,     // a; places in `places`
+  floor,     // a
+  rule,      // body, (condition, value)… of the exceptions
+};
+
+struct step {
+  code c = code::not_;
+  op o = op::constant;
+  bool numeric = false;  // compare, min/max, equal by cross-multiplying numerator and denominator
+  bool rhs_constant = false;  // eq, ne, order: the right operand is the known constant kx / kd
+  std::int64_t kx = 0;
+  std::int64_t kd = 1;
+  std::uint32_t dst = 0;
+  std::uint32_t args = 0;  // offset into plan args
+  std::uint32_t nargs = 0;
+  std::uint32_t ref = 0;  // the rule (rule)
+  std::int32_t places = 0;
+  value aux;  // the duration of date arithmetic
+};
+
+struct cell {
+  std::uint8_t s;
+  std::int64_t x;
+  std::int64_t d;
+};
+
+bool equal_cells(bool numeric, const cell& a, const cell& b) {
+  if (a.s != b.s) return false;
+  if (a.s != K) return true;
+  if (numeric) return static_cast<i128>(a.x) * b.d == static_cast<i128>(b.x) * a.d;
+  return a.x == b.x;
+}
+
+int compare_cells(bool numeric, const cell& a, const cell& b) {
+  if (!numeric) return (a.x > b.x) - (a.x < b.x);
+  i128 l = static_cast<i128>(a.x) * b.d;
+  i128 r = static_cast<i128>(b.x) * a.d;
+  return (l > r) - (l < r);
+}
+
+}  // namespace
+
+struct block_evaluator::impl {
+  std::shared_ptr<const instance> inst;
+  const ruleset* rs;
+  civil as_of_civil;
+  std::vector<std::uint32_t> planned;
+
+  // Columns: slot k holds s[k * B + i], x[k * B + i], d[k * B + i].
+  std::vector<kind> slot_kind;
+  std::vector<std::uint8_t> s;
+  std::vector<std::int64_t> x;
+  std::vector<std::int64_t> d;
+  std::vector<step> steps;
+  std::vector<std::uint32_t> args;
+  struct fact_load {
+    std::uint32_t fact;
+    std::uint32_t slot;
+    kind k;
+  };
+  std::vector<fact_load> loads;  // booleans, then fractions, then words
+  std::size_t load_bools = 0;
+  std::size_t load_fractions = 0;
+  std::vector<std::uint32_t> fact_slot;
+
+  // Per rule: its column, or the index of its record-by-record values.
+  static constexpr std::uint32_t none = UINT32_MAX;
+  std::vector<std::uint32_t> rule_slot;
+  std::vector<std::uint32_t> rule_scalar;
+  std::vector<std::uint32_t> rule_fired;  // index into fired (rules with exceptions)
+  std::vector<std::int8_t> fired;         // fired[index * B + i]
+  std::vector<std::uint32_t> scalar_rules;
+  std::vector<value> scalar_values;  // scalar_values[index * B + i]
+  std::vector<std::int8_t> scalar_fired;
+  std::unique_ptr<evaluator> scalar;
+
+  std::size_t last_n = 0;
+  std::vector<std::uint32_t> node_slot;
+  std::vector<std::int8_t> rule_ok;  // -1 unknown yet
+  std::map<std::vector<std::int64_t>, std::uint32_t> merged;
+
+  impl(std::shared_ptr<const instance> i, const std::vector<std::uint32_t>& rules);
+
+  // ---- planning
+  bool node_ok(std::uint32_t id);
+  bool rule_columnar(std::uint32_t r);
+  std::uint32_t new_slot(kind k);
+  std::vector<std::uint8_t> slot_is_constant;
+  std::vector<cell> slot_constant;
+  /// Puts a known constant operand of a comparison on the right, where the kernels read it as
+  /// a scalar.
+  void constant_right(step& st, std::vector<std::uint32_t>& ab) const;
+  std::uint32_t constant_slot(kind k, const value& v);
+  std::uint32_t emit(step st, const std::vector<std::uint32_t>& a, kind k);
+  std::uint32_t plan_node(std::uint32_t id);
+  std::uint32_t plan_rule(std::uint32_t r);
+  std::uint32_t plan_age_comparison(const node& n);
+  std::optional<std::int32_t> age_cutoff(std::int64_t years) const;
+
+  // ---- running
+  cell at(std::uint32_t slot, std::size_t i) const {
+    std::size_t j = slot * B + i;
+    return {s[j], x[j], d[j]};
+  }
+  void put(std::uint32_t slot, std::size_t i, const cell& c) {
+    std::size_t j = slot * B + i;
+    s[j] = c.s;
+    x[j] = c.x;
+    d[j] = c.d;
+  }
+  void load(const value* const* rows, std::size_t n);
+  void exec(const step& st, std::size_t n);
+  value to_value(std::uint32_t slot, std::size_t i) const;
+};
+
+block_evaluator::impl::impl(std::shared_ptr<const instance> i,
+                            const std::vector<std::uint32_t>& rules)
+    : inst(std::move(i)), rs(inst->rules.get()), as_of_civil(to_civil(inst->as_of)) {
+  const dsl::program& p = rs->program();
+  node_slot.assign(rs->node_count(), none);
+  fact_slot.assign(p.facts.size(), none);
+  rule_slot.assign(p.rules.size(), none);
+  rule_scalar.assign(p.rules.size(), none);
+  rule_fired.assign(p.rules.size(), none);
+  rule_ok.assign(p.rules.size(), -1);
+  std::vector<std::uint8_t> wanted(p.rules.size(), 0);
+  for (std::uint32_t r : rules) {
+    for (std::uint32_t q : rs->closure_of(r)) wanted[q] = 1;
+  }
+  for (std::uint32_t r : p.rule_order) {
+    if (!wanted[r]) continue;
+    planned.push_back(r);
+    plan_rule(r);
+  }
+  auto order = [](const fact_load& l) {
+    return l.k == kind::boolean ? 0 : fractional(l.k) ? 1 : 2;
+  };
+  std::stable_sort(loads.begin(), loads.end(), [&](const fact_load& l, const fact_load& r) {
+    return order(l) < order(r);
+  });
+  for (const fact_load& l : loads) {
+    if (order(l) == 0) ++load_bools;
+    if (order(l) == 1) ++load_fractions;
+  }
+  s.assign(slot_kind.size() * B, U);
+  x.assign(slot_kind.size() * B, 0);
+  d.assign(slot_kind.size() * B, 1);
+  fired.assign(std::max<std::size_t>(1, steps.size()) * B, -1);
+  scalar_values.resize(scalar_rules.size() * B);
+  scalar_fired.assign(scalar_rules.size() * B, -1);
+  if (!scalar_rules.empty()) scalar = std::make_unique<evaluator>(inst);
+  // Constant columns are filled once: they hold the same value in every block.
+  for (const auto& [key, slot] : merged) {
+    if (key[0] != -1) continue;
+    for (std::size_t k = 0; k < B; ++k) {
+      put(slot, k,
+          cell{static_cast<std::uint8_t>(key[2]), static_cast<std::int64_t>(key[3]), key[4]});
+    }
+  }
+}
+
+bool block_evaluator::impl::rule_columnar(std::uint32_t r) {
+  if (rule_ok[r] >= 0) return rule_ok[r] != 0;
+  rule_ok[r] = 0;  // a cycle cannot happen (the checker rejects them); be safe anyway
+  const dsl::rule_info& info = rs->program().rules[r];
+  bool ok = columnar(info.t.k);
+  if (ok && inst->in_force[r]) {
+    ok = node_ok(info.body);
+    for (const dsl::exception_info& ex : info.exceptions) {
+      ok = ok && node_ok(ex.condition) && node_ok(ex.value);
+    }
+  }
+  rule_ok[r] = ok ? 1 : 0;
+  return ok;
+}
+
+bool block_evaluator::impl::node_ok(std::uint32_t id) {
+  const node& n = rs->at(id);
+  const std::uint32_t* a = rs->args(n);
+  auto children = [&](std::uint32_t from) {
+    for (std::uint32_t k = from; k < n.nargs; ++k) {
+      if (!node_ok(a[k])) return false;
+    }
+    return true;
+  };
+  switch (n.o) {
+    case op::constant:
+    case op::fact:
+    case op::parameter:
+      return columnar(n.k);
+    case op::as_of:
+    case op::not_encoded:
+      return true;
+    case op::rule:
+      return rule_columnar(n.ref);
+    case op::not_:
+    case op::and_:
+    case op::or_:
+    case op::any_of:
+    case op::all_of:
+    case op::if_:
+    case op::table:
+    case op::known:
+    case op::negate:
+    case op::eq:
+    case op::ne:
+    case op::lt:
+    case op::le:
+    case op::gt:
+    case op::ge:
+    case op::age:
+    case op::years_between:
+    case op::months_between:
+    case op::days_between:
+    case op::min:
+    case op::max:
+    case op::floor:
+      return columnar(n.k) && children(0);
+    case op::round:
+      return columnar(n.k) && node_ok(a[0]) && rs->at(a[1]).o == op::constant;
+    case op::in: {
+      if (!node_ok(a[0]) || rs->at(a[1]).o != op::list) return false;
+      const node& list = rs->at(a[1]);
+      const std::uint32_t* items = rs->args(list);
+      for (std::uint32_t k = 0; k < list.nargs; ++k) {
+        if (!node_ok(items[k])) return false;
+      }
+      return true;
+    }
+    case op::add:
+    case op::sub:
+    case op::mul:
+    case op::div: {
+      if (!columnar(n.k)) return false;
+      const node& right = rs->at(a[1]);
+      if (n.k == kind::date) {
+        // date ± duration: the duration must be known when planning (a constant or parameter)
+        return node_ok(a[0]) && right.k == kind::duration &&
+               (right.o == op::constant || right.o == op::parameter);
+      }
+      return children(0);
+    }
+    default:  // variables, quantifiers over lists, count, lists on their own
+      return false;
+  }
+}
+
+std::uint32_t block_evaluator::impl::new_slot(kind k) {
+  slot_kind.push_back(k);
+  slot_is_constant.push_back(0);
+  slot_constant.push_back(cell{U, 0, 1});
+  return static_cast<std::uint32_t>(slot_kind.size() - 1);
+}
+
+std::uint32_t block_evaluator::impl::constant_slot(kind k, const value& v) {
+  std::int64_t px = 0;
+  std::int64_t pd = 1;
+  if (v.known()) {
+    switch (v.r) {
+      case rep::boolean:
+        break;
+      case rep::ratio:
+        px = v.q.num;
+        pd = v.q.den;
+        break;
+      default:
+        px = v.i;
+        break;
+    }
+  }
+  std::vector<std::int64_t> key = {-1, static_cast<std::int64_t>(k), state_of(v), px, pd};
+  auto it = merged.find(key);
+  if (it != merged.end()) return it->second;
+  std::uint32_t slot = new_slot(k);
+  merged.emplace(std::move(key), slot);
+  slot_is_constant[slot] = 1;
+  slot_constant[slot] = cell{state_of(v), px, pd};
+  return slot;
+}
+
+std::uint32_t block_evaluator::impl::emit(step st, const std::vector<std::uint32_t>& a, kind k) {
+  // Identical operations on identical columns are planned once (age(birth) read twice…).
+  std::vector<std::int64_t> key = {static_cast<std::int64_t>(st.c), static_cast<std::int64_t>(st.o),
+                                   st.rhs_constant, st.kx, st.kd,
+                                   static_cast<std::int64_t>(k), st.ref, st.places,
+                                   static_cast<std::int64_t>(st.aux.s), st.aux.dur.years,
+                                   st.aux.dur.months, st.aux.dur.days};
+  key.insert(key.end(), a.begin(), a.end());
+  if (st.c != code::rule) {
+    auto it = merged.find(key);
+    if (it != merged.end()) return it->second;
+  }
+  st.dst = new_slot(k);
+  st.args = static_cast<std::uint32_t>(args.size());
+  st.nargs = static_cast<std::uint32_t>(a.size());
+  args.insert(args.end(), a.begin(), a.end());
+  steps.push_back(st);
+  if (st.c != code::rule) merged.emplace(std::move(key), st.dst);
+  return st.dst;
+}
+
+void block_evaluator::impl::constant_right(step& st, std::vector<std::uint32_t>& ab) const {
+  auto known_constant = [&](std::uint32_t k) {
+    return slot_is_constant[k] && slot_constant[k].s == K;
+  };
+  if (known_constant(ab[0]) && !known_constant(ab[1])) {
+    std::swap(ab[0], ab[1]);
+    st.o = st.o == op::lt   ? op::gt
+           : st.o == op::le ? op::ge
+           : st.o == op::gt ? op::lt
+           : st.o == op::ge ? op::le
+                            : st.o;
+  }
+  if (known_constant(ab[1])) {
+    st.rhs_constant = true;
+    st.kx = slot_constant[ab[1]].x;
+    st.kd = slot_constant[ab[1]].d;
+  }
+}
+
+std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
+  if (node_slot[id] != none) return node_slot[id];
+  const node& n = rs->at(id);
+  const std::uint32_t* a = rs->args(n);
+  std::uint32_t slot = none;
+  step st;
+  st.o = n.o;
+  auto plan_args = [&](std::uint32_t from, std::uint32_t to) {
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t k = from; k < to; ++k) out.push_back(plan_node(a[k]));
+    return out;
+  };
+  auto any_fractional = [&](const std::vector<std::uint32_t>& slots) {
+    return std::any_of(slots.begin(), slots.end(),
+                       [&](std::uint32_t k) { return fractional(slot_kind[k]); });
+  };
+  switch (n.o) {
+    case op::constant:
+      slot = constant_slot(n.k, n.constant);
+      break;
+    case op::parameter:
+      slot = constant_slot(n.k, inst->parameters[n.ref].v);
+      break;
+    case op::as_of:
+      slot = constant_slot(kind::date, value::of_date(inst->as_of));
+      break;
+    case op::not_encoded:
+      slot = constant_slot(kind::any, value{});
+      break;
+    case op::fact:
+      if (fact_slot[n.ref] == none) {
+        fact_slot[n.ref] = new_slot(n.k);
+        loads.push_back({n.ref, fact_slot[n.ref], n.k});
+      }
+      slot = fact_slot[n.ref];
+      break;
+    case op::rule:
+      slot = plan_rule(n.ref);
+      break;
+    case op::not_:
+      st.c = code::not_;
+      slot = emit(st, plan_args(0, 1), kind::boolean);
+      break;
+    case op::and_:
+    case op::all_of:
+      st.c = code::and_;
+      st.o = op::and_;
+      slot = emit(st, plan_args(0, n.nargs), kind::boolean);
+      break;
+    case op::or_:
+    case op::any_of:
+      st.c = code::or_;
+      st.o = op::or_;
+      slot = emit(st, plan_args(0, n.nargs), kind::boolean);
+      break;
+    case op::lt:
+    case op::le:
+    case op::gt:
+    case op::ge:
+      if (std::uint32_t fused = plan_age_comparison(n); fused != none) {
+        slot = fused;
+        break;
+      }
+      [[fallthrough]];
+    case op::eq:
+    case op::ne: {
+      auto ab = plan_args(0, 2);
+      st.c = n.o == op::eq ? code::eq : n.o == op::ne ? code::ne : code::order;
+      st.numeric = any_fractional(ab);
+      constant_right(st, ab);
+      slot = emit(st, ab, kind::boolean);
+      break;
+    }
+    case op::in: {
+      std::vector<std::uint32_t> all = {plan_node(a[0])};
+      const node& list = rs->at(a[1]);
+      const std::uint32_t* items = rs->args(list);
+      for (std::uint32_t k = 0; k < list.nargs; ++k) all.push_back(plan_node(items[k]));
+      st.c = code::in;
+      st.numeric = any_fractional(all);
+      slot = emit(st, all, kind::boolean);
+      break;
+    }
+    case op::add:
+    case op::sub:
+    case op::mul:
+    case op::div: {
+      st.c = code::arith;
+      if (n.k == kind::date) {
+        const node& right = rs->at(a[1]);
+        st.aux = right.o == op::constant ? right.constant : inst->parameters[right.ref].v;
+        slot = emit(st, plan_args(0, 1), n.k);
+      } else {
+        auto ab = plan_args(0, 2);
+        st.numeric = any_fractional(ab) || n.o == op::div;
+        slot = emit(st, ab, n.k);
+      }
+      break;
+    }
+    case op::negate:
+      st.c = code::negate;
+      slot = emit(st, plan_args(0, 1), n.k);
+      break;
+    case op::if_: {
+      auto abc = plan_args(0, 3);
+      st.c = code::if_;
+      st.numeric = fractional(n.k) || fractional(slot_kind[abc[1]]) ||
+                   fractional(slot_kind[abc[2]]);
+      slot = emit(st, abc, n.k);
+      break;
+    }
+    case op::table: {
+      auto all = plan_args(0, n.nargs);
+      st.c = code::table;
+      st.numeric = fractional(n.k);
+      for (std::size_t k = 1; k < all.size(); k += 2) st.numeric |= fractional(slot_kind[all[k]]);
+      slot = emit(st, all, n.k);
+      break;
+    }
+    case op::known:
+      st.c = code::known;
+      slot = emit(st, plan_args(0, 1), kind::boolean);
+      break;
+    case op::age:
+    case op::years_between:
+    case op::months_between:
+    case op::days_between:
+      st.c = code::calendar;
+      slot = emit(st, plan_args(0, n.o == op::age ? 1 : 2), kind::integer);
+      break;
+    case op::min:
+    case op::max: {
+      auto ab = plan_args(0, 2);
+      st.c = code::minmax;
+      st.numeric = any_fractional(ab);
+      slot = emit(st, ab, n.k);
+      break;
+    }
+    case op::round:
+      st.c = code::round;
+      st.places =
+          static_cast<std::int32_t>(std::clamp<std::int64_t>(rs->at(a[1]).constant.i, 0, 18));
+      slot = emit(st, plan_args(0, 1), n.k);
+      break;
+    case op::floor:
+      st.c = code::floor;
+      slot = emit(st, plan_args(0, 1), n.k);
+      break;
+    default:
+      break;  // not columnar: node_ok said so before planning
+  }
+  node_slot[id] = slot;
+  return slot;
+}
+
+std::optional<std::int32_t> block_evaluator::impl::age_cutoff(std::int64_t years) const {
+  // The last birth date with age(b) >= years on the as-of date. Age never grows with the birth
+  // date, so {b : age(b) >= years} is every date up to a cutoff: found by bisection, then
+  // checked around the cutoff against the age function itself.
+  const date as_of = inst->as_of;
+  auto age = [&](std::int32_t b) -> std::int64_t {
+    return date{b} <= as_of ? age_on(date{b}, as_of_civil) : years_between(date{b}, as_of);
+  };
+  std::int32_t lo = from_civil(civil{1, 1, 1}).days;
+  std::int32_t hi = from_civil(civil{9999, 12, 31}).days;
+  if (age(lo) < years || age(hi) >= years) return std::nullopt;
+  while (hi - lo > 1) {  // age(lo) >= years > age(hi)
+    std::int32_t mid = lo + (hi - lo) / 2;
+    (age(mid) >= years ? lo : hi) = mid;
+  }
+  for (std::int32_t b = lo - 800; b <= lo + 800; ++b) {
+    if ((age(b) >= years) != (b <= lo)) return std::nullopt;
+  }
+  return lo;
+}
+
+std::uint32_t block_evaluator::impl::plan_age_comparison(const node& n) {
+  // age(b) compared with a known whole number of years is a comparison of b with a date,
+  // computed once per instance: no calendar arithmetic per record.
+  const std::uint32_t* a = rs->args(n);
+  bool age_left = rs->at(a[0]).o == op::age;
+  const node& age = rs->at(a[age_left ? 0 : 1]);
+  const node& other = rs->at(a[age_left ? 1 : 0]);
+  if (age.o != op::age) return none;
+  value k = other.o == op::constant    ? other.constant
+            : other.o == op::parameter ? inst->parameters[other.ref].v
+                                       : value{};
+  if (!k.known() || k.r != rep::integer || k.i <= INT32_MIN || k.i >= INT32_MAX) return none;
+  op o = n.o;
+  if (!age_left) {  // k < age is age > k, …
+    o = o == op::lt ? op::gt : o == op::le ? op::ge : o == op::gt ? op::lt : op::le;
+  }
+  // age >= k: b <= c(k); age > k: b <= c(k + 1); age < k: b > c(k); age <= k: b > c(k + 1)
+  std::int64_t years = (o == op::gt || o == op::le) ? k.i + 1 : k.i;
+  auto cutoff = age_cutoff(years);
+  if (!cutoff) return none;
+  step st;
+  st.c = code::order;
+  st.o = (o == op::ge || o == op::gt) ? op::le : op::gt;
+  std::uint32_t birth = plan_node(rs->args(age)[0]);
+  std::uint32_t limit = constant_slot(kind::date, value::of_date(date{*cutoff}));
+  std::vector<std::uint32_t> ab = {birth, limit};
+  constant_right(st, ab);
+  return emit(st, ab, kind::boolean);
+}
+
+std::uint32_t block_evaluator::impl::plan_rule(std::uint32_t r) {
+  if (rule_slot[r] != none || rule_scalar[r] != none) return rule_slot[r];
+  const dsl::rule_info& info = rs->program().rules[r];
+  if (!rule_columnar(r)) {
+    rule_scalar[r] = static_cast<std::uint32_t>(scalar_rules.size());
+    scalar_rules.push_back(r);
+    return none;
+  }
+  if (!inst->in_force[r]) {
+    rule_slot[r] = constant_slot(info.t.k, value{});
+    return rule_slot[r];
+  }
+  std::uint32_t body = plan_node(info.body);
+  if (info.exceptions.empty()) {
+    rule_slot[r] = body;
+    return body;
+  }
+  std::vector<std::uint32_t> a = {body};
+  bool numeric = fractional(slot_kind[body]);
+  for (const dsl::exception_info& ex : info.exceptions) {
+    a.push_back(plan_node(ex.condition));
+    a.push_back(plan_node(ex.value));
+    numeric |= fractional(slot_kind[a.back()]);
+  }
+  step st;
+  st.c = code::rule;
+  st.o = op::rule;
+  st.ref = r;
+  st.numeric = numeric;
+  rule_fired[r] = static_cast<std::uint32_t>(steps.size());
+  rule_slot[r] = emit(st, a, slot_kind[body]);
+  return rule_slot[r];
+}
+
+value block_evaluator::impl::to_value(std::uint32_t slot, std::size_t i) const {
+  std::size_t j = slot * B + i;
+  switch (s[j]) {
+    case U:
+      return value{};
+    case N:
+      return value::null_value();
+    case T:
+      return value::of_bool(true);
+    case F:
+      return value::of_bool(false);
+    default:
+      break;
+  }
+  switch (slot_kind[slot]) {
+    case kind::integer:
+      return value::of_int(x[j]);
+    case kind::decimal:
+    case kind::money:
+      return value::of_ratio(x[j], d[j]);
+    case kind::date:
+      return value::of_date(date{static_cast<std::int32_t>(x[j])});
+    case kind::enumeration:
+      return value::of_enum(static_cast<std::uint32_t>(x[j]));
+    default:
+      return value{};
+  }
+}
+
+// ------------------------------------------------------------------ running
+
+void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
+  // One pass over each record's facts (a row is read once, while it is in cache), written to
+  // the fact columns: booleans, fractions (numerator and denominator), the rest as one word.
+  static constexpr std::uint8_t map[4] = {U, N, K, U};
+  const fact_load* const bools = loads.data();
+  const fact_load* const fractions = bools + load_bools;
+  const fact_load* const words = fractions + load_fractions;
+  const fact_load* const end = loads.data() + loads.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const value* row = rows[i];
+    for (const fact_load* l = bools; l != fractions; ++l) {
+      const value& v = row[l->fact];
+      std::uint8_t st = map[static_cast<std::uint8_t>(v.s) & 3];
+      s[l->slot * B + i] = st == K ? (v.b ? T : F) : st;
+    }
+    for (const fact_load* l = fractions; l != words; ++l) {
+      const value& v = row[l->fact];
+      std::size_t j = l->slot * B + i;
+      bool q = v.r == rep::ratio;
+      s[j] = map[static_cast<std::uint8_t>(v.s) & 3];
+      x[j] = q ? v.q.num : v.i;
+      d[j] = q ? v.q.den : 1;
+    }
+    for (const fact_load* l = words; l != end; ++l) {
+      const value& v = row[l->fact];
+      std::size_t j = l->slot * B + i;
+      s[j] = map[static_cast<std::uint8_t>(v.s) & 3];
+      x[j] = v.i;
+    }
+  }
+}
+
+// Compiled twice, for AVX2 (four 64-bit lanes, 64-bit compares) and for the baseline x86-64; the
+// loader picks one for the machine it runs on.
+[[gnu::target_clones("avx2", "default")]] void block_evaluator::impl::exec(const step& st, std::size_t n) {
+  const std::uint32_t* a = args.data() + st.args;
+  const std::size_t base = st.dst * B;
+  std::uint8_t* __restrict os = s.data() + base;
+  std::int64_t* __restrict ox = x.data() + base;
+  std::int64_t* __restrict od = d.data() + base;
+  auto S = [&](std::uint32_t k) -> const std::uint8_t* { return s.data() + a[k] * B; };
+  auto X = [&](std::uint32_t k) -> const std::int64_t* { return x.data() + a[k] * B; };
+  auto D = [&](std::uint32_t k) -> const std::int64_t* { return d.data() + a[k] * B; };
+  switch (st.c) {
+    case code::not_: {
+      const std::uint8_t* __restrict as = S(0);
+      for (std::size_t i = 0; i < n; ++i) {
+        // true -> false; false or null -> true; unknown stays unknown
+        os[i] = static_cast<std::uint8_t>(((as[i] >> 1) & 1) | ((as[i] & 1) << 1));
+      }
+      return;
+    }
+    case code::and_:
+    case code::or_: {
+      // Kleene logic, null counting as false. and: true when every operand is true (bit 0 of
+      // all), false when one is false (bit 1 of any); or the other way round.
+      const bool is_and = st.c == code::and_;
+      const std::uint8_t* __restrict first = S(0);
+      for (std::size_t i = 0; i < n; ++i) os[i] = first[i];
+      std::uint8_t all_bits[B];
+      std::uint8_t any_bits[B];
+      for (std::size_t i = 0; i < n; ++i) all_bits[i] = any_bits[i] = first[i];
+      for (std::uint32_t k = 1; k < st.nargs; ++k) {
+        const std::uint8_t* __restrict as = S(k);
+        for (std::size_t i = 0; i < n; ++i) {
+          all_bits[i] &= as[i];
+          any_bits[i] |= as[i];
+        }
+      }
+      if (is_and) {
+        for (std::size_t i = 0; i < n; ++i) {
+          os[i] = static_cast<std::uint8_t>((all_bits[i] & 1) | (any_bits[i] & 2));
+        }
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          os[i] = static_cast<std::uint8_t>((any_bits[i] & 1) | (all_bits[i] & 2));
+        }
+      }
+      return;
+    }
+    case code::eq:
+    case code::ne: {
+      // Equal when the states are equal (for booleans and null, the state is the value) and,
+      // for other known values, the payloads are equal.
+      const std::uint8_t *__restrict as = S(0), *__restrict bs = S(1);
+      const std::int64_t *__restrict ax = X(0), *__restrict bx = X(1);
+      const std::uint8_t yes = st.c == code::eq ? T : F;
+      const std::uint8_t no = st.c == code::eq ? F : T;
+      if (st.rhs_constant && !st.numeric) {  // a known constant: only known values can equal it
+        const std::int64_t k = st.kx;
+        for (std::size_t i = 0; i < n; ++i) {
+          bool eq = as[i] == K && ax[i] == k;
+          os[i] = as[i] == U ? U : eq ? yes : no;
+        }
+      } else if (st.rhs_constant) {
+        const std::int64_t kx = st.kx, kd = st.kd;
+        const std::int64_t* __restrict ad = D(0);
+        for (std::size_t i = 0; i < n; ++i) {
+          bool eq = as[i] == K && static_cast<i128>(ax[i]) * kd == static_cast<i128>(kx) * ad[i];
+          os[i] = as[i] == U ? U : eq ? yes : no;
+        }
+      } else if (st.numeric) {
+        const std::int64_t *__restrict ad = D(0), *__restrict bd = D(1);
+        for (std::size_t i = 0; i < n; ++i) {
+          bool eq = as[i] == bs[i] &&
+                    (as[i] != K || static_cast<i128>(ax[i]) * bd[i] == static_cast<i128>(bx[i]) * ad[i]);
+          os[i] = as[i] == U || bs[i] == U ? U : eq ? yes : no;
+        }
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          bool eq = as[i] == bs[i] && (as[i] != K || ax[i] == bx[i]);
+          os[i] = as[i] == U || bs[i] == U ? U : eq ? yes : no;
+        }
+      }
+      return;
+    }
+    case code::order: {
+      // Unknown if either side is; false if either is null.
+      const std::uint8_t *__restrict as = S(0), *__restrict bs = S(1);
+      const std::int64_t *__restrict ax = X(0), *__restrict bx = X(1);
+      const std::int64_t *__restrict ad = D(0), *__restrict bd = D(1);
+      auto loop = [&](auto holds) __attribute__((always_inline)) {
+        if (st.rhs_constant && !st.numeric) {
+          const std::int64_t k = st.kx;
+          for (std::size_t i = 0; i < n; ++i) {
+            bool h = as[i] == K && holds(ax[i], k);
+            os[i] = as[i] == U ? U : h ? T : F;
+          }
+        } else if (st.rhs_constant) {
+          // x / d against kx / kd, both denominators positive: compare x * kd with kx * d
+          const std::int64_t kx = st.kx, kd = st.kd;
+          constexpr std::int64_t small = std::int64_t{1} << 31;
+          std::int64_t widest = 0;
+          for (std::size_t i = 0; i < n; ++i) widest |= ad[i];
+          if (kd == 1 && kx > -small && kx < small && widest < small) {
+            // Every product fits in 64 bits (|kx| and d below 2^31): no 128-bit arithmetic.
+            for (std::size_t i = 0; i < n; ++i) {
+              bool h = holds(ax[i], kx * ad[i]);
+              os[i] = as[i] == U ? U : (as[i] == K) & h ? T : F;
+            }
+            return;
+          }
+          for (std::size_t i = 0; i < n; ++i) {
+            i128 l = kd == 1 ? i128{ax[i]} : static_cast<i128>(ax[i]) * kd;
+            i128 r = static_cast<i128>(kx) * ad[i];
+            bool h = as[i] == K && holds(l, r);
+            os[i] = as[i] == U ? U : h ? T : F;
+          }
+        } else if (st.numeric) {
+          for (std::size_t i = 0; i < n; ++i) {
+            i128 l = static_cast<i128>(ax[i]) * bd[i];
+            i128 r = static_cast<i128>(bx[i]) * ad[i];
+            bool h = as[i] == K && bs[i] == K && holds(l, r);
+            os[i] = as[i] == U || bs[i] == U ? U : h ? T : F;
+          }
+        } else {
+          for (std::size_t i = 0; i < n; ++i) {
+            bool h = (as[i] & bs[i] & K) != 0 && holds(ax[i], bx[i]);
+            os[i] = as[i] == U || bs[i] == U ? U : h ? T : F;
+          }
+        }
+      };
+      switch (st.o) {
+        case op::lt:
+          loop([](auto l, auto r) __attribute__((always_inline)) { return l < r; });
+          break;
+        case op::le:
+          loop([](auto l, auto r) __attribute__((always_inline)) { return l <= r; });
+          break;
+        case op::gt:
+          loop([](auto l, auto r) __attribute__((always_inline)) { return l > r; });
+          break;
+        default:
+          loop([](auto l, auto r) __attribute__((always_inline)) { return l >= r; });
+          break;
+      }
+      return;
+    }
+    case code::in:
+      for (std::size_t i = 0; i < n; ++i) {
+        cell l = at(a[0], i);
+        bool found = false;
+        bool unknown = false;
+        if (l.s != N) {
+          for (std::uint32_t k = 1; k < st.nargs && !found; ++k) {
+            cell v = at(a[k], i);
+            if (v.s == U) unknown = true;
+            if (v.s != N && v.s != U && equal_cells(st.numeric, l, v)) found = true;
+          }
+        }
+        os[i] = l.s == U ? U : found ? T : unknown ? U : F;
+      }
+      return;
+    case code::arith: {
+      const std::uint8_t* as = S(0);
+      const std::int64_t *ax = X(0), *ad = D(0);
+      if (slot_kind[st.dst] == kind::date) {
+        const value& p = st.aux;
+        const std::uint8_t ps = state_of(p);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (as[i] != K || ps != K) {
+            os[i] = as[i] == U || ps == U ? U : N;
+            continue;
+          }
+          date from{static_cast<std::int32_t>(ax[i])};
+          os[i] = K;
+          ox[i] = (st.o == op::add ? add(from, p.dur) : subtract(from, p.dur)).days;
+        }
+        return;
+      }
+      const std::uint8_t* bs = S(1);
+      const std::int64_t *bx = X(1), *bd = D(1);
+      if (st.o == op::div && st.numeric && slot_kind[a[1]] == kind::integer) {
+        // Division by a whole number (per person, per month): when every divisor of the block
+        // is in [1, 2^31) and every fraction small, make_ratio keeps x / (d * y) as it is.
+        constexpr std::int64_t small = std::int64_t{1} << 31;
+        constexpr std::uint64_t span = 2 * static_cast<std::uint64_t>(ratio_limit) - 1;
+        bool fits = true;
+        for (std::size_t i = 0; i < n; ++i) {
+          bool both = as[i] == K && bs[i] == K;
+          bool ok = bx[i] >= 1 && bx[i] < small && ad[i] < small &&
+                    static_cast<std::uint64_t>(ax[i]) + (ratio_limit - 1) < span;
+          fits &= !both | ok;
+        }
+        if (fits) {
+          for (std::size_t i = 0; i < n; ++i) {
+            bool both = as[i] == K && bs[i] == K;
+            os[i] = both ? K : as[i] == U || bs[i] == U ? U : N;
+            ox[i] = ax[i];
+            od[i] = ad[i] * (both ? bx[i] : 1);
+          }
+          return;
+        }
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        if (as[i] != K || bs[i] != K) {
+          os[i] = as[i] == U || bs[i] == U ? U : N;
+          continue;
+        }
+        bool ok = false;
+        std::int64_t rx = 0;
+        std::int64_t rd = 1;
+        if (!st.numeric) {
+          ok = !(st.o == op::add   ? __builtin_add_overflow(ax[i], bx[i], &rx)
+                 : st.o == op::sub ? __builtin_sub_overflow(ax[i], bx[i], &rx)
+                                   : __builtin_mul_overflow(ax[i], bx[i], &rx));
+        } else if (st.o == op::div && bd[i] == 1 && bx[i] > 0 && !__builtin_mul_overflow(ad[i], bx[i], &rd) &&
+                   rd < ratio_limit && ax[i] > -ratio_limit && ax[i] < ratio_limit) {
+          // By a positive whole number (per person, per month): what make_ratio would keep.
+          ok = true;
+          rx = ax[i];
+        } else {
+          i128 xn = ax[i], xd = ad[i], yn = bx[i], yd = bd[i];
+          switch (st.o) {
+            case op::add:
+              ok = make_ratio(xn * yd + yn * xd, xd * yd, rx, rd);
+              break;
+            case op::sub:
+              ok = make_ratio(xn * yd - yn * xd, xd * yd, rx, rd);
+              break;
+            case op::mul:
+              ok = make_ratio(xn * yn, xd * yd, rx, rd);
+              break;
+            default:
+              ok = yn != 0 && make_ratio(xn * yd, xd * yn, rx, rd);
+              break;
+          }
+        }
+        os[i] = ok ? K : U;
+        ox[i] = rx;
+        od[i] = rd;
+      }
+      return;
+    }
+    case code::negate: {
+      const std::uint8_t* as = S(0);
+      const std::int64_t *ax = X(0), *ad = D(0);
+      const bool integer = slot_kind[a[0]] == kind::integer;
+      for (std::size_t i = 0; i < n; ++i) {
+        bool overflow = as[i] == K && integer && ax[i] == INT64_MIN;
+        os[i] = overflow ? U : as[i];
+        ox[i] = as[i] == K && !overflow ? -ax[i] : ax[i];
+        od[i] = ad[i];
+      }
+      return;
+    }
+    case code::if_:
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint8_t c = s[a[0] * B + i];
+        if (c == T) {
+          put(st.dst, i, at(a[1], i));
+        } else if (c != U) {
+          put(st.dst, i, at(a[2], i));
+        } else {
+          cell l = at(a[1], i);
+          put(st.dst, i, equal_cells(st.numeric, l, at(a[2], i)) ? l : cell{U, 0, 1});
+        }
+      }
+      return;
+    case code::table: {
+      // First pass, by columns: the value of the first row whose condition is true. Records
+      // where a condition was unknown before it (or no row matched) are done again one by one
+      // below, with the rule for unknown rows.
+      const std::uint32_t rows_count = st.nargs / 2;
+      // What the values carry besides the state: nothing (booleans), a word, or a fraction.
+      int payload = slot_kind[st.dst] == kind::boolean ? 0 : 1;
+      for (std::uint32_t r = 0; r < rows_count; ++r) {
+        if (fractional(slot_kind[a[2 * r + 1]])) payload = 2;
+      }
+      std::uint8_t done[B];
+      std::uint8_t again[B];
+      for (std::size_t i = 0; i < n; ++i) {
+        done[i] = 0;
+        again[i] = 0;
+        os[i] = U;
+        ox[i] = 0;
+        od[i] = 1;
+      }
+      for (std::uint32_t r = 0; r < rows_count; ++r) {
+        const std::uint8_t* __restrict cs = S(2 * r);
+        const std::uint8_t* __restrict vs = S(2 * r + 1);
+        const std::int64_t* __restrict vx = X(2 * r + 1);
+        const std::int64_t* __restrict vd = D(2 * r + 1);
+        // Branch-free selects (the outcome of a row varies from record to record): masks of
+        // 0 or all ones, bytes first, then the 64-bit payloads.
+        std::uint8_t take[B];
+        for (std::size_t i = 0; i < n; ++i) {
+          std::uint8_t live = static_cast<std::uint8_t>(~done[i]);
+          std::uint8_t t = static_cast<std::uint8_t>(live & -static_cast<std::uint8_t>(cs[i] == T));
+          again[i] |= static_cast<std::uint8_t>(live & static_cast<std::uint8_t>(cs[i] == U));
+          os[i] = static_cast<std::uint8_t>((vs[i] & t) | (os[i] & ~t));
+          done[i] |= t;
+          take[i] = t;
+        }
+        if (payload == 0) continue;  // booleans: the state is the value
+        if (slot_is_constant[a[2 * r + 1]]) {  // most rows give a constant: no column to read
+          const std::int64_t cx = slot_constant[a[2 * r + 1]].x;
+          for (std::size_t i = 0; i < n; ++i) {
+            std::int64_t m = static_cast<std::int8_t>(take[i]);  // 0 or -1
+            ox[i] = (cx & m) | (ox[i] & ~m);
+          }
+        } else {
+          for (std::size_t i = 0; i < n; ++i) {
+            std::int64_t m = static_cast<std::int8_t>(take[i]);
+            ox[i] = (vx[i] & m) | (ox[i] & ~m);
+          }
+        }
+        if (payload == 2) {
+          for (std::size_t i = 0; i < n; ++i) {
+            std::int64_t m = static_cast<std::int8_t>(take[i]);
+            od[i] = (vd[i] & m) | (od[i] & ~m);
+          }
+        }
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!again[i]) continue;
+        std::uint32_t pending[64];
+        std::uint32_t npending = 0;
+        bool overflow = false;
+        cell out{U, 0, 1};
+        for (std::uint32_t r = 0; r < rows_count; ++r) {
+          std::uint8_t c = s[a[2 * r] * B + i];
+          if (c == T) {
+            out = at(a[2 * r + 1], i);
+            if (overflow) out = cell{U, 0, 1};
+            for (std::uint32_t k = 0; k < npending && out.s != U; ++k) {
+              if (!equal_cells(st.numeric, at(a[2 * pending[k] + 1], i), out)) out = cell{U, 0, 1};
+            }
+            break;
+          }
+          if (c == U) {
+            if (npending < 64) {
+              pending[npending++] = r;
+            } else {
+              overflow = true;
+            }
+          }
+        }
+        put(st.dst, i, out);
+      }
+      return;
+    }
+    case code::known: {
+      const std::uint8_t* __restrict as = S(0);
+      for (std::size_t i = 0; i < n; ++i) os[i] = as[i] != U ? T : F;
+      return;
+    }
+    case code::calendar: {
+      const std::uint8_t* as = S(0);
+      const std::int64_t* ax = X(0);
+      const bool age = st.o == op::age;
+      const std::uint8_t* bs = age ? nullptr : S(1);
+      const std::int64_t* bx = age ? nullptr : X(1);
+      const std::int64_t as_of = inst->as_of.days;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint8_t ys = age ? K : bs[i];
+        if (as[i] != K || ys != K) {
+          os[i] = as[i] == U || ys == U ? U : N;
+          continue;
+        }
+        date from{static_cast<std::int32_t>(ax[i])};
+        date to{static_cast<std::int32_t>(age ? as_of : bx[i])};
+        std::int64_t v = 0;
+        if (age && from <= to) {
+          v = age_on(from, as_of_civil);
+        } else if (st.o == op::days_between) {
+          v = to.days - from.days;
+        } else if (st.o == op::months_between) {
+          v = months_between(from, to);
+        } else {
+          v = years_between(from, to);
+        }
+        os[i] = K;
+        ox[i] = v;
+        od[i] = 1;
+      }
+      return;
+    }
+    case code::minmax:
+      for (std::size_t i = 0; i < n; ++i) {
+        cell l = at(a[0], i);
+        cell r = at(a[1], i);
+        if (l.s != K || r.s != K) {
+          put(st.dst, i, cell{l.s == U || r.s == U ? U : N, 0, 1});
+          continue;
+        }
+        int c = compare_cells(st.numeric, l, r);
+        put(st.dst, i, (st.o == op::min) == (c <= 0) ? l : r);
+      }
+      return;
+    case code::round:
+    case code::floor: {
+      const bool integer = slot_kind[a[0]] == kind::integer;
+      for (std::size_t i = 0; i < n; ++i) {
+        cell v = at(a[0], i);
+        if (v.s != K || integer) {
+          put(st.dst, i, v);
+          continue;
+        }
+        auto q = make_rational(v.x, v.d);
+        rational exact = q ? *q : rational{v.x, v.d};
+        if (st.c == code::floor) {
+          rational f = floor_rational(exact);
+          put(st.dst, i, cell{K, f.num, f.den});
+        } else if (auto r = round_places(exact, st.places)) {
+          put(st.dst, i, cell{K, r->num, r->den});
+        } else {
+          put(st.dst, i, cell{U, 0, 1});
+        }
+      }
+      return;
+    }
+    case code::rule: {
+      // Exceptions are tried in order; see evaluator::eval_rule for the unknown ones.
+      const std::uint32_t count = (st.nargs - 1) / 2;
+      std::int8_t* fired_out = fired.data() + rule_fired[st.ref] * B;
+      for (std::size_t i = 0; i < n; ++i) {
+        cell v = at(a[0], i);
+        std::int32_t which = -1;
+        std::uint32_t unknown_first = UINT32_MAX;
+        for (std::uint32_t e = 0; e < count; ++e) {
+          std::uint8_t c = s[a[1 + 2 * e] * B + i];
+          if (c == T) {
+            v = at(a[2 + 2 * e], i);
+            which = static_cast<std::int32_t>(e);
+            break;
+          }
+          if (c == U && unknown_first == UINT32_MAX) unknown_first = e;
+        }
+        if (unknown_first != UINT32_MAX) {
+          std::uint32_t stop = which >= 0 ? static_cast<std::uint32_t>(which) : count;
+          for (std::uint32_t e = unknown_first; e < stop; ++e) {
+            if (s[a[1 + 2 * e] * B + i] != U) continue;
+            if (!equal_cells(st.numeric, v, at(a[2 + 2 * e], i))) {
+              v = cell{U, 0, 1};
+              which = -1;
+              break;
+            }
+          }
+        }
+        put(st.dst, i, v);
+        fired_out[i] = static_cast<std::int8_t>(which);
+      }
+      return;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ public
+
+block_evaluator::block_evaluator(std::shared_ptr<const instance> inst,
+                                 const std::vector<std::uint32_t>& rules)
+    : impl_(std::make_unique<impl>(std::move(inst), rules)) {}
+
+block_evaluator::~block_evaluator() = default;
+
+void block_evaluator::run(const value* const* rows, std::size_t n) {
+  impl& m = *impl_;
+  n = std::min(n, block_size);
+  m.last_n = n;
+  m.load(rows, n);
+  for (const step& st : m.steps) m.exec(st, n);
+  if (m.scalar_rules.empty()) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    m.scalar->set_facts(rows[i]);
+    for (std::size_t k = 0; k < m.scalar_rules.size(); ++k) {
+      std::uint32_t r = m.scalar_rules[k];
+      m.scalar_values[k * B + i] = m.scalar->rule(r);
+      m.scalar_fired[k * B + i] = static_cast<std::int8_t>(m.scalar->fired_exception(r));
+    }
+  }
+}
+
+value block_evaluator::get(std::uint32_t r, std::size_t i) const {
+  const impl& m = *impl_;
+  if (m.rule_scalar[r] != impl::none) return m.scalar_values[m.rule_scalar[r] * B + i];
+  if (m.rule_slot[r] == impl::none) return value{};
+  return m.to_value(m.rule_slot[r], i);
+}
+
+void block_evaluator::get_all(std::uint32_t r, value* out, std::size_t stride) const {
+  const impl& m = *impl_;
+  if (m.rule_scalar[r] != impl::none || m.rule_slot[r] == impl::none) {
+    for (std::size_t i = 0; i < m.last_n; ++i) out[i * stride] = get(r, i);
+    return;
+  }
+  // Branch-free: the state byte gives the value's state and representation through tables.
+  const std::uint32_t slot = m.rule_slot[r];
+  const std::uint8_t* st = m.s.data() + slot * B;
+  const std::int64_t* px = m.x.data() + slot * B;
+  const std::int64_t* pd = m.d.data() + slot * B;
+  rep known_rep = rep::none;
+  switch (m.slot_kind[slot]) {
+    case kind::integer:
+      known_rep = rep::integer;
+      break;
+    case kind::decimal:
+    case kind::money:
+      known_rep = rep::ratio;
+      break;
+    case kind::date:
+      known_rep = rep::date;
+      break;
+    case kind::enumeration:
+      known_rep = rep::enumeration;
+      break;
+    default:
+      break;
+  }
+  state states[16] = {};
+  rep reps[16] = {};
+  states[T] = states[F] = state::known;
+  reps[T] = reps[F] = rep::boolean;
+  states[N] = state::null;
+  states[K] = state::known;
+  reps[K] = known_rep;
+  const bool fraction = known_rep == rep::ratio;
+  for (std::size_t i = 0; i < m.last_n; ++i) {
+    value& v = out[i * stride];
+    const std::uint8_t c = st[i] & 15;
+    v.s = states[c];
+    v.r = reps[c];
+    // the payload of a known non-boolean; a boolean's value; zero over one otherwise
+    v.q.num = c == K ? px[i] : c == T ? 1 : 0;
+    v.q.den = c == K && fraction ? pd[i] : 1;
+  }
+}
+
+int block_evaluator::fired_exception(std::uint32_t r, std::size_t i) const {
+  const impl& m = *impl_;
+  if (m.rule_scalar[r] != impl::none) return m.scalar_fired[m.rule_scalar[r] * B + i];
+  if (m.rule_fired[r] == impl::none) return -1;
+  return m.fired[m.rule_fired[r] * B + i];
+}
+
+const std::vector<std::uint32_t>& block_evaluator::planned() const {
+  return impl_->planned;
+}
+
+std::size_t block_evaluator::scalar_rule_count() const {
+  return impl_->scalar_rules.size();
+}
+
+const instance& block_evaluator::inst() const {
+  return *impl_->inst;
+}
+
+}  // namespace dalil::engine
