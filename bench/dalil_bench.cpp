@@ -173,24 +173,51 @@ int main(int argc, char** argv) {
     records.push_back(std::move(r));
   });
   if (bad) return 1;
-  if (only_e2e) {
-    engine::evaluator ev(inst);
-    std::string input = read_file(in);
-    std::string output;
-    engine::record rec;
-    engine::value row[8];
-    for_each_line(input, [&](std::string_view line) {
-      engine::record_error err;
-      if (!reader.read(line, rec, err)) return;
-      ev.set_record(rec);
-      std::size_t k = 0;
-      for (const auto& c : columns) {
-        row[k++] = c.second == dsl::no_index ? engine::value{} : ev.rule(c.second);
+  // File to file, block at a time: decode up to block_size records into reused buffers,
+  // evaluate them together, write their lines.
+  auto file_to_file = [&](const std::string& input, std::string& output) {
+    constexpr std::size_t B = engine::block_evaluator::block_size;
+    engine::block_evaluator block(inst, decisions);
+    std::vector<engine::record> buffers(B);
+    std::vector<const engine::value*> ptrs(B);
+    std::vector<engine::value> values(B * decisions.size());
+    std::vector<engine::value> row(columns.size());
+    std::size_t k = 0;
+    std::size_t line = 0;
+    auto flush = [&] {
+      block.run(ptrs.data(), k);
+      for (std::size_t d = 0; d < decisions.size(); ++d) {
+        block.get_all(decisions[d], values.data() + d, decisions.size());
       }
-      writer.append(output, rec, row);
+      for (std::size_t i = 0; i < k; ++i) {
+        std::size_t d = 0;
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+          row[c] = columns[c].second == dsl::no_index ? engine::value{}
+                                                      : values[i * decisions.size() + d++];
+        }
+        writer.append(output, buffers[i], row.data());
+      }
+      k = 0;
+    };
+    for_each_line(input, [&](std::string_view text) {
+      ++line;
+      engine::record_error err;
+      if (!reader.read(text, buffers[k], err)) {
+        std::cerr << in << ": record " << line << ": field '" << err.field << "': " << err.message
+                  << "\n";
+        bad = true;
+        return;
+      }
+      ptrs[k] = buffers[k].facts.data();
+      if (++k == B) flush();
     });
+    if (k > 0) flush();
+  };
+  if (only_e2e) {
+    std::string output;
+    file_to_file(read_file(in), output);
     std::ofstream(out_path, std::ios::binary) << output;
-    return 0;
+    return bad ? 1 : 0;
   }
   const std::size_t n = records.size();
   if (n == 0) {
@@ -304,24 +331,7 @@ int main(int argc, char** argv) {
   std::string input = read_file(in);
   std::string output;
   output.reserve(input.size() / 2);
-  engine::record rec;
-  engine::value row[8];
-  line_no = 0;
-  for_each_line(input, [&](std::string_view line) {
-    ++line_no;
-    engine::record_error err;
-    if (!reader.read(line, rec, err)) {
-      std::cerr << in << ": record " << line_no << ": field '" << err.field << "': " << err.message
-                << "\n";
-      bad = true;
-      return;
-    }
-    ev.set_record(rec);
-    std::size_t k = 0;
-    for (const auto& c : columns)
-      row[k++] = c.second == dsl::no_index ? engine::value{} : ev.rule(c.second);
-    writer.append(output, rec, row);
-  });
+  file_to_file(input, output);
   {
     std::ofstream o(out_path, std::ios::binary | std::ios::trunc);
     o.write(output.data(), static_cast<std::streamsize>(output.size()));

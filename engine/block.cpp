@@ -208,9 +208,8 @@ block_evaluator::impl::impl(std::shared_ptr<const instance> i,
   auto order = [](const fact_load& l) {
     return l.k == kind::boolean ? 0 : fractional(l.k) ? 1 : 2;
   };
-  std::stable_sort(loads.begin(), loads.end(), [&](const fact_load& l, const fact_load& r) {
-    return order(l) < order(r);
-  });
+  std::stable_sort(loads.begin(), loads.end(),
+                   [&](const fact_load& l, const fact_load& r) { return order(l) < order(r); });
   for (const fact_load& l : loads) {
     if (order(l) == 0) ++load_bools;
     if (order(l) == 1) ++load_fractions;
@@ -353,11 +352,18 @@ std::uint32_t block_evaluator::impl::constant_slot(kind k, const value& v) {
 
 std::uint32_t block_evaluator::impl::emit(step st, const std::vector<std::uint32_t>& a, kind k) {
   // Identical operations on identical columns are planned once (age(birth) read twice…).
-  std::vector<std::int64_t> key = {static_cast<std::int64_t>(st.c), static_cast<std::int64_t>(st.o),
-                                   st.rhs_constant, st.kx, st.kd,
-                                   static_cast<std::int64_t>(k), st.ref, st.places,
-                                   static_cast<std::int64_t>(st.aux.s), st.aux.dur.years,
-                                   st.aux.dur.months, st.aux.dur.days};
+  std::vector<std::int64_t> key = {static_cast<std::int64_t>(st.c),
+                                   static_cast<std::int64_t>(st.o),
+                                   st.rhs_constant,
+                                   st.kx,
+                                   st.kd,
+                                   static_cast<std::int64_t>(k),
+                                   st.ref,
+                                   st.places,
+                                   static_cast<std::int64_t>(st.aux.s),
+                                   st.aux.dur.years,
+                                   st.aux.dur.months,
+                                   st.aux.dur.days};
   key.insert(key.end(), a.begin(), a.end());
   if (st.c != code::rule) {
     auto it = merged.find(key);
@@ -497,8 +503,8 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
     case op::if_: {
       auto abc = plan_args(0, 3);
       st.c = code::if_;
-      st.numeric = fractional(n.k) || fractional(slot_kind[abc[1]]) ||
-                   fractional(slot_kind[abc[2]]);
+      st.numeric =
+          fractional(n.k) || fractional(slot_kind[abc[1]]) || fractional(slot_kind[abc[2]]);
       slot = emit(st, abc, n.k);
       break;
     }
@@ -696,7 +702,8 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
 
 // Compiled twice, for AVX2 (four 64-bit lanes, 64-bit compares) and for the baseline x86-64; the
 // loader picks one for the machine it runs on.
-[[gnu::target_clones("avx2", "default")]] void block_evaluator::impl::exec(const step& st, std::size_t n) {
+[[gnu::target_clones("avx2", "default")]] void block_evaluator::impl::exec(const step& st,
+                                                                           std::size_t n) {
   const std::uint32_t* a = args.data() + st.args;
   const std::size_t base = st.dst * B;
   std::uint8_t* __restrict os = s.data() + base;
@@ -746,8 +753,8 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
     case code::ne: {
       // Equal when the states are equal (for booleans and null, the state is the value) and,
       // for other known values, the payloads are equal.
-      const std::uint8_t *__restrict as = S(0), *__restrict bs = S(1);
-      const std::int64_t *__restrict ax = X(0), *__restrict bx = X(1);
+      const std::uint8_t* __restrict as = S(0), * __restrict bs = S(1);
+      const std::int64_t* __restrict ax = X(0), * __restrict bx = X(1);
       const std::uint8_t yes = st.c == code::eq ? T : F;
       const std::uint8_t no = st.c == code::eq ? F : T;
       if (st.rhs_constant && !st.numeric) {  // a known constant: only known values can equal it
@@ -764,10 +771,10 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
           os[i] = as[i] == U ? U : eq ? yes : no;
         }
       } else if (st.numeric) {
-        const std::int64_t *__restrict ad = D(0), *__restrict bd = D(1);
+        const std::int64_t* __restrict ad = D(0), * __restrict bd = D(1);
         for (std::size_t i = 0; i < n; ++i) {
-          bool eq = as[i] == bs[i] &&
-                    (as[i] != K || static_cast<i128>(ax[i]) * bd[i] == static_cast<i128>(bx[i]) * ad[i]);
+          bool eq = as[i] == bs[i] && (as[i] != K || static_cast<i128>(ax[i]) * bd[i] ==
+                                                         static_cast<i128>(bx[i]) * ad[i]);
           os[i] = as[i] == U || bs[i] == U ? U : eq ? yes : no;
         }
       } else {
@@ -780,9 +787,9 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
     }
     case code::order: {
       // Unknown if either side is; false if either is null.
-      const std::uint8_t *__restrict as = S(0), *__restrict bs = S(1);
-      const std::int64_t *__restrict ax = X(0), *__restrict bx = X(1);
-      const std::int64_t *__restrict ad = D(0), *__restrict bd = D(1);
+      const std::uint8_t* __restrict as = S(0), * __restrict bs = S(1);
+      const std::int64_t* __restrict ax = X(0), * __restrict bx = X(1);
+      const std::int64_t* __restrict ad = D(0), * __restrict bd = D(1);
       auto loop = [&](auto holds) __attribute__((always_inline)) {
         if (st.rhs_constant && !st.numeric) {
           const std::int64_t k = st.kx;
@@ -908,8 +915,9 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
           ok = !(st.o == op::add   ? __builtin_add_overflow(ax[i], bx[i], &rx)
                  : st.o == op::sub ? __builtin_sub_overflow(ax[i], bx[i], &rx)
                                    : __builtin_mul_overflow(ax[i], bx[i], &rx));
-        } else if (st.o == op::div && bd[i] == 1 && bx[i] > 0 && !__builtin_mul_overflow(ad[i], bx[i], &rd) &&
-                   rd < ratio_limit && ax[i] > -ratio_limit && ax[i] < ratio_limit) {
+        } else if (st.o == op::div && bd[i] == 1 && bx[i] > 0 &&
+                   !__builtin_mul_overflow(ad[i], bx[i], &rd) && rd < ratio_limit &&
+                   ax[i] > -ratio_limit && ax[i] < ratio_limit) {
           // By a positive whole number (per person, per month): what make_ratio would keep.
           ok = true;
           rx = ax[i];
@@ -996,7 +1004,7 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
           done[i] |= t;
           take[i] = t;
         }
-        if (payload == 0) continue;  // booleans: the state is the value
+        if (payload == 0) continue;            // booleans: the state is the value
         if (slot_is_constant[a[2 * r + 1]]) {  // most rows give a constant: no column to read
           const std::int64_t cx = slot_constant[a[2 * r + 1]].x;
           for (std::size_t i = 0; i < n; ++i) {

@@ -24,10 +24,33 @@ std::string_view record::id() const {
   return facts[id_fact].as_text();
 }
 
+namespace {
+
+/// The first byte from `p` that ends a plain run of string text (a quote, a backslash or a
+/// control character), or `end`: eight bytes at a time (SWAR; the first flagged byte of each
+/// test is exact, later ones may be false positives, so the lowest flag is the answer).
+const char* plain_run_end(const char* p, const char* end) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, 8);
+    std::uint64_t q = w ^ (ones * '"');
+    std::uint64_t b = w ^ (ones * '\\');
+    std::uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+    hit &= highs;
+    if (hit != 0) return p + (__builtin_ctzll(hit) >> 3);
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+  return p;
+}
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
-  bool plain = true;
-  for (char c : s) plain = plain && c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
-  if (plain) {  // the common case: one append, no per-character work
+  if (plain_run_end(s.data(), s.data() + s.size()) ==
+      s.data() + s.size()) {  // the common case: one append, no per-character work
     out.push_back('"');
     out.append(s);
     out.push_back('"');
@@ -143,6 +166,7 @@ class cursor {
  public:
   cursor(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
   void skip() {
+    if (p_<end_&& static_cast<unsigned char>(*p_)> ' ') return;  // the common case
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
   bool at_end() {
@@ -175,7 +199,7 @@ class cursor {
   bool view(std::string_view& out, std::string& fallback) {
     if (!eat('"')) return false;
     const char* start = p_;
-    while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) ++p_;
+    p_ = plain_run_end(p_, end_);
     if (p_ < end_ && *p_ == '"') {
       out = std::string_view(start, static_cast<std::size_t>(p_ - start));
       ++p_;
@@ -191,10 +215,7 @@ class cursor {
   bool string(std::string& out) {
     if (!eat('"')) return false;
     // Plain runs are copied in one append; only escapes go character by character.
-    const char* run = p_;
-    while (run < end_ && *run != '"' && *run != '\\' && static_cast<unsigned char>(*run) >= 0x20) {
-      ++run;
-    }
+    const char* run = plain_run_end(p_, end_);
     out.append(p_, static_cast<std::size_t>(run - p_));
     p_ = run;
     while (p_ < end_) {

@@ -111,8 +111,8 @@ std::vector<eng::value> random_facts(const dsl::program& p, rng& g) {
         break;
       }
       case dsl::kind::enumeration:
-        facts[f] = eng::value::of_enum(
-            static_cast<std::uint32_t>(g.in(0, static_cast<std::int64_t>(p.enums[t.ref].cases.size()) - 1)));
+        facts[f] = eng::value::of_enum(static_cast<std::uint32_t>(
+            g.in(0, static_cast<std::int64_t>(p.enums[t.ref].cases.size()) - 1)));
         break;
       default:
         break;  // texts, records and lists stay unknown
@@ -175,7 +175,8 @@ const char* const dates[] = {"2012-01-01", "2014-06-30", "2016-02-29", "2017-06-
 
 }  // namespace
 
-TEST_CASE("block evaluation equals record-at-a-time evaluation on the SNIA pack", "[engine][block]") {
+TEST_CASE("block evaluation equals record-at-a-time evaluation on the SNIA pack",
+          "[engine][block]") {
   auto pack = load_dir(std::string(DALIL_SOURCE_DIR) + "/rules");
   const dsl::program& p = pack->rules->program();
   // The shipped sample cohort, then the same records with facts knocked out or null.
