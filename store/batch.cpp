@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/block.hpp"
 #include "engine/csv.hpp"
 #include "engine/decision.hpp"
 #include "engine/evaluator.hpp"
@@ -108,6 +109,80 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
                           s.unchanged, s.rejected, error);
 }
 
+namespace {
+
+/// The rules a decision set covers: the contract rules and every rule they read, in dependency
+/// order. The trace digest binds each of them, so that it does not depend on the evaluator.
+std::vector<std::uint32_t> covered_rules(const engine::ruleset& rs,
+                                         const std::vector<std::uint32_t>& rules) {
+  const dsl::program& p = rs.program();
+  std::vector<std::uint8_t> wanted(p.rules.size(), 0);
+  for (std::uint32_t r : rules) {
+    for (std::uint32_t q : rs.closure_of(r)) wanted[q] = 1;
+  }
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t r : p.rule_order) {
+    if (wanted[r]) out.push_back(r);
+  }
+  return out;
+}
+
+/// A record that no longer fits the ruleset's schema: accounted for, never dropped.
+void record_error_set(decision_set& out, const engine::record_error& err) {
+  out.decisions_json = "{\"error\":{\"field\":";
+  engine::append_json_string(out.decisions_json, err.field);
+  out.decisions_json += ",\"message\":";
+  engine::append_json_string(out.decisions_json, err.message);
+  out.decisions_json += "}}";
+  out.trace_digest = engine::sha256_hex(out.decisions_json);
+  out.decisions_digest = out.trace_digest;
+}
+
+/// One [status, value, provisional, missing] entry of the compact form.
+void append_entry(std::string& out, const dsl::program& p, std::uint32_t rule, bool decided,
+                  const engine::value& v, bool provisional,
+                  const std::vector<std::string>& missing) {
+  out += decided ? "[\"d\"," : "[\"u\",";
+  engine::append_value_json(out, p, p.rules[rule].t, v);
+  out += provisional ? ",1,[" : ",0,[";
+  for (std::size_t m = 0; m < missing.size(); ++m) {
+    if (m) out += ',';
+    engine::append_json_string(out, missing[m]);
+  }
+  out += "]]";
+}
+
+/// The trace digest: the ruleset, the date and the record (whose facts and parameter values the
+/// trace shows) bound to each covered rule's value and the exception that fired.
+/// Format: hash|as_of|content_hash then |index=value[!exception] per covered rule.
+template <typename Value, typename Fired>
+std::string trace_digest(const engine::instance& inst, const std::string& content_hash,
+                         const std::vector<std::uint32_t>& covered, Value&& value_of,
+                         Fired&& fired_of) {
+  const dsl::program& p = inst.rules->program();
+  std::string in;
+  in.reserve(24 * covered.size() + 160);
+  in += inst.rules->hash();
+  in += '|';
+  in += to_string(inst.as_of);
+  in += '|';
+  in += content_hash;
+  // A rule is named by its index: the ruleset hash above fixes which rule each index is.
+  char number[16];
+  for (std::uint32_t r : covered) {
+    int len = std::snprintf(number, sizeof number, "|%u=", r);
+    in.append(number, static_cast<std::size_t>(len));
+    engine::append_value_json(in, p, p.rules[r].t, value_of(r));
+    if (int x = fired_of(r); x >= 0) {
+      in += '!';
+      in += std::to_string(x);
+    }
+  }
+  return engine::sha256_hex(in);
+}
+
+}  // namespace
+
 decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst,
                              const std::vector<std::uint32_t>& rules, const stored_record& rec,
                              bool keep_trace) {
@@ -115,11 +190,13 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   thread_local std::shared_ptr<const engine::instance> cached;
   thread_local std::unique_ptr<engine::evaluator> ev;
   thread_local std::unique_ptr<engine::record_reader> reader;
+  thread_local std::vector<std::uint32_t> covered;
   thread_local engine::record buffer;
   if (cached != inst) {
     cached = inst;
     ev = std::make_unique<engine::evaluator>(inst);
     reader = std::make_unique<engine::record_reader>(inst->rules->program());
+    covered = covered_rules(*inst->rules, rules);
   }
   const dsl::program& p = inst->rules->program();
   decision_set out;
@@ -127,14 +204,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   out.input_hash = rec.content_hash;
   engine::record_error err;
   if (!reader->read(rec.json, buffer, err)) {
-    // The record no longer fits the ruleset's schema: accounted for, never dropped.
-    out.decisions_json = "{\"error\":{\"field\":";
-    engine::append_json_string(out.decisions_json, err.field);
-    out.decisions_json += ",\"message\":";
-    engine::append_json_string(out.decisions_json, err.message);
-    out.decisions_json += "}}";
-    out.trace_digest = engine::sha256_hex(out.decisions_json);
-    out.decisions_digest = out.trace_digest;
+    record_error_set(out, err);
     return out;
   }
   ev->set_record(buffer);
@@ -144,45 +214,91 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   out.decisions_json = "[";
   for (std::size_t i = 0; i < rules.size(); ++i) {
     engine::decision d = engine::decide(*ev, rules[i], false);
-    const dsl::rule_info& info = p.rules[rules[i]];
     if (i) out.decisions_json += ',';
-    out.decisions_json += d.decided ? "[\"d\"," : "[\"u\",";
-    engine::append_value_json(out.decisions_json, p, info.t, d.v);
-    out.decisions_json += d.provisional ? ",1,[" : ",0,[";
-    for (std::size_t m = 0; m < d.missing.size(); ++m) {
-      if (m) out.decisions_json += ',';
-      engine::append_json_string(out.decisions_json, d.missing[m]);
-    }
-    out.decisions_json += "]]";
+    append_entry(out.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing);
   }
   out.decisions_json += ']';
-  // One trace for the whole decision set: every rule evaluated for the record, once each, in
-  // dependency order (the decisions share most of their steps). Its digest covers what the
-  // trace adds to its inputs: the ruleset, the date and the record (whose facts and parameter
-  // values the trace shows) bound to each step evaluated, its value and the exception that
-  // fired. The full JSON is built only when it is kept.
-  engine::decision all;
-  all.steps.reserve(p.rules.size());
-  std::string digest_input;
-  digest_input.reserve(48 * p.rules.size() + 160);
-  digest_input += inst->rules->hash();
-  digest_input += '|';
-  digest_input += to_string(inst->as_of);
-  digest_input += '|';
-  digest_input += rec.content_hash;
-  for (std::uint32_t r : p.rule_order) {
-    if (!ev->evaluated(r)) continue;
-    all.steps.push_back(r);
-    digest_input += '|';
-    digest_input += p.rules[r].qualified;
-    digest_input += '=';
-    engine::append_value_json(digest_input, p, p.rules[r].t, ev->rule(r));
-    if (int x = ev->fired_exception(r); x >= 0) digest_input += '!' + std::to_string(x);
-  }
-  out.trace_digest = engine::sha256_hex(digest_input);
+  out.trace_digest = trace_digest(
+      *inst, rec.content_hash, covered, [&](std::uint32_t r) { return ev->rule(r); },
+      [&](std::uint32_t r) { return ev->fired_exception(r); });
   out.decisions_digest = engine::sha256_hex(out.decisions_json);
-  if (keep_trace) engine::append_trace_json(out.trace_json, *ev, all, false);
+  if (keep_trace) {
+    // One trace for the whole decision set: every rule evaluated for the record, once each, in
+    // dependency order (the decisions share most of their steps).
+    engine::decision all;
+    for (std::uint32_t r : p.rule_order) {
+      if (ev->evaluated(r)) all.steps.push_back(r);
+    }
+    engine::append_trace_json(out.trace_json, *ev, all, false);
+  }
   return out;
+}
+
+void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
+                      const std::vector<std::uint32_t>& rules, const stored_record* recs,
+                      std::size_t n, decision_set* out) {
+  // Per-thread scratch: the block evaluator for every decided value, and the record-at-a-time
+  // evaluator only for what a block cannot give: the missing facts of undetermined decisions.
+  constexpr std::size_t B = engine::block_evaluator::block_size;
+  thread_local std::shared_ptr<const engine::instance> cached;
+  thread_local std::vector<std::uint32_t> cached_rules;
+  thread_local std::unique_ptr<engine::block_evaluator> block;
+  thread_local std::unique_ptr<engine::evaluator> ev;
+  thread_local std::unique_ptr<engine::record_reader> reader;
+  thread_local std::vector<engine::record> buffers(B);
+  if (cached != inst || cached_rules != rules) {
+    cached = inst;
+    cached_rules = rules;
+    block = std::make_unique<engine::block_evaluator>(inst, rules);
+    ev = std::make_unique<engine::evaluator>(inst);
+    reader = std::make_unique<engine::record_reader>(inst->rules->program());
+  }
+  const dsl::program& p = inst->rules->program();
+  const std::vector<std::uint32_t>& covered = block->planned();
+  static const std::vector<std::string> none;
+  const engine::value* rows[B];
+  std::size_t index[B];
+  for (std::size_t first = 0; first < n;) {
+    std::size_t k = 0;
+    for (; first < n && k < B; ++first) {
+      decision_set& o = out[first];
+      o.record_id = recs[first].record_id;
+      o.input_hash = recs[first].content_hash;
+      engine::record_error err;
+      if (!reader->read(recs[first].json, buffers[k], err)) {
+        record_error_set(o, err);
+        continue;
+      }
+      rows[k] = buffers[k].facts.data();
+      index[k++] = first;
+    }
+    block->run(rows, k);
+    for (std::size_t j = 0; j < k; ++j) {
+      decision_set& o = out[index[j]];
+      bool scalar_ready = false;
+      o.decisions_json.reserve(32 * rules.size() + 64);
+      o.decisions_json = "[";
+      for (std::size_t i = 0; i < rules.size(); ++i) {
+        if (i) o.decisions_json += ',';
+        engine::value v = block->get(rules[i], j);
+        if (!v.unknown()) {
+          append_entry(o.decisions_json, p, rules[i], true, v, p.rules[rules[i]].provisional, none);
+          continue;
+        }
+        if (!scalar_ready) {
+          ev->set_record(buffers[j]);
+          scalar_ready = true;
+        }
+        engine::decision d = engine::decide(*ev, rules[i], false);
+        append_entry(o.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing);
+      }
+      o.decisions_json += ']';
+      o.trace_digest = trace_digest(
+          *inst, o.input_hash, covered, [&](std::uint32_t r) { return block->get(r, j); },
+          [&](std::uint32_t r) { return block->fired_exception(r, j); });
+      o.decisions_digest = engine::sha256_hex(o.decisions_json);
+    }
+  }
 }
 
 namespace {
@@ -286,8 +402,12 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       std::size_t end = std::min(current.size(), begin + per);
       if (begin >= end) break;
       workers.emplace_back([&, begin, end] {
-        for (std::size_t i = begin; i < end; ++i) {
-          sets[i] = evaluate_record(inst, chosen, current[i], o.store_traces);
+        if (o.store_traces) {  // full traces come from the record-at-a-time evaluator
+          for (std::size_t i = begin; i < end; ++i) {
+            sets[i] = evaluate_record(inst, chosen, current[i], true);
+          }
+        } else {
+          evaluate_records(inst, chosen, current.data() + begin, end - begin, sets.data() + begin);
         }
       });
     }

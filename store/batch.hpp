@@ -59,6 +59,12 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
 decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst,
                              const std::vector<std::uint32_t>& rules, const stored_record& rec,
                              bool keep_trace);
+/// The same decision sets (byte for byte, digests included) for `n` records at once, evaluated
+/// block by block; the record-at-a-time evaluator is used only to list the missing facts of
+/// undetermined decisions. Traces are not kept: use evaluate_record for those.
+void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
+                      const std::vector<std::uint32_t>& rules, const stored_record* recs,
+                      std::size_t n, decision_set* out);
 
 /// The verbose form of a stored decision set: [{"rule","status","value","provisional",
 /// "missing"},…], given the names of the run's contract rules.
