@@ -123,18 +123,25 @@ std::string to_string(rational a) {
   }
   if (den != 1) return std::to_string(a.num) + "/" + std::to_string(a.den);
   int places = std::max(twos, fives);
-  i128 scale = 1;
-  for (int i = 0; i < places; ++i) scale *= 10;
-  i128 scaled = static_cast<i128>(a.num) * (scale / a.den);
-  bool negative = scaled < 0;
-  if (negative) scaled = -scaled;
+  // Long division, digit by digit: exact for any 64-bit fraction (no power of ten to overflow).
+  bool negative = a.num < 0;
+  i128 num = static_cast<i128>(a.num);
+  if (negative) num = -num;
+  i128 whole = num / a.den;
+  i128 rest = num % a.den;
   std::string digits;
   do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(scaled % 10)));
-    scaled /= 10;
-  } while (scaled != 0);
-  while (static_cast<int>(digits.size()) <= places) digits.insert(digits.begin(), '0');
-  if (places > 0) digits.insert(digits.end() - places, '.');
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(whole % 10)));
+    whole /= 10;
+  } while (whole != 0);
+  if (places > 0) {
+    digits += '.';
+    for (int i = 0; i < places; ++i) {
+      rest *= 10;
+      digits += static_cast<char>('0' + static_cast<int>(rest / a.den));
+      rest %= a.den;
+    }
+  }
   return negative ? "-" + digits : digits;
 }
 

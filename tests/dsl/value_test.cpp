@@ -54,6 +54,16 @@ TEST_CASE("overflow is reported, never wrapped", "[dsl][value]") {
   CHECK_FALSE(mul(big, rational{2, 1}));
 }
 
+TEST_CASE("fractions with long decimal expansions print exactly", "[dsl][value]") {
+  // 1 / 2^40 has 40 decimal places: printing it must not scale by 10^40 in 128 bits.
+  REQUIRE(to_string(rational{1, std::int64_t{1} << 40}) ==
+          "0.0000000000009094947017729282379150390625");
+  REQUIRE(to_string(rational{-3, std::int64_t{1} << 62}).size() == 65);  // "-0." and 62 digits
+  REQUIRE(to_string(rational{-7, 4}) == "-1.75");
+  REQUIRE(to_string(rational{10, 1}) == "10");
+  REQUIRE(to_string(rational{1, 3}) == "1/3");
+}
+
 TEST_CASE("dates are calendar days", "[dsl][value]") {
   CHECK(to_string(d("2016-02-29")) == "2016-02-29");
   CHECK_FALSE(parse_date("2015-02-29"));
