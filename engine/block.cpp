@@ -196,15 +196,8 @@ block_evaluator::impl::impl(std::shared_ptr<const instance> i,
   rule_scalar.assign(p.rules.size(), none);
   rule_fired.assign(p.rules.size(), none);
   rule_ok.assign(p.rules.size(), -1);
-  std::vector<std::uint8_t> wanted(p.rules.size(), 0);
-  for (std::uint32_t r : rules) {
-    for (std::uint32_t q : rs->closure_of(r)) wanted[q] = 1;
-  }
-  for (std::uint32_t r : p.rule_order) {
-    if (!wanted[r]) continue;
-    planned.push_back(r);
-    plan_rule(r);
-  }
+  planned = rs->closure_of(rules);
+  for (std::uint32_t r : planned) plan_rule(r);
   auto order = [](const fact_load& l) {
     return l.k == kind::boolean ? 0 : fractional(l.k) ? 1 : 2;
   };

@@ -71,6 +71,18 @@ std::shared_ptr<const ruleset> ruleset::compile(dsl::program program, std::strin
   return rs;
 }
 
+std::vector<std::uint32_t> ruleset::closure_of(const std::vector<std::uint32_t>& rules) const {
+  std::vector<std::uint8_t> wanted(program_.rules.size(), 0);
+  for (std::uint32_t r : rules) {
+    for (std::uint32_t q : rule_closure_[r]) wanted[q] = 1;
+  }
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t r : program_.rule_order) {
+    if (wanted[r]) out.push_back(r);
+  }
+  return out;
+}
+
 std::shared_ptr<const instance> instantiate(std::shared_ptr<const ruleset> rules, date as_of) {
   auto inst = std::make_shared<instance>();
   const dsl::program& p = rules->program();

@@ -41,6 +41,8 @@ class ruleset {
   const std::vector<std::uint32_t>& closure_of(std::uint32_t rule) const {
     return rule_closure_[rule];
   }
+  /// Rules transitively read by any of `rules` (themselves included), in dependency order.
+  std::vector<std::uint32_t> closure_of(const std::vector<std::uint32_t>& rules) const;
   /// Table rows: for table node `id`, the index of its first row in the coverage arrays.
   std::uint32_t row_base(std::uint32_t table_node) const { return row_base_[table_node]; }
   std::uint32_t row_count() const { return row_total_; }

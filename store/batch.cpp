@@ -111,22 +111,6 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
 
 namespace {
 
-/// The rules a decision set covers: the contract rules and every rule they read, in dependency
-/// order. The trace digest binds each of them, so that it does not depend on the evaluator.
-std::vector<std::uint32_t> covered_rules(const engine::ruleset& rs,
-                                         const std::vector<std::uint32_t>& rules) {
-  const dsl::program& p = rs.program();
-  std::vector<std::uint8_t> wanted(p.rules.size(), 0);
-  for (std::uint32_t r : rules) {
-    for (std::uint32_t q : rs.closure_of(r)) wanted[q] = 1;
-  }
-  std::vector<std::uint32_t> out;
-  for (std::uint32_t r : p.rule_order) {
-    if (wanted[r]) out.push_back(r);
-  }
-  return out;
-}
-
 /// A record that no longer fits the ruleset's schema: accounted for, never dropped.
 void record_error_set(decision_set& out, const engine::record_error& err) {
   out.decisions_json = "{\"error\":{\"field\":";
@@ -196,7 +180,8 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
     cached = inst;
     ev = std::make_unique<engine::evaluator>(inst);
     reader = std::make_unique<engine::record_reader>(inst->rules->program());
-    covered = covered_rules(*inst->rules, rules);
+    // The digest covers the contract rules and every rule they read.
+    covered = inst->rules->closure_of(rules);
   }
   const dsl::program& p = inst->rules->program();
   decision_set out;
