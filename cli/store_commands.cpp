@@ -211,7 +211,7 @@ int run_replay(const replay_options& o) {
             << "\n";
   std::cout << "  decisions: " << (same_decisions ? "identical" : "DIFFERENT") << "\n";
   std::cout << "  trace digest: " << (same_digest ? "identical" : "DIFFERENT") << " ("
-            << again.trace_digest << ")\n";
+            << again.trace_digest.hex() << ")\n";
   if (!stored->trace_json.empty()) {
     std::cout << "  stored trace bytes: " << (same_bytes ? "identical" : "DIFFERENT") << "\n";
   }
@@ -280,13 +280,14 @@ int run_export(const export_options& o) {
             line += '"';
           };
           quote(applicant);
-          line += "," + d.input_hash + "," + d.trace_digest + ",";
+          line += "," + d.input_hash.hex() + "," + d.trace_digest.hex() + ",";
           quote(store::expand_decisions(d.decisions_json, names));
         } else {
           line = "{\"run\":" + std::to_string(run_id) +
                  ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
           engine::append_json_string(line, applicant);
-          line += ",\"input_hash\":\"" + d.input_hash + "\",\"trace_digest\":\"" + d.trace_digest +
+          line += ",\"input_hash\":\"" + d.input_hash.hex() + "\",\"trace_digest\":\"" +
+                  d.trace_digest.hex() +
                   "\",\"decisions\":" + store::expand_decisions(d.decisions_json, names) + "}";
         }
         *out << line << "\n";

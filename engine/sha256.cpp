@@ -1,26 +1,95 @@
-// SHA-256 through OpenSSL's EVP interface.
+// SHA-256 through OpenSSL's EVP interface. The algorithm is fetched once per process and each
+// thread keeps one context: OpenSSL 3 otherwise looks the implementation up (under a lock) and
+// allocates a context on every call, which costs more than hashing a short input.
 #include "engine/sha256.hpp"
 
 #include <openssl/evp.h>
 
+#include <stdexcept>
+
 namespace dalil::engine {
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xF]);
+namespace {
+
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) throw std::runtime_error("OpenSSL has no SHA-256 implementation");
+    return m;
+  }();
+  return md;
+}
+
+struct context {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  context() {
+    if (ctx == nullptr) throw std::bad_alloc();
   }
+  ~context() { EVP_MD_CTX_free(ctx); }
+  context(const context&) = delete;
+  context& operator=(const context&) = delete;
+};
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+int nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+void digest::append_hex(std::string& out) const {
+  std::size_t at = out.size();
+  out.resize(at + 2 * bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    out[at + 2 * i] = hex_digits[bytes[i] >> 4];
+    out[at + 2 * i + 1] = hex_digits[bytes[i] & 0xF];
+  }
+}
+
+std::string digest::hex() const {
+  std::string out;
+  append_hex(out);
   return out;
 }
 
+std::optional<digest> digest::from_hex(std::string_view text) {
+  digest d;
+  if (text.size() != 2 * d.bytes.size()) return std::nullopt;
+  for (std::size_t i = 0; i < d.bytes.size(); ++i) {
+    int hi = nibble(text[2 * i]);
+    int lo = nibble(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    d.bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return d;
+}
+
+digest sha256(std::string_view data) {
+  thread_local context c;
+  digest d;
+  unsigned int size = 0;
+  if (EVP_DigestInit_ex2(c.ctx, sha256_md(), nullptr) != 1 ||
+      EVP_DigestUpdate(c.ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(c.ctx, d.bytes.data(), &size) != 1 || size != d.bytes.size()) {
+    throw std::runtime_error("SHA-256 failed in OpenSSL");
+  }
+  return d;
+}
+
+std::string sha256_hex(std::string_view data) {
+  return sha256(data).hex();
+}
+
 sha256_stream::sha256_stream() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1) {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+    throw std::runtime_error("SHA-256 failed in OpenSSL");
+  }
 }
 
 sha256_stream::~sha256_stream() {
@@ -31,17 +100,11 @@ void sha256_stream::update(std::string_view data) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
 }
 
-std::string sha256_stream::hex() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
+digest sha256_stream::finish() {
+  digest d;
   unsigned int size = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), digest, &size);
-  static constexpr char hexdigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(hexdigits[digest[i] >> 4]);
-    out.push_back(hexdigits[digest[i] & 0xF]);
-  }
-  return out;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), d.bytes.data(), &size);
+  return d;
 }
 
 }  // namespace dalil::engine

@@ -1,14 +1,34 @@
-// SHA-256 (OpenSSL) as lowercase hex: ruleset identities and record content hashes.
+// SHA-256 (OpenSSL): ruleset identities, record content hashes, decision and trace digests.
+// A digest is 32 bytes; hex is for people and for the columns that were always text.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace dalil::engine {
 
+struct digest {
+  std::array<std::uint8_t, 32> bytes{};
+
+  /// Lowercase hex, 64 characters.
+  std::string hex() const;
+  /// Appends the lowercase hex form to `out` (no allocation when `out` has room).
+  void append_hex(std::string& out) const;
+  /// The digest written as 64 hex digits (either case); nullopt for anything else.
+  static std::optional<digest> from_hex(std::string_view text);
+  std::string_view view() const {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+  }
+  friend bool operator==(const digest&, const digest&) = default;
+};
+
+digest sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
 
-/// Incremental SHA-256, for files read as a stream.
+/// Incremental SHA-256, for data produced piece by piece (files read as a stream, chunk digests).
 class sha256_stream {
  public:
   sha256_stream();
@@ -16,7 +36,8 @@ class sha256_stream {
   sha256_stream(const sha256_stream&) = delete;
   sha256_stream& operator=(const sha256_stream&) = delete;
   void update(std::string_view data);
-  std::string hex();  // finishes the digest
+  digest finish();
+  std::string hex() { return finish().hex(); }  // finishes the digest
 
  private:
   void* ctx_;

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -118,8 +120,14 @@ void record_error_set(decision_set& out, const engine::record_error& err) {
   out.decisions_json += ",\"message\":";
   engine::append_json_string(out.decisions_json, err.message);
   out.decisions_json += "}}";
-  out.trace_digest = engine::sha256_hex(out.decisions_json);
+  out.trace_digest = engine::sha256(out.decisions_json);
   out.decisions_digest = out.trace_digest;
+  out.trace_json.clear();
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
 }
 
 /// One [status, value, provisional, missing] entry of the compact form.
@@ -140,29 +148,61 @@ void append_entry(std::string& out, const dsl::program& p, std::uint32_t rule, b
 /// trace shows) bound to each covered rule's value and the exception that fired.
 /// Format: hash|as_of|content_hash then |index=value[!exception] per covered rule.
 template <typename Value, typename Fired>
-std::string trace_digest(const engine::instance& inst, const std::string& content_hash,
-                         const std::vector<std::uint32_t>& covered, Value&& value_of,
-                         Fired&& fired_of) {
+engine::digest trace_digest(const engine::instance& inst, const engine::digest& content_hash,
+                            const std::vector<std::uint32_t>& covered, Value&& value_of,
+                            Fired&& fired_of) {
   const dsl::program& p = inst.rules->program();
-  std::string in;
-  in.reserve(24 * covered.size() + 160);
+  thread_local std::string in;  // reused: the digest input is rebuilt for every record
+  in.clear();
   in += inst.rules->hash();
   in += '|';
   in += to_string(inst.as_of);
   in += '|';
-  in += content_hash;
+  content_hash.append_hex(in);
   // A rule is named by its index: the ruleset hash above fixes which rule each index is.
-  char number[16];
   for (std::uint32_t r : covered) {
-    int len = std::snprintf(number, sizeof number, "|%u=", r);
-    in.append(number, static_cast<std::size_t>(len));
+    in += '|';
+    append_number(in, r);
+    in += '=';
     engine::append_value_json(in, p, p.rules[r].t, value_of(r));
     if (int x = fired_of(r); x >= 0) {
       in += '!';
-      in += std::to_string(x);
+      append_number(in, static_cast<std::uint64_t>(x));
     }
   }
-  return engine::sha256_hex(in);
+  return engine::sha256(in);
+}
+
+/// For each of `rules`, the facts whose absence can leave it undetermined: those it reads and
+/// those read by the rules it reads, stopping at rules not in force on the instance's date (their
+/// cause is the date, never a fact). A record where none of these facts is unknown has an empty
+/// list of missing facts, so the record-at-a-time evaluator need not look for them.
+std::vector<std::vector<std::uint32_t>> facts_behind(const engine::instance& inst,
+                                                     const std::vector<std::uint32_t>& rules) {
+  const engine::ruleset& rs = *inst.rules;
+  const dsl::program& p = rs.program();
+  std::vector<std::vector<std::uint32_t>> reach(p.rules.size());
+  for (std::uint32_t r : p.rule_order) {  // dependencies first
+    if (!inst.in_force[r]) continue;
+    std::vector<std::uint32_t> all = rs.facts_of(r);
+    for (std::uint32_t d : p.rules[r].rules_read) {
+      all.insert(all.end(), reach[d].begin(), reach[d].end());
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    reach[r] = std::move(all);
+  }
+  std::vector<std::vector<std::uint32_t>> out;
+  out.reserve(rules.size());
+  for (std::uint32_t r : rules) out.push_back(reach[r]);
+  return out;
+}
+
+bool any_unknown(const engine::record& rec, const std::vector<std::uint32_t>& facts) {
+  for (std::uint32_t f : facts) {
+    if (rec.facts[f].unknown()) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -186,7 +226,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   const dsl::program& p = inst->rules->program();
   decision_set out;
   out.record_id = rec.record_id;
-  out.input_hash = rec.content_hash;
+  out.input_hash = engine::digest::from_hex(rec.content_hash).value_or(engine::digest{});
   engine::record_error err;
   if (!reader->read(rec.json, buffer, err)) {
     record_error_set(out, err);
@@ -204,9 +244,9 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   }
   out.decisions_json += ']';
   out.trace_digest = trace_digest(
-      *inst, rec.content_hash, covered, [&](std::uint32_t r) { return ev->rule(r); },
+      *inst, out.input_hash, covered, [&](std::uint32_t r) { return ev->rule(r); },
       [&](std::uint32_t r) { return ev->fired_exception(r); });
-  out.decisions_digest = engine::sha256_hex(out.decisions_json);
+  out.decisions_digest = engine::sha256(out.decisions_json);
   if (keep_trace) {
     // One trace for the whole decision set: every rule evaluated for the record, once each, in
     // dependency order (the decisions share most of their steps).
@@ -231,12 +271,14 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
   thread_local std::unique_ptr<engine::evaluator> ev;
   thread_local std::unique_ptr<engine::record_reader> reader;
   thread_local std::vector<engine::record> buffers(B);
+  thread_local std::vector<std::vector<std::uint32_t>> behind;
   if (cached != inst || cached_rules != rules) {
     cached = inst;
     cached_rules = rules;
     block = std::make_unique<engine::block_evaluator>(inst, rules);
     ev = std::make_unique<engine::evaluator>(inst);
     reader = std::make_unique<engine::record_reader>(inst->rules->program());
+    behind = facts_behind(*inst, rules);
   }
   const dsl::program& p = inst->rules->program();
   const std::vector<std::uint32_t>& covered = block->planned();
@@ -248,7 +290,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
     for (; first < n && k < B; ++first) {
       decision_set& o = out[first];
       o.record_id = recs[first].record_id;
-      o.input_hash = recs[first].content_hash;
+      o.input_hash = engine::digest::from_hex(recs[first].content_hash).value_or(engine::digest{});
       engine::record_error err;
       if (!reader->read(recs[first].json, buffers[k], err)) {
         record_error_set(o, err);
@@ -261,13 +303,13 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
     for (std::size_t j = 0; j < k; ++j) {
       decision_set& o = out[index[j]];
       bool scalar_ready = false;
-      o.decisions_json.reserve(32 * rules.size() + 64);
       o.decisions_json = "[";
       for (std::size_t i = 0; i < rules.size(); ++i) {
         if (i) o.decisions_json += ',';
         engine::value v = block->get(rules[i], j);
-        if (!v.unknown()) {
-          append_entry(o.decisions_json, p, rules[i], true, v, p.rules[rules[i]].provisional, none);
+        bool provisional = p.rules[rules[i]].provisional;
+        if (!v.unknown() || !any_unknown(buffers[j], behind[i])) {
+          append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none);
           continue;
         }
         if (!scalar_ready) {
@@ -281,7 +323,8 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
       o.trace_digest = trace_digest(
           *inst, o.input_hash, covered, [&](std::uint32_t r) { return block->get(r, j); },
           [&](std::uint32_t r) { return block->fired_exception(r, j); });
-      o.decisions_digest = engine::sha256_hex(o.decisions_json);
+      o.decisions_digest = engine::sha256(o.decisions_json);
+      o.trace_json.clear();
     }
   }
 }
@@ -379,7 +422,7 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   std::int64_t after = 0;
   bool ok = db.next_pending(run->run_id, o.filter, after, o.chunk, current, error);
   while (ok && !current.empty()) {
-    sets.assign(current.size(), decision_set{});
+    sets.resize(current.size());  // overwritten in place: the strings keep their capacity
     std::vector<std::thread> workers;
     std::size_t per = (current.size() + threads - 1) / threads;
     for (unsigned t = 0; t < threads; ++t) {
@@ -401,7 +444,6 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
     for (auto& w : workers) w.join();
     if (ok && !hand_over(sets)) ok = false;
     current.swap(next);
-    next.clear();
   }
   finish_writer();
   if (write_failed) {

@@ -1,6 +1,8 @@
 // RAII wrappers over sqlite3 and sqlite3_stmt.
 #include "store/sqlite.hpp"
 
+#include <cstring>
+
 namespace dalil::store {
 
 statement::statement(sqlite3* db, std::string_view sql, std::string& error) {
@@ -34,27 +36,18 @@ statement& statement::bind(int i, std::string_view v) {
   return *this;
 }
 
-statement& statement::bind_hex(int i, std::string_view hex) {
-  std::string bytes(hex.size() / 2, '\0');
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (std::size_t k = 0; k < bytes.size(); ++k) {
-    bytes[k] = static_cast<char>(nibble(hex[2 * k]) << 4 | nibble(hex[2 * k + 1]));
-  }
-  sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+statement& statement::bind(int i, const engine::digest& d) {
+  sqlite3_bind_blob(stmt_, i, d.bytes.data(), static_cast<int>(d.bytes.size()), SQLITE_TRANSIENT);
   return *this;
 }
 
-std::string statement::hex(int col) const {
-  const auto* p = static_cast<const unsigned char*>(sqlite3_column_blob(stmt_, col));
-  int n = sqlite3_column_bytes(stmt_, col);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(static_cast<std::size_t>(n) * 2);
-  for (int k = 0; k < n; ++k) {
-    out.push_back(digits[p[k] >> 4]);
-    out.push_back(digits[p[k] & 0xF]);
+engine::digest statement::digest(int col) const {
+  engine::digest d;
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (p != nullptr && sqlite3_column_bytes(stmt_, col) == static_cast<int>(d.bytes.size())) {
+    std::memcpy(d.bytes.data(), p, d.bytes.size());
   }
-  return out;
+  return d;
 }
 
 statement& statement::bind_null(int i) {
@@ -69,6 +62,13 @@ int statement::step() {
 void statement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+}
+
+std::string_view statement::text_view(int col) const {
+  const auto* p = sqlite3_column_text(stmt_, col);
+  if (p == nullptr) return {};
+  return {reinterpret_cast<const char*>(p),
+          static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
 std::string statement::text(int col) const {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/sha256.hpp"
+
 namespace dalil::store {
 
 class statement {
@@ -25,15 +27,17 @@ class statement {
   statement& bind(int i, std::int64_t v);
   statement& bind(int i, std::string_view v);
   statement& bind_null(int i);
-  /// Binds a lowercase hex digest as a blob of half its length (hashes are stored as bytes).
-  statement& bind_hex(int i, std::string_view hex);
+  /// Binds a digest as a 32-byte blob (hashes are stored as bytes).
+  statement& bind(int i, const engine::digest& d);
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step();
   void reset();
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text(int col) const;
-  /// A blob column as lowercase hex (the inverse of bind_hex).
-  std::string hex(int col) const;
+  /// A blob column as a digest (all zero bytes if it does not hold 32 bytes).
+  engine::digest digest(int col) const;
+  /// A text column without a copy, valid until the next step or reset.
+  std::string_view text_view(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:

@@ -1,5 +1,6 @@
 // The SQLite store: schema and migrations, records with versions, runs, decision sets, and the
 // hash-chained audit log with its verification.
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -106,6 +107,29 @@ std::string filter_text(const std::vector<record_filter>& filter) {
   for (const auto& f : filter) s += (s.empty() ? "" : " and ") + f.path + "=" + f.value;
   return s;
 }
+
+/// The digest an audit entry keeps for a chunk of decision sets: one line per set,
+/// "record_id:decisions digest:trace digest" in hex, hashed as a stream.
+class chunk_digest {
+ public:
+  void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace) {
+    line_.clear();
+    char number[24];
+    auto end = std::to_chars(number, number + sizeof number, record_id).ptr;
+    line_.append(number, end);
+    line_ += ':';
+    decisions.append_hex(line_);
+    line_ += ':';
+    trace.append_hex(line_);
+    line_ += '\n';
+    sha_.update(line_);
+  }
+  std::string hex() { return sha_.hex(); }
+
+ private:
+  engine::sha256_stream sha_;
+  std::string line_;
+};
 
 class sqlite_store final : public store {
  public:
@@ -309,7 +333,9 @@ class sqlite_store final : public store {
   bool next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
                     std::int64_t after, std::size_t limit, std::vector<stored_record>& out,
                     std::string& error) override {
-    out.clear();
+    // The records of `out` are overwritten in place: their strings keep their capacity from one
+    // chunk to the next, so a batch does not allocate per record.
+    std::size_t n = 0;
     auto q = db_.prepare(pending_sql(filter, false), error);
     if (!q.ok()) return false;
     q.bind(1, after);
@@ -317,8 +343,15 @@ class sqlite_store final : public store {
     q.bind(i, run_id).bind(i + 1, static_cast<std::int64_t>(limit));
     int rc = 0;
     while ((rc = q.step()) == SQLITE_ROW) {
-      out.push_back({q.int64(0), q.text(1), q.int64(2), q.text(3), q.text(4)});
+      if (n == out.size()) out.emplace_back();
+      stored_record& r = out[n++];
+      r.record_id = q.int64(0);
+      r.applicant_id = q.text_view(1);
+      r.version = q.int64(2);
+      r.content_hash = q.text_view(3);
+      r.json = q.text_view(4);
     }
+    out.resize(n);
     if (rc != SQLITE_DONE) {
       error = db_.message();
       return false;
@@ -326,28 +359,23 @@ class sqlite_store final : public store {
     return true;
   }
 
-  static std::string sets_digest(
-      const std::vector<std::tuple<std::int64_t, std::string, std::string>>& rows) {
-    std::string all;
-    for (const auto& [id, decisions, trace] : rows) {
-      all += std::to_string(id) + ':' + engine::sha256_hex(decisions) + ':' + trace + '\n';
-    }
-    return engine::sha256_hex(all);
-  }
-
   bool write_decisions(std::int64_t run_id, const std::vector<decision_set>& sets,
                        std::string& error) override {
     if (sets.empty()) return true;
     if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
-    auto q = db_.prepare("INSERT INTO decision_sets VALUES(?,?,?,?,?,?)", error);
-    std::vector<std::tuple<std::int64_t, std::string, std::string>> rows;
+    if (!insert_decisions_.ok()) {
+      insert_decisions_ = db_.prepare("INSERT INTO decision_sets VALUES(?,?,?,?,?,?)", error);
+      if (!insert_decisions_.ok()) return rollback(false);
+    }
+    statement& q = insert_decisions_;
+    chunk_digest digest;
     for (const decision_set& d : sets) {
       q.reset();
       q.bind(1, run_id)
           .bind(2, d.record_id)
-          .bind_hex(3, d.input_hash)
+          .bind(3, d.input_hash)
           .bind(4, d.decisions_json)
-          .bind_hex(5, d.trace_digest);
+          .bind(5, d.trace_digest);
       if (d.trace_json.empty()) {
         q.bind_null(6);
       } else {
@@ -355,26 +383,28 @@ class sqlite_store final : public store {
       }
       if (q.step() != SQLITE_DONE) {
         error = db_.message();
-        std::string ignored;
-        db_.exec("ROLLBACK", ignored);
-        return false;
+        q.reset();
+        return rollback(false);
       }
-      rows.emplace_back(
-          d.record_id,
-          d.decisions_digest.empty() ? engine::sha256_hex(d.decisions_json) : d.decisions_digest,
-          d.trace_digest);
+      digest.add(d.record_id, d.decisions_digest, d.trace_digest);
     }
+    q.reset();
     std::string details = "{\"run\":" + std::to_string(run_id) +
                           ",\"from\":" + std::to_string(sets.front().record_id) +
                           ",\"to\":" + std::to_string(sets.back().record_id) +
                           ",\"count\":" + std::to_string(sets.size()) + ",\"digest\":\"" +
-                          sets_digest(rows) + "\"}";
+                          digest.hex() + "\"}";
     if (!audit_locked("dalil", "decisions", std::to_string(run_id), details, error)) {
-      std::string ignored;
-      db_.exec("ROLLBACK", ignored);
-      return false;
+      return rollback(false);
     }
     return db_.exec("COMMIT", error);
+  }
+
+  /// Ends the open transaction without its changes; returns `result`.
+  bool rollback(bool result) {
+    std::string ignored;
+    db_.exec("ROLLBACK", ignored);
+    return result;
   }
 
   bool finish_run(std::int64_t run_id, std::string& error) override {
@@ -515,12 +545,14 @@ class sqlite_store final : public store {
           "record_id BETWEEN ? AND ? ORDER BY record_id",
           error);
       d.bind(1, run).bind(2, from).bind(3, to);
-      std::vector<std::tuple<std::int64_t, std::string, std::string>> rows;
+      chunk_digest digest;
+      std::int64_t rows = 0;
       while (d.step() == SQLITE_ROW) {
-        rows.emplace_back(d.int64(0), engine::sha256_hex(d.text(1)), d.hex(2));
+        digest.add(d.int64(0), engine::sha256(d.text_view(1)), d.digest(2));
+        ++rows;
       }
-      run_counts[run] += static_cast<std::int64_t>(rows.size());
-      if (sets_digest(rows) != detail(details, "digest")) {
+      run_counts[run] += rows;
+      if (digest.hex() != detail(details, "digest")) {
         return audit_problem{seq, "decision sets of run " + std::to_string(run) + ", records " +
                                       std::to_string(from) + ".." + std::to_string(to) +
                                       " (audit entry " + std::to_string(seq) +
@@ -567,9 +599,10 @@ class sqlite_store final : public store {
     if (q.step() != SQLITE_ROW) return std::nullopt;
     decision_set d;
     d.record_id = q.int64(0);
-    d.input_hash = q.hex(1);
+    d.input_hash = q.digest(1);
     d.decisions_json = q.text(2);
-    d.trace_digest = q.hex(3);
+    d.decisions_digest = engine::sha256(d.decisions_json);
+    d.trace_digest = q.digest(3);
     d.trace_json = q.text(4);
     return d;
   }
@@ -586,9 +619,9 @@ class sqlite_store final : public store {
     while (q.step() == SQLITE_ROW) {
       decision_set d;
       d.record_id = q.int64(0);
-      d.input_hash = q.hex(1);
+      d.input_hash = q.digest(1);
       d.decisions_json = q.text(2);
-      d.trace_digest = q.hex(3);
+      d.trace_digest = q.digest(3);
       f(q.text(4), d);
     }
     return true;
@@ -631,6 +664,7 @@ class sqlite_store final : public store {
   statement insert_applicant_;
   statement insert_record_;
   statement unlatest_;
+  statement insert_decisions_;
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/sha256.hpp"
+
 namespace dalil::store {
 
 struct stored_record {
@@ -32,11 +34,11 @@ struct run_info {
 
 struct decision_set {
   std::int64_t record_id = 0;
-  std::string input_hash;
-  std::string decisions_json;    // [[status "d"|"u", value, provisional 0|1, [missing…]], …]
-  std::string decisions_digest;  // SHA-256 of decisions_json (computed by the worker)
-  std::string trace_digest;      // SHA-256 of the traces of those decisions
-  std::string trace_json;        // only with --store-traces
+  engine::digest input_hash;        // the record's content hash
+  std::string decisions_json;       // [[status "d"|"u", value, provisional 0|1, [missing…]], …]
+  engine::digest decisions_digest;  // SHA-256 of decisions_json (computed by the worker)
+  engine::digest trace_digest;      // SHA-256 of the traces of those decisions
+  std::string trace_json;           // only with --store-traces
 };
 
 struct audit_problem {

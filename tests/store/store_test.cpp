@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "dsl/checker.hpp"
 #include "engine/session.hpp"
@@ -150,8 +151,9 @@ TEST_CASE("decision sets expand to named decisions", "[store]") {
 TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time evaluation",
           "[store][block]") {
   // Byte for byte: compact decisions (missing facts included), both digests, for the sample
-  // cohort plus records that no longer fit the schema, at dates before, during and after the
-  // programmes' periods in force.
+  // cohort, the same records with one fact left out (so that some decisions are undetermined
+  // for want of a fact, others in spite of one), and records that no longer fit the schema, at
+  // dates before, during and after the programmes' periods in force.
   pack pk = load_pack();
   std::vector<store::stored_record> recs;
   std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
@@ -164,6 +166,21 @@ TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time e
     recs.push_back(std::move(r));
   }
   REQUIRE(recs.size() >= 100);
+  const char* const left_out[] = {"status",         "nationality",    "birth_date",
+                                  "entry_date",     "resident_since", "medical_coverage",
+                                  "regularized_in", "owns_property",  "application_date"};
+  std::size_t sample = recs.size();
+  for (std::size_t i = 0; i < sample; ++i) {
+    std::string key = left_out[i % std::size(left_out)];
+    std::regex field("\"" + key + "\":(\"[^\"]*\"|[a-z0-9.-]+),");
+    store::stored_record r = recs[i];
+    r.record_id = static_cast<std::int64_t>(recs.size()) + 1;
+    r.json = std::regex_replace(recs[i].json, field, "");
+    if (r.json == recs[i].json) continue;  // the record had no such fact
+    r.content_hash = engine::sha256_hex(r.json);
+    recs.push_back(std::move(r));
+  }
+  REQUIRE(recs.size() > sample + sample / 2);
   recs[7].json = R"({"id":"bad","status":"martian"})";
   recs[300 % recs.size()].json = R"({"id":"bad","birth_date":"1990-02-30"})";
   auto chosen = store::contract_rules(pk.rules->program());
