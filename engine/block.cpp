@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "engine/arith.hpp"
 #include "engine/evaluator.hpp"
@@ -135,6 +137,15 @@ struct block_evaluator::impl {
   std::size_t load_bools = 0;
   std::size_t load_fractions = 0;
   std::vector<std::uint32_t> fact_slot;
+  // Text facts are only ever compared with texts known when planning (constants, parameters):
+  // their column holds the index of the literal the record's text equals, or -1 for any other.
+  struct text_load {
+    std::uint32_t fact;
+    std::uint32_t slot;
+    std::vector<std::string> literals;
+  };
+  std::vector<text_load> text_loads;
+  std::vector<std::uint32_t> fact_text;  // per fact: its text load, or none
 
   // Per rule: its column, or the index of its record-by-record values.
   static constexpr std::uint32_t none = UINT32_MAX;
@@ -156,6 +167,10 @@ struct block_evaluator::impl {
 
   // ---- planning
   bool node_ok(std::uint32_t id);
+  bool text_fact(std::uint32_t id) const;
+  bool text_known(std::uint32_t id) const;
+  std::uint32_t text_fact_slot(std::uint32_t fact);
+  std::uint32_t text_literal_slot(std::uint32_t fact, std::uint32_t id);
   bool rule_columnar(std::uint32_t r);
   std::uint32_t new_slot(kind k);
   std::vector<std::uint8_t> slot_is_constant;
@@ -192,6 +207,7 @@ block_evaluator::impl::impl(std::shared_ptr<const instance> i,
   const dsl::program& p = rs->program();
   node_slot.assign(rs->node_count(), none);
   fact_slot.assign(p.facts.size(), none);
+  fact_text.assign(p.facts.size(), none);
   rule_slot.assign(p.rules.size(), none);
   rule_scalar.assign(p.rules.size(), none);
   rule_fired.assign(p.rules.size(), none);
@@ -258,6 +274,14 @@ bool block_evaluator::impl::node_ok(std::uint32_t id) {
       return true;
     case op::rule:
       return rule_columnar(n.ref);
+    case op::eq:
+    case op::ne:
+      if ((text_fact(a[0]) && text_known(a[1])) || (text_known(a[0]) && text_fact(a[1]))) {
+        return true;
+      }
+      return columnar(n.k) && children(0);
+    case op::known:
+      return text_fact(a[0]) || children(0);
     case op::not_:
     case op::and_:
     case op::or_:
@@ -265,10 +289,7 @@ bool block_evaluator::impl::node_ok(std::uint32_t id) {
     case op::all_of:
     case op::if_:
     case op::table:
-    case op::known:
     case op::negate:
-    case op::eq:
-    case op::ne:
     case op::lt:
     case op::le:
     case op::gt:
@@ -284,11 +305,12 @@ bool block_evaluator::impl::node_ok(std::uint32_t id) {
     case op::round:
       return columnar(n.k) && node_ok(a[0]) && rs->at(a[1]).o == op::constant;
     case op::in: {
-      if (!node_ok(a[0]) || rs->at(a[1]).o != op::list) return false;
+      bool text = text_fact(a[0]);
+      if ((!text && !node_ok(a[0])) || rs->at(a[1]).o != op::list) return false;
       const node& list = rs->at(a[1]);
       const std::uint32_t* items = rs->args(list);
       for (std::uint32_t k = 0; k < list.nargs; ++k) {
-        if (!node_ok(items[k])) return false;
+        if (!(text ? text_known(items[k]) : node_ok(items[k]))) return false;
       }
       return true;
     }
@@ -308,6 +330,37 @@ bool block_evaluator::impl::node_ok(std::uint32_t id) {
     default:  // variables, quantifiers over lists, count, lists on their own
       return false;
   }
+}
+
+bool block_evaluator::impl::text_fact(std::uint32_t id) const {
+  const node& n = rs->at(id);
+  return n.o == op::fact && n.k == kind::text;
+}
+
+bool block_evaluator::impl::text_known(std::uint32_t id) const {
+  const node& n = rs->at(id);
+  return (n.o == op::constant || n.o == op::parameter) &&
+         (n.k == kind::text || n.k == kind::null_type);
+}
+
+std::uint32_t block_evaluator::impl::text_fact_slot(std::uint32_t fact) {
+  if (fact_text[fact] == none) {
+    fact_text[fact] = static_cast<std::uint32_t>(text_loads.size());
+    text_loads.push_back({fact, new_slot(kind::enumeration), {}});
+  }
+  return text_loads[fact_text[fact]].slot;
+}
+
+std::uint32_t block_evaluator::impl::text_literal_slot(std::uint32_t fact, std::uint32_t id) {
+  const node& n = rs->at(id);
+  value v = n.o == op::constant ? n.constant : inst->parameters[n.ref].v;
+  if (!v.known() || v.r != rep::text) return constant_slot(kind::enumeration, v);
+  text_fact_slot(fact);
+  std::vector<std::string>& literals = text_loads[fact_text[fact]].literals;
+  auto it = std::find(literals.begin(), literals.end(), v.as_text());
+  if (it == literals.end()) it = literals.insert(literals.end(), std::string(v.as_text()));
+  return constant_slot(kind::enumeration,
+                       value::of_enum(static_cast<std::uint32_t>(it - literals.begin())));
 }
 
 std::uint32_t block_evaluator::impl::new_slot(kind k) {
@@ -456,7 +509,14 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
       [[fallthrough]];
     case op::eq:
     case op::ne: {
-      auto ab = plan_args(0, 2);
+      std::vector<std::uint32_t> ab;
+      if (text_fact(a[0]) && text_known(a[1])) {
+        ab = {text_fact_slot(rs->at(a[0]).ref), text_literal_slot(rs->at(a[0]).ref, a[1])};
+      } else if (text_known(a[0]) && text_fact(a[1])) {
+        ab = {text_literal_slot(rs->at(a[1]).ref, a[0]), text_fact_slot(rs->at(a[1]).ref)};
+      } else {
+        ab = plan_args(0, 2);
+      }
       st.c = n.o == op::eq ? code::eq : n.o == op::ne ? code::ne : code::order;
       st.numeric = any_fractional(ab);
       constant_right(st, ab);
@@ -464,10 +524,19 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
       break;
     }
     case op::in: {
-      std::vector<std::uint32_t> all = {plan_node(a[0])};
       const node& list = rs->at(a[1]);
       const std::uint32_t* items = rs->args(list);
-      for (std::uint32_t k = 0; k < list.nargs; ++k) all.push_back(plan_node(items[k]));
+      std::vector<std::uint32_t> all;
+      if (text_fact(a[0])) {
+        std::uint32_t fact = rs->at(a[0]).ref;
+        all.push_back(text_fact_slot(fact));
+        for (std::uint32_t k = 0; k < list.nargs; ++k) {
+          all.push_back(text_literal_slot(fact, items[k]));
+        }
+      } else {
+        all.push_back(plan_node(a[0]));
+        for (std::uint32_t k = 0; k < list.nargs; ++k) all.push_back(plan_node(items[k]));
+      }
       st.c = code::in;
       st.numeric = any_fractional(all);
       slot = emit(st, all, kind::boolean);
@@ -511,7 +580,10 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
     }
     case op::known:
       st.c = code::known;
-      slot = emit(st, plan_args(0, 1), kind::boolean);
+      slot = emit(st,
+                  text_fact(a[0]) ? std::vector<std::uint32_t>{text_fact_slot(rs->at(a[0]).ref)}
+                                  : plan_args(0, 1),
+                  kind::boolean);
       break;
     case op::age:
     case op::years_between:
@@ -689,6 +761,22 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
       std::size_t j = l->slot * B + i;
       s[j] = map[static_cast<std::uint8_t>(v.s) & 3];
       x[j] = v.i;
+    }
+    for (const text_load& t : text_loads) {
+      const value& v = row[t.fact];
+      std::size_t j = t.slot * B + i;
+      s[j] = map[static_cast<std::uint8_t>(v.s) & 3];
+      std::int64_t id = -1;
+      if (s[j] == K) {
+        std::string_view text = v.as_text();
+        for (std::size_t k = 0; k < t.literals.size(); ++k) {
+          if (t.literals[k] == text) {
+            id = static_cast<std::int64_t>(k);
+            break;
+          }
+        }
+      }
+      x[j] = id;
     }
   }
 }

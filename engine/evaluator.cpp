@@ -80,6 +80,8 @@ void evaluator::set_record(const record& r) {
 }
 
 value evaluator::rule(std::uint32_t r) {
+  // Evaluated without recording, `r` would leave missing_facts nothing to walk.
+  if (recorded_gen_ == gen_ && rule_gen_[r] != gen_) recorded_gen_ = 0;
   return eval_rule<false>(r);
 }
 
@@ -540,7 +542,7 @@ unknown_causes evaluator::causes(std::uint32_t r) {
   eval_rule<true>(r);
   unknown_causes out;
   std::vector<std::uint8_t> seen(rules_->program().rules.size(), 0);
-  collect_rule(r, out, seen);
+  collect_rule<true>(r, out, seen);
   // Rules already decided for this record keep their (identical) values: the re-run must not
   // make the decisions that follow evaluate them again.
   for (std::size_t i = 0; i < rule_gen_.size(); ++i) {
@@ -549,29 +551,45 @@ unknown_causes evaluator::causes(std::uint32_t r) {
   return out;
 }
 
+void evaluator::missing_facts(std::uint32_t r, std::vector<std::uint32_t>& out) {
+  if (recorded_gen_ != gen_) {  // values cached so far were not recorded: evaluate afresh
+    ++gen_;
+    recorded_gen_ = gen_;
+  }
+  eval_rule<true>(r);
+  unknown_causes found;
+  seen_rules_.assign(rules_->program().rules.size(), 0);
+  collect_rule<false>(r, found, seen_rules_);
+  out.assign(found.facts.begin(), found.facts.end());
+}
+
+template <bool Reasons>
 void evaluator::collect_rule(std::uint32_t r, unknown_causes& out,
                              std::vector<std::uint8_t>& seen) {
   if (seen[r]) return;
   seen[r] = 1;
   const dsl::rule_info& info = rules_->program().rules[r];
   if (!inst_->in_force[r]) {
-    out.reasons.insert(info.qualified + " is not in force on " + to_string(inst_->as_of));
+    if constexpr (Reasons) {
+      out.reasons.insert(info.qualified + " is not in force on " + to_string(inst_->as_of));
+    }
     return;
   }
   if (rule_value_[r].s != state::unknown) return;
   if (int fired = rule_exception_[r]; fired >= 0) {
-    collect(info.exceptions[static_cast<std::size_t>(fired)].value, out, seen);
+    collect<Reasons>(info.exceptions[static_cast<std::size_t>(fired)].value, out, seen);
     return;
   }
-  collect(info.body, out, seen);
+  collect<Reasons>(info.body, out, seen);
   for (const dsl::exception_info& ex : info.exceptions) {
     if (node_gen_[ex.condition] == gen_ && node_value_[ex.condition].unknown()) {
-      collect(ex.condition, out, seen);
-      collect(ex.value, out, seen);
+      collect<Reasons>(ex.condition, out, seen);
+      collect<Reasons>(ex.value, out, seen);
     }
   }
 }
 
+template <bool Reasons>
 void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::uint8_t>& seen) {
   if (node_gen_[id] != gen_ || !node_value_[id].unknown()) return;
   const node& n = rules_->at(id);
@@ -582,40 +600,47 @@ void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::
       out.facts.insert(n.ref);
       return;
     case op::parameter:
-      out.reasons.insert("parameter " + p.parameters[n.ref].qualified +
-                         " has no value in force on " + to_string(inst_->as_of));
+      if constexpr (Reasons) {
+        out.reasons.insert("parameter " + p.parameters[n.ref].qualified +
+                           " has no value in force on " + to_string(inst_->as_of));
+      }
       return;
     case op::rule:
-      collect_rule(n.ref, out, seen);
+      collect_rule<Reasons>(n.ref, out, seen);
       return;
     case op::not_encoded:
-      out.reasons.insert("not encoded: " + std::get<std::string>(p.expressions[id].value));
+      if constexpr (Reasons) {
+        out.reasons.insert("not encoded: " + std::get<std::string>(p.expressions[id].value));
+      }
       return;
     case op::if_:
       if (node_value_[a[0]].unknown()) {
-        collect(a[0], out, seen);
+        collect<Reasons>(a[0], out, seen);
       } else {
-        collect(a[node_value_[a[0]].is_true() ? 1 : 2], out, seen);
+        collect<Reasons>(a[node_value_[a[0]].is_true() ? 1 : 2], out, seen);
       }
       return;
     case op::table:
       for (std::size_t i = 0; i < n.nargs / 2; ++i) {
         if (node_gen_[a[2 * i]] != gen_) break;
         const value& c = node_value_[a[2 * i]];
-        if (c.unknown()) collect(a[2 * i], out, seen);
+        if (c.unknown()) collect<Reasons>(a[2 * i], out, seen);
         if (c.is_true()) {
-          collect(a[2 * i + 1], out, seen);
+          collect<Reasons>(a[2 * i + 1], out, seen);
           break;
         }
       }
       return;
     default:
+      // A failed operation on known operands: the cause is the arithmetic, not a fact.
       if (arithmetic_error_[id] && n.nargs == 2 && !node_value_[a[0]].unknown() &&
           !node_value_[a[1]].unknown()) {
-        out.reasons.insert(n.o == op::div ? "division by zero" : "arithmetic overflow");
+        if constexpr (Reasons) {
+          out.reasons.insert(n.o == op::div ? "division by zero" : "arithmetic overflow");
+        }
         return;
       }
-      for (std::uint32_t i = 0; i < n.nargs; ++i) collect(a[i], out, seen);
+      for (std::uint32_t i = 0; i < n.nargs; ++i) collect<Reasons>(a[i], out, seen);
       return;
   }
 }

@@ -52,6 +52,10 @@ class evaluator {
 
   /// Re-evaluates rule `r` recording node values, then walks them to find what is missing.
   unknown_causes causes(std::uint32_t r);
+  /// The facts of causes(r), without the other reasons, in fact order, into `out`. For batches
+  /// that only list what to ask for: no text is built, and the record is evaluated (with node
+  /// values recorded) once however many of its rules are asked about.
+  void missing_facts(std::uint32_t r, std::vector<std::uint32_t>& out);
 
   void set_coverage(coverage* c) { coverage_ = c; }
   const instance& inst() const { return *inst_; }
@@ -83,7 +87,10 @@ class evaluator {
   template <bool Record>
   [[gnu::noinline]] value numeric(const node& n, std::uint32_t id);
   [[gnu::noinline]] value arithmetic(dsl::op o, bool whole, const value& a, const value& b);
+  /// Walks the recorded unknowns under `id`; without Reasons, only the facts are gathered.
+  template <bool Reasons>
   void collect(std::uint32_t id, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
+  template <bool Reasons>
   void collect_rule(std::uint32_t r, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
 
   std::shared_ptr<const instance> inst_;
@@ -91,6 +98,7 @@ class evaluator {
   const value* facts_ = nullptr;
   civil as_of_civil_;
   std::uint32_t gen_ = 0;
+  std::uint32_t recorded_gen_ = 0;  // a generation in which every evaluation recorded node values
   std::vector<value> rule_value_;
   std::vector<std::uint32_t> rule_gen_;
   std::vector<std::int32_t> rule_exception_;
@@ -98,6 +106,7 @@ class evaluator {
   std::vector<std::uint32_t> node_gen_;
   std::vector<const record_node*> variables_;
   std::vector<std::uint8_t> arithmetic_error_;  // per node that failed (overflow, division by 0)
+  std::vector<std::uint8_t> seen_rules_;        // scratch for missing_facts
   coverage* coverage_ = nullptr;
 };
 

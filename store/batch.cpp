@@ -283,6 +283,8 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
   const dsl::program& p = inst->rules->program();
   const std::vector<std::uint32_t>& covered = block->planned();
   static const std::vector<std::string> none;
+  std::vector<std::uint32_t> missing;
+  std::vector<std::string> paths;
   const engine::value* rows[B];
   std::size_t index[B];
   for (std::size_t first = 0; first < n;) {
@@ -316,8 +318,14 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
           ev->set_record(buffers[j]);
           scalar_ready = true;
         }
-        engine::decision d = engine::decide(*ev, rules[i], false);
-        append_entry(o.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing);
+        ev->missing_facts(rules[i], missing);
+        // Listed by path, as decide() lists them.
+        std::sort(missing.begin(), missing.end(), [&](std::uint32_t a, std::uint32_t b) {
+          return p.facts[a].path < p.facts[b].path;
+        });
+        paths.clear();
+        for (std::uint32_t f : missing) paths.push_back(p.facts[f].path);
+        append_entry(o.decisions_json, p, rules[i], false, v, provisional, paths);
       }
       o.decisions_json += ']';
       o.trace_digest = trace_digest(
