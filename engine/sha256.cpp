@@ -32,12 +32,18 @@ struct context {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
-int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+/// The value of each hex digit (either case); 0xFF for any other byte. A table, not branches:
+/// record content hashes are decoded once per record in a batch, and their digits are random.
+constexpr std::array<std::uint8_t, 256> nibbles = [] {
+  std::array<std::uint8_t, 256> t{};
+  t.fill(0xFF);
+  for (int c = 0; c < 10; ++c) t[static_cast<std::size_t>('0' + c)] = static_cast<std::uint8_t>(c);
+  for (int c = 0; c < 6; ++c) {
+    t[static_cast<std::size_t>('a' + c)] = static_cast<std::uint8_t>(10 + c);
+    t[static_cast<std::size_t>('A' + c)] = static_cast<std::uint8_t>(10 + c);
+  }
+  return t;
+}();
 
 }  // namespace
 
@@ -59,12 +65,14 @@ std::string digest::hex() const {
 std::optional<digest> digest::from_hex(std::string_view text) {
   digest d;
   if (text.size() != 2 * d.bytes.size()) return std::nullopt;
+  std::uint8_t bad = 0;
   for (std::size_t i = 0; i < d.bytes.size(); ++i) {
-    int hi = nibble(text[2 * i]);
-    int lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    d.bytes[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    std::uint8_t hi = nibbles[static_cast<unsigned char>(text[2 * i])];
+    std::uint8_t lo = nibbles[static_cast<unsigned char>(text[2 * i + 1])];
+    bad |= hi | lo;
+    d.bytes[i] = static_cast<std::uint8_t>(hi << 4 | (lo & 0xF));
   }
+  if (bad & 0xF0) return std::nullopt;
   return d;
 }
 

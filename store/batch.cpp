@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <barrier>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -427,32 +429,55 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   std::vector<stored_record> current;
   std::vector<stored_record> next;
   std::vector<decision_set> sets;
+  // Evaluation workers live for the whole run (their evaluators and buffers are built once) and
+  // take blocks of records from the current chunk. This thread reads the next chunk meanwhile,
+  // then takes blocks too: no core idles while there is evaluation left.
+  std::atomic<std::size_t> next_block{0};
+  bool stopping = false;
+  std::barrier<> start(static_cast<std::ptrdiff_t>(threads) + 1);
+  std::barrier<> done(static_cast<std::ptrdiff_t>(threads) + 1);
+  auto drain = [&] {
+    constexpr std::size_t B = engine::block_evaluator::block_size;
+    for (;;) {
+      std::size_t begin = next_block.fetch_add(1, std::memory_order_relaxed) * B;
+      if (begin >= current.size()) return;
+      std::size_t end = std::min(current.size(), begin + B);
+      if (o.store_traces) {  // full traces come from the record-at-a-time evaluator
+        for (std::size_t i = begin; i < end; ++i) {
+          sets[i] = evaluate_record(inst, chosen, current[i], true);
+        }
+      } else {
+        evaluate_records(inst, chosen, current.data() + begin, end - begin, sets.data() + begin);
+      }
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (;;) {
+        start.arrive_and_wait();
+        if (stopping) return;
+        drain();
+        done.arrive_and_wait();
+      }
+    });
+  }
   std::int64_t after = 0;
   bool ok = db.next_pending(run->run_id, o.filter, after, o.chunk, current, error);
   while (ok && !current.empty()) {
     sets.resize(current.size());  // overwritten in place: the strings keep their capacity
-    std::vector<std::thread> workers;
-    std::size_t per = (current.size() + threads - 1) / threads;
-    for (unsigned t = 0; t < threads; ++t) {
-      std::size_t begin = t * per;
-      std::size_t end = std::min(current.size(), begin + per);
-      if (begin >= end) break;
-      workers.emplace_back([&, begin, end] {
-        if (o.store_traces) {  // full traces come from the record-at-a-time evaluator
-          for (std::size_t i = begin; i < end; ++i) {
-            sets[i] = evaluate_record(inst, chosen, current[i], true);
-          }
-        } else {
-          evaluate_records(inst, chosen, current.data() + begin, end - begin, sets.data() + begin);
-        }
-      });
-    }
+    next_block = 0;
+    start.arrive_and_wait();
     after = current.back().record_id;
     ok = db.next_pending(run->run_id, o.filter, after, o.chunk, next, error);
-    for (auto& w : workers) w.join();
+    drain();
+    done.arrive_and_wait();
     if (ok && !hand_over(sets)) ok = false;
     current.swap(next);
   }
+  stopping = true;
+  start.arrive_and_wait();
+  for (auto& w : workers) w.join();
   finish_writer();
   if (write_failed) {
     error = write_error;

@@ -36,8 +36,13 @@ statement& statement::bind(int i, std::string_view v) {
   return *this;
 }
 
-statement& statement::bind(int i, const engine::digest& d) {
-  sqlite3_bind_blob(stmt_, i, d.bytes.data(), static_cast<int>(d.bytes.size()), SQLITE_TRANSIENT);
+statement& statement::bind_static(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
+statement& statement::bind_static(int i, const engine::digest& d) {
+  sqlite3_bind_blob(stmt_, i, d.bytes.data(), static_cast<int>(d.bytes.size()), SQLITE_STATIC);
   return *this;
 }
 

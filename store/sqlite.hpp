@@ -26,9 +26,11 @@ class statement {
   bool ok() const { return stmt_ != nullptr; }
   statement& bind(int i, std::int64_t v);
   statement& bind(int i, std::string_view v);
+  /// Bind text, or a digest as a 32-byte blob (hashes are stored as bytes), that stays valid and
+  /// unchanged until the statement is reset: SQLite reads it in place.
+  statement& bind_static(int i, std::string_view v);
+  statement& bind_static(int i, const engine::digest& d);
   statement& bind_null(int i);
-  /// Binds a digest as a 32-byte blob (hashes are stored as bytes).
-  statement& bind(int i, const engine::digest& d);
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step();
   void reset();

@@ -373,13 +373,13 @@ class sqlite_store final : public store {
       q.reset();
       q.bind(1, run_id)
           .bind(2, d.record_id)
-          .bind(3, d.input_hash)
-          .bind(4, d.decisions_json)
-          .bind(5, d.trace_digest);
+          .bind_static(3, d.input_hash)  // `sets` outlives the step
+          .bind_static(4, d.decisions_json)
+          .bind_static(5, d.trace_digest);
       if (d.trace_json.empty()) {
         q.bind_null(6);
       } else {
-        q.bind(6, d.trace_json);
+        q.bind_static(6, d.trace_json);
       }
       if (q.step() != SQLITE_DONE) {
         error = db_.message();
