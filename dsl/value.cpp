@@ -122,27 +122,34 @@ std::string to_string(rational a) {
     ++fives;
   }
   if (den != 1) return std::to_string(a.num) + "/" + std::to_string(a.den);
-  int places = std::max(twos, fives);
+  int places = std::max(twos, fives);  // at most 63: the denominator is a 64-bit power of 2 and 5
   // Long division, digit by digit: exact for any 64-bit fraction (no power of ten to overflow).
-  bool negative = a.num < 0;
-  i128 num = static_cast<i128>(a.num);
-  if (negative) num = -num;
-  i128 whole = num / a.den;
-  i128 rest = num % a.den;
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(whole % 10)));
-    whole /= 10;
-  } while (whole != 0);
+  // The magnitude of the numerator fits in 64 unsigned bits, INT64_MIN included.
+  const auto d = static_cast<std::uint64_t>(a.den);
+  const bool negative = a.num < 0;
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(a.num) : static_cast<std::uint64_t>(a.num);
+  std::uint64_t rest = magnitude % d;
+  char buf[96];  // sign, 20 digits, point, 63 places
+  char* p = buf;
+  if (negative) *p++ = '-';
+  p = std::to_chars(p, buf + sizeof buf, magnitude / d).ptr;
   if (places > 0) {
-    digits += '.';
+    *p++ = '.';
+    const bool narrow = d <= UINT64_MAX / 10;  // rest * 10 fits in 64 bits
     for (int i = 0; i < places; ++i) {
-      rest *= 10;
-      digits += static_cast<char>('0' + static_cast<int>(rest / a.den));
-      rest %= a.den;
+      if (narrow) {
+        rest *= 10;
+        *p++ = static_cast<char>('0' + rest / d);
+        rest %= d;
+      } else {
+        u128 r = static_cast<u128>(rest) * 10;
+        *p++ = static_cast<char>('0' + static_cast<int>(r / d));
+        rest = static_cast<std::uint64_t>(r % d);
+      }
     }
   }
-  return negative ? "-" + digits : digits;
+  return std::string(buf, p);
 }
 
 std::string money_string(rational a) {

@@ -13,6 +13,7 @@ namespace dalil {
 // 128-bit intermediates make 64-bit rational arithmetic exact; __extension__ keeps -Wpedantic
 // quiet.
 __extension__ typedef __int128 i128;
+__extension__ typedef unsigned __int128 u128;
 
 /// An exact rational number, always normalised (den > 0, gcd(num, den) == 1).
 /// Arithmetic returns std::nullopt on 64-bit overflow instead of wrapping.

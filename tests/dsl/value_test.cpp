@@ -62,6 +62,14 @@ TEST_CASE("fractions with long decimal expansions print exactly", "[dsl][value]"
   REQUIRE(to_string(rational{-7, 4}) == "-1.75");
   REQUIRE(to_string(rational{10, 1}) == "10");
   REQUIRE(to_string(rational{1, 3}) == "1/3");
+  // Denominators above 2^64 / 10 take the 128-bit digit path: 5^27 and 2^62.
+  REQUIRE(to_string(rational{1, 7450580596923828125}) == "0.000000000000000000134217728");
+  REQUIRE(to_string(rational{-3, std::int64_t{1} << 62}) ==
+          "-0.00000000000000000065052130349130266040447168052196502685546875");
+  // The extremes of the numerator: INT64_MIN has no 64-bit negation.
+  REQUIRE(to_string(rational{INT64_MIN, 1}) == "-9223372036854775808");
+  REQUIRE(to_string(rational{INT64_MAX, 8}) == "1152921504606846975.875");
+  REQUIRE(money_string(rational{INT64_MIN, 100}) == "-92233720368547758.08");
 }
 
 TEST_CASE("dates are calendar days", "[dsl][value]") {
