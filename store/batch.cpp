@@ -149,10 +149,23 @@ void append_entry(std::string& out, const dsl::program& p, std::uint32_t rule, b
 /// The trace digest: the ruleset, the date and the record (whose facts and parameter values the
 /// trace shows) bound to each covered rule's value and the exception that fired.
 /// Format: hash|as_of|content_hash then |index=value[!exception] per covered rule.
+/// The rules a trace digest covers, with the label that names each one in the digest input.
+struct covered_rules {
+  std::vector<std::uint32_t> rules;
+  std::vector<std::string> labels;  // "|index="
+
+  explicit covered_rules(std::vector<std::uint32_t> covered) : rules(std::move(covered)) {
+    for (std::uint32_t r : rules) {
+      std::string label = "|";
+      append_number(label, r);
+      labels.push_back(label + '=');
+    }
+  }
+};
+
 template <typename Value, typename Fired>
 engine::digest trace_digest(const engine::instance& inst, const engine::digest& content_hash,
-                            const std::vector<std::uint32_t>& covered, Value&& value_of,
-                            Fired&& fired_of) {
+                            const covered_rules& covered, Value&& value_of, Fired&& fired_of) {
   const dsl::program& p = inst.rules->program();
   thread_local std::string in;  // reused: the digest input is rebuilt for every record
   in.clear();
@@ -162,10 +175,9 @@ engine::digest trace_digest(const engine::instance& inst, const engine::digest& 
   in += '|';
   content_hash.append_hex(in);
   // A rule is named by its index: the ruleset hash above fixes which rule each index is.
-  for (std::uint32_t r : covered) {
-    in += '|';
-    append_number(in, r);
-    in += '=';
+  for (std::size_t k = 0; k < covered.rules.size(); ++k) {
+    std::uint32_t r = covered.rules[k];
+    in += covered.labels[k];
     engine::append_value_json(in, p, p.rules[r].t, value_of(r));
     if (int x = fired_of(r); x >= 0) {
       in += '!';
@@ -216,14 +228,14 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   thread_local std::shared_ptr<const engine::instance> cached;
   thread_local std::unique_ptr<engine::evaluator> ev;
   thread_local std::unique_ptr<engine::record_reader> reader;
-  thread_local std::vector<std::uint32_t> covered;
+  thread_local std::unique_ptr<covered_rules> covered;
   thread_local engine::record buffer;
   if (cached != inst) {
     cached = inst;
     ev = std::make_unique<engine::evaluator>(inst);
     reader = std::make_unique<engine::record_reader>(inst->rules->program());
     // The digest covers the contract rules and every rule they read.
-    covered = inst->rules->closure_of(rules);
+    covered = std::make_unique<covered_rules>(inst->rules->closure_of(rules));
   }
   const dsl::program& p = inst->rules->program();
   decision_set out;
@@ -246,7 +258,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   }
   out.decisions_json += ']';
   out.trace_digest = trace_digest(
-      *inst, out.input_hash, covered, [&](std::uint32_t r) { return ev->rule(r); },
+      *inst, out.input_hash, *covered, [&](std::uint32_t r) { return ev->rule(r); },
       [&](std::uint32_t r) { return ev->fired_exception(r); });
   out.decisions_digest = engine::sha256(out.decisions_json);
   if (keep_trace) {
@@ -274,6 +286,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
   thread_local std::unique_ptr<engine::record_reader> reader;
   thread_local std::vector<engine::record> buffers(B);
   thread_local std::vector<std::vector<std::uint32_t>> behind;
+  thread_local std::unique_ptr<covered_rules> covered;
   if (cached != inst || cached_rules != rules) {
     cached = inst;
     cached_rules = rules;
@@ -281,9 +294,9 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
     ev = std::make_unique<engine::evaluator>(inst);
     reader = std::make_unique<engine::record_reader>(inst->rules->program());
     behind = facts_behind(*inst, rules);
+    covered = std::make_unique<covered_rules>(block->planned());
   }
   const dsl::program& p = inst->rules->program();
-  const std::vector<std::uint32_t>& covered = block->planned();
   static const std::vector<std::string> none;
   std::vector<std::uint32_t> missing;
   std::vector<std::string> paths;
@@ -331,7 +344,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
       }
       o.decisions_json += ']';
       o.trace_digest = trace_digest(
-          *inst, o.input_hash, covered, [&](std::uint32_t r) { return block->get(r, j); },
+          *inst, o.input_hash, *covered, [&](std::uint32_t r) { return block->get(r, j); },
           [&](std::uint32_t r) { return block->fired_exception(r, j); });
       o.decisions_digest = engine::sha256(o.decisions_json);
       o.trace_json.clear();
