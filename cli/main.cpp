@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
   batch_cmd->add_option("--db", bat.db, "SQLite file")->required();
   batch_cmd->add_option("--rules", bat.rules, "Rule pack directory");
   batch_cmd->add_option("--as-of", bat.as_of, "Date of the decisions (YYYY-MM-DD)")->required();
-  batch_cmd->add_option("--threads", bat.threads, "Worker threads");
+  batch_cmd->add_option("--threads", bat.threads,
+                        "Evaluation threads (default 2); the reading thread helps between reads");
   batch_cmd->add_option("--where", bat.where, "Only records with FIELD=VALUE; repeatable");
   batch_cmd->add_flag("--store-traces", bat.store_traces,
                       "Keep every trace in full, not only its digest");

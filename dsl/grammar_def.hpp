@@ -187,6 +187,10 @@ struct test_class : annotate {};
 struct module_header_class : annotate {};
 struct item_class : annotate {};
 struct expr_class : annotate {};
+// Repetitions after a commit point are named rules too, so that an error names what is missing.
+struct in_force_args_class {};
+struct enum_cases_class {};
+struct dated_values_class {};
 
 const x3::rule<identifier_class, ast::identifier> identifier = "name";
 const x3::rule<key_class, ast::identifier> json_key = "field name";
@@ -219,13 +223,18 @@ const x3::rule<quantifier_class, ast::quantifier> quantifier = "quantifier";
 const x3::rule<clause_class, ast::clause> clause = "clause";
 const x3::rule<clause_arg_class, ast::clause_arg> clause_arg = "clause argument";
 const x3::rule<in_force_arg_class, ast::clause_arg> in_force_arg = "'from DATE' or 'until DATE'";
+const x3::rule<in_force_args_class, std::vector<ast::clause_arg>> in_force_args =
+    "'from DATE' or 'until DATE'";
 const x3::rule<in_force_class, ast::clause> in_force_clause = "in_force clause";
 const x3::rule<type_class, ast::type_ref> type_ref = "type";
+const x3::rule<enum_cases_class, std::vector<ast::identifier>> enum_cases = "case name";
 const x3::rule<enum_class, ast::enum_decl> enum_decl = "enum declaration";
 const x3::rule<field_class, ast::field_decl> field_decl = "field ('name : Type')";
 const x3::rule<record_class, ast::record_decl> record_decl = "record declaration";
 const x3::rule<input_class, ast::input_decl> input_decl = "input declaration";
 const x3::rule<dated_class, ast::dated_value> dated_value = "dated value ('from DATE = VALUE')";
+const x3::rule<dated_values_class, std::vector<ast::dated_value>> dated_values =
+    "dated value ('from DATE = VALUE')";
 const x3::rule<parameter_class, ast::parameter_decl> parameter_decl = "parameter declaration";
 const x3::rule<exception_class, ast::exception_decl> exception_decl = "exception";
 const x3::rule<rule_class, ast::rule_decl> rule_decl = "rule declaration";
@@ -337,17 +346,20 @@ const auto in_force_arg_def =
     raw[kw("from") | kw("until")][set_literal<ast::literal_kind::null>{}] |
     raw[date_body][set_literal<ast::literal_kind::date>{}];
 const auto clause_def = clause_keyword >> *clause_arg;
-const auto in_force_clause_def = kw_str("in_force") > +in_force_arg;
+const auto in_force_args_def = +in_force_arg;
+const auto in_force_clause_def = kw_str("in_force") > in_force_args;
 
 const auto type_ref_def = x3::matches[kw("list")] >> identifier >> x3::matches[lit('?')];
-const auto enum_decl_def = kw("enum") > identifier > lit('{') > (identifier % ',') > lit('}');
+const auto enum_cases_def = identifier % ',';
+const auto enum_decl_def = kw("enum") > identifier > lit('{') > enum_cases > lit('}');
 const auto field_decl_def = identifier > lit(':') > type_ref;
 const auto record_decl_def = kw("record") > identifier > lit('{') > *(field_decl >> -lit(',')) >
                              lit('}');
 const auto input_decl_def = kw("input") > identifier > lit(':') > type_ref;
 const auto dated_value_def = kw("from") > date_literal > lit('=') > expr;
-const auto parameter_decl_def = kw("parameter") > identifier > lit(':') > type_ref > *clause >
-                                +dated_value;
+const auto dated_values_def = +dated_value;
+const auto parameter_decl_def = kw("parameter") > identifier > lit(':') > type_ref > *clause
+                                > dated_values;
 const auto exception_decl_def = kw("exception") > identifier > *clause > when_kw > expr >
                                 lit('=') > expr;
 const auto rule_decl_def = kw("rule") > identifier > lit(':') > type_ref >
@@ -383,9 +395,9 @@ BOOST_SPIRIT_DEFINE(or_operation, and_operation, cmp_operation, add_operation, m
 BOOST_SPIRIT_DEFINE(identifier, json_key, path, literal, text_literal, date_literal, closing_quote,
                     or_expr, and_expr, not_expr, not_op, cmp_expr, add_expr, mul_expr, neg_expr,
                     neg_op, primary, call, if_expr, table, table_row, list_expr, quantifier, clause,
-                    clause_arg, in_force_arg, in_force_clause, type_ref, enum_decl, field_decl,
-                    record_decl, input_decl, dated_value, parameter_decl, exception_decl, rule_decl,
-                    json_value, json_member, json_object, json_array, expectation, test_decl,
-                    module_header, item, expr)
+                    clause_arg, in_force_arg, in_force_args, in_force_clause, type_ref, enum_cases,
+                    enum_decl, field_decl, record_decl, input_decl, dated_value, dated_values,
+                    parameter_decl, exception_decl, rule_decl, json_value, json_member, json_object,
+                    json_array, expectation, test_decl, module_header, item, expr)
 
 }  // namespace dalil::dsl::grammar
