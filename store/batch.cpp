@@ -146,9 +146,6 @@ void append_entry(std::string& out, const dsl::program& p, std::uint32_t rule, b
   out += "]]";
 }
 
-/// The trace digest: the ruleset, the date and the record (whose facts and parameter values the
-/// trace shows) bound to each covered rule's value and the exception that fired.
-/// Format: hash|as_of|content_hash then |index=value[!exception] per covered rule.
 /// The rules a trace digest covers, with the label that names each one in the digest input.
 struct covered_rules {
   std::vector<std::uint32_t> rules;
@@ -163,6 +160,9 @@ struct covered_rules {
   }
 };
 
+/// The trace digest: the ruleset, the date and the record (whose facts and parameter values the
+/// trace shows) bound to each covered rule's value and the exception that fired.
+/// Format: hash|as_of|content_hash then |index=value[!exception] per covered rule.
 template <typename Value, typename Fired>
 engine::digest trace_digest(const engine::instance& inst, const engine::digest& content_hash,
                             const covered_rules& covered, Value&& value_of, Fired&& fired_of) {
@@ -226,12 +226,14 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
                              bool keep_trace) {
   // Per-thread scratch: an evaluator per instance and a record buffer.
   thread_local std::shared_ptr<const engine::instance> cached;
+  thread_local std::vector<std::uint32_t> cached_rules;
   thread_local std::unique_ptr<engine::evaluator> ev;
   thread_local std::unique_ptr<engine::record_reader> reader;
   thread_local std::unique_ptr<covered_rules> covered;
   thread_local engine::record buffer;
-  if (cached != inst) {
+  if (cached != inst || cached_rules != rules) {
     cached = inst;
+    cached_rules = rules;
     ev = std::make_unique<engine::evaluator>(inst);
     reader = std::make_unique<engine::record_reader>(inst->rules->program());
     // The digest covers the contract rules and every rule they read.
@@ -298,8 +300,8 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
   }
   const dsl::program& p = inst->rules->program();
   static const std::vector<std::string> none;
-  std::vector<std::uint32_t> missing;
-  std::vector<std::string> paths;
+  thread_local std::vector<std::uint32_t> missing;
+  thread_local std::vector<std::string> paths;
   const engine::value* rows[B];
   std::size_t index[B];
   for (std::size_t first = 0; first < n;) {
