@@ -888,7 +888,7 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
             // Every product fits in 64 bits (|kx| and d below 2^31): no 128-bit arithmetic.
             for (std::size_t i = 0; i < n; ++i) {
               bool h = holds(ax[i], kx * ad[i]);
-              os[i] = as[i] == U ? U : (as[i] == K) & h ? T : F;
+              os[i] = as[i] == U ? U : ((as[i] == K) & h) ? T : F;
             }
             return;
           }
@@ -1089,18 +1089,18 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
         if (slot_is_constant[a[2 * r + 1]]) {  // most rows give a constant: no column to read
           const std::int64_t cx = slot_constant[a[2 * r + 1]].x;
           for (std::size_t i = 0; i < n; ++i) {
-            std::int64_t m = static_cast<std::int8_t>(take[i]);  // 0 or -1
+            std::int64_t m = -static_cast<std::int64_t>(take[i] & 1);  // 0 or all ones
             ox[i] = (cx & m) | (ox[i] & ~m);
           }
         } else {
           for (std::size_t i = 0; i < n; ++i) {
-            std::int64_t m = static_cast<std::int8_t>(take[i]);
+            std::int64_t m = -static_cast<std::int64_t>(take[i] & 1);
             ox[i] = (vx[i] & m) | (ox[i] & ~m);
           }
         }
         if (payload == 2) {
           for (std::size_t i = 0; i < n; ++i) {
-            std::int64_t m = static_cast<std::int8_t>(take[i]);
+            std::int64_t m = -static_cast<std::int64_t>(take[i] & 1);
             od[i] = (vd[i] & m) | (od[i] & ~m);
           }
         }
@@ -1112,7 +1112,7 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
         bool overflow = false;
         cell out{U, 0, 1};
         for (std::uint32_t r = 0; r < rows_count; ++r) {
-          std::uint8_t c = s[a[2 * r] * B + i];
+          std::uint8_t c = s[a[std::size_t{2} * r] * B + i];
           if (c == T) {
             out = at(a[2 * r + 1], i);
             if (overflow) out = cell{U, 0, 1};

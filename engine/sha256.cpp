@@ -37,10 +37,11 @@ constexpr char hex_digits[] = "0123456789abcdef";
 constexpr std::array<std::uint8_t, 256> nibbles = [] {
   std::array<std::uint8_t, 256> t{};
   t.fill(0xFF);
-  for (int c = 0; c < 10; ++c) t[static_cast<std::size_t>('0' + c)] = static_cast<std::uint8_t>(c);
-  for (int c = 0; c < 6; ++c) {
-    t[static_cast<std::size_t>('a' + c)] = static_cast<std::uint8_t>(10 + c);
-    t[static_cast<std::size_t>('A' + c)] = static_cast<std::uint8_t>(10 + c);
+  for (char c = '0'; c <= '9'; ++c)
+    t[static_cast<unsigned char>(c)] = static_cast<std::uint8_t>(c - '0');
+  for (char c = 'a'; c <= 'f'; ++c) {
+    t[static_cast<unsigned char>(c)] = static_cast<std::uint8_t>(c - 'a' + 10);
+    t[static_cast<unsigned char>(c - 'a' + 'A')] = static_cast<std::uint8_t>(c - 'a' + 10);
   }
   return t;
 }();

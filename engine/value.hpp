@@ -32,23 +32,27 @@ struct ratio {
   std::int64_t den;
 };
 
+/// A text inside a record's arena or a ruleset's constants (the value does not own it).
+struct text_ref {
+  const char* data;
+  std::uint32_t size;
+};
+
 struct value {
   state s = state::unknown;
   rep r = rep::none;
-  union {
+  // One member is set (the constructor sets q); which one is read depends on `r`.
+  union {  // NOLINT(cppcoreguidelines-pro-type-member-init)
     bool b;
     std::int64_t i;  // integer, enum case index, date (days since 1970-01-01)
     ratio q;
     duration dur;
-    struct {
-      const char* data;
-      std::uint32_t size;
-    } text;
+    text_ref text;
     const list_node* list;
     const record_node* rec;
   };
 
-  value() : q{0, 1} {}
+  value() : q{0, 1} {}  // NOLINT(cppcoreguidelines-pro-type-member-init)
   bool known() const { return s == state::known; }
   bool is_null() const { return s == state::null; }
   bool unknown() const { return s == state::unknown; }
