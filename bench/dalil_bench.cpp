@@ -229,7 +229,8 @@ int main(int argc, char** argv) {
   const std::size_t width = records[0].facts.size();
   std::vector<engine::value> facts(n * width);
   for (std::size_t i = 0; i < n; ++i) {
-    std::copy(records[i].facts.begin(), records[i].facts.end(), facts.begin() + i * width);
+    std::copy(records[i].facts.begin(), records[i].facts.end(),
+              facts.begin() + static_cast<std::ptrdiff_t>(i * width));
   }
   engine::evaluator ev(inst);
   engine::block_evaluator block(inst, decisions);
@@ -356,11 +357,13 @@ int main(int argc, char** argv) {
       static_cast<double>(sample) / trace_s, static_cast<double>(sample) / trace_json_s,
       static_cast<double>(dsample) / decision_json_s, passes.size());
   std::cout << line << "\n";
-  std::cerr << "dalil: n=" << n << " eval-only best " << static_cast<long>(n / best)
-            << " rec/s (record at a time " << static_cast<long>(n / scalar_best) << "), end-to-end "
-            << static_cast<long>(n / e2e) << " rec/s, trace " << static_cast<long>(sample / trace_s)
-            << " rec/s, trace JSON " << static_cast<long>(sample / trace_json_s)
-            << " rec/s, decision JSON " << static_cast<long>(dsample / decision_json_s)
-            << " rec/s (" << json_bytes << " bytes)\n";
+  auto rate = [](std::size_t count, double seconds) {
+    return static_cast<long>(static_cast<double>(count) / seconds);
+  };
+  std::cerr << "dalil: n=" << n << " eval-only best " << rate(n, best)
+            << " rec/s (record at a time " << rate(n, scalar_best) << "), end-to-end "
+            << rate(n, e2e) << " rec/s, trace " << rate(sample, trace_s) << " rec/s, trace JSON "
+            << rate(sample, trace_json_s) << " rec/s, decision JSON "
+            << rate(dsample, decision_json_s) << " rec/s (" << json_bytes << " bytes)\n";
   return 0;
 }

@@ -174,8 +174,15 @@ class markdown_writer : public writer {
           piece = in_table ? "<br>" : "; ";
           break;
       }
-      if (!r.href.empty()) piece = "[" + piece + "](#" + r.href + ")";
-      s += piece;
+      if (r.href.empty()) {
+        s += piece;
+      } else {
+        s += '[';
+        s += piece;
+        s += "](#";
+        s += r.href;
+        s += ')';
+      }
     }
     return s;
   }
@@ -314,8 +321,15 @@ class html_writer : public writer {
           piece = "<br>";
           break;
       }
-      if (!r.href.empty()) piece = "<a href=\"#" + html_escape(r.href) + "\">" + piece + "</a>";
-      s += piece;
+      if (r.href.empty()) {
+        s += piece;
+      } else {
+        s += "<a href=\"#";
+        s += html_escape(r.href);
+        s += "\">";
+        s += piece;
+        s += "</a>";
+      }
     }
     return s;
   }

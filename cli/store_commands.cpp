@@ -163,7 +163,10 @@ int run_batch(const batch_options& o) {
   }
   std::cout << "run " << s.run_id << (s.resumed ? " (resumed)" : "") << ": " << s.processed
             << " records evaluated in " << s.seconds << " s";
-  if (s.seconds > 0) std::cout << " (" << static_cast<long>(s.processed / s.seconds) << " rec/s)";
+  if (s.seconds > 0) {
+    std::cout << " (" << static_cast<long>(static_cast<double>(s.processed) / s.seconds)
+              << " rec/s)";
+  }
   std::cout << "; " << s.total << " decision sets in the run; peak memory " << peak_rss_mib()
             << " MiB\n";
   return 0;

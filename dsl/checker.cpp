@@ -3,6 +3,7 @@
 #include "dsl/checker.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -17,7 +18,7 @@ namespace dalil::dsl {
 
 namespace {
 
-const std::set<std::string> languages = {"fr", "ar", "en"};
+constexpr std::array<std::string_view, 3> languages = {"fr", "ar", "en"};
 
 std::string unescape(std::string_view quoted) {
   std::string out;
@@ -107,8 +108,8 @@ struct scope {
 
 class checker {
  public:
-  checker(const source_map& sources, const std::vector<ast::module>& modules, diagnostics& diags)
-      : sources_(sources), modules_(modules), diags_(diags) {}
+  checker(const std::vector<ast::module>& modules, diagnostics& diags)
+      : modules_(modules), diags_(diags) {}
 
   std::optional<program> run();
 
@@ -172,7 +173,6 @@ class checker {
   std::string json_value_to_json(const ast::json_value& v, const type& t, file_id f,
                                  const std::string& path);
 
-  const source_map& sources_;
   const std::vector<ast::module>& modules_;
   diagnostics& diags_;
   program p_;
@@ -227,10 +227,14 @@ void checker::declare_modules() {
       if (!info.title.count(lang)) absent.emplace_back(lang);
     }
     if (!absent.empty()) {
-      std::string list;
-      for (const auto& a : absent) list += (list.empty() ? "" : ", ") + a;
-      diags_.warning("E0402", span(f, m.header.name),
-                     "module '" + name + "' has no title in " + list);
+      std::string message = "module '";
+      message += name;
+      message += "' has no title in ";
+      for (std::size_t k = 0; k < absent.size(); ++k) {
+        if (k) message += ", ";
+        message += absent[k];
+      }
+      diags_.warning("E0402", span(f, m.header.name), message);
     }
     auto idx = static_cast<std::uint32_t>(p_.modules.size());
     module_by_name_[name] = idx;
@@ -357,6 +361,7 @@ std::optional<type> checker::resolve_type(const ast::type_ref& t, file_id f) {
     out.ref = r->second;
   } else {
     std::vector<std::string> names;
+    names.reserve(builtin.size() + enum_by_name_.size() + record_by_name_.size());
     for (const auto& [k, _] : builtin) names.push_back(k);
     for (const auto& [k, _] : enum_by_name_) names.push_back(k);
     for (const auto& [k, _] : record_by_name_) names.push_back(k);
@@ -478,7 +483,7 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
           error("E0001", span(f, lang), "expected a language (fr, ar, en) followed by a text");
           continue;
         }
-        if (!languages.count(lang.text)) {
+        if (std::find(languages.begin(), languages.end(), lang.text) == languages.end()) {
           error("E0802", span(f, lang),
                 "unknown language '" + lang.text + "'; the languages are fr, ar and en");
           continue;
@@ -696,12 +701,11 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
     }
   } else if (o == "/") {
     e.o = op::div;
-    if (is_numeric(a) && is_numeric(b)) {
+    // A number divided by a number, or money by money, is a decimal; money by a number is money.
+    if ((is_numeric(a) && is_numeric(b)) || (a == kind::money && b == kind::money)) {
       result = simple(kind::decimal);
     } else if (a == kind::money && is_numeric(b)) {
       result = simple(kind::money);
-    } else if (a == kind::money && b == kind::money) {
-      result = simple(kind::decimal);
     }
   }
   if (!result) return mismatch("E0301", "operator '" + o + "' does not apply");
@@ -1107,6 +1111,7 @@ std::uint32_t checker::check_call(const ast::call& c, scope& sc) {
   auto f = functions.find(fn);
   if (f == functions.end()) {
     std::vector<std::string> names;
+    names.reserve(functions.size());
     for (const auto& [n, _] : functions) names.push_back(n);
     error("E0307", span(sc.file, c.name), "unknown function '" + fn + "'" + suggest(fn, names));
     return error_expr(s);
@@ -1628,7 +1633,7 @@ void checker::check_tests() {
       expectation_info xi;
       xi.span = span(f, ex);
       std::string q = ex.decision.text;
-      if (q.find('.') == std::string::npos) q = p_.modules[mod].name + "." + q;
+      if (q.find('.') == std::string::npos) q.insert(0, p_.modules[mod].name + ".");
       auto r = rule_by_name_.find(q);
       if (r == rule_by_name_.end()) {
         std::vector<std::string> names;
@@ -1723,9 +1728,10 @@ std::vector<file_id> load_sources(const std::filesystem::path& root, source_map&
   return files;
 }
 
-std::optional<program> check(const source_map& sources, const std::vector<ast::module>& modules,
+std::optional<program> check(const source_map& /*sources*/, const std::vector<ast::module>& modules,
                              diagnostics& diags) {
-  return checker(sources, modules, diags).run();
+  // Spans carry their file; the source map is needed only to render the diagnostics.
+  return checker(modules, diags).run();
 }
 
 std::optional<program> load_and_check(const std::filesystem::path& root, source_map& sources,

@@ -309,7 +309,10 @@ class printer {
           continue;
         }
       }
-      line(indent + 2, key + json(m.value) + comma);
+      std::string text = key;
+      text += json(m.value);
+      text += comma;
+      line(indent + 2, text);
     }
     line(indent, "}");
   }

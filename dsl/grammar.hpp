@@ -28,7 +28,9 @@ struct parse_state {
 struct state_tag;
 
 // Whitespace and `#` comments, skipped between tokens.
-inline const auto skipper = x3::ascii::space | x3::lexeme['#' >> *(x3::char_ - x3::eol)];
+// X3 parsers are objects at namespace scope by design; building them does not throw.
+inline const auto skipper =  // NOLINT(cert-err58-cpp)
+    x3::ascii::space | x3::lexeme['#' >> *(x3::char_ - x3::eol)];
 using skipper_type = std::remove_const_t<decltype(skipper)>;
 using phrase_context_type = x3::phrase_parse_context<skipper_type>::type;
 using context_type = x3::context<state_tag, parse_state, phrase_context_type>;

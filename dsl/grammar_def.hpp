@@ -20,6 +20,10 @@ using x3::lit;
 using x3::raw;
 namespace ascii = x3::ascii;
 
+// X3 rules and parsers are objects at namespace scope by design (the grammar is data); their
+// construction can fail only by running out of memory at start-up.
+// NOLINTBEGIN(cert-err58-cpp)
+
 // ------------------------------------------------------------------ annotation and depth guard
 
 /// Records each node's byte span (without leading whitespace or comments).
@@ -189,6 +193,8 @@ struct item_class : annotate {};
 struct expr_class : annotate {};
 // Repetitions after a commit point are named rules too, so that an error names what is missing.
 struct in_force_args_class {};
+struct escaped_class {};
+struct table_rows_class {};
 struct enum_cases_class {};
 struct dated_values_class {};
 
@@ -199,6 +205,7 @@ const x3::rule<literal_class, ast::literal> literal = "literal";
 const x3::rule<text_class, ast::literal> text_literal = "text in double quotes";
 const x3::rule<date_class, ast::literal> date_literal = "date (YYYY-MM-DD)";
 const x3::rule<closing_quote_class> closing_quote = "closing '\"'";
+const x3::rule<escaped_class, char> escaped_char = "a character after '\\'";
 const x3::rule<or_class, ast::expr> or_expr = "expression";
 const x3::rule<and_class, ast::expr> and_expr = "expression";
 const x3::rule<not_class, ast::operand> not_expr = "expression";
@@ -218,6 +225,8 @@ const x3::rule<call_class, ast::call> call = "function call";
 const x3::rule<if_class, ast::if_expr> if_expr = "if expression";
 const x3::rule<table_class, ast::table> table = "decision table";
 const x3::rule<row_class, ast::table_row> table_row = "table row ('| condition => value')";
+const x3::rule<table_rows_class, std::vector<ast::table_row>> table_rows =
+    "table row ('| condition => value')";
 const x3::rule<list_class, ast::list_expr> list_expr = "list";
 const x3::rule<quantifier_class, ast::quantifier> quantifier = "quantifier";
 const x3::rule<clause_class, ast::clause> clause = "clause";
@@ -277,8 +286,9 @@ const auto digits = lexeme[+ascii::digit];
 const auto d2 = x3::repeat(2)[ascii::digit];
 const auto d4 = x3::repeat(4)[ascii::digit];
 const auto closing_quote_def = lit('"');
+const auto escaped_char_def = x3::char_;
 const auto text_body =
-    lexeme['"' >> *(('\\' > x3::char_) | (x3::char_ - '"' - '\\' - x3::eol)) > closing_quote];
+    lexeme[('"' >> *(('\\' > escaped_char) | (x3::char_ - '"' - '\\' - x3::eol))) > closing_quote];
 const auto date_body = lexeme[d4 >> '-' >> d2 >> '-' >> d2 >> !name_char];
 const auto text_literal_def = raw[text_body][set_literal<ast::literal_kind::text>{}];
 const auto date_literal_def = raw[date_body][set_literal<ast::literal_kind::date>{}];
@@ -325,13 +335,14 @@ const auto neg_expr_def = guarded[neg_op] | primary;
 const auto neg_op_def = x3::string("-") > neg_expr;
 const auto primary_def = guarded[literal | if_expr | table | quantifier | list_expr | call | path |
                                  (lit('(') > expr > lit(')'))];
-const auto call_def = identifier >> lit('(') >> -(expr % ',') > lit(')');
+const auto call_def = (identifier >> lit('(') >> -(expr % ',')) > lit(')');
 const auto if_expr_def = kw("if") > expr > then_kw > expr > else_kw > expr;
-const auto table_def = kw("table") > table_policy > +table_row;
+const auto table_rows_def = +table_row;
+const auto table_def = kw("table") > table_policy > table_rows;
 const auto table_row_def = lit('|') > expr > lit("=>") > expr;
-const auto list_expr_def = (kw_str("any") | kw_str("all") | x3::attr(std::string("list"))) >>
-                           lit('[') > -(expr % ',') > lit(']');
-const auto quantifier_def = (kw_str("any") | kw_str("all")) >> identifier >> kw("in") > path >
+const auto list_expr_def = ((kw_str("any") | kw_str("all") | x3::attr(std::string("list"))) >>
+                            lit('[')) > -(expr % ',') > lit(']');
+const auto quantifier_def = ((kw_str("any") | kw_str("all")) >> identifier >> kw("in")) > path >
                             lit(':') > expr;
 
 // ------------------------------------------------------------------ declarations
@@ -393,11 +404,14 @@ const auto item_def = enum_decl | record_decl | input_decl | parameter_decl | ru
 BOOST_SPIRIT_DEFINE(expect_tail)
 BOOST_SPIRIT_DEFINE(or_operation, and_operation, cmp_operation, add_operation, mul_operation)
 BOOST_SPIRIT_DEFINE(identifier, json_key, path, literal, text_literal, date_literal, closing_quote,
-                    or_expr, and_expr, not_expr, not_op, cmp_expr, add_expr, mul_expr, neg_expr,
-                    neg_op, primary, call, if_expr, table, table_row, list_expr, quantifier, clause,
-                    clause_arg, in_force_arg, in_force_args, in_force_clause, type_ref, enum_cases,
-                    enum_decl, field_decl, record_decl, input_decl, dated_value, dated_values,
-                    parameter_decl, exception_decl, rule_decl, json_value, json_member, json_object,
-                    json_array, expectation, test_decl, module_header, item, expr)
+                    escaped_char, or_expr, and_expr, not_expr, not_op, cmp_expr, add_expr, mul_expr,
+                    neg_expr, neg_op, primary, call, if_expr, table, table_row, table_rows,
+                    list_expr, quantifier, clause, clause_arg, in_force_arg, in_force_args,
+                    in_force_clause, type_ref, enum_cases, enum_decl, field_decl, record_decl,
+                    input_decl, dated_value, dated_values, parameter_decl, exception_decl,
+                    rule_decl, json_value, json_member, json_object, json_array, expectation,
+                    test_decl, module_header, item, expr)
+
+// NOLINTEND(cert-err58-cpp)
 
 }  // namespace dalil::dsl::grammar

@@ -2,6 +2,7 @@
 #include "dsl/table_analysis.hpp"
 
 #include <algorithm>
+#include <compare>
 #include <optional>
 
 namespace dalil::dsl {
@@ -81,13 +82,13 @@ bool less_lo(const bound& a, const bound& b) {  // a is a tighter (greater) lowe
   if (!b.at) return a.at.has_value();
   if (!a.at) return false;
   auto o = compare(*a.at, *b.at);
-  return o > 0 || (o == 0 && !a.inclusive && b.inclusive);
+  return std::is_gt(o) || (std::is_eq(o) && !a.inclusive && b.inclusive);
 }
 bool less_hi(const bound& a, const bound& b) {  // a is a tighter (smaller) upper bound than b
   if (!b.at) return a.at.has_value();
   if (!a.at) return false;
   auto o = compare(*a.at, *b.at);
-  return o < 0 || (o == 0 && !a.inclusive && b.inclusive);
+  return std::is_lt(o) || (std::is_eq(o) && !a.inclusive && b.inclusive);
 }
 
 constraint intersect(const constraint& a, const constraint& b) {
@@ -107,7 +108,7 @@ bool empty(const constraint& c) {
   }
   if (!c.lo.at || !c.hi.at) return false;
   auto o = compare(*c.lo.at, *c.hi.at);
-  return o > 0 || (o == 0 && !(c.lo.inclusive && c.hi.inclusive));
+  return std::is_gt(o) || (std::is_eq(o) && !(c.lo.inclusive && c.hi.inclusive));
 }
 
 std::string show(const type& t, rational v) {
@@ -139,7 +140,7 @@ bool add_atom(const program& p, std::uint32_t id, row_constraints& row,
   if (e.o == op::and_) {
     return add_atom(p, e.args[0], row, subjects) && add_atom(p, e.args[1], row, subjects);
   }
-  auto constrain = [&](std::uint32_t subject, constraint c) {
+  auto constrain = [&](std::uint32_t subject, const constraint& c) {
     std::string k = key_of(p, subject);
     const type& t = p.expressions[subject].t;
     subjects.emplace(k, subject_info{t, name_of(p, subject)});
@@ -217,7 +218,7 @@ bool add_atom(const program& p, std::uint32_t id, row_constraints& row,
 std::string describe(const subject_info& s, const constraint& c) {
   if (c.s == constraint::shape::cases) return {};
   std::string out;
-  if (c.lo.at && c.hi.at && compare(*c.lo.at, *c.hi.at) == 0) {
+  if (c.lo.at && c.hi.at && std::is_eq(compare(*c.lo.at, *c.hi.at))) {
     return s.name + " = " + show(s.t, *c.lo.at);
   }
   if (c.lo.at) out = s.name + (c.lo.inclusive ? " >= " : " > ") + show(s.t, *c.lo.at);
@@ -332,9 +333,9 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
       auto o = compare(*c.lo.at, *reach.at);
       if (discrete) {
         auto next = add(*reach.at, rational{1, 1});
-        contiguous = next && compare(*c.lo.at, *next) <= 0;
+        contiguous = next && std::is_lteq(compare(*c.lo.at, *next));
       } else {
-        contiguous = o < 0 || (o == 0 && (c.lo.inclusive || reach.inclusive));
+        contiguous = std::is_lt(o) || (std::is_eq(o) && (c.lo.inclusive || reach.inclusive));
       }
     }
     if (!contiguous) {

@@ -172,7 +172,10 @@ bool placeholder(evaluator& ev, const decision& d, const std::string& name, cons
     return false;
   }
   const std::string& module = p.modules[info.module].name;
-  for (const std::string& q : {module + "." + name, name}) {
+  std::string qualified = module;
+  qualified += '.';
+  qualified += name;
+  for (const std::string& q : {qualified, name}) {
     if (auto r = p.find_rule(q)) {
       out = value_words(p, p.rules[*r].t, ev.rule(*r), lang);
       return true;

@@ -305,8 +305,8 @@ class cursor {
   const char* position() const { return p_; }
 
  private:
-  const char* p_;
-  const char* end_;
+  const char* p_ = nullptr;
+  const char* end_ = nullptr;
 };
 
 }  // namespace

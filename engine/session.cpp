@@ -11,6 +11,7 @@ namespace dalil::engine {
 std::string canonical_source(const dsl::source_map& sources,
                              const std::vector<dsl::ast::module>& modules) {
   std::vector<const dsl::ast::module*> order;
+  order.reserve(modules.size());
   for (const auto& m : modules) order.push_back(&m);
   std::sort(order.begin(), order.end(),
             [](const auto* a, const auto* b) { return a->header.name.name < b->header.name.name; });
