@@ -13,6 +13,7 @@
 #include "engine/evaluator.hpp"
 #include "engine/record.hpp"
 #include "engine/session.hpp"
+#include "tests/support/packs.hpp"
 
 namespace {
 std::atomic<bool> counting{false};
@@ -50,17 +51,12 @@ void operator delete[](void* p, std::size_t) noexcept {
 using namespace dalil;
 
 TEST_CASE("evaluation with tracing off allocates nothing after warm-up", "[engine][alloc]") {
-  dsl::source_map sources;
-  dsl::diagnostics diags;
-  std::vector<dsl::ast::module> modules;
-  auto program =
-      dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources, modules, diags);
-  REQUIRE(program);
-  auto rules = engine::build_ruleset(sources, modules, std::move(*program));
+  auto pack = testing::load_pack_dir(testing::source_path("rules"));
+  const auto& rules = pack->rules;
   const dsl::program& p = rules->program();
   engine::record_reader reader(p);
   std::vector<engine::record> records;
-  std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
+  std::ifstream in(testing::source_path("data/sample-cohort.jsonl"));
   std::string line;
   while (std::getline(in, line) && records.size() < 200) {
     engine::record r;
@@ -93,13 +89,8 @@ TEST_CASE("evaluation with tracing off allocates nothing after warm-up", "[engin
 }
 
 TEST_CASE("reading a stream of records into one buffer stops allocating", "[engine][alloc]") {
-  dsl::source_map sources;
-  dsl::diagnostics diags;
-  std::vector<dsl::ast::module> modules;
-  auto program =
-      dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/bench/v0", sources, modules, diags);
-  REQUIRE(program);
-  engine::record_reader reader(*program);
+  auto pack = testing::load_pack_dir(testing::source_path("bench/v0"));
+  engine::record_reader reader(pack->rules->program());
   engine::record buffer;
   engine::record_error err;
   const std::string a =

@@ -21,40 +21,16 @@
 #include "engine/evaluator.hpp"
 #include "engine/record.hpp"
 #include "engine/session.hpp"
+#include "tests/support/packs.hpp"
 
 namespace dsl = dalil::dsl;
 namespace eng = dalil::engine;
 
 namespace {
 
-struct loaded {
-  dsl::source_map sources;
-  dsl::diagnostics diags;
-  std::vector<dsl::ast::module> modules;
-  std::shared_ptr<const eng::ruleset> rules;
-};
-
-std::unique_ptr<loaded> load_dir(const std::string& dir) {
-  auto l = std::make_unique<loaded>();
-  auto program = dsl::load_and_check(dir, l->sources, l->modules, l->diags);
-  INFO(dsl::render_all(l->sources, l->diags));
-  REQUIRE(program.has_value());
-  l->rules = eng::build_ruleset(l->sources, l->modules, std::move(*program));
-  return l;
-}
-
-std::unique_ptr<loaded> load_text(const std::string& text) {
-  auto l = std::make_unique<loaded>();
-  dsl::file_id f = l->sources.add("ops.dalil", text);
-  auto m = dsl::parse(l->sources, f, l->diags);
-  REQUIRE(m.has_value());
-  l->modules.push_back(std::move(*m));
-  auto program = dsl::check(l->sources, l->modules, l->diags);
-  INFO(dsl::render_all(l->sources, l->diags));
-  REQUIRE(program.has_value());
-  l->rules = eng::build_ruleset(l->sources, l->modules, std::move(*program));
-  return l;
-}
+using dalil::testing::load_pack_dir;
+using dalil::testing::load_pack_text;
+using dalil::testing::source_path;
 
 /// A small deterministic generator (the same sequence on every platform).
 struct rng {
@@ -191,10 +167,10 @@ const char* const dates[] = {"2012-01-01", "2014-06-30", "2016-02-29", "2017-06-
 
 TEST_CASE("block evaluation equals record-at-a-time evaluation on the SNIA pack",
           "[engine][block]") {
-  auto pack = load_dir(std::string(DALIL_SOURCE_DIR) + "/rules");
+  auto pack = load_pack_dir(source_path("rules"));
   const dsl::program& p = pack->rules->program();
   // The shipped sample cohort, then the same records with facts knocked out or null.
-  std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
+  std::ifstream in(source_path("data/sample-cohort.jsonl"));
   REQUIRE(in.good());
   eng::record_reader reader(p);
   std::vector<std::vector<eng::value>> rows;
@@ -227,7 +203,7 @@ TEST_CASE("block evaluation equals record-at-a-time evaluation on the SNIA pack"
 
 TEST_CASE("block evaluation equals record-at-a-time evaluation on bench rule set v0",
           "[engine][block]") {
-  auto pack = load_dir(std::string(DALIL_SOURCE_DIR) + "/bench/v0");
+  auto pack = load_pack_dir(source_path("bench/v0"));
   auto rows = random_rows(pack->rules->program(), 3000, 5);
   for (const char* d : dates) compare(pack->rules, d, rows, eng::block_evaluator::block_size);
   // Every rule of the bench set is evaluated by columns, none record by record.
@@ -242,7 +218,7 @@ TEST_CASE("block evaluation equals record-at-a-time evaluation, operation by ope
           "[engine][block]") {
   // One rule per construct, with unknown rows in tables, unknown exception conditions,
   // overflow, division by zero, dates with durations and ages on both sides of comparisons.
-  auto pack = load_text(R"(module m
+  auto pack = load_pack_text(R"(module m
   source "test"
 
 enum Color { red, green, blue }

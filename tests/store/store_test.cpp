@@ -12,11 +12,14 @@
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
 #include "store/store.hpp"
+#include "tests/support/packs.hpp"
 
 using namespace dalil;
 namespace fs = std::filesystem;
 
 namespace {
+
+using testing::source_path;
 
 struct pack {
   std::shared_ptr<const engine::ruleset> rules;
@@ -24,14 +27,8 @@ struct pack {
 };
 
 pack load_pack() {
-  dsl::source_map sources;
-  dsl::diagnostics diags;
-  std::vector<dsl::ast::module> modules;
-  auto program =
-      dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources, modules, diags);
-  REQUIRE(program);
-  std::string canonical = engine::canonical_source(sources, modules);
-  return {engine::build_ruleset(sources, modules, std::move(*program)), canonical};
+  auto loaded = testing::load_pack_dir(source_path("rules"));
+  return {loaded->rules, loaded->canonical};
 }
 
 struct temp_dir {
@@ -156,7 +153,7 @@ TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time e
   // dates before, during and after the programmes' periods in force.
   pack pk = load_pack();
   std::vector<store::stored_record> recs;
-  std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
+  std::ifstream in(source_path("data/sample-cohort.jsonl"));
   std::string line;
   while (std::getline(in, line)) {
     store::stored_record r;
