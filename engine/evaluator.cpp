@@ -76,7 +76,7 @@ evaluator::evaluator(std::shared_ptr<const instance> inst)
 
 void evaluator::set_record(const record& r) {
   facts_ = r.facts.data();
-  ++gen_;
+  next_generation();
 }
 
 value evaluator::rule(std::uint32_t r) {
@@ -538,7 +538,7 @@ unknown_causes evaluator::causes(std::uint32_t r) {
   // Re-run with node values recorded (evaluation is deterministic), then walk the unknowns.
   std::fill(arithmetic_error_.begin(), arithmetic_error_.end(), 0);
   std::uint32_t previous = gen_;
-  ++gen_;
+  next_generation();
   eval_rule<true>(r);
   unknown_causes out;
   std::vector<std::uint8_t> seen(rules_->program().rules.size(), 0);
@@ -553,7 +553,7 @@ unknown_causes evaluator::causes(std::uint32_t r) {
 
 void evaluator::missing_facts(std::uint32_t r, std::vector<std::uint32_t>& out) {
   if (recorded_gen_ != gen_) {  // values cached so far were not recorded: evaluate afresh
-    ++gen_;
+    next_generation();
     recorded_gen_ = gen_;
   }
   eval_rule<true>(r);
@@ -620,6 +620,24 @@ void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::
         collect<Reasons>(a[node_value_[a[0]].is_true() ? 1 : 2], out, seen);
       }
       return;
+    case op::any_in:
+    case op::all_in: {
+      // The body's nodes hold the values of the last item only: evaluate it again item by item,
+      // recording, and walk every item that leaves it unknown (the order of the list must not
+      // change what is asked for).
+      const value& over = node_value_[a[0]];
+      if (over.unknown()) {
+        collect<Reasons>(a[0], out, seen);
+        return;
+      }
+      if (!over.known() || over.r != rep::list) return;
+      for (std::uint32_t i = 0; i < over.list->count; ++i) {
+        const value& item = over.list->items[i];
+        if (n.ref < variables_.size()) variables_[n.ref] = item.known() ? item.rec : nullptr;
+        if (operand<true>(a[1]).unknown()) collect<Reasons>(a[1], out, seen);
+      }
+      return;
+    }
     case op::table:
       for (std::size_t i = 0; i < n.nargs / 2; ++i) {
         if (node_gen_[a[2 * i]] != gen_) break;

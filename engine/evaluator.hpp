@@ -2,6 +2,7 @@
 // arithmetic, rule values cached per record, and no heap allocation on the hot path.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -39,7 +40,7 @@ class evaluator {
   /// one contiguous array); `facts` must outlive the evaluation.
   void set_facts(const value* facts) {
     facts_ = facts;
-    ++gen_;
+    next_generation();
   }
   /// The value of rule `r` for the current record (computed once, then cached).
   value rule(std::uint32_t r);
@@ -97,7 +98,17 @@ class evaluator {
   const ruleset* rules_;
   const value* facts_ = nullptr;
   civil as_of_civil_;
-  std::uint32_t gen_ = 0;
+  /// Starts a generation: every cached rule value and recorded node value becomes stale. The
+  /// stamps are cleared when the counter wraps, so an old stamp never passes for a new one.
+  void next_generation() {
+    if (++gen_ == 0) {
+      std::fill(rule_gen_.begin(), rule_gen_.end(), 0);
+      std::fill(node_gen_.begin(), node_gen_.end(), 0);
+      gen_ = 1;
+    }
+  }
+
+  std::uint32_t gen_ = 1;           // stamps are 0 until a value is cached: never current
   std::uint32_t recorded_gen_ = 0;  // a generation in which every evaluation recorded node values
   std::vector<value> rule_value_;
   std::vector<std::uint32_t> rule_gen_;

@@ -127,6 +127,21 @@ void record_error_set(decision_set& out, const engine::record_error& err) {
   out.trace_json.clear();
 }
 
+/// The record's content hash as bytes. A stored hash that is not 64 hex digits was altered
+/// behind the tool's back: the decision set says so rather than vouch for an unknown input.
+bool read_content_hash(const stored_record& rec, decision_set& out) {
+  if (auto d = engine::digest::from_hex(rec.content_hash)) {
+    out.input_hash = *d;
+    return true;
+  }
+  out.input_hash = engine::digest{};
+  record_error_set(out, engine::record_error{"content_hash",
+                                             "the stored content hash is not a SHA-256 (64 hex "
+                                             "digits): the record was altered; run dalil audit "
+                                             "verify"});
+  return false;
+}
+
 void append_number(std::string& out, std::uint64_t n) {
   char buf[24];
   out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
@@ -242,7 +257,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   const dsl::program& p = inst->rules->program();
   decision_set out;
   out.record_id = rec.record_id;
-  out.input_hash = engine::digest::from_hex(rec.content_hash).value_or(engine::digest{});
+  if (!read_content_hash(rec, out)) return out;
   engine::record_error err;
   if (!reader->read(rec.json, buffer, err)) {
     record_error_set(out, err);
@@ -309,7 +324,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
     for (; first < n && k < B; ++first) {
       decision_set& o = out[first];
       o.record_id = recs[first].record_id;
-      o.input_hash = engine::digest::from_hex(recs[first].content_hash).value_or(engine::digest{});
+      if (!read_content_hash(recs[first], o)) continue;
       engine::record_error err;
       if (!reader->read(recs[first].json, buffers[k], err)) {
         record_error_set(o, err);

@@ -430,6 +430,61 @@ rule with_exception : bool
   CHECK(nonempty > 20);  // the records do leave facts to ask for
 }
 
+TEST_CASE("missing facts under any/all over a list do not depend on the order of the items",
+          "[engine]") {
+  // The body is evaluated once per item; what is asked for must come from every item that left
+  // it unknown, not from the last one only.
+  pack p(R"dalil(module m
+  title fr "t" ar "t" en "t"
+
+record Member {
+  age : int?
+}
+
+record Applicant {
+  members : list Member
+  flag : bool?
+  other : bool?
+}
+
+input applicant : Applicant
+
+rule some_adult_flagged : bool
+  source "s"
+  = any x in applicant.members : x.age > 18 and applicant.flag
+
+rule all_adults_or_other : bool
+  source "s"
+  = all x in applicant.members : x.age > 18 or applicant.other
+)dalil");
+  struct order_case {
+    const char* members_a;
+    const char* members_b;
+    const char* rule;
+    strings missing;
+  };
+  const order_case cases[] = {
+      {R"([{"age": 10}, {"age": 30}])",
+       R"([{"age": 30}, {"age": 10}])",
+       "some_adult_flagged",
+       {"flag"}},
+      {R"([{"age": 10}, {"age": 30}])",
+       R"([{"age": 30}, {"age": 10}])",
+       "all_adults_or_other",
+       {"other"}},
+      {R"([{"age": 10}, {}])", R"([{}, {"age": 10}])", "all_adults_or_other", {"other"}},
+  };
+  for (const order_case& c : cases) {
+    for (const char* members : {c.members_a, c.members_b}) {
+      std::string json = std::string(R"({"members": )") + members + "}";
+      auto e = p.run(c.rule, as_of, json);
+      INFO(c.rule << " on " << json << ": missing " << join(e->d.missing));
+      CHECK_FALSE(e->d.decided);
+      CHECK(e->d.missing == c.missing);
+    }
+  }
+}
+
 // ------------------------------------------------------------------ 3. null
 
 TEST_CASE("null through an optional record: comparisons are false, absence is unknown",

@@ -179,6 +179,7 @@ TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time e
   }
   REQUIRE(recs.size() > sample + sample / 2);
   recs[7].json = R"({"id":"bad","status":"martian"})";
+  recs[11].content_hash = "not a hash";  // altered behind the tool's back
   recs[300 % recs.size()].json = R"({"id":"bad","birth_date":"1990-02-30"})";
   auto chosen = store::contract_rules(pk.rules->program());
   for (const char* d : {"2013-06-01", "2014-06-01", "2017-06-01", "2024-02-29"}) {
@@ -194,5 +195,7 @@ TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time e
       REQUIRE(block[i].trace_digest == one.trace_digest);
       REQUIRE(block[i].decisions_digest == one.decisions_digest);
     }
+    CHECK(block[11].decisions_json.rfind(R"({"error":{"field":"content_hash")", 0) == 0);
+    CHECK(block[11].input_hash == engine::digest{});
   }
 }
