@@ -417,20 +417,26 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   std::thread writer([&] {
     std::vector<decision_set> mine;
     while (true) {
+      bool skip = false;
       {
         std::unique_lock<std::mutex> lock(m);
         cv.wait(lock, [&] { return handoff_full || closing; });
         if (!handoff_full) return;
         mine.swap(handoff);
         handoff_full = false;
+        // After a failed chunk nothing more is written: the run stops at its first gap, and a
+        // resumed run starts from there.
+        skip = write_failed;
       }
       cv.notify_all();
+      if (skip) continue;
       std::string err;
       bool ok = writer_db->write_decisions(run->run_id, mine, err);
       std::lock_guard<std::mutex> lock(m);
       if (!ok && !write_failed) {
         write_failed = true;
         write_error = err;
+        cv.notify_all();  // the reading thread may be waiting to hand over the next chunk
       }
       if (ok) summary.processed += static_cast<std::int64_t>(mine.size());
       if (o.progress) {
