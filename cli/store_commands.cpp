@@ -218,10 +218,21 @@ int run_replay(const replay_options& o) {
   if (!stored->trace_json.empty()) {
     std::cout << "  stored trace bytes: " << (same_bytes ? "identical" : "DIFFERENT") << "\n";
   }
+  auto show = [](const std::vector<store::difference>& diffs) {
+    for (const store::difference& d : diffs) {
+      std::cout << "    " << d.rule
+                << "\n      stored:   " << (d.stored.empty() ? "(absent)" : d.stored)
+                << "\n      replayed: " << (d.replayed.empty() ? "(absent)" : d.replayed) << "\n";
+    }
+  };
   if (!same_decisions) {
-    auto names = decision_names(*db, run->ruleset_hash);
-    std::cout << "  stored:   " << store::expand_decisions(stored->decisions_json, names)
-              << "\n  replayed: " << store::expand_decisions(again.decisions_json, names) << "\n";
+    std::cout << "  decisions that differ:\n";
+    show(store::diff_decisions(stored->decisions_json, again.decisions_json,
+                               decision_names(*db, run->ruleset_hash)));
+  }
+  if (!same_bytes) {
+    std::cout << "  trace steps that differ:\n";
+    show(store::diff_traces(stored->trace_json, again.trace_json));
   }
   return same_decisions && same_digest && same_bytes ? 0 : 1;
 }

@@ -582,4 +582,64 @@ std::string expand_decisions(const std::string& compact, const std::vector<std::
   return out + "]";
 }
 
+namespace {
+
+/// The rule a trace step is about: the text of its leading "rule" member.
+std::string_view step_rule(std::string_view step) {
+  constexpr std::string_view key = "{\"rule\":\"";
+  if (step.substr(0, key.size()) != key) return {};
+  step.remove_prefix(key.size());
+  return step.substr(0, step.find('"'));
+}
+
+std::string_view trace_steps(std::string_view trace) {
+  for (std::string_view member : split_json_array(trace)) {
+    constexpr std::string_view key = "\"steps\":";
+    if (member.substr(0, key.size()) == key) return member.substr(key.size());
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<difference> diff_decisions(const std::string& stored, const std::string& replayed,
+                                       const std::vector<std::string>& names) {
+  const std::string sa = expand_decisions(stored, names);  // the views below point into these
+  const std::string sb = expand_decisions(replayed, names);
+  std::vector<std::string_view> a = split_json_array(sa);
+  std::vector<std::string_view> b = split_json_array(sb);
+  std::vector<difference> out;
+  for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+    std::string_view x = i < a.size() ? a[i] : std::string_view();
+    std::string_view y = i < b.size() ? b[i] : std::string_view();
+    if (x == y) continue;
+    std::string_view named = step_rule(x.empty() ? y : x);
+    out.push_back({named.empty() ? "decision " + std::to_string(i + 1) : std::string(named),
+                   std::string(x), std::string(y)});
+  }
+  return out;
+}
+
+std::vector<difference> diff_traces(std::string_view stored, std::string_view replayed) {
+  std::vector<std::string_view> a = split_json_array(trace_steps(stored));
+  std::vector<std::string_view> b = split_json_array(trace_steps(replayed));
+  std::vector<difference> out;
+  std::vector<std::uint8_t> matched(b.size(), 0);
+  for (std::string_view x : a) {
+    std::string_view rule = step_rule(x);
+    auto it =
+        std::find_if(b.begin(), b.end(), [&](std::string_view y) { return step_rule(y) == rule; });
+    if (it == b.end()) {
+      out.push_back({std::string(rule), std::string(x), ""});
+      continue;
+    }
+    matched[static_cast<std::size_t>(it - b.begin())] = 1;
+    if (*it != x) out.push_back({std::string(rule), std::string(x), std::string(*it)});
+  }
+  for (std::size_t k = 0; k < b.size(); ++k) {
+    if (!matched[k]) out.push_back({std::string(step_rule(b[k])), "", std::string(b[k])});
+  }
+  return out;
+}
+
 }  // namespace dalil::store

@@ -72,6 +72,20 @@ std::string expand_decisions(const std::string& compact, const std::vector<std::
 /// The top-level elements of a JSON array or object text (no validation).
 std::vector<std::string_view> split_json_array(std::string_view text);
 
+/// A difference between a stored and a replayed decision set: what (`rule`) and both sides, as
+/// JSON ("" when a side does not have it).
+struct difference {
+  std::string rule;
+  std::string stored;
+  std::string replayed;
+};
+/// The decisions that differ between two compact decision sets, named by `names` (verbose form).
+std::vector<difference> diff_decisions(const std::string& stored, const std::string& replayed,
+                                       const std::vector<std::string>& names);
+/// The steps that differ between two traces ({"steps":[…]}), matched by rule: changed steps in
+/// the stored trace's order, then steps that only one side has.
+std::vector<difference> diff_traces(std::string_view stored, std::string_view replayed);
+
 /// The contract decisions: rules with an explanation, in rule order.
 std::vector<std::uint32_t> contract_rules(const dsl::program& program);
 

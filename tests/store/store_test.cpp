@@ -145,6 +145,35 @@ TEST_CASE("decision sets expand to named decisions", "[store]") {
         R"("missing":["household.size","status"]}])");
 }
 
+TEST_CASE("replay differences name the decisions and trace steps that changed", "[store]") {
+  const std::vector<std::string> names = {"a.x", "b.y", "c.z"};
+  std::string stored = R"([["d",true,1,[]],["u",null,0,["household.size"]],["d",false,0,[]]])";
+  CHECK(store::diff_decisions(stored, stored, names).empty());
+  std::string replayed = R"([["d",true,1,[]],["d",false,0,[]],["d",false,0,[]]])";
+  auto d = store::diff_decisions(stored, replayed, names);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].rule == "b.y");
+  CHECK(d[0].stored == R"({"rule":"b.y","status":"undetermined","value":null,"provisional":false,)"
+                       R"("missing":["household.size"]})");
+  CHECK(d[0].replayed ==
+        R"({"rule":"b.y","status":"decided","value":false,"provisional":false,"missing":[]})");
+
+  std::string a = R"({"steps":[{"rule":"m.p","value":1,"reads":[]},)"
+                  R"({"rule":"m.q","value":"x","reads":["m.p"]},{"rule":"m.r","value":true}]})";
+  CHECK(store::diff_traces(a, a).empty());
+  std::string b = R"({"steps":[{"rule":"m.p","value":2,"reads":[]},)"
+                  R"({"rule":"m.r","value":true},{"rule":"m.s","value":null}]})";
+  auto t = store::diff_traces(a, b);
+  REQUIRE(t.size() == 3);
+  CHECK(t[0].rule == "m.p");  // changed
+  CHECK(t[0].stored == R"({"rule":"m.p","value":1,"reads":[]})");
+  CHECK(t[0].replayed == R"({"rule":"m.p","value":2,"reads":[]})");
+  CHECK(t[1].rule == "m.q");  // only in the stored trace
+  CHECK(t[1].replayed.empty());
+  CHECK(t[2].rule == "m.s");  // only in the replayed trace
+  CHECK(t[2].stored.empty());
+}
+
 TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time evaluation",
           "[store][block]") {
   // Byte for byte: compact decisions (missing facts included), both digests, for the sample
