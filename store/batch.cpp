@@ -234,58 +234,77 @@ bool any_unknown(const engine::record& rec, const std::vector<std::uint32_t>& fa
   return false;
 }
 
+/// What a thread keeps from one call to the next for one instance and rule list, so that a run
+/// builds it once: the record reader and buffers, the record-at-a-time evaluator, the rules the
+/// trace digest covers, and (for block evaluation, on first use) the block evaluator.
+struct scratch {
+  std::shared_ptr<const engine::instance> inst;
+  std::vector<std::uint32_t> rules;
+  std::unique_ptr<engine::record_reader> reader;
+  std::vector<engine::record> buffers;  // one per record of a block
+  std::unique_ptr<engine::evaluator> ev;
+  std::unique_ptr<covered_rules> covered;  // the contract rules and every rule they read
+  std::unique_ptr<engine::block_evaluator> block;
+  std::vector<std::vector<std::uint32_t>> behind;  // facts_behind(rules), with the block
+  std::vector<std::uint32_t> missing;
+  std::vector<std::string> paths;
+};
+
+scratch& scratch_for(const std::shared_ptr<const engine::instance>& inst,
+                     const std::vector<std::uint32_t>& rules) {
+  thread_local scratch s;
+  if (s.inst != inst || s.rules != rules) {
+    s = scratch{};
+    s.inst = inst;
+    s.rules = rules;
+    s.reader = std::make_unique<engine::record_reader>(inst->rules->program());
+    s.buffers.resize(engine::block_evaluator::block_size);
+    s.ev = std::make_unique<engine::evaluator>(inst);
+    s.covered = std::make_unique<covered_rules>(inst->rules->closure_of(rules));
+  }
+  return s;
+}
+
 }  // namespace
 
 decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst,
                              const std::vector<std::uint32_t>& rules, const stored_record& rec,
                              bool keep_trace) {
-  // Per-thread scratch: an evaluator per instance and a record buffer.
-  thread_local std::shared_ptr<const engine::instance> cached;
-  thread_local std::vector<std::uint32_t> cached_rules;
-  thread_local std::unique_ptr<engine::evaluator> ev;
-  thread_local std::unique_ptr<engine::record_reader> reader;
-  thread_local std::unique_ptr<covered_rules> covered;
-  thread_local engine::record buffer;
-  if (cached != inst || cached_rules != rules) {
-    cached = inst;
-    cached_rules = rules;
-    ev = std::make_unique<engine::evaluator>(inst);
-    reader = std::make_unique<engine::record_reader>(inst->rules->program());
-    // The digest covers the contract rules and every rule they read.
-    covered = std::make_unique<covered_rules>(inst->rules->closure_of(rules));
-  }
+  scratch& s = scratch_for(inst, rules);
+  engine::evaluator& ev = *s.ev;
+  engine::record& buffer = s.buffers[0];
   const dsl::program& p = inst->rules->program();
   decision_set out;
   out.record_id = rec.record_id;
   if (!read_content_hash(rec, out)) return out;
   engine::record_error err;
-  if (!reader->read(rec.json, buffer, err)) {
+  if (!s.reader->read(rec.json, buffer, err)) {
     record_error_set(out, err);
     return out;
   }
-  ev->set_record(buffer);
+  ev.set_record(buffer);
   // Compact: one [status, value, provisional, missing] per contract rule, in rule order; the
   // rule names come from the ruleset (expand_decisions gives the verbose form).
   out.decisions_json.reserve(32 * rules.size() + 64);
   out.decisions_json = "[";
   for (std::size_t i = 0; i < rules.size(); ++i) {
-    engine::decision d = engine::decide(*ev, rules[i], false);
+    engine::decision d = engine::decide(ev, rules[i], false);
     if (i) out.decisions_json += ',';
     append_entry(out.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing);
   }
   out.decisions_json += ']';
   out.trace_digest = trace_digest(
-      *inst, out.input_hash, *covered, [&](std::uint32_t r) { return ev->rule(r); },
-      [&](std::uint32_t r) { return ev->fired_exception(r); });
+      *inst, out.input_hash, *s.covered, [&](std::uint32_t r) { return ev.rule(r); },
+      [&](std::uint32_t r) { return ev.fired_exception(r); });
   out.decisions_digest = engine::sha256(out.decisions_json);
   if (keep_trace) {
     // One trace for the whole decision set: every rule evaluated for the record, once each, in
     // dependency order (the decisions share most of their steps).
     engine::decision all;
     for (std::uint32_t r : p.rule_order) {
-      if (ev->evaluated(r)) all.steps.push_back(r);
+      if (ev.evaluated(r)) all.steps.push_back(r);
     }
-    engine::append_trace_json(out.trace_json, *ev, all, false);
+    engine::append_trace_json(out.trace_json, ev, all, false);
   }
   return out;
 }
@@ -293,30 +312,17 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
 void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
                       const std::vector<std::uint32_t>& rules, const stored_record* recs,
                       std::size_t n, decision_set* out) {
-  // Per-thread scratch: the block evaluator for every decided value, and the record-at-a-time
-  // evaluator only for what a block cannot give: the missing facts of undetermined decisions.
+  // The block evaluator gives every decided value; the record-at-a-time evaluator only what a
+  // block cannot give: the missing facts of undetermined decisions.
   constexpr std::size_t B = engine::block_evaluator::block_size;
-  thread_local std::shared_ptr<const engine::instance> cached;
-  thread_local std::vector<std::uint32_t> cached_rules;
-  thread_local std::unique_ptr<engine::block_evaluator> block;
-  thread_local std::unique_ptr<engine::evaluator> ev;
-  thread_local std::unique_ptr<engine::record_reader> reader;
-  thread_local std::vector<engine::record> buffers(B);
-  thread_local std::vector<std::vector<std::uint32_t>> behind;
-  thread_local std::unique_ptr<covered_rules> covered;
-  if (cached != inst || cached_rules != rules) {
-    cached = inst;
-    cached_rules = rules;
-    block = std::make_unique<engine::block_evaluator>(inst, rules);
-    ev = std::make_unique<engine::evaluator>(inst);
-    reader = std::make_unique<engine::record_reader>(inst->rules->program());
-    behind = facts_behind(*inst, rules);
-    covered = std::make_unique<covered_rules>(block->planned());
+  scratch& s = scratch_for(inst, rules);
+  if (!s.block) {
+    s.block = std::make_unique<engine::block_evaluator>(inst, rules);
+    s.behind = facts_behind(*inst, rules);
   }
+  engine::block_evaluator& block = *s.block;
   const dsl::program& p = inst->rules->program();
   static const std::vector<std::string> none;
-  thread_local std::vector<std::uint32_t> missing;
-  thread_local std::vector<std::string> paths;
   const engine::value* rows[B];
   std::size_t index[B];
   for (std::size_t first = 0; first < n;) {
@@ -326,43 +332,43 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
       o.record_id = recs[first].record_id;
       if (!read_content_hash(recs[first], o)) continue;
       engine::record_error err;
-      if (!reader->read(recs[first].json, buffers[k], err)) {
+      if (!s.reader->read(recs[first].json, s.buffers[k], err)) {
         record_error_set(o, err);
         continue;
       }
-      rows[k] = buffers[k].facts.data();
+      rows[k] = s.buffers[k].facts.data();
       index[k++] = first;
     }
-    block->run(rows, k);
+    block.run(rows, k);
     for (std::size_t j = 0; j < k; ++j) {
       decision_set& o = out[index[j]];
       bool scalar_ready = false;
       o.decisions_json = "[";
       for (std::size_t i = 0; i < rules.size(); ++i) {
         if (i) o.decisions_json += ',';
-        engine::value v = block->get(rules[i], j);
+        engine::value v = block.get(rules[i], j);
         bool provisional = p.rules[rules[i]].provisional;
-        if (!v.unknown() || !any_unknown(buffers[j], behind[i])) {
+        if (!v.unknown() || !any_unknown(s.buffers[j], s.behind[i])) {
           append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none);
           continue;
         }
         if (!scalar_ready) {
-          ev->set_record(buffers[j]);
+          s.ev->set_record(s.buffers[j]);
           scalar_ready = true;
         }
-        ev->missing_facts(rules[i], missing);
+        s.ev->missing_facts(rules[i], s.missing);
         // Listed by path, as decide() lists them.
-        std::sort(missing.begin(), missing.end(), [&](std::uint32_t a, std::uint32_t b) {
+        std::sort(s.missing.begin(), s.missing.end(), [&](std::uint32_t a, std::uint32_t b) {
           return p.facts[a].path < p.facts[b].path;
         });
-        paths.clear();
-        for (std::uint32_t f : missing) paths.push_back(p.facts[f].path);
-        append_entry(o.decisions_json, p, rules[i], false, v, provisional, paths);
+        s.paths.clear();
+        for (std::uint32_t f : s.missing) s.paths.push_back(p.facts[f].path);
+        append_entry(o.decisions_json, p, rules[i], false, v, provisional, s.paths);
       }
       o.decisions_json += ']';
       o.trace_digest = trace_digest(
-          *inst, o.input_hash, *covered, [&](std::uint32_t r) { return block->get(r, j); },
-          [&](std::uint32_t r) { return block->fired_exception(r, j); });
+          *inst, o.input_hash, *s.covered, [&](std::uint32_t r) { return block.get(r, j); },
+          [&](std::uint32_t r) { return block.fired_exception(r, j); });
       o.decisions_digest = engine::sha256(o.decisions_json);
       o.trace_json.clear();
     }

@@ -77,10 +77,7 @@ std::string_view statement::text_view(int col) const {
 }
 
 std::string statement::text(int col) const {
-  const auto* p = sqlite3_column_text(stmt_, col);
-  if (p == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(p),
-                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)));
+  return std::string(text_view(col));
 }
 
 database::~database() {

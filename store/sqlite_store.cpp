@@ -148,9 +148,7 @@ class sqlite_store final : public store {
       if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
       if (!db_.exec(migrations[v], error) ||
           !db_.exec("INSERT INTO schema_version VALUES(" + std::to_string(v + 1) + ")", error)) {
-        std::string ignored;
-        db_.exec("ROLLBACK", ignored);
-        return false;
+        return rollback(false);
       }
       if (!db_.exec("COMMIT", error)) return false;
     }
@@ -285,8 +283,7 @@ class sqlite_store final : public store {
     ins.bind(1, ruleset_hash).bind(2, as_of).bind(3, f).bind(4, now_utc());
     if (ins.step() != SQLITE_DONE) {
       error = db_.message();
-      std::string ignored;
-      db_.exec("ROLLBACK", ignored);
+      rollback(false);
       return std::nullopt;
     }
     info.run_id = db_.last_insert_id();
@@ -414,7 +411,7 @@ class sqlite_store final : public store {
     std::string details = "{\"run\":" + std::to_string(run_id) +
                           ",\"decision_sets\":" + std::to_string(count_decisions(run_id)) + "}";
     if (!audit_locked("dalil", "run_complete", std::to_string(run_id), details, error)) {
-      return false;
+      return rollback(false);
     }
     return db_.exec("COMMIT", error);
   }
@@ -422,11 +419,7 @@ class sqlite_store final : public store {
   bool audit(const std::string& actor, const std::string& action, const std::string& subject,
              const std::string& details, std::string& error) override {
     if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
-    if (!audit_locked(actor, action, subject, details, error)) {
-      std::string ignored;
-      db_.exec("ROLLBACK", ignored);
-      return false;
-    }
+    if (!audit_locked(actor, action, subject, details, error)) return rollback(false);
     return db_.exec("COMMIT", error);
   }
 
