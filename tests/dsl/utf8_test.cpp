@@ -1,0 +1,58 @@
+// Strict UTF-8 validation: every class of ill-formed sequence is refused at its first byte.
+#include "dsl/utf8.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+using dalil::dsl::first_invalid_utf8;
+
+TEST_CASE("well-formed UTF-8 passes", "[dsl][utf8]") {
+  const char* good[] = {
+      "",
+      "plain ascii text, longer than eight bytes",
+      "\xC3\xA9t\xC3\xA9",                                 // été
+      "\xD8\xA7\xD9\x84\xD9\x85\xD8\xBA\xD8\xB1\xD8\xA8",  // المغرب
+      "\xE0\xA0\x80",      // U+0800, the first three-byte code point
+      "\xED\x9F\xBF",      // U+D7FF, just below the surrogates
+      "\xEE\x80\x80",      // U+E000, just above them
+      "\xEF\xBB\xBF",      // U+FEFF (a byte-order mark is well formed)
+      "\xF0\x90\x80\x80",  // U+10000
+      "\xF4\x8F\xBF\xBF",  // U+10FFFF, the last code point
+  };
+  for (const char* s : good) {
+    INFO(s);
+    CHECK_FALSE(first_invalid_utf8(s).has_value());
+  }
+}
+
+TEST_CASE("ill-formed UTF-8 is found at its first byte", "[dsl][utf8]") {
+  struct ill {
+    std::string text;
+    std::size_t at;
+  };
+  const ill cases[] = {
+      {"abc\x80", 3},           // lone continuation byte
+      {"\xC0\xAF", 0},          // overlong '/'
+      {"\xC1\xBF", 0},          // overlong
+      {"\xE0\x80\xAF", 0},      // overlong three-byte '/'
+      {"\xE0\x9F\xBF", 0},      // overlong U+07FF
+      {"\xF0\x80\x80\xAF", 0},  // overlong four-byte
+      {"\xF0\x8F\xBF\xBF", 0},  // overlong U+FFFF
+      {"ok \xED\xA0\x80", 3},   // surrogate U+D800
+      {"\xED\xBF\xBF", 0},      // surrogate U+DFFF
+      {"\xF4\x90\x80\x80", 0},  // U+110000
+      {"\xF5\x80\x80\x80", 0},  // lead byte past U+10FFFF
+      {"\xFF", 0},
+      {"x\xC3", 1},             // truncated at the end
+      {"\xE2\x82", 0},          // truncated three-byte
+      {"\xE2\x28\xA1", 0},      // bad continuation
+      {"eight ok\xC3\x28", 8},  // found after an ASCII word
+      {std::string("nul\0ok", 6) + "\x80", 6},
+  };
+  for (const ill& c : cases) {
+    INFO(c.at);
+    auto bad = first_invalid_utf8(c.text);
+    REQUIRE(bad.has_value());
+    CHECK(*bad == c.at);
+  }
+}
