@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "engine/arith.hpp"
+#include "engine/clones.hpp"
 #include "engine/evaluator.hpp"
 
 namespace dalil::engine {
@@ -783,7 +784,7 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
 
 // Compiled twice, for AVX2 (four 64-bit lanes, 64-bit compares) and for the baseline x86-64; the
 // loader picks one for the machine it runs on.
-[[gnu::target_clones("avx2", "default")]] void block_evaluator::impl::exec(const step& st,
+DALIL_KERNEL_CLONES void block_evaluator::impl::exec(const step& st,
                                                                            std::size_t n) {
   const std::uint32_t* a = args.data() + st.args;
   const std::size_t base = st.dst * B;
