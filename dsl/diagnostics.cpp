@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "dsl/utf8.hpp"
+
 namespace dalil::dsl {
 
 void diagnostics::add(diagnostic d) {
@@ -86,7 +88,9 @@ std::string render(const source_map& sources, const diagnostic& d) {
     out += "note: " + n.message + '\n';
     render_snippet(out, sources, n.span);
   }
-  return out;
+  // Messages quote what was found and snippets show source lines: neither may carry invalid
+  // UTF-8 or terminal control sequences from a hostile file to the screen.
+  return printable(out);
 }
 
 std::string render_all(const source_map& sources, const diagnostics& diags) {

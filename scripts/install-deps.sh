@@ -10,7 +10,6 @@ packages=(
   catch2                    # Catch2 v2 (single header)
   libcli11-dev
   libssl-dev                # SHA-256 for ruleset and record hashes
-  libbenchmark-dev
   clang-format clang-tidy
   time bc                   # benchmarks: peak memory and rates
 )

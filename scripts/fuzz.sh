@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Fuzzes one target (rules, record, csv or json) with libFuzzer for SECONDS (default 600), then
+# merges what it found into the committed corpus (tests/fuzz/corpus/TARGET, kept minimal) and
+# copies each crash, timeout or out-of-memory input into tests/fuzz/regressions/TARGET, where
+# plain CTest replays it forever. Fuzzing is not part of CI, which only replays.
+#   bash scripts/fuzz.sh rules 3600        # an hour on the rule-source target
+#   JOBS=2 bash scripts/fuzz.sh record 600 # two processes
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: scripts/fuzz.sh rules|record|csv|json [SECONDS]}
+seconds=${2:-600}
+jobs=${JOBS:-1}
+
+missing=()
+for p in clang-16 libclang-rt-16-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
+  -DDALIL_FUZZ=ON -DDALIL_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz --target "fuzz_$target"
+
+case "$target" in
+  rules) dict=tests/fuzz/dicts/rules.dict; max_len=65536 ;;
+  *) dict=tests/fuzz/dicts/json.dict; max_len=16384 ;;
+esac
+corpus=tests/fuzz/corpus/$target
+regressions=tests/fuzz/regressions/$target
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/new" "$work/artifacts" "$corpus" "$regressions"
+
+# -timeout: an input that runs over 20 s is a finding, like a crash. -rss_limit_mb bounds memory.
+set +e
+ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  "build-fuzz/tests/fuzz/fuzz_$target" "$work/new" "$corpus" -dict="$dict" -max_len="$max_len" \
+  -timeout=20 -rss_limit_mb=4096 -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
+  -artifact_prefix="$work/artifacts/" -print_final_stats=1 2>&1 | tee "$work/log" |
+  grep -E '^#[0-9]+.*(DONE|pulse)|stat::|ERROR|SUMMARY|Test unit written' || true
+status=${PIPESTATUS[0]}
+set -e
+for log in fuzz-*.log; do [ -e "$log" ] && cat "$log" >>"$work/log" && rm -f "$log"; done
+
+# Keep the corpus minimal: merge the new inputs into it (only those that add coverage).
+"build-fuzz/tests/fuzz/fuzz_$target" -merge=1 "$corpus" "$work/new" -dict="$dict" \
+  -max_len="$max_len" -timeout=20 >/dev/null 2>&1 || true
+found=0
+for f in "$work"/artifacts/*; do
+  [ -e "$f" ] || continue
+  cp "$f" "$regressions/$(basename "$f")"
+  echo "kept $regressions/$(basename "$f")"
+  found=$((found + 1))
+done
+execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$work/log" | awk '{s += $2} END {print s + 0}')
+cov=$(grep -oE 'cov: [0-9]+' "$work/log" | tail -1 | awk '{print $2}')
+echo "fuzz $target: ${seconds} s x ${jobs}, ${execs} executions, coverage ${cov:-?} edges," \
+  "$(find "$corpus" -type f | wc -l) corpus files, ${found} new findings (exit ${status})"

@@ -1,0 +1,26 @@
+// The SNIA pack for the record and CSV targets, loaded the way `dalil` loads it.
+#include "tests/fuzz/fuzz_support.hpp"
+
+#include "dsl/checker.hpp"
+#include "dsl/utf8.hpp"
+#include "engine/session.hpp"
+
+namespace dalil::fuzz {
+
+std::shared_ptr<const engine::ruleset> snia_pack() {
+  static const std::shared_ptr<const engine::ruleset> pack = [] {
+    dsl::source_map sources;
+    dsl::diagnostics diags;
+    std::vector<dsl::ast::module> modules;
+    auto program = dsl::load_and_check(DALIL_RULES_DIR, sources, modules, diags);
+    if (!program) violated("setup", "the SNIA pack does not check:\n" + render_all(sources, diags));
+    return engine::build_ruleset(sources, modules, std::move(*program));
+  }();
+  return pack;
+}
+
+bool utf8_ok(std::string_view text) {
+  return !dsl::first_invalid_utf8(text).has_value();
+}
+
+}  // namespace dalil::fuzz
