@@ -37,10 +37,12 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/new" "$work/artifacts" "$corpus" "$regressions"
 
 # -timeout: an input that runs over 20 s is a finding, like a crash. -rss_limit_mb bounds memory.
+parallel=()
+((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
 set +e
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
   "build-fuzz/tests/fuzz/fuzz_$target" "$work/new" "$corpus" -dict="$dict" -max_len="$max_len" \
-  -timeout=20 -rss_limit_mb=4096 -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" \
+  -timeout=20 -rss_limit_mb=4096 -max_total_time="$seconds" "${parallel[@]}" \
   -artifact_prefix="$work/artifacts/" -print_final_stats=1 2>&1 | tee "$work/log" |
   grep -E '^#[0-9]+.*(DONE|pulse)|stat::|ERROR|SUMMARY|Test unit written' || true
 status=${PIPESTATUS[0]}
