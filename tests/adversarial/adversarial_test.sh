@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Hostile and careless inputs, run through the `dalil` CLI as a user would: every case must end
+# within 20 s without a signal, refuse bad input with an error that says where (file:line:col,
+# or row and field) and why, never quote a personal value, and never change a pack's meaning.
+# Usage: adversarial_test.sh DALIL RULES_DIR
+set -uo pipefail
+dalil="$1"; rules="$2"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0; failed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# run NAME CMD...: runs with a 20 s limit and at most 2 GiB of memory; sets $out and $code.
+run() {
+  local name="$1"; shift
+  out=$( (ulimit -v 2097152; timeout 20 "$@") 2>&1 ); code=$?
+  if ((code == 124)); then fail "$name" "ran over 20 s"; return 1; fi
+  if ((code > 128)); then fail "$name" "killed by signal $((code - 128))"; return 1; fi
+  if ((${#out} > 200000)); then fail "$name" "printed ${#out} bytes of diagnostics"; return 1; fi
+  return 0
+}
+expect_refusal() {  # NAME PATTERN CMD...: exit 1 or 2 and output matching PATTERN
+  local name="$1" pattern="$2"; shift 2
+  run "$name" "$@" || return
+  if ((code == 0)); then fail "$name" "accepted"; return; fi
+  if [[ "$out" =~ $pattern ]]; then ok "$name"; else fail "$name" "message '${out:0:300}' does not match /$pattern/"; fi
+}
+expect_success() {
+  local name="$1"; shift
+  run "$name" "$@" || return
+  if ((code == 0)); then ok "$name"; else fail "$name" "exit $code: ${out:0:300}"; fi
+}
+pack() {  # NAME TEXT: a one-module pack in $work/NAME
+  mkdir -p "$work/$1"; printf '%s' "$2" > "$work/$1/m.dalil"
+}
+where='m\.dalil:[0-9]+:[0-9]+'
+
+# --- Operator chains deeper than any evaluator can recurse: refused by check, never a crash.
+for opnd in "true and" "false or" "1 +" "1 -" "1 *"; do
+  kind=bool; [[ "$opnd" == 1* ]] && kind=int
+  pack chain "module m
+record A {
+  x : int
+}
+input applicant : A
+rule r : $kind
+  explain en \"{value}\"
+  source \"s\"
+  = $(for _ in $(seq 80000); do printf '%s ' "$opnd"; done)${opnd%% *}
+"
+  expect_refusal "80,000-operand chain '${opnd#* }' is refused by check" "$where.*(deep|depth|long|chain|levels)" "$dalil" check "$work/chain"
+  echo '{}' > "$work/empty.json"
+  run "80,000-operand chain '${opnd#* }' under eval" "$dalil" eval --rules "$work/chain" --as-of 2017-06-01 --facts "$work/empty.json" && ok "80,000-operand chain '${opnd#* }' under eval ends cleanly (exit $code)"
+  run "80,000-operand chain '${opnd#* }' under test" "$dalil" test "$work/chain" && ok "80,000-operand chain '${opnd#* }' under test ends cleanly (exit $code)"
+done
+
+# --- fmt keeps parentheses that carry meaning, and the formatted pack still checks.
+pack parens 'module m
+rule a : bool
+  source "s"
+  = (1 == 1) == true
+rule b : bool
+  source "s"
+  = (2 in [1, 2]) != false
+rule c : int
+  source "s"
+  = 10 - (4 - 3)
+rule d : int
+  source "s"
+  = 2 * (3 + 4)
+rule e : bool
+  source "s"
+  = not (true and false)
+'
+if run "fmt on comparisons of comparisons" "$dalil" fmt "$work/parens" && ((code == 0)); then
+  expect_success "the formatted pack still checks" "$dalil" check "$work/parens"
+  expect_success "fmt --check agrees with fmt" "$dalil" fmt --check "$work/parens"
+  if grep -q '(4 - 3)' "$work/parens/m.dalil" && grep -q '(3 + 4)' "$work/parens/m.dalil"; then
+    ok "fmt keeps a - (b - c) and a * (b + c)"
+  else
+    fail "fmt keeps a - (b - c) and a * (b + c)" "$(cat "$work/parens/m.dalil")"
+  fi
+else
+  fail "fmt on comparisons of comparisons" "exit $code: ${out:0:300}"
+fi
+
+# --- Bounded work on big or repetitive sources.
+pack unique "module m
+input applicant : Applicant
+record Applicant {
+  age : int
+}
+rule r : int
+  source \"s\"
+  = table unique
+$(for i in $(seq 3000); do echo "      | applicant.age >= $i => $i"; done)
+      | otherwise => 0
+"
+run "3,000 overlapping table unique rows" "$dalil" check "$work/unique" &&
+  ok "3,000 overlapping table unique rows end in time (exit $code, $(wc -l <<<"$out") lines)"
+
+pack unknown "module m
+rule r : bool
+  source \"s\"
+  = $(for i in $(seq 5000); do printf 'unknown_name_%d or ' "$i"; done)false
+"
+expect_refusal "5,000 unknown names" "$where.*unknown" "$dalil" check "$work/unknown"
+
+pack first "module m
+input applicant : Applicant
+record Applicant {
+  age : int
+}
+rule r : int
+  source \"s\"
+  = table first
+$(for i in $(seq 20000); do echo "      | applicant.age <= $i => $i"; done)
+      | otherwise => 0
+"
+run "20,000-row table first" "$dalil" check "$work/first" && ok "20,000-row table first ends in time (exit $code)"
+
+mkdir -p "$work/big"
+{ echo "module m"; for i in $(seq 400000); do printf 'rule r%d : int\n  source "s"\n  = %d + 1\n' "$i" "$i"; done; } > "$work/big/m.dalil"
+expect_refusal "a $(($(stat -c %s "$work/big/m.dalil") / 1048576)) MiB source" "m\.dalil.*(limit|large|MiB|bytes)" "$dalil" check "$work/big"
+
+# --- Checked dates, parenthesis depth, UTF-8, byte-order marks, line endings, odd files.
+pack dates 'module m
+record A {
+  x : int
+}
+input applicant : A
+rule late : date
+  source "s"
+  explain en "late {value}"
+  = 9999-12-31 + 1 day
+rule early : date
+  source "s"
+  explain en "early {value}"
+  = 0001-01-01 - 2000 years
+'
+if run "date arithmetic out of range" "$dalil" eval --rules "$work/dates" --as-of 2017-06-01 --facts "$work/empty.json"; then
+  if [[ "$out" == *9999-01-01* || "$out" == *0000-01-01* ]]; then
+    fail "date arithmetic out of range" "printed a wrong date: ${out:0:300}"
+  else
+    ok "date arithmetic out of range gives no wrong date (exit $code)"
+  fi
+fi
+
+open=$(printf '(%.0s' $(seq 64)); close=$(printf ')%.0s' $(seq 64))
+pack paren64 "module m
+rule r : bool
+  source \"s\"
+  = ${open}true${close}
+"
+expect_success "64 nested parentheses" "$dalil" check "$work/paren64"
+pack paren65 "module m
+rule r : bool
+  source \"s\"
+  = (${open}true${close})
+"
+expect_refusal "65 nested parentheses" "$where.*E0003" "$dalil" check "$work/paren65"
+
+for bad in '\xc0\xaf' '\xed\xa0\x80' '\xf4\x90\x80\x80' '\xe0\x80\xaf'; do
+  pack utf8 "module m
+rule r : bool
+  source \"x $(printf "$bad") y\"
+  = true
+"
+  expect_refusal "ill-formed UTF-8 ($bad) in a rule literal" "$where.*UTF-8" "$dalil" check "$work/utf8"
+done
+
+pack bom "$(printf '\xef\xbb\xbf')module m
+rule r : bool
+  source \"s\"
+  = true
+"
+expect_success "a byte-order mark before the module" "$dalil" check "$work/bom"
+
+mkdir -p "$work/cr"; printf 'module m\r# a comment\rrule r : bool\r  source "s"\r  = tru\r' > "$work/cr/m.dalil"
+run "CR-only line endings" "$dalil" check "$work/cr" &&
+  if [[ "$out" =~ m\.dalil:[2-9]:|CR|carriage ]]; then ok "CR-only line endings: positions past line 1, or a clear refusal"; else fail "CR-only line endings" "${out:0:300}"; fi
+
+mkdir -p "$work/odd/sub.dalil" && cp "$rules/schema.dalil" "$work/odd/"
+expect_refusal "a .dalil that is a directory" "sub\.dalil" "$dalil" check "$work/odd"
+rmdir "$work/odd/sub.dalil"; mkfifo "$work/odd/pipe.dalil"
+expect_refusal "a .dalil that is a FIFO" "pipe\.dalil" "$dalil" check "$work/odd"
+rm "$work/odd/pipe.dalil"; ln -s "$work/nowhere.dalil" "$work/odd/dangling.dalil"
+expect_refusal "a .dalil that is a dangling link" "dangling\.dalil" "$dalil" check "$work/odd"
+
+# --- Records: strict UTF-8, no duplicate keys, RFC 4180 CSV, no echoed values.
+printf '{"id":"A-1","nationality":"\xed\xa0\x80"}' > "$work/surrogate.json"
+expect_refusal "a surrogate in a record" "nationality" "$dalil" eval --rules "$rules" --as-of 2017-06-01 --facts "$work/surrogate.json"
+printf '{"id":"A-1","status":"refugee","status":"regular"}' > "$work/dup.json"
+expect_refusal "a duplicate key in a record" "status" "$dalil" eval --rules "$rules" --as-of 2017-06-01 --facts "$work/dup.json"
+printf '{"id":"A-1","birth_date":"1983-07-32"}' > "$work/baddate.json"
+expect_refusal "an impossible date in a record" "birth_date" "$dalil" eval --rules "$rules" --as-of 2017-06-01 --facts "$work/baddate.json"
+[[ "$out" == *1983-07-32* ]] && fail "record errors quote no value" "${out:0:300}"
+
+{ echo 'id,birth_date,nationality'; printf '"A-\n1",1983-07-30,SN\n'; echo 'A-2,1983-07-32,SN'; } > "$work/rows.csv"
+if run "CSV import" "$dalil" import --db "$work/csv.db" --rules "$rules" "$work/rows.csv"; then
+  if [[ "$out" == *1983-07-32* ]]; then fail "CSV rejections quote no cell" "${out:0:300}"; else ok "CSV rejections quote no cell"; fi
+  stored=$(sqlite3 "$work/csv.db" "SELECT group_concat(reason, ' | ') FROM rejections" 2>/dev/null || true)
+  if [[ "$stored" == *1983-07-32* ]]; then fail "stored rejections quote no cell" "$stored"; else ok "stored rejections quote no cell"; fi
+  n=$(sqlite3 "$work/csv.db" "SELECT count(*) FROM records" 2>/dev/null || echo 0)
+  if ((n == 1)); then ok "a quoted cell with a line break is imported (RFC 4180)"; else fail "a quoted cell with a line break is imported (RFC 4180)" "$n records: ${out:0:300}"; fi
+fi
+
+echo "$passed passed, $failed failed"
+((failed == 0))
