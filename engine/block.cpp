@@ -954,9 +954,12 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
             os[i] = as[i] == U || ps == U ? U : N;
             continue;
           }
+          // Out of range: unknown, as in evaluator::arithmetic ("date out of range").
           date from{static_cast<std::int32_t>(ax[i])};
-          os[i] = K;
-          ox[i] = (st.o == op::add ? add(from, p.dur) : subtract(from, p.dur)).days;
+          std::optional<date> r =
+              st.o == op::add ? checked_add(from, p.dur) : checked_subtract(from, p.dur);
+          os[i] = r ? K : U;
+          ox[i] = r ? r->days : 0;
         }
         return;
       }
@@ -1157,7 +1160,7 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
         if (age && from <= to) {
           v = age_on(from, as_of_civil);
         } else if (st.o == op::days_between) {
-          v = to.days - from.days;
+          v = std::int64_t{to.days} - from.days;
         } else if (st.o == op::months_between) {
           v = months_between(from, to);
         } else {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "engine/arith.hpp"
 
@@ -23,6 +24,13 @@ bool falsy(const value& v) {
 
 ratio as_ratio(const value& v) {
   return v.r == rep::integer ? ratio{v.i, 1} : v.q;
+}
+
+/// Why an operation on known operands gave no value: its reason among a decision's reasons.
+const char* arithmetic_failure(const node& n, const value& right) {
+  if (n.k == dsl::kind::date) return "date out of range";
+  if (n.o == op::div && right.known() && as_ratio(right).num == 0) return "division by zero";
+  return "arithmetic overflow";
 }
 
 }  // namespace
@@ -166,8 +174,10 @@ value evaluator::eval(std::uint32_t id) {
 value evaluator::arithmetic(op o, bool whole, const value& a, const value& b) {
   value out;
   if (a.r == rep::date && b.r == rep::duration) {
+    // Out of 0001-01-01 … 9999-12-31 the result is no date: unknown, "date out of range".
     date d{static_cast<std::int32_t>(a.i)};
-    return value::of_date(o == op::add ? add(d, b.dur) : subtract(d, b.dur));
+    std::optional<date> r = o == op::add ? checked_add(d, b.dur) : checked_subtract(d, b.dur);
+    return r ? value::of_date(*r) : value{};
   }
   if (a.r == rep::duration && b.r == rep::duration) {
     return value::of_duration(
@@ -274,7 +284,7 @@ value evaluator::calendar(const node& n, std::uint32_t id) {
       date from{static_cast<std::int32_t>(x.i)};
       date to{static_cast<std::int32_t>(y.i)};
       if (n.o == op::age && from <= to) return value::of_int(age_on(from, as_of_civil_));
-      if (n.o == op::days_between) return value::of_int(to.days - from.days);
+      if (n.o == op::days_between) return value::of_int(std::int64_t{to.days} - from.days);
       if (n.o == op::months_between) return value::of_int(months_between(from, to));
       return value::of_int(years_between(from, to));
     }
@@ -653,9 +663,7 @@ void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::
       // A failed operation on known operands: the cause is the arithmetic, not a fact.
       if (arithmetic_error_[id] && n.nargs == 2 && !node_value_[a[0]].unknown() &&
           !node_value_[a[1]].unknown()) {
-        if constexpr (Reasons) {
-          out.reasons.insert(n.o == op::div ? "division by zero" : "arithmetic overflow");
-        }
+        if constexpr (Reasons) out.reasons.insert(arithmetic_failure(n, node_value_[a[1]]));
         return;
       }
       for (std::uint32_t i = 0; i < n.nargs; ++i) collect<Reasons>(a[i], out, seen);
