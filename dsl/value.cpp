@@ -181,17 +181,23 @@ std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-civil64 civil_from_days(std::int64_t days) {
-  std::int64_t z = days + 719468;
-  std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+/// In `Int` arithmetic: int for days in range (the common case, cheaper), 64 bits otherwise.
+template <typename Int>
+civil64 civil_from_days(Int days) {
+  Int z = days + 719468;
+  Int era = (z >= 0 ? z : z - 146096) / 146097;
   auto doe = static_cast<unsigned>(z - era * 146097);
   unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+  Int y = static_cast<Int>(yoe) + era * 400;
   unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   unsigned mp = (5 * doy + 2) / 153;
   unsigned day = doy - (153 * mp + 2) / 5 + 1;
   unsigned month = mp < 10 ? mp + 3 : mp - 9;
   return {y + (month <= 2 ? 1 : 0), month, day};
+}
+
+civil64 civil_of(date d) {
+  return in_range(d) ? civil_from_days<int>(d.days) : civil_from_days<std::int64_t>(d.days);
 }
 
 bool leap(std::int64_t y) {
@@ -205,7 +211,7 @@ unsigned last_day(std::int64_t y, unsigned m) {
 /// `d` + `months` calendar months, the day clamped to the end of the month, as a 64-bit day
 /// count (out of the date range for large inputs: the callers check).
 std::int64_t add_months(date d, std::int64_t months) {
-  civil64 c = civil_from_days(d.days);
+  civil64 c = civil_of(d);
   std::int64_t total = c.year * 12 + (c.month - 1) + months;
   std::int64_t y = total >= 0 ? total / 12 : (total - 11) / 12;
   auto m = static_cast<unsigned>(total - y * 12 + 1);
@@ -226,7 +232,7 @@ date from_civil(civil c) {
 }
 
 civil to_civil(date d) {
-  civil64 c = civil_from_days(d.days);
+  civil64 c = civil_of(d);
   return {static_cast<int>(c.year), c.month, c.day};  // |year| < 6e6 for a 32-bit day count
 }
 
@@ -290,8 +296,8 @@ date subtract(date d, duration p) {
 
 std::int32_t months_between(date a, date b) {
   if (b < a) return -months_between(b, a);
-  civil64 ca = civil_from_days(a.days);
-  civil64 cb = civil_from_days(b.days);
+  civil64 ca = civil_of(a);
+  civil64 cb = civil_of(b);
   std::int64_t n = (cb.year - ca.year) * 12 + static_cast<std::int64_t>(cb.month) -
                    static_cast<std::int64_t>(ca.month);
   while (n > 0 && add_months(a, n) > b.days) --n;
@@ -300,7 +306,7 @@ std::int32_t months_between(date a, date b) {
 
 std::int32_t years_between(date a, date b) {
   if (b < a) return -years_between(b, a);
-  std::int64_t n = civil_from_days(b.days).year - civil_from_days(a.days).year;
+  std::int64_t n = civil_of(b).year - civil_of(a).year;
   while (n > 0 && add_months(a, n * 12) > b.days) --n;
   return static_cast<std::int32_t>(n);
 }

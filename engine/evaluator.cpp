@@ -416,11 +416,16 @@ struct evaluator_ops {
     const std::uint32_t* a = args(e, n);
     value l = e.template operand<Record>(a[0]);
     value r = e.template operand<Record>(a[1]);
-    truth sl = state_of(l);
-    truth sr = state_of(r);
-    bool payload = sl == K && sr == K && equal_values(l, r);
-    return logic::boolean_value(n.o == op::eq ? logic::eq(sl, sr, payload)
-                                              : logic::ne(sl, sr, payload));
+    // A known boolean is K here, its value its payload: equal_values compares it, which gives
+    // what logic::eq gives over the states T and F.
+    truth sl = operand_state(l);
+    truth sr = operand_state(r);
+    const bool eq = n.o == op::eq;
+    if (sl == K && sr == K) {  // the common case: the states are constants the compiler folds
+      bool payload = equal_values(l, r);
+      return logic::boolean_value(eq ? logic::eq(K, K, payload) : logic::ne(K, K, payload));
+    }
+    return logic::boolean_value(eq ? logic::eq(sl, sr, false) : logic::ne(sl, sr, false));
   }
   static value order(evaluator& e, const node& n, std::uint32_t) {
     const std::uint32_t* a = args(e, n);
@@ -438,7 +443,7 @@ struct evaluator_ops {
       c = compare_numbers(l, r);
     }
     bool holds = n.o == op::lt ? c < 0 : n.o == op::le ? c <= 0 : n.o == op::gt ? c > 0 : c >= 0;
-    return logic::boolean_value(logic::order(sl, sr, holds));
+    return logic::boolean_value(logic::order(K, K, holds));
   }
   static value in(evaluator& e, const node& n, std::uint32_t) {
     const std::uint32_t* a = args(e, n);

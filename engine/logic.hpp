@@ -40,15 +40,10 @@ constexpr truth operand_state(const value& v) {
   return static_cast<truth>((0x080600u >> (8 * static_cast<unsigned>(v.s))) & 0xff);
 }
 
-/// The value of a boolean state (U, T, F or N), without branches.
+/// The value of a boolean state (U, T, F or N).
 inline value boolean_value(truth t) {
-  constexpr state states[8] = {state::unknown, state::known,   state::known, state::unknown,
-                               state::unknown, state::unknown, state::null,  state::unknown};
-  value v;
-  v.s = states[t & 7];
-  v.r = (t == T || t == F) ? rep::boolean : rep::none;
-  v.b = t == T;
-  return v;
+  if (static_cast<unsigned>(t) - 1u < 2u) return value::of_bool(t == T);  // T or F
+  return t == N ? value::null_value() : value{};
 }
 
 // ---------------------------------------------------------------- conditions
