@@ -162,23 +162,33 @@ std::string money_string(rational a) {
   return s;
 }
 
-// Howard Hinnant's days_from_civil / civil_from_days.
-date from_civil(civil c) {
-  int y = c.year - (c.month <= 2 ? 1 : 0);
-  int era = (y >= 0 ? y : y - 399) / 400;
+// Howard Hinnant's days_from_civil / civil_from_days, in 64 bits: a day count or a year far out
+// of range (an intermediate of date arithmetic, a corrupt value) never overflows.
+namespace {
+struct civil64 {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+  std::int64_t y = year - (month <= 2 ? 1 : 0);
+  std::int64_t era = (y >= 0 ? y : y - 399) / 400;
   auto yoe = static_cast<unsigned>(y - era * 400);
-  unsigned mp = c.month > 2 ? c.month - 3 : c.month + 9;
-  unsigned doy = (153 * mp + 2) / 5 + c.day - 1;
+  unsigned mp = month > 2 ? month - 3 : month + 9;
+  unsigned doy = (153 * mp + 2) / 5 + day - 1;
   unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return date{era * 146097 + static_cast<int>(doe) - 719468};
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-civil to_civil(date d) {
-  int z = d.days + 719468;
-  int era = (z >= 0 ? z : z - 146096) / 146097;
+/// In `Int` arithmetic: int for days in range (the common case, cheaper), 64 bits otherwise.
+template <typename Int>
+civil64 civil_from_days(Int days) {
+  Int z = days + 719468;
+  Int era = (z >= 0 ? z : z - 146096) / 146097;
   auto doe = static_cast<unsigned>(z - era * 146097);
   unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int y = static_cast<int>(yoe) + era * 400;
+  Int y = static_cast<Int>(yoe) + era * 400;
   unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   unsigned mp = (5 * doy + 2) / 153;
   unsigned day = doy - (153 * mp + 2) / 5 + 1;
@@ -186,23 +196,45 @@ civil to_civil(date d) {
   return {y + (month <= 2 ? 1 : 0), month, day};
 }
 
-namespace {
-bool leap(int y) {
+civil64 civil_of(date d) {
+  return in_range(d) ? civil_from_days<int>(d.days) : civil_from_days<std::int64_t>(d.days);
+}
+
+bool leap(std::int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
-unsigned last_day(int y, unsigned m) {
+unsigned last_day(std::int64_t y, unsigned m) {
   static constexpr unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && leap(y) ? 29 : days[m - 1];
 }
-date add_months(date d, std::int64_t months) {
-  civil c = to_civil(d);
-  std::int64_t total = static_cast<std::int64_t>(c.year) * 12 + (c.month - 1) + months;
-  int y = static_cast<int>(total >= 0 ? total / 12 : (total - 11) / 12);
-  auto m = static_cast<unsigned>(total - static_cast<std::int64_t>(y) * 12 + 1);
-  unsigned day = std::min(c.day, last_day(y, m));
-  return from_civil({y, m, day});
+
+/// `d` + `months` calendar months, the day clamped to the end of the month, as a 64-bit day
+/// count (out of the date range for large inputs: the callers check).
+std::int64_t add_months(date d, std::int64_t months) {
+  civil64 c = civil_of(d);
+  std::int64_t total = c.year * 12 + (c.month - 1) + months;
+  std::int64_t y = total >= 0 ? total / 12 : (total - 11) / 12;
+  auto m = static_cast<unsigned>(total - y * 12 + 1);
+  return days_from_civil(y, m, std::min(c.day, last_day(y, m)));
+}
+
+bool days_in_range(std::int64_t days) {
+  return days >= min_date.days && days <= max_date.days;
+}
+
+std::int64_t total_months(duration p) {
+  return static_cast<std::int64_t>(p.years) * 12 + p.months;
 }
 }  // namespace
+
+date from_civil(civil c) {
+  return date{static_cast<std::int32_t>(days_from_civil(c.year, c.month, c.day))};
+}
+
+civil to_civil(date d) {
+  civil64 c = civil_of(d);
+  return {static_cast<int>(c.year), c.month, c.day};  // |year| < 6e6 for a 32-bit day count
+}
 
 bool valid_civil(int year, unsigned month, unsigned day) {
   return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
@@ -236,31 +268,47 @@ std::string to_string(date d) {
   return s;
 }
 
+std::optional<date> checked_add(date d, duration p) {
+  if (!in_range(d)) return std::nullopt;
+  std::int64_t r = add_months(d, total_months(p));
+  if (!days_in_range(r)) return std::nullopt;
+  r += p.days;
+  if (!days_in_range(r)) return std::nullopt;
+  return date{static_cast<std::int32_t>(r)};
+}
+
+std::optional<date> checked_subtract(date d, duration p) {
+  if (!in_range(d)) return std::nullopt;
+  std::int64_t r = add_months(d, -total_months(p));
+  if (!days_in_range(r)) return std::nullopt;
+  r -= p.days;
+  if (!days_in_range(r)) return std::nullopt;
+  return date{static_cast<std::int32_t>(r)};
+}
+
 date add(date d, duration p) {
-  date r = add_months(d, static_cast<std::int64_t>(p.years) * 12 + p.months);
-  return date{r.days + p.days};
+  return date{static_cast<std::int32_t>(add_months(d, total_months(p)) + p.days)};
 }
 
 date subtract(date d, duration p) {
-  date r = add_months(d, -(static_cast<std::int64_t>(p.years) * 12 + p.months));
-  return date{r.days - p.days};
+  return date{static_cast<std::int32_t>(add_months(d, -total_months(p)) - p.days)};
 }
 
 std::int32_t months_between(date a, date b) {
   if (b < a) return -months_between(b, a);
-  civil ca = to_civil(a);
-  civil cb = to_civil(b);
-  std::int32_t n =
-      (cb.year - ca.year) * 12 + static_cast<int>(cb.month) - static_cast<int>(ca.month);
-  while (n > 0 && add_months(a, n) > b) --n;
-  return n;
+  civil64 ca = civil_of(a);
+  civil64 cb = civil_of(b);
+  std::int64_t n = (cb.year - ca.year) * 12 + static_cast<std::int64_t>(cb.month) -
+                   static_cast<std::int64_t>(ca.month);
+  while (n > 0 && add_months(a, n) > b.days) --n;
+  return static_cast<std::int32_t>(n);  // at most 2^32 days / 28: fits
 }
 
 std::int32_t years_between(date a, date b) {
   if (b < a) return -years_between(b, a);
-  std::int32_t n = to_civil(b).year - to_civil(a).year;
-  while (n > 0 && add_months(a, static_cast<std::int64_t>(n) * 12) > b) --n;
-  return n;
+  std::int64_t n = civil_of(b).year - civil_of(a).year;
+  while (n > 0 && add_months(a, n * 12) > b.days) --n;
+  return static_cast<std::int32_t>(n);
 }
 
 std::string to_string(duration p) {

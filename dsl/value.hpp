@@ -53,10 +53,19 @@ struct civil {
   unsigned day = 1;
 };
 
+/// The range of dates the language accepts, as literals and in records: years 1 to 9999.
+inline constexpr date min_date{-719162};  // 0001-01-01
+inline constexpr date max_date{2932896};  // 9999-12-31
+inline constexpr bool in_range(date d) {
+  return d >= min_date && d <= max_date;
+}
+
 date from_civil(civil c);
+/// Any 32-bit day count, in or out of range, gives its proleptic Gregorian day (no overflow).
 civil to_civil(date d);
 bool valid_civil(int year, unsigned month, unsigned day);
-/// Parses YYYY-MM-DD and rejects impossible days (2014-02-30).
+/// Parses YYYY-MM-DD and rejects impossible days (2014-02-30) and the year 0000: the result is
+/// always in [min_date, max_date].
 std::optional<date> parse_date(std::string_view text);
 std::string to_string(date d);
 
@@ -69,12 +78,21 @@ struct duration {
   friend bool operator==(const duration&, const duration&) = default;
 };
 
+/// `d` + `p` when it lies in [min_date, max_date], or std::nullopt: the date does not exist for
+/// the language ("date out of range"). Years and months are added first, then the days; a
+/// date out of range after the first step is out of range. `d` itself must be in range.
+std::optional<date> checked_add(date d, duration p);
+/// `d` - `p` under the same rule as checked_add.
+std::optional<date> checked_subtract(date d, duration p);
+/// Unchecked forms of the above, only for a result known to be in range (out of it, the day
+/// count is not a date of the language). The evaluators use checked_add / checked_subtract.
 date add(date d, duration p);
 date subtract(date d, duration p);
 /// Whole months from `a` to `b`: the largest n with a + n months <= b (negative when b < a).
+/// Exact for any two 32-bit day counts (no overflow).
 std::int32_t months_between(date a, date b);
 /// Whole years from `a` to `b`, under the same clamping rule (a birthday on 29 February is
-/// reached on 28 February in common years).
+/// reached on 28 February in common years). Exact for any two 32-bit day counts.
 std::int32_t years_between(date a, date b);
 std::string to_string(duration p);
 /// Parses "5 years", "2 years 6 months", "1 day".

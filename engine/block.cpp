@@ -13,6 +13,7 @@
 #include "engine/arith.hpp"
 #include "engine/clones.hpp"
 #include "engine/evaluator.hpp"
+#include "engine/logic.hpp"
 
 namespace dalil::engine {
 
@@ -22,20 +23,14 @@ using dsl::op;
 namespace {
 
 constexpr std::size_t B = block_evaluator::block_size;
-// A cell's state byte. Booleans carry their value in it, so that the logic is byte arithmetic
-// that vectorises: bit 0 = true, bit 1 = false or null (null counts as false in conditions).
-constexpr std::uint8_t U = 0;  // unknown
-constexpr std::uint8_t T = 1;  // known true
-constexpr std::uint8_t F = 2;  // known false
-constexpr std::uint8_t N = 6;  // null (falsy)
-constexpr std::uint8_t K = 8;  // known, not a boolean: the value is in the payload
-
-std::uint8_t state_of(const value& v) {
-  if (v.s == state::unknown) return U;
-  if (v.s == state::null) return N;
-  if (v.r == rep::boolean) return v.b ? T : F;
-  return K;
-}
+// A cell's state byte is logic::truth: booleans carry their value in it (T, F), null is N,
+// unknown U, any other known value K with its payload in the x and d columns.
+using logic::F;
+using logic::K;
+using logic::N;
+using logic::state_of;
+using logic::T;
+using logic::U;
 
 /// Kinds a column holds: a state byte, a 64-bit payload (boolean, integer, date in days, enum
 /// case, or numerator) and a denominator (1 for integers).
@@ -100,18 +95,15 @@ struct cell {
   std::int64_t d;
 };
 
+/// logic::same over cells: the payloads are read only when both are known non-booleans.
 bool equal_cells(bool numeric, const cell& a, const cell& b) {
-  if (a.s != b.s) return false;
-  if (a.s != K) return true;
-  if (numeric) return static_cast<i128>(a.x) * b.d == static_cast<i128>(b.x) * a.d;
-  return a.x == b.x;
+  return logic::same(
+      a.s, b.s,
+      a.s == K && b.s == K && (numeric ? logic::equal_fractions(a.x, a.d, b.x, b.d) : a.x == b.x));
 }
 
 int compare_cells(bool numeric, const cell& a, const cell& b) {
-  if (!numeric) return (a.x > b.x) - (a.x < b.x);
-  i128 l = static_cast<i128>(a.x) * b.d;
-  i128 r = static_cast<i128>(b.x) * a.d;
-  return (l > r) - (l < r);
+  return numeric ? logic::compare_fractions(a.x, a.d, b.x, b.d) : logic::compare_words(a.x, b.x);
 }
 
 }  // namespace
@@ -199,6 +191,23 @@ struct block_evaluator::impl {
   }
   void load(const value* const* rows, std::size_t n);
   void exec(const step& st, std::size_t n);
+  // One kernel per operation (see "kernels").
+  struct frame;
+  static void kernel_not_(const frame& f);
+  static void kernel_and_or(const frame& f);
+  static void kernel_equality(const frame& f);
+  static void kernel_order(const frame& f);
+  static void kernel_in(const frame& f);
+  static void kernel_date_arith(const frame& f);
+  static void kernel_arith(const frame& f);
+  static void kernel_negate(const frame& f);
+  static void kernel_if_(const frame& f);
+  static void kernel_table(const frame& f);
+  static void kernel_known(const frame& f);
+  static void kernel_calendar(const frame& f);
+  static void kernel_minmax(const frame& f);
+  static void kernel_round_floor(const frame& f);
+  static void kernel_rule(const frame& f);
   value to_value(std::uint32_t slot, std::size_t i) const;
 };
 
@@ -782,461 +791,529 @@ void block_evaluator::impl::load(const value* const* rows, std::size_t n) {
   }
 }
 
-// Compiled twice, for AVX2 (four 64-bit lanes, 64-bit compares) and for the baseline x86-64; the
-// loader picks one for the machine it runs on.
-DALIL_KERNEL_CLONES void block_evaluator::impl::exec(const step& st,
-                                                                           std::size_t n) {
-  const std::uint32_t* a = args.data() + st.args;
-  const std::size_t base = st.dst * B;
-  std::uint8_t* __restrict os = s.data() + base;
-  std::int64_t* __restrict ox = x.data() + base;
-  std::int64_t* __restrict od = d.data() + base;
-  auto S = [&](std::uint32_t k) -> const std::uint8_t* { return s.data() + a[k] * B; };
-  auto X = [&](std::uint32_t k) -> const std::int64_t* { return x.data() + a[k] * B; };
-  auto D = [&](std::uint32_t k) -> const std::int64_t* { return d.data() + a[k] * B; };
-  switch (st.c) {
-    case code::not_: {
-      const std::uint8_t* __restrict as = S(0);
+// ------------------------------------------------------------------ kernels
+// One kernel per operation, each over the n records of a block. The three-valued rules are
+// engine/logic.hpp's functions, applied element by element (branch-free bit arithmetic on the
+// state bytes, which the compiler vectorises); the kernels add only the payloads. They are
+// always inlined into `exec`, which is compiled for AVX2 and for the baseline (below).
+
+/// What a kernel reads and writes: the destination column and the argument columns of a step.
+struct block_evaluator::impl::frame {
+  impl& m;
+  const step& st;
+  const std::size_t n;
+  const std::uint32_t* const a;
+  std::uint8_t* __restrict const os;
+  std::int64_t* __restrict const ox;
+  std::int64_t* __restrict const od;
+
+  frame(impl& m_, const step& st_, std::size_t n_)
+      : m(m_),
+        st(st_),
+        n(n_),
+        a(m_.args.data() + st_.args),
+        os(m_.s.data() + st_.dst * B),
+        ox(m_.x.data() + st_.dst * B),
+        od(m_.d.data() + st_.dst * B) {}
+  const std::uint8_t* S(std::uint32_t k) const { return m.s.data() + a[k] * B; }
+  const std::int64_t* X(std::uint32_t k) const { return m.x.data() + a[k] * B; }
+  const std::int64_t* D(std::uint32_t k) const { return m.d.data() + a[k] * B; }
+  std::uint8_t state(std::uint32_t k, std::size_t i) const { return m.s[a[k] * B + i]; }
+  cell at(std::uint32_t k, std::size_t i) const { return m.at(a[k], i); }
+  void put(std::size_t i, const cell& c) const { m.put(st.dst, i, c); }
+};
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_not_(const frame& f) {
+  const std::uint8_t* __restrict as = f.S(0);
+  for (std::size_t i = 0; i < f.n; ++i) f.os[i] = logic::not_(as[i]);
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_and_or(const frame& f) {
+  // Kleene and / or over n operands: a fold (both are associative).
+  const bool is_and = f.st.c == code::and_;
+  const std::size_t n = f.n;
+  std::uint8_t* __restrict os = f.os;
+  const std::uint8_t* __restrict first = f.S(0);
+  for (std::size_t i = 0; i < n; ++i) os[i] = first[i];
+  for (std::uint32_t k = 1; k < f.st.nargs; ++k) {
+    const std::uint8_t* __restrict as = f.S(k);
+    if (is_and) {
+      for (std::size_t i = 0; i < n; ++i) os[i] = logic::and_(os[i], as[i]);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) os[i] = logic::or_(os[i], as[i]);
+    }
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_equality(const frame& f) {
+  // logic::eq / logic::ne: for booleans and null the state is the value; other known values
+  // are equal when their payloads are.
+  const step& st = f.st;
+  const std::size_t n = f.n;
+  std::uint8_t* __restrict os = f.os;
+  const std::uint8_t* __restrict as = f.S(0);
+  const std::int64_t* __restrict ax = f.X(0);
+  auto loop = [&](auto result) __attribute__((always_inline)) {
+    if (st.rhs_constant && !st.numeric) {  // a known constant: only known values can equal it
+      const std::int64_t k = st.kx;
+      for (std::size_t i = 0; i < n; ++i) os[i] = result(as[i], K, ax[i] == k);
+    } else if (st.rhs_constant) {
+      const std::int64_t kx = st.kx, kd = st.kd;
+      const std::int64_t* __restrict ad = f.D(0);
       for (std::size_t i = 0; i < n; ++i) {
-        // true -> false; false or null -> true; unknown stays unknown
-        os[i] = static_cast<std::uint8_t>(((as[i] >> 1) & 1) | ((as[i] & 1) << 1));
+        os[i] = result(as[i], K, logic::equal_fractions(ax[i], ad[i], kx, kd));
       }
-      return;
-    }
-    case code::and_:
-    case code::or_: {
-      // Kleene logic, null counting as false. and: true when every operand is true (bit 0 of
-      // all), false when one is false (bit 1 of any); or the other way round.
-      const bool is_and = st.c == code::and_;
-      const std::uint8_t* __restrict first = S(0);
-      for (std::size_t i = 0; i < n; ++i) os[i] = first[i];
-      std::uint8_t all_bits[B];
-      std::uint8_t any_bits[B];
-      for (std::size_t i = 0; i < n; ++i) all_bits[i] = any_bits[i] = first[i];
-      for (std::uint32_t k = 1; k < st.nargs; ++k) {
-        const std::uint8_t* __restrict as = S(k);
-        for (std::size_t i = 0; i < n; ++i) {
-          all_bits[i] &= as[i];
-          any_bits[i] |= as[i];
-        }
-      }
-      if (is_and) {
-        for (std::size_t i = 0; i < n; ++i) {
-          os[i] = static_cast<std::uint8_t>((all_bits[i] & 1) | (any_bits[i] & 2));
-        }
-      } else {
-        for (std::size_t i = 0; i < n; ++i) {
-          os[i] = static_cast<std::uint8_t>((any_bits[i] & 1) | (all_bits[i] & 2));
-        }
-      }
-      return;
-    }
-    case code::eq:
-    case code::ne: {
-      // Equal when the states are equal (for booleans and null, the state is the value) and,
-      // for other known values, the payloads are equal.
-      const std::uint8_t* __restrict as = S(0), * __restrict bs = S(1);
-      const std::int64_t* __restrict ax = X(0), * __restrict bx = X(1);
-      const std::uint8_t yes = st.c == code::eq ? T : F;
-      const std::uint8_t no = st.c == code::eq ? F : T;
-      if (st.rhs_constant && !st.numeric) {  // a known constant: only known values can equal it
-        const std::int64_t k = st.kx;
-        for (std::size_t i = 0; i < n; ++i) {
-          bool eq = as[i] == K && ax[i] == k;
-          os[i] = as[i] == U ? U : eq ? yes : no;
-        }
-      } else if (st.rhs_constant) {
-        const std::int64_t kx = st.kx, kd = st.kd;
-        const std::int64_t* __restrict ad = D(0);
-        for (std::size_t i = 0; i < n; ++i) {
-          bool eq = as[i] == K && static_cast<i128>(ax[i]) * kd == static_cast<i128>(kx) * ad[i];
-          os[i] = as[i] == U ? U : eq ? yes : no;
-        }
-      } else if (st.numeric) {
-        const std::int64_t* __restrict ad = D(0), * __restrict bd = D(1);
-        for (std::size_t i = 0; i < n; ++i) {
-          bool eq = as[i] == bs[i] && (as[i] != K || static_cast<i128>(ax[i]) * bd[i] ==
-                                                         static_cast<i128>(bx[i]) * ad[i]);
-          os[i] = as[i] == U || bs[i] == U ? U : eq ? yes : no;
-        }
-      } else {
-        for (std::size_t i = 0; i < n; ++i) {
-          bool eq = as[i] == bs[i] && (as[i] != K || ax[i] == bx[i]);
-          os[i] = as[i] == U || bs[i] == U ? U : eq ? yes : no;
-        }
-      }
-      return;
-    }
-    case code::order: {
-      // Unknown if either side is; false if either is null.
-      const std::uint8_t* __restrict as = S(0), * __restrict bs = S(1);
-      const std::int64_t* __restrict ax = X(0), * __restrict bx = X(1);
-      const std::int64_t* __restrict ad = D(0), * __restrict bd = D(1);
-      auto loop = [&](auto holds) __attribute__((always_inline)) {
-        if (st.rhs_constant && !st.numeric) {
-          const std::int64_t k = st.kx;
-          for (std::size_t i = 0; i < n; ++i) {
-            bool h = as[i] == K && holds(ax[i], k);
-            os[i] = as[i] == U ? U : h ? T : F;
-          }
-        } else if (st.rhs_constant) {
-          // x / d against kx / kd, both denominators positive: compare x * kd with kx * d
-          const std::int64_t kx = st.kx, kd = st.kd;
-          constexpr std::int64_t small = std::int64_t{1} << 31;
-          std::int64_t widest = 0;
-          for (std::size_t i = 0; i < n; ++i) widest |= ad[i];
-          if (kd == 1 && kx > -small && kx < small && widest < small) {
-            // Every product fits in 64 bits (|kx| and d below 2^31): no 128-bit arithmetic.
-            for (std::size_t i = 0; i < n; ++i) {
-              bool h = holds(ax[i], kx * ad[i]);
-              os[i] = as[i] == U ? U : ((as[i] == K) & h) ? T : F;
-            }
-            return;
-          }
-          for (std::size_t i = 0; i < n; ++i) {
-            i128 l = kd == 1 ? i128{ax[i]} : static_cast<i128>(ax[i]) * kd;
-            i128 r = static_cast<i128>(kx) * ad[i];
-            bool h = as[i] == K && holds(l, r);
-            os[i] = as[i] == U ? U : h ? T : F;
-          }
-        } else if (st.numeric) {
-          for (std::size_t i = 0; i < n; ++i) {
-            i128 l = static_cast<i128>(ax[i]) * bd[i];
-            i128 r = static_cast<i128>(bx[i]) * ad[i];
-            bool h = as[i] == K && bs[i] == K && holds(l, r);
-            os[i] = as[i] == U || bs[i] == U ? U : h ? T : F;
-          }
-        } else {
-          for (std::size_t i = 0; i < n; ++i) {
-            bool h = (as[i] & bs[i] & K) != 0 && holds(ax[i], bx[i]);
-            os[i] = as[i] == U || bs[i] == U ? U : h ? T : F;
-          }
-        }
-      };
-      switch (st.o) {
-        case op::lt:
-          loop([](auto l, auto r) __attribute__((always_inline)) { return l < r; });
-          break;
-        case op::le:
-          loop([](auto l, auto r) __attribute__((always_inline)) { return l <= r; });
-          break;
-        case op::gt:
-          loop([](auto l, auto r) __attribute__((always_inline)) { return l > r; });
-          break;
-        default:
-          loop([](auto l, auto r) __attribute__((always_inline)) { return l >= r; });
-          break;
-      }
-      return;
-    }
-    case code::in:
+    } else if (st.numeric) {
+      const std::uint8_t* __restrict bs = f.S(1);
+      const std::int64_t* __restrict bx = f.X(1);
+      const std::int64_t* __restrict ad = f.D(0);
+      const std::int64_t* __restrict bd = f.D(1);
       for (std::size_t i = 0; i < n; ++i) {
-        cell l = at(a[0], i);
-        bool found = false;
-        bool unknown = false;
-        if (l.s != N) {
-          for (std::uint32_t k = 1; k < st.nargs && !found; ++k) {
-            cell v = at(a[k], i);
-            if (v.s == U) unknown = true;
-            if (v.s != N && v.s != U && equal_cells(st.numeric, l, v)) found = true;
-          }
-        }
-        os[i] = l.s == U ? U : found ? T : unknown ? U : F;
+        os[i] = result(as[i], bs[i], logic::equal_fractions(ax[i], ad[i], bx[i], bd[i]));
       }
-      return;
-    case code::arith: {
-      const std::uint8_t* as = S(0);
-      const std::int64_t *ax = X(0), *ad = D(0);
-      if (slot_kind[st.dst] == kind::date) {
-        const value& p = st.aux;
-        const std::uint8_t ps = state_of(p);
+    } else {
+      const std::uint8_t* __restrict bs = f.S(1);
+      const std::int64_t* __restrict bx = f.X(1);
+      for (std::size_t i = 0; i < n; ++i) os[i] = result(as[i], bs[i], ax[i] == bx[i]);
+    }
+  };
+  if (st.c == code::eq) {
+    loop([](std::uint8_t a, std::uint8_t b, bool p)
+             __attribute__((always_inline)) { return logic::eq(a, b, p); });
+  } else {
+    loop([](std::uint8_t a, std::uint8_t b, bool p)
+             __attribute__((always_inline)) { return logic::ne(a, b, p); });
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_order(const frame& f) {
+  // logic::order: unknown if either side is; false if either is null.
+  const step& st = f.st;
+  const std::size_t n = f.n;
+  std::uint8_t* __restrict os = f.os;
+  const std::uint8_t* __restrict as = f.S(0);
+  const std::int64_t* __restrict ax = f.X(0);
+  const std::int64_t* __restrict ad = f.D(0);
+  auto loop = [&](auto holds) __attribute__((always_inline)) {
+    if (st.rhs_constant && !st.numeric) {
+      const std::int64_t k = st.kx;
+      for (std::size_t i = 0; i < n; ++i) os[i] = logic::order(as[i], K, holds(ax[i], k));
+    } else if (st.rhs_constant) {
+      // x / d against kx / kd, both denominators positive: compare x * kd with kx * d
+      const std::int64_t kx = st.kx, kd = st.kd;
+      constexpr std::int64_t small = std::int64_t{1} << 31;
+      std::int64_t widest = 0;
+      for (std::size_t i = 0; i < n; ++i) widest |= ad[i];
+      if (kd == 1 && kx > -small && kx < small && widest < small) {
+        // Every product fits in 64 bits (|kx| and d below 2^31): no 128-bit arithmetic.
         for (std::size_t i = 0; i < n; ++i) {
-          if (as[i] != K || ps != K) {
-            os[i] = as[i] == U || ps == U ? U : N;
-            continue;
-          }
-          date from{static_cast<std::int32_t>(ax[i])};
-          os[i] = K;
-          ox[i] = (st.o == op::add ? add(from, p.dur) : subtract(from, p.dur)).days;
+          os[i] = logic::order(as[i], K, holds(ax[i], kx * ad[i]));
         }
         return;
       }
-      const std::uint8_t* bs = S(1);
-      const std::int64_t *bx = X(1), *bd = D(1);
-      if (st.o == op::div && st.numeric && slot_kind[a[1]] == kind::integer) {
-        // Division by a whole number (per person, per month): when every divisor of the block
-        // is in [1, 2^31) and every fraction small, make_ratio keeps x / (d * y) as it is.
-        constexpr std::int64_t small = std::int64_t{1} << 31;
-        constexpr std::uint64_t span = 2 * static_cast<std::uint64_t>(ratio_limit) - 1;
-        bool fits = true;
-        for (std::size_t i = 0; i < n; ++i) {
-          bool both = as[i] == K && bs[i] == K;
-          bool ok = bx[i] >= 1 && bx[i] < small && ad[i] < small &&
-                    static_cast<std::uint64_t>(ax[i]) + (ratio_limit - 1) < span;
-          fits &= !both | ok;
-        }
-        if (fits) {
-          for (std::size_t i = 0; i < n; ++i) {
-            bool both = as[i] == K && bs[i] == K;
-            os[i] = both ? K : as[i] == U || bs[i] == U ? U : N;
-            ox[i] = ax[i];
-            od[i] = ad[i] * (both ? bx[i] : 1);
-          }
-          return;
-        }
-      }
       for (std::size_t i = 0; i < n; ++i) {
-        if (as[i] != K || bs[i] != K) {
-          os[i] = as[i] == U || bs[i] == U ? U : N;
-          continue;
+        i128 l = kd == 1 ? i128{ax[i]} : static_cast<i128>(ax[i]) * kd;
+        i128 r = static_cast<i128>(kx) * ad[i];
+        os[i] = logic::order(as[i], K, holds(l, r));
+      }
+    } else if (st.numeric) {
+      const std::uint8_t* __restrict bs = f.S(1);
+      const std::int64_t* __restrict bx = f.X(1);
+      const std::int64_t* __restrict bd = f.D(1);
+      for (std::size_t i = 0; i < n; ++i) {
+        int c = logic::compare_fractions(ax[i], ad[i], bx[i], bd[i]);
+        os[i] = logic::order(as[i], bs[i], holds(c, 0));
+      }
+    } else {
+      const std::uint8_t* __restrict bs = f.S(1);
+      const std::int64_t* __restrict bx = f.X(1);
+      for (std::size_t i = 0; i < n; ++i) os[i] = logic::order(as[i], bs[i], holds(ax[i], bx[i]));
+    }
+  };
+  switch (st.o) {
+    case op::lt:
+      loop([](auto l, auto r) __attribute__((always_inline)) { return l < r; });
+      break;
+    case op::le:
+      loop([](auto l, auto r) __attribute__((always_inline)) { return l <= r; });
+      break;
+    case op::gt:
+      loop([](auto l, auto r) __attribute__((always_inline)) { return l > r; });
+      break;
+    default:
+      loop([](auto l, auto r) __attribute__((always_inline)) { return l >= r; });
+      break;
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_in(const frame& f) {
+  for (std::size_t i = 0; i < f.n; ++i) {
+    cell l = f.at(0, i);
+    bool found = false;
+    bool unknown = false;
+    if (l.s != N) {
+      for (std::uint32_t k = 1; k < f.st.nargs && !found; ++k) {
+        cell v = f.at(k, i);
+        unknown |= v.s == U;
+        found = logic::in_candidate(v.s) && equal_cells(f.st.numeric, l, v);
+      }
+    }
+    f.os[i] = logic::in(l.s, found, unknown);
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_date_arith(const frame& f) {
+  // date ± a duration known when planning. Out of range: unknown, as in evaluator::arithmetic
+  // ("date out of range").
+  const std::uint8_t* as = f.S(0);
+  const std::int64_t* ax = f.X(0);
+  const value& p = f.st.aux;
+  const std::uint8_t ps = logic::state_of(p);
+  for (std::size_t i = 0; i < f.n; ++i) {
+    const std::uint8_t s = logic::strict(as[i], ps);
+    if (s != K) {
+      f.os[i] = s;
+      continue;
+    }
+    date from{static_cast<std::int32_t>(ax[i])};
+    std::optional<date> r =
+        f.st.o == op::add ? checked_add(from, p.dur) : checked_subtract(from, p.dur);
+    f.os[i] = r ? K : U;
+    f.ox[i] = r ? r->days : 0;
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_arith(const frame& f) {
+  const step& st = f.st;
+  const std::size_t n = f.n;
+  std::uint8_t* __restrict os = f.os;
+  std::int64_t* __restrict ox = f.ox;
+  std::int64_t* __restrict od = f.od;
+  const std::uint8_t* as = f.S(0);
+  const std::int64_t *ax = f.X(0), *ad = f.D(0);
+  const std::uint8_t* bs = f.S(1);
+  const std::int64_t *bx = f.X(1), *bd = f.D(1);
+  if (st.o == op::div && st.numeric && f.m.slot_kind[f.a[1]] == kind::integer) {
+    // Division by a whole number (per person, per month): when every divisor of the block
+    // is in [1, 2^31) and every fraction small, make_ratio keeps x / (d * y) as it is.
+    constexpr std::int64_t small = std::int64_t{1} << 31;
+    constexpr std::uint64_t span = 2 * static_cast<std::uint64_t>(ratio_limit) - 1;
+    bool fits = true;
+    for (std::size_t i = 0; i < n; ++i) {
+      bool both = as[i] == K && bs[i] == K;
+      bool ok = bx[i] >= 1 && bx[i] < small && ad[i] < small &&
+                static_cast<std::uint64_t>(ax[i]) + (ratio_limit - 1) < span;
+      fits &= !both | ok;
+    }
+    if (fits) {
+      for (std::size_t i = 0; i < n; ++i) {
+        os[i] = logic::strict(as[i], bs[i]);
+        ox[i] = ax[i];
+        od[i] = ad[i] * (os[i] == K ? bx[i] : 1);
+      }
+      return;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t s = logic::strict(as[i], bs[i]);
+    if (s != K) {
+      os[i] = s;
+      continue;
+    }
+    bool ok = false;
+    std::int64_t rx = 0;
+    std::int64_t rd = 1;
+    if (!st.numeric) {
+      ok = !(st.o == op::add   ? __builtin_add_overflow(ax[i], bx[i], &rx)
+             : st.o == op::sub ? __builtin_sub_overflow(ax[i], bx[i], &rx)
+                               : __builtin_mul_overflow(ax[i], bx[i], &rx));
+    } else if (st.o == op::div && bd[i] == 1 && bx[i] > 0 &&
+               !__builtin_mul_overflow(ad[i], bx[i], &rd) && rd < ratio_limit &&
+               ax[i] > -ratio_limit && ax[i] < ratio_limit) {
+      // By a positive whole number (per person, per month): what make_ratio would keep.
+      ok = true;
+      rx = ax[i];
+    } else {
+      i128 xn = ax[i], xd = ad[i], yn = bx[i], yd = bd[i];
+      switch (st.o) {
+        case op::add:
+          ok = make_ratio(xn * yd + yn * xd, xd * yd, rx, rd);
+          break;
+        case op::sub:
+          ok = make_ratio(xn * yd - yn * xd, xd * yd, rx, rd);
+          break;
+        case op::mul:
+          ok = make_ratio(xn * yn, xd * yd, rx, rd);
+          break;
+        default:
+          ok = yn != 0 && make_ratio(xn * yd, xd * yn, rx, rd);
+          break;
+      }
+    }
+    os[i] = ok ? K : U;  // overflow or division by zero: unknown
+    ox[i] = rx;
+    od[i] = rd;
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_negate(const frame& f) {
+  const std::uint8_t* as = f.S(0);
+  const std::int64_t *ax = f.X(0), *ad = f.D(0);
+  const bool integer = f.m.slot_kind[f.a[0]] == kind::integer;
+  for (std::size_t i = 0; i < f.n; ++i) {
+    bool overflow = as[i] == K && integer && ax[i] == INT64_MIN;
+    f.os[i] = overflow ? U : as[i];
+    f.ox[i] = as[i] == K && !overflow ? -ax[i] : ax[i];
+    f.od[i] = ad[i];
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_if_(const frame& f) {
+  // An unknown condition decides only when both branches give the same value.
+  for (std::size_t i = 0; i < f.n; ++i) {
+    std::uint8_t c = f.state(0, i);
+    if (logic::holds(c)) {
+      f.put(i, f.at(1, i));
+    } else if (logic::fails(c)) {
+      f.put(i, f.at(2, i));
+    } else {
+      cell l = f.at(1, i);
+      f.put(i, equal_cells(f.st.numeric, l, f.at(2, i)) ? l : cell{U, 0, 1});
+    }
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_table(const frame& f) {
+  // First pass, by columns: the value of the first row whose condition is true. Records where a
+  // condition was unknown before it (or no row matched) are done again one by one below, with
+  // the rule for unknown rows.
+  const step& st = f.st;
+  const std::size_t n = f.n;
+  std::uint8_t* __restrict os = f.os;
+  std::int64_t* __restrict ox = f.ox;
+  std::int64_t* __restrict od = f.od;
+  const std::uint32_t rows_count = st.nargs / 2;
+  // What the values carry besides the state: nothing (booleans), a word, or a fraction.
+  int payload = f.m.slot_kind[st.dst] == kind::boolean ? 0 : 1;
+  for (std::uint32_t r = 0; r < rows_count; ++r) {
+    if (fractional(f.m.slot_kind[f.a[2 * r + 1]])) payload = 2;
+  }
+  std::uint8_t done[B];
+  std::uint8_t again[B];
+  for (std::size_t i = 0; i < n; ++i) {
+    done[i] = 0;
+    again[i] = 0;
+    os[i] = U;
+    ox[i] = 0;
+    od[i] = 1;
+  }
+  for (std::uint32_t r = 0; r < rows_count; ++r) {
+    const std::uint8_t* __restrict cs = f.S(2 * r);
+    const std::uint8_t* __restrict vs = f.S(2 * r + 1);
+    const std::int64_t* __restrict vx = f.X(2 * r + 1);
+    const std::int64_t* __restrict vd = f.D(2 * r + 1);
+    // Branch-free selects (the outcome of a row varies from record to record): masks of 0 or
+    // all ones, bytes first, then the 64-bit payloads.
+    std::uint8_t take[B];
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint8_t live = static_cast<std::uint8_t>(~done[i]);
+      std::uint8_t t =
+          static_cast<std::uint8_t>(live & -static_cast<std::uint8_t>(logic::holds(cs[i])));
+      again[i] |= static_cast<std::uint8_t>(live & static_cast<std::uint8_t>(cs[i] == U));
+      os[i] = static_cast<std::uint8_t>((vs[i] & t) | (os[i] & ~t));
+      done[i] |= t;
+      take[i] = t;
+    }
+    if (payload == 0) continue;                  // booleans: the state is the value
+    if (f.m.slot_is_constant[f.a[2 * r + 1]]) {  // most rows give a constant: no column to read
+      const std::int64_t cx = f.m.slot_constant[f.a[2 * r + 1]].x;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::int64_t mask = -static_cast<std::int64_t>(take[i] & 1);  // 0 or all ones
+        ox[i] = (cx & mask) | (ox[i] & ~mask);
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        std::int64_t mask = -static_cast<std::int64_t>(take[i] & 1);
+        ox[i] = (vx[i] & mask) | (ox[i] & ~mask);
+      }
+    }
+    if (payload == 2) {
+      for (std::size_t i = 0; i < n; ++i) {
+        std::int64_t mask = -static_cast<std::int64_t>(take[i] & 1);
+        od[i] = (vd[i] & mask) | (od[i] & ~mask);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!again[i]) continue;
+    std::uint32_t pending[64];
+    std::uint32_t npending = 0;
+    bool overflow = false;
+    cell out{U, 0, 1};
+    for (std::uint32_t r = 0; r < rows_count; ++r) {
+      std::uint8_t c = f.state(2 * r, i);
+      if (logic::holds(c)) {
+        out = f.at(2 * r + 1, i);
+        if (overflow) out = cell{U, 0, 1};
+        for (std::uint32_t k = 0; k < npending && out.s != U; ++k) {
+          if (!equal_cells(st.numeric, f.at(2 * pending[k] + 1, i), out)) out = cell{U, 0, 1};
         }
-        bool ok = false;
-        std::int64_t rx = 0;
-        std::int64_t rd = 1;
-        if (!st.numeric) {
-          ok = !(st.o == op::add   ? __builtin_add_overflow(ax[i], bx[i], &rx)
-                 : st.o == op::sub ? __builtin_sub_overflow(ax[i], bx[i], &rx)
-                                   : __builtin_mul_overflow(ax[i], bx[i], &rx));
-        } else if (st.o == op::div && bd[i] == 1 && bx[i] > 0 &&
-                   !__builtin_mul_overflow(ad[i], bx[i], &rd) && rd < ratio_limit &&
-                   ax[i] > -ratio_limit && ax[i] < ratio_limit) {
-          // By a positive whole number (per person, per month): what make_ratio would keep.
-          ok = true;
-          rx = ax[i];
+        break;
+      }
+      if (c == U) {
+        if (npending < 64) {
+          pending[npending++] = r;
         } else {
-          i128 xn = ax[i], xd = ad[i], yn = bx[i], yd = bd[i];
-          switch (st.o) {
-            case op::add:
-              ok = make_ratio(xn * yd + yn * xd, xd * yd, rx, rd);
-              break;
-            case op::sub:
-              ok = make_ratio(xn * yd - yn * xd, xd * yd, rx, rd);
-              break;
-            case op::mul:
-              ok = make_ratio(xn * yn, xd * yd, rx, rd);
-              break;
-            default:
-              ok = yn != 0 && make_ratio(xn * yd, xd * yn, rx, rd);
-              break;
-          }
+          overflow = true;
         }
-        os[i] = ok ? K : U;
-        ox[i] = rx;
-        od[i] = rd;
       }
-      return;
     }
-    case code::negate: {
-      const std::uint8_t* as = S(0);
-      const std::int64_t *ax = X(0), *ad = D(0);
-      const bool integer = slot_kind[a[0]] == kind::integer;
-      for (std::size_t i = 0; i < n; ++i) {
-        bool overflow = as[i] == K && integer && ax[i] == INT64_MIN;
-        os[i] = overflow ? U : as[i];
-        ox[i] = as[i] == K && !overflow ? -ax[i] : ax[i];
-        od[i] = ad[i];
+    f.put(i, out);
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_known(const frame& f) {
+  const std::uint8_t* __restrict as = f.S(0);
+  for (std::size_t i = 0; i < f.n; ++i) f.os[i] = logic::known(as[i]);
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_calendar(const frame& f) {
+  const step& st = f.st;
+  const std::uint8_t* as = f.S(0);
+  const std::int64_t* ax = f.X(0);
+  const bool age = st.o == op::age;
+  const std::uint8_t* bs = age ? nullptr : f.S(1);
+  const std::int64_t* bx = age ? nullptr : f.X(1);
+  const std::int64_t as_of = f.m.inst->as_of.days;
+  for (std::size_t i = 0; i < f.n; ++i) {
+    const std::uint8_t s = logic::strict(as[i], age ? K : bs[i]);
+    if (s != K) {
+      f.os[i] = s;
+      continue;
+    }
+    date from{static_cast<std::int32_t>(ax[i])};
+    date to{static_cast<std::int32_t>(age ? as_of : bx[i])};
+    std::int64_t v = 0;
+    if (age && from <= to) {
+      v = age_on(from, f.m.as_of_civil);
+    } else if (st.o == op::days_between) {
+      v = std::int64_t{to.days} - from.days;
+    } else if (st.o == op::months_between) {
+      v = months_between(from, to);
+    } else {
+      v = years_between(from, to);
+    }
+    f.os[i] = K;
+    f.ox[i] = v;
+    f.od[i] = 1;
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_minmax(const frame& f) {
+  for (std::size_t i = 0; i < f.n; ++i) {
+    cell l = f.at(0, i);
+    cell r = f.at(1, i);
+    const std::uint8_t s = logic::strict(l.s, r.s);
+    if (s != K) {
+      f.put(i, cell{s, 0, 1});
+      continue;
+    }
+    int c = compare_cells(f.st.numeric, l, r);
+    f.put(i, (f.st.o == op::min) == (c <= 0) ? l : r);
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_round_floor(const frame& f) {
+  const bool integer = f.m.slot_kind[f.a[0]] == kind::integer;
+  for (std::size_t i = 0; i < f.n; ++i) {
+    cell v = f.at(0, i);
+    if (v.s != K || integer) {
+      f.put(i, v);
+      continue;
+    }
+    auto q = make_rational(v.x, v.d);
+    rational exact = q ? *q : rational{v.x, v.d};
+    if (f.st.c == code::floor) {
+      rational fl = floor_rational(exact);
+      f.put(i, cell{K, fl.num, fl.den});
+    } else if (auto r = round_places(exact, f.st.places)) {
+      f.put(i, cell{K, r->num, r->den});
+    } else {
+      f.put(i, cell{U, 0, 1});
+    }
+  }
+}
+
+[[gnu::always_inline]] inline void block_evaluator::impl::kernel_rule(const frame& f) {
+  // Exceptions are tried in order; see evaluator::eval_rule for the unknown ones.
+  const std::uint32_t count = (f.st.nargs - 1) / 2;
+  std::int8_t* fired_out = f.m.fired.data() + f.m.rule_fired[f.st.ref] * B;
+  for (std::size_t i = 0; i < f.n; ++i) {
+    cell v = f.at(0, i);
+    std::int32_t which = -1;
+    std::uint32_t unknown_first = UINT32_MAX;
+    for (std::uint32_t e = 0; e < count; ++e) {
+      std::uint8_t c = f.state(1 + 2 * e, i);
+      if (logic::holds(c)) {
+        v = f.at(2 + 2 * e, i);
+        which = static_cast<std::int32_t>(e);
+        break;
       }
-      return;
+      if (c == U && unknown_first == UINT32_MAX) unknown_first = e;
     }
+    if (unknown_first != UINT32_MAX) {
+      std::uint32_t stop = which >= 0 ? static_cast<std::uint32_t>(which) : count;
+      for (std::uint32_t e = unknown_first; e < stop; ++e) {
+        if (f.state(1 + 2 * e, i) != U) continue;
+        if (!equal_cells(f.st.numeric, v, f.at(2 + 2 * e, i))) {
+          v = cell{U, 0, 1};
+          which = -1;
+          break;
+        }
+      }
+    }
+    f.put(i, v);
+    fired_out[i] = static_cast<std::int8_t>(which);
+  }
+}
+
+// Compiled twice, for AVX2 (four 64-bit lanes, 64-bit compares) and for the baseline x86-64; the
+// loader picks one for the machine it runs on. Every kernel is inlined into both.
+DALIL_KERNEL_CLONES void block_evaluator::impl::exec(const step& st, std::size_t n) {
+  const frame f(*this, st, n);
+  switch (st.c) {
+    case code::not_:
+      return kernel_not_(f);
+    case code::and_:
+    case code::or_:
+      return kernel_and_or(f);
+    case code::eq:
+    case code::ne:
+      return kernel_equality(f);
+    case code::order:
+      return kernel_order(f);
+    case code::in:
+      return kernel_in(f);
+    case code::arith:
+      if (slot_kind[st.dst] == kind::date) return kernel_date_arith(f);
+      return kernel_arith(f);
+    case code::negate:
+      return kernel_negate(f);
     case code::if_:
-      for (std::size_t i = 0; i < n; ++i) {
-        std::uint8_t c = s[a[0] * B + i];
-        if (c == T) {
-          put(st.dst, i, at(a[1], i));
-        } else if (c != U) {
-          put(st.dst, i, at(a[2], i));
-        } else {
-          cell l = at(a[1], i);
-          put(st.dst, i, equal_cells(st.numeric, l, at(a[2], i)) ? l : cell{U, 0, 1});
-        }
-      }
-      return;
-    case code::table: {
-      // First pass, by columns: the value of the first row whose condition is true. Records
-      // where a condition was unknown before it (or no row matched) are done again one by one
-      // below, with the rule for unknown rows.
-      const std::uint32_t rows_count = st.nargs / 2;
-      // What the values carry besides the state: nothing (booleans), a word, or a fraction.
-      int payload = slot_kind[st.dst] == kind::boolean ? 0 : 1;
-      for (std::uint32_t r = 0; r < rows_count; ++r) {
-        if (fractional(slot_kind[a[2 * r + 1]])) payload = 2;
-      }
-      std::uint8_t done[B];
-      std::uint8_t again[B];
-      for (std::size_t i = 0; i < n; ++i) {
-        done[i] = 0;
-        again[i] = 0;
-        os[i] = U;
-        ox[i] = 0;
-        od[i] = 1;
-      }
-      for (std::uint32_t r = 0; r < rows_count; ++r) {
-        const std::uint8_t* __restrict cs = S(2 * r);
-        const std::uint8_t* __restrict vs = S(2 * r + 1);
-        const std::int64_t* __restrict vx = X(2 * r + 1);
-        const std::int64_t* __restrict vd = D(2 * r + 1);
-        // Branch-free selects (the outcome of a row varies from record to record): masks of
-        // 0 or all ones, bytes first, then the 64-bit payloads.
-        std::uint8_t take[B];
-        for (std::size_t i = 0; i < n; ++i) {
-          std::uint8_t live = static_cast<std::uint8_t>(~done[i]);
-          std::uint8_t t = static_cast<std::uint8_t>(live & -static_cast<std::uint8_t>(cs[i] == T));
-          again[i] |= static_cast<std::uint8_t>(live & static_cast<std::uint8_t>(cs[i] == U));
-          os[i] = static_cast<std::uint8_t>((vs[i] & t) | (os[i] & ~t));
-          done[i] |= t;
-          take[i] = t;
-        }
-        if (payload == 0) continue;            // booleans: the state is the value
-        if (slot_is_constant[a[2 * r + 1]]) {  // most rows give a constant: no column to read
-          const std::int64_t cx = slot_constant[a[2 * r + 1]].x;
-          for (std::size_t i = 0; i < n; ++i) {
-            std::int64_t m = -static_cast<std::int64_t>(take[i] & 1);  // 0 or all ones
-            ox[i] = (cx & m) | (ox[i] & ~m);
-          }
-        } else {
-          for (std::size_t i = 0; i < n; ++i) {
-            std::int64_t m = -static_cast<std::int64_t>(take[i] & 1);
-            ox[i] = (vx[i] & m) | (ox[i] & ~m);
-          }
-        }
-        if (payload == 2) {
-          for (std::size_t i = 0; i < n; ++i) {
-            std::int64_t m = -static_cast<std::int64_t>(take[i] & 1);
-            od[i] = (vd[i] & m) | (od[i] & ~m);
-          }
-        }
-      }
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!again[i]) continue;
-        std::uint32_t pending[64];
-        std::uint32_t npending = 0;
-        bool overflow = false;
-        cell out{U, 0, 1};
-        for (std::uint32_t r = 0; r < rows_count; ++r) {
-          std::uint8_t c = s[a[std::size_t{2} * r] * B + i];
-          if (c == T) {
-            out = at(a[2 * r + 1], i);
-            if (overflow) out = cell{U, 0, 1};
-            for (std::uint32_t k = 0; k < npending && out.s != U; ++k) {
-              if (!equal_cells(st.numeric, at(a[2 * pending[k] + 1], i), out)) out = cell{U, 0, 1};
-            }
-            break;
-          }
-          if (c == U) {
-            if (npending < 64) {
-              pending[npending++] = r;
-            } else {
-              overflow = true;
-            }
-          }
-        }
-        put(st.dst, i, out);
-      }
-      return;
-    }
-    case code::known: {
-      const std::uint8_t* __restrict as = S(0);
-      for (std::size_t i = 0; i < n; ++i) os[i] = as[i] != U ? T : F;
-      return;
-    }
-    case code::calendar: {
-      const std::uint8_t* as = S(0);
-      const std::int64_t* ax = X(0);
-      const bool age = st.o == op::age;
-      const std::uint8_t* bs = age ? nullptr : S(1);
-      const std::int64_t* bx = age ? nullptr : X(1);
-      const std::int64_t as_of = inst->as_of.days;
-      for (std::size_t i = 0; i < n; ++i) {
-        std::uint8_t ys = age ? K : bs[i];
-        if (as[i] != K || ys != K) {
-          os[i] = as[i] == U || ys == U ? U : N;
-          continue;
-        }
-        date from{static_cast<std::int32_t>(ax[i])};
-        date to{static_cast<std::int32_t>(age ? as_of : bx[i])};
-        std::int64_t v = 0;
-        if (age && from <= to) {
-          v = age_on(from, as_of_civil);
-        } else if (st.o == op::days_between) {
-          v = to.days - from.days;
-        } else if (st.o == op::months_between) {
-          v = months_between(from, to);
-        } else {
-          v = years_between(from, to);
-        }
-        os[i] = K;
-        ox[i] = v;
-        od[i] = 1;
-      }
-      return;
-    }
+      return kernel_if_(f);
+    case code::table:
+      return kernel_table(f);
+    case code::known:
+      return kernel_known(f);
+    case code::calendar:
+      return kernel_calendar(f);
     case code::minmax:
-      for (std::size_t i = 0; i < n; ++i) {
-        cell l = at(a[0], i);
-        cell r = at(a[1], i);
-        if (l.s != K || r.s != K) {
-          put(st.dst, i, cell{l.s == U || r.s == U ? U : N, 0, 1});
-          continue;
-        }
-        int c = compare_cells(st.numeric, l, r);
-        put(st.dst, i, (st.o == op::min) == (c <= 0) ? l : r);
-      }
-      return;
+      return kernel_minmax(f);
     case code::round:
-    case code::floor: {
-      const bool integer = slot_kind[a[0]] == kind::integer;
-      for (std::size_t i = 0; i < n; ++i) {
-        cell v = at(a[0], i);
-        if (v.s != K || integer) {
-          put(st.dst, i, v);
-          continue;
-        }
-        auto q = make_rational(v.x, v.d);
-        rational exact = q ? *q : rational{v.x, v.d};
-        if (st.c == code::floor) {
-          rational f = floor_rational(exact);
-          put(st.dst, i, cell{K, f.num, f.den});
-        } else if (auto r = round_places(exact, st.places)) {
-          put(st.dst, i, cell{K, r->num, r->den});
-        } else {
-          put(st.dst, i, cell{U, 0, 1});
-        }
-      }
-      return;
-    }
-    case code::rule: {
-      // Exceptions are tried in order; see evaluator::eval_rule for the unknown ones.
-      const std::uint32_t count = (st.nargs - 1) / 2;
-      std::int8_t* fired_out = fired.data() + rule_fired[st.ref] * B;
-      for (std::size_t i = 0; i < n; ++i) {
-        cell v = at(a[0], i);
-        std::int32_t which = -1;
-        std::uint32_t unknown_first = UINT32_MAX;
-        for (std::uint32_t e = 0; e < count; ++e) {
-          std::uint8_t c = s[a[1 + 2 * e] * B + i];
-          if (c == T) {
-            v = at(a[2 + 2 * e], i);
-            which = static_cast<std::int32_t>(e);
-            break;
-          }
-          if (c == U && unknown_first == UINT32_MAX) unknown_first = e;
-        }
-        if (unknown_first != UINT32_MAX) {
-          std::uint32_t stop = which >= 0 ? static_cast<std::uint32_t>(which) : count;
-          for (std::uint32_t e = unknown_first; e < stop; ++e) {
-            if (s[a[1 + 2 * e] * B + i] != U) continue;
-            if (!equal_cells(st.numeric, v, at(a[2 + 2 * e], i))) {
-              v = cell{U, 0, 1};
-              which = -1;
-              break;
-            }
-          }
-        }
-        put(st.dst, i, v);
-        fired_out[i] = static_cast<std::int8_t>(which);
-      }
-      return;
-    }
+    case code::floor:
+      return kernel_round_floor(f);
+    case code::rule:
+      return kernel_rule(f);
   }
 }
 

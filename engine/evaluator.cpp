@@ -1,12 +1,15 @@
-// The evaluator. Rules: null counts as false in conditions; any comparison with null is false
-// except == null; an unknown operand makes the result unknown unless the other operand settles
-// it (false and unknown = false; true or unknown = true).
+// The evaluator, one record at a time. The three-valued rules (null counts as false in
+// conditions; any comparison with null is false except == null; an unknown operand makes the
+// result unknown unless the other operand settles it) are engine/logic.hpp's, shared with the
+// block evaluator; this file decides what to evaluate, and when (lazily, left to right).
 #include "engine/evaluator.hpp"
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "engine/arith.hpp"
+#include "engine/logic.hpp"
 
 namespace dalil::engine {
 
@@ -14,26 +17,45 @@ using dsl::op;
 
 namespace {
 
+using logic::K;
+using logic::state_of;
+using logic::truth;
+using logic::U;
+
+using logic::condition_state;
+using logic::operand_state;
+
 bool truthy(const value& v) {
-  return v.s == state::known && v.b;
+  return logic::holds(condition_state(v));
 }
 bool falsy(const value& v) {
-  return v.s == state::null || (v.s == state::known && !v.b);
+  return logic::fails(condition_state(v));
+}
+/// Two values give the same decision (logic::same).
+bool same(const value& x, const value& y) {
+  truth sx = state_of(x);
+  truth sy = state_of(y);
+  return logic::same(sx, sy, sx == K && sy == K && equal_values(x, y));
 }
 
 ratio as_ratio(const value& v) {
   return v.r == rep::integer ? ratio{v.i, 1} : v.q;
 }
 
+/// Why an operation on known operands gave no value: its reason among a decision's reasons.
+const char* arithmetic_failure(const node& n, const value& right) {
+  if (n.k == dsl::kind::date) return "date out of range";
+  if (n.o == op::div && right.known() && as_ratio(right).num == 0) return "division by zero";
+  return "arithmetic overflow";
+}
+
 }  // namespace
 
 int compare_numbers(const value& a, const value& b) {
-  if (a.r == rep::integer && b.r == rep::integer) return (a.i > b.i) - (a.i < b.i);
+  if (a.r == rep::integer && b.r == rep::integer) return logic::compare_words(a.i, b.i);
   ratio x = as_ratio(a);
   ratio y = as_ratio(b);
-  i128 l = static_cast<i128>(x.num) * y.den;
-  i128 r = static_cast<i128>(y.num) * x.den;
-  return (l > r) - (l < r);
+  return logic::compare_fractions(x.num, x.den, y.num, y.den);
 }
 
 rational to_rational(const value& v) {
@@ -115,7 +137,7 @@ value evaluator::eval_rule(std::uint32_t r) {
         const dsl::exception_info& ex = info.exceptions[x];
         if (!eval<Record>(ex.condition).unknown()) continue;
         value alt = eval<Record>(ex.value);
-        undecided = !(v.s == alt.s && (v.s != state::known || equal_values(v, alt)));
+        undecided = !same(v, alt);
       }
       if (undecided) {
         v = value{};
@@ -166,8 +188,10 @@ value evaluator::eval(std::uint32_t id) {
 value evaluator::arithmetic(op o, bool whole, const value& a, const value& b) {
   value out;
   if (a.r == rep::date && b.r == rep::duration) {
+    // Out of 0001-01-01 … 9999-12-31 the result is no date: unknown, "date out of range".
     date d{static_cast<std::int32_t>(a.i)};
-    return value::of_date(o == op::add ? add(d, b.dur) : subtract(d, b.dur));
+    std::optional<date> r = o == op::add ? checked_add(d, b.dur) : checked_subtract(d, b.dur);
+    return r ? value::of_date(*r) : value{};
   }
   if (a.r == rep::duration && b.r == rep::duration) {
     return value::of_duration(
@@ -224,7 +248,7 @@ value evaluator::table(const node& n, std::uint32_t id) {
       if (overflow_pending) return value{};
       for (std::uint32_t k = 0; k < npending; ++k) {
         value alt = operand<Record>(a[2 * pending[k] + 1]);
-        if (!(alt.s == v.s && (v.s != state::known || equal_values(alt, v)))) return value{};
+        if (!same(alt, v)) return value{};
       }
       return v;
     }
@@ -245,17 +269,16 @@ value evaluator::quantify(const node& n, bool any) {
   value over = operand<Record>(a[0]);
   if (over.s == state::null) return value::of_bool(!any);
   if (!over.known()) return value{};
-  bool unknown = false;
+  // any is a fold of or, all a fold of and, stopping at the first item that settles it.
+  truth acc = any ? logic::F : logic::T;
   for (std::uint32_t i = 0; i < over.list->count; ++i) {
     const value& item = over.list->items[i];
     if (n.ref < variables_.size()) variables_[n.ref] = item.known() ? item.rec : nullptr;
-    value b = operand<Record>(a[1]);
-    if (any && truthy(b)) return value::of_bool(true);
-    if (!any && falsy(b)) return value::of_bool(false);
-    if (b.unknown()) unknown = true;
+    truth b = condition_state(operand<Record>(a[1]));
+    acc = any ? logic::or_(acc, b) : logic::and_(acc, b);
+    if (any ? logic::or_settled(b) : logic::and_settled(b)) break;
   }
-  if (unknown) return value{};
-  return value::of_bool(!any);
+  return logic::boolean_value(acc);
 }
 
 template <bool Record>
@@ -269,12 +292,13 @@ value evaluator::calendar(const node& n, std::uint32_t id) {
     case op::days_between: {
       value x = operand<Record>(a[0]);
       value y = n.o == op::age ? value::of_date(inst_->as_of) : operand<Record>(a[1]);
-      if (x.unknown() || y.unknown()) return value{};
-      if (x.is_null() || y.is_null()) return value::null_value();
+      truth t = logic::strict(operand_state(x), operand_state(y));
+      if (t == U) return value{};
+      if (t != K) return value::null_value();
       date from{static_cast<std::int32_t>(x.i)};
       date to{static_cast<std::int32_t>(y.i)};
       if (n.o == op::age && from <= to) return value::of_int(age_on(from, as_of_civil_));
-      if (n.o == op::days_between) return value::of_int(to.days - from.days);
+      if (n.o == op::days_between) return value::of_int(std::int64_t{to.days} - from.days);
       if (n.o == op::months_between) return value::of_int(months_between(from, to));
       return value::of_int(years_between(from, to));
     }
@@ -291,9 +315,10 @@ value evaluator::numeric(const node& n, std::uint32_t id) {
     case op::max: {
       value x = operand<Record>(a[0]);
       value y = operand<Record>(a[1]);
-      if (x.unknown() || y.unknown()) return value{};
-      if (x.is_null() || y.is_null()) return value::null_value();
-      int c = x.r == rep::date ? (x.i > y.i) - (x.i < y.i) : compare_numbers(x, y);
+      truth t = logic::strict(operand_state(x), operand_state(y));
+      if (t == U) return value{};
+      if (t != K) return value::null_value();
+      int c = x.r == rep::date ? logic::compare_words(x.i, y.i) : compare_numbers(x, y);
       return (n.o == op::min) == (c <= 0) ? x : y;
     }
     case op::round:
@@ -360,99 +385,91 @@ struct evaluator_ops {
   }
   static value not_(evaluator& e, const node& n, std::uint32_t) {
     value v = e.template operand<Record>(args(e, n)[0]);
-    if (v.unknown()) return v;
-    return value::of_bool(falsy(v));
+    return logic::boolean_value(logic::not_(condition_state(v)));
   }
+  // and / or evaluate their right operand only when the left one does not settle them.
   static value and_(evaluator& e, const node& n, std::uint32_t) {
     const std::uint32_t* a = args(e, n);
-    value l = e.template operand<Record>(a[0]);
-    if (falsy(l)) return value::of_bool(false);
-    value r = e.template operand<Record>(a[1]);
-    if (falsy(r)) return value::of_bool(false);
-    if (truthy(l) && truthy(r)) return value::of_bool(true);
-    return value{};
+    truth l = condition_state(e.template operand<Record>(a[0]));
+    if (logic::and_settled(l)) return logic::boolean_value(logic::and_(l, U));
+    return logic::boolean_value(logic::and_(l, condition_state(e.template operand<Record>(a[1]))));
   }
   static value or_(evaluator& e, const node& n, std::uint32_t) {
     const std::uint32_t* a = args(e, n);
-    value l = e.template operand<Record>(a[0]);
-    if (truthy(l)) return value::of_bool(true);
-    value r = e.template operand<Record>(a[1]);
-    if (truthy(r)) return value::of_bool(true);
-    if (falsy(l) && falsy(r)) return value::of_bool(false);
-    return value{};
+    truth l = condition_state(e.template operand<Record>(a[0]));
+    if (logic::or_settled(l)) return logic::boolean_value(logic::or_(l, U));
+    return logic::boolean_value(logic::or_(l, condition_state(e.template operand<Record>(a[1]))));
   }
   static value any_all(evaluator& e, const node& n, std::uint32_t) {
+    // A fold of or (any) or and (all), stopping at the first operand that settles it.
     const std::uint32_t* a = args(e, n);
-    bool any = n.o == op::any_of;
-    bool unknown = false;
+    const bool any = n.o == op::any_of;
+    truth acc = any ? logic::F : logic::T;
     for (std::uint32_t i = 0; i < n.nargs; ++i) {
-      value v = e.template operand<Record>(a[i]);
-      if (any && truthy(v)) return value::of_bool(true);
-      if (!any && falsy(v)) return value::of_bool(false);
-      if (v.unknown()) unknown = true;
+      truth v = condition_state(e.template operand<Record>(a[i]));
+      acc = any ? logic::or_(acc, v) : logic::and_(acc, v);
+      if (any ? logic::or_settled(v) : logic::and_settled(v)) break;
     }
-    if (unknown) return value{};
-    return value::of_bool(!any);
+    return logic::boolean_value(acc);
   }
   static value equality(evaluator& e, const node& n, std::uint32_t) {
     const std::uint32_t* a = args(e, n);
     value l = e.template operand<Record>(a[0]);
     value r = e.template operand<Record>(a[1]);
-    if (l.unknown() || r.unknown()) return value{};
-    bool eq = (l.is_null() || r.is_null()) ? (l.is_null() && r.is_null()) : equal_values(l, r);
-    return value::of_bool(n.o == op::eq ? eq : !eq);
+    // A known boolean is K here, its value its payload: equal_values compares it, which gives
+    // what logic::eq gives over the states T and F.
+    truth sl = operand_state(l);
+    truth sr = operand_state(r);
+    const bool eq = n.o == op::eq;
+    if (sl == K && sr == K) {  // the common case: the states are constants the compiler folds
+      bool payload = equal_values(l, r);
+      return logic::boolean_value(eq ? logic::eq(K, K, payload) : logic::ne(K, K, payload));
+    }
+    return logic::boolean_value(eq ? logic::eq(sl, sr, false) : logic::ne(sl, sr, false));
   }
   static value order(evaluator& e, const node& n, std::uint32_t) {
     const std::uint32_t* a = args(e, n);
     value l = e.template operand<Record>(a[0]);
     value r = e.template operand<Record>(a[1]);
-    if (l.unknown() || r.unknown()) return value{};
-    if (l.is_null() || r.is_null()) return value::of_bool(false);
+    truth sl = operand_state(l);
+    truth sr = operand_state(r);
+    if (sl != K || sr != K) return logic::boolean_value(logic::order(sl, sr, false));
     int c = 0;
     if (l.r == rep::date || (l.r == rep::integer && r.r == rep::integer)) {
-      c = (l.i > r.i) - (l.i < r.i);
+      c = logic::compare_words(l.i, r.i);
     } else if (l.r == rep::duration) {
-      std::int64_t lm = std::int64_t{l.dur.years} * 12 + l.dur.months;
-      std::int64_t rm = std::int64_t{r.dur.years} * 12 + r.dur.months;
-      c = lm != rm ? (lm > rm) - (lm < rm) : (l.dur.days > r.dur.days) - (l.dur.days < r.dur.days);
+      c = logic::compare_durations(l.dur, r.dur);
     } else {
       c = compare_numbers(l, r);
     }
-    switch (n.o) {
-      case op::lt:
-        return value::of_bool(c < 0);
-      case op::le:
-        return value::of_bool(c <= 0);
-      case op::gt:
-        return value::of_bool(c > 0);
-      default:
-        return value::of_bool(c >= 0);
-    }
+    bool holds = n.o == op::lt ? c < 0 : n.o == op::le ? c <= 0 : n.o == op::gt ? c > 0 : c >= 0;
+    return logic::boolean_value(logic::order(K, K, holds));
   }
   static value in(evaluator& e, const node& n, std::uint32_t) {
     const std::uint32_t* a = args(e, n);
     value l = e.template operand<Record>(a[0]);
-    if (l.unknown()) return l;
-    if (l.is_null()) return value::of_bool(false);
+    truth sl = state_of(l);
+    if (sl == U || sl == logic::N) return logic::boolean_value(logic::in(sl, false, false));
     const node& list = e.rules_->at(a[1]);
     const std::uint32_t* items = e.rules_->args(list);
     bool unknown = false;
     for (std::uint32_t i = 0; i < list.nargs; ++i) {
       value v = e.template operand<Record>(items[i]);
-      if (v.unknown()) {
-        unknown = true;
-      } else if (v.known() && equal_values(l, v)) {
-        return value::of_bool(true);
+      truth sv = state_of(v);
+      unknown |= sv == U;
+      if (logic::in_candidate(sv) && equal_values(l, v)) {
+        return logic::boolean_value(logic::in(sl, true, unknown));
       }
     }
-    return unknown ? value{} : value::of_bool(false);
+    return logic::boolean_value(logic::in(sl, false, unknown));
   }
   static value arith(evaluator& e, const node& n, std::uint32_t id) {
     const std::uint32_t* a = args(e, n);
     value l = e.template operand<Record>(a[0]);
     value r = e.template operand<Record>(a[1]);
-    if (l.unknown() || r.unknown()) return value{};
-    if (l.is_null() || r.is_null()) return value::null_value();
+    truth t = logic::strict(operand_state(l), operand_state(r));
+    if (t == U) return value{};
+    if (t != K) return value::null_value();
     value v = e.arithmetic(n.o, n.k == dsl::kind::integer, l, r);
     if (v.unknown()) e.arithmetic_error_[id] = 1;
     return v;
@@ -470,8 +487,7 @@ struct evaluator_ops {
     if (falsy(c)) return e.template operand<Record>(a[2]);
     value x = e.template operand<Record>(a[1]);
     value y = e.template operand<Record>(a[2]);
-    if (x.s == y.s && (x.s != state::known || equal_values(x, y))) return x;
-    return value{};
+    return same(x, y) ? x : value{};
   }
   static value table(evaluator& e, const node& n, std::uint32_t id) {
     return e.template table<Record>(n, id);
@@ -484,7 +500,8 @@ struct evaluator_ops {
   }
   static value nothing(evaluator&, const node&, std::uint32_t) { return value{}; }
   static value known(evaluator& e, const node& n, std::uint32_t) {
-    return value::of_bool(!e.template operand<Record>(args(e, n)[0]).unknown());
+    return logic::boolean_value(
+        logic::known(operand_state(e.template operand<Record>(args(e, n)[0]))));
   }
   static value calendar(evaluator& e, const node& n, std::uint32_t id) {
     return e.template calendar<Record>(n, id);
@@ -653,9 +670,7 @@ void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::
       // A failed operation on known operands: the cause is the arithmetic, not a fact.
       if (arithmetic_error_[id] && n.nargs == 2 && !node_value_[a[0]].unknown() &&
           !node_value_[a[1]].unknown()) {
-        if constexpr (Reasons) {
-          out.reasons.insert(n.o == op::div ? "division by zero" : "arithmetic overflow");
-        }
+        if constexpr (Reasons) out.reasons.insert(arithmetic_failure(n, node_value_[a[1]]));
         return;
       }
       for (std::uint32_t i = 0; i < n.nargs; ++i) collect<Reasons>(a[i], out, seen);

@@ -1,6 +1,10 @@
 // Exact rationals and the calendar rules (29 February, month ends) that ages and windows rely on.
 #include "dsl/value.hpp"
 
+#include <cstdint>
+#include <optional>
+#include <string>
+
 #include <catch2/catch.hpp>
 
 using namespace dalil;
@@ -113,4 +117,93 @@ TEST_CASE("durations parse and print", "[dsl][value]") {
   CHECK(to_string(duration{5, 0, 0}) == "5 years");
   CHECK(to_string(duration{1, 1, 1}) == "1 year 1 month 1 day");
   CHECK_FALSE(parse_duration("5 weeks"));
+}
+
+TEST_CASE("the date range is the range of date literals", "[dsl][value]") {
+  CHECK(d("0001-01-01") == min_date);
+  CHECK(d("9999-12-31") == max_date);
+  CHECK(from_civil({1, 1, 1}) == min_date);
+  CHECK(from_civil({9999, 12, 31}) == max_date);
+  CHECK_FALSE(parse_date("0000-12-31"));
+  CHECK(in_range(min_date));
+  CHECK(in_range(max_date));
+  CHECK_FALSE(in_range(date{min_date.days - 1}));
+  CHECK_FALSE(in_range(date{max_date.days + 1}));
+}
+
+TEST_CASE("checked date arithmetic: in range exactly, out of range never a wrong date",
+          "[dsl][value]") {
+  struct row {
+    const char* from;
+    duration p;
+    const char* plus;   // from + p, or "" when out of range
+    const char* minus;  // from - p, or "" when out of range
+  };
+  const row rows[] = {
+      // the ends of the range
+      {"9999-12-31", {0, 0, 1}, "", "9999-12-30"},
+      {"9999-12-31", {0, 0, 0}, "9999-12-31", "9999-12-31"},
+      {"9999-12-01", {0, 1, 0}, "", "9999-11-01"},
+      {"9999-01-01", {1, 0, 0}, "", "9998-01-01"},
+      {"9998-12-31", {0, 0, 1}, "9999-01-01", "9998-12-30"},
+      {"9999-12-30", {0, 0, 1}, "9999-12-31", "9999-12-29"},
+      {"0001-01-01", {0, 0, 1}, "0001-01-02", ""},
+      {"0001-01-01", {2000, 0, 0}, "2001-01-01", ""},
+      {"9996-02-29", {3, 10, 2}, "9999-12-31", "9992-04-27"},
+      {"0001-01-31", {0, 1, 0}, "0001-02-28", ""},
+      {"0001-12-31", {1, 0, 0}, "0002-12-31", ""},  // 0000-12-31: no such date
+      {"0002-01-01", {1, 0, 0}, "0003-01-01", "0001-01-01"},
+      {"0001-01-02", {0, 0, 1}, "0001-01-03", "0001-01-01"},
+      {"2017-06-01", {9000, 0, 0}, "", ""},
+      {"2017-06-01", {100000, 0, 0}, "", ""},
+      {"2017-06-01", {0, 0, 100000}, "2291-03-17", "1743-08-17"},
+      // 29 February
+      {"2016-02-29", {1, 0, 0}, "2017-02-28", "2015-02-28"},
+      {"2016-02-29", {4, 0, 0}, "2020-02-29", "2012-02-29"},
+      {"2016-02-29", {100, 0, 0}, "2116-02-29", "1916-02-29"},
+      {"2000-02-29", {100, 0, 0}, "2100-02-28", "1900-02-28"},
+      {"2016-02-29", {0, 12, 1}, "2017-03-01", "2015-02-27"},
+      {"9996-02-29", {3, 10, 3}, "", "9992-04-26"},
+      // month ends
+      {"2024-01-31", {0, 1, 0}, "2024-02-29", "2023-12-31"},
+      {"2023-01-31", {0, 1, 0}, "2023-02-28", "2022-12-31"},
+      {"2024-03-31", {0, 1, 0}, "2024-04-30", "2024-02-29"},
+      {"2023-03-31", {0, 1, 0}, "2023-04-30", "2023-02-28"},
+      {"2014-12-31", {0, 0, 1}, "2015-01-01", "2014-12-30"},
+      {"2014-08-31", {0, 6, 0}, "2015-02-28", "2014-02-28"},
+  };
+  for (const row& x : rows) {
+    INFO(x.from << " +/- " << to_string(x.p));
+    std::optional<date> plus = checked_add(d(x.from), x.p);
+    std::optional<date> minus = checked_subtract(d(x.from), x.p);
+    CHECK((plus ? to_string(*plus) : "") == std::string(x.plus));
+    CHECK((minus ? to_string(*minus) : "") == std::string(x.minus));
+    // In range, the checked and unchecked forms agree.
+    if (plus) CHECK(*plus == add(d(x.from), x.p));
+    if (minus) CHECK(*minus == subtract(d(x.from), x.p));
+  }
+  // A date already out of range is not a starting point.
+  CHECK_FALSE(checked_add(date{max_date.days + 1}, duration{}));
+  CHECK_FALSE(checked_subtract(date{min_date.days - 1}, duration{}));
+  // The largest durations a sum of parsed durations can reach do not overflow.
+  CHECK_FALSE(checked_add(min_date, duration{INT32_MAX, INT32_MAX, INT32_MAX}));
+  CHECK_FALSE(checked_subtract(max_date, duration{INT32_MAX, INT32_MAX, INT32_MAX}));
+}
+
+TEST_CASE("years and months between the ends of the range, and beyond, do not overflow",
+          "[dsl][value]") {
+  CHECK(years_between(min_date, max_date) == 9998);
+  CHECK(years_between(max_date, min_date) == -9998);
+  CHECK(months_between(min_date, max_date) == 9998 * 12 + 11);
+  CHECK(months_between(max_date, min_date) == -(9998 * 12 + 11));
+  CHECK(years_between(d("0004-02-29"), max_date) == 9995);
+  // Any 32-bit day count is a proleptic Gregorian day: no overflow in the conversions.
+  const date lo{INT32_MIN};
+  const date hi{INT32_MAX};
+  CHECK(to_civil(hi).year == 5881580);
+  CHECK(to_civil(lo).year == -5877641);
+  CHECK(years_between(lo, hi) >= 5881580 + 5877641 - 1);
+  CHECK(years_between(lo, hi) <= 5881580 + 5877641);
+  CHECK(months_between(lo, hi) > 0);
+  CHECK(months_between(hi, lo) == -months_between(lo, hi));
 }

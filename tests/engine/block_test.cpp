@@ -47,7 +47,8 @@ struct rng {
 };
 
 /// Random facts for a program's schema, by fact index: each fact unknown, null (when optional)
-/// or a value of its type, with edge cases (zero, 29 February, amounts that overflow).
+/// or a value of its type, with edge cases (zero, 29 February, amounts that overflow, dates at
+/// both ends of the range).
 std::vector<eng::value> random_facts(const dsl::program& p, rng& g) {
   std::vector<eng::value> facts(p.facts.size());
   for (std::size_t f = 0; f < p.facts.size(); ++f) {
@@ -83,6 +84,9 @@ std::vector<eng::value> random_facts(const dsl::program& p, rng& g) {
                        static_cast<unsigned>(g.in(1, 28))};
         if (r == 0) c = {static_cast<int>(g.in(0, 30)) * 4 + 1940, 2, 29};
         if (r == 1) c = {static_cast<int>(g.in(2012, 2026)), static_cast<unsigned>(g.in(1, 12)), 1};
+        // The ends of the range, where date arithmetic leaves it ("date out of range").
+        if (r == 2) c = {9999, 12, static_cast<unsigned>(g.in(20, 31))};
+        if (r == 3) c = {static_cast<int>(g.in(1, 2)), 1, static_cast<unsigned>(g.in(1, 10))};
         facts[f] = eng::value::of_date(dalil::from_civil(c));
         break;
       }
@@ -217,7 +221,8 @@ TEST_CASE("block evaluation equals record-at-a-time evaluation on bench rule set
 TEST_CASE("block evaluation equals record-at-a-time evaluation, operation by operation",
           "[engine][block]") {
   // One rule per construct, with unknown rows in tables, unknown exception conditions,
-  // overflow, division by zero, dates with durations and ages on both sides of comparisons.
+  // overflow, division by zero, dates with durations (out of range too) and ages on both sides of
+  // comparisons.
   auto pack = load_pack_text(R"(module m
   source "test"
 
@@ -309,6 +314,18 @@ rule ages : int
 rule waited : bool
   source "test"
   = p.since + wait <= as_of and p.since - 1 year < p.born + 40 years
+
+rule day_after : date
+  source "test"
+  = p.born + 1 day
+
+rule long_before : date
+  source "test"
+  = p.born - 2000 years + wait
+
+rule out_of_range : bool
+  source "test"
+  = p.since + 1 month > p.born - 1 year or p.flag
 
 rule mixed : bool
   source "test"

@@ -728,6 +728,80 @@ TEST_CASE("d + 5 years <= as_of: five years exactly, and one day less", "[engine
   }
 }
 
+namespace {
+const std::string range_rules = R"dalil(
+rule day_after : date
+  source "s"
+  = applicant.resident_since + 1 day
+
+rule long_before : date
+  source "s"
+  = applicant.birth_date - 2000 years
+
+rule window_open : bool
+  source "s"
+  explain fr "Fenêtre ouverte : {value}"
+          ar "النافذة مفتوحة: {value}"
+          en "Window open: {value}"
+  = applicant.resident_since + 1 day > as_of or applicant.owns
+
+rule per_head : money
+  source "s"
+  = applicant.household.income / applicant.household.size
+)dalil";
+}  // namespace
+
+TEST_CASE("date arithmetic out of 0001-01-01 … 9999-12-31: undetermined, 'date out of range'",
+          "[engine]") {
+  pack p(schema + range_rules);
+  struct row {
+    const char* rule;
+    const char* json;
+    const char* value;
+  };
+  const row rows[] = {
+      {"day_after", R"({"resident_since": "9999-12-31"})", "undetermined"},
+      {"day_after", R"({"resident_since": "9999-12-30"})", "9999-12-31"},
+      {"long_before", R"({"birth_date": "0001-01-01"})", "undetermined"},
+      {"long_before", R"({"birth_date": "2000-12-31"})", "undetermined"},
+      {"long_before", R"({"birth_date": "2001-01-01"})", "0001-01-01"},
+      {"long_before", R"({"birth_date": "2016-02-29"})", "0016-02-29"},
+  };
+  for (const row& x : rows) {
+    INFO(x.rule << " on " << x.json);
+    auto e = p.run(x.rule, as_of, x.json);
+    CHECK(e->value() == x.value);
+    if (e->d.decided) {
+      CHECK(e->d.reasons.empty());
+      continue;
+    }
+    // Every fact is known: the cause is the arithmetic, and nothing is asked for.
+    CHECK(e->d.missing.empty());
+    CHECK(e->d.reasons == strings{"date out of range"});
+    CHECK_THAT(e->json(), Contains("date out of range"));
+  }
+  // A decision reading the failed date: undetermined with the reason in its explanation, unless
+  // another operand settles it.
+  auto e = p.run("window_open", as_of, R"({"resident_since": "9999-12-31", "owns": false})");
+  CHECK(e->value() == "undetermined");
+  CHECK(e->d.reasons == strings{"date out of range"});
+  CHECK_THAT(e->explain("en"), Contains("date out of range"));
+  CHECK(p.run("window_open", as_of, R"({"resident_since": "9999-12-31", "owns": true})")->value() ==
+        "true");
+}
+
+TEST_CASE("a failed division says whether it divided by zero or overflowed", "[engine]") {
+  pack p(schema + range_rules);
+  auto zero = p.run("per_head", as_of, R"({"household": {"size": 0, "income": "3000"}})");
+  CHECK(zero->value() == "undetermined");
+  CHECK(zero->d.reasons == strings{"division by zero"});
+  // 1/10^10 divided by 2^40: the denominator no longer fits.
+  auto overflow = p.run("per_head", as_of,
+                        R"({"household": {"size": 1099511627776, "income": "0.0000000001"}})");
+  CHECK(overflow->value() == "undetermined");
+  CHECK(overflow->d.reasons == strings{"arithmetic overflow"});
+}
+
 // ------------------------------------------------------------------ 6. tables
 
 namespace {
