@@ -1277,8 +1277,9 @@ struct block_evaluator::impl::frame {
   }
 }
 
-// Compiled twice, for AVX2 (four 64-bit lanes, 64-bit compares) and for the baseline x86-64; the
-// loader picks one for the machine it runs on. Every kernel is inlined into both.
+// On x86-64 GCC (engine/clones.hpp) compiled twice, for AVX2 (four 64-bit lanes, 64-bit
+// compares) and for the baseline x86-64; the loader picks one for the machine it runs on. Every
+// kernel is inlined into both.
 DALIL_KERNEL_CLONES void block_evaluator::impl::exec(const step& st, std::size_t n) {
   const frame f(*this, st, n);
   switch (st.c) {
