@@ -500,12 +500,20 @@ struct record_reader::impl {
     std::string& scratch;
     const char* begin;
     int depth = 0;  // objects and lists open around the cursor
+    const char* value_at = nullptr;
   };
 
   bool fail(state& st, const path_ref& path, std::string message) const {
     st.error.field = path.str();
     st.error.message = std::move(message);
     st.error.offset = static_cast<std::size_t>(st.c.position() - st.begin);
+    return false;
+  }
+
+  /// A scalar value that breaks a rule: the error points at the value's first character.
+  bool fail_value(state& st, const path_ref& path, std::string message) const {
+    fail(st, path, std::move(message));
+    st.error.offset = static_cast<std::size_t>(st.value_at - st.begin);
     return false;
   }
 
@@ -543,10 +551,12 @@ struct record_reader::impl {
   bool scalar(state& st, const dsl::type& t, const path_ref& path, value& v) const {
     cursor& c = st.c;
     char next = c.peek();
+    st.value_at = c.position();  // errors about the value point at its start
     if (c.literal("null")) {
       if (!t.optional) {
-        return fail(st, path,
-                    "cannot be null (the field is not optional); leave it out when it is unknown");
+        return fail_value(
+            st, path,
+            "cannot be null (the field is not optional); leave it out when it is unknown");
       }
       v = value::null_value();
       return true;
@@ -558,7 +568,7 @@ struct record_reader::impl {
         } else if (c.literal("false")) {
           v = value::of_bool(false);
         } else {
-          return fail(st, path, "expected true or false");
+          return fail_value(st, path, "expected true or false");
         }
         return true;
       case kind::integer: {
@@ -566,15 +576,15 @@ struct record_reader::impl {
         if (!number_limit(st, path, num)) return false;
         number_shape shape = shape_of(num);
         if (shape.leading_zero) {
-          return fail(st, path, "a number may not start with 0 (JSON): write 12, not 012");
+          return fail_value(st, path, "a number may not start with 0 (JSON): write 12, not 012");
         }
         if (!shape.valid || shape.fraction || shape.exponent) {
-          return fail(st, path, "expected a whole number (no decimal point, no exponent)");
+          return fail_value(st, path, "expected a whole number (no decimal point, no exponent)");
         }
         std::int64_t i = 0;
         auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), i);
         if (ec != std::errc() || ptr != num.data() + num.size()) {
-          return fail(st, path, "the whole number is out of range (64-bit)");
+          return fail_value(st, path, "the whole number is out of range (64-bit)");
         }
         v = value::of_int(i);
         return true;
@@ -583,58 +593,61 @@ struct record_reader::impl {
       case kind::money: {
         std::string_view num;
         if (next == '"') {
-          if (!c.view(num, st.scratch)) return fail(st, path, fault_message(c.last_fault()));
+          if (!c.view(num, st.scratch)) return fail_value(st, path, fault_message(c.last_fault()));
         } else {
           num = c.number();
         }
         if (!number_limit(st, path, num)) return false;
         number_shape shape = shape_of(num);
         if (shape.leading_zero) {
-          return fail(st, path, "a number may not start with 0 (JSON): write 12.50, not 012.50");
+          return fail_value(st, path,
+                            "a number may not start with 0 (JSON): write 12.50, not 012.50");
         }
         if (!shape.valid || shape.exponent) {
-          return fail(st, path, "expected an exact decimal amount such as 3767.50 (no exponent)");
+          return fail_value(st, path,
+                            "expected an exact decimal amount such as 3767.50 (no exponent)");
         }
         if (!fast_decimal(num, v)) {
           auto r = parse_decimal(num);
-          if (!r) return fail(st, path, "the amount is out of range (64-bit exact decimal)");
+          if (!r) return fail_value(st, path, "the amount is out of range (64-bit exact decimal)");
           v = value::of_ratio(r->num, r->den);
         }
         if (t.k == kind::money && !whole_centimes(v)) {
-          return fail(st, path, "money is a whole number of centimes: at most two decimals");
+          return fail_value(st, path, "money is a whole number of centimes: at most two decimals");
         }
         return true;
       }
       case kind::date: {
         st.scratch.clear();
-        if (next != '"') return fail(st, path, "expected a date \"YYYY-MM-DD\"");
-        if (!c.string(st.scratch)) return fail(st, path, fault_message(c.last_fault()));
+        if (next != '"') return fail_value(st, path, "expected a date \"YYYY-MM-DD\"");
+        if (!c.string(st.scratch)) return fail_value(st, path, fault_message(c.last_fault()));
         auto d = parse_date(st.scratch);
-        if (!d) return fail(st, path, "is not a calendar date (YYYY-MM-DD, years 0001 to 9999)");
+        if (!d)
+          return fail_value(st, path, "is not a calendar date (YYYY-MM-DD, years 0001 to 9999)");
         v = value::of_date(*d);
         return true;
       }
       case kind::duration:
-        return fail(st, path, "durations cannot be given in records");
+        return fail_value(st, path, "durations cannot be given in records");
       case kind::text: {
-        if (next != '"') return fail(st, path, "expected text in double quotes");
+        if (next != '"') return fail_value(st, path, "expected text in double quotes");
         std::size_t start = st.out.arena.size();
-        if (!c.string(st.out.arena)) return fail(st, path, fault_message(c.last_fault()));
+        if (!c.string(st.out.arena)) return fail_value(st, path, fault_message(c.last_fault()));
         if (st.out.arena.size() - start > limits::text_bytes) {
-          return fail(st, path,
-                      "the text is longer than " + std::to_string(limits::text_bytes) + " bytes");
+          return fail_value(
+              st, path, "the text is longer than " + std::to_string(limits::text_bytes) + " bytes");
         }
         v = value::of_text(std::string_view(st.out.arena).substr(start));
         return true;
       }
       case kind::enumeration: {
         std::string_view text;
-        if (next != '"') return fail(st, path, "expected one of " + cases(t.ref));
-        if (!c.view(text, st.scratch)) return fail(st, path, fault_message(c.last_fault()));
+        if (next != '"') return fail_value(st, path, "expected one of " + cases(t.ref));
+        if (!c.view(text, st.scratch)) return fail_value(st, path, fault_message(c.last_fault()));
         const auto& cs = p.enums[t.ref].cases;
         auto it = std::find(cs.begin(), cs.end(), text);
         if (it == cs.end()) {
-          return fail(st, path, "is not one of " + cases(t.ref));
+          return fail_value(st, path, "is not one of " + cases(t.ref));
         }
         v = value::of_enum(static_cast<std::uint32_t>(it - cs.begin()));
         return true;
@@ -644,7 +657,7 @@ struct record_reader::impl {
       case kind::list:
         return list(st, t, path, v);
       default:
-        return fail(st, path, "cannot be read from a record");
+        return fail_value(st, path, "cannot be read from a record");
     }
   }
 
