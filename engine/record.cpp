@@ -506,6 +506,15 @@ struct record_reader::impl {
     n.index();
   }
 
+  /// Duplicate-key detection: a row of stamps per nesting depth, one per field of the widest
+  /// record type; each object takes a fresh stamp, so nothing is cleared between objects. One
+  /// per thread, not per record: a batch cycles through hundreds of record buffers, and the
+  /// stamps stay in cache.
+  struct duplicate_stamps {
+    std::vector<std::uint32_t> seen;
+    std::uint32_t stamp = 0;
+  };
+
   struct state {
     cursor c;
     record& out;
@@ -514,6 +523,7 @@ struct record_reader::impl {
     const char* begin;
     int depth = 0;  // objects and lists open around the cursor
     const char* value_at = nullptr;
+    duplicate_stamps& dup;
   };
 
   bool fail(state& st, const path_ref& path, std::string message) const {
@@ -544,9 +554,8 @@ struct record_reader::impl {
   /// A fresh stamp for the object opened at the current depth, and that depth's row of stamps:
   /// a field whose stamp already equals the object's was given twice. No clearing per object.
   [[gnu::always_inline]] std::uint32_t* stamps(state& st, std::uint32_t& mark) const {
-    record& r = st.out;
-    mark = ++r.stamp;  // read() keeps it far from wrapping
-    return r.seen.data() + static_cast<std::size_t>(st.depth - 1) * max_fields;
+    mark = ++st.dup.stamp;  // read() keeps it far from wrapping
+    return st.dup.seen.data() + static_cast<std::size_t>(st.depth - 1) * max_fields;
   }
 
   bool duplicate(state& st, const path_ref& sub) const {
@@ -843,14 +852,15 @@ bool record_reader::read(std::string_view json, record& out, record_error& error
   out.arena.reserve(std::max<std::size_t>(2 * json.size(), 32));
   constexpr auto depths = static_cast<std::size_t>(limits::nesting_depth) + 1;
   if (out.keys.size() < depths) out.keys.resize(depths);
-  if (out.seen.size() < depths * impl_->max_fields) out.seen.resize(depths * impl_->max_fields, 0);
+  thread_local impl::duplicate_stamps dup;
+  if (dup.seen.size() < depths * impl_->max_fields) dup.seen.resize(depths * impl_->max_fields, 0);
   // A record of at most record_bytes opens fewer than a million objects: restarting the stamps
   // once past 2^31 means they never wrap during a read.
-  if (out.stamp > (1U << 31)) {
-    std::fill(out.seen.begin(), out.seen.end(), 0);
-    out.stamp = 0;
+  if (dup.stamp > (1U << 31)) {
+    std::fill(dup.seen.begin(), dup.seen.end(), 0);
+    dup.stamp = 0;
   }
-  impl::state st{cursor(json), out, error, out.scratch, json.data(), 0};
+  impl::state st{cursor(json), out, error, out.scratch, json.data(), 0, nullptr, dup};
   if (impl_->p.input_record == dsl::no_index) {
     error = {"", "the rule pack declares no input record", 0};
     return false;

@@ -27,10 +27,6 @@ struct record {
   std::vector<std::unique_ptr<list_node>> list_nodes;
   std::string scratch;            // reused buffers: reading does not allocate once warm
   std::vector<std::string> keys;  // one per nesting depth
-  // Duplicate-key detection: a row of stamps per nesting depth, one per field of the widest
-  // record type; an object takes a fresh stamp, so nothing is cleared between objects.
-  std::vector<std::uint32_t> seen;
-  std::uint32_t stamp = 0;
   std::string_view id() const;
   std::uint32_t id_fact = dsl::no_index;
   void clear(std::size_t fact_count);
