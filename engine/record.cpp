@@ -520,7 +520,7 @@ struct record_reader::impl {
     record& out;
     record_error& error;
     std::string& scratch;
-    const char* begin;
+    const char* begin = nullptr;
     int depth = 0;  // objects and lists open around the cursor
     const char* value_at = nullptr;
     duplicate_stamps& dup;
