@@ -2,7 +2,14 @@
 #include "cli/commands.hpp"
 #include "cli/pack.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
+#include <optional>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +19,7 @@
 #include "dsl/formatter.hpp"
 #include "dsl/parser.hpp"
 #include "engine/decision.hpp"
+#include "engine/limits.hpp"
 #include "engine/record.hpp"
 #include "engine/session.hpp"
 #include "engine/sha256.hpp"
@@ -27,19 +35,62 @@ std::shared_ptr<const engine::ruleset> load_rules(const std::string& path) {
   return pack ? pack->rules : nullptr;
 }
 
-bool read_all(const std::string& path, std::string& out) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    out = ss.str();
-    return true;
+/// Reads a facts file (or standard input for "-") of at most limits::record_bytes. A directory,
+/// pipe or device given by name is refused without blocking; a longer input is refused after
+/// reading one byte past the limit, so memory stays bounded. On failure returns the reason.
+std::optional<std::string> read_facts(const std::string& path, std::string& out) {
+  constexpr std::size_t limit = engine::limits::record_bytes;
+  int fd = STDIN_FILENO;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return std::string("cannot read: ") + std::strerror(errno);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return std::string("not a regular file (a directory, pipe or device; use - for stdin)");
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
+  out.clear();
+  char buf[1 << 16];
+  std::optional<std::string> failure;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      failure = std::string("cannot read: ") + std::strerror(errno);
+      break;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > limit + 3) {  // + 3: a byte order mark does not count
+      failure =
+          "the record is longer than " + std::to_string(limit) + " bytes (the limit of one record)";
+      break;
+    }
+  }
+  if (path != "-") ::close(fd);
+  if (failure) return failure;
+  if (out.substr(0, 3) == "\xEF\xBB\xBF") out.erase(0, 3);  // a UTF-8 byte order mark
+  if (out.size() > limit) {
+    return "the record is longer than " + std::to_string(limit) +
+           " bytes (the limit of one record)";
+  }
+  return std::nullopt;
+}
+
+/// "line:col" of a byte offset in `text` (columns count bytes, from 1).
+std::string line_col(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      start = i + 1;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(offset - start + 1);
 }
 
 }  // namespace
@@ -107,15 +158,18 @@ int run_eval(const eval_options& o) {
   if (!rules) return 1;
   const dsl::program& p = rules->program();
   std::string text;
-  if (!read_all(o.facts, text)) {
-    std::cerr << "error: cannot read " << o.facts << "\n";
+  if (auto failure = read_facts(o.facts, text)) {
+    std::cerr << o.facts << ": error: " << *failure << "\n";
     return 2;
   }
   engine::record_reader reader(p);
   engine::record rec;
   engine::record_error err;
   if (!reader.read(text, rec, err)) {
-    std::cerr << o.facts << ": error: field '" << err.field << "': " << err.message << "\n";
+    // Where and why, never the value: the facts are an applicant's personal data.
+    std::cerr << o.facts << ":" << line_col(text, err.offset)
+              << ": error: " << (err.field.empty() ? std::string() : "field '" + err.field + "': ")
+              << err.message << "\n";
     return 1;
   }
   std::vector<std::uint32_t> chosen;

@@ -95,7 +95,9 @@ int run_import(const import_options& o) {
             << s.new_versions << " new versions, " << s.unchanged << " unchanged, " << s.rejected
             << " rejected\n";
   for (const auto& r : s.rejections) {
-    std::cout << "  row " << r.row << ": field '" << r.field << "': " << r.reason << "\n";
+    std::cout << "  row " << r.row << ": "
+              << (r.field.empty() ? std::string() : "field '" + r.field + "': ") << r.reason
+              << "\n";
   }
   if (s.rejected > static_cast<std::int64_t>(s.rejections.size())) {
     std::cout << "  … " << s.rejected - static_cast<std::int64_t>(s.rejections.size())

@@ -18,20 +18,79 @@
 //   bool cells `true` or `false`; dates `YYYY-MM-DD`; enum cells one of the declared cases; text
 //   verbatim. Spaces around a non-text cell are ignored. Lists cannot be given in CSV.
 // - Every row has exactly as many cells as the header. A quoted cell may hold commas, doubled
-//   quotes and line breaks (the caller joins physical lines until the quoting is closed).
+//   quotes and line breaks (record_splitter keeps such a record whole). Lines end with LF or
+//   CRLF; the last record may have no line break; blank lines between records are skipped.
+// - Errors name the row, its first physical line and the column, never a cell's value.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dsl/program.hpp"
+#include "engine/limits.hpp"
 
 namespace dalil::engine {
 
 struct csv_error {
   std::string field;  // the column name ("" for the row itself)
   std::string message;
+};
+
+/// Splits one CSV record (RFC 4180; its quoted cells may hold line breaks) into cells. A final
+/// line break is dropped. On malformed quoting (a quoted cell never closed, text after a closing
+/// quote, a quote inside an unquoted cell) or more than limits::fields cells, returns false with
+/// `error` naming the column by number; `cells` is then unspecified.
+bool split_csv_record(std::string_view text, std::vector<std::string>& cells, csv_error& error);
+
+/// One record of a JSONL or CSV file as record_splitter cuts it.
+struct raw_record {
+  enum kind : std::uint8_t {
+    ok,
+    too_long,      // longer than the limit: its bytes were dropped as they were read
+    unterminated,  // (CSV) a quoted cell still open at the end of the input
+  };
+  kind status = ok;
+  std::string_view text;  // without its line break (LF or CRLF); empty unless ok
+  std::int64_t line = 0;  // the physical line it starts on, from 1
+};
+
+/// Cuts a stream of bytes, fed block by block, into records: one per line (JSONL), or one per
+/// line break outside a quoted cell (CSV, RFC 4180). A UTF-8 byte order mark at the very start
+/// is dropped. Memory is bounded by the limit whatever the input: a record longer than it is
+/// reported as too long, and a quote never closed as unterminated, without being held.
+class record_splitter {
+ public:
+  enum class format { lines, csv };
+  explicit record_splitter(format f, std::size_t limit = limits::record_bytes);
+  /// Hands over the next block; the previous one must be used up (next() returned false). The
+  /// block must stay valid until then.
+  void feed(std::string_view block);
+  /// The next complete record of the input fed so far, or false when more input is needed.
+  /// `out.text` is valid until the next call.
+  bool next(raw_record& out);
+  /// At the end of the input: the last record when it has no final line break, or false.
+  bool finish(raw_record& out);
+
+ private:
+  enum class csv_state : std::uint8_t { cell_start, unquoted, quoted, quote_in_quoted };
+  std::size_t scan(std::string_view span);
+  void take(std::string_view span);
+  bool emit(std::string_view text, bool unterminated, raw_record& out);
+
+  format format_;
+  std::size_t limit_;
+  std::string_view block_;
+  std::size_t pos_ = 0;
+  std::string pending_;  // the beginning of a record that spans blocks (at most limit_ bytes)
+  std::size_t bom_matched_ = 0;  // bytes of a byte order mark seen at the start
+  bool started_ = false;         // a record has begun and not been emitted
+  bool skipping_ = false;        // the current record passed the limit
+  bool clear_pending_ = false;
+  csv_state csv_ = csv_state::cell_start;
+  std::int64_t line_ = 1;  // the physical line at pos_
+  std::int64_t record_line_ = 1;
 };
 
 /// Splits one CSV line (RFC 4180 quoting: `"a, ""b"""` is the cell `a, "b"`) into cells. A final

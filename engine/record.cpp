@@ -1,6 +1,8 @@
 // A schema-directed JSON reader: one pass over the text, no DOM, no allocation once the record's
-// buffers have grown to size. Error messages name the field and the rule broken, never the
-// value: they end up in import logs, and values are personal data.
+// buffers have grown to size. Input is checked strictly at this boundary (UTF-8, escapes, number
+// syntax, duplicate keys, engine/limits.hpp), so nothing downstream sees an ill-formed value.
+// Error messages name the field and the rule broken, never the value: they end up in import
+// logs, and values are personal data.
 #include "engine/record.hpp"
 
 #include <algorithm>
@@ -8,6 +10,9 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+
+#include "dsl/utf8.hpp"
+#include "engine/limits.hpp"
 
 namespace dalil::engine {
 
@@ -24,11 +29,34 @@ std::string_view record::id() const {
   return facts[id_fact].as_text();
 }
 
+std::string printable_name(std::string_view name) {
+  bool plain = name.size() <= limits::name_bytes;
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) plain = false;
+  }
+  if (plain) return std::string(name);
+  std::size_t n = std::min(name.size(), limits::name_bytes);
+  // Cut on a character boundary (names reaching here are well-formed UTF-8).
+  if (n < name.size()) {
+    while (n > 0 && (static_cast<unsigned char>(name[n]) & 0xC0) == 0x80) --n;
+  }
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto u = static_cast<unsigned char>(name[i]);
+    out.push_back(u < 0x20 || u == 0x7f ? '?' : name[i]);
+  }
+  if (n < name.size()) out += "…";
+  return out;
+}
+
 namespace {
 
 /// The first byte from `p` that ends a plain run of string text (a quote, a backslash or a
-/// control character), or `end`: eight bytes at a time (SWAR; the first flagged byte of each
-/// test is exact, later ones may be false positives, so the lowest flag is the answer).
+/// control character, and with `stop_high` any byte of a multi-byte UTF-8 sequence), or `end`:
+/// eight bytes at a time (SWAR; the first flagged byte of each test is exact, later ones may be
+/// false positives, so the lowest flag is the answer).
+template <bool stop_high>
 const char* plain_run_end(const char* p, const char* end) {
   constexpr std::uint64_t ones = 0x0101010101010101ULL;
   constexpr std::uint64_t highs = 0x8080808080808080ULL;
@@ -38,18 +66,22 @@ const char* plain_run_end(const char* p, const char* end) {
     std::uint64_t q = w ^ (ones * '"');
     std::uint64_t b = w ^ (ones * '\\');
     std::uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+    if constexpr (stop_high) hit |= w;
     hit &= highs;
     if (hit != 0) return p + (__builtin_ctzll(hit) >> 3);
     p += 8;
   }
-  while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+  while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20 &&
+         (!stop_high || static_cast<unsigned char>(*p) < 0x80)) {
+    ++p;
+  }
   return p;
 }
 
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-  if (plain_run_end(s.data(), s.data() + s.size()) ==
+  if (plain_run_end<false>(s.data(), s.data() + s.size()) ==
       s.data() + s.size()) {  // the common case: one append, no per-character work
     out.push_back('"');
     out.append(s);
@@ -91,6 +123,44 @@ namespace {
 
 using dsl::kind;
 
+/// The shape of a number's text under JSON's grammar
+/// (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?).
+struct number_shape {
+  bool valid = false;
+  bool leading_zero = false;  // "012": JSON forbids it, and it reads as octal elsewhere
+  bool fraction = false;
+  bool exponent = false;
+};
+
+[[gnu::always_inline]] inline number_shape shape_of(std::string_view s) {
+  number_shape r;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  auto digits = [&] {
+    std::size_t start = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < n && s[i] == '-') ++i;
+  std::size_t int_start = i;
+  std::size_t int_digits = digits();
+  if (int_digits == 0) return r;
+  if (int_digits > 1 && s[int_start] == '0') r.leading_zero = true;
+  if (i < n && s[i] == '.') {
+    ++i;
+    r.fraction = true;
+    if (digits() == 0) return r;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    r.exponent = true;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return r;
+  }
+  r.valid = i == n && !r.leading_zero;
+  return r;
+}
+
 /// Plain decimals of up to 18 digits ("12345.67", "-3") as an exact, unnormalised ratio over a
 /// power of ten: no 128-bit arithmetic and no gcd. Anything else goes to parse_decimal.
 bool fast_decimal(std::string_view s, value& out) {
@@ -119,6 +189,25 @@ bool fast_decimal(std::string_view s, value& out) {
   return true;
 }
 
+/// Whether a money amount is a whole number of centimes (7534.5, 7534.500; not 7534.505). The
+/// common case, a denominator of 1, 10 or 100 straight from fast_decimal, costs no division.
+bool whole_centimes(const value& v) {
+  std::int64_t den = v.q.den;
+  if (den == 1 || den == 10 || den == 100) return true;
+  // Otherwise remove the factors of 100 from the denominator; the rest must divide the numerator.
+  if (den % 4 == 0) {
+    den /= 4;
+  } else if (den % 2 == 0) {
+    den /= 2;
+  }
+  if (den % 25 == 0) {
+    den /= 25;
+  } else if (den % 5 == 0) {
+    den /= 5;
+  }
+  return v.q.num % den == 0;
+}
+
 /// Fields of one record type reached by a path from the root, with their fact slots.
 struct path_node {
   std::uint32_t record = dsl::no_index;
@@ -140,32 +229,37 @@ struct path_node {
     }
   }
 
-  const field* find(std::string_view name) const {
-    if (name.size() >= by_length.size()) return nullptr;
+  /// The position of the field named `name` in `fields`, or -1.
+  int find(std::string_view name) const {
+    if (name.size() >= by_length.size()) return -1;
     for (std::uint16_t i : by_length[name.size()]) {
-      if (std::memcmp(fields[i].first.data(), name.data(), name.size()) == 0) {
-        return &fields[i].second;
-      }
+      if (std::memcmp(fields[i].first.data(), name.data(), name.size()) == 0) return i;
     }
-    return nullptr;
+    return -1;
   }
 };
 
-/// A field path built only when an error names it.
+/// A field path built only when an error names it: a name, or a list index.
 struct path_ref {
   const path_ref* parent = nullptr;
   std::string_view name;
+  std::size_t index = 0;
+  bool is_index = false;
   std::string str() const {
     std::string s = parent ? parent->str() : std::string();
-    if (!s.empty() && !name.empty() && name.front() != '[') s += '.';
-    return s + std::string(name);
+    if (is_index) return s + "[" + std::to_string(index) + "]";
+    if (!s.empty() && !name.empty()) s += '.';
+    return s + printable_name(name);
   }
 };
+
+/// Why a JSON string could not be read.
+enum class fault : std::uint8_t { none, syntax, utf8, surrogate, nul };
 
 class cursor {
  public:
   cursor(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
-  void skip() {
+  [[gnu::always_inline]] void skip() {
     if (p_<end_&& static_cast<unsigned char>(*p_)> ' ') return;  // the common case
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
@@ -173,60 +267,72 @@ class cursor {
     skip();
     return p_ >= end_;
   }
-  char peek() {
+  [[gnu::always_inline]] char peek() {
     skip();
     return p_ < end_ ? *p_ : '\0';
   }
-  bool eat(char c) {
+  [[gnu::always_inline]] bool eat(char c) {
     if (peek() == c) {
       ++p_;
       return true;
     }
     return false;
   }
-  bool literal(const char* word) {
+  /// Steps over `word` (true, false, null) when it comes next; its length is known at compile
+  /// time, so the comparison is one or two loads, with no call.
+  template <std::size_t N>
+  [[gnu::always_inline]] bool literal(const char (&word)[N]) {
     skip();
-    std::size_t n = std::strlen(word);
+    constexpr std::size_t n = N - 1;
     if (static_cast<std::size_t>(end_ - p_) >= n && std::memcmp(p_, word, n) == 0) {
       p_ += n;
       return true;
     }
     return false;
   }
-  /// Reads a JSON string; unescaped into `out` (appended). Returns false if malformed.
-  /// Reads a JSON string as a view into the input when it has no escapes (the common case),
-  /// else unescaped into `fallback`.
-  bool view(std::string_view& out, std::string& fallback) {
-    if (!eat('"')) return false;
+  /// Reads a JSON string as a view into the input when it is plain ASCII without escapes (the
+  /// common case), else unescaped into `fallback`. Returns false if malformed (see fault()).
+  [[gnu::always_inline]] bool view(std::string_view& out, std::string& fallback) {
+    if (!eat('"')) return fail(fault::syntax);
     const char* start = p_;
-    p_ = plain_run_end(p_, end_);
+    p_ = plain_run_end<true>(p_, end_);
     if (p_ < end_ && *p_ == '"') {
       out = std::string_view(start, static_cast<std::size_t>(p_ - start));
       ++p_;
       return true;
     }
-    p_ = start - 1;  // escapes or an error: take the slow path from the opening quote
+    p_ = start - 1;  // escapes, UTF-8 or an error: take the slow path from the opening quote
     fallback.clear();
     if (!string(fallback)) return false;
     out = fallback;
     return true;
   }
 
+  /// Reads a JSON string, unescaped into `out` (appended). Returns false if malformed: a raw
+  /// control character, a bad escape, ill-formed UTF-8, a \u escape that is a lone or misordered
+  /// surrogate, or \u0000 (which no text may hold); fault() says which.
   bool string(std::string& out) {
-    if (!eat('"')) return false;
-    // Plain runs are copied in one append; only escapes go character by character.
-    const char* run = plain_run_end(p_, end_);
-    out.append(p_, static_cast<std::size_t>(run - p_));
-    p_ = run;
+    if (!eat('"')) return fail(fault::syntax);
     while (p_ < end_) {
-      char c = *p_++;
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return false;
-      if (c != '\\') {
-        out.push_back(c);
+      // Plain runs are copied in one append; only escapes and UTF-8 go character by character.
+      const char* run = plain_run_end<true>(p_, end_);
+      out.append(p_, static_cast<std::size_t>(run - p_));
+      p_ = run;
+      if (p_ >= end_) break;
+      auto u = static_cast<unsigned char>(*p_);
+      if (u >= 0x80) {
+        std::size_t n =
+            dsl::utf8_sequence_length(std::string_view(p_, static_cast<std::size_t>(end_ - p_)));
+        if (n == 0) return fail(fault::utf8);
+        out.append(p_, n);
+        p_ += n;
         continue;
       }
-      if (p_ >= end_) return false;
+      ++p_;
+      if (u == '"') return true;
+      if (u < 0x20) return fail(fault::syntax);
+      // A backslash.
+      if (p_ >= end_) return fail(fault::syntax);
       char e = *p_++;
       switch (e) {
         case '"':
@@ -254,60 +360,103 @@ class cursor {
           out.push_back('\t');
           break;
         case 'u': {
-          if (end_ - p_ < 4) return false;
           unsigned cp = 0;
-          auto [ptr, ec] = std::from_chars(p_, p_ + 4, cp, 16);
-          if (ec != std::errc() || ptr != p_ + 4) return false;
-          p_ += 4;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {  // surrogate pair
-            if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') return false;
+          if (!hex4(cp)) return fail(fault::syntax);
+          if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(fault::surrogate);  // low before high
+          if (cp >= 0xD800 && cp <= 0xDBFF) {  // a high surrogate: its low half must follow
             unsigned lo = 0;
-            auto [p2, ec2] = std::from_chars(p_ + 2, p_ + 6, lo, 16);
-            if (ec2 != std::errc() || p2 != p_ + 6 || lo < 0xDC00 || lo > 0xDFFF) return false;
-            p_ += 6;
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return fail(fault::surrogate);
+            p_ += 2;
+            if (!hex4(lo)) return fail(fault::syntax);
+            if (lo < 0xDC00 || lo > 0xDFFF) return fail(fault::surrogate);
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
-          if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
-          } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else if (cp < 0x10000) {
-            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else {
-            out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          }
+          if (cp == 0) return fail(fault::nul);
+          append_utf8(out, cp);
           break;
         }
         default:
-          return false;
+          return fail(fault::syntax);
       }
     }
-    return false;
+    return fail(fault::syntax);
   }
-  /// The raw text of a JSON number.
-  std::string_view number() {
+  /// The raw text of a JSON number: the longest run of characters a number may hold, checked
+  /// by the caller with shape_of.
+  [[gnu::always_inline]] std::string_view number() {
     skip();
     const char* start = p_;
-    if (p_ < end_ && *p_ == '-') ++p_;
     while (p_ < end_ && ((*p_ >= '0' && *p_ <= '9') || *p_ == '.' || *p_ == 'e' || *p_ == 'E' ||
                          *p_ == '+' || *p_ == '-')) {
       ++p_;
     }
     return {start, static_cast<std::size_t>(p_ - start)};
   }
-  /// Skips any JSON value (used by canonical_json's callers for unknown shapes).
   const char* position() const { return p_; }
+  fault last_fault() const { return fault_; }
+  /// Steps over the character peek() returned.
+  void advance() { ++p_; }
 
  private:
+  bool fail(fault f) {
+    fault_ = f;
+    return false;
+  }
+  bool hex4(unsigned& cp) {
+    if (end_ - p_ < 4) return false;
+    for (int k = 0; k < 4; ++k) {
+      char h = p_[k];
+      unsigned d = 0;
+      if (h >= '0' && h <= '9') {
+        d = static_cast<unsigned>(h - '0');
+      } else if (h >= 'a' && h <= 'f') {
+        d = static_cast<unsigned>(h - 'a' + 10);
+      } else if (h >= 'A' && h <= 'F') {
+        d = static_cast<unsigned>(h - 'A' + 10);
+      } else {
+        return false;
+      }
+      cp = cp * 16 + d;
+    }
+    p_ += 4;
+    return true;
+  }
+  static void append_utf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
   const char* p_ = nullptr;
   const char* end_ = nullptr;
+  fault fault_ = fault::none;
 };
+
+/// What is wrong with a string the cursor could not read, for an error message.
+const char* fault_message(fault f) {
+  switch (f) {
+    case fault::utf8:
+      return "is not valid UTF-8";
+    case fault::surrogate:
+      return "has a \\u escape that is half of a UTF-16 surrogate pair without its other half";
+    case fault::nul:
+      return "contains \\u0000, which no text may hold";
+    default:
+      return "malformed text (a raw control character, a bad escape or no closing quote)";
+  }
+}
 
 }  // namespace
 
@@ -316,6 +465,7 @@ struct record_reader::impl {
   path_node root;
   std::uint32_t id_fact = dsl::no_index;
   std::size_t slot_count = 0;
+  std::size_t max_fields = 1;  // of any record type: the width of a row of duplicate stamps
 
   explicit impl(const dsl::program& program) : p(program) {
     std::map<std::string, std::uint32_t> fact_of;
@@ -328,6 +478,7 @@ struct record_reader::impl {
       id_fact = static_cast<std::uint32_t>(slot_count++);
       fact_of["id"] = id_fact;
     }
+    for (const dsl::record_info& r : p.records) max_fields = std::max(max_fields, r.fields.size());
     if (p.input_record != dsl::no_index) build(root, p.input_record, "", fact_of, 0);
   }
 
@@ -344,7 +495,7 @@ struct record_reader::impl {
       for (const auto& [fp, slot] : fact_of) {
         if (fp == path || fp.rfind(path + ".", 0) == 0) pf.facts_under.push_back(slot);
       }
-      if (f.t.k == kind::record && depth < 16) {
+      if (f.t.k == kind::record && depth + 1 < limits::nesting_depth) {
         pf.child = std::make_unique<path_node>();
         build(*pf.child, f.t.ref, path + ".", fact_of, depth + 1);
       }
@@ -355,28 +506,80 @@ struct record_reader::impl {
     n.index();
   }
 
+  /// Duplicate-key detection: a row of stamps per nesting depth, one per field of the widest
+  /// record type; each object takes a fresh stamp, so nothing is cleared between objects. One
+  /// per thread, not per record: a batch cycles through hundreds of record buffers, and the
+  /// stamps stay in cache.
+  struct duplicate_stamps {
+    std::vector<std::uint32_t> seen;
+    std::uint32_t stamp = 0;
+  };
+
   struct state {
     cursor c;
     record& out;
     record_error& error;
     std::string& scratch;
-    int depth = 0;
+    const char* begin = nullptr;
+    int depth = 0;  // objects and lists open around the cursor
+    const char* value_at = nullptr;
+    duplicate_stamps& dup;
   };
 
   bool fail(state& st, const path_ref& path, std::string message) const {
     st.error.field = path.str();
     st.error.message = std::move(message);
+    st.error.offset = static_cast<std::size_t>(st.c.position() - st.begin);
     return false;
+  }
+
+  /// A scalar value that breaks a rule: the error points at the value's first character.
+  bool fail_value(state& st, const path_ref& path, std::string message) const {
+    fail(st, path, std::move(message));
+    st.error.offset = static_cast<std::size_t>(st.value_at - st.begin);
+    return false;
+  }
+
+  /// Opens an object or a list at the next depth; false when that would nest too deeply.
+  [[gnu::always_inline]] bool enter(state& st, const path_ref& path) const {
+    if (st.depth >= limits::nesting_depth) {
+      return fail(
+          st, path,
+          "records and lists nest more than " + std::to_string(limits::nesting_depth) + " deep");
+    }
+    ++st.depth;
+    return true;
+  }
+
+  /// A fresh stamp for the object opened at the current depth, and that depth's row of stamps:
+  /// a field whose stamp already equals the object's was given twice. No clearing per object.
+  [[gnu::always_inline]] std::uint32_t* stamps(state& st, std::uint32_t& mark) const {
+    mark = ++st.dup.stamp;  // read() keeps it far from wrapping
+    return st.dup.seen.data() + static_cast<std::size_t>(st.depth - 1) * max_fields;
+  }
+
+  bool duplicate(state& st, const path_ref& sub) const {
+    return fail(st, sub, "the field is given twice in one record");
+  }
+
+  [[gnu::always_inline]] bool number_limit(state& st, const path_ref& path,
+                                           std::string_view num) const {
+    if (num.size() <= limits::number_chars) return true;
+    return fail(
+        st, path,
+        "the number is longer than " + std::to_string(limits::number_chars) + " characters");
   }
 
   /// Reads a scalar or nested value of type `t` into `v`.
   bool scalar(state& st, const dsl::type& t, const path_ref& path, value& v) const {
     cursor& c = st.c;
     char next = c.peek();
+    st.value_at = c.position();  // errors about the value point at its start
     if (c.literal("null")) {
       if (!t.optional) {
-        return fail(st, path,
-                    "cannot be null (the field is not optional); leave it out when it is unknown");
+        return fail_value(
+            st, path,
+            "cannot be null (the field is not optional); leave it out when it is unknown");
       }
       v = value::null_value();
       return true;
@@ -388,15 +591,23 @@ struct record_reader::impl {
         } else if (c.literal("false")) {
           v = value::of_bool(false);
         } else {
-          return fail(st, path, "expected true or false");
+          return fail_value(st, path, "expected true or false");
         }
         return true;
       case kind::integer: {
         std::string_view num = c.number();
+        if (!number_limit(st, path, num)) return false;
+        number_shape shape = shape_of(num);
+        if (shape.leading_zero) {
+          return fail_value(st, path, "a number may not start with 0 (JSON): write 12, not 012");
+        }
+        if (!shape.valid || shape.fraction || shape.exponent) {
+          return fail_value(st, path, "expected a whole number (no decimal point, no exponent)");
+        }
         std::int64_t i = 0;
         auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), i);
-        if (num.empty() || ec != std::errc() || ptr != num.data() + num.size()) {
-          return fail(st, path, "expected a whole number");
+        if (ec != std::errc() || ptr != num.data() + num.size()) {
+          return fail_value(st, path, "the whole number is out of range (64-bit)");
         }
         v = value::of_int(i);
         return true;
@@ -405,55 +616,71 @@ struct record_reader::impl {
       case kind::money: {
         std::string_view num;
         if (next == '"') {
-          if (!c.view(num, st.scratch)) return fail(st, path, "malformed text");
+          if (!c.view(num, st.scratch)) return fail_value(st, path, fault_message(c.last_fault()));
         } else {
           num = c.number();
         }
-        if (fast_decimal(num, v)) return true;
-        auto r = parse_decimal(num);
-        if (!r) {
-          return fail(st, path, "expected an exact decimal amount such as 3767.50 (no exponent)");
+        if (!number_limit(st, path, num)) return false;
+        number_shape shape = shape_of(num);
+        if (shape.leading_zero) {
+          return fail_value(st, path,
+                            "a number may not start with 0 (JSON): write 12.50, not 012.50");
         }
-        v = value::of_ratio(r->num, r->den);
+        if (!shape.valid || shape.exponent) {
+          return fail_value(st, path,
+                            "expected an exact decimal amount such as 3767.50 (no exponent)");
+        }
+        if (!fast_decimal(num, v)) {
+          auto r = parse_decimal(num);
+          if (!r) return fail_value(st, path, "the amount is out of range (64-bit exact decimal)");
+          v = value::of_ratio(r->num, r->den);
+        }
+        if (t.k == kind::money && !whole_centimes(v)) {
+          return fail_value(st, path, "money is a whole number of centimes: at most two decimals");
+        }
         return true;
       }
       case kind::date: {
         st.scratch.clear();
-        if (next != '"' || !c.string(st.scratch))
-          return fail(st, path, "expected a date \"YYYY-MM-DD\"");
+        if (next != '"') return fail_value(st, path, "expected a date \"YYYY-MM-DD\"");
+        if (!c.string(st.scratch)) return fail_value(st, path, fault_message(c.last_fault()));
         auto d = parse_date(st.scratch);
-        if (!d) return fail(st, path, "is not a calendar date (YYYY-MM-DD)");
+        if (!d)
+          return fail_value(st, path, "is not a calendar date (YYYY-MM-DD, years 0001 to 9999)");
         v = value::of_date(*d);
         return true;
       }
       case kind::duration:
-        return fail(st, path, "durations cannot be given in records");
+        return fail_value(st, path, "durations cannot be given in records");
       case kind::text: {
-        if (next != '"') return fail(st, path, "expected text in double quotes");
+        if (next != '"') return fail_value(st, path, "expected text in double quotes");
         std::size_t start = st.out.arena.size();
-        if (!c.string(st.out.arena)) return fail(st, path, "malformed text");
+        if (!c.string(st.out.arena)) return fail_value(st, path, fault_message(c.last_fault()));
+        if (st.out.arena.size() - start > limits::text_bytes) {
+          return fail_value(
+              st, path, "the text is longer than " + std::to_string(limits::text_bytes) + " bytes");
+        }
         v = value::of_text(std::string_view(st.out.arena).substr(start));
         return true;
       }
       case kind::enumeration: {
         std::string_view text;
-        if (next != '"' || !c.view(text, st.scratch)) {
-          return fail(st, path, "expected one of " + cases(t.ref));
-        }
+        if (next != '"') return fail_value(st, path, "expected one of " + cases(t.ref));
+        if (!c.view(text, st.scratch)) return fail_value(st, path, fault_message(c.last_fault()));
         const auto& cs = p.enums[t.ref].cases;
         auto it = std::find(cs.begin(), cs.end(), text);
         if (it == cs.end()) {
-          return fail(st, path, "is not one of " + cases(t.ref));
+          return fail_value(st, path, "is not one of " + cases(t.ref));
         }
         v = value::of_enum(static_cast<std::uint32_t>(it - cs.begin()));
         return true;
       }
       case kind::record:
-        return nested_record(st, t.ref, path, v, 0);
+        return nested_record(st, t.ref, path, v);
       case kind::list:
         return list(st, t, path, v);
       default:
-        return fail(st, path, "cannot be read from a record");
+        return fail_value(st, path, "cannot be read from a record");
     }
   }
 
@@ -472,26 +699,42 @@ struct record_reader::impl {
     return v;
   }
 
-  bool nested_record(state& st, std::uint32_t rec, const path_ref& path, value& v,
-                     int depth) const {
-    if (depth > 16) return fail(st, path, "records nest too deeply");
+  /// Reads a field name and its colon; `sub` then names the field.
+  [[gnu::always_inline]] bool key(state& st, const path_ref& path, std::string_view& name) const {
+    if (st.c.peek() != '"') return fail(st, path, "expected a field name in double quotes");
+    if (!st.c.view(name, st.out.keys[static_cast<std::size_t>(st.depth)])) {
+      return fail(st, path, std::string("a field name ") + fault_message(st.c.last_fault()));
+    }
+    return true;
+  }
+
+  bool nested_record(state& st, std::uint32_t rec, const path_ref& path, value& v) const {
     cursor& c = st.c;
-    if (!c.eat('{')) return fail(st, path, "expected a record { … }");
+    if (c.peek() != '{') return fail(st, path, "expected a record { … }");
+    if (!enter(st, path)) return false;
+    c.advance();
     const dsl::record_info& info = p.records[rec];
     std::vector<value>& fields = nested_storage(st.out, info.fields.size());
+    std::uint32_t mark = 0;
+    std::uint32_t* seen = stamps(st, mark);
     if (!c.eat('}')) {
       do {
-        std::string key;
-        if (!c.string(key)) return fail(st, path, "expected a field name in double quotes");
-        path_ref sub{&path, key};
-        if (!c.eat(':')) return fail(st, sub, "expected ':'");
-        auto f = info.field(key);
-        if (!f) return fail(st, sub, "record '" + info.name + "' has no field '" + key + "'");
+        std::string_view name;
+        if (!key(st, path, name)) return false;
+        path_ref sub{&path, name};
+        if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
+        auto f = info.field(name);
+        if (!f) {
+          return fail(st, sub,
+                      "record '" + info.name + "' has no field '" + printable_name(name) + "'");
+        }
+        if (seen[*f] == mark) return duplicate(st, sub);
+        seen[*f] = mark;
         if (!scalar(st, info.fields[*f].t, sub, fields[*f])) return false;
       } while (c.eat(','));
       if (!c.eat('}')) return fail(st, path, "expected ',' or '}'");
     }
-    // Deque elements never move, so the pointers stay valid while the record lives.
+    --st.depth;
     st.out.record_nodes.push_back(std::make_unique<record_node>(
         record_node{fields.data(), static_cast<std::uint32_t>(fields.size())}));
     v.s = engine::state::known;
@@ -502,20 +745,27 @@ struct record_reader::impl {
 
   bool list(state& st, const dsl::type& t, const path_ref& path, value& v) const {
     cursor& c = st.c;
-    if (!c.eat('[')) return fail(st, path, "expected a list [ … ]");
+    if (c.peek() != '[') return fail(st, path, "expected a list [ … ]");
+    if (!enter(st, path)) return false;
+    c.advance();
     dsl::type elem;
     elem.k = t.element;
     elem.ref = t.ref;
     std::vector<value> items;
     if (!c.eat(']')) {
       do {
+        if (items.size() == limits::list_items) {
+          return fail(st, path,
+                      "the list has more than " + std::to_string(limits::list_items) + " items");
+        }
         value item;
-        std::string index = "[" + std::to_string(items.size()) + "]";
-        if (!scalar(st, elem, path_ref{&path, index}, item)) return false;
+        path_ref at{&path, {}, items.size(), true};
+        if (!scalar(st, elem, at, item)) return false;
         items.push_back(item);
       } while (c.eat(','));
       if (!c.eat(']')) return fail(st, path, "expected ',' or ']'");
     }
+    --st.depth;
     std::vector<value>& storage = nested_storage(st.out, items.size());
     std::copy(items.begin(), items.end(), storage.begin());
     st.out.list_nodes.push_back(std::make_unique<list_node>(
@@ -529,53 +779,53 @@ struct record_reader::impl {
   /// Reads an object at a path of facts (the root record, or a record field of it).
   bool object(state& st, const path_node& n, const path_ref& path) const {
     cursor& c = st.c;
-    if (!c.eat('{')) return fail(st, path, "expected a record { … }");
-    if (c.eat('}')) return true;
-    // keys is sized once in read(), so references into it stay valid during recursion.
-    if (static_cast<std::size_t>(st.depth) >= st.out.keys.size()) {
-      return fail(st, path, "records nest too deeply");
-    }
-    do {
-      std::string_view key;
-      if (!c.view(key, st.out.keys[static_cast<std::size_t>(st.depth)])) {
-        return fail(st, path, "expected a field name in double quotes");
-      }
-      path_ref sub{&path, key};
-      if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
-      const path_node::field* f = n.find(key);
-      if (f == nullptr) {
-        return fail(
-            st, sub,
-            "record '" + p.records[n.record].name + "' has no field '" + std::string(key) + "'");
-      }
-      if (f->child) {
-        if (c.literal("null")) {
-          if (!f->t.optional) {
-            return fail(st, sub,
-                        "cannot be null (the field is not optional); leave it out when unknown");
+    if (c.peek() != '{') return fail(st, path, "expected a record { … }");
+    if (!enter(st, path)) return false;
+    c.advance();
+    std::uint32_t mark = 0;
+    std::uint32_t* seen = stamps(st, mark);
+    if (!c.eat('}')) {
+      do {
+        std::string_view name;
+        if (!key(st, path, name)) return false;
+        path_ref sub{&path, name};
+        if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
+        int at = n.find(name);
+        if (at < 0) {
+          return fail(st, sub,
+                      "record '" + p.records[n.record].name + "' has no field '" +
+                          printable_name(name) + "'");
+        }
+        if (seen[at] == mark) return duplicate(st, sub);
+        seen[at] = mark;
+        const path_node::field* f = &n.fields[static_cast<std::size_t>(at)].second;
+        if (f->child) {
+          if (c.literal("null")) {
+            if (!f->t.optional) {
+              return fail(st, sub,
+                          "cannot be null (the field is not optional); leave it out when unknown");
+            }
+            for (std::uint32_t slot : f->facts_under) st.out.facts[slot] = value::null_value();
+            continue;
           }
-          for (std::uint32_t slot : f->facts_under) st.out.facts[slot] = value::null_value();
+          if (f->fact != dsl::no_index) {
+            // The record itself is a fact (e.g. known(applicant.spouse)): read it generically.
+            cursor save = c;
+            value v;
+            if (!nested_record(st, f->t.ref, sub, v)) return false;
+            st.out.facts[f->fact] = v;
+            c = save;
+          }
+          if (!object(st, *f->child, sub)) return false;
           continue;
         }
-        if (f->fact != dsl::no_index) {
-          // The record itself is a fact (e.g. known(applicant.spouse)): read it generically.
-          cursor save = c;
-          value v;
-          if (!nested_record(st, f->t.ref, sub, v, 0)) return false;
-          st.out.facts[f->fact] = v;
-          c = save;
-        }
-        ++st.depth;
-        bool ok = object(st, *f->child, sub);
-        --st.depth;
-        if (!ok) return false;
-        continue;
-      }
-      value v;
-      if (!scalar(st, f->t, sub, v)) return false;
-      if (f->fact != dsl::no_index) st.out.facts[f->fact] = v;
-    } while (c.eat(','));
-    if (!c.eat('}')) return fail(st, path, "expected ',' or '}'");
+        value v;
+        if (!scalar(st, f->t, sub, v)) return false;
+        if (f->fact != dsl::no_index) st.out.facts[f->fact] = v;
+      } while (c.eat(','));
+      if (!c.eat('}')) return fail(st, path, "expected ',' or '}'");
+    }
+    --st.depth;
     return true;
   }
 };
@@ -587,20 +837,38 @@ record_reader::~record_reader() = default;
 bool record_reader::read(std::string_view json, record& out, record_error& error) const {
   out.clear(impl_->slot_count);
   out.id_fact = impl_->id_fact;
+  error.offset = 0;
+  if (json.size() > limits::record_bytes) {
+    error = {"",
+             "the record is longer than " + std::to_string(limits::record_bytes) +
+                 " bytes (the limit of one record)",
+             0};
+    return false;
+  }
   // Unescaped text is never longer than the JSON, and a record field that is itself a fact is
   // read twice, so twice the JSON's length means the arena never reallocates while values point
   // into it; at least 32 bytes keeps it off the small-string buffer, so moving the record does
   // not move the characters.
   out.arena.reserve(std::max<std::size_t>(2 * json.size(), 32));
-  if (out.keys.size() < 18) out.keys.resize(18);
-  impl::state st{cursor(json), out, error, out.scratch, 0};
+  constexpr auto depths = static_cast<std::size_t>(limits::nesting_depth) + 1;
+  if (out.keys.size() < depths) out.keys.resize(depths);
+  thread_local impl::duplicate_stamps dup;
+  if (dup.seen.size() < depths * impl_->max_fields) dup.seen.resize(depths * impl_->max_fields, 0);
+  // A record of at most record_bytes opens fewer than a million objects: restarting the stamps
+  // once past 2^31 means they never wrap during a read.
+  if (dup.stamp > (1U << 31)) {
+    std::fill(dup.seen.begin(), dup.seen.end(), 0);
+    dup.stamp = 0;
+  }
+  impl::state st{cursor(json), out, error, out.scratch, json.data(), 0, nullptr, dup};
   if (impl_->p.input_record == dsl::no_index) {
-    error = {"", "the rule pack declares no input record"};
+    error = {"", "the rule pack declares no input record", 0};
     return false;
   }
   if (!impl_->object(st, impl_->root, path_ref{})) return false;
   if (!st.c.at_end()) {
-    error = {"", "unexpected text after the record"};
+    error = {"", "unexpected text after the record",
+             static_cast<std::size_t>(st.c.position() - json.data())};
     return false;
   }
   return true;

@@ -2,6 +2,7 @@
 // exactly from its text, and errors that name the field; canonical JSON for content hashes.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,9 +32,12 @@ struct record {
   void clear(std::size_t fact_count);
 };
 
+/// Why a record was refused: the field and the rule broken, never the value (values are personal
+/// data and end up in logs).
 struct record_error {
   std::string field;  // path such as "household.size" ("" for the record itself)
   std::string message;
+  std::size_t offset = 0;  // byte offset in the JSON text where reading stopped
 };
 
 class record_reader {
@@ -43,7 +47,10 @@ class record_reader {
   record_reader(const record_reader&) = delete;
   record_reader& operator=(const record_reader&) = delete;
 
-  /// Reads one JSON object. On failure returns false and fills `error`; `out` is then unusable.
+  /// Reads one JSON object against the schema, strictly: well-formed UTF-8 (a \u escape must
+  /// be a whole character, never \u0000), each field at most once, JSON number syntax, money in
+  /// whole centimes, and the limits of engine/limits.hpp. On failure returns false and fills
+  /// `error`; `out` is then unusable.
   bool read(std::string_view json, record& out, record_error& error) const;
 
  private:
@@ -54,6 +61,9 @@ class record_reader {
 /// The canonical form of a JSON text (keys sorted, no insignificant space, numbers as written),
 /// or an empty string when the text is not valid JSON.
 std::string canonical_json(std::string_view json);
+/// A field name as an error message may quote it: control characters replaced by '?', and cut
+/// to limits::name_bytes (on a character boundary) with an ellipsis.
+std::string printable_name(std::string_view name);
 /// Appends `s` to `out` as a JSON string literal.
 void append_json_string(std::string& out, std::string_view s);
 

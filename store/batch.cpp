@@ -1,15 +1,19 @@
 // Import and batch orchestration over the store interface; evaluation in worker threads.
 #include "store/batch.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -19,6 +23,7 @@
 #include "engine/csv.hpp"
 #include "engine/decision.hpp"
 #include "engine/evaluator.hpp"
+#include "engine/limits.hpp"
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
 
@@ -32,83 +37,145 @@ std::vector<std::uint32_t> contract_rules(const dsl::program& program) {
   return out;
 }
 
+namespace {
+
+/// Opens `path` for reading when it is a regular file. A directory, pipe or device is refused
+/// before any read, and without blocking: a FIFO is opened non-blocking, and /dev/zero would
+/// never end.
+int open_regular_file(const std::string& path, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot read " + path + ": " + std::strerror(errno);
+    return -1;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    error = path + ": not a regular file (a directory, pipe or device cannot be imported)";
+    return -1;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+struct fd_closer {
+  int fd;
+  ~fd_closer() { ::close(fd); }
+};
+
+bool blank(std::string_view text) {
+  return text.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+}  // namespace
+
 bool import_file(store& db, const dsl::program& program, const std::string& path, import_summary& s,
                  std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot read " + path;
-    return false;
-  }
-  // Streamed line by line: memory does not grow with the file. The file's hash is computed as
-  // it is read and recorded when the import finishes.
+  int fd = open_regular_file(path, error);
+  if (fd < 0) return false;
+  fd_closer closer{fd};
+  // Streamed block by block and cut into records by a splitter whose memory is bounded by the
+  // record limit, whatever the file holds. The file's hash is computed over its bytes as they
+  // are read and recorded when the import finishes.
   bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
   std::int64_t import_id = db.begin_import(path, "");
   engine::sha256_stream file_hash;
+  engine::record_splitter splitter(csv ? engine::record_splitter::format::csv
+                                       : engine::record_splitter::format::lines);
   engine::record_reader reader(program);
   engine::record rec;
   std::vector<std::string> header;
   std::vector<std::string> cells;
   std::string json;
-  auto reject = [&](std::int64_t row, const std::string& field, const std::string& reason) {
-    ++s.rejected;
-    db.reject(import_id, row, field, reason);
-    if (s.rejections.size() < 20) s.rejections.push_back({row, field, reason});
-  };
-  std::int64_t line_no = 0;
-  bool first_line = true;
-  std::string raw;
-  while (std::getline(in, raw)) {
-    file_hash.update(raw);
-    file_hash.update("\n");
-    std::string_view line = raw;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
-    if (csv && first_line) {
-      first_line = false;
-      if (!engine::split_csv_line(line, header)) {
-        error = path + ": line 1: the CSV header is malformed";
-        return false;
+  bool have_header = false;
+  std::int64_t csv_rows = 0;
+  auto handle = [&](const engine::raw_record& r) {  // false: the import stops, with `error`
+    if (r.status == engine::raw_record::ok && (r.text.empty() || (!csv && blank(r.text)))) {
+      return true;  // blank lines between records
+    }
+    if (csv && !have_header) {
+      std::string where = path + ": line " + std::to_string(r.line) + ": the CSV header";
+      engine::csv_error herr;
+      if (r.status == engine::raw_record::unterminated) {
+        error = where + " has a quoted cell that is never closed";
+      } else if (r.status == engine::raw_record::too_long) {
+        error =
+            where + " is longer than " + std::to_string(engine::limits::record_bytes) + " bytes";
+      } else if (!engine::split_csv_record(r.text, header, herr)) {
+        error = where + ": " + herr.message;
+      } else if (std::vector<std::string> none(header.size());
+                 !engine::csv_row_to_json(program, header, none, json, herr)) {
+        error = where + (herr.field.empty() ? "" : ": column '" + herr.field + "'") + ": " +
+                herr.message;
+      } else {
+        have_header = true;
+        return true;
       }
-      continue;
+      return false;
     }
     ++s.rows;
-    std::int64_t row = csv ? line_no - 1 : line_no;  // CSV rows are counted after the header
-    std::string_view text = line;
+    // JSONL rows are named by their line; CSV rows are counted after the header, and since a
+    // quoted cell may span lines, their reasons also give the line the row starts on.
+    std::int64_t row = csv ? ++csv_rows : r.line;
+    auto reject = [&](const std::string& field, const std::string& reason) {
+      std::string full = csv ? reason + " (line " + std::to_string(r.line) + ")" : reason;
+      ++s.rejected;
+      db.reject(import_id, row, field, full);
+      if (s.rejections.size() < 20) s.rejections.push_back({row, field, full});
+      return true;
+    };
+    if (r.status == engine::raw_record::too_long) {
+      return reject("", "the record is longer than " +
+                            std::to_string(engine::limits::record_bytes) +
+                            " bytes (the limit of one record)");
+    }
+    if (r.status == engine::raw_record::unterminated) {
+      return reject("", "a quoted cell is never closed: the record runs to the end of the file");
+    }
+    std::string_view text = r.text;
     if (csv) {
       engine::csv_error cerr;
-      if (!engine::split_csv_line(line, cells)) {
-        reject(row, "", "malformed CSV quoting");
-        continue;
-      }
-      if (!engine::csv_row_to_json(program, header, cells, json, cerr)) {
-        reject(row, cerr.field, cerr.message);
-        continue;
+      if (!engine::split_csv_record(text, cells, cerr) ||
+          !engine::csv_row_to_json(program, header, cells, json, cerr)) {
+        return reject(cerr.field, cerr.message);
       }
       text = json;
     }
     engine::record_error rerr;
-    if (!reader.read(text, rec, rerr)) {
-      reject(row, rerr.field, rerr.message);
-      continue;
-    }
+    if (!reader.read(text, rec, rerr)) return reject(rerr.field, rerr.message);
     std::string id(rec.id());
-    if (id.empty()) {
-      reject(row, "id", "every record needs an id");
-      continue;
-    }
+    if (id.empty()) return reject("id", "every record needs an id");
     std::string canonical = engine::canonical_json(text);
     std::string put_error;
-    put_result r =
+    put_result pr =
         db.put_record(import_id, id, engine::sha256_hex(canonical), canonical, put_error);
     if (!put_error.empty()) {
       error = put_error;
       return false;
     }
-    if (r == put_result::stored) ++s.stored;
-    if (r == put_result::new_version) ++s.new_versions;
-    if (r == put_result::unchanged) ++s.unchanged;
+    if (pr == put_result::stored) ++s.stored;
+    if (pr == put_result::new_version) ++s.new_versions;
+    if (pr == put_result::unchanged) ++s.unchanged;
+    return true;
+  };
+  std::vector<char> block(std::size_t{1} << 16);
+  engine::raw_record r;
+  for (;;) {
+    ssize_t n = ::read(fd, block.data(), block.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = "cannot read " + path + ": " + std::strerror(errno);
+      return false;
+    }
+    if (n == 0) break;
+    std::string_view bytes(block.data(), static_cast<std::size_t>(n));
+    file_hash.update(bytes);
+    splitter.feed(bytes);
+    while (splitter.next(r)) {
+      if (!handle(r)) return false;
+    }
   }
+  if (splitter.finish(r) && !handle(r)) return false;
   return db.finish_import(import_id, file_hash.hex(), s.rows, s.stored + s.new_versions,
                           s.unchanged, s.rejected, error);
 }

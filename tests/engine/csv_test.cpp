@@ -11,6 +11,7 @@
 
 #include "dsl/checker.hpp"
 #include "dsl/parser.hpp"
+#include "engine/limits.hpp"
 #include "engine/record.hpp"
 
 using namespace dalil;
@@ -213,4 +214,154 @@ TEST_CASE("csv_row_to_json: a null non-optional field is left for the reader to 
   engine::record_error rerr;
   CHECK_FALSE(reader.read(json, rec, rerr));
   CHECK(rerr.field == "household.size");
+}
+
+// ------------------------------------------------------------------ records of a stream
+
+namespace {
+
+/// Every record the splitter cuts from `input` fed in blocks of `block` bytes.
+std::vector<engine::raw_record> split_stream(const std::string& input, std::size_t block,
+                                             engine::record_splitter::format f,
+                                             std::vector<std::string>& texts,
+                                             std::size_t limit = engine::limits::record_bytes) {
+  engine::record_splitter splitter(f, limit);
+  std::vector<engine::raw_record> out;
+  texts.clear();
+  engine::raw_record r;
+  for (std::size_t at = 0; at < input.size(); at += block) {
+    splitter.feed(std::string_view(input).substr(at, block));
+    while (splitter.next(r)) {
+      out.push_back(r);
+      texts.emplace_back(r.text);
+    }
+  }
+  if (splitter.finish(r)) {
+    out.push_back(r);
+    texts.emplace_back(r.text);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("record_splitter: RFC 4180 records whatever the block size", "[engine][csv]") {
+  using fmt = engine::record_splitter::format;
+  const std::string input =
+      "\xEF\xBB\xBFid,note\r\n"  // a byte order mark, CRLF
+      "A,\"two\nlines\"\r\n"     // a quoted line break
+      "B,\"say \"\"hi\"\"\"\n"   // doubled quotes
+      "\n"                       // a blank line
+      "C,\"a\r\n\r\nb\",x\n"     // quoted CRLFs and an empty line inside a cell
+      "D,last";                  // no final line break
+  for (std::size_t block : {std::size_t{1}, std::size_t{2}, std::size_t{7}, input.size()}) {
+    INFO("block size " << block);
+    std::vector<std::string> texts;
+    auto records = split_stream(input, block, fmt::csv, texts);
+    REQUIRE(records.size() == 6);
+    CHECK(texts[0] == "id,note");
+    CHECK(texts[1] == "A,\"two\nlines\"");
+    CHECK(texts[2] == "B,\"say \"\"hi\"\"\"");
+    CHECK(texts[3].empty());
+    CHECK(texts[4] == "C,\"a\r\n\r\nb\",x");
+    CHECK(texts[5] == "D,last");
+    const std::int64_t lines[] = {1, 2, 4, 5, 6, 9};
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      CHECK(records[i].line == lines[i]);
+      CHECK(records[i].status == engine::raw_record::ok);
+    }
+    std::vector<std::string> cells;
+    engine::csv_error err;
+    REQUIRE(engine::split_csv_record(texts[2], cells, err));
+    CHECK(cells == std::vector<std::string>{"B", "say \"hi\""});
+    REQUIRE(engine::split_csv_record(texts[4], cells, err));
+    CHECK(cells == std::vector<std::string>{"C", "a\r\n\r\nb", "x"});
+  }
+}
+
+TEST_CASE("record_splitter: a quote never closed is an error, not a read to the end",
+          "[engine][csv]") {
+  using fmt = engine::record_splitter::format;
+  std::vector<std::string> texts;
+  auto records = split_stream("id,note\nA,\"open\nB,x\nC,y\n", 3, fmt::csv, texts);
+  REQUIRE(records.size() == 2);
+  CHECK(records[1].status == engine::raw_record::unterminated);
+  CHECK(records[1].line == 2);
+  SECTION("past the limit the record's bytes are not held") {
+    std::string big = "id,note\nA,\"" + std::string(5000, 'x') + "\nB,x\n";
+    auto r = split_stream(big, 64, fmt::csv, texts, 1000);
+    REQUIRE(r.size() == 2);
+    CHECK(r[1].status == engine::raw_record::unterminated);
+    CHECK(r[1].text.empty());
+  }
+  SECTION("a record longer than the limit that does end is too long, and the next is read") {
+    std::string big = "A,\"" + std::string(5000, 'x') + "\"\nB,y\n";
+    auto r = split_stream(big, 64, fmt::csv, texts, 1000);
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].status == engine::raw_record::too_long);
+    CHECK(r[1].status == engine::raw_record::ok);
+    CHECK(texts[1] == "B,y");
+    CHECK(r[1].line == 2);
+  }
+  SECTION("a quote inside an unquoted cell does not open a quoted cell") {
+    auto r = split_stream("A,ab\"c\nB,y\n", 4, fmt::csv, texts);
+    REQUIRE(r.size() == 2);
+    std::vector<std::string> cells;
+    engine::csv_error err;
+    CHECK_FALSE(engine::split_csv_record(texts[0], cells, err));
+    CHECK_THAT(err.message, Catch::Matchers::Contains("column 2"));
+    CHECK_THAT(err.message, Catch::Matchers::Contains("unquoted cell"));
+  }
+}
+
+TEST_CASE("record_splitter: JSONL lines, long lines dropped as they are read", "[engine][csv]") {
+  using fmt = engine::record_splitter::format;
+  std::vector<std::string> texts;
+  std::string input =
+      "\xEF\xBB\xBF{\"a\":1}\r\n\n" + std::string(3000, 'z') + "\n{\"b\":\"x\\\"\"}";
+  auto r = split_stream(input, 100, fmt::lines, texts, 1000);
+  REQUIRE(r.size() == 4);
+  CHECK(texts[0] == "{\"a\":1}");
+  CHECK(texts[1].empty());
+  CHECK(r[2].status == engine::raw_record::too_long);
+  CHECK(r[2].line == 3);
+  CHECK(texts[3] == "{\"b\":\"x\\\"\"}");
+  CHECK(r[3].line == 4);
+  SECTION("bytes that only begin like a byte order mark are kept") {
+    auto b = split_stream("\xEF\xBBx\n", 1, fmt::lines, texts);
+    REQUIRE(b.size() == 1);
+    CHECK(texts[0] == "\xEF\xBBx");
+  }
+  SECTION("a quote has no meaning in JSONL") {
+    auto q = split_stream("{\"a\":\"\n{}\n", 5, fmt::lines, texts);
+    CHECK(q.size() == 2);
+  }
+}
+
+TEST_CASE("csv_row_to_json: no message quotes a cell's value", "[engine][csv]") {
+  const dsl::program& p = program();
+  struct leak_case {
+    std::string column;
+    std::string cell;
+    std::string value;  // what must not appear
+  };
+  const leak_case cases[] = {
+      {"household.size", "12a45", "12a45"},
+      {"household.income", "3 767,55", "767,55"},
+      {"lawful", "Oui-Fatima", "Fatima"},
+      {"birth_date", "1983-07-32", "1983-07-32"},
+      {"sex", "Fatima", "Fatima"},
+      {"card", "Fatima", "Fatima"},
+      {"id", "Fatima\xff", "Fatima"},
+      {"id", std::string("Fatima\0", 7), "Fatima"},
+      {"id", "Fatima" + std::string(engine::limits::text_bytes, 'x'), "Fatima"},
+  };
+  for (const leak_case& c : cases) {
+    INFO(c.column);
+    std::string json;
+    engine::csv_error err;
+    CHECK_FALSE(engine::csv_row_to_json(p, {c.column}, {c.cell}, json, err));
+    CHECK(err.field == c.column);
+    CHECK_THAT(err.message, !Catch::Matchers::Contains(c.value));
+  }
 }
