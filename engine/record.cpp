@@ -30,24 +30,18 @@ std::string_view record::id() const {
 }
 
 std::string printable_name(std::string_view name) {
-  bool plain = name.size() <= limits::name_bytes;
+  // A name is quoted only when it has the shape of a schema field name: letters, '_' and dots,
+  // no digits or other signs, and short. Anything else in a key or header position may be a value
+  // (an applicant id, a date, an amount: a CSV without its header row, a record keyed by id), and
+  // values are personal data: it is described, never shown.
+  if (name.empty()) return {};
+  bool field_like = name.size() <= limits::name_bytes && name.front() != '.';
   for (char c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) plain = false;
+    field_like =
+        field_like && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.');
   }
-  if (plain) return std::string(name);
-  std::size_t n = std::min(name.size(), limits::name_bytes);
-  // Cut on a character boundary (names reaching here are well-formed UTF-8).
-  if (n < name.size()) {
-    while (n > 0 && (static_cast<unsigned char>(name[n]) & 0xC0) == 0x80) --n;
-  }
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto u = static_cast<unsigned char>(name[i]);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : name[i]);
-  }
-  if (n < name.size()) out += "…";
-  return out;
+  if (field_like) return std::string(name);
+  return "<a name that is not a field name>";
 }
 
 namespace {

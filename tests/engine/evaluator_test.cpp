@@ -795,9 +795,9 @@ TEST_CASE("a failed division says whether it divided by zero or overflowed", "[e
   auto zero = p.run("per_head", as_of, R"({"household": {"size": 0, "income": "3000"}})");
   CHECK(zero->value() == "undetermined");
   CHECK(zero->d.reasons == strings{"division by zero"});
-  // 1/10^10 divided by 2^40: the denominator no longer fits.
+  // One centime divided by 9 * 10^18 people: the denominator (9 * 10^20) no longer fits.
   auto overflow = p.run("per_head", as_of,
-                        R"({"household": {"size": 1099511627776, "income": "0.0000000001"}})");
+                        R"({"household": {"size": 9000000000000000000, "income": "0.01"}})");
   CHECK(overflow->value() == "undetermined");
   CHECK(overflow->d.reasons == strings{"arithmetic overflow"});
 }

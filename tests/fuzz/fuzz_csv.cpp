@@ -1,7 +1,8 @@
-// Fuzz target: CSV input as an import reads it: a header of field paths, then rows, each turned
-// into the JSON object the record reader then checks against the SNIA pack's schema.
-// Properties beyond "no crash, no hang": a refused row names its column and never quotes a cell
-// (cells are personal data); an accepted row gives JSON that is valid UTF-8.
+// Fuzz target: a CSV file as `dalil import` reads it: cut into records by record_splitter (fed in
+// blocks whose size the input's first byte chooses), split into cells, the first record taken as
+// the header, each row turned into the JSON object the record reader checks against the SNIA
+// pack's schema. Properties beyond "no crash, no hang": a refused header or row never quotes a
+// cell (cells are personal data); an accepted row gives valid UTF-8 JSON.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,63 +16,83 @@ namespace {
 using namespace dalil;
 using fuzz::violated;
 
-/// A cell long enough to be a personal value rather than a word a message may hold, and not
-/// the name of a column (a message names columns).
+/// A cell that may be a personal value: long enough, with a digit or a sign (an id, a date, an
+/// amount), and not a column name (messages name columns).
 bool echo_candidate(const std::string& cell, const std::vector<std::string>& header) {
-  if (cell.size() < 6) return false;
+  if (cell.size() < 5) return false;
+  bool value_like = false;
+  for (char c : cell) value_like = value_like || (c >= '0' && c <= '9') || c == '-';
+  if (!value_like) return false;
   for (const std::string& h : header) {
-    if (h.find(cell) != std::string::npos) return false;
+    if (h == cell) return false;
   }
   return true;
 }
 
-void no_echo(const std::string& message, const std::vector<std::string>& cells,
+void no_echo(const std::string& text, const std::vector<std::string>& cells,
              const std::vector<std::string>& header) {
-  if (!fuzz::utf8_ok(message)) violated("csv", "a CSV error is not valid UTF-8");
+  if (!fuzz::utf8_ok(text)) violated("csv", "a CSV error is not valid UTF-8");
   for (const std::string& c : cells) {
-    if (echo_candidate(c, header) && message.find(c) != std::string::npos) {
-      violated("csv", "a CSV error quotes a cell: " + message);
+    if (echo_candidate(c, header) && text.find(c) != std::string::npos) {
+      violated("csv", "a CSV error quotes a cell: " + text);
     }
   }
 }
+
+struct importer {
+  const dsl::program& p;
+  const engine::record_reader& reader;
+  std::vector<std::string> header;
+  std::vector<std::string> cells;
+  std::string json;
+  bool have_header = false;
+  bool stopped = false;
+
+  void row(const engine::raw_record& r) {
+    if (stopped || r.status != engine::raw_record::ok || r.text.empty()) return;
+    engine::csv_error cerr;
+    if (!have_header) {
+      if (!engine::split_csv_record(r.text, header, cerr)) {
+        stopped = true;
+        return;
+      }
+      std::vector<std::string> none(header.size());
+      if (!engine::csv_row_to_json(p, header, none, json, cerr)) {
+        // The header is refused: its names must not be quoted when they look like values.
+        std::vector<std::string> no_header;
+        no_echo(cerr.field + ": " + cerr.message, header, no_header);
+        stopped = true;
+        return;
+      }
+      have_header = true;
+      return;
+    }
+    if (!engine::split_csv_record(r.text, cells, cerr) ||
+        !engine::csv_row_to_json(p, header, cells, json, cerr)) {
+      no_echo(cerr.field + ": " + cerr.message, cells, header);
+      return;
+    }
+    if (!fuzz::utf8_ok(json)) violated("csv", "a CSV row became JSON that is not valid UTF-8");
+    engine::record rec;
+    engine::record_error err;
+    if (!reader.read(json, rec, err)) no_echo(err.field + ": " + err.message, cells, header);
+  }
+};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const auto rules = fuzz::snia_pack();
   static const engine::record_reader reader(rules->program());
-  const dsl::program& p = rules->program();
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::vector<std::string> header;
-  std::vector<std::string> cells;
-  std::string json;
-  std::string pending;  // physical lines of a row whose quoting is still open
-  bool have_header = false;
-  std::size_t pos = 0;
-  while (pos < input.size()) {
-    std::size_t eol = input.find('\n', pos);
-    std::size_t next = eol == std::string_view::npos ? input.size() : eol + 1;
-    pending.append(input.substr(pos, next - pos));
-    pos = next;
-    if (!engine::split_csv_line(pending, cells)) {
-      if (pos < input.size()) continue;  // a quoted cell may go on over the next line
-      return 0;
-    }
-    pending.clear();
-    if (!have_header) {
-      header = cells;
-      have_header = true;
-      continue;
-    }
-    engine::csv_error cerr;
-    if (!engine::csv_row_to_json(p, header, cells, json, cerr)) {
-      no_echo(cerr.message, cells, header);
-      continue;
-    }
-    if (!fuzz::utf8_ok(json)) violated("csv", "a CSV row became JSON that is not valid UTF-8");
-    engine::record rec;
-    engine::record_error err;
-    if (!reader.read(json, rec, err)) no_echo(err.message, cells, header);
+  const std::size_t block = input.empty() ? 1 : 1 + static_cast<unsigned char>(input[0]) % 64;
+  engine::record_splitter splitter(engine::record_splitter::format::csv);
+  importer imp{rules->program(), reader, {}, {}, {}};
+  engine::raw_record r;
+  for (std::size_t pos = 0; pos < input.size(); pos += block) {
+    splitter.feed(input.substr(pos, block));
+    while (splitter.next(r)) imp.row(r);
   }
+  if (splitter.finish(r)) imp.row(r);
   return 0;
 }
