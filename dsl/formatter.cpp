@@ -81,21 +81,28 @@ class printer {
 
   // ---------------------------------------------------------------- expressions (one line)
 
-  std::string expr(const ast::expr& e, int min_prec) const {
-    if (e.rest.empty()) return operand(e.first, min_prec);
+  // Parentheses follow the grammar (grammar_def.hpp): `or` < `and` < `not` < comparisons <
+  // `+ -` < `* /` < unary `-`. A chain `a op b op c` is read from the left, so a left operand
+  // of the same level needs none and a right one does (`a - (b - c)`); comparisons do not chain
+  // (the checker refuses `a == b == c`), so a comparison operand of a comparison keeps them on
+  // both sides (`(a == b) == c`). `before_row` is true where a table row of an enclosing table
+  // follows: a table printed there without parentheses would take that row as its own.
+  std::string expr(const ast::expr& e, int min_prec, bool before_row = false) const {
+    if (e.rest.empty()) return operand(e.first, min_prec, before_row);
     int prec = precedence(e.rest.front().op);
     // `and` inside `or` binds tighter anyway; the parentheses are kept for the reader.
-    int left = prec == 1 ? 3 : prec;
+    int left = prec == 1 ? 3 : prec == 4 ? 5 : prec;
     int right = prec == 1 ? 3 : prec + 1;
     std::string s = operand(e.first, left);
     for (const ast::operation& o : e.rest) s += " " + o.op + " " + operand(o.rhs, right);
     return prec < min_prec ? "(" + s + ")" : s;
   }
 
-  std::string operand(const ast::operand& o, int min_prec) const {
+  std::string operand(const ast::operand& o, int min_prec, bool before_row = false) const {
     struct visitor {
       const printer& p;
       int min_prec;
+      bool before_row;
       std::string operator()(const ast::literal& l) const { return literal_text(l); }
       std::string operator()(const ast::path& x) const { return x.text; }
       std::string operator()(const ast::unary& u) const {
@@ -113,16 +120,19 @@ class printer {
         return s + ")";
       }
       std::string operator()(const ast::if_expr& i) const {
+        bool wrap = min_prec > 0;
         std::string s = "if " + p.expr(i.condition, 0) + " then " + p.expr(i.then_branch, 1) +
-                        " else " + p.expr(i.else_branch, 0);
-        return min_prec > 0 ? "(" + s + ")" : s;
+                        " else " + p.expr(i.else_branch, 0, before_row && !wrap);
+        return wrap ? "(" + s + ")" : s;
       }
       std::string operator()(const ast::table& t) const {
+        bool wrap = min_prec > 0 || before_row;
         std::string s = "table " + t.policy;
-        for (const ast::table_row& r : t.rows) {
-          s += " | " + p.expr(r.condition, 0) + " => " + p.expr(r.value, 0);
+        for (std::size_t k = 0; k < t.rows.size(); ++k) {
+          const ast::table_row& r = t.rows[k];
+          s += " | " + p.expr(r.condition, 0) + " => " + p.expr(r.value, 0, k + 1 < t.rows.size());
         }
-        return min_prec > 0 ? "(" + s + ")" : s;
+        return wrap ? "(" + s + ")" : s;
       }
       std::string operator()(const ast::list_expr& l) const {
         std::string s = l.kind == "list" ? "[" : l.kind + " [";
@@ -132,13 +142,14 @@ class printer {
         return s + "]";
       }
       std::string operator()(const ast::quantifier& q) const {
-        std::string s =
-            q.kind + " " + q.variable.name + " in " + q.over.text + " : " + p.expr(q.body, 0);
-        return min_prec > 0 ? "(" + s + ")" : s;
+        bool wrap = min_prec > 0;
+        std::string s = q.kind + " " + q.variable.name + " in " + q.over.text + " : " +
+                        p.expr(q.body, 0, before_row && !wrap);
+        return wrap ? "(" + s + ")" : s;
       }
-      std::string operator()(const ast::expr& e) const { return p.expr(e, min_prec); }
+      std::string operator()(const ast::expr& e) const { return p.expr(e, min_prec, before_row); }
     };
-    return boost::apply_visitor(visitor{*this, min_prec}, o);
+    return boost::apply_visitor(visitor{*this, min_prec, before_row}, o);
   }
 
   // ---------------------------------------------------------------- expressions (block)
@@ -179,8 +190,34 @@ class printer {
     return op == "or" || op == "and" ? cur : nullptr;
   }
 
+  /// Whether `e` ends with a table's last row (so that a `|` after it would continue that table).
+  static bool ends_with_table(const ast::expr& e) {
+    const ast::expr* cur = &e;
+    while (cur->rest.empty()) {
+      const ast::operand& o = cur->first;
+      if (boost::get<ast::x3::forward_ast<ast::table>>(&o.get()) != nullptr) return true;
+      if (const auto* i = boost::get<ast::x3::forward_ast<ast::if_expr>>(&o.get())) {
+        cur = &i->get().else_branch;
+      } else if (const auto* q = boost::get<ast::x3::forward_ast<ast::quantifier>>(&o.get())) {
+        cur = &q->get().body;
+      } else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&o.get())) {
+        cur = &inner->get();
+      } else {
+        return false;
+      }
+    }
+    return false;
+  }
+
   /// Prints `lead` followed by expression `e` starting at `indent`, across lines as needed.
-  void block(int indent, const std::string& lead, const ast::expr& e) {
+  /// `before_row`: another row of an enclosing table follows (see expr()).
+  void block(int indent, const std::string& lead, const ast::expr& e, bool before_row = false) {
+    if (before_row && ends_with_table(e)) {
+      // One line, the inner table in parentheses: laid out as a block, its rows and the outer
+      // table's would not be told apart.
+      line(indent, lead + expr(e, 0, true));
+      return;
+    }
     if (const ast::table* t = as_table(e)) {
       line(indent, lead + "table " + t->policy);
       // Conditions are padded so that the arrows line up, when that keeps rows within width.
@@ -193,21 +230,23 @@ class printer {
                 static_cast<std::size_t>(indent) + 2 + cond_width + 6 + expr(r.value, 0).size() <=
                     width;
       }
-      for (const ast::table_row& r : t->rows) {
+      for (std::size_t k = 0; k < t->rows.size(); ++k) {
+        const ast::table_row& r = t->rows[k];
+        bool more = k + 1 < t->rows.size();
         comments_before(r.begin, indent + 2);
         std::string c = expr(r.condition, 0);
         if (align) c.append(cond_width - c.size(), ' ');
         std::string cond = "| " + c + " => ";
         if (as_table(r.value) || as_if(r.value)) {
-          block(indent + 2, cond, r.value);
+          block(indent + 2, cond, r.value, more);
         } else {
-          line(indent + 2, cond + expr(r.value, 0));
+          line(indent + 2, cond + expr(r.value, 0, more));
         }
       }
       return;
     }
     if (const ast::if_expr* i = as_if(e)) {
-      std::string one = lead + expr(e, 0);
+      std::string one = lead + expr(e, 0, before_row);
       bool nested = as_table(i->then_branch) || as_if(i->then_branch) || as_table(i->else_branch) ||
                     as_if(i->else_branch);
       if (!nested && one.size() + static_cast<std::size_t>(indent) <= width) {
@@ -216,7 +255,7 @@ class printer {
       }
       line(indent, lead + "if " + expr(i->condition, 0));
       block(indent + 2, "then ", i->then_branch);
-      block(indent + 2, "else ", i->else_branch);
+      block(indent + 2, "else ", i->else_branch, before_row);
       return;
     }
     std::string one = lead + expr(e, 0);

@@ -1,0 +1,204 @@
+// `dalil fmt` keeps meaning and is idempotent: the property of tests/support/fmt_property.hpp over
+// every source of the repository and a table of tricky expressions, and the exact layout of the
+// expressions whose parentheses were once dropped.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dsl/formatter.hpp"
+#include "dsl/parser.hpp"
+#include "tests/support/fmt_property.hpp"
+
+namespace fs = std::filesystem;
+using dalil::testing::fmt_property_violation;
+using dalil::testing::source_file;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// The `.dalil` files of `root` (a file or a folder, recursively) as one pack.
+std::vector<source_file> pack_of(const fs::path& root) {
+  std::vector<source_file> out;
+  if (fs::is_directory(root)) {
+    std::vector<fs::path> paths;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+      if (e.path().extension() == ".dalil") paths.push_back(e.path());
+    }
+    std::sort(paths.begin(), paths.end());
+    for (const auto& p : paths) out.push_back({p.filename().string(), slurp(p)});
+  } else {
+    out.push_back({root.filename().string(), slurp(root)});
+  }
+  return out;
+}
+
+const std::string header = R"(module m
+  title fr "t" ar "t" en "t"
+
+enum Sex { female, male }
+
+record Child {
+  age : int
+  at_school : bool
+}
+
+record Applicant {
+  sex : Sex
+  birth_date : date
+  income : money
+  size : int
+  ratio : decimal
+  stay : duration
+  flag : bool
+  other : bool
+  name : text
+  children : list Child
+}
+
+input applicant : Applicant
+
+parameter ceiling : money
+  source "s"
+  from 2014-01-01 = 3000 MAD
+)";
+
+std::string format_expr(const std::string& type, const std::string& body) {
+  std::string text = header + "\nrule r : " + type + "\n  source \"s\"\n  = " + body + "\n";
+  dalil::dsl::source_map sources;
+  dalil::dsl::diagnostics diags;
+  auto m = dalil::dsl::parse(sources, sources.add("t.dalil", text), diags);
+  REQUIRE(m);
+  REQUIRE_FALSE(diags.has_errors());
+  std::string out = dalil::dsl::format(sources, *m);
+  auto at = out.find("  = ");
+  REQUIRE(at != std::string::npos);
+  return out.substr(at + 4, out.size() - at - 5);
+}
+
+}  // namespace
+
+TEST_CASE("fmt property: every source of the repository", "[dsl][fmt][property]") {
+  std::vector<fs::path> roots = {fs::path(DALIL_SOURCE_DIR) / "rules",
+                                 fs::path(DALIL_SOURCE_DIR) / "bench/v0"};
+  for (const char* dir : {"tests/golden/format", "tests/golden/errors"}) {
+    for (const auto& e : fs::directory_iterator(fs::path(DALIL_SOURCE_DIR) / dir)) {
+      if (e.is_directory() || e.path().extension() == ".dalil") roots.push_back(e.path());
+    }
+  }
+  std::sort(roots.begin(), roots.end());
+  for (const fs::path& root : roots) {
+    INFO(root.string());
+    auto violation = fmt_property_violation(pack_of(root));
+    CHECK(violation.value_or("") == "");
+  }
+  CHECK(roots.size() > 100);
+}
+
+TEST_CASE("fmt property: tricky expressions", "[dsl][fmt][property]") {
+  struct row {
+    const char* type;
+    const char* body;
+  };
+  const row rows[] = {
+      {"bool", "(applicant.flag == applicant.other) == applicant.flag"},
+      {"bool", "applicant.flag == (applicant.other == applicant.flag)"},
+      {"bool", "(applicant.size in [1, 2]) != false"},
+      {"bool", "false != (applicant.size in [1, 2])"},
+      {"bool", "(applicant.size < 3) == (applicant.size > 1)"},
+      {"bool", "applicant.size == 1 == true"},  // refused by the checker, before and after
+      {"int", "applicant.size - (applicant.size - 1)"},
+      {"int", "(applicant.size - applicant.size) - 1"},
+      {"int", "-(applicant.size - 1)"},
+      {"int", "- -applicant.size"},
+      {"int", "-(-(applicant.size))"},
+      {"int", "applicant.size * (2 + 3) / (4 - 1)"},
+      {"int", "applicant.size / (2 * 3)"},
+      {"int", "(applicant.size / 2) * 3"},
+      {"int", "applicant.size - -3"},
+      {"decimal", "applicant.ratio * (1.5 - 0.25)"},
+      {"bool", "not (applicant.flag and applicant.other)"},
+      {"bool", "not applicant.flag and applicant.other"},
+      {"bool", "not (applicant.size > 3)"},
+      {"bool", "(not applicant.flag) == applicant.other"},
+      {"bool", "not not applicant.flag"},
+      {"bool", "applicant.flag or applicant.other and applicant.flag"},
+      {"bool", "(applicant.flag or applicant.other) and applicant.flag"},
+      {"bool", "applicant.flag or (applicant.other or applicant.flag)"},
+      {"bool", "(applicant.flag or applicant.other) or applicant.flag"},
+      {"bool", "applicant.flag and (applicant.other and applicant.flag)"},
+      {"bool", "applicant.flag and (applicant.other or not applicant.flag)"},
+      {"int", "if applicant.flag then 1 else 2"},
+      {"int", "(if applicant.flag then 1 else 2) + 3"},
+      {"int", "3 + (if applicant.flag then 1 else 2)"},
+      {"int", "if applicant.flag then if applicant.other then 1 else 2 else 3"},
+      {"int", "if applicant.flag then 1 else if applicant.other then 2 else 3"},
+      {"bool", "(if applicant.flag then applicant.other else false) or applicant.flag"},
+      {"int", "table first | applicant.flag => 1 | otherwise => 2"},
+      {"int", "(table first | applicant.flag => 1 | otherwise => 2) + 1"},
+      {"int",
+       "table first | applicant.flag => (table first | applicant.other => 1 | otherwise => 2) "
+       "| otherwise => 3"},
+      {"int",
+       "table first | applicant.flag => (if applicant.other then 1 else table first | "
+       "applicant.flag => 2 | otherwise => 4) | otherwise => 3"},
+      {"int",
+       "table first | applicant.flag => 0 | otherwise => table first | applicant.other => 1 | "
+       "otherwise => 2"},
+      {"int",
+       "table unique | applicant.size > 2 and applicant.flag => 1 | applicant.size <= 2 => 2 | "
+       "not applicant.flag => 3"},
+      {"bool", "any c in applicant.children : c.age < 18 and c.at_school"},
+      {"bool", "(any c in applicant.children : c.age < 18) and applicant.flag"},
+      {"bool", "all [applicant.flag, applicant.other or applicant.flag]"},
+      {"bool", "applicant.birth_date + 18 years <= 2014-01-01"},
+      {"bool", "applicant.birth_date + (2 years 6 months) <= as_of"},
+      {"bool", "age(applicant.birth_date) >= 18"},
+      {"bool", "applicant.income / applicant.size <= 3767.50 MAD"},
+      {"bool", "applicant.income - (ceiling - 100 MAD) > 0 MAD"},
+      {"money", "max(applicant.income - 1 MAD, ceiling * 2)"},
+      {"bool", "applicant.sex in [female, Sex.male]"},
+      {"bool", "applicant.name == \"a \\\"b\\\" # not a comment\""},
+      {"duration", "applicant.stay + 1 year 2 months 3 days"},
+  };
+  for (const row& x : rows) {
+    INFO(x.body);
+    std::string text = header + "\nrule r : " + x.type + "\n  source \"s\"\n  = " + x.body + "\n";
+    auto violation = fmt_property_violation(text);
+    CHECK(violation.value_or("") == "");
+  }
+}
+
+TEST_CASE("fmt keeps the parentheses that precedence and associativity need",
+          "[dsl][fmt][property]") {
+  struct row {
+    const char* type;
+    const char* body;
+    const char* formatted;
+  };
+  const row rows[] = {
+      {"bool", "(applicant.flag == applicant.other) == applicant.flag",
+       "(applicant.flag == applicant.other) == applicant.flag"},
+      {"bool", "((applicant.size in [1, 2])) != false", "(applicant.size in [1, 2]) != false"},
+      {"int", "applicant.size - (applicant.size - 1)", "applicant.size - (applicant.size - 1)"},
+      {"int", "(applicant.size - applicant.size) - 1", "applicant.size - applicant.size - 1"},
+      {"int", "-(applicant.size - 1)", "-(applicant.size - 1)"},
+      {"int", "applicant.size / (2 * 3)", "applicant.size / (2 * 3)"},
+      {"int",
+       "table first | applicant.flag => (table first | applicant.other => 1 | otherwise => 2) "
+       "| otherwise => 3",
+       "table first\n    | applicant.flag => (table first | applicant.other => 1 | otherwise => "
+       "2)\n    | otherwise      => 3"},
+  };
+  for (const row& x : rows) {
+    INFO(x.body);
+    CHECK(format_expr(x.type, x.body) == x.formatted);
+  }
+}
