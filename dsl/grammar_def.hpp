@@ -47,6 +47,25 @@ struct annotate {
   }
 };
 
+/// For the rules of the precedence levels: a level with a single operand (`a` is an `or`, an
+/// `and`, a comparison, a sum and a product of one operand each) is replaced by that operand's
+/// own expression, so that a leaf costs one node instead of five heap-allocated ones. Meaning is
+/// unchanged: every reader of the tree already sees through an expression without operators.
+struct annotate_level : annotate {
+  template <typename T, typename Context>
+  void on_success(iterator_type first, iterator_type last, T& node, const Context& ctx) const {
+    if constexpr (std::is_same_v<T, ast::expr>) {
+      if (node.rest.empty()) {
+        if (auto* inner = boost::get<x3::forward_ast<ast::expr>>(&node.first.get())) {
+          ast::expr only = std::move(inner->get());
+          node = std::move(only);
+        }
+      }
+    }
+    annotate::on_success(first, last, node, ctx);
+  }
+};
+
 /// Bounds recursion: deeply nested input is an error (E0003), never a stack overflow. A level is
 /// counted only for a construct that opens here (its `Opener` matches): at the limit, a leaf or
 /// another alternative is still tried, so exactly limits::max_nesting levels are accepted.
@@ -162,13 +181,13 @@ struct literal_class : annotate {};
 struct text_class : annotate {};
 struct date_class : annotate {};
 struct closing_quote_class {};
-struct or_class : annotate {};
-struct and_class : annotate {};
+struct or_class : annotate_level {};
+struct and_class : annotate_level {};
 struct not_class {};
 struct not_op_class : annotate {};
-struct cmp_class : annotate {};
-struct add_class : annotate {};
-struct mul_class : annotate {};
+struct cmp_class : annotate_level {};
+struct add_class : annotate_level {};
+struct mul_class : annotate_level {};
 struct neg_class {};
 struct neg_op_class : annotate {};
 struct primary_class {};
