@@ -10,6 +10,7 @@
 
 #include "dsl/checker.hpp"
 #include "dsl/formatter.hpp"
+#include "dsl/loader.hpp"
 #include "dsl/parser.hpp"
 #include "engine/decision.hpp"
 #include "engine/record.hpp"
@@ -84,7 +85,13 @@ int run_fmt(const fmt_options& o) {
         return 1;
       }
     }
-    std::filesystem::rename(tmp, sources.name(f));  // atomic: never a half-written rule file
+    std::error_code ec;
+    std::filesystem::rename(tmp, sources.name(f), ec);  // atomic: never a half-written rule file
+    if (ec) {
+      std::filesystem::remove(tmp, ec);
+      std::cerr << "error: cannot replace " << sources.name(f) << ": " << ec.message() << "\n";
+      return 1;
+    }
     std::cout << "formatted: " << sources.name(f) << "\n";
   }
   diags.sort();
