@@ -102,7 +102,8 @@ std::string program_dump(const dsl::program& p) {
   std::string out;
   for (const auto& m : p.modules) {
     out += "module " + m.name + " program=" + m.program + " osp=" + m.osp + " source=" + m.source;
-    for (const auto& [lang, text] : m.title) out += " title." + lang + "=" + text;
+    for (const auto& [lang, text] : m.title)
+      out.append(" title.").append(lang).append("=").append(text);
     out += "\n";
   }
   for (const auto& e : p.enums) {
@@ -131,7 +132,9 @@ std::string program_dump(const dsl::program& p) {
            " from=" + (r.in_force_from ? to_string(*r.in_force_from) : "-") +
            " until=" + (r.in_force_until ? to_string(*r.in_force_until) : "-") +
            " reads=" + list(r.rules_read) + " params=" + list(r.parameters_read) + "\n";
-    for (const auto& [lang, text] : r.explain) out += "  explain." + lang + "=" + text + "\n";
+    for (const auto& [lang, text] : r.explain) {
+      out.append("  explain.").append(lang).append("=").append(text).append("\n");
+    }
     expression_dump(p, r.body, 1, out);
     for (const auto& x : r.exceptions) {
       out += "  exception " + x.name + " source=" + x.source +
