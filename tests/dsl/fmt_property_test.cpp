@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "dsl/formatter.hpp"
@@ -200,5 +201,103 @@ TEST_CASE("fmt keeps the parentheses that precedence and associativity need",
   for (const row& x : rows) {
     INFO(x.body);
     CHECK(format_expr(x.type, x.body) == x.formatted);
+  }
+}
+
+TEST_CASE("fmt property: at the nesting limit, parentheses for the reader give way",
+          "[dsl][fmt][property]") {
+  // `a or (b and c)` and `then (if …)` are parenthesized for the reader; at 63 enclosing levels
+  // those parentheses would take a source that checks over the limit (E0003).
+  auto nots = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "not ";
+    return s;
+  };
+  const std::string bodies[] = {
+      nots(63) + "(applicant.flag or applicant.other and applicant.flag)",
+      nots(61) + "(applicant.flag or applicant.other and applicant.flag)",
+      nots(62) + "(if applicant.flag then if applicant.other then true else false else true)",
+      nots(60) +
+          "(applicant.flag or (applicant.other and applicant.flag) or applicant.other and "
+          "(applicant.flag or applicant.other and applicant.flag))",
+  };
+  for (const std::string& body : bodies) {
+    INFO(body);
+    std::string text = header + "\nrule r : bool\n  source \"s\"\n  = " + body + "\n";
+    CHECK(fmt_property_violation(text).value_or("") == "");
+  }
+  CHECK(format_expr("bool", bodies[1]).find("(applicant.other and applicant.flag)") !=
+        std::string::npos);
+}
+
+TEST_CASE("fmt property: random expressions with and without parentheses", "[dsl][fmt][property]") {
+  std::uint32_t seed = 20261202;
+  auto next = [&](std::uint32_t n) {
+    seed = seed * 1664525U + 1013904223U;
+    return (seed >> 8U) % n;
+  };
+  // Every composite is parenthesized, except at random: precedence then decides the tree.
+  std::function<std::string(bool, int)> gen = [&](bool boolean, int depth) -> std::string {
+    auto sub = [&](bool b) {
+      std::string s = gen(b, depth + 1);
+      return next(3) == 0 ? s : "(" + s + ")";
+    };
+    if (depth > 5) return boolean ? "applicant.flag" : "applicant.size";
+    if (boolean) {
+      switch (next(12)) {
+        case 0:
+          return "applicant.other";
+        case 1:
+          return "not " + sub(true);
+        case 2:
+          return sub(true) + " and " + sub(true);
+        case 3:
+          return sub(true) + " or " + sub(true);
+        case 4:
+          return sub(false) + " < " + sub(false);
+        case 5:
+          return sub(true) + " == " + sub(true);
+        case 6:
+          return sub(false) + " in [1, " + sub(false) + "]";
+        case 7:
+          return "if " + sub(true) + " then " + sub(true) + " else " + sub(true);
+        case 8:
+          return "table first | " + sub(true) + " => " + sub(true) + " | otherwise => " + sub(true);
+        case 9:
+          return "any c in applicant.children : c.age < " + sub(false);
+        case 10:
+          return sub(true) + " != " + sub(true);
+        default:
+          return "applicant.flag";
+      }
+    }
+    switch (next(10)) {
+      case 0:
+        return "3";
+      case 1:
+        return "-" + sub(false);
+      case 2:
+        return sub(false) + " - " + sub(false);
+      case 3:
+        return sub(false) + " + " + sub(false);
+      case 4:
+        return sub(false) + " * " + sub(false);
+      case 5:
+        return "if " + sub(true) + " then " + sub(false) + " else " + sub(false);
+      case 6:
+        return "table first | " + sub(true) + " => " + sub(false) + " | otherwise => " + sub(false);
+      case 7:
+        return "max(" + sub(false) + ", 2)";
+      default:
+        return "applicant.size";
+    }
+  };
+  for (int i = 0; i < 1000; ++i) {
+    bool boolean = next(2) == 0;
+    std::string body = gen(boolean, 0);
+    INFO(body);
+    std::string text = header + "\nrule r : " + (boolean ? "bool" : "int") +
+                       "\n  source \"s\"\n  = " + body + "\n";
+    CHECK(fmt_property_violation(text).value_or("") == "");
   }
 }
