@@ -17,6 +17,10 @@ inline constexpr std::size_t max_pack_files = 10000;
 /// The deepest nesting of parentheses, `not`, unary minus, `if`, tables, lists, calls,
 /// quantifiers and test records (E0003): 64 levels are accepted, 65 are refused.
 inline constexpr int max_nesting = 64;
+/// The deepest expression tree one declaration may build (E0003): `a + b + … + z` with 2,000
+/// operators is a tree 2,000 levels deep, which every later pass (checker, compiler, evaluators,
+/// traces) walks. Parentheses are bounded above; this bounds long chains of operators.
+inline constexpr int max_expression_depth = 2000;
 /// The most diagnostics kept and shown for one run; the rest are counted.
 inline constexpr std::size_t max_diagnostics = 1000;
 

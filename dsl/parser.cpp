@@ -2,6 +2,7 @@
 // failures into diagnostics at one boundary, and resynchronises after an error.
 #include "dsl/parser.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -97,6 +98,75 @@ std::string describe_found(iterator_type where, iterator_type end) {
   return "'" + std::string(where, where + n) + "'";
 }
 
+/// The depth of the tree the checker builds from an expression: a chain `a op b op c` folds to
+/// the left, so its first operand sits as deep as it has operators. Recursion here follows the
+/// syntax tree, whose nesting the grammar bounds; chains are loops.
+int tree_depth(const ast::expr& e);
+
+int tree_depth(const ast::operand& o) {
+  struct visitor {
+    int operator()(const ast::literal&) const { return 1; }
+    int operator()(const ast::path&) const { return 1; }
+    int operator()(const ast::unary& u) const { return 1 + tree_depth(u.rhs); }
+    int operator()(const ast::call& c) const { return 1 + deepest(c.args); }
+    int operator()(const ast::if_expr& i) const {
+      return 1 + std::max({tree_depth(i.condition), tree_depth(i.then_branch),
+                           tree_depth(i.else_branch)});
+    }
+    int operator()(const ast::table& t) const {
+      int d = 0;
+      for (const ast::table_row& r : t.rows) {
+        d = std::max({d, tree_depth(r.condition), tree_depth(r.value)});
+      }
+      return 1 + d;
+    }
+    int operator()(const ast::list_expr& l) const { return 1 + deepest(l.items); }
+    int operator()(const ast::quantifier& q) const { return 1 + tree_depth(q.body); }
+    int operator()(const ast::expr& e) const { return tree_depth(e); }
+    static int deepest(const std::vector<ast::expr>& xs) {
+      int d = 0;
+      for (const ast::expr& x : xs) d = std::max(d, tree_depth(x));
+      return d;
+    }
+  };
+  return boost::apply_visitor(visitor{}, o);
+}
+
+int tree_depth(const ast::expr& e) {
+  auto k = static_cast<int>(e.rest.size());
+  int d = k + tree_depth(e.first);
+  for (int i = 0; i < k; ++i)
+    d = std::max(d, k - i + tree_depth(e.rest[static_cast<std::size_t>(i)].rhs));
+  return d;
+}
+
+/// The expressions of a declaration, for the depth bound.
+std::vector<const ast::expr*> expressions_of(const ast::item& item) {
+  struct visitor {
+    std::vector<const ast::expr*> out;
+    void operator()(const ast::enum_decl&) {}
+    void operator()(const ast::record_decl&) {}
+    void operator()(const ast::input_decl&) {}
+    void operator()(const ast::parameter_decl& p) {
+      for (const ast::dated_value& v : p.values) out.push_back(&v.value);
+    }
+    void operator()(const ast::rule_decl& r) {
+      out.push_back(&r.body);
+      for (const ast::exception_decl& x : r.exceptions) {
+        out.push_back(&x.condition);
+        out.push_back(&x.value);
+      }
+    }
+    void operator()(const ast::test_decl& t) {
+      for (const ast::expectation& e : t.expects) {
+        if (e.tail.kind == "==") out.push_back(&e.tail.value);
+      }
+    }
+  } v;
+  boost::apply_visitor(v, item);
+  return std::move(v.out);
+}
+
 class driver {
  public:
   driver(const source_map& sources, file_id f, diagnostics& diags)
@@ -160,6 +230,21 @@ class driver {
     }
   }
 
+  /// Whether an expression of `item` is deeper than limits::max_expression_depth (reported).
+  bool too_deep(const ast::item& item) {
+    for (const ast::expr* e : expressions_of(item)) {
+      int d = tree_depth(*e);
+      if (d > limits::max_expression_depth) {
+        diags_.error("E0003", span_at(text_.data() + e->begin, text_.data() + e->begin),
+                     "expression is too deep: its operators nest " + std::to_string(d) +
+                         " levels (at most " + std::to_string(limits::max_expression_depth) +
+                         "); split it into several rules");
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::optional<ast::module> module() {
     iterator_type it = text_.data();
     iterator_type end = it + text_.size();
@@ -192,7 +277,7 @@ class driver {
       iterator_type start = it;
       if (run(grammar::item_rule(), it, item,
               "a declaration (enum, record, input, parameter, rule or test)")) {
-        result.items.push_back(std::move(item));
+        if (!too_deep(item)) result.items.push_back(std::move(item));
         continue;
       }
       it = resync(std::max(it, start), end);

@@ -218,3 +218,30 @@ TEST_CASE("robustness: out-of-range literals are errors, not crashes",
   auto date = parse_text(header + "parameter p : date\n  source \"s\"\n  from 99999-01-01 = 1\n");
   CHECK(where(*date) == std::vector<std::string>{"E0001 7:8"});
 }
+
+TEST_CASE("robustness: a chain of operators deeper than the limit is E0003, not a stack overflow",
+          "[dsl][parser][robustness]") {
+  auto chain = [](int operators, const char* op) {
+    std::string body = "a.x";
+    for (int i = 0; i < operators; ++i) body += std::string(" ") + op + " a.x";
+    return header + "rule r : int\n  source \"s\"\n  = " + body + "\n";
+  };
+  const int n = limits::max_expression_depth;
+  // `a + … + a` with k operators is a tree k + 1 deep.
+  auto at_limit = parse_text(chain(n - 1, "+"));
+  CHECK(where(*at_limit).empty());
+  CHECK(at_limit->prog.has_value());
+  auto past = parse_text(chain(n, "*"));
+  CHECK(where(*past) == std::vector<std::string>{"E0003 7:5"});
+  CHECK(past->diags.all()[0].message ==
+        "expression is too deep: its operators nest 2001 levels (at most 2000); split it into "
+        "several rules");
+  auto huge = parse_text(chain(200000, "-"));  // was a crash in the evaluator past ~60,000
+  CHECK(where(*huge) == std::vector<std::string>{"E0003 7:5"});
+  // Inside parentheses and a table row too: the deepest path counts.
+  std::string nested =
+      header + "rule r : int\n  source \"s\"\n  = table first\n    | a.x > 1 => (1";
+  for (int i = 0; i < n; ++i) nested += " + a.x";
+  nested += ")\n    | otherwise => 0\n";
+  CHECK(where(*parse_text(nested)) == std::vector<std::string>{"E0003 7:5"});
+}
