@@ -76,7 +76,18 @@ int run_fmt(const fmt_options& o) {
       std::cout << "not formatted: " << sources.name(f) << "\n";
       continue;
     }
-    std::string tmp = sources.name(f) + ".fmt-tmp";
+    // Through a symbolic link, the file it points to is rewritten, not the link replaced.
+    std::error_code link_ec;
+    std::filesystem::path target = sources.name(f);
+    if (std::filesystem::is_symlink(target, link_ec)) {
+      target = std::filesystem::canonical(target, link_ec);
+      if (link_ec) {
+        std::cerr << "error: cannot resolve " << sources.name(f) << ": " << link_ec.message()
+                  << "\n";
+        return 1;
+      }
+    }
+    std::string tmp = target.string() + ".fmt-tmp";
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out << formatted;
@@ -86,7 +97,7 @@ int run_fmt(const fmt_options& o) {
       }
     }
     std::error_code ec;
-    std::filesystem::rename(tmp, sources.name(f), ec);  // atomic: never a half-written rule file
+    std::filesystem::rename(tmp, target, ec);  // atomic: never a half-written rule file
     if (ec) {
       std::filesystem::remove(tmp, ec);
       std::cerr << "error: cannot replace " << sources.name(f) << ": " << ec.message() << "\n";
