@@ -168,6 +168,13 @@ TEST_CASE("fmt property: tricky expressions", "[dsl][fmt][property]") {
       {"bool", "applicant.sex in [female, Sex.male]"},
       {"bool", "applicant.name == \"a \\\"b\\\" # not a comment\""},
       {"duration", "applicant.stay + 1 year 2 months 3 days"},
+      {"bool", "applicant.flag # why\n    and applicant.other # and why not\n"},
+      {"int",
+       "table first # policy\n    | applicant.flag => 1 # one\n    # between\n"
+       "    | otherwise => 2\n# at the end, without a line break"},
+      {"int", "if applicant.flag # c\n then 1 else 2 # d"},
+      {"text", "\"#\\\"# not a comment\" # a comment with \" a quote"},
+      {"bool", "applicant.flag and\r\n  applicant.other # CRLF\r\n"},
   };
   for (const row& x : rows) {
     INFO(x.body);
@@ -250,9 +257,9 @@ TEST_CASE("fmt property: random expressions with and without parentheses", "[dsl
         case 1:
           return "not " + sub(true);
         case 2:
-          return sub(true) + " and " + sub(true);
+          return sub(true) + (next(6) == 0 ? " and # c\n  " : " and ") + sub(true);
         case 3:
-          return sub(true) + " or " + sub(true);
+          return sub(true) + (next(6) == 0 ? " # c\n  or " : " or ") + sub(true);
         case 4:
           return sub(false) + " < " + sub(false);
         case 5:
@@ -285,7 +292,8 @@ TEST_CASE("fmt property: random expressions with and without parentheses", "[dsl
       case 5:
         return "if " + sub(true) + " then " + sub(false) + " else " + sub(false);
       case 6:
-        return "table first | " + sub(true) + " => " + sub(false) + " | otherwise => " + sub(false);
+        return "table first | " + sub(true) + " => " + sub(false) +
+               (next(6) == 0 ? " # row\n | otherwise => " : " | otherwise => ") + sub(false);
       case 7:
         return "max(" + sub(false) + ", 2)";
       default:
