@@ -67,7 +67,8 @@ std::size_t byte_of(std::string_view s, std::size_t n) {
   return i;
 }
 
-/// `line` as it can be printed to a terminal, one shown code point per source column: a tab
+/// `line` as it can be printed to a terminal (a source line, a message quoting a text literal, a
+/// file name), one shown code point per source column: a tab
 /// becomes a space (so that the caret lines up), another control character its Unicode control
 /// picture (NUL is U+2400), and an ill-formed UTF-8 sequence U+FFFD.
 std::string printable(std::string_view line) {
@@ -155,18 +156,18 @@ std::string render(const source_map& sources, const diagnostic& d) {
   std::string out;
   if (d.span.file < sources.size()) {
     line_column p = sources.position(d.span.file, d.span.begin);
-    out += sources.name(d.span.file) + ':' + std::to_string(p.line) + ':' +
+    out += printable(sources.name(d.span.file)) + ':' + std::to_string(p.line) + ':' +
            std::to_string(p.column) + ": ";
   }
-  out += std::string(label(d.level)) + '[' + d.code + "]: " + bounded(d.message) + '\n';
+  out += std::string(label(d.level)) + '[' + d.code + "]: " + printable(bounded(d.message)) + '\n';
   render_snippet(out, sources, d.span);
   for (const note& n : d.notes) {
     if (n.span.file < sources.size()) {
       line_column p = sources.position(n.span.file, n.span.begin);
-      out += sources.name(n.span.file) + ':' + std::to_string(p.line) + ':' +
+      out += printable(sources.name(n.span.file)) + ':' + std::to_string(p.line) + ':' +
              std::to_string(p.column) + ": ";
     }
-    out += "note: " + bounded(n.message) + '\n';
+    out += "note: " + printable(bounded(n.message)) + '\n';
     render_snippet(out, sources, n.span);
   }
   return out;

@@ -262,3 +262,19 @@ TEST_CASE("robustness: a 100,000-row table parses and formats in linear time",
   CHECK(formatted.size() > text.size() / 2);
   CHECK(seconds_since(start) < 10);
 }
+
+TEST_CASE("robustness: a control character in a text literal or a file name is not printed raw",
+          "[dsl][parser][robustness]") {
+  source_map sources;
+  diagnostics diags;
+  file_id f = sources.add("evil\x1b]0;title\x07.dalil",
+                          header + "rule r : int\n  source \"s\"\n  = \"\x1b[2J\"\n");
+  auto m = parse(sources, f, diags);
+  REQUIRE(m);
+  std::vector<ast::module> ms{*m};
+  check(sources, ms, diags);
+  REQUIRE(diags.has_errors());  // a text where an int is expected, quoted in the message
+  std::string shown = render_all(sources, diags);
+  CHECK(shown.find('\x1b') == std::string::npos);
+  CHECK(shown.find('\x07') == std::string::npos);
+}
