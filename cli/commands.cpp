@@ -76,6 +76,19 @@ int run_fmt(const fmt_options& o) {
       std::cout << "not formatted: " << sources.name(f) << "\n";
       continue;
     }
+    // Belt and braces: what is written must parse and be a fixed point of the formatter, or
+    // the file is left as it was (a formatter bug must never reach a rule pack).
+    {
+      dsl::source_map again;
+      dsl::diagnostics again_diags;
+      auto m2 = dsl::parse(again, again.add(sources.name(f), formatted), again_diags);
+      if (!m2 || again_diags.has_errors() || dsl::format(again, *m2) != formatted) {
+        std::cerr << "error: " << sources.name(f)
+                  << ": the formatter's output does not read back the same; the file is left "
+                     "unchanged (please report this)\n";
+        return 1;
+      }
+    }
     // Through a symbolic link, the file it points to is rewritten, not the link replaced.
     std::error_code link_ec;
     std::filesystem::path target = sources.name(f);
