@@ -17,6 +17,7 @@
 
 #include "dsl/checker.hpp"
 #include "dsl/formatter.hpp"
+#include "dsl/loader.hpp"
 #include "dsl/parser.hpp"
 #include "engine/decision.hpp"
 #include "engine/limits.hpp"
@@ -126,7 +127,31 @@ int run_fmt(const fmt_options& o) {
       std::cout << "not formatted: " << sources.name(f) << "\n";
       continue;
     }
-    std::string tmp = sources.name(f) + ".fmt-tmp";
+    // Belt and braces: what is written must parse and be a fixed point of the formatter, or
+    // the file is left as it was (a formatter bug must never reach a rule pack).
+    {
+      dsl::source_map again;
+      dsl::diagnostics again_diags;
+      auto m2 = dsl::parse(again, again.add(sources.name(f), formatted), again_diags);
+      if (!m2 || again_diags.has_errors() || dsl::format(again, *m2) != formatted) {
+        std::cerr << "error: " << sources.name(f)
+                  << ": the formatter's output does not read back the same; the file is left "
+                     "unchanged (please report this)\n";
+        return 1;
+      }
+    }
+    // Through a symbolic link, the file it points to is rewritten, not the link replaced.
+    std::error_code link_ec;
+    std::filesystem::path target = sources.name(f);
+    if (std::filesystem::is_symlink(target, link_ec)) {
+      target = std::filesystem::canonical(target, link_ec);
+      if (link_ec) {
+        std::cerr << "error: cannot resolve " << sources.name(f) << ": " << link_ec.message()
+                  << "\n";
+        return 1;
+      }
+    }
+    std::string tmp = target.string() + ".fmt-tmp";
     {
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
       out << formatted;
@@ -135,7 +160,13 @@ int run_fmt(const fmt_options& o) {
         return 1;
       }
     }
-    std::filesystem::rename(tmp, sources.name(f));  // atomic: never a half-written rule file
+    std::error_code ec;
+    std::filesystem::rename(tmp, target, ec);  // atomic: never a half-written rule file
+    if (ec) {
+      std::filesystem::remove(tmp, ec);
+      std::cerr << "error: cannot replace " << sources.name(f) << ": " << ec.message() << "\n";
+      return 1;
+    }
     std::cout << "formatted: " << sources.name(f) << "\n";
   }
   diags.sort();

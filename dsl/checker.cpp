@@ -1700,34 +1700,6 @@ std::optional<program> checker::run() {
 
 }  // namespace
 
-std::vector<file_id> load_sources(const std::filesystem::path& root, source_map& sources,
-                                  diagnostics& diags) {
-  std::vector<std::filesystem::path> paths;
-  std::error_code ec;
-  if (std::filesystem::is_directory(root, ec)) {
-    for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->is_regular_file() && it->path().extension() == ".dalil") paths.push_back(it->path());
-    }
-    std::sort(paths.begin(), paths.end());
-  } else {
-    paths.push_back(root);
-  }
-  std::vector<file_id> files;
-  for (const auto& p : paths) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-      file_id f = sources.add(p.string(), "");
-      diags.error("E0005", {f, 0, 0}, "cannot read " + p.string());
-      continue;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    files.push_back(sources.add(p.string(), std::move(ss).str()));
-  }
-  return files;
-}
-
 std::optional<program> check(const source_map& /*sources*/, const std::vector<ast::module>& modules,
                              diagnostics& diags) {
   // Spans carry their file; the source map is needed only to render the diagnostics.

@@ -8,15 +8,11 @@
 
 #include "dsl/ast.hpp"
 #include "dsl/diagnostics.hpp"
+#include "dsl/loader.hpp"
 #include "dsl/program.hpp"
 #include "dsl/source.hpp"
 
 namespace dalil::dsl {
-
-/// Loads every `.dalil` file under `root` (a file or a directory, searched recursively, in path
-/// order) into `sources`. Unreadable files become E0005 diagnostics.
-std::vector<file_id> load_sources(const std::filesystem::path& root, source_map& sources,
-                                  diagnostics& diags);
 
 /// Parses and checks the given files. Returns the program when there are no errors.
 std::optional<program> check(const source_map& sources, const std::vector<ast::module>& modules,

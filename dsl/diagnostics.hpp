@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "dsl/limits.hpp"
 #include "dsl/source.hpp"
 
 namespace dalil::dsl {
@@ -23,8 +24,13 @@ struct diagnostic {
   std::vector<note> notes;
 };
 
+/// Diagnostics of one run. Bounded: a hostile or badly broken file cannot make millions of them.
+/// Past `max_kept` diagnostics, further ones are counted (errors still make has_errors() true)
+/// but not kept; render_all ends with a note saying how many were left out.
 class diagnostics {
  public:
+  static constexpr std::size_t max_kept = limits::max_diagnostics;
+
   void error(std::string code, source_span span, std::string message) {
     add({severity::error, std::move(code), span, std::move(message), {}});
   }
@@ -35,14 +41,19 @@ class diagnostics {
 
   const std::vector<diagnostic>& all() const { return items_; }
   bool has_errors() const { return errors_ > 0; }
+  /// Counts include the diagnostics that were not kept.
   std::size_t error_count() const { return errors_; }
-  std::size_t warning_count() const { return items_.size() - errors_; }
+  std::size_t warning_count() const { return warnings_; }
+  /// How many diagnostics were counted but not kept (past max_kept).
+  std::size_t dropped() const { return errors_ + warnings_ + notes_ - items_.size(); }
   /// Orders diagnostics by file, position and code so that output is deterministic.
   void sort();
 
  private:
   std::vector<diagnostic> items_;
   std::size_t errors_ = 0;
+  std::size_t warnings_ = 0;
+  std::size_t notes_ = 0;
 };
 
 /// Renders one diagnostic as `file:line:col: error[CODE]: message`, the source line and a caret.

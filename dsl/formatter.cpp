@@ -6,6 +6,8 @@
 #include <cctype>
 #include <vector>
 
+#include "dsl/limits.hpp"
+
 namespace dalil::dsl {
 
 namespace {
@@ -81,31 +83,108 @@ class printer {
 
   // ---------------------------------------------------------------- expressions (one line)
 
-  std::string expr(const ast::expr& e, int min_prec) const {
-    if (e.rest.empty()) return operand(e.first, min_prec);
+  // Parentheses follow the grammar (grammar_def.hpp): `or` < `and` < `not` < comparisons <
+  // `+ -` < `* /` < unary `-`. A chain `a op b op c` is read from the left, so a left operand
+  // of the same level needs none and a right one does (`a - (b - c)`); comparisons do not chain
+  // (the checker refuses `a == b == c`), so a comparison operand of a comparison keeps them on
+  // both sides (`(a == b) == c`). `before_row` is true where a table row of an enclosing table
+  // follows: a table printed there without parentheses would take that row as its own.
+  std::string expr(const ast::expr& e, int min_prec, bool before_row = false) const {
+    if (e.rest.empty()) return operand(e.first, min_prec, before_row);
     int prec = precedence(e.rest.front().op);
-    // `and` inside `or` binds tighter anyway; the parentheses are kept for the reader.
-    int left = prec == 1 ? 3 : prec;
-    int right = prec == 1 ? 3 : prec + 1;
-    std::string s = operand(e.first, left);
-    for (const ast::operation& o : e.rest) s += " " + o.op + " " + operand(o.rhs, right);
-    return prec < min_prec ? "(" + s + ")" : s;
+    bool wrap = prec < min_prec;
+    level paren(*this, wrap);
+    std::string s = chain_operand(prec, e.first, true);
+    for (const ast::operation& o : e.rest)
+      s += " " + o.op + " " + chain_operand(prec, o.rhs, false);
+    return wrap ? "(" + s + ")" : s;
   }
 
-  std::string operand(const ast::operand& o, int min_prec) const {
+  /// An operand of a chain of operators of precedence `prec`, on the left of them all or not.
+  std::string chain_operand(int prec, const ast::operand& o, bool leftmost) const {
+    // `and` inside `or` binds tighter anyway; the parentheses are kept for the reader.
+    if (prec == 1 && is_chain_of(o, "and")) {
+      return optional_parens([&] { return operand(o, 2); });
+    }
+    int min = prec == 1 ? 2 : prec == 4 ? 5 : leftmost ? prec : prec + 1;
+    return operand(o, min);
+  }
+
+  static bool is_chain_of(const ast::operand& o, const char* op) {
+    const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&o.get());
+    if (inner == nullptr) return false;
+    const ast::expr* chain = as_chain(inner->get());
+    return chain != nullptr && chain->rest.front().op == op;
+  }
+
+  // ---------------------------------------------------------------- nesting depth
+  // The parser refuses more than limits::max_nesting levels of parentheses, `not`, `-`, calls,
+  // lists, `if`, tables and quantifiers (E0003). Parentheses kept only for the reader must not
+  // take a source that fits over that limit: they are printed only where the whole
+  // parenthesized text, with all such parentheses inside it, still fits.
+
+  /// One level of nesting as the parser counts it, for the time of a scope.
+  struct level {
+    const printer& p;
+    bool on;
+    explicit level(const printer& pr, bool counted = true) : p(pr), on(counted) {
+      if (on) p.deepest_ = std::max(p.deepest_, ++p.depth_);
+    }
+    ~level() {
+      if (on) --p.depth_;
+    }
+    level(const level&) = delete;
+    level& operator=(const level&) = delete;
+  };
+
+  /// `print()` in parentheses kept for the reader, or without them where they would not fit.
+  template <typename F>
+  std::string optional_parens(F print) const {
+    if (all_reader_parens_) {
+      level paren(*this);
+      return "(" + print() + ")";
+    }
+    int saved = deepest_;
+    deepest_ = depth_;
+    std::string s;
+    all_reader_parens_ = true;
+    {
+      level paren(*this);
+      s = print();
+    }
+    all_reader_parens_ = false;
+    if (deepest_ <= limits::max_nesting) {
+      deepest_ = std::max(saved, deepest_);
+      return "(" + s + ")";
+    }
+    deepest_ = saved;
+    return print();
+  }
+
+  mutable int depth_ = 0;
+  mutable int deepest_ = 0;
+  mutable bool all_reader_parens_ = false;
+
+  std::string operand(const ast::operand& o, int min_prec, bool before_row = false) const {
     struct visitor {
       const printer& p;
       int min_prec;
+      bool before_row;
       std::string operator()(const ast::literal& l) const { return literal_text(l); }
       std::string operator()(const ast::path& x) const { return x.text; }
       std::string operator()(const ast::unary& u) const {
         if (u.op == "not") {
+          bool wrap = min_prec > 3;
+          level paren(p, wrap);
+          level inside(p);
           std::string s = "not " + p.operand(u.rhs, 3);
-          return min_prec > 3 ? "(" + s + ")" : s;
+          return wrap ? "(" + s + ")" : s;
         }
+        level inside(p);
         return "-" + p.operand(u.rhs, 7);
       }
       std::string operator()(const ast::call& c) const {
+        level inside(p);
         std::string s = c.name.name + "(";
         for (std::size_t i = 0; i < c.args.size(); ++i) {
           s += (i ? ", " : "") + p.expr(c.args[i], 0);
@@ -113,18 +192,26 @@ class printer {
         return s + ")";
       }
       std::string operator()(const ast::if_expr& i) const {
-        std::string s = "if " + p.expr(i.condition, 0) + " then " + p.expr(i.then_branch, 1) +
-                        " else " + p.expr(i.else_branch, 0);
-        return min_prec > 0 ? "(" + s + ")" : s;
+        bool wrap = min_prec > 0;
+        level paren(p, wrap);
+        level inside(p);
+        std::string s = "if " + p.expr(i.condition, 0) + " then " + p.then_branch(i.then_branch) +
+                        " else " + p.expr(i.else_branch, 0, before_row && !wrap);
+        return wrap ? "(" + s + ")" : s;
       }
       std::string operator()(const ast::table& t) const {
+        bool wrap = min_prec > 0 || before_row;
+        level paren(p, wrap);
+        level inside(p);
         std::string s = "table " + t.policy;
-        for (const ast::table_row& r : t.rows) {
-          s += " | " + p.expr(r.condition, 0) + " => " + p.expr(r.value, 0);
+        for (std::size_t k = 0; k < t.rows.size(); ++k) {
+          const ast::table_row& r = t.rows[k];
+          s += " | " + p.expr(r.condition, 0) + " => " + p.expr(r.value, 0, k + 1 < t.rows.size());
         }
-        return min_prec > 0 ? "(" + s + ")" : s;
+        return wrap ? "(" + s + ")" : s;
       }
       std::string operator()(const ast::list_expr& l) const {
+        level inside(p);
         std::string s = l.kind == "list" ? "[" : l.kind + " [";
         for (std::size_t i = 0; i < l.items.size(); ++i) {
           s += (i ? ", " : "") + p.expr(l.items[i], 0);
@@ -132,16 +219,41 @@ class printer {
         return s + "]";
       }
       std::string operator()(const ast::quantifier& q) const {
-        std::string s =
-            q.kind + " " + q.variable.name + " in " + q.over.text + " : " + p.expr(q.body, 0);
-        return min_prec > 0 ? "(" + s + ")" : s;
+        bool wrap = min_prec > 0;
+        level paren(p, wrap);
+        level inside(p);
+        std::string s = q.kind + " " + q.variable.name + " in " + q.over.text + " : " +
+                        p.expr(q.body, 0, before_row && !wrap);
+        return wrap ? "(" + s + ")" : s;
       }
-      std::string operator()(const ast::expr& e) const { return p.expr(e, min_prec); }
+      std::string operator()(const ast::expr& e) const { return p.expr(e, min_prec, before_row); }
     };
-    return boost::apply_visitor(visitor{*this, min_prec}, o);
+    return boost::apply_visitor(visitor{*this, min_prec, before_row}, o);
+  }
+
+  /// The branch after `then`: an `if`, a table or a quantifier there is parenthesized for the
+  /// reader (the grammar would not need it).
+  std::string then_branch(const ast::expr& e) const {
+    if (as_if(e) || as_table(e) || as_quantifier(e)) {
+      return optional_parens([&] { return expr(e, 0); });
+    }
+    return expr(e, 0);
   }
 
   // ---------------------------------------------------------------- expressions (block)
+
+  static const ast::quantifier* as_quantifier(const ast::expr& e) {
+    const ast::expr* cur = &e;
+    while (cur->rest.empty()) {
+      if (const auto* q = boost::get<ast::x3::forward_ast<ast::quantifier>>(&cur->first.get())) {
+        return &q->get();
+      }
+      const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
+      if (inner == nullptr) return nullptr;
+      cur = &inner->get();
+    }
+    return nullptr;
+  }
 
   static const ast::table* as_table(const ast::expr& e) {
     const ast::expr* cur = &e;
@@ -179,10 +291,37 @@ class printer {
     return op == "or" || op == "and" ? cur : nullptr;
   }
 
+  /// Whether `e` ends with a table's last row (so that a `|` after it would continue that table).
+  static bool ends_with_table(const ast::expr& e) {
+    const ast::expr* cur = &e;
+    while (cur->rest.empty()) {
+      const ast::operand& o = cur->first;
+      if (boost::get<ast::x3::forward_ast<ast::table>>(&o.get()) != nullptr) return true;
+      if (const auto* i = boost::get<ast::x3::forward_ast<ast::if_expr>>(&o.get())) {
+        cur = &i->get().else_branch;
+      } else if (const auto* q = boost::get<ast::x3::forward_ast<ast::quantifier>>(&o.get())) {
+        cur = &q->get().body;
+      } else if (const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&o.get())) {
+        cur = &inner->get();
+      } else {
+        return false;
+      }
+    }
+    return false;
+  }
+
   /// Prints `lead` followed by expression `e` starting at `indent`, across lines as needed.
-  void block(int indent, const std::string& lead, const ast::expr& e) {
+  /// `before_row`: another row of an enclosing table follows (see expr()).
+  void block(int indent, const std::string& lead, const ast::expr& e, bool before_row = false) {
+    if (before_row && ends_with_table(e)) {
+      // One line, the inner table in parentheses: laid out as a block, its rows and the outer
+      // table's would not be told apart.
+      line(indent, lead + expr(e, 0, true));
+      return;
+    }
     if (const ast::table* t = as_table(e)) {
       line(indent, lead + "table " + t->policy);
+      level inside(*this);
       // Conditions are padded so that the arrows line up, when that keeps rows within width.
       std::size_t cond_width = 0;
       for (const ast::table_row& r : t->rows)
@@ -193,30 +332,33 @@ class printer {
                 static_cast<std::size_t>(indent) + 2 + cond_width + 6 + expr(r.value, 0).size() <=
                     width;
       }
-      for (const ast::table_row& r : t->rows) {
+      for (std::size_t k = 0; k < t->rows.size(); ++k) {
+        const ast::table_row& r = t->rows[k];
+        bool more = k + 1 < t->rows.size();
         comments_before(r.begin, indent + 2);
         std::string c = expr(r.condition, 0);
         if (align) c.append(cond_width - c.size(), ' ');
         std::string cond = "| " + c + " => ";
         if (as_table(r.value) || as_if(r.value)) {
-          block(indent + 2, cond, r.value);
+          block(indent + 2, cond, r.value, more);
         } else {
-          line(indent + 2, cond + expr(r.value, 0));
+          line(indent + 2, cond + expr(r.value, 0, more));
         }
       }
       return;
     }
     if (const ast::if_expr* i = as_if(e)) {
-      std::string one = lead + expr(e, 0);
+      std::string one = lead + expr(e, 0, before_row);
       bool nested = as_table(i->then_branch) || as_if(i->then_branch) || as_table(i->else_branch) ||
                     as_if(i->else_branch);
       if (!nested && one.size() + static_cast<std::size_t>(indent) <= width) {
         line(indent, one);
         return;
       }
+      level inside(*this);
       line(indent, lead + "if " + expr(i->condition, 0));
       block(indent + 2, "then ", i->then_branch);
-      block(indent + 2, "else ", i->else_branch);
+      block(indent + 2, "else ", i->else_branch, before_row);
       return;
     }
     std::string one = lead + expr(e, 0);
@@ -225,11 +367,20 @@ class printer {
       line(indent, one);
       return;
     }
-    int prec = precedence(chain->rest.front().op) == 1 ? 3 : 2;
-    line(indent, lead + operand(chain->first, prec));
+    int prec = precedence(chain->rest.front().op);
+    // `(a and b) and c` prints as `a and b and c`, which parses as one chain: its operands go
+    // one per line now, as they will when the output is formatted again.
+    std::vector<const ast::expr*> chains{chain};
+    while (prec == 2 && is_chain_of(chains.back()->first, "and")) {
+      chains.push_back(
+          as_chain(boost::get<ast::x3::forward_ast<ast::expr>>(chains.back()->first.get()).get()));
+    }
+    line(indent, lead + chain_operand(prec, chains.back()->first, true));
     std::string pad(lead.size(), ' ');
-    for (const ast::operation& o : chain->rest) {
-      line(indent, pad + o.op + " " + operand(o.rhs, prec == 3 ? 3 : prec + 1));
+    for (auto c = chains.rbegin(); c != chains.rend(); ++c) {
+      for (const ast::operation& o : (*c)->rest) {
+        line(indent, pad + o.op + " " + chain_operand(prec, o.rhs, false));
+      }
     }
   }
 

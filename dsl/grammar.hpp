@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "dsl/ast.hpp"
+#include "dsl/limits.hpp"
 
 namespace dalil::dsl::grammar {
 
@@ -23,7 +24,7 @@ struct nesting_too_deep {
 struct parse_state {
   iterator_type base = nullptr;  // start of the file: spans are offsets from here
   int depth = 0;
-  static constexpr int max_depth = 64;
+  static constexpr int max_depth = limits::max_nesting;
 };
 struct state_tag;
 

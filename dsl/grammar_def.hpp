@@ -47,19 +47,47 @@ struct annotate {
   }
 };
 
-/// Bounds recursion: deeply nested input is an error (E0003), never a stack overflow.
-template <typename Subject>
-struct depth_guard_parser : x3::unary_parser<Subject, depth_guard_parser<Subject>> {
-  using base_type = x3::unary_parser<Subject, depth_guard_parser<Subject>>;
+/// For the rules of the precedence levels: a level with a single operand (`a` is an `or`, an
+/// `and`, a comparison, a sum and a product of one operand each) is replaced by that operand's
+/// own expression, so that a leaf costs one node instead of five heap-allocated ones. Meaning is
+/// unchanged: every reader of the tree already sees through an expression without operators.
+struct annotate_level : annotate {
+  template <typename T, typename Context>
+  void on_success(iterator_type first, iterator_type last, T& node, const Context& ctx) const {
+    if constexpr (std::is_same_v<T, ast::expr>) {
+      if (node.rest.empty()) {
+        if (auto* inner = boost::get<x3::forward_ast<ast::expr>>(&node.first.get())) {
+          ast::expr only = std::move(inner->get());
+          node = std::move(only);
+        }
+      }
+    }
+    annotate::on_success(first, last, node, ctx);
+  }
+};
+
+/// Bounds recursion: deeply nested input is an error (E0003), never a stack overflow. A level is
+/// counted only for a construct that opens here (its `Opener` matches): at the limit, a leaf or
+/// another alternative is still tried, so exactly limits::max_nesting levels are accepted.
+template <typename Opener, typename Subject>
+struct depth_guard_parser : x3::unary_parser<Subject, depth_guard_parser<Opener, Subject>> {
+  using base_type = x3::unary_parser<Subject, depth_guard_parser<Opener, Subject>>;
   static constexpr bool is_pass_through_unary = true;
   static constexpr bool handles_container = Subject::handles_container;
-  constexpr explicit depth_guard_parser(const Subject& subject) : base_type(subject) {}
+  constexpr depth_guard_parser(const Opener& opener, const Subject& subject)
+      : base_type(subject), opener(opener) {}
+  Opener opener;
 
   template <typename Iterator, typename Context, typename RContext, typename Attribute>
   bool parse(Iterator& first, const Iterator& last, const Context& ctx, RContext& rctx,
              Attribute& attr) const {
     parse_state& st = x3::get<state_tag>(ctx);
-    if (st.depth >= parse_state::max_depth) throw nesting_too_deep{first};
+    if (st.depth >= parse_state::max_depth) {
+      Iterator probe = first;
+      x3::skip_over(probe, last, ctx);
+      if (opener.parse(probe, last, ctx, rctx, x3::unused)) throw nesting_too_deep{first};
+      return false;
+    }
     ++st.depth;
     struct restore {
       parse_state& s;
@@ -69,15 +97,20 @@ struct depth_guard_parser : x3::unary_parser<Subject, depth_guard_parser<Subject
   }
 };
 
+template <typename Opener>
 struct depth_guard_gen {
+  Opener opener;
   template <typename Subject>
-  constexpr depth_guard_parser<typename x3::extension::as_parser<Subject>::value_type> operator[](
-      const Subject& subject) const {
-    return depth_guard_parser<typename x3::extension::as_parser<Subject>::value_type>{
-        x3::as_parser(subject)};
+  constexpr auto operator[](const Subject& subject) const {
+    using subject_type = typename x3::extension::as_parser<Subject>::value_type;
+    return depth_guard_parser<Opener, subject_type>{opener, x3::as_parser(subject)};
   }
 };
-constexpr depth_guard_gen guarded{};
+template <typename Opener>
+constexpr auto guarded(const Opener& opener) {
+  using opener_type = typename x3::extension::as_parser<Opener>::value_type;
+  return depth_guard_gen<opener_type>{x3::as_parser(opener)};
+}
 
 // ------------------------------------------------------------------ tokens
 
@@ -148,13 +181,13 @@ struct literal_class : annotate {};
 struct text_class : annotate {};
 struct date_class : annotate {};
 struct closing_quote_class {};
-struct or_class : annotate {};
-struct and_class : annotate {};
+struct or_class : annotate_level {};
+struct and_class : annotate_level {};
 struct not_class {};
 struct not_op_class : annotate {};
-struct cmp_class : annotate {};
-struct add_class : annotate {};
-struct mul_class : annotate {};
+struct cmp_class : annotate_level {};
+struct add_class : annotate_level {};
+struct mul_class : annotate_level {};
 struct neg_class {};
 struct neg_op_class : annotate {};
 struct primary_class {};
@@ -326,15 +359,20 @@ const auto add_operation_def = add_op > mul_expr;
 const auto mul_operation_def = mul_op > neg_expr;
 const auto or_expr_def = and_expr >> *or_operation;
 const auto and_expr_def = not_expr >> *and_operation;
-const auto not_expr_def = guarded[not_op] | cmp_expr;
+const auto not_expr_def = guarded(kw("not"))[not_op] | cmp_expr;
 const auto not_op_def = kw_str("not") > not_expr;
 const auto cmp_expr_def = add_expr >> *cmp_operation;
 const auto add_expr_def = mul_expr >> *add_operation;
 const auto mul_expr_def = neg_expr >> *mul_operation;
-const auto neg_expr_def = guarded[neg_op] | primary;
+const auto neg_expr_def = guarded(lit('-'))[neg_op] | primary;
 const auto neg_op_def = x3::string("-") > neg_expr;
-const auto primary_def = guarded[literal | if_expr | table | quantifier | list_expr | call | path |
-                                 (lit('(') > expr > lit(')'))];
+// Only what nests counts as a level (a leaf does not): 64 parentheses are allowed, 65 are not.
+const auto primary_def =
+    literal |
+    guarded(lit('(') | lit('[') | kw("if") | kw("table") | kw("any") | kw("all") |
+            (name_token >> lit('(')))[if_expr | table | quantifier | list_expr | call |
+                                      (lit('(') > expr > lit(')'))] |
+    path;
 const auto call_def = (identifier >> lit('(') >> -(expr % ',')) > lit(')');
 const auto if_expr_def = kw("if") > expr > then_kw > expr > else_kw > expr;
 const auto table_rows_def = +table_row;
@@ -376,7 +414,7 @@ const auto exception_decl_def = kw("exception") > identifier > *clause > when_kw
 const auto rule_decl_def = kw("rule") > identifier > lit(':') > type_ref >
                            *(in_force_clause | clause) > lit('=') > expr > *exception_decl;
 
-const auto json_value_def = guarded[json_object | json_array | literal];
+const auto json_value_def = guarded(lit('{') | lit('['))[json_object | json_array] | literal;
 const auto json_member_def = json_key > lit(':') > json_value;
 const auto json_object_def = lit('{') > -(json_member % ',') > lit('}');
 const auto json_array_def = lit('[') > -(json_value % ',') > lit(']');

@@ -2,11 +2,15 @@
 // failures into diagnostics at one boundary, and resynchronises after an error.
 #include "dsl/parser.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <string_view>
 
 #include "dsl/grammar.hpp"
+#include "dsl/utf8.hpp"
 
 namespace dalil::dsl {
 
@@ -14,29 +18,6 @@ namespace x3 = boost::spirit::x3;
 using grammar::iterator_type;
 
 namespace {
-
-bool valid_utf8(std::string_view s, std::size_t& bad) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80           ? 1
-                    : (c >> 5) == 0x6  ? 2
-                    : (c >> 4) == 0xE  ? 3
-                    : (c >> 3) == 0x1E ? 4
-                                       : 0;
-    if (n == 0 || i + n > s.size()) {
-      bad = i;
-      return false;
-    }
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
-        bad = i;
-        return false;
-      }
-    }
-    i += n;
-  }
-  return true;
-}
 
 iterator_type skip_blank(iterator_type it, iterator_type end) {
   while (it < end) {
@@ -81,16 +62,109 @@ iterator_type resync(iterator_type it, iterator_type end) {
   return end;
 }
 
+/// What stands at `where`, for "expected X, found Y": a word, or one character. Control and
+/// invisible characters (NUL, a stray byte-order mark…) are named by code point, so that a
+/// message never carries a byte a terminal would swallow or act on.
 std::string describe_found(iterator_type where, iterator_type end) {
   if (where >= end) return "end of file";
   iterator_type p = where;
   if (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_') {
-    while (p < end && (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_' || *p == '.')) ++p;
-  } else {
-    ++p;
-    while (p < end && (static_cast<unsigned char>(*p) & 0xC0) == 0x80) ++p;
+    // Bounded: a megabyte-long word is named by its start.
+    constexpr std::ptrdiff_t shown = 40;
+    while (p < end && p - where < shown &&
+           (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_' || *p == '.')) {
+      ++p;
+    }
+    bool cut = p < end && (std::isalnum(static_cast<unsigned char>(*p)) || *p == '_');
+    return "'" + std::string(where, p) + (cut ? "…'" : "'");
   }
-  return "'" + std::string(where, p) + "'";
+  std::size_t n =
+      utf8_sequence_length(std::string_view(where, static_cast<std::size_t>(end - where)));
+  if (n == 0) n = 1;
+  std::uint32_t cp = static_cast<unsigned char>(*where);
+  if (n > 1) {
+    cp &= 0x3FU >> (n - 1);
+    for (std::size_t k = 1; k < n; ++k)
+      cp = (cp << 6U) | (static_cast<unsigned char>(where[k]) & 0x3FU);
+  }
+  bool invisible = cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || cp == 0xFEFF ||
+                   (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202E) ||
+                   (cp >= 0x2060 && cp <= 0x2069);
+  if (invisible) {
+    std::array<char, 16> buf{};
+    std::snprintf(buf.data(), buf.size(), "U+%04X", static_cast<unsigned>(cp));
+    return std::string("the invisible character ") + buf.data();
+  }
+  return "'" + std::string(where, where + n) + "'";
+}
+
+/// The depth of the tree the checker builds from an expression: a chain `a op b op c` folds to
+/// the left, so its first operand sits as deep as it has operators. Recursion here follows the
+/// syntax tree, whose nesting the grammar bounds; chains are loops.
+int tree_depth(const ast::expr& e);
+
+int tree_depth(const ast::operand& o) {
+  struct visitor {
+    int operator()(const ast::literal&) const { return 1; }
+    int operator()(const ast::path&) const { return 1; }
+    int operator()(const ast::unary& u) const { return 1 + tree_depth(u.rhs); }
+    int operator()(const ast::call& c) const { return 1 + deepest(c.args); }
+    int operator()(const ast::if_expr& i) const {
+      return 1 + std::max({tree_depth(i.condition), tree_depth(i.then_branch),
+                           tree_depth(i.else_branch)});
+    }
+    int operator()(const ast::table& t) const {
+      int d = 0;
+      for (const ast::table_row& r : t.rows) {
+        d = std::max({d, tree_depth(r.condition), tree_depth(r.value)});
+      }
+      return 1 + d;
+    }
+    int operator()(const ast::list_expr& l) const { return 1 + deepest(l.items); }
+    int operator()(const ast::quantifier& q) const { return 1 + tree_depth(q.body); }
+    int operator()(const ast::expr& e) const { return tree_depth(e); }
+    static int deepest(const std::vector<ast::expr>& xs) {
+      int d = 0;
+      for (const ast::expr& x : xs) d = std::max(d, tree_depth(x));
+      return d;
+    }
+  };
+  return boost::apply_visitor(visitor{}, o);
+}
+
+int tree_depth(const ast::expr& e) {
+  auto k = static_cast<int>(e.rest.size());
+  int d = k + tree_depth(e.first);
+  for (int i = 0; i < k; ++i)
+    d = std::max(d, k - i + tree_depth(e.rest[static_cast<std::size_t>(i)].rhs));
+  return d;
+}
+
+/// The expressions of a declaration, for the depth bound.
+std::vector<const ast::expr*> expressions_of(const ast::item& item) {
+  struct visitor {
+    std::vector<const ast::expr*> out;
+    void operator()(const ast::enum_decl&) {}
+    void operator()(const ast::record_decl&) {}
+    void operator()(const ast::input_decl&) {}
+    void operator()(const ast::parameter_decl& p) {
+      for (const ast::dated_value& v : p.values) out.push_back(&v.value);
+    }
+    void operator()(const ast::rule_decl& r) {
+      out.push_back(&r.body);
+      for (const ast::exception_decl& x : r.exceptions) {
+        out.push_back(&x.condition);
+        out.push_back(&x.value);
+      }
+    }
+    void operator()(const ast::test_decl& t) {
+      for (const ast::expectation& e : t.expects) {
+        if (e.tail.kind == "==") out.push_back(&e.tail.value);
+      }
+    }
+  } v;
+  boost::apply_visitor(v, item);
+  return std::move(v.out);
 }
 
 class driver {
@@ -156,14 +230,40 @@ class driver {
     }
   }
 
+  /// Whether an expression of `item` is deeper than limits::max_expression_depth (reported).
+  bool too_deep(const ast::item& item) {
+    for (const ast::expr* e : expressions_of(item)) {
+      int d = tree_depth(*e);
+      if (d > limits::max_expression_depth) {
+        diags_.error("E0003", span_at(text_.data() + e->begin, text_.data() + e->begin),
+                     "expression is too deep: its operators nest " + std::to_string(d) +
+                         " levels (at most " + std::to_string(limits::max_expression_depth) +
+                         "); split it into several rules");
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::optional<ast::module> module() {
     iterator_type it = text_.data();
     iterator_type end = it + text_.size();
-    std::size_t bad = 0;
-    if (!valid_utf8(text_, bad)) {
-      diags_.error("E0005", span_at(it + bad, it + bad + 1), "the file is not valid UTF-8");
+    if (std::optional<std::size_t> bad = first_invalid_utf8(text_)) {
+      diags_.error("E0005", span_at(it + *bad, it + *bad + 1), "the file is not valid UTF-8");
       return std::nullopt;
     }
+    // A lone CR would end a comment for X3 but not for line numbering: refuse it rather than
+    // risk positions (or a comment's end) that differ between the two.
+    for (std::size_t i = text_.find('\r'); i != std::string::npos; i = text_.find('\r', i + 1)) {
+      if (i + 1 == text_.size() || text_[i + 1] != '\n') {
+        diags_.error("E0007", span_at(it + i, it + i + 1),
+                     "line break is a lone carriage return (CR); save the file with LF or CRLF "
+                     "line endings");
+        return std::nullopt;
+      }
+    }
+    // A UTF-8 byte-order mark is not part of the text; spans stay offsets into the whole file.
+    if (has_bom(text_)) it += bom.size();
     ast::module result;
     result.file = file_;
     if (!run(grammar::module_header_rule(), it, result.header, "'module NAME'")) {
@@ -177,7 +277,7 @@ class driver {
       iterator_type start = it;
       if (run(grammar::item_rule(), it, item,
               "a declaration (enum, record, input, parameter, rule or test)")) {
-        result.items.push_back(std::move(item));
+        if (!too_deep(item)) result.items.push_back(std::move(item));
         continue;
       }
       it = resync(std::max(it, start), end);

@@ -20,6 +20,7 @@ line_column source_map::position(file_id id, std::uint32_t offset) const {
   auto it = std::upper_bound(f.line_starts.begin(), f.line_starts.end(), offset);
   auto line = static_cast<std::uint32_t>(it - f.line_starts.begin());
   std::uint32_t start = f.line_starts[line - 1];
+  if (line == 1 && has_bom(f.text)) start = std::min<std::uint32_t>(offset, bom.size());
   std::uint32_t column = 1;
   for (std::uint32_t i = start; i < offset; ++i) {
     // Count code points, not bytes: UTF-8 continuation bytes do not start a column.
@@ -35,6 +36,7 @@ std::string_view source_map::line_text(file_id id, std::uint32_t line) const {
   std::uint32_t end = line < f.line_starts.size() ? f.line_starts[line] - 1
                                                   : static_cast<std::uint32_t>(f.text.size());
   std::string_view s(f.text.data() + start, end - start);
+  if (line == 1 && has_bom(s)) s.remove_prefix(bom.size());
   if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
   return s;
 }

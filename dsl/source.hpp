@@ -11,6 +11,13 @@ namespace dalil::dsl {
 
 using file_id = std::uint32_t;
 
+/// The UTF-8 byte-order mark some editors write at the start of a file. It is skipped: it is not
+/// part of the text and takes no column.
+inline constexpr std::string_view bom = "\xEF\xBB\xBF";
+inline bool has_bom(std::string_view text) {
+  return text.substr(0, bom.size()) == bom;
+}
+
 /// A half-open byte range [begin, end) in one file.
 struct source_span {
   file_id file = 0;
@@ -33,7 +40,7 @@ class source_map {
   std::size_t size() const { return files_.size(); }
 
   line_column position(file_id f, std::uint32_t offset) const;
-  /// The text of line `line` (1-based) without its line break.
+  /// The text of line `line` (1-based) without its line break (nor a byte-order mark).
   std::string_view line_text(file_id f, std::uint32_t line) const;
 
  private:
