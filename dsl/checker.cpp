@@ -11,7 +11,10 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "dsl/codes.hpp"
+#include "dsl/limits.hpp"
 #include "dsl/parser.hpp"
+#include "dsl/suggest.hpp"
 #include "dsl/table_analysis.hpp"
 
 namespace dalil::dsl {
@@ -34,32 +37,17 @@ std::string unescape(std::string_view quoted) {
   return out;
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t prev = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t cur = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      prev = cur;
-    }
+/// "a, b, c": at most limits::max_listed_names names, then "and N more".
+template <typename F>
+std::string listing(std::size_t count, F&& name_at) {
+  std::string out;
+  std::size_t shown = std::min(count, limits::max_listed_names);
+  for (std::size_t i = 0; i < shown; ++i) {
+    if (i) out += ", ";
+    out += name_at(i);
   }
-  return row[b.size()];
-}
-
-std::string suggest(std::string_view wrong, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = std::max<std::size_t>(2, wrong.size() / 3) + 1;
-  for (const std::string& c : candidates) {
-    std::size_t d = edit_distance(wrong, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best.empty() ? "" : "; did you mean '" + best + "'?";
+  if (count > shown) out += " and " + std::to_string(count - shown) + " more";
+  return out;
 }
 
 bool is_numeric(kind k) {
@@ -126,14 +114,32 @@ class checker {
   void check_parameters();
   void check_rules();
   void check_cycles();
+  void check_evaluation_depth();
   void check_tests();
   void compute_provisional();
 
   std::optional<type> resolve_type(const ast::type_ref& t, file_id f);
+  /// Adds a checked expression (its children are added before it, so ids grow upward). Reports
+  /// E0310 at the node where the tree first gets deeper than limits::max_expression_depth.
   std::uint32_t add(expression e) {
+    std::uint32_t d = 1;
+    bool child_too_deep = false;
+    for (std::uint32_t a : e.args) {
+      d = std::max(d, depth_[a] + 1);
+      child_too_deep = child_too_deep || depth_[a] > limits::max_expression_depth;
+    }
+    if (d > limits::max_expression_depth && !child_too_deep) {
+      error(codes::expression_too_deep, e.span,
+            "expression nested more than " + std::to_string(limits::max_expression_depth) +
+                " levels deep (each operand of a chain of 'and', 'or', '+', '-', '*' or '/' is a "
+                "level); split it into rules, or write a long 'and' as all [a, b, …] and a "
+                "long 'or' as any [a, b, …]");
+    }
     p_.expressions.push_back(std::move(e));
+    depth_.push_back(d);
     return static_cast<std::uint32_t>(p_.expressions.size() - 1);
   }
+  bool too_deep(std::uint32_t id) const { return depth_[id] > limits::max_expression_depth; }
   const expression& at(std::uint32_t id) const { return p_.expressions[id]; }
   std::uint32_t error_expr(source_span s) {
     expression e;
@@ -176,6 +182,9 @@ class checker {
   const std::vector<ast::module>& modules_;
   diagnostics& diags_;
   program p_;
+  std::vector<std::uint32_t> depth_;  // per expression: the levels of its tree
+  /// Per rule: the expressions added while checking it, [first, second).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> rule_expressions_;
 
   std::vector<file_id> module_files_;
   std::vector<source_span> module_name_spans_;
@@ -193,6 +202,40 @@ class checker {
   std::vector<std::pair<const ast::record_decl*, file_id>> record_decls_;
   std::vector<std::pair<const ast::input_decl*, file_id>> input_decls_;
   std::vector<std::pair<const ast::test_decl*, std::uint32_t>> test_decls_;
+
+  // Lookups by name that would otherwise scan a declaration's list for every reference.
+  std::vector<std::unordered_map<std::string, std::uint32_t>> case_index_;   // per enum
+  std::vector<std::unordered_map<std::string, std::uint32_t>> field_index_;  // per record
+  std::optional<std::uint32_t> field_of(std::uint32_t record, std::string_view name) const {
+    const auto& index = field_index_[record];
+    auto it = index.find(std::string(name));
+    if (it == index.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // Candidates for "did you mean", built once per kind of name when first needed (every name
+  // of that kind is declared by then).
+  suggester suggester_;
+  std::optional<name_index> module_names_;
+  std::optional<name_index> type_names_;
+  std::optional<name_index> function_names_;
+  std::optional<name_index> rule_names_;
+  std::vector<std::optional<name_index>> value_names_;  // per module: what a path may name
+  std::vector<std::optional<name_index>> field_names_;  // per record
+  std::vector<std::optional<name_index>> case_names_;   // per enum
+  template <typename Build>
+  std::string suggest(std::optional<name_index>& cache, Build&& build, std::string_view wrong) {
+    if (!cache) cache.emplace(build());
+    return suggester_.did_you_mean(*cache, wrong);
+  }
+  std::string suggest_field(std::uint32_t record, std::string_view wrong) {
+    auto names = [&] {
+      std::vector<std::string> out;
+      for (const auto& fi : p_.records[record].fields) out.push_back(fi.name);
+      return name_index(std::move(out));
+    };
+    return suggest(field_names_[record], names, wrong);
+  }
 };
 
 // ------------------------------------------------------------------ declarations
@@ -205,7 +248,7 @@ void checker::declare_modules() {
     const std::string& name = m.header.name.name;
     if (auto it = module_by_name_.find(name); it != module_by_name_.end()) {
       diagnostic d{severity::error,
-                   "E0101",
+                   codes::duplicate_module,
                    span(f, m.header.name),
                    "module '" + name + "' is defined twice",
                    {}};
@@ -234,7 +277,7 @@ void checker::declare_modules() {
         if (k) message += ", ";
         message += absent[k];
       }
-      diags_.warning("E0402", span(f, m.header.name), message);
+      diags_.warning(codes::missing_title, span(f, m.header.name), message);
     }
     auto idx = static_cast<std::uint32_t>(p_.modules.size());
     module_by_name_[name] = idx;
@@ -250,15 +293,19 @@ void checker::declare_modules() {
     const ast::module& m = modules_[i];
     for (const ast::identifier& imp : m.header.imports) {
       if (imp.name == m.header.name.name) {
-        error("E0104", span(m.file, imp), "module '" + imp.name + "' imports itself");
+        error(codes::self_import, span(m.file, imp), "module '" + imp.name + "' imports itself");
         continue;
       }
       auto it = module_by_name_.find(imp.name);
       if (it == module_by_name_.end()) {
-        std::vector<std::string> names;
-        for (const auto& [n, _] : module_by_name_) names.push_back(n);
-        error("E0102", span(m.file, imp),
-              "import of unknown module '" + imp.name + "'" + suggest(imp.name, names));
+        auto names = [&] {
+          std::vector<std::string> out;
+          for (const auto& [n, _] : module_by_name_) out.push_back(n);
+          return name_index(std::move(out));
+        };
+        error(codes::unknown_module, span(m.file, imp),
+              "import of unknown module '" + imp.name + "'" +
+                  suggest(module_names_, names, imp.name));
         continue;
       }
       imports_[idx].insert(it->second);
@@ -278,13 +325,13 @@ void checker::declare_types() {
   for (const ast::module& m : modules_) {
     auto value = [&](const ast::identifier& id, const char* what) {
       if (!value_name(id.name)) {
-        error("E0001", span(m.file, id),
+        error(codes::syntax, span(m.file, id),
               std::string(what) + " names start with a lowercase letter: '" + id.name + "'");
       }
     };
     auto type_ = [&](const ast::identifier& id) {
       if (!type_like_name(id.name)) {
-        error("E0001", span(m.file, id),
+        error(codes::syntax, span(m.file, id),
               "type names start with an uppercase letter: '" + id.name + "'");
       }
     };
@@ -312,7 +359,8 @@ void checker::declare_types() {
     for (const ast::item& it : m.items) {
       if (const auto* e = boost::get<ast::enum_decl>(&it.get())) {
         if (enum_by_name_.count(e->name.name) || record_by_name_.count(e->name.name)) {
-          error("E0103", span(m.file, e->name), "type '" + e->name.name + "' is declared twice");
+          error(codes::duplicate, span(m.file, e->name),
+                "type '" + e->name.name + "' is declared twice");
           continue;
         }
         enum_info info{e->name.name, {}, span(m.file, *e)};
@@ -320,7 +368,7 @@ void checker::declare_types() {
         std::set<std::string> seen;
         for (const ast::identifier& c : e->cases) {
           if (!seen.insert(c.name).second) {
-            error("E0103", span(m.file, c),
+            error(codes::duplicate, span(m.file, c),
                   "case '" + c.name + "' appears twice in enum '" + e->name.name + "'");
             continue;
           }
@@ -328,10 +376,13 @@ void checker::declare_types() {
           info.cases.push_back(c.name);
         }
         enum_by_name_[info.name] = id;
+        case_index_.emplace_back();
+        for (std::uint32_t k = 0; k < info.cases.size(); ++k) case_index_.back()[info.cases[k]] = k;
         p_.enums.push_back(std::move(info));
       } else if (const auto* r = boost::get<ast::record_decl>(&it.get())) {
         if (enum_by_name_.count(r->name.name) || record_by_name_.count(r->name.name)) {
-          error("E0103", span(m.file, r->name), "type '" + r->name.name + "' is declared twice");
+          error(codes::duplicate, span(m.file, r->name),
+                "type '" + r->name.name + "' is declared twice");
           continue;
         }
         record_by_name_[r->name.name] = static_cast<std::uint32_t>(p_.records.size());
@@ -360,12 +411,16 @@ std::optional<type> checker::resolve_type(const ast::type_ref& t, file_id f) {
     out.k = kind::record;
     out.ref = r->second;
   } else {
-    std::vector<std::string> names;
-    names.reserve(builtin.size() + enum_by_name_.size() + record_by_name_.size());
-    for (const auto& [k, _] : builtin) names.push_back(k);
-    for (const auto& [k, _] : enum_by_name_) names.push_back(k);
-    for (const auto& [k, _] : record_by_name_) names.push_back(k);
-    error("E0203", span(f, t.name), "unknown type '" + n + "'" + suggest(n, names));
+    auto names = [&] {
+      std::vector<std::string> out;
+      out.reserve(builtin.size() + enum_by_name_.size() + record_by_name_.size());
+      for (const auto& [k, _] : builtin) out.push_back(k);
+      for (const auto& [k, _] : enum_by_name_) out.push_back(k);
+      for (const auto& [k, _] : record_by_name_) out.push_back(k);
+      return name_index(std::move(out));
+    };
+    error(codes::unknown_type, span(f, t.name),
+          "unknown type '" + n + "'" + suggest(type_names_, names, n));
     return std::nullopt;
   }
   if (t.is_list) {
@@ -377,22 +432,28 @@ std::optional<type> checker::resolve_type(const ast::type_ref& t, file_id f) {
 }
 
 void checker::resolve_types() {
+  field_index_.resize(p_.records.size());
+  field_names_.resize(p_.records.size());
+  case_names_.resize(p_.enums.size());
+  value_names_.resize(p_.modules.size());
   for (auto& [decl, f] : record_decls_) {
     record_info& info = p_.records[record_by_name_[decl->name.name]];
     std::set<std::string> seen;
     for (const ast::field_decl& fd : decl->fields) {
       if (!seen.insert(fd.name.name).second) {
-        error("E0103", span(f, fd.name),
+        error(codes::duplicate, span(f, fd.name),
               "field '" + fd.name.name + "' appears twice in record '" + decl->name.name + "'");
         continue;
       }
       auto t = resolve_type(fd.type, f);
+      field_index_[record_by_name_[decl->name.name]].emplace(
+          fd.name.name, static_cast<std::uint32_t>(info.fields.size()));
       info.fields.push_back({fd.name.name, t ? *t : simple(kind::error)});
     }
   }
   for (auto& [decl, f] : input_decls_) {
     if (!p_.input_name.empty()) {
-      error("E0103", span(f, decl->name),
+      error(codes::duplicate, span(f, decl->name),
             "input '" + decl->name.name + "' declared, but the pack already has input '" +
                 p_.input_name + "'");
       continue;
@@ -400,7 +461,7 @@ void checker::resolve_types() {
     auto t = resolve_type(decl->type, f);
     if (!t) continue;
     if (t->k != kind::record || t->optional) {
-      error("E0308", span(f, decl->type), "an input must be a record type");
+      error(codes::not_a_record, span(f, decl->type), "an input must be a record type");
       continue;
     }
     p_.input_name = decl->name.name;
@@ -420,7 +481,7 @@ void checker::declare_values() {
       auto claim = [&](const ast::identifier& name) -> std::optional<std::string> {
         std::string q = p_.modules[mod].name + "." + name.name;
         if (rule_by_name_.count(q) || param_by_name_.count(q)) {
-          error("E0103", span(m.file, name),
+          error(codes::duplicate, span(m.file, name),
                 "'" + name.name + "' is declared twice in module '" + p_.modules[mod].name + "'");
           return std::nullopt;
         }
@@ -450,7 +511,8 @@ void checker::declare_values() {
         p_.parameters.push_back(std::move(info));
       } else if (const auto* t = boost::get<ast::test_decl>(&it.get())) {
         if (!tests_seen.insert(t->name.text).second) {
-          error("E0103", span(m.file, t->name), "test " + t->name.text + " is declared twice");
+          error(codes::duplicate, span(m.file, t->name),
+                "test " + t->name.text + " is declared twice");
           continue;
         }
         test_decls_.emplace_back(t, mod);
@@ -466,13 +528,13 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
   clause_set out;
   for (const ast::clause& c : clauses) {
     if (!allowed.count(c.keyword)) {
-      error("E0001", span(f, c), "'" + c.keyword + "' is not allowed on " + where);
+      error(codes::syntax, span(f, c), "'" + c.keyword + "' is not allowed on " + where);
       continue;
     }
     if (c.keyword == "title" || c.keyword == "explain") {
       if (c.args.empty() || c.args.size() % 2 != 0) {
         error(
-            "E0001", span(f, c),
+            codes::syntax, span(f, c),
             "'" + c.keyword + "' takes pairs of a language and a text: fr \"…\" ar \"…\" en \"…\"");
         continue;
       }
@@ -480,23 +542,24 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
         const ast::clause_arg& lang = c.args[i];
         const ast::clause_arg& text = c.args[i + 1];
         if (lang.kind != ast::literal_kind::null || text.kind != ast::literal_kind::text) {
-          error("E0001", span(f, lang), "expected a language (fr, ar, en) followed by a text");
+          error(codes::syntax, span(f, lang),
+                "expected a language (fr, ar, en) followed by a text");
           continue;
         }
         if (std::find(languages.begin(), languages.end(), lang.text) == languages.end()) {
-          error("E0802", span(f, lang),
+          error(codes::unknown_language, span(f, lang),
                 "unknown language '" + lang.text + "'; the languages are fr, ar and en");
           continue;
         }
         if (!out.texts.emplace(lang.text, unescape(text.text)).second) {
-          error("E0403", span(f, lang),
+          error(codes::clause_twice, span(f, lang),
                 "'" + c.keyword + "' gives language '" + lang.text + "' twice");
         }
       }
       continue;
     }
     if (!out.single.emplace(c.keyword, &c).second) {
-      error("E0403", span(f, c), "clause '" + c.keyword + "' is given twice");
+      error(codes::clause_twice, span(f, c), "clause '" + c.keyword + "' is given twice");
     }
   }
   return out;
@@ -505,7 +568,7 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
 std::string checker::text_arg(const ast::clause* c, file_id f) {
   if (c == nullptr) return {};
   if (c->args.size() != 1 || c->args[0].kind != ast::literal_kind::text) {
-    error("E0001", span(f, *c), "'" + c->keyword + "' takes one text in double quotes");
+    error(codes::syntax, span(f, *c), "'" + c->keyword + "' takes one text in double quotes");
     return {};
   }
   return unescape(c->args[0].text);
@@ -517,25 +580,38 @@ bool checker::provisional_arg(const ast::clause* c, file_id f) {
     if (c->args[0].text == "provisional") return true;
     if (c->args[0].text == "verified") return false;
   }
-  error("E0001", span(f, *c), "'confidence' takes 'verified' or 'provisional'");
+  error(codes::syntax, span(f, *c), "'confidence' takes 'verified' or 'provisional'");
   return false;
 }
 
 void checker::check_template(const std::string& tmpl, source_span s, scope& sc) {
+  // Every placeholder's diagnostic has the text's span: past a few, one note counts the rest.
+  std::vector<diagnostic> shown;
+  std::size_t bad = 0;
+  auto flag = [&](std::string message) {
+    if (++bad <= limits::max_reports_per_construct) {
+      shown.push_back({severity::error, codes::bad_placeholder, s, std::move(message), {}});
+    }
+  };
   std::size_t pos = 0;
   while ((pos = tmpl.find('{', pos)) != std::string::npos) {
     std::size_t close = tmpl.find('}', pos);
     if (close == std::string::npos) {
-      error("E0801", s, "explanation has a '{' without a closing '}'");
-      return;
+      flag("explanation has a '{' without a closing '}'");
+      break;
     }
     std::string name = tmpl.substr(pos + 1, close - pos - 1);
     pos = close + 1;
     if (name == "value") continue;
     if (resolve_name(name, s, sc, false) == no_index) {
-      error("E0801", s, "explanation placeholder '{" + name + "}' names nothing");
+      flag("explanation placeholder '{" + name + "}' names nothing");
     }
   }
+  if (bad > shown.size()) {
+    shown.back().notes.push_back(
+        {s, "and " + std::to_string(bad - shown.size()) + " more placeholders that name nothing"});
+  }
+  for (diagnostic& d : shown) diags_.add(std::move(d));
 }
 
 // ------------------------------------------------------------------ expressions
@@ -579,7 +655,8 @@ bool checker::assignable(const type& to, const type& from) const {
 void checker::require_bool(std::uint32_t id, const char* what) {
   const expression& e = at(id);
   if (e.t.k == kind::boolean || e.t.k == kind::error || e.t.k == kind::any) return;
-  error("E0303", e.span, std::string(what) + " must be bool, but this is " + type_name(p_, e.t));
+  error(codes::not_bool, e.span,
+        std::string(what) + " must be bool, but this is " + type_name(p_, e.t));
 }
 
 std::uint32_t checker::check_expr(const ast::expr& e, scope& sc) {
@@ -591,7 +668,7 @@ std::uint32_t checker::check_expr(const ast::expr& e, scope& sc) {
     bool comparison = o.op == "==" || o.op == "!=" || o.op == "<" || o.op == "<=" || o.op == ">" ||
                       o.op == ">=" || o.op == "in";
     if (comparison && previous_comparison) {
-      error("E0001", span(sc.file, o), "comparisons do not chain; join them with 'and'");
+      error(codes::syntax, span(sc.file, o), "comparisons do not chain; join them with 'and'");
       lhs = error_expr(s);
       continue;
     }
@@ -629,17 +706,17 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
     e.o = o == "and" ? op::and_ : op::or_;
     bool lb = lt.k == kind::boolean || wild(lt) || lt.k == kind::error;
     bool rb = rt.k == kind::boolean || wild(rt) || rt.k == kind::error;
-    if (!lb || !rb) return mismatch("E0301", "'" + o + "' takes two bool operands");
+    if (!lb || !rb) return mismatch(codes::bad_operands, "'" + o + "' takes two bool operands");
     e.t = simple(kind::boolean);
     return add(std::move(e));
   }
   if (o == "in") {
-    if (at(r).o != op::list) return mismatch("E0301", "'in' takes a list in brackets");
+    if (at(r).o != op::list) return mismatch(codes::bad_operands, "'in' takes a list in brackets");
     e.o = op::in;
     e.t = simple(kind::boolean);
     for (std::uint32_t item : at(r).args) {
       if (!unify(lt, at(item).t) && !poisoned) {
-        error("E0302", at(item).span,
+        error(codes::bad_comparison, at(item).span,
               "list item of type " + type_name(p_, at(item).t) + " cannot be compared with " +
                   type_name(p_, lt));
       }
@@ -653,11 +730,11 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
     e.t = simple(kind::boolean);
     bool equality = o == "==" || o == "!=";
     if (lt.k == kind::null_type || rt.k == kind::null_type) {
-      if (!equality) return mismatch("E0302", "only == and != compare with null");
+      if (!equality) return mismatch(codes::bad_comparison, "only == and != compare with null");
       const type& other = lt.k == kind::null_type ? rt : lt;
       if (!other.optional && other.k != kind::null_type && other.k != kind::any &&
           other.k != kind::error) {
-        error("E0309", s,
+        error(codes::never_null, s,
               "a " + type_name(p_, other) +
                   " is never null (its type is not optional); to test whether it was given, "
                   "use known(…)");
@@ -666,14 +743,15 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
       return add(std::move(e));
     }
     auto u = unify(lt, rt);
-    if (!u) return mismatch("E0302", "comparison between different types");
+    if (!u) return mismatch(codes::bad_comparison, "comparison between different types");
     kind k = u->k;
     if (!equality && !(is_numeric(k) || k == kind::money || k == kind::date ||
                        k == kind::duration || k == kind::any || k == kind::error)) {
-      return mismatch("E0302", "'" + o + "' orders numbers, money, dates and durations only");
+      return mismatch(codes::bad_comparison,
+                      "'" + o + "' orders numbers, money, dates and durations only");
     }
     if (k == kind::list || k == kind::record) {
-      return mismatch("E0302", "lists and records cannot be compared");
+      return mismatch(codes::bad_comparison, "lists and records cannot be compared");
     }
     return add(std::move(e));
   }
@@ -708,7 +786,7 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
       result = simple(kind::money);
     }
   }
-  if (!result) return mismatch("E0301", "operator '" + o + "' does not apply");
+  if (!result) return mismatch(codes::bad_operands, "operator '" + o + "' does not apply");
   if (wild(lt) && wild(rt)) result = simple(kind::any);
   result->optional = optional;
   e.t = *result;
@@ -731,14 +809,15 @@ std::uint32_t checker::check_operand(const ast::operand& o, scope& sc) {
       if (u.op == "not") {
         e.o = op::not_;
         if (t.k != kind::boolean && t.k != kind::error && t.k != kind::any) {
-          c.error("E0301", s, "'not' takes a bool, but this is " + type_name(c.p_, t));
+          c.error(codes::bad_operands, s, "'not' takes a bool, but this is " + type_name(c.p_, t));
           return c.error_expr(s);
         }
         e.t = simple(kind::boolean);
         return c.add(std::move(e));
       }
       if (!(is_numeric(t.k) || t.k == kind::money || t.k == kind::error || t.k == kind::any)) {
-        c.error("E0301", s, "'-' takes a number or money, but this is " + type_name(c.p_, t));
+        c.error(codes::bad_operands, s,
+                "'-' takes a number or money, but this is " + type_name(c.p_, t));
         return c.error_expr(s);
       }
       const expression& ie = c.at(inner);
@@ -762,7 +841,7 @@ std::uint32_t checker::check_operand(const ast::operand& o, scope& sc) {
       source_span s{sc.file, i.begin, i.end};
       auto u = c.unify(c.at(a).t, c.at(b).t);
       if (!u) {
-        c.error("E0304", s,
+        c.error(codes::different_types, s,
                 "the branches of 'if' have different types: " + type_name(c.p_, c.at(a).t) +
                     " and " + type_name(c.p_, c.at(b).t));
         return c.error_expr(s);
@@ -789,7 +868,7 @@ std::uint32_t checker::check_operand(const ast::operand& o, scope& sc) {
         } else if (auto u = c.unify(elem, c.at(id).t)) {
           elem = *u;
         } else {
-          c.error("E0304", c.at(id).span, "list items have different types");
+          c.error(codes::different_types, c.at(id).span, "list items have different types");
         }
       }
       if (e.o == op::list) {
@@ -806,7 +885,7 @@ std::uint32_t checker::check_operand(const ast::operand& o, scope& sc) {
       std::uint32_t over = c.check_path(q.over, sc);
       type lt = c.at(over).t;
       if (lt.k != kind::list && lt.k != kind::error) {
-        c.error("E0301", c.at(over).span,
+        c.error(codes::bad_operands, c.at(over).span,
                 "'" + q.kind + " … in' takes a list, but this is " + type_name(c.p_, lt));
         return c.error_expr(s);
       }
@@ -840,7 +919,7 @@ std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
       std::int64_t v = 0;
       auto [ptr, ec] = std::from_chars(l.text.data(), l.text.data() + l.text.size(), v);
       if (ec != std::errc() || ptr != l.text.data() + l.text.size()) {
-        error("E0004", s, "integer " + l.text + " is out of range");
+        error(codes::bad_literal, s, "integer " + l.text + " is out of range");
         return error_expr(s);
       }
       e.t = simple(kind::integer);
@@ -855,7 +934,7 @@ std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
       }
       auto r = parse_decimal(digits);
       if (!r) {
-        error("E0004", s, "number " + digits + " has too many digits to be exact");
+        error(codes::bad_literal, s, "number " + digits + " has too many digits to be exact");
         return error_expr(s);
       }
       e.t = simple(l.kind == ast::literal_kind::money ? kind::money : kind::decimal);
@@ -865,7 +944,7 @@ std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
     case ast::literal_kind::date: {
       auto d = parse_date(l.text);
       if (!d) {
-        error("E0004", s, l.text + " is not a calendar date");
+        error(codes::bad_literal, s, l.text + " is not a calendar date");
         return error_expr(s);
       }
       e.t = simple(kind::date);
@@ -875,7 +954,7 @@ std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
     case ast::literal_kind::duration: {
       auto d = parse_duration(l.text);
       if (!d) {
-        error("E0004", s, "'" + l.text + "' is not a duration");
+        error(codes::bad_literal, s, "'" + l.text + "' is not a duration");
         return error_expr(s);
       }
       e.t = simple(kind::duration);
@@ -900,7 +979,8 @@ std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
       e.value = unescape(l.text.substr(l.text.find('"')));
       break;
     case ast::literal_kind::otherwise:
-      error("E0603", s, "'otherwise' is only allowed as the condition of a table's last row");
+      error(codes::misplaced_otherwise, s,
+            "'otherwise' is only allowed as the condition of a table's last row");
       return error_expr(s);
   }
   return add(std::move(e));
@@ -926,7 +1006,7 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
       if (t.k == kind::error) return t;
       if (t.k != kind::record) {
         if (report) {
-          error("E0308", part_span(i),
+          error(codes::not_a_record, part_span(i),
                 "'" + std::string(parts[i - 1]) + "' is " + type_name(p_, t) +
                     ", which has no fields");
         }
@@ -934,14 +1014,12 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
       }
       optional = optional || t.optional;
       const record_info& rec = p_.records[t.ref];
-      auto f = rec.field(parts[i]);
+      auto f = field_of(t.ref, parts[i]);
       if (!f) {
         if (report) {
-          std::vector<std::string> names;
-          for (const auto& fi : rec.fields) names.push_back(fi.name);
-          error("E0202", part_span(i),
+          error(codes::unknown_field, part_span(i),
                 "record '" + rec.name + "' has no field '" + std::string(parts[i]) + "'" +
-                    suggest(parts[i], names));
+                    suggest_field(t.ref, parts[i]));
         }
         return std::nullopt;
       }
@@ -968,7 +1046,8 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
   }
   if (first == p_.input_name && p_.input_record != no_index) {
     if (parts.size() == 1) {
-      if (report) error("E0308", s, "name a field of '" + first + "', such as " + first + ".id");
+      if (report)
+        error(codes::not_a_record, s, "name a field of '" + first + "', such as " + first + ".id");
       return no_index;
     }
     std::vector<std::uint32_t> fields;
@@ -1023,11 +1102,11 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
     if (owners != case_owners_.end()) {
       if (owners->second.size() > 1) {
         if (report) {
-          std::string list;
-          for (const enum_value& ev : owners->second) {
-            list += (list.empty() ? "" : ", ") + p_.enums[ev.enum_id].name + "." + first;
-          }
-          error("E0204", s, "'" + first + "' is a case of several enums; write one of " + list);
+          std::string list = listing(owners->second.size(), [&](std::size_t k) {
+            return p_.enums[owners->second[k].enum_id].name + "." + first;
+          });
+          error(codes::bad_case, s,
+                "'" + first + "' is a case of several enums; write one of " + list);
         }
         return no_index;
       }
@@ -1041,12 +1120,13 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
   } else if (parts.size() == 2) {
     if (auto en = enum_by_name_.find(first); en != enum_by_name_.end()) {
       const enum_info& info = p_.enums[en->second];
-      auto c = std::find(info.cases.begin(), info.cases.end(), parts[1]);
-      if (c == info.cases.end()) {
+      auto c = case_index_[en->second].find(std::string(parts[1]));
+      if (c == case_index_[en->second].end()) {
         if (report) {
-          error("E0204", part_span(1),
+          auto names = [&] { return name_index(info.cases); };
+          error(codes::bad_case, part_span(1),
                 "enum '" + info.name + "' has no case '" + std::string(parts[1]) + "'" +
-                    suggest(parts[1], info.cases));
+                    suggest(case_names_[en->second], names, parts[1]));
         }
         return no_index;
       }
@@ -1054,7 +1134,7 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
       e.o = op::constant;
       e.span = s;
       e.t = type{kind::enumeration, en->second, kind::error, false};
-      e.value = enum_value{en->second, static_cast<std::uint32_t>(c - info.cases.begin())};
+      e.value = enum_value{en->second, c->second};
       return add(std::move(e));
     }
     if (auto m = module_by_name_.find(first); m != module_by_name_.end()) {
@@ -1062,7 +1142,7 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
       std::string q = first + "." + std::string(parts[1]);
       if (!visible) {
         if (report && (rule_by_name_.count(q) || param_by_name_.count(q))) {
-          error("E0205", s,
+          error(codes::module_not_imported, s,
                 "module '" + first + "' is not imported; add 'import " + first +
                     "' after the module header");
           return no_index;
@@ -1073,17 +1153,22 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
     }
   }
   if (report) {
-    std::vector<std::string> names;
-    for (const auto& [q, _] : rule_by_name_) {
-      if (q.rfind(here + ".", 0) == 0) names.push_back(q.substr(here.size() + 1));
-      names.push_back(q);
-    }
-    for (const auto& [q, _] : param_by_name_) {
-      if (q.rfind(here + ".", 0) == 0) names.push_back(q.substr(here.size() + 1));
-      names.push_back(q);
-    }
-    for (const auto& [c, _] : case_owners_) names.push_back(c);
-    error("E0201", s, "unknown name '" + std::string(text) + "'" + suggest(text, names));
+    auto names = [&] {
+      std::vector<std::string> out;
+      for (const auto& [q, _] : rule_by_name_) {
+        if (q.rfind(here + ".", 0) == 0) out.push_back(q.substr(here.size() + 1));
+        out.push_back(q);
+      }
+      for (const auto& [q, _] : param_by_name_) {
+        if (q.rfind(here + ".", 0) == 0) out.push_back(q.substr(here.size() + 1));
+        out.push_back(q);
+      }
+      for (const auto& [c, _] : case_owners_) out.push_back(c);
+      return name_index(std::move(out));
+    };
+    error(
+        codes::unknown_name, s,
+        "unknown name '" + std::string(text) + "'" + suggest(value_names_[sc.module], names, text));
   }
   return no_index;
 }
@@ -1110,14 +1195,18 @@ std::uint32_t checker::check_call(const ast::call& c, scope& sc) {
       {"count", {op::count, 1}}};
   auto f = functions.find(fn);
   if (f == functions.end()) {
-    std::vector<std::string> names;
-    names.reserve(functions.size());
-    for (const auto& [n, _] : functions) names.push_back(n);
-    error("E0307", span(sc.file, c.name), "unknown function '" + fn + "'" + suggest(fn, names));
+    auto names = [&] {
+      std::vector<std::string> out;
+      out.reserve(functions.size());
+      for (const auto& [n, _] : functions) out.push_back(n);
+      return name_index(std::move(out));
+    };
+    error(codes::unknown_function, span(sc.file, c.name),
+          "unknown function '" + fn + "'" + suggest(function_names_, names, fn));
     return error_expr(s);
   }
   if (args.size() != f->second.arity) {
-    error("E0306", s,
+    error(codes::bad_arguments, s,
           "'" + fn + "' takes " + std::to_string(f->second.arity) + " argument" +
               (f->second.arity == 1 ? "" : "s") + ", not " + std::to_string(args.size()));
     return error_expr(s);
@@ -1130,7 +1219,7 @@ std::uint32_t checker::check_call(const ast::call& c, scope& sc) {
   auto bad = [&](const std::string& what) {
     bool poisoned = false;
     for (std::uint32_t a : args) poisoned = poisoned || at(a).t.k == kind::error;
-    if (!poisoned) error("E0306", s, "'" + fn + "' " + what);
+    if (!poisoned) error(codes::bad_arguments, s, "'" + fn + "' " + what);
     return error_expr(s);
   };
   auto is = [&](std::size_t i, std::initializer_list<kind> ks) {
@@ -1205,10 +1294,12 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
     const ast::literal* lit = single_literal(row.condition);
     if (lit && lit->kind == ast::literal_kind::otherwise) {
       if (has_otherwise) {
-        error("E0603", span(sc.file, *lit), "a table has one 'otherwise' row at most");
+        error(codes::misplaced_otherwise, span(sc.file, *lit),
+              "a table has one 'otherwise' row at most");
         ok = false;
       } else if (i + 1 != t.rows.size()) {
-        error("E0603", span(sc.file, *lit), "'otherwise' must be the last row of the table");
+        error(codes::misplaced_otherwise, span(sc.file, *lit),
+              "'otherwise' must be the last row of the table");
         ok = false;
       }
       has_otherwise = true;
@@ -1225,7 +1316,7 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
     std::uint32_t value = check_expr(row.value, sc);
     auto u = unify(*result, at(value).t);
     if (!u) {
-      error("E0304", at(value).span,
+      error(codes::different_types, at(value).span,
             "table rows give different types: " + type_name(p_, *result) + " and " +
                 type_name(p_, at(value).t));
       ok = false;
@@ -1237,34 +1328,46 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
   }
   if (!ok) return error_expr(s);
   e.t = *result;
-  // Overlaps and gaps, where the rows compare one expression with constants.
+  // Overlaps and gaps, where the rows compare one expression with constants. A condition too
+  // deep to walk has been reported already (E0310).
   std::vector<std::uint32_t> conditions;
   for (std::size_t i = 0; i + (has_otherwise ? 1 : 0) < t.rows.size(); ++i) {
     conditions.push_back(e.args[2 * i]);
+    if (too_deep(e.args[2 * i])) return add(std::move(e));
   }
-  table_report report = analyse_table(p_, conditions);
-  if (e.ref == 1) {
-    for (const auto& [a, b] : report.overlaps) {
-      diagnostic d{severity::error,
-                   "E0601",
-                   row_spans[b],
-                   "in a 'unique' table, rows " + std::to_string(a + 1) + " and " +
-                       std::to_string(b + 1) + " can both match" +
-                       (report.overlap_examples.count({a, b})
-                            ? " (" + report.overlap_examples.at({a, b}) + ")"
-                            : std::string()),
-                   {}};
-      d.notes.push_back({row_spans[a], "the other row"});
-      diags_.add(std::move(d));
-    }
+  table_report report = analyse_table(p_, conditions, e.ref == 1);
+  std::vector<diagnostic> overlaps;
+  for (const table_overlap& o : report.overlaps) {
+    diagnostic d{severity::error,
+                 codes::table_overlap,
+                 row_spans[o.row],
+                 "in a 'unique' table, rows " + std::to_string(o.other + 1) + " and " +
+                     std::to_string(o.row + 1) + " can both match (" + o.example + ")",
+                 {}};
+    d.notes.push_back({row_spans[o.other], "the other row"});
+    overlaps.push_back(std::move(d));
+  }
+  if (report.more_overlaps > 0) {
+    overlaps.back().notes.push_back(
+        {s, "and " + std::to_string(report.more_overlaps) +
+                " more rows of this table can match together with an earlier row"});
+  }
+  for (diagnostic& d : overlaps) diags_.add(std::move(d));
+  if (report.too_large) {
+    diags_.warning(codes::table_too_large, s,
+                   "table too large to analyse exactly (" + std::to_string(conditions.size()) +
+                       " rows compared on several values, limit " +
+                       std::to_string(limits::max_table_comparisons) +
+                       " comparisons of rows): rows that can both match may go unreported");
   }
   if (!has_otherwise) {
     if (!report.analysable) {
-      error("E0602", s,
+      error(codes::table_gap, s,
             "this table has no 'otherwise' row and its rows cannot be shown to cover every "
             "case; add '| otherwise => …'");
     } else if (!report.gap.empty()) {
-      error("E0602", s, "no row covers " + report.gap + "; add a row or '| otherwise => …'");
+      error(codes::table_gap, s,
+            "no row covers " + report.gap + "; add a row or '| otherwise => …'");
     }
   }
   return add(std::move(e));
@@ -1279,7 +1382,8 @@ void checker::check_parameters() {
     clause_set cs = read_clauses(decl->clauses, f, {"source", "confidence"}, "a parameter");
     info.source = text_arg(cs.single["source"], f);
     if (!cs.single["source"]) {
-      error("E0401", info.span, "parameter '" + info.name + "' has no source: cite its legal text");
+      error(codes::no_source, info.span,
+            "parameter '" + info.name + "' has no source: cite its legal text");
     }
     info.provisional = provisional_arg(cs.single["confidence"], f);
     auto t = resolve_type(decl->type, f);
@@ -1291,11 +1395,11 @@ void checker::check_parameters() {
     for (const ast::dated_value& dv : decl->values) {
       auto d = parse_date(dv.date.text);
       if (!d) {
-        error("E0004", span(f, dv.date), dv.date.text + " is not a calendar date");
+        error(codes::bad_literal, span(f, dv.date), dv.date.text + " is not a calendar date");
         continue;
       }
       if (previous && *d <= *previous) {
-        error("E0501", span(f, dv.date),
+        error(codes::dates_not_increasing, span(f, dv.date),
               "dates of parameter '" + info.name + "' must increase: " + dv.date.text +
                   " comes after " + to_string(*previous));
       }
@@ -1304,11 +1408,11 @@ void checker::check_parameters() {
       const expression& ve = at(v);
       if (ve.t.k == kind::error) continue;
       if (ve.o != op::constant) {
-        error("E0502", ve.span, "a parameter's value must be a constant");
+        error(codes::bad_parameter_value, ve.span, "a parameter's value must be a constant");
         continue;
       }
       if (!assignable(info.t, ve.t)) {
-        error("E0502", ve.span,
+        error(codes::bad_parameter_value, ve.span,
               "parameter '" + info.name + "' is " + type_name(p_, info.t) + ", but this value is " +
                   type_name(p_, ve.t));
         continue;
@@ -1323,6 +1427,7 @@ void checker::check_parameters() {
 }
 
 void checker::check_rules() {
+  rule_expressions_.assign(p_.rules.size(), {0, 0});
   // Types first, so that rules can read each other in any order.
   for (auto& [decl, idx] : rule_decls_) {
     rule_info& info = p_.rules[idx];
@@ -1336,7 +1441,8 @@ void checker::check_rules() {
         read_clauses(decl->clauses, f, {"source", "confidence", "explain", "in_force"}, "a rule");
     info.source = text_arg(cs.single["source"], f);
     if (!cs.single["source"]) {
-      error("E0401", info.span, "rule '" + info.name + "' has no source: cite its legal text");
+      error(codes::no_source, info.span,
+            "rule '" + info.name + "' has no source: cite its legal text");
     }
     info.own_provisional = provisional_arg(cs.single["confidence"], f);
     if (const ast::clause* c = cs.single["in_force"]) {
@@ -1348,7 +1454,7 @@ void checker::check_rules() {
             c->args[i + 1].kind == ast::literal_kind::date) {
           auto d = parse_date(c->args[i + 1].text);
           if (!d) {
-            error("E0004", span(f, c->args[i + 1]),
+            error(codes::bad_literal, span(f, c->args[i + 1]),
                   c->args[i + 1].text + " is not a calendar date");
           } else if (a.text == "from") {
             from = d;
@@ -1357,11 +1463,11 @@ void checker::check_rules() {
           }
           ++i;
         } else {
-          error("E0001", span(f, a), "expected 'from DATE' or 'until DATE'");
+          error(codes::syntax, span(f, a), "expected 'from DATE' or 'until DATE'");
         }
       }
       if (from && until && *until < *from) {
-        error("E0503", span(f, *c),
+        error(codes::bad_period, span(f, *c),
               "rule '" + info.name + "' is in force until " + to_string(*until) +
                   ", before it starts on " + to_string(*from));
       }
@@ -1369,6 +1475,7 @@ void checker::check_rules() {
       info.in_force_until = until;
     }
     info.explain = cs.texts;
+    rule_expressions_[idx].first = static_cast<std::uint32_t>(p_.expressions.size());
     std::set<std::uint32_t> rules_read;
     std::set<std::uint32_t> params_read;
     scope sc;
@@ -1387,7 +1494,7 @@ void checker::check_rules() {
     info.body = check_expr(decl->body, sc);
     const expression& body = at(info.body);
     if (!assignable(info.t, body.t)) {
-      error("E0305", body.span,
+      error(codes::wrong_rule_type, body.span,
             "rule '" + info.name + "' is declared " + type_name(p_, info.t) +
                 ", but its value is " + type_name(p_, body.t));
     }
@@ -1397,53 +1504,150 @@ void checker::check_rules() {
       xi.name = ex.name.name;
       xi.span = span(f, ex.name);
       if (!exception_names.insert(xi.name).second) {
-        error("E0103", xi.span, "exception '" + xi.name + "' is declared twice");
+        error(codes::duplicate, xi.span, "exception '" + xi.name + "' is declared twice");
       }
       clause_set xcs = read_clauses(ex.clauses, f, {"source", "confidence"}, "an exception");
       xi.source = text_arg(xcs.single["source"], f);
       if (!xcs.single["source"]) {
-        error("E0401", xi.span, "exception '" + xi.name + "' has no source: cite its legal text");
+        error(codes::no_source, xi.span,
+              "exception '" + xi.name + "' has no source: cite its legal text");
       }
       xi.provisional = provisional_arg(xcs.single["confidence"], f);
       xi.condition = check_expr(ex.condition, sc);
       require_bool(xi.condition, "an exception's condition");
       xi.value = check_expr(ex.value, sc);
       if (!assignable(info.t, at(xi.value).t)) {
-        error("E0305", at(xi.value).span,
+        error(codes::wrong_rule_type, at(xi.value).span,
               "rule '" + info.name + "' is declared " + type_name(p_, info.t) +
                   ", but exception '" + xi.name + "' gives " + type_name(p_, at(xi.value).t));
       }
       info.exceptions.push_back(std::move(xi));
     }
+    rule_expressions_[idx].second = static_cast<std::uint32_t>(p_.expressions.size());
     info.rules_read.assign(rules_read.begin(), rules_read.end());
     info.parameters_read.assign(params_read.begin(), params_read.end());
   }
 }
 
+/// Depth-first over the rules read, with an explicit stack (a chain of rules may be as long as
+/// the pack): every rule lands in rule_order after the rules it reads, and each edge back to a
+/// rule on the current path is a cycle. Long cycles are shown by their ends; past
+/// limits::max_reports_per_construct cycles, one note says how many more there are.
 void checker::check_cycles() {
   enum class mark : std::uint8_t { none, active, done };
-  std::vector<mark> marks(p_.rules.size(), mark::none);
-  std::vector<std::uint32_t> stack;
-  std::function<void(std::uint32_t)> visit = [&](std::uint32_t r) {
-    marks[r] = mark::active;
-    stack.push_back(r);
-    for (std::uint32_t d : p_.rules[r].rules_read) {
-      if (marks[d] == mark::active) {
-        auto from = std::find(stack.begin(), stack.end(), d);
-        std::string chain;
-        for (auto it = from; it != stack.end(); ++it) chain += p_.rules[*it].qualified + " -> ";
-        chain += p_.rules[d].qualified;
-        error("E0701", p_.rules[d].span, "rules read each other in a cycle: " + chain);
-      } else if (marks[d] == mark::none) {
-        visit(d);
+  const std::size_t n = p_.rules.size();
+  std::vector<mark> marks(n, mark::none);
+  std::vector<std::uint32_t> position(n, 0);  // index on `path` of an active rule
+  std::vector<std::uint32_t> path;
+  std::vector<std::size_t> next_read;  // per entry of `path`: the next rules_read to follow
+  std::size_t cycles = 0;
+  std::vector<diagnostic> shown;
+  auto report = [&](std::uint32_t d) {
+    ++cycles;
+    if (cycles > limits::max_reports_per_construct) return;
+    std::size_t from = position[d];
+    std::size_t length = path.size() - from;
+    std::string chain;
+    for (std::size_t k = from; k < path.size(); ++k) {
+      std::size_t i = k - from;
+      if (length > 2 * limits::max_listed_names && i == limits::max_listed_names) {
+        std::size_t skip = length - 2 * limits::max_listed_names;
+        chain += "… (" + std::to_string(skip) + " more) -> ";
+        k += skip - 1;
+        continue;
+      }
+      chain += p_.rules[path[k]].qualified + " -> ";
+    }
+    chain += p_.rules[d].qualified;
+    shown.push_back({severity::error,
+                     codes::rule_cycle,
+                     p_.rules[d].span,
+                     "rules read each other in a cycle: " + chain,
+                     {}});
+  };
+  for (std::uint32_t root = 0; root < n; ++root) {
+    if (marks[root] != mark::none) continue;
+    marks[root] = mark::active;
+    position[root] = 0;
+    path.push_back(root);
+    next_read.push_back(0);
+    while (!path.empty()) {
+      std::uint32_t r = path.back();
+      const std::vector<std::uint32_t>& reads = p_.rules[r].rules_read;
+      if (next_read.back() < reads.size()) {
+        std::uint32_t d = reads[next_read.back()++];
+        if (marks[d] == mark::active) {
+          report(d);
+        } else if (marks[d] == mark::none) {
+          marks[d] = mark::active;
+          position[d] = static_cast<std::uint32_t>(path.size());
+          path.push_back(d);
+          next_read.push_back(0);
+        }
+        continue;
+      }
+      path.pop_back();
+      next_read.pop_back();
+      marks[r] = mark::done;
+      p_.rule_order.push_back(r);
+    }
+  }
+  if (cycles > shown.size()) {
+    shown.back().notes.push_back(
+        {shown.back().span,
+         "and " + std::to_string(cycles - shown.size()) + " more cycles between rules"});
+  }
+  for (diagnostic& d : shown) diags_.add(std::move(d));
+}
+
+/// The evaluators recurse through a rule's expression tree and, at each rule it reads, through
+/// that rule's tree: bound the sum along every such path (E0702), reported once, at the first
+/// rule of a chain that exceeds the limit. Iterative, in dependency order.
+void checker::check_evaluation_depth() {
+  std::vector<std::uint32_t> rule_depth(p_.rules.size(), 0);
+  std::vector<std::uint32_t> rule_via(p_.rules.size(), no_index);  // the rule on its deepest path
+  std::vector<std::uint32_t> depth(p_.expressions.size(), 0);
+  std::vector<std::uint32_t> via(p_.expressions.size(), no_index);
+  const std::uint32_t limit = limits::max_evaluation_depth;
+  for (std::uint32_t r : p_.rule_order) {
+    auto [first, last] = rule_expressions_[r];
+    for (std::uint32_t id = first; id < last; ++id) {
+      const expression& x = at(id);
+      std::uint32_t d = 1;
+      std::uint32_t v = no_index;
+      for (std::uint32_t a : x.args) {
+        if (depth[a] + 1 > d) {
+          d = depth[a] + 1;
+          v = via[a];
+        }
+      }
+      if (x.o == op::rule) {
+        d = 1 + rule_depth[x.ref];
+        v = x.ref;
+      }
+      depth[id] = d;
+      via[id] = v;
+    }
+    for (std::uint32_t root : expression_roots(p_.rules[r])) {
+      if (depth[root] > rule_depth[r]) {
+        rule_depth[r] = depth[root];
+        rule_via[r] = via[root];
       }
     }
-    stack.pop_back();
-    marks[r] = mark::done;
-    p_.rule_order.push_back(r);
-  };
-  for (std::uint32_t r = 0; r < p_.rules.size(); ++r) {
-    if (marks[r] == mark::none) visit(r);
+    std::uint32_t next = rule_via[r];
+    if (rule_depth[r] <= limit || (next != no_index && rule_depth[next] > limit)) continue;
+    std::string chain = p_.rules[r].qualified;
+    for (int shown = 0; next != no_index; next = rule_via[next]) {
+      if (++shown > 4) {
+        chain += " -> …";
+        break;
+      }
+      chain += " -> " + p_.rules[next].qualified;
+    }
+    error(codes::rule_chain_too_deep, p_.rules[r].span,
+          "rule '" + p_.rules[r].name + "' is evaluated through " + std::to_string(rule_depth[r]) +
+              " nested levels of rules and operators (" + chain + "), more than the limit of " +
+              std::to_string(limit) + "; shorten the chain of rules that read each other");
   }
 }
 
@@ -1483,7 +1687,7 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
                                         const std::string& path) {
   if (const auto* obj = boost::get<ast::x3::forward_ast<ast::json_object>>(&v.get())) {
     if (t.k != kind::record && t.k != kind::error) {
-      error("E0903", span(f, obj->get()),
+      error(codes::test_bad_record, span(f, obj->get()),
             "'" + path + "' is " + type_name(p_, t) + ", not a record");
       return "null";
     }
@@ -1491,7 +1695,8 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
   }
   if (const auto* arr = boost::get<ast::x3::forward_ast<ast::json_array>>(&v.get())) {
     if (t.k != kind::list) {
-      error("E0903", span(f, arr->get()), "'" + path + "' is " + type_name(p_, t) + ", not a list");
+      error(codes::test_bad_record, span(f, arr->get()),
+            "'" + path + "' is " + type_name(p_, t) + ", not a list");
       return "null";
     }
     type elem;
@@ -1506,7 +1711,8 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
   }
   const auto& lit = boost::get<ast::literal>(v.get());
   auto wrong = [&](const char* what) {
-    error("E0903", span(f, lit), "'" + path + "' is " + type_name(p_, t) + ", but this is " + what);
+    error(codes::test_bad_record, span(f, lit),
+          "'" + path + "' is " + type_name(p_, t) + ", but this is " + what);
     return std::string("null");
   };
   if (lit.kind == ast::literal_kind::null) {
@@ -1537,11 +1743,9 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
         break;
       case kind::enumeration: {
         const auto& cases = p_.enums[t.ref].cases;
-        fits = lit.kind == ast::literal_kind::text &&
-               std::find(cases.begin(), cases.end(), unescape(lit.text)) != cases.end();
+        fits = lit.kind == ast::literal_kind::text && case_index_[t.ref].count(unescape(lit.text));
         if (!fits && lit.kind == ast::literal_kind::text) {
-          std::string list;
-          for (const auto& c : cases) list += (list.empty() ? "" : ", ") + c;
+          std::string list = listing(cases.size(), [&](std::size_t k) { return cases[k]; });
           return wrong(("\"" + unescape(lit.text) + "\", not one of " + list).c_str());
         }
         break;
@@ -1561,10 +1765,11 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
     case ast::literal_kind::money:
       return json_escape(lit.text.substr(0, lit.text.find_first_of(" \t\r\nM")));
     case ast::literal_kind::date:
-      if (!parse_date(lit.text)) error("E0004", span(f, lit), lit.text + " is not a calendar date");
+      if (!parse_date(lit.text))
+        error(codes::bad_literal, span(f, lit), lit.text + " is not a calendar date");
       return json_escape(lit.text);
     default:
-      error("E0903", span(f, lit), "this value cannot appear in a test record");
+      error(codes::test_bad_record, span(f, lit), "this value cannot appear in a test record");
       return "null";
   }
 }
@@ -1578,19 +1783,17 @@ std::string checker::given_to_json(const ast::json_object& o, std::uint32_t reco
     type t = simple(kind::error);
     if (record != no_index) {
       const record_info& rec = p_.records[record];
-      auto fi = rec.field(m.key.name);
+      auto fi = field_of(record, m.key.name);
       if (!fi) {
-        std::vector<std::string> names;
-        for (const auto& x : rec.fields) names.push_back(x.name);
-        error("E0903", span(f, m.key),
+        error(codes::test_bad_record, span(f, m.key),
               "record '" + rec.name + "' has no field '" + m.key.name + "'" +
-                  suggest(m.key.name, names));
+                  suggest_field(record, m.key.name));
         continue;
       }
       t = rec.fields[*fi].t;
     }
     if (!seen.insert(m.key.name).second) {
-      error("E0903", span(f, m.key), "field '" + m.key.name + "' is given twice");
+      error(codes::test_bad_record, span(f, m.key), "field '" + m.key.name + "' is given twice");
       continue;
     }
     if (!first) out += ",";
@@ -1610,21 +1813,23 @@ void checker::check_tests() {
     clause_set cs = read_clauses(decl->clauses, f, {"as_of"}, "a test");
     const ast::clause* as_of = cs.single["as_of"];
     if (!as_of) {
-      error("E0904", info.span, "test " + decl->name.text + " has no 'as_of DATE'");
+      error(codes::test_incomplete, info.span, "test " + decl->name.text + " has no 'as_of DATE'");
     } else if (as_of->args.size() != 1 || as_of->args[0].kind != ast::literal_kind::date) {
-      error("E0001", span(f, *as_of), "'as_of' takes one date");
+      error(codes::syntax, span(f, *as_of), "'as_of' takes one date");
     } else if (auto d = parse_date(as_of->args[0].text)) {
       info.as_of = *d;
     } else {
-      error("E0004", span(f, as_of->args[0]), as_of->args[0].text + " is not a calendar date");
+      error(codes::bad_literal, span(f, as_of->args[0]),
+            as_of->args[0].text + " is not a calendar date");
     }
     if (p_.input_record == no_index) {
-      error("E0903", info.span, "tests need an 'input' declaration to know the record's type");
+      error(codes::test_bad_record, info.span,
+            "tests need an 'input' declaration to know the record's type");
     } else {
       info.given_json = given_to_json(decl->given, p_.input_record, f, "");
     }
     if (decl->expects.empty()) {
-      error("E0904", info.span, "test " + decl->name.text + " has no 'expect'");
+      error(codes::test_incomplete, info.span, "test " + decl->name.text + " has no 'expect'");
     }
     scope sc;
     sc.module = mod;
@@ -1636,10 +1841,14 @@ void checker::check_tests() {
       if (q.find('.') == std::string::npos) q.insert(0, p_.modules[mod].name + ".");
       auto r = rule_by_name_.find(q);
       if (r == rule_by_name_.end()) {
-        std::vector<std::string> names;
-        for (const auto& [n, _] : rule_by_name_) names.push_back(n);
-        error("E0901", span(f, ex.decision),
-              "test expects '" + ex.decision.text + "', which is not a rule" + suggest(q, names));
+        auto names = [&] {
+          std::vector<std::string> out;
+          for (const auto& [n, _] : rule_by_name_) out.push_back(n);
+          return name_index(std::move(out));
+        };
+        error(codes::test_unknown_rule, span(f, ex.decision),
+              "test expects '" + ex.decision.text + "', which is not a rule" +
+                  suggest(rule_names_, names, q));
         continue;
       }
       xi.rule = r->second;
@@ -1649,11 +1858,11 @@ void checker::check_tests() {
         const expression& ve = at(v);
         if (ve.t.k == kind::error) continue;
         if (ve.o != op::constant) {
-          error("E0902", ve.span, "an expected value must be a constant");
+          error(codes::test_wrong_value, ve.span, "an expected value must be a constant");
           continue;
         }
         if (!assignable(p_.rules[xi.rule].t, ve.t)) {
-          error("E0902", ve.span,
+          error(codes::test_wrong_value, ve.span,
                 "'" + q + "' is " + type_name(p_, p_.rules[xi.rule].t) + ", but the test expects " +
                     type_name(p_, ve.t));
           continue;
@@ -1671,7 +1880,8 @@ void checker::check_tests() {
           if (path.rfind(p_.input_name + ".", 0) == 0) path = path.substr(p_.input_name.size() + 1);
           std::uint32_t id = resolve_name(p_.input_name + "." + path, span(f, mp), sc, false);
           if (id == no_index) {
-            error("E0903", span(f, mp), "'" + mp.text + "' is not a field path of the record");
+            error(codes::test_bad_record, span(f, mp),
+                  "'" + mp.text + "' is not a field path of the record");
             continue;
           }
           xi.missing.push_back(path);
@@ -1692,6 +1902,7 @@ std::optional<program> checker::run() {
   check_parameters();
   check_rules();
   check_cycles();
+  check_evaluation_depth();
   compute_provisional();
   check_tests();
   if (diags_.has_errors()) return std::nullopt;
