@@ -183,6 +183,7 @@ class checker {
   diagnostics& diags_;
   program p_;
   std::vector<std::uint32_t> depth_;  // per expression: the levels of its tree
+  bool has_cycle_ = false;
   /// Per rule: the expressions added while checking it, [first, second).
   std::vector<std::pair<std::uint32_t, std::uint32_t>> rule_expressions_;
 
@@ -1356,9 +1357,8 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
   if (report.too_large) {
     diags_.warning(codes::table_too_large, s,
                    "table too large to analyse exactly (" + std::to_string(conditions.size()) +
-                       " rows compared on several values, limit " +
-                       std::to_string(limits::max_table_comparisons) +
-                       " comparisons of rows): rows that can both match may go unreported");
+                       " rows, limit " + std::to_string(limits::max_table_comparisons) +
+                       " comparisons of their conditions): rows that can both match may go unreported");
   }
   if (!has_otherwise) {
     if (!report.analysable) {
@@ -1597,6 +1597,7 @@ void checker::check_cycles() {
         {shown.back().span,
          "and " + std::to_string(cycles - shown.size()) + " more cycles between rules"});
   }
+  has_cycle_ = cycles > 0;
   for (diagnostic& d : shown) diags_.add(std::move(d));
 }
 
@@ -1604,6 +1605,7 @@ void checker::check_cycles() {
 /// that rule's tree: bound the sum along every such path (E0702), reported once, at the first
 /// rule of a chain that exceeds the limit. Iterative, in dependency order.
 void checker::check_evaluation_depth() {
+  if (has_cycle_) return;  // depths along a cycle mean nothing; E0701 says what to fix
   std::vector<std::uint32_t> rule_depth(p_.rules.size(), 0);
   std::vector<std::uint32_t> rule_via(p_.rules.size(), no_index);  // the rule on its deepest path
   std::vector<std::uint32_t> depth(p_.expressions.size(), 0);
@@ -1636,6 +1638,9 @@ void checker::check_evaluation_depth() {
     }
     std::uint32_t next = rule_via[r];
     if (rule_depth[r] <= limit || (next != no_index && rule_depth[next] > limit)) continue;
+    bool reported = false;  // an expression of the rule itself is too deep (E0310)
+    for (std::uint32_t id = first; id < last && !reported; ++id) reported = too_deep(id);
+    if (reported) continue;
     std::string chain = p_.rules[r].qualified;
     for (int shown = 0; next != no_index; next = rule_via[next]) {
       if (++shown > 4) {

@@ -24,8 +24,9 @@ inline constexpr std::size_t max_suggestions = 256;
 /// one "and N more" note.
 inline constexpr std::size_t max_reports_per_construct = 10;
 
-/// Row comparisons the analysis of one table may make where no sweep applies (several compared
-/// subjects); past it the table gets an E0604 warning instead of an exact analysis.
+/// Work the overlap analysis of one table may do where no sweep applies (rows comparing several
+/// values): one unit per value compared between two rows, one more per 64 cases of an enum.
+/// Past it the table gets an E0604 warning instead of an exact analysis.
 inline constexpr std::size_t max_table_comparisons = 4'000'000;
 
 /// Names listed in one message (enum cases, candidate cases) before "… and N more".

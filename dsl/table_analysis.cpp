@@ -234,14 +234,42 @@ std::string describe(const subject_info& s, const constraint& c) {
 using rows_t = std::vector<std::optional<row_constraints>>;
 using subjects_t = std::map<std::string, subject_info>;
 
-/// Whether rows `a` and `b` admit a common case; fills `example` ("both match …") if so.
+/// Whether two constraints of one subject admit a common value (without building the
+/// intersection, which for an enum would copy its cases).
+bool meets(const constraint& a, const constraint& b) {
+  if (a.s == constraint::shape::cases) {
+    for (std::size_t i = 0; i < a.cases.size() && i < b.cases.size(); ++i) {
+      if (a.cases[i] && b.cases[i]) return true;
+    }
+    return false;
+  }
+  constraint both;
+  both.lo = less_lo(b.lo, a.lo) ? b.lo : a.lo;
+  both.hi = less_hi(b.hi, a.hi) ? b.hi : a.hi;
+  return !empty(both);
+}
+
+/// Whether rows `a` and `b` admit a common case; fills `example` ("both match …") if so. Adds
+/// the work done to `work`: one per subject compared, and one per 64 cases of an enum.
 bool rows_overlap(const program& p, const row_constraints& a, const row_constraints& b,
-                  const subjects_t& subjects, std::string* example) {
+                  const subjects_t& subjects, std::string* example, std::size_t* work = nullptr) {
   std::string out;
   for (const auto& [k, info] : subjects) {
     auto ia = a.find(k);
     auto ib = b.find(k);
     if (ia == a.end() && ib == b.end()) continue;
+    if (work != nullptr) {
+      *work += 1 + (ia != a.end() ? ia->second.cases.size() / 64 : 0);
+    }
+    if (example == nullptr) {
+      // A subject one row leaves open meets the other row's constraint unless it is empty.
+      if (ia == a.end() || ib == b.end()) {
+        if (empty(ia == a.end() ? ib->second : ia->second)) return false;
+      } else if (!meets(ia->second, ib->second)) {
+        return false;
+      }
+      continue;
+    }
     constraint ca = ia != a.end() ? ia->second : full(p, info.t);
     constraint cb = ib != b.end() ? ib->second : full(p, info.t);
     constraint both = intersect(ca, cb);
@@ -333,25 +361,60 @@ void case_overlaps(const std::vector<const constraint*>& c, std::vector<std::siz
   }
 }
 
-/// Several subjects: candidate pairs are the rows whose intervals on the most constrained
-/// interval subject meet (rows sorted by its lower bound), each checked on every subject; a row
-/// already known to overlap is not checked again. Gives up past the comparison budget.
+/// How many pairs of the (non-empty) intervals `c` meet: all pairs but those where one ends
+/// before the other starts, counted by binary search over the upper bounds. O(n log n).
+std::size_t meeting_pairs(const std::vector<const constraint*>& c) {
+  std::vector<const constraint*> by_hi = c;
+  std::stable_sort(by_hi.begin(), by_hi.end(),
+                   [](const constraint* x, const constraint* y) { return less_hi(x->hi, y->hi); });
+  std::size_t disjoint = 0;
+  for (const constraint* b : c) {
+    // Intervals ending before b starts form a prefix of by_hi.
+    std::size_t lo = 0;
+    std::size_t hi = by_hi.size();
+    while (lo < hi) {
+      std::size_t mid = (lo + hi) / 2;
+      constraint between;
+      between.lo = b->lo;
+      between.hi = by_hi[mid]->hi;
+      if (empty(between)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    disjoint += lo;
+  }
+  std::size_t n = c.size();
+  return n * (n - 1) / 2 - disjoint;
+}
+
+/// Several subjects: candidate pairs are the rows whose intervals on the primary subject meet (rows
+/// sorted by its lower bound), each checked on every subject; a row already known to overlap is not
+/// checked again. Gives up past the comparison budget.
 bool general_overlaps(const program& p, const rows_t& rows, const subjects_t& subjects,
                       std::vector<std::size_t>& partner) {
   constexpr std::size_t none = SIZE_MAX;
   const std::size_t n = rows.size();
+  const constraint unbounded;
+  // The primary subject: the interval subject on which the fewest pairs of rows meet.
   std::string primary;
-  std::size_t most = 0;
+  std::size_t fewest = SIZE_MAX;
   for (const auto& [k, info] : subjects) {
     if (!ordered(info.t.k)) continue;
-    std::size_t count = 0;
-    for (const auto& r : rows) count += r && r->count(k) ? 1 : 0;
-    if (count > most) {
-      most = count;
+    std::vector<const constraint*> c;
+    for (const auto& r : rows) {
+      if (!r) continue;
+      auto it = r->find(k);
+      c.push_back(it == r->end() ? &unbounded : &it->second);
+      if (empty(*c.back())) c.pop_back();
+    }
+    std::size_t pairs = meeting_pairs(c);
+    if (pairs < fewest) {
+      fewest = pairs;
       primary = k;
     }
   }
-  const constraint unbounded;
   std::vector<std::size_t> order;
   std::vector<const constraint*> c(n, nullptr);
   for (std::size_t i = 0; i < n; ++i) {
@@ -362,7 +425,7 @@ bool general_overlaps(const program& p, const rows_t& rows, const subjects_t& su
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t x, std::size_t y) { return less_lo(c[y]->lo, c[x]->lo); });
-  std::size_t budget = limits::max_table_comparisons;
+  std::size_t work = 0;
   for (std::size_t x = 0; x < order.size(); ++x) {
     for (std::size_t y = x + 1; y < order.size(); ++y) {
       // Sorted by lower bound: once y starts past x's end, no later row meets x either.
@@ -373,8 +436,8 @@ bool general_overlaps(const program& p, const rows_t& rows, const subjects_t& su
       std::size_t a = std::min(order[x], order[y]);
       std::size_t b = std::max(order[x], order[y]);
       if (partner[b] != none && partner[b] < a) continue;
-      if (budget-- == 0) return false;
-      if (rows_overlap(p, *rows[a], *rows[b], subjects, nullptr)) partner[b] = a;
+      if (work > limits::max_table_comparisons) return false;
+      if (rows_overlap(p, *rows[a], *rows[b], subjects, nullptr, &work)) partner[b] = a;
     }
   }
   return true;

@@ -26,8 +26,8 @@ struct table_report {
   std::vector<table_overlap> overlaps;
   /// Rows that overlap an earlier row beyond those listed in `overlaps`.
   std::size_t more_overlaps = 0;
-  /// The overlap analysis gave up after limits::max_table_comparisons comparisons of rows (the
-  /// rows compare several subjects): overlaps past those found may be missed.
+  /// The overlap analysis gave up past limits::max_table_comparisons (the rows compare several
+  /// subjects and no sweep separates them): overlaps past those found may be missed.
   bool too_large = false;
   /// A case no row covers, in words ("monthly_income > 6000.00 MAD"); empty when covered.
   std::string gap;
