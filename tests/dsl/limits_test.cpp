@@ -30,7 +30,7 @@ namespace eng = dalil::engine;
 
 namespace {
 
-const std::string head = R"(module m
+constexpr const char* head = R"(module m
   title fr "Essai" ar "تجربة" en "Test"
 
 enum Status { refugee, asylum_seeker, other }
@@ -131,7 +131,7 @@ std::string evaluate_on_thread(checked& c, const std::string& rule_name, const s
   return out;
 }
 
-const std::string record_json =
+constexpr const char* record_json =
     R"({"id": "a", "flag": true, "n": 1, "income": "10.00", "status": "refugee", "children": []})";
 
 std::string join(const std::string& operand, const std::string& op, std::size_t n) {
@@ -289,7 +289,7 @@ TEST_CASE("limits: bounded edit distance agrees with the full one", "[dsl][limit
 
 TEST_CASE("limits: 3,000 overlapping 'unique' rows give ten errors and one note",
           "[dsl][limits][table]") {
-  std::string text = head + "rule t : int\n  source \"s\"\n  = table unique\n";
+  std::string text = std::string(head) + "rule t : int\n  source \"s\"\n  = table unique\n";
   for (int i = 0; i < 3000; ++i) {
     text += "    | applicant.n >= " + std::to_string(i) + " => " + std::to_string(i) + "\n";
   }
@@ -316,7 +316,7 @@ TEST_CASE("limits: 20,000-row tables of each kind check in seconds", "[dsl][limi
                        "unique two subjects", "first two subjects");
   INFO(kind);
   std::string policy = kind.substr(0, kind.find(' '));
-  std::string text = head + "rule t : int\n  source \"s\"\n  = table " + policy + "\n";
+  std::string text = std::string(head) + "rule t : int\n  source \"s\"\n  = table " + policy + "\n";
   for (int i = 0; i < 20'000; ++i) {
     std::string cond;
     if (kind.find("interval") != std::string::npos) {
@@ -369,7 +369,7 @@ TEST_CASE("limits: rows on two values are swept on the one that separates them",
           "[dsl][limits][table]") {
   // Each row leaves `n` nearly open (every pair meets on it) but takes its own income band:
   // the sweep runs over the income, so the table is analysed exactly, and an overlap found.
-  std::string text = head + "rule t : int\n  source \"s\"\n  = table unique\n";
+  std::string text = std::string(head) + "rule t : int\n  source \"s\"\n  = table unique\n";
   for (int i = 0; i < 20'000; ++i) {
     text += "    | applicant.n >= " + std::to_string(i % 2) +
             " and applicant.income >= " + std::to_string(i) + " MAD and applicant.income < " +
@@ -421,7 +421,7 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
     for (int i = 0; i < 1000; ++i) {
       std::string text = "module m" + std::to_string(i) + "\n  title fr \"E\" ar \"t\" en \"T\"\n";
       text += "import m" + std::to_string((i + 1) % 1000) + "\n\n";
-      text += i == 0 ? head.substr(head.find("enum")) : std::string();
+      text += i == 0 ? std::string(head).substr(std::string(head).find("enum")) : std::string();
       text += rule("r", "bool",
                    i == 0 ? "applicant.flag" : "m" + std::to_string((i + 1) % 1000) + ".r");
       files.push_back(text);
@@ -438,7 +438,7 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
   SECTION("an enum of 10,000 cases, each read once, and a bad one in a test record") {
     std::string cases;
     for (int i = 0; i < 10'000; ++i) cases += (i ? ", c" : "c") + std::to_string(i);
-    std::string text = head + "enum Big { " + cases + " }\n\n";
+    std::string text = std::string(head) + "enum Big { " + cases + " }\n\n";
     for (int i = 0; i < 10'000; ++i) {
       text += rule("r" + std::to_string(i), "bool",
                    "Big.c" + std::to_string(i) + " == Big.c" + std::to_string(9'999 - i));
@@ -472,7 +472,7 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
       good += "{applicant.n} ";
       bad += "{nothing" + std::to_string(i) + "} ";
     }
-    std::string text = head + "rule r : bool\n  source \"s\"\n  explain fr \"" + good +
+    std::string text = std::string(head) + "rule r : bool\n  source \"s\"\n  explain fr \"" + good +
                        "\" ar \"x\" en \"" + bad + "\"\n  = applicant.flag\n";
     auto c = check_text(text);
     CHECK(c->count(dsl::codes::bad_placeholder) == dsl::limits::max_reports_per_construct);
