@@ -96,8 +96,9 @@ struct scope {
 
 class checker {
  public:
-  checker(const std::vector<ast::module>& modules, diagnostics& diags)
-      : modules_(modules), diags_(diags) {}
+  checker(const std::vector<ast::module>& modules, diagnostics& diags,
+          const std::set<std::string>& unparsed)
+      : modules_(modules), diags_(diags), unparsed_(unparsed) {}
 
   std::optional<program> run();
 
@@ -181,6 +182,20 @@ class checker {
 
   const std::vector<ast::module>& modules_;
   diagnostics& diags_;
+  /// Names that declarations with syntax errors would have defined: not reported as unknown.
+  const std::set<std::string>& unparsed_;
+  /// Whether a name, or its first or last part, is one a broken declaration would have defined
+  /// (a rule, a type, a module, an enum case, or an input whose type is unknown).
+  bool unparsed(std::string_view text) const {
+    if (unparsed_.empty() && lost_inputs_.empty()) return false;
+    std::string_view first = text.substr(0, text.find('.'));
+    std::string_view last = text.substr(text.rfind('.') + 1);
+    auto has = [&](std::string_view n) {
+      return unparsed_.count(std::string(n)) || lost_inputs_.count(std::string(n));
+    };
+    return has(text) || has(first) || has(last);
+  }
+  std::set<std::string> lost_inputs_;  // inputs whose type is unknown: their paths cascade
   program p_;
   std::vector<std::uint32_t> depth_;  // per expression: the levels of its tree
   bool has_cycle_ = false;
@@ -299,6 +314,7 @@ void checker::declare_modules() {
       }
       auto it = module_by_name_.find(imp.name);
       if (it == module_by_name_.end()) {
+        if (unparsed(imp.name)) continue;
         auto names = [&] {
           std::vector<std::string> out;
           for (const auto& [n, _] : module_by_name_) out.push_back(n);
@@ -412,6 +428,7 @@ std::optional<type> checker::resolve_type(const ast::type_ref& t, file_id f) {
     out.k = kind::record;
     out.ref = r->second;
   } else {
+    if (unparsed(n)) return std::nullopt;
     auto names = [&] {
       std::vector<std::string> out;
       out.reserve(builtin.size() + enum_by_name_.size() + record_by_name_.size());
@@ -460,8 +477,13 @@ void checker::resolve_types() {
       continue;
     }
     auto t = resolve_type(decl->type, f);
-    if (!t) continue;
+    if (!t) {
+      // Every path from the input would be an unknown name: the type's error says it all.
+      lost_inputs_.insert(decl->name.name);
+      continue;
+    }
     if (t->k != kind::record || t->optional) {
+      lost_inputs_.insert(decl->name.name);
       error(codes::not_a_record, span(f, decl->type), "an input must be a record type");
       continue;
     }
@@ -665,6 +687,9 @@ std::uint32_t checker::check_expr(const ast::expr& e, scope& sc) {
   bool previous_comparison = false;
   for (const ast::operation& o : e.rest) {
     std::uint32_t rhs = check_operand(o.rhs, sc);
+    // Past the depth limit (reported once, E0310) the operands are still checked, but the chain
+    // is not built further: nothing walks it, and a million operands need no million nodes.
+    if (too_deep(lhs)) continue;
     source_span s{sc.file, at(lhs).span.begin, o.end};
     bool comparison = o.op == "==" || o.op == "!=" || o.op == "<" || o.op == "<=" || o.op == ">" ||
                       o.op == ">=" || o.op == "in";
@@ -1153,7 +1178,7 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
       }
     }
   }
-  if (report) {
+  if (report && !unparsed(text)) {
     auto names = [&] {
       std::vector<std::string> out;
       for (const auto& [q, _] : rule_by_name_) {
@@ -1355,10 +1380,11 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
   }
   for (diagnostic& d : overlaps) diags_.add(std::move(d));
   if (report.too_large) {
-    diags_.warning(codes::table_too_large, s,
-                   "table too large to analyse exactly (" + std::to_string(conditions.size()) +
-                       " rows, limit " + std::to_string(limits::max_table_comparisons) +
-                       " comparisons of their conditions): rows that can both match may go unreported");
+    diags_.warning(
+        codes::table_too_large, s,
+        "table too large to analyse exactly (" + std::to_string(conditions.size()) +
+            " rows, limit " + std::to_string(limits::max_table_comparisons) +
+            " comparisons of their conditions): rows that can both match may go unreported");
   }
   if (!has_otherwise) {
     if (!report.analysable) {
@@ -1828,6 +1854,8 @@ void checker::check_tests() {
             as_of->args[0].text + " is not a calendar date");
     }
     if (p_.input_record == no_index) {
+      // An input lost to an unknown type or a syntax error has been reported already.
+      if (!lost_inputs_.empty() || !unparsed_.empty()) continue;
       error(codes::test_bad_record, info.span,
             "tests need an 'input' declaration to know the record's type");
     } else {
@@ -1846,6 +1874,7 @@ void checker::check_tests() {
       if (q.find('.') == std::string::npos) q.insert(0, p_.modules[mod].name + ".");
       auto r = rule_by_name_.find(q);
       if (r == rule_by_name_.end()) {
+        if (unparsed(ex.decision.text)) continue;
         auto names = [&] {
           std::vector<std::string> out;
           for (const auto& [n, _] : rule_by_name_) out.push_back(n);
@@ -1947,22 +1976,78 @@ std::vector<file_id> load_sources(const std::filesystem::path& root, source_map&
 std::optional<program> check(const source_map& /*sources*/, const std::vector<ast::module>& modules,
                              diagnostics& diags) {
   // Spans carry their file; the source map is needed only to render the diagnostics.
-  return checker(modules, diags).run();
+  static const std::set<std::string> none;
+  return checker(modules, diags, none).run();
 }
+
+namespace {
+
+/// The names a file declares, read from its text line by line (the first word of a line, then
+/// a name): what its declarations would have defined had they all parsed. Enum cases too.
+std::set<std::string> declared_names(std::string_view text) {
+  static constexpr std::array<std::string_view, 7> keywords = {
+      "module", "import", "enum", "record", "input", "parameter", "rule"};
+  std::set<std::string> out;
+  auto is_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  auto word_at = [&](std::size_t& i) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    std::size_t start = i;
+    while (i < text.size() && is_name(text[i])) ++i;
+    return text.substr(start, i - start);
+  };
+  std::size_t line = 0;
+  while (line < text.size()) {
+    std::size_t i = line;
+    std::string_view keyword = word_at(i);
+    bool declares = std::find(keywords.begin(), keywords.end(), keyword) != keywords.end();
+    if (declares) {
+      std::string_view name = word_at(i);
+      if (!name.empty()) out.emplace(name);
+      if (keyword == "enum") {
+        // The cases, up to the closing brace or the next line that starts a declaration.
+        std::size_t end = text.find('}', i);
+        std::size_t next = std::string_view::npos;
+        for (std::string_view k : keywords)
+          next = std::min(next, text.find("\n" + std::string(k) + " ", i));
+        end = std::min(end, next);
+        while (i < end && i < text.size()) {
+          if (is_name(text[i])) {
+            std::string_view c = word_at(i);
+            out.emplace(c);
+          } else {
+            ++i;
+          }
+        }
+      }
+    }
+    std::size_t nl = text.find('\n', line);
+    if (nl == std::string_view::npos) break;
+    line = nl + 1;
+  }
+  return out;
+}
+
+}  // namespace
 
 std::optional<program> load_and_check(const std::filesystem::path& root, source_map& sources,
                                       std::vector<ast::module>& modules, diagnostics& diags) {
   std::vector<file_id> files = load_sources(root, sources, diags);
-  bool syntax_ok = !diags.has_errors();
+  // Declarations that parsed are checked even when others did not; the names the broken ones
+  // would have defined (read from the text of the files with syntax errors) are not reported
+  // as unknown, so that one syntax error does not bring a cascade of unknown names.
+  std::set<std::string> unparsed;
   for (file_id f : files) {
     std::size_t before = diags.error_count();
     auto m = parse(sources, f, diags);
     if (m) modules.push_back(std::move(*m));
-    syntax_ok = syntax_ok && diags.error_count() == before;
+    if (diags.error_count() != before) {
+      std::set<std::string> names = declared_names(sources.text(f));
+      unparsed.insert(names.begin(), names.end());
+    }
   }
-  // With syntax errors, checking would report names the broken declarations left undefined.
-  if (!syntax_ok) return std::nullopt;
-  return check(sources, modules, diags);
+  auto program = checker(modules, diags, unparsed).run();
+  if (diags.has_errors()) return std::nullopt;
+  return program;
 }
 
 }  // namespace dalil::dsl
