@@ -170,9 +170,7 @@ std::string render(const source_map& sources, const diagnostic& d) {
     out += "note: " + printable(bounded(n.message)) + '\n';
     render_snippet(out, sources, n.span);
   }
-  // Messages quote what was found and snippets show source lines: neither may carry invalid
-  // UTF-8 or terminal control sequences from a hostile file to the screen.
-  return printable(out);
+  return out;
 }
 
 std::string render_all(const source_map& sources, const diagnostics& diags) {

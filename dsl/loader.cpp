@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "dsl/codes.hpp"
 #include "dsl/limits.hpp"
 
 namespace dalil::dsl {
@@ -56,20 +57,20 @@ class loader {
   /// Reads one file; false when the pack limits stop the loading.
   bool read(const fs::path& path) {
     if (files_.size() >= limits::max_pack_files) {
-      refuse(path, "E0006",
+      refuse(path, codes::too_large,
              "is past the limit of " + std::to_string(limits::max_pack_files) +
                  " files in one rule pack");
       return false;
     }
     if (std::string why = unusable(path); !why.empty()) {
-      refuse(path, "E0005", why);
+      refuse(path, codes::unreadable, why);
       return true;
     }
     // O_NONBLOCK: should the path have become a FIFO since it was looked at, open returns at
     // once and fstat below refuses it.
     int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
-      refuse(path, "E0005", std::string("cannot be read: ") + std::strerror(errno));
+      refuse(path, codes::unreadable, std::string("cannot be read: ") + std::strerror(errno));
       return true;
     }
     struct closer {
@@ -78,22 +79,23 @@ class loader {
     } guard{fd};
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-      refuse(path, "E0005", std::string("cannot be read: ") + std::strerror(errno));
+      refuse(path, codes::unreadable, std::string("cannot be read: ") + std::strerror(errno));
       return true;
     }
     if (!S_ISREG(st.st_mode)) {
-      refuse(path, "E0005", S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
+      refuse(path, codes::unreadable,
+             S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
       return true;
     }
     auto size = static_cast<std::uintmax_t>(st.st_size);
     if (size > limits::max_file_bytes) {
-      refuse(path, "E0006",
+      refuse(path, codes::too_large,
              "is " + std::to_string(size) + " bytes, past the limit of " +
                  mib(limits::max_file_bytes) + " for one rule source file");
       return true;
     }
     if (total_ + size > limits::max_pack_bytes) {
-      refuse(path, "E0006",
+      refuse(path, codes::too_large,
              "takes the rule pack past the limit of " + mib(limits::max_pack_bytes) +
                  " for all its files together");
       return false;
@@ -110,14 +112,14 @@ class loader {
       ssize_t n = ::read(fd, text.data() + got, text.size() - got);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        refuse(path, "E0005", std::string("cannot be read: ") + std::strerror(errno));
+        refuse(path, codes::unreadable, std::string("cannot be read: ") + std::strerror(errno));
         return true;
       }
       if (n == 0) break;
       got += static_cast<std::size_t>(n);
     }
     if (got > limits::max_file_bytes) {
-      refuse(path, "E0006",
+      refuse(path, codes::too_large,
              "is past the limit of " + mib(limits::max_file_bytes) + " for one rule source file");
       return true;
     }
@@ -133,7 +135,7 @@ class loader {
     if (ec || !fs::is_directory(st)) {
       if (ec == std::errc::no_such_file_or_directory &&
           !fs::is_symlink(fs::symlink_status(root, ec))) {
-        refuse(root, "E0005", "does not exist");
+        refuse(root, codes::unreadable, "does not exist");
       } else {
         read(root);
       }
@@ -147,11 +149,11 @@ class loader {
     if (ec) {
       // The walk stopped at a folder it could not open: what was found so far is incomplete.
       fs::path where = it == fs::recursive_directory_iterator() ? root : it->path();
-      refuse(where, "E0005", "cannot be read: " + ec.message());
+      refuse(where, codes::unreadable, "cannot be read: " + ec.message());
       return files_;
     }
     if (paths.empty()) {
-      refuse(root, "E0005", "holds no .dalil file");
+      refuse(root, codes::unreadable, "holds no .dalil file");
       return files_;
     }
     std::sort(paths.begin(), paths.end());

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "dsl/codes.hpp"
 #include "dsl/grammar.hpp"
 #include "dsl/utf8.hpp"
 
@@ -203,7 +204,7 @@ class driver {
                                  grammar::skipper, attr);
       if (!ok) {
         it = skip_blank(start, end);
-        diags_.error("E0001", token_span(it),
+        diags_.error(codes::syntax, token_span(it),
                      std::string("expected ") + what + ", found " + describe_found(it, end));
       }
       return ok;
@@ -211,33 +212,35 @@ class driver {
       it = failure.where();
       iterator_type at = skip_blank(it, end);
       if (failure.which() == "closing '\"'") {
-        diags_.error("E0002", span_at(at, at), "text literal is not closed before the end of line");
+        diags_.error(codes::unterminated_text, span_at(at, at),
+                     "text literal is not closed before the end of line");
       } else {
         // Every committed parser is a named rule; a mangled type name would be a grammar bug,
         // so it is not shown to the author.
         std::string which = failure.which();
         if (which.rfind("N5boost", 0) == 0) which = "something else";
-        diags_.error("E0001", token_span(at),
+        diags_.error(codes::syntax, token_span(at),
                      "expected " + which + ", found " + describe_found(at, end));
       }
       return false;
     } catch (const grammar::nesting_too_deep& deep) {
       it = deep.where;
-      diags_.error("E0003", token_span(skip_blank(it, end)),
+      diags_.error(codes::nesting_too_deep, token_span(skip_blank(it, end)),
                    "nesting is too deep (more than " +
                        std::to_string(grammar::parse_state::max_depth) + " levels)");
       return false;
     }
   }
 
-  /// Whether an expression of `item` is deeper than limits::max_expression_depth (reported).
+  /// Whether an expression of `item` is deeper than limits::max_syntax_depth (reported).
   bool too_deep(const ast::item& item) {
     for (const ast::expr* e : expressions_of(item)) {
       int d = tree_depth(*e);
-      if (d > limits::max_expression_depth) {
-        diags_.error("E0003", span_at(text_.data() + e->begin, text_.data() + e->begin),
+      if (d > limits::max_syntax_depth) {
+        diags_.error(codes::nesting_too_deep,
+                     span_at(text_.data() + e->begin, text_.data() + e->begin),
                      "expression is too deep: its operators nest " + std::to_string(d) +
-                         " levels (at most " + std::to_string(limits::max_expression_depth) +
+                         " levels (at most " + std::to_string(limits::max_syntax_depth) +
                          "); split it into several rules");
         return true;
       }
@@ -249,14 +252,15 @@ class driver {
     iterator_type it = text_.data();
     iterator_type end = it + text_.size();
     if (std::optional<std::size_t> bad = first_invalid_utf8(text_)) {
-      diags_.error("E0005", span_at(it + *bad, it + *bad + 1), "the file is not valid UTF-8");
+      diags_.error(codes::unreadable, span_at(it + *bad, it + *bad + 1),
+                   "the file is not valid UTF-8");
       return std::nullopt;
     }
     // A lone CR would end a comment for X3 but not for line numbering: refuse it rather than
     // risk positions (or a comment's end) that differ between the two.
     for (std::size_t i = text_.find('\r'); i != std::string::npos; i = text_.find('\r', i + 1)) {
       if (i + 1 == text_.size() || text_[i + 1] != '\n') {
-        diags_.error("E0007", span_at(it + i, it + i + 1),
+        diags_.error(codes::lone_carriage_return, span_at(it + i, it + i + 1),
                      "line break is a lone carriage return (CR); save the file with LF or CRLF "
                      "line endings");
         return std::nullopt;

@@ -5,6 +5,8 @@
 #include <compare>
 #include <optional>
 
+#include "dsl/limits.hpp"
+
 namespace dalil::dsl {
 
 namespace {
@@ -229,12 +231,225 @@ std::string describe(const subject_info& s, const constraint& c) {
   return out.empty() ? "every " + s.name : out;
 }
 
+using rows_t = std::vector<std::optional<row_constraints>>;
+using subjects_t = std::map<std::string, subject_info>;
+
+/// Whether two constraints of one subject admit a common value (without building the
+/// intersection, which for an enum would copy its cases).
+bool meets(const constraint& a, const constraint& b) {
+  if (a.s == constraint::shape::cases) {
+    for (std::size_t i = 0; i < a.cases.size() && i < b.cases.size(); ++i) {
+      if (a.cases[i] && b.cases[i]) return true;
+    }
+    return false;
+  }
+  constraint both;
+  both.lo = less_lo(b.lo, a.lo) ? b.lo : a.lo;
+  both.hi = less_hi(b.hi, a.hi) ? b.hi : a.hi;
+  return !empty(both);
+}
+
+/// Whether rows `a` and `b` admit a common case; fills `example` ("both match …") if so. Adds
+/// the work done to `work`: one per subject compared, and one per 64 cases of an enum.
+bool rows_overlap(const program& p, const row_constraints& a, const row_constraints& b,
+                  const subjects_t& subjects, std::string* example, std::size_t* work = nullptr) {
+  std::string out;
+  for (const auto& [k, info] : subjects) {
+    auto ia = a.find(k);
+    auto ib = b.find(k);
+    if (ia == a.end() && ib == b.end()) continue;
+    if (work != nullptr) {
+      *work += 1 + (ia != a.end() ? ia->second.cases.size() / 64 : 0);
+    }
+    if (example == nullptr) {
+      // A subject one row leaves open meets the other row's constraint unless it is empty.
+      if (ia == a.end() || ib == b.end()) {
+        if (empty(ia == a.end() ? ib->second : ia->second)) return false;
+      } else if (!meets(ia->second, ib->second)) {
+        return false;
+      }
+      continue;
+    }
+    constraint ca = ia != a.end() ? ia->second : full(p, info.t);
+    constraint cb = ib != b.end() ? ib->second : full(p, info.t);
+    constraint both = intersect(ca, cb);
+    if (empty(both)) return false;
+    if (example == nullptr) continue;
+    if (both.s == constraint::shape::cases) {
+      for (std::size_t i = 0; i < both.cases.size(); ++i) {
+        if (!both.cases[i]) continue;
+        std::string v =
+            info.t.k == kind::boolean ? (i ? "true" : "false") : p.enums[info.t.ref].cases[i];
+        out += (out.empty() ? "" : ", ") + info.name + " = " + v;
+        break;
+      }
+    } else {
+      out += (out.empty() ? "" : ", ") + describe(info, both);
+    }
+  }
+  if (example != nullptr) *example = "both match " + out;
+  return true;
+}
+
+/// One interval subject: rows in order, each looked up among the earlier rows whose lower bound
+/// does not pass its upper bound (a prefix of the rows sorted by lower bound), of which the one
+/// reaching highest overlaps it if any does. A Fenwick tree keeps that maximum: O(n log n).
+void interval_overlaps(const std::vector<const constraint*>& c, std::vector<std::size_t>& partner) {
+  const std::size_t n = c.size();
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (c[i] != nullptr && !empty(*c[i])) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return less_lo(c[y]->lo, c[x]->lo); });
+  std::vector<std::size_t> slot(n, 0);
+  for (std::size_t k = 0; k < order.size(); ++k) slot[order[k]] = k;
+  constexpr std::size_t none = SIZE_MAX;
+  std::vector<std::size_t> tree(order.size() + 1, none);  // 1-based; row reaching highest
+  auto higher = [&](std::size_t x, std::size_t y) {       // x reaches higher than y (or y is none)
+    if (y == none) return x != none;
+    if (x == none) return false;
+    if (less_hi(c[y]->hi, c[x]->hi)) return true;
+    if (less_hi(c[x]->hi, c[y]->hi)) return false;
+    return x < y;
+  };
+  for (std::size_t b = 0; b < n; ++b) {
+    if (c[b] == nullptr || empty(*c[b])) continue;
+    // Rows whose lower bound still admits a value at or below b's upper bound.
+    std::size_t lo = 0;
+    std::size_t hi = order.size();
+    while (lo < hi) {
+      std::size_t mid = (lo + hi) / 2;
+      constraint span_to;
+      span_to.lo = c[order[mid]]->lo;
+      span_to.hi = c[b]->hi;
+      if (!empty(span_to)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    std::size_t best = none;
+    for (std::size_t k = lo; k > 0; k -= k & (~k + 1)) {
+      if (higher(tree[k], best)) best = tree[k];
+    }
+    if (best != none && !empty(intersect(*c[best], *c[b]))) partner[b] = best;
+    for (std::size_t k = slot[b] + 1; k <= order.size(); k += k & (~k + 1)) {
+      if (higher(b, tree[k])) tree[k] = b;
+    }
+  }
+}
+
+/// One enum or bool subject: the first row holding each case.
+void case_overlaps(const std::vector<const constraint*>& c, std::vector<std::size_t>& partner) {
+  constexpr std::size_t none = SIZE_MAX;
+  std::vector<std::size_t> first;
+  for (std::size_t b = 0; b < c.size(); ++b) {
+    if (c[b] == nullptr) continue;
+    const std::vector<bool>& cases = c[b]->cases;
+    if (first.size() < cases.size()) first.resize(cases.size(), none);
+    std::size_t best = none;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      if (!cases[i]) continue;
+      if (first[i] == none) {
+        first[i] = b;
+      } else {
+        best = std::min(best, first[i]);
+      }
+    }
+    if (best != none) partner[b] = best;
+  }
+}
+
+/// How many pairs of the (non-empty) intervals `c` meet: all pairs but those where one ends
+/// before the other starts, counted by binary search over the upper bounds. O(n log n).
+std::size_t meeting_pairs(const std::vector<const constraint*>& c) {
+  std::vector<const constraint*> by_hi = c;
+  std::stable_sort(by_hi.begin(), by_hi.end(),
+                   [](const constraint* x, const constraint* y) { return less_hi(x->hi, y->hi); });
+  std::size_t disjoint = 0;
+  for (const constraint* b : c) {
+    // Intervals ending before b starts form a prefix of by_hi.
+    std::size_t lo = 0;
+    std::size_t hi = by_hi.size();
+    while (lo < hi) {
+      std::size_t mid = (lo + hi) / 2;
+      constraint between;
+      between.lo = b->lo;
+      between.hi = by_hi[mid]->hi;
+      if (empty(between)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    disjoint += lo;
+  }
+  std::size_t n = c.size();
+  return n * (n - 1) / 2 - disjoint;
+}
+
+/// Several subjects: candidate pairs are the rows whose intervals on the primary subject meet (rows
+/// sorted by its lower bound), each checked on every subject; a row already known to overlap is not
+/// checked again. Gives up past the comparison budget.
+bool general_overlaps(const program& p, const rows_t& rows, const subjects_t& subjects,
+                      std::vector<std::size_t>& partner) {
+  constexpr std::size_t none = SIZE_MAX;
+  const std::size_t n = rows.size();
+  const constraint unbounded;
+  // The primary subject: the interval subject on which the fewest pairs of rows meet.
+  std::string primary;
+  std::size_t fewest = SIZE_MAX;
+  for (const auto& [k, info] : subjects) {
+    if (!ordered(info.t.k)) continue;
+    std::vector<const constraint*> c;
+    for (const auto& r : rows) {
+      if (!r) continue;
+      auto it = r->find(k);
+      c.push_back(it == r->end() ? &unbounded : &it->second);
+      if (empty(*c.back())) c.pop_back();
+    }
+    std::size_t pairs = meeting_pairs(c);
+    if (pairs < fewest) {
+      fewest = pairs;
+      primary = k;
+    }
+  }
+  std::vector<std::size_t> order;
+  std::vector<const constraint*> c(n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!rows[i]) continue;
+    auto it = primary.empty() ? rows[i]->end() : rows[i]->find(primary);
+    c[i] = it == rows[i]->end() ? &unbounded : &it->second;
+    if (!empty(*c[i])) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t x, std::size_t y) { return less_lo(c[y]->lo, c[x]->lo); });
+  std::size_t work = 0;
+  for (std::size_t x = 0; x < order.size(); ++x) {
+    for (std::size_t y = x + 1; y < order.size(); ++y) {
+      // Sorted by lower bound: once y starts past x's end, no later row meets x either.
+      constraint span_to;
+      span_to.lo = c[order[y]]->lo;
+      span_to.hi = c[order[x]]->hi;
+      if (empty(span_to)) break;
+      std::size_t a = std::min(order[x], order[y]);
+      std::size_t b = std::max(order[x], order[y]);
+      if (partner[b] != none && partner[b] < a) continue;
+      if (work > limits::max_table_comparisons) return false;
+      if (rows_overlap(p, *rows[a], *rows[b], subjects, nullptr, &work)) partner[b] = a;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
-table_report analyse_table(const program& p, const std::vector<std::uint32_t>& conditions) {
+table_report analyse_table(const program& p, const std::vector<std::uint32_t>& conditions,
+                           bool find_overlaps) {
   table_report report;
-  std::vector<std::optional<row_constraints>> rows;
-  std::map<std::string, subject_info> subjects;
+  rows_t rows;
+  subjects_t subjects;
   for (std::uint32_t c : conditions) {
     row_constraints row;
     if (add_atom(p, c, row, subjects)) {
@@ -244,39 +459,32 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
       report.analysable = false;
     }
   }
-  // Overlaps: every subject constrained by either row must admit a common value.
-  for (std::size_t a = 0; a < rows.size(); ++a) {
-    for (std::size_t b = a + 1; b < rows.size(); ++b) {
-      if (!rows[a] || !rows[b]) continue;
-      bool overlap = true;
-      std::string example;
-      for (const auto& [k, info] : subjects) {
-        auto ia = rows[a]->find(k);
-        auto ib = rows[b]->find(k);
-        if (ia == rows[a]->end() && ib == rows[b]->end()) continue;
-        constraint ca = ia != rows[a]->end() ? ia->second : full(p, info.t);
-        constraint cb = ib != rows[b]->end() ? ib->second : full(p, info.t);
-        constraint both = intersect(ca, cb);
-        if (empty(both)) {
-          overlap = false;
-          break;
-        }
-        if (both.s == constraint::shape::cases) {
-          for (std::size_t i = 0; i < both.cases.size(); ++i) {
-            if (!both.cases[i]) continue;
-            std::string v =
-                info.t.k == kind::boolean ? (i ? "true" : "false") : p.enums[info.t.ref].cases[i];
-            example += (example.empty() ? "" : ", ") + info.name + " = " + v;
-            break;
-          }
-        } else {
-          example += (example.empty() ? "" : ", ") + describe(info, both);
-        }
+  if (find_overlaps) {
+    constexpr std::size_t none = SIZE_MAX;
+    std::vector<std::size_t> partner(rows.size(), none);
+    if (subjects.size() == 1) {
+      const auto& [key, info] = *subjects.begin();
+      std::vector<const constraint*> c(rows.size(), nullptr);
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (rows[i]) c[i] = &rows[i]->at(key);
       }
-      if (overlap) {
-        report.overlaps.emplace_back(a, b);
-        report.overlap_examples[{a, b}] = "both match " + example;
+      if (ordered(info.t.k)) {
+        interval_overlaps(c, partner);
+      } else {
+        case_overlaps(c, partner);
       }
+    } else if (!subjects.empty()) {
+      report.too_large = !general_overlaps(p, rows, subjects, partner);
+    }
+    for (std::size_t b = 0; b < rows.size(); ++b) {
+      if (partner[b] == none) continue;
+      if (report.overlaps.size() == limits::max_reports_per_construct) {
+        ++report.more_overlaps;
+        continue;
+      }
+      table_overlap o{b, partner[b], {}};
+      rows_overlap(p, *rows[partner[b]], *rows[b], subjects, &o.example);
+      report.overlaps.push_back(std::move(o));
     }
   }
   // Gaps: only for tables whose every row constrains the same single subject.

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <optional>
-#include <string>
 #include <string_view>
 
 namespace dalil::dsl {
@@ -18,10 +17,5 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) noexcept;
 /// The length of the well-formed sequence starting at `text[0]` (1 to 4), or 0 when it is ill
 /// formed or `text` is empty.
 std::size_t utf8_sequence_length(std::string_view text) noexcept;
-
-/// `text` made safe to print on a terminal or in a log: each byte of an ill-formed sequence and
-/// each control character other than line feed and tab becomes U+FFFD, so that a hostile input
-/// can neither produce invalid UTF-8 downstream nor send escape sequences to a terminal.
-std::string printable(std::string_view text);
 
 }  // namespace dalil::dsl

@@ -56,14 +56,3 @@ TEST_CASE("ill-formed UTF-8 is found at its first byte", "[dsl][utf8]") {
     CHECK(*bad == c.at);
   }
 }
-
-TEST_CASE("printable text replaces ill-formed bytes and control characters", "[dsl][utf8]") {
-  using dalil::dsl::printable;
-  CHECK(printable("caf\xC3\xA9\tok\n") == "caf\xC3\xA9\tok\n");
-  CHECK(printable("a\x80z") == "a\xEF\xBF\xBDz");
-  CHECK(printable("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
-  CHECK(printable("\x1B[2Jx\x7F") == "\xEF\xBF\xBD[2Jx\xEF\xBF\xBD");
-  CHECK(printable(std::string("a\0b", 3)) ==
-        "a\xEF\xBF\xBD"
-        "b");
-}

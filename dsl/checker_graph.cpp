@@ -1,0 +1,145 @@
+// Passes over the graph of rules read: cycles (and the dependency order), the depth of
+// evaluation through chains of rules, provisional status.
+#include "dsl/checker_passes.hpp"
+
+namespace dalil::dsl::detail {
+
+/// Depth-first over the rules read, with an explicit stack (a chain of rules may be as long as
+/// the pack): every rule lands in rule_order after the rules it reads, and each edge back to a
+/// rule on the current path is a cycle. Long cycles are shown by their ends; past
+/// limits::max_reports_per_construct cycles, one note says how many more there are.
+void checker::check_cycles() {
+  enum class mark : std::uint8_t { none, active, done };
+  const std::size_t n = p_.rules.size();
+  std::vector<mark> marks(n, mark::none);
+  std::vector<std::uint32_t> position(n, 0);  // index on `path` of an active rule
+  std::vector<std::uint32_t> path;
+  std::vector<std::size_t> next_read;  // per entry of `path`: the next rules_read to follow
+  std::size_t cycles = 0;
+  std::vector<diagnostic> shown;
+  auto report = [&](std::uint32_t d) {
+    ++cycles;
+    if (cycles > limits::max_reports_per_construct) return;
+    std::size_t from = position[d];
+    std::size_t length = path.size() - from;
+    std::string chain;
+    for (std::size_t k = from; k < path.size(); ++k) {
+      std::size_t i = k - from;
+      if (length > 2 * limits::max_listed_names && i == limits::max_listed_names) {
+        std::size_t skip = length - 2 * limits::max_listed_names;
+        chain += "… (" + std::to_string(skip) + " more) -> ";
+        k += skip - 1;
+        continue;
+      }
+      chain += p_.rules[path[k]].qualified + " -> ";
+    }
+    chain += p_.rules[d].qualified;
+    shown.push_back({severity::error,
+                     codes::rule_cycle,
+                     p_.rules[d].span,
+                     "rules read each other in a cycle: " + chain,
+                     {}});
+  };
+  for (std::uint32_t root = 0; root < n; ++root) {
+    if (marks[root] != mark::none) continue;
+    marks[root] = mark::active;
+    position[root] = 0;
+    path.push_back(root);
+    next_read.push_back(0);
+    while (!path.empty()) {
+      std::uint32_t r = path.back();
+      const std::vector<std::uint32_t>& reads = p_.rules[r].rules_read;
+      if (next_read.back() < reads.size()) {
+        std::uint32_t d = reads[next_read.back()++];
+        if (marks[d] == mark::active) {
+          report(d);
+        } else if (marks[d] == mark::none) {
+          marks[d] = mark::active;
+          position[d] = static_cast<std::uint32_t>(path.size());
+          path.push_back(d);
+          next_read.push_back(0);
+        }
+        continue;
+      }
+      path.pop_back();
+      next_read.pop_back();
+      marks[r] = mark::done;
+      p_.rule_order.push_back(r);
+    }
+  }
+  if (cycles > shown.size()) {
+    shown.back().notes.push_back(
+        {shown.back().span,
+         "and " + std::to_string(cycles - shown.size()) + " more cycles between rules"});
+  }
+  has_cycle_ = cycles > 0;
+  for (diagnostic& d : shown) diags_.add(std::move(d));
+}
+
+/// The evaluators recurse through a rule's expression tree and, at each rule it reads, through
+/// that rule's tree: bound the sum along every such path (E0702), reported once, at the first
+/// rule of a chain that exceeds the limit. Iterative, in dependency order.
+void checker::check_evaluation_depth() {
+  if (has_cycle_) return;  // depths along a cycle mean nothing; E0701 says what to fix
+  std::vector<std::uint32_t> rule_depth(p_.rules.size(), 0);
+  std::vector<std::uint32_t> rule_via(p_.rules.size(), no_index);  // the rule on its deepest path
+  std::vector<std::uint32_t> depth(p_.expressions.size(), 0);
+  std::vector<std::uint32_t> via(p_.expressions.size(), no_index);
+  const std::uint32_t limit = limits::max_evaluation_depth;
+  for (std::uint32_t r : p_.rule_order) {
+    auto [first, last] = rule_expressions_[r];
+    for (std::uint32_t id = first; id < last; ++id) {
+      const expression& x = at(id);
+      std::uint32_t d = 1;
+      std::uint32_t v = no_index;
+      for (std::uint32_t a : x.args) {
+        if (depth[a] + 1 > d) {
+          d = depth[a] + 1;
+          v = via[a];
+        }
+      }
+      if (x.o == op::rule) {
+        d = 1 + rule_depth[x.ref];
+        v = x.ref;
+      }
+      depth[id] = d;
+      via[id] = v;
+    }
+    for (std::uint32_t root : expression_roots(p_.rules[r])) {
+      if (depth[root] > rule_depth[r]) {
+        rule_depth[r] = depth[root];
+        rule_via[r] = via[root];
+      }
+    }
+    std::uint32_t next = rule_via[r];
+    if (rule_depth[r] <= limit || (next != no_index && rule_depth[next] > limit)) continue;
+    bool reported = false;  // an expression of the rule itself is too deep (E0310)
+    for (std::uint32_t id = first; id < last && !reported; ++id) reported = too_deep(id);
+    if (reported) continue;
+    std::string chain = p_.rules[r].qualified;
+    for (int shown = 0; next != no_index; next = rule_via[next]) {
+      if (++shown > 4) {
+        chain += " -> …";
+        break;
+      }
+      chain += " -> " + p_.rules[next].qualified;
+    }
+    error(codes::rule_chain_too_deep, p_.rules[r].span,
+          "rule '" + p_.rules[r].name + "' is evaluated through " + std::to_string(rule_depth[r]) +
+              " nested levels of rules and operators (" + chain + "), more than the limit of " +
+              std::to_string(limit) + "; shorten the chain of rules that read each other");
+  }
+}
+
+void checker::compute_provisional() {
+  for (std::uint32_t r : p_.rule_order) {
+    rule_info& info = p_.rules[r];
+    bool prov = info.own_provisional;
+    for (std::uint32_t q : info.parameters_read) prov = prov || p_.parameters[q].provisional;
+    for (std::uint32_t d : info.rules_read) prov = prov || p_.rules[d].provisional;
+    for (const exception_info& x : info.exceptions) prov = prov || x.provisional;
+    info.provisional = prov;
+  }
+}
+
+}  // namespace dalil::dsl::detail
