@@ -206,5 +206,19 @@ if run "CSV import" "$dalil" import --db "$work/csv.db" --rules "$rules" "$work/
   if ((n == 1)); then ok "a quoted cell with a line break is imported (RFC 4180)"; else fail "a quoted cell with a line break is imported (RFC 4180)" "$n records: ${out:0:300}"; fi
 fi
 
+# A CSV exported without its header row: the first data row is read as the header, and the
+# refusal must not show its cells (an id, a date).
+sed -n 2,3p "$rules/../data/sample-cohort.csv" > "$work/noheader.csv" 2>/dev/null ||
+  printf 'SYN-000001,female,1989-01-28\n' > "$work/noheader.csv"
+if run "a CSV without its header row" "$dalil" import --db "$work/nh.db" --rules "$rules" "$work/noheader.csv"; then
+  first=$(head -1 "$work/noheader.csv" | cut -d, -f1); birth=$(head -1 "$work/noheader.csv" | cut -d, -f3)
+  if ((code == 0)); then fail "a CSV without its header row" "accepted"
+  elif [[ "$out" == *"$first"* || "$out" == *"$birth"* ]]; then fail "a CSV without its header row" "quotes a cell: ${out:0:300}"
+  else ok "a CSV without its header row is refused without quoting a cell"; fi
+fi
+printf '{"SYN-123456":{"status":"refugee"}}' > "$work/keyed.json"
+expect_refusal "a record keyed by an applicant id" "field" "$dalil" eval --rules "$rules" --as-of 2017-06-01 --facts "$work/keyed.json"
+[[ "$out" == *SYN-123456* ]] && fail "a record keyed by an id is refused without quoting it" "${out:0:300}"
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
