@@ -932,8 +932,10 @@ bool canonical_value(cursor& c, std::string& out, int depth) {
     out += "null";
     return true;
   }
+  // Numbers are kept as written, so they must be written as JSON allows (no leading zero,
+  // digits on both sides of a point): the canonical form is JSON that any parser reads.
   std::string_view num = c.number();
-  if (num.empty()) return false;
+  if (!shape_of(num).valid) return false;
   out += num;
   return true;
 }

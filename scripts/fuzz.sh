@@ -4,12 +4,10 @@
 # copies each crash, timeout or out-of-memory input into tests/fuzz/regressions/TARGET, where
 # plain CTest replays it forever. Fuzzing is not part of CI, which only replays.
 #   bash scripts/fuzz.sh rules 3600        # an hour on the rule-source target
-#   JOBS=2 bash scripts/fuzz.sh record 600 # two processes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh rules|record|csv|json [SECONDS]}
 seconds=${2:-600}
-jobs=${JOBS:-1}
 
 missing=()
 for p in clang-16 libclang-rt-16-dev; do
@@ -37,17 +35,22 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/new" "$work/artifacts" "$corpus" "$regressions"
 
 # -timeout: an input that runs over 20 s is a finding, like a crash. -rss_limit_mb bounds memory.
-parallel=()
-((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
-set +e
-ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  "build-fuzz/tests/fuzz/fuzz_$target" "$work/new" "$corpus" -dict="$dict" -max_len="$max_len" \
-  -timeout=20 -rss_limit_mb=4096 -max_total_time="$seconds" "${parallel[@]}" \
-  -artifact_prefix="$work/artifacts/" -print_final_stats=1 2>&1 | tee "$work/log" |
-  grep -E '^#[0-9]+.*(DONE|pulse)|stat::|ERROR|SUMMARY|Test unit written' || true
-status=${PIPESTATUS[0]}
-set -e
-for log in fuzz-*.log; do [ -e "$log" ] && cat "$log" >>"$work/log" && rm -f "$log"; done
+# libFuzzer stops at its first finding: keep it and go on with the time left, so that one run
+# of the script fuzzes for SECONDS whatever it finds.
+deadline=$((SECONDS + seconds))
+status=0
+while ((SECONDS < deadline)); do
+  set +e
+  ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "build-fuzz/tests/fuzz/fuzz_$target" "$work/new" "$corpus" -dict="$dict" -max_len="$max_len" \
+    -timeout=20 -rss_limit_mb=4096 -max_total_time=$((deadline - SECONDS)) \
+    -artifact_prefix="$work/artifacts/" -print_final_stats=1 >>"$work/log" 2>&1
+  status=$?
+  set -e
+  ((status == 0)) && break
+  (($(find "$work/artifacts" -type f | wc -l) >= 20)) && break  # the same bug, again and again
+done
+grep -E 'ERROR|SUMMARY|Test unit written' "$work/log" | sort | uniq -c || true
 
 # Keep the corpus minimal: merge the new inputs into it (only those that add coverage).
 "build-fuzz/tests/fuzz/fuzz_$target" -merge=1 "$corpus" "$work/new" -dict="$dict" \
@@ -59,7 +62,7 @@ for f in "$work"/artifacts/*; do
   echo "kept $regressions/$(basename "$f")"
   found=$((found + 1))
 done
-execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$work/log" | awk '{s += $2} END {print s + 0}')
-cov=$(grep -oE 'cov: [0-9]+' "$work/log" | tail -1 | awk '{print $2}')
-echo "fuzz $target: ${seconds} s x ${jobs}, ${execs} executions, coverage ${cov:-?} edges," \
+execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$work/log" | awk '{s += $2} END {print s + 0}' || true)
+cov=$(grep -oE 'cov: [0-9]+' "$work/log" | tail -1 | awk '{print $2}' || true)
+echo "fuzz $target: ${seconds} s, ${execs} executions, coverage ${cov:-?} edges," \
   "$(find "$corpus" -type f | wc -l) corpus files, ${found} new findings (exit ${status})"

@@ -325,3 +325,17 @@ input applicant : Applicant
     CHECK_THAT(o.error.message, Contains("nest more than"));
   }
 }
+
+TEST_CASE("canonical JSON accepts only numbers JSON allows", "[engine][record]") {
+  // Found by fuzzing (tests/fuzz/regressions/json): canonical_json kept "00" as written, so the
+  // canonical form of a text was not JSON.
+  for (const char* bad : {R"({"a":00})", R"({"a":-01})", R"({"a":1.})", R"({"a":.5})",
+                          R"({"a":1e})", R"({"a":--1})", R"({"a":1-2})", R"([+1])"}) {
+    INFO(bad);
+    CHECK(dalil::engine::canonical_json(bad).empty());
+  }
+  for (const char* good : {R"({"a":0})", R"({"a":-0.5})", R"({"a":1e400})", R"({"a":10E-2})"}) {
+    INFO(good);
+    CHECK(dalil::engine::canonical_json(good) == good);
+  }
+}

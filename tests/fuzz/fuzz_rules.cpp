@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "dsl/checker.hpp"
-#include "dsl/formatter.hpp"
 #include "dsl/parser.hpp"
 #include "engine/block.hpp"
 #include "engine/decision.hpp"
@@ -21,6 +20,7 @@
 #include "engine/record.hpp"
 #include "engine/session.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
+#include "tests/support/fmt_property.hpp"
 
 namespace {
 
@@ -62,18 +62,6 @@ void load(const std::vector<std::string>& files, checked& c) {
   c.diags.sort();
   c.rendered = dsl::render_all(c.sources, c.diags);
   if (!fuzz::utf8_ok(c.rendered)) violated("rules", "a diagnostic is not valid UTF-8");
-}
-
-/// The diagnostics without their positions (formatting moves them) or file names.
-std::string messages(const dsl::diagnostics& diags) {
-  std::string out;
-  for (const dsl::diagnostic& d : diags.all()) {
-    out += d.code;
-    out += ' ';
-    out += d.message;
-    out += '\n';
-  }
-  return out;
 }
 
 void evaluate(const std::shared_ptr<const engine::ruleset>& rules) {
@@ -120,30 +108,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   load(files, original);
   if (!original.parsed) return 0;
 
-  std::vector<std::string> formatted;
-  for (const dsl::ast::module& m : original.modules) {
-    formatted.push_back(dsl::format(original.sources, m));
+  // fmt: parses back, is a fixed point, keeps the diagnostics, the ruleset hash and the checked
+  // program (compared through a dump that does not go through the formatter).
+  std::vector<testing::source_file> pack;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    pack.push_back({"fuzz" + std::to_string(i) + ".dalil", files[i]});
   }
-  checked again;
-  load(formatted, again);
-  if (!again.parsed) {
-    violated("rules", "fmt output does not parse:\n" + again.rendered);
-  }
-  if (messages(again.diags) != messages(original.diags)) {
-    violated("rules",
-             "fmt changed the diagnostics:\n" + original.rendered + "---\n" + again.rendered);
-  }
-  for (std::size_t i = 0; i < again.modules.size(); ++i) {
-    if (dsl::format(again.sources, again.modules[i]) != formatted[i]) {
-      violated("rules", "fmt is not idempotent on module " + std::to_string(i));
-    }
-  }
+  if (auto violation = testing::fmt_property_violation(pack)) violated("rules", *violation);
   if (!original.program) return 0;
-  if (!again.program) violated("rules", "fmt output does not check");
   auto rules =
       engine::build_ruleset(original.sources, original.modules, std::move(*original.program));
-  auto rules_again = engine::build_ruleset(again.sources, again.modules, std::move(*again.program));
-  if (rules->hash() != rules_again->hash()) violated("rules", "fmt changed the ruleset hash");
   evaluate(rules);
   return 0;
 }
