@@ -4,8 +4,7 @@
 // kernels are compiled once for the build's target.
 #pragma once
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_THREAD__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 #define DALIL_KERNEL_CLONES [[gnu::target_clones("avx2", "default")]]
 #else
 #define DALIL_KERNEL_CLONES

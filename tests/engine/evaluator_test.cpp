@@ -796,8 +796,8 @@ TEST_CASE("a failed division says whether it divided by zero or overflowed", "[e
   CHECK(zero->value() == "undetermined");
   CHECK(zero->d.reasons == strings{"division by zero"});
   // One centime divided by 9 * 10^18 people: the denominator (9 * 10^20) no longer fits.
-  auto overflow = p.run("per_head", as_of,
-                        R"({"household": {"size": 9000000000000000000, "income": "0.01"}})");
+  auto overflow =
+      p.run("per_head", as_of, R"({"household": {"size": 9000000000000000000, "income": "0.01"}})");
   CHECK(overflow->value() == "undetermined");
   CHECK(overflow->d.reasons == strings{"arithmetic overflow"});
 }
