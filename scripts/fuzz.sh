@@ -10,6 +10,9 @@ target=${1:?usage: scripts/fuzz.sh rules|record|csv|json [SECONDS]}
 seconds=${2:-600}
 
 missing=()
+for f in tests/fuzz/dicts/rules.dict tests/fuzz/dicts/json.dict; do
+  [ -s "$f" ] || { echo "missing dictionary $f"; exit 2; }
+done
 for p in clang-16 libclang-rt-16-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
@@ -48,7 +51,13 @@ while ((SECONDS < deadline)); do
   status=$?
   set -e
   ((status == 0)) && break
-  (($(find "$work/artifacts" -type f | wc -l) >= 20)) && break  # the same bug, again and again
+  kept=$(find "$work/artifacts" -type f | wc -l)
+  if ((kept == ${last_kept:-0})); then  # it stopped without a finding: not the code's fault
+    tail -20 "$work/log"
+    exit 2
+  fi
+  last_kept=$kept
+  ((kept >= 20)) && break  # the same bug, again and again
 done
 grep -E 'ERROR|SUMMARY|Test unit written' "$work/log" | sort | uniq -c || true
 
