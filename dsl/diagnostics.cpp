@@ -47,14 +47,6 @@ const char* label(severity s) {
 constexpr std::size_t long_line = 1000;  // bytes
 constexpr std::size_t window = 60;       // code points shown on each side of the caret
 
-std::size_t code_points(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
 /// The byte offset of code point `n` (0-based) of `s`, or s.size().
 std::size_t byte_of(std::string_view s, std::size_t n) {
   std::size_t i = 0;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "dsl/utf8.hpp"
+
 namespace dalil::dsl {
 
 file_id source_map::add(std::string name, std::string text) {
@@ -21,11 +23,9 @@ line_column source_map::position(file_id id, std::uint32_t offset) const {
   auto line = static_cast<std::uint32_t>(it - f.line_starts.begin());
   std::uint32_t start = f.line_starts[line - 1];
   if (line == 1 && has_bom(f.text)) start = std::min<std::uint32_t>(offset, bom.size());
-  std::uint32_t column = 1;
-  for (std::uint32_t i = start; i < offset; ++i) {
-    // Count code points, not bytes: UTF-8 continuation bytes do not start a column.
-    if ((static_cast<unsigned char>(f.text[i]) & 0xC0) != 0x80) ++column;
-  }
+  // Columns count code points, not bytes: UTF-8 continuation bytes do not start a column.
+  auto column = static_cast<std::uint32_t>(
+      1 + code_points(std::string_view(f.text).substr(start, offset - start)));
   return {line, column};
 }
 

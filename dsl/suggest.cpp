@@ -47,7 +47,11 @@ name_index::name_index(std::vector<std::string> names) : names_(std::move(names)
 }
 
 std::string_view name_index::nearest(std::string_view wrong) const {
-  const std::size_t bound = std::max<std::size_t>(2, wrong.size() / 3);
+  // A name is suggested for a typo, not for a rewrite: at most max_edits edits, whatever the
+  // length (an unbounded third of a 100,000-character name made each comparison quadratic).
+  constexpr std::size_t max_edits = 4;
+  if (wrong.size() > max_suggested_name) return {};
+  const std::size_t bound = std::clamp<std::size_t>(wrong.size() / 3, 2, max_edits);
   bool found = false;
   std::size_t best_d = 0;
   std::uint32_t best = 0;

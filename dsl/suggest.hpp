@@ -23,9 +23,12 @@ class name_index {
   name_index() = default;
   explicit name_index(std::vector<std::string> names);
 
-  /// The candidate nearest to `wrong` within max(2, |wrong| / 3) edits, the earliest in the
-  /// given order among equals; empty when none is that near.
+  /// The candidate nearest to `wrong` within |wrong| / 3 edits (at least 2, at most 4), the
+  /// earliest in the given order among equals; empty when none is that near, or when `wrong` is
+  /// longer than max_suggested_name (no one types such a name by hand).
   std::string_view nearest(std::string_view wrong) const;
+
+  static constexpr std::size_t max_suggested_name = 256;
 
  private:
   std::vector<std::string> names_;

@@ -253,28 +253,33 @@ bool meets(const constraint& a, const constraint& b) {
 /// the work done to `work`: one per subject compared, and one per 64 cases of an enum.
 bool rows_overlap(const program& p, const row_constraints& a, const row_constraints& b,
                   const subjects_t& subjects, std::string* example, std::size_t* work = nullptr) {
+  // Only the subjects the two rows constrain matter: walk both (sorted) maps together, in the
+  // subjects' order, rather than every subject of the table for every pair of rows.
   std::string out;
-  for (const auto& [k, info] : subjects) {
-    auto ia = a.find(k);
-    auto ib = b.find(k);
-    if (ia == a.end() && ib == b.end()) continue;
-    if (work != nullptr) {
-      *work += 1 + (ia != a.end() ? ia->second.cases.size() / 64 : 0);
-    }
+  auto ia = a.begin();
+  auto ib = b.begin();
+  while (ia != a.end() || ib != b.end()) {
+    const bool take_a = ib == b.end() || (ia != a.end() && ia->first <= ib->first);
+    const bool take_b = ia == a.end() || (ib != b.end() && ib->first <= ia->first);
+    const std::string& k = take_a ? ia->first : ib->first;
+    const constraint* ca = take_a ? &ia->second : nullptr;
+    const constraint* cb = take_b ? &ib->second : nullptr;
+    if (take_a) ++ia;
+    if (take_b) ++ib;
+    if (work != nullptr) *work += 1 + (ca != nullptr ? ca->cases.size() / 64 : 0);
     if (example == nullptr) {
       // A subject one row leaves open meets the other row's constraint unless it is empty.
-      if (ia == a.end() || ib == b.end()) {
-        if (empty(ia == a.end() ? ib->second : ia->second)) return false;
-      } else if (!meets(ia->second, ib->second)) {
+      if (ca == nullptr || cb == nullptr) {
+        if (empty(ca == nullptr ? *cb : *ca)) return false;
+      } else if (!meets(*ca, *cb)) {
         return false;
       }
       continue;
     }
-    constraint ca = ia != a.end() ? ia->second : full(p, info.t);
-    constraint cb = ib != b.end() ? ib->second : full(p, info.t);
-    constraint both = intersect(ca, cb);
+    const subject_info& info = subjects.at(k);
+    constraint both =
+        intersect(ca != nullptr ? *ca : full(p, info.t), cb != nullptr ? *cb : full(p, info.t));
     if (empty(both)) return false;
-    if (example == nullptr) continue;
     if (both.s == constraint::shape::cases) {
       for (std::size_t i = 0; i < both.cases.size(); ++i) {
         if (!both.cases[i]) continue;
@@ -397,11 +402,26 @@ bool general_overlaps(const program& p, const rows_t& rows, const subjects_t& su
   constexpr std::size_t none = SIZE_MAX;
   const std::size_t n = rows.size();
   const constraint unbounded;
-  // The primary subject: the interval subject on which the fewest pairs of rows meet.
+  // The primary subject: the interval subject on which the fewest pairs of rows meet, among the
+  // few that most rows constrain (a row that leaves the subject open meets every other row on
+  // it, so a subject few rows name is a poor primary; and trying every subject of a table whose
+  // rows each name their own would cost subjects x rows).
+  constexpr std::size_t candidates = 8;
+  std::map<std::string, std::size_t> named;
+  for (const auto& r : rows) {
+    if (!r) continue;
+    for (const auto& [k, con] : *r) {
+      if (ordered(subjects.at(k).t.k)) ++named[k];
+    }
+  }
+  std::vector<std::pair<std::size_t, std::string>> by_rows;
+  for (const auto& [k, count] : named) by_rows.emplace_back(count, k);
+  std::stable_sort(by_rows.begin(), by_rows.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
+  if (by_rows.size() > candidates) by_rows.resize(candidates);
   std::string primary;
   std::size_t fewest = SIZE_MAX;
-  for (const auto& [k, info] : subjects) {
-    if (!ordered(info.t.k)) continue;
+  for (const auto& [count, k] : by_rows) {
     std::vector<const constraint*> c;
     for (const auto& r : rows) {
       if (!r) continue;

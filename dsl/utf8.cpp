@@ -64,4 +64,20 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) noexcept {
   return std::nullopt;
 }
 
+std::size_t code_points(std::string_view text) noexcept {
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  std::size_t continuation = 0;
+  std::size_t i = 0;
+  for (; text.size() - i >= 8; i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, text.data() + i, 8);
+    // A continuation byte has its top bit set and the next one clear.
+    continuation += static_cast<std::size_t>(__builtin_popcountll(w & highs & ~(w << 1U)));
+  }
+  for (; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++continuation;
+  }
+  return text.size() - continuation;
+}
+
 }  // namespace dalil::dsl

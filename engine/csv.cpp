@@ -235,15 +235,14 @@ bool resolve(const dsl::program& p, std::string_view name, std::vector<std::uint
     const dsl::record_info& info = p.records[rec];
     auto f = info.field(part);
     if (!f) {
-      message =
-          "unknown column: record '" + info.name + "' has no field '" + printable_name(part) + "'";
+      message = "unknown column: " + no_such_field(info, part);
       return false;
     }
     path.push_back(*f);
     t = info.fields[*f].t;
     if (dot == std::string_view::npos) return true;
     if (t.k != kind::record || t.ref >= p.records.size()) {
-      message = "unknown column: '" + printable_name(name.substr(0, dot)) + "' is not a record";
+      message = "unknown column: its field '" + info.fields[*f].name + "' is not a record";
       return false;
     }
     rec = t.ref;
@@ -399,7 +398,9 @@ bool csv_row_to_json(const dsl::program& p, const std::vector<std::string>& head
       return fail(error, "", "column " + std::to_string(i + 1) + " of the header has no name");
     }
     dsl::type t;
-    if (!resolve(p, name, paths[i], t, message)) return fail(error, printable_name(name), message);
+    if (!resolve(p, name, paths[i], t, message)) {
+      return fail(error, "", "column " + std::to_string(i + 1) + " of the header: " + message);
+    }
     for (std::size_t k = 0; k < i; ++k) {
       if (paths[k] == paths[i]) return fail(error, name, "the column is given twice");
     }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 
+#include "dsl/suggest.hpp"
 #include "dsl/utf8.hpp"
 #include "engine/limits.hpp"
 
@@ -29,19 +30,24 @@ std::string_view record::id() const {
   return facts[id_fact].as_text();
 }
 
-std::string printable_name(std::string_view name) {
-  // A name is quoted only when it has the shape of a schema field name: letters, '_' and dots,
-  // no digits or other signs, and short. Anything else in a key or header position may be a value
-  // (an applicant id, a date, an amount: a CSV without its header row, a record keyed by id), and
-  // values are personal data: it is described, never shown.
-  if (name.empty()) return {};
-  bool field_like = name.size() <= limits::name_bytes && name.front() != '.';
-  for (char c : name) {
-    field_like =
-        field_like && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.');
+std::string no_such_field(const dsl::record_info& info, std::string_view name) {
+  // The name is never shown: in a key or header position a careless export may have put a value
+  // (an id, a name, a date: a CSV without its header row, a record keyed by applicant), and
+  // values are personal data. A field of the schema near it is shown instead, when there is one.
+  std::string out = "record '" + info.name + "' has no field of that name";
+  std::string_view best;
+  std::size_t best_d = 3;  // a typo, not a rewrite
+  if (name.size() <= limits::name_bytes) {
+    for (const dsl::field_info& f : info.fields) {
+      std::size_t d = dsl::bounded_edit_distance(name, f.name, best_d - 1);
+      if (d < best_d) {
+        best_d = d;
+        best = f.name;
+      }
+    }
   }
-  if (field_like) return std::string(name);
-  return "<a name that is not a field name>";
+  if (!best.empty()) out += "; did you mean '" + std::string(best) + "'?";
+  return out;
 }
 
 namespace {
@@ -243,7 +249,7 @@ struct path_ref {
     std::string s = parent ? parent->str() : std::string();
     if (is_index) return s + "[" + std::to_string(index) + "]";
     if (!s.empty() && !name.empty()) s += '.';
-    return s + printable_name(name);
+    return s + std::string(name);
   }
 };
 
@@ -715,13 +721,14 @@ struct record_reader::impl {
       do {
         std::string_view name;
         if (!key(st, path, name)) return false;
-        path_ref sub{&path, name};
-        if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
+        // An unknown key is never put in a path or a message (see no_such_field).
         auto f = info.field(name);
         if (!f) {
-          return fail(st, sub,
-                      "record '" + info.name + "' has no field '" + printable_name(name) + "'");
+          if (!c.eat(':')) return fail(st, path, "expected ':' after a key");
+          return fail(st, path, no_such_field(info, name));
         }
+        path_ref sub{&path, name};
+        if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
         if (seen[*f] == mark) return duplicate(st, sub);
         seen[*f] = mark;
         if (!scalar(st, info.fields[*f].t, sub, fields[*f])) return false;
@@ -782,14 +789,14 @@ struct record_reader::impl {
       do {
         std::string_view name;
         if (!key(st, path, name)) return false;
-        path_ref sub{&path, name};
-        if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
+        // An unknown key is never put in a path or a message (see no_such_field).
         int at = n.find(name);
         if (at < 0) {
-          return fail(st, sub,
-                      "record '" + p.records[n.record].name + "' has no field '" +
-                          printable_name(name) + "'");
+          if (!c.eat(':')) return fail(st, path, "expected ':' after a key");
+          return fail(st, path, no_such_field(p.records[n.record], name));
         }
+        path_ref sub{&path, name};
+        if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
         if (seen[at] == mark) return duplicate(st, sub);
         seen[at] = mark;
         const path_node::field* f = &n.fields[static_cast<std::size_t>(at)].second;

@@ -61,10 +61,10 @@ class record_reader {
 /// The canonical form of a JSON text (keys sorted, no insignificant space, numbers as written),
 /// or an empty string when the text is not valid JSON.
 std::string canonical_json(std::string_view json);
-/// A field name as an error message may quote it: the name itself when it has the shape of a
-/// schema field name (letters, '_', dots; at most limits::name_bytes), otherwise a description,
-/// since a key or header that is not such a name may be a personal value.
-std::string printable_name(std::string_view name);
+/// The message for a key or header name that is not a field of `info`: it never shows the name
+/// (there a careless export may have put a value: an id, a name, a date), only a field of the
+/// record within two edits of it, as "did you mean".
+std::string no_such_field(const dsl::record_info& info, std::string_view name);
 /// Appends `s` to `out` as a JSON string literal.
 void append_json_string(std::string& out, std::string_view s);
 

@@ -56,3 +56,17 @@ TEST_CASE("ill-formed UTF-8 is found at its first byte", "[dsl][utf8]") {
     CHECK(*bad == c.at);
   }
 }
+
+TEST_CASE("code points are counted as columns are, eight bytes at a time", "[dsl][utf8]") {
+  using dalil::dsl::code_points;
+  CHECK(code_points("") == 0);
+  CHECK(code_points("abc") == 3);
+  CHECK(code_points("caf\xC3\xA9 au lait, \xD8\xA7\xD9\x84\xD9\x85\xD8\xBA\xD8\xB1\xD8\xA8") == 20);
+  CHECK(code_points("\xF0\x90\x80\x80\xF0\x90\x80\x80\xF0\x90\x80\x80") == 3);
+  // Whatever the alignment of the multi-byte sequences against the eight-byte words.
+  std::string s;
+  for (int i = 0; i < 40; ++i) {
+    s += (i % 3 == 0) ? "\xC3\xA9" : (i % 3 == 1 ? "x" : "\xE2\x82\xAC");
+    CHECK(code_points(s) == static_cast<std::size_t>(i + 1));
+  }
+}

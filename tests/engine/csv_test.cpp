@@ -183,9 +183,10 @@ TEST_CASE("csv_row_to_json: cells that do not fit name their column", "[engine][
       {{"card.kind"}, {"passport"}, "card.kind", "not one of"},
       {{"card"}, {"yes"}, "card", "only null"},
       {{"tags"}, {"a"}, "tags", "lists"},
-      {{"nationality"}, {"SN"}, "nationality", "unknown column"},
-      {{"card.colour"}, {"red"}, "card.colour", "unknown column"},
-      {{"id.more"}, {"x"}, "id.more", "not a record"},
+      // An unknown header name is never quoted (it may be a value): the column's number is.
+      {{"nationality"}, {"SN"}, "", "column 1 of the header: unknown column"},
+      {{"card.colour"}, {"red"}, "", "column 1 of the header: unknown column"},
+      {{"id.more"}, {"x"}, "", "field 'id' is not a record"},
       {{"id", "id"}, {"a", ""}, "id", "twice"},
       {{"card", "card.kind"}, {"null", "residence"}, "card.kind", "is null"},
       {{"id", "sex"}, {"x"}, "", "header has 2"},

@@ -70,7 +70,9 @@ TEST_CASE("import: every row is a record or a rejection, and re-import adds noth
   CHECK(s.rejections[0].row == 3);
   CHECK(s.rejections[0].field == "sex");
   CHECK(s.rejections[0].reason.find("femme") == std::string::npos);  // no value in logs
-  CHECK(s.rejections[1].field == "household.sizee");
+  CHECK(s.rejections[1].field == "household");  // the unknown key itself is never quoted
+  CHECK(s.rejections[1].reason.find("sizee") == std::string::npos);
+  CHECK(s.rejections[1].reason.find("did you mean 'size'?") != std::string::npos);
   CHECK(s.rejections[2].field == "id");
 
   store::import_summary again;
