@@ -124,10 +124,80 @@ void checker::check_evaluation_depth() {
       }
       chain += " -> " + p_.rules[next].qualified;
     }
+    chain_too_deep_ = true;
     error(codes::rule_chain_too_deep, p_.rules[r].span,
           "rule '" + p_.rules[r].name + "' is evaluated through " + std::to_string(rule_depth[r]) +
               " nested levels of rules and operators (" + chain + "), more than the limit of " +
               std::to_string(limit) + "; shorten the chain of rules that read each other");
+  }
+}
+
+/// A decision's trace has one step per rule of its closure (itself and every rule it reads,
+/// directly or not), each step listing the facts and parameters that rule reads; the engine
+/// builds each closure by walking the rules read within it. Bound the sum over all rules of
+/// their closures' entries (a rule, its facts, its parameters), and of the readings of rules
+/// walked, by limits::max_trace_steps (E0703), reported once, at the rule where the running
+/// total passes it. In dependency order, each closure walked with a stamp array (no set per
+/// rule); the pass stops at the first rule past the limit, so it does at most about
+/// limits::max_trace_steps steps, plus one walk of that rule's closure for the message.
+void checker::check_trace_size() {
+  if (has_cycle_ || chain_too_deep_) return;  // E0701 or E0702 already says what to fix
+  const std::size_t n = p_.rules.size();
+  const std::uint64_t limit = limits::max_trace_steps;
+  // The entries of each rule's own step: itself, the facts and the parameters it reads.
+  std::vector<std::uint32_t> entries(n, 1);
+  std::vector<std::uint32_t> fact_stamp(p_.facts.size(), no_index);
+  for (std::uint32_t r = 0; r < n; ++r) {
+    std::uint32_t facts = 0;
+    for_each_expression(p_, expression_roots(p_.rules[r]), [&](std::uint32_t id) {
+      const expression& x = at(id);
+      if (x.o == op::fact && fact_stamp[x.ref] != r) {
+        fact_stamp[x.ref] = r;
+        ++facts;
+      }
+    });
+    entries[r] += facts + static_cast<std::uint32_t>(p_.rules[r].parameters_read.size());
+  }
+  std::vector<std::uint32_t> stamp(n, no_index);
+  std::vector<std::uint32_t> pending;
+  std::uint64_t steps = 0;  // entries of the closures so far
+  std::uint64_t reads = 0;  // readings of rules walked so far
+  for (std::uint32_t r : p_.rule_order) {
+    std::uint64_t rules = 0;  // in r's closure, r included
+    std::uint64_t own = 0;    // entries of r's closure
+    stamp[r] = r;
+    pending.assign(1, r);
+    // A closure has at most every rule and every reading once: the walk of one is linear.
+    while (!pending.empty()) {
+      std::uint32_t q = pending.back();
+      pending.pop_back();
+      ++rules;
+      own += entries[q];
+      for (std::uint32_t d : p_.rules[q].rules_read) {
+        ++reads;
+        if (stamp[d] != r) {
+          stamp[d] = r;
+          pending.push_back(d);
+        }
+      }
+    }
+    steps += own;
+    if (steps <= limit && reads <= limit) continue;
+    const rule_info& info = p_.rules[r];
+    std::string name = "'" + info.name + "'";
+    std::string read = name + " reads " + std::to_string(rules - 1) + " rules";
+    error(codes::trace_too_large, info.span,
+          "rule " + name +
+              (steps > limit ? " brings the traces of all decisions to " + std::to_string(steps) +
+                                   " entries, past the limit of " + std::to_string(limit) +
+                                   " (each lists every rule read, directly or not, with its "
+                                   "facts and parameters: " +
+                                   read + ")"
+                             : " brings the readings of rules walked for all traces to " +
+                                   std::to_string(reads) + ", past the limit of " +
+                                   std::to_string(limit) + " (" + read + ")") +
+              "; have fewer rules read long chains, or fold them");
+    return;
   }
 }
 

@@ -34,6 +34,15 @@ inline constexpr std::uint32_t max_expression_depth = 256;
 /// of that rule, and so on down the chain (E0702). The evaluators recurse this deep at most.
 inline constexpr std::uint32_t max_evaluation_depth = 2048;
 
+/// Entries of all decisions' traces together: over every rule, each rule of its closure (itself
+/// and every rule it reads, directly or not), which its decision's trace lists, plus the facts
+/// and parameters each of those reads; and, bounded separately by the same number, the readings
+/// of rules walked within those closures to build them (E0703).
+/// The SNIA pack totals 320 entries (bench/v0 29); a pack at this limit (a chain of 1,000 rules
+/// read by 1,495 others) evaluates every decision of one record with its trace in under a
+/// second, 320 MB of JSON; past it, the output grows quadratically (20,000 rules: 3 GB, 6.5 s).
+inline constexpr std::uint64_t max_trace_steps = 2'000'000;
+
 /// "Did you mean" is computed for this many distinct unknown names per check; later ones get
 /// none (each computation scans every candidate of its kind).
 inline constexpr std::size_t max_suggestions = 256;
