@@ -135,7 +135,8 @@ void checker::check_evaluation_depth() {
 /// A decision's trace has one step per rule of its closure (itself and every rule it reads,
 /// directly or not), each step listing the facts and parameters that rule reads; the engine
 /// builds each closure by walking the rules read within it. Bound the sum over all rules of
-/// their closures' entries (a rule, its facts, its parameters), and of the readings of rules
+/// their closures' entries (a rule, its facts, its parameters, and one per
+/// limits::trace_entry_bytes of names and sources shown), and of the readings of rules
 /// walked, by limits::max_trace_steps (E0703), reported once, at the rule where the running
 /// total passes it. In dependency order, each closure walked with a stamp array (no set per
 /// rule); the pass stops at the first rule past the limit, so it does at most about
@@ -144,19 +145,29 @@ void checker::check_trace_size() {
   if (has_cycle_ || chain_too_deep_) return;  // E0701 or E0702 already says what to fix
   const std::size_t n = p_.rules.size();
   const std::uint64_t limit = limits::max_trace_steps;
-  // The entries of each rule's own step: itself, the facts and the parameters it reads.
-  std::vector<std::uint32_t> entries(n, 1);
+  // The entries of each rule's own step: itself, the facts and the parameters it reads, and
+  // one more per limits::trace_entry_bytes of the names and sources the step shows (a chain of
+  // rules with kilobyte names would otherwise print gigabytes within the bound).
+  std::vector<std::uint64_t> entries(n, 1);
   std::vector<std::uint32_t> fact_stamp(p_.facts.size(), no_index);
   for (std::uint32_t r = 0; r < n; ++r) {
-    std::uint32_t facts = 0;
-    for_each_expression(p_, expression_roots(p_.rules[r]), [&](std::uint32_t id) {
+    const rule_info& info = p_.rules[r];
+    std::uint64_t listed = 1 + info.parameters_read.size();
+    std::uint64_t bytes = info.qualified.size() + info.source.size();
+    for_each_expression(p_, expression_roots(info), [&](std::uint32_t id) {
       const expression& x = at(id);
       if (x.o == op::fact && fact_stamp[x.ref] != r) {
         fact_stamp[x.ref] = r;
-        ++facts;
+        ++listed;
+        bytes += p_.facts[x.ref].path.size();
       }
     });
-    entries[r] += facts + static_cast<std::uint32_t>(p_.rules[r].parameters_read.size());
+    for (std::uint32_t q : info.parameters_read) {
+      bytes += p_.parameters[q].qualified.size() + p_.parameters[q].source.size();
+    }
+    for (const exception_info& x : info.exceptions) bytes += x.name.size() + x.source.size();
+    for (std::uint32_t d : info.rules_read) bytes += p_.rules[d].qualified.size();
+    entries[r] = listed + bytes / limits::trace_entry_bytes;
   }
   std::vector<std::uint32_t> stamp(n, no_index);
   std::vector<std::uint32_t> pending;

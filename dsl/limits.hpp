@@ -38,10 +38,15 @@ inline constexpr std::uint32_t max_evaluation_depth = 2048;
 /// and every rule it reads, directly or not), which its decision's trace lists, plus the facts
 /// and parameters each of those reads; and, bounded separately by the same number, the readings
 /// of rules walked within those closures to build them (E0703).
-/// The SNIA pack totals 320 entries (bench/v0 29); a pack at this limit (a chain of 1,000 rules
-/// read by 1,495 others) evaluates every decision of one record with its trace in under a
-/// second, 320 MB of JSON; past it, the output grows quadratically (20,000 rules: 3 GB, 6.5 s).
+/// The SNIA pack totals 477 entries (bench/v0 29). At this limit, a chain of 1,000 rules read by
+/// 1,495 others, with 50-character names, evaluates every decision of one record with its trace
+/// in about 2 s, 520 MB of JSON; past it the output grows quadratically (20,000 rules: 3 GB in
+/// 6.5 s; 900-character names in a chain: 2.9 GB in a minute from a 3 MB pack).
 inline constexpr std::uint64_t max_trace_steps = 2'000'000;
+/// For max_trace_steps, every this many bytes of the names and sources a trace step shows (the
+/// rule's, its facts', parameters', exceptions', and the names of the rules it reads) count as
+/// one more entry: long names in a long chain weigh what they print.
+inline constexpr std::uint64_t trace_entry_bytes = 128;
 
 /// "Did you mean" is computed for this many distinct unknown names per check; later ones get
 /// none (each computation scans every candidate of its kind).

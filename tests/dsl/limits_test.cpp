@@ -534,29 +534,42 @@ TEST_CASE("codes: every code of dsl/codes.hpp is documented in docs/diagnostics.
 namespace {
 
 /// The entries of all traces as the engine lists them: for every rule, each rule of its closure
-/// with the facts and parameters that rule reads.
+/// with the facts and parameters that rule reads, and one more per limits::trace_entry_bytes of
+/// the names and sources its step shows.
 std::uint64_t trace_entries(const eng::ruleset& rs) {
   const dsl::program& p = rs.program();
+  std::vector<std::uint64_t> step(p.rules.size());
+  for (std::uint32_t q = 0; q < p.rules.size(); ++q) {
+    const dsl::rule_info& info = p.rules[q];
+    std::uint64_t bytes = info.qualified.size() + info.source.size();
+    for (std::uint32_t f : rs.facts_of(q)) bytes += p.facts[f].path.size();
+    for (std::uint32_t k : info.parameters_read) {
+      bytes += p.parameters[k].qualified.size() + p.parameters[k].source.size();
+    }
+    for (const dsl::exception_info& x : info.exceptions) bytes += x.name.size() + x.source.size();
+    for (std::uint32_t d : info.rules_read) bytes += p.rules[d].qualified.size();
+    step[q] = 1 + rs.facts_of(q).size() + info.parameters_read.size() +
+              bytes / dsl::limits::trace_entry_bytes;
+  }
   std::uint64_t total = 0;
   for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
-    for (std::uint32_t q : rs.closure_of(r)) {
-      total += 1 + rs.facts_of(q).size() + p.rules[q].parameters_read.size();
-    }
+    for (std::uint32_t q : rs.closure_of(r)) total += step[q];
   }
   return total;
 }
 
 /// A chain of 1,000 rules (c0 reads a fact), then `wide` rules each reading its last one: the
 /// chain's traces have 2 + 3 + … + 1001 = 501,500 entries, each wide rule's 1,002.
-std::string wide_pack(std::size_t wide) {
-  std::string text = head + rule("c0", "int", "applicant.n");
+/// `stem` lengthens the chain's names.
+std::string wide_pack(std::size_t wide, const std::string& stem = "c") {
+  std::string text = head + rule(stem + "0", "int", "applicant.n");
   for (int i = 1; i < 1000; ++i) {
-    text += rule("c" + std::to_string(i), "int", "c" + std::to_string(i - 1) + " + 1");
+    text += rule(stem + std::to_string(i), "int", stem + std::to_string(i - 1) + " + 1");
   }
   for (std::size_t k = 0; k < wide; ++k) {
     text += "rule w" + std::to_string(k) +
-            " : int\n  source \"s\"\n  explain en \"{value}\"\n  = c999 + " + std::to_string(k) +
-            "\n\n";
+            " : int\n  source \"s\"\n  explain en \"{value}\"\n  = " + stem + "999 + " +
+            std::to_string(k) + "\n\n";
   }
   return text;
 }
@@ -588,6 +601,19 @@ TEST_CASE("limits: rules reading long chains past the trace limit are one E0703,
             "parameters: '" +
             first + "' reads 1000 rules); have fewer rules read long chains, or fold them");
   CHECK(d.span.begin == c->sources.text(0).find("rule " + first + " ") + 5);
+}
+
+TEST_CASE("limits: long names count in the trace limit", "[dsl][limits][trace]") {
+  // The pack just under the limit, with the chain's names 900 characters long: each of its trace
+  // steps shows about 1,800 bytes (its name and the name it reads), so it counts 15 entries;
+  // accepted, its decisions printed 2.9 GB of JSON in more than a minute.
+  auto c = check_text(wide_pack(wide_at_limit, "c" + std::string(900, 'x')));
+  INFO(c->rendered());
+  CHECK(c->seconds < 2.0 * slowdown);
+  REQUIRE(c->diags.all().size() == 1);
+  CHECK(c->diags.all()[0].code == dsl::codes::trace_too_large);
+  // Well before the chain's end: the chain alone has 14 × 500,500 entries or so.
+  CHECK(c->diags.all()[0].message.find("rule 'cxxx") == 0);
 }
 
 TEST_CASE("limits: rules reading many rules that read many rules pass the trace limit on reads",
