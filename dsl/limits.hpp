@@ -43,9 +43,10 @@ inline constexpr std::uint32_t max_evaluation_depth = 2048;
 /// in about 2 s, 520 MB of JSON; past it the output grows quadratically (20,000 rules: 3 GB in
 /// 6.5 s; 900-character names in a chain: 2.9 GB in a minute from a 3 MB pack).
 inline constexpr std::uint64_t max_trace_steps = 2'000'000;
-/// For max_trace_steps, every this many bytes of the names and sources a trace step shows (the
-/// rule's, its facts', parameters', exceptions', and the names of the rules it reads) count as
-/// one more entry: long names in a long chain weigh what they print.
+/// For max_trace_steps, every this many bytes of the names, sources and text values a trace step
+/// shows (the rule's name, source and value, its facts' paths, its parameters' names, sources and
+/// values, its exceptions', and the names of the rules it reads) count as one more entry: long
+/// names in a long chain, or a long text read by many rules, weigh what they print.
 inline constexpr std::uint64_t trace_entry_bytes = 128;
 
 /// "Did you mean" is computed for this many distinct unknown names per check; later ones get

@@ -616,6 +616,37 @@ TEST_CASE("limits: long names count in the trace limit", "[dsl][limits][trace]")
   CHECK(c->diags.all()[0].message.find("rule 'cxxx") == 0);
 }
 
+TEST_CASE("limits: long text values count in the trace limit", "[dsl][limits][trace]") {
+  // A rule whose value is 200,000 characters of text, read by 2,000 rules: each of their traces
+  // shows that value (it was 2 GB of JSON in 3 s for a 1 MB text). So does a parameter's value.
+  const std::string big = "\"" + std::string(200'000, 'x') + "\"";
+  // The first reader past the limit: each reader's trace shows the value once (1,563 entries of
+  // 128 bytes), or twice when the rule it reads reads another that holds the text.
+  auto [shape, first] = GENERATE(table<std::string, std::string>(
+      {{"rule", "w1277"}, {"parameter", "w1278"}, {"rule of a rule", "w638"}}));
+  INFO(shape);
+  std::string text = head;
+  if (shape == "parameter") {
+    text += "parameter big : text\n  source \"s\"\n  from 2000-01-01 = " + big + "\n\n";
+  } else if (shape == "rule") {
+    text += rule("big", "text", big);
+  } else {
+    text += rule("inner", "text", big) + rule("big", "text", "inner");
+  }
+  for (int k = 0; k < 2000; ++k) text += rule("w" + std::to_string(k), "bool", "big == \"a\"");
+  auto c = check_text(text);
+  INFO(c->rendered());
+  CHECK(c->seconds < 2.0 * slowdown);
+  REQUIRE(c->diags.all().size() == 1);
+  CHECK(c->diags.all()[0].code == dsl::codes::trace_too_large);
+  CHECK(c->diags.all()[0].message.find("rule '" + first + "' ") == 0);
+  // A bool rule's value holds no text: 2,000 rules reading a short text rule are far under.
+  auto small =
+      check_text(head + rule("big", "text", "\"short\"") + text.substr(text.find("rule w0")));
+  INFO(small->rendered());
+  CHECK(small->diags.all().empty());
+}
+
 TEST_CASE("limits: rules reading many rules that read many rules pass the trace limit on reads",
           "[dsl][limits][trace]") {
   // 300 rules each read the same 300 rules, and 30 rules read those 300: each of the 30 walks
