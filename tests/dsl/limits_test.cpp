@@ -93,11 +93,10 @@ std::unique_ptr<checked> check_files(const std::vector<std::string>& texts) {
   for (std::size_t i = 0; i < texts.size(); ++i) {
     dsl::file_id f = c->sources.add("m" + std::to_string(i) + ".dalil", texts[i]);
     auto m = dsl::parse(c->sources, f, c->diags);
-    REQUIRE(m.has_value());
-    c->modules.push_back(std::move(*m));
+    if (m) c->modules.push_back(std::move(*m));
   }
-  REQUIRE_FALSE(c->diags.has_errors());
-  c->program = dsl::check(c->sources, c->modules, c->diags);
+  // A syntax error (the parser's own bounds) is the result: nothing is checked.
+  if (!c->diags.has_errors()) c->program = dsl::check(c->sources, c->modules, c->diags);
   c->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return c;
 }
@@ -154,7 +153,7 @@ std::string join(const std::string& operand, const std::string& op, std::size_t 
 
 }  // namespace
 
-TEST_CASE("limits: a chain past the depth limit is one E0310; 80,000 operands one E0003",
+TEST_CASE("limits: a chain past the depth limit is one E0310, of 80,000 operands one E0003",
           "[dsl][limits]") {
   // Past 256 levels the checker refuses the expression (E0310); past 2,000 the parser refuses it
   // before building the tree (E0003). Either way one diagnostic, and no recursion.
