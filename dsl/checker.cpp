@@ -25,6 +25,7 @@ std::optional<program> checker::run() {
   check_rules();
   check_cycles();
   check_evaluation_depth();
+  check_trace_size();
   compute_provisional();
   check_tests();
   if (diags_.has_errors()) return std::nullopt;

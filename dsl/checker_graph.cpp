@@ -124,10 +124,120 @@ void checker::check_evaluation_depth() {
       }
       chain += " -> " + p_.rules[next].qualified;
     }
+    chain_too_deep_ = true;
     error(codes::rule_chain_too_deep, p_.rules[r].span,
           "rule '" + p_.rules[r].name + "' is evaluated through " + std::to_string(rule_depth[r]) +
               " nested levels of rules and operators (" + chain + "), more than the limit of " +
               std::to_string(limit) + "; shorten the chain of rules that read each other");
+  }
+}
+
+/// A decision's trace has one step per rule of its closure (itself and every rule it reads,
+/// directly or not), each step listing the facts and parameters that rule reads; the engine
+/// builds each closure by walking the rules read within it. Bound the sum over all rules of
+/// their closures' entries (a rule, its facts, its parameters, and one per
+/// limits::trace_entry_bytes of names, sources and values shown), and of the readings of rules
+/// walked, by limits::max_trace_steps (E0703), reported once, at the rule where the running
+/// total passes it. In dependency order, each closure walked with a stamp array (no set per
+/// rule); the pass stops at the first rule past the limit, so it does at most about
+/// limits::max_trace_steps steps, plus one walk of that rule's closure for the message.
+void checker::check_trace_size() {
+  if (has_cycle_ || chain_too_deep_) return;  // E0701 or E0702 already says what to fix
+  const std::size_t n = p_.rules.size();
+  const std::uint64_t limit = limits::max_trace_steps;
+  // The entries of each rule's own step: itself, the facts and the parameters it reads, and
+  // one more per limits::trace_entry_bytes of the names, sources and values the step shows (a
+  // chain of rules with kilobyte names, or a megabyte text read by many rules, would otherwise
+  // print gigabytes within the bound). No operator builds text, so a rule's value holds at most
+  // the text literals, parameter values and values of rules read that it could hold: saturated
+  // sums of their lengths, in dependency order. (Text from the record is the record's bound.)
+  const std::uint64_t saturated = limit * limits::trace_entry_bytes;
+  auto text_bytes = [](const constant& c) -> std::uint64_t {
+    const auto* t = std::get_if<std::string>(&c);
+    return t == nullptr ? 0 : t->size();
+  };
+  auto holds_text = [](const type& t) {
+    return t.k == kind::text || t.k == kind::list || t.k == kind::record;
+  };
+  std::vector<std::uint64_t> parameter_bytes(p_.parameters.size(), 0);  // its longest value
+  for (std::size_t q = 0; q < p_.parameters.size(); ++q) {
+    for (const dated_constant& v : p_.parameters[q].values) {
+      parameter_bytes[q] = std::max(parameter_bytes[q], text_bytes(v.value));
+    }
+  }
+  std::vector<std::uint64_t> value_bytes(n, 0);
+  std::vector<std::uint64_t> entries(n, 1);
+  std::vector<std::uint32_t> fact_stamp(p_.facts.size(), no_index);
+  for (std::uint32_t r : p_.rule_order) {
+    const rule_info& info = p_.rules[r];
+    std::uint64_t listed = 1 + info.parameters_read.size();
+    std::uint64_t bytes = info.qualified.size() + info.source.size();
+    std::uint64_t literals = 0;
+    for_each_expression(p_, expression_roots(info), [&](std::uint32_t id) {
+      const expression& x = at(id);
+      if (x.o == op::fact && fact_stamp[x.ref] != r) {
+        fact_stamp[x.ref] = r;
+        ++listed;
+        bytes += p_.facts[x.ref].path.size();
+      } else if (x.o == op::constant) {
+        literals = std::min(saturated, literals + text_bytes(x.value));
+      }
+    });
+    std::uint64_t value = literals;
+    for (std::uint32_t q : info.parameters_read) {
+      bytes +=
+          p_.parameters[q].qualified.size() + p_.parameters[q].source.size() + parameter_bytes[q];
+      value = std::min(saturated, value + parameter_bytes[q]);
+    }
+    for (const exception_info& x : info.exceptions) bytes += x.name.size() + x.source.size();
+    for (std::uint32_t d : info.rules_read) {
+      bytes += p_.rules[d].qualified.size();
+      value = std::min(saturated, value + value_bytes[d]);
+    }
+    value_bytes[r] = holds_text(info.t) ? value : 0;
+    bytes = std::min(saturated, bytes + value_bytes[r]);
+    entries[r] = listed + bytes / limits::trace_entry_bytes;
+  }
+  std::vector<std::uint32_t> stamp(n, no_index);
+  std::vector<std::uint32_t> pending;
+  std::uint64_t steps = 0;  // entries of the closures so far
+  std::uint64_t reads = 0;  // readings of rules walked so far
+  for (std::uint32_t r : p_.rule_order) {
+    std::uint64_t rules = 0;  // in r's closure, r included
+    std::uint64_t own = 0;    // entries of r's closure
+    stamp[r] = r;
+    pending.assign(1, r);
+    // A closure has at most every rule and every reading once: the walk of one is linear.
+    while (!pending.empty()) {
+      std::uint32_t q = pending.back();
+      pending.pop_back();
+      ++rules;
+      own += entries[q];
+      for (std::uint32_t d : p_.rules[q].rules_read) {
+        ++reads;
+        if (stamp[d] != r) {
+          stamp[d] = r;
+          pending.push_back(d);
+        }
+      }
+    }
+    steps += own;
+    if (steps <= limit && reads <= limit) continue;
+    const rule_info& info = p_.rules[r];
+    std::string name = "'" + info.name + "'";
+    std::string read = name + " reads " + std::to_string(rules - 1) + " rules";
+    error(codes::trace_too_large, info.span,
+          "rule " + name +
+              (steps > limit ? " brings the traces of all decisions to " + std::to_string(steps) +
+                                   " entries, past the limit of " + std::to_string(limit) +
+                                   " (each lists every rule read, directly or not, with its "
+                                   "facts and parameters: " +
+                                   read + ")"
+                             : " brings the readings of rules walked for all traces to " +
+                                   std::to_string(reads) + ", past the limit of " +
+                                   std::to_string(limit) + " (" + read + ")") +
+              "; have fewer rules read long chains, or fold them");
+    return;
   }
 }
 

@@ -119,6 +119,7 @@ class checker {
   void check_rules();
   void check_cycles();
   void check_evaluation_depth();
+  void check_trace_size();
   void check_tests();
   void compute_provisional();
 
@@ -202,6 +203,7 @@ class checker {
   program p_;
   std::vector<std::uint32_t> depth_;  // per expression: the levels of its tree
   bool has_cycle_ = false;
+  bool chain_too_deep_ = false;  // E0702 reported: the trace bound would only repeat it
   /// Per rule: the expressions added while checking it, [first, second).
   std::vector<std::pair<std::uint32_t, std::uint32_t>> rule_expressions_;
 

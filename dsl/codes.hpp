@@ -54,6 +54,7 @@ inline constexpr const char* table_too_large = "E0604";  // too large to analyse
 // Rules.
 inline constexpr const char* rule_cycle = "E0701";           // rules read each other in a cycle
 inline constexpr const char* rule_chain_too_deep = "E0702";  // rules read rules too deeply
+inline constexpr const char* trace_too_large = "E0703";  // closures of rules read too large in all
 // Explanations.
 inline constexpr const char* bad_placeholder = "E0801";   // placeholder that names nothing
 inline constexpr const char* unknown_language = "E0802";  // explanation in an unknown language
@@ -108,6 +109,7 @@ inline constexpr std::array all = {
     code_info{table_too_large, true},
     code_info{rule_cycle},
     code_info{rule_chain_too_deep},
+    code_info{trace_too_large},
     code_info{bad_placeholder},
     code_info{unknown_language},
     code_info{test_unknown_rule},

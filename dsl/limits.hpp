@@ -34,6 +34,21 @@ inline constexpr std::uint32_t max_expression_depth = 256;
 /// of that rule, and so on down the chain (E0702). The evaluators recurse this deep at most.
 inline constexpr std::uint32_t max_evaluation_depth = 2048;
 
+/// Entries of all decisions' traces together: over every rule, each rule of its closure (itself
+/// and every rule it reads, directly or not), which its decision's trace lists, plus the facts
+/// and parameters each of those reads; and, bounded separately by the same number, the readings
+/// of rules walked within those closures to build them (E0703).
+/// The SNIA pack totals 477 entries (bench/v0 29). At this limit, a chain of 1,000 rules read by
+/// 1,495 others, with 50-character names, evaluates every decision of one record with its trace
+/// in about 2 s, 520 MB of JSON; past it the output grows quadratically (20,000 rules: 3 GB in
+/// 6.5 s; 900-character names in a chain: 2.9 GB in a minute from a 3 MB pack).
+inline constexpr std::uint64_t max_trace_steps = 2'000'000;
+/// For max_trace_steps, every this many bytes of the names, sources and text values a trace step
+/// shows (the rule's name, source and value, its facts' paths, its parameters' names, sources and
+/// values, its exceptions', and the names of the rules it reads) count as one more entry: long
+/// names in a long chain, or a long text read by many rules, weigh what they print.
+inline constexpr std::uint64_t trace_entry_bytes = 128;
+
 /// "Did you mean" is computed for this many distinct unknown names per check; later ones get
 /// none (each computation scans every candidate of its kind).
 inline constexpr std::size_t max_suggestions = 256;

@@ -50,8 +50,18 @@ bool starts_item(iterator_type it, iterator_type end) {
   return false;
 }
 
-/// Moves past the current line to the next line whose first token starts a declaration.
-iterator_type resync(iterator_type it, iterator_type end) {
+/// Where to resume after a syntax error found at `at` in the declaration that starts at `start`:
+/// at `at` itself when a declaration keyword starts there, first on its line (an unclosed
+/// `enum T { a, b` fails on the `record` of the next line, which must not be lost); otherwise
+/// at the next line whose first token starts a declaration. Always past `start`, so the driver
+/// makes progress.
+iterator_type resync(iterator_type start, iterator_type at, iterator_type end) {
+  if (at > start && at < end && starts_item(at, end)) {
+    iterator_type p = at;
+    while (p > start && (p[-1] == ' ' || p[-1] == '\t')) --p;
+    if (p > start && p[-1] == '\n') return at;
+  }
+  iterator_type it = std::max(start, at);
   while (it < end) {
     while (it < end && *it != '\n') ++it;
     if (it == end) break;
@@ -284,7 +294,7 @@ class driver {
         if (!too_deep(item)) result.items.push_back(std::move(item));
         continue;
       }
-      it = resync(std::max(it, start), end);
+      it = resync(start, skip_blank(std::max(it, start), end), end);
     }
     result.end = static_cast<std::uint32_t>(text_.size());
     return result;

@@ -54,19 +54,32 @@ std::shared_ptr<const ruleset> ruleset::compile(dsl::program program, std::strin
     });
     rs->rule_facts_[r].assign(facts.begin(), facts.end());
   }
-  // Transitive closure of rules read, in dependency order.
+  // Transitive closure of rules read, in dependency order: each closure walked once with a
+  // stamp array, then ordered by position in rule_order. The checker bounds the sum of the
+  // closures' sizes and of the readings walked (limits::max_trace_steps, E0703), so this is
+  // linear in that bound, up to the sort.
   std::vector<std::uint32_t> position(p.rules.size(), 0);
   for (std::uint32_t i = 0; i < p.rule_order.size(); ++i) position[p.rule_order[i]] = i;
   rs->rule_closure_.resize(p.rules.size());
+  std::vector<std::uint32_t> stamp(p.rules.size(), dsl::no_index);
+  std::vector<std::uint32_t> pending;
   for (std::uint32_t r : p.rule_order) {
-    std::set<std::uint32_t> all = {r};
-    for (std::uint32_t d : p.rules[r].rules_read) {
-      all.insert(rs->rule_closure_[d].begin(), rs->rule_closure_[d].end());
+    std::vector<std::uint32_t>& out = rs->rule_closure_[r];
+    stamp[r] = r;
+    pending.assign(1, r);
+    while (!pending.empty()) {
+      std::uint32_t q = pending.back();
+      pending.pop_back();
+      out.push_back(q);
+      for (std::uint32_t d : p.rules[q].rules_read) {
+        if (stamp[d] != r) {
+          stamp[d] = r;
+          pending.push_back(d);
+        }
+      }
     }
-    std::vector<std::uint32_t> ordered(all.begin(), all.end());
-    std::sort(ordered.begin(), ordered.end(),
+    std::sort(out.begin(), out.end(),
               [&](std::uint32_t a, std::uint32_t b) { return position[a] < position[b]; });
-    rs->rule_closure_[r] = std::move(ordered);
   }
   return rs;
 }

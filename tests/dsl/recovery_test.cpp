@@ -75,3 +75,31 @@ TEST_CASE("recovery: an input of an unknown type does not make every path unknow
   INFO(rendered);
   CHECK(codes == std::vector<std::string>{"E0203"});
 }
+
+TEST_CASE("recovery: the parser resumes at a declaration the error was found on",
+          "[dsl][recovery]") {
+  // Each case: a broken declaration, then what follows it; the codes reported, in order. The
+  // record after the break holds `n : int`, and the rule `t` adds `true` to it (E0301): the
+  // type error is reported only when the record is still read.
+  const std::string rest =
+      "record A {\n  n : int\n}\n\ninput a : A\n\n"
+      "rule t : bool\n  source \"s\"\n  = a.n + true\n";
+  auto [broken, codes] = GENERATE(table<std::string, std::vector<std::string>>({
+      // An enum left open fails on the `record` that starts the next line: resumed there.
+      {"enum T { a, b\n", {"E0001", "E0301"}},
+      // The same with the next declaration indented, and after blank lines and a comment.
+      {"enum T { a, b\n\n# note\n  ", {"E0001", "E0301"}},
+      // A declaration keyword that fails on itself (no name): the line is skipped, no loop.
+      {"rule\n", {"E0001", "E0301"}},
+      // An error found on a keyword in the middle of a line: that line is skipped as before.
+      {"enum T { a, b record C { x : int }\n", {"E0001", "E0301"}},
+      // A keyword-like word that is not first on its line does not stop the skipping.
+      {"enum T { a, b\n  = record\n", {"E0001", "E0301"}},
+  }));
+  INFO(broken);
+  std::string text = std::string("module m\n") + title + "\n" + broken + rest;
+  std::string rendered;
+  auto got = codes_of({{"m.dalil", text}}, &rendered);
+  INFO(rendered);
+  CHECK(got == codes);
+}
