@@ -1,11 +1,10 @@
 // The checker bounds the work after it and keeps its own near-linear: generated packs far past
 // every limit (80,000-operand chains, 20,000 rules reading each other, 10,000 unknown names,
-// 20,000-row tables, long cycles, huge enums, templates and test records) check quickly with a
+// 20,000-row tables, long cycles, huge enums, templates and test records) check with a
 // bounded number of diagnostics, and packs at the limits check and evaluate, on a worker thread
 // too (the batch evaluates on threads, whose stacks are smaller than the main one).
 #include <catch2/catch.hpp>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -30,13 +29,9 @@ namespace eng = dalil::engine;
 
 namespace {
 
-// Time bounds hold for optimised builds; unoptimised or sanitised ones run many times slower
-// (the quadratic versions these tests guard against took minutes even optimised).
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-constexpr double slowdown = 1;
-#else
-constexpr double slowdown = 30;
-#endif
+// No wall-clock time is asserted (performance is measured, not asserted): these tests check
+// the bounded results (one diagnostic, capped reports, work budgets), and tests/adversarial
+// runs the same shapes through the CLI under a 20 s watchdog per case.
 
 constexpr const char* head = R"(module m
   title fr "Essai" ar "تجربة" en "Test"
@@ -70,7 +65,6 @@ struct checked {
   dsl::diagnostics diags;
   std::vector<dsl::ast::module> modules;
   std::optional<dsl::program> program;
-  double seconds = 0;
 
   std::size_t count(std::string_view code) const {
     std::size_t n = 0;
@@ -89,7 +83,6 @@ struct checked {
 
 std::unique_ptr<checked> check_files(const std::vector<std::string>& texts) {
   auto c = std::make_unique<checked>();
-  auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < texts.size(); ++i) {
     dsl::file_id f = c->sources.add("m" + std::to_string(i) + ".dalil", texts[i]);
     auto m = dsl::parse(c->sources, f, c->diags);
@@ -97,7 +90,6 @@ std::unique_ptr<checked> check_files(const std::vector<std::string>& texts) {
   }
   // A syntax error (the parser's own bounds) is the result: nothing is checked.
   if (!c->diags.has_errors()) c->program = dsl::check(c->sources, c->modules, c->diags);
-  c->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return c;
 }
 
@@ -252,7 +244,7 @@ TEST_CASE("limits: a chain of rules at the evaluation limit evaluates, on a work
   CHECK(over->count(dsl::codes::rule_chain_too_deep) == 1);
 }
 
-TEST_CASE("limits: 10,000 unknown names check in well under a second or two", "[dsl][limits]") {
+TEST_CASE("limits: 10,000 unknown names are counted, the first reported with suggestions", "[dsl][limits]") {
   std::string text = head;
   for (int i = 0; i < 10'000; ++i) {
     text += rule("rule_number_" + std::to_string(i), "bool",
@@ -262,7 +254,6 @@ TEST_CASE("limits: 10,000 unknown names check in well under a second or two", "[
   // All are counted; the first 1,000 are kept (limits::max_diagnostics).
   CHECK(c->diags.error_count() == 10'000);
   CHECK(c->count(dsl::codes::unknown_name) == dsl::limits::max_diagnostics);
-  CHECK(c->seconds < 5.0 * slowdown);  // was more than two minutes (every name against every name)
   // The first ones carry their suggestion; past the cap, none is computed.
   std::size_t suggested = 0;
   for (const dsl::diagnostic& d : c->diags.all()) {
@@ -310,7 +301,6 @@ TEST_CASE("limits: 3,000 overlapping 'unique' rows give ten errors and one note"
   text += "    | otherwise => 0\n";
   auto c = check_text(text);
   INFO(c->rendered());
-  CHECK(c->seconds < 5.0 * slowdown);  // was 46 s and 5 GB
   REQUIRE(c->diags.all().size() == dsl::limits::max_reports_per_construct);
   for (std::size_t k = 0; k < c->diags.all().size(); ++k) {
     const dsl::diagnostic& d = c->diags.all()[k];
@@ -325,7 +315,8 @@ TEST_CASE("limits: 3,000 overlapping 'unique' rows give ten errors and one note"
         "and 2989 more rows of this table can match together with an earlier row");
 }
 
-TEST_CASE("limits: 20,000-row tables of each kind check in seconds", "[dsl][limits][table]") {
+TEST_CASE("limits: 20,000-row tables of each kind check with bounded reports",
+          "[dsl][limits][table]") {
   auto kind = GENERATE(as<std::string>{}, "unique interval", "first interval", "unique enum",
                        "unique two subjects", "first two subjects");
   INFO(kind);
@@ -347,7 +338,6 @@ TEST_CASE("limits: 20,000-row tables of each kind check in seconds", "[dsl][limi
   text += "    | otherwise => 0\n";
   auto c = check_text(text);
   INFO(c->rendered());
-  CHECK(c->seconds < 10.0 * slowdown);  // a 'first' table of 20,000 rows took 20 s
   if (kind == "unique enum") {
     // Rows 3 … 20,000 overlap row 2: ten of them reported, then a note.
     CHECK(c->count(dsl::codes::table_overlap) == dsl::limits::max_reports_per_construct);
@@ -372,7 +362,6 @@ TEST_CASE("limits: rows compared on several values past the budget give one E060
   text += "    | otherwise => 0\n";
   auto c = check_text(text);
   INFO(c->rendered());
-  CHECK(c->seconds < 10.0 * slowdown);
   REQUIRE(c->diags.all().size() == 1);
   CHECK(c->diags.all()[0].code == dsl::codes::table_too_large);
   CHECK(c->diags.all()[0].level == dsl::severity::warning);
@@ -393,7 +382,6 @@ TEST_CASE("limits: rows on two values are swept on the one that separates them",
   text += "    | otherwise => 0\n";
   auto c = check_text(text);
   INFO(c->rendered());
-  CHECK(c->seconds < 10.0 * slowdown);
   REQUIRE(c->diags.all().size() == 1);
   CHECK(c->diags.all()[0].message ==
         "in a 'unique' table, rows 20000 and 20001 can both match (both match applicant.n >= 1, "
@@ -444,7 +432,6 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
     auto c = check_files(files);
     INFO(c->rendered());
     CHECK(c->diags.all().empty());
-    CHECK(c->seconds < 5.0 * slowdown);
 
     auto self = check_text("module m\n  title fr \"E\" ar \"t\" en \"T\"\nimport m\n");
     CHECK(self->count(dsl::codes::self_import) == 1);
@@ -461,7 +448,6 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
     auto c = check_text(text);
     INFO(c->rendered());
     CHECK(c->diags.all().empty());
-    CHECK(c->seconds < 5.0 * slowdown);
   }
   SECTION("500 parameters of 500 dated values each") {
     std::string text = head;
@@ -477,7 +463,6 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
     CHECK(c->diags.all().empty());
     REQUIRE(c->program.has_value());
     CHECK(c->program->parameters[499].values.size() == 500);
-    CHECK(c->seconds < 10.0 * slowdown);
   }
   SECTION("an explanation of 100,000 placeholders") {
     std::string good;
@@ -493,7 +478,6 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
     REQUIRE(c->diags.all().back().notes.size() == 1);
     CHECK(c->diags.all().back().notes[0].message ==
           "and 99990 more placeholders that name nothing");
-    CHECK(c->seconds < 5.0 * slowdown);
   }
   SECTION("a test whose given record lists 100,000 children") {
     std::string children;
@@ -505,7 +489,6 @@ TEST_CASE("limits: hostile shapes check in linear time", "[dsl][limits]") {
     auto c = check_text(text);
     INFO(c->rendered());
     CHECK(c->diags.all().empty());
-    CHECK(c->seconds < 5.0 * slowdown);
   }
 }
 
@@ -585,7 +568,6 @@ TEST_CASE("limits: rules reading long chains past the trace limit are one E0703,
   // 20,000 wide rules made traces of 20 million entries: 6.5 s and 3 GB of JSON for one record.
   auto c = check_text(wide_pack(2 * wide_at_limit));
   INFO(c->rendered());
-  CHECK(c->seconds < 2.0 * slowdown);
   CHECK_FALSE(c->program.has_value());
   REQUIRE(c->diags.all().size() == 1);
   const dsl::diagnostic& d = c->diags.all()[0];
@@ -608,7 +590,6 @@ TEST_CASE("limits: long names count in the trace limit", "[dsl][limits][trace]")
   // accepted, its decisions printed 2.9 GB of JSON in more than a minute.
   auto c = check_text(wide_pack(wide_at_limit, "c" + std::string(900, 'x')));
   INFO(c->rendered());
-  CHECK(c->seconds < 2.0 * slowdown);
   REQUIRE(c->diags.all().size() == 1);
   CHECK(c->diags.all()[0].code == dsl::codes::trace_too_large);
   // Well before the chain's end: the chain alone has 14 × 500,500 entries or so.
@@ -635,7 +616,6 @@ TEST_CASE("limits: long text values count in the trace limit", "[dsl][limits][tr
   for (int k = 0; k < 2000; ++k) text += rule("w" + std::to_string(k), "bool", "big == \"a\"");
   auto c = check_text(text);
   INFO(c->rendered());
-  CHECK(c->seconds < 2.0 * slowdown);
   REQUIRE(c->diags.all().size() == 1);
   CHECK(c->diags.all()[0].code == dsl::codes::trace_too_large);
   CHECK(c->diags.all()[0].message.find("rule '" + first + "' ") == 0);
@@ -661,7 +641,6 @@ TEST_CASE("limits: rules reading many rules that read many rules pass the trace 
   for (int i = 0; i < 30; ++i) text += rule("t" + std::to_string(i), "bool", list("d", 300));
   auto c = check_text(text);
   INFO(c->rendered());
-  CHECK(c->seconds < 2.0 * slowdown);
   REQUIRE(c->diags.all().size() == 1);
   const dsl::diagnostic& d = c->diags.all()[0];
   CHECK(d.code == dsl::codes::trace_too_large);
@@ -682,7 +661,6 @@ TEST_CASE("limits: a pack just under the trace limit checks and evaluates every 
   CHECK(entries <= dsl::limits::max_trace_steps);
   CHECK(entries + wide_entries > dsl::limits::max_trace_steps);
   // Every rule decided with its trace, as `dalil eval --all` does.
-  auto start = std::chrono::steady_clock::now();
   const dsl::program& p = rules->program();
   auto inst = eng::instantiate(rules, *dalil::parse_date("2020-01-01"));
   eng::record_reader reader(p);
@@ -700,9 +678,7 @@ TEST_CASE("limits: a pack just under the trace limit checks and evaluates every 
     eng::append_decision_json(out, ev, d, true);
     bytes += out.size();
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(steps == chain_entries - 1000 + wide_at_limit * (wide_entries - 1));  // rules only
-  CHECK(seconds < 5.0 * slowdown);
   CHECK(bytes < std::size_t{1} << 30U);
 }
 

@@ -94,7 +94,7 @@ TEST_CASE("robustness: a leading byte-order mark is skipped and takes no column"
   CHECK(inside->diags.all()[0].message.find("U+FEFF") != std::string::npos);
 }
 
-TEST_CASE("robustness: CRLF positions are right; a lone CR is refused where it stands",
+TEST_CASE("robustness: CRLF positions are right, and a lone CR is refused where it stands",
           "[dsl][parser][robustness]") {
   auto crlf = parse_text(
       "module m\r\n  title fr \"t\" ar \"t\" en \"t\" # c\r\nrecord A { x : int }\r\n"

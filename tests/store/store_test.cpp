@@ -91,7 +91,7 @@ TEST_CASE("import: every row is a record or a rejection, and re-import adds noth
   CHECK_FALSE(db->verify(error));
 }
 
-TEST_CASE("batch: one decision set per record; again resumes the same run; replay matches",
+TEST_CASE("batch: one decision set per record, again resumes the same run, replay matches",
           "[store]") {
   temp_dir dir;
   pack pk = load_pack();
