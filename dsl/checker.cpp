@@ -65,19 +65,27 @@ std::set<std::string> declared_names(std::string_view text) {
       std::string_view name = word_at(i);
       if (!name.empty()) out.emplace(name);
       if (keyword == "enum") {
-        // The cases, up to the closing brace or the next line that starts a declaration.
-        std::size_t end = text.find('}', i);
-        std::size_t next = std::string_view::npos;
-        for (std::string_view k : keywords)
-          next = std::min(next, text.find("\n" + std::string(k) + " ", i));
-        end = std::min(end, next);
-        while (i < end && i < text.size()) {
-          if (is_name(text[i])) {
-            std::string_view c = word_at(i);
-            out.emplace(c);
+        // The cases, up to the closing brace or the next line that starts a declaration: one
+        // forward scan (searching the rest of the file from every `enum` line was quadratic).
+        std::size_t resume = std::string_view::npos;
+        while (i < text.size() && text[i] != '}') {
+          if (text[i] == '\n') {
+            std::size_t j = i + 1;
+            std::string_view first = word_at(j);
+            if (std::find(keywords.begin(), keywords.end(), first) != keywords.end()) {
+              resume = i + 1;
+              break;
+            }
+            ++i;
+          } else if (is_name(text[i])) {
+            out.emplace(word_at(i));
           } else {
             ++i;
           }
+        }
+        if (resume != std::string_view::npos) {
+          line = resume;
+          continue;
         }
       }
     }

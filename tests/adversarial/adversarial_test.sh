@@ -127,6 +127,41 @@ mkdir -p "$work/big"
 { echo "module m"; for i in $(seq 400000); do printf 'rule r%d : int\n  source "s"\n  = %d + 1\n' "$i" "$i"; done; } > "$work/big/m.dalil"
 expect_refusal "a $(($(stat -c %s "$work/big/m.dalil") / 1048576)) MiB source" "m\.dalil.*(limit|large|MiB|bytes)" "$dalil" check "$work/big"
 
+# Shapes a review found slow after the first fixes: one syntax error among 40,000 enum lines (the
+# recovery's name scan), 8,000 unique rows each comparing its own expressions, a 100,000-character
+# name misspelled (did-you-mean), 1,000 diagnostics on one 4 MB line.
+mkdir -p "$work/enums"; { echo "module m"; for _ in $(seq 40000); do echo "enum a"; done; } > "$work/enums/m.dalil"
+expect_refusal "40,000 broken enum lines" "$where" "$dalil" check "$work/enums"
+pack ownsubjects "module m
+record A {
+  a : int
+  b : int
+}
+input applicant : A
+rule r : int
+  source \"s\"
+  = table unique
+$(for k in $(seq 0 7999); do echo "      | applicant.a + $k >= 0 and applicant.b + $k >= 0 => $k"; done)
+      | otherwise => 0
+"
+expect_refusal "8,000 unique rows on their own subjects" "$where.*E0601" "$dalil" check "$work/ownsubjects"
+long=$(head -c 100000 /dev/zero | tr '\0' a)
+pack longname "module m
+rule r$long : bool
+  source \"s\"
+  = true
+rule q : bool
+  source \"s\"
+  = r${long:1}b
+"
+expect_refusal "a misspelled 100,000-character name" "$where.*unknown name" "$dalil" check "$work/longname"
+pack longline "module m
+rule r : text
+  source \"s\"
+  = \"$(head -c 4000000 /dev/zero | tr '\0' x)\" $(for i in $(seq 1000); do printf 'unknown%d ' "$i"; done)
+"
+expect_refusal "1,000 diagnostics on one 4 MB line" "$where" "$dalil" check "$work/longline"
+
 # --- Checked dates, parenthesis depth, UTF-8, byte-order marks, line endings, odd files.
 pack dates 'module m
 record A {
