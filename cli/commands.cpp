@@ -43,14 +43,12 @@ std::optional<std::string> read_facts(const std::string& path, std::string& out)
   constexpr std::size_t limit = engine::limits::record_bytes;
   int fd = STDIN_FILENO;
   if (path != "-") {
-    fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return std::string("cannot read: ") + std::strerror(errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      return std::string("not a regular file (a directory, pipe or device; use - for stdin)");
+    dsl::regular_file file = dsl::open_regular_file(path.c_str());
+    if (file.why == dsl::regular_file::failure::cannot_open) return file.reason();
+    if (file.why != dsl::regular_file::failure::none) {
+      return file.not_regular_reason() + " (use - for standard input)";
     }
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    fd = file.fd;
   }
   out.clear();
   char buf[1 << 16];

@@ -66,28 +66,17 @@ class loader {
       refuse(path, codes::unreadable, why);
       return true;
     }
-    // O_NONBLOCK: should the path have become a FIFO since it was looked at, open returns at
-    // once and fstat below refuses it.
-    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-      refuse(path, codes::unreadable, std::string("cannot be read: ") + std::strerror(errno));
+    regular_file file = open_regular_file(path.c_str());
+    if (file.why != regular_file::failure::none) {
+      refuse(path, codes::unreadable, file.reason());
       return true;
     }
+    const int fd = file.fd;
     struct closer {
       int fd;
       ~closer() { ::close(fd); }
     } guard{fd};
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      refuse(path, codes::unreadable, std::string("cannot be read: ") + std::strerror(errno));
-      return true;
-    }
-    if (!S_ISREG(st.st_mode)) {
-      refuse(path, codes::unreadable,
-             S_ISDIR(st.st_mode) ? "is a directory" : "is not a regular file");
-      return true;
-    }
-    auto size = static_cast<std::uintmax_t>(st.st_size);
+    auto size = file.size;
     if (size > limits::max_file_bytes) {
       refuse(path, codes::too_large,
              "is " + std::to_string(size) + " bytes, past the limit of " +
@@ -174,6 +163,47 @@ class loader {
 
 std::vector<file_id> load_sources(const fs::path& root, source_map& sources, diagnostics& diags) {
   return loader(sources, diags).load(root);
+}
+
+std::string regular_file::reason() const {
+  switch (why) {
+    case failure::none:
+      return {};
+    case failure::cannot_open:
+      return std::string("cannot be read: ") + std::strerror(error_number);
+    case failure::directory:
+      return "is a directory";
+    case failure::not_regular:
+      return "is not a regular file";
+  }
+  return {};
+}
+
+regular_file open_regular_file(const char* path) {
+  regular_file out;
+  int fd = ::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    out.why = regular_file::failure::cannot_open;
+    out.error_number = errno;
+    return out;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    out.why = regular_file::failure::cannot_open;
+    out.error_number = errno;
+  } else if (S_ISDIR(st.st_mode)) {
+    out.why = regular_file::failure::directory;
+  } else if (!S_ISREG(st.st_mode)) {
+    out.why = regular_file::failure::not_regular;
+  }
+  if (out.why != regular_file::failure::none) {
+    ::close(fd);
+    return out;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  out.fd = fd;
+  out.size = static_cast<std::uintmax_t>(st.st_size);
+  return out;
 }
 
 }  // namespace dalil::dsl

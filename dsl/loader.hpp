@@ -2,7 +2,9 @@
 // a diagnostic naming the path) what is not a readable regular file or is past the size limits.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "dsl/diagnostics.hpp"
@@ -19,5 +21,27 @@ namespace dalil::dsl {
 /// then not read).
 std::vector<file_id> load_sources(const std::filesystem::path& root, source_map& sources,
                                   diagnostics& diags);
+
+/// A file opened for reading by open_regular_file, or why it was not.
+struct regular_file {
+  enum class failure { none, cannot_open, directory, not_regular };
+  int fd = -1;  // the caller closes it
+  std::uintmax_t size = 0;
+  failure why = failure::none;
+  int error_number = 0;  // errno, for cannot_open
+  /// "cannot be read: <reason>", "is a directory", "is not a regular file".
+  std::string reason() const;
+  /// For a directory or another non-regular file: "is a directory, not a regular file" or
+  /// "is not a regular file".
+  std::string not_regular_reason() const {
+    return why == failure::directory ? "is a directory, not a regular file" : reason();
+  }
+};
+
+/// Opens `path` for reading only when it is a regular file: the one way every input (rule
+/// sources, imported cohorts, `eval --facts`) is opened. A directory, FIFO or device is refused
+/// before any read and without blocking (opened O_NONBLOCK, then checked with fstat on the open
+/// descriptor, so a path swapped in between is caught too); the descriptor returned is blocking.
+regular_file open_regular_file(const char* path);
 
 }  // namespace dalil::dsl

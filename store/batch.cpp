@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "dsl/loader.hpp"
 #include "engine/block.hpp"
 #include "engine/csv.hpp"
 #include "engine/decision.hpp"
@@ -39,23 +40,16 @@ std::vector<std::uint32_t> contract_rules(const dsl::program& program) {
 
 namespace {
 
-/// Opens `path` for reading when it is a regular file. A directory, pipe or device is refused
-/// before any read, and without blocking: a FIFO is opened non-blocking, and /dev/zero would
-/// never end.
+/// Opens `path` for reading when it is a regular file (dsl::open_regular_file: no read, no
+/// blocking on a directory, pipe or device).
 int open_regular_file(const std::string& path, std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    error = "cannot read " + path + ": " + std::strerror(errno);
-    return -1;
+  dsl::regular_file file = dsl::open_regular_file(path.c_str());
+  if (file.why == dsl::regular_file::failure::cannot_open) {
+    error = path + ": " + file.reason();
+  } else if (file.why != dsl::regular_file::failure::none) {
+    error = path + ": " + file.not_regular_reason() + " (only a regular file can be imported)";
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    error = path + ": not a regular file (a directory, pipe or device cannot be imported)";
-    return -1;
-  }
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  return fd;
+  return file.fd;
 }
 
 struct fd_closer {
