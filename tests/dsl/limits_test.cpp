@@ -244,7 +244,8 @@ TEST_CASE("limits: a chain of rules at the evaluation limit evaluates, on a work
   CHECK(over->count(dsl::codes::rule_chain_too_deep) == 1);
 }
 
-TEST_CASE("limits: 10,000 unknown names are counted, the first reported with suggestions", "[dsl][limits]") {
+TEST_CASE("limits: 10,000 unknown names are counted, the first reported with suggestions",
+          "[dsl][limits]") {
   std::string text = head;
   for (int i = 0; i < 10'000; ++i) {
     text += rule("rule_number_" + std::to_string(i), "bool",
