@@ -415,6 +415,7 @@ bool general_overlaps(const program& p, const rows_t& rows, const subjects_t& su
     }
   }
   std::vector<std::pair<std::size_t, std::string>> by_rows;
+  by_rows.reserve(named.size());
   for (const auto& [k, count] : named) by_rows.emplace_back(count, k);
   std::stable_sort(by_rows.begin(), by_rows.end(),
                    [](const auto& x, const auto& y) { return x.first > y.first; });
