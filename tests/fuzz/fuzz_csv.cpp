@@ -29,12 +29,21 @@ bool echo_candidate(const std::string& cell, const std::vector<std::string>& hea
   return true;
 }
 
-void no_echo(const std::string& text, const std::vector<std::string>& cells,
-             const std::vector<std::string>& header) {
-  if (!fuzz::utf8_ok(text)) violated("csv", "a CSV error is not valid UTF-8");
-  for (const std::string& c : cells) {
-    if (echo_candidate(c, header) && text.find(c) != std::string::npos) {
-      violated("csv", "a CSV error quotes a cell: " + text);
+/// Fails when `message` (what `produce` says of `cells`) quotes a cell: a cell whose text the
+/// message holds is reshaped, and the message produced again; holding the reshaped text means
+/// it echoes the cell, holding the original means the words are the message's own.
+template <typename Produce>
+void no_echo(const std::string& message, const std::vector<std::string>& cells,
+             const std::vector<std::string>& header, Produce produce) {
+  if (!fuzz::utf8_ok(message)) violated("csv", "a CSV error is not valid UTF-8");
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    const std::string& c = cells[i];
+    if (!echo_candidate(c, header) || message.find(c) == std::string::npos) continue;
+    std::vector<std::string> other = cells;
+    other[i] = fuzz::reshaped(c);
+    std::string again = produce(other);
+    if (again.find(other[i]) != std::string::npos) {
+      violated("csv", "a CSV error quotes a cell: " + again);
     }
   }
 }
@@ -60,22 +69,50 @@ struct importer {
       if (!engine::csv_row_to_json(p, header, none, json, cerr)) {
         // The header is refused: its names must not be quoted when they look like values.
         std::vector<std::string> no_header;
-        no_echo(cerr.field + ": " + cerr.message, header, no_header);
+        no_echo(cerr.field + ": " + cerr.message, header, no_header,
+                [&](const std::vector<std::string>& h) {
+                  engine::csv_error e;
+                  std::string j;
+                  std::vector<std::string> blank(h.size());
+                  engine::csv_row_to_json(p, h, blank, j, e);
+                  return e.field + ": " + e.message;
+                });
         stopped = true;
         return;
       }
       have_header = true;
       return;
     }
-    if (!engine::split_csv_record(r.text, cells, cerr) ||
-        !engine::csv_row_to_json(p, header, cells, json, cerr)) {
-      no_echo(cerr.field + ": " + cerr.message, cells, header);
+    auto convert = [&](const std::vector<std::string>& row) {
+      engine::csv_error e;
+      std::string j;
+      engine::csv_row_to_json(p, header, row, j, e);
+      return e.field + ": " + e.message;
+    };
+    if (!engine::split_csv_record(r.text, cells, cerr)) {
+      if (!fuzz::utf8_ok(cerr.message)) violated("csv", "a CSV error is not valid UTF-8");
+      return;
+    }
+    if (!engine::csv_row_to_json(p, header, cells, json, cerr)) {
+      no_echo(cerr.field + ": " + cerr.message, cells, header, convert);
       return;
     }
     if (!fuzz::utf8_ok(json)) violated("csv", "a CSV row became JSON that is not valid UTF-8");
     engine::record rec;
     engine::record_error err;
-    if (!reader.read(json, rec, err)) no_echo(err.field + ": " + err.message, cells, header);
+    if (!reader.read(json, rec, err)) {
+      no_echo(err.field + ": " + err.message, cells, header,
+              [&](const std::vector<std::string>& row) {
+                std::string j;
+                engine::csv_error e;
+                if (!engine::csv_row_to_json(p, header, row, j, e))
+                  return e.field + ": " + e.message;
+                engine::record r2;
+                engine::record_error e2;
+                reader.read(j, r2, e2);
+                return e2.field + ": " + e2.message;
+              });
+    }
   }
 };
 

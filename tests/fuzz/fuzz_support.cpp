@@ -23,4 +23,18 @@ bool utf8_ok(std::string_view text) {
   return !dsl::first_invalid_utf8(text).has_value();
 }
 
+std::string reshaped(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= '0' && c <= '9') {
+      c = c == '9' ? '0' : static_cast<char>(c + 1);
+    } else if (c >= 'a' && c <= 'z') {
+      c = c == 'z' ? 'a' : static_cast<char>(c + 1);
+    } else if (c >= 'A' && c <= 'Z') {
+      c = c == 'Z' ? 'A' : static_cast<char>(c + 1);
+    }
+  }
+  return out;
+}
+
 }  // namespace dalil::fuzz

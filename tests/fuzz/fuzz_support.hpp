@@ -25,6 +25,12 @@ std::shared_ptr<const engine::ruleset> snia_pack();
 /// True when `text` is well-formed UTF-8.
 bool utf8_ok(std::string_view text);
 
+/// `text` with every ASCII digit and letter moved to the next one of its class (9 -> 0, z -> a):
+/// the same shape, other characters. A message that still holds the original text after the input
+/// was changed this way took it from its own wording; one that holds the changed text echoes the
+/// input.
+std::string reshaped(std::string_view text);
+
 }  // namespace dalil::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
