@@ -39,6 +39,7 @@ void no_echo(const std::string& message, const std::vector<std::string>& cells,
   for (std::size_t i = 0; i < cells.size(); ++i) {
     const std::string& c = cells[i];
     if (!echo_candidate(c, header) || message.find(c) == std::string::npos) continue;
+    if (fuzz::reshaped(c) == c) continue;  // no letter or digit: punctuation, not a value
     std::vector<std::string> other = cells;
     other[i] = fuzz::reshaped(c);
     std::string again = produce(other);
