@@ -19,6 +19,8 @@
 #include "dsl/formatter.hpp"
 #include "dsl/loader.hpp"
 #include "dsl/parser.hpp"
+#include "dsl/source.hpp"
+#include "dsl/utf8.hpp"
 #include "engine/decision.hpp"
 #include "engine/limits.hpp"
 #include "engine/record.hpp"
@@ -70,7 +72,7 @@ std::optional<std::string> read_facts(const std::string& path, std::string& out)
   }
   if (path != "-") ::close(fd);
   if (failure) return failure;
-  if (out.substr(0, 3) == "\xEF\xBB\xBF") out.erase(0, 3);  // a UTF-8 byte order mark
+  if (dsl::has_bom(out)) out.erase(0, dsl::bom.size());
   if (out.size() > limit) {
     return "the record is longer than " + std::to_string(limit) +
            " bytes (the limit of one record)";
@@ -89,7 +91,9 @@ std::string line_col(std::string_view text, std::size_t offset) {
       start = i + 1;
     }
   }
-  return std::to_string(line) + ":" + std::to_string(offset - start + 1);
+  // Columns in code points, as rule-source diagnostics count them.
+  return std::to_string(line) + ":" +
+         std::to_string(dsl::code_points(text.substr(start, offset - start)) + 1);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "dsl/source.hpp"
 #include "dsl/utf8.hpp"
 #include "dsl/value.hpp"
 #include "engine/limits.hpp"
@@ -78,7 +79,7 @@ record_splitter::record_splitter(format f, std::size_t limit) : format_(f), limi
 void record_splitter::feed(std::string_view block) {
   // A UTF-8 byte order mark at the very start is dropped, even when it comes in pieces; bytes
   // that only began like one are given back to the first record.
-  static constexpr std::string_view bom = "\xEF\xBB\xBF";
+  using dsl::bom;
   while (bom_matched_ < bom.size() && !block.empty()) {
     if (block.front() != bom[bom_matched_]) {
       if (bom_matched_ > 0) {
@@ -388,7 +389,7 @@ bool csv_row_to_json(const dsl::program& p, const std::vector<std::string>& head
   std::string message;
   for (std::size_t i = 0; i < header.size(); ++i) {
     std::string_view name = header[i];
-    if (i == 0 && name.substr(0, 3) == "\xEF\xBB\xBF") name.remove_prefix(3);
+    if (i == 0 && dsl::has_bom(name)) name.remove_prefix(dsl::bom.size());
     name = trim(name);
     if (dsl::first_invalid_utf8(name)) {
       return fail(error, "",

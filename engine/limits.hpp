@@ -30,7 +30,8 @@ inline constexpr std::size_t text_bytes = 4096;
 /// once) or CSV columns. Bounds the header checks, which compare columns pairwise.
 inline constexpr std::size_t fields = 512;
 
-/// Bytes of a field name quoted in an error message: an unknown name longer than this is cut.
+/// Bytes of an unknown key or header name that is still compared with the schema's field names
+/// for a "did you mean" (the name itself is never shown: it may be a value).
 inline constexpr std::size_t name_bytes = 64;
 
 }  // namespace dalil::engine::limits
