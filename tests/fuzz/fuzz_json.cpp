@@ -19,7 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     violated("json", "canonical JSON is not a fixed point");
   }
   boost::system::error_code ec;
-  boost::json::parse(json, ec);
+  // Boost.JSON stops at 32 levels by default; canonical_json accepts 64.
+  boost::json::parse_options options;
+  options.max_depth = 128;
+  boost::json::parse(json, ec, {}, options);
   // Boost.JSON reads numbers into doubles and refuses exponents past their range; JSON's grammar
   // has no such bound, and canonical_json keeps numbers as written.
   if (ec == boost::json::error::exponent_overflow) return 0;
