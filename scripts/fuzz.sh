@@ -9,19 +9,10 @@ cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh rules|record|csv|json [SECONDS]}
 seconds=${2:-600}
 
-missing=()
 for f in tests/fuzz/dicts/rules.dict tests/fuzz/dicts/json.dict; do
   [ -s "$f" ] || { echo "missing dictionary $f"; exit 2; }
 done
-for p in clang-16 libclang-rt-16-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/install-deps.sh clang-16 libclang-rt-16-dev
 
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
   -DDALIL_FUZZ=ON -DDALIL_BUILD_BENCH=OFF >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package Dalil needs to build, test and benchmark.
-# Used by the README's set-up commands and by .ci/run; safe to run twice.
+# Used by the README's set-up commands and by .ci/run; safe to run twice. Extra package names
+# given as arguments are installed too (scripts/fuzz.sh adds clang 16).
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
@@ -13,6 +14,7 @@ packages=(
   clang-format clang-tidy
   time bc                   # benchmarks: peak memory and rates
 )
+packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
