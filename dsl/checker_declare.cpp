@@ -136,7 +136,7 @@ void checker::declare_types() {
                 "type '" + e->name.name + "' is declared twice");
           continue;
         }
-        enum_info info{e->name.name, {}, span(m.file, *e)};
+        enum_info info{e->name.name, {}, {}, span(m.file, *e)};
         auto id = static_cast<std::uint32_t>(p_.enums.size());
         std::set<std::string> seen;
         for (const ast::identifier& c : e->cases) {
@@ -222,7 +222,10 @@ void checker::resolve_types() {
       auto t = resolve_type(fd.type, f);
       field_index_[record_by_name_[decl->name.name]].emplace(
           fd.name.name, static_cast<std::uint32_t>(info.fields.size()));
-      info.fields.push_back({fd.name.name, t ? *t : simple(kind::error)});
+      field_info f;
+      f.name = fd.name.name;
+      f.t = t ? *t : simple(kind::error);
+      info.fields.push_back(std::move(f));
     }
   }
   for (auto& [decl, f] : input_decls_) {

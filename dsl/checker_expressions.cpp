@@ -456,7 +456,13 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
     if (!t) return no_index;
     std::string path(text.substr(first.size() + 1));
     auto [it, inserted] = fact_by_path_.emplace(path, static_cast<std::uint32_t>(p_.facts.size()));
-    if (inserted) p_.facts.push_back({path, fields, *t});
+    if (inserted) {
+      fact_info f;
+      f.path = path;
+      f.fields = fields;
+      f.t = *t;
+      p_.facts.push_back(std::move(f));
+    }
     expression e;
     e.o = op::fact;
     e.span = s;

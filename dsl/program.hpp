@@ -93,6 +93,9 @@ enum class op : std::uint8_t {
   not_encoded,
 };
 
+/// Text in each language of the pack: "fr", "ar", "en" -> text. Empty when not written.
+using texts = std::map<std::string, std::string>;
+
 struct expression {
   op o = op::constant;
   type t;
@@ -101,17 +104,37 @@ struct expression {
   std::uint32_t ref = no_index;       // fact, parameter, rule or variable index; table policy
   std::vector<std::uint32_t> fields;  // variable: field chain from the bound record
   constant value;                     // constant value; not_encoded: the reason (text)
+  texts reason;  // not_encoded written `not_encoded fr "…" ar "…" en "…"`: the reason per language
 };
 
 struct enum_info {
   std::string name;
   std::vector<std::string> cases;
+  std::vector<texts> case_titles;  // one per case: `enum E { a title fr "…" ar "…" en "…", … }`
   source_span span;
+};
+
+/// A document an official asks the applicant for: `document NAME title fr "…" ar "…" en "…"`.
+struct document_info {
+  std::string name;
+  texts title;
+  source_span span;
+};
+
+/// What a known value of a field must satisfy (`at_least V`, `at_most V`, `not_after as_of`);
+/// a record that breaks one is refused naming the field, never evaluated.
+struct value_constraint {
+  std::optional<rational> at_least;  // numbers and money
+  std::optional<rational> at_most;
+  bool not_after_as_of = false;  // dates of past events
 };
 
 struct field_info {
   std::string name;
   type t;
+  texts title;                            // `title fr "…" ar "…" en "…"`
+  std::uint32_t proof = no_index;         // `proof DOCUMENT`: index into program::documents
+  value_constraint constraint;
 };
 
 struct record_info {
@@ -131,6 +154,9 @@ struct fact_info {
   std::string path;                   // without the input name
   std::vector<std::uint32_t> fields;  // field indices from the root record
   type t;
+  texts title;                     // the last field's title
+  std::uint32_t proof = no_index;  // the last field's document, else the nearest enclosing one
+  value_constraint constraint;     // the last field's constraint
 };
 
 struct module_info {
@@ -145,6 +171,7 @@ struct module_info {
 struct exception_info {
   std::string name;
   std::string source;
+  texts explain;  // what the explanation says when this exception gave the value
   bool provisional = false;
   std::uint32_t condition = 0;
   std::uint32_t value = 0;
@@ -159,9 +186,14 @@ struct rule_info {
   std::string source;
   bool own_provisional = false;
   bool provisional = false;  // own, or through anything it reads (computed by the checker)
+  texts title;  // `title fr "…" ar "…" en "…"`: how an official names the decision
   std::optional<date> in_force_from;
   std::optional<date> in_force_until;
-  std::map<std::string, std::string> explain;  // language -> template
+  /// `in_force … otherwise EXPR`: the value outside the period (an expression that reads no
+  /// fact: a constant, or not_encoded). no_index: undetermined, "not in force".
+  std::uint32_t outside = no_index;
+  texts period;  // `period fr "…"`: the explanation outside the period ({from}, {until})
+  texts explain;  // language -> template
   std::uint32_t body = 0;
   std::vector<exception_info> exceptions;
   std::vector<std::uint32_t> rules_read;  // direct dependencies
@@ -204,6 +236,7 @@ struct test_info {
 
 struct program {
   std::vector<module_info> modules;
+  std::vector<document_info> documents;
   std::vector<enum_info> enums;
   std::vector<record_info> records;
   std::string input_name;  // e.g. "applicant"

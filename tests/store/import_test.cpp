@@ -57,7 +57,10 @@ imported import(const fs::path& db_path, const fs::path& file) {
   return r;
 }
 
-/// A bad record and the text of its bad value, which no rejection may quote.
+/// A bad record and the text of its bad value, which no rejection may quote. Each value is
+/// distinctive (a character outside hex digits, or ten digits and more): the store file holds
+/// hashes and timestamps that differ per run, and a short hex value such as "1e5" turns up in them
+/// by chance.
 struct leak_case {
   std::string record;
   std::string value;
@@ -76,10 +79,10 @@ TEST_CASE("import: no rejection quotes the value it refuses, on screen or in the
         {R"({"id":"J-3","residence_card":{"expires":"0000-01-01"}})", "0000-01-01"},
         {R"({"id":"J-4","household":{"annual_income":"3767.505"}})", "3767.505"},
         {R"({"id":"J-5","housing":{"price":"12,50"}})", "12,50"},
-        {R"({"id":"J-6","household":{"size":"12a45"}})", "12a45"},
-        {R"({"id":"J-7","household":{"size":1e400}})", "1e400"},
+        {R"({"id":"J-6","household":{"size":"12aQ45"}})", "12aQ45"},
+        {R"({"id":"J-7","household":{"size":7.5e+400}})", "7.5e+400"},
         {R"({"id":"J-8","regularized_in":2014.5})", "2014.5"},
-        {R"({"id":"J-9","household":{"size":00012}})", "00012"},
+        {R"({"id":"J-9","household":{"size":000123456789}})", "000123456789"},
         {R"({"id":"J-10","status":"touristQz"})", "touristQz"},
         {R"({"id":"J-11","sex":"femaleQz"})", "femaleQz"},
         {R"({"id":"J-12","born_in_morocco":"yesQz"})", "yesQz"},
@@ -118,8 +121,8 @@ TEST_CASE("import: no rejection quotes the value it refuses, on screen or in the
         {"C-1,1983-07-32,,,,", "1983-07-32"},
         {"C-2,2017-02-29,,,,", "2017-02-29"},
         {"C-3,,touristQz,,,", "touristQz"},
-        {"C-4,,,12a45,,", "12a45"},
-        {"C-5,,,00012,,", "00012"},
+        {"C-4,,,12aQ45,,", "12aQ45"},
+        {"C-5,,,000123456789,,", "000123456789"},
         {"C-6,,,,3767.505,", "3767.505"},
         {"C-7,,,,\"3 767,50\",", "767,50"},
         {"C-8,,,,,Amina\xff", "Amina"},
@@ -127,7 +130,7 @@ TEST_CASE("import: no rejection quotes the value it refuses, on screen or in the
         {std::string("C-9b,,,,,Zineb") + '\0', "Zineb"},
         {"C-10,,,,," + long_text, "LongNameQz"},
         {"C-11,,,,,\"Fati\"ma\"", "Fati"},
-        {"C-12,,,,1e5,", "1e5"},
+        {"C-12,,,,1.5e+7,", "1.5e+7"},
         {"C-13,,,99999999999999999999,,", "99999999999999999999"},
     };
     std::string file =
