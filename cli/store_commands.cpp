@@ -45,7 +45,8 @@ const store::run_decisions& describe(store::store& db, const store::run_info& ru
   store::run_decisions out;
   auto as_of = parse_date(run.as_of);
   if (auto source = db.ruleset_source(run.ruleset_hash); source && as_of) {
-    if (auto rules = from_stored(run.ruleset_hash, *source)) out = store::describe_run(rules, *as_of);
+    if (auto rules = from_stored(run.ruleset_hash, *source))
+      out = store::describe_run(rules, *as_of);
   }
   return cache[key] = std::move(out);
 }
@@ -206,9 +207,8 @@ int run_replay(const replay_options& o) {
       store::evaluate_record(inst, store::contract_rules(rules->program()), *rec, true);
   // A set stored before in_force was recorded (format 1) is compared in that form: in_force
   // depends on the ruleset and the date alone, both the stored run's.
-  std::string replayed = stored->format == again.format
-                             ? again.decisions_json
-                             : store::to_format_1(again.decisions_json);
+  std::string replayed = stored->format == again.format ? again.decisions_json
+                                                        : store::to_format_1(again.decisions_json);
   bool same_decisions = replayed == stored->decisions_json;
   bool same_digest = again.trace_digest == stored->trace_digest;
   bool same_bytes = stored->trace_json.empty() || stored->trace_json == again.trace_json;
@@ -328,8 +328,7 @@ int run_export(const export_options& o) {
                  ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
           engine::append_json_string(line, applicant);
           line += ",\"input_hash\":\"" + d.input_hash.hex() + "\",\"trace_digest\":\"" +
-                  d.trace_digest.hex() +
-                  "\",\"decisions\":" +
+                  d.trace_digest.hex() + "\",\"decisions\":" +
                   store::expand_decisions(d.decisions_json, d.format, described) + "}";
         }
         *out << line << "\n";
@@ -435,8 +434,7 @@ int run_stats(const stats_options& o) {
         out += ",\"in_force\":{\"values\":";
         append_values_json(out, c.values);
         out += ",\"undetermined\":" + std::to_string(c.undetermined) +
-               "},\"out_of_force\":{\"count\":" + std::to_string(c.out_of_force) +
-               ",\"values\":";
+               "},\"out_of_force\":{\"count\":" + std::to_string(c.out_of_force) + ",\"values\":";
         append_values_json(out, c.out_of_force_values);
         out += ",\"undetermined\":" + std::to_string(c.out_of_force_undetermined) + "}}";
       }
@@ -471,8 +469,8 @@ int run_stats(const stats_options& o) {
                percent(c.undetermined, n) + ")";
       }
       if (c.out_of_force) {
-        out += "  out of force " + std::to_string(c.out_of_force) + " (" +
-               percent(c.out_of_force, n);
+        out +=
+            "  out of force " + std::to_string(c.out_of_force) + " (" + percent(c.out_of_force, n);
         if (!c.out_of_force_values.empty()) {
           // Decided by the rule's `otherwise` value: say which, and how many stayed undetermined.
           for (const auto& [value, k] : c.out_of_force_values) {

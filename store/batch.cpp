@@ -214,8 +214,8 @@ void append_number(std::string& out, std::uint64_t n) {
 /// One [status, value, provisional, missing] entry of the compact form, with a 5th element 0
 /// when the rule is not in force (decision_format 2).
 void append_entry(std::string& out, const dsl::program& p, std::uint32_t rule, bool decided,
-                  const engine::value& v, bool provisional,
-                  const std::vector<std::string>& missing, bool in_force) {
+                  const engine::value& v, bool provisional, const std::vector<std::string>& missing,
+                  bool in_force) {
   out += decided ? "[\"d\"," : "[\"u\",";
   engine::append_value_json(out, p, p.rules[rule].t, v);
   out += provisional ? ",1,[" : ",0,[";
@@ -418,8 +418,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
         bool provisional = p.rules[rules[i]].provisional;
         bool in_force = inst->in_force[rules[i]] != 0;
         if (!v.unknown() || !any_unknown(s.buffers[j], s.behind[i])) {
-          append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none,
-                       in_force);
+          append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none, in_force);
           continue;
         }
         if (!scalar_ready) {
@@ -638,8 +637,8 @@ std::vector<std::string_view> split_json_array(std::string_view text) {
 }
 
 std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
-                                                     const std::string& source,
-                                                     std::string& diagnostics) {
+                                                      const std::string& source,
+                                                      std::string& diagnostics) {
   dsl::source_map sources;
   dsl::diagnostics diags;
   std::vector<dsl::ast::module> modules;
@@ -791,8 +790,8 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
       !read_decisions(replayed, replayed_format, run.in_force, ignored)) {
     // A record that did not fit the schema on one side (or fits it on one side only): the whole
     // set differs, each side as it is.
-    if (stored != replayed) out.push_back({"the whole decision set", std::string(stored),
-                                           std::string(replayed)});
+    if (stored != replayed)
+      out.push_back({"the whole decision set", std::string(stored), std::string(replayed)});
     return out;
   }
   // The views below point into these.

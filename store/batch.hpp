@@ -71,8 +71,8 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
 /// The ruleset whose canonical source (modules separated by NUL) the store keeps under `hash`;
 /// nullptr, with the rendered diagnostics, when that source no longer checks.
 std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
-                                                     const std::string& source,
-                                                     std::string& diagnostics);
+                                                      const std::string& source,
+                                                      std::string& diagnostics);
 
 /// What the readers of a run's decision sets need from its ruleset: the contract decisions'
 /// names, in the order of the entries, and whether each rule was in force on the run's date

@@ -21,8 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct old_store {
-  fs::path dir =
-      fs::temp_directory_path() / ("dalil-migration-test-" + std::to_string(::getpid()));
+  fs::path dir = fs::temp_directory_path() / ("dalil-migration-test-" + std::to_string(::getpid()));
   fs::path path = dir / "v1.db";
   old_store() {
     fs::remove_all(dir);
@@ -74,8 +73,9 @@ TEST_CASE("migration: a store of schema 1 is upgraded on open, once, and still v
           "[store][migration]") {
   old_store old;
   CHECK(query(old.path, "SELECT max(version) FROM schema_version") == 1);
-  CHECK(query(old.path, "SELECT count(*) FROM pragma_table_info('decision_sets') WHERE "
-                        "name='format'") == 0);
+  CHECK(query(old.path,
+              "SELECT count(*) FROM pragma_table_info('decision_sets') WHERE "
+              "name='format'") == 0);
   std::int64_t entries = query(old.path, "SELECT count(*) FROM audit");
   REQUIRE(entries == 17);
   std::string error;
@@ -93,8 +93,9 @@ TEST_CASE("migration: a store of schema 1 is upgraded on open, once, and still v
   CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE format<>1") == 0);
   // The upgrade is in the hash chain, after everything the old release wrote.
   CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + 1);
-  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE seq=18 AND action='schema' AND "
-                        "subject='2' AND details='{\"from\":1,\"to\":2}'") == 1);
+  CHECK(query(old.path,
+              "SELECT count(*) FROM audit WHERE seq=18 AND action='schema' AND "
+              "subject='2' AND details='{\"from\":1,\"to\":2}'") == 1);
   // Opening it again changes nothing.
   REQUIRE(store::open_sqlite(old.path.string(), error));
   CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + 1);
@@ -229,7 +230,8 @@ TEST_CASE("migration: an upgraded store takes sets of the current form beside th
   store::run_decisions described = store::describe_run(sr.rules, o.as_of);
   store::run_counts counts;
   REQUIRE(db->each_decision(
-      2, [&](const std::string&, const store::decision_set& d) { counts.add(d, described.in_force); },
+      2,
+      [&](const std::string&, const store::decision_set& d) { counts.add(d, described.in_force); },
       error));
   CHECK(counts.sets == 41);
   std::size_t ended = 0;
@@ -252,8 +254,9 @@ TEST_CASE("migration: the form of a stored set is vouched for by the audit log",
   REQUIRE(store::open_sqlite(old.path.string(), error));
   // An old set made to read as the current form would lose its in_force (taken from the run):
   // its chunk digest no longer matches.
-  exec(old.path, "UPDATE decision_sets SET format=2 WHERE run_id=1 AND record_id=(SELECT "
-                 "min(record_id) FROM decision_sets WHERE run_id=1)");
+  exec(old.path,
+       "UPDATE decision_sets SET format=2 WHERE run_id=1 AND record_id=(SELECT "
+       "min(record_id) FROM decision_sets WHERE run_id=1)");
   auto db = store::open_sqlite(old.path.string(), error);
   REQUIRE(db);
   auto problem = db->verify(error);

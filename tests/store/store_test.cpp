@@ -173,8 +173,7 @@ TEST_CASE("decision sets expand to named decisions, in either form", "[store]") 
   CHECK(store::expand_decisions(error, 2, run) == error);
 }
 
-TEST_CASE("a set of the current form reads as format 1 without its in_force elements",
-          "[store]") {
+TEST_CASE("a set of the current form reads as format 1 without its in_force elements", "[store]") {
   CHECK(store::to_format_1(R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[],0]])") ==
         R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[]]])");
   CHECK(store::to_format_1("[]") == "[]");
@@ -191,8 +190,8 @@ TEST_CASE("stats count out-of-force decisions apart from the criteria not met", 
     d.format = format;
     counts.add(d, run.in_force);
   };
-  add(R"([["d",false,0,[]],["d",false,0,[],0]])", 2);  // b.y: its `otherwise` value
-  add(R"([["d",true,0,[]],["u",null,0,[],0]])", 2);    // b.y: out of force, no `otherwise`
+  add(R"([["d",false,0,[]],["d",false,0,[],0]])", 2);      // b.y: its `otherwise` value
+  add(R"([["d",true,0,[]],["u",null,0,[],0]])", 2);        // b.y: out of force, no `otherwise`
   add(R"([["u",null,0,["status"]],["u",null,0,[]]])", 1);  // stored before: in_force from run
   add(R"({"error":{"field":"sex","message":"m"}})", 2);
   CHECK(counts.sets == 4);
@@ -228,8 +227,8 @@ TEST_CASE("replay differences name the decisions and trace steps that changed", 
   CHECK(store::diff_decisions(before, 1, R"([["d",true,1,[]],["d",false,0,[]],["u",null,0,[],0]])",
                               2, ended)
             .empty());
-  auto e = store::diff_decisions(before, 1, R"([["d",true,1,[]],["d",false,0,[]],["d",false,0,[],0]])",
-                                 2, ended);
+  auto e = store::diff_decisions(
+      before, 1, R"([["d",true,1,[]],["d",false,0,[]],["d",false,0,[],0]])", 2, ended);
   REQUIRE(e.size() == 1);
   CHECK(e[0].rule == "c.z");
   CHECK(e[0].replayed == R"({"rule":"c.z","status":"decided","value":false,"provisional":false,)"
