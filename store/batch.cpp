@@ -408,7 +408,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
       for (std::size_t i = 0; i < rules.size(); ++i) {
         if (i) o.decisions_json += ',';
         engine::value v = block.get(rules[i], j);
-        bool provisional = p.rules[rules[i]].provisional;
+        bool provisional = block.provisional(rules[i], j);
         if (!v.unknown() || !any_unknown(s.buffers[j], s.behind[i])) {
           append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none);
           continue;
