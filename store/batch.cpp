@@ -80,6 +80,7 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
   engine::record_splitter splitter(csv ? engine::record_splitter::format::csv
                                        : engine::record_splitter::format::lines);
   engine::record_reader reader(program);
+  reader.set_as_of(engine::utc_today());  // `not_after as_of`: no past event after today
   engine::record rec;
   std::vector<std::string> header;
   std::vector<std::string> cells;
