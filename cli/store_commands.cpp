@@ -209,10 +209,9 @@ int run_replay(const replay_options& o) {
   // depends on the ruleset and the date alone, both the stored run's, and provisional meant
   // anything provisional among the rules a decision reads.
   const store::run_decisions& described = describe(*db, *run);
-  std::string replayed =
-      stored->format == again.format
-          ? again.decisions_json
-          : store::to_format_1(again.decisions_json, described.provisional_then);
+  std::string replayed = stored->format == again.format
+                             ? again.decisions_json
+                             : store::to_format_1(again.decisions_json, described.provisional_then);
   bool same_decisions = replayed == stored->decisions_json;
   bool same_digest = again.trace_digest == stored->trace_digest;
   bool same_bytes = stored->trace_json.empty() || stored->trace_json == again.trace_json;
