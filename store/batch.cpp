@@ -668,6 +668,7 @@ run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, 
   for (std::uint32_t r : contract_rules(rules->program())) {
     out.names.push_back(rules->program().rules[r].qualified);
     out.in_force.push_back(inst->in_force[r]);
+    out.provisional_then.push_back(rules->program().rules[r].provisional ? 1 : 0);
   }
   return out;
 }
@@ -697,7 +698,8 @@ bool read_decisions(std::string_view compact, int format, const std::vector<std:
   return true;
 }
 
-std::string to_format_1(std::string_view compact) {
+std::string to_format_1(std::string_view compact,
+                        const std::vector<std::uint8_t>& provisional_then) {
   std::vector<decision_entry> entries;
   if (!read_decisions(compact, decision_format, {}, entries)) return std::string(compact);
   std::string out = "[";
@@ -706,7 +708,8 @@ std::string to_format_1(std::string_view compact) {
     if (i) out += ',';
     out += e.decided ? "[\"d\"," : "[\"u\",";
     out += e.value;
-    out += e.provisional ? ",1," : ",0,";
+    bool provisional = i < provisional_then.size() ? provisional_then[i] != 0 : e.provisional;
+    out += provisional ? ",1," : ",0,";
     out += e.missing;
     out += ']';
   }
@@ -794,6 +797,13 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
     if (stored != replayed)
       out.push_back({"the whole decision set", std::string(stored), std::string(replayed)});
     return out;
+  }
+  // A set stored in format 1 is compared with the replayed one as format 1 would have held it.
+  std::string as_stored;
+  if (stored_format == 1 && replayed_format != 1) {
+    as_stored = to_format_1(replayed, run.provisional_then);
+    replayed = as_stored;
+    replayed_format = 1;
   }
   // The views below point into these.
   const std::string sa = expand_decisions(stored, stored_format, run);
