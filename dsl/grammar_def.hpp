@@ -452,8 +452,8 @@ const auto text_pairs_def = +(language_ahead >> lang_arg >> text_arg);
 const auto title_clause_def = (kw_str("title") > text_pairs) >> no_otherwise;
 const auto document_titles_def = +title_clause;
 // A name followed by ':' starts the next field: `proof` left without its document says so.
-const auto document_arg_def = (!reserved_word >> !(name_token >> lit(':')) >> raw[name_token])
-    [set_literal<ast::literal_kind::null>{}];
+const auto document_arg_def = (!reserved_word >> !(name_token >> lit(':')) >>
+                               raw[name_token])[set_literal<ast::literal_kind::null>{}];
 const auto signed_digits = lexeme[-lit('-') >> +ascii::digit];
 const auto bound_arg_def =
     raw[date_body][set_literal<ast::literal_kind::date>{}] |
