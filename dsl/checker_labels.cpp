@@ -4,6 +4,7 @@
 #include "dsl/checker_passes.hpp"
 
 #include <charconv>
+#include <compare>
 
 namespace dalil::dsl::detail {
 
@@ -95,9 +96,13 @@ void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_inf
       std::string hint = k == kind::money     ? "; write an amount in MAD, such as 0 MAD"
                          : k == kind::integer ? "; write a whole number, such as 1"
                                               : "";
-      error(codes::bad_bound, span(f, a),
-            std::string("field '") + fd.name.name + "' is " + type_text + ", but the bound of '" +
-                which + "' is " + bound_kind_name(a.kind) + hint);
+      std::string message = "field '" + fd.name.name + "' is " + type_text;
+      message += ", but the bound of '";
+      message += which;
+      message += "' is ";
+      message += bound_kind_name(a.kind);
+      message += hint;
+      error(codes::bad_bound, span(f, a), std::move(message));
       continue;
     }
     auto v = bound_value(a);
@@ -108,7 +113,7 @@ void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_inf
     (std::string_view(which) == "at_least" ? fi.constraint.at_least : fi.constraint.at_most) = v;
   }
   if (fi.constraint.at_least && fi.constraint.at_most &&
-      compare(*fi.constraint.at_least, *fi.constraint.at_most) > 0) {
+      std::is_gt(compare(*fi.constraint.at_least, *fi.constraint.at_most))) {
     const ast::clause* c = cs.single["at_most"];
     diagnostic d{severity::error,
                  codes::empty_bounds,
