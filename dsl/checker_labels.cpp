@@ -9,7 +9,7 @@
 namespace dalil::dsl::detail {
 
 void checker::check_languages(const texts& t, source_span s, const std::string& what) {
-  if (t.empty()) return;
+  if (t.empty() || language_refused_.count({s.file, s.begin})) return;
   std::string absent;
   for (std::string_view lang : languages) {
     if (t.count(std::string(lang))) continue;
@@ -185,6 +185,7 @@ texts checker::read_reasons(std::string_view reason, source_span s) {
     if (std::find(languages.begin(), languages.end(), lang) == languages.end()) {
       error(codes::unknown_language, ls,
             "unknown language '" + lang + "'; the languages are fr, ar and en");
+      language_refused_.emplace(s.file, s.begin);
       continue;
     }
     if (!out.emplace(lang, text).second) {
