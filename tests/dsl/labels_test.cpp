@@ -290,6 +290,12 @@ TEST_CASE("labels: syntax errors name what was expected", "[dsl][labels]") {
        "expected reason"},
       {"title without a text", head + "document d title\nenum E { a }\n",
        "expected a language and a text"},
+      {"a title's last language without its text",
+       head + "document d title fr \"a\" ar \"b\" en\nenum E { a }\n",
+       "expected text in double quotes, found 'enum'"},
+      {"a reason's last language without its text",
+       head + "rule r : bool\n  source \"s\"\n  = not_encoded fr \"a\" en\n",
+       "expected text in double quotes, found end of file"},
   };
   for (const bad& c : cases) {
     INFO(c.what << "\n" << c.text);
@@ -299,6 +305,16 @@ TEST_CASE("labels: syntax errors name what was expected", "[dsl][labels]") {
     CHECK(r->diags.all().front().code == "E0001");
     CHECK_THAT(r->diags.all().front().message, Catch::Matchers::Contains(c.message));
   }
+}
+
+TEST_CASE("labels: a field named like a language follows a title", "[dsl][labels]") {
+  auto r = check_text(head +
+                      "record A {\n  x : int title fr \"a\" ar \"b\" en \"c\"\n  en : text\n"
+                      "  fr : int title en \"d\" fr \"e\" ar \"f\"\n}\n");
+  INFO(r->rendered());
+  REQUIRE(r->prog);
+  CHECK(r->prog->records[0].fields.size() == 3);
+  CHECK(r->prog->records[0].fields[2].title.at("fr") == "e");
 }
 
 TEST_CASE("labels: fmt keeps each construct, across layouts", "[dsl][labels][fmt]") {
