@@ -247,7 +247,7 @@ int run_replay(const replay_options& o) {
   }
   auto show = [](const std::vector<store::difference>& diffs) {
     for (const store::difference& d : diffs) {
-      std::cout << "    " << d.rule
+      std::cout << "    " << d.rule << (d.what.empty() ? "" : ": " + d.what)
                 << "\n      stored:   " << (d.stored.empty() ? "(absent)" : d.stored)
                 << "\n      replayed: " << (d.replayed.empty() ? "(absent)" : d.replayed) << "\n";
     }

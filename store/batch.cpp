@@ -785,13 +785,17 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
                                        std::string_view replayed, int replayed_format,
                                        const run_decisions& run) {
   std::vector<difference> out;
-  std::vector<decision_entry> ignored;
-  if (!read_decisions(stored, stored_format, run.in_force, ignored) ||
-      !read_decisions(replayed, replayed_format, run.in_force, ignored)) {
+  std::vector<decision_entry> ea;
+  std::vector<decision_entry> eb;
+  if (!read_decisions(stored, stored_format, run.in_force, ea) ||
+      !read_decisions(replayed, replayed_format, run.in_force, eb)) {
     // A record that did not fit the schema on one side (or fits it on one side only): the whole
     // set differs, each side as it is.
-    if (stored != replayed)
-      out.push_back({"the whole decision set", std::string(stored), std::string(replayed)});
+    if (stored != replayed) {
+      out.push_back(
+          {"the whole decision set", std::string(stored), std::string(replayed),
+           "the record does not fit the schema on one side (or not for the same reason)"});
+    }
     return out;
   }
   // The views below point into these.
@@ -804,8 +808,26 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
     std::string_view y = i < b.size() ? b[i] : std::string_view();
     if (x == y) continue;
     std::string_view named = step_rule(x.empty() ? y : x);
+    std::string what;
+    if (i < ea.size() && i < eb.size()) {
+      const decision_entry& p = ea[i];
+      const decision_entry& q = eb[i];
+      auto part = [&what](const std::string& text) { what += (what.empty() ? "" : "; ") + text; };
+      auto flag = [](bool f) { return f ? std::string("true") : std::string("false"); };
+      auto status = [](bool d) { return d ? std::string("decided") : std::string("undetermined"); };
+      if (p.decided != q.decided) part("status " + status(p.decided) + " → " + status(q.decided));
+      if (p.value != q.value) {
+        part("value " + std::string(p.value) + " → " + std::string(q.value));
+      }
+      if (p.provisional != q.provisional) {
+        part("provisional " + flag(p.provisional) + " → " + flag(q.provisional));
+      }
+      if (p.in_force != q.in_force) part("in_force " + flag(p.in_force) + " → " + flag(q.in_force));
+      if (p.missing != q.missing) part("missing facts changed");
+      if (p.decided == q.decided && p.value == q.value) part("value unchanged");
+    }
     out.push_back({named.empty() ? "decision " + std::to_string(i + 1) : std::string(named),
-                   std::string(x), std::string(y)});
+                   std::string(x), std::string(y), what});
   }
   return out;
 }
@@ -820,14 +842,14 @@ std::vector<difference> diff_traces(std::string_view stored, std::string_view re
     auto it =
         std::find_if(b.begin(), b.end(), [&](std::string_view y) { return step_rule(y) == rule; });
     if (it == b.end()) {
-      out.push_back({std::string(rule), std::string(x), ""});
+      out.push_back({std::string(rule), std::string(x), "", ""});
       continue;
     }
     matched[static_cast<std::size_t>(it - b.begin())] = 1;
-    if (*it != x) out.push_back({std::string(rule), std::string(x), std::string(*it)});
+    if (*it != x) out.push_back({std::string(rule), std::string(x), std::string(*it), ""});
   }
   for (std::size_t k = 0; k < b.size(); ++k) {
-    if (!matched[k]) out.push_back({std::string(step_rule(b[k])), "", std::string(b[k])});
+    if (!matched[k]) out.push_back({std::string(step_rule(b[k])), "", std::string(b[k]), ""});
   }
   return out;
 }

@@ -129,6 +129,9 @@ struct difference {
   std::string rule;
   std::string stored;
   std::string replayed;
+  /// For a decision present on both sides: which of its parts changed, stored → replayed, and
+  /// whether its value is unchanged, e.g. "provisional true → false; value unchanged".
+  std::string what;
 };
 /// The decisions that differ between two compact decision sets (each in its format), named by
 /// `run` (verbose form, in_force included).
