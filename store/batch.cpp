@@ -80,6 +80,7 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
   engine::record_splitter splitter(csv ? engine::record_splitter::format::csv
                                        : engine::record_splitter::format::lines);
   engine::record_reader reader(program);
+  reader.set_as_of(engine::utc_today());  // `not_after as_of`: no past event after today
   engine::record rec;
   std::vector<std::string> header;
   std::vector<std::string> cells;
@@ -415,7 +416,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
       for (std::size_t i = 0; i < rules.size(); ++i) {
         if (i) o.decisions_json += ',';
         engine::value v = block.get(rules[i], j);
-        bool provisional = p.rules[rules[i]].provisional;
+        bool provisional = block.provisional(rules[i], j);
         bool in_force = inst->in_force[rules[i]] != 0;
         if (!v.unknown() || !any_unknown(s.buffers[j], s.behind[i])) {
           append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none, in_force);
