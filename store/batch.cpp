@@ -668,6 +668,7 @@ run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, 
   for (std::uint32_t r : contract_rules(rules->program())) {
     out.names.push_back(rules->program().rules[r].qualified);
     out.in_force.push_back(inst->in_force[r]);
+    out.rule_provisional.push_back(rules->program().rules[r].provisional ? 1 : 0);
   }
   return out;
 }
@@ -697,7 +698,7 @@ bool read_decisions(std::string_view compact, int format, const std::vector<std:
   return true;
 }
 
-std::string to_format_1(std::string_view compact) {
+std::string to_format_1(std::string_view compact, const run_decisions& run) {
   std::vector<decision_entry> entries;
   if (!read_decisions(compact, decision_format, {}, entries)) return std::string(compact);
   std::string out = "[";
@@ -706,7 +707,9 @@ std::string to_format_1(std::string_view compact) {
     if (i) out += ',';
     out += e.decided ? "[\"d\"," : "[\"u\",";
     out += e.value;
-    out += e.provisional ? ",1," : ",0,";
+    bool provisional =
+        i < run.rule_provisional.size() ? run.rule_provisional[i] != 0 : e.provisional;
+    out += provisional ? ",1," : ",0,";
     out += e.missing;
     out += ']';
   }
