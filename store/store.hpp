@@ -32,13 +32,25 @@ struct run_info {
   bool resumed = false;
 };
 
+/// The form of the compact entries of a decision set, stored with each set (schema 2):
+///   1: [status "d"|"u", value, provisional 0|1, [missing…]] (sets stored before schema 2):
+///      whether the rule was in force is not recorded (readers take it from the run's ruleset
+///      and date, which alone decide it), and `provisional` is the rule-level flag (the rule or
+///      anything it reads is provisional);
+///   2: the same, with a 5th element 0 when the rule was not in force on the run's date
+///      ([status, value, provisional, [missing…], 0]; 4 elements when it was), and
+///      `provisional` set by what decided the value (RULE-PACK.md, "Provisional, precisely").
+/// A set for a record that no longer fits the schema is {"error":{"field","message"}} in both.
+inline constexpr int decision_format = 2;
+
 struct decision_set {
   std::int64_t record_id = 0;
   engine::digest input_hash;        // the record's content hash
-  std::string decisions_json;       // [[status "d"|"u", value, provisional 0|1, [missing…]], …]
+  std::string decisions_json;       // one compact entry per contract rule (decision_format)
   engine::digest decisions_digest;  // SHA-256 of decisions_json (computed by the worker)
   engine::digest trace_digest;      // SHA-256 of the traces of those decisions
   std::string trace_json;           // only with --store-traces
+  int format = decision_format;     // of decisions_json
 };
 
 struct audit_problem {
