@@ -667,6 +667,7 @@ run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, 
   for (std::uint32_t r : contract_rules(rules->program())) {
     out.names.push_back(rules->program().rules[r].qualified);
     out.in_force.push_back(inst->in_force[r]);
+    out.closure_provisional.push_back(rules->program().rules[r].provisional ? 1 : 0);
   }
   return out;
 }
@@ -696,7 +697,7 @@ bool read_decisions(std::string_view compact, int format, const std::vector<std:
   return true;
 }
 
-std::string to_format_1(std::string_view compact) {
+std::string to_format_1(std::string_view compact, const run_decisions& run) {
   std::vector<decision_entry> entries;
   if (!read_decisions(compact, decision_format, {}, entries)) return std::string(compact);
   std::string out = "[";
@@ -705,7 +706,9 @@ std::string to_format_1(std::string_view compact) {
     if (i) out += ',';
     out += e.decided ? "[\"d\"," : "[\"u\",";
     out += e.value;
-    out += e.provisional ? ",1," : ",0,";
+    bool provisional =
+        i < run.closure_provisional.size() ? run.closure_provisional[i] != 0 : e.provisional;
+    out += provisional ? ",1," : ",0,";
     out += e.missing;
     out += ']';
   }
@@ -786,6 +789,13 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
                                        const run_decisions& run) {
   std::vector<difference> out;
   std::vector<decision_entry> ignored;
+  // Against a set of format 1, the replayed one is compared as format 1 stores it.
+  std::string converted;
+  if (stored_format == 1 && replayed_format != 1) {
+    converted = to_format_1(replayed, run);
+    replayed = converted;
+    replayed_format = 1;
+  }
   if (!read_decisions(stored, stored_format, run.in_force, ignored) ||
       !read_decisions(replayed, replayed_format, run.in_force, ignored)) {
     // A record that did not fit the schema on one side (or fits it on one side only): the whole

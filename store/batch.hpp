@@ -80,6 +80,10 @@ std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
 struct run_decisions {
   std::vector<std::string> names;
   std::vector<std::uint8_t> in_force;
+  /// The flag format 1 stored as "provisional": anything provisional in the rule's closure
+  /// (dsl::rule_info::provisional). Sets of the current format hold the precise flag (what
+  /// decided the value), which format 1 did not record.
+  std::vector<std::uint8_t> closure_provisional = {};
 };
 run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, date as_of);
 
@@ -96,9 +100,10 @@ struct decision_entry {
 /// record that no longer fit the schema ({"error":…}) or a text in neither form.
 bool read_decisions(std::string_view compact, int format, const std::vector<std::uint8_t>& in_force,
                     std::vector<decision_entry>& out);
-/// A set of the current format as format 1 would have stored it (without in_force), to compare a
-/// replayed set with one stored before schema 2. Unreadable text is returned unchanged.
-std::string to_format_1(std::string_view compact);
+/// A set of the current format as format 1 would have stored it (without in_force, provisional
+/// as run.closure_provisional), to compare a replayed set with one stored before schema 2.
+/// Unreadable text is returned unchanged.
+std::string to_format_1(std::string_view compact, const run_decisions& run);
 
 /// The verbose form of a stored decision set: [{"rule","status","value","provisional",
 /// "in_force","missing"},…]; the set of a record that no longer fit the schema as stored.

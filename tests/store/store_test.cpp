@@ -174,11 +174,20 @@ TEST_CASE("decision sets expand to named decisions, in either form", "[store]") 
 }
 
 TEST_CASE("a set of the current form reads as format 1 without its in_force elements", "[store]") {
-  CHECK(store::to_format_1(R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[],0]])") ==
+  const store::run_decisions unknown_run;  // no closure flags: each entry's own
+  CHECK(store::to_format_1(R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[],0]])",
+                           unknown_run) ==
         R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[]]])");
-  CHECK(store::to_format_1("[]") == "[]");
+  CHECK(store::to_format_1("[]", unknown_run) == "[]");
   std::string error = R"({"error":{"field":"sex","message":"m"}})";
-  CHECK(store::to_format_1(error) == error);
+  CHECK(store::to_format_1(error, unknown_run) == error);
+  // Format 1 stored the closure's flag: a replayed set is compared with that.
+  store::run_decisions run{{"a.x", "b.y"}, {1, 0}, {0, 1}};
+  CHECK(store::to_format_1(R"([["d",true,1,[]],["u",null,0,[],0]])", run) ==
+        R"([["d",true,0,[]],["u",null,1,[]]])");
+  CHECK(store::diff_decisions(R"([["d",true,0,[]],["u",null,1,[]]])", 1,
+                              R"([["d",true,1,[]],["u",null,0,[],0]])", 2, run)
+            .empty());
 }
 
 TEST_CASE("stats count out-of-force decisions apart from the criteria not met", "[store]") {
