@@ -82,6 +82,7 @@ decision decide(evaluator& ev, std::uint32_t r, bool with_steps) {
   d.decided = !d.v.unknown();
   d.exception = ev.fired_exception(r);
   d.provisional = ev.provisional(r);
+  d.in_force = ev.inst().in_force[r] != 0;
   if (!d.decided) {
     unknown_causes c = ev.causes(r);
     const dsl::program& p = ev.rules().program();

@@ -14,8 +14,9 @@ struct decision {
   std::uint32_t rule = 0;
   value v;
   bool decided = false;
-  bool provisional = false;
-  int exception = -1;                // index of the exception that gave the value
+  bool provisional = false;  // what decided the value is (docs/language.md, "Provisional")
+  bool in_force = true;      // the rule's period covers the as-of date (else: its `otherwise`)
+  int exception = -1;        // index of the exception that gave the value
   std::vector<std::string> missing;  // fact paths to ask for, sorted
   std::vector<std::string> reasons;  // other causes of undetermined, sorted
   /// The rules evaluated to reach this decision (its closure, dependencies first), taken when it

@@ -146,6 +146,9 @@ value evaluator::eval_rule(std::uint32_t r) {
         fired = -1;
       }
     }
+  } else if (info.outside != dsl::no_index) {
+    // Outside its period: the value its `in_force … otherwise` gives (it reads nothing).
+    v = eval<Record>(info.outside);
   }
   rule_value_[r] = v;
   rule_gen_[r] = gen_;
@@ -737,7 +740,9 @@ void evaluator::collect_rule(std::uint32_t r, unknown_causes& out,
   seen[r] = 1;
   const dsl::rule_info& info = rules_->program().rules[r];
   if (!inst_->in_force[r]) {
-    if constexpr (Reasons) {
+    if (info.outside != dsl::no_index) {
+      if (rule_value_[r].unknown()) collect<Reasons>(info.outside, out, seen);
+    } else if constexpr (Reasons) {
       out.reasons.insert(info.qualified + " is not in force on " + to_string(inst_->as_of));
     }
     return;
