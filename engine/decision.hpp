@@ -18,7 +18,7 @@ struct decision {
   bool in_force = true;      // the rule's period covers the as-of date (else: its `otherwise`)
   int exception = -1;        // index of the exception that gave the value
   std::vector<std::string> missing;  // fact paths to ask for, sorted
-  std::vector<std::string> reasons;  // other causes of undetermined, sorted
+  std::vector<reason> reasons;       // other causes of undetermined, sorted by English text
   /// The rules evaluated to reach this decision (its closure, dependencies first), taken when it
   /// was decided: later reads of the same evaluator do not change its trace or sources.
   std::vector<std::uint32_t> steps;

@@ -86,7 +86,11 @@ TEST_CASE("outside its period a rule takes its otherwise value", "[engine][perio
       // after. Outside, the exception does not apply either.
       {"ramed", "2015-10-25", R"({"flag": true, "income": "100.00"})", "\"ineligible\"", false, {}},
       {"ramed", "2015-10-26", R"({"flag": false, "income": "100.00"})", "\"poor\"", true, {}},
-      {"ramed", "2022-11-30", R"({"flag": false, "income": "5000.00"})", "\"vulnerable\"", true,
+      {"ramed",
+       "2022-11-30",
+       R"({"flag": false, "income": "5000.00"})",
+       "\"vulnerable\"",
+       true,
        {}},
       {"ramed", "2022-12-01", R"({})", "\"ineligible\"", false, {}},
       {"tadamon", "2022-11-30", R"({"flag": true})", "false", false, {}},
@@ -95,13 +99,21 @@ TEST_CASE("outside its period a rule takes its otherwise value", "[engine][perio
       {"school", "2013-10-08", R"({})", "null", false, {"not encoded: before the circular"}},
       {"school", "2013-10-09", R"({})", "true", true, {}},
       // Without otherwise: undetermined, "not in force", as before.
-      {"legacy", "2014-12-31", R"({"flag": true})", "null", false,
+      {"legacy",
+       "2014-12-31",
+       R"({"flag": true})",
+       "null",
+       false,
        {"m.legacy is not in force on 2014-12-31"}},
       // Readers decide with the otherwise value.
       {"covered", "2014-01-01", R"({})", "false", true, {}},
       {"covered", "2016-01-01", R"({"income": "100.00"})", "true", true, {}},
       {"schooled", "2013-01-01", R"({"flag": false})", "false", true, {}},
-      {"schooled", "2013-01-01", R"({"flag": true})", "null", true,
+      {"schooled",
+       "2013-01-01",
+       R"({"flag": true})",
+       "null",
+       true,
        {"not encoded: before the circular"}},
   };
   for (const period_case& c : cases) {
@@ -120,7 +132,7 @@ TEST_CASE("outside its period a rule takes its otherwise value", "[engine][perio
     CHECK(value == c.value);
     CHECK(d.decided == (std::string(c.value) != "null"));
     CHECK(d.in_force == c.in_force);
-    CHECK(d.reasons == c.reasons);
+    CHECK(eng::reasons_english(p, d.reasons) == c.reasons);
     CHECK(d.missing.empty());
     if (!c.in_force) {
       CHECK(d.exception == -1);
@@ -137,4 +149,100 @@ TEST_CASE("outside its period a rule takes its otherwise value", "[engine][perio
     CHECK(block.fired_exception(r, 0) == d.exception);
     CHECK(block.provisional(r, 0) == d.provisional);
   }
+}
+
+TEST_CASE("reasons are data: a kind and what they are about, worded in English on demand",
+          "[engine][period]") {
+  auto pack = dalil::testing::load_pack_text(pack_text);
+  const dsl::program& p = pack->rules->program();
+  eng::record_reader reader(p);
+  eng::record rec;
+  eng::record_error err;
+  REQUIRE(reader.read(R"({"flag": true})", rec, err));
+  // Before the circular: the not_encoded of school's otherwise, its texts in every language.
+  {
+    auto inst = eng::instantiate(pack->rules, *dalil::parse_date("2013-01-01"));
+    eng::evaluator ev(inst);
+    ev.set_record(rec);
+    eng::decision d = eng::decide(ev, *p.find_rule("m.schooled"));
+    REQUIRE(d.reasons.size() == 1);
+    const eng::reason& r = d.reasons[0];
+    CHECK(r.k == eng::reason::kind::not_encoded);
+    REQUIRE(r.index < p.expressions.size());
+    CHECK(p.expressions[r.index].reason.at("fr") == "avant la circulaire");
+    CHECK(p.expressions[r.index].reason.at("ar") == "قبل المذكرة");
+    CHECK(eng::reason_english(p, r) == "not encoded: before the circular");
+  }
+  // Out of force without otherwise: the rule and the date.
+  {
+    auto inst = eng::instantiate(pack->rules, *dalil::parse_date("2014-12-31"));
+    eng::evaluator ev(inst);
+    ev.set_record(rec);
+    eng::decision d = eng::decide(ev, *p.find_rule("m.legacy"));
+    REQUIRE(d.reasons.size() == 1);
+    CHECK(d.reasons[0].k == eng::reason::kind::not_in_force);
+    CHECK(d.reasons[0].index == *p.find_rule("m.legacy"));
+    CHECK(d.reasons[0].on == *dalil::parse_date("2014-12-31"));
+  }
+}
+
+TEST_CASE("reasons of every kind, in the order of their English texts", "[engine][period]") {
+  auto pack = dalil::testing::load_pack_text(R"dalil(module m
+  title fr "t" ar "t" en "t"
+
+record Applicant {
+  size : int?
+  born : date?
+}
+
+input applicant : Applicant
+
+parameter ceiling : money
+  source "s"
+  from 2020-01-01 = 100 MAD
+
+rule late : bool
+  source "s"
+  in_force from 2030-01-01
+  = true
+
+rule gap : bool
+  source "s"
+  = not_encoded "z gap"
+
+rule all_kinds : bool
+  source "s"
+  = 10 MAD / applicant.size > ceiling
+    or applicant.born + 9000 years > as_of
+    or 9000000000000000000 * (applicant.size + 2) > 1
+    or late
+    or gap
+    or not_encoded "a gap"
+)dalil");
+  const dsl::program& p = pack->rules->program();
+  eng::record_reader reader(p);
+  eng::record rec;
+  eng::record_error err;
+  REQUIRE(reader.read(R"({"size": 0, "born": "2000-01-01"})", rec, err));
+  auto inst = eng::instantiate(pack->rules, *dalil::parse_date("2019-06-01"));
+  eng::evaluator ev(inst);
+  ev.set_record(rec);
+  eng::decision d = eng::decide(ev, *p.find_rule("m.all_kinds"));
+  CHECK_FALSE(d.decided);
+  std::vector<std::string> want = {"arithmetic overflow",
+                                   "date out of range",
+                                   "division by zero",
+                                   "m.late is not in force on 2019-06-01",
+                                   "not encoded: a gap",
+                                   "not encoded: z gap",
+                                   "parameter m.ceiling has no value in force on 2019-06-01"};
+  CHECK(eng::reasons_english(p, d.reasons) == want);
+  using k = eng::reason::kind;
+  std::vector<k> kinds;
+  for (const eng::reason& r : d.reasons) kinds.push_back(r.k);
+  CHECK(kinds == std::vector<k>{k::arithmetic_overflow, k::date_out_of_range, k::division_by_zero,
+                                k::not_in_force, k::not_encoded, k::not_encoded,
+                                k::parameter_without_value});
+  CHECK(d.reasons[3].index == *p.find_rule("m.late"));
+  CHECK(d.reasons[6].index == 0);  // m.ceiling
 }
