@@ -386,7 +386,7 @@ const auto language_ahead = &(name_token >> lit('"'));
 // must follow, and "expected text" says so where it is missing.
 const auto known_language = &((kw("fr") | kw("ar") | kw("en")) >> !lit(':'));
 const auto reason_def = text_body | +((language_ahead >> lexeme[name_token] >> text_body) |
-                                      (known_language >> lexeme[name_token] > text_literal));
+                                      ((known_language >> lexeme[name_token]) > text_literal));
 
 // ------------------------------------------------------------------ expressions
 
@@ -453,7 +453,7 @@ const auto lang_arg_def =
     (!reserved_word >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
 const auto text_arg_def = raw[text_body][set_literal<ast::literal_kind::text>{}];
 const auto text_pairs_def =
-    +((language_ahead >> lang_arg >> text_arg) | (known_language >> lang_arg > text_arg));
+    +((language_ahead >> lang_arg >> text_arg) | ((known_language >> lang_arg) > text_arg));
 const auto title_clause_def = (kw_str("title") > text_pairs) >> no_otherwise;
 const auto document_titles_def = +title_clause;
 // A name followed by ':' starts the next field: `proof` left without its document says so.

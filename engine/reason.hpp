@@ -25,7 +25,7 @@ struct reason {
   kind k = kind::not_encoded;
   std::uint32_t index = dsl::no_index;
   date on{};  // the as-of date (not_in_force, parameter_without_value)
-  friend auto operator<=>(const reason&, const reason&) = default;
+  friend auto operator<=>(const reason&, const reason&) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 /// The English text of a reason, as decisions gave it when reasons were text: "not encoded: …"
