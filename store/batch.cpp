@@ -324,6 +324,9 @@ scratch& scratch_for(const std::shared_ptr<const engine::instance>& inst,
     s.inst = inst;
     s.rules = rules;
     s.reader = std::make_unique<engine::record_reader>(inst->rules->program());
+    // Read for the run's date, as `eval` reads a record for its as-of date: a past event dated
+    // after it (`not_after as_of`) makes the set that of a record that does not fit the schema.
+    s.reader->set_as_of(inst->as_of);
     s.buffers.resize(engine::block_evaluator::block_size);
     s.ev = std::make_unique<engine::evaluator>(inst);
     s.covered = std::make_unique<covered_rules>(inst->rules->closure_of(rules));
