@@ -324,9 +324,9 @@ scratch& scratch_for(const std::shared_ptr<const engine::instance>& inst,
     s.inst = inst;
     s.rules = rules;
     s.reader = std::make_unique<engine::record_reader>(inst->rules->program());
-    // Read for the run's date, as `eval` reads a record for its as-of date: a past event dated
-    // after it (`not_after as_of`) makes the set that of a record that does not fit the schema.
-    s.reader->set_as_of(inst->as_of);
+    // No as-of date for the reader: stored records were checked against the import date
+    // (`not_after as_of`), and a batch date is often a what-if date before recent events
+    // ("who would have qualified in 2014?"); at_least and at_most are always checked.
     s.buffers.resize(engine::block_evaluator::block_size);
     s.ev = std::make_unique<engine::evaluator>(inst);
     s.covered = std::make_unique<covered_rules>(inst->rules->closure_of(rules));
