@@ -82,12 +82,14 @@ decision decide(evaluator& ev, std::uint32_t r, bool with_steps) {
   d.decided = !d.v.unknown();
   d.exception = ev.fired_exception(r);
   d.provisional = ev.provisional(r);
+  d.in_force = ev.inst().in_force[r] != 0;
   if (!d.decided) {
     unknown_causes c = ev.causes(r);
     const dsl::program& p = ev.rules().program();
     for (std::uint32_t f : c.facts) d.missing.push_back(p.facts[f].path);
     std::sort(d.missing.begin(), d.missing.end());
     d.reasons.assign(c.reasons.begin(), c.reasons.end());
+    sort_reasons(p, d.reasons);
   }
   if (with_steps) d.steps = evaluated_steps(ev, r);
   return d;
@@ -234,7 +236,9 @@ std::string explain(evaluator& ev, const decision& d, const std::string& lang) {
   }
   if (!d.decided && ev.inst().in_force[d.rule]) {
     if (!d.missing.empty()) out += std::string(" ") + w.undetermined + join(d.missing, ", ") + ".";
-    if (!d.reasons.empty()) out += std::string(" ") + w.reason + join(d.reasons, "; ") + ".";
+    if (!d.reasons.empty()) {
+      out += std::string(" ") + w.reason + join(reasons_english(p, d.reasons), "; ") + ".";
+    }
   }
   if (d.provisional) out += w.provisional;
   return out;
@@ -367,9 +371,10 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     append_quoted(out, d.missing[i]);
   }
   out += "],\"reasons\":[";
-  for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+  std::vector<std::string> reasons = reasons_english(p, d.reasons);
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
     if (i) out += ',';
-    append_quoted(out, d.reasons[i]);
+    append_quoted(out, reasons[i]);
   }
   out += "],\"sources\":[";
   std::vector<std::string> sources = sources_of(ev, d);
