@@ -361,7 +361,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
     engine::decision d = engine::decide(ev, rules[i], false);
     if (i) out.decisions_json += ',';
     append_entry(out.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing,
-                 inst->in_force[rules[i]] != 0);
+                 d.in_force);
   }
   out.decisions_json += ']';
   out.trace_digest = trace_digest(

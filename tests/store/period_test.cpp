@@ -124,11 +124,14 @@ TEST_CASE("batch: out of force decided by `otherwise`, counted apart; records re
     // C, born in 2016, is read as of 2014 too: a what-if date before recent events.
     CHECK(school.values == std::map<std::string, std::int64_t>{{"false", 1}, {"true", 2}});
     if (std::string(day) == "2014-06-01") {
-      // Before RAMED opened: not in force, counted apart.
-      CHECK(sets["A"].find("],0],") != std::string::npos);
+      // Before RAMED opened: decided `false` by its `otherwise`, not in force (nor provisional:
+      // its confidence decided nothing), counted apart from the criteria not met.
+      CHECK(sets["A"] == R"([["d",false,0,[],0],["d",true,0,[]]])");
       CHECK(ramed.values.empty());
       CHECK(ramed.undetermined == 0);
       CHECK(ramed.out_of_force == 3);
+      CHECK(ramed.out_of_force_values == std::map<std::string, std::int64_t>{{"false", 3}});
+      CHECK(ramed.out_of_force_undetermined == 0);
     } else {
       CHECK(sets["A"] == R"([["d",true,0,[]],["d",true,0,[]]])");
       CHECK(ramed.values == std::map<std::string, std::int64_t>{{"false", 1}, {"true", 2}});
