@@ -324,6 +324,9 @@ scratch& scratch_for(const std::shared_ptr<const engine::instance>& inst,
     s.inst = inst;
     s.rules = rules;
     s.reader = std::make_unique<engine::record_reader>(inst->rules->program());
+    // No as-of date for the reader: stored records were checked against the import date
+    // (`not_after as_of`), and a batch date is often a what-if date before recent events
+    // ("who would have qualified in 2014?"); at_least and at_most are always checked.
     s.buffers.resize(engine::block_evaluator::block_size);
     s.ev = std::make_unique<engine::evaluator>(inst);
     s.covered = std::make_unique<covered_rules>(inst->rules->closure_of(rules));
@@ -358,7 +361,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
     engine::decision d = engine::decide(ev, rules[i], false);
     if (i) out.decisions_json += ',';
     append_entry(out.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing,
-                 inst->in_force[rules[i]] != 0);
+                 d.in_force);
   }
   out.decisions_json += ']';
   out.trace_digest = trace_digest(
