@@ -132,8 +132,8 @@ struct value_constraint {
 struct field_info {
   std::string name;
   type t;
-  texts title;                            // `title fr "…" ar "…" en "…"`
-  std::uint32_t proof = no_index;         // `proof DOCUMENT`: index into program::documents
+  texts title;                     // `title fr "…" ar "…" en "…"`
+  std::uint32_t proof = no_index;  // `proof DOCUMENT`: index into program::documents
   value_constraint constraint;
 };
 
@@ -192,7 +192,7 @@ struct rule_info {
   /// `in_force … otherwise EXPR`: the value outside the period (an expression that reads no
   /// fact: a constant, or not_encoded). no_index: undetermined, "not in force".
   std::uint32_t outside = no_index;
-  texts period;  // `period fr "…"`: the explanation outside the period ({from}, {until})
+  texts period;   // `period fr "…"`: the explanation outside the period ({from}, {until})
   texts explain;  // language -> template
   std::uint32_t body = 0;
   std::vector<exception_info> exceptions;
