@@ -23,8 +23,7 @@ struct entry {
 constexpr entry builtin_entries[] = {
     {msg::header_as_of, "Situation au {date} (règles {hash})",
      "الوضعية بتاريخ {date} (مجموعة القواعد {hash})", "As of {date} (ruleset {hash})"},
-    {msg::header_notice,
-     "Recommandation avec ses preuves ; l'agent décide (loi 09-08, art. 11).",
+    {msg::header_notice, "Recommandation avec ses preuves ; l'agent décide (loi 09-08, art. 11).",
      "توصية مشفوعة بمبرراتها؛ ويعود القرار إلى الموظف المختص (القانون رقم " LRI "09.08" PDI
      "، المادة 11).",
      "Recommendation with its evidence; the official decides (Law 09-08, art. 11)."},
@@ -33,8 +32,8 @@ constexpr entry builtin_entries[] = {
     {msg::tag_provisional, "[provisoire]", "[مؤقت]", "[provisional]"},
     {msg::tag_out_of_force, "[hors période d'application]", "[خارج فترة السريان]",
      "[outside its period in force]"},
-    {msg::heading_documents, "Documents à demander :", "الوثائق المطلوب الإدلاء بها:",
-     "Documents to ask for:"},
+    {msg::heading_documents,
+     "Documents à demander :", "الوثائق المطلوب الإدلاء بها:", "Documents to ask for:"},
     {msg::document_line, "{document} : {facts}", "{document}: {facts}", "{document}: {facts}"},
     {msg::applicant_statement, "déclaration du demandeur", "تصريح المعني بالأمر",
      "the applicant's statement"},
@@ -87,8 +86,7 @@ constexpr entry builtin_entries[] = {
      "a technical cause prevents a decision"},
     {msg::untitled_decision, "décision sans intitulé", "قرار بدون عنوان", "untitled decision"},
     {msg::untitled_value, "valeur sans libellé", "قيمة بدون تسمية", "unlabelled value"},
-    {msg::untitled_fact, "renseignement sans libellé", "معطى بدون تسمية",
-     "unlabelled information"},
+    {msg::untitled_fact, "renseignement sans libellé", "معطى بدون تسمية", "unlabelled information"},
     {msg::untitled_document, "pièce sans intitulé", "وثيقة بدون عنوان", "untitled document"},
     {msg::money, "{amount} MAD", "{amount} درهم", "{amount} MAD"},
     {msg::decimal_separator, ",", ",", "."},
@@ -128,8 +126,7 @@ constexpr entry builtin_entries[] = {
     {msg::items_many, "{n} éléments", "{n} عنصرًا", "{n} items"},
     {msg::items_other, "{n} éléments", "{n} عنصر", "{n} items"},
     {msg::duration_and, " et ", " و", " and "},
-    {msg::record_value, "(ensemble de renseignements)", "(مجموعة معطيات)",
-     "(set of information)"},
+    {msg::record_value, "(ensemble de renseignements)", "(مجموعة معطيات)", "(set of information)"},
 };
 
 #undef LRI

@@ -22,83 +22,83 @@ lang lang_or_en(std::string_view code);
 std::string_view lang_code(lang l);
 
 // Each message: its id. The texts are in catalogue.cpp; {name} marks an argument.
-#define DALIL_MESSAGES(X)                                                                   \
-  X(header_as_of)              /* {date} {hash} */                                          \
-  X(header_notice)             /* recommendation, the official decides (Law 09-08) */       \
-  X(decision_line)             /* {title} {value} */                                        \
-  X(tag_undetermined)                                                                       \
-  X(tag_provisional)                                                                        \
-  X(tag_out_of_force)                                                                       \
-  X(heading_documents)                                                                      \
-  X(document_line)             /* {document} {facts} */                                     \
-  X(applicant_statement)       /* the "document" of facts no document proves */             \
-  X(heading_sources)                                                                        \
-  X(source_line)               /* {source} */                                               \
-  X(yes)                                                                                    \
-  X(no)                                                                                     \
-  X(unknown)                   /* a value not provided, inside a sentence */                \
-  X(none)                      /* a null value */                                           \
-  X(list_separator)                                                                         \
-  X(group_separator)                                                                        \
-  X(undetermined_ask)          /* {documents} */                                            \
-  X(undetermined_no_ask)                                                                    \
-  X(reason_sentence)           /* {reasons} */                                              \
-  X(exception_applied)         /* {text} */                                                 \
-  X(exception_unlabelled)                                                                   \
-  X(provisional_note)                                                                       \
-  X(value_sentence)            /* {title} {value}: a decision without explanation */        \
-  X(period_between)            /* {title} {from} {until} */                                 \
-  X(period_from)               /* {title} {from} */                                         \
-  X(period_until)              /* {title} {until} */                                        \
-  X(reason_not_in_force)       /* {title} {date} */                                         \
-  X(reason_parameter_without_value) /* {date} */                                            \
-  X(reason_not_encoded)        /* {text} */                                                 \
-  X(reason_division_by_zero)                                                                \
-  X(reason_date_out_of_range)                                                               \
-  X(reason_overflow)                                                                        \
-  X(reason_other)                                                                           \
-  X(untitled_decision)                                                                      \
-  X(untitled_value)                                                                         \
-  X(untitled_fact)                                                                          \
-  X(untitled_document)                                                                      \
-  X(money)                     /* {amount} */                                               \
-  X(decimal_separator)                                                                      \
-  X(group_separator_digits)                                                                 \
-  X(date_words)                /* {day} {month} {year} */                                   \
-  X(first_day)                 /* the 1st of a month, where the language says it apart */   \
-  X(month_1)                                                                                \
-  X(month_2)                                                                                \
-  X(month_3)                                                                                \
-  X(month_4)                                                                                \
-  X(month_5)                                                                                \
-  X(month_6)                                                                                \
-  X(month_7)                                                                                \
-  X(month_8)                                                                                \
-  X(month_9)                                                                                \
-  X(month_10)                                                                               \
-  X(month_11)                                                                               \
-  X(month_12)                                                                               \
-  X(years_one)                 /* {n}: plural forms (fr, en: one, other; ar: all five) */   \
-  X(years_two)                                                                              \
-  X(years_few)                                                                              \
-  X(years_many)                                                                             \
-  X(years_other)                                                                            \
-  X(months_one)                                                                             \
-  X(months_two)                                                                             \
-  X(months_few)                                                                             \
-  X(months_many)                                                                            \
-  X(months_other)                                                                           \
-  X(days_one)                                                                               \
-  X(days_two)                                                                               \
-  X(days_few)                                                                               \
-  X(days_many)                                                                              \
-  X(days_other)                                                                             \
-  X(items_one)                                                                              \
-  X(items_two)                                                                              \
-  X(items_few)                                                                              \
-  X(items_many)                                                                             \
-  X(items_other)                                                                            \
-  X(duration_and)                                                                           \
+#define DALIL_MESSAGES(X)                                                                 \
+  X(header_as_of)  /* {date} {hash} */                                                    \
+  X(header_notice) /* recommendation, the official decides (Law 09-08) */                 \
+  X(decision_line) /* {title} {value} */                                                  \
+  X(tag_undetermined)                                                                     \
+  X(tag_provisional)                                                                      \
+  X(tag_out_of_force)                                                                     \
+  X(heading_documents)                                                                    \
+  X(document_line)       /* {document} {facts} */                                         \
+  X(applicant_statement) /* the "document" of facts no document proves */                 \
+  X(heading_sources)                                                                      \
+  X(source_line) /* {source} */                                                           \
+  X(yes)                                                                                  \
+  X(no)                                                                                   \
+  X(unknown) /* a value not provided, inside a sentence */                                \
+  X(none)    /* a null value */                                                           \
+  X(list_separator)                                                                       \
+  X(group_separator)                                                                      \
+  X(undetermined_ask) /* {documents} */                                                   \
+  X(undetermined_no_ask)                                                                  \
+  X(reason_sentence)   /* {reasons} */                                                    \
+  X(exception_applied) /* {text} */                                                       \
+  X(exception_unlabelled)                                                                 \
+  X(provisional_note)                                                                     \
+  X(value_sentence)                 /* {title} {value}: a decision without explanation */ \
+  X(period_between)                 /* {title} {from} {until} */                          \
+  X(period_from)                    /* {title} {from} */                                  \
+  X(period_until)                   /* {title} {until} */                                 \
+  X(reason_not_in_force)            /* {title} {date} */                                  \
+  X(reason_parameter_without_value) /* {date} */                                          \
+  X(reason_not_encoded)             /* {text} */                                          \
+  X(reason_division_by_zero)                                                              \
+  X(reason_date_out_of_range)                                                             \
+  X(reason_overflow)                                                                      \
+  X(reason_other)                                                                         \
+  X(untitled_decision)                                                                    \
+  X(untitled_value)                                                                       \
+  X(untitled_fact)                                                                        \
+  X(untitled_document)                                                                    \
+  X(money) /* {amount} */                                                                 \
+  X(decimal_separator)                                                                    \
+  X(group_separator_digits)                                                               \
+  X(date_words) /* {day} {month} {year} */                                                \
+  X(first_day)  /* the 1st of a month, where the language says it apart */                \
+  X(month_1)                                                                              \
+  X(month_2)                                                                              \
+  X(month_3)                                                                              \
+  X(month_4)                                                                              \
+  X(month_5)                                                                              \
+  X(month_6)                                                                              \
+  X(month_7)                                                                              \
+  X(month_8)                                                                              \
+  X(month_9)                                                                              \
+  X(month_10)                                                                             \
+  X(month_11)                                                                             \
+  X(month_12)                                                                             \
+  X(years_one) /* {n}: plural forms (fr, en: one, other; ar: all five) */                 \
+  X(years_two)                                                                            \
+  X(years_few)                                                                            \
+  X(years_many)                                                                           \
+  X(years_other)                                                                          \
+  X(months_one)                                                                           \
+  X(months_two)                                                                           \
+  X(months_few)                                                                           \
+  X(months_many)                                                                          \
+  X(months_other)                                                                         \
+  X(days_one)                                                                             \
+  X(days_two)                                                                             \
+  X(days_few)                                                                             \
+  X(days_many)                                                                            \
+  X(days_other)                                                                           \
+  X(items_one)                                                                            \
+  X(items_two)                                                                            \
+  X(items_few)                                                                            \
+  X(items_many)                                                                           \
+  X(items_other)                                                                          \
+  X(duration_and)                                                                         \
   X(record_value)
 
 enum class msg : std::uint16_t {

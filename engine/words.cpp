@@ -20,8 +20,9 @@ struct rounded {
 
 rounded round_half_even(rational q, int places) {
   const bool negative = q.num < 0;
-  const u128 magnitude = negative ? static_cast<u128>(0) - static_cast<u128>(static_cast<i128>(q.num))
-                                  : static_cast<u128>(q.num);
+  const u128 magnitude = negative
+                             ? static_cast<u128>(0) - static_cast<u128>(static_cast<i128>(q.num))
+                             : static_cast<u128>(q.num);
   const u128 den = static_cast<u128>(q.den);
   u128 whole = magnitude / den;
   u128 rest = magnitude % den;
@@ -56,8 +57,8 @@ rounded round_half_even(rational q, int places) {
     whole /= 10;
   } while (whole != 0);
   out.decimals = std::move(decimals);
-  out.negative = negative && (out.whole != "0" ||
-                              out.decimals.find_first_not_of('0') != std::string::npos);
+  out.negative =
+      negative && (out.whole != "0" || out.decimals.find_first_not_of('0') != std::string::npos);
   return out;
 }
 
@@ -158,10 +159,9 @@ std::string date_words(date d, lang l, const catalogue& c) {
       x.day == 1 ? c.text(msg::first_day, l) : std::to_string(static_cast<unsigned>(x.day));
   const msg month =
       static_cast<msg>(static_cast<std::size_t>(msg::month_1) + (x.month >= 1 ? x.month - 1 : 0));
-  std::string words = c.format(msg::date_words, l,
-                               {{"day", day},
-                                {"month", c.text(month, l)},
-                                {"year", std::to_string(x.year)}});
+  std::string words =
+      c.format(msg::date_words, l,
+               {{"day", day}, {"month", c.text(month, l)}, {"year", std::to_string(x.year)}});
   if (l != lang::ar) return words;
   return with_isolates(rli, words);
 }
