@@ -56,13 +56,16 @@ TEST_CASE("words: numbers to two places, half-even, with the language's separato
     const char* expected;
   };
   const row rows[] = {
-      {3250, 3, lang::fr, "1 083,33"},       {3250, 3, lang::en, "1,083.33"},
-      {3250, 3, lang::ar, "1 083,33"},       {1, 8, lang::fr, "0,12"},  // 0.125: to even
-      {27, 200, lang::fr, "0,14"},           // 0.135: to even (up)
-      {-201, 200, lang::en, "-1.00"},        // -1.005: to even (down)
-      {199999, 200, lang::fr, "1 000,00"},   // 999.995: carries into the thousands
-      {-1, 1000, lang::en, "0.00"},          // no negative zero
-      {1234567, 1, lang::en, "1,234,567.00"}, {999, 1, lang::fr, "999,00"},
+      {3250, 3, lang::fr, "1 083,33"},
+      {3250, 3, lang::en, "1,083.33"},
+      {3250, 3, lang::ar, "1 083,33"},
+      {1, 8, lang::fr, "0,12"},             // 0.125: to even
+      {27, 200, lang::fr, "0,14"},          // 0.135: to even (up)
+      {-201, 200, lang::en, "-1.00"},       // -1.005: to even (down)
+      {199999, 200, lang::fr, "1 000,00"},  // 999.995: carries into the thousands
+      {-1, 1000, lang::en, "0.00"},         // no negative zero
+      {1234567, 1, lang::en, "1,234,567.00"},
+      {999, 1, lang::fr, "999,00"},
   };
   for (const row& x : rows) {
     INFO(x.num << "/" << x.den << " in " << eng::lang_code(x.l));
@@ -76,7 +79,9 @@ TEST_CASE("words: numbers to two places, half-even, with the language's separato
   }
   CHECK(eng::money_words(q(1750, 3), lang::fr) == "583,33 MAD");
   CHECK(eng::money_words(q(3250, 3), lang::ar) ==
-        "\u2066" "1" + nnbsp + "083,33\u2069 درهم");
+        "\u2066"
+        "1" +
+            nnbsp + "083,33\u2069 درهم");
   CHECK(eng::integer_words(2015, lang::fr) == "2015");
   CHECK(eng::integer_words(12000, lang::fr) == "12" + nnbsp + "000");
   CHECK(eng::integer_words(-12000, lang::en) == "-12,000");
@@ -102,14 +107,20 @@ TEST_CASE("words: dates and durations in words", "[engine][words]") {
   CHECK(eng::date_words(day("2015-10-26"), lang::fr) == "26 octobre 2015");
   CHECK(eng::date_words(day("2018-03-01"), lang::fr) == "1er mars 2018");
   CHECK(eng::date_words(day("2015-10-26"), lang::en) == "26 October 2015");
-  CHECK(eng::date_words(day("2015-10-26"), lang::ar) == "\u2067" "26 أكتوبر 2015\u2069");
-  CHECK(eng::date_words(day("2022-12-01"), lang::ar) == "\u2067" "1 دجنبر 2022\u2069");
+  CHECK(eng::date_words(day("2015-10-26"), lang::ar) ==
+        "\u2067"
+        "26 أكتوبر 2015\u2069");
+  CHECK(eng::date_words(day("2022-12-01"), lang::ar) ==
+        "\u2067"
+        "1 دجنبر 2022\u2069");
   CHECK(eng::duration_words({2, 6, 0}, lang::fr) == "2 ans et 6 mois");
   CHECK(eng::duration_words({1, 0, 0}, lang::en) == "1 year");
   CHECK(eng::duration_words({5, 1, 3}, lang::en) == "5 years, 1 month and 3 days");
   CHECK(eng::duration_words({0, 0, 0}, lang::fr) == "0 jour");
   CHECK(eng::duration_words({2, 6, 0}, lang::ar) == "\u2067سنتان و6 أشهر\u2069");
-  CHECK(eng::duration_words({0, 11, 0}, lang::ar) == "\u2067" "11 شهرًا\u2069");
+  CHECK(eng::duration_words({0, 11, 0}, lang::ar) ==
+        "\u2067"
+        "11 شهرًا\u2069");
 }
 
 TEST_CASE("words: Arabic plural categories", "[engine][words]") {
@@ -117,8 +128,8 @@ TEST_CASE("words: Arabic plural categories", "[engine][words]") {
     std::int64_t n;
     eng::plural expected;
   };
-  const row rows[] = {{0, eng::plural::other},  {1, eng::plural::one},   {2, eng::plural::two},
-                      {3, eng::plural::few},    {10, eng::plural::few},  {11, eng::plural::many},
+  const row rows[] = {{0, eng::plural::other},  {1, eng::plural::one},     {2, eng::plural::two},
+                      {3, eng::plural::few},    {10, eng::plural::few},    {11, eng::plural::many},
                       {99, eng::plural::many},  {100, eng::plural::other}, {103, eng::plural::few},
                       {111, eng::plural::many}, {-2, eng::plural::two}};
   for (const row& x : rows) {
@@ -176,9 +187,8 @@ TEST_CASE("catalogue: every message in three languages, with the same arguments"
       INFO("language " << eng::lang_code(l));
       CHECK_FALSE(c.text(m, l).empty());
       // Arabic plural forms one and two say the number in words: no {n} there.
-      const bool arabic_counted =
-          l == lang::ar && (eng::message_id(m).ends_with("_one") ||
-                            eng::message_id(m).ends_with("_two"));
+      const bool arabic_counted = l == lang::ar && (eng::message_id(m).ends_with("_one") ||
+                                                    eng::message_id(m).ends_with("_two"));
       if (!arabic_counted) CHECK(placeholders_of(c.text(m, l)) == fr);
     }
     // Arabic messages hold no Latin letter outside an isolate and the arguments.
@@ -380,9 +390,8 @@ TEST_CASE("explain: values in words, exception by its words, never an identifier
                R"({"minor": true, "spouse": {}, "household": {"income": "1750.5"}})");
   REQUIRE(e->d.decided);
   const std::string fr = eng::explain(*e->ev, e->d, lang::fr);
-  CHECK(fr ==
-        "⟪E:fr⟫ 1" + nnbsp + "750,50 MAD 20" + nnbsp +
-            "000,00 MAD non renseigné Exception appliquée : ⟪X:vulnerable_minor:fr⟫.");
+  CHECK(fr == "⟪E:fr⟫ 1" + nnbsp + "750,50 MAD 20" + nnbsp +
+                  "000,00 MAD non renseigné Exception appliquée : ⟪X:vulnerable_minor:fr⟫.");
   for (lang l : eng::languages) {
     const std::string x = eng::explain(*e->ev, e->d, l);
     CHECK_THAT(x, !Contains("vulnerable_minor ") && !Contains("m.") && !Contains("married_since"));
@@ -394,7 +403,8 @@ TEST_CASE("explain: values in words, exception by its words, never an identifier
       for (dsl::exception_info& x : r.exceptions) x.explain.clear();
     }
   });
-  auto b = run(*bare, "eligible", "2016-06-01", R"({"minor": true, "spouse": {}, "household": {}})");
+  auto b =
+      run(*bare, "eligible", "2016-06-01", R"({"minor": true, "spouse": {}, "household": {}})");
   CHECK_THAT(eng::explain(*b->ev, b->d, lang::en),
              Contains("Exception applied: an exception provided for by the texts.") &&
                  !Contains("vulnerable"));
@@ -407,7 +417,10 @@ TEST_CASE("explain: values that would read alike get the places that tell them a
   REQUIRE(e->d.decided);
   CHECK(eng::explain(*e->ev, e->d, lang::en) == "⟪Q:en⟫ 11.004 11.00");
   CHECK(eng::explain(*e->ev, e->d, lang::fr) == "⟪Q:fr⟫ 11,004 11,00");
-  CHECK(eng::explain(*e->ev, e->d, lang::ar) == "⟪Q:ar⟫ \u2066" "11,004\u2069 \u2066" "11,00\u2069");
+  CHECK(eng::explain(*e->ev, e->d, lang::ar) ==
+        "⟪Q:ar⟫ \u2066"
+        "11,004\u2069 \u2066"
+        "11,00\u2069");
 }
 
 TEST_CASE("explain: enum values by their case titles, else a phrase, never the case id",
@@ -431,10 +444,11 @@ TEST_CASE("explain: outside the period, the rule's period text or the catalogue'
   for (const char* as_of : {"2015-12-31", "2017-01-01"}) {
     INFO("as of " << as_of);
     auto e = run(*pack, "window", as_of, "{}");
-    CHECK(eng::explain(*e->ev, e->d, lang::fr) ==
-          "⟪P:fr⟫ 1er janvier 2016 31 décembre 2016");
+    CHECK(eng::explain(*e->ev, e->d, lang::fr) == "⟪P:fr⟫ 1er janvier 2016 31 décembre 2016");
     CHECK(eng::explain(*e->ev, e->d, lang::ar) ==
-          "⟪P:ar⟫ \u2067" "1 يناير 2016\u2069 \u2067" "31 دجنبر 2016\u2069");
+          "⟪P:ar⟫ \u2067"
+          "1 يناير 2016\u2069 \u2067"
+          "31 دجنبر 2016\u2069");
     auto g = run(*pack, "window_plain", as_of, "{}");
     CHECK(eng::explain(*g->ev, g->d, lang::fr) ==
           "« ⟪R:window_plain:fr⟫ » ne s'applique que du 1er janvier 2016 au 31 décembre 2016.");
@@ -472,14 +486,25 @@ TEST_CASE("explain: missing facts as the documents to ask for, grouped", "[engin
                       "⟪D:income:fr⟫, déclaration du demandeur."));
   std::string text;
   eng::append_decision_text(text, *e->ev, e->d, lang::fr);
-  CHECK_THAT(text, Contains("Documents à demander :\n    ⟪D:marriage:fr⟫ : ⟪F:spouse.married_since:fr⟫\n") &&
-                       Contains("    déclaration du demandeur : ⟪F:minor:fr⟫\n"));
+  CHECK_THAT(
+      text,
+      Contains("Documents à demander :\n    ⟪D:marriage:fr⟫ : ⟪F:spouse.married_since:fr⟫\n") &&
+          Contains("    déclaration du demandeur : ⟪F:minor:fr⟫\n"));
   std::string json;
   eng::append_decision_json(json, *e->ev, e->d, false);
   CHECK_THAT(json, Contains(R"("missing":["household.income","minor","spouse.married_since"])"));
-  CHECK_THAT(json, Contains(R"("documents":[{"document":"marriage_certificate","title":{"ar":"⟪D:marriage:ar⟫","en":"⟪D:marriage:en⟫","fr":"⟪D:marriage:fr⟫"},"facts":["spouse.married_since"]},)"));
-  CHECK_THAT(json, Contains(R"({"document":null,"title":{"ar":"تصريح المعني بالأمر","en":"the applicant's statement","fr":"déclaration du demandeur"},"facts":["minor"]}])"));
-  CHECK_THAT(json, Contains(R"("title":{"ar":"⟪R:eligible:ar⟫","en":"⟪R:eligible:en⟫","fr":"⟪R:eligible:fr⟫"})"));
+  CHECK_THAT(
+      json,
+      Contains(
+          R"("documents":[{"document":"marriage_certificate","title":{"ar":"⟪D:marriage:ar⟫","en":"⟪D:marriage:en⟫","fr":"⟪D:marriage:fr⟫"},"facts":["spouse.married_since"]},)"));
+  CHECK_THAT(
+      json,
+      Contains(
+          R"({"document":null,"title":{"ar":"تصريح المعني بالأمر","en":"the applicant's statement","fr":"déclaration du demandeur"},"facts":["minor"]}])"));
+  CHECK_THAT(
+      json,
+      Contains(
+          R"("title":{"ar":"⟪R:eligible:ar⟫","en":"⟪R:eligible:en⟫","fr":"⟪R:eligible:fr⟫"})"));
 }
 
 TEST_CASE("explain: reasons in the reader's language", "[engine][words]") {
@@ -492,7 +517,10 @@ TEST_CASE("explain: reasons in the reader's language", "[engine][words]") {
   CHECK_THAT(eng::explain(*e->ev, e->d, lang::ar), Contains("السبب: ⟪N:ar⟫."));
   std::string json;
   eng::append_decision_json(json, *e->ev, e->d, false);
-  CHECK_THAT(json, Contains(R"("reasons":["not encoded: ⟪N⟫"],"reason_texts":{"ar":["⟪N:ar⟫"],"en":["⟪N:en⟫"],"fr":["⟪N:fr⟫"]})"));
+  CHECK_THAT(
+      json,
+      Contains(
+          R"("reasons":["not encoded: ⟪N⟫"],"reason_texts":{"ar":["⟪N:ar⟫"],"en":["⟪N:en⟫"],"fr":["⟪N:fr⟫"]})"));
   const dsl::program& p = pack->rules->program();
   CHECK(eng::reason_words(p, "parameter m.ceiling has no value in force on 2014-12-31", lang::fr) ==
         "une valeur fixée par les textes (barème, plafond ou montant) n'est pas connue pour le 31 "
@@ -562,8 +590,7 @@ TEST_CASE("sentinel catalogue: every word around the pack's texts comes from the
       {"gap", "2016-06-01", "{}"},
   };
   for (lang l : eng::languages) {
-    const std::string header =
-        eng::eval_text_header(day("2016-06-01"), "0123456789", l, sentinel);
+    const std::string header = eng::eval_text_header(day("2016-06-01"), "0123456789", l, sentinel);
     INFO(header);
     CHECK(residue(header).empty());
     for (const row& x : rows) {
@@ -571,8 +598,8 @@ TEST_CASE("sentinel catalogue: every word around the pack's texts comes from the
       INFO(eng::lang_code(l) << " " << x.rule << " " << x.as_of << " " << x.json << "\n" << text);
       CHECK(residue(text).empty());
       // And the built-in catalogue does say something in those places.
-      CHECK_FALSE(residue(text_of(*pack, x.rule, x.as_of, x.json, l, eng::builtin_catalogue()))
-                      .empty());
+      CHECK_FALSE(
+          residue(text_of(*pack, x.rule, x.as_of, x.json, l, eng::builtin_catalogue())).empty());
     }
   }
 }
