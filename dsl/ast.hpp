@@ -121,10 +121,13 @@ struct clause_arg : node {
   std::string text;
 };
 
-/// `source "…"`, `title fr "…" en "…"`, `explain …`, `confidence …`, `in_force from … until …`.
+/// `source "…"`, `title fr "…" en "…"`, `explain …`, `confidence …`, `in_force from … until …`,
+/// and on fields `proof DOC`, `at_least V`, `at_most V`, `not_after as_of`.
 struct clause : node {
   std::string keyword;
   std::vector<clause_arg> args;
+  /// `in_force … otherwise EXPR`: the expression (at most one); empty for every other clause.
+  std::vector<expr> otherwise;
 };
 
 struct type_ref : node {
@@ -133,14 +136,27 @@ struct type_ref : node {
   bool optional = false;
 };
 
+/// `a` or `a title fr "…" ar "…" en "…"`.
+struct enum_case : node {
+  identifier name;
+  std::vector<clause> clauses;  // title
+};
+
 struct enum_decl : node {
   identifier name;
-  std::vector<identifier> cases;
+  std::vector<enum_case> cases;
 };
 
 struct field_decl : node {
   identifier name;
   type_ref type;
+  std::vector<clause> clauses;  // title, proof, at_least, at_most, not_after
+};
+
+/// `document NAME title fr "…" ar "…" en "…"`: a document an official asks for.
+struct document_decl : node {
+  identifier name;
+  std::vector<clause> clauses;  // title
 };
 
 struct record_decl : node {
@@ -217,8 +233,8 @@ struct test_decl : node {
   std::vector<expectation> expects;
 };
 
-struct item
-    : x3::variant<enum_decl, record_decl, input_decl, parameter_decl, rule_decl, test_decl> {
+struct item : x3::variant<enum_decl, record_decl, input_decl, parameter_decl, rule_decl, test_decl,
+                          document_decl> {
   using base_type::base_type;
   using base_type::operator=;
 };

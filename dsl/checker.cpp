@@ -23,6 +23,7 @@ std::optional<program> checker::run() {
   declare_values();
   check_parameters();
   check_rules();
+  check_labels();
   check_cycles();
   check_evaluation_depth();
   check_trace_size();
@@ -46,8 +47,8 @@ namespace {
 /// The names a file declares, read from its text line by line (the first word of a line, then
 /// a name): what its declarations would have defined had they all parsed. Enum cases too.
 std::set<std::string> declared_names(std::string_view text) {
-  static constexpr std::array<std::string_view, 7> keywords = {
-      "module", "import", "enum", "record", "input", "parameter", "rule"};
+  static constexpr std::array<std::string_view, 8> keywords = {
+      "module", "import", "enum", "record", "input", "parameter", "rule", "document"};
   std::set<std::string> out;
   auto is_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   auto word_at = [&](std::size_t& i) {
@@ -77,6 +78,11 @@ std::set<std::string> declared_names(std::string_view text) {
               break;
             }
             ++i;
+          } else if (text[i] == '"') {  // a case's title: its words name nothing
+            ++i;
+            while (i < text.size() && text[i] != '"' && text[i] != '\n')
+              i += text[i] == '\\' ? 2 : 1;
+            if (i < text.size() && text[i] == '"') ++i;
           } else if (is_name(text[i])) {
             out.emplace(word_at(i));
           } else {

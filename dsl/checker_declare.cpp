@@ -29,7 +29,7 @@ void checker::declare_modules() {
     info.file = f;
     clause_set cs =
         read_clauses(m.header.clauses, f, {"title", "program", "osp", "source"}, "a module");
-    info.title = cs.texts;
+    info.title = cs.text_of["title"];
     info.program = text_arg(cs.single["program"], f);
     info.osp = text_arg(cs.single["osp"], f);
     info.source = text_arg(cs.single["source"], f);
@@ -112,12 +112,14 @@ void checker::declare_types() {
     for (const ast::item& it : m.items) {
       if (const auto* e = boost::get<ast::enum_decl>(&it.get())) {
         type_(e->name);
-        for (const auto& c : e->cases) value(c, "enum case");
+        for (const auto& c : e->cases) value(c.name, "enum case");
       } else if (const auto* r = boost::get<ast::record_decl>(&it.get())) {
         type_(r->name);
         for (const auto& f : r->fields) value(f.name, "field");
       } else if (const auto* in = boost::get<ast::input_decl>(&it.get())) {
         value(in->name, "input");
+      } else if (const auto* d = boost::get<ast::document_decl>(&it.get())) {
+        value(d->name, "document");
       } else if (const auto* pd = boost::get<ast::parameter_decl>(&it.get())) {
         value(pd->name, "parameter");
       } else if (const auto* rd = boost::get<ast::rule_decl>(&it.get())) {
@@ -139,7 +141,8 @@ void checker::declare_types() {
         enum_info info{e->name.name, {}, {}, span(m.file, *e)};
         auto id = static_cast<std::uint32_t>(p_.enums.size());
         std::set<std::string> seen;
-        for (const ast::identifier& c : e->cases) {
+        for (const ast::enum_case& ec : e->cases) {
+          const ast::identifier& c = ec.name;
           if (!seen.insert(c.name).second) {
             error(codes::duplicate, span(m.file, c),
                   "case '" + c.name + "' appears twice in enum '" + e->name.name + "'");
@@ -147,6 +150,10 @@ void checker::declare_types() {
           }
           case_owners_[c.name].push_back({id, static_cast<std::uint32_t>(info.cases.size())});
           info.cases.push_back(c.name);
+          clause_set cs = read_clauses(ec.clauses, m.file, {"title"}, "an enum case");
+          check_languages(cs.text_of["title"], cs.text_span["title"],
+                          "the title of case '" + c.name + "'");
+          info.case_titles.push_back(cs.text_of["title"]);
         }
         enum_by_name_[info.name] = id;
         case_index_.emplace_back();
@@ -163,6 +170,27 @@ void checker::declare_types() {
         record_decls_.emplace_back(r, m.file);
       } else if (const auto* in = boost::get<ast::input_decl>(&it.get())) {
         input_decls_.emplace_back(in, m.file);
+      } else if (const auto* d = boost::get<ast::document_decl>(&it.get())) {
+        // Documents are global to the pack, like types.
+        if (auto prev = document_by_name_.find(d->name.name); prev != document_by_name_.end()) {
+          diagnostic dd{severity::error,
+                        codes::duplicate,
+                        span(m.file, d->name),
+                        "document '" + d->name.name + "' is declared twice",
+                        {}};
+          dd.notes.push_back({p_.documents[prev->second].span, "the other declaration"});
+          diags_.add(std::move(dd));
+          continue;
+        }
+        clause_set cs = read_clauses(d->clauses, m.file, {"title"}, "a document");
+        document_info info;
+        info.name = d->name.name;
+        info.title = cs.text_of["title"];
+        info.span = span(m.file, d->name);
+        check_languages(info.title, cs.text_span["title"],
+                        "the title of document '" + info.name + "'");
+        document_by_name_[info.name] = static_cast<std::uint32_t>(p_.documents.size());
+        p_.documents.push_back(std::move(info));
       }
     }
   }
@@ -207,6 +235,7 @@ std::optional<type> checker::resolve_type(const ast::type_ref& t, file_id f) {
 
 void checker::resolve_types() {
   field_index_.resize(p_.records.size());
+  field_spans_.resize(p_.records.size());
   field_names_.resize(p_.records.size());
   case_names_.resize(p_.enums.size());
   value_names_.resize(p_.modules.size());
@@ -222,10 +251,12 @@ void checker::resolve_types() {
       auto t = resolve_type(fd.type, f);
       field_index_[record_by_name_[decl->name.name]].emplace(
           fd.name.name, static_cast<std::uint32_t>(info.fields.size()));
-      field_info f;
-      f.name = fd.name.name;
-      f.t = t ? *t : simple(kind::error);
-      info.fields.push_back(std::move(f));
+      field_info fi;
+      fi.name = fd.name.name;
+      fi.t = t ? *t : simple(kind::error);
+      read_field_clauses(fd, f, fi);
+      info.fields.push_back(std::move(fi));
+      field_spans_[record_by_name_[decl->name.name]].push_back(span(f, fd.name));
     }
   }
   for (auto& [decl, f] : input_decls_) {
@@ -313,7 +344,7 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
       error(codes::syntax, span(f, c), "'" + c.keyword + "' is not allowed on " + where);
       continue;
     }
-    if (c.keyword == "title" || c.keyword == "explain") {
+    if (c.keyword == "title" || c.keyword == "explain" || c.keyword == "period") {
       if (c.args.empty() || c.args.size() % 2 != 0) {
         error(
             codes::syntax, span(f, c),
@@ -333,7 +364,8 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
                 "unknown language '" + lang.text + "'; the languages are fr, ar and en");
           continue;
         }
-        if (!out.texts.emplace(lang.text, unescape(text.text)).second) {
+        out.text_span.emplace(c.keyword, span(f, c));
+        if (!out.text_of[c.keyword].emplace(lang.text, unescape(text.text)).second) {
           error(codes::clause_twice, span(f, lang),
                 "'" + c.keyword + "' gives language '" + lang.text + "' twice");
         }

@@ -373,7 +373,16 @@ std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
     case ast::literal_kind::not_encoded:
       e.o = op::not_encoded;
       e.t = simple(kind::any);
-      e.value = unescape(l.text.substr(l.text.find('"')));
+      // `not_encoded "…"` (one text for every language) or `not_encoded fr "…" ar "…" en "…"`;
+      // the value is the English text where there is one (traces and JSON are in English).
+      e.reason = read_reasons(l.text, s);
+      if (auto en = e.reason.find("en"); en != e.reason.end()) {
+        e.value = en->second;
+      } else if (!e.reason.empty()) {
+        e.value = e.reason.begin()->second;
+      } else {
+        e.value = std::string();
+      }
       break;
     case ast::literal_kind::otherwise:
       error(codes::misplaced_otherwise, s,
@@ -461,6 +470,15 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
       f.path = path;
       f.fields = fields;
       f.t = *t;
+      // The last field's labels; its document, else that of the nearest field holding it.
+      std::uint32_t rec = p_.input_record;
+      for (std::uint32_t index : fields) {
+        const field_info& fi = p_.records[rec].fields[index];
+        if (fi.proof != no_index) f.proof = fi.proof;
+        f.title = fi.title;
+        f.constraint = fi.constraint;
+        rec = fi.t.ref;
+      }
       p_.facts.push_back(std::move(f));
     }
     expression e;

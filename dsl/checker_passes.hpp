@@ -122,6 +122,18 @@ class checker {
   void check_trace_size();
   void check_tests();
   void compute_provisional();
+  void check_labels();
+
+  /// Reads the clauses of a record field into `fi` (title, proof, constraints).
+  void read_field_clauses(const ast::field_decl& fd, file_id f, field_info& fi);
+  /// Warns (E0404) when `t` has some of fr, ar, en but not all; `what` names its owner.
+  void check_languages(const texts& t, source_span s, const std::string& what);
+  /// `in_force … otherwise EXPR`: checked as a value of the rule's type that reads nothing.
+  std::uint32_t check_otherwise(const ast::expr& e, const rule_info& info, scope& sc);
+  void check_period(const std::string& text, source_span s, const rule_info& info);
+  /// The reasons per language of `not_encoded fr "…" ar "…" en "…"` (`reason` is the text after
+  /// the keyword, starting at `begin` in its file).
+  texts read_reasons(std::string_view reason, source_span s);
 
   std::optional<type> resolve_type(const ast::type_ref& t, file_id f);
   /// Adds a checked expression (its children are added before it, so ids grow upward). Reports
@@ -172,7 +184,9 @@ class checker {
 
   struct clause_set {
     std::map<std::string, const ast::clause*> single;
-    std::map<std::string, std::string> texts;  // language -> text (title, explain)
+    /// keyword (title, explain, period) -> language -> text; the span of each keyword's first.
+    std::map<std::string, dsl::texts> text_of;
+    std::map<std::string, source_span> text_span;
   };
   clause_set read_clauses(const std::vector<ast::clause>& clauses, file_id f,
                           const std::set<std::string>& allowed, const char* where);
@@ -214,6 +228,9 @@ class checker {
   std::vector<std::set<std::uint32_t>> imports_;
   std::map<std::string, std::uint32_t> enum_by_name_;
   std::map<std::string, std::uint32_t> record_by_name_;
+  std::map<std::string, std::uint32_t> document_by_name_;
+  std::vector<std::vector<source_span>> field_spans_;  // per record, per field: its name
+  std::optional<name_index> document_names_;
   std::map<std::string, std::vector<enum_value>> case_owners_;
   std::map<std::string, std::uint32_t> rule_by_name_;  // qualified
   std::map<std::string, std::uint32_t> param_by_name_;

@@ -68,7 +68,8 @@ void checker::check_rules() {
     rule_info& info = p_.rules[idx];
     file_id f = module_files_[info.module];
     clause_set cs =
-        read_clauses(decl->clauses, f, {"source", "confidence", "explain", "in_force"}, "a rule");
+        read_clauses(decl->clauses, f,
+                     {"source", "confidence", "explain", "in_force", "title", "period"}, "a rule");
     info.source = text_arg(cs.single["source"], f);
     if (!cs.single["source"]) {
       error(codes::no_source, info.span,
@@ -104,7 +105,32 @@ void checker::check_rules() {
       info.in_force_from = from;
       info.in_force_until = until;
     }
-    info.explain = cs.texts;
+    info.title = cs.text_of["title"];
+    check_languages(info.title, cs.text_span["title"], "the title of rule '" + info.name + "'");
+    info.explain = cs.text_of["explain"];
+    info.period = cs.text_of["period"];
+    if (!info.period.empty()) {
+      if (!cs.single["in_force"]) {
+        error(codes::period_without_in_force, cs.text_span["period"],
+              "rule '" + info.name +
+                  "' has 'period' but no 'in_force': it is never outside a period to explain");
+      } else {
+        check_languages(info.period, cs.text_span["period"],
+                        "the period of rule '" + info.name + "'");
+        for (const ast::clause& c : decl->clauses) {
+          if (c.keyword != "period") continue;
+          for (std::size_t i = 1; i < c.args.size(); i += 2) {
+            check_period(unescape(c.args[i].text), span(f, c.args[i]), info);
+          }
+        }
+      }
+    }
+    if (const ast::clause* c = cs.single["in_force"]; c && !c->otherwise.empty()) {
+      scope outside_scope;
+      outside_scope.module = info.module;
+      outside_scope.file = f;
+      info.outside = check_otherwise(c->otherwise.front(), info, outside_scope);
+    }
     rule_expressions_[idx].first = static_cast<std::uint32_t>(p_.expressions.size());
     std::set<std::uint32_t> rules_read;
     std::set<std::uint32_t> params_read;
@@ -136,7 +162,17 @@ void checker::check_rules() {
       if (!exception_names.insert(xi.name).second) {
         error(codes::duplicate, xi.span, "exception '" + xi.name + "' is declared twice");
       }
-      clause_set xcs = read_clauses(ex.clauses, f, {"source", "confidence"}, "an exception");
+      clause_set xcs =
+          read_clauses(ex.clauses, f, {"source", "confidence", "explain"}, "an exception");
+      xi.explain = xcs.text_of["explain"];
+      check_languages(xi.explain, xcs.text_span["explain"],
+                      "the explanation of exception '" + xi.name + "'");
+      for (const ast::clause& c : ex.clauses) {
+        if (c.keyword != "explain") continue;
+        for (std::size_t i = 1; i < c.args.size(); i += 2) {
+          check_template(unescape(c.args[i].text), span(f, c.args[i]), sc);
+        }
+      }
       xi.source = text_arg(xcs.single["source"], f);
       if (!xcs.single["source"]) {
         error(codes::no_source, xi.span,
@@ -156,6 +192,76 @@ void checker::check_rules() {
     rule_expressions_[idx].second = static_cast<std::uint32_t>(p_.expressions.size());
     info.rules_read.assign(rules_read.begin(), rules_read.end());
     info.parameters_read.assign(params_read.begin(), params_read.end());
+  }
+}
+
+}  // namespace dalil::dsl::detail
+
+namespace dalil::dsl::detail {
+
+std::uint32_t checker::check_otherwise(const ast::expr& e, const rule_info& info, scope& sc) {
+  std::set<std::uint32_t> rules_read;
+  std::set<std::uint32_t> params_read;
+  sc.rules_read = &rules_read;
+  sc.parameters_read = &params_read;
+  std::uint32_t id = check_expr(e, sc);
+  sc.rules_read = nullptr;
+  sc.parameters_read = nullptr;
+  const expression& x = at(id);
+  if (x.t.k == kind::error) return id;
+  // Outside its period a rule reads nothing: the value is fixed by the text that closed it.
+  const expression* reads = nullptr;
+  for_each_expression(p_, {id}, [&](std::uint32_t k) {
+    op o = at(k).o;
+    if (reads == nullptr &&
+        (o == op::fact || o == op::rule || o == op::parameter || o == op::variable)) {
+      reads = &at(k);
+    }
+  });
+  if (reads != nullptr) {
+    const char* what = reads->o == op::fact        ? "a fact of the record"
+                       : reads->o == op::rule      ? "a rule"
+                       : reads->o == op::parameter ? "a parameter"
+                                                   : "a variable";
+    error(codes::otherwise_not_constant, reads->span,
+          std::string("the value of rule '") + info.name + "' outside its period reads " + what +
+              "; it must be a constant, an enum case or not_encoded \"…\"");
+    return error_expr(x.span);
+  }
+  if (!assignable(info.t, x.t)) {
+    error(codes::wrong_rule_type, x.span,
+          "rule '" + info.name + "' is declared " + type_name(p_, info.t) +
+              ", but its value outside its period is " + type_name(p_, x.t));
+    return error_expr(x.span);
+  }
+  return id;
+}
+
+void checker::check_period(const std::string& text, source_span s, const rule_info& info) {
+  std::size_t pos = 0;
+  std::size_t bad = 0;
+  while ((pos = text.find('{', pos)) != std::string::npos) {
+    std::size_t close = text.find('}', pos);
+    if (close == std::string::npos) {
+      error(codes::bad_placeholder, s, "period has a '{' without a closing '}'");
+      return;
+    }
+    std::string name = text.substr(pos + 1, close - pos - 1);
+    pos = close + 1;
+    std::string message;
+    if (name == "from") {
+      if (!info.in_force_from) message = "'{from}' but rule '" + info.name + "' has no 'from' date";
+    } else if (name == "until") {
+      if (!info.in_force_until) {
+        message = "'{until}' but rule '" + info.name + "' has no 'until' date";
+      }
+    } else {
+      message =
+          "period placeholder '{" + name + "}' names nothing; a period knows {from} and {until}";
+    }
+    if (!message.empty() && ++bad <= limits::max_reports_per_construct) {
+      error(codes::bad_placeholder, s, message);
+    }
   }
 }
 

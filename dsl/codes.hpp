@@ -39,13 +39,20 @@ inline constexpr const char* not_a_record = "E0308";      // field access on a n
 inline constexpr const char* never_null = "E0309";        // null where the type is not optional
 inline constexpr const char* expression_too_deep = "E0310";  // expression tree deeper than 256
 // Clauses.
-inline constexpr const char* no_source = "E0401";      // rule or parameter without a source
-inline constexpr const char* missing_title = "E0402";  // module title missing a language
-inline constexpr const char* clause_twice = "E0403";   // a clause given twice
+inline constexpr const char* no_source = "E0401";           // rule or parameter without a source
+inline constexpr const char* missing_title = "E0402";       // module title missing a language
+inline constexpr const char* clause_twice = "E0403";        // a clause given twice
+inline constexpr const char* missing_language = "E0404";    // text in some of fr, ar, en only
+inline constexpr const char* untitled_decision = "E0405";   // decision with explain, no title
+inline constexpr const char* untitled_field = "E0406";      // field read by a rule, no title
+inline constexpr const char* undocumented_field = "E0407";  // field read by a rule, no proof
 // Parameters and periods.
 inline constexpr const char* dates_not_increasing = "E0501";  // parameter dates out of order
 inline constexpr const char* bad_parameter_value = "E0502";   // parameter value of wrong type
 inline constexpr const char* bad_period = "E0503";            // in_force ends before it starts
+inline constexpr const char* period_without_in_force =
+    "E0504";  // `period` on a rule always in force
+inline constexpr const char* otherwise_not_constant = "E0505";  // `otherwise` reads the record
 // Decision tables.
 inline constexpr const char* table_overlap = "E0601";  // unique table rows that can both match
 inline constexpr const char* table_gap = "E0602";      // cases no row covers
@@ -63,6 +70,11 @@ inline constexpr const char* test_unknown_rule = "E0901";  // expects a decision
 inline constexpr const char* test_wrong_value = "E0902";   // expects a value of the wrong type
 inline constexpr const char* test_bad_record = "E0903";    // given record does not fit the schema
 inline constexpr const char* test_incomplete = "E0904";    // no as_of or no expect
+// Documents and value constraints.
+inline constexpr const char* unknown_document = "E1001";      // `proof` names no document
+inline constexpr const char* bad_bound = "E1002";             // bound not of the field's type
+inline constexpr const char* misplaced_constraint = "E1003";  // constraint on the wrong type
+inline constexpr const char* empty_bounds = "E1004";          // at_least above at_most
 
 struct code_info {
   std::string_view code;
@@ -100,9 +112,15 @@ inline constexpr std::array all = {
     code_info{no_source},
     code_info{missing_title, true},
     code_info{clause_twice},
+    code_info{missing_language, true},
+    code_info{untitled_decision, true},
+    code_info{untitled_field, true},
+    code_info{undocumented_field, true},
     code_info{dates_not_increasing},
     code_info{bad_parameter_value},
     code_info{bad_period},
+    code_info{period_without_in_force},
+    code_info{otherwise_not_constant},
     code_info{table_overlap},
     code_info{table_gap},
     code_info{misplaced_otherwise},
@@ -116,6 +134,10 @@ inline constexpr std::array all = {
     code_info{test_wrong_value},
     code_info{test_bad_record},
     code_info{test_incomplete},
+    code_info{unknown_document},
+    code_info{bad_bound},
+    code_info{misplaced_constraint},
+    code_info{empty_bounds},
 };
 
 }  // namespace dalil::dsl::codes

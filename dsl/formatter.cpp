@@ -40,16 +40,71 @@ std::string squeeze(const std::string& s) {  // collapse inner whitespace to sin
   return out;
 }
 
+/// The texts of a `not_encoded` reason as written: one quoted text (with an empty language), or
+/// `fr "…" ar "…"` pairs; blanks and comments between them are dropped (comments are printed
+/// before the construct by the printer).
+std::vector<std::pair<std::string, std::string>> reason_pairs(std::string_view reason) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t i = 0;
+  auto skip = [&] {
+    while (i < reason.size()) {
+      if (std::isspace(static_cast<unsigned char>(reason[i]))) {
+        ++i;
+      } else if (reason[i] == '#') {
+        while (i < reason.size() && reason[i] != '\n') ++i;
+      } else {
+        break;
+      }
+    }
+  };
+  while (true) {
+    skip();
+    if (i >= reason.size()) break;
+    std::size_t word = i;
+    while (i < reason.size() && reason[i] != '"' &&
+           !std::isspace(static_cast<unsigned char>(reason[i]))) {
+      ++i;
+    }
+    std::string lang(reason.substr(word, i - word));
+    skip();
+    std::size_t open = i;
+    for (++i; i < reason.size() && reason[i] != '"'; ++i) {
+      if (reason[i] == '\\') ++i;
+    }
+    ++i;
+    out.emplace_back(std::move(lang), std::string(reason.substr(open, i - open)));
+  }
+  return out;
+}
+
 std::string literal_text(const ast::literal& l) {
   switch (l.kind) {
     case ast::literal_kind::money:
     case ast::literal_kind::duration:
       return squeeze(l.text);
-    case ast::literal_kind::not_encoded:
-      return "not_encoded " + l.text;
+    case ast::literal_kind::not_encoded: {
+      std::string s = "not_encoded";
+      for (const auto& [lang, text] : reason_pairs(l.text)) {
+        if (!lang.empty()) s += " " + lang;
+        s += " " + text;
+      }
+      return s;
+    }
     default:
       return l.text;
   }
+}
+
+/// The literal an expression consists of, through the precedence levels, if it is one.
+const ast::literal* single_literal(const ast::expr& e) {
+  const ast::expr* cur = &e;
+  while (cur->rest.empty()) {
+    if (const auto* lit = boost::get<ast::literal>(&cur->first.get())) return lit;
+    const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
+    if (inner == nullptr) return nullptr;
+    cur = &inner->get();
+  }
+  return nullptr;
 }
 
 class printer {
@@ -313,6 +368,19 @@ class printer {
   /// Prints `lead` followed by expression `e` starting at `indent`, across lines as needed.
   /// `before_row`: another row of an enclosing table follows (see expr()).
   void block(int indent, const std::string& lead, const ast::expr& e, bool before_row = false) {
+    if (const ast::literal* l = single_literal(e); l && l->kind == ast::literal_kind::not_encoded) {
+      // A reason in several languages that does not fit: one language per line, aligned.
+      std::string one = lead + literal_text(*l);
+      auto pairs = reason_pairs(l->text);
+      if (one.size() + static_cast<std::size_t>(indent) > width && pairs.size() > 1) {
+        std::string first = lead + "not_encoded ";
+        std::string pad(first.size(), ' ');
+        for (std::size_t k = 0; k < pairs.size(); ++k) {
+          line(indent, (k == 0 ? first : pad) + pairs[k].first + " " + pairs[k].second);
+        }
+        return;
+      }
+    }
     if (before_row && ends_with_table(e)) {
       // One line, the inner table in parentheses: laid out as a block, its rows and the outer
       // table's would not be told apart.
@@ -388,14 +456,21 @@ class printer {
 
   static std::string clause_text(const ast::clause& c) {
     std::string s = c.keyword;
-    for (const ast::clause_arg& a : c.args) s += " " + a.text;
+    for (const ast::clause_arg& a : c.args) {
+      s += " " + (a.kind == ast::literal_kind::text ? a.text : squeeze(a.text));
+    }
     return s;
   }
 
   void clauses(const std::vector<ast::clause>& cs, int indent) {
     for (const ast::clause& c : cs) {
       comments_before(c.begin, indent);
-      if ((c.keyword == "title" || c.keyword == "explain") && c.args.size() > 2) {
+      if (!c.otherwise.empty()) {
+        block(indent, clause_text(c) + " otherwise ", c.otherwise.front());
+        continue;
+      }
+      if ((c.keyword == "title" || c.keyword == "explain" || c.keyword == "period") &&
+          c.args.size() > 2) {
         std::string pad(c.keyword.size() + 1, ' ');
         for (std::size_t i = 0; i + 1 < c.args.size(); i += 2) {
           line(indent,
@@ -473,16 +548,23 @@ class printer {
       printer& p;
       void operator()(const ast::enum_decl& e) const {
         std::string s = "enum " + e.name.name + " { ";
-        for (std::size_t i = 0; i < e.cases.size(); ++i) s += (i ? ", " : "") + e.cases[i].name;
+        bool titled = false;
+        for (std::size_t i = 0; i < e.cases.size(); ++i) {
+          s += (i ? ", " : "") + e.cases[i].name.name;
+          titled = titled || !e.cases[i].clauses.empty();
+        }
         s += " }";
-        if (s.size() <= width) {
+        if (s.size() <= width && !titled) {
           p.line(0, s);
           return;
         }
+        // One case per line; a case's title on the lines below it, the comma after its last.
         p.line(0, "enum " + e.name.name + " {");
         for (std::size_t i = 0; i < e.cases.size(); ++i) {
           p.comments_before(e.cases[i].begin, 2);
-          p.line(2, e.cases[i].name + (i + 1 < e.cases.size() ? "," : ""));
+          p.line(2, e.cases[i].name.name);
+          p.clauses(e.cases[i].clauses, 4);
+          if (i + 1 < e.cases.size()) p.out.insert(p.out.size() - 1, ",");
         }
         p.line(0, "}");
       }
@@ -491,9 +573,14 @@ class printer {
         for (const ast::field_decl& f : r.fields) {
           p.comments_before(f.begin, 2);
           p.line(2, f.name.name + " : " + type_text(f.type));
+          p.clauses(f.clauses, 4);
         }
         p.comments_before(r.end, 2);
         p.line(0, "}");
+      }
+      void operator()(const ast::document_decl& d) const {
+        p.line(0, "document " + d.name.name);
+        p.clauses(d.clauses, 2);
       }
       void operator()(const ast::input_decl& i) const {
         p.line(0, "input " + i.name.name + " : " + type_text(i.type));

@@ -131,7 +131,8 @@ struct reserved_words : x3::symbols<x3::unused_type> {
           "missing",   "if",          "then",   "else",       "and",     "or",
           "not",       "in",          "any",    "all",        "true",    "false",
           "null",      "from",        "until",  "list",       "MAD",     "title",
-          "program",   "osp",         "source", "confidence", "explain", "in_force"}) {
+          "program",   "osp",         "source", "confidence", "explain", "in_force",
+          "document",  "proof",       "period", "at_least",   "at_most", "not_after"}) {
       add(w);
     }
   }
@@ -230,6 +231,22 @@ struct escaped_class {};
 struct table_rows_class {};
 struct enum_cases_class {};
 struct dated_values_class {};
+struct enum_case_class : annotate {};
+struct document_class : annotate {};
+struct title_clause_class : annotate {};
+struct field_clause_class : annotate {};
+struct text_pairs_class {};
+struct document_titles_class {};
+struct lang_arg_class : annotate {};
+struct text_arg_class : annotate {};
+struct document_arg_class : annotate {};
+struct bound_arg_class : annotate {};
+struct as_of_arg_class : annotate {};
+struct reason_class {};
+struct otherwise_part_class {};
+struct document_args_class {};
+struct bound_args_class {};
+struct as_of_args_class {};
 
 const x3::rule<identifier_class, ast::identifier> identifier = "name";
 const x3::rule<key_class, ast::identifier> json_key = "field name";
@@ -269,7 +286,28 @@ const x3::rule<in_force_args_class, std::vector<ast::clause_arg>> in_force_args 
     "'from DATE' or 'until DATE'";
 const x3::rule<in_force_class, ast::clause> in_force_clause = "in_force clause";
 const x3::rule<type_class, ast::type_ref> type_ref = "type";
-const x3::rule<enum_cases_class, std::vector<ast::identifier>> enum_cases = "case name";
+const x3::rule<enum_cases_class, std::vector<ast::enum_case>> enum_cases = "case name";
+const x3::rule<enum_case_class, ast::enum_case> enum_case = "case name";
+const x3::rule<document_class, ast::document_decl> document_decl = "document declaration";
+const x3::rule<title_clause_class, ast::clause> title_clause =
+    "'title' (title fr \"…\" ar \"…\" en \"…\")";
+const x3::rule<document_titles_class, std::vector<ast::clause>> document_titles =
+    "'title' (title fr \"…\" ar \"…\" en \"…\")";
+const x3::rule<field_clause_class, ast::clause> field_clause = "field clause";
+const x3::rule<text_pairs_class, std::vector<ast::clause_arg>> text_pairs =
+    "a language and a text (fr \"…\")";
+const x3::rule<lang_arg_class, ast::clause_arg> lang_arg = "language (fr, ar or en)";
+const x3::rule<text_arg_class, ast::clause_arg> text_arg = "text in double quotes";
+const x3::rule<document_arg_class, ast::clause_arg> document_arg = "document name";
+const x3::rule<bound_arg_class, ast::clause_arg> bound_arg =
+    "number or amount (such as 1, 0.5 or 0 MAD)";
+const x3::rule<as_of_arg_class, ast::clause_arg> as_of_arg = "'as_of'";
+const x3::rule<otherwise_part_class, std::vector<ast::expr>> otherwise_part = "'otherwise' value";
+const x3::rule<document_args_class, std::vector<ast::clause_arg>> document_args = "document name";
+const x3::rule<bound_args_class, std::vector<ast::clause_arg>> bound_args =
+    "number or amount (such as 1, 0.5 or 0 MAD)";
+const x3::rule<as_of_args_class, std::vector<ast::clause_arg>> as_of_args = "'as_of'";
+const x3::rule<reason_class> reason = "reason (\"…\", or fr \"…\" ar \"…\" en \"…\")";
 const x3::rule<enum_class, ast::enum_decl> enum_decl = "enum declaration";
 const x3::rule<field_class, ast::field_decl> field_decl = "field ('name : Type')";
 const x3::rule<record_class, ast::record_decl> record_decl = "record declaration";
@@ -287,7 +325,7 @@ const x3::rule<json_array_class, ast::json_array> json_array = "list ('[ … ]')
 const x3::rule<expect_class, ast::expectation> expectation = "expectation";
 const x3::rule<test_class, ast::test_decl> test_decl = "test";
 const module_header_type module_header = "module header ('module NAME')";
-const item_type item = "declaration (enum, record, input, parameter, rule or test)";
+const item_type item = "declaration (enum, record, input, parameter, rule, test or document)";
 const expr_type expr = "expression";
 
 // Keywords that follow a commit point are rules, so that "expected 'then'" names them.
@@ -340,7 +378,11 @@ const auto literal_def =
     raw[kw("true") | kw("false")][set_literal<ast::literal_kind::boolean>{}] |
     raw[kw("null")][set_literal<ast::literal_kind::null>{}] |
     raw[kw("otherwise")][set_literal<ast::literal_kind::otherwise>{}] |
-    (kw("not_encoded") > raw[text_body])[set_literal<ast::literal_kind::not_encoded>{}];
+    (kw("not_encoded") > raw[reason])[set_literal<ast::literal_kind::not_encoded>{}];
+// `"reason"`, or a text per language: `fr "…" ar "…" en "…"` (a word is a language only when a
+// text follows it, so that nothing after the reason is taken for one).
+const auto language_ahead = &(name_token >> lit('"'));
+const auto reason_def = text_body | +(language_ahead >> lexeme[name_token] >> text_body);
 
 // ------------------------------------------------------------------ expressions
 
@@ -386,7 +428,8 @@ const auto quantifier_def = ((kw_str("any") | kw_str("all")) >> identifier >> kw
 // ------------------------------------------------------------------ declarations
 
 const auto clause_keyword = kw_str("title") | kw_str("program") | kw_str("osp") | kw_str("source") |
-                            kw_str("confidence") | kw_str("explain") | kw_str("as_of");
+                            kw_str("confidence") | kw_str("explain") | kw_str("as_of") |
+                            kw_str("period");
 const auto clause_arg_def =
     raw[text_body][set_literal<ast::literal_kind::text>{}] |
     raw[date_body][set_literal<ast::literal_kind::date>{}] |
@@ -394,14 +437,45 @@ const auto clause_arg_def =
 const auto in_force_arg_def =
     raw[kw("from") | kw("until")][set_literal<ast::literal_kind::null>{}] |
     raw[date_body][set_literal<ast::literal_kind::date>{}];
-const auto clause_def = clause_keyword >> *clause_arg;
+const auto no_otherwise = x3::attr(std::vector<ast::expr>{});
+const auto clause_def = clause_keyword >> *clause_arg >> no_otherwise;
 const auto in_force_args_def = +in_force_arg;
-const auto in_force_clause_def = kw_str("in_force") > in_force_args;
+const auto otherwise_part_def = x3::repeat(0, 1)[kw("otherwise") > expr];
+const auto in_force_clause_def = kw_str("in_force") > in_force_args > otherwise_part;
+
+// Titles, and the clauses of a field. A word is taken for a language only when a text follows
+// it: the next field's name, or the next case, is never read as one.
+const auto lang_arg_def =
+    (!reserved_word >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
+const auto text_arg_def = raw[text_body][set_literal<ast::literal_kind::text>{}];
+const auto text_pairs_def = +(language_ahead >> lang_arg >> text_arg);
+const auto title_clause_def = kw_str("title") > text_pairs >> no_otherwise;
+const auto document_titles_def = +title_clause;
+const auto document_arg_def =
+    (!reserved_word >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
+const auto signed_digits = lexeme[-lit('-') >> +ascii::digit];
+const auto bound_arg_def =
+    raw[date_body][set_literal<ast::literal_kind::date>{}] |
+    raw[lexeme[signed_digits >> -('.' >> +ascii::digit) >> !name_char] >> kw("MAD")]
+       [set_literal<ast::literal_kind::money>{}] |
+    raw[lexeme[signed_digits >> '.' >> +ascii::digit >> !name_char]]
+       [set_literal<ast::literal_kind::decimal>{}] |
+    raw[lexeme[signed_digits >> !name_char]][set_literal<ast::literal_kind::integer>{}];
+const auto as_of_arg_def = raw[kw("as_of")][set_literal<ast::literal_kind::null>{}];
+const auto document_args_def = x3::repeat(1)[document_arg];
+const auto bound_args_def = x3::repeat(1)[bound_arg];
+const auto as_of_args_def = x3::repeat(1)[as_of_arg];
+const auto field_clause_def =
+    title_clause | (kw_str("proof") > document_args >> no_otherwise) |
+    ((kw_str("at_least") | kw_str("at_most")) > bound_args >> no_otherwise) |
+    (kw_str("not_after") > as_of_args >> no_otherwise);
 
 const auto type_ref_def = x3::matches[kw("list")] >> identifier >> x3::matches[lit('?')];
-const auto enum_cases_def = identifier % ',';
+const auto enum_case_def = identifier >> *title_clause;
+const auto enum_cases_def = enum_case % ',';
 const auto enum_decl_def = kw("enum") > identifier > lit('{') > enum_cases > lit('}');
-const auto field_decl_def = identifier > lit(':') > type_ref;
+const auto field_decl_def = identifier > lit(':') > type_ref > *field_clause;
+const auto document_decl_def = kw("document") > identifier > document_titles;
 const auto record_decl_def = kw("record") > identifier > lit('{') > *(field_decl >> -lit(',')) >
                              lit('}');
 const auto input_decl_def = kw("input") > identifier > lit(':') > type_ref;
@@ -437,7 +511,8 @@ const auto test_decl_def =
     kw("test") > text_literal > *clause > given_kw > json_object > *expectation;
 
 const auto module_header_def = kw("module") > identifier > *clause > *(kw("import") > identifier);
-const auto item_def = enum_decl | record_decl | input_decl | parameter_decl | rule_decl | test_decl;
+const auto item_def =
+    enum_decl | record_decl | input_decl | parameter_decl | rule_decl | test_decl | document_decl;
 
 BOOST_SPIRIT_DEFINE(expect_tail)
 BOOST_SPIRIT_DEFINE(or_operation, and_operation, cmp_operation, add_operation, mul_operation)
@@ -449,6 +524,9 @@ BOOST_SPIRIT_DEFINE(identifier, json_key, path, literal, text_literal, date_lite
                     input_decl, dated_value, dated_values, parameter_decl, exception_decl,
                     rule_decl, json_value, json_member, json_object, json_array, expectation,
                     test_decl, module_header, item, expr)
+BOOST_SPIRIT_DEFINE(enum_case, document_decl, title_clause, document_titles, field_clause,
+                    text_pairs, lang_arg, text_arg, document_arg, bound_arg, as_of_arg, reason,
+                    otherwise_part, document_args, bound_args, as_of_args)
 
 // NOLINTEND(cert-err58-cpp)
 

@@ -40,8 +40,8 @@ bool starts_word(iterator_type it, iterator_type end, std::string_view word) {
   return after == end || !(std::isalnum(static_cast<unsigned char>(*after)) || *after == '_');
 }
 
-constexpr std::array<std::string_view, 6> item_keywords = {"enum",      "record", "input",
-                                                           "parameter", "rule",   "test"};
+constexpr std::array<std::string_view, 7> item_keywords = {"enum", "record", "input",   "parameter",
+                                                           "rule", "test",   "document"};
 
 bool starts_item(iterator_type it, iterator_type end) {
   for (std::string_view w : item_keywords) {
@@ -158,10 +158,14 @@ std::vector<const ast::expr*> expressions_of(const ast::item& item) {
     void operator()(const ast::enum_decl&) {}
     void operator()(const ast::record_decl&) {}
     void operator()(const ast::input_decl&) {}
+    void operator()(const ast::document_decl&) {}
     void operator()(const ast::parameter_decl& p) {
       for (const ast::dated_value& v : p.values) out.push_back(&v.value);
     }
     void operator()(const ast::rule_decl& r) {
+      for (const ast::clause& c : r.clauses) {
+        for (const ast::expr& e : c.otherwise) out.push_back(&e);
+      }
       out.push_back(&r.body);
       for (const ast::exception_decl& x : r.exceptions) {
         out.push_back(&x.condition);
@@ -290,7 +294,7 @@ class driver {
       ast::item item;
       iterator_type start = it;
       if (run(grammar::item_rule(), it, item,
-              "a declaration (enum, record, input, parameter, rule or test)")) {
+              "a declaration (enum, record, input, parameter, rule, test or document)")) {
         if (!too_deep(item)) result.items.push_back(std::move(item));
         continue;
       }
