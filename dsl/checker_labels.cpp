@@ -25,7 +25,8 @@ namespace {
 /// The bound written in a field clause, as an exact number, if it is one.
 std::optional<rational> bound_value(const ast::clause_arg& a) {
   std::string digits = a.text;
-  if (a.kind == ast::literal_kind::money) digits = digits.substr(0, digits.find_first_of(" \t\r\nM#"));
+  if (a.kind == ast::literal_kind::money)
+    digits = digits.substr(0, digits.find_first_of(" \t\r\nM#"));
   if (a.kind == ast::literal_kind::integer) {
     std::int64_t v = 0;
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
@@ -53,8 +54,8 @@ const char* bound_kind_name(ast::literal_kind k) {
 }  // namespace
 
 void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_info& fi) {
-  clause_set cs = read_clauses(fd.clauses, f, {"title", "proof", "at_least", "at_most", "not_after"},
-                               "a field");
+  clause_set cs = read_clauses(fd.clauses, f,
+                               {"title", "proof", "at_least", "at_most", "not_after"}, "a field");
   fi.title = cs.text_of["title"];
   check_languages(fi.title, cs.text_span["title"], "the title of field '" + fd.name.name + "'");
   if (const ast::clause* c = cs.single["proof"]) {
@@ -91,7 +92,7 @@ void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_inf
                  (a.kind == ast::literal_kind::integer || a.kind == ast::literal_kind::decimal)) ||
                 (k == kind::money && a.kind == ast::literal_kind::money);
     if (!fits) {
-      std::string hint = k == kind::money ? "; write an amount in MAD, such as 0 MAD"
+      std::string hint = k == kind::money     ? "; write an amount in MAD, such as 0 MAD"
                          : k == kind::integer ? "; write a whole number, such as 1"
                                               : "";
       error(codes::bad_bound, span(f, a),

@@ -42,6 +42,7 @@ constexpr entry builtin_entries[] = {
     {msg::yes, "oui", "نعم", "yes"},
     {msg::no, "non", "لا", "no"},
     {msg::unknown, "non renseigné", "غير مُدلى به", "not provided"},
+    {msg::undetermined_value, "à déterminer", "لم يُحسم بعد", "to be determined"},
     {msg::none, "néant", "لا شيء", "none"},
     {msg::list_separator, ", ", "، ", ", "},
     {msg::group_separator, " ; ", "؛ ", "; "},

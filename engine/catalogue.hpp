@@ -36,8 +36,9 @@ std::string_view lang_code(lang l);
   X(source_line) /* {source} */                                                           \
   X(yes)                                                                                  \
   X(no)                                                                                   \
-  X(unknown) /* a value not provided, inside a sentence */                                \
-  X(none)    /* a null value */                                                           \
+  X(unknown)            /* a value not provided, inside a sentence */                     \
+  X(undetermined_value) /* a decision or rule value not settled yet */                    \
+  X(none)               /* a null value */                                                \
   X(list_separator)                                                                       \
   X(group_separator)                                                                      \
   X(undetermined_ask) /* {documents} */                                                   \

@@ -114,6 +114,7 @@ namespace {
 struct shown {
   dsl::type t;
   value v;
+  bool fact = false;  // an unknown fact was not provided; an unknown rule is to be determined
 };
 
 /// The value a placeholder names, seen from the rule's module; std::nullopt when it names
@@ -121,11 +122,11 @@ struct shown {
 std::optional<shown> placeholder(evaluator& ev, const decision& d, const std::string& name) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
-  if (name == "value") return shown{info.t, d.v};
+  if (name == "value") return shown{info.t, d.v, false};
   if (name.rfind(p.input_name + ".", 0) == 0) {
     std::string path = name.substr(p.input_name.size() + 1);
     for (std::uint32_t f = 0; f < p.facts.size(); ++f) {
-      if (p.facts[f].path == path) return shown{p.facts[f].t, ev.facts()[f]};
+      if (p.facts[f].path == path) return shown{p.facts[f].t, ev.facts()[f], true};
     }
     return std::nullopt;
   }
@@ -133,14 +134,22 @@ std::optional<shown> placeholder(evaluator& ev, const decision& d, const std::st
   qualified += '.';
   qualified += name;
   for (const std::string& q : {qualified, name}) {
-    if (auto r = p.find_rule(q)) return shown{p.rules[*r].t, ev.rule(*r)};
+    if (auto r = p.find_rule(q)) return shown{p.rules[*r].t, ev.rule(*r), false};
     for (std::uint32_t i = 0; i < p.parameters.size(); ++i) {
       if (p.parameters[i].qualified == q) {
-        return shown{p.parameters[i].t, ev.inst().parameters[i].v};
+        return shown{p.parameters[i].t, ev.inst().parameters[i].v, false};
       }
     }
   }
   return std::nullopt;
+}
+
+/// A shown value in words: an unknown fact reads "not provided", an unknown rule or parameter
+/// "to be determined".
+std::string shown_words(const dsl::program& p, const shown& s, lang l, const catalogue& c,
+                        int places) {
+  if (s.v.unknown() && !s.fact) return c.text(msg::undetermined_value, l);
+  return value_words(p, s.t, s.v, l, c, places);
 }
 
 /// A template cut at its placeholders: text, then a placeholder, alternately.
@@ -245,7 +254,7 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
     }
     return 2;
   };
-  out.value_places = places_of(shown{info.t, d.v});
+  out.value_places = places_of(shown{info.t, d.v, false});
 
   if (!in_force) {
     sentences.push_back(period_sentence(info, l, c));
@@ -255,16 +264,17 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
       if (!x.is_placeholder) {
         s += x.text;
       } else if (x.value) {
-        s += value_words(p, x.value->t, x.value->v, l, c, places_of(*x.value));
+        s += shown_words(p, *x.value, l, c, places_of(*x.value));
       } else {
         s += '{' + x.text + '}';
       }
     }
     sentences.push_back(std::move(s));
   } else {
-    sentences.push_back(c.format(msg::value_sentence, l,
-                                 {{"title", rule_title(info, l, c)},
-                                  {"value", value_words(p, info.t, d.v, l, c, out.value_places)}}));
+    sentences.push_back(
+        c.format(msg::value_sentence, l,
+                 {{"title", rule_title(info, l, c)},
+                  {"value", shown_words(p, shown{info.t, d.v, false}, l, c, out.value_places)}}));
   }
   if (d.exception >= 0) {
     const dsl::exception_info& x = info.exceptions[static_cast<std::size_t>(d.exception)];
@@ -405,9 +415,10 @@ void append_decision_text(std::string& out, evaluator& ev, const decision& d, la
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   explanation e = build_explanation(ev, d, l, c);
-  std::string head = c.format(msg::decision_line, l,
-                              {{"title", rule_title(info, l, c)},
-                               {"value", value_words(p, info.t, d.v, l, c, e.value_places)}});
+  std::string head =
+      c.format(msg::decision_line, l,
+               {{"title", rule_title(info, l, c)},
+                {"value", shown_words(p, shown{info.t, d.v, false}, l, c, e.value_places)}});
   if (!d.decided) head += "  " + c.text(msg::tag_undetermined, l);
   if (d.provisional) head += "  " + c.text(msg::tag_provisional, l);
   if (ev.inst().in_force[d.rule] == 0) head += "  " + c.text(msg::tag_out_of_force, l);

@@ -173,8 +173,7 @@ std::set<std::string> leaks(const std::string& text, const std::set<std::string>
       std::size_t dot = t.find('.', at);
       if (dot == std::string::npos) dot = t.size();
       std::string part = t.substr(at, dot - at);
-      if (ids.count(part) &&
-          (part.find('_') != std::string::npos || !language_words.count(part))) {
+      if (ids.count(part) && (part.find('_') != std::string::npos || !language_words.count(part))) {
         out.insert(part);
       }
       at = dot + 1;
@@ -185,12 +184,36 @@ std::set<std::string> leaks(const std::string& text, const std::set<std::string>
 
 /// English UI words that must not appear in a French or Arabic rendering (legal sources,
 /// quoted as written, are left out of this scan).
-const std::set<std::string> english_words = {
-    "the",        "The",       "and",       "of",        "yes",          "Yes",
-    "no",         "unknown",   "Unknown",   "none",      "missing",      "Missing",
-    "provisional", "Provisional", "undetermined", "UNDETERMINED", "Reason", "reason",
-    "applied",    "Exception applied", "ask", "Ask",     "decide",       "Cannot",
-    "Recommendation", "official", "ruleset", "As", "Documents to ask for", "Sources:"};
+const std::set<std::string> english_words = {"the",
+                                             "The",
+                                             "and",
+                                             "of",
+                                             "yes",
+                                             "Yes",
+                                             "no",
+                                             "unknown",
+                                             "Unknown",
+                                             "none",
+                                             "missing",
+                                             "Missing",
+                                             "provisional",
+                                             "Provisional",
+                                             "undetermined",
+                                             "UNDETERMINED",
+                                             "Reason",
+                                             "reason",
+                                             "applied",
+                                             "Exception applied",
+                                             "ask",
+                                             "Ask",
+                                             "decide",
+                                             "Cannot",
+                                             "Recommendation",
+                                             "official",
+                                             "ruleset",
+                                             "As",
+                                             "Documents to ask for",
+                                             "Sources:"};
 
 std::vector<std::string> lines_outside_sources(const std::string& text, eng::lang l) {
   std::vector<std::string> out;
@@ -202,7 +225,7 @@ std::vector<std::string> lines_outside_sources(const std::string& text, eng::lan
     std::string body = line;
     if (body.rfind("\u200F", 0) == 0) body.erase(0, 3);
     body.erase(0, body.find_first_not_of(' ') == std::string::npos ? body.size()
-                                                                    : body.find_first_not_of(' '));
+                                                                   : body.find_first_not_of(' '));
     if (!prefix.empty() && body.rfind(prefix, 0) == 0) continue;
     out.push_back(line);
   }

@@ -1557,8 +1557,8 @@ TEST_CASE("explanations of undetermined decisions say what to ask for", "[engine
   CHECK(e->d.missing == strings{"owns"});
   // The fact has no document: the applicant's own statement is what to ask for.
   CHECK(e->explain("en") ==
-        "Can apply: not provided; owner: not provided; size: 3 Cannot decide yet; ask for: the "
-        "applicant's statement.");
+        "Can apply: to be determined; owner: not provided; size: 3 Cannot decide yet; ask for: "
+        "the applicant's statement.");
   CHECK_THAT(e->explain("fr"),
              Contains("non renseigné") && Contains("à demander : déclaration du demandeur"));
   CHECK_THAT(e->explain("ar"), Contains("غير مُدلى به") && !Contains("owns"));

@@ -391,7 +391,7 @@ TEST_CASE("explain: values in words, exception by its words, never an identifier
   REQUIRE(e->d.decided);
   const std::string fr = eng::explain(*e->ev, e->d, lang::fr);
   CHECK(fr == "⟪E:fr⟫ 1" + nnbsp + "750,50 MAD 20" + nnbsp +
-                  "000,00 MAD non renseigné Exception appliquée : ⟪X:vulnerable_minor:fr⟫.");
+                  "000,00 MAD à déterminer Exception appliquée : ⟪X:vulnerable_minor:fr⟫.");
   for (lang l : eng::languages) {
     const std::string x = eng::explain(*e->ev, e->d, l);
     CHECK_THAT(x, !Contains("vulnerable_minor ") && !Contains("m.") && !Contains("married_since"));
