@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
   auto* stats_cmd = app.add_subcommand("stats", "Outcome counts and rates per decision and run");
   stats_cmd->add_option("--db", sta.db, "SQLite file")->required();
   stats_cmd->add_option("--rules", sta.rules, "Rule pack (for program names)");
+  stats_cmd->add_option("--format", sta.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   dalil::cli::show_options sho;
   auto* show_cmd =

@@ -5,10 +5,12 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 #include "dsl/checker.hpp"
 #include "dsl/parser.hpp"
@@ -23,46 +25,30 @@ namespace dalil::cli {
 
 namespace {
 
-/// Rebuilds a ruleset from the canonical source stored under its hash.
+/// Rebuilds a ruleset from the canonical source stored under its hash; prints the diagnostics
+/// when it no longer checks.
 std::shared_ptr<const engine::ruleset> from_stored(const std::string& hash,
                                                    const std::string& source) {
-  dsl::source_map sources;
-  dsl::diagnostics diags;
-  std::vector<dsl::ast::module> modules;
-  std::size_t start = 0;
-  int n = 0;
-  while (start < source.size()) {
-    std::size_t end = source.find('\0', start);
-    if (end == std::string::npos) end = source.size();
-    dsl::file_id f = sources.add("stored:" + hash.substr(0, 12) + "/" + std::to_string(n++),
-                                 source.substr(start, end - start));
-    auto m = dsl::parse(sources, f, diags);
-    if (m) modules.push_back(std::move(*m));
-    start = end + 1;
-  }
-  auto program = dsl::check(sources, modules, diags);
-  if (!program) {
-    std::cerr << dsl::render_all(sources, diags);
-    return nullptr;
-  }
-  return engine::build_ruleset(sources, modules, std::move(*program));
+  std::string diagnostics;
+  auto rules = store::stored_ruleset(hash, source, diagnostics);
+  if (!rules) std::cerr << diagnostics;
+  return rules;
 }
 
-/// The names of the contract decisions of a stored ruleset, in the order of its decision sets.
-std::vector<std::string> decision_names(store::store& db, const std::string& hash) {
-  static std::map<std::string, std::vector<std::string>> cache;
-  auto it = cache.find(hash);
+/// The contract decisions of a run's stored ruleset (names, and whether each was in force on the
+/// run's date), cached by ruleset and date. Empty when the ruleset cannot be read.
+const store::run_decisions& describe(store::store& db, const store::run_info& run) {
+  static std::map<std::string, store::run_decisions> cache;
+  std::string key = run.ruleset_hash + "@" + run.as_of;
+  auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  std::vector<std::string> names;
-  if (auto source = db.ruleset_source(hash)) {
-    if (auto rules = from_stored(hash, *source)) {
-      for (std::uint32_t r : store::contract_rules(rules->program())) {
-        names.push_back(rules->program().rules[r].qualified);
-      }
-    }
+  store::run_decisions out;
+  auto as_of = parse_date(run.as_of);
+  if (auto source = db.ruleset_source(run.ruleset_hash); source && as_of) {
+    if (auto rules = from_stored(run.ruleset_hash, *source))
+      out = store::describe_run(rules, *as_of);
   }
-  cache[hash] = names;
-  return names;
+  return cache[key] = std::move(out);
 }
 
 std::unique_ptr<store::store> open(const std::string& path) {
@@ -205,16 +191,55 @@ int run_replay(const replay_options& o) {
               << run->ruleset_hash << "\n";
     return 1;
   }
-  auto inst = engine::instantiate(rules, *parse_date(run->as_of));
+  if (stored->format != 1 && stored->format != store::decision_format) {
+    std::cerr << "error: decision " << o.decision << " is stored in decision format "
+              << stored->format << ", which this dalil does not know (1 to "
+              << store::decision_format << ")\n";
+    return 1;
+  }
+  auto as_of = parse_date(run->as_of);
+  if (!as_of) {
+    std::cerr << "error: run " << run_id << " has no valid date (as_of is not YYYY-MM-DD)\n";
+    return 1;
+  }
+  auto inst = engine::instantiate(rules, *as_of);
   store::decision_set again =
       store::evaluate_record(inst, store::contract_rules(rules->program()), *rec, true);
-  bool same_decisions = again.decisions_json == stored->decisions_json;
+  // A set stored before in_force was recorded (format 1) is compared in that form: in_force
+  // depends on the ruleset and the date alone, both the stored run's.
+  std::string replayed = stored->format == again.format ? again.decisions_json
+                                                        : store::to_format_1(again.decisions_json);
+  bool same_decisions = replayed == stored->decisions_json;
   bool same_digest = again.trace_digest == stored->trace_digest;
   bool same_bytes = stored->trace_json.empty() || stored->trace_json == again.trace_json;
   std::cout << "decision " << o.decision << ": ruleset " << run->ruleset_hash.substr(0, 12)
             << ", as of " << run->as_of << ", record " << rec->applicant_id << " v" << rec->version
             << "\n";
-  std::cout << "  decisions: " << (same_decisions ? "identical" : "DIFFERENT") << "\n";
+  const store::run_decisions& described = describe(*db, *run);
+  std::cout << "  decisions: " << (same_decisions ? "identical" : "DIFFERENT");
+  if (stored->format == 1) {
+    // Say what the current form records beyond the stored one, decision by decision.
+    std::vector<store::decision_entry> entries;
+    std::string out_of_force;
+    std::size_t n = 0;
+    if (store::read_decisions(again.decisions_json, again.format, {}, entries)) {
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].in_force) continue;
+        out_of_force += (n++ ? ", " : "") +
+                        (i < described.names.size() ? described.names[i] : std::to_string(i + 1));
+      }
+    }
+    std::cout << " (stored in decision format 1, before in_force was recorded; ";
+    if (n == 0) {
+      std::cout << "every decision in force on " << run->as_of << ")";
+    } else {
+      std::cout << "in_force now recorded false for " << n << " decision" << (n > 1 ? "s" : "")
+                << " not in force on " << run->as_of << ", "
+                << (same_decisions ? "values unchanged" : "see below") << ": " << out_of_force
+                << ")";
+    }
+  }
+  std::cout << "\n";
   std::cout << "  trace digest: " << (same_digest ? "identical" : "DIFFERENT") << " ("
             << again.trace_digest.hex() << ")\n";
   if (!stored->trace_json.empty()) {
@@ -229,8 +254,8 @@ int run_replay(const replay_options& o) {
   };
   if (!same_decisions) {
     std::cout << "  decisions that differ:\n";
-    show(store::diff_decisions(stored->decisions_json, again.decisions_json,
-                               decision_names(*db, run->ruleset_hash)));
+    show(store::diff_decisions(stored->decisions_json, stored->format, again.decisions_json,
+                               again.format, described));
   }
   if (!same_bytes) {
     std::cout << "  trace steps that differ:\n";
@@ -280,7 +305,7 @@ int run_export(const export_options& o) {
     std::cerr << "error: no run " << run_id << "\n";
     return 1;
   }
-  std::vector<std::string> names = decision_names(*db, run->ruleset_hash);
+  const store::run_decisions& described = describe(*db, *run);
   db->audit(o.actor, "read", "run " + std::to_string(run_id), "{\"purpose\":\"export\"}", error);
   if (o.format == "csv") *out << "run,record,applicant,input_hash,trace_digest,decisions\n";
   std::string line;
@@ -297,14 +322,14 @@ int run_export(const export_options& o) {
           };
           quote(applicant);
           line += "," + d.input_hash.hex() + "," + d.trace_digest.hex() + ",";
-          quote(store::expand_decisions(d.decisions_json, names));
+          quote(store::expand_decisions(d.decisions_json, d.format, described));
         } else {
           line = "{\"run\":" + std::to_string(run_id) +
                  ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
           engine::append_json_string(line, applicant);
           line += ",\"input_hash\":\"" + d.input_hash.hex() + "\",\"trace_digest\":\"" +
-                  d.trace_digest.hex() +
-                  "\",\"decisions\":" + store::expand_decisions(d.decisions_json, names) + "}";
+                  d.trace_digest.hex() + "\",\"decisions\":" +
+                  store::expand_decisions(d.decisions_json, d.format, described) + "}";
         }
         *out << line << "\n";
       },
@@ -316,52 +341,152 @@ int run_export(const export_options& o) {
   return 0;
 }
 
+namespace {
+
+/// The decisions of a run in name order (their module first), as stats lists them.
+std::vector<std::size_t> by_name(const std::vector<std::string>& names, std::size_t n) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < n && i < names.size(); ++i) order.push_back(i);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
+  return order;
+}
+
+std::string percent(std::int64_t k, std::int64_t n) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(1)
+    << (n ? 100.0 * static_cast<double>(k) / static_cast<double>(n) : 0.0) << "%";
+  return s.str();
+}
+
+void append_values_json(std::string& out, const std::map<std::string, std::int64_t>& values) {
+  out += '[';
+  bool first = true;
+  for (const auto& [value, k] : values) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"value\":" + value + ",\"count\":" + std::to_string(k) + "}";
+  }
+  out += ']';
+}
+
+}  // namespace
+
 int run_stats(const stats_options& o) {
   std::optional<loaded_pack> pack;
-  if (!o.rules.empty()) pack = load_pack(o.rules);
+  if (!o.rules.empty()) {
+    pack = load_pack(o.rules);
+    if (!pack) return 1;
+  }
   auto db = open(o.db);
   if (!db) return 1;
-  std::string error;
+  auto program_of = [&](const std::string& module) {
+    std::string program;
+    if (pack) {
+      for (const auto& mi : pack->rules->program().modules) {
+        if (mi.name == module) program = mi.program + (mi.osp.empty() ? "" : ", " + mi.osp);
+      }
+    }
+    return program;
+  };
+  bool json = o.format == "json";
+  std::string out = json ? "{\"runs\":[" : "";
+  bool first_run = true;
   for (const auto& run : db->runs()) {
-    std::vector<std::string> names = decision_names(*db, run.ruleset_hash);
-    std::map<std::string, std::map<std::string, std::int64_t>> counts;  // rule -> outcome -> n
-    std::int64_t n = 0;
-    db->each_decision(
-        run.run_id,
-        [&](const std::string&, const store::decision_set& d) {
-          ++n;
-          std::vector<std::string_view> items = store::split_json_array(d.decisions_json);
-          for (std::size_t i = 0; i < items.size() && i < names.size(); ++i) {
-            std::vector<std::string_view> f = store::split_json_array(items[i]);
-            if (f.size() < 2) continue;
-            counts[names[i]][f[0] == "\"d\"" ? std::string(f[1]) : "undetermined"]++;
-          }
-        },
-        error);
-    std::cout << "run " << run.run_id << " (as of " << run.as_of << ", ruleset "
-              << run.ruleset_hash.substr(0, 12) << ", " << run.status << "): " << n
-              << " applicants\n";
+    const store::run_decisions& described = describe(*db, run);
+    store::run_counts counts;
+    std::string error;
+    if (!db->each_decision(
+            run.run_id,
+            [&](const std::string&, const store::decision_set& d) {
+              counts.add(d, described.in_force);
+            },
+            error)) {
+      std::cerr << "error: run " << run.run_id << ": " << error << "\n";
+      return 1;
+    }
+    std::int64_t n = counts.sets;
+    std::vector<std::size_t> order = by_name(described.names, counts.decisions.size());
+    if (json) {
+      if (!first_run) out += ',';
+      first_run = false;
+      out += "{\"run\":" + std::to_string(run.run_id) + ",\"as_of\":";
+      engine::append_json_string(out, run.as_of);
+      out += ",\"ruleset\":";
+      engine::append_json_string(out, run.ruleset_hash);
+      out += ",\"filter\":";
+      engine::append_json_string(out, run.filter);
+      out += ",\"status\":";
+      engine::append_json_string(out, run.status);
+      out += ",\"applicants\":" + std::to_string(n) +
+             ",\"records_not_fitting_schema\":" + std::to_string(counts.errors) +
+             ",\"decisions\":[";
+      for (std::size_t k = 0; k < order.size(); ++k) {
+        const std::string& rule = described.names[order[k]];
+        const store::outcome_counts& c = counts.decisions[order[k]];
+        if (k) out += ',';
+        out += "{\"decision\":";
+        engine::append_json_string(out, rule);
+        if (std::string program = program_of(rule.substr(0, rule.find('.'))); !program.empty()) {
+          out += ",\"program\":";
+          engine::append_json_string(out, program);
+        }
+        out += ",\"in_force\":{\"values\":";
+        append_values_json(out, c.values);
+        out += ",\"undetermined\":" + std::to_string(c.undetermined) +
+               "},\"out_of_force\":{\"count\":" + std::to_string(c.out_of_force) + ",\"values\":";
+        append_values_json(out, c.out_of_force_values);
+        out += ",\"undetermined\":" + std::to_string(c.out_of_force_undetermined) + "}}";
+      }
+      out += "]}";
+      continue;
+    }
+    out += "run " + std::to_string(run.run_id) + " (as of " + run.as_of + ", ruleset " +
+           run.ruleset_hash.substr(0, 12) + ", " + run.status + "): " + std::to_string(n) +
+           " applicants\n";
+    if (counts.errors) {
+      out += "  " + std::to_string(counts.errors) +
+             " records no longer fit the schema: no decision (dalil export lists them)\n";
+    }
     std::string module;
-    for (const auto& [rule, outcomes] : counts) {
+    for (std::size_t i : order) {
+      const std::string& rule = described.names[i];
+      const store::outcome_counts& c = counts.decisions[i];
       std::string m = rule.substr(0, rule.find('.'));
       if (m != module) {
         module = m;
-        std::string program;
-        if (pack) {
-          for (const auto& mi : pack->rules->program().modules) {
-            if (mi.name == m) program = mi.program + (mi.osp.empty() ? "" : ", " + mi.osp);
+        std::string program = program_of(m);
+        out += "  " + m + (program.empty() ? "" : " (" + program + ")") + "\n";
+      }
+      // In force: the criteria applied (each value, or undetermined); out of force apart, so
+      // that a period's end never reads as criteria not met.
+      out += "    " + rule + ":";
+      for (const auto& [value, k] : c.values) {
+        out += "  " + value + " " + std::to_string(k) + " (" + percent(k, n) + ")";
+      }
+      if (c.undetermined) {
+        out += "  undetermined " + std::to_string(c.undetermined) + " (" +
+               percent(c.undetermined, n) + ")";
+      }
+      if (c.out_of_force) {
+        out +=
+            "  out of force " + std::to_string(c.out_of_force) + " (" + percent(c.out_of_force, n);
+        if (!c.out_of_force_values.empty()) {
+          // Decided by the rule's `otherwise` value: say which, and how many stayed undetermined.
+          for (const auto& [value, k] : c.out_of_force_values) {
+            out += ", " + value + " " + std::to_string(k);
+          }
+          if (c.out_of_force_undetermined) {
+            out += ", undetermined " + std::to_string(c.out_of_force_undetermined);
           }
         }
-        std::cout << "  " << m << (program.empty() ? "" : " (" + program + ")") << "\n";
+        out += ")";
       }
-      std::cout << "    " << rule << ":";
-      for (const auto& [outcome, k] : outcomes) {
-        std::cout << "  " << outcome << " " << k << " (" << std::fixed << std::setprecision(1)
-                  << (n ? 100.0 * static_cast<double>(k) / static_cast<double>(n) : 0.0) << "%)";
-      }
-      std::cout << "\n";
+      out += "\n";
     }
   }
+  if (json) out += "]}\n";
+  std::cout << out;
   return 0;
 }
 
@@ -379,13 +504,16 @@ int run_show(const show_options& o) {
           found = true;
           std::cout << "run " << run.run_id << " (as of " << run.as_of << "), decision "
                     << run.run_id << ":" << d.record_id << "\n";
-          auto names = decision_names(*db, run.ruleset_hash);
-          auto items = store::split_json_array(d.decisions_json);
-          for (std::size_t i = 0; i < items.size() && i < names.size(); ++i) {
-            auto f = store::split_json_array(items[i]);
-            if (f.size() < 2) continue;
-            std::cout << "  " << names[i] << " = " << (f[0] == "\"d\"" ? f[1] : "undetermined")
-                      << "\n";
+          const store::run_decisions& described = describe(*db, run);
+          std::vector<store::decision_entry> entries;
+          if (!store::read_decisions(d.decisions_json, d.format, described.in_force, entries)) {
+            std::cout << "  no decision: the record no longer fits the schema\n";
+          }
+          for (std::size_t i = 0; i < entries.size() && i < described.names.size(); ++i) {
+            const store::decision_entry& e = entries[i];
+            std::cout << "  " << described.names[i] << " = "
+                      << (e.decided ? e.value : std::string_view("undetermined"))
+                      << (e.in_force ? "" : " (out of force)") << "\n";
           }
         },
         error);

@@ -49,7 +49,8 @@ int run_export(const export_options& o);
 
 struct stats_options {
   std::string db;
-  std::string rules;  // optional: only for the names of programs and OSPs
+  std::string rules;            // optional: only for the names of programs and OSPs
+  std::string format = "text";  // text or json
 };
 int run_stats(const stats_options& o);
 

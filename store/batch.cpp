@@ -19,13 +19,16 @@
 #include <mutex>
 #include <thread>
 
+#include "dsl/checker.hpp"
 #include "dsl/loader.hpp"
+#include "dsl/parser.hpp"
 #include "engine/block.hpp"
 #include "engine/csv.hpp"
 #include "engine/decision.hpp"
 #include "engine/evaluator.hpp"
 #include "engine/limits.hpp"
 #include "engine/record.hpp"
+#include "engine/session.hpp"
 #include "engine/sha256.hpp"
 
 namespace dalil::store {
@@ -208,10 +211,11 @@ void append_number(std::string& out, std::uint64_t n) {
   out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
 }
 
-/// One [status, value, provisional, missing] entry of the compact form.
+/// One [status, value, provisional, missing] entry of the compact form, with a 5th element 0
+/// when the rule is not in force (decision_format 2).
 void append_entry(std::string& out, const dsl::program& p, std::uint32_t rule, bool decided,
-                  const engine::value& v, bool provisional,
-                  const std::vector<std::string>& missing) {
+                  const engine::value& v, bool provisional, const std::vector<std::string>& missing,
+                  bool in_force) {
   out += decided ? "[\"d\"," : "[\"u\",";
   engine::append_value_json(out, p, p.rules[rule].t, v);
   out += provisional ? ",1,[" : ",0,[";
@@ -219,7 +223,7 @@ void append_entry(std::string& out, const dsl::program& p, std::uint32_t rule, b
     if (m) out += ',';
     engine::append_json_string(out, missing[m]);
   }
-  out += "]]";
+  out += in_force ? "]]" : "],0]";
 }
 
 /// The rules a trace digest covers, with the label that names each one in the digest input.
@@ -337,6 +341,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   const dsl::program& p = inst->rules->program();
   decision_set out;
   out.record_id = rec.record_id;
+  out.format = decision_format;
   if (!read_content_hash(rec, out)) return out;
   engine::record_error err;
   if (!s.reader->read(rec.json, buffer, err)) {
@@ -351,7 +356,8 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   for (std::size_t i = 0; i < rules.size(); ++i) {
     engine::decision d = engine::decide(ev, rules[i], false);
     if (i) out.decisions_json += ',';
-    append_entry(out.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing);
+    append_entry(out.decisions_json, p, rules[i], d.decided, d.v, d.provisional, d.missing,
+                 inst->in_force[rules[i]] != 0);
   }
   out.decisions_json += ']';
   out.trace_digest = trace_digest(
@@ -391,6 +397,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
     for (; first < n && k < B; ++first) {
       decision_set& o = out[first];
       o.record_id = recs[first].record_id;
+      o.format = decision_format;
       if (!read_content_hash(recs[first], o)) continue;
       engine::record_error err;
       if (!s.reader->read(recs[first].json, s.buffers[k], err)) {
@@ -409,8 +416,9 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
         if (i) o.decisions_json += ',';
         engine::value v = block.get(rules[i], j);
         bool provisional = p.rules[rules[i]].provisional;
+        bool in_force = inst->in_force[rules[i]] != 0;
         if (!v.unknown() || !any_unknown(s.buffers[j], s.behind[i])) {
-          append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none);
+          append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none, in_force);
           continue;
         }
         if (!scalar_ready) {
@@ -424,7 +432,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
         });
         s.paths.clear();
         for (std::uint32_t f : s.missing) s.paths.push_back(p.facts[f].path);
-        append_entry(o.decisions_json, p, rules[i], false, v, provisional, s.paths);
+        append_entry(o.decisions_json, p, rules[i], false, v, provisional, s.paths, in_force);
       }
       o.decisions_json += ']';
       o.trace_digest = trace_digest(
@@ -628,25 +636,129 @@ std::vector<std::string_view> split_json_array(std::string_view text) {
   return out;
 }
 
-std::string expand_decisions(const std::string& compact, const std::vector<std::string>& names) {
-  if (compact.rfind("{\"error\"", 0) == 0) return compact;
+std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
+                                                      const std::string& source,
+                                                      std::string& diagnostics) {
+  dsl::source_map sources;
+  dsl::diagnostics diags;
+  std::vector<dsl::ast::module> modules;
+  std::size_t start = 0;
+  int n = 0;
+  while (start < source.size()) {
+    std::size_t end = source.find('\0', start);
+    if (end == std::string::npos) end = source.size();
+    dsl::file_id f = sources.add("stored:" + hash.substr(0, 12) + "/" + std::to_string(n++),
+                                 source.substr(start, end - start));
+    auto m = dsl::parse(sources, f, diags);
+    if (m) modules.push_back(std::move(*m));
+    start = end + 1;
+  }
+  auto program = dsl::check(sources, modules, diags);
+  if (!program) {
+    diagnostics = dsl::render_all(sources, diags);
+    return nullptr;
+  }
+  return engine::build_ruleset(sources, modules, std::move(*program));
+}
+
+run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, date as_of) {
+  run_decisions out;
+  auto inst = engine::instantiate(rules, as_of);
+  for (std::uint32_t r : contract_rules(rules->program())) {
+    out.names.push_back(rules->program().rules[r].qualified);
+    out.in_force.push_back(inst->in_force[r]);
+  }
+  return out;
+}
+
+bool read_decisions(std::string_view compact, int format, const std::vector<std::uint8_t>& in_force,
+                    std::vector<decision_entry>& out) {
+  out.clear();
+  if (compact.empty() || compact.front() != '[') return false;  // {"error":…}
   std::vector<std::string_view> items = split_json_array(compact);
-  std::string out = "[";
   for (std::size_t i = 0; i < items.size(); ++i) {
     std::vector<std::string_view> f = split_json_array(items[i]);
-    if (f.size() < 3) continue;
+    if (f.size() < 4 || f.size() > 5 || (f[0] != "\"d\"" && f[0] != "\"u\"")) return false;
+    decision_entry e;
+    e.decided = f[0] == "\"d\"";
+    e.value = f[1];
+    e.provisional = f[2] == "1";
+    e.missing = f[3];
+    if (format == 1) {
+      if (f.size() != 4) return false;
+      e.in_force = i >= in_force.size() || in_force[i] != 0;
+    } else {
+      if (f.size() == 5 && f[4] != "0") return false;
+      e.in_force = f.size() == 4;
+    }
+    out.push_back(e);
+  }
+  return true;
+}
+
+std::string to_format_1(std::string_view compact) {
+  std::vector<decision_entry> entries;
+  if (!read_decisions(compact, decision_format, {}, entries)) return std::string(compact);
+  std::string out = "[";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const decision_entry& e = entries[i];
+    if (i) out += ',';
+    out += e.decided ? "[\"d\"," : "[\"u\",";
+    out += e.value;
+    out += e.provisional ? ",1," : ",0,";
+    out += e.missing;
+    out += ']';
+  }
+  return out + "]";
+}
+
+std::string expand_decisions(std::string_view compact, int format, const run_decisions& run) {
+  std::vector<decision_entry> entries;
+  if (!read_decisions(compact, format, run.in_force, entries)) return std::string(compact);
+  std::string out = "[";
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const decision_entry& e = entries[i];
     if (i) out += ',';
     out += "{\"rule\":";
-    engine::append_json_string(out, i < names.size() ? names[i] : "?");
-    out += f[0] == "\"d\"" ? ",\"status\":\"decided\"" : ",\"status\":\"undetermined\"";
+    engine::append_json_string(out, i < run.names.size() ? run.names[i] : "?");
+    out += e.decided ? ",\"status\":\"decided\"" : ",\"status\":\"undetermined\"";
     out += ",\"value\":";
-    out += f[1];
-    out += f[2] == "1" ? ",\"provisional\":true" : ",\"provisional\":false";
+    out += e.value;
+    out += e.provisional ? ",\"provisional\":true" : ",\"provisional\":false";
+    out += e.in_force ? ",\"in_force\":true" : ",\"in_force\":false";
     out += ",\"missing\":";
-    out += f.size() > 3 ? f[3] : std::string_view("[]");
+    out += e.missing;
     out += "}";
   }
   return out + "]";
+}
+
+void run_counts::add(const decision_set& d, const std::vector<std::uint8_t>& in_force) {
+  ++sets;
+  thread_local std::vector<decision_entry> entries;
+  if (!read_decisions(d.decisions_json, d.format, in_force, entries)) {
+    ++errors;
+    return;
+  }
+  if (decisions.size() < entries.size()) decisions.resize(entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const decision_entry& e = entries[i];
+    outcome_counts& c = decisions[i];
+    if (e.in_force) {
+      if (e.decided) {
+        ++c.values[std::string(e.value)];
+      } else {
+        ++c.undetermined;
+      }
+    } else {
+      ++c.out_of_force;
+      if (e.decided) {
+        ++c.out_of_force_values[std::string(e.value)];
+      } else {
+        ++c.out_of_force_undetermined;
+      }
+    }
+  }
 }
 
 namespace {
@@ -669,13 +781,24 @@ std::string_view trace_steps(std::string_view trace) {
 
 }  // namespace
 
-std::vector<difference> diff_decisions(const std::string& stored, const std::string& replayed,
-                                       const std::vector<std::string>& names) {
-  const std::string sa = expand_decisions(stored, names);  // the views below point into these
-  const std::string sb = expand_decisions(replayed, names);
+std::vector<difference> diff_decisions(std::string_view stored, int stored_format,
+                                       std::string_view replayed, int replayed_format,
+                                       const run_decisions& run) {
+  std::vector<difference> out;
+  std::vector<decision_entry> ignored;
+  if (!read_decisions(stored, stored_format, run.in_force, ignored) ||
+      !read_decisions(replayed, replayed_format, run.in_force, ignored)) {
+    // A record that did not fit the schema on one side (or fits it on one side only): the whole
+    // set differs, each side as it is.
+    if (stored != replayed)
+      out.push_back({"the whole decision set", std::string(stored), std::string(replayed)});
+    return out;
+  }
+  // The views below point into these.
+  const std::string sa = expand_decisions(stored, stored_format, run);
+  const std::string sb = expand_decisions(replayed, replayed_format, run);
   std::vector<std::string_view> a = split_json_array(sa);
   std::vector<std::string_view> b = split_json_array(sb);
-  std::vector<difference> out;
   for (std::size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
     std::string_view x = i < a.size() ? a[i] : std::string_view();
     std::string_view y = i < b.size() ? b[i] : std::string_view();

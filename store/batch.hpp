@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/ruleset.hpp"
@@ -66,11 +68,60 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
                       const std::vector<std::uint32_t>& rules, const stored_record* recs,
                       std::size_t n, decision_set* out);
 
+/// The ruleset whose canonical source (modules separated by NUL) the store keeps under `hash`;
+/// nullptr, with the rendered diagnostics, when that source no longer checks.
+std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
+                                                      const std::string& source,
+                                                      std::string& diagnostics);
+
+/// What the readers of a run's decision sets need from its ruleset: the contract decisions'
+/// names, in the order of the entries, and whether each rule was in force on the run's date
+/// (which sets of decision format 1 do not record: it depends on the ruleset and date alone).
+struct run_decisions {
+  std::vector<std::string> names;
+  std::vector<std::uint8_t> in_force;
+};
+run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, date as_of);
+
+/// One entry of a compact decision set, read in either form (store.hpp, decision_format).
+/// The views point into the compact text.
+struct decision_entry {
+  bool decided = false;
+  std::string_view value;  // JSON
+  bool provisional = false;
+  std::string_view missing;  // JSON array of fact paths
+  bool in_force = true;      // format 1: from run_decisions::in_force
+};
+/// The entries of a compact decision set of `format`; false (and no entry) for the set of a
+/// record that no longer fit the schema ({"error":…}) or a text in neither form.
+bool read_decisions(std::string_view compact, int format, const std::vector<std::uint8_t>& in_force,
+                    std::vector<decision_entry>& out);
+/// A set of the current format as format 1 would have stored it (without in_force), to compare a
+/// replayed set with one stored before schema 2. Unreadable text is returned unchanged.
+std::string to_format_1(std::string_view compact);
+
 /// The verbose form of a stored decision set: [{"rule","status","value","provisional",
-/// "missing"},…], given the names of the run's contract rules.
-std::string expand_decisions(const std::string& compact, const std::vector<std::string>& names);
+/// "in_force","missing"},…]; the set of a record that no longer fit the schema as stored.
+std::string expand_decisions(std::string_view compact, int format, const run_decisions& run);
 /// The top-level elements of a JSON array or object text (no validation).
 std::vector<std::string_view> split_json_array(std::string_view text);
+
+/// The outcomes of one contract decision over a run: in force (the criteria applied: each
+/// value, or undetermined) apart from out of force (the rule's period did not cover the date).
+struct outcome_counts {
+  std::map<std::string, std::int64_t> values;  // decided in force, by value JSON
+  std::int64_t undetermined = 0;               // in force
+  std::int64_t out_of_force = 0;
+  std::map<std::string, std::int64_t> out_of_force_values;  // decided by the `otherwise` value
+  std::int64_t out_of_force_undetermined = 0;
+};
+struct run_counts {
+  std::int64_t sets = 0;
+  std::int64_t errors = 0;                // records that no longer fit the schema
+  std::vector<outcome_counts> decisions;  // per contract decision, in entry order
+  /// Counts one decision set (in_force: run_decisions::in_force, for format 1).
+  void add(const decision_set& d, const std::vector<std::uint8_t>& in_force);
+};
 
 /// A difference between a stored and a replayed decision set: what (`rule`) and both sides, as
 /// JSON ("" when a side does not have it).
@@ -79,9 +130,11 @@ struct difference {
   std::string stored;
   std::string replayed;
 };
-/// The decisions that differ between two compact decision sets, named by `names` (verbose form).
-std::vector<difference> diff_decisions(const std::string& stored, const std::string& replayed,
-                                       const std::vector<std::string>& names);
+/// The decisions that differ between two compact decision sets (each in its format), named by
+/// `run` (verbose form, in_force included).
+std::vector<difference> diff_decisions(std::string_view stored, int stored_format,
+                                       std::string_view replayed, int replayed_format,
+                                       const run_decisions& run);
 /// The steps that differ between two traces ({"steps":[…]}), matched by rule: changed steps in
 /// the stored trace's order, then steps that only one side has.
 std::vector<difference> diff_traces(std::string_view stored, std::string_view replayed);

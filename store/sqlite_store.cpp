@@ -78,7 +78,14 @@ const char* const migrations[] = {
          details TEXT NOT NULL,
          prev_hash TEXT NOT NULL,
          hash TEXT NOT NULL) STRICT;)",
+    // 2: decision sets say which form of the compact entries they hold (store.hpp,
+    // decision_format): those stored before (1) do not record whether each rule was in force.
+    R"(ALTER TABLE decision_sets ADD COLUMN format INTEGER NOT NULL DEFAULT 1;)",
 };
+
+constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
+static_assert(schema_version == 2 && decision_format == 2,
+              "a new form of decision sets needs a migration (and the readers of the old ones)");
 
 std::string entry_hash(const std::string& prev, std::int64_t seq, const std::string& at,
                        const std::string& actor, const std::string& action,
@@ -110,9 +117,12 @@ std::string filter_text(const std::vector<record_filter>& filter) {
 
 /// The digest an audit entry keeps for a chunk of decision sets: one line per set,
 /// "record_id:decisions digest:trace digest" in hex, hashed as a stream.
+/// From decision format 2 on, the line ends with ":format" so that the form a set is read in is
+/// vouched for too; the lines of format 1 sets are those their audit entries were written with.
 class chunk_digest {
  public:
-  void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace) {
+  void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace,
+           std::int64_t format) {
     line_.clear();
     char number[24];
     auto end = std::to_chars(number, number + sizeof number, record_id).ptr;
@@ -121,6 +131,11 @@ class chunk_digest {
     decisions.append_hex(line_);
     line_ += ':';
     trace.append_hex(line_);
+    if (format != 1) {
+      line_ += ':';
+      end = std::to_chars(number, number + sizeof number, format).ptr;
+      line_.append(number, end);
+    }
     line_ += '\n';
     sha_.update(line_);
   }
@@ -140,19 +155,39 @@ class sqlite_store final : public store {
                   error)) {
       return false;
     }
-    auto q = db_.prepare("SELECT max(version) FROM schema_version", error);
-    std::int64_t version = 0;
-    if (q.step() == SQLITE_ROW && !q.is_null(0)) version = q.int64(0);
-    constexpr auto count = static_cast<std::int64_t>(std::size(migrations));
-    for (std::int64_t v = version; v < count; ++v) {
+    // One migration per transaction, the version read inside it: two processes opening an old
+    // store at once upgrade it once. Upgrading a store that has an audit log (from version 1)
+    // appends an entry saying so in the same transaction.
+    std::int64_t found = -1;  // the version the store had when opened
+    for (;;) {
       if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
-      if (!db_.exec(migrations[v], error) ||
-          !db_.exec("INSERT INTO schema_version VALUES(" + std::to_string(v + 1) + ")", error)) {
+      std::int64_t version = 0;
+      {
+        auto q = db_.prepare("SELECT max(version) FROM schema_version", error);
+        if (!q.ok()) return rollback(false);
+        if (q.step() == SQLITE_ROW && !q.is_null(0)) version = q.int64(0);
+      }
+      if (found < 0) found = version;
+      if (version > schema_version) {
+        error = path + ": the store's schema is version " + std::to_string(version) +
+                ", newer than this dalil knows (" + std::to_string(schema_version) +
+                "): open it with a newer dalil";
         return rollback(false);
       }
-      if (!db_.exec("COMMIT", error)) return false;
+      if (version == schema_version) return db_.exec("COMMIT", error);
+      std::string to = std::to_string(version + 1);
+      if (!db_.exec(migrations[version], error) ||
+          !db_.exec("INSERT INTO schema_version VALUES(" + to + ")", error)) {
+        error = path + ": upgrading the store to schema version " + to + ": " + error;
+        return rollback(false);
+      }
+      if (found >= 1 &&
+          !audit_locked("dalil", "schema", to,
+                        "{\"from\":" + std::to_string(version) + ",\"to\":" + to + "}", error)) {
+        return rollback(false);
+      }
+      if (!db_.exec("COMMIT", error)) return rollback(false);
     }
-    return true;
   }
 
   bool put_ruleset(const std::string& hash, const std::string& source,
@@ -361,7 +396,10 @@ class sqlite_store final : public store {
     if (sets.empty()) return true;
     if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
     if (!insert_decisions_.ok()) {
-      insert_decisions_ = db_.prepare("INSERT INTO decision_sets VALUES(?,?,?,?,?,?)", error);
+      insert_decisions_ = db_.prepare(
+          "INSERT INTO decision_sets(run_id, record_id, input_hash, decisions, trace_digest, "
+          "trace, format) VALUES(?,?,?,?,?,?,?)",
+          error);
       if (!insert_decisions_.ok()) return rollback(false);
     }
     statement& q = insert_decisions_;
@@ -378,12 +416,13 @@ class sqlite_store final : public store {
       } else {
         q.bind_static(6, d.trace_json);
       }
+      q.bind(7, std::int64_t{d.format});
       if (q.step() != SQLITE_DONE) {
         error = db_.message();
         q.reset();
         return rollback(false);
       }
-      digest.add(d.record_id, d.decisions_digest, d.trace_digest);
+      digest.add(d.record_id, d.decisions_digest, d.trace_digest, d.format);
     }
     q.reset();
     std::string details = "{\"run\":" + std::to_string(run_id) +
@@ -534,14 +573,14 @@ class sqlite_store final : public store {
       std::int64_t from = std::stoll(detail(details, "from"));
       std::int64_t to = std::stoll(detail(details, "to"));
       auto d = db_.prepare(
-          "SELECT record_id, decisions, trace_digest FROM decision_sets WHERE run_id=? AND "
-          "record_id BETWEEN ? AND ? ORDER BY record_id",
+          "SELECT record_id, decisions, trace_digest, format FROM decision_sets WHERE run_id=? "
+          "AND record_id BETWEEN ? AND ? ORDER BY record_id",
           error);
       d.bind(1, run).bind(2, from).bind(3, to);
       chunk_digest digest;
       std::int64_t rows = 0;
       while (d.step() == SQLITE_ROW) {
-        digest.add(d.int64(0), engine::sha256(d.text_view(1)), d.digest(2));
+        digest.add(d.int64(0), engine::sha256(d.text_view(1)), d.digest(2), d.int64(3));
         ++rows;
       }
       run_counts[run] += rows;
@@ -585,8 +624,8 @@ class sqlite_store final : public store {
   std::optional<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) override {
     std::string error;
     auto q = db_.prepare(
-        "SELECT record_id, input_hash, decisions, trace_digest, trace FROM decision_sets WHERE "
-        "run_id=? AND record_id=?",
+        "SELECT record_id, input_hash, decisions, trace_digest, trace, format FROM "
+        "decision_sets WHERE run_id=? AND record_id=?",
         error);
     q.bind(1, run_id).bind(2, record_id);
     if (q.step() != SQLITE_ROW) return std::nullopt;
@@ -597,6 +636,7 @@ class sqlite_store final : public store {
     d.decisions_digest = engine::sha256(d.decisions_json);
     d.trace_digest = q.digest(3);
     d.trace_json = q.text(4);
+    d.format = static_cast<int>(q.int64(5));
     return d;
   }
 
@@ -604,8 +644,9 @@ class sqlite_store final : public store {
                      const std::function<void(const std::string&, const decision_set&)>& f,
                      std::string& error) override {
     auto q = db_.prepare(
-        "SELECT d.record_id, d.input_hash, d.decisions, d.trace_digest, r.applicant_id FROM "
-        "decision_sets d JOIN records r USING(record_id) WHERE d.run_id=? ORDER BY d.record_id",
+        "SELECT d.record_id, d.input_hash, d.decisions, d.trace_digest, r.applicant_id, "
+        "d.format FROM decision_sets d JOIN records r USING(record_id) WHERE d.run_id=? "
+        "ORDER BY d.record_id",
         error);
     if (!q.ok()) return false;
     q.bind(1, run_id);
@@ -615,6 +656,7 @@ class sqlite_store final : public store {
       d.input_hash = q.digest(1);
       d.decisions_json = q.text(2);
       d.trace_digest = q.digest(3);
+      d.format = static_cast<int>(q.int64(5));
       f(q.text(4), d);
     }
     return true;

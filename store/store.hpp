@@ -32,13 +32,23 @@ struct run_info {
   bool resumed = false;
 };
 
+/// The form of the compact entries of a decision set, stored with each set (schema 2):
+///   1: [status "d"|"u", value, provisional 0|1, [missing…]]: whether the rule was in force is
+///      not recorded (sets stored before schema 2; readers take it from the run's ruleset and
+///      date, which alone decide it);
+///   2: the same, with a 5th element 0 when the rule was not in force on the run's date
+///      ([status, value, provisional, [missing…], 0]); 4 elements when it was.
+/// A set for a record that no longer fits the schema is {"error":{"field","message"}} in both.
+inline constexpr int decision_format = 2;
+
 struct decision_set {
   std::int64_t record_id = 0;
   engine::digest input_hash;        // the record's content hash
-  std::string decisions_json;       // [[status "d"|"u", value, provisional 0|1, [missing…]], …]
+  std::string decisions_json;       // one compact entry per contract rule (decision_format)
   engine::digest decisions_digest;  // SHA-256 of decisions_json (computed by the worker)
   engine::digest trace_digest;      // SHA-256 of the traces of those decisions
   std::string trace_json;           // only with --store-traces
+  int format = decision_format;     // of decisions_json
 };
 
 struct audit_problem {

@@ -138,27 +138,108 @@ TEST_CASE("batch: one decision set per record, again resumes the same run, repla
   CHECK_FALSE(db->verify(error));
 }
 
-TEST_CASE("decision sets expand to named decisions", "[store]") {
-  std::string compact = R"([["d",true,1,[]],["u",null,0,["household.size","status"]]])";
-  std::string verbose = store::expand_decisions(compact, {"a.x", "b.y"});
-  CHECK(verbose ==
-        R"([{"rule":"a.x","status":"decided","value":true,"provisional":true,"missing":[]},)"
+TEST_CASE("decision sets expand to named decisions, in either form", "[store]") {
+  store::run_decisions run{{"a.x", "b.y", "c.z"}, {1, 1, 0}};
+  // Format 2: in_force recorded, a 5th element 0 when the rule was not in force.
+  std::string compact =
+      R"([["d",true,1,[]],["u",null,0,["household.size","status"]],["d",false,0,[],0]])";
+  std::string verbose = store::expand_decisions(compact, 2, run);
+  CHECK(verbose == R"([{"rule":"a.x","status":"decided","value":true,"provisional":true,)"
+                   R"("in_force":true,"missing":[]},)"
+                   R"({"rule":"b.y","status":"undetermined","value":null,"provisional":false,)"
+                   R"("in_force":true,"missing":["household.size","status"]},)"
+                   R"({"rule":"c.z","status":"decided","value":false,"provisional":false,)"
+                   R"("in_force":false,"missing":[]}])");
+  // Format 2 records what it records: the run's in_force is not consulted.
+  store::run_decisions all_in_force{run.names, {1, 1, 1}};
+  CHECK(store::expand_decisions(compact, 2, all_in_force) == verbose);
+  // Format 1 (stored before schema 2) does not record in_force: it comes from the run.
+  std::string old = R"([["d",true,1,[]],["u",null,0,[]],["u",null,0,[]]])";
+  CHECK(store::expand_decisions(old, 1, run) ==
+        R"([{"rule":"a.x","status":"decided","value":true,"provisional":true,)"
+        R"("in_force":true,"missing":[]},)"
         R"({"rule":"b.y","status":"undetermined","value":null,"provisional":false,)"
-        R"("missing":["household.size","status"]}])");
+        R"("in_force":true,"missing":[]},)"
+        R"({"rule":"c.z","status":"undetermined","value":null,"provisional":false,)"
+        R"("in_force":false,"missing":[]}])");
+  // A 5th element in format 1, or one that is not 0 in format 2, is not a decision set.
+  std::vector<store::decision_entry> entries;
+  CHECK_FALSE(store::read_decisions(compact, 1, run.in_force, entries));
+  CHECK_FALSE(store::read_decisions(R"([["d",true,1,[],1]])", 2, {}, entries));
+  CHECK_FALSE(store::read_decisions(R"([["x",true,1,[]]])", 2, {}, entries));
+  // A record that no longer fit the schema is exported as stored.
+  std::string error = R"({"error":{"field":"sex","message":"not one of the cases"}})";
+  CHECK_FALSE(store::read_decisions(error, 2, {}, entries));
+  CHECK(store::expand_decisions(error, 2, run) == error);
+}
+
+TEST_CASE("a set of the current form reads as format 1 without its in_force elements", "[store]") {
+  CHECK(store::to_format_1(R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[],0]])") ==
+        R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[]]])");
+  CHECK(store::to_format_1("[]") == "[]");
+  std::string error = R"({"error":{"field":"sex","message":"m"}})";
+  CHECK(store::to_format_1(error) == error);
+}
+
+TEST_CASE("stats count out-of-force decisions apart from the criteria not met", "[store]") {
+  store::run_decisions run{{"a.x", "b.y"}, {1, 0}};
+  store::run_counts counts;
+  auto add = [&](std::string json, int format) {
+    store::decision_set d;
+    d.decisions_json = std::move(json);
+    d.format = format;
+    counts.add(d, run.in_force);
+  };
+  add(R"([["d",false,0,[]],["d",false,0,[],0]])", 2);      // b.y: its `otherwise` value
+  add(R"([["d",true,0,[]],["u",null,0,[],0]])", 2);        // b.y: out of force, no `otherwise`
+  add(R"([["u",null,0,["status"]],["u",null,0,[]]])", 1);  // stored before: in_force from run
+  add(R"({"error":{"field":"sex","message":"m"}})", 2);
+  CHECK(counts.sets == 4);
+  CHECK(counts.errors == 1);
+  REQUIRE(counts.decisions.size() == 2);
+  const store::outcome_counts& a = counts.decisions[0];
+  CHECK(a.values == std::map<std::string, std::int64_t>{{"false", 1}, {"true", 1}});
+  CHECK(a.undetermined == 1);
+  CHECK(a.out_of_force == 0);
+  const store::outcome_counts& b = counts.decisions[1];
+  CHECK(b.values.empty());  // `false` outside the period is not "criteria not met"
+  CHECK(b.undetermined == 0);
+  CHECK(b.out_of_force == 3);
+  CHECK(b.out_of_force_values == std::map<std::string, std::int64_t>{{"false", 1}});
+  CHECK(b.out_of_force_undetermined == 2);
 }
 
 TEST_CASE("replay differences name the decisions and trace steps that changed", "[store]") {
-  const std::vector<std::string> names = {"a.x", "b.y", "c.z"};
+  const store::run_decisions run{{"a.x", "b.y", "c.z"}, {1, 1, 1}};
   std::string stored = R"([["d",true,1,[]],["u",null,0,["household.size"]],["d",false,0,[]]])";
-  CHECK(store::diff_decisions(stored, stored, names).empty());
+  CHECK(store::diff_decisions(stored, 2, stored, 2, run).empty());
   std::string replayed = R"([["d",true,1,[]],["d",false,0,[]],["d",false,0,[]]])";
-  auto d = store::diff_decisions(stored, replayed, names);
+  auto d = store::diff_decisions(stored, 2, replayed, 2, run);
   REQUIRE(d.size() == 1);
   CHECK(d[0].rule == "b.y");
   CHECK(d[0].stored == R"({"rule":"b.y","status":"undetermined","value":null,"provisional":false,)"
-                       R"("missing":["household.size"]})");
-  CHECK(d[0].replayed ==
-        R"({"rule":"b.y","status":"decided","value":false,"provisional":false,"missing":[]})");
+                       R"("in_force":true,"missing":["household.size"]})");
+  CHECK(d[0].replayed == R"({"rule":"b.y","status":"decided","value":false,"provisional":false,)"
+                         R"("in_force":true,"missing":[]})");
+  // A format 1 set against the current form: in_force read from the run for the stored side.
+  const store::run_decisions ended{{"a.x", "b.y", "c.z"}, {1, 1, 0}};
+  std::string before = R"([["d",true,1,[]],["d",false,0,[]],["u",null,0,[]]])";
+  CHECK(store::diff_decisions(before, 1, R"([["d",true,1,[]],["d",false,0,[]],["u",null,0,[],0]])",
+                              2, ended)
+            .empty());
+  auto e = store::diff_decisions(
+      before, 1, R"([["d",true,1,[]],["d",false,0,[]],["d",false,0,[],0]])", 2, ended);
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].rule == "c.z");
+  CHECK(e[0].replayed == R"({"rule":"c.z","status":"decided","value":false,"provisional":false,)"
+                         R"("in_force":false,"missing":[]})");
+  // A record that no longer fits the schema: the whole set, each side as it is.
+  std::string refused = R"({"error":{"field":"household.size","message":"below 1"}})";
+  auto w = store::diff_decisions(stored, 2, refused, 2, run);
+  REQUIRE(w.size() == 1);
+  CHECK(w[0].rule == "the whole decision set");
+  CHECK(w[0].stored == stored);
+  CHECK(w[0].replayed == refused);
 
   std::string a = R"({"steps":[{"rule":"m.p","value":1,"reads":[]},)"
                   R"({"rule":"m.q","value":"x","reads":["m.p"]},{"rule":"m.r","value":true}]})";
@@ -227,6 +308,16 @@ TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time e
       REQUIRE(block[i].decisions_digest == one.decisions_digest);
     }
     CHECK(block[11].decisions_json.rfind(R"({"error":{"field":"content_hash")", 0) == 0);
+    // Each of these dates is outside some period in force (AMO Tadamon from 1 December 2022,
+    // RAMED until 30 November 2022…): the entries record which, as the instance says.
+    std::vector<store::decision_entry> entries;
+    REQUIRE(store::read_decisions(block[0].decisions_json, block[0].format, {}, entries));
+    std::size_t out_of_force = 0;
+    for (std::uint32_t k = 0; k < chosen.size(); ++k) {
+      CHECK(entries[k].in_force == (inst->in_force[chosen[k]] != 0));
+      out_of_force += entries[k].in_force ? 0 : 1;
+    }
+    CHECK(out_of_force > 0);
     CHECK(block[11].input_hash == engine::digest{});
   }
 }

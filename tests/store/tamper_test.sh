@@ -33,7 +33,9 @@ check delete_record "PRAGMA foreign_keys=OFF; DELETE FROM decision_sets WHERE re
 check insert_record "INSERT INTO records(applicant_id, version, content_hash, json, import_id) VALUES('SYN-000001', 9, 'x', '{}', 1)" "import 1"
 check edit_decision "UPDATE decision_sets SET decisions=replace(decisions, 'false', 'true') WHERE record_id=20" "decision sets of run 1"
 check delete_decision "DELETE FROM decision_sets WHERE record_id=30" "decision sets of run 1"
-check insert_decision "INSERT INTO decision_sets SELECT 2, record_id, input_hash, decisions, trace_digest, trace FROM decision_sets WHERE record_id=40; INSERT INTO runs VALUES(2, (SELECT ruleset_hash FROM runs WHERE run_id=1), '2018-01-01', '', 'x', NULL, 'complete')" "no audit entry vouches"
+# The form a set is read in (format 2 records in_force; format 1, from before schema 2, does not).
+check edit_decision_format "UPDATE decision_sets SET format=1 WHERE record_id=50" "decision sets of run 1"
+check insert_decision "INSERT INTO decision_sets SELECT 2, record_id, input_hash, decisions, trace_digest, trace, format FROM decision_sets WHERE record_id=40; INSERT INTO runs VALUES(2, (SELECT ruleset_hash FROM runs WHERE run_id=1), '2018-01-01', '', 'x', NULL, 'complete')" "no audit entry vouches"
 check edit_ruleset "UPDATE rulesets SET source=replace(source, '3767', '3768')" "ruleset"
 check edit_audit "UPDATE audit SET details=replace(details, '\"rows\":400', '\"rows\":399') WHERE action='import'" "was changed after it was written"
 check delete_audit "DELETE FROM audit WHERE seq=3" "audit entry 3 is missing"

@@ -1,0 +1,275 @@
+// A store made by the previous release (schema 1: tests/store/fixtures/store-v1.db, made by the
+// dalil of commit a0c23ac with make-store-v1.sh) is upgraded on open, verifies, replays
+// identical with its stored ruleset, and takes decision sets of the current form beside its own.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "engine/sha256.hpp"
+#include "store/batch.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+#include "tests/support/packs.hpp"
+
+using namespace dalil;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct old_store {
+  fs::path dir = fs::temp_directory_path() / ("dalil-migration-test-" + std::to_string(::getpid()));
+  fs::path path = dir / "v1.db";
+  old_store() {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::copy_file(testing::source_path("tests/store/fixtures/store-v1.db"), path);
+  }
+  ~old_store() { fs::remove_all(dir); }
+};
+
+/// A number read by SQL, on a connection of its own.
+std::int64_t query(const fs::path& db, const std::string& sql) {
+  store::database d;
+  std::string error;
+  REQUIRE(d.open(db.string(), error));
+  auto q = d.prepare(sql, error);
+  INFO(sql << ": " << error);
+  REQUIRE(q.ok());
+  REQUIRE(q.step() == SQLITE_ROW);
+  return q.int64(0);
+}
+
+void exec(const fs::path& db, const std::string& sql) {
+  store::database d;
+  std::string error;
+  REQUIRE(d.open(db.string(), error));
+  INFO(sql << ": " << error);
+  REQUIRE(d.exec(sql, error));
+}
+
+struct stored_run {
+  std::shared_ptr<const engine::ruleset> rules;
+  std::string source;
+};
+
+stored_run ruleset_of(store::store& db, const store::run_info& run) {
+  auto source = db.ruleset_source(run.ruleset_hash);
+  REQUIRE(source);
+  std::string diagnostics;
+  auto rules = store::stored_ruleset(run.ruleset_hash, *source, diagnostics);
+  INFO(diagnostics);
+  REQUIRE(rules);
+  REQUIRE(rules->hash() == run.ruleset_hash);
+  return {rules, *source};
+}
+
+}  // namespace
+
+TEST_CASE("migration: a store of schema 1 is upgraded on open, once, and still verifies",
+          "[store][migration]") {
+  old_store old;
+  CHECK(query(old.path, "SELECT max(version) FROM schema_version") == 1);
+  CHECK(query(old.path,
+              "SELECT count(*) FROM pragma_table_info('decision_sets') WHERE "
+              "name='format'") == 0);
+  std::int64_t entries = query(old.path, "SELECT count(*) FROM audit");
+  REQUIRE(entries == 17);
+  std::string error;
+  {
+    auto db = store::open_sqlite(old.path.string(), error);
+    INFO(error);
+    REQUIRE(db);
+    auto problem = db->verify(error);
+    INFO((problem ? problem->what : error));
+    CHECK_FALSE(problem);
+    CHECK(error.empty());
+  }
+  CHECK(query(old.path, "SELECT max(version) FROM schema_version") == 2);
+  CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE format=1") == 124);
+  CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE format<>1") == 0);
+  // The upgrade is in the hash chain, after everything the old release wrote.
+  CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + 1);
+  CHECK(query(old.path,
+              "SELECT count(*) FROM audit WHERE seq=18 AND action='schema' AND "
+              "subject='2' AND details='{\"from\":1,\"to\":2}'") == 1);
+  // Opening it again changes nothing.
+  REQUIRE(store::open_sqlite(old.path.string(), error));
+  CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + 1);
+  // A fresh store is created at the current schema, with no upgrade to record.
+  fs::path fresh = old.dir / "fresh.db";
+  REQUIRE(store::open_sqlite(fresh.string(), error));
+  CHECK(query(fresh, "SELECT max(version) FROM schema_version") == 2);
+  CHECK(query(fresh, "SELECT count(*) FROM audit") == 0);
+}
+
+TEST_CASE("migration: two processes opening an old store at once upgrade it once",
+          "[store][migration]") {
+  old_store old;
+  std::string e1;
+  std::string e2;
+  std::unique_ptr<store::store> a;
+  std::unique_ptr<store::store> b;
+  std::thread t([&] { a = store::open_sqlite(old.path.string(), e1); });
+  b = store::open_sqlite(old.path.string(), e2);
+  t.join();
+  INFO(e1 << " / " << e2);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") == 1);
+  CHECK(query(old.path, "SELECT count(*) FROM schema_version") == 2);
+  std::string error;
+  CHECK_FALSE(a->verify(error));
+}
+
+TEST_CASE("migration: runs stored before it replay identical with their stored ruleset",
+          "[store][migration]") {
+  old_store old;
+  std::string error;
+  auto db = store::open_sqlite(old.path.string(), error);
+  REQUIRE(db);
+  std::size_t sets = 0;
+  std::size_t out_of_force = 0;
+  std::size_t traces = 0;
+  auto runs = db->runs();
+  REQUIRE(runs.size() == 4);
+  for (const store::run_info& run : runs) {
+    stored_run sr = ruleset_of(*db, run);
+    auto inst = engine::instantiate(sr.rules, *parse_date(run.as_of));
+    auto chosen = store::contract_rules(sr.rules->program());
+    store::run_decisions described = store::describe_run(sr.rules, *parse_date(run.as_of));
+    std::vector<store::stored_record> recs;
+    std::vector<store::decision_set> stored;
+    REQUIRE(db->each_decision(
+        run.run_id,
+        [&](const std::string&, const store::decision_set& d) {
+          auto rec = db->record(d.record_id);
+          REQUIRE(rec);
+          recs.push_back(*rec);
+          stored.push_back(*db->decisions(run.run_id, d.record_id));
+        },
+        error));
+    std::vector<store::decision_set> block(recs.size());
+    store::evaluate_records(inst, chosen, recs.data(), recs.size(), block.data());
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      const store::decision_set& s = stored[i];
+      INFO("run " << run.run_id << ", record " << s.record_id);
+      REQUIRE(s.format == 1);
+      store::decision_set again = store::evaluate_record(inst, chosen, recs[i], true);
+      REQUIRE(again.format == store::decision_format);
+      // The same decisions in the stored form; the current form only adds in_force.
+      CHECK(store::to_format_1(again.decisions_json) == s.decisions_json);
+      CHECK(store::to_format_1(block[i].decisions_json) == s.decisions_json);
+      CHECK(block[i].decisions_json == again.decisions_json);
+      CHECK(store::diff_decisions(s.decisions_json, s.format, again.decisions_json, again.format,
+                                  described)
+                .empty());
+      CHECK(again.trace_digest == s.trace_digest);
+      if (!s.trace_json.empty()) {
+        CHECK(again.trace_json == s.trace_json);
+        ++traces;
+      }
+      // What the old set implies about in_force (from its run) is what is recorded now.
+      std::vector<store::decision_entry> was;
+      std::vector<store::decision_entry> now;
+      REQUIRE(store::read_decisions(s.decisions_json, s.format, described.in_force, was));
+      REQUIRE(store::read_decisions(again.decisions_json, again.format, {}, now));
+      REQUIRE(was.size() == now.size());
+      for (std::size_t k = 0; k < was.size(); ++k) {
+        CHECK(was[k].in_force == now[k].in_force);
+        out_of_force += now[k].in_force ? 0 : 1;
+      }
+      ++sets;
+    }
+  }
+  CHECK(sets == 124);
+  CHECK(traces == 4);
+  CHECK(out_of_force > 0);
+}
+
+TEST_CASE("migration: an upgraded store takes sets of the current form beside the old ones",
+          "[store][migration]") {
+  old_store old;
+  std::string error;
+  auto db = store::open_sqlite(old.path.string(), error);
+  REQUIRE(db);
+  auto run = db->run(2);  // as of 2017-06-01, every applicant
+  REQUIRE(run);
+  REQUIRE(db->count_decisions(2) == 40);
+  stored_run sr = ruleset_of(*db, *run);
+  // A new version of one applicant (imported with the stored pack), then the same run resumed:
+  // it is extended by that record, in the current form.
+  auto rec = db->record(5);
+  REQUIRE(rec);
+  std::string changed = rec->json;
+  auto at = changed.find("\"application_date\":\"");
+  REQUIRE(at != std::string::npos);
+  changed.replace(at + 20, 10, "2017-05-03");
+  fs::path file = old.dir / "changed.jsonl";
+  std::ofstream(file) << changed << "\n";
+  store::import_summary imported;
+  REQUIRE(store::import_file(*db, sr.rules->program(), file.string(), imported, error));
+  REQUIRE(imported.new_versions == 1);
+  store::batch_options o;
+  o.as_of = *parse_date(run->as_of);
+  o.progress = false;
+  store::batch_summary summary;
+  REQUIRE(store::run_batch(*db, sr.rules, sr.source, o, summary, error));
+  CHECK(summary.run_id == 2);
+  CHECK(summary.resumed);
+  CHECK(summary.processed == 1);
+  CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE run_id=2 AND format=2") == 1);
+  auto problem = db->verify(error);
+  INFO((problem ? problem->what : error));
+  CHECK_FALSE(problem);
+  // Counted alike whatever their form: a rule out of force on the date is out of force in
+  // every set of the run, recorded (format 2) or taken from the run (format 1).
+  store::run_decisions described = store::describe_run(sr.rules, o.as_of);
+  store::run_counts counts;
+  REQUIRE(db->each_decision(
+      2,
+      [&](const std::string&, const store::decision_set& d) { counts.add(d, described.in_force); },
+      error));
+  CHECK(counts.sets == 41);
+  std::size_t ended = 0;
+  for (std::size_t k = 0; k < described.names.size(); ++k) {
+    INFO(described.names[k]);
+    const store::outcome_counts& c = counts.decisions[k];
+    std::int64_t in_force = c.undetermined;
+    for (const auto& [value, n] : c.values) in_force += n;
+    CHECK(in_force + c.out_of_force == 41);
+    CHECK(c.out_of_force == (described.in_force[k] ? 0 : 41));
+    ended += described.in_force[k] ? 0 : 1;
+  }
+  CHECK(ended > 0);  // AMO Tadamon (from 1 December 2022) was not in force on 1 June 2017
+}
+
+TEST_CASE("migration: the form of a stored set is vouched for by the audit log",
+          "[store][migration]") {
+  old_store old;
+  std::string error;
+  REQUIRE(store::open_sqlite(old.path.string(), error));
+  // An old set made to read as the current form would lose its in_force (taken from the run):
+  // its chunk digest no longer matches.
+  exec(old.path,
+       "UPDATE decision_sets SET format=2 WHERE run_id=1 AND record_id=(SELECT "
+       "min(record_id) FROM decision_sets WHERE run_id=1)");
+  auto db = store::open_sqlite(old.path.string(), error);
+  REQUIRE(db);
+  auto problem = db->verify(error);
+  REQUIRE(problem);
+  CHECK(problem->what.find("decision sets of run 1") != std::string::npos);
+}
+
+TEST_CASE("migration: a store of a newer schema is refused, saying so", "[store][migration]") {
+  old_store old;
+  std::string error;
+  REQUIRE(store::open_sqlite(old.path.string(), error));
+  exec(old.path, "INSERT INTO schema_version VALUES(3)");
+  CHECK_FALSE(store::open_sqlite(old.path.string(), error));
+  CHECK(error.find("schema is version 3, newer than this dalil knows (2)") != std::string::npos);
+  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") == 1);
+}
