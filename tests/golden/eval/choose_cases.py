@@ -23,6 +23,23 @@ DROPS = [["status"], ["household"], ["nationality"], ["birth_date"], ["spouse"],
          ["application_date"], ["owns_property"], ["medical_coverage"], ["residence_card"],
          ["work_contract", "professional_activity"], ["job_category"], ["housing"],
          ["received_housing_aid"], ["entry_date", "resident_since"], ["parent_lawful_resident"]]
+# Facts changed, so that values the cohort rarely shows appear (prices under each cap, low
+# incomes, Moroccan nationality, owners).
+PATCHES = [{"housing": {"price": "180000.00"}}, {"housing": {"price": "280000.00"}},
+           {"housing": {"price": "650000.00"}}, {"household": {"annual_income": "24000.00"}},
+           {"household": {"annual_income": "60000.00"}}, {"nationality": "MA"},
+           {"owns_property": True}, {"parent_lawful_resident": True},
+           {"status": "refugee"}, {"status": "irregular"}]
+
+
+def patched(rec, patch):
+    out = json.loads(json.dumps(rec))
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k].update(v)
+        else:
+            out[k] = v
+    return out
 
 
 def decisions(dalil, rules, as_of, facts):
@@ -67,6 +84,9 @@ def main():
                 if cut != rec:
                     for d in DATES[3::3]:
                         candidates.append((json.dumps(cut, ensure_ascii=False), d))
+            for patch in PATCHES:
+                for d in DATES[1::3]:
+                    candidates.append((json.dumps(patched(rec, patch), ensure_ascii=False), d))
     covered = {}
     for facts, as_of in candidates:
         ds = decisions(dalil, rules, as_of, facts)
