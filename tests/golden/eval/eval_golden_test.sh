@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Goldens of `dalil eval`: for each case of cases.tsv (name, as-of date), the JSON (without
-# trace) and the text renderings in French, Arabic and English of NAME.facts.json must match
-# NAME.json.golden, NAME.fr.golden, NAME.ar.golden and NAME.en.golden byte for byte. The
-# ruleset hash is written as zeros so that a change of the pack shows only where its words
-# change. DALIL_UPDATE_GOLDEN=1 rewrites the goldens; review the diff.
+# Goldens of `dalil eval`: for each case of cases.tsv (name, as-of date), the JSON without
+# trace (one decision a line) and the text renderings in French, Arabic and English of
+# NAME.facts.json must match NAME.json.golden, NAME.fr.golden, NAME.ar.golden and NAME.en.golden
+# byte for byte. The ruleset hash is written as zeros, so that a change of the pack shows only
+# where its words change. DALIL_UPDATE_GOLDEN=1 rewrites the goldens; review the diff.
 # Usage: eval_golden_test.sh DALIL RULES_DIR
 set -u
 dalil=$1
@@ -36,7 +36,9 @@ while IFS=$'\t' read -r name as_of; do
   for kind in json fr ar en; do
     golden="$here/$name.$kind.golden"
     if [ "$kind" = json ]; then
-      actual=$(render "$name" "$as_of" json fr) || { failed=1; continue; }
+      # One decision a line, so that a diff names the decisions that changed.
+      actual=$(render "$name" "$as_of" json fr | sed 's/},{"rule":/},\n{"rule":/g') ||
+        { failed=1; continue; }
     else
       actual=$(render "$name" "$as_of" text "$kind") || { failed=1; continue; }
     fi
