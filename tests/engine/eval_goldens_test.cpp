@@ -213,7 +213,11 @@ const std::set<std::string> english_words = {"the",
                                              "ruleset",
                                              "As",
                                              "Documents to ask for",
-                                             "Sources:"};
+                                             "Sources:",
+                                             "provided",
+                                             "determined",
+                                             "applies",
+                                             "outside"};
 
 std::vector<std::string> lines_outside_sources(const std::string& text, eng::lang l) {
   std::vector<std::string> out;
