@@ -196,6 +196,7 @@ int run_eval(const eval_options& o) {
     return 2;
   }
   engine::record_reader reader(p);
+  reader.set_as_of(*as_of);  // a date of a past event cannot be after the as-of date
   engine::record rec;
   engine::record_error err;
   if (!reader.read(text, rec, err)) {

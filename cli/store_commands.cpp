@@ -206,16 +206,18 @@ int run_replay(const replay_options& o) {
   store::decision_set again =
       store::evaluate_record(inst, store::contract_rules(rules->program()), *rec, true);
   // A set stored before in_force was recorded (format 1) is compared in that form: in_force
-  // depends on the ruleset and the date alone, both the stored run's.
-  std::string replayed = stored->format == again.format ? again.decisions_json
-                                                        : store::to_format_1(again.decisions_json);
+  // depends on the ruleset and the date alone, both the stored run's, and provisional meant
+  // anything provisional among the rules a decision reads.
+  const store::run_decisions& described = describe(*db, *run);
+  std::string replayed = stored->format == again.format
+                             ? again.decisions_json
+                             : store::to_format_1(again.decisions_json, described.provisional_then);
   bool same_decisions = replayed == stored->decisions_json;
   bool same_digest = again.trace_digest == stored->trace_digest;
   bool same_bytes = stored->trace_json.empty() || stored->trace_json == again.trace_json;
   std::cout << "decision " << o.decision << ": ruleset " << run->ruleset_hash.substr(0, 12)
             << ", as of " << run->as_of << ", record " << rec->applicant_id << " v" << rec->version
             << "\n";
-  const store::run_decisions& described = describe(*db, *run);
   std::cout << "  decisions: " << (same_decisions ? "identical" : "DIFFERENT");
   if (stored->format == 1) {
     // Say what the current form records beyond the stored one, decision by decision.
@@ -229,7 +231,8 @@ int run_replay(const replay_options& o) {
                         (i < described.names.size() ? described.names[i] : std::to_string(i + 1));
       }
     }
-    std::cout << " (stored in decision format 1, before in_force was recorded; ";
+    std::cout << " (stored in decision format 1, before in_force was recorded and when provisional"
+                 " meant anything provisional among the rules read; ";
     if (n == 0) {
       std::cout << "every decision in force on " << run->as_of << ")";
     } else {

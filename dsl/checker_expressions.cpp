@@ -375,7 +375,7 @@ std::uint32_t checker::check_literal(const ast::literal& l, scope& sc) {
       e.t = simple(kind::any);
       // `not_encoded "…"` (one text for every language) or `not_encoded fr "…" ar "…" en "…"`;
       // the value is the English text where there is one (traces and JSON are in English).
-      e.reason = read_reasons(l.text, s);
+      e.reason = read_reasons(l.text, s);  // the text starts with the keyword
       if (auto en = e.reason.find("en"); en != e.reason.end()) {
         e.value = en->second;
       } else if (!e.reason.empty()) {

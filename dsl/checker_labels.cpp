@@ -131,6 +131,15 @@ void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_inf
 
 texts checker::read_reasons(std::string_view reason, source_span s) {
   texts out;
+  constexpr std::string_view keyword = "not_encoded";
+  if (reason.substr(0, keyword.size()) == keyword) {
+    reason.remove_prefix(keyword.size());
+    s.begin += static_cast<std::uint32_t>(keyword.size());
+  }
+  while (!reason.empty() && std::isspace(static_cast<unsigned char>(reason.front()))) {
+    reason.remove_prefix(1);
+    ++s.begin;
+  }
   if (!reason.empty() && reason.front() == '"') {
     // One text serves every language.
     std::string text = unescape(reason);

@@ -45,6 +45,8 @@ std::string squeeze(const std::string& s) {  // collapse inner whitespace to sin
 /// before the construct by the printer).
 std::vector<std::pair<std::string, std::string>> reason_pairs(std::string_view reason) {
   std::vector<std::pair<std::string, std::string>> out;
+  constexpr std::string_view keyword = "not_encoded";  // the literal's text starts with it
+  if (reason.substr(0, keyword.size()) == keyword) reason.remove_prefix(keyword.size());
   std::size_t i = 0;
   auto skip = [&] {
     while (i < reason.size()) {

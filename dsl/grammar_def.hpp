@@ -378,7 +378,7 @@ const auto literal_def =
     raw[kw("true") | kw("false")][set_literal<ast::literal_kind::boolean>{}] |
     raw[kw("null")][set_literal<ast::literal_kind::null>{}] |
     raw[kw("otherwise")][set_literal<ast::literal_kind::otherwise>{}] |
-    (kw("not_encoded") > raw[reason])[set_literal<ast::literal_kind::not_encoded>{}];
+    raw[kw("not_encoded") > reason][set_literal<ast::literal_kind::not_encoded>{}];
 // `"reason"`, or a text per language: `fr "…" ar "…" en "…"` (a word is a language only when a
 // text follows it, so that nothing after the reason is taken for one).
 const auto language_ahead = &(name_token >> lit('"'));
@@ -449,7 +449,7 @@ const auto lang_arg_def =
     (!reserved_word >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
 const auto text_arg_def = raw[text_body][set_literal<ast::literal_kind::text>{}];
 const auto text_pairs_def = +(language_ahead >> lang_arg >> text_arg);
-const auto title_clause_def = kw_str("title") > text_pairs >> no_otherwise;
+const auto title_clause_def = (kw_str("title") > text_pairs) >> no_otherwise;
 const auto document_titles_def = +title_clause;
 const auto document_arg_def =
     (!reserved_word >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
@@ -466,9 +466,9 @@ const auto document_args_def = x3::repeat(1)[document_arg];
 const auto bound_args_def = x3::repeat(1)[bound_arg];
 const auto as_of_args_def = x3::repeat(1)[as_of_arg];
 const auto field_clause_def =
-    title_clause | (kw_str("proof") > document_args >> no_otherwise) |
-    ((kw_str("at_least") | kw_str("at_most")) > bound_args >> no_otherwise) |
-    (kw_str("not_after") > as_of_args >> no_otherwise);
+    title_clause | ((kw_str("proof") > document_args) >> no_otherwise) |
+    (((kw_str("at_least") | kw_str("at_most")) > bound_args) >> no_otherwise) |
+    ((kw_str("not_after") > as_of_args) >> no_otherwise);
 
 const auto type_ref_def = x3::matches[kw("list")] >> identifier >> x3::matches[lit('?')];
 const auto enum_case_def = identifier >> *title_clause;

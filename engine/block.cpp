@@ -86,7 +86,14 @@ struct step {
   std::uint32_t nargs = 0;
   std::uint32_t ref = 0;  // the rule (rule)
   std::int32_t places = 0;
-  value aux;  // the duration of date arithmetic
+  value aux;            // the duration of date arithmetic
+  bool unique = false;  // table: the `unique` policy (all its conditions are on the deciding path)
+  // The provisional flag of the result: its column (no_column: never provisional here) and the
+  // flag columns of the operands (and / or, if, table, rule: one per operand, the zero column
+  // for those never provisional; other operations: only those that can be, to OR together).
+  std::uint32_t pdst = UINT32_MAX;
+  std::uint32_t pargs = 0;
+  std::uint32_t npargs = 0;
 };
 
 struct cell {
@@ -151,6 +158,19 @@ struct block_evaluator::impl {
   std::vector<std::int8_t> scalar_fired;
   std::unique_ptr<evaluator> scalar;
 
+  // Provisional flags (docs/language.md, "Provisional, precisely"): one byte per record in flag
+  // columns, pv[c * B + i], only for the nodes whose value can rest on something provisional
+  // (ruleset::may_be_provisional); column 0 is all ones, column 1 all zeros.
+  static constexpr std::uint32_t ones = 0;
+  static constexpr std::uint32_t zeros = 1;
+  std::vector<std::uint8_t> pv;
+  std::uint32_t prov_columns = 2;
+  std::vector<std::uint32_t> node_prov;  // per node: its flag column, or none
+  std::vector<std::uint32_t> slot_prov;  // per slot computed by a step: its flag column, or none
+  std::vector<std::uint32_t> rule_prov;  // per rule: its flag column, or none
+  std::vector<std::uint32_t> pargs;
+  std::vector<std::uint8_t> scalar_prov;  // scalar_prov[index * B + i]
+
   std::size_t last_n = 0;
   std::vector<std::uint32_t> node_slot;
   std::vector<std::int8_t> rule_ok;  // -1 unknown yet
@@ -172,10 +192,25 @@ struct block_evaluator::impl {
   /// a scalar.
   void constant_right(step& st, std::vector<std::uint32_t>& ab) const;
   std::uint32_t constant_slot(kind k, const value& v);
-  std::uint32_t emit(step st, const std::vector<std::uint32_t>& a, kind k);
+  std::uint32_t emit(step st, const std::vector<std::uint32_t>& a, kind k,
+                     std::vector<std::uint32_t> pa = {});
+  /// The flag columns of the operands of node `id` that can be provisional (for operations
+  /// whose flag is the OR of their operands').
+  std::vector<std::uint32_t> operand_prov(std::uint32_t id) const;
+  void gather_prov(std::uint32_t id, std::vector<std::uint32_t>& out) const;
+  /// The flag column of each of the operands `a[from]`, `a[from + 1]`, … of node `id` (the zero
+  /// column for those never provisional); empty when none can be.
+  std::vector<std::uint32_t> aligned_prov(std::uint32_t id, std::uint32_t from,
+                                          std::uint32_t to) const;
   std::uint32_t plan_node(std::uint32_t id);
   std::uint32_t plan_rule(std::uint32_t r);
-  std::uint32_t plan_age_comparison(const node& n);
+  std::uint32_t plan_age_comparison(std::uint32_t id);
+  /// operand_prov(id), empty when it is only the ones column (no flag to compute).
+  std::vector<std::uint32_t> computed_prov(std::uint32_t id) const {
+    std::vector<std::uint32_t> pa = operand_prov(id);
+    if (pa.size() == 1 && pa[0] == ones) pa.clear();
+    return pa;
+  }
   std::optional<std::int32_t> age_cutoff(std::int64_t years) const;
 
   // ---- running
@@ -208,6 +243,7 @@ struct block_evaluator::impl {
   static void kernel_minmax(const frame& f);
   static void kernel_round_floor(const frame& f);
   static void kernel_rule(const frame& f);
+  void exec_prov(const step& st, std::size_t n);
   value to_value(std::uint32_t slot, std::size_t i) const;
 };
 
@@ -222,6 +258,8 @@ block_evaluator::impl::impl(std::shared_ptr<const instance> i,
   rule_scalar.assign(p.rules.size(), none);
   rule_fired.assign(p.rules.size(), none);
   rule_ok.assign(p.rules.size(), -1);
+  node_prov.assign(rs->node_count(), none);
+  rule_prov.assign(p.rules.size(), none);
   planned = rs->closure_of(rules);
   for (std::uint32_t r : planned) plan_rule(r);
   auto order = [](const fact_load& l) {
@@ -239,6 +277,9 @@ block_evaluator::impl::impl(std::shared_ptr<const instance> i,
   fired.assign(std::max<std::size_t>(1, steps.size()) * B, -1);
   scalar_values.resize(scalar_rules.size() * B);
   scalar_fired.assign(scalar_rules.size() * B, -1);
+  scalar_prov.assign(scalar_rules.size() * B, 0);
+  pv.assign(std::size_t{prov_columns} * B, 0);
+  std::fill(pv.begin(), pv.begin() + B, 1);  // the ones column
   if (!scalar_rules.empty()) scalar = std::make_unique<evaluator>(inst);
   // Constant columns are filled once: they hold the same value in every block.
   for (const auto& [key, slot] : merged) {
@@ -375,6 +416,7 @@ std::uint32_t block_evaluator::impl::text_literal_slot(std::uint32_t fact, std::
 
 std::uint32_t block_evaluator::impl::new_slot(kind k) {
   slot_kind.push_back(k);
+  slot_prov.push_back(none);
   slot_is_constant.push_back(0);
   slot_constant.push_back(cell{U, 0, 1});
   return static_cast<std::uint32_t>(slot_kind.size() - 1);
@@ -406,7 +448,8 @@ std::uint32_t block_evaluator::impl::constant_slot(kind k, const value& v) {
   return slot;
 }
 
-std::uint32_t block_evaluator::impl::emit(step st, const std::vector<std::uint32_t>& a, kind k) {
+std::uint32_t block_evaluator::impl::emit(step st, const std::vector<std::uint32_t>& a, kind k,
+                                          std::vector<std::uint32_t> pa) {
   // Identical operations on identical columns are planned once (age(birth) read twice…).
   std::vector<std::int64_t> key = {static_cast<std::int64_t>(st.c),
                                    static_cast<std::int64_t>(st.o),
@@ -421,6 +464,12 @@ std::uint32_t block_evaluator::impl::emit(step st, const std::vector<std::uint32
                                    st.aux.dur.months,
                                    st.aux.dur.days};
   key.insert(key.end(), a.begin(), a.end());
+  // Two nodes with the same operation on the same columns may still differ in their flags (a
+  // provisional rule's value is its body's column): the flag columns are part of the key.
+  if (!pa.empty()) {
+    key.push_back(-2);
+    key.insert(key.end(), pa.begin(), pa.end());
+  }
   if (st.c != code::rule) {
     auto it = merged.find(key);
     if (it != merged.end()) return it->second;
@@ -429,9 +478,60 @@ std::uint32_t block_evaluator::impl::emit(step st, const std::vector<std::uint32
   st.args = static_cast<std::uint32_t>(args.size());
   st.nargs = static_cast<std::uint32_t>(a.size());
   args.insert(args.end(), a.begin(), a.end());
+  if (!pa.empty()) {
+    st.pdst = prov_columns++;
+    st.pargs = static_cast<std::uint32_t>(pargs.size());
+    st.npargs = static_cast<std::uint32_t>(pa.size());
+    pargs.insert(pargs.end(), pa.begin(), pa.end());
+    slot_prov[st.dst] = st.pdst;
+  }
   steps.push_back(st);
   if (st.c != code::rule) merged.emplace(std::move(key), st.dst);
   return st.dst;
+}
+
+void block_evaluator::impl::gather_prov(std::uint32_t id, std::vector<std::uint32_t>& out) const {
+  if (!rs->may_be_provisional(id)) return;
+  if (node_slot[id] != none) {  // planned: its own column
+    if (node_prov[id] != none) out.push_back(node_prov[id]);
+    return;
+  }
+  // Not planned as a column of its own (a parameter compared with a text, the list of `in`, an
+  // age fused with its comparison, the duration of date arithmetic): what it reads.
+  const node& n = rs->at(id);
+  if (n.o == op::parameter) {
+    out.push_back(ones);  // may be provisional: it is
+    return;
+  }
+  const std::uint32_t* a = rs->args(n);
+  for (std::uint32_t k = 0; k < n.nargs; ++k) gather_prov(a[k], out);
+}
+
+std::vector<std::uint32_t> block_evaluator::impl::operand_prov(std::uint32_t id) const {
+  std::vector<std::uint32_t> out;
+  if (!rs->may_be_provisional(id)) return out;
+  const node& n = rs->at(id);
+  const std::uint32_t* a = rs->args(n);
+  for (std::uint32_t k = 0; k < n.nargs; ++k) gather_prov(a[k], out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  if (!out.empty() && out.front() == ones) out.assign(1, ones);  // provisional whatever the rest
+  return out;
+}
+
+std::vector<std::uint32_t> block_evaluator::impl::aligned_prov(std::uint32_t id, std::uint32_t from,
+                                                               std::uint32_t to) const {
+  std::vector<std::uint32_t> out;
+  if (!rs->may_be_provisional(id)) return out;
+  const std::uint32_t* a = rs->args(rs->at(id));
+  bool any = false;
+  for (std::uint32_t k = from; k < to; ++k) {
+    std::uint32_t c = node_prov[a[k]];
+    any = any || c != none;
+    out.push_back(c == none ? zeros : c);
+  }
+  if (!any) out.clear();
+  return out;
 }
 
 void block_evaluator::impl::constant_right(step& st, std::vector<std::uint32_t>& ab) const {
@@ -492,27 +592,28 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
     case op::rule:
       slot = plan_rule(n.ref);
       break;
-    case op::not_:
+    case op::not_: {
       st.c = code::not_;
-      slot = emit(st, plan_args(0, 1), kind::boolean);
+      std::vector<std::uint32_t> a0 = plan_args(0, 1);
+      slot = emit(st, a0, kind::boolean, computed_prov(id));
       break;
+    }
     case op::and_:
     case op::all_of:
-      st.c = code::and_;
-      st.o = op::and_;
-      slot = emit(st, plan_args(0, n.nargs), kind::boolean);
-      break;
     case op::or_:
-    case op::any_of:
-      st.c = code::or_;
-      st.o = op::or_;
-      slot = emit(st, plan_args(0, n.nargs), kind::boolean);
+    case op::any_of: {
+      const bool is_and = n.o == op::and_ || n.o == op::all_of;
+      st.c = is_and ? code::and_ : code::or_;
+      st.o = is_and ? op::and_ : op::or_;
+      std::vector<std::uint32_t> all = plan_args(0, n.nargs);
+      slot = emit(st, all, kind::boolean, aligned_prov(id, 0, n.nargs));
       break;
+    }
     case op::lt:
     case op::le:
     case op::gt:
     case op::ge:
-      if (std::uint32_t fused = plan_age_comparison(n); fused != none) {
+      if (std::uint32_t fused = plan_age_comparison(id); fused != none) {
         slot = fused;
         break;
       }
@@ -530,7 +631,7 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
       st.c = n.o == op::eq ? code::eq : n.o == op::ne ? code::ne : code::order;
       st.numeric = any_fractional(ab);
       constant_right(st, ab);
-      slot = emit(st, ab, kind::boolean);
+      slot = emit(st, ab, kind::boolean, computed_prov(id));
       break;
     }
     case op::in: {
@@ -549,7 +650,7 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
       }
       st.c = code::in;
       st.numeric = any_fractional(all);
-      slot = emit(st, all, kind::boolean);
+      slot = emit(st, all, kind::boolean, computed_prov(id));
       break;
     }
     case op::add:
@@ -560,70 +661,92 @@ std::uint32_t block_evaluator::impl::plan_node(std::uint32_t id) {
       if (n.k == kind::date) {
         const node& right = rs->at(a[1]);
         st.aux = right.o == op::constant ? right.constant : inst->parameters[right.ref].v;
-        slot = emit(st, plan_args(0, 1), n.k);
+        std::vector<std::uint32_t> a0 = plan_args(0, 1);
+        slot = emit(st, a0, n.k, computed_prov(id));
       } else {
         auto ab = plan_args(0, 2);
         st.numeric = any_fractional(ab) || n.o == op::div;
-        slot = emit(st, ab, n.k);
+        slot = emit(st, ab, n.k, computed_prov(id));
       }
       break;
     }
-    case op::negate:
+    case op::negate: {
       st.c = code::negate;
-      slot = emit(st, plan_args(0, 1), n.k);
+      std::vector<std::uint32_t> a0 = plan_args(0, 1);
+      slot = emit(st, a0, n.k, computed_prov(id));
       break;
+    }
     case op::if_: {
       auto abc = plan_args(0, 3);
       st.c = code::if_;
       st.numeric =
           fractional(n.k) || fractional(slot_kind[abc[1]]) || fractional(slot_kind[abc[2]]);
-      slot = emit(st, abc, n.k);
+      slot = emit(st, abc, n.k, aligned_prov(id, 0, 3));
       break;
     }
     case op::table: {
       auto all = plan_args(0, n.nargs);
       st.c = code::table;
+      st.unique = n.ref == 1;
       st.numeric = fractional(n.k);
       for (std::size_t k = 1; k < all.size(); k += 2) st.numeric |= fractional(slot_kind[all[k]]);
-      slot = emit(st, all, n.k);
+      slot = emit(st, all, n.k, aligned_prov(id, 0, n.nargs));
       break;
     }
-    case op::known:
+    case op::known: {
       st.c = code::known;
-      slot = emit(st,
-                  text_fact(a[0]) ? std::vector<std::uint32_t>{text_fact_slot(rs->at(a[0]).ref)}
-                                  : plan_args(0, 1),
-                  kind::boolean);
+      std::vector<std::uint32_t> a0 =
+          text_fact(a[0]) ? std::vector<std::uint32_t>{text_fact_slot(rs->at(a[0]).ref)}
+                          : plan_args(0, 1);
+      slot = emit(st, a0, kind::boolean, computed_prov(id));
       break;
+    }
     case op::age:
     case op::years_between:
     case op::months_between:
-    case op::days_between:
+    case op::days_between: {
       st.c = code::calendar;
-      slot = emit(st, plan_args(0, n.o == op::age ? 1 : 2), kind::integer);
+      std::vector<std::uint32_t> ab = plan_args(0, n.o == op::age ? 1 : 2);
+      slot = emit(st, ab, kind::integer, computed_prov(id));
       break;
+    }
     case op::min:
     case op::max: {
       auto ab = plan_args(0, 2);
       st.c = code::minmax;
       st.numeric = any_fractional(ab);
-      slot = emit(st, ab, n.k);
+      slot = emit(st, ab, n.k, computed_prov(id));
       break;
     }
     case op::round:
-      st.c = code::round;
-      st.places =
-          static_cast<std::int32_t>(std::clamp<std::int64_t>(rs->at(a[1]).constant.i, 0, 18));
-      slot = emit(st, plan_args(0, 1), n.k);
+    case op::floor: {
+      st.c = n.o == op::round ? code::round : code::floor;
+      if (n.o == op::round) {
+        st.places =
+            static_cast<std::int32_t>(std::clamp<std::int64_t>(rs->at(a[1]).constant.i, 0, 18));
+      }
+      std::vector<std::uint32_t> a0 = plan_args(0, 1);
+      slot = emit(st, a0, n.k, computed_prov(id));
       break;
-    case op::floor:
-      st.c = code::floor;
-      slot = emit(st, plan_args(0, 1), n.k);
-      break;
+    }
     default:
       break;  // not columnar: node_ok said so before planning
   }
   node_slot[id] = slot;
+  // The node's flag column: a rule's, a provisional parameter's (always), or its step's; an
+  // operation whose only provisional operand is always so (ones) computes no flag of its own.
+  if (n.o == op::rule) {
+    node_prov[id] = rule_prov[n.ref];
+  } else if (!rs->may_be_provisional(id) || slot == none) {
+    node_prov[id] = none;
+  } else if (n.o == op::parameter) {
+    node_prov[id] = ones;
+  } else if (slot_prov[slot] != none) {
+    node_prov[id] = slot_prov[slot];
+  } else {
+    std::vector<std::uint32_t> pa = operand_prov(id);
+    node_prov[id] = pa.size() == 1 && pa[0] == ones ? ones : none;
+  }
   return slot;
 }
 
@@ -648,9 +771,10 @@ std::optional<std::int32_t> block_evaluator::impl::age_cutoff(std::int64_t years
   return lo;
 }
 
-std::uint32_t block_evaluator::impl::plan_age_comparison(const node& n) {
+std::uint32_t block_evaluator::impl::plan_age_comparison(std::uint32_t id) {
   // age(b) compared with a known whole number of years is a comparison of b with a date,
   // computed once per instance: no calendar arithmetic per record.
+  const node& n = rs->at(id);
   const std::uint32_t* a = rs->args(n);
   bool age_left = rs->at(a[0]).o == op::age;
   const node& age = rs->at(a[age_left ? 0 : 1]);
@@ -675,7 +799,7 @@ std::uint32_t block_evaluator::impl::plan_age_comparison(const node& n) {
   std::uint32_t limit = constant_slot(kind::date, value::of_date(date{*cutoff}));
   std::vector<std::uint32_t> ab = {birth, limit};
   constant_right(st, ab);
-  return emit(st, ab, kind::boolean);
+  return emit(st, ab, kind::boolean, computed_prov(id));
 }
 
 std::uint32_t block_evaluator::impl::plan_rule(std::uint32_t r) {
@@ -690,25 +814,41 @@ std::uint32_t block_evaluator::impl::plan_rule(std::uint32_t r) {
     rule_slot[r] = constant_slot(info.t.k, value{});
     return rule_slot[r];
   }
+  // Its flag: always, for a rule of provisional confidence (in force); else its body's, or that
+  // of its exceptions' step.
+  const bool may = rs->rule_may_be_provisional(r);
   std::uint32_t body = plan_node(info.body);
   if (info.exceptions.empty()) {
     rule_slot[r] = body;
+    rule_prov[r] = !may ? none : info.own_provisional ? ones : node_prov[info.body];
     return body;
   }
   std::vector<std::uint32_t> a = {body};
+  std::vector<std::uint32_t> pa = {node_prov[info.body]};
   bool numeric = fractional(slot_kind[body]);
   for (const dsl::exception_info& ex : info.exceptions) {
     a.push_back(plan_node(ex.condition));
+    pa.push_back(node_prov[ex.condition]);
     a.push_back(plan_node(ex.value));
+    pa.push_back(ex.provisional ? ones : node_prov[ex.value]);
     numeric |= fractional(slot_kind[a.back()]);
   }
+  // The flag of an exception's value carries the exception's own confidence (both count
+  // together: when it fires, and when it is unknown and might).
+  bool any = false;
+  for (std::uint32_t& c : pa) {
+    any = any || c != none;
+    if (c == none) c = zeros;
+  }
+  if (!may || info.own_provisional || !any) pa.clear();
   step st;
   st.c = code::rule;
   st.o = op::rule;
   st.ref = r;
   st.numeric = numeric;
   rule_fired[r] = static_cast<std::uint32_t>(steps.size());
-  rule_slot[r] = emit(st, a, slot_kind[body]);
+  rule_slot[r] = emit(st, a, slot_kind[body], pa);
+  rule_prov[r] = !may ? none : info.own_provisional ? ones : slot_prov[rule_slot[r]];
   return rule_slot[r];
 }
 
@@ -1318,6 +1458,116 @@ DALIL_KERNEL_CLONES void block_evaluator::impl::exec(const step& st, std::size_t
   }
 }
 
+// ------------------------------------------------------------------ provisional flags
+// The deciding path of each record's value, as evaluator::node_provisional walks it, from the
+// operands' states and flags. Only the steps of nodes that can be provisional have a flag.
+
+DALIL_KERNEL_CLONES void block_evaluator::impl::exec_prov(const step& st, std::size_t n) {
+  std::uint8_t* __restrict out = pv.data() + std::size_t{st.pdst} * B;
+  const std::uint32_t* pa = pargs.data() + st.pargs;
+  const std::uint32_t* a = args.data() + st.args;
+  auto P = [&](std::uint32_t k) -> const std::uint8_t* {
+    return pv.data() + std::size_t{pa[k]} * B;
+  };
+  auto S = [&](std::uint32_t k) -> const std::uint8_t* { return s.data() + std::size_t{a[k]} * B; };
+  switch (st.c) {
+    case code::and_:
+    case code::or_: {
+      // Settled (or: true; and: false or null): provisional unless a settling operand is not;
+      // otherwise when any operand is.
+      const std::uint8_t* __restrict os = s.data() + std::size_t{st.dst} * B;
+      const unsigned bit = st.c == code::or_ ? 0 : 1;  // T has bit 0; F and N have bit 1
+      std::uint8_t sure[B];
+      std::uint8_t some[B];
+      for (std::size_t i = 0; i < n; ++i) sure[i] = some[i] = 0;
+      for (std::uint32_t k = 0; k < st.npargs; ++k) {
+        const std::uint8_t* __restrict ks = S(k);
+        const std::uint8_t* __restrict kp = P(k);
+        for (std::size_t i = 0; i < n; ++i) {
+          sure[i] |= static_cast<std::uint8_t>(((ks[i] >> bit) & 1) & (kp[i] ^ 1));
+          some[i] |= kp[i];
+        }
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint8_t settled = (os[i] >> bit) & 1;
+        out[i] = static_cast<std::uint8_t>(settled ? sure[i] ^ 1 : some[i]);
+      }
+      return;
+    }
+    case code::if_: {
+      const std::uint8_t* __restrict cs = S(0);
+      const std::uint8_t* __restrict pc = P(0), * __restrict p1 = P(1), * __restrict p2 = P(2);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint8_t c = cs[i];
+        const std::uint8_t branch = logic::holds(c)   ? p1[i]
+                                    : logic::fails(c) ? p2[i]
+                                                      : (p1[i] | p2[i]);
+        out[i] = static_cast<std::uint8_t>(pc[i] | branch);
+      }
+      return;
+    }
+    case code::table: {
+      // The conditions up to the matching row (all of them under `unique`), its value and the
+      // values of the unknown rows before it; every condition when no row matches.
+      const std::uint32_t rows = st.nargs / 2;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint8_t p = 0;
+        std::uint8_t pending = 0;
+        std::uint32_t stop = rows;
+        for (std::uint32_t r = 0; r < rows; ++r) {
+          const std::uint8_t c = S(2 * r)[i];
+          p |= P(2 * r)[i];
+          if (logic::holds(c)) {
+            stop = r;
+            break;
+          }
+          if (c == U) pending |= P(2 * r + 1)[i];
+        }
+        if (stop < rows) {
+          p |= static_cast<std::uint8_t>(P(2 * stop + 1)[i] | pending);
+          if (st.unique) {
+            for (std::uint32_t r = stop + 1; r < rows; ++r) p |= P(2 * r)[i];
+          }
+        }
+        out[i] = p;
+      }
+      return;
+    }
+    case code::rule: {
+      // The exceptions tried up to the first whose condition holds (the values of the unknown
+      // ones), then that one's value, or the body; an exception's value column carries its own
+      // confidence.
+      const std::uint32_t count = (st.nargs - 1) / 2;
+      for (std::size_t i = 0; i < n; ++i) {
+        std::uint8_t p = 0;
+        std::uint32_t stop = count;
+        for (std::uint32_t e = 0; e < count; ++e) {
+          const std::uint8_t c = S(1 + 2 * e)[i];
+          p |= P(1 + 2 * e)[i];
+          if (logic::holds(c)) {
+            stop = e;
+            break;
+          }
+          if (c == U) p |= P(2 + 2 * e)[i];
+        }
+        p |= stop < count ? P(2 + 2 * stop)[i] : P(0)[i];
+        out[i] = p;
+      }
+      return;
+    }
+    default: {
+      // Comparisons, arithmetic, calls: every operand.
+      const std::uint8_t* __restrict first = P(0);
+      for (std::size_t i = 0; i < n; ++i) out[i] = first[i];
+      for (std::uint32_t k = 1; k < st.npargs; ++k) {
+        const std::uint8_t* __restrict kp = P(k);
+        for (std::size_t i = 0; i < n; ++i) out[i] |= kp[i];
+      }
+      return;
+    }
+  }
+}
+
 // ------------------------------------------------------------------ public
 
 block_evaluator::block_evaluator(std::shared_ptr<const instance> inst,
@@ -1331,7 +1581,10 @@ void block_evaluator::run(const value* const* rows, std::size_t n) {
   n = std::min(n, block_size);
   m.last_n = n;
   m.load(rows, n);
-  for (const step& st : m.steps) m.exec(st, n);
+  for (const step& st : m.steps) {
+    m.exec(st, n);
+    if (st.pdst != UINT32_MAX) m.exec_prov(st, n);
+  }
   if (m.scalar_rules.empty()) return;
   for (std::size_t i = 0; i < n; ++i) {
     m.scalar->set_facts(rows[i]);
@@ -1339,6 +1592,7 @@ void block_evaluator::run(const value* const* rows, std::size_t n) {
       std::uint32_t r = m.scalar_rules[k];
       m.scalar_values[k * B + i] = m.scalar->rule(r);
       m.scalar_fired[k * B + i] = static_cast<std::int8_t>(m.scalar->fired_exception(r));
+      m.scalar_prov[k * B + i] = m.scalar->provisional(r) ? 1 : 0;
     }
   }
 }
@@ -1403,6 +1657,13 @@ int block_evaluator::fired_exception(std::uint32_t r, std::size_t i) const {
   if (m.rule_scalar[r] != impl::none) return m.scalar_fired[m.rule_scalar[r] * B + i];
   if (m.rule_fired[r] == impl::none) return -1;
   return m.fired[m.rule_fired[r] * B + i];
+}
+
+bool block_evaluator::provisional(std::uint32_t r, std::size_t i) const {
+  const impl& m = *impl_;
+  if (m.rule_scalar[r] != impl::none) return m.scalar_prov[m.rule_scalar[r] * B + i] != 0;
+  if (m.rule_prov[r] == impl::none) return false;
+  return m.pv[std::size_t{m.rule_prov[r]} * B + i] != 0;
 }
 
 const std::vector<std::uint32_t>& block_evaluator::planned() const {

@@ -39,6 +39,9 @@ class block_evaluator {
   void get_all(std::uint32_t r, value* out, std::size_t stride) const;
   /// The exception that gave rule `r` its value for record `i`, or -1.
   int fired_exception(std::uint32_t r, std::size_t i) const;
+  /// Whether the value of rule `r` for record `i` of the last block rests on something
+  /// provisional (evaluator::provisional, computed by columns).
+  bool provisional(std::uint32_t r, std::size_t i) const;
   /// The rules planned, dependencies first (the order of the program's `rule_order`).
   const std::vector<std::uint32_t>& planned() const;
   /// How many of them are evaluated record by record rather than by columns.

@@ -47,7 +47,7 @@ decision decide(evaluator& ev, std::uint32_t r, bool with_steps) {
   d.v = ev.rule(r);
   d.decided = !d.v.unknown();
   d.exception = ev.fired_exception(r);
-  d.provisional = ev.rules().program().rules[r].provisional;
+  d.provisional = ev.provisional(r);
   if (!d.decided) {
     unknown_causes c = ev.causes(r);
     const dsl::program& p = ev.rules().program();

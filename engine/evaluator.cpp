@@ -89,6 +89,8 @@ evaluator::evaluator(std::shared_ptr<const instance> inst)
   rule_value_.resize(nr);
   rule_gen_.assign(nr, 0);
   rule_exception_.assign(nr, -1);
+  rule_prov_.assign(nr, 0);
+  prov_gen_.assign(nr, 0);
   node_value_.resize(rules_->node_count());
   node_gen_.assign(rules_->node_count(), 0);
   arithmetic_error_.assign(rules_->node_count(), 0);
@@ -549,6 +551,154 @@ template <bool Record>
 value evaluator::eval_node(std::uint32_t id) {
   const node& n = rules_->at(id);
   return evaluator_ops<Record>::dispatch[static_cast<std::size_t>(n.o)](*this, n, id);
+}
+
+// ------------------------------------------------------------------ provisional
+// The deciding path of a value (docs/language.md, "Provisional, precisely"), walked over the
+// values of this generation. A node that lazy evaluation skipped is evaluated when the path needs
+// it: the second true operand of an `or` whose first one is provisional, the later conditions
+// of a `unique` table. block.cpp computes the same flags by columns; the two must agree.
+
+bool evaluator::walk_provisional(std::uint32_t r) {
+  // Operands evaluated only for this walk are not what a test exercised.
+  coverage* saved = coverage_;
+  coverage_ = nullptr;
+  bool p = rule_provisional(r);
+  coverage_ = saved;
+  return p;
+}
+
+const value& evaluator::ensure(std::uint32_t id) {
+  if (node_gen_[id] != gen_) operand<true>(id);
+  return node_value_[id];
+}
+
+void evaluator::forget(std::uint32_t id) {
+  node_gen_[id] = 0;  // never a current generation
+  const node& n = rules_->at(id);
+  const std::uint32_t* a = rules_->args(n);
+  for (std::uint32_t k = 0; k < n.nargs; ++k) forget(a[k]);
+}
+
+bool evaluator::rule_provisional(std::uint32_t r) {
+  if (!rules_->rule_may_be_provisional(r)) return false;
+  if (prov_gen_[r] == gen_) return rule_prov_[r] != 0;
+  eval_rule<true>(r);
+  const dsl::rule_info& info = rules_->program().rules[r];
+  bool p = false;
+  if (inst_->in_force[r]) {
+    // Its own confidence; the exceptions tried up to the first whose condition holds (with the
+    // values and confidence of those left unknown, which might have fired), then that one's
+    // value and confidence, or the body when none holds.
+    p = info.own_provisional;
+    const std::size_t count = info.exceptions.size();
+    std::size_t stop = count;
+    for (std::size_t x = 0; x < count && !p; ++x) {
+      const dsl::exception_info& ex = info.exceptions[x];
+      truth c = condition_state(ensure(ex.condition));
+      p = node_provisional(ex.condition);
+      if (logic::holds(c)) {
+        stop = x;
+        break;
+      }
+      if (c == U) p = p || ex.provisional || node_provisional(ex.value);
+    }
+    if (!p) {
+      p = stop < count
+              ? info.exceptions[stop].provisional || node_provisional(info.exceptions[stop].value)
+              : node_provisional(info.body);
+    }
+  }
+  rule_prov_[r] = p ? 1 : 0;
+  prov_gen_[r] = gen_;
+  return p;
+}
+
+bool evaluator::node_provisional(std::uint32_t id) {
+  if (!rules_->may_be_provisional(id)) return false;
+  const node& n = rules_->at(id);
+  const std::uint32_t* a = rules_->args(n);
+  switch (n.o) {
+    case op::parameter:
+      return rules_->program().parameters[n.ref].provisional;
+    case op::rule:
+      return rule_provisional(n.ref);
+    case op::and_:
+    case op::all_of:
+    case op::or_:
+    case op::any_of: {
+      // Settled (or true, and false): the settling operands, one that is not provisional
+      // sufficing; otherwise every operand, all of which were read.
+      const bool is_or = n.o == op::or_ || n.o == op::any_of;
+      auto settles = [is_or](truth t) { return is_or ? logic::holds(t) : logic::fails(t); };
+      if (settles(condition_state(ensure(id)))) {
+        for (std::uint32_t k = 0; k < n.nargs; ++k) {
+          if (settles(condition_state(ensure(a[k]))) && !node_provisional(a[k])) return false;
+        }
+        return true;
+      }
+      for (std::uint32_t k = 0; k < n.nargs; ++k) {
+        if (node_provisional(a[k])) return true;
+      }
+      return false;
+    }
+    case op::if_: {
+      truth c = condition_state(ensure(a[0]));
+      if (node_provisional(a[0])) return true;
+      if (logic::holds(c)) return node_provisional(a[1]);
+      if (logic::fails(c)) return node_provisional(a[2]);
+      return node_provisional(a[1]) || node_provisional(a[2]);
+    }
+    case op::table: {
+      // The conditions up to the matching row (all of them in a `unique` table), its value and
+      // the values of the unknown rows before it; every condition when no row matches.
+      const std::uint32_t rows = n.nargs / 2;
+      for (std::uint32_t i = 0; i < rows; ++i) {
+        truth c = condition_state(ensure(a[2 * i]));
+        if (node_provisional(a[2 * i])) return true;
+        if (!logic::holds(c)) continue;
+        if (node_provisional(a[2 * i + 1])) return true;
+        for (std::uint32_t k = 0; k < i; ++k) {
+          if (node_value_[a[2 * k]].unknown() && node_provisional(a[2 * k + 1])) return true;
+        }
+        if (n.ref == 1) {  // unique
+          for (std::uint32_t k = i + 1; k < rows; ++k) {
+            if (node_provisional(a[2 * k])) return true;
+          }
+        }
+        return false;
+      }
+      return false;
+    }
+    case op::any_in:
+    case op::all_in: {
+      // The list, then like or (any) and and (all) over the body evaluated for each item.
+      const bool any = n.o == op::any_in;
+      truth result = condition_state(ensure(id));
+      if (node_provisional(a[0])) return true;
+      const value over = node_value_[a[0]];
+      if (!rules_->may_be_provisional(a[1]) || !over.known() || over.r != rep::list) return false;
+      auto settles = [any](truth t) { return any ? logic::holds(t) : logic::fails(t); };
+      bool sure = false;  // a settling item whose body is not provisional
+      bool some = false;  // an item whose body is
+      for (std::uint32_t i = 0; i < over.list->count; ++i) {
+        const value& item = over.list->items[i];
+        if (n.ref < variables_.size()) variables_[n.ref] = item.known() ? item.rec : nullptr;
+        forget(a[1]);
+        truth b = condition_state(operand<true>(a[1]));
+        bool pb = node_provisional(a[1]);
+        sure = sure || (settles(b) && !pb);
+        some = some || pb;
+      }
+      return settles(result) ? !sure : some;
+    }
+    default:
+      // Comparisons, arithmetic, calls, lists: every operand.
+      for (std::uint32_t k = 0; k < n.nargs; ++k) {
+        if (node_provisional(a[k])) return true;
+      }
+      return false;
+  }
 }
 
 unknown_causes evaluator::causes(std::uint32_t r) {

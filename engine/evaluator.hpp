@@ -51,6 +51,15 @@ class evaluator {
   /// The value of rule `r`, recording the value of every node evaluated (for traces).
   value rule_recorded(std::uint32_t r) { return eval_rule<true>(r); }
 
+  /// Whether the value of rule `r` for the current record rests on something provisional: the
+  /// own confidence of a rule or exception that gave a value, or a provisional parameter, along
+  /// the deciding path (docs/language.md, "Provisional, precisely"). Evaluates `r` if needed,
+  /// and any operand the path needs that lazy evaluation skipped (a second true operand of an
+  /// `or` whose first is provisional). Free for rules that read nothing provisional.
+  bool provisional(std::uint32_t r) {
+    return rules_->rule_may_be_provisional(r) && walk_provisional(r);
+  }
+
   /// Re-evaluates rule `r` recording node values, then walks them to find what is missing.
   unknown_causes causes(std::uint32_t r);
   /// The facts of causes(r), without the other reasons, in fact order, into `out`. For batches
@@ -91,6 +100,14 @@ class evaluator {
   /// Walks the recorded unknowns under `id`; without Reasons, only the facts are gathered.
   template <bool Reasons>
   void collect(std::uint32_t id, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
+  bool walk_provisional(std::uint32_t r);
+  bool rule_provisional(std::uint32_t r);
+  bool node_provisional(std::uint32_t id);
+  /// The value of node `id` in this generation, evaluated (and recorded) if it was not.
+  const value& ensure(std::uint32_t id);
+  /// Makes the recorded values of `id` and the nodes under it stale (a quantifier's body,
+  /// before it is evaluated for another item).
+  void forget(std::uint32_t id);
   template <bool Reasons>
   void collect_rule(std::uint32_t r, unknown_causes& out, std::vector<std::uint8_t>& seen_rules);
 
@@ -104,6 +121,7 @@ class evaluator {
     if (++gen_ == 0) {
       std::fill(rule_gen_.begin(), rule_gen_.end(), 0);
       std::fill(node_gen_.begin(), node_gen_.end(), 0);
+      std::fill(prov_gen_.begin(), prov_gen_.end(), 0);
       gen_ = 1;
     }
   }
@@ -113,6 +131,8 @@ class evaluator {
   std::vector<value> rule_value_;
   std::vector<std::uint32_t> rule_gen_;
   std::vector<std::int32_t> rule_exception_;
+  std::vector<std::uint8_t> rule_prov_;  // rule_provisional(r), valid when prov_gen_[r] == gen_
+  std::vector<std::uint32_t> prov_gen_;
   std::vector<value> node_value_;  // recorded only when explaining
   std::vector<std::uint32_t> node_gen_;
   std::vector<const record_node*> variables_;

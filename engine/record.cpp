@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <map>
 
@@ -214,9 +215,10 @@ struct path_node {
   struct field {
     std::uint32_t index = 0;
     dsl::type t;
-    std::uint32_t fact = dsl::no_index;      // fact slot when this path is a fact
-    std::unique_ptr<path_node> child;        // for record-typed fields
-    std::vector<std::uint32_t> facts_under;  // every fact slot below this field
+    std::uint32_t fact = dsl::no_index;                 // fact slot when this path is a fact
+    const dsl::value_constraint* constraint = nullptr;  // when the field has one
+    std::unique_ptr<path_node> child;                   // for record-typed fields
+    std::vector<std::uint32_t> facts_under;             // every fact slot below this field
   };
   std::vector<std::pair<std::string, field>> fields;  // sorted by name
   // Field indices by name length: a lookup compares one or two names of the right length.
@@ -460,8 +462,30 @@ const char* fault_message(fault f) {
 
 }  // namespace
 
+namespace {
+
+bool constrained(const dsl::value_constraint& c) {
+  return c.at_least || c.at_most || c.not_after_as_of;
+}
+
+/// -1, 0 or 1 as the known number `v` (an int or a ratio) compares with `bound`, exactly.
+int compare_bound(const value& v, const rational& bound) {
+  i128 num = v.r == rep::integer ? v.i : v.q.num;
+  i128 den = v.r == rep::integer ? 1 : v.q.den;
+  i128 lhs = num * bound.den;
+  i128 rhs = static_cast<i128>(bound.num) * den;
+  return lhs < rhs ? -1 : (lhs > rhs ? 1 : 0);
+}
+
+struct record_reader_options {
+  std::optional<date> as_of;
+};
+
+}  // namespace
+
 struct record_reader::impl {
   const dsl::program& p;
+  record_reader_options options;
   path_node root;
   std::uint32_t id_fact = dsl::no_index;
   std::size_t slot_count = 0;
@@ -490,6 +514,7 @@ struct record_reader::impl {
       path_node::field pf;
       pf.index = i;
       pf.t = f.t;
+      if (constrained(f.constraint)) pf.constraint = &f.constraint;
       std::string path = prefix + f.name;
       if (auto it = fact_of.find(path); it != fact_of.end()) pf.fact = it->second;
       for (const auto& [fp, slot] : fact_of) {
@@ -684,6 +709,33 @@ struct record_reader::impl {
     }
   }
 
+  /// Checks a known value against its field's constraint. The message names the bound broken
+  /// (schema data) and never the value.
+  bool within(state& st, const dsl::type& t, const dsl::value_constraint& c, const path_ref& path,
+              const value& v) const {
+    if (!v.known()) return true;
+    auto bound_text = [&](const rational& b) {
+      return t.k == kind::money ? money_string(b) + " MAD" : to_string(b);
+    };
+    if (v.r == rep::integer || v.r == rep::ratio) {
+      if (c.at_least && compare_bound(v, *c.at_least) < 0) {
+        return fail_value(
+            st, path,
+            "is below the field's lower bound (at_least " + bound_text(*c.at_least) + ")");
+      }
+      if (c.at_most && compare_bound(v, *c.at_most) > 0) {
+        return fail_value(
+            st, path, "is above the field's upper bound (at_most " + bound_text(*c.at_most) + ")");
+      }
+    } else if (v.r == rep::date && c.not_after_as_of && options.as_of &&
+               v.i > options.as_of->days) {
+      return fail_value(st, path,
+                        "is after the as-of date " + to_string(*options.as_of) +
+                            " (not_after as_of: the date of a past event)");
+    }
+    return true;
+  }
+
   std::string cases(std::uint32_t e) const {
     std::string s;
     for (const auto& c : p.enums[e].cases) s += (s.empty() ? "" : ", ") + c;
@@ -731,7 +783,11 @@ struct record_reader::impl {
         if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
         if (seen[*f] == mark) return duplicate(st, sub);
         seen[*f] = mark;
-        if (!scalar(st, info.fields[*f].t, sub, fields[*f])) return false;
+        const dsl::field_info& fi = info.fields[*f];
+        if (!scalar(st, fi.t, sub, fields[*f])) return false;
+        if (constrained(fi.constraint) && !within(st, fi.t, fi.constraint, sub, fields[*f])) {
+          return false;
+        }
       } while (c.eat(','));
       if (!c.eat('}')) return fail(st, path, "expected ',' or '}'");
     }
@@ -822,6 +878,7 @@ struct record_reader::impl {
         }
         value v;
         if (!scalar(st, f->t, sub, v)) return false;
+        if (f->constraint != nullptr && !within(st, f->t, *f->constraint, sub, v)) return false;
         if (f->fact != dsl::no_index) st.out.facts[f->fact] = v;
       } while (c.eat(','));
       if (!c.eat('}')) return fail(st, path, "expected ',' or '}'");
@@ -834,6 +891,17 @@ struct record_reader::impl {
 record_reader::record_reader(const dsl::program& program)
     : impl_(std::make_unique<impl>(program)) {}
 record_reader::~record_reader() = default;
+
+date utc_today() {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  date d;
+  d.days = static_cast<std::int32_t>(std::chrono::floor<std::chrono::days>(since_epoch).count());
+  return d;
+}
+
+void record_reader::set_as_of(std::optional<date> as_of) {
+  impl_->options.as_of = as_of;
+}
 
 bool record_reader::read(std::string_view json, record& out, record_error& error) const {
   out.clear(impl_->slot_count);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,16 +48,25 @@ class record_reader {
   record_reader(const record_reader&) = delete;
   record_reader& operator=(const record_reader&) = delete;
 
+  /// The date against which `not_after as_of` constraints are checked (the evaluation's as-of
+  /// date; today's date at import). Without one (the default) those constraints are not checked;
+  /// `at_least` and `at_most` always are. Not to be called while another thread reads.
+  void set_as_of(std::optional<date> as_of);
+
   /// Reads one JSON object against the schema, strictly: well-formed UTF-8 (a \u escape must
   /// be a whole character, never \u0000), each field at most once, JSON number syntax, money in
-  /// whole centimes, and the limits of engine/limits.hpp. On failure returns false and fills
-  /// `error`; `out` is then unusable.
+  /// whole centimes, the limits of engine/limits.hpp, and each field's value constraints
+  /// (`at_least`, `at_most`, `not_after as_of`: the error names the bound, never the value). On
+  /// failure returns false and fills `error`; `out` is then unusable.
   bool read(std::string_view json, record& out, record_error& error) const;
 
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// Today's date in UTC: the as-of date of an import, for `not_after as_of` constraints.
+date utc_today();
 
 /// The canonical form of a JSON text (keys sorted, no insignificant space, numbers as written),
 /// or an empty string when the text is not valid JSON.

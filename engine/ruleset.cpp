@@ -81,7 +81,54 @@ std::shared_ptr<const ruleset> ruleset::compile(dsl::program program, std::strin
     std::sort(out.begin(), out.end(),
               [&](std::uint32_t a, std::uint32_t b) { return position[a] < position[b]; });
   }
+  rs->mark_provisional();
   return rs;
+}
+
+void ruleset::mark_provisional() {
+  // Rules in dependency order, so that a rule read is marked before its readers; within a rule,
+  // children before parents (post-order, iterative: expressions nest deeply).
+  const dsl::program& p = program_;
+  node_provisional_.assign(nodes_.size(), 0);
+  rule_provisional_.assign(p.rules.size(), 0);
+  std::vector<std::uint8_t> done(nodes_.size(), 0);
+  std::vector<std::pair<std::uint32_t, bool>> stack;
+  auto mark = [&](std::uint32_t root) {
+    stack.assign(1, {root, false});
+    while (!stack.empty()) {
+      auto [id, expanded] = stack.back();
+      stack.pop_back();
+      if (done[id]) continue;
+      const node& n = nodes_[id];
+      const std::uint32_t* a = args(n);
+      if (!expanded) {
+        stack.emplace_back(id, true);
+        for (std::uint32_t k = 0; k < n.nargs; ++k) {
+          if (!done[a[k]]) stack.emplace_back(a[k], false);
+        }
+        continue;
+      }
+      bool prov = false;
+      if (n.o == dsl::op::parameter) prov = p.parameters[n.ref].provisional;
+      if (n.o == dsl::op::rule) prov = rule_provisional_[n.ref] != 0;
+      for (std::uint32_t k = 0; k < n.nargs; ++k) prov = prov || node_provisional_[a[k]] != 0;
+      node_provisional_[id] = prov ? 1 : 0;
+      done[id] = 1;
+    }
+    return node_provisional_[root] != 0;
+  };
+  for (std::uint32_t r : p.rule_order) {
+    const dsl::rule_info& info = p.rules[r];
+    bool prov = info.own_provisional;
+    prov = mark(info.body) || prov;
+    for (const dsl::exception_info& x : info.exceptions) {
+      prov = x.provisional || prov;
+      prov = mark(x.condition) || prov;
+      prov = mark(x.value) || prov;
+    }
+    if (info.outside != dsl::no_index) mark(info.outside);  // reads nothing: never provisional
+    rule_provisional_[r] = prov ? 1 : 0;
+  }
 }
 
 std::vector<std::uint32_t> ruleset::closure_of(const std::vector<std::uint32_t>& rules) const {

@@ -46,8 +46,16 @@ class ruleset {
   /// Table rows: for table node `id`, the index of its first row in the coverage arrays.
   std::uint32_t row_base(std::uint32_t table_node) const { return row_base_[table_node]; }
   std::uint32_t row_count() const { return row_total_; }
+  /// Whether node `id`'s value can rest on something provisional, whatever the record: it reads a
+  /// provisional parameter, or a rule that may be provisional. Where it cannot, both evaluators
+  /// skip the work of the precise (per record) flag.
+  bool may_be_provisional(std::uint32_t id) const { return node_provisional_[id] != 0; }
+  /// The same for rule `r`: its own confidence, its exceptions', or what its expressions read.
+  bool rule_may_be_provisional(std::uint32_t r) const { return rule_provisional_[r] != 0; }
 
  private:
+  void mark_provisional();
+
   dsl::program program_;
   std::string hash_;
   std::vector<node> nodes_;
@@ -57,6 +65,8 @@ class ruleset {
   std::vector<std::vector<std::uint32_t>> rule_closure_;
   std::vector<std::uint32_t> row_base_;
   std::uint32_t row_total_ = 0;
+  std::vector<std::uint8_t> node_provisional_;
+  std::vector<std::uint8_t> rule_provisional_;
 };
 
 /// A parameter as resolved for one date.

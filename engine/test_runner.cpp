@@ -77,6 +77,7 @@ test_report run_tests(const std::shared_ptr<const ruleset>& rules, const std::st
     auto& inst = instances[t.as_of.days];
     if (!inst) inst = instantiate(rules, t.as_of);
     record_error err;
+    reader.set_as_of(t.as_of);
     if (!reader.read(t.given_json, rec, err)) {
       out.passed = false;
       out.failures.push_back("the record does not fit the schema: " + err.field + ": " +

@@ -80,6 +80,7 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
   engine::record_splitter splitter(csv ? engine::record_splitter::format::csv
                                        : engine::record_splitter::format::lines);
   engine::record_reader reader(program);
+  reader.set_as_of(engine::utc_today());  // `not_after as_of`: no past event after today
   engine::record rec;
   std::vector<std::string> header;
   std::vector<std::string> cells;
@@ -415,7 +416,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
       for (std::size_t i = 0; i < rules.size(); ++i) {
         if (i) o.decisions_json += ',';
         engine::value v = block.get(rules[i], j);
-        bool provisional = p.rules[rules[i]].provisional;
+        bool provisional = block.provisional(rules[i], j);
         bool in_force = inst->in_force[rules[i]] != 0;
         if (!v.unknown() || !any_unknown(s.buffers[j], s.behind[i])) {
           append_entry(o.decisions_json, p, rules[i], !v.unknown(), v, provisional, none, in_force);
@@ -667,6 +668,7 @@ run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, 
   for (std::uint32_t r : contract_rules(rules->program())) {
     out.names.push_back(rules->program().rules[r].qualified);
     out.in_force.push_back(inst->in_force[r]);
+    out.provisional_then.push_back(rules->program().rules[r].provisional ? 1 : 0);
   }
   return out;
 }
@@ -696,7 +698,8 @@ bool read_decisions(std::string_view compact, int format, const std::vector<std:
   return true;
 }
 
-std::string to_format_1(std::string_view compact) {
+std::string to_format_1(std::string_view compact,
+                        const std::vector<std::uint8_t>& provisional_then) {
   std::vector<decision_entry> entries;
   if (!read_decisions(compact, decision_format, {}, entries)) return std::string(compact);
   std::string out = "[";
@@ -705,7 +708,8 @@ std::string to_format_1(std::string_view compact) {
     if (i) out += ',';
     out += e.decided ? "[\"d\"," : "[\"u\",";
     out += e.value;
-    out += e.provisional ? ",1," : ",0,";
+    bool provisional = i < provisional_then.size() ? provisional_then[i] != 0 : e.provisional;
+    out += provisional ? ",1," : ",0,";
     out += e.missing;
     out += ']';
   }
@@ -793,6 +797,13 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
     if (stored != replayed)
       out.push_back({"the whole decision set", std::string(stored), std::string(replayed)});
     return out;
+  }
+  // A set stored in format 1 is compared with the replayed one as format 1 would have held it.
+  std::string as_stored;
+  if (stored_format == 1 && replayed_format != 1) {
+    as_stored = to_format_1(replayed, run.provisional_then);
+    replayed = as_stored;
+    replayed_format = 1;
   }
   // The views below point into these.
   const std::string sa = expand_decisions(stored, stored_format, run);

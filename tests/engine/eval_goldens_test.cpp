@@ -298,6 +298,7 @@ TEST_CASE("eval goldens: every contract decision in each of its states", "[engin
     REQUIRE(as_of.has_value());
     const std::string facts = read_file(golden_dir + "/" + c.name + ".facts.json");
     eng::record_reader reader(p);
+    reader.set_as_of(*as_of);
     eng::record rec;
     eng::record_error err;
     REQUIRE(reader.read(facts, rec, err));

@@ -161,8 +161,10 @@ TEST_CASE("migration: runs stored before it replay identical with their stored r
       store::decision_set again = store::evaluate_record(inst, chosen, recs[i], true);
       REQUIRE(again.format == store::decision_format);
       // The same decisions in the stored form; the current form only adds in_force.
-      CHECK(store::to_format_1(again.decisions_json) == s.decisions_json);
-      CHECK(store::to_format_1(block[i].decisions_json) == s.decisions_json);
+      CHECK(store::to_format_1(again.decisions_json, described.provisional_then) ==
+            s.decisions_json);
+      CHECK(store::to_format_1(block[i].decisions_json, described.provisional_then) ==
+            s.decisions_json);
       CHECK(block[i].decisions_json == again.decisions_json);
       CHECK(store::diff_decisions(s.decisions_json, s.format, again.decisions_json, again.format,
                                   described)

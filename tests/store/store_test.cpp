@@ -139,7 +139,7 @@ TEST_CASE("batch: one decision set per record, again resumes the same run, repla
 }
 
 TEST_CASE("decision sets expand to named decisions, in either form", "[store]") {
-  store::run_decisions run{{"a.x", "b.y", "c.z"}, {1, 1, 0}};
+  store::run_decisions run{{"a.x", "b.y", "c.z"}, {1, 1, 0}, {}};
   // Format 2: in_force recorded, a 5th element 0 when the rule was not in force.
   std::string compact =
       R"([["d",true,1,[]],["u",null,0,["household.size","status"]],["d",false,0,[],0]])";
@@ -151,7 +151,7 @@ TEST_CASE("decision sets expand to named decisions, in either form", "[store]") 
                    R"({"rule":"c.z","status":"decided","value":false,"provisional":false,)"
                    R"("in_force":false,"missing":[]}])");
   // Format 2 records what it records: the run's in_force is not consulted.
-  store::run_decisions all_in_force{run.names, {1, 1, 1}};
+  store::run_decisions all_in_force{run.names, {1, 1, 1}, {}};
   CHECK(store::expand_decisions(compact, 2, all_in_force) == verbose);
   // Format 1 (stored before schema 2) does not record in_force: it comes from the run.
   std::string old = R"([["d",true,1,[]],["u",null,0,[]],["u",null,0,[]]])";
@@ -176,13 +176,16 @@ TEST_CASE("decision sets expand to named decisions, in either form", "[store]") 
 TEST_CASE("a set of the current form reads as format 1 without its in_force elements", "[store]") {
   CHECK(store::to_format_1(R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[],0]])") ==
         R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[]]])");
+  // Format 1 recorded provisional as anything provisional among the rules read.
+  CHECK(store::to_format_1(R"([["d",true,0,[]],["u",null,1,["a.b"]]])", {1, 0}) ==
+        R"([["d",true,1,[]],["u",null,0,["a.b"]]])");
   CHECK(store::to_format_1("[]") == "[]");
   std::string error = R"({"error":{"field":"sex","message":"m"}})";
   CHECK(store::to_format_1(error) == error);
 }
 
 TEST_CASE("stats count out-of-force decisions apart from the criteria not met", "[store]") {
-  store::run_decisions run{{"a.x", "b.y"}, {1, 0}};
+  store::run_decisions run{{"a.x", "b.y"}, {1, 0}, {}};
   store::run_counts counts;
   auto add = [&](std::string json, int format) {
     store::decision_set d;
@@ -210,7 +213,7 @@ TEST_CASE("stats count out-of-force decisions apart from the criteria not met", 
 }
 
 TEST_CASE("replay differences name the decisions and trace steps that changed", "[store]") {
-  const store::run_decisions run{{"a.x", "b.y", "c.z"}, {1, 1, 1}};
+  const store::run_decisions run{{"a.x", "b.y", "c.z"}, {1, 1, 1}, {}};
   std::string stored = R"([["d",true,1,[]],["u",null,0,["household.size"]],["d",false,0,[]]])";
   CHECK(store::diff_decisions(stored, 2, stored, 2, run).empty());
   std::string replayed = R"([["d",true,1,[]],["d",false,0,[]],["d",false,0,[]]])";
@@ -222,7 +225,7 @@ TEST_CASE("replay differences name the decisions and trace steps that changed", 
   CHECK(d[0].replayed == R"({"rule":"b.y","status":"decided","value":false,"provisional":false,)"
                          R"("in_force":true,"missing":[]})");
   // A format 1 set against the current form: in_force read from the run for the stored side.
-  const store::run_decisions ended{{"a.x", "b.y", "c.z"}, {1, 1, 0}};
+  const store::run_decisions ended{{"a.x", "b.y", "c.z"}, {1, 1, 0}, {}};
   std::string before = R"([["d",true,1,[]],["d",false,0,[]],["u",null,0,[]]])";
   CHECK(store::diff_decisions(before, 1, R"([["d",true,1,[]],["d",false,0,[]],["u",null,0,[],0]])",
                               2, ended)

@@ -79,6 +79,20 @@ std::string constant_dump(const dsl::constant& c) {
   return std::visit(visitor{}, c);
 }
 
+std::string texts_dump(const dsl::texts& t) {
+  std::string out;
+  for (const auto& [lang, text] : t) out += " " + lang + "=\"" + text + "\"";
+  return out;
+}
+
+std::string constraint_dump(const dsl::value_constraint& c) {
+  std::string out;
+  if (c.at_least) out += " at_least=" + to_string(*c.at_least);
+  if (c.at_most) out += " at_most=" + to_string(*c.at_most);
+  if (c.not_after_as_of) out += " not_after_as_of";
+  return out;
+}
+
 template <typename T>
 std::string list(const std::vector<T>& xs) {
   std::string out = "[";
@@ -92,7 +106,7 @@ void expression_dump(const dsl::program& p, std::uint32_t id, int depth, std::st
   out.append(static_cast<std::size_t>(depth) * 2, ' ');
   out += "op" + std::to_string(static_cast<int>(e.o)) + " " + type_dump(e.t) +
          " ref=" + std::to_string(e.ref) + " fields=" + list(e.fields) + " " +
-         constant_dump(e.value) + "\n";
+         constant_dump(e.value) + texts_dump(e.reason) + "\n";
   for (std::uint32_t child : e.args) expression_dump(p, child, depth + 1, out);
 }
 
@@ -106,19 +120,26 @@ std::string program_dump(const dsl::program& p) {
       out.append(" title.").append(lang).append("=").append(text);
     out += "\n";
   }
+  for (const auto& d : p.documents) out += "document " + d.name + texts_dump(d.title) + "\n";
   for (const auto& e : p.enums) {
     out += "enum " + e.name;
-    for (const auto& c : e.cases) out += " " + c;
+    for (std::size_t i = 0; i < e.cases.size(); ++i) {
+      out += " " + e.cases[i] + (i < e.case_titles.size() ? texts_dump(e.case_titles[i]) : "");
+    }
     out += "\n";
   }
   for (const auto& r : p.records) {
     out += "record " + r.name;
-    for (const auto& f : r.fields) out += " " + f.name + ":" + type_dump(f.t);
+    for (const auto& f : r.fields) {
+      out += " " + f.name + ":" + type_dump(f.t) + texts_dump(f.title) +
+             " proof=" + std::to_string(f.proof) + constraint_dump(f.constraint);
+    }
     out += "\n";
   }
   out += "input " + p.input_name + " " + std::to_string(p.input_record) + "\n";
   for (const auto& f : p.facts)
-    out += "fact " + f.path + " " + list(f.fields) + type_dump(f.t) + "\n";
+    out += "fact " + f.path + " " + list(f.fields) + type_dump(f.t) + texts_dump(f.title) +
+           " proof=" + std::to_string(f.proof) + constraint_dump(f.constraint) + "\n";
   for (const auto& x : p.parameters) {
     out += "parameter " + x.qualified + " " + std::to_string(x.module) + " " + type_dump(x.t) +
            " source=" + x.source + (x.provisional ? " provisional" : "") + "\n";
@@ -135,10 +156,15 @@ std::string program_dump(const dsl::program& p) {
     for (const auto& [lang, text] : r.explain) {
       out.append("  explain.").append(lang).append("=").append(text).append("\n");
     }
+    out += "  title" + texts_dump(r.title) + " period" + texts_dump(r.period) + "\n";
+    if (r.outside != dsl::no_index) {
+      out += "  outside\n";
+      expression_dump(p, r.outside, 2, out);
+    }
     expression_dump(p, r.body, 1, out);
     for (const auto& x : r.exceptions) {
       out += "  exception " + x.name + " source=" + x.source +
-             (x.provisional ? " provisional" : "") + "\n";
+             (x.provisional ? " provisional" : "") + texts_dump(x.explain) + "\n";
       expression_dump(p, x.condition, 2, out);
       expression_dump(p, x.value, 2, out);
     }
