@@ -205,13 +205,13 @@ int run_replay(const replay_options& o) {
   auto inst = engine::instantiate(rules, *as_of);
   store::decision_set again =
       store::evaluate_record(inst, store::contract_rules(rules->program()), *rec, true);
-  // A set stored before in_force was recorded (format 1) is compared in that form: in_force
-  // depends on the ruleset and the date alone, both the stored run's, and provisional meant
-  // anything provisional among the rules a decision reads.
+  // A set stored before schema 2 (format 1) is compared in that form: without in_force (which
+  // depends on the ruleset and the date alone, both the stored run's) and with the rule-level
+  // provisional flag it recorded. What the current form records beyond it is then listed.
   const store::run_decisions& described = describe(*db, *run);
   std::string replayed = stored->format == again.format
                              ? again.decisions_json
-                             : store::to_format_1(again.decisions_json, described.provisional_then);
+                             : store::to_format_1(again.decisions_json, described);
   bool same_decisions = replayed == stored->decisions_json;
   bool same_digest = again.trace_digest == stored->trace_digest;
   bool same_bytes = stored->trace_json.empty() || stored->trace_json == again.trace_json;
@@ -220,29 +220,43 @@ int run_replay(const replay_options& o) {
             << "\n";
   std::cout << "  decisions: " << (same_decisions ? "identical" : "DIFFERENT");
   if (stored->format == 1) {
-    // Say what the current form records beyond the stored one, decision by decision.
-    std::vector<store::decision_entry> entries;
-    std::string out_of_force;
-    std::size_t n = 0;
-    if (store::read_decisions(again.decisions_json, again.format, {}, entries)) {
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (entries[i].in_force) continue;
-        out_of_force += (n++ ? ", " : "") +
-                        (i < described.names.size() ? described.names[i] : std::to_string(i + 1));
+    std::cout << " in decision format 1 (stored before in_force was recorded and before "
+                 "provisional was set by what decided each value)\n";
+    std::vector<store::decision_entry> now;
+    std::vector<store::decision_entry> was;
+    if (store::read_decisions(again.decisions_json, again.format, {}, now) &&
+        store::read_decisions(stored->decisions_json, 1, described.in_force, was) &&
+        now.size() == was.size()) {
+      std::string ended;
+      std::string precise;
+      std::string newly;
+      auto add = [&](std::string& list, std::size_t i) {
+        list += (list.empty() ? "" : ", ") +
+                (i < described.names.size() ? described.names[i] : std::to_string(i + 1));
+      };
+      for (std::size_t i = 0; i < now.size(); ++i) {
+        bool same_value = now[i].decided == was[i].decided && now[i].value == was[i].value;
+        if (!same_value) continue;  // listed among the differences below
+        if (!now[i].in_force) add(ended, i);
+        if (was[i].provisional && !now[i].provisional) add(precise, i);
+        if (!was[i].provisional && now[i].provisional) add(newly, i);
+      }
+      if (!ended.empty()) {
+        std::cout << "    now recorded not in force on " << run->as_of
+                  << " (values unchanged): " << ended << "\n";
+      }
+      if (!precise.empty()) {
+        std::cout << "    now recorded not provisional, as no provisional rule, parameter or "
+                     "exception decided them (values unchanged): "
+                  << precise << "\n";
+      }
+      if (!newly.empty()) {
+        std::cout << "    now recorded provisional (values unchanged): " << newly << "\n";
       }
     }
-    std::cout << " (stored in decision format 1, before in_force was recorded and when provisional"
-                 " meant anything provisional among the rules read; ";
-    if (n == 0) {
-      std::cout << "every decision in force on " << run->as_of << ")";
-    } else {
-      std::cout << "in_force now recorded false for " << n << " decision" << (n > 1 ? "s" : "")
-                << " not in force on " << run->as_of << ", "
-                << (same_decisions ? "values unchanged" : "see below") << ": " << out_of_force
-                << ")";
-    }
+  } else {
+    std::cout << "\n";
   }
-  std::cout << "\n";
   std::cout << "  trace digest: " << (same_digest ? "identical" : "DIFFERENT") << " ("
             << again.trace_digest.hex() << ")\n";
   if (!stored->trace_json.empty()) {
@@ -250,15 +264,15 @@ int run_replay(const replay_options& o) {
   }
   auto show = [](const std::vector<store::difference>& diffs) {
     for (const store::difference& d : diffs) {
-      std::cout << "    " << d.rule
+      std::cout << "    " << d.rule << (d.what.empty() ? "" : ": " + d.what)
                 << "\n      stored:   " << (d.stored.empty() ? "(absent)" : d.stored)
                 << "\n      replayed: " << (d.replayed.empty() ? "(absent)" : d.replayed) << "\n";
     }
   };
   if (!same_decisions) {
     std::cout << "  decisions that differ:\n";
-    show(store::diff_decisions(stored->decisions_json, stored->format, again.decisions_json,
-                               again.format, described));
+    show(store::diff_decisions(stored->decisions_json, stored->format, replayed, stored->format,
+                               described));
   }
   if (!same_bytes) {
     std::cout << "  trace steps that differ:\n";

@@ -668,7 +668,7 @@ run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, 
   for (std::uint32_t r : contract_rules(rules->program())) {
     out.names.push_back(rules->program().rules[r].qualified);
     out.in_force.push_back(inst->in_force[r]);
-    out.provisional_then.push_back(rules->program().rules[r].provisional ? 1 : 0);
+    out.rule_provisional.push_back(rules->program().rules[r].provisional ? 1 : 0);
   }
   return out;
 }
@@ -698,8 +698,7 @@ bool read_decisions(std::string_view compact, int format, const std::vector<std:
   return true;
 }
 
-std::string to_format_1(std::string_view compact,
-                        const std::vector<std::uint8_t>& provisional_then) {
+std::string to_format_1(std::string_view compact, const run_decisions& run) {
   std::vector<decision_entry> entries;
   if (!read_decisions(compact, decision_format, {}, entries)) return std::string(compact);
   std::string out = "[";
@@ -708,7 +707,8 @@ std::string to_format_1(std::string_view compact,
     if (i) out += ',';
     out += e.decided ? "[\"d\"," : "[\"u\",";
     out += e.value;
-    bool provisional = i < provisional_then.size() ? provisional_then[i] != 0 : e.provisional;
+    bool provisional =
+        i < run.rule_provisional.size() ? run.rule_provisional[i] != 0 : e.provisional;
     out += provisional ? ",1," : ",0,";
     out += e.missing;
     out += ']';
@@ -789,21 +789,18 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
                                        std::string_view replayed, int replayed_format,
                                        const run_decisions& run) {
   std::vector<difference> out;
-  std::vector<decision_entry> ignored;
-  if (!read_decisions(stored, stored_format, run.in_force, ignored) ||
-      !read_decisions(replayed, replayed_format, run.in_force, ignored)) {
+  std::vector<decision_entry> ea;
+  std::vector<decision_entry> eb;
+  if (!read_decisions(stored, stored_format, run.in_force, ea) ||
+      !read_decisions(replayed, replayed_format, run.in_force, eb)) {
     // A record that did not fit the schema on one side (or fits it on one side only): the whole
     // set differs, each side as it is.
-    if (stored != replayed)
-      out.push_back({"the whole decision set", std::string(stored), std::string(replayed)});
+    if (stored != replayed) {
+      out.push_back(
+          {"the whole decision set", std::string(stored), std::string(replayed),
+           "the record does not fit the schema on one side (or not for the same reason)"});
+    }
     return out;
-  }
-  // A set stored in format 1 is compared with the replayed one as format 1 would have held it.
-  std::string as_stored;
-  if (stored_format == 1 && replayed_format != 1) {
-    as_stored = to_format_1(replayed, run.provisional_then);
-    replayed = as_stored;
-    replayed_format = 1;
   }
   // The views below point into these.
   const std::string sa = expand_decisions(stored, stored_format, run);
@@ -815,8 +812,26 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
     std::string_view y = i < b.size() ? b[i] : std::string_view();
     if (x == y) continue;
     std::string_view named = step_rule(x.empty() ? y : x);
+    std::string what;
+    if (i < ea.size() && i < eb.size()) {
+      const decision_entry& p = ea[i];
+      const decision_entry& q = eb[i];
+      auto part = [&what](const std::string& text) { what += (what.empty() ? "" : "; ") + text; };
+      auto flag = [](bool f) { return f ? std::string("true") : std::string("false"); };
+      auto status = [](bool d) { return d ? std::string("decided") : std::string("undetermined"); };
+      if (p.decided != q.decided) part("status " + status(p.decided) + " → " + status(q.decided));
+      if (p.value != q.value) {
+        part("value " + std::string(p.value) + " → " + std::string(q.value));
+      }
+      if (p.provisional != q.provisional) {
+        part("provisional " + flag(p.provisional) + " → " + flag(q.provisional));
+      }
+      if (p.in_force != q.in_force) part("in_force " + flag(p.in_force) + " → " + flag(q.in_force));
+      if (p.missing != q.missing) part("missing facts changed");
+      if (p.decided == q.decided && p.value == q.value) part("value unchanged");
+    }
     out.push_back({named.empty() ? "decision " + std::to_string(i + 1) : std::string(named),
-                   std::string(x), std::string(y)});
+                   std::string(x), std::string(y), what});
   }
   return out;
 }
@@ -831,14 +846,14 @@ std::vector<difference> diff_traces(std::string_view stored, std::string_view re
     auto it =
         std::find_if(b.begin(), b.end(), [&](std::string_view y) { return step_rule(y) == rule; });
     if (it == b.end()) {
-      out.push_back({std::string(rule), std::string(x), ""});
+      out.push_back({std::string(rule), std::string(x), "", ""});
       continue;
     }
     matched[static_cast<std::size_t>(it - b.begin())] = 1;
-    if (*it != x) out.push_back({std::string(rule), std::string(x), std::string(*it)});
+    if (*it != x) out.push_back({std::string(rule), std::string(x), std::string(*it), ""});
   }
   for (std::size_t k = 0; k < b.size(); ++k) {
-    if (!matched[k]) out.push_back({std::string(step_rule(b[k])), "", std::string(b[k])});
+    if (!matched[k]) out.push_back({std::string(step_rule(b[k])), "", std::string(b[k]), ""});
   }
   return out;
 }

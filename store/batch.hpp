@@ -80,10 +80,10 @@ std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
 struct run_decisions {
   std::vector<std::string> names;
   std::vector<std::uint8_t> in_force;
-  /// What format 1 recorded as provisional: anything provisional among the rules a decision
-  /// reads (dsl::rule_info::provisional), whatever decided its value. Format 2 records the
-  /// provisional flag of what decided the value (RULE-PACK.md, "Provisional, precisely").
-  std::vector<std::uint8_t> provisional_then;
+  /// The rule-level flag (the rule, or anything it reads, is provisional): what format 1 sets
+  /// record as `provisional`; format 2 records what decided each value (RULE-PACK.md,
+  /// "Provisional, precisely").
+  std::vector<std::uint8_t> rule_provisional;
 };
 run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, date as_of);
 
@@ -100,12 +100,10 @@ struct decision_entry {
 /// record that no longer fit the schema ({"error":…}) or a text in neither form.
 bool read_decisions(std::string_view compact, int format, const std::vector<std::uint8_t>& in_force,
                     std::vector<decision_entry>& out);
-/// A set of the current format as format 1 would have stored it, to compare a replayed set with
-/// one stored before schema 2: without in_force, and provisional as format 1 meant it
-/// (run_decisions::provisional_then; empty: as recorded now). Unreadable text is returned
-/// unchanged.
-std::string to_format_1(std::string_view compact,
-                        const std::vector<std::uint8_t>& provisional_then = {});
+/// A set of the current format as format 1 would have stored it: without in_force, and with
+/// the rule-level provisional flag of `run`, to compare a replayed set with one stored before
+/// schema 2. Unreadable text is returned unchanged.
+std::string to_format_1(std::string_view compact, const run_decisions& run);
 
 /// The verbose form of a stored decision set: [{"rule","status","value","provisional",
 /// "in_force","missing"},…]; the set of a record that no longer fit the schema as stored.
@@ -136,6 +134,9 @@ struct difference {
   std::string rule;
   std::string stored;
   std::string replayed;
+  /// For a decision present on both sides: which of its parts changed, stored → replayed, and
+  /// whether its value is unchanged, e.g. "provisional true → false; value unchanged".
+  std::string what;
 };
 /// The decisions that differ between two compact decision sets (each in its format), named by
 /// `run` (verbose form, in_force included).

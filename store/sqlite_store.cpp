@@ -178,7 +178,12 @@ class sqlite_store final : public store {
       std::string to = std::to_string(version + 1);
       if (!db_.exec(migrations[version], error) ||
           !db_.exec("INSERT INTO schema_version VALUES(" + to + ")", error)) {
-        error = path + ": upgrading the store to schema version " + to + ": " + error;
+        std::string why = std::move(error);
+        error = path;
+        error += ": upgrading the store to schema version ";
+        error += to;
+        error += ": ";
+        error += why;
         return rollback(false);
       }
       if (found >= 1 &&

@@ -33,11 +33,13 @@ struct run_info {
 };
 
 /// The form of the compact entries of a decision set, stored with each set (schema 2):
-///   1: [status "d"|"u", value, provisional 0|1, [missing…]]: whether the rule was in force is
-///      not recorded (sets stored before schema 2; readers take it from the run's ruleset and
-///      date, which alone decide it);
+///   1: [status "d"|"u", value, provisional 0|1, [missing…]] (sets stored before schema 2):
+///      whether the rule was in force is not recorded (readers take it from the run's ruleset
+///      and date, which alone decide it), and `provisional` is the rule-level flag (the rule or
+///      anything it reads is provisional);
 ///   2: the same, with a 5th element 0 when the rule was not in force on the run's date
-///      ([status, value, provisional, [missing…], 0]); 4 elements when it was.
+///      ([status, value, provisional, [missing…], 0]; 4 elements when it was), and
+///      `provisional` set by what decided the value (RULE-PACK.md, "Provisional, precisely").
 /// A set for a record that no longer fits the schema is {"error":{"field","message"}} in both.
 inline constexpr int decision_format = 2;
 

@@ -134,6 +134,7 @@ TEST_CASE("migration: runs stored before it replay identical with their stored r
   std::size_t sets = 0;
   std::size_t out_of_force = 0;
   std::size_t traces = 0;
+  std::size_t precise = 0;  // provisional by the rule-level flag, not by what decided the value
   auto runs = db->runs();
   REQUIRE(runs.size() == 4);
   for (const store::run_info& run : runs) {
@@ -160,13 +161,13 @@ TEST_CASE("migration: runs stored before it replay identical with their stored r
       REQUIRE(s.format == 1);
       store::decision_set again = store::evaluate_record(inst, chosen, recs[i], true);
       REQUIRE(again.format == store::decision_format);
-      // The same decisions in the stored form; the current form only adds in_force.
-      CHECK(store::to_format_1(again.decisions_json, described.provisional_then) ==
-            s.decisions_json);
-      CHECK(store::to_format_1(block[i].decisions_json, described.provisional_then) ==
-            s.decisions_json);
+      // The same decisions in the stored form: the current form adds in_force, and sets
+      // provisional by what decided each value where format 1 has the rule-level flag.
+      CHECK(store::to_format_1(again.decisions_json, described) == s.decisions_json);
+      CHECK(store::to_format_1(block[i].decisions_json, described) == s.decisions_json);
       CHECK(block[i].decisions_json == again.decisions_json);
-      CHECK(store::diff_decisions(s.decisions_json, s.format, again.decisions_json, again.format,
+      CHECK(store::diff_decisions(s.decisions_json, s.format,
+                                  store::to_format_1(again.decisions_json, described), s.format,
                                   described)
                 .empty());
       CHECK(again.trace_digest == s.trace_digest);
@@ -183,6 +184,10 @@ TEST_CASE("migration: runs stored before it replay identical with their stored r
       for (std::size_t k = 0; k < was.size(); ++k) {
         CHECK(was[k].in_force == now[k].in_force);
         out_of_force += now[k].in_force ? 0 : 1;
+        // What decided a value is among what its rule reads: never provisional where the
+        // rule-level flag was not.
+        CHECK((!now[k].provisional || was[k].provisional));
+        precise += was[k].provisional && !now[k].provisional ? 1 : 0;
       }
       ++sets;
     }
@@ -190,6 +195,7 @@ TEST_CASE("migration: runs stored before it replay identical with their stored r
   CHECK(sets == 124);
   CHECK(traces == 4);
   CHECK(out_of_force > 0);
+  CHECK(precise > 0);
 }
 
 TEST_CASE("migration: an upgraded store takes sets of the current form beside the old ones",

@@ -173,15 +173,15 @@ TEST_CASE("decision sets expand to named decisions, in either form", "[store]") 
   CHECK(store::expand_decisions(error, 2, run) == error);
 }
 
-TEST_CASE("a set of the current form reads as format 1 without its in_force elements", "[store]") {
-  CHECK(store::to_format_1(R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[],0]])") ==
-        R"([["d",true,1,[]],["u",null,0,["a.b","c"]],["d","x,y",0,[]]])");
-  // Format 1 recorded provisional as anything provisional among the rules read.
-  CHECK(store::to_format_1(R"([["d",true,0,[]],["u",null,1,["a.b"]]])", {1, 0}) ==
-        R"([["d",true,1,[]],["u",null,0,["a.b"]]])");
-  CHECK(store::to_format_1("[]") == "[]");
+TEST_CASE("a set of the current form reads as format 1: no in_force, rule-level provisional",
+          "[store]") {
+  store::run_decisions run{{"a.x", "b.y", "c.z"}, {1, 1, 0}, {1, 1, 0}};
+  CHECK(
+      store::to_format_1(R"([["d",true,0,[]],["u",null,1,["a.b","c"]],["d","x,y",0,[],0]])", run) ==
+      R"([["d",true,1,[]],["u",null,1,["a.b","c"]],["d","x,y",0,[]]])");
+  CHECK(store::to_format_1("[]", run) == "[]");
   std::string error = R"({"error":{"field":"sex","message":"m"}})";
-  CHECK(store::to_format_1(error) == error);
+  CHECK(store::to_format_1(error, run) == error);
 }
 
 TEST_CASE("stats count out-of-force decisions apart from the criteria not met", "[store]") {
@@ -224,6 +224,15 @@ TEST_CASE("replay differences name the decisions and trace steps that changed", 
                        R"("in_force":true,"missing":["household.size"]})");
   CHECK(d[0].replayed == R"({"rule":"b.y","status":"decided","value":false,"provisional":false,)"
                          R"("in_force":true,"missing":[]})");
+  CHECK(d[0].what == "status undetermined → decided; value null → false; missing facts changed");
+  // A change of provisional flag alone says so, and that the value is the same.
+  auto f = store::diff_decisions(stored, 2,
+                                 R"([["d",true,0,[]],["u",null,0,["household.size"]],)"
+                                 R"(["d",false,0,[]]])",
+                                 2, run);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].rule == "a.x");
+  CHECK(f[0].what == "provisional true → false; value unchanged");
   // A format 1 set against the current form: in_force read from the run for the stored side.
   const store::run_decisions ended{{"a.x", "b.y", "c.z"}, {1, 1, 0}, {}};
   std::string before = R"([["d",true,1,[]],["d",false,0,[]],["u",null,0,[]]])";
@@ -234,6 +243,7 @@ TEST_CASE("replay differences name the decisions and trace steps that changed", 
       before, 1, R"([["d",true,1,[]],["d",false,0,[]],["d",false,0,[],0]])", 2, ended);
   REQUIRE(e.size() == 1);
   CHECK(e[0].rule == "c.z");
+  CHECK(e[0].what == "status undetermined → decided; value null → false");
   CHECK(e[0].replayed == R"({"rule":"c.z","status":"decided","value":false,"provisional":false,)"
                          R"("in_force":false,"missing":[]})");
   // A record that no longer fits the schema: the whole set, each side as it is.
@@ -243,6 +253,7 @@ TEST_CASE("replay differences name the decisions and trace steps that changed", 
   CHECK(w[0].rule == "the whole decision set");
   CHECK(w[0].stored == stored);
   CHECK(w[0].replayed == refused);
+  CHECK(w[0].what == "the record does not fit the schema on one side (or not for the same reason)");
 
   std::string a = R"({"steps":[{"rule":"m.p","value":1,"reads":[]},)"
                   R"({"rule":"m.q","value":"x","reads":["m.p"]},{"rule":"m.r","value":true}]})";
