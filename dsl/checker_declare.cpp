@@ -351,6 +351,7 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
             "'" + c.keyword + "' takes pairs of a language and a text: fr \"…\" ar \"…\" en \"…\"");
         continue;
       }
+      out.text_span.emplace(c.keyword, span(f, c));
       for (std::size_t i = 0; i + 1 < c.args.size(); i += 2) {
         const ast::clause_arg& lang = c.args[i];
         const ast::clause_arg& text = c.args[i + 1];
@@ -362,9 +363,10 @@ checker::clause_set checker::read_clauses(const std::vector<ast::clause>& clause
         if (std::find(languages.begin(), languages.end(), lang.text) == languages.end()) {
           error(codes::unknown_language, span(f, lang),
                 "unknown language '" + lang.text + "'; the languages are fr, ar and en");
+          // Its text is one of those missing: not told again as a missing language (E0404).
+          language_refused_.emplace(f, out.text_span[c.keyword].begin);
           continue;
         }
-        out.text_span.emplace(c.keyword, span(f, c));
         if (!out.text_of[c.keyword].emplace(lang.text, unescape(text.text)).second) {
           error(codes::clause_twice, span(f, lang),
                 "'" + c.keyword + "' gives language '" + lang.text + "' twice");

@@ -4,11 +4,12 @@
 #include "dsl/checker_passes.hpp"
 
 #include <charconv>
+#include <compare>
 
 namespace dalil::dsl::detail {
 
 void checker::check_languages(const texts& t, source_span s, const std::string& what) {
-  if (t.empty()) return;
+  if (t.empty() || language_refused_.count({s.file, s.begin})) return;
   std::string absent;
   for (std::string_view lang : languages) {
     if (t.count(std::string(lang))) continue;
@@ -95,9 +96,13 @@ void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_inf
       std::string hint = k == kind::money     ? "; write an amount in MAD, such as 0 MAD"
                          : k == kind::integer ? "; write a whole number, such as 1"
                                               : "";
-      error(codes::bad_bound, span(f, a),
-            std::string("field '") + fd.name.name + "' is " + type_text + ", but the bound of '" +
-                which + "' is " + bound_kind_name(a.kind) + hint);
+      std::string message = "field '" + fd.name.name + "' is " + type_text;
+      message += ", but the bound of '";
+      message += which;
+      message += "' is ";
+      message += bound_kind_name(a.kind);
+      message += hint;
+      error(codes::bad_bound, span(f, a), std::move(message));
       continue;
     }
     auto v = bound_value(a);
@@ -108,7 +113,7 @@ void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_inf
     (std::string_view(which) == "at_least" ? fi.constraint.at_least : fi.constraint.at_most) = v;
   }
   if (fi.constraint.at_least && fi.constraint.at_most &&
-      compare(*fi.constraint.at_least, *fi.constraint.at_most) > 0) {
+      std::is_gt(compare(*fi.constraint.at_least, *fi.constraint.at_most))) {
     const ast::clause* c = cs.single["at_most"];
     diagnostic d{severity::error,
                  codes::empty_bounds,
@@ -180,6 +185,7 @@ texts checker::read_reasons(std::string_view reason, source_span s) {
     if (std::find(languages.begin(), languages.end(), lang) == languages.end()) {
       error(codes::unknown_language, ls,
             "unknown language '" + lang + "'; the languages are fr, ar and en");
+      language_refused_.emplace(s.file, s.begin);
       continue;
     }
     if (!out.emplace(lang, text).second) {

@@ -231,6 +231,8 @@ class checker {
   std::map<std::string, std::uint32_t> document_by_name_;
   std::vector<std::vector<source_span>> field_spans_;  // per record, per field: its name
   std::optional<name_index> document_names_;
+  /// Texts (file, offset of their first clause) that had a language refused (E0802).
+  std::set<std::pair<file_id, std::uint32_t>> language_refused_;
   std::map<std::string, std::vector<enum_value>> case_owners_;
   std::map<std::string, std::uint32_t> rule_by_name_;  // qualified
   std::map<std::string, std::uint32_t> param_by_name_;

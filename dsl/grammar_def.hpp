@@ -382,7 +382,11 @@ const auto literal_def =
 // `"reason"`, or a text per language: `fr "…" ar "…" en "…"` (a word is a language only when a
 // text follows it, so that nothing after the reason is taken for one).
 const auto language_ahead = &(name_token >> lit('"'));
-const auto reason_def = text_body | +(language_ahead >> lexeme[name_token] >> text_body);
+// fr, ar or en not followed by ':' (which would start a field so named) is a language: its text
+// must follow, and "expected text" says so where it is missing.
+const auto known_language = &((kw("fr") | kw("ar") | kw("en")) >> !lit(':'));
+const auto reason_def = text_body | +((language_ahead >> lexeme[name_token] >> text_body) |
+                                      (known_language >> lexeme[name_token] > text_literal));
 
 // ------------------------------------------------------------------ expressions
 
@@ -448,11 +452,13 @@ const auto in_force_clause_def = kw_str("in_force") > in_force_args > otherwise_
 const auto lang_arg_def =
     (!reserved_word >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
 const auto text_arg_def = raw[text_body][set_literal<ast::literal_kind::text>{}];
-const auto text_pairs_def = +(language_ahead >> lang_arg >> text_arg);
+const auto text_pairs_def =
+    +((language_ahead >> lang_arg >> text_arg) | (known_language >> lang_arg > text_arg));
 const auto title_clause_def = (kw_str("title") > text_pairs) >> no_otherwise;
 const auto document_titles_def = +title_clause;
-const auto document_arg_def =
-    (!reserved_word >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
+// A name followed by ':' starts the next field: `proof` left without its document says so.
+const auto document_arg_def = (!reserved_word >> !(name_token >> lit(':')) >>
+                               raw[name_token])[set_literal<ast::literal_kind::null>{}];
 const auto signed_digits = lexeme[-lit('-') >> +ascii::digit];
 const auto bound_arg_def =
     raw[date_body][set_literal<ast::literal_kind::date>{}] |

@@ -151,25 +151,30 @@ TEST_CASE("labels: each misuse has its code", "[dsl][labels]") {
   const std::string base = head + schema;
   const std::string ok_rule = rule("r", "bool", "", "applicant.size > 1");
   std::vector<bad> cases = {
-      {"proof of no document", head + "record A { x : int proof nothing }\ninput applicant : A\n",
+      {"proof of no document",
+       head + "record A { x : int proof nothing }\ninput applicant : A\n",
        {"E1001"}},
       {"document declared twice",
-       base + "document id_card title fr \"a\" ar \"b\" en \"c\"\n" + ok_rule, {"E0103"}},
+       base + "document id_card title fr \"a\" ar \"b\" en \"c\"\n" + ok_rule,
+       {"E0103"}},
       {"money bound on an int field", head + "record A { x : int at_least 0 MAD }\n", {"E1002"}},
       {"decimal bound on an int field", head + "record A { x : int at_most 1.5 }\n", {"E1002"}},
       {"number bound on a money field", head + "record A { x : money at_least 0 }\n", {"E1002"}},
-      {"date bound on a decimal field", head + "record A { x : decimal at_least 2020-01-01 }\n",
+      {"date bound on a decimal field",
+       head + "record A { x : decimal at_least 2020-01-01 }\n",
        {"E1002"}},
       {"at_least on a date", head + "record A { x : date at_least 1 }\n", {"E1003"}},
       {"at_most on a text", head + "record A { x : text at_most 1 }\n", {"E1003"}},
       {"not_after on an int", head + "record A { x : int not_after as_of }\n", {"E1003"}},
-      {"not_after on a record", head + "record B { y : int }\nrecord A { x : B not_after as_of }\n",
+      {"not_after on a record",
+       head + "record B { y : int }\nrecord A { x : B not_after as_of }\n",
        {"E1003"}},
       {"at_least above at_most", head + "record A { x : int at_least 5 at_most 4 }\n", {"E1004"}},
       {"at_least twice", head + "record A { x : int at_least 5 at_least 4 }\n", {"E0403"}},
       {"proof twice", base + "record A { x : int proof id_card proof id_card }\n", {"E0403"}},
       {"period without in_force",
-       base + rule("r", "bool", "  period en \"from {from}\"\n", "true"), {"E0504"}},
+       base + rule("r", "bool", "  period en \"from {from}\"\n", "true"),
+       {"E0504"}},
       {"unknown placeholder in period",
        base + rule("r", "bool",
                    "  in_force from 2015-01-01 otherwise false\n"
@@ -177,7 +182,8 @@ TEST_CASE("labels: each misuse has its code", "[dsl][labels]") {
                    "true"),
        {"E0801"}},
       {"{until} without an until date",
-       base + rule("r", "bool", "  in_force from 2015-01-01\n"
+       base + rule("r", "bool",
+                   "  in_force from 2015-01-01\n"
                    "  period fr \"jusqu'au {until}\" ar \"x\" en \"y\"\n",
                    "true"),
        {"E0801"}},
@@ -185,18 +191,19 @@ TEST_CASE("labels: each misuse has its code", "[dsl][labels]") {
        base + rule("r", "bool", "  in_force from 2015-01-01 otherwise 0 MAD\n", "true"),
        {"E0305"}},
       {"otherwise reads a fact",
-       base + rule("r", "bool", "  in_force from 2015-01-01 otherwise applicant.size > 1\n",
-                   "true"),
+       base +
+           rule("r", "bool", "  in_force from 2015-01-01 otherwise applicant.size > 1\n", "true"),
        {"E0505"}},
       {"otherwise reads a rule",
-       base + ok_rule +
-           rule("q", "bool", "  in_force from 2015-01-01 otherwise r\n", "true"),
+       base + ok_rule + rule("q", "bool", "  in_force from 2015-01-01 otherwise r\n", "true"),
        {"E0505"}},
       {"title in German", base + "record A { x : int title de \"Zahl\" }\n", {"E0802"}},
       {"case title with fr twice",
-       head + "enum E { a title fr \"x\" fr \"y\" ar \"z\" en \"w\", b }\n", {"E0403"}},
+       head + "enum E { a title fr \"x\" fr \"y\" ar \"z\" en \"w\", b }\n",
+       {"E0403"}},
       {"not_encoded in an unknown language",
-       base + rule("r", "bool", "", "not_encoded fr \"a\" ar \"b\" es \"c\" en \"d\""), {"E0802"}},
+       base + rule("r", "bool", "", "not_encoded fr \"a\" ar \"b\" es \"c\" en \"d\""),
+       {"E0802"}},
       {"not_encoded with en twice",
        base + rule("r", "bool", "", "not_encoded fr \"a\" ar \"b\" en \"c\" en \"d\""),
        {"E0403"}},
@@ -223,16 +230,17 @@ record Spouse { nationality : text }
 record Applicant { size : int  spouse : Spouse? }
 input applicant : Applicant
 )";
-  const std::string rules = rule("r", "bool", "  explain fr \"{value}\" ar \"{value}\" en \"{value}\"\n",
-                                 "applicant.size > 1 and applicant.spouse.nationality == \"MA\"");
+  const std::string rules =
+      rule("r", "bool", "  explain fr \"{value}\" ar \"{value}\" en \"{value}\"\n",
+           "applicant.size > 1 and applicant.spouse.nationality == \"MA\"");
   SECTION("an old pack: no document, no warning") {
     auto r = check_text(head + plain_schema + rules);
     INFO(r->rendered());
     CHECK(r->diags.all().empty());
   }
   SECTION("with a document: the decision, each field's title and document") {
-    auto r = check_text(head + "document d title fr \"d\" ar \"d\" en \"d\"\n" + plain_schema +
-                        rules);
+    auto r =
+        check_text(head + "document d title fr \"d\" ar \"d\" en \"d\"\n" + plain_schema + rules);
     INFO(r->rendered());
     CHECK(r->prog);
     std::vector<std::string> got = codes(r->diags);
@@ -247,8 +255,10 @@ record Applicant {
   spouse : Spouse? title fr "c" ar "c" en "c" proof d
 }
 input applicant : Applicant
-)" + rule("r", "bool", "  title fr \"r\" ar \"r\" en \"r\"\n  explain en \"{value}\"\n",
-          "applicant.size > 1 and applicant.spouse.nationality == \"MA\""));
+)" +
+                        rule("r", "bool",
+                             "  title fr \"r\" ar \"r\" en \"r\"\n  explain en \"{value}\"\n",
+                             "applicant.size > 1 and applicant.spouse.nationality == \"MA\""));
     INFO(r->rendered());
     CHECK(r->diags.all().empty());
   }
@@ -280,6 +290,12 @@ TEST_CASE("labels: syntax errors name what was expected", "[dsl][labels]") {
        "expected reason"},
       {"title without a text", head + "document d title\nenum E { a }\n",
        "expected a language and a text"},
+      {"a title's last language without its text",
+       head + "document d title fr \"a\" ar \"b\" en\nenum E { a }\n",
+       "expected text in double quotes, found 'enum'"},
+      {"a reason's last language without its text",
+       head + "rule r : bool\n  source \"s\"\n  = not_encoded fr \"a\" en\n",
+       "expected text in double quotes, found end of file"},
   };
   for (const bad& c : cases) {
     INFO(c.what << "\n" << c.text);
@@ -291,12 +307,24 @@ TEST_CASE("labels: syntax errors name what was expected", "[dsl][labels]") {
   }
 }
 
+TEST_CASE("labels: a field named like a language follows a title", "[dsl][labels]") {
+  auto r = check_text(head +
+                      "record A {\n  x : int title fr \"a\" ar \"b\" en \"c\"\n  en : text\n"
+                      "  fr : int title en \"d\" fr \"e\" ar \"f\"\n}\n");
+  INFO(r->rendered());
+  REQUIRE(r->prog);
+  CHECK(r->prog->records[0].fields.size() == 3);
+  CHECK(r->prog->records[0].fields[2].title.at("fr") == "e");
+}
+
 TEST_CASE("labels: fmt keeps each construct, across layouts", "[dsl][labels][fmt]") {
   const std::vector<std::string> sources = {
       head + schema,
       head + "document d title en \"x\"   title fr \"y\"\n",
       head + "enum E {\n  a title fr \"x\" # comment\n  ar \"y\" en \"z\", b, c title en \"w\" }\n",
-      head + "record A {\n  x : int # count\n    at_most 5 at_least -3, y : money at_least -1.50   MAD\n}\n",
+      head +
+          "record A {\n  x : int # count\n    at_most 5 at_least -3, y : money at_least -1.50   "
+          "MAD\n}\n",
       head + schema +
           rule("r", "bool",
                "  in_force from 2015-01-01 until 2016-01-01 otherwise not_encoded fr \"a\"\n"
