@@ -301,6 +301,8 @@ bool block_evaluator::impl::rule_columnar(std::uint32_t r) {
     for (const dsl::exception_info& ex : info.exceptions) {
       ok = ok && node_ok(ex.condition) && node_ok(ex.value);
     }
+  } else if (ok && info.outside != dsl::no_index) {
+    ok = node_ok(info.outside);
   }
   rule_ok[r] = ok ? 1 : 0;
   return ok;
@@ -811,7 +813,9 @@ std::uint32_t block_evaluator::impl::plan_rule(std::uint32_t r) {
     return none;
   }
   if (!inst->in_force[r]) {
-    rule_slot[r] = constant_slot(info.t.k, value{});
+    // Its `otherwise` value (it reads nothing: a constant column), or unknown.
+    rule_slot[r] =
+        info.outside != dsl::no_index ? plan_node(info.outside) : constant_slot(info.t.k, value{});
     return rule_slot[r];
   }
   // Its flag: always, for a rule of provisional confidence (in force); else its body's, or that

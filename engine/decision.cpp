@@ -48,12 +48,14 @@ decision decide(evaluator& ev, std::uint32_t r, bool with_steps) {
   d.decided = !d.v.unknown();
   d.exception = ev.fired_exception(r);
   d.provisional = ev.provisional(r);
+  d.in_force = ev.inst().in_force[r] != 0;
   if (!d.decided) {
     unknown_causes c = ev.causes(r);
     const dsl::program& p = ev.rules().program();
     for (std::uint32_t f : c.facts) d.missing.push_back(p.facts[f].path);
     std::sort(d.missing.begin(), d.missing.end());
     d.reasons.assign(c.reasons.begin(), c.reasons.end());
+    sort_reasons(p, d.reasons);
   }
   if (with_steps) d.steps = evaluated_steps(ev, r);
   return d;
@@ -205,15 +207,22 @@ std::string period_sentence(const dsl::rule_info& r, lang l, const catalogue& c)
   return c.format(msg::period_until, l, {{"title", title}, {"until", until}});
 }
 
-constexpr std::string_view not_in_force_tail = " is not in force on ";
-constexpr std::string_view parameter_head = "parameter ";
-constexpr std::string_view parameter_tail = " has no value in force on ";
-constexpr std::string_view not_encoded_head = "not encoded: ";
+/// Whether `r` says that rule `rule` itself is not in force (said by the period sentence).
+bool own_not_in_force(std::uint32_t rule, const reason& r) {
+  return r.k == reason::kind::not_in_force && r.index == rule;
+}
 
-/// Whether `reason` says that rule `r` itself is not in force (said by the period sentence).
-bool own_not_in_force(const dsl::rule_info& r, std::string_view reason) {
-  return reason.rfind(r.qualified, 0) == 0 &&
-         reason.substr(r.qualified.size()).rfind(not_in_force_tail, 0) == 0;
+/// The reasons once each, as the JSON's English "reasons" lists them.
+std::vector<reason> distinct_reasons(const dsl::program& p, const std::vector<reason>& reasons) {
+  std::vector<reason> out;
+  std::vector<std::string> seen;
+  for (const reason& r : reasons) {
+    std::string text = reason_english(p, r);
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
+    seen.push_back(std::move(text));
+    out.push_back(r);
+  }
+  return out;
 }
 
 /// The text of the reason of a decision: the explanation, then the reasons.
@@ -225,7 +234,7 @@ struct explanation {
 explanation build_explanation(evaluator& ev, const decision& d, lang l, const catalogue& c) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
-  const bool in_force = ev.inst().in_force[d.rule] != 0;
+  const bool in_force = d.in_force;
   explanation out;
   std::vector<std::string> sentences;
 
@@ -293,8 +302,8 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
                                     {{"documents", join(titles, c.text(msg::list_separator, l))}}));
     }
     std::vector<std::string> reasons;
-    for (const std::string& r : d.reasons) {
-      if (!in_force && own_not_in_force(info, r)) continue;
+    for (const reason& r : distinct_reasons(p, d.reasons)) {
+      if (!in_force && own_not_in_force(d.rule, r)) continue;
       reasons.push_back(reason_words(p, r, l, c));
     }
     if (!reasons.empty()) {
@@ -341,44 +350,38 @@ std::vector<document_request> documents_to_ask(const dsl::program& p,
   return out;
 }
 
-std::string reason_words(const dsl::program& p, std::string_view reason, lang l,
-                         const catalogue& c) {
-  auto date_at_end = [&](std::string_view s) {
-    auto d = parse_date(s);
-    return d ? date_words(*d, l, c) : c.text(msg::unknown, l);
-  };
-  if (reason.rfind(not_encoded_head, 0) == 0) {
-    std::string_view text = reason.substr(not_encoded_head.size());
-    for (const dsl::expression& e : p.expressions) {
-      if (e.o != dsl::op::not_encoded) continue;
-      const auto* s = std::get_if<std::string>(&e.value);
-      if (s == nullptr || *s != text) continue;
-      auto own = e.reason.find(std::string(lang_code(l)));
-      if (own != e.reason.end() && !own->second.empty()) {
-        return c.format(msg::reason_not_encoded, l, {{"text", own->second}});
+std::string reason_words(const dsl::program& p, const reason& r, lang l, const catalogue& c) {
+  switch (r.k) {
+    case reason::kind::not_encoded: {
+      if (r.index < p.expressions.size()) {
+        const dsl::expression& e = p.expressions[r.index];
+        auto own = e.reason.find(std::string(lang_code(l)));
+        if (own != e.reason.end() && !own->second.empty()) {
+          return c.format(msg::reason_not_encoded, l, {{"text", own->second}});
+        }
+        // The one-string form serves every language.
+        if (const auto* text = std::get_if<std::string>(&e.value)) {
+          return c.format(msg::reason_not_encoded, l, {{"text", isolate_auto(*text, l)}});
+        }
       }
       break;
     }
-    // The one-string form serves every language.
-    return c.format(msg::reason_not_encoded, l, {{"text", isolate_auto(text, l)}});
+    case reason::kind::not_in_force:
+      if (r.index < p.rules.size()) {
+        return c.format(
+            msg::reason_not_in_force, l,
+            {{"title", rule_title(p.rules[r.index], l, c)}, {"date", date_words(r.on, l, c)}});
+      }
+      break;
+    case reason::kind::parameter_without_value:
+      return c.format(msg::reason_parameter_without_value, l, {{"date", date_words(r.on, l, c)}});
+    case reason::kind::division_by_zero:
+      return c.text(msg::reason_division_by_zero, l);
+    case reason::kind::date_out_of_range:
+      return c.text(msg::reason_date_out_of_range, l);
+    case reason::kind::arithmetic_overflow:
+      return c.text(msg::reason_overflow, l);
   }
-  if (reason.rfind(parameter_head, 0) == 0) {
-    std::size_t at = reason.find(parameter_tail);
-    if (at != std::string_view::npos) {
-      return c.format(msg::reason_parameter_without_value, l,
-                      {{"date", date_at_end(reason.substr(at + parameter_tail.size()))}});
-    }
-  }
-  if (std::size_t at = reason.find(not_in_force_tail); at != std::string_view::npos) {
-    if (auto r = p.find_rule(reason.substr(0, at))) {
-      return c.format(msg::reason_not_in_force, l,
-                      {{"title", rule_title(p.rules[*r], l, c)},
-                       {"date", date_at_end(reason.substr(at + not_in_force_tail.size()))}});
-    }
-  }
-  if (reason == "division by zero") return c.text(msg::reason_division_by_zero, l);
-  if (reason == "date out of range") return c.text(msg::reason_date_out_of_range, l);
-  if (reason == "arithmetic overflow") return c.text(msg::reason_overflow, l);
   return c.text(msg::reason_other, l);
 }
 
@@ -421,7 +424,7 @@ void append_decision_text(std::string& out, evaluator& ev, const decision& d, la
                 {"value", shown_words(p, shown{info.t, d.v, false}, l, c, e.value_places)}});
   if (!d.decided) head += "  " + c.text(msg::tag_undetermined, l);
   if (d.provisional) head += "  " + c.text(msg::tag_provisional, l);
-  if (ev.inst().in_force[d.rule] == 0) head += "  " + c.text(msg::tag_out_of_force, l);
+  if (!d.in_force) head += "  " + c.text(msg::tag_out_of_force, l);
   out += text_line(head, l, 0);
   out += text_line(e.text, l, 2);
   std::vector<document_request> docs = documents_to_ask(p, d.missing);
@@ -571,7 +574,7 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   out += ",\"provisional\":";
   out += d.provisional ? "true" : "false";
   out += ",\"in_force\":";
-  out += ev.inst().in_force[d.rule] != 0 ? "true" : "false";
+  out += d.in_force ? "true" : "false";
   out += ",\"missing\":[";
   for (std::size_t i = 0; i < d.missing.size(); ++i) {
     if (i) out += ',';
@@ -605,9 +608,10 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     out += "]}";
   }
   out += "],\"reasons\":[";
-  for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+  std::vector<std::string> reasons = reasons_english(p, d.reasons);
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
     if (i) out += ',';
-    append_quoted(out, d.reasons[i]);
+    append_quoted(out, reasons[i]);
   }
   out += "],\"reason_texts\":{";
   bool first_reason_lang = true;
@@ -616,9 +620,10 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     first_reason_lang = false;
     append_quoted(out, lang_code(l));
     out += ":[";
-    for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+    const std::vector<reason> once = distinct_reasons(p, d.reasons);
+    for (std::size_t i = 0; i < once.size(); ++i) {
       if (i) out += ',';
-      append_quoted(out, reason_words(p, d.reasons[i], l, builtin_catalogue()));
+      append_quoted(out, reason_words(p, once[i], l, builtin_catalogue()));
     }
     out += ']';
   }

@@ -15,10 +15,11 @@ struct decision {
   std::uint32_t rule = 0;
   value v;
   bool decided = false;
-  bool provisional = false;
-  int exception = -1;                // index of the exception that gave the value
+  bool provisional = false;  // what decided the value is (docs/language.md, "Provisional")
+  bool in_force = true;      // the rule's period covers the as-of date (else: its `otherwise`)
+  int exception = -1;        // index of the exception that gave the value
   std::vector<std::string> missing;  // fact paths to ask for, sorted
-  std::vector<std::string> reasons;  // other causes of undetermined, sorted
+  std::vector<reason> reasons;       // other causes of undetermined, sorted by English text
   /// The rules evaluated to reach this decision (its closure, dependencies first), taken when it
   /// was decided: later reads of the same evaluator do not change its trace or sources.
   std::vector<std::uint32_t> steps;
@@ -62,7 +63,7 @@ std::string document_title(const dsl::program& p, std::uint32_t document, lang l
                            const catalogue& c = builtin_catalogue());
 /// One reason of an undetermined decision, worded in `l` (the not-encoded texts in that
 /// language where the pack writes them, dates in words, no identifier).
-std::string reason_words(const dsl::program& p, std::string_view reason, lang l,
+std::string reason_words(const dsl::program& p, const reason& r, lang l,
                          const catalogue& c = builtin_catalogue());
 
 /// The text rendering of `dalil eval`: the header (as-of date in words, ruleset hash, the

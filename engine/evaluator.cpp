@@ -43,13 +43,58 @@ ratio as_ratio(const value& v) {
 }
 
 /// Why an operation on known operands gave no value: its reason among a decision's reasons.
-const char* arithmetic_failure(const node& n, const value& right) {
-  if (n.k == dsl::kind::date) return "date out of range";
-  if (n.o == op::div && right.known() && as_ratio(right).num == 0) return "division by zero";
-  return "arithmetic overflow";
+reason arithmetic_failure(const node& n, const value& right) {
+  if (n.k == dsl::kind::date) return {reason::kind::date_out_of_range};
+  if (n.o == op::div && right.known() && as_ratio(right).num == 0) {
+    return {reason::kind::division_by_zero};
+  }
+  return {reason::kind::arithmetic_overflow};
 }
 
 }  // namespace
+
+std::string reason_english(const dsl::program& p, const reason& r) {
+  switch (r.k) {
+    case reason::kind::not_encoded: {
+      const std::string* text = r.index < p.expressions.size()
+                                    ? std::get_if<std::string>(&p.expressions[r.index].value)
+                                    : nullptr;
+      return "not encoded: " + (text != nullptr ? *text : std::string());
+    }
+    case reason::kind::not_in_force:
+      return (r.index < p.rules.size() ? p.rules[r.index].qualified : std::string("a rule")) +
+             " is not in force on " + to_string(r.on);
+    case reason::kind::parameter_without_value:
+      return "parameter " +
+             (r.index < p.parameters.size() ? p.parameters[r.index].qualified : std::string()) +
+             " has no value in force on " + to_string(r.on);
+    case reason::kind::division_by_zero:
+      return "division by zero";
+    case reason::kind::date_out_of_range:
+      return "date out of range";
+    case reason::kind::arithmetic_overflow:
+      return "arithmetic overflow";
+  }
+  return "";
+}
+
+std::vector<std::string> reasons_english(const dsl::program& p,
+                                         const std::vector<reason>& reasons) {
+  std::vector<std::string> out;
+  for (const reason& r : reasons) {
+    std::string text = reason_english(p, r);
+    if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
+  }
+  return out;
+}
+
+void sort_reasons(const dsl::program& p, std::vector<reason>& reasons) {
+  std::vector<std::pair<std::string, reason>> keyed;
+  keyed.reserve(reasons.size());
+  for (const reason& r : reasons) keyed.emplace_back(reason_english(p, r), r);
+  std::sort(keyed.begin(), keyed.end());
+  for (std::size_t i = 0; i < keyed.size(); ++i) reasons[i] = keyed[i].second;
+}
 
 int compare_numbers(const value& a, const value& b) {
   if (a.r == rep::integer && b.r == rep::integer) return logic::compare_words(a.i, b.i);
@@ -146,6 +191,9 @@ value evaluator::eval_rule(std::uint32_t r) {
         fired = -1;
       }
     }
+  } else if (info.outside != dsl::no_index) {
+    // Outside its period: the value its `in_force … otherwise` gives (it reads nothing).
+    v = eval<Record>(info.outside);
   }
   rule_value_[r] = v;
   rule_gen_[r] = gen_;
@@ -737,8 +785,10 @@ void evaluator::collect_rule(std::uint32_t r, unknown_causes& out,
   seen[r] = 1;
   const dsl::rule_info& info = rules_->program().rules[r];
   if (!inst_->in_force[r]) {
-    if constexpr (Reasons) {
-      out.reasons.insert(info.qualified + " is not in force on " + to_string(inst_->as_of));
+    if (info.outside != dsl::no_index) {
+      if (rule_value_[r].unknown()) collect<Reasons>(info.outside, out, seen);
+    } else if constexpr (Reasons) {
+      out.reasons.insert({reason::kind::not_in_force, r, inst_->as_of});
     }
     return;
   }
@@ -761,24 +811,20 @@ void evaluator::collect(std::uint32_t id, unknown_causes& out, std::vector<std::
   if (node_gen_[id] != gen_ || !node_value_[id].unknown()) return;
   const node& n = rules_->at(id);
   const std::uint32_t* a = rules_->args(n);
-  const dsl::program& p = rules_->program();
   switch (n.o) {
     case op::fact:
       out.facts.insert(n.ref);
       return;
     case op::parameter:
       if constexpr (Reasons) {
-        out.reasons.insert("parameter " + p.parameters[n.ref].qualified +
-                           " has no value in force on " + to_string(inst_->as_of));
+        out.reasons.insert({reason::kind::parameter_without_value, n.ref, inst_->as_of});
       }
       return;
     case op::rule:
       collect_rule<Reasons>(n.ref, out, seen);
       return;
     case op::not_encoded:
-      if constexpr (Reasons) {
-        out.reasons.insert("not encoded: " + std::get<std::string>(p.expressions[id].value));
-      }
+      if constexpr (Reasons) out.reasons.insert({reason::kind::not_encoded, id});
       return;
     case op::if_:
       if (node_value_[a[0]].unknown()) {

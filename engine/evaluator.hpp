@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/reason.hpp"
 #include "engine/record.hpp"
 #include "engine/ruleset.hpp"
 
@@ -27,7 +28,7 @@ struct coverage {
 /// Why a decision is undetermined: the facts to ask for and the other reasons.
 struct unknown_causes {
   std::set<std::uint32_t> facts;  // fact indices
-  std::set<std::string> reasons;  // not encoded, not in force, parameter without value, …
+  std::set<reason> reasons;       // not encoded, not in force, parameter without value, …
 };
 
 class evaluator {

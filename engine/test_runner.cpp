@@ -110,7 +110,9 @@ test_report run_tests(const std::shared_ptr<const ruleset>& rules, const std::st
         std::string missing;
         for (const auto& m : d.missing) missing += (missing.empty() ? "" : ", ") + m;
         std::string reasons;
-        for (const auto& m : d.reasons) reasons += (reasons.empty() ? "" : "; ") + m;
+        for (const auto& m : reasons_english(p, d.reasons)) {
+          reasons += (reasons.empty() ? "" : "; ") + m;
+        }
         out.failures.push_back("expected " + expected_text(p, x) + "\n    actual   " +
                                info.qualified + " " +
                                (d.decided ? "== " + got

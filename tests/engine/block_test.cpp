@@ -563,6 +563,25 @@ rule guessed_relief : bool
     when p.other
     = true
 
+rule closed : bool
+  source "test"
+  confidence provisional
+  in_force from 2015-01-01 until 2023-12-31 otherwise false
+  = guess or p.other
+
+rule closed_reader : bool
+  source "test"
+  = closed or sure
+
+rule closed_unknown : Color
+  source "test"
+  in_force from 2016-01-01 otherwise not_encoded "before the circular"
+  = if guess then red else blue
+
+rule closed_reader_unknown : bool
+  source "test"
+  = closed_unknown == red and sure
+
 rule some_adult : bool
   source "test"
   = any x in p.members : x.age >= min_age or guess

@@ -183,8 +183,8 @@ TEST_CASE("provisional follows the path that decided the value", "[engine][provi
       // Lazy evaluation stops at the first true operand: the walk looks further.
       {"exempt_provisional_first", R"({"status": "refugee", "regularized_in": 2014})", "true",
        false, "a later true operand is verified"},
-      {"exempt_provisional_first", R"({"status": "regular", "regularized_in": 2014})", "true",
-       true, "the only true operand is provisional"},
+      {"exempt_provisional_first", R"({"status": "regular", "regularized_in": 2014})", "true", true,
+       "the only true operand is provisional"},
       // and: dual of or.
       {"both", R"({"status": "regular", "regularized_in": 2014})", "false", false,
        "false through the verified operand"},

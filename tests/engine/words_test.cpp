@@ -522,13 +522,18 @@ TEST_CASE("explain: reasons in the reader's language", "[engine][words]") {
       Contains(
           R"("reasons":["not encoded: ⟪N⟫"],"reason_texts":{"ar":["⟪N:ar⟫"],"en":["⟪N:en⟫"],"fr":["⟪N:fr⟫"]})"));
   const dsl::program& p = pack->rules->program();
-  CHECK(eng::reason_words(p, "parameter m.ceiling has no value in force on 2014-12-31", lang::fr) ==
+  using kind = eng::reason::kind;
+  CHECK(eng::reason_words(p, {kind::parameter_without_value, 0, day("2014-12-31")}, lang::fr) ==
         "une valeur fixée par les textes (barème, plafond ou montant) n'est pas connue pour le 31 "
         "décembre 2014");
-  CHECK(eng::reason_words(p, "m.window is not in force on 2017-01-01", lang::en) ==
+  auto window = p.find_rule("m.window");
+  REQUIRE(window.has_value());
+  CHECK(eng::reason_words(p, {kind::not_in_force, *window, day("2017-01-01")}, lang::en) ==
         "“⟪R:window:en⟫” does not apply on 1 January 2017");
-  CHECK(eng::reason_words(p, "division by zero", lang::fr) ==
+  CHECK(eng::reason_words(p, {kind::division_by_zero, dsl::no_index, {}}, lang::fr) ==
         "un calcul prévu par la règle divise par zéro");
+  CHECK(eng::reason_words(p, {kind::date_out_of_range, dsl::no_index, {}}, lang::ar) ==
+        "يقع تاريخ محسوب بموجب القاعدة خارج نطاق التقويم");
 }
 
 // ------------------------------------------------------------------ the sentinel catalogue

@@ -1,0 +1,248 @@
+// Periods in force with `in_force … otherwise EXPR`: outside its period a rule's value is EXPR's
+// (a constant, an enum case, or not_encoded: undetermined with that reason), the decision says
+// in_force false, and rules that read it decide with that value. Without `otherwise` the old
+// meaning stays (undetermined, "not in force"). Both evaluators, on both sides of each edge.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "engine/block.hpp"
+#include "engine/decision.hpp"
+#include "engine/evaluator.hpp"
+#include "engine/record.hpp"
+#include "tests/support/packs.hpp"
+
+namespace dsl = dalil::dsl;
+namespace eng = dalil::engine;
+
+namespace {
+
+const char* const pack_text = R"dalil(module m
+  title fr "t" ar "t" en "t"
+
+enum Category { poor, vulnerable, ineligible }
+
+record Applicant {
+  flag : bool?
+  income : money?
+}
+
+input applicant : Applicant
+
+rule ramed : Category
+  source "s"
+  confidence provisional
+  in_force from 2015-10-26 until 2022-11-30 otherwise Category.ineligible
+  = if applicant.income < 3767 MAD then poor else vulnerable
+  exception flagged
+    source "s"
+    when applicant.flag
+    = poor
+
+rule tadamon : bool
+  source "s"
+  in_force from 2022-12-01 otherwise false
+  = applicant.flag
+
+rule school : bool
+  source "s"
+  in_force from 2013-10-09 otherwise not_encoded fr "avant la circulaire" ar "قبل المذكرة" en "before the circular"
+  = true
+
+rule legacy : bool
+  source "s"
+  in_force from 2015-01-01
+  = applicant.flag
+
+rule covered : bool
+  source "s"
+  = tadamon or ramed != ineligible
+
+rule schooled : bool
+  source "s"
+  = school and applicant.flag
+)dalil";
+
+struct period_case {
+  const char* rule;
+  const char* as_of;
+  const char* record;
+  const char* value;  // JSON, "null" when undetermined
+  bool in_force;
+  std::vector<std::string> reasons;
+};
+
+}  // namespace
+
+TEST_CASE("outside its period a rule takes its otherwise value", "[engine][period]") {
+  auto pack = dalil::testing::load_pack_text(pack_text);
+  const dsl::program& p = pack->rules->program();
+  const period_case cases[] = {
+      // The edges of health.ramed's period: the day before, the first and last days, the day
+      // after. Outside, the exception does not apply either.
+      {"ramed", "2015-10-25", R"({"flag": true, "income": "100.00"})", "\"ineligible\"", false, {}},
+      {"ramed", "2015-10-26", R"({"flag": false, "income": "100.00"})", "\"poor\"", true, {}},
+      {"ramed",
+       "2022-11-30",
+       R"({"flag": false, "income": "5000.00"})",
+       "\"vulnerable\"",
+       true,
+       {}},
+      {"ramed", "2022-12-01", R"({})", "\"ineligible\"", false, {}},
+      {"tadamon", "2022-11-30", R"({"flag": true})", "false", false, {}},
+      {"tadamon", "2022-12-01", R"({"flag": true})", "true", true, {}},
+      // not_encoded outside: undetermined with that reason, not "not in force".
+      {"school", "2013-10-08", R"({})", "null", false, {"not encoded: before the circular"}},
+      {"school", "2013-10-09", R"({})", "true", true, {}},
+      // Without otherwise: undetermined, "not in force", as before.
+      {"legacy",
+       "2014-12-31",
+       R"({"flag": true})",
+       "null",
+       false,
+       {"m.legacy is not in force on 2014-12-31"}},
+      // Readers decide with the otherwise value.
+      {"covered", "2014-01-01", R"({})", "false", true, {}},
+      {"covered", "2016-01-01", R"({"income": "100.00"})", "true", true, {}},
+      {"schooled", "2013-01-01", R"({"flag": false})", "false", true, {}},
+      {"schooled",
+       "2013-01-01",
+       R"({"flag": true})",
+       "null",
+       true,
+       {"not encoded: before the circular"}},
+  };
+  for (const period_case& c : cases) {
+    INFO(c.rule << " as of " << c.as_of << " on " << c.record);
+    std::uint32_t r = *p.find_rule(std::string("m.") + c.rule);
+    auto inst = eng::instantiate(pack->rules, *dalil::parse_date(c.as_of));
+    eng::record_reader reader(p);
+    eng::record rec;
+    eng::record_error err;
+    REQUIRE(reader.read(c.record, rec, err));
+    eng::evaluator ev(inst);
+    ev.set_record(rec);
+    eng::decision d = eng::decide(ev, r);
+    std::string value;
+    eng::append_value_json(value, p, p.rules[r].t, d.v);
+    CHECK(value == c.value);
+    CHECK(d.decided == (std::string(c.value) != "null"));
+    CHECK(d.in_force == c.in_force);
+    CHECK(eng::reasons_english(p, d.reasons) == c.reasons);
+    CHECK(d.missing.empty());
+    if (!c.in_force) {
+      CHECK(d.exception == -1);
+      CHECK_FALSE(d.provisional);  // outside its period its confidence decides nothing
+    }
+    // The block evaluator gives the same value.
+    eng::block_evaluator block(inst, {r});
+    const eng::value* row = rec.facts.data();
+    block.run(&row, 1);
+    std::string block_value;
+    eng::append_value_json(block_value, p, p.rules[r].t, block.get(r, 0));
+    CHECK(static_cast<int>(block.get(r, 0).s) == static_cast<int>(d.v.s));
+    CHECK(block_value == value);
+    CHECK(block.fired_exception(r, 0) == d.exception);
+    CHECK(block.provisional(r, 0) == d.provisional);
+  }
+}
+
+TEST_CASE("reasons are data: a kind and what they are about, worded in English on demand",
+          "[engine][period]") {
+  auto pack = dalil::testing::load_pack_text(pack_text);
+  const dsl::program& p = pack->rules->program();
+  eng::record_reader reader(p);
+  eng::record rec;
+  eng::record_error err;
+  REQUIRE(reader.read(R"({"flag": true})", rec, err));
+  // Before the circular: the not_encoded of school's otherwise, its texts in every language.
+  {
+    auto inst = eng::instantiate(pack->rules, *dalil::parse_date("2013-01-01"));
+    eng::evaluator ev(inst);
+    ev.set_record(rec);
+    eng::decision d = eng::decide(ev, *p.find_rule("m.schooled"));
+    REQUIRE(d.reasons.size() == 1);
+    const eng::reason& r = d.reasons[0];
+    CHECK(r.k == eng::reason::kind::not_encoded);
+    REQUIRE(r.index < p.expressions.size());
+    CHECK(p.expressions[r.index].reason.at("fr") == "avant la circulaire");
+    CHECK(p.expressions[r.index].reason.at("ar") == "قبل المذكرة");
+    CHECK(eng::reason_english(p, r) == "not encoded: before the circular");
+  }
+  // Out of force without otherwise: the rule and the date.
+  {
+    auto inst = eng::instantiate(pack->rules, *dalil::parse_date("2014-12-31"));
+    eng::evaluator ev(inst);
+    ev.set_record(rec);
+    eng::decision d = eng::decide(ev, *p.find_rule("m.legacy"));
+    REQUIRE(d.reasons.size() == 1);
+    CHECK(d.reasons[0].k == eng::reason::kind::not_in_force);
+    CHECK(d.reasons[0].index == *p.find_rule("m.legacy"));
+    CHECK(d.reasons[0].on == *dalil::parse_date("2014-12-31"));
+  }
+}
+
+TEST_CASE("reasons of every kind, in the order of their English texts", "[engine][period]") {
+  auto pack = dalil::testing::load_pack_text(R"dalil(module m
+  title fr "t" ar "t" en "t"
+
+record Applicant {
+  size : int?
+  born : date?
+}
+
+input applicant : Applicant
+
+parameter ceiling : money
+  source "s"
+  from 2020-01-01 = 100 MAD
+
+rule late : bool
+  source "s"
+  in_force from 2030-01-01
+  = true
+
+rule gap : bool
+  source "s"
+  = not_encoded "z gap"
+
+rule all_kinds : bool
+  source "s"
+  = 10 MAD / applicant.size > ceiling
+    or applicant.born + 9000 years > as_of
+    or 9000000000000000000 * (applicant.size + 2) > 1
+    or late
+    or gap
+    or not_encoded "a gap"
+)dalil");
+  const dsl::program& p = pack->rules->program();
+  eng::record_reader reader(p);
+  eng::record rec;
+  eng::record_error err;
+  REQUIRE(reader.read(R"({"size": 0, "born": "2000-01-01"})", rec, err));
+  auto inst = eng::instantiate(pack->rules, *dalil::parse_date("2019-06-01"));
+  eng::evaluator ev(inst);
+  ev.set_record(rec);
+  eng::decision d = eng::decide(ev, *p.find_rule("m.all_kinds"));
+  CHECK_FALSE(d.decided);
+  std::vector<std::string> want = {"arithmetic overflow",
+                                   "date out of range",
+                                   "division by zero",
+                                   "m.late is not in force on 2019-06-01",
+                                   "not encoded: a gap",
+                                   "not encoded: z gap",
+                                   "parameter m.ceiling has no value in force on 2019-06-01"};
+  CHECK(eng::reasons_english(p, d.reasons) == want);
+  using k = eng::reason::kind;
+  std::vector<k> kinds;
+  for (const eng::reason& r : d.reasons) kinds.push_back(r.k);
+  CHECK(kinds == std::vector<k>{k::arithmetic_overflow, k::date_out_of_range, k::division_by_zero,
+                                k::not_in_force, k::not_encoded, k::not_encoded,
+                                k::parameter_without_value});
+  CHECK(d.reasons[3].index == *p.find_rule("m.late"));
+  CHECK(d.reasons[6].index == 0);  // m.ceiling
+}
