@@ -304,7 +304,10 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
     std::vector<std::string> reasons;
     for (const reason& r : distinct_reasons(p, d.reasons)) {
       if (!in_force && own_not_in_force(d.rule, r)) continue;
-      reasons.push_back(reason_words(p, r, l, c));
+      std::string w = reason_words(p, r, l, c);
+      // The sentence ends the reasons itself: a reason written as a sentence loses its period.
+      while (!w.empty() && (w.back() == '.' || w.back() == ' ')) w.pop_back();
+      reasons.push_back(std::move(w));
     }
     if (!reasons.empty()) {
       sentences.push_back(c.format(msg::reason_sentence, l,
