@@ -236,23 +236,14 @@ int run_eval(const eval_options& o) {
     std::cout << out;
     return 0;
   }
-  std::cout << "As of " << to_string(*as_of) << " (ruleset " << rules->hash().substr(0, 12)
-            << ")\n";
-  std::cout << "Recommendation with its evidence; the official decides (Law 09-08, art. 11).\n\n";
+  const engine::lang l = engine::lang_or_en(o.lang);
+  std::string out = engine::eval_text_header(*as_of, rules->hash().substr(0, 12), l);
   for (std::uint32_t r : chosen) {
     engine::decision d = engine::decide(ev, r);
-    const dsl::rule_info& info = p.rules[r];
-    std::cout << info.qualified << ": " << engine::value_words(p, info.t, d.v, o.lang)
-              << (d.decided ? "" : "  [UNDETERMINED]") << (d.provisional ? "  [provisional]" : "")
-              << "\n  " << engine::explain(ev, d, o.lang) << "\n";
-    if (!d.missing.empty()) {
-      std::cout << "  missing:";
-      for (const auto& m : d.missing) std::cout << " " << m;
-      std::cout << "\n";
-    }
-    for (const auto& s : engine::sources_of(ev, d)) std::cout << "  source: " << s << "\n";
-    std::cout << "\n";
+    out += '\n';
+    engine::append_decision_text(out, ev, d, l);
   }
+  std::cout << out;
   return 0;
 }
 

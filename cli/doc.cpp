@@ -14,6 +14,7 @@
 
 #include "dsl/checker.hpp"
 #include "dsl/program.hpp"
+#include "engine/words.hpp"
 
 namespace dalil::cli {
 
@@ -66,6 +67,35 @@ class writer {
  protected:
   std::string out_;
 };
+
+std::string html_escape(std::string_view s);
+
+/// Right-to-left text whose {placeholders} are isolated: in HTML each in <bdi dir="ltr">
+/// (the text escaped), in plain text each between U+2068 and U+2069.
+std::string isolate_placeholders(std::string_view s, bool html) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t open = s.find('{', i);
+    std::size_t close = open == std::string_view::npos ? open : s.find('}', open);
+    if (close == std::string_view::npos) break;
+    std::string_view before = s.substr(i, open - i);
+    std::string_view name = s.substr(open, close - open + 1);
+    if (html) {
+      out += html_escape(before);
+      out += "<bdi dir=\"ltr\">" + html_escape(name) + "</bdi>";
+    } else {
+      out += before;
+      out += engine::fsi;
+      out += name;
+      out += engine::pdi;
+    }
+    i = close + 1;
+  }
+  std::string_view rest = s.substr(std::min(i, s.size()));
+  out += html ? html_escape(rest) : std::string(rest);
+  return out;
+}
 
 // ------------------------------------------------------------------ Markdown
 
@@ -160,8 +190,13 @@ class markdown_writer : public writer {
       std::string piece;
       switch (r.s) {
         case style::plain:
-        case style::rtl:
           piece = md_escape(r.text);
+          break;
+        case style::rtl:
+          // No dir attribute in Markdown: a right-to-left isolate around the run, and each
+          // {placeholder} in a first-strong isolate, so that bidi does not scramble them.
+          piece = std::string(engine::rli) + md_escape(isolate_placeholders(r.text, false)) +
+                  std::string(engine::pdi);
           break;
         case style::code:
           piece = md_code_span(r.text);
@@ -309,7 +344,7 @@ class html_writer : public writer {
           piece = "<code>" + html_escape(r.text) + "</code>";
           break;
         case style::rtl:
-          piece = "<span dir=\"rtl\" lang=\"ar\">" + html_escape(r.text) + "</span>";
+          piece = "<span dir=\"rtl\" lang=\"ar\">" + isolate_placeholders(r.text, true) + "</span>";
           break;
         case style::warn:
           piece = "<span class=\"provisional\">" + html_escape(r.text) + "</span>";
@@ -422,6 +457,46 @@ std::string reason_of(const dsl::expression& x) {
   return "";
 }
 
+/// Texts written per language, one per line ("fr : …"), the Arabic set right to left.
+line texts_line(const dsl::texts& t) {
+  line l;
+  for (const char* lang : {"fr", "ar", "en"}) {
+    auto it = t.find(lang);
+    if (it == t.end() || it->second.empty()) continue;
+    if (!l.empty()) l.push_back(br());
+    l.push_back(plain(std::string(lang) + " : "));
+    l.push_back({it->second, std::string_view(lang) == "ar" ? style::rtl : style::plain, {}});
+  }
+  return l;
+}
+
+std::string date_fr(dalil::date d) {
+  return engine::date_words(d, engine::lang::fr);
+}
+
+/// A bound of a field's constraint, as its type reads (money with its currency).
+std::string bound_fr(const dsl::type& t, const rational& v) {
+  if (t.k == dsl::kind::money) return engine::money_words(v, engine::lang::fr);
+  if (t.k == dsl::kind::integer && v.den == 1)
+    return engine::integer_words(v.num, engine::lang::fr);
+  return engine::number_words(v, 2, engine::lang::fr, engine::builtin_catalogue(), 0);
+}
+
+line constraint_line(const dsl::field_info& f) {
+  line l;
+  const dsl::value_constraint& c = f.constraint;
+  if (c.at_least) l.push_back(plain("au moins " + bound_fr(f.t, *c.at_least)));
+  if (c.at_most) {
+    if (!l.empty()) l.push_back(br());
+    l.push_back(plain("au plus " + bound_fr(f.t, *c.at_most)));
+  }
+  if (c.not_after_as_of) {
+    if (!l.empty()) l.push_back(br());
+    l.push_back(plain("pas après la date d'évaluation"));
+  }
+  return l;
+}
+
 class pack_document {
  public:
   pack_document(const dsl::program& p, const dsl::source_map& sources, std::string rules_dir)
@@ -483,25 +558,62 @@ class pack_document {
         {plain("Un champ absent est inconnu, jamais une valeur par défaut ; un champ "
                "marqué ? peut valoir null (on sait qu'il n'existe pas).")});
     std::vector<std::vector<line>> rows;
-    if (p_.input_record < p_.records.size()) record_rows(p_.input_record, "", 0, rows);
-    w.table({"Champ", "Type", "Lu par les règles"}, rows);
+    if (p_.input_record < p_.records.size()) {
+      record_rows(p_.input_record, "", dsl::no_index, 0, rows);
+    }
+    w.table(
+        {"Champ", "Intitulé", "Type", "Pièce justificative", "Contraintes", "Lu par les règles"},
+        rows);
     if (!p_.enums.empty()) {
       std::vector<std::vector<line>> enums;
       for (const dsl::enum_info& e : p_.enums) {
         line cases;
-        for (const std::string& c : e.cases) {
-          if (!cases.empty()) cases.push_back(plain(", "));
-          cases.push_back(code(c));
+        for (std::size_t i = 0; i < e.cases.size(); ++i) {
+          if (!cases.empty()) cases.push_back(br());
+          cases.push_back(code(e.cases[i]));
+          if (i < e.case_titles.size() && !e.case_titles[i].empty()) {
+            cases.push_back(plain(" — "));
+            bool first = true;
+            for (const char* lang : {"fr", "ar", "en"}) {
+              auto it = e.case_titles[i].find(lang);
+              if (it == e.case_titles[i].end() || it->second.empty()) continue;
+              if (!first) cases.push_back(plain(" / "));
+              first = false;
+              cases.push_back(
+                  {it->second, std::string_view(lang) == "ar" ? style::rtl : style::plain, {}});
+            }
+          } else {
+            cases.push_back(warn(" sans intitulé"));
+          }
         }
         enums.push_back({{code(e.name)}, cases});
       }
       w.heading(3, "enums", {plain("Énumérations")});
-      w.table({"Type", "Valeurs"}, enums);
+      w.table({"Type", "Valeurs et intitulés (fr / ar / en)"}, enums);
+    }
+    if (!p_.documents.empty()) {
+      std::vector<std::vector<line>> docs;
+      for (std::uint32_t d = 0; d < p_.documents.size(); ++d) {
+        line proves;
+        for (const dsl::fact_info& f : p_.facts) {
+          if (f.proof != d) continue;
+          if (!proves.empty()) proves.push_back(plain(", "));
+          proves.push_back(code(f.path));
+        }
+        docs.push_back({{code(p_.documents[d].name)},
+                        texts_line(p_.documents[d].title),
+                        proves.empty() ? line{plain("aucun champ lu")} : proves});
+      }
+      w.heading(3, "documents", {plain("Pièces justificatives")});
+      w.paragraph(
+          {plain("Une décision indéterminée demande ces pièces, regroupées ; un champ "
+                 "sans pièce relève de la déclaration du demandeur.")});
+      w.table({"Pièce", "Intitulé", "Prouve (champs lus par les règles)"}, docs);
     }
   }
 
   /// One row per field of the input record, nested records flattened into dotted paths.
-  void record_rows(std::uint32_t rec, const std::string& prefix, int depth,
+  void record_rows(std::uint32_t rec, const std::string& prefix, std::uint32_t inherited, int depth,
                    std::vector<std::vector<line>>& rows) const {
     if (depth > 16) return;
     for (const dsl::field_info& f : p_.records[rec].fields) {
@@ -510,10 +622,26 @@ class pack_document {
       for (const dsl::fact_info& fact : p_.facts) {
         read = read || fact.path == path || fact.path.rfind(path + ".", 0) == 0;
       }
-      rows.push_back(
-          {{code(path)}, {code(dsl::type_name(p_, f.t))}, {plain(read ? "oui" : "non")}});
+      // A field without its own `proof` takes its enclosing field's document.
+      const std::uint32_t proof = f.proof < p_.documents.size() ? f.proof : inherited;
+      line doc;
+      if (proof < p_.documents.size()) {
+        auto it = p_.documents[proof].title.find("fr");
+        doc.push_back(plain(it != p_.documents[proof].title.end() ? it->second + " " : ""));
+        doc.push_back(code(p_.documents[proof].name));
+      } else {
+        doc.push_back(plain("déclaration du demandeur"));
+      }
+      line title = texts_line(f.title);
+      if (title.empty()) title.push_back(warn("sans intitulé"));
+      rows.push_back({{code(path)},
+                      title,
+                      {code(dsl::type_name(p_, f.t))},
+                      doc,
+                      constraint_line(f),
+                      {plain(read ? "oui" : "non")}});
       if (f.t.k == dsl::kind::record && f.t.ref < p_.records.size()) {
-        record_rows(f.t.ref, path + ".", depth + 1, rows);
+        record_rows(f.t.ref, path + ".", proof, depth + 1, rows);
       }
     }
   }
@@ -563,7 +691,7 @@ class pack_document {
         if (!values.empty()) values.push_back(br());
         std::string text = dsl::constant_text(p_, v.value, q.t);
         if (q.t.k == dsl::kind::money) text += " MAD";
-        values.push_back(plain("à partir du " + to_string(v.from) + " : "));
+        values.push_back(plain("à partir du " + date_fr(v.from) + " : "));
         values.push_back(code(text));
       }
       line confidence{q.provisional ? warn("provisoire") : plain("vérifiée")};
@@ -577,11 +705,11 @@ class pack_document {
 
   line in_force(const dsl::rule_info& r) const {
     if (r.in_force_from && r.in_force_until) {
-      return {plain("du " + to_string(*r.in_force_from) + " au " + to_string(*r.in_force_until) +
+      return {plain("du " + date_fr(*r.in_force_from) + " au " + date_fr(*r.in_force_until) +
                     " inclus")};
     }
-    if (r.in_force_from) return {plain("à partir du " + to_string(*r.in_force_from))};
-    if (r.in_force_until) return {plain("jusqu'au " + to_string(*r.in_force_until) + " inclus")};
+    if (r.in_force_from) return {plain("à partir du " + date_fr(*r.in_force_from))};
+    if (r.in_force_until) return {plain("jusqu'au " + date_fr(*r.in_force_until) + " inclus")};
     return {plain("sans période propre (les paramètres lus ont leurs propres dates)")};
   }
 
@@ -596,6 +724,7 @@ class pack_document {
     w.heading(4, rule_anchor(r), head);
     w.begin_fields();
     w.field("Nom", {code(r.qualified)});
+    if (line title = texts_line(r.title); !title.empty()) w.field("Intitulé", title);
     w.field("Type", {code(dsl::type_name(p_, r.t)),
                      plain(r.explain.empty() ? " (règle intermédiaire)"
                                              : " (décision expliquée au demandeur)")});
@@ -611,6 +740,18 @@ class pack_document {
     }
     w.field("Confiance", confidence);
     w.field("En vigueur", in_force(r));
+    if (r.in_force_from || r.in_force_until) {
+      if (r.outside < p_.expressions.size()) {
+        w.field("Hors période",
+                {plain("la décision vaut "),
+                 code(source_excerpt(sources_, p_.expressions[r.outside].span, ""))});
+      } else {
+        w.field("Hors période", {plain("indéterminée (règle non applicable)")});
+      }
+      if (line period = texts_line(r.period); !period.empty()) {
+        w.field("Explication hors période", period);
+      }
+    }
     w.field("Source", {plain(r.source)});
     for (const char* lang : {"fr", "ar", "en"}) {
       auto it = r.explain.find(lang);
@@ -642,6 +783,12 @@ class pack_document {
       w.field("Exception", {code(x.name)});
       w.field("Source", {plain(x.source)});
       w.field("Confiance", {x.provisional ? warn("provisoire") : plain("vérifiée")});
+      if (line words = texts_line(x.explain); !words.empty()) {
+        w.field("Dans l'explication", words);
+      } else {
+        w.field("Dans l'explication",
+                {warn("sans texte propre"), plain(" (la phrase générique du catalogue)")});
+      }
       w.end_fields();
       std::string text = source_excerpt(sources_, p_.expressions[x.condition].span, "when ");
       text += "\n" + source_excerpt(sources_, p_.expressions[x.value].span, "= ");
@@ -671,8 +818,9 @@ class pack_document {
       const dsl::expression& x = p_.expressions[g.expr];
       run link = code(r.qualified);
       link.href = rule_anchor(r);
-      rows.push_back(
-          {{link}, {plain(g.where)}, {plain(reason_of(x))}, {code(location(sources_, x.span))}});
+      line why = texts_line(x.reason);
+      if (why.empty()) why.push_back(plain(reason_of(x)));
+      rows.push_back({{link}, {plain(g.where)}, why, {code(location(sources_, x.span))}});
     }
     w.table({"Règle", "Où", "Pourquoi", "Position"}, rows);
     w.end_section();

@@ -2,67 +2,33 @@
 #include "engine/decision.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "engine/record.hpp"
+#include "engine/words.hpp"
 
 namespace dalil::engine {
 
 namespace {
 
-struct phrases {
-  const char* yes;
-  const char* no;
-  const char* unknown;
-  const char* none;
-  const char* undetermined;
-  const char* reason;
-  const char* provisional;
-  const char* exception;
-  const char* not_in_force;
-};
-
-const phrases& words(const std::string& lang) {
-  static const phrases fr{"oui",
-                          "non",
-                          "inconnu",
-                          "aucun",
-                          "Impossible de conclure pour l'instant. À demander : ",
-                          "Motif : ",
-                          " (règle provisoire : source à confirmer)",
-                          "Exception appliquée : ",
-                          "Règle non applicable à cette date : en vigueur"};
-  static const phrases ar{"نعم",
-                          "لا",
-                          "غير معروف",
-                          "لا يوجد",
-                          "لا يمكن البت حاليا. المطلوب: ",
-                          "السبب: ",
-                          " (قاعدة مؤقتة: المصدر بحاجة إلى تأكيد)",
-                          "استثناء مطبق: ",
-                          "القاعدة غير سارية في هذا التاريخ: سارية"};
-  static const phrases en{"yes",
-                          "no",
-                          "unknown",
-                          "none",
-                          "Cannot decide yet. Ask for: ",
-                          "Reason: ",
-                          " (provisional rule: source to be confirmed)",
-                          "Exception applied: ",
-                          "Rule not applicable on this date: in force"};
-  if (lang == "fr") return fr;
-  if (lang == "ar") return ar;
-  return en;
-}
-
 void append_quoted(std::string& out, std::string_view s) {
   append_json_string(out, s);
 }
 
-std::string join(const std::vector<std::string>& xs, const char* sep) {
-  std::string out;
-  for (const auto& x : xs) out += (out.empty() ? "" : sep) + x;
-  return out;
+/// Texts per language as a JSON object, languages in code order, those not written left out.
+void append_texts_json(std::string& out, const dsl::texts& t) {
+  out += '{';
+  bool first = true;
+  for (const auto& [code, text] : t) {
+    if (text.empty()) continue;
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, code);
+    out += ':';
+    append_json_string(out, text);
+  }
+  out += '}';
 }
 
 }  // namespace
@@ -141,107 +107,350 @@ void append_value_json(std::string& out, const dsl::program& p, const dsl::type&
 
 std::string value_words(const dsl::program& p, const dsl::type& t, const value& v,
                         const std::string& lang) {
-  const phrases& w = words(lang);
-  if (v.unknown()) return w.unknown;
-  if (v.is_null()) return w.none;
-  if (v.r == rep::boolean) return v.b ? w.yes : w.no;
-  std::string json;
-  append_value_json(json, p, t, v);
-  if (!json.empty() && json.front() == '"') json = json.substr(1, json.size() - 2);
-  if (t.k == dsl::kind::money) json += " MAD";
-  return json;
+  return value_words(p, t, v, lang_or_en(lang), builtin_catalogue());
 }
 
 namespace {
 
-/// The value of a placeholder name seen from the rule's module; false when it names nothing.
-bool placeholder(evaluator& ev, const decision& d, const std::string& name, const std::string& lang,
-                 std::string& out) {
+/// A value a placeholder shows: its type and its value.
+struct shown {
+  dsl::type t;
+  value v;
+  bool fact = false;  // an unknown fact was not provided; an unknown rule is to be determined
+};
+
+/// The value a placeholder names, seen from the rule's module; std::nullopt when it names
+/// nothing (the checker refuses such templates).
+std::optional<shown> placeholder(evaluator& ev, const decision& d, const std::string& name) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
-  if (name == "value") {
-    out = value_words(p, info.t, d.v, lang);
-    return true;
-  }
+  if (name == "value") return shown{info.t, d.v, false};
   if (name.rfind(p.input_name + ".", 0) == 0) {
     std::string path = name.substr(p.input_name.size() + 1);
     for (std::uint32_t f = 0; f < p.facts.size(); ++f) {
-      if (p.facts[f].path == path) {
-        out = value_words(p, p.facts[f].t, ev.facts()[f], lang);
-        return true;
-      }
+      if (p.facts[f].path == path) return shown{p.facts[f].t, ev.facts()[f], true};
     }
-    return false;
+    return std::nullopt;
   }
-  const std::string& module = p.modules[info.module].name;
-  std::string qualified = module;
+  std::string qualified = p.modules[info.module].name;
   qualified += '.';
   qualified += name;
   for (const std::string& q : {qualified, name}) {
-    if (auto r = p.find_rule(q)) {
-      out = value_words(p, p.rules[*r].t, ev.rule(*r), lang);
-      return true;
-    }
+    if (auto r = p.find_rule(q)) return shown{p.rules[*r].t, ev.rule(*r), false};
     for (std::uint32_t i = 0; i < p.parameters.size(); ++i) {
       if (p.parameters[i].qualified == q) {
-        out = value_words(p, p.parameters[i].t, ev.inst().parameters[i].v, lang);
-        return true;
+        return shown{p.parameters[i].t, ev.inst().parameters[i].v, false};
       }
     }
   }
-  return false;
+  return std::nullopt;
+}
+
+/// A shown value in words: an unknown fact reads "not provided", an unknown rule or parameter
+/// "to be determined".
+std::string shown_words(const dsl::program& p, const shown& s, lang l, const catalogue& c,
+                        int places) {
+  if (s.v.unknown() && !s.fact) return c.text(msg::undetermined_value, l);
+  return value_words(p, s.t, s.v, l, c, places);
+}
+
+/// A template cut at its placeholders: text, then a placeholder, alternately.
+struct piece {
+  std::string text;
+  bool is_placeholder = false;
+  std::optional<shown> value;
+};
+
+std::vector<piece> cut(std::string_view t) {
+  std::vector<piece> out;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    std::size_t open = t.find('{', i);
+    std::size_t close = open == std::string_view::npos ? open : t.find('}', open);
+    if (close == std::string_view::npos) {
+      out.push_back({std::string(t.substr(i)), false, std::nullopt});
+      break;
+    }
+    if (open > i) out.push_back({std::string(t.substr(i, open - i)), false, std::nullopt});
+    out.push_back({std::string(t.substr(open + 1, close - open - 1)), true, std::nullopt});
+    i = close + 1;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& xs, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    if (i) out += sep;
+    out += xs[i];
+  }
+  return out;
+}
+
+std::string rule_title(const dsl::rule_info& r, lang l, const catalogue& c) {
+  return label(r.title, l, c, msg::untitled_decision);
+}
+
+/// The sentence for a rule outside its period: its own `period` text, else the catalogue's.
+std::string period_sentence(const dsl::rule_info& r, lang l, const catalogue& c) {
+  std::string from = r.in_force_from ? date_words(*r.in_force_from, l, c) : std::string();
+  std::string until = r.in_force_until ? date_words(*r.in_force_until, l, c) : std::string();
+  auto own = r.period.find(std::string(lang_code(l)));
+  if (own != r.period.end() && !own->second.empty()) {
+    return substitute(own->second, {{"from", from}, {"until", until}});
+  }
+  std::string title = rule_title(r, l, c);
+  if (r.in_force_from && r.in_force_until) {
+    return c.format(msg::period_between, l, {{"title", title}, {"from", from}, {"until", until}});
+  }
+  if (r.in_force_from) return c.format(msg::period_from, l, {{"title", title}, {"from", from}});
+  return c.format(msg::period_until, l, {{"title", title}, {"until", until}});
+}
+
+/// Whether `r` says that rule `rule` itself is not in force (said by the period sentence).
+bool own_not_in_force(std::uint32_t rule, const reason& r) {
+  return r.k == reason::kind::not_in_force && r.index == rule;
+}
+
+/// The reasons once each, as the JSON's English "reasons" lists them.
+std::vector<reason> distinct_reasons(const dsl::program& p, const std::vector<reason>& reasons) {
+  std::vector<reason> out;
+  std::vector<std::string> seen;
+  for (const reason& r : reasons) {
+    std::string text = reason_english(p, r);
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) continue;
+    seen.push_back(std::move(text));
+    out.push_back(r);
+  }
+  return out;
+}
+
+/// The text of the reason of a decision: the explanation, then the reasons.
+struct explanation {
+  std::string text;
+  int value_places = 2;  // the places the decision's own value needs beside the others shown
+};
+
+explanation build_explanation(evaluator& ev, const decision& d, lang l, const catalogue& c) {
+  const dsl::program& p = ev.rules().program();
+  const dsl::rule_info& info = p.rules[d.rule];
+  const bool in_force = d.in_force;
+  explanation out;
+  std::vector<std::string> sentences;
+
+  // The numbers shown together: the decision's value, and the template's placeholders.
+  std::vector<piece> pieces;
+  auto tmpl = info.explain.find(std::string(lang_code(l)));
+  if (in_force && tmpl != info.explain.end()) {
+    pieces = cut(tmpl->second);
+    for (piece& x : pieces) {
+      if (x.is_placeholder) x.value = placeholder(ev, d, x.text);
+    }
+  }
+  std::vector<rational> numbers;
+  if (reads_as_decimal(info.t, d.v)) numbers.push_back(to_rational(d.v));
+  for (const piece& x : pieces) {
+    if (x.value && reads_as_decimal(x.value->t, x.value->v)) {
+      numbers.push_back(to_rational(x.value->v));
+    }
+  }
+  std::vector<int> places = reading_places(numbers);
+  auto places_of = [&](const shown& s) {
+    if (!reads_as_decimal(s.t, s.v)) return 2;
+    rational q = to_rational(s.v);
+    for (std::size_t i = 0; i < numbers.size(); ++i) {
+      if (numbers[i] == q) return places[i];
+    }
+    return 2;
+  };
+  out.value_places = places_of(shown{info.t, d.v, false});
+
+  if (!in_force) {
+    sentences.push_back(period_sentence(info, l, c));
+  } else if (tmpl != info.explain.end()) {
+    std::string s;
+    for (const piece& x : pieces) {
+      if (!x.is_placeholder) {
+        s += x.text;
+      } else if (x.value) {
+        s += shown_words(p, *x.value, l, c, places_of(*x.value));
+      } else {
+        s += '{' + x.text + '}';
+      }
+    }
+    sentences.push_back(std::move(s));
+  } else {
+    sentences.push_back(
+        c.format(msg::value_sentence, l,
+                 {{"title", rule_title(info, l, c)},
+                  {"value", shown_words(p, shown{info.t, d.v, false}, l, c, out.value_places)}}));
+  }
+  if (d.exception >= 0) {
+    const dsl::exception_info& x = info.exceptions[static_cast<std::size_t>(d.exception)];
+    sentences.push_back(c.format(msg::exception_applied, l,
+                                 {{"text", label(x.explain, l, c, msg::exception_unlabelled)}}));
+  }
+  if (!d.decided) {
+    if (in_force) {
+      std::vector<std::string> titles;
+      for (const document_request& r : documents_to_ask(p, d.missing)) {
+        titles.push_back(document_title(p, r.document, l, c));
+      }
+      sentences.push_back(
+          titles.empty() ? c.text(msg::undetermined_no_ask, l)
+                         : c.format(msg::undetermined_ask, l,
+                                    {{"documents", join(titles, c.text(msg::list_separator, l))}}));
+    }
+    std::vector<std::string> reasons;
+    for (const reason& r : distinct_reasons(p, d.reasons)) {
+      if (!in_force && own_not_in_force(d.rule, r)) continue;
+      std::string w = reason_words(p, r, l, c);
+      // The sentence ends the reasons itself: a reason written as a sentence loses its period.
+      while (!w.empty() && (w.back() == '.' || w.back() == ' ')) w.pop_back();
+      reasons.push_back(std::move(w));
+    }
+    if (!reasons.empty()) {
+      sentences.push_back(c.format(msg::reason_sentence, l,
+                                   {{"reasons", join(reasons, c.text(msg::group_separator, l))}}));
+    }
+  }
+  if (d.provisional) sentences.push_back(c.text(msg::provisional_note, l));
+  out.text = join(sentences, " ");
+  return out;
 }
 
 }  // namespace
 
+std::string document_title(const dsl::program& p, std::uint32_t document, lang l,
+                           const catalogue& c) {
+  if (document >= p.documents.size()) return c.text(msg::applicant_statement, l);
+  return label(p.documents[document].title, l, c, msg::untitled_document);
+}
+
+std::vector<document_request> documents_to_ask(const dsl::program& p,
+                                               const std::vector<std::string>& missing) {
+  std::vector<document_request> out;
+  auto group = [&](std::uint32_t doc) -> document_request& {
+    for (document_request& r : out) {
+      if (r.document == doc) return r;
+    }
+    out.push_back({doc, {}});
+    return out.back();
+  };
+  for (const std::string& path : missing) {
+    for (std::uint32_t f = 0; f < p.facts.size(); ++f) {
+      if (p.facts[f].path != path) continue;
+      const std::uint32_t doc =
+          p.facts[f].proof < p.documents.size() ? p.facts[f].proof : dsl::no_index;
+      group(doc).facts.push_back(f);
+      break;
+    }
+  }
+  // The pack's order of documents; what no document proves (the applicant's word) last.
+  std::stable_sort(
+      out.begin(), out.end(),
+      [](const document_request& a, const document_request& b) { return a.document < b.document; });
+  return out;
+}
+
+std::string reason_words(const dsl::program& p, const reason& r, lang l, const catalogue& c) {
+  switch (r.k) {
+    case reason::kind::not_encoded: {
+      if (r.index < p.expressions.size()) {
+        const dsl::expression& e = p.expressions[r.index];
+        auto own = e.reason.find(std::string(lang_code(l)));
+        if (own != e.reason.end() && !own->second.empty()) {
+          return c.format(msg::reason_not_encoded, l, {{"text", own->second}});
+        }
+        // The one-string form serves every language.
+        if (const auto* text = std::get_if<std::string>(&e.value)) {
+          return c.format(msg::reason_not_encoded, l, {{"text", isolate_auto(*text, l)}});
+        }
+      }
+      break;
+    }
+    case reason::kind::not_in_force:
+      if (r.index < p.rules.size()) {
+        return c.format(
+            msg::reason_not_in_force, l,
+            {{"title", rule_title(p.rules[r.index], l, c)}, {"date", date_words(r.on, l, c)}});
+      }
+      break;
+    case reason::kind::parameter_without_value:
+      return c.format(msg::reason_parameter_without_value, l, {{"date", date_words(r.on, l, c)}});
+    case reason::kind::division_by_zero:
+      return c.text(msg::reason_division_by_zero, l);
+    case reason::kind::date_out_of_range:
+      return c.text(msg::reason_date_out_of_range, l);
+    case reason::kind::arithmetic_overflow:
+      return c.text(msg::reason_overflow, l);
+  }
+  return c.text(msg::reason_other, l);
+}
+
+std::string explain(evaluator& ev, const decision& d, lang l, const catalogue& c) {
+  return build_explanation(ev, d, l, c).text;
+}
+
 std::string explain(evaluator& ev, const decision& d, const std::string& lang) {
+  return explain(ev, d, lang_or_en(lang), builtin_catalogue());
+}
+
+std::string eval_text_header(date as_of, std::string_view ruleset_hash, lang l,
+                             const catalogue& c) {
+  std::string out = text_line(
+      c.format(msg::header_as_of, l,
+               {{"date", date_words(as_of, l, c)}, {"hash", isolate_ltr(ruleset_hash, l)}}),
+      l, 0);
+  out += text_line(c.text(msg::header_notice, l), l, 0);
+  return out;
+}
+
+std::string text_line(std::string_view s, lang l, int indent) {
+  std::string out;
+  // A right-to-left mark first: the line is a right-to-left paragraph whatever it starts with.
+  if (l == lang::ar) out += rlm;
+  out.append(static_cast<std::size_t>(indent), ' ');
+  out += s;
+  out += '\n';
+  return out;
+}
+
+void append_decision_text(std::string& out, evaluator& ev, const decision& d, lang l,
+                          const catalogue& c) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
-  const phrases& w = words(lang);
-  std::string out;
-  auto tmpl = info.explain.find(lang);
-  if (!ev.inst().in_force[d.rule]) {
-    std::string period;
-    if (info.in_force_from) period += " " + to_string(*info.in_force_from);
-    period += " →";
-    if (info.in_force_until) period += " " + to_string(*info.in_force_until);
-    out = info.qualified + ": " + w.not_in_force + period + ".";
-  } else if (tmpl == info.explain.end()) {
-    out = info.qualified + ": " + value_words(p, info.t, d.v, lang);
-  } else {
-    const std::string& t = tmpl->second;
-    std::size_t i = 0;
-    while (i < t.size()) {
-      std::size_t open = t.find('{', i);
-      if (open == std::string::npos) {
-        out += t.substr(i);
-        break;
+  explanation e = build_explanation(ev, d, l, c);
+  std::string head =
+      c.format(msg::decision_line, l,
+               {{"title", rule_title(info, l, c)},
+                {"value", shown_words(p, shown{info.t, d.v, false}, l, c, e.value_places)}});
+  if (!d.decided) head += "  " + c.text(msg::tag_undetermined, l);
+  if (d.provisional) head += "  " + c.text(msg::tag_provisional, l);
+  if (!d.in_force) head += "  " + c.text(msg::tag_out_of_force, l);
+  out += text_line(head, l, 0);
+  out += text_line(e.text, l, 2);
+  std::vector<document_request> docs = documents_to_ask(p, d.missing);
+  if (!docs.empty()) {
+    out += text_line(c.text(msg::heading_documents, l), l, 2);
+    for (const document_request& r : docs) {
+      std::vector<std::string> facts;
+      for (std::uint32_t f : r.facts) {
+        facts.push_back(label(p.facts[f].title, l, c, msg::untitled_fact));
       }
-      std::size_t close = t.find('}', open);
-      if (close == std::string::npos) {
-        out += t.substr(i);
-        break;
-      }
-      out += t.substr(i, open - i);
-      std::string v;
-      out += placeholder(ev, d, t.substr(open + 1, close - open - 1), lang, v)
-                 ? v
-                 : t.substr(open, close - open + 1);
-      i = close + 1;
+      out += text_line(c.format(msg::document_line, l,
+                                {{"document", document_title(p, r.document, l, c)},
+                                 {"facts", join(facts, c.text(msg::list_separator, l))}}),
+                       l, 4);
     }
   }
-  if (d.exception >= 0) {
-    out += std::string(" ") + w.exception +
-           info.exceptions[static_cast<std::size_t>(d.exception)].name + ".";
-  }
-  if (!d.decided && ev.inst().in_force[d.rule]) {
-    if (!d.missing.empty()) out += std::string(" ") + w.undetermined + join(d.missing, ", ") + ".";
-    if (!d.reasons.empty()) {
-      out += std::string(" ") + w.reason + join(reasons_english(p, d.reasons), "; ") + ".";
+  std::vector<std::string> sources = sources_of(ev, d);
+  if (!sources.empty()) {
+    out += text_line(c.text(msg::heading_sources, l), l, 2);
+    for (const std::string& s : sources) {
+      out += text_line(c.format(msg::source_line, l, {{"source", isolate_auto(s, l)}}), l, 4);
     }
   }
-  if (d.provisional) out += w.provisional;
-  return out;
 }
 
 std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
@@ -359,16 +568,47 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   const dsl::rule_info& info = p.rules[d.rule];
   out += "{\"rule\":";
   append_quoted(out, info.qualified);
+  out += ",\"title\":";
+  append_texts_json(out, info.title);
   out += ",\"status\":";
   out += d.decided ? "\"decided\"" : "\"undetermined\"";
   out += ",\"value\":";
   append_value_json(out, p, info.t, d.v);
   out += ",\"provisional\":";
   out += d.provisional ? "true" : "false";
+  out += ",\"in_force\":";
+  out += d.in_force ? "true" : "false";
   out += ",\"missing\":[";
   for (std::size_t i = 0; i < d.missing.size(); ++i) {
     if (i) out += ',';
     append_quoted(out, d.missing[i]);
+  }
+  out += "],\"documents\":[";
+  bool first_doc = true;
+  for (const document_request& r : documents_to_ask(p, d.missing)) {
+    if (!first_doc) out += ',';
+    first_doc = false;
+    out += "{\"document\":";
+    if (r.document < p.documents.size()) {
+      append_quoted(out, p.documents[r.document].name);
+    } else {
+      out += "null";
+    }
+    out += ",\"title\":{";
+    bool first_lang = true;
+    for (lang l : {lang::ar, lang::en, lang::fr}) {
+      if (!first_lang) out += ',';
+      first_lang = false;
+      append_quoted(out, lang_code(l));
+      out += ':';
+      append_quoted(out, document_title(p, r.document, l, builtin_catalogue()));
+    }
+    out += "},\"facts\":[";
+    for (std::size_t i = 0; i < r.facts.size(); ++i) {
+      if (i) out += ',';
+      append_quoted(out, p.facts[r.facts[i]].path);
+    }
+    out += "]}";
   }
   out += "],\"reasons\":[";
   std::vector<std::string> reasons = reasons_english(p, d.reasons);
@@ -376,7 +616,21 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     if (i) out += ',';
     append_quoted(out, reasons[i]);
   }
-  out += "],\"sources\":[";
+  out += "],\"reason_texts\":{";
+  bool first_reason_lang = true;
+  for (lang l : {lang::ar, lang::en, lang::fr}) {
+    if (!first_reason_lang) out += ',';
+    first_reason_lang = false;
+    append_quoted(out, lang_code(l));
+    out += ":[";
+    const std::vector<reason> once = distinct_reasons(p, d.reasons);
+    for (std::size_t i = 0; i < once.size(); ++i) {
+      if (i) out += ',';
+      append_quoted(out, reason_words(p, once[i], l, builtin_catalogue()));
+    }
+    out += ']';
+  }
+  out += "},\"sources\":[";
   std::vector<std::string> sources = sources_of(ev, d);
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (i) out += ',';

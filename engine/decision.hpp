@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/catalogue.hpp"
 #include "engine/evaluator.hpp"
 
 namespace dalil::engine {
@@ -31,12 +32,50 @@ decision decide(evaluator& ev, std::uint32_t r, bool with_steps = true);
 /// A value as JSON: booleans and integers as JSON, money and decimals as exact decimal strings,
 /// enums, dates and durations as strings, null and unknown as null.
 void append_value_json(std::string& out, const dsl::program& p, const dsl::type& t, const value& v);
-/// A value as words in a language ("fr", "ar", "en").
+/// A value as words in a language ("fr", "ar", "en"), from the built-in catalogue (see
+/// engine/words.hpp for the catalogue and the places).
 std::string value_words(const dsl::program& p, const dsl::type& t, const value& v,
                         const std::string& lang);
 
-/// The explanation an official reads, in `lang`, from the rule's template.
+/// The explanation an official reads, in `l`: the rule's template with its placeholders in
+/// words (outside the rule's period in force, its `period` text or the catalogue's sentence
+/// naming the period), the exception's own words when one gave the value, the documents to ask
+/// for and the reasons when undetermined, and a note when provisional. Every fixed word comes
+/// from `c`. Placeholders naming rules evaluate them on `ev`.
+std::string explain(evaluator& ev, const decision& d, lang l,
+                    const catalogue& c = builtin_catalogue());
+/// The same with a language code ("fr", "ar", "en"; anything else reads as English).
 std::string explain(evaluator& ev, const decision& d, const std::string& lang);
+
+/// A document to ask the applicant for and the facts it proves (fact indices, in the order of
+/// the missing paths). `document` is dsl::no_index for facts no document proves: the
+/// applicant's own statement.
+struct document_request {
+  std::uint32_t document = dsl::no_index;
+  std::vector<std::uint32_t> facts;
+};
+/// The missing facts (paths) grouped by the document that proves each, in the pack's order of
+/// documents, the applicant's statement last. Paths naming no fact are left out.
+std::vector<document_request> documents_to_ask(const dsl::program& p,
+                                               const std::vector<std::string>& missing);
+/// The title of a document in `l` (dsl::no_index: the catalogue's "applicant's statement").
+std::string document_title(const dsl::program& p, std::uint32_t document, lang l,
+                           const catalogue& c = builtin_catalogue());
+/// One reason of an undetermined decision, worded in `l` (the not-encoded texts in that
+/// language where the pack writes them, dates in words, no identifier).
+std::string reason_words(const dsl::program& p, const reason& r, lang l,
+                         const catalogue& c = builtin_catalogue());
+
+/// The text rendering of `dalil eval`: the header (as-of date in words, ruleset hash, the
+/// notice that the official decides), then per decision its title, value and tags, the
+/// explanation, the documents to ask for with their facts, and the sources. In Arabic every
+/// line starts with a right-to-left mark and left-to-right runs are isolated.
+std::string eval_text_header(date as_of, std::string_view ruleset_hash, lang l,
+                             const catalogue& c = builtin_catalogue());
+void append_decision_text(std::string& out, evaluator& ev, const decision& d, lang l,
+                          const catalogue& c = builtin_catalogue());
+/// One line of text output: in Arabic a right-to-left mark first, then `indent` spaces.
+std::string text_line(std::string_view s, lang l, int indent);
 
 /// Legal sources behind the decision: the rule's, the exception's, and those of the rules and
 /// parameters it read, without repetition.

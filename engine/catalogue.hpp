@@ -1,0 +1,150 @@
+// The message catalogue: every word the engine and the CLI print around a rule pack's own texts,
+// in French, Arabic and English. Renderers take a catalogue, so a test can swap in one whose every
+// message is a marker and prove that no UI string is written anywhere else.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace dalil::engine {
+
+enum class lang : std::uint8_t { fr, ar, en };
+inline constexpr std::array<lang, 3> languages{lang::fr, lang::ar, lang::en};
+/// "fr", "ar", "en"; std::nullopt for anything else.
+std::optional<lang> parse_lang(std::string_view code);
+/// A language code as the pack and the JSON write it; unknown codes read as English.
+lang lang_or_en(std::string_view code);
+std::string_view lang_code(lang l);
+
+// Each message: its id. The texts are in catalogue.cpp; {name} marks an argument.
+#define DALIL_MESSAGES(X)                                                                 \
+  X(header_as_of)  /* {date} {hash} */                                                    \
+  X(header_notice) /* recommendation, the official decides (Law 09-08) */                 \
+  X(decision_line) /* {title} {value} */                                                  \
+  X(tag_undetermined)                                                                     \
+  X(tag_provisional)                                                                      \
+  X(tag_out_of_force)                                                                     \
+  X(heading_documents)                                                                    \
+  X(document_line)       /* {document} {facts} */                                         \
+  X(applicant_statement) /* the "document" of facts no document proves */                 \
+  X(heading_sources)                                                                      \
+  X(source_line) /* {source} */                                                           \
+  X(yes)                                                                                  \
+  X(no)                                                                                   \
+  X(unknown)            /* a value not provided, inside a sentence */                     \
+  X(undetermined_value) /* a decision or rule value not settled yet */                    \
+  X(none)               /* a null value */                                                \
+  X(list_separator)                                                                       \
+  X(group_separator)                                                                      \
+  X(undetermined_ask) /* {documents} */                                                   \
+  X(undetermined_no_ask)                                                                  \
+  X(reason_sentence)   /* {reasons} */                                                    \
+  X(exception_applied) /* {text} */                                                       \
+  X(exception_unlabelled)                                                                 \
+  X(provisional_note)                                                                     \
+  X(value_sentence)                 /* {title} {value}: a decision without explanation */ \
+  X(period_between)                 /* {title} {from} {until} */                          \
+  X(period_from)                    /* {title} {from} */                                  \
+  X(period_until)                   /* {title} {until} */                                 \
+  X(reason_not_in_force)            /* {title} {date} */                                  \
+  X(reason_parameter_without_value) /* {date} */                                          \
+  X(reason_not_encoded)             /* {text} */                                          \
+  X(reason_division_by_zero)                                                              \
+  X(reason_date_out_of_range)                                                             \
+  X(reason_overflow)                                                                      \
+  X(reason_other)                                                                         \
+  X(untitled_decision)                                                                    \
+  X(untitled_value)                                                                       \
+  X(untitled_fact)                                                                        \
+  X(untitled_document)                                                                    \
+  X(money) /* {amount} */                                                                 \
+  X(decimal_separator)                                                                    \
+  X(group_separator_digits)                                                               \
+  X(date_words) /* {day} {month} {year} */                                                \
+  X(first_day)  /* the 1st of a month, where the language says it apart */                \
+  X(month_1)                                                                              \
+  X(month_2)                                                                              \
+  X(month_3)                                                                              \
+  X(month_4)                                                                              \
+  X(month_5)                                                                              \
+  X(month_6)                                                                              \
+  X(month_7)                                                                              \
+  X(month_8)                                                                              \
+  X(month_9)                                                                              \
+  X(month_10)                                                                             \
+  X(month_11)                                                                             \
+  X(month_12)                                                                             \
+  X(years_one) /* {n}: plural forms (fr, en: one, other; ar: all five) */                 \
+  X(years_two)                                                                            \
+  X(years_few)                                                                            \
+  X(years_many)                                                                           \
+  X(years_other)                                                                          \
+  X(months_one)                                                                           \
+  X(months_two)                                                                           \
+  X(months_few)                                                                           \
+  X(months_many)                                                                          \
+  X(months_other)                                                                         \
+  X(days_one)                                                                             \
+  X(days_two)                                                                             \
+  X(days_few)                                                                             \
+  X(days_many)                                                                            \
+  X(days_other)                                                                           \
+  X(items_one)                                                                            \
+  X(items_two)                                                                            \
+  X(items_few)                                                                            \
+  X(items_many)                                                                           \
+  X(items_other)                                                                          \
+  X(duration_and)                                                                         \
+  X(record_value)
+
+enum class msg : std::uint16_t {
+#define DALIL_MESSAGE_ENUM(id) id,
+  DALIL_MESSAGES(DALIL_MESSAGE_ENUM)
+#undef DALIL_MESSAGE_ENUM
+      count_
+};
+inline constexpr std::size_t message_count = static_cast<std::size_t>(msg::count_);
+
+/// The id of a message as written in the catalogue ("header_notice").
+std::string_view message_id(msg m);
+
+/// Plural categories, CLDR-style: French and English use one and other; Arabic all five
+/// (two, few: 3-10, many: 11-99 modulo 100; zero reads as other).
+enum class plural : std::uint8_t { one, two, few, many, other };
+plural plural_of(std::int64_t n, lang l);
+
+using arguments = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+class catalogue {
+ public:
+  /// An empty catalogue: every message is "".
+  catalogue() = default;
+  const std::string& text(msg m, lang l) const {
+    return texts_[static_cast<std::size_t>(m)][static_cast<std::size_t>(l)];
+  }
+  void set(msg m, lang l, std::string text) {
+    texts_[static_cast<std::size_t>(m)][static_cast<std::size_t>(l)] = std::move(text);
+  }
+  /// The message with each {name} replaced by its argument; an unknown {name} stays as written
+  /// (the catalogue test guards against those).
+  std::string format(msg m, lang l, arguments args = {}) const;
+
+ private:
+  std::array<std::array<std::string, 3>, message_count> texts_;
+};
+
+/// The catalogue the tool ships with.
+const catalogue& builtin_catalogue();
+/// A catalogue whose every message is the marker "⟦id⟧" followed by the built-in message's
+/// arguments ({date}{hash}…): output rendered through it shows where each word came from.
+catalogue sentinel_catalogue();
+
+/// Replaces each {name} of `text` by its argument; unknown names are kept as written.
+std::string substitute(std::string_view text, arguments args);
+
+}  // namespace dalil::engine

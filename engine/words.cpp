@@ -1,0 +1,239 @@
+// Values for reading: exact decimal rounding by long division, separators, dates and durations
+// in words, and bidi isolation for Arabic text.
+#include "engine/words.hpp"
+
+#include <algorithm>
+
+#include "engine/record.hpp"
+
+namespace dalil::engine {
+
+namespace {
+
+/// The digits of |q| rounded half-even to `places` decimals: integer digits, then the
+/// decimals; `negative` says whether the rounded value is below zero.
+struct rounded {
+  std::string whole;
+  std::string decimals;
+  bool negative = false;
+};
+
+rounded round_half_even(rational q, int places) {
+  const bool negative = q.num < 0;
+  const u128 magnitude = negative
+                             ? static_cast<u128>(0) - static_cast<u128>(static_cast<i128>(q.num))
+                             : static_cast<u128>(q.num);
+  const u128 den = static_cast<u128>(q.den);
+  u128 whole = magnitude / den;
+  u128 rest = magnitude % den;
+  std::string decimals;
+  for (int i = 0; i < places; ++i) {
+    rest *= 10;  // rest < den < 2^63: fits
+    decimals.push_back(static_cast<char>('0' + static_cast<int>(rest / den)));
+    rest %= den;
+  }
+  bool up = 2 * rest > den;
+  if (2 * rest == den) {
+    int last = decimals.empty() ? static_cast<int>(whole % 10) : decimals.back() - '0';
+    up = last % 2 == 1;
+  }
+  if (up) {
+    std::size_t i = decimals.size();
+    bool carry = true;
+    while (carry && i > 0) {
+      --i;
+      if (decimals[i] == '9') {
+        decimals[i] = '0';
+      } else {
+        ++decimals[i];
+        carry = false;
+      }
+    }
+    if (carry) ++whole;
+  }
+  rounded out;
+  do {
+    out.whole.insert(out.whole.begin(), static_cast<char>('0' + static_cast<int>(whole % 10)));
+    whole /= 10;
+  } while (whole != 0);
+  out.decimals = std::move(decimals);
+  out.negative =
+      negative && (out.whole != "0" || out.decimals.find_first_not_of('0') != std::string::npos);
+  return out;
+}
+
+std::string group_digits(const std::string& digits, const std::string& sep, std::size_t from) {
+  if (digits.size() < from) return digits;
+  std::string out;
+  std::size_t lead = digits.size() % 3;
+  if (lead == 0) lead = 3;
+  out.append(digits, 0, lead);
+  for (std::size_t i = lead; i < digits.size(); i += 3) {
+    out += sep;
+    out.append(digits, i, 3);
+  }
+  return out;
+}
+
+std::string with_isolates(std::string_view open, std::string_view s) {
+  std::string out(open);
+  out += s;
+  out += pdi;
+  return out;
+}
+
+msg plural_message(msg one, plural k) {
+  return static_cast<msg>(static_cast<std::size_t>(one) + static_cast<std::size_t>(k));
+}
+static_assert(static_cast<int>(msg::years_other) - static_cast<int>(msg::years_one) == 4);
+static_assert(static_cast<int>(msg::months_other) - static_cast<int>(msg::months_one) == 4);
+static_assert(static_cast<int>(msg::days_other) - static_cast<int>(msg::days_one) == 4);
+static_assert(static_cast<int>(msg::items_other) - static_cast<int>(msg::items_one) == 4);
+
+std::string counted(msg one, std::int64_t n, lang l, const catalogue& c) {
+  return c.format(plural_message(one, plural_of(n, l)), l, {{"n", integer_words(n, l, c)}});
+}
+
+}  // namespace
+
+std::string isolate_ltr(std::string_view s, lang l) {
+  if (l != lang::ar) return std::string(s);
+  return with_isolates(lri, s);
+}
+
+std::string isolate_auto(std::string_view s, lang l) {
+  if (l != lang::ar) return std::string(s);
+  return with_isolates(fsi, s);
+}
+
+std::vector<int> reading_places(const std::vector<rational>& values, int min_places) {
+  constexpr int max_places = 18;
+  std::vector<int> out(values.size(), min_places);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    for (int p = min_places; p <= max_places; ++p) {
+      out[i] = p;
+      rounded mine = round_half_even(values[i], p);
+      bool clash = false;
+      for (std::size_t j = 0; j < values.size() && !clash; ++j) {
+        if (j == i || values[j] == values[i]) continue;
+        rounded other = round_half_even(values[j], p);
+        clash = mine.whole == other.whole && mine.decimals == other.decimals &&
+                mine.negative == other.negative;
+      }
+      if (!clash) break;
+    }
+  }
+  return out;
+}
+
+std::string number_words(rational q, int places, lang l, const catalogue& c, int min_places) {
+  rounded r = round_half_even(q, std::max(places, 0));
+  while (static_cast<int>(r.decimals.size()) > min_places && r.decimals.back() == '0') {
+    r.decimals.pop_back();
+  }
+  std::string out = r.negative ? "-" : "";
+  out += group_digits(r.whole, c.text(msg::group_separator_digits, l), 4);
+  if (!r.decimals.empty()) {
+    out += c.text(msg::decimal_separator, l);
+    out += r.decimals;
+  }
+  return out;
+}
+
+std::string integer_words(std::int64_t n, lang l, const catalogue& c) {
+  const bool negative = n < 0;
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(n) : static_cast<std::uint64_t>(n);
+  std::string out = negative ? "-" : "";
+  out += group_digits(std::to_string(magnitude), c.text(msg::group_separator_digits, l), 5);
+  return out;
+}
+
+std::string money_words(rational q, lang l, const catalogue& c, int places) {
+  return c.format(msg::money, l, {{"amount", isolate_ltr(number_words(q, places, l, c), l)}});
+}
+
+std::string date_words(date d, lang l, const catalogue& c) {
+  civil x = to_civil(d);
+  std::string day =
+      x.day == 1 ? c.text(msg::first_day, l) : std::to_string(static_cast<unsigned>(x.day));
+  const msg month =
+      static_cast<msg>(static_cast<std::size_t>(msg::month_1) + (x.month >= 1 ? x.month - 1 : 0));
+  std::string words =
+      c.format(msg::date_words, l,
+               {{"day", day}, {"month", c.text(month, l)}, {"year", std::to_string(x.year)}});
+  if (l != lang::ar) return words;
+  return with_isolates(rli, words);
+}
+
+std::string duration_words(duration p, lang l, const catalogue& c) {
+  std::vector<std::string> parts;
+  if (p.years != 0) parts.push_back(counted(msg::years_one, p.years, l, c));
+  if (p.months != 0) parts.push_back(counted(msg::months_one, p.months, l, c));
+  if (p.days != 0 || parts.empty()) parts.push_back(counted(msg::days_one, p.days, l, c));
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) {
+      out += i + 1 == parts.size() ? c.text(msg::duration_and, l) : c.text(msg::list_separator, l);
+    }
+    out += parts[i];
+  }
+  if (l != lang::ar) return out;
+  return with_isolates(rli, out);
+}
+
+std::string label(const dsl::texts& t, lang l, const catalogue& c, msg fallback) {
+  auto it = t.find(std::string(lang_code(l)));
+  if (it != t.end() && !it->second.empty()) return it->second;
+  return c.text(fallback, l);
+}
+
+std::string enum_words(const dsl::program& p, std::uint32_t e, std::int64_t index, lang l,
+                       const catalogue& c) {
+  if (e < p.enums.size() && index >= 0) {
+    const dsl::enum_info& info = p.enums[e];
+    if (static_cast<std::size_t>(index) < info.case_titles.size()) {
+      return label(info.case_titles[static_cast<std::size_t>(index)], l, c, msg::untitled_value);
+    }
+  }
+  return c.text(msg::untitled_value, l);
+}
+
+bool reads_as_decimal(const dsl::type& t, const value& v) {
+  return v.known() && (v.r == rep::integer || v.r == rep::ratio) &&
+         (t.k == dsl::kind::money || t.k == dsl::kind::decimal);
+}
+
+std::string value_words(const dsl::program& p, const dsl::type& t, const value& v, lang l,
+                        const catalogue& c, int places) {
+  if (v.unknown()) return c.text(msg::unknown, l);
+  if (v.is_null()) return c.text(msg::none, l);
+  switch (v.r) {
+    case rep::boolean:
+      return c.text(v.b ? msg::yes : msg::no, l);
+    case rep::integer:
+    case rep::ratio: {
+      rational q = v.r == rep::integer ? rational{v.i, 1} : to_rational(v);
+      if (t.k == dsl::kind::money) return money_words(q, l, c, places);
+      if (t.k == dsl::kind::decimal) return isolate_ltr(number_words(q, places, l, c), l);
+      if (v.r == rep::integer) return isolate_ltr(integer_words(v.i, l, c), l);
+      return isolate_ltr(number_words(q, places, l, c), l);
+    }
+    case rep::date:
+      return date_words(date{static_cast<std::int32_t>(v.i)}, l, c);
+    case rep::duration:
+      return duration_words(v.dur, l, c);
+    case rep::text:
+      return isolate_auto(v.as_text(), l);
+    case rep::enumeration:
+      return enum_words(p, t.k == dsl::kind::enumeration ? t.ref : dsl::no_index, v.i, l, c);
+    case rep::list:
+      return counted(msg::items_one, v.list != nullptr ? v.list->count : 0, l, c);
+    case rep::record:
+    case rep::none:
+      break;
+  }
+  return c.text(msg::record_value, l);
+}
+
+}  // namespace dalil::engine
