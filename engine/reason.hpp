@@ -25,7 +25,8 @@ struct reason {
   kind k = kind::not_encoded;
   std::uint32_t index = dsl::no_index;
   date on{};  // the as-of date (not_in_force, parameter_without_value)
-  friend auto operator<=>(const reason&, const reason&) = default;
+  // clang-tidy 14 takes the defaulted <=>'s comparison with 0 for a null pointer constant.
+  friend auto operator<=>(const reason&, const reason&) = default;  // NOLINT(modernize-use-nullptr)
 };
 
 /// The English text of a reason, as decisions gave it when reasons were text: "not encoded: …"
