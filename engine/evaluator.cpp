@@ -700,18 +700,18 @@ bool evaluator::node_provisional(std::uint32_t id) {
     case op::table: {
       // The conditions up to the matching row (all of them in a `unique` table), its value and
       // the values of the unknown rows before it; every condition when no row matches.
-      const std::uint32_t rows = n.nargs / 2;
-      for (std::uint32_t i = 0; i < rows; ++i) {
-        truth c = condition_state(ensure(a[std::size_t{2} * i]));
-        if (node_provisional(a[std::size_t{2} * i])) return true;
+      const std::size_t rows = n.nargs / 2;
+      for (std::size_t i = 0; i < rows; ++i) {
+        truth c = condition_state(ensure(a[2 * i]));
+        if (node_provisional(a[2 * i])) return true;
         if (!logic::holds(c)) continue;
-        if (node_provisional(a[std::size_t{2} * i + 1])) return true;
-        for (std::uint32_t k = 0; k < i; ++k) {
-          if (node_value_[a[std::size_t{2} * k]].unknown() && node_provisional(a[std::size_t{2} * k + 1])) return true;
+        if (node_provisional(a[2 * i + 1])) return true;
+        for (std::size_t k = 0; k < i; ++k) {
+          if (node_value_[a[2 * k]].unknown() && node_provisional(a[2 * k + 1])) return true;
         }
         if (n.ref == 1) {  // unique
-          for (std::uint32_t k = i + 1; k < rows; ++k) {
-            if (node_provisional(a[std::size_t{2} * k])) return true;
+          for (std::size_t k = i + 1; k < rows; ++k) {
+            if (node_provisional(a[2 * k])) return true;
           }
         }
         return false;

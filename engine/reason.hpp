@@ -25,6 +25,7 @@ struct reason {
   kind k = kind::not_encoded;
   std::uint32_t index = dsl::no_index;
   date on{};  // the as-of date (not_in_force, parameter_without_value)
+  // clang-tidy 14 takes the defaulted <=>'s comparison with 0 for a null pointer constant.
   friend auto operator<=>(const reason&, const reason&) = default;  // NOLINT(modernize-use-nullptr)
 };
 
