@@ -251,4 +251,16 @@ struct module : node {
   std::vector<item> items;
 };
 
+/// The literal an expression consists of, through the precedence levels, if it is one.
+inline const literal* single_literal(const expr& e) {
+  const expr* cur = &e;
+  while (cur->rest.empty()) {
+    if (const auto* lit = boost::get<literal>(&cur->first.get())) return lit;
+    const auto* inner = boost::get<x3::forward_ast<expr>>(&cur->first.get());
+    if (inner == nullptr) return nullptr;
+    cur = &inner->get();
+  }
+  return nullptr;
+}
+
 }  // namespace dalil::dsl::ast

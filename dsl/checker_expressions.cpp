@@ -712,7 +712,7 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
     source_span rs{sc.file, row.begin, row.end};
     row_spans.push_back(rs);
     std::uint32_t cond = 0;
-    const ast::literal* lit = single_literal(row.condition);
+    const ast::literal* lit = ast::single_literal(row.condition);
     if (lit && lit->kind == ast::literal_kind::otherwise) {
       if (has_otherwise) {
         error(codes::misplaced_otherwise, span(sc.file, *lit),

@@ -2,6 +2,7 @@
 // constraints), texts per language (titles, periods, reasons), and the warnings for a pack that
 // declares documents but leaves a decision or a field it reads without a label.
 #include "dsl/checker_passes.hpp"
+#include "dsl/reason_text.hpp"
 
 #include <charconv>
 #include <compare>
@@ -136,52 +137,20 @@ void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_inf
 
 texts checker::read_reasons(std::string_view reason, source_span s) {
   texts out;
-  constexpr std::string_view keyword = "not_encoded";
-  if (reason.substr(0, keyword.size()) == keyword) {
-    reason.remove_prefix(keyword.size());
-    s.begin += static_cast<std::uint32_t>(keyword.size());
-  }
-  while (!reason.empty() && std::isspace(static_cast<unsigned char>(reason.front()))) {
-    reason.remove_prefix(1);
-    ++s.begin;
-  }
-  if (!reason.empty() && reason.front() == '"') {
-    // One text serves every language.
-    std::string text = unescape(reason);
-    for (std::string_view lang : languages) out.emplace(lang, text);
-    return out;
-  }
-  // `fr "…" ar "…"`, with blanks and comments between (the grammar accepted it).
-  std::size_t i = 0;
-  auto skip = [&] {
-    while (i < reason.size()) {
-      if (std::isspace(static_cast<unsigned char>(reason[i]))) {
-        ++i;
-      } else if (reason[i] == '#') {
-        while (i < reason.size() && reason[i] != '\n') ++i;
-      } else {
-        break;
-      }
+  std::vector<reason_part> parts = reason_parts(reason);
+  // Diagnostics about the reason as a whole point at its first language (or text).
+  const std::uint32_t base = s.begin;
+  if (!parts.empty()) s.begin += static_cast<std::uint32_t>(parts.front().lang_begin);
+  for (const reason_part& part : parts) {
+    std::string text = unescape(part.text(reason));
+    if (part.lang_begin == part.lang_end) {
+      // One text serves every language.
+      for (std::string_view lang : languages) out.emplace(lang, text);
+      return out;
     }
-  };
-  while (true) {
-    skip();
-    if (i >= reason.size()) break;
-    std::size_t word = i;
-    while (i < reason.size() && reason[i] != '"' &&
-           !std::isspace(static_cast<unsigned char>(reason[i]))) {
-      ++i;
-    }
-    std::string lang(reason.substr(word, i - word));
-    source_span ls{s.file, s.begin + static_cast<std::uint32_t>(word),
-                   s.begin + static_cast<std::uint32_t>(i)};
-    skip();
-    std::size_t open = i;
-    for (++i; i < reason.size() && reason[i] != '"'; ++i) {
-      if (reason[i] == '\\') ++i;
-    }
-    ++i;
-    std::string text = unescape(reason.substr(open, i - open));
+    std::string lang(part.lang(reason));
+    source_span ls{s.file, base + static_cast<std::uint32_t>(part.lang_begin),
+                   base + static_cast<std::uint32_t>(part.lang_end)};
     if (std::find(languages.begin(), languages.end(), lang) == languages.end()) {
       error(codes::unknown_language, ls,
             "unknown language '" + lang + "'; the languages are fr, ar and en");

@@ -73,18 +73,6 @@ inline std::vector<std::string_view> split_path(std::string_view text) {
   return parts;
 }
 
-/// The literal an expression consists of, through the precedence levels, if it is one.
-inline const ast::literal* single_literal(const ast::expr& e) {
-  const ast::expr* cur = &e;
-  while (cur->rest.empty()) {
-    if (const auto* lit = boost::get<ast::literal>(&cur->first.get())) return lit;
-    const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
-    if (inner == nullptr) return nullptr;
-    cur = &inner->get();
-  }
-  return nullptr;
-}
-
 struct scope {
   std::uint32_t module = 0;
   file_id file = 0;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dsl/limits.hpp"
+#include "dsl/reason_text.hpp"
 
 namespace dalil::dsl {
 
@@ -45,36 +46,8 @@ std::string squeeze(const std::string& s) {  // collapse inner whitespace to sin
 /// before the construct by the printer).
 std::vector<std::pair<std::string, std::string>> reason_pairs(std::string_view reason) {
   std::vector<std::pair<std::string, std::string>> out;
-  constexpr std::string_view keyword = "not_encoded";  // the literal's text starts with it
-  if (reason.substr(0, keyword.size()) == keyword) reason.remove_prefix(keyword.size());
-  std::size_t i = 0;
-  auto skip = [&] {
-    while (i < reason.size()) {
-      if (std::isspace(static_cast<unsigned char>(reason[i]))) {
-        ++i;
-      } else if (reason[i] == '#') {
-        while (i < reason.size() && reason[i] != '\n') ++i;
-      } else {
-        break;
-      }
-    }
-  };
-  while (true) {
-    skip();
-    if (i >= reason.size()) break;
-    std::size_t word = i;
-    while (i < reason.size() && reason[i] != '"' &&
-           !std::isspace(static_cast<unsigned char>(reason[i]))) {
-      ++i;
-    }
-    std::string lang(reason.substr(word, i - word));
-    skip();
-    std::size_t open = i;
-    for (++i; i < reason.size() && reason[i] != '"'; ++i) {
-      if (reason[i] == '\\') ++i;
-    }
-    ++i;
-    out.emplace_back(std::move(lang), std::string(reason.substr(open, i - open)));
+  for (const reason_part& part : reason_parts(reason)) {
+    out.emplace_back(std::string(part.lang(reason)), std::string(part.text(reason)));
   }
   return out;
 }
@@ -95,18 +68,6 @@ std::string literal_text(const ast::literal& l) {
     default:
       return l.text;
   }
-}
-
-/// The literal an expression consists of, through the precedence levels, if it is one.
-const ast::literal* single_literal(const ast::expr& e) {
-  const ast::expr* cur = &e;
-  while (cur->rest.empty()) {
-    if (const auto* lit = boost::get<ast::literal>(&cur->first.get())) return lit;
-    const auto* inner = boost::get<ast::x3::forward_ast<ast::expr>>(&cur->first.get());
-    if (inner == nullptr) return nullptr;
-    cur = &inner->get();
-  }
-  return nullptr;
 }
 
 class printer {
@@ -370,7 +331,8 @@ class printer {
   /// Prints `lead` followed by expression `e` starting at `indent`, across lines as needed.
   /// `before_row`: another row of an enclosing table follows (see expr()).
   void block(int indent, const std::string& lead, const ast::expr& e, bool before_row = false) {
-    if (const ast::literal* l = single_literal(e); l && l->kind == ast::literal_kind::not_encoded) {
+    if (const ast::literal* l = ast::single_literal(e);
+        l && l->kind == ast::literal_kind::not_encoded) {
       // A reason in several languages that does not fit: one language per line, aligned.
       std::string one = lead + literal_text(*l);
       auto pairs = reason_pairs(l->text);
