@@ -7,6 +7,7 @@
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
+#include "store/chain.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 
@@ -86,14 +87,6 @@ const char* const migrations[] = {
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
 static_assert(schema_version == 2 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
-
-std::string entry_hash(const std::string& prev, std::int64_t seq, const std::string& at,
-                       const std::string& actor, const std::string& action,
-                       const std::string& subject, const std::string& details) {
-  std::string s = prev + '\x1f' + std::to_string(seq) + '\x1f' + at + '\x1f' + actor + '\x1f' +
-                  action + '\x1f' + subject + '\x1f' + details;
-  return engine::sha256_hex(s);
-}
 
 /// Reads `"key":value` from the flat JSON objects the store writes as audit details.
 std::string detail(const std::string& details, const std::string& key) {
@@ -470,19 +463,9 @@ class sqlite_store final : public store {
   /// Appends an entry; the caller holds the write transaction.
   bool audit_locked(const std::string& actor, const std::string& action, const std::string& subject,
                     const std::string& details, std::string& error) {
-    auto last = db_.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", error);
-    std::int64_t seq = 1;
-    std::string prev = std::string(64, '0');
-    if (last.step() == SQLITE_ROW) {
-      seq = last.int64(0) + 1;
-      prev = last.text(1);
-    }
-    std::string at = now_utc();
-    auto q = db_.prepare("INSERT INTO audit VALUES(?,?,?,?,?,?,?,?)", error);
-    q.bind(1, seq).bind(2, at).bind(3, actor).bind(4, action).bind(5, subject).bind(6, details);
-    q.bind(7, prev).bind(8, entry_hash(prev, seq, at, actor, action, subject, details));
-    if (q.step() != SQLITE_DONE) {
-      error = db_.message();
+    auto seq = detail::append_audit(db_, actor, action, subject, details);
+    if (!seq) {
+      error = seq.error().message;
       return false;
     }
     return true;
@@ -528,7 +511,7 @@ class sqlite_store final : public store {
         return audit_problem{
             seq, "audit entry " + std::to_string(seq) + " does not link to the entry before it"};
       }
-      std::string h = entry_hash(prev, seq, q.text(1), q.text(2), q.text(3), q.text(4), details);
+      std::string h = detail::entry_hash(prev, seq, q.text(1), q.text(2), q.text(3), q.text(4), details);
       if (h != q.text(7)) {
         return audit_problem{seq, "audit entry " + std::to_string(seq) + " (" + q.text(3) +
                                       ") was changed after it was written"};

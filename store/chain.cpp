@@ -1,0 +1,40 @@
+// The audit chain's writer (chain.hpp).
+#include "store/chain.hpp"
+
+#include "engine/sha256.hpp"
+#include "store/store.hpp"
+
+namespace dalil::store::detail {
+
+std::string entry_hash(const std::string& prev, std::int64_t seq, const std::string& at,
+                       const std::string& actor, const std::string& action,
+                       const std::string& subject, const std::string& details) {
+  std::string s = prev + '\x1f' + std::to_string(seq) + '\x1f' + at + '\x1f' + actor + '\x1f' +
+                  action + '\x1f' + subject + '\x1f' + details;
+  return engine::sha256_hex(s);
+}
+
+result<std::int64_t> append_audit(database& db, const std::string& actor, const std::string& action,
+                                  const std::string& subject, const std::string& details) {
+  std::string error;
+  auto last = db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", error);
+  if (!last.ok()) return fail(errc::failed, "reading the audit log: " + error);
+  std::int64_t seq = 1;
+  std::string prev = std::string(64, '0');
+  int rc = last.step();
+  if (rc == SQLITE_ROW) {
+    seq = last.int64(0) + 1;
+    prev = last.text(1);
+  } else if (rc != SQLITE_DONE) {
+    return fail(errc::failed, "reading the audit log: " + db.message());
+  }
+  std::string at = now_utc();
+  auto q = db.prepare("INSERT INTO audit VALUES(?,?,?,?,?,?,?,?)", error);
+  if (!q.ok()) return fail(errc::failed, "appending to the audit log: " + error);
+  q.bind(1, seq).bind(2, at).bind(3, actor).bind(4, action).bind(5, subject).bind(6, details);
+  q.bind(7, prev).bind(8, entry_hash(prev, seq, at, actor, action, subject, details));
+  if (q.step() != SQLITE_DONE) return fail(errc::failed, "appending to the audit log: " + db.message());
+  return seq;
+}
+
+}  // namespace dalil::store::detail
