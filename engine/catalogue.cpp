@@ -41,7 +41,9 @@ constexpr entry builtin_entries[] = {
     {msg::source_line, "- {source}", "- {source}", "- {source}"},
     {msg::yes, "oui", "نعم", "yes"},
     {msg::no, "non", "لا", "no"},
-    {msg::unknown, "non renseigné", "غير مُدلى به", "not provided"},
+    // Invariable whatever the label before it ("date de naissance", "prix du logement"):
+    // "information", "معلومة" carry the agreement themselves.
+    {msg::unknown, "information non fournie", "معلومة غير مُدلى بها", "not provided"},
     {msg::undetermined_value, "à déterminer", "لم يُحسم بعد", "to be determined"},
     {msg::none, "néant", "لا شيء", "none"},
     {msg::list_separator, ", ", "، ", ", "},
@@ -51,6 +53,10 @@ constexpr entry builtin_entries[] = {
      "Cannot decide yet; ask for: {documents}."},
     {msg::undetermined_no_ask, "Impossible de conclure pour l'instant.",
      "يتعذر البت في الوقت الراهن.", "Cannot decide yet."},
+    {msg::undetermined_ask_below,
+     "Impossible de conclure pour l'instant ; à demander : les documents ci-dessous.",
+     "يتعذر البت في الوقت الراهن؛ ويتعين طلب الوثائق المبينة أدناه.",
+     "Cannot decide yet; ask for the documents below."},
     {msg::reason_sentence, "Motif : {reasons}.", "السبب: {reasons}.", "Reason: {reasons}."},
     {msg::exception_applied, "Exception appliquée : {text}.", "استثناء مطبَّق: {text}.",
      "Exception applied: {text}."},

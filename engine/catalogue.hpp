@@ -43,8 +43,9 @@ std::string_view lang_code(lang l);
   X(group_separator)                                                                      \
   X(undetermined_ask) /* {documents} */                                                   \
   X(undetermined_no_ask)                                                                  \
-  X(reason_sentence)   /* {reasons} */                                                    \
-  X(exception_applied) /* {text} */                                                       \
+  X(undetermined_ask_below) /* the documents are listed after the explanation */          \
+  X(reason_sentence)        /* {reasons} */                                               \
+  X(exception_applied)      /* {text} */                                                  \
   X(exception_unlabelled)                                                                 \
   X(provisional_note)                                                                     \
   X(value_sentence)                 /* {title} {value}: a decision without explanation */ \
