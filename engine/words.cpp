@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <compare>
+#include <variant>
 
 #include "engine/record.hpp"
 
@@ -312,6 +313,47 @@ std::string value_words(const dsl::program& p, const dsl::type& t, const value& 
       break;
   }
   return c.text(msg::record_value, l);
+}
+
+std::string constant_words(const dsl::program& p, const dsl::constant& k, const dsl::type& t,
+                           lang l, const catalogue& c) {
+  struct visitor {
+    const dsl::program& p;
+    const dsl::type& t;
+    lang l;
+    const catalogue& c;
+    std::string number(rational q) const {
+      const int places = std::max(exact_places(q), 2);
+      if (t.k == dsl::kind::money) return money_words(q, l, c, places);
+      return isolate_ltr(number_words(q, places, l, c), l);
+    }
+    std::string operator()(dsl::null_value) const { return c.text(msg::none, l); }
+    std::string operator()(bool b) const { return c.text(b ? msg::yes : msg::no, l); }
+    std::string operator()(std::int64_t i) const {
+      if (t.k == dsl::kind::money || t.k == dsl::kind::decimal) return number(rational{i, 1});
+      return isolate_ltr(integer_words(i, l, c), l);
+    }
+    std::string operator()(rational q) const { return number(q); }
+    std::string operator()(date d) const { return date_words(d, l, c); }
+    std::string operator()(duration d) const { return duration_words(d, l, c); }
+    std::string operator()(const std::string& s) const { return isolate_auto(s, l); }
+    std::string operator()(dsl::enum_value e) const {
+      return enum_words(p, e.enum_id, static_cast<std::int64_t>(e.index), l, c);
+    }
+  };
+  return std::visit(visitor{p, t, l, c}, k);
+}
+
+std::string language_name(lang of, lang l, const catalogue& c) {
+  switch (of) {
+    case lang::fr:
+      return c.text(msg::lang_name_fr, l);
+    case lang::ar:
+      return c.text(msg::lang_name_ar, l);
+    case lang::en:
+      break;
+  }
+  return c.text(msg::lang_name_en, l);
 }
 
 }  // namespace dalil::engine

@@ -61,6 +61,14 @@ std::string label(const dsl::texts& t, lang l, const catalogue& c, msg fallback)
 std::string enum_words(const dsl::program& p, std::uint32_t e, std::int64_t index, lang l,
                        const catalogue& c = builtin_catalogue());
 
+/// A figure the texts set (a parameter's dated value) in words, exactly: money and decimals
+/// with all their decimals (at least two), dates and durations in words, enum cases by their
+/// titles, booleans as yes/no.
+std::string constant_words(const dsl::program& p, const dsl::constant& k, const dsl::type& t,
+                           lang l, const catalogue& c = builtin_catalogue());
+/// The name of a language in `l` ("arabe", "العربية", "Arabic").
+std::string language_name(lang of, lang l, const catalogue& c = builtin_catalogue());
+
 /// A run-time value as words: yes/no, "non renseigné" for unknown, "néant" for null, numbers
 /// through number_words with `places`, dates and durations in words, enum cases by their
 /// titles, text as given.
