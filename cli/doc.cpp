@@ -423,8 +423,14 @@ class html_writer : public writer {
           const bool rtl = r.tl == lang::ar;
           piece = rtl ? isolate_placeholders(r.text, true) : html_escape(r.text);
           if (r.tl != l_) {
-            piece = std::string("<span dir=\"") + (rtl ? "rtl" : "ltr") + "\" lang=\"" +
-                    std::string(engine::lang_code(r.tl)) + "\">" + piece + "</span>";
+            std::string span = "<span dir=\"";
+            span += rtl ? "rtl" : "ltr";
+            span += "\" lang=\"";
+            span += engine::lang_code(r.tl);
+            span += "\">";
+            span += piece;
+            span += "</span>";
+            piece = std::move(span);
           }
           break;
         }

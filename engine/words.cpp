@@ -71,8 +71,8 @@ std::strong_ordering compare_shown(const rounded& a, const rounded& b) {
     return a.negative ? std::strong_ordering::less : std::strong_ordering::greater;
   }
   std::strong_ordering magnitude = a.whole.size() <=> b.whole.size();
-  if (magnitude == 0) magnitude = a.whole.compare(b.whole) <=> 0;
-  if (magnitude == 0) {
+  if (magnitude == std::strong_ordering::equal) magnitude = a.whole.compare(b.whole) <=> 0;
+  if (magnitude == std::strong_ordering::equal) {
     const std::size_t width = std::max(a.decimals.size(), b.decimals.size());
     std::string x = a.decimals;
     std::string y = b.decimals;

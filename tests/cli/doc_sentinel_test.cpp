@@ -197,20 +197,37 @@ TEST_CASE("doc: every word around the pack's texts comes from the catalogue", "[
   const eng::catalogue sentinel = eng::sentinel_catalogue();
   for (lang l : eng::languages) {
     INFO("language " << eng::lang_code(l));
-    const dalil::cli::doc_pages pages = dalil::cli::render_doc(*c->program, c->sources, "rules",
-                                                               l, sentinel);
+    const dalil::cli::doc_pages pages =
+        dalil::cli::render_doc(*c->program, c->sources, "rules", l, sentinel);
     INFO(pages.html);
     CHECK(html_residue(pages.html).empty());
     INFO(pages.markdown);
     CHECK(markdown_residue(pages.markdown).empty());
     // The pack's texts and the catalogue's messages are all there.
-    for (const char* shown : {"⟪M:", "⟪program⟫", "⟪osp⟫", "⟪source⟫", "⟪D:income:", "⟪F:income:",
-                              "⟪C:low:", "⟪S:ceiling⟫", "⟪R:eligible:", "⟪E:eligible:",
-                              "⟪P:eligible:", "⟪X:minor_first:", "⟪N:", "⟦doc_title⟧",
-                              "⟦doc_period_between⟧", "⟦doc_period_from⟧", "⟦doc_period_until⟧",
-                              "⟦doc_outside_value⟧", "⟦doc_outside_not_encoded⟧",
-                              "⟦doc_outside_undetermined⟧", "⟦doc_from_value⟧", "⟦doc_at_most⟧",
-                              "⟦doc_where_formula⟧", "⟦doc_exception_caption⟧"}) {
+    for (const char* shown : {"⟪M:",
+                              "⟪program⟫",
+                              "⟪osp⟫",
+                              "⟪source⟫",
+                              "⟪D:income:",
+                              "⟪F:income:",
+                              "⟪C:low:",
+                              "⟪S:ceiling⟫",
+                              "⟪R:eligible:",
+                              "⟪E:eligible:",
+                              "⟪P:eligible:",
+                              "⟪X:minor_first:",
+                              "⟪N:",
+                              "⟦doc_title⟧",
+                              "⟦doc_period_between⟧",
+                              "⟦doc_period_from⟧",
+                              "⟦doc_period_until⟧",
+                              "⟦doc_outside_value⟧",
+                              "⟦doc_outside_not_encoded⟧",
+                              "⟦doc_outside_undetermined⟧",
+                              "⟦doc_from_value⟧",
+                              "⟦doc_at_most⟧",
+                              "⟦doc_where_formula⟧",
+                              "⟦doc_exception_caption⟧"}) {
       CHECK_THAT(pages.html, Contains(shown));
     }
     // And the built-in catalogue does say something in those places.
