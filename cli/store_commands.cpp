@@ -5,6 +5,7 @@
 
 #include <pwd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -133,12 +134,17 @@ store::result<const store::run_decisions*> describe(store::store& db, const stor
 /// WAL files) cannot be written; read-write (creating, upgrading) otherwise.
 store::result<std::unique_ptr<store::store>> open(const std::string& path, bool read_only = false) {
   if (!read_only) {
+    // Not writable: by permission, or by intent (no write bit for anyone: even root, which the
+    // kernel lets write, is taken to mean "do not write this store").
+    auto unwritable = [](const std::string& p) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) != 0) return false;
+      return (st.st_mode & 0222) == 0 || ::access(p.c_str(), W_OK) != 0;
+    };
     std::string dir =
         path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
     bool exists = ::access(path.c_str(), F_OK) == 0;
-    if ((exists && ::access(path.c_str(), W_OK) != 0) || ::access(dir.c_str(), W_OK) != 0) {
-      read_only = exists;
-    }
+    read_only = exists && (unwritable(path) || unwritable(dir));
   }
   return store::open_sqlite(path,
                             read_only ? store::open_mode::read_only : store::open_mode::read_write);

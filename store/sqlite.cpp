@@ -1,6 +1,7 @@
 // RAII wrappers over sqlite3 and sqlite3_stmt.
 #include "store/sqlite.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,12 +33,24 @@ error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   m += ": ";
   m += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   // The OS's reason behind an I/O error (a full disk, a file-size limit: EFBIG) says what to do.
-  if (int sys = db != nullptr ? sqlite3_system_errno(db) : 0;
-      sys != 0 && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
-                   (rc & 0xff) == SQLITE_CANTOPEN)) {
-    m += " (";
-    m += std::strerror(sys);
-    m += ")";
+  // SQLite keeps errno as it was when it recorded the error, which later calls may have
+  // changed: under a file-size limit, that limit is named whatever errno says.
+  int primary = rc & 0xff;
+  if (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN) {
+    int sys = db != nullptr ? sqlite3_system_errno(db) : 0;
+    rlimit limit{};
+    bool capped = primary != SQLITE_CANTOPEN && ::getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
+                  limit.rlim_cur != RLIM_INFINITY;
+    if (capped) {
+      m += " (";
+      m += std::strerror(EFBIG);
+      m += ": the file-size limit, ulimit -f, is " + std::to_string(limit.rlim_cur) +
+           " bytes; the store cannot grow past it)";
+    } else if (sys != 0) {
+      m += " (";
+      m += std::strerror(sys);
+      m += ")";
+    }
   }
   errc code = errc_of(rc);
   if (code == errc::damaged) m += ": the store file is damaged (run `dalil audit verify`)";
@@ -150,6 +163,7 @@ bool database::open(const std::string& path, std::string& error) {
     return false;
   }
   sqlite3_busy_timeout(db_, 10000);
+  sqlite3_extended_result_codes(db_, 1);  // SQLITE_IOERR_WRITE, not a bare I/O error
   // 16 KiB pages: decision sets are a few hundred bytes each, and larger pages mean fewer page
   // writes per chunk. Takes effect only when the file is created.
   if (!exec("PRAGMA page_size=16384;", error)) return false;
