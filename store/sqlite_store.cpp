@@ -82,10 +82,37 @@ const char* const migrations[] = {
     // 2: decision sets say which form of the compact entries they hold (store.hpp,
     // decision_format): those stored before (1) do not record whether each rule was in force.
     R"(ALTER TABLE decision_sets ADD COLUMN format INTEGER NOT NULL DEFAULT 1;)",
+    // 3: the server's counter decisions and the officials' reviews over them
+    // (store/counter_store.hpp); their records are versions of the applicants like imported ones.
+    R"(CREATE TABLE counter_decisions(
+         decision_id TEXT PRIMARY KEY,
+         record_id INTEGER NOT NULL REFERENCES records(record_id),
+         applicant_id TEXT NOT NULL REFERENCES applicants(applicant_id),
+         office TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         at TEXT NOT NULL,
+         as_of TEXT NOT NULL,
+         ruleset_hash TEXT NOT NULL REFERENCES rulesets(hash),
+         input_hash TEXT NOT NULL,
+         rules TEXT NOT NULL,
+         outcomes TEXT NOT NULL,
+         trace INTEGER NOT NULL,
+         answer_digest TEXT NOT NULL) STRICT;
+       CREATE INDEX counter_decisions_applicant ON counter_decisions(applicant_id, at);
+       CREATE TABLE reviews(
+         review_id TEXT PRIMARY KEY,
+         decision_id TEXT NOT NULL REFERENCES counter_decisions(decision_id),
+         seq INTEGER NOT NULL,
+         supersedes TEXT REFERENCES reviews(review_id),
+         at TEXT NOT NULL,
+         user TEXT NOT NULL,
+         decisions TEXT NOT NULL,
+         observations TEXT NOT NULL,
+         UNIQUE(decision_id, seq)) STRICT;)",
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
-static_assert(schema_version == 2 && decision_format == 2,
+static_assert(schema_version == 3 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
 
 /// Reads `"key":value` from the flat JSON objects the store writes as audit details.
