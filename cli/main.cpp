@@ -1,6 +1,7 @@
 // dalil: check, format, test and evaluate rule packs; see `dalil --help`.
 #include <CLI/CLI.hpp>
 
+#include "cli/account_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
@@ -111,7 +112,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"jsonl", "csv"}));
   gen_cmd->add_option("--out", gen_out, "Output file (default: stdout)");
 
+  auto accounts = dalil::cli::add_account_commands(app);
+
   CLI11_PARSE(app, argc, argv);
+  if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);
   if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
   if (replay_cmd->parsed()) return dalil::cli::run_replay(rep);
