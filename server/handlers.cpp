@@ -654,10 +654,10 @@ class api_service final : public service {
       co_return problem_reply(*p, "/api/v1/evaluate");
     }
     std::vector<field_error> errors;
-    std::optional<dsl::date> as_of;
+    std::optional<dalil::date> as_of;
     if (const json_member* a = member(ms, "as_of")) {
       if (auto s = string_member(*a, errors)) {
-        as_of = dsl::parse_date(*s);
+        as_of = dalil::parse_date(*s);
         if (!as_of) errors.push_back({"/as_of", "must be a date (YYYY-MM-DD)"});
       }
     } else {
@@ -769,7 +769,7 @@ class api_service final : public service {
     d.applicant_id = applicant_id;
     d.office = who.office;
     d.actor = who.name;
-    d.as_of = dsl::to_string(*as_of);
+    d.as_of = dalil::to_string(*as_of);
     d.ruleset_hash = rules->hash();
     d.trace = trace;
     co_await write(job);
@@ -840,7 +840,7 @@ class api_service final : public service {
     }
     std::string why;
     auto rules = ruleset_for(d->ruleset_hash, why);
-    auto as_of = dsl::parse_date(d->as_of);
+    auto as_of = dalil::parse_date(d->as_of);
     if (!rules || !as_of) {
       log_->error("decision {} cannot be replayed: {}", id, why);
       co_return problem_reply(server_error("the decision's ruleset cannot be rebuilt"), route);
@@ -1136,12 +1136,12 @@ class api_service final : public service {
   reply rules(request_info& info) {
     const char* route = "/api/v1/rules";
     auto text = query_param(info.query, "as_of");
-    std::optional<dsl::date> as_of = text ? dsl::parse_date(*text) : engine::utc_today();
+    std::optional<dalil::date> as_of = text ? dalil::parse_date(*text) : engine::utc_today();
     if (!as_of) return problem_reply(bad_request("as_of must be a date (YYYY-MM-DD)"), route);
     const std::shared_ptr<const engine::ruleset>& rules = eval_.rules_ptr();
     auto inst = eval_.instance(rules, *as_of);
     const dsl::program& p = rules->program();
-    std::string out = "{\"as_of\":\"" + dsl::to_string(*as_of) + "\",\"ruleset\":{\"hash\":";
+    std::string out = "{\"as_of\":\"" + dalil::to_string(*as_of) + "\",\"ruleset\":{\"hash\":";
     append_string(out, rules->hash());
     out += "},\"modules\":[";
     for (std::uint32_t mi = 0; mi < p.modules.size(); ++mi) {
@@ -1174,13 +1174,13 @@ class api_service final : public service {
         out += inst->in_force[r] ? "true" : "false";
         out += ",\"from\":";
         if (ri.in_force_from) {
-          append_string(out, dsl::to_string(*ri.in_force_from));
+          append_string(out, dalil::to_string(*ri.in_force_from));
         } else {
           out += "null";
         }
         out += ",\"until\":";
         if (ri.in_force_until) {
-          append_string(out, dsl::to_string(*ri.in_force_until));
+          append_string(out, dalil::to_string(*ri.in_force_until));
         } else {
           out += "null";
         }
@@ -1207,7 +1207,7 @@ class api_service final : public service {
         engine::append_value_json(out, p, pa.t, inst->parameters[pi].v);
         out += ",\"from\":";
         if (inst->parameters[pi].from) {
-          append_string(out, dsl::to_string(*inst->parameters[pi].from));
+          append_string(out, dalil::to_string(*inst->parameters[pi].from));
         } else {
           out += "null";
         }
@@ -1215,7 +1215,7 @@ class api_service final : public service {
         for (std::size_t k = 0; k < pa.values.size(); ++k) {
           if (k) out += ',';
           out += "{\"from\":";
-          append_string(out, dsl::to_string(pa.values[k].from));
+          append_string(out, dalil::to_string(pa.values[k].from));
           out += ",\"value\":";
           engine::append_value_json(out, p, pa.t, engine::to_value(pa.values[k].value));
           out += '}';

@@ -339,7 +339,7 @@ store::result<std::unique_ptr<server>> server::start(config c) {
     return store::fail(store::errc::failed, std::string("cannot open the log: ") + e.what());
   }
   i->log->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
-  i->log->flush_on(spdlog::level::warn);
+  i->log->flush_on(spdlog::level::info);  // a line per request reaches the file at once
   if (!c.tls_cert.empty()) {
     i->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     i->tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
