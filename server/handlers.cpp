@@ -1236,6 +1236,20 @@ class api_service final : public service {
     }
   }
 
+  /// A cell of the statistics: {"count": n, "suppressed": false}, or a null count and
+  /// "suppressed": true when fewer than suppressed_below decisions fall in it.
+  static void append_cell(std::string& out, std::int64_t n, std::string_view value = {}) {
+    out += '{';
+    if (!value.empty()) {
+      out += "\"value\":";
+      out += value;
+      out += ',';
+    }
+    out += "\"count\":";
+    append_count(out, n);
+    out += n < suppressed_below ? ",\"suppressed\":true}" : ",\"suppressed\":false}";
+  }
+
   reply stats(request_info& info) {
     const char* route = "/api/v1/stats";
     auto cells = reader(info).outcome_counts();
@@ -1255,14 +1269,14 @@ class api_service final : public service {
     std::string out = "{\"counter_decisions\":";
     append_count(out, *total);
     out += ",\"suppressed_below\":" + std::to_string(suppressed_below) + ",\"decisions\":[";
-    // Cells grouped by rule: in force (each value, undetermined) apart from out of force.
+    // Cells grouped by decision: in force (each value, undetermined) apart from out of force.
     std::size_t i = 0;
     bool first_rule = true;
     while (i < cells->size()) {
       const std::string rule = (*cells)[i].rule;
       if (!first_rule) out += ',';
       first_rule = false;
-      out += "{\"rule\":";
+      out += "{\"decision\":";
       append_string(out, rule);
       const dsl::module_info* mi = module_of(rule);
       out += ",\"program\":";
@@ -1280,27 +1294,25 @@ class api_service final : public service {
           undetermined += c.count;
         } else {
           if (!values.empty()) values += ',';
-          values += "{\"value\":" + c.value + ",\"count\":";
-          append_count(values, c.count);
-          values += '}';
+          append_cell(values, c.count, c.value);
         }
       }
       out += ",\"in_force\":{\"values\":[" + values + "],\"undetermined\":";
-      append_count(out, undetermined);
+      append_cell(out, undetermined);
       out += "},\"out_of_force\":";
-      append_count(out, out_of_force);
+      append_cell(out, out_of_force);
       out += '}';
     }
     out += "],\"overrides\":[";
     for (std::size_t k = 0; k < overrides->size(); ++k) {
       const store::override_cell& c = (*overrides)[k];
       if (k) out += ',';
-      out += "{\"rule\":";
+      out += "{\"decision\":";
       append_string(out, c.rule);
       out += ",\"reviewed\":";
-      append_count(out, c.reviewed);
+      append_cell(out, c.reviewed);
       out += ",\"overridden\":";
-      append_count(out, c.overridden);
+      append_cell(out, c.overridden);
       out += ",\"rate\":";
       if (c.reviewed < suppressed_below || c.overridden < suppressed_below) {
         out += "null";
