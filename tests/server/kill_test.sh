@@ -6,7 +6,7 @@ set -euo pipefail
 dalil=$1
 src=$2
 work=$(mktemp -d)
-trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill -9 $pid 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 db=$work/store.db
 token=$("$dalil" token create loadtest --role official --office rabat --db "$db" 2>/dev/null | tail -1)
 "$dalil" serve --db "$db" --rules "$src/rules" --listen 127.0.0.1:0 --log "$work/log" >"$work/out" 2>&1 &
@@ -28,7 +28,7 @@ client() {
     local f=$work/req$(((n * 7919 + k) % count)).json
     curl -s -m 5 -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
       --data @"$f" "http://127.0.0.1:$port/api/v1/evaluate" 2>/dev/null |
-      sed -n 's/.*"decision_id":"\([0-9a-f]*\)".*/\1/p' >>"$work/answered$n" || true
+      grep -o '"decision_id":"[0-9a-f]*"' | cut -d'"' -f4 >>"$work/answered$n" || true
     k=$((k + 1))
   done
 }
