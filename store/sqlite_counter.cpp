@@ -36,9 +36,9 @@ std::string detail_of(const std::string& details, const std::string& key) {
 
 std::string counter_digest(const counter_decision& d) {
   std::string s;
-  for (const std::string* f : {&d.decision_id, &d.applicant_id, &d.office, &d.actor, &d.at,
-                               &d.as_of, &d.ruleset_hash, &d.input_hash, &d.rules, &d.outcomes,
-                               &d.answer_digest}) {
+  for (const std::string* f :
+       {&d.decision_id, &d.applicant_id, &d.office, &d.actor, &d.at, &d.as_of, &d.ruleset_hash,
+        &d.input_hash, &d.rules, &d.outcomes, &d.answer_digest}) {
     add_field(s, *f);
   }
   add_field(s, std::to_string(d.record_id));
@@ -48,9 +48,8 @@ std::string counter_digest(const counter_decision& d) {
 
 std::string review_digest(const review& r) {
   std::string s;
-  for (const std::string* f :
-       {&r.review_id, &r.decision_id, &r.supersedes, &r.user, &r.at, &r.decisions,
-        &r.observations}) {
+  for (const std::string* f : {&r.review_id, &r.decision_id, &r.supersedes, &r.user, &r.at,
+                               &r.decisions, &r.observations}) {
     add_field(s, *f);
   }
   add_field(s, std::to_string(r.seq));
@@ -111,8 +110,8 @@ struct counter_store::impl {
   status ensure_import() {
     if (import_id != 0) return {};
     std::string e;
-    auto q = db.prepare(
-        "INSERT INTO imports(file, file_hash, started_at) VALUES('counter', '', ?)", e);
+    auto q =
+        db.prepare("INSERT INTO imports(file, file_hash, started_at) VALUES('counter', '', ?)", e);
     if (!q.ok()) return fail(errc::failed, e);
     q.bind(1, now_utc());
     if (q.step() != SQLITE_DONE) return sql_error("recording the counter's import");
@@ -172,8 +171,10 @@ result<std::unique_ptr<counter_store>> counter_store::open(const std::string& pa
   if (!s->impl_->db.open(path, e)) return fail(errc::failed, e);
   auto q = s->impl_->db.prepare("SELECT count(*) FROM counter_decisions", e);
   if (!q.ok()) {
-    return fail(errc::failed, path + ": the store has no counter tables (open it with "
-                                      "open_sqlite first, which upgrades it): " + e);
+    return fail(errc::failed, path +
+                                  ": the store has no counter tables (open it with "
+                                  "open_sqlite first, which upgrades it): " +
+                                  e);
   }
   return s;
 }
@@ -210,7 +211,9 @@ status counter_store::savepoint() {
   return impl_->exec("SAVEPOINT request");
 }
 
-status counter_store::release() { return impl_->exec("RELEASE request"); }
+status counter_store::release() {
+  return impl_->exec("RELEASE request");
+}
 
 void counter_store::rollback_to() {
   std::string ignored;
@@ -563,9 +566,9 @@ result<std::optional<audit_problem>> counter_store::verify() {
     } else {
       ++reviews_seen;
       std::string id = detail_of(details, "review");
-      auto q = impl_->db.prepare(std::string(review_columns) +
-                                     " FROM reviews v WHERE v.review_id=? AND v.decision_id=?",
-                                 e);
+      auto q = impl_->db.prepare(
+          std::string(review_columns) + " FROM reviews v WHERE v.review_id=? AND v.decision_id=?",
+          e);
       if (!q.ok()) return fail(errc::failed, e);
       q.bind(1, id).bind(2, subject);
       if (q.step() != SQLITE_ROW) {
@@ -585,8 +588,9 @@ result<std::optional<audit_problem>> counter_store::verify() {
   };
   if (count("SELECT count(*) FROM counter_decisions") != decisions) {
     return std::optional<audit_problem>(audit_problem{
-        0, "there are counter decisions that no audit entry vouches for (inserted behind the "
-           "tool's back)"});
+        0,
+        "there are counter decisions that no audit entry vouches for (inserted behind the "
+        "tool's back)"});
   }
   if (count("SELECT count(*) FROM reviews") != reviews_seen) {
     return std::optional<audit_problem>(audit_problem{

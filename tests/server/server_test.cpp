@@ -47,8 +47,8 @@ const loaded& pack() {
     dalil::dsl::source_map sources;
     std::vector<dalil::dsl::ast::module> modules;
     dalil::dsl::diagnostics diags;
-    auto program =
-        dalil::dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources, modules, diags);
+    auto program = dalil::dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources,
+                                              modules, diags);
     REQUIRE(program);
     std::string canonical = dalil::engine::canonical_source(sources, modules);
     return loaded{dalil::engine::build_ruleset(sources, modules, std::move(*program)), canonical};
@@ -283,10 +283,12 @@ struct validator {
       const json::object& o = v.as_object();
       if (auto* req = schema.if_contains("required")) {
         for (const auto& k : req->as_array()) {
-          if (!o.contains(k.as_string())) errors.push_back(at + ": lacks " + std::string(k.as_string()));
+          if (!o.contains(k.as_string()))
+            errors.push_back(at + ": lacks " + std::string(k.as_string()));
         }
       }
-      const json::object* props = schema.if_contains("properties") ? &schema.at("properties").as_object() : nullptr;
+      const json::object* props =
+          schema.if_contains("properties") ? &schema.at("properties").as_object() : nullptr;
       for (const auto& kv : o) {
         std::string k(kv.key());
         if (props && props->contains(k)) {
@@ -303,7 +305,8 @@ struct validator {
     if (v.is_array()) {
       if (auto* items = schema.if_contains("items")) {
         std::size_t i = 0;
-        for (const auto& x : v.as_array()) check(x, items->as_object(), at + "/" + std::to_string(i++));
+        for (const auto& x : v.as_array())
+          check(x, items->as_object(), at + "/" + std::to_string(i++));
       }
     }
   }
@@ -349,14 +352,29 @@ TEST_CASE("server: every role on every route, allowed or refused (deny by defaul
     std::set<std::string> allowed;  // principals answered 2xx; the others 401/403/404
   };
   const std::vector<route_case> routes = {
-      {http::verb::get, "/healthz", "", {"none", "official", "official_casa", "adviser", "auditor"}},
-      {http::verb::get, "/api/v1/openapi.json", "", {"none", "official", "official_casa", "adviser", "auditor"}},
-      {http::verb::get, "/api/v1/schema?lang=ar", "", {"official", "official_casa", "adviser", "auditor"}},
-      {http::verb::get, "/api/v1/rules?as_of=2017-06-01", "", {"official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get,
+       "/healthz",
+       "",
+       {"none", "official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get,
+       "/api/v1/openapi.json",
+       "",
+       {"none", "official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get,
+       "/api/v1/schema?lang=ar",
+       "",
+       {"official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get,
+       "/api/v1/rules?as_of=2017-06-01",
+       "",
+       {"official", "official_casa", "adviser", "auditor"}},
       {http::verb::get, "/api/v1/stats", "", {"adviser", "auditor"}},
       {http::verb::get, "/api/v1/reviews", "", {"auditor"}},
       {http::verb::get, "/api/v1/audit/verify", "", {"auditor"}},
-      {http::verb::post, "/api/v1/evaluate", f.evaluate_body(f.applicant(1)), {"official", "official_casa"}},
+      {http::verb::post,
+       "/api/v1/evaluate",
+       f.evaluate_body(f.applicant(1)),
+       {"official", "official_casa"}},
       {http::verb::get, "/api/v1/decisions/" + id, "", {"official", "auditor"}},
       {http::verb::get, "/api/v1/applicants/" + app + "/decisions", "", {"official", "auditor"}},
       {http::verb::get, "/api/v1/applicants/" + app + "/record", "", {"official", "auditor"}},
@@ -417,14 +435,15 @@ TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout
   // Unsafe requests need the CSRF token.
   std::string body = f.evaluate_body(f.applicant());
   CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, session).status == 403);
-  CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body,
-             auth_header{"", value, "wrong"})
+  CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, auth_header{"", value, "wrong"})
             .status == 403);
   CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, with_csrf).status == 200);
-  CHECK(call(f.port, http::verb::put, "/api/v1/session/lang", R"({"lang":"ar"})", with_csrf).status ==
-        204);
-  CHECK(call(f.port, http::verb::put, "/api/v1/session/lang", R"({"lang":"de"})", with_csrf).status ==
-        400);
+  CHECK(
+      call(f.port, http::verb::put, "/api/v1/session/lang", R"({"lang":"ar"})", with_csrf).status ==
+      204);
+  CHECK(
+      call(f.port, http::verb::put, "/api/v1/session/lang", R"({"lang":"de"})", with_csrf).status ==
+      400);
   CHECK(call(f.port, http::verb::get, "/api/v1/session", "", session).parsed().at("lang") == "ar");
   // Logout ends it.
   CHECK(call(f.port, http::verb::post, "/api/v1/logout", "", with_csrf).status == 204);
@@ -450,8 +469,8 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
           "[server]") {
   fixture f;
   std::string rec = f.applicant(2);
-  response r = call(f.port, http::verb::post, "/api/v1/evaluate", f.evaluate_body(rec, "2017-06-01", true),
-                    f.bearer("official"));
+  response r = call(f.port, http::verb::post, "/api/v1/evaluate",
+                    f.evaluate_body(rec, "2017-06-01", true), f.bearer("official"));
   REQUIRE(r.status == 200);
   // Byte for byte the CLI's object, before the server's own members.
   fs::path facts = f.dir / "facts.json";
@@ -466,33 +485,39 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
   std::string id(v.at("decision_id").as_string());
   CHECK(v.at("office") == "rabat");
   // Read back: the same evaluation, plus reviews (none yet).
-  response back = call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("official"));
+  response back =
+      call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("official"));
   REQUIRE(back.status == 200);
   CHECK(back.body.substr(0, cli.size()) == cli);
   CHECK(back.parsed().at("reviews").as_array().empty());
   // Reviews: appended beside the recommendation, superseding in order, conflicts refused.
-  std::string first = R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true,"reason":"the applicant showed the document"}],"observations":"I disagree with the refusal"})";
+  std::string first =
+      R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true,"reason":"the applicant showed the document"}],"observations":"I disagree with the refusal"})";
   response r1 = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", first,
                      f.bearer("official"));
   REQUIRE(r1.status == 201);
   std::string rid(r1.parsed().at("review_id").as_string());
-  CHECK(call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", first, f.bearer("official"))
+  CHECK(call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", first,
+             f.bearer("official"))
             .status == 409);
   std::string second = R"({"supersedes":")" + rid +
                        R"(","decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}]})";
   response r2 = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", second,
                      f.bearer("official"));
   REQUIRE(r2.status == 201);
-  CHECK(call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", second, f.bearer("official"))
+  CHECK(call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", second,
+             f.bearer("official"))
             .status == 409);  // written against a review that is no longer the latest
   // An override needs a reason.
-  std::string no_reason = R"({"supersedes":")" + std::string(r2.parsed().at("review_id").as_string()) +
-                          R"(","decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true}]})";
+  std::string no_reason =
+      R"({"supersedes":")" + std::string(r2.parsed().at("review_id").as_string()) +
+      R"(","decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true}]})";
   response nr = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", no_reason,
                      f.bearer("official"));
   CHECK(nr.status == 400);
   CHECK(nr.parsed().at("errors").as_array()[0].at("pointer") == "/decisions/0/reason");
-  response after = call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("auditor"));
+  response after =
+      call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("auditor"));
   REQUIRE(after.status == 200);
   CHECK(after.body.substr(0, cli.size()) == cli);  // the recommendation is unchanged
   auto reviews = after.parsed().at("reviews").as_array();
@@ -500,14 +525,16 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
   CHECK(reviews[0].at("review_id").as_string() == rid);
   CHECK(reviews[1].at("supersedes").as_string() == rid);
   // The history, the record for a returning applicant, and the audit chain intact.
-  response hist = call(f.port, http::verb::get,
-                       "/api/v1/applicants/" + std::string(v.at("applicant").as_string()) + "/decisions",
-                       "", f.bearer("official"));
+  response hist =
+      call(f.port, http::verb::get,
+           "/api/v1/applicants/" + std::string(v.at("applicant").as_string()) + "/decisions", "",
+           f.bearer("official"));
   REQUIRE(hist.status == 200);
   CHECK(hist.parsed().at("decisions").as_array()[0].at("reviewed") == true);
-  response record = call(f.port, http::verb::get,
-                         "/api/v1/applicants/" + std::string(v.at("applicant").as_string()) + "/record",
-                         "", f.bearer("official"));
+  response record =
+      call(f.port, http::verb::get,
+           "/api/v1/applicants/" + std::string(v.at("applicant").as_string()) + "/record", "",
+           f.bearer("official"));
   REQUIRE(record.status == 200);
   CHECK(record.parsed().at("id") == v.at("applicant"));
   response verify = call(f.port, http::verb::get, "/api/v1/audit/verify", "", f.bearer("auditor"));
@@ -539,31 +566,40 @@ TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what
   };
   const std::string ok_rec = f.applicant();
   const std::vector<bad> corpus = {
-      {"malformed JSON", http::verb::post, "/api/v1/evaluate", "{\"as_of\":", "application/json", 400, ""},
+      {"malformed JSON", http::verb::post, "/api/v1/evaluate", "{\"as_of\":", "application/json",
+       400, ""},
       {"not an object", http::verb::post, "/api/v1/evaluate", "[1,2]", "application/json", 400, ""},
       {"unknown member", http::verb::post, "/api/v1/evaluate",
-       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"" + secret + "\":1}", "application/json", 400, ""},
+       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"" + secret + "\":1}",
+       "application/json", 400, ""},
       {"wrong type", http::verb::post, "/api/v1/evaluate",
        "{\"as_of\":20170601,\"applicant\":" + ok_rec + "}", "application/json", 400, "/as_of"},
       {"not a date", http::verb::post, "/api/v1/evaluate",
-       "{\"as_of\":\"" + secret + "\",\"applicant\":" + ok_rec + "}", "application/json", 400, "/as_of"},
+       "{\"as_of\":\"" + secret + "\",\"applicant\":" + ok_rec + "}", "application/json", 400,
+       "/as_of"},
       {"missing applicant", http::verb::post, "/api/v1/evaluate", "{\"as_of\":\"2017-06-01\"}",
        "application/json", 400, "/applicant"},
       {"field of the wrong type", http::verb::post, "/api/v1/evaluate",
-       "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"" + secret + "\",\"household\":{\"size\":\"" + secret + "\"}}}",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"" + secret +
+           "\",\"household\":{\"size\":\"" + secret + "\"}}}",
        "application/json", 400, "/applicant/household/size"},
       {"unknown field", http::verb::post, "/api/v1/evaluate",
-       "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"x1\",\"" + secret + "\":1}}", "application/json", 400, "/applicant"},
+       "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"x1\",\"" + secret + "\":1}}",
+       "application/json", 400, "/applicant"},
       {"unknown rule", http::verb::post, "/api/v1/evaluate",
-       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"rules\":[\"no.such\"]}", "application/json", 400, "/rules/0"},
+       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"rules\":[\"no.such\"]}",
+       "application/json", 400, "/rules/0"},
       {"duplicate member", http::verb::post, "/api/v1/evaluate",
-       "{\"as_of\":\"2017-06-01\",\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + "}", "application/json", 400, ""},
-      {"not JSON content", http::verb::post, "/api/v1/evaluate", f.evaluate_body(ok_rec), "text/plain", 415, ""},
+       "{\"as_of\":\"2017-06-01\",\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + "}",
+       "application/json", 400, ""},
+      {"not JSON content", http::verb::post, "/api/v1/evaluate", f.evaluate_body(ok_rec),
+       "text/plain", 415, ""},
       {"unknown path", http::verb::get, "/api/v1/nothing", "", "", 404, ""},
       {"wrong method", http::verb::delete_, "/api/v1/evaluate", "", "", 405, ""},
       {"unknown decision", http::verb::get, "/api/v1/decisions/0123456789abcdef", "", "", 404, ""},
       {"review of unknown decision", http::verb::post, "/api/v1/decisions/nope/review",
-       R"({"supersedes":null,"decisions":[{"rule":"a.b","outcome":"accepted"}]})", "application/json", 404, ""},
+       R"({"supersedes":null,"decisions":[{"rule":"a.b","outcome":"accepted"}]})",
+       "application/json", 404, ""},
       {"bad rules date", http::verb::get, "/api/v1/rules?as_of=2017-13-45", "", "", 400, ""},
       {"bad schema language", http::verb::get, "/api/v1/schema?lang=de", "", "", 400, ""},
   };
@@ -585,17 +621,21 @@ TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what
   }
   // 10 MB body: 413 without reading it all.
   {
-    std::string big = "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"" + std::string(10 << 20, 'a') + "\"}}";
-    std::string req = "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                      f.tokens["official"] + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(big.size()) + "\r\n\r\n";
+    std::string big =
+        "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"" + std::string(10 << 20, 'a') + "\"}}";
+    std::string req =
+        "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+        f.tokens["official"] +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(big.size()) +
+        "\r\n\r\n";
     std::string got = raw_exchange(f.port, req);
     CHECK(got.rfind("HTTP/1.1 413", 0) == 0);
     CHECK(got.find("application/problem+json") != std::string::npos);
   }
   // A header over 8 KiB: 431.
   {
-    std::string req = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'b') + "\r\n\r\n";
+    std::string req =
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'b') + "\r\n\r\n";
     CHECK(raw_exchange(f.port, req).rfind("HTTP/1.1 431", 0) == 0);
   }
   // Slow clients: a header or a body that does not arrive by its deadline (0.7 s here) is cut:
@@ -605,8 +645,10 @@ TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what
     std::string got = raw_exchange(f.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
     CHECK(got.empty());
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
-    std::string body_slow = "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                            f.tokens["official"] + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"as_of\"";
+    std::string body_slow =
+        "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+        f.tokens["official"] +
+        "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"as_of\"";
     t0 = std::chrono::steady_clock::now();
     CHECK(raw_exchange(f.port, body_slow).empty());
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
@@ -640,41 +682,58 @@ TEST_CASE("server: the OpenAPI document matches the real responses", "[server]")
     conforms(doc, "/api/v1/schema", "get",
              call(f.port, http::verb::get, std::string("/api/v1/schema?lang=") + l, "", off));
   }
-  conforms(doc, "/api/v1/rules", "get", call(f.port, http::verb::get, "/api/v1/rules?as_of=2017-06-01", "", adv));
-  response ev = call(f.port, http::verb::post, "/api/v1/evaluate", f.evaluate_body(f.applicant(), "2017-06-01", true), off);
+  conforms(doc, "/api/v1/rules", "get",
+           call(f.port, http::verb::get, "/api/v1/rules?as_of=2017-06-01", "", adv));
+  response ev = call(f.port, http::verb::post, "/api/v1/evaluate",
+                     f.evaluate_body(f.applicant(), "2017-06-01", true), off);
   conforms(doc, "/api/v1/evaluate", "post", ev);
   std::string id(ev.parsed().at("decision_id").as_string());
   std::string app(ev.parsed().at("applicant").as_string());
   conforms(doc, "/api/v1/evaluate", "post",
            call(f.port, http::verb::post, "/api/v1/evaluate", "{}", off));
-  conforms(doc, "/api/v1/evaluate", "post", call(f.port, http::verb::post, "/api/v1/evaluate", "{}"));
-  response rv = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
-                     R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}],"observations":""})", off);
+  conforms(doc, "/api/v1/evaluate", "post",
+           call(f.port, http::verb::post, "/api/v1/evaluate", "{}"));
+  response rv = call(
+      f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
+      R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}],"observations":""})",
+      off);
   conforms(doc, "/api/v1/decisions/{id}/review", "post", rv);
-  conforms(doc, "/api/v1/decisions/{id}/review", "post",
-           call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
-                R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}]})", off));
-  conforms(doc, "/api/v1/decisions/{id}", "get", call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", off));
-  conforms(doc, "/api/v1/decisions/{id}", "get", call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("official_casa")));
+  conforms(
+      doc, "/api/v1/decisions/{id}/review", "post",
+      call(
+          f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
+          R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}]})",
+          off));
+  conforms(doc, "/api/v1/decisions/{id}", "get",
+           call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", off));
+  conforms(doc, "/api/v1/decisions/{id}", "get",
+           call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("official_casa")));
   conforms(doc, "/api/v1/applicants/{id}/decisions", "get",
            call(f.port, http::verb::get, "/api/v1/applicants/" + app + "/decisions", "", aud));
   conforms(doc, "/api/v1/applicants/{id}/record", "get",
            call(f.port, http::verb::get, "/api/v1/applicants/" + app + "/record", "", off));
-  conforms(doc, "/api/v1/reviews", "get", call(f.port, http::verb::get, "/api/v1/reviews", "", aud));
-  conforms(doc, "/api/v1/reviews", "get", call(f.port, http::verb::get, "/api/v1/reviews", "", off));
-  conforms(doc, "/api/v1/audit/verify", "get", call(f.port, http::verb::get, "/api/v1/audit/verify", "", aud));
+  conforms(doc, "/api/v1/reviews", "get",
+           call(f.port, http::verb::get, "/api/v1/reviews", "", aud));
+  conforms(doc, "/api/v1/reviews", "get",
+           call(f.port, http::verb::get, "/api/v1/reviews", "", off));
+  conforms(doc, "/api/v1/audit/verify", "get",
+           call(f.port, http::verb::get, "/api/v1/audit/verify", "", aud));
   // Enough decisions for unsuppressed cells in the statistics.
   for (int i = 0; i < 12; ++i) {
-    response more = call(f.port, http::verb::post, "/api/v1/evaluate", f.evaluate_body(f.applicant(i), "2026-06-01"), off);
+    response more = call(f.port, http::verb::post, "/api/v1/evaluate",
+                         f.evaluate_body(f.applicant(i), "2026-06-01"), off);
     INFO(more.body);
     REQUIRE(more.status == 200);
   }
   response st = call(f.port, http::verb::get, "/api/v1/stats", "", adv);
   conforms(doc, "/api/v1/stats", "get", st);
   CHECK(st.parsed().at("counter_decisions").as_int64() == 13);
-  response login = call(f.port, http::verb::post, "/api/v1/login", R"({"user":"alice","password":"a-long-password-1"})");
+  response login = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"alice","password":"a-long-password-1"})");
   conforms(doc, "/api/v1/login", "post", login);
-  conforms(doc, "/api/v1/login", "post", call(f.port, http::verb::post, "/api/v1/login", R"({"user":"alice","password":"wrong-password-x"})"));
+  conforms(doc, "/api/v1/login", "post",
+           call(f.port, http::verb::post, "/api/v1/login",
+                R"({"user":"alice","password":"wrong-password-x"})"));
   std::string c = login.headers["set-cookie"];
   auth_header s{"", c.substr(13, c.find(';') - 13), ""};
   conforms(doc, "/api/v1/session", "get", call(f.port, http::verb::get, "/api/v1/session", "", s));
@@ -686,9 +745,11 @@ TEST_CASE("server: the OpenAPI document matches the real responses", "[server]")
 TEST_CASE("server: static assets are embedded from server/www at build time", "[server]") {
   fixture f;
   std::size_t served = 0;
-  for (const auto& e : fs::recursive_directory_iterator(std::string(DALIL_SOURCE_DIR) + "/server/www")) {
+  for (const auto& e :
+       fs::recursive_directory_iterator(std::string(DALIL_SOURCE_DIR) + "/server/www")) {
     if (!e.is_regular_file()) continue;
-    std::string rel = fs::relative(e.path(), std::string(DALIL_SOURCE_DIR) + "/server/www").string();
+    std::string rel =
+        fs::relative(e.path(), std::string(DALIL_SOURCE_DIR) + "/server/www").string();
     if (rel.front() == '.' || rel.find("/.") != std::string::npos) continue;
     response r = call(f.port, http::verb::get, "/assets/" + rel);
     INFO(rel);
