@@ -3,6 +3,7 @@
 // store/accounts.hpp, cli/account_commands.cpp).
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,8 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "server/auth/auth.hpp"
 #include "server/auth/credentials.hpp"
@@ -61,11 +63,11 @@ struct test_clock {
   void advance(std::int64_t s) const { *t += s; }
 };
 
-const std::string pw_alice = "correct horse battery";  // 21 characters
-const std::string pw_bob = "another-long-secret";
+constexpr std::string_view pw_alice = "correct horse battery";  // 21 characters
+constexpr std::string_view pw_bob = "another-long-secret";
 
 store::account user(const std::string& name, const std::string& role, const std::string& office,
-                    const std::string& password) {
+                    std::string_view password) {
   store::account a;
   a.name = name;
   a.role = role;
@@ -235,7 +237,8 @@ TEST_CASE("auth: login, one message for unknown user, wrong password and disable
               "'%\"role\":\"official\",\"office\":\"rabat\",\"address\":\"loopback\"%'") == 1);
   CHECK(count(dir, "action='login_failed'") == 4);
   CHECK(count(dir, "action='login_failed' AND details LIKE '%disabled%'") == 1);
-  CHECK(count(dir, "details LIKE '%" + pw_alice + "%' OR details LIKE '%" + pw_bob + "%'") == 0);
+  CHECK(count(dir, "details LIKE '%" + std::string(pw_alice) + "%' OR details LIKE '%" +
+                       std::string(pw_bob) + "%'") == 0);
   CHECK(count(dir, "action='login_failed' AND subject='unknown user'") == 2);
   CHECK(verified(dir));
 }
@@ -304,6 +307,7 @@ TEST_CASE("auth: failed logins are limited per account and per address, then all
     std::atomic<int> refused{0};
     std::atomic<int> busy{0};
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int i = 0; i < 8; ++i) {
       threads.emplace_back([&, i] {
         auto r = auth->login("alice", "parallel-guess-" + std::to_string(i), "198.51.100.7");
@@ -689,4 +693,80 @@ TEST_CASE("auth: dalil user add reads the password from stdin; token create prin
   auto verify = run_dalil(dir, "audit verify" + db, "");
   INFO(verify.out << verify.err);
   CHECK(verify.status == 0);
+}
+
+TEST_CASE("auth: identity rows changed behind the tool's back are found by verify", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  std::string token = server::new_token();
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    REQUIRE(db->add_user(user("bob", "auditor", "", pw_bob), "test"));
+    REQUIRE(db->disable_user("bob", "test"));
+    store::account client;
+    client.name = "robot";
+    client.role = "adviser";
+    REQUIRE(db->add_token(client, server::secret_hash(server::new_token()), "test"));
+    REQUIRE(db->revoke_token("robot", "test"));
+    REQUIRE(db->add_token(client, server::secret_hash(token), "test"));
+    auto auth = open_auth(dir, clock);
+    auto s = auth->login("alice", pw_alice, "127.0.0.1");
+    REQUIRE(s);
+    auto t = auth->login("alice", pw_alice, "127.0.0.1");
+    REQUIRE(t);
+    REQUIRE(auth->logout(t->who));
+    REQUIRE(auth->set_lang(s->who, "en"));
+    REQUIRE(db->set_password("alice", *server::hash_password("a brand new password"), "test"));
+    REQUIRE(db->verify());
+  }
+  // Each change on a copy of the store (every connection is closed: the file is whole).
+  REQUIRE_FALSE(fs::exists(dir.db() + "-wal"));
+  auto tamper = [&](const std::string& sql) {
+    fs::path copy = dir.path / "tampered.db";
+    fs::remove(copy);
+    fs::copy_file(dir.db(), copy);
+    {
+      store::database raw;
+      std::string error;
+      REQUIRE(raw.open(copy.string(), error));
+      bool changed = raw.exec(sql, error);
+      INFO(sql << ": " << error);
+      REQUIRE(changed);
+    }
+    auto db = store::open_sqlite_accounts(copy.string());
+    REQUIRE(db);
+    return (*db)->verify();
+  };
+  auto damaged = [](const store::status& s, const std::string& says) {
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == store::errc::damaged);
+    INFO(s.error().message);
+    CHECK(s.error().message.find(says) != std::string::npos);
+  };
+  auto mallory_hash = *server::hash_password("mallory's own password");
+  damaged(tamper("INSERT INTO users(name, role, lang, password_hash, created_at) VALUES("
+                 "'mallory', 'auditor', 'fr', '" +
+                 mallory_hash + "', 'x')"),
+          "user mallory has no audit entry");
+  damaged(tamper("UPDATE users SET password_hash='" + mallory_hash + "' WHERE name='alice'"),
+          "user alice (its role, office or password hash) does not match");
+  damaged(tamper("UPDATE users SET role='auditor', office=NULL WHERE name='alice'"), "user alice");
+  damaged(tamper("UPDATE users SET disabled=0 WHERE name='bob'"), "user bob is enabled");
+  damaged(tamper("DELETE FROM tokens WHERE token_id=2; UPDATE tokens SET revoked_at=NULL WHERE "
+                 "token_id=1"),
+          "token 1 of client robot is active");
+  damaged(tamper("UPDATE tokens SET revoked_at='x' WHERE token_id=2"),
+          "token 2 of client robot is revoked");
+  damaged(tamper("UPDATE tokens SET role='official', office='rabat' WHERE token_id=2"),
+          "token 2 of client robot does not match");
+  damaged(tamper("INSERT INTO tokens(name, role, token_hash, created_at) VALUES('robot2', "
+                 "'auditor', randomblob(32), 'x')"),
+          "client robot2 has no audit entry");
+  damaged(tamper("INSERT INTO offices VALUES('shadow', 'x')"), "office shadow");
+  damaged(tamper("INSERT INTO sessions SELECT randomblob(32), user_id, 1, 1 FROM users WHERE "
+                 "name='alice'"),
+          "a session of user alice");
+  // The language is the user's own preference, not access: no entry vouches for it.
+  CHECK(tamper("UPDATE users SET lang='ar' WHERE name='alice'"));
 }
