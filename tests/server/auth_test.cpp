@@ -3,6 +3,8 @@
 // store/accounts.hpp, cli/account_commands.cpp).
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <pty.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,6 +146,53 @@ command_result run_dalil(const temp_dir& dir, const std::string& args, const std
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = file_bytes(err);
   return r;
+}
+
+/// Runs dalil on a pseudo-terminal, as an administrator at a keyboard: each answer is typed once
+/// its prompt is on the screen. Returns everything the terminal showed.
+std::string run_on_terminal(const std::vector<std::string>& args,
+                            const std::vector<std::pair<std::string, std::string>>& dialogue,
+                            int& status) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::string program = DALIL_CLI;
+    argv.push_back(program.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+  std::string screen;
+  std::size_t next = 0;      // the next answer of the dialogue
+  std::size_t consumed = 0;  // the screen up to the last prompt answered
+  auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  for (;;) {
+    if (next < dialogue.size()) {
+      auto at = screen.find(dialogue[next].first, consumed);
+      if (at != std::string::npos) {
+        std::string line = dialogue[next].second + "\n";
+        REQUIRE(write(master, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+        consumed = at + dialogue[next].first.size();
+        ++next;
+      }
+    }
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child has exited and closed the terminal
+    screen.append(buf, static_cast<std::size_t>(n));
+  }
+  close(master);
+  int raw = 0;
+  waitpid(pid, &raw, 0);
+  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return screen;
 }
 
 }  // namespace
@@ -769,4 +818,28 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
           "a session of user alice");
   // The language is the user's own preference, not access: no entry vouches for it.
   CHECK(tamper("UPDATE users SET lang='ar' WHERE name='alice'"));
+}
+
+TEST_CASE("auth: at a terminal the password is asked twice and never echoed", "[auth]") {
+  temp_dir dir;
+  int status = -1;
+  std::string screen = run_on_terminal(
+      {"user", "add", "tarik", "--role", "adviser", "--db", dir.db()},
+      {{"Password for tarik", "typed at the keyboard"}, {"again", "typed at the keyboard"}},
+      status);
+  INFO(screen);
+  CHECK(status == 0);
+  CHECK(screen.find("added user tarik") != std::string::npos);
+  CHECK(screen.find("typed at the keyboard") == std::string::npos);
+  test_clock clock;
+  CHECK(open_auth(dir, clock)->login("tarik", "typed at the keyboard", "127.0.0.1"));
+
+  screen = run_on_terminal(
+      {"user", "add", "yasmine", "--role", "auditor", "--db", dir.db()},
+      {{"Password for yasmine", "first attempt here"}, {"again", "second attempt, different"}},
+      status);
+  CHECK(status == 1);
+  CHECK(screen.find("the two passwords differ") != std::string::npos);
+  CHECK(screen.find("attempt") == std::string::npos);
+  CHECK(count(dir, "action='user_add'") == 1);
 }
