@@ -105,9 +105,21 @@ authenticator::authenticator(std::unique_ptr<store::accounts> accounts, auth_opt
       verifications_(std::clamp<std::ptrdiff_t>(options_.concurrent_verifications, 1, 1024)) {
   sodium_ready();
   decoy_password_hash();  // made now, not during the first login of an unknown user
+  (void)load();           // on failure the first request loads (and fails closed until then)
 }
 
 authenticator::~authenticator() = default;
+
+store::status authenticator::load() {
+  std::lock_guard lock(refresh_mutex_);
+  auto g = accounts_->generation();
+  if (!g) return g.error();
+  if (auto loaded = reload_tokens(); !loaded) return loaded.error();
+  generation_ = *g;
+  next_check_ms_.store(millis(now()) + options_.revocation_check.count(),
+                       std::memory_order_release);
+  return {};
+}
 
 store::result<std::unique_ptr<authenticator>> authenticator::open(const std::string& db_path,
                                                                   auth_options options) {
@@ -115,12 +127,8 @@ store::result<std::unique_ptr<authenticator>> authenticator::open(const std::str
   auto accounts = store::open_sqlite_accounts(db_path);
   if (!accounts) return accounts.error();
   auto auth = std::make_unique<authenticator>(std::move(*accounts), std::move(options));
-  auto g = auth->accounts_->generation();
-  if (!g) return g.error();
-  {
-    std::lock_guard lock(auth->refresh_mutex_);
-    if (auto loaded = auth->reload_tokens(); !loaded) return loaded.error();
-    auth->generation_ = *g;
+  if (auth->generation_ < 0) {
+    if (auto loaded = auth->load(); !loaded) return loaded.error();
   }
   return auth;
 }

@@ -108,6 +108,8 @@ class authenticator {
   /// Reads the generation counter when due; when it moved, reloads the tokens and empties the
   /// session cache. A store failure empties both (fail closed: lookups then ask the store).
   void refresh(std::chrono::system_clock::time_point now);
+  /// Reads the generation and every active token (at construction).
+  store::status load();
   store::status reload_tokens();
   void forget_sessions();
 

@@ -843,3 +843,150 @@ TEST_CASE("auth: at a terminal the password is asked twice and never echoed", "[
   CHECK(screen.find("attempt") == std::string::npos);
   CHECK(count(dir, "action='user_add'") == 1);
 }
+
+namespace {
+
+/// Counts the store calls the authenticator makes (passing each through).
+class counting_accounts final : public store::accounts {
+ public:
+  explicit counting_accounts(std::unique_ptr<store::accounts> inner) : in_(std::move(inner)) {}
+  std::atomic<int> token_lookups{0};
+  std::atomic<int> token_loads{0};
+  std::atomic<int> generations{0};
+  std::atomic<int> session_reads{0};
+  std::atomic<int> touches{0};
+
+  store::result<bool> add_office(const std::string& n, const std::string& a) override {
+    return in_->add_office(n, a);
+  }
+  store::result<added> add_user(const store::account& u, const std::string& a) override {
+    return in_->add_user(u, a);
+  }
+  store::result<std::int64_t> disable_user(const std::string& n, const std::string& a) override {
+    return in_->disable_user(n, a);
+  }
+  store::status enable_user(const std::string& n, const std::string& a) override {
+    return in_->enable_user(n, a);
+  }
+  store::result<std::int64_t> set_password(const std::string& n, const std::string& h,
+                                           const std::string& a) override {
+    return in_->set_password(n, h, a);
+  }
+  store::result<added> add_token(const store::account& c, const engine::digest& h,
+                                 const std::string& a) override {
+    return in_->add_token(c, h, a);
+  }
+  store::status revoke_token(const std::string& n, const std::string& a) override {
+    return in_->revoke_token(n, a);
+  }
+  store::result<std::vector<store::account>> users() override { return in_->users(); }
+  store::result<std::vector<store::account>> clients() override { return in_->clients(); }
+  store::result<std::vector<std::string>> offices() override { return in_->offices(); }
+  store::result<store::account> user(const std::string& n) override { return in_->user(n); }
+  store::result<store::account> token(const engine::digest& h) override {
+    ++token_lookups;
+    return in_->token(h);
+  }
+  store::result<std::vector<std::pair<engine::digest, store::account>>> tokens() override {
+    ++token_loads;
+    return in_->tokens();
+  }
+  store::result<std::int64_t> generation() override {
+    ++generations;
+    return in_->generation();
+  }
+  store::result<store::attempt_slot> reserve_attempt(const engine::digest& k, const std::string& a,
+                                                     std::int64_t now, std::int64_t m,
+                                                     std::int64_t w) override {
+    return in_->reserve_attempt(k, a, now, m, w);
+  }
+  store::status login_failed(const std::string& s, const std::string& d) override {
+    return in_->login_failed(s, d);
+  }
+  store::status login_succeeded(std::int64_t id, const engine::digest& k, const std::string& a,
+                                const store::session_row& s, const std::string& d) override {
+    return in_->login_succeeded(id, k, a, s, d);
+  }
+  store::result<store::session_row> session(const engine::digest& h) override {
+    ++session_reads;
+    return in_->session(h);
+  }
+  store::status touch_session(const engine::digest& h, std::int64_t t) override {
+    ++touches;
+    return in_->touch_session(h, t);
+  }
+  store::status end_session(const engine::digest& h, const std::string& u,
+                            const std::string& d) override {
+    return in_->end_session(h, u, d);
+  }
+  store::status expire_session(const engine::digest& h) override { return in_->expire_session(h); }
+  store::result<std::int64_t> purge_sessions(std::int64_t n, std::int64_t i,
+                                             std::int64_t a) override {
+    return in_->purge_sessions(n, i, a);
+  }
+  store::status set_lang(const std::string& u, const std::string& l) override {
+    return in_->set_lang(u, l);
+  }
+  store::status verify() override { return in_->verify(); }
+
+ private:
+  std::unique_ptr<store::accounts> in_;
+};
+
+}  // namespace
+
+TEST_CASE("auth: bearer tokens and sessions are answered from memory, the store written rarely",
+          "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  std::string token = server::new_token();
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    store::account client;
+    client.name = "case-system";
+    client.role = "official";
+    client.office = "rabat";
+    REQUIRE(db->add_token(client, server::secret_hash(token), "test"));
+  }
+  auto counting = std::make_unique<counting_accounts>(open_accounts(dir));
+  auto& calls = *counting;
+  server::auth_options o;
+  o.clock = clock.fn();
+  o.revocation_check = std::chrono::milliseconds(1000);
+  server::authenticator auth(std::move(counting), o);
+
+  // 20,000 requests over 10 s from 4 threads: the tokens are loaded once per generation, the
+  // generation read about once a second, and the store never asked for the token itself.
+  std::vector<std::thread> threads;
+  threads.reserve(4);
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5000; ++i) {
+        if (auth.from_bearer(token)) ++ok;
+      }
+    });
+  }
+  for (int s = 0; s < 10; ++s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    clock.advance(1);
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 20000);
+  CHECK(calls.token_lookups == 0);
+  CHECK(calls.token_loads == 1);
+  CHECK(calls.generations <= 11);
+
+  // A session used every second for 10 minutes is written about once a minute (idle 30 min).
+  auto s = auth.login("alice", pw_alice, "127.0.0.1");
+  REQUIRE(s);
+  int reads_before = calls.session_reads;
+  for (int i = 0; i < 600; ++i) {
+    clock.advance(1);
+    REQUIRE(auth.from_cookie(s->cookie_value));
+  }
+  CHECK(calls.touches >= 9);
+  CHECK(calls.touches <= 11);
+  CHECK(calls.session_reads == reads_before);  // answered from the cache throughout
+}
