@@ -177,19 +177,19 @@ void authenticator::refresh(std::chrono::system_clock::time_point at) {
     forget_sessions();
     generation_ = reloaded ? *g : -1;
   }
-  // Expired sessions leave the store about once a minute (not on the hot path of every request).
-  std::int64_t s = seconds(at);
-  if (s >= next_purge_) {
-    next_purge_ = s + 60;
-    (void)accounts_->purge_sessions(s, options_.session_idle.count(),
-                                    options_.session_absolute.count());
-  }
 }
 
 store::result<login_ok> authenticator::login(std::string_view user, std::string_view password,
                                              std::string_view client_address) {
   auto at = now();
   std::int64_t t = seconds(at);
+  // Expired sessions leave the store at most once a minute, here: a login is slow anyway, and
+  // the paths of ordinary requests never wait on this write.
+  if (std::int64_t due = next_purge_.load(std::memory_order_relaxed);
+      t >= due && next_purge_.compare_exchange_strong(due, t + 60)) {
+    (void)accounts_->purge_sessions(t, options_.session_idle.count(),
+                                    options_.session_absolute.count());
+  }
   std::string name(user);
   auto address = classify_address(client_address);
   auto account_key = engine::sha256(name);

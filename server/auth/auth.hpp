@@ -119,8 +119,8 @@ class authenticator {
 
   std::mutex refresh_mutex_;
   std::atomic<std::int64_t> next_check_ms_{0};
-  std::int64_t generation_ = -1;  // under refresh_mutex_
-  std::int64_t next_purge_ = 0;   // under refresh_mutex_
+  std::int64_t generation_ = -1;             // under refresh_mutex_
+  std::atomic<std::int64_t> next_purge_{0};  // when login next deletes expired sessions
 
   std::shared_mutex tokens_mutex_;
   std::unordered_map<engine::digest, principal, digest_hasher> tokens_;

@@ -102,16 +102,20 @@ std::string file_bytes(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::int64_t count(const temp_dir& dir, const std::string& where) {
-  // A connection of its own: the audit log as an auditor reads it.
+/// One number from the store, read through a connection of its own (as an auditor would).
+std::int64_t query(const temp_dir& dir, const std::string& sql) {
   store::database db;
   std::string error;
   REQUIRE(db.open(dir.db(), error));
-  auto q = db.prepare("SELECT count(*) FROM audit WHERE " + where, error);
+  auto q = db.prepare(sql, error);
   INFO(error);
   REQUIRE(q.ok());
   REQUIRE(q.step() == SQLITE_ROW);
   return q.int64(0);
+}
+
+std::int64_t count(const temp_dir& dir, const std::string& where) {
+  return query(dir, "SELECT count(*) FROM audit WHERE " + where);
 }
 
 bool verified(const temp_dir& dir) {
@@ -425,6 +429,18 @@ TEST_CASE("auth: sessions expire when idle and at their absolute age; idle slide
     clock.advance(99);  // 999 s
     REQUIRE(auth->from_cookie(cookie));
     clock.advance(1);
+    CHECK_FALSE(auth->from_cookie(cookie));
+  }
+
+  SECTION("expired sessions leave the store at a later login, at most once a minute") {
+    REQUIRE(auth->login("alice", pw_alice, "::1"));
+    CHECK(query(dir, "SELECT count(*) FROM sessions") == 2);
+    clock.advance(101);  // both idle past 100 s
+    REQUIRE(auth->login("alice", pw_alice, "::1"));
+    CHECK(query(dir, "SELECT count(*) FROM sessions") == 1);
+    clock.advance(101);
+    REQUIRE(auth->login("alice", pw_alice, "::1"));
+    CHECK(query(dir, "SELECT count(*) FROM sessions") == 1);  // 202 s: a minute has passed
     CHECK_FALSE(auth->from_cookie(cookie));
   }
 
