@@ -47,3 +47,18 @@ missing=$(comm -23 "$work/answered" "$work/stored" | wc -l)
 echo "answered $answered, stored $(wc -l <"$work/stored"), answered but not stored: $missing"
 [ "$missing" -eq 0 ] || exit 1
 "$dalil" audit verify --db "$db"
+
+# A graceful stop: SIGTERM ends the server with status 0, the store closed and verifiable.
+"$dalil" serve --db "$db" --rules "$src/rules" --listen 127.0.0.1:0 >"$work/out2" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q listening "$work/out2" && break; sleep 0.1; done
+port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/out2")
+curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  --data @"$work/req0.json" "http://127.0.0.1:$port/api/v1/evaluate" | grep -q '"decision_id"'
+kill -TERM $pid
+status=0
+wait $pid || status=$?
+[ "$status" -eq 0 ] || { echo "SIGTERM: exit status $status"; cat "$work/out2"; exit 1; }
+[ ! -s "$db-wal" ] || sqlite3 "$db" 'PRAGMA integrity_check' | grep -qx ok
+"$dalil" audit verify --db "$db"
+echo "graceful stop: exit 0, store verified"

@@ -8,8 +8,10 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -772,4 +774,49 @@ TEST_CASE("server: plain HTTP is refused off loopback without TLS", "[server]") 
   auto s = dalil::server::server::start(c);
   REQUIRE_FALSE(s.has_value());
   CHECK(s.error().message.find("needs TLS") != std::string::npos);
+}
+
+TEST_CASE("server: TLS and plain HTTP on one loopback port (detected), HSTS over TLS", "[server]") {
+  char tmpl[] = "/tmp/dalil-tls-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  fs::path dir = tmpl;
+  std::string cert = (dir / "cert.pem").string();
+  std::string key = (dir / "key.pem").string();
+  run("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+      " -days 1 -subj /CN=localhost 2>&1");
+  dalil::server::config c;
+  c.db = (dir / "store.db").string();
+  c.rules = pack().rules;
+  c.canonical_source = pack().canonical;
+  c.port = 0;
+  c.tls_cert = cert;
+  c.tls_key = key;
+  c.log_file = (dir / "log").string();
+  auto s = dalil::server::server::start(c);
+  INFO((s ? std::string() : s.error().message));
+  REQUIRE(s.has_value());
+  std::uint16_t port = (*s)->port();
+  {
+    asio::io_context ioc;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_verify_mode(asio::ssl::verify_none);  // a self-signed certificate
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    beast::get_lowest_layer(stream).connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream.handshake(asio::ssl::stream_base::client);
+    http::request<http::string_body> req(http::verb::get, "/healthz", 11);
+    req.set(http::field::host, "localhost");
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    CHECK(res.result_int() == 200);
+    CHECK(res.body() == "{\"status\":\"ok\"}");
+    CHECK(res[http::field::strict_transport_security].find("max-age=") == 0);
+  }
+  CHECK(call(port, http::verb::get, "/healthz").status == 200);  // plain, on loopback
+  (*s)->stop();
+  (*s)->wait();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
 }
