@@ -44,7 +44,7 @@ struct verify_context {
   /// Names the damage: `kind` (e.g. "counter_decision"), the entry that vouches for the row
   /// (0 if none), and the row (table and key), never a personal value.
   void problem(std::int64_t seq, std::string kind, std::string what) const {
-    problems.push_back({seq, std::move(kind), std::move(what)});
+    problems.push_back({seq, std::move(what), std::move(kind)});
   }
 };
 

@@ -15,7 +15,9 @@
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
+#include "store/accounts.hpp"
 #include "store/chain.hpp"
+#include "store/counter_store.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 
@@ -33,10 +35,62 @@ std::string now_utc() {
 
 namespace detail {
 
-/// The row checkers of tables this file migrates for other parts of the store. The lead plugs
-/// the server's checks in here at merge (e.g. `check_counter_rows` of store/counter_store.hpp).
+namespace {
+
+/// Whether the store has rows in `table` or entries of `action`: a check of a part of the store
+/// that was never used is skipped (and never fails a read-only copy for want of opening it).
+bool used(verify_context& ctx, const char* table, const char* action) {
+  auto q = ctx.db.make(std::string("SELECT (SELECT count(*) FROM ") + table +
+                           ") + (SELECT count(*) FROM audit WHERE action='" + action + "')",
+                       "verifying");
+  if (!q) return true;
+  auto row = q->next("verifying");
+  return !row || !*row || q->int64(0) != 0;
+}
+
+}  // namespace
+
+/// The row checkers of the tables this file migrates for other parts of the store: the server's
+/// counter decisions and reviews, and the identity tables. Each opens its own connection to the
+/// same file (its API takes a path); a failure to check is reported, never skipped.
 std::vector<row_checker> builtin_checkers() {
-  return {};
+  return {
+      [](verify_context& ctx) {
+        if (!used(ctx, "counter_decisions", "counter_decision") &&
+            !used(ctx, "reviews", "review")) {
+          return;
+        }
+        std::string path = sqlite3_db_filename(ctx.db.handle(), "main");
+        auto counter = counter_store::open(path);
+        if (!counter) {
+          ctx.problem(0, "unreadable", "counter decisions: " + counter.error().message);
+          return;
+        }
+        auto found = (*counter)->verify();
+        if (!found) {
+          ctx.problem(0, found.error().code == errc::damaged ? "damaged_file" : "unreadable",
+                      "counter decisions: " + found.error().message);
+        } else if (*found) {
+          ctx.problem((*found)->seq, "counter", (*found)->what);
+        }
+      },
+      [](verify_context& ctx) {
+        if (!used(ctx, "users", "user_add") && !used(ctx, "tokens", "token_create") &&
+            !used(ctx, "offices", "office_add")) {
+          return;
+        }
+        std::string path = sqlite3_db_filename(ctx.db.handle(), "main");
+        auto accounts = open_sqlite_accounts(path);
+        if (!accounts) {
+          ctx.problem(0, "unreadable", "identity tables: " + accounts.error().message);
+          return;
+        }
+        if (auto s = (*accounts)->verify(); !s) {
+          ctx.problem(0, s.error().code == errc::damaged ? "account" : "unreadable",
+                      s.error().message);
+        }
+      },
+  };
 }
 
 }  // namespace detail
@@ -110,7 +164,81 @@ const migration migrations[] = {
     // 2: decision sets say which form of the compact entries they hold (store.hpp,
     // decision_format): those stored before (1) do not record whether each rule was in force.
     {R"(ALTER TABLE decision_sets ADD COLUMN format INTEGER NOT NULL DEFAULT 1;)"},
-    // 3: runs immutable once complete: a batch key (ruleset, date, filter) run again after new
+    // 3: identity (store/accounts.hpp, server/auth/): offices, users with Argon2id password
+    // hashes, machine clients' bearer tokens and browser sessions (SHA-256 of the secret only),
+    // failed logins for the rate limits, and one generation counter that every revoking change
+    // bumps, so that servers caching principals notice it.
+    {R"(CREATE TABLE offices(
+         name TEXT PRIMARY KEY,
+         created_at TEXT NOT NULL) STRICT;
+       CREATE TABLE users(
+         user_id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         role TEXT NOT NULL CHECK(role IN ('official','adviser','auditor','admin')),
+         office TEXT REFERENCES offices(name),
+         lang TEXT NOT NULL CHECK(lang IN ('fr','ar','en')),
+         password_hash TEXT NOT NULL,    -- crypto_pwhash_str (Argon2id), never the password
+         disabled INTEGER NOT NULL DEFAULT 0,
+         created_at TEXT NOT NULL,
+         disabled_at TEXT) STRICT;
+       CREATE TABLE tokens(
+         token_id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL,             -- the machine client: its own principal
+         role TEXT NOT NULL CHECK(role IN ('official','adviser','auditor')),
+         office TEXT REFERENCES offices(name),
+         token_hash BLOB NOT NULL UNIQUE,  -- SHA-256 of the bearer token, never the token
+         created_at TEXT NOT NULL,
+         revoked_at TEXT) STRICT;
+       CREATE UNIQUE INDEX tokens_active ON tokens(name) WHERE revoked_at IS NULL;
+       CREATE TABLE sessions(
+         id_hash BLOB PRIMARY KEY,       -- SHA-256 of the cookie value, never the cookie
+         user_id INTEGER NOT NULL REFERENCES users(user_id),
+         created INTEGER NOT NULL,       -- Unix seconds
+         last_seen INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+       CREATE INDEX sessions_user ON sessions(user_id);
+       CREATE TABLE login_attempts(
+         attempt_id INTEGER PRIMARY KEY,
+         at INTEGER NOT NULL,            -- Unix seconds
+         account BLOB NOT NULL,          -- SHA-256 of the name tried (it may be mistyped secret)
+         address TEXT NOT NULL) STRICT;  -- the client address (an IPv6 /64), kept one window
+       CREATE INDEX login_attempts_account ON login_attempts(account, at);
+       CREATE INDEX login_attempts_address ON login_attempts(address, at);
+       CREATE INDEX login_attempts_at ON login_attempts(at);
+       CREATE TABLE accounts_generation(
+         id INTEGER PRIMARY KEY CHECK(id = 1),
+         generation INTEGER NOT NULL) STRICT;
+       INSERT INTO accounts_generation VALUES(1, 1);)"},
+    // 4: the server's counter decisions and the officials' reviews over them
+    // (store/counter_store.hpp); their records are versions of the applicants like imported ones.
+    {R"(CREATE TABLE counter_decisions(
+         decision_id TEXT PRIMARY KEY,
+         record_id INTEGER NOT NULL REFERENCES records(record_id),
+         applicant_id TEXT NOT NULL REFERENCES applicants(applicant_id),
+         office TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         at TEXT NOT NULL,
+         as_of TEXT NOT NULL,
+         ruleset_hash TEXT NOT NULL REFERENCES rulesets(hash),
+         input_hash TEXT NOT NULL,
+         rules TEXT NOT NULL,
+         outcomes TEXT NOT NULL,
+         trace INTEGER NOT NULL,
+         answer_digest TEXT NOT NULL) STRICT;
+       CREATE INDEX counter_decisions_applicant ON counter_decisions(applicant_id, at);
+       -- the records of one import (the counter writes one per transaction): audit verify
+       -- digests them per import without reading every record
+       CREATE INDEX records_import ON records(import_id, record_id);
+       CREATE TABLE reviews(
+         review_id TEXT PRIMARY KEY,
+         decision_id TEXT NOT NULL REFERENCES counter_decisions(decision_id),
+         seq INTEGER NOT NULL,
+         supersedes TEXT REFERENCES reviews(review_id),
+         at TEXT NOT NULL,
+         user TEXT NOT NULL,
+         decisions TEXT NOT NULL,
+         observations TEXT NOT NULL,
+         UNIQUE(decision_id, seq)) STRICT;)"},
+    // 5: runs immutable once complete: a batch key (ruleset, date, filter) run again after new
     // record versions is a new run, one generation later; exactly one decision set per applicant
     // per run, enforced by a unique index; no decision set added to a complete run and no change
     // to a complete run (triggers); the writer lease of a running batch. The state kept before
@@ -144,10 +272,11 @@ const migration migrations[] = {
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
-static_assert(schema_version >= 3 && decision_format == 2,
+static_assert(schema_version >= 5 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
 
-/// The audit details written from schema 3 on carry "v":3; the entries before it, their own form.
+/// The audit details written from schema 5 on carry "v":3 (the third form of the details); the
+/// entries before it, their own form.
 constexpr int details_version = 3;
 /// Records and decision sets are vouched for by entries of at most this many rows, each listing
 /// the ids and a short tag per row, so that verify names the exact row that changed.
@@ -322,7 +451,7 @@ std::string filter_text(const std::vector<record_filter>& filter) {
   return s;
 }
 
-/// The digest an audit entry keeps for a chunk of decision sets of entries before schema 3: one
+/// The digest an audit entry keeps for a chunk of decision sets of entries before schema 5: one
 /// line per set, "record_id:decisions digest:trace digest" in hex (":format" from decision
 /// format 2 on), hashed as a stream.
 class legacy_chunk_digest {
@@ -349,7 +478,7 @@ class legacy_chunk_digest {
   std::string line_;
 };
 
-/// Rows vouched for by one entry (schema 3): each row's line hashed on its own; the entry keeps
+/// Rows vouched for by one entry (schema 5): each row's line hashed on its own; the entry keeps
 /// the row ids, the first 4 bytes of each row's hash (its tag, to name a changed row) and the
 /// digest of all the row hashes (to detect any change whatever the tags say).
 class row_digest {
@@ -401,7 +530,7 @@ std::string record_line(std::int64_t record_id, std::string_view applicant, std:
   return line;
 }
 
-/// The line of one decision set as entries vouch for it (schema 3): everything the row holds, the
+/// The line of one decision set as entries vouch for it (schema 5): everything the row holds, the
 /// full trace by its hash.
 void decision_line(std::string& line, std::int64_t record_id, std::string_view applicant,
                    const engine::digest& input, const engine::digest& decisions,
@@ -463,9 +592,9 @@ std::string time_text(std::int64_t unix_seconds) {
   return buf;
 }
 
-/// Upgrading to schema 3: what the store held before is vouched for from now on, by one entry
+/// Upgrading to schema 5: what the store held before is vouched for from now on, by one entry
 /// per run (its key, generation and status) and per import (its file, counts and rejections).
-/// A store whose run decides an applicant twice (possible before schema 3) cannot be upgraded
+/// A store whose run decides an applicant twice (possible before schema 5) cannot be upgraded
 /// without a decision: it is refused, naming the run.
 status adopt_legacy_state(database& db, bool had_log) {
   if (!had_log) return {};
@@ -553,7 +682,7 @@ status adopt_legacy_state(database& db, bool had_log) {
   return {};
 }
 
-/// Before schema 3 a run could decide an applicant twice (a finished run "resumed" after new
+/// Before schema 5 a run could decide an applicant twice (a finished run "resumed" after new
 /// versions): such a store is not upgraded silently; the message names the run.
 status refuse_doubled_runs(database& db) {
   auto q = db.make(
@@ -566,7 +695,7 @@ status refuse_doubled_runs(database& db) {
   if (!*row) return {};
   return fail(errc::refused,
               "run " + std::to_string(q->int64(0)) +
-                  " decides an applicant more than once (stored by a dalil before schema 3, "
+                  " decides an applicant more than once (stored by a dalil before schema 5, "
                   "which resumed complete runs after new versions): this store cannot be "
                   "upgraded as it is; export what you need with that dalil and start a new store");
 }
@@ -1445,8 +1574,8 @@ struct vouched {
   struct import_entry {
     std::int64_t seq = 0;
     fields f;
-    bool v3 = false;     // an "import" entry of schema 3 (with its records' entries)
-    bool state = false;  // an "import_state" entry (the upgrade to schema 3)
+    bool v3 = false;     // an "import" entry of schema 5 (with its records' entries)
+    bool state = false;  // an "import_state" entry (the upgrade to schema 5)
   };
   struct run_entry {
     std::int64_t seq = 0;
@@ -1472,7 +1601,7 @@ struct vouched {
     std::string tags;               // v3: 8 hex digits per id
   };
   std::map<std::string, std::int64_t> rulesets;       // hash -> seq
-  std::map<std::string, std::string> ruleset_loaded;  // hash -> loaded_at (schema 3 entries)
+  std::map<std::string, std::string> ruleset_loaded;  // hash -> loaded_at (schema 5 entries)
   std::map<std::int64_t, import_entry> imports;
   std::map<std::int64_t, std::vector<chunk>> record_chunks;  // by import
   std::map<std::int64_t, run_entry> runs;
@@ -1489,7 +1618,7 @@ class verifier {
       ++left_out_;
       return;
     }
-    report_.problems.push_back({seq, std::move(kind), std::move(what)});
+    report_.problems.push_back({seq, std::move(what), std::move(kind)});
   }
   std::int64_t left_out() const { return left_out_; }
 
@@ -1647,7 +1776,7 @@ class verifier {
       }
       if (a == "run" || a == "run_state") {
         auto id = int_field(*f, "run");
-        if (!id) id = to_int(e.subject);  // entries before schema 3 name the run as their subject
+        if (!id) id = to_int(e.subject);  // entries before schema 5 name the run as their subject
         if (!id) {
           bad(e, "no run id");
           continue;
@@ -1838,7 +1967,7 @@ class verifier {
             return;
           }
           const auto& e = it->second;
-          if (!e.v3 && !e.state) return;  // entries before schema 3 do not hold the row
+          if (!e.v3 && !e.state) return;  // entries before schema 5 do not hold the row
           std::string changed;
           auto cmp = [&](const char* key, const std::string& now) {
             auto f = e.f.find(key);
@@ -1865,7 +1994,7 @@ class verifier {
                     ") was deleted");
       }
     }
-    // Records, row by row where the entries list them (schema 3).
+    // Records, row by row where the entries list them (schema 5).
     std::set<std::int64_t> named;  // imports with a row named: their whole digest says no more
     for (const auto& [import, chunks] : v_.record_chunks) {
       for (const auto& c : chunks) {
@@ -1886,7 +2015,7 @@ class verifier {
       }
     }
     std::sort(vouched_records.begin(), vouched_records.end());
-    // Whole imports: their digest over every record (entries before schema 3 have only this).
+    // Whole imports: their digest over every record (entries before schema 5 have only this).
     for (const auto& [id, e] : v_.imports) {
       auto digest = e.f.find("digest");
       if (digest == e.f.end() || digest->second.empty()) continue;
@@ -2108,7 +2237,7 @@ class verifier {
                   "decision sets of run " + std::to_string(run) + ", records " +
                       std::to_string(c.from) + ".." + std::to_string(c.to) + " (audit entry " +
                       std::to_string(c.seq) +
-                      ", written before schema 3, which names no single row) were changed, "
+                      ", written before schema 5, which names no single row) were changed, "
                       "deleted or inserted");
         }
       }
@@ -2240,13 +2369,17 @@ result<verify_report> sqlite_store::verify(const verify_options& options) {
     v.schema_guards();
     v.extra();
     if (v.left_out() > 0) {
-      report.problems.push_back({0, "more", std::to_string(v.left_out()) + " more problems"});
+      report.problems.push_back({0, std::to_string(v.left_out()) + " more problems", "more"});
     }
     return report;
   } catch (const std::exception& e) {
     // Memory exhausted, or a bug: verify never throws; the caller reports it as a failure.
     return fail(errc::failed, std::string("verifying ") + path_ + ": " + e.what());
   }
+}
+
+std::int64_t current_schema_version() {
+  return schema_version;
 }
 
 result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode) {

