@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/accounts_check.hpp"
 #include "store/chain.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -99,6 +100,30 @@ std::string field(const std::string& details, const std::string& key) {
 std::string subject_name(const std::string& subject, std::string_view kind) {
   if (subject.size() <= kind.size() || !subject.starts_with(kind)) return {};
   return subject.substr(kind.size());
+}
+
+account user_from(const statement& q) {
+  account a;
+  a.id = q.int64(0);
+  a.name = q.text(1);
+  a.role = q.text(2);
+  a.office = q.text(3);
+  a.lang = q.text(4);
+  a.password_hash = q.text(5);
+  a.disabled = q.int64(6) != 0;
+  a.created_at = q.text(7);
+  return a;
+}
+
+account client_from(const statement& q) {
+  account a;
+  a.id = q.int64(0);
+  a.name = q.text(1);
+  a.role = q.text(2);
+  a.office = q.text(3);
+  a.created_at = q.text(4);
+  a.machine = true;
+  return a;
 }
 
 class sqlite_accounts final : public accounts {
@@ -548,136 +573,28 @@ class sqlite_accounts final : public accounts {
     return result;
   }
 
- private:
   status verify_locked() {
-    struct user_state {
-      std::int64_t seq = 0;
-      std::string row;
-      bool disabled = false;
-    };
-    struct token_entry {
-      std::int64_t seq = 0;
-      std::string row;
-    };
-    std::set<std::string> offices_made;
-    std::map<std::string, user_state> users_made;
-    std::map<std::string, std::vector<token_entry>> tokens_made;
-    std::map<std::string, std::vector<std::int64_t>> revocations;
-    std::map<std::string, std::string> logins;  // session tag -> user
-    std::set<std::string> logouts;              // session tags
-    {
-      auto q = prepare(
-          "SELECT seq, action, subject, details FROM audit WHERE action IN ('office_add', "
-          "'user_add', 'user_password', 'user_disable', 'user_enable', 'token_create', "
-          "'token_revoke', 'login', 'logout') ORDER BY seq");
-      if (!q) return q.error();
-      int rc = 0;
-      while ((rc = q->step()) == SQLITE_ROW) {
-        std::int64_t seq = q->int64(0);
-        std::string action = q->text(1);
-        std::string subject = q->text(2);
-        std::string details = q->text(3);
-        std::string user = subject_name(subject, "user ");
-        std::string client = subject_name(subject, "client ");
-        if (action == "office_add") offices_made.insert(subject_name(subject, "office "));
-        if (action == "user_add" || action == "user_password") {
-          auto& u = users_made[user];
-          u.seq = seq;
-          u.row = field(details, "row");
-          if (action == "user_add") u.disabled = false;
-        }
-        if (action == "user_disable") users_made[user].disabled = true;
-        if (action == "user_enable") users_made[user].disabled = false;
-        if (action == "token_create") tokens_made[client].push_back({seq, field(details, "row")});
-        if (action == "token_revoke") revocations[client].push_back(seq);
-        if (action == "login") logins[field(details, "session")] = user;
-        if (action == "logout") logouts.insert(field(details, "session"));
-      }
-      if (rc != SQLITE_DONE) return failure("reading the audit log");
+    std::vector<detail::account_entry> entries;
+    auto q = prepare(
+        "SELECT seq, action, subject, details FROM audit WHERE action IN ('office_add', "
+        "'user_add', 'user_password', 'user_disable', 'user_enable', 'token_create', "
+        "'token_revoke', 'login', 'logout') ORDER BY seq");
+    if (!q) return q.error();
+    int rc = 0;
+    while ((rc = q->step()) == SQLITE_ROW) {
+      entries.push_back({q->int64(0), q->text(1), q->text(2), q->text(3)});
     }
-    auto damaged = [](const std::string& what) {
-      return fail(errc::damaged, what + ": it was changed behind the tool's back");
-    };
-    {
-      auto q = prepare("SELECT name FROM offices ORDER BY name");
-      if (!q) return q.error();
-      while (q->step() == SQLITE_ROW) {
-        if (!offices_made.contains(q->text(0))) {
-          return damaged("office " + q->text(0) + " has no audit entry that added it");
-        }
-      }
+    if (rc != SQLITE_DONE) return failure("reading the audit log");
+    auto problems = detail::check_account_rows(db_, entries);
+    if (problems.empty()) return {};
+    std::string what = problems.front().what;
+    if (problems.size() > 1) {
+      what += " (and " + std::to_string(problems.size() - 1) + " more identity rows)";
     }
-    {
-      auto q = prepare(
-          "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
-          "created_at FROM users ORDER BY user_id");
-      if (!q) return q.error();
-      while (q->step() == SQLITE_ROW) {
-        account u = user_from(*q);
-        auto it = users_made.find(u.name);
-        if (it == users_made.end() || it->second.seq == 0) {
-          return damaged("user " + u.name + " has no audit entry that added it");
-        }
-        if (row_digest(u, u.password_hash) != it->second.row) {
-          return damaged("user " + u.name +
-                         " (its role, office or password hash) does not match "
-                         "audit entry " +
-                         std::to_string(it->second.seq));
-        }
-        if (u.disabled != it->second.disabled) {
-          return damaged("user " + u.name + " is " + (u.disabled ? "disabled" : "enabled") +
-                         " but its last audit entry says otherwise");
-        }
-      }
-    }
-    {
-      auto q = prepare(
-          "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, revoked_at "
-          "IS NOT NULL FROM tokens ORDER BY token_id");
-      if (!q) return q.error();
-      std::map<std::string, std::size_t> nth;  // tokens of each client seen so far
-      while (q->step() == SQLITE_ROW) {
-        account t = client_from(*q);
-        bool revoked = q->int64(6) != 0;
-        std::size_t k = nth[t.name]++;
-        const auto& made = tokens_made[t.name];
-        if (k >= made.size()) {
-          return damaged("token " + std::to_string(t.id) + " of client " + t.name +
-                         " has no audit entry that created it");
-        }
-        if (row_digest(t, q->digest(5).hex()) != made[k].row) {
-          return damaged("token " + std::to_string(t.id) + " of client " + t.name +
-                         " does not match audit entry " + std::to_string(made[k].seq));
-        }
-        bool revoke_entry = false;
-        for (std::int64_t seq : revocations[t.name]) {
-          if (seq > made[k].seq && (k + 1 >= made.size() || seq < made[k + 1].seq)) {
-            revoke_entry = true;
-          }
-        }
-        if (revoked != revoke_entry) {
-          return damaged("token " + std::to_string(t.id) + " of client " + t.name + " is " +
-                         (revoked ? "revoked" : "active") + " but its audit entries say otherwise");
-        }
-      }
-    }
-    {
-      auto q = prepare(
-          "SELECT s.id_hash, u.name FROM sessions s JOIN users u USING(user_id) ORDER BY "
-          "u.name");
-      if (!q) return q.error();
-      while (q->step() == SQLITE_ROW) {
-        std::string tag = q->digest(0).hex().substr(0, 16);
-        auto it = logins.find(tag);
-        if (it == logins.end() || it->second != q->text(1) || logouts.contains(tag)) {
-          return damaged("a session of user " + q->text(1) + " (" + tag +
-                         ") has no login entry that opened it");
-        }
-      }
-    }
-    return {};
+    return fail(errc::damaged, what);
   }
 
+ private:
   /// A failure of SQLite, as busy when another writer held the database past the timeout.
   error failure(const std::string& what) const {
     int code = sqlite3_errcode(db_.handle());
@@ -795,36 +712,141 @@ class sqlite_accounts final : public accounts {
     return static_cast<std::int64_t>(sqlite3_changes(db_.handle()));
   }
 
-  static account user_from(const statement& q) {
-    account a;
-    a.id = q.int64(0);
-    a.name = q.text(1);
-    a.role = q.text(2);
-    a.office = q.text(3);
-    a.lang = q.text(4);
-    a.password_hash = q.text(5);
-    a.disabled = q.int64(6) != 0;
-    a.created_at = q.text(7);
-    return a;
-  }
-
-  static account client_from(const statement& q) {
-    account a;
-    a.id = q.int64(0);
-    a.name = q.text(1);
-    a.role = q.text(2);
-    a.office = q.text(3);
-    a.created_at = q.text(4);
-    a.machine = true;
-    return a;
-  }
-
   std::mutex mutex_;
   database db_;
   statement generation_;
 };
 
 }  // namespace
+
+namespace detail {
+
+std::vector<account_problem> check_account_rows(database& db,
+                                                const std::vector<account_entry>& entries) {
+  struct user_state {
+    std::int64_t seq = 0;
+    std::string row;
+    bool disabled = false;
+  };
+  struct token_entry {
+    std::int64_t seq = 0;
+    std::string row;
+  };
+  std::set<std::string> offices_made;
+  std::map<std::string, user_state> users_made;
+  std::map<std::string, std::vector<token_entry>> tokens_made;
+  std::map<std::string, std::vector<std::int64_t>> revocations;
+  std::map<std::string, std::string> logins;  // session tag -> user
+  std::set<std::string> logouts;              // session tags
+  for (const auto& e : entries) {
+    std::string user = subject_name(e.subject, "user ");
+    std::string client = subject_name(e.subject, "client ");
+    if (e.action == "office_add") offices_made.insert(subject_name(e.subject, "office "));
+    if (e.action == "user_add" || e.action == "user_password") {
+      auto& u = users_made[user];
+      u.seq = e.seq;
+      u.row = field(e.details, "row");
+      if (e.action == "user_add") u.disabled = false;
+    }
+    if (e.action == "user_disable") users_made[user].disabled = true;
+    if (e.action == "user_enable") users_made[user].disabled = false;
+    if (e.action == "token_create") tokens_made[client].push_back({e.seq, field(e.details, "row")});
+    if (e.action == "token_revoke") revocations[client].push_back(e.seq);
+    if (e.action == "login") logins[field(e.details, "session")] = user;
+    if (e.action == "logout") logouts.insert(field(e.details, "session"));
+  }
+
+  std::vector<account_problem> problems;
+  auto damaged = [&](std::int64_t seq, const std::string& what) {
+    problems.push_back({seq, what + ": it was changed behind the tool's back"});
+  };
+  auto unreadable = [&](const std::string& table, const std::string& why) {
+    problems.push_back({0, "the " + table + " table cannot be read: " + why});
+  };
+  std::string error;
+  {
+    auto q = db.prepare("SELECT name FROM offices ORDER BY name", error);
+    if (!q.ok()) unreadable("offices", error);
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      if (!offices_made.contains(q.text(0))) {
+        damaged(0, "office " + q.text(0) + " has no audit entry that added it");
+      }
+    }
+  }
+  {
+    auto q = db.prepare(
+        "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
+        "created_at FROM users ORDER BY user_id",
+        error);
+    if (!q.ok()) unreadable("users", error);
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      account u = user_from(q);
+      auto it = users_made.find(u.name);
+      if (it == users_made.end() || it->second.seq == 0) {
+        damaged(0, "user " + u.name + " has no audit entry that added it");
+      } else if (row_digest(u, u.password_hash) != it->second.row) {
+        damaged(it->second.seq, "user " + u.name +
+                                    " (its role, office or password hash) does not match audit "
+                                    "entry " +
+                                    std::to_string(it->second.seq));
+      } else if (u.disabled != it->second.disabled) {
+        damaged(it->second.seq, "user " + u.name + " is " + (u.disabled ? "disabled" : "enabled") +
+                                    " but its last audit entry says otherwise");
+      }
+    }
+  }
+  {
+    auto q = db.prepare(
+        "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, revoked_at "
+        "IS NOT NULL FROM tokens ORDER BY token_id",
+        error);
+    if (!q.ok()) unreadable("tokens", error);
+    std::map<std::string, std::size_t> nth;  // tokens of each client seen so far
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      account t = client_from(q);
+      bool revoked = q.int64(6) != 0;
+      std::size_t k = nth[t.name]++;
+      const auto& made = tokens_made[t.name];
+      std::string token = "token " + std::to_string(t.id) + " of client " + t.name;
+      if (k >= made.size()) {
+        damaged(0, token + " has no audit entry that created it");
+        continue;
+      }
+      if (row_digest(t, q.digest(5).hex()) != made[k].row) {
+        damaged(made[k].seq, token + " does not match audit entry " + std::to_string(made[k].seq));
+        continue;
+      }
+      // Revoked iff a revocation of the client follows its creation (and precedes the next).
+      bool revoke_entry = false;
+      for (std::int64_t seq : revocations[t.name]) {
+        if (seq > made[k].seq && (k + 1 >= made.size() || seq < made[k + 1].seq)) {
+          revoke_entry = true;
+        }
+      }
+      if (revoked != revoke_entry) {
+        damaged(made[k].seq, token + " is " + (revoked ? "revoked" : "active") +
+                                 " but its audit entries say otherwise");
+      }
+    }
+  }
+  {
+    auto q = db.prepare(
+        "SELECT s.id_hash, u.name FROM sessions s JOIN users u USING(user_id) ORDER BY u.name",
+        error);
+    if (!q.ok()) unreadable("sessions", error);
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      std::string tag = q.digest(0).hex().substr(0, 16);
+      auto it = logins.find(tag);
+      if (it == logins.end() || it->second != q.text(1) || logouts.contains(tag)) {
+        damaged(0, "a session of user " + q.text(1) + " (" + tag +
+                       ") has no login entry that opened it");
+      }
+    }
+  }
+  return problems;
+}
+
+}  // namespace detail
 
 result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path) {
   auto a = std::make_unique<sqlite_accounts>();

@@ -746,7 +746,7 @@ TEST_CASE("auth: dalil user add reads the password from stdin; token create prin
 
   // Every admin action is an audit entry by the OS user, marked unauthenticated, without a
   // secret; and the chain verifies.
-  CHECK(count(dir, "action='user_add' AND actor LIKE '%@% (unauthenticated)'") == 2);
+  CHECK(count(dir, "action='user_add' AND actor LIKE 'cli:%@% (unauthenticated)'") == 2);
   CHECK(count(dir, "action='office_add' AND subject='office rabat'") == 1);
   CHECK(count(dir, "action='token_create' AND subject='client case-system'") == 1);
   CHECK(count(dir, "action='user_disable' AND details='{\"sessions_ended\":1}'") == 1);
@@ -829,6 +829,9 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
                  "'auditor', randomblob(32), 'x')"),
           "client robot2 has no audit entry");
   damaged(tamper("INSERT INTO offices VALUES('shadow', 'x')"), "office shadow");
+  damaged(tamper("INSERT INTO offices VALUES('shadow', 'x'); INSERT INTO offices VALUES('umbra', "
+                 "'x')"),
+          "(and 1 more identity rows)");
   damaged(tamper("INSERT INTO sessions SELECT randomblob(32), user_id, 1, 1 FROM users WHERE "
                  "name='alice'"),
           "a session of user alice");
