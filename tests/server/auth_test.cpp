@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -154,9 +155,11 @@ command_result run_dalil(const temp_dir& dir, const std::string& args, const std
 
 /// Runs dalil on a pseudo-terminal, as an administrator at a keyboard: each answer is typed once
 /// its prompt is on the screen. Returns everything the terminal showed.
+/// An answer of "\x03" is Ctrl-C, typed alone. `echo_after` tells whether the terminal echoes
+/// once the program has ended.
 std::string run_on_terminal(const std::vector<std::string>& args,
                             const std::vector<std::pair<std::string, std::string>>& dialogue,
-                            int& status) {
+                            int& status, bool* echo_after = nullptr) {
   int master = -1;
   pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
   REQUIRE(pid >= 0);
@@ -178,7 +181,8 @@ std::string run_on_terminal(const std::vector<std::string>& args,
     if (next < dialogue.size()) {
       auto at = screen.find(dialogue[next].first, consumed);
       if (at != std::string::npos) {
-        std::string line = dialogue[next].second + "\n";
+        std::string line = dialogue[next].second;
+        if (line != "\x03") line += "\n";
         REQUIRE(write(master, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
         consumed = at + dialogue[next].first.size();
         ++next;
@@ -192,10 +196,15 @@ std::string run_on_terminal(const std::vector<std::string>& args,
     if (n <= 0) break;  // EIO once the child has exited and closed the terminal
     screen.append(buf, static_cast<std::size_t>(n));
   }
-  close(master);
   int raw = 0;
   waitpid(pid, &raw, 0);
-  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  if (echo_after != nullptr) {
+    termios t{};
+    REQUIRE(tcgetattr(master, &t) == 0);
+    *echo_after = (t.c_lflag & ECHO) != 0;
+  }
+  close(master);
+  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : (WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1);
   return screen;
 }
 
@@ -860,6 +869,14 @@ TEST_CASE("auth: at a terminal the password is asked twice and never echoed", "[
   CHECK(status == 1);
   CHECK(screen.find("the two passwords differ") != std::string::npos);
   CHECK(screen.find("attempt") == std::string::npos);
+  CHECK(count(dir, "action='user_add'") == 1);
+
+  // Ctrl-C at the prompt: the process dies of SIGINT and the terminal echoes again.
+  bool echo = false;
+  screen = run_on_terminal({"user", "add", "zaid", "--role", "auditor", "--db", dir.db()},
+                           {{"Password for zaid", "\x03"}}, status, &echo);
+  CHECK(status == 128 + SIGINT);
+  CHECK(echo);
   CHECK(count(dir, "action='user_add'") == 1);
 }
 
