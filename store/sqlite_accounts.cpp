@@ -5,7 +5,6 @@
 
 #include <map>
 #include <mutex>
-#include <set>
 #include <string_view>
 #include <vector>
 
@@ -38,10 +37,10 @@ bool is_lang(std::string_view l) {
   return l == "fr" || l == "ar" || l == "en";
 }
 
-/// The digest an audit entry keeps of what grants access (name, role, office and the secret's
-/// hash): a row changed behind the tool's back no longer matches its entry.
+/// The digest an audit entry keeps of what grants access (name, role, office, the secret's hash)
+/// and of when the row was made: a row changed behind the tool's back no longer matches it.
 std::string row_digest(const account& a, std::string_view secret_hash) {
-  std::string s = a.name + '\x1f' + a.role + '\x1f' + a.office + '\x1f';
+  std::string s = a.name + '\x1f' + a.role + '\x1f' + a.office + '\x1f' + a.created_at + '\x1f';
   s += secret_hash;
   return engine::sha256_hex(s);
 }
@@ -159,6 +158,8 @@ class sqlite_accounts final : public accounts {
     std::lock_guard lock(mutex_);
     return write<added>("adding user " + user.name, [&]() -> result<added> {
       if (auto taken = name_taken(user.name); !taken) return taken.error();
+      account row = user;
+      row.created_at = now_utc();
       added out;
       if (!user.office.empty()) {
         auto created = ensure_office(user.office, actor);
@@ -171,12 +172,12 @@ class sqlite_accounts final : public accounts {
       if (!q) return q.error();
       q->bind(1, user.name).bind(2, user.role).bind(4, user.lang).bind(5, user.password_hash);
       bind_office(*q, 3, user.office);
-      q->bind(6, now_utc());
+      q->bind(6, row.created_at);
       if (auto done = step_done(*q, "storing the user"); !done) return done.error();
       auto audited =
           audit(actor, "user_add", "user " + user.name,
                 "{\"role\":\"" + user.role + "\",\"office\":\"" + user.office + "\",\"lang\":\"" +
-                    user.lang + "\",\"row\":\"" + row_digest(user, user.password_hash) + "\"}");
+                    user.lang + "\",\"row\":\"" + row_digest(row, user.password_hash) + "\"}");
       if (!audited) return audited.error();
       return out;
     });
@@ -189,13 +190,15 @@ class sqlite_accounts final : public accounts {
       if (!id) return id.error();
       auto q = prepare("UPDATE users SET disabled=1, disabled_at=? WHERE user_id=?");
       if (!q) return q.error();
-      q->bind(1, now_utc()).bind(2, *id);
+      std::string at = now_utc();
+      q->bind(1, at).bind(2, *id);
       if (auto done = step_done(*q, "disabling the user"); !done) return done.error();
       auto ended = end_sessions_of(*id);
       if (!ended) return ended.error();
       if (auto b = bump(); !b) return b.error();
-      auto audited = audit(actor, "user_disable", "user " + name,
-                           "{\"sessions_ended\":" + std::to_string(*ended) + "}");
+      auto audited =
+          audit(actor, "user_disable", "user " + name,
+                "{\"sessions_ended\":" + std::to_string(*ended) + ",\"at\":\"" + at + "\"}");
       if (!audited) return audited.error();
       return *ended;
     });
@@ -275,16 +278,19 @@ class sqlite_accounts final : public accounts {
         if (!created) return created.error();
         out.created_office = *created;
       }
+      account row = client;
+      row.created_at = now_utc();
       auto q = prepare(
           "INSERT INTO tokens(name, role, office, token_hash, created_at) VALUES(?,?,?,?,?)");
       if (!q) return q.error();
-      q->bind(1, client.name).bind(2, client.role).bind_static(4, token_hash).bind(5, now_utc());
+      q->bind(1, client.name).bind(2, client.role).bind_static(4, token_hash);
+      q->bind(5, row.created_at);
       bind_office(*q, 3, client.office);
       if (auto done = step_done(*q, "storing the token's hash"); !done) return done.error();
       if (auto b = bump(); !b) return b.error();
       auto audited = audit(actor, "token_create", "client " + client.name,
                            "{\"role\":\"" + client.role + "\",\"office\":\"" + client.office +
-                               "\",\"row\":\"" + row_digest(client, token_hash.hex()) + "\"}");
+                               "\",\"row\":\"" + row_digest(row, token_hash.hex()) + "\"}");
       if (!audited) return audited.error();
       return out;
     });
@@ -295,13 +301,14 @@ class sqlite_accounts final : public accounts {
     return write<void>("revoking the token of " + name, [&]() -> status {
       auto q = prepare("UPDATE tokens SET revoked_at=? WHERE name=? AND revoked_at IS NULL");
       if (!q) return q.error();
-      q->bind(1, now_utc()).bind(2, name);
+      std::string at = now_utc();
+      q->bind(1, at).bind(2, name);
       if (auto done = step_done(*q, "revoking the token"); !done) return done.error();
       if (sqlite3_changes(db_.handle()) == 0) {
         return fail(errc::not_found, "client " + name + " has no active token");
       }
       if (auto b = bump(); !b) return b.error();
-      auto audited = audit(actor, "token_revoke", "client " + name, "{}");
+      auto audited = audit(actor, "token_revoke", "client " + name, "{\"at\":\"" + at + "\"}");
       if (!audited) return audited.error();
       return {};
     });
@@ -578,7 +585,7 @@ class sqlite_accounts final : public accounts {
     auto q = prepare(
         "SELECT seq, action, subject, details FROM audit WHERE action IN ('office_add', "
         "'user_add', 'user_password', 'user_disable', 'user_enable', 'token_create', "
-        "'token_revoke', 'login', 'logout') ORDER BY seq");
+        "'token_revoke', 'login', 'logout', 'user_lang') ORDER BY seq");
     if (!q) return q.error();
     int rc = 0;
     while ((rc = q->step()) == SQLITE_ROW) {
@@ -655,10 +662,11 @@ class sqlite_accounts final : public accounts {
   result<bool> ensure_office(const std::string& name, const std::string& actor) {
     auto q = prepare("INSERT OR IGNORE INTO offices VALUES(?,?)");
     if (!q) return q.error();
-    q->bind(1, name).bind(2, now_utc());
+    std::string at = now_utc();
+    q->bind(1, name).bind(2, at);
     if (auto done = step_done(*q, "storing the office"); !done) return done.error();
     if (sqlite3_changes(db_.handle()) == 0) return false;
-    auto audited = audit(actor, "office_add", "office " + name, "{}");
+    auto audited = audit(actor, "office_add", "office " + name, "{\"at\":\"" + at + "\"}");
     if (!audited) return audited.error();
     return true;
   }
@@ -723,37 +731,62 @@ namespace detail {
 
 std::vector<account_problem> check_account_rows(database& db,
                                                 const std::vector<account_entry>& entries) {
+  // What the entries say each row must be, in chain order (a later entry overrides).
   struct user_state {
-    std::int64_t seq = 0;
+    std::int64_t seq = 0;  // the entry that vouches for the row (user_add, user_password)
     std::string row;
+    std::string lang;
+    std::int64_t status_seq = 0;  // the last user_disable or user_enable
     bool disabled = false;
+    std::string disabled_at;
   };
-  struct token_entry {
+  struct token_state {
     std::int64_t seq = 0;
     std::string row;
+    std::int64_t revoke_seq = 0;  // its token_revoke (0: none)
+    std::string revoked_at;
   };
-  std::set<std::string> offices_made;
+  struct session_state {
+    std::int64_t seq = 0;
+    std::string user;
+    std::string created;
+    bool ended = false;
+  };
+  std::map<std::string, std::pair<std::int64_t, std::string>> offices_made;  // seq, at
   std::map<std::string, user_state> users_made;
-  std::map<std::string, std::vector<token_entry>> tokens_made;
-  std::map<std::string, std::vector<std::int64_t>> revocations;
-  std::map<std::string, std::string> logins;  // session tag -> user
-  std::set<std::string> logouts;              // session tags
+  std::map<std::string, std::vector<token_state>> tokens_made;
+  std::map<std::string, session_state> logins;  // by session tag
   for (const auto& e : entries) {
     std::string user = subject_name(e.subject, "user ");
     std::string client = subject_name(e.subject, "client ");
-    if (e.action == "office_add") offices_made.insert(subject_name(e.subject, "office "));
-    if (e.action == "user_add" || e.action == "user_password") {
+    if (e.action == "office_add") {
+      offices_made[subject_name(e.subject, "office ")] = {e.seq, field(e.details, "at")};
+    } else if (e.action == "user_add" || e.action == "user_password") {
       auto& u = users_made[user];
       u.seq = e.seq;
       u.row = field(e.details, "row");
-      if (e.action == "user_add") u.disabled = false;
+      if (e.action == "user_add") u.lang = field(e.details, "lang");
+    } else if (e.action == "user_lang") {
+      users_made[user].lang = field(e.details, "lang");
+    } else if (e.action == "user_disable" || e.action == "user_enable") {
+      auto& u = users_made[user];
+      u.status_seq = e.seq;
+      u.disabled = e.action == "user_disable";
+      u.disabled_at = u.disabled ? field(e.details, "at") : std::string();
+    } else if (e.action == "token_create") {
+      tokens_made[client].push_back({e.seq, field(e.details, "row"), 0, {}});
+    } else if (e.action == "token_revoke") {
+      // The client's one active token: the last one created.
+      auto& made = tokens_made[client];
+      if (!made.empty() && made.back().revoke_seq == 0) {
+        made.back().revoke_seq = e.seq;
+        made.back().revoked_at = field(e.details, "at");
+      }
+    } else if (e.action == "login") {
+      logins[field(e.details, "session")] = {e.seq, user, field(e.details, "created"), false};
+    } else if (e.action == "logout") {
+      logins[field(e.details, "session")].ended = true;
     }
-    if (e.action == "user_disable") users_made[user].disabled = true;
-    if (e.action == "user_enable") users_made[user].disabled = false;
-    if (e.action == "token_create") tokens_made[client].push_back({e.seq, field(e.details, "row")});
-    if (e.action == "token_revoke") revocations[client].push_back(e.seq);
-    if (e.action == "login") logins[field(e.details, "session")] = user;
-    if (e.action == "logout") logouts.insert(field(e.details, "session"));
   }
 
   std::vector<account_problem> problems;
@@ -765,81 +798,88 @@ std::vector<account_problem> check_account_rows(database& db,
   };
   std::string error;
   {
-    auto q = db.prepare("SELECT name FROM offices ORDER BY name", error);
+    auto q = db.prepare("SELECT name, created_at FROM offices ORDER BY name", error);
     if (!q.ok()) unreadable("offices", error);
     while (q.ok() && q.step() == SQLITE_ROW) {
-      if (!offices_made.contains(q.text(0))) {
+      auto it = offices_made.find(q.text(0));
+      if (it == offices_made.end()) {
         damaged(0, "office " + q.text(0) + " has no audit entry that added it");
+      } else if (it->second.second != q.text(1)) {
+        damaged(it->second.first, "office " + q.text(0) + " does not match audit entry " +
+                                      std::to_string(it->second.first));
       }
     }
   }
   {
     auto q = db.prepare(
         "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
-        "created_at FROM users ORDER BY user_id",
+        "created_at, ifnull(disabled_at,'') FROM users ORDER BY user_id",
         error);
     if (!q.ok()) unreadable("users", error);
     while (q.ok() && q.step() == SQLITE_ROW) {
       account u = user_from(q);
+      std::string disabled_at = q.text(8);
       auto it = users_made.find(u.name);
+      std::string name = "user " + u.name;
       if (it == users_made.end() || it->second.seq == 0) {
-        damaged(0, "user " + u.name + " has no audit entry that added it");
-      } else if (row_digest(u, u.password_hash) != it->second.row) {
-        damaged(it->second.seq, "user " + u.name +
-                                    " (its role, office or password hash) does not match audit "
-                                    "entry " +
-                                    std::to_string(it->second.seq));
-      } else if (u.disabled != it->second.disabled) {
-        damaged(it->second.seq, "user " + u.name + " is " + (u.disabled ? "disabled" : "enabled") +
-                                    " but its last audit entry says otherwise");
+        damaged(0, name + " has no audit entry that added it");
+        continue;
+      }
+      const user_state& want = it->second;
+      if (row_digest(u, u.password_hash) != want.row) {
+        damaged(want.seq, name +
+                              " (its role, office, password hash or creation time) does not "
+                              "match audit entry " +
+                              std::to_string(want.seq));
+      } else if (u.disabled != want.disabled || disabled_at != want.disabled_at) {
+        damaged(want.status_seq, name + " is " + (u.disabled ? "disabled" : "enabled") +
+                                     (disabled_at.empty() ? "" : " since " + disabled_at) +
+                                     " but its last audit entry says otherwise");
+      } else if (u.lang != want.lang) {
+        damaged(want.seq, name + " has a language its audit entries never gave it");
       }
     }
   }
   {
     auto q = db.prepare(
-        "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, revoked_at "
-        "IS NOT NULL FROM tokens ORDER BY token_id",
+        "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, "
+        "ifnull(revoked_at,'') FROM tokens ORDER BY token_id",
         error);
     if (!q.ok()) unreadable("tokens", error);
     std::map<std::string, std::size_t> nth;  // tokens of each client seen so far
     while (q.ok() && q.step() == SQLITE_ROW) {
       account t = client_from(q);
-      bool revoked = q.int64(6) != 0;
+      std::string revoked_at = q.text(6);
       std::size_t k = nth[t.name]++;
       const auto& made = tokens_made[t.name];
       std::string token = "token " + std::to_string(t.id) + " of client " + t.name;
       if (k >= made.size()) {
         damaged(0, token + " has no audit entry that created it");
-        continue;
-      }
-      if (row_digest(t, q.digest(5).hex()) != made[k].row) {
+      } else if (row_digest(t, q.digest(5).hex()) != made[k].row) {
         damaged(made[k].seq, token + " does not match audit entry " + std::to_string(made[k].seq));
-        continue;
-      }
-      // Revoked iff a revocation of the client follows its creation (and precedes the next).
-      bool revoke_entry = false;
-      for (std::int64_t seq : revocations[t.name]) {
-        if (seq > made[k].seq && (k + 1 >= made.size() || seq < made[k + 1].seq)) {
-          revoke_entry = true;
-        }
-      }
-      if (revoked != revoke_entry) {
-        damaged(made[k].seq, token + " is " + (revoked ? "revoked" : "active") +
-                                 " but its audit entries say otherwise");
+      } else if (revoked_at != made[k].revoked_at) {
+        damaged(made[k].revoke_seq != 0 ? made[k].revoke_seq : made[k].seq,
+                token + " is " + (revoked_at.empty() ? "active" : "revoked") +
+                    " but its audit entries say otherwise");
       }
     }
   }
   {
     auto q = db.prepare(
-        "SELECT s.id_hash, u.name FROM sessions s JOIN users u USING(user_id) ORDER BY u.name",
+        "SELECT s.id_hash, u.name, s.created, s.last_seen FROM sessions s JOIN users u "
+        "USING(user_id) ORDER BY u.name",
         error);
     if (!q.ok()) unreadable("sessions", error);
     while (q.ok() && q.step() == SQLITE_ROW) {
       std::string tag = q.digest(0).hex().substr(0, 16);
       auto it = logins.find(tag);
-      if (it == logins.end() || it->second != q.text(1) || logouts.contains(tag)) {
-        damaged(0, "a session of user " + q.text(1) + " (" + tag +
-                       ") has no login entry that opened it");
+      std::string session = "a session of user " + q.text(1) + " (" + tag + ")";
+      if (it == logins.end() || it->second.seq == 0 || it->second.user != q.text(1) ||
+          it->second.ended) {
+        damaged(0, session + " has no login entry that opened it");
+      } else if (it->second.created != std::to_string(q.int64(2)) || q.int64(3) < q.int64(2)) {
+        damaged(it->second.seq,
+                session + " does not match its login entry " + std::to_string(it->second.seq));
       }
     }
   }

@@ -758,7 +758,7 @@ TEST_CASE("auth: dalil user add reads the password from stdin; token create prin
   CHECK(count(dir, "action='user_add' AND actor LIKE 'cli:%@% (unauthenticated)'") == 2);
   CHECK(count(dir, "action='office_add' AND subject='office rabat'") == 1);
   CHECK(count(dir, "action='token_create' AND subject='client case-system'") == 1);
-  CHECK(count(dir, "action='user_disable' AND details='{\"sessions_ended\":1}'") == 1);
+  CHECK(count(dir, "action='user_disable' AND details LIKE '{\"sessions_ended\":1,\"at\":%'") == 1);
   CHECK(count(dir, "action='token_revoke'") == 1);
   CHECK(count(dir, "details LIKE '%a-long-password%' OR details LIKE '%" + last + "%'") == 0);
   std::string bytes = file_bytes(dir.db()) + file_bytes(dir.db() + "-wal");
@@ -792,6 +792,7 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
     REQUIRE(auth->logout(t->who));
     REQUIRE(auth->set_lang(s->who, "en"));
     REQUIRE(db->set_password("alice", *server::hash_password("a brand new password"), "test"));
+    REQUIRE(auth->login("alice", "a brand new password", "127.0.0.1"));  // one session stays
     REQUIRE(db->verify());
   }
   // Each change on a copy of the store (every connection is closed: the file is whole).
@@ -813,6 +814,7 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
     return (*db)->verify();
   };
   auto damaged = [](const store::status& s, const std::string& says) {
+    INFO("expected: " << says);
     REQUIRE_FALSE(s);
     CHECK(s.error().code == store::errc::damaged);
     INFO(s.error().message);
@@ -824,7 +826,7 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
                  mallory_hash + "', 'x')"),
           "user mallory has no audit entry");
   damaged(tamper("UPDATE users SET password_hash='" + mallory_hash + "' WHERE name='alice'"),
-          "user alice (its role, office or password hash) does not match");
+          "user alice (its role, office, password hash or creation time) does not match");
   damaged(tamper("UPDATE users SET role='auditor', office=NULL WHERE name='alice'"), "user alice");
   damaged(tamper("UPDATE users SET disabled=0 WHERE name='bob'"), "user bob is enabled");
   damaged(tamper("DELETE FROM tokens WHERE token_id=2; UPDATE tokens SET revoked_at=NULL WHERE "
@@ -844,8 +846,23 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
   damaged(tamper("INSERT INTO sessions SELECT randomblob(32), user_id, 1, 1 FROM users WHERE "
                  "name='alice'"),
           "a session of user alice");
-  // The language is the user's own preference, not access: no entry vouches for it.
-  CHECK(tamper("UPDATE users SET lang='ar' WHERE name='alice'"));
+  // Every column the tool writes is vouched for, times and language included.
+  damaged(tamper("UPDATE users SET lang='ar' WHERE name='alice'"),
+          "user alice has a language its audit entries never gave it");
+  damaged(tamper("UPDATE users SET created_at='2020-01-01T00:00:00Z' WHERE name='alice'"),
+          "user alice (its role, office, password hash or creation time) does not match");
+  damaged(tamper("UPDATE users SET disabled_at='2020-01-01T00:00:00Z' WHERE name='bob'"),
+          "user bob is disabled since 2020-01-01T00:00:00Z but");
+  damaged(tamper("UPDATE tokens SET revoked_at='2020-01-01T00:00:00Z' WHERE token_id=1"),
+          "token 1 of client robot is revoked but");
+  damaged(tamper("UPDATE tokens SET created_at='2020-01-01T00:00:00Z' WHERE token_id=2"),
+          "token 2 of client robot does not match");
+  damaged(tamper("UPDATE offices SET created_at='2020-01-01T00:00:00Z'"),
+          "office rabat does not match");
+  REQUIRE(query(dir, "SELECT count(*) FROM sessions") == 1);
+  damaged(tamper("UPDATE sessions SET created=created-3600"), "does not match its login entry");
+  // Only the last use slides, as it should.
+  CHECK(tamper("UPDATE sessions SET last_seen=last_seen+60"));
 }
 
 TEST_CASE("auth: at a terminal the password is asked twice and never echoed", "[auth]") {
