@@ -5,6 +5,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -37,10 +38,12 @@ bool is_lang(std::string_view l) {
   return l == "fr" || l == "ar" || l == "en";
 }
 
-/// The digest an audit entry keeps of what grants access (name, role, office, the secret's hash)
-/// and of when the row was made: a row changed behind the tool's back no longer matches it.
+/// The digest an audit entry keeps of what grants access (the row's id, name, role, office and
+/// secret's hash) and of when the row was made: a row changed behind the tool's back no longer
+/// matches it.
 std::string row_digest(const account& a, std::string_view secret_hash) {
-  std::string s = a.name + '\x1f' + a.role + '\x1f' + a.office + '\x1f' + a.created_at + '\x1f';
+  std::string s = std::to_string(a.id) + '\x1f' + a.name + '\x1f' + a.role + '\x1f' + a.office +
+                  '\x1f' + a.created_at + '\x1f';
   s += secret_hash;
   return engine::sha256_hex(s);
 }
@@ -174,6 +177,7 @@ class sqlite_accounts final : public accounts {
       bind_office(*q, 3, user.office);
       q->bind(6, row.created_at);
       if (auto done = step_done(*q, "storing the user"); !done) return done.error();
+      row.id = db_.last_insert_id();
       auto audited =
           audit(actor, "user_add", "user " + user.name,
                 "{\"role\":\"" + user.role + "\",\"office\":\"" + user.office + "\",\"lang\":\"" +
@@ -287,6 +291,7 @@ class sqlite_accounts final : public accounts {
       q->bind(5, row.created_at);
       bind_office(*q, 3, client.office);
       if (auto done = step_done(*q, "storing the token's hash"); !done) return done.error();
+      row.id = db_.last_insert_id();
       if (auto b = bump(); !b) return b.error();
       auto audited = audit(actor, "token_create", "client " + client.name,
                            "{\"role\":\"" + client.role + "\",\"office\":\"" + client.office +
@@ -797,10 +802,12 @@ std::vector<account_problem> check_account_rows(database& db,
     problems.push_back({0, "the " + table + " table cannot be read: " + why});
   };
   std::string error;
+  std::set<std::string> offices_seen;
   {
     auto q = db.prepare("SELECT name, created_at FROM offices ORDER BY name", error);
     if (!q.ok()) unreadable("offices", error);
     while (q.ok() && q.step() == SQLITE_ROW) {
+      offices_seen.insert(q.text(0));
       auto it = offices_made.find(q.text(0));
       if (it == offices_made.end()) {
         damaged(0, "office " + q.text(0) + " has no audit entry that added it");
@@ -810,6 +817,7 @@ std::vector<account_problem> check_account_rows(database& db,
       }
     }
   }
+  std::set<std::string> users_seen;
   {
     auto q = db.prepare(
         "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
@@ -819,6 +827,7 @@ std::vector<account_problem> check_account_rows(database& db,
     while (q.ok() && q.step() == SQLITE_ROW) {
       account u = user_from(q);
       std::string disabled_at = q.text(8);
+      users_seen.insert(u.name);
       auto it = users_made.find(u.name);
       std::string name = "user " + u.name;
       if (it == users_made.end() || it->second.seq == 0) {
@@ -840,17 +849,17 @@ std::vector<account_problem> check_account_rows(database& db,
       }
     }
   }
+  std::map<std::string, std::size_t> tokens_seen;  // tokens of each client
   {
     auto q = db.prepare(
         "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, "
         "ifnull(revoked_at,'') FROM tokens ORDER BY token_id",
         error);
     if (!q.ok()) unreadable("tokens", error);
-    std::map<std::string, std::size_t> nth;  // tokens of each client seen so far
     while (q.ok() && q.step() == SQLITE_ROW) {
       account t = client_from(q);
       std::string revoked_at = q.text(6);
-      std::size_t k = nth[t.name]++;
+      std::size_t k = tokens_seen[t.name]++;
       const auto& made = tokens_made[t.name];
       std::string token = "token " + std::to_string(t.id) + " of client " + t.name;
       if (k >= made.size()) {
@@ -862,6 +871,27 @@ std::vector<account_problem> check_account_rows(database& db,
                 token + " is " + (revoked_at.empty() ? "active" : "revoked") +
                     " but its audit entries say otherwise");
       }
+    }
+  }
+  // Rows deleted behind the tool's back: every entry that made a row still has it (sessions
+  // end without an entry when they expire, so only those are not counted).
+  for (const auto& [name, made] : offices_made) {
+    if (!offices_seen.contains(name)) {
+      damaged(made.first,
+              "office " + name + " (audit entry " + std::to_string(made.first) + ") was deleted");
+    }
+  }
+  for (const auto& [name, made] : users_made) {
+    if (made.seq != 0 && !users_seen.contains(name)) {
+      damaged(made.seq,
+              "user " + name + " (audit entry " + std::to_string(made.seq) + ") was deleted");
+    }
+  }
+  for (const auto& [name, made] : tokens_made) {
+    std::size_t have = tokens_seen.contains(name) ? tokens_seen.at(name) : 0;
+    for (std::size_t k = have; k < made.size(); ++k) {
+      damaged(made[k].seq, "a token of client " + name + " (audit entry " +
+                               std::to_string(made[k].seq) + ") was deleted");
     }
   }
   {

@@ -861,6 +861,14 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
           "office rabat does not match");
   REQUIRE(query(dir, "SELECT count(*) FROM sessions") == 1);
   damaged(tamper("UPDATE sessions SET created=created-3600"), "does not match its login entry");
+  damaged(tamper("PRAGMA foreign_keys=OFF; DELETE FROM users WHERE name='bob'"),
+          "user bob (audit entry 3) was deleted");
+  damaged(tamper("DELETE FROM tokens WHERE token_id=2"), "a token of client robot (audit entry");
+  damaged(tamper("PRAGMA foreign_keys=OFF; DELETE FROM offices"), "office rabat (audit entry 1)");
+  damaged(tamper("PRAGMA foreign_keys=OFF; UPDATE users SET user_id=77 WHERE name='bob'"),
+          "user bob (its role, office");
+  damaged(tamper("UPDATE tokens SET token_id=9 WHERE token_id=2"),
+          "token 9 of client robot does not match");
   // Only the last use slides, as it should.
   CHECK(tamper("UPDATE sessions SET last_seen=last_seen+60"));
 }
