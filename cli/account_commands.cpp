@@ -3,7 +3,6 @@
 // printed once, alone on standard output, and only its SHA-256 is stored.
 #include "cli/account_commands.hpp"
 
-#include <pwd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli/store_commands.hpp"
 #include "server/auth/auth.hpp"
 #include "server/auth/credentials.hpp"
 #include "store/accounts.hpp"
@@ -38,22 +38,6 @@ struct account_commands {
 };
 
 namespace {
-
-/// The actor of the admin's audited actions: "cli:USER@HOST (unauthenticated)" from the OS, the
-/// form the store's other CLI actions use (the CLI does not authenticate: whoever can write the
-/// store file is trusted, and the entry says so).
-std::string admin_actor() {
-  std::string user;
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
-    user = pw->pw_name;
-  } else {
-    user = "uid" + std::to_string(geteuid());
-  }
-  std::array<char, 256> host{};
-  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-  return "cli:" + user + "@" + (host[0] != '\0' ? host.data() : "unknown-host") +
-         " (unauthenticated)";
-}
 
 const char* const name_help = "1 to 64 of A-Z a-z 0-9 . _ - @";
 
@@ -212,7 +196,7 @@ int user_add(const account_commands& c) {
   auto hash = server::hash_password(password.text);
   if (!hash) return report(hash.error());
   user.password_hash = *hash;
-  auto added = db->add_user(user, admin_actor());
+  auto added = db->add_user(user, cli_actor());
   if (!added) return report(added.error());
   note_office(*added, c.office);
   std::cout << "added user " << c.name << " (" << c.role << ", " << office_text(c.office) << ", "
@@ -232,7 +216,7 @@ int user_passwd(const account_commands& c) {
               << "; nothing was changed\n";
     return 1;
   }
-  auto ended = db->set_password(c.name, *hash, admin_actor());
+  auto ended = db->set_password(c.name, *hash, cli_actor());
   if (!ended) return report(ended.error());
   std::cout << "changed the password of " << c.name << "; " << *ended << " session(s) ended\n";
   return 0;
@@ -264,7 +248,7 @@ int token_create(const account_commands& c) {
   client.office = c.office;
   client.machine = true;
   std::string token = server::new_token();
-  auto added = db->add_token(client, server::secret_hash(token), admin_actor());
+  auto added = db->add_token(client, server::secret_hash(token), cli_actor());
   if (!added) {
     server::wipe(token);
     return report(added.error());
@@ -353,7 +337,7 @@ std::optional<int> run_account_commands(const account_commands& c) {
   if (c.user_disable->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    auto ended = db->disable_user(c.name, admin_actor());
+    auto ended = db->disable_user(c.name, cli_actor());
     if (!ended) return report(ended.error());
     std::cout << "disabled user " << c.name << "; " << *ended << " session(s) ended\n";
     return 0;
@@ -361,14 +345,14 @@ std::optional<int> run_account_commands(const account_commands& c) {
   if (c.user_enable->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    if (auto ok = db->enable_user(c.name, admin_actor()); !ok) return report(ok.error());
+    if (auto ok = db->enable_user(c.name, cli_actor()); !ok) return report(ok.error());
     std::cout << "enabled user " << c.name << "\n";
     return 0;
   }
   if (c.token_revoke->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    if (auto ok = db->revoke_token(c.name, admin_actor()); !ok) return report(ok.error());
+    if (auto ok = db->revoke_token(c.name, cli_actor()); !ok) return report(ok.error());
     std::cout << "revoked the token of client " << c.name
               << " (a running server refuses it within a second)\n";
     return 0;
@@ -376,7 +360,7 @@ std::optional<int> run_account_commands(const account_commands& c) {
   if (c.office_add->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    if (auto ok = db->add_office(c.name, admin_actor()); !ok) return report(ok.error());
+    if (auto ok = db->add_office(c.name, cli_actor()); !ok) return report(ok.error());
     std::cout << "added office " << c.name << "\n";
     return 0;
   }

@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
+#include "cli/server_commands.hpp"
 #include "cli/store_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -72,12 +73,22 @@ int main(int argc, char** argv) {
   auto* verify_cmd =
       audit_cmd->add_subcommand("verify", "Detect any changed, deleted or inserted row");
   verify_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  verify_cmd->add_option("--head", aud.head,
+                         "A head kept elsewhere (HASH or SEQ:HASH, from `audit head`): the log "
+                         "must reach it unchanged");
+  verify_cmd->add_flag("--read-only", aud.read_only,
+                       "Open the store read-only (an auditor's copy); automatic when it cannot "
+                       "be written");
+  auto* head_cmd = audit_cmd->add_subcommand(
+      "head", "Print the last entry of the audit log (SEQ HASH): keep it elsewhere");
+  head_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  head_cmd->add_flag("--read-only", aud.read_only, "Open the store read-only");
   audit_cmd->require_subcommand(1);
 
   dalil::cli::export_options exp;
   auto* export_cmd = app.add_subcommand("export", "Export a run's decisions (CSV or JSONL)");
   export_cmd->add_option("--db", exp.db, "SQLite file")->required();
-  export_cmd->add_option("--run", exp.run, "Run id (default: the latest)");
+  export_cmd->add_option("--run", exp.run, "Run id (default: the newest complete run)");
   export_cmd->add_option("--format", exp.format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
   export_cmd->add_option("--out", exp.out, "Output file (default: stdout)");
@@ -88,12 +99,18 @@ int main(int argc, char** argv) {
   stats_cmd->add_option("--rules", sta.rules, "Rule pack (for program names)");
   stats_cmd->add_option("--format", sta.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  stats_cmd->add_option("--run", sta.run,
+                        "Only this run (default: the newest complete run of each batch key)");
+  stats_cmd->add_flag("--all", sta.all, "Every run, superseded and unfinished ones too");
 
   dalil::cli::show_options sho;
   auto* show_cmd =
       app.add_subcommand("decisions", "Show an applicant's stored decisions (audited)");
   show_cmd->add_option("--db", sho.db, "SQLite file")->required();
   show_cmd->add_option("applicant", sho.applicant, "Applicant id")->required();
+  show_cmd->add_option("--run", sho.run,
+                       "Only this run (default: the newest complete run of each batch key)");
+  show_cmd->add_flag("--all", sho.all, "Every run, superseded and unfinished ones too");
 
   std::string doc_rules;
   std::string doc_out = "out/doc";
@@ -117,12 +134,29 @@ int main(int argc, char** argv) {
 
   auto accounts = dalil::cli::add_account_commands(app);
 
+  dalil::cli::serve_options srv;
+  auto* serve_cmd = app.add_subcommand("serve", "The HTTP API and the officials' page");
+  serve_cmd->add_option("--db", srv.db, "SQLite file")->required();
+  serve_cmd->add_option("--rules", srv.rules, "Rule pack directory")->required();
+  serve_cmd->add_option("--listen", srv.listen,
+                        "HOST:PORT (plain HTTP on loopback only; TLS elsewhere)");
+  serve_cmd->add_option("--threads", srv.threads, "I/O and evaluation threads (default 2)");
+  serve_cmd->add_option("--tls-cert", srv.tls_cert, "PEM certificate chain (needed off loopback)");
+  serve_cmd->add_option("--tls-key", srv.tls_key, "PEM private key");
+  serve_cmd->add_option("--session-idle", srv.session_idle,
+                        "Seconds a browser session may stay idle (default 1800)");
+  serve_cmd->add_option("--session-absolute", srv.session_absolute,
+                        "Seconds a browser session lasts at most (default 43200)");
+  serve_cmd->add_option("--log", srv.log, "Access and error log file (default: standard error)");
+
   CLI11_PARSE(app, argc, argv);
+  if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
   if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);
   if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
   if (replay_cmd->parsed()) return dalil::cli::run_replay(rep);
   if (verify_cmd->parsed()) return dalil::cli::run_audit_verify(aud);
+  if (head_cmd->parsed()) return dalil::cli::run_audit_head(aud);
   if (export_cmd->parsed()) return dalil::cli::run_export(exp);
   if (stats_cmd->parsed()) return dalil::cli::run_stats(sta);
   if (show_cmd->parsed()) return dalil::cli::run_show(sho);

@@ -133,7 +133,7 @@ class sqlite_accounts final : public accounts {
   status open(const std::string& path) {
     std::string error;
     // The store's own open creates and migrates the schema (and audits an upgrade).
-    if (!open_sqlite(path, error)) return fail(errc::failed, error);
+    if (auto s = open_sqlite(path); !s) return s.error();
     if (!db_.open(path, error)) return fail(errc::failed, error);
     return {};
   }

@@ -120,12 +120,13 @@ std::int64_t count(const temp_dir& dir, const std::string& where) {
 }
 
 bool verified(const temp_dir& dir) {
-  std::string error;
-  auto s = store::open_sqlite(dir.db(), error);
-  REQUIRE(s);
-  auto problem = s->verify(error);
-  INFO((problem ? problem->what : error));
-  return !problem && error.empty();
+  auto s = store::open_sqlite(dir.db());
+  REQUIRE(s.has_value());
+  auto report = (*s)->verify({});
+  INFO((!report                    ? report.error().message
+        : report->problems.empty() ? std::string()
+                                   : report->problems.front().what));
+  return report && report->problems.empty();
 }
 
 struct command_result {
