@@ -209,9 +209,26 @@ cpu_use process_cpu(int pid) {
   return {true, utime * per_tick, stime * per_tick};
 }
 
+/// The first line of /proc/stat: every core's time, in ticks, by kind.
+cpu_use machine_cpu() {
+  std::ifstream in("/proc/stat");
+  std::string label;
+  std::uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  std::uint64_t steal = 0;
+  if (!(in >> label >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      label != "cpu") {
+    return {};
+  }
+  const long ticks = sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) return {};
+  const auto per_tick = 1'000'000 / static_cast<std::uint64_t>(ticks);
+  return {true, (user + nice) * per_tick, (system + irq + softirq) * per_tick, steal * per_tick};
+}
+
 cpu_use difference(const cpu_use& before, const cpu_use& after) {
   if (!before.known || !after.known) return {};
-  return {true, after.user_us - before.user_us, after.system_us - before.system_us};
+  return {true, after.user_us - before.user_us, after.system_us - before.system_us,
+          after.steal_us - before.steal_us};
 }
 
 // ------------------------------------------------------------------ the run
@@ -240,6 +257,7 @@ struct state {
   clock_type::time_point last_answer;
   cpu_use client_before;
   cpu_use server_before;
+  cpu_use machine_before;
   clock_type::time_point cpu_start;
 
   /// Nanoseconds from t0 to request i's intended send time, exact for rates up to 10^9/s.
@@ -402,6 +420,7 @@ net::awaitable<void> open_window(state& s) {
   s.cpu_start = clock_type::now();
   s.client_before = own_cpu();
   s.server_before = process_cpu(s.o.server_pid);
+  s.machine_before = machine_cpu();
 }
 
 std::string serialize(const options& o, const std::string& body) {
@@ -510,6 +529,7 @@ std::optional<outcome> run(const options& o, std::string& error) {
   const clock_type::time_point stop = clock_type::now();
   out.client_cpu = difference(s.client_before, own_cpu());
   out.server_cpu = difference(s.server_before, process_cpu(o.server_pid));
+  out.machine_cpu = difference(s.machine_before, machine_cpu());
   out.cpu_wall = stop - s.cpu_start;
   out.span = s.last_answer - (s.t0 + o.warmup);
   return out;
@@ -580,8 +600,18 @@ std::string cpu_json(const cpu_use& c, std::chrono::nanoseconds wall) {
   if (!c.known) return "null";
   return "{\"user_s\":" + fixed(static_cast<double>(c.user_us) / 1e6, 3) +
          ",\"system_s\":" + fixed(static_cast<double>(c.system_us) / 1e6, 3) +
+         ",\"steal_s\":" + fixed(static_cast<double>(c.steal_us) / 1e6, 3) +
          ",\"wall_s\":" + fixed(seconds(wall), 3) +
          ",\"percent_of_core\":" + fixed(percent_of_core(c, wall), 1) + "}";
+}
+
+/// What neither the client nor the server used: other processes (a build) competing for cores.
+double others_percent(const outcome& r) {
+  if (!r.machine_cpu.known || !r.client_cpu.known) return 0.0;
+  const double rest = percent_of_core(r.machine_cpu, r.cpu_wall) -
+                      percent_of_core(r.client_cpu, r.cpu_wall) -
+                      percent_of_core(r.server_cpu, r.cpu_wall);
+  return std::max(rest, 0.0);
 }
 
 std::string histogram_line(const char* label, const histogram& h) {
@@ -637,6 +667,8 @@ std::string to_json(const options& o, const outcome& r) {
        ",\"ok\":" + std::to_string(r.all_ok) + ",\"errors\":" + std::to_string(r.all_errors) + "}";
   j += ",\"client_cpu\":" + cpu_json(r.client_cpu, r.cpu_wall);
   j += ",\"server_cpu\":" + cpu_json(r.server_cpu, r.cpu_wall);
+  j += ",\"machine_cpu\":" + cpu_json(r.machine_cpu, r.cpu_wall);
+  j += ",\"others_cpu_percent\":" + fixed(others_percent(r), 1);
   j += ",\"per_second\":[";
   for (std::size_t k = 0; k < r.seconds.size(); ++k) {
     const outcome::second& s = r.seconds[k];
@@ -646,6 +678,42 @@ std::string to_json(const options& o, const outcome& r) {
   }
   j += "]}";
   return j;
+}
+
+std::string to_summary(const options& o, const outcome& r) {
+  std::string t;
+  const auto add = [&t](const char* key, const std::string& value) {
+    t += (t.empty() ? "" : " ") + std::string(key) + "=" + value;
+  };
+  const auto n = [](std::uint64_t v) { return std::to_string(v); };
+  const auto cpu = [&r](const cpu_use& c) {
+    return c.known ? fixed(percent_of_core(c, r.cpu_wall), 1) : std::string("-1");
+  };
+  add("rate", n(o.rate));
+  add("scheduled", n(r.scheduled));
+  add("answered", n(r.answered));
+  add("ok", n(r.ok));
+  add("errors", n(r.errors()));
+  add("non_2xx", n(r.non_2xx));
+  add("connection", n(r.connection_errors));
+  add("protocol", n(r.protocol_errors));
+  add("timeouts", n(r.timeouts));
+  add("unsent", n(r.unsent));
+  add("all_ok", n(r.all_ok));
+  add("all_errors", n(r.all_errors));
+  add("achieved", fixed(achieved_rate(r), 1));
+  for (const quantile& q : quantiles) add(q.name, n(r.latency.percentile(q.per_million)));
+  add("max", n(r.latency.max()));
+  add("mean", n(r.latency.mean()));
+  add("service_p50", n(r.service.percentile(500'000)));
+  add("service_p99", n(r.service.percentile(990'000)));
+  add("lag_p99", n(r.send_lag.percentile(990'000)));
+  add("bytes_per_answer", n(r.answered == 0 ? 0 : r.bytes_received / r.answered));
+  add("client_cpu", cpu(r.client_cpu));
+  add("server_cpu", cpu(r.server_cpu));
+  add("machine_cpu", cpu(r.machine_cpu));
+  add("others_cpu", r.machine_cpu.known ? fixed(others_percent(r), 1) : std::string("-1"));
+  return t;
 }
 
 std::string to_text(const options& o, const outcome& r) {
@@ -686,6 +754,13 @@ std::string to_text(const options& o, const outcome& r) {
   };
   cpu_line("client CPU ", r.client_cpu);
   cpu_line("server CPU ", r.server_cpu);
+  if (r.machine_cpu.known) {
+    t += "machine    " + fixed(percent_of_core(r.machine_cpu, r.cpu_wall), 1) +
+         "% of a core busy in all, " + fixed(others_percent(r), 1) +
+         "% by other processes, steal " +
+         fixed(100.0 * static_cast<double>(r.machine_cpu.steal_us) / 1e6 / seconds(r.cpu_wall), 1) +
+         "%\n";
+  }
   return t;
 }
 

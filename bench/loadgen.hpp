@@ -82,11 +82,12 @@ struct options {
   bool busy_poll = false;
 };
 
-/// CPU time of a process over the measured window, in microseconds.
+/// CPU time of a process, or of the whole machine, over the measured window, in microseconds.
 struct cpu_use {
   bool known = false;
-  std::uint64_t user_us = 0;
-  std::uint64_t system_us = 0;
+  std::uint64_t user_us = 0;    ///< user and nice
+  std::uint64_t system_us = 0;  ///< system (for the machine: with interrupts)
+  std::uint64_t steal_us = 0;   ///< the machine's only: taken by the hypervisor
 };
 
 /// Everything below counts requests whose intended send time lies in the measured window
@@ -124,6 +125,7 @@ struct outcome {
 
   cpu_use client_cpu;                    ///< this process over the window
   cpu_use server_cpu;                    ///< options::server_pid over the window
+  cpu_use machine_cpu;                   ///< every core (/proc/stat) over the window
   std::chrono::nanoseconds cpu_wall{0};  ///< wall time of the CPU window
 
   /// The schedule's origin: request i was due at t0 + i / rate.
@@ -143,5 +145,10 @@ std::optional<outcome> run(const options& o, std::string& error);
 std::string to_json(const options& o, const outcome& r);
 /// The outcome as a few lines for a person.
 std::string to_text(const options& o, const outcome& r);
+/// The main figures as one line of space-separated key=value pairs, for shell scripts: rate
+/// scheduled answered ok errors non_2xx connection protocol timeouts unsent all_ok all_errors
+/// achieved p50 p90 p99 p99_9 p99_99 max mean (latency, µs) service_p50 service_p99 lag_p99
+/// bytes_per_answer client_cpu server_cpu machine_cpu others_cpu (% of one core; -1 unknown).
+std::string to_summary(const options& o, const outcome& r);
 
 }  // namespace dalil::bench

@@ -86,6 +86,11 @@ int main(int argc, char** argv) {
   app.add_flag("--busy-poll", o.busy_poll,
                "Spin instead of sleeping between events (a whole core; no wake-up delay)");
   app.add_flag("--json", json, "Print one JSON object instead of text");
+  std::string json_out;
+  app.add_option("--json-out", json_out, "Also write the JSON object to this file");
+  bool summary = false;
+  app.add_flag("--summary", summary,
+               "Print one line of key=value figures instead (for scripts; see bench/loadgen.hpp)");
   CLI11_PARSE(app, argc, argv);
 
   std::string error;
@@ -145,7 +150,20 @@ int main(int argc, char** argv) {
     std::cerr << "dalil_loadgen: " << error << "\n";
     return 1;
   }
-  std::cout << (json ? dalil::bench::to_json(o, *result) + "\n"
-                     : dalil::bench::to_text(o, *result));
+  if (!json_out.empty()) {
+    std::ofstream out(json_out, std::ios::binary | std::ios::trunc);
+    out << dalil::bench::to_json(o, *result) << "\n";
+    if (!out.flush()) {
+      std::cerr << "dalil_loadgen: --json-out " << json_out << ": write failed\n";
+      return 1;
+    }
+  }
+  if (summary) {
+    std::cout << dalil::bench::to_summary(o, *result) << "\n";
+  } else if (json) {
+    std::cout << dalil::bench::to_json(o, *result) << "\n";
+  } else {
+    std::cout << dalil::bench::to_text(o, *result);
+  }
   return 0;
 }

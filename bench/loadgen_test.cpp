@@ -258,8 +258,11 @@ TEST_CASE("URLs and durations", "[loadgen]") {
 }
 
 TEST_CASE("every request is sent once, never before it is due, at the rate asked", "[loadgen]") {
+  const bool busy_poll = GENERATE(false, true);
+  INFO("busy poll " << busy_poll);
   test_server server([](std::uint64_t) { return action{}; });
-  const auto o = make_options(server, 2000, 1000ms, 250ms, 4);
+  auto o = make_options(server, 2000, 1000ms, 250ms, 4);
+  o.busy_poll = busy_poll;
   const auto r = run_ok(o);
   CHECK(r.scheduled == 2000);
   CHECK(r.answered == 2000);
@@ -398,4 +401,10 @@ TEST_CASE("reports carry the figures", "[loadgen]") {
   const std::string text = dalil::bench::to_text(o, r);
   CHECK(text.find("100 scheduled, 100 answered, 99 2xx; errors: 1 non-2xx (500: 1)") !=
         std::string::npos);
+  const std::string summary = dalil::bench::to_summary(o, r);
+  CHECK(summary.starts_with("rate=100 scheduled=100 answered=100 ok=99 errors=1 non_2xx=1 "));
+  CHECK(summary.find(" all_ok=99 all_errors=1 ") != std::string::npos);
+  CHECK(summary.find(" p99=") != std::string::npos);
+  CHECK(summary.find(" server_cpu=-1 ") != std::string::npos);
+  CHECK(summary.find('\n') == std::string::npos);
 }
