@@ -27,8 +27,12 @@ usage: scripts/bench-serve.sh [options]
   --warmup S            seconds at the same rate before measuring (default 5)
   --connections C       client keep-alive connections (default 32)
   --applicants N        distinct generated applicants, at least 10000 (default 10000)
-  --as-of DATE          the evaluation date of every request (default 2017-06-01)
+  --as-of DATE          the evaluation date of every request (default: latest, the latest
+                        application date of the cohort, as at a counter where every request is
+                        of the day); "application": each applicant's own application date
+                        (thousands of dates: a cold prepared-instance cache, the worst case)
   --threads T           `dalil serve --threads` (default 1: the server has one core)
+  --no-trace            ask for answers without traces ("trace": false in every body)
   --p99-us U            the target: p99 at most U µs (default 1000)
   --step S              seconds per step of the rate search (default 10)
   --no-max              skip the maximum sustained rate search
@@ -42,8 +46,8 @@ usage: scripts/bench-serve.sh [options]
 EOF
 }
 
-runs=3 rate=10000 duration=30 warmup=5 connections=32 applicants=10000 as_of=2017-06-01
-threads=1 p99_target=1000 step=10 do_max=1 do_floor=1 busy_poll=--busy-poll quick=0
+runs=3 rate=10000 duration=30 warmup=5 connections=32 applicants=10000 as_of=latest
+threads=1 p99_target=1000 step=10 do_max=1 do_floor=1 busy_poll=--busy-poll quick=0 trace=1
 dalil="" loadgen="" null_server="" build_dir=build-release keep=""
 while (($#)); do
   case "$1" in
@@ -58,6 +62,7 @@ while (($#)); do
     --threads) threads="$2"; shift ;;
     --p99-us) p99_target="$2"; shift ;;
     --step) step="$2"; shift ;;
+    --no-trace) trace=0 ;;
     --no-max) do_max=0 ;;
     --no-floor) do_floor=0 ;;
     --sleep) busy_poll="" ;;
@@ -75,7 +80,7 @@ for n in runs rate duration warmup connections applicants threads p99_target ste
   [[ "${!n}" =~ ^[0-9]+$ && "${!n}" -gt 0 ]] || { echo "bench-serve: --${n//_/-} must be a positive integer" >&2; exit 2; }
 done
 ((applicants >= 10000)) || { echo "bench-serve: --applicants must be at least 10000 (the issue's floor)" >&2; exit 2; }
-[[ "$as_of" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || { echo "bench-serve: --as-of must be YYYY-MM-DD" >&2; exit 2; }
+[[ "$as_of" =~ ^([0-9]{4}-[0-9]{2}-[0-9]{2}|latest|application)$ ]] || { echo "bench-serve: --as-of must be YYYY-MM-DD, latest or application" >&2; exit 2; }
 for tool in sqlite3 taskset; do
   command -v "$tool" >/dev/null || { echo "bench-serve: needs $tool (scripts/install-deps.sh)" >&2; exit 2; }
 done
@@ -153,7 +158,18 @@ distinct=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$work/cohort.jsonl" | sort -u |
 ((distinct >= 10000)) || { echo "bench-serve: only $distinct distinct applicant ids were generated" >&2; exit 1; }
 "$dalil" import --db "$work/store.db" --rules rules "$work/cohort.jsonl" >/dev/null
 # Each body is the evaluate request of one generated applicant.
-sed "s/^/{\"as_of\":\"$as_of\",\"applicant\":/; s/\$/}/" "$work/cohort.jsonl" > "$work/bodies.jsonl"
+if [[ "$as_of" == latest ]]; then
+  as_of=$(grep -o '"application_date":"[0-9-]*"' "$work/cohort.jsonl" | cut -d'"' -f4 | sort | tail -1)
+fi
+if [[ "$as_of" == application ]]; then
+  sed 's/^\(.*"application_date":"\([0-9-]*\)".*\)$/{"as_of":"\2","applicant":\1}/' \
+    "$work/cohort.jsonl" > "$work/bodies.jsonl"
+  grep -vc '^{"as_of"' "$work/bodies.jsonl" >/dev/null &&
+    { echo "bench-serve: --as-of application: some applicants have no application date" >&2; exit 1; }
+else
+  sed "s/^/{\"as_of\":\"$as_of\",\"applicant\":/; s/\$/}/" "$work/cohort.jsonl" > "$work/bodies.jsonl"
+fi
+if ((trace == 0)); then sed -i 's/^{"as_of"/{"trace":false,"as_of"/' "$work/bodies.jsonl"; fi
 token=$("$dalil" token create bench --role official --office bench --db "$work/store.db" | tail -1)
 [[ -n "$token" ]] || { echo "bench-serve: dalil token create printed no token" >&2; exit 1; }
 
@@ -178,7 +194,7 @@ if [[ "$status" != 200 ]]; then
 fi
 answer_bytes=$(sed -n 's/^[Cc]ontent-[Ll]ength: *//p' <<< "$answer" | head -1)
 grep -q '"decision_id"' <<< "$answer" || { echo "bench-serve: the evaluate answer has no decision_id" >&2; exit 1; }
-echo "store: $applicants generated applicants imported ($distinct distinct ids), requests as of $as_of, answers of about $answer_bytes bytes"
+echo "store: $applicants generated applicants imported ($distinct distinct ids), requests as of $as_of$( ((trace)) || echo ' without traces'), answers of about $answer_bytes bytes"
 echo "server: pid $server_pid on core 0 (--threads $threads); client on core 1, $connections connections${busy_poll:+, busy polling}"
 
 # load NAME RATE DURATION WARMUP: one dalil_loadgen run against the server; prints its summary
