@@ -287,8 +287,8 @@ search() {
     if ((hi == 0)); then  # every step held so far: double
       ((r < 400000)) || break
       r=$((r * 2))
-    elif ((lo == 0)); then  # even the start failed: halve
-      ((r > 250)) || break
+    elif ((lo == 0)); then  # even the start failed: halve, down to 125 requests/s
+      ((r > 125)) || break
       r=$((r / 2))
     else  # bisect down to 5% of the rate that held
       (((hi - lo) * 20 > lo && hi - lo > 100)) || break
@@ -305,9 +305,9 @@ if ((do_max)); then
   for i in $(seq 1 "$runs"); do
     m=$(search "$i")
     echo "$m" >> "$work/max.txt"
-    echo "search $i: held $m req/s"
+    if ((m > 0)); then echo "search $i: held $m req/s"; else echo "search $i: no rate held, not even 125 req/s"; fi
   done
-  echo "maximum sustained rate, median of $runs: $(median < "$work/max.txt") req/s ($(tr '\n' ' ' < "$work/max.txt" | sed 's/ $//'))"
+  echo "maximum sustained rate, median of $runs: $(median < "$work/max.txt") req/s (searches: $(tr '\n' ' ' < "$work/max.txt" | sed 's/ $//'); 0 = not even 125 req/s)"
 fi
 
 echo
