@@ -63,11 +63,13 @@ class no_echo {
     if (tcgetattr(STDIN_FILENO, &saved_) == 0) {
       termios quiet = saved_;
       quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+      // TCSANOW: what was typed ahead stays (TCSAFLUSH would drop it, and a password typed
+      // before the prompt would then be read as the next line).
+      active_ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
     }
   }
   ~no_echo() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
   }
   no_echo(const no_echo&) = delete;
   no_echo& operator=(const no_echo&) = delete;

@@ -12,7 +12,7 @@ struct serve_options {
   unsigned threads = 2;
   std::string tls_cert;
   std::string tls_key;
-  long session_idle = 30 * 60;         // seconds
+  long session_idle = 30 * 60;           // seconds
   long session_absolute = 12 * 60 * 60;  // seconds
   std::string log;
 };

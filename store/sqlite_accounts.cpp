@@ -3,8 +3,11 @@
 // generation counter that servers poll.
 #include "store/accounts.hpp"
 
+#include <map>
 #include <mutex>
+#include <set>
 #include <string_view>
+#include <vector>
 
 #include "store/chain.hpp"
 #include "store/sqlite.hpp"
@@ -76,6 +79,26 @@ status check_principal(const account& a, bool machine) {
     return fail(errc::refused, kind + " " + a.name + ": the language must be fr, ar or en");
   }
   return {};
+}
+
+/// Reads `"key":"value"` (or a bare number) from the flat JSON objects written as details here.
+std::string field(const std::string& details, const std::string& key) {
+  std::string needle = "\"" + key + "\":";
+  auto pos = details.find(needle);
+  if (pos == std::string::npos) return {};
+  pos += needle.size();
+  if (pos < details.size() && details[pos] == '"') {
+    auto end = details.find('"', pos + 1);
+    return end == std::string::npos ? std::string() : details.substr(pos + 1, end - pos - 1);
+  }
+  auto end = details.find_first_of(",}", pos);
+  return details.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+}
+
+/// The name after "user ", "client " or "office " in an entry's subject; "" for another kind.
+std::string subject_name(const std::string& subject, std::string_view kind) {
+  if (subject.size() <= kind.size() || !subject.starts_with(kind)) return {};
+  return subject.substr(kind.size());
 }
 
 class sqlite_accounts final : public accounts {
@@ -515,7 +538,146 @@ class sqlite_accounts final : public accounts {
     });
   }
 
+  status verify() override {
+    std::lock_guard lock(mutex_);
+    // One read transaction: the log and the tables from the same snapshot.
+    std::string error;
+    if (!db_.exec("BEGIN", error)) return failure("reading the accounts");
+    auto result = verify_locked();
+    db_.exec("COMMIT", error);
+    return result;
+  }
+
  private:
+  status verify_locked() {
+    struct user_state {
+      std::int64_t seq = 0;
+      std::string row;
+      bool disabled = false;
+    };
+    struct token_entry {
+      std::int64_t seq = 0;
+      std::string row;
+    };
+    std::set<std::string> offices_made;
+    std::map<std::string, user_state> users_made;
+    std::map<std::string, std::vector<token_entry>> tokens_made;
+    std::map<std::string, std::vector<std::int64_t>> revocations;
+    std::map<std::string, std::string> logins;  // session tag -> user
+    std::set<std::string> logouts;              // session tags
+    {
+      auto q = prepare(
+          "SELECT seq, action, subject, details FROM audit WHERE action IN ('office_add', "
+          "'user_add', 'user_password', 'user_disable', 'user_enable', 'token_create', "
+          "'token_revoke', 'login', 'logout') ORDER BY seq");
+      if (!q) return q.error();
+      int rc = 0;
+      while ((rc = q->step()) == SQLITE_ROW) {
+        std::int64_t seq = q->int64(0);
+        std::string action = q->text(1);
+        std::string subject = q->text(2);
+        std::string details = q->text(3);
+        std::string user = subject_name(subject, "user ");
+        std::string client = subject_name(subject, "client ");
+        if (action == "office_add") offices_made.insert(subject_name(subject, "office "));
+        if (action == "user_add" || action == "user_password") {
+          auto& u = users_made[user];
+          u.seq = seq;
+          u.row = field(details, "row");
+          if (action == "user_add") u.disabled = false;
+        }
+        if (action == "user_disable") users_made[user].disabled = true;
+        if (action == "user_enable") users_made[user].disabled = false;
+        if (action == "token_create") tokens_made[client].push_back({seq, field(details, "row")});
+        if (action == "token_revoke") revocations[client].push_back(seq);
+        if (action == "login") logins[field(details, "session")] = user;
+        if (action == "logout") logouts.insert(field(details, "session"));
+      }
+      if (rc != SQLITE_DONE) return failure("reading the audit log");
+    }
+    auto damaged = [](const std::string& what) {
+      return fail(errc::damaged, what + ": it was changed behind the tool's back");
+    };
+    {
+      auto q = prepare("SELECT name FROM offices ORDER BY name");
+      if (!q) return q.error();
+      while (q->step() == SQLITE_ROW) {
+        if (!offices_made.contains(q->text(0))) {
+          return damaged("office " + q->text(0) + " has no audit entry that added it");
+        }
+      }
+    }
+    {
+      auto q = prepare(
+          "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
+          "created_at FROM users ORDER BY user_id");
+      if (!q) return q.error();
+      while (q->step() == SQLITE_ROW) {
+        account u = user_from(*q);
+        auto it = users_made.find(u.name);
+        if (it == users_made.end() || it->second.seq == 0) {
+          return damaged("user " + u.name + " has no audit entry that added it");
+        }
+        if (row_digest(u, u.password_hash) != it->second.row) {
+          return damaged("user " + u.name +
+                         " (its role, office or password hash) does not match "
+                         "audit entry " +
+                         std::to_string(it->second.seq));
+        }
+        if (u.disabled != it->second.disabled) {
+          return damaged("user " + u.name + " is " + (u.disabled ? "disabled" : "enabled") +
+                         " but its last audit entry says otherwise");
+        }
+      }
+    }
+    {
+      auto q = prepare(
+          "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, revoked_at "
+          "IS NOT NULL FROM tokens ORDER BY token_id");
+      if (!q) return q.error();
+      std::map<std::string, std::size_t> nth;  // tokens of each client seen so far
+      while (q->step() == SQLITE_ROW) {
+        account t = client_from(*q);
+        bool revoked = q->int64(6) != 0;
+        std::size_t k = nth[t.name]++;
+        const auto& made = tokens_made[t.name];
+        if (k >= made.size()) {
+          return damaged("token " + std::to_string(t.id) + " of client " + t.name +
+                         " has no audit entry that created it");
+        }
+        if (row_digest(t, q->digest(5).hex()) != made[k].row) {
+          return damaged("token " + std::to_string(t.id) + " of client " + t.name +
+                         " does not match audit entry " + std::to_string(made[k].seq));
+        }
+        bool revoke_entry = false;
+        for (std::int64_t seq : revocations[t.name]) {
+          if (seq > made[k].seq && (k + 1 >= made.size() || seq < made[k + 1].seq)) {
+            revoke_entry = true;
+          }
+        }
+        if (revoked != revoke_entry) {
+          return damaged("token " + std::to_string(t.id) + " of client " + t.name + " is " +
+                         (revoked ? "revoked" : "active") + " but its audit entries say otherwise");
+        }
+      }
+    }
+    {
+      auto q = prepare(
+          "SELECT s.id_hash, u.name FROM sessions s JOIN users u USING(user_id) ORDER BY "
+          "u.name");
+      if (!q) return q.error();
+      while (q->step() == SQLITE_ROW) {
+        std::string tag = q->digest(0).hex().substr(0, 16);
+        auto it = logins.find(tag);
+        if (it == logins.end() || it->second != q->text(1) || logouts.contains(tag)) {
+          return damaged("a session of user " + q->text(1) + " (" + tag +
+                         ") has no login entry that opened it");
+        }
+      }
+    }
+    return {};
+  }
+
   /// A failure of SQLite, as busy when another writer held the database past the timeout.
   error failure(const std::string& what) const {
     int code = sqlite3_errcode(db_.handle());

@@ -143,6 +143,9 @@ const char* const migrations[] = {
          trace INTEGER NOT NULL,
          answer_digest TEXT NOT NULL) STRICT;
        CREATE INDEX counter_decisions_applicant ON counter_decisions(applicant_id, at);
+       -- the records of one import (the counter writes one per transaction): audit verify
+       -- digests them per import without reading every record
+       CREATE INDEX records_import ON records(import_id, record_id);
        CREATE TABLE reviews(
          review_id TEXT PRIMARY KEY,
          decision_id TEXT NOT NULL REFERENCES counter_decisions(decision_id),
@@ -582,7 +585,8 @@ class sqlite_store final : public store {
         return audit_problem{
             seq, "audit entry " + std::to_string(seq) + " does not link to the entry before it"};
       }
-      std::string h = detail::entry_hash(prev, seq, q.text(1), q.text(2), q.text(3), q.text(4), details);
+      std::string h =
+          detail::entry_hash(prev, seq, q.text(1), q.text(2), q.text(3), q.text(4), details);
       if (h != q.text(7)) {
         return audit_problem{seq, "audit entry " + std::to_string(seq) + " (" + q.text(3) +
                                       ") was changed after it was written"};
