@@ -742,6 +742,12 @@ std::string to_summary(const options& o, const outcome& r) {
   add("bytes_per_answer", n(r.answered == 0 ? 0 : r.bytes_received / r.answered));
   add("client_cpu", cpu(r.client_cpu));
   add("server_cpu", cpu(r.server_cpu));
+  const auto per_answer = [&r, &n](const cpu_use& c) {
+    return c.known && r.answered > 0 ? n((c.user_us + c.system_us) / r.answered)
+                                     : std::string("-1");
+  };
+  add("client_us_per_answer", per_answer(r.client_cpu));
+  add("server_us_per_answer", per_answer(r.server_cpu));
   add("machine_cpu", cpu(r.machine_cpu));
   add("others_cpu", r.machine_cpu.known ? fixed(others_percent(r), 1) : std::string("-1"));
   return t;
@@ -781,7 +787,11 @@ std::string to_text(const options& o, const outcome& r) {
     t += std::string(who) + fixed(percent_of_core(c, r.cpu_wall), 1) + "% of a core (user " +
          fixed(static_cast<double>(c.user_us) / 1e6, 2) + " s, system " +
          fixed(static_cast<double>(c.system_us) / 1e6, 2) + " s over " +
-         fixed(seconds(r.cpu_wall), 2) + " s)\n";
+         fixed(seconds(r.cpu_wall), 2) + " s";
+    if (r.answered > 0) {
+      t += "; " + std::to_string((c.user_us + c.system_us) / r.answered) + " µs per answer";
+    }
+    t += ")\n";
   };
   cpu_line("client CPU ", r.client_cpu);
   cpu_line("server CPU ", r.server_cpu);

@@ -148,7 +148,9 @@ std::string to_text(const options& o, const outcome& r);
 /// The main figures as one line of space-separated key=value pairs, for shell scripts: rate
 /// scheduled answered ok errors non_2xx connection protocol timeouts unsent all_ok all_errors
 /// achieved p50 p90 p99 p99_9 p99_99 max mean (latency, µs) service_p50 service_p99 lag_p99
-/// bytes_per_answer client_cpu server_cpu machine_cpu others_cpu (% of one core; -1 unknown).
+/// bytes_per_answer client_cpu server_cpu (% of one core) client_us_per_answer
+/// server_us_per_answer (CPU µs over the window per measured answer) machine_cpu others_cpu
+/// (% of one core); -1 when unknown.
 std::string to_summary(const options& o, const outcome& r);
 
 }  // namespace dalil::bench

@@ -219,8 +219,8 @@ load() {
 }
 
 header() {
-  printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %7s %7s %7s %s\n' run rate answered 2xx \
-    errors p50µs p90µs p99µs p99.9µs maxµs achieved client server others stored=2xx
+  printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %7s %7s %9s %7s %s\n' run rate answered 2xx \
+    errors p50µs p90µs p99µs p99.9µs maxµs achieved client server µs/answer others stored=2xx
 }
 # A request the client gave up on (timeout, broken connection) may still have been stored: then
 # the store holds between the 2xx answers and the 2xx answers plus the failures.
@@ -239,11 +239,12 @@ row() {  # label, summary line
   else
     check="NO ($stored_n stored, $all_ok 2xx)"
   fi
-  printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %6s%% %6s%% %6s%% %s\n' "$1" \
+  printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %6s%% %6s%% %9s %6s%% %s\n' "$1" \
     "$(field rate "$s")" "$(field answered "$s")" "$(field ok "$s")" "$(field errors "$s")" \
     "$(field p50 "$s")" "$(field p90 "$s")" "$(field p99 "$s")" "$(field p99_9 "$s")" \
     "$(field max "$s")" "$(field achieved "$s")" "$(field client_cpu "$s")" \
-    "$(field server_cpu "$s")" "$(field others_cpu "$s")" "$check"
+    "$(field server_cpu "$s")" "$(field server_us_per_answer "$s")" "$(field others_cpu "$s")" \
+    "$check"
 }
 mismatch=0
 check_stored() { stored_ok "$1" || mismatch=1; }
@@ -260,10 +261,10 @@ for i in $(seq 1 "$runs"); do
   check_stored "$s"
 done
 med() { while read -r l; do field "$1" "$l"; done < "$work/fixed.txt" | median; }
-printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %6s%% %6s%% %6s%%\n' median "$rate" \
+printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %6s%% %6s%% %9s %6s%%\n' median "$rate" \
   "$(med answered)" "$(med ok)" "$(med errors)" "$(med p50)" "$(med p90)" "$(med p99)" \
   "$(med p99_9)" "$(med max)" "$(med achieved)" "$(med client_cpu)" "$(med server_cpu)" \
-  "$(med others_cpu)"
+  "$(med server_us_per_answer)" "$(med others_cpu)"
 fixed_p99=$(med p99) fixed_errors=$(while read -r l; do field errors "$l"; done < "$work/fixed.txt" | sort -n | tail -1)
 
 # ------------------------------------------------------------------ the floor: no work behind
@@ -290,7 +291,9 @@ search() {
     s=$(load "search-$1-$r" "$r" "$step" "$((step >= 5 ? 2 : 1))")
     check_stored "$s"
     p99=$(field p99 "$s") errs=$(field errors "$s")
-    printf '   search %s: %6s req/s  p99 %6s µs  errors %s\n' "$1" "$r" "$p99" "$errs" >&2
+    printf '   search %s: %6s req/s  p99 %7s µs  errors %6s  server %5s%% (%s µs/answer), others %s%%\n' \
+      "$1" "$r" "$p99" "$errs" "$(field server_cpu "$s")" "$(field server_us_per_answer "$s")" \
+      "$(field others_cpu "$s")" >&2
     if ((errs == 0 && p99 <= p99_target)); then lo=$r; else hi=$r; fi
     if ((hi == 0)); then  # every step held so far: double
       ((r < 400000)) || break
