@@ -166,7 +166,7 @@ function handleError(e) {
   if (e instanceof ApiError && e.status === 401) return;  // already back to the sign-in screen
   console.error(e);
   const key = e instanceof ApiError
-    ? (e.status === 0 ? 'error.network' : e.status === 403 ? (e.slug.includes('csrf') ? 'error.csrf' : 'error.forbidden') : 'error.server')
+    ? (e.status === 0 ? 'error.network' : e.csrf ? 'error.csrf' : e.status === 403 ? 'error.forbidden' : 'error.server')
     : 'error.page';
   clear(root.status);
   root.status.append(h('p', { class: 'flash flash-error', role: 'alert' }, t(key)));
@@ -294,7 +294,7 @@ async function renderForm() {
   renderFields(schema.fields, ctx),
   h('div', { class: 'actions' },
     h('button', { type: 'submit', class: 'primary', id: 'evaluate' }, t('form.submit')),
-    h('button', { type: 'button', class: 'secondary', on: { click: newApplicant } }, t('form.clear'))));
+    h('button', { type: 'button', class: 'secondary', id: 'clear-form', on: { click: newApplicant } }, t('form.clear'))));
 
   append(root.main, 
     h('h1', { tabindex: '-1' }, t('form.heading')),

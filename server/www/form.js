@@ -267,7 +267,7 @@ function renderOptional(f, ctx) {
   const docHelp = f.document && ctx.documents[f.document]
     ? h('p', { class: 'help', id: `${id}-help` }, tr.t('form.help.proof', { document: ctx.documents[f.document] }))
     : null;
-  return h('fieldset', { class: `field optional ${f.type === 'record' ? 'record' : ''}`, id, 'aria-describedby': docHelp ? `${id}-help` : null },
+  return h('fieldset', { class: `field optional ${f.type === 'record' ? 'record' : ''}`.trim(), id: `${id}-group`, 'aria-describedby': docHelp ? `${id}-help` : null },
     h('legend', {}, f.label),
     docHelp,
     h('div', { class: 'choices', role: 'radiogroup', 'aria-label': f.label },
