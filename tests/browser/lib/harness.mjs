@@ -97,6 +97,9 @@ export async function openBrowser(lang, { width = 1280, height = 900 } = {}) {
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     args: CHROMIUM_ARGS,
+    // The counter PC's own locale: Chromium on Linux takes it from LANGUAGE (with chromium-l10n
+    // installed), and formats <input type=date> with it (01/12/2026 in fr-MA, not 12/01/2026).
+    env: { ...process.env, LANGUAGE: LOCALES[lang].replace('-', '_'), LANG: `${LOCALES[lang].replace('-', '_')}.UTF-8` },
     headless: true,
     locale: LOCALES[lang],
     timezoneId: 'Africa/Casablanca',
