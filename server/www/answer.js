@@ -21,7 +21,7 @@ export function renderAnswer({ tr, state, schema, submitReview, newApplicant, sh
     ev.office ? [h('dt', {}, t('answer.office')), h('dd', {}, ev.office)] : null);
 
   const undetermined = decisions.filter((d) => d.status === 'undetermined' && d.in_force);
-  const summary = h('p', { class: 'summary' }, tr.tn('answer.summary', {
+  const summary = h('p', { class: 'summary' }, tr.tn(undetermined.length ? 'answer.summary' : 'answer.summary_all_decided', {
     n: tr.num(decisions.length), u: tr.num(undetermined.length),
   }));
 
@@ -111,8 +111,16 @@ function cssId(rule) {
   return String(rule).replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
+/** The official's entries for a rule: those of the latest recorded review until changed, so
+ *  that recording a new version does not silently drop an earlier override. */
 function draftOf(state, rule) {
-  if (!state.draft[rule]) state.draft[rule] = { outcome: 'accepted', value: '', reason: '' };
+  if (!state.draft[rule]) {
+    const latest = state.reviews.length ? state.reviews[state.reviews.length - 1] : null;
+    const r = (latest?.decisions || []).find((x) => x.rule === rule);
+    state.draft[rule] = r && r.outcome === 'overridden'
+      ? { outcome: 'overridden', value: r.value === undefined ? '' : JSON.stringify(r.value), reason: r.reason || '' }
+      : { outcome: 'accepted', value: '', reason: '' };
+  }
   return state.draft[rule];
 }
 

@@ -18,7 +18,7 @@ export function renderFigures({ tr, stats, schema }) {
   const populations = [];
   for (const run of runs) {
     populations.push({
-      id: `run-${run.run}`,
+      id: `run-${run.run}`, total: run.applicants ?? null,
       title: tr.tn('figures.run', { run: tr.num(run.run), date: tr.date(run.as_of) }),
       meta: tr.tn('figures.run_meta', {
         n: tr.num(run.applicants ?? 0), ruleset: ltr(String(run.ruleset || '').slice(0, 12)),
@@ -31,7 +31,7 @@ export function renderFigures({ tr, stats, schema }) {
   if (Array.isArray(stats?.decisions) && stats.decisions.length) {
     const n = stats.counter_decisions;
     populations.push({
-      id: 'counter', title: [t('figures.counter')],
+      id: 'counter', title: [t('figures.counter')], total: typeof n === 'number' ? n : null,
       meta: n === null || n === undefined ? tr.tn('figures.counter_few', { k: tr.num(SMALL) }) : tr.tn('figures.counter_meta', { n: tr.num(n) }),
       decisions: stats.decisions,
     });
@@ -79,52 +79,68 @@ function valueLabel(rule, v, tr, schema) {
   return { kind: negative ? 'no' : 'other', text: l ?? String(v) };
 }
 
-/** Cells of one row with primary and secondary suppression applied. */
-function cells(part, rule, tr, schema) {
+/** Cells of one row with suppression applied: a null count is the server's suppression, a
+ *  count under SMALL the page's; when one cell alone is hidden and the total is known, the next
+ *  smallest is hidden too, so that a subtraction cannot reveal it. */
+function cells(part, rule, tr, schema, total) {
   const list = (part.values || []).map((x) => ({ ...valueLabel(rule, x.value, tr, schema), count: x.count }));
   list.push({ kind: 'undetermined', text: tr.t('value.undetermined'), count: part.undetermined ?? 0 });
   for (const c of list) {
     c.suppressed = c.count === null || c.count === undefined || (c.count > 0 && c.count < SMALL);
   }
   const hidden = list.filter((c) => c.suppressed);
-  if (hidden.length === 1) {
+  if (hidden.length === 1 && total !== null) {
     const next = list.filter((c) => !c.suppressed && c.count > 0).sort((a, b) => a.count - b.count)[0];
     if (next) next.suppressed = true;
   }
   return list;
 }
 
+/** The number of decisions a row's rates are taken over, or null when suppression hides it. */
+function rowTotal(part, outOfForce, population) {
+  const counts = [...(part.values || []).map((x) => x.count), part.undetermined ?? 0];
+  if (counts.every((n) => typeof n === 'number')) return counts.reduce((a, n) => a + n, 0);
+  const oof = typeof outOfForce === 'number' ? outOfForce : outOfForce?.count;
+  if (typeof population.total === 'number' && typeof oof === 'number') return population.total - oof;
+  return null;
+}
+
+/** A bar: each shown cell its share of the total, the hidden ones together as one hatched part. */
 function bar(list, total, label) {
   const W = 300;
   let x = 0;
   const rects = [];
-  for (const c of list) {
-    if (!c.count || total === 0) continue;
-    const w = (c.count / total) * W;
-    const cls = c.suppressed ? 'seg seg-suppressed' : `seg seg-${c.kind}`;
-    rects.push(s('rect', { x: x.toFixed(2), y: '0', width: w.toFixed(2), height: '18', class: cls }));
-    x += w;
+  if (total) {
+    for (const c of list) {
+      if (c.suppressed || !c.count) continue;
+      const w = (c.count / total) * W;
+      rects.push(s('rect', { x: x.toFixed(2), y: '0', width: w.toFixed(2), height: '18', class: `seg seg-${c.kind}` }));
+      x += w;
+    }
+  }
+  if (list.some((c) => c.suppressed && c.count !== 0) && x < W) {
+    rects.push(s('rect', { x: x.toFixed(2), y: '0', width: (W - x).toFixed(2), height: '18', class: 'seg seg-suppressed' }));
   }
   return s('svg', {
     class: 'chart-bar', viewBox: `0 0 ${W} 18`, preserveAspectRatio: 'none', role: 'img', 'aria-label': label, focusable: 'false',
   }, s('rect', { x: '0', y: '0', width: String(W), height: '18', class: 'seg-track' }), rects);
 }
 
-function renderRow(row, part, tr, schema, inForce) {
+function renderRow(row, part, tr, schema, inForce, population) {
   const { t } = tr;
   const rule = row.decision || row.rule;
-  const list = cells(part, rule, tr, schema);
-  const total = list.reduce((a, c) => a + (c.count || 0), 0);
+  const total = rowTotal(part, row.out_of_force, population);
+  const list = cells(part, rule, tr, schema, total);
   const title = decisionTitle(rule, schema, tr);
   const name = title || rule;
-  const rate = (c) => (c.suppressed ? t('figures.suppressed') : total ? tr.pct(c.count / total) : '—');
-  const count = (c) => (c.suppressed ? `< ${tr.num(SMALL)}` : tr.num(c.count));
+  const rate = (c) => (c.suppressed || !total ? t('figures.suppressed') : tr.pct(c.count / total));
+  const count = (c) => (c.suppressed ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(c.count));
   return h('tr', { 'data-rule': rule, class: inForce ? null : 'out-of-force' },
     h('th', { scope: 'row' }, title ? title : ltr(rule, 'code')),
     h('td', { class: 'chart' }, bar(list, total, tr.t('figures.bar_label', { decision: name }))),
     h('td', {}, h('ul', { class: 'legend' }, list.map((c) => h('li', { class: c.suppressed ? 'suppressed' : null },
       h('span', { class: `key key-${c.suppressed ? 'suppressed' : c.kind}`, 'aria-hidden': 'true' }),
-      c.text, tr.t('punct.colon'), ltr(count(c)), ' (', ltr(rate(c)), ')')))));
+      c.text, tr.t('punct.colon'), h('bdi', {}, count(c)), ' (', h('bdi', {}, rate(c)), ')')))));
 }
 
 function renderPopulation(p, tr, schema) {
@@ -156,7 +172,7 @@ function renderPopulation(p, tr, schema) {
         const title = decisionTitle(rule, schema, tr);
         return h('tr', { 'data-rule': rule, class: 'out-of-force' },
           h('th', { scope: 'row' }, title || ltr(rule, 'code')),
-          h('td', {}, ltr(n === null || (n > 0 && n < SMALL) ? `< ${tr.num(SMALL)}` : tr.num(n))));
+          h('td', {}, h('bdi', {}, n === null || (n > 0 && n < SMALL) ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(n))));
       }))));
   const table = (groups, inF, caption) => h('table', { class: 'figures' },
     h('caption', {}, caption),
@@ -166,7 +182,7 @@ function renderPopulation(p, tr, schema) {
       h('th', { scope: 'col' }, t('figures.col.rates')))),
     groups.map((g) => h('tbody', {},
       h('tr', { class: 'programme-row' }, h('th', { scope: 'rowgroup', colspan: '3' }, g.title)),
-      g.rows.map((r) => renderRow(r, inF ? r.in_force : r.out_of_force, tr, schema, inF)))));
+      g.rows.map((r) => renderRow(r, inF ? r.in_force : r.out_of_force, tr, schema, inF, p)))));
   return h('section', { class: 'population', id: p.id, 'aria-labelledby': `${p.id}-title` },
     h('h2', { id: `${p.id}-title` }, p.title),
     h('p', { class: 'help' }, p.meta),
@@ -202,7 +218,7 @@ function renderOverrides(rows, tr, schema) {
         const title = decisionTitle(r.rule, schema, tr);
         return h('tr', { 'data-rule': r.rule },
           h('th', { scope: 'row' }, title || ltr(r.rule, 'code')),
-          h('td', {}, ltr(small(reviewed) ? `< ${tr.num(SMALL)}` : tr.num(reviewed))),
+          h('td', {}, h('bdi', {}, small(reviewed) ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(reviewed))),
           h('td', {}, sup ? t('figures.suppressed') : ltr(tr.num(over))),
           h('td', {}, sup || !reviewed ? t('figures.suppressed')
             : ltr(tr.pct(r.rate !== undefined && r.rate !== null ? Number(r.rate) : over / reviewed))));

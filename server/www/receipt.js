@@ -20,6 +20,7 @@ export function renderReceipt({ tr, state, schema }) {
     if (r && r.outcome === 'overridden') {
       o = r.value === undefined ? describe(d, undefined, tr, schema) : describe(d, r.value, tr, schema);
       how = t('receipt.by_official');
+      if (r.reason) how = `${how}${t('punct.colon')}${r.reason}`;
     } else if (r) {
       o = describe(d, undefined, tr, schema);
       how = t('receipt.confirmed');
@@ -67,7 +68,7 @@ export function renderReceipt({ tr, state, schema }) {
     allMissing.size ? h('section', { class: 'receipt-missing' },
       h('h3', {}, t('receipt.bring')),
       h('ul', { class: 'checklist' }, [...allMissing.values()].map((x) => h('li', {}, x)))) : null,
-    h('p', { class: 'law' }, t('notice11.receipt')),
+    h('p', { class: 'law' }, t(latest ? 'notice11.receipt' : 'notice11.receipt_pending')),
     h('p', { class: 'law' }, t('notice5.receipt')),
     h('div', { class: 'signature' },
       h('p', {}, t('receipt.signature'))));

@@ -31,7 +31,7 @@ export async function run(ctx, lang) {
       for (const v of d.in_force?.values || []) {
         if (v.count !== null) continue;
         const r = rows.find((x) => x.rule === d.rule && x.bars === 1);
-        expect(r.text.includes(`< ${k}`), `${lang}: ${d.rule}: a suppressed cell is not shown as suppressed`);
+        expect(r.text.includes(cat['figures.fewer_than'].replace('{k}', String(k))), `${lang}: ${d.rule}: a suppressed cell is not shown as suppressed`);
       }
     }
     expect((await page.textContent('main')).includes(cat['figures.overrides']) || !(stats.overrides || []).length,
