@@ -22,10 +22,10 @@
 #include "dsl/source.hpp"
 #include "dsl/utf8.hpp"
 #include "engine/decision.hpp"
+#include "engine/evaluation.hpp"
 #include "engine/limits.hpp"
 #include "engine/record.hpp"
 #include "engine/session.hpp"
-#include "engine/sha256.hpp"
 #include "engine/test_runner.hpp"
 
 namespace dalil::cli {
@@ -206,33 +206,20 @@ int run_eval(const eval_options& o) {
               << err.message << "\n";
     return 1;
   }
-  std::vector<std::uint32_t> chosen;
-  for (const std::string& name : o.only) {
-    auto r = p.find_rule(name);
-    if (!r) {
-      std::cerr << "error: no rule named '" << name << "' (write module.name)\n";
-      return 2;
-    }
-    chosen.push_back(*r);
+  std::string unknown;
+  auto picked = engine::chosen_rules(p, o.only, o.all, unknown);
+  if (!picked) {
+    std::cerr << "error: no rule named '" << unknown << "' (write module.name)\n";
+    return 2;
   }
-  if (chosen.empty()) {
-    for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
-      if (o.all || !p.rules[r].explain.empty()) chosen.push_back(r);
-    }
-  }
+  const std::vector<std::uint32_t>& chosen = *picked;
   auto inst = engine::instantiate(rules, *as_of);
   engine::evaluator ev(inst);
   ev.set_record(rec);
   if (o.format == "json") {
-    std::string out = "{\"as_of\":\"" + to_string(*as_of) + "\",\"ruleset\":{\"hash\":\"" +
-                      rules->hash() + "\"},\"input_hash\":\"" +
-                      engine::sha256_hex(engine::canonical_json(text)) + "\",\"decisions\":[";
-    for (std::size_t i = 0; i < chosen.size(); ++i) {
-      if (i) out += ',';
-      engine::decision d = engine::decide(ev, chosen[i]);
-      engine::append_decision_json(out, ev, d, o.trace);
-    }
-    out += "]}\n";
+    std::string out;
+    engine::append_evaluation_json(out, ev, engine::input_hash(text), chosen, o.trace);
+    out += '\n';
     std::cout << out;
     return 0;
   }

@@ -1,9 +1,11 @@
 // dalil: check, format, test and evaluate rule packs; see `dalil --help`.
 #include <CLI/CLI.hpp>
 
+#include "cli/account_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
+#include "cli/server_commands.hpp"
 #include "cli/store_commands.hpp"
 
 int main(int argc, char** argv) {
@@ -111,7 +113,26 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"jsonl", "csv"}));
   gen_cmd->add_option("--out", gen_out, "Output file (default: stdout)");
 
+  auto accounts = dalil::cli::add_account_commands(app);
+
+  dalil::cli::serve_options srv;
+  auto* serve_cmd = app.add_subcommand("serve", "The HTTP API and the officials' page");
+  serve_cmd->add_option("--db", srv.db, "SQLite file")->required();
+  serve_cmd->add_option("--rules", srv.rules, "Rule pack directory")->required();
+  serve_cmd->add_option("--listen", srv.listen,
+                        "HOST:PORT (plain HTTP on loopback only; TLS elsewhere)");
+  serve_cmd->add_option("--threads", srv.threads, "I/O and evaluation threads (default 2)");
+  serve_cmd->add_option("--tls-cert", srv.tls_cert, "PEM certificate chain (needed off loopback)");
+  serve_cmd->add_option("--tls-key", srv.tls_key, "PEM private key");
+  serve_cmd->add_option("--session-idle", srv.session_idle,
+                        "Seconds a browser session may stay idle (default 1800)");
+  serve_cmd->add_option("--session-absolute", srv.session_absolute,
+                        "Seconds a browser session lasts at most (default 43200)");
+  serve_cmd->add_option("--log", srv.log, "Access and error log file (default: standard error)");
+
   CLI11_PARSE(app, argc, argv);
+  if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
+  if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);
   if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
   if (replay_cmd->parsed()) return dalil::cli::run_replay(rep);

@@ -11,6 +11,7 @@ packages=(
   catch2                    # Catch2 v2 (single header)
   libcli11-dev
   libssl-dev                # SHA-256 for ruleset and record hashes
+  libsodium-dev             # Argon2id passwords, random tokens (server/auth)
   clang-format clang-tidy
   time bc                   # benchmarks: peak memory and rates
   # The officials' page's browser tests (tests/browser): Debian's Chromium driven by

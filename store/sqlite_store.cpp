@@ -82,10 +82,81 @@ const char* const migrations[] = {
     // 2: decision sets say which form of the compact entries they hold (store.hpp,
     // decision_format): those stored before (1) do not record whether each rule was in force.
     R"(ALTER TABLE decision_sets ADD COLUMN format INTEGER NOT NULL DEFAULT 1;)",
+    // 3: identity (store/accounts.hpp, server/auth/): offices, users with Argon2id password
+    // hashes, machine clients' bearer tokens and browser sessions (SHA-256 of the secret only),
+    // failed logins for the rate limits, and one generation counter that every revoking change
+    // bumps, so that servers caching principals notice it.
+    R"(CREATE TABLE offices(
+         name TEXT PRIMARY KEY,
+         created_at TEXT NOT NULL) STRICT;
+       CREATE TABLE users(
+         user_id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         role TEXT NOT NULL CHECK(role IN ('official','adviser','auditor','admin')),
+         office TEXT REFERENCES offices(name),
+         lang TEXT NOT NULL CHECK(lang IN ('fr','ar','en')),
+         password_hash TEXT NOT NULL,    -- crypto_pwhash_str (Argon2id), never the password
+         disabled INTEGER NOT NULL DEFAULT 0,
+         created_at TEXT NOT NULL,
+         disabled_at TEXT) STRICT;
+       CREATE TABLE tokens(
+         token_id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL,             -- the machine client: its own principal
+         role TEXT NOT NULL CHECK(role IN ('official','adviser','auditor')),
+         office TEXT REFERENCES offices(name),
+         token_hash BLOB NOT NULL UNIQUE,  -- SHA-256 of the bearer token, never the token
+         created_at TEXT NOT NULL,
+         revoked_at TEXT) STRICT;
+       CREATE UNIQUE INDEX tokens_active ON tokens(name) WHERE revoked_at IS NULL;
+       CREATE TABLE sessions(
+         id_hash BLOB PRIMARY KEY,       -- SHA-256 of the cookie value, never the cookie
+         user_id INTEGER NOT NULL REFERENCES users(user_id),
+         created INTEGER NOT NULL,       -- Unix seconds
+         last_seen INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+       CREATE INDEX sessions_user ON sessions(user_id);
+       CREATE TABLE login_attempts(
+         attempt_id INTEGER PRIMARY KEY,
+         at INTEGER NOT NULL,            -- Unix seconds
+         account BLOB NOT NULL,          -- SHA-256 of the name tried (it may be mistyped secret)
+         address TEXT NOT NULL) STRICT;  -- the client address (an IPv6 /64), kept one window
+       CREATE INDEX login_attempts_account ON login_attempts(account, at);
+       CREATE INDEX login_attempts_address ON login_attempts(address, at);
+       CREATE INDEX login_attempts_at ON login_attempts(at);
+       CREATE TABLE accounts_generation(
+         id INTEGER PRIMARY KEY CHECK(id = 1),
+         generation INTEGER NOT NULL) STRICT;
+       INSERT INTO accounts_generation VALUES(1, 1);)",
+    // 4: the server's counter decisions and the officials' reviews over them
+    // (store/counter_store.hpp); their records are versions of the applicants like imported ones.
+    R"(CREATE TABLE counter_decisions(
+         decision_id TEXT PRIMARY KEY,
+         record_id INTEGER NOT NULL REFERENCES records(record_id),
+         applicant_id TEXT NOT NULL REFERENCES applicants(applicant_id),
+         office TEXT NOT NULL,
+         actor TEXT NOT NULL,
+         at TEXT NOT NULL,
+         as_of TEXT NOT NULL,
+         ruleset_hash TEXT NOT NULL REFERENCES rulesets(hash),
+         input_hash TEXT NOT NULL,
+         rules TEXT NOT NULL,
+         outcomes TEXT NOT NULL,
+         trace INTEGER NOT NULL,
+         answer_digest TEXT NOT NULL) STRICT;
+       CREATE INDEX counter_decisions_applicant ON counter_decisions(applicant_id, at);
+       CREATE TABLE reviews(
+         review_id TEXT PRIMARY KEY,
+         decision_id TEXT NOT NULL REFERENCES counter_decisions(decision_id),
+         seq INTEGER NOT NULL,
+         supersedes TEXT REFERENCES reviews(review_id),
+         at TEXT NOT NULL,
+         user TEXT NOT NULL,
+         decisions TEXT NOT NULL,
+         observations TEXT NOT NULL,
+         UNIQUE(decision_id, seq)) STRICT;)",
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
-static_assert(schema_version == 2 && decision_format == 2,
+static_assert(schema_version == 4 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
 
 /// Reads `"key":value` from the flat JSON objects the store writes as audit details.

@@ -1,0 +1,22 @@
+// `dalil serve`: the HTTP API and the officials' page over a store and a rule pack.
+#pragma once
+
+#include <string>
+
+namespace dalil::cli {
+
+struct serve_options {
+  std::string db;
+  std::string rules = "rules";
+  std::string listen = "127.0.0.1:8080";
+  unsigned threads = 2;
+  std::string tls_cert;
+  std::string tls_key;
+  long session_idle = 30 * 60;         // seconds
+  long session_absolute = 12 * 60 * 60;  // seconds
+  std::string log;
+};
+/// Serves until SIGTERM or SIGINT, then stops gracefully; exit 0, or 1 when it cannot start.
+int run_serve(const serve_options& o);
+
+}  // namespace dalil::cli

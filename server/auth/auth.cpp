@@ -1,0 +1,391 @@
+// The authenticator (auth.hpp): login with rate limits, sessions with idle and absolute expiry,
+// bearer tokens from an in-memory map, and the generation counter that keeps the caches honest.
+#include "server/auth/auth.hpp"
+
+#include <charconv>
+#include <cstring>
+
+#include "server/auth/credentials.hpp"
+
+namespace dalil::server {
+
+namespace {
+
+using store::errc;
+using store::fail;
+
+constexpr std::size_t max_cached_sessions = 100000;
+constexpr std::string_view busy_prefix =
+    "too many failed logins for this account or address: "
+    "retry after ";
+constexpr std::string_view refused_login =
+    "the user name or the password is wrong, or the "
+    "account is disabled";
+constexpr std::string_view refused_session = "no valid session: log in again";
+
+std::int64_t seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+std::int64_t millis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+/// A short prefix of a session's id hash: enough for an auditor to pair a login with its logout.
+std::string session_tag(const engine::digest& id_hash) {
+  return id_hash.hex().substr(0, 16);
+}
+
+store::result<principal> principal_of(const store::account& a) {
+  auto r = role_from(a.role);
+  if (!r) return fail(errc::damaged, "account " + a.name + " has an unknown role");
+  principal p;
+  p.name = a.name;
+  p.r = *r;
+  p.office = a.office;
+  p.machine = a.machine;
+  if (!a.machine) p.lang = a.lang;
+  return p;
+}
+
+/// Holds one of the semaphore's places for a password verification.
+class verification_slot {
+ public:
+  explicit verification_slot(std::counting_semaphore<1024>& s) : s_(s) { s_.acquire(); }
+  ~verification_slot() { s_.release(); }
+  verification_slot(const verification_slot&) = delete;
+  verification_slot& operator=(const verification_slot&) = delete;
+
+ private:
+  std::counting_semaphore<1024>& s_;
+};
+
+}  // namespace
+
+std::string_view role_name(role r) {
+  switch (r) {
+    case role::official:
+      return "official";
+    case role::adviser:
+      return "adviser";
+    case role::auditor:
+      return "auditor";
+    case role::admin:
+      return "admin";
+  }
+  return "official";
+}
+
+std::optional<role> role_from(std::string_view name) {
+  if (name == "official") return role::official;
+  if (name == "adviser") return role::adviser;
+  if (name == "auditor") return role::auditor;
+  if (name == "admin") return role::admin;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> retry_after_seconds(const store::error& e) {
+  if (e.code != errc::busy || !e.message.starts_with(busy_prefix)) return std::nullopt;
+  std::string_view rest = std::string_view(e.message).substr(busy_prefix.size());
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+  if (ec != std::errc() || end == rest.data()) return std::nullopt;
+  return n;
+}
+
+std::size_t authenticator::digest_hasher::operator()(const engine::digest& d) const noexcept {
+  std::size_t h = 0;
+  std::memcpy(&h, d.bytes.data(), sizeof h);  // SHA-256 bytes are uniform already
+  return h;
+}
+
+authenticator::authenticator(std::unique_ptr<store::accounts> accounts, auth_options options)
+    : accounts_(std::move(accounts)),
+      options_(std::move(options)),
+      verifications_(std::clamp<std::ptrdiff_t>(options_.concurrent_verifications, 1, 1024)) {
+  sodium_ready();
+  decoy_password_hash();  // made now, not during the first login of an unknown user
+}
+
+authenticator::~authenticator() = default;
+
+store::result<std::unique_ptr<authenticator>> authenticator::open(const std::string& db_path,
+                                                                  auth_options options) {
+  if (!sodium_ready()) return fail(errc::failed, "libsodium cannot start (no entropy source?)");
+  auto accounts = store::open_sqlite_accounts(db_path);
+  if (!accounts) return accounts.error();
+  auto auth = std::make_unique<authenticator>(std::move(*accounts), std::move(options));
+  auto g = auth->accounts_->generation();
+  if (!g) return g.error();
+  {
+    std::lock_guard lock(auth->refresh_mutex_);
+    if (auto loaded = auth->reload_tokens(); !loaded) return loaded.error();
+    auth->generation_ = *g;
+  }
+  return auth;
+}
+
+std::chrono::system_clock::time_point authenticator::now() const {
+  return options_.clock ? options_.clock() : std::chrono::system_clock::now();
+}
+
+store::status authenticator::reload_tokens() {
+  auto all = accounts_->tokens();
+  if (!all) return all.error();
+  std::unordered_map<engine::digest, principal, digest_hasher> fresh;
+  fresh.reserve(all->size());
+  for (const auto& [hash, client] : *all) {
+    auto p = principal_of(client);
+    if (!p) return p.error();
+    fresh.emplace(hash, std::move(*p));
+  }
+  std::unique_lock lock(tokens_mutex_);
+  tokens_.swap(fresh);
+  ++tokens_epoch_;
+  return {};
+}
+
+void authenticator::forget_sessions() {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.clear();
+  ++sessions_epoch_;
+}
+
+void authenticator::refresh(std::chrono::system_clock::time_point at) {
+  std::int64_t ms = millis(at);
+  if (ms < next_check_ms_.load(std::memory_order_acquire)) return;
+  std::unique_lock lock(refresh_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return;  // another thread is checking right now
+  if (ms < next_check_ms_.load(std::memory_order_relaxed)) return;
+  next_check_ms_.store(ms + options_.revocation_check.count(), std::memory_order_release);
+  auto g = accounts_->generation();
+  if (!g || *g != generation_) {
+    bool reloaded = g && reload_tokens();
+    if (!reloaded) {
+      std::unique_lock tokens(tokens_mutex_);
+      tokens_.clear();
+      ++tokens_epoch_;
+    }
+    forget_sessions();
+    generation_ = reloaded ? *g : -1;
+  }
+  // Expired sessions leave the store about once a minute (not on the hot path of every request).
+  std::int64_t s = seconds(at);
+  if (s >= next_purge_) {
+    next_purge_ = s + 60;
+    (void)accounts_->purge_sessions(s, options_.session_idle.count(),
+                                    options_.session_absolute.count());
+  }
+}
+
+store::result<login_ok> authenticator::login(std::string_view user, std::string_view password,
+                                             std::string_view client_address) {
+  auto at = now();
+  std::int64_t t = seconds(at);
+  std::string name(user);
+  auto address = classify_address(client_address);
+  auto account_key = engine::sha256(name);
+  auto slot = accounts_->reserve_attempt(account_key, address.key, t, options_.max_failures,
+                                         options_.failure_window.count());
+  if (!slot) return slot.error();
+  if (slot->retry_after > 0) {
+    return fail(errc::busy,
+                std::string(busy_prefix) + std::to_string(slot->retry_after) + " seconds");
+  }
+
+  // The password is verified whatever the name: an unknown user costs the same time.
+  store::result<store::account> found = fail(errc::not_found, "");
+  if (store::valid_account_name(name)) found = accounts_->user(name);
+  if (!found && found.error().code != errc::not_found) return found.error();
+  const std::string& hash = found ? found->password_hash : decoy_password_hash();
+  bool match = false;
+  {
+    verification_slot held(verifications_);
+    match = verify_password(hash, password);
+  }
+
+  std::string why;
+  if (!found) {
+    why = "unknown_user";
+  } else if (!match) {
+    why = "password";
+  } else if (found->disabled) {
+    why = "disabled";
+  } else if (found->role == "admin") {
+    why = "admin";
+  }
+  if (!why.empty()) {
+    std::string details = "{\"reason\":\"" + why + "\",\"address\":\"" + std::string(address.kind) +
+                          "\",\"account_failures\":" + std::to_string(slot->account_failures) + "}";
+    auto audited = accounts_->login_failed(found ? "user " + name : "unknown user", details);
+    if (!audited) return audited.error();
+    if (why == "admin") {
+      // Only said once the password matched: it tells nothing to someone guessing.
+      return fail(errc::refused,
+                  "an admin has no web access: administer with the dalil command line");
+    }
+    return fail(errc::refused, std::string(refused_login));
+  }
+
+  auto who = principal_of(*found);
+  if (!who) return who.error();
+  std::string cookie = random_secret();
+  store::session_row row;
+  row.id_hash = secret_hash(cookie);
+  row.user = *found;
+  row.created = t;
+  row.last_seen = t;
+  std::string details = "{\"role\":\"" + found->role + "\",\"office\":\"" + found->office +
+                        "\",\"address\":\"" + std::string(address.kind) + "\",\"session\":\"" +
+                        session_tag(row.id_hash) + "\"}";
+  auto stored =
+      accounts_->login_succeeded(slot->attempt_id, account_key, address.key, row, details);
+  if (!stored) {
+    if (stored.error().code == errc::refused)
+      return fail(errc::refused, std::string(refused_login));
+    return stored.error();
+  }
+  who->session = row.id_hash.hex();
+  who->csrf = csrf_for(cookie);
+  {
+    std::lock_guard lock(sessions_mutex_);
+    if (sessions_.size() >= max_cached_sessions) sessions_.clear();
+    sessions_[row.id_hash] = cached_session{*who, t, t, t};
+  }
+  return login_ok{std::move(*who), std::move(cookie)};
+}
+
+store::result<principal> authenticator::from_cookie(std::string_view cookie_value) {
+  if (!session_form(cookie_value)) return fail(errc::refused, std::string(refused_session));
+  auto at = now();
+  refresh(at);
+  std::int64_t t = seconds(at);
+  auto id_hash = secret_hash(cookie_value);
+
+  cached_session s;
+  bool cached = false;
+  std::uint64_t epoch = 0;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    epoch = sessions_epoch_;
+    if (auto it = sessions_.find(id_hash); it != sessions_.end()) {
+      s = it->second;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    auto row = accounts_->session(id_hash);
+    if (!row) {
+      if (row.error().code == errc::not_found) {
+        return fail(errc::refused, std::string(refused_session));
+      }
+      return row.error();
+    }
+    if (row->user.disabled) return fail(errc::refused, std::string(refused_session));
+    auto who = principal_of(row->user);
+    if (!who) return who.error();
+    who->session = id_hash.hex();
+    who->csrf = csrf_for(cookie_value);
+    s = cached_session{std::move(*who), row->created, row->last_seen, row->last_seen};
+  }
+
+  if (t - s.created >= options_.session_absolute.count() ||
+      t - s.last_seen >= options_.session_idle.count()) {
+    {
+      std::lock_guard lock(sessions_mutex_);
+      sessions_.erase(id_hash);
+    }
+    (void)accounts_->expire_session(id_hash);
+    return fail(errc::refused, std::string(refused_session));
+  }
+
+  // Slide the idle expiry in memory; write it to the store at most once a minute (or a quarter
+  // of the idle time when that is shorter), so that other servers and a restart see it.
+  s.last_seen = std::max(s.last_seen, t);
+  std::int64_t throttle = std::clamp<std::int64_t>(options_.session_idle.count() / 4, 1, 60);
+  if (s.last_seen - s.last_written >= throttle) {
+    auto touched = accounts_->touch_session(id_hash, s.last_seen);
+    if (!touched) {
+      std::lock_guard lock(sessions_mutex_);
+      sessions_.erase(id_hash);
+      if (touched.error().code == errc::not_found) {
+        return fail(errc::refused, std::string(refused_session));  // ended elsewhere
+      }
+      return touched.error();
+    }
+    s.last_written = s.last_seen;
+  }
+  {
+    std::lock_guard lock(sessions_mutex_);
+    if (sessions_epoch_ == epoch) {  // not emptied since the read: still the truth
+      if (sessions_.size() >= max_cached_sessions) sessions_.clear();
+      auto& entry = sessions_[id_hash];
+      if (entry.last_seen <= s.last_seen) entry = s;
+    }
+  }
+  return std::move(s.who);
+}
+
+store::result<principal> authenticator::from_bearer(std::string_view token) {
+  if (!token_form(token)) return fail(errc::refused, "not a dalil bearer token");
+  refresh(now());
+  auto hash = secret_hash(token);
+  std::uint64_t epoch = 0;
+  {
+    std::shared_lock lock(tokens_mutex_);
+    // Found by its SHA-256: timing reveals nothing about a token, only about a hash of it.
+    if (auto it = tokens_.find(hash); it != tokens_.end()) return it->second;
+    epoch = tokens_epoch_;
+  }
+  // Not in the map: a token created since the last reload, or none. The store decides.
+  auto client = accounts_->token(hash);
+  if (!client) {
+    if (client.error().code == errc::not_found) {
+      return fail(errc::refused, "unknown or revoked bearer token");
+    }
+    return client.error();
+  }
+  auto p = principal_of(*client);
+  if (!p) return p.error();
+  std::unique_lock lock(tokens_mutex_);
+  if (tokens_epoch_ == epoch) tokens_.emplace(hash, *p);
+  return p;
+}
+
+store::status authenticator::logout(const principal& who) {
+  if (who.machine || who.session.empty()) {
+    return fail(errc::refused, "a bearer token has no session to end");
+  }
+  auto id_hash = engine::digest::from_hex(who.session);
+  if (!id_hash) return fail(errc::refused, "not a session");
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(*id_hash);
+  }
+  std::string details = "{\"role\":\"" + std::string(role_name(who.r)) + "\",\"office\":\"" +
+                        who.office + "\",\"session\":\"" + session_tag(*id_hash) + "\"}";
+  auto ended = accounts_->end_session(*id_hash, who.name, details);
+  if (!ended && ended.error().code != errc::not_found) return ended.error();
+  return {};
+}
+
+store::status authenticator::set_lang(const principal& who, std::string_view lang) {
+  if (who.machine) return fail(errc::refused, "a machine client has no stored language");
+  if (lang != "fr" && lang != "ar" && lang != "en") {
+    return fail(errc::refused, "the language must be fr, ar or en");
+  }
+  auto stored = accounts_->set_lang(who.name, std::string(lang));
+  if (!stored) return stored.error();
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [hash, s] : sessions_) {
+    if (s.who.name == who.name) s.who.lang = std::string(lang);
+  }
+  return {};
+}
+
+bool authenticator::csrf_ok(const principal& who, std::string_view header_value) {
+  if (who.machine || who.csrf.empty()) return false;
+  return constant_time_equal(who.csrf, header_value);
+}
+
+}  // namespace dalil::server

@@ -1,0 +1,132 @@
+// Who is asking: browser sessions (password login, server-side session, CSRF token) and machine
+// clients (bearer tokens), over the store's identity tables, with the login rate limits.
+// The server calls it; the store stays the truth, this keeps small caches in front of it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/sha256.hpp"
+#include "store/accounts.hpp"
+#include "store/result.hpp"
+
+namespace dalil::server {
+
+enum class role : std::uint8_t { official, adviser, auditor, admin };
+
+std::string_view role_name(role r);
+std::optional<role> role_from(std::string_view name);
+
+struct principal {   // who is asking
+  std::string name;  // user or machine-client name (never logged with applicant data)
+  role r = role::official;
+  std::string office;    // office may be empty (auditor, adviser)
+  bool machine = false;  // bearer token, not a browser session
+  std::string lang = "fr";
+  std::string session;  // opaque session id hash (hex) ("" for tokens): for logout
+  std::string csrf;     // the session's CSRF token ("" for tokens)
+};
+
+struct login_ok {
+  principal who;
+  std::string cookie_value;  // opaque, 256 bits (43 base64url characters)
+};
+
+struct auth_options {
+  std::chrono::seconds session_idle{30 * 60};
+  std::chrono::seconds session_absolute{12 * 60 * 60};
+  /// Failed logins allowed per account and per client address in `failure_window`; one more is
+  /// answered errc::busy until the oldest of them leaves the window (never a lockout).
+  std::int64_t max_failures = 5;
+  std::chrono::seconds failure_window{15 * 60};
+  /// How often the store's generation counter is read: a token revoked or a user disabled by
+  /// another process (the CLI) is seen within this time at worst. Zero: on every request.
+  std::chrono::milliseconds revocation_check{250};
+  /// Password verifications at once (each takes 64 MiB for ~50-100 ms); more logins wait.
+  std::ptrdiff_t concurrent_verifications = 4;
+  /// The wall clock; tests inject their own. Empty: std::chrono::system_clock::now.
+  std::function<std::chrono::system_clock::time_point()> clock;
+};
+
+/// The seconds to wait that an errc::busy error of login() carries; nullopt for another error.
+std::optional<std::int64_t> retry_after_seconds(const store::error& e);
+
+/// Thread-safe; one per server, over store::accounts.
+class authenticator {
+ public:
+  explicit authenticator(std::unique_ptr<store::accounts> accounts, auth_options options = {});
+  /// Opens the identity tables of a SQLite store (migrating it) and checks that they can be read.
+  static store::result<std::unique_ptr<authenticator>> open(const std::string& db_path,
+                                                            auth_options options = {});
+  ~authenticator();
+  authenticator(const authenticator&) = delete;
+  authenticator& operator=(const authenticator&) = delete;
+
+  /// errors: errc::refused = bad credentials or disabled (one message for both, and for an
+  /// unknown user); errc::busy = rate limited, with the seconds to wait in the message and in
+  /// retry_after_seconds(); errc::failed = the store failed. Audited (never the password).
+  store::result<login_ok> login(std::string_view user, std::string_view password,
+                                std::string_view client_address);
+  /// The session's principal; errc::refused when the cookie is malformed, unknown, ended, idle
+  /// past session_idle, older than session_absolute or its user disabled. Slides the idle expiry.
+  store::result<principal> from_cookie(std::string_view cookie_value);
+  /// The token's client; errc::refused when malformed, unknown or revoked. No store access on
+  /// the hot path: a map from the token's SHA-256 to its principal.
+  store::result<principal> from_bearer(std::string_view token);
+  /// Ends the session (audited); a session already gone is not an error.
+  store::status logout(const principal&);
+  /// Stores a user's language (fr, ar, en); errc::refused for a machine client or another value.
+  store::status set_lang(const principal&, std::string_view lang);
+  /// Whether the request's X-CSRF-Token matches the session's (constant time); always false for
+  /// a principal without a session.
+  static bool csrf_ok(const principal&, std::string_view header_value);
+
+  const auth_options& options() const { return options_; }
+
+ private:
+  struct digest_hasher {
+    std::size_t operator()(const engine::digest& d) const noexcept;
+  };
+  struct cached_session {
+    principal who;
+    std::int64_t created = 0;
+    std::int64_t last_seen = 0;     // slid in memory on every request
+    std::int64_t last_written = 0;  // what the store has
+  };
+
+  std::chrono::system_clock::time_point now() const;
+  /// Reads the generation counter when due; when it moved, reloads the tokens and empties the
+  /// session cache. A store failure empties both (fail closed: lookups then ask the store).
+  void refresh(std::chrono::system_clock::time_point now);
+  store::status reload_tokens();
+  void forget_sessions();
+
+  std::unique_ptr<store::accounts> accounts_;
+  auth_options options_;
+  std::counting_semaphore<1024> verifications_;
+
+  std::mutex refresh_mutex_;
+  std::atomic<std::int64_t> next_check_ms_{0};
+  std::int64_t generation_ = -1;  // under refresh_mutex_
+  std::int64_t next_purge_ = 0;   // under refresh_mutex_
+
+  std::shared_mutex tokens_mutex_;
+  std::unordered_map<engine::digest, principal, digest_hasher> tokens_;
+  std::uint64_t tokens_epoch_ = 0;  // bumped by every reload: a lookup begun before stays out
+
+  std::mutex sessions_mutex_;
+  std::unordered_map<engine::digest, cached_session, digest_hasher> sessions_;
+  std::uint64_t sessions_epoch_ = 0;
+};
+
+}  // namespace dalil::server

@@ -1,0 +1,68 @@
+// What the connection layer (server.cpp) and the handlers (handlers.cpp) share: the reply of a
+// handler, what is known of a request besides its bytes, and the service that answers it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "server/problem.hpp"
+#include "server/router.hpp"
+#include "server/server.hpp"
+#include "store/result.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace dalil::server {
+
+/// Bodies longer than this are refused (413) before they are read.
+inline constexpr std::size_t max_body = std::size_t{1} << 20;
+
+struct reply {
+  boost::beast::http::status status = boost::beast::http::status::ok;
+  std::string body;
+  std::string_view content_type = "application/json";
+  std::string set_cookie;
+  std::string location;
+  std::string_view allow;
+  int retry_after = 0;
+  std::string decision_id;  // for the access log
+};
+
+/// A problem as a reply (problem+json, Retry-After when it says so).
+reply problem_reply(const problem& p, std::string_view instance = {});
+
+struct request_info {
+  boost::beast::http::verb method = boost::beast::http::verb::unknown;
+  std::string_view path;
+  std::string_view query;
+  std::string address;  // the client's IP address (login rate limits)
+  bool secure = false;
+  std::size_t thread = 0;  // the I/O thread handling the request
+  std::string who_name;    // the principal's name once known (access log)
+};
+
+using request = boost::beast::http::request<boost::beast::http::string_body>;
+
+class service {
+ public:
+  /// Opens the store (migrating it), stores the ruleset, opens identity, the writer and one
+  /// reading connection per thread.
+  static store::result<std::unique_ptr<service>> open(const config& c,
+                                                      std::shared_ptr<spdlog::logger> log);
+  virtual ~service() = default;
+  /// Answers one request (identity, roles, CSRF, then the route's handler). Never throws.
+  virtual boost::asio::awaitable<reply> handle(request& req, const route_match& m,
+                                               request_info& info) = 0;
+  /// Drains the writer and closes the store.
+  virtual void stop() = 0;
+};
+
+}  // namespace dalil::server

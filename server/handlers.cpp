@@ -1,0 +1,1372 @@
+// The handlers of the API (context.hpp): each parses its request, calls one engine or store
+// operation (writes through the group-committing writer, reads on the thread's own connection),
+// and renders JSON. No handler touches SQLite directly.
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <list>
+#include <map>
+#include <mutex>
+#include <set>
+#include <spdlog/spdlog.h>
+#include <utility>
+
+#include "dsl/program.hpp"
+#include "engine/decision.hpp"
+#include "engine/evaluation.hpp"
+#include "engine/record.hpp"
+#include "engine/sha256.hpp"
+#include "server/assets.hpp"
+#include "server/auth/auth.hpp"
+#include "server/context.hpp"
+#include "server/evaluation_service.hpp"
+#include "server/json_input.hpp"
+#include "server/writer.hpp"
+#include "store/batch.hpp"
+#include "store/counter_store.hpp"
+#include "store/store.hpp"
+
+namespace dalil::server {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+reply problem_reply(const problem& p, std::string_view instance) {
+  reply r;
+  r.status = static_cast<http::status>(p.status);
+  r.body = problem_json(p, instance);
+  r.content_type = "application/problem+json";
+  r.retry_after = p.retry_after;
+  return r;
+}
+
+namespace {
+
+constexpr int suppressed_below = 10;  // statistics: smaller cells are not shown
+constexpr std::size_t observations_limit = 16 * 1024;
+constexpr std::size_t review_items_limit = 256;
+
+reply json_reply(std::string body, http::status s = http::status::ok) {
+  reply r;
+  r.status = s;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string random_id() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(32);
+  for (unsigned char b : bytes) {
+    out += hex[b >> 4U];
+    out += hex[b & 15U];
+  }
+  return out;
+}
+
+void append_string(std::string& out, std::string_view s) { engine::append_json_string(out, s); }
+
+/// A query parameter, percent-decoded ("+" as a space); nullopt when absent.
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string out;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        out += ' ';
+      } else if (raw[i] == '%' && i + 2 < raw.size() + 0 && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
+        out += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        out += raw[i];
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool is_json_content(const request& req) {
+  auto ct = req[http::field::content_type];
+  std::string lower;
+  for (char c : ct.substr(0, ct.find(';'))) {
+    if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return lower == "application/json";
+}
+
+std::string_view cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=') {
+      return part.substr(name.size() + 1);
+    }
+  }
+  return {};
+}
+
+std::string session_json(const principal& who) {
+  std::string out = "{\"user\":";
+  append_string(out, who.name);
+  out += ",\"role\":";
+  append_string(out, role_name(who.r));
+  out += ",\"office\":";
+  if (who.office.empty()) {
+    out += "null";
+  } else {
+    append_string(out, who.office);
+  }
+  out += ",\"lang\":";
+  append_string(out, who.lang);
+  out += ",\"csrf\":";
+  append_string(out, who.csrf);
+  out += '}';
+  return out;
+}
+
+std::string text_in(const dsl::texts& t, const std::string& lang, const std::string& fallback) {
+  if (auto it = t.find(lang); it != t.end() && !it->second.empty()) return it->second;
+  if (auto it = t.find("fr"); it != t.end() && !it->second.empty()) return it->second;
+  return fallback;
+}
+
+void append_texts(std::string& out, const dsl::texts& t) {
+  out += '{';
+  bool first = true;
+  for (const auto& [l, s] : t) {
+    if (!first) out += ',';
+    first = false;
+    append_string(out, l);
+    out += ':';
+    append_string(out, s);
+  }
+  out += '}';
+}
+
+std::string_view field_type(dsl::kind k) {
+  switch (k) {
+    case dsl::kind::boolean: return "bool";
+    case dsl::kind::integer: return "int";
+    case dsl::kind::money: return "money";
+    case dsl::kind::decimal: return "decimal";
+    case dsl::kind::date: return "date";
+    case dsl::kind::enumeration: return "enum";
+    case dsl::kind::record: return "record";
+    case dsl::kind::list: return "list";
+    default: return "text";
+  }
+}
+
+/// One FIELD of the schema (see the API contract).
+void append_field(std::string& out, const dsl::program& p, const dsl::field_info& f,
+                  const dsl::type& t, const std::string& path, const std::string& lang,
+                  int depth) {
+  out += "{\"name\":";
+  append_string(out, f.name);
+  out += ",\"path\":";
+  append_string(out, path);
+  dsl::kind k = t.k;
+  out += ",\"type\":\"";
+  out += field_type(k);
+  out += "\",\"label\":";
+  append_string(out, text_in(f.title, lang, f.name));
+  out += ",\"optional\":";
+  out += t.optional ? "true" : "false";
+  out += ",\"document\":";
+  if (f.proof < p.documents.size()) {
+    append_string(out, p.documents[f.proof].name);
+  } else {
+    out += "null";
+  }
+  out += ",\"constraint\":{";
+  bool first = true;
+  dsl::type number_type = t;
+  if (k == dsl::kind::list) number_type.k = t.element;
+  if (f.constraint.at_least) {
+    out += "\"at_least\":";
+    append_string(out, dsl::constant_text(p, dsl::constant(*f.constraint.at_least), number_type));
+    first = false;
+  }
+  if (f.constraint.at_most) {
+    if (!first) out += ',';
+    out += "\"at_most\":";
+    append_string(out, dsl::constant_text(p, dsl::constant(*f.constraint.at_most), number_type));
+    first = false;
+  }
+  if (f.constraint.not_after_as_of) {
+    if (!first) out += ',';
+    out += "\"not_after_as_of\":true";
+  }
+  out += '}';
+  auto cases = [&](std::uint32_t e) {
+    out += ",\"cases\":[";
+    const dsl::enum_info& info = p.enums[e];
+    for (std::size_t i = 0; i < info.cases.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"value\":";
+      append_string(out, info.cases[i]);
+      out += ",\"label\":";
+      append_string(out, i < info.case_titles.size() ? text_in(info.case_titles[i], lang, info.cases[i])
+                                                     : info.cases[i]);
+      out += '}';
+    }
+    out += ']';
+  };
+  auto fields = [&](std::uint32_t rec, const std::string& prefix) {
+    out += ",\"fields\":[";
+    const dsl::record_info& r = p.records[rec];
+    for (std::size_t i = 0; i < r.fields.size(); ++i) {
+      if (i) out += ',';
+      append_field(out, p, r.fields[i], r.fields[i].t, prefix + r.fields[i].name, lang, depth + 1);
+    }
+    out += ']';
+  };
+  if (depth > 16) {
+    out += '}';
+    return;
+  }
+  if (k == dsl::kind::enumeration) cases(t.ref);
+  if (k == dsl::kind::record) fields(t.ref, path + ".");
+  if (k == dsl::kind::list) {
+    out += ",\"of\":{\"type\":\"";
+    out += field_type(t.element);
+    out += "\"";
+    if (t.element == dsl::kind::enumeration) cases(t.ref);
+    if (t.element == dsl::kind::record) fields(t.ref, path + "[].");
+    out += '}';
+  }
+  out += '}';
+}
+
+std::string schema_json(const engine::ruleset& rules, const std::string& lang) {
+  const dsl::program& p = rules.program();
+  std::string out = "{\"lang\":";
+  append_string(out, lang);
+  out += ",\"ruleset\":{\"hash\":";
+  append_string(out, rules.hash());
+  out += "},\"fields\":[";
+  if (p.input_record < p.records.size()) {
+    const dsl::record_info& r = p.records[p.input_record];
+    for (std::size_t i = 0; i < r.fields.size(); ++i) {
+      if (i) out += ',';
+      append_field(out, p, r.fields[i], r.fields[i].t, r.fields[i].name, lang, 0);
+    }
+  }
+  out += "],\"documents\":[";
+  for (std::size_t i = 0; i < p.documents.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"name\":";
+    append_string(out, p.documents[i].name);
+    out += ",\"title\":";
+    append_string(out, text_in(p.documents[i].title, lang, p.documents[i].name));
+    out += '}';
+  }
+  // The programmes and the decisions an answer holds, in words, so that a page groups the
+  // answer by programme and shows an enum value by its label rather than its code.
+  out += "],\"modules\":[";
+  for (std::size_t i = 0; i < p.modules.size(); ++i) {
+    const dsl::module_info& m = p.modules[i];
+    if (i) out += ',';
+    out += "{\"name\":";
+    append_string(out, m.name);
+    out += ",\"title\":";
+    append_string(out, text_in(m.title, lang, m.name));
+    out += ",\"program\":";
+    if (m.program.empty()) {
+      out += "null";
+    } else {
+      append_string(out, m.program);
+    }
+    out += ",\"osp\":";
+    if (m.osp.empty()) {
+      out += "null";
+    } else {
+      append_string(out, m.osp);
+    }
+    out += '}';
+  }
+  out += "],\"decisions\":[";
+  bool first = true;
+  for (const dsl::rule_info& r : p.rules) {
+    if (r.explain.empty()) continue;
+    if (!first) out += ',';
+    first = false;
+    out += "{\"rule\":";
+    append_string(out, r.qualified);
+    out += ",\"module\":";
+    append_string(out, p.modules[r.module].name);
+    out += ",\"title\":";
+    append_string(out, text_in(r.title, lang, r.qualified));
+    out += ",\"type\":\"";
+    out += field_type(r.t.k);
+    out += '"';
+    if (r.t.k == dsl::kind::enumeration && r.t.ref < p.enums.size()) {
+      const dsl::enum_info& e = p.enums[r.t.ref];
+      out += ",\"cases\":[";
+      for (std::size_t k = 0; k < e.cases.size(); ++k) {
+        if (k) out += ',';
+        out += "{\"value\":";
+        append_string(out, e.cases[k]);
+        out += ",\"label\":";
+        append_string(out, k < e.case_titles.size() ? text_in(e.case_titles[k], lang, e.cases[k])
+                                                    : e.cases[k]);
+        out += '}';
+      }
+      out += ']';
+    }
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+/// Reads a strict JSON object body into members; a problem on failure.
+std::optional<problem> read_object(std::string_view body, std::vector<json_member>& members,
+                                   std::initializer_list<std::string_view> allowed) {
+  json_syntax_error err;
+  if (!split_object(body, members, err)) {
+    return malformed_json("at byte " + std::to_string(err.offset) + ": " + err.message);
+  }
+  std::vector<field_error> errors;
+  for (const json_member& m : members) {
+    if (std::find(allowed.begin(), allowed.end(), m.key) == allowed.end()) {
+      // The key itself is never echoed: a careless client may have put a value there.
+      std::string names;
+      for (std::string_view a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+      errors.push_back({"", "the body has a member that is not one of: " + names});
+      break;
+    }
+  }
+  if (!errors.empty()) return bad_request("the body has an unknown member", std::move(errors));
+  return std::nullopt;
+}
+
+const json_member* member(const std::vector<json_member>& ms, std::string_view key) {
+  for (const json_member& m : ms) {
+    if (m.key == key) return &m;
+  }
+  return nullptr;
+}
+
+/// A JSON string member's value; nullopt (and an error) when it is not a string.
+std::optional<std::string> string_member(const json_member& m, std::vector<field_error>& errors) {
+  boost::system::error_code ec;
+  json::value v = json::parse(m.raw, ec);
+  if (ec || !v.is_string()) {
+    errors.push_back({"/" + pointer_token(m.key), "must be a string"});
+    return std::nullopt;
+  }
+  return std::string(v.as_string());
+}
+
+struct ruleset_cache {
+  std::mutex mutex;
+  std::list<std::shared_ptr<const engine::ruleset>> rulesets;  // most recent first, at most 4
+};
+
+class api_service final : public service {
+ public:
+  api_service(const config& c, std::shared_ptr<spdlog::logger> log)
+      : cfg_(c), log_(std::move(log)), eval_(c.rules, c.instance_cache) {}
+
+  store::status init() {
+    std::string error;
+    auto db = store::open_sqlite(cfg_.db, error);
+    if (!db) return store::fail(store::errc::failed, error);
+    if (!db->put_ruleset(cfg_.rules->hash(), cfg_.canonical_source, error)) {
+      return store::fail(store::errc::failed, "storing the ruleset: " + error);
+    }
+    auth_options ao;
+    ao.session_idle = cfg_.session_idle;
+    ao.session_absolute = cfg_.session_absolute;
+    auto a = authenticator::open(cfg_.db, ao);
+    if (!a) return a.error();
+    auth_ = std::move(*a);
+    auto w = store::counter_store::open(cfg_.db);
+    if (!w) return w.error();
+    writer_ = std::make_unique<writer>(std::move(*w));
+    for (unsigned t = 0; t < std::max(1U, cfg_.threads); ++t) {
+      auto r = store::counter_store::open(cfg_.db);
+      if (!r) return r.error();
+      readers_.push_back(std::move(*r));
+    }
+    for (const char* l : {"fr", "ar", "en"}) schemas_[l] = schema_json(*cfg_.rules, l);
+    return {};
+  }
+
+  void stop() override {
+    if (writer_) writer_->stop();
+  }
+
+  asio::awaitable<reply> handle(request& req, const route_match& m, request_info& info) override {
+    try {
+      co_return co_await dispatch(req, m, info);
+    } catch (const std::exception& e) {
+      // A bug, not the client's doing: logged without any request data.
+      log_->error("handler failed on {}: {}", m.r ? m.r->pattern : "-", e.what());
+      co_return problem_reply(server_error("the server failed; the request was not stored"));
+    }
+  }
+
+ private:
+  asio::awaitable<reply> dispatch(request& req, const route_match& m, request_info& info) {
+    if (!m.r) {
+      if (m.path_known) {
+        reply r = problem_reply(method_not_allowed("this path does not take this method"));
+        r.allow = m.allow;
+        co_return r;
+      }
+      co_return problem_reply(not_found());
+    }
+    const route& rt = *m.r;
+    std::optional<principal> who;
+    auto authz = req[http::field::authorization];
+    if (authz.size() > 7 && boost::beast::iequals(authz.substr(0, 7), "Bearer ")) {
+      auto p = auth_->from_bearer(authz.substr(7));
+      if (!p) {
+        co_return problem_reply(unauthorized("the bearer token is not valid (unknown or revoked)"),
+                                rt.pattern);
+      }
+      who = std::move(*p);
+    } else if (auto c = cookie_value(req[http::field::cookie], "__Host-dalil"); !c.empty()) {
+      auto p = auth_->from_cookie(c);
+      if (p) {
+        who = std::move(*p);
+      } else if (!rt.is_public) {
+        reply r = problem_reply(unauthorized("the session has expired or ended: sign in again"),
+                                rt.pattern);
+        r.set_cookie = "__Host-dalil=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0";
+        co_return r;
+      }
+    }
+    if (who) info.who_name = who->name;
+    if (!rt.is_public) {
+      if (!who) co_return problem_reply(unauthorized(), rt.pattern);
+      unsigned bit = 1U << static_cast<unsigned>(who->r);
+      if ((rt.roles & bit) == 0) {
+        co_return problem_reply(
+            forbidden("the role " + std::string(role_name(who->r)) + " may not use this route"),
+            rt.pattern);
+      }
+      if (rt.session_only && who->machine) {
+        co_return problem_reply(forbidden("this route is for browser sessions"), rt.pattern);
+      }
+      bool unsafe = rt.method != http::verb::get;
+      if (unsafe && !who->machine &&
+          !authenticator::csrf_ok(*who, req["X-CSRF-Token"])) {
+        co_return problem_reply(
+            forbidden("the X-CSRF-Token header is missing or does not match the session"),
+            rt.pattern);
+      }
+    }
+    bool takes_body = rt.id == route_id::login || rt.id == route_id::evaluate ||
+                      rt.id == route_id::review || rt.id == route_id::session_lang;
+    if (takes_body && !is_json_content(req)) {
+      co_return problem_reply(unsupported_media_type("send the body as application/json"),
+                              rt.pattern);
+    }
+    switch (rt.id) {
+      case route_id::root: {
+        const asset* a = find_asset("index.html");
+        if (!a) co_return problem_reply(not_found("the page is not built into this server"));
+        reply r = json_reply(std::string(a->body()));
+        r.content_type = a->content_type;
+        co_return r;
+      }
+      case route_id::asset: {
+        const asset* a = find_asset(m.params[0]);
+        if (!a) co_return problem_reply(not_found("no such asset"));
+        reply r = json_reply(std::string(a->body()));
+        r.content_type = a->content_type;
+        co_return r;
+      }
+      case route_id::healthz:
+        co_return json_reply("{\"status\":\"ok\"}");
+      case route_id::openapi: {
+        auto doc = openapi_assets();
+        if (doc.empty()) co_return problem_reply(not_found("no OpenAPI document"));
+        co_return json_reply(std::string(doc[0].body()));
+      }
+      case route_id::login:
+        co_return login(req, info);
+      case route_id::logout: {
+        if (auto s = auth_->logout(*who); !s) {
+          co_return problem_reply(unavailable("the session could not be ended: " + s.error().message));
+        }
+        reply r;
+        r.status = http::status::no_content;
+        r.set_cookie = "__Host-dalil=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0";
+        co_return r;
+      }
+      case route_id::session:
+        co_return json_reply(session_json(*who));
+      case route_id::session_lang:
+        co_return set_lang(req, *who);
+      case route_id::schema: {
+        std::string lang = query_param(info.query, "lang").value_or(who->lang);
+        auto it = schemas_.find(lang);
+        if (it == schemas_.end()) {
+          co_return problem_reply(bad_request("lang must be fr, ar or en"), rt.pattern);
+        }
+        co_return json_reply(it->second);
+      }
+      case route_id::evaluate:
+        co_return co_await evaluate(req, *who, info);
+      case route_id::decision:
+        co_return co_await read_decision(std::string(m.params[0]), *who, info);
+      case route_id::review:
+        co_return co_await post_review(req, std::string(m.params[0]), *who, info);
+      case route_id::applicant_decisions:
+        co_return co_await applicant_decisions(std::string(m.params[0]), *who, info);
+      case route_id::applicant_record:
+        co_return co_await applicant_record(std::string(m.params[0]), *who, info);
+      case route_id::reviews:
+        co_return list_reviews(info);
+      case route_id::rules:
+        co_return rules(info);
+      case route_id::stats:
+        co_return stats(info);
+      case route_id::audit_verify:
+        co_return audit_verify(info);
+    }
+    co_return problem_reply(not_found());
+  }
+
+  reply login(request& req, request_info& info) {
+    std::vector<json_member> ms;
+    if (auto p = read_object(req.body(), ms, {"user", "password"})) return problem_reply(*p);
+    std::vector<field_error> errors;
+    std::optional<std::string> user;
+    std::optional<std::string> password;
+    if (const json_member* u = member(ms, "user")) user = string_member(*u, errors);
+    else errors.push_back({"/user", "is required"});
+    if (const json_member* pw = member(ms, "password")) password = string_member(*pw, errors);
+    else errors.push_back({"/password", "is required"});
+    if (!errors.empty()) return problem_reply(bad_request("the login is incomplete", errors));
+    auto ok = auth_->login(*user, *password, info.address);
+    if (!ok) {
+      const store::error& e = ok.error();
+      if (e.code == store::errc::busy) {
+        auto wait = retry_after_seconds(e).value_or(60);
+        return problem_reply(too_many_requests(
+            "too many failed sign-ins: wait before trying again", static_cast<int>(wait)));
+      }
+      if (e.code == store::errc::refused) {
+        return problem_reply(unauthorized("the user name or the password is wrong"));
+      }
+      return problem_reply(unavailable("signing in failed: " + e.message));
+    }
+    if (ok->who.r == role::admin) {
+      (void)auth_->logout(ok->who);
+      return problem_reply(forbidden("administrators act from the command line only"));
+    }
+    info.who_name = ok->who.name;
+    reply r = json_reply(session_json(ok->who));
+    r.set_cookie = "__Host-dalil=" + ok->cookie_value + "; Path=/; HttpOnly; Secure; SameSite=Strict";
+    return r;
+  }
+
+  reply set_lang(request& req, const principal& who) {
+    std::vector<json_member> ms;
+    if (auto p = read_object(req.body(), ms, {"lang"})) return problem_reply(*p);
+    std::vector<field_error> errors;
+    const json_member* l = member(ms, "lang");
+    std::optional<std::string> lang;
+    if (l) lang = string_member(*l, errors);
+    if (!l || (lang && *lang != "fr" && *lang != "ar" && *lang != "en")) {
+      errors.push_back({"/lang", "must be fr, ar or en"});
+    }
+    if (!errors.empty()) return problem_reply(bad_request("the language is not valid", errors));
+    if (auto s = auth_->set_lang(who, *lang); !s) {
+      if (s.error().code == store::errc::refused) return problem_reply(forbidden(s.error().message));
+      return problem_reply(unavailable("the language could not be stored: " + s.error().message));
+    }
+    reply r;
+    r.status = http::status::no_content;
+    return r;
+  }
+
+  /// Writes `job` through the group-committing writer; resumes once it is committed.
+  asio::awaitable<void> write(const std::shared_ptr<write_job>& job) {
+    co_await writer_->async_write(job, asio::use_awaitable);
+  }
+
+  asio::awaitable<store::status> audit_read(const principal& who, std::string subject,
+                                            std::string purpose) {
+    auto job = std::make_shared<write_job>();
+    job->what = write_job::kind::audit;
+    job->actor = who.name;
+    job->action = "read";
+    job->subject = std::move(subject);
+    job->details = "{\"purpose\":\"" + purpose + "\"}";
+    co_await write(job);
+    co_return job->result;
+  }
+
+  store::counter_store& reader(const request_info& info) { return *readers_[info.thread % readers_.size()]; }
+
+  std::shared_ptr<const engine::ruleset> ruleset_for(const std::string& hash, std::string& why) {
+    if (hash == cfg_.rules->hash()) return cfg_.rules;
+    std::lock_guard lock(rulesets_.mutex);
+    for (auto it = rulesets_.rulesets.begin(); it != rulesets_.rulesets.end(); ++it) {
+      if ((*it)->hash() == hash) {
+        rulesets_.rulesets.splice(rulesets_.rulesets.begin(), rulesets_.rulesets, it);
+        return rulesets_.rulesets.front();
+      }
+    }
+    std::string error;
+    auto db = store::open_sqlite(cfg_.db, error);
+    if (!db) {
+      why = error;
+      return nullptr;
+    }
+    auto source = db->ruleset_source(hash);
+    if (!source) {
+      why = "the store has no ruleset " + hash.substr(0, 12);
+      return nullptr;
+    }
+    auto rules = store::stored_ruleset(hash, *source, why);
+    if (!rules) return nullptr;
+    rulesets_.rulesets.push_front(rules);
+    while (rulesets_.rulesets.size() > 4) rulesets_.rulesets.pop_back();
+    return rules;
+  }
+
+  asio::awaitable<reply> evaluate(request& req, const principal& who, request_info& info) {
+    std::vector<json_member> ms;
+    if (auto p = read_object(req.body(), ms, {"as_of", "applicant", "rules", "lang", "trace"})) {
+      co_return problem_reply(*p, "/api/v1/evaluate");
+    }
+    std::vector<field_error> errors;
+    std::optional<dalil::date> as_of;
+    if (const json_member* a = member(ms, "as_of")) {
+      if (auto s = string_member(*a, errors)) {
+        as_of = dalil::parse_date(*s);
+        if (!as_of) errors.push_back({"/as_of", "must be a date (YYYY-MM-DD)"});
+      }
+    } else {
+      errors.push_back({"/as_of", "is required (the date of the decision, YYYY-MM-DD)"});
+    }
+    std::vector<std::string> names;
+    if (const json_member* r = member(ms, "rules")) {
+      boost::system::error_code ec;
+      json::value v = json::parse(r->raw, ec);
+      if (ec || !v.is_array()) {
+        errors.push_back({"/rules", "must be an array of rule names (module.name)"});
+      } else {
+        for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+          const json::value& n = v.as_array()[i];
+          if (!n.is_string()) {
+            errors.push_back({"/rules/" + std::to_string(i), "must be a rule name (module.name)"});
+          } else {
+            names.emplace_back(n.as_string());
+          }
+        }
+      }
+    }
+    if (const json_member* l = member(ms, "lang")) {
+      auto s = string_member(*l, errors);
+      if (s && *s != "fr" && *s != "ar" && *s != "en") errors.push_back({"/lang", "must be fr, ar or en"});
+    }
+    bool trace = true;
+    if (const json_member* t = member(ms, "trace")) {
+      if (t->raw == "true" || t->raw == "false") {
+        trace = t->raw == "true";
+      } else {
+        errors.push_back({"/trace", "must be true or false"});
+      }
+    }
+    const json_member* applicant = member(ms, "applicant");
+    if (!applicant) errors.push_back({"/applicant", "is required (the applicant's record)"});
+    const std::shared_ptr<const engine::ruleset>& rules = eval_.rules_ptr();
+    std::vector<std::uint32_t> chosen;
+    if (errors.empty()) {
+      std::string unknown;
+      auto picked = engine::chosen_rules(rules->program(), names, false, unknown);
+      if (!picked) {
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          if (names[i] == unknown) {
+            errors.push_back({"/rules/" + std::to_string(i), "no rule of that name (write module.name)"});
+          }
+        }
+      } else {
+        chosen = std::move(*picked);
+      }
+    }
+    if (!errors.empty()) {
+      co_return problem_reply(bad_request("the request is not valid", std::move(errors)),
+                              "/api/v1/evaluate");
+    }
+    auto inst = eval_.instance(rules, *as_of);
+    evaluation_service::thread_state& ts = eval_.local(rules);
+    ts.reader->set_as_of(*as_of);
+    engine::record_error rerr;
+    if (!ts.reader->read(applicant->raw, ts.record, rerr)) {
+      // Where and why, never the value.
+      co_return problem_reply(
+          bad_request("the applicant's record does not fit the schema",
+                      {{field_pointer("/applicant", rerr.field), rerr.message}}),
+          "/api/v1/evaluate");
+    }
+    std::string applicant_id(ts.record.id());
+    if (applicant_id.empty()) {
+      co_return problem_reply(bad_request("the applicant's record has no id",
+                                          {{"/applicant/id", "every record needs an id"}}),
+                              "/api/v1/evaluate");
+    }
+    engine::evaluator& ev = eval_.evaluator_for(ts, inst);
+    ev.set_record(ts.record);
+    auto job = std::make_shared<write_job>();
+    job->what = write_job::kind::decision;
+    store::counter_decision& d = job->decision;
+    d.record_json = engine::canonical_json(applicant->raw);
+    d.input_hash = engine::sha256_hex(d.record_json);
+    std::string body;
+    body.reserve(trace ? 96 * 1024 : 48 * 1024);
+    engine::append_evaluation_json(body, ev, d.input_hash, chosen, trace);
+    d.answer_digest = engine::sha256_hex(body);
+    const dsl::program& p = rules->program();
+    d.rules = "[";
+    d.outcomes = "[";
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      std::uint32_t r = chosen[i];
+      if (i) {
+        d.rules += ',';
+        d.outcomes += ',';
+      }
+      append_string(d.rules, p.rules[r].qualified);
+      engine::value v = ev.rule(r);
+      d.outcomes += "{\"rule\":";
+      append_string(d.outcomes, p.rules[r].qualified);
+      d.outcomes += v.unknown() ? ",\"status\":\"undetermined\",\"value\":"
+                                : ",\"status\":\"decided\",\"value\":";
+      engine::append_value_json(d.outcomes, p, p.rules[r].t, v);
+      d.outcomes += ",\"in_force\":";
+      d.outcomes += inst->in_force[r] ? "true" : "false";
+      d.outcomes += ",\"provisional\":";
+      d.outcomes += ev.provisional(r) ? "true" : "false";
+      d.outcomes += '}';
+    }
+    d.rules += ']';
+    d.outcomes += ']';
+    d.decision_id = random_id();
+    d.applicant_id = applicant_id;
+    d.office = who.office;
+    d.actor = who.name;
+    d.as_of = dalil::to_string(*as_of);
+    d.ruleset_hash = rules->hash();
+    d.trace = trace;
+    co_await write(job);
+    if (!job->result) {
+      log_->error("a counter decision could not be stored: {}", job->result.error().message);
+      co_return problem_reply(unavailable("the decision could not be stored, so it is not given; "
+                                          "try again"),
+                              "/api/v1/evaluate");
+    }
+    body.pop_back();
+    body += ",\"decision_id\":\"" + d.decision_id + "\",\"applicant\":";
+    append_string(body, d.applicant_id);
+    body += ",\"office\":";
+    append_string(body, d.office);
+    body += '}';
+    reply r = json_reply(std::move(body));
+    r.decision_id = d.decision_id;
+    (void)info;
+    co_return r;
+  }
+
+  static std::string review_json(const store::review& v, const std::string* office = nullptr) {
+    std::string out = "{\"review_id\":";
+    append_string(out, v.review_id);
+    out += ",\"decision_id\":";
+    append_string(out, v.decision_id);
+    out += ",\"supersedes\":";
+    if (v.supersedes.empty()) {
+      out += "null";
+    } else {
+      append_string(out, v.supersedes);
+    }
+    out += ",\"at\":";
+    append_string(out, v.at);
+    out += ",\"user\":";
+    append_string(out, v.user);
+    out += ",\"decisions\":";
+    out += v.decisions;
+    out += ",\"observations\":";
+    append_string(out, v.observations);
+    if (office) {
+      out += ",\"office\":";
+      append_string(out, *office);
+    }
+    out += '}';
+    return out;
+  }
+
+  /// The decision as the official may see it: not found, or of another office (the same answer,
+  /// so that ids of other offices do not leak).
+  store::result<store::counter_decision> visible_decision(const std::string& id,
+                                                          const principal& who,
+                                                          const request_info& info) {
+    auto d = reader(info).decision(id);
+    if (!d) return d;
+    if (who.r == role::official && d->office != who.office) {
+      return store::fail(store::errc::not_found, "no decision " + id);
+    }
+    return d;
+  }
+
+  asio::awaitable<reply> read_decision(std::string id, const principal& who, request_info& info) {
+    const char* route = "/api/v1/decisions/{id}";
+    auto d = visible_decision(id, who, info);
+    if (!d) {
+      if (d.error().code == store::errc::not_found) co_return problem_reply(not_found("no decision with this id"), route);
+      co_return problem_reply(unavailable("reading the decision failed"), route);
+    }
+    std::string why;
+    auto rules = ruleset_for(d->ruleset_hash, why);
+    auto as_of = dalil::parse_date(d->as_of);
+    if (!rules || !as_of) {
+      log_->error("decision {} cannot be replayed: {}", id, why);
+      co_return problem_reply(server_error("the decision's ruleset cannot be rebuilt"), route);
+    }
+    // The stored answer is regenerated (evaluation is deterministic) and checked against the
+    // digest of what was answered: a changed record or ruleset shows here, not silently.
+    std::vector<std::string> names;
+    {
+      boost::system::error_code ec;
+      json::value v = json::parse(d->rules, ec);
+      if (!ec && v.is_array()) {
+        for (const auto& n : v.as_array()) {
+          if (n.is_string()) names.emplace_back(n.as_string());
+        }
+      }
+    }
+    std::string unknown;
+    auto chosen = engine::chosen_rules(rules->program(), names, false, unknown);
+    auto inst = eval_.instance(rules, *as_of);
+    evaluation_service::thread_state& ts = eval_.local(rules);
+    ts.reader->set_as_of(*as_of);
+    engine::record_error rerr;
+    if (!chosen || !ts.reader->read(d->record_json, ts.record, rerr)) {
+      co_return problem_reply(server_error("the stored record no longer reads under its ruleset"), route);
+    }
+    engine::evaluator& ev = eval_.evaluator_for(ts, inst);
+    ev.set_record(ts.record);
+    std::string body;
+    engine::append_evaluation_json(body, ev, d->input_hash, *chosen, d->trace);
+    if (engine::sha256_hex(body) != d->answer_digest) {
+      log_->error("decision {} does not replay to the answer given", id);
+      co_return problem_reply(
+          server_error("the stored decision does not replay to the answer given: the store was "
+                       "altered; run audit verify"),
+          route);
+    }
+    auto reviews = reader(info).reviews(id);
+    if (!reviews) co_return problem_reply(unavailable("reading the reviews failed"), route);
+    if (auto s = co_await audit_read(who, "decision " + id, "decision"); !s) {
+      co_return problem_reply(unavailable("the read could not be audited, so it is refused"), route);
+    }
+    body.pop_back();
+    body += ",\"decision_id\":";
+    append_string(body, d->decision_id);
+    body += ",\"applicant\":";
+    append_string(body, d->applicant_id);
+    body += ",\"office\":";
+    append_string(body, d->office);
+    body += ",\"at\":";
+    append_string(body, d->at);
+    body += ",\"reviews\":[";
+    for (std::size_t i = 0; i < reviews->size(); ++i) {
+      if (i) body += ',';
+      body += review_json((*reviews)[i]);
+    }
+    body += "]}";
+    reply r = json_reply(std::move(body));
+    r.decision_id = id;
+    co_return r;
+  }
+
+  asio::awaitable<reply> post_review(request& req, std::string id, const principal& who,
+                                     request_info& info) {
+    const char* route = "/api/v1/decisions/{id}/review";
+    std::vector<json_member> ms;
+    if (auto p = read_object(req.body(), ms, {"supersedes", "decisions", "observations"})) {
+      co_return problem_reply(*p, route);
+    }
+    auto d = visible_decision(id, who, info);
+    if (!d) {
+      if (d.error().code == store::errc::not_found) co_return problem_reply(not_found("no decision with this id"), route);
+      co_return problem_reply(unavailable("reading the decision failed"), route);
+    }
+    std::set<std::string> decided;
+    {
+      boost::system::error_code ec;
+      json::value v = json::parse(d->rules, ec);
+      if (!ec && v.is_array()) {
+        for (const auto& n : v.as_array()) {
+          if (n.is_string()) decided.emplace(n.as_string());
+        }
+      }
+    }
+    std::vector<field_error> errors;
+    auto job = std::make_shared<write_job>();
+    job->what = write_job::kind::review;
+    store::review& rv = job->review;
+    if (const json_member* s = member(ms, "supersedes")) {
+      if (s->raw != "null") {
+        if (auto v = string_member(*s, errors)) rv.supersedes = *v;
+      }
+    } else {
+      errors.push_back({"/supersedes", "is required: the latest review's id, or null for the first"});
+    }
+    if (const json_member* o = member(ms, "observations")) {
+      if (auto v = string_member(*o, errors)) {
+        if (v->size() > observations_limit) {
+          errors.push_back({"/observations", "is longer than 16384 bytes"});
+        }
+        rv.observations = *v;
+      }
+    }
+    json::array out;
+    const json_member* ds = member(ms, "decisions");
+    if (!ds) {
+      errors.push_back({"/decisions", "is required: the official's decision per program"});
+    } else {
+      boost::system::error_code ec;
+      json::value v = json::parse(ds->raw, ec);
+      if (ec || !v.is_array() || v.as_array().empty() || v.as_array().size() > review_items_limit) {
+        errors.push_back({"/decisions", "must be a non-empty array of decisions"});
+      } else {
+        std::set<std::string> seen;
+        for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+          std::string at = "/decisions/" + std::to_string(i);
+          const json::value& item = v.as_array()[i];
+          if (!item.is_object()) {
+            errors.push_back({at, "must be an object {rule, outcome, …}"});
+            continue;
+          }
+          const json::object& o = item.as_object();
+          json::object clean;
+          bool unknown_member = false;
+          for (const auto& kv : o) {
+            std::string_view k = kv.key();
+            if (k != "rule" && k != "outcome" && k != "value" && k != "reason" && k != "documents") {
+              unknown_member = true;
+            }
+          }
+          if (unknown_member) {
+            errors.push_back({at, "has a member that is not one of: rule, outcome, value, reason, documents"});
+          }
+          const json::value* rule = o.if_contains("rule");
+          if (!rule || !rule->is_string()) {
+            errors.push_back({at + "/rule", "must be a rule name (module.name)"});
+          } else if (!decided.count(std::string(rule->as_string()))) {
+            errors.push_back({at + "/rule", "is not a decision of this evaluation"});
+          } else if (!seen.insert(std::string(rule->as_string())).second) {
+            errors.push_back({at + "/rule", "is decided twice in this review"});
+          } else {
+            clean["rule"] = *rule;
+          }
+          const json::value* outcome = o.if_contains("outcome");
+          bool overridden = false;
+          if (!outcome || !outcome->is_string() ||
+              (outcome->as_string() != "accepted" && outcome->as_string() != "overridden")) {
+            errors.push_back({at + "/outcome", "must be accepted or overridden"});
+          } else {
+            overridden = outcome->as_string() == "overridden";
+            clean["outcome"] = *outcome;
+          }
+          if (const json::value* value = o.if_contains("value")) {
+            if (!overridden) {
+              errors.push_back({at + "/value", "is only given with an override"});
+            } else if (!(value->is_bool() || value->is_string() || value->is_int64() ||
+                         value->is_uint64() || value->is_null())) {
+              errors.push_back({at + "/value", "must be true, false, null, an integer or a string "
+                                              "(money and decimals as exact decimal strings)"});
+            } else {
+              clean["value"] = *value;
+            }
+          } else if (overridden) {
+            errors.push_back({at + "/value", "is required with an override: the official's value"});
+          }
+          const json::value* reason = o.if_contains("reason");
+          if (reason && (!reason->is_string() || reason->as_string().size() > 4096)) {
+            errors.push_back({at + "/reason", "must be a text of at most 4096 bytes"});
+          } else if (overridden && (!reason || reason->as_string().empty())) {
+            errors.push_back({at + "/reason", "is required with an override"});
+          } else if (reason) {
+            clean["reason"] = *reason;
+          }
+          if (const json::value* docs = o.if_contains("documents")) {
+            bool ok = docs->is_array() && docs->as_array().size() <= 64;
+            if (ok) {
+              for (const auto& x : docs->as_array()) ok = ok && x.is_string() && x.as_string().size() <= 256;
+            }
+            if (!ok) {
+              errors.push_back({at + "/documents", "must be an array of document names"});
+            } else {
+              clean["documents"] = *docs;
+            }
+          }
+          out.push_back(std::move(clean));
+        }
+      }
+    }
+    if (!errors.empty()) {
+      co_return problem_reply(bad_request("the review is not valid", std::move(errors)), route);
+    }
+    rv.review_id = random_id();
+    rv.decision_id = id;
+    rv.user = who.name;
+    rv.decisions = json::serialize(out);
+    co_await write(job);
+    if (!job->result) {
+      const store::error& e = job->result.error();
+      if (e.code == store::errc::conflict) {
+        co_return problem_reply(conflict(e.message + " (read the decision again)"), route);
+      }
+      if (e.code == store::errc::not_found) co_return problem_reply(not_found("no decision with this id"), route);
+      log_->error("a review could not be stored: {}", e.message);
+      co_return problem_reply(unavailable("the review could not be stored; try again"), route);
+    }
+    reply r = json_reply(review_json(rv), http::status::created);
+    r.location = "/api/v1/decisions/" + id;
+    r.decision_id = id;
+    co_return r;
+  }
+
+  asio::awaitable<reply> applicant_decisions(std::string applicant, const principal& who,
+                                             request_info& info) {
+    const char* route = "/api/v1/applicants/{id}/decisions";
+    auto list = reader(info).applicant_decisions(
+        applicant, who.r == role::official ? who.office : std::string());
+    if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
+    if (list->empty()) co_return problem_reply(not_found("no decision for this applicant"), route);
+    if (auto s = co_await audit_read(who, "applicant " + applicant, "history"); !s) {
+      co_return problem_reply(unavailable("the read could not be audited, so it is refused"), route);
+    }
+    std::string out = "{\"applicant\":";
+    append_string(out, applicant);
+    out += ",\"decisions\":[";
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const store::decision_summary& s = (*list)[i];
+      if (i) out += ',';
+      out += "{\"decision_id\":";
+      append_string(out, s.decision_id);
+      out += ",\"as_of\":";
+      append_string(out, s.as_of);
+      out += ",\"at\":";
+      append_string(out, s.at);
+      out += ",\"office\":";
+      append_string(out, s.office);
+      out += ",\"ruleset\":";
+      append_string(out, s.ruleset_hash);
+      out += ",\"reviewed\":";
+      out += s.reviewed ? "true" : "false";
+      out += '}';
+    }
+    out += "]}";
+    co_return json_reply(std::move(out));
+  }
+
+  asio::awaitable<reply> applicant_record(std::string applicant, const principal& who,
+                                          request_info& info) {
+    const char* route = "/api/v1/applicants/{id}/record";
+    if (who.r == role::official) {
+      // An office sees the record of an applicant it has decided for, no other.
+      auto list = reader(info).applicant_decisions(applicant, who.office);
+      if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
+      if (list->empty()) co_return problem_reply(not_found("no record for this applicant"), route);
+    }
+    auto rec = reader(info).latest_record(applicant);
+    if (!rec) {
+      if (rec.error().code == store::errc::not_found) co_return problem_reply(not_found("no record for this applicant"), route);
+      co_return problem_reply(unavailable("reading the record failed"), route);
+    }
+    if (auto s = co_await audit_read(who, "applicant " + applicant, "record"); !s) {
+      co_return problem_reply(unavailable("the read could not be audited, so it is refused"), route);
+    }
+    co_return json_reply(std::move(rec->json));
+  }
+
+  reply list_reviews(request_info& info) {
+    const char* route = "/api/v1/reviews";
+    store::review_filter f;
+    f.office = query_param(info.query, "office").value_or("");
+    f.user = query_param(info.query, "user").value_or("");
+    f.since = query_param(info.query, "since").value_or("");
+    f.until = query_param(info.query, "until").value_or("");
+    if (auto l = query_param(info.query, "limit")) {
+      std::int64_t n = 0;
+      bool ok = !l->empty() && l->size() <= 4 &&
+                std::all_of(l->begin(), l->end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (ok) n = std::stoll(*l);
+      if (!ok || n < 1 || n > 1000) {
+        return problem_reply(bad_request("limit must be a whole number from 1 to 1000"), route);
+      }
+      f.limit = n;
+    }
+    auto rows = reader(info).list_reviews(f);
+    if (!rows) return problem_reply(unavailable("reading the reviews failed"), route);
+    std::string out = "{\"reviews\":[";
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      if (i) out += ',';
+      out += review_json((*rows)[i].r, &(*rows)[i].office);
+    }
+    out += "]}";
+    return json_reply(std::move(out));
+  }
+
+  reply rules(request_info& info) {
+    const char* route = "/api/v1/rules";
+    auto text = query_param(info.query, "as_of");
+    std::optional<dalil::date> as_of = text ? dalil::parse_date(*text) : engine::utc_today();
+    if (!as_of) return problem_reply(bad_request("as_of must be a date (YYYY-MM-DD)"), route);
+    const std::shared_ptr<const engine::ruleset>& rules = eval_.rules_ptr();
+    auto inst = eval_.instance(rules, *as_of);
+    const dsl::program& p = rules->program();
+    std::string out = "{\"as_of\":\"" + dalil::to_string(*as_of) + "\",\"ruleset\":{\"hash\":";
+    append_string(out, rules->hash());
+    out += "},\"modules\":[";
+    for (std::uint32_t mi = 0; mi < p.modules.size(); ++mi) {
+      const dsl::module_info& m = p.modules[mi];
+      if (mi) out += ',';
+      out += "{\"name\":";
+      append_string(out, m.name);
+      out += ",\"title\":";
+      append_texts(out, m.title);
+      out += ",\"program\":";
+      append_string(out, m.program);
+      out += ",\"osp\":";
+      append_string(out, m.osp);
+      out += ",\"source\":";
+      append_string(out, m.source);
+      out += ",\"rules\":[";
+      bool first = true;
+      for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
+        const dsl::rule_info& ri = p.rules[r];
+        if (ri.module != mi) continue;
+        if (!first) out += ',';
+        first = false;
+        out += "{\"name\":";
+        append_string(out, ri.qualified);
+        out += ",\"title\":";
+        append_texts(out, ri.title);
+        out += ",\"source\":";
+        append_string(out, ri.source);
+        out += ",\"in_force\":";
+        out += inst->in_force[r] ? "true" : "false";
+        out += ",\"from\":";
+        if (ri.in_force_from) {
+          append_string(out, dalil::to_string(*ri.in_force_from));
+        } else {
+          out += "null";
+        }
+        out += ",\"until\":";
+        if (ri.in_force_until) {
+          append_string(out, dalil::to_string(*ri.in_force_until));
+        } else {
+          out += "null";
+        }
+        out += ",\"confidence\":";
+        out += ri.own_provisional ? "\"provisional\"" : "\"settled\"";
+        out += ",\"decision\":";
+        out += ri.explain.empty() ? "false" : "true";
+        out += '}';
+      }
+      out += "],\"parameters\":[";
+      first = true;
+      for (std::uint32_t pi = 0; pi < p.parameters.size(); ++pi) {
+        const dsl::parameter_info& pa = p.parameters[pi];
+        if (pa.module != mi) continue;
+        if (!first) out += ',';
+        first = false;
+        out += "{\"name\":";
+        append_string(out, pa.qualified);
+        out += ",\"source\":";
+        append_string(out, pa.source);
+        out += ",\"confidence\":";
+        out += pa.provisional ? "\"provisional\"" : "\"settled\"";
+        out += ",\"value\":";
+        engine::append_value_json(out, p, pa.t, inst->parameters[pi].v);
+        out += ",\"from\":";
+        if (inst->parameters[pi].from) {
+          append_string(out, dalil::to_string(*inst->parameters[pi].from));
+        } else {
+          out += "null";
+        }
+        out += ",\"values\":[";
+        for (std::size_t k = 0; k < pa.values.size(); ++k) {
+          if (k) out += ',';
+          out += "{\"from\":";
+          append_string(out, dalil::to_string(pa.values[k].from));
+          out += ",\"value\":";
+          engine::append_value_json(out, p, pa.t, engine::to_value(pa.values[k].value));
+          out += '}';
+        }
+        out += "]}";
+      }
+      out += "]}";
+    }
+    out += "]}";
+    return json_reply(std::move(out));
+  }
+
+  static void append_count(std::string& out, std::int64_t n) {
+    if (n < suppressed_below) {
+      out += "null";
+    } else {
+      out += std::to_string(n);
+    }
+  }
+
+  reply stats(request_info& info) {
+    const char* route = "/api/v1/stats";
+    auto cells = reader(info).outcome_counts();
+    auto overrides = reader(info).override_counts();
+    auto total = reader(info).count_decisions();
+    if (!cells || !overrides || !total) {
+      return problem_reply(unavailable("counting the decisions failed"), route);
+    }
+    const dsl::program& p = eval_.rules().program();
+    auto module_of = [&](const std::string& rule) -> const dsl::module_info* {
+      std::string m = rule.substr(0, rule.find('.'));
+      for (const auto& mi : p.modules) {
+        if (mi.name == m) return &mi;
+      }
+      return nullptr;
+    };
+    std::string out = "{\"counter_decisions\":";
+    append_count(out, *total);
+    out += ",\"suppressed_below\":" + std::to_string(suppressed_below) + ",\"decisions\":[";
+    // Cells grouped by rule: in force (each value, undetermined) apart from out of force.
+    std::size_t i = 0;
+    bool first_rule = true;
+    while (i < cells->size()) {
+      const std::string rule = (*cells)[i].rule;
+      if (!first_rule) out += ',';
+      first_rule = false;
+      out += "{\"rule\":";
+      append_string(out, rule);
+      const dsl::module_info* mi = module_of(rule);
+      out += ",\"program\":";
+      append_string(out, mi ? mi->program : std::string());
+      out += ",\"osp\":";
+      append_string(out, mi ? mi->osp : std::string());
+      std::string values;
+      std::int64_t undetermined = 0;
+      std::int64_t out_of_force = 0;
+      for (; i < cells->size() && (*cells)[i].rule == rule; ++i) {
+        const store::counter_cell& c = (*cells)[i];
+        if (!c.in_force) {
+          out_of_force += c.count;
+        } else if (c.status == "undetermined") {
+          undetermined += c.count;
+        } else {
+          if (!values.empty()) values += ',';
+          values += "{\"value\":" + c.value + ",\"count\":";
+          append_count(values, c.count);
+          values += '}';
+        }
+      }
+      out += ",\"in_force\":{\"values\":[" + values + "],\"undetermined\":";
+      append_count(out, undetermined);
+      out += "},\"out_of_force\":";
+      append_count(out, out_of_force);
+      out += '}';
+    }
+    out += "],\"overrides\":[";
+    for (std::size_t k = 0; k < overrides->size(); ++k) {
+      const store::override_cell& c = (*overrides)[k];
+      if (k) out += ',';
+      out += "{\"rule\":";
+      append_string(out, c.rule);
+      out += ",\"reviewed\":";
+      append_count(out, c.reviewed);
+      out += ",\"overridden\":";
+      append_count(out, c.overridden);
+      out += ",\"rate\":";
+      if (c.reviewed < suppressed_below || c.overridden < suppressed_below) {
+        out += "null";
+      } else {
+        // An exact decimal with four places, rounded half up: no binary floating point.
+        std::int64_t scaled = (c.overridden * 20000 / c.reviewed + 1) / 2;
+        std::string digits = std::to_string(scaled);
+        while (digits.size() < 5) digits.insert(0, "0");
+        out += "\"" + digits.substr(0, digits.size() - 4) + "." + digits.substr(digits.size() - 4) + "\"";
+      }
+      out += '}';
+    }
+    out += "]}";
+    return json_reply(std::move(out));
+  }
+
+  reply audit_verify(request_info& info) {
+    const char* route = "/api/v1/audit/verify";
+    std::string error;
+    auto db = store::open_sqlite(cfg_.db, error);
+    if (!db) return problem_reply(unavailable("opening the store failed"), route);
+    auto problem = db->verify(error);
+    if (!problem && !error.empty()) return problem_reply(unavailable("verifying failed: " + error), route);
+    if (!problem) {
+      auto counter = reader(info).verify();
+      if (!counter) return problem_reply(unavailable("verifying failed: " + counter.error().message), route);
+      problem = *counter;
+    }
+    std::string out = "{\"ok\":";
+    out += problem ? "false" : "true";
+    out += ",\"problem\":";
+    if (problem) {
+      out += "{\"seq\":" + std::to_string(problem->seq) + ",\"what\":";
+      append_string(out, problem->what);
+      out += '}';
+    } else {
+      out += "null";
+    }
+    out += '}';
+    return json_reply(std::move(out));
+  }
+
+  config cfg_;
+  std::shared_ptr<spdlog::logger> log_;
+  evaluation_service eval_;
+  std::unique_ptr<authenticator> auth_;
+  std::unique_ptr<writer> writer_;
+  std::vector<std::unique_ptr<store::counter_store>> readers_;
+  std::map<std::string, std::string> schemas_;
+  ruleset_cache rulesets_;
+};
+
+}  // namespace
+
+store::result<std::unique_ptr<service>> service::open(const config& c,
+                                                      std::shared_ptr<spdlog::logger> log) {
+  auto s = std::make_unique<api_service>(c, std::move(log));
+  if (auto st = s->init(); !st) return st.error();
+  return std::unique_ptr<service>(std::move(s));
+}
+
+const asset* find_asset(std::string_view path) {
+  for (const asset& a : www_assets()) {
+    if (a.path == path) return &a;
+  }
+  return nullptr;
+}
+
+}  // namespace dalil::server

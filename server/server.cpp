@@ -1,0 +1,405 @@
+// The server (server.hpp): listener, connections (plain or TLS, detected), request reading with
+// bounded sizes and deadlines, identity and roles by the route table, and the access log.
+// The handlers themselves are in handlers.cpp.
+#include "server/server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "server/context.hpp"
+#include "server/problem.hpp"
+#include "server/router.hpp"
+#include "store/store.hpp"
+
+namespace dalil::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t header_limit = 8 * 1024;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+const char* const csp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+bool is_loopback(const std::string& host) {
+  boost::system::error_code ec;
+  auto a = asio::ip::make_address(host, ec);
+  if (ec) return host == "localhost";
+  return a.is_loopback();
+}
+
+/// Splits "path?query" and decodes nothing: routes compare raw segments (ids are plain ASCII).
+std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+}  // namespace
+
+/// One connection: its coroutine state, for a graceful stop.
+struct connection {
+  std::function<void()> close;  // shuts the socket down (called on the connection's thread)
+  bool busy = false;            // a request is being handled: let it finish
+};
+
+struct server::impl {
+  config cfg;
+  std::shared_ptr<spdlog::logger> log;
+  std::unique_ptr<service> svc;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::list<connection*>> connections;  // per context, touched only by its thread
+  std::vector<std::thread> threads;
+  std::unique_ptr<asio::ssl::context> tls;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<asio::signal_set> signals;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> next_context{0};
+  std::uint16_t bound_port = 0;
+  std::mutex stop_mutex;
+  bool joined = false;
+
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> session(tcp::socket socket, std::size_t index);
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream, beast::flat_buffer& buffer, connection& conn,
+                              std::size_t index, bool secure, const std::string& address);
+  void begin_stop();
+  void join();
+};
+
+namespace {
+
+/// Writes a response with the headers every response carries.
+void finish_response(http::response<http::string_body>& res, const reply& r, bool api,
+                     bool secure, bool keep_alive, unsigned version) {
+  res.version(version);
+  res.result(r.status);
+  res.set(http::field::server, "dalil");
+  res.set(http::field::content_type, r.content_type);
+  res.set("Content-Security-Policy", csp);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set(http::field::cache_control, api ? "no-store" : "no-cache");
+  if (secure) res.set(http::field::strict_transport_security, "max-age=31536000");
+  if (!r.set_cookie.empty()) res.set(http::field::set_cookie, r.set_cookie);
+  if (!r.location.empty()) res.set(http::field::location, r.location);
+  if (!r.allow.empty()) res.set(http::field::allow, r.allow);
+  if (r.retry_after > 0) res.set(http::field::retry_after, std::to_string(r.retry_after));
+  res.body() = r.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+}
+
+}  // namespace
+
+template <class Stream>
+asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& buffer,
+                                          connection& conn, std::size_t index, bool secure,
+                                          const std::string& address) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  http::response<http::string_body> res;
+  for (;;) {
+    if (stopping) co_return;
+    // Idle between requests: wait for the first byte within idle_timeout.
+    if (buffer.size() == 0) {
+      lowest.expires_after(cfg.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), tuple_awaitable);
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    conn.busy = true;
+    auto started = std::chrono::steady_clock::now();
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(max_body);
+    lowest.expires_after(cfg.header_timeout);
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+    reply r;
+    bool close_after = false;
+    std::string route_name = "-";
+    request_info info;
+    info.address = address;
+    info.secure = secure;
+    info.thread = index;
+    if (hec) {
+      if (hec == http::error::end_of_stream || hec == asio::error::eof) co_return;
+      close_after = true;
+      if (hec == beast::error::timeout) {
+        r = problem_reply(timed_out("the request header did not arrive in time"));
+      } else if (hec == http::error::header_limit) {
+        r = problem_reply(header_too_large("the request header is longer than 8 KiB"));
+      } else if (hec == http::error::body_limit) {
+        r = problem_reply(too_large("the body is longer than 1 MiB (1048576 bytes)"));
+      } else {
+        r = problem_reply(bad_request("the request is not well-formed HTTP/1.1"));
+      }
+    } else {
+      lowest.expires_after(cfg.body_timeout);
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
+      if (bec == beast::error::timeout) {
+        close_after = true;
+        r = problem_reply(timed_out("the request body did not arrive in time"));
+      } else if (bec == http::error::body_limit) {
+        close_after = true;
+        r = problem_reply(too_large("the body is longer than 1 MiB (1048576 bytes)"));
+      } else if (bec) {
+        if (bec == http::error::end_of_stream || bec == asio::error::eof) co_return;
+        close_after = true;
+        r = problem_reply(bad_request("the request body is not well-formed"));
+      } else {
+        auto& req = parser.get();
+        info.method = req.method();
+        auto [path, query] = split_target(req.target());
+        info.path = path;
+        info.query = query;
+        route_match m = match(req.method(), path);
+        if (m.r != nullptr) route_name = std::string(m.r->pattern);
+        r = co_await svc->handle(req, m, info);
+        close_after = !req.keep_alive();
+      }
+    }
+    if (stopping) close_after = true;
+    bool api = route_name.rfind("/api/", 0) == 0 || route_name == "/healthz" || route_name == "-";
+    finish_response(res, r, api, secure, !close_after, parser.get().version() ? parser.get().version() : 11);
+    lowest.expires_after(cfg.body_timeout);
+    auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+    // One line per request: never a body, an applicant id, a name or any value sent.
+    log->info("{} {} {} {}us {} {}", hec ? "-" : std::string(http::to_string(info.method)),
+              route_name, static_cast<unsigned>(r.status), micros,
+              info.who_name.empty() ? "-" : info.who_name,
+              r.decision_id.empty() ? "-" : r.decision_id);
+    conn.busy = false;
+    res = {};
+    if (wec || close_after) co_return;
+  }
+}
+
+asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t index) {
+  connection conn;
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  std::string address;
+  {
+    auto ep = socket.remote_endpoint(ignored);
+    if (!ignored) address = ep.address().to_string();
+  }
+  beast::tcp_stream stream(std::move(socket));
+  auto& list = connections[index];
+  auto it = list.insert(list.end(), &conn);
+  conn.close = [&stream] {
+    boost::system::error_code e;
+    stream.socket().shutdown(tcp::socket::shutdown_both, e);
+    stream.socket().close(e);
+  };
+  beast::flat_buffer buffer;
+  try {
+    stream.expires_after(cfg.header_timeout);
+    auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, tuple_awaitable);
+    if (!dec && is_tls && tls) {
+      beast::ssl_stream<beast::tcp_stream> ssl(std::move(stream), *tls);
+      conn.close = [&ssl] {
+        boost::system::error_code e;
+        beast::get_lowest_layer(ssl).socket().shutdown(tcp::socket::shutdown_both, e);
+        beast::get_lowest_layer(ssl).socket().close(e);
+      };
+      beast::get_lowest_layer(ssl).expires_after(cfg.header_timeout);
+      auto [hec, used] = co_await ssl.async_handshake(asio::ssl::stream_base::server,
+                                                      buffer.data(), tuple_awaitable);
+      if (!hec) {
+        buffer.consume(used);
+        co_await serve(ssl, buffer, conn, index, true, address);
+        beast::get_lowest_layer(ssl).expires_after(std::chrono::seconds(2));
+        co_await ssl.async_shutdown(tuple_awaitable);
+      }
+    } else if (!dec && !is_tls && is_loopback(cfg.host)) {
+      co_await serve(stream, buffer, conn, index, false, address);
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    // Otherwise: plain HTTP on a public address, or TLS without a certificate: closed.
+  } catch (const std::exception& e) {
+    log->error("connection failed: {}", e.what());
+  }
+  list.erase(it);
+}
+
+asio::awaitable<void> server::impl::accept_loop() {
+  for (;;) {
+    std::size_t index = next_context++ % contexts.size();
+    auto [ec, socket] = co_await acceptor->async_accept(*contexts[index], tuple_awaitable);
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) co_return;
+      log->warn("accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(*contexts[index], session(std::move(socket), index), asio::detached);
+  }
+}
+
+void server::impl::begin_stop() {
+  if (stopping.exchange(true)) return;
+  log->info("stopping: no new connection; requests in flight finish");
+  asio::post(*contexts[0], [this] {
+    boost::system::error_code ignored;
+    if (acceptor) acceptor->close(ignored);
+    if (signals) signals->cancel(ignored);
+  });
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    asio::post(*contexts[i], [this, i] {
+      for (connection* c : connections[i]) {
+        if (!c->busy) c->close();
+      }
+    });
+  }
+  guards.clear();
+}
+
+void server::impl::join() {
+  std::lock_guard lock(stop_mutex);
+  if (joined) return;
+  for (auto& t : threads) t.join();
+  joined = true;
+  svc->stop();  // the writer drains; the store's connections close
+  log->info("stopped");
+  log->flush();
+}
+
+server::server(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+
+server::~server() {
+  stop();
+  wait();
+}
+
+std::uint16_t server::port() const { return impl_->bound_port; }
+
+void server::stop() { impl_->begin_stop(); }
+
+void server::wait() { impl_->join(); }
+
+void server::handle_signals() {
+  impl_->signals = std::make_unique<asio::signal_set>(*impl_->contexts[0], SIGINT, SIGTERM);
+  impl_->signals->async_wait([this](const boost::system::error_code& ec, int) {
+    if (!ec) impl_->begin_stop();
+  });
+}
+
+store::result<std::unique_ptr<server>> server::start(config c) {
+  if (!is_loopback(c.host) && (c.tls_cert.empty() || c.tls_key.empty())) {
+    return store::fail(store::errc::refused,
+                       "listening on " + c.host +
+                           " (not a loopback address) needs TLS: give --tls-cert and --tls-key");
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return store::fail(store::errc::refused, "--tls-cert and --tls-key go together");
+  }
+  if (c.threads < 1) c.threads = 1;
+  auto i = std::make_unique<impl>();
+  try {
+    if (c.log_file.empty()) {
+      i->log = std::make_shared<spdlog::logger>(
+          "dalil-serve", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    } else {
+      i->log = std::make_shared<spdlog::logger>(
+          "dalil-serve", std::make_shared<spdlog::sinks::basic_file_sink_mt>(c.log_file));
+    }
+  } catch (const spdlog::spdlog_ex& e) {
+    return store::fail(store::errc::failed, std::string("cannot open the log: ") + e.what());
+  }
+  i->log->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
+  i->log->flush_on(spdlog::level::info);  // a line per request reaches the file at once
+  if (!c.tls_cert.empty()) {
+    i->tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    i->tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    boost::system::error_code ec;
+    i->tls->use_certificate_chain_file(c.tls_cert, ec);
+    if (ec) {
+      return store::fail(store::errc::failed, c.tls_cert + ": cannot read the certificate: " +
+                                                  ec.message());
+    }
+    i->tls->use_private_key_file(c.tls_key, asio::ssl::context::pem, ec);
+    if (ec) {
+      return store::fail(store::errc::failed,
+                         c.tls_key + ": cannot read the private key: " + ec.message());
+    }
+  }
+  auto svc = service::open(c, i->log);
+  if (!svc) return svc.error();
+  i->svc = std::move(*svc);
+  for (unsigned t = 0; t < c.threads; ++t) {
+    i->contexts.push_back(std::make_unique<asio::io_context>(1));
+    i->guards.push_back(asio::make_work_guard(*i->contexts.back()));
+  }
+  i->connections.resize(c.threads);
+  try {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(c.host == "localhost" ? "127.0.0.1" : c.host, ec);
+    if (ec) return store::fail(store::errc::refused, c.host + " is not an IP address");
+    tcp::endpoint ep(addr, c.port);
+    i->acceptor = std::make_unique<tcp::acceptor>(*i->contexts[0]);
+    i->acceptor->open(ep.protocol());
+    i->acceptor->set_option(asio::socket_base::reuse_address(true));
+    i->acceptor->bind(ep);
+    i->acceptor->listen(asio::socket_base::max_listen_connections);
+    i->bound_port = i->acceptor->local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    return store::fail(store::errc::failed,
+                       "cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " +
+                           e.code().message());
+  }
+  i->cfg = std::move(c);
+  impl* raw = i.get();
+  asio::co_spawn(*raw->contexts[0], raw->accept_loop(), asio::detached);
+  for (std::size_t t = 0; t < raw->contexts.size(); ++t) {
+    raw->threads.emplace_back([raw, t] {
+      for (;;) {
+        try {
+          raw->contexts[t]->run();
+          return;
+        } catch (const std::exception& e) {
+          // A bug in a handler: logged, and the thread goes on serving the others.
+          raw->log->error("unexpected failure: {}", e.what());
+        }
+      }
+    });
+  }
+  raw->log->info("listening on {}:{} ({}), {} threads", raw->cfg.host, raw->bound_port,
+                 raw->tls ? "TLS" : "plain HTTP, loopback only", raw->contexts.size());
+  return std::unique_ptr<server>(new server(std::move(i)));
+}
+
+}  // namespace dalil::server

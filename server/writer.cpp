@@ -1,0 +1,117 @@
+// The group-committing writer (writer.hpp).
+#include "server/writer.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
+
+namespace dalil::server {
+
+namespace {
+/// Requests per transaction at most: a burst is written in a few transactions, each short.
+constexpr std::size_t max_batch = 1024;
+}  // namespace
+
+writer::writer(std::unique_ptr<store::counter_store> store)
+    : store_(std::move(store)), thread_([this] { run(); }) {}
+
+writer::~writer() { stop(); }
+
+void writer::enqueue(std::shared_ptr<write_job> job, boost::asio::any_io_executor ex,
+                     boost::asio::any_completion_handler<void()> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      queue_.push_back({std::move(job), std::move(ex), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  job->result = store::fail(store::errc::refused, "the server is stopping");
+  boost::asio::post(ex, [d = std::move(done)]() mutable { std::move(d)(); });
+}
+
+void writer::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::uint64_t writer::batches() const {
+  std::lock_guard lock(mutex_);
+  return batches_;
+}
+
+std::uint64_t writer::jobs() const {
+  std::lock_guard lock(mutex_);
+  return jobs_;
+}
+
+void writer::run() {
+  std::vector<pending> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && batch.size() < max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    write_batch(batch);
+    {
+      std::lock_guard lock(mutex_);
+      ++batches_;
+      jobs_ += batch.size();
+    }
+    // Each request resumes on its own connection's thread, after the commit.
+    for (pending& p : batch) {
+      boost::asio::post(p.ex, [d = std::move(p.done)]() mutable { std::move(d)(); });
+    }
+    batch.clear();
+  }
+}
+
+void writer::write_batch(std::vector<pending>& batch) {
+  if (auto s = store_->begin(); !s) {
+    for (pending& p : batch) p.job->result = s;
+    return;
+  }
+  for (pending& p : batch) {
+    write_job& j = *p.job;
+    if (auto s = store_->savepoint(); !s) {
+      j.result = s;
+      continue;
+    }
+    switch (j.what) {
+      case write_job::kind::decision:
+        j.result = store_->put_decision(j.decision);
+        break;
+      case write_job::kind::review:
+        j.result = store_->put_review(j.review);
+        break;
+      case write_job::kind::audit:
+        j.result = store_->audit(j.actor, j.action, j.subject, j.details);
+        break;
+    }
+    if (j.result) {
+      if (auto s = store_->release(); !s) {
+        j.result = s;
+        store_->rollback_to();
+      }
+    } else {
+      store_->rollback_to();  // this request leaves nothing; the others are kept
+    }
+  }
+  if (auto s = store_->commit(); !s) {
+    // Nothing of the batch is stored: every request of it fails (none was answered yet).
+    for (pending& p : batch) {
+      if (p.job->result) p.job->result = s;
+    }
+  }
+}
+
+}  // namespace dalil::server

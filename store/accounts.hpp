@@ -1,0 +1,121 @@
+// Identity in the store: offices, users (Argon2id password hashes), machine clients' bearer
+// tokens, browser sessions and failed logins. The store keeps data and makes each change atomic
+// with its audit entry; the policy (expiry, rate limits, caches) is server/auth's.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "engine/sha256.hpp"
+#include "store/result.hpp"
+
+namespace dalil::store {
+
+/// A user or a machine client, as the authenticator and the CLI see it.
+struct account {
+  std::int64_t id = 0;  // users.user_id or tokens.token_id
+  std::string name;
+  std::string role;    // official, adviser, auditor, admin (users only)
+  std::string office;  // "" when none
+  std::string lang = "fr";
+  std::string password_hash;  // users only: crypto_pwhash_str's string
+  bool disabled = false;      // users: disabled; tokens: revoked
+  bool machine = false;       // a bearer token's client
+  std::string created_at;
+};
+
+/// A browser session row, joined with its user.
+struct session_row {
+  engine::digest id_hash;
+  account user;
+  std::int64_t created = 0;    // Unix seconds
+  std::int64_t last_seen = 0;  // Unix seconds, written at most once a minute (server/auth)
+};
+
+/// What a login attempt found when it asked for its place under the rate limits.
+struct attempt_slot {
+  std::int64_t attempt_id = 0;        // the reserved row (counted as a failure until it succeeds)
+  std::int64_t retry_after = 0;       // > 0: over the limit, nothing reserved; seconds to wait
+  std::int64_t account_failures = 0;  // failures in the window, this one included
+};
+
+/// The identity tables of a store. Thread-safe: one connection behind a mutex.
+/// Every change is one write transaction with its audit entry; "not found" is errc::not_found,
+/// an existing name errc::conflict, a malformed name or a wrong role errc::refused.
+class accounts {
+ public:
+  virtual ~accounts() = default;
+
+  // Administration (the CLI). Offices named by a user or a token are created on first use, with
+  // their own audit entry; `created_office` says whether that happened.
+  struct added {
+    bool created_office = false;
+  };
+  virtual result<bool> add_office(const std::string& name, const std::string& actor) = 0;
+  virtual result<added> add_user(const account& user, const std::string& actor) = 0;
+  /// Disables a user and ends its sessions; returns how many sessions it ended.
+  virtual result<std::int64_t> disable_user(const std::string& name, const std::string& actor) = 0;
+  virtual status enable_user(const std::string& name, const std::string& actor) = 0;
+  /// Replaces a user's password hash and ends its sessions; returns how many.
+  virtual result<std::int64_t> set_password(const std::string& name,
+                                            const std::string& password_hash,
+                                            const std::string& actor) = 0;
+  /// A machine client with its token's hash; conflict if it has an active token already or the
+  /// name is a user's.
+  virtual result<added> add_token(const account& client, const engine::digest& token_hash,
+                                  const std::string& actor) = 0;
+  virtual status revoke_token(const std::string& name, const std::string& actor) = 0;
+  virtual result<std::vector<account>> users() = 0;
+  virtual result<std::vector<account>> clients() = 0;  // active tokens only
+  virtual result<std::vector<std::string>> offices() = 0;
+
+  // Authentication (the server).
+  virtual result<account> user(const std::string& name) = 0;
+  /// The client of an active token.
+  virtual result<account> token(const engine::digest& token_hash) = 0;
+  /// Every active token, for the server's in-memory map.
+  virtual result<std::vector<std::pair<engine::digest, account>>> tokens() = 0;
+  /// Bumped by every change that ends or alters a principal (disable, revoke, logout, password,
+  /// language): a server that caches principals compares it to drop what is stale.
+  virtual result<std::int64_t> generation() = 0;
+
+  /// Asks for a login attempt's place: counts the failures in (now - window, now] for the account
+  /// key and for the address; at `max_failures` or more in either, reserves nothing and says when
+  /// to retry; otherwise inserts the attempt (a failure until login_succeeded removes it), in one
+  /// write transaction so that parallel attempts cannot all pass. Rows older than the window are
+  /// purged on the way.
+  virtual result<attempt_slot> reserve_attempt(const engine::digest& account_key,
+                                               const std::string& address, std::int64_t now,
+                                               std::int64_t max_failures, std::int64_t window) = 0;
+  /// A failed login: the reserved attempt stays counted; the audit entry says why without any
+  /// secret (`subject` names the user when it exists).
+  virtual status login_failed(const std::string& subject, const std::string& details) = 0;
+  /// A successful login: removes the attempt and the earlier failures of this account from this
+  /// address (never those of other accounts), stores the session and audits the login.
+  virtual status login_succeeded(std::int64_t attempt_id, const engine::digest& account_key,
+                                 const std::string& address, const session_row& session,
+                                 const std::string& details) = 0;
+  virtual result<session_row> session(const engine::digest& id_hash) = 0;
+  virtual status touch_session(const engine::digest& id_hash, std::int64_t last_seen) = 0;
+  /// Logout (audited, with `details`) or expiry (not audited: nobody acted).
+  virtual status end_session(const engine::digest& id_hash, const std::string& user,
+                             const std::string& details) = 0;
+  virtual status expire_session(const engine::digest& id_hash) = 0;
+  /// Deletes the sessions expired at `now` (idle or absolute); returns how many.
+  virtual result<std::int64_t> purge_sessions(std::int64_t now, std::int64_t idle,
+                                              std::int64_t absolute) = 0;
+  virtual status set_lang(const std::string& user, const std::string& lang) = 0;
+};
+
+/// Opens (creating and migrating, as open_sqlite does) the identity tables of a SQLite store.
+result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path);
+
+/// Names of users, machine clients and offices: 1 to 64 of A-Z a-z 0-9 . _ - @, starting with a
+/// letter or digit (they appear in audit entries and logs, so nothing else).
+bool valid_account_name(std::string_view name);
+
+}  // namespace dalil::store

@@ -1,0 +1,155 @@
+// Counter decisions and reviews: what an official's evaluation at the counter stores (the record
+// as a version of the applicant, the decisions' outcomes, the digest of the answer given) and the
+// official's own decision over it (reviews, appended, never replacing the recommendation), each
+// vouched for by an audit entry written in the same transaction (Law 09-08 art. 11).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/result.hpp"
+#include "store/store.hpp"
+
+namespace dalil::store {
+
+/// One counter evaluation. The caller fills the first block; the store the second.
+struct counter_decision {
+  std::string decision_id;   // opaque, unguessable (the server draws 128 random bits)
+  std::string applicant_id;  // the record's `id`
+  std::string office;        // the office of the official who asked (a prefecture)
+  std::string actor;         // the principal's name
+  std::string as_of;         // YYYY-MM-DD
+  std::string ruleset_hash;  // a ruleset the store holds (put_ruleset)
+  std::string record_json;   // the record, canonical JSON
+  std::string input_hash;    // SHA-256 hex of record_json
+  std::string rules;         // JSON array of the rule names decided, in answer order
+  /// JSON array, one {"rule","status","value","in_force","provisional"} per decided rule: what
+  /// statistics read without re-evaluating.
+  std::string outcomes;
+  bool trace = true;          // the answer carried the traces
+  std::string answer_digest;  // SHA-256 hex of the evaluation object answered (engine/evaluation)
+
+  std::string at;  // UTC, ISO 8601
+  std::int64_t record_id = 0;
+  std::int64_t record_version = 0;
+};
+
+/// The official's decision over a counter evaluation.
+struct review {
+  std::string review_id;    // opaque (drawn by the server)
+  std::string decision_id;  // the counter decision reviewed
+  std::string supersedes;   // the review it replaces ("" for the first)
+  std::string user;         // the official
+  std::string decisions;    // JSON array [{"rule","outcome","value"?,"reason"?,"documents"?}]
+  std::string observations; // the applicant's own observations ("" when none)
+
+  std::string at;
+  std::int64_t seq = 0;  // 1 for the first review of a decision, then 2, …
+};
+
+/// One line of an applicant's history of counter decisions.
+struct decision_summary {
+  std::string decision_id;
+  std::string as_of;
+  std::string at;
+  std::string office;
+  std::string ruleset_hash;
+  bool reviewed = false;
+};
+
+/// Which reviews an auditor lists; empty fields do not filter.
+struct review_filter {
+  std::string office;
+  std::string user;
+  std::string since;  // at >= since (ISO 8601 prefix such as 2026-12-01)
+  std::string until;  // at < until
+  std::int64_t limit = 100;
+};
+
+/// A review with the office of its decision (for the auditors' list).
+struct review_row {
+  review r;
+  std::string office;
+};
+
+/// Counts for statistics, without personal data: per decided rule, per office-free cell.
+struct counter_cell {
+  std::string rule;
+  std::string status;  // "decided", "undetermined"
+  std::string value;   // JSON of the value when decided, "" otherwise
+  bool in_force = true;
+  std::int64_t count = 0;
+};
+struct override_cell {
+  std::string rule;
+  std::int64_t reviewed = 0;    // decisions whose latest review decides this rule
+  std::int64_t overridden = 0;  // of which the official overrode the recommendation
+};
+
+/// One SQLite connection over the counter tables of a store that open_sqlite has created and
+/// migrated. Not thread-safe: the server's writer thread has one, each reader thread its own.
+class counter_store {
+ public:
+  /// Opens a connection to the store at `path` (already migrated by open_sqlite).
+  static result<std::unique_ptr<counter_store>> open(const std::string& path);
+  ~counter_store();
+  counter_store(const counter_store&) = delete;
+  counter_store& operator=(const counter_store&) = delete;
+
+  // Writing (the writer thread): one transaction per group of requests, a savepoint per request,
+  // so that one request's failure leaves no half-written decision and does not undo the others.
+  status begin();
+  /// Ends the transaction: writes the `import` audit entry for the records stored in it (the
+  /// counter is a source of records, like a file: `audit verify` checks them the same way).
+  status commit();
+  void rollback();
+  status savepoint();
+  status release();
+  void rollback_to();
+
+  /// Stores the record as a version of the applicant (unchanged when the latest version has the
+  /// same content), the decision and its `counter_decision` audit entry. Fills at, record_id and
+  /// record_version. errc::conflict when the decision id exists already.
+  status put_decision(counter_decision& d);
+  /// Appends a review and its `review` audit entry. errc::not_found when the decision does not
+  /// exist; errc::conflict when `supersedes` is not the latest review of the decision (or is
+  /// empty while there is one). Fills at and seq.
+  status put_review(review& r);
+  /// An audit entry of its own (an audited read).
+  status audit(const std::string& actor, const std::string& action, const std::string& subject,
+               const std::string& details);
+
+  // Reading (any connection).
+  result<counter_decision> decision(const std::string& decision_id);
+  /// Reviews of a decision, oldest first.
+  result<std::vector<review>> reviews(const std::string& decision_id);
+  /// An applicant's counter decisions, oldest first; only those of `office` unless it is empty.
+  result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
+                                                            const std::string& office);
+  /// The latest stored record of an applicant (imported or from the counter).
+  result<stored_record> latest_record(const std::string& applicant_id);
+  result<std::vector<review_row>> list_reviews(const review_filter& f);
+  /// Outcome counts of every counter decision, per rule, in force apart from out of force.
+  result<std::vector<counter_cell>> outcome_counts();
+  /// Per rule, how often the latest review of a decision overrode the recommendation.
+  result<std::vector<override_cell>> override_counts();
+  result<std::int64_t> count_decisions();
+  /// Checks every counter decision and review against its audit entry (and that none lacks
+  /// one); nullopt when all hold. The chain itself is checked by store::verify.
+  result<std::optional<audit_problem>> verify();
+
+ private:
+  counter_store();
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// The digest a `counter_decision` audit entry keeps of its row (SHA-256 hex of the fields).
+std::string counter_digest(const counter_decision& d);
+/// The digest a `review` audit entry keeps of its row.
+std::string review_digest(const review& r);
+
+}  // namespace dalil::store

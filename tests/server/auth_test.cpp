@@ -1,0 +1,692 @@
+// Identity: Argon2id passwords, login and its rate limits, session expiry with an injected clock,
+// CSRF, bearer tokens and their revocation, and the CLI that administers them (server/auth,
+// store/accounts.hpp, cli/account_commands.cpp).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <thread>
+
+#include "server/auth/auth.hpp"
+#include "server/auth/credentials.hpp"
+#include "store/accounts.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
+
+namespace Catch {
+// How Catch2 shows a store result in a failed check: its error's message.
+template <class T>
+struct StringMaker<boost::system::result<T, dalil::store::error>> {
+  static std::string convert(const boost::system::result<T, dalil::store::error>& r) {
+    return r ? std::string("ok") : "error: " + r.error().message;
+  }
+};
+}  // namespace Catch
+
+using namespace dalil;
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    static std::atomic<int> n{0};
+    path = fs::temp_directory_path() /
+           ("dalil-auth-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  std::string db() const { return (path / "store.db").string(); }
+};
+
+/// A clock the test moves by hand (shared by the authenticators of one test).
+struct test_clock {
+  std::shared_ptr<std::atomic<std::int64_t>> t =
+      std::make_shared<std::atomic<std::int64_t>>(1'800'000'000);
+  std::function<std::chrono::system_clock::time_point()> fn() const {
+    auto p = t;
+    return [p] { return std::chrono::system_clock::time_point(seconds(p->load())); };
+  }
+  void advance(std::int64_t s) const { *t += s; }
+};
+
+const std::string pw_alice = "correct horse battery";  // 21 characters
+const std::string pw_bob = "another-long-secret";
+
+store::account user(const std::string& name, const std::string& role, const std::string& office,
+                    const std::string& password) {
+  store::account a;
+  a.name = name;
+  a.role = role;
+  a.office = office;
+  auto h = server::hash_password(password);
+  REQUIRE(h);
+  a.password_hash = *h;
+  return a;
+}
+
+std::unique_ptr<store::accounts> open_accounts(const temp_dir& dir) {
+  auto a = store::open_sqlite_accounts(dir.db());
+  INFO((a ? std::string() : a.error().message));
+  REQUIRE(a);
+  return std::move(*a);
+}
+
+std::unique_ptr<server::authenticator> open_auth(const temp_dir& dir, const test_clock& clock,
+                                                 server::auth_options o = {}) {
+  o.clock = clock.fn();
+  o.revocation_check = std::chrono::milliseconds(0);  // see every change at once in tests
+  auto a = server::authenticator::open(dir.db(), std::move(o));
+  INFO((a ? std::string() : a.error().message));
+  REQUIRE(a);
+  return std::move(*a);
+}
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::int64_t count(const temp_dir& dir, const std::string& where) {
+  // A connection of its own: the audit log as an auditor reads it.
+  store::database db;
+  std::string error;
+  REQUIRE(db.open(dir.db(), error));
+  auto q = db.prepare("SELECT count(*) FROM audit WHERE " + where, error);
+  INFO(error);
+  REQUIRE(q.ok());
+  REQUIRE(q.step() == SQLITE_ROW);
+  return q.int64(0);
+}
+
+bool verified(const temp_dir& dir) {
+  std::string error;
+  auto s = store::open_sqlite(dir.db(), error);
+  REQUIRE(s);
+  auto problem = s->verify(error);
+  INFO((problem ? problem->what : error));
+  return !problem && error.empty();
+}
+
+struct command_result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs the dalil executable through the shell with `input` on its standard input (not a
+/// terminal: a pipe, as a script gives it).
+command_result run_dalil(const temp_dir& dir, const std::string& args, const std::string& input) {
+  fs::path in = dir.path / "stdin.txt";
+  fs::path err = dir.path / "stderr.txt";
+  std::ofstream(in, std::ios::binary) << input;
+  std::string cmd =
+      std::string(DALIL_CLI) + " " + args + " <'" + in.string() + "' 2>'" + err.string() + "'";
+  FILE* f = popen(cmd.c_str(), "r");
+  REQUIRE(f != nullptr);
+  command_result r;
+  char buf[256];
+  while (fgets(buf, sizeof buf, f) != nullptr) r.out += buf;
+  int status = pclose(f);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = file_bytes(err);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("auth: passwords need 12 characters, counted as characters, not bytes", "[auth]") {
+  CHECK_FALSE(server::hash_password("").has_value());
+  auto eleven = server::hash_password("abcdefghijk");
+  REQUIRE_FALSE(eleven);
+  CHECK(eleven.error().code == store::errc::refused);
+  CHECK(eleven.error().message.find("at least 12 characters") != std::string::npos);
+  CHECK(eleven.error().message.find("abcdefghijk") == std::string::npos);
+  // 11 Arabic letters are 22 bytes but 11 characters: refused; 12 are accepted.
+  std::string ar11;
+  for (int i = 0; i < 11; ++i) ar11 += "\xd8\xb3";  // U+0633
+  CHECK_FALSE(server::hash_password(ar11).has_value());
+  auto ar12 = server::hash_password(ar11 + "\xd8\xb3");
+  REQUIRE(ar12);
+  CHECK(server::verify_password(*ar12, ar11 + "\xd8\xb3"));
+  CHECK_FALSE(server::hash_password("twelve chars\t1").has_value());  // control character
+  CHECK_FALSE(server::hash_password(std::string(1025, 'x')).has_value());
+}
+
+TEST_CASE("auth: the store keeps Argon2id hashes, never a password or a token", "[auth]") {
+  temp_dir dir;
+  std::string token = server::new_token();
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    store::account client;
+    client.name = "caseworker-system";
+    client.role = "official";
+    client.office = "rabat";
+    REQUIRE(db->add_token(client, server::secret_hash(token), "test"));
+    auto alice = db->user("alice");
+    REQUIRE(alice);
+    CHECK(alice->password_hash.starts_with("$argon2id$v=19$m=65536,t=2,p=1$"));
+    CHECK(server::verify_password(alice->password_hash, pw_alice));
+    CHECK_FALSE(server::verify_password(alice->password_hash, pw_bob));
+    // Two hashes of one password differ (a random salt each).
+    auto again = server::hash_password(pw_alice);
+    REQUIRE(again);
+    CHECK(*again != alice->password_hash);
+  }
+  std::string bytes = file_bytes(dir.db()) + file_bytes(dir.db() + "-wal");
+  CHECK(bytes.find("$argon2id$") != std::string::npos);
+  CHECK(bytes.find(pw_alice) == std::string::npos);
+  CHECK(bytes.find(token) == std::string::npos);
+  CHECK(bytes.find(token.substr(server::token_prefix.size())) == std::string::npos);
+  CHECK(token.starts_with("dalil_"));
+  CHECK(token.size() == 49);
+}
+
+TEST_CASE("auth: login, one message for unknown user, wrong password and disabled user", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    REQUIRE(db->add_user(user("dora", "auditor", "", pw_bob), "test"));
+    REQUIRE(db->disable_user("dora", "test"));
+  }
+  auto auth = open_auth(dir, clock);
+
+  auto ok = auth->login("alice", pw_alice, "127.0.0.1");
+  REQUIRE(ok);
+  CHECK(ok->who.name == "alice");
+  CHECK(ok->who.r == server::role::official);
+  CHECK(ok->who.office == "rabat");
+  CHECK(ok->who.lang == "fr");
+  CHECK_FALSE(ok->who.machine);
+  CHECK(ok->cookie_value.size() == 43);
+  CHECK(ok->who.session.size() == 64);
+  CHECK(ok->who.csrf.size() == 43);
+  CHECK(ok->who.csrf != ok->cookie_value);
+  CHECK(ok->who.session == server::secret_hash(ok->cookie_value).hex());
+
+  auto wrong = auth->login("alice", pw_bob, "127.0.0.1");
+  auto unknown = auth->login("mallory", pw_alice, "127.0.0.1");
+  auto disabled = auth->login("dora", pw_bob, "127.0.0.1");
+  auto malformed = auth->login("alice'; --", pw_alice, "127.0.0.1");
+  for (const auto* r : {&wrong, &unknown, &disabled, &malformed}) {
+    REQUIRE_FALSE(r->has_value());
+    CHECK(r->error().code == store::errc::refused);
+    CHECK(r->error().message == wrong.error().message);
+    CHECK(r->error().message.find(pw_alice) == std::string::npos);
+  }
+
+  // Audited: the login with role, office and address class; the failures without a password.
+  CHECK(count(dir,
+              "action='login' AND actor='alice' AND subject='user alice' AND details LIKE "
+              "'%\"role\":\"official\",\"office\":\"rabat\",\"address\":\"loopback\"%'") == 1);
+  CHECK(count(dir, "action='login_failed'") == 4);
+  CHECK(count(dir, "action='login_failed' AND details LIKE '%disabled%'") == 1);
+  CHECK(count(dir, "details LIKE '%" + pw_alice + "%' OR details LIKE '%" + pw_bob + "%'") == 0);
+  CHECK(count(dir, "action='login_failed' AND subject='unknown user'") == 2);
+  CHECK(verified(dir));
+}
+
+TEST_CASE("auth: failed logins are limited per account and per address, then allowed again",
+          "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    REQUIRE(db->add_user(user("bob", "official", "rabat", pw_bob), "test"));
+  }
+  server::auth_options o;
+  o.max_failures = 3;
+  o.failure_window = seconds(600);
+  o.concurrent_verifications = 2;
+
+  SECTION("per account: the right password is refused too while limited, then accepted") {
+    auto auth = open_auth(dir, clock, o);
+    for (int i = 0; i < 3; ++i) {
+      auto r = auth->login("alice", "wrong password " + std::to_string(i),
+                           "192.0.2." + std::to_string(10 + i));
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == store::errc::refused);
+      clock.advance(10);
+    }
+    auto limited = auth->login("alice", pw_alice, "192.0.2.99");
+    REQUIRE_FALSE(limited);
+    CHECK(limited.error().code == store::errc::busy);
+    auto wait = server::retry_after_seconds(limited.error());
+    REQUIRE(wait);
+    CHECK(*wait == 600 - 30);  // the oldest of the three leaves the window then
+    CHECK(limited.error().message.find(std::to_string(*wait) + " seconds") != std::string::npos);
+    // Another account from the same addresses is not limited.
+    CHECK(auth->login("bob", pw_bob, "192.0.2.10"));
+    // The limits survive a restart: they are in the store.
+    auth.reset();
+    auto restarted = open_auth(dir, clock, o);
+    auto still = restarted->login("alice", pw_alice, "192.0.2.99");
+    REQUIRE_FALSE(still);
+    CHECK(still.error().code == store::errc::busy);
+    clock.advance(*wait);
+    CHECK(restarted->login("alice", pw_alice, "192.0.2.99"));
+  }
+
+  SECTION("per address: many accounts from one address; a success elsewhere resets nothing") {
+    auto auth = open_auth(dir, clock, o);
+    REQUIRE_FALSE(auth->login("carol", "guess-number-one", "2001:db8:1:2::10"));
+    REQUIRE_FALSE(auth->login("dave", "guess-number-two", "2001:db8:1:2::11"));
+    // The attacker's own account succeeds from the same /64: the address's failures stay.
+    REQUIRE(auth->login("bob", pw_bob, "2001:db8:1:2::12"));
+    REQUIRE_FALSE(auth->login("erin", "guess-number-three", "2001:db8:1:2:ffff::1"));
+    auto limited = auth->login("alice", pw_alice, "2001:db8:1:2::13");
+    REQUIRE_FALSE(limited);
+    CHECK(limited.error().code == store::errc::busy);
+    REQUIRE(server::retry_after_seconds(limited.error()));
+    // Alice from another network is not limited.
+    CHECK(auth->login("alice", pw_alice, "2001:db8:9:9::1"));
+    clock.advance(601);
+    CHECK(auth->login("alice", pw_alice, "2001:db8:1:2::13"));
+  }
+
+  SECTION("parallel attempts cannot all pass: the place is reserved before verifying") {
+    auto auth = open_auth(dir, clock, o);
+    std::atomic<int> refused{0};
+    std::atomic<int> busy{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&, i] {
+        auto r = auth->login("alice", "parallel-guess-" + std::to_string(i), "198.51.100.7");
+        if (!r && r.error().code == store::errc::refused) ++refused;
+        if (!r && r.error().code == store::errc::busy) ++busy;
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(refused == 3);
+    CHECK(busy == 5);
+  }
+
+  SECTION("a success clears the account's own failures from that address") {
+    auto auth = open_auth(dir, clock, o);
+    REQUIRE_FALSE(auth->login("alice", "typo-typo-typo-1", "203.0.113.5"));
+    REQUIRE_FALSE(auth->login("alice", "typo-typo-typo-2", "203.0.113.5"));
+    REQUIRE(auth->login("alice", pw_alice, "203.0.113.5"));
+    REQUIRE_FALSE(auth->login("alice", "typo-typo-typo-3", "203.0.113.5"));
+    REQUIRE_FALSE(auth->login("alice", "typo-typo-typo-4", "203.0.113.5"));
+    CHECK(auth->login("alice", pw_alice, "203.0.113.5"));
+  }
+  CHECK(verified(dir));
+}
+
+TEST_CASE("auth: sessions expire when idle and at their absolute age; idle slides", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  }
+  server::auth_options o;
+  o.session_idle = seconds(100);
+  o.session_absolute = seconds(1000);
+  auto auth = open_auth(dir, clock, o);
+  auto ok = auth->login("alice", pw_alice, "::1");
+  REQUIRE(ok);
+  const std::string cookie = ok->cookie_value;
+
+  SECTION("idle") {
+    clock.advance(99);
+    auto p = auth->from_cookie(cookie);
+    REQUIRE(p);
+    CHECK(p->name == "alice");
+    CHECK(p->csrf == ok->who.csrf);
+    CHECK(p->session == ok->who.session);
+    clock.advance(99);  // 198 s after login, 99 s after the last use: slid
+    REQUIRE(auth->from_cookie(cookie));
+    // Another server process (a second authenticator on the store) sees the slide too: the
+    // last use was written through (the throttle is a quarter of the idle time here).
+    auto other = open_auth(dir, clock, o);
+    clock.advance(60);
+    REQUIRE(other->from_cookie(cookie));
+    clock.advance(100);
+    auto expired = auth->from_cookie(cookie);
+    REQUIRE_FALSE(expired);
+    CHECK(expired.error().code == store::errc::refused);
+    CHECK_FALSE(other->from_cookie(cookie));
+  }
+
+  SECTION("absolute") {
+    for (int i = 0; i < 10; ++i) {
+      clock.advance(90);
+      REQUIRE(auth->from_cookie(cookie));
+    }
+    clock.advance(99);  // 999 s
+    REQUIRE(auth->from_cookie(cookie));
+    clock.advance(1);
+    CHECK_FALSE(auth->from_cookie(cookie));
+  }
+
+  SECTION("a session survives a restart of the server") {
+    auth.reset();
+    auto restarted = open_auth(dir, clock, o);
+    clock.advance(50);
+    auto p = restarted->from_cookie(cookie);
+    REQUIRE(p);
+    CHECK(p->csrf == ok->who.csrf);
+  }
+
+  SECTION("malformed and unknown cookies") {
+    CHECK_FALSE(auth->from_cookie(""));
+    CHECK_FALSE(auth->from_cookie(cookie.substr(1)));
+    CHECK_FALSE(auth->from_cookie(cookie + "A"));
+    CHECK_FALSE(auth->from_cookie(server::random_secret()));
+    CHECK_FALSE(auth->from_cookie(std::string(43, '!')));
+  }
+}
+
+TEST_CASE("auth: CSRF token per session, compared in constant time", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  }
+  auto auth = open_auth(dir, clock);
+  auto a = auth->login("alice", pw_alice, "127.0.0.1");
+  auto b = auth->login("alice", pw_alice, "127.0.0.1");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->who.csrf != b->who.csrf);
+  CHECK(server::authenticator::csrf_ok(a->who, a->who.csrf));
+  CHECK_FALSE(server::authenticator::csrf_ok(a->who, b->who.csrf));
+  CHECK_FALSE(server::authenticator::csrf_ok(a->who, ""));
+  CHECK_FALSE(server::authenticator::csrf_ok(a->who, a->who.csrf.substr(1)));
+  CHECK_FALSE(server::authenticator::csrf_ok(a->who, a->cookie_value));
+  std::string flipped = a->who.csrf;
+  flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+  CHECK_FALSE(server::authenticator::csrf_ok(a->who, flipped));
+  server::principal machine;
+  machine.machine = true;
+  CHECK_FALSE(server::authenticator::csrf_ok(machine, ""));
+  // The CSRF token a session is given is the one its cookie gives back later.
+  auto p = auth->from_cookie(a->cookie_value);
+  REQUIRE(p);
+  CHECK(server::authenticator::csrf_ok(*p, a->who.csrf));
+}
+
+TEST_CASE("auth: logout ends the session and is audited; set_lang is stored", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  }
+  auto auth = open_auth(dir, clock);
+  auto a = auth->login("alice", pw_alice, "10.1.2.3");
+  auto b = auth->login("alice", pw_alice, "10.1.2.3");
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(auth->set_lang(a->who, "ar"));
+  auto pb = auth->from_cookie(b->cookie_value);
+  REQUIRE(pb);
+  CHECK(pb->lang == "ar");
+  CHECK_FALSE(auth->set_lang(a->who, "de"));
+  REQUIRE(auth->logout(a->who));
+  CHECK_FALSE(auth->from_cookie(a->cookie_value));
+  CHECK(auth->from_cookie(b->cookie_value));  // the other session lives on
+  CHECK(auth->logout(a->who));                // twice is not an error
+  auto fresh = auth->login("alice", pw_alice, "10.1.2.3");
+  REQUIRE(fresh);
+  CHECK(fresh->who.lang == "ar");
+  CHECK(count(dir,
+              "action='logout' AND actor='alice' AND details LIKE '%\"role\":\"official\"%'") == 1);
+  CHECK(count(dir, "action='login' AND details LIKE '%\"address\":\"private\"%'") == 3);
+  CHECK(verified(dir));
+}
+
+TEST_CASE("auth: disabling a user ends its sessions at once, in every server", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  auto db = open_accounts(dir);
+  REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  auto auth = open_auth(dir, clock);
+  auto a = auth->login("alice", pw_alice, "127.0.0.1");
+  REQUIRE(a);
+  REQUIRE(auth->from_cookie(a->cookie_value));     // now cached
+  auto ended = db->disable_user("alice", "test");  // as the CLI does, another connection
+  REQUIRE(ended);
+  CHECK(*ended == 1);
+  CHECK_FALSE(auth->from_cookie(a->cookie_value));
+  auto again = auth->login("alice", pw_alice, "127.0.0.1");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == store::errc::refused);
+  REQUIRE(db->enable_user("alice", "test"));
+  CHECK_FALSE(auth->from_cookie(a->cookie_value));  // enabling does not revive a session
+  CHECK(auth->login("alice", pw_alice, "127.0.0.1"));
+}
+
+TEST_CASE("auth: bearer tokens verify from memory; a revoked token stops working", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  auto db = open_accounts(dir);
+  std::string token = server::new_token();
+  store::account client;
+  client.name = "case-system";
+  client.role = "official";
+  client.office = "tanger";
+  REQUIRE(db->add_token(client, server::secret_hash(token), "test"));
+
+  server::auth_options o;
+  o.clock = clock.fn();
+  o.revocation_check = std::chrono::milliseconds(1000);
+  auto opened = server::authenticator::open(dir.db(), o);
+  REQUIRE(opened);
+  auto& auth = *opened;
+
+  auto p = auth->from_bearer(token);
+  REQUIRE(p);
+  CHECK(p->name == "case-system");
+  CHECK(p->machine);
+  CHECK(p->office == "tanger");
+  CHECK(p->r == server::role::official);
+  CHECK(p->session.empty());
+  CHECK(p->csrf.empty());
+  CHECK_FALSE(auth->logout(*p));
+  CHECK_FALSE(auth->set_lang(*p, "ar"));
+
+  CHECK_FALSE(auth->from_bearer(""));
+  CHECK_FALSE(auth->from_bearer(token.substr(server::token_prefix.size())));
+  CHECK_FALSE(auth->from_bearer(server::new_token()));
+  std::string flipped = token;
+  flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+  CHECK_FALSE(auth->from_bearer(flipped));
+
+  // A token created after the server started works at once (a miss asks the store).
+  std::string second = server::new_token();
+  client.name = "stats-robot";
+  client.role = "adviser";
+  client.office.clear();
+  REQUIRE(db->add_token(client, server::secret_hash(second), "test"));
+  auto q = auth->from_bearer(second);
+  REQUIRE(q);
+  CHECK(q->r == server::role::adviser);
+
+  // Revoked by another process: refused after the next generation check (1 s here).
+  REQUIRE(db->revoke_token("case-system", "test"));
+  clock.advance(1);
+  auto revoked = auth->from_bearer(token);
+  REQUIRE_FALSE(revoked);
+  CHECK(revoked.error().code == store::errc::refused);
+  CHECK(auth->from_bearer(second));
+  CHECK_FALSE(db->revoke_token("case-system", "test"));  // nothing active left to revoke
+
+  // A new token for the same client replaces the revoked one; the old one stays dead.
+  std::string third = server::new_token();
+  client.name = "case-system";
+  client.role = "official";
+  client.office = "tanger";
+  REQUIRE(db->add_token(client, server::secret_hash(third), "test"));
+  CHECK(auth->from_bearer(third));
+  CHECK_FALSE(auth->from_bearer(token));
+  CHECK(verified(dir));
+}
+
+TEST_CASE("auth: names, roles and offices are checked by the store", "[auth]") {
+  temp_dir dir;
+  auto db = open_accounts(dir);
+  auto hash = server::hash_password(pw_alice);
+  REQUIRE(hash);
+  auto make = [&](std::string name, std::string role, std::string office) {
+    store::account a;
+    a.name = std::move(name);
+    a.role = std::move(role);
+    a.office = std::move(office);
+    a.password_hash = *hash;
+    return a;
+  };
+  auto official_without_office = db->add_user(make("olga", "official", ""), "t");
+  REQUIRE_FALSE(official_without_office);
+  CHECK(official_without_office.error().code == store::errc::refused);
+  CHECK_FALSE(db->add_user(make("ad", "admin", "rabat"), "t"));
+  CHECK_FALSE(db->add_user(make("x", "superuser", ""), "t"));
+  CHECK_FALSE(db->add_user(make("bad name", "auditor", ""), "t"));
+  CHECK_FALSE(db->add_user(make("-lead", "auditor", ""), "t"));
+  CHECK_FALSE(db->add_user(make(std::string(65, 'a'), "auditor", ""), "t"));
+  CHECK_FALSE(db->add_user(make("nour", "official", "rabat casa"), "t"));
+  auto first = db->add_user(make("nour", "official", "casa"), "t");
+  REQUIRE(first);
+  CHECK(first->created_office);
+  auto second = db->add_user(make("sami", "official", "casa"), "t");
+  REQUIRE(second);
+  CHECK_FALSE(second->created_office);
+  auto dup = db->add_user(make("nour", "auditor", ""), "t");
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == store::errc::conflict);
+  // A machine client cannot take a user's name, nor the other way round.
+  store::account client = make("nour", "official", "casa");
+  client.machine = true;
+  auto clash = db->add_token(client, server::secret_hash(server::new_token()), "t");
+  REQUIRE_FALSE(clash);
+  CHECK(clash.error().code == store::errc::conflict);
+  client.name = "robot";
+  REQUIRE(db->add_token(client, server::secret_hash(server::new_token()), "t"));
+  CHECK_FALSE(db->add_user(make("robot", "auditor", ""), "t"));
+  auto missing = db->disable_user("nobody", "t");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == store::errc::not_found);
+  auto office = db->add_office("casa", "t");
+  REQUIRE_FALSE(office);
+  CHECK(office.error().code == store::errc::conflict);
+  CHECK(db->add_office("fes", "t"));
+}
+
+TEST_CASE("auth: client addresses are classed, and IPv6 counted by /64", "[auth]") {
+  using server::classify_address;
+  CHECK(classify_address("127.0.0.1").kind == "loopback");
+  CHECK(classify_address("::1").kind == "loopback");
+  CHECK(classify_address("[::1]:8080").kind == "loopback");
+  CHECK(classify_address("10.0.0.7").kind == "private");
+  CHECK(classify_address("172.20.1.1").kind == "private");
+  CHECK(classify_address("172.32.1.1").kind == "public");
+  CHECK(classify_address("192.168.1.1:443").kind == "private");
+  CHECK(classify_address("::ffff:192.168.1.1").key == "192.168.1.1");
+  CHECK(classify_address("fd12:3456::1").kind == "private");
+  CHECK(classify_address("fe80::1").kind == "link-local");
+  CHECK(classify_address("8.8.8.8").kind == "public");
+  CHECK(classify_address("2001:db8:1:2:3:4:5:6").key == "2001:db8:1:2::/64");
+  CHECK(classify_address("2001:db8:1:2:ffff::").key == classify_address("2001:db8:1:2::9").key);
+  CHECK(classify_address("not an address").kind == "unknown");
+}
+
+TEST_CASE("auth: dalil user add reads the password from stdin; token create prints it last",
+          "[auth]") {
+  temp_dir dir;
+  std::string db = " --db '" + dir.db() + "'";
+
+  auto added =
+      run_dalil(dir, "user add alice --role official --office rabat" + db, "a-long-password-1\n");
+  INFO(added.err);
+  REQUIRE(added.status == 0);
+  CHECK(added.out.find("added user alice") != std::string::npos);
+  CHECK(added.err.find("office rabat did not exist and was created") != std::string::npos);
+  CHECK(added.out.find("a-long-password-1") == std::string::npos);
+
+  auto short_pw = run_dalil(dir, "user add bob --role adviser" + db, "only-eleven\n");
+  CHECK(short_pw.status == 1);
+  CHECK(short_pw.err.find("at least 12 characters") != std::string::npos);
+  CHECK(short_pw.err.find("only-eleven") == std::string::npos);
+  auto no_pw = run_dalil(dir, "user add bob --role adviser" + db, "");
+  CHECK(no_pw.status == 1);
+  CHECK(no_pw.err.find("no password on standard input") != std::string::npos);
+  auto no_office = run_dalil(dir, "user add bob --role official" + db, "a-long-password-2\n");
+  CHECK(no_office.status == 1);
+  CHECK(no_office.err.find("give --office") != std::string::npos);
+  auto bad_role = run_dalil(dir, "user add bob --role root" + db, "a-long-password-2\n");
+  CHECK(bad_role.status != 0);
+  // Windows line ends from a pasted file: the carriage return is not part of the password.
+  REQUIRE(run_dalil(dir, "user add carla --role auditor --lang ar" + db, "a-long-password-3\r\n")
+              .status == 0);
+
+  auto token = run_dalil(dir, "token create case-system --role official --office rabat" + db, "");
+  INFO(token.err);
+  REQUIRE(token.status == 0);
+  REQUIRE_FALSE(token.out.empty());
+  REQUIRE(token.out.back() == '\n');
+  std::string last = token.out.substr(0, token.out.size() - 1);
+  last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+  CHECK(server::token_form(last));
+  auto dup = run_dalil(dir, "token create case-system --role official --office rabat" + db, "");
+  CHECK(dup.status == 1);
+  CHECK(dup.out.find("dalil_") == std::string::npos);  // a refusal prints no token
+  auto admin_token = run_dalil(dir, "token create ops --role admin" + db, "");
+  CHECK(admin_token.status == 1);
+
+  {
+    test_clock clock;
+    auto auth = open_auth(dir, clock);
+    auto p = auth->from_bearer(last);
+    REQUIRE(p);
+    CHECK(p->name == "case-system");
+    auto s = auth->login("alice", "a-long-password-1", "127.0.0.1");
+    REQUIRE(s);
+    auto carla = auth->login("carla", "a-long-password-3", "127.0.0.1");
+    REQUIRE(carla);
+    CHECK(carla->who.lang == "ar");
+    CHECK(carla->who.r == server::role::auditor);
+
+    auto disabled = run_dalil(dir, "user disable alice" + db, "");
+    REQUIRE(disabled.status == 0);
+    CHECK(disabled.out.find("1 session(s) ended") != std::string::npos);
+    CHECK_FALSE(auth->from_cookie(s->cookie_value));
+    REQUIRE(run_dalil(dir, "token revoke case-system" + db, "").status == 0);
+    CHECK_FALSE(auth->from_bearer(last));
+    CHECK(run_dalil(dir, "token revoke case-system" + db, "").status == 1);
+  }
+  auto list = run_dalil(dir, "user list" + db, "");
+  CHECK(list.out.find("alice\tofficial\trabat\tfr\tdisabled") != std::string::npos);
+  CHECK(list.out.find("$argon2id") == std::string::npos);
+
+  // Every admin action is an audit entry by the OS user, marked unauthenticated, without a
+  // secret; and the chain verifies.
+  CHECK(count(dir, "action='user_add' AND actor LIKE '%@% (unauthenticated)'") == 2);
+  CHECK(count(dir, "action='office_add' AND subject='office rabat'") == 1);
+  CHECK(count(dir, "action='token_create' AND subject='client case-system'") == 1);
+  CHECK(count(dir, "action='user_disable' AND details='{\"sessions_ended\":1}'") == 1);
+  CHECK(count(dir, "action='token_revoke'") == 1);
+  CHECK(count(dir, "details LIKE '%a-long-password%' OR details LIKE '%" + last + "%'") == 0);
+  std::string bytes = file_bytes(dir.db()) + file_bytes(dir.db() + "-wal");
+  CHECK(bytes.find("a-long-password") == std::string::npos);
+  CHECK(bytes.find(last) == std::string::npos);
+  auto verify = run_dalil(dir, "audit verify" + db, "");
+  INFO(verify.out << verify.err);
+  CHECK(verify.status == 0);
+}
