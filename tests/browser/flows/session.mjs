@@ -25,8 +25,10 @@ export async function run(ctx, lang) {
     expect(!dom.includes(id), `${lang}: the applicant's file number is still in the DOM after the expiry`);
     await checkScreen(ctx, page, lang, '11-session-expired');
 
-    // CSRF: the page's token replaced on the way out → 403, said in words.
-    await signIn(page, base, 'alice');
+    // CSRF, on the server with the ordinary expiry (the checks below take longer than 2 s): the
+    // page's token replaced on the way out → 403, said in words.
+    await signIn(page, ctx.server.base, 'alice');
+    await switchLanguage(page, lang);
     await page.route('**/api/v1/evaluate', (route) => route.continue({
       headers: { ...route.request().headers(), 'x-csrf-token': 'forged-token-forged-token-forged' },
     }));

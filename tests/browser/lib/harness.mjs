@@ -57,7 +57,7 @@ export function addUser(dalil, db, name, role, office) {
 /** Starts `dalil serve` on a free loopback port; resolves when /healthz answers. */
 export async function startServer({ dalil, rules, db, extra = [], log }) {
   const port = await freePort();
-  const args = ['serve', '--db', db, '--rules', rules, '--host', '127.0.0.1', '--port', String(port), ...extra];
+  const args = ['serve', '--db', db, '--rules', rules, '--listen', `127.0.0.1:${port}`, ...extra];
   const out = fs.openSync(log, 'a');
   const child = spawn(dalil, args, { stdio: ['ignore', out, out] });
   let exited = null;
