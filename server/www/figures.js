@@ -72,6 +72,9 @@ function programmeTitle(row, schema, tr) {
 }
 
 function valueLabel(rule, v, tr, schema) {
+  // A yes/no decision's value as the store may count it (1/0) is still yes/no.
+  const d = (schema?.decisions || []).find((x) => x.rule === rule);
+  if (d && d.type === 'bool' && (v === 1 || v === 0)) v = v === 1;
   if (v === true) return { kind: 'yes', text: tr.t('value.true') };
   if (v === false) return { kind: 'no', text: tr.t('value.false') };
   const l = caseLabel(rule, v, schema);
@@ -84,9 +87,14 @@ function valueLabel(rule, v, tr, schema) {
  *  smallest is hidden too, so that a subtraction cannot reveal it. */
 function cells(part, rule, tr, schema, total) {
   const list = (part.values || []).map((x) => ({ ...valueLabel(rule, x.value, tr, schema), count: x.count }));
-  list.push({ kind: 'undetermined', text: tr.t('value.undetermined'), count: part.undetermined ?? 0 });
+  list.push({ kind: 'undetermined', text: tr.t('value.undetermined'), count: part.undetermined === undefined ? 0 : part.undetermined });
   for (const c of list) {
     c.suppressed = c.count === null || c.count === undefined || (c.count > 0 && c.count < SMALL);
+  }
+  // When the cells shown already add up to the whole population, the hidden ones are zeros.
+  const shown = list.filter((c) => !c.suppressed).reduce((a, c) => a + c.count, 0);
+  if (total !== null && shown === total) {
+    for (const c of list) if (c.suppressed) { c.suppressed = false; c.count = 0; }
   }
   const hidden = list.filter((c) => c.suppressed);
   if (hidden.length === 1 && total !== null) {
@@ -98,10 +106,13 @@ function cells(part, rule, tr, schema, total) {
 
 /** The number of decisions a row's rates are taken over, or null when suppression hides it. */
 function rowTotal(part, outOfForce, population) {
-  const counts = [...(part.values || []).map((x) => x.count), part.undetermined ?? 0];
+  const counts = [...(part.values || []).map((x) => x.count), part.undetermined === undefined ? 0 : part.undetermined];
   if (counts.every((n) => typeof n === 'number')) return counts.reduce((a, n) => a + n, 0);
   const oof = typeof outOfForce === 'number' ? outOfForce : outOfForce?.count;
   if (typeof population.total === 'number' && typeof oof === 'number') return population.total - oof;
+  // Out of force hidden, but the cells shown account for the whole population: that is the total.
+  const known = counts.filter((n) => typeof n === 'number').reduce((a, n) => a + n, 0);
+  if (typeof population.total === 'number' && known === population.total) return known;
   return null;
 }
 
@@ -133,14 +144,17 @@ function renderRow(row, part, tr, schema, inForce, population) {
   const list = cells(part, rule, tr, schema, total);
   const title = decisionTitle(rule, schema, tr);
   const name = title || rule;
-  const rate = (c) => (c.suppressed || !total ? t('figures.suppressed') : tr.pct(c.count / total));
+  // Without an exact total (a hidden cell), a shown count has no rate; the bar then shares the
+  // whole population, its hidden part hatched.
+  const rate = (c) => (c.suppressed ? t('figures.suppressed') : total ? tr.pct(c.count / total) : null);
   const count = (c) => (c.suppressed ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(c.count));
   return h('tr', { 'data-rule': rule, class: inForce ? null : 'out-of-force' },
     h('th', { scope: 'row' }, title ? title : ltr(rule, 'code')),
-    h('td', { class: 'chart' }, bar(list, total, tr.t('figures.bar_label', { decision: name }))),
+    h('td', { class: 'chart' }, bar(list, total ?? population.total, tr.t('figures.bar_label', { decision: name }))),
     h('td', {}, h('ul', { class: 'legend' }, list.map((c) => h('li', { class: c.suppressed ? 'suppressed' : null },
       h('span', { class: `key key-${c.suppressed ? 'suppressed' : c.kind}`, 'aria-hidden': 'true' }),
-      c.text, tr.t('punct.colon'), h('bdi', {}, count(c)), ' (', h('bdi', {}, rate(c)), ')')))));
+      h('span', { class: 'cap' }, c.text), tr.t('punct.colon'), h('bdi', {}, count(c)),
+      rate(c) === null ? null : [' (', h('bdi', {}, rate(c)), ')'])))));
 }
 
 function renderPopulation(p, tr, schema) {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -41,6 +42,7 @@ const chromiumPath = process.env.DALIL_CHROMIUM || '/usr/bin/chromium';
 if (!fs.existsSync(chromiumPath)) missing(`no Chromium at ${chromiumPath}: bash scripts/install-deps.sh installs it`);
 
 const H = await import('./lib/harness.mjs');
+const { seedCounter } = await import('./lib/seed.mjs');
 const flows = {};
 for (const f of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'figures']) {
   flows[f] = await import(`./flows/${f}.mjs`);
@@ -75,6 +77,10 @@ try {
   H.addUser(dalil, db, 'alice', 'official', 'rabat');
   H.addUser(dalil, db, 'carol', 'official', 'rabat');
   H.addUser(dalil, db, 'bob', 'adviser');
+  // A machine client for seeding the figures (its token is the command's last line).
+  const token = execFileSync(dalil, ['token', 'create', 'seeder', '--role', 'official', '--office', 'casablanca', '--db', db],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString('utf8').trim().split('\n').pop().trim();
   ctx.server = await H.startServer({ dalil, rules, db, log: path.join(out, 'browser-serve.log') });
   servers.push(ctx.server);
   const shortDb = path.join(work, 'short.db');
@@ -88,6 +94,7 @@ try {
   for (const name of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'figures']) {
     if (!only.includes(name)) continue;
     const flow = flows[name];
+    if (name === 'figures') await step('seed the counter (API, bearer token)', () => seedCounter(ctx, token));
     if (flow.browserless) {
       await step(name, () => flow.run(ctx));
     } else {

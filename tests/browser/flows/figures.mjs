@@ -34,8 +34,30 @@ export async function run(ctx, lang) {
         expect(r.text.includes(cat['figures.fewer_than'].replace('{k}', String(k))), `${lang}: ${d.rule}: a suppressed cell is not shown as suppressed`);
       }
     }
-    expect((await page.textContent('main')).includes(cat['figures.overrides']) || !(stats.overrides || []).length,
-      `${lang}: the override rates are not shown`);
+    // Figures shown as the server counted them: a count past the threshold and its rate.
+    const locale = { fr: 'fr-MA', ar: 'ar-MA', en: 'en-GB' }[lang];
+    const norm = (x) => x.replace(/[\s\u00a0\u202f\u200e\u200f\u061c]/g, '');
+    const num = (n) => new Intl.NumberFormat(locale, { numberingSystem: 'latn' }).format(n);
+    const pct = (x) => new Intl.NumberFormat(locale, { numberingSystem: 'latn', style: 'percent', maximumFractionDigits: 1 }).format(x);
+    // A row whose shown cells account for every counter decision (the hidden ones are then zeros).
+    const shownCell = decisions.flatMap((d) => (d.in_force?.values || []).map((v) => ({ d, v })))
+      .find(({ d, v }) => v.count !== null && typeof stats.counter_decisions === 'number'
+        && d.in_force.values.reduce((a, x) => a + (x.count ?? 0), 0) + (d.in_force.undetermined ?? 0) === stats.counter_decisions);
+    expect(shownCell, `${lang}: the seeded counter left no row whose shown cells add up (seed more applicants)`);
+    {
+      const { d, v } = shownCell;
+      const total = stats.counter_decisions;
+      const r = rows.find((x) => x.rule === d.rule && x.bars === 1);
+      expect(norm(r.text).includes(norm(`${num(v.count)} (${pct(v.count / total)})`)),
+        `${lang}: ${d.rule}: the count ${v.count} and its rate are not shown as the server counted them (${r.text})`);
+      const segs = await page.$$eval(`tr[data-rule="${d.rule}"] svg.chart-bar rect.seg`, (rs) => rs.length);
+      expect(segs >= 1, `${lang}: ${d.rule}: no bar segment drawn`);
+    }
+    const over = (stats.overrides || []).find((o) => o.rule === 'education.school_access');
+    expect(over && over.rate !== null, `${lang}: the seeded override rate is missing or suppressed in the stats`);
+    const overRow = await page.textContent('section[aria-labelledby="overrides-title"] tr[data-rule="education.school_access"]');
+    expect(norm(overRow).includes(norm(pct(Number(over.rate)))),
+      `${lang}: the override rate ${over.rate} is not shown (${overRow})`);
     // Colour is not the only signal: each segment's meaning is also written beside the bar.
     const legends = await page.$$eval('ul.legend li', (ls) => ls.length);
     expect(legends > 0, `${lang}: the bars have no written legend`);
