@@ -6,6 +6,7 @@ import { expect } from './harness.mjs';
 import { AS_OF } from './applicants.mjs';
 
 export const SEEDED = 60;        // evaluations
+export const BARE = 12;            // evaluations of applicants with no fact yet
 export const REVIEWED = 12;      // of them reviewed…
 export const OVERRIDDEN = 10;    // …with education.school_access overridden in this many
 
@@ -22,6 +23,11 @@ export async function seedCounter(ctx, token) {
     expect(res.ok, `seeding: POST ${url} answered ${res.status}: ${text.slice(0, 300)}`);
     return JSON.parse(text);
   };
+  // And applicants who have only just given their file number: undetermined decisions, counted
+  // past the threshold as well.
+  for (let i = 0; i < BARE; i += 1) {
+    await post('/api/v1/evaluate', { as_of: AS_OF, applicant: { id: `SEED-BARE-${i}` }, trace: false });
+  }
   for (let i = 0; i < rows.length; i += 1) {
     const ev = await post('/api/v1/evaluate', { as_of: AS_OF, applicant: rows[i], trace: false });
     if (i >= REVIEWED) continue;
