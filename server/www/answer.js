@@ -31,14 +31,17 @@ export function renderAnswer({ tr, state, schema, submitReview, newApplicant, sh
       h('th', { scope: 'col' }, t('receipt.col.decision')),
       h('th', { scope: 'col' }, t('answer.recommendation_col')),
       h('th', { scope: 'col' }, t('answer.documents_col')))),
-    h('tbody', {}, decisions.map((d) => {
-      const o = describe(d, undefined, tr, schema);
-      const n = d.status === 'undetermined' ? (d.documents || []).length : 0;
-      return h('tr', { class: d.in_force ? null : 'out-of-force' },
-        h('th', { scope: 'row' }, h('a', { href: `#decision-${cssId(d.rule)}` }, titleOf(d, tr.lang))),
-        h('td', {}, outcomeNode(o), d.in_force ? null : [' ', h('small', {}, t('answer.not_in_force'))]),
-        h('td', {}, n ? h('bdi', {}, tr.num(n)) : '—'));
-    })));
+    groupByModule(decisions, schema).map((g) => h('tbody', {},
+      g.module.title ? h('tr', { class: 'programme-row' }, h('th', { scope: 'rowgroup', colspan: '3' },
+        g.module.title, g.module.osp ? [' (', ltr(g.module.osp), ')'] : null)) : null,
+      g.decisions.map((d) => {
+        const o = describe(d, undefined, tr, schema);
+        const n = d.status === 'undetermined' ? (d.documents || []).length : 0;
+        return h('tr', { class: d.in_force ? null : 'out-of-force' },
+          h('th', { scope: 'row' }, h('a', { href: `#decision-${cssId(d.rule)}` }, titleOf(d, tr.lang))),
+          h('td', {}, outcomeNode(o), d.in_force ? null : [' ', h('small', {}, t('answer.not_in_force'))]),
+          h('td', {}, n ? h('bdi', {}, tr.num(n)) : '—'));
+      }))));
 
   const groups = groupByModule(decisions, schema).map((g) => {
     const heading = g.module.title

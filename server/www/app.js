@@ -37,6 +37,7 @@ function reset(lang = 'fr') {
     receiptLang: null,
     history: null,        // {applicant, decisions: […]}
     lookupId: '',
+    langChosen: null,     // a language picked on the sign-in screen, applied once signed in
     busy: false,
     stats: null,
   };
@@ -71,18 +72,24 @@ async function start() {
   await setLanguage('fr');
   try {
     const me = await api('GET', '/api/v1/session', undefined, { quiet401: true });
-    await signedIn(me);
+    await signedIn(me, { focus: false });
   } catch (e) {
     if (!(e instanceof ApiError) || (e.status !== 401 && e.status !== 0)) console.error(e);
-    go('signin', e.status === 0 ? { key: 'error.network', kind: 'error' } : null);
+    go('signin', e.status === 0 ? { key: 'error.network', kind: 'error' } : null, { focus: false });
   }
 }
 
-async function signedIn(me) {
+async function signedIn(me, opts = {}) {
   state.me = me;
   setCsrf(me.csrf);
+  // A language chosen on the sign-in screen is the user's choice from now on.
+  if (state.langChosen && state.langChosen !== me.lang) {
+    await api('PUT', '/api/v1/session/lang', { lang: state.langChosen });
+    me.lang = state.langChosen;
+  }
+  state.langChosen = null;
   await setLanguage(me.lang || 'fr');
-  go(canCounter() ? 'form' : 'figures');
+  go(canCounter() ? 'form' : 'figures', undefined, opts);
 }
 
 const canCounter = () => ['official', 'admin'].includes(state.me?.role);
@@ -123,10 +130,12 @@ async function signOut() {
 
 function flash(f) { state.flash = f; }
 
-function go(screen, f = undefined) {
+/** Shows a screen; its heading takes the focus (a screen reader announces it), except on the
+ *  first load, where the focus stays at the top of the page (the skip link comes first). */
+function go(screen, f = undefined, { focus = true } = {}) {
   state.screen = screen;
   if (f !== undefined) state.flash = f;
-  render({ focus: true });
+  render({ focus });
 }
 
 async function schemaFor(lang) {
@@ -169,7 +178,11 @@ function handleError(e) {
     ? (e.status === 0 ? 'error.network' : e.csrf ? 'error.csrf' : e.status === 403 ? 'error.forbidden' : 'error.server')
     : 'error.page';
   clear(root.status);
-  root.status.append(h('p', { class: 'flash flash-error', role: 'alert' }, t(key)));
+  const alert = h('p', { class: 'flash flash-error', role: 'alert', tabindex: '-1' }, t(key));
+  root.status.append(alert);
+  // The official may be at the bottom of a long form: bring the message to them.
+  alert.scrollIntoView({ block: 'center' });
+  alert.focus({ preventScroll: true });
 }
 
 function renderHeader() {
@@ -203,6 +216,7 @@ function renderHeader() {
 async function changeLanguage(lang) {
   try {
     if (state.me) await api('PUT', '/api/v1/session/lang', { lang });
+    else state.langChosen = lang;
     await setLanguage(lang);
     if (state.me) state.me.lang = lang;
     render();

@@ -44,7 +44,7 @@ if (!fs.existsSync(chromiumPath)) missing(`no Chromium at ${chromiumPath}: bash 
 const H = await import('./lib/harness.mjs');
 const { seedCounter } = await import('./lib/seed.mjs');
 const flows = {};
-for (const f of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'figures']) {
+for (const f of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'keyboard', 'figures']) {
   flows[f] = await import(`./flows/${f}.mjs`);
 }
 const only = args.only ? args.only.split(',') : Object.keys(flows);
@@ -91,7 +91,7 @@ try {
   servers.push(ctx.shortServer);
 
   // Order matters: the counter flow creates the applicants the others reload, review and count.
-  for (const name of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'figures']) {
+  for (const name of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'keyboard', 'figures']) {
     if (!only.includes(name)) continue;
     const flow = flows[name];
     if (name === 'figures') await step('seed the counter (API, bearer token)', () => seedCounter(ctx, token));
