@@ -172,8 +172,9 @@ function renderDecision(d, { tr, state, schema }) {
   const { t } = tr;
   const id = cssId(d.rule);
   const o = describe(d, undefined, tr, schema);
-  const reasons = (d.reason_texts && d.reason_texts[tr.lang]) || [];
   const explanation = d.explanation && d.explanation[tr.lang];
+  // A reason the explanation already says is not said twice.
+  const reasons = ((d.reason_texts && d.reason_texts[tr.lang]) || []).filter((r) => !(explanation || '').includes(r));
   const docs = d.documents || [];
   const badges = h('ul', { class: 'badges', 'aria-label': t('answer.status_label') },
     h('li', { class: d.in_force ? 'badge' : 'badge badge-warn' }, t(d.in_force ? 'answer.in_force' : 'answer.not_in_force')),

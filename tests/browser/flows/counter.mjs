@@ -129,8 +129,9 @@ async function compareWithEval(ctx, page, lang, record, schema, cat) {
       `${where}: ${d.rule}: documents ${JSON.stringify(s.documents)}, dalil eval: ${JSON.stringify(docs)}`);
     expect(!s.hasFieldPath, `${where}: ${d.rule}: a field path among the documents`);
     expect(s.explanation === d.explanation[lang].trim(), `${where}: ${d.rule}: the explanation differs from dalil eval's`);
-    expect(JSON.stringify(s.reasons) === JSON.stringify(d.reason_texts[lang]),
-      `${where}: ${d.rule}: reasons differ from dalil eval's`);
+    const reasons = d.reason_texts[lang].filter((r) => !d.explanation[lang].includes(r));
+    expect(JSON.stringify(s.reasons) === JSON.stringify(reasons),
+      `${where}: ${d.rule}: reasons (apart from those the explanation says) differ from dalil eval's`);
   }
   if (record.id.startsWith('SYN-000029')) {
     expect(expected.decisions.some((d) => d.status === 'undetermined' && d.documents.length),
