@@ -5,7 +5,7 @@ import { h, clear, fieldId, append } from './dom.js';
 import { LANGS, loadCatalogue, ltr } from './i18n.js';
 import { api, ApiError, setCsrf, onSessionLost, pointerToPath } from './api.js';
 import {
-  emptyModel, renderFields, buildRecord, validate, loadRecord,
+  emptyModel, renderFields, buildRecord, validate, loadRecord, shownNumber,
 } from './form.js';
 import { renderAnswer } from './answer.js';
 import { renderReceipt } from './receipt.js';
@@ -431,7 +431,11 @@ async function evaluate() {
   const errors = validate(schema.fields, state.model, state.asOf);
   state.fieldErrors = {};
   if (!/^\d{4}-\d{2}-\d{2}$/.test(state.asOf || '')) state.fieldErrors[''] = { key: 'form.error.date' };
-  for (const e of errors) state.fieldErrors[e.path] = { key: e.key, params: e.params };
+  for (const e of errors) {
+    const params = { ...(e.params || {}) };
+    for (const k of e.numbers || []) params[k] = shownNumber(params[k], state.lang);
+    state.fieldErrors[e.path] = { key: e.key, params };
+  }
   if (Object.keys(state.fieldErrors).length) {
     state.flash = null;
     render();

@@ -42,12 +42,20 @@ export function compareDecimal(a, b) {
 }
 
 /** The canonical text of an entered number: spaces out, decimal comma to point. */
+export { shownNumber };
+
 export function canonicalNumber(text) {
   return String(text).replace(SPACES, '').replace(',', '.');
 }
 
 function constraintNumber(v) {
   return canonicalNumber(String(v).replace(/\s*(MAD|DH)$/i, ''));
+}
+
+/** A limit as the official reads it: a decimal comma in French and Arabic. */
+function shownNumber(v, lang) {
+  const n = constraintNumber(v);
+  return lang === 'en' ? n : n.replace('.', ',');
 }
 
 /** Checks one scalar entry; returns a catalogue key and params, or null when acceptable. */
@@ -60,10 +68,10 @@ export function checkValue(field, raw, asOf) {
     if (!PATTERNS[field.type].test(canon)) return { key: `form.error.${field.type}` };
     const num = field.type === 'int' ? canon : canon;
     if (c.at_least !== undefined && compareDecimal(num, constraintNumber(c.at_least)) < 0) {
-      return { key: 'form.error.at_least', params: { min: constraintNumber(c.at_least) } };
+      return { key: 'form.error.at_least', params: { min: c.at_least }, numbers: ['min'] };
     }
     if (c.at_most !== undefined && compareDecimal(num, constraintNumber(c.at_most)) > 0) {
-      return { key: 'form.error.at_most', params: { max: constraintNumber(c.at_most) } };
+      return { key: 'form.error.at_most', params: { max: c.at_most }, numbers: ['max'] };
     }
   }
   if (field.type === 'date') {
@@ -217,9 +225,9 @@ function help(f, ctx, id) {
   if (f.type === 'text' && /nationality$/.test(f.path)) parts.push(tr.t('form.help.country'));
   const c = f.constraint || {};
   if (c.at_least !== undefined && c.at_most !== undefined) {
-    parts.push(tr.t('form.help.between', { min: constraintNumber(c.at_least), max: constraintNumber(c.at_most) }));
+    parts.push(tr.t('form.help.between', { min: shownNumber(c.at_least, tr.lang), max: shownNumber(c.at_most, tr.lang) }));
   } else if (c.at_least !== undefined) {
-    parts.push(tr.t('form.help.at_least', { min: constraintNumber(c.at_least) }));
+    parts.push(tr.t('form.help.at_least', { min: shownNumber(c.at_least, tr.lang) }));
   }
   if (c.not_after_as_of) parts.push(tr.t('form.help.not_after_as_of'));
   if (f.document && ctx.documents[f.document] && f.type !== 'record') {
