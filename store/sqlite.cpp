@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "store/fault_vfs.hpp"
+
 namespace dalil::store {
 
 errc errc_of(int sqlite_code) {
@@ -157,8 +159,8 @@ database::~database() {
 }
 
 bool database::open(const std::string& path, std::string& error) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      detail::fault_vfs_name()) != SQLITE_OK) {
     error = "cannot open " + path + ": " + message();
     return false;
   }
@@ -182,7 +184,8 @@ bool database::open_read_only(const std::string& path, std::string& error) {
       sqlite3_close(db_);
       db_ = nullptr;
     }
-    int rc = sqlite3_open_v2(name.c_str(), &db_, SQLITE_OPEN_READONLY | extra, nullptr);
+    int rc =
+        sqlite3_open_v2(name.c_str(), &db_, SQLITE_OPEN_READONLY | extra, detail::fault_vfs_name());
     if (rc != SQLITE_OK) return rc;
     sqlite3_busy_timeout(db_, 10000);
     // The first read finds out whether the file can be read as it is (a WAL store needs its
