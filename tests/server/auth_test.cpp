@@ -768,6 +768,31 @@ TEST_CASE("auth: dalil user add reads the password from stdin; token create prin
   auto verify = run_dalil(dir, "audit verify" + db, "");
   INFO(verify.out << verify.err);
   CHECK(verify.status == 0);
+
+  // A backdoor: a user inserted with sqlite3, behind the tool's back. `dalil audit verify` (on a
+  // read-only copy, as an auditor runs it) names it.
+  fs::path copy = dir.path / "copy.db";
+  {
+    store::database raw;
+    std::string error;
+    REQUIRE(raw.open(dir.db(), error));
+    REQUIRE(raw.exec("VACUUM INTO '" + copy.string() + "'", error));
+  }
+  {
+    store::database raw;
+    std::string error;
+    REQUIRE(raw.open(copy.string(), error));
+    REQUIRE(
+        raw.exec("INSERT INTO users(name, role, lang, password_hash, created_at) SELECT "
+                 "'mallory', 'auditor', 'fr', password_hash, created_at FROM users WHERE "
+                 "name='carla'",
+                 error));
+  }
+  fs::permissions(copy, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  auto tampered = run_dalil(dir, "audit verify --db '" + copy.string() + "'", "");
+  INFO(tampered.out << tampered.err);
+  CHECK(tampered.status == 1);
+  CHECK((tampered.out + tampered.err).find("user mallory has no audit entry") != std::string::npos);
 }
 
 TEST_CASE("auth: identity rows changed behind the tool's back are found by verify", "[auth]") {
