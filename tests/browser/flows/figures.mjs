@@ -6,7 +6,7 @@ export const name = 'figures';
 
 export async function run(ctx, lang) {
   const cat = ctx.catalogues[lang];
-  const b = await openBrowser(lang);
+  const b = await openBrowser(lang, { width: 760, height: 900 });  // an adviser's tablet-sized window
   const { page } = b;
   try {
     await signIn(page, ctx.server.base, 'bob');
