@@ -73,12 +73,22 @@ int main(int argc, char** argv) {
   auto* verify_cmd =
       audit_cmd->add_subcommand("verify", "Detect any changed, deleted or inserted row");
   verify_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  verify_cmd->add_option("--head", aud.head,
+                         "A head kept elsewhere (HASH or SEQ:HASH, from `audit head`): the log "
+                         "must reach it unchanged");
+  verify_cmd->add_flag("--read-only", aud.read_only,
+                       "Open the store read-only (an auditor's copy); automatic when it cannot "
+                       "be written");
+  auto* head_cmd = audit_cmd->add_subcommand(
+      "head", "Print the last entry of the audit log (SEQ HASH): keep it elsewhere");
+  head_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  head_cmd->add_flag("--read-only", aud.read_only, "Open the store read-only");
   audit_cmd->require_subcommand(1);
 
   dalil::cli::export_options exp;
   auto* export_cmd = app.add_subcommand("export", "Export a run's decisions (CSV or JSONL)");
   export_cmd->add_option("--db", exp.db, "SQLite file")->required();
-  export_cmd->add_option("--run", exp.run, "Run id (default: the latest)");
+  export_cmd->add_option("--run", exp.run, "Run id (default: the newest complete run)");
   export_cmd->add_option("--format", exp.format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
   export_cmd->add_option("--out", exp.out, "Output file (default: stdout)");
@@ -89,12 +99,18 @@ int main(int argc, char** argv) {
   stats_cmd->add_option("--rules", sta.rules, "Rule pack (for program names)");
   stats_cmd->add_option("--format", sta.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
+  stats_cmd->add_option("--run", sta.run,
+                        "Only this run (default: the newest complete run of each batch key)");
+  stats_cmd->add_flag("--all", sta.all, "Every run, superseded and unfinished ones too");
 
   dalil::cli::show_options sho;
   auto* show_cmd =
       app.add_subcommand("decisions", "Show an applicant's stored decisions (audited)");
   show_cmd->add_option("--db", sho.db, "SQLite file")->required();
   show_cmd->add_option("applicant", sho.applicant, "Applicant id")->required();
+  show_cmd->add_option("--run", sho.run,
+                       "Only this run (default: the newest complete run of each batch key)");
+  show_cmd->add_flag("--all", sho.all, "Every run, superseded and unfinished ones too");
 
   std::string doc_rules;
   std::string doc_out = "out/doc";
@@ -140,6 +156,7 @@ int main(int argc, char** argv) {
   if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
   if (replay_cmd->parsed()) return dalil::cli::run_replay(rep);
   if (verify_cmd->parsed()) return dalil::cli::run_audit_verify(aud);
+  if (head_cmd->parsed()) return dalil::cli::run_audit_head(aud);
   if (export_cmd->parsed()) return dalil::cli::run_export(exp);
   if (stats_cmd->parsed()) return dalil::cli::run_stats(sta);
   if (show_cmd->parsed()) return dalil::cli::run_show(sho);

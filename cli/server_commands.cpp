@@ -16,7 +16,8 @@ int run_serve(const serve_options& o) {
     return 2;
   }
   std::string host = o.listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   unsigned long port = 0;
   try {
     std::size_t used = 0;

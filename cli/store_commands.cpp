@@ -3,9 +3,17 @@
 #include "cli/store_commands.hpp"
 #include "cli/pack.hpp"
 
+#include <pwd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -23,7 +31,60 @@
 
 namespace dalil::cli {
 
+std::string cli_actor() {
+  std::string user;
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
+    user = pw->pw_name;
+  } else if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') {
+    user = u;
+  } else {
+    user = "uid" + std::to_string(geteuid());
+  }
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown-host");
+  return "cli:" + user + "@" + host + " (unauthenticated)";
+}
+
 namespace {
+
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_refused = 3;
+constexpr int exit_busy = 4;
+
+int exit_code(store::errc code) {
+  switch (code) {
+    case store::errc::refused:
+      return exit_refused;
+    case store::errc::busy:
+      return exit_busy;
+    default:
+      return exit_failed;
+  }
+}
+
+/// Prints a store error as an operator reads it and returns the command's exit code.
+int report(const store::error& e) {
+  const char* prefix = e.code == store::errc::damaged   ? "error (damaged store): "
+                       : e.code == store::errc::busy    ? "busy: "
+                       : e.code == store::errc::refused ? "refused: "
+                                                        : "error: ";
+  std::cerr << prefix << e.message << "\n";
+  return exit_code(e.code);
+}
+
+/// The one boundary of the store commands: a bug (an exception) is reported, never a crash.
+template <class F>
+int guarded(const char* command, F body) {
+  try {
+    return body();
+  } catch (const store::store_exception& e) {
+    return report(store::error{e.code, e.what()});
+  } catch (const std::exception& e) {
+    std::cerr << "error: dalil " << command << " failed unexpectedly: " << e.what() << "\n";
+    return exit_failed;
+  }
+}
 
 /// Rebuilds a ruleset from the canonical source stored under its hash; prints the diagnostics
 /// when it no longer checks.
@@ -36,26 +97,87 @@ std::shared_ptr<const engine::ruleset> from_stored(const std::string& hash,
 }
 
 /// The contract decisions of a run's stored ruleset (names, and whether each was in force on the
-/// run's date), cached by ruleset and date. Empty when the ruleset cannot be read.
-const store::run_decisions& describe(store::store& db, const store::run_info& run) {
+/// run's date), cached by ruleset and date. An error when the ruleset cannot be read or checked:
+/// never a decision named "?".
+store::result<const store::run_decisions*> describe(store::store& db, const store::run_info& run) {
   static std::map<std::string, store::run_decisions> cache;
   std::string key = run.ruleset_hash + "@" + run.as_of;
   auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  store::run_decisions out;
+  if (it != cache.end()) return &it->second;
   auto as_of = parse_date(run.as_of);
-  if (auto source = db.ruleset_source(run.ruleset_hash); source && as_of) {
-    if (auto rules = from_stored(run.ruleset_hash, *source))
-      out = store::describe_run(rules, *as_of);
+  if (!as_of) {
+    return store::fail(store::errc::damaged, "run " + std::to_string(run.run_id) +
+                                                 " has no valid date (as_of is not YYYY-MM-DD)");
   }
-  return cache[key] = std::move(out);
+  auto source = db.ruleset_source(run.ruleset_hash);
+  if (!source) {
+    return store::fail(
+        source.error().code == store::errc::not_found ? store::errc::damaged : source.error().code,
+        "run " + std::to_string(run.run_id) + ": " + source.error().message);
+  }
+  auto rules = from_stored(run.ruleset_hash, *source);
+  if (!rules) {
+    return store::fail(store::errc::failed, "run " + std::to_string(run.run_id) + ": ruleset " +
+                                                run.ruleset_hash.substr(0, 12) +
+                                                " no longer checks (diagnostics above)");
+  }
+  if (rules->hash() != run.ruleset_hash) {
+    return store::fail(store::errc::damaged,
+                       "run " + std::to_string(run.run_id) +
+                           ": the stored ruleset source hashes to " + rules->hash().substr(0, 12) +
+                           ", not " + run.ruleset_hash.substr(0, 12) + " (run dalil audit verify)");
+  }
+  return &(cache[key] = store::describe_run(rules, *as_of));
 }
 
-std::unique_ptr<store::store> open(const std::string& path) {
-  std::string error;
-  auto db = store::open_sqlite(path, error);
-  if (!db) std::cerr << "error: " << error << "\n";
-  return db;
+/// Opens the store: read-only when asked, or when the file (or its folder, which holds the
+/// WAL files) cannot be written; read-write (creating, upgrading) otherwise.
+store::result<std::unique_ptr<store::store>> open(const std::string& path, bool read_only = false) {
+  if (!read_only) {
+    // Not writable: by permission, or by intent (no write bit for anyone: even root, which the
+    // kernel lets write, is taken to mean "do not write this store").
+    auto unwritable = [](const std::string& p) {
+      struct stat st {};
+      if (::stat(p.c_str(), &st) != 0) return false;
+      return (st.st_mode & 0222) == 0 || ::access(p.c_str(), W_OK) != 0;
+    };
+    std::string dir =
+        path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+    bool exists = ::access(path.c_str(), F_OK) == 0;
+    read_only = exists && (unwritable(path) || unwritable(dir));
+  }
+  return store::open_sqlite(path,
+                            read_only ? store::open_mode::read_only : store::open_mode::read_write);
+}
+
+/// Runs of each batch key, the newest complete generation only (what stats and decisions show
+/// by default): superseded generations and unfinished runs are left out.
+std::vector<store::run_info> current_runs(const std::vector<store::run_info>& all) {
+  std::map<std::tuple<std::string, std::string, std::string>, store::run_info> newest;
+  for (const auto& r : all) {
+    if (r.status != "complete") continue;
+    auto key = std::make_tuple(r.ruleset_hash, r.as_of, r.filter);
+    auto it = newest.find(key);
+    if (it == newest.end() || it->second.generation < r.generation) newest[key] = r;
+  }
+  std::vector<store::run_info> out;
+  for (auto& [k, r] : newest) out.push_back(r);
+  std::sort(out.begin(), out.end(),
+            [](const store::run_info& a, const store::run_info& b) { return a.run_id < b.run_id; });
+  return out;
+}
+
+/// The runs a read shows: --run N, --all, or the current ones.
+store::result<std::vector<store::run_info>> chosen_runs(store::store& db, std::int64_t run,
+                                                        bool all) {
+  if (run != 0) {
+    auto r = db.run(run);
+    if (!r) return r.error();
+    return std::vector<store::run_info>{*r};
+  }
+  auto runs = db.runs();
+  if (!runs) return runs.error();
+  return all ? *runs : current_runs(*runs);
 }
 
 long peak_rss_mib() {
@@ -64,39 +186,49 @@ long peak_rss_mib() {
   return u.ru_maxrss / 1024;
 }
 
+std::optional<std::int64_t> parse_id(std::string_view text) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
 }  // namespace
 
 int run_import(const import_options& o) {
-  auto pack = load_pack(o.rules);
-  if (!pack) return 1;
-  auto db = open(o.db);
-  if (!db) return 1;
-  store::import_summary s;
-  std::string error;
-  if (!store::import_file(*db, pack->rules->program(), o.file, s, error)) {
-    std::cerr << "error: " << error << "\n";
-    return 1;
-  }
-  std::cout << o.file << ": " << s.rows << " rows: " << s.stored << " new applicants, "
-            << s.new_versions << " new versions, " << s.unchanged << " unchanged, " << s.rejected
-            << " rejected\n";
-  for (const auto& r : s.rejections) {
-    std::cout << "  row " << r.row << ": "
-              << (r.field.empty() ? std::string() : "field '" + r.field + "': ") << r.reason
-              << "\n";
-  }
-  if (s.rejected > static_cast<std::int64_t>(s.rejections.size())) {
-    std::cout << "  … " << s.rejected - static_cast<std::int64_t>(s.rejections.size())
-              << " more rejections in the store (table rejections)\n";
-  }
-  return s.rows == s.stored + s.new_versions + s.unchanged + s.rejected ? 0 : 1;
+  return guarded("import", [&] {
+    auto pack = load_pack(o.rules);
+    if (!pack) return exit_failed;
+    auto db = open(o.db);
+    if (!db) return report(db.error());
+    store::import_summary s;
+    if (auto st = store::import_file(**db, pack->rules->program(), o.file, s); !st) {
+      std::cerr << "nothing of " << o.file << " was stored\n";
+      return report(st.error());
+    }
+    std::cout << o.file << ": " << s.rows << " rows: " << s.stored << " new applicants, "
+              << s.new_versions << " new versions, " << s.unchanged << " unchanged, " << s.rejected
+              << " rejected\n";
+    for (const auto& r : s.rejections) {
+      std::cout << "  row " << r.row << ": "
+                << (r.field.empty() ? std::string() : "field '" + r.field + "': ") << r.reason
+                << "\n";
+    }
+    if (s.rejected > static_cast<std::int64_t>(s.rejections.size())) {
+      std::cout << "  … " << s.rejected - static_cast<std::int64_t>(s.rejections.size())
+                << " more rejections in the store (table rejections)\n";
+    }
+    return s.rows == s.stored + s.new_versions + s.unchanged + s.rejected ? 0 : exit_failed;
+  });
 }
 
-int run_batch(const batch_options& o) {
+namespace {
+
+int batch(const batch_options& o) {
   auto as_of = parse_date(o.as_of);
   if (!as_of) {
     std::cerr << "error: --as-of " << o.as_of << " is not a date (YYYY-MM-DD)\n";
-    return 2;
+    return exit_usage;
   }
   auto pack = load_pack(o.rules);
   if (!pack) return 1;
@@ -142,15 +274,20 @@ int run_batch(const batch_options& o) {
     b.filter.push_back({path, w.substr(eq + 1)});
   }
   auto db = open(o.db);
-  if (!db) return 1;
+  if (!db) return report(db.error());
   store::batch_summary s;
-  std::string error;
-  if (!store::run_batch(*db, pack->rules, pack->canonical, b, s, error)) {
-    std::cerr << "error: " << error << "\n";
-    return 1;
+  if (auto st = store::run_batch(**db, pack->rules, pack->canonical, b, s); !st) {
+    return report(st.error());
   }
-  std::cout << "run " << s.run_id << (s.resumed ? " (resumed)" : "") << ": " << s.processed
-            << " records evaluated in " << s.seconds << " s";
+  if (s.already_complete) {
+    std::cout << "run " << s.run_id << " (generation " << s.generation
+              << ") is complete and decides every latest record: nothing to do; " << s.total
+              << " decision sets in the run\n";
+    return 0;
+  }
+  std::cout << "run " << s.run_id << " (generation " << s.generation
+            << (s.resumed ? ", resumed" : "") << "): " << s.processed << " records evaluated in "
+            << s.seconds << " s";
   if (s.seconds > 0) {
     std::cout << " (" << static_cast<long>(static_cast<double>(s.processed) / s.seconds)
               << " rec/s)";
@@ -160,32 +297,54 @@ int run_batch(const batch_options& o) {
   return 0;
 }
 
-int run_replay(const replay_options& o) {
+int replay(const replay_options& o) {
   auto colon = o.decision.find(':');
-  if (colon == std::string::npos) {
-    std::cerr << "error: name a decision as RUN:RECORD, such as 3:1207\n";
-    return 2;
+  auto run_number = colon == std::string::npos
+                        ? std::nullopt
+                        : parse_id(std::string_view(o.decision).substr(0, colon));
+  auto record_number = colon == std::string::npos
+                           ? std::nullopt
+                           : parse_id(std::string_view(o.decision).substr(colon + 1));
+  if (!run_number || !record_number) {
+    std::cerr << "error: name a decision as RUN:RECORD (two positive numbers), such as 3:1207\n";
+    return exit_usage;
   }
-  std::int64_t run_id = std::stoll(o.decision.substr(0, colon));
-  std::int64_t record_id = std::stoll(o.decision.substr(colon + 1));
-  auto db = open(o.db);
-  if (!db) return 1;
-  auto run = db->run(run_id);
-  auto stored = db->decisions(run_id, record_id);
-  auto rec = db->record(record_id);
-  if (!run || !stored || !rec) {
-    std::cerr << "error: no decision " << o.decision << " in " << o.db << "\n";
-    return 1;
-  }
-  std::string error;
-  db->audit(o.actor, "read", "decision " + o.decision, "{\"purpose\":\"replay\"}", error);
-  auto source = db->ruleset_source(run->ruleset_hash);
-  if (!source) {
-    std::cerr << "error: ruleset " << run->ruleset_hash << " is not in the store\n";
-    return 1;
+  std::int64_t run_id = *run_number;
+  std::int64_t record_id = *record_number;
+  auto opened = open(o.db);
+  if (!opened) return report(opened.error());
+  store::store& db = **opened;
+  std::optional<store::run_info> run;
+  std::optional<store::decision_set> stored;
+  std::optional<store::stored_record> rec;
+  std::optional<std::string> source;
+  // Audited: the entry is committed before the read, or nothing is read.
+  auto read = db.audited_read(o.actor, "decision " + o.decision, "{\"purpose\":\"replay\"}",
+                              [&]() -> store::status {
+                                auto r = db.run(run_id);
+                                if (!r) return r.error();
+                                auto d = db.decisions(run_id, record_id);
+                                if (!d) return d.error();
+                                auto c = db.record(record_id);
+                                if (!c) return c.error();
+                                auto src = db.ruleset_source(r->ruleset_hash);
+                                if (!src) return src.error();
+                                run = std::move(*r);
+                                stored = std::move(*d);
+                                rec = std::move(*c);
+                                source = std::move(*src);
+                                return {};
+                              });
+  if (!read) {
+    if (read.error().code == store::errc::not_found) {
+      std::cerr << "error: no decision " << o.decision << " in " << o.db << " ("
+                << read.error().message << ")\n";
+      return exit_failed;
+    }
+    return report(read.error());
   }
   auto rules = from_stored(run->ruleset_hash, *source);
-  if (!rules) return 1;
+  if (!rules) return exit_failed;
   if (rules->hash() != run->ruleset_hash) {
     std::cerr << "MISMATCH: the stored ruleset source hashes to " << rules->hash() << ", not "
               << run->ruleset_hash << "\n";
@@ -208,7 +367,9 @@ int run_replay(const replay_options& o) {
   // A set stored before schema 2 (format 1) is compared in that form: without in_force (which
   // depends on the ruleset and the date alone, both the stored run's) and with the rule-level
   // provisional flag it recorded. What the current form records beyond it is then listed.
-  const store::run_decisions& described = describe(*db, *run);
+  auto described_or = describe(db, *run);
+  if (!described_or) return report(described_or.error());
+  const store::run_decisions& described = **described_or;
   std::string replayed = stored->format == again.format
                              ? again.decisions_json
                              : store::to_format_1(again.decisions_json, described);
@@ -281,81 +442,166 @@ int run_replay(const replay_options& o) {
   return same_decisions && same_digest && same_bytes ? 0 : 1;
 }
 
+}  // namespace
+
+int run_batch(const batch_options& o) {
+  return guarded("batch", [&] { return batch(o); });
+}
+
+int run_replay(const replay_options& o) {
+  return guarded("replay", [&] { return replay(o); });
+}
+
 int run_audit_verify(const audit_options& o) {
-  auto db = open(o.db);
-  if (!db) return 1;
-  std::string error;
-  auto problem = db->verify(error);
-  if (!error.empty()) {
-    std::cerr << "error: " << error << "\n";
-    return 1;
+  return guarded("audit verify", [&] {
+    auto db = open(o.db, o.read_only);
+    if (!db) return report(db.error());
+    store::verify_options options;
+    options.head = o.head;
+    auto r = (*db)->verify(options);
+    if (!r) return report(r.error());
+    if (!r->problems.empty()) {
+      for (const auto& p : r->problems) {
+        bool damage = p.kind == "damaged_file" || p.kind == "unreadable";
+        std::cout << (damage ? "DAMAGED: " : "TAMPERED: ") << p.what << "\n";
+      }
+      return exit_failed;
+    }
+    std::cout << "audit log verified: every entry, ruleset, import, rejection, record (and its "
+                 "latest flag), run and decision set is intact";
+    if (!o.head.empty()) std::cout << "; the log reaches head " << o.head << " unchanged";
+    std::cout << "\n";
+    return 0;
+  });
+}
+
+int run_audit_head(const audit_options& o) {
+  return guarded("audit head", [&] {
+    auto db = open(o.db, o.read_only);
+    if (!db) return report(db.error());
+    auto h = (*db)->head();
+    if (!h) return report(h.error());
+    std::cout << h->seq << " " << h->hash << "\n";
+    return 0;
+  });
+}
+
+namespace {
+
+/// Where an export is written until its read is complete: nothing is printed from a partial read.
+struct staged_output {
+  std::string path;
+  std::FILE* file = nullptr;
+  ~staged_output() {
+    if (file != nullptr) std::fclose(file);
+    if (!path.empty()) std::remove(path.c_str());
   }
-  if (problem) {
-    std::cout << "TAMPERED: " << problem->what << "\n";
-    return 1;
+};
+
+int export_run(const export_options& o) {
+  auto opened = open(o.db);
+  if (!opened) return report(opened.error());
+  store::store& db = **opened;
+  std::int64_t run_id = o.run;
+  if (run_id == 0) {
+    auto newest = db.newest_complete_run();
+    if (!newest) return report(newest.error());
+    run_id = newest->run_id;
   }
-  std::cout << "audit log verified: every entry, record, ruleset and decision set is intact\n";
+  staged_output staged;
+  if (o.out != "-") {
+    staged.path = o.out + ".partial-" + std::to_string(::getpid());
+    staged.file = std::fopen(staged.path.c_str(), "wb");
+  } else {
+    staged.file = std::tmpfile();
+  }
+  if (staged.file == nullptr) {
+    std::cerr << "error: cannot write " << (o.out == "-" ? "a temporary file" : staged.path) << ": "
+              << std::strerror(errno) << "\n";
+    return exit_failed;
+  }
+  bool write_failed = false;
+  auto put = [&](const std::string& text) {
+    if (std::fwrite(text.data(), 1, text.size(), staged.file) != text.size()) write_failed = true;
+  };
+  std::string details = "{\"purpose\":\"export\",\"format\":\"" + o.format + "\"}";
+  auto read =
+      db.audited_read(o.actor, "run " + std::to_string(run_id), details, [&]() -> store::status {
+        auto run = db.run(run_id);
+        if (!run) return run.error();
+        if (run->status != "complete") {
+          std::cerr << "note: run " << run_id << " is not complete: its decision sets so far\n";
+        }
+        auto described_or = describe(db, *run);
+        if (!described_or) return described_or.error();
+        const store::run_decisions& described = **described_or;
+        if (o.format == "csv") put("run,record,applicant,input_hash,trace_digest,decisions\n");
+        std::string line;
+        return db.each_decision(
+            run_id, [&](const std::string& applicant, const store::decision_set& d) {
+              line.clear();
+              if (o.format == "csv") {
+                line = std::to_string(run_id) + "," + std::to_string(d.record_id) + ",";
+                auto quote = [&line](const std::string& text) {
+                  line += '"';
+                  for (char c : text) line += c == '"' ? std::string("\"\"") : std::string(1, c);
+                  line += '"';
+                };
+                quote(applicant);
+                line += "," + d.input_hash.hex() + "," + d.trace_digest.hex() + ",";
+                quote(store::expand_decisions(d.decisions_json, d.format, described));
+              } else {
+                line = "{\"run\":" + std::to_string(run_id) +
+                       ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
+                engine::append_json_string(line, applicant);
+                line += ",\"input_hash\":\"" + d.input_hash.hex() + "\",\"trace_digest\":\"" +
+                        d.trace_digest.hex() + "\",\"decisions\":" +
+                        store::expand_decisions(d.decisions_json, d.format, described) + "}";
+              }
+              line += '\n';
+              put(line);
+            });
+      });
+  if (!read) return report(read.error());
+  if (write_failed || std::fflush(staged.file) != 0 || std::ferror(staged.file) != 0) {
+    std::cerr << "error: writing the export failed: " << std::strerror(errno)
+              << " (nothing was exported)\n";
+    return exit_failed;
+  }
+  if (o.out != "-") {
+    if (fsync(fileno(staged.file)) != 0 || std::fclose(staged.file) != 0) {
+      staged.file = nullptr;
+      std::cerr << "error: writing " << staged.path << " failed: " << std::strerror(errno) << "\n";
+      return exit_failed;
+    }
+    staged.file = nullptr;
+    if (std::rename(staged.path.c_str(), o.out.c_str()) != 0) {
+      std::cerr << "error: cannot write " << o.out << ": " << std::strerror(errno) << "\n";
+      return exit_failed;
+    }
+    staged.path.clear();
+    return 0;
+  }
+  std::rewind(staged.file);
+  char buf[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, staged.file)) > 0) {
+    if (std::fwrite(buf, 1, n, stdout) != n) {
+      std::cerr << "error: writing to the standard output failed: " << std::strerror(errno) << "\n";
+      return exit_failed;
+    }
+  }
+  if (std::fflush(stdout) != 0) {
+    std::cerr << "error: writing to the standard output failed: " << std::strerror(errno) << "\n";
+    return exit_failed;
+  }
   return 0;
 }
 
+}  // namespace
+
 int run_export(const export_options& o) {
-  auto db = open(o.db);
-  if (!db) return 1;
-  std::int64_t run_id = o.run;
-  if (run_id == 0) {
-    auto all = db->runs();
-    if (all.empty()) {
-      std::cerr << "error: no run in " << o.db << "\n";
-      return 1;
-    }
-    run_id = all.back().run_id;
-  }
-  std::ofstream file;
-  std::ostream* out = &std::cout;
-  if (o.out != "-") {
-    file.open(o.out, std::ios::binary | std::ios::trunc);
-    out = &file;
-  }
-  std::string error;
-  auto run = db->run(run_id);
-  if (!run) {
-    std::cerr << "error: no run " << run_id << "\n";
-    return 1;
-  }
-  const store::run_decisions& described = describe(*db, *run);
-  db->audit(o.actor, "read", "run " + std::to_string(run_id), "{\"purpose\":\"export\"}", error);
-  if (o.format == "csv") *out << "run,record,applicant,input_hash,trace_digest,decisions\n";
-  std::string line;
-  bool ok = db->each_decision(
-      run_id,
-      [&](const std::string& applicant, const store::decision_set& d) {
-        line.clear();
-        if (o.format == "csv") {
-          line = std::to_string(run_id) + "," + std::to_string(d.record_id) + ",";
-          auto quote = [&line](const std::string& s) {
-            line += '"';
-            for (char c : s) line += c == '"' ? std::string("\"\"") : std::string(1, c);
-            line += '"';
-          };
-          quote(applicant);
-          line += "," + d.input_hash.hex() + "," + d.trace_digest.hex() + ",";
-          quote(store::expand_decisions(d.decisions_json, d.format, described));
-        } else {
-          line = "{\"run\":" + std::to_string(run_id) +
-                 ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
-          engine::append_json_string(line, applicant);
-          line += ",\"input_hash\":\"" + d.input_hash.hex() + "\",\"trace_digest\":\"" +
-                  d.trace_digest.hex() + "\",\"decisions\":" +
-                  store::expand_decisions(d.decisions_json, d.format, described) + "}";
-        }
-        *out << line << "\n";
-      },
-      error);
-  if (!ok) {
-    std::cerr << "error: " << error << "\n";
-    return 1;
-  }
-  return 0;
+  return guarded("export", [&] { return export_run(o); });
 }
 
 namespace {
@@ -389,14 +635,21 @@ void append_values_json(std::string& out, const std::map<std::string, std::int64
 
 }  // namespace
 
-int run_stats(const stats_options& o) {
+namespace {
+
+int stats(const stats_options& o) {
   std::optional<loaded_pack> pack;
   if (!o.rules.empty()) {
     pack = load_pack(o.rules);
-    if (!pack) return 1;
+    if (!pack) return exit_failed;
   }
-  auto db = open(o.db);
-  if (!db) return 1;
+  auto opened = open(o.db);
+  if (!opened) return report(opened.error());
+  store::store& db = **opened;
+  // One read transaction would be nicer; counts per run are consistent as complete runs never
+  // change.
+  auto runs = chosen_runs(db, o.run, o.all);
+  if (!runs) return report(runs.error());
   auto program_of = [&](const std::string& module) {
     std::string program;
     if (pack) {
@@ -409,18 +662,17 @@ int run_stats(const stats_options& o) {
   bool json = o.format == "json";
   std::string out = json ? "{\"runs\":[" : "";
   bool first_run = true;
-  for (const auto& run : db->runs()) {
-    const store::run_decisions& described = describe(*db, run);
+  for (const auto& run : *runs) {
+    auto described_or = describe(db, run);
+    if (!described_or) return report(described_or.error());
+    const store::run_decisions& described = **described_or;
     store::run_counts counts;
-    std::string error;
-    if (!db->each_decision(
-            run.run_id,
-            [&](const std::string&, const store::decision_set& d) {
-              counts.add(d, described.in_force);
-            },
-            error)) {
-      std::cerr << "error: run " << run.run_id << ": " << error << "\n";
-      return 1;
+    if (auto st = db.each_decision(run.run_id,
+                                   [&](const std::string&, const store::decision_set& d) {
+                                     counts.add(d, described.in_force);
+                                   });
+        !st) {
+      return report(st.error());
     }
     std::int64_t n = counts.sets;
     std::vector<std::size_t> order = by_name(described.names, counts.decisions.size());
@@ -435,6 +687,7 @@ int run_stats(const stats_options& o) {
       engine::append_json_string(out, run.filter);
       out += ",\"status\":";
       engine::append_json_string(out, run.status);
+      out += ",\"generation\":" + std::to_string(run.generation);
       out += ",\"applicants\":" + std::to_string(n) +
              ",\"records_not_fitting_schema\":" + std::to_string(counts.errors) +
              ",\"decisions\":[";
@@ -459,8 +712,9 @@ int run_stats(const stats_options& o) {
       continue;
     }
     out += "run " + std::to_string(run.run_id) + " (as of " + run.as_of + ", ruleset " +
-           run.ruleset_hash.substr(0, 12) + ", " + run.status + "): " + std::to_string(n) +
-           " applicants\n";
+           run.ruleset_hash.substr(0, 12) + (run.filter.empty() ? "" : ", where " + run.filter) +
+           ", generation " + std::to_string(run.generation) + ", " + run.status +
+           "): " + std::to_string(n) + " applicants\n";
     if (counts.errors) {
       out += "  " + std::to_string(counts.errors) +
              " records no longer fit the schema: no decision (dalil export lists them)\n";
@@ -507,36 +761,69 @@ int run_stats(const stats_options& o) {
   return 0;
 }
 
-int run_show(const show_options& o) {
-  auto db = open(o.db);
-  if (!db) return 1;
-  std::string error;
-  db->audit(o.actor, "read", "applicant " + o.applicant, "{\"purpose\":\"show\"}", error);
+}  // namespace
+
+int run_stats(const stats_options& o) {
+  return guarded("stats", [&] { return stats(o); });
+}
+
+namespace {
+
+int show(const show_options& o) {
+  auto opened = open(o.db);
+  if (!opened) return report(opened.error());
+  store::store& db = **opened;
+  std::string out;  // printed once the audited read is complete
   bool found = false;
-  for (const auto& run : db->runs()) {
-    db->each_decision(
-        run.run_id,
-        [&](const std::string& applicant, const store::decision_set& d) {
-          if (applicant != o.applicant) return;
-          found = true;
-          std::cout << "run " << run.run_id << " (as of " << run.as_of << "), decision "
-                    << run.run_id << ":" << d.record_id << "\n";
-          const store::run_decisions& described = describe(*db, run);
-          std::vector<store::decision_entry> entries;
-          if (!store::read_decisions(d.decisions_json, d.format, described.in_force, entries)) {
-            std::cout << "  no decision: the record no longer fits the schema\n";
-          }
-          for (std::size_t i = 0; i < entries.size() && i < described.names.size(); ++i) {
-            const store::decision_entry& e = entries[i];
-            std::cout << "  " << described.names[i] << " = "
-                      << (e.decided ? e.value : std::string_view("undetermined"))
-                      << (e.in_force ? "" : " (out of force)") << "\n";
-          }
-        },
-        error);
+  std::string details = "{\"purpose\":\"decisions\"}";
+  auto read = db.audited_read(o.actor, "applicant " + o.applicant, details, [&]() -> store::status {
+    auto runs = chosen_runs(db, o.run, o.all);
+    if (!runs) return runs.error();
+    for (const auto& run : *runs) {
+      auto d = db.applicant_decisions(run.run_id, o.applicant);
+      if (!d) {
+        if (d.error().code == store::errc::not_found) continue;
+        return d.error();
+      }
+      found = true;
+      auto described_or = describe(db, run);
+      if (!described_or) return described_or.error();
+      const store::run_decisions& described = **described_or;
+      out += "run " + std::to_string(run.run_id) + " (as of " + run.as_of +
+             (run.filter.empty() ? "" : ", where " + run.filter) + ", generation " +
+             std::to_string(run.generation) + (run.status == "complete" ? "" : ", " + run.status) +
+             "), decision " + std::to_string(run.run_id) + ":" + std::to_string(d->record_id) +
+             "\n";
+      std::vector<store::decision_entry> entries;
+      if (!store::read_decisions(d->decisions_json, d->format, described.in_force, entries)) {
+        out += "  no decision: the record no longer fits the schema\n";
+      }
+      for (std::size_t i = 0; i < entries.size() && i < described.names.size(); ++i) {
+        const store::decision_entry& e = entries[i];
+        out += "  " + described.names[i] + " = " +
+               std::string(e.decided ? e.value : std::string_view("undetermined")) +
+               (e.in_force ? "" : " (out of force)") + "\n";
+      }
+    }
+    return {};
+  });
+  if (!read) return report(read.error());
+  if (!found) {
+    std::cout << "no decision for this applicant"
+              << (o.run != 0 ? " in run " + std::to_string(o.run)
+                  : o.all    ? ""
+                             : " in the current runs (--all for every run)")
+              << "\n";
+    return exit_failed;
   }
-  if (!found) std::cout << "no decision for this applicant\n";
-  return found ? 0 : 1;
+  std::cout << out;
+  return 0;
+}
+
+}  // namespace
+
+int run_show(const show_options& o) {
+  return guarded("decisions", [&] { return show(o); });
 }
 
 }  // namespace dalil::cli

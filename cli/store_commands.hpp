@@ -1,4 +1,7 @@
 // The subcommands over the store: import, batch, replay, audit, export, stats, decisions.
+// Exit codes: 0 done; 1 failed (I/O, full disk, damage, tampering, not found); 2 usage;
+// 3 refused (an audited read of a read-only store, nothing to decide, no such applicant match);
+// 4 busy (another batch holds the store's lease, or another writer its lock).
 #pragma once
 
 #include <cstdint>
@@ -26,24 +29,32 @@ struct batch_options {
 };
 int run_batch(const batch_options& o);
 
+/// The reader the CLI records in the audit log: the OS user and host, unauthenticated
+/// ("cli:USER@HOST (unauthenticated)").
+std::string cli_actor();
+
 struct replay_options {
   std::string db;
   std::string decision;  // RUN:RECORD
-  std::string actor = "cli";
+  std::string actor = cli_actor();
 };
 int run_replay(const replay_options& o);
 
 struct audit_options {
   std::string db;
+  std::string head;        // verify: an entry hash (or SEQ:HASH) kept elsewhere
+  bool read_only = false;  // open SQLITE_OPEN_READONLY (also when the file is not writable)
 };
 int run_audit_verify(const audit_options& o);
+/// Prints the head of the audit log: "SEQ HASH", to keep elsewhere (verify --head).
+int run_audit_head(const audit_options& o);
 
 struct export_options {
   std::string db;
-  std::int64_t run = 0;  // 0: the latest run
+  std::int64_t run = 0;  // 0: the newest complete run
   std::string format = "jsonl";
   std::string out = "-";
-  std::string actor = "cli";
+  std::string actor = cli_actor();
 };
 int run_export(const export_options& o);
 
@@ -51,13 +62,17 @@ struct stats_options {
   std::string db;
   std::string rules;            // optional: only for the names of programs and OSPs
   std::string format = "text";  // text or json
+  std::int64_t run = 0;         // 0: the newest complete generation of each batch key
+  bool all = false;             // every run (superseded generations and unfinished runs too)
 };
 int run_stats(const stats_options& o);
 
 struct show_options {
   std::string db;
   std::string applicant;
-  std::string actor = "cli";
+  std::int64_t run = 0;  // 0: the newest complete generation of each batch key
+  bool all = false;
+  std::string actor = cli_actor();
 };
 int run_show(const show_options& o);
 

@@ -3,15 +3,17 @@
 // and renders JSON. No handler touches SQLite directly.
 #include <openssl/rand.h>
 
+#include <spdlog/spdlog.h>
 #include <algorithm>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <list>
 #include <map>
 #include <mutex>
 #include <set>
-#include <spdlog/spdlog.h>
 #include <utility>
 
 #include "dsl/program.hpp"
@@ -25,6 +27,7 @@
 #include "server/evaluation_service.hpp"
 #include "server/json_input.hpp"
 #include "server/writer.hpp"
+#include "store/accounts.hpp"
 #include "store/batch.hpp"
 #include "store/counter_store.hpp"
 #include "store/store.hpp"
@@ -47,7 +50,7 @@ reply problem_reply(const problem& p, std::string_view instance) {
 namespace {
 
 constexpr int suppressed_below = 10;  // statistics: smaller cells are not shown
-constexpr std::size_t observations_limit = 16 * 1024;
+constexpr std::size_t observations_limit = std::size_t{16} * 1024;
 constexpr std::size_t review_items_limit = 256;
 
 reply json_reply(std::string body, http::status s = http::status::ok) {
@@ -70,7 +73,9 @@ std::string random_id() {
   return out;
 }
 
-void append_string(std::string& out, std::string_view s) { engine::append_json_string(out, s); }
+void append_string(std::string& out, std::string_view s) {
+  engine::append_json_string(out, s);
+}
 
 /// A query parameter, percent-decoded ("+" as a space); nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
@@ -85,7 +90,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     for (std::size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] == '+') {
         out += ' ';
-      } else if (raw[i] == '%' && i + 2 < raw.size() + 0 && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+      } else if (raw[i] == '%' && i + 2 < raw.size() + 0 &&
+                 std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
                  std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
         out += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
         i += 2;
@@ -102,7 +108,8 @@ bool is_json_content(const request& req) {
   auto ct = req[http::field::content_type];
   std::string lower;
   for (char c : ct.substr(0, ct.find(';'))) {
-    if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c != ' ' && c != '\t')
+      lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return lower == "application/json";
 }
@@ -161,22 +168,30 @@ void append_texts(std::string& out, const dsl::texts& t) {
 
 std::string_view field_type(dsl::kind k) {
   switch (k) {
-    case dsl::kind::boolean: return "bool";
-    case dsl::kind::integer: return "int";
-    case dsl::kind::money: return "money";
-    case dsl::kind::decimal: return "decimal";
-    case dsl::kind::date: return "date";
-    case dsl::kind::enumeration: return "enum";
-    case dsl::kind::record: return "record";
-    case dsl::kind::list: return "list";
-    default: return "text";
+    case dsl::kind::boolean:
+      return "bool";
+    case dsl::kind::integer:
+      return "int";
+    case dsl::kind::money:
+      return "money";
+    case dsl::kind::decimal:
+      return "decimal";
+    case dsl::kind::date:
+      return "date";
+    case dsl::kind::enumeration:
+      return "enum";
+    case dsl::kind::record:
+      return "record";
+    case dsl::kind::list:
+      return "list";
+    default:
+      return "text";
   }
 }
 
 /// One FIELD of the schema (see the API contract).
 void append_field(std::string& out, const dsl::program& p, const dsl::field_info& f,
-                  const dsl::type& t, const std::string& path, const std::string& lang,
-                  int depth) {
+                  const dsl::type& t, const std::string& path, const std::string& lang, int depth) {
   out += "{\"name\":";
   append_string(out, f.name);
   out += ",\"path\":";
@@ -222,8 +237,9 @@ void append_field(std::string& out, const dsl::program& p, const dsl::field_info
       out += "{\"value\":";
       append_string(out, info.cases[i]);
       out += ",\"label\":";
-      append_string(out, i < info.case_titles.size() ? text_in(info.case_titles[i], lang, info.cases[i])
-                                                     : info.cases[i]);
+      append_string(out, i < info.case_titles.size()
+                             ? text_in(info.case_titles[i], lang, info.cases[i])
+                             : info.cases[i]);
       out += '}';
     }
     out += ']';
@@ -386,11 +402,10 @@ class api_service final : public service {
       : cfg_(c), log_(std::move(log)), eval_(c.rules, c.instance_cache) {}
 
   store::status init() {
-    std::string error;
-    auto db = store::open_sqlite(cfg_.db, error);
-    if (!db) return store::fail(store::errc::failed, error);
-    if (!db->put_ruleset(cfg_.rules->hash(), cfg_.canonical_source, error)) {
-      return store::fail(store::errc::failed, "storing the ruleset: " + error);
+    auto db = store::open_sqlite(cfg_.db);
+    if (!db) return db.error();
+    if (auto s = (*db)->put_ruleset(cfg_.rules->hash(), cfg_.canonical_source); !s) {
+      return store::fail(s.error().code, "storing the ruleset: " + s.error().message);
     }
     auth_options ao;
     ao.session_idle = cfg_.session_idle;
@@ -468,8 +483,7 @@ class api_service final : public service {
         co_return problem_reply(forbidden("this route is for browser sessions"), rt.pattern);
       }
       bool unsafe = rt.method != http::verb::get;
-      if (unsafe && !who->machine &&
-          !authenticator::csrf_ok(*who, req["X-CSRF-Token"])) {
+      if (unsafe && !who->machine && !authenticator::csrf_ok(*who, req["X-CSRF-Token"])) {
         co_return problem_reply(
             forbidden("the X-CSRF-Token header is missing or does not match the session"),
             rt.pattern);
@@ -503,11 +517,18 @@ class api_service final : public service {
         if (doc.empty()) co_return problem_reply(not_found("no OpenAPI document"));
         co_return json_reply(std::string(doc[0].body()));
       }
-      case route_id::login:
-        co_return login(req, info);
+      case route_id::login: {
+        // Argon2id takes ~50-100 ms and 64 MiB: on a small pool of its own, never on the I/O
+        // thread, whose other connections would wait behind it.
+        co_return co_await asio::co_spawn(
+            login_pool_,
+            [this, &req, &info]() -> asio::awaitable<reply> { co_return login(req, info); },
+            asio::use_awaitable);
+      }
       case route_id::logout: {
         if (auto s = auth_->logout(*who); !s) {
-          co_return problem_reply(unavailable("the session could not be ended: " + s.error().message));
+          co_return problem_reply(
+              unavailable("the session could not be ended: " + s.error().message));
         }
         reply r;
         r.status = http::status::no_content;
@@ -554,18 +575,22 @@ class api_service final : public service {
     std::vector<field_error> errors;
     std::optional<std::string> user;
     std::optional<std::string> password;
-    if (const json_member* u = member(ms, "user")) user = string_member(*u, errors);
-    else errors.push_back({"/user", "is required"});
-    if (const json_member* pw = member(ms, "password")) password = string_member(*pw, errors);
-    else errors.push_back({"/password", "is required"});
+    if (const json_member* u = member(ms, "user"))
+      user = string_member(*u, errors);
+    else
+      errors.push_back({"/user", "is required"});
+    if (const json_member* pw = member(ms, "password"))
+      password = string_member(*pw, errors);
+    else
+      errors.push_back({"/password", "is required"});
     if (!errors.empty()) return problem_reply(bad_request("the login is incomplete", errors));
     auto ok = auth_->login(*user, *password, info.address);
     if (!ok) {
       const store::error& e = ok.error();
       if (e.code == store::errc::busy) {
         auto wait = retry_after_seconds(e).value_or(60);
-        return problem_reply(too_many_requests(
-            "too many failed sign-ins: wait before trying again", static_cast<int>(wait)));
+        return problem_reply(too_many_requests("too many failed sign-ins: wait before trying again",
+                                               static_cast<int>(wait)));
       }
       if (e.code == store::errc::refused) {
         return problem_reply(unauthorized("the user name or the password is wrong"));
@@ -578,7 +603,8 @@ class api_service final : public service {
     }
     info.who_name = ok->who.name;
     reply r = json_reply(session_json(ok->who));
-    r.set_cookie = "__Host-dalil=" + ok->cookie_value + "; Path=/; HttpOnly; Secure; SameSite=Strict";
+    r.set_cookie =
+        "__Host-dalil=" + ok->cookie_value + "; Path=/; HttpOnly; Secure; SameSite=Strict";
     return r;
   }
 
@@ -594,7 +620,8 @@ class api_service final : public service {
     }
     if (!errors.empty()) return problem_reply(bad_request("the language is not valid", errors));
     if (auto s = auth_->set_lang(who, *lang); !s) {
-      if (s.error().code == store::errc::refused) return problem_reply(forbidden(s.error().message));
+      if (s.error().code == store::errc::refused)
+        return problem_reply(forbidden(s.error().message));
       return problem_reply(unavailable("the language could not be stored: " + s.error().message));
     }
     reply r;
@@ -619,7 +646,9 @@ class api_service final : public service {
     co_return job->result;
   }
 
-  store::counter_store& reader(const request_info& info) { return *readers_[info.thread % readers_.size()]; }
+  store::counter_store& reader(const request_info& info) {
+    return *readers_[info.thread % readers_.size()];
+  }
 
   std::shared_ptr<const engine::ruleset> ruleset_for(const std::string& hash, std::string& why) {
     if (hash == cfg_.rules->hash()) return cfg_.rules;
@@ -630,15 +659,16 @@ class api_service final : public service {
         return rulesets_.rulesets.front();
       }
     }
-    std::string error;
-    auto db = store::open_sqlite(cfg_.db, error);
+    auto db = store::open_sqlite(cfg_.db);
     if (!db) {
-      why = error;
+      why = db.error().message;
       return nullptr;
     }
-    auto source = db->ruleset_source(hash);
+    auto source = (*db)->ruleset_source(hash);
     if (!source) {
-      why = "the store has no ruleset " + hash.substr(0, 12);
+      why = source.error().code == store::errc::not_found
+                ? "the store has no ruleset " + hash.substr(0, 12)
+                : source.error().message;
       return nullptr;
     }
     auto rules = store::stored_ruleset(hash, *source, why);
@@ -682,7 +712,8 @@ class api_service final : public service {
     }
     if (const json_member* l = member(ms, "lang")) {
       auto s = string_member(*l, errors);
-      if (s && *s != "fr" && *s != "ar" && *s != "en") errors.push_back({"/lang", "must be fr, ar or en"});
+      if (s && *s != "fr" && *s != "ar" && *s != "en")
+        errors.push_back({"/lang", "must be fr, ar or en"});
     }
     bool trace = true;
     if (const json_member* t = member(ms, "trace")) {
@@ -702,7 +733,8 @@ class api_service final : public service {
       if (!picked) {
         for (std::size_t i = 0; i < names.size(); ++i) {
           if (names[i] == unknown) {
-            errors.push_back({"/rules/" + std::to_string(i), "no rule of that name (write module.name)"});
+            errors.push_back(
+                {"/rules/" + std::to_string(i), "no rule of that name (write module.name)"});
           }
         }
       } else {
@@ -835,7 +867,8 @@ class api_service final : public service {
     const char* route = "/api/v1/decisions/{id}";
     auto d = visible_decision(id, who, info);
     if (!d) {
-      if (d.error().code == store::errc::not_found) co_return problem_reply(not_found("no decision with this id"), route);
+      if (d.error().code == store::errc::not_found)
+        co_return problem_reply(not_found("no decision with this id"), route);
       co_return problem_reply(unavailable("reading the decision failed"), route);
     }
     std::string why;
@@ -864,7 +897,8 @@ class api_service final : public service {
     ts.reader->set_as_of(*as_of);
     engine::record_error rerr;
     if (!chosen || !ts.reader->read(d->record_json, ts.record, rerr)) {
-      co_return problem_reply(server_error("the stored record no longer reads under its ruleset"), route);
+      co_return problem_reply(server_error("the stored record no longer reads under its ruleset"),
+                              route);
     }
     engine::evaluator& ev = eval_.evaluator_for(ts, inst);
     ev.set_record(ts.record);
@@ -880,7 +914,8 @@ class api_service final : public service {
     auto reviews = reader(info).reviews(id);
     if (!reviews) co_return problem_reply(unavailable("reading the reviews failed"), route);
     if (auto s = co_await audit_read(who, "decision " + id, "decision"); !s) {
-      co_return problem_reply(unavailable("the read could not be audited, so it is refused"), route);
+      co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
+                              route);
     }
     body.pop_back();
     body += ",\"decision_id\":";
@@ -911,7 +946,8 @@ class api_service final : public service {
     }
     auto d = visible_decision(id, who, info);
     if (!d) {
-      if (d.error().code == store::errc::not_found) co_return problem_reply(not_found("no decision with this id"), route);
+      if (d.error().code == store::errc::not_found)
+        co_return problem_reply(not_found("no decision with this id"), route);
       co_return problem_reply(unavailable("reading the decision failed"), route);
     }
     std::set<std::string> decided;
@@ -933,7 +969,8 @@ class api_service final : public service {
         if (auto v = string_member(*s, errors)) rv.supersedes = *v;
       }
     } else {
-      errors.push_back({"/supersedes", "is required: the latest review's id, or null for the first"});
+      errors.push_back(
+          {"/supersedes", "is required: the latest review's id, or null for the first"});
     }
     if (const json_member* o = member(ms, "observations")) {
       if (auto v = string_member(*o, errors)) {
@@ -966,12 +1003,14 @@ class api_service final : public service {
           bool unknown_member = false;
           for (const auto& kv : o) {
             std::string_view k = kv.key();
-            if (k != "rule" && k != "outcome" && k != "value" && k != "reason" && k != "documents") {
+            if (k != "rule" && k != "outcome" && k != "value" && k != "reason" &&
+                k != "documents") {
               unknown_member = true;
             }
           }
           if (unknown_member) {
-            errors.push_back({at, "has a member that is not one of: rule, outcome, value, reason, documents"});
+            errors.push_back(
+                {at, "has a member that is not one of: rule, outcome, value, reason, documents"});
           }
           const json::value* rule = o.if_contains("rule");
           if (!rule || !rule->is_string()) {
@@ -997,8 +1036,9 @@ class api_service final : public service {
               errors.push_back({at + "/value", "is only given with an override"});
             } else if (!(value->is_bool() || value->is_string() || value->is_int64() ||
                          value->is_uint64() || value->is_null())) {
-              errors.push_back({at + "/value", "must be true, false, null, an integer or a string "
-                                              "(money and decimals as exact decimal strings)"});
+              errors.push_back({at + "/value",
+                                "must be true, false, null, an integer or a string "
+                                "(money and decimals as exact decimal strings)"});
             } else {
               clean["value"] = *value;
             }
@@ -1016,7 +1056,8 @@ class api_service final : public service {
           if (const json::value* docs = o.if_contains("documents")) {
             bool ok = docs->is_array() && docs->as_array().size() <= 64;
             if (ok) {
-              for (const auto& x : docs->as_array()) ok = ok && x.is_string() && x.as_string().size() <= 256;
+              for (const auto& x : docs->as_array())
+                ok = ok && x.is_string() && x.as_string().size() <= 256;
             }
             if (!ok) {
               errors.push_back({at + "/documents", "must be an array of document names"});
@@ -1041,7 +1082,8 @@ class api_service final : public service {
       if (e.code == store::errc::conflict) {
         co_return problem_reply(conflict(e.message + " (read the decision again)"), route);
       }
-      if (e.code == store::errc::not_found) co_return problem_reply(not_found("no decision with this id"), route);
+      if (e.code == store::errc::not_found)
+        co_return problem_reply(not_found("no decision with this id"), route);
       log_->error("a review could not be stored: {}", e.message);
       co_return problem_reply(unavailable("the review could not be stored; try again"), route);
     }
@@ -1059,7 +1101,8 @@ class api_service final : public service {
     if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
     if (list->empty()) co_return problem_reply(not_found("no decision for this applicant"), route);
     if (auto s = co_await audit_read(who, "applicant " + applicant, "history"); !s) {
-      co_return problem_reply(unavailable("the read could not be audited, so it is refused"), route);
+      co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
+                              route);
     }
     std::string out = "{\"applicant\":";
     append_string(out, applicant);
@@ -1096,11 +1139,13 @@ class api_service final : public service {
     }
     auto rec = reader(info).latest_record(applicant);
     if (!rec) {
-      if (rec.error().code == store::errc::not_found) co_return problem_reply(not_found("no record for this applicant"), route);
+      if (rec.error().code == store::errc::not_found)
+        co_return problem_reply(not_found("no record for this applicant"), route);
       co_return problem_reply(unavailable("reading the record failed"), route);
     }
     if (auto s = co_await audit_read(who, "applicant " + applicant, "record"); !s) {
-      co_return problem_reply(unavailable("the read could not be audited, so it is refused"), route);
+      co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
+                              route);
     }
     co_return json_reply(std::move(rec->json));
   }
@@ -1236,6 +1281,20 @@ class api_service final : public service {
     }
   }
 
+  /// A cell of the statistics: {"count": n, "suppressed": false}, or a null count and
+  /// "suppressed": true when fewer than suppressed_below decisions fall in it.
+  static void append_cell(std::string& out, std::int64_t n, std::string_view value = {}) {
+    out += '{';
+    if (!value.empty()) {
+      out += "\"value\":";
+      out += value;
+      out += ',';
+    }
+    out += "\"count\":";
+    append_count(out, n);
+    out += n < suppressed_below ? ",\"suppressed\":true}" : ",\"suppressed\":false}";
+  }
+
   reply stats(request_info& info) {
     const char* route = "/api/v1/stats";
     auto cells = reader(info).outcome_counts();
@@ -1255,14 +1314,14 @@ class api_service final : public service {
     std::string out = "{\"counter_decisions\":";
     append_count(out, *total);
     out += ",\"suppressed_below\":" + std::to_string(suppressed_below) + ",\"decisions\":[";
-    // Cells grouped by rule: in force (each value, undetermined) apart from out of force.
+    // Cells grouped by decision: in force (each value, undetermined) apart from out of force.
     std::size_t i = 0;
     bool first_rule = true;
     while (i < cells->size()) {
       const std::string rule = (*cells)[i].rule;
       if (!first_rule) out += ',';
       first_rule = false;
-      out += "{\"rule\":";
+      out += "{\"decision\":";
       append_string(out, rule);
       const dsl::module_info* mi = module_of(rule);
       out += ",\"program\":";
@@ -1280,27 +1339,25 @@ class api_service final : public service {
           undetermined += c.count;
         } else {
           if (!values.empty()) values += ',';
-          values += "{\"value\":" + c.value + ",\"count\":";
-          append_count(values, c.count);
-          values += '}';
+          append_cell(values, c.count, c.value);
         }
       }
       out += ",\"in_force\":{\"values\":[" + values + "],\"undetermined\":";
-      append_count(out, undetermined);
+      append_cell(out, undetermined);
       out += "},\"out_of_force\":";
-      append_count(out, out_of_force);
+      append_cell(out, out_of_force);
       out += '}';
     }
     out += "],\"overrides\":[";
     for (std::size_t k = 0; k < overrides->size(); ++k) {
       const store::override_cell& c = (*overrides)[k];
       if (k) out += ',';
-      out += "{\"rule\":";
+      out += "{\"decision\":";
       append_string(out, c.rule);
       out += ",\"reviewed\":";
-      append_count(out, c.reviewed);
+      append_cell(out, c.reviewed);
       out += ",\"overridden\":";
-      append_count(out, c.overridden);
+      append_cell(out, c.overridden);
       out += ",\"rate\":";
       if (c.reviewed < suppressed_below || c.overridden < suppressed_below) {
         out += "null";
@@ -1309,7 +1366,8 @@ class api_service final : public service {
         std::int64_t scaled = (c.overridden * 20000 / c.reviewed + 1) / 2;
         std::string digits = std::to_string(scaled);
         while (digits.size() < 5) digits.insert(0, "0");
-        out += "\"" + digits.substr(0, digits.size() - 4) + "." + digits.substr(digits.size() - 4) + "\"";
+        out += "\"" + digits.substr(0, digits.size() - 4) + "." + digits.substr(digits.size() - 4) +
+               "\"";
       }
       out += '}';
     }
@@ -1319,16 +1377,17 @@ class api_service final : public service {
 
   reply audit_verify(request_info& info) {
     const char* route = "/api/v1/audit/verify";
-    std::string error;
-    auto db = store::open_sqlite(cfg_.db, error);
+    auto db = store::open_sqlite(cfg_.db);
     if (!db) return problem_reply(unavailable("opening the store failed"), route);
-    auto problem = db->verify(error);
-    if (!problem && !error.empty()) return problem_reply(unavailable("verifying failed: " + error), route);
-    if (!problem) {
-      auto counter = reader(info).verify();
-      if (!counter) return problem_reply(unavailable("verifying failed: " + counter.error().message), route);
-      problem = *counter;
+    // The store's verify checks the file, the chain, and every row (the identity tables and the
+    // counter's decisions and reviews through its row checkers).
+    auto report = (*db)->verify({});
+    if (!report) {
+      return problem_reply(unavailable("verifying failed: " + report.error().message), route);
     }
+    (void)info;
+    std::optional<store::audit_problem> problem;
+    if (!report->problems.empty()) problem = report->problems.front();
     std::string out = "{\"ok\":";
     out += problem ? "false" : "true";
     out += ",\"problem\":";
@@ -1351,6 +1410,7 @@ class api_service final : public service {
   std::vector<std::unique_ptr<store::counter_store>> readers_;
   std::map<std::string, std::string> schemas_;
   ruleset_cache rulesets_;
+  asio::thread_pool login_pool_{2};
 };
 
 }  // namespace

@@ -42,7 +42,8 @@ struct scanner {
               !hex(s[i + 4])) {
             return fail("a \\u escape needs four hexadecimal digits");
           }
-          unsigned cp = static_cast<unsigned>(std::stoul(std::string(s.substr(i + 1, 4)), nullptr, 16));
+          unsigned cp =
+              static_cast<unsigned>(std::stoul(std::string(s.substr(i + 1, 4)), nullptr, 16));
           i += 5;
           if (out) {
             // Keys are ASCII names in this API; anything else only has to be unique.
@@ -78,13 +79,15 @@ struct scanner {
     }
     if (i < s.size() && s[i] == '.') {
       ++i;
-      if (i >= s.size() || !(s[i] >= '0' && s[i] <= '9')) return fail("a number has no digit after its point");
+      if (i >= s.size() || !(s[i] >= '0' && s[i] <= '9'))
+        return fail("a number has no digit after its point");
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
     }
     if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
       ++i;
       if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-      if (i >= s.size() || !(s[i] >= '0' && s[i] <= '9')) return fail("a number has no digit in its exponent");
+      if (i >= s.size() || !(s[i] >= '0' && s[i] <= '9'))
+        return fail("a number has no digit in its exponent");
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
     }
     if (i - start > 64) return fail("a number is longer than 64 characters");
@@ -154,7 +157,8 @@ bool split_object(std::string_view text, std::vector<json_member>& out, json_syn
   } else {
     for (;;) {
       sc.space();
-      if (sc.i >= text.size() || text[sc.i] != '"') return sc.fail("a member name (a string) was expected");
+      if (sc.i >= text.size() || text[sc.i] != '"')
+        return sc.fail("a member name (a string) was expected");
       json_member m;
       std::size_t key_at = sc.i;
       if (!sc.string(&m.key)) return false;
@@ -165,7 +169,8 @@ bool split_object(std::string_view text, std::vector<json_member>& out, json_syn
         }
       }
       sc.space();
-      if (sc.i >= text.size() || text[sc.i] != ':') return sc.fail("':' was expected after a member name");
+      if (sc.i >= text.size() || text[sc.i] != ':')
+        return sc.fail("':' was expected after a member name");
       ++sc.i;
       sc.space();
       std::size_t start = sc.i;

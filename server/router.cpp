@@ -70,7 +70,9 @@ bool matches(std::string_view pattern, std::string_view path,
 
 }  // namespace
 
-std::span<const route> routes() { return table; }
+std::span<const route> routes() {
+  return table;
+}
 
 route_match match(http::verb method, std::string_view path) {
   route_match m;
@@ -78,8 +80,7 @@ route_match match(http::verb method, std::string_view path) {
     std::array<std::string_view, 2> params{};
     if (!matches(r.pattern, path, params)) continue;
     m.path_known = true;
-    if (r.method == method || (method == http::verb::head && r.method == http::verb::get &&
-                               r.id != route_id::evaluate)) {
+    if (r.method == method) {
       m.r = &r;
       m.params = params;
       return m;
@@ -90,7 +91,7 @@ route_match match(http::verb method, std::string_view path) {
     for (const route& r : table) {
       std::array<std::string_view, 2> params{};
       if (matches(r.pattern, path, params)) {
-        m.allow = r.method == http::verb::get    ? "GET, HEAD"
+        m.allow = r.method == http::verb::get    ? "GET"
                   : r.method == http::verb::post ? "POST"
                                                  : "PUT";
       }

@@ -4,10 +4,10 @@
 
 #include <array>
 #include <cstdint>
+#include <ostream>  // Beast's string_view needs the stream operators declared
 #include <span>
 #include <string_view>
 
-#include <ostream>  // before Beast: its string_view needs the stream operators
 #include <boost/beast/http/verb.hpp>
 
 namespace dalil::server {
@@ -47,8 +47,8 @@ struct route {
   std::string_view pattern;  // "/api/v1/decisions/{id}"; "{*}" as last segment: the rest
   route_id id;
   bool is_public;
-  std::uint8_t roles;      // when not public
-  bool session_only;       // a browser session is needed (logout, language)
+  std::uint8_t roles;  // when not public
+  bool session_only;   // a browser session is needed (logout, language)
 };
 
 /// Every route of the server, in one table (the OpenAPI document lists the same).

@@ -42,7 +42,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t header_limit = 8 * 1024;
+constexpr std::size_t header_limit = std::size_t{8} * 1024;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 const char* const csp =
@@ -100,8 +100,8 @@ struct server::impl {
 namespace {
 
 /// Writes a response with the headers every response carries.
-void finish_response(http::response<http::string_body>& res, const reply& r, bool api,
-                     bool secure, bool keep_alive, unsigned version) {
+void finish_response(http::response<http::string_body>& res, const reply& r, bool api, bool secure,
+                     bool keep_alive, unsigned version) {
   res.version(version);
   res.result(r.status);
   res.set(http::field::server, "dalil");
@@ -190,7 +190,8 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
     }
     if (stopping) close_after = true;
     bool api = route_name.rfind("/api/", 0) == 0 || route_name == "/healthz" || route_name == "-";
-    finish_response(res, r, api, secure, !close_after, parser.get().version() ? parser.get().version() : 11);
+    finish_response(res, r, api, secure, !close_after,
+                    parser.get().version() ? parser.get().version() : 11);
     lowest.expires_after(cfg.body_timeout);
     auto [wec, wn] = co_await http::async_write(stream, res, tuple_awaitable);
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -236,8 +237,8 @@ asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t inde
         beast::get_lowest_layer(ssl).socket().close(e);
       };
       beast::get_lowest_layer(ssl).expires_after(cfg.header_timeout);
-      auto [hec, used] = co_await ssl.async_handshake(asio::ssl::stream_base::server,
-                                                      buffer.data(), tuple_awaitable);
+      auto [hec, used] = co_await ssl.async_handshake(asio::ssl::stream_base::server, buffer.data(),
+                                                      tuple_awaitable);
       if (!hec) {
         buffer.consume(used);
         co_await serve(ssl, buffer, conn, index, true, address);
@@ -303,11 +304,17 @@ server::~server() {
   wait();
 }
 
-std::uint16_t server::port() const { return impl_->bound_port; }
+std::uint16_t server::port() const {
+  return impl_->bound_port;
+}
 
-void server::stop() { impl_->begin_stop(); }
+void server::stop() {
+  impl_->begin_stop();
+}
 
-void server::wait() { impl_->join(); }
+void server::wait() {
+  impl_->join();
+}
 
 void server::handle_signals() {
   impl_->signals = std::make_unique<asio::signal_set>(*impl_->contexts[0], SIGINT, SIGTERM);
@@ -329,8 +336,8 @@ store::result<std::unique_ptr<server>> server::start(config c) {
   auto i = std::make_unique<impl>();
   try {
     if (c.log_file.empty()) {
-      i->log = std::make_shared<spdlog::logger>(
-          "dalil-serve", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+      i->log = std::make_shared<spdlog::logger>("dalil-serve",
+                                                std::make_shared<spdlog::sinks::stderr_sink_mt>());
     } else {
       i->log = std::make_shared<spdlog::logger>(
           "dalil-serve", std::make_shared<spdlog::sinks::basic_file_sink_mt>(c.log_file));
@@ -348,8 +355,8 @@ store::result<std::unique_ptr<server>> server::start(config c) {
     boost::system::error_code ec;
     i->tls->use_certificate_chain_file(c.tls_cert, ec);
     if (ec) {
-      return store::fail(store::errc::failed, c.tls_cert + ": cannot read the certificate: " +
-                                                  ec.message());
+      return store::fail(store::errc::failed,
+                         c.tls_cert + ": cannot read the certificate: " + ec.message());
     }
     i->tls->use_private_key_file(c.tls_key, asio::ssl::context::pem, ec);
     if (ec) {
@@ -377,9 +384,8 @@ store::result<std::unique_ptr<server>> server::start(config c) {
     i->acceptor->listen(asio::socket_base::max_listen_connections);
     i->bound_port = i->acceptor->local_endpoint().port();
   } catch (const boost::system::system_error& e) {
-    return store::fail(store::errc::failed,
-                       "cannot listen on " + c.host + ":" + std::to_string(c.port) + ": " +
-                           e.code().message());
+    return store::fail(store::errc::failed, "cannot listen on " + c.host + ":" +
+                                                std::to_string(c.port) + ": " + e.code().message());
   }
   i->cfg = std::move(c);
   impl* raw = i.get();

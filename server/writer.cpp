@@ -14,7 +14,9 @@ constexpr std::size_t max_batch = 1024;
 writer::writer(std::unique_ptr<store::counter_store> store)
     : store_(std::move(store)), thread_([this] { run(); }) {}
 
-writer::~writer() { stop(); }
+writer::~writer() {
+  stop();
+}
 
 void writer::enqueue(std::shared_ptr<write_job> job, boost::asio::any_io_executor ex,
                      boost::asio::any_completion_handler<void()> done) {

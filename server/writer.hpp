@@ -27,8 +27,8 @@ namespace dalil::server {
 struct write_job {
   enum class kind : std::uint8_t { decision, review, audit };
   kind what = kind::audit;
-  store::counter_decision decision;  // kind::decision (filled further by the store)
-  store::review review;              // kind::review
+  store::counter_decision decision;             // kind::decision (filled further by the store)
+  store::review review;                         // kind::review
   std::string actor, action, subject, details;  // kind::audit
   store::status result;
 };

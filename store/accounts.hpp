@@ -109,6 +109,14 @@ class accounts {
   virtual result<std::int64_t> purge_sessions(std::int64_t now, std::int64_t idle,
                                               std::int64_t absolute) = 0;
   virtual status set_lang(const std::string& user, const std::string& lang) = 0;
+
+  /// Checks the identity tables against the audit log (whose own chain store::verify checks):
+  /// every office, user and token row has the entry that created it; each user's and token's
+  /// name, role, office and secret hash match the digest their latest entry vouches for; a
+  /// user's disabled flag and a token's revocation match their latest entries; every session
+  /// has the login entry that opened it and no logout. errc::damaged names the first row that
+  /// does not (a user or token inserted or edited behind the tool's back: a backdoor).
+  virtual status verify() = 0;
 };
 
 /// Opens (creating and migrating, as open_sqlite does) the identity tables of a SQLite store.

@@ -60,22 +60,35 @@ struct fd_closer {
   ~fd_closer() { ::close(fd); }
 };
 
+/// The failure that stopped an import: a store error, or a message about the file (`error`).
+struct error_code_holder {
+  std::optional<dalil::store::error> e;
+  void set(const dalil::store::error& x) { e = x; }
+  dalil::store::error take(const std::string& message) const {
+    return e ? *e : fail(errc::failed, message);
+  }
+};
+
 bool blank(std::string_view text) {
   return text.find_first_not_of(" \t") == std::string_view::npos;
 }
 
 }  // namespace
 
-bool import_file(store& db, const dsl::program& program, const std::string& path, import_summary& s,
-                 std::string& error) {
+status import_file(store& db, const dsl::program& program, const std::string& path,
+                   import_summary& s) {
+  std::string error;
   int fd = open_regular_file(path, error);
-  if (fd < 0) return false;
+  if (fd < 0) return fail(errc::failed, error);
   fd_closer closer{fd};
   // Streamed block by block and cut into records by a splitter whose memory is bounded by the
   // record limit, whatever the file holds. The file's hash is computed over its bytes as they
   // are read and recorded when the import finishes.
   bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
-  std::int64_t import_id = db.begin_import(path, "");
+  auto session = db.begin_import(path);
+  if (!session) return session.error();
+  import_session& import = **session;
+  error_code_holder failure;
   engine::sha256_stream file_hash;
   engine::record_splitter splitter(csv ? engine::record_splitter::format::csv
                                        : engine::record_splitter::format::lines);
@@ -118,7 +131,10 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
     auto reject = [&](const std::string& field, const std::string& reason) {
       std::string full = csv ? reason + " (line " + std::to_string(r.line) + ")" : reason;
       ++s.rejected;
-      db.reject(import_id, row, field, full);
+      if (auto st = import.reject(row, field, full); !st) {
+        failure.set(st.error());
+        return false;
+      }
       if (s.rejections.size() < 20) s.rejections.push_back({row, field, full});
       return true;
     };
@@ -144,16 +160,14 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
     std::string id(rec.id());
     if (id.empty()) return reject("id", "every record needs an id");
     std::string canonical = engine::canonical_json(text);
-    std::string put_error;
-    put_result pr =
-        db.put_record(import_id, id, engine::sha256_hex(canonical), canonical, put_error);
-    if (!put_error.empty()) {
-      error = put_error;
+    auto pr = import.put_record(id, engine::sha256_hex(canonical), canonical);
+    if (!pr) {
+      failure.set(pr.error());
       return false;
     }
-    if (pr == put_result::stored) ++s.stored;
-    if (pr == put_result::new_version) ++s.new_versions;
-    if (pr == put_result::unchanged) ++s.unchanged;
+    if (*pr == put_result::stored) ++s.stored;
+    if (*pr == put_result::new_version) ++s.new_versions;
+    if (*pr == put_result::unchanged) ++s.unchanged;
     return true;
   };
   std::vector<char> block(std::size_t{1} << 16);
@@ -161,21 +175,18 @@ bool import_file(store& db, const dsl::program& program, const std::string& path
   for (;;) {
     ssize_t n = ::read(fd, block.data(), block.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = "cannot read " + path + ": " + std::strerror(errno);
-      return false;
-    }
+    if (n < 0) return fail(errc::failed, "cannot read " + path + ": " + std::strerror(errno));
     if (n == 0) break;
     std::string_view bytes(block.data(), static_cast<std::size_t>(n));
     file_hash.update(bytes);
     splitter.feed(bytes);
     while (splitter.next(r)) {
-      if (!handle(r)) return false;
+      if (!handle(r)) return failure.take(error);
     }
   }
-  if (splitter.finish(r) && !handle(r)) return false;
-  return db.finish_import(import_id, file_hash.hex(), s.rows, s.stored + s.new_versions,
-                          s.unchanged, s.rejected, error);
+  if (splitter.finish(r) && !handle(r)) return failure.take(error);
+  // The session's guard rolls the import back on every return above.
+  return import.finish(file_hash.hex(), s.rows, s.stored + s.new_versions, s.unchanged, s.rejected);
 }
 
 namespace {
@@ -345,6 +356,7 @@ decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst
   const dsl::program& p = inst->rules->program();
   decision_set out;
   out.record_id = rec.record_id;
+  out.applicant_id = rec.applicant_id;
   out.format = decision_format;
   if (!read_content_hash(rec, out)) return out;
   engine::record_error err;
@@ -401,6 +413,7 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
     for (; first < n && k < B; ++first) {
       decision_set& o = out[first];
       o.record_id = recs[first].record_id;
+      o.applicant_id = recs[first].applicant_id;
       o.format = decision_format;
       if (!read_content_hash(recs[first], o)) continue;
       engine::record_error err;
@@ -467,32 +480,73 @@ void show_progress(bool terminal, std::int64_t done, std::int64_t total, double 
 
 }  // namespace
 
-bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
-               const std::string& canonical_source, const batch_options& o, batch_summary& summary,
-               std::string& error) {
-  if (!db.put_ruleset(rules->hash(), canonical_source, error)) return false;
-  auto run = db.open_run(rules->hash(), to_string(o.as_of), o.filter, error);
-  if (!run) return false;
-  summary.run_id = run->run_id;
-  summary.resumed = run->resumed;
-  auto inst = engine::instantiate(rules, o.as_of);
+status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
+                 const std::string& canonical_source, const batch_options& o,
+                 batch_summary& summary) {
   std::vector<std::uint32_t> chosen = contract_rules(rules->program());
-  std::int64_t pending = db.count_pending(run->run_id, o.filter);
+  if (chosen.empty()) {
+    return fail(errc::refused,
+                "the rule pack has no contract decision (no rule with an explanation): a run "
+                "would decide nothing for anyone; check --rules");
+  }
+  auto matching = db.count_matching(o.filter);
+  if (!matching) return matching.error();
+  if (*matching == 0) {
+    auto all = db.count_records();
+    if (!all) return all.error();
+    if (*all == 0) {
+      return fail(errc::refused, "the store holds no applicant record: import a cohort first");
+    }
+    std::string filter;
+    for (const auto& f : o.filter)
+      filter += (filter.empty() ? "" : " and ") + f.path + "=" + f.value;
+    return fail(errc::refused, "no applicant matches --where " + filter + " (of " +
+                                   std::to_string(*all) + " stored): no run was started");
+  }
+  if (auto s = db.put_ruleset(rules->hash(), canonical_source); !s) return s;
+  auto opened = db.open_run(rules->hash(), to_string(o.as_of), o.filter);
+  if (!opened) return opened.error();
+  const run_info& run = *opened;
+  summary.run_id = run.run_id;
+  summary.generation = run.generation;
+  summary.resumed = run.resumed;
+  if (run.status == "complete") {
+    // The key's complete run still decides every latest matching record: nothing to do.
+    summary.already_complete = true;
+    auto total = db.count_decisions(run.run_id);
+    if (!total) return total.error();
+    summary.total = *total;
+    return {};
+  }
+  // From here the lease is held: released on every failure (a killed process leaves it to expire).
+  struct lease_guard {
+    store& db;
+    const run_info& run;
+    bool done = false;
+    ~lease_guard() {
+      if (!done) (void)db.release_lease(run);
+    }
+  } guard{db, run};
+  auto pending_count = db.count_pending(run.run_id, o.filter);
+  if (!pending_count) return pending_count.error();
+  std::int64_t pending = *pending_count;
+  auto inst = engine::instantiate(rules, o.as_of);
   bool terminal = o.progress && isatty(STDERR_FILENO);
   unsigned threads = std::max(1u, o.threads);
   auto t0 = std::chrono::steady_clock::now();
   // A pipeline of three stages that overlap: this thread reads chunk k+1 while the workers
   // evaluate chunk k and a writer thread, on its own connection, commits chunk k-1. One chunk
   // waits for the writer at most: memory is flat whatever the cohort size.
-  auto writer_db = db.reopen(error);
-  if (!writer_db) return false;
+  auto reopened = db.reopen();
+  if (!reopened) return reopened.error();
+  std::unique_ptr<store> writer_db = std::move(*reopened);
   std::mutex m;
   std::condition_variable cv;
   std::vector<decision_set> handoff;  // a chunk waiting for the writer
   bool handoff_full = false;
   bool closing = false;
   bool write_failed = false;
-  std::string write_error;
+  dalil::store::error write_error;
   std::thread writer([&] {
     std::vector<decision_set> mine;
     while (true) {
@@ -509,12 +563,12 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       }
       cv.notify_all();
       if (skip) continue;
-      std::string err;
-      bool ok = writer_db->write_decisions(run->run_id, mine, err);
+      status written = writer_db->write_decisions(run, mine);
+      bool ok = written.has_value();
       std::lock_guard<std::mutex> lock(m);
       if (!ok && !write_failed) {
         write_failed = true;
-        write_error = err;
+        write_error = written.error();
         cv.notify_all();  // the reading thread may be waiting to hand over the next chunk
       }
       if (ok) summary.processed += static_cast<std::int64_t>(mine.size());
@@ -578,33 +632,41 @@ bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
     });
   }
   std::int64_t after = 0;
-  bool ok = db.next_pending(run->run_id, o.filter, after, o.chunk, current, error);
-  while (ok && !current.empty()) {
+  status read = db.next_pending(run.run_id, o.filter, after, o.chunk, current);
+  while (read && !current.empty()) {
     sets.resize(current.size());  // overwritten in place: the strings keep their capacity
     next_block = 0;
     start.arrive_and_wait();
     after = current.back().record_id;
-    ok = db.next_pending(run->run_id, o.filter, after, o.chunk, next, error);
+    read = db.next_pending(run.run_id, o.filter, after, o.chunk, next);
     drain();
     done.arrive_and_wait();
-    if (ok && !hand_over(sets)) ok = false;
+    if (read && !hand_over(sets)) break;  // the writer failed: its error is reported
     current.swap(next);
   }
   stopping = true;
   start.arrive_and_wait();
   for (auto& w : workers) w.join();
   finish_writer();
-  if (write_failed) {
-    error = write_error;
-    return false;
-  }
-  if (!ok) return false;
   if (terminal) std::fprintf(stderr, "\n");
-  bool already_complete = run->status == "complete" && summary.processed == 0;
-  if (!already_complete && !db.finish_run(run->run_id, error)) return false;
-  summary.total = db.count_decisions(run->run_id);
+  if (write_failed) return write_error;
+  if (!read) return read;
+  // Every applicant decided? (A record imported past the lease would show here, never doubled.)
+  auto left = db.count_pending(run.run_id, o.filter);
+  if (!left) return left.error();
+  if (*left != 0) {
+    return fail(errc::failed, std::to_string(*left) +
+                                  " records were left undecided (changed during the run?): run "
+                                  "the batch again to finish run " +
+                                  std::to_string(run.run_id));
+  }
+  if (auto f = db.finish_run(run); !f) return f;
+  guard.done = true;
+  auto total = db.count_decisions(run.run_id);
+  if (!total) return total.error();
+  summary.total = *total;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return true;
+  return {};
 }
 
 }  // namespace dalil::store

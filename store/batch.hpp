@@ -30,8 +30,10 @@ struct import_summary {
 
 /// Imports a JSONL or CSV file (by extension) of applicant records. Every non-empty row becomes a
 /// stored record (new, new version or unchanged) or a rejection naming the row and the field.
-bool import_file(store& db, const dsl::program& program, const std::string& path,
-                 import_summary& summary, std::string& error);
+/// One transaction: on any failure nothing of the file is stored. errc::busy while a batch holds
+/// the store's lease.
+status import_file(store& db, const dsl::program& program, const std::string& path,
+                   import_summary& summary);
 
 struct batch_options {
   date as_of;
@@ -44,18 +46,22 @@ struct batch_options {
 
 struct batch_summary {
   std::int64_t run_id = 0;
+  std::int64_t generation = 1;
   bool resumed = false;
-  std::int64_t processed = 0;  // in this invocation
-  std::int64_t total = 0;      // decision sets in the run at the end
+  bool already_complete = false;  // the key's complete run still decides every latest record
+  std::int64_t processed = 0;     // in this invocation
+  std::int64_t total = 0;         // decision sets in the run at the end
   double seconds = 0;
 };
 
 /// Evaluates every contract decision (rules with an explanation) for the latest record of every
-/// applicant matching the filter, writing one decision set per record. Resumes an unfinished run
-/// with the same ruleset, date and filter.
-bool run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
-               const std::string& canonical_source, const batch_options& options,
-               batch_summary& summary, std::string& error);
+/// applicant matching the filter, writing one decision set per applicant. Resumes an unfinished
+/// run with the same ruleset, date and filter; after new record versions, starts a new
+/// generation of it (store::open_run). Refused (errc::refused) when the rule pack has no contract
+/// decision or no stored record matches the filter; errc::busy when another batch holds the lease.
+status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
+                 const std::string& canonical_source, const batch_options& options,
+                 batch_summary& summary);
 
 /// The decision set of one record, as the batch computes it (used by replay to compare).
 decision_set evaluate_record(const std::shared_ptr<const engine::instance>& inst,

@@ -1,6 +1,8 @@
 // The audit chain's writer (chain.hpp).
 #include "store/chain.hpp"
 
+#include <mutex>
+
 #include "engine/sha256.hpp"
 #include "store/store.hpp"
 
@@ -33,8 +35,34 @@ result<std::int64_t> append_audit(database& db, const std::string& actor, const 
   if (!q.ok()) return fail(errc::failed, "appending to the audit log: " + error);
   q.bind(1, seq).bind(2, at).bind(3, actor).bind(4, action).bind(5, subject).bind(6, details);
   q.bind(7, prev).bind(8, entry_hash(prev, seq, at, actor, action, subject, details));
-  if (q.step() != SQLITE_DONE) return fail(errc::failed, "appending to the audit log: " + db.message());
+  if (q.step() != SQLITE_DONE)
+    return fail(errc::failed, "appending to the audit log: " + db.message());
   return seq;
+}
+
+namespace {
+
+std::mutex checkers_mutex;
+
+std::vector<row_checker>& added_checkers() {
+  static std::vector<row_checker> checkers;
+  return checkers;
+}
+
+}  // namespace
+
+void add_verify_checker(row_checker checker) {
+  std::lock_guard<std::mutex> lock(checkers_mutex);
+  added_checkers().push_back(std::move(checker));
+}
+
+std::vector<row_checker> builtin_checkers();  // sqlite_store.cpp: the tables it migrates
+
+std::vector<row_checker> verify_checkers() {
+  std::vector<row_checker> out = builtin_checkers();
+  std::lock_guard<std::mutex> lock(checkers_mutex);
+  out.insert(out.end(), added_checkers().begin(), added_checkers().end());
+  return out;
 }
 
 }  // namespace dalil::store::detail

@@ -1,13 +1,17 @@
 // The audit chain's one writer: every part of the store that appends an entry (the batch, the
 // import, the server's counter decisions and reviews) goes through append_audit, inside the
-// write transaction of the change the entry vouches for.
+// write transaction of the change the entry vouches for. And the seam through which `verify`
+// checks rows it does not know itself (verify_context, row_checker).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "store/result.hpp"
 #include "store/sqlite.hpp"
+#include "store/store.hpp"
 
 namespace dalil::store::detail {
 
@@ -21,5 +25,40 @@ std::string entry_hash(const std::string& prev, std::int64_t seq, const std::str
 /// IMMEDIATE) and commits or rolls back with the change. Returns the entry's sequence number.
 result<std::int64_t> append_audit(database& db, const std::string& actor, const std::string& action,
                                   const std::string& subject, const std::string& details);
+
+/// One entry of a chain that verified (its hash and links are intact): what checkers read.
+struct audit_entry {
+  std::int64_t seq = 0;
+  std::string actor;
+  std::string action;
+  std::string subject;
+  std::string details;
+};
+
+/// What a checker of rows gets from `verify`: the connection (inside verify's read snapshot),
+/// the entries of the intact chain in order, and where to report what it finds.
+struct verify_context {
+  database& db;
+  const std::vector<audit_entry>& entries;
+  std::vector<audit_problem>& problems;
+  /// Names the damage: `kind` (e.g. "counter_decision"), the entry that vouches for the row
+  /// (0 if none), and the row (table and key), never a personal value.
+  void problem(std::int64_t seq, std::string kind, std::string what) const {
+    problems.push_back({seq, std::move(what), std::move(kind)});
+  }
+};
+
+/// A check of rows that other parts of the store write and vouch for with their own entries
+/// (the server's counter decisions and reviews, the accounts): it compares each row with the
+/// entries and reports every row that was changed, deleted or inserted. Entries of actions no
+/// checker knows are still covered: the chain hashes every entry.
+using row_checker = std::function<void(verify_context&)>;
+
+/// Adds a checker that every later `verify` runs after the store's own checks (the server calls
+/// it once at start-up; sqlite_store.cpp lists the checkers of the tables it migrates, which
+/// `dalil audit verify` runs too).
+void add_verify_checker(row_checker checker);
+/// The checkers verify runs: those of sqlite_store.cpp's list, then those added.
+std::vector<row_checker> verify_checkers();
 
 }  // namespace dalil::store::detail

@@ -39,12 +39,12 @@ struct counter_decision {
 
 /// The official's decision over a counter evaluation.
 struct review {
-  std::string review_id;    // opaque (drawn by the server)
-  std::string decision_id;  // the counter decision reviewed
-  std::string supersedes;   // the review it replaces ("" for the first)
-  std::string user;         // the official
-  std::string decisions;    // JSON array [{"rule","outcome","value"?,"reason"?,"documents"?}]
-  std::string observations; // the applicant's own observations ("" when none)
+  std::string review_id;     // opaque (drawn by the server)
+  std::string decision_id;   // the counter decision reviewed
+  std::string supersedes;    // the review it replaces ("" for the first)
+  std::string user;          // the official
+  std::string decisions;     // JSON array [{"rule","outcome","value"?,"reason"?,"documents"?}]
+  std::string observations;  // the applicant's own observations ("" when none)
 
   std::string at;
   std::int64_t seq = 0;  // 1 for the first review of a decision, then 2, …

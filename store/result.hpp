@@ -28,7 +28,9 @@ struct error {
   std::string message;
 };
 
-inline error fail(errc code, std::string message) { return error{code, std::move(message)}; }
+inline error fail(errc code, std::string message) {
+  return error{code, std::move(message)};
+}
 
 /// Thrown only by result<T>::value() on a failure: a bug in the caller, caught at the boundary.
 struct store_exception : std::runtime_error {

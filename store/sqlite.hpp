@@ -10,8 +10,15 @@
 #include <string_view>
 
 #include "engine/sha256.hpp"
+#include "store/result.hpp"
 
 namespace dalil::store {
+
+/// The kind of failure an SQLite result code is: damage (corrupt page, not a database), busy
+/// (locked past the busy timeout), refused (read-only), or failed (I/O, full disk, anything else).
+errc errc_of(int sqlite_code);
+/// An error for `rc` on `db`: "<what>: <SQLite's message> (<the OS's reason, when there is one>)".
+error sqlite_error(sqlite3* db, int rc, std::string_view what);
 
 class statement {
  public:
@@ -33,6 +40,11 @@ class statement {
   statement& bind_null(int i);
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step();
+  /// The next row: true for a row, false at the end of the data; any other outcome (a damaged
+  /// page, an I/O error) is an error, never taken for the end of the data. `what` names the read.
+  result<bool> next(std::string_view what);
+  /// Runs a statement that returns no row (an INSERT, UPDATE, DELETE) and resets it.
+  status run(std::string_view what);
   void reset();
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string text(int col) const;
@@ -43,6 +55,8 @@ class statement {
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:
+  friend class database;
+  void adopt(sqlite3_stmt* s) { stmt_ = s; }
   sqlite3_stmt* stmt_ = nullptr;
 };
 
@@ -55,7 +69,16 @@ class database {
 
   /// Opens (creating if needed) with WAL, foreign keys and a busy timeout.
   bool open(const std::string& path, std::string& error);
+  /// Opens an existing store for reading only (SQLITE_OPEN_READONLY, no migration, no pragma
+  /// that writes). A WAL store in a read-only directory is opened immutable (`immutable=1`):
+  /// meant for an auditor's copy, which nothing writes while it is read.
+  bool open_read_only(const std::string& path, std::string& error);
   bool exec(std::string_view sql, std::string& error);
+  /// The same as a status: SQLite's code mapped to errc (errc_of), `what` naming the step.
+  status run(std::string_view sql, std::string_view what);
+  /// A prepared statement, or the error that prevented it.
+  result<statement> make(std::string_view sql, std::string_view what);
+  bool read_only() const { return db_ != nullptr && sqlite3_db_readonly(db_, "main") == 1; }
   statement prepare(std::string_view sql, std::string& error) { return statement(db_, sql, error); }
   sqlite3* handle() const { return db_; }
   std::string message() const { return db_ ? sqlite3_errmsg(db_) : "no database"; }
@@ -63,6 +86,36 @@ class database {
 
  private:
   sqlite3* db_ = nullptr;
+};
+
+/// A write transaction (BEGIN IMMEDIATE) that rolls back unless it was committed: every write
+/// path holds one, so that an early return never leaves a transaction open.
+class transaction {
+ public:
+  transaction() = default;
+  ~transaction() { rollback(); }
+  transaction(transaction&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+  transaction& operator=(transaction&& o) noexcept {
+    if (this != &o) {
+      rollback();
+      db_ = o.db_;
+      o.db_ = nullptr;
+    }
+    return *this;
+  }
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+
+  /// BEGIN IMMEDIATE (the write lock now, or busy after the busy timeout); `what` names the change.
+  static result<transaction> begin(database& db, std::string_view what);
+  /// COMMIT; on failure the transaction is rolled back and the error returned.
+  status commit(std::string_view what);
+  /// ROLLBACK, if still open (errors ignored: the transaction ends either way).
+  void rollback();
+  bool open() const { return db_ != nullptr; }
+
+ private:
+  database* db_ = nullptr;
 };
 
 }  // namespace dalil::store

@@ -36,9 +36,9 @@ std::string detail_of(const std::string& details, const std::string& key) {
 
 std::string counter_digest(const counter_decision& d) {
   std::string s;
-  for (const std::string* f : {&d.decision_id, &d.applicant_id, &d.office, &d.actor, &d.at,
-                               &d.as_of, &d.ruleset_hash, &d.input_hash, &d.rules, &d.outcomes,
-                               &d.answer_digest}) {
+  for (const std::string* f :
+       {&d.decision_id, &d.applicant_id, &d.office, &d.actor, &d.at, &d.as_of, &d.ruleset_hash,
+        &d.input_hash, &d.rules, &d.outcomes, &d.answer_digest}) {
     add_field(s, *f);
   }
   add_field(s, std::to_string(d.record_id));
@@ -48,9 +48,8 @@ std::string counter_digest(const counter_decision& d) {
 
 std::string review_digest(const review& r) {
   std::string s;
-  for (const std::string* f :
-       {&r.review_id, &r.decision_id, &r.supersedes, &r.user, &r.at, &r.decisions,
-        &r.observations}) {
+  for (const std::string* f : {&r.review_id, &r.decision_id, &r.supersedes, &r.user, &r.at,
+                               &r.decisions, &r.observations}) {
     add_field(s, *f);
   }
   add_field(s, std::to_string(r.seq));
@@ -59,15 +58,20 @@ std::string review_digest(const review& r) {
 
 struct counter_store::impl {
   database db;
-  std::int64_t import_id = 0;  // the import row of the open transaction's records (0: none yet)
-  std::int64_t import_rows = 0;
-  std::int64_t import_stored = 0;
-  std::int64_t import_unchanged = 0;
-  // The import counters as they were at the savepoint (restored when a request rolls back).
+  // The import row of the open transaction's new records (0: none yet), and the lines of its
+  // digest ("record_id:applicant:version:hash\n", as audit verify recomputes them), kept here
+  // so that closing it reads nothing back.
+  std::int64_t import_id = 0;
+  std::string import_lines;
+  std::int64_t import_count = 0;
+  // The same as they were at the savepoint (restored when a request rolls back).
   std::int64_t saved_import_id = 0;
-  std::int64_t saved_rows = 0;
-  std::int64_t saved_stored = 0;
-  std::int64_t saved_unchanged = 0;
+  std::size_t saved_lines = 0;
+  std::int64_t saved_count = 0;
+  statement begin_tx;
+  statement commit_tx;
+  statement savepoint_tx;
+  statement release_tx;
   statement latest;
   statement insert_applicant;
   statement insert_record;
@@ -111,8 +115,8 @@ struct counter_store::impl {
   status ensure_import() {
     if (import_id != 0) return {};
     std::string e;
-    auto q = db.prepare(
-        "INSERT INTO imports(file, file_hash, started_at) VALUES('counter', '', ?)", e);
+    auto q =
+        db.prepare("INSERT INTO imports(file, file_hash, started_at) VALUES('counter', '', ?)", e);
     if (!q.ok()) return fail(errc::failed, e);
     q.bind(1, now_utc());
     if (q.step() != SQLITE_DONE) return sql_error("recording the counter's import");
@@ -120,46 +124,46 @@ struct counter_store::impl {
     return {};
   }
 
-  /// The `import` audit entry of this transaction's records: the digest `audit verify` checks.
+  /// The `import` audit entry of this transaction's new records: the digest `audit verify`
+  /// checks. Nothing when every decision was for a record stored before.
   status close_import() {
     if (import_id == 0) return {};
     std::string e;
-    auto q = db.prepare(
-        "SELECT record_id, applicant_id, version, content_hash FROM records WHERE import_id=? "
-        "ORDER BY record_id",
-        e);
-    if (!q.ok()) return fail(errc::failed, e);
-    q.bind(1, import_id);
-    engine::sha256_stream digest;
-    std::int64_t count = 0;
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
-      digest.update(std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
-                    std::to_string(q.int64(2)) + ':' + q.text(3) + '\n');
-      ++count;
-    }
-    if (rc != SQLITE_DONE) return sql_error("reading the counter's records");
-    std::string hex = digest.hex();
+    std::string hex = engine::sha256_hex(import_lines);
     auto u = db.prepare(
-        "UPDATE imports SET rows=?, stored=?, unchanged=?, rejected=0, file_hash=? WHERE "
+        "UPDATE imports SET rows=?, stored=?, unchanged=0, rejected=0, file_hash=? WHERE "
         "import_id=?",
         e);
     if (!u.ok()) return fail(errc::failed, e);
-    u.bind(1, import_rows).bind(2, count).bind(3, import_unchanged).bind(4, hex).bind(5, import_id);
+    u.bind(1, import_count).bind(2, import_count).bind(3, hex).bind(4, import_id);
     if (u.step() != SQLITE_DONE) return sql_error("recording the counter's import");
     std::string details = "{\"import\":" + std::to_string(import_id) +
-                          ",\"rows\":" + std::to_string(import_rows) +
-                          ",\"stored\":" + std::to_string(count) +
-                          ",\"unchanged\":" + std::to_string(import_unchanged) +
-                          ",\"rejected\":0,\"digest\":\"" + hex + "\"}";
+                          ",\"rows\":" + std::to_string(import_count) +
+                          ",\"stored\":" + std::to_string(import_count) +
+                          ",\"unchanged\":0,\"rejected\":0,\"digest\":\"" + hex + "\"}";
     auto seq = detail::append_audit(db, "dalil", "import", std::to_string(import_id), details);
     if (!seq) return seq.error();
     return {};
   }
 
+  /// Runs a statement of no result, prepared once.
+  status run(statement& q, const char* sql) {
+    std::string e;
+    if (!q.ok()) {
+      q = db.prepare(sql, e);
+      if (!q.ok()) return fail(errc::failed, e);
+    }
+    q.reset();
+    int rc = q.step();
+    q.reset();
+    if (rc != SQLITE_DONE) return sql_error(sql);
+    return {};
+  }
+
   void reset_import() {
     import_id = 0;
-    import_rows = import_stored = import_unchanged = 0;
+    import_lines.clear();
+    import_count = 0;
   }
 };
 
@@ -172,15 +176,17 @@ result<std::unique_ptr<counter_store>> counter_store::open(const std::string& pa
   if (!s->impl_->db.open(path, e)) return fail(errc::failed, e);
   auto q = s->impl_->db.prepare("SELECT count(*) FROM counter_decisions", e);
   if (!q.ok()) {
-    return fail(errc::failed, path + ": the store has no counter tables (open it with "
-                                      "open_sqlite first, which upgrades it): " + e);
+    return fail(errc::failed, path +
+                                  ": the store has no counter tables (open it with "
+                                  "open_sqlite first, which upgrades it): " +
+                                  e);
   }
   return s;
 }
 
 status counter_store::begin() {
   impl_->reset_import();
-  return impl_->exec("BEGIN IMMEDIATE");
+  return impl_->run(impl_->begin_tx, "BEGIN IMMEDIATE");
 }
 
 status counter_store::commit() {
@@ -188,7 +194,7 @@ status counter_store::commit() {
     rollback();
     return s;
   }
-  if (auto s = impl_->exec("COMMIT"); !s) {
+  if (auto s = impl_->run(impl_->commit_tx, "COMMIT"); !s) {
     rollback();
     return s;
   }
@@ -204,27 +210,26 @@ void counter_store::rollback() {
 
 status counter_store::savepoint() {
   impl_->saved_import_id = impl_->import_id;
-  impl_->saved_rows = impl_->import_rows;
-  impl_->saved_stored = impl_->import_stored;
-  impl_->saved_unchanged = impl_->import_unchanged;
-  return impl_->exec("SAVEPOINT request");
+  impl_->saved_lines = impl_->import_lines.size();
+  impl_->saved_count = impl_->import_count;
+  return impl_->run(impl_->savepoint_tx, "SAVEPOINT request");
 }
 
-status counter_store::release() { return impl_->exec("RELEASE request"); }
+status counter_store::release() {
+  return impl_->run(impl_->release_tx, "RELEASE request");
+}
 
 void counter_store::rollback_to() {
   std::string ignored;
   impl_->db.exec("ROLLBACK TO request; RELEASE request", ignored);
   impl_->import_id = impl_->saved_import_id;
-  impl_->import_rows = impl_->saved_rows;
-  impl_->import_stored = impl_->saved_stored;
-  impl_->import_unchanged = impl_->saved_unchanged;
+  impl_->import_lines.resize(impl_->saved_lines);
+  impl_->import_count = impl_->saved_count;
 }
 
 status counter_store::put_decision(counter_decision& d) {
   impl& m = *impl_;
   if (auto s = m.prepare_writes(); !s) return s;
-  if (auto s = m.ensure_import(); !s) return s;
   // The record: a new version of the applicant unless the latest has the same content.
   m.latest.reset();
   m.latest.bind(1, d.applicant_id);
@@ -241,12 +246,11 @@ status counter_store::put_decision(counter_decision& d) {
     return m.sql_error("reading the applicant's latest record");
   }
   m.latest.reset();
-  ++m.import_rows;
   if (same) {
     d.record_id = previous;
     d.record_version = version;
-    ++m.import_unchanged;
   } else {
+    if (auto s = m.ensure_import(); !s) return s;
     m.insert_applicant.reset();
     if (m.insert_applicant.bind(1, d.applicant_id).step() != SQLITE_DONE) {
       m.insert_applicant.reset();
@@ -274,7 +278,9 @@ status counter_store::put_decision(counter_decision& d) {
     m.insert_record.reset();
     d.record_id = m.db.last_insert_id();
     d.record_version = version + 1;
-    ++m.import_stored;
+    m.import_lines += std::to_string(d.record_id) + ':' + d.applicant_id + ':' +
+                      std::to_string(d.record_version) + ':' + d.input_hash + '\n';
+    ++m.import_count;
   }
   d.at = now_utc();
   statement& q = m.insert_decision;
@@ -494,8 +500,8 @@ result<std::vector<counter_cell>> counter_store::outcome_counts() {
   std::string e;
   auto q = impl_->db.prepare(
       "SELECT json_extract(o.value,'$.rule'), json_extract(o.value,'$.status'), "
-      "CASE WHEN json_extract(o.value,'$.status')='decided' THEN json_quote(json_extract(o.value,"
-      "'$.value')) ELSE '' END, json_extract(o.value,'$.in_force'), count(*) FROM "
+      "CASE WHEN json_extract(o.value,'$.status')='decided' THEN o.value -> '$.value' "
+      "ELSE '' END, json_extract(o.value,'$.in_force'), count(*) FROM "
       "counter_decisions c, json_each(c.outcomes) o GROUP BY 1, 2, 3, 4 ORDER BY 1, 4 DESC, 2, 3",
       e);
   if (!q.ok()) return fail(errc::failed, e);
@@ -547,34 +553,37 @@ result<std::optional<audit_problem>> counter_store::verify() {
     std::string action = entries.text(1);
     std::string subject = entries.text(2);
     std::string details = entries.text(3);
-    std::string entry = "audit entry " + std::to_string(seq);
+    // "(audit entry N)": what each problem below names besides its row.
+    std::string entry = " (audit entry " + std::to_string(seq) + ") ";
+    auto problem = [&](std::string what, const std::string& id, const char* how) {
+      what += id;
+      what += entry;
+      what += how;
+      return std::optional<audit_problem>(audit_problem{seq, std::move(what)});
+    };
     if (action == "counter_decision") {
       ++decisions;
       auto d = decision(subject);
       if (!d) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "counter decision " + subject + " (" + entry + ") was deleted"});
+        return problem("counter decision ", subject, "was deleted");
       }
       if (counter_digest(*d) != detail_of(details, "digest") ||
           std::to_string(d->record_id) != detail_of(details, "record")) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "counter decision " + subject + " (" + entry + ") was changed"});
+        return problem("counter decision ", subject, "was changed");
       }
     } else {
       ++reviews_seen;
       std::string id = detail_of(details, "review");
-      auto q = impl_->db.prepare(std::string(review_columns) +
-                                     " FROM reviews v WHERE v.review_id=? AND v.decision_id=?",
-                                 e);
+      auto q = impl_->db.prepare(
+          std::string(review_columns) + " FROM reviews v WHERE v.review_id=? AND v.decision_id=?",
+          e);
       if (!q.ok()) return fail(errc::failed, e);
       q.bind(1, id).bind(2, subject);
       if (q.step() != SQLITE_ROW) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "review " + id + " (" + entry + ") was deleted"});
+        return problem("review ", id, "was deleted");
       }
       if (review_digest(review_from(q)) != detail_of(details, "digest")) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "review " + id + " (" + entry + ") was changed"});
+        return problem("review ", id, "was changed");
       }
     }
   }
@@ -585,8 +594,9 @@ result<std::optional<audit_problem>> counter_store::verify() {
   };
   if (count("SELECT count(*) FROM counter_decisions") != decisions) {
     return std::optional<audit_problem>(audit_problem{
-        0, "there are counter decisions that no audit entry vouches for (inserted behind the "
-           "tool's back)"});
+        0,
+        "there are counter decisions that no audit entry vouches for (inserted behind the "
+        "tool's back)"});
   }
   if (count("SELECT count(*) FROM reviews") != reviews_seen) {
     return std::optional<audit_problem>(audit_problem{

@@ -1,13 +1,23 @@
-// The SQLite store: schema and migrations, records with versions, runs, decision sets, and the
-// hash-chained audit log with its verification.
+// The SQLite store: schema and migrations, records with versions, runs (immutable once complete,
+// one generation per re-run of a batch key) under a writer lease, decision sets (one per applicant
+// per run, enforced by the schema), and the hash-chained audit log with its verification.
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <map>
+#include <mutex>
+#include <set>
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
+#include "store/accounts_check.hpp"
 #include "store/chain.hpp"
+#include "store/counter_store.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 
@@ -23,11 +33,78 @@ std::string now_utc() {
   return buf;
 }
 
+namespace detail {
+
 namespace {
 
+/// Whether the store has rows in `table` or entries of `action`: a check of a part of the store
+/// that was never used is skipped (and never fails a read-only copy for want of opening it).
+bool used(verify_context& ctx, const char* table, const char* action) {
+  auto q = ctx.db.make(std::string("SELECT (SELECT count(*) FROM ") + table +
+                           ") + (SELECT count(*) FROM audit WHERE action='" + action + "')",
+                       "verifying");
+  if (!q) return true;
+  auto row = q->next("verifying");
+  return !row || !*row || q->int64(0) != 0;
+}
+
+}  // namespace
+
+/// The row checkers of the tables this file migrates for other parts of the store: the server's
+/// counter decisions and reviews, and the identity tables. Each opens its own connection to the
+/// same file (its API takes a path); a failure to check is reported, never skipped.
+std::vector<row_checker> builtin_checkers() {
+  return {
+      [](verify_context& ctx) {
+        if (!used(ctx, "counter_decisions", "counter_decision") &&
+            !used(ctx, "reviews", "review")) {
+          return;
+        }
+        std::string path = sqlite3_db_filename(ctx.db.handle(), "main");
+        auto counter = counter_store::open(path);
+        if (!counter) {
+          ctx.problem(0, "unreadable", "counter decisions: " + counter.error().message);
+          return;
+        }
+        auto found = (*counter)->verify();
+        if (!found) {
+          ctx.problem(0, found.error().code == errc::damaged ? "damaged_file" : "unreadable",
+                      "counter decisions: " + found.error().message);
+        } else if (*found) {
+          ctx.problem((*found)->seq, "counter", (*found)->what);
+        }
+      },
+      // The identity tables, checked in verify's own snapshot against its intact entries
+      // (store/accounts_check.hpp): every damaged row is reported, read-only copies included.
+      [](verify_context& ctx) {
+        std::vector<account_entry> entries;
+        for (const auto& e : ctx.entries) {
+          entries.push_back({e.seq, e.action, e.subject, e.details});
+        }
+        for (auto& p : check_account_rows(ctx.db, entries)) {
+          ctx.problem(p.seq, "account", std::move(p.what));
+        }
+      },
+  };
+}
+
+}  // namespace detail
+
+namespace {
+
+/// A migration: its SQL, and what to do after it in the same transaction (nullptr: nothing).
+struct migration {
+  const char* sql;
+  status (*after)(database& db, bool had_log) = nullptr;
+  status (*before)(database& db) = nullptr;
+};
+
+status adopt_legacy_state(database& db, bool had_log);
+status refuse_doubled_runs(database& db);
+
 // Each migration brings the schema from version i to i + 1. Never edit one that has shipped.
-const char* const migrations[] = {
-    R"(CREATE TABLE rulesets(
+const migration migrations[] = {
+    {R"(CREATE TABLE rulesets(
          hash TEXT PRIMARY KEY,
          source TEXT NOT NULL,
          loaded_at TEXT NOT NULL) STRICT;
@@ -78,15 +155,15 @@ const char* const migrations[] = {
          subject TEXT NOT NULL,
          details TEXT NOT NULL,
          prev_hash TEXT NOT NULL,
-         hash TEXT NOT NULL) STRICT;)",
+         hash TEXT NOT NULL) STRICT;)"},
     // 2: decision sets say which form of the compact entries they hold (store.hpp,
     // decision_format): those stored before (1) do not record whether each rule was in force.
-    R"(ALTER TABLE decision_sets ADD COLUMN format INTEGER NOT NULL DEFAULT 1;)",
+    {R"(ALTER TABLE decision_sets ADD COLUMN format INTEGER NOT NULL DEFAULT 1;)"},
     // 3: identity (store/accounts.hpp, server/auth/): offices, users with Argon2id password
     // hashes, machine clients' bearer tokens and browser sessions (SHA-256 of the secret only),
     // failed logins for the rate limits, and one generation counter that every revoking change
     // bumps, so that servers caching principals notice it.
-    R"(CREATE TABLE offices(
+    {R"(CREATE TABLE offices(
          name TEXT PRIMARY KEY,
          created_at TEXT NOT NULL) STRICT;
        CREATE TABLE users(
@@ -125,10 +202,10 @@ const char* const migrations[] = {
        CREATE TABLE accounts_generation(
          id INTEGER PRIMARY KEY CHECK(id = 1),
          generation INTEGER NOT NULL) STRICT;
-       INSERT INTO accounts_generation VALUES(1, 1);)",
+       INSERT INTO accounts_generation VALUES(1, 1);)"},
     // 4: the server's counter decisions and the officials' reviews over them
     // (store/counter_store.hpp); their records are versions of the applicants like imported ones.
-    R"(CREATE TABLE counter_decisions(
+    {R"(CREATE TABLE counter_decisions(
          decision_id TEXT PRIMARY KEY,
          record_id INTEGER NOT NULL REFERENCES records(record_id),
          applicant_id TEXT NOT NULL REFERENCES applicants(applicant_id),
@@ -143,6 +220,9 @@ const char* const migrations[] = {
          trace INTEGER NOT NULL,
          answer_digest TEXT NOT NULL) STRICT;
        CREATE INDEX counter_decisions_applicant ON counter_decisions(applicant_id, at);
+       -- the records of one import (the counter writes one per transaction): audit verify
+       -- digests them per import without reading every record
+       CREATE INDEX records_import ON records(import_id, record_id);
        CREATE TABLE reviews(
          review_id TEXT PRIMARY KEY,
          decision_id TEXT NOT NULL REFERENCES counter_decisions(decision_id),
@@ -152,25 +232,212 @@ const char* const migrations[] = {
          user TEXT NOT NULL,
          decisions TEXT NOT NULL,
          observations TEXT NOT NULL,
-         UNIQUE(decision_id, seq)) STRICT;)",
+         UNIQUE(decision_id, seq)) STRICT;)"},
+    // 5: runs immutable once complete: a batch key (ruleset, date, filter) run again after new
+    // record versions is a new run, one generation later; exactly one decision set per applicant
+    // per run, enforced by a unique index; no decision set added to a complete run and no change
+    // to a complete run (triggers); the writer lease of a running batch. The state kept before
+    // (runs, imports and their rejections) is vouched for by audit entries the upgrade appends.
+    {R"(ALTER TABLE runs ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+        UPDATE runs SET generation = (SELECT count(*) FROM runs o WHERE
+          o.ruleset_hash = runs.ruleset_hash AND o.as_of = runs.as_of AND o.filter = runs.filter
+          AND o.run_id <= runs.run_id);
+        CREATE UNIQUE INDEX runs_key ON runs(ruleset_hash, as_of, filter, generation);
+        ALTER TABLE decision_sets ADD COLUMN applicant_id TEXT NOT NULL DEFAULT '';
+        UPDATE decision_sets SET applicant_id = (SELECT r.applicant_id FROM records r
+          WHERE r.record_id = decision_sets.record_id);
+        CREATE UNIQUE INDEX decision_sets_applicant ON decision_sets(run_id, applicant_id);
+        CREATE TRIGGER complete_run_closed BEFORE INSERT ON decision_sets
+          WHEN (SELECT status FROM runs WHERE run_id = NEW.run_id) IS NOT 'running'
+          BEGIN SELECT RAISE(ABORT, 'the run is complete (or does not exist): a complete run never changes'); END;
+        CREATE TRIGGER complete_run_frozen BEFORE UPDATE ON runs WHEN OLD.status = 'complete'
+          BEGIN SELECT RAISE(ABORT, 'the run is complete: a complete run never changes'); END;
+        CREATE TRIGGER complete_run_kept BEFORE DELETE ON decision_sets
+          WHEN (SELECT status FROM runs WHERE run_id = OLD.run_id) = 'complete'
+          BEGIN SELECT RAISE(ABORT, 'the run is complete: a complete run never changes'); END;
+        CREATE TABLE lease(
+          name TEXT PRIMARY KEY,
+          token TEXT NOT NULL,
+          run_id INTEGER NOT NULL,
+          pid INTEGER NOT NULL,
+          host TEXT NOT NULL,
+          since TEXT NOT NULL,
+          expires INTEGER NOT NULL) STRICT;)",
+     adopt_legacy_state, refuse_doubled_runs},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
-static_assert(schema_version == 4 && decision_format == 2,
+static_assert(schema_version >= 5 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
 
-/// Reads `"key":value` from the flat JSON objects the store writes as audit details.
-std::string detail(const std::string& details, const std::string& key) {
-  std::string needle = "\"" + key + "\":";
-  auto pos = details.find(needle);
-  if (pos == std::string::npos) return {};
-  pos += needle.size();
-  if (pos < details.size() && details[pos] == '"') {
-    auto end = details.find('"', pos + 1);
-    return details.substr(pos + 1, end - pos - 1);
+/// The audit details written from schema 5 on carry "v":3 (the third form of the details); the
+/// entries before it, their own form.
+constexpr int details_version = 3;
+/// Records and decision sets are vouched for by entries of at most this many rows, each listing
+/// the ids and a short tag per row, so that verify names the exact row that changed.
+constexpr std::size_t rows_per_entry = 5000;
+/// A lease not renewed for this long is taken over (a batch renews it with every chunk).
+constexpr std::int64_t lease_seconds = 60;
+
+// ---------------------------------------------------------------------------------------------
+// Audit details: flat JSON objects of strings and integers, written and read here only.
+
+void add_field(std::string& out, std::string_view key, std::string_view text) {
+  out += out.size() > 1 ? "," : "";
+  engine::append_json_string(out, key);
+  out += ':';
+  engine::append_json_string(out, text);
+}
+
+void add_field(std::string& out, std::string_view key, std::int64_t n) {
+  out += out.size() > 1 ? "," : "";
+  engine::append_json_string(out, key);
+  out += ':';
+  out += std::to_string(n);
+}
+
+/// The fields of a details object; nullopt when the text is not such an object (tampered).
+using fields = std::map<std::string, std::string, std::less<>>;
+
+std::optional<fields> parse_details(std::string_view s) {
+  fields out;
+  std::size_t i = 0;
+  auto ws = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
+  };
+  auto string = [&](std::string& v) {
+    if (i >= s.size() || s[i] != '"') return false;
+    ++i;
+    while (i < s.size() && s[i] != '"') {
+      char c = s[i++];
+      if (c != '\\') {
+        v += c;
+        continue;
+      }
+      if (i >= s.size()) return false;
+      char e = s[i++];
+      switch (e) {
+        case '"':
+          v += '"';
+          break;
+        case '\\':
+          v += '\\';
+          break;
+        case '/':
+          v += '/';
+          break;
+        case 'b':
+          v += '\b';
+          break;
+        case 'f':
+          v += '\f';
+          break;
+        case 'n':
+          v += '\n';
+          break;
+        case 'r':
+          v += '\r';
+          break;
+        case 't':
+          v += '\t';
+          break;
+        case 'u': {
+          if (i + 4 > s.size()) return false;
+          unsigned cp = 0;
+          auto [p, ec] = std::from_chars(s.data() + i, s.data() + i + 4, cp, 16);
+          if (ec != std::errc() || p != s.data() + i + 4) return false;
+          i += 4;
+          // Control characters only (append_json_string escapes those): one byte.
+          if (cp > 0x7f) return false;
+          v += static_cast<char>(cp);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    if (i >= s.size()) return false;
+    ++i;
+    return true;
+  };
+  ws();
+  if (i >= s.size() || s[i] != '{') return std::nullopt;
+  ++i;
+  ws();
+  if (i < s.size() && s[i] == '}') return out;
+  for (;;) {
+    ws();
+    std::string key;
+    if (!string(key)) return std::nullopt;
+    ws();
+    if (i >= s.size() || s[i] != ':') return std::nullopt;
+    ++i;
+    ws();
+    std::string value;
+    if (i < s.size() && s[i] == '"') {
+      if (!string(value)) return std::nullopt;
+    } else {
+      std::size_t start = i;
+      while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
+      value = std::string(s.substr(start, i - start));
+      while (!value.empty() && value.back() == ' ') value.pop_back();
+    }
+    out[key] = std::move(value);
+    ws();
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < s.size() && s[i] == '}') return out;
+    return std::nullopt;
   }
-  auto end = details.find_first_of(",}", pos);
-  return details.substr(pos, end - pos);
+}
+
+std::optional<std::int64_t> to_int(std::string_view text) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> int_field(const fields& f, std::string_view key) {
+  auto it = f.find(key);
+  if (it == f.end()) return std::nullopt;
+  return to_int(it->second);
+}
+
+std::string text_field(const fields& f, std::string_view key) {
+  auto it = f.find(key);
+  return it == f.end() ? std::string() : it->second;
+}
+
+/// Sorted ids as ranges, "1-200,205,207-300": an entry's list of the rows it vouches for.
+std::string id_ranges(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size();) {
+    std::size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(ids[i]);
+    if (j > i) out += '-' + std::to_string(ids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::int64_t>> parse_ranges(std::string_view text) {
+  std::vector<std::int64_t> out;
+  while (!text.empty()) {
+    std::size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    std::size_t dash = part.find('-', 1);
+    auto a = to_int(part.substr(0, dash));
+    auto b = dash == std::string_view::npos ? a : to_int(part.substr(dash + 1));
+    if (!a || !b || *b < *a || *b - *a > 10'000'000) return std::nullopt;
+    for (std::int64_t k = *a; k <= *b; ++k) out.push_back(k);
+  }
+  return out;
 }
 
 std::string filter_text(const std::vector<record_filter>& filter) {
@@ -179,26 +446,22 @@ std::string filter_text(const std::vector<record_filter>& filter) {
   return s;
 }
 
-/// The digest an audit entry keeps for a chunk of decision sets: one line per set,
-/// "record_id:decisions digest:trace digest" in hex, hashed as a stream.
-/// From decision format 2 on, the line ends with ":format" so that the form a set is read in is
-/// vouched for too; the lines of format 1 sets are those their audit entries were written with.
-class chunk_digest {
+/// The digest an audit entry keeps for a chunk of decision sets of entries before schema 5: one
+/// line per set, "record_id:decisions digest:trace digest" in hex (":format" from decision
+/// format 2 on), hashed as a stream.
+class legacy_chunk_digest {
  public:
   void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace,
            std::int64_t format) {
     line_.clear();
-    char number[24];
-    auto end = std::to_chars(number, number + sizeof number, record_id).ptr;
-    line_.append(number, end);
+    line_ += std::to_string(record_id);
     line_ += ':';
     decisions.append_hex(line_);
     line_ += ':';
     trace.append_hex(line_);
     if (format != 1) {
       line_ += ':';
-      end = std::to_chars(number, number + sizeof number, format).ptr;
-      line_.append(number, end);
+      line_ += std::to_string(format);
     }
     line_ += '\n';
     sha_.update(line_);
@@ -210,211 +473,606 @@ class chunk_digest {
   std::string line_;
 };
 
+/// Rows vouched for by one entry (schema 5): each row's line hashed on its own; the entry keeps
+/// the row ids, the first 4 bytes of each row's hash (its tag, to name a changed row) and the
+/// digest of all the row hashes (to detect any change whatever the tags say).
+class row_digest {
+ public:
+  /// Rows are hashed as one stream (the entry's digest: any change is detected); each row's tag
+  /// is a 32-bit FNV-1a of its line, cheap, to name the row that changed (not to detect it).
+  void add(std::int64_t id, std::string_view line) {
+    ids_.push_back(id);
+    append_tag(tags_, line);
+    sha_.update(line);
+    sha_.update("\n");
+  }
+  static void append_tag(std::string& out, std::string_view line) {
+    std::uint32_t h = 2166136261U;
+    for (char c : line) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 16777619U;
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int shift = 28; shift >= 0; shift -= 4) out += hex[(h >> shift) & 0xf];
+  }
+  static std::string tag_of(std::string_view line) {
+    std::string t;
+    append_tag(t, line);
+    return t;
+  }
+  /// Adds "ids", "tags", "count" and "digest" to `details`.
+  void write(std::string& details) {
+    add_field(details, "count", static_cast<std::int64_t>(ids_.size()));
+    add_field(details, "ids", id_ranges(ids_));
+    add_field(details, "tags", tags_);
+    add_field(details, "digest", sha_.hex());
+  }
+  std::size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<std::int64_t> ids_;
+  std::string tags_;
+  engine::sha256_stream sha_;
+};
+
+/// The line of one record as entries vouch for it (the latest flag is not in it: it follows from
+/// the versions, and verify checks it so).
+std::string record_line(std::int64_t record_id, std::string_view applicant, std::int64_t version,
+                        std::string_view content_hash, std::int64_t import_id) {
+  std::string line = std::to_string(record_id);
+  line += '\x1f';
+  line += applicant;
+  line += '\x1f';
+  line += std::to_string(version);
+  line += '\x1f';
+  line += content_hash;
+  line += '\x1f';
+  line += std::to_string(import_id);
+  return line;
+}
+
+/// The line of one decision set as entries vouch for it (schema 5): everything the row holds, the
+/// full trace by its hash.
+void decision_line(std::string& line, std::int64_t record_id, std::string_view applicant,
+                   const engine::digest& input, const engine::digest& decisions,
+                   const engine::digest& trace_digest, std::int64_t format,
+                   std::string_view trace) {
+  line.clear();
+  line += std::to_string(record_id);
+  line += '\x1f';
+  line += applicant;
+  line += '\x1f';
+  input.append_hex(line);
+  line += '\x1f';
+  decisions.append_hex(line);
+  line += '\x1f';
+  trace_digest.append_hex(line);
+  line += '\x1f';
+  line += std::to_string(format);
+  line += '\x1f';
+  if (trace.empty()) {
+    line += '-';
+  } else {
+    engine::sha256(trace).append_hex(line);
+  }
+}
+
+std::string rejection_line(std::int64_t row, std::string_view field, std::string_view reason) {
+  std::string line = std::to_string(row);
+  line += '\x1f';
+  line += field;
+  line += '\x1f';
+  line += reason;
+  line += '\n';
+  return line;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
+  return buf;
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool process_alive(std::int64_t pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::string time_text(std::int64_t unix_seconds) {
+  std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+/// Upgrading to schema 5: what the store held before is vouched for from now on, by one entry
+/// per run (its key, generation and status) and per import (its file, counts and rejections).
+/// A store whose run decides an applicant twice (possible before schema 5) cannot be upgraded
+/// without a decision: it is refused, naming the run.
+status adopt_legacy_state(database& db, bool had_log) {
+  if (!had_log) return {};
+  std::vector<std::tuple<std::int64_t, std::string, std::string, std::string, std::int64_t,
+                         std::string, std::int64_t, std::string, std::string>>
+      runs;
+  {
+    auto q = db.make(
+        "SELECT run_id, ruleset_hash, as_of, filter, generation, status, (SELECT count(*) FROM "
+        "decision_sets d WHERE d.run_id = runs.run_id), started_at, coalesce(finished_at, '') "
+        "FROM runs ORDER BY run_id",
+        "upgrading the store: reading runs");
+    if (!q) return q.error();
+    for (;;) {
+      auto row = q->next("upgrading the store: reading runs");
+      if (!row) return row.error();
+      if (!*row) break;
+      runs.emplace_back(q->int64(0), q->text(1), q->text(2), q->text(3), q->int64(4), q->text(5),
+                        q->int64(6), q->text(7), q->text(8));
+    }
+  }
+  for (const auto& [id, ruleset, as_of, filter, generation, st, count, started, finished] : runs) {
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "run", id);
+    add_field(d, "ruleset", ruleset);
+    add_field(d, "as_of", as_of);
+    add_field(d, "filter", filter);
+    add_field(d, "generation", generation);
+    add_field(d, "status", st);
+    add_field(d, "decision_sets", count);
+    add_field(d, "started_at", started);
+    add_field(d, "finished_at", finished);
+    d += '}';
+    if (auto r = detail::append_audit(db, "dalil", "run_state", std::to_string(id), d); !r) {
+      return r.error();
+    }
+  }
+  std::vector<std::tuple<std::int64_t, std::string, std::string, std::int64_t, std::int64_t,
+                         std::int64_t, std::int64_t, std::string>>
+      imports;
+  {
+    auto q = db.make(
+        "SELECT import_id, file, file_hash, coalesce(rows, -1), coalesce(stored, -1), "
+        "coalesce(unchanged, -1), coalesce(rejected, -1), started_at FROM imports ORDER BY "
+        "import_id",
+        "upgrading the store: reading imports");
+    if (!q) return q.error();
+    for (;;) {
+      auto row = q->next("upgrading the store: reading imports");
+      if (!row) return row.error();
+      if (!*row) break;
+      imports.emplace_back(q->int64(0), q->text(1), q->text(2), q->int64(3), q->int64(4),
+                           q->int64(5), q->int64(6), q->text(7));
+    }
+  }
+  for (const auto& [id, file, file_hash, rows, stored, unchanged, rejected, started] : imports) {
+    engine::sha256_stream rej;
+    auto q = db.make("SELECT row, field, reason FROM rejections WHERE import_id=? ORDER BY rowid",
+                     "upgrading the store: reading rejections");
+    if (!q) return q.error();
+    q->bind(1, id);
+    for (;;) {
+      auto row = q->next("upgrading the store: reading rejections");
+      if (!row) return row.error();
+      if (!*row) break;
+      rej.update(rejection_line(q->int64(0), q->text_view(1), q->text_view(2)));
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "import", id);
+    add_field(d, "file", file);
+    add_field(d, "file_hash", file_hash);
+    add_field(d, "rows", rows);
+    add_field(d, "stored", stored);
+    add_field(d, "unchanged", unchanged);
+    add_field(d, "rejected", rejected);
+    add_field(d, "started_at", started);
+    add_field(d, "rejections", rej.hex());
+    d += '}';
+    if (auto r = detail::append_audit(db, "dalil", "import_state", std::to_string(id), d); !r) {
+      return r.error();
+    }
+  }
+  return {};
+}
+
+/// Before schema 5 a run could decide an applicant twice (a finished run "resumed" after new
+/// versions): such a store is not upgraded silently; the message names the run.
+status refuse_doubled_runs(database& db) {
+  auto q = db.make(
+      "SELECT d.run_id, count(*) FROM decision_sets d JOIN records r USING(record_id) "
+      "GROUP BY d.run_id, r.applicant_id HAVING count(*) > 1 LIMIT 1",
+      "upgrading the store: looking for doubled decisions");
+  if (!q) return q.error();
+  auto row = q->next("upgrading the store: looking for doubled decisions");
+  if (!row) return row.error();
+  if (!*row) return {};
+  return fail(errc::refused,
+              "run " + std::to_string(q->int64(0)) +
+                  " decides an applicant more than once (stored by a dalil before schema 5, "
+                  "which resumed complete runs after new versions): this store cannot be "
+                  "upgraded as it is; export what you need with that dalil and start a new store");
+}
+
+class sqlite_store;
+
+/// An import: one write transaction, rolled back by the guard unless `finish` commits it.
+class sqlite_import final : public import_session {
+ public:
+  sqlite_import(database& db, transaction tx, std::int64_t id, std::string file,
+                std::string started_at)
+      : db_(db),
+        tx_(std::move(tx)),
+        id_(id),
+        file_(std::move(file)),
+        started_at_(std::move(started_at)) {}
+  std::int64_t id() const override { return id_; }
+  result<put_result> put_record(const std::string& applicant_id, const std::string& content_hash,
+                                const std::string& json) override;
+  status reject(std::int64_t row, const std::string& field, const std::string& reason) override;
+  status finish(const std::string& file_hash, std::int64_t rows, std::int64_t stored,
+                std::int64_t unchanged, std::int64_t rejected) override;
+
+ private:
+  status prepare();
+  database& db_;
+  transaction tx_;
+  std::int64_t id_;
+  std::string file_;
+  std::string started_at_;
+  statement latest_;
+  statement insert_applicant_;
+  statement insert_record_;
+  statement unlatest_;
+  statement insert_rejection_;
+  engine::sha256_stream rejections_;
+};
+
+status sqlite_import::prepare() {
+  if (latest_.ok()) return {};
+  constexpr std::string_view what = "importing: preparing the statements";
+  auto a = db_.make(
+      "SELECT record_id, version, content_hash FROM records WHERE applicant_id=? AND latest=1",
+      what);
+  auto b = db_.make("INSERT OR IGNORE INTO applicants VALUES(?)", what);
+  auto c = db_.make(
+      "INSERT INTO records(applicant_id, version, content_hash, json, import_id) "
+      "VALUES(?,?,?,?,?)",
+      what);
+  auto d = db_.make("UPDATE records SET latest=0 WHERE record_id=?", what);
+  auto e = db_.make("INSERT INTO rejections VALUES(?,?,?,?)", what);
+  for (auto* r : {&a, &b, &c, &d, &e}) {
+    if (!*r) return r->error();
+  }
+  latest_ = std::move(*a);
+  insert_applicant_ = std::move(*b);
+  insert_record_ = std::move(*c);
+  unlatest_ = std::move(*d);
+  insert_rejection_ = std::move(*e);
+  return {};
+}
+
+result<put_result> sqlite_import::put_record(const std::string& applicant_id,
+                                             const std::string& content_hash,
+                                             const std::string& json) {
+  if (auto p = prepare(); !p) return p.error();
+  latest_.reset();
+  latest_.bind(1, applicant_id);
+  std::int64_t version = 0;
+  std::int64_t previous = 0;
+  bool same = false;
+  auto row = latest_.next("importing: reading the applicant's latest record");
+  if (!row) return row.error();
+  if (*row) {
+    previous = latest_.int64(0);
+    version = latest_.int64(1);
+    same = latest_.text_view(2) == content_hash;
+  }
+  latest_.reset();  // never leave a statement pending: it would hold the connection's snapshot
+  if (same) return put_result::unchanged;
+  insert_applicant_.reset();
+  insert_applicant_.bind(1, applicant_id);
+  if (auto s = insert_applicant_.run("importing: storing an applicant"); !s) return s.error();
+  if (previous) {
+    unlatest_.reset();
+    unlatest_.bind(1, previous);
+    if (auto s = unlatest_.run("importing: replacing a record by its new version"); !s) {
+      return s.error();
+    }
+  }
+  insert_record_.reset();
+  insert_record_.bind(1, applicant_id)
+      .bind(2, version + 1)
+      .bind(3, content_hash)
+      .bind(4, json)
+      .bind(5, id_);
+  if (auto s = insert_record_.run("importing: storing a record"); !s) return s.error();
+  return previous ? put_result::new_version : put_result::stored;
+}
+
+status sqlite_import::reject(std::int64_t row, const std::string& field,
+                             const std::string& reason) {
+  if (auto p = prepare(); !p) return p.error();
+  insert_rejection_.reset();
+  insert_rejection_.bind(1, id_).bind(2, row).bind(3, field).bind(4, reason);
+  if (auto s = insert_rejection_.run("importing: storing a rejection"); !s) return s.error();
+  rejections_.update(rejection_line(row, field, reason));
+  return {};
+}
+
+status sqlite_import::finish(const std::string& file_hash, std::int64_t rows, std::int64_t stored,
+                             std::int64_t unchanged, std::int64_t rejected) {
+  constexpr std::string_view what = "finishing the import";
+  auto q = db_.make(
+      "UPDATE imports SET rows=?, stored=?, unchanged=?, rejected=?, file_hash=? WHERE "
+      "import_id=?",
+      what);
+  if (!q) return q.error();
+  q->bind(1, rows).bind(2, stored).bind(3, unchanged).bind(4, rejected).bind(5, file_hash);
+  q->bind(6, id_);
+  if (auto s = q->run(what); !s) return s.error();
+  // The records of the import, vouched for by entries of at most rows_per_entry rows each,
+  // then the import itself (its file, counts, all its records and its rejections).
+  auto r = db_.make(
+      "SELECT record_id, applicant_id, version, content_hash FROM records WHERE import_id=? "
+      "ORDER BY record_id",
+      what);
+  if (!r) return r.error();
+  r->bind(1, id_);
+  engine::sha256_stream all;
+  std::int64_t count = 0;
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  std::optional<row_digest> chunk;
+  chunk.emplace();
+  auto flush = [&]() -> status {
+    if (chunk->size() == 0) return {};
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "import", id_);
+    add_field(d, "from", first);
+    add_field(d, "to", last);
+    chunk->write(d);
+    d += '}';
+    chunk.emplace();
+    if (auto a = detail::append_audit(db_, "dalil", "records", std::to_string(id_), d); !a) {
+      return a.error();
+    }
+    return {};
+  };
+  for (;;) {
+    auto row = r->next(what);
+    if (!row) return row.error();
+    if (!*row) break;
+    std::int64_t id = r->int64(0);
+    std::string line = record_line(id, r->text_view(1), r->int64(2), r->text_view(3), id_);
+    all.update(line + '\n');
+    if (chunk->size() == 0) first = id;
+    last = id;
+    chunk->add(id, line);
+    ++count;
+    if (chunk->size() == rows_per_entry) {
+      if (auto s = flush(); !s) return s;
+    }
+  }
+  if (auto s = flush(); !s) return s;
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "import", id_);
+  add_field(d, "file", file_);
+  add_field(d, "started_at", started_at_);
+  add_field(d, "file_hash", file_hash);
+  add_field(d, "rows", rows);
+  add_field(d, "stored", stored);
+  add_field(d, "records", count);
+  add_field(d, "unchanged", unchanged);
+  add_field(d, "rejected", rejected);
+  add_field(d, "digest", all.hex());
+  add_field(d, "rejections", rejections_.hex());
+  d += '}';
+  if (auto a = detail::append_audit(db_, "dalil", "import", std::to_string(id_), d); !a) {
+    return a.error();
+  }
+  return tx_.commit(what);
+}
+
 class sqlite_store final : public store {
  public:
-  bool open(const std::string& path, std::string& error) {
+  status open(const std::string& path, open_mode mode) {
     path_ = path;
-    if (!db_.open(path, error)) return false;
-    if (!db_.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL) STRICT;",
-                  error)) {
-      return false;
+    mode_ = mode;
+    std::string error;
+    if (mode == open_mode::read_only) {
+      if (!db_.open_read_only(path, error)) return fail(errc::failed, error);
+      auto v = stored_version();
+      if (!v) return v.error();
+      if (*v != schema_version) {
+        return fail(errc::refused,
+                    path + ": the store's schema is version " + std::to_string(*v) +
+                        ", and this dalil reads version " + std::to_string(schema_version) +
+                        " read-only: open a writable copy once with this dalil to upgrade it");
+      }
+      return {};
+    }
+    if (!db_.open(path, error)) {
+      return fail(db_.read_only() ? errc::refused : errc::failed, error);
+    }
+    if (db_.read_only()) {
+      // A file this process may not write: read it as it is, if it needs no upgrade.
+      auto v = stored_version();
+      if (!v) return v.error();
+      if (*v != schema_version) {
+        return fail(errc::refused, path + ": the store is read-only and needs an upgrade (schema " +
+                                       std::to_string(*v) + " to " +
+                                       std::to_string(schema_version) + ")");
+      }
+      return {};
+    }
+    if (auto s = db_.run("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL) "
+                         "STRICT;",
+                         path + ": creating the schema");
+        !s) {
+      return s;
     }
     // One migration per transaction, the version read inside it: two processes opening an old
     // store at once upgrade it once. Upgrading a store that has an audit log (from version 1)
     // appends an entry saying so in the same transaction.
     std::int64_t found = -1;  // the version the store had when opened
     for (;;) {
-      if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
-      std::int64_t version = 0;
-      {
-        auto q = db_.prepare("SELECT max(version) FROM schema_version", error);
-        if (!q.ok()) return rollback(false);
-        if (q.step() == SQLITE_ROW && !q.is_null(0)) version = q.int64(0);
-      }
+      auto tx = transaction::begin(db_, path + ": opening the store");
+      if (!tx) return tx.error();
+      auto v = stored_version();
+      if (!v) return v.error();
+      std::int64_t version = *v;
       if (found < 0) found = version;
       if (version > schema_version) {
-        error = path + ": the store's schema is version " + std::to_string(version) +
-                ", newer than this dalil knows (" + std::to_string(schema_version) +
-                "): open it with a newer dalil";
-        return rollback(false);
+        return fail(errc::refused, path + ": the store's schema is version " +
+                                       std::to_string(version) + ", newer than this dalil knows (" +
+                                       std::to_string(schema_version) +
+                                       "): open it with a newer dalil");
       }
-      if (version == schema_version) return db_.exec("COMMIT", error);
+      if (version == schema_version) return tx->commit(path + ": opening the store");
       std::string to = std::to_string(version + 1);
-      if (!db_.exec(migrations[version], error) ||
-          !db_.exec("INSERT INTO schema_version VALUES(" + to + ")", error)) {
-        std::string why = std::move(error);
-        error = path;
-        error += ": upgrading the store to schema version ";
-        error += to;
-        error += ": ";
-        error += why;
-        return rollback(false);
+      std::string what = path + ": upgrading the store to schema version " + to;
+      const migration& m = migrations[version];
+      if (m.before != nullptr) {
+        if (auto s = m.before(db_); !s)
+          return fail(s.error().code, what + ": " + s.error().message);
       }
-      if (found >= 1 &&
-          !audit_locked("dalil", "schema", to,
-                        "{\"from\":" + std::to_string(version) + ",\"to\":" + to + "}", error)) {
-        return rollback(false);
+      if (auto s = db_.run(m.sql, what); !s) return s;
+      if (auto s = db_.run("INSERT INTO schema_version VALUES(" + to + ")", what); !s) return s;
+      if (m.after != nullptr) {
+        if (auto s = m.after(db_, found >= 1); !s) {
+          return fail(s.error().code, what + ": " + s.error().message);
+        }
       }
-      if (!db_.exec("COMMIT", error)) return rollback(false);
+      if (found >= 1) {
+        std::string d = "{\"from\":" + std::to_string(version) + ",\"to\":" + to + "}";
+        if (auto a = detail::append_audit(db_, "dalil", "schema", to, d); !a) return a.error();
+      }
+      if (auto s = tx->commit(what); !s) return s;
     }
   }
 
-  bool put_ruleset(const std::string& hash, const std::string& source,
-                   std::string& error) override {
-    auto q = db_.prepare("INSERT OR IGNORE INTO rulesets VALUES(?,?,?)", error);
-    if (!q.ok()) return false;
-    q.bind(1, hash).bind(2, source).bind(3, now_utc());
-    if (q.step() != SQLITE_DONE) {
-      error = db_.message();
-      return false;
-    }
-    if (sqlite3_changes(db_.handle()) == 0) return true;
-    return audit("dalil", "ruleset", hash, "{\"bytes\":" + std::to_string(source.size()) + "}",
-                 error);
+  result<std::int64_t> stored_version() {
+    auto q =
+        db_.make("SELECT (SELECT count(*) FROM sqlite_schema WHERE name='schema_version')", path_);
+    if (!q) return q.error();
+    auto row = q->next(path_ + ": reading the schema");
+    if (!row) return row.error();
+    if (q->int64(0) == 0) return std::int64_t{0};
+    auto v = db_.make("SELECT max(version) FROM schema_version", path_);
+    if (!v) return v.error();
+    row = v->next(path_ + ": reading the schema version");
+    if (!row) return row.error();
+    return *row && !v->is_null(0) ? v->int64(0) : 0;
   }
 
-  std::optional<std::string> ruleset_source(const std::string& hash) override {
-    std::string error;
-    auto q = db_.prepare("SELECT source FROM rulesets WHERE hash=?", error);
-    q.bind(1, hash);
-    if (q.step() != SQLITE_ROW) return std::nullopt;
-    return q.text(0);
+  bool read_only() const override { return mode_ == open_mode::read_only || db_.read_only(); }
+
+  result<std::unique_ptr<store>> reopen() override {
+    auto other = std::make_unique<sqlite_store>();
+    if (auto s = other->open(path_, mode_); !s) return s.error();
+    return std::unique_ptr<store>(std::move(other));
   }
 
-  std::int64_t begin_import(const std::string& file, const std::string& file_hash) override {
-    std::string error;
-    db_.exec("BEGIN IMMEDIATE", error);
-    auto q = db_.prepare("INSERT INTO imports(file, file_hash, started_at) VALUES(?,?,?)", error);
-    q.bind(1, file).bind(2, file_hash).bind(3, now_utc());
-    q.step();
-    return db_.last_insert_id();
+  status put_ruleset(const std::string& hash, const std::string& source) override {
+    constexpr std::string_view what = "storing the ruleset";
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    auto q = db_.make("INSERT OR IGNORE INTO rulesets VALUES(?,?,?)", what);
+    if (!q) return q.error();
+    std::string at = now_utc();
+    q->bind(1, hash).bind(2, source).bind(3, at);
+    if (auto s = q->run(what); !s) return s;
+    if (sqlite3_changes(db_.handle()) == 0) return tx->commit(what);
+    std::string d = "{";
+    add_field(d, "bytes", static_cast<std::int64_t>(source.size()));
+    add_field(d, "loaded_at", at);
+    d += '}';
+    auto a = detail::append_audit(db_, "dalil", "ruleset", hash, d);
+    if (!a) return a.error();
+    return tx->commit(what);
   }
 
-  put_result put_record(std::int64_t import_id, const std::string& applicant_id,
-                        const std::string& content_hash, const std::string& json,
-                        std::string& error) override {
-    if (!latest_.ok()) {
-      latest_ = db_.prepare(
-          "SELECT record_id, version, content_hash FROM records WHERE applicant_id=? AND latest=1",
-          error);
-      insert_applicant_ = db_.prepare("INSERT OR IGNORE INTO applicants VALUES(?)", error);
-      insert_record_ = db_.prepare(
-          "INSERT INTO records(applicant_id, version, content_hash, json, import_id) "
-          "VALUES(?,?,?,?,?)",
-          error);
-      unlatest_ = db_.prepare("UPDATE records SET latest=0 WHERE record_id=?", error);
-    }
-    latest_.reset();
-    latest_.bind(1, applicant_id);
-    std::int64_t version = 0;
-    std::int64_t previous = 0;
-    bool same = false;
-    if (latest_.step() == SQLITE_ROW) {
-      previous = latest_.int64(0);
-      version = latest_.int64(1);
-      same = latest_.text(2) == content_hash;
-    }
-    latest_.reset();  // never leave a statement pending: it would hold the connection's snapshot
-    if (same) return put_result::unchanged;
-    insert_applicant_.reset();
-    insert_applicant_.bind(1, applicant_id).step();
-    if (previous) {
-      unlatest_.reset();
-      unlatest_.bind(1, previous).step();
-    }
-    insert_record_.reset();
-    insert_record_.bind(1, applicant_id)
-        .bind(2, version + 1)
-        .bind(3, content_hash)
-        .bind(4, json)
-        .bind(5, import_id);
-    if (insert_record_.step() != SQLITE_DONE) error = db_.message();
-    insert_record_.reset();
-    insert_applicant_.reset();
-    unlatest_.reset();
-    return previous ? put_result::new_version : put_result::stored;
+  result<std::string> ruleset_source(const std::string& hash) override {
+    auto q = db_.make("SELECT source FROM rulesets WHERE hash=?", "reading a ruleset");
+    if (!q) return q.error();
+    q->bind(1, hash);
+    auto row = q->next("reading ruleset " + hash.substr(0, 12));
+    if (!row) return row.error();
+    if (!*row)
+      return fail(errc::not_found, "ruleset " + hash.substr(0, 12) + " is not in the store");
+    return q->text(0);
   }
 
-  void reject(std::int64_t import_id, std::int64_t row, const std::string& field,
-              const std::string& reason) override {
-    std::string error;
-    auto q = db_.prepare("INSERT INTO rejections VALUES(?,?,?,?)", error);
-    q.bind(1, import_id).bind(2, row).bind(3, field).bind(4, reason).step();
+  /// The live lease (not expired, and not left by a dead process of this host), if any.
+  result<std::optional<lease_info>> live_lease(std::string* token = nullptr) {
+    auto q =
+        db_.make("SELECT run_id, pid, host, since, expires, token FROM lease WHERE name='writer'",
+                 "reading the store's lease");
+    if (!q) return q.error();
+    auto row = q->next("reading the store's lease");
+    if (!row) return row.error();
+    if (!*row) return std::optional<lease_info>();
+    lease_info l{q->int64(0), q->int64(1), q->text(2), q->text(3), q->int64(4)};
+    if (token != nullptr) *token = q->text(5);
+    bool dead = l.host == host_ && !process_alive(l.pid);
+    if (l.expires <= unix_now() || dead) return std::optional<lease_info>();
+    return std::optional<lease_info>(l);
   }
 
-  bool finish_import(std::int64_t import_id, const std::string& file_hash, std::int64_t rows,
-                     std::int64_t stored, std::int64_t unchanged, std::int64_t rejected,
-                     std::string& error) override {
-    auto q = db_.prepare(
-        "UPDATE imports SET rows=?, stored=?, unchanged=?, rejected=?, file_hash=? WHERE "
-        "import_id=?",
-        error);
-    q.bind(1, rows).bind(2, stored).bind(3, unchanged).bind(4, rejected).bind(5, file_hash);
-    q.bind(6, import_id).step();
-    std::int64_t count = 0;
-    std::string digest = import_digest(import_id, count, error);
-    std::string details =
-        "{\"import\":" + std::to_string(import_id) + ",\"rows\":" + std::to_string(rows) +
-        ",\"stored\":" + std::to_string(count) + ",\"unchanged\":" + std::to_string(unchanged) +
-        ",\"rejected\":" + std::to_string(rejected) + ",\"digest\":\"" + digest + "\"}";
-    if (!audit_locked("dalil", "import", std::to_string(import_id), details, error)) return false;
-    return db_.exec("COMMIT", error);
+  static std::string held_by(const lease_info& l) {
+    return "run " + std::to_string(l.run_id) + ", pid " + std::to_string(l.pid) + " on " + l.host +
+           ", since " + l.since + ", renewed until " + time_text(l.expires);
   }
 
-  std::optional<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
-                                   const std::vector<record_filter>& filter,
-                                   std::string& error) override {
-    std::string f = filter_text(filter);
-    auto q = db_.prepare(
-        "SELECT run_id, status FROM runs WHERE ruleset_hash=? AND as_of=? AND filter=? "
-        "ORDER BY run_id DESC LIMIT 1",
-        error);
-    q.bind(1, ruleset_hash).bind(2, as_of).bind(3, f);
-    run_info info{0, ruleset_hash, as_of, f, "running", false};
-    if (q.step() == SQLITE_ROW) {
-      // The same ruleset, date and filter: the same run, resumed (or extended to records
-      // imported since it completed).
-      info.run_id = q.int64(0);
-      info.status = q.text(1);
-      info.resumed = true;
-      return info;
+  result<std::unique_ptr<import_session>> begin_import(const std::string& file) override {
+    std::string what = "importing " + file;
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    auto live = live_lease();
+    if (!live) return live.error();
+    if (*live) {
+      return fail(errc::busy, "a batch holds the store's lease (" + held_by(**live) +
+                                  "): records imported during a run would not be in it; import "
+                                  "once the batch has finished (or its lease has expired)");
     }
-    if (!db_.exec("BEGIN IMMEDIATE", error)) return std::nullopt;
-    auto ins = db_.prepare(
-        "INSERT INTO runs(ruleset_hash, as_of, filter, started_at, status) "
-        "VALUES(?,?,?,?,'running')",
-        error);
-    ins.bind(1, ruleset_hash).bind(2, as_of).bind(3, f).bind(4, now_utc());
-    if (ins.step() != SQLITE_DONE) {
-      error = db_.message();
-      rollback(false);
-      return std::nullopt;
-    }
-    info.run_id = db_.last_insert_id();
-    if (!audit_locked("dalil", "run", std::to_string(info.run_id),
-                      "{\"ruleset\":\"" + ruleset_hash + "\",\"as_of\":\"" + as_of + "\"}",
-                      error) ||
-        !db_.exec("COMMIT", error)) {
-      return std::nullopt;
-    }
-    return info;
+    auto q = db_.make("INSERT INTO imports(file, file_hash, started_at) VALUES(?,?,?)", what);
+    if (!q) return q.error();
+    std::string at = now_utc();
+    q->bind(1, file).bind(2, "").bind(3, at);
+    if (auto s = q->run(what); !s) return s.error();
+    std::int64_t id = db_.last_insert_id();
+    return std::unique_ptr<import_session>(
+        std::make_unique<sqlite_import>(db_, std::move(*tx), id, file, at));
   }
 
-  std::string pending_sql(const std::vector<record_filter>& filter, bool count) {
-    std::string sql = count ? "SELECT count(*) FROM records r WHERE r.latest=1"
-                            : "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, "
-                              "r.json FROM records r WHERE r.latest=1 AND r.record_id > ?";
+  std::string pending_sql(const std::vector<record_filter>& filter, const char* select,
+                          const char* decided, bool after, bool limit) {
+    std::string sql = select;
+    sql += " FROM records r WHERE r.latest=1";
+    if (after) sql += " AND r.record_id > ?";
     for (std::size_t i = 0; i < filter.size(); ++i) {
       sql += " AND CAST(json_extract(r.json, ?) AS TEXT) = ?";
     }
-    sql +=
-        " AND NOT EXISTS (SELECT 1 FROM decision_sets d WHERE d.run_id=? AND "
-        "d.record_id=r.record_id)";
-    if (!count) sql += " ORDER BY r.record_id LIMIT ?";
+    if (decided != nullptr) {
+      sql += " AND NOT EXISTS (SELECT 1 FROM decision_sets d WHERE d.run_id=? AND ";
+      sql += decided;
+      sql += ")";
+    }
+    if (limit) sql += " ORDER BY r.record_id LIMIT ?";
     return sql;
   }
 
-  int bind_filter(statement& q, int i, const std::vector<record_filter>& filter) {
+  static int bind_filter(statement& q, int i, const std::vector<record_filter>& filter) {
     for (const auto& f : filter) {
       q.bind(i++, "$." + f.path);
       q.bind(i++, f.value);
@@ -422,28 +1080,157 @@ class sqlite_store final : public store {
     return i;
   }
 
-  std::int64_t count_pending(std::int64_t run_id,
-                             const std::vector<record_filter>& filter) override {
-    std::string error;
-    auto q = db_.prepare(pending_sql(filter, true), error);
-    int i = bind_filter(q, 1, filter);
-    q.bind(i, run_id);
-    return q.step() == SQLITE_ROW ? q.int64(0) : 0;
+  result<std::int64_t> count_query(const std::string& sql, const std::vector<record_filter>& filter,
+                                   std::optional<std::int64_t> run_id, std::string_view what) {
+    auto q = db_.make(sql, what);
+    if (!q) return q.error();
+    int i = bind_filter(*q, 1, filter);
+    if (run_id) q->bind(i, *run_id);
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row) return fail(errc::failed, std::string(what) + ": no count");
+    return q->int64(0);
   }
 
-  bool next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
-                    std::int64_t after, std::size_t limit, std::vector<stored_record>& out,
-                    std::string& error) override {
+  result<std::int64_t> count_matching(const std::vector<record_filter>& filter) override {
+    return count_query(pending_sql(filter, "SELECT count(*)", nullptr, false, false), filter,
+                       std::nullopt, "counting the records to decide");
+  }
+
+  result<run_info> read_run(statement& q, std::string_view what) {
+    auto row = q.next(what);
+    if (!row) return row.error();
+    if (!*row) return fail(errc::not_found, std::string(what) + ": no such run");
+    return run_info{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5), false, {}};
+  }
+
+  static constexpr const char* run_columns =
+      "SELECT run_id, ruleset_hash, as_of, filter, status, generation FROM runs ";
+
+  result<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
+                            const std::vector<record_filter>& filter) override {
+    std::string f = filter_text(filter);
+    constexpr std::string_view what = "opening the run";
+    auto tx = transaction::begin(db_, what);
+    if (!tx) {
+      if (tx.error().code == errc::busy) {
+        return fail(errc::busy,
+                    "another process is writing the store (an import or a batch) and did not "
+                    "finish within 10 s: run the batch once it has finished");
+      }
+      return tx.error();
+    }
+    std::string old_token;
+    auto live = live_lease(&old_token);
+    if (!live) return live.error();
+    if (*live) {
+      return fail(errc::busy, "another batch holds the store's lease (" + held_by(**live) +
+                                  "): wait for it to finish, or for its lease to expire if that "
+                                  "process is gone");
+    }
+    auto q = db_.make(std::string(run_columns) +
+                          "WHERE ruleset_hash=? AND as_of=? AND filter=? ORDER BY generation DESC "
+                          "LIMIT 1",
+                      what);
+    if (!q) return q.error();
+    q->bind(1, ruleset_hash).bind(2, as_of).bind(3, f);
+    auto found = read_run(*q, what);
+    q->reset();
+    run_info info{0, ruleset_hash, as_of, f, "running", 1, false, {}};
+    if (found) {
+      info = *found;
+      if (info.status == "complete") {
+        // Does the complete run still decide every latest matching record?
+        auto stale = count_query(pending_sql(filter, "SELECT count(*) FROM (SELECT 1",
+                                             "d.record_id=r.record_id", false, false) +
+                                     " LIMIT 1)",
+                                 filter, info.run_id, "comparing the run with the latest records");
+        if (!stale) return stale.error();
+        if (*stale == 0) {
+          info.resumed = true;
+          return info;  // nothing to do: the transaction rolls back
+        }
+        info = run_info{0, ruleset_hash, as_of, f, "running", found->generation + 1, false, {}};
+      } else {
+        info.resumed = true;
+      }
+    } else if (found.error().code != errc::not_found) {
+      return found.error();
+    }
+    if (info.run_id == 0) {
+      auto ins = db_.make(
+          "INSERT INTO runs(ruleset_hash, as_of, filter, started_at, status, generation) "
+          "VALUES(?,?,?,?,'running',?)",
+          what);
+      if (!ins) return ins.error();
+      std::string started = now_utc();
+      ins->bind(1, ruleset_hash).bind(2, as_of).bind(3, f).bind(4, started);
+      ins->bind(5, info.generation);
+      if (auto s = ins->run(what); !s) return s.error();
+      info.run_id = db_.last_insert_id();
+      std::string d = "{";
+      add_field(d, "v", details_version);
+      add_field(d, "run", info.run_id);
+      add_field(d, "ruleset", ruleset_hash);
+      add_field(d, "as_of", as_of);
+      add_field(d, "filter", f);
+      add_field(d, "generation", info.generation);
+      add_field(d, "started_at", started);
+      d += '}';
+      if (auto a = detail::append_audit(db_, "dalil", "run", std::to_string(info.run_id), d); !a) {
+        return a.error();
+      }
+    }
+    // The lease: this process, renewed with every chunk.
+    info.lease = host_ + ":" + std::to_string(::getpid()) + ":" + std::to_string(unix_now()) + ":" +
+                 std::to_string(info.run_id);
+    auto l = db_.make("INSERT OR REPLACE INTO lease VALUES('writer',?,?,?,?,?,?)", what);
+    if (!l) return l.error();
+    l->bind(1, info.lease).bind(2, info.run_id).bind(3, std::int64_t{::getpid()}).bind(4, host_);
+    l->bind(5, now_utc()).bind(6, unix_now() + lease_seconds);
+    if (auto s = l->run(what); !s) return s.error();
+    if (auto s = tx->commit(what); !s) return s.error();
+    return info;
+  }
+
+  result<std::int64_t> count_pending(std::int64_t run_id,
+                                     const std::vector<record_filter>& filter) override {
+    return count_query(
+        pending_sql(filter, "SELECT count(*)", "d.applicant_id=r.applicant_id", false, false),
+        filter, run_id, "counting the records left to decide");
+  }
+
+  status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
+                      std::int64_t after, std::size_t limit,
+                      std::vector<stored_record>& out) override {
     // The records of `out` are overwritten in place: their strings keep their capacity from one
     // chunk to the next, so a batch does not allocate per record.
+    constexpr std::string_view what = "reading the records to decide";
     std::size_t n = 0;
-    auto q = db_.prepare(pending_sql(filter, false), error);
-    if (!q.ok()) return false;
+    if (!pending_.ok() || pending_filter_ != filter_text(filter) ||
+        pending_size_ != filter.size()) {
+      auto q = db_.make(pending_sql(filter,
+                                    "SELECT r.record_id, r.applicant_id, r.version, "
+                                    "r.content_hash, r.json",
+                                    "d.applicant_id=r.applicant_id", true, true),
+                        what);
+      if (!q) return q.error();
+      pending_ = std::move(*q);
+      pending_filter_ = filter_text(filter);
+      pending_size_ = filter.size();
+    }
+    statement& q = pending_;
+    q.reset();
     q.bind(1, after);
     int i = bind_filter(q, 2, filter);
     q.bind(i, run_id).bind(i + 1, static_cast<std::int64_t>(limit));
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
+    for (;;) {
+      auto row = q.next(what);
+      if (!row) {
+        out.clear();
+        return row.error();
+      }
+      if (!*row) break;
       if (n == out.size()) out.emplace_back();
       stored_record& r = out[n++];
       r.record_id = q.int64(0);
@@ -452,30 +1239,43 @@ class sqlite_store final : public store {
       r.content_hash = q.text_view(3);
       r.json = q.text_view(4);
     }
+    q.reset();
     out.resize(n);
-    if (rc != SQLITE_DONE) {
-      error = db_.message();
-      return false;
-    }
-    return true;
+    return {};
   }
 
-  bool write_decisions(std::int64_t run_id, const std::vector<decision_set>& sets,
-                       std::string& error) override {
-    if (sets.empty()) return true;
-    if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
+  status renew_lease(const run_info& run, std::string_view what) {
+    auto q = db_.make("UPDATE lease SET expires=? WHERE name='writer' AND token=?", what);
+    if (!q) return q.error();
+    q->bind(1, unix_now() + lease_seconds).bind(2, run.lease);
+    if (auto s = q->run(what); !s) return s;
+    if (sqlite3_changes(db_.handle()) == 1) return {};
+    std::string holder;
+    if (auto l = live_lease(); l && *l) holder = " (now held by " + held_by(**l) + ")";
+    return fail(errc::conflict, std::string(what) + ": the batch lost the store's lease" + holder +
+                                    ": it stopped without writing this chunk");
+  }
+
+  status write_decisions(const run_info& run, const std::vector<decision_set>& sets) override {
+    if (sets.empty()) return {};
+    std::string what = "writing the decision sets of run " + std::to_string(run.run_id);
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    if (auto s = renew_lease(run, what); !s) return s;
     if (!insert_decisions_.ok()) {
-      insert_decisions_ = db_.prepare(
+      auto q = db_.make(
           "INSERT INTO decision_sets(run_id, record_id, input_hash, decisions, trace_digest, "
-          "trace, format) VALUES(?,?,?,?,?,?,?)",
-          error);
-      if (!insert_decisions_.ok()) return rollback(false);
+          "trace, format, applicant_id) VALUES(?,?,?,?,?,?,?,?)",
+          what);
+      if (!q) return q.error();
+      insert_decisions_ = std::move(*q);
     }
     statement& q = insert_decisions_;
-    chunk_digest digest;
+    row_digest digest;
+    std::string line;
     for (const decision_set& d : sets) {
       q.reset();
-      q.bind(1, run_id)
+      q.bind(1, run.run_id)
           .bind(2, d.record_id)
           .bind_static(3, d.input_hash)  // `sets` outlives the step
           .bind_static(4, d.decisions_json)
@@ -486,287 +1286,1113 @@ class sqlite_store final : public store {
         q.bind_static(6, d.trace_json);
       }
       q.bind(7, std::int64_t{d.format});
-      if (q.step() != SQLITE_DONE) {
-        error = db_.message();
-        q.reset();
-        return rollback(false);
-      }
-      digest.add(d.record_id, d.decisions_digest, d.trace_digest, d.format);
+      q.bind_static(8, d.applicant_id);
+      if (auto s = q.run(what + ", record " + std::to_string(d.record_id)); !s) return s;
+      decision_line(line, d.record_id, d.applicant_id, d.input_hash, d.decisions_digest,
+                    d.trace_digest, d.format, d.trace_json);
+      digest.add(d.record_id, line);
     }
     q.reset();
-    std::string details = "{\"run\":" + std::to_string(run_id) +
-                          ",\"from\":" + std::to_string(sets.front().record_id) +
-                          ",\"to\":" + std::to_string(sets.back().record_id) +
-                          ",\"count\":" + std::to_string(sets.size()) + ",\"digest\":\"" +
-                          digest.hex() + "\"}";
-    if (!audit_locked("dalil", "decisions", std::to_string(run_id), details, error)) {
-      return rollback(false);
+    std::string details = "{";
+    add_field(details, "v", details_version);
+    add_field(details, "run", run.run_id);
+    add_field(details, "from", sets.front().record_id);
+    add_field(details, "to", sets.back().record_id);
+    digest.write(details);
+    details += '}';
+    if (auto a =
+            detail::append_audit(db_, "dalil", "decisions", std::to_string(run.run_id), details);
+        !a) {
+      return a.error();
     }
-    return db_.exec("COMMIT", error);
+    return tx->commit(what);
   }
 
-  /// Ends the open transaction without its changes; returns `result`.
-  bool rollback(bool result) {
-    std::string ignored;
-    db_.exec("ROLLBACK", ignored);
-    return result;
-  }
-
-  bool finish_run(std::int64_t run_id, std::string& error) override {
-    if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
-    auto q = db_.prepare("UPDATE runs SET status='complete', finished_at=? WHERE run_id=?", error);
-    q.bind(1, now_utc()).bind(2, run_id).step();
-    std::string details = "{\"run\":" + std::to_string(run_id) +
-                          ",\"decision_sets\":" + std::to_string(count_decisions(run_id)) + "}";
-    if (!audit_locked("dalil", "run_complete", std::to_string(run_id), details, error)) {
-      return rollback(false);
+  status finish_run(const run_info& run) override {
+    std::string what = "completing run " + std::to_string(run.run_id);
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    if (auto s = renew_lease(run, what); !s) return s;
+    auto n = count_decisions(run.run_id);
+    if (!n) return n.error();
+    auto q = db_.make("UPDATE runs SET status='complete', finished_at=? WHERE run_id=?", what);
+    if (!q) return q.error();
+    std::string finished = now_utc();
+    q->bind(1, finished).bind(2, run.run_id);
+    if (auto s = q->run(what); !s) return s;
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "run", run.run_id);
+    add_field(d, "decision_sets", *n);
+    add_field(d, "finished_at", finished);
+    d += '}';
+    if (auto a = detail::append_audit(db_, "dalil", "run_complete", std::to_string(run.run_id), d);
+        !a) {
+      return a.error();
     }
-    return db_.exec("COMMIT", error);
+    auto del = db_.make("DELETE FROM lease WHERE name='writer' AND token=?", what);
+    if (!del) return del.error();
+    del->bind(1, run.lease);
+    if (auto s = del->run(what); !s) return s;
+    return tx->commit(what);
   }
 
-  bool audit(const std::string& actor, const std::string& action, const std::string& subject,
-             const std::string& details, std::string& error) override {
-    if (!db_.exec("BEGIN IMMEDIATE", error)) return false;
-    if (!audit_locked(actor, action, subject, details, error)) return rollback(false);
-    return db_.exec("COMMIT", error);
+  status release_lease(const run_info& run) override {
+    if (run.lease.empty()) return {};
+    std::string what = "releasing the lease of run " + std::to_string(run.run_id);
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    auto del = db_.make("DELETE FROM lease WHERE name='writer' AND token=?", what);
+    if (!del) return del.error();
+    del->bind(1, run.lease);
+    if (auto s = del->run(what); !s) return s;
+    return tx->commit(what);
   }
 
-  /// Appends an entry; the caller holds the write transaction.
-  bool audit_locked(const std::string& actor, const std::string& action, const std::string& subject,
-                    const std::string& details, std::string& error) {
+  result<lease_info> lease() override {
+    auto l = live_lease();
+    if (!l) return l.error();
+    if (!*l) return fail(errc::not_found, "no batch holds the store's lease");
+    return **l;
+  }
+
+  result<std::int64_t> audit(const std::string& actor, const std::string& action,
+                             const std::string& subject, const std::string& details) override {
+    std::string what = "appending to the audit log (" + action + ")";
+    if (read_only()) {
+      return fail(errc::refused, path_ + " is read-only: " + what + " is impossible");
+    }
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
     auto seq = detail::append_audit(db_, actor, action, subject, details);
+    if (!seq) return seq.error();
+    if (auto s = tx->commit(what); !s) return s.error();
+    return *seq;
+  }
+
+  status audited_read(const std::string& actor, const std::string& subject,
+                      const std::string& details, const std::function<status()>& read) override {
+    if (read_only()) {
+      return fail(errc::refused,
+                  path_ +
+                      " is read-only: every read of decisions is recorded in the store's "
+                      "audit log, so decisions, export and replay refuse a store they cannot "
+                      "write (audit verify and stats work on a read-only copy)");
+    }
+    // The entry is committed before anything is read: nothing is read without its entry.
+    auto seq = audit(actor, "read", subject, details);
     if (!seq) {
-      error = seq.error().message;
-      return false;
+      if (seq.error().code == errc::refused) {
+        return fail(errc::refused, path_ + " cannot record the read in its audit log (" +
+                                       seq.error().message + "): nothing was read");
+      }
+      return fail(seq.error().code, seq.error().message + ": nothing was read");
     }
-    return true;
+    // One read transaction: one snapshot for the whole read, which holds the entry.
+    if (auto s = db_.run("BEGIN", "reading"); !s) return s;
+    struct end_read {
+      database& db;
+      ~end_read() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    } ender{db_};
+    auto q = db_.make("SELECT count(*) FROM audit WHERE seq=?", "reading");
+    if (!q) return q.error();
+    q->bind(1, *seq);
+    auto row = q->next("reading the audit entry of this read");
+    if (!row) return row.error();
+    if (!*row || q->int64(0) != 1) {
+      return fail(errc::damaged, "the audit entry of this read (" + std::to_string(*seq) +
+                                     ") is not in the store: nothing was read");
+    }
+    q->reset();
+    return read();
   }
 
-  std::string import_digest(std::int64_t import_id, std::int64_t& count, std::string& error) {
-    auto q = db_.prepare(
-        "SELECT record_id, applicant_id, version, content_hash FROM records WHERE import_id=? "
-        "ORDER BY record_id",
-        error);
-    q.bind(1, import_id);
-    engine::sha256_stream digest;  // streamed: memory stays flat for a national register
-    count = 0;
-    while (q.step() == SQLITE_ROW) {
-      digest.update(std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
-                    std::to_string(q.int64(2)) + ':' + q.text(3) + '\n');
-      ++count;
-    }
-    return digest.hex();
+  result<audit_head> head() override {
+    auto q = db_.make("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", "reading the head");
+    if (!q) return q.error();
+    auto row = q->next("reading the head of the audit log");
+    if (!row) return row.error();
+    if (!*row) return fail(errc::not_found, path_ + ": the audit log is empty");
+    return audit_head{q->int64(0), q->text(1)};
   }
 
-  std::optional<audit_problem> verify(std::string& error) override {
-    // 1. The chain itself: contiguous sequence, each entry linked to and hashing as written.
-    auto q = db_.prepare(
-        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit ORDER BY seq",
-        error);
-    std::string prev = std::string(64, '0');
-    std::int64_t expected_seq = 1;
-    std::map<std::int64_t, std::int64_t> import_counts;         // import -> records
-    std::map<std::int64_t, std::int64_t> run_counts;            // run -> decision sets
-    std::vector<std::pair<std::int64_t, std::string>> imports;  // seq, details
-    std::vector<std::pair<std::int64_t, std::string>> chunks;   // seq, details
-    std::vector<std::pair<std::int64_t, std::string>> ruleset_entries;
-    while (q.step() == SQLITE_ROW) {
-      std::int64_t seq = q.int64(0);
-      std::string details = q.text(5);
-      if (seq != expected_seq) {
-        return audit_problem{expected_seq, "audit entry " + std::to_string(expected_seq) +
-                                               " is missing (the log jumps to " +
-                                               std::to_string(seq) + ")"};
-      }
-      if (q.text(6) != prev) {
-        return audit_problem{
-            seq, "audit entry " + std::to_string(seq) + " does not link to the entry before it"};
-      }
-      std::string h = detail::entry_hash(prev, seq, q.text(1), q.text(2), q.text(3), q.text(4), details);
-      if (h != q.text(7)) {
-        return audit_problem{seq, "audit entry " + std::to_string(seq) + " (" + q.text(3) +
-                                      ") was changed after it was written"};
-      }
-      prev = h;
-      ++expected_seq;
-      const std::string action = q.text(3);
-      if (action == "import") imports.emplace_back(seq, details);
-      if (action == "decisions") chunks.emplace_back(seq, details);
-      if (action == "ruleset") ruleset_entries.emplace_back(seq, q.text(4));
-    }
-    // 2. What the entries vouch for: rulesets, imported records, decision sets.
-    for (const auto& [seq, hash] : ruleset_entries) {
-      auto src = ruleset_source(hash);
-      if (!src || engine::sha256_hex(*src) != hash) {
-        return audit_problem{seq, "ruleset " + hash.substr(0, 12) + " (audit entry " +
-                                      std::to_string(seq) + ") was changed or deleted"};
-      }
-    }
-    for (const auto& [seq, details] : imports) {
-      std::int64_t id = std::stoll(detail(details, "import"));
-      std::int64_t count = 0;
-      std::string digest = import_digest(id, count, error);
-      import_counts[id] = count;
-      if (digest != detail(details, "digest")) {
-        return audit_problem{seq, "records of import " + std::to_string(id) + " (audit entry " +
-                                      std::to_string(seq) + ") were changed, deleted or inserted"};
-      }
-    }
-    {
-      auto c = db_.prepare(
-          "SELECT record_id, import_id, content_hash, json FROM records ORDER BY record_id", error);
-      while (c.step() == SQLITE_ROW) {
-        if (!import_counts.count(c.int64(1))) {
-          return audit_problem{0, "record " + std::to_string(c.int64(0)) +
-                                      " belongs to no audited import: it was inserted behind the "
-                                      "tool's back"};
-        }
-        if (engine::sha256_hex(c.text(3)) != c.text(2)) {
-          return audit_problem{0, "record " + std::to_string(c.int64(0)) +
-                                      " does not match its content hash: it was edited"};
-        }
-      }
-    }
-    for (const auto& [seq, details] : chunks) {
-      std::int64_t run = std::stoll(detail(details, "run"));
-      std::int64_t from = std::stoll(detail(details, "from"));
-      std::int64_t to = std::stoll(detail(details, "to"));
-      auto d = db_.prepare(
-          "SELECT record_id, decisions, trace_digest, format FROM decision_sets WHERE run_id=? "
-          "AND record_id BETWEEN ? AND ? ORDER BY record_id",
-          error);
-      d.bind(1, run).bind(2, from).bind(3, to);
-      chunk_digest digest;
-      std::int64_t rows = 0;
-      while (d.step() == SQLITE_ROW) {
-        digest.add(d.int64(0), engine::sha256(d.text_view(1)), d.digest(2), d.int64(3));
-        ++rows;
-      }
-      run_counts[run] += rows;
-      if (digest.hex() != detail(details, "digest")) {
-        return audit_problem{seq, "decision sets of run " + std::to_string(run) + ", records " +
-                                      std::to_string(from) + ".." + std::to_string(to) +
-                                      " (audit entry " + std::to_string(seq) +
-                                      ") were changed, deleted or inserted"};
-      }
-    }
-    auto totals = db_.prepare("SELECT run_id, count(*) FROM decision_sets GROUP BY run_id", error);
-    while (totals.step() == SQLITE_ROW) {
-      if (totals.int64(1) != run_counts[totals.int64(0)]) {
-        return audit_problem{0, "run " + std::to_string(totals.int64(0)) +
-                                    " has decision sets that no audit entry vouches for"};
-      }
-    }
-    return std::nullopt;
-  }
+  result<verify_report> verify(const verify_options& options) override;
 
-  std::optional<stored_record> record(std::int64_t record_id) override {
-    std::string error;
-    auto q = db_.prepare(
+  result<stored_record> record(std::int64_t record_id) override {
+    auto q = db_.make(
         "SELECT record_id, applicant_id, version, content_hash, json FROM records WHERE "
         "record_id=?",
-        error);
-    q.bind(1, record_id);
-    if (q.step() != SQLITE_ROW) return std::nullopt;
-    return stored_record{q.int64(0), q.text(1), q.int64(2), q.text(3), q.text(4)};
+        "reading a record");
+    if (!q) return q.error();
+    q->bind(1, record_id);
+    auto row = q->next("reading record " + std::to_string(record_id));
+    if (!row) return row.error();
+    if (!*row) return fail(errc::not_found, "no record " + std::to_string(record_id));
+    return stored_record{q->int64(0), q->text(1), q->int64(2), q->text(3), q->text(4)};
   }
 
-  std::optional<run_info> run(std::int64_t run_id) override {
-    std::string error;
-    auto q = db_.prepare(
-        "SELECT run_id, ruleset_hash, as_of, filter, status FROM runs WHERE run_id=?", error);
-    q.bind(1, run_id);
-    if (q.step() != SQLITE_ROW) return std::nullopt;
-    return run_info{q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), false};
+  result<run_info> run(std::int64_t run_id) override {
+    auto q = db_.make(std::string(run_columns) + "WHERE run_id=?", "reading a run");
+    if (!q) return q.error();
+    q->bind(1, run_id);
+    auto r = read_run(*q, "reading run " + std::to_string(run_id));
+    if (!r && r.error().code == errc::not_found) {
+      return fail(errc::not_found, "no run " + std::to_string(run_id));
+    }
+    return r;
   }
 
-  std::optional<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) override {
-    std::string error;
-    auto q = db_.prepare(
-        "SELECT record_id, input_hash, decisions, trace_digest, trace, format FROM "
+  static status read_set(statement& q, decision_set& d, int first) {
+    d.record_id = q.int64(first);
+    d.input_hash = q.digest(first + 1);
+    d.decisions_json = q.text_view(first + 2);
+    d.trace_digest = q.digest(first + 3);
+    d.format = static_cast<int>(q.int64(first + 4));
+    d.applicant_id = q.text_view(first + 5);
+    return {};
+  }
+
+  result<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) override {
+    auto q = db_.make(
+        "SELECT record_id, input_hash, decisions, trace_digest, format, applicant_id, trace FROM "
         "decision_sets WHERE run_id=? AND record_id=?",
-        error);
-    q.bind(1, run_id).bind(2, record_id);
-    if (q.step() != SQLITE_ROW) return std::nullopt;
+        "reading a decision set");
+    if (!q) return q.error();
+    q->bind(1, run_id).bind(2, record_id);
+    std::string name = std::to_string(run_id) + ":" + std::to_string(record_id);
+    auto row = q->next("reading decision set " + name);
+    if (!row) return row.error();
+    if (!*row) return fail(errc::not_found, "no decision " + name);
     decision_set d;
-    d.record_id = q.int64(0);
-    d.input_hash = q.digest(1);
-    d.decisions_json = q.text(2);
+    read_set(*q, d, 0);
     d.decisions_digest = engine::sha256(d.decisions_json);
-    d.trace_digest = q.digest(3);
-    d.trace_json = q.text(4);
-    d.format = static_cast<int>(q.int64(5));
+    d.trace_json = q->text(6);
     return d;
   }
 
-  bool each_decision(std::int64_t run_id,
-                     const std::function<void(const std::string&, const decision_set&)>& f,
-                     std::string& error) override {
-    auto q = db_.prepare(
-        "SELECT d.record_id, d.input_hash, d.decisions, d.trace_digest, r.applicant_id, "
-        "d.format FROM decision_sets d JOIN records r USING(record_id) WHERE d.run_id=? "
-        "ORDER BY d.record_id",
-        error);
-    if (!q.ok()) return false;
-    q.bind(1, run_id);
-    while (q.step() == SQLITE_ROW) {
-      decision_set d;
-      d.record_id = q.int64(0);
-      d.input_hash = q.digest(1);
-      d.decisions_json = q.text(2);
-      d.trace_digest = q.digest(3);
-      d.format = static_cast<int>(q.int64(5));
-      f(q.text(4), d);
-    }
-    return true;
+  result<decision_set> applicant_decisions(std::int64_t run_id,
+                                           const std::string& applicant_id) override {
+    std::string what = "reading the applicant's decision set in run " + std::to_string(run_id);
+    auto q = db_.make(
+        "SELECT record_id, input_hash, decisions, trace_digest, format, applicant_id FROM "
+        "decision_sets WHERE run_id=? AND applicant_id=?",
+        what);
+    if (!q) return q.error();
+    q->bind(1, run_id).bind(2, applicant_id);
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row)
+      return fail(errc::not_found,
+                  "run " + std::to_string(run_id) + " does not decide this applicant");
+    decision_set d;
+    read_set(*q, d, 0);
+    return d;
   }
 
-  std::vector<run_info> runs() override {
-    std::string error;
+  status each_decision(
+      std::int64_t run_id,
+      const std::function<void(const std::string&, const decision_set&)>& f) override {
+    std::string what = "reading the decision sets of run " + std::to_string(run_id);
+    auto q = db_.make(
+        "SELECT record_id, input_hash, decisions, trace_digest, format, applicant_id FROM "
+        "decision_sets WHERE run_id=? ORDER BY record_id",
+        what);
+    if (!q) return q.error();
+    q->bind(1, run_id);
+    decision_set d;
+    for (;;) {
+      auto row = q->next(what);
+      if (!row) return row.error();
+      if (!*row) return {};
+      read_set(*q, d, 0);
+      f(d.applicant_id, d);
+    }
+  }
+
+  result<std::vector<run_info>> runs() override {
+    auto q = db_.make(std::string(run_columns) + "ORDER BY run_id", "reading the runs");
+    if (!q) return q.error();
     std::vector<run_info> out;
-    auto q = db_.prepare(
-        "SELECT run_id, ruleset_hash, as_of, filter, status FROM runs ORDER BY run_id", error);
-    while (q.step() == SQLITE_ROW) {
-      out.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), false});
+    for (;;) {
+      auto r = read_run(*q, "reading the runs");
+      if (!r) {
+        if (r.error().code == errc::not_found) return out;
+        return r.error();
+      }
+      out.push_back(std::move(*r));
     }
-    return out;
   }
 
-  std::int64_t count_decisions(std::int64_t run_id) override {
-    std::string error;
-    auto q = db_.prepare("SELECT count(*) FROM decision_sets WHERE run_id=?", error);
-    q.bind(1, run_id);
-    return q.step() == SQLITE_ROW ? q.int64(0) : 0;
+  result<run_info> newest_complete_run() override {
+    auto q =
+        db_.make(std::string(run_columns) + "WHERE status='complete' ORDER BY run_id DESC LIMIT 1",
+                 "reading the runs");
+    if (!q) return q.error();
+    auto r = read_run(*q, "reading the runs");
+    if (!r && r.error().code == errc::not_found) {
+      return fail(errc::not_found, "no complete run in " + path_);
+    }
+    return r;
   }
 
-  std::int64_t count_records() override {
-    std::string error;
-    auto q = db_.prepare("SELECT count(*) FROM records WHERE latest=1", error);
-    return q.step() == SQLITE_ROW ? q.int64(0) : 0;
+  result<std::int64_t> count_decisions(std::int64_t run_id) override {
+    std::string what = "counting the decision sets of run " + std::to_string(run_id);
+    auto q = db_.make("SELECT count(*) FROM decision_sets WHERE run_id=?", what);
+    if (!q) return q.error();
+    q->bind(1, run_id);
+    auto row = q->next(what);
+    if (!row) return row.error();
+    return *row ? q->int64(0) : 0;
   }
 
-  std::unique_ptr<store> reopen(std::string& error) override {
-    auto other = std::make_unique<sqlite_store>();
-    if (!other->open(path_, error)) return nullptr;
-    return other;
+  result<std::int64_t> count_records() override {
+    auto q = db_.make("SELECT count(*) FROM records WHERE latest=1", "counting the records");
+    if (!q) return q.error();
+    auto row = q->next("counting the records");
+    if (!row) return row.error();
+    return *row ? q->int64(0) : 0;
   }
+
+  database& db() { return db_; }
 
  private:
   std::string path_;
+  open_mode mode_ = open_mode::read_write;
   database db_;
-  statement latest_;
-  statement insert_applicant_;
-  statement insert_record_;
-  statement unlatest_;
+  std::string host_ = host_name();
   statement insert_decisions_;
+  statement pending_;
+  std::string pending_filter_;
+  std::size_t pending_size_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<store> open_sqlite(const std::string& path, std::string& error) {
+namespace {
+
+/// The state the intact entries of the chain vouch for, gathered before the rows are compared.
+struct vouched {
+  struct import_entry {
+    std::int64_t seq = 0;
+    fields f;
+    bool v3 = false;     // an "import" entry of schema 5 (with its records' entries)
+    bool state = false;  // an "import_state" entry (the upgrade to schema 5)
+  };
+  struct run_entry {
+    std::int64_t seq = 0;
+    std::string ruleset;
+    std::string as_of;
+    std::optional<std::string> filter;
+    std::optional<std::int64_t> generation;
+    bool complete = false;
+    std::optional<std::int64_t> decision_sets;  // from its completion (or the upgrade)
+    std::int64_t complete_seq = 0;
+    std::optional<std::string> started_at;
+    std::optional<std::string> finished_at;
+  };
+  struct chunk {
+    std::int64_t seq = 0;
+    std::int64_t owner = 0;  // the import or the run
+    std::int64_t from = 0;
+    std::int64_t to = 0;
+    std::int64_t count = 0;
+    std::string digest;
+    bool v3 = false;
+    std::vector<std::int64_t> ids;  // v3
+    std::string tags;               // v3: 8 hex digits per id
+  };
+  std::map<std::string, std::int64_t> rulesets;       // hash -> seq
+  std::map<std::string, std::string> ruleset_loaded;  // hash -> loaded_at (schema 5 entries)
+  std::map<std::int64_t, import_entry> imports;
+  std::map<std::int64_t, std::vector<chunk>> record_chunks;  // by import
+  std::map<std::int64_t, run_entry> runs;
+  std::map<std::int64_t, std::vector<chunk>> decision_chunks;  // by run
+};
+
+class verifier {
+ public:
+  verifier(database& db, const std::string& path, verify_report& report)
+      : db_(db), path_(path), report_(report) {}
+
+  void problem(std::int64_t seq, std::string kind, std::string what) {
+    if (report_.problems.size() >= max_problems) {
+      ++left_out_;
+      return;
+    }
+    report_.problems.push_back({seq, std::move(what), std::move(kind)});
+  }
+  std::int64_t left_out() const { return left_out_; }
+
+  /// A read that failed: the file is damaged there (or could not be read); named, never skipped.
+  void unreadable(const error& e) {
+    problem(0, e.code == errc::damaged ? "damaged_file" : "unreadable", e.message);
+  }
+
+  /// Runs `sql` (bound by `bind`), calling `row` for each row; false (reported) on a failed read.
+  template <class Bind, class Row>
+  bool each(const std::string& sql, std::string_view what, Bind bind, Row row) {
+    auto q = db_.make(sql, what);
+    if (!q) {
+      unreadable(q.error());
+      return false;
+    }
+    bind(*q);
+    for (;;) {
+      auto r = q->next(what);
+      if (!r) {
+        unreadable(r.error());
+        return false;
+      }
+      if (!*r) return true;
+      row(*q);
+    }
+  }
+
+  void file_check() {
+    each(
+        "SELECT quick_check FROM pragma_quick_check(100)", "checking the file (quick_check)",
+        [](statement&) {},
+        [&](statement& q) {
+          std::string line = q.text(0);
+          if (line != "ok") problem(0, "damaged_file", path_ + ": " + line);
+        });
+  }
+
+  void chain(const verify_options& options) {
+    std::string prev(64, '0');
+    std::int64_t expected = 1;
+    bool after_gap = false;
+    std::optional<std::int64_t> head_seq;
+    std::string want = options.head;
+    std::optional<std::int64_t> want_seq;
+    if (auto colon = want.find(':'); colon != std::string::npos) {
+      want_seq = to_int(want.substr(0, colon));
+      want = want.substr(colon + 1);
+    }
+    std::int64_t first_bad = 0;
+    each(
+        "SELECT seq, at, actor, action, subject, details, prev_hash, hash FROM audit ORDER BY seq",
+        "reading the audit log", [](statement&) {},
+        [&](statement& q) {
+          std::int64_t seq = q.int64(0);
+          std::string hash = q.text(7);
+          bool intact = true;
+          if (seq != expected) {
+            problem(
+                expected, "chain",
+                "audit entry " + std::to_string(expected) +
+                    (seq > expected ? " is missing (the log jumps to " + std::to_string(seq) + ")"
+                                    : " is out of order"));
+            intact = false;
+            after_gap = true;
+          } else if (q.text(6) != prev && !after_gap) {
+            problem(seq, "chain",
+                    "audit entry " + std::to_string(seq) + " does not link to the entry before it");
+            intact = false;
+          }
+          std::string h = detail::entry_hash(q.text(6), seq, q.text(1), q.text(2), q.text(3),
+                                             q.text(4), q.text(5));
+          if (h != hash) {
+            problem(seq, "chain",
+                    "audit entry " + std::to_string(seq) + " (" + q.text(3) +
+                        ") was changed after it was written");
+            intact = false;
+          } else {
+            after_gap = after_gap && !intact;
+          }
+          if (!intact && first_bad == 0) first_bad = seq;
+          if (!want.empty() && hash == want && (!want_seq || *want_seq == seq)) head_seq = seq;
+          prev = hash;  // re-anchored: one damaged entry is reported once
+          expected = seq + 1;
+          ++report_.entries;
+          report_.head_hash = hash;
+          if (intact) entries_.push_back({seq, q.text(2), q.text(3), q.text(4), q.text(5)});
+        });
+    if (!want.empty()) {
+      if (!head_seq) {
+        problem(0, "head",
+                "the audit log does not reach the head " + options.head +
+                    ": entries up to it were removed or rewritten (the log now ends at entry " +
+                    std::to_string(expected - 1) + ", hash " + report_.head_hash + ")");
+      } else if (first_bad != 0 && first_bad <= *head_seq) {
+        problem(first_bad, "head",
+                "the audit log reaches the head " + options.head + " (entry " +
+                    std::to_string(*head_seq) + ") but not unchanged: entry " +
+                    std::to_string(first_bad) + " before it is damaged");
+      }
+    }
+  }
+
+  /// The entries' details, gathered by what they vouch for.
+  void gather() {
+    auto bad = [&](const detail::audit_entry& e, const std::string& why) {
+      problem(e.seq, "unreadable_entry",
+              "audit entry " + std::to_string(e.seq) + " (" + e.action + "): " + why);
+    };
+    for (const auto& e : entries_) {
+      const std::string& a = e.action;
+      if (a == "ruleset") {
+        v_.rulesets[e.subject] = e.seq;
+        if (auto f = parse_details(e.details); f && f->count("loaded_at")) {
+          v_.ruleset_loaded[e.subject] = text_field(*f, "loaded_at");
+        }
+        continue;
+      }
+      if (a != "import" && a != "import_state" && a != "records" && a != "run" &&
+          a != "run_state" && a != "run_complete" && a != "decisions") {
+        continue;  // read, schema, and actions of other parts of the store (their checkers)
+      }
+      auto f = parse_details(e.details);
+      if (!f) {
+        bad(e, "its details are not the object the store writes");
+        continue;
+      }
+      bool v3 = int_field(*f, "v").value_or(1) >= details_version;
+      if (a == "import" || a == "import_state") {
+        auto id = int_field(*f, "import");
+        if (!id) {
+          bad(e, "no import id");
+          continue;
+        }
+        auto& ie = v_.imports[*id];
+        // An upgrade's state entry vouches for the import's row; the import entry (legacy or
+        // not) for its records.
+        if (a == "import_state") {
+          ie.state = true;
+          ie.seq = e.seq;
+          for (const auto& [k, v] : *f) {
+            if (k != "digest") ie.f[k] = v;
+          }
+        } else {
+          std::string digest = text_field(*f, "digest");
+          if (!ie.state) {
+            ie.f = *f;
+            ie.seq = e.seq;
+          }
+          ie.f["digest"] = digest;
+          ie.v3 = v3;
+          if (ie.seq == 0) ie.seq = e.seq;
+        }
+        continue;
+      }
+      if (a == "run" || a == "run_state") {
+        auto id = int_field(*f, "run");
+        if (!id) id = to_int(e.subject);  // entries before schema 5 name the run as their subject
+        if (!id) {
+          bad(e, "no run id");
+          continue;
+        }
+        auto& r = v_.runs[*id];
+        r.seq = e.seq;
+        r.ruleset = text_field(*f, "ruleset");
+        r.as_of = text_field(*f, "as_of");
+        if (f->count("filter")) r.filter = text_field(*f, "filter");
+        r.generation = int_field(*f, "generation");
+        if (f->count("started_at")) r.started_at = text_field(*f, "started_at");
+        if (a == "run_state" && text_field(*f, "status") == "complete") {
+          r.finished_at = text_field(*f, "finished_at");
+          r.complete = true;
+          r.decision_sets = int_field(*f, "decision_sets");
+          r.complete_seq = e.seq;
+        }
+        continue;
+      }
+      if (a == "run_complete") {
+        auto id = int_field(*f, "run");
+        if (!id) {
+          bad(e, "no run id");
+          continue;
+        }
+        auto& r = v_.runs[*id];
+        r.complete = true;
+        r.decision_sets = int_field(*f, "decision_sets");
+        r.complete_seq = e.seq;
+        if (f->count("finished_at")) r.finished_at = text_field(*f, "finished_at");
+        continue;
+      }
+      // records, decisions: a chunk.
+      vouched::chunk c;
+      c.seq = e.seq;
+      auto owner = int_field(*f, a == "records" ? "import" : "run");
+      auto from = int_field(*f, "from");
+      auto to = int_field(*f, "to");
+      auto count = int_field(*f, "count");
+      c.digest = text_field(*f, "digest");
+      c.v3 = v3;
+      if (!owner || !from || !to || !count || c.digest.empty()) {
+        bad(e, "its run or import, range, count or digest cannot be read");
+        continue;
+      }
+      c.owner = *owner;
+      c.from = *from;
+      c.to = *to;
+      c.count = *count;
+      if (v3) {
+        auto ids = parse_ranges(text_field(*f, "ids"));
+        c.tags = text_field(*f, "tags");
+        if (!ids || ids->size() != static_cast<std::size_t>(c.count) ||
+            c.tags.size() != 8 * ids->size()) {
+          bad(e, "its list of rows cannot be read");
+          continue;
+        }
+        c.ids = std::move(*ids);
+      }
+      (a == "records" ? v_.record_chunks : v_.decision_chunks)[c.owner].push_back(std::move(c));
+    }
+  }
+
+  void rulesets() {
+    for (const auto& [hash, seq] : v_.rulesets) {
+      auto q = db_.make("SELECT source, loaded_at FROM rulesets WHERE hash=?", "reading a ruleset");
+      if (!q) {
+        unreadable(q.error());
+        return;
+      }
+      q->bind(1, hash);
+      auto row = q->next("reading ruleset " + hash.substr(0, 12));
+      if (!row) {
+        unreadable(row.error());
+        continue;
+      }
+      if (!*row) {
+        problem(seq, "ruleset",
+                "ruleset " + hash.substr(0, 12) + " (audit entry " + std::to_string(seq) +
+                    ") was deleted");
+      } else if (engine::sha256_hex(q->text_view(0)) != hash) {
+        problem(seq, "ruleset",
+                "ruleset " + hash.substr(0, 12) + " (audit entry " + std::to_string(seq) +
+                    ") was changed: its source no longer has its hash");
+      } else if (auto l = v_.ruleset_loaded.find(hash);
+                 l != v_.ruleset_loaded.end() && l->second != q->text(1)) {
+        problem(seq, "ruleset",
+                "ruleset " + hash.substr(0, 12) + " (audit entry " + std::to_string(seq) +
+                    "): its loaded_at was changed after it was written");
+      }
+    }
+    each(
+        "SELECT hash FROM rulesets", "reading the rulesets", [](statement&) {},
+        [&](statement& q) {
+          std::string hash = q.text(0);
+          if (!v_.rulesets.count(hash)) {
+            problem(0, "ruleset",
+                    "ruleset " + hash.substr(0, 12) +
+                        " has no audit entry: it was inserted behind the tool's back");
+          }
+        });
+  }
+
+  /// Compares the rows of one chunk (v3) with the ids and tags its entry lists; names each row
+  /// changed, deleted or inserted. `line` gives a row's id and line; `noun` names a row.
+  template <class Line>
+  bool compare_chunk(const vouched::chunk& c, const std::string& sql, std::string_view what,
+                     std::int64_t owner, Line line, const std::string& noun,
+                     std::vector<std::int64_t>& seen) {
+    std::vector<std::pair<std::int64_t, std::string>> rows;  // id, tag
+    bool read = each(
+        sql, what, [&](statement& q) { q.bind(1, owner).bind(2, c.from).bind(3, c.to); },
+        [&](statement& q) {
+          auto [id, text] = line(q);
+          rows.emplace_back(id, row_digest::tag_of(text));
+        });
+    if (!read) return true;
+    std::size_t named = report_.problems.size();
+    std::size_t i = 0;
+    std::size_t k = 0;
+    std::string where = " (audit entry " + std::to_string(c.seq) + ")";
+    while (i < c.ids.size() || k < rows.size()) {
+      if (k == rows.size() || (i < c.ids.size() && c.ids[i] < rows[k].first)) {
+        problem(c.seq, noun_kind(noun), noun + std::to_string(c.ids[i]) + where + " was deleted");
+        ++i;
+      } else if (i == c.ids.size() || rows[k].first < c.ids[i]) {
+        problem(c.seq, noun_kind(noun),
+                noun + std::to_string(rows[k].first) +
+                    " was inserted behind the tool's back (no audit entry vouches for it)");
+        seen.push_back(rows[k].first);
+        ++k;
+      } else {
+        seen.push_back(rows[k].first);
+        if (std::string_view(c.tags).substr(8 * i, 8) != rows[k].second) {
+          problem(
+              c.seq, noun_kind(noun),
+              noun + std::to_string(rows[k].first) + where + " was changed after it was written");
+        }
+        ++i;
+        ++k;
+      }
+    }
+    if (report_.problems.size() == named) {
+      // Same ids and tags: the digest over the full row hashes decides.
+      engine::sha256_stream d;
+      auto q = db_.make(sql, what);
+      if (!q) return true;
+      q->bind(1, owner).bind(2, c.from).bind(3, c.to);
+      for (;;) {
+        auto r = q->next(what);
+        if (!r || !*r) break;
+        d.update(line(*q).second);
+        d.update("\n");
+      }
+      if (d.hex() != c.digest) {
+        problem(c.seq, noun_kind(noun),
+                "rows " + std::to_string(c.from) + ".." + std::to_string(c.to) + " of " + noun +
+                    "…" + where + " were changed after they were written");
+      }
+    }
+    return report_.problems.size() != named;
+  }
+
+  static std::string noun_kind(const std::string& noun) {
+    return noun.rfind("record", 0) == 0 ? "record" : "decision_set";
+  }
+
+  void imports() {
+    std::vector<std::int64_t> vouched_records;
+    std::set<std::int64_t> rows;
+    // The imports' rows, as their entries say.
+    each(
+        "SELECT import_id, file, file_hash, coalesce(rows, -1), coalesce(stored, -1), "
+        "coalesce(unchanged, -1), coalesce(rejected, -1), started_at FROM imports ORDER BY "
+        "import_id",
+        "reading the imports", [](statement&) {},
+        [&](statement& q) {
+          std::int64_t id = q.int64(0);
+          rows.insert(id);
+          auto it = v_.imports.find(id);
+          if (it == v_.imports.end()) {
+            problem(0, "import",
+                    "import " + std::to_string(id) +
+                        " has no audit entry: it was inserted behind the tool's back");
+            return;
+          }
+          const auto& e = it->second;
+          if (!e.v3 && !e.state) return;  // entries before schema 5 do not hold the row
+          std::string changed;
+          auto cmp = [&](const char* key, const std::string& now) {
+            auto f = e.f.find(key);
+            if (f != e.f.end() && f->second != now)
+              changed += (changed.empty() ? "" : ", ") + std::string(key);
+          };
+          cmp("file", q.text(1));
+          cmp("file_hash", q.text(2));
+          cmp("rows", std::to_string(q.int64(3)));
+          cmp("stored", std::to_string(q.int64(4)));
+          cmp("unchanged", std::to_string(q.int64(5)));
+          cmp("rejected", std::to_string(q.int64(6)));
+          cmp("started_at", q.text(7));
+          if (!changed.empty()) {
+            problem(e.seq, "import",
+                    "import " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) +
+                        "): its " + changed + " was changed after it was written");
+          }
+        });
+    for (const auto& [id, e] : v_.imports) {
+      if (!rows.count(id)) {
+        problem(e.seq, "import",
+                "import " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) +
+                    ") was deleted");
+      }
+    }
+    // Records, row by row where the entries list them (schema 5).
+    std::set<std::int64_t> named;  // imports with a row named: their whole digest says no more
+    for (const auto& [import, chunks] : v_.record_chunks) {
+      for (const auto& c : chunks) {
+        if (compare_chunk(
+                c,
+                "SELECT record_id, applicant_id, version, content_hash, import_id FROM records "
+                "WHERE "
+                "? IS NOT NULL AND record_id BETWEEN ? AND ? ORDER BY record_id",
+                "reading records", import,
+                [](statement& q) {
+                  return std::pair<std::int64_t, std::string>(
+                      q.int64(0), record_line(q.int64(0), q.text_view(1), q.int64(2),
+                                              q.text_view(3), q.int64(4)));
+                },
+                "record ", vouched_records)) {
+          named.insert(import);
+        }
+      }
+    }
+    std::sort(vouched_records.begin(), vouched_records.end());
+    // Whole imports: their digest over every record (entries before schema 5 have only this).
+    for (const auto& [id, e] : v_.imports) {
+      auto digest = e.f.find("digest");
+      if (digest == e.f.end() || digest->second.empty()) continue;
+      if (named.count(id)) continue;
+      engine::sha256_stream all;
+      std::int64_t count = 0;
+      bool v3 = e.v3;
+      bool read = each(
+          "SELECT record_id, applicant_id, version, content_hash, import_id FROM records WHERE "
+          "import_id=? ORDER BY record_id",
+          "reading the records of an import", [&](statement& q) { q.bind(1, id); },
+          [&](statement& q) {
+            if (v3) {
+              all.update(
+                  record_line(q.int64(0), q.text_view(1), q.int64(2), q.text_view(3), q.int64(4)) +
+                  '\n');
+            } else {
+              all.update(std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
+                         std::to_string(q.int64(2)) + ':' + q.text(3) + '\n');
+            }
+            ++count;
+          });
+      if (read && all.hex() != digest->second) {
+        problem(e.seq, "import",
+                "records of import " + std::to_string(id) + " (audit entry " +
+                    std::to_string(e.seq) + ") were changed, deleted or inserted");
+      }
+    }
+    // Every record: its content, its import, its applicant, and its latest flag.
+    each(
+        "SELECT r.record_id, r.import_id, r.content_hash, r.json, "
+        "(SELECT count(*) FROM applicants a WHERE a.applicant_id = r.applicant_id) "
+        "FROM records r ORDER BY r.record_id",
+        "reading the records", [](statement&) {},
+        [&](statement& q) {
+          std::int64_t id = q.int64(0);
+          std::int64_t import = q.int64(1);
+          auto it = v_.imports.find(import);
+          if (it == v_.imports.end()) {
+            problem(0, "record",
+                    "record " + std::to_string(id) +
+                        " belongs to no audited import: it was inserted behind the tool's back");
+          } else if (it->second.v3 &&
+                     !std::binary_search(vouched_records.begin(), vouched_records.end(), id)) {
+            problem(0, "record",
+                    "record " + std::to_string(id) +
+                        " was inserted behind the tool's back (no audit entry vouches for it)");
+          }
+          if (engine::sha256_hex(q.text_view(3)) != q.text(2)) {
+            problem(it == v_.imports.end() ? 0 : it->second.seq, "record",
+                    "record " + std::to_string(id) +
+                        " does not match its content hash: its JSON was edited");
+          }
+          if (q.int64(4) == 0) {
+            problem(0, "applicant",
+                    "record " + std::to_string(id) +
+                        ": its applicant is not in the applicants "
+                        "table (deleted behind the tool's back)");
+          }
+        });
+    each(
+        "SELECT r.record_id, r.latest, r.version = (SELECT max(o.version) FROM records o WHERE "
+        "o.applicant_id = r.applicant_id) FROM records r WHERE r.latest IS NOT (r.version = "
+        "(SELECT max(o.version) FROM records o WHERE o.applicant_id = r.applicant_id)) ORDER BY "
+        "r.record_id",
+        "checking the latest versions", [](statement&) {},
+        [&](statement& q) {
+          problem(0, "latest",
+                  "record " + std::to_string(q.int64(0)) + ": its latest flag was changed (it " +
+                      (q.int64(2) != 0 ? "is" : "is not") +
+                      " its applicant's latest version, and the flag says " +
+                      std::to_string(q.int64(1)) + ")");
+        });
+    each(
+        "SELECT count(*) FROM applicants a WHERE NOT EXISTS (SELECT 1 FROM records r WHERE "
+        "r.applicant_id = a.applicant_id)",
+        "reading the applicants", [](statement&) {},
+        [&](statement& q) {
+          if (q.int64(0) != 0) {
+            problem(0, "applicant",
+                    std::to_string(q.int64(0)) +
+                        " applicant row(s) without any record: inserted behind the tool's back");
+          }
+        });
+    // Rejections: their digest and count per import.
+    for (const auto& [id, e] : v_.imports) {
+      auto want = e.f.find("rejections");
+      if (want == e.f.end()) continue;
+      engine::sha256_stream d;
+      std::int64_t n = 0;
+      bool read = each(
+          "SELECT row, field, reason FROM rejections WHERE import_id=? ORDER BY rowid",
+          "reading the rejections", [&](statement& q) { q.bind(1, id); },
+          [&](statement& q) {
+            d.update(rejection_line(q.int64(0), q.text_view(1), q.text_view(2)));
+            ++n;
+          });
+      if (read && d.hex() != want->second) {
+        problem(e.seq, "rejection",
+                "rejections of import " + std::to_string(id) + " (audit entry " +
+                    std::to_string(e.seq) + ", " + text_field(e.f, "rejected") +
+                    " rejected) were changed, deleted or inserted: the table holds " +
+                    std::to_string(n));
+      }
+    }
+    each(
+        "SELECT DISTINCT import_id FROM rejections", "reading the rejections", [](statement&) {},
+        [&](statement& q) {
+          if (!v_.imports.count(q.int64(0))) {
+            problem(0, "rejection",
+                    "rejections of import " + std::to_string(q.int64(0)) +
+                        " belong to no audited import: inserted behind the tool's back");
+          }
+        });
+  }
+
+  void runs() {
+    std::set<std::int64_t> rows;
+    std::map<std::int64_t, std::int64_t> counts;
+    each(
+        "SELECT run_id, count(*) FROM decision_sets GROUP BY run_id", "counting decision sets",
+        [](statement&) {}, [&](statement& q) { counts[q.int64(0)] = q.int64(1); });
+    each(
+        "SELECT run_id, ruleset_hash, as_of, filter, status, generation, started_at, "
+        "coalesce(finished_at, '') FROM runs ORDER BY run_id",
+        "reading the runs", [](statement&) {},
+        [&](statement& q) {
+          std::int64_t id = q.int64(0);
+          rows.insert(id);
+          auto it = v_.runs.find(id);
+          std::string name = "run " + std::to_string(id);
+          if (it == v_.runs.end() || it->second.seq == 0) {
+            problem(0, "run", name + " has no audit entry: it was inserted behind the tool's back");
+            return;
+          }
+          const auto& e = it->second;
+          std::string changed;
+          auto add = [&](const char* what) {
+            changed += (changed.empty() ? "" : ", ") + std::string(what);
+          };
+          if (q.text(1) != e.ruleset) add("ruleset hash");
+          if (q.text(2) != e.as_of) add("as_of date");
+          if (e.filter && q.text(3) != *e.filter) add("filter");
+          if (e.generation && q.int64(5) != *e.generation) add("generation");
+          if (e.started_at && q.text(6) != *e.started_at) add("started_at");
+          if (e.finished_at && q.text(7) != *e.finished_at) add("finished_at");
+          std::string st = q.text(4);
+          if ((st == "complete") != e.complete || (st != "complete" && st != "running")) {
+            add("status");
+          }
+          if (!changed.empty()) {
+            problem(e.seq, "run",
+                    name + " (audit entry " + std::to_string(e.seq) + "): its " + changed +
+                        " was changed after it was written (the log says ruleset " +
+                        e.ruleset.substr(0, 12) + ", as of " + e.as_of +
+                        (e.complete ? ", complete" : ", running") + ")");
+          }
+          if (e.complete && e.decision_sets && counts[id] != *e.decision_sets) {
+            problem(e.complete_seq, "run",
+                    name + " holds " + std::to_string(counts[id]) +
+                        " decision sets; its completion (audit entry " +
+                        std::to_string(e.complete_seq) + ") vouches for " +
+                        std::to_string(*e.decision_sets));
+          }
+        });
+    for (const auto& [id, e] : v_.runs) {
+      if (e.seq != 0 && !rows.count(id)) {
+        problem(e.seq, "run",
+                "run " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) +
+                    ") was deleted");
+      }
+    }
+    for (const auto& [run, n] : counts) {
+      if (!rows.count(run) && !v_.runs.count(run)) {
+        problem(0, "decision_set",
+                "decision sets of run " + std::to_string(run) +
+                    ", a run that does not exist: inserted behind the tool's back");
+      }
+    }
+  }
+
+  void decision_sets() {
+    std::map<std::int64_t, std::int64_t> vouched_count;
+    for (const auto& [run, chunks] : v_.decision_chunks) {
+      std::vector<std::int64_t> seen;
+      bool all_v3 = true;
+      for (const auto& c : chunks) {
+        vouched_count[run] += c.count;
+        std::string noun = "decision set " + std::to_string(run) + ":";
+        if (c.v3) {
+          std::string line;
+          compare_chunk(
+              c,
+              "SELECT record_id, applicant_id, input_hash, decisions, trace_digest, format, "
+              "coalesce(trace, '') FROM decision_sets WHERE run_id=? AND record_id BETWEEN ? AND "
+              "? ORDER BY record_id",
+              "reading decision sets", run,
+              [&line](statement& q) {
+                decision_line(line, q.int64(0), q.text_view(1), q.digest(2),
+                              engine::sha256(q.text_view(3)), q.digest(4), q.int64(5),
+                              q.text_view(6));
+                return std::pair<std::int64_t, std::string>(q.int64(0), line);
+              },
+              noun, seen);
+          continue;
+        }
+        all_v3 = false;
+        legacy_chunk_digest digest;
+        bool read = each(
+            "SELECT record_id, decisions, trace_digest, format FROM decision_sets WHERE run_id=? "
+            "AND record_id BETWEEN ? AND ? ORDER BY record_id",
+            "reading decision sets",
+            [&](statement& q) { q.bind(1, run).bind(2, c.from).bind(3, c.to); },
+            [&](statement& q) {
+              digest.add(q.int64(0), engine::sha256(q.text_view(1)), q.digest(2), q.int64(3));
+            });
+        if (read && digest.hex() != c.digest) {
+          problem(c.seq, "decision_set",
+                  "decision sets of run " + std::to_string(run) + ", records " +
+                      std::to_string(c.from) + ".." + std::to_string(c.to) + " (audit entry " +
+                      std::to_string(c.seq) +
+                      ", written before schema 5, which names no single row) were changed, "
+                      "deleted or inserted");
+        }
+      }
+      if (all_v3) {
+        std::sort(seen.begin(), seen.end());
+        each(
+            "SELECT record_id FROM decision_sets WHERE run_id=? ORDER BY record_id",
+            "reading decision sets", [&](statement& q) { q.bind(1, run); },
+            [&](statement& q) {
+              if (!std::binary_search(seen.begin(), seen.end(), q.int64(0))) {
+                problem(0, "decision_set",
+                        "decision set " + std::to_string(run) + ":" + std::to_string(q.int64(0)) +
+                            " was inserted behind the tool's back (no audit entry vouches for it)");
+              }
+            });
+      }
+    }
+    each(
+        "SELECT run_id, count(*) FROM decision_sets GROUP BY run_id", "counting decision sets",
+        [](statement&) {},
+        [&](statement& q) {
+          std::int64_t run = q.int64(0);
+          if (!v_.decision_chunks.count(run) && q.int64(1) != 0) {
+            problem(0, "decision_set",
+                    "run " + std::to_string(run) + " has " + std::to_string(q.int64(1)) +
+                        " decision sets that no audit entry vouches for");
+          } else if (vouched_count[run] != q.int64(1) && vouched_count[run] > 0) {
+            bool named = false;
+            for (const auto& c : v_.decision_chunks[run]) named = named || c.v3;
+            if (!named) {
+              problem(0, "decision_set",
+                      "run " + std::to_string(run) +
+                          " has decision sets that no audit entry "
+                          "vouches for");
+            }
+          }
+        });
+    // Each set against its record: the same applicant, and the input hash of that record.
+    each(
+        "SELECT d.run_id, d.record_id, d.applicant_id = r.applicant_id, lower(hex(d.input_hash)) "
+        "= r.content_hash OR length(r.content_hash) != 64, r.record_id IS NULL FROM "
+        "decision_sets d LEFT JOIN records r ON r.record_id = d.record_id WHERE r.record_id IS "
+        "NULL OR d.applicant_id != r.applicant_id OR (lower(hex(d.input_hash)) != r.content_hash "
+        "AND length(r.content_hash) = 64) ORDER BY d.run_id, d.record_id",
+        "comparing decision sets with their records", [](statement&) {},
+        [&](statement& q) {
+          std::string name =
+              "decision set " + std::to_string(q.int64(0)) + ":" + std::to_string(q.int64(1));
+          if (q.int64(4) != 0) {
+            problem(0, "decision_set", name + ": its record no longer exists");
+            return;
+          }
+          if (q.int64(2) == 0) {
+            problem(0, "decision_set", name + ": its applicant is not its record's applicant");
+          }
+          if (q.int64(3) == 0) {
+            problem(0, "decision_set", name + ": its input hash is not its record's content hash");
+          }
+        });
+  }
+
+  /// The schema's own guards: a complete run is closed by triggers, one set per applicant per run
+  /// and one run per key and generation by unique indexes. Dropped or rewritten, they are damage.
+  void schema_guards() {
+    struct guard {
+      const char* name;
+      const char* type;
+      const char* must_contain;
+    };
+    static const guard guards[] = {
+        {"complete_run_closed", "trigger", "RAISE(ABORT"},
+        {"complete_run_frozen", "trigger", "RAISE(ABORT"},
+        {"complete_run_kept", "trigger", "RAISE(ABORT"},
+        {"runs_key", "index",
+         "UNIQUE INDEX runs_key ON runs(ruleset_hash, as_of, filter, generation)"},
+        {"decision_sets_applicant", "index",
+         "UNIQUE INDEX decision_sets_applicant ON decision_sets(run_id, applicant_id)"},
+    };
+    for (const guard& g : guards) {
+      bool ok = false;
+      each(
+          "SELECT sql FROM sqlite_schema WHERE name=? AND type=?", "reading the schema",
+          [&](statement& q) { q.bind(1, g.name).bind(2, g.type); },
+          [&](statement& q) { ok = q.text(0).find(g.must_contain) != std::string::npos; });
+      if (!ok) {
+        problem(0, "schema",
+                std::string("the ") + g.type + " " + g.name +
+                    " was dropped or rewritten behind the tool's back: the schema no longer "
+                    "guards complete runs and one decision set per applicant per run");
+      }
+    }
+  }
+
+  void extra() {
+    verify_context ctx{db_, entries_, report_.problems};
+    for (const auto& check : detail::verify_checkers()) check(ctx);
+  }
+
+ private:
+  using verify_context = detail::verify_context;
+  static constexpr std::size_t max_problems = 1000;
+  database& db_;
+  const std::string& path_;
+  verify_report& report_;
+  std::vector<detail::audit_entry> entries_;
+  vouched v_;
+  std::int64_t left_out_ = 0;
+};
+
+}  // namespace
+
+result<verify_report> sqlite_store::verify(const verify_options& options) {
+  try {
+    verify_report report;
+    // One read transaction: every check sees the same state.
+    if (auto s = db_.run("BEGIN", "verifying: starting a read"); !s) return s.error();
+    struct end_read {
+      database& db;
+      ~end_read() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    } ender{db_};
+    verifier v(db_, path_, report);
+    v.file_check();
+    v.chain(options);
+    v.gather();
+    v.rulesets();
+    v.imports();
+    v.runs();
+    v.decision_sets();
+    v.schema_guards();
+    v.extra();
+    if (v.left_out() > 0) {
+      report.problems.push_back({0, std::to_string(v.left_out()) + " more problems", "more"});
+    }
+    return report;
+  } catch (const std::exception& e) {
+    // Memory exhausted, or a bug: verify never throws; the caller reports it as a failure.
+    return fail(errc::failed, std::string("verifying ") + path_ + ": " + e.what());
+  }
+}
+
+std::int64_t current_schema_version() {
+  return schema_version;
+}
+
+result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode) {
+  // Past a file-size limit (ulimit -f) a write raises SIGXFSZ, which kills the process by default:
+  // ignored, the write fails with EFBIG and the store reports it. Never overrides a handler.
+  static std::once_flag xfsz;
+  std::call_once(xfsz, [] {
+    struct sigaction old {};
+    if (sigaction(SIGXFSZ, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+      std::signal(SIGXFSZ, SIG_IGN);
+    }
+  });
   auto s = std::make_unique<sqlite_store>();
-  if (!s->open(path, error)) return nullptr;
-  return s;
+  if (auto o = s->open(path, mode); !o) return o.error();
+  return std::unique_ptr<store>(std::move(s));
 }
 
 }  // namespace dalil::store

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/sha256.hpp"
+#include "store/result.hpp"
 
 namespace dalil::store {
 
@@ -29,7 +30,20 @@ struct run_info {
   std::string as_of;
   std::string filter;
   std::string status;  // running, complete
+  /// The batch key (ruleset, as_of, filter) is run again after the records changed: a new run of
+  /// the same key, one generation later, decides every latest record; complete runs never change.
+  std::int64_t generation = 1;
   bool resumed = false;
+  std::string lease;  // the lease's token while this process holds it (open_run)
+};
+
+/// Who holds the store's writer lease (one batch at a time; imports wait for it).
+struct lease_info {
+  std::int64_t run_id = 0;
+  std::int64_t pid = 0;
+  std::string host;
+  std::string since;         // ISO 8601
+  std::int64_t expires = 0;  // Unix seconds: renewed with every chunk the batch commits
 };
 
 /// The form of the compact entries of a decision set, stored with each set (schema 2):
@@ -45,6 +59,7 @@ inline constexpr int decision_format = 2;
 
 struct decision_set {
   std::int64_t record_id = 0;
+  std::string applicant_id;         // the record's applicant: one set per applicant per run
   engine::digest input_hash;        // the record's content hash
   std::string decisions_json;       // one compact entry per contract rule (decision_format)
   engine::digest decisions_digest;  // SHA-256 of decisions_json (computed by the worker)
@@ -53,10 +68,29 @@ struct decision_set {
   int format = decision_format;     // of decisions_json
 };
 
+/// One thing `verify` found wrong, named exactly: the kind of damage and the row.
 struct audit_problem {
-  std::int64_t seq =
-      0;  // first bad entry (0: the log itself is fine but a row it vouches for is not)
-  std::string what;
+  std::int64_t seq = 0;  // the audit entry concerned (0: a row no entry vouches for, or the file)
+  std::string what;      // names the table and the row (record id, run id, entry seq)
+  std::string kind = "row";  // damaged_file, unreadable, chain, unreadable_entry, record, latest,
+                             // import, rejection, ruleset, run, decision_set, applicant, schema,
+                             // head, or what another part of the store reports (counter, account)
+};
+
+struct verify_options {
+  std::string
+      head;  // "" or an entry hash (64 hex) or SEQ:HASH kept elsewhere: it must be in the chain
+};
+
+struct verify_report {
+  std::vector<audit_problem> problems;  // empty: intact
+  std::int64_t entries = 0;
+  std::string head_hash;  // the last entry's hash ("" for an empty log)
+};
+
+struct audit_head {
+  std::int64_t seq = 0;
+  std::string hash;
 };
 
 /// A field filter for batch runs: `field.path = value` on the stored record.
@@ -65,67 +99,111 @@ struct record_filter {
   std::string value;
 };
 
+/// An import in progress: one write transaction from begin_import to finish, rolled back if the
+/// object is destroyed before `finish` succeeds (an early return, a failed write, an exception).
+class import_session {
+ public:
+  virtual ~import_session() = default;
+  virtual std::int64_t id() const = 0;
+  virtual result<put_result> put_record(const std::string& applicant_id,
+                                        const std::string& content_hash,
+                                        const std::string& json) = 0;
+  virtual status reject(std::int64_t row, const std::string& field, const std::string& reason) = 0;
+  /// Records the counts and the audit entries that vouch for the import, then commits.
+  virtual status finish(const std::string& file_hash, std::int64_t rows, std::int64_t stored,
+                        std::int64_t unchanged, std::int64_t rejected) = 0;
+};
+
+/// Every operation returns result<T> or status (store/result.hpp): errc::not_found for a thing
+/// that does not exist, errc::failed for the environment (I/O, full disk), errc::damaged for an
+/// unreadable page or a tampered row, errc::busy when another process holds the lease or the
+/// lock, errc::refused for what the store will not do (an audited read of a read-only store).
 class store {
  public:
   virtual ~store() = default;
 
   /// A second connection to the same store, for a writer thread beside a reader.
-  virtual std::unique_ptr<store> reopen(std::string& error) = 0;
+  virtual result<std::unique_ptr<store>> reopen() = 0;
+  virtual bool read_only() const = 0;
 
   // Rulesets.
-  virtual bool put_ruleset(const std::string& hash, const std::string& canonical_source,
-                           std::string& error) = 0;
-  virtual std::optional<std::string> ruleset_source(const std::string& hash) = 0;
+  virtual status put_ruleset(const std::string& hash, const std::string& canonical_source) = 0;
+  virtual result<std::string> ruleset_source(const std::string& hash) = 0;
 
-  // Import.
-  virtual std::int64_t begin_import(const std::string& file, const std::string& file_hash) = 0;
-  virtual put_result put_record(std::int64_t import_id, const std::string& applicant_id,
-                                const std::string& content_hash, const std::string& json,
-                                std::string& error) = 0;
-  virtual void reject(std::int64_t import_id, std::int64_t row, const std::string& field,
-                      const std::string& reason) = 0;
-  virtual bool finish_import(std::int64_t import_id, const std::string& file_hash,
-                             std::int64_t rows, std::int64_t stored, std::int64_t unchanged,
-                             std::int64_t rejected, std::string& error) = 0;
+  // Import: refused (busy) while a live batch holds the lease.
+  virtual result<std::unique_ptr<import_session>> begin_import(const std::string& file) = 0;
 
   // Runs.
-  virtual std::optional<run_info> open_run(const std::string& ruleset_hash,
-                                           const std::string& as_of,
-                                           const std::vector<record_filter>& filter,
-                                           std::string& error) = 0;
-  virtual std::int64_t count_pending(std::int64_t run_id,
-                                     const std::vector<record_filter>& filter) = 0;
-  /// The next records (latest version of each applicant) without a decision set in the run.
-  virtual bool next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
-                            std::int64_t after_record_id, std::size_t limit,
-                            std::vector<stored_record>& out, std::string& error) = 0;
-  /// Writes one chunk's decision sets atomically, with the audit entry that vouches for them.
-  virtual bool write_decisions(std::int64_t run_id, const std::vector<decision_set>& sets,
-                               std::string& error) = 0;
-  virtual bool finish_run(std::int64_t run_id, std::string& error) = 0;
+  /// The latest records matching the filter (0: nothing for a batch to decide).
+  virtual result<std::int64_t> count_matching(const std::vector<record_filter>& filter) = 0;
+  /// The run of this batch key to work on, with the store's lease taken for it: the unfinished
+  /// run of the key (resumed), a new run when none exists, or a new generation when the latest
+  /// complete run of the key no longer decides every latest matching record (new versions or
+  /// applicants since). A complete run that still decides them all is returned as is (status
+  /// "complete", no lease: nothing to do). errc::busy when a live process holds the lease.
+  virtual result<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
+                                    const std::vector<record_filter>& filter) = 0;
+  /// Latest records whose applicant has no decision set in the run yet.
+  virtual result<std::int64_t> count_pending(std::int64_t run_id,
+                                             const std::vector<record_filter>& filter) = 0;
+  /// The next records (latest version of each applicant, record id above `after_record_id`)
+  /// whose applicant has no decision set in the run.
+  virtual status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
+                              std::int64_t after_record_id, std::size_t limit,
+                              std::vector<stored_record>& out) = 0;
+  /// Writes one chunk's decision sets atomically, with the audit entry that vouches for them,
+  /// and renews the run's lease (errc::conflict when the lease was taken over).
+  virtual status write_decisions(const run_info& run, const std::vector<decision_set>& sets) = 0;
+  /// Marks the run complete (with its count in the audit log) and releases the lease.
+  virtual status finish_run(const run_info& run) = 0;
+  /// Releases the lease without completing the run (a failed batch; it resumes later).
+  virtual status release_lease(const run_info& run) = 0;
+  /// The live lease's holder, or not_found when the store is free.
+  virtual result<lease_info> lease() = 0;
 
   // Audit.
-  virtual bool audit(const std::string& actor, const std::string& action,
-                     const std::string& subject, const std::string& details,
-                     std::string& error) = 0;
-  virtual std::optional<audit_problem> verify(std::string& error) = 0;
+  virtual result<std::int64_t> audit(const std::string& actor, const std::string& action,
+                                     const std::string& subject, const std::string& details) = 0;
+  /// An audited read: appends the entry and commits it before anything is read, so nothing is
+  /// read without its entry (errc::refused on a read-only store), then runs `read` in one read
+  /// transaction (one snapshot, which holds the entry) and returns its status.
+  virtual status audited_read(const std::string& actor, const std::string& subject,
+                              const std::string& details, const std::function<status()>& read) = 0;
+  /// Checks the file (PRAGMA quick_check), the chain, and every row the entries vouch for.
+  /// Never throws; a failure to read at all is an error, damage found is in the report.
+  virtual result<verify_report> verify(const verify_options& options) = 0;
+  virtual result<audit_head> head() = 0;
 
-  // Reads.
-  virtual std::optional<stored_record> record(std::int64_t record_id) = 0;
-  virtual std::optional<run_info> run(std::int64_t run_id) = 0;
-  virtual std::optional<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) = 0;
+  // Reads (a missing row is errc::not_found; an unreadable one errc::damaged).
+  virtual result<stored_record> record(std::int64_t record_id) = 0;
+  virtual result<run_info> run(std::int64_t run_id) = 0;
+  virtual result<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) = 0;
+  /// The applicant's decision set in the run (not_found when the run does not decide them).
+  virtual result<decision_set> applicant_decisions(std::int64_t run_id,
+                                                   const std::string& applicant_id) = 0;
   /// Every decision set of a run, in record order, with the applicant id.
-  virtual bool each_decision(
+  virtual status each_decision(
       std::int64_t run_id,
-      const std::function<void(const std::string& applicant, const decision_set&)>& f,
-      std::string& error) = 0;
-  virtual std::vector<run_info> runs() = 0;
-  virtual std::int64_t count_decisions(std::int64_t run_id) = 0;
-  virtual std::int64_t count_records() = 0;
+      const std::function<void(const std::string& applicant, const decision_set&)>& f) = 0;
+  virtual result<std::vector<run_info>> runs() = 0;
+  /// The newest complete run (not_found when no run is complete).
+  virtual result<run_info> newest_complete_run() = 0;
+  virtual result<std::int64_t> count_decisions(std::int64_t run_id) = 0;
+  virtual result<std::int64_t> count_records() = 0;
 };
 
-/// Opens (creating and migrating) a SQLite store. nullptr and `error` on failure.
-std::unique_ptr<store> open_sqlite(const std::string& path, std::string& error);
+enum class open_mode : std::uint8_t {
+  read_write,  // creates and migrates
+  read_only,   // an existing store of the current schema, never written (audit verify, stats)
+};
+
+/// Opens a SQLite store. Also ignores SIGXFSZ for the process (once): past a file-size limit a
+/// write then fails with EFBIG and is reported, instead of the process dying by the signal.
+result<std::unique_ptr<store>> open_sqlite(const std::string& path,
+                                           open_mode mode = open_mode::read_write);
+
+/// The schema version this dalil creates and upgrades stores to (the number of migrations).
+std::int64_t current_schema_version();
 
 /// The current UTC time as ISO 8601.
 std::string now_utc();

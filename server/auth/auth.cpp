@@ -105,9 +105,21 @@ authenticator::authenticator(std::unique_ptr<store::accounts> accounts, auth_opt
       verifications_(std::clamp<std::ptrdiff_t>(options_.concurrent_verifications, 1, 1024)) {
   sodium_ready();
   decoy_password_hash();  // made now, not during the first login of an unknown user
+  (void)load();           // on failure the first request loads (and fails closed until then)
 }
 
 authenticator::~authenticator() = default;
+
+store::status authenticator::load() {
+  std::lock_guard lock(refresh_mutex_);
+  auto g = accounts_->generation();
+  if (!g) return g.error();
+  if (auto loaded = reload_tokens(); !loaded) return loaded.error();
+  generation_ = *g;
+  next_check_ms_.store(millis(now()) + options_.revocation_check.count(),
+                       std::memory_order_release);
+  return {};
+}
 
 store::result<std::unique_ptr<authenticator>> authenticator::open(const std::string& db_path,
                                                                   auth_options options) {
@@ -115,12 +127,8 @@ store::result<std::unique_ptr<authenticator>> authenticator::open(const std::str
   auto accounts = store::open_sqlite_accounts(db_path);
   if (!accounts) return accounts.error();
   auto auth = std::make_unique<authenticator>(std::move(*accounts), std::move(options));
-  auto g = auth->accounts_->generation();
-  if (!g) return g.error();
-  {
-    std::lock_guard lock(auth->refresh_mutex_);
-    if (auto loaded = auth->reload_tokens(); !loaded) return loaded.error();
-    auth->generation_ = *g;
+  if (auth->generation_ < 0) {
+    if (auto loaded = auth->load(); !loaded) return loaded.error();
   }
   return auth;
 }
@@ -169,19 +177,19 @@ void authenticator::refresh(std::chrono::system_clock::time_point at) {
     forget_sessions();
     generation_ = reloaded ? *g : -1;
   }
-  // Expired sessions leave the store about once a minute (not on the hot path of every request).
-  std::int64_t s = seconds(at);
-  if (s >= next_purge_) {
-    next_purge_ = s + 60;
-    (void)accounts_->purge_sessions(s, options_.session_idle.count(),
-                                    options_.session_absolute.count());
-  }
 }
 
 store::result<login_ok> authenticator::login(std::string_view user, std::string_view password,
                                              std::string_view client_address) {
   auto at = now();
   std::int64_t t = seconds(at);
+  // Expired sessions leave the store at most once a minute, here: a login is slow anyway, and
+  // the paths of ordinary requests never wait on this write.
+  if (std::int64_t due = next_purge_.load(std::memory_order_relaxed);
+      t >= due && next_purge_.compare_exchange_strong(due, t + 60)) {
+    (void)accounts_->purge_sessions(t, options_.session_idle.count(),
+                                    options_.session_absolute.count());
+  }
   std::string name(user);
   auto address = classify_address(client_address);
   auto account_key = engine::sha256(name);
@@ -237,7 +245,7 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
   row.last_seen = t;
   std::string details = "{\"role\":\"" + found->role + "\",\"office\":\"" + found->office +
                         "\",\"address\":\"" + std::string(address.kind) + "\",\"session\":\"" +
-                        session_tag(row.id_hash) + "\"}";
+                        session_tag(row.id_hash) + "\",\"created\":" + std::to_string(t) + "}";
   auto stored =
       accounts_->login_succeeded(slot->attempt_id, account_key, address.key, row, details);
   if (!stored) {

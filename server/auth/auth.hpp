@@ -108,6 +108,8 @@ class authenticator {
   /// Reads the generation counter when due; when it moved, reloads the tokens and empties the
   /// session cache. A store failure empties both (fail closed: lookups then ask the store).
   void refresh(std::chrono::system_clock::time_point now);
+  /// Reads the generation and every active token (at construction).
+  store::status load();
   store::status reload_tokens();
   void forget_sessions();
 
@@ -117,8 +119,8 @@ class authenticator {
 
   std::mutex refresh_mutex_;
   std::atomic<std::int64_t> next_check_ms_{0};
-  std::int64_t generation_ = -1;  // under refresh_mutex_
-  std::int64_t next_purge_ = 0;   // under refresh_mutex_
+  std::int64_t generation_ = -1;             // under refresh_mutex_
+  std::atomic<std::int64_t> next_purge_{0};  // when login next deletes expired sessions
 
   std::shared_mutex tokens_mutex_;
   std::unordered_map<engine::digest, principal, digest_hasher> tokens_;

@@ -3,6 +3,10 @@
 // store/accounts.hpp, cli/account_commands.cpp).
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,8 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "server/auth/auth.hpp"
 #include "server/auth/credentials.hpp"
@@ -61,11 +66,11 @@ struct test_clock {
   void advance(std::int64_t s) const { *t += s; }
 };
 
-const std::string pw_alice = "correct horse battery";  // 21 characters
-const std::string pw_bob = "another-long-secret";
+constexpr std::string_view pw_alice = "correct horse battery";  // 21 characters
+constexpr std::string_view pw_bob = "another-long-secret";
 
 store::account user(const std::string& name, const std::string& role, const std::string& office,
-                    const std::string& password) {
+                    std::string_view password) {
   store::account a;
   a.name = name;
   a.role = role;
@@ -98,25 +103,30 @@ std::string file_bytes(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::int64_t count(const temp_dir& dir, const std::string& where) {
-  // A connection of its own: the audit log as an auditor reads it.
+/// One number from the store, read through a connection of its own (as an auditor would).
+std::int64_t query(const temp_dir& dir, const std::string& sql) {
   store::database db;
   std::string error;
   REQUIRE(db.open(dir.db(), error));
-  auto q = db.prepare("SELECT count(*) FROM audit WHERE " + where, error);
+  auto q = db.prepare(sql, error);
   INFO(error);
   REQUIRE(q.ok());
   REQUIRE(q.step() == SQLITE_ROW);
   return q.int64(0);
 }
 
+std::int64_t count(const temp_dir& dir, const std::string& where) {
+  return query(dir, "SELECT count(*) FROM audit WHERE " + where);
+}
+
 bool verified(const temp_dir& dir) {
-  std::string error;
-  auto s = store::open_sqlite(dir.db(), error);
-  REQUIRE(s);
-  auto problem = s->verify(error);
-  INFO((problem ? problem->what : error));
-  return !problem && error.empty();
+  auto s = store::open_sqlite(dir.db());
+  REQUIRE(s.has_value());
+  auto report = (*s)->verify({});
+  INFO((!report                    ? report.error().message
+        : report->problems.empty() ? std::string()
+                                   : report->problems.front().what));
+  return report && report->problems.empty();
 }
 
 struct command_result {
@@ -142,6 +152,61 @@ command_result run_dalil(const temp_dir& dir, const std::string& args, const std
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.err = file_bytes(err);
   return r;
+}
+
+/// Runs dalil on a pseudo-terminal, as an administrator at a keyboard: each answer is typed once
+/// its prompt is on the screen. Returns everything the terminal showed.
+/// An answer of "\x03" is Ctrl-C, typed alone. `echo_after` tells whether the terminal echoes
+/// once the program has ended.
+std::string run_on_terminal(const std::vector<std::string>& args,
+                            const std::vector<std::pair<std::string, std::string>>& dialogue,
+                            int& status, bool* echo_after = nullptr) {
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::vector<char*> argv;
+    std::string program = DALIL_CLI;
+    argv.push_back(program.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+  std::string screen;
+  std::size_t next = 0;      // the next answer of the dialogue
+  std::size_t consumed = 0;  // the screen up to the last prompt answered
+  auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  for (;;) {
+    if (next < dialogue.size()) {
+      auto at = screen.find(dialogue[next].first, consumed);
+      if (at != std::string::npos) {
+        std::string line = dialogue[next].second;
+        if (line != "\x03") line += "\n";
+        REQUIRE(write(master, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+        consumed = at + dialogue[next].first.size();
+        ++next;
+      }
+    }
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child has exited and closed the terminal
+    screen.append(buf, static_cast<std::size_t>(n));
+  }
+  int raw = 0;
+  waitpid(pid, &raw, 0);
+  if (echo_after != nullptr) {
+    termios t{};
+    REQUIRE(tcgetattr(master, &t) == 0);
+    *echo_after = (t.c_lflag & ECHO) != 0;
+  }
+  close(master);
+  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : (WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1);
+  return screen;
 }
 
 }  // namespace
@@ -235,7 +300,8 @@ TEST_CASE("auth: login, one message for unknown user, wrong password and disable
               "'%\"role\":\"official\",\"office\":\"rabat\",\"address\":\"loopback\"%'") == 1);
   CHECK(count(dir, "action='login_failed'") == 4);
   CHECK(count(dir, "action='login_failed' AND details LIKE '%disabled%'") == 1);
-  CHECK(count(dir, "details LIKE '%" + pw_alice + "%' OR details LIKE '%" + pw_bob + "%'") == 0);
+  CHECK(count(dir, "details LIKE '%" + std::string(pw_alice) + "%' OR details LIKE '%" +
+                       std::string(pw_bob) + "%'") == 0);
   CHECK(count(dir, "action='login_failed' AND subject='unknown user'") == 2);
   CHECK(verified(dir));
 }
@@ -304,6 +370,7 @@ TEST_CASE("auth: failed logins are limited per account and per address, then all
     std::atomic<int> refused{0};
     std::atomic<int> busy{0};
     std::vector<std::thread> threads;
+    threads.reserve(8);
     for (int i = 0; i < 8; ++i) {
       threads.emplace_back([&, i] {
         auto r = auth->login("alice", "parallel-guess-" + std::to_string(i), "198.51.100.7");
@@ -372,6 +439,18 @@ TEST_CASE("auth: sessions expire when idle and at their absolute age; idle slide
     clock.advance(99);  // 999 s
     REQUIRE(auth->from_cookie(cookie));
     clock.advance(1);
+    CHECK_FALSE(auth->from_cookie(cookie));
+  }
+
+  SECTION("expired sessions leave the store at a later login, at most once a minute") {
+    REQUIRE(auth->login("alice", pw_alice, "::1"));
+    CHECK(query(dir, "SELECT count(*) FROM sessions") == 2);
+    clock.advance(101);  // both idle past 100 s
+    REQUIRE(auth->login("alice", pw_alice, "::1"));
+    CHECK(query(dir, "SELECT count(*) FROM sessions") == 1);
+    clock.advance(101);
+    REQUIRE(auth->login("alice", pw_alice, "::1"));
+    CHECK(query(dir, "SELECT count(*) FROM sessions") == 1);  // 202 s: a minute has passed
     CHECK_FALSE(auth->from_cookie(cookie));
   }
 
@@ -677,10 +756,10 @@ TEST_CASE("auth: dalil user add reads the password from stdin; token create prin
 
   // Every admin action is an audit entry by the OS user, marked unauthenticated, without a
   // secret; and the chain verifies.
-  CHECK(count(dir, "action='user_add' AND actor LIKE '%@% (unauthenticated)'") == 2);
+  CHECK(count(dir, "action='user_add' AND actor LIKE 'cli:%@% (unauthenticated)'") == 2);
   CHECK(count(dir, "action='office_add' AND subject='office rabat'") == 1);
   CHECK(count(dir, "action='token_create' AND subject='client case-system'") == 1);
-  CHECK(count(dir, "action='user_disable' AND details='{\"sessions_ended\":1}'") == 1);
+  CHECK(count(dir, "action='user_disable' AND details LIKE '{\"sessions_ended\":1,\"at\":%'") == 1);
   CHECK(count(dir, "action='token_revoke'") == 1);
   CHECK(count(dir, "details LIKE '%a-long-password%' OR details LIKE '%" + last + "%'") == 0);
   std::string bytes = file_bytes(dir.db()) + file_bytes(dir.db() + "-wal");
@@ -689,4 +768,287 @@ TEST_CASE("auth: dalil user add reads the password from stdin; token create prin
   auto verify = run_dalil(dir, "audit verify" + db, "");
   INFO(verify.out << verify.err);
   CHECK(verify.status == 0);
+}
+
+TEST_CASE("auth: identity rows changed behind the tool's back are found by verify", "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  std::string token = server::new_token();
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    REQUIRE(db->add_user(user("bob", "auditor", "", pw_bob), "test"));
+    REQUIRE(db->disable_user("bob", "test"));
+    store::account client;
+    client.name = "robot";
+    client.role = "adviser";
+    REQUIRE(db->add_token(client, server::secret_hash(server::new_token()), "test"));
+    REQUIRE(db->revoke_token("robot", "test"));
+    REQUIRE(db->add_token(client, server::secret_hash(token), "test"));
+    auto auth = open_auth(dir, clock);
+    auto s = auth->login("alice", pw_alice, "127.0.0.1");
+    REQUIRE(s);
+    auto t = auth->login("alice", pw_alice, "127.0.0.1");
+    REQUIRE(t);
+    REQUIRE(auth->logout(t->who));
+    REQUIRE(auth->set_lang(s->who, "en"));
+    REQUIRE(db->set_password("alice", *server::hash_password("a brand new password"), "test"));
+    REQUIRE(auth->login("alice", "a brand new password", "127.0.0.1"));  // one session stays
+    REQUIRE(db->verify());
+  }
+  // Each change on a copy of the store (every connection is closed: the file is whole).
+  REQUIRE_FALSE(fs::exists(dir.db() + "-wal"));
+  auto tamper = [&](const std::string& sql) {
+    fs::path copy = dir.path / "tampered.db";
+    fs::remove(copy);
+    fs::copy_file(dir.db(), copy);
+    {
+      store::database raw;
+      std::string error;
+      REQUIRE(raw.open(copy.string(), error));
+      bool changed = raw.exec(sql, error);
+      INFO(sql << ": " << error);
+      REQUIRE(changed);
+    }
+    auto db = store::open_sqlite_accounts(copy.string());
+    REQUIRE(db);
+    return (*db)->verify();
+  };
+  auto damaged = [](const store::status& s, const std::string& says) {
+    INFO("expected: " << says);
+    REQUIRE_FALSE(s);
+    CHECK(s.error().code == store::errc::damaged);
+    INFO(s.error().message);
+    CHECK(s.error().message.find(says) != std::string::npos);
+  };
+  auto mallory_hash = *server::hash_password("mallory's own password");
+  damaged(tamper("INSERT INTO users(name, role, lang, password_hash, created_at) VALUES("
+                 "'mallory', 'auditor', 'fr', '" +
+                 mallory_hash + "', 'x')"),
+          "user mallory has no audit entry");
+  damaged(tamper("UPDATE users SET password_hash='" + mallory_hash + "' WHERE name='alice'"),
+          "user alice (its role, office, password hash or creation time) does not match");
+  damaged(tamper("UPDATE users SET role='auditor', office=NULL WHERE name='alice'"), "user alice");
+  damaged(tamper("UPDATE users SET disabled=0 WHERE name='bob'"), "user bob is enabled");
+  damaged(tamper("DELETE FROM tokens WHERE token_id=2; UPDATE tokens SET revoked_at=NULL WHERE "
+                 "token_id=1"),
+          "token 1 of client robot is active");
+  damaged(tamper("UPDATE tokens SET revoked_at='x' WHERE token_id=2"),
+          "token 2 of client robot is revoked");
+  damaged(tamper("UPDATE tokens SET role='official', office='rabat' WHERE token_id=2"),
+          "token 2 of client robot does not match");
+  damaged(tamper("INSERT INTO tokens(name, role, token_hash, created_at) VALUES('robot2', "
+                 "'auditor', randomblob(32), 'x')"),
+          "client robot2 has no audit entry");
+  damaged(tamper("INSERT INTO offices VALUES('shadow', 'x')"), "office shadow");
+  damaged(tamper("INSERT INTO offices VALUES('shadow', 'x'); INSERT INTO offices VALUES('umbra', "
+                 "'x')"),
+          "(and 1 more identity rows)");
+  damaged(tamper("INSERT INTO sessions SELECT randomblob(32), user_id, 1, 1 FROM users WHERE "
+                 "name='alice'"),
+          "a session of user alice");
+  // Every column the tool writes is vouched for, times and language included.
+  damaged(tamper("UPDATE users SET lang='ar' WHERE name='alice'"),
+          "user alice has a language its audit entries never gave it");
+  damaged(tamper("UPDATE users SET created_at='2020-01-01T00:00:00Z' WHERE name='alice'"),
+          "user alice (its role, office, password hash or creation time) does not match");
+  damaged(tamper("UPDATE users SET disabled_at='2020-01-01T00:00:00Z' WHERE name='bob'"),
+          "user bob is disabled since 2020-01-01T00:00:00Z but");
+  damaged(tamper("UPDATE tokens SET revoked_at='2020-01-01T00:00:00Z' WHERE token_id=1"),
+          "token 1 of client robot is revoked but");
+  damaged(tamper("UPDATE tokens SET created_at='2020-01-01T00:00:00Z' WHERE token_id=2"),
+          "token 2 of client robot does not match");
+  damaged(tamper("UPDATE offices SET created_at='2020-01-01T00:00:00Z'"),
+          "office rabat does not match");
+  REQUIRE(query(dir, "SELECT count(*) FROM sessions") == 1);
+  damaged(tamper("UPDATE sessions SET created=created-3600"), "does not match its login entry");
+  damaged(tamper("PRAGMA foreign_keys=OFF; DELETE FROM users WHERE name='bob'"),
+          "user bob (audit entry 3) was deleted");
+  damaged(tamper("DELETE FROM tokens WHERE token_id=2"), "a token of client robot (audit entry");
+  damaged(tamper("PRAGMA foreign_keys=OFF; DELETE FROM offices"), "office rabat (audit entry 1)");
+  damaged(tamper("PRAGMA foreign_keys=OFF; UPDATE users SET user_id=77 WHERE name='bob'"),
+          "user bob (its role, office");
+  damaged(tamper("UPDATE tokens SET token_id=9 WHERE token_id=2"),
+          "token 9 of client robot does not match");
+  // Only the last use slides, as it should.
+  CHECK(tamper("UPDATE sessions SET last_seen=last_seen+60"));
+}
+
+TEST_CASE("auth: at a terminal the password is asked twice and never echoed", "[auth]") {
+  temp_dir dir;
+  int status = -1;
+  std::string screen = run_on_terminal(
+      {"user", "add", "tarik", "--role", "adviser", "--db", dir.db()},
+      {{"Password for tarik", "typed at the keyboard"}, {"again", "typed at the keyboard"}},
+      status);
+  INFO(screen);
+  CHECK(status == 0);
+  CHECK(screen.find("added user tarik") != std::string::npos);
+  CHECK(screen.find("typed at the keyboard") == std::string::npos);
+  test_clock clock;
+  CHECK(open_auth(dir, clock)->login("tarik", "typed at the keyboard", "127.0.0.1"));
+
+  screen = run_on_terminal(
+      {"user", "add", "yasmine", "--role", "auditor", "--db", dir.db()},
+      {{"Password for yasmine", "first attempt here"}, {"again", "second attempt, different"}},
+      status);
+  CHECK(status == 1);
+  CHECK(screen.find("the two passwords differ") != std::string::npos);
+  CHECK(screen.find("attempt") == std::string::npos);
+  CHECK(count(dir, "action='user_add'") == 1);
+
+  // Ctrl-C at the prompt: the process dies of SIGINT and the terminal echoes again.
+  bool echo = false;
+  screen = run_on_terminal({"user", "add", "zaid", "--role", "auditor", "--db", dir.db()},
+                           {{"Password for zaid", "\x03"}}, status, &echo);
+  CHECK(status == 128 + SIGINT);
+  CHECK(echo);
+  CHECK(count(dir, "action='user_add'") == 1);
+}
+
+namespace {
+
+/// Counts the store calls the authenticator makes (passing each through).
+class counting_accounts final : public store::accounts {
+ public:
+  explicit counting_accounts(std::unique_ptr<store::accounts> inner) : in_(std::move(inner)) {}
+  std::atomic<int> token_lookups{0};
+  std::atomic<int> token_loads{0};
+  std::atomic<int> generations{0};
+  std::atomic<int> session_reads{0};
+  std::atomic<int> touches{0};
+
+  store::result<bool> add_office(const std::string& n, const std::string& a) override {
+    return in_->add_office(n, a);
+  }
+  store::result<added> add_user(const store::account& u, const std::string& a) override {
+    return in_->add_user(u, a);
+  }
+  store::result<std::int64_t> disable_user(const std::string& n, const std::string& a) override {
+    return in_->disable_user(n, a);
+  }
+  store::status enable_user(const std::string& n, const std::string& a) override {
+    return in_->enable_user(n, a);
+  }
+  store::result<std::int64_t> set_password(const std::string& n, const std::string& h,
+                                           const std::string& a) override {
+    return in_->set_password(n, h, a);
+  }
+  store::result<added> add_token(const store::account& c, const engine::digest& h,
+                                 const std::string& a) override {
+    return in_->add_token(c, h, a);
+  }
+  store::status revoke_token(const std::string& n, const std::string& a) override {
+    return in_->revoke_token(n, a);
+  }
+  store::result<std::vector<store::account>> users() override { return in_->users(); }
+  store::result<std::vector<store::account>> clients() override { return in_->clients(); }
+  store::result<std::vector<std::string>> offices() override { return in_->offices(); }
+  store::result<store::account> user(const std::string& n) override { return in_->user(n); }
+  store::result<store::account> token(const engine::digest& h) override {
+    ++token_lookups;
+    return in_->token(h);
+  }
+  store::result<std::vector<std::pair<engine::digest, store::account>>> tokens() override {
+    ++token_loads;
+    return in_->tokens();
+  }
+  store::result<std::int64_t> generation() override {
+    ++generations;
+    return in_->generation();
+  }
+  store::result<store::attempt_slot> reserve_attempt(const engine::digest& k, const std::string& a,
+                                                     std::int64_t now, std::int64_t m,
+                                                     std::int64_t w) override {
+    return in_->reserve_attempt(k, a, now, m, w);
+  }
+  store::status login_failed(const std::string& s, const std::string& d) override {
+    return in_->login_failed(s, d);
+  }
+  store::status login_succeeded(std::int64_t id, const engine::digest& k, const std::string& a,
+                                const store::session_row& s, const std::string& d) override {
+    return in_->login_succeeded(id, k, a, s, d);
+  }
+  store::result<store::session_row> session(const engine::digest& h) override {
+    ++session_reads;
+    return in_->session(h);
+  }
+  store::status touch_session(const engine::digest& h, std::int64_t t) override {
+    ++touches;
+    return in_->touch_session(h, t);
+  }
+  store::status end_session(const engine::digest& h, const std::string& u,
+                            const std::string& d) override {
+    return in_->end_session(h, u, d);
+  }
+  store::status expire_session(const engine::digest& h) override { return in_->expire_session(h); }
+  store::result<std::int64_t> purge_sessions(std::int64_t n, std::int64_t i,
+                                             std::int64_t a) override {
+    return in_->purge_sessions(n, i, a);
+  }
+  store::status set_lang(const std::string& u, const std::string& l) override {
+    return in_->set_lang(u, l);
+  }
+  store::status verify() override { return in_->verify(); }
+
+ private:
+  std::unique_ptr<store::accounts> in_;
+};
+
+}  // namespace
+
+TEST_CASE("auth: bearer tokens and sessions are answered from memory, the store written rarely",
+          "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  std::string token = server::new_token();
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    store::account client;
+    client.name = "case-system";
+    client.role = "official";
+    client.office = "rabat";
+    REQUIRE(db->add_token(client, server::secret_hash(token), "test"));
+  }
+  auto counting = std::make_unique<counting_accounts>(open_accounts(dir));
+  auto& calls = *counting;
+  server::auth_options o;
+  o.clock = clock.fn();
+  o.revocation_check = std::chrono::milliseconds(1000);
+  server::authenticator auth(std::move(counting), o);
+
+  // 20,000 requests over 10 s from 4 threads: the tokens are loaded once per generation, the
+  // generation read about once a second, and the store never asked for the token itself.
+  std::vector<std::thread> threads;
+  threads.reserve(4);
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5000; ++i) {
+        if (auth.from_bearer(token)) ++ok;
+      }
+    });
+  }
+  for (int s = 0; s < 10; ++s) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    clock.advance(1);
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 20000);
+  CHECK(calls.token_lookups == 0);
+  CHECK(calls.token_loads == 1);
+  CHECK(calls.generations <= 11);
+
+  // A session used every second for 10 minutes is written about once a minute (idle 30 min).
+  auto s = auth.login("alice", pw_alice, "127.0.0.1");
+  REQUIRE(s);
+  int reads_before = calls.session_reads;
+  for (int i = 0; i < 600; ++i) {
+    clock.advance(1);
+    REQUIRE(auth.from_cookie(s->cookie_value));
+  }
+  CHECK(calls.touches >= 9);
+  CHECK(calls.touches <= 11);
+  CHECK(calls.session_reads == reads_before);  // answered from the cache throughout
 }

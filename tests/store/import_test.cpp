@@ -13,6 +13,7 @@
 #include "engine/limits.hpp"
 #include "store/batch.hpp"
 #include "store/store.hpp"
+#include "tests/store/support.hpp"
 #include "tests/support/packs.hpp"
 
 using namespace dalil;
@@ -50,9 +51,10 @@ struct imported {
 
 imported import(const fs::path& db_path, const fs::path& file) {
   imported r;
-  auto db = store::open_sqlite(db_path.string(), r.error);
-  REQUIRE(db);
-  r.ok = store::import_file(*db, snia(), file.string(), r.s, r.error);
+  auto db = testing::open_store(db_path.string());
+  auto st = store::import_file(*db, snia(), file.string(), r.s);
+  r.ok = st.has_value();
+  if (!r.ok) r.error = st.error().message;
   if (r.ok) CHECK(r.s.rows == r.s.stored + r.s.new_versions + r.s.unchanged + r.s.rejected);
   return r;
 }
@@ -175,9 +177,7 @@ TEST_CASE("import: CSV as RFC 4180 writes it", "[store][import]") {
   CHECK(r.s.rejections[0].row == 3);  // the third row of data
   CHECK(r.s.rejections[0].field == "status");
   CHECK_THAT(r.s.rejections[0].reason, Catch::Matchers::EndsWith("(line 6)"));
-  std::string error;
-  auto db = store::open_sqlite((dir.path / "t.db").string(), error);
-  REQUIRE(db);
+  auto db = testing::open_store((dir.path / "t.db").string());
   auto first = db->record(1);
   REQUIRE(first);
   CHECK(first->applicant_id == "R-1, \"the first\"");

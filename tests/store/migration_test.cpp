@@ -13,6 +13,7 @@
 #include "store/batch.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
+#include "tests/store/support.hpp"
 #include "tests/support/packs.hpp"
 
 using namespace dalil;
@@ -78,64 +79,65 @@ TEST_CASE("migration: a store of schema 1 is upgraded on open, once, and still v
               "name='format'") == 0);
   std::int64_t entries = query(old.path, "SELECT count(*) FROM audit");
   REQUIRE(entries == 17);
-  std::string error;
   {
-    auto db = store::open_sqlite(old.path.string(), error);
-    INFO(error);
-    REQUIRE(db);
-    auto problem = db->verify(error);
-    INFO((problem ? problem->what : error));
-    CHECK_FALSE(problem);
-    CHECK(error.empty());
+    auto db = testing::open_store(old.path.string());
+    CHECK(testing::verify_problems(*db).empty());
   }
-  CHECK(query(old.path, "SELECT max(version) FROM schema_version") == 2);
+  const std::int64_t version = store::current_schema_version();
+  CHECK(query(old.path, "SELECT max(version) FROM schema_version") == version);
   CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE format=1") == 124);
   CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE format<>1") == 0);
-  // The upgrade is in the hash chain, after everything the old release wrote.
-  CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + 1);
+  // Schema 3: generations numbered per batch key, each set's applicant filled in.
+  CHECK(query(old.path, "SELECT count(*) FROM runs WHERE generation=1") == 4);
+  CHECK(query(old.path,
+              "SELECT count(*) FROM decision_sets d JOIN records r USING(record_id) "
+              "WHERE d.applicant_id = r.applicant_id") == 124);
+  // The upgrades are in the hash chain, after everything the old release wrote: one 'schema'
+  // entry per migration, and the state the immutable-runs migration adopts (4 runs, 2 imports).
+  CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + (version - 1) + 6);
+  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") == version - 1);
   CHECK(query(old.path,
               "SELECT count(*) FROM audit WHERE seq=18 AND action='schema' AND "
               "subject='2' AND details='{\"from\":1,\"to\":2}'") == 1);
+  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='run_state'") == 4);
+  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='import_state'") == 2);
   // Opening it again changes nothing.
-  REQUIRE(store::open_sqlite(old.path.string(), error));
-  CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + 1);
+  REQUIRE(store::open_sqlite(old.path.string()));
+  CHECK(query(old.path, "SELECT count(*) FROM audit") == entries + (version - 1) + 6);
   // A fresh store is created at the current schema, with no upgrade to record.
   fs::path fresh = old.dir / "fresh.db";
-  REQUIRE(store::open_sqlite(fresh.string(), error));
-  CHECK(query(fresh, "SELECT max(version) FROM schema_version") == 2);
+  REQUIRE(store::open_sqlite(fresh.string()));
+  CHECK(query(fresh, "SELECT max(version) FROM schema_version") == version);
   CHECK(query(fresh, "SELECT count(*) FROM audit") == 0);
 }
 
 TEST_CASE("migration: two processes opening an old store at once upgrade it once",
           "[store][migration]") {
   old_store old;
-  std::string e1;
-  std::string e2;
-  std::unique_ptr<store::store> a;
-  std::unique_ptr<store::store> b;
-  std::thread t([&] { a = store::open_sqlite(old.path.string(), e1); });
-  b = store::open_sqlite(old.path.string(), e2);
+  std::optional<store::result<std::unique_ptr<store::store>>> a;
+  std::optional<store::result<std::unique_ptr<store::store>>> b;
+  std::thread t([&] { a = store::open_sqlite(old.path.string()); });
+  b = store::open_sqlite(old.path.string());
   t.join();
-  INFO(e1 << " / " << e2);
-  REQUIRE(a);
-  REQUIRE(b);
-  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") == 1);
-  CHECK(query(old.path, "SELECT count(*) FROM schema_version") == 2);
-  std::string error;
-  CHECK_FALSE(a->verify(error));
+  INFO((*a ? std::string() : a->error().message)
+       << " / " << (*b ? std::string() : b->error().message));
+  REQUIRE(a->has_value());
+  REQUIRE(b->has_value());
+  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") ==
+        store::current_schema_version() - 1);
+  CHECK(query(old.path, "SELECT count(*) FROM schema_version") == store::current_schema_version());
+  CHECK(testing::verify_problems(***a).empty());
 }
 
 TEST_CASE("migration: runs stored before it replay identical with their stored ruleset",
           "[store][migration]") {
   old_store old;
-  std::string error;
-  auto db = store::open_sqlite(old.path.string(), error);
-  REQUIRE(db);
+  auto db = testing::open_store(old.path.string());
   std::size_t sets = 0;
   std::size_t out_of_force = 0;
   std::size_t traces = 0;
   std::size_t precise = 0;  // provisional by the rule-level flag, not by what decided the value
-  auto runs = db->runs();
+  auto runs = db->runs().value();
   REQUIRE(runs.size() == 4);
   for (const store::run_info& run : runs) {
     stored_run sr = ruleset_of(*db, run);
@@ -144,15 +146,12 @@ TEST_CASE("migration: runs stored before it replay identical with their stored r
     store::run_decisions described = store::describe_run(sr.rules, *parse_date(run.as_of));
     std::vector<store::stored_record> recs;
     std::vector<store::decision_set> stored;
-    REQUIRE(db->each_decision(
-        run.run_id,
-        [&](const std::string&, const store::decision_set& d) {
-          auto rec = db->record(d.record_id);
-          REQUIRE(rec);
-          recs.push_back(*rec);
-          stored.push_back(*db->decisions(run.run_id, d.record_id));
-        },
-        error));
+    REQUIRE(db->each_decision(run.run_id, [&](const std::string&, const store::decision_set& d) {
+      auto rec = db->record(d.record_id);
+      REQUIRE(rec);
+      recs.push_back(*rec);
+      stored.push_back(*db->decisions(run.run_id, d.record_id));
+    }));
     std::vector<store::decision_set> block(recs.size());
     store::evaluate_records(inst, chosen, recs.data(), recs.size(), block.data());
     for (std::size_t i = 0; i < recs.size(); ++i) {
@@ -198,18 +197,19 @@ TEST_CASE("migration: runs stored before it replay identical with their stored r
   CHECK(precise > 0);
 }
 
-TEST_CASE("migration: an upgraded store takes sets of the current form beside the old ones",
-          "[store][migration]") {
+TEST_CASE(
+    "migration: an upgraded store takes a new generation of the current form beside the "
+    "old runs",
+    "[store][migration]") {
   old_store old;
-  std::string error;
-  auto db = store::open_sqlite(old.path.string(), error);
-  REQUIRE(db);
+  auto db = testing::open_store(old.path.string());
   auto run = db->run(2);  // as of 2017-06-01, every applicant
   REQUIRE(run);
-  REQUIRE(db->count_decisions(2) == 40);
+  REQUIRE(db->count_decisions(2).value() == 40);
   stored_run sr = ruleset_of(*db, *run);
-  // A new version of one applicant (imported with the stored pack), then the same run resumed:
-  // it is extended by that record, in the current form.
+  // A new version of one applicant (imported with the stored pack), then the same batch again:
+  // run 2 stays as it was; a new generation of its key decides every applicant, in the current
+  // form.
   auto rec = db->record(5);
   REQUIRE(rec);
   std::string changed = rec->json;
@@ -219,65 +219,66 @@ TEST_CASE("migration: an upgraded store takes sets of the current form beside th
   fs::path file = old.dir / "changed.jsonl";
   std::ofstream(file) << changed << "\n";
   store::import_summary imported;
-  REQUIRE(store::import_file(*db, sr.rules->program(), file.string(), imported, error));
+  REQUIRE(store::import_file(*db, sr.rules->program(), file.string(), imported));
   REQUIRE(imported.new_versions == 1);
   store::batch_options o;
   o.as_of = *parse_date(run->as_of);
   o.progress = false;
   store::batch_summary summary;
-  REQUIRE(store::run_batch(*db, sr.rules, sr.source, o, summary, error));
-  CHECK(summary.run_id == 2);
-  CHECK(summary.resumed);
-  CHECK(summary.processed == 1);
-  CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE run_id=2 AND format=2") == 1);
-  auto problem = db->verify(error);
-  INFO((problem ? problem->what : error));
-  CHECK_FALSE(problem);
+  REQUIRE(store::run_batch(*db, sr.rules, sr.source, o, summary));
+  CHECK(summary.run_id == 5);
+  CHECK(summary.generation == 2);
+  CHECK(summary.processed == 40);
+  CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE run_id=2 AND format=1") == 40);
+  CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE run_id=2 AND format<>1") == 0);
+  CHECK(query(old.path, "SELECT count(*) FROM decision_sets WHERE run_id=5 AND format=2") == 40);
+  CHECK(testing::verify_problems(*db).empty());
   // Counted alike whatever their form: a rule out of force on the date is out of force in
-  // every set of the run, recorded (format 2) or taken from the run (format 1).
+  // every set of either run, recorded (format 2) or taken from the run (format 1).
   store::run_decisions described = store::describe_run(sr.rules, o.as_of);
-  store::run_counts counts;
-  REQUIRE(db->each_decision(
-      2,
-      [&](const std::string&, const store::decision_set& d) { counts.add(d, described.in_force); },
-      error));
-  CHECK(counts.sets == 41);
-  std::size_t ended = 0;
-  for (std::size_t k = 0; k < described.names.size(); ++k) {
-    INFO(described.names[k]);
-    const store::outcome_counts& c = counts.decisions[k];
-    std::int64_t in_force = c.undetermined;
-    for (const auto& [value, n] : c.values) in_force += n;
-    CHECK(in_force + c.out_of_force == 41);
-    CHECK(c.out_of_force == (described.in_force[k] ? 0 : 41));
-    ended += described.in_force[k] ? 0 : 1;
+  for (std::int64_t r : {2, 5}) {
+    store::run_counts counts;
+    REQUIRE(db->each_decision(r, [&](const std::string&, const store::decision_set& d) {
+      counts.add(d, described.in_force);
+    }));
+    CHECK(counts.sets == 40);
+    std::size_t ended = 0;
+    for (std::size_t k = 0; k < described.names.size(); ++k) {
+      INFO("run " << r << ", " << described.names[k]);
+      const store::outcome_counts& c = counts.decisions[k];
+      std::int64_t in_force = c.undetermined;
+      for (const auto& [value, n] : c.values) in_force += n;
+      CHECK(in_force + c.out_of_force == 40);
+      CHECK(c.out_of_force == (described.in_force[k] ? 0 : 40));
+      ended += described.in_force[k] ? 0 : 1;
+    }
+    CHECK(ended > 0);  // AMO Tadamon (from 1 December 2022) was not in force on 1 June 2017
   }
-  CHECK(ended > 0);  // AMO Tadamon (from 1 December 2022) was not in force on 1 June 2017
 }
 
 TEST_CASE("migration: the form of a stored set is vouched for by the audit log",
           "[store][migration]") {
   old_store old;
-  std::string error;
-  REQUIRE(store::open_sqlite(old.path.string(), error));
+  REQUIRE(store::open_sqlite(old.path.string()));
   // An old set made to read as the current form would lose its in_force (taken from the run):
   // its chunk digest no longer matches.
   exec(old.path,
        "UPDATE decision_sets SET format=2 WHERE run_id=1 AND record_id=(SELECT "
        "min(record_id) FROM decision_sets WHERE run_id=1)");
-  auto db = store::open_sqlite(old.path.string(), error);
-  REQUIRE(db);
-  auto problem = db->verify(error);
-  REQUIRE(problem);
-  CHECK(problem->what.find("decision sets of run 1") != std::string::npos);
+  auto db = testing::open_store(old.path.string());
+  CHECK(testing::verify_problems(*db).find("decision sets of run 1") != std::string::npos);
 }
 
 TEST_CASE("migration: a store of a newer schema is refused, saying so", "[store][migration]") {
   old_store old;
-  std::string error;
-  REQUIRE(store::open_sqlite(old.path.string(), error));
-  exec(old.path, "INSERT INTO schema_version VALUES(3)");
-  CHECK_FALSE(store::open_sqlite(old.path.string(), error));
-  CHECK(error.find("schema is version 3, newer than this dalil knows (2)") != std::string::npos);
-  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") == 1);
+  REQUIRE(store::open_sqlite(old.path.string()));
+  exec(old.path, "INSERT INTO schema_version VALUES(99)");
+  auto db = store::open_sqlite(old.path.string());
+  REQUIRE_FALSE(db);
+  CHECK(db.error().code == store::errc::refused);
+  CHECK(db.error().message.find("schema is version 99, newer than this dalil knows (" +
+                                std::to_string(store::current_schema_version()) + ")") !=
+        std::string::npos);
+  CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") ==
+        store::current_schema_version() - 1);
 }

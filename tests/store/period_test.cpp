@@ -13,6 +13,7 @@
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
 #include "store/store.hpp"
+#include "tests/store/support.hpp"
 #include "tests/support/packs.hpp"
 
 using namespace dalil;
@@ -71,9 +72,7 @@ TEST_CASE("batch: out of force decided by `otherwise`, counted apart; records re
           "[store]") {
   temp_dir dir;
   auto pk = testing::load_pack_text(period_pack);
-  std::string error;
-  auto db = store::open_sqlite((dir.path / "p.db").string(), error);
-  REQUIRE(db);
+  auto db = testing::open_store((dir.path / "p.db").string());
   write(dir.path / "a.jsonl", R"({"id":"A","status":"refugee","birth_date":"1990-01-01","size":3})"
                               "\n"
                               R"({"id":"B","status":"regular","birth_date":"1985-05-05","size":1})"
@@ -85,18 +84,19 @@ TEST_CASE("batch: out of force decided by `otherwise`, counted apart; records re
                               R"({"id":"E","status":"refugee","birth_date":"1999-01-01","size":0})"
                               "\n");
   store::import_summary s;
-  REQUIRE(store::import_file(*db, pk->rules->program(), (dir.path / "a.jsonl").string(), s, error));
+  REQUIRE(store::import_file(*db, pk->rules->program(), (dir.path / "a.jsonl").string(), s));
   CHECK(s.stored == 3);
   // Refused at import: born after today, and a household of no one.
   REQUIRE(s.rejections.size() == 2);
   CHECK(s.rejections[0].field == "birth_date");
   CHECK(s.rejections[1].field == "size");
   // A record stored before the bound was written (by a pack without it) is refused when read.
-  auto import = db->begin_import("older.jsonl", "");
+  auto import = db->begin_import("older.jsonl");
+  REQUIRE(import);
   std::string older = R"({"id":"F","status":"regular","birth_date":"1980-01-01","size":0})";
-  REQUIRE(db->put_record(import, "F", engine::sha256_hex(older), older, error) ==
+  REQUIRE((*import)->put_record("F", engine::sha256_hex(older), older).value() ==
           store::put_result::stored);
-  REQUIRE(db->finish_import(import, "", 1, 1, 0, 0, error));
+  REQUIRE((*import)->finish("", 1, 1, 0, 0));
   auto chosen = store::contract_rules(pk->rules->program());
   REQUIRE(chosen.size() == 2);
   for (const char* day : {"2014-06-01", "2016-06-01"}) {
@@ -105,18 +105,16 @@ TEST_CASE("batch: out of force decided by `otherwise`, counted apart; records re
     o.as_of = *parse_date(day);
     o.progress = false;
     store::batch_summary b;
-    REQUIRE(store::run_batch(*db, pk->rules, pk->canonical, o, b, error));
+    REQUIRE(store::run_batch(*db, pk->rules, pk->canonical, o, b));
     REQUIRE(b.total == 4);
     store::run_decisions described = store::describe_run(pk->rules, o.as_of);
     store::run_counts counts;
     std::map<std::string, std::string> sets;
-    REQUIRE(db->each_decision(
-        b.run_id,
-        [&](const std::string& applicant, const store::decision_set& d) {
-          counts.add(d, described.in_force);
-          sets[applicant] = d.decisions_json;
-        },
-        error));
+    REQUIRE(db->each_decision(b.run_id,
+                              [&](const std::string& applicant, const store::decision_set& d) {
+                                counts.add(d, described.in_force);
+                                sets[applicant] = d.decisions_json;
+                              }));
     CHECK(counts.errors == 1);
     CHECK(sets["F"].find(R"({"error":{"field":"size")") == 0);
     const store::outcome_counts& ramed = counts.decisions[0];
@@ -137,7 +135,7 @@ TEST_CASE("batch: out of force decided by `otherwise`, counted apart; records re
       CHECK(ramed.values == std::map<std::string, std::int64_t>{{"false", 1}, {"true", 2}});
       CHECK(ramed.out_of_force == 0);
     }
-    CHECK_FALSE(db->verify(error));
+    CHECK(testing::verify_problems(*db).empty());
     // Block and record-at-a-time evaluation agree on these sets, byte for byte.
     auto inst = engine::instantiate(pk->rules, o.as_of);
     std::vector<store::stored_record> recs;

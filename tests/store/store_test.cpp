@@ -12,6 +12,7 @@
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
 #include "store/store.hpp"
+#include "tests/store/support.hpp"
 #include "tests/support/packs.hpp"
 
 using namespace dalil;
@@ -52,16 +53,14 @@ const char* const bob = R"({"id":"T-2","status":"regular","residence_card":null}
 TEST_CASE("import: every row is a record or a rejection, and re-import adds nothing", "[store]") {
   temp_dir dir;
   pack pk = load_pack();
-  std::string error;
-  auto db = store::open_sqlite((dir.path / "t.db").string(), error);
-  REQUIRE(db);
+  auto db = testing::open_store((dir.path / "t.db").string());
   const dsl::program& p = pk.rules->program();
   write(dir.path / "a.jsonl", std::string(alice) + "\n" + bob + "\n" +
                                   R"({"id":"T-3","sex":"femme"})" + "\n\n" +
                                   R"({"id":"T-4","household":{"sizee":2}})" + "\n" +
                                   R"({"status":"refugee"})" + "\n" + "{not json\n");
   store::import_summary s;
-  REQUIRE(store::import_file(*db, p, (dir.path / "a.jsonl").string(), s, error));
+  REQUIRE(store::import_file(*db, p, (dir.path / "a.jsonl").string(), s));
   CHECK(s.rows == 6);
   CHECK(s.stored == 2);
   CHECK(s.rejected == 4);
@@ -76,55 +75,60 @@ TEST_CASE("import: every row is a record or a rejection, and re-import adds noth
   CHECK(s.rejections[2].field == "id");
 
   store::import_summary again;
-  REQUIRE(store::import_file(*db, p, (dir.path / "a.jsonl").string(), again, error));
+  REQUIRE(store::import_file(*db, p, (dir.path / "a.jsonl").string(), again));
   CHECK(again.stored == 0);
   CHECK(again.new_versions == 0);
   CHECK(again.unchanged == 2);
-  CHECK(db->count_records() == 2);
+  CHECK(db->count_records().value() == 2);
 
   write(dir.path / "b.jsonl", std::string(alice_changed) + "\n" + bob + "\n");
   store::import_summary changed;
-  REQUIRE(store::import_file(*db, p, (dir.path / "b.jsonl").string(), changed, error));
+  REQUIRE(store::import_file(*db, p, (dir.path / "b.jsonl").string(), changed));
   CHECK(changed.new_versions == 1);
   CHECK(changed.unchanged == 1);
-  CHECK(db->count_records() == 2);  // latest versions only
-  CHECK_FALSE(db->verify(error));
+  CHECK(db->count_records().value() == 2);  // latest versions only
+  CHECK(testing::verify_problems(*db).empty());
 }
 
-TEST_CASE("batch: one decision set per record, again resumes the same run, replay matches",
-          "[store]") {
+TEST_CASE(
+    "batch: one decision set per applicant; again does nothing; new versions, a new "
+    "generation deciding everyone; replay matches",
+    "[store]") {
   temp_dir dir;
   pack pk = load_pack();
-  std::string error;
-  auto db = store::open_sqlite((dir.path / "t.db").string(), error);
-  REQUIRE(db);
+  auto db = testing::open_store((dir.path / "t.db").string());
   write(dir.path / "a.jsonl", std::string(alice) + "\n" + bob + "\n");
   store::import_summary s;
-  REQUIRE(store::import_file(*db, pk.rules->program(), (dir.path / "a.jsonl").string(), s, error));
+  REQUIRE(store::import_file(*db, pk.rules->program(), (dir.path / "a.jsonl").string(), s));
   store::batch_options o;
   o.as_of = *parse_date("2017-06-01");
   o.progress = false;
   o.chunk = 1;
   store::batch_summary first;
-  REQUIRE(store::run_batch(*db, pk.rules, pk.canonical, o, first, error));
+  REQUIRE(store::run_batch(*db, pk.rules, pk.canonical, o, first));
   CHECK(first.processed == 2);
   CHECK(first.total == 2);
   store::batch_summary second;
-  REQUIRE(store::run_batch(*db, pk.rules, pk.canonical, o, second, error));
+  REQUIRE(store::run_batch(*db, pk.rules, pk.canonical, o, second));
   CHECK(second.run_id == first.run_id);
-  CHECK(second.resumed);
+  CHECK(second.already_complete);
   CHECK(second.processed == 0);
-  CHECK(db->count_decisions(first.run_id) == 2);
+  CHECK(db->count_decisions(first.run_id).value() == 2);
 
-  // A changed record extends the run with its new version only.
+  // A changed record: the complete run stays as it was; a new generation decides everyone.
   write(dir.path / "b.jsonl", std::string(alice_changed) + "\n");
-  REQUIRE(store::import_file(*db, pk.rules->program(), (dir.path / "b.jsonl").string(), s, error));
+  REQUIRE(store::import_file(*db, pk.rules->program(), (dir.path / "b.jsonl").string(), s));
   store::batch_summary third;
-  bool extended = store::run_batch(*db, pk.rules, pk.canonical, o, third, error);
-  INFO(error);
+  auto extended = store::run_batch(*db, pk.rules, pk.canonical, o, third);
+  INFO((extended ? std::string() : extended.error().message));
   REQUIRE(extended);
-  CHECK(third.processed == 1);
-  CHECK(db->count_decisions(first.run_id) == 3);
+  CHECK(third.run_id != first.run_id);
+  CHECK(third.generation == 2);
+  CHECK(third.processed == 2);
+  CHECK(db->count_decisions(first.run_id).value() == 2);
+  CHECK(db->count_decisions(third.run_id).value() == 2);
+  CHECK(db->run(first.run_id)->status == "complete");
+  CHECK(db->newest_complete_run()->run_id == third.run_id);
 
   auto rec = db->record(1);
   auto stored = db->decisions(first.run_id, 1);
@@ -135,7 +139,7 @@ TEST_CASE("batch: one decision set per record, again resumes the same run, repla
       store::evaluate_record(inst, store::contract_rules(pk.rules->program()), *rec, false);
   CHECK(again.decisions_json == stored->decisions_json);
   CHECK(again.trace_digest == stored->trace_digest);
-  CHECK_FALSE(db->verify(error));
+  CHECK(testing::verify_problems(*db).empty());
 }
 
 TEST_CASE("decision sets expand to named decisions, in either form", "[store]") {

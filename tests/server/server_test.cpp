@@ -1,0 +1,832 @@
+// The server against a real HTTP client on a loopback port: roles on every route, sessions and
+// CSRF, counter decisions and reviews stored and audited, problem+json for bad requests, the
+// OpenAPI document matched to real responses, and no personal value in the log.
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dsl/checker.hpp"
+#include "dsl/loader.hpp"
+#include "engine/evaluation.hpp"
+#include "engine/session.hpp"
+#include "server/server.hpp"
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct loaded {
+  std::shared_ptr<const dalil::engine::ruleset> rules;
+  std::string canonical;
+};
+
+const loaded& pack() {
+  static const loaded p = [] {
+    dalil::dsl::source_map sources;
+    std::vector<dalil::dsl::ast::module> modules;
+    dalil::dsl::diagnostics diags;
+    auto program = dalil::dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources,
+                                              modules, diags);
+    REQUIRE(program);
+    std::string canonical = dalil::engine::canonical_source(sources, modules);
+    return loaded{dalil::engine::build_ruleset(sources, modules, std::move(*program)), canonical};
+  }();
+  return p;
+}
+
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* f = popen(command.c_str(), "r");
+  REQUIRE(f);
+  char buf[4096];
+  std::size_t n = 0;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  int rc = pclose(f);
+  INFO(command << "\n" << out);
+  REQUIRE(rc == 0);
+  return out;
+}
+
+std::string last_line(const std::string& s) {
+  std::string t = s;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  json::value parsed() const {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    INFO(body.substr(0, 500));
+    REQUIRE_FALSE(ec);
+    return v;
+  }
+};
+
+struct auth_header {
+  std::string bearer;
+  std::string cookie;
+  std::string csrf;
+};
+
+/// A real HTTP/1.1 client over a new connection per request.
+response call(std::uint16_t port, http::verb method, const std::string& target,
+              const std::string& body = {}, const auth_header& who = {},
+              const std::string& content_type = "application/json") {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req(method, target, 11);
+  req.set(http::field::host, "localhost");
+  if (!who.bearer.empty()) req.set(http::field::authorization, "Bearer " + who.bearer);
+  if (!who.cookie.empty()) req.set(http::field::cookie, "__Host-dalil=" + who.cookie);
+  if (!who.csrf.empty()) req.set("X-CSRF-Token", who.csrf);
+  if (!body.empty() || method == http::verb::post || method == http::verb::put) {
+    req.set(http::field::content_type, content_type);
+    req.body() = body;
+    req.prepare_payload();
+  }
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  http::read(stream, buffer, parser);
+  response r;
+  r.status = static_cast<int>(parser.get().result_int());
+  for (const auto& f : parser.get()) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = std::string(f.value());
+  }
+  r.body = parser.get().body();
+  return r;
+}
+
+/// A raw exchange: sends `bytes` (then waits `pause` and sends `more`), returns what came back
+/// until the server closed the connection.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds pause = {}, const std::string& more = {}) {
+  asio::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  boost::system::error_code ec;
+  asio::write(s, asio::buffer(bytes), ec);
+  if (pause.count() > 0) std::this_thread::sleep_for(pause);
+  if (!more.empty()) asio::write(s, asio::buffer(more), ec);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    std::size_t n = s.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    out.append(buf, n);
+  }
+  return out;
+}
+
+/// One store, users and tokens of every role, and a server on a free loopback port.
+struct fixture {
+  fs::path dir;
+  std::string db;
+  std::string log;
+  std::map<std::string, std::string> tokens;  // official, official_casa, adviser, auditor
+  std::unique_ptr<dalil::server::server> srv;
+  std::uint16_t port = 0;
+  std::vector<std::string> personal;  // every personal value the test sent
+
+  explicit fixture(std::chrono::seconds idle = std::chrono::seconds(1800),
+                   std::chrono::milliseconds header_timeout = std::chrono::milliseconds(10000)) {
+    char tmpl[] = "/tmp/dalil-server-test-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    dir = tmpl;
+    db = (dir / "store.db").string();
+    log = (dir / "server.log").string();
+    const std::string dalil = DALIL_BINARY;
+    auto token = [&](const std::string& name, const std::string& role, const std::string& office) {
+      std::string cmd = dalil + " token create " + name + " --role " + role +
+                        (office.empty() ? "" : " --office " + office) + " --db " + db + " 2>&1";
+      tokens[name] = last_line(run(cmd));
+    };
+    token("official", "official", "rabat");
+    token("official_casa", "official", "casablanca");
+    token("adviser", "adviser", "");
+    token("auditor", "auditor", "");
+    run("printf '%s\\n' 'a-long-password-1' | " + dalil +
+        " user add alice --role official --office rabat --db " + db + " 2>&1");
+    run("printf '%s\\n' 'root-password-long' | " + dalil + " user add root --role admin --db " +
+        db + " 2>&1");
+    dalil::server::config c;
+    c.db = db;
+    c.rules = pack().rules;
+    c.canonical_source = pack().canonical;
+    c.port = 0;
+    c.threads = 2;
+    c.log_file = log;
+    c.session_idle = idle;
+    c.header_timeout = header_timeout;
+    c.body_timeout = header_timeout;
+    auto s = dalil::server::server::start(std::move(c));
+    INFO((s ? std::string() : s.error().message));
+    REQUIRE(s.has_value());
+    srv = std::move(*s);
+    port = srv->port();
+  }
+  ~fixture() {
+    srv.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  auth_header bearer(const std::string& name) const { return {tokens.at(name), "", ""}; }
+
+  /// The sample cohort's first applicant, its values remembered as personal.
+  std::string applicant(int line = 0) {
+    std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
+    std::string rec;
+    for (int i = 0; i <= line; ++i) std::getline(in, rec);
+    json::object o = json::parse(rec).as_object();
+    personal.emplace_back(o["id"].as_string());
+    personal.emplace_back(o["birth_date"].as_string());
+    personal.emplace_back(o["household"].as_object()["annual_income"].as_string());
+    return rec;
+  }
+  std::string evaluate_body(const std::string& record, const std::string& as_of = "2017-06-01",
+                            bool trace = false) {
+    return "{\"as_of\":\"" + as_of + "\",\"applicant\":" + record +
+           (trace ? "}" : ",\"trace\":false}");
+  }
+  /// The server's log so far; never holds a value the test sent.
+  void check_log() {
+    srv->stop();
+    srv->wait();
+    std::string text = slurp(log);
+    REQUIRE_FALSE(text.empty());
+    for (const std::string& v : personal) {
+      INFO("a personal value in the log: " << v);
+      CHECK(text.find(v) == std::string::npos);
+    }
+  }
+};
+
+// ---- A small validator of the JSON Schema subset the OpenAPI document uses -------------------
+
+struct validator {
+  const json::object& schemas;
+  std::vector<std::string> errors;
+
+  bool type_ok(const json::value& v, std::string_view t) {
+    if (t == "object") return v.is_object();
+    if (t == "array") return v.is_array();
+    if (t == "string") return v.is_string();
+    if (t == "integer") return v.is_int64() || v.is_uint64();
+    if (t == "number") return v.is_number();
+    if (t == "boolean") return v.is_bool();
+    if (t == "null") return v.is_null();
+    return false;
+  }
+  void check(const json::value& v, const json::object& schema, const std::string& at) {
+    if (auto* r = schema.if_contains("$ref")) {
+      std::string name(r->as_string());
+      name = name.substr(name.rfind('/') + 1);
+      REQUIRE(schemas.contains(name));
+      check(v, schemas.at(name).as_object(), at);
+      return;
+    }
+    if (auto* t = schema.if_contains("type")) {
+      bool ok = false;
+      if (t->is_string()) {
+        ok = type_ok(v, t->as_string());
+      } else {
+        for (const auto& x : t->as_array()) ok = ok || type_ok(v, x.as_string());
+      }
+      if (!ok) {
+        errors.push_back(at + ": wrong type");
+        return;
+      }
+    }
+    if (auto* e = schema.if_contains("enum")) {
+      bool found = false;
+      for (const auto& x : e->as_array()) found = found || x == v;
+      if (!found) errors.push_back(at + ": not one of the enum");
+    }
+    if (v.is_object()) {
+      const json::object& o = v.as_object();
+      if (auto* req = schema.if_contains("required")) {
+        for (const auto& k : req->as_array()) {
+          if (!o.contains(k.as_string()))
+            errors.push_back(at + ": lacks " + std::string(k.as_string()));
+        }
+      }
+      const json::object* props =
+          schema.if_contains("properties") ? &schema.at("properties").as_object() : nullptr;
+      for (const auto& kv : o) {
+        std::string k(kv.key());
+        if (props && props->contains(k)) {
+          check(kv.value(), props->at(k).as_object(), at + "/" + k);
+        } else if (auto* ap = schema.if_contains("additionalProperties")) {
+          if (ap->is_bool() && !ap->as_bool()) {
+            errors.push_back(at + ": has " + k + ", not in the document");
+          } else if (ap->is_object()) {
+            check(kv.value(), ap->as_object(), at + "/" + k);
+          }
+        }
+      }
+    }
+    if (v.is_array()) {
+      if (auto* items = schema.if_contains("items")) {
+        std::size_t i = 0;
+        for (const auto& x : v.as_array())
+          check(x, items->as_object(), at + "/" + std::to_string(i++));
+      }
+    }
+  }
+};
+
+/// Checks a response against the document: the path and method exist, the status is listed,
+/// and the body fits its schema.
+void conforms(const json::value& doc, const std::string& path, const std::string& method,
+              const response& r) {
+  INFO(method << " " << path << " → " << r.status << " " << r.body.substr(0, 300));
+  const json::object& paths = doc.at("paths").as_object();
+  REQUIRE(paths.contains(path));
+  const json::object& op = paths.at(path).as_object().at(method).as_object();
+  const json::object& responses = op.at("responses").as_object();
+  std::string code = std::to_string(r.status);
+  REQUIRE(responses.contains(code));
+  const json::object& resp = responses.at(code).as_object();
+  if (!resp.contains("content") || r.body.empty()) return;
+  const json::object& content = resp.at("content").as_object();
+  std::string ct = r.headers.count("content-type") ? r.headers.at("content-type") : "";
+  REQUIRE(content.contains(ct));
+  validator v{doc.at("components").as_object().at("schemas").as_object(), {}};
+  v.check(r.parsed(), content.at(ct).as_object().at("schema").as_object(), "");
+  for (const auto& e : v.errors) FAIL_CHECK(e);
+}
+
+}  // namespace
+
+TEST_CASE("server: every role on every route, allowed or refused (deny by default)", "[server]") {
+  fixture f;
+  // A decision of the rabat office, to read and review.
+  response ev = call(f.port, http::verb::post, "/api/v1/evaluate", f.evaluate_body(f.applicant()),
+                     f.bearer("official"));
+  REQUIRE(ev.status == 200);
+  std::string id(ev.parsed().at("decision_id").as_string());
+  std::string app(ev.parsed().at("applicant").as_string());
+  const std::string review =
+      R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}]})";
+  struct route_case {
+    http::verb method;
+    std::string target;
+    std::string body;
+    std::set<std::string> allowed;  // principals answered 2xx; the others 401/403/404
+  };
+  const std::vector<route_case> routes = {
+      {http::verb::get,
+       "/healthz",
+       "",
+       {"none", "official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get,
+       "/api/v1/openapi.json",
+       "",
+       {"none", "official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get,
+       "/api/v1/schema?lang=ar",
+       "",
+       {"official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get,
+       "/api/v1/rules?as_of=2017-06-01",
+       "",
+       {"official", "official_casa", "adviser", "auditor"}},
+      {http::verb::get, "/api/v1/stats", "", {"adviser", "auditor"}},
+      {http::verb::get, "/api/v1/reviews", "", {"auditor"}},
+      {http::verb::get, "/api/v1/audit/verify", "", {"auditor"}},
+      {http::verb::post,
+       "/api/v1/evaluate",
+       f.evaluate_body(f.applicant(1)),
+       {"official", "official_casa"}},
+      {http::verb::get, "/api/v1/decisions/" + id, "", {"official", "auditor"}},
+      {http::verb::get, "/api/v1/applicants/" + app + "/decisions", "", {"official", "auditor"}},
+      {http::verb::get, "/api/v1/applicants/" + app + "/record", "", {"official", "auditor"}},
+      {http::verb::post, "/api/v1/decisions/" + id + "/review", review, {"official"}},
+      // Browser sessions only: machine clients are refused.
+      {http::verb::get, "/api/v1/session", "", {}},
+      {http::verb::post, "/api/v1/logout", "", {}},
+  };
+  for (const route_case& rc : routes) {
+    for (const std::string who : {"none", "official", "official_casa", "adviser", "auditor"}) {
+      auth_header h = who == "none" ? auth_header{} : f.bearer(who);
+      response r = call(f.port, rc.method, rc.target, rc.body, h);
+      INFO(who << " " << rc.target << " → " << r.status << " " << r.body.substr(0, 200));
+      if (rc.allowed.count(who)) {
+        CHECK(r.status / 100 == 2);
+      } else if (who == "none") {
+        CHECK(r.status == 401);
+      } else if (who == "official_casa" && (rc.target.find("/decisions/") != std::string::npos ||
+                                            rc.target.find("/applicants/") != std::string::npos)) {
+        CHECK(r.status == 404);  // another office's decision: not found, so ids do not leak
+      } else {
+        CHECK(r.status == 403);
+      }
+      if (r.status >= 400) CHECK(r.headers["content-type"] == "application/problem+json");
+      CHECK(r.headers["x-content-type-options"] == "nosniff");
+      CHECK(r.headers["referrer-policy"] == "no-referrer");
+      CHECK(r.headers["content-security-policy"].find("default-src 'self'") != std::string::npos);
+      if (rc.target.rfind("/api/", 0) == 0) CHECK(r.headers["cache-control"] == "no-store");
+    }
+  }
+  // An administrator has no HTTP route: even signing in is refused.
+  response admin = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"root","password":"root-password-long"})");
+  CHECK((admin.status == 401 || admin.status == 403));
+  CHECK(admin.headers.count("set-cookie") == 0);
+  f.check_log();
+}
+
+TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout, expiry",
+          "[server]") {
+  fixture f(std::chrono::seconds(2));
+  response bad = call(f.port, http::verb::post, "/api/v1/login",
+                      R"({"user":"alice","password":"not-the-password"})");
+  CHECK(bad.status == 401);
+  response ok = call(f.port, http::verb::post, "/api/v1/login",
+                     R"({"user":"alice","password":"a-long-password-1"})");
+  REQUIRE(ok.status == 200);
+  std::string cookie = ok.headers["set-cookie"];
+  CHECK(cookie.find("__Host-dalil=") == 0);
+  for (const char* attr : {"Path=/", "HttpOnly", "Secure", "SameSite=Strict"}) {
+    CHECK(cookie.find(attr) != std::string::npos);
+  }
+  std::string value = cookie.substr(13, cookie.find(';') - 13);
+  std::string csrf(ok.parsed().at("csrf").as_string());
+  auth_header session{"", value, ""};
+  auth_header with_csrf{"", value, csrf};
+  CHECK(call(f.port, http::verb::get, "/api/v1/session", "", session).status == 200);
+  // Unsafe requests need the CSRF token.
+  std::string body = f.evaluate_body(f.applicant());
+  CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, session).status == 403);
+  CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, auth_header{"", value, "wrong"})
+            .status == 403);
+  CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, with_csrf).status == 200);
+  CHECK(
+      call(f.port, http::verb::put, "/api/v1/session/lang", R"({"lang":"ar"})", with_csrf).status ==
+      204);
+  CHECK(
+      call(f.port, http::verb::put, "/api/v1/session/lang", R"({"lang":"de"})", with_csrf).status ==
+      400);
+  CHECK(call(f.port, http::verb::get, "/api/v1/session", "", session).parsed().at("lang") == "ar");
+  // Logout ends it.
+  CHECK(call(f.port, http::verb::post, "/api/v1/logout", "", with_csrf).status == 204);
+  CHECK(call(f.port, http::verb::get, "/api/v1/session", "", session).status == 401);
+  // A new session expires when idle (2 s here).
+  response again = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"alice","password":"a-long-password-1"})");
+  REQUIRE(again.status == 200);
+  std::string c2 = again.headers["set-cookie"];
+  auth_header s2{"", c2.substr(13, c2.find(';') - 13), ""};
+  CHECK(call(f.port, http::verb::get, "/api/v1/session", "", s2).status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  CHECK(call(f.port, http::verb::get, "/api/v1/session", "", s2).status == 401);
+  // A revoked token is refused at once (the CLI revokes; the server sees it).
+  CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("adviser")).status == 200);
+  run(std::string(DALIL_BINARY) + " token revoke adviser --db " + f.db + " 2>&1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("adviser")).status == 401);
+  f.check_log();
+}
+
+TEST_CASE("server: a counter decision is the same object as dalil eval's, stored and replayed",
+          "[server]") {
+  fixture f;
+  std::string rec = f.applicant(2);
+  response r = call(f.port, http::verb::post, "/api/v1/evaluate",
+                    f.evaluate_body(rec, "2017-06-01", true), f.bearer("official"));
+  REQUIRE(r.status == 200);
+  // Byte for byte the CLI's object, before the server's own members.
+  fs::path facts = f.dir / "facts.json";
+  std::ofstream(facts) << rec;
+  std::string cli = run(std::string(DALIL_BINARY) + " eval --rules " + DALIL_SOURCE_DIR +
+                        "/rules --as-of 2017-06-01 --facts " + facts.string());
+  cli.pop_back();  // newline
+  cli.pop_back();  // closing brace
+  REQUIRE(r.body.substr(0, cli.size()) == cli);
+  CHECK(r.body.substr(cli.size()).rfind(",\"decision_id\":", 0) == 0);
+  json::value v = r.parsed();
+  std::string id(v.at("decision_id").as_string());
+  CHECK(v.at("office") == "rabat");
+  // Read back: the same evaluation, plus reviews (none yet).
+  response back =
+      call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("official"));
+  REQUIRE(back.status == 200);
+  CHECK(back.body.substr(0, cli.size()) == cli);
+  CHECK(back.parsed().at("reviews").as_array().empty());
+  // Reviews: appended beside the recommendation, superseding in order, conflicts refused.
+  std::string first =
+      R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true,"reason":"the applicant showed the document"}],"observations":"I disagree with the refusal"})";
+  response r1 = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", first,
+                     f.bearer("official"));
+  REQUIRE(r1.status == 201);
+  std::string rid(r1.parsed().at("review_id").as_string());
+  CHECK(call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", first,
+             f.bearer("official"))
+            .status == 409);
+  std::string second = R"({"supersedes":")" + rid +
+                       R"(","decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}]})";
+  response r2 = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", second,
+                     f.bearer("official"));
+  REQUIRE(r2.status == 201);
+  CHECK(call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", second,
+             f.bearer("official"))
+            .status == 409);  // written against a review that is no longer the latest
+  // An override needs a reason.
+  std::string no_reason =
+      R"({"supersedes":")" + std::string(r2.parsed().at("review_id").as_string()) +
+      R"(","decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true}]})";
+  response nr = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", no_reason,
+                     f.bearer("official"));
+  CHECK(nr.status == 400);
+  CHECK(nr.parsed().at("errors").as_array()[0].at("pointer") == "/decisions/0/reason");
+  response after =
+      call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("auditor"));
+  REQUIRE(after.status == 200);
+  CHECK(after.body.substr(0, cli.size()) == cli);  // the recommendation is unchanged
+  auto reviews = after.parsed().at("reviews").as_array();
+  REQUIRE(reviews.size() == 2);
+  CHECK(reviews[0].at("review_id").as_string() == rid);
+  CHECK(reviews[1].at("supersedes").as_string() == rid);
+  // The history, the record for a returning applicant, and the audit chain intact.
+  response hist =
+      call(f.port, http::verb::get,
+           "/api/v1/applicants/" + std::string(v.at("applicant").as_string()) + "/decisions", "",
+           f.bearer("official"));
+  REQUIRE(hist.status == 200);
+  CHECK(hist.parsed().at("decisions").as_array()[0].at("reviewed") == true);
+  response record =
+      call(f.port, http::verb::get,
+           "/api/v1/applicants/" + std::string(v.at("applicant").as_string()) + "/record", "",
+           f.bearer("official"));
+  REQUIRE(record.status == 200);
+  CHECK(record.parsed().at("id") == v.at("applicant"));
+  response verify = call(f.port, http::verb::get, "/api/v1/audit/verify", "", f.bearer("auditor"));
+  REQUIRE(verify.status == 200);
+  CHECK(verify.parsed().at("ok") == true);
+  response list = call(f.port, http::verb::get, "/api/v1/reviews?office=rabat&limit=10", "",
+                       f.bearer("auditor"));
+  REQUIRE(list.status == 200);
+  CHECK(list.parsed().at("reviews").as_array().size() == 2);
+  f.check_log();
+  // After a clean stop: the CLI's verification agrees, and the reads and the review are audited.
+  std::string verified = run(std::string(DALIL_BINARY) + " audit verify --db " + f.db + " 2>&1");
+  CHECK(verified.find("intact") != std::string::npos);
+}
+
+TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what was sent",
+          "[server]") {
+  fixture f(std::chrono::seconds(1800), std::chrono::milliseconds(700));
+  const std::string secret = "Zoubida-Secret-Value-77";
+  f.personal.push_back(secret);
+  struct bad {
+    std::string name;
+    http::verb method;
+    std::string target;
+    std::string body;
+    std::string content_type;
+    int status;
+    std::string pointer;  // "" when no field error is expected
+  };
+  const std::string ok_rec = f.applicant();
+  const std::vector<bad> corpus = {
+      {"malformed JSON", http::verb::post, "/api/v1/evaluate", "{\"as_of\":", "application/json",
+       400, ""},
+      {"not an object", http::verb::post, "/api/v1/evaluate", "[1,2]", "application/json", 400, ""},
+      {"unknown member", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"" + secret + "\":1}",
+       "application/json", 400, ""},
+      {"wrong type", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":20170601,\"applicant\":" + ok_rec + "}", "application/json", 400, "/as_of"},
+      {"not a date", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"" + secret + "\",\"applicant\":" + ok_rec + "}", "application/json", 400,
+       "/as_of"},
+      {"missing applicant", http::verb::post, "/api/v1/evaluate", "{\"as_of\":\"2017-06-01\"}",
+       "application/json", 400, "/applicant"},
+      {"field of the wrong type", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"" + secret +
+           "\",\"household\":{\"size\":\"" + secret + "\"}}}",
+       "application/json", 400, "/applicant/household/size"},
+      {"unknown field", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"x1\",\"" + secret + "\":1}}",
+       "application/json", 400, "/applicant"},
+      {"unknown rule", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"rules\":[\"no.such\"]}",
+       "application/json", 400, "/rules/0"},
+      {"duplicate member", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + "}",
+       "application/json", 400, ""},
+      {"record not an object", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":5}", "application/json", 400, "/applicant"},
+      {"empty body", http::verb::post, "/api/v1/evaluate", "", "application/json", 400, ""},
+      {"nested too deeply", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":" + std::string(100000, '[') +
+           std::string(100000, ']') + "}",
+       "application/json", 400, ""},
+      {"wrong type of flag", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"trace\":\"yes\"}",
+       "application/json", 400, "/trace"},
+      {"not JSON content", http::verb::post, "/api/v1/evaluate", f.evaluate_body(ok_rec),
+       "text/plain", 415, ""},
+      {"unknown path", http::verb::get, "/api/v1/nothing", "", "", 404, ""},
+      {"wrong method", http::verb::delete_, "/api/v1/evaluate", "", "", 405, ""},
+      {"unknown decision", http::verb::get, "/api/v1/decisions/0123456789abcdef", "", "", 404, ""},
+      {"review of unknown decision", http::verb::post, "/api/v1/decisions/nope/review",
+       R"({"supersedes":null,"decisions":[{"rule":"a.b","outcome":"accepted"}]})",
+       "application/json", 404, ""},
+      {"bad rules date", http::verb::get, "/api/v1/rules?as_of=2017-13-45", "", "", 400, ""},
+      {"bad schema language", http::verb::get, "/api/v1/schema?lang=de", "", "", 400, ""},
+  };
+  json::value doc = call(f.port, http::verb::get, "/api/v1/openapi.json").parsed();
+  for (const bad& b : corpus) {
+    response r = call(f.port, b.method, b.target, b.body, f.bearer("official"), b.content_type);
+    INFO(b.name << " → " << r.status << " " << r.body);
+    CHECK(r.status == b.status);
+    CHECK(r.headers["content-type"] == "application/problem+json");
+    json::value p = r.parsed();
+    CHECK(p.at("status").as_int64() == b.status);
+    CHECK(std::string(p.at("type").as_string()).rfind("https://dalil.ma/problems/", 0) == 0);
+    CHECK(r.body.find(secret) == std::string::npos);
+    if (!b.pointer.empty()) {
+      REQUIRE(p.as_object().contains("errors"));
+      CHECK(p.at("errors").as_array()[0].at("pointer").as_string() == b.pointer);
+    }
+    if (b.status == 405) CHECK(r.headers["allow"] == "POST");
+  }
+  // 10 MB body: 413 without reading it all.
+  {
+    std::string big =
+        "{\"as_of\":\"2017-06-01\",\"applicant\":{\"id\":\"" + std::string(10 << 20, 'a') + "\"}}";
+    std::string req =
+        "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+        f.tokens["official"] +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(big.size()) +
+        "\r\n\r\n";
+    std::string got = raw_exchange(f.port, req);
+    CHECK(got.rfind("HTTP/1.1 413", 0) == 0);
+    CHECK(got.find("application/problem+json") != std::string::npos);
+  }
+  // A header over 8 KiB: 431.
+  {
+    std::string req =
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'b') + "\r\n\r\n";
+    CHECK(raw_exchange(f.port, req).rfind("HTTP/1.1 431", 0) == 0);
+  }
+  // Slow clients: a header or a body that does not arrive by its deadline (0.7 s here) is cut:
+  // the connection is closed (nothing half-read is handled), and the server goes on.
+  {
+    auto t0 = std::chrono::steady_clock::now();
+    std::string got = raw_exchange(f.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    CHECK(got.empty());
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+    std::string body_slow =
+        "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+        f.tokens["official"] +
+        "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"as_of\"";
+    t0 = std::chrono::steady_clock::now();
+    CHECK(raw_exchange(f.port, body_slow).empty());
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+    // A client that trickles its header byte by byte past the deadline is cut as well.
+    t0 = std::chrono::steady_clock::now();
+    CHECK(raw_exchange(f.port, "GET /healthz HTTP/1.1\r\n", std::chrono::milliseconds(500),
+                       "Host: x\r\n")
+              .empty());
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+  }
+  // Garbage bytes: a 400, and the server still answers.
+  CHECK(raw_exchange(f.port, "\x01\x02 not http\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(call(f.port, http::verb::get, "/healthz").status == 200);
+  // Nothing was stored by any of them.
+  response stats = call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("auditor"));
+  CHECK(stats.parsed().at("counter_decisions").is_null());  // zero: below the suppression threshold
+  f.check_log();
+}
+
+TEST_CASE("server: the OpenAPI document matches the real responses", "[server]") {
+  fixture f;
+  response d = call(f.port, http::verb::get, "/api/v1/openapi.json");
+  REQUIRE(d.status == 200);
+  json::value doc = d.parsed();
+  CHECK(doc.at("openapi") == "3.1.0");
+  auto off = f.bearer("official");
+  auto aud = f.bearer("auditor");
+  auto adv = f.bearer("adviser");
+  conforms(doc, "/healthz", "get", call(f.port, http::verb::get, "/healthz"));
+  for (const char* l : {"fr", "ar", "en"}) {
+    conforms(doc, "/api/v1/schema", "get",
+             call(f.port, http::verb::get, std::string("/api/v1/schema?lang=") + l, "", off));
+  }
+  conforms(doc, "/api/v1/rules", "get",
+           call(f.port, http::verb::get, "/api/v1/rules?as_of=2017-06-01", "", adv));
+  response ev = call(f.port, http::verb::post, "/api/v1/evaluate",
+                     f.evaluate_body(f.applicant(), "2017-06-01", true), off);
+  conforms(doc, "/api/v1/evaluate", "post", ev);
+  std::string id(ev.parsed().at("decision_id").as_string());
+  std::string app(ev.parsed().at("applicant").as_string());
+  conforms(doc, "/api/v1/evaluate", "post",
+           call(f.port, http::verb::post, "/api/v1/evaluate", "{}", off));
+  conforms(doc, "/api/v1/evaluate", "post",
+           call(f.port, http::verb::post, "/api/v1/evaluate", "{}"));
+  response rv = call(
+      f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
+      R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}],"observations":""})",
+      off);
+  conforms(doc, "/api/v1/decisions/{id}/review", "post", rv);
+  conforms(
+      doc, "/api/v1/decisions/{id}/review", "post",
+      call(
+          f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
+          R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"accepted"}]})",
+          off));
+  conforms(doc, "/api/v1/decisions/{id}", "get",
+           call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", off));
+  conforms(doc, "/api/v1/decisions/{id}", "get",
+           call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("official_casa")));
+  conforms(doc, "/api/v1/applicants/{id}/decisions", "get",
+           call(f.port, http::verb::get, "/api/v1/applicants/" + app + "/decisions", "", aud));
+  conforms(doc, "/api/v1/applicants/{id}/record", "get",
+           call(f.port, http::verb::get, "/api/v1/applicants/" + app + "/record", "", off));
+  conforms(doc, "/api/v1/reviews", "get",
+           call(f.port, http::verb::get, "/api/v1/reviews", "", aud));
+  conforms(doc, "/api/v1/reviews", "get",
+           call(f.port, http::verb::get, "/api/v1/reviews", "", off));
+  conforms(doc, "/api/v1/audit/verify", "get",
+           call(f.port, http::verb::get, "/api/v1/audit/verify", "", aud));
+  // Enough decisions for unsuppressed cells in the statistics.
+  for (int i = 0; i < 12; ++i) {
+    response more = call(f.port, http::verb::post, "/api/v1/evaluate",
+                         f.evaluate_body(f.applicant(i), "2026-06-01"), off);
+    INFO(more.body);
+    REQUIRE(more.status == 200);
+  }
+  response st = call(f.port, http::verb::get, "/api/v1/stats", "", adv);
+  conforms(doc, "/api/v1/stats", "get", st);
+  CHECK(st.parsed().at("counter_decisions").as_int64() == 13);
+  response login = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"alice","password":"a-long-password-1"})");
+  conforms(doc, "/api/v1/login", "post", login);
+  conforms(doc, "/api/v1/login", "post",
+           call(f.port, http::verb::post, "/api/v1/login",
+                R"({"user":"alice","password":"wrong-password-x"})"));
+  std::string c = login.headers["set-cookie"];
+  auth_header s{"", c.substr(13, c.find(';') - 13), ""};
+  conforms(doc, "/api/v1/session", "get", call(f.port, http::verb::get, "/api/v1/session", "", s));
+  // Every route of the server is in the document, and nothing else.
+  CHECK(doc.at("paths").as_object().size() == 16);
+  f.check_log();
+}
+
+TEST_CASE("server: static assets are embedded from server/www at build time", "[server]") {
+  fixture f;
+  std::size_t served = 0;
+  for (const auto& e :
+       fs::recursive_directory_iterator(std::string(DALIL_SOURCE_DIR) + "/server/www")) {
+    if (!e.is_regular_file()) continue;
+    std::string rel =
+        fs::relative(e.path(), std::string(DALIL_SOURCE_DIR) + "/server/www").string();
+    if (rel.front() == '.' || rel.find("/.") != std::string::npos) continue;
+    response r = call(f.port, http::verb::get, "/assets/" + rel);
+    INFO(rel);
+    CHECK(r.status == 200);
+    CHECK(r.body == slurp(e.path()));
+    CHECK(r.headers["content-security-policy"].find("frame-ancestors 'none'") != std::string::npos);
+    ++served;
+  }
+  CHECK(served >= 1);
+  CHECK(call(f.port, http::verb::get, "/assets/no-such-file.js").status == 404);
+  CHECK(call(f.port, http::verb::get, "/assets/../server.cpp").status == 404);
+  f.check_log();
+}
+
+TEST_CASE("server: plain HTTP is refused off loopback without TLS", "[server]") {
+  dalil::server::config c;
+  c.db = "/nonexistent/never-opened.db";
+  c.rules = pack().rules;
+  c.host = "0.0.0.0";
+  auto s = dalil::server::server::start(c);
+  REQUIRE_FALSE(s.has_value());
+  CHECK(s.error().message.find("needs TLS") != std::string::npos);
+}
+
+TEST_CASE("server: TLS and plain HTTP on one loopback port (detected), HSTS over TLS", "[server]") {
+  char tmpl[] = "/tmp/dalil-tls-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  fs::path dir = tmpl;
+  std::string cert = (dir / "cert.pem").string();
+  std::string key = (dir / "key.pem").string();
+  run("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+      " -days 1 -subj /CN=localhost 2>&1");
+  dalil::server::config c;
+  c.db = (dir / "store.db").string();
+  c.rules = pack().rules;
+  c.canonical_source = pack().canonical;
+  c.port = 0;
+  c.tls_cert = cert;
+  c.tls_key = key;
+  c.log_file = (dir / "log").string();
+  auto s = dalil::server::server::start(c);
+  INFO((s ? std::string() : s.error().message));
+  REQUIRE(s.has_value());
+  std::uint16_t port = (*s)->port();
+  {
+    asio::io_context ioc;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.set_verify_mode(asio::ssl::verify_none);  // a self-signed certificate
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, ctx);
+    beast::get_lowest_layer(stream).connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    stream.handshake(asio::ssl::stream_base::client);
+    http::request<http::string_body> req(http::verb::get, "/healthz", 11);
+    req.set(http::field::host, "localhost");
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    CHECK(res.result_int() == 200);
+    CHECK(res.body() == "{\"status\":\"ok\"}");
+    CHECK(res[http::field::strict_transport_security].find("max-age=") == 0);
+  }
+  CHECK(call(port, http::verb::get, "/healthz").status == 200);  // plain, on loopback
+  (*s)->stop();
+  (*s)->wait();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
