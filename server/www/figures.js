@@ -9,8 +9,36 @@ import { caseLabel, moduleOf } from './outcome.js';
 export const SMALL_DEFAULT = 5;
 let SMALL = SMALL_DEFAULT;
 
-export function renderFigures({ tr, stats, schema }) {
+/** A count as the server gives it — a number, or a cell {count, suppressed} — as a number, or
+ *  null when suppressed. */
+function cellCount(x) {
+  if (x && typeof x === 'object' && !Array.isArray(x) && !('values' in x)) return x.suppressed ? null : (x.count ?? null);
+  return x;
+}
+
+/** The server's statistics in one shape: counts as numbers or null, each row named by `rule`. */
+function normalise(stats) {
+  const row = (d) => ({
+    ...d,
+    rule: d.rule || d.decision,
+    in_force: d.in_force && {
+      values: (d.in_force.values || []).map((v) => ({ value: v.value, count: cellCount(v) })),
+      undetermined: cellCount(d.in_force.undetermined),
+    },
+    out_of_force: cellCount(d.out_of_force),
+  });
+  return {
+    ...stats,
+    decisions: (stats?.decisions || []).map(row),
+    overrides: (stats?.overrides || []).map((o) => ({
+      ...o, rule: o.rule || o.decision, reviewed: cellCount(o.reviewed), overridden: cellCount(o.overridden),
+    })),
+  };
+}
+
+export function renderFigures({ tr, stats: raw, schema }) {
   const { t } = tr;
+  const stats = normalise(raw);
   SMALL = Number(stats?.suppressed_below) > 0 ? Number(stats.suppressed_below) : SMALL_DEFAULT;
   const out = [h('h1', { tabindex: '-1' }, t('figures.heading')), h('p', { class: 'lead' }, t('figures.lead'))];
   out.push(patterns());

@@ -66,7 +66,8 @@ export function checkValue(field, raw, asOf) {
   if (field.type in PATTERNS) {
     const canon = canonicalNumber(text);
     if (!PATTERNS[field.type].test(canon)) return { key: `form.error.${field.type}` };
-    const num = field.type === 'int' ? canon : canon;
+    if (field.type === 'int' && !Number.isSafeInteger(Number(canon))) return { key: 'form.error.int_range' };
+    const num = canon;
     if (c.at_least !== undefined && compareDecimal(num, constraintNumber(c.at_least)) < 0) {
       return { key: 'form.error.at_least', params: { min: c.at_least }, numbers: ['min'] };
     }
@@ -127,8 +128,8 @@ function valueOf(f, model) {
       const v = String(model.values[f.path] ?? '').trim();
       if (v === '') return undefined;
       const canon = canonicalNumber(v);
-      // Whole numbers within JavaScript's exact range go as JSON numbers; larger stay text.
-      return Number.isSafeInteger(Number(canon)) ? Number(canon) : canon;
+      // validate() keeps whole numbers within JavaScript's exact range (±2^53).
+      return Number(canon);
     }
     case 'money':
     case 'decimal': {

@@ -14,8 +14,16 @@ export async function run(ctx, lang) {
   const b = await openBrowser(lang);
   const { page } = b;
   try {
-    await page.goto(`${ctx.server.base}/`);
+    const res = await page.goto(`${ctx.server.base}/`);
+    const csp = res.headers()['content-security-policy'] || '';
+    expect(/script-src 'self'/.test(csp) && /style-src 'self'/.test(csp) && !/unsafe-inline/.test(csp),
+      `${lang}: the page is served without a CSP forbidding inline script and style (${csp})`);
     await page.waitForSelector('main[data-screen="signin"]');
+    // Nothing inline for the CSP to refuse: no <script> or <style> body, no style="", no on*="".
+    const inline = await page.evaluate(() => [...document.querySelectorAll('*')].filter((el) => el.hasAttribute('style')
+      || [...el.attributes].some((a) => a.name.startsWith('on'))
+      || ((el.tagName === 'SCRIPT' || el.tagName === 'STYLE') && el.textContent.trim() !== '')).length);
+    expect(inline === 0, `${lang}: ${inline} element(s) with inline script or style`);
     if (lang !== 'fr') await switchLanguage(page, lang);
     await checkScreen(ctx, page, lang, '01-signin');
 
@@ -29,7 +37,11 @@ export async function run(ctx, lang) {
 
     await signIn(page, ctx.server.base, 'alice');
     await switchLanguage(page, lang);
-    const me = await page.evaluate(async () => (await fetch('/api/v1/session')).json());
+    const me = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/session');
+      return { ...(await r.json()), cache: r.headers.get('Cache-Control') };
+    });
+    expect(/no-store/.test(me.cache || ''), `${lang}: an API answer without Cache-Control: no-store`);
     expect(me.lang === lang, `${lang}: the language chosen was not stored for the user (session says ${me.lang})`);
     const notice = await page.textContent('.notice');
     for (const k of ['notice5.purpose', 'notice5.recipients', 'notice5.rights']) {
@@ -61,6 +73,22 @@ export async function run(ctx, lang) {
     await page.click('#clear-form');
     await page.waitForSelector('#applicant-form');
 
+    // A value only the server refuses (a text past its 4096-byte limit): its problem's
+    // errors[].pointer lands on the field, said in words.
+    await page.fill('#as-of', AS_OF);
+    await page.fill('#f-id', `REFUSED-${lang}`);
+    await page.fill('#f-nationality', 'A'.repeat(5000));
+    await page.click('#evaluate');
+    await page.waitForSelector('#f-nationality-err:not([hidden])');
+    expect((await page.textContent('#f-nationality-err')).includes(cat['form.error.server']),
+      `${lang}: the server's refusal is not shown at the field its pointer names`);
+    expect((await page.getAttribute('#f-nationality', 'aria-invalid')) === 'true',
+      `${lang}: the field the server refused is not marked invalid`);
+    expect((await page.textContent('.flash-error')).includes(cat['form.error.refused']),
+      `${lang}: no message says the server refused the entries`);
+    await page.click('#clear-form');
+    await page.waitForSelector('#applicant-form');
+
     const applicants = sampleApplicants(ctx.root, lang);
     let first = true;
     for (const record of applicants) {
@@ -70,6 +98,9 @@ export async function run(ctx, lang) {
       await page.waitForSelector('main[data-screen="answer"]');
       await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false');
       await compareWithEval(ctx, page, lang, record, schema, cat);
+      const inlineNow = await page.evaluate(() => [...document.querySelectorAll('*')]
+        .filter((el) => el.hasAttribute('style') || [...el.attributes].some((a) => a.name.startsWith('on'))).length);
+      expect(inlineNow === 0, `${lang}: the answer screen has ${inlineNow} element(s) with inline style or handlers`);
       if (first) {
         await checkScreen(ctx, page, lang, '04-answer');
         await recordOverride(ctx, page, lang, cat);

@@ -4,15 +4,29 @@ import { openBrowser, signIn, switchLanguage, checkScreen, expect } from '../lib
 
 export const name = 'figures';
 
+/** The server's cells ({count, suppressed}) as numbers or null, each row named by `rule`. */
+function normalise(stats) {
+  const n = (x) => (x && typeof x === 'object' ? (x.suppressed ? null : x.count) : x);
+  return {
+    ...stats,
+    decisions: (stats.decisions || []).map((d) => ({
+      rule: d.rule || d.decision,
+      in_force: { values: (d.in_force?.values || []).map((v) => ({ value: v.value, count: n(v) })), undetermined: n(d.in_force?.undetermined) },
+      out_of_force: n(d.out_of_force),
+    })),
+    overrides: (stats.overrides || []).map((o) => ({ ...o, rule: o.rule || o.decision, reviewed: n(o.reviewed), overridden: n(o.overridden) })),
+  };
+}
+
 export async function run(ctx, lang) {
   const cat = ctx.catalogues[lang];
-  const b = await openBrowser(lang);
+  const b = await openBrowser(lang, { width: 760, height: 900 });  // an adviser's tablet-sized window
   const { page } = b;
   try {
     await signIn(page, ctx.server.base, 'bob');
     await switchLanguage(page, lang);
     await page.waitForSelector('main[data-screen="figures"]');
-    const stats = await page.evaluate(async () => (await fetch('/api/v1/stats')).json());
+    const stats = normalise(await page.evaluate(async () => (await fetch('/api/v1/stats')).json()));
     const k = Number(stats.suppressed_below) || 5;
     const rows = await page.$$eval('table.figures tr[data-rule]', (trs) => trs.map((tr) => ({
       rule: tr.dataset.rule,

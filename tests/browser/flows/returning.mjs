@@ -7,7 +7,7 @@ export const name = 'returning';
 
 export async function run(ctx, lang) {
   const cat = ctx.catalogues[lang];
-  const b = await openBrowser(lang);
+  const b = await openBrowser(lang, { width: 1024, height: 800 });  // a smaller counter screen
   const { page } = b;
   try {
     await signIn(page, ctx.server.base, 'alice');
