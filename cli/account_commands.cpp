@@ -3,15 +3,16 @@
 // printed once, alone on standard output, and only its SHA-256 is stored.
 #include "cli/account_commands.hpp"
 
-#include <pwd.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <array>
+#include <csignal>
 #include <iostream>
 #include <string>
 
+#include "cli/store_commands.hpp"
 #include "server/auth/auth.hpp"
 #include "server/auth/credentials.hpp"
 #include "store/accounts.hpp"
@@ -56,26 +57,53 @@ struct secret_text {
   }
 };
 
+/// The terminal's settings while echo is off, for the signal handler below.
+termios echo_saved{};
+volatile std::sig_atomic_t echo_off = 0;
+
+/// Ctrl-C (or a hang-up, a kill) while the password is typed: the terminal gets its echo back
+/// before the process dies of the signal, or the administrator's shell would stay blind.
+extern "C" void restore_echo_and_die(int sig) {
+  if (echo_off != 0) tcsetattr(STDIN_FILENO, TCSANOW, &echo_saved);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 /// Turns terminal echo off for its lifetime.
 class no_echo {
  public:
   no_echo() {
-    if (tcgetattr(STDIN_FILENO, &saved_) == 0) {
-      termios quiet = saved_;
-      quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-      // TCSANOW: what was typed ahead stays (TCSAFLUSH would drop it, and a password typed
-      // before the prompt would then be read as the next line).
-      active_ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
+    if (tcgetattr(STDIN_FILENO, &echo_saved) != 0) return;
+    for (int sig : signals) {
+      struct sigaction action {};
+      action.sa_handler = restore_echo_and_die;
+      sigemptyset(&action.sa_mask);
+      sigaction(sig, &action, &previous_[index(sig)]);
     }
+    termios quiet = echo_saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    // TCSANOW: what was typed ahead stays (TCSAFLUSH would drop it, and a password typed
+    // before the prompt would then be read as the next line).
+    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
+    echo_off = active_ ? 1 : 0;
   }
   ~no_echo() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &echo_saved);
+    echo_off = 0;
+    for (int sig : signals) sigaction(sig, &previous_[index(sig)], nullptr);
   }
   no_echo(const no_echo&) = delete;
   no_echo& operator=(const no_echo&) = delete;
 
  private:
-  termios saved_{};
+  static constexpr std::array<int, 4> signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+  static std::size_t index(int sig) {
+    for (std::size_t i = 0; i < signals.size(); ++i) {
+      if (signals[i] == sig) return i;
+    }
+    return 0;
+  }
+  std::array<struct sigaction, 4> previous_{};
   bool active_ = false;
 };
 
@@ -168,7 +196,7 @@ int user_add(const account_commands& c) {
   auto hash = server::hash_password(password.text);
   if (!hash) return report(hash.error());
   user.password_hash = *hash;
-  auto added = db->add_user(user, admin_actor());
+  auto added = db->add_user(user, cli_actor());
   if (!added) return report(added.error());
   note_office(*added, c.office);
   std::cout << "added user " << c.name << " (" << c.role << ", " << office_text(c.office) << ", "
@@ -188,7 +216,7 @@ int user_passwd(const account_commands& c) {
               << "; nothing was changed\n";
     return 1;
   }
-  auto ended = db->set_password(c.name, *hash, admin_actor());
+  auto ended = db->set_password(c.name, *hash, cli_actor());
   if (!ended) return report(ended.error());
   std::cout << "changed the password of " << c.name << "; " << *ended << " session(s) ended\n";
   return 0;
@@ -220,7 +248,7 @@ int token_create(const account_commands& c) {
   client.office = c.office;
   client.machine = true;
   std::string token = server::new_token();
-  auto added = db->add_token(client, server::secret_hash(token), admin_actor());
+  auto added = db->add_token(client, server::secret_hash(token), cli_actor());
   if (!added) {
     server::wipe(token);
     return report(added.error());
@@ -247,18 +275,6 @@ int token_list(const account_commands& c) {
 }
 
 }  // namespace
-
-std::string admin_actor() {
-  std::string user;
-  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) {
-    user = pw->pw_name;
-  } else {
-    user = "uid" + std::to_string(geteuid());
-  }
-  std::array<char, 256> host{};
-  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-  return user + "@" + (host[0] != '\0' ? host.data() : "unknown-host") + " (unauthenticated)";
-}
 
 std::shared_ptr<account_commands> add_account_commands(CLI::App& app) {
   auto c = std::make_shared<account_commands>();
@@ -321,7 +337,7 @@ std::optional<int> run_account_commands(const account_commands& c) {
   if (c.user_disable->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    auto ended = db->disable_user(c.name, admin_actor());
+    auto ended = db->disable_user(c.name, cli_actor());
     if (!ended) return report(ended.error());
     std::cout << "disabled user " << c.name << "; " << *ended << " session(s) ended\n";
     return 0;
@@ -329,14 +345,14 @@ std::optional<int> run_account_commands(const account_commands& c) {
   if (c.user_enable->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    if (auto ok = db->enable_user(c.name, admin_actor()); !ok) return report(ok.error());
+    if (auto ok = db->enable_user(c.name, cli_actor()); !ok) return report(ok.error());
     std::cout << "enabled user " << c.name << "\n";
     return 0;
   }
   if (c.token_revoke->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    if (auto ok = db->revoke_token(c.name, admin_actor()); !ok) return report(ok.error());
+    if (auto ok = db->revoke_token(c.name, cli_actor()); !ok) return report(ok.error());
     std::cout << "revoked the token of client " << c.name
               << " (a running server refuses it within a second)\n";
     return 0;
@@ -344,7 +360,7 @@ std::optional<int> run_account_commands(const account_commands& c) {
   if (c.office_add->parsed()) {
     auto db = open(c.db);
     if (!db) return 1;
-    if (auto ok = db->add_office(c.name, admin_actor()); !ok) return report(ok.error());
+    if (auto ok = db->add_office(c.name, cli_actor()); !ok) return report(ok.error());
     std::cout << "added office " << c.name << "\n";
     return 0;
   }

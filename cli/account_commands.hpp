@@ -5,7 +5,6 @@
 
 #include <memory>
 #include <optional>
-#include <string>
 
 namespace CLI {
 class App;
@@ -21,9 +20,5 @@ std::shared_ptr<account_commands> add_account_commands(CLI::App& app);
 
 /// Runs the account subcommand that was parsed, if any; its exit status.
 std::optional<int> run_account_commands(const account_commands& commands);
-
-/// The actor of the CLI's audited actions: "USER@HOST (unauthenticated)" from the OS (the CLI
-/// does not authenticate; whoever can write the store file is trusted).
-std::string admin_actor();
 
 }  // namespace dalil::cli

@@ -117,6 +117,9 @@ int main(int argc, char** argv) {
   auto* doc_cmd = app.add_subcommand("doc", "The rule pack as a document (Markdown and HTML)");
   doc_cmd->add_option("rules", doc_rules, "Rule pack directory")->required();
   doc_cmd->add_option("--out", doc_out, "Output directory");
+  std::string doc_lang = "fr";
+  doc_cmd->add_option("--lang", doc_lang, "Language of the document: fr (default), ar or en")
+      ->check(CLI::IsMember({"fr", "ar", "en"}));
 
   std::size_t gen_count = 300;
   std::uint64_t gen_seed = 1;
@@ -157,7 +160,9 @@ int main(int argc, char** argv) {
   if (export_cmd->parsed()) return dalil::cli::run_export(exp);
   if (stats_cmd->parsed()) return dalil::cli::run_stats(sta);
   if (show_cmd->parsed()) return dalil::cli::run_show(sho);
-  if (doc_cmd->parsed()) return dalil::cli::run_doc(doc_rules, doc_out);
+  if (doc_cmd->parsed()) {
+    return dalil::cli::run_doc(doc_rules, doc_out, dalil::engine::lang_or_en(doc_lang));
+  }
   if (gen_cmd->parsed()) return dalil::cli::run_generate(gen_count, gen_seed, gen_format, gen_out);
   if (eval_cmd->parsed()) return dalil::cli::run_eval(ev);
   if (test_cmd->parsed()) return dalil::cli::run_test(test);

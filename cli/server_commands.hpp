@@ -12,8 +12,8 @@ struct serve_options {
   unsigned threads = 2;
   std::string tls_cert;
   std::string tls_key;
-  long session_idle = 30 * 60;           // seconds
-  long session_absolute = 12 * 60 * 60;  // seconds
+  long session_idle = 30L * 60;           // seconds
+  long session_absolute = 12L * 60 * 60;  // seconds
   std::string log;
 };
 /// Serves until SIGTERM or SIGINT, then stops gracefully; exit 0, or 1 when it cannot start.

@@ -43,8 +43,9 @@ std::string_view lang_code(lang l);
   X(group_separator)                                                                      \
   X(undetermined_ask) /* {documents} */                                                   \
   X(undetermined_no_ask)                                                                  \
-  X(reason_sentence)   /* {reasons} */                                                    \
-  X(exception_applied) /* {text} */                                                       \
+  X(undetermined_ask_below) /* the documents are listed after the explanation */          \
+  X(reason_sentence)        /* {reasons} */                                               \
+  X(exception_applied)      /* {text} */                                                  \
   X(exception_unlabelled)                                                                 \
   X(provisional_note)                                                                     \
   X(value_sentence)                 /* {title} {value}: a decision without explanation */ \
@@ -100,7 +101,91 @@ std::string_view lang_code(lang l);
   X(items_many)                                                                           \
   X(items_other)                                                                          \
   X(duration_and)                                                                         \
-  X(record_value)
+  X(record_value)                                                                         \
+  X(doc_title)                                                                            \
+  X(doc_pack)   /* {dir} */                                                               \
+  X(doc_counts) /* {modules} {rules} {parameters} {tests} {provisional} {gaps} */         \
+  X(doc_notice) /* {provisional} {not_encoded} */                                         \
+  X(doc_provisional)                                                                      \
+  X(doc_verified)                                                                         \
+  X(doc_not_encoded)                                                                      \
+  X(doc_contents)                                                                         \
+  X(doc_toc_entry) /* {name} {title} */                                                   \
+  X(doc_record)                                                                           \
+  X(doc_record_note) /* {optional} {null} */                                              \
+  X(doc_col_field)                                                                        \
+  X(doc_col_label)                                                                        \
+  X(doc_col_type)                                                                         \
+  X(doc_col_document)                                                                     \
+  X(doc_col_constraints)                                                                  \
+  X(doc_col_read)                                                                         \
+  X(doc_untitled)                                                                         \
+  X(doc_enums)                                                                            \
+  X(doc_col_values)                                                                       \
+  X(doc_no_field_read)                                                                    \
+  X(doc_documents)                                                                        \
+  X(doc_documents_note)                                                                   \
+  X(doc_col_document_name)                                                                \
+  X(doc_col_proves)                                                                       \
+  X(doc_module)          /* {name} {title} */                                             \
+  X(doc_module_untitled) /* {name} */                                                     \
+  X(doc_field_title)                                                                      \
+  X(doc_field_program)                                                                    \
+  X(doc_field_osp)                                                                        \
+  X(doc_field_source)                                                                     \
+  X(doc_field_file)                                                                       \
+  X(doc_not_given)                                                                        \
+  X(doc_rules)                                                                            \
+  X(doc_parameters)                                                                       \
+  X(doc_col_parameter)                                                                    \
+  X(doc_col_dated_values)                                                                 \
+  X(doc_col_confidence)                                                                   \
+  X(doc_from_value)     /* {date} {value} */                                              \
+  X(doc_period_between) /* {from} {until} */                                              \
+  X(doc_period_from)    /* {from} */                                                      \
+  X(doc_period_until)   /* {until} */                                                     \
+  X(doc_period_none)                                                                      \
+  X(doc_rule_heading) /* {name} {type} */                                                 \
+  X(doc_field_name)                                                                       \
+  X(doc_kind) /* {type} {kind} */                                                         \
+  X(doc_kind_intermediate)                                                                \
+  X(doc_kind_decision)                                                                    \
+  X(doc_provisional_reads)                                                                \
+  X(doc_verified_but) /* {verified} {note} */                                             \
+  X(doc_field_in_force)                                                                   \
+  X(doc_field_outside)                                                                    \
+  X(doc_outside_value) /* {value} */                                                      \
+  X(doc_outside_undetermined)                                                             \
+  X(doc_outside_not_encoded)                                                              \
+  X(doc_field_period_text)                                                                \
+  X(doc_field_explanation)                                                                \
+  X(doc_field_reads)                                                                      \
+  X(doc_field_defined)                                                                    \
+  X(doc_formula)                                                                          \
+  X(doc_field_exception)                                                                  \
+  X(doc_field_in_explanation)                                                             \
+  X(doc_no_own_text)                                                                      \
+  X(doc_generic_sentence)                                                                 \
+  X(doc_exception_caption) /* {name} */                                                   \
+  X(doc_not_encoded_note)                                                                 \
+  X(doc_none)                                                                             \
+  X(doc_col_rule)                                                                         \
+  X(doc_col_where)                                                                        \
+  X(doc_col_why)                                                                          \
+  X(doc_col_position)                                                                     \
+  X(doc_where_formula)                                                                    \
+  X(doc_where_condition) /* {name} */                                                     \
+  X(doc_where_value)     /* {name} */                                                     \
+  X(doc_at_least)        /* {bound} */                                                    \
+  X(doc_at_most)         /* {bound} */                                                    \
+  X(doc_not_after_as_of)                                                                  \
+  X(doc_field_label)   /* {label}: a field's name before its value */                     \
+  X(doc_text_in)       /* {lang} {text}: a text in one language */                        \
+  X(doc_case)          /* {case} {label} */                                               \
+  X(doc_document_cell) /* {title} {name} */                                               \
+  X(lang_name_fr)                                                                         \
+  X(lang_name_ar)                                                                         \
+  X(lang_name_en)
 
 enum class msg : std::uint16_t {
 #define DALIL_MESSAGE_ENUM(id) id,

@@ -116,7 +116,8 @@ namespace {
 struct shown {
   dsl::type t;
   value v;
-  bool fact = false;  // an unknown fact was not provided; an unknown rule is to be determined
+  bool fact = false;    // an unknown fact was not provided; an unknown rule is to be determined
+  bool figure = false;  // a parameter: a figure the texts set, shown with all its decimals
 };
 
 /// The value a placeholder names, seen from the rule's module; std::nullopt when it names
@@ -139,7 +140,7 @@ std::optional<shown> placeholder(evaluator& ev, const decision& d, const std::st
     if (auto r = p.find_rule(q)) return shown{p.rules[*r].t, ev.rule(*r), false};
     for (std::uint32_t i = 0; i < p.parameters.size(); ++i) {
       if (p.parameters[i].qualified == q) {
-        return shown{p.parameters[i].t, ev.inst().parameters[i].v, false};
+        return shown{p.parameters[i].t, ev.inst().parameters[i].v, false, true};
       }
     }
   }
@@ -159,6 +160,7 @@ struct piece {
   std::string text;
   bool is_placeholder = false;
   std::optional<shown> value;
+  int places = 2;  // for a number: the places it is read with beside the others shown
 };
 
 std::vector<piece> cut(std::string_view t) {
@@ -231,7 +233,10 @@ struct explanation {
   int value_places = 2;  // the places the decision's own value needs beside the others shown
 };
 
-explanation build_explanation(evaluator& ev, const decision& d, lang l, const catalogue& c) {
+/// `documents_below`: the rendering lists the documents to ask for after the explanation,
+/// which then points to them instead of naming them a second time.
+explanation build_explanation(evaluator& ev, const decision& d, lang l, const catalogue& c,
+                              bool documents_below = false) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   const bool in_force = d.in_force;
@@ -247,23 +252,32 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
       if (x.is_placeholder) x.value = placeholder(ev, d, x.text);
     }
   }
+  // Figures the texts set (parameters) read exactly; the others to two places, more where
+  // they would read alike or in the wrong order beside them.
   std::vector<rational> numbers;
-  if (reads_as_decimal(info.t, d.v)) numbers.push_back(to_rational(d.v));
-  for (const piece& x : pieces) {
+  std::vector<bool> figures;
+  std::vector<std::size_t> owners;  // the piece of each number; pieces.size(): the value
+  if (reads_as_decimal(info.t, d.v)) {
+    numbers.push_back(to_rational(d.v));
+    figures.push_back(false);
+    owners.push_back(pieces.size());
+  }
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const piece& x = pieces[i];
     if (x.value && reads_as_decimal(x.value->t, x.value->v)) {
       numbers.push_back(to_rational(x.value->v));
+      figures.push_back(x.value->figure);
+      owners.push_back(i);
     }
   }
-  std::vector<int> places = reading_places(numbers);
-  auto places_of = [&](const shown& s) {
-    if (!reads_as_decimal(s.t, s.v)) return 2;
-    rational q = to_rational(s.v);
-    for (std::size_t i = 0; i < numbers.size(); ++i) {
-      if (numbers[i] == q) return places[i];
+  const std::vector<int> places = reading_places_with_figures(numbers, figures);
+  for (std::size_t n = 0; n < numbers.size(); ++n) {
+    if (owners[n] == pieces.size()) {
+      out.value_places = places[n];
+    } else {
+      pieces[owners[n]].places = places[n];
     }
-    return 2;
-  };
-  out.value_places = places_of(shown{info.t, d.v, false});
+  }
 
   if (!in_force) {
     sentences.push_back(period_sentence(info, l, c));
@@ -273,7 +287,7 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
       if (!x.is_placeholder) {
         s += x.text;
       } else if (x.value) {
-        s += shown_words(p, *x.value, l, c, places_of(*x.value));
+        s += shown_words(p, *x.value, l, c, x.places);
       } else {
         s += '{' + x.text + '}';
       }
@@ -296,10 +310,15 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
       for (const document_request& r : documents_to_ask(p, d.missing)) {
         titles.push_back(document_title(p, r.document, l, c));
       }
-      sentences.push_back(
-          titles.empty() ? c.text(msg::undetermined_no_ask, l)
-                         : c.format(msg::undetermined_ask, l,
-                                    {{"documents", join(titles, c.text(msg::list_separator, l))}}));
+      if (titles.empty()) {
+        sentences.push_back(c.text(msg::undetermined_no_ask, l));
+      } else if (documents_below) {
+        sentences.push_back(c.text(msg::undetermined_ask_below, l));
+      } else {
+        sentences.push_back(
+            c.format(msg::undetermined_ask, l,
+                     {{"documents", join(titles, c.text(msg::list_separator, l))}}));
+      }
     }
     std::vector<std::string> reasons;
     for (const reason& r : distinct_reasons(p, d.reasons)) {
@@ -420,7 +439,9 @@ void append_decision_text(std::string& out, evaluator& ev, const decision& d, la
                           const catalogue& c) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
-  explanation e = build_explanation(ev, d, l, c);
+  const std::vector<document_request> docs = documents_to_ask(p, d.missing);
+  // The documents are listed once, grouped with the facts each proves, after the explanation.
+  explanation e = build_explanation(ev, d, l, c, !docs.empty());
   std::string head =
       c.format(msg::decision_line, l,
                {{"title", rule_title(info, l, c)},
@@ -430,7 +451,6 @@ void append_decision_text(std::string& out, evaluator& ev, const decision& d, la
   if (!d.in_force) head += "  " + c.text(msg::tag_out_of_force, l);
   out += text_line(head, l, 0);
   out += text_line(e.text, l, 2);
-  std::vector<document_request> docs = documents_to_ask(p, d.missing);
   if (!docs.empty()) {
     out += text_line(c.text(msg::heading_documents, l), l, 2);
     for (const document_request& r : docs) {

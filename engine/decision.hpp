@@ -38,8 +38,10 @@ std::string value_words(const dsl::program& p, const dsl::type& t, const value& 
                         const std::string& lang);
 
 /// The explanation an official reads, in `l`: the rule's template with its placeholders in
-/// words (outside the rule's period in force, its `period` text or the catalogue's sentence
-/// naming the period), the exception's own words when one gave the value, the documents to ask
+/// words (parameters, the figures the texts set, with all their decimals; the other numbers to
+/// two places, more where they would read alike or on the wrong side of a figure; outside the
+/// rule's period in force, its `period` text or the catalogue's sentence naming the period),
+/// the exception's own words when one gave the value, the documents to ask
 /// for and the reasons when undetermined, and a note when provisional. Every fixed word comes
 /// from `c`. Placeholders naming rules evaluate them on `ev`.
 std::string explain(evaluator& ev, const decision& d, lang l,
@@ -68,8 +70,9 @@ std::string reason_words(const dsl::program& p, const reason& r, lang l,
 
 /// The text rendering of `dalil eval`: the header (as-of date in words, ruleset hash, the
 /// notice that the official decides), then per decision its title, value and tags, the
-/// explanation, the documents to ask for with their facts, and the sources. In Arabic every
-/// line starts with a right-to-left mark and left-to-right runs are isolated.
+/// explanation (which, when documents are to be asked for, points to the list below rather than
+/// naming them a second time), the documents to ask for with their facts, and the sources. In
+/// Arabic every line starts with a right-to-left mark and left-to-right runs are isolated.
 std::string eval_text_header(date as_of, std::string_view ruleset_hash, lang l,
                              const catalogue& c = builtin_catalogue());
 void append_decision_text(std::string& out, evaluator& ev, const decision& d, lang l,

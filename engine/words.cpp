@@ -3,6 +3,8 @@
 #include "engine/words.hpp"
 
 #include <algorithm>
+#include <compare>
+#include <variant>
 
 #include "engine/record.hpp"
 
@@ -62,6 +64,28 @@ rounded round_half_even(rational q, int places) {
   return out;
 }
 
+/// How two rounded values compare as read: sign, then the whole part, then the decimals
+/// (the shorter padded with zeros).
+std::strong_ordering compare_shown(const rounded& a, const rounded& b) {
+  if (a.negative != b.negative) {
+    return a.negative ? std::strong_ordering::less : std::strong_ordering::greater;
+  }
+  std::strong_ordering magnitude = a.whole.size() <=> b.whole.size();
+  if (magnitude == std::strong_ordering::equal) magnitude = a.whole.compare(b.whole) <=> 0;
+  if (magnitude == std::strong_ordering::equal) {
+    const std::size_t width = std::max(a.decimals.size(), b.decimals.size());
+    std::string x = a.decimals;
+    std::string y = b.decimals;
+    x.resize(width, '0');
+    y.resize(width, '0');
+    magnitude = x.compare(y) <=> 0;
+  }
+  if (!a.negative) return magnitude;
+  if (magnitude == std::strong_ordering::less) return std::strong_ordering::greater;
+  if (magnitude == std::strong_ordering::greater) return std::strong_ordering::less;
+  return magnitude;
+}
+
 std::string group_digits(const std::string& digits, const std::string& sep, std::size_t from) {
   if (digits.size() < from) return digits;
   std::string out;
@@ -106,21 +130,76 @@ std::string isolate_auto(std::string_view s, lang l) {
   return with_isolates(fsi, s);
 }
 
-std::vector<int> reading_places(const std::vector<rational>& values, int min_places) {
+int exact_places(rational q) {
   constexpr int max_places = 18;
-  std::vector<int> out(values.size(), min_places);
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    for (int p = min_places; p <= max_places; ++p) {
-      out[i] = p;
-      rounded mine = round_half_even(values[i], p);
-      bool clash = false;
-      for (std::size_t j = 0; j < values.size() && !clash; ++j) {
-        if (j == i || values[j] == values[i]) continue;
-        rounded other = round_half_even(values[j], p);
-        clash = mine.whole == other.whole && mine.decimals == other.decimals &&
-                mine.negative == other.negative;
+  std::int64_t den = q.den < 0 ? -q.den : q.den;
+  // A terminating decimal: the denominator (in lowest terms) has no prime factor but 2 and 5.
+  int twos = 0;
+  int fives = 0;
+  while (den % 2 == 0) {
+    den /= 2;
+    ++twos;
+  }
+  while (den % 5 == 0) {
+    den /= 5;
+    ++fives;
+  }
+  if (den != 1) return -1;
+  const int places = std::max(twos, fives);
+  return places <= max_places ? places : -1;
+}
+
+std::vector<int> reading_places(const std::vector<rational>& values, int min_places) {
+  return reading_places_with_figures(values, std::vector<bool>(values.size(), false), min_places);
+}
+
+std::vector<int> reading_places_with_figures(const std::vector<rational>& values,
+                                             const std::vector<bool>& exact, int min_places) {
+  constexpr int max_places = 18;
+  const std::size_t n = values.size();
+  std::vector<int> out(n, min_places);
+  std::vector<bool> fixed(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int e = i < exact.size() && exact[i] ? exact_places(values[i]) : -1;
+    if (e >= 0) {
+      out[i] = std::max(e, min_places);
+      fixed[i] = true;
+    }
+  }
+  // Places only grow, up to max_places: the walk ends. A pair reads wrong when its two values
+  // as shown compare otherwise than the values do (equal, or in the wrong order).
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const std::strong_ordering want = compare(values[i], values[j]);
+        if (compare_shown(round_half_even(values[i], out[i]), round_half_even(values[j], out[j])) ==
+            want) {
+          continue;
+        }
+        const bool same = want == std::strong_ordering::equal;
+        if (!fixed[i] && !fixed[j]) {
+          // Both rounded: the same places for both (equal values then read alike), one more
+          // than either has where they differ.
+          const int p =
+              same ? std::max(out[i], out[j]) : std::min(std::max(out[i], out[j]) + 1, max_places);
+          if (p > out[i] || p > out[j]) {
+            out[i] = std::max(out[i], p);
+            out[j] = std::max(out[j], p);
+            changed = true;
+          }
+        } else if (!fixed[i] || !fixed[j]) {
+          // A figure shown exactly stays as it is; the rounded one takes its places when equal
+          // to it, else one more place.
+          const std::size_t k = fixed[i] ? j : i;
+          const int p = same ? out[fixed[i] ? i : j] : std::min(out[k] + 1, max_places);
+          if (p > out[k]) {
+            out[k] = p;
+            changed = true;
+          }
+        }
       }
-      if (!clash) break;
     }
   }
   return out;
@@ -234,6 +313,47 @@ std::string value_words(const dsl::program& p, const dsl::type& t, const value& 
       break;
   }
   return c.text(msg::record_value, l);
+}
+
+std::string constant_words(const dsl::program& p, const dsl::constant& k, const dsl::type& t,
+                           lang l, const catalogue& c) {
+  struct visitor {
+    const dsl::program& p;
+    const dsl::type& t;
+    lang l;
+    const catalogue& c;
+    std::string number(rational q) const {
+      const int places = std::max(exact_places(q), 2);
+      if (t.k == dsl::kind::money) return money_words(q, l, c, places);
+      return isolate_ltr(number_words(q, places, l, c), l);
+    }
+    std::string operator()(dsl::null_value) const { return c.text(msg::none, l); }
+    std::string operator()(bool b) const { return c.text(b ? msg::yes : msg::no, l); }
+    std::string operator()(std::int64_t i) const {
+      if (t.k == dsl::kind::money || t.k == dsl::kind::decimal) return number(rational{i, 1});
+      return isolate_ltr(integer_words(i, l, c), l);
+    }
+    std::string operator()(rational q) const { return number(q); }
+    std::string operator()(date d) const { return date_words(d, l, c); }
+    std::string operator()(duration d) const { return duration_words(d, l, c); }
+    std::string operator()(const std::string& s) const { return isolate_auto(s, l); }
+    std::string operator()(dsl::enum_value e) const {
+      return enum_words(p, e.enum_id, static_cast<std::int64_t>(e.index), l, c);
+    }
+  };
+  return std::visit(visitor{p, t, l, c}, k);
+}
+
+std::string language_name(lang of, lang l, const catalogue& c) {
+  switch (of) {
+    case lang::fr:
+      return c.text(msg::lang_name_fr, l);
+    case lang::ar:
+      return c.text(msg::lang_name_ar, l);
+    case lang::en:
+      break;
+  }
+  return c.text(msg::lang_name_en, l);
 }
 
 }  // namespace dalil::engine

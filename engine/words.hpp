@@ -29,8 +29,17 @@ std::string isolate_ltr(std::string_view s, lang l);
 std::string isolate_auto(std::string_view s, lang l);
 
 /// The places (at least `min_places`) each value needs so that no two different values of the
-/// set read alike; one entry per value, in order. Values beyond 18 places are left as they are.
+/// set read alike or in the wrong order; one entry per value, in order. Values beyond 18 places
+/// are left as they are.
 std::vector<int> reading_places(const std::vector<rational>& values, int min_places = 2);
+/// The same where some values are figures the texts set (a ceiling, a threshold): those marked
+/// `exact` show all their decimals (at least `min_places`; 9,3264284 stays 9,3264284, never
+/// "9,33"), and the others take the places that keep them in their true order against them.
+std::vector<int> reading_places_with_figures(const std::vector<rational>& values,
+                                             const std::vector<bool>& exact, int min_places = 2);
+/// The decimals `q` has when written out exactly (3767.5: 1), or -1 when it does not end within
+/// 18 places (1750/3).
+int exact_places(rational q);
 
 /// `q` rounded half-even to `places` decimals, trailing zeros after `min_places` dropped, with
 /// the language's decimal and thousands separators ("1 083,33", "1,083.33"). Not isolated.
@@ -51,6 +60,14 @@ std::string label(const dsl::texts& t, lang l, const catalogue& c, msg fallback)
 /// The title of case `index` of enum `e`, else the catalogue's phrase for an unlabelled value.
 std::string enum_words(const dsl::program& p, std::uint32_t e, std::int64_t index, lang l,
                        const catalogue& c = builtin_catalogue());
+
+/// A figure the texts set (a parameter's dated value) in words, exactly: money and decimals
+/// with all their decimals (at least two), dates and durations in words, enum cases by their
+/// titles, booleans as yes/no.
+std::string constant_words(const dsl::program& p, const dsl::constant& k, const dsl::type& t,
+                           lang l, const catalogue& c = builtin_catalogue());
+/// The name of a language in `l` ("arabe", "العربية", "Arabic").
+std::string language_name(lang of, lang l, const catalogue& c = builtin_catalogue());
 
 /// A run-time value as words: yes/no, "non renseigné" for unknown, "néant" for null, numbers
 /// through number_words with `places`, dates and durations in words, enum cases by their

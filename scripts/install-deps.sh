@@ -14,7 +14,14 @@ packages=(
   libsodium-dev             # Argon2id passwords, random tokens (server/auth)
   clang-format clang-tidy
   time bc                   # benchmarks: peak memory and rates
+  # The officials' page's browser tests (tests/browser): Debian's Chromium driven by
+  # playwright-core (npm ci), its translations (the date fields follow the PC's locale) and
+  # Arabic-capable fonts.
+  chromium chromium-l10n fonts-noto-core
 )
+# Node and npm from Debian unless a Node with npm is already there (NodeSource's nodejs carries its
+# own npm and conflicts with Debian's).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 packages+=("$@")
 missing=()
 for p in "${packages[@]}"; do

@@ -50,7 +50,7 @@ reply problem_reply(const problem& p, std::string_view instance) {
 namespace {
 
 constexpr int suppressed_below = 10;  // statistics: smaller cells are not shown
-constexpr std::size_t observations_limit = 16 * 1024;
+constexpr std::size_t observations_limit = std::size_t{16} * 1024;
 constexpr std::size_t review_items_limit = 256;
 
 reply json_reply(std::string body, http::status s = http::status::ok) {

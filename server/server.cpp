@@ -42,7 +42,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t header_limit = 8 * 1024;
+constexpr std::size_t header_limit = std::size_t{8} * 1024;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 const char* const csp =

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/accounts_check.hpp"
 #include "store/chain.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -37,10 +38,12 @@ bool is_lang(std::string_view l) {
   return l == "fr" || l == "ar" || l == "en";
 }
 
-/// The digest an audit entry keeps of what grants access (name, role, office and the secret's
-/// hash): a row changed behind the tool's back no longer matches its entry.
+/// The digest an audit entry keeps of what grants access (the row's id, name, role, office and
+/// secret's hash) and of when the row was made: a row changed behind the tool's back no longer
+/// matches it.
 std::string row_digest(const account& a, std::string_view secret_hash) {
-  std::string s = a.name + '\x1f' + a.role + '\x1f' + a.office + '\x1f';
+  std::string s = std::to_string(a.id) + '\x1f' + a.name + '\x1f' + a.role + '\x1f' + a.office +
+                  '\x1f' + a.created_at + '\x1f';
   s += secret_hash;
   return engine::sha256_hex(s);
 }
@@ -101,6 +104,30 @@ std::string subject_name(const std::string& subject, std::string_view kind) {
   return subject.substr(kind.size());
 }
 
+account user_from(const statement& q) {
+  account a;
+  a.id = q.int64(0);
+  a.name = q.text(1);
+  a.role = q.text(2);
+  a.office = q.text(3);
+  a.lang = q.text(4);
+  a.password_hash = q.text(5);
+  a.disabled = q.int64(6) != 0;
+  a.created_at = q.text(7);
+  return a;
+}
+
+account client_from(const statement& q) {
+  account a;
+  a.id = q.int64(0);
+  a.name = q.text(1);
+  a.role = q.text(2);
+  a.office = q.text(3);
+  a.created_at = q.text(4);
+  a.machine = true;
+  return a;
+}
+
 class sqlite_accounts final : public accounts {
  public:
   status open(const std::string& path) {
@@ -134,6 +161,8 @@ class sqlite_accounts final : public accounts {
     std::lock_guard lock(mutex_);
     return write<added>("adding user " + user.name, [&]() -> result<added> {
       if (auto taken = name_taken(user.name); !taken) return taken.error();
+      account row = user;
+      row.created_at = now_utc();
       added out;
       if (!user.office.empty()) {
         auto created = ensure_office(user.office, actor);
@@ -146,12 +175,13 @@ class sqlite_accounts final : public accounts {
       if (!q) return q.error();
       q->bind(1, user.name).bind(2, user.role).bind(4, user.lang).bind(5, user.password_hash);
       bind_office(*q, 3, user.office);
-      q->bind(6, now_utc());
+      q->bind(6, row.created_at);
       if (auto done = step_done(*q, "storing the user"); !done) return done.error();
+      row.id = db_.last_insert_id();
       auto audited =
           audit(actor, "user_add", "user " + user.name,
                 "{\"role\":\"" + user.role + "\",\"office\":\"" + user.office + "\",\"lang\":\"" +
-                    user.lang + "\",\"row\":\"" + row_digest(user, user.password_hash) + "\"}");
+                    user.lang + "\",\"row\":\"" + row_digest(row, user.password_hash) + "\"}");
       if (!audited) return audited.error();
       return out;
     });
@@ -164,13 +194,15 @@ class sqlite_accounts final : public accounts {
       if (!id) return id.error();
       auto q = prepare("UPDATE users SET disabled=1, disabled_at=? WHERE user_id=?");
       if (!q) return q.error();
-      q->bind(1, now_utc()).bind(2, *id);
+      std::string at = now_utc();
+      q->bind(1, at).bind(2, *id);
       if (auto done = step_done(*q, "disabling the user"); !done) return done.error();
       auto ended = end_sessions_of(*id);
       if (!ended) return ended.error();
       if (auto b = bump(); !b) return b.error();
-      auto audited = audit(actor, "user_disable", "user " + name,
-                           "{\"sessions_ended\":" + std::to_string(*ended) + "}");
+      auto audited =
+          audit(actor, "user_disable", "user " + name,
+                "{\"sessions_ended\":" + std::to_string(*ended) + ",\"at\":\"" + at + "\"}");
       if (!audited) return audited.error();
       return *ended;
     });
@@ -250,16 +282,20 @@ class sqlite_accounts final : public accounts {
         if (!created) return created.error();
         out.created_office = *created;
       }
+      account row = client;
+      row.created_at = now_utc();
       auto q = prepare(
           "INSERT INTO tokens(name, role, office, token_hash, created_at) VALUES(?,?,?,?,?)");
       if (!q) return q.error();
-      q->bind(1, client.name).bind(2, client.role).bind_static(4, token_hash).bind(5, now_utc());
+      q->bind(1, client.name).bind(2, client.role).bind_static(4, token_hash);
+      q->bind(5, row.created_at);
       bind_office(*q, 3, client.office);
       if (auto done = step_done(*q, "storing the token's hash"); !done) return done.error();
+      row.id = db_.last_insert_id();
       if (auto b = bump(); !b) return b.error();
       auto audited = audit(actor, "token_create", "client " + client.name,
                            "{\"role\":\"" + client.role + "\",\"office\":\"" + client.office +
-                               "\",\"row\":\"" + row_digest(client, token_hash.hex()) + "\"}");
+                               "\",\"row\":\"" + row_digest(row, token_hash.hex()) + "\"}");
       if (!audited) return audited.error();
       return out;
     });
@@ -270,13 +306,14 @@ class sqlite_accounts final : public accounts {
     return write<void>("revoking the token of " + name, [&]() -> status {
       auto q = prepare("UPDATE tokens SET revoked_at=? WHERE name=? AND revoked_at IS NULL");
       if (!q) return q.error();
-      q->bind(1, now_utc()).bind(2, name);
+      std::string at = now_utc();
+      q->bind(1, at).bind(2, name);
       if (auto done = step_done(*q, "revoking the token"); !done) return done.error();
       if (sqlite3_changes(db_.handle()) == 0) {
         return fail(errc::not_found, "client " + name + " has no active token");
       }
       if (auto b = bump(); !b) return b.error();
-      auto audited = audit(actor, "token_revoke", "client " + name, "{}");
+      auto audited = audit(actor, "token_revoke", "client " + name, "{\"at\":\"" + at + "\"}");
       if (!audited) return audited.error();
       return {};
     });
@@ -548,136 +585,28 @@ class sqlite_accounts final : public accounts {
     return result;
   }
 
- private:
   status verify_locked() {
-    struct user_state {
-      std::int64_t seq = 0;
-      std::string row;
-      bool disabled = false;
-    };
-    struct token_entry {
-      std::int64_t seq = 0;
-      std::string row;
-    };
-    std::set<std::string> offices_made;
-    std::map<std::string, user_state> users_made;
-    std::map<std::string, std::vector<token_entry>> tokens_made;
-    std::map<std::string, std::vector<std::int64_t>> revocations;
-    std::map<std::string, std::string> logins;  // session tag -> user
-    std::set<std::string> logouts;              // session tags
-    {
-      auto q = prepare(
-          "SELECT seq, action, subject, details FROM audit WHERE action IN ('office_add', "
-          "'user_add', 'user_password', 'user_disable', 'user_enable', 'token_create', "
-          "'token_revoke', 'login', 'logout') ORDER BY seq");
-      if (!q) return q.error();
-      int rc = 0;
-      while ((rc = q->step()) == SQLITE_ROW) {
-        std::int64_t seq = q->int64(0);
-        std::string action = q->text(1);
-        std::string subject = q->text(2);
-        std::string details = q->text(3);
-        std::string user = subject_name(subject, "user ");
-        std::string client = subject_name(subject, "client ");
-        if (action == "office_add") offices_made.insert(subject_name(subject, "office "));
-        if (action == "user_add" || action == "user_password") {
-          auto& u = users_made[user];
-          u.seq = seq;
-          u.row = field(details, "row");
-          if (action == "user_add") u.disabled = false;
-        }
-        if (action == "user_disable") users_made[user].disabled = true;
-        if (action == "user_enable") users_made[user].disabled = false;
-        if (action == "token_create") tokens_made[client].push_back({seq, field(details, "row")});
-        if (action == "token_revoke") revocations[client].push_back(seq);
-        if (action == "login") logins[field(details, "session")] = user;
-        if (action == "logout") logouts.insert(field(details, "session"));
-      }
-      if (rc != SQLITE_DONE) return failure("reading the audit log");
+    std::vector<detail::account_entry> entries;
+    auto q = prepare(
+        "SELECT seq, action, subject, details FROM audit WHERE action IN ('office_add', "
+        "'user_add', 'user_password', 'user_disable', 'user_enable', 'token_create', "
+        "'token_revoke', 'login', 'logout', 'user_lang') ORDER BY seq");
+    if (!q) return q.error();
+    int rc = 0;
+    while ((rc = q->step()) == SQLITE_ROW) {
+      entries.push_back({q->int64(0), q->text(1), q->text(2), q->text(3)});
     }
-    auto damaged = [](const std::string& what) {
-      return fail(errc::damaged, what + ": it was changed behind the tool's back");
-    };
-    {
-      auto q = prepare("SELECT name FROM offices ORDER BY name");
-      if (!q) return q.error();
-      while (q->step() == SQLITE_ROW) {
-        if (!offices_made.contains(q->text(0))) {
-          return damaged("office " + q->text(0) + " has no audit entry that added it");
-        }
-      }
+    if (rc != SQLITE_DONE) return failure("reading the audit log");
+    auto problems = detail::check_account_rows(db_, entries);
+    if (problems.empty()) return {};
+    std::string what = problems.front().what;
+    if (problems.size() > 1) {
+      what += " (and " + std::to_string(problems.size() - 1) + " more identity rows)";
     }
-    {
-      auto q = prepare(
-          "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
-          "created_at FROM users ORDER BY user_id");
-      if (!q) return q.error();
-      while (q->step() == SQLITE_ROW) {
-        account u = user_from(*q);
-        auto it = users_made.find(u.name);
-        if (it == users_made.end() || it->second.seq == 0) {
-          return damaged("user " + u.name + " has no audit entry that added it");
-        }
-        if (row_digest(u, u.password_hash) != it->second.row) {
-          return damaged("user " + u.name +
-                         " (its role, office or password hash) does not match "
-                         "audit entry " +
-                         std::to_string(it->second.seq));
-        }
-        if (u.disabled != it->second.disabled) {
-          return damaged("user " + u.name + " is " + (u.disabled ? "disabled" : "enabled") +
-                         " but its last audit entry says otherwise");
-        }
-      }
-    }
-    {
-      auto q = prepare(
-          "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, revoked_at "
-          "IS NOT NULL FROM tokens ORDER BY token_id");
-      if (!q) return q.error();
-      std::map<std::string, std::size_t> nth;  // tokens of each client seen so far
-      while (q->step() == SQLITE_ROW) {
-        account t = client_from(*q);
-        bool revoked = q->int64(6) != 0;
-        std::size_t k = nth[t.name]++;
-        const auto& made = tokens_made[t.name];
-        if (k >= made.size()) {
-          return damaged("token " + std::to_string(t.id) + " of client " + t.name +
-                         " has no audit entry that created it");
-        }
-        if (row_digest(t, q->digest(5).hex()) != made[k].row) {
-          return damaged("token " + std::to_string(t.id) + " of client " + t.name +
-                         " does not match audit entry " + std::to_string(made[k].seq));
-        }
-        bool revoke_entry = false;
-        for (std::int64_t seq : revocations[t.name]) {
-          if (seq > made[k].seq && (k + 1 >= made.size() || seq < made[k + 1].seq)) {
-            revoke_entry = true;
-          }
-        }
-        if (revoked != revoke_entry) {
-          return damaged("token " + std::to_string(t.id) + " of client " + t.name + " is " +
-                         (revoked ? "revoked" : "active") + " but its audit entries say otherwise");
-        }
-      }
-    }
-    {
-      auto q = prepare(
-          "SELECT s.id_hash, u.name FROM sessions s JOIN users u USING(user_id) ORDER BY "
-          "u.name");
-      if (!q) return q.error();
-      while (q->step() == SQLITE_ROW) {
-        std::string tag = q->digest(0).hex().substr(0, 16);
-        auto it = logins.find(tag);
-        if (it == logins.end() || it->second != q->text(1) || logouts.contains(tag)) {
-          return damaged("a session of user " + q->text(1) + " (" + tag +
-                         ") has no login entry that opened it");
-        }
-      }
-    }
-    return {};
+    return fail(errc::damaged, what);
   }
 
+ private:
   /// A failure of SQLite, as busy when another writer held the database past the timeout.
   error failure(const std::string& what) const {
     int code = sqlite3_errcode(db_.handle());
@@ -738,10 +667,11 @@ class sqlite_accounts final : public accounts {
   result<bool> ensure_office(const std::string& name, const std::string& actor) {
     auto q = prepare("INSERT OR IGNORE INTO offices VALUES(?,?)");
     if (!q) return q.error();
-    q->bind(1, name).bind(2, now_utc());
+    std::string at = now_utc();
+    q->bind(1, name).bind(2, at);
     if (auto done = step_done(*q, "storing the office"); !done) return done.error();
     if (sqlite3_changes(db_.handle()) == 0) return false;
-    auto audited = audit(actor, "office_add", "office " + name, "{}");
+    auto audited = audit(actor, "office_add", "office " + name, "{\"at\":\"" + at + "\"}");
     if (!audited) return audited.error();
     return true;
   }
@@ -795,36 +725,198 @@ class sqlite_accounts final : public accounts {
     return static_cast<std::int64_t>(sqlite3_changes(db_.handle()));
   }
 
-  static account user_from(const statement& q) {
-    account a;
-    a.id = q.int64(0);
-    a.name = q.text(1);
-    a.role = q.text(2);
-    a.office = q.text(3);
-    a.lang = q.text(4);
-    a.password_hash = q.text(5);
-    a.disabled = q.int64(6) != 0;
-    a.created_at = q.text(7);
-    return a;
-  }
-
-  static account client_from(const statement& q) {
-    account a;
-    a.id = q.int64(0);
-    a.name = q.text(1);
-    a.role = q.text(2);
-    a.office = q.text(3);
-    a.created_at = q.text(4);
-    a.machine = true;
-    return a;
-  }
-
   std::mutex mutex_;
   database db_;
   statement generation_;
 };
 
 }  // namespace
+
+namespace detail {
+
+std::vector<account_problem> check_account_rows(database& db,
+                                                const std::vector<account_entry>& entries) {
+  // What the entries say each row must be, in chain order (a later entry overrides).
+  struct user_state {
+    std::int64_t seq = 0;  // the entry that vouches for the row (user_add, user_password)
+    std::string row;
+    std::string lang;
+    std::int64_t status_seq = 0;  // the last user_disable or user_enable
+    bool disabled = false;
+    std::string disabled_at;
+  };
+  struct token_state {
+    std::int64_t seq = 0;
+    std::string row;
+    std::int64_t revoke_seq = 0;  // its token_revoke (0: none)
+    std::string revoked_at;
+  };
+  struct session_state {
+    std::int64_t seq = 0;
+    std::string user;
+    std::string created;
+    bool ended = false;
+  };
+  std::map<std::string, std::pair<std::int64_t, std::string>> offices_made;  // seq, at
+  std::map<std::string, user_state> users_made;
+  std::map<std::string, std::vector<token_state>> tokens_made;
+  std::map<std::string, session_state> logins;  // by session tag
+  for (const auto& e : entries) {
+    std::string user = subject_name(e.subject, "user ");
+    std::string client = subject_name(e.subject, "client ");
+    if (e.action == "office_add") {
+      offices_made[subject_name(e.subject, "office ")] = {e.seq, field(e.details, "at")};
+    } else if (e.action == "user_add" || e.action == "user_password") {
+      auto& u = users_made[user];
+      u.seq = e.seq;
+      u.row = field(e.details, "row");
+      if (e.action == "user_add") u.lang = field(e.details, "lang");
+    } else if (e.action == "user_lang") {
+      users_made[user].lang = field(e.details, "lang");
+    } else if (e.action == "user_disable" || e.action == "user_enable") {
+      auto& u = users_made[user];
+      u.status_seq = e.seq;
+      u.disabled = e.action == "user_disable";
+      u.disabled_at = u.disabled ? field(e.details, "at") : std::string();
+    } else if (e.action == "token_create") {
+      tokens_made[client].push_back({e.seq, field(e.details, "row"), 0, {}});
+    } else if (e.action == "token_revoke") {
+      // The client's one active token: the last one created.
+      auto& made = tokens_made[client];
+      if (!made.empty() && made.back().revoke_seq == 0) {
+        made.back().revoke_seq = e.seq;
+        made.back().revoked_at = field(e.details, "at");
+      }
+    } else if (e.action == "login") {
+      logins[field(e.details, "session")] = {e.seq, user, field(e.details, "created"), false};
+    } else if (e.action == "logout") {
+      logins[field(e.details, "session")].ended = true;
+    }
+  }
+
+  std::vector<account_problem> problems;
+  auto damaged = [&](std::int64_t seq, const std::string& what) {
+    problems.push_back({seq, what + ": it was changed behind the tool's back"});
+  };
+  auto unreadable = [&](const std::string& table, const std::string& why) {
+    problems.push_back({0, "the " + table + " table cannot be read: " + why});
+  };
+  std::string error;
+  std::set<std::string> offices_seen;
+  {
+    auto q = db.prepare("SELECT name, created_at FROM offices ORDER BY name", error);
+    if (!q.ok()) unreadable("offices", error);
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      offices_seen.insert(q.text(0));
+      auto it = offices_made.find(q.text(0));
+      if (it == offices_made.end()) {
+        damaged(0, "office " + q.text(0) + " has no audit entry that added it");
+      } else if (it->second.second != q.text(1)) {
+        damaged(it->second.first, "office " + q.text(0) + " does not match audit entry " +
+                                      std::to_string(it->second.first));
+      }
+    }
+  }
+  std::set<std::string> users_seen;
+  {
+    auto q = db.prepare(
+        "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
+        "created_at, ifnull(disabled_at,'') FROM users ORDER BY user_id",
+        error);
+    if (!q.ok()) unreadable("users", error);
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      account u = user_from(q);
+      std::string disabled_at = q.text(8);
+      users_seen.insert(u.name);
+      auto it = users_made.find(u.name);
+      std::string name = "user " + u.name;
+      if (it == users_made.end() || it->second.seq == 0) {
+        damaged(0, name + " has no audit entry that added it");
+        continue;
+      }
+      const user_state& want = it->second;
+      if (row_digest(u, u.password_hash) != want.row) {
+        damaged(want.seq, name +
+                              " (its role, office, password hash or creation time) does not "
+                              "match audit entry " +
+                              std::to_string(want.seq));
+      } else if (u.disabled != want.disabled || disabled_at != want.disabled_at) {
+        damaged(want.status_seq, name + " is " + (u.disabled ? "disabled" : "enabled") +
+                                     (disabled_at.empty() ? "" : " since " + disabled_at) +
+                                     " but its last audit entry says otherwise");
+      } else if (u.lang != want.lang) {
+        damaged(want.seq, name + " has a language its audit entries never gave it");
+      }
+    }
+  }
+  std::map<std::string, std::size_t> tokens_seen;  // tokens of each client
+  {
+    auto q = db.prepare(
+        "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, "
+        "ifnull(revoked_at,'') FROM tokens ORDER BY token_id",
+        error);
+    if (!q.ok()) unreadable("tokens", error);
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      account t = client_from(q);
+      std::string revoked_at = q.text(6);
+      std::size_t k = tokens_seen[t.name]++;
+      const auto& made = tokens_made[t.name];
+      std::string token = "token " + std::to_string(t.id) + " of client " + t.name;
+      if (k >= made.size()) {
+        damaged(0, token + " has no audit entry that created it");
+      } else if (row_digest(t, q.digest(5).hex()) != made[k].row) {
+        damaged(made[k].seq, token + " does not match audit entry " + std::to_string(made[k].seq));
+      } else if (revoked_at != made[k].revoked_at) {
+        damaged(made[k].revoke_seq != 0 ? made[k].revoke_seq : made[k].seq,
+                token + " is " + (revoked_at.empty() ? "active" : "revoked") +
+                    " but its audit entries say otherwise");
+      }
+    }
+  }
+  // Rows deleted behind the tool's back: every entry that made a row still has it (sessions
+  // end without an entry when they expire, so only those are not counted).
+  for (const auto& [name, made] : offices_made) {
+    if (!offices_seen.contains(name)) {
+      damaged(made.first,
+              "office " + name + " (audit entry " + std::to_string(made.first) + ") was deleted");
+    }
+  }
+  for (const auto& [name, made] : users_made) {
+    if (made.seq != 0 && !users_seen.contains(name)) {
+      damaged(made.seq,
+              "user " + name + " (audit entry " + std::to_string(made.seq) + ") was deleted");
+    }
+  }
+  for (const auto& [name, made] : tokens_made) {
+    std::size_t have = tokens_seen.contains(name) ? tokens_seen.at(name) : 0;
+    for (std::size_t k = have; k < made.size(); ++k) {
+      damaged(made[k].seq, "a token of client " + name + " (audit entry " +
+                               std::to_string(made[k].seq) + ") was deleted");
+    }
+  }
+  {
+    auto q = db.prepare(
+        "SELECT s.id_hash, u.name, s.created, s.last_seen FROM sessions s JOIN users u "
+        "USING(user_id) ORDER BY u.name",
+        error);
+    if (!q.ok()) unreadable("sessions", error);
+    while (q.ok() && q.step() == SQLITE_ROW) {
+      std::string tag = q.digest(0).hex().substr(0, 16);
+      auto it = logins.find(tag);
+      std::string session = "a session of user " + q.text(1) + " (" + tag + ")";
+      if (it == logins.end() || it->second.seq == 0 || it->second.user != q.text(1) ||
+          it->second.ended) {
+        damaged(0, session + " has no login entry that opened it");
+      } else if (it->second.created != std::to_string(q.int64(2)) || q.int64(3) < q.int64(2)) {
+        damaged(it->second.seq,
+                session + " does not match its login entry " + std::to_string(it->second.seq));
+      }
+    }
+  }
+  return problems;
+}
+
+}  // namespace detail
 
 result<std::unique_ptr<accounts>> open_sqlite_accounts(const std::string& path) {
   auto a = std::make_unique<sqlite_accounts>();

@@ -553,18 +553,23 @@ result<std::optional<audit_problem>> counter_store::verify() {
     std::string action = entries.text(1);
     std::string subject = entries.text(2);
     std::string details = entries.text(3);
-    std::string entry = "audit entry " + std::to_string(seq);
+    // "(audit entry N)": what each problem below names besides its row.
+    std::string entry = " (audit entry " + std::to_string(seq) + ") ";
+    auto problem = [&](std::string what, const std::string& id, const char* how) {
+      what += id;
+      what += entry;
+      what += how;
+      return std::optional<audit_problem>(audit_problem{seq, std::move(what)});
+    };
     if (action == "counter_decision") {
       ++decisions;
       auto d = decision(subject);
       if (!d) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "counter decision " + subject + " (" + entry + ") was deleted"});
+        return problem("counter decision ", subject, "was deleted");
       }
       if (counter_digest(*d) != detail_of(details, "digest") ||
           std::to_string(d->record_id) != detail_of(details, "record")) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "counter decision " + subject + " (" + entry + ") was changed"});
+        return problem("counter decision ", subject, "was changed");
       }
     } else {
       ++reviews_seen;
@@ -575,12 +580,10 @@ result<std::optional<audit_problem>> counter_store::verify() {
       if (!q.ok()) return fail(errc::failed, e);
       q.bind(1, id).bind(2, subject);
       if (q.step() != SQLITE_ROW) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "review " + id + " (" + entry + ") was deleted"});
+        return problem("review ", id, "was deleted");
       }
       if (review_digest(review_from(q)) != detail_of(details, "digest")) {
-        return std::optional<audit_problem>(
-            audit_problem{seq, "review " + id + " (" + entry + ") was changed"});
+        return problem("review ", id, "was changed");
       }
     }
   }

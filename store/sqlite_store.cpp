@@ -15,7 +15,7 @@
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
-#include "store/accounts.hpp"
+#include "store/accounts_check.hpp"
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/sqlite.hpp"
@@ -74,20 +74,15 @@ std::vector<row_checker> builtin_checkers() {
           ctx.problem((*found)->seq, "counter", (*found)->what);
         }
       },
+      // The identity tables, checked in verify's own snapshot against its intact entries
+      // (store/accounts_check.hpp): every damaged row is reported, read-only copies included.
       [](verify_context& ctx) {
-        if (!used(ctx, "users", "user_add") && !used(ctx, "tokens", "token_create") &&
-            !used(ctx, "offices", "office_add")) {
-          return;
+        std::vector<account_entry> entries;
+        for (const auto& e : ctx.entries) {
+          entries.push_back({e.seq, e.action, e.subject, e.details});
         }
-        std::string path = sqlite3_db_filename(ctx.db.handle(), "main");
-        auto accounts = open_sqlite_accounts(path);
-        if (!accounts) {
-          ctx.problem(0, "unreadable", "identity tables: " + accounts.error().message);
-          return;
-        }
-        if (auto s = (*accounts)->verify(); !s) {
-          ctx.problem(0, s.error().code == errc::damaged ? "account" : "unreadable",
-                      s.error().message);
+        for (auto& p : check_account_rows(ctx.db, entries)) {
+          ctx.problem(p.seq, "account", std::move(p.what));
         }
       },
   };

@@ -245,7 +245,7 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
   row.last_seen = t;
   std::string details = "{\"role\":\"" + found->role + "\",\"office\":\"" + found->office +
                         "\",\"address\":\"" + std::string(address.kind) + "\",\"session\":\"" +
-                        session_tag(row.id_hash) + "\"}";
+                        session_tag(row.id_hash) + "\",\"created\":" + std::to_string(t) + "}";
   auto stored =
       accounts_->login_succeeded(slot->attempt_id, account_key, address.key, row, details);
   if (!stored) {

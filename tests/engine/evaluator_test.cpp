@@ -1561,7 +1561,7 @@ TEST_CASE("explanations of undetermined decisions say what to ask for", "[engine
   CHECK(e->explain("en") ==
         "Can apply: to be determined; owner: not provided; size: 3 Cannot decide yet; ask for: "
         "the applicant's statement.");
-  CHECK_THAT(e->explain("fr"),
-             Contains("non renseigné") && Contains("à demander : déclaration du demandeur"));
+  CHECK_THAT(e->explain("fr"), Contains("information non fournie") &&
+                                   Contains("à demander : déclaration du demandeur"));
   CHECK_THAT(e->explain("ar"), Contains("غير مُدلى به") && !Contains("owns"));
 }

@@ -27,6 +27,7 @@
 namespace dsl = dalil::dsl;
 namespace eng = dalil::engine;
 using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
 using eng::lang;
 
 namespace {
@@ -101,6 +102,38 @@ TEST_CASE("words: more places only where two different values would read alike",
   // A third value close to one of them does not lengthen the others more than needed.
   places = eng::reading_places({q(1), q(100001, 100000), q(5)});
   CHECK(places == std::vector<int>{5, 5, 2});
+}
+
+TEST_CASE("words: a figure the texts set reads exactly, the values beside it in true order",
+          "[engine][words]") {
+  const dalil::rational threshold = q(93264284, 10000000);  // AMO Tadamon's RSU threshold
+  CHECK(eng::exact_places(threshold) == 7);
+  CHECK(eng::exact_places(q(7535, 2)) == 1);
+  CHECK(eng::exact_places(q(11)) == 0);
+  CHECK(eng::exact_places(q(1750, 3)) == -1);
+  // Alone: all its decimals, never "9,33".
+  CHECK(eng::reading_places_with_figures({threshold}, {true}) == std::vector<int>{7});
+  CHECK(eng::number_words(threshold, 7, lang::fr) == "9,3264284");
+  // A whole figure keeps the two places of money.
+  CHECK(eng::reading_places_with_figures({q(11)}, {true}) == std::vector<int>{2});
+  struct row {
+    dalil::rational score;
+    std::vector<int> expected;
+  };
+  const row rows[] = {
+      {q(782, 100), {2, 7}},              // far below: two places
+      {q(933, 100), {2, 7}},              // 9,33 is above 9,3264284, and reads so
+      {q(93265, 10000), {2, 7}},          // above: 9,33 reads above too
+      {q(93264, 10000), {3, 7}},          // below, but 9,33 would read above: 9,326
+      {q(932642839, 100000000), {3, 7}},  // just below: 9,326 too
+      {threshold, {7, 7}},                // equal: read alike
+  };
+  for (const row& x : rows) {
+    INFO(x.score.num << "/" << x.score.den);
+    CHECK(eng::reading_places_with_figures({x.score, threshold}, {false, true}) == x.expected);
+  }
+  // Two rounded values keep their order too: 1.0049 and 1.004 both read 1.00 at two places.
+  CHECK(eng::reading_places({q(10049, 10000), q(1004, 1000)}) == std::vector<int>{3, 3});
 }
 
 TEST_CASE("words: dates and durations in words", "[engine][words]") {
@@ -270,6 +303,17 @@ parameter score_ceiling : decimal
   source "⟪S:score_ceiling⟫"
   from 2015-01-01 = 11
 
+parameter rsu_ceiling : decimal
+  source "⟪S:rsu_ceiling⟫"
+  from 2015-01-01 = 9.3264284
+
+rule rsu_ok : bool
+  source "⟪S:rsu_ok⟫"
+  explain fr "⟪U:fr⟫ {applicant.household.score} {rsu_ceiling}"
+    ar "⟪U:ar⟫ {applicant.household.score} {rsu_ceiling}"
+    en "⟪U:en⟫ {applicant.household.score} {rsu_ceiling}"
+  = applicant.household.score <= rsu_ceiling
+
 rule married : bool
   source "⟪S:married⟫"
   = applicant.spouse.married_since < 2016-01-01
@@ -421,6 +465,57 @@ TEST_CASE("explain: values that would read alike get the places that tell them a
         "⟪Q:ar⟫ \u2066"
         "11,004\u2069 \u2066"
         "11,00\u2069");
+}
+
+TEST_CASE("explain: a threshold reads exactly, alone or beside a value", "[engine][words]") {
+  auto pack = compile_labelled(words_pack, label_words_pack);
+  // Alone (the score not provided): the figure as the texts set it, not "9,33".
+  auto alone = run(*pack, "rsu_ok", "2016-06-01", R"({"spouse": {}, "household": {}})");
+  CHECK_THAT(eng::explain(*alone->ev, alone->d, lang::fr),
+             Contains("⟪U:fr⟫ information non fournie 9,3264284 "));
+  CHECK_THAT(eng::explain(*alone->ev, alone->d, lang::en),
+             Contains("⟪U:en⟫ not provided 9.3264284 "));
+  // Beside a score just below it: the score takes the places that show it below.
+  auto below =
+      run(*pack, "rsu_ok", "2016-06-01", R"({"spouse": {}, "household": {"score": "9.3264"}})");
+  CHECK(eng::explain(*below->ev, below->d, lang::fr) == "⟪U:fr⟫ 9,326 9,3264284");
+  CHECK(eng::explain(*below->ev, below->d, lang::ar) ==
+        "⟪U:ar⟫ \u2066"
+        "9,326\u2069 \u2066"
+        "9,3264284\u2069");
+}
+
+TEST_CASE("explain: an unknown fact reads the same after any label", "[engine][words]") {
+  // "Date de naissance : non renseigné" breaks the agreement with a feminine label, and
+  // "غير مُدلى به" with a feminine Arabic one: the phrase carries its own noun instead, so
+  // that it agrees whatever words the template puts before it.
+  const eng::catalogue& c = eng::builtin_catalogue();
+  CHECK(c.text(eng::msg::unknown, lang::fr) == "information non fournie");
+  CHECK(c.text(eng::msg::unknown, lang::ar) == "معلومة غير مُدلى بها");
+  auto pack = compile_labelled(words_pack, label_words_pack);
+  auto e = run(*pack, "eligible", "2016-06-01", R"({"spouse": {}, "household": {}})");
+  const std::string fr = eng::explain(*e->ev, e->d, lang::fr);
+  CHECK_THAT(fr, StartsWith("⟪E:fr⟫ information non fournie 20") && !Contains("renseign"));
+}
+
+TEST_CASE("explain: the eval text names each document to ask for once", "[engine][words]") {
+  auto pack = compile_labelled(words_pack, label_words_pack);
+  for (lang l : eng::languages) {
+    const std::string text =
+        text_of(*pack, "eligible", "2016-06-01", R"({"spouse": {}, "household": {}})", l,
+                eng::builtin_catalogue());
+    INFO(text);
+    const std::string code(eng::lang_code(l));
+    for (const std::string& doc : {"⟪D:marriage:" + code + "⟫", "⟪D:income:" + code + "⟫"}) {
+      std::size_t count = 0;
+      for (std::size_t at = 0; (at = text.find(doc, at)) != std::string::npos; at += doc.size()) {
+        ++count;
+      }
+      CHECK(count == 1);
+    }
+    // The explanation points to the list below instead of naming them.
+    CHECK_THAT(text, Contains(eng::builtin_catalogue().text(eng::msg::undetermined_ask_below, l)));
+  }
 }
 
 TEST_CASE("explain: enum values by their case titles, else a phrase, never the case id",
@@ -593,6 +688,8 @@ TEST_CASE("sentinel catalogue: every word around the pack's texts comes from the
       {"window_plain", "2017-01-01", "{}"},
       {"window_plain", "2016-03-01", "{}"},
       {"gap", "2016-06-01", "{}"},
+      {"rsu_ok", "2016-06-01", R"({"spouse": {}, "household": {"score": "9.3264"}})"},
+      {"rsu_ok", "2016-06-01", R"({"spouse": {}, "household": {}})"},
   };
   for (lang l : eng::languages) {
     const std::string header = eng::eval_text_header(day("2016-06-01"), "0123456789", l, sentinel);

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -155,9 +156,11 @@ command_result run_dalil(const temp_dir& dir, const std::string& args, const std
 
 /// Runs dalil on a pseudo-terminal, as an administrator at a keyboard: each answer is typed once
 /// its prompt is on the screen. Returns everything the terminal showed.
+/// An answer of "\x03" is Ctrl-C, typed alone. `echo_after` tells whether the terminal echoes
+/// once the program has ended.
 std::string run_on_terminal(const std::vector<std::string>& args,
                             const std::vector<std::pair<std::string, std::string>>& dialogue,
-                            int& status) {
+                            int& status, bool* echo_after = nullptr) {
   int master = -1;
   pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
   REQUIRE(pid >= 0);
@@ -179,7 +182,8 @@ std::string run_on_terminal(const std::vector<std::string>& args,
     if (next < dialogue.size()) {
       auto at = screen.find(dialogue[next].first, consumed);
       if (at != std::string::npos) {
-        std::string line = dialogue[next].second + "\n";
+        std::string line = dialogue[next].second;
+        if (line != "\x03") line += "\n";
         REQUIRE(write(master, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
         consumed = at + dialogue[next].first.size();
         ++next;
@@ -193,10 +197,15 @@ std::string run_on_terminal(const std::vector<std::string>& args,
     if (n <= 0) break;  // EIO once the child has exited and closed the terminal
     screen.append(buf, static_cast<std::size_t>(n));
   }
-  close(master);
   int raw = 0;
   waitpid(pid, &raw, 0);
-  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  if (echo_after != nullptr) {
+    termios t{};
+    REQUIRE(tcgetattr(master, &t) == 0);
+    *echo_after = (t.c_lflag & ECHO) != 0;
+  }
+  close(master);
+  status = WIFEXITED(raw) ? WEXITSTATUS(raw) : (WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1);
   return screen;
 }
 
@@ -747,10 +756,10 @@ TEST_CASE("auth: dalil user add reads the password from stdin; token create prin
 
   // Every admin action is an audit entry by the OS user, marked unauthenticated, without a
   // secret; and the chain verifies.
-  CHECK(count(dir, "action='user_add' AND actor LIKE '%@% (unauthenticated)'") == 2);
+  CHECK(count(dir, "action='user_add' AND actor LIKE 'cli:%@% (unauthenticated)'") == 2);
   CHECK(count(dir, "action='office_add' AND subject='office rabat'") == 1);
   CHECK(count(dir, "action='token_create' AND subject='client case-system'") == 1);
-  CHECK(count(dir, "action='user_disable' AND details='{\"sessions_ended\":1}'") == 1);
+  CHECK(count(dir, "action='user_disable' AND details LIKE '{\"sessions_ended\":1,\"at\":%'") == 1);
   CHECK(count(dir, "action='token_revoke'") == 1);
   CHECK(count(dir, "details LIKE '%a-long-password%' OR details LIKE '%" + last + "%'") == 0);
   std::string bytes = file_bytes(dir.db()) + file_bytes(dir.db() + "-wal");
@@ -784,6 +793,7 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
     REQUIRE(auth->logout(t->who));
     REQUIRE(auth->set_lang(s->who, "en"));
     REQUIRE(db->set_password("alice", *server::hash_password("a brand new password"), "test"));
+    REQUIRE(auth->login("alice", "a brand new password", "127.0.0.1"));  // one session stays
     REQUIRE(db->verify());
   }
   // Each change on a copy of the store (every connection is closed: the file is whole).
@@ -805,6 +815,7 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
     return (*db)->verify();
   };
   auto damaged = [](const store::status& s, const std::string& says) {
+    INFO("expected: " << says);
     REQUIRE_FALSE(s);
     CHECK(s.error().code == store::errc::damaged);
     INFO(s.error().message);
@@ -816,7 +827,7 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
                  mallory_hash + "', 'x')"),
           "user mallory has no audit entry");
   damaged(tamper("UPDATE users SET password_hash='" + mallory_hash + "' WHERE name='alice'"),
-          "user alice (its role, office or password hash) does not match");
+          "user alice (its role, office, password hash or creation time) does not match");
   damaged(tamper("UPDATE users SET role='auditor', office=NULL WHERE name='alice'"), "user alice");
   damaged(tamper("UPDATE users SET disabled=0 WHERE name='bob'"), "user bob is enabled");
   damaged(tamper("DELETE FROM tokens WHERE token_id=2; UPDATE tokens SET revoked_at=NULL WHERE "
@@ -830,11 +841,37 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
                  "'auditor', randomblob(32), 'x')"),
           "client robot2 has no audit entry");
   damaged(tamper("INSERT INTO offices VALUES('shadow', 'x')"), "office shadow");
+  damaged(tamper("INSERT INTO offices VALUES('shadow', 'x'); INSERT INTO offices VALUES('umbra', "
+                 "'x')"),
+          "(and 1 more identity rows)");
   damaged(tamper("INSERT INTO sessions SELECT randomblob(32), user_id, 1, 1 FROM users WHERE "
                  "name='alice'"),
           "a session of user alice");
-  // The language is the user's own preference, not access: no entry vouches for it.
-  CHECK(tamper("UPDATE users SET lang='ar' WHERE name='alice'"));
+  // Every column the tool writes is vouched for, times and language included.
+  damaged(tamper("UPDATE users SET lang='ar' WHERE name='alice'"),
+          "user alice has a language its audit entries never gave it");
+  damaged(tamper("UPDATE users SET created_at='2020-01-01T00:00:00Z' WHERE name='alice'"),
+          "user alice (its role, office, password hash or creation time) does not match");
+  damaged(tamper("UPDATE users SET disabled_at='2020-01-01T00:00:00Z' WHERE name='bob'"),
+          "user bob is disabled since 2020-01-01T00:00:00Z but");
+  damaged(tamper("UPDATE tokens SET revoked_at='2020-01-01T00:00:00Z' WHERE token_id=1"),
+          "token 1 of client robot is revoked but");
+  damaged(tamper("UPDATE tokens SET created_at='2020-01-01T00:00:00Z' WHERE token_id=2"),
+          "token 2 of client robot does not match");
+  damaged(tamper("UPDATE offices SET created_at='2020-01-01T00:00:00Z'"),
+          "office rabat does not match");
+  REQUIRE(query(dir, "SELECT count(*) FROM sessions") == 1);
+  damaged(tamper("UPDATE sessions SET created=created-3600"), "does not match its login entry");
+  damaged(tamper("PRAGMA foreign_keys=OFF; DELETE FROM users WHERE name='bob'"),
+          "user bob (audit entry 3) was deleted");
+  damaged(tamper("DELETE FROM tokens WHERE token_id=2"), "a token of client robot (audit entry");
+  damaged(tamper("PRAGMA foreign_keys=OFF; DELETE FROM offices"), "office rabat (audit entry 1)");
+  damaged(tamper("PRAGMA foreign_keys=OFF; UPDATE users SET user_id=77 WHERE name='bob'"),
+          "user bob (its role, office");
+  damaged(tamper("UPDATE tokens SET token_id=9 WHERE token_id=2"),
+          "token 9 of client robot does not match");
+  // Only the last use slides, as it should.
+  CHECK(tamper("UPDATE sessions SET last_seen=last_seen+60"));
 }
 
 TEST_CASE("auth: at a terminal the password is asked twice and never echoed", "[auth]") {
@@ -858,6 +895,14 @@ TEST_CASE("auth: at a terminal the password is asked twice and never echoed", "[
   CHECK(status == 1);
   CHECK(screen.find("the two passwords differ") != std::string::npos);
   CHECK(screen.find("attempt") == std::string::npos);
+  CHECK(count(dir, "action='user_add'") == 1);
+
+  // Ctrl-C at the prompt: the process dies of SIGINT and the terminal echoes again.
+  bool echo = false;
+  screen = run_on_terminal({"user", "add", "zaid", "--role", "auditor", "--db", dir.db()},
+                           {{"Password for zaid", "\x03"}}, status, &echo);
+  CHECK(status == 128 + SIGINT);
+  CHECK(echo);
   CHECK(count(dir, "action='user_add'") == 1);
 }
 

@@ -1,0 +1,548 @@
+// The officials' page: sign-in, the applicant form, the answer per programme with the official's
+// decision, the receipt and the figures. State lives in memory only (nothing in localStorage or
+// sessionStorage); signing out or losing the session drops it and empties the screen.
+import { h, clear, fieldId, append } from './dom.js';
+import { LANGS, loadCatalogue, ltr } from './i18n.js';
+import { api, ApiError, setCsrf, onSessionLost, pointerToPath } from './api.js';
+import {
+  emptyModel, renderFields, buildRecord, validate, loadRecord, shownNumber,
+} from './form.js';
+import { renderAnswer } from './answer.js';
+import { renderReceipt } from './receipt.js';
+import { renderFigures } from './figures.js';
+
+const root = {
+  header: document.getElementById('top'),
+  main: document.getElementById('main'),
+  status: document.getElementById('status'),
+};
+
+/** Everything the page knows; reset() forgets all of it. */
+let state;
+function reset(lang = 'fr') {
+  state = {
+    tr: state?.tr && state.tr.lang === lang ? state.tr : null,
+    lang,
+    me: null,
+    screen: 'signin',
+    flash: null,          // {key, params, kind: 'info'|'error'} shown once at the top of a screen
+    schemas: new Map(),   // lang → schema (not personal)
+    model: emptyModel(),
+    asOf: today(),
+    fieldErrors: {},      // path → {key, params}
+    evaluation: null,     // the POST /evaluate or GET /decisions/{id} answer
+    reviews: [],
+    draft: {},            // rule → {outcome, value, reason}
+    observations: '',
+    receiptLang: null,
+    history: null,        // {applicant, decisions: […]}
+    lookupId: '',
+    langChosen: null,     // a language picked on the sign-in screen, applied once signed in
+    busy: false,
+    stats: null,
+  };
+}
+
+function today() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+const tr = () => state.tr;
+const t = (k, p) => state.tr.t(k, p);
+
+// --- Session -----------------------------------------------------------------------------------
+
+onSessionLost(() => {
+  const lang = state.lang;
+  setCsrf('');
+  reset(lang);
+  go('signin', { key: 'signin.expired', kind: 'error' });
+});
+
+async function setLanguage(lang) {
+  if (!LANGS.includes(lang)) lang = 'fr';
+  state.tr = await loadCatalogue(lang);
+  state.lang = lang;
+}
+
+async function start() {
+  reset('fr');
+  await setLanguage('fr');
+  try {
+    const me = await api('GET', '/api/v1/session', undefined, { quiet401: true });
+    await signedIn(me, { focus: false });
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 401 && e.status !== 0)) console.error(e);
+    go('signin', e.status === 0 ? { key: 'error.network', kind: 'error' } : null, { focus: false });
+  }
+}
+
+async function signedIn(me, opts = {}) {
+  state.me = me;
+  setCsrf(me.csrf);
+  // A language chosen on the sign-in screen is the user's choice from now on.
+  if (state.langChosen && state.langChosen !== me.lang) {
+    await api('PUT', '/api/v1/session/lang', { lang: state.langChosen });
+    me.lang = state.langChosen;
+  }
+  state.langChosen = null;
+  await setLanguage(me.lang || 'fr');
+  go(canCounter() ? 'form' : 'figures', undefined, opts);
+}
+
+const canCounter = () => ['official', 'admin'].includes(state.me?.role);
+const canFigures = () => ['adviser', 'auditor', 'admin', 'official'].includes(state.me?.role);
+
+async function signIn(user, password) {
+  try {
+    const me = await api('POST', '/api/v1/login', { user, password }, { quiet401: true });
+    await signedIn(me);
+  } catch (e) {
+    if (e.status === 429) {
+      flash({ key: 'signin.rate_limited', params: { seconds: tr().num(e.retryAfter || 60) }, kind: 'error' });
+    } else if (e.status === 401 || e.status === 403) {
+      flash({ key: 'signin.refused', kind: 'error' });
+    } else {
+      flash({ key: e.status === 0 ? 'error.network' : 'error.server', kind: 'error' });
+    }
+    render();
+    document.getElementById('password')?.focus();
+  }
+}
+
+async function signOut() {
+  try {
+    await api('POST', '/api/v1/logout', undefined, { quiet401: true });
+  } catch (e) {
+    // The session is dropped on this screen whatever the server said (it may have expired).
+    if (e.status !== 401) console.error('logout', e.status);
+  }
+  const lang = state.lang;
+  setCsrf('');
+  reset(lang);
+  await setLanguage(lang);
+  go('signin', { key: 'signin.signed_out', kind: 'info' });
+}
+
+// --- Rendering -----------------------------------------------------------------------------------
+
+function flash(f) { state.flash = f; }
+
+/** Shows a screen; its heading takes the focus (a screen reader announces it), except on the
+ *  first load, where the focus stays at the top of the page (the skip link comes first). */
+function go(screen, f = undefined, { focus = true } = {}) {
+  state.screen = screen;
+  if (f !== undefined) state.flash = f;
+  render({ focus });
+}
+
+async function schemaFor(lang) {
+  if (!state.schemas.has(lang)) {
+    state.schemas.set(lang, await api('GET', `/api/v1/schema?lang=${encodeURIComponent(lang)}`));
+  }
+  return state.schemas.get(lang);
+}
+
+function render({ focus = false } = {}) {
+  const r = tr();
+  document.documentElement.lang = r.lang;
+  document.documentElement.dir = r.dir;
+  document.title = `${t(`screen.${state.screen}`)} — ${t('app.name')}`;
+  renderHeader();
+  clear(root.main);
+  clear(root.status);
+  const f = state.flash;
+  if (f) {
+    append(root.main, h('div', {
+      class: `flash flash-${f.kind || 'info'}`, role: f.kind === 'error' ? 'alert' : 'status',
+    }, r.tn(f.key, f.params || {})));
+  }
+  const screens = {
+    signin: renderSignIn, form: renderForm, answer: renderAnswerScreen,
+    receipt: renderReceiptScreen, figures: renderFiguresScreen,
+  };
+  screens[state.screen]().then(() => {
+    root.main.setAttribute('data-screen', state.screen);
+    root.main.setAttribute('aria-busy', 'false');
+    if (focus) (root.main.querySelector('h1') || root.main).focus();
+  }).catch(handleError);
+  root.main.setAttribute('aria-busy', 'true');
+}
+
+function handleError(e) {
+  if (e instanceof ApiError && e.status === 401) return;  // already back to the sign-in screen
+  console.error(e);
+  const key = e instanceof ApiError
+    ? (e.status === 0 ? 'error.network' : e.csrf ? 'error.csrf' : e.status === 403 ? 'error.forbidden' : 'error.server')
+    : 'error.page';
+  clear(root.status);
+  const alert = h('p', { class: 'flash flash-error', role: 'alert', tabindex: '-1' }, t(key));
+  root.status.append(alert);
+  // The official may be at the bottom of a long form: bring the message to them.
+  alert.scrollIntoView({ block: 'center' });
+  alert.focus({ preventScroll: true });
+}
+
+function renderHeader() {
+  const r = tr();
+  clear(root.header);
+  const navItem = (screen, key) => h('li', {}, h('a', {
+    href: `#${screen}`, 'aria-current': state.screen === screen || (screen === 'form' && ['answer', 'receipt'].includes(state.screen)) ? 'page' : null,
+    on: { click: (ev) => { ev.preventDefault(); navigate(screen); } },
+  }, t(key)));
+  append(root.header, 
+    h('a', { class: 'skip', href: '#main' }, t('app.skip')),
+    h('div', { class: 'brand' },
+      h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'د'),
+      h('span', { class: 'brand-name' }, t('app.name')),
+      h('span', { class: 'brand-sub' }, t('app.subtitle'))),
+    state.me ? h('nav', { 'aria-label': t('nav.label') }, h('ul', {},
+      canCounter() ? navItem('form', 'nav.form') : null,
+      canFigures() ? navItem('figures', 'nav.figures') : null)) : null,
+    h('div', { class: 'tools' },
+      h('label', { for: 'ui-lang', class: 'lang-label' }, t('lang.label')),
+      h('select', {
+        id: 'ui-lang',
+        on: { change: (ev) => changeLanguage(ev.target.value) },
+      }, LANGS.map((l) => h('option', { value: l, lang: l, selected: l === r.lang }, t(`lang.name.${l}`)))),
+      state.me ? h('span', { class: 'who' }, r.tn(state.me.office ? 'user.with_office' : 'user.alone', {
+        user: state.me.user, office: state.me.office, role: t(`role.${state.me.role}`),
+      })) : null,
+      state.me ? h('button', { type: 'button', id: 'sign-out', class: 'secondary', on: { click: signOut } }, t('signout.button')) : null));
+}
+
+async function changeLanguage(lang) {
+  try {
+    if (state.me) await api('PUT', '/api/v1/session/lang', { lang });
+    else state.langChosen = lang;
+    await setLanguage(lang);
+    if (state.me) state.me.lang = lang;
+    render();
+    document.getElementById('ui-lang')?.focus();
+  } catch (e) {
+    handleError(e);
+  }
+}
+
+function navigate(screen) {
+  state.flash = null;
+  if (screen === 'form' && state.screen !== 'form') {
+    go('form');
+  } else if (screen === 'figures') {
+    state.stats = null;
+    go('figures');
+  }
+}
+
+// --- Sign-in ---------------------------------------------------------------------------------------
+
+async function renderSignIn() {
+  const form = h('form', {
+    class: 'card signin', novalidate: true,
+    on: {
+      submit: (ev) => {
+        ev.preventDefault();
+        const fd = new FormData(ev.target);
+        signIn(String(fd.get('user') || ''), String(fd.get('password') || ''));
+      },
+    },
+  },
+  h('div', { class: 'field' },
+    h('label', { for: 'user' }, t('signin.user')),
+    h('input', { id: 'user', name: 'user', autocomplete: 'username', required: true, spellcheck: 'false', dir: 'ltr' })),
+  h('div', { class: 'field' },
+    h('label', { for: 'password' }, t('signin.password')),
+    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, dir: 'ltr' })),
+  h('button', { type: 'submit', class: 'primary' }, t('signin.button')));
+  append(root.main, 
+    h('h1', { tabindex: '-1' }, t('signin.title')),
+    h('p', { class: 'lead' }, t('signin.lead')),
+    form,
+    h('p', { class: 'note' }, t('signin.shared_pc')));
+}
+
+// --- The applicant form -------------------------------------------------------------------------
+
+async function renderForm() {
+  const schema = await schemaFor(state.lang);
+  const r = tr();
+  const documents = Object.fromEntries((schema.documents || []).map((d) => [d.name, d.title]));
+  const ctx = { tr: r, model: state.model, documents, redraw: () => render() };
+
+  const lookup = h('form', {
+    class: 'card lookup', novalidate: true, 'aria-labelledby': 'lookup-title',
+    on: { submit: (ev) => { ev.preventDefault(); lookupApplicant(new FormData(ev.target).get('lookup')); } },
+  },
+  h('h2', { id: 'lookup-title' }, t('form.returning.title')),
+  h('p', { class: 'help', id: 'lookup-help' }, t('form.returning.help')),
+  h('div', { class: 'inline' },
+    h('label', { for: 'lookup' }, t('form.returning.id')),
+    h('input', { id: 'lookup', name: 'lookup', dir: 'ltr', autocomplete: 'off', value: state.lookupId, 'aria-describedby': 'lookup-help' }),
+    h('button', { type: 'submit', class: 'secondary' }, t('form.returning.button'))),
+  state.history ? renderHistory() : null);
+
+  const errors = Object.entries(state.fieldErrors);
+  const summary = errors.length ? h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', id: 'error-summary' },
+    h('h2', {}, t('form.errors.title', { n: r.num(errors.length) })),
+    h('ul', {}, errors.map(([path, e]) => h('li', {}, h('a', {
+      href: `#${fieldId(path)}`,
+      on: { click: (ev) => { ev.preventDefault(); focusField(path); } },
+    }, labelOfPath(schema.fields, path) || t('form.as_of'), t('punct.colon'), r.tn(e.key, e.params || {})))))) : null;
+
+  const form = h('form', {
+    class: 'applicant', id: 'applicant-form', novalidate: true, autocomplete: 'off', 'aria-labelledby': 'form-title',
+    on: { submit: (ev) => { ev.preventDefault(); evaluate(); } },
+  },
+  h('h2', { id: 'form-title' }, t('form.title')),
+  h('p', { class: 'help' }, t('form.unknown_is_fine')),
+  h('div', { class: 'field date as-of' },
+    h('label', { for: 'as-of' }, t('form.as_of')),
+    h('p', { class: 'help', id: 'as-of-help' }, t('form.as_of_help')),
+    h('input', {
+      id: 'as-of', type: 'date', required: true, value: state.asOf, 'aria-describedby': 'as-of-help as-of-err',
+      on: { input: (ev) => { state.asOf = ev.target.value; }, change: (ev) => { state.asOf = ev.target.value; } },
+    }),
+    h('p', { class: 'field-error', id: 'as-of-err', hidden: true })),
+  renderFields(schema.fields, ctx),
+  h('div', { class: 'actions' },
+    h('button', { type: 'submit', class: 'primary', id: 'evaluate' }, t('form.submit')),
+    h('button', { type: 'button', class: 'secondary', id: 'clear-form', on: { click: newApplicant } }, t('form.clear'))));
+
+  append(root.main, 
+    h('h1', { tabindex: '-1' }, t('form.heading')),
+    renderNotice(r),
+    lookup,
+    summary,
+    form);
+  showFieldErrors();
+}
+
+function renderNotice(r) {
+  return h('section', { class: 'notice', 'aria-labelledby': 'notice-title' },
+    h('h2', { id: 'notice-title' }, t('notice5.title')),
+    h('p', {}, r.tn('notice5.controller', { office: state.me?.office || '—' })),
+    h('p', {}, t('notice5.purpose')),
+    h('p', {}, t('notice5.recipients')),
+    h('p', {}, t('notice5.optional')),
+    h('p', {}, t('notice5.rights')),
+    h('p', {}, t('notice5.automated')));
+}
+
+function renderHistory() {
+  const r = tr();
+  const hist = state.history;
+  if (!hist.decisions.length) return h('p', { class: 'help' }, t('form.returning.no_decisions'));
+  return h('div', { class: 'history' },
+    h('h3', {}, t('form.returning.earlier')),
+    h('ul', {}, hist.decisions.map((d) => h('li', {},
+      r.tn('form.returning.entry', {
+        date: r.date(d.as_of), at: d.at ? r.stamp(d.at) : '—', office: d.office || '—',
+      }),
+      ' ',
+      h('span', { class: 'badge' }, t(d.reviewed ? 'form.returning.reviewed' : 'form.returning.not_reviewed')),
+      ' ',
+      h('button', { type: 'button', class: 'link', on: { click: () => openDecision(d.decision_id) } },
+        t('form.returning.open'), h('span', { class: 'visually-hidden' }, ' ', r.date(d.as_of)))))));
+}
+
+function labelOfPath(fields, path) {
+  const parts = path.split('.');
+  let list = fields;
+  const labels = [];
+  for (let i = 0; i < parts.length; i += 1) {
+    const f = (list || []).find((x) => x.name === parts[i]);
+    if (!f) {
+      if (/^\d+$/.test(parts[i])) { labels.push(tr().t('form.list.item', { n: Number(parts[i]) + 1 })); continue; }
+      return labels.join(' › ') || null;
+    }
+    labels.push(f.label);
+    list = f.type === 'list' ? (f.of.fields || []) : f.fields;
+  }
+  return labels.join(' › ');
+}
+
+function focusField(path) {
+  const el = path === '' ? document.getElementById('as-of') : document.getElementById(fieldId(path));
+  if (el) {
+    const target = el.matches('input,select,textarea') ? el : el.querySelector('input,select,textarea');
+    (target || el).focus();
+  }
+}
+
+function showFieldErrors() {
+  for (const [path, e] of Object.entries(state.fieldErrors)) {
+    const id = path === '' ? 'as-of' : fieldId(path);
+    const slot = document.getElementById(`${id}-err`);
+    const input = document.getElementById(id);
+    if (slot) {
+      clear(slot).append(...tr().tn(e.key, e.params || {}));
+      slot.hidden = false;
+    }
+    if (input && input.matches('input,select')) input.setAttribute('aria-invalid', 'true');
+  }
+}
+
+function newApplicant() {
+  state.model = emptyModel();
+  state.fieldErrors = {};
+  state.evaluation = null;
+  state.reviews = [];
+  state.draft = {};
+  state.observations = '';
+  state.history = null;
+  state.lookupId = '';
+  state.asOf = today();
+  go('form', null);
+}
+
+async function lookupApplicant(id) {
+  id = String(id || '').trim();
+  state.lookupId = id;
+  if (!id) return;
+  const schema = await schemaFor(state.lang);
+  try {
+    const [record, hist] = await Promise.all([
+      api('GET', `/api/v1/applicants/${encodeURIComponent(id)}/record`),
+      api('GET', `/api/v1/applicants/${encodeURIComponent(id)}/decisions`).catch((e) => {
+        if (e.status === 404) return { applicant: id, decisions: [] };
+        throw e;
+      }),
+    ]);
+    state.model = loadRecord(schema.fields, record, emptyModel());
+    if (!state.model.values.id) state.model.values.id = id;
+    state.history = hist;
+    state.fieldErrors = {};
+    go('form', { key: 'form.returning.loaded', kind: 'info' });
+  } catch (e) {
+    if (e.status === 404) {
+      state.history = null;
+      go('form', { key: 'form.returning.not_found', kind: 'error' });
+    } else {
+      handleError(e);
+    }
+  }
+}
+
+async function evaluate() {
+  if (state.busy) return;
+  const schema = await schemaFor(state.lang);
+  const errors = validate(schema.fields, state.model, state.asOf);
+  state.fieldErrors = {};
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(state.asOf || '')) state.fieldErrors[''] = { key: 'form.error.date' };
+  for (const e of errors) {
+    const params = { ...(e.params || {}) };
+    for (const k of e.numbers || []) params[k] = shownNumber(params[k], state.lang);
+    state.fieldErrors[e.path] = { key: e.key, params };
+  }
+  if (Object.keys(state.fieldErrors).length) {
+    state.flash = null;
+    render();
+    document.getElementById('error-summary')?.focus();
+    return;
+  }
+  const applicant = buildRecord(schema.fields, state.model);
+  state.busy = true;
+  try {
+    const ev = await api('POST', '/api/v1/evaluate', { as_of: state.asOf, applicant, lang: state.lang, trace: false });
+    state.evaluation = ev;
+    state.reviews = ev.reviews || [];
+    state.draft = {};
+    state.observations = '';
+    state.receiptLang = state.lang;
+    go('answer', null);
+  } catch (e) {
+    if (e.status === 400 || e.status === 422) {
+      const list = e.problem.errors || [];
+      for (const x of list) state.fieldErrors[pointerToPath(x.pointer)] = { key: 'form.error.server' };
+      state.flash = { key: list.length ? 'form.error.refused' : 'form.error.refused_whole', kind: 'error' };
+      render();
+      document.getElementById('error-summary')?.focus();
+    } else {
+      handleError(e);
+    }
+  } finally {
+    state.busy = false;
+  }
+}
+
+async function openDecision(id) {
+  try {
+    const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(id)}`);
+    state.evaluation = ev;
+    state.reviews = ev.reviews || [];
+    state.draft = {};
+    state.observations = '';
+    state.receiptLang = state.lang;
+    go('answer', null);
+  } catch (e) {
+    handleError(e);
+  }
+}
+
+// --- Answer, review, receipt, figures ---------------------------------------------------------------
+
+async function renderAnswerScreen() {
+  const schema = await schemaFor(state.lang);
+  append(root.main, renderAnswer({
+    tr: tr(), state, schema,
+    submitReview, newApplicant,
+    showReceipt: async (lang) => { state.receiptLang = lang; go('receipt', null); },
+    rerender: () => render(),
+  }));
+}
+
+async function submitReview(body) {
+  try {
+    const review = await api('POST', `/api/v1/decisions/${encodeURIComponent(state.evaluation.decision_id)}/review`, body);
+    state.reviews = [...state.reviews, review];
+    state.draft = {};
+    state.observations = '';
+    state.flash = { key: 'review.recorded', kind: 'info' };
+    render();
+    document.getElementById('recorded')?.focus();
+  } catch (e) {
+    if (e.status === 409) {
+      // Someone recorded a review meanwhile: show theirs, keep this official's entries.
+      try {
+        const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(state.evaluation.decision_id)}`);
+        state.reviews = ev.reviews || [];
+      } catch (e2) { handleError(e2); return; }
+      state.flash = { key: 'review.conflict', kind: 'error' };
+      render();
+      document.getElementById('recorded')?.focus();
+    } else if (e.status === 400 || e.status === 422) {
+      state.flash = { key: 'review.refused', kind: 'error' };
+      render();
+    } else {
+      handleError(e);
+    }
+  }
+}
+
+async function renderReceiptScreen() {
+  const lang = state.receiptLang || state.lang;
+  const rtr = await loadCatalogue(lang);
+  const schema = await schemaFor(lang);
+  append(root.main, 
+    h('h1', { tabindex: '-1', class: 'no-print' }, t('receipt.heading')),
+    h('div', { class: 'actions no-print' },
+      h('button', { type: 'button', class: 'primary', id: 'print', on: { click: () => window.print() } }, t('receipt.print')),
+      h('button', { type: 'button', class: 'secondary', on: { click: () => go('answer', null) } }, t('receipt.back'))),
+    renderReceipt({ tr: rtr, state, schema }));
+}
+
+async function renderFiguresScreen() {
+  if (!state.stats) state.stats = await api('GET', '/api/v1/stats');
+  const schema = await schemaFor(state.lang).catch(() => null);
+  append(root.main, renderFigures({ tr: tr(), stats: state.stats, schema }));
+}
+
+// The page never keeps a screen of personal data when it is left or restored from the cache.
+window.addEventListener('pagehide', () => { clear(root.main); });
+window.addEventListener('pageshow', (ev) => { if (ev.persisted) window.location.reload(); });
+
+start().catch((e) => { console.error(e); });
+
+export { ltr };

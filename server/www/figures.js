@@ -1,0 +1,240 @@
+// Figures for advisers and auditors (GET /api/v1/stats): per programme and decision, the outcome
+// rates of stored runs and of counter evaluations as inline SVG bars (no library), the decisions
+// out of force apart, undetermined rates, and override rates per rule. Cells under SMALL are
+// suppressed (with the next smallest cell of the row, so that a total cannot reveal them).
+import { h, s } from './dom.js';
+import { ltr } from './i18n.js';
+import { caseLabel, moduleOf } from './outcome.js';
+
+export const SMALL_DEFAULT = 5;
+let SMALL = SMALL_DEFAULT;
+
+export function renderFigures({ tr, stats, schema }) {
+  const { t } = tr;
+  SMALL = Number(stats?.suppressed_below) > 0 ? Number(stats.suppressed_below) : SMALL_DEFAULT;
+  const out = [h('h1', { tabindex: '-1' }, t('figures.heading')), h('p', { class: 'lead' }, t('figures.lead'))];
+  out.push(patterns());
+  const runs = stats?.runs || [];
+  const populations = [];
+  for (const run of runs) {
+    populations.push({
+      id: `run-${run.run}`, total: run.applicants ?? null,
+      title: tr.tn('figures.run', { run: tr.num(run.run), date: tr.date(run.as_of) }),
+      meta: tr.tn('figures.run_meta', {
+        n: tr.num(run.applicants ?? 0), ruleset: ltr(String(run.ruleset || '').slice(0, 12)),
+        status: t(run.status === 'complete' ? 'figures.complete' : 'figures.incomplete'),
+      }),
+      decisions: run.decisions || [],
+    });
+  }
+  // The server's own shape: the counter's decisions at the top level.
+  if (Array.isArray(stats?.decisions) && stats.decisions.length) {
+    const n = stats.counter_decisions;
+    populations.push({
+      id: 'counter', title: [t('figures.counter')], total: typeof n === 'number' ? n : null,
+      meta: n === null || n === undefined ? tr.tn('figures.counter_few', { k: tr.num(SMALL) }) : tr.tn('figures.counter_meta', { n: tr.num(n) }),
+      decisions: stats.decisions,
+    });
+  }
+  if (!populations.length) out.push(h('p', { class: 'flash flash-info' }, t('figures.none')));
+  for (const p of populations) out.push(renderPopulation(p, tr, schema));
+  const overrides = stats?.overrides || null;
+  if (overrides && overrides.length) out.push(renderOverrides(overrides, tr, schema));
+  out.push(h('p', { class: 'note' }, tr.tn('figures.suppression', { k: tr.num(SMALL) })));
+  return out;
+}
+
+/** Hatching used by the bars, so that segments differ by pattern as well as by colour. */
+function patterns() {
+  return s('svg', { class: 'defs', width: '0', height: '0', 'aria-hidden': 'true', focusable: 'false' },
+    s('defs', {},
+      s('pattern', { id: 'pat-undetermined', width: '6', height: '6', patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
+        s('rect', { width: '6', height: '6', class: 'seg-undetermined-bg' }),
+        s('line', { x1: '0', y1: '0', x2: '0', y2: '6', class: 'hatch' })),
+      s('pattern', { id: 'pat-suppressed', width: '6', height: '6', patternUnits: 'userSpaceOnUse' },
+        s('rect', { width: '6', height: '6', class: 'seg-suppressed-bg' }),
+        s('path', { d: 'M0 0L6 6M6 0L0 6', class: 'hatch' })),
+      s('pattern', { id: 'pat-no', width: '4', height: '4', patternUnits: 'userSpaceOnUse' },
+        s('rect', { width: '4', height: '4', class: 'seg-no-bg' }),
+        s('circle', { cx: '2', cy: '2', r: '0.8', class: 'dot' }))));
+}
+
+function decisionTitle(rule, schema, tr) {
+  const d = (schema?.decisions || []).find((x) => x.rule === rule);
+  if (d && d.title) return typeof d.title === 'string' ? d.title : (d.title[tr.lang] || d.title.fr);
+  return null;
+}
+
+function programmeTitle(row, schema, tr) {
+  const m = moduleOf(row.decision || row.rule, schema);
+  if (m.title) return [m.title, m.osp ? [' (', ltr(m.osp), ')'] : null];
+  return row.program ? [h('span', { lang: 'fr' }, row.program)] : [ltr(m.name)];
+}
+
+function valueLabel(rule, v, tr, schema) {
+  // A yes/no decision's value as the store may count it (1/0) is still yes/no.
+  const d = (schema?.decisions || []).find((x) => x.rule === rule);
+  if (d && d.type === 'bool' && (v === 1 || v === 0)) v = v === 1;
+  if (v === true) return { kind: 'yes', text: tr.t('value.true') };
+  if (v === false) return { kind: 'no', text: tr.t('value.false') };
+  const l = caseLabel(rule, v, schema);
+  const negative = /^(ineligible|none)$/.test(String(v));
+  return { kind: negative ? 'no' : 'other', text: l ?? String(v) };
+}
+
+/** Cells of one row with suppression applied: a null count is the server's suppression, a
+ *  count under SMALL the page's; when one cell alone is hidden and the total is known, the next
+ *  smallest is hidden too, so that a subtraction cannot reveal it. */
+function cells(part, rule, tr, schema, total) {
+  const list = (part.values || []).map((x) => ({ ...valueLabel(rule, x.value, tr, schema), count: x.count }));
+  list.push({ kind: 'undetermined', text: tr.t('value.undetermined'), count: part.undetermined === undefined ? 0 : part.undetermined });
+  for (const c of list) {
+    c.suppressed = c.count === null || c.count === undefined || (c.count > 0 && c.count < SMALL);
+  }
+  // When the cells shown already add up to the whole population, the hidden ones are zeros.
+  const shown = list.filter((c) => !c.suppressed).reduce((a, c) => a + c.count, 0);
+  if (total !== null && shown === total) {
+    for (const c of list) if (c.suppressed) { c.suppressed = false; c.count = 0; }
+  }
+  const hidden = list.filter((c) => c.suppressed);
+  if (hidden.length === 1 && total !== null) {
+    const next = list.filter((c) => !c.suppressed && c.count > 0).sort((a, b) => a.count - b.count)[0];
+    if (next) next.suppressed = true;
+  }
+  return list;
+}
+
+/** The number of decisions a row's rates are taken over, or null when suppression hides it. */
+function rowTotal(part, outOfForce, population) {
+  const counts = [...(part.values || []).map((x) => x.count), part.undetermined === undefined ? 0 : part.undetermined];
+  if (counts.every((n) => typeof n === 'number')) return counts.reduce((a, n) => a + n, 0);
+  const oof = typeof outOfForce === 'number' ? outOfForce : outOfForce?.count;
+  if (typeof population.total === 'number' && typeof oof === 'number') return population.total - oof;
+  // Out of force hidden, but the cells shown account for the whole population: that is the total.
+  const known = counts.filter((n) => typeof n === 'number').reduce((a, n) => a + n, 0);
+  if (typeof population.total === 'number' && known === population.total) return known;
+  return null;
+}
+
+/** A bar: each shown cell its share of the total, the hidden ones together as one hatched part. */
+function bar(list, total, label) {
+  const W = 300;
+  let x = 0;
+  const rects = [];
+  if (total) {
+    for (const c of list) {
+      if (c.suppressed || !c.count) continue;
+      const w = (c.count / total) * W;
+      rects.push(s('rect', { x: x.toFixed(2), y: '0', width: w.toFixed(2), height: '18', class: `seg seg-${c.kind}` }));
+      x += w;
+    }
+  }
+  if (list.some((c) => c.suppressed && c.count !== 0) && x < W) {
+    rects.push(s('rect', { x: x.toFixed(2), y: '0', width: (W - x).toFixed(2), height: '18', class: 'seg seg-suppressed' }));
+  }
+  return s('svg', {
+    class: 'chart-bar', viewBox: `0 0 ${W} 18`, preserveAspectRatio: 'none', role: 'img', 'aria-label': label, focusable: 'false',
+  }, s('rect', { x: '0', y: '0', width: String(W), height: '18', class: 'seg-track' }), rects);
+}
+
+function renderRow(row, part, tr, schema, inForce, population) {
+  const { t } = tr;
+  const rule = row.decision || row.rule;
+  const total = rowTotal(part, row.out_of_force, population);
+  const list = cells(part, rule, tr, schema, total);
+  const title = decisionTitle(rule, schema, tr);
+  const name = title || rule;
+  // Without an exact total (a hidden cell), a shown count has no rate; the bar then shares the
+  // whole population, its hidden part hatched.
+  const rate = (c) => (c.suppressed ? t('figures.suppressed') : total ? tr.pct(c.count / total) : null);
+  const count = (c) => (c.suppressed ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(c.count));
+  return h('tr', { 'data-rule': rule, class: inForce ? null : 'out-of-force' },
+    h('th', { scope: 'row' }, title ? title : ltr(rule, 'code')),
+    h('td', { class: 'chart' }, bar(list, total ?? population.total, tr.t('figures.bar_label', { decision: name }))),
+    h('td', {}, h('ul', { class: 'legend' }, list.map((c) => h('li', { class: c.suppressed ? 'suppressed' : null },
+      h('span', { class: `key key-${c.suppressed ? 'suppressed' : c.kind}`, 'aria-hidden': 'true' }),
+      h('span', { class: 'cap' }, c.text), tr.t('punct.colon'), h('bdi', {}, count(c)),
+      rate(c) === null ? null : [' (', h('bdi', {}, rate(c)), ')'])))));
+}
+
+function renderPopulation(p, tr, schema) {
+  const { t } = tr;
+  const byProgramme = new Map();
+  for (const row of p.decisions) {
+    const key = String(row.decision || row.rule).split('.')[0];
+    if (!byProgramme.has(key)) byProgramme.set(key, []);
+    byProgramme.get(key).push(row);
+  }
+  const inForce = [];
+  const outOfForce = [];
+  for (const rows of byProgramme.values()) {
+    const inRows = rows.filter((r) => hasCounts(r.in_force));
+    const outRows = rows.filter((r) => hasCounts(r.out_of_force));
+    if (inRows.length) inForce.push({ rows: inRows, title: programmeTitle(rows[0], schema, tr) });
+    if (outRows.length) outOfForce.push({ rows: outRows, title: programmeTitle(rows[0], schema, tr) });
+  }
+  const outTable = (groups) => h('table', { class: 'figures' },
+    h('caption', {}, t('figures.out_of_force')),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, t('figures.col.decision')),
+      h('th', { scope: 'col' }, t('figures.col.count')))),
+    groups.map((g) => h('tbody', {},
+      h('tr', { class: 'programme-row' }, h('th', { scope: 'rowgroup', colspan: '2' }, g.title)),
+      g.rows.map((r) => {
+        const rule = r.decision || r.rule;
+        const n = r.out_of_force;
+        const title = decisionTitle(rule, schema, tr);
+        return h('tr', { 'data-rule': rule, class: 'out-of-force' },
+          h('th', { scope: 'row' }, title || ltr(rule, 'code')),
+          h('td', {}, h('bdi', {}, n === null || (n > 0 && n < SMALL) ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(n))));
+      }))));
+  const table = (groups, inF, caption) => h('table', { class: 'figures' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, t('figures.col.decision')),
+      h('th', { scope: 'col' }, t('figures.col.chart')),
+      h('th', { scope: 'col' }, t('figures.col.rates')))),
+    groups.map((g) => h('tbody', {},
+      h('tr', { class: 'programme-row' }, h('th', { scope: 'rowgroup', colspan: '3' }, g.title)),
+      g.rows.map((r) => renderRow(r, inF ? r.in_force : r.out_of_force, tr, schema, inF, p)))));
+  return h('section', { class: 'population', id: p.id, 'aria-labelledby': `${p.id}-title` },
+    h('h2', { id: `${p.id}-title` }, p.title),
+    h('p', { class: 'help' }, p.meta),
+    inForce.length ? table(inForce, true, t('figures.in_force')) : null,
+    outOfForce.length ? (outOfForce.some((g) => g.rows.some((r) => typeof r.out_of_force !== 'object' || r.out_of_force === null))
+      ? outTable(outOfForce) : table(outOfForce, false, t('figures.out_of_force'))) : null);
+}
+
+function hasCounts(part) {
+  if (part === null) return true;  // suppressed
+  if (typeof part === 'number') return part !== 0;
+  if (!part) return false;
+  return (part.values || []).some((v) => v.count !== 0) || (part.undetermined ?? 0) !== 0 || part.count > 0;
+}
+
+function renderOverrides(rows, tr, schema) {
+  const { t } = tr;
+  const list = Array.isArray(rows) ? rows : Object.entries(rows).map(([rule, v]) => ({ rule, ...v }));
+  return h('section', { class: 'population', 'aria-labelledby': 'overrides-title' },
+    h('h2', { id: 'overrides-title' }, t('figures.overrides')),
+    h('table', { class: 'figures' },
+      h('caption', {}, t('figures.overrides_caption')),
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, t('figures.col.decision')),
+        h('th', { scope: 'col' }, t('figures.col.reviewed')),
+        h('th', { scope: 'col' }, t('figures.col.overridden')),
+        h('th', { scope: 'col' }, t('figures.col.override_rate')))),
+      h('tbody', {}, list.map((r) => {
+        const reviewed = r.reviewed ?? null;
+        const over = r.overridden ?? null;
+        const small = (n) => n === null || (n > 0 && n < SMALL);
+        const sup = small(reviewed) || small(over);
+        const title = decisionTitle(r.rule, schema, tr);
+        return h('tr', { 'data-rule': r.rule },
+          h('th', { scope: 'row' }, title || ltr(r.rule, 'code')),
+          h('td', {}, h('bdi', {}, small(reviewed) ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(reviewed))),
+          h('td', {}, sup ? t('figures.suppressed') : ltr(tr.num(over))),
+          h('td', {}, sup || !reviewed ? t('figures.suppressed')
+            : ltr(tr.pct(r.rate !== undefined && r.rate !== null ? Number(r.rate) : over / reviewed))));
+      }))));
+}
