@@ -33,7 +33,7 @@ sqlite3 "$clean" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 [ "$(sqlite3 "$clean" "SELECT count(*) FROM rejections")" -eq 2 ] || { echo "FAIL: setup"; exit 1; }
 traced=$(sqlite3 "$clean" "SELECT min(record_id) FROM decision_sets WHERE run_id=3")
 triggers=$(sqlite3 "$clean" "SELECT group_concat(sql, '; ') || ';' FROM sqlite_schema WHERE type='trigger'")
-drop="PRAGMA foreign_keys=OFF; DROP TRIGGER complete_run_closed; DROP TRIGGER complete_run_frozen; DROP TRIGGER complete_run_kept;"
+drop="PRAGMA foreign_keys=OFF; DROP TRIGGER complete_run_frozen; DROP TRIGGER complete_run_kept;"
 
 passed=0; failed=0
 check() {  # name, SQL, expected words in the report (the row named)[, exit codes allowed]
@@ -137,10 +137,10 @@ check last_read_deleted "DELETE FROM audit WHERE seq=(SELECT max(seq) - 1 FROM a
 
 # The schema's guards dropped (and not put back): verify says the schema no longer guards runs.
 cp "$clean" "$work/guard.db"
-sqlite3 "$work/guard.db" "DROP TRIGGER complete_run_closed"
+sqlite3 "$work/guard.db" "DROP TRIGGER complete_run_kept"
 if out=$("$dalil" audit verify --db "$work/guard.db"); then
   echo "FAIL guard_dropped: not detected"; failed=$((failed + 1))
-elif [[ "$out" == *"complete_run_closed"* ]]; then
+elif [[ "$out" == *"complete_run_kept"* ]]; then
   echo "ok   guard_dropped: $out"; passed=$((passed + 1))
 else
   echo "FAIL guard_dropped: $out"; failed=$((failed + 1))
