@@ -161,6 +161,7 @@ std::vector<store::run_info> current_runs(const std::vector<store::run_info>& al
     if (it == newest.end() || it->second.generation < r.generation) newest[key] = r;
   }
   std::vector<store::run_info> out;
+  out.reserve(newest.size());
   for (auto& [k, r] : newest) out.push_back(r);
   std::sort(out.begin(), out.end(),
             [](const store::run_info& a, const store::run_info& b) { return a.run_id < b.run_id; });

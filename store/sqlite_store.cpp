@@ -94,7 +94,7 @@ namespace {
 
 /// A migration: its SQL, and what to do after it in the same transaction (nullptr: nothing).
 struct migration {
-  const char* sql;
+  const char* sql = nullptr;
   status (*after)(database& db, bool had_log) = nullptr;
   status (*before)(database& db) = nullptr;
 };
@@ -939,7 +939,9 @@ class sqlite_store final : public store {
       }
       if (version == schema_version) return tx->commit(path + ": opening the store");
       std::string to = std::to_string(version + 1);
-      std::string what = path + ": upgrading the store to schema version " + to;
+      std::string what = path;
+      what += ": upgrading the store to schema version ";
+      what += to;
       const migration& m = migrations[version];
       if (m.before != nullptr) {
         if (auto s = m.before(db_); !s)
@@ -1913,7 +1915,7 @@ class verifier {
     std::string where = " (audit entry " + std::to_string(c.seq) + ")";
     while (i < c.ids.size() || k < rows.size()) {
       if (k == rows.size() || (i < c.ids.size() && c.ids[i] < rows[k].first)) {
-        problem(c.seq, noun_kind(noun), noun + std::to_string(c.ids[i]) + where + " was deleted");
+        problem(c.seq, noun_kind(noun), noun + std::to_string(c.ids[i]) += where + " was deleted");
         ++i;
       } else if (i == c.ids.size() || rows[k].first < c.ids[i]) {
         problem(c.seq, noun_kind(noun),
@@ -1926,7 +1928,7 @@ class verifier {
         if (std::string_view(c.tags).substr(8 * i, 8) != rows[k].second) {
           problem(
               c.seq, noun_kind(noun),
-              noun + std::to_string(rows[k].first) + where + " was changed after it was written");
+              noun + std::to_string(rows[k].first) += where + " was changed after it was written");
         }
         ++i;
         ++k;
@@ -2036,7 +2038,7 @@ class verifier {
       bool read = each(
           "SELECT record_id, applicant_id, version, content_hash, import_id FROM records WHERE "
           "import_id=? ORDER BY record_id",
-          "reading the records of an import", [&](statement& q) { q.bind(1, id); },
+          "reading the records of an import", [&, id = id](statement& q) { q.bind(1, id); },
           [&](statement& q) {
             if (v3) {
               all.update(
@@ -2118,7 +2120,7 @@ class verifier {
       std::int64_t n = 0;
       bool read = each(
           "SELECT row, field, reason FROM rejections WHERE import_id=? ORDER BY rowid",
-          "reading the rejections", [&](statement& q) { q.bind(1, id); },
+          "reading the rejections", [&, id = id](statement& q) { q.bind(1, id); },
           [&](statement& q) {
             d.update(rejection_line(q.int64(0), q.text_view(1), q.text_view(2)));
             ++n;
@@ -2209,7 +2211,8 @@ class verifier {
 
   void decision_sets() {
     std::map<std::int64_t, std::int64_t> vouched_count;
-    for (const auto& [run, chunks] : v_.decision_chunks) {
+    for (const auto& [run_id, chunks] : v_.decision_chunks) {
+      const std::int64_t run = run_id;  // a plain variable: lambdas below capture it
       std::vector<std::int64_t> seen;
       bool all_v3 = true;
       for (const auto& c : chunks) {
