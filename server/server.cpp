@@ -220,31 +220,34 @@ asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t inde
   beast::tcp_stream stream(std::move(socket));
   auto& list = connections[index];
   auto it = list.insert(list.end(), &conn);
-  conn.close = [&stream] {
+  // The socket under whichever stream serves the connection; null while none does (a moved-from
+  // stream has no socket). One closer, never reassigned: a stop may run at any suspension point.
+  tcp::socket* lowest = &stream.socket();
+  conn.close = [&lowest] {
+    if (lowest == nullptr) return;
     boost::system::error_code e;
-    stream.socket().shutdown(tcp::socket::shutdown_both, e);
-    stream.socket().close(e);
+    lowest->shutdown(tcp::socket::shutdown_both, e);
+    lowest->close(e);
   };
   beast::flat_buffer buffer;
   try {
     stream.expires_after(cfg.header_timeout);
     auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, tuple_awaitable);
     if (!dec && is_tls && tls) {
+      lowest = nullptr;
       beast::ssl_stream<beast::tcp_stream> ssl(std::move(stream), *tls);
-      conn.close = [&ssl] {
-        boost::system::error_code e;
-        beast::get_lowest_layer(ssl).socket().shutdown(tcp::socket::shutdown_both, e);
-        beast::get_lowest_layer(ssl).socket().close(e);
-      };
+      lowest = &beast::get_lowest_layer(ssl).socket();
       beast::get_lowest_layer(ssl).expires_after(cfg.header_timeout);
       auto [hec, used] = co_await ssl.async_handshake(asio::ssl::stream_base::server, buffer.data(),
                                                       tuple_awaitable);
       if (!hec) {
         buffer.consume(used);
         co_await serve(ssl, buffer, conn, index, true, address);
-        beast::get_lowest_layer(ssl).expires_after(std::chrono::seconds(2));
-        co_await ssl.async_shutdown(tuple_awaitable);
+        // No TLS close_notify exchange: the client has gone or the server is stopping, and
+        // waiting for a peer's reply here would hold the stop; the socket is closed below.
+        beast::get_lowest_layer(ssl).socket().shutdown(tcp::socket::shutdown_both, ignored);
       }
+      lowest = nullptr;  // `ssl` ends here
     } else if (!dec && !is_tls && is_loopback(cfg.host)) {
       co_await serve(stream, buffer, conn, index, false, address);
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -253,6 +256,7 @@ asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t inde
   } catch (const std::exception& e) {
     log->error("connection failed: {}", e.what());
   }
+  lowest = nullptr;
   list.erase(it);
 }
 
