@@ -67,8 +67,18 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 
 /// One connection: its coroutine state, for a graceful stop.
 struct connection {
-  std::function<void()> close;  // shuts the socket down (called on the connection's thread)
-  bool busy = false;            // a request is being handled: let it finish
+  // The socket under whichever stream serves the connection (null while none does), shut down
+  // by a stop on the connection's thread. A plain pointer set by the session itself, not a lambda
+  // capturing the coroutine's locals by reference: GCC 12 can capture such a local's address
+  // outside the coroutine frame (ASan saw close() on garbage).
+  tcp::socket* socket = nullptr;
+  bool busy = false;  // a request is being handled: let it finish
+  void close() const {
+    if (socket == nullptr) return;
+    boost::system::error_code e;
+    socket->shutdown(tcp::socket::shutdown_both, e);
+    socket->close(e);
+  }
 };
 
 struct server::impl {
@@ -83,6 +93,8 @@ struct server::impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<asio::signal_set> signals;
   std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};  // requests being handled, across threads
+  std::thread stopper;            // stops the I/O threads once the requests in flight are done
   std::atomic<std::size_t> next_context{0};
   std::uint16_t bound_port = 0;
   std::mutex stop_mutex;
@@ -138,6 +150,7 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
       buffer.commit(n);
     }
     conn.busy = true;
+    ++in_flight;
     auto started = std::chrono::steady_clock::now();
     http::request_parser<http::string_body> parser;
     parser.header_limit(header_limit);
@@ -203,6 +216,7 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
               info.who_name.empty() ? "-" : info.who_name,
               r.decision_id.empty() ? "-" : r.decision_id);
     conn.busy = false;
+    --in_flight;
     res = {};
     if (wec || close_after) co_return;
   }
@@ -220,23 +234,15 @@ asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t inde
   beast::tcp_stream stream(std::move(socket));
   auto& list = connections[index];
   auto it = list.insert(list.end(), &conn);
-  // The socket under whichever stream serves the connection; null while none does (a moved-from
-  // stream has no socket). One closer, never reassigned: a stop may run at any suspension point.
-  tcp::socket* lowest = &stream.socket();
-  conn.close = [&lowest] {
-    if (lowest == nullptr) return;
-    boost::system::error_code e;
-    lowest->shutdown(tcp::socket::shutdown_both, e);
-    lowest->close(e);
-  };
+  conn.socket = &stream.socket();
   beast::flat_buffer buffer;
   try {
     stream.expires_after(cfg.header_timeout);
     auto [dec, is_tls] = co_await beast::async_detect_ssl(stream, buffer, tuple_awaitable);
     if (!dec && is_tls && tls) {
-      lowest = nullptr;
+      conn.socket = nullptr;
       beast::ssl_stream<beast::tcp_stream> ssl(std::move(stream), *tls);
-      lowest = &beast::get_lowest_layer(ssl).socket();
+      conn.socket = &beast::get_lowest_layer(ssl).socket();
       beast::get_lowest_layer(ssl).expires_after(cfg.header_timeout);
       auto [hec, used] = co_await ssl.async_handshake(asio::ssl::stream_base::server, buffer.data(),
                                                       tuple_awaitable);
@@ -244,10 +250,11 @@ asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t inde
         buffer.consume(used);
         co_await serve(ssl, buffer, conn, index, true, address);
         // No TLS close_notify exchange: the client has gone or the server is stopping, and
-        // waiting for a peer's reply here would hold the stop; the socket is closed below.
+        // waiting for a peer's reply here would hold the stop (and a stop during that wait
+        // closed the socket under the TLS stream's pending operation: UBSan saw a null service).
         beast::get_lowest_layer(ssl).socket().shutdown(tcp::socket::shutdown_both, ignored);
       }
-      lowest = nullptr;  // `ssl` ends here
+      conn.socket = nullptr;  // `ssl` ends here
     } else if (!dec && !is_tls && is_loopback(cfg.host)) {
       co_await serve(stream, buffer, conn, index, false, address);
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -256,7 +263,7 @@ asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t inde
   } catch (const std::exception& e) {
     log->error("connection failed: {}", e.what());
   }
-  lowest = nullptr;
+  conn.socket = nullptr;
   list.erase(it);
 }
 
@@ -281,13 +288,15 @@ void server::impl::begin_stop() {
     if (acceptor) acceptor->close(ignored);
     if (signals) signals->cancel(ignored);
   });
-  for (std::size_t i = 0; i < contexts.size(); ++i) {
-    asio::post(*contexts[i], [this, i] {
-      for (connection* c : connections[i]) {
-        if (!c->busy) c->close();
-      }
-    });
-  }
+  // Idle keep-alive connections are not closed one by one: once no request is in flight (or the
+  // body deadline has passed), the I/O contexts stop, and their sessions end with them.
+  stopper = std::thread([this] {
+    auto deadline = std::chrono::steady_clock::now() + cfg.body_timeout;
+    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (auto& c : contexts) c->stop();
+  });
   guards.clear();
 }
 
@@ -295,6 +304,7 @@ void server::impl::join() {
   std::lock_guard lock(stop_mutex);
   if (joined) return;
   for (auto& t : threads) t.join();
+  if (stopper.joinable()) stopper.join();
   joined = true;
   svc->stop();  // the writer drains; the store's connections close
   log->info("stopped");
