@@ -65,4 +65,17 @@ std::vector<row_checker> verify_checkers() {
   return out;
 }
 
+std::string audit_field(const std::string& details, const std::string& key) {
+  std::string needle = "\"" + key + "\":";
+  auto pos = details.find(needle);
+  if (pos == std::string::npos) return {};
+  pos += needle.size();
+  if (pos < details.size() && details[pos] == '"') {
+    auto end = details.find('"', pos + 1);
+    return end == std::string::npos ? std::string() : details.substr(pos + 1, end - pos - 1);
+  }
+  auto end = details.find_first_of(",}", pos);
+  return details.substr(pos, end - pos);
+}
+
 }  // namespace dalil::store::detail

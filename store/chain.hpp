@@ -61,4 +61,8 @@ void add_verify_checker(row_checker checker);
 /// The checkers verify runs: those of sqlite_store.cpp's list, then those added.
 std::vector<row_checker> verify_checkers();
 
+/// The value of `"key":` in the flat JSON object of an audit entry's details (a string's
+/// contents, or a number's text); "" when absent.
+std::string audit_field(const std::string& details, const std::string& key);
+
 }  // namespace dalil::store::detail

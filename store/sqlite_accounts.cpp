@@ -85,18 +85,6 @@ status check_principal(const account& a, bool machine) {
 }
 
 /// Reads `"key":"value"` (or a bare number) from the flat JSON objects written as details here.
-std::string field(const std::string& details, const std::string& key) {
-  std::string needle = "\"" + key + "\":";
-  auto pos = details.find(needle);
-  if (pos == std::string::npos) return {};
-  pos += needle.size();
-  if (pos < details.size() && details[pos] == '"') {
-    auto end = details.find('"', pos + 1);
-    return end == std::string::npos ? std::string() : details.substr(pos + 1, end - pos - 1);
-  }
-  auto end = details.find_first_of(",}", pos);
-  return details.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-}
 
 /// The name after "user ", "client " or "office " in an entry's subject; "" for another kind.
 std::string subject_name(const std::string& subject, std::string_view kind) {
@@ -765,32 +753,34 @@ std::vector<account_problem> check_account_rows(database& db,
     std::string user = subject_name(e.subject, "user ");
     std::string client = subject_name(e.subject, "client ");
     if (e.action == "office_add") {
-      offices_made[subject_name(e.subject, "office ")] = {e.seq, field(e.details, "at")};
+      offices_made[subject_name(e.subject, "office ")] = {e.seq,
+                                                          detail::audit_field(e.details, "at")};
     } else if (e.action == "user_add" || e.action == "user_password") {
       auto& u = users_made[user];
       u.seq = e.seq;
-      u.row = field(e.details, "row");
-      if (e.action == "user_add") u.lang = field(e.details, "lang");
+      u.row = detail::audit_field(e.details, "row");
+      if (e.action == "user_add") u.lang = detail::audit_field(e.details, "lang");
     } else if (e.action == "user_lang") {
-      users_made[user].lang = field(e.details, "lang");
+      users_made[user].lang = detail::audit_field(e.details, "lang");
     } else if (e.action == "user_disable" || e.action == "user_enable") {
       auto& u = users_made[user];
       u.status_seq = e.seq;
       u.disabled = e.action == "user_disable";
-      u.disabled_at = u.disabled ? field(e.details, "at") : std::string();
+      u.disabled_at = u.disabled ? detail::audit_field(e.details, "at") : std::string();
     } else if (e.action == "token_create") {
-      tokens_made[client].push_back({e.seq, field(e.details, "row"), 0, {}});
+      tokens_made[client].push_back({e.seq, detail::audit_field(e.details, "row"), 0, {}});
     } else if (e.action == "token_revoke") {
       // The client's one active token: the last one created.
       auto& made = tokens_made[client];
       if (!made.empty() && made.back().revoke_seq == 0) {
         made.back().revoke_seq = e.seq;
-        made.back().revoked_at = field(e.details, "at");
+        made.back().revoked_at = detail::audit_field(e.details, "at");
       }
     } else if (e.action == "login") {
-      logins[field(e.details, "session")] = {e.seq, user, field(e.details, "created"), false};
+      logins[detail::audit_field(e.details, "session")] = {
+          e.seq, user, detail::audit_field(e.details, "created"), false};
     } else if (e.action == "logout") {
-      logins[field(e.details, "session")].ended = true;
+      logins[detail::audit_field(e.details, "session")].ended = true;
     }
   }
 

@@ -19,18 +19,6 @@ void add_field(std::string& s, std::string_view f) {
 }
 
 /// `"key":value` of the flat JSON objects the store writes as audit details ("" when absent).
-std::string detail_of(const std::string& details, const std::string& key) {
-  std::string needle = "\"" + key + "\":";
-  auto pos = details.find(needle);
-  if (pos == std::string::npos) return {};
-  pos += needle.size();
-  if (pos < details.size() && details[pos] == '"') {
-    auto end = details.find('"', pos + 1);
-    return end == std::string::npos ? std::string() : details.substr(pos + 1, end - pos - 1);
-  }
-  auto end = details.find_first_of(",}", pos);
-  return details.substr(pos, end - pos);
-}
 
 }  // namespace
 
@@ -567,13 +555,13 @@ result<std::optional<audit_problem>> counter_store::verify() {
       if (!d) {
         return problem("counter decision ", subject, "was deleted");
       }
-      if (counter_digest(*d) != detail_of(details, "digest") ||
-          std::to_string(d->record_id) != detail_of(details, "record")) {
+      if (counter_digest(*d) != detail::audit_field(details, "digest") ||
+          std::to_string(d->record_id) != detail::audit_field(details, "record")) {
         return problem("counter decision ", subject, "was changed");
       }
     } else {
       ++reviews_seen;
-      std::string id = detail_of(details, "review");
+      std::string id = detail::audit_field(details, "review");
       auto q = impl_->db.prepare(
           std::string(review_columns) + " FROM reviews v WHERE v.review_id=? AND v.decision_id=?",
           e);
@@ -582,7 +570,7 @@ result<std::optional<audit_problem>> counter_store::verify() {
       if (q.step() != SQLITE_ROW) {
         return problem("review ", id, "was deleted");
       }
-      if (review_digest(review_from(q)) != detail_of(details, "digest")) {
+      if (review_digest(review_from(q)) != detail::audit_field(details, "digest")) {
         return problem("review ", id, "was changed");
       }
     }
