@@ -26,6 +26,7 @@
 #include "server/context.hpp"
 #include "server/evaluation_service.hpp"
 #include "server/json_input.hpp"
+#include "server/stats.hpp"
 #include "server/writer.hpp"
 #include "store/accounts.hpp"
 #include "store/batch.hpp"
@@ -49,7 +50,6 @@ reply problem_reply(const problem& p, std::string_view instance) {
 
 namespace {
 
-constexpr int suppressed_below = 10;  // statistics: smaller cells are not shown
 constexpr std::size_t observations_limit = std::size_t{16} * 1024;
 constexpr std::size_t review_items_limit = 256;
 
@@ -485,7 +485,7 @@ class api_service final : public service {
       bool unsafe = rt.method != http::verb::get;
       if (unsafe && !who->machine && !authenticator::csrf_ok(*who, req["X-CSRF-Token"])) {
         co_return problem_reply(
-            forbidden("the X-CSRF-Token header is missing or does not match the session"),
+            csrf_refused("the X-CSRF-Token header is missing or does not match the session"),
             rt.pattern);
       }
     }
@@ -562,7 +562,7 @@ class api_service final : public service {
       case route_id::rules:
         co_return rules(info);
       case route_id::stats:
-        co_return stats(info);
+        co_return co_await stats(info);
       case route_id::audit_verify:
         co_return audit_verify(info);
     }
@@ -1273,17 +1273,10 @@ class api_service final : public service {
     return json_reply(std::move(out));
   }
 
-  static void append_count(std::string& out, std::int64_t n) {
-    if (n < suppressed_below) {
-      out += "null";
-    } else {
-      out += std::to_string(n);
-    }
-  }
-
   /// A cell of the statistics: {"count": n, "suppressed": false}, or a null count and
-  /// "suppressed": true when fewer than suppressed_below decisions fall in it.
-  static void append_cell(std::string& out, std::int64_t n, std::string_view value = {}) {
+  /// "suppressed": true when hidden (stats.hpp: suppress).
+  static void append_cell(std::string& out, std::int64_t n, bool hidden,
+                          std::string_view value = {}) {
     out += '{';
     if (!value.empty()) {
       out += "\"value\":";
@@ -1291,18 +1284,37 @@ class api_service final : public service {
       out += ',';
     }
     out += "\"count\":";
-    append_count(out, n);
-    out += n < suppressed_below ? ",\"suppressed\":true}" : ",\"suppressed\":false}";
+    out += hidden ? std::string("null") : std::to_string(n);
+    out += hidden ? ",\"suppressed\":true}" : ",\"suppressed\":false}";
   }
 
-  reply stats(request_info& info) {
+  /// The counter's figures (on the I/O thread: its own reader), then the stored runs' (on the
+  /// reports pool: the first read of a large run takes a while).
+  asio::awaitable<reply> stats(request_info& info) {
     const char* route = "/api/v1/stats";
+    auto counter = counter_stats(info);
+    if (!counter) co_return problem_reply(unavailable("counting the decisions failed"), route);
+    auto runs = co_await asio::co_spawn(
+        reports_pool_,
+        [this]() -> asio::awaitable<store::result<std::string>> {
+          co_return runs_.current_runs_json();
+        },
+        asio::use_awaitable);
+    if (!runs) {
+      log_->error("stats: the stored runs could not be counted: {}", runs.error().message);
+      co_return problem_reply(unavailable("counting the stored runs failed"), route);
+    }
+    std::string out = std::move(*counter);
+    out.pop_back();  // the counter's closing brace
+    out += ",\"runs\":" + *runs + '}';
+    co_return json_reply(std::move(out));
+  }
+
+  std::optional<std::string> counter_stats(request_info& info) {
     auto cells = reader(info).outcome_counts();
     auto overrides = reader(info).override_counts();
     auto total = reader(info).count_decisions();
-    if (!cells || !overrides || !total) {
-      return problem_reply(unavailable("counting the decisions failed"), route);
-    }
+    if (!cells || !overrides || !total) return std::nullopt;
     const dsl::program& p = eval_.rules().program();
     auto module_of = [&](const std::string& rule) -> const dsl::module_info* {
       std::string m = rule.substr(0, rule.find('.'));
@@ -1312,9 +1324,11 @@ class api_service final : public service {
       return nullptr;
     };
     std::string out = "{\"counter_decisions\":";
-    append_count(out, *total);
+    out += *total < suppressed_below ? std::string("null") : std::to_string(*total);
     out += ",\"suppressed_below\":" + std::to_string(suppressed_below) + ",\"decisions\":[";
-    // Cells grouped by decision: in force (each value, undetermined) apart from out of force.
+    // Cells grouped by decision: in force (each value, undetermined) apart from out of force;
+    // together they add up to the counter decisions that hold the rule, so small cells are
+    // suppressed with a complementary cell (stats.hpp).
     std::size_t i = 0;
     bool first_rule = true;
     while (i < cells->size()) {
@@ -1328,7 +1342,7 @@ class api_service final : public service {
       append_string(out, mi ? mi->program : std::string());
       out += ",\"osp\":";
       append_string(out, mi ? mi->osp : std::string());
-      std::string values;
+      std::vector<const store::counter_cell*> values;
       std::int64_t undetermined = 0;
       std::int64_t out_of_force = 0;
       for (; i < cells->size() && (*cells)[i].rule == rule; ++i) {
@@ -1338,14 +1352,24 @@ class api_service final : public service {
         } else if (c.status == "undetermined") {
           undetermined += c.count;
         } else {
-          if (!values.empty()) values += ',';
-          append_cell(values, c.count, c.value);
+          values.push_back(&c);
         }
       }
-      out += ",\"in_force\":{\"values\":[" + values + "],\"undetermined\":";
-      append_cell(out, undetermined);
+      std::vector<std::int64_t> counts;
+      counts.reserve(values.size() + 2);
+      for (const auto* c : values) counts.push_back(c->count);
+      counts.push_back(undetermined);
+      counts.push_back(out_of_force);
+      std::vector<bool> hidden = suppress(counts, true);
+      out += ",\"in_force\":{\"values\":[";
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        if (k) out += ',';
+        append_cell(out, values[k]->count, hidden[k], values[k]->value);
+      }
+      out += "],\"undetermined\":";
+      append_cell(out, undetermined, hidden[values.size()]);
       out += "},\"out_of_force\":";
-      append_cell(out, out_of_force);
+      append_cell(out, out_of_force, hidden[values.size() + 1]);
       out += '}';
     }
     out += "],\"overrides\":[";
@@ -1354,12 +1378,15 @@ class api_service final : public service {
       if (k) out += ',';
       out += "{\"decision\":";
       append_string(out, c.rule);
+      // Overridden is part of reviewed (accepted is their difference, never shown).
+      bool reviewed_hidden = c.reviewed < suppressed_below;
+      bool overridden_hidden = reviewed_hidden || c.overridden < suppressed_below;
       out += ",\"reviewed\":";
-      append_cell(out, c.reviewed);
+      append_cell(out, c.reviewed, reviewed_hidden);
       out += ",\"overridden\":";
-      append_cell(out, c.overridden);
+      append_cell(out, c.overridden, overridden_hidden);
       out += ",\"rate\":";
-      if (c.reviewed < suppressed_below || c.overridden < suppressed_below) {
+      if (overridden_hidden) {
         out += "null";
       } else {
         // An exact decimal with four places, rounded half up: no binary floating point.
@@ -1372,7 +1399,7 @@ class api_service final : public service {
       out += '}';
     }
     out += "]}";
-    return json_reply(std::move(out));
+    return out;
   }
 
   reply audit_verify(request_info& info) {
@@ -1411,6 +1438,8 @@ class api_service final : public service {
   std::map<std::string, std::string> schemas_;
   ruleset_cache rulesets_;
   asio::thread_pool login_pool_{2};
+  run_figures runs_{cfg_.db};
+  asio::thread_pool reports_pool_{1};  // the stored runs' figures, off the I/O threads
 };
 
 }  // namespace

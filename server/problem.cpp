@@ -61,6 +61,9 @@ problem unauthorized(std::string detail) {
 problem forbidden(std::string detail) {
   return make(403, "forbidden", "Not allowed for this role", std::move(detail));
 }
+problem csrf_refused(std::string detail) {
+  return make(403, "csrf", "The request's CSRF token is missing or wrong", std::move(detail));
+}
 problem not_found(std::string detail) {
   return make(404, "not-found", "Not found", std::move(detail));
 }

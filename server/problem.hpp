@@ -33,6 +33,8 @@ problem bad_request(std::string detail, std::vector<field_error> errors = {});
 problem malformed_json(std::string detail);
 problem unauthorized(std::string detail = "sign in, or send a bearer token");
 problem forbidden(std::string detail);
+/// 403 for an unsafe request of a browser session without its X-CSRF-Token (or a wrong one).
+problem csrf_refused(std::string detail);
 problem not_found(std::string detail = "nothing here");
 problem method_not_allowed(std::string detail);
 problem timed_out(std::string detail);

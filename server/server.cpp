@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -81,6 +82,54 @@ struct connection {
   }
 };
 
+namespace {
+
+/// A request's read deadline. Beast's own expiry closes the socket when it passes, which leaves
+/// nothing to answer a slow client with; this one cancels the pending read instead, so that the
+/// session can still send a 408. Shared by the session and its timer's handler, never a
+/// coroutine local captured by a lambda: the handler touches the socket only while `armed`,
+/// which is true only while the session is suspended on the read, and the session clears it
+/// (and the socket) before its frame ends.
+struct read_deadline {
+  tcp::socket* socket = nullptr;
+  bool armed = false;
+  bool fired = false;  // the deadline passed during the read
+};
+
+/// Clears the deadline when the session's frame ends, however it ends.
+struct read_deadline_guard {
+  std::shared_ptr<read_deadline> d = std::make_shared<read_deadline>();
+  read_deadline_guard() = default;
+  read_deadline_guard(const read_deadline_guard&) = delete;
+  read_deadline_guard& operator=(const read_deadline_guard&) = delete;
+  ~read_deadline_guard() {
+    d->armed = false;
+    d->socket = nullptr;
+  }
+};
+
+void arm(asio::steady_timer& timer, const std::shared_ptr<read_deadline>& d,
+         std::chrono::milliseconds after) {
+  d->armed = true;
+  d->fired = false;
+  timer.expires_after(after);
+  timer.async_wait([d](const boost::system::error_code& ec) {
+    if (ec || !d->armed || d->socket == nullptr) return;
+    d->fired = true;
+    boost::system::error_code ignored;
+    d->socket->cancel(ignored);  // the read ends with operation_aborted; the socket stays open
+  });
+}
+
+/// Ends the deadline of a read that has completed; true when it had passed during the read.
+bool disarm(asio::steady_timer& timer, read_deadline& d) {
+  d.armed = false;
+  timer.cancel();
+  return d.fired;
+}
+
+}  // namespace
+
 struct server::impl {
   config cfg;
   std::shared_ptr<spdlog::logger> log;
@@ -140,6 +189,9 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
                                           const std::string& address) {
   auto& lowest = beast::get_lowest_layer(stream);
   http::response<http::string_body> res;
+  read_deadline_guard guard;
+  guard.d->socket = &lowest.socket();
+  asio::steady_timer timer(lowest.get_executor());
   for (;;) {
     if (stopping) co_return;
     // Idle between requests: wait for the first byte within idle_timeout.
@@ -155,8 +207,12 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
     http::request_parser<http::string_body> parser;
     parser.header_limit(header_limit);
     parser.body_limit(max_body);
-    lowest.expires_after(cfg.header_timeout);
+    // A header or body that does not arrive by its deadline (bytes have come: the idle wait
+    // above saw the first) is answered 408 and the connection closed.
+    lowest.expires_never();
+    arm(timer, guard.d, cfg.header_timeout);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, tuple_awaitable);
+    bool header_late = disarm(timer, *guard.d) && hec == asio::error::operation_aborted;
     reply r;
     bool close_after = false;
     std::string route_name = "-";
@@ -167,7 +223,7 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
     if (hec) {
       if (hec == http::error::end_of_stream || hec == asio::error::eof) co_return;
       close_after = true;
-      if (hec == beast::error::timeout) {
+      if (header_late) {
         r = problem_reply(timed_out("the request header did not arrive in time"));
       } else if (hec == http::error::header_limit) {
         r = problem_reply(header_too_large("the request header is longer than 8 KiB"));
@@ -177,9 +233,10 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
         r = problem_reply(bad_request("the request is not well-formed HTTP/1.1"));
       }
     } else {
-      lowest.expires_after(cfg.body_timeout);
+      arm(timer, guard.d, cfg.body_timeout);
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
-      if (bec == beast::error::timeout) {
+      bool body_late = disarm(timer, *guard.d) && bec == asio::error::operation_aborted;
+      if (body_late) {
         close_after = true;
         r = problem_reply(timed_out("the request body did not arrive in time"));
       } else if (bec == http::error::body_limit) {

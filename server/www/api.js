@@ -13,9 +13,10 @@ export class ApiError extends Error {
     const t = String(this.problem.type || '');
     return t.slice(t.lastIndexOf('/') + 1);
   }
-  /** A refusal for the CSRF token (its own problem type, or a 403 whose detail names it). */
+  /** A refusal for the CSRF token: the server's own problem type for it
+   *  (https://dalil.ma/problems/csrf), never a role's refusal. */
   get csrf() {
-    return this.status === 403 && (/csrf/i.test(this.slug) || /csrf/i.test(String(this.problem.detail || '')));
+    return this.status === 403 && this.slug === 'csrf';
   }
 }
 

@@ -650,26 +650,40 @@ TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what
         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(9000, 'b') + "\r\n\r\n";
     CHECK(raw_exchange(f.port, req).rfind("HTTP/1.1 431", 0) == 0);
   }
-  // Slow clients: a header or a body that does not arrive by its deadline (0.7 s here) is cut:
-  // the connection is closed (nothing half-read is handled), and the server goes on.
+  // Slow clients: a header or a body that does not arrive by its deadline (0.7 s here) after
+  // some bytes came is answered 408 (problem+json) and the connection closed; nothing half-read
+  // is handled, and the server goes on.
   {
+    auto timed_out = [](const std::string& got) {
+      INFO(got);
+      CHECK(got.rfind("HTTP/1.1 408", 0) == 0);
+      CHECK(got.find("Content-Type: application/problem+json") != std::string::npos);
+      CHECK(got.find("Connection: close") != std::string::npos);
+      CHECK(got.find("https://dalil.ma/problems/timeout") != std::string::npos);
+    };
     auto t0 = std::chrono::steady_clock::now();
-    std::string got = raw_exchange(f.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
-    CHECK(got.empty());
+    timed_out(raw_exchange(f.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"));
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
     std::string body_slow =
         "POST /api/v1/evaluate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
         f.tokens["official"] +
         "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"as_of\"";
     t0 = std::chrono::steady_clock::now();
-    CHECK(raw_exchange(f.port, body_slow).empty());
+    std::string got = raw_exchange(f.port, body_slow);
+    timed_out(got);
+    CHECK(got.find("body did not arrive") != std::string::npos);
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
-    // A client that trickles its header byte by byte past the deadline is cut as well.
+    // A client that trickles its header past the deadline gets the same.
     t0 = std::chrono::steady_clock::now();
-    CHECK(raw_exchange(f.port, "GET /healthz HTTP/1.1\r\n", std::chrono::milliseconds(500),
-                       "Host: x\r\n")
-              .empty());
+    got = raw_exchange(f.port, "GET /healthz HTTP/1.1\r\n", std::chrono::milliseconds(500),
+                       "Host: x\r\n");
+    timed_out(got);
+    CHECK(got.find("header did not arrive") != std::string::npos);
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(3));
+    // A slow second request on a kept-alive connection: the first is answered, the second 408.
+    got = raw_exchange(f.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n");
+    CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(got.find("HTTP/1.1 408") != std::string::npos);
   }
   // Garbage bytes: a 400, and the server still answers.
   CHECK(raw_exchange(f.port, "\x01\x02 not http\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
@@ -751,6 +765,98 @@ TEST_CASE("server: the OpenAPI document matches the real responses", "[server]")
   conforms(doc, "/api/v1/session", "get", call(f.port, http::verb::get, "/api/v1/session", "", s));
   // Every route of the server is in the document, and nothing else.
   CHECK(doc.at("paths").as_object().size() == 16);
+  f.check_log();
+}
+
+/// The count of a stored run's cell: a number, or -1 when suppressed (null).
+std::int64_t run_count(const json::value& v) {
+  return v.is_null() ? -1 : v.as_int64();
+}
+
+TEST_CASE("server: statistics carry the stored runs, small cells suppressed with a complement",
+          "[server]") {
+  fixture f;
+  const std::string dalil = DALIL_BINARY;
+  const std::string rules = std::string(DALIL_SOURCE_DIR) + "/rules";
+  run(dalil + " import --db " + f.db + " --rules " + rules + " " + DALIL_SOURCE_DIR +
+      "/data/sample-cohort.jsonl 2>&1");
+  run(dalil + " batch --db " + f.db + " --rules " + rules + " --as-of 2017-06-01 2>&1");
+  json::value cli = json::parse(
+      run(dalil + " stats --db " + f.db + " --rules " + rules + " --format json 2>/dev/null"));
+  const json::array& cli_runs = cli.at("runs").as_array();
+  REQUIRE(cli_runs.size() == 1);
+  const json::object& expected = cli_runs[0].as_object();
+  response st = call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("auditor"));
+  REQUIRE(st.status == 200);
+  conforms(call(f.port, http::verb::get, "/api/v1/openapi.json").parsed(), "/api/v1/stats", "get",
+           st);
+  json::value stats = st.parsed();
+  const json::array& runs = stats.at("runs").as_array();
+  REQUIRE(runs.size() == 1);
+  const json::object& r = runs[0].as_object();
+  CHECK(r.at("run") == expected.at("run"));
+  CHECK(r.at("as_of") == "2017-06-01");
+  CHECK(r.at("applicants") == expected.at("applicants"));
+  std::int64_t total =
+      r.at("applicants").as_int64() - r.at("records_not_fitting_schema").as_int64();
+  const json::array& rows = r.at("decisions").as_array();
+  REQUIRE(rows.size() == expected.at("decisions").as_array().size());
+  int suppressed = 0;
+  int missing_facts = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const json::object& row = rows[i].as_object();
+    const json::object& want = expected.at("decisions").as_array()[i].as_object();
+    INFO(json::serialize(row));
+    REQUIRE(row.at("decision") == want.at("decision"));
+    // Each cell shown is the CLI's count; none is under 10; a hidden one is never alone in a
+    // partition whose total is known (values + undetermined + out of force = the records).
+    std::vector<std::int64_t> top;
+    const json::array& values = row.at("in_force").as_object().at("values").as_array();
+    const json::array& want_values = want.at("in_force").as_object().at("values").as_array();
+    REQUIRE(values.size() == want_values.size());
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      top.push_back(run_count(values[k].at("count")));
+      CHECK(values[k].at("suppressed").as_bool() == (top.back() < 0));
+      if (top.back() >= 0) CHECK(top.back() == want_values[k].at("count").as_int64());
+    }
+    top.push_back(run_count(row.at("in_force").as_object().at("undetermined")));
+    if (top.back() >= 0) {
+      CHECK(top.back() == want.at("in_force").as_object().at("undetermined").as_int64());
+    }
+    const json::object& oof = row.at("out_of_force").as_object();
+    top.push_back(run_count(oof.at("count")));
+    if (top.back() >= 0) CHECK(top.back() == want.at("out_of_force").as_object().at("count"));
+    int hidden = 0;
+    std::int64_t shown = 0;
+    for (std::int64_t n : top) {
+      CHECK((n < 0 || n == 0 || n >= 10));
+      if (n < 0) ++hidden;
+      if (n > 0) shown += n;
+    }
+    suppressed += hidden;
+    CHECK(hidden != 1);
+    if (hidden == 0) CHECK(shown == total);
+    // The facts behind the undetermined decisions: counted (never alone hidden), and none when
+    // the undetermined count itself is hidden.
+    const json::array& missing = row.at("in_force").as_object().at("missing").as_array();
+    if (top[top.size() - 2] < 0) CHECK(missing.empty());
+    if (top[top.size() - 2] > 0) CHECK_FALSE(missing.empty());
+    int hidden_facts = 0;
+    for (const auto& m : missing) {
+      std::int64_t n = run_count(m.at("count"));
+      CHECK((n < 0 || n >= 10));
+      CHECK(n <= top[top.size() - 2]);
+      if (n < 0) ++hidden_facts;
+      ++missing_facts;
+    }
+    // (Facts need not add up to the undetermined count, but they are suppressed as if they did:
+    // a hidden one is alone only when it is the only fact.)
+    if (hidden_facts == 1) CHECK(missing.size() == 1);
+  }
+  CHECK(suppressed > 0);     // the sample cohort has small cells…
+  CHECK(missing_facts > 0);  // …and undetermined decisions
+  // An official has no statistics.
+  CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("official")).status == 403);
   f.check_log();
 }
 

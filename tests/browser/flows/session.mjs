@@ -40,11 +40,17 @@ export async function run(ctx, lang) {
     await checkScreen(ctx, page, lang, '12-csrf-refused');
     await page.unroute('**/api/v1/evaluate');
     // Without the header at all (what a cross-site form could send): refused as well.
-    const status = await page.evaluate(async () => (await fetch('/api/v1/evaluate', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ as_of: '2026-12-01', applicant: { id: 'NO-TOKEN' } }),
-    })).status);
-    expect(status === 403, `${lang}: a POST without X-CSRF-Token got ${status}, not 403`);
+    const refused = await page.evaluate(async () => {
+      const res = await fetch('/api/v1/evaluate', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ as_of: '2026-12-01', applicant: { id: 'NO-TOKEN' } }),
+      });
+      return { status: res.status, type: res.headers.get('Content-Type'), body: await res.json() };
+    });
+    expect(refused.status === 403, `${lang}: a POST without X-CSRF-Token got ${refused.status}, not 403`);
+    // Its own problem type (RFC 9457), not the role's refusal.
+    expect(refused.type.startsWith('application/problem+json') && refused.body.type === 'https://dalil.ma/problems/csrf',
+      `${lang}: the CSRF refusal has the problem type ${refused.body.type}, not …/problems/csrf`);
     // The same request with the page's own token goes through: the refusal was the token's.
     await page.click('#evaluate');
     await page.waitForSelector('main[data-screen="answer"]');

@@ -1,0 +1,258 @@
+// Suppressed statistics and the figures of stored runs (stats.hpp).
+#include "server/stats.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+#include "engine/record.hpp"
+#include "store/batch.hpp"
+
+namespace dalil::server {
+
+std::vector<bool> suppress(const std::vector<std::int64_t>& counts, bool hide_zero) {
+  std::vector<bool> hidden(counts.size(), false);
+  std::size_t hidden_nonzero = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    std::int64_t n = counts[i];
+    if (n < suppressed_below && (n > 0 || hide_zero)) hidden[i] = true;
+    if (hidden[i] && n > 0) ++hidden_nonzero;
+  }
+  if (hidden_nonzero == 1) {
+    // The total minus the cells shown would give the hidden one: hide the smallest other.
+    std::size_t pick = counts.size();
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      if (hidden[i] || counts[i] <= 0) continue;
+      if (pick == counts.size() || counts[i] < counts[pick]) pick = i;
+    }
+    if (pick < counts.size()) hidden[pick] = true;
+  }
+  return hidden;
+}
+
+namespace {
+
+void append_string(std::string& out, std::string_view s) {
+  engine::append_json_string(out, s);
+}
+
+void append_count(std::string& out, std::int64_t n, bool hidden) {
+  out += hidden ? std::string("null") : std::to_string(n);
+}
+
+/// A single count that adds up with nothing (a run's totals): hidden from 1 to 9.
+bool small(std::int64_t n) {
+  return n > 0 && n < suppressed_below;
+}
+
+/// The counts of one contract decision over a run, missing facts included.
+struct decision_figures {
+  store::outcome_counts outcomes;
+  std::map<std::string, std::int64_t> missing;  // fact (JSON string) → undetermined in force
+};
+
+void append_values(std::string& out, const std::map<std::string, std::int64_t>& values,
+                   const std::vector<bool>& hidden, std::size_t first) {
+  out += '[';
+  std::size_t k = first;
+  bool comma = false;
+  for (const auto& [value, n] : values) {
+    if (comma) out += ',';
+    comma = true;
+    out += "{\"value\":" + value + ",\"count\":";
+    append_count(out, n, hidden[k]);
+    out += hidden[k] ? ",\"suppressed\":true}" : ",\"suppressed\":false}";
+    ++k;
+  }
+  out += ']';
+}
+
+/// One decision's row: the in-force cells and the out-of-force count add up to the decided
+/// records; the out-of-force cells add up to the out-of-force count; a hidden out-of-force
+/// count hides its cells too, and a hidden undetermined count hides the facts behind it.
+void append_decision(std::string& out, const std::string& rule, const dsl::module_info* mi,
+                     const decision_figures& f) {
+  const store::outcome_counts& c = f.outcomes;
+  std::vector<std::int64_t> top;
+  for (const auto& [v, n] : c.values) top.push_back(n);
+  top.push_back(c.undetermined);
+  top.push_back(c.out_of_force);
+  std::vector<bool> top_hidden = suppress(top);
+  bool oof_hidden = top_hidden.back();
+  bool undetermined_hidden = top_hidden[top.size() - 2];
+  std::vector<std::int64_t> oof;
+  for (const auto& [v, n] : c.out_of_force_values) oof.push_back(n);
+  oof.push_back(c.out_of_force_undetermined);
+  std::vector<bool> oof_hidden_cells = suppress(oof);
+  if (oof_hidden) oof_hidden_cells.assign(oof.size(), true);
+  out += "{\"decision\":";
+  append_string(out, rule);
+  out += ",\"program\":";
+  append_string(out, mi ? mi->program : std::string());
+  out += ",\"osp\":";
+  append_string(out, mi ? mi->osp : std::string());
+  out += ",\"in_force\":{\"values\":";
+  append_values(out, c.values, top_hidden, 0);
+  out += ",\"undetermined\":";
+  append_count(out, c.undetermined, undetermined_hidden);
+  // The facts that would settle the undetermined decisions, most often missing first. A
+  // decision may miss several facts, so they need not add up to the undetermined count; they
+  // are suppressed as if they did.
+  out += ",\"missing\":[";
+  if (!undetermined_hidden) {
+    std::vector<std::pair<std::string, std::int64_t>> facts(f.missing.begin(), f.missing.end());
+    std::stable_sort(facts.begin(), facts.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::vector<std::int64_t> counts;
+    counts.reserve(facts.size());
+    for (const auto& fact : facts) counts.push_back(fact.second);
+    std::vector<bool> hidden = suppress(counts);
+    for (std::size_t i = 0; i < facts.size(); ++i) {
+      if (i) out += ',';
+      out += "{\"fact\":" + facts[i].first + ",\"count\":";
+      append_count(out, facts[i].second, hidden[i]);
+      out += '}';
+    }
+  }
+  out += "]},\"out_of_force\":{\"count\":";
+  append_count(out, c.out_of_force, oof_hidden);
+  out += ",\"values\":";
+  append_values(out, c.out_of_force_values, oof_hidden_cells, 0);
+  out += ",\"undetermined\":";
+  append_count(out, c.out_of_force_undetermined, oof_hidden_cells.back());
+  out += "}}";
+}
+
+/// Of each batch key, the newest complete generation (what `dalil stats` shows by default).
+std::vector<store::run_info> current(const std::vector<store::run_info>& all) {
+  std::map<std::tuple<std::string, std::string, std::string>, store::run_info> newest;
+  for (const auto& r : all) {
+    if (r.status != "complete") continue;
+    auto key = std::make_tuple(r.ruleset_hash, r.as_of, r.filter);
+    auto it = newest.find(key);
+    if (it == newest.end() || it->second.generation < r.generation) newest[key] = r;
+  }
+  std::vector<store::run_info> out;
+  out.reserve(newest.size());
+  for (auto& kv : newest) out.push_back(kv.second);
+  std::sort(out.begin(), out.end(),
+            [](const store::run_info& a, const store::run_info& b) { return a.run_id < b.run_id; });
+  return out;
+}
+
+store::result<std::string> one_run(store::store& db, const store::run_info& run) {
+  std::string name = "run " + std::to_string(run.run_id);
+  auto as_of = parse_date(run.as_of);
+  if (!as_of) return store::fail(store::errc::damaged, name + " has no valid date");
+  auto source = db.ruleset_source(run.ruleset_hash);
+  if (!source) return store::fail(source.error().code, name + ": " + source.error().message);
+  std::string diagnostics;
+  auto rules = store::stored_ruleset(run.ruleset_hash, *source, diagnostics);
+  if (!rules) {
+    return store::fail(store::errc::failed,
+                       name + ": its ruleset " + run.ruleset_hash.substr(0, 12) +
+                           " no longer checks (dalil stats --rules shows why)");
+  }
+  store::run_decisions described = store::describe_run(rules, *as_of);
+  std::int64_t sets = 0;
+  std::int64_t errors = 0;
+  std::vector<decision_figures> figures;
+  std::vector<store::decision_entry> entries;
+  auto counted = db.each_decision(run.run_id, [&](const std::string&,
+                                                  const store::decision_set& d) {
+    ++sets;
+    if (!store::read_decisions(d.decisions_json, d.format, described.in_force, entries)) {
+      ++errors;
+      return;
+    }
+    if (figures.size() < entries.size()) figures.resize(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const store::decision_entry& e = entries[i];
+      store::outcome_counts& c = figures[i].outcomes;
+      if (e.in_force) {
+        if (e.decided) {
+          ++c.values[std::string(e.value)];
+        } else {
+          ++c.undetermined;
+          for (std::string_view fact : store::split_json_array(e.missing)) {
+            ++figures[i].missing[std::string(fact)];
+          }
+        }
+      } else {
+        ++c.out_of_force;
+        if (e.decided) {
+          ++c.out_of_force_values[std::string(e.value)];
+        } else {
+          ++c.out_of_force_undetermined;
+        }
+      }
+    }
+  });
+  if (!counted) return store::fail(counted.error().code, name + ": " + counted.error().message);
+  const dsl::program& program = rules->program();
+  std::string out = "{\"run\":" + std::to_string(run.run_id) + ",\"as_of\":";
+  append_string(out, run.as_of);
+  out += ",\"ruleset\":";
+  append_string(out, run.ruleset_hash);
+  out += ",\"filter\":";
+  append_string(out, run.filter);
+  out += ",\"status\":";
+  append_string(out, run.status);
+  out += ",\"generation\":" + std::to_string(run.generation);
+  out += ",\"applicants\":";
+  append_count(out, sets, small(sets));
+  out += ",\"records_not_fitting_schema\":";
+  append_count(out, errors, small(errors));
+  out += ",\"decisions\":[";
+  // In name order (their module first), as dalil stats lists them.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < figures.size() && i < described.names.size(); ++i) {
+    order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return described.names[a] < described.names[b];
+  });
+  bool comma = false;
+  for (std::size_t i : order) {
+    const std::string& rule = described.names[i];
+    std::string module = rule.substr(0, rule.find('.'));
+    const dsl::module_info* mi = nullptr;
+    for (const auto& m : program.modules) {
+      if (m.name == module) mi = &m;
+    }
+    if (comma) out += ',';
+    comma = true;
+    append_decision(out, rule, mi, figures[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace
+
+store::result<std::string> run_figures::current_runs_json() {
+  std::lock_guard lock(mutex_);
+  if (!db_) {
+    auto db = store::open_sqlite(db_path_);
+    if (!db) return db.error();
+    db_ = std::move(*db);
+  }
+  auto all = db_->runs();
+  if (!all) return all.error();
+  std::string out = "[";
+  bool comma = false;
+  for (const store::run_info& run : current(*all)) {
+    auto it = by_run_.find(run.run_id);
+    if (it == by_run_.end()) {
+      auto figures = one_run(*db_, run);
+      if (!figures) return figures.error();
+      it = by_run_.emplace(run.run_id, std::move(*figures)).first;
+    }
+    if (comma) out += ',';
+    comma = true;
+    out += it->second;
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace dalil::server
