@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 #include <string>
 
@@ -25,6 +26,8 @@ struct account_commands {
   std::string role;
   std::string office;
   std::string lang = "fr";
+  std::int64_t expires_days = store::default_token_days;
+  std::int64_t expires_seconds = 0;  // tests only: overrides expires_days
   CLI::App* user_add = nullptr;
   CLI::App* user_disable = nullptr;
   CLI::App* user_enable = nullptr;
@@ -235,6 +238,16 @@ int user_list(const account_commands& c) {
   return 0;
 }
 
+/// Unix seconds as ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ), as the store writes its times.
+std::string iso_utc(std::int64_t t) {
+  auto tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 int token_create(const account_commands& c) {
   if (!server::sodium_ready()) {
     std::cerr << "error: libsodium cannot start (no entropy source?)\n";
@@ -247,6 +260,8 @@ int token_create(const account_commands& c) {
   client.role = c.role;
   client.office = c.office;
   client.machine = true;
+  client.expires = static_cast<std::int64_t>(std::time(nullptr)) +
+                   (c.expires_seconds > 0 ? c.expires_seconds : c.expires_days * 24 * 60 * 60);
   std::string token = server::new_token();
   auto added = db->add_token(client, server::secret_hash(token), cli_actor());
   if (!added) {
@@ -255,7 +270,7 @@ int token_create(const account_commands& c) {
   }
   note_office(*added, c.office);
   std::cerr << "created a token for client " << c.name << " (" << c.role << ", "
-            << office_text(c.office)
+            << office_text(c.office) << ", expires " << iso_utc(client.expires)
             << "); it is shown once, below, and only its SHA-256 is stored: keep it secret\n";
   std::cout << token << std::endl;
   server::wipe(token);
@@ -268,8 +283,10 @@ int token_list(const account_commands& c) {
   auto clients = db->clients();
   if (!clients) return report(clients.error());
   for (const auto& t : *clients) {
+    // The expiry is enforced on every request; past it the client gets 401 token-expired.
     std::cout << t.name << '\t' << t.role << '\t' << (t.office.empty() ? "-" : t.office) << '\t'
-              << t.created_at << '\n';
+              << t.created_at << "\texpires " << iso_utc(t.expires)
+              << (t.expires <= std::time(nullptr) ? " (expired)" : "") << '\n';
   }
   return 0;
 }
@@ -315,6 +332,14 @@ std::shared_ptr<account_commands> add_account_commands(CLI::App& app) {
       ->check(roles);
   c->token_create->add_option("--office", c->office,
                               "The client's office (required for an official)");
+  c->token_create
+      ->add_option("--expires", c->expires_days,
+                   "Days until the token stops working (default 90, at most 365)")
+      ->check(CLI::Range(std::int64_t{1}, store::max_token_days));
+  // For tests of the expiry only (a token that expires in seconds); not in the help.
+  c->token_create->add_option("--expires-seconds", c->expires_seconds)
+      ->check(CLI::Range(std::int64_t{1}, store::max_token_days * 24 * 60 * 60))
+      ->group("");
   c->token_revoke = with_db(token->add_subcommand("revoke", "Revoke a client's token at once"), *c);
   c->token_revoke->add_option("name", c->name, "Machine client name")->required();
   c->token_list =

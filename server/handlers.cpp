@@ -454,6 +454,10 @@ class api_service final : public service {
     auto authz = req[http::field::authorization];
     if (authz.size() > 7 && boost::beast::iequals(authz.substr(0, 7), "Bearer ")) {
       auto p = auth_->from_bearer(authz.substr(7));
+      if (!p && token_expired(p.error())) {
+        co_return problem_reply(
+            expired_token("the bearer token has expired: its client needs a new one"), rt.pattern);
+      }
       if (!p) {
         co_return problem_reply(unauthorized("the bearer token is not valid (unknown or revoked)"),
                                 rt.pattern);

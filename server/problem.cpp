@@ -58,6 +58,9 @@ problem malformed_json(std::string detail) {
 problem unauthorized(std::string detail) {
   return make(401, "unauthorized", "Authentication is required", std::move(detail));
 }
+problem expired_token(std::string detail) {
+  return make(401, "token-expired", "The bearer token has expired", std::move(detail));
+}
 problem forbidden(std::string detail) {
   return make(403, "forbidden", "Not allowed for this role", std::move(detail));
 }

@@ -32,6 +32,8 @@ std::string problem_json(const problem& p, std::string_view instance = {});
 problem bad_request(std::string detail, std::vector<field_error> errors = {});
 problem malformed_json(std::string detail);
 problem unauthorized(std::string detail = "sign in, or send a bearer token");
+/// 401 for a bearer token past its expiry (dalil token create --expires).
+problem expired_token(std::string detail);
 problem forbidden(std::string detail);
 /// 403 for an unsafe request of a browser session without its X-CSRF-Token (or a wrong one).
 problem csrf_refused(std::string detail);

@@ -157,36 +157,36 @@ store::result<std::string> one_run(store::store& db, const store::run_info& run)
   std::int64_t errors = 0;
   std::vector<decision_figures> figures;
   std::vector<store::decision_entry> entries;
-  auto counted = db.each_decision(run.run_id, [&](const std::string&,
-                                                  const store::decision_set& d) {
-    ++sets;
-    if (!store::read_decisions(d.decisions_json, d.format, described.in_force, entries)) {
-      ++errors;
-      return;
-    }
-    if (figures.size() < entries.size()) figures.resize(entries.size());
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      const store::decision_entry& e = entries[i];
-      store::outcome_counts& c = figures[i].outcomes;
-      if (e.in_force) {
-        if (e.decided) {
-          ++c.values[std::string(e.value)];
-        } else {
-          ++c.undetermined;
-          for (std::string_view fact : store::split_json_array(e.missing)) {
-            ++figures[i].missing[std::string(fact)];
+  auto counted =
+      db.each_decision(run.run_id, [&](const std::string&, const store::decision_set& d) {
+        ++sets;
+        if (!store::read_decisions(d.decisions_json, d.format, described.in_force, entries)) {
+          ++errors;
+          return;
+        }
+        if (figures.size() < entries.size()) figures.resize(entries.size());
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+          const store::decision_entry& e = entries[i];
+          store::outcome_counts& c = figures[i].outcomes;
+          if (e.in_force) {
+            if (e.decided) {
+              ++c.values[std::string(e.value)];
+            } else {
+              ++c.undetermined;
+              for (std::string_view fact : store::split_json_array(e.missing)) {
+                ++figures[i].missing[std::string(fact)];
+              }
+            }
+          } else {
+            ++c.out_of_force;
+            if (e.decided) {
+              ++c.out_of_force_values[std::string(e.value)];
+            } else {
+              ++c.out_of_force_undetermined;
+            }
           }
         }
-      } else {
-        ++c.out_of_force;
-        if (e.decided) {
-          ++c.out_of_force_values[std::string(e.value)];
-        } else {
-          ++c.out_of_force_undetermined;
-        }
-      }
-    }
-  });
+      });
   if (!counted) return store::fail(counted.error().code, name + ": " + counted.error().message);
   const dsl::program& program = rules->program();
   std::string out = "{\"run\":" + std::to_string(run.run_id) + ",\"as_of\":";
@@ -208,9 +208,8 @@ store::result<std::string> one_run(store::store& db, const store::run_info& run)
   for (std::size_t i = 0; i < figures.size() && i < described.names.size(); ++i) {
     order.push_back(i);
   }
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return described.names[a] < described.names[b];
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return described.names[a] < described.names[b]; });
   bool comma = false;
   for (std::size_t i : order) {
     const std::string& rule = described.names[i];

@@ -26,7 +26,17 @@ struct account {
   bool disabled = false;      // users: disabled; tokens: revoked
   bool machine = false;       // a bearer token's client
   std::string created_at;
+  /// Tokens: when the token stops working (Unix seconds); 0 for users. A token made before
+  /// tokens expired has none recorded (`expires_recorded` false): it expires
+  /// legacy_token_lifetime after its creation.
+  std::int64_t expires = 0;
+  bool expires_recorded = false;
 };
+
+/// A token's lifetime: `dalil token create --expires DAYS`, 90 days unless given, at most 365.
+inline constexpr std::int64_t default_token_days = 90;
+inline constexpr std::int64_t max_token_days = 365;
+inline constexpr std::int64_t legacy_token_lifetime = max_token_days * 24 * 60 * 60;  // seconds
 
 /// A browser session row, joined with its user.
 struct session_row {
@@ -64,8 +74,9 @@ class accounts {
   virtual result<std::int64_t> set_password(const std::string& name,
                                             const std::string& password_hash,
                                             const std::string& actor) = 0;
-  /// A machine client with its token's hash; conflict if it has an active token already or the
-  /// name is a user's.
+  /// A machine client with its token's hash and its expiry (`client.expires`, Unix seconds,
+  /// after now and at most max_token_days ahead, else refused; 0: default_token_days from now);
+  /// conflict if it has an active token already or the name is a user's.
   virtual result<added> add_token(const account& client, const engine::digest& token_hash,
                                   const std::string& actor) = 0;
   virtual status revoke_token(const std::string& name, const std::string& actor) = 0;

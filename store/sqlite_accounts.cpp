@@ -3,6 +3,8 @@
 // generation counter that servers poll.
 #include "store/accounts.hpp"
 
+#include <cstdio>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <set>
@@ -45,7 +47,22 @@ std::string row_digest(const account& a, std::string_view secret_hash) {
   std::string s = std::to_string(a.id) + '\x1f' + a.name + '\x1f' + a.role + '\x1f' + a.office +
                   '\x1f' + a.created_at + '\x1f';
   s += secret_hash;
+  // A token's expiry (when recorded: tokens made before they expired have none) is part of
+  // what grants access: extending it behind the tool's back breaks the digest.
+  if (a.machine && a.expires_recorded) s += '\x1f' + std::to_string(a.expires);
   return engine::sha256_hex(s);
+}
+
+/// Unix seconds of an ISO 8601 UTC time as now_utc writes it (YYYY-MM-DDTHH:MM:SSZ); 0 if not.
+std::int64_t unix_seconds(const std::string& iso) {
+  std::tm tm{};
+  if (iso.size() < 19 || std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
+                                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
+    return 0;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(timegm(&tm));
 }
 
 /// The office rule shared by users and machine clients: an official works for one office, an
@@ -113,6 +130,9 @@ account client_from(const statement& q) {
   a.office = q.text(3);
   a.created_at = q.text(4);
   a.machine = true;
+  // Column 5: the recorded expiry, NULL for a token made before tokens expired.
+  a.expires_recorded = !q.is_null(5);
+  a.expires = a.expires_recorded ? q.int64(5) : unix_seconds(a.created_at) + legacy_token_lifetime;
   return a;
 }
 
@@ -272,18 +292,30 @@ class sqlite_accounts final : public accounts {
       }
       account row = client;
       row.created_at = now_utc();
+      row.machine = true;
+      row.expires_recorded = true;
+      std::int64_t now = unix_seconds(row.created_at);
+      if (row.expires == 0) row.expires = now + default_token_days * 24 * 60 * 60;
+      if (row.expires <= now || row.expires > now + max_token_days * 24 * 60 * 60) {
+        return fail(errc::refused, "client " + client.name +
+                                       ": a token expires after now and at "
+                                       "most " +
+                                       std::to_string(max_token_days) + " days ahead");
+      }
       auto q = prepare(
-          "INSERT INTO tokens(name, role, office, token_hash, created_at) VALUES(?,?,?,?,?)");
+          "INSERT INTO tokens(name, role, office, token_hash, created_at, expires) "
+          "VALUES(?,?,?,?,?,?)");
       if (!q) return q.error();
       q->bind(1, client.name).bind(2, client.role).bind_static(4, token_hash);
-      q->bind(5, row.created_at);
+      q->bind(5, row.created_at).bind(6, row.expires);
       bind_office(*q, 3, client.office);
       if (auto done = step_done(*q, "storing the token's hash"); !done) return done.error();
       row.id = db_.last_insert_id();
       if (auto b = bump(); !b) return b.error();
       auto audited = audit(actor, "token_create", "client " + client.name,
                            "{\"role\":\"" + client.role + "\",\"office\":\"" + client.office +
-                               "\",\"row\":\"" + row_digest(row, token_hash.hex()) + "\"}");
+                               "\",\"expires\":" + std::to_string(row.expires) + ",\"row\":\"" +
+                               row_digest(row, token_hash.hex()) + "\"}");
       if (!audited) return audited.error();
       return out;
     });
@@ -323,7 +355,7 @@ class sqlite_accounts final : public accounts {
   result<std::vector<account>> clients() override {
     std::lock_guard lock(mutex_);
     auto q = prepare(
-        "SELECT token_id, name, role, ifnull(office,''), created_at FROM tokens WHERE "
+        "SELECT token_id, name, role, ifnull(office,''), created_at, expires FROM tokens WHERE "
         "revoked_at IS NULL ORDER BY name");
     if (!q) return q.error();
     std::vector<account> out;
@@ -352,7 +384,7 @@ class sqlite_accounts final : public accounts {
   result<account> token(const engine::digest& token_hash) override {
     std::lock_guard lock(mutex_);
     auto q = prepare(
-        "SELECT token_id, name, role, ifnull(office,''), created_at FROM tokens WHERE "
+        "SELECT token_id, name, role, ifnull(office,''), created_at, expires FROM tokens WHERE "
         "token_hash=? AND revoked_at IS NULL");
     if (!q) return q.error();
     q->bind_static(1, token_hash);
@@ -365,12 +397,12 @@ class sqlite_accounts final : public accounts {
   result<std::vector<std::pair<engine::digest, account>>> tokens() override {
     std::lock_guard lock(mutex_);
     auto q = prepare(
-        "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash FROM tokens "
-        "WHERE revoked_at IS NULL");
+        "SELECT token_id, name, role, ifnull(office,''), created_at, expires, token_hash FROM "
+        "tokens WHERE revoked_at IS NULL");
     if (!q) return q.error();
     std::vector<std::pair<engine::digest, account>> out;
     int rc = 0;
-    while ((rc = q->step()) == SQLITE_ROW) out.emplace_back(q->digest(5), client_from(*q));
+    while ((rc = q->step()) == SQLITE_ROW) out.emplace_back(q->digest(6), client_from(*q));
     if (rc != SQLITE_DONE) return failure("reading tokens");
     return out;
   }
@@ -842,19 +874,19 @@ std::vector<account_problem> check_account_rows(database& db,
   std::map<std::string, std::size_t> tokens_seen;  // tokens of each client
   {
     auto q = db.prepare(
-        "SELECT token_id, name, role, ifnull(office,''), created_at, token_hash, "
+        "SELECT token_id, name, role, ifnull(office,''), created_at, expires, token_hash, "
         "ifnull(revoked_at,'') FROM tokens ORDER BY token_id",
         error);
     if (!q.ok()) unreadable("tokens", error);
     while (q.ok() && q.step() == SQLITE_ROW) {
       account t = client_from(q);
-      std::string revoked_at = q.text(6);
+      std::string revoked_at = q.text(7);
       std::size_t k = tokens_seen[t.name]++;
       const auto& made = tokens_made[t.name];
       std::string token = "token " + std::to_string(t.id) + " of client " + t.name;
       if (k >= made.size()) {
         damaged(0, token + " has no audit entry that created it");
-      } else if (row_digest(t, q.digest(5).hex()) != made[k].row) {
+      } else if (row_digest(t, q.digest(6).hex()) != made[k].row) {
         damaged(made[k].seq, token + " does not match audit entry " + std::to_string(made[k].seq));
       } else if (revoked_at != made[k].revoked_at) {
         damaged(made[k].revoke_seq != 0 ? made[k].revoke_seq : made[k].seq,

@@ -263,6 +263,9 @@ const migration migrations[] = {
           since TEXT NOT NULL,
           expires INTEGER NOT NULL) STRICT;)",
      adopt_legacy_state, refuse_doubled_runs},
+    // 6: bearer tokens expire (Unix seconds; `dalil token create --expires DAYS`). A token made
+    // before has none recorded: it expires 365 days after its creation (store/accounts.hpp).
+    {R"(ALTER TABLE tokens ADD COLUMN expires INTEGER;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));

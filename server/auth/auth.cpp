@@ -22,6 +22,7 @@ constexpr std::string_view refused_login =
     "the user name or the password is wrong, or the "
     "account is disabled";
 constexpr std::string_view refused_session = "no valid session: log in again";
+constexpr std::string_view expired_prefix = "the bearer token expired";
 
 std::int64_t seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -45,6 +46,17 @@ store::result<principal> principal_of(const store::account& a) {
   p.office = a.office;
   p.machine = a.machine;
   if (!a.machine) p.lang = a.lang;
+  if (a.machine) p.expires = a.expires;
+  return p;
+}
+
+/// The principal of a token, unless the token has expired at `now` (Unix seconds).
+store::result<principal> unexpired(const principal& p, std::int64_t now) {
+  if (p.machine && now >= p.expires) {
+    return fail(errc::refused, std::string(expired_prefix) +
+                                   ": create a new one (dalil token "
+                                   "revoke, then dalil token create)");
+  }
   return p;
 }
 
@@ -91,6 +103,10 @@ std::optional<std::int64_t> retry_after_seconds(const store::error& e) {
   auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
   if (ec != std::errc() || end == rest.data()) return std::nullopt;
   return n;
+}
+
+bool token_expired(const store::error& e) {
+  return e.code == errc::refused && e.message.starts_with(expired_prefix);
 }
 
 std::size_t authenticator::digest_hasher::operator()(const engine::digest& d) const noexcept {
@@ -336,13 +352,15 @@ store::result<principal> authenticator::from_cookie(std::string_view cookie_valu
 
 store::result<principal> authenticator::from_bearer(std::string_view token) {
   if (!token_form(token)) return fail(errc::refused, "not a dalil bearer token");
-  refresh(now());
+  auto at = now();
+  refresh(at);
   auto hash = secret_hash(token);
   std::uint64_t epoch = 0;
   {
     std::shared_lock lock(tokens_mutex_);
     // Found by its SHA-256: timing reveals nothing about a token, only about a hash of it.
-    if (auto it = tokens_.find(hash); it != tokens_.end()) return it->second;
+    if (auto it = tokens_.find(hash); it != tokens_.end())
+      return unexpired(it->second, seconds(at));
     epoch = tokens_epoch_;
   }
   // Not in the map: a token created since the last reload, or none. The store decides.
@@ -357,7 +375,7 @@ store::result<principal> authenticator::from_bearer(std::string_view token) {
   if (!p) return p.error();
   std::unique_lock lock(tokens_mutex_);
   if (tokens_epoch_ == epoch) tokens_.emplace(hash, *p);
-  return p;
+  return unexpired(*p, seconds(at));
 }
 
 store::status authenticator::logout(const principal& who) {

@@ -33,8 +33,9 @@ struct principal {   // who is asking
   std::string office;    // office may be empty (auditor, adviser)
   bool machine = false;  // bearer token, not a browser session
   std::string lang = "fr";
-  std::string session;  // opaque session id hash (hex) ("" for tokens): for logout
-  std::string csrf;     // the session's CSRF token ("" for tokens)
+  std::string session;       // opaque session id hash (hex) ("" for tokens): for logout
+  std::string csrf;          // the session's CSRF token ("" for tokens)
+  std::int64_t expires = 0;  // a token's expiry (Unix seconds; 0 for a session's user)
 };
 
 struct login_ok {
@@ -61,6 +62,9 @@ struct auth_options {
 /// The seconds to wait that an errc::busy error of login() carries; nullopt for another error.
 std::optional<std::int64_t> retry_after_seconds(const store::error& e);
 
+/// Whether an error of from_bearer() says the token has expired (rather than unknown or revoked).
+bool token_expired(const store::error& e);
+
 /// Thread-safe; one per server, over store::accounts.
 class authenticator {
  public:
@@ -80,8 +84,9 @@ class authenticator {
   /// The session's principal; errc::refused when the cookie is malformed, unknown, ended, idle
   /// past session_idle, older than session_absolute or its user disabled. Slides the idle expiry.
   store::result<principal> from_cookie(std::string_view cookie_value);
-  /// The token's client; errc::refused when malformed, unknown or revoked. No store access on
-  /// the hot path: a map from the token's SHA-256 to its principal.
+  /// The token's client; errc::refused when malformed, unknown, revoked or expired (past its
+  /// expiry by options().clock: token_expired() tells that case apart). No store access on the
+  /// hot path: a map from the token's SHA-256 to its principal.
   store::result<principal> from_bearer(std::string_view token);
   /// Ends the session (audited); a session already gone is not an error.
   store::status logout(const principal&);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -619,6 +620,121 @@ TEST_CASE("auth: bearer tokens verify from memory; a revoked token stops working
   CHECK(verified(dir));
 }
 
+TEST_CASE("auth: bearer tokens expire (90 days unless given, at most 365), on every request",
+          "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  auto db = open_accounts(dir);
+  const std::int64_t real_now =
+      std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  *clock.t = real_now;
+  std::string token = server::new_token();
+  store::account client;
+  client.name = "case-system";
+  client.role = "official";
+  client.office = "tanger";
+  client.expires = real_now + 3600;  // an hour
+  REQUIRE(db->add_token(client, server::secret_hash(token), "test"));
+  auto auth = open_auth(dir, clock);
+  auto p = auth->from_bearer(token);
+  REQUIRE(p);
+  CHECK(p->expires == real_now + 3600);
+  clock.advance(3599);
+  CHECK(auth->from_bearer(token));  // from the server's map: checked there too
+  clock.advance(1);
+  auto expired = auth->from_bearer(token);
+  REQUIRE_FALSE(expired);
+  CHECK(expired.error().code == store::errc::refused);
+  CHECK(server::token_expired(expired.error()));
+  // A restarted server (the token read from the store) refuses it as well.
+  auto restarted = open_auth(dir, clock);
+  auto again = restarted->from_bearer(token);
+  REQUIRE_FALSE(again);
+  CHECK(server::token_expired(again.error()));
+  // Unknown and revoked tokens are not "expired".
+  auto unknown = auth->from_bearer(server::new_token());
+  REQUIRE_FALSE(unknown);
+  CHECK_FALSE(server::token_expired(unknown.error()));
+  // The store refuses an expiry in the past or past 365 days; none given is 90 days.
+  client.name = "late";
+  client.expires = real_now - 1;
+  CHECK_FALSE(db->add_token(client, server::secret_hash(server::new_token()), "test"));
+  client.expires = real_now + 366 * 86400;
+  CHECK_FALSE(db->add_token(client, server::secret_hash(server::new_token()), "test"));
+  client.expires = 0;
+  REQUIRE(db->add_token(client, server::secret_hash(server::new_token()), "test"));
+  auto clients = db->clients();
+  REQUIRE(clients);
+  bool seen = false;
+  for (const auto& c : *clients) {
+    if (c.name != "late") continue;
+    seen = true;
+    CHECK(c.expires_recorded);
+    CHECK(c.expires >= real_now + 90 * 86400 - 5);
+    CHECK(c.expires <= real_now + 90 * 86400 + 5);
+  }
+  CHECK(seen);
+  // A token made before tokens expired (no expiry recorded) expires 365 days after its creation.
+  {
+    store::database raw;
+    std::string error;
+    REQUIRE(raw.open(dir.db(), error));
+    REQUIRE(
+        raw.exec("UPDATE tokens SET expires=NULL, created_at='2020-01-01T00:00:00Z' WHERE "
+                 "name='late'",
+                 error));
+  }
+  clients = db->clients();
+  REQUIRE(clients);
+  for (const auto& c : *clients) {
+    if (c.name == "late") {
+      CHECK_FALSE(c.expires_recorded);
+      CHECK(c.expires == 1577836800 + 365 * 86400);
+    }
+  }
+  CHECK_FALSE(verified(dir));  // that edit is outside the tool: its entry no longer matches
+}
+
+TEST_CASE("auth: dalil token create --expires DAYS, shown by token list", "[auth]") {
+  temp_dir dir;
+  std::string db = " --db " + dir.db();
+  auto made = run_dalil(dir, "token create robot --role adviser --expires 30" + db, "");
+  INFO(made.err);
+  REQUIRE(made.status == 0);
+  CHECK(made.err.find("expires 20") != std::string::npos);
+  // Out of range: a usage error, and no token.
+  CHECK(run_dalil(dir, "token create r0 --role adviser --expires 0" + db, "").status != 0);
+  CHECK(run_dalil(dir, "token create r1 --role adviser --expires 366" + db, "").status != 0);
+  REQUIRE(run_dalil(dir, "token create r2 --role auditor" + db, "").status == 0);
+  auto list = run_dalil(dir, "token list" + db, "");
+  REQUIRE(list.status == 0);
+  const std::int64_t now =
+      std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  auto iso_day = [](std::int64_t t) {
+    auto tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return std::string(buf);
+  };
+  INFO(list.out);
+  // The day 30 (or 90) days ahead, or the next one if the test straddles midnight.
+  auto shows = [&](const std::string& name, std::int64_t days) {
+    std::string line = list.out.substr(list.out.find(name + "\t"));
+    line = line.substr(0, line.find('\n'));
+    return line.find("expires " + iso_day(now + days * 86400)) != std::string::npos ||
+           line.find("expires " + iso_day(now + days * 86400 + 60)) != std::string::npos;
+  };
+  CHECK(shows("robot", 30));
+  CHECK(shows("r2", 90));
+  CHECK(list.out.find("r0\t") == std::string::npos);
+  CHECK(list.out.find("r1\t") == std::string::npos);
+  CHECK(verified(dir));
+}
+
 TEST_CASE("auth: names, roles and offices are checked by the store", "[auth]") {
   temp_dir dir;
   auto db = open_accounts(dir);
@@ -861,6 +977,11 @@ TEST_CASE("auth: identity rows changed behind the tool's back are found by verif
   damaged(tamper("UPDATE tokens SET revoked_at='x' WHERE token_id=2"),
           "token 2 of client robot is revoked");
   damaged(tamper("UPDATE tokens SET role='official', office='rabat' WHERE token_id=2"),
+          "token 2 of client robot does not match");
+  // A token's expiry extended (or removed) behind the tool's back.
+  damaged(tamper("UPDATE tokens SET expires=expires+86400 WHERE token_id=2"),
+          "token 2 of client robot does not match");
+  damaged(tamper("UPDATE tokens SET expires=NULL WHERE token_id=2"),
           "token 2 of client robot does not match");
   damaged(tamper("INSERT INTO tokens(name, role, token_hash, created_at) VALUES('robot2', "
                  "'auditor', randomblob(32), 'x')"),

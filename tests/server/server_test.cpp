@@ -437,8 +437,12 @@ TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout
   // Unsafe requests need the CSRF token.
   std::string body = f.evaluate_body(f.applicant());
   CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, session).status == 403);
-  CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, auth_header{"", value, "wrong"})
-            .status == 403);
+  response forged =
+      call(f.port, http::verb::post, "/api/v1/evaluate", body, auth_header{"", value, "wrong"});
+  CHECK(forged.status == 403);
+  // Its own problem type, not the role's refusal.
+  CHECK(forged.parsed().at("type") == "https://dalil.ma/problems/csrf");
+  CHECK(forged.headers["content-type"] == "application/problem+json");
   CHECK(call(f.port, http::verb::post, "/api/v1/evaluate", body, with_csrf).status == 200);
   CHECK(
       call(f.port, http::verb::put, "/api/v1/session/lang", R"({"lang":"ar"})", with_csrf).status ==
@@ -459,6 +463,18 @@ TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout
   CHECK(call(f.port, http::verb::get, "/api/v1/session", "", s2).status == 200);
   std::this_thread::sleep_for(std::chrono::milliseconds(3200));
   CHECK(call(f.port, http::verb::get, "/api/v1/session", "", s2).status == 401);
+  // An expired token is refused with its own problem type (a token of 2 s: --expires-seconds is
+  // the tests' way to a short expiry; administrators give --expires DAYS).
+  std::string brief = last_line(run(std::string(DALIL_BINARY) +
+                                    " token create brief --role adviser --expires-seconds 2 --db " +
+                                    f.db + " 2>&1"));
+  CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", auth_header{brief, "", ""}).status ==
+        200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  response late = call(f.port, http::verb::get, "/api/v1/stats", "", auth_header{brief, "", ""});
+  CHECK(late.status == 401);
+  CHECK(late.headers["content-type"] == "application/problem+json");
+  CHECK(late.parsed().at("type") == "https://dalil.ma/problems/token-expired");
   // A revoked token is refused at once (the CLI revokes; the server sees it).
   CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("adviser")).status == 200);
   run(std::string(DALIL_BINARY) + " token revoke adviser --db " + f.db + " 2>&1");
