@@ -51,6 +51,8 @@ struct attempt_slot {
   std::int64_t attempt_id = 0;        // the reserved row (counted as a failure until it succeeds)
   std::int64_t retry_after = 0;       // > 0: over the limit, nothing reserved; seconds to wait
   std::int64_t account_failures = 0;  // failures in the window, this one included
+  bool account_over = false;          // retry_after > 0 because of the account's failures
+  bool address_over = false;          // … or of the address's
 };
 
 /// The identity tables of a store. Thread-safe: one connection behind a mutex.
@@ -102,6 +104,18 @@ class accounts {
   virtual result<attempt_slot> reserve_attempt(const engine::digest& account_key,
                                                const std::string& address, std::int64_t now,
                                                std::int64_t max_failures, std::int64_t window) = 0;
+  /// A login refused by the rate limits (reserve_attempt's retry_after > 0): counted for the
+  /// account key and for the address (as the limiter keys it: IPv6 per /64), each over its
+  /// limit, in the fixed window [window_start, window_start + window). The first refusal of
+  /// each (key, window) is audited as `login_throttled` (`subject` as for login_failed; the
+  /// limits hit, the address as keyed, the window, and how many that key had refused in its
+  /// previous window); the later ones are only counted, so that a client hammering the login
+  /// cannot flood the audit chain. Counts older than the previous window are purged on the way.
+  /// Returns whether an entry was written.
+  virtual result<bool> login_throttled(const engine::digest& account_key, bool account_over,
+                                       const std::string& address, bool address_over,
+                                       std::int64_t window_start, std::int64_t window,
+                                       const std::string& subject) = 0;
   /// A failed login: the reserved attempt stays counted; the audit entry says why without any
   /// secret (`subject` names the user when it exists).
   virtual status login_failed(const std::string& subject, const std::string& details) = 0;

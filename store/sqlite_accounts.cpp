@@ -460,6 +460,8 @@ class sqlite_accounts final : public accounts {
       if (!by_account) return by_account.error();
       auto by_address = over("address", [&](statement& s) { s.bind(1, address); });
       if (!by_address) return by_address.error();
+      slot.account_over = *by_account > 0;
+      slot.address_over = *by_address > 0;
       slot.retry_after = std::max(*by_account, *by_address);
       if (slot.retry_after > 0) return slot;  // the purge commits; nothing is reserved
       auto q = prepare("INSERT INTO login_attempts(at, account, address) VALUES(?,?,?)");
@@ -469,6 +471,77 @@ class sqlite_accounts final : public accounts {
       slot.attempt_id = db_.last_insert_id();
       ++slot.account_failures;
       return slot;
+    });
+  }
+
+  result<bool> login_throttled(const engine::digest& account_key, bool account_over,
+                               const std::string& address, bool address_over,
+                               std::int64_t window_start, std::int64_t window,
+                               const std::string& subject) override {
+    std::lock_guard lock(mutex_);
+    return write<bool>("counting a refused login", [&]() -> result<bool> {
+      {
+        auto purge = prepare("DELETE FROM login_throttles WHERE window_start < ?");
+        if (!purge) return purge.error();
+        purge->bind(1, window_start - window);
+        if (auto done = step_done(*purge, "purging old refusal counts"); !done) {
+          return done.error();
+        }
+      }
+      // For each key over its limit: this refusal counted; 1 means the first of the window.
+      std::string first;     // the limits whose first refusal of the window this is
+      std::string previous;  // how many each key had refused in its previous window
+      auto count = [&](const char* kind, auto bind_key) -> status {
+        auto q = prepare(
+            "INSERT INTO login_throttles(kind, key, window_start, refused) VALUES(?,?,?,1) "
+            "ON CONFLICT(kind, key, window_start) DO UPDATE SET refused = refused + 1 "
+            "RETURNING refused");
+        if (!q) return q.error();
+        q->bind(1, std::string_view(kind));
+        bind_key(*q);
+        q->bind(3, window_start);
+        if (q->step() != SQLITE_ROW) return failure("counting a refused login");
+        std::int64_t n = q->int64(0);
+        q->reset();
+        if (n != 1) return {};
+        auto before = prepare(
+            "SELECT refused FROM login_throttles WHERE kind=? AND key=? AND window_start=?");
+        if (!before) return before.error();
+        before->bind(1, std::string_view(kind));
+        bind_key(*before);
+        before->bind(3, window_start - window);
+        int rc = before->step();
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return failure("reading refusal counts");
+        if (!first.empty()) {
+          first += ',';
+          previous += ',';
+        }
+        first += std::string("\"") + kind + "\"";
+        previous += std::string("\"") + kind +
+                    "\":" + std::to_string(rc == SQLITE_ROW ? before->int64(0) : 0);
+        return {};
+      };
+      if (account_over) {
+        auto s = count("account", [&](statement& q) { q.bind_static(2, account_key); });
+        if (!s) return s.error();
+      }
+      if (address_over) {
+        auto s = count("address", [&](statement& q) { q.bind(2, std::string_view(address)); });
+        if (!s) return s.error();
+      }
+      if (first.empty()) return false;
+      // No password, no secret: the limits, the address as keyed, the window.
+      std::string details = "{\"limits\":[" + first + "],\"address\":";
+      details += '"';
+      for (char c : address) {
+        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) details += c;
+      }
+      details += "\",\"window_start\":" + std::to_string(window_start) +
+                 ",\"window\":" + std::to_string(window) + ",\"refused_in_previous_window\":{" +
+                 previous + "}}";
+      auto audited = audit("unauthenticated", "login_throttled", subject, details);
+      if (!audited) return audited.error();
+      return true;
     });
   }
 

@@ -265,7 +265,15 @@ const migration migrations[] = {
      adopt_legacy_state, refuse_doubled_runs},
     // 6: bearer tokens expire (Unix seconds; `dalil token create --expires DAYS`). A token made
     // before has none recorded: it expires 365 days after its creation (store/accounts.hpp).
-    {R"(ALTER TABLE tokens ADD COLUMN expires INTEGER;)"},
+    // Logins refused by the rate limits, counted per key (an account's or an address's) and
+    // window: the first of each is audited, the others only counted here.
+    {R"(ALTER TABLE tokens ADD COLUMN expires INTEGER;
+        CREATE TABLE login_throttles(
+          kind TEXT NOT NULL CHECK(kind IN ('account','address')),
+          key ANY NOT NULL,              -- SHA-256 of the name typed, or the address as keyed
+          window_start INTEGER NOT NULL, -- Unix seconds, a multiple of the window
+          refused INTEGER NOT NULL,
+          PRIMARY KEY(kind, key, window_start)) STRICT;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));

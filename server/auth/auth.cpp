@@ -213,6 +213,15 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
                                          options_.failure_window.count());
   if (!slot) return slot.error();
   if (slot->retry_after > 0) {
+    // On the record, without flooding it: the first refusal of each (account, window) and
+    // (address, window) is audited, the others counted (store/accounts.hpp).
+    std::int64_t window = std::max<std::int64_t>(1, options_.failure_window.count());
+    store::result<store::account> known = fail(errc::not_found, "");
+    if (store::valid_account_name(name)) known = accounts_->user(name);
+    auto recorded =
+        accounts_->login_throttled(account_key, slot->account_over, address.key, slot->address_over,
+                                   t - t % window, window, known ? "user " + name : "unknown user");
+    if (!recorded) return recorded.error();
     return fail(errc::busy,
                 std::string(busy_prefix) + std::to_string(slot->retry_after) + " seconds");
   }

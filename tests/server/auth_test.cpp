@@ -396,6 +396,58 @@ TEST_CASE("auth: failed logins are limited per account and per address, then all
   CHECK(verified(dir));
 }
 
+TEST_CASE("auth: logins refused past the limit are on the record, without flooding it", "[auth]") {
+  temp_dir dir;
+  test_clock clock;  // starts on a multiple of the 600 s window
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  }
+  server::auth_options o;
+  o.max_failures = 3;
+  o.failure_window = seconds(600);
+  auto auth = open_auth(dir, clock, o);
+  clock.advance(590);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE_FALSE(auth->login("alice", "wrong password " + std::to_string(i), "192.0.2.7"));
+    clock.advance(1);
+  }
+  // 20 refusals past the limit (the right password among them): one entry, 20 counted.
+  for (int i = 0; i < 20; ++i) {
+    auto r = auth->login("alice", i == 5 ? std::string(pw_alice) : "hammering-" + std::to_string(i),
+                         "192.0.2.7");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == store::errc::busy);
+  }
+  CHECK(count(dir, "action='login_throttled'") == 1);
+  CHECK(count(dir,
+              "action='login_throttled' AND subject='user alice' AND actor='unauthenticated' "
+              "AND details LIKE '%\"limits\":[\"account\",\"address\"]%' AND details LIKE "
+              "'%\"address\":\"192.0.2.7\"%'") == 1);
+  CHECK(query(dir, "SELECT sum(refused) FROM login_throttles WHERE kind='account'") == 20);
+  CHECK(query(dir, "SELECT sum(refused) FROM login_throttles WHERE kind='address'") == 20);
+  // From another address, the account alone is over: already on the record in this window.
+  REQUIRE_FALSE(auth->login("alice", "from-elsewhere-1", "198.51.100.1"));
+  CHECK(count(dir, "action='login_throttled'") == 1);
+  CHECK(query(dir, "SELECT sum(refused) FROM login_throttles WHERE kind='account'") == 21);
+  // An unknown name tried from the limited address: the address was on the record already.
+  REQUIRE_FALSE(auth->login("nobody-here", "whatever-it-is", "192.0.2.7"));
+  CHECK(count(dir, "action='login_throttled'") == 1);
+  // The next window (still limited): a new entry, with the previous window's count.
+  clock.advance(10);
+  REQUIRE_FALSE(auth->login("alice", "next-window-try", "192.0.2.7"));
+  CHECK(count(dir, "action='login_throttled'") == 2);
+  CHECK(count(dir,
+              "action='login_throttled' AND details LIKE "
+              "'%\"refused_in_previous_window\":{\"account\":21,\"address\":21}%'") == 1);
+  // Never a password in the audit log, and the chain still verifies.
+  for (const std::string& secret :
+       {std::string(pw_alice), std::string("hammering-1"), std::string("next-window-try")}) {
+    CHECK(count(dir, "details LIKE '%" + secret + "%' OR subject LIKE '%" + secret + "%'") == 0);
+  }
+  CHECK(verified(dir));
+}
+
 TEST_CASE("auth: sessions expire when idle and at their absolute age; idle slides", "[auth]") {
   temp_dir dir;
   test_clock clock;
@@ -1107,6 +1159,11 @@ class counting_accounts final : public store::accounts {
                                                      std::int64_t now, std::int64_t m,
                                                      std::int64_t w) override {
     return in_->reserve_attempt(k, a, now, m, w);
+  }
+  store::result<bool> login_throttled(const engine::digest& k, bool ko, const std::string& a,
+                                      bool ao, std::int64_t start, std::int64_t w,
+                                      const std::string& s) override {
+    return in_->login_throttled(k, ko, a, ao, start, w, s);
   }
   store::status login_failed(const std::string& s, const std::string& d) override {
     return in_->login_failed(s, d);
