@@ -1,7 +1,9 @@
 // Figures for advisers and auditors (GET /api/v1/stats): per programme and decision, the outcome
 // rates of stored runs and of counter evaluations as inline SVG bars (no library), the decisions
-// out of force apart, undetermined rates, and override rates per rule. Cells under SMALL are
-// suppressed (with the next smallest cell of the row, so that a total cannot reveal them).
+// out of force apart, undetermined rates with the facts missing behind them (stored runs), and
+// override rates per rule. The server suppresses small cells in the JSON itself, each with a
+// complementary cell; the page hides cells under SMALL too (with the next smallest of the row,
+// so that a total cannot reveal them), which the server's JSON never needs.
 import { h, s } from './dom.js';
 import { ltr } from './i18n.js';
 import { caseLabel, moduleOf } from './outcome.js';
@@ -165,24 +167,61 @@ function bar(list, total, label) {
   }, s('rect', { x: '0', y: '0', width: String(W), height: '18', class: 'seg-track' }), rects);
 }
 
+/** A fact's label in the page's language (the schema's form fields), or null. */
+function fieldLabel(path, schema) {
+  const walk = (fields) => {
+    for (const f of fields || []) {
+      if (f.path === path) return f.label || null;
+      const inner = walk(f.fields || f.of?.fields);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  return walk(schema?.fields);
+}
+
+/** The facts behind a row's undetermined answers (stored runs): in words, with their counts; a
+ *  count the server suppressed (null) said as "fewer than k". */
+function missingFacts(part, tr, schema) {
+  const list = part?.missing;
+  if (!Array.isArray(list) || !list.length) return null;
+  const { t } = tr;
+  return h('div', { class: 'missing-facts' },
+    h('p', { class: 'help' }, t('figures.missing'), t('punct.colon')),
+    h('ul', {}, list.map((m) => {
+      const label = fieldLabel(m.fact, schema);
+      const n = m.count;
+      return h('li', { 'data-fact': m.fact },
+        label ? h('span', { class: 'cap' }, label) : ltr(m.fact, 'code'), t('punct.colon'),
+        h('bdi', {}, n === null || n === undefined ? t('figures.suppressed')
+          : n > 0 && n < SMALL ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(n)));
+    })));
+}
+
 function renderRow(row, part, tr, schema, inForce, population) {
   const { t } = tr;
   const rule = row.decision || row.rule;
-  const total = rowTotal(part, row.out_of_force, population);
+  // Out of force, a stored run's row adds up to its own out-of-force count.
+  const total = !inForce && typeof part?.count === 'number' ? part.count : rowTotal(part, row.out_of_force, population);
   const list = cells(part, rule, tr, schema, total);
   const title = decisionTitle(rule, schema, tr);
   const name = title || rule;
   // Without an exact total (a hidden cell), a shown count has no rate; the bar then shares the
   // whole population, its hidden part hatched.
-  const rate = (c) => (c.suppressed ? t('figures.suppressed') : total ? tr.pct(c.count / total) : null);
-  const count = (c) => (c.suppressed ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(c.count));
+  // A cell the server hid (null) may be a small one or its complement: said "hidden", never
+  // "fewer than k"; a small count the page hides itself is said as such.
+  const rate = (c) => (c.suppressed ? (c.count === null || c.count === undefined ? null : t('figures.suppressed'))
+    : total ? tr.pct(c.count / total) : null);
+  const count = (c) => (c.count === null || c.count === undefined ? t('figures.suppressed')
+    : c.suppressed ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(c.count));
   return h('tr', { 'data-rule': rule, class: inForce ? null : 'out-of-force' },
     h('th', { scope: 'row' }, title ? title : ltr(rule, 'code')),
     h('td', { class: 'chart' }, bar(list, total ?? population.total, tr.t('figures.bar_label', { decision: name }))),
     h('td', {}, h('ul', { class: 'legend' }, list.map((c) => h('li', { class: c.suppressed ? 'suppressed' : null },
       h('span', { class: `key key-${c.suppressed ? 'suppressed' : c.kind}`, 'aria-hidden': 'true' }),
       h('span', { class: 'cap' }, c.text), tr.t('punct.colon'), h('bdi', {}, count(c)),
-      rate(c) === null ? null : [' (', h('bdi', {}, rate(c)), ')'])))));
+      rate(c) === null ? null : [' (', h('bdi', {}, rate(c)), ')']))),
+    inForce ? missingFacts(part, tr, schema) : null));
 }
 
 function renderPopulation(p, tr, schema) {
@@ -214,7 +253,8 @@ function renderPopulation(p, tr, schema) {
         const title = decisionTitle(rule, schema, tr);
         return h('tr', { 'data-rule': rule, class: 'out-of-force' },
           h('th', { scope: 'row' }, title || ltr(rule, 'code')),
-          h('td', {}, h('bdi', {}, n === null || (n > 0 && n < SMALL) ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(n))));
+          h('td', {}, h('bdi', {}, n === null ? t('figures.suppressed')
+            : n > 0 && n < SMALL ? t('figures.fewer_than', { k: tr.num(SMALL) }) : tr.num(n))));
       }))));
   const table = (groups, inF, caption) => h('table', { class: 'figures' },
     h('caption', {}, caption),

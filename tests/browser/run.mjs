@@ -81,6 +81,11 @@ try {
   const token = execFileSync(dalil, ['token', 'create', 'seeder', '--role', 'official', '--office', 'casablanca', '--db', db],
     { stdio: ['ignore', 'pipe', 'pipe'] })
     .toString('utf8').trim().split('\n').pop().trim();
+  // A stored batch run of the sample cohort, for the figures of stored runs.
+  for (const args of [['import', '--db', db, '--rules', rules, path.join(root, 'data/sample-cohort.jsonl')],
+    ['batch', '--db', db, '--rules', rules, '--as-of', '2017-06-01']]) {
+    execFileSync(dalil, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
   ctx.server = await H.startServer({ dalil, rules, db, log: path.join(out, 'browser-serve.log') });
   servers.push(ctx.server);
   const shortDb = path.join(work, 'short.db');

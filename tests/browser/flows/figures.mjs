@@ -1,5 +1,6 @@
-// An adviser's figures: per programme, outcome rates with inline SVG bars, out of force apart,
-// undetermined rates, override rates per rule, and small cells suppressed — in each language.
+// An adviser's figures: per programme, for the counter and for stored runs, outcome rates with
+// inline SVG bars, out of force apart, undetermined rates with the facts missing behind them,
+// override rates per rule, and small cells suppressed in the JSON itself — in each language.
 import { openBrowser, signIn, switchLanguage, checkScreen, expect } from '../lib/harness.mjs';
 
 export const name = 'figures';
@@ -28,7 +29,8 @@ export async function run(ctx, lang) {
     await page.waitForSelector('main[data-screen="figures"]');
     const stats = normalise(await page.evaluate(async () => (await fetch('/api/v1/stats')).json()));
     const k = Number(stats.suppressed_below) || 5;
-    const rows = await page.$$eval('table.figures tr[data-rule]', (trs) => trs.map((tr) => ({
+    // The counter's rows (stored runs have sections of their own, checked below).
+    const rows = await page.$$eval('section#counter table.figures tr[data-rule]', (trs) => trs.map((tr) => ({
       rule: tr.dataset.rule,
       bars: tr.querySelectorAll('svg.chart-bar').length,
       text: tr.textContent,
@@ -45,7 +47,7 @@ export async function run(ctx, lang) {
       for (const v of d.in_force?.values || []) {
         if (v.count !== null) continue;
         const r = rows.find((x) => x.rule === d.rule && x.bars === 1);
-        expect(r.text.includes(cat['figures.fewer_than'].replace('{k}', String(k))), `${lang}: ${d.rule}: a suppressed cell is not shown as suppressed`);
+        expect(r.text.includes(cat['figures.suppressed']), `${lang}: ${d.rule}: a suppressed cell is not shown as hidden`);
       }
     }
     // Figures shown as the server counted them: a count past the threshold and its rate.
@@ -69,11 +71,63 @@ export async function run(ctx, lang) {
         expect(norm(r.text).includes(norm(`${num(v.count)} (${pct(v.count / total)})`)),
           `${lang}: ${d.rule}: the rate of ${v.count} of ${total} is not shown (${r.text})`);
       }
-      const segs = await page.$$eval(`tr[data-rule="${d.rule}"] svg.chart-bar rect.seg`, (rs) => rs.length);
+      const segs = await page.$$eval(`section#counter tr[data-rule="${d.rule}"] svg.chart-bar rect.seg`, (rs) => rs.length);
       expect(segs >= 1, `${lang}: ${d.rule}: no bar segment drawn`);
       rated += 1;
     }
     expect(rated > 0, `${lang}: no row of the figures could show its rates (seed more applicants)`);
+    // The JSON never carries a cell the page hides: each hidden cell of a row (values, then
+    // undetermined, as the legend lists them) is null in the JSON, and no count under k is sent.
+    const legendOf = (section, rule) => page.$$eval(`${section} tr[data-rule="${rule}"]:not(.out-of-force) ul.legend li`,
+      (ls) => ls.map((l) => ({ hidden: l.classList.contains('suppressed'), text: l.textContent })));
+    const checkRow = async (section, rule, cellsJson) => {
+      const legend = await legendOf(section, rule);
+      expect(legend.length === cellsJson.length, `${lang}: ${section} ${rule}: ${legend.length} cells shown for ${cellsJson.length} in the stats`);
+      cellsJson.forEach((n, i) => {
+        expect(n === null || n === 0 || n >= k, `${lang}: ${section} ${rule}: the stats carry a count of ${n}, under ${k}`);
+        if (legend[i].hidden) expect(n === null || n === 0, `${lang}: ${section} ${rule}: the page hides a cell the stats carry (${n})`);
+        if (n !== null && n > 0) expect(norm(legend[i].text).includes(norm(num(n))), `${lang}: ${section} ${rule}: the count ${n} is not shown`);
+      });
+      const hidden = cellsJson.filter((n) => n === null).length;
+      return hidden;
+    };
+    for (const d of decisions) {
+      if (!d.in_force || !(d.in_force.values.length || d.in_force.undetermined)) continue;
+      if (!rows.find((x) => x.rule === d.rule && x.bars === 1)) continue;
+      await checkRow('section#counter', d.rule, [...d.in_force.values.map((v) => v.count), d.in_force.undetermined]);
+    }
+    // Stored runs: a section per run, every decision of it, small cells hidden with a complement,
+    // and the facts missing behind the undetermined answers named in words.
+    const runs = stats.runs || [];
+    expect(runs.length > 0, `${lang}: the stats have no stored run (the set-up ran a batch)`);
+    let complemented = 0;
+    let factsShown = 0;
+    for (const run of runs) {
+      const section = `section#run-${run.run}`;
+      expect(await page.isVisible(section), `${lang}: run ${run.run} has no section in the figures`);
+      const title = await page.textContent(`${section} h2`);
+      expect(norm(title).includes(norm(num(run.run))), `${lang}: run ${run.run}'s section is not titled with it (${title})`);
+      for (const d of run.decisions) {
+        const cells = [...d.in_force.values.map((v) => v.count), d.in_force.undetermined];
+        if (!cells.some((n) => n !== 0)) continue;
+        const hidden = await checkRow(section, d.decision, cells);
+        const top = hidden + (d.out_of_force.count === null ? 1 : 0);
+        expect(top !== 1, `${lang}: run ${run.run} ${d.decision}: one cell hidden alone (a total would reveal it)`);
+        if (top > 1) complemented += 1;
+        for (const m of d.in_force.missing || []) {
+          const li = `${section} tr[data-rule="${d.decision}"] .missing-facts li[data-fact="${m.fact}"]`;
+          expect(await page.isVisible(li), `${lang}: run ${run.run} ${d.decision}: the missing fact ${m.fact} is not listed`);
+          const text = await page.textContent(li);
+          // In words: the form's label of the fact, not its path.
+          expect(await page.$(`${li} span.cap`), `${lang}: run ${run.run} ${d.decision}: the missing fact is shown as a field path (${text})`);
+          expect(norm(text).includes(norm(m.count === null ? cat['figures.suppressed'] : num(m.count))),
+            `${lang}: run ${run.run} ${d.decision}: the count of ${m.fact} is not shown (${text})`);
+          factsShown += 1;
+        }
+      }
+    }
+    expect(complemented > 0, `${lang}: no stored run's row needed a complementary cell (the sample cohort has small cells)`);
+    expect(factsShown > 0, `${lang}: no missing fact behind an undetermined answer is shown`);
     const over = (stats.overrides || []).find((o) => o.rule === 'education.school_access');
     expect(over && over.rate !== null, `${lang}: the seeded override rate is missing or suppressed in the stats`);
     const overRow = await page.textContent('section[aria-labelledby="overrides-title"] tr[data-rule="education.school_access"]');
