@@ -69,13 +69,15 @@ declare -A named=(
   [offices]="rabat")
 # Tables without a case here, and why: the lease is a batch's transient claim (a forged one
 # makes batches and imports busy, naming its holder); sessions exist only after a server login,
-# login attempts and the accounts generation are rate-limit and cache state, not vouched-for
+# login attempts, the counts of refused logins (login_throttles: the first refusal of each key
+# and window is an audit entry of its own) and the accounts generation are rate-limit and cache
+# state, not vouched-for
 # data; counter decisions and reviews are written by the server only (tests/server/ tamper them,
 # and verify checks them through the counter's row checker).
 # Users, tokens and offices are checked by the accounts' own tests ([auth]); through verify's
 # seam their checker already names an edited role or password hash (the cases below), and the
 # rest of the sweep over them is left to their owner (helper-notes, 18:00).
-declare -A not_here=([lease]=1 [sessions]=1 [login_attempts]=1 [accounts_generation]=1
+declare -A not_here=([lease]=1 [sessions]=1 [login_attempts]=1 [login_throttles]=1 [accounts_generation]=1
   [counter_decisions]=1 [reviews]=1 [users]=1 [tokens]=1 [offices]=1)
 tables=$(sqlite3 "$clean" "SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
 for table in $tables; do
