@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/account_commands.hpp"
+#include "cli/analysis_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--out", gen_out, "Output file (default: stdout)");
 
   auto accounts = dalil::cli::add_account_commands(app);
+  auto analysis = dalil::cli::add_analysis_commands(app);
 
   dalil::cli::serve_options srv;
   auto* serve_cmd = app.add_subcommand("serve", "The HTTP API and the officials' page");
@@ -152,6 +154,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
   if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
+  if (auto status = dalil::cli::run_analysis_commands(*analysis)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);
   if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
   if (replay_cmd->parsed()) return dalil::cli::run_replay(rep);
