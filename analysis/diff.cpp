@@ -329,6 +329,10 @@ std::optional<std::pair<outcome, engine::value>> evaluate(
   } else {
     engine::append_value_json(o.value, p, p.rules[r].t, v);
   }
+  for (engine::lang l : engine::languages) {
+    o.words[static_cast<std::size_t>(l)] =
+        engine::value_words(p, p.rules[r].t, v, std::string(engine::lang_code(l)));
+  }
   return std::make_pair(o, v);
 }
 
@@ -434,7 +438,14 @@ class decision_checker {
       for (const z3::expr& c : facts.constraints()) s.add(c);
       s.add(facts.as_of() >= lo.days && facts.as_of() <= hi.days);
       if (eo.in_force(ro) == en.in_force(rn)) s.add(!detail::same(to, tn));
+      // An example on which both versions decide reads best: looked for first.
+      s.push();
+      s.add(!to.unk && !tn.unk);
       z3::check_result r = s.check();
+      if (r != z3::sat) {
+        s.pop();
+        r = s.check();
+      }
       if (r == z3::sat) {
         z3::model m = s.get_model();
         if (!facts.decimals_writable(m)) {

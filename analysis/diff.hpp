@@ -4,6 +4,7 @@
 // by the evaluator, `same` with a solver's proof over the schema's domain, or `unknown` and why.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,7 +33,8 @@ std::string_view verdict_name(verdict v);
 /// A decision's outcome on the witness: its value as `dalil eval` writes it, or "undetermined",
 /// and whether the rule was in force.
 struct outcome {
-  std::string value;
+  std::string value;                 // JSON
+  std::array<std::string, 3> words;  // in fr, ar, en (engine::value_words)
   bool undetermined = false;
   bool in_force = true;
 };

@@ -52,10 +52,7 @@ std::string short_text(const std::string& s) {
 
 std::string outcome_words(const analysis::outcome& o, engine::lang l) {
   const engine::catalogue& c = engine::builtin_catalogue();
-  std::string v = o.undetermined ? c.text(msg::undetermined_value, l) : o.value;
-  if (!v.empty() && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  if (v == "true") v = c.text(msg::yes, l);
-  if (v == "false") v = c.text(msg::no, l);
+  const std::string& v = o.words[static_cast<std::size_t>(l)];
   return o.in_force ? v : c.format(msg::diff_out_of_force, l, {{"value", v}});
 }
 
@@ -91,7 +88,7 @@ std::string render(const analysis::diff_result& r, const analysis_commands& o, e
   std::string out;
   auto line = [&](const std::string& s, int indent) {
     if (markdown) {
-      out += (indent == 0 ? std::string() : std::string("- ")) + s + "\n";
+      out += (indent == 0 ? std::string() : indent == 2 ? std::string("- ") : "  - ") + s + "\n";
     } else {
       out += engine::text_line(s, l, indent);
     }
