@@ -201,3 +201,94 @@ TEST_CASE("diff: the shipped pack against itself is all the same", "[diff]") {
   CHECK(r.all_same());
   WARN("diff of the pack against itself: " << ms << " ms");
 }
+
+namespace {
+
+/// A one-file pack under a fresh directory.
+struct small_pack {
+  fs::path dir;
+  explicit small_pack(const std::string& text) {
+    static int counter = 0;
+    dir = fs::temp_directory_path() /
+          ("dalil-diff-small-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "pack.dalil") << text;
+  }
+  small_pack(const small_pack&) = delete;
+  small_pack& operator=(const small_pack&) = delete;
+  ~small_pack() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
+std::string list_pack(const std::string& age) {
+  return "module family\n"
+         "  title fr \"Famille\"\n"
+         "        ar \"الأسرة\"\n"
+         "        en \"Family\"\n\n"
+         "record Child {\n"
+         "  birth_date : date\n"
+         "}\n\n"
+         "record Applicant {\n"
+         "  children : list Child\n"
+         "}\n\n"
+         "input applicant : Applicant\n\n"
+         "rule has_minor_child : bool\n"
+         "  source \"Code de la famille\"\n"
+         "  explain en \"Minor child: {value}\"\n"
+         "  = any c in applicant.children : age(c.birth_date) < " +
+         age + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("diff: a decision over a list is unknown, the construct named, never guessed", "[diff]") {
+  small_pack a(list_pack("18"));
+  small_pack b(list_pack("17"));
+  an::diff_result r = an::diff(load(a.dir), load(b.dir), an::diff_options{});
+  REQUIRE(r.decisions.size() == 1);
+  const an::decision_diff& d = r.decisions[0];
+  INFO(d.reason);
+  CHECK(d.v == an::verdict::unknown);
+  CHECK(d.why == an::ground::encoding);
+  CHECK(d.detail.find("list") != std::string::npos);
+  CHECK_FALSE(r.all_same());
+}
+
+TEST_CASE("diff: --as-of restricts the proof to one date", "[diff]") {
+  // The moved ceiling (from 2013) changes nothing on 2012-06-01, and something on 2016-01-01.
+  mutated_pack m("housing.dalil", "from 2013-01-01 = 20000 MAD", "from 2013-01-01 = 20500 MAD");
+  auto old_rules = load(pack_dir);
+  auto new_rules = load(m.dir);
+  an::diff_options before;
+  before.as_of = dalil::parse_date("2012-06-01");
+  an::diff_result r1 = an::diff(old_rules, new_rules, before);
+  const an::decision_diff* d1 = find(r1, "housing.middle_class");
+  REQUIRE(d1 != nullptr);
+  CHECK(d1->v == an::verdict::same);
+  CHECK(d1->why == an::ground::proof_date);
+  an::diff_options after;
+  after.as_of = dalil::parse_date("2016-01-01");
+  an::diff_result r2 = an::diff(old_rules, new_rules, after);
+  const an::decision_diff* d2 = find(r2, "housing.middle_class");
+  REQUIRE(d2 != nullptr);
+  REQUIRE(d2->v == an::verdict::different);
+  REQUIRE(d2->as_of);
+  CHECK(*d2->as_of == *after.as_of);
+}
+
+TEST_CASE("diff: JSON carries the verdicts, the witness and both outcomes", "[diff]") {
+  mutated_pack m("housing.dalil", "= status.lawful_stay and not_an_owner\n",
+                 "= status.lawful_stay or not_an_owner\n");
+  an::diff_result r = an::diff(load(pack_dir), load(m.dir), an::diff_options{});
+  std::string json = an::to_json(r);
+  CHECK_FALSE(eng::canonical_json(json).empty());  // well-formed
+  CHECK(json.find("\"decision\":\"housing.social_250k\",\"verdict\":\"different\"") !=
+        std::string::npos);
+  CHECK(json.find("\"verdict\":\"same\"") != std::string::npos);
+  CHECK(json.find("\"witness\":{\"as_of\":") != std::string::npos);
+  CHECK(json.find("\"kind\":\"rule\",\"change\":\"changed\",\"name\":\"housing.social_250k\"") !=
+        std::string::npos);
+}
