@@ -113,8 +113,7 @@ struct recorder {
             const std::string& a, const std::string& b) {
     if (a != b) add(kind, "changed", name, detail, {}, a, b);
   }
-  void texts(const char* kind, const std::string& name, const dsl::texts& a,
-             const dsl::texts& b) {
+  void texts(const char* kind, const std::string& name, const dsl::texts& a, const dsl::texts& b) {
     std::set<std::string> langs;
     for (const auto& [l, s] : a) langs.insert(l);
     for (const auto& [l, s] : b) langs.insert(l);
@@ -123,8 +122,8 @@ struct recorder {
       auto y = b.find(l);
       std::string sx = x == a.end() ? std::string() : x->second;
       std::string sy = y == b.end() ? std::string() : y->second;
-      if (sx != sy) add(kind, sx.empty() ? "added" : sy.empty() ? "removed" : "changed", name, l,
-                        {}, sx, sy);
+      if (sx != sy)
+        add(kind, sx.empty() ? "added" : sy.empty() ? "removed" : "changed", name, l, {}, sx, sy);
     }
   }
 };
@@ -257,8 +256,9 @@ std::vector<change> structural_changes(const dsl::program& op, const dsl::progra
     if (it != np.enums.end() && it->cases != e.cases) rec.add("schema", "changed", e.name, "cases");
   }
   for (const dsl::parameter_info& a : op.parameters) {
-    auto it = std::find_if(np.parameters.begin(), np.parameters.end(),
-                           [&](const dsl::parameter_info& x) { return x.qualified == a.qualified; });
+    auto it =
+        std::find_if(np.parameters.begin(), np.parameters.end(),
+                     [&](const dsl::parameter_info& x) { return x.qualified == a.qualified; });
     if (it == np.parameters.end()) {
       rec.add("parameter", "removed", a.qualified);
     } else {
@@ -339,9 +339,9 @@ std::optional<std::pair<outcome, engine::value>> evaluate(
 bool same_values(const engine::value& a, const engine::value& b) {
   engine::logic::truth sa = engine::logic::state_of(a);
   engine::logic::truth sb = engine::logic::state_of(b);
-  return engine::logic::same(sa, sb,
-                             sa == engine::logic::K && sb == engine::logic::K &&
-                                 a.r == b.r && engine::equal_values(a, b));
+  return engine::logic::same(
+      sa, sb,
+      sa == engine::logic::K && sb == engine::logic::K && a.r == b.r && engine::equal_values(a, b));
 }
 
 bool same_type(const dsl::program& op, const dsl::type& a, const dsl::program& np,
@@ -411,11 +411,12 @@ class decision_checker {
     }
     d.v = verdict::same;
     d.why = opt_.as_of ? ground::proof_date : ground::proof_all;
-    d.reason = opt_.as_of ? "proved for every record of the schema's domain on " +
-                                to_string(*opt_.as_of)
-                          : "proved for every record of the schema's domain and every as-of "
-                            "date from " + to_string(first) + " to " + to_string(last) + " (" +
-                                std::to_string(intervals.size()) + " periods)";
+    d.reason = opt_.as_of
+                   ? "proved for every record of the schema's domain on " + to_string(*opt_.as_of)
+                   : "proved for every record of the schema's domain and every as-of "
+                     "date from " +
+                         to_string(first) + " to " + to_string(last) + " (" +
+                         std::to_string(intervals.size()) + " periods)";
     return d;
   }
 
@@ -463,8 +464,8 @@ class decision_checker {
         return reproduce(d, ro, rn, as_of, record, why);
       }
       if (r == z3::unknown) {
-        why.emplace(ground::solver, s.reason_unknown() + ", as of " + to_string(lo) + " to " +
-                                        to_string(hi));
+        why.emplace(ground::solver,
+                    s.reason_unknown() + ", as of " + to_string(lo) + " to " + to_string(hi));
         return false;
       }
       if (!gap.empty()) why.emplace(ground::encoding, gap);

@@ -41,15 +41,15 @@ struct outcome {
 
 /// Why a verdict: the scope of a proof, what kept one from being made, or how a decision is new.
 enum class ground : std::uint8_t {
-  proof_all,   // same: every record, every as-of date
-  proof_date,  // same: every record, on the as-of date given
-  witness,     // different: a reproduced witness
-  solver,      // unknown: the solver gave no answer (detail: its reason, e.g. timeout)
-  encoding,    // unknown: a construct not encoded (detail: which)
-  unconfirmed, // unknown: the solver's example did not reproduce (detail: how)
-  type,        // unknown: the decision's type changed
-  added,       // different: a decision of the new version only
-  removed,     // different: a decision of the old version only
+  proof_all,    // same: every record, every as-of date
+  proof_date,   // same: every record, on the as-of date given
+  witness,      // different: a reproduced witness
+  solver,       // unknown: the solver gave no answer (detail: its reason, e.g. timeout)
+  encoding,     // unknown: a construct not encoded (detail: which)
+  unconfirmed,  // unknown: the solver's example did not reproduce (detail: how)
+  type,         // unknown: the decision's type changed
+  added,        // different: a decision of the new version only
+  removed,      // different: a decision of the old version only
 };
 
 struct decision_diff {
@@ -65,8 +65,8 @@ struct decision_diff {
 };
 
 struct diff_options {
-  std::optional<date> as_of;      // only this as-of date (default: every date)
-  unsigned timeout_ms = 10000;    // per solver query
+  std::optional<date> as_of;    // only this as-of date (default: every date)
+  unsigned timeout_ms = 10000;  // per solver query
 };
 
 struct diff_result {

@@ -132,7 +132,8 @@ std::array<z3::expr, 3> fact_space::civil(const z3::expr& days) {
   z3::expr d = fresh("day");
   // Where `days` is not a date of the domain (an unknown value's payload) nothing is read from
   // the decomposition; it is constrained only where it is.
-  z3::expr in_domain = days >= first_day().days && days <= from_civil({last_result_year, 12, 31}).days;
+  z3::expr in_domain =
+      days >= first_day().days && days <= from_civil({last_result_year, 12, 31}).days;
   constraints_.push_back(z3::implies(
       in_domain, y >= first_year && y <= last_result_year && m >= 1 && m <= 12 && d >= 1 &&
                      d <= month_end(y, m) && days_from_civil(y, m, d) == days));
@@ -151,12 +152,12 @@ int fact_space::text_id(const std::string& text) {
 }
 
 const fact_space::field_var& fact_space::field(const dsl::program& p, const std::string& path,
-                                                const dsl::type& t) {
+                                               const dsl::type& t) {
   auto it = by_path_.find(path);
   if (it != by_path_.end()) return *fields_[it->second];
   std::string name = "f:" + path;
-  auto f = std::make_unique<field_var>(
-      field_var{path, t, {}, {}, ctx_.int_const(name.c_str()), {}, {}});
+  auto f =
+      std::make_unique<field_var>(field_var{path, t, {}, {}, ctx_.int_const(name.c_str()), {}, {}});
   if (t.k == kind::enumeration) f->cases = p.enums[t.ref].cases;
   if (t.k == kind::record) f->record = p.records[t.ref].name;
   constraints_.push_back(f->state >= 0 && f->state <= 2);
@@ -709,8 +710,8 @@ term encoder::encode(std::uint32_t id) {
       z3::expr s = x.val * scale;
       z3::expr half = c_.real_val(1, 2);
       // Half away from zero (dsl round_places).
-      z3::expr r = z3::ite(s >= 0, z3::to_real(floor_of(s + half)),
-                           -z3::to_real(floor_of(-s + half)));
+      z3::expr r =
+          z3::ite(s >= 0, z3::to_real(floor_of(s + half)), -z3::to_real(floor_of(-s + half)));
       return term{x.unk, x.nul, r / scale, std::nullopt};
     }
     case op::variable:

@@ -56,7 +56,8 @@ std::string outcome_words(const analysis::outcome& o, engine::lang l) {
   return o.in_force ? v : c.format(msg::diff_out_of_force, l, {{"value", v}});
 }
 
-std::string ground_words(const analysis::decision_diff& d, engine::lang l, const std::string& as_of) {
+std::string ground_words(const analysis::decision_diff& d, engine::lang l,
+                         const std::string& as_of) {
   const engine::catalogue& c = engine::builtin_catalogue();
   switch (d.why) {
     case analysis::ground::proof_all:

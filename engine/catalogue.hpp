@@ -185,23 +185,23 @@ std::string_view lang_code(lang l);
   X(doc_document_cell) /* {title} {name} */                                               \
   X(lang_name_fr)                                                                         \
   X(lang_name_ar)                                                                         \
-  X(lang_name_en)                                                                          \
-  X(diff_heading)       /* {old} {new}: dalil diff */                                     \
-  X(diff_scope_date)    /* {date} */                                                      \
+  X(lang_name_en)                                                                         \
+  X(diff_heading)    /* {old} {new}: dalil diff */                                        \
+  X(diff_scope_date) /* {date} */                                                         \
   X(diff_scope_all)                                                                       \
   X(diff_changes)                                                                         \
   X(diff_no_changes)                                                                      \
-  X(diff_added)         /* {kind} {name} */                                               \
-  X(diff_removed)       /* {kind} {name} */                                               \
-  X(diff_changed)       /* {kind} {name} {detail} */                                      \
-  X(diff_value)         /* {from} {old} {new}: a parameter's dated value */               \
+  X(diff_added)   /* {kind} {name} */                                                     \
+  X(diff_removed) /* {kind} {name} */                                                     \
+  X(diff_changed) /* {kind} {name} {detail} */                                            \
+  X(diff_value)   /* {from} {old} {new}: a parameter's dated value */                     \
   X(diff_decisions)                                                                       \
-  X(diff_same)          /* {decision} */                                                  \
-  X(diff_different)     /* {decision} */                                                  \
-  X(diff_unknown)       /* {decision} */                                                  \
-  X(diff_witness)       /* {date} {record} */                                             \
-  X(diff_outcome)       /* {old} {new} */                                                 \
-  X(diff_out_of_force)  /* {value} */                                                     \
+  X(diff_same)         /* {decision} */                                                   \
+  X(diff_different)    /* {decision} */                                                   \
+  X(diff_unknown)      /* {decision} */                                                   \
+  X(diff_witness)      /* {date} {record} */                                              \
+  X(diff_outcome)      /* {old} {new} */                                                  \
+  X(diff_out_of_force) /* {value} */                                                      \
   X(diff_why_proof_all)                                                                   \
   X(diff_why_proof_date) /* {date} */                                                     \
   X(diff_why_solver)     /* {detail} */                                                   \
@@ -210,7 +210,7 @@ std::string_view lang_code(lang l);
   X(diff_why_type)                                                                        \
   X(diff_why_added)                                                                       \
   X(diff_why_removed)                                                                     \
-  X(diff_summary)        /* {same} {different} {unknown} */                               \
+  X(diff_summary) /* {same} {different} {unknown} */                                      \
   X(diff_kind_module)                                                                     \
   X(diff_kind_rule)                                                                       \
   X(diff_kind_parameter)                                                                  \

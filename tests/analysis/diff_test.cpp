@@ -189,8 +189,8 @@ TEST_CASE("diff: the shipped pack against itself is all the same", "[diff]") {
   auto rules = load(pack_dir);
   auto start = std::chrono::steady_clock::now();
   an::diff_result r = an::diff(rules, load(pack_dir), an::diff_options{});
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - start)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start)
                 .count();
   CHECK(r.changes.empty());
   REQUIRE_FALSE(r.decisions.empty());
