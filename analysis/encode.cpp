@@ -635,20 +635,22 @@ term encoder::encode(std::uint32_t id) {
     case op::table: {
       // The first row whose condition holds gives the value, unless a row before it whose
       // condition is unknown would give another; no row holding: unknown (evaluator::table).
-      const std::uint32_t rows = n.nargs / 2;
+      const std::size_t rows = n.nargs / 2;
       if (rows > 64) return fail("a table of more than 64 rows", k);
       std::vector<term> conds;
       std::vector<term> vals;
-      for (std::uint32_t i = 0; i < rows; ++i) {
+      conds.reserve(rows);
+      vals.reserve(rows);
+      for (std::size_t i = 0; i < rows; ++i) {
         conds.push_back(node(a[2 * i]));
         vals.push_back(node(a[2 * i + 1]));
         if (vals.back().dur) return fail("a duration in a table", k);
       }
       // The chain is built from the last row: a row is reached only when none before holds.
       term result = unknown(k);
-      for (std::uint32_t i = rows; i-- > 0;) {
+      for (std::size_t i = rows; i-- > 0;) {
         z3::expr ok = c_.bool_val(true);
-        for (std::uint32_t j = 0; j < i; ++j) {
+        for (std::size_t j = 0; j < i; ++j) {
           ok = ok && z3::implies(conds[j].unk, same(vals[j], vals[i]));
         }
         result = pick(holds(conds[i]), pick(ok, vals[i], unknown(k)), result);

@@ -25,7 +25,10 @@ namespace eng = dalil::engine;
 
 namespace {
 
-const fs::path pack_dir = fs::path(DALIL_SOURCE_DIR) / "rules";
+/// The shipped pack.
+fs::path shipped() {
+  return fs::path(DALIL_SOURCE_DIR) / "rules";
+}
 
 /// A copy of the shipped pack in which `file` has its first `from` replaced by `to`.
 struct mutated_pack {
@@ -35,7 +38,7 @@ struct mutated_pack {
     dir = fs::temp_directory_path() /
           ("dalil-diff-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(dir);
-    fs::copy(pack_dir, dir, fs::copy_options::recursive);
+    fs::copy(shipped(), dir, fs::copy_options::recursive);
     fs::path f = dir / file;
     std::ifstream in(f);
     std::stringstream ss;
@@ -95,7 +98,7 @@ const an::decision_diff* find(const an::diff_result& r, const std::string& name)
 /// The diff of the shipped pack against a mutation must find `decision` different, with a
 /// witness that reproduces here.
 void expect_witness(const mutated_pack& m, const std::string& decision) {
-  auto old_rules = load(pack_dir);
+  auto old_rules = load(shipped());
   auto new_rules = load(m.dir);
   an::diff_options opt;
   an::diff_result r = an::diff(old_rules, new_rules, opt);
@@ -115,7 +118,7 @@ void expect_witness(const mutated_pack& m, const std::string& decision) {
 }
 
 void expect_same(const mutated_pack& m, const std::string& decision) {
-  an::diff_result r = an::diff(load(pack_dir), load(m.dir), an::diff_options{});
+  an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
   const an::decision_diff* d = find(r, decision);
   REQUIRE(d != nullptr);
   INFO(d->reason);
@@ -129,7 +132,7 @@ TEST_CASE("diff: a moved threshold has a witness that reproduces", "[diff]") {
   mutated_pack m("housing.dalil", "from 2013-01-01 = 20000 MAD", "from 2013-01-01 = 20500 MAD");
   expect_witness(m, "housing.middle_class");
   // The parameter's dated value is listed old → new, from when.
-  an::diff_result r = an::diff(load(pack_dir), load(m.dir), an::diff_options{});
+  an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
   auto it = std::find_if(r.changes.begin(), r.changes.end(), [](const an::change& c) {
     return c.kind == "parameter" && c.name == "housing.middle_class_income_ceiling";
   });
@@ -143,7 +146,7 @@ TEST_CASE("diff: a moved date in force has a witness in the month it moved", "[d
   mutated_pack m("housing.dalil", "in_force from 2015-01-01 otherwise false",
                  "in_force from 2015-02-01 otherwise false");
   expect_witness(m, "housing.social_250k");
-  an::diff_result r = an::diff(load(pack_dir), load(m.dir), an::diff_options{});
+  an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
   const an::decision_diff* d = find(r, "housing.social_250k");
   REQUIRE(d != nullptr);
   REQUIRE(d->as_of);
@@ -186,9 +189,9 @@ TEST_CASE("diff: `x < 18` rewritten `not (x >= 18)` is proved the same", "[diff]
 }
 
 TEST_CASE("diff: the shipped pack against itself is all the same", "[diff]") {
-  auto rules = load(pack_dir);
+  auto rules = load(shipped());
   auto start = std::chrono::steady_clock::now();
-  an::diff_result r = an::diff(rules, load(pack_dir), an::diff_options{});
+  an::diff_result r = an::diff(rules, load(shipped()), an::diff_options{});
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start)
                 .count();
@@ -260,7 +263,7 @@ TEST_CASE("diff: a decision over a list is unknown, the construct named, never g
 TEST_CASE("diff: --as-of restricts the proof to one date", "[diff]") {
   // The moved ceiling (from 2013) changes nothing on 2012-06-01, and something on 2016-01-01.
   mutated_pack m("housing.dalil", "from 2013-01-01 = 20000 MAD", "from 2013-01-01 = 20500 MAD");
-  auto old_rules = load(pack_dir);
+  auto old_rules = load(shipped());
   auto new_rules = load(m.dir);
   an::diff_options before;
   before.as_of = dalil::parse_date("2012-06-01");
@@ -282,7 +285,7 @@ TEST_CASE("diff: --as-of restricts the proof to one date", "[diff]") {
 TEST_CASE("diff: JSON carries the verdicts, the witness and both outcomes", "[diff]") {
   mutated_pack m("housing.dalil", "= status.lawful_stay and not_an_owner\n",
                  "= status.lawful_stay or not_an_owner\n");
-  an::diff_result r = an::diff(load(pack_dir), load(m.dir), an::diff_options{});
+  an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
   std::string json = an::to_json(r);
   CHECK_FALSE(eng::canonical_json(json).empty());  // well-formed
   CHECK(json.find("\"decision\":\"housing.social_250k\",\"verdict\":\"different\"") !=
