@@ -589,8 +589,18 @@ std::string to_json(const diff_result& r) {
     if (!c.detail.empty()) member(out, "detail", c.detail);
     if (!c.from.empty()) member(out, "from", c.from);
     if (!c.old_value.empty() || !c.new_value.empty()) {
-      member(out, "old", c.old_value);
-      member(out, "new", c.new_value);
+      // An added or removed text or value has no other side: null.
+      for (const auto& [key, v] :
+           {std::pair<std::string_view, const std::string&>{"old", c.old_value},
+            {"new", c.new_value}}) {
+        if (v.empty()) {
+          out += ',';
+          engine::append_json_string(out, key);
+          out += ":null";
+        } else {
+          member(out, key, v);
+        }
+      }
     }
     out += '}';
   }

@@ -115,8 +115,11 @@ std::string render(const analysis::diff_result& r, const analysis_commands& o, e
       s = c.format(msg::diff_changed, l, {{"kind", kind}, {"name", name}, {"detail", ch.detail}});
     }
     if (!ch.from.empty()) {
-      s += " — " + c.format(msg::diff_value, l,
-                            {{"from", ch.from}, {"old", ch.old_value}, {"new", ch.new_value}});
+      // A value added or removed has no other side: a dash stands for it.
+      std::string before = ch.old_value.empty() ? "—" : ch.old_value;
+      std::string after = ch.new_value.empty() ? "—" : ch.new_value;
+      s += " — " +
+           c.format(msg::diff_value, l, {{"from", ch.from}, {"old", before}, {"new", after}});
     } else if (ch.kind == "period" || ch.kind == "confidence" ||
                (ch.kind == "citation" && ch.change == "changed" && ch.old_value.size() < 80)) {
       s += ": " + short_text(ch.old_value) + " → " + short_text(ch.new_value);
