@@ -93,9 +93,11 @@ std::string_view words(word w, engine::lang l) {
       {"Demandeurs lus", "الطالبون المقروءة سجلاتهم", "Applicants read"},
       {"Comparés (dossier conforme aux deux versions)", "المقارَنون (سجل مطابق للنسختين)",
        "Compared (record fits both versions)"},
-      {"Dossiers non conformes au schéma (avant / révisé)", "سجلات غير مطابقة للمخطط (السابق / المُراجَع)",
+      {"Dossiers non conformes au schéma (avant / révisé)",
+       "سجلات غير مطابقة للمخطط (السابق / المُراجَع)",
        "Records that do not fit the schema (before / revised)"},
-      {"Demandeurs dont au moins une décision change", "الطالبون الذين يتغيّر قرار واحد على الأقل لهم",
+      {"Demandeurs dont au moins une décision change",
+       "الطالبون الذين يتغيّر قرار واحد على الأقل لهم",
        "Applicants with at least one changed decision"},
       {"Changements (demandeur × décision)", "التغييرات (طالب × قرار)",
        "Changes (applicant × decision)"},
@@ -105,8 +107,8 @@ std::string_view words(word w, engine::lang l) {
       {"Nombre", "العدد", "Count"},
       {"Catégorie", "الفئة", "Category"},
       {"inchangé", "دون تغيير", "unchanged"},
-      {"Pourquoi : première règle dont la valeur diffère", "السبب: أول قاعدة تختلف قيمتها",
-       "Why: the first rule whose value differs"},
+      {"Pourquoi (première règle dont la valeur diffère)", "السبب (أول قاعدة تختلف قيمتها)",
+       "Why (the first rule whose value differs)"},
       {"Changements par décision", "التغييرات حسب القرار", "Changes per decision"},
       {"Aucun changement", "لا تغيير", "No change"},
       {"Décisions retirées", "قرارات محذوفة", "Decisions removed"},
@@ -117,7 +119,8 @@ std::string_view words(word w, engine::lang l) {
        "في flips.csv و flips.jsonl.",
        "Applicants are named by a pseudonym proper to this report (a random key, never kept). The "
        "detail per applicant is in flips.csv and flips.jsonl."},
-      {"Identifiants réels des demandeurs (usage d’auditeur : lecture inscrite au journal d’audit).",
+      {"Identifiants réels des demandeurs (usage d’auditeur : lecture inscrite au journal "
+       "d’audit).",
        "المعرّفات الحقيقية للطالبين (استعمال المدقق: قراءة مسجّلة في سجل التدقيق).",
        "Real applicant ids (auditor use: the read is recorded in the audit log)."},
       {"oui", "نعم", "yes"},
@@ -150,8 +153,16 @@ std::string_view category_words(engine::flip_category c, engine::lang l) {
   return l == engine::lang::fr ? e.fr : l == engine::lang::ar ? e.ar : e.en;
 }
 
-/// An outcome label of the transition table (engine::transition) in words.
-std::string state_words(const std::string& label, engine::lang l) {
+/// An outcome label of the transition table (engine::transition) in words: an enum case by its
+/// title in the language when the pack gives one.
+std::string state_words(const engine::decision_impact& d, const std::string& label,
+                        engine::lang l) {
+  if (auto c = d.case_titles.find(label); c != d.case_titles.end()) {
+    if (auto t = c->second.find(std::string(engine::lang_code(l)));
+        t != c->second.end() && !t->second.empty()) {
+      return t->second;
+    }
+  }
   if (label == "true") return std::string(words(word::yes, l));
   if (label == "false") return std::string(words(word::no, l));
   if (label == "undetermined") return std::string(words(word::undetermined, l));
@@ -412,7 +423,9 @@ std::vector<std::pair<std::string, std::vector<const engine::decision_impact*>>>
 std::string summary_text(const engine::impact_summary& s, const std::string& filter,
                          engine::lang l) {
   std::string out;
-  auto line = [&](const std::string& text, int indent) { out += engine::text_line(text, l, indent); };
+  auto line = [&](const std::string& text, int indent) {
+    out += engine::text_line(text, l, indent);
+  };
   line(std::string(words(word::title, l)), 0);
   line(std::string(words(word::old_rules, l)) + ": " + s.old_hash.substr(0, 12) + "  " +
            std::string(words(word::new_rules, l)) + ": " + s.new_hash.substr(0, 12),
@@ -424,8 +437,8 @@ std::string summary_text(const engine::impact_summary& s, const std::string& fil
   line(std::string(words(word::read, l)) + ": " + std::to_string(s.records), 2);
   line(std::string(words(word::compared, l)) + ": " + std::to_string(s.compared), 2);
   if (s.unreadable_old + s.unreadable_new > 0) {
-    line(std::string(words(word::unreadable, l)) + ": " + std::to_string(s.unreadable_old) +
-             " / " + std::to_string(s.unreadable_new),
+    line(std::string(words(word::unreadable, l)) + ": " + std::to_string(s.unreadable_old) + " / " +
+             std::to_string(s.unreadable_new),
          2);
   }
   line(std::string(words(word::flipped, l)) + ": " + std::to_string(s.applicants_flipped), 2);
@@ -443,8 +456,9 @@ std::string summary_text(const engine::impact_summary& s, const std::string& fil
         // Booleans say their category by their values; the others name it.
         bool plain = *t.category == engine::flip_category::true_to_false ||
                      *t.category == engine::flip_category::false_to_true;
-        line(state_words(t.from, l) + " → " + state_words(t.to, l) + ": " +
-                 std::to_string(t.count) +
+        // In a right-to-left line the arrow that points from the first word to the second is ←.
+        line(state_words(*d, t.from, l) + (l == engine::lang::ar ? " ← " : " → ") +
+                 state_words(*d, t.to, l) + ": " + std::to_string(t.count) +
                  (plain ? "" : " (" + std::string(category_words(*t.category, l)) + ")"),
              4);
       }
@@ -532,8 +546,7 @@ std::string chart_svg(const engine::impact_summary& s, engine::lang l) {
       title.pop_back();
     }
     out += "<text x=\"" + std::to_string(rtl ? width - 4 : 4) + "\" y=\"" + std::to_string(y + 15) +
-           "\" font-size=\"12\"" + (rtl ? " direction=\"rtl\"" : "") + ">" + esc(title) +
-           "</text>";
+           "\" font-size=\"12\"" + (rtl ? " direction=\"rtl\"" : "") + ">" + esc(title) + "</text>";
     double x = rtl ? width - label : label;
     for (std::size_t c = 0; c < engine::flip_category_count; ++c) {
       if (d.by_category[c] == 0) continue;
@@ -551,8 +564,8 @@ std::string chart_svg(const engine::impact_summary& s, engine::lang l) {
       x = rtl ? x - w : x + w;
     }
     out += "<text x=\"" + std::to_string(static_cast<int>(rtl ? x - 4 : x + 4)) + "\" y=\"" +
-           std::to_string(y + 15) + "\" font-size=\"12\"" +
-           (rtl ? " text-anchor=\"end\"" : "") + ">" + std::to_string(d.flips) + "</text>";
+           std::to_string(y + 15) + "\" font-size=\"12\"" + (rtl ? " text-anchor=\"end\"" : "") +
+           ">" + std::to_string(d.flips) + "</text>";
   }
   out += "</svg>";
   return out;
@@ -563,8 +576,8 @@ std::string report_html(const engine::impact_summary& s, const std::string& filt
   const std::string code(engine::lang_code(l));
   std::string out = "<!DOCTYPE html>\n<html lang=\"" + code + "\" dir=\"" +
                     (l == engine::lang::ar ? "rtl" : "ltr") +
-                    "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
-                    esc(words(word::title, l)) + "</title>\n<style>\n"
+                    "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + esc(words(word::title, l)) +
+                    "</title>\n<style>\n"
                     "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;"
                     "color:#222}\n"
                     "table{border-collapse:collapse;margin:.5rem 0}\n"
@@ -610,8 +623,8 @@ std::string report_html(const engine::impact_summary& s, const std::string& filt
              esc(words(word::after, l)) + "</th><th>" + esc(words(word::count, l)) + "</th><th>" +
              esc(words(word::category, l)) + "</th></tr>\n";
       for (const auto& t : d->transitions) {
-        out += "<tr><td>" + esc(state_words(t.from, l)) + "</td><td>" +
-               esc(state_words(t.to, l)) + "</td><td class=\"n\">" + std::to_string(t.count) +
+        out += "<tr><td>" + esc(state_words(*d, t.from, l)) + "</td><td>" +
+               esc(state_words(*d, t.to, l)) + "</td><td class=\"n\">" + std::to_string(t.count) +
                "</td><td>" +
                esc(t.category ? category_words(*t.category, l) : words(word::unchanged, l)) +
                "</td></tr>\n";

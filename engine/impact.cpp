@@ -311,6 +311,16 @@ plan make_plan(const std::shared_ptr<const ruleset>& old_rules,
     di.program = m.program;
     di.osp = m.osp;
     di.title = info.title;
+    for (const auto* v : {&po.rules[ro], &info}) {
+      const dsl::program& vp = v == &info ? pn : po;
+      if (v->t.k != dsl::kind::enumeration) continue;
+      const dsl::enum_info& e = vp.enums[v->t.ref];
+      for (std::size_t c = 0; c < e.cases.size() && c < e.case_titles.size(); ++c) {
+        std::string label;
+        append_json_string(label, e.cases[c]);
+        di.case_titles[label] = e.case_titles[c];
+      }
+    }
     out.decisions.push_back(std::move(di));
   }
   for (std::uint32_t ro : old_contract) {

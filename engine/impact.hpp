@@ -92,12 +92,15 @@ struct transition {
 };
 
 struct decision_impact {
-  std::string name;     // module.rule
-  std::string module;   // the module's name
-  std::string program;  // the module's SNIA program (its `program`), or ""
-  std::string osp;      // its OSP (`osp`), or ""
+  std::string name;                          // module.rule
+  std::string module;                        // the module's name
+  std::string program;                       // the module's SNIA program (its `program`), or ""
+  std::string osp;                           // its OSP (`osp`), or ""
   std::map<std::string, std::string> title;  // language -> the decision's title (new version)
-  std::vector<transition> transitions;       // unchanged cells first, then by count
+  /// For an enum decision: each case's label in the transitions ("\"poor\"") -> its titles by
+  /// language, from both versions (the new one's where both have the case).
+  std::map<std::string, std::map<std::string, std::string>> case_titles;
+  std::vector<transition> transitions;  // unchanged cells first, then by count
   std::int64_t flips = 0;
   std::array<std::int64_t, flip_category_count> by_category{};
   std::vector<std::pair<std::string, std::int64_t>> why;  // rule -> flips it explains, most first

@@ -66,8 +66,7 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
       return fail(errc::refused, "the store holds no applicant record: import a cohort first");
     }
     return fail(errc::refused, "no applicant matches --where " + filter_text(request.filter) +
-                                   " (of " + std::to_string(*all) +
-                                   " stored): nothing was read");
+                                   " (of " + std::to_string(*all) + " stored): nothing was read");
   }
   // The entry says who read what for which comparison; never a value of a record.
   std::string details = "{\"purpose\":\"impact\",\"old_ruleset\":\"" + old_rules->hash() +
