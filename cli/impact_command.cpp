@@ -515,6 +515,16 @@ std::string esc(std::string_view text) {
 constexpr std::array<const char*, engine::flip_category_count> colours{
     "#b2182b", "#2166ac", "#e08214", "#5aae61", "#762a83", "#636363", "#35978f"};
 
+/// `text` cut to at most `n` characters (UTF-8 code points), with "…" when it was cut.
+std::string shortened(const std::string& text, std::size_t n) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0U) == 0x80U) continue;  // inside a character
+    if (chars++ == n) return text.substr(0, i) + "…";
+  }
+  return text;
+}
+
 /// One horizontal bar per decision that changed, stacked by category. In Arabic the labels are
 /// on the right and the bars grow leftwards.
 std::string chart_svg(const engine::impact_summary& s, engine::lang l) {
@@ -539,14 +549,10 @@ std::string chart_svg(const engine::impact_summary& s, engine::lang l) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const engine::decision_impact& d = *rows[i];
     int y = static_cast<int>(i) * row + 5;
-    std::string title = decision_title(d, l);
-    if (title.size() > 60) title = title.substr(0, 57) + "...";
-    // Cut on a character boundary: drop a trailing partial UTF-8 sequence.
-    while (!title.empty() && (static_cast<unsigned char>(title.back()) & 0xC0U) == 0x80U) {
-      title.pop_back();
-    }
+    // The direction is explicit: an SVG text otherwise takes the page's, and its anchor with it.
     out += "<text x=\"" + std::to_string(rtl ? width - 4 : 4) + "\" y=\"" + std::to_string(y + 15) +
-           "\" font-size=\"12\"" + (rtl ? " direction=\"rtl\"" : "") + ">" + esc(title) + "</text>";
+           "\" font-size=\"12\" direction=\"" + (rtl ? "rtl" : "ltr") + "\">" +
+           esc(shortened(decision_title(d, l), 45)) + "</text>";
     double x = rtl ? width - label : label;
     for (std::size_t c = 0; c < engine::flip_category_count; ++c) {
       if (d.by_category[c] == 0) continue;
@@ -564,8 +570,8 @@ std::string chart_svg(const engine::impact_summary& s, engine::lang l) {
       x = rtl ? x - w : x + w;
     }
     out += "<text x=\"" + std::to_string(static_cast<int>(rtl ? x - 4 : x + 4)) + "\" y=\"" +
-           std::to_string(y + 15) + "\" font-size=\"12\"" + (rtl ? " text-anchor=\"end\"" : "") +
-           ">" + std::to_string(d.flips) + "</text>";
+           std::to_string(y + 15) + "\" font-size=\"12\" direction=\"ltr\"" +
+           (rtl ? " text-anchor=\"end\"" : "") + ">" + std::to_string(d.flips) + "</text>";
   }
   out += "</svg>";
   return out;
