@@ -3,6 +3,7 @@
 // Personal values go to the flip files only: never to the terminal, a log or an error.
 #include "cli/impact_command.hpp"
 
+#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -188,6 +189,16 @@ std::string filter_text(const std::vector<store::record_filter>& filter) {
   return out;
 }
 
+/// Creates (or truncates) `path` readable and writable by its owner only: the flip files hold
+/// personal values.
+std::FILE* create_private(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (f == nullptr) ::close(fd);
+  return f;
+}
+
 // ---- The flips: CSV and JSONL, written as they come, in the cohort's order. ----
 
 void csv_cell(std::string& out, std::string_view text) {
@@ -223,8 +234,8 @@ class flip_files final : public engine::impact_sink {
 
   bool open() {
     if (dir_.empty()) return true;
-    csv_ = std::fopen((dir_ + "/flips.csv.partial").c_str(), "wb");
-    jsonl_ = std::fopen((dir_ + "/flips.jsonl.partial").c_str(), "wb");
+    csv_ = create_private(dir_ + "/flips.csv.partial");
+    jsonl_ = create_private(dir_ + "/flips.jsonl.partial");
     if (csv_ == nullptr || jsonl_ == nullptr) {
       error_ = "cannot write in " + dir_ + ": " + std::strerror(errno);
       return false;
@@ -660,7 +671,7 @@ std::string report_html(const engine::impact_summary& s, const std::string& filt
 /// Writes `text` to `path` through a temporary file renamed into place.
 bool write_file(const std::string& path, const std::string& text) {
   std::string partial = path + ".partial";
-  std::FILE* f = std::fopen(partial.c_str(), "wb");
+  std::FILE* f = create_private(partial);
   if (f == nullptr) {
     std::cerr << "error: cannot write " << partial << ": " << std::strerror(errno) << "\n";
     return false;

@@ -102,6 +102,8 @@ cats = collections.Counter(f[2] for f in flips)
 print("  %d flips of %d applicants: %s" % (len(flips), summary["applicants_flipped"], dict(cats)))
 EOF
   then ok "impact = two batches + export diff ($as_of)"; else ko "impact differs from the batches ($as_of)"; fi
+  modes=$(stat -c %a "$out/flips.csv" "$out/flips.jsonl" "$out/summary.json" "$out/report.html" | sort -u)
+  [ "$modes" = 600 ] && ok "the output files are the owner's only ($as_of)" || ko "output modes: $modes"
   lines=$(($(wc -l < "$out/flips.csv") - 1))
   [ "$lines" -eq "$(wc -l < "$out/flips.jsonl")" ] && ok "flips.csv has the rows of flips.jsonl ($as_of)" ||
     ko "flips.csv has $lines rows, flips.jsonl $(wc -l < "$out/flips.jsonl")"
