@@ -583,7 +583,8 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
   out += "]}";
 }
 
-void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace) {
+void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace,
+                          std::optional<lang> only) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   out += "{\"rule\":";
@@ -658,12 +659,13 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   }
   out += "],\"explanation\":{";
   bool first = true;
-  for (const char* lang : {"ar", "en", "fr"}) {
+  for (lang l : {lang::ar, lang::en, lang::fr}) {
+    if (only && *only != l) continue;
     if (!first) out += ',';
     first = false;
-    append_quoted(out, lang);
+    append_quoted(out, lang_code(l));
     out += ':';
-    append_quoted(out, explain(ev, d, lang));
+    append_quoted(out, explain(ev, d, l));
   }
   out += '}';
   if (with_trace) {
