@@ -208,8 +208,9 @@ std::string sql_text(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("evaluate with lang: explanations in that language alone, dalil eval --lang's bytes",
-          "[server]") {
+TEST_CASE(
+    "server: evaluate with lang: explanations in that language alone, dalil eval --lang's bytes",
+    "[server]") {
   counter c;
   const std::string rec = counter::record(2);
   std::string some_id;
@@ -262,8 +263,9 @@ TEST_CASE("evaluate with lang: explanations in that language alone, dalil eval -
   CHECK(bad_read.status == 400);
 }
 
-TEST_CASE("a counter decision stores its compact form; its digest ignores the language asked",
-          "[server]") {
+TEST_CASE(
+    "server: a counter decision stores its compact form; its digest ignores the language asked",
+    "[server]") {
   counter c;
   const std::string rec = counter::record(3);
   std::string body;
@@ -308,7 +310,7 @@ TEST_CASE("a counter decision stores its compact form; its digest ignores the la
   CHECK(verify.parsed().at("ok") == true);
 }
 
-TEST_CASE("a stored decision that does not regenerate to its compact form reads as damaged",
+TEST_CASE("server: a stored decision that does not regenerate to its compact form reads as damaged",
           "[server]") {
   struct damage {
     const char* what;
@@ -359,8 +361,9 @@ TEST_CASE("a stored decision that does not regenerate to its compact form reads 
   }
 }
 
-TEST_CASE("a decision stored before the compact form (digest of the whole answer) still reads",
-          "[server]") {
+TEST_CASE(
+    "server: a decision stored before the compact form (digest of the whole answer) still reads",
+    "[server]") {
   counter c;
   const std::string rec = counter::record(2);
   const std::string id = c.evaluate(rec, "", true);
