@@ -209,7 +209,8 @@ std::string sql_text(const std::string& s) {
 }  // namespace
 
 TEST_CASE(
-    "server: evaluate with lang: explanations in that language alone, dalil eval --lang's bytes",
+    "server: evaluate with lang gives explanations in that language alone (the bytes of dalil eval "
+    "--lang)",
     "[server]") {
   counter c;
   const std::string rec = counter::record(2);
@@ -264,7 +265,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "server: a counter decision stores its compact form; its digest ignores the language asked",
+    "server: a counter decision stores its compact form (its digest ignores the language asked)",
     "[server]") {
   counter c;
   const std::string rec = counter::record(3);
