@@ -27,7 +27,7 @@ void writer::enqueue(std::shared_ptr<write_job> job, boost::asio::any_io_executo
   {
     std::lock_guard lock(sync_->mutex);
     if (!stopping_) {
-      queue_.push_back({std::move(job), ex, std::move(done)});
+      queue_.push_back({std::move(job), std::move(ex), std::move(done)});
       // The writer is woken by a handler posted behind the work the requesting thread already
       // has ready (the requests read in the same turn of its event loop), not at once: on a
       // server with one core, waking it at once would commit each request alone (the writer
@@ -35,7 +35,7 @@ void writer::enqueue(std::shared_ptr<write_job> job, boost::asio::any_io_executo
       // wake-up right after this request suspends. One wake-up pending per writer at a time.
       if (!sync_->posted) {
         sync_->posted = true;
-        boost::asio::post(ex, [sync = sync_] {
+        boost::asio::post(queue_.back().ex, [sync = sync_] {
           std::lock_guard l(sync->mutex);
           sync->posted = false;
           sync->wake.notify_one();
