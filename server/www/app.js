@@ -213,12 +213,26 @@ function renderHeader() {
       state.me ? h('button', { type: 'button', id: 'sign-out', class: 'secondary', on: { click: signOut } }, t('signout.button')) : null));
 }
 
+/** The answer on screen was asked in one language (its explanations only in it): switched to
+ *  another, the explanations in that one are read again (an audited read of the same decision). */
+async function explanationsIn(lang) {
+  const ev = state.evaluation;
+  if (!ev || !ev.decision_id || !(ev.decisions || []).some((d) => d.explanation && !(lang in d.explanation))) return;
+  const again = await api('GET', `/api/v1/decisions/${encodeURIComponent(ev.decision_id)}?lang=${lang}`);
+  const byRule = new Map((again.decisions || []).map((d) => [d.rule, d]));
+  for (const d of ev.decisions) {
+    const n = byRule.get(d.rule);
+    if (n && n.explanation) d.explanation = { ...d.explanation, ...n.explanation };
+  }
+}
+
 async function changeLanguage(lang) {
   try {
     if (state.me) await api('PUT', '/api/v1/session/lang', { lang });
     else state.langChosen = lang;
     await setLanguage(lang);
     if (state.me) state.me.lang = lang;
+    await explanationsIn(lang);
     render();
     document.getElementById('ui-lang')?.focus();
   } catch (e) {
@@ -469,7 +483,7 @@ async function evaluate() {
 
 async function openDecision(id) {
   try {
-    const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(id)}`);
+    const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(id)}?lang=${state.lang}`);
     state.evaluation = ev;
     state.reviews = ev.reviews || [];
     state.draft = {};
