@@ -61,7 +61,7 @@ class fact_space {
   /// Restricts decimals to hundredths (when a model's decimals are not writable).
   std::vector<z3::expr> hundredths() const;
 
- private:
+ /// A field on the path of some fact read so far (tests pin them to given values).
   struct field_var {
     std::string path;  // "household.annual_income"
     dsl::type t;
@@ -71,6 +71,9 @@ class fact_space {
     std::optional<z3::expr> value;  // scalar leaves
     std::optional<z3::expr> centimes;
   };
+  const std::vector<std::unique_ptr<field_var>>& fields() const { return fields_; }
+
+ private:
   const field_var& field(const dsl::program& p, const std::string& path, const dsl::type& t);
   void write(const z3::model& m, std::string& out, const std::string& prefix) const;
 
