@@ -61,7 +61,7 @@ class fact_space {
   /// Restricts decimals to hundredths (when a model's decimals are not writable).
   std::vector<z3::expr> hundredths() const;
 
- private:
+  /// A field on the path of some fact read so far (tests pin them to given values).
   struct field_var {
     std::string path;  // "household.annual_income"
     dsl::type t;
@@ -71,6 +71,9 @@ class fact_space {
     std::optional<z3::expr> value;  // scalar leaves
     std::optional<z3::expr> centimes;
   };
+  const std::vector<std::unique_ptr<field_var>>& fields() const { return fields_; }
+
+ private:
   const field_var& field(const dsl::program& p, const std::string& path, const dsl::type& t);
   void write(const z3::model& m, std::string& out, const std::string& prefix) const;
 
@@ -94,6 +97,9 @@ class encoder {
   term rule(std::uint32_t r);
   bool in_force(std::uint32_t r) const { return inst_->in_force[r] != 0; }
   const std::string& unsupported() const { return unsupported_; }
+  /// The terms of the nodes encoded so far, by node id (tests aim at comparisons' boundaries).
+  const std::map<std::uint32_t, term>& nodes() const { return nodes_; }
+  const engine::ruleset& rules() const { return rules_; }
 
  private:
   term node(std::uint32_t id);
