@@ -33,7 +33,10 @@ int main(int argc, char** argv) {
                      "Every rule, helpers included (default: rules with an explanation)");
   eval_cmd->add_option("--format", ev.format, "json or text")
       ->check(CLI::IsMember({"json", "text"}));
-  eval_cmd->add_option("--lang", ev.lang, "Language of the text output")
+  eval_cmd
+      ->add_option("--lang", ev.lang,
+                   "Language of the text output (default fr); with --format json, "
+                   "explanations in this language alone (default: fr, ar and en)")
       ->check(CLI::IsMember({"fr", "ar", "en"}));
   eval_cmd->add_flag("!--no-trace", ev.trace, "Leave the trace out of the JSON");
 
