@@ -86,7 +86,6 @@ struct side {
   const dsl::program* program;
   record_reader reader;
   std::vector<record> buffers;
-  std::vector<std::uint8_t> ok;
   block_evaluator blocks;
   evaluator scalar;
 
@@ -95,7 +94,6 @@ struct side {
         program(&i->rules->program()),
         reader(i->rules->program()),
         buffers(block),
-        ok(block),
         blocks(i, rules),
         scalar(i) {}
 };
