@@ -3,6 +3,7 @@
 
 #include "cli/account_commands.hpp"
 #include "cli/commands.hpp"
+#include "cli/data_commands.hpp"
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
 #include "cli/server_commands.hpp"
@@ -149,7 +150,20 @@ int main(int argc, char** argv) {
                         "Seconds a browser session lasts at most (default 43200)");
   serve_cmd->add_option("--log", srv.log, "Access and error log file (default: standard error)");
 
+  dalil::cli::backup_options bak;
+  auto* backup_cmd =
+      app.add_subcommand("backup", "Copy the store (one consistent snapshot, even during a batch)");
+  backup_cmd->add_option("--db", bak.db, "SQLite file")->required();
+  backup_cmd->add_option("--out", bak.out, "The backup file (never overwritten)")->required();
+  dalil::cli::restore_options res;
+  auto* restore_cmd = app.add_subcommand("restore", "Restore a store from a backup");
+  restore_cmd->add_option("--from", res.from, "The backup file")->required();
+  restore_cmd->add_option("--db", res.db, "The store to create or replace")->required();
+  restore_cmd->add_flag("--force", res.force, "Replace an existing store");
+
   CLI11_PARSE(app, argc, argv);
+  if (backup_cmd->parsed()) return dalil::cli::run_backup(bak);
+  if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
   if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);

@@ -45,6 +45,22 @@ std::string cli_actor() {
   return "cli:" + user + "@" + host + " (unauthenticated)";
 }
 
+int report_store_error(const store::error& e) {
+  const char* prefix = e.code == store::errc::damaged   ? "error (damaged store): "
+                       : e.code == store::errc::busy    ? "busy: "
+                       : e.code == store::errc::refused ? "refused: "
+                                                        : "error: ";
+  std::cerr << prefix << e.message << "\n";
+  switch (e.code) {
+    case store::errc::refused:
+      return 3;
+    case store::errc::busy:
+      return 4;
+    default:
+      return 1;
+  }
+}
+
 namespace {
 
 constexpr int exit_failed = 1;
@@ -52,25 +68,8 @@ constexpr int exit_usage = 2;
 constexpr int exit_refused = 3;
 constexpr int exit_busy = 4;
 
-int exit_code(store::errc code) {
-  switch (code) {
-    case store::errc::refused:
-      return exit_refused;
-    case store::errc::busy:
-      return exit_busy;
-    default:
-      return exit_failed;
-  }
-}
-
-/// Prints a store error as an operator reads it and returns the command's exit code.
 int report(const store::error& e) {
-  const char* prefix = e.code == store::errc::damaged   ? "error (damaged store): "
-                       : e.code == store::errc::busy    ? "busy: "
-                       : e.code == store::errc::refused ? "refused: "
-                                                        : "error: ";
-  std::cerr << prefix << e.message << "\n";
-  return exit_code(e.code);
+  return report_store_error(e);
 }
 
 /// The one boundary of the store commands: a bug (an exception) is reported, never a crash.

@@ -8,7 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "store/result.hpp"
+
 namespace dalil::cli {
+
+/// Prints a store error as an operator reads it ("refused: …", "busy: …") and returns the
+/// command's exit code (1 failed or damaged, 3 refused, 4 busy).
+int report_store_error(const store::error& e);
 
 struct import_options {
   std::string db;

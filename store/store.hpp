@@ -202,6 +202,30 @@ enum class open_mode : std::uint8_t {
 result<std::unique_ptr<store>> open_sqlite(const std::string& path,
                                            open_mode mode = open_mode::read_write);
 
+/// What a backup or a restore copied: the schema version and the audit log's head of the copy.
+struct copy_report {
+  std::int64_t schema = 0;
+  audit_head head;  // seq 0, "" for a store with an empty log
+  std::int64_t bytes = 0;
+};
+
+/// Copies one consistent snapshot of the store at `path` to a new file `out` with SQLite's online
+/// backup API, in one read transaction: a batch, an import or a server writing the store meanwhile
+/// goes on, and the copy holds every transaction committed before it began and none after. The
+/// store is opened read-only and never written. The copy is a single file (rollback journal,
+/// no WAL), written beside `out` and linked into place only once complete and checked
+/// (quick_check): nothing partial is ever left under `out`. errc::refused when `out` exists or
+/// `path` is not a Dalil store; errc::damaged when the copy does not check.
+result<copy_report> backup_sqlite(const std::string& path, const std::string& out);
+
+/// Replaces (or creates) the store at `path` with the backup `from`, through SQLite's backup API
+/// into the target's own connection (other connections see either the old or the new store,
+/// never a mix). The backup is checked first (quick_check, a Dalil store of a schema this dalil
+/// knows). errc::refused when `path` exists and `force` is false, or `from` and `path` are one
+/// file; errc::busy while a batch holds the target's lease or another process its lock;
+/// errc::damaged when the backup does not check.
+result<copy_report> restore_sqlite(const std::string& from, const std::string& path, bool force);
+
 /// The schema version this dalil creates and upgrades stores to (the number of migrations).
 std::int64_t current_schema_version();
 
