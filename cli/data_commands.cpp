@@ -1,12 +1,14 @@
 // Backup and restore: thin wrappers over store::backup_sqlite and store::restore_sqlite that
 // print what was copied (the schema and the audit head of the copy, to compare with a head kept
-// elsewhere). Nothing personal is printed.
+// elsewhere); master keys created and checked (store/crypto.hpp). Nothing personal is printed,
+// and never a key.
 #include "cli/data_commands.hpp"
 
 #include <exception>
 #include <iostream>
 
 #include "cli/store_commands.hpp"
+#include "store/crypto.hpp"
 #include "store/store.hpp"
 
 namespace dalil::cli {
@@ -46,6 +48,37 @@ int run_restore(const restore_options& o) {
     print("restored", o.db, *r);
     std::cout << "prove it whole: dalil audit verify --db " << o.db
               << " --head SEQ:HASH (a head taken before the backup)\n";
+    return 0;
+  });
+}
+
+int run_keys_init(const keys_options& o) {
+  return guarded("keys init", [&] {
+    if (o.key_file.empty()) {
+      std::cerr << "error: dalil keys init needs --key-file FILE (the new key's file)\n";
+      return 2;
+    }
+    if (auto s = store::crypto::create_key_file(o.key_file); !s) {
+      return report_store_error(s.error());
+    }
+    auto key = store::crypto::load_master_key(o.key_file);
+    if (!key) return report_store_error(key.error());
+    std::cout << "created " << o.key_file << " (mode 0600): key check value "
+              << store::crypto::key_check(*key)
+              << "\nkeep a copy of this file somewhere else: without it the encrypted data is "
+                 "lost\n";
+    return 0;
+  });
+}
+
+int run_keys_check(const keys_options& o) {
+  return guarded("keys check", [&] {
+    auto key = store::crypto::load_master_key(o.key_file);
+    if (!key) return report_store_error(key.error());
+    std::cout << "master key from "
+              << (o.key_file.empty() ? std::string(store::crypto::master_key_variable)
+                                     : o.key_file)
+              << ": key check value " << store::crypto::key_check(*key) << "\n";
     return 0;
   });
 }

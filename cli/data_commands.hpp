@@ -1,4 +1,4 @@
-// Personal data over its life (docs/operations.md): backup and restore of the store.
+// Personal data over its life (docs/operations.md): backup and restore of the store, master keys.
 // Exit codes as the store commands: 0 done; 1 failed or damaged; 2 usage; 3 refused; 4 busy.
 #pragma once
 
@@ -20,5 +20,14 @@ struct restore_options {
 };
 /// `dalil restore --from FILE --db FILE [--force]`.
 int run_restore(const restore_options& o);
+
+struct keys_options {
+  std::string key_file;  // "" with `keys check`: DALIL_MASTER_KEY
+};
+/// `dalil keys init --key-file FILE`: a new master key in a new file (0600, never overwritten).
+int run_keys_init(const keys_options& o);
+/// `dalil keys check [--key-file FILE]`: loads the master key as every command will (the file's
+/// owner and mode checked, or DALIL_MASTER_KEY) and prints its key check value, never the key.
+int run_keys_check(const keys_options& o);
 
 }  // namespace dalil::cli

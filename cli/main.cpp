@@ -161,7 +161,19 @@ int main(int argc, char** argv) {
   restore_cmd->add_option("--db", res.db, "The store to create or replace")->required();
   restore_cmd->add_flag("--force", res.force, "Replace an existing store");
 
+  dalil::cli::keys_options keys;
+  auto* keys_cmd = app.add_subcommand("keys", "Master keys (kept outside the store)");
+  auto* keys_init_cmd = keys_cmd->add_subcommand("init", "Create a master key file (mode 0600)");
+  keys_init_cmd->add_option("--key-file", keys.key_file, "The new key file")->required();
+  auto* keys_check_cmd = keys_cmd->add_subcommand(
+      "check", "Load the master key as every command will; print its check value");
+  keys_check_cmd->add_option("--key-file", keys.key_file,
+                             "Key file (default: the DALIL_MASTER_KEY variable)");
+  keys_cmd->require_subcommand(1);
+
   CLI11_PARSE(app, argc, argv);
+  if (keys_init_cmd->parsed()) return dalil::cli::run_keys_init(keys);
+  if (keys_check_cmd->parsed()) return dalil::cli::run_keys_check(keys);
   if (backup_cmd->parsed()) return dalil::cli::run_backup(bak);
   if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
