@@ -4,6 +4,8 @@
 // and never a key.
 #include "cli/data_commands.hpp"
 
+#include <unistd.h>
+
 #include <exception>
 #include <iostream>
 
@@ -54,19 +56,32 @@ int run_restore(const restore_options& o) {
 
 int run_keys_init(const keys_options& o) {
   return guarded("keys init", [&] {
-    if (o.key_file.empty()) {
-      std::cerr << "error: dalil keys init needs --key-file FILE (the new key's file)\n";
+    if (o.key_file.empty() && o.db.empty()) {
+      std::cerr << "error: dalil keys init needs --key-file FILE (the new key's file), or --db "
+                   "STORE to bind a key to\n";
       return 2;
     }
-    if (auto s = store::crypto::create_key_file(o.key_file); !s) {
-      return report_store_error(s.error());
+    bool created = false;
+    if (!o.key_file.empty() && (o.db.empty() || ::access(o.key_file.c_str(), F_OK) != 0)) {
+      if (auto s = store::crypto::create_key_file(o.key_file); !s) {
+        return report_store_error(s.error());
+      }
+      created = true;
     }
     auto key = store::crypto::load_master_key(o.key_file);
     if (!key) return report_store_error(key.error());
-    std::cout << "created " << o.key_file << " (mode 0600): key check value "
-              << store::crypto::key_check(*key)
-              << "\nkeep a copy of this file somewhere else: without it the encrypted data is "
-                 "lost\n";
+    std::string check = store::crypto::key_check(*key);
+    if (created) {
+      std::cout << "created " << o.key_file << " (mode 0600): key check value " << check
+                << "\nkeep a copy of this file somewhere else: without it the encrypted data is "
+                   "lost\n";
+    }
+    if (o.db.empty()) return 0;
+    auto db = open_store(o.db, o.key_file);
+    if (!db) return report_store_error(db.error());
+    if (auto s = (*db)->init_keys(cli_actor()); !s) return report_store_error(s.error());
+    std::cout << o.db << ": encrypted under the master key with check value " << check
+              << " (its records are sealed from now on)\n";
     return 0;
   });
 }
@@ -76,8 +91,7 @@ int run_keys_check(const keys_options& o) {
     auto key = store::crypto::load_master_key(o.key_file);
     if (!key) return report_store_error(key.error());
     std::cout << "master key from "
-              << (o.key_file.empty() ? std::string(store::crypto::master_key_variable)
-                                     : o.key_file)
+              << (o.key_file.empty() ? std::string(store::crypto::master_key_variable) : o.key_file)
               << ": key check value " << store::crypto::key_check(*key) << "\n";
     return 0;
   });

@@ -22,9 +22,12 @@ struct restore_options {
 int run_restore(const restore_options& o);
 
 struct keys_options {
-  std::string key_file;  // "" with `keys check`: DALIL_MASTER_KEY
+  std::string key_file;  // "": DALIL_MASTER_KEY
+  std::string db;        // keys init: the store to bind the key to
 };
 /// `dalil keys init --key-file FILE`: a new master key in a new file (0600, never overwritten).
+/// With `--db STORE`: binds the key (FILE, created if absent, or DALIL_MASTER_KEY) to a store
+/// that holds no record yet: from then on its records are sealed (audited: keys_init).
 int run_keys_init(const keys_options& o);
 /// `dalil keys check [--key-file FILE]`: loads the master key as every command will (the file's
 /// owner and mode checked, or DALIL_MASTER_KEY) and prints its key check value, never the key.

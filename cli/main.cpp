@@ -47,12 +47,16 @@ int main(int argc, char** argv) {
   auto* import_cmd =
       app.add_subcommand("import", "Import applicant records (JSONL or CSV) into the store");
   import_cmd->add_option("--db", imp.db, "SQLite file")->required();
+  import_cmd->add_option("--key-file", imp.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   import_cmd->add_option("--rules", imp.rules, "Rule pack whose schema the records must fit");
   import_cmd->add_option("file", imp.file, "cohort.jsonl or cohort.csv")->required();
 
   dalil::cli::batch_options bat;
   auto* batch_cmd = app.add_subcommand("batch", "Evaluate every stored applicant; resumable");
   batch_cmd->add_option("--db", bat.db, "SQLite file")->required();
+  batch_cmd->add_option("--key-file", bat.key_file,
+                        "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   batch_cmd->add_option("--rules", bat.rules, "Rule pack directory");
   batch_cmd->add_option("--as-of", bat.as_of, "Date of the decisions (YYYY-MM-DD)")->required();
   batch_cmd->add_option("--threads", bat.threads,
@@ -67,6 +71,8 @@ int main(int argc, char** argv) {
   auto* replay_cmd =
       app.add_subcommand("replay", "Re-evaluate a stored decision and prove it identical");
   replay_cmd->add_option("--db", rep.db, "SQLite file")->required();
+  replay_cmd->add_option("--key-file", rep.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   replay_cmd->add_option("decision", rep.decision, "RUN:RECORD")->required();
 
   dalil::cli::audit_options aud;
@@ -74,6 +80,8 @@ int main(int argc, char** argv) {
   auto* verify_cmd =
       audit_cmd->add_subcommand("verify", "Detect any changed, deleted or inserted row");
   verify_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  verify_cmd->add_option("--key-file", aud.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   verify_cmd->add_option("--head", aud.head,
                          "A head kept elsewhere (HASH or SEQ:HASH, from `audit head`): the log "
                          "must reach it unchanged");
@@ -83,12 +91,16 @@ int main(int argc, char** argv) {
   auto* head_cmd = audit_cmd->add_subcommand(
       "head", "Print the last entry of the audit log (SEQ HASH): keep it elsewhere");
   head_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  head_cmd->add_option("--key-file", aud.key_file,
+                       "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   head_cmd->add_flag("--read-only", aud.read_only, "Open the store read-only");
   audit_cmd->require_subcommand(1);
 
   dalil::cli::export_options exp;
   auto* export_cmd = app.add_subcommand("export", "Export a run's decisions (CSV or JSONL)");
   export_cmd->add_option("--db", exp.db, "SQLite file")->required();
+  export_cmd->add_option("--key-file", exp.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   export_cmd->add_option("--run", exp.run, "Run id (default: the newest complete run)");
   export_cmd->add_option("--format", exp.format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
@@ -97,6 +109,8 @@ int main(int argc, char** argv) {
   dalil::cli::stats_options sta;
   auto* stats_cmd = app.add_subcommand("stats", "Outcome counts and rates per decision and run");
   stats_cmd->add_option("--db", sta.db, "SQLite file")->required();
+  stats_cmd->add_option("--key-file", sta.key_file,
+                        "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   stats_cmd->add_option("--rules", sta.rules, "Rule pack (for program names)");
   stats_cmd->add_option("--format", sta.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -108,6 +122,8 @@ int main(int argc, char** argv) {
   auto* show_cmd =
       app.add_subcommand("decisions", "Show an applicant's stored decisions (audited)");
   show_cmd->add_option("--db", sho.db, "SQLite file")->required();
+  show_cmd->add_option("--key-file", sho.key_file,
+                       "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   show_cmd->add_option("applicant", sho.applicant, "Applicant id")->required();
   show_cmd->add_option("--run", sho.run,
                        "Only this run (default: the newest complete run of each batch key)");
@@ -164,7 +180,10 @@ int main(int argc, char** argv) {
   dalil::cli::keys_options keys;
   auto* keys_cmd = app.add_subcommand("keys", "Master keys (kept outside the store)");
   auto* keys_init_cmd = keys_cmd->add_subcommand("init", "Create a master key file (mode 0600)");
-  keys_init_cmd->add_option("--key-file", keys.key_file, "The new key file")->required();
+  keys_init_cmd->add_option("--key-file", keys.key_file,
+                            "The new key file (with --db: the key to bind, created if absent; "
+                            "default DALIL_MASTER_KEY)");
+  keys_init_cmd->add_option("--db", keys.db, "Bind the key to this store (it must hold no record)");
   auto* keys_check_cmd = keys_cmd->add_subcommand(
       "check", "Load the master key as every command will; print its check value");
   keys_check_cmd->add_option("--key-file", keys.key_file,

@@ -120,8 +120,8 @@ status copy_all(sqlite3* dst, sqlite3* src, std::string_view what) {
   int fin = sqlite3_backup_finish(b);
   if (rc != SQLITE_DONE) {
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
-      return fail(errc::busy, std::string(what) +
-                                  ": another process held the store's lock for more than 10 s");
+      return fail(errc::busy,
+                  std::string(what) + ": another process held the store's lock for more than 10 s");
     }
     return sqlite_error(dst, rc, what);
   }
@@ -150,8 +150,9 @@ status sync_file(const std::string& path, std::string_view what) {
 result<copy_report> backup_sqlite(const std::string& path, const std::string& out) {
   std::string what = "backing up " + path + " to " + out;
   if (exists(out)) {
-    return fail(errc::refused, out + " exists: a backup never overwrites a file (choose a new "
-                                     "name, or remove the old backup first)");
+    return fail(errc::refused, out +
+                                   " exists: a backup never overwrites a file (choose a new "
+                                   "name, or remove the old backup first)");
   }
   if (!exists(path)) return fail(errc::not_found, path + ": no such store");
   database src;

@@ -87,8 +87,8 @@ result<master_key> load_master_key(const std::string& key_file) {
   if (key_file.empty()) {
     const char* env = std::getenv(master_key_variable);
     if (env == nullptr || *env == '\0') {
-      return fail(errc::not_found, std::string("no master key: give --key-file FILE or set ") +
-                                       master_key_variable);
+      return fail(errc::not_found,
+                  std::string("no master key: give --key-file FILE or set ") + master_key_variable);
     }
     if (!parse_hex_key(env, root)) {
       return fail(errc::failed, std::string(master_key_variable) +
@@ -112,10 +112,9 @@ result<master_key> load_master_key(const std::string& key_file) {
     return fail(errc::refused, "the key file " + key_file + " is not a regular file");
   }
   if (st.st_uid != ::geteuid()) {
-    return fail(errc::refused, "the key file " + key_file + " belongs to uid " +
-                                   std::to_string(st.st_uid) +
-                                   ", not to the user running dalil (uid " +
-                                   std::to_string(::geteuid()) + ")");
+    return fail(errc::refused,
+                "the key file " + key_file + " belongs to uid " + std::to_string(st.st_uid) +
+                    ", not to the user running dalil (uid " + std::to_string(::geteuid()) + ")");
   }
   if ((st.st_mode & 077) != 0) {
     return fail(errc::refused, "the key file " + key_file + " has mode " + mode_text(st.st_mode) +
@@ -196,9 +195,9 @@ std::string wrap(const master_key& key, const data_key& dk, std::string_view app
   auto* p = reinterpret_cast<unsigned char*>(out.data());
   randombytes_buf(p, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(p + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                                             &len, dk.data(), key_bytes, bytes(ad), ad.size(),
-                                             nullptr, p, key.wrap.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &len,
+                                             dk.data(), key_bytes, bytes(ad), ad.size(), nullptr, p,
+                                             key.wrap.data());
   return out;
 }
 
@@ -211,9 +210,9 @@ result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::st
   std::string ad = wrap_ad(applicant, generation);
   data_key dk;
   unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          dk.data(), &len, nullptr, bytes(wrapped) + nonce, wrapped.size() - nonce, bytes(ad),
-          ad.size(), bytes(wrapped), key.wrap.data()) != 0 ||
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(dk.data(), &len, nullptr, bytes(wrapped) + nonce,
+                                                 wrapped.size() - nonce, bytes(ad), ad.size(),
+                                                 bytes(wrapped), key.wrap.data()) != 0 ||
       len != key_bytes) {
     return fail(errc::damaged,
                 "a data key does not open with this master key (another key, or a changed or "
@@ -228,8 +227,8 @@ void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::
   auto* p = reinterpret_cast<unsigned char*>(out.data());
   randombytes_buf(p, nonce);
   unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(p + nonce, &len, bytes(plain), plain.size(),
-                                             bytes(ad), ad.size(), nullptr, p, dk.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + nonce, &len, bytes(plain), plain.size(), bytes(ad),
+                                             ad.size(), nullptr, p, dk.data());
 }
 
 bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std::string& out) {

@@ -10,16 +10,23 @@
 #include <vector>
 
 #include "engine/sha256.hpp"
+#include "store/crypto.hpp"
 #include "store/result.hpp"
 
 namespace dalil::store {
 
 struct stored_record {
   std::int64_t record_id = 0;
-  std::string applicant_id;
+  std::string applicant_id;  // in an encrypted store, the applicant's lookup hash
   std::int64_t version = 0;
   std::string content_hash;
-  std::string json;
+  std::string json;  // decrypted when read from an encrypted store (next_pending: see sealed)
+  /// Left by next_pending in an encrypted store for the batch's threads to open (open_record):
+  /// the sealed content, the applicant's wrapped data key and its generation ("" when plain).
+  std::string sealed{};
+  std::string wrapped{};
+  std::int64_t key_generation = 0;
+  bool erased = false;  // the applicant's data key was destroyed
 };
 
 enum class put_result : std::uint8_t { stored, new_version, unchanged };
@@ -126,6 +133,18 @@ class store {
   virtual result<std::unique_ptr<store>> reopen() = 0;
   virtual bool read_only() const = 0;
 
+  // Encryption at rest (docs/operations.md).
+  /// Whether the store's records are encrypted (a master key is bound to it).
+  virtual bool encrypted() const = 0;
+  /// Binds the master key the store was opened with to a store that holds no record yet (from
+  /// now on every record is sealed under a per-applicant data key, and applicants are named by
+  /// their lookup hash), with an audit entry. errc::refused when the store already holds records
+  /// (encrypting in place is not supported yet) or is bound to a key; not_found without a key.
+  virtual status init_keys(const std::string& actor) = 0;
+  /// The id under which the store knows an applicant: the lookup hash in an encrypted store
+  /// (errc::refused without the master key), the id itself otherwise.
+  virtual result<std::string> applicant_key(const std::string& applicant_id) = 0;
+
   // Rulesets.
   virtual status put_ruleset(const std::string& hash, const std::string& canonical_source) = 0;
   virtual result<std::string> ruleset_source(const std::string& hash) = 0;
@@ -151,6 +170,10 @@ class store {
   virtual status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
                               std::int64_t after_record_id, std::size_t limit,
                               std::vector<stored_record>& out) = 0;
+  /// Opens a record that next_pending left sealed (`json` then holds its content; `sealed`
+  /// emptied). Thread-safe: the batch's threads call it concurrently. errc::damaged when it
+  /// does not open, errc::refused when its applicant was erased.
+  virtual status open_record(stored_record& r) const = 0;
   /// Writes one chunk's decision sets atomically, with the audit entry that vouches for them,
   /// and renews the run's lease (errc::conflict when the lease was taken over).
   virtual status write_decisions(const run_info& run, const std::vector<decision_set>& sets) = 0;
@@ -199,8 +222,12 @@ enum class open_mode : std::uint8_t {
 
 /// Opens a SQLite store. Also ignores SIGXFSZ for the process (once): past a file-size limit a
 /// write then fails with EFBIG and is reported, instead of the process dying by the signal.
+/// `key`: the master key (nullptr: none). An encrypted store opened without it still verifies,
+/// counts and backs up, but refuses to import or to read records (errc::refused); a key that is
+/// not the store's is refused at open.
 result<std::unique_ptr<store>> open_sqlite(const std::string& path,
-                                           open_mode mode = open_mode::read_write);
+                                           open_mode mode = open_mode::read_write,
+                                           const crypto::master_key* key = nullptr);
 
 /// What a backup or a restore copied: the schema version and the audit log's head of the copy.
 struct copy_report {

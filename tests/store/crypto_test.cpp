@@ -24,8 +24,8 @@ namespace {
 struct temp_dir {
   fs::path path;
   temp_dir() {
-    path = fs::temp_directory_path() / ("dalil-crypto-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(std::rand()));
+    path = fs::temp_directory_path() /
+           ("dalil-crypto-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
     fs::create_directories(path);
   }
   ~temp_dir() { fs::remove_all(path); }
@@ -192,8 +192,7 @@ TEST_CASE("a sealed record hides its values and opens only in its row", "[crypto
   CHECK(out.empty());
 }
 
-TEST_CASE("lookup hashes are keyed: stable under one key, unrelated under another",
-          "[crypto]") {
+TEST_CASE("lookup hashes are keyed: stable under one key, unrelated under another", "[crypto]") {
   temp_dir dir;
   REQUIRE(crypto::create_key_file(dir.file("a.key")).has_value());
   REQUIRE(crypto::create_key_file(dir.file("b.key")).has_value());
@@ -244,6 +243,6 @@ TEST_CASE("cost of opening a cohort's records", "[.crypto_cost]") {
   auto t1 = std::chrono::steady_clock::now();
   CHECK(opened == rows.size());
   double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / double(rows.size());
-  std::cout << rows.size() << " records (" << bytes / rows.size()
-            << " bytes each): unwrap + open " << ns << " ns per record on one core\n";
+  std::cout << rows.size() << " records (" << bytes / rows.size() << " bytes each): unwrap + open "
+            << ns << " ns per record on one core\n";
 }
