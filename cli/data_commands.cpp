@@ -86,6 +86,19 @@ int run_keys_init(const keys_options& o) {
   });
 }
 
+int run_erase(const erase_options& o) {
+  return guarded("erase", [&] {
+    auto db = open_store(o.db, o.key_file);
+    if (!db) return report_store_error(db.error());
+    auto n = (*db)->erase_applicant(o.applicant, o.reason, o.by);
+    if (!n) return report_store_error(n.error());
+    std::cout << "erased: the applicant's data key is destroyed; " << *n
+              << " record(s) can no longer be read, with any key; their decisions stay "
+                 "counted in stats\n";
+    return 0;
+  });
+}
+
 int run_keys_check(const keys_options& o) {
   return guarded("keys check", [&] {
     auto key = store::crypto::load_master_key(o.key_file);

@@ -33,4 +33,14 @@ int run_keys_init(const keys_options& o);
 /// owner and mode checked, or DALIL_MASTER_KEY) and prints its key check value, never the key.
 int run_keys_check(const keys_options& o);
 
+struct erase_options {
+  std::string db;
+  std::string key_file;
+  std::string applicant;
+  std::string reason;
+  std::string by;
+};
+/// `dalil erase APPLICANT --reason TEXT --by NAME`: crypto-shredding, audited (erase).
+int run_erase(const erase_options& o);
+
 }  // namespace dalil::cli

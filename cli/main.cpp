@@ -190,7 +190,21 @@ int main(int argc, char** argv) {
                              "Key file (default: the DALIL_MASTER_KEY variable)");
   keys_cmd->require_subcommand(1);
 
+  dalil::cli::erase_options era;
+  auto* erase_cmd = app.add_subcommand(
+      "erase", "Erase an applicant of an encrypted store (destroy their data key), audited");
+  erase_cmd->add_option("applicant", era.applicant, "Applicant id")->required();
+  erase_cmd->add_option("--db", era.db, "SQLite file")->required();
+  erase_cmd->add_option("--key-file", era.key_file,
+                        "Master key file (default: the DALIL_MASTER_KEY variable)");
+  erase_cmd
+      ->add_option("--reason", era.reason,
+                   "Why (recorded in the audit log: never a personal value)")
+      ->required();
+  erase_cmd->add_option("--by", era.by, "Who asked for or decided the erasure")->required();
+
   CLI11_PARSE(app, argc, argv);
+  if (erase_cmd->parsed()) return dalil::cli::run_erase(era);
   if (keys_init_cmd->parsed()) return dalil::cli::run_keys_init(keys);
   if (keys_check_cmd->parsed()) return dalil::cli::run_keys_check(keys);
   if (backup_cmd->parsed()) return dalil::cli::run_backup(bak);

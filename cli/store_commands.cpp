@@ -479,6 +479,11 @@ int run_audit_verify(const audit_options& o) {
     std::cout << "audit log verified: every entry, ruleset, import, rejection, record (and its "
                  "latest flag), run and decision set is intact";
     if (!o.head.empty()) std::cout << "; the log reaches head " << o.head << " unchanged";
+    if (r->erased != 0) {
+      std::cout << "; " << r->erased
+                << " applicant(s) erased (their data keys destroyed by audited erasures: their "
+                   "records are unreadable, their decisions still counted)";
+    }
     std::cout << "\n";
     return 0;
   });

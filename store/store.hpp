@@ -92,7 +92,8 @@ struct verify_options {
 struct verify_report {
   std::vector<audit_problem> problems;  // empty: intact
   std::int64_t entries = 0;
-  std::string head_hash;  // the last entry's hash ("" for an empty log)
+  std::string head_hash;    // the last entry's hash ("" for an empty log)
+  std::int64_t erased = 0;  // applicants erased by `dalil erase` (their data keys destroyed)
 };
 
 struct audit_head {
@@ -141,6 +142,15 @@ class store {
   /// their lookup hash), with an audit entry. errc::refused when the store already holds records
   /// (encrypting in place is not supported yet) or is bound to a key; not_found without a key.
   virtual status init_keys(const std::string& actor) = 0;
+  /// Erases an applicant of an encrypted store by destroying their data key (crypto-shredding)
+  /// and unlinking their id from their pseudonym, with an `erase` audit entry naming who and why,
+  /// in one transaction. Their records stay as unreadable ciphertext (verify still checks their
+  /// hashes) and their decisions stay countable under the pseudonym. Returns the number of
+  /// records made unreadable. errc::not_found for an applicant the store does not know;
+  /// errc::refused on a plain store or without the master key.
+  virtual result<std::int64_t> erase_applicant(const std::string& applicant_id,
+                                               const std::string& reason,
+                                               const std::string& by) = 0;
   /// The id under which the store knows an applicant: the lookup hash in an encrypted store
   /// (errc::refused without the master key), the id itself otherwise.
   virtual result<std::string> applicant_key(const std::string& applicant_id) = 0;

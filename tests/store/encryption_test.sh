@@ -101,7 +101,7 @@ tamper data_key_deleted "DELETE FROM data_keys WHERE applicant_id=(SELECT applic
 tamper data_key_destroyed "UPDATE data_keys SET wrapped=NULL WHERE applicant_id=(SELECT applicant_id FROM records WHERE record_id=6)" "record 6: its applicant's data key was destroyed"
 tamper keyring_changed "UPDATE keyring SET key_check='00'" "keyring"
 tamper keyring_deleted "DELETE FROM keyring" "keyring was deleted"
-tamper pseudonym_deleted "DELETE FROM pseudonyms WHERE applicant_id='p0000000009'" "whose applicant has no pseudonym"
+tamper pseudonym_deleted "DELETE FROM pseudonyms WHERE applicant_id='p0000000009'" "with sealed records and no pseudonym, never erased"
 tamper pseudonym_inserted "INSERT INTO pseudonyms VALUES('00', 'p9999999999')" "pseudonym(s) of no applicant"
 tamper sealed_changed "UPDATE records SET sealed=randomblob(200) WHERE record_id=7" "record 7"
 tamper sealed_to_plain "UPDATE records SET sealed=NULL, json='{}' WHERE record_id=8" "record 8"
