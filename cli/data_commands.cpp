@@ -86,6 +86,27 @@ int run_keys_init(const keys_options& o) {
   });
 }
 
+int run_keys_rotate(const rotate_options& o) {
+  return guarded("keys rotate", [&] {
+    if (::access(o.new_key_file.c_str(), F_OK) != 0) {
+      if (auto s = store::crypto::create_key_file(o.new_key_file); !s) {
+        return report_store_error(s.error());
+      }
+      std::cout << "created " << o.new_key_file << " (mode 0600)\n";
+    }
+    auto next = store::crypto::load_master_key(o.new_key_file);
+    if (!next) return report_store_error(next.error());
+    auto db = open_store(o.db, o.key_file);
+    if (!db) return report_store_error(db.error());
+    auto n = (*db)->rotate_key(*next, cli_actor());
+    if (!n) return report_store_error(n.error());
+    std::cout << o.db << ": " << *n << " data key(s) re-wrapped under the key with check value "
+              << store::crypto::key_check(*next)
+              << "; keep the old key until every backup made under it has expired\n";
+    return 0;
+  });
+}
+
 int run_erase(const erase_options& o) {
   return guarded("erase", [&] {
     auto db = open_store(o.db, o.key_file);

@@ -33,6 +33,14 @@ int run_keys_init(const keys_options& o);
 /// owner and mode checked, or DALIL_MASTER_KEY) and prints its key check value, never the key.
 int run_keys_check(const keys_options& o);
 
+struct rotate_options {
+  std::string db;
+  std::string key_file;      // the current master key ("": DALIL_MASTER_KEY)
+  std::string new_key_file;  // the next one (created when absent)
+};
+/// `dalil keys rotate --db FILE --key-file OLD --new-key-file NEW`: re-wraps the data keys.
+int run_keys_rotate(const rotate_options& o);
+
 struct erase_options {
   std::string db;
   std::string key_file;

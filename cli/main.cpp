@@ -188,6 +188,16 @@ int main(int argc, char** argv) {
       "check", "Load the master key as every command will; print its check value");
   keys_check_cmd->add_option("--key-file", keys.key_file,
                              "Key file (default: the DALIL_MASTER_KEY variable)");
+  dalil::cli::rotate_options rot;
+  auto* keys_rotate_cmd = keys_cmd->add_subcommand(
+      "rotate", "Re-wrap every data key under a new master key (records are not re-encrypted)");
+  keys_rotate_cmd->add_option("--db", rot.db, "SQLite file")->required();
+  keys_rotate_cmd->add_option("--key-file", rot.key_file,
+                              "The current master key (default: DALIL_MASTER_KEY)");
+  keys_rotate_cmd
+      ->add_option("--new-key-file", rot.new_key_file,
+                   "The new master key (created, 0600, when absent)")
+      ->required();
   keys_cmd->require_subcommand(1);
 
   dalil::cli::erase_options era;
@@ -207,6 +217,7 @@ int main(int argc, char** argv) {
   if (erase_cmd->parsed()) return dalil::cli::run_erase(era);
   if (keys_init_cmd->parsed()) return dalil::cli::run_keys_init(keys);
   if (keys_check_cmd->parsed()) return dalil::cli::run_keys_check(keys);
+  if (keys_rotate_cmd->parsed()) return dalil::cli::run_keys_rotate(rot);
   if (backup_cmd->parsed()) return dalil::cli::run_backup(bak);
   if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);

@@ -33,7 +33,7 @@ class secret_key {
 /// The master key: only ever outside the store file (a key file or DALIL_MASTER_KEY).
 struct master_key {
   secret_key wrap;    // derived: wraps the data keys
-  secret_key lookup;  // derived: keys the applicant-id hashes
+  secret_key lookup;  // keys the applicant-id hashes: the store's own (its keyring), once opened
   secret_key check;   // derived: the key check value the store keeps to refuse a wrong key
 };
 

@@ -273,6 +273,7 @@ const migration migrations[] = {
     {R"(CREATE TABLE keyring(
          id INTEGER PRIMARY KEY CHECK(id = 1),
          key_check TEXT NOT NULL,
+         lookup_key BLOB NOT NULL,  -- the key of the id hashes, wrapped: it outlives rotations
          generation INTEGER NOT NULL,
          created_at TEXT NOT NULL) STRICT;
        CREATE TABLE pseudonyms(
@@ -556,6 +557,9 @@ std::string record_line(std::int64_t record_id, std::string_view applicant, std:
   }
   return line;
 }
+
+/// The associated data of the keyring's wrapped lookup key.
+constexpr std::string_view lookup_label = "keyring-lookup";
 
 /// The associated data that binds a sealed record to its applicant and version (its row).
 std::string record_ad(std::string_view applicant, std::int64_t version) {
@@ -1017,7 +1021,7 @@ class sqlite_store final : public store {
 
   /// Whether a master key is bound to the store, and whether the one given is it.
   status read_keyring() {
-    auto q = db_.make("SELECT key_check, generation FROM keyring WHERE id=1",
+    auto q = db_.make("SELECT key_check, generation, lookup_key FROM keyring WHERE id=1",
                       path_ + ": reading the keyring");
     if (!q) return q.error();
     auto row = q->next(path_ + ": reading the keyring");
@@ -1031,6 +1035,16 @@ class sqlite_store final : public store {
                                      "value is " +
                                      crypto::key_check(*key_) + ", the store's " + q->text(0) +
                                      ": `dalil keys check` prints a key's)");
+    }
+    if (key_) {
+      // The ids' hash key is the store's own (random at keys init, wrapped by the master key).
+      auto lookup = crypto::unwrap(*key_, q->blob_view(2), lookup_label, generation_);
+      if (!lookup) {
+        return fail(errc::damaged, path_ +
+                                       ": the keyring's lookup key does not open with the "
+                                       "master key (changed behind the tool's back?)");
+      }
+      key_->lookup = *lookup;
     }
     return {};
   }
@@ -1082,10 +1096,13 @@ class sqlite_store final : public store {
                       "create a new store, `dalil keys init --db NEW`, and import the cohort "
                       "into it");
     }
-    auto q = db_.make("INSERT INTO keyring VALUES(1,?,1,?)", what);
+    auto q = db_.make("INSERT INTO keyring VALUES(1,?,?,1,?)", what);
     if (!q) return q.error();
     std::string at = now_utc();
-    q->bind(1, crypto::key_check(*key_)).bind(2, at);
+    crypto::data_key lookup = crypto::new_data_key();
+    q->bind(1, crypto::key_check(*key_))
+        .bind_blob(2, crypto::wrap(*key_, lookup, lookup_label, 1))
+        .bind(3, at);
     if (auto s = q->run(what); !s) return s;
     std::string d = "{";
     add_field(d, "v", details_version);
@@ -1099,6 +1116,7 @@ class sqlite_store final : public store {
     if (auto s = tx->commit(what); !s) return s;
     encrypted_ = true;
     generation_ = 1;
+    key_->lookup = lookup;
     return {};
   }
 
@@ -1170,6 +1188,74 @@ class sqlite_store final : public store {
     // checkpoint: docs/operations.md).
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
     return records;
+  }
+
+  result<std::int64_t> rotate_key(const crypto::master_key& next,
+                                  const std::string& actor) override {
+    std::string what = path_ + ": rotating the master key";
+    if (!encrypted_) return fail(errc::refused, path_ + " is not encrypted: no key to rotate");
+    if (auto st = need_key("rotating the master key"); !st) return st.error();
+    std::string from = crypto::key_check(*key_);
+    std::string to = crypto::key_check(next);
+    if (from == to) return fail(errc::refused, what + ": the new key is the current one");
+    // The old wrapped keys' bytes are overwritten in their pages, not left in free space.
+    if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    if (auto st = read_keyring(); !st) return st.error();  // the generation, under the lock
+    std::int64_t generation = generation_ + 1;
+    std::vector<std::pair<std::string, std::string>> rewrapped;
+    {
+      auto q = db_.make(
+          "SELECT applicant_id, wrapped, generation FROM data_keys WHERE wrapped IS "
+          "NOT NULL ORDER BY applicant_id",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        std::string who = q->text(0);
+        auto dk = crypto::unwrap(*key_, q->blob_view(1), who, q->int64(2));
+        if (!dk) {
+          return fail(errc::damaged, what + ": the data key of applicant " + who +
+                                         " does not open (run dalil audit verify); nothing was "
+                                         "rotated");
+        }
+        rewrapped.emplace_back(who, crypto::wrap(next, *dk, who, generation));
+      }
+    }
+    auto u = db_.make("UPDATE data_keys SET wrapped=?, generation=? WHERE applicant_id=?", what);
+    if (!u) return u.error();
+    for (const auto& [who, wrapped] : rewrapped) {
+      u->reset();
+      u->bind_blob(1, wrapped).bind(2, generation).bind(3, who);
+      if (auto st = u->run(what); !st) return st.error();
+    }
+    crypto::master_key moved = next;
+    moved.lookup = key_->lookup;  // the ids keep their hashes
+    auto k =
+        db_.make("UPDATE keyring SET key_check=?, generation=?, lookup_key=? WHERE id=1", what);
+    if (!k) return k.error();
+    k->bind(1, to).bind(2, generation);
+    k->bind_blob(3, crypto::wrap(moved, key_->lookup, lookup_label, generation));
+    if (auto st = k->run(what); !st) return st.error();
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "from", from);
+    add_field(d, "key_check", to);
+    add_field(d, "generation", generation);
+    add_field(d, "data_keys", static_cast<std::int64_t>(rewrapped.size()));
+    add_field(d, "at", now_utc());
+    d += '}';
+    if (auto a = detail::append_audit(db_, actor, "keys_rotate", "keyring", d); !a) {
+      return a.error();
+    }
+    if (auto st = tx->commit(what); !st) return st.error();
+    key_ = moved;
+    generation_ = generation;
+    (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    return static_cast<std::int64_t>(rewrapped.size());
   }
 
   status open_record(stored_record& r) const override {
@@ -1979,7 +2065,7 @@ class verifier {
     std::string bound;
     std::int64_t bound_seq = 0;
     for (const auto& e : entries_) {
-      if (e.action == "keys_init") {
+      if (e.action == "keys_init" || e.action == "keys_rotate") {
         bound = detail::audit_field(e.details, "key_check");
         bound_seq = e.seq;
       }
@@ -1991,8 +2077,8 @@ class verifier {
           found = true;
           if (q.text_view(0) != bound) {
             problem(bound_seq, "keyring",
-                    "the keyring's key check value is not the one its keys_init entry bound "
-                    "(changed behind the tool's back)");
+                    "the keyring's key check value is not the one its last keys_init or "
+                    "keys_rotate entry bound (changed behind the tool's back)");
           }
         });
     if (!found && !bound.empty()) {

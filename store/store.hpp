@@ -151,6 +151,12 @@ class store {
   virtual result<std::int64_t> erase_applicant(const std::string& applicant_id,
                                                const std::string& reason,
                                                const std::string& by) = 0;
+  /// Re-wraps every data key under `next` (the records are not re-encrypted), in one
+  /// transaction with a `keys_rotate` audit entry; from then on only `next` opens the store.
+  /// Returns the number of data keys re-wrapped. errc::refused on a plain store or without the
+  /// current master key.
+  virtual result<std::int64_t> rotate_key(const crypto::master_key& next,
+                                          const std::string& actor) = 0;
   /// The id under which the store knows an applicant: the lookup hash in an encrypted store
   /// (errc::refused without the master key), the id itself otherwise.
   virtual result<std::string> applicant_key(const std::string& applicant_id) = 0;
