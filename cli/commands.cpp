@@ -218,12 +218,15 @@ int run_eval(const eval_options& o) {
   ev.set_record(rec);
   if (o.format == "json") {
     std::string out;
-    engine::append_evaluation_json(out, ev, engine::input_hash(text), chosen, o.trace);
+    engine::evaluation_options eo;
+    eo.with_trace = o.trace;
+    if (!o.lang.empty()) eo.only = engine::lang_or_en(o.lang);
+    engine::append_evaluation_json(out, ev, engine::input_hash(text), chosen, eo);
     out += '\n';
     std::cout << out;
     return 0;
   }
-  const engine::lang l = engine::lang_or_en(o.lang);
+  const engine::lang l = engine::lang_or_en(o.lang.empty() ? "fr" : o.lang);
   std::string out = engine::eval_text_header(*as_of, rules->hash().substr(0, 12), l);
   for (std::uint32_t r : chosen) {
     engine::decision d = engine::decide(ev, r);

@@ -24,7 +24,7 @@ struct eval_options {
   std::string facts = "-";
   std::vector<std::string> only;
   std::string format = "json";
-  std::string lang = "fr";
+  std::string lang;  // text: fr when empty; json: explanations in this language alone, if set
   bool all = false;
   bool trace = true;
 };

@@ -2,10 +2,12 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/account_commands.hpp"
+#include "cli/analysis_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/data_commands.hpp"
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
+#include "cli/impact_command.hpp"
 #include "cli/server_commands.hpp"
 #include "cli/store_commands.hpp"
 
@@ -32,7 +34,10 @@ int main(int argc, char** argv) {
                      "Every rule, helpers included (default: rules with an explanation)");
   eval_cmd->add_option("--format", ev.format, "json or text")
       ->check(CLI::IsMember({"json", "text"}));
-  eval_cmd->add_option("--lang", ev.lang, "Language of the text output")
+  eval_cmd
+      ->add_option("--lang", ev.lang,
+                   "Language of the text output (default fr); with --format json, "
+                   "explanations in this language alone (default: fr, ar and en)")
       ->check(CLI::IsMember({"fr", "ar", "en"}));
   eval_cmd->add_flag("!--no-trace", ev.trace, "Leave the trace out of the JSON");
 
@@ -149,7 +154,27 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"jsonl", "csv"}));
   gen_cmd->add_option("--out", gen_out, "Output file (default: stdout)");
 
+  dalil::cli::impact_options imc;
+  auto* impact_cmd = app.add_subcommand(
+      "impact", "What a rule revision changes over the stored cohort, and why (audited read)");
+  impact_cmd->add_option("--db", imc.db, "SQLite file")->required();
+  impact_cmd->add_option("--old", imc.old_rules, "Rule pack before the revision")->required();
+  impact_cmd->add_option("--new", imc.new_rules, "Rule pack after the revision")->required();
+  impact_cmd->add_option("--as-of", imc.as_of, "Date of the decisions (YYYY-MM-DD)")->required();
+  impact_cmd->add_option("--where", imc.where, "Only records with FIELD=VALUE; repeatable");
+  impact_cmd->add_option("--out", imc.out,
+                         "Directory for flips.csv, flips.jsonl, summary.json and report.html");
+  impact_cmd->add_option("--format", imc.format, "Summary on the standard output: text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  impact_cmd->add_option("--lang", imc.lang, "Language of the text summary and of report.html")
+      ->check(CLI::IsMember({"fr", "ar", "en"}));
+  impact_cmd->add_option("--by", imc.by, "Who the read is for (recorded in the audit entry)");
+  impact_cmd->add_option("--threads", imc.threads, "Evaluation threads (default 2)");
+  impact_cmd->add_flag("--reveal-ids", imc.reveal_ids,
+                       "Applicant ids instead of pseudonyms in the outputs (auditors; audited)");
+
   auto accounts = dalil::cli::add_account_commands(app);
+  auto analysis = dalil::cli::add_analysis_commands(app);
 
   dalil::cli::serve_options srv;
   auto* serve_cmd = app.add_subcommand("serve", "The HTTP API and the officials' page");
@@ -222,8 +247,10 @@ int main(int argc, char** argv) {
   if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
   if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
+  if (auto status = dalil::cli::run_analysis_commands(*analysis)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);
   if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
+  if (impact_cmd->parsed()) return dalil::cli::run_impact(imc);
   if (replay_cmd->parsed()) return dalil::cli::run_replay(rep);
   if (verify_cmd->parsed()) return dalil::cli::run_audit_verify(aud);
   if (head_cmd->parsed()) return dalil::cli::run_audit_head(aud);

@@ -247,41 +247,7 @@ int batch(const batch_options& o) {
   b.store_traces = o.store_traces;
   b.progress = !o.quiet;
   b.chunk = std::max<std::size_t>(1, o.chunk);
-  const dsl::program& p = pack->rules->program();
-  for (const std::string& w : o.where) {
-    auto eq = w.find('=');
-    if (eq == std::string::npos) {
-      std::cerr << "error: --where takes FIELD=VALUE, such as status=refugee\n";
-      return 2;
-    }
-    std::string path = w.substr(0, eq);
-    // The field must exist in the schema: walk the records.
-    std::uint32_t rec = p.input_record;
-    std::size_t start = 0;
-    bool ok = rec != dsl::no_index;
-    while (ok) {
-      std::size_t dot = path.find('.', start);
-      std::string part = path.substr(start, dot == std::string::npos ? path.npos : dot - start);
-      auto f = p.records[rec].field(part);
-      if (!f) {
-        ok = false;
-        break;
-      }
-      if (dot == std::string::npos) break;
-      const dsl::type& t = p.records[rec].fields[*f].t;
-      if (t.k != dsl::kind::record) {
-        ok = false;
-        break;
-      }
-      rec = t.ref;
-      start = dot + 1;
-    }
-    if (!ok) {
-      std::cerr << "error: --where " << path << ": no such field in the record schema\n";
-      return 2;
-    }
-    b.filter.push_back({path, w.substr(eq + 1)});
-  }
+  if (!parse_where(pack->rules->program(), o.where, b.filter)) return exit_usage;
   auto db = open(o.db, false, o.key_file);
   if (!db) return report(db.error());
   store::batch_summary s;
@@ -846,6 +812,49 @@ int show(const show_options& o) {
 
 int run_show(const show_options& o) {
   return guarded("decisions", [&] { return show(o); });
+}
+
+bool parse_where(const dsl::program& p, const std::vector<std::string>& where,
+                 std::vector<store::record_filter>& filter) {
+  for (const std::string& w : where) {
+    auto eq = w.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "error: --where takes FIELD=VALUE, such as status=refugee\n";
+      return false;
+    }
+    std::string path = w.substr(0, eq);
+    // The field must exist in the schema: walk the records.
+    std::uint32_t rec = p.input_record;
+    std::size_t start = 0;
+    bool ok = rec != dsl::no_index;
+    while (ok) {
+      std::size_t dot = path.find('.', start);
+      std::string part = path.substr(start, dot == std::string::npos ? path.npos : dot - start);
+      auto f = p.records[rec].field(part);
+      if (!f) {
+        ok = false;
+        break;
+      }
+      if (dot == std::string::npos) break;
+      const dsl::type& t = p.records[rec].fields[*f].t;
+      if (t.k != dsl::kind::record) {
+        ok = false;
+        break;
+      }
+      rec = t.ref;
+      start = dot + 1;
+    }
+    if (!ok) {
+      std::cerr << "error: --where " << path << ": no such field in the record schema\n";
+      return false;
+    }
+    filter.push_back({path, w.substr(eq + 1)});
+  }
+  return true;
+}
+
+store::result<std::unique_ptr<store::store>> open_store(const std::string& path) {
+  return open(path, false, std::string());
 }
 
 }  // namespace dalil::cli

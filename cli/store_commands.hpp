@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dsl/program.hpp"
 #include "store/store.hpp"
 
 namespace dalil::cli {
@@ -94,5 +95,14 @@ struct show_options {
   std::string actor = cli_actor();
 };
 int run_show(const show_options& o);
+
+/// Opens a store as every store command does: read-only when the file or its folder cannot be
+/// written (an audited read then refuses it), read-write otherwise.
+store::result<std::unique_ptr<store::store>> open_store(const std::string& path);
+
+/// Reads `--where FIELD=VALUE` options into filters; false (the error printed) when one is not
+/// of that form or names no field of the schema.
+bool parse_where(const dsl::program& p, const std::vector<std::string>& where,
+                 std::vector<store::record_filter>& filter);
 
 }  // namespace dalil::cli

@@ -185,7 +185,43 @@ std::string_view lang_code(lang l);
   X(doc_document_cell) /* {title} {name} */                                               \
   X(lang_name_fr)                                                                         \
   X(lang_name_ar)                                                                         \
-  X(lang_name_en)
+  X(lang_name_en)                                                                         \
+  X(diff_heading)    /* {old} {new}: dalil diff */                                        \
+  X(diff_scope_date) /* {date} */                                                         \
+  X(diff_scope_all)                                                                       \
+  X(diff_changes)                                                                         \
+  X(diff_no_changes)                                                                      \
+  X(diff_added)   /* {kind} {name} */                                                     \
+  X(diff_removed) /* {kind} {name} */                                                     \
+  X(diff_changed) /* {kind} {name} {detail} */                                            \
+  X(diff_value)   /* {from} {old} {new}: a parameter's dated value */                     \
+  X(diff_decisions)                                                                       \
+  X(diff_same)         /* {decision} */                                                   \
+  X(diff_different)    /* {decision} */                                                   \
+  X(diff_unknown)      /* {decision} */                                                   \
+  X(diff_witness)      /* {date} {record} */                                              \
+  X(diff_outcome)      /* {old} {new} */                                                  \
+  X(diff_out_of_force) /* {value} */                                                      \
+  X(diff_why_proof_all)                                                                   \
+  X(diff_why_proof_date) /* {date} */                                                     \
+  X(diff_why_solver)     /* {detail} */                                                   \
+  X(diff_why_encoding)   /* {detail}: a construct not encoded */                          \
+  X(diff_why_witness)    /* {detail}: the witness did not reproduce or was refused */     \
+  X(diff_why_type)                                                                        \
+  X(diff_why_added)                                                                       \
+  X(diff_why_removed)                                                                     \
+  X(diff_summary) /* {same} {different} {unknown} */                                      \
+  X(diff_kind_module)                                                                     \
+  X(diff_kind_rule)                                                                       \
+  X(diff_kind_parameter)                                                                  \
+  X(diff_kind_table)                                                                      \
+  X(diff_kind_exception)                                                                  \
+  X(diff_kind_explanation)                                                                \
+  X(diff_kind_title)                                                                      \
+  X(diff_kind_citation)                                                                   \
+  X(diff_kind_confidence)                                                                 \
+  X(diff_kind_period)                                                                     \
+  X(diff_kind_schema)
 
 enum class msg : std::uint16_t {
 #define DALIL_MESSAGE_ENUM(id) id,

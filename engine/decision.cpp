@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <set>
 
 #include "engine/record.hpp"
 #include "engine/words.hpp"
@@ -473,12 +472,19 @@ void append_decision_text(std::string& out, evaluator& ev, const decision& d, la
   }
 }
 
-std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
+namespace {
+
+/// The sources of sources_of, as pointers into the program (no copy): the JSON writes them as
+/// they are. Duplicates go by content, first seen kept; a decision has a few dozen at most.
+std::vector<const std::string*> source_texts(evaluator& ev, const decision& d) {
   const dsl::program& p = ev.rules().program();
-  std::vector<std::string> out;
-  std::set<std::string> seen;
+  std::vector<const std::string*> out;
   auto add = [&](const std::string& s) {
-    if (!s.empty() && seen.insert(s).second) out.push_back(s);
+    if (s.empty()) return;
+    for (const std::string* seen : out) {
+      if (seen == &s || *seen == s) return;
+    }
+    out.push_back(&s);
   };
   const dsl::rule_info& info = p.rules[d.rule];
   add(info.source);
@@ -490,6 +496,14 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
     if (x >= 0) add(r.exceptions[static_cast<std::size_t>(x)].source);
     for (std::uint32_t q : r.parameters_read) add(p.parameters[q].source);
   }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
+  std::vector<std::string> out;
+  for (const std::string* s : source_texts(ev, d)) out.push_back(*s);
   return out;
 }
 
@@ -583,7 +597,8 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
   out += "]}";
 }
 
-void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace) {
+void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace,
+                          std::optional<lang> only) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   out += "{\"rule\":";
@@ -651,19 +666,20 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     out += ']';
   }
   out += "},\"sources\":[";
-  std::vector<std::string> sources = sources_of(ev, d);
+  const std::vector<const std::string*> sources = source_texts(ev, d);
   for (std::size_t i = 0; i < sources.size(); ++i) {
     if (i) out += ',';
-    append_quoted(out, sources[i]);
+    append_quoted(out, *sources[i]);
   }
   out += "],\"explanation\":{";
   bool first = true;
-  for (const char* lang : {"ar", "en", "fr"}) {
+  for (lang l : {lang::ar, lang::en, lang::fr}) {
+    if (only && *only != l) continue;
     if (!first) out += ',';
     first = false;
-    append_quoted(out, lang);
+    append_quoted(out, lang_code(l));
     out += ':';
-    append_quoted(out, explain(ev, d, lang));
+    append_quoted(out, explain(ev, d, l));
   }
   out += '}';
   if (with_trace) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,8 +85,10 @@ std::string text_line(std::string_view s, lang l, int indent);
 /// parameters it read, without repetition.
 std::vector<std::string> sources_of(evaluator& ev, const decision& d);
 
-/// Appends the decision object of the `dalil eval` JSON contract.
-void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace);
+/// Appends the decision object of the `dalil eval` JSON contract. The explanation is rendered in
+/// French, Arabic and English, or in `only` alone (`"explanation":{"fr":…}`) when it is set.
+void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace,
+                          std::optional<lang> only = std::nullopt);
 /// Appends the trace alone: every rule evaluated for the decision, dependencies first. Without
 /// sources, the legal texts are left out (the ruleset, stored by its hash, holds them): that is
 /// the compact form whose digest the store keeps.

@@ -12,6 +12,7 @@ packages=(
   libcli11-dev
   libssl-dev                # SHA-256 for ruleset and record hashes
   libsodium-dev             # Argon2id passwords, random tokens (server/auth)
+  libz3-dev                 # the SMT solver of dalil diff (analysis/)
   clang-format clang-tidy
   time bc                   # benchmarks: peak memory and rates
   # The officials' page's browser tests (tests/browser): Debian's Chromium driven by

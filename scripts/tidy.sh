@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # clang-tidy (checks in .clang-tidy, every warning an error) over the project's sources: dsl,
-# engine, store, server, cli and bench. Needs build/compile_commands.json (any configured build).
+# engine, analysis, store, server, cli and bench. Needs build/compile_commands.json (any configured build).
 # Prints each finding once and fails when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/compile_commands.json ] || cmake -S . -B build -G Ninja >/dev/null
-mapfile -t files < <(git ls-files 'dsl/*.cpp' 'engine/*.cpp' 'store/*.cpp' 'server/*.cpp' \
+mapfile -t files < <(git ls-files 'dsl/*.cpp' 'engine/*.cpp' 'analysis/*.cpp' 'store/*.cpp' 'server/*.cpp' \
   'server/auth/*.cpp' 'cli/*.cpp' 'bench/*.cpp')
 command -v clang-tidy >/dev/null || { echo "clang-tidy is not installed"; exit 1; }
 out=$(mktemp)

@@ -710,10 +710,12 @@ class api_service final : public service {
         }
       }
     }
+    std::optional<engine::lang> lang;  // explanations in this language alone
     if (const json_member* l = member(ms, "lang")) {
-      auto s = string_member(*l, errors);
-      if (s && *s != "fr" && *s != "ar" && *s != "en")
-        errors.push_back({"/lang", "must be fr, ar or en"});
+      if (auto s = string_member(*l, errors)) {
+        lang = engine::parse_lang(*s);
+        if (!lang) errors.push_back({"/lang", "must be fr, ar or en"});
+      }
     }
     bool trace = true;
     if (const json_member* t = member(ms, "trace")) {
@@ -771,38 +773,28 @@ class api_service final : public service {
     d.input_hash = engine::sha256_hex(d.record_json);
     std::string body;
     body.reserve(trace ? 96 * 1024 : 48 * 1024);
-    engine::append_evaluation_json(body, ev, d.input_hash, chosen, trace);
-    d.answer_digest = engine::sha256_hex(body);
+    engine::evaluation_options eo;
+    eo.with_trace = trace;
+    eo.only = lang;
+    eo.compact_decisions = &d.outcomes;  // what is stored and digested: outcomes, no wording
+    d.outcomes.reserve(chosen.size() * 160);
+    engine::append_evaluation_json(body, ev, d.input_hash, chosen, eo);
+    d.as_of = dalil::to_string(*as_of);
+    d.ruleset_hash = rules->hash();
+    d.answer_digest =
+        engine::sha256_hex(engine::compact_form(d.as_of, d.ruleset_hash, d.input_hash, d.outcomes));
     const dsl::program& p = rules->program();
     d.rules = "[";
-    d.outcomes = "[";
+    d.rules.reserve(chosen.size() * 40);
     for (std::size_t i = 0; i < chosen.size(); ++i) {
-      std::uint32_t r = chosen[i];
-      if (i) {
-        d.rules += ',';
-        d.outcomes += ',';
-      }
-      append_string(d.rules, p.rules[r].qualified);
-      engine::value v = ev.rule(r);
-      d.outcomes += "{\"rule\":";
-      append_string(d.outcomes, p.rules[r].qualified);
-      d.outcomes += v.unknown() ? ",\"status\":\"undetermined\",\"value\":"
-                                : ",\"status\":\"decided\",\"value\":";
-      engine::append_value_json(d.outcomes, p, p.rules[r].t, v);
-      d.outcomes += ",\"in_force\":";
-      d.outcomes += inst->in_force[r] ? "true" : "false";
-      d.outcomes += ",\"provisional\":";
-      d.outcomes += ev.provisional(r) ? "true" : "false";
-      d.outcomes += '}';
+      if (i) d.rules += ',';
+      append_string(d.rules, p.rules[chosen[i]].qualified);
     }
     d.rules += ']';
-    d.outcomes += ']';
     d.decision_id = random_id();
     d.applicant_id = applicant_id;
     d.office = who.office;
     d.actor = who.name;
-    d.as_of = dalil::to_string(*as_of);
-    d.ruleset_hash = rules->hash();
     d.trace = trace;
     co_await write(job);
     if (!job->result) {
@@ -863,8 +855,46 @@ class api_service final : public service {
     return d;
   }
 
+  /// Why a stored counter decision does not vouch for its regenerated answer (nullptr: it
+  /// does). `outcomes` are the regenerated compact decisions. Decisions stored before the
+  /// compact form (their outcomes name no missing facts) kept the digest of the whole answer in
+  /// three languages: they are checked that way, so old stores read as before.
+  static const char* replay_damage(const store::counter_decision& d, const std::string& outcomes,
+                                   engine::evaluator& ev, const engine::record& rec,
+                                   const std::vector<std::uint32_t>& rules) {
+    if (ev.rules().hash() != d.ruleset_hash) {
+      return "the stored ruleset does not match its hash";
+    }
+    if (engine::sha256_hex(d.record_json) != d.input_hash) {
+      return "the stored record does not match its input hash";
+    }
+    const bool legacy = d.outcomes.find("\"missing\":") == std::string::npos;
+    if (legacy) {
+      std::string whole;
+      ev.set_record(rec);  // afresh: a trace lists the rules evaluated until its decision
+      engine::append_evaluation_json(whole, ev, d.input_hash, rules, d.trace);
+      return engine::sha256_hex(whole) == d.answer_digest
+                 ? nullptr
+                 : "the stored decision does not replay to the answer given";
+    }
+    if (engine::sha256_hex(engine::compact_form(d.as_of, d.ruleset_hash, d.input_hash,
+                                                d.outcomes)) != d.answer_digest) {
+      return "the stored outcomes do not match their digest";
+    }
+    if (outcomes != d.outcomes) return "the stored record does not replay to the outcomes given";
+    return nullptr;
+  }
+
   asio::awaitable<reply> read_decision(std::string id, const principal& who, request_info& info) {
     const char* route = "/api/v1/decisions/{id}";
+    std::optional<engine::lang> lang;
+    if (auto l = query_param(info.query, "lang")) {
+      lang = engine::parse_lang(*l);
+      if (!lang) {
+        co_return problem_reply(bad_request("the query parameter lang must be fr, ar or en"),
+                                route);
+      }
+    }
     auto d = visible_decision(id, who, info);
     if (!d) {
       if (d.error().code == store::errc::not_found)
@@ -878,8 +908,10 @@ class api_service final : public service {
       log_->error("decision {} cannot be replayed: {}", id, why);
       co_return problem_reply(server_error("the decision's ruleset cannot be rebuilt"), route);
     }
-    // The stored answer is regenerated (evaluation is deterministic) and checked against the
-    // digest of what was answered: a changed record or ruleset shows here, not silently.
+    // The answer is regenerated from the stored record (evaluation is deterministic) and its
+    // outcomes checked against the stored compact form, whose digest the audit chain keeps: a
+    // changed record, ruleset or outcome shows here as damage, never as a different answer;
+    // a change of wording (explanations, titles) changes nothing that is checked.
     std::vector<std::string> names;
     {
       boost::system::error_code ec;
@@ -903,13 +935,19 @@ class api_service final : public service {
     engine::evaluator& ev = eval_.evaluator_for(ts, inst);
     ev.set_record(ts.record);
     std::string body;
-    engine::append_evaluation_json(body, ev, d->input_hash, *chosen, d->trace);
-    if (engine::sha256_hex(body) != d->answer_digest) {
-      log_->error("decision {} does not replay to the answer given", id);
-      co_return problem_reply(
-          server_error("the stored decision does not replay to the answer given: the store was "
-                       "altered; run audit verify"),
-          route);
+    std::string outcomes;
+    engine::evaluation_options eo;
+    eo.with_trace = d->trace;
+    eo.only = lang;
+    eo.compact_decisions = &outcomes;
+    engine::append_evaluation_json(body, ev, d->input_hash, *chosen, eo);
+    if (const char* damage = replay_damage(*d, outcomes, ev, ts.record, *chosen)) {
+      log_->error("decision {} is damaged: {}", id, damage);
+      problem p = server_error(std::string("the stored decision is damaged: ") + damage +
+                               "; nothing is answered from it (run audit verify)");
+      p.slug = "damaged";
+      p.title = "The stored decision is damaged";
+      co_return problem_reply(p, route);
     }
     auto reviews = reader(info).reviews(id);
     if (!reviews) co_return problem_reply(unavailable("reading the reviews failed"), route);

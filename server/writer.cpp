@@ -1,6 +1,8 @@
 // The group-committing writer (writer.hpp).
 #include "server/writer.hpp"
 
+#include <chrono>
+
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/post.hpp>
 
@@ -9,6 +11,8 @@ namespace dalil::server {
 namespace {
 /// Requests per transaction at most: a burst is written in a few transactions, each short.
 constexpr std::size_t max_batch = 1024;
+/// The longest the writer waits for a posted wake-up once a request is queued.
+constexpr std::chrono::microseconds max_wake_delay{2000};
 }  // namespace
 
 writer::writer(std::unique_ptr<store::counter_store> store)
@@ -21,10 +25,22 @@ writer::~writer() {
 void writer::enqueue(std::shared_ptr<write_job> job, boost::asio::any_io_executor ex,
                      boost::asio::any_completion_handler<void()> done) {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(sync_->mutex);
     if (!stopping_) {
       queue_.push_back({std::move(job), std::move(ex), std::move(done)});
-      wake_.notify_one();
+      // The writer is woken by a handler posted behind the work the requesting thread already
+      // has ready (the requests read in the same turn of its event loop), not at once: on a
+      // server with one core, waking it at once would commit each request alone (the writer
+      // preempts the thread that would have queued the next ones). Alone, the thread runs the
+      // wake-up right after this request suspends. One wake-up pending per writer at a time.
+      if (!sync_->posted) {
+        sync_->posted = true;
+        boost::asio::post(queue_.back().ex, [sync = sync_] {
+          std::lock_guard l(sync->mutex);
+          sync->posted = false;
+          sync->wake.notify_one();
+        });
+      }
       return;
     }
   }
@@ -34,20 +50,20 @@ void writer::enqueue(std::shared_ptr<write_job> job, boost::asio::any_io_executo
 
 void writer::stop() {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(sync_->mutex);
     stopping_ = true;
-    wake_.notify_one();
+    sync_->wake.notify_one();
   }
   if (thread_.joinable()) thread_.join();
 }
 
 std::uint64_t writer::batches() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(sync_->mutex);
   return batches_;
 }
 
 std::uint64_t writer::jobs() const {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(sync_->mutex);
   return jobs_;
 }
 
@@ -55,8 +71,16 @@ void writer::run() {
   std::vector<pending> batch;
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      std::unique_lock lock(sync_->mutex);
+      // Woken by the posted wake-up (enqueue) or by stop(); the timeout only bounds the wait
+      // for a queued request should its wake-up never run (an event loop stopped first).
+      while (!stopping_ && (queue_.empty() || sync_->posted)) {
+        if (queue_.empty()) {
+          sync_->wake.wait(lock);
+        } else if (sync_->wake.wait_for(lock, max_wake_delay) == std::cv_status::timeout) {
+          break;
+        }
+      }
       if (queue_.empty() && stopping_) return;
       while (!queue_.empty() && batch.size() < max_batch) {
         batch.push_back(std::move(queue_.front()));
@@ -65,7 +89,7 @@ void writer::run() {
     }
     write_batch(batch);
     {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(sync_->mutex);
       ++batches_;
       jobs_ += batch.size();
     }

@@ -73,8 +73,13 @@ class writer {
   void write_batch(std::vector<pending>& batch);
 
   std::unique_ptr<store::counter_store> store_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
+  /// What the posted wake-ups touch, shared with them: one may run after the writer is gone.
+  struct sync {
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool posted = false;  // a wake-up handler is posted and has not run yet
+  };
+  std::shared_ptr<sync> sync_ = std::make_shared<sync>();
   std::deque<pending> queue_;
   bool stopping_ = false;
   std::uint64_t batches_ = 0;

@@ -16,11 +16,16 @@ std::string entry_hash(const std::string& prev, std::int64_t seq, const std::str
   return engine::sha256_hex(s);
 }
 
-result<std::int64_t> append_audit(database& db, const std::string& actor, const std::string& action,
-                                  const std::string& subject, const std::string& details) {
-  std::string error;
-  auto last = db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", error);
-  if (!last.ok()) return fail(errc::failed, "reading the audit log: " + error);
+namespace {
+
+constexpr const char* last_entry_sql = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
+constexpr const char* insert_entry_sql = "INSERT INTO audit VALUES(?,?,?,?,?,?,?,?)";
+
+/// The append itself, on statements prepared by the caller (reset here, before and after).
+result<std::int64_t> append_with(database& db, statement& last, statement& insert,
+                                 const std::string& actor, const std::string& action,
+                                 const std::string& subject, const std::string& details) {
+  last.reset();
   std::int64_t seq = 1;
   std::string prev = std::string(64, '0');
   int rc = last.step();
@@ -28,16 +33,45 @@ result<std::int64_t> append_audit(database& db, const std::string& actor, const 
     seq = last.int64(0) + 1;
     prev = last.text(1);
   } else if (rc != SQLITE_DONE) {
+    last.reset();
     return fail(errc::failed, "reading the audit log: " + db.message());
   }
+  last.reset();
   std::string at = now_utc();
-  auto q = db.prepare("INSERT INTO audit VALUES(?,?,?,?,?,?,?,?)", error);
-  if (!q.ok()) return fail(errc::failed, "appending to the audit log: " + error);
-  q.bind(1, seq).bind(2, at).bind(3, actor).bind(4, action).bind(5, subject).bind(6, details);
-  q.bind(7, prev).bind(8, entry_hash(prev, seq, at, actor, action, subject, details));
-  if (q.step() != SQLITE_DONE)
-    return fail(errc::failed, "appending to the audit log: " + db.message());
+  std::string hash = entry_hash(prev, seq, at, actor, action, subject, details);
+  insert.reset();
+  insert.bind(1, seq).bind(2, at).bind(3, actor).bind(4, action).bind(5, subject);
+  insert.bind(6, details).bind(7, prev).bind(8, hash);
+  rc = insert.step();
+  insert.reset();
+  if (rc != SQLITE_DONE) return fail(errc::failed, "appending to the audit log: " + db.message());
   return seq;
+}
+
+}  // namespace
+
+result<std::int64_t> append_audit(database& db, const std::string& actor, const std::string& action,
+                                  const std::string& subject, const std::string& details) {
+  std::string error;
+  auto last = db.prepare(last_entry_sql, error);
+  if (!last.ok()) return fail(errc::failed, "reading the audit log: " + error);
+  auto insert = db.prepare(insert_entry_sql, error);
+  if (!insert.ok()) return fail(errc::failed, "appending to the audit log: " + error);
+  return append_with(db, last, insert, actor, action, subject, details);
+}
+
+result<std::int64_t> audit_appender::append(database& db, const std::string& actor,
+                                            const std::string& action, const std::string& subject,
+                                            const std::string& details) {
+  if (db_ != db.handle() || !last_.ok() || !insert_.ok()) {
+    std::string error;
+    last_ = db.prepare(last_entry_sql, error);
+    if (!last_.ok()) return fail(errc::failed, "reading the audit log: " + error);
+    insert_ = db.prepare(insert_entry_sql, error);
+    if (!insert_.ok()) return fail(errc::failed, "appending to the audit log: " + error);
+    db_ = db.handle();
+  }
+  return append_with(db, last_, insert_, actor, action, subject, details);
 }
 
 namespace {

@@ -26,6 +26,22 @@ std::string entry_hash(const std::string& prev, std::int64_t seq, const std::str
 result<std::int64_t> append_audit(database& db, const std::string& actor, const std::string& action,
                                   const std::string& subject, const std::string& details);
 
+/// The same appending with its two statements prepared once: one per connection, owned beside
+/// it (a connection's hot write path, such as the server's writer, appends many entries). The
+/// statements belong to the first connection it appends on; destroy the appender before that
+/// connection closes (SQLite does not close a connection with statements still prepared).
+class audit_appender {
+ public:
+  /// As append_audit, on `db` (always the same connection).
+  result<std::int64_t> append(database& db, const std::string& actor, const std::string& action,
+                              const std::string& subject, const std::string& details);
+
+ private:
+  sqlite3* db_ = nullptr;  // the connection the statements belong to
+  statement last_;
+  statement insert_;
+};
+
 /// One entry of a chain that verified (its hash and links are intact): what checkers read.
 struct audit_entry {
   std::int64_t seq = 0;

@@ -1,5 +1,5 @@
 // Counter decisions and reviews: what an official's evaluation at the counter stores (the record
-// as a version of the applicant, the decisions' outcomes, the digest of the answer given) and the
+// as a version of the applicant, the answer's compact form and its digest) and the
 // official's own decision over it (reviews, appended, never replacing the recommendation), each
 // vouched for by an audit entry written in the same transaction (Law 09-08 art. 11).
 #pragma once
@@ -26,11 +26,15 @@ struct counter_decision {
   std::string record_json;   // the record, canonical JSON
   std::string input_hash;    // SHA-256 hex of record_json
   std::string rules;         // JSON array of the rule names decided, in answer order
-  /// JSON array, one {"rule","status","value","in_force","provisional"} per decided rule: what
-  /// statistics read without re-evaluating.
+  /// The decisions of the answer's compact form (engine::compact_decisions): a JSON array, one
+  /// {"rule","status","value","missing","in_force","provisional"} per decided rule, what
+  /// statistics read and what a read checks the regenerated answer against. Decisions stored
+  /// before the compact form lack "missing".
   std::string outcomes;
-  bool trace = true;          // the answer carried the traces
-  std::string answer_digest;  // SHA-256 hex of the evaluation object answered (engine/evaluation)
+  bool trace = true;  // the answer carried the traces
+  /// SHA-256 hex of the compact form (engine::compact_form of as_of, ruleset_hash, input_hash
+  /// and outcomes); before the compact form, of the whole evaluation object answered.
+  std::string answer_digest;
 
   std::string at;  // UTC, ISO 8601
   std::int64_t record_id = 0;

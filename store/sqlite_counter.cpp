@@ -65,6 +65,16 @@ struct counter_store::impl {
   statement insert_record;
   statement unlatest;
   statement insert_decision;
+  statement insert_import;
+  statement close_import_row;
+  // Reviews, and reads: prepared on first use, then reset and reused.
+  statement decision_exists;
+  statement latest_review;
+  statement insert_review;
+  statement read_decision;
+  statement read_reviews;
+  // The audit chain's two statements, for this connection.
+  detail::audit_appender audit;
 
   error sql_error(const std::string& what) const {
     return fail(errc::failed, what + ": " + db.message());
@@ -102,12 +112,16 @@ struct counter_store::impl {
   /// The import row that this transaction's records belong to, created on first use.
   status ensure_import() {
     if (import_id != 0) return {};
-    std::string e;
-    auto q =
-        db.prepare("INSERT INTO imports(file, file_hash, started_at) VALUES('counter', '', ?)", e);
-    if (!q.ok()) return fail(errc::failed, e);
+    statement& q = insert_import;
+    if (auto s =
+            ready(q, "INSERT INTO imports(file, file_hash, started_at) VALUES('counter', '', ?)");
+        !s) {
+      return s;
+    }
     q.bind(1, now_utc());
-    if (q.step() != SQLITE_DONE) return sql_error("recording the counter's import");
+    int rc = q.step();
+    q.reset();
+    if (rc != SQLITE_DONE) return sql_error("recording the counter's import");
     import_id = db.last_insert_id();
     return {};
   }
@@ -116,21 +130,35 @@ struct counter_store::impl {
   /// checks. Nothing when every decision was for a record stored before.
   status close_import() {
     if (import_id == 0) return {};
-    std::string e;
     std::string hex = engine::sha256_hex(import_lines);
-    auto u = db.prepare(
-        "UPDATE imports SET rows=?, stored=?, unchanged=0, rejected=0, file_hash=? WHERE "
-        "import_id=?",
-        e);
-    if (!u.ok()) return fail(errc::failed, e);
+    statement& u = close_import_row;
+    if (auto s = ready(u,
+                       "UPDATE imports SET rows=?, stored=?, unchanged=0, rejected=0, "
+                       "file_hash=? WHERE import_id=?");
+        !s) {
+      return s;
+    }
     u.bind(1, import_count).bind(2, import_count).bind(3, hex).bind(4, import_id);
-    if (u.step() != SQLITE_DONE) return sql_error("recording the counter's import");
+    int rc = u.step();
+    u.reset();
+    if (rc != SQLITE_DONE) return sql_error("recording the counter's import");
     std::string details = "{\"import\":" + std::to_string(import_id) +
                           ",\"rows\":" + std::to_string(import_count) +
                           ",\"stored\":" + std::to_string(import_count) +
                           ",\"unchanged\":0,\"rejected\":0,\"digest\":\"" + hex + "\"}";
-    auto seq = detail::append_audit(db, "dalil", "import", std::to_string(import_id), details);
+    auto seq = audit.append(db, "dalil", "import", std::to_string(import_id), details);
     if (!seq) return seq.error();
+    return {};
+  }
+
+  /// `q`, prepared on first use and reset (errc::failed when it does not prepare).
+  status ready(statement& q, std::string_view sql) {
+    if (!q.ok()) {
+      std::string e;
+      q = db.prepare(sql, e);
+      if (!q.ok()) return fail(errc::failed, e);
+    }
+    q.reset();
     return {};
   }
 
@@ -302,36 +330,41 @@ status counter_store::put_decision(counter_decision& d) {
   std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
   engine::append_json_string(details, d.office);
   details += ",\"digest\":\"" + counter_digest(d) + "\"}";
-  auto seq = detail::append_audit(m.db, d.actor, "counter_decision", d.decision_id, details);
+  auto seq = m.audit.append(m.db, d.actor, "counter_decision", d.decision_id, details);
   if (!seq) return seq.error();
   return {};
 }
 
 status counter_store::put_review(review& r) {
   impl& m = *impl_;
-  std::string e;
   {
-    auto q = m.db.prepare("SELECT 1 FROM counter_decisions WHERE decision_id=?", e);
-    if (!q.ok()) return fail(errc::failed, e);
+    statement& q = m.decision_exists;
+    if (auto s = m.ready(q, "SELECT 1 FROM counter_decisions WHERE decision_id=?"); !s) return s;
     q.bind(1, r.decision_id);
     int rc = q.step();
+    q.reset();
     if (rc == SQLITE_DONE) return fail(errc::not_found, "no decision " + r.decision_id);
     if (rc != SQLITE_ROW) return m.sql_error("reading the decision");
   }
   std::string latest;
   std::int64_t seq = 0;
   {
-    auto q = m.db.prepare(
-        "SELECT review_id, seq FROM reviews WHERE decision_id=? ORDER BY seq DESC LIMIT 1", e);
-    if (!q.ok()) return fail(errc::failed, e);
+    statement& q = m.latest_review;
+    if (auto s = m.ready(
+            q, "SELECT review_id, seq FROM reviews WHERE decision_id=? ORDER BY seq DESC LIMIT 1");
+        !s) {
+      return s;
+    }
     q.bind(1, r.decision_id);
     int rc = q.step();
     if (rc == SQLITE_ROW) {
       latest = q.text(0);
       seq = q.int64(1);
     } else if (rc != SQLITE_DONE) {
+      q.reset();
       return m.sql_error("reading the reviews");
     }
+    q.reset();
   }
   if (r.supersedes != latest) {
     return fail(errc::conflict,
@@ -341,11 +374,13 @@ status counter_store::put_review(review& r) {
   }
   r.seq = seq + 1;
   r.at = now_utc();
-  auto q = m.db.prepare(
-      "INSERT INTO reviews(review_id, decision_id, seq, supersedes, at, user, decisions, "
-      "observations) VALUES(?,?,?,?,?,?,?,?)",
-      e);
-  if (!q.ok()) return fail(errc::failed, e);
+  statement& q = m.insert_review;
+  if (auto s = m.ready(q,
+                       "INSERT INTO reviews(review_id, decision_id, seq, supersedes, at, user, "
+                       "decisions, observations) VALUES(?,?,?,?,?,?,?,?)");
+      !s) {
+    return s;
+  }
   q.bind(1, r.review_id).bind(2, r.decision_id).bind(3, r.seq);
   if (r.supersedes.empty()) {
     q.bind_null(4);
@@ -354,18 +389,19 @@ status counter_store::put_review(review& r) {
   }
   q.bind(5, r.at).bind(6, r.user).bind(7, r.decisions).bind(8, r.observations);
   int rc = q.step();
+  q.reset();
   if (rc == SQLITE_CONSTRAINT) return fail(errc::conflict, "review " + r.review_id + " exists");
   if (rc != SQLITE_DONE) return m.sql_error("storing the review");
   std::string details = "{\"review\":\"" + r.review_id + "\",\"seq\":" + std::to_string(r.seq) +
                         ",\"digest\":\"" + review_digest(r) + "\"}";
-  auto entry = detail::append_audit(m.db, r.user, "review", r.decision_id, details);
+  auto entry = m.audit.append(m.db, r.user, "review", r.decision_id, details);
   if (!entry) return entry.error();
   return {};
 }
 
 status counter_store::audit(const std::string& actor, const std::string& action,
                             const std::string& subject, const std::string& details) {
-  auto seq = detail::append_audit(impl_->db, actor, action, subject, details);
+  auto seq = impl_->audit.append(impl_->db, actor, action, subject, details);
   if (!seq) return seq.error();
   return {};
 }
@@ -417,26 +453,43 @@ constexpr const char* review_columns =
 }  // namespace
 
 result<counter_decision> counter_store::decision(const std::string& decision_id) {
-  std::string e;
-  auto q = impl_->db.prepare(std::string(decision_columns) + "WHERE c.decision_id=?", e);
-  if (!q.ok()) return fail(errc::failed, e);
+  statement& q = impl_->read_decision;
+  if (auto s = impl_->ready(q, std::string(decision_columns) + "WHERE c.decision_id=?"); !s) {
+    return s.error();
+  }
   q.bind(1, decision_id);
   int rc = q.step();
-  if (rc == SQLITE_DONE) return fail(errc::not_found, "no decision " + decision_id);
-  if (rc != SQLITE_ROW) return impl_->sql_error("reading the decision");
-  return decision_from(q);
+  if (rc == SQLITE_DONE) {
+    q.reset();
+    return fail(errc::not_found, "no decision " + decision_id);
+  }
+  if (rc != SQLITE_ROW) {
+    auto e = impl_->sql_error("reading the decision");
+    q.reset();
+    return e;
+  }
+  counter_decision d = decision_from(q);
+  q.reset();
+  return d;
 }
 
 result<std::vector<review>> counter_store::reviews(const std::string& decision_id) {
-  std::string e;
-  auto q = impl_->db.prepare(
-      std::string(review_columns) + " FROM reviews v WHERE v.decision_id=? ORDER BY v.seq", e);
-  if (!q.ok()) return fail(errc::failed, e);
+  statement& q = impl_->read_reviews;
+  if (auto s = impl_->ready(
+          q, std::string(review_columns) + " FROM reviews v WHERE v.decision_id=? ORDER BY v.seq");
+      !s) {
+    return s.error();
+  }
   q.bind(1, decision_id);
   std::vector<review> out;
   int rc = 0;
   while ((rc = q.step()) == SQLITE_ROW) out.push_back(review_from(q));
-  if (rc != SQLITE_DONE) return impl_->sql_error("reading the reviews");
+  if (rc != SQLITE_DONE) {
+    auto e = impl_->sql_error("reading the reviews");
+    q.reset();
+    return e;
+  }
+  q.reset();
   return out;
 }
 

@@ -190,6 +190,19 @@ class store {
   /// emptied). Thread-safe: the batch's threads call it concurrently. errc::damaged when it
   /// does not open, errc::refused when its applicant was erased.
   virtual status open_record(stored_record& r) const = 0;
+  /// The next latest records matching the filter (record id above `after_record_id`), whatever
+  /// any run decided: the cohort as an audited read of it sees it (dalil impact). They are the
+  /// rows next_pending gives for a run that decides none of them (run ids start at 1), read and
+  /// opened by the same path as the batch's (open_record, in this thread).
+  status next_latest(const std::vector<record_filter>& filter, std::int64_t after_record_id,
+                     std::size_t limit, std::vector<stored_record>& out) {
+    if (auto s = next_pending(0, filter, after_record_id, limit, out); !s) return s;
+    // An encrypted store's records are opened here (erased applicants are never listed).
+    for (auto& r : out) {
+      if (auto o = open_record(r); !o) return o;
+    }
+    return {};
+  }
   /// Writes one chunk's decision sets atomically, with the audit entry that vouches for them,
   /// and renews the run's lease (errc::conflict when the lease was taken over).
   virtual status write_decisions(const run_info& run, const std::vector<decision_set>& sets) = 0;

@@ -1,0 +1,123 @@
+// The compiled ruleset as SMT terms (Z3): each node becomes a three-valued term over the schema's
+// facts (unknown, null or a known value), following engine/logic.hpp and the evaluator exactly,
+// so that "can the two versions decide differently?" is one satisfiability query.
+#pragma once
+
+#include <z3++.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dsl/program.hpp"
+#include "engine/ruleset.hpp"
+
+namespace dalil::analysis::detail {
+
+/// A node's value as terms: unknown (`unk`), else null (`nul`), else the value `val` (Bool for
+/// booleans; Int for whole numbers, dates in days, enum cases and text ids; Real for decimals
+/// and money). Durations are only ever constants (`dur`).
+struct term {
+  z3::expr unk;
+  z3::expr nul;
+  z3::expr val;
+  std::optional<duration> dur;
+};
+
+/// The facts of a record, shared by the two versions: a state per field on every fact's path
+/// (0 absent, 1 null, 2 present) and a value per scalar leaf, plus the as-of date.
+class fact_space {
+ public:
+  explicit fact_space(z3::context& ctx);
+
+  z3::context& ctx() { return ctx_; }
+  /// The id of a text (literal texts get small ids; other ids stand for texts equal to none).
+  int text_id(const std::string& text);
+  /// The fact at `path` in `p` as a term; nullopt when the schema does not have it with the
+  /// same type (the reason is then set).
+  std::optional<term> fact(const dsl::program& p, std::uint32_t fact, std::string& reason);
+  const z3::expr& as_of() const { return as_of_; }
+  /// The dates of the domain of proofs: facts and as-of dates lie in [first_day, last_day].
+  static date first_day();
+  static date last_day();
+  /// The civil year, month and day of a date term (one decomposition per term).
+  std::array<z3::expr, 3> civil(const z3::expr& days);
+  /// A fresh integer (calendar decompositions), never the same name twice.
+  z3::expr fresh(const char* prefix) {
+    return ctx_.int_const((std::string(prefix) + "#" + std::to_string(fresh_++)).c_str());
+  }
+  /// The domain of every fact created so far (enum ranges, money in centimes, bounds,
+  /// `not_after as_of`), and side definitions (calendar decompositions).
+  std::vector<z3::expr>& constraints() { return constraints_; }
+
+  /// Writes the record of a model: a JSON object with the facts that are present.
+  std::string record_json(const z3::model& m) const;
+  /// Whether every decimal of the model has a finite decimal expansion (writable in JSON).
+  bool decimals_writable(const z3::model& m) const;
+  /// Restricts decimals to hundredths (when a model's decimals are not writable).
+  std::vector<z3::expr> hundredths() const;
+
+ private:
+  struct field_var {
+    std::string path;  // "household.annual_income"
+    dsl::type t;
+    std::vector<std::string> cases;  // enums
+    std::string record;              // records: the record's name
+    z3::expr state;
+    std::optional<z3::expr> value;  // scalar leaves
+    std::optional<z3::expr> centimes;
+  };
+  const field_var& field(const dsl::program& p, const std::string& path, const dsl::type& t);
+  void write(const z3::model& m, std::string& out, const std::string& prefix) const;
+
+  z3::context& ctx_;
+  z3::expr as_of_;
+  std::vector<std::unique_ptr<field_var>> fields_;
+  std::map<std::string, std::size_t> by_path_;
+  std::map<std::string, int> texts_;
+  std::vector<z3::expr> constraints_;
+  unsigned fresh_ = 0;
+  std::map<unsigned, std::array<z3::expr, 3>> civil_;
+  std::vector<z3::expr> keep_;  // the terms civil_ is keyed by stay alive (ids stay unique)
+};
+
+/// One version of the pack instantiated for an interval of as-of dates (its parameters and
+/// periods in force do not change inside it), as terms.
+class encoder {
+ public:
+  encoder(fact_space& facts, std::shared_ptr<const engine::instance> inst);
+  /// Rule `r`'s value; when a construct is not encoded, `unsupported()` says which.
+  term rule(std::uint32_t r);
+  bool in_force(std::uint32_t r) const { return inst_->in_force[r] != 0; }
+  const std::string& unsupported() const { return unsupported_; }
+
+ private:
+  term node(std::uint32_t id);
+  term encode(std::uint32_t id);
+  term constant(const engine::value& v, dsl::kind k);
+  term unknown(dsl::kind k);
+  term known(const z3::expr& v);
+  term boolean(const z3::expr& t, const z3::expr& f);  // true / false conditions, else unknown
+  term fail(const std::string& why, dsl::kind k);
+  z3::expr zero(dsl::kind k);
+
+  fact_space& facts_;
+  z3::context& c_;
+  std::shared_ptr<const engine::instance> inst_;
+  const engine::ruleset& rules_;
+  std::map<std::uint32_t, term> nodes_;
+  std::map<std::uint32_t, term> rule_terms_;
+  std::string unsupported_;
+};
+
+/// Gives two payloads one sort (Int against Real; the payload of an unknown of another type).
+void unify(z3::expr& a, z3::expr& b);
+/// Two terms give the same decision (logic::same): both unknown, both null, or both known and
+/// equal.
+z3::expr same(const term& a, const term& b);
+
+}  // namespace dalil::analysis::detail

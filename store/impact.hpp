@@ -1,0 +1,32 @@
+// The store's side of `dalil impact`: the latest stored records as a cohort source, read in one
+// audited read (one audit entry per impact run, no personal value in it).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/impact.hpp"
+#include "store/store.hpp"
+
+namespace dalil::store {
+
+struct impact_request {
+  std::string actor;  // who reads (cli_actor(), or a server's user)
+  std::string by;     // the name the reader gave (--by), or ""
+  std::vector<record_filter> filter;
+  bool reveal_ids = false;  // the outputs name applicants by id (auditors), not by pseudonym
+  engine::impact_options options;
+};
+
+/// The change from `old_rules` to `new_rules` over the latest record of every stored applicant
+/// matching the filter, as one audited read: the entry (action "read", subject "cohort",
+/// details {"purpose":"impact", both ruleset hashes, as_of, filter, records, ids, by}) is
+/// committed before anything is read. errc::refused on a read-only store (nothing read) or when
+/// no stored record matches; errc::failed when the sink failed (it keeps its own error).
+status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_rules,
+                   const std::shared_ptr<const engine::ruleset>& new_rules,
+                   const impact_request& request, engine::impact_sink& sink,
+                   engine::impact_summary& summary);
+
+}  // namespace dalil::store

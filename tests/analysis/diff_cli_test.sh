@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `dalil diff` from the command line: exit 0 when every decision is proved the same, 1 when one
+# differs (or is unknown), 2 on an error; text in three languages, Markdown and JSON.
+set -euo pipefail
+dalil=$1
+rules=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$dalil" diff "$rules" "$rules" --format json > "$work/self.json"
+grep -q '"verdict":"same"' "$work/self.json"
+if grep -q '"verdict":"different"\|"verdict":"unknown"' "$work/self.json"; then
+  echo "the pack against itself is not all same" >&2
+  exit 1
+fi
+
+cp -r "$rules" "$work/new"
+sed -i 's/from 2013-01-01 = 20000 MAD/from 2013-01-01 = 20500 MAD/' "$work/new/housing.dalil"
+for lang in fr ar en; do
+  status=0
+  "$dalil" diff "$rules" "$work/new" --lang "$lang" > "$work/out.$lang" || status=$?
+  [ "$status" -eq 1 ] || { echo "expected exit 1, got $status ($lang)" >&2; exit 1; }
+  grep -q 'housing.middle_class' "$work/out.$lang"
+  grep -q '20000.00 .* 20500.00' "$work/out.$lang"
+done
+grep -q 'différente' "$work/out.fr"
+grep -q 'مختلف' "$work/out.ar"
+grep -q 'different' "$work/out.en"
+status=0
+"$dalil" diff "$rules" "$work/new" --format md > "$work/out.md" || status=$?
+[ "$status" -eq 1 ]
+grep -q '^# ' "$work/out.md"
+grep -q '^- `housing.middle_class`' "$work/out.md"
+
+status=0
+"$dalil" diff "$rules" "$work/missing" > /dev/null 2>&1 || status=$?
+[ "$status" -eq 2 ] || { echo "expected exit 2 on a missing pack, got $status" >&2; exit 1; }
+status=0
+"$dalil" diff "$rules" "$rules" --as-of 2016-02-30 > /dev/null 2>&1 || status=$?
+[ "$status" -eq 2 ] || { echo "expected exit 2 on a bad date, got $status" >&2; exit 1; }
+echo "diff cli: ok"
