@@ -65,8 +65,6 @@ namespace {
 
 constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
-constexpr int exit_refused = 3;
-constexpr int exit_busy = 4;
 
 int report(const store::error& e) {
   return report_store_error(e);
