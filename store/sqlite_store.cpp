@@ -1218,9 +1218,11 @@ class sqlite_store final : public store {
         std::string who = q->text(0);
         auto dk = crypto::unwrap(*key_, q->blob_view(1), who, q->int64(2));
         if (!dk) {
-          return fail(errc::damaged, what + ": the data key of applicant " + who +
-                                         " does not open (run dalil audit verify); nothing was "
-                                         "rotated");
+          std::string m = what;
+          m += ": the data key of applicant ";
+          m += who;
+          m += " does not open (run dalil audit verify); nothing was rotated";
+          return fail(errc::damaged, std::move(m));
         }
         rewrapped.emplace_back(who, crypto::wrap(next, *dk, who, generation));
       }
