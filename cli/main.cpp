@@ -4,6 +4,7 @@
 #include "cli/account_commands.hpp"
 #include "cli/analysis_commands.hpp"
 #include "cli/commands.hpp"
+#include "cli/data_commands.hpp"
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
 #include "cli/impact_command.hpp"
@@ -51,12 +52,16 @@ int main(int argc, char** argv) {
   auto* import_cmd =
       app.add_subcommand("import", "Import applicant records (JSONL or CSV) into the store");
   import_cmd->add_option("--db", imp.db, "SQLite file")->required();
+  import_cmd->add_option("--key-file", imp.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   import_cmd->add_option("--rules", imp.rules, "Rule pack whose schema the records must fit");
   import_cmd->add_option("file", imp.file, "cohort.jsonl or cohort.csv")->required();
 
   dalil::cli::batch_options bat;
   auto* batch_cmd = app.add_subcommand("batch", "Evaluate every stored applicant; resumable");
   batch_cmd->add_option("--db", bat.db, "SQLite file")->required();
+  batch_cmd->add_option("--key-file", bat.key_file,
+                        "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   batch_cmd->add_option("--rules", bat.rules, "Rule pack directory");
   batch_cmd->add_option("--as-of", bat.as_of, "Date of the decisions (YYYY-MM-DD)")->required();
   batch_cmd->add_option("--threads", bat.threads,
@@ -71,6 +76,8 @@ int main(int argc, char** argv) {
   auto* replay_cmd =
       app.add_subcommand("replay", "Re-evaluate a stored decision and prove it identical");
   replay_cmd->add_option("--db", rep.db, "SQLite file")->required();
+  replay_cmd->add_option("--key-file", rep.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   replay_cmd->add_option("decision", rep.decision, "RUN:RECORD")->required();
 
   dalil::cli::audit_options aud;
@@ -78,6 +85,8 @@ int main(int argc, char** argv) {
   auto* verify_cmd =
       audit_cmd->add_subcommand("verify", "Detect any changed, deleted or inserted row");
   verify_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  verify_cmd->add_option("--key-file", aud.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   verify_cmd->add_option("--head", aud.head,
                          "A head kept elsewhere (HASH or SEQ:HASH, from `audit head`): the log "
                          "must reach it unchanged");
@@ -87,12 +96,16 @@ int main(int argc, char** argv) {
   auto* head_cmd = audit_cmd->add_subcommand(
       "head", "Print the last entry of the audit log (SEQ HASH): keep it elsewhere");
   head_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  head_cmd->add_option("--key-file", aud.key_file,
+                       "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   head_cmd->add_flag("--read-only", aud.read_only, "Open the store read-only");
   audit_cmd->require_subcommand(1);
 
   dalil::cli::export_options exp;
   auto* export_cmd = app.add_subcommand("export", "Export a run's decisions (CSV or JSONL)");
   export_cmd->add_option("--db", exp.db, "SQLite file")->required();
+  export_cmd->add_option("--key-file", exp.key_file,
+                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   export_cmd->add_option("--run", exp.run, "Run id (default: the newest complete run)");
   export_cmd->add_option("--format", exp.format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
@@ -101,6 +114,8 @@ int main(int argc, char** argv) {
   dalil::cli::stats_options sta;
   auto* stats_cmd = app.add_subcommand("stats", "Outcome counts and rates per decision and run");
   stats_cmd->add_option("--db", sta.db, "SQLite file")->required();
+  stats_cmd->add_option("--key-file", sta.key_file,
+                        "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   stats_cmd->add_option("--rules", sta.rules, "Rule pack (for program names)");
   stats_cmd->add_option("--format", sta.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -112,6 +127,8 @@ int main(int argc, char** argv) {
   auto* show_cmd =
       app.add_subcommand("decisions", "Show an applicant's stored decisions (audited)");
   show_cmd->add_option("--db", sho.db, "SQLite file")->required();
+  show_cmd->add_option("--key-file", sho.key_file,
+                       "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   show_cmd->add_option("applicant", sho.applicant, "Applicant id")->required();
   show_cmd->add_option("--run", sho.run,
                        "Only this run (default: the newest complete run of each batch key)");
@@ -174,7 +191,60 @@ int main(int argc, char** argv) {
                         "Seconds a browser session lasts at most (default 43200)");
   serve_cmd->add_option("--log", srv.log, "Access and error log file (default: standard error)");
 
+  dalil::cli::backup_options bak;
+  auto* backup_cmd =
+      app.add_subcommand("backup", "Copy the store (one consistent snapshot, even during a batch)");
+  backup_cmd->add_option("--db", bak.db, "SQLite file")->required();
+  backup_cmd->add_option("--out", bak.out, "The backup file (never overwritten)")->required();
+  dalil::cli::restore_options res;
+  auto* restore_cmd = app.add_subcommand("restore", "Restore a store from a backup");
+  restore_cmd->add_option("--from", res.from, "The backup file")->required();
+  restore_cmd->add_option("--db", res.db, "The store to create or replace")->required();
+  restore_cmd->add_flag("--force", res.force, "Replace an existing store");
+
+  dalil::cli::keys_options keys;
+  auto* keys_cmd = app.add_subcommand("keys", "Master keys (kept outside the store)");
+  auto* keys_init_cmd = keys_cmd->add_subcommand("init", "Create a master key file (mode 0600)");
+  keys_init_cmd->add_option("--key-file", keys.key_file,
+                            "The new key file (with --db: the key to bind, created if absent; "
+                            "default DALIL_MASTER_KEY)");
+  keys_init_cmd->add_option("--db", keys.db, "Bind the key to this store (it must hold no record)");
+  auto* keys_check_cmd = keys_cmd->add_subcommand(
+      "check", "Load the master key as every command will; print its check value");
+  keys_check_cmd->add_option("--key-file", keys.key_file,
+                             "Key file (default: the DALIL_MASTER_KEY variable)");
+  dalil::cli::rotate_options rot;
+  auto* keys_rotate_cmd = keys_cmd->add_subcommand(
+      "rotate", "Re-wrap every data key under a new master key (records are not re-encrypted)");
+  keys_rotate_cmd->add_option("--db", rot.db, "SQLite file")->required();
+  keys_rotate_cmd->add_option("--key-file", rot.key_file,
+                              "The current master key (default: DALIL_MASTER_KEY)");
+  keys_rotate_cmd
+      ->add_option("--new-key-file", rot.new_key_file,
+                   "The new master key (created, 0600, when absent)")
+      ->required();
+  keys_cmd->require_subcommand(1);
+
+  dalil::cli::erase_options era;
+  auto* erase_cmd = app.add_subcommand(
+      "erase", "Erase an applicant of an encrypted store (destroy their data key), audited");
+  erase_cmd->add_option("applicant", era.applicant, "Applicant id")->required();
+  erase_cmd->add_option("--db", era.db, "SQLite file")->required();
+  erase_cmd->add_option("--key-file", era.key_file,
+                        "Master key file (default: the DALIL_MASTER_KEY variable)");
+  erase_cmd
+      ->add_option("--reason", era.reason,
+                   "Why (recorded in the audit log: never a personal value)")
+      ->required();
+  erase_cmd->add_option("--by", era.by, "Who asked for or decided the erasure")->required();
+
   CLI11_PARSE(app, argc, argv);
+  if (erase_cmd->parsed()) return dalil::cli::run_erase(era);
+  if (keys_init_cmd->parsed()) return dalil::cli::run_keys_init(keys);
+  if (keys_check_cmd->parsed()) return dalil::cli::run_keys_check(keys);
+  if (keys_rotate_cmd->parsed()) return dalil::cli::run_keys_rotate(rot);
+  if (backup_cmd->parsed()) return dalil::cli::run_backup(bak);
+  if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
   if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
   if (auto status = dalil::cli::run_analysis_commands(*analysis)) return *status;

@@ -45,32 +45,29 @@ std::string cli_actor() {
   return "cli:" + user + "@" + host + " (unauthenticated)";
 }
 
-namespace {
-
-constexpr int exit_failed = 1;
-constexpr int exit_usage = 2;
-constexpr int exit_refused = 3;
-constexpr int exit_busy = 4;
-
-int exit_code(store::errc code) {
-  switch (code) {
-    case store::errc::refused:
-      return exit_refused;
-    case store::errc::busy:
-      return exit_busy;
-    default:
-      return exit_failed;
-  }
-}
-
-/// Prints a store error as an operator reads it and returns the command's exit code.
-int report(const store::error& e) {
+int report_store_error(const store::error& e) {
   const char* prefix = e.code == store::errc::damaged   ? "error (damaged store): "
                        : e.code == store::errc::busy    ? "busy: "
                        : e.code == store::errc::refused ? "refused: "
                                                         : "error: ";
   std::cerr << prefix << e.message << "\n";
-  return exit_code(e.code);
+  switch (e.code) {
+    case store::errc::refused:
+      return 3;
+    case store::errc::busy:
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+namespace {
+
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+
+int report(const store::error& e) {
+  return report_store_error(e);
 }
 
 /// The one boundary of the store commands: a bug (an exception) is reported, never a crash.
@@ -131,8 +128,16 @@ store::result<const store::run_decisions*> describe(store::store& db, const stor
 }
 
 /// Opens the store: read-only when asked, or when the file (or its folder, which holds the
-/// WAL files) cannot be written; read-write (creating, upgrading) otherwise.
-store::result<std::unique_ptr<store::store>> open(const std::string& path, bool read_only = false) {
+/// WAL files) cannot be written; read-write (creating, upgrading) otherwise. With the master key
+/// from `key_file`, or from DALIL_MASTER_KEY when no file is given and it is set.
+store::result<std::unique_ptr<store::store>> open(const std::string& path, bool read_only,
+                                                  const std::string& key_file) {
+  std::optional<store::crypto::master_key> key;
+  if (!key_file.empty() || std::getenv(store::crypto::master_key_variable) != nullptr) {
+    auto k = store::crypto::load_master_key(key_file);
+    if (!k) return k.error();
+    key = std::move(*k);
+  }
   if (!read_only) {
     // Not writable: by permission, or by intent (no write bit for anyone: even root, which the
     // kernel lets write, is taken to mean "do not write this store").
@@ -147,7 +152,8 @@ store::result<std::unique_ptr<store::store>> open(const std::string& path, bool 
     read_only = exists && (unwritable(path) || unwritable(dir));
   }
   return store::open_sqlite(path,
-                            read_only ? store::open_mode::read_only : store::open_mode::read_write);
+                            read_only ? store::open_mode::read_only : store::open_mode::read_write,
+                            key ? &*key : nullptr);
 }
 
 /// Runs of each batch key, the newest complete generation only (what stats and decisions show
@@ -200,7 +206,7 @@ int run_import(const import_options& o) {
   return guarded("import", [&] {
     auto pack = load_pack(o.rules);
     if (!pack) return exit_failed;
-    auto db = open(o.db);
+    auto db = open(o.db, false, o.key_file);
     if (!db) return report(db.error());
     store::import_summary s;
     if (auto st = store::import_file(**db, pack->rules->program(), o.file, s); !st) {
@@ -240,7 +246,7 @@ int batch(const batch_options& o) {
   b.progress = !o.quiet;
   b.chunk = std::max<std::size_t>(1, o.chunk);
   if (!parse_where(pack->rules->program(), o.where, b.filter)) return exit_usage;
-  auto db = open(o.db);
+  auto db = open(o.db, false, o.key_file);
   if (!db) return report(db.error());
   store::batch_summary s;
   if (auto st = store::run_batch(**db, pack->rules, pack->canonical, b, s); !st) {
@@ -278,7 +284,7 @@ int replay(const replay_options& o) {
   }
   std::int64_t run_id = *run_number;
   std::int64_t record_id = *record_number;
-  auto opened = open(o.db);
+  auto opened = open(o.db, false, o.key_file);
   if (!opened) return report(opened.error());
   store::store& db = **opened;
   std::optional<store::run_info> run;
@@ -421,7 +427,7 @@ int run_replay(const replay_options& o) {
 
 int run_audit_verify(const audit_options& o) {
   return guarded("audit verify", [&] {
-    auto db = open(o.db, o.read_only);
+    auto db = open(o.db, o.read_only, o.key_file);
     if (!db) return report(db.error());
     store::verify_options options;
     options.head = o.head;
@@ -437,14 +443,24 @@ int run_audit_verify(const audit_options& o) {
     std::cout << "audit log verified: every entry, ruleset, import, rejection, record (and its "
                  "latest flag), run and decision set is intact";
     if (!o.head.empty()) std::cout << "; the log reaches head " << o.head << " unchanged";
+    if (r->erased != 0) {
+      std::cout << "; " << r->erased
+                << " applicant(s) erased (their data keys destroyed by audited erasures: their "
+                   "records are unreadable, their decisions still counted)";
+    }
     std::cout << "\n";
     return 0;
   });
 }
 
+store::result<std::unique_ptr<store::store>> open_store(const std::string& path,
+                                                        const std::string& key_file) {
+  return open(path, false, key_file);
+}
+
 int run_audit_head(const audit_options& o) {
   return guarded("audit head", [&] {
-    auto db = open(o.db, o.read_only);
+    auto db = open(o.db, o.read_only, o.key_file);
     if (!db) return report(db.error());
     auto h = (*db)->head();
     if (!h) return report(h.error());
@@ -466,7 +482,7 @@ struct staged_output {
 };
 
 int export_run(const export_options& o) {
-  auto opened = open(o.db);
+  auto opened = open(o.db, false, o.key_file);
   if (!opened) return report(opened.error());
   store::store& db = **opened;
   std::int64_t run_id = o.run;
@@ -610,7 +626,7 @@ int stats(const stats_options& o) {
     pack = load_pack(o.rules);
     if (!pack) return exit_failed;
   }
-  auto opened = open(o.db);
+  auto opened = open(o.db, false, o.key_file);
   if (!opened) return report(opened.error());
   store::store& db = **opened;
   // One read transaction would be nicer; counts per run are consistent as complete runs never
@@ -737,17 +753,20 @@ int run_stats(const stats_options& o) {
 namespace {
 
 int show(const show_options& o) {
-  auto opened = open(o.db);
+  auto opened = open(o.db, false, o.key_file);
   if (!opened) return report(opened.error());
   store::store& db = **opened;
   std::string out;  // printed once the audited read is complete
   bool found = false;
   std::string details = "{\"purpose\":\"decisions\"}";
-  auto read = db.audited_read(o.actor, "applicant " + o.applicant, details, [&]() -> store::status {
+  // In an encrypted store the applicant is known (and audited) by their lookup hash only.
+  auto who = db.applicant_key(o.applicant);
+  if (!who) return report(who.error());
+  auto read = db.audited_read(o.actor, "applicant " + *who, details, [&]() -> store::status {
     auto runs = chosen_runs(db, o.run, o.all);
     if (!runs) return runs.error();
     for (const auto& run : *runs) {
-      auto d = db.applicant_decisions(run.run_id, o.applicant);
+      auto d = db.applicant_decisions(run.run_id, *who);
       if (!d) {
         if (d.error().code == store::errc::not_found) continue;
         return d.error();
@@ -833,7 +852,7 @@ bool parse_where(const dsl::program& p, const std::vector<std::string>& where,
 }
 
 store::result<std::unique_ptr<store::store>> open_store(const std::string& path) {
-  return open(path);
+  return open(path, false, std::string());
 }
 
 }  // namespace dalil::cli

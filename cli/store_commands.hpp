@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,18 @@
 
 namespace dalil::cli {
 
+/// Prints a store error as an operator reads it ("refused: …", "busy: …") and returns the
+/// command's exit code (1 failed or damaged, 3 refused, 4 busy).
+int report_store_error(const store::error& e);
+
+/// Opens a store as the store commands do (read-only when it cannot be written), with the master
+/// key from `key_file`, or DALIL_MASTER_KEY when no file is given and it is set.
+store::result<std::unique_ptr<store::store>> open_store(const std::string& path,
+                                                        const std::string& key_file);
+
 struct import_options {
   std::string db;
+  std::string key_file;  // the master key ("" : DALIL_MASTER_KEY, if set)
   std::string rules = "rules";
   std::string file;
 };
@@ -22,6 +33,7 @@ int run_import(const import_options& o);
 
 struct batch_options {
   std::string db;
+  std::string key_file;  // the master key ("" : DALIL_MASTER_KEY, if set)
   std::string rules = "rules";
   std::string as_of;
   unsigned threads = 2;
@@ -38,6 +50,7 @@ std::string cli_actor();
 
 struct replay_options {
   std::string db;
+  std::string key_file;  // the master key ("" : DALIL_MASTER_KEY, if set)
   std::string decision;  // RUN:RECORD
   std::string actor = cli_actor();
 };
@@ -45,6 +58,7 @@ int run_replay(const replay_options& o);
 
 struct audit_options {
   std::string db;
+  std::string key_file;    // the master key ("" : DALIL_MASTER_KEY, if set)
   std::string head;        // verify: an entry hash (or SEQ:HASH) kept elsewhere
   bool read_only = false;  // open SQLITE_OPEN_READONLY (also when the file is not writable)
 };
@@ -54,6 +68,7 @@ int run_audit_head(const audit_options& o);
 
 struct export_options {
   std::string db;
+  std::string key_file;  // the master key ("" : DALIL_MASTER_KEY, if set)
   std::int64_t run = 0;  // 0: the newest complete run
   std::string format = "jsonl";
   std::string out = "-";
@@ -63,6 +78,7 @@ int run_export(const export_options& o);
 
 struct stats_options {
   std::string db;
+  std::string key_file;         // the master key ("" : DALIL_MASTER_KEY, if set)
   std::string rules;            // optional: only for the names of programs and OSPs
   std::string format = "text";  // text or json
   std::int64_t run = 0;         // 0: the newest complete generation of each batch key
@@ -72,6 +88,7 @@ int run_stats(const stats_options& o);
 
 struct show_options {
   std::string db;
+  std::string key_file;  // the master key ("" : DALIL_MASTER_KEY, if set)
   std::string applicant;
   std::int64_t run = 0;  // 0: the newest complete generation of each batch key
   bool all = false;

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "dsl/checker.hpp"
@@ -489,6 +490,12 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
                 "the rule pack has no contract decision (no rule with an explanation): a run "
                 "would decide nothing for anyone; check --rules");
   }
+  if (o.store_traces && db.encrypted()) {
+    // A trace carries the record's values: kept only once traces are sealed like records.
+    return fail(errc::refused,
+                "the store is encrypted: full traces (--store-traces) would keep the records' "
+                "values in plain; run the batch without it (each trace's digest is kept)");
+  }
   auto matching = db.count_matching(o.filter);
   if (!matching) return matching.error();
   if (*matching == 0) {
@@ -602,6 +609,7 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   // take blocks of records from the current chunk. This thread reads the next chunk meanwhile,
   // then takes blocks too: no core idles while there is evaluation left.
   std::atomic<std::size_t> next_block{0};
+  std::optional<error> open_error;  // a record that did not open: the run stops before its chunk
   bool stopping = false;
   std::barrier<> start(static_cast<std::ptrdiff_t>(threads) + 1);
   std::barrier<> done(static_cast<std::ptrdiff_t>(threads) + 1);
@@ -611,6 +619,15 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       std::size_t begin = next_block.fetch_add(1, std::memory_order_relaxed) * B;
       if (begin >= current.size()) return;
       std::size_t end = std::min(current.size(), begin + B);
+      // An encrypted store's records are opened here, by every evaluating thread.
+      for (std::size_t i = begin; i < end; ++i) {
+        if (current[i].sealed.empty()) continue;
+        if (auto opened = db.open_record(current[i]); !opened) {
+          std::lock_guard<std::mutex> lock(m);
+          if (!open_error) open_error = opened.error();
+          return;
+        }
+      }
       if (o.store_traces) {  // full traces come from the record-at-a-time evaluator
         for (std::size_t i = begin; i < end; ++i) {
           sets[i] = evaluate_record(inst, chosen, current[i], true);
@@ -641,6 +658,7 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
     read = db.next_pending(run.run_id, o.filter, after, o.chunk, next);
     drain();
     done.arrive_and_wait();
+    if (open_error) break;
     if (read && !hand_over(sets)) break;  // the writer failed: its error is reported
     current.swap(next);
   }
@@ -650,6 +668,7 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   finish_writer();
   if (terminal) std::fprintf(stderr, "\n");
   if (write_failed) return write_error;
+  if (open_error) return *open_error;
   if (!read) return read;
   // Every applicant decided? (A record imported past the lease would show here, never doubled.)
   auto left = db.count_pending(run.run_id, o.filter);

@@ -150,6 +150,22 @@ std::string_view statement::text_view(int col) const {
           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
 }
 
+std::string_view statement::blob_view(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  if (p == nullptr) return {};
+  return {static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))};
+}
+
+statement& statement::bind_blob(int i, std::string_view v) {
+  sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+statement& statement::bind_static_blob(int i, std::string_view v) {
+  sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
 std::string statement::text(int col) const {
   return std::string(text_view(col));
 }

@@ -52,6 +52,11 @@ class statement {
   engine::digest digest(int col) const;
   /// A text column without a copy, valid until the next step or reset.
   std::string_view text_view(int col) const;
+  /// A blob column's bytes without a copy ("" for NULL), valid until the next step or reset.
+  std::string_view blob_view(int col) const;
+  statement& bind_blob(int i, std::string_view v);
+  /// A blob read in place until the statement is reset (as bind_static).
+  statement& bind_static_blob(int i, std::string_view v);
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
  private:

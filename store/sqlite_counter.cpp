@@ -197,6 +197,13 @@ result<std::unique_ptr<counter_store>> counter_store::open(const std::string& pa
                                   "open_sqlite first, which upgrades it): " +
                                   e);
   }
+  // An encrypted store (docs/operations.md): the counter does not seal its records yet.
+  auto k = s->impl_->db.prepare("SELECT 1 FROM keyring", e);
+  if (k.ok() && k.step() == SQLITE_ROW) {
+    return fail(errc::refused, path +
+                                   " is encrypted: the server does not seal the records it "
+                                   "stores yet, so it refuses an encrypted store");
+  }
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -274,6 +275,26 @@ const migration migrations[] = {
           window_start INTEGER NOT NULL, -- Unix seconds, a multiple of the window
           refused INTEGER NOT NULL,
           PRIMARY KEY(kind, key, window_start)) STRICT;)"},
+    // 7: encryption at rest (docs/operations.md, store/crypto.hpp): the master key's check value
+    // once a key is bound to the store (`dalil keys init --db`); each applicant's pseudonym
+    // (the store's applicant id: p0000000001…, in import order, so that the batch's indexes keep
+    // their locality) under the keyed hash of their id; one wrapped data key per applicant; and
+    // each record's sealed content (its `json` then empty). A store without a keyring row keeps
+    // plain records as before.
+    {R"(CREATE TABLE keyring(
+         id INTEGER PRIMARY KEY CHECK(id = 1),
+         key_check TEXT NOT NULL,
+         lookup_key BLOB NOT NULL,  -- the key of the id hashes, wrapped: it outlives rotations
+         generation INTEGER NOT NULL,
+         created_at TEXT NOT NULL) STRICT;
+       CREATE TABLE pseudonyms(
+         lookup TEXT PRIMARY KEY,
+         applicant_id TEXT NOT NULL UNIQUE) STRICT, WITHOUT ROWID;
+       CREATE TABLE data_keys(
+         applicant_id TEXT PRIMARY KEY,
+         wrapped BLOB,
+         generation INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+       ALTER TABLE records ADD COLUMN sealed BLOB;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -528,7 +549,8 @@ class row_digest {
 /// The line of one record as entries vouch for it (the latest flag is not in it: it follows from
 /// the versions, and verify checks it so).
 std::string record_line(std::int64_t record_id, std::string_view applicant, std::int64_t version,
-                        std::string_view content_hash, std::int64_t import_id) {
+                        std::string_view content_hash, std::int64_t import_id,
+                        std::string_view sealed = {}) {
   std::string line = std::to_string(record_id);
   line += '\x1f';
   line += applicant;
@@ -538,7 +560,26 @@ std::string record_line(std::int64_t record_id, std::string_view applicant, std:
   line += content_hash;
   line += '\x1f';
   line += std::to_string(import_id);
+  // A sealed record (schema 6): the entry vouches for its ciphertext, so that destroying the
+  // data key never breaks verification.
+  if (!sealed.empty()) {
+    line += '\x1f';
+    line += engine::sha256_hex(sealed);
+  }
   return line;
+}
+
+/// The associated data of the keyring's wrapped lookup key.
+constexpr std::string_view lookup_label = "keyring-lookup";
+
+/// The associated data that binds a sealed record to its applicant and version (its row).
+std::string record_ad(std::string_view applicant, std::int64_t version) {
+  std::string ad = "record";
+  ad += '\x1f';
+  ad += applicant;
+  ad += '\x1f';
+  ad += std::to_string(version);
+  return ad;
 }
 
 /// The line of one decision set as entries vouch for it (schema 5): everything the row holds, the
@@ -716,13 +757,16 @@ class sqlite_store;
 /// An import: one write transaction, rolled back by the guard unless `finish` commits it.
 class sqlite_import final : public import_session {
  public:
+  /// `key`: the master key of an encrypted store (records sealed), nullptr for a plain one.
   sqlite_import(database& db, transaction tx, std::int64_t id, std::string file,
-                std::string started_at)
+                std::string started_at, const crypto::master_key* key, std::int64_t generation)
       : db_(db),
         tx_(std::move(tx)),
         id_(id),
         file_(std::move(file)),
-        started_at_(std::move(started_at)) {}
+        started_at_(std::move(started_at)),
+        key_(key),
+        generation_(generation) {}
   std::int64_t id() const override { return id_; }
   result<put_result> put_record(const std::string& applicant_id, const std::string& content_hash,
                                 const std::string& json) override;
@@ -732,11 +776,24 @@ class sqlite_import final : public import_session {
 
  private:
   status prepare();
+  /// The applicant's pseudonym in an encrypted store: found by the keyed hash of their id, or
+  /// the next one.
+  result<std::string> pseudonym(const std::string& plain_id);
+  /// The applicant's data key: unwrapped, or created and stored wrapped.
+  result<crypto::data_key> data_key(const std::string& who);
   database& db_;
   transaction tx_;
   std::int64_t id_;
   std::string file_;
   std::string started_at_;
+  const crypto::master_key* key_;
+  std::int64_t generation_;
+  std::string sealed_;
+  std::int64_t pseudonyms_ = -1;  // how many the store holds (read once)
+  statement find_pseudonym_;
+  statement insert_pseudonym_;
+  statement find_key_;
+  statement insert_key_;
   statement latest_;
   statement insert_applicant_;
   statement insert_record_;
@@ -753,14 +810,22 @@ status sqlite_import::prepare() {
       what);
   auto b = db_.make("INSERT OR IGNORE INTO applicants VALUES(?)", what);
   auto c = db_.make(
-      "INSERT INTO records(applicant_id, version, content_hash, json, import_id) "
-      "VALUES(?,?,?,?,?)",
+      "INSERT INTO records(applicant_id, version, content_hash, json, import_id, sealed) "
+      "VALUES(?,?,?,?,?,?)",
       what);
   auto d = db_.make("UPDATE records SET latest=0 WHERE record_id=?", what);
   auto e = db_.make("INSERT INTO rejections VALUES(?,?,?,?)", what);
-  for (auto* r : {&a, &b, &c, &d, &e}) {
+  auto f = db_.make("SELECT wrapped, generation FROM data_keys WHERE applicant_id=?", what);
+  auto g = db_.make("INSERT INTO data_keys VALUES(?,?,?)", what);
+  auto h = db_.make("SELECT applicant_id FROM pseudonyms WHERE lookup=?", what);
+  auto i = db_.make("INSERT INTO pseudonyms VALUES(?,?)", what);
+  for (auto* r : {&a, &b, &c, &d, &e, &f, &g, &h, &i}) {
     if (!*r) return r->error();
   }
+  find_pseudonym_ = std::move(*h);
+  insert_pseudonym_ = std::move(*i);
+  find_key_ = std::move(*f);
+  insert_key_ = std::move(*g);
   latest_ = std::move(*a);
   insert_applicant_ = std::move(*b);
   insert_record_ = std::move(*c);
@@ -769,10 +834,69 @@ status sqlite_import::prepare() {
   return {};
 }
 
-result<put_result> sqlite_import::put_record(const std::string& applicant_id,
+result<crypto::data_key> sqlite_import::data_key(const std::string& who) {
+  find_key_.reset();
+  find_key_.bind(1, who);
+  auto row = find_key_.next("importing: reading the applicant's data key");
+  if (!row) return row.error();
+  if (*row) {
+    if (find_key_.is_null(0)) {
+      find_key_.reset();
+      return fail(errc::refused,
+                  "importing: this applicant was erased (their data key is destroyed): a new "
+                  "record for them is refused");
+    }
+    auto dk = crypto::unwrap(*key_, find_key_.blob_view(0), who, find_key_.int64(1));
+    find_key_.reset();
+    if (!dk) return fail(errc::damaged, "importing: " + dk.error().message);
+    return dk;
+  }
+  find_key_.reset();
+  crypto::data_key dk = crypto::new_data_key();
+  insert_key_.reset();
+  insert_key_.bind(1, who).bind_blob(2, crypto::wrap(*key_, dk, who, generation_));
+  insert_key_.bind(3, generation_);
+  if (auto s = insert_key_.run("importing: storing a data key"); !s) return s.error();
+  return dk;
+}
+
+result<std::string> sqlite_import::pseudonym(const std::string& plain_id) {
+  constexpr std::string_view what = "importing: finding the applicant's pseudonym";
+  std::string lookup = crypto::lookup_hash(*key_, plain_id);
+  find_pseudonym_.reset();
+  find_pseudonym_.bind(1, lookup);
+  auto row = find_pseudonym_.next(what);
+  if (!row) return row.error();
+  if (*row) {
+    std::string found = find_pseudonym_.text(0);
+    find_pseudonym_.reset();
+    return found;
+  }
+  find_pseudonym_.reset();
+  if (pseudonyms_ < 0) {
+    auto n = db_.make("SELECT count(*) FROM pseudonyms", what);
+    if (!n) return n.error();
+    if (auto r = n->next(what); !r) return r.error();
+    pseudonyms_ = n->int64(0);
+  }
+  char name[24];
+  std::snprintf(name, sizeof name, "p%010lld", static_cast<long long>(++pseudonyms_));
+  insert_pseudonym_.reset();
+  insert_pseudonym_.bind(1, lookup).bind(2, std::string_view(name));
+  if (auto s = insert_pseudonym_.run(what); !s) return s.error();
+  return std::string(name);
+}
+
+result<put_result> sqlite_import::put_record(const std::string& plain_id,
                                              const std::string& content_hash,
                                              const std::string& json) {
   if (auto p = prepare(); !p) return p.error();
+  std::string applicant_id = plain_id;
+  if (key_ != nullptr) {
+    auto p = pseudonym(plain_id);
+    if (!p) return p.error();
+    applicant_id = std::move(*p);
+  }
   latest_.reset();
   latest_.bind(1, applicant_id);
   std::int64_t version = 0;
@@ -798,11 +922,15 @@ result<put_result> sqlite_import::put_record(const std::string& applicant_id,
     }
   }
   insert_record_.reset();
-  insert_record_.bind(1, applicant_id)
-      .bind(2, version + 1)
-      .bind(3, content_hash)
-      .bind(4, json)
-      .bind(5, id_);
+  insert_record_.bind(1, applicant_id).bind(2, version + 1).bind(3, content_hash).bind(5, id_);
+  if (key_ != nullptr) {
+    auto dk = data_key(applicant_id);
+    if (!dk) return dk.error();
+    crypto::seal(*dk, json, record_ad(applicant_id, version + 1), sealed_);
+    insert_record_.bind(4, std::string_view("")).bind_static_blob(6, sealed_);
+  } else {
+    insert_record_.bind(4, json).bind_null(6);
+  }
   if (auto s = insert_record_.run("importing: storing a record"); !s) return s.error();
   return previous ? put_result::new_version : put_result::stored;
 }
@@ -831,8 +959,8 @@ status sqlite_import::finish(const std::string& file_hash, std::int64_t rows, st
   // The records of the import, vouched for by entries of at most rows_per_entry rows each,
   // then the import itself (its file, counts, all its records and its rejections).
   auto r = db_.make(
-      "SELECT record_id, applicant_id, version, content_hash FROM records WHERE import_id=? "
-      "ORDER BY record_id",
+      "SELECT record_id, applicant_id, version, content_hash, sealed FROM records WHERE "
+      "import_id=? ORDER BY record_id",
       what);
   if (!r) return r.error();
   r->bind(1, id_);
@@ -862,7 +990,8 @@ status sqlite_import::finish(const std::string& file_hash, std::int64_t rows, st
     if (!row) return row.error();
     if (!*row) break;
     std::int64_t id = r->int64(0);
-    std::string line = record_line(id, r->text_view(1), r->int64(2), r->text_view(3), id_);
+    std::string line =
+        record_line(id, r->text_view(1), r->int64(2), r->text_view(3), id_, r->blob_view(4));
     all.update(line + '\n');
     if (chunk->size() == 0) first = id;
     last = id;
@@ -895,7 +1024,262 @@ status sqlite_import::finish(const std::string& file_hash, std::int64_t rows, st
 
 class sqlite_store final : public store {
  public:
-  status open(const std::string& path, open_mode mode) {
+  status open(const std::string& path, open_mode mode, const crypto::master_key* key) {
+    if (key != nullptr) key_ = *key;
+    if (auto s = open_file(path, mode); !s) return s;
+    return read_keyring();
+  }
+
+  /// Whether a master key is bound to the store, and whether the one given is it.
+  status read_keyring() {
+    auto q = db_.make("SELECT key_check, generation, lookup_key FROM keyring WHERE id=1",
+                      path_ + ": reading the keyring");
+    if (!q) return q.error();
+    auto row = q->next(path_ + ": reading the keyring");
+    if (!row) return row.error();
+    encrypted_ = *row;
+    if (!encrypted_) return {};
+    generation_ = q->int64(1);
+    if (key_ && crypto::key_check(*key_) != q->text_view(0)) {
+      return fail(errc::refused, path_ +
+                                     ": the master key given is not this store's (its check "
+                                     "value is " +
+                                     crypto::key_check(*key_) + ", the store's " + q->text(0) +
+                                     ": `dalil keys check` prints a key's)");
+    }
+    if (key_) {
+      // The ids' hash key is the store's own (random at keys init, wrapped by the master key).
+      auto lookup = crypto::unwrap(*key_, q->blob_view(2), lookup_label, generation_);
+      if (!lookup) {
+        return fail(errc::damaged, path_ +
+                                       ": the keyring's lookup key does not open with the "
+                                       "master key (changed behind the tool's back?)");
+      }
+      key_->lookup = *lookup;
+    }
+    return {};
+  }
+
+  /// What an operation on records needs: the master key of an encrypted store.
+  status need_key(std::string_view what) const {
+    if (encrypted_ && !key_) {
+      return fail(errc::refused, path_ + " is encrypted: " + std::string(what) +
+                                     " needs its master key (--key-file FILE, or " +
+                                     crypto::master_key_variable + ")");
+    }
+    return {};
+  }
+
+  bool encrypted() const override { return encrypted_; }
+
+  result<std::string> applicant_key(const std::string& applicant_id) override {
+    if (!encrypted_) return applicant_id;
+    if (auto s = need_key("finding an applicant"); !s) return s.error();
+    std::string lookup = crypto::lookup_hash(*key_, applicant_id);
+    auto q = db_.make("SELECT applicant_id FROM pseudonyms WHERE lookup=?", "finding an applicant");
+    if (!q) return q.error();
+    q->bind(1, lookup);
+    auto row = q->next("finding an applicant");
+    if (!row) return row.error();
+    // Unknown: a key no applicant has (every read then finds nothing).
+    return *row ? q->text(0) : "unknown:" + lookup;
+  }
+
+  status init_keys(const std::string& actor) override {
+    std::string what = path_ + ": binding a master key to the store";
+    if (!key_) return fail(errc::not_found, what + ": no master key given");
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    if (auto s = read_keyring(); !s) return s;
+    if (encrypted_) {
+      return fail(errc::refused, path_ +
+                                     " is already encrypted under this master key (key check "
+                                     "value " +
+                                     crypto::key_check(*key_) + ")");
+    }
+    auto n = db_.make("SELECT count(*) FROM records", what);
+    if (!n) return n.error();
+    if (auto row = n->next(what); !row) return row.error();
+    if (n->int64(0) != 0) {
+      return fail(errc::refused,
+                  path_ + " already holds " + std::to_string(n->int64(0)) +
+                      " plain records: encrypting a store in place is not supported yet; "
+                      "create a new store, `dalil keys init --db NEW`, and import the cohort "
+                      "into it");
+    }
+    auto q = db_.make("INSERT INTO keyring VALUES(1,?,?,1,?)", what);
+    if (!q) return q.error();
+    std::string at = now_utc();
+    crypto::data_key lookup = crypto::new_data_key();
+    q->bind(1, crypto::key_check(*key_))
+        .bind_blob(2, crypto::wrap(*key_, lookup, lookup_label, 1))
+        .bind(3, at);
+    if (auto s = q->run(what); !s) return s;
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "key_check", crypto::key_check(*key_));
+    add_field(d, "generation", 1);
+    add_field(d, "at", at);
+    d += '}';
+    if (auto a = detail::append_audit(db_, actor, "keys_init", "keyring", d); !a) {
+      return a.error();
+    }
+    if (auto s = tx->commit(what); !s) return s;
+    encrypted_ = true;
+    generation_ = 1;
+    key_->lookup = lookup;
+    return {};
+  }
+
+  /// Opens the record of an encrypted store in place (`json` then holds the plaintext).
+  status open_sealed(stored_record& r, std::string_view sealed, std::string_view wrapped,
+                     bool erased, std::int64_t generation) const {
+    if (erased) {
+      return fail(errc::refused, "record " + std::to_string(r.record_id) +
+                                     ": its applicant was erased (the data key is destroyed)");
+    }
+    auto dk = crypto::unwrap(*key_, wrapped, r.applicant_id, generation);
+    if (!dk || !crypto::open(*dk, sealed, record_ad(r.applicant_id, r.version), r.json)) {
+      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                     " does not open with the master key (its data key or "
+                                     "sealed content was changed or moved)");
+    }
+    return {};
+  }
+
+  result<std::int64_t> erase_applicant(const std::string& applicant_id, const std::string& reason,
+                                       const std::string& by) override {
+    std::string what = path_ + ": erasing an applicant";
+    if (!encrypted_) {
+      return fail(errc::refused, path_ +
+                                     " is not encrypted: erasure destroys an applicant's data "
+                                     "key, which a plain store does not have");
+    }
+    if (reason.empty() || by.empty()) {
+      return fail(errc::refused, what + ": an erasure needs a reason and who asked for it");
+    }
+    auto who = applicant_key(applicant_id);
+    if (!who) return who.error();
+    // The destroyed key's bytes are overwritten in their page, not left in free space.
+    if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    auto k = db_.make(
+        "UPDATE data_keys SET wrapped=NULL WHERE applicant_id=? AND wrapped IS NOT "
+        "NULL",
+        what);
+    if (!k) return k.error();
+    k->bind(1, *who);
+    if (auto st = k->run(what); !st) return st.error();
+    if (sqlite3_changes(db_.handle()) != 1) {
+      return fail(errc::not_found, what +
+                                       ": the store knows no such applicant (or they were "
+                                       "erased already)");
+    }
+    auto p = db_.make("DELETE FROM pseudonyms WHERE applicant_id=?", what);
+    if (!p) return p.error();
+    p->bind(1, *who);
+    if (auto st = p->run(what); !st) return st.error();
+    auto n = db_.make("SELECT count(*) FROM records WHERE applicant_id=?", what);
+    if (!n) return n.error();
+    n->bind(1, *who);
+    if (auto row = n->next(what); !row) return row.error();
+    std::int64_t records = n->int64(0);
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "reason", reason);
+    add_field(d, "by", by);
+    add_field(d, "records", records);
+    add_field(d, "at", now_utc());
+    d += '}';
+    if (auto a = detail::append_audit(db_, by, "erase", *who, d); !a) return a.error();
+    if (auto st = tx->commit(what); !st) return st.error();
+    // The WAL still holds the pages as they were: copied into the file (which has the key
+    // overwritten) and truncated now, unless another connection reads (then at a later
+    // checkpoint: docs/operations.md).
+    (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    return records;
+  }
+
+  result<std::int64_t> rotate_key(const crypto::master_key& next,
+                                  const std::string& actor) override {
+    std::string what = path_ + ": rotating the master key";
+    if (!encrypted_) return fail(errc::refused, path_ + " is not encrypted: no key to rotate");
+    if (auto st = need_key("rotating the master key"); !st) return st.error();
+    std::string from = crypto::key_check(*key_);
+    std::string to = crypto::key_check(next);
+    if (from == to) return fail(errc::refused, what + ": the new key is the current one");
+    // The old wrapped keys' bytes are overwritten in their pages, not left in free space.
+    if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    if (auto st = read_keyring(); !st) return st.error();  // the generation, under the lock
+    std::int64_t generation = generation_ + 1;
+    std::vector<std::pair<std::string, std::string>> rewrapped;
+    {
+      auto q = db_.make(
+          "SELECT applicant_id, wrapped, generation FROM data_keys WHERE wrapped IS "
+          "NOT NULL ORDER BY applicant_id",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        std::string who = q->text(0);
+        auto dk = crypto::unwrap(*key_, q->blob_view(1), who, q->int64(2));
+        if (!dk) {
+          std::string m = what;
+          m += ": the data key of applicant ";
+          m += who;
+          m += " does not open (run dalil audit verify); nothing was rotated";
+          return fail(errc::damaged, std::move(m));
+        }
+        rewrapped.emplace_back(who, crypto::wrap(next, *dk, who, generation));
+      }
+    }
+    auto u = db_.make("UPDATE data_keys SET wrapped=?, generation=? WHERE applicant_id=?", what);
+    if (!u) return u.error();
+    for (const auto& [who, wrapped] : rewrapped) {
+      u->reset();
+      u->bind_blob(1, wrapped).bind(2, generation).bind(3, who);
+      if (auto st = u->run(what); !st) return st.error();
+    }
+    crypto::master_key moved = next;
+    moved.lookup = key_->lookup;  // the ids keep their hashes
+    auto k =
+        db_.make("UPDATE keyring SET key_check=?, generation=?, lookup_key=? WHERE id=1", what);
+    if (!k) return k.error();
+    k->bind(1, to).bind(2, generation);
+    k->bind_blob(3, crypto::wrap(moved, key_->lookup, lookup_label, generation));
+    if (auto st = k->run(what); !st) return st.error();
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "from", from);
+    add_field(d, "key_check", to);
+    add_field(d, "generation", generation);
+    add_field(d, "data_keys", static_cast<std::int64_t>(rewrapped.size()));
+    add_field(d, "at", now_utc());
+    d += '}';
+    if (auto a = detail::append_audit(db_, actor, "keys_rotate", "keyring", d); !a) {
+      return a.error();
+    }
+    if (auto st = tx->commit(what); !st) return st.error();
+    key_ = moved;
+    generation_ = generation;
+    (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    return static_cast<std::int64_t>(rewrapped.size());
+  }
+
+  status open_record(stored_record& r) const override {
+    if (r.sealed.empty()) return {};
+    if (auto s = need_key("reading records"); !s) return s;
+    auto s = open_sealed(r, r.sealed, r.wrapped, r.erased, r.key_generation);
+    r.sealed.clear();
+    return s;
+  }
+
+  status open_file(const std::string& path, open_mode mode) {
     path_ = path;
     mode_ = mode;
     std::string error;
@@ -991,7 +1375,7 @@ class sqlite_store final : public store {
 
   result<std::unique_ptr<store>> reopen() override {
     auto other = std::make_unique<sqlite_store>();
-    if (auto s = other->open(path_, mode_); !s) return s.error();
+    if (auto s = other->open(path_, mode_, key_ ? &*key_ : nullptr); !s) return s.error();
     return std::unique_ptr<store>(std::move(other));
   }
 
@@ -1048,6 +1432,13 @@ class sqlite_store final : public store {
 
   result<std::unique_ptr<import_session>> begin_import(const std::string& file) override {
     std::string what = "importing " + file;
+    if (auto s = need_key("importing"); !s) return s.error();
+    if (!encrypted_ && key_) {
+      return fail(errc::refused, path_ +
+                                     " is not encrypted: its records would be stored in "
+                                     "plain; bind the key first (`dalil keys init --db " +
+                                     path_ + "`, on a store without records) or import without it");
+    }
     auto tx = transaction::begin(db_, what);
     if (!tx) return tx.error();
     auto live = live_lease();
@@ -1063,14 +1454,16 @@ class sqlite_store final : public store {
     q->bind(1, file).bind(2, "").bind(3, at);
     if (auto s = q->run(what); !s) return s.error();
     std::int64_t id = db_.last_insert_id();
-    return std::unique_ptr<import_session>(
-        std::make_unique<sqlite_import>(db_, std::move(*tx), id, file, at));
+    return std::unique_ptr<import_session>(std::make_unique<sqlite_import>(
+        db_, std::move(*tx), id, file, at, encrypted_ ? &*key_ : nullptr, generation_));
   }
 
   std::string pending_sql(const std::vector<record_filter>& filter, const char* select,
                           const char* decided, bool after, bool limit) {
     std::string sql = select;
-    sql += " FROM records r WHERE r.latest=1";
+    sql +=
+        " FROM records r LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE "
+        "r.latest=1 AND (r.sealed IS NULL OR k.wrapped IS NOT NULL)";  // erased: never decided
     if (after) sql += " AND r.record_id > ?";
     for (std::size_t i = 0; i < filter.size(); ++i) {
       sql += " AND CAST(json_extract(r.json, ?) AS TEXT) = ?";
@@ -1105,6 +1498,12 @@ class sqlite_store final : public store {
   }
 
   result<std::int64_t> count_matching(const std::vector<record_filter>& filter) override {
+    if (encrypted_ && !filter.empty()) {
+      return fail(errc::refused, path_ +
+                                     " is encrypted: a batch cannot select records by their "
+                                     "fields (--where) yet; run it without --where");
+    }
+    if (auto s = need_key("a batch"); !s) return s.error();
     return count_query(pending_sql(filter, "SELECT count(*)", nullptr, false, false), filter,
                        std::nullopt, "counting the records to decide");
   }
@@ -1223,7 +1622,8 @@ class sqlite_store final : public store {
         pending_size_ != filter.size()) {
       auto q = db_.make(pending_sql(filter,
                                     "SELECT r.record_id, r.applicant_id, r.version, "
-                                    "r.content_hash, r.json",
+                                    "r.content_hash, r.json, r.sealed, k.wrapped, k.generation, "
+                                    "k.applicant_id IS NULL",
                                     "d.applicant_id=r.applicant_id", true, true),
                         what);
       if (!q) return q.error();
@@ -1249,7 +1649,25 @@ class sqlite_store final : public store {
       r.applicant_id = q.text_view(1);
       r.version = q.int64(2);
       r.content_hash = q.text_view(3);
-      r.json = q.text_view(4);
+      if (q.is_null(5)) {
+        r.json = q.text_view(4);
+        r.sealed.clear();
+      } else if (auto st = need_key("reading records"); !st) {
+        out.clear();
+        return st;
+      } else if (q.int64(8) != 0) {
+        out.clear();
+        return fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                       " is sealed, and its applicant has no data key (the key "
+                                       "row was deleted behind the tool's back)");
+      } else {
+        // Opened by the batch's threads (open_record), not by this reading thread.
+        r.json.clear();
+        r.sealed = q.blob_view(5);
+        r.wrapped = q.blob_view(6);
+        r.erased = q.is_null(6);
+        r.key_generation = q.int64(7);
+      }
     }
     q.reset();
     out.resize(n);
@@ -1445,15 +1863,26 @@ class sqlite_store final : public store {
 
   result<stored_record> record(std::int64_t record_id) override {
     auto q = db_.make(
-        "SELECT record_id, applicant_id, version, content_hash, json FROM records WHERE "
-        "record_id=?",
+        "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, r.sealed, "
+        "k.wrapped, k.generation, k.applicant_id IS NULL FROM records r LEFT JOIN data_keys k ON "
+        "k.applicant_id = r.applicant_id WHERE r.record_id=?",
         "reading a record");
     if (!q) return q.error();
     q->bind(1, record_id);
     auto row = q->next("reading record " + std::to_string(record_id));
     if (!row) return row.error();
     if (!*row) return fail(errc::not_found, "no record " + std::to_string(record_id));
-    return stored_record{q->int64(0), q->text(1), q->int64(2), q->text(3), q->text(4)};
+    stored_record r{q->int64(0), q->text(1), q->int64(2), q->text(3), q->text(4)};
+    if (q->is_null(5)) return r;
+    if (auto s = need_key("reading a record"); !s) return s.error();
+    if (q->int64(8) != 0) {
+      return fail(errc::damaged, "record " + std::to_string(record_id) +
+                                     " is sealed, and its applicant has no data key");
+    }
+    if (auto s = open_sealed(r, q->blob_view(5), q->blob_view(6), q->is_null(6), q->int64(7)); !s) {
+      return s.error();
+    }
+    return r;
   }
 
   result<run_info> run(std::int64_t run_id) override {
@@ -1581,6 +2010,9 @@ class sqlite_store final : public store {
   database& db() { return db_; }
 
  private:
+  std::optional<crypto::master_key> key_;
+  bool encrypted_ = false;
+  std::int64_t generation_ = 1;  // the keyring's: data keys are wrapped under it
   std::string path_;
   open_mode mode_ = open_mode::read_write;
   database db_;
@@ -1638,6 +2070,91 @@ class verifier {
  public:
   verifier(database& db, const std::string& path, verify_report& report)
       : db_(db), path_(path), report_(report) {}
+
+  /// Encryption at rest (schema 6), checked without the master key: the keyring is the one its
+  /// keys_init entry bound; every sealed record's applicant has a data key; no data key was
+  /// destroyed (erasure is not built yet: any destroyed key was destroyed behind the tool's back).
+  void check_keys() {
+    std::string bound;
+    std::int64_t bound_seq = 0;
+    for (const auto& e : entries_) {
+      if (e.action == "keys_init" || e.action == "keys_rotate") {
+        bound = detail::audit_field(e.details, "key_check");
+        bound_seq = e.seq;
+      }
+    }
+    bool found = false;
+    each(
+        "SELECT key_check FROM keyring", "reading the keyring", [](statement&) {},
+        [&](statement& q) {
+          found = true;
+          if (q.text_view(0) != bound) {
+            problem(bound_seq, "keyring",
+                    "the keyring's key check value is not the one its last keys_init or "
+                    "keys_rotate entry bound (changed behind the tool's back)");
+          }
+        });
+    if (!found && !bound.empty()) {
+      problem(bound_seq, "keyring",
+              "the keyring was deleted (audit entry " + std::to_string(bound_seq) + " bound it)");
+    }
+    std::set<std::string, std::less<>> erased;
+    for (const auto& e : entries_) {
+      if (e.action == "erase") erased.insert(e.subject);
+    }
+    report_.erased = static_cast<std::int64_t>(erased.size());
+    each(
+        "SELECT r.record_id, k.applicant_id IS NULL, k.wrapped IS NULL, r.applicant_id FROM "
+        "records r LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE r.sealed IS NOT "
+        "NULL AND (k.applicant_id IS NULL OR k.wrapped IS NULL) ORDER BY r.record_id",
+        "reading the data keys", [](statement&) {},
+        [&](statement& q) {
+          // Erased (an erase entry names the pseudonym): the key is destroyed on purpose.
+          if (q.int64(1) == 0 && erased.count(q.text_view(3)) != 0) return;
+          problem(0, "data_key",
+                  "record " + std::to_string(q.int64(0)) + ": its applicant's data key was " +
+                      (q.int64(1) != 0 ? "deleted" : "destroyed") +
+                      " behind the tool's back (no erasure entry)");
+        });
+    each(
+        "SELECT count(*) FROM pseudonyms p WHERE NOT EXISTS (SELECT 1 FROM applicants a WHERE "
+        "a.applicant_id = p.applicant_id)",
+        "reading the pseudonyms", [](statement&) {},
+        [&](statement& q) {
+          if (q.int64(0) != 0) {
+            problem(0, "pseudonym",
+                    std::to_string(q.int64(0)) +
+                        " pseudonym(s) of no applicant: inserted or changed behind the tool's "
+                        "back");
+          }
+        });
+    std::int64_t unlinked = 0;
+    each(
+        "SELECT DISTINCT r.applicant_id FROM records r WHERE r.sealed IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM pseudonyms p WHERE p.applicant_id = r.applicant_id)",
+        "reading the pseudonyms", [](statement&) {},
+        [&](statement& q) {
+          if (erased.count(q.text_view(0)) == 0) ++unlinked;
+        });
+    if (unlinked != 0) {
+      problem(0, "pseudonym",
+              std::to_string(unlinked) +
+                  " applicant(s) with sealed records and no pseudonym, never erased: deleted "
+                  "behind the tool's back");
+    }
+    if (bound.empty()) {
+      each(
+          "SELECT count(*) FROM records WHERE sealed IS NOT NULL", "reading the records",
+          [](statement&) {},
+          [&](statement& q) {
+            if (q.int64(0) != 0) {
+              problem(0, "keyring",
+                      std::to_string(q.int64(0)) +
+                          " sealed record(s) in a store no keys_init entry encrypted");
+            }
+          });
+    }
+  }
 
   void problem(std::int64_t seq, std::string kind, std::string what) {
     if (report_.problems.size() >= max_problems) {
@@ -2023,14 +2540,13 @@ class verifier {
       for (const auto& c : chunks) {
         if (compare_chunk(
                 c,
-                "SELECT record_id, applicant_id, version, content_hash, import_id FROM records "
-                "WHERE "
-                "? IS NOT NULL AND record_id BETWEEN ? AND ? ORDER BY record_id",
+                "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM "
+                "records WHERE ? IS NOT NULL AND record_id BETWEEN ? AND ? ORDER BY record_id",
                 "reading records", import,
                 [](statement& q) {
                   return std::pair<std::int64_t, std::string>(
                       q.int64(0), record_line(q.int64(0), q.text_view(1), q.int64(2),
-                                              q.text_view(3), q.int64(4)));
+                                              q.text_view(3), q.int64(4), q.blob_view(5)));
                 },
                 "record ", vouched_records)) {
           named.insert(import);
@@ -2047,14 +2563,14 @@ class verifier {
       std::int64_t count = 0;
       bool v3 = e.v3;
       bool read = each(
-          "SELECT record_id, applicant_id, version, content_hash, import_id FROM records WHERE "
-          "import_id=? ORDER BY record_id",
+          "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM records "
+          "WHERE import_id=? ORDER BY record_id",
           "reading the records of an import", [&, id = id](statement& q) { q.bind(1, id); },
           [&](statement& q) {
             if (v3) {
-              all.update(
-                  record_line(q.int64(0), q.text_view(1), q.int64(2), q.text_view(3), q.int64(4)) +
-                  '\n');
+              all.update(record_line(q.int64(0), q.text_view(1), q.int64(2), q.text_view(3),
+                                     q.int64(4), q.blob_view(5)) +
+                         '\n');
             } else {
               all.update(std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
                          std::to_string(q.int64(2)) + ':' + q.text(3) + '\n');
@@ -2070,8 +2586,8 @@ class verifier {
     // Every record: its content, its import, its applicant, and its latest flag.
     each(
         "SELECT r.record_id, r.import_id, r.content_hash, r.json, "
-        "(SELECT count(*) FROM applicants a WHERE a.applicant_id = r.applicant_id) "
-        "FROM records r ORDER BY r.record_id",
+        "(SELECT count(*) FROM applicants a WHERE a.applicant_id = r.applicant_id), "
+        "r.sealed IS NOT NULL FROM records r ORDER BY r.record_id",
         "reading the records", [](statement&) {},
         [&](statement& q) {
           std::int64_t id = q.int64(0);
@@ -2087,7 +2603,10 @@ class verifier {
                     "record " + std::to_string(id) +
                         " was inserted behind the tool's back (no audit entry vouches for it)");
           }
-          if (engine::sha256_hex(q.text_view(3)) != q.text(2)) {
+          // A sealed record's content is vouched for by its ciphertext's hash in the entries'
+          // lines (no key needed to verify); its json is empty.
+          bool sealed = q.int64(5) != 0;
+          if (sealed ? !q.text_view(3).empty() : engine::sha256_hex(q.text_view(3)) != q.text(2)) {
             problem(it == v_.imports.end() ? 0 : it->second.seq, "record",
                     "record " + std::to_string(id) +
                         " does not match its content hash: its JSON was edited");
@@ -2123,6 +2642,7 @@ class verifier {
                         " applicant row(s) without any record: inserted behind the tool's back");
           }
         });
+    check_keys();
     // Rejections: their digest and count per import.
     for (const auto& [id, e] : v_.imports) {
       auto want = e.f.find("rejections");
@@ -2405,7 +2925,8 @@ std::int64_t current_schema_version() {
   return schema_version;
 }
 
-result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode) {
+result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode,
+                                           const crypto::master_key* key) {
   // Past a file-size limit (ulimit -f) a write raises SIGXFSZ, which kills the process by default:
   // ignored, the write fails with EFBIG and the store reports it. Never overrides a handler.
   static std::once_flag xfsz;
@@ -2416,7 +2937,7 @@ result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mo
     }
   });
   auto s = std::make_unique<sqlite_store>();
-  if (auto o = s->open(path, mode); !o) return o.error();
+  if (auto o = s->open(path, mode, key); !o) return o.error();
   return std::unique_ptr<store>(std::move(s));
 }
 

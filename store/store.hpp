@@ -10,16 +10,23 @@
 #include <vector>
 
 #include "engine/sha256.hpp"
+#include "store/crypto.hpp"
 #include "store/result.hpp"
 
 namespace dalil::store {
 
 struct stored_record {
   std::int64_t record_id = 0;
-  std::string applicant_id;
+  std::string applicant_id;  // in an encrypted store, the applicant's lookup hash
   std::int64_t version = 0;
   std::string content_hash;
-  std::string json;
+  std::string json;  // decrypted when read from an encrypted store (next_pending: see sealed)
+  /// Left by next_pending in an encrypted store for the batch's threads to open (open_record):
+  /// the sealed content, the applicant's wrapped data key and its generation ("" when plain).
+  std::string sealed{};
+  std::string wrapped{};
+  std::int64_t key_generation = 0;
+  bool erased = false;  // the applicant's data key was destroyed
 };
 
 enum class put_result : std::uint8_t { stored, new_version, unchanged };
@@ -85,7 +92,8 @@ struct verify_options {
 struct verify_report {
   std::vector<audit_problem> problems;  // empty: intact
   std::int64_t entries = 0;
-  std::string head_hash;  // the last entry's hash ("" for an empty log)
+  std::string head_hash;    // the last entry's hash ("" for an empty log)
+  std::int64_t erased = 0;  // applicants erased by `dalil erase` (their data keys destroyed)
 };
 
 struct audit_head {
@@ -126,6 +134,33 @@ class store {
   virtual result<std::unique_ptr<store>> reopen() = 0;
   virtual bool read_only() const = 0;
 
+  // Encryption at rest (docs/operations.md).
+  /// Whether the store's records are encrypted (a master key is bound to it).
+  virtual bool encrypted() const = 0;
+  /// Binds the master key the store was opened with to a store that holds no record yet (from
+  /// now on every record is sealed under a per-applicant data key, and applicants are named by
+  /// their lookup hash), with an audit entry. errc::refused when the store already holds records
+  /// (encrypting in place is not supported yet) or is bound to a key; not_found without a key.
+  virtual status init_keys(const std::string& actor) = 0;
+  /// Erases an applicant of an encrypted store by destroying their data key (crypto-shredding)
+  /// and unlinking their id from their pseudonym, with an `erase` audit entry naming who and why,
+  /// in one transaction. Their records stay as unreadable ciphertext (verify still checks their
+  /// hashes) and their decisions stay countable under the pseudonym. Returns the number of
+  /// records made unreadable. errc::not_found for an applicant the store does not know;
+  /// errc::refused on a plain store or without the master key.
+  virtual result<std::int64_t> erase_applicant(const std::string& applicant_id,
+                                               const std::string& reason,
+                                               const std::string& by) = 0;
+  /// Re-wraps every data key under `next` (the records are not re-encrypted), in one
+  /// transaction with a `keys_rotate` audit entry; from then on only `next` opens the store.
+  /// Returns the number of data keys re-wrapped. errc::refused on a plain store or without the
+  /// current master key.
+  virtual result<std::int64_t> rotate_key(const crypto::master_key& next,
+                                          const std::string& actor) = 0;
+  /// The id under which the store knows an applicant: the lookup hash in an encrypted store
+  /// (errc::refused without the master key), the id itself otherwise.
+  virtual result<std::string> applicant_key(const std::string& applicant_id) = 0;
+
   // Rulesets.
   virtual status put_ruleset(const std::string& hash, const std::string& canonical_source) = 0;
   virtual result<std::string> ruleset_source(const std::string& hash) = 0;
@@ -151,13 +186,22 @@ class store {
   virtual status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
                               std::int64_t after_record_id, std::size_t limit,
                               std::vector<stored_record>& out) = 0;
+  /// Opens a record that next_pending left sealed (`json` then holds its content; `sealed`
+  /// emptied). Thread-safe: the batch's threads call it concurrently. errc::damaged when it
+  /// does not open, errc::refused when its applicant was erased.
+  virtual status open_record(stored_record& r) const = 0;
   /// The next latest records matching the filter (record id above `after_record_id`), whatever
   /// any run decided: the cohort as an audited read of it sees it (dalil impact). They are the
   /// rows next_pending gives for a run that decides none of them (run ids start at 1), read and
-  /// opened by the same path as the batch's.
+  /// opened by the same path as the batch's (open_record, in this thread).
   status next_latest(const std::vector<record_filter>& filter, std::int64_t after_record_id,
                      std::size_t limit, std::vector<stored_record>& out) {
-    return next_pending(0, filter, after_record_id, limit, out);
+    if (auto s = next_pending(0, filter, after_record_id, limit, out); !s) return s;
+    // An encrypted store's records are opened here (erased applicants are never listed).
+    for (auto& r : out) {
+      if (auto o = open_record(r); !o) return o;
+    }
+    return {};
   }
   /// Writes one chunk's decision sets atomically, with the audit entry that vouches for them,
   /// and renews the run's lease (errc::conflict when the lease was taken over).
@@ -207,8 +251,36 @@ enum class open_mode : std::uint8_t {
 
 /// Opens a SQLite store. Also ignores SIGXFSZ for the process (once): past a file-size limit a
 /// write then fails with EFBIG and is reported, instead of the process dying by the signal.
+/// `key`: the master key (nullptr: none). An encrypted store opened without it still verifies,
+/// counts and backs up, but refuses to import or to read records (errc::refused); a key that is
+/// not the store's is refused at open.
 result<std::unique_ptr<store>> open_sqlite(const std::string& path,
-                                           open_mode mode = open_mode::read_write);
+                                           open_mode mode = open_mode::read_write,
+                                           const crypto::master_key* key = nullptr);
+
+/// What a backup or a restore copied: the schema version and the audit log's head of the copy.
+struct copy_report {
+  std::int64_t schema = 0;
+  audit_head head;  // seq 0, "" for a store with an empty log
+  std::int64_t bytes = 0;
+};
+
+/// Copies one consistent snapshot of the store at `path` to a new file `out` with SQLite's online
+/// backup API, in one read transaction: a batch, an import or a server writing the store meanwhile
+/// goes on, and the copy holds every transaction committed before it began and none after. The
+/// store is opened read-only and never written. The copy is a single file (rollback journal,
+/// no WAL), written beside `out` and linked into place only once complete and checked
+/// (quick_check): nothing partial is ever left under `out`. errc::refused when `out` exists or
+/// `path` is not a Dalil store; errc::damaged when the copy does not check.
+result<copy_report> backup_sqlite(const std::string& path, const std::string& out);
+
+/// Replaces (or creates) the store at `path` with the backup `from`, through SQLite's backup API
+/// into the target's own connection (other connections see either the old or the new store,
+/// never a mix). The backup is checked first (quick_check, a Dalil store of a schema this dalil
+/// knows). errc::refused when `path` exists and `force` is false, or `from` and `path` are one
+/// file; errc::busy while a batch holds the target's lease or another process its lock;
+/// errc::damaged when the backup does not check.
+result<copy_report> restore_sqlite(const std::string& from, const std::string& path, bool force);
 
 /// The schema version this dalil creates and upgrades stores to (the number of migrations).
 std::int64_t current_schema_version();

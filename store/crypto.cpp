@@ -1,0 +1,250 @@
+// Encryption at rest over libsodium (crypto.hpp): key files, derived keys, wrapping, sealing.
+#include "store/crypto.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+namespace dalil::store::crypto {
+
+namespace {
+
+void ready() {
+  static const int rc = sodium_init();  // thread-safe once; 1: already initialised
+  if (rc < 0) throw std::runtime_error("libsodium cannot start (no entropy source?)");
+}
+
+/// The subkeys of a master key (libsodium's KDF, context "dalilkey").
+enum subkey : std::uint64_t { wrap_id = 1, lookup_id = 2, check_id = 3 };
+
+std::string mode_text(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+/// 64 hex characters (surrounding whitespace ignored) into 32 bytes.
+bool parse_hex_key(std::string_view text, secret_key& out) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  if (text.size() != 2 * key_bytes) return false;
+  std::size_t n = 0;
+  const char* end = nullptr;
+  return sodium_hex2bin(out.data(), key_bytes, text.data(), text.size(), nullptr, &n, &end) == 0 &&
+         n == key_bytes && end == text.data() + text.size();
+}
+
+master_key derive(const secret_key& root) {
+  master_key k;
+  crypto_kdf_derive_from_key(k.wrap.data(), key_bytes, wrap_id, "dalilkey", root.data());
+  crypto_kdf_derive_from_key(k.lookup.data(), key_bytes, lookup_id, "dalilkey", root.data());
+  crypto_kdf_derive_from_key(k.check.data(), key_bytes, check_id, "dalilkey", root.data());
+  return k;
+}
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  std::string out(2 * n + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), p, n);
+  out.pop_back();
+  return out;
+}
+
+std::string wrap_ad(std::string_view applicant, std::int64_t generation) {
+  std::string ad = "dalil-data-key-v1";
+  ad += '\x1f';
+  ad += applicant;
+  ad += '\x1f';
+  ad += std::to_string(generation);
+  return ad;
+}
+
+const unsigned char* bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+}  // namespace
+
+secret_key::~secret_key() {
+  sodium_memzero(bytes_.data(), bytes_.size());
+}
+
+bool secret_key::operator==(const secret_key& o) const {
+  return sodium_memcmp(bytes_.data(), o.bytes_.data(), key_bytes) == 0;
+}
+
+result<master_key> load_master_key(const std::string& key_file) {
+  ready();
+  secret_key root;
+  if (key_file.empty()) {
+    const char* env = std::getenv(master_key_variable);
+    if (env == nullptr || *env == '\0') {
+      return fail(errc::not_found,
+                  std::string("no master key: give --key-file FILE or set ") + master_key_variable);
+    }
+    if (!parse_hex_key(env, root)) {
+      return fail(errc::failed, std::string(master_key_variable) +
+                                    " does not hold a key (64 hex characters expected)");
+    }
+    return derive(root);
+  }
+  int fd = ::open(key_file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return fail(errc::failed, "cannot read the key file " + key_file + ": " + std::strerror(errno));
+  }
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_it{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return fail(errc::failed, "cannot read the key file " + key_file + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return fail(errc::refused, "the key file " + key_file + " is not a regular file");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return fail(errc::refused,
+                "the key file " + key_file + " belongs to uid " + std::to_string(st.st_uid) +
+                    ", not to the user running dalil (uid " + std::to_string(::geteuid()) + ")");
+  }
+  if ((st.st_mode & 077) != 0) {
+    return fail(errc::refused, "the key file " + key_file + " has mode " + mode_text(st.st_mode) +
+                                   ": others may read it; make it 0600 (chmod 600 " + key_file +
+                                   ") and consider the key exposed");
+  }
+  char buf[160];
+  ssize_t n = ::read(fd, buf, sizeof buf);
+  if (n < 0) {
+    return fail(errc::failed, "cannot read the key file " + key_file + ": " + std::strerror(errno));
+  }
+  bool ok = parse_hex_key(std::string_view(buf, static_cast<std::size_t>(n)), root);
+  sodium_memzero(buf, sizeof buf);
+  if (!ok) {
+    return fail(errc::failed,
+                "the key file " + key_file + " does not hold a key (64 hex characters expected)");
+  }
+  return derive(root);
+}
+
+status create_key_file(const std::string& path) {
+  ready();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return fail(errc::refused, path +
+                                     " exists: a key file is never overwritten (the data it "
+                                     "protects would be lost with it)");
+    }
+    return fail(errc::failed, "cannot create the key file " + path + ": " + std::strerror(errno));
+  }
+  secret_key root;
+  randombytes_buf(root.data(), key_bytes);
+  char text[2 * key_bytes + 2];
+  sodium_bin2hex(text, 2 * key_bytes + 1, root.data(), key_bytes);
+  text[2 * key_bytes] = '\n';
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, text, 2 * key_bytes + 1) == static_cast<ssize_t>(2 * key_bytes + 1) &&
+            ::fsync(fd) == 0;
+  int e = errno;
+  sodium_memzero(text, sizeof text);
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return fail(errc::failed, "cannot write the key file " + path + ": " + std::strerror(e));
+  }
+  return {};
+}
+
+std::string key_check(const master_key& key) {
+  static constexpr std::string_view label = "dalil key check v1";
+  unsigned char out[16];
+  crypto_generichash(out, sizeof out, bytes(label), label.size(), key.check.data(), key_bytes);
+  return hex(out, sizeof out);
+}
+
+std::string lookup_hash(const master_key& key, std::string_view applicant_id) {
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, bytes(applicant_id), applicant_id.size(), key.lookup.data(),
+                     key_bytes);
+  return hex(out, sizeof out);
+}
+
+data_key new_data_key() {
+  ready();
+  data_key k;
+  randombytes_buf(k.data(), key_bytes);
+  return k;
+}
+
+std::string wrap(const master_key& key, const data_key& dk, std::string_view applicant,
+                 std::int64_t generation) {
+  ready();
+  std::string ad = wrap_ad(applicant, generation);
+  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + key_bytes +
+                      crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                  '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(p, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &len,
+                                             dk.data(), key_bytes, bytes(ad), ad.size(), nullptr, p,
+                                             key.wrap.data());
+  return out;
+}
+
+result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::string_view applicant,
+                        std::int64_t generation) {
+  constexpr std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  if (wrapped.size() != nonce + key_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return fail(errc::damaged, "a wrapped data key has the wrong length");
+  }
+  std::string ad = wrap_ad(applicant, generation);
+  data_key dk;
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(dk.data(), &len, nullptr, bytes(wrapped) + nonce,
+                                                 wrapped.size() - nonce, bytes(ad), ad.size(),
+                                                 bytes(wrapped), key.wrap.data()) != 0 ||
+      len != key_bytes) {
+    return fail(errc::damaged,
+                "a data key does not open with this master key (another key, or a changed or "
+                "moved row)");
+  }
+  return dk;
+}
+
+void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out) {
+  constexpr std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  out.resize(nonce + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(p, nonce);
+  unsigned long long len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + nonce, &len, bytes(plain), plain.size(), bytes(ad),
+                                             ad.size(), nullptr, p, dk.data());
+}
+
+bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std::string& out) {
+  constexpr std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  constexpr std::size_t tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  if (sealed.size() < nonce + tag) return false;
+  out.resize(sealed.size() - nonce - tag);
+  unsigned long long len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), &len, nullptr, bytes(sealed) + nonce,
+          sealed.size() - nonce, bytes(ad), ad.size(), bytes(sealed), dk.data()) != 0) {
+    out.clear();
+    return false;
+  }
+  out.resize(len);
+  return true;
+}
+
+}  // namespace dalil::store::crypto

@@ -1,0 +1,248 @@
+// Encryption at rest (store/crypto.hpp): key files and their permissions, the environment key,
+// wrapping data keys bound to their applicant and generation, sealing bound to a row, lookup
+// hashes; and (hidden, [.crypto_cost]) the cost per record of opening a cohort.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "store/crypto.hpp"
+
+using namespace dalil::store;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+  fs::path path;
+  temp_dir() {
+    path = fs::temp_directory_path() /
+           ("dalil-crypto-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+    fs::create_directories(path);
+  }
+  ~temp_dir() { fs::remove_all(path); }
+  std::string file(const char* name) const { return (path / name).string(); }
+};
+
+/// Sets (or unsets, with nullptr) the environment key for one scope.
+struct env_key {
+  explicit env_key(const char* value) {
+    if (value != nullptr) {
+      ::setenv(crypto::master_key_variable, value, 1);
+    } else {
+      ::unsetenv(crypto::master_key_variable);
+    }
+  }
+  ~env_key() { ::unsetenv(crypto::master_key_variable); }
+};
+
+crypto::master_key key_from(const std::string& file) {
+  auto k = crypto::load_master_key(file);
+  INFO((k ? std::string() : k.error().message));
+  REQUIRE(k.has_value());
+  return *k;
+}
+
+}  // namespace
+
+TEST_CASE("a key file is created once, 0600, and read back as the same key", "[crypto]") {
+  temp_dir dir;
+  std::string f = dir.file("master.key");
+  REQUIRE(crypto::create_key_file(f).has_value());
+  struct stat st {};
+  REQUIRE(::stat(f.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto a = key_from(f);
+  auto b = key_from(f);
+  CHECK(crypto::key_check(a) == crypto::key_check(b));
+  CHECK(crypto::key_check(a).size() == 32);
+  // Never overwritten.
+  auto again = crypto::create_key_file(f);
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().code == errc::refused);
+  CHECK(crypto::key_check(key_from(f)) == crypto::key_check(a));
+  // Another file, another key.
+  std::string g = dir.file("other.key");
+  REQUIRE(crypto::create_key_file(g).has_value());
+  CHECK(crypto::key_check(key_from(g)) != crypto::key_check(a));
+}
+
+TEST_CASE("a key file others may read is refused, naming the file and its mode", "[crypto]") {
+  temp_dir dir;
+  std::string f = dir.file("master.key");
+  REQUIRE(crypto::create_key_file(f).has_value());
+  for (mode_t mode : {0640, 0604, 0644, 0660}) {
+    REQUIRE(::chmod(f.c_str(), mode) == 0);
+    auto k = crypto::load_master_key(f);
+    REQUIRE_FALSE(k.has_value());
+    CHECK(k.error().code == errc::refused);
+    CHECK_THAT(k.error().message, Catch::Contains(f) && Catch::Contains("chmod 600"));
+  }
+  REQUIRE(::chmod(f.c_str(), 0400) == 0);
+  CHECK(crypto::load_master_key(f).has_value());
+  // A directory, a missing file, a malformed key.
+  auto d = crypto::load_master_key(dir.path.string());
+  CHECK_FALSE(d.has_value());
+  auto m = crypto::load_master_key(dir.file("missing.key"));
+  REQUIRE_FALSE(m.has_value());
+  CHECK(m.error().code == errc::failed);
+  std::string bad = dir.file("bad.key");
+  std::ofstream(bad) << "not a key\n";
+  REQUIRE(::chmod(bad.c_str(), 0600) == 0);
+  auto b = crypto::load_master_key(bad);
+  REQUIRE_FALSE(b.has_value());
+  CHECK(b.error().code == errc::failed);
+  CHECK_THAT(b.error().message, !Catch::Contains("not a key"));  // never the file's content
+}
+
+TEST_CASE("the environment key serves when no key file is given", "[crypto]") {
+  const char* hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  {
+    env_key e(hex);
+    auto k = crypto::load_master_key("");
+    REQUIRE(k.has_value());
+    temp_dir dir;
+    std::string f = dir.file("same.key");
+    std::ofstream(f) << hex << "\n";
+    REQUIRE(::chmod(f.c_str(), 0600) == 0);
+    CHECK(crypto::key_check(*k) == crypto::key_check(key_from(f)));
+  }
+  {
+    env_key e("0011");
+    auto k = crypto::load_master_key("");
+    REQUIRE_FALSE(k.has_value());
+    CHECK(k.error().code == errc::failed);
+    CHECK_THAT(k.error().message, !Catch::Contains("0011"));
+  }
+  {
+    env_key e(nullptr);
+    auto k = crypto::load_master_key("");
+    REQUIRE_FALSE(k.has_value());
+    CHECK(k.error().code == errc::not_found);
+  }
+}
+
+TEST_CASE("a data key unwraps only for its applicant, generation and master key", "[crypto]") {
+  temp_dir dir;
+  REQUIRE(crypto::create_key_file(dir.file("a.key")).has_value());
+  REQUIRE(crypto::create_key_file(dir.file("b.key")).has_value());
+  auto a = key_from(dir.file("a.key"));
+  auto b = key_from(dir.file("b.key"));
+  std::string who = crypto::lookup_hash(a, "SYN-000001");
+  std::string other = crypto::lookup_hash(a, "SYN-000002");
+  auto dk = crypto::new_data_key();
+  std::string w = crypto::wrap(a, dk, who, 1);
+  auto back = crypto::unwrap(a, w, who, 1);
+  REQUIRE(back.has_value());
+  CHECK(*back == dk);
+  CHECK(crypto::wrap(a, dk, who, 1) != w);  // a fresh nonce each time
+  struct bad_case {
+    const char* name;
+    const crypto::master_key* key;
+    std::string applicant;
+    std::int64_t generation;
+    bool flip;
+  };
+  for (const bad_case& c : {bad_case{"another applicant", &a, other, 1, false},
+                            bad_case{"another generation", &a, who, 2, false},
+                            bad_case{"another master key", &b, who, 1, false},
+                            bad_case{"a changed byte", &a, who, 1, true}}) {
+    INFO(c.name);
+    std::string x = w;
+    if (c.flip) x[30] = static_cast<char>(x[30] ^ 1);
+    auto r = crypto::unwrap(*c.key, x, c.applicant, c.generation);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == errc::damaged);
+  }
+  CHECK_FALSE(crypto::unwrap(a, w.substr(1), who, 1).has_value());
+}
+
+TEST_CASE("a sealed record hides its values and opens only in its row", "[crypto]") {
+  auto dk = crypto::new_data_key();
+  std::string plain = R"({"id":"SYN-000042","birth_date":"1979-09-21","serious_illness":true})";
+  std::string sealed;
+  crypto::seal(dk, plain, "record:42:1", sealed);
+  CHECK(sealed.size() == plain.size() + crypto::seal_overhead);
+  CHECK(sealed.find("SYN-000042") == std::string::npos);
+  CHECK(sealed.find("1979-09-21") == std::string::npos);
+  std::string out;
+  REQUIRE(crypto::open(dk, sealed, "record:42:1", out));
+  CHECK(out == plain);
+  CHECK_FALSE(crypto::open(dk, sealed, "record:43:1", out));  // moved to another row
+  CHECK(out.empty());
+  CHECK_FALSE(crypto::open(crypto::new_data_key(), sealed, "record:42:1", out));  // erased key
+  std::string flipped = sealed;
+  flipped.back() = static_cast<char>(flipped.back() ^ 1);
+  CHECK_FALSE(crypto::open(dk, flipped, "record:42:1", out));
+  CHECK_FALSE(crypto::open(dk, sealed.substr(0, 10), "record:42:1", out));
+  std::string twice;
+  crypto::seal(dk, plain, "record:42:1", twice);
+  CHECK(twice != sealed);  // a fresh nonce: equal records do not show as equal
+  // Empty plaintexts seal and open too.
+  crypto::seal(dk, "", "x", sealed);
+  REQUIRE(crypto::open(dk, sealed, "x", out));
+  CHECK(out.empty());
+}
+
+TEST_CASE("lookup hashes are keyed: stable under one key, unrelated under another", "[crypto]") {
+  temp_dir dir;
+  REQUIRE(crypto::create_key_file(dir.file("a.key")).has_value());
+  REQUIRE(crypto::create_key_file(dir.file("b.key")).has_value());
+  auto a = key_from(dir.file("a.key"));
+  auto b = key_from(dir.file("b.key"));
+  std::string h = crypto::lookup_hash(a, "SYN-000001");
+  CHECK(h.size() == 64);
+  CHECK(h == crypto::lookup_hash(a, "SYN-000001"));
+  CHECK(h != crypto::lookup_hash(a, "SYN-000002"));
+  CHECK(h != crypto::lookup_hash(b, "SYN-000001"));
+  CHECK(h.find("SYN") == std::string::npos);
+}
+
+// The cost the batch would pay per record: unwrap the applicant's data key and open the record
+// (run by hand: dalil_tests "[.crypto_cost]"; needs DALIL_CLI to generate the cohort).
+TEST_CASE("cost of opening a cohort's records", "[.crypto_cost]") {
+  temp_dir dir;
+  std::string cohort = dir.file("cohort.jsonl");
+  std::string cmd = std::string(DALIL_CLI) + " generate --count 100000 --seed 7 --out " + cohort;
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(crypto::create_key_file(dir.file("k.key")).has_value());
+  auto key = key_from(dir.file("k.key"));
+  struct row {
+    std::string who;
+    std::string wrapped;
+    std::string sealed;
+  };
+  std::vector<row> rows;
+  std::ifstream in(cohort);
+  std::string line;
+  std::size_t bytes = 0;
+  while (std::getline(in, line)) {
+    row r;
+    r.who = crypto::lookup_hash(key, std::to_string(rows.size()));
+    auto dk = crypto::new_data_key();
+    r.wrapped = crypto::wrap(key, dk, r.who, 1);
+    crypto::seal(dk, line, r.who, r.sealed);
+    bytes += line.size();
+    rows.push_back(std::move(r));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  std::string out;
+  std::size_t opened = 0;
+  for (const auto& r : rows) {
+    auto dk = crypto::unwrap(key, r.wrapped, r.who, 1);
+    if (dk && crypto::open(*dk, r.sealed, r.who, out)) ++opened;
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  CHECK(opened == rows.size());
+  double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / double(rows.size());
+  std::cout << rows.size() << " records (" << bytes / rows.size() << " bytes each): unwrap + open "
+            << ns << " ns per record on one core\n";
+}
