@@ -299,10 +299,16 @@ constexpr entry builtin_entries[] = {
      "الصيغة السابقة: {old}؛ الصيغة الجديدة: {new}", "old version: {old}; new version: {new}"},
     {msg::diff_out_of_force, "{value} (hors période d'application)", "{value} (خارج فترة السريان)",
      "{value} (outside its period in force)"},
-    {msg::diff_why_proof_all, "prouvé pour tout dossier conforme au schéma et toute date de 1901 à 2099 (domaine de la preuve : guide des conseillers)",
-     "ثبت ذلك لكل ملف مطابق للبنية ولكل تاريخ من 1901 إلى 2099 (مجال الإثبات مبين في دليل المستشارين)",
-     "proved for every record of the schema and every date from 1901 to 2099 (the proof's domain: advisers' guide)"},
-    {msg::diff_why_proof_date, "prouvé pour tout dossier conforme au schéma au {date} (domaine de la preuve : guide des conseillers)",
+    {msg::diff_why_proof_all,
+     "prouvé pour tout dossier conforme au schéma et toute date de 1901 à 2099 (domaine de la "
+     "preuve : guide des conseillers)",
+     "ثبت ذلك لكل ملف مطابق للبنية ولكل تاريخ من 1901 إلى 2099 (مجال الإثبات مبين في دليل "
+     "المستشارين)",
+     "proved for every record of the schema and every date from 1901 to 2099 (the proof's domain: "
+     "advisers' guide)"},
+    {msg::diff_why_proof_date,
+     "prouvé pour tout dossier conforme au schéma au {date} (domaine de la preuve : guide des "
+     "conseillers)",
      "ثبت ذلك لكل ملف مطابق للبنية بتاريخ {date} (مجال الإثبات مبين في دليل المستشارين)",
      "proved for every record of the schema as of {date} (the proof's domain: advisers' guide)"},
     {msg::diff_why_solver, "le solveur n'a pas conclu ({detail})",
