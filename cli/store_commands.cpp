@@ -156,24 +156,6 @@ store::result<std::unique_ptr<store::store>> open(const std::string& path, bool 
                             key ? &*key : nullptr);
 }
 
-/// Runs of each batch key, the newest complete generation only (what stats and decisions show
-/// by default): superseded generations and unfinished runs are left out.
-std::vector<store::run_info> current_runs(const std::vector<store::run_info>& all) {
-  std::map<std::tuple<std::string, std::string, std::string>, store::run_info> newest;
-  for (const auto& r : all) {
-    if (r.status != "complete") continue;
-    auto key = std::make_tuple(r.ruleset_hash, r.as_of, r.filter);
-    auto it = newest.find(key);
-    if (it == newest.end() || it->second.generation < r.generation) newest[key] = r;
-  }
-  std::vector<store::run_info> out;
-  out.reserve(newest.size());
-  for (auto& [k, r] : newest) out.push_back(r);
-  std::sort(out.begin(), out.end(),
-            [](const store::run_info& a, const store::run_info& b) { return a.run_id < b.run_id; });
-  return out;
-}
-
 /// The runs a read shows: --run N, --all, or the current ones.
 store::result<std::vector<store::run_info>> chosen_runs(store::store& db, std::int64_t run,
                                                         bool all) {
@@ -184,7 +166,7 @@ store::result<std::vector<store::run_info>> chosen_runs(store::store& db, std::i
   }
   auto runs = db.runs();
   if (!runs) return runs.error();
-  return all ? *runs : current_runs(*runs);
+  return all ? *runs : store::current_runs(*runs);
 }
 
 long peak_rss_mib() {

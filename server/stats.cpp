@@ -122,23 +122,6 @@ void append_decision(std::string& out, const std::string& rule, const dsl::modul
   out += "}}";
 }
 
-/// Of each batch key, the newest complete generation (what `dalil stats` shows by default).
-std::vector<store::run_info> current(const std::vector<store::run_info>& all) {
-  std::map<std::tuple<std::string, std::string, std::string>, store::run_info> newest;
-  for (const auto& r : all) {
-    if (r.status != "complete") continue;
-    auto key = std::make_tuple(r.ruleset_hash, r.as_of, r.filter);
-    auto it = newest.find(key);
-    if (it == newest.end() || it->second.generation < r.generation) newest[key] = r;
-  }
-  std::vector<store::run_info> out;
-  out.reserve(newest.size());
-  for (auto& kv : newest) out.push_back(kv.second);
-  std::sort(out.begin(), out.end(),
-            [](const store::run_info& a, const store::run_info& b) { return a.run_id < b.run_id; });
-  return out;
-}
-
 store::result<std::string> one_run(store::store& db, const store::run_info& run) {
   std::string name = "run " + std::to_string(run.run_id);
   auto as_of = parse_date(run.as_of);
@@ -239,7 +222,7 @@ store::result<std::string> run_figures::current_runs_json() {
   if (!all) return all.error();
   std::string out = "[";
   bool comma = false;
-  for (const store::run_info& run : current(*all)) {
+  for (const store::run_info& run : store::current_runs(*all)) {
     auto it = by_run_.find(run.run_id);
     if (it == by_run_.end()) {
       auto figures = one_run(*db_, run);

@@ -44,6 +44,11 @@ struct run_info {
   std::string lease;  // the lease's token while this process holds it (open_run)
 };
 
+/// Of each batch key (ruleset, as_of, filter), the newest complete generation, in run order:
+/// what `dalil stats`, `dalil decisions` and the server's figures show by default (superseded
+/// generations and unfinished runs left out).
+std::vector<run_info> current_runs(const std::vector<run_info>& all);
+
 /// Who holds the store's writer lease (one batch at a time; imports wait for it).
 struct lease_info {
   std::int64_t run_id = 0;
