@@ -273,21 +273,9 @@ class flip_files final : public engine::impact_sink {
     csv_cell(line_, f.why_after);
     line_ += '\n';
     if (!put(csv_, line_)) return false;
-    line_ = "{\"applicant\":";
-    engine::append_json_string(line_, who);
-    line_ += ",\"decision\":";
-    engine::append_json_string(line_, d.name);
-    line_ += ",\"program\":";
-    engine::append_json_string(line_, group_of(d));
-    line_ += ",\"category\":\"";
-    line_ += engine::category_id(f.category);
-    line_ += "\",\"before\":{\"status\":\"";
-    line_ += status_of(f.before);
-    line_ += "\",\"value\":" + f.before.value + "},\"after\":{\"status\":\"";
-    line_ += status_of(f.after);
-    line_ += "\",\"value\":" + f.after.value + "},\"why\":{\"rule\":";
-    engine::append_json_string(line_, f.why_rule);
-    line_ += ",\"before\":" + f.why_before + ",\"after\":" + f.why_after + "}}\n";
+    line_.clear();
+    store::append_flip_json(line_, f, d, who);
+    line_ += '\n';
     return put(jsonl_, line_);
   }
 
@@ -342,77 +330,7 @@ class flip_files final : public engine::impact_sink {
 // ---- The summary: JSON (summary.json, --format json) and text. No personal value in either. ----
 
 std::string summary_json(const engine::impact_summary& s, const std::string& filter, bool reveal) {
-  std::string out = "{\"old_ruleset\":\"" + s.old_hash + "\",\"new_ruleset\":\"" + s.new_hash +
-                    "\",\"as_of\":\"" + to_string(s.as_of) + "\",\"filter\":";
-  engine::append_json_string(out, filter);
-  out += ",\"ids\":\"" + std::string(reveal ? "revealed" : "pseudonymised") + "\"";
-  out += ",\"records\":" + std::to_string(s.records);
-  out += ",\"compared\":" + std::to_string(s.compared);
-  out += ",\"unreadable\":{\"old\":" + std::to_string(s.unreadable_old) +
-         ",\"new\":" + std::to_string(s.unreadable_new) + "}";
-  out += ",\"applicants_flipped\":" + std::to_string(s.applicants_flipped);
-  out += ",\"flips\":" + std::to_string(s.flips);
-  out += ",\"decisions\":[";
-  for (std::size_t i = 0; i < s.decisions.size(); ++i) {
-    const engine::decision_impact& d = s.decisions[i];
-    if (i) out += ',';
-    out += "{\"decision\":";
-    engine::append_json_string(out, d.name);
-    out += ",\"program\":";
-    engine::append_json_string(out, d.program);
-    out += ",\"osp\":";
-    engine::append_json_string(out, d.osp);
-    out += ",\"flips\":" + std::to_string(d.flips) + ",\"categories\":{";
-    bool first = true;
-    for (std::size_t c = 0; c < engine::flip_category_count; ++c) {
-      if (d.by_category[c] == 0) continue;
-      if (!first) out += ',';
-      first = false;
-      out += '"';
-      out += engine::category_id(static_cast<engine::flip_category>(c));
-      out += "\":" + std::to_string(d.by_category[c]);
-    }
-    out += "},\"transitions\":[";
-    for (std::size_t t = 0; t < d.transitions.size(); ++t) {
-      const engine::transition& x = d.transitions[t];
-      if (t) out += ',';
-      out += "{\"from\":";
-      engine::append_json_string(out, x.from);
-      out += ",\"to\":";
-      engine::append_json_string(out, x.to);
-      out += ",\"category\":";
-      if (x.category) {
-        out += '"';
-        out += engine::category_id(*x.category);
-        out += '"';
-      } else {
-        out += "null";
-      }
-      out += ",\"count\":" + std::to_string(x.count) + "}";
-    }
-    out += "],\"why\":[";
-    for (std::size_t w = 0; w < d.why.size(); ++w) {
-      if (w) out += ',';
-      out += "{\"rule\":";
-      engine::append_json_string(out, d.why[w].first);
-      out += ",\"flips\":" + std::to_string(d.why[w].second) + "}";
-    }
-    out += "]}";
-  }
-  auto names = [&out](const std::vector<std::string>& list) {
-    out += '[';
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      if (i) out += ',';
-      engine::append_json_string(out, list[i]);
-    }
-    out += ']';
-  };
-  out += "],\"only_old\":";
-  names(s.only_old);
-  out += ",\"only_new\":";
-  names(s.only_new);
-  out += "}\n";
-  return out;
+  return store::impact_summary_json(s, filter, reveal) + "\n";
 }
 
 /// The decisions grouped by SNIA program and OSP, in the order each group first appears.

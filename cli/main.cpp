@@ -8,6 +8,7 @@
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
 #include "cli/impact_command.hpp"
+#include "cli/publish_command.hpp"
 #include "cli/server_commands.hpp"
 #include "cli/store_commands.hpp"
 
@@ -175,11 +176,14 @@ int main(int argc, char** argv) {
 
   auto accounts = dalil::cli::add_account_commands(app);
   auto analysis = dalil::cli::add_analysis_commands(app);
+  auto publish = dalil::cli::add_publish_commands(app);
 
   dalil::cli::serve_options srv;
   auto* serve_cmd = app.add_subcommand("serve", "The HTTP API and the officials' page");
   serve_cmd->add_option("--db", srv.db, "SQLite file")->required();
-  serve_cmd->add_option("--rules", srv.rules, "Rule pack directory")->required();
+  serve_cmd->add_option("--rules", srv.rules,
+                        "Rule pack directory (tests, development); without it, the store's "
+                        "publications (dalil publish)");
   serve_cmd->add_option("--listen", srv.listen,
                         "HOST:PORT (plain HTTP on loopback only; TLS elsewhere)");
   serve_cmd->add_option("--threads", srv.threads, "I/O and evaluation threads (default 2)");
@@ -248,6 +252,7 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
   if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
   if (auto status = dalil::cli::run_analysis_commands(*analysis)) return *status;
+  if (auto status = dalil::cli::run_publish_commands(*publish)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);
   if (batch_cmd->parsed()) return dalil::cli::run_batch(bat);
   if (impact_cmd->parsed()) return dalil::cli::run_impact(imc);

@@ -31,12 +31,14 @@ int run_serve(const serve_options& o) {
     std::cerr << "error: --session-idle and --session-absolute must be positive (seconds)\n";
     return 2;
   }
-  auto pack = load_pack(o.rules);
-  if (!pack) return 1;
   server::config c;
   c.db = o.db;
-  c.rules = pack->rules;
-  c.canonical_source = pack->canonical;
+  if (!o.rules.empty()) {
+    auto pack = load_pack(o.rules);
+    if (!pack) return 1;
+    c.rules = pack->rules;
+    c.canonical_source = pack->canonical;
+  }
   c.host = host;
   c.port = static_cast<std::uint16_t>(port);
   c.threads = o.threads;

@@ -1,4 +1,5 @@
-// `dalil serve`: the HTTP API and the officials' page over a store and a rule pack.
+// `dalil serve`: the HTTP API and the officials' page over a store and a rule pack (--rules), or
+// the store's publications, the one in effect on each as-of date (dalil publish).
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@ namespace dalil::cli {
 
 struct serve_options {
   std::string db;
-  std::string rules = "rules";
+  std::string rules;  // "": the store's publications (dalil publish)
   std::string listen = "127.0.0.1:8080";
   unsigned threads = 2;
   std::string tls_cert;

@@ -21,11 +21,13 @@
 #include "engine/evaluation.hpp"
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
+#include "server/advisers_api.hpp"
 #include "server/assets.hpp"
 #include "server/auth/auth.hpp"
 #include "server/context.hpp"
 #include "server/evaluation_service.hpp"
 #include "server/json_input.hpp"
+#include "server/publications.hpp"
 #include "server/stats.hpp"
 #include "server/writer.hpp"
 #include "store/accounts.hpp"
@@ -404,8 +406,16 @@ class api_service final : public service {
   store::status init() {
     auto db = store::open_sqlite(cfg_.db);
     if (!db) return db.error();
-    if (auto s = (*db)->put_ruleset(cfg_.rules->hash(), cfg_.canonical_source); !s) {
-      return store::fail(s.error().code, "storing the ruleset: " + s.error().message);
+    if (cfg_.rules) {
+      if (auto s = (*db)->put_ruleset(cfg_.rules->hash(), cfg_.canonical_source); !s) {
+        return store::fail(s.error().code, "storing the ruleset: " + s.error().message);
+      }
+      choice_ = std::make_unique<ruleset_choice>(cfg_.rules);
+    } else {
+      // No --rules: the store's publications, the one in effect on each as-of date.
+      auto c = ruleset_choice::published(cfg_.db, cfg_.publication_poll);
+      if (!c) return c.error();
+      choice_ = std::move(*c);
     }
     auth_options ao;
     ao.session_idle = cfg_.session_idle;
@@ -421,7 +431,10 @@ class api_service final : public service {
       if (!r) return r.error();
       readers_.push_back(std::move(*r));
     }
-    for (const char* l : {"fr", "ar", "en"}) schemas_[l] = schema_json(*cfg_.rules, l);
+    if (cfg_.rules) {
+      for (const char* l : {"fr", "ar", "en"}) schemas_[l] = schema_json(*cfg_.rules, l);
+    }
+    advisers_ = std::make_unique<advisers_api>(cfg_, log_, *choice_);
     return {};
   }
 
@@ -494,7 +507,8 @@ class api_service final : public service {
       }
     }
     bool takes_body = rt.id == route_id::login || rt.id == route_id::evaluate ||
-                      rt.id == route_id::review || rt.id == route_id::session_lang;
+                      rt.id == route_id::review || rt.id == route_id::session_lang ||
+                      rt.id == route_id::diff || rt.id == route_id::impact;
     if (takes_body && !is_json_content(req)) {
       co_return problem_reply(unsupported_media_type("send the body as application/json"),
                               rt.pattern);
@@ -545,11 +559,10 @@ class api_service final : public service {
         co_return set_lang(req, *who);
       case route_id::schema: {
         std::string lang = query_param(info.query, "lang").value_or(who->lang);
-        auto it = schemas_.find(lang);
-        if (it == schemas_.end()) {
+        if (lang != "fr" && lang != "ar" && lang != "en") {
           co_return problem_reply(bad_request("lang must be fr, ar or en"), rt.pattern);
         }
-        co_return json_reply(it->second);
+        co_return schema(lang, rt.pattern);
       }
       case route_id::evaluate:
         co_return co_await evaluate(req, *who, info);
@@ -569,6 +582,10 @@ class api_service final : public service {
         co_return co_await stats(info);
       case route_id::audit_verify:
         co_return audit_verify(info);
+      case route_id::publications:
+      case route_id::diff:
+      case route_id::impact:
+        co_return co_await advisers_->handle(rt.id, req, *who, info);
     }
     co_return problem_reply(not_found());
   }
@@ -654,8 +671,38 @@ class api_service final : public service {
     return *readers_[info.thread % readers_.size()];
   }
 
+  /// The ruleset for `as_of` (the --rules pack, or the publication in effect then), or the
+  /// problem to answer: no-ruleset (409) when no publication is in effect on that date.
+  store::result<chosen_ruleset> choose(dalil::date as_of, std::optional<problem>& p) {
+    auto c = choice_->for_date(as_of);
+    if (!c) {
+      if (c.error().code == store::errc::not_found) {
+        p = no_ruleset(c.error().message + ": publish a rule pack for it (dalil publish)");
+      } else {
+        log_->error("the ruleset in effect cannot be loaded: {}", c.error().message);
+        p = server_error("the ruleset in effect cannot be loaded");
+      }
+    }
+    return c;
+  }
+
+  /// The record's schema for forms: of the --rules pack, or of the publication in effect today.
+  reply schema(const std::string& lang, std::string_view route) {
+    if (!choice_->published_mode()) return json_reply(schemas_.at(lang));
+    std::optional<problem> p;
+    auto c = choose(engine::utc_today(), p);
+    if (!c) return problem_reply(*p, route);
+    std::string key = c->rules->hash() + "/" + lang;
+    std::lock_guard lock(schema_cache_mutex_);
+    if (auto it = schema_cache_.find(key); it != schema_cache_.end()) {
+      return json_reply(it->second);
+    }
+    if (schema_cache_.size() >= 24) schema_cache_.clear();  // bounded: 8 rulesets × 3 languages
+    return json_reply(schema_cache_[key] = schema_json(*c->rules, lang));
+  }
+
   std::shared_ptr<const engine::ruleset> ruleset_for(const std::string& hash, std::string& why) {
-    if (hash == cfg_.rules->hash()) return cfg_.rules;
+    if (auto kept = choice_->cached(hash)) return kept;
     std::lock_guard lock(rulesets_.mutex);
     for (auto it = rulesets_.rulesets.begin(); it != rulesets_.rulesets.end(); ++it) {
       if ((*it)->hash() == hash) {
@@ -731,7 +778,15 @@ class api_service final : public service {
     }
     const json_member* applicant = member(ms, "applicant");
     if (!applicant) errors.push_back({"/applicant", "is required (the applicant's record)"});
-    const std::shared_ptr<const engine::ruleset>& rules = eval_.rules_ptr();
+    // The --rules pack, or the publication in effect on the as-of date (never a guess).
+    chosen_ruleset in_effect;
+    if (errors.empty()) {
+      std::optional<problem> none;
+      auto c = choose(*as_of, none);
+      if (!c) co_return problem_reply(*none, "/api/v1/evaluate");
+      in_effect = std::move(*c);
+    }
+    const std::shared_ptr<const engine::ruleset>& rules = in_effect.rules;
     std::vector<std::uint32_t> chosen;
     if (errors.empty()) {
       std::string unknown;
@@ -785,8 +840,8 @@ class api_service final : public service {
     engine::append_evaluation_json(body, ev, d.input_hash, chosen, eo);
     d.as_of = dalil::to_string(*as_of);
     d.ruleset_hash = rules->hash();
-    d.answer_digest =
-        engine::sha256_hex(engine::compact_form(d.as_of, d.ruleset_hash, d.input_hash, d.outcomes));
+    d.publication_id = in_effect.publication;  // 0 with --rules
+    d.answer_digest = engine::sha256_hex(decision_compact_form(d));
     const dsl::program& p = rules->program();
     d.rules = "[";
     d.rules.reserve(chosen.size() * 40);
@@ -812,11 +867,18 @@ class api_service final : public service {
     append_string(body, d.applicant_id);
     body += ",\"office\":";
     append_string(body, d.office);
+    append_publication(body, d.publication_id);
     body += '}';
     reply r = json_reply(std::move(body));
     r.decision_id = d.decision_id;
     (void)info;
     co_return r;
+  }
+
+  /// `,"publication":ID` (null when the --rules pack decided).
+  static void append_publication(std::string& out, std::int64_t id) {
+    out += ",\"publication\":";
+    out += id != 0 ? std::to_string(id) : std::string("null");
   }
 
   static std::string review_json(const store::review& v, const std::string* office = nullptr) {
@@ -881,8 +943,7 @@ class api_service final : public service {
                  ? nullptr
                  : "the stored decision does not replay to the answer given";
     }
-    if (engine::sha256_hex(engine::compact_form(d.as_of, d.ruleset_hash, d.input_hash,
-                                                d.outcomes)) != d.answer_digest) {
+    if (engine::sha256_hex(decision_compact_form(d)) != d.answer_digest) {
       return "the stored outcomes do not match their digest";
     }
     if (outcomes != d.outcomes) return "the stored record does not replay to the outcomes given";
@@ -968,6 +1029,7 @@ class api_service final : public service {
     append_string(body, d->office);
     body += ",\"at\":";
     append_string(body, d->at);
+    append_publication(body, d->publication_id);
     body += ",\"reviews\":[";
     for (std::size_t i = 0; i < reviews->size(); ++i) {
       if (i) body += ',';
@@ -1225,7 +1287,10 @@ class api_service final : public service {
     auto text = query_param(info.query, "as_of");
     std::optional<dalil::date> as_of = text ? dalil::parse_date(*text) : engine::utc_today();
     if (!as_of) return problem_reply(bad_request("as_of must be a date (YYYY-MM-DD)"), route);
-    const std::shared_ptr<const engine::ruleset>& rules = eval_.rules_ptr();
+    std::optional<problem> none;
+    auto in_effect = choose(*as_of, none);
+    if (!in_effect) return problem_reply(*none, route);
+    const std::shared_ptr<const engine::ruleset>& rules = in_effect->rules;
     auto inst = eval_.instance(rules, *as_of);
     const dsl::program& p = rules->program();
     std::string out = "{\"as_of\":\"" + dalil::to_string(*as_of) + "\",\"ruleset\":{\"hash\":";
@@ -1357,10 +1422,13 @@ class api_service final : public service {
     auto overrides = reader(info).override_counts();
     auto total = reader(info).count_decisions();
     if (!cells || !overrides || !total) return std::nullopt;
-    const dsl::program& p = eval_.rules().program();
+    // Programmes and OSPs by the ruleset in effect today (none yet: named by the rule alone).
+    std::optional<problem> none;
+    auto today = choose(engine::utc_today(), none);
     auto module_of = [&](const std::string& rule) -> const dsl::module_info* {
+      if (!today) return nullptr;
       std::string m = rule.substr(0, rule.find('.'));
-      for (const auto& mi : p.modules) {
+      for (const auto& mi : today->rules->program().modules) {
         if (mi.name == m) return &mi;
       }
       return nullptr;
@@ -1477,7 +1545,11 @@ class api_service final : public service {
   std::unique_ptr<authenticator> auth_;
   std::unique_ptr<writer> writer_;
   std::vector<std::unique_ptr<store::counter_store>> readers_;
-  std::map<std::string, std::string> schemas_;
+  std::map<std::string, std::string> schemas_;  // with --rules: the pack's, per language
+  std::unique_ptr<ruleset_choice> choice_;      // the ruleset per as-of date
+  std::unique_ptr<advisers_api> advisers_;      // publications, diff, impact
+  std::mutex schema_cache_mutex_;
+  std::map<std::string, std::string> schema_cache_;  // publications: hash/lang -> schema
   ruleset_cache rulesets_;
   asio::thread_pool login_pool_{2};
   run_figures runs_{cfg_.db};

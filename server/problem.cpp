@@ -94,6 +94,9 @@ problem too_many_requests(std::string detail, int retry_after) {
   p.retry_after = retry_after;
   return p;
 }
+problem no_ruleset(std::string detail) {
+  return make(409, "no-ruleset", "No ruleset is in effect on this date", std::move(detail));
+}
 problem server_error(std::string detail) {
   return make(500, "server-error", "The server failed", std::move(detail));
 }

@@ -46,6 +46,9 @@ problem unsupported_media_type(std::string detail);
 problem header_too_large(std::string detail);
 problem too_many_requests(std::string detail, int retry_after);
 problem server_error(std::string detail);
+/// 409 no-ruleset: a server serving its store's publications has none in effect on the date
+/// asked (dalil publish); it never guesses with another.
+problem no_ruleset(std::string detail);
 problem unavailable(std::string detail, int retry_after = 1);
 
 }  // namespace dalil::server

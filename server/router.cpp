@@ -34,6 +34,12 @@ constexpr route table[] = {
     {http::verb::get, "/api/v1/stats", route_id::stats, false, allow_adviser | allow_auditor,
      false},
     {http::verb::get, "/api/v1/audit/verify", route_id::audit_verify, false, allow_auditor, false},
+    // The advisers' API (advisers_api.cpp): publications, and the diff and impact between two.
+    {http::verb::get, "/api/v1/publications", route_id::publications, false,
+     allow_adviser | allow_auditor, false},
+    {http::verb::post, "/api/v1/diff", route_id::diff, false, allow_adviser | allow_auditor, false},
+    {http::verb::post, "/api/v1/impact", route_id::impact, false, allow_adviser | allow_auditor,
+     false},
 };
 
 /// Matches `path` against `pattern`, filling params; false if it does not match.

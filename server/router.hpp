@@ -40,6 +40,9 @@ enum class route_id : std::uint8_t {
   rules,
   stats,
   audit_verify,
+  publications,  // the advisers' API (advisers_api.cpp)
+  diff,
+  impact,
 };
 
 struct route {

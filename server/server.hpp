@@ -14,9 +14,13 @@
 namespace dalil::server {
 
 struct config {
-  std::string db;                                // the SQLite store (created and migrated)
-  std::shared_ptr<const engine::ruleset> rules;  // the rule pack evaluated with
-  std::string canonical_source;                  // its canonical source (stored by its hash)
+  std::string db;  // the SQLite store (created and migrated)
+  /// The rule pack evaluated with on every date (--rules); nullptr: the store's publications,
+  /// the one in effect on each as-of date (server/publications.hpp, `dalil publish`).
+  std::shared_ptr<const engine::ruleset> rules;
+  std::string canonical_source;  // its canonical source (stored by its hash)
+  /// How often a server without `rules` looks for a new publication (one indexed read).
+  std::chrono::milliseconds publication_poll{1000};
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see server::port)
   unsigned threads = 2;       // I/O and evaluation threads (the writer has its own)

@@ -35,6 +35,10 @@ struct counter_decision {
   /// SHA-256 hex of the compact form (engine::compact_form of as_of, ruleset_hash, input_hash
   /// and outcomes); before the compact form, of the whole evaluation object answered.
   std::string answer_digest;
+  /// The publication that decided (store/publications.hpp); 0 for a server run with --rules
+  /// and for decisions stored before publications. Part of the row's digest, and of the compact
+  /// form the answer digest covers, when not 0.
+  std::int64_t publication_id = 0;
 
   std::string at;  // UTC, ISO 8601
   std::int64_t record_id = 0;
@@ -62,6 +66,7 @@ struct decision_summary {
   std::string office;
   std::string ruleset_hash;
   bool reviewed = false;
+  std::int64_t publication_id = 0;  // 0: none (see counter_decision)
 };
 
 /// Which reviews an auditor lists; empty fields do not filter.

@@ -2,6 +2,7 @@
 #include "store/impact.hpp"
 
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "engine/record.hpp"
@@ -13,9 +14,18 @@ namespace {
 /// Reads the cohort chunk by chunk through store::next_latest (the batch's own record path).
 class stored_cohort final : public engine::cohort_source {
  public:
-  stored_cohort(store& db, const std::vector<record_filter>& filter) : db_(db), filter_(filter) {}
+  stored_cohort(store& db, const std::vector<record_filter>& filter,
+                std::chrono::steady_clock::time_point deadline)
+      : db_(db), filter_(filter), deadline_(deadline) {}
 
   bool next(std::size_t limit, std::vector<engine::cohort_row>& out) override {
+    if (std::chrono::steady_clock::now() > deadline_) {
+      error_ = fail(errc::busy,
+                    "the impact passed its time limit before the whole cohort was "
+                    "read: nothing is answered (narrow it with where)");
+      out.clear();
+      return false;
+    }
     if (auto s = db_.next_latest(filter_, after_, limit, records_); !s) {
       error_ = s.error();
       out.clear();
@@ -36,6 +46,7 @@ class stored_cohort final : public engine::cohort_source {
  private:
   store& db_;
   const std::vector<record_filter>& filter_;
+  std::chrono::steady_clock::time_point deadline_;
   std::int64_t after_ = 0;
   std::vector<stored_record> records_;
   std::optional<error> error_;
@@ -45,6 +56,15 @@ std::string filter_text(const std::vector<record_filter>& filter) {
   std::string out;
   for (const auto& f : filter) out += (out.empty() ? "" : " and ") + f.path + "=" + f.value;
   return out;
+}
+
+std::string group_of(const engine::decision_impact& d) {
+  if (d.program.empty()) return "";
+  return d.program + (d.osp.empty() ? "" : ", " + d.osp);
+}
+
+std::string_view status_of(const engine::decision_side& s) {
+  return !s.in_force ? "out_of_force" : s.decided ? "decided" : "undetermined";
 }
 
 }  // namespace
@@ -81,7 +101,7 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
   }
   details += "}";
   return db.audited_read(request.actor, "cohort", details, [&]() -> status {
-    stored_cohort cohort(db, request.filter);
+    stored_cohort cohort(db, request.filter, request.deadline);
     switch (engine::run_impact(old_rules, new_rules, cohort, sink, request.options, summary)) {
       case engine::impact_status::done:
         return {};
@@ -93,6 +113,100 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
     }
     return {};
   });
+}
+
+std::string impact_summary_json(const engine::impact_summary& s, const std::string& filter,
+                                bool reveal) {
+  std::string out = "{\"old_ruleset\":\"" + s.old_hash + "\",\"new_ruleset\":\"" + s.new_hash +
+                    "\",\"as_of\":\"" + to_string(s.as_of) + "\",\"filter\":";
+  engine::append_json_string(out, filter);
+  out += ",\"ids\":\"" + std::string(reveal ? "revealed" : "pseudonymised") + "\"";
+  out += ",\"records\":" + std::to_string(s.records);
+  out += ",\"compared\":" + std::to_string(s.compared);
+  out += ",\"unreadable\":{\"old\":" + std::to_string(s.unreadable_old) +
+         ",\"new\":" + std::to_string(s.unreadable_new) + "}";
+  out += ",\"applicants_flipped\":" + std::to_string(s.applicants_flipped);
+  out += ",\"flips\":" + std::to_string(s.flips);
+  out += ",\"decisions\":[";
+  for (std::size_t i = 0; i < s.decisions.size(); ++i) {
+    const engine::decision_impact& d = s.decisions[i];
+    if (i) out += ',';
+    out += "{\"decision\":";
+    engine::append_json_string(out, d.name);
+    out += ",\"program\":";
+    engine::append_json_string(out, d.program);
+    out += ",\"osp\":";
+    engine::append_json_string(out, d.osp);
+    out += ",\"flips\":" + std::to_string(d.flips) + ",\"categories\":{";
+    bool first = true;
+    for (std::size_t c = 0; c < engine::flip_category_count; ++c) {
+      if (d.by_category[c] == 0) continue;
+      if (!first) out += ',';
+      first = false;
+      out += '"';
+      out += engine::category_id(static_cast<engine::flip_category>(c));
+      out += "\":" + std::to_string(d.by_category[c]);
+    }
+    out += "},\"transitions\":[";
+    for (std::size_t t = 0; t < d.transitions.size(); ++t) {
+      const engine::transition& x = d.transitions[t];
+      if (t) out += ',';
+      out += "{\"from\":";
+      engine::append_json_string(out, x.from);
+      out += ",\"to\":";
+      engine::append_json_string(out, x.to);
+      out += ",\"category\":";
+      if (x.category) {
+        out += '"';
+        out += engine::category_id(*x.category);
+        out += '"';
+      } else {
+        out += "null";
+      }
+      out += ",\"count\":" + std::to_string(x.count) + "}";
+    }
+    out += "],\"why\":[";
+    for (std::size_t w = 0; w < d.why.size(); ++w) {
+      if (w) out += ',';
+      out += "{\"rule\":";
+      engine::append_json_string(out, d.why[w].first);
+      out += ",\"flips\":" + std::to_string(d.why[w].second) + "}";
+    }
+    out += "]}";
+  }
+  auto names = [&out](const std::vector<std::string>& list) {
+    out += '[';
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (i) out += ',';
+      engine::append_json_string(out, list[i]);
+    }
+    out += ']';
+  };
+  out += "],\"only_old\":";
+  names(s.only_old);
+  out += ",\"only_new\":";
+  names(s.only_new);
+  out += "}";
+  return out;
+}
+
+void append_flip_json(std::string& out, const engine::impact_flip& f,
+                      const engine::decision_impact& d, std::string_view who) {
+  out += "{\"applicant\":";
+  engine::append_json_string(out, who);
+  out += ",\"decision\":";
+  engine::append_json_string(out, d.name);
+  out += ",\"program\":";
+  engine::append_json_string(out, group_of(d));
+  out += ",\"category\":\"";
+  out += engine::category_id(f.category);
+  out += "\",\"before\":{\"status\":\"";
+  out += status_of(f.before);
+  out += "\",\"value\":" + f.before.value + "},\"after\":{\"status\":\"";
+  out += status_of(f.after);
+  out += "\",\"value\":" + f.after.value + "},\"why\":{\"rule\":";
+  engine::append_json_string(out, f.why_rule);
+  out += ",\"before\":" + f.why_before + ",\"after\":" + f.why_after + "}}";
 }
 
 }  // namespace dalil::store

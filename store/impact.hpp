@@ -2,8 +2,10 @@
 // audited read (one audit entry per impact run, no personal value in it).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/impact.hpp"
@@ -12,6 +14,9 @@
 namespace dalil::store {
 
 struct impact_request {
+  /// Past this time the read stops (errc::busy, "time limit"): a server's bound on one request's
+  /// work. The default never passes.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::string actor;  // who reads (cli_actor(), or a server's user)
   std::string by;     // the name the reader gave (--by), or ""
   std::vector<record_filter> filter;
@@ -28,5 +33,16 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
                    const std::shared_ptr<const engine::ruleset>& new_rules,
                    const impact_request& request, engine::impact_sink& sink,
                    engine::impact_summary& summary);
+
+/// The summary of an impact as `dalil impact --format json` prints it (without the final newline)
+/// and `POST /api/v1/impact` answers it: counts and transitions, never a personal value.
+std::string impact_summary_json(const engine::impact_summary& s, const std::string& filter,
+                                bool reveal);
+
+/// One flip as a line of flips.jsonl (without its newline), naming the applicant as `who` (a
+/// pseudonym, or the id for auditors): {"applicant","decision","program","category","before",
+/// "after","why":{"rule","before","after"}}. Holds the values the why's rules read.
+void append_flip_json(std::string& out, const engine::impact_flip& f,
+                      const engine::decision_impact& d, std::string_view who);
 
 }  // namespace dalil::store

@@ -31,6 +31,9 @@ std::string counter_digest(const counter_decision& d) {
   }
   add_field(s, std::to_string(d.record_id));
   add_field(s, d.trace ? "1" : "0");
+  // Decisions before publications (and those of a server run with --rules) have none: their
+  // digest is unchanged.
+  if (d.publication_id != 0) add_field(s, "publication:" + std::to_string(d.publication_id));
   return engine::sha256_hex(s);
 }
 
@@ -100,8 +103,8 @@ struct counter_store::impl {
     unlatest = db.prepare("UPDATE records SET latest=0 WHERE record_id=?", e);
     insert_decision = db.prepare(
         "INSERT INTO counter_decisions(decision_id, record_id, applicant_id, office, actor, at, "
-        "as_of, ruleset_hash, input_hash, rules, outcomes, trace, answer_digest) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "as_of, ruleset_hash, input_hash, rules, outcomes, trace, answer_digest, "
+        "publication_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         e);
     if (!insert_decision.ok() || !latest.ok() || !insert_record.ok()) {
       return fail(errc::failed, "preparing the counter store's statements: " + e);
@@ -321,6 +324,11 @@ status counter_store::put_decision(counter_decision& d) {
       .bind_static(11, d.outcomes)
       .bind(12, std::int64_t{d.trace ? 1 : 0})
       .bind(13, d.answer_digest);
+  if (d.publication_id != 0) {
+    q.bind(14, d.publication_id);
+  } else {
+    q.bind_null(14);
+  }
   rc = q.step();
   q.reset();
   if (rc == SQLITE_CONSTRAINT) {
@@ -425,13 +433,14 @@ counter_decision decision_from(const statement& q) {
   d.answer_digest = q.text(12);
   d.record_json = q.text(13);
   d.record_version = q.int64(14);
+  d.publication_id = q.is_null(15) ? 0 : q.int64(15);
   return d;
 }
 
 constexpr const char* decision_columns =
     "SELECT c.decision_id, c.record_id, c.applicant_id, c.office, c.actor, c.at, c.as_of, "
     "c.ruleset_hash, c.input_hash, c.rules, c.outcomes, c.trace, c.answer_digest, r.json, "
-    "r.version FROM counter_decisions c JOIN records r USING(record_id) ";
+    "r.version, c.publication_id FROM counter_decisions c JOIN records r USING(record_id) ";
 
 review review_from(const statement& q) {
   review r;
@@ -498,7 +507,8 @@ result<std::vector<decision_summary>> counter_store::applicant_decisions(
   std::string e;
   auto q = impl_->db.prepare(
       "SELECT c.decision_id, c.as_of, c.at, c.office, c.ruleset_hash, "
-      "EXISTS(SELECT 1 FROM reviews v WHERE v.decision_id=c.decision_id) FROM "
+      "EXISTS(SELECT 1 FROM reviews v WHERE v.decision_id=c.decision_id), "
+      "coalesce(c.publication_id, 0) FROM "
       "counter_decisions c WHERE c.applicant_id=? AND (?='' OR c.office=?) ORDER BY c.at, "
       "c.rowid",
       e);
@@ -507,7 +517,8 @@ result<std::vector<decision_summary>> counter_store::applicant_decisions(
   std::vector<decision_summary> out;
   int rc = 0;
   while ((rc = q.step()) == SQLITE_ROW) {
-    out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5) != 0});
+    out.push_back(
+        {q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5) != 0, q.int64(6)});
   }
   if (rc != SQLITE_DONE) return impl_->sql_error("reading the applicant's decisions");
   return out;

@@ -19,6 +19,7 @@
 #include "store/accounts_check.hpp"
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
+#include "store/publications.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 
@@ -75,6 +76,8 @@ std::vector<row_checker> builtin_checkers() {
           ctx.problem((*found)->seq, "counter", (*found)->what);
         }
       },
+      // Publications (store/publications.hpp): each row against its `publish` entry.
+      [](verify_context& ctx) { check_publication_rows(ctx); },
       // The identity tables, checked in verify's own snapshot against its intact entries
       // (store/accounts_check.hpp): every damaged row is reported, read-only copies included.
       [](verify_context& ctx) {
@@ -295,6 +298,20 @@ const migration migrations[] = {
          wrapped BLOB,
          generation INTEGER NOT NULL) STRICT, WITHOUT ROWID;
        ALTER TABLE records ADD COLUMN sealed BLOB;)"},
+    // 8: publications (store/publications.hpp, `dalil publish`): a stored ruleset made the one in
+    // effect from a date on, with who approved it; each row vouched for by its `publish` entry.
+    // A counter decision names the publication that decided it (NULL: a server run with
+    // --rules, or a decision stored before).
+    {R"(CREATE TABLE publications(
+         publication_id INTEGER PRIMARY KEY,
+         ruleset_hash TEXT NOT NULL REFERENCES rulesets(hash),
+         approved_by TEXT NOT NULL,
+         effective_from TEXT NOT NULL,  -- YYYY-MM-DD
+         published_at TEXT NOT NULL,    -- UTC, ISO 8601
+         actor TEXT NOT NULL,
+         note TEXT NOT NULL DEFAULT '') STRICT;
+       ALTER TABLE counter_decisions ADD COLUMN publication_id INTEGER
+         REFERENCES publications(publication_id);)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));

@@ -1,0 +1,413 @@
+// The advisers' API (advisers_api.hpp). The diff and the impact run on a pool of their own (one
+// thread: the I/O threads keep answering the counter), at most `max_jobs` admitted at once (one
+// running, one waiting); past that a 503 with Retry-After. Diffs are cached by the publication
+// ids and date they compare (publications never change); impacts never (the cohort does, and
+// each is an audited read).
+#include "server/advisers_api.hpp"
+
+#include <openssl/rand.h>
+
+#include <spdlog/spdlog.h>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "analysis/diff.hpp"
+#include "engine/impact.hpp"
+#include "engine/record.hpp"
+#include "server/auth/auth.hpp"
+#include "server/json_input.hpp"
+#include "server/publications.hpp"
+#include "store/impact.hpp"
+#include "store/publications.hpp"
+#include "store/store.hpp"
+
+namespace dalil::server {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+namespace json = boost::json;
+
+namespace {
+
+/// Each solver query of a diff (as `dalil diff --timeout-ms`): past it the decision is unknown.
+constexpr unsigned diff_query_ms = 5000;
+/// An impact that has not read the whole cohort by then stops and answers nothing.
+constexpr auto impact_time_limit = std::chrono::seconds(120);
+/// Flips listed in an impact's answer; the counts cover them all.
+constexpr std::size_t flips_listed = 1000;
+/// Diffs and impacts admitted at once (running or waiting for the pool's thread).
+constexpr int max_jobs = 2;
+constexpr std::size_t max_where = 16;
+constexpr std::size_t max_where_length = 256;
+constexpr std::size_t diff_cache_capacity = 16;
+
+reply json_reply(std::string body) {
+  reply r;
+  r.body = std::move(body);
+  return r;
+}
+
+/// What a diff or impact request names.
+struct comparison {
+  std::int64_t old_id = 0;
+  std::int64_t new_id = 0;
+  std::optional<date> as_of;
+  std::vector<std::string> where;  // FIELD=VALUE
+};
+
+/// A publication id: a positive whole number, as JSON.
+std::optional<std::int64_t> publication_id(std::string_view raw) {
+  if (raw.empty() || raw.size() > 15 || raw[0] == '0') return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : raw) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+/// Parses the body of a diff or impact request; a problem (400) when it is not valid.
+std::optional<problem> parse(std::string_view body, bool impact, comparison& out) {
+  std::vector<json_member> members;
+  json_syntax_error err;
+  if (!split_object(body, members, err)) {
+    return malformed_json("at byte " + std::to_string(err.offset) + ": " + err.message);
+  }
+  std::vector<field_error> errors;
+  bool seen_old = false;
+  bool seen_new = false;
+  for (const json_member& m : members) {
+    std::string at = "/" + pointer_token(m.key);
+    if (m.key == "old" || m.key == "new") {
+      auto id = publication_id(m.raw);
+      if (!id) {
+        errors.push_back({at, "must be a publication id (a positive whole number)"});
+      } else {
+        (m.key == "old" ? out.old_id : out.new_id) = *id;
+      }
+      (m.key == "old" ? seen_old : seen_new) = true;
+      continue;
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(m.raw, ec);
+    if (m.key == "as_of") {
+      if (ec || !v.is_string() || !(out.as_of = parse_date(v.as_string()))) {
+        errors.push_back({at, "must be a date (YYYY-MM-DD)"});
+      }
+    } else if (m.key == "lang" && !impact) {
+      // The diff's JSON carries every language (as dalil diff --format json): checked only.
+      if (ec || !v.is_string() ||
+          (v.as_string() != "fr" && v.as_string() != "ar" && v.as_string() != "en")) {
+        errors.push_back({at, "must be fr, ar or en"});
+      }
+    } else if (m.key == "where" && impact) {
+      bool ok = !ec && v.is_array() && v.as_array().size() <= max_where;
+      if (ok) {
+        for (const json::value& w : v.as_array()) {
+          ok = ok && w.is_string() && w.as_string().size() <= max_where_length &&
+               w.as_string().find('=') != json::string::npos;
+          if (ok) out.where.emplace_back(w.as_string());
+        }
+      }
+      if (!ok) {
+        errors.push_back({at,
+                          "must be an array of at most 16 FIELD=VALUE filters (such as "
+                          "status=refugee), each at most 256 bytes"});
+      }
+    } else {
+      // The key itself is never echoed: a careless client may have put a value there.
+      errors.push_back({"", impact ? "the body has a member that is not one of: old, new, "
+                                     "as_of, where"
+                                   : "the body has a member that is not one of: old, new, "
+                                     "as_of, lang"});
+    }
+  }
+  if (!seen_old) errors.push_back({"/old", "is required: the publication compared from"});
+  if (!seen_new) errors.push_back({"/new", "is required: the publication compared to"});
+  if (impact && !out.as_of && std::none_of(errors.begin(), errors.end(), [](const auto& e) {
+        return e.pointer == "/as_of";
+      })) {
+    errors.push_back({"/as_of", "is required: the date of the decisions compared (YYYY-MM-DD)"});
+  }
+  if (!errors.empty()) return bad_request("the request is not valid", std::move(errors));
+  return std::nullopt;
+}
+
+/// FIELD=VALUE filters on fields of the record schema (a path of record fields).
+std::optional<problem> filters(const dsl::program& p, const std::vector<std::string>& where,
+                               std::vector<store::record_filter>& out) {
+  for (std::size_t i = 0; i < where.size(); ++i) {
+    const std::string& w = where[i];
+    std::string path = w.substr(0, w.find('='));
+    std::uint32_t rec = p.input_record;
+    bool ok = rec != dsl::no_index && !path.empty();
+    for (std::size_t start = 0; ok;) {
+      std::size_t dot = path.find('.', start);
+      auto f = p.records[rec].field(
+          path.substr(start, dot == std::string::npos ? path.npos : dot - start));
+      if (!f) {
+        ok = false;
+      } else if (dot == std::string::npos) {
+        break;
+      } else if (p.records[rec].fields[*f].t.k != dsl::kind::record) {
+        ok = false;
+      } else {
+        rec = p.records[rec].fields[*f].t.ref;
+        start = dot + 1;
+      }
+    }
+    if (!ok) {
+      return bad_request("a filter names no field of the record schema",
+                         {{"/where/" + std::to_string(i), "names no field of the record schema"}});
+    }
+    out.push_back({path, w.substr(w.find('=') + 1)});
+  }
+  return std::nullopt;
+}
+
+std::string filter_text(const std::vector<store::record_filter>& filter) {
+  std::string out;
+  for (const auto& f : filter) out += (out.empty() ? "" : " and ") + f.path + "=" + f.value;
+  return out;
+}
+
+/// The flips as the answer lists them: the first `flips_listed`, applicants by pseudonym (a key
+/// drawn for this answer alone) or, for auditors, by id.
+class flip_list final : public engine::impact_sink {
+ public:
+  flip_list(const engine::impact_summary& summary, bool reveal, const engine::pseudonym_key& key)
+      : summary_(summary), reveal_(reveal), key_(key) {}
+  bool flip(const engine::impact_flip& f) override {
+    if (listed_ >= flips_listed) {
+      truncated_ = true;
+      return true;
+    }
+    if (listed_ != 0) out_ += ',';
+    std::string who = reveal_ ? f.applicant_id : engine::pseudonym(key_, f.applicant_id);
+    store::append_flip_json(out_, f, summary_.decisions.at(f.decision), who);
+    ++listed_;
+    return true;
+  }
+  const std::string& json() const { return out_; }
+  bool truncated() const { return truncated_; }
+
+ private:
+  const engine::impact_summary& summary_;
+  bool reveal_;
+  const engine::pseudonym_key& key_;
+  std::string out_;
+  std::size_t listed_ = 0;
+  bool truncated_ = false;
+};
+
+/// Releases an admitted job's slot however the request ends.
+struct job_slot {
+  std::atomic<int>& jobs;
+  explicit job_slot(std::atomic<int>& j) : jobs(j) {}
+  job_slot(const job_slot&) = delete;
+  job_slot& operator=(const job_slot&) = delete;
+  ~job_slot() { --jobs; }
+};
+
+/// A diff's inputs, in the frame of the request that waits for it.
+struct diff_job {
+  std::shared_ptr<const engine::ruleset> before;
+  std::shared_ptr<const engine::ruleset> after;
+  analysis::diff_options options;
+};
+
+/// An impact's inputs, and its work on the pool's thread: the store opened there (a connection
+/// of its own), the audited read (its entry committed before anything is read), the answer.
+struct impact_job {
+  std::string db_path;
+  std::shared_ptr<const engine::ruleset> before;
+  std::shared_ptr<const engine::ruleset> after;
+  store::impact_request request;
+
+  store::result<std::string> run() const {
+    auto db = store::open_sqlite(db_path);
+    if (!db) return db.error();
+    engine::pseudonym_key key{};
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+      return store::fail(store::errc::failed, "no random bytes for the pseudonyms");
+    }
+    engine::impact_summary summary;
+    flip_list flips(summary, request.reveal_ids, key);
+    auto read = store::read_impact(**db, before, after, request, flips, summary);
+    key.fill(0);  // never kept: the pseudonyms cannot be linked to another answer
+    if (!read) return read.error();
+    std::string out =
+        store::impact_summary_json(summary, filter_text(request.filter), request.reveal_ids);
+    out.pop_back();  // its closing brace
+    out += ",\"flip_list\":[" + flips.json() + "],\"flip_list_truncated\":";
+    out += flips.truncated() ? "true}" : "false}";
+    return out;
+  }
+};
+
+problem busy() {
+  return unavailable("the advisers' reports are busy (a diff or an impact runs): try again", 5);
+}
+
+}  // namespace
+
+struct advisers_api::impl {
+  config cfg;
+  std::shared_ptr<spdlog::logger> log;
+  ruleset_choice& choice;
+  asio::thread_pool pool{1};
+  std::atomic<int> jobs{0};
+  std::mutex cache_mutex;
+  std::list<std::pair<std::string, std::string>> diffs;  // key -> JSON, most recent first
+
+  impl(const config& c, std::shared_ptr<spdlog::logger> l, ruleset_choice& ch)
+      : cfg(c), log(std::move(l)), choice(ch) {}
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+  ~impl() { pool.join(); }
+
+  /// The two publications' rulesets, or the problem (404 for an id that is not published).
+  std::optional<problem> rulesets(const comparison& c, chosen_ruleset& before,
+                                  chosen_ruleset& after) {
+    for (auto [id, out, pointer] :
+         {std::tuple{c.old_id, &before, "/old"}, std::tuple{c.new_id, &after, "/new"}}) {
+      auto r = choice.by_id(id);
+      if (!r) {
+        if (r.error().code == store::errc::not_found) {
+          return not_found("no publication " + std::to_string(id) + " (" + pointer +
+                           "): see GET /api/v1/publications");
+        }
+        log->error("advisers: publication {} cannot be loaded: {}", id, r.error().message);
+        return server_error("the publication's ruleset cannot be loaded");
+      }
+      *out = std::move(*r);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::string> cached_diff(const std::string& key) {
+    std::lock_guard lock(cache_mutex);
+    for (auto it = diffs.begin(); it != diffs.end(); ++it) {
+      if (it->first == key) {
+        diffs.splice(diffs.begin(), diffs, it);
+        return diffs.front().second;
+      }
+    }
+    return std::nullopt;
+  }
+
+  void keep_diff(std::string key, std::string json) {
+    std::lock_guard lock(cache_mutex);
+    diffs.emplace_front(std::move(key), std::move(json));
+    while (diffs.size() > diff_cache_capacity) diffs.pop_back();
+  }
+
+  reply publications() {
+    const char* route = "/api/v1/publications";
+    auto list = choice.list();
+    if (!list) {
+      log->error("advisers: the publications cannot be read: {}", list.error().message);
+      return problem_reply(unavailable("reading the publications failed"), route);
+    }
+    return json_reply(store::publications_json(*list, to_string(engine::utc_today())));
+  }
+
+  asio::awaitable<reply> diff(const request& req) {
+    const char* route = "/api/v1/diff";
+    comparison c;
+    if (auto p = parse(req.body(), false, c)) co_return problem_reply(*p, route);
+    chosen_ruleset before;
+    chosen_ruleset after;
+    if (auto p = rulesets(c, before, after)) co_return problem_reply(*p, route);
+    std::string key = std::to_string(c.old_id) + ":" + std::to_string(c.new_id) + ":" +
+                      (c.as_of ? to_string(*c.as_of) : std::string("all"));
+    if (auto hit = cached_diff(key)) co_return json_reply(std::move(*hit));
+    if (++jobs > max_jobs) {
+      --jobs;
+      co_return problem_reply(busy(), route);
+    }
+    job_slot slot(jobs);
+    // The work's inputs live in this frame, which waits for it: the pool's coroutine gets a
+    // plain pointer (GCC 12 destroys a coroutine lambda's non-trivial captures twice).
+    diff_job job{before.rules, after.rules, {}};
+    job.options.as_of = c.as_of;
+    job.options.timeout_ms = diff_query_ms;
+    std::string out = co_await asio::co_spawn(
+        pool,
+        [j = &job]() -> asio::awaitable<std::string> {
+          co_return analysis::to_json(analysis::diff(j->before, j->after, j->options));
+        },
+        asio::use_awaitable);
+    keep_diff(key, out);
+    co_return json_reply(std::move(out));
+  }
+
+  asio::awaitable<reply> impact(const request& req, const principal& who) {
+    const char* route = "/api/v1/impact";
+    comparison c;
+    if (auto p = parse(req.body(), true, c)) co_return problem_reply(*p, route);
+    chosen_ruleset before;
+    chosen_ruleset after;
+    if (auto p = rulesets(c, before, after)) co_return problem_reply(*p, route);
+    store::impact_request rq;
+    if (auto p = filters(after.rules->program(), c.where, rq.filter)) {
+      co_return problem_reply(*p, route);
+    }
+    if (++jobs > max_jobs) {
+      --jobs;
+      co_return problem_reply(busy(), route);
+    }
+    job_slot slot(jobs);
+    rq.actor = who.name;
+    rq.reveal_ids = who.r == role::auditor;  // advisers get pseudonyms, never applicant ids
+    rq.options.as_of = *c.as_of;
+    rq.options.threads = 1;
+    // The whole request, from here: its admission waited for no other.
+    rq.deadline = std::chrono::steady_clock::now() + impact_time_limit;
+    impact_job job{cfg.db, before.rules, after.rules, std::move(rq)};
+    auto outcome = co_await asio::co_spawn(
+        pool, [j = &job]() -> asio::awaitable<store::result<std::string>> { co_return j->run(); },
+        asio::use_awaitable);
+    if (!outcome) {
+      const store::error& e = outcome.error();
+      if (e.code == store::errc::refused) co_return problem_reply(conflict(e.message), route);
+      if (e.code == store::errc::busy) co_return problem_reply(unavailable(e.message, 5), route);
+      log->error("advisers: an impact failed: {}", e.message);
+      co_return problem_reply(unavailable("the impact failed; nothing is answered"), route);
+    }
+    co_return json_reply(std::move(*outcome));
+  }
+};
+
+advisers_api::advisers_api(const config& c, std::shared_ptr<spdlog::logger> log,
+                           ruleset_choice& choice)
+    : impl_(std::make_unique<impl>(c, std::move(log), choice)) {}
+
+advisers_api::~advisers_api() = default;
+
+asio::awaitable<reply> advisers_api::handle(route_id route, const request& req,
+                                            const principal& who, const request_info& info) {
+  (void)info;
+  switch (route) {
+    case route_id::publications:
+      co_return impl_->publications();
+    case route_id::diff:
+      co_return co_await impl_->diff(req);
+    case route_id::impact:
+      co_return co_await impl_->impact(req, who);
+    default:
+      break;
+  }
+  co_return problem_reply(not_found());
+}
+
+}  // namespace dalil::server

@@ -1,0 +1,38 @@
+// The advisers' API: the publications of the store, and between two of them the semantic diff
+// (`dalil diff`'s JSON, analysis::diff) and the impact over the stored cohort (`dalil impact`'s
+// summary with the flips, pseudonymised for advisers; an audited read of the cohort). Routes of
+// the adviser and auditor roles only (router.cpp); heavy work on a pool of its own, bounded.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+
+#include "server/context.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace dalil::server {
+
+struct principal;
+class ruleset_choice;
+
+class advisers_api {
+ public:
+  advisers_api(const config& c, std::shared_ptr<spdlog::logger> log, ruleset_choice& choice);
+  ~advisers_api();
+  advisers_api(const advisers_api&) = delete;
+  advisers_api& operator=(const advisers_api&) = delete;
+
+  /// Answers GET /api/v1/publications, POST /api/v1/diff and POST /api/v1/impact (`route` says
+  /// which) for a principal the route table has already let in (roles, CSRF, content type).
+  boost::asio::awaitable<reply> handle(route_id route, const request& req, const principal& who,
+                                       const request_info& info);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace dalil::server

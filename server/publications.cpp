@@ -1,0 +1,139 @@
+// The ruleset per as-of date (publications.hpp).
+#include "server/publications.hpp"
+
+#include <utility>
+
+#include "engine/evaluation.hpp"
+#include "store/batch.hpp"
+
+namespace dalil::server {
+
+namespace {
+
+/// Compiled publications kept at once: a server decides with one or two at a time (the one in
+/// effect today and, for back-dated requests, an earlier one); diffs and reads may touch more.
+constexpr std::size_t compiled_capacity = 8;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ruleset_choice::ruleset_choice(std::shared_ptr<const engine::ruleset> fixed)
+    : fixed_(std::move(fixed)) {}
+
+ruleset_choice::~ruleset_choice() = default;
+
+store::result<std::unique_ptr<ruleset_choice>> ruleset_choice::published(
+    const std::string& db, std::chrono::milliseconds poll) {
+  std::unique_ptr<ruleset_choice> c(new ruleset_choice());
+  auto s = store::publication_store::open(db);
+  if (!s) return s.error();
+  c->db_ = std::move(*s);
+  c->poll_ = poll;
+  if (auto r = c->refresh(); !r) return r.error();
+  return c;
+}
+
+store::status ruleset_choice::refresh() {
+  std::int64_t now = now_ns();
+  // Lock-free until the interval has passed (published() loads the list before any request).
+  if (now < next_poll_.load(std::memory_order_relaxed)) return {};
+  std::lock_guard lock(mutex_);
+  if (loaded_ && now < next_poll_.load(std::memory_order_relaxed)) return {};  // another did it
+  auto v = db_->version();
+  if (!v) return v.error();
+  if (!loaded_ || !(*v == version_)) {
+    auto l = db_->list();
+    if (!l) return l.error();
+    list_ = std::move(*l);
+    version_ = *v;
+    loaded_ = true;
+  }
+  next_poll_.store(now + std::chrono::duration_cast<std::chrono::nanoseconds>(poll_).count(),
+                   std::memory_order_relaxed);
+  return {};
+}
+
+store::result<std::shared_ptr<const engine::ruleset>> ruleset_choice::compiled(
+    const std::string& hash) {
+  for (auto it = compiled_.begin(); it != compiled_.end(); ++it) {
+    if ((*it)->hash() == hash) {
+      compiled_.splice(compiled_.begin(), compiled_, it);
+      return compiled_.front();
+    }
+  }
+  auto source = db_->ruleset_source(hash);
+  if (!source) return source.error();
+  std::string why;
+  auto rules = store::stored_ruleset(hash, *source, why);
+  if (!rules) {
+    // The diagnostics quote the source, never a personal value; the log gets the hash only.
+    return store::fail(store::errc::damaged,
+                       "the stored ruleset " + hash.substr(0, 12) + " no longer compiles");
+  }
+  compiled_.push_front(rules);
+  while (compiled_.size() > compiled_capacity) compiled_.pop_back();
+  return rules;
+}
+
+store::result<chosen_ruleset> ruleset_choice::for_date(date as_of) {
+  if (fixed_) return chosen_ruleset{fixed_, 0};
+  if (auto r = refresh(); !r) return r.error();
+  std::string day = to_string(as_of);
+  std::lock_guard lock(mutex_);
+  const store::publication* p = store::in_effect(list_, day);
+  if (p == nullptr) {
+    return store::fail(store::errc::not_found, "no publication is in effect on " + day);
+  }
+  std::int64_t id = p->id;
+  auto rules = compiled(p->ruleset_hash);
+  if (!rules) return rules.error();
+  return chosen_ruleset{std::move(*rules), id};
+}
+
+store::result<chosen_ruleset> ruleset_choice::by_id(std::int64_t id) {
+  if (fixed_) {
+    return store::fail(store::errc::not_found,
+                       "this server decides with one rule pack (--rules): it has no publications");
+  }
+  if (auto r = refresh(); !r) return r.error();
+  std::lock_guard lock(mutex_);
+  for (const store::publication& p : list_) {
+    if (p.id != id) continue;
+    auto rules = compiled(p.ruleset_hash);
+    if (!rules) return rules.error();
+    return chosen_ruleset{std::move(*rules), id};
+  }
+  return store::fail(store::errc::not_found, "no publication " + std::to_string(id));
+}
+
+store::result<std::vector<store::publication>> ruleset_choice::list() {
+  if (fixed_) return std::vector<store::publication>();
+  if (auto r = refresh(); !r) return r.error();
+  std::lock_guard lock(mutex_);
+  return list_;
+}
+
+std::shared_ptr<const engine::ruleset> ruleset_choice::cached(const std::string& hash) {
+  if (fixed_) return fixed_->hash() == hash ? fixed_ : nullptr;
+  std::lock_guard lock(mutex_);
+  for (const auto& r : compiled_) {
+    if (r->hash() == hash) return r;
+  }
+  return nullptr;
+}
+
+std::string decision_compact_form(const store::counter_decision& d) {
+  std::string out = engine::compact_form(d.as_of, d.ruleset_hash, d.input_hash, d.outcomes);
+  if (d.publication_id != 0) {
+    out.pop_back();  // its closing brace
+    out += ",\"publication\":" + std::to_string(d.publication_id) + '}';
+  }
+  return out;
+}
+
+}  // namespace dalil::server
