@@ -34,16 +34,18 @@ store::result<std::unique_ptr<ruleset_choice>> ruleset_choice::published(
   if (!s) return s.error();
   c->db_ = std::move(*s);
   c->poll_ = poll;
-  if (auto r = c->refresh(); !r) return r.error();
+  if (auto r = c->refresh(true); !r) return r.error();
   return c;
 }
 
-store::status ruleset_choice::refresh() {
+store::status ruleset_choice::refresh(bool now_please) {
   std::int64_t now = now_ns();
   // Lock-free until the interval has passed (published() loads the list before any request).
-  if (now < next_poll_.load(std::memory_order_relaxed)) return {};
+  if (!now_please && now < next_poll_.load(std::memory_order_relaxed)) return {};
   std::lock_guard lock(mutex_);
-  if (loaded_ && now < next_poll_.load(std::memory_order_relaxed)) return {};  // another did it
+  if (!now_please && loaded_ && now < next_poll_.load(std::memory_order_relaxed)) {
+    return {};  // another thread polled meanwhile
+  }
   auto v = db_->version();
   if (!v) return v.error();
   if (!loaded_ || !(*v == version_)) {
@@ -100,13 +102,17 @@ store::result<chosen_ruleset> ruleset_choice::by_id(std::int64_t id) {
     return store::fail(store::errc::not_found,
                        "this server decides with one rule pack (--rules): it has no publications");
   }
-  if (auto r = refresh(); !r) return r.error();
-  std::lock_guard lock(mutex_);
-  for (const store::publication& p : list_) {
-    if (p.id != id) continue;
-    auto rules = compiled(p.ruleset_hash);
-    if (!rules) return rules.error();
-    return chosen_ruleset{std::move(*rules), id};
+  // An id not seen yet may be a publication made since the last poll: polled again at once
+  // (advisers name publications they have just listed).
+  for (bool again : {false, true}) {
+    if (auto r = refresh(again); !r) return r.error();
+    std::lock_guard lock(mutex_);
+    for (const store::publication& p : list_) {
+      if (p.id != id) continue;
+      auto rules = compiled(p.ruleset_hash);
+      if (!rules) return rules.error();
+      return chosen_ruleset{std::move(*rules), id};
+    }
   }
   return store::fail(store::errc::not_found, "no publication " + std::to_string(id));
 }

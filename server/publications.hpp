@@ -55,8 +55,9 @@ class ruleset_choice {
 
  private:
   ruleset_choice() = default;
-  /// Polls the version when the interval has passed; reloads the list when it changed.
-  store::status refresh();
+  /// Polls the version when the interval has passed (or at once, `now_please`); reloads the
+  /// list when it changed.
+  store::status refresh(bool now_please = false);
   /// The compiled ruleset of a stored hash (compiled once, kept in a small cache); holds mutex_.
   store::result<std::shared_ptr<const engine::ruleset>> compiled(const std::string& hash);
 

@@ -27,6 +27,8 @@ head -5 "$work/cohort.jsonl" |
 printf '%s\n' 'a-long-password-1' |
   "$dalil" user add alice --role official --office rabat --db "$clean" >/dev/null 2>&1
 "$dalil" token create bot --role official --office rabat --db "$clean" >/dev/null 2>&1
+# A publication (dalil publish: the store's ruleset made the one in effect from a date on).
+"$dalil" publish --db "$clean" --rules "$rules" --approved-by "Commission" --from 2017-01-01 >/dev/null
 "$dalil" audit verify --db "$clean"
 sqlite3 "$clean" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 [ "$(sqlite3 "$clean" "SELECT count(*) FROM runs")" -eq 3 ] || { echo "FAIL: setup"; exit 1; }
@@ -60,13 +62,14 @@ declare -A where=(
   [rulesets]="rowid=1" [imports]="import_id=1" [applicants]="rowid=7" [records]="record_id=7"
   [rejections]="rowid=1" [runs]="run_id=1" [decision_sets]="run_id=1 AND record_id=20"
   [audit]="seq=3" [schema_version]="rowid=(SELECT max(rowid) FROM schema_version)"
-  [users]="name='alice'" [tokens]="name='bot'" [offices]="name='rabat'")
+  [users]="name='alice'" [tokens]="name='bot'" [offices]="name='rabat'"
+  [publications]="publication_id=1")
 hash=$(sqlite3 "$clean" "SELECT substr(hash, 1, 12) FROM rulesets")
 declare -A named=(
   [rulesets]="ruleset" [imports]="import 1" [applicants]="applicant" [records]="record 7"
   [rejections]="rejections of import 1" [runs]="run 1" [decision_sets]="decision set 1:20"
   [audit]="audit entry 3" [schema_version]="schema" [users]="alice" [tokens]="bot"
-  [offices]="rabat")
+  [offices]="rabat" [publications]="publication 1")
 # Tables without a case here, and why: the lease is a batch's transient claim (a forged one
 # makes batches and imports busy, naming its holder); sessions exist only after a server login,
 # login attempts, the counts of refused logins (login_throttles: the first refusal of each key
@@ -112,6 +115,7 @@ check insert.record "INSERT INTO records(applicant_id, version, content_hash, js
 check insert.rejection "INSERT INTO rejections VALUES(1, 77, 'sex', 'injected')" "rejections of import 1"
 check insert.run "INSERT INTO runs SELECT 9, ruleset_hash, '2018-01-01', '', started_at, finished_at, status, 1 FROM runs WHERE run_id=1" "run 9"
 check insert.decision_set "INSERT INTO decision_sets SELECT 2, 406, input_hash, decisions, trace_digest, trace, format, 'GHOST-2' FROM decision_sets WHERE run_id=1 AND record_id=40" "decision set 2:406"
+check insert.publication "INSERT INTO publications(ruleset_hash, approved_by, effective_from, published_at, actor) SELECT ruleset_hash, 'x', '2030-01-01', published_at, actor FROM publications WHERE publication_id=1" "publication 2 has no audit entry"
 check insert.audit "INSERT INTO audit SELECT seq + 1000, at, actor, action, subject, details, prev_hash, hash FROM audit WHERE seq=2" "missing"
 
 # Identity rows, through verify's seam (the accounts' row checker).

@@ -1,0 +1,478 @@
+// Publications and the advisers' API against a real server and the real CLI: `dalil publish`
+// refusals, the server without --rules deciding with the publication in effect on each as-of
+// date and seeing new ones without a restart, the no-ruleset problem, the publication recorded
+// in counter decisions, and POST /api/v1/diff and /api/v1/impact answering what `dalil diff` and
+// `dalil impact` answer, for advisers and auditors only, the impact audited as a read.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "server/server.hpp"
+#include "tests/server/support.hpp"
+
+namespace fs = std::filesystem;
+using namespace dalil::test_support;  // NOLINT(google-build-using-namespace): test helpers
+
+namespace {
+
+const std::string dalil_cli = DALIL_BINARY;
+const std::string pack_dir = std::string(DALIL_SOURCE_DIR) + "/rules";
+
+/// A store with the sample cohort, tokens of every role, an adviser with a password, and a
+/// server without --rules (its store's publications, polled every 100 ms).
+struct fixture {
+  fs::path dir;
+  std::string db;
+  std::string log;
+  std::string smig;     // the pack with a new SMIG from 2027-01-01 (its tests still pass)
+  std::string failing;  // the pack with a moved RAMED ceiling (its own tests fail)
+  std::map<std::string, std::string> tokens;
+  std::unique_ptr<dalil::server::server> srv;
+  std::uint16_t port = 0;
+
+  fixture() {
+    char tmpl[] = "/tmp/dalil-publications-test-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    dir = tmpl;
+    db = (dir / "store.db").string();
+    log = (dir / "server.log").string();
+    smig = copy_pack("smig", "  from 2026-01-01 = 17.92 MAD\n",
+                     "  from 2026-01-01 = 17.92 MAD\n  from 2027-01-01 = 18.79 MAD\n",
+                     "housing.dalil");
+    failing =
+        copy_pack("failing", "  from 2008-10-16 = 5650 MAD\n",
+                  "  from 2008-10-16 = 5650 MAD\n  from 2015-01-01 = 7000 MAD\n", "health.dalil");
+    run(dalil_cli + " import --db " + db + " --rules " + pack_dir + " " + DALIL_SOURCE_DIR +
+        "/data/sample-cohort.jsonl 2>&1");
+    auto token = [&](const std::string& name, const std::string& role, const std::string& office) {
+      tokens[name] =
+          last_line(run(dalil_cli + " token create " + name + " --role " + role +
+                        (office.empty() ? "" : " --office " + office) + " --db " + db + " 2>&1"));
+    };
+    token("official", "official", "rabat");
+    token("adviser", "adviser", "");
+    token("auditor", "auditor", "");
+    run("printf '%s\\n' 'an-adviser-password' | " + dalil_cli +
+        " user add ana --role adviser --db " + db + " 2>&1");
+    dalil::server::config c;
+    c.db = db;  // no rules: the publications
+    c.port = 0;
+    c.threads = 2;
+    c.log_file = log;
+    c.publication_poll = std::chrono::milliseconds(100);
+    auto s = dalil::server::server::start(std::move(c));
+    INFO((s ? std::string() : s.error().message));
+    REQUIRE(s.has_value());
+    srv = std::move(*s);
+    port = srv->port();
+  }
+  ~fixture() {
+    srv.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  fixture(const fixture&) = delete;
+  fixture& operator=(const fixture&) = delete;
+
+  /// A copy of the shipped pack with one edit in `file`.
+  std::string copy_pack(const std::string& name, const std::string& from, const std::string& to,
+                        const std::string& file) {
+    fs::path out = dir / name;
+    fs::copy(pack_dir, out, fs::copy_options::recursive);
+    std::string text = slurp(out / file);
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+    std::ofstream(out / file, std::ios::binary | std::ios::trunc) << text;
+    return out.string();
+  }
+
+  auth_header bearer(const std::string& name) const { return {tokens.at(name), "", ""}; }
+
+  /// `dalil publish`; the publication's id.
+  std::int64_t publish(const std::string& rules, const std::string& from) {
+    std::string out = run(dalil_cli + " publish --db " + db + " --rules " + rules +
+                          " --approved-by 'Commission SNIA' --from " + from + " 2>&1");
+    std::smatch m;
+    REQUIRE(std::regex_search(out, m, std::regex("published ([0-9]+): ruleset")));
+    return std::stoll(m[1]);
+  }
+
+  std::string sql(const std::string& query) const {
+    return run("sqlite3 " + db + " \"" + query + "\"");
+  }
+
+  std::string record(int line) const {
+    std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
+    std::string rec;
+    for (int i = 0; i <= line; ++i) std::getline(in, rec);
+    return rec;
+  }
+
+  response evaluate(const std::string& as_of, int line = 0) {
+    return call(port, http::verb::post, "/api/v1/evaluate",
+                "{\"as_of\":\"" + as_of + "\",\"applicant\":" + record(line) + ",\"trace\":false}",
+                bearer("official"));
+  }
+
+  /// Evaluates until the answer's publication is `id` (the server polls every 100 ms): a new
+  /// publication must be seen within 5 s, without a restart.
+  response evaluate_until(const std::string& as_of, std::int64_t id) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      response r = evaluate(as_of);
+      if (r.status == 200 && r.parsed().at("publication") == id) return r;
+      if (std::chrono::steady_clock::now() > until) {
+        INFO(r.status << " " << r.body.substr(0, 300));
+        FAIL("the server did not take publication " << id << " for " << as_of);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+};
+
+/// A publication's ruleset hash, as a JSON string (to compare with answers).
+json::value ruleset_of(const std::string& db, std::int64_t id) {
+  return json::string(
+      last_line(run("sqlite3 " + db + " \"SELECT ruleset_hash FROM publications WHERE " +
+                    "publication_id=" + std::to_string(id) + "\"")));
+}
+
+}  // namespace
+
+TEST_CASE("publish: refused for a pack that fails its tests, a bad date, a read-only store",
+          "[publications]") {
+  fixture f;
+  std::string out;
+  // The pack's own tests fail: nothing stored, nothing audited.
+  CHECK(run_status(dalil_cli + " publish --db " + f.db + " --rules " + f.failing +
+                       " --approved-by X --from 2020-01-01 2>&1",
+                   out) == 1);
+  CHECK(out.find("tests fail") != std::string::npos);
+  CHECK(out.find("not published") != std::string::npos);
+  CHECK(last_line(f.sql("SELECT count(*) FROM publications")) == "0");
+  CHECK(last_line(f.sql("SELECT count(*) FROM audit WHERE action='publish'")) == "0");
+  // A date that is not one, a missing approver: usage errors.
+  CHECK(run_status(dalil_cli + " publish --db " + f.db + " --rules " + pack_dir +
+                       " --approved-by X --from 2020-02-30 2>&1",
+                   out) == 2);
+  CHECK(run_status(dalil_cli + " publish --db " + f.db + " --rules " + pack_dir +
+                       " --approved-by ' ' --from 2020-02-01 2>&1",
+                   out) == 2);
+  // A read-only store: refused (3), nothing written.
+  fs::path ro = f.dir / "ro";
+  fs::create_directory(ro);
+  run("sqlite3 " + f.db + " \".backup " + (ro / "store.db").string() + "\"");
+  fs::permissions(ro / "store.db",
+                  fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                  fs::perm_options::remove);
+  fs::permissions(ro, fs::perms::owner_write | fs::perms::group_write | fs::perms::others_write,
+                  fs::perm_options::remove);
+  CHECK(run_status(dalil_cli + " publish --db " + (ro / "store.db").string() + " --rules " +
+                       pack_dir + " --approved-by X --from 2020-01-01 2>&1",
+                   out) == 3);
+  CHECK(out.find("read-only") != std::string::npos);
+  fs::permissions(ro, fs::perms::owner_all, fs::perm_options::add);
+  CHECK(last_line(run("sqlite3 " + (ro / "store.db").string() +
+                      " \"SELECT count(*) FROM publications\"")) == "0");
+  // A good one: listed by the CLI as by the API (the same JSON).
+  CHECK(f.publish(pack_dir, "2017-01-01") == 1);
+  std::string listed = run(dalil_cli + " publications --db " + f.db + " --format json");
+  response api = call(f.port, http::verb::get, "/api/v1/publications", "", f.bearer("adviser"));
+  REQUIRE(api.status == 200);
+  CHECK(json::parse(listed) == api.parsed());
+  CHECK(api.parsed().at("in_effect") == 1);
+  CHECK(run(dalil_cli + " audit verify --db " + f.db).find("verified") != std::string::npos);
+}
+
+TEST_CASE("publications: the one in effect per as-of date, new ones seen without a restart",
+          "[publications]") {
+  fixture f;
+  // Nothing published: every date answers the no-ruleset problem, never a guess.
+  response none = f.evaluate("2017-06-01");
+  CHECK(none.status == 409);
+  CHECK(none.headers["content-type"] == "application/problem+json");
+  CHECK(none.parsed().at("type") == "https://dalil.ma/problems/no-ruleset");
+  CHECK(call(f.port, http::verb::get, "/api/v1/schema?lang=fr", "", f.bearer("official")).status ==
+        409);
+  CHECK(call(f.port, http::verb::get, "/api/v1/rules?as_of=2017-06-01", "", f.bearer("adviser"))
+            .status == 409);
+  CHECK(last_line(f.sql("SELECT count(*) FROM counter_decisions")) == "0");
+
+  std::int64_t first = f.publish(pack_dir, "2017-01-01");
+  response a = f.evaluate_until("2017-06-01", first);
+  CHECK(a.parsed().at("ruleset").at("hash") == ruleset_of(f.db, first));
+  CHECK(f.evaluate("2016-12-31").status == 409);  // before any publication takes effect
+  // The schema and the rules of the one in effect.
+  response schema =
+      call(f.port, http::verb::get, "/api/v1/schema?lang=en", "", f.bearer("official"));
+  REQUIRE(schema.status == 200);
+  CHECK(schema.parsed().at("ruleset").at("hash") == ruleset_of(f.db, first));
+
+  std::int64_t second = f.publish(f.smig, "2027-01-01");
+  response b = f.evaluate_until("2027-06-01", second);
+  CHECK(b.parsed().at("ruleset").at("hash") == ruleset_of(f.db, second));
+  CHECK(ruleset_of(f.db, second) != ruleset_of(f.db, first));
+  CHECK(f.evaluate("2026-12-31").parsed().at("publication") == first);
+  CHECK(f.evaluate("2027-01-01").parsed().at("publication") == second);
+  CHECK(call(f.port, http::verb::get, "/api/v1/rules?as_of=2027-02-01", "", f.bearer("adviser"))
+            .parsed()
+            .at("ruleset")
+            .at("hash") == ruleset_of(f.db, second));
+  // Two from the same date: the latest published wins.
+  std::int64_t third = f.publish(pack_dir, "2027-01-01");
+  f.evaluate_until("2027-06-01", third);
+  CHECK(f.evaluate("2026-06-01").parsed().at("publication") == first);
+
+  // The decision records its publication: stored, read back, and in audit verify's reach.
+  std::string id(b.parsed().at("decision_id").as_string());
+  response read = call(f.port, http::verb::get, "/api/v1/decisions/" + id, "", f.bearer("auditor"));
+  REQUIRE(read.status == 200);
+  CHECK(read.parsed().at("publication") == second);
+  CHECK(last_line(f.sql("SELECT publication_id FROM counter_decisions WHERE decision_id='" + id +
+                        "'")) == std::to_string(second));
+  f.srv->stop();
+  f.srv->wait();
+  CHECK(run(dalil_cli + " audit verify --db " + f.db).find("verified") != std::string::npos);
+  // Moving a decision to another publication is tampering (the row's digest holds the id).
+  fs::path copy = f.dir / "tampered.db";
+  run("sqlite3 " + f.db + " \".backup " + copy.string() + "\"");
+  run("sqlite3 " + copy.string() + " \"UPDATE counter_decisions SET publication_id=" +
+      std::to_string(first) + " WHERE decision_id='" + id + "'\"");
+  std::string out;
+  CHECK(run_status(dalil_cli + " audit verify --db " + copy.string() + " 2>&1", out) == 1);
+  CHECK(out.find("counter decision " + id) != std::string::npos);
+}
+
+TEST_CASE("publications: a publication changed, deleted or inserted is caught by audit verify",
+          "[publications]") {
+  fixture f;
+  f.publish(pack_dir, "2017-01-01");
+  f.publish(f.smig, "2027-01-01");
+  f.srv->stop();
+  f.srv->wait();
+  struct tamper {
+    std::string sql;
+    std::string named;
+  };
+  const std::vector<tamper> cases = {
+      {"UPDATE publications SET effective_from='2016-01-01' WHERE publication_id=2",
+       "publication 2 (audit entry"},
+      {"UPDATE publications SET ruleset_hash=(SELECT ruleset_hash FROM publications WHERE "
+       "publication_id=1) WHERE publication_id=2",
+       "publication 2"},
+      {"UPDATE publications SET approved_by='someone else' WHERE publication_id=1",
+       "publication 1"},
+      {"DELETE FROM publications WHERE publication_id=2", "publication 2 (audit entry"},
+      {"INSERT INTO publications(ruleset_hash, approved_by, effective_from, published_at, actor) "
+       "SELECT ruleset_hash, 'x', '2030-01-01', published_at, actor FROM publications WHERE "
+       "publication_id=1",
+       "publication 3 has no audit entry"},
+  };
+  for (const tamper& t : cases) {
+    fs::path copy = f.dir / "tampered.db";
+    fs::remove(copy);
+    run("sqlite3 " + f.db + " \".backup " + copy.string() + "\"");
+    run("sqlite3 " + copy.string() + " \"PRAGMA foreign_keys=OFF; " + t.sql + "\"");
+    std::string out;
+    INFO(t.sql);
+    CHECK(run_status(dalil_cli + " audit verify --db " + copy.string() + " 2>&1", out) == 1);
+    CHECK(out.find(t.named) != std::string::npos);
+  }
+  CHECK(run(dalil_cli + " audit verify --db " + f.db).find("verified") != std::string::npos);
+}
+
+TEST_CASE("advisers' API: roles, CSRF, bad requests, and the OpenAPI document", "[publications]") {
+  fixture f;
+  f.publish(pack_dir, "2017-01-01");
+  f.publish(f.smig, "2027-01-01");
+  const std::string diff = R"({"old":1,"new":2,"as_of":"2027-06-01","lang":"ar"})";
+  const std::string impact = R"({"old":1,"new":2,"as_of":"2027-06-01"})";
+  struct route_case {
+    http::verb method;
+    std::string target;
+    std::string body;
+  };
+  const std::vector<route_case> routes = {{http::verb::get, "/api/v1/publications", ""},
+                                          {http::verb::post, "/api/v1/diff", diff},
+                                          {http::verb::post, "/api/v1/impact", impact}};
+  for (const route_case& rc : routes) {
+    for (const std::string who : {"none", "official", "adviser", "auditor"}) {
+      response r = call(f.port, rc.method, rc.target, rc.body,
+                        who == "none" ? auth_header{} : f.bearer(who));
+      INFO(who << " " << rc.target << " → " << r.status << " " << r.body.substr(0, 200));
+      if (who == "adviser" || who == "auditor") {
+        CHECK(r.status == 200);
+      } else {
+        CHECK(r.status == (who == "none" ? 401 : 403));  // officials are refused
+        CHECK(r.headers["content-type"] == "application/problem+json");
+      }
+    }
+  }
+  // A browser session: unsafe requests need the CSRF token.
+  response login = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"ana","password":"an-adviser-password"})");
+  REQUIRE(login.status == 200);
+  std::string cookie = login.headers["set-cookie"];
+  std::string value = cookie.substr(13, cookie.find(';') - 13);
+  std::string csrf(login.parsed().at("csrf").as_string());
+  response forged = call(f.port, http::verb::post, "/api/v1/diff", diff, {"", value, "wrong"});
+  CHECK(forged.status == 403);
+  CHECK(forged.parsed().at("type") == "https://dalil.ma/problems/csrf");
+  CHECK(call(f.port, http::verb::post, "/api/v1/diff", diff, {"", value, csrf}).status == 200);
+  CHECK(call(f.port, http::verb::get, "/api/v1/publications", "", {"", value, ""}).status == 200);
+
+  // Bad requests: where and why, by pointer.
+  auto adv = f.bearer("adviser");
+  auto pointer_of = [&](const std::string& target, const std::string& body) {
+    response r = call(f.port, http::verb::post, target, body, adv);
+    INFO(target << " " << body << " → " << r.status << " " << r.body);
+    CHECK(r.status == 400);
+    const json::value v = r.parsed();
+    return v.as_object().contains("errors")
+               ? std::string(v.at("errors").at(0).at("pointer").as_string())
+               : std::string("-");
+  };
+  CHECK(pointer_of("/api/v1/diff", R"({"new":2})") == "/old");
+  CHECK(pointer_of("/api/v1/diff", R"({"old":"1","new":2})") == "/old");
+  CHECK(pointer_of("/api/v1/diff", R"({"old":1,"new":2,"lang":"de"})") == "/lang");
+  CHECK(pointer_of("/api/v1/diff", R"({"old":1,"new":2,"where":[]})").empty());  // unknown member
+  CHECK(pointer_of("/api/v1/impact", R"({"old":1,"new":2})") == "/as_of");
+  CHECK(pointer_of("/api/v1/impact",
+                   R"({"old":1,"new":2,"as_of":"2027-06-01","where":["nofield=1"]})") ==
+        "/where/0");
+  CHECK(pointer_of("/api/v1/impact",
+                   R"({"old":1,"new":2,"as_of":"2027-06-01","where":"status=refugee"})") ==
+        "/where");
+  CHECK(pointer_of("/api/v1/diff", "{") == "-");  // malformed JSON
+  response missing = call(f.port, http::verb::post, "/api/v1/diff", R"({"old":1,"new":7})", adv);
+  CHECK(missing.status == 404);
+  CHECK(missing.parsed().at("detail").as_string().find("no publication 7") != json::string::npos);
+  response nobody =
+      call(f.port, http::verb::post, "/api/v1/impact",
+           R"({"old":1,"new":2,"as_of":"2027-06-01","where":["status=tourist"]})", adv);
+  CHECK(nobody.status == 409);
+  CHECK(call(f.port, http::verb::post, "/api/v1/diff", diff, adv, "text/plain").status == 415);
+
+  // The document lists the routes, and the answers fit it.
+  json::value doc = call(f.port, http::verb::get, "/api/v1/openapi.json").parsed();
+  conforms(doc, "/api/v1/publications", "get",
+           call(f.port, http::verb::get, "/api/v1/publications", "", adv));
+  conforms(doc, "/api/v1/diff", "post", call(f.port, http::verb::post, "/api/v1/diff", diff, adv));
+  conforms(doc, "/api/v1/diff", "post", missing);
+  conforms(doc, "/api/v1/impact", "post",
+           call(f.port, http::verb::post, "/api/v1/impact", impact, adv));
+  conforms(doc, "/api/v1/impact", "post", nobody);
+  conforms(doc, "/api/v1/impact", "post",
+           call(f.port, http::verb::post, "/api/v1/impact", impact, f.bearer("official")));
+  conforms(doc, "/api/v1/evaluate", "post", f.evaluate("2016-01-01"));  // no-ruleset
+  conforms(doc, "/api/v1/evaluate", "post", f.evaluate_until("2027-06-01", 2));
+}
+
+TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers; impact audited",
+          "[publications]") {
+  fixture f;
+  f.publish(pack_dir, "2017-01-01");
+  f.publish(f.smig, "2027-01-01");
+  auto adv = f.bearer("adviser");
+  auto aud = f.bearer("auditor");
+  // The diff: `dalil diff`'s JSON, on the packs the publications hold (the same solver limit).
+  // (exit 1: the versions differ)
+  std::string cli_diff;
+  CHECK(run_status(
+            dalil_cli + " diff " + pack_dir + " " + f.smig + " --format json --timeout-ms 5000",
+            cli_diff) == 1);
+  response api_diff = call(f.port, http::verb::post, "/api/v1/diff", R"({"old":1,"new":2})", adv);
+  REQUIRE(api_diff.status == 200);
+  CHECK(api_diff.parsed() == json::parse(cli_diff));
+  // It found the one decision the new SMIG changes.
+  std::set<std::string> different;
+  const json::value diff_json = api_diff.parsed();  // kept: the loop reads into it
+  for (const auto& d : diff_json.at("decisions").as_array()) {
+    if (d.at("verdict") == "different") different.emplace(d.at("decision").as_string());
+  }
+  CHECK(different == std::set<std::string>{"housing.vit_140k"});
+  std::string cli_dated;
+  CHECK(run_status(dalil_cli + " diff " + pack_dir + " " + f.smig +
+                       " --format json --timeout-ms 5000 --as-of 2026-06-01",
+                   cli_dated) == 0);  // the same on that date: proved
+  CHECK(call(f.port, http::verb::post, "/api/v1/diff", R"({"old":1,"new":2,"as_of":"2026-06-01"})",
+             adv)
+            .parsed() == json::parse(cli_dated));
+
+  // The impact: `dalil impact --format json`'s summary, plus the flips.
+  std::string entries_before = last_line(f.sql("SELECT count(*) FROM audit"));
+  response adviser = call(f.port, http::verb::post, "/api/v1/impact",
+                          R"({"old":1,"new":2,"as_of":"2027-06-01"})", adv);
+  REQUIRE(adviser.status == 200);
+  response auditor = call(f.port, http::verb::post, "/api/v1/impact",
+                          R"({"old":1,"new":2,"as_of":"2027-06-01"})", aud);
+  REQUIRE(auditor.status == 200);
+  fs::path out = f.dir / "impact-out";
+  std::string cli =
+      run(dalil_cli + " impact --db " + f.db + " --old " + pack_dir + " --new " + f.smig +
+          " --as-of 2027-06-01 --format json --reveal-ids --out " + out.string() + " 2>/dev/null");
+  std::string cli_pseudo =
+      run(dalil_cli + " impact --db " + f.db + " --old " + pack_dir + " --new " + f.smig +
+          " --as-of 2027-06-01 --format json 2>/dev/null");
+  json::object a = adviser.parsed().as_object();
+  json::object b = auditor.parsed().as_object();
+  json::array adviser_flips = a.at("flip_list").as_array();
+  json::array auditor_flips = b.at("flip_list").as_array();
+  CHECK(a.at("flip_list_truncated") == false);
+  a.erase("flip_list");
+  a.erase("flip_list_truncated");
+  b.erase("flip_list");
+  b.erase("flip_list_truncated");
+  CHECK(json::value(a) == json::parse(cli_pseudo));
+  CHECK(json::value(b) == json::parse(cli));
+  CHECK(a.at("ids") == "pseudonymised");
+  CHECK(b.at("ids") == "revealed");
+  REQUIRE(a.at("flips").as_int64() > 0);
+  CHECK(static_cast<std::int64_t>(adviser_flips.size()) == a.at("flips").as_int64());
+  // The auditor's flips are flips.jsonl's lines; the adviser's the same with pseudonyms.
+  std::ifstream lines(out / "flips.jsonl");
+  std::vector<json::value> jsonl;
+  for (std::string line; std::getline(lines, line);) jsonl.push_back(json::parse(line));
+  REQUIRE(jsonl.size() == auditor_flips.size());
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < jsonl.size(); ++i) {
+    CHECK(auditor_flips[i] == jsonl[i]);
+    ids.emplace(jsonl[i].at("applicant").as_string());
+    json::object pseudo = adviser_flips[i].as_object();
+    std::string who(pseudo.at("applicant").as_string());
+    CHECK(std::regex_match(who, std::regex("[0-9a-f]{16}")));
+    CHECK(ids.count(who) == 0);
+    CHECK(adviser.body.find(std::string(jsonl[i].at("applicant").as_string())) ==
+          std::string::npos);
+    pseudo["applicant"] = jsonl[i].at("applicant");
+    CHECK(json::value(pseudo) == jsonl[i]);
+  }
+  // Each API impact is an audited read of the cohort, by its principal, saying how ids went.
+  std::string reads = f.sql(
+      "SELECT actor || ' ' || json_extract(details, '$.ids') || ' ' || json_extract(details, "
+      "'$.records') FROM audit WHERE action='read' AND subject='cohort' AND seq > " +
+      entries_before + " ORDER BY seq");
+  CHECK(reads.find("adviser pseudonymised 300\nauditor revealed 300\n") == 0);
+  // A filter narrows the cohort read (and the entry says so).
+  response refugees =
+      call(f.port, http::verb::post, "/api/v1/impact",
+           R"({"old":1,"new":2,"as_of":"2027-06-01","where":["status=refugee"]})", adv);
+  REQUIRE(refugees.status == 200);
+  CHECK(refugees.parsed().at("filter") == "status=refugee");
+  CHECK(refugees.parsed().at("records").as_int64() < 300);
+  CHECK(last_line(f.sql("SELECT json_extract(details, '$.filter') FROM audit WHERE action='read' "
+                        "AND actor='adviser' ORDER BY seq DESC LIMIT 1")) == "status=refugee");
+  // No applicant id in the server's log.
+  f.srv->stop();
+  f.srv->wait();
+  std::string text = slurp(f.log);
+  for (const std::string& id : ids) CHECK(text.find(id) == std::string::npos);
+}
