@@ -154,16 +154,11 @@ std::optional<problem> filters(const dsl::program& p, const std::vector<std::str
       std::size_t dot = path.find('.', start);
       auto f = p.records[rec].field(
           path.substr(start, dot == std::string::npos ? path.npos : dot - start));
-      if (!f) {
-        ok = false;
-      } else if (dot == std::string::npos) {
-        break;
-      } else if (p.records[rec].fields[*f].t.k != dsl::kind::record) {
-        ok = false;
-      } else {
-        rec = p.records[rec].fields[*f].t.ref;
-        start = dot + 1;
-      }
+      // A known field ends the path, or is a record the path goes on into.
+      ok = f && (dot == std::string::npos || p.records[rec].fields[*f].t.k == dsl::kind::record);
+      if (!ok || dot == std::string::npos) break;
+      rec = p.records[rec].fields[*f].t.ref;
+      start = dot + 1;
     }
     if (!ok) {
       return bad_request("a filter names no field of the record schema",
