@@ -376,7 +376,7 @@ TEST_CASE("advisers' API: roles, CSRF, bad requests, and the OpenAPI document", 
   conforms(doc, "/api/v1/evaluate", "post", f.evaluate_until("2027-06-01", 2));
 }
 
-TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers; impact audited",
+TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers (impact audited)",
           "[publications]") {
   fixture f;
   f.publish(pack_dir, "2017-01-01");
