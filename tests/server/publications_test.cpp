@@ -22,8 +22,8 @@ using namespace dalil::test_support;  // NOLINT(google-build-using-namespace): t
 
 namespace {
 
-const std::string dalil_cli = DALIL_BINARY;
-const std::string pack_dir = std::string(DALIL_SOURCE_DIR) + "/rules";
+const std::string dalil_cli = DALIL_BINARY;                             // NOLINT(cert-err58-cpp)
+const std::string pack_dir = std::string(DALIL_SOURCE_DIR) + "/rules";  // NOLINT(cert-err58-cpp)
 
 /// A store with the sample cohort, tokens of every role, an adviser with a password, and a
 /// server without --rules (its store's publications, polled every 100 ms).

@@ -107,7 +107,7 @@ inline response call(std::uint16_t port, http::verb method, const std::string& t
   http::write(stream, req);
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(64 * 1024 * 1024);
+  parser.body_limit(std::uint64_t{64} * 1024 * 1024);
   http::read(stream, buffer, parser);
   response r;
   r.status = static_cast<int>(parser.get().result_int());
@@ -174,12 +174,13 @@ struct validator {
       for (const auto& kv : o) {
         std::string k(kv.key());
         if (props && props->contains(k)) {
-          check(kv.value(), props->at(k).as_object(), at + "/" + k);
+          check(kv.value(), props->at(k).as_object(), std::string(at).append("/").append(k));
         } else if (auto* ap = schema.if_contains("additionalProperties")) {
           if (ap->is_bool() && !ap->as_bool()) {
-            errors.push_back(at + ": has " + k + ", not in the document");
+            errors.push_back(
+                std::string(at).append(": has ").append(k).append(", not in the document"));
           } else if (ap->is_object()) {
-            check(kv.value(), ap->as_object(), at + "/" + k);
+            check(kv.value(), ap->as_object(), std::string(at).append("/").append(k));
           }
         }
       }
