@@ -185,7 +185,13 @@ TEST_CASE("publish: refused for a pack that fails its tests, a bad date, a read-
   // A good one: listed by the CLI as by the API (the same JSON).
   CHECK(f.publish(pack_dir, "2017-01-01") == 1);
   std::string listed = run(dalil_cli + " publications --db " + f.db + " --format json");
-  response api = call(f.port, http::verb::get, "/api/v1/publications", "", f.bearer("adviser"));
+  // The server sees it within its poll interval (100 ms here), without a restart.
+  response api;
+  for (int i = 0; i < 50; ++i) {
+    api = call(f.port, http::verb::get, "/api/v1/publications", "", f.bearer("adviser"));
+    if (api.status == 200 && api.parsed().at("in_effect") == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   REQUIRE(api.status == 200);
   CHECK(json::parse(listed) == api.parsed());
   CHECK(api.parsed().at("in_effect") == 1);
