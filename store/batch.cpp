@@ -77,7 +77,7 @@ bool blank(std::string_view text) {
 }  // namespace
 
 status import_file(store& db, const dsl::program& program, const std::string& path,
-                   import_summary& s) {
+                   import_summary& s, const import_options& options) {
   std::string error;
   int fd = open_regular_file(path, error);
   if (fd < 0) return fail(errc::failed, error);
@@ -86,7 +86,7 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
   // record limit, whatever the file holds. The file's hash is computed over its bytes as they
   // are read and recorded when the import finishes.
   bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
-  auto session = db.begin_import(path);
+  auto session = db.begin_import(path, options);
   if (!session) return session.error();
   import_session& import = **session;
   error_code_holder failure;

@@ -81,12 +81,11 @@ expect_exit 3 "$dalil" decisions --db "$enc" --key-file "$work/other.key" SYN-00
 grep -q "not this store's" "$work/out" || fail "a wrong key: $(cat "$work/out")"
 expect_exit 3 "$dalil" batch --db "$enc" --key-file "$key" --rules "$rules" --as-of 2018-01-01 --where status=refugee
 expect_exit 3 "$dalil" batch --db "$enc" --key-file "$key" --rules "$rules" --as-of 2018-01-01 --store-traces
-expect_exit 3 "$dalil" keys init --key-file "$key" --db "$plain"
-grep -q "plain records" "$work/out" || fail "keys init on a plain store: $(cat "$work/out")"
 expect_exit 3 "$dalil" import --db "$plain" --key-file "$key" --rules "$rules" "$work/cohort.jsonl"
+grep -q "is not encrypted" "$work/out" || fail "a key given to a plain store: $(cat "$work/out")"
 DALIL_MASTER_KEY=$(cat "$key") "$dalil" decisions --db "$enc" SYN-000042 | grep -q "decision 1:42" ||
   fail "the environment key"
-echo "ok   refusals: no key, wrong key, --where, --store-traces, keys init over plain records"
+echo "ok   refusals: no key, wrong key, --where, --store-traces, a key given to a plain store"
 
 # Tampering with what encryption added, each named by verify (no key needed).
 tamper() {  # name, SQL, expected words
