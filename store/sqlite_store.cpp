@@ -4,6 +4,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -1352,8 +1354,22 @@ class sqlite_store final : public store {
       return fail(errc::refused, "record " + std::to_string(r.record_id) +
                                      ": its applicant was erased (the data key is destroyed)");
     }
+    // The associated data on the stack: the batch's threads open one record each time.
+    std::array<char, 96> buf;
+    std::string long_ad;
+    std::string_view ad;
+    if (r.applicant_id.size() + 30 <= buf.size()) {
+      constexpr std::string_view prefix = "record\x1f";
+      char* p = std::copy(prefix.begin(), prefix.end(), buf.data());
+      p = std::copy(r.applicant_id.begin(), r.applicant_id.end(), p);
+      *p++ = '\x1f';
+      p = std::to_chars(p, buf.data() + buf.size(), r.version).ptr;
+      ad = {buf.data(), static_cast<std::size_t>(p - buf.data())};
+    } else {
+      ad = long_ad = record_ad(r.applicant_id, r.version);
+    }
     auto dk = crypto::unwrap(*key_, wrapped, r.applicant_id, generation);
-    if (!dk || !crypto::open(*dk, sealed, record_ad(r.applicant_id, r.version), r.json)) {
+    if (!dk || !crypto::open(*dk, sealed, ad, r.json)) {
       return fail(errc::damaged, "record " + std::to_string(r.record_id) +
                                      " does not open with the master key (its data key or "
                                      "sealed content was changed or moved)");
@@ -2617,14 +2633,23 @@ class verifier {
   /// Retention (schema 9): each period is its last retention_set entry's (or the default), and
   /// every erased trace was erased by a retention entry (their counts agree).
   void check_retention() {
-    std::map<std::string, std::pair<std::int64_t, std::int64_t>> want = {
-        {"records", {1825, 0}}, {"traces", {365, 0}}};  // kind -> days, the entry's seq
+    struct period {
+      std::int64_t days = 0;
+      std::int64_t seq = 0;  // its retention_set entry (0: the default)
+      std::string by = "default";
+      std::string at;
+    };
+    std::map<std::string, period> want = {{"records", {1825, 0, "default", ""}},
+                                          {"traces", {365, 0, "default", ""}}};
     std::int64_t traces = 0;
     std::int64_t last_retention = 0;
     for (const auto& e : entries_) {
       if (e.action == "retention_set") {
         auto days = to_int(detail::audit_field(e.details, "days"));
-        if (days) want[e.subject] = {*days, e.seq};
+        if (days) {
+          want[e.subject] = {*days, e.seq, detail::audit_field(e.details, "by"),
+                             detail::audit_field(e.details, "at")};
+        }
       } else if (e.action == "retention") {
         traces += to_int(detail::audit_field(e.details, "traces")).value_or(0);
         last_retention = e.seq;
@@ -2632,24 +2657,29 @@ class verifier {
     }
     std::set<std::string> seen;
     each(
-        "SELECT kind, days FROM retention", "reading the retention periods", [](statement&) {},
+        "SELECT kind, days, set_by, set_at FROM retention", "reading the retention periods",
+        [](statement&) {},
         [&](statement& q) {
           std::string kind = q.text(0);
           seen.insert(kind);
           auto it = want.find(kind);
           if (it == want.end()) {
             problem(0, "retention",
-                    "retention period '" + kind + "' inserted behind the tool's back");
-          } else if (it->second.first != q.int64(1)) {
-            problem(it->second.second, "retention",
+                    "a retention period of '" + kind + "' was inserted behind the tool's back");
+          } else if (it->second.days != q.int64(1)) {
+            problem(it->second.seq, "retention",
                     "the retention period of " + kind + " is " + std::to_string(q.int64(1)) +
                         " days, and its last retention_set entry (or the default) says " +
-                        std::to_string(it->second.first) + ": changed behind the tool's back");
+                        std::to_string(it->second.days) + ": changed behind the tool's back");
+          } else if (it->second.by != q.text_view(2) || it->second.at != q.text_view(3)) {
+            problem(it->second.seq, "retention",
+                    "the retention period of " + kind +
+                        ": who set it or when was changed behind the tool's back");
           }
         });
     for (const auto& [kind, w] : want) {
       if (!seen.count(kind)) {
-        problem(w.second, "retention", "the retention period of " + kind + " was deleted");
+        problem(w.seq, "retention", "the retention period of " + kind + " was deleted");
       }
     }
     std::int64_t erased = 0;
