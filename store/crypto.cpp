@@ -222,7 +222,7 @@ result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::st
   if (wrapped.size() != nonce + key_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
     return fail(errc::damaged, "a wrapped data key has the wrong length");
   }
-  std::array<char, 128> buf;
+  std::array<char, 128> buf{};
   std::string long_ad;
   std::string_view ad = wrap_ad(applicant, generation, buf);
   if (ad.empty()) ad = long_ad = wrap_ad(applicant, generation);
@@ -247,6 +247,33 @@ void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(p + nonce, &len, bytes(plain), plain.size(), bytes(ad),
                                              ad.size(), nullptr, p, dk.data());
+}
+
+void seal_text(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out) {
+  ready();
+  std::string sealed;
+  seal(dk, plain, ad, sealed);
+  const std::size_t n =
+      sodium_base64_encoded_len(sealed.size(), sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+  out.assign(sealed_text_prefix);
+  out.resize(sealed_text_prefix.size() + n);
+  sodium_bin2base64(out.data() + sealed_text_prefix.size(), n, bytes(sealed), sealed.size(),
+                    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+  out.resize(out.size() - 1);  // the terminating NUL
+}
+
+bool open_text(const data_key& dk, std::string_view text, std::string_view ad, std::string& out) {
+  if (text.substr(0, sealed_text_prefix.size()) != sealed_text_prefix) return false;
+  text.remove_prefix(sealed_text_prefix.size());
+  std::string sealed(text.size(), '\0');
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(sealed.data()), sealed.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0) {
+    return false;
+  }
+  sealed.resize(len);
+  return open(dk, sealed, ad, out);
 }
 
 bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std::string& out) {

@@ -1182,10 +1182,6 @@ class sqlite_store final : public store {
       const char* why;
     };
     for (const check& c : {
-             check{"SELECT count(*) FROM decision_sets WHERE trace IS NOT NULL",
-                   " stored trace(s) (a trace holds values in plain, and an encrypted store does "
-                   "not store them yet): erase them first (`dalil retention --set traces=0`, then "
-                   "`dalil retention --apply --kind traces`)"},
              check{"SELECT count(*) FROM counter_decisions",
                    " counter decision(s) of `dalil serve` (the counter's records are not sealed "
                    "yet): encrypting such a store in place is not supported"},
@@ -1236,6 +1232,7 @@ class sqlite_store final : public store {
     }
     std::string sealed;
     std::int64_t n = 0;
+    std::map<std::string, crypto::data_key> keys;  // by pseudonym: for the stored traces
     for (const auto& id : applicants) {
       char name[24];
       std::snprintf(name, sizeof name, "p%010lld", static_cast<long long>(++n));
@@ -1247,6 +1244,7 @@ class sqlite_store final : public store {
       ins_pseudonym->bind(1, crypto::lookup_hash(*key_, id)).bind(2, pseudonym);
       if (auto st = ins_pseudonym->run(what); !st) return st;
       crypto::data_key dk = crypto::new_data_key();
+      keys[pseudonym] = dk;
       ins_key->reset();
       ins_key->bind(1, pseudonym).bind_blob(2, crypto::wrap(*key_, dk, pseudonym, 1));
       if (auto st = ins_key->run(what); !st) return st;
@@ -1276,6 +1274,32 @@ class sqlite_store final : public store {
             what);
         !st) {
       return st;
+    }
+    // Stored traces: sealed as a batch on an encrypted store seals them (seal_trace).
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> traces;
+    {
+      auto q = db_.make(
+          "SELECT run_id, record_id, applicant_id, trace FROM decision_sets WHERE trace IS NOT "
+          "NULL ORDER BY run_id, record_id",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        auto k = keys.find(q->text(2));
+        if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
+        crypto::seal_text(k->second, q->text_view(3), trace_ad(k->first, q->int64(0), q->int64(1)),
+                          sealed);
+        traces.emplace_back(q->int64(0), q->int64(1), sealed);
+      }
+    }
+    auto t = db_.make("UPDATE decision_sets SET trace=? WHERE run_id=? AND record_id=?", what);
+    if (!t) return t.error();
+    for (const auto& [run, record, text] : traces) {
+      t->reset();
+      t->bind(1, text).bind(2, run).bind(3, record);
+      if (auto st = t->run(what); !st) return st;
     }
     return revouch(what);
   }
@@ -1355,7 +1379,7 @@ class sqlite_store final : public store {
                                      ": its applicant was erased (the data key is destroyed)");
     }
     // The associated data on the stack: the batch's threads open one record each time.
-    std::array<char, 96> buf;
+    std::array<char, 96> buf{};
     std::string long_ad;
     std::string_view ad;
     if (r.applicant_id.size() + 30 <= buf.size()) {
@@ -1725,6 +1749,57 @@ class sqlite_store final : public store {
     generation_ = generation;
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
     return static_cast<std::int64_t>(rewrapped.size());
+  }
+
+  /// The associated data of a sealed trace: its decision set's row.
+  static std::string trace_ad(std::string_view applicant, std::int64_t run_id,
+                              std::int64_t record_id) {
+    std::string ad = "trace";
+    ad += '\x1f';
+    ad += applicant;
+    ad += '\x1f';
+    ad += std::to_string(run_id);
+    ad += '\x1f';
+    ad += std::to_string(record_id);
+    return ad;
+  }
+
+  status seal_trace(const stored_record& r, std::int64_t run_id,
+                    std::string& trace) const override {
+    if (!encrypted_ || trace.empty()) return {};
+    if (auto s = need_key("storing traces"); !s) return s;
+    auto dk = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
+    if (!dk) {
+      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                     ": its data key does not open with the master key");
+    }
+    std::string sealed;
+    crypto::seal_text(*dk, trace, trace_ad(r.applicant_id, run_id, r.record_id), sealed);
+    trace = std::move(sealed);
+    return {};
+  }
+
+  /// Opens a stored trace that seal_trace sealed (`trace` then holds it in plain).
+  status open_trace(const std::string& applicant, std::int64_t run_id, std::int64_t record_id,
+                    std::string& trace) {
+    if (trace.rfind(crypto::sealed_text_prefix, 0) != 0) return {};
+    std::string what = "decision set " + std::to_string(run_id) + ":" + std::to_string(record_id);
+    if (auto s = need_key("reading a stored trace"); !s) return s;
+    auto q = db_.make("SELECT wrapped, generation FROM data_keys WHERE applicant_id=?", what);
+    if (!q) return q.error();
+    q->bind(1, applicant);
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row || q->is_null(0)) {
+      return fail(errc::refused, what + ": its applicant was erased (the trace cannot be read)");
+    }
+    auto dk = crypto::unwrap(*key_, q->blob_view(0), applicant, q->int64(1));
+    std::string plain;
+    if (!dk || !crypto::open_text(*dk, trace, trace_ad(applicant, run_id, record_id), plain)) {
+      return fail(errc::damaged, what + ": its stored trace does not open with the master key");
+    }
+    trace = std::move(plain);
+    return {};
   }
 
   status open_record(stored_record& r) const override {
@@ -2395,6 +2470,10 @@ class sqlite_store final : public store {
     read_set(*q, d, 0);
     d.decisions_digest = engine::sha256(d.decisions_json);
     d.trace_json = q->text(6);
+    q->reset();
+    if (auto s = open_trace(d.applicant_id, run_id, record_id, d.trace_json); !s) {
+      return s.error();
+    }
     return d;
   }
 

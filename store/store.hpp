@@ -271,6 +271,12 @@ class store {
   /// emptied). Thread-safe: the batch's threads call it concurrently. errc::damaged when it
   /// does not open, errc::refused when its applicant was erased.
   virtual status open_record(stored_record& r) const = 0;
+  /// In an encrypted store, seals a full trace of the record `r` (as next_pending left it, with
+  /// its wrapped data key) for run `run_id` under the applicant's data key, in place: a stored
+  /// trace then opens only with the master key, and dies with the applicant's erasure. Nothing
+  /// to do in a plain store. Thread-safe, as open_record.
+  virtual status seal_trace(const stored_record& r, std::int64_t run_id,
+                            std::string& trace) const = 0;
   /// The next latest records matching the filter (record id above `after_record_id`), whatever
   /// any run decided: the cohort as an audited read of it sees it (dalil impact). They are the
   /// rows next_pending gives for a run that decides none of them (run ids start at 1), read and
