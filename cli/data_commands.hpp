@@ -2,7 +2,14 @@
 // Exit codes as the store commands: 0 done; 1 failed or damaged; 2 usage; 3 refused; 4 busy.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace dalil::cli {
 
@@ -50,5 +57,25 @@ struct erase_options {
 };
 /// `dalil erase APPLICANT --reason TEXT --by NAME`: crypto-shredding, audited (erase).
 int run_erase(const erase_options& o);
+
+struct retention_options {
+  std::string db;
+  std::string key_file;
+  bool due = false;              // list what is due (an audited read: it names applicants)
+  bool apply = false;            // erase what is due today
+  std::vector<std::string> set;  // KIND=DAYS
+  std::string as_of;             // --due: the date (default today)
+  std::string format = "text";   // text, json
+  std::string by;                // --apply, --set: who
+  std::string kind;              // --apply: only this kind (records, traces)
+};
+/// `dalil retention --db F (--due [--as-of DATE] [--format text|json] | --apply --by NAME |
+/// --set KIND=DAYS… --by NAME)`: retention periods per kind of data (docs/operations.md).
+int run_retention(const retention_options& o);
+
+/// The `retention` subcommand, registered on `app`; run_data_commands runs it when parsed.
+struct data_commands;
+std::shared_ptr<data_commands> add_data_commands(CLI::App& app);
+std::optional<int> run_data_commands(const data_commands& commands);
 
 }  // namespace dalil::cli

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
                          "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   import_cmd->add_option("--rules", imp.rules, "Rule pack whose schema the records must fit");
   import_cmd->add_option("file", imp.file, "cohort.jsonl or cohort.csv")->required();
+  import_cmd->add_option("--received", imp.received, "When the data was collected (retention)");
+  import_cmd->add_option("--reason", imp.reason, "A correction's reason (stored, audited)");
+  import_cmd->add_option("--by", imp.by, "Who made the correction (default: the user)");
 
   dalil::cli::batch_options bat;
   auto* batch_cmd = app.add_subcommand("batch", "Evaluate every stored applicant; resumable");
@@ -175,6 +178,7 @@ int main(int argc, char** argv) {
                        "Applicant ids instead of pseudonyms in the outputs (auditors; audited)");
 
   auto accounts = dalil::cli::add_account_commands(app);
+  auto data = dalil::cli::add_data_commands(app);
   auto analysis = dalil::cli::add_analysis_commands(app);
   auto publish = dalil::cli::add_publish_commands(app);
 
@@ -251,6 +255,7 @@ int main(int argc, char** argv) {
   if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);
   if (auto status = dalil::cli::run_account_commands(*accounts)) return *status;
+  if (auto status = dalil::cli::run_data_commands(*data)) return *status;
   if (auto status = dalil::cli::run_analysis_commands(*analysis)) return *status;
   if (auto status = dalil::cli::run_publish_commands(*publish)) return *status;
   if (import_cmd->parsed()) return dalil::cli::run_import(imp);

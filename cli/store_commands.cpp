@@ -191,7 +191,21 @@ int run_import(const import_options& o) {
     auto db = open(o.db, false, o.key_file);
     if (!db) return report(db.error());
     store::import_summary s;
-    if (auto st = store::import_file(**db, pack->rules->program(), o.file, s); !st) {
+    store::import_options how{o.received, o.reason, o.by};
+    if (!o.received.empty()) {
+      auto d = parse_date(o.received);
+      if (!d || *d > engine::utc_today()) {
+        std::cerr << "error: --received " << o.received
+                  << " is not a date (YYYY-MM-DD) on or before today\n";
+        return exit_usage;
+      }
+    }
+    if (!o.by.empty() && o.reason.empty()) {
+      std::cerr << "error: --by names who made a correction: give its --reason too\n";
+      return exit_usage;
+    }
+    if (!o.reason.empty() && how.by.empty()) how.by = cli_actor();
+    if (auto st = store::import_file(**db, pack->rules->program(), o.file, s, how); !st) {
       std::cerr << "nothing of " << o.file << " was stored\n";
       return report(st.error());
     }
@@ -429,6 +443,15 @@ int run_audit_verify(const audit_options& o) {
       std::cout << "; " << r->erased
                 << " applicant(s) erased (their data keys destroyed by audited erasures: their "
                    "records are unreadable, their decisions still counted)";
+    }
+    if (r->traces_erased != 0) {
+      std::cout << "; " << r->traces_erased
+                << " stored trace(s) erased by retention (their hashes kept, every one accounted "
+                   "for by a retention entry)";
+    }
+    if (r->encrypted_in_place) {
+      std::cout << "; the store was encrypted in place (its records and decision sets are "
+                   "vouched for again by the entries of that keys_init)";
     }
     std::cout << "\n";
     return 0;
@@ -752,6 +775,19 @@ int show(const show_options& o) {
       if (!d) {
         if (d.error().code == store::errc::not_found) continue;
         return d.error();
+      }
+      if (!found) {
+        // The versions of the record, each with its import (a correction's reason and author).
+        auto versions = db.versions(o.applicant);
+        if (!versions) return versions.error();
+        out += "record versions:\n";
+        for (const auto& v : *versions) {
+          out += "  v" + std::to_string(v.version) + ": record " + std::to_string(v.record_id) +
+                 ", import " + std::to_string(v.import_id) + " at " + v.imported_at;
+          if (!v.received.empty()) out += ", received " + v.received;
+          if (!v.reason.empty()) out += ", correction by " + v.by + ": " + v.reason;
+          out += v.latest ? " (latest)\n" : "\n";
+        }
       }
       found = true;
       auto described_or = describe(db, run);

@@ -28,6 +28,9 @@ struct import_options {
   std::string key_file;  // the master key ("" : DALIL_MASTER_KEY, if set)
   std::string rules = "rules";
   std::string file;
+  std::string received;  // YYYY-MM-DD: when the data was collected (the retention clock)
+  std::string reason;    // a correction's reason (stored and audited with the import)
+  std::string by;        // who made the correction (the import entry's actor)
 };
 int run_import(const import_options& o);
 

@@ -77,7 +77,7 @@ bool blank(std::string_view text) {
 }  // namespace
 
 status import_file(store& db, const dsl::program& program, const std::string& path,
-                   import_summary& s) {
+                   import_summary& s, const import_options& options) {
   std::string error;
   int fd = open_regular_file(path, error);
   if (fd < 0) return fail(errc::failed, error);
@@ -86,7 +86,7 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
   // record limit, whatever the file holds. The file's hash is computed over its bytes as they
   // are read and recorded when the import finishes.
   bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
-  auto session = db.begin_import(path);
+  auto session = db.begin_import(path, options);
   if (!session) return session.error();
   import_session& import = **session;
   error_code_holder failure;
@@ -490,12 +490,6 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
                 "the rule pack has no contract decision (no rule with an explanation): a run "
                 "would decide nothing for anyone; check --rules");
   }
-  if (o.store_traces && db.encrypted()) {
-    // A trace carries the record's values: kept only once traces are sealed like records.
-    return fail(errc::refused,
-                "the store is encrypted: full traces (--store-traces) would keep the records' "
-                "values in plain; run the batch without it (each trace's digest is kept)");
-  }
   auto matching = db.count_matching(o.filter);
   if (!matching) return matching.error();
   if (*matching == 0) {
@@ -631,6 +625,12 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       if (o.store_traces) {  // full traces come from the record-at-a-time evaluator
         for (std::size_t i = begin; i < end; ++i) {
           sets[i] = evaluate_record(inst, chosen, current[i], true);
+          // In an encrypted store, sealed under the applicant's data key as their record is.
+          if (auto sealed = db.seal_trace(current[i], run.run_id, sets[i].trace_json); !sealed) {
+            std::lock_guard<std::mutex> lock(m);
+            if (!open_error) open_error = sealed.error();
+            return;
+          }
         }
       } else {
         evaluate_records(inst, chosen, current.data() + begin, end - begin, sets.data() + begin);

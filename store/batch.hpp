@@ -33,7 +33,7 @@ struct import_summary {
 /// One transaction: on any failure nothing of the file is stored. errc::busy while a batch holds
 /// the store's lease.
 status import_file(store& db, const dsl::program& program, const std::string& path,
-                   import_summary& summary);
+                   import_summary& summary, const import_options& options = {});
 
 struct batch_options {
   date as_of;

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -65,6 +67,19 @@ std::string wrap_ad(std::string_view applicant, std::int64_t generation) {
   ad += '\x1f';
   ad += std::to_string(generation);
   return ad;
+}
+
+/// The same bytes as wrap_ad, built on the stack (the batch unwraps one key per record): the
+/// view is into `buf`, or "" when the applicant id is too long for it (then wrap_ad is used).
+std::string_view wrap_ad(std::string_view applicant, std::int64_t generation,
+                         std::array<char, 128>& buf) {
+  constexpr std::string_view prefix = "dalil-data-key-v1\x1f";
+  if (prefix.size() + applicant.size() + 1 + 20 > buf.size()) return {};
+  char* p = std::copy(prefix.begin(), prefix.end(), buf.data());
+  p = std::copy(applicant.begin(), applicant.end(), p);
+  *p++ = '\x1f';
+  p = std::to_chars(p, buf.data() + buf.size(), generation).ptr;
+  return {buf.data(), static_cast<std::size_t>(p - buf.data())};
 }
 
 const unsigned char* bytes(std::string_view s) {
@@ -207,7 +222,10 @@ result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::st
   if (wrapped.size() != nonce + key_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
     return fail(errc::damaged, "a wrapped data key has the wrong length");
   }
-  std::string ad = wrap_ad(applicant, generation);
+  std::array<char, 128> buf{};
+  std::string long_ad;
+  std::string_view ad = wrap_ad(applicant, generation, buf);
+  if (ad.empty()) ad = long_ad = wrap_ad(applicant, generation);
   data_key dk;
   unsigned long long len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(dk.data(), &len, nullptr, bytes(wrapped) + nonce,
@@ -229,6 +247,33 @@ void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::
   unsigned long long len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(p + nonce, &len, bytes(plain), plain.size(), bytes(ad),
                                              ad.size(), nullptr, p, dk.data());
+}
+
+void seal_text(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out) {
+  ready();
+  std::string sealed;
+  seal(dk, plain, ad, sealed);
+  const std::size_t n =
+      sodium_base64_encoded_len(sealed.size(), sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+  out.assign(sealed_text_prefix);
+  out.resize(sealed_text_prefix.size() + n);
+  sodium_bin2base64(out.data() + sealed_text_prefix.size(), n, bytes(sealed), sealed.size(),
+                    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+  out.resize(out.size() - 1);  // the terminating NUL
+}
+
+bool open_text(const data_key& dk, std::string_view text, std::string_view ad, std::string& out) {
+  if (text.substr(0, sealed_text_prefix.size()) != sealed_text_prefix) return false;
+  text.remove_prefix(sealed_text_prefix.size());
+  std::string sealed(text.size(), '\0');
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(sealed.data()), sealed.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0) {
+    return false;
+  }
+  sealed.resize(len);
+  return open(dk, sealed, ad, out);
 }
 
 bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std::string& out) {

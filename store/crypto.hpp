@@ -84,4 +84,12 @@ void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::
 /// Decrypts into `out`; false when it does not open (wrong key, other row, changed byte).
 bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std::string& out);
 
+/// The prefix of a value sealed as text (a stored trace in an encrypted store: its column is
+/// TEXT), followed by the sealed bytes in base64.
+inline constexpr std::string_view sealed_text_prefix = "sealed1:";
+/// Seals `plain` as `seal` does, into text: sealed_text_prefix and base64.
+void seal_text(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out);
+/// Opens what seal_text wrote; false when it is not sealed text or does not open.
+bool open_text(const data_key& dk, std::string_view text, std::string_view ad, std::string& out);
+
 }  // namespace dalil::store::crypto

@@ -4,6 +4,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
@@ -312,6 +315,22 @@ const migration migrations[] = {
          note TEXT NOT NULL DEFAULT '') STRICT;
        ALTER TABLE counter_decisions ADD COLUMN publication_id INTEGER
          REFERENCES publications(publication_id);)"},
+    // 9: personal data over its life
+    // (docs/operations.md). A retention period per kind of data (the defaults below, changed by
+    // `dalil retention --set`, audited retention_set); the date an import's data was received
+    // (the retention clock; NULL: the day it was imported), and a correction's reason and who
+    // made it; a stored trace erased by retention keeps its hash (trace_erased), so that the
+    // chain's line for its decision set still verifies.
+    {R"(CREATE TABLE retention(
+         kind TEXT PRIMARY KEY,
+         days INTEGER NOT NULL CHECK(days >= 0),
+         set_by TEXT NOT NULL,
+         set_at TEXT NOT NULL) STRICT;
+       INSERT INTO retention VALUES('records', 1825, 'default', ''), ('traces', 365, 'default', '');
+       ALTER TABLE imports ADD COLUMN received TEXT;
+       ALTER TABLE imports ADD COLUMN reason TEXT;
+       ALTER TABLE imports ADD COLUMN corrected_by TEXT;
+       ALTER TABLE decision_sets ADD COLUMN trace_erased TEXT;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -603,8 +622,8 @@ std::string record_ad(std::string_view applicant, std::int64_t version) {
 /// full trace by its hash.
 void decision_line(std::string& line, std::int64_t record_id, std::string_view applicant,
                    const engine::digest& input, const engine::digest& decisions,
-                   const engine::digest& trace_digest, std::int64_t format,
-                   std::string_view trace) {
+                   const engine::digest& trace_digest, std::int64_t format, std::string_view trace,
+                   std::string_view erased_trace_hash = {}) {
   line.clear();
   line += std::to_string(record_id);
   line += '\x1f';
@@ -618,7 +637,9 @@ void decision_line(std::string& line, std::int64_t record_id, std::string_view a
   line += '\x1f';
   line += std::to_string(format);
   line += '\x1f';
-  if (trace.empty()) {
+  if (trace.empty() && !erased_trace_hash.empty()) {
+    line += erased_trace_hash;  // erased by retention (schema 9): the hash it had
+  } else if (trace.empty()) {
     line += '-';
   } else {
     engine::sha256(trace).append_hex(line);
@@ -776,14 +797,16 @@ class sqlite_import final : public import_session {
  public:
   /// `key`: the master key of an encrypted store (records sealed), nullptr for a plain one.
   sqlite_import(database& db, transaction tx, std::int64_t id, std::string file,
-                std::string started_at, const crypto::master_key* key, std::int64_t generation)
+                std::string started_at, const crypto::master_key* key, std::int64_t generation,
+                import_options options)
       : db_(db),
         tx_(std::move(tx)),
         id_(id),
         file_(std::move(file)),
         started_at_(std::move(started_at)),
         key_(key),
-        generation_(generation) {}
+        generation_(generation),
+        options_(std::move(options)) {}
   std::int64_t id() const override { return id_; }
   result<put_result> put_record(const std::string& applicant_id, const std::string& content_hash,
                                 const std::string& json) override;
@@ -805,6 +828,7 @@ class sqlite_import final : public import_session {
   std::string started_at_;
   const crypto::master_key* key_;
   std::int64_t generation_;
+  import_options options_;
   std::string sealed_;
   std::int64_t pseudonyms_ = -1;  // how many the store holds (read once)
   statement find_pseudonym_;
@@ -1024,6 +1048,11 @@ status sqlite_import::finish(const std::string& file_hash, std::int64_t rows, st
   add_field(d, "import", id_);
   add_field(d, "file", file_);
   add_field(d, "started_at", started_at_);
+  // Schema 9: the retention clock's start and a correction's reason (only when given: the
+  // entries of other imports keep their form).
+  if (!options_.received.empty()) add_field(d, "received", options_.received);
+  if (!options_.reason.empty()) add_field(d, "reason", options_.reason);
+  if (!options_.by.empty()) add_field(d, "by", options_.by);
   add_field(d, "file_hash", file_hash);
   add_field(d, "rows", rows);
   add_field(d, "stored", stored);
@@ -1033,7 +1062,8 @@ status sqlite_import::finish(const std::string& file_hash, std::int64_t rows, st
   add_field(d, "digest", all.hex());
   add_field(d, "rejections", rejections_.hex());
   d += '}';
-  if (auto a = detail::append_audit(db_, "dalil", "import", std::to_string(id_), d); !a) {
+  const std::string actor = options_.by.empty() ? std::string("dalil") : options_.by;
+  if (auto a = detail::append_audit(db_, actor, "import", std::to_string(id_), d); !a) {
     return a.error();
   }
   return tx_.commit(what);
@@ -1117,12 +1147,10 @@ class sqlite_store final : public store {
     auto n = db_.make("SELECT count(*) FROM records", what);
     if (!n) return n.error();
     if (auto row = n->next(what); !row) return row.error();
-    if (n->int64(0) != 0) {
-      return fail(errc::refused,
-                  path_ + " already holds " + std::to_string(n->int64(0)) +
-                      " plain records: encrypting a store in place is not supported yet; "
-                      "create a new store, `dalil keys init --db NEW`, and import the cohort "
-                      "into it");
+    const std::int64_t plain = n->int64(0);
+    n->reset();
+    if (plain != 0) {
+      if (auto st = can_encrypt_in_place(); !st) return st;
     }
     auto q = db_.make("INSERT INTO keyring VALUES(1,?,?,1,?)", what);
     if (!q) return q.error();
@@ -1137,15 +1165,227 @@ class sqlite_store final : public store {
     add_field(d, "key_check", crypto::key_check(*key_));
     add_field(d, "generation", 1);
     add_field(d, "at", at);
+    if (plain != 0) add_field(d, "in_place", plain);
     d += '}';
     if (auto a = detail::append_audit(db_, actor, "keys_init", "keyring", d); !a) {
       return a.error();
     }
+    key_->lookup = lookup;
+    if (plain != 0) {
+      if (auto st = encrypt_in_place(what); !st) return st;
+    }
     if (auto s = tx->commit(what); !s) return s;
     encrypted_ = true;
     generation_ = 1;
-    key_->lookup = lookup;
+    if (plain != 0) {
+      // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
+      if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st;
+      (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    }
     return {};
+  }
+
+  /// What encrypting a plain store in place does not cover yet: refused, naming it.
+  status can_encrypt_in_place() {
+    std::string what = path_ + ": encrypting the store in place";
+    auto live = live_lease();
+    if (!live) return live.error();
+    if (*live) {
+      return fail(errc::busy, what + ": a batch holds the store's lease (" + held_by(**live) +
+                                  "); encrypt once it has finished");
+    }
+    struct check {
+      const char* sql;
+      const char* why;
+    };
+    for (const check& c : {
+             check{"SELECT count(*) FROM counter_decisions",
+                   " counter decision(s) of `dalil serve` (the counter's records are not sealed "
+                   "yet): encrypting such a store in place is not supported"},
+             check{"SELECT count(*) FROM applicants WHERE applicant_id GLOB 'p[0-9]*' AND "
+                   "length(applicant_id) = 11",
+                   " applicant id(s) of the form of a pseudonym (p and 10 digits): they would "
+                   "collide with the pseudonyms; create a new store, `dalil keys init --db NEW`, "
+                   "and import the cohort into it"},
+         }) {
+      auto q = db_.make(c.sql, what);
+      if (!q) return q.error();
+      if (auto row = q->next(what); !row) return row.error();
+      if (q->int64(0) != 0) {
+        return fail(errc::refused, what + ": it holds " + std::to_string(q->int64(0)) + c.why +
+                                       "; nothing changed");
+      }
+    }
+    return {};
+  }
+
+  /// Seals every record of a plain store and renames its applicants to pseudonyms (in order of
+  /// their first record: the batch's indexes keep their locality), then vouches for the records
+  /// and decision sets again, row by row (the keys_init entry just appended, with "in_place",
+  /// tells verify that these entries supersede the earlier ones). Inside init_keys' transaction.
+  status encrypt_in_place(const std::string& what) {
+    if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st;
+    std::vector<std::string> applicants;
+    {
+      auto q = db_.make(
+          "SELECT applicant_id FROM records GROUP BY applicant_id ORDER BY min(record_id)", what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        applicants.push_back(q->text(0));
+      }
+    }
+    auto ins_applicant = db_.make("INSERT INTO applicants VALUES(?)", what);
+    auto ins_pseudonym = db_.make("INSERT INTO pseudonyms VALUES(?,?)", what);
+    auto ins_key = db_.make("INSERT INTO data_keys VALUES(?,?,1)", what);
+    auto read = db_.make("SELECT record_id, version, json FROM records WHERE applicant_id=?", what);
+    auto seal =
+        db_.make("UPDATE records SET applicant_id=?, json='', sealed=? WHERE record_id=?", what);
+    auto del = db_.make("DELETE FROM applicants WHERE applicant_id=?", what);
+    for (auto* st : {&ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del}) {
+      if (!*st) return st->error();
+    }
+    std::string sealed;
+    std::int64_t n = 0;
+    std::map<std::string, crypto::data_key> keys;  // by pseudonym: for the stored traces
+    for (const auto& id : applicants) {
+      char name[24];
+      std::snprintf(name, sizeof name, "p%010lld", static_cast<long long>(++n));
+      const std::string pseudonym = name;
+      ins_applicant->reset();
+      ins_applicant->bind(1, pseudonym);
+      if (auto st = ins_applicant->run(what); !st) return st;
+      ins_pseudonym->reset();
+      ins_pseudonym->bind(1, crypto::lookup_hash(*key_, id)).bind(2, pseudonym);
+      if (auto st = ins_pseudonym->run(what); !st) return st;
+      crypto::data_key dk = crypto::new_data_key();
+      keys[pseudonym] = dk;
+      ins_key->reset();
+      ins_key->bind(1, pseudonym).bind_blob(2, crypto::wrap(*key_, dk, pseudonym, 1));
+      if (auto st = ins_key->run(what); !st) return st;
+      std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> rows;
+      read->reset();
+      read->bind(1, id);
+      for (;;) {
+        auto row = read->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        rows.emplace_back(read->int64(0), read->int64(1), read->text(2));
+      }
+      read->reset();
+      for (auto& [record, version, json] : rows) {
+        crypto::seal(dk, json, record_ad(pseudonym, version), sealed);
+        seal->reset();
+        seal->bind(1, pseudonym).bind_static_blob(2, sealed).bind(3, record);
+        if (auto st = seal->run(what); !st) return st;
+      }
+      del->reset();
+      del->bind(1, id);
+      if (auto st = del->run(what); !st) return st;
+    }
+    if (auto st = db_.run(
+            "UPDATE decision_sets SET applicant_id = (SELECT r.applicant_id FROM records r WHERE "
+            "r.record_id = decision_sets.record_id)",
+            what);
+        !st) {
+      return st;
+    }
+    // Stored traces: sealed as a batch on an encrypted store seals them (seal_trace).
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> traces;
+    {
+      auto q = db_.make(
+          "SELECT run_id, record_id, applicant_id, trace FROM decision_sets WHERE trace IS NOT "
+          "NULL ORDER BY run_id, record_id",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        auto k = keys.find(q->text(2));
+        if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
+        crypto::seal_text(k->second, q->text_view(3), trace_ad(k->first, q->int64(0), q->int64(1)),
+                          sealed);
+        traces.emplace_back(q->int64(0), q->int64(1), sealed);
+      }
+    }
+    auto t = db_.make("UPDATE decision_sets SET trace=? WHERE run_id=? AND record_id=?", what);
+    if (!t) return t.error();
+    for (const auto& [run, record, text] : traces) {
+      t->reset();
+      t->bind(1, text).bind(2, run).bind(3, record);
+      if (auto st = t->run(what); !st) return st;
+    }
+    return revouch(what);
+  }
+
+  /// The entries that vouch again for every record (per import) and every decision set (per
+  /// run), rows_per_entry rows each, in the form import and batch write them.
+  status revouch(const std::string& what) {
+    auto chunks = [&](const char* sql, const char* action, const char* owner_key,
+                      const std::function<void(statement&, std::string&)>& line_of) -> status {
+      auto q = db_.make(sql, what);
+      if (!q) return q.error();
+      std::int64_t owner = -1;
+      std::int64_t first = 0;
+      std::int64_t last = 0;
+      std::optional<row_digest> chunk;
+      chunk.emplace();
+      auto flush = [&]() -> status {
+        if (chunk->size() == 0) return {};
+        std::string d = "{";
+        add_field(d, "v", details_version);
+        add_field(d, owner_key, owner);
+        add_field(d, "from", first);
+        add_field(d, "to", last);
+        chunk->write(d);
+        d += '}';
+        chunk.emplace();
+        if (auto a = detail::append_audit(db_, "dalil", action, std::to_string(owner), d); !a) {
+          return a.error();
+        }
+        return {};
+      };
+      std::string line;
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        std::int64_t o = q->int64(0);
+        std::int64_t id = q->int64(1);
+        if (o != owner || chunk->size() == rows_per_entry) {
+          if (auto st = flush(); !st) return st;
+          owner = o;
+        }
+        line_of(*q, line);
+        if (chunk->size() == 0) first = id;
+        last = id;
+        chunk->add(id, line);
+      }
+      return flush();
+    };
+    if (auto st =
+            chunks("SELECT import_id, record_id, applicant_id, version, content_hash, sealed FROM "
+                   "records ORDER BY import_id, record_id",
+                   "records", "import",
+                   [](statement& q, std::string& line) {
+                     line = record_line(q.int64(1), q.text_view(2), q.int64(3), q.text_view(4),
+                                        q.int64(0), q.blob_view(5));
+                   });
+        !st) {
+      return st;
+    }
+    return chunks(
+        "SELECT run_id, record_id, applicant_id, input_hash, decisions, trace_digest, format, "
+        "coalesce(trace, ''), coalesce(trace_erased, '') FROM decision_sets ORDER BY run_id, "
+        "record_id",
+        "decisions", "run", [](statement& q, std::string& line) {
+          decision_line(line, q.int64(1), q.text_view(2), q.digest(3),
+                        engine::sha256(q.text_view(4)), q.digest(5), q.int64(6), q.text_view(7),
+                        q.text_view(8));
+        });
   }
 
   /// Opens the record of an encrypted store in place (`json` then holds the plaintext).
@@ -1155,8 +1395,22 @@ class sqlite_store final : public store {
       return fail(errc::refused, "record " + std::to_string(r.record_id) +
                                      ": its applicant was erased (the data key is destroyed)");
     }
+    // The associated data on the stack: the batch's threads open one record each time.
+    std::array<char, 96> buf{};
+    std::string long_ad;
+    std::string_view ad;
+    if (r.applicant_id.size() + 30 <= buf.size()) {
+      constexpr std::string_view prefix = "record\x1f";
+      char* p = std::copy(prefix.begin(), prefix.end(), buf.data());
+      p = std::copy(r.applicant_id.begin(), r.applicant_id.end(), p);
+      *p++ = '\x1f';
+      p = std::to_chars(p, buf.data() + buf.size(), r.version).ptr;
+      ad = {buf.data(), static_cast<std::size_t>(p - buf.data())};
+    } else {
+      ad = long_ad = record_ad(r.applicant_id, r.version);
+    }
     auto dk = crypto::unwrap(*key_, wrapped, r.applicant_id, generation);
-    if (!dk || !crypto::open(*dk, sealed, record_ad(r.applicant_id, r.version), r.json)) {
+    if (!dk || !crypto::open(*dk, sealed, ad, r.json)) {
       return fail(errc::damaged, "record " + std::to_string(r.record_id) +
                                      " does not open with the master key (its data key or "
                                      "sealed content was changed or moved)");
@@ -1181,12 +1435,26 @@ class sqlite_store final : public store {
     if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
     auto tx = transaction::begin(db_, what);
     if (!tx) return tx.error();
+    auto records = erase_in(*who, reason, by, what);
+    if (!records) return records.error();
+    if (auto st = tx->commit(what); !st) return st.error();
+    // The WAL still holds the pages as they were: copied into the file (which has the key
+    // overwritten) and truncated now, unless another connection reads (then at a later
+    // checkpoint: docs/operations.md).
+    (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    return records;
+  }
+
+  /// Destroys the data key of `who` (the store's id) and unlinks their pseudonym, with an erase
+  /// entry, inside the caller's transaction; the number of their records.
+  result<std::int64_t> erase_in(const std::string& who, const std::string& reason,
+                                const std::string& by, const std::string& what) {
     auto k = db_.make(
         "UPDATE data_keys SET wrapped=NULL WHERE applicant_id=? AND wrapped IS NOT "
         "NULL",
         what);
     if (!k) return k.error();
-    k->bind(1, *who);
+    k->bind(1, who);
     if (auto st = k->run(what); !st) return st.error();
     if (sqlite3_changes(db_.handle()) != 1) {
       return fail(errc::not_found, what +
@@ -1195,11 +1463,11 @@ class sqlite_store final : public store {
     }
     auto p = db_.make("DELETE FROM pseudonyms WHERE applicant_id=?", what);
     if (!p) return p.error();
-    p->bind(1, *who);
+    p->bind(1, who);
     if (auto st = p->run(what); !st) return st.error();
     auto n = db_.make("SELECT count(*) FROM records WHERE applicant_id=?", what);
     if (!n) return n.error();
-    n->bind(1, *who);
+    n->bind(1, who);
     if (auto row = n->next(what); !row) return row.error();
     std::int64_t records = n->int64(0);
     std::string d = "{";
@@ -1209,13 +1477,225 @@ class sqlite_store final : public store {
     add_field(d, "records", records);
     add_field(d, "at", now_utc());
     d += '}';
-    if (auto a = detail::append_audit(db_, by, "erase", *who, d); !a) return a.error();
-    if (auto st = tx->commit(what); !st) return st.error();
-    // The WAL still holds the pages as they were: copied into the file (which has the key
-    // overwritten) and truncated now, unless another connection reads (then at a later
-    // checkpoint: docs/operations.md).
-    (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    if (auto a = detail::append_audit(db_, by, "erase", who, d); !a) return a.error();
     return records;
+  }
+
+  // Corrections and versions (schema 9).
+  result<std::vector<record_version>> versions(const std::string& applicant_id) override {
+    std::string what = "listing the applicant's record versions";
+    auto who = applicant_key(applicant_id);
+    if (!who) return who.error();
+    auto q = db_.make(
+        "SELECT r.record_id, r.version, r.latest, r.import_id, i.started_at, "
+        "coalesce(i.received, ''), coalesce(i.reason, ''), coalesce(i.corrected_by, '') FROM "
+        "records r JOIN imports i ON i.import_id = r.import_id WHERE r.applicant_id=? ORDER BY "
+        "r.version",
+        what);
+    if (!q) return q.error();
+    q->bind(1, *who);
+    std::vector<record_version> out;
+    for (;;) {
+      auto row = q->next(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      out.push_back({q->int64(0), q->int64(1), q->int64(2) != 0, q->int64(3), q->text(4),
+                     q->text(5), q->text(6), q->text(7)});
+    }
+    if (out.empty()) return fail(errc::not_found, what + ": the store has no such applicant");
+    return out;
+  }
+
+  // Retention (schema 9).
+  result<std::vector<retention_period>> retention_periods() override {
+    std::string what = path_ + ": reading the retention periods";
+    auto q = db_.make("SELECT kind, days, set_by, set_at FROM retention ORDER BY kind", what);
+    if (!q) return q.error();
+    std::vector<retention_period> out;
+    for (;;) {
+      auto row = q->next(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      out.push_back({q->text(0), q->int64(1), q->text(2), q->text(3)});
+    }
+    return out;
+  }
+
+  status set_retention(const std::string& kind, std::int64_t days, const std::string& by) override {
+    std::string what = path_ + ": setting the retention period of " + kind;
+    if (kind != "records" && kind != "traces") {
+      return fail(errc::refused, what + ": no such kind of data (records, traces)");
+    }
+    // Traces may be kept 0 days (erased at the next --apply); records at least one day.
+    if (days < (kind == "traces" ? 0 : 1) || days > 36500) {
+      return fail(errc::refused, what + ": the period must be " + (kind == "traces" ? "0" : "1") +
+                                     " to 36500 days");
+    }
+    if (by.empty()) return fail(errc::refused, what + ": say who sets it (--by)");
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    auto old = db_.make("SELECT days FROM retention WHERE kind=?", what);
+    if (!old) return old.error();
+    old->bind(1, kind);
+    auto row = old->next(what);
+    if (!row) return row.error();
+    if (!*row) return fail(errc::damaged, what + ": the retention table has no row for it");
+    std::int64_t from = old->int64(0);
+    old->reset();
+    std::string at = now_utc();
+    auto u = db_.make("UPDATE retention SET days=?, set_by=?, set_at=? WHERE kind=?", what);
+    if (!u) return u.error();
+    u->bind(1, days).bind(2, by).bind(3, at).bind(4, kind);
+    if (auto st = u->run(what); !st) return st;
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "kind", kind);
+    add_field(d, "days", days);
+    add_field(d, "from", from);
+    add_field(d, "by", by);
+    add_field(d, "at", at);
+    d += '}';
+    if (auto a = detail::append_audit(db_, by, "retention_set", kind, d); !a) return a.error();
+    return tx->commit(what);
+  }
+
+  result<retention_due> due_for_erasure(const std::string& as_of) override { return due_on(as_of); }
+
+  /// What is due on `as_of` (inside the caller's transaction when there is one).
+  result<retention_due> due_on(const std::string& as_of) {
+    std::string what = path_ + ": finding what is due for erasure on " + as_of;
+    retention_due due;
+    due.as_of = as_of;
+    auto periods = retention_periods();
+    if (!periods) return periods.error();
+    due.periods = std::move(*periods);
+    std::int64_t records_days = 0;
+    std::int64_t traces_days = 0;
+    for (const auto& p : due.periods) {
+      (p.kind == "records" ? records_days : traces_days) = p.days;
+    }
+    // An applicant is due when the latest version of their record was received (or imported)
+    // on or before as_of minus the period; erased applicants are never listed again.
+    auto q = db_.make(
+        "SELECT r.applicant_id, (SELECT count(*) FROM records x WHERE x.applicant_id = "
+        "r.applicant_id) FROM records r JOIN imports i ON i.import_id = r.import_id LEFT JOIN "
+        "data_keys k ON k.applicant_id = r.applicant_id WHERE r.latest = 1 AND (r.sealed IS NULL "
+        "OR k.wrapped IS NOT NULL) AND coalesce(i.received, substr(i.started_at, 1, 10)) <= "
+        "date(?1, '-' || ?2 || ' days') ORDER BY r.record_id",
+        what);
+    if (!q) return q.error();
+    q->bind(1, as_of).bind(2, records_days);
+    for (;;) {
+      auto row = q->next(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      due.applicants.push_back(q->text(0));
+      due.records += q->int64(1);
+    }
+    // A stored trace is due when its (complete) run started on or before as_of minus the period.
+    auto t = db_.make(
+        "SELECT d.run_id, count(*) FROM decision_sets d JOIN runs u ON u.run_id = d.run_id WHERE "
+        "d.trace IS NOT NULL AND u.status = 'complete' AND substr(u.started_at, 1, 10) <= "
+        "date(?1, '-' || ?2 || ' days') GROUP BY d.run_id ORDER BY d.run_id",
+        what);
+    if (!t) return t.error();
+    t->bind(1, as_of).bind(2, traces_days);
+    for (;;) {
+      auto row = t->next(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      due.trace_runs.push_back(t->int64(0));
+      due.traces += t->int64(1);
+    }
+    return due;
+  }
+
+  result<retention_applied> apply_retention(const std::string& by,
+                                            const std::string& only) override {
+    std::string what = path_ + ": erasing what retention says is due";
+    if (by.empty()) return fail(errc::refused, what + ": say who applies it (--by)");
+    if (!only.empty() && only != "records" && only != "traces") {
+      return fail(errc::refused, what + ": no such kind of data '" + only + "' (records, traces)");
+    }
+    if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    std::string today = now_utc().substr(0, 10);
+    auto due = due_on(today);
+    if (!due) return due.error();
+    if (only == "traces") due->applicants.clear();
+    if (only == "records") due->trace_runs.clear();
+    retention_applied done;
+    if (!due->applicants.empty()) {
+      if (!encrypted_) {
+        return fail(errc::refused,
+                    path_ + ": " + std::to_string(due->applicants.size()) +
+                        " applicant(s) are due for erasure, but the store is not encrypted: "
+                        "erasure destroys an applicant's data key, which a plain store does not "
+                        "have. Encrypt it first (`dalil keys init --db " +
+                        path_ +
+                        " --key-file FILE`, which seals the records in place); nothing "
+                        "was erased");
+      }
+      if (auto st = need_key("erasing the applicants due"); !st) return st.error();
+    }
+    std::int64_t records_days = 0;
+    std::int64_t traces_days = 0;
+    for (const auto& p : due->periods) {
+      (p.kind == "records" ? records_days : traces_days) = p.days;
+    }
+    std::string reason = "retention: records kept " + std::to_string(records_days) +
+                         " days after they were received (Law 09-08 art. 3), due on " + today;
+    for (const auto& who : due->applicants) {
+      auto n = erase_in(who, reason, by, what);
+      if (!n) return n.error();
+      ++done.applicants;
+      done.records += *n;
+    }
+    if (!due->trace_runs.empty()) {
+      // Each trace goes; its hash stays (trace_erased) for the chain's line of its set.
+      auto q = db_.make(
+          "SELECT record_id, trace FROM decision_sets WHERE run_id=? AND trace IS NOT NULL", what);
+      auto u = db_.make(
+          "UPDATE decision_sets SET trace=NULL, trace_erased=? WHERE run_id=? AND record_id=?",
+          what);
+      if (!q) return q.error();
+      if (!u) return u.error();
+      for (std::int64_t run : due->trace_runs) {
+        std::vector<std::pair<std::int64_t, std::string>> hashes;
+        q->reset();
+        q->bind(1, run);
+        for (;;) {
+          auto row = q->next(what);
+          if (!row) return row.error();
+          if (!*row) break;
+          hashes.emplace_back(q->int64(0), engine::sha256_hex(q->text_view(1)));
+        }
+        q->reset();
+        for (const auto& [record, hash] : hashes) {
+          u->reset();
+          u->bind(1, hash).bind(2, run).bind(3, record);
+          if (auto st = u->run(what); !st) return st.error();
+          ++done.traces;
+        }
+      }
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "as_of", today);
+    add_field(d, "by", by);
+    if (!only.empty()) add_field(d, "kind", only);
+    add_field(d, "records_days", records_days);
+    add_field(d, "traces_days", traces_days);
+    add_field(d, "applicants", done.applicants);
+    add_field(d, "records", done.records);
+    add_field(d, "traces", done.traces);
+    add_field(d, "runs", id_ranges(due->trace_runs));
+    d += '}';
+    if (auto a = detail::append_audit(db_, by, "retention", today, d); !a) return a.error();
+    if (auto st = tx->commit(what); !st) return st.error();
+    (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    return done;
   }
 
   result<std::int64_t> rotate_key(const crypto::master_key& next,
@@ -1286,6 +1766,57 @@ class sqlite_store final : public store {
     generation_ = generation;
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
     return static_cast<std::int64_t>(rewrapped.size());
+  }
+
+  /// The associated data of a sealed trace: its decision set's row.
+  static std::string trace_ad(std::string_view applicant, std::int64_t run_id,
+                              std::int64_t record_id) {
+    std::string ad = "trace";
+    ad += '\x1f';
+    ad += applicant;
+    ad += '\x1f';
+    ad += std::to_string(run_id);
+    ad += '\x1f';
+    ad += std::to_string(record_id);
+    return ad;
+  }
+
+  status seal_trace(const stored_record& r, std::int64_t run_id,
+                    std::string& trace) const override {
+    if (!encrypted_ || trace.empty()) return {};
+    if (auto s = need_key("storing traces"); !s) return s;
+    auto dk = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
+    if (!dk) {
+      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                     ": its data key does not open with the master key");
+    }
+    std::string sealed;
+    crypto::seal_text(*dk, trace, trace_ad(r.applicant_id, run_id, r.record_id), sealed);
+    trace = std::move(sealed);
+    return {};
+  }
+
+  /// Opens a stored trace that seal_trace sealed (`trace` then holds it in plain).
+  status open_trace(const std::string& applicant, std::int64_t run_id, std::int64_t record_id,
+                    std::string& trace) {
+    if (trace.rfind(crypto::sealed_text_prefix, 0) != 0) return {};
+    std::string what = "decision set " + std::to_string(run_id) + ":" + std::to_string(record_id);
+    if (auto s = need_key("reading a stored trace"); !s) return s;
+    auto q = db_.make("SELECT wrapped, generation FROM data_keys WHERE applicant_id=?", what);
+    if (!q) return q.error();
+    q->bind(1, applicant);
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row || q->is_null(0)) {
+      return fail(errc::refused, what + ": its applicant was erased (the trace cannot be read)");
+    }
+    auto dk = crypto::unwrap(*key_, q->blob_view(0), applicant, q->int64(1));
+    std::string plain;
+    if (!dk || !crypto::open_text(*dk, trace, trace_ad(applicant, run_id, record_id), plain)) {
+      return fail(errc::damaged, what + ": its stored trace does not open with the master key");
+    }
+    trace = std::move(plain);
+    return {};
   }
 
   status open_record(stored_record& r) const override {
@@ -1448,6 +1979,11 @@ class sqlite_store final : public store {
   }
 
   result<std::unique_ptr<import_session>> begin_import(const std::string& file) override {
+    return begin_import(file, import_options{});
+  }
+
+  result<std::unique_ptr<import_session>> begin_import(const std::string& file,
+                                                       const import_options& options) override {
     std::string what = "importing " + file;
     if (auto s = need_key("importing"); !s) return s.error();
     if (!encrypted_ && key_) {
@@ -1465,14 +2001,27 @@ class sqlite_store final : public store {
                                   "): records imported during a run would not be in it; import "
                                   "once the batch has finished (or its lease has expired)");
     }
-    auto q = db_.make("INSERT INTO imports(file, file_hash, started_at) VALUES(?,?,?)", what);
+    auto q = db_.make(
+        "INSERT INTO imports(file, file_hash, started_at, received, reason, corrected_by) "
+        "VALUES(?,?,?,?,?,?)",
+        what);
     if (!q) return q.error();
     std::string at = now_utc();
     q->bind(1, file).bind(2, "").bind(3, at);
+    auto text_or_null = [&](int i, const std::string& v) {
+      if (v.empty()) {
+        q->bind_null(i);
+      } else {
+        q->bind(i, v);
+      }
+    };
+    text_or_null(4, options.received);
+    text_or_null(5, options.reason);
+    text_or_null(6, options.by);
     if (auto s = q->run(what); !s) return s.error();
     std::int64_t id = db_.last_insert_id();
     return std::unique_ptr<import_session>(std::make_unique<sqlite_import>(
-        db_, std::move(*tx), id, file, at, encrypted_ ? &*key_ : nullptr, generation_));
+        db_, std::move(*tx), id, file, at, encrypted_ ? &*key_ : nullptr, generation_, options));
   }
 
   std::string pending_sql(const std::vector<record_filter>& filter, const char* select,
@@ -1938,6 +2487,10 @@ class sqlite_store final : public store {
     read_set(*q, d, 0);
     d.decisions_digest = engine::sha256(d.decisions_json);
     d.trace_json = q->text(6);
+    q->reset();
+    if (auto s = open_trace(d.applicant_id, run_id, record_id, d.trace_json); !s) {
+      return s.error();
+    }
     return d;
   }
 
@@ -2173,6 +2726,73 @@ class verifier {
     }
   }
 
+  /// Retention (schema 9): each period is its last retention_set entry's (or the default), and
+  /// every erased trace was erased by a retention entry (their counts agree).
+  void check_retention() {
+    struct period {
+      std::int64_t days = 0;
+      std::int64_t seq = 0;  // its retention_set entry (0: the default)
+      std::string by = "default";
+      std::string at;
+    };
+    std::map<std::string, period> want = {{"records", {1825, 0, "default", ""}},
+                                          {"traces", {365, 0, "default", ""}}};
+    std::int64_t traces = 0;
+    std::int64_t last_retention = 0;
+    for (const auto& e : entries_) {
+      if (e.action == "retention_set") {
+        auto days = to_int(detail::audit_field(e.details, "days"));
+        if (days) {
+          want[e.subject] = {*days, e.seq, detail::audit_field(e.details, "by"),
+                             detail::audit_field(e.details, "at")};
+        }
+      } else if (e.action == "retention") {
+        traces += to_int(detail::audit_field(e.details, "traces")).value_or(0);
+        last_retention = e.seq;
+      }
+    }
+    std::set<std::string> seen;
+    each(
+        "SELECT kind, days, set_by, set_at FROM retention", "reading the retention periods",
+        [](statement&) {},
+        [&](statement& q) {
+          std::string kind = q.text(0);
+          seen.insert(kind);
+          auto it = want.find(kind);
+          if (it == want.end()) {
+            problem(0, "retention",
+                    "a retention period of '" + kind + "' was inserted behind the tool's back");
+          } else if (it->second.days != q.int64(1)) {
+            problem(it->second.seq, "retention",
+                    "the retention period of " + kind + " is " + std::to_string(q.int64(1)) +
+                        " days, and its last retention_set entry (or the default) says " +
+                        std::to_string(it->second.days) + ": changed behind the tool's back");
+          } else if (it->second.by != q.text_view(2) || it->second.at != q.text_view(3)) {
+            problem(it->second.seq, "retention",
+                    "the retention period of " + kind +
+                        ": who set it or when was changed behind the tool's back");
+          }
+        });
+    for (const auto& [kind, w] : want) {
+      if (!seen.count(kind)) {
+        problem(w.seq, "retention", "the retention period of " + kind + " was deleted");
+      }
+    }
+    std::int64_t erased = 0;
+    each(
+        "SELECT count(*) FROM decision_sets WHERE trace IS NULL AND trace_erased IS NOT NULL",
+        "reading the erased traces", [](statement&) {}, [&](statement& q) { erased = q.int64(0); });
+    report_.traces_erased = erased;
+    if (erased != traces) {
+      problem(last_retention, "trace",
+              std::to_string(erased) +
+                  " stored trace(s) are erased and the retention entries "
+                  "account for " +
+                  std::to_string(traces) +
+                  ": traces were erased (or restored) behind the tool's back");
+    }
+  }
+
   void problem(std::int64_t seq, std::string kind, std::string what) {
     if (report_.problems.size() >= max_problems) {
       ++left_out_;
@@ -2295,6 +2915,16 @@ class verifier {
         if (auto f = parse_details(e.details); f && f->count("loaded_at")) {
           v_.ruleset_loaded[e.subject] = text_field(*f, "loaded_at");
         }
+        continue;
+      }
+      if (a == "keys_init" && !detail::audit_field(e.details, "in_place").empty()) {
+        // A plain store encrypted in place (schema 9): its records and decision sets were
+        // sealed and renamed, and the entries that follow in the same transaction vouch for them
+        // again, row by row; what the earlier entries vouched for is superseded.
+        v_.record_chunks.clear();
+        v_.decision_chunks.clear();
+        for (auto& [id, ie] : v_.imports) ie.f.erase("digest");
+        report_.encrypted_in_place = true;
         continue;
       }
       if (a != "import" && a != "import_state" && a != "records" && a != "run" &&
@@ -2510,8 +3140,8 @@ class verifier {
     // The imports' rows, as their entries say.
     each(
         "SELECT import_id, file, file_hash, coalesce(rows, -1), coalesce(stored, -1), "
-        "coalesce(unchanged, -1), coalesce(rejected, -1), started_at FROM imports ORDER BY "
-        "import_id",
+        "coalesce(unchanged, -1), coalesce(rejected, -1), started_at, coalesce(received, ''), "
+        "coalesce(reason, ''), coalesce(corrected_by, '') FROM imports ORDER BY import_id",
         "reading the imports", [](statement&) {},
         [&](statement& q) {
           std::int64_t id = q.int64(0);
@@ -2538,6 +3168,16 @@ class verifier {
           cmp("unchanged", std::to_string(q.int64(5)));
           cmp("rejected", std::to_string(q.int64(6)));
           cmp("started_at", q.text(7));
+          // Schema 9: an entry that names them vouches for them; a row with them that its entry
+          // does not name was changed too.
+          for (auto [key, col] :
+               {std::pair<const char*, int>{"received", 8}, {"reason", 9}, {"by", 10}}) {
+            if (e.f.count(key) != 0) {
+              cmp(key, q.text(col));
+            } else if (e.v3 && !q.text_view(col).empty()) {
+              changed += (changed.empty() ? "" : ", ") + std::string(key);
+            }
+          }
           if (!changed.empty()) {
             problem(e.seq, "import",
                     "import " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) +
@@ -2660,6 +3300,7 @@ class verifier {
           }
         });
     check_keys();
+    check_retention();
     // Rejections: their digest and count per import.
     for (const auto& [id, e] : v_.imports) {
       auto want = e.f.find("rejections");
@@ -2771,13 +3412,14 @@ class verifier {
           compare_chunk(
               c,
               "SELECT record_id, applicant_id, input_hash, decisions, trace_digest, format, "
-              "coalesce(trace, '') FROM decision_sets WHERE run_id=? AND record_id BETWEEN ? AND "
-              "? ORDER BY record_id",
+              "coalesce(trace, ''), CASE WHEN trace IS NULL THEN coalesce(trace_erased, '') ELSE "
+              "'' END FROM decision_sets WHERE run_id=? AND record_id BETWEEN ? AND ? ORDER BY "
+              "record_id",
               "reading decision sets", run,
               [&line](statement& q) {
                 decision_line(line, q.int64(0), q.text_view(1), q.digest(2),
                               engine::sha256(q.text_view(3)), q.digest(4), q.int64(5),
-                              q.text_view(6));
+                              q.text_view(6), q.text_view(7));
                 return std::pair<std::int64_t, std::string>(q.int64(0), line);
               },
               noun, seen);

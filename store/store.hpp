@@ -97,8 +97,60 @@ struct verify_options {
 struct verify_report {
   std::vector<audit_problem> problems;  // empty: intact
   std::int64_t entries = 0;
-  std::string head_hash;    // the last entry's hash ("" for an empty log)
-  std::int64_t erased = 0;  // applicants erased by `dalil erase` (their data keys destroyed)
+  std::string head_hash;           // the last entry's hash ("" for an empty log)
+  std::int64_t erased = 0;         // applicants erased by `dalil erase` (their data keys destroyed)
+  std::int64_t traces_erased = 0;  // stored traces erased by `dalil retention --apply`
+  bool encrypted_in_place = false;  // a keys_init entry sealed the records a plain store held
+};
+
+/// Retention (schema 9, docs/operations.md): how long each kind of data is kept.
+///   records: an applicant's records (every version), counted from the date the latest version
+///            was received (import --received, else the day it was imported); erased by
+///            destroying the applicant's data key (an encrypted store only);
+///   traces:  stored traces (batch --store-traces), counted from their run's start.
+struct retention_period {
+  std::string kind;
+  std::int64_t days = 0;
+  std::string set_by;  // "default" until `dalil retention --set`
+  std::string set_at;
+};
+
+/// What is due for erasure on a date (no personal value: store ids and counts).
+struct retention_due {
+  std::string as_of;
+  std::vector<retention_period> periods;
+  std::vector<std::string> applicants;   // the store's ids (pseudonyms when encrypted), due
+  std::int64_t records = 0;              // their record versions
+  std::int64_t traces = 0;               // stored traces due
+  std::vector<std::int64_t> trace_runs;  // the runs holding them
+};
+
+/// What `apply_retention` erased.
+struct retention_applied {
+  std::int64_t applicants = 0;
+  std::int64_t records = 0;
+  std::int64_t traces = 0;
+};
+
+/// How an import is recorded (schema 9): the date its data was received (YYYY-MM-DD, "" for
+/// the day of the import: the retention clock starts there), and for a correction its reason
+/// and who made it (the import's audit entry names them; `by` is also its actor).
+struct import_options {
+  std::string received;
+  std::string reason;
+  std::string by;
+};
+
+/// One stored version of an applicant's record and the import that brought it.
+struct record_version {
+  std::int64_t record_id = 0;
+  std::int64_t version = 0;
+  bool latest = false;
+  std::int64_t import_id = 0;
+  std::string imported_at;
+  std::string received;  // "" : the day it was imported
+  std::string reason;    // a correction's reason ("" for none)
+  std::string by;
 };
 
 struct audit_head {
@@ -142,10 +194,13 @@ class store {
   // Encryption at rest (docs/operations.md).
   /// Whether the store's records are encrypted (a master key is bound to it).
   virtual bool encrypted() const = 0;
-  /// Binds the master key the store was opened with to a store that holds no record yet (from
-  /// now on every record is sealed under a per-applicant data key, and applicants are named by
-  /// their lookup hash), with an audit entry. errc::refused when the store already holds records
-  /// (encrypting in place is not supported yet) or is bound to a key; not_found without a key.
+  /// Binds the master key the store was opened with to the store (from now on every record is
+  /// sealed under a per-applicant data key, and applicants are named by a pseudonym), with a
+  /// keys_init audit entry. A store that already holds plain records is encrypted in place in the
+  /// same transaction (atomic): every record version sealed, applicants renamed to pseudonyms
+  /// (records, decision sets), the rows re-vouched for by new entries, then VACUUM. errc::refused
+  /// when the store is bound to a key already, holds stored traces or counter decisions;
+  /// not_found without a key.
   virtual status init_keys(const std::string& actor) = 0;
   /// Erases an applicant of an encrypted store by destroying their data key (crypto-shredding)
   /// and unlinking their id from their pseudonym, with an `erase` audit entry naming who and why,
@@ -172,6 +227,27 @@ class store {
 
   // Import: refused (busy) while a live batch holds the lease.
   virtual result<std::unique_ptr<import_session>> begin_import(const std::string& file) = 0;
+  /// The same, recorded with `options` (received date, a correction's reason and author).
+  virtual result<std::unique_ptr<import_session>> begin_import(const std::string& file,
+                                                               const import_options& options) = 0;
+  /// Every stored version of an applicant's record, oldest first (not_found for none).
+  virtual result<std::vector<record_version>> versions(const std::string& applicant_id) = 0;
+
+  // Retention (schema 9).
+  virtual result<std::vector<retention_period>> retention_periods() = 0;
+  /// Sets a kind's period (records, traces), with a retention_set audit entry.
+  virtual status set_retention(const std::string& kind, std::int64_t days,
+                               const std::string& by) = 0;
+  /// What is due for erasure on `as_of` (YYYY-MM-DD): due when received (records) or run
+  /// (traces) on or before as_of minus the period.
+  virtual result<retention_due> due_for_erasure(const std::string& as_of) = 0;
+  /// Erases what is due today, in one transaction: each due applicant as `erase_applicant` does
+  /// (an erase entry each, reason naming the retention period), each due trace (its hash kept),
+  /// and a `retention` entry with the counts. errc::refused when records are due on a plain
+  /// store (nothing erased: encrypt it first) or without the master key. `only`: one kind
+  /// (records, traces), "" for every kind.
+  virtual result<retention_applied> apply_retention(const std::string& by,
+                                                    const std::string& only = "") = 0;
 
   // Runs.
   /// The latest records matching the filter (0: nothing for a batch to decide).
@@ -195,6 +271,12 @@ class store {
   /// emptied). Thread-safe: the batch's threads call it concurrently. errc::damaged when it
   /// does not open, errc::refused when its applicant was erased.
   virtual status open_record(stored_record& r) const = 0;
+  /// In an encrypted store, seals a full trace of the record `r` (as next_pending left it, with
+  /// its wrapped data key) for run `run_id` under the applicant's data key, in place: a stored
+  /// trace then opens only with the master key, and dies with the applicant's erasure. Nothing
+  /// to do in a plain store. Thread-safe, as open_record.
+  virtual status seal_trace(const stored_record& r, std::int64_t run_id,
+                            std::string& trace) const = 0;
   /// The next latest records matching the filter (record id above `after_record_id`), whatever
   /// any run decided: the cohort as an audited read of it sees it (dalil impact). They are the
   /// rows next_pending gives for a run that decides none of them (run ids start at 1), read and

@@ -80,13 +80,27 @@ grep -q "needs its master key" "$work/out" || fail "import without a key: $(cat 
 expect_exit 3 "$dalil" decisions --db "$enc" --key-file "$work/other.key" SYN-000042
 grep -q "not this store's" "$work/out" || fail "a wrong key: $(cat "$work/out")"
 expect_exit 3 "$dalil" batch --db "$enc" --key-file "$key" --rules "$rules" --as-of 2018-01-01 --where status=refugee
-expect_exit 3 "$dalil" batch --db "$enc" --key-file "$key" --rules "$rules" --as-of 2018-01-01 --store-traces
-expect_exit 3 "$dalil" keys init --key-file "$key" --db "$plain"
-grep -q "plain records" "$work/out" || fail "keys init on a plain store: $(cat "$work/out")"
 expect_exit 3 "$dalil" import --db "$plain" --key-file "$key" --rules "$rules" "$work/cohort.jsonl"
+grep -q "is not encrypted" "$work/out" || fail "a key given to a plain store: $(cat "$work/out")"
 DALIL_MASTER_KEY=$(cat "$key") "$dalil" decisions --db "$enc" SYN-000042 | grep -q "decision 1:42" ||
   fail "the environment key"
-echo "ok   refusals: no key, wrong key, --where, --store-traces, keys init over plain records"
+echo "ok   refusals: no key, wrong key, --where, a key given to a plain store"
+
+# Stored traces are sealed under each applicant's data key: no value in the file, replay opens them.
+"$dalil" batch --db "$enc" --key-file "$key" --rules "$rules" --as-of 2018-01-01 --store-traces --quiet > /dev/null
+run=$(sqlite3 "$enc" "SELECT max(run_id) FROM runs")
+[ "$(sqlite3 "$enc" "SELECT count(*) FROM decision_sets WHERE run_id=$run AND trace NOT LIKE 'sealed1:%'")" -eq 0 ] ||
+  fail "a trace stored in plain"
+[ "$(sqlite3 "$enc" "SELECT count(*) FROM decision_sets WHERE run_id=$run")" -eq 3000 ] || fail "traces missing"
+sqlite3 "$enc" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
+if grep -a -F -c -f "$work/values.txt" "$enc" > "$work/hits"; then
+  fail "$(cat "$work/hits") personal value(s) in the store with stored traces"
+fi
+"$dalil" replay --db "$enc" --key-file "$key" "$run:42" > "$work/replay.out" || fail "replay: $(cat "$work/replay.out")"
+grep -q "stored trace bytes: identical" "$work/replay.out" || fail "replay of a sealed trace: $(cat "$work/replay.out")"
+expect_exit 3 "$dalil" replay --db "$enc" "$run:42"
+"$dalil" audit verify --db "$enc" > /dev/null || fail "verify with sealed traces"
+echo "ok   --store-traces on an encrypted store: every trace sealed, no value in the file, replay opens them"
 
 # Tampering with what encryption added, each named by verify (no key needed).
 tamper() {  # name, SQL, expected words

@@ -63,13 +63,13 @@ declare -A where=(
   [rejections]="rowid=1" [runs]="run_id=1" [decision_sets]="run_id=1 AND record_id=20"
   [audit]="seq=3" [schema_version]="rowid=(SELECT max(rowid) FROM schema_version)"
   [users]="name='alice'" [tokens]="name='bot'" [offices]="name='rabat'"
-  [publications]="publication_id=1")
+  [publications]="publication_id=1" [retention]="kind='records'")
 hash=$(sqlite3 "$clean" "SELECT substr(hash, 1, 12) FROM rulesets")
 declare -A named=(
   [rulesets]="ruleset" [imports]="import 1" [applicants]="applicant" [records]="record 7"
   [rejections]="rejections of import 1" [runs]="run 1" [decision_sets]="decision set 1:20"
   [audit]="audit entry 3" [schema_version]="schema" [users]="alice" [tokens]="bot"
-  [offices]="rabat" [publications]="publication 1")
+  [offices]="rabat" [publications]="publication 1" [retention]="retention period of records")
 # Tables without a case here, and why: the lease is a batch's transient claim (a forged one
 # makes batches and imports busy, naming its holder); sessions exist only after a server login,
 # login attempts, the counts of refused logins (login_throttles: the first refusal of each key
@@ -109,13 +109,13 @@ done
 
 # Rows inserted behind the tool's back, one per table.
 check insert.ruleset "INSERT INTO rulesets VALUES('$(printf '%064d' 7)', 'module x', '2020-01-01T00:00:00Z')" "ruleset 000000000000"
-check insert.import "INSERT INTO imports VALUES(99, 'x.jsonl', '', '2020-01-01T00:00:00Z', 0, 0, 0, 0)" "import 99"
+check insert.import "INSERT INTO imports VALUES(99, 'x.jsonl', '', '2020-01-01T00:00:00Z', 0, 0, 0, 0, NULL, NULL, NULL)" "import 99"
 check insert.applicant "INSERT INTO applicants VALUES('GHOST-1')" "applicant"
 check insert.record "INSERT INTO records(applicant_id, version, content_hash, json, import_id, latest) SELECT applicant_id, 9, content_hash, json, 1, 0 FROM records WHERE record_id=3" "record 406 was inserted"
 check insert.rejection "INSERT INTO rejections VALUES(1, 77, 'sex', 'injected')" "rejections of import 1"
 check insert.run "INSERT INTO runs SELECT 9, ruleset_hash, '2018-01-01', '', started_at, finished_at, status, 1 FROM runs WHERE run_id=1" "run 9"
-check insert.decision_set "INSERT INTO decision_sets SELECT 2, 406, input_hash, decisions, trace_digest, trace, format, 'GHOST-2' FROM decision_sets WHERE run_id=1 AND record_id=40" "decision set 2:406"
 check insert.publication "INSERT INTO publications(ruleset_hash, approved_by, effective_from, published_at, actor) SELECT ruleset_hash, 'x', '2030-01-01', published_at, actor FROM publications WHERE publication_id=1" "publication 2 has no audit entry"
+check insert.decision_set "INSERT INTO decision_sets SELECT 2, 406, input_hash, decisions, trace_digest, trace, format, 'GHOST-2', NULL FROM decision_sets WHERE run_id=1 AND record_id=40" "decision set 2:406"
 check insert.audit "INSERT INTO audit SELECT seq + 1000, at, actor, action, subject, details, prev_hash, hash FROM audit WHERE seq=2" "missing"
 
 # Identity rows, through verify's seam (the accounts' row checker).
