@@ -346,9 +346,27 @@ std::optional<rational> rational_of(const z3::expr& e) {
   return make_rational(num, den);
 }
 
-z3::expr real_of(z3::context& c, rational r) {
-  std::string s = std::to_string(r.num) + "/" + std::to_string(r.den);
+std::string i128_text(i128 v) {
+  if (v == 0) return "0";
+  bool neg = v < 0;
+  std::string out;
+  while (v != 0) {
+    int d = static_cast<int>(v % 10);
+    out += static_cast<char>('0' + (d < 0 ? -d : d));
+    v /= 10;
+  }
+  if (neg) out += '-';
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+z3::expr real_of(z3::context& c, i128 num, i128 den) {
+  std::string s = i128_text(num) + "/" + i128_text(den);
   return c.real_val(s.c_str());
+}
+
+z3::expr real_of(z3::context& c, rational r) {
+  return real_of(c, r.num, r.den);
 }
 
 /// A value of type `t` written as a record writes it, as a run-time value (`hold` keeps texts).
@@ -513,7 +531,12 @@ class searcher {
  public:
   searcher(const std::shared_ptr<const engine::ruleset>& rules, std::uint32_t r, date as_of,
            const jnode& doc, const std::string& doc_json, const whatif_options& opt)
-      : rules_(rules), p_(rules->program()), r_(r), as_of_(as_of), doc_(doc), doc_json_(doc_json),
+      : rules_(rules),
+        p_(rules->program()),
+        r_(r),
+        as_of_(as_of),
+        doc_(doc),
+        doc_json_(doc_json),
         opt_(opt) {}
 
   /// Encodes the decision at the as-of date and pins every field it reads to the record.
@@ -561,8 +584,8 @@ class searcher {
     }
     std::size_t found = 0;
     for (std::size_t k = 0; k <= movable.size() && found < max; ++k) {
-      z3::expr guard = ctx_.bool_const(("k" + std::to_string(k) + "#" + std::to_string(serial_++))
-                                           .c_str());
+      z3::expr guard =
+          ctx_.bool_const(("k" + std::to_string(k) + "#" + std::to_string(serial_++)).c_str());
       s.add(z3::implies(guard, cost <= static_cast<int>(k)));
       while (found < max) {
         z3::expr_vector assume(ctx_);
@@ -641,10 +664,10 @@ class searcher {
       alt.record = engine::canonical_json(doc_json_);
       bool at = false;
       bool before = true;
-      alt.verified = evaluate(rules_, r_, *alt.from_date, doc_json_, goal_value, at) && at &&
-                     evaluate(rules_, r_, date{alt.from_date->days - 1}, doc_json_, goal_value,
-                              before) &&
-                     !before;
+      alt.verified =
+          evaluate(rules_, r_, *alt.from_date, doc_json_, goal_value, at) && at &&
+          evaluate(rules_, r_, date{alt.from_date->days - 1}, doc_json_, goal_value, before) &&
+          !before;
       if (!alt.verified) {
         ++unconfirmed_;
         return std::nullopt;
@@ -716,8 +739,8 @@ class searcher {
       } else {
         u.state = 2;
         if (!current(facts, f, *n, u)) {
-          error = "field " + f.path + ": its value is not one of the type " +
-                  dsl::type_name(p_, f.t);
+          error =
+              "field " + f.path + ": its value is not one of the type " + dsl::type_name(p_, f.t);
           return false;
         }
       }
@@ -846,7 +869,7 @@ class searcher {
 
   /// The grid of a decimal's bounds: 10^k, k the most decimal places of the value in `m`, of
   /// the record's value and of the decimal parameters in force (at least 2).
-  std::int64_t decimal_grid(const z3::expr& v) const {
+  i128 decimal_grid(const z3::expr& v) const {
     int places = 2;
     auto places_of = [&](std::int64_t den) {
       int two = 0;
@@ -866,17 +889,15 @@ class searcher {
       if (pv.v.known() && pv.v.r == engine::rep::ratio) places_of(pv.v.q.den);
     }
     places = std::min(places, 12);
-    std::int64_t d = 1;
+    i128 d = 1;
     for (int k = 0; k < places; ++k) d *= 10;
     return d;
   }
 
-  /// The bound of unit `i`'s range beyond its value in `m` (above when `up`): the nearest
-  /// value that misses the goal, the others as in `m`, found by Z3 Optimize over whole
-  /// numbers (integers, centimes, days; decimals on the grid of decimal_grid), then proved:
-  /// no value between the model's and the bound (open, else the grid point before it, closed)
-  /// misses the goal. Empty when none misses it inside the domain; `stopped` when no bound
-  /// could be given.
+  /// The bound of unit `i`'s range beyond its value in `m` (above when `up`), the others as in
+  /// `m`: whole numbers (integers, centimes, days) by Z3 Optimize, exactly (the nearest value
+  /// that misses the goal, minus one); decimals by decimal_end. Empty when no value beyond
+  /// misses the goal inside the domain; `stopped` when no bound could be given.
   struct bound {
     std::optional<rational> at;  // in the unit's own scale (MAD for money)
     bool open = false;
@@ -884,71 +905,106 @@ class searcher {
   bound range_end(std::size_t i, const z3::model& m, const z3::expr& reach, bool up,
                   bool& stopped) {
     const unit& u = units_[i];
-    const bool whole = value_var(*u.f).is_int();
     z3::expr x = value_var(*u.f);
     z3::expr v = m.eval(x, true);
     std::vector<z3::expr> base = others_as_in(i, m, reach);
+    if (!x.is_int()) return decimal_end(x, v, base, up, stopped);
     z3::optimize o(ctx_);
     set_timeout(o);
     for (const z3::expr& c : base) o.add(c);
-    std::int64_t grid = 1;
-    z3::expr n = x;
-    if (!whole) {
-      grid = decimal_grid(v);
-      n = ctx_.int_const(("grid#" + std::to_string(serial_++)).c_str());
-      o.add(x * ctx_.real_val(static_cast<int64_t>(grid)) == z3::to_real(n));
-    }
     o.add(up ? x > v : x < v);
-    z3::optimize::handle h = up ? o.minimize(n) : o.maximize(n);
+    z3::optimize::handle h = up ? o.minimize(x) : o.maximize(x);
     z3::check_result res = o.check();
     if (res == z3::unknown) {
       stopped = true;
       return {};
     }
-    if (res == z3::unsat) {
-      // No grid point misses the goal; for decimals, proved over every value beyond.
-      if (whole) return {};
-      bool fails = false;
-      if (!any_failure(base, up ? x > v : x < v, fails) || fails) stopped = true;
-      return {};
-    }
+    if (res == z3::unsat) return {};
     auto c = rational_of(up ? o.lower(h) : o.upper(h));
     if (!c || c->den != 1) {
       stopped = true;
       return {};
     }
-    auto scaled = [&](std::int64_t k) {
-      std::int64_t den = u.f->t.k == kind::money ? 100 : grid;
-      return make_rational(k, den);
+    const std::int64_t k = c->num + (up ? -1 : 1);
+    auto b = make_rational(k, u.f->t.k == kind::money ? 100 : 1);
+    if (!b) stopped = true;
+    return {b, false};
+  }
+
+  /// A decimal's bound, on the grid of decimal_grid: F(k) = "some value beyond v, up to the
+  /// grid point k, misses the goal" is monotone in k, so the first grid point where it holds
+  /// is found by doubling then halving, each step one exact solver query over the reals.
+  bound decimal_end(const z3::expr& x, const z3::expr& v, const std::vector<z3::expr>& base,
+                    bool up, bool& stopped) {
+    auto vr = rational_of(v);
+    if (!vr) {
+      stopped = true;
+      return {};
+    }
+    const i128 grid = decimal_grid(v);
+    auto point = [&](i128 k) { return real_of(ctx_, k, grid); };
+    auto beyond = [&](const z3::expr& e, bool strict) {
+      if (up) return strict ? x > v && x < e : x > v && x <= e;
+      return strict ? x < v && x > e : x < v && x >= e;
     };
-    const std::int64_t step = up ? -1 : 1;
-    if (whole) {
-      auto b = u.f->t.k == kind::money ? scaled(c->num + step) : make_rational(c->num + step, 1);
-      if (!b) stopped = true;
-      return {b, false};
-    }
-    // Decimals: everything strictly before the failing grid point, else up to the point
-    // before it, must be proved to reach the goal.
-    auto open_end = scaled(c->num);
-    auto closed_end = scaled(c->num + step);
-    if (!open_end || !closed_end) {
-      stopped = true;
-      return {};
-    }
+    // Does any value beyond v miss the goal at all?
     bool fails = false;
-    z3::expr e_open = real_of(ctx_, *open_end);
-    if (!any_failure(base, up ? x > v && x < e_open : x < v && x > e_open, fails)) {
+    if (!any_failure(base, up ? x > v : x < v, fails)) {
       stopped = true;
       return {};
     }
-    if (!fails) return {open_end, true};
-    z3::expr e_closed = real_of(ctx_, *closed_end);
-    if (!any_failure(base, up ? x > v && x <= e_closed : x < v && x >= e_closed, fails) ||
-        fails) {
+    if (!fails) return {};
+    // The first grid point strictly beyond v.
+    const i128 scaled_num = static_cast<i128>(vr->num) * grid;
+    i128 start = up ? floor_div(scaled_num, vr->den) + 1 : -floor_div(-scaled_num, vr->den) - 1;
+    const i128 limit = static_cast<i128>(1000000000000) * grid;
+    i128 last_clear = up ? start - 1 : start + 1;  // F false here (the range reaches it)
+    i128 step = 1;
+    i128 k = start;
+    for (;;) {
+      if (!any_failure(base, beyond(point(k), false), fails)) {
+        stopped = true;
+        return {};
+      }
+      if (fails) break;
+      last_clear = k;
+      if ((up && k >= limit) || (!up && k <= -limit)) {
+        stopped = true;  // a failure beyond v, but past the domain's grid: no bound to give
+        return {};
+      }
+      k = up ? std::min(start + step, limit) : std::max(start - step, -limit);
+      step *= 2;
+    }
+    // F(last_clear) false, F(k) true: the first k with F true.
+    while ((up ? k - last_clear : last_clear - k) > 1) {
+      i128 mid = up ? last_clear + (k - last_clear) / 2 : last_clear - (last_clear - k) / 2;
+      if (!any_failure(base, beyond(point(mid), false), fails)) {
+        stopped = true;
+        return {};
+      }
+      (fails ? k : last_clear) = mid;
+    }
+    // Every value strictly before the grid point k reaches the goal: an open bound at k.
+    if (!any_failure(base, beyond(point(k), true), fails)) {
       stopped = true;
       return {};
     }
-    return {closed_end, false};
+    auto to_rational = [&](i128 n) { return make_rational(n, grid); };
+    if (!fails) return {to_rational(k), true};
+    // Else the grid point before it, closed (v itself when v lies past it).
+    auto closed = to_rational(last_clear);
+    if (!closed) {
+      stopped = true;
+      return {};
+    }
+    if (up ? std::is_lt(compare(*closed, *vr)) : std::is_gt(compare(*closed, *vr))) closed = vr;
+    return {closed, false};
+  }
+
+  static i128 floor_div(i128 a, i128 b) {
+    i128 q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
   }
 
   alternative build(const z3::model& m, const std::vector<std::size_t>& set, const z3::expr& reach,
