@@ -35,12 +35,12 @@ struct jnode {
   enum class type : std::uint8_t { null, boolean, number, string, object, array };
   type t = type::null;
   std::string text;  // number: as written; string: unescaped; boolean: "true" / "false"
-  std::vector<std::pair<std::string, jnode>> members;
-  std::vector<jnode> items;
+  std::vector<std::string> keys;  // objects: the keys, beside their values in `items`
+  std::vector<jnode> items;       // arrays: the items; objects: the members' values
 
   jnode* member(const std::string& key) {
-    for (auto& [k, v] : members) {
-      if (k == key) return &v;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &items[i];
     }
     return nullptr;
   }
@@ -167,7 +167,8 @@ class jparser {
         if (!word(":")) return false;
         jnode v;
         if (!value(v, depth + 1)) return false;
-        out.members.emplace_back(std::move(key), std::move(v));
+        out.keys.push_back(std::move(key));
+        out.items.push_back(std::move(v));
         space();
         if (word(",")) continue;
         return word("}");
@@ -231,12 +232,12 @@ void jwrite(const jnode& n, std::string& out) {
     case jnode::type::object: {
       out += '{';
       bool first = true;
-      for (const auto& [k, v] : n.members) {
+      for (std::size_t i = 0; i < n.keys.size(); ++i) {
         if (!first) out += ',';
         first = false;
-        engine::append_json_string(out, k);
+        engine::append_json_string(out, n.keys[i]);
         out += ':';
-        jwrite(v, out);
+        jwrite(n.items[i], out);
       }
       out += '}';
       break;
@@ -292,13 +293,14 @@ void set_path(jnode& root, const std::string& path, const jnode& v) {
     }
     jnode* next = n->member(keys[i]);
     if (next == nullptr) {
-      n->members.emplace_back(keys[i], jnode{});
-      next = &n->members.back().second;
+      n->keys.push_back(keys[i]);
+      n->items.emplace_back();
+      next = &n->items.back();
     }
     n = next;
     if (i + 1 == keys.size()) {
       // A record already present stays as it is when it is only said to be present.
-      if (!(v.t == jnode::type::object && v.members.empty() && n->t == jnode::type::object)) {
+      if (!(v.t == jnode::type::object && v.keys.empty() && n->t == jnode::type::object)) {
         *n = v;
       }
     }
@@ -1046,6 +1048,21 @@ class searcher {
     for (std::size_t k = 0; k < alt.changes.size(); ++k) {
       fact_change& c = alt.changes[k];
       const unit& u = units_[at_model[k].first];
+      if (u.f->t.k == kind::enumeration && c.value != "null") {
+        // An enum's range: every case that works with the other changes, each evaluated.
+        for (const std::string& name : u.f->cases) {
+          std::string json_case;
+          engine::append_json_string(json_case, name);
+          if (json_case == u.json) continue;
+          jnode probe = doc;
+          set_path(probe, c.fact, parse_value(json_case));
+          std::string pj;
+          jwrite(probe, pj);
+          bool ok = false;
+          if (evaluate(rules_, r_, as_of_, pj, goal, ok) && ok) c.values.push_back(json_case);
+        }
+        continue;
+      }
       if (c.value == "null" || !ranged_kind(u.f->t.k)) continue;
       bool stopped = false;
       bound hi = range_end(at_model[k].first, m, reach, true, stopped);
@@ -1218,6 +1235,11 @@ void append_changes(std::string& out, const alternative& a, date as_of) {
       out += "},\"example\":" + c.value;
     } else {
       out += ",\"value\":" + c.value;
+      if (c.values.size() > 1) {
+        out += ",\"values\":[";
+        for (std::size_t v = 0; v < c.values.size(); ++v) out += (v > 0 ? "," : "") + c.values[v];
+        out += ']';
+      }
     }
     out += '}';
   }
@@ -1387,6 +1409,13 @@ class text_writer {
         to = lo.empty()   ? hi
              : hi.empty() ? lo
                           : c_.format(engine::msg::whatif_between, l_, {{"low", lo}, {"high", hi}});
+      } else if (c.values.size() > 1) {
+        std::string list;
+        for (const std::string& v : c.values) {
+          if (!list.empty()) list += c_.text(engine::msg::list_separator, l_);
+          list += words(c.t, v);
+        }
+        to = c_.format(engine::msg::whatif_one_of, l_, {{"values", list}});
       } else {
         to = words(c.t, c.value);
       }

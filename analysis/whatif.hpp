@@ -27,6 +27,7 @@ struct fact_change {
   /// that becomes present).
   bool ranged = false;
   std::string value;
+  std::vector<std::string> values;  // enums: every case that works (each evaluated), in order
   std::string min;
   std::string max;
   bool min_open = false;
@@ -80,7 +81,7 @@ std::optional<whatif_result> whatif(const std::shared_ptr<const engine::ruleset>
                                     const whatif_options& opt, std::string& error);
 
 /// {"decision","goal","as_of","current":{"value","status"},"alternatives":[{"changes":[{"fact",
-/// "from","range"|"value"|"from_date"}],"verified","record"}],"ask_first":[{"settles",
+/// "from","range"|"value"(,"values")|"from_date"}],"verified","record"}],"ask_first":[{"settles",
 /// "changes","verified"}],"fixed":[…],"notes":{…}}.
 std::string to_json(const whatif_result& r);
 

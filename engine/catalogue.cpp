@@ -336,7 +336,7 @@ constexpr entry builtin_entries[] = {
     {msg::diff_kind_period, "période d'application", "فترة السريان", "period in force"},
     {msg::diff_kind_schema, "schéma", "البنية", "schema"},
     {msg::doc_fixed, "fixe : ne change pas, jamais déplacé par « dalil whatif »",
-     "ثابت: لا يتغير، ولا يقترح « dalil whatif » تغييره",
+     "ثابت: لا يتغير، ولا يقترح " LRI "dalil whatif" PDI " تغييره",
      "fixed: does not change, never moved by `dalil whatif`"},
     {msg::whatif_heading, "Que faudrait-il pour que « {decision} » soit {goal} au {date} ?",
      "ما الذي يلزم ليكون « {decision} » {goal} في {date}؟",
@@ -383,6 +383,7 @@ constexpr entry builtin_entries[] = {
      "{count} solver alternative(s) not confirmed by the evaluator, left out."},
     {msg::whatif_fact, "{title} ({path})", "{title} (" LRI "{path}" PDI ")", "{title} ({path})"},
     {msg::whatif_present, "renseigné", "مُدلى به", "provided"},
+    {msg::whatif_one_of, "l'un de : {values}", "أحد ما يلي: {values}", "one of: {values}"},
 };
 
 #undef LRI

@@ -242,7 +242,8 @@ std::string_view lang_code(lang l);
   X(whatif_solver)      /* {detail} */                                                    \
   X(whatif_unconfirmed) /* {count} */                                                     \
   X(whatif_fact)        /* {title} {path} */                                              \
-  X(whatif_present)     /* a record that becomes provided */
+  X(whatif_present)     /* a record that becomes provided */                              \
+  X(whatif_one_of)      /* {values}: the cases of an enum that work */
 
 enum class msg : std::uint16_t {
 #define DALIL_MESSAGE_ENUM(id) id,

@@ -44,7 +44,7 @@ for a in alts:
     out = subprocess.run([sys.argv[2], "eval", "--rules", sys.argv[3], "--as-of", as_of,
                           "--facts", "-", "--format", "json"],
                          input=json.dumps(a["record"]), capture_output=True, text=True, check=True)
-    d = {x["decision"]: x for x in json.loads(out.stdout)["decisions"]}
+    d = {x["rule"]: x for x in json.loads(out.stdout)["decisions"]}
     assert d["employment.national_preference_exempt"]["value"] is True, (a, d)
 PY
 
