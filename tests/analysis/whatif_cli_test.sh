@@ -109,7 +109,7 @@ rule r : bool
   source "x"
   = applicant.fixed and applicant.nationality == "MA"
 DALIL
-"$dalil" check "$work/p" > /dev/null
+"$dalil" check "$work/p" > /dev/null 2>&1
 "$dalil" fmt --check "$work/p/m.dalil"
 sed -i 's/^    fixed$/    fixed\n    fixed/' "$work/p/m.dalil"
 status=0
