@@ -148,7 +148,7 @@ std::string decide(const std::shared_ptr<const eng::ruleset>& rules, const std::
 }
 
 /// A record with some fields replaced (values as JSON).
-std::string with(std::map<std::string, std::string> fields) {
+std::string with(const std::map<std::string, std::string>& fields) {
   std::map<std::string, std::string> base{{"nationality", "\"CM\""},
                                           {"birth_date", "\"1990-01-01\""},
                                           {"resident_since", "\"2022-03-01\""},
@@ -156,12 +156,15 @@ std::string with(std::map<std::string, std::string> fields) {
                                           {"score", "\"12.5\""},
                                           {"status", "\"regular\""},
                                           {"disabled", "true"}};
-  for (auto& [k, v] : fields) base[k] = v;
+  for (const auto& [k, v] : fields) base[k] = v;
   std::string out = "{";
   for (const auto& [k, v] : base) {
     if (v.empty()) continue;  // left out: missing
     if (out.size() > 1) out += ',';
-    out += "\"" + k + "\":" + v;
+    out += '"';
+    out += k;
+    out += "\":";
+    out += v;
   }
   return out + "}";
 }
