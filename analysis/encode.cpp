@@ -334,55 +334,62 @@ void fact_space::write(const z3::model& m, std::string& out, const std::string& 
       out += "null";
       continue;
     }
-    switch (f->t.k) {
-      case kind::record:
-        write(m, out, f->path + ".");
-        break;
-      case kind::boolean:
-        out += m.eval(*f->value, true).is_true() ? "true" : "false";
-        break;
-      case kind::integer:
-        out += std::to_string(m.eval(*f->value, true).get_numeral_int64());
-        break;
-      case kind::money: {
-        std::int64_t c = m.eval(*f->centimes, true).get_numeral_int64();
-        auto r = make_rational(c, 100);
-        out += '"' + money_string(r ? *r : rational{}) + '"';
-        break;
-      }
-      case kind::decimal:
-        out += '"' + decimal_text(m.eval(*f->value, true)) + '"';
-        break;
-      case kind::date: {
-        date d{static_cast<std::int32_t>(m.eval(*f->value, true).get_numeral_int64())};
-        out += '"' + to_string(d) + '"';
-        break;
-      }
-      case kind::enumeration: {
-        auto i = static_cast<std::size_t>(m.eval(*f->value, true).get_numeral_int64());
-        engine::append_json_string(out, f->cases.at(i));
-        break;
-      }
-      case kind::text: {
-        std::int64_t id = m.eval(*f->value, true).get_numeral_int64();
-        std::string text;
-        for (const auto& [t, tid] : texts_) {
-          if (tid == id) text = t;
-        }
-        if (text.empty() && id >= static_cast<std::int64_t>(texts_.size())) {
-          // A text equal to no literal of either version.
-          text = "other-" + std::to_string(id);
-          while (texts_.count(text) != 0) text += "-";
-        }
-        engine::append_json_string(out, text);
-        break;
-      }
-      default:
-        out += "null";
-        break;
+    if (f->t.k == kind::record) {
+      write(m, out, f->path + ".");
+    } else {
+      out += scalar_json(m, *f);
     }
   }
   out += '}';
+}
+
+std::string fact_space::scalar_json(const z3::model& m, const field_var& f) const {
+  std::string out;
+  switch (f.t.k) {
+    case kind::boolean:
+      out += m.eval(*f.value, true).is_true() ? "true" : "false";
+      break;
+    case kind::integer:
+      out += std::to_string(m.eval(*f.value, true).get_numeral_int64());
+      break;
+    case kind::money: {
+      std::int64_t c = m.eval(*f.centimes, true).get_numeral_int64();
+      auto r = make_rational(c, 100);
+      out += '"' + money_string(r ? *r : rational{}) + '"';
+      break;
+    }
+    case kind::decimal:
+      out += '"' + decimal_text(m.eval(*f.value, true)) + '"';
+      break;
+    case kind::date: {
+      date d{static_cast<std::int32_t>(m.eval(*f.value, true).get_numeral_int64())};
+      out += '"' + to_string(d) + '"';
+      break;
+    }
+    case kind::enumeration: {
+      auto i = static_cast<std::size_t>(m.eval(*f.value, true).get_numeral_int64());
+      engine::append_json_string(out, f.cases.at(i));
+      break;
+    }
+    case kind::text: {
+      std::int64_t id = m.eval(*f.value, true).get_numeral_int64();
+      std::string text;
+      for (const auto& [t, tid] : texts_) {
+        if (tid == id) text = t;
+      }
+      if (text.empty() && id >= static_cast<std::int64_t>(texts_.size())) {
+        // A text equal to no literal of either version.
+        text = "other-" + std::to_string(id);
+        while (texts_.count(text) != 0) text += "-";
+      }
+      engine::append_json_string(out, text);
+      break;
+    }
+    default:
+      out += "null";
+      break;
+  }
+  return out;
 }
 
 std::string fact_space::record_json(const z3::model& m) const {

@@ -72,6 +72,8 @@ class fact_space {
     std::optional<z3::expr> centimes;
   };
   const std::vector<std::unique_ptr<field_var>>& fields() const { return fields_; }
+  /// A present scalar field's value in a model, as a record writes it (JSON).
+  std::string scalar_json(const z3::model& m, const field_var& f) const;
 
  private:
   const field_var& field(const dsl::program& p, const std::string& path, const dsl::type& t);

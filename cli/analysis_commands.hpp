@@ -13,11 +13,12 @@ namespace dalil::cli {
 
 struct analysis_commands;  // the options and subcommands, registered on the app
 
-/// Registers `diff` on `app`.
+/// Registers `diff` and `whatif` on `app`.
 std::shared_ptr<analysis_commands> add_analysis_commands(CLI::App& app);
 
-/// Runs the analysis subcommand that was parsed, if any; its exit status: 0 when every
-/// decision is proved the same, 1 when one differs or is unknown, 2 on an error.
+/// Runs the analysis subcommand that was parsed, if any; its exit status: diff: 0 when every
+/// decision is proved the same, 1 when one differs or is unknown; whatif: 0 when an
+/// alternative is found (or the goal is already reached), 1 when none; 2 on an error.
 std::optional<int> run_analysis_commands(const analysis_commands& commands);
 
 }  // namespace dalil::cli

@@ -38,6 +38,8 @@ std::shared_ptr<const engine::ruleset> load_rules(const std::string& path) {
   return pack ? pack->rules : nullptr;
 }
 
+}  // namespace
+
 /// Reads a facts file (or standard input for "-") of at most limits::record_bytes. A directory,
 /// pipe or device given by name is refused without blocking; a longer input is refused after
 /// reading one byte past the limit, so memory stays bounded. On failure returns the reason.
@@ -79,6 +81,8 @@ std::optional<std::string> read_facts(const std::string& path, std::string& out)
   }
   return std::nullopt;
 }
+
+namespace {
 
 /// "line:col" of a byte offset in `text` (columns count bytes, from 1).
 std::string line_col(std::string_view text, std::size_t offset) {

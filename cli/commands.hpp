@@ -37,4 +37,8 @@ struct test_options {
 };
 int run_test(const test_options& o);
 
+/// Reads a facts file (or standard input for "-") of at most one record's size limit; on
+/// failure returns the reason (naming the file, never its content).
+std::optional<std::string> read_facts(const std::string& path, std::string& out);
+
 }  // namespace dalil::cli

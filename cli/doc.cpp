@@ -629,6 +629,7 @@ class pack_document {
     if (k.at_least) add(says(msg::doc_at_least, {{"bound", words(bound(f.t, *k.at_least))}}));
     if (k.at_most) add(says(msg::doc_at_most, {{"bound", words(bound(f.t, *k.at_most))}}));
     if (k.not_after_as_of) add(says(msg::doc_not_after_as_of));
+    if (f.fixed) add(says(msg::doc_fixed));
     return out;
   }
 

@@ -122,7 +122,7 @@ struct clause_arg : node {
 };
 
 /// `source "…"`, `title fr "…" en "…"`, `explain …`, `confidence …`, `in_force from … until …`,
-/// and on fields `proof DOC`, `at_least V`, `at_most V`, `not_after as_of`.
+/// and on fields `proof DOC`, `at_least V`, `at_most V`, `not_after as_of`, `fixed`.
 struct clause : node {
   std::string keyword;
   std::vector<clause_arg> args;
@@ -150,7 +150,7 @@ struct enum_decl : node {
 struct field_decl : node {
   identifier name;
   type_ref type;
-  std::vector<clause> clauses;  // title, proof, at_least, at_most, not_after
+  std::vector<clause> clauses;  // title, proof, at_least, at_most, not_after, fixed
 };
 
 /// `document NAME title fr "…" ar "…" en "…"`: a document an official asks for.

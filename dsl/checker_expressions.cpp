@@ -477,6 +477,7 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
         if (fi.proof != no_index) f.proof = fi.proof;
         f.title = fi.title;
         f.constraint = fi.constraint;
+        f.fixed = fi.fixed;
         rec = fi.t.ref;
       }
       p_.facts.push_back(std::move(f));

@@ -56,8 +56,9 @@ const char* bound_kind_name(ast::literal_kind k) {
 }  // namespace
 
 void checker::read_field_clauses(const ast::field_decl& fd, file_id f, field_info& fi) {
-  clause_set cs = read_clauses(fd.clauses, f,
-                               {"title", "proof", "at_least", "at_most", "not_after"}, "a field");
+  clause_set cs = read_clauses(
+      fd.clauses, f, {"title", "proof", "at_least", "at_most", "not_after", "fixed"}, "a field");
+  fi.fixed = cs.single["fixed"] != nullptr;
   fi.title = cs.text_of["title"];
   check_languages(fi.title, cs.text_span["title"], "the title of field '" + fd.name.name + "'");
   if (const ast::clause* c = cs.single["proof"]) {

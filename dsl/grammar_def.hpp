@@ -474,7 +474,9 @@ const auto as_of_args_def = x3::repeat(1)[as_of_arg];
 const auto field_clause_def =
     title_clause | ((kw_str("proof") > document_args) >> no_otherwise) |
     (((kw_str("at_least") | kw_str("at_most")) > bound_args) >> no_otherwise) |
-    ((kw_str("not_after") > as_of_args) >> no_otherwise);
+    ((kw_str("not_after") > as_of_args) >> no_otherwise) |
+    // `fixed` takes no argument; a field named `fixed` (followed by ':') is still a field.
+    ((kw_str("fixed") >> !lit(':')) >> x3::attr(std::vector<ast::clause_arg>{}) >> no_otherwise);
 
 const auto type_ref_def = x3::matches[kw("list")] >> identifier >> x3::matches[lit('?')];
 const auto enum_case_def = identifier >> *title_clause;

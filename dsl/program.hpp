@@ -135,6 +135,9 @@ struct field_info {
   texts title;                     // `title fr "…" ar "…" en "…"`
   std::uint32_t proof = no_index;  // `proof DOCUMENT`: index into program::documents
   value_constraint constraint;
+  /// `fixed`: a fact of the applicant that no change can move (birth date, nationality…);
+  /// `dalil whatif` never proposes to change it.
+  bool fixed = false;
 };
 
 struct record_info {
@@ -157,6 +160,7 @@ struct fact_info {
   texts title;                     // the last field's title
   std::uint32_t proof = no_index;  // the last field's document, else the nearest enclosing one
   value_constraint constraint;     // the last field's constraint
+  bool fixed = false;              // the last field is `fixed`
 };
 
 struct module_info {

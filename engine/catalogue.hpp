@@ -221,7 +221,29 @@ std::string_view lang_code(lang l);
   X(diff_kind_citation)                                                                   \
   X(diff_kind_confidence)                                                                 \
   X(diff_kind_period)                                                                     \
-  X(diff_kind_schema)
+  X(diff_kind_schema)                                                                     \
+  X(doc_fixed)                                                                            \
+  X(whatif_heading) /* {decision} {goal} {date}: dalil whatif */                          \
+  X(whatif_current) /* {value} */                                                         \
+  X(whatif_already)                                                                       \
+  X(whatif_alternative) /* {n}: a checked alternative */                                  \
+  X(whatif_change)      /* {fact} {from} {to} */                                          \
+  X(whatif_at_least)    /* {value} */                                                     \
+  X(whatif_above)       /* {value} */                                                     \
+  X(whatif_at_most)     /* {value} */                                                     \
+  X(whatif_below)       /* {value} */                                                     \
+  X(whatif_between)     /* {low} {high} */                                                \
+  X(whatif_time)        /* {date}: facts unchanged */                                     \
+  X(whatif_none)                                                                          \
+  X(whatif_fixed) /* {facts}: never moved */                                              \
+  X(whatif_ask_heading)                                                                   \
+  X(whatif_ask_settles) /* {value} */                                                     \
+  X(whatif_gap)         /* {detail}: a construct not encoded */                           \
+  X(whatif_solver)      /* {detail} */                                                    \
+  X(whatif_unconfirmed) /* {count} */                                                     \
+  X(whatif_fact)        /* {title} {path} */                                              \
+  X(whatif_present)     /* a record that becomes provided */                              \
+  X(whatif_one_of)      /* {values}: the cases of an enum that work */
 
 enum class msg : std::uint16_t {
 #define DALIL_MESSAGE_ENUM(id) id,
