@@ -211,6 +211,7 @@ struct render_index {
   std::vector<std::string> parameter_source;
   /// Per rule, the quoted names of the rules it reads, comma-separated (the trace's "reads").
   std::vector<std::string> reads;
+  std::vector<std::string> rule_title;  // per rule, its titles as a JSON object
 
   explicit render_index(const dsl::program& p) {
     templates.resize(p.rules.size());
@@ -233,6 +234,9 @@ struct render_index {
         append_json_string(rd, p.rules[x].qualified);
       }
       reads.push_back(std::move(rd));
+      std::string title;
+      append_texts_json(title, info.title);
+      rule_title.push_back(std::move(title));
     }
     fact_path.reserve(p.facts.size());
     for (const dsl::fact_info& f : p.facts) fact_path.push_back(quoted(f.path));
@@ -726,9 +730,10 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   out += "{\"rule\":";
-  out += index_of(ev)->rule_name[d.rule];
+  const std::shared_ptr<const render_index> index = index_of(ev);
+  out += index->rule_name[d.rule];
   out += ",\"title\":";
-  append_texts_json(out, info.title);
+  out += index->rule_title[d.rule];
   out += ",\"status\":";
   out += d.decided ? "\"decided\"" : "\"undetermined\"";
   out += ",\"value\":";
