@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -211,7 +212,14 @@ struct render_index {
   std::vector<std::string> parameter_source;
   /// Per rule, the quoted names of the rules it reads, comma-separated (the trace's "reads").
   std::vector<std::string> reads;
-  std::vector<std::string> rule_title;  // per rule, its titles as a JSON object
+  std::vector<std::string> rule_title;                     // per rule, its titles as a JSON object
+  std::vector<std::vector<std::string>> exception_source;  // per rule, per exception, quoted
+  /// The sources as the answer's "sources" lists them: each distinct text once (quoted), and
+  /// for each rule, exception and parameter the id of its text (no_index: it has none).
+  std::vector<std::string> source_json;
+  std::vector<std::uint32_t> rule_source_id;
+  std::vector<std::vector<std::uint32_t>> exception_source_id;
+  std::vector<std::uint32_t> parameter_source_id;
 
   explicit render_index(const dsl::program& p) {
     templates.resize(p.rules.size());
@@ -237,6 +245,15 @@ struct render_index {
       std::string title;
       append_texts_json(title, info.title);
       rule_title.push_back(std::move(title));
+      rule_source_id.push_back(source_id(info.source));
+      std::vector<std::string> xs;
+      std::vector<std::uint32_t> xids;
+      for (const dsl::exception_info& e : info.exceptions) {
+        xs.push_back(quoted(e.source));
+        xids.push_back(source_id(e.source));
+      }
+      exception_source.push_back(std::move(xs));
+      exception_source_id.push_back(std::move(xids));
     }
     fact_path.reserve(p.facts.size());
     for (const dsl::fact_info& f : p.facts) fact_path.push_back(quoted(f.path));
@@ -245,7 +262,18 @@ struct render_index {
     for (const dsl::parameter_info& q : p.parameters) {
       parameter_name.push_back(quoted(q.qualified));
       parameter_source.push_back(quoted(q.source));
+      parameter_source_id.push_back(source_id(q.source));
     }
+    source_ids_.clear();
+  }
+
+ private:
+  std::map<std::string_view, std::uint32_t> source_ids_;  // while building
+  std::uint32_t source_id(const std::string& s) {
+    if (s.empty()) return dsl::no_index;
+    auto [it, added] = source_ids_.emplace(s, static_cast<std::uint32_t>(source_json.size()));
+    if (added) source_json.push_back(quoted(s));
+    return it->second;
   }
 };
 
@@ -712,7 +740,7 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
       append_quoted(out, ex.name);
       if (with_sources) {
         out += ",\"source\":";
-        append_quoted(out, ex.source);
+        out += x.exception_source[r][static_cast<std::size_t>(fired)];
       }
       out += '}';
     } else {
@@ -795,10 +823,25 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     out += ']';
   }
   out += "},\"sources\":[";
-  const std::vector<const std::string*> sources = source_texts(ev, d);
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    if (i) out += ',';
-    append_quoted(out, *sources[i]);
+  {
+    // source_texts' order and its duplicates by content, by the index's ids of the texts.
+    std::vector<std::uint32_t> seen;
+    auto add = [&](std::uint32_t id) {
+      if (id == dsl::no_index || std::find(seen.begin(), seen.end(), id) != seen.end()) return;
+      if (!seen.empty()) out += ',';
+      seen.push_back(id);
+      out += index->source_json[id];
+    };
+    add(index->rule_source_id[d.rule]);
+    if (d.exception >= 0) {
+      add(index->exception_source_id[d.rule][static_cast<std::size_t>(d.exception)]);
+    }
+    for (auto it = d.steps.rbegin(); it != d.steps.rend(); ++it) {
+      add(index->rule_source_id[*it]);
+      int fired = ev.fired_exception(*it);
+      if (fired >= 0) add(index->exception_source_id[*it][static_cast<std::size_t>(fired)]);
+      for (std::uint32_t q : p.rules[*it].parameters_read) add(index->parameter_source_id[q]);
+    }
   }
   out += "],\"explanation\":{";
   bool first = true;

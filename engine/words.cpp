@@ -260,7 +260,27 @@ std::vector<int> reading_places_with_figures(const std::vector<rational>& values
 }
 
 std::string number_words(rational q, int places, lang l, const catalogue& c, int min_places) {
-  rounded r = round_half_even(q, std::max(places, 0));
+  places = std::max(places, 0);
+  rounded r;
+  if (places <= max_scaled_places) {
+    // The digits of the rounded integer of 10^-places, at least places + 1 of them: the same
+    // whole part and decimals as round_half_even writes, without a division per digit.
+    const scaled x = round_scaled(q, places);
+    char buf[48];
+    char* end = buf + sizeof buf;
+    char* p = end;
+    u128 m = x.magnitude;
+    do {
+      *--p = static_cast<char>('0' + static_cast<int>(m % 10));
+      m /= 10;
+    } while (m != 0);
+    while (end - p < places + 1) *--p = '0';
+    r.whole.assign(p, static_cast<std::size_t>(end - p - places));
+    r.decimals.assign(end - places, static_cast<std::size_t>(places));
+    r.negative = x.negative;
+  } else {
+    r = round_half_even(q, places);
+  }
   while (static_cast<int>(r.decimals.size()) > min_places && r.decimals.back() == '0') {
     r.decimals.pop_back();
   }
