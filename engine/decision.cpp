@@ -2,7 +2,12 @@
 #include "engine/decision.hpp"
 
 #include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <utility>
 
 #include "engine/record.hpp"
 #include "engine/words.hpp"
@@ -119,29 +124,205 @@ struct shown {
   bool figure = false;  // a parameter: a figure the texts set, shown with all its decimals
 };
 
-/// The value a placeholder names, seen from the rule's module; std::nullopt when it names
-/// nothing (the checker refuses such templates).
-std::optional<shown> placeholder(evaluator& ev, const decision& d, const std::string& name) {
-  const dsl::program& p = ev.rules().program();
-  const dsl::rule_info& info = p.rules[d.rule];
-  if (name == "value") return shown{info.t, d.v, false};
-  if (name.rfind(p.input_name + ".", 0) == 0) {
-    std::string path = name.substr(p.input_name.size() + 1);
+/// A template cut at its placeholders: text, then a placeholder, alternately.
+struct piece {
+  std::string_view text;
+  bool is_placeholder = false;
+  std::optional<shown> value;
+  int places = 2;  // for a number: the places it is read with beside the others shown
+};
+
+/// What a placeholder of a rule's template names, resolved once per ruleset (render_index).
+struct target {
+  enum class kind : std::uint8_t { value, fact, rule, parameter, none } k = kind::none;
+  std::uint32_t index = 0;
+};
+
+/// A template piece as the index keeps it: text (pointing into the program), or a placeholder
+/// (its name, without the braces, and what it names).
+struct template_piece {
+  std::string_view text;
+  bool is_placeholder = false;
+  target to;
+};
+
+/// What a placeholder names, seen from the rule's module: `value`, a fact of the input record
+/// (`applicant.path`), else a rule or a parameter of the rule's module, else of any module by
+/// its qualified name. kind::none when it names nothing (the checker refuses such templates).
+target resolve(const dsl::program& p, std::uint32_t rule, std::string_view name) {
+  const dsl::rule_info& info = p.rules[rule];
+  if (name == "value") return {target::kind::value, 0};
+  if (name.size() > p.input_name.size() && name.substr(0, p.input_name.size()) == p.input_name &&
+      name[p.input_name.size()] == '.') {
+    std::string_view path = name.substr(p.input_name.size() + 1);
     for (std::uint32_t f = 0; f < p.facts.size(); ++f) {
-      if (p.facts[f].path == path) return shown{p.facts[f].t, ev.facts()[f], true};
+      if (p.facts[f].path == path) return {target::kind::fact, f};
     }
-    return std::nullopt;
+    return {};
   }
   std::string qualified = p.modules[info.module].name;
   qualified += '.';
   qualified += name;
-  for (const std::string& q : {qualified, name}) {
-    if (auto r = p.find_rule(q)) return shown{p.rules[*r].t, ev.rule(*r), false};
+  for (std::string_view q : {std::string_view(qualified), name}) {
+    if (auto r = p.find_rule(q)) return {target::kind::rule, *r};
     for (std::uint32_t i = 0; i < p.parameters.size(); ++i) {
-      if (p.parameters[i].qualified == q) {
-        return shown{p.parameters[i].t, ev.inst().parameters[i].v, false, true};
-      }
+      if (p.parameters[i].qualified == q) return {target::kind::parameter, i};
     }
+  }
+  return {};
+}
+
+std::vector<template_piece> cut_template(const dsl::program& p, std::uint32_t rule,
+                                         std::string_view t) {
+  std::vector<template_piece> out;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    std::size_t open = t.find('{', i);
+    std::size_t close = open == std::string_view::npos ? open : t.find('}', open);
+    if (close == std::string_view::npos) {
+      out.push_back({t.substr(i), false, {}});
+      break;
+    }
+    if (open > i) out.push_back({t.substr(i, open - i), false, {}});
+    std::string_view name = t.substr(open + 1, close - open - 1);
+    out.push_back({name, true, resolve(p, rule, name)});
+    i = close + 1;
+  }
+  return out;
+}
+
+/// A JSON string literal of `s`, for the index.
+std::string quoted(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+/// What rendering reads of a ruleset again and again, computed once per ruleset: the templates
+/// cut and their placeholders resolved (instead of a scan of every fact, rule and parameter per
+/// placeholder per answer), and the JSON string literals of the names, paths and sources the
+/// answers and traces repeat. Immutable once built, shared by threads.
+struct render_index {
+  /// Per rule, per language (lang's order): the explanation template, when the rule has one.
+  std::vector<std::array<std::optional<std::vector<template_piece>>, 3>> templates;
+  std::vector<std::string> rule_name;       // quoted qualified names
+  std::vector<std::string> rule_source;     // quoted sources
+  std::vector<std::string> fact_path;       // quoted paths
+  std::vector<std::string> parameter_name;  // quoted qualified names
+  std::vector<std::string> parameter_source;
+  /// Per rule, the quoted names of the rules it reads, comma-separated (the trace's "reads").
+  std::vector<std::string> reads;
+  std::vector<std::string> rule_title;                     // per rule, its titles as a JSON object
+  std::vector<std::vector<std::string>> exception_source;  // per rule, per exception, quoted
+  /// The sources as the answer's "sources" lists them: each distinct text once (quoted), and
+  /// for each rule, exception and parameter the id of its text (no_index: it has none).
+  std::vector<std::string> source_json;
+  std::vector<std::uint32_t> rule_source_id;
+  std::vector<std::vector<std::uint32_t>> exception_source_id;
+  std::vector<std::uint32_t> parameter_source_id;
+
+  explicit render_index(const dsl::program& p) {
+    templates.resize(p.rules.size());
+    rule_name.reserve(p.rules.size());
+    rule_source.reserve(p.rules.size());
+    reads.reserve(p.rules.size());
+    for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
+      const dsl::rule_info& info = p.rules[r];
+      for (lang l : languages) {
+        auto t = info.explain.find(std::string(lang_code(l)));
+        if (t != info.explain.end()) {
+          templates[r][static_cast<std::size_t>(l)] = cut_template(p, r, t->second);
+        }
+      }
+      rule_name.push_back(quoted(info.qualified));
+      rule_source.push_back(quoted(info.source));
+      std::string rd;
+      for (std::uint32_t x : info.rules_read) {
+        if (!rd.empty()) rd += ',';
+        append_json_string(rd, p.rules[x].qualified);
+      }
+      reads.push_back(std::move(rd));
+      std::string title;
+      append_texts_json(title, info.title);
+      rule_title.push_back(std::move(title));
+      rule_source_id.push_back(source_id(info.source));
+      std::vector<std::string> xs;
+      std::vector<std::uint32_t> xids;
+      for (const dsl::exception_info& e : info.exceptions) {
+        xs.push_back(quoted(e.source));
+        xids.push_back(source_id(e.source));
+      }
+      exception_source.push_back(std::move(xs));
+      exception_source_id.push_back(std::move(xids));
+    }
+    fact_path.reserve(p.facts.size());
+    for (const dsl::fact_info& f : p.facts) fact_path.push_back(quoted(f.path));
+    parameter_name.reserve(p.parameters.size());
+    parameter_source.reserve(p.parameters.size());
+    for (const dsl::parameter_info& q : p.parameters) {
+      parameter_name.push_back(quoted(q.qualified));
+      parameter_source.push_back(quoted(q.source));
+      parameter_source_id.push_back(source_id(q.source));
+    }
+    source_ids_.clear();
+  }
+
+ private:
+  std::map<std::string_view, std::uint32_t> source_ids_;  // while building
+  std::uint32_t source_id(const std::string& s) {
+    if (s.empty()) return dsl::no_index;
+    auto [it, added] = source_ids_.emplace(s, static_cast<std::uint32_t>(source_json.size()));
+    if (added) source_json.push_back(quoted(s));
+    return it->second;
+  }
+};
+
+/// The index of the evaluator's ruleset: built on first use, kept while the ruleset lives (the
+/// cache holds a weak reference, whose control block also keeps its identity unique). A thread
+/// remembers the last one it used, so the hot path takes no lock.
+std::shared_ptr<const render_index> index_of(const evaluator& ev) {
+  const std::shared_ptr<const ruleset>& rs = ev.inst().rules;
+  if (!rs) return std::make_shared<const render_index>(ev.rules().program());
+  auto same = [&rs](const std::weak_ptr<const ruleset>& w) {
+    return !w.owner_before(rs) && !rs.owner_before(w) && !w.expired();
+  };
+  thread_local std::weak_ptr<const ruleset> last_key;
+  thread_local std::shared_ptr<const render_index> last;
+  if (last && same(last_key)) return last;
+  static std::mutex mutex;
+  static std::vector<std::pair<std::weak_ptr<const ruleset>, std::shared_ptr<const render_index>>>
+      cache;
+  std::shared_ptr<const render_index> found;
+  {
+    std::lock_guard lock(mutex);
+    std::erase_if(cache, [](const auto& e) { return e.first.expired(); });
+    for (const auto& e : cache) {
+      if (same(e.first)) found = e.second;
+    }
+    if (!found) {
+      found = std::make_shared<const render_index>(rs->program());
+      cache.emplace_back(rs, found);
+    }
+  }
+  last_key = rs;
+  last = found;
+  return found;
+}
+
+/// The value a resolved placeholder shows; std::nullopt when it names nothing.
+std::optional<shown> placeholder(evaluator& ev, const decision& d, const target& to) {
+  const dsl::program& p = ev.rules().program();
+  switch (to.k) {
+    case target::kind::value:
+      return shown{p.rules[d.rule].t, d.v, false};
+    case target::kind::fact:
+      return shown{p.facts[to.index].t, ev.facts()[to.index], true};
+    case target::kind::rule:
+      return shown{p.rules[to.index].t, ev.rule(to.index), false};
+    case target::kind::parameter:
+      return shown{p.parameters[to.index].t, ev.inst().parameters[to.index].v, false, true};
+    case target::kind::none:
+      break;
   }
   return std::nullopt;
 }
@@ -152,31 +333,6 @@ std::string shown_words(const dsl::program& p, const shown& s, lang l, const cat
                         int places) {
   if (s.v.unknown() && !s.fact) return c.text(msg::undetermined_value, l);
   return value_words(p, s.t, s.v, l, c, places);
-}
-
-/// A template cut at its placeholders: text, then a placeholder, alternately.
-struct piece {
-  std::string text;
-  bool is_placeholder = false;
-  std::optional<shown> value;
-  int places = 2;  // for a number: the places it is read with beside the others shown
-};
-
-std::vector<piece> cut(std::string_view t) {
-  std::vector<piece> out;
-  std::size_t i = 0;
-  while (i < t.size()) {
-    std::size_t open = t.find('{', i);
-    std::size_t close = open == std::string_view::npos ? open : t.find('}', open);
-    if (close == std::string_view::npos) {
-      out.push_back({std::string(t.substr(i)), false, std::nullopt});
-      break;
-    }
-    if (open > i) out.push_back({std::string(t.substr(i, open - i)), false, std::nullopt});
-    out.push_back({std::string(t.substr(open + 1, close - open - 1)), true, std::nullopt});
-    i = close + 1;
-  }
-  return out;
 }
 
 std::string join(const std::vector<std::string>& xs, const std::string& sep) {
@@ -244,11 +400,16 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
 
   // The numbers shown together: the decision's value, and the template's placeholders.
   std::vector<piece> pieces;
-  auto tmpl = info.explain.find(std::string(lang_code(l)));
-  if (in_force && tmpl != info.explain.end()) {
-    pieces = cut(tmpl->second);
-    for (piece& x : pieces) {
-      if (x.is_placeholder) x.value = placeholder(ev, d, x.text);
+  const std::shared_ptr<const render_index> index = index_of(ev);
+  const std::optional<std::vector<template_piece>>& tmpl =
+      index->templates[d.rule][static_cast<std::size_t>(l)];
+  if (in_force && tmpl) {
+    pieces.reserve(tmpl->size());
+    for (const template_piece& x : *tmpl) {
+      piece& y = pieces.emplace_back();
+      y.text = x.text;
+      y.is_placeholder = x.is_placeholder;
+      if (x.is_placeholder) y.value = placeholder(ev, d, x.to);
     }
   }
   // Figures the texts set (parameters) read exactly; the others to two places, more where
@@ -280,7 +441,7 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
 
   if (!in_force) {
     sentences.push_back(period_sentence(info, l, c));
-  } else if (tmpl != info.explain.end()) {
+  } else if (tmpl) {
     std::string s;
     for (const piece& x : pieces) {
       if (!x.is_placeholder) {
@@ -288,7 +449,9 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
       } else if (x.value) {
         s += shown_words(p, *x.value, l, c, x.places);
       } else {
-        s += '{' + x.text + '}';
+        s += '{';
+        s += x.text;
+        s += '}';
       }
     }
     sentences.push_back(std::move(s));
@@ -509,6 +672,8 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
 
 void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool with_sources) {
   const dsl::program& p = ev.rules().program();
+  const std::shared_ptr<const render_index> index = index_of(ev);
+  const render_index& x = *index;
   out += "{\"steps\":[";
   bool first = true;
   for (std::uint32_t r : d.steps) {
@@ -517,26 +682,23 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
     if (!first) out += ',';
     first = false;
     out += "{\"rule\":";
-    append_quoted(out, info.qualified);
+    out += x.rule_name[r];
     out += ",\"value\":";
     append_value_json(out, p, info.t, v);
-    out += ",\"status\":";
-    out += v.unknown() ? "\"undetermined\"" : "\"decided\"";
-    out += ",\"provisional\":";
+    out += v.unknown() ? ",\"status\":\"undetermined\",\"provisional\":"
+                       : ",\"status\":\"decided\",\"provisional\":";
     out += info.own_provisional ? "true" : "false";
     if (with_sources) {
       out += ",\"source\":";
-      append_quoted(out, info.source);
+      out += x.rule_source[r];
     }
-    out += ",\"in_force\":";
-    out += ev.inst().in_force[r] ? "true" : "false";
-    out += ",\"facts\":[";
+    out += ev.inst().in_force[r] ? ",\"in_force\":true,\"facts\":["
+                                 : ",\"in_force\":false,\"facts\":[";
     bool f1 = true;
     for (std::uint32_t f : ev.rules().facts_of(r)) {
-      if (!f1) out += ',';
+      out += f1 ? "{\"path\":" : ",{\"path\":";
       f1 = false;
-      out += "{\"path\":";
-      append_quoted(out, p.facts[f].path);
+      out += x.fact_path[f];
       out += ",\"value\":";
       const value& fv = ev.facts()[f];
       if (fv.unknown()) {
@@ -551,47 +713,41 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
     for (std::uint32_t q : info.parameters_read) {
       const dsl::parameter_info& pi = p.parameters[q];
       const resolved_parameter& rp = ev.inst().parameters[q];
-      if (!p1) out += ',';
+      out += p1 ? "{\"name\":" : ",{\"name\":";
       p1 = false;
-      out += "{\"name\":";
-      append_quoted(out, pi.qualified);
+      out += x.parameter_name[q];
       out += ",\"value\":";
       append_value_json(out, p, pi.t, rp.v);
       out += ",\"from\":";
       if (rp.from) {
-        append_quoted(out, to_string(*rp.from));
+        out += '"';
+        out += to_string(*rp.from);
+        out += '"';
       } else {
         out += "null";
       }
       if (with_sources) {
         out += ",\"source\":";
-        append_quoted(out, pi.source);
+        out += x.parameter_source[q];
       }
-      out += ",\"confidence\":";
-      out += pi.provisional ? "\"provisional\"" : "\"verified\"";
-      out += '}';
+      out += pi.provisional ? ",\"confidence\":\"provisional\"}" : ",\"confidence\":\"verified\"}";
     }
     out += "],\"exception\":";
-    int x = ev.fired_exception(r);
-    if (x >= 0) {
-      const dsl::exception_info& ex = info.exceptions[static_cast<std::size_t>(x)];
+    int fired = ev.fired_exception(r);
+    if (fired >= 0) {
+      const dsl::exception_info& ex = info.exceptions[static_cast<std::size_t>(fired)];
       out += "{\"name\":";
       append_quoted(out, ex.name);
       if (with_sources) {
         out += ",\"source\":";
-        append_quoted(out, ex.source);
+        out += x.exception_source[r][static_cast<std::size_t>(fired)];
       }
       out += '}';
     } else {
       out += "null";
     }
     out += ",\"reads\":[";
-    bool r1 = true;
-    for (std::uint32_t d : info.rules_read) {
-      if (!r1) out += ',';
-      r1 = false;
-      append_quoted(out, p.rules[d].qualified);
-    }
+    out += x.reads[r];
     out += "]}";
   }
   out += "]}";
@@ -602,9 +758,10 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   out += "{\"rule\":";
-  append_quoted(out, info.qualified);
+  const std::shared_ptr<const render_index> index = index_of(ev);
+  out += index->rule_name[d.rule];
   out += ",\"title\":";
-  append_texts_json(out, info.title);
+  out += index->rule_title[d.rule];
   out += ",\"status\":";
   out += d.decided ? "\"decided\"" : "\"undetermined\"";
   out += ",\"value\":";
@@ -666,10 +823,25 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     out += ']';
   }
   out += "},\"sources\":[";
-  const std::vector<const std::string*> sources = source_texts(ev, d);
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    if (i) out += ',';
-    append_quoted(out, *sources[i]);
+  {
+    // source_texts' order and its duplicates by content, by the index's ids of the texts.
+    std::vector<std::uint32_t> seen;
+    auto add = [&](std::uint32_t id) {
+      if (id == dsl::no_index || std::find(seen.begin(), seen.end(), id) != seen.end()) return;
+      if (!seen.empty()) out += ',';
+      seen.push_back(id);
+      out += index->source_json[id];
+    };
+    add(index->rule_source_id[d.rule]);
+    if (d.exception >= 0) {
+      add(index->exception_source_id[d.rule][static_cast<std::size_t>(d.exception)]);
+    }
+    for (auto it = d.steps.rbegin(); it != d.steps.rend(); ++it) {
+      add(index->rule_source_id[*it]);
+      int fired = ev.fired_exception(*it);
+      if (fired >= 0) add(index->exception_source_id[*it][static_cast<std::size_t>(fired)]);
+      for (std::uint32_t q : p.rules[*it].parameters_read) add(index->parameter_source_id[q]);
+    }
   }
   out += "],\"explanation\":{";
   bool first = true;

@@ -86,6 +86,61 @@ std::strong_ordering compare_shown(const rounded& a, const rounded& b) {
   return magnitude;
 }
 
+/// |q| rounded half-even to `places` decimals (at most 18), as an integer count of
+/// 10^-places, and whether the rounded value is below zero: what round_half_even gives, without
+/// its digits (the exact quotient of |num| * 10^places, below 2^123, then half-even).
+struct scaled {
+  u128 magnitude = 0;
+  bool negative = false;
+};
+
+constexpr int max_scaled_places = 18;
+
+u128 power_of_ten(int places) {
+  u128 p = 1;
+  for (int i = 0; i < places; ++i) p *= 10;
+  return p;
+}
+
+scaled round_scaled(rational q, int places) {
+  const bool negative = q.num < 0;
+  const u128 magnitude = negative
+                             ? static_cast<u128>(0) - static_cast<u128>(static_cast<i128>(q.num))
+                             : static_cast<u128>(q.num);
+  const u128 den = static_cast<u128>(q.den);
+  const u128 x = magnitude * power_of_ten(places);  // < 2^63 * 10^18 < 2^123
+  scaled out;
+  out.magnitude = x / den;
+  const u128 rest = x % den;
+  bool up = 2 * rest > den;
+  if (2 * rest == den) up = out.magnitude % 2 == 1;  // a tie: to the even last digit
+  if (up) ++out.magnitude;
+  out.negative = negative && out.magnitude != 0;
+  return out;
+}
+
+/// compare_shown of round_half_even(a, pa) and round_half_even(b, pb), by integers when both
+/// places are within 18 (no digits written, nothing allocated).
+std::strong_ordering compare_rounded(rational a, int pa, rational b, int pb) {
+  if (pa < 0 || pb < 0 || pa > max_scaled_places || pb > max_scaled_places) {
+    return compare_shown(round_half_even(a, pa), round_half_even(b, pb));
+  }
+  const scaled x = round_scaled(a, pa);
+  const scaled y = round_scaled(b, pb);
+  if (x.negative != y.negative) {
+    return x.negative ? std::strong_ordering::less : std::strong_ordering::greater;
+  }
+  // The same places for both: the shorter padded with zeros, as compare_shown reads them.
+  const int width = std::max(pa, pb);
+  const u128 xm = x.magnitude * power_of_ten(width - pa);
+  const u128 ym = y.magnitude * power_of_ten(width - pb);
+  std::strong_ordering magnitude = xm <=> ym;
+  if (!x.negative) return magnitude;
+  if (magnitude == std::strong_ordering::less) return std::strong_ordering::greater;
+  if (magnitude == std::strong_ordering::greater) return std::strong_ordering::less;
+  return magnitude;
+}
+
 std::string group_digits(const std::string& digits, const std::string& sep, std::size_t from) {
   if (digits.size() < from) return digits;
   std::string out;
@@ -174,8 +229,7 @@ std::vector<int> reading_places_with_figures(const std::vector<rational>& values
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t j = i + 1; j < n; ++j) {
         const std::strong_ordering want = compare(values[i], values[j]);
-        if (compare_shown(round_half_even(values[i], out[i]), round_half_even(values[j], out[j])) ==
-            want) {
+        if (compare_rounded(values[i], out[i], values[j], out[j]) == want) {
           continue;
         }
         const bool same = want == std::strong_ordering::equal;
@@ -206,7 +260,27 @@ std::vector<int> reading_places_with_figures(const std::vector<rational>& values
 }
 
 std::string number_words(rational q, int places, lang l, const catalogue& c, int min_places) {
-  rounded r = round_half_even(q, std::max(places, 0));
+  places = std::max(places, 0);
+  rounded r;
+  if (places <= max_scaled_places) {
+    // The digits of the rounded integer of 10^-places, at least places + 1 of them: the same
+    // whole part and decimals as round_half_even writes, without a division per digit.
+    const scaled x = round_scaled(q, places);
+    char buf[48];
+    char* end = buf + sizeof buf;
+    char* p = end;
+    u128 m = x.magnitude;
+    do {
+      *--p = static_cast<char>('0' + static_cast<int>(m % 10));
+      m /= 10;
+    } while (m != 0);
+    while (end - p < places + 1) *--p = '0';
+    r.whole.assign(p, static_cast<std::size_t>(end - p - places));
+    r.decimals.assign(end - places, static_cast<std::size_t>(places));
+    r.negative = x.negative;
+  } else {
+    r = round_half_even(q, places);
+  }
   while (static_cast<int>(r.decimals.size()) > min_places && r.decimals.back() == '0') {
     r.decimals.pop_back();
   }
