@@ -161,7 +161,7 @@ void open_world(world& w) {
       a.role = role;
       a.office = office;
       a.machine = true;
-      a.expires = static_cast<std::int64_t>(std::time(nullptr)) + 300 * 24 * 60 * 60;
+      a.expires = static_cast<std::int64_t>(std::time(nullptr)) + std::int64_t{300} * 24 * 60 * 60;
       if (!(*accounts)->add_token(a, server::secret_hash(token_text(token)), "fuzz")) {
         setup_failed("cannot add a token");
       }
