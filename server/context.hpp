@@ -6,8 +6,10 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,8 @@ namespace dalil::server {
 
 /// Bodies longer than this are refused (413) before they are read.
 inline constexpr std::size_t max_body = std::size_t{1} << 20;
+/// Request headers longer than this are refused (431).
+inline constexpr std::size_t header_limit = std::size_t{8} * 1024;
 
 struct reply {
   boost::beast::http::status status = boost::beast::http::status::ok;
@@ -50,6 +54,18 @@ struct request_info {
 };
 
 using request = boost::beast::http::request<boost::beast::http::string_body>;
+using response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// The answer to a request that could not be read whole (`in_header`: while reading its header;
+/// `late`: its deadline passed): a problem, or nullopt when the client has simply gone (end of
+/// stream) and the connection closes without an answer.
+std::optional<reply> read_failure(const boost::system::error_code& ec, bool in_header, bool late);
+
+/// `r` as the HTTP response sent, with the headers every response carries (`api`: an API
+/// route's answer, never cached; `secure`: over TLS). Takes `r`'s body (a counter answer is
+/// 56 KB: it is moved, not copied).
+void finish_response(response& res, reply& r, bool api, bool secure, bool keep_alive,
+                     unsigned version);
 
 class service {
  public:

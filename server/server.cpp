@@ -43,7 +43,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t header_limit = std::size_t{8} * 1024;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 const char* const csp =
@@ -158,12 +157,10 @@ struct server::impl {
   void join();
 };
 
-namespace {
-
 /// Writes a response with the headers every response carries. Takes the reply's body (the
 /// answer is not copied: 56 KB for a counter answer).
-void finish_response(http::response<http::string_body>& res, reply& r, bool api, bool secure,
-                     bool keep_alive, unsigned version) {
+void finish_response(response& res, reply& r, bool api, bool secure, bool keep_alive,
+                     unsigned version) {
   res.version(version);
   res.result(r.status);
   res.set(http::field::server, "dalil");
@@ -182,14 +179,28 @@ void finish_response(http::response<http::string_body>& res, reply& r, bool api,
   res.prepare_payload();
 }
 
-}  // namespace
+std::optional<reply> read_failure(const boost::system::error_code& ec, bool in_header, bool late) {
+  if (late) {
+    return problem_reply(timed_out(in_header ? "the request header did not arrive in time"
+                                             : "the request body did not arrive in time"));
+  }
+  if (ec == http::error::end_of_stream || ec == asio::error::eof) return std::nullopt;
+  if (in_header && ec == http::error::header_limit) {
+    return problem_reply(header_too_large("the request header is longer than 8 KiB"));
+  }
+  if (ec == http::error::body_limit) {
+    return problem_reply(too_large("the body is longer than 1 MiB (1048576 bytes)"));
+  }
+  return problem_reply(bad_request(in_header ? "the request is not well-formed HTTP/1.1"
+                                             : "the request body is not well-formed"));
+}
 
 template <class Stream>
 asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& buffer,
                                           connection& conn, std::size_t index, bool secure,
                                           const std::string& address) {
   auto& lowest = beast::get_lowest_layer(stream);
-  http::response<http::string_body> res;
+  response res;
   read_deadline_guard guard;
   guard.d->socket = &lowest.socket();
   asio::steady_timer timer(lowest.get_executor());
@@ -222,31 +233,19 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
     info.secure = secure;
     info.thread = index;
     if (hec) {
-      if (hec == http::error::end_of_stream || hec == asio::error::eof) co_return;
+      auto failed = read_failure(hec, true, header_late);
+      if (!failed) co_return;
       close_after = true;
-      if (header_late) {
-        r = problem_reply(timed_out("the request header did not arrive in time"));
-      } else if (hec == http::error::header_limit) {
-        r = problem_reply(header_too_large("the request header is longer than 8 KiB"));
-      } else if (hec == http::error::body_limit) {
-        r = problem_reply(too_large("the body is longer than 1 MiB (1048576 bytes)"));
-      } else {
-        r = problem_reply(bad_request("the request is not well-formed HTTP/1.1"));
-      }
+      r = std::move(*failed);
     } else {
       arm(timer, guard.d, cfg.body_timeout);
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, tuple_awaitable);
       bool body_late = disarm(timer, *guard.d) && bec == asio::error::operation_aborted;
-      if (body_late) {
+      if (body_late || bec) {
+        auto failed = read_failure(bec, false, body_late);
+        if (!failed) co_return;
         close_after = true;
-        r = problem_reply(timed_out("the request body did not arrive in time"));
-      } else if (bec == http::error::body_limit) {
-        close_after = true;
-        r = problem_reply(too_large("the body is longer than 1 MiB (1048576 bytes)"));
-      } else if (bec) {
-        if (bec == http::error::end_of_stream || bec == asio::error::eof) co_return;
-        close_after = true;
-        r = problem_reply(bad_request("the request body is not well-formed"));
+        r = std::move(*failed);
       } else {
         auto& req = parser.get();
         info.method = req.method();

@@ -7,16 +7,35 @@
 
 namespace dalil::fuzz {
 
-std::shared_ptr<const engine::ruleset> snia_pack() {
-  static const std::shared_ptr<const engine::ruleset> pack = [] {
+namespace {
+
+struct loaded_pack {
+  std::shared_ptr<const engine::ruleset> rules;
+  std::string canonical;
+};
+
+const loaded_pack& snia() {
+  static const loaded_pack pack = [] {
     dsl::source_map sources;
     dsl::diagnostics diags;
     std::vector<dsl::ast::module> modules;
     auto program = dsl::load_and_check(DALIL_RULES_DIR, sources, modules, diags);
     if (!program) violated("setup", "the SNIA pack does not check:\n" + render_all(sources, diags));
-    return engine::build_ruleset(sources, modules, std::move(*program));
+    std::string canonical = engine::canonical_source(sources, modules);
+    return loaded_pack{engine::build_ruleset(sources, modules, std::move(*program)),
+                       std::move(canonical)};
   }();
   return pack;
+}
+
+}  // namespace
+
+std::shared_ptr<const engine::ruleset> snia_pack() {
+  return snia().rules;
+}
+
+const std::string& snia_canonical_source() {
+  return snia().canonical;
 }
 
 bool utf8_ok(std::string_view text) {

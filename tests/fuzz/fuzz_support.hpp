@@ -21,6 +21,8 @@ namespace dalil::fuzz {
 
 /// The shipped SNIA pack (rules/), compiled once; aborts if it does not check.
 std::shared_ptr<const engine::ruleset> snia_pack();
+/// Its canonical source (what the server stores by the ruleset's hash).
+const std::string& snia_canonical_source();
 
 /// True when `text` is well-formed UTF-8.
 bool utf8_ok(std::string_view text);
