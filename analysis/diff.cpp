@@ -519,8 +519,8 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
           }
         } else {
           // Dates to come (an expiry): within ten years either side of the as-of date.
-          out.push_back(z3::implies(present, v >= as_of - 10 * days_per_year &&
-                                                 v <= as_of + 10 * days_per_year));
+          out.push_back(z3::implies(
+              present, v >= as_of - 10 * days_per_year && v <= as_of + 10 * days_per_year));
         }
         break;
       }
@@ -531,8 +531,8 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
         out.push_back(z3::implies(present, v >= 0 && v <= decimal_of(figures.second)));
         break;
       case dsl::kind::integer:
-        out.push_back(z3::implies(present, (v >= 0 && v <= 100) ||
-                                               (c.bool_val(years) && v >= 1950 && v <= 2099)));
+        out.push_back(z3::implies(
+            present, (v >= 0 && v <= 100) || (c.bool_val(years) && v >= 1950 && v <= 2099)));
         break;
       default:
         break;
@@ -542,12 +542,12 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
 }
 
 /// Looks for a model of `s` under as many of `wanted` as can hold together: each unsat core
-/// drops its members, `rounds` at most (guards named from `names`). Returns the constraints kept (all of `wanted` when
-/// they hold together) and fills `m`; nullopt when no round was satisfiable.
+/// drops its members, `rounds` at most (guards named from `names`). Returns the constraints kept
+/// (all of `wanted` when they hold together) and fills `m`; nullopt when no round was satisfiable.
 std::optional<std::vector<z3::expr>> prefer(z3::solver& s, const std::vector<z3::expr>& base,
                                             const std::vector<z3::expr>& wanted,
-                                            std::optional<z3::model>& m, bool& all,
-                                            unsigned& names, int rounds) {
+                                            std::optional<z3::model>& m, bool& all, unsigned& names,
+                                            int rounds) {
   z3::context& c = s.ctx();
   std::vector<z3::expr> guards;
   std::vector<std::size_t> active;
@@ -730,7 +730,9 @@ class decision_checker {
             r = s.check();
           }
           if (r != z3::sat) {
-            why.emplace(unknown_why{ground::unconfirmed, gap::decimals, {},
+            why.emplace(unknown_why{ground::unconfirmed,
+                                    gap::decimals,
+                                    {},
                                     "the only difference found needs decimals with no finite "
                                     "expansion"});
             return false;
@@ -753,11 +755,13 @@ class decision_checker {
       }
       if (r == z3::unknown) {
         std::string reason = s.reason_unknown();
-        why.emplace(unknown_why{ground::solver,
-                                reason == "timeout" || reason == "canceled" ? gap::solver_timeout
-                                                                            : gap::solver_other,
-                                {}, reason + ", as of " + to_string(lo) + " to " + to_string(hi),
-                                lo, hi});
+        why.emplace(unknown_why{
+            ground::solver,
+            reason == "timeout" || reason == "canceled" ? gap::solver_timeout : gap::solver_other,
+            {},
+            reason + ", as of " + to_string(lo) + " to " + to_string(hi),
+            lo,
+            hi});
         return false;
       }
       if (!gap_text.empty()) {
@@ -767,7 +771,9 @@ class decision_checker {
       }
       return false;
     } catch (const z3::exception& e) {
-      why.emplace(unknown_why{ground::encoding, gap::refused_terms, {},
+      why.emplace(unknown_why{ground::encoding,
+                              gap::refused_terms,
+                              {},
                               std::string("the solver refused the terms: ") + e.msg()});
       return false;
     }
@@ -788,7 +794,9 @@ class decision_checker {
     bool differ = a->first.in_force != b->first.in_force || !same_values(a->second, b->second);
     if (!differ) {
       why.emplace(unknown_why{
-          ground::unconfirmed, gap::same_outcome, {},
+          ground::unconfirmed,
+          gap::same_outcome,
+          {},
           "the evaluator gives both versions the same outcome on it (an encoding gap)"});
       return false;
     }
@@ -1040,22 +1048,20 @@ class text_writer {
             line(c_.format(msg::diff_different, l_, {{"decision", name}}), 2);
             witness(d);
           } else {
-            line(c_.format(msg::diff_different, l_, {{"decision", name}}) + " — " +
-                     ground_words(d),
+            line(c_.format(msg::diff_different, l_, {{"decision", name}}) + " — " + ground_words(d),
                  2);
           }
           break;
         case verdict::unknown:
           ++unknown;
-          line(c_.format(msg::diff_unknown, l_, {{"decision", name}}) + " — " + ground_words(d),
-               2);
+          line(c_.format(msg::diff_unknown, l_, {{"decision", name}}) + " — " + ground_words(d), 2);
           break;
       }
     }
     if (o_.markdown) out_ += "\n";
-    line(c_.format(msg::diff_summary, l_,
-                   {{"same", count(same)}, {"different", count(different)},
-                    {"unknown", count(unknown)}}),
+    line(c_.format(
+             msg::diff_summary, l_,
+             {{"same", count(same)}, {"different", count(different)}, {"unknown", count(unknown)}}),
          0);
     return out_;
   }
@@ -1208,9 +1214,8 @@ class text_writer {
   std::string detail_words(const change& ch) const {
     const std::string& d = ch.detail;
     if (d == "value") {
-      return c_.text(ch.kind == "exception" ? msg::diff_detail_exception_value
-                                            : msg::diff_detail_value,
-                     l_);
+      return c_.text(
+          ch.kind == "exception" ? msg::diff_detail_exception_value : msg::diff_detail_value, l_);
     }
     if (d == "type") return c_.text(msg::diff_detail_type, l_);
     if (d == "formula") return c_.text(msg::diff_detail_formula, l_);
@@ -1319,8 +1324,8 @@ class text_writer {
         auto a = op_.find_rule(d.decision);
         auto b = np_.find_rule(d.decision);
         if (a && b) {
-          s += " (" + type_words(op_, op_.rules[*a].t) +
-               (l_ == engine::lang::ar ? " ← " : " → ") + type_words(np_, np_.rules[*b].t) + ")";
+          s += " (" + type_words(op_, op_.rules[*a].t) + (l_ == engine::lang::ar ? " ← " : " → ") +
+               type_words(np_, np_.rules[*b].t) + ")";
         }
         return s;
       }

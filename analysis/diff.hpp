@@ -98,7 +98,7 @@ struct decision_diff {
   std::optional<date> from;
   std::optional<date> until;
   std::optional<date> as_of;
-  std::string record;  // the witness (canonical JSON), for `different`
+  std::string record;               // the witness (canonical JSON), for `different`
   std::vector<witness_fact> facts;  // the same witness, fact by fact
   /// The witness lies in the plausibility box (ages 0–90, dates in life's order near the as-of
   /// date, ordinary amounts); false when only an unconstrained example exists.

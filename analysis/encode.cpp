@@ -425,8 +425,7 @@ void fact_space::entries(const z3::model& m, std::vector<entry>& out,
 std::vector<fact_space::entry> fact_space::record_entries(const z3::model& m) const {
   std::vector<entry> out;
   entries(m, out, "");
-  std::sort(out.begin(), out.end(),
-            [](const entry& a, const entry& b) { return a.path < b.path; });
+  std::sort(out.begin(), out.end(), [](const entry& a, const entry& b) { return a.path < b.path; });
   return out;
 }
 

@@ -385,12 +385,12 @@ constexpr entry builtin_entries[] = {
     {msg::whatif_present, "renseigné", "مُدلى به", "provided"},
     {msg::whatif_one_of, "l'un de : {values}", "أحد ما يلي: {values}", "one of: {values}"},
     // dalil diff: the packs' names by their titles, the details of a change, the witness.
+    {msg::diff_kind_field, "champ du dossier", "حقل الملف", "record field"},
+    {msg::diff_kind_enum, "liste de valeurs", "قائمة القيم", "list of values"},
     {msg::diff_named, "« {title} » ({name})", "«{title}» (" LRI "{name}" PDI ")",
      "“{title}” ({name})"},
     {msg::diff_exception_name, "exception {exception} de {rule}", "الاستثناء {exception} في {rule}",
      "exception {exception} of {rule}"},
-    {msg::diff_kind_field, "champ du dossier", "حقل الملف", "record field"},
-    {msg::diff_kind_enum, "liste de valeurs", "قائمة القيم", "list of values"},
     {msg::diff_detail_value, "valeur datée", "القيمة المؤرخة", "dated value"},
     {msg::diff_detail_type, "type", "النوع", "type"},
     {msg::diff_detail_formula, "formule", "الصيغة", "formula"},
@@ -427,7 +427,8 @@ constexpr entry builtin_entries[] = {
      "لم يُعثر على مثال واقعي: القيم أدناه هي التي اقترحها المحلل",
      "no plausible example was found: the values below are the solver's"},
     {msg::diff_gap_list_fact, "le renseignement {fact} est une liste, que le solveur ne lit pas",
-     "المعطى {fact} قائمة لا يقرؤها المحلل", "the information {fact} is a list, which the solver "
+     "المعطى {fact} قائمة لا يقرؤها المحلل",
+     "the information {fact} is a list, which the solver "
      "does not read"},
     {msg::diff_gap_field_type, "le champ {fact} n'a pas le même type dans les deux versions",
      "الحقل {fact} ليس له النوع نفسه في الصيغتين",
@@ -445,8 +446,8 @@ constexpr entry builtin_entries[] = {
      "تاريخ تقييم قبل {from} أو بعد {until}", "an as-of date before {from} or after {until}"},
     {msg::diff_gap_refused, "le solveur a refusé la traduction des règles",
      "رفض المحلل ترجمة القواعد", "the solver refused the rules' translation"},
-    {msg::diff_gap_other, "une opération que le solveur ne traduit pas",
-     "عملية لا يترجمها المحلل", "an operation the solver does not translate"},
+    {msg::diff_gap_other, "une opération que le solveur ne traduit pas", "عملية لا يترجمها المحلل",
+     "an operation the solver does not translate"},
     {msg::diff_solver_timeout, "délai écoulé, pour les dates du {from} au {until}",
      "انقضت المهلة، بالنسبة للتواريخ من {from} إلى {until}",
      "time limit reached, for the dates from {from} to {until}"},
@@ -454,7 +455,8 @@ constexpr entry builtin_entries[] = {
      "بدون جواب، بالنسبة للتواريخ من {from} إلى {until}",
      "no answer, for the dates from {from} to {until}"},
     {msg::diff_unconfirmed_refused, "la lecture du dossier refuse l'exemple (champ {fact})",
-     "رفضت قراءة الملف المثال (الحقل {fact})", "the record reader refuses the example (field "
+     "رفضت قراءة الملف المثال (الحقل {fact})",
+     "the record reader refuses the example (field "
      "{fact})"},
     {msg::diff_unconfirmed_same, "l'évaluateur donne le même résultat aux deux versions",
      "يعطي المقيّم النتيجة نفسها للصيغتين", "the evaluator gives both versions the same outcome"},

@@ -243,11 +243,11 @@ std::string_view lang_code(lang l);
   X(whatif_unconfirmed) /* {count} */                                                     \
   X(whatif_fact)        /* {title} {path} */                                              \
   X(whatif_present)     /* a record that becomes provided */                              \
-  X(whatif_one_of)      /* {values}: the cases of an enum that work */                     \
-  X(diff_named)          /* {title} {name}: a rule, module or field by its title */       \
-  X(diff_exception_name) /* {exception} {rule} */                                         \
+  X(whatif_one_of)      /* {values}: the cases of an enum that work */                    \
   X(diff_kind_field)                                                                      \
   X(diff_kind_enum)                                                                       \
+  X(diff_named)          /* {title} {name}: a rule, module or field by its title */       \
+  X(diff_exception_name) /* {exception} {rule} */                                         \
   X(diff_detail_value)                                                                    \
   X(diff_detail_type)                                                                     \
   X(diff_detail_formula)                                                                  \
@@ -284,8 +284,8 @@ std::string_view lang_code(lang l);
   X(diff_gap_dates) /* {from} {until} */                                                  \
   X(diff_gap_refused)                                                                     \
   X(diff_gap_other)                                                                       \
-  X(diff_solver_timeout) /* {from} {until} */                                             \
-  X(diff_solver_other)   /* {from} {until} */                                             \
+  X(diff_solver_timeout)      /* {from} {until} */                                        \
+  X(diff_solver_other)        /* {from} {until} */                                        \
   X(diff_unconfirmed_refused) /* {fact} */                                                \
   X(diff_unconfirmed_same)                                                                \
   X(diff_unconfirmed_decimals)                                                            \

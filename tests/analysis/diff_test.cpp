@@ -10,8 +10,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -392,7 +392,8 @@ TEST_CASE("diff: the witnesses of the standard mutations are plausible applicant
                  q && f.value.find('.') != std::string::npos) {
         CHECK(dalil::compare(*q, dalil::rational{0, 1}) >= 0);
         CHECK(dalil::compare(*q, money_bound) <= 0);
-      } else if (auto i = dalil::parse_decimal(f.value); i && f.value.find('.') == std::string::npos) {
+      } else if (auto i = dalil::parse_decimal(f.value);
+                 i && f.value.find('.') == std::string::npos) {
         const bool small = dalil::compare(*i, dalil::rational{100, 1}) <= 0 &&
                            dalil::compare(*i, dalil::rational{0, 1}) >= 0;
         const bool a_year = dalil::compare(*i, dalil::rational{1950, 1}) >= 0 &&
@@ -493,8 +494,7 @@ TEST_CASE("diff: text and Markdown in French and Arabic carry no English detail 
         std::string::npos);
   CHECK(fr.find("ajouté : champ du dossier « situation de handicap » (disability)") !=
         std::string::npos);
-  CHECK(fr.find("fiabilité education.origin_covered : provisoire → vérifiée") !=
-        std::string::npos);
+  CHECK(fr.find("fiabilité education.origin_covered : provisoire → vérifiée") != std::string::npos);
   CHECK(fr.find("à partir du 1er janvier 2015 → à partir du 1er février 2015") !=
         std::string::npos);
   CHECK(fr.find("tableau n° 1") != std::string::npos);
