@@ -227,7 +227,7 @@ void parameter_changes(recorder& rec, const dsl::program& op, const dsl::paramet
 
 std::vector<change> structural_changes(const dsl::program& op, const dsl::program& np) {
   std::vector<change> out;
-  recorder rec{out};
+  recorder rec{out, subject::module, {}};
   rec.on(subject::module);
   for (const dsl::module_info& m : op.modules) {
     auto it = std::find_if(np.modules.begin(), np.modules.end(),
@@ -734,7 +734,9 @@ class decision_checker {
                                     gap::decimals,
                                     {},
                                     "the only difference found needs decimals with no finite "
-                                    "expansion"});
+                                    "expansion",
+                                    std::nullopt,
+                                    std::nullopt});
             return false;
           }
           m = s.get_model();
@@ -767,14 +769,17 @@ class decision_checker {
       if (!gap_text.empty()) {
         std::string subject;
         gap g = gap_of(gap_text, subject);
-        why.emplace(unknown_why{ground::encoding, g, subject, gap_text});
+        why.emplace(
+            unknown_why{ground::encoding, g, subject, gap_text, std::nullopt, std::nullopt});
       }
       return false;
     } catch (const z3::exception& e) {
       why.emplace(unknown_why{ground::encoding,
                               gap::refused_terms,
                               {},
-                              std::string("the solver refused the terms: ") + e.msg()});
+                              std::string("the solver refused the terms: ") + e.msg(),
+                              std::nullopt,
+                              std::nullopt});
       return false;
     }
   }
@@ -788,16 +793,19 @@ class decision_checker {
     auto a = evaluate(old_, ro, as_of, record, ro_rec, error, field);
     auto b = a ? evaluate(new_, rn, as_of, record, rn_rec, error, field) : std::nullopt;
     if (!a || !b) {
-      why.emplace(unknown_why{ground::unconfirmed, gap::reader_refused, field, error});
+      why.emplace(unknown_why{ground::unconfirmed, gap::reader_refused, field, error, std::nullopt,
+                              std::nullopt});
       return false;
     }
     bool differ = a->first.in_force != b->first.in_force || !same_values(a->second, b->second);
     if (!differ) {
-      why.emplace(unknown_why{
-          ground::unconfirmed,
-          gap::same_outcome,
-          {},
-          "the evaluator gives both versions the same outcome on it (an encoding gap)"});
+      why.emplace(
+          unknown_why{ground::unconfirmed,
+                      gap::same_outcome,
+                      {},
+                      "the evaluator gives both versions the same outcome on it (an encoding gap)",
+                      std::nullopt,
+                      std::nullopt});
       return false;
     }
     d.why = ground::witness;

@@ -390,8 +390,8 @@ TEST_CASE("diff: the witnesses of the standard mutations are plausible applicant
         }
       } else if (auto q = dalil::parse_decimal(f.value);
                  q && f.value.find('.') != std::string::npos) {
-        CHECK(dalil::compare(*q, dalil::rational{0, 1}) >= 0);
-        CHECK(dalil::compare(*q, money_bound) <= 0);
+        CHECK((dalil::compare(*q, dalil::rational{0, 1}) >= 0));
+        CHECK((dalil::compare(*q, money_bound) <= 0));
       } else if (auto i = dalil::parse_decimal(f.value);
                  i && f.value.find('.') == std::string::npos) {
         const bool small = dalil::compare(*i, dalil::rational{100, 1}) <= 0 &&
