@@ -20,6 +20,7 @@
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
 #include "store/accounts_check.hpp"
+#include "store/batch.hpp"
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/publications.hpp"
@@ -2068,12 +2069,10 @@ class sqlite_store final : public store {
   }
 
   result<std::int64_t> count_matching(const std::vector<record_filter>& filter) override {
-    if (encrypted_ && !filter.empty()) {
-      return fail(errc::refused, path_ +
-                                     " is encrypted: a batch cannot select records by their "
-                                     "fields (--where) yet; run it without --where");
-    }
     if (auto s = need_key("a batch"); !s) return s.error();
+    if (encrypted_ && !filter.empty()) {
+      return count_in_memory(filter, 0, "d.applicant_id=r.applicant_id", false);
+    }
     return count_query(pending_sql(filter, "SELECT count(*)", nullptr, false, false), filter,
                        std::nullopt, "counting the records to decide");
   }
@@ -2122,10 +2121,13 @@ class sqlite_store final : public store {
       info = *found;
       if (info.status == "complete") {
         // Does the complete run still decide every latest matching record?
-        auto stale = count_query(pending_sql(filter, "SELECT count(*) FROM (SELECT 1",
-                                             "d.record_id=r.record_id", false, false) +
-                                     " LIMIT 1)",
-                                 filter, info.run_id, "comparing the run with the latest records");
+        auto stale =
+            encrypted_ && !filter.empty()
+                ? count_in_memory(filter, info.run_id, "d.record_id=r.record_id", true)
+                : count_query(pending_sql(filter, "SELECT count(*) FROM (SELECT 1",
+                                          "d.record_id=r.record_id", false, false) +
+                                  " LIMIT 1)",
+                              filter, info.run_id, "comparing the run with the latest records");
         if (!stale) return stale.error();
         if (*stale == 0) {
           info.resumed = true;
@@ -2176,6 +2178,9 @@ class sqlite_store final : public store {
 
   result<std::int64_t> count_pending(std::int64_t run_id,
                                      const std::vector<record_filter>& filter) override {
+    if (encrypted_ && !filter.empty()) {
+      return count_in_memory(filter, run_id, "d.applicant_id=r.applicant_id", false);
+    }
     return count_query(
         pending_sql(filter, "SELECT count(*)", "d.applicant_id=r.applicant_id", false, false),
         filter, run_id, "counting the records left to decide");
@@ -2184,29 +2189,43 @@ class sqlite_store final : public store {
   status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
                       std::int64_t after, std::size_t limit,
                       std::vector<stored_record>& out) override {
-    // The records of `out` are overwritten in place: their strings keep their capacity from one
-    // chunk to the next, so a batch does not allocate per record.
-    constexpr std::string_view what = "reading the records to decide";
-    if (!pending_.ok() || pending_filter_ != filter_text(filter) ||
-        pending_size_ != filter.size()) {
-      auto q = db_.make(pending_sql(filter,
-                                    "SELECT r.record_id, r.applicant_id, r.version, "
-                                    "r.content_hash, r.json, r.sealed",
-                                    "d.applicant_id=r.applicant_id", true, true),
-                        what);
+    // An encrypted store's filters are applied in memory, to each record once opened (never in
+    // SQL over plaintext): the SQL selects on the run alone.
+    const bool in_memory = encrypted_ && !filter.empty();
+    static const std::vector<record_filter> none;
+    const std::vector<record_filter>& in_sql = in_memory ? none : filter;
+    if (!pending_.ok() || pending_filter_ != filter_text(in_sql) ||
+        pending_size_ != in_sql.size()) {
+      auto q = db_.make(pending_sql(in_sql, pending_columns, "d.applicant_id=r.applicant_id",
+                                    true, true),
+                        "reading the records to decide");
       if (!q) return q.error();
       pending_ = std::move(*q);
-      pending_filter_ = filter_text(filter);
-      pending_size_ = filter.size();
+      pending_filter_ = filter_text(in_sql);
+      pending_size_ = in_sql.size();
     }
-    statement& q = pending_;
+    return read_chunk(pending_, run_id, in_sql, in_memory ? &filter : nullptr, after, limit, out);
+  }
+
+  static constexpr const char* pending_columns =
+      "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, r.sealed";
+
+  /// The next `limit` records of `q` (a pending_sql query of pending_columns, with `in_sql` as
+  /// its filter) after the record `after`, in `out`: with their data keys in an encrypted store,
+  /// those of erased applicants dropped, and, with `in_memory`, opened here and kept only when
+  /// they match it. The records of `out` are overwritten in place: their strings keep their
+  /// capacity from one chunk to the next, so a batch does not allocate per record.
+  status read_chunk(statement& q, std::int64_t run_id, const std::vector<record_filter>& in_sql,
+                    const std::vector<record_filter>* in_memory, std::int64_t after,
+                    std::size_t limit, std::vector<stored_record>& out) {
+    constexpr std::string_view what = "reading the records to decide";
     std::size_t n = 0;
-    // Erased applicants' records are dropped as their keys are read: read again until the chunk
-    // is full or no record is left.
+    // Records dropped (erased, or not matching) are replaced: read again until the chunk is full
+    // or no record is left.
     while (n < limit) {
       q.reset();
       q.bind(1, after);
-      int i = bind_filter(q, 2, filter);
+      int i = bind_filter(q, 2, in_sql);
       q.bind(i, run_id).bind(i + 1, static_cast<std::int64_t>(limit - n));
       const std::size_t first = n;
       bool sealed = false;
@@ -2243,26 +2262,63 @@ class sqlite_store final : public store {
           out.clear();
           return st;
         }
-        auto kept = attach_keys(out, first, n);
-        if (!kept) {
+        if (auto st = attach_keys(out, first, n); !st) {
           out.clear();
-          return kept.error();
+          return st;
         }
-        n = *kept;
       }
+      // Erased applicants are never decided; with a filter in memory, the records are opened
+      // here to be matched. Dropped records are swapped to the end (their strings keep their
+      // capacity), the others keep their order.
+      std::size_t kept = first;
+      for (std::size_t k = first; k < n; ++k) {
+        stored_record& r = out[k];
+        if (r.erased) continue;
+        if (in_memory != nullptr) {
+          if (auto o = open_record(r); !o) {
+            out.clear();
+            return o;
+          }
+          if (!filter_matches(r.json, *in_memory)) continue;
+        }
+        if (kept != k) std::swap(out[kept], r);
+        ++kept;
+      }
+      n = kept;
       if (read < limit - first) break;  // no record left
     }
     out.resize(n);
     return {};
   }
 
+  /// How many latest records of non-erased applicants match `filter` in an encrypted store and
+  /// are not decided in run `run_id` (`decided`: pending_sql's condition; run 0 decides none),
+  /// each opened and matched in memory; with `any`, stops at the first (0 or 1).
+  result<std::int64_t> count_in_memory(const std::vector<record_filter>& filter,
+                                       std::int64_t run_id, const char* decided, bool any) {
+    constexpr std::string_view what = "counting the records that match the filter";
+    if (auto s = need_key("a filter (--where) on an encrypted store"); !s) return s.error();
+    auto q = db_.make(pending_sql({}, pending_columns, decided, true, true), what);
+    if (!q) return q.error();
+    std::vector<stored_record> chunk;
+    std::int64_t count = 0;
+    std::int64_t after = 0;
+    constexpr std::size_t limit = 1000;
+    for (;;) {
+      if (auto s = read_chunk(*q, run_id, {}, &filter, after, limit, chunk); !s) return s.error();
+      count += static_cast<std::int64_t>(chunk.size());
+      if (chunk.size() < limit || (any && count > 0)) break;
+      after = chunk.back().record_id;
+    }
+    return any ? std::min<std::int64_t>(count, 1) : count;
+  }
+
   /// Gives the sealed records out[first, last) their applicants' wrapped data keys, read in one
   /// ordered pass over data_keys (pseudonyms follow import order, as records do: the keys of a
-  /// chunk are neighbours), and drops the records of erased applicants (their key destroyed).
-  /// Returns the new end of the records kept. errc::damaged for a sealed record whose applicant
-  /// has no key row at all (deleted behind the tool's back; verify names it too).
-  result<std::size_t> attach_keys(std::vector<stored_record>& out, std::size_t first,
-                                  std::size_t last) {
+  /// chunk are neighbours), and marks those of erased applicants (their key destroyed).
+  /// errc::damaged for a sealed record whose applicant has no key row at all (deleted behind
+  /// the tool's back; verify names it too).
+  status attach_keys(std::vector<stored_record>& out, std::size_t first, std::size_t last) {
     constexpr std::string_view what = "reading the data keys of the records to decide";
     if (!keys_.ok()) {
       auto k = db_.make(
@@ -2328,16 +2384,7 @@ class sqlite_store final : public store {
       r.key_generation = keys_.int64(2);
     }
     keys_.reset();  // never leave a statement pending: it would hold the connection's snapshot
-    if (!st) return st.error();
-    // Erased applicants are never decided: compacted away, keeping the records' order (and the
-    // strings' capacity, by swapping).
-    std::size_t kept = first;
-    for (std::size_t i = first; i < last; ++i) {
-      if (out[i].erased) continue;
-      if (kept != i) std::swap(out[kept], out[i]);
-      ++kept;
-    }
-    return kept;
+    return st;
   }
 
   status renew_lease(const run_info& run, std::string_view what) {
