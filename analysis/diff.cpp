@@ -4,6 +4,7 @@
 #include "analysis/diff.hpp"
 
 #include <algorithm>
+#include <compare>
 #include <charconv>
 #include <map>
 #include <set>
@@ -444,8 +445,8 @@ std::pair<rational, rational> figures_of(const dsl::program& a, const dsl::progr
         if (q == nullptr && from_int) q = &*from_int;
         if (q == nullptr) continue;
         rational three = make_rational(static_cast<i128>(q->num) * 3, q->den).value_or(*q);
-        if (x.t.k == dsl::kind::money && compare(three, money) > 0) money = three;
-        if (x.t.k == dsl::kind::decimal && compare(three, dec) > 0) dec = three;
+        if (x.t.k == dsl::kind::money && std::is_gt(compare(three, money))) money = three;
+        if (x.t.k == dsl::kind::decimal && std::is_gt(compare(three, dec))) dec = three;
       }
     }
   }
@@ -574,7 +575,7 @@ std::optional<std::vector<z3::expr>> prefer(z3::solver& s, const std::vector<z3:
     std::vector<std::size_t> next;
     for (std::size_t i : active) {
       bool in_core = false;
-      for (unsigned k = 0; k < core.size(); ++k) {
+      for (int k = 0; k < static_cast<int>(core.size()); ++k) {
         if (z3::eq(core[k], guards[i])) in_core = true;
       }
       if (!in_core) next.push_back(i);
