@@ -343,33 +343,26 @@ void fact_space::write(const z3::model& m, std::string& out, const std::string& 
   out += '}';
 }
 
-std::string fact_space::scalar_json(const z3::model& m, const field_var& f) const {
-  std::string out;
+std::string fact_space::scalar_text(const z3::model& m, const field_var& f) const {
   switch (f.t.k) {
     case kind::boolean:
-      out += m.eval(*f.value, true).is_true() ? "true" : "false";
-      break;
+      return m.eval(*f.value, true).is_true() ? "true" : "false";
     case kind::integer:
-      out += std::to_string(m.eval(*f.value, true).get_numeral_int64());
-      break;
+      return std::to_string(m.eval(*f.value, true).get_numeral_int64());
     case kind::money: {
       std::int64_t c = m.eval(*f.centimes, true).get_numeral_int64();
       auto r = make_rational(c, 100);
-      out += '"' + money_string(r ? *r : rational{}) + '"';
-      break;
+      return money_string(r ? *r : rational{});
     }
     case kind::decimal:
-      out += '"' + decimal_text(m.eval(*f.value, true)) + '"';
-      break;
+      return decimal_text(m.eval(*f.value, true));
     case kind::date: {
       date d{static_cast<std::int32_t>(m.eval(*f.value, true).get_numeral_int64())};
-      out += '"' + to_string(d) + '"';
-      break;
+      return to_string(d);
     }
     case kind::enumeration: {
       auto i = static_cast<std::size_t>(m.eval(*f.value, true).get_numeral_int64());
-      engine::append_json_string(out, f.cases.at(i));
-      break;
+      return f.cases.at(i);
     }
     case kind::text: {
       std::int64_t id = m.eval(*f.value, true).get_numeral_int64();
@@ -382,13 +375,57 @@ std::string fact_space::scalar_json(const z3::model& m, const field_var& f) cons
         text = "other-" + std::to_string(id);
         while (texts_.count(text) != 0) text += "-";
       }
-      engine::append_json_string(out, text);
-      break;
+      return text;
     }
     default:
-      out += "null";
-      break;
+      return {};
   }
+}
+
+std::string fact_space::scalar_json(const z3::model& m, const field_var& f) const {
+  std::string out;
+  switch (f.t.k) {
+    case kind::boolean:
+    case kind::integer:
+      return scalar_text(m, f);
+    case kind::money:
+    case kind::decimal:
+    case kind::date:
+    case kind::enumeration:
+    case kind::text:
+      engine::append_json_string(out, scalar_text(m, f));
+      return out;
+    default:
+      return "null";
+  }
+}
+
+void fact_space::entries(const z3::model& m, std::vector<entry>& out,
+                         const std::string& prefix) const {
+  for (const auto& f : fields_) {
+    if (f->path.size() <= prefix.size() || f->path.compare(0, prefix.size(), prefix) != 0) {
+      continue;
+    }
+    std::string name = f->path.substr(prefix.size());
+    if (name.find('.') != std::string::npos) continue;
+    std::int64_t state = m.eval(f->state, true).get_numeral_int64();
+    if (state == 0) continue;
+    if (state == 1) {
+      out.push_back(entry{f->path, entry::kind::null, {}});
+    } else if (f->t.k == kind::record) {
+      std::size_t before = out.size();
+      entries(m, out, f->path + ".");
+      if (out.size() == before) out.push_back(entry{f->path, entry::kind::present, {}});
+    } else {
+      out.push_back(entry{f->path, entry::kind::value, scalar_text(m, *f)});
+    }
+  }
+}
+
+std::vector<fact_space::entry> fact_space::record_entries(const z3::model& m) const {
+  std::vector<entry> out;
+  entries(m, out, "");
+  std::sort(out.begin(), out.end(), [](const entry& a, const entry& b) { return a.path < b.path; });
   return out;
 }
 

@@ -74,8 +74,21 @@ class fact_space {
   const std::vector<std::unique_ptr<field_var>>& fields() const { return fields_; }
   /// A present scalar field's value in a model, as a record writes it (JSON).
   std::string scalar_json(const z3::model& m, const field_var& f) const;
+  /// The same value unquoted: "2001-02-01", "240000.01", "refugee", "true".
+  std::string scalar_text(const z3::model& m, const field_var& f) const;
+
+  /// One fact of a model's record: a value, null, or a record present with no fact inside.
+  struct entry {
+    enum class kind : std::uint8_t { value, null, present };
+    std::string path;
+    kind k = kind::value;
+    std::string text;  // scalar_text for values
+  };
+  /// The facts of the record `record_json` writes, by path (sorted like canonical JSON).
+  std::vector<entry> record_entries(const z3::model& m) const;
 
  private:
+  void entries(const z3::model& m, std::vector<entry>& out, const std::string& prefix) const;
   const field_var& field(const dsl::program& p, const std::string& path, const dsl::type& t);
   void write(const z3::model& m, std::string& out, const std::string& prefix) const;
 

@@ -34,154 +34,6 @@ struct analysis_commands {
 
 namespace {
 
-using engine::msg;
-
-msg kind_message(const std::string& kind) {
-  if (kind == "module") return msg::diff_kind_module;
-  if (kind == "rule") return msg::diff_kind_rule;
-  if (kind == "parameter") return msg::diff_kind_parameter;
-  if (kind == "table") return msg::diff_kind_table;
-  if (kind == "exception") return msg::diff_kind_exception;
-  if (kind == "explanation") return msg::diff_kind_explanation;
-  if (kind == "title") return msg::diff_kind_title;
-  if (kind == "citation") return msg::diff_kind_citation;
-  if (kind == "confidence") return msg::diff_kind_confidence;
-  if (kind == "period") return msg::diff_kind_period;
-  return msg::diff_kind_schema;
-}
-
-/// Long texts (explanations, sources) are named, not quoted: the reader opens the pack.
-std::string short_text(const std::string& s) {
-  constexpr std::size_t limit = 80;
-  if (s.size() <= limit) return s;
-  std::size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return s.substr(0, cut) + "…";
-}
-
-std::string outcome_words(const analysis::outcome& o, engine::lang l) {
-  const engine::catalogue& c = engine::builtin_catalogue();
-  const std::string& v = o.words[static_cast<std::size_t>(l)];
-  return o.in_force ? v : c.format(msg::diff_out_of_force, l, {{"value", v}});
-}
-
-std::string ground_words(const analysis::decision_diff& d, engine::lang l,
-                         const std::string& as_of) {
-  const engine::catalogue& c = engine::builtin_catalogue();
-  switch (d.why) {
-    case analysis::ground::proof_all:
-      return c.text(msg::diff_why_proof_all, l);
-    case analysis::ground::proof_date:
-      return c.format(msg::diff_why_proof_date, l, {{"date", as_of}});
-    case analysis::ground::solver:
-      return c.format(msg::diff_why_solver, l, {{"detail", d.detail}});
-    case analysis::ground::encoding:
-      return c.format(msg::diff_why_encoding, l, {{"detail", d.detail}});
-    case analysis::ground::unconfirmed:
-      return c.format(msg::diff_why_witness, l, {{"detail", d.detail}});
-    case analysis::ground::type:
-      return c.text(msg::diff_why_type, l) + " (" + d.detail + ")";
-    case analysis::ground::added:
-      return c.text(msg::diff_why_added, l);
-    case analysis::ground::removed:
-      return c.text(msg::diff_why_removed, l);
-    case analysis::ground::witness:
-      return {};
-  }
-  return {};
-}
-
-/// Text (markdown = false) or Markdown for reports.
-std::string render(const analysis::diff_result& r, const analysis_commands& o, engine::lang l,
-                   bool markdown) {
-  const engine::catalogue& c = engine::builtin_catalogue();
-  std::string out;
-  auto line = [&](const std::string& s, int indent) {
-    if (markdown) {
-      out += (indent == 0 ? std::string() : indent == 2 ? std::string("- ") : "  - ") + s + "\n";
-    } else {
-      out += engine::text_line(s, l, indent);
-    }
-  };
-  std::string heading = c.format(msg::diff_heading, l, {{"old", o.old_dir}, {"new", o.new_dir}});
-  line(markdown ? "# " + heading : heading, 0);
-  std::string as_of = r.as_of ? to_string(*r.as_of) : std::string();
-  line(r.as_of ? c.format(msg::diff_scope_date, l, {{"date", as_of}})
-               : c.text(msg::diff_scope_all, l),
-       0);
-  if (markdown) out += "\n";
-  line(markdown ? "## " + c.text(msg::diff_changes, l) : c.text(msg::diff_changes, l), 0);
-  if (r.changes.empty()) line(c.text(msg::diff_no_changes, l), 2);
-  for (const analysis::change& ch : r.changes) {
-    std::string kind = c.text(kind_message(ch.kind), l);
-    std::string name = markdown ? "`" + ch.name + "`" : ch.name;
-    std::string s;
-    if (ch.change == "added") {
-      s = c.format(msg::diff_added, l, {{"kind", kind}, {"name", name}});
-    } else if (ch.change == "removed") {
-      s = c.format(msg::diff_removed, l, {{"kind", kind}, {"name", name}});
-    } else {
-      s = c.format(msg::diff_changed, l, {{"kind", kind}, {"name", name}, {"detail", ch.detail}});
-    }
-    if (!ch.from.empty()) {
-      // A value added or removed has no other side: a dash stands for it.
-      std::string before = ch.old_value.empty() ? "—" : ch.old_value;
-      std::string after = ch.new_value.empty() ? "—" : ch.new_value;
-      s += " — " +
-           c.format(msg::diff_value, l, {{"from", ch.from}, {"old", before}, {"new", after}});
-    } else if (ch.kind == "period" || ch.kind == "confidence" ||
-               (ch.kind == "citation" && ch.change == "changed" && ch.old_value.size() < 80)) {
-      s += ": " + short_text(ch.old_value) + " → " + short_text(ch.new_value);
-    }
-    line(s, 2);
-  }
-  if (markdown) out += "\n";
-  line(markdown ? "## " + c.text(msg::diff_decisions, l) : c.text(msg::diff_decisions, l), 0);
-  std::size_t same = 0;
-  std::size_t different = 0;
-  std::size_t unknown = 0;
-  for (const analysis::decision_diff& d : r.decisions) {
-    std::string name = markdown ? "`" + d.decision + "`" : d.decision;
-    switch (d.v) {
-      case analysis::verdict::same:
-        ++same;
-        line(c.format(msg::diff_same, l, {{"decision", name}}) + " — " + ground_words(d, l, as_of),
-             2);
-        break;
-      case analysis::verdict::different: {
-        ++different;
-        std::string s = c.format(msg::diff_different, l, {{"decision", name}});
-        if (d.as_of) {
-          line(s, 2);
-          std::string record = markdown ? "`" + d.record + "`" : d.record;
-          line(c.format(msg::diff_witness, l, {{"date", to_string(*d.as_of)}, {"record", record}}),
-               4);
-          line(c.format(msg::diff_outcome, l,
-                        {{"old", outcome_words(d.old_outcome, l)},
-                         {"new", outcome_words(d.new_outcome, l)}}),
-               4);
-        } else {
-          line(s + " — " + ground_words(d, l, as_of), 2);
-        }
-        break;
-      }
-      case analysis::verdict::unknown:
-        ++unknown;
-        line(c.format(msg::diff_unknown, l, {{"decision", name}}) + " — " +
-                 ground_words(d, l, as_of),
-             2);
-        break;
-    }
-  }
-  if (markdown) out += "\n";
-  line(c.format(msg::diff_summary, l,
-                {{"same", std::to_string(same)},
-                 {"different", std::to_string(different)},
-                 {"unknown", std::to_string(unknown)}}),
-       0);
-  return out;
-}
-
 int run_diff(const analysis_commands& o) {
   analysis::diff_options opt;
   opt.timeout_ms = o.timeout_ms;
@@ -207,7 +59,12 @@ int run_diff(const analysis_commands& o) {
   if (o.format == "json") {
     std::cout << analysis::to_json(r) << "\n";
   } else {
-    std::cout << render(r, o, l, o.format == "md");
+    analysis::text_options t;
+    t.lang = l;
+    t.markdown = o.format == "md";
+    t.old_dir = o.old_dir;
+    t.new_dir = o.new_dir;
+    std::cout << analysis::to_text(r, old_pack->rules->program(), new_pack->rules->program(), t);
   }
   return r.all_same() ? 0 : 1;
 }

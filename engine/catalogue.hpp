@@ -243,7 +243,53 @@ std::string_view lang_code(lang l);
   X(whatif_unconfirmed) /* {count} */                                                     \
   X(whatif_fact)        /* {title} {path} */                                              \
   X(whatif_present)     /* a record that becomes provided */                              \
-  X(whatif_one_of)      /* {values}: the cases of an enum that work */
+  X(whatif_one_of)      /* {values}: the cases of an enum that work */                    \
+  X(diff_kind_field)                                                                      \
+  X(diff_kind_enum)                                                                       \
+  X(diff_named)          /* {title} {name}: a rule, module or field by its title */       \
+  X(diff_exception_name) /* {exception} {rule} */                                         \
+  X(diff_detail_value)                                                                    \
+  X(diff_detail_type)                                                                     \
+  X(diff_detail_formula)                                                                  \
+  X(diff_detail_table) /* {n} */                                                          \
+  X(diff_detail_condition)                                                                \
+  X(diff_detail_exception_value)                                                          \
+  X(diff_detail_otherwise)                                                                \
+  X(diff_detail_program)                                                                  \
+  X(diff_detail_osp)                                                                      \
+  X(diff_detail_cases)                                                                    \
+  X(diff_period_always)                                                                   \
+  X(diff_type_boolean)                                                                    \
+  X(diff_type_integer)                                                                    \
+  X(diff_type_decimal)                                                                    \
+  X(diff_type_money)                                                                      \
+  X(diff_type_date)                                                                       \
+  X(diff_type_duration)                                                                   \
+  X(diff_type_text)                                                                       \
+  X(diff_type_enum)     /* {name} */                                                      \
+  X(diff_type_list)     /* {type} */                                                      \
+  X(diff_type_record)   /* {name} */                                                      \
+  X(diff_type_optional) /* {type} */                                                      \
+  X(diff_witness_at)    /* {date} */                                                      \
+  X(diff_witness_fact)  /* {fact} {value} */                                              \
+  X(diff_witness_empty)                                                                   \
+  X(diff_witness_implausible)                                                             \
+  X(diff_gap_list_fact)  /* {fact} */                                                     \
+  X(diff_gap_field_type) /* {fact} */                                                     \
+  X(diff_gap_list_op)                                                                     \
+  X(diff_gap_duration)                                                                    \
+  X(diff_gap_date_arith)                                                                  \
+  X(diff_gap_big_table)                                                                   \
+  X(diff_gap_division)                                                                    \
+  X(diff_gap_dates) /* {from} {until} */                                                  \
+  X(diff_gap_refused)                                                                     \
+  X(diff_gap_other)                                                                       \
+  X(diff_solver_timeout)      /* {from} {until} */                                        \
+  X(diff_solver_other)        /* {from} {until} */                                        \
+  X(diff_unconfirmed_refused) /* {fact} */                                                \
+  X(diff_unconfirmed_same)                                                                \
+  X(diff_unconfirmed_decimals)                                                            \
+  X(diff_changed_plain) /* {kind} {name}: a change the kind says all of */
 
 enum class msg : std::uint16_t {
 #define DALIL_MESSAGE_ENUM(id) id,

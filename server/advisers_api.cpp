@@ -1,8 +1,8 @@
-// The advisers' API (advisers_api.hpp). The diff and the impact run on a pool of their own (one
-// thread: the I/O threads keep answering the counter), at most `max_jobs` admitted at once (one
-// running, one waiting); past that a 503 with Retry-After. Diffs are cached by the publication
-// ids and date they compare (publications never change); impacts never (the cohort does, and
-// each is an audited read).
+// The advisers' API (advisers_api.hpp). The diff, the impact and the what-if run on a pool of
+// their own (one thread: the I/O threads keep answering the counter), at most `max_jobs` admitted
+// at once (one running, one waiting); past that a 503 with Retry-After. Diffs are cached by the
+// publication ids and date they compare (publications never change); impacts never (the cohort
+// does, and each is an audited read); a what-if never (each is audited).
 #include "server/advisers_api.hpp"
 
 #include <openssl/rand.h>
@@ -21,11 +21,15 @@
 #include <vector>
 
 #include "analysis/diff.hpp"
+#include "analysis/encode.hpp"
+#include "analysis/whatif.hpp"
 #include "engine/impact.hpp"
 #include "engine/record.hpp"
+#include "engine/sha256.hpp"
 #include "server/auth/auth.hpp"
 #include "server/json_input.hpp"
 #include "server/publications.hpp"
+#include "server/writer.hpp"
 #include "store/impact.hpp"
 #include "store/publications.hpp"
 #include "store/store.hpp"
@@ -49,6 +53,11 @@ constexpr int max_jobs = 2;
 constexpr std::size_t max_where = 16;
 constexpr std::size_t max_where_length = 256;
 constexpr std::size_t diff_cache_capacity = 16;
+/// A what-if's bounds: each solver query (past it the search stops, saying so in
+/// notes.solver), and the alternatives asked for (`max`, default 3).
+constexpr unsigned whatif_query_ms = 3000;
+constexpr unsigned whatif_max_alternatives = 5;
+constexpr std::size_t max_goal_length = 256;
 
 reply json_reply(std::string body) {
   reply r;
@@ -249,8 +258,112 @@ struct impact_job {
   }
 };
 
+/// What a what-if request names.
+struct whatif_request {
+  std::string_view facts;  // the applicant's record, as the body carries it
+  std::optional<date> as_of;
+  std::string decision;  // module.rule
+  std::string goal;      // the value, as `dalil whatif --goal` writes it after '='
+  unsigned max = 3;
+  std::optional<engine::lang> lang;
+};
+
+/// Parses the body of a what-if request; a problem (400) when it is not valid. Values are never
+/// echoed (the facts are personal; a goal may be mistyped personal data).
+std::optional<problem> parse_whatif(std::string_view body, whatif_request& out) {
+  std::vector<json_member> members;
+  json_syntax_error err;
+  if (!split_object(body, members, err)) {
+    return malformed_json("at byte " + std::to_string(err.offset) + ": " + err.message);
+  }
+  std::vector<field_error> errors;
+  bool seen_facts = false;
+  bool seen_goal = false;
+  bool seen_as_of = false;
+  for (const json_member& m : members) {
+    std::string at = "/" + pointer_token(m.key);
+    if (m.key == "facts") {
+      seen_facts = true;
+      if (m.raw.empty() || m.raw.front() != '{') {
+        errors.push_back({at, "must be the applicant's record (a JSON object)"});
+      } else {
+        out.facts = m.raw;
+      }
+      continue;
+    }
+    boost::system::error_code ec;
+    json::value v = json::parse(m.raw, ec);
+    if (m.key == "as_of") {
+      seen_as_of = true;
+      if (ec || !v.is_string() || !(out.as_of = parse_date(v.as_string()))) {
+        errors.push_back({at, "must be a date (YYYY-MM-DD)"});
+      } else if (*out.as_of < analysis::detail::fact_space::first_day() ||
+                 *out.as_of > analysis::detail::fact_space::last_day()) {
+        errors.push_back({at, "must lie in " +
+                                  to_string(analysis::detail::fact_space::first_day()) + " … " +
+                                  to_string(analysis::detail::fact_space::last_day()) +
+                                  ", the dates the solver covers"});
+      }
+    } else if (m.key == "goal") {
+      seen_goal = true;
+      std::string_view g = !ec && v.is_string() ? std::string_view(v.as_string()) : "";
+      std::size_t eq = g.find('=');
+      if (g.size() > max_goal_length || eq == std::string_view::npos || eq == 0 ||
+          eq + 1 == g.size()) {
+        errors.push_back({at,
+                          "must be DECISION=VALUE, such as health.ramed=poor (at most 256 "
+                          "bytes)"});
+      } else {
+        out.decision = std::string(g.substr(0, eq));
+        out.goal = std::string(g.substr(eq + 1));
+      }
+    } else if (m.key == "max") {
+      if (ec || !v.is_int64() || v.as_int64() < 1 || v.as_int64() > whatif_max_alternatives) {
+        errors.push_back({at, "must be a whole number from 1 to 5"});
+      } else {
+        out.max = static_cast<unsigned>(v.as_int64());
+      }
+    } else if (m.key == "lang") {
+      if (ec || !v.is_string() ||
+          (v.as_string() != "fr" && v.as_string() != "ar" && v.as_string() != "en")) {
+        errors.push_back({at, "must be fr, ar or en"});
+      } else {
+        out.lang = engine::lang_or_en(std::string_view(v.as_string()));
+      }
+    } else {
+      errors.push_back({"",
+                        "the body has a member that is not one of: facts, as_of, goal, max, "
+                        "lang"});
+    }
+  }
+  if (!seen_facts) errors.push_back({"/facts", "is required: the applicant's record"});
+  if (!seen_as_of)
+    errors.push_back({"/as_of", "is required: the date of the decision (YYYY-MM-DD)"});
+  if (!seen_goal) errors.push_back({"/goal", "is required: DECISION=VALUE"});
+  if (!errors.empty()) return bad_request("the request is not valid", std::move(errors));
+  return std::nullopt;
+}
+
+/// A what-if's inputs, in the frame of the request that waits for it.
+struct whatif_job {
+  std::shared_ptr<const engine::ruleset> rules;
+  whatif_request request;
+  std::string facts;
+  std::string error;
+  std::optional<analysis::whatif_result> result;
+
+  void run() {
+    analysis::whatif_options o;
+    o.max = request.max;
+    o.timeout_ms = whatif_query_ms;
+    result =
+        analysis::whatif(rules, request.decision, request.goal, *request.as_of, facts, o, error);
+  }
+};
+
 problem busy() {
-  return unavailable("the advisers' reports are busy (a diff or an impact runs): try again", 5);
+  return unavailable(
+      "the advisers' reports are busy (a diff, an impact or a what-if runs): try again", 5);
 }
 
 }  // namespace
@@ -259,13 +372,14 @@ struct advisers_api::impl {
   config cfg;
   std::shared_ptr<spdlog::logger> log;
   ruleset_choice& choice;
+  writer& audit;
   asio::thread_pool pool{1};
   std::atomic<int> jobs{0};
   std::mutex cache_mutex;
   std::list<std::pair<std::string, std::string>> diffs;  // key -> JSON, most recent first
 
-  impl(const config& c, std::shared_ptr<spdlog::logger> l, ruleset_choice& ch)
-      : cfg(c), log(std::move(l)), choice(ch) {}
+  impl(const config& c, std::shared_ptr<spdlog::logger> l, ruleset_choice& ch, writer& w)
+      : cfg(c), log(std::move(l)), choice(ch), audit(w) {}
   impl(const impl&) = delete;
   impl& operator=(const impl&) = delete;
   ~impl() { pool.join(); }
@@ -381,11 +495,102 @@ struct advisers_api::impl {
     }
     co_return json_reply(std::move(*outcome));
   }
+
+  /// POST /api/v1/whatif: `dalil whatif`'s JSON for the facts sent, under the ruleset in effect
+  /// on the as-of date, with its text in the language asked. The answer leaves only once its
+  /// audit entry (action whatif: the decision, the goal, the date, the publication and the hash
+  /// of the facts, never a fact) is committed.
+  asio::awaitable<reply> whatif(const request& req, const principal& who) {
+    const char* route = "/api/v1/whatif";
+    whatif_request w;
+    if (auto p = parse_whatif(req.body(), w)) co_return problem_reply(*p, route);
+    auto chosen = choice.for_date(*w.as_of);
+    if (!chosen) {
+      if (chosen.error().code == store::errc::not_found) {
+        co_return problem_reply(
+            no_ruleset(chosen.error().message + ": publish a rule pack for it (dalil publish)"),
+            route);
+      }
+      log->error("advisers: the ruleset in effect cannot be loaded: {}", chosen.error().message);
+      co_return problem_reply(server_error("the ruleset in effect cannot be loaded"), route);
+    }
+    const dsl::program& p = chosen->rules->program();
+    if (!p.find_rule(w.decision)) {
+      co_return problem_reply(
+          bad_request("the request is not valid",
+                      {{"/goal",
+                        "names no decision of the pack (write module.rule=value, as GET "
+                        "/api/v1/rules lists them)"}}),
+          route);
+    }
+    {
+      // The facts as the record reader reads them on that date: where and why, never a value.
+      engine::record_reader reader(p);
+      reader.set_as_of(*w.as_of);
+      engine::record rec;
+      engine::record_error rerr;
+      if (!reader.read(w.facts, rec, rerr)) {
+        co_return problem_reply(bad_request("the applicant's record does not fit the schema",
+                                            {{field_pointer("/facts", rerr.field), rerr.message}}),
+                                route);
+      }
+    }
+    if (++jobs > max_jobs) {
+      --jobs;
+      co_return problem_reply(busy(), route);
+    }
+    job_slot slot(jobs);
+    whatif_job job{chosen->rules, w, std::string(w.facts), {}, {}};
+    co_await asio::co_spawn(
+        pool,
+        [j = &job]() -> asio::awaitable<void> {
+          j->run();
+          co_return;
+        },
+        asio::use_awaitable);
+    if (!job.result) {
+      // A goal that is no value of the decision's type (named by the type and its values), or
+      // a fact the solver cannot take as read (named by its field): never a value.
+      bool fact = job.error.rfind("field ", 0) == 0;
+      co_return problem_reply(
+          bad_request("the request is not valid", {{fact ? "/facts" : "/goal", job.error}}), route);
+    }
+    auto entry = std::make_shared<write_job>();
+    entry->what = write_job::kind::audit;
+    entry->actor = who.name;
+    entry->action = "whatif";
+    entry->subject = "facts";
+    std::string& d = entry->details;
+    d = "{\"decision\":";
+    engine::append_json_string(d, w.decision);
+    d += ",\"goal\":" + job.result->goal + ",\"as_of\":\"" + to_string(*w.as_of) +
+         "\",\"publication\":";
+    d += chosen->publication != 0 ? std::to_string(chosen->publication) : "null";
+    d += ",\"input\":\"" + engine::sha256_hex(engine::canonical_json(w.facts)) + "\"}";
+    co_await audit.async_write(entry, asio::use_awaitable);
+    if (!entry->result) {
+      log->error("advisers: a what-if's audit entry could not be written: {}",
+                 entry->result.error().message);
+      co_return problem_reply(
+          unavailable("the audit entry could not be written; nothing is answered"), route);
+    }
+    engine::lang l = w.lang ? *w.lang : engine::lang_or_en(who.lang);
+    std::string out = analysis::to_json(*job.result);
+    out.pop_back();  // its closing brace
+    out += ",\"publication\":";
+    out += chosen->publication != 0 ? std::to_string(chosen->publication) : "null";
+    out += ",\"lang\":\"";
+    out += engine::lang_code(l);
+    out += "\",\"text\":";
+    engine::append_json_string(out, analysis::to_text(*job.result, p, l));
+    out += '}';
+    co_return json_reply(std::move(out));
+  }
 };
 
 advisers_api::advisers_api(const config& c, std::shared_ptr<spdlog::logger> log,
-                           ruleset_choice& choice)
-    : impl_(std::make_unique<impl>(c, std::move(log), choice)) {}
+                           ruleset_choice& choice, writer& audit)
+    : impl_(std::make_unique<impl>(c, std::move(log), choice, audit)) {}
 
 advisers_api::~advisers_api() = default;
 
@@ -399,6 +604,8 @@ asio::awaitable<reply> advisers_api::handle(route_id route, const request& req,
       co_return co_await impl_->diff(req);
     case route_id::impact:
       co_return co_await impl_->impact(req, who);
+    case route_id::whatif:
+      co_return co_await impl_->whatif(req, who);
     default:
       break;
   }

@@ -1,7 +1,9 @@
 // The advisers' API: the publications of the store, and between two of them the semantic diff
 // (`dalil diff`'s JSON, analysis::diff) and the impact over the stored cohort (`dalil impact`'s
-// summary with the flips, pseudonymised for advisers; an audited read of the cohort). Routes of
-// the adviser and auditor roles only (router.cpp); heavy work on a pool of its own, bounded.
+// summary with the flips, pseudonymised for advisers; an audited read of the cohort); for one
+// applicant's facts, what would make a decision reach a goal (`dalil whatif`'s JSON, audited).
+// Routes of the adviser and auditor roles only (router.cpp); heavy work on a pool of its own,
+// bounded.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -17,16 +19,20 @@ namespace dalil::server {
 
 struct principal;
 class ruleset_choice;
+class writer;
 
 class advisers_api {
  public:
-  advisers_api(const config& c, std::shared_ptr<spdlog::logger> log, ruleset_choice& choice);
+  /// `audit` is the server's writer: a what-if's audit entry goes through it (group commit).
+  advisers_api(const config& c, std::shared_ptr<spdlog::logger> log, ruleset_choice& choice,
+               writer& audit);
   ~advisers_api();
   advisers_api(const advisers_api&) = delete;
   advisers_api& operator=(const advisers_api&) = delete;
 
-  /// Answers GET /api/v1/publications, POST /api/v1/diff and POST /api/v1/impact (`route` says
-  /// which) for a principal the route table has already let in (roles, CSRF, content type).
+  /// Answers GET /api/v1/publications, POST /api/v1/diff, POST /api/v1/impact and POST
+  /// /api/v1/whatif (`route` says which) for a principal the route table has already let in
+  /// (roles, CSRF, content type).
   boost::asio::awaitable<reply> handle(route_id route, const request& req, const principal& who,
                                        const request_info& info);
 

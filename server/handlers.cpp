@@ -434,7 +434,7 @@ class api_service final : public service {
     if (cfg_.rules) {
       for (const char* l : {"fr", "ar", "en"}) schemas_[l] = schema_json(*cfg_.rules, l);
     }
-    advisers_ = std::make_unique<advisers_api>(cfg_, log_, *choice_);
+    advisers_ = std::make_unique<advisers_api>(cfg_, log_, *choice_, *writer_);
     return {};
   }
 
@@ -508,7 +508,8 @@ class api_service final : public service {
     }
     bool takes_body = rt.id == route_id::login || rt.id == route_id::evaluate ||
                       rt.id == route_id::review || rt.id == route_id::session_lang ||
-                      rt.id == route_id::diff || rt.id == route_id::impact;
+                      rt.id == route_id::diff || rt.id == route_id::impact ||
+                      rt.id == route_id::whatif;
     if (takes_body && !is_json_content(req)) {
       co_return problem_reply(unsupported_media_type("send the body as application/json"),
                               rt.pattern);
@@ -585,6 +586,7 @@ class api_service final : public service {
       case route_id::publications:
       case route_id::diff:
       case route_id::impact:
+      case route_id::whatif:
         co_return co_await advisers_->handle(rt.id, req, *who, info);
     }
     co_return problem_reply(not_found());

@@ -40,6 +40,9 @@ constexpr route table[] = {
     {http::verb::post, "/api/v1/diff", route_id::diff, false, allow_adviser | allow_auditor, false},
     {http::verb::post, "/api/v1/impact", route_id::impact, false, allow_adviser | allow_auditor,
      false},
+    // What would make one applicant's decision reach a goal (analysis::whatif), audited.
+    {http::verb::post, "/api/v1/whatif", route_id::whatif, false, allow_adviser | allow_auditor,
+     false},
 };
 
 /// Matches `path` against `pattern`, filling params; false if it does not match.

@@ -43,6 +43,7 @@ enum class route_id : std::uint8_t {
   publications,  // the advisers' API (advisers_api.cpp)
   diff,
   impact,
+  whatif,
 };
 
 struct route {

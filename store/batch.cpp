@@ -12,7 +12,9 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -940,6 +942,200 @@ std::vector<difference> diff_traces(std::string_view stored, std::string_view re
     if (!matched[k]) out.push_back({std::string(step_rule(b[k])), "", std::string(b[k]), ""});
   }
   return out;
+}
+
+namespace {
+
+std::size_t skip_space(std::string_view t, std::size_t i) {
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  return i;
+}
+
+/// The end of the JSON value that starts at `i` (the text is a stored record: well formed).
+std::size_t skip_value(std::string_view t, std::size_t i) {
+  if (i >= t.size()) return t.size();
+  if (t[i] == '"') {
+    for (++i; i < t.size(); ++i) {
+      if (t[i] == '\\') {
+        ++i;
+      } else if (t[i] == '"') {
+        return i + 1;
+      }
+    }
+    return t.size();
+  }
+  if (t[i] == '{' || t[i] == '[') {
+    int depth = 0;
+    bool in_string = false;
+    for (; i < t.size(); ++i) {
+      char c = t[i];
+      if (in_string) {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          in_string = false;
+        }
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return t.size();
+  }
+  while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' && t[i] != '\n' &&
+         t[i] != '\t' && t[i] != '\r') {
+    ++i;
+  }
+  return i;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::uint32_t hex4(std::string_view t, std::size_t i) {
+  std::uint32_t v = 0;
+  if (i + 4 > t.size() ||
+      std::from_chars(t.data() + i, t.data() + i + 4, v, 16).ptr != t.data() + i + 4) {
+    return 0xFFFD;
+  }
+  return v;
+}
+
+/// The text of a JSON string's inside (between its quotes), escapes resolved.
+std::string unescape(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c != '\\' || i + 1 >= raw.size()) {
+      out += c;
+      continue;
+    }
+    char e = raw[++i];
+    switch (e) {
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'u': {
+        std::uint32_t cp = hex4(raw, i + 1);
+        i += 4;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < raw.size() && raw[i + 1] == '\\' &&
+            raw[i + 2] == 'u') {
+          std::uint32_t low = hex4(raw, i + 3);
+          if (low >= 0xDC00 && low < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+          }
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default:
+        out += e;  // \" \\ \/
+    }
+  }
+  return out;
+}
+
+/// The value of member `key` of the JSON object `object`; nullopt when it has none.
+std::optional<std::string_view> member(std::string_view object, std::string_view key) {
+  std::size_t i = skip_space(object, 0);
+  if (i >= object.size() || object[i] != '{') return std::nullopt;
+  i = skip_space(object, i + 1);
+  while (i < object.size() && object[i] == '"') {
+    std::size_t key_end = skip_value(object, i);
+    std::string_view raw = object.substr(i + 1, key_end - i - 2);
+    bool same = raw.find('\\') == std::string_view::npos ? raw == key : unescape(raw) == key;
+    i = skip_space(object, key_end);
+    if (i >= object.size() || object[i] != ':') return std::nullopt;
+    i = skip_space(object, i + 1);
+    std::size_t value_end = skip_value(object, i);
+    if (same) return object.substr(i, value_end - i);
+    i = skip_space(object, value_end);
+    if (i >= object.size() || object[i] != ',') return std::nullopt;
+    i = skip_space(object, i + 1);
+  }
+  return std::nullopt;
+}
+
+/// A JSON number as SQLite's CAST(... AS TEXT) writes it: an integer's digits, else the real
+/// as printf's "%!.15g" in SQLite (at least one digit after the point: "100.0", "1.0e+20").
+std::string number_text(std::string_view n) {
+  if (n.find_first_of(".eE") == std::string_view::npos) {
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+    if (ec == std::errc() && end == n.data() + n.size()) return std::to_string(v);
+  }
+  // A real (or an integer beyond 64 bits, which SQLite reads as a real).
+  std::string copy(n);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", std::strtod(copy.c_str(), nullptr));
+  std::string out = buf;
+  if (out.find_first_of("in") != std::string::npos) return out;  // inf, nan: not JSON
+  std::size_t e = out.find('e');
+  std::string_view mantissa = std::string_view(out).substr(0, e);
+  if (mantissa.find('.') == std::string_view::npos) {
+    out.insert(e == std::string::npos ? out.size() : e, ".0");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> filter_value(std::string_view json, std::string_view path) {
+  std::string_view v = json;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t dot = path.find('.', start);
+    auto m = member(v, path.substr(start, dot == std::string_view::npos ? path.npos : dot - start));
+    if (!m) return std::nullopt;
+    v = *m;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (v.empty() || v == "null") return std::nullopt;
+  if (v.front() == '"') return unescape(v.substr(1, v.size() >= 2 ? v.size() - 2 : 0));
+  if (v == "true") return std::string("1");
+  if (v == "false") return std::string("0");
+  if (v.front() == '{' || v.front() == '[') return std::string(v);
+  return number_text(v);
+}
+
+bool filter_matches(std::string_view json, const std::vector<record_filter>& filter) {
+  return std::all_of(filter.begin(), filter.end(), [&](const record_filter& f) {
+    auto v = filter_value(json, f.path);
+    return v && *v == f.value;
+  });
 }
 
 }  // namespace dalil::store

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -152,6 +153,16 @@ std::vector<difference> diff_decisions(std::string_view stored, int stored_forma
 /// The steps that differ between two traces ({"steps":[…]}), matched by rule: changed steps in
 /// the stored trace's order, then steps that only one side has.
 std::vector<difference> diff_traces(std::string_view stored, std::string_view replayed);
+
+/// What SQLite's `CAST(json_extract(json, '$.' || path) AS TEXT)` gives for a record's JSON
+/// text, the left side of a filter (--where) as a plain store applies it in SQL: a string's
+/// unescaped text, "1" or "0" for true or false, an integer's digits, a real number as SQLite
+/// writes one ("34.4", "1.0e+20"), an object's or array's JSON text; nullopt for null or a
+/// missing field. `path` is dot-separated field names. An encrypted store applies its filters
+/// with this, in memory, once a record is opened: never in SQL over plaintext.
+std::optional<std::string> filter_value(std::string_view json, std::string_view path);
+/// Whether a record's JSON text matches every filter (filter_value equal to the value).
+bool filter_matches(std::string_view json, const std::vector<record_filter>& filter);
 
 /// The contract decisions: rules with an explanation, in rule order.
 std::vector<std::uint32_t> contract_rules(const dsl::program& program);

@@ -20,6 +20,7 @@
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
 #include "store/accounts_check.hpp"
+#include "store/batch.hpp"
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/publications.hpp"
@@ -2027,10 +2028,18 @@ class sqlite_store final : public store {
   std::string pending_sql(const std::vector<record_filter>& filter, const char* select,
                           const char* decided, bool after, bool limit) {
     std::string sql = select;
-    sql +=
-        " FROM records r LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE "
-        "r.latest=1 AND (r.sealed IS NULL OR k.wrapped IS NOT NULL)";  // erased: never decided
-    if (after) sql += " AND r.record_id > ?";
+    sql += " FROM records r WHERE r.latest=1";
+    // Erased applicants are never decided. Not by a join with data_keys: a key lookup per record
+    // was much of an encrypted store's slowdown, in the counts (whole-store scans) and in every
+    // chunk. The counts exclude them here (the list of destroyed keys is read once per count, and
+    // is short); next_pending, called once per chunk, drops them as it reads the chunk's keys
+    // (attach_keys).
+    if (after) {
+      sql += " AND r.record_id > ?";
+    } else {
+      sql +=
+          " AND r.applicant_id NOT IN (SELECT applicant_id FROM data_keys WHERE wrapped IS NULL)";
+    }
     for (std::size_t i = 0; i < filter.size(); ++i) {
       sql += " AND CAST(json_extract(r.json, ?) AS TEXT) = ?";
     }
@@ -2064,12 +2073,10 @@ class sqlite_store final : public store {
   }
 
   result<std::int64_t> count_matching(const std::vector<record_filter>& filter) override {
-    if (encrypted_ && !filter.empty()) {
-      return fail(errc::refused, path_ +
-                                     " is encrypted: a batch cannot select records by their "
-                                     "fields (--where) yet; run it without --where");
-    }
     if (auto s = need_key("a batch"); !s) return s.error();
+    if (encrypted_ && !filter.empty()) {
+      return count_in_memory(filter, 0, "d.applicant_id=r.applicant_id", false);
+    }
     return count_query(pending_sql(filter, "SELECT count(*)", nullptr, false, false), filter,
                        std::nullopt, "counting the records to decide");
   }
@@ -2118,10 +2125,13 @@ class sqlite_store final : public store {
       info = *found;
       if (info.status == "complete") {
         // Does the complete run still decide every latest matching record?
-        auto stale = count_query(pending_sql(filter, "SELECT count(*) FROM (SELECT 1",
-                                             "d.record_id=r.record_id", false, false) +
-                                     " LIMIT 1)",
-                                 filter, info.run_id, "comparing the run with the latest records");
+        auto stale =
+            encrypted_ && !filter.empty()
+                ? count_in_memory(filter, info.run_id, "d.record_id=r.record_id", true)
+                : count_query(pending_sql(filter, "SELECT count(*) FROM (SELECT 1",
+                                          "d.record_id=r.record_id", false, false) +
+                                  " LIMIT 1)",
+                              filter, info.run_id, "comparing the run with the latest records");
         if (!stale) return stale.error();
         if (*stale == 0) {
           info.resumed = true;
@@ -2172,6 +2182,9 @@ class sqlite_store final : public store {
 
   result<std::int64_t> count_pending(std::int64_t run_id,
                                      const std::vector<record_filter>& filter) override {
+    if (encrypted_ && !filter.empty()) {
+      return count_in_memory(filter, run_id, "d.applicant_id=r.applicant_id", false);
+    }
     return count_query(
         pending_sql(filter, "SELECT count(*)", "d.applicant_id=r.applicant_id", false, false),
         filter, run_id, "counting the records left to decide");
@@ -2180,64 +2193,202 @@ class sqlite_store final : public store {
   status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
                       std::int64_t after, std::size_t limit,
                       std::vector<stored_record>& out) override {
-    // The records of `out` are overwritten in place: their strings keep their capacity from one
-    // chunk to the next, so a batch does not allocate per record.
-    constexpr std::string_view what = "reading the records to decide";
-    std::size_t n = 0;
-    if (!pending_.ok() || pending_filter_ != filter_text(filter) ||
-        pending_size_ != filter.size()) {
-      auto q = db_.make(pending_sql(filter,
-                                    "SELECT r.record_id, r.applicant_id, r.version, "
-                                    "r.content_hash, r.json, r.sealed, k.wrapped, k.generation, "
-                                    "k.applicant_id IS NULL",
-                                    "d.applicant_id=r.applicant_id", true, true),
-                        what);
+    // An encrypted store's filters are applied in memory, to each record once opened (never in
+    // SQL over plaintext): the SQL selects on the run alone.
+    const bool in_memory = encrypted_ && !filter.empty();
+    static const std::vector<record_filter> none;
+    const std::vector<record_filter>& in_sql = in_memory ? none : filter;
+    if (!pending_.ok() || pending_filter_ != filter_text(in_sql) ||
+        pending_size_ != in_sql.size()) {
+      auto q = db_.make(
+          pending_sql(in_sql, pending_columns, "d.applicant_id=r.applicant_id", true, true),
+          "reading the records to decide");
       if (!q) return q.error();
       pending_ = std::move(*q);
-      pending_filter_ = filter_text(filter);
-      pending_size_ = filter.size();
+      pending_filter_ = filter_text(in_sql);
+      pending_size_ = in_sql.size();
     }
-    statement& q = pending_;
-    q.reset();
-    q.bind(1, after);
-    int i = bind_filter(q, 2, filter);
-    q.bind(i, run_id).bind(i + 1, static_cast<std::int64_t>(limit));
-    for (;;) {
-      auto row = q.next(what);
-      if (!row) {
-        out.clear();
-        return row.error();
+    return read_chunk(pending_, run_id, in_sql, in_memory ? &filter : nullptr, after, limit, out);
+  }
+
+  static constexpr const char* pending_columns =
+      "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, r.sealed";
+
+  /// The next `limit` records of `q` (a pending_sql query of pending_columns, with `in_sql` as
+  /// its filter) after the record `after`, in `out`: with their data keys in an encrypted store,
+  /// those of erased applicants dropped, and, with `in_memory`, opened here and kept only when
+  /// they match it. The records of `out` are overwritten in place: their strings keep their
+  /// capacity from one chunk to the next, so a batch does not allocate per record.
+  status read_chunk(statement& q, std::int64_t run_id, const std::vector<record_filter>& in_sql,
+                    const std::vector<record_filter>* in_memory, std::int64_t after,
+                    std::size_t limit, std::vector<stored_record>& out) {
+    constexpr std::string_view what = "reading the records to decide";
+    std::size_t n = 0;
+    // Records dropped (erased, or not matching) are replaced: read again until the chunk is full
+    // or no record is left.
+    while (n < limit) {
+      q.reset();
+      q.bind(1, after);
+      int i = bind_filter(q, 2, in_sql);
+      q.bind(i, run_id).bind(i + 1, static_cast<std::int64_t>(limit - n));
+      const std::size_t first = n;
+      bool sealed = false;
+      for (;;) {
+        auto row = q.next(what);
+        if (!row) {
+          q.reset();
+          out.clear();
+          return row.error();
+        }
+        if (!*row) break;
+        if (n == out.size()) out.emplace_back();
+        stored_record& r = out[n++];
+        r.record_id = q.int64(0);
+        r.applicant_id = q.text_view(1);
+        r.version = q.int64(2);
+        r.content_hash = q.text_view(3);
+        r.erased = false;
+        if (q.is_null(5)) {
+          r.json = q.text_view(4);
+          r.sealed.clear();
+        } else {
+          // Opened by the batch's threads (open_record), not by this reading thread.
+          r.json.clear();
+          r.sealed = q.blob_view(5);
+          sealed = true;
+        }
       }
-      if (!*row) break;
-      if (n == out.size()) out.emplace_back();
-      stored_record& r = out[n++];
-      r.record_id = q.int64(0);
-      r.applicant_id = q.text_view(1);
-      r.version = q.int64(2);
-      r.content_hash = q.text_view(3);
-      if (q.is_null(5)) {
-        r.json = q.text_view(4);
-        r.sealed.clear();
-      } else if (auto st = need_key("reading records"); !st) {
-        out.clear();
-        return st;
-      } else if (q.int64(8) != 0) {
-        out.clear();
-        return fail(errc::damaged, "record " + std::to_string(r.record_id) +
-                                       " is sealed, and its applicant has no data key (the key "
-                                       "row was deleted behind the tool's back)");
-      } else {
-        // Opened by the batch's threads (open_record), not by this reading thread.
-        r.json.clear();
-        r.sealed = q.blob_view(5);
-        r.wrapped = q.blob_view(6);
-        r.erased = q.is_null(6);
-        r.key_generation = q.int64(7);
+      q.reset();
+      const std::size_t read = n - first;
+      if (read != 0) after = out[n - 1].record_id;
+      if (sealed) {
+        if (auto st = need_key("reading records"); !st) {
+          out.clear();
+          return st;
+        }
+        if (auto st = attach_keys(out, first, n); !st) {
+          out.clear();
+          return st;
+        }
       }
+      // Erased applicants are never decided; with a filter in memory, the records are opened
+      // here to be matched. Dropped records are swapped to the end (their strings keep their
+      // capacity), the others keep their order.
+      std::size_t kept = first;
+      for (std::size_t k = first; k < n; ++k) {
+        stored_record& r = out[k];
+        if (r.erased) continue;
+        if (in_memory != nullptr) {
+          if (auto o = open_record(r); !o) {
+            out.clear();
+            return o;
+          }
+          if (!filter_matches(r.json, *in_memory)) continue;
+        }
+        if (kept != k) std::swap(out[kept], r);
+        ++kept;
+      }
+      n = kept;
+      if (read < limit - first) break;  // no record left
     }
-    q.reset();
     out.resize(n);
     return {};
+  }
+
+  /// How many latest records of non-erased applicants match `filter` in an encrypted store and
+  /// are not decided in run `run_id` (`decided`: pending_sql's condition; run 0 decides none),
+  /// each opened and matched in memory; with `any`, stops at the first (0 or 1).
+  result<std::int64_t> count_in_memory(const std::vector<record_filter>& filter,
+                                       std::int64_t run_id, const char* decided, bool any) {
+    constexpr std::string_view what = "counting the records that match the filter";
+    if (auto s = need_key("a filter (--where) on an encrypted store"); !s) return s.error();
+    auto q = db_.make(pending_sql({}, pending_columns, decided, true, true), what);
+    if (!q) return q.error();
+    std::vector<stored_record> chunk;
+    std::int64_t count = 0;
+    std::int64_t after = 0;
+    constexpr std::size_t limit = 1000;
+    for (;;) {
+      if (auto s = read_chunk(*q, run_id, {}, &filter, after, limit, chunk); !s) return s.error();
+      count += static_cast<std::int64_t>(chunk.size());
+      if (chunk.size() < limit || (any && count > 0)) break;
+      after = chunk.back().record_id;
+    }
+    return any ? std::min<std::int64_t>(count, 1) : count;
+  }
+
+  /// Gives the sealed records out[first, last) their applicants' wrapped data keys, read in one
+  /// ordered pass over data_keys (pseudonyms follow import order, as records do: the keys of a
+  /// chunk are neighbours), and marks those of erased applicants (their key destroyed).
+  /// errc::damaged for a sealed record whose applicant has no key row at all (deleted behind
+  /// the tool's back; verify names it too).
+  status attach_keys(std::vector<stored_record>& out, std::size_t first, std::size_t last) {
+    constexpr std::string_view what = "reading the data keys of the records to decide";
+    if (!keys_.ok()) {
+      auto k = db_.make(
+          "SELECT applicant_id, wrapped, generation FROM data_keys WHERE applicant_id >= ? "
+          "ORDER BY applicant_id",
+          what);
+      if (!k) return k.error();
+      keys_ = std::move(*k);
+    }
+    order_.clear();
+    for (std::size_t i = first; i < last; ++i) {
+      if (!out[i].sealed.empty()) order_.push_back(i);
+    }
+    auto by_applicant = [&](std::size_t a, std::size_t b) {
+      return out[a].applicant_id < out[b].applicant_id;
+    };
+    // Usually already in order (a cohort's first versions): checked before sorting.
+    if (!std::is_sorted(order_.begin(), order_.end(), by_applicant)) {
+      std::sort(order_.begin(), order_.end(), by_applicant);
+    }
+    // A cursor over data_keys from the smallest applicant on: stepped forward while the keys
+    // are neighbours, sought again past a gap.
+    constexpr int max_skip = 32;
+    bool positioned = false;
+    bool have_row = false;
+    auto seek = [&](const std::string& applicant) -> status {
+      keys_.reset();
+      keys_.bind(1, applicant);
+      auto row = keys_.next(what);
+      if (!row) return row.error();
+      have_row = *row;
+      positioned = true;
+      return {};
+    };
+    status st{};
+    for (std::size_t i : order_) {
+      stored_record& r = out[i];
+      int skipped = 0;
+      if (!positioned || (have_row && keys_.text_view(0) > std::string_view(r.applicant_id))) {
+        st = seek(r.applicant_id);
+      }
+      while (st && have_row && keys_.text_view(0) < std::string_view(r.applicant_id)) {
+        if (++skipped > max_skip) {
+          st = seek(r.applicant_id);
+          break;
+        }
+        auto row = keys_.next(what);
+        if (!row) {
+          st = row.error();
+        } else {
+          have_row = *row;
+        }
+      }
+      if (!st) break;
+      if (!have_row || keys_.text_view(0) != std::string_view(r.applicant_id)) {
+        st = fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                     " is sealed, and its applicant has no data key (the "
+                                     "key row was deleted behind the tool's back)");
+        break;
+      }
+      r.erased = keys_.is_null(1);
+      r.wrapped = keys_.blob_view(1);
+      r.key_generation = keys_.int64(2);
+    }
+    keys_.reset();  // never leave a statement pending: it would hold the connection's snapshot
+    return st;
   }
 
   status renew_lease(const run_info& run, std::string_view what) {
@@ -2589,6 +2740,8 @@ class sqlite_store final : public store {
   std::string host_ = host_name();
   statement insert_decisions_;
   statement pending_;
+  statement keys_;                  // attach_keys' cursor over data_keys
+  std::vector<std::size_t> order_;  // attach_keys: the chunk's sealed records by applicant
   std::string pending_filter_;
   std::size_t pending_size_ = 0;
 };

@@ -21,16 +21,31 @@ for lang in fr ar en; do
   "$dalil" diff "$rules" "$work/new" --lang "$lang" > "$work/out.$lang" || status=$?
   [ "$status" -eq 1 ] || { echo "expected exit 1, got $status ($lang)" >&2; exit 1; }
   grep -q 'housing.middle_class' "$work/out.$lang"
-  grep -q '20000.00 .* 20500.00' "$work/out.$lang"
 done
-grep -q 'différente' "$work/out.fr"
-grep -q 'مختلف' "$work/out.ar"
+# Amounts and dates as the officials' texts write them; rules by their titles.
+grep -q '1er janvier 2013 : 20.*000,00 MAD → 20.*500,00 MAD' "$work/out.fr"
+grep -q '« Logement de la classe moyenne » (housing.middle_class) : différente' "$work/out.fr"
+grep -q 'exemple vérifié, au ' "$work/out.fr"
+grep -q 'from 1 January 2013: 20,000.00 MAD → 20,500.00 MAD' "$work/out.en"
 grep -q 'different' "$work/out.en"
+grep -q 'مختلف' "$work/out.ar"
+grep -q 'درهم' "$work/out.ar"
+grep -q 'يناير' "$work/out.ar"
+# No English detail word and no record as JSON in French or Arabic.
+for lang in fr ar; do
+  if grep -qw 'value\|formula\|provisional\|verified\|true\|false' "$work/out.$lang"; then
+    echo "an English word in the $lang text" >&2; exit 1
+  fi
+  if grep -q '{"' "$work/out.$lang"; then echo "a JSON record in the $lang text" >&2; exit 1; fi
+done
+"$dalil" diff "$rules" "$work/new" --format json > "$work/out.json" || true
+grep -q '"plausible":true' "$work/out.json"
 status=0
 "$dalil" diff "$rules" "$work/new" --format md > "$work/out.md" || status=$?
 [ "$status" -eq 1 ]
 grep -q '^# ' "$work/out.md"
-grep -q '^- `housing.middle_class`' "$work/out.md"
+grep -q '^- « Logement de la classe moyenne » (`housing.middle_class`) : différente' "$work/out.md"
+grep -q '^    - date de naissance : \|^    - revenu annuel du ménage : ' "$work/out.md"
 
 status=0
 "$dalil" diff "$rules" "$work/missing" > /dev/null 2>&1 || status=$?

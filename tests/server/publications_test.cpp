@@ -1,10 +1,12 @@
 // Publications and the advisers' API against a real server and the real CLI: `dalil publish`
 // refusals, the server without --rules deciding with the publication in effect on each as-of
 // date and seeing new ones without a restart, the no-ruleset problem, the publication recorded
-// in counter decisions, and POST /api/v1/diff and /api/v1/impact answering what `dalil diff` and
-// `dalil impact` answer, for advisers and auditors only, the impact audited as a read.
+// in counter decisions, and POST /api/v1/diff, /api/v1/impact and /api/v1/whatif answering what
+// `dalil diff`, `dalil impact` and `dalil whatif` answer, for advisers and auditors only, the
+// impact audited as a read, the what-if audited without a fact.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -137,6 +139,25 @@ struct fixture {
     }
   }
 };
+
+/// An applicant born in Morocco, in an irregular situation since 2024 (tests/analysis/
+/// whatif_cli_test.sh holds the same): exempt from national preference from 2025-04-15.
+const char* const whatif_facts =
+    R"({"id":"T-1","sex":"female","birth_date":"1989-01-28","nationality":"CM",)"
+    R"("status":"irregular","residence_card":null,"entry_date":"2024-10-15",)"
+    R"("resident_since":"2024-10-15","born_in_morocco":true,"application_date":"2024-11-02",)"
+    R"("spouse":null,"child_of_qualifying_spouse":false,"unaccompanied_minor":false,)"
+    R"("work_contract":null,"professional_activity":false,"serious_illness":false,)"
+    R"("regularized_in":null,"job_category":"none","household":{"size":2,)"
+    R"("annual_income":"14421.03","area":"urban","commune_poverty_rate":"8.2",)"
+    R"("socioeconomic_score":"11.65","rsu_score":"6.4008639"},"medical_coverage":false,)"
+    R"("owns_property":false,"received_housing_aid":false,"housing":{"price":"200000.00"}})";
+
+std::string whatif_body(const std::string& extra = "") {
+  return std::string(R"({"facts":)") + whatif_facts +
+         R"(,"as_of":"2025-01-01","goal":"employment.national_preference_exempt=true")" + extra +
+         "}";
+}
 
 /// A publication's ruleset hash, as a JSON string (to compare with answers).
 json::value ruleset_of(const std::string& db, std::int64_t id) {
@@ -308,7 +329,8 @@ TEST_CASE("advisers' API: roles, CSRF, bad requests, and the OpenAPI document", 
   };
   const std::vector<route_case> routes = {{http::verb::get, "/api/v1/publications", ""},
                                           {http::verb::post, "/api/v1/diff", diff},
-                                          {http::verb::post, "/api/v1/impact", impact}};
+                                          {http::verb::post, "/api/v1/impact", impact},
+                                          {http::verb::post, "/api/v1/whatif", whatif_body()}};
   for (const route_case& rc : routes) {
     for (const std::string who : {"none", "official", "adviser", "auditor"}) {
       response r = call(f.port, rc.method, rc.target, rc.body,
@@ -358,6 +380,31 @@ TEST_CASE("advisers' API: roles, CSRF, bad requests, and the OpenAPI document", 
                    R"({"old":1,"new":2,"as_of":"2027-06-01","where":"status=refugee"})") ==
         "/where");
   CHECK(pointer_of("/api/v1/diff", "{") == "-");  // malformed JSON
+  CHECK(pointer_of("/api/v1/whatif", R"({"as_of":"2025-01-01","goal":"health.ramed=poor"})") ==
+        "/facts");
+  CHECK(pointer_of("/api/v1/whatif", whatif_body(R"(,"max":9)")) == "/max");
+  CHECK(pointer_of("/api/v1/whatif", whatif_body(R"(,"lang":"de")")) == "/lang");
+  CHECK(pointer_of("/api/v1/whatif", std::string(R"({"facts":)") + whatif_facts +
+                                         R"(,"as_of":"2025-01-01","goal":"health.ramed"})") ==
+        "/goal");
+  CHECK(pointer_of("/api/v1/whatif", std::string(R"({"facts":)") + whatif_facts +
+                                         R"(,"as_of":"2025-01-01","goal":"health.nope=true"})") ==
+        "/goal");
+  CHECK(pointer_of("/api/v1/whatif", std::string(R"({"facts":)") + whatif_facts +
+                                         R"(,"as_of":"2025-01-01","goal":"health.ramed=rich"})") ==
+        "/goal");
+  CHECK(pointer_of("/api/v1/whatif", std::string(R"({"facts":)") + whatif_facts +
+                                         R"(,"as_of":"1850-01-01","goal":"health.ramed=poor"})") ==
+        "/as_of");
+  {
+    // A fact the record reader refuses: its pointer and the rule broken, never its value.
+    std::string bad = whatif_body();
+    bad.replace(bad.find("\"14421.03\""), 10, "\"-77777.01\"");
+    response r = call(f.port, http::verb::post, "/api/v1/whatif", bad, adv);
+    CHECK(r.status == 400);
+    CHECK(r.parsed().at("errors").at(0).at("pointer") == "/facts/household/annual_income");
+    CHECK(r.body.find("77777") == std::string::npos);
+  }
   response missing = call(f.port, http::verb::post, "/api/v1/diff", R"({"old":1,"new":7})", adv);
   CHECK(missing.status == 404);
   CHECK(missing.parsed().at("detail").as_string().find("no publication 7") != json::string::npos);
@@ -378,6 +425,10 @@ TEST_CASE("advisers' API: roles, CSRF, bad requests, and the OpenAPI document", 
   conforms(doc, "/api/v1/impact", "post", nobody);
   conforms(doc, "/api/v1/impact", "post",
            call(f.port, http::verb::post, "/api/v1/impact", impact, f.bearer("official")));
+  conforms(doc, "/api/v1/whatif", "post",
+           call(f.port, http::verb::post, "/api/v1/whatif", whatif_body(), adv));
+  conforms(doc, "/api/v1/whatif", "post",
+           call(f.port, http::verb::post, "/api/v1/whatif", whatif_body(), f.bearer("official")));
   conforms(doc, "/api/v1/evaluate", "post", f.evaluate("2016-01-01"));  // no-ruleset
   conforms(doc, "/api/v1/evaluate", "post", f.evaluate_until("2027-06-01", 2));
 }
@@ -481,4 +532,65 @@ TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers (i
   f.srv->wait();
   std::string text = slurp(f.log);
   for (const std::string& id : ids) CHECK(text.find(id) == std::string::npos);
+}
+
+TEST_CASE("advisers' API: the what-if answers what dalil whatif answers, audited without a fact",
+          "[publications]") {
+  fixture f;
+  f.publish(pack_dir, "2017-01-01");
+  auto adv = f.bearer("adviser");
+  fs::path facts = f.dir / "facts.json";
+  std::ofstream(facts) << whatif_facts;
+  std::string cli;
+  CHECK(run_status(dalil_cli + " whatif --rules " + pack_dir + " --as-of 2025-01-01 --facts " +
+                       facts.string() +
+                       " --goal employment.national_preference_exempt=true --format json",
+                   cli) == 0);
+  std::string entries_before = last_line(f.sql("SELECT count(*) FROM audit"));
+  response r =
+      call(f.port, http::verb::post, "/api/v1/whatif", whatif_body(R"(,"lang":"en")"), adv);
+  INFO(r.body.substr(0, 400));
+  REQUIRE(r.status == 200);
+  json::object answer = r.parsed().as_object();
+  CHECK(answer.at("publication") == 1);
+  CHECK(answer.at("lang") == "en");
+  std::string text(answer.at("text").as_string());
+  CHECK(text.find("from 15 April 2025") != std::string::npos);
+  std::string cli_text;
+  CHECK(run_status(dalil_cli + " whatif --rules " + pack_dir + " --as-of 2025-01-01 --facts " +
+                       facts.string() +
+                       " --goal employment.national_preference_exempt=true --lang en",
+                   cli_text) == 0);
+  CHECK(text == cli_text);
+  answer.erase("publication");
+  answer.erase("lang");
+  answer.erase("text");
+  CHECK(json::value(answer) == json::parse(cli));
+  // The principal's language when none is asked (a token's principal: fr).
+  response fr = call(f.port, http::verb::post, "/api/v1/whatif", whatif_body(), adv);
+  REQUIRE(fr.status == 200);
+  CHECK(fr.parsed().at("lang") == "fr");
+  CHECK(std::string(fr.parsed().at("text").as_string()).find("15 avril 2025") != std::string::npos);
+  // Two audited what-ifs: the decision, the goal, the date, the publication and the facts' hash,
+  // never a fact (the income, the birth date, the id are nowhere in the entries).
+  std::string entries = f.sql(
+      "SELECT actor || ' ' || subject || ' ' || details FROM audit WHERE action='whatif' AND "
+      "seq > " +
+      entries_before + " ORDER BY seq");
+  INFO(entries);
+  CHECK(std::count(entries.begin(), entries.end(), '\n') == 2);
+  CHECK(entries.find("adviser facts {\"decision\":\"employment.national_preference_exempt\","
+                     "\"goal\":true,\"as_of\":\"2025-01-01\",\"publication\":1,\"input\":\"") == 0);
+  for (const char* value : {"14421.03", "1989-01-28", "T-1", "6.4008639"}) {
+    CHECK(entries.find(value) == std::string::npos);
+  }
+  CHECK(run(dalil_cli + " audit verify --db " + f.db + " 2>&1").find("verified") !=
+        std::string::npos);
+  // No fact in the server's log.
+  f.srv->stop();
+  f.srv->wait();
+  std::string log = slurp(f.log);
+  for (const char* value : {"14421.03", "1989-01-28", "6.4008639"}) {
+    CHECK(log.find(value) == std::string::npos);
+  }
 }
