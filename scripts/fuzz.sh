@@ -22,8 +22,10 @@ esac
 
 if [ "${DALIL_FUZZ_NO_BUILD:-0}" != 1 ]; then
   bash scripts/install-deps.sh clang-16 libclang-rt-16-dev
+  launcher=()  # ccache when there is one (a shared machine's builds share its cache)
+  command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
-    -DDALIL_FUZZ=ON -DDALIL_BUILD_BENCH=OFF >/dev/null
+    -DDALIL_FUZZ=ON -DDALIL_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
   flock /tmp/dalil-build.lock cmake --build build-fuzz --target "fuzz_$target"
 fi
 [ -x "build-fuzz/tests/fuzz/fuzz_$target" ] || { echo "no build-fuzz/tests/fuzz/fuzz_$target"; exit 2; }

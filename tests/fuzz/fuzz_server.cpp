@@ -1,8 +1,13 @@
 // Fuzz target: the bytes of one HTTP connection to the server, answered by its real connection
 // layer (Beast's request parser with the server's limits, the route table), its identity checks
-// and its handlers (server/fuzz_entry.hpp), against a store made once per process: the SNIA pack,
-// an official (office rabat), an adviser and an auditor with bearer tokens, a user signed in for a
-// browser session, and one decision to read and review.
+// and its handlers (server/fuzz_entry.hpp), against a store made once per process and served the
+// way `dalil serve --db` serves it (no --rules): two publications (the SNIA pack from 1901-01-01,
+// the same pack with a new SMIG from 2027-01-01), a small cohort of stored records on which the
+// second flips three decisions, an official (office rabat), an adviser and an auditor with bearer
+// tokens, a user signed in for a browser session, and one decision to read and review. The
+// advisers' diff (the solver) and impact (a read of the cohort) are slow beside the other routes:
+// the cohort is kept small (27 records) and the corpus has few of their requests, so that
+// fuzzing stays fast while reaching them.
 //
 // The input may name the session's secrets, which no fuzzer could guess: "@SESSION@" becomes the
 // session cookie's value, "@CSRF@" its CSRF token, "@DECISION@" the stored decision's id. The
@@ -16,12 +21,16 @@
 // - an error is problem+json: type, title, the same status, detail, and field errors if any;
 //   a JSON answer is valid JSON and valid UTF-8;
 // - no error response and no log line holds a text value of the request's body (checked the
-//   record target's way: a suspect value is reshaped and the input answered again).
+//   record target's way: a suspect value is reshaped and the input answered again; a
+//   FIELD=VALUE text also with its value alone reshaped).
+#include <algorithm>
+#include <array>
 #include <boost/beast/http/parser.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +48,9 @@
 #include "server/auth/credentials.hpp"
 #include "server/fuzz_entry.hpp"
 #include "store/accounts.hpp"
+#include "store/batch.hpp"
+#include "store/publications.hpp"
+#include "store/store.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {
@@ -71,6 +83,16 @@ constexpr std::string_view sample_record =
     R"("medical_coverage":false,"owns_property":false,"received_housing_aid":false,)"
     R"("housing":{"price":"784000.00"}})";
 constexpr const char* client_address = "127.0.0.1";
+// The second publication: the SNIA pack with a new hourly SMIG from 2027-01-01 (as the
+// publications' server test revises it), in its canonical source.
+constexpr std::string_view smig_now = "  from 2026-01-01 = 17.92 MAD\n";
+constexpr std::string_view smig_revised =
+    "  from 2026-01-01 = 17.92 MAD\n  from 2027-01-01 = 18.79 MAD\n";
+// The stored cohort: lines of data/sample-cohort.jsonl (1-based), the first 24 and the three
+// applicants whose housing.vit_140k the new SMIG flips on 2027-06-01, so that an impact has
+// flips to list; small, because every impact request evaluates all of them twice.
+constexpr int cohort_head = 24;
+constexpr std::array<int, 3> cohort_flipping{91, 167, 212};
 // The store grows with every decision and audited read (and audit/verify reads it all): begin
 // again with a fresh one after this many inputs.
 constexpr int inputs_per_store = 5000;
@@ -131,6 +153,56 @@ void sign_in(world& w) {
   w.csrf = std::string(json::parse(x.answer.body).as_object().at("csrf").as_string());
 }
 
+/// The two publications and the cohort (as `dalil publish` and `dalil import` store them).
+void publish_and_import(world& w) {
+  auto db = store::open_sqlite(w.db);
+  if (!db) setup_failed("cannot open the store: " + db.error().message);
+  const std::string& pack_source = fuzz::snia_canonical_source();
+  std::string revised = pack_source;
+  auto at = revised.find(smig_now);
+  if (at == std::string::npos || revised.find(smig_now, at + 1) != std::string::npos) {
+    setup_failed("the SNIA pack's SMIG of 2026 is not where the fuzz target revises it");
+  }
+  revised.replace(at, smig_now.size(), smig_revised);
+  std::string why;
+  auto revised_rules = store::stored_ruleset("fuzz-revised", revised, why);
+  if (!revised_rules) setup_failed("the revised pack does not check:\n" + why);
+  struct pub {
+    std::string hash;
+    const std::string* source;
+    const char* from;
+  };
+  auto pubs = store::publication_store::open(w.db);
+  if (!pubs) setup_failed("cannot open the publications: " + pubs.error().message);
+  for (const pub& p : {pub{fuzz::snia_pack()->hash(), &pack_source, "1901-01-01"},
+                       pub{revised_rules->hash(), &revised, "2027-01-01"}}) {
+    if (!(*db)->put_ruleset(p.hash, *p.source)) setup_failed("cannot store a ruleset");
+    store::publication row;
+    row.ruleset_hash = p.hash;
+    row.approved_by = "Commission SNIA";
+    row.effective_from = p.from;
+    row.actor = "fuzz";
+    if (!(*pubs)->publish(row)) setup_failed("cannot publish a ruleset");
+  }
+  std::ifstream in(DALIL_COHORT_FILE, std::ios::binary);
+  std::string line;
+  std::string cohort;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (n <= cohort_head ||
+        std::find(cohort_flipping.begin(), cohort_flipping.end(), n) != cohort_flipping.end()) {
+      cohort += line + "\n";
+    }
+  }
+  if (cohort.empty()) setup_failed("cannot read the sample cohort");
+  fs::path file = w.dir / "cohort.jsonl";
+  std::ofstream(file, std::ios::binary) << cohort;
+  store::import_summary summary;
+  auto imported = store::import_file(**db, fuzz::snia_pack()->program(), file.string(), summary);
+  if (!imported || summary.stored != cohort_head + static_cast<int>(cohort_flipping.size())) {
+    setup_failed("the sample cohort is not imported whole");
+  }
+}
+
 void open_world(world& w) {
   if (!server::sodium_ready()) setup_failed("libsodium cannot start");
   const char* base = std::getenv("TMPDIR");
@@ -170,10 +242,9 @@ void open_world(world& w) {
     client("adviser.one", "adviser", "", adviser_token);
     client("auditor.one", "auditor", "", auditor_token);
   }
+  publish_and_import(w);
   server::config c;
-  c.db = w.db;
-  c.rules = fuzz::snia_pack();
-  c.canonical_source = fuzz::snia_canonical_source();
+  c.db = w.db;  // no rules: the store's publications, the one in effect on each as-of date
   c.threads = 1;
   auto svc = server::service::open(c, w.log.logger);
   if (!svc) setup_failed("cannot open the service: " + svc.error().message);
@@ -405,12 +476,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const std::string& v : values) {
     if (!echoed(xs, log, v)) continue;
-    // Its own words, or the value? Answer the input again with that value reshaped.
-    std::string other = replace_all(bytes, "\"" + v + "\"", "\"" + fuzz::reshaped(v) + "\"");
-    w.log.text.str("");
-    auto again = answer(w, other);
-    if (echoed(again, w.log.text.str(), fuzz::reshaped(v))) {
-      violated("server", "an error response or a log line holds a value of the request body");
+    // Its own words, or the value? Answer the input again with that value reshaped: whole, and
+    // for FIELD=VALUE (an impact's filter) after the '=' only, since a reshaped field name is
+    // refused as no field before its value is ever used.
+    std::vector<std::string> variants{fuzz::reshaped(v)};
+    if (auto eq = v.find('='); eq != std::string::npos && eq + 1 < v.size()) {
+      variants.push_back(v.substr(0, eq + 1) + fuzz::reshaped(std::string_view(v).substr(eq + 1)));
+    }
+    for (const std::string& r : variants) {
+      if (r == v) continue;
+      std::string other = replace_all(bytes, "\"" + v + "\"", "\"" + r + "\"");
+      w.log.text.str("");
+      auto again = answer(w, other);
+      if (echoed(again, w.log.text.str(), r)) {
+        violated("server", "an error response or a log line holds a value of the request body");
+      }
     }
   }
   return 0;

@@ -231,8 +231,9 @@ status=0
 status=0
 "$dalil" impact --db "$db" --old "$rules" --new "$v2" --as-of 2020-01-01 --where status=tourist \
   > "$work/none.txt" 2>&1 || status=$?
-[ $status -eq 3 ] && grep -q "no applicant matches" "$work/none.txt" && ok "no match refused (3)" ||
-  ko "no match: exit $status"
+[ $status -eq 3 ] && grep -q "no applicant matches the filter on status" "$work/none.txt" &&
+  ! grep -q tourist "$work/none.txt" && ok "no match refused (3), naming the field, not the value" ||
+  ko "no match: exit $status, or the message quotes the filter's value"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
