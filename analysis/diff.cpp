@@ -4,8 +4,8 @@
 #include "analysis/diff.hpp"
 
 #include <algorithm>
-#include <compare>
 #include <charconv>
+#include <compare>
 #include <map>
 #include <set>
 
