@@ -336,7 +336,8 @@ std::optional<std::pair<outcome, engine::value>> evaluate(
   engine::record_error err;
   if (!reader.read(record_json, rec, err)) {
     field = err.field;
-    error = "the witness is refused by the record reader (" + err.field + ": " + err.message + ")";
+    error = "the witness is refused by the record reader (" +
+            (err.field.empty() ? err.message : err.field + ": " + err.message) + ")";
     return std::nullopt;
   }
   auto inst = engine::instantiate(rules, as_of);
@@ -1279,10 +1280,13 @@ class text_writer {
     std::string name = change_name(ch);
     std::string s;
     std::string detail = ch.change == "changed" ? detail_words(ch) : std::string();
-    if (ch.change == "added") {
-      s = c_.format(msg::diff_added, l_, {{"kind", kind}, {"name", name}});
-    } else if (ch.change == "removed") {
-      s = c_.format(msg::diff_removed, l_, {{"kind", kind}, {"name", name}});
+    if (ch.change == "added" || ch.change == "removed") {
+      s = c_.format(ch.change == "added" ? msg::diff_added : msg::diff_removed, l_,
+                    {{"kind", kind}, {"name", name}});
+      // A text added or removed in one language: say which (the same line three times otherwise).
+      if (auto lang = engine::parse_lang(ch.detail)) {
+        s += " (" + engine::language_name(*lang, l_, c_) + ")";
+      }
     } else if (detail.empty()) {
       s = c_.format(msg::diff_changed_plain, l_, {{"kind", kind}, {"name", name}});
     } else {
@@ -1375,6 +1379,8 @@ class text_writer {
       case gap::solver_other:
         return c_.format(msg::diff_solver_other, l_, {{"from", from}, {"until", until}});
       case gap::reader_refused:
+        // A refusal of the whole record (its size, its syntax) names no field.
+        if (d.subject.empty()) return c_.text(msg::diff_unconfirmed_refused_record, l_);
         return c_.format(msg::diff_unconfirmed_refused, l_, {{"fact", field_name(d.subject)}});
       case gap::same_outcome:
         return c_.text(msg::diff_unconfirmed_same, l_);

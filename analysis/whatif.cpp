@@ -65,23 +65,6 @@ class jparser {
     i_ += w.size();
     return true;
   }
-  static void utf8(std::uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
   bool hex4(std::uint32_t& v) {
     if (i_ + 4 > s_.size()) return false;
     v = 0;
@@ -136,7 +119,7 @@ class jparser {
             if (!hex4(lo)) return false;
             cp = 0x10000 + ((cp - 0xD800) << 10U) + (lo - 0xDC00);
           }
-          utf8(cp, out);
+          engine::append_utf8(out, cp);
           break;
         }
         default:

@@ -466,6 +466,8 @@ constexpr entry builtin_entries[] = {
      "the only difference found needs a decimal with no end"},
     {msg::diff_changed_plain, "modifié : {kind} {name}", "عُدّل: {kind} {name}",
      "changed: {kind} {name}"},
+    {msg::diff_unconfirmed_refused_record, "la lecture du dossier refuse l'exemple",
+     "رفضت قراءة الملف المثال", "the record reader refuses the example"},
 };
 
 #undef LRI

@@ -289,7 +289,8 @@ std::string_view lang_code(lang l);
   X(diff_unconfirmed_refused) /* {fact} */                                                \
   X(diff_unconfirmed_same)                                                                \
   X(diff_unconfirmed_decimals)                                                            \
-  X(diff_changed_plain) /* {kind} {name}: a change the kind says all of */
+  X(diff_changed_plain)              /* {kind} {name}: a change the kind says all of */   \
+  X(diff_unconfirmed_refused_record) /* the reader refuses the whole record, no one field */
 
 enum class msg : std::uint16_t {
 #define DALIL_MESSAGE_ENUM(id) id,

@@ -77,5 +77,8 @@ std::string canonical_json(std::string_view json);
 std::string no_such_field(const dsl::record_info& info, std::string_view name);
 /// Appends `s` to `out` as a JSON string literal.
 void append_json_string(std::string& out, std::string_view s);
+/// Appends the UTF-8 encoding of the code point `cp` (at most U+10FFFF; the callers have checked
+/// it, and surrogates, when they decoded a `\u` escape).
+void append_utf8(std::string& out, std::uint32_t cp);
 
 }  // namespace dalil::engine

@@ -500,11 +500,8 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
     if (*all == 0) {
       return fail(errc::refused, "the store holds no applicant record: import a cohort first");
     }
-    std::string filter;
-    for (const auto& f : o.filter)
-      filter += (filter.empty() ? "" : " and ") + f.path + "=" + f.value;
-    return fail(errc::refused, "no applicant matches --where " + filter + " (of " +
-                                   std::to_string(*all) + " stored): no run was started");
+    return fail(errc::refused, "no applicant matches --where on " + filter_fields(o.filter) +
+                                   " (of " + std::to_string(*all) + " stored): no run was started");
   }
   if (auto s = db.put_ruleset(rules->hash(), canonical_source); !s) return s;
   auto opened = db.open_run(rules->hash(), to_string(o.as_of), o.filter);
@@ -992,24 +989,6 @@ std::size_t skip_value(std::string_view t, std::size_t i) {
   return i;
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 std::uint32_t hex4(std::string_view t, std::size_t i) {
   std::uint32_t v = 0;
   if (i + 4 > t.size() ||
@@ -1057,7 +1036,7 @@ std::string unescape(std::string_view raw) {
             i += 6;
           }
         }
-        append_utf8(out, cp);
+        engine::append_utf8(out, cp);
         break;
       }
       default:

@@ -58,13 +58,6 @@ std::string filter_text(const std::vector<record_filter>& filter) {
   return out;
 }
 
-/// The fields a filter names ("status, household.area"), without their values.
-std::string filter_fields(const std::vector<record_filter>& filter) {
-  std::string out;
-  for (const auto& f : filter) out += (out.empty() ? "" : ", ") + f.path;
-  return out;
-}
-
 std::string group_of(const engine::decision_impact& d) {
   if (d.program.empty()) return "";
   return d.program + (d.osp.empty() ? "" : ", " + d.osp);
@@ -92,8 +85,6 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
     if (*all == 0) {
       return fail(errc::refused, "the store holds no applicant record: import a cohort first");
     }
-    // The fields, never the values: a filter may hold a personal value (an id, a date of
-    // birth), and this message reaches a terminal, a log or the server's answer.
     return fail(errc::refused, "no applicant matches the filter on " +
                                    filter_fields(request.filter) + " (of " + std::to_string(*all) +
                                    " stored): nothing was read");

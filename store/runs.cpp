@@ -1,4 +1,5 @@
-// Which runs a reader sees by default: one policy for the CLI and the server.
+// Which runs a reader sees by default (one policy for the CLI and the server), and how a run's
+// filter is named in messages.
 #include <algorithm>
 #include <map>
 #include <string>
@@ -22,6 +23,12 @@ std::vector<run_info> current_runs(const std::vector<run_info>& all) {
   for (const auto& kv : newest) out.push_back(kv.second);
   std::sort(out.begin(), out.end(),
             [](const run_info& a, const run_info& b) { return a.run_id < b.run_id; });
+  return out;
+}
+
+std::string filter_fields(const std::vector<record_filter>& filter) {
+  std::string out;
+  for (const auto& f : filter) out += (out.empty() ? "" : ", ") + f.path;
   return out;
 }
 

@@ -163,6 +163,10 @@ struct record_filter {
   std::string path;  // e.g. "status" or "household.area"
   std::string value;
 };
+/// The fields a filter names ("status, household.area"), never their values: a filter may hold a
+/// personal value (an id, a date of birth), and the messages that name it reach a terminal, a log
+/// or the server's answer.
+std::string filter_fields(const std::vector<record_filter>& filter);
 
 /// An import in progress: one write transaction from begin_import to finish, rolled back if the
 /// object is destroyed before `finish` succeeds (an early return, a failed write, an exception).

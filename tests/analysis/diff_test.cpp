@@ -513,3 +513,31 @@ TEST_CASE("diff: text and Markdown in French and Arabic carry no English detail 
   CHECK(ar.find("يناير") != std::string::npos);
   CHECK(ar.find("درهم") != std::string::npos);
 }
+
+TEST_CASE("diff: a text added or removed in one language says which", "[diff]") {
+  // AMO Tadamon's period texts removed in all three languages: three lines, one per language,
+  // that would otherwise read the same.
+  mutated_pack m("health.dalil",
+                 "  period fr \"L'AMO Tadamon n'existe que depuis le {from}, date à laquelle il a "
+                 "remplacé le RAMED.\"\n         ar \"لم يُحدث التأمين الإجباري عن المرض «تضامن» "
+                 "إلا في {from}، وهو تاريخ تعويضه لنظام المساعدة الطبية (راميد).\"\n         en "
+                 "\"AMO Tadamon exists only since {from}, when it replaced RAMED.\"\n",
+                 "");
+  auto old_rules = load(shipped());
+  auto new_rules = load(m.dir);
+  an::diff_result r = an::diff(old_rules, new_rules, an::diff_options{});
+  an::text_options o;
+  o.old_dir = "old";
+  o.new_dir = "new";
+  o.lang = eng::lang::en;
+  std::string en = an::to_text(r, old_rules->program(), new_rules->program(), o);
+  INFO(en);
+  for (const char* language : {"(English)", "(French)", "(Arabic)"}) {
+    INFO(language);
+    CHECK(en.find(std::string("(health.amo_tadamon) ") + language) != std::string::npos);
+  }
+  o.lang = eng::lang::fr;
+  std::string fr = an::to_text(r, old_rules->program(), new_rules->program(), o);
+  INFO(fr);
+  CHECK(fr.find("(health.amo_tadamon) (arabe)") != std::string::npos);
+}

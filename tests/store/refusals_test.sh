@@ -36,8 +36,10 @@ expect empty_rules 1 "holds no .dalil file" \
 cp "$rules/schema.dalil" "$work/schema-only/"
 expect no_contract_decision 3 "no contract decision" \
   "$dalil" batch --db "$db" --rules "$work/schema-only" --as-of 2017-06-01 --quiet
-expect where_matches_nothing 3 "no applicant matches --where status=tourist" \
+expect where_matches_nothing 3 "no applicant matches --where on status (of" \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where status=tourist --quiet
+# The filter's field, never its value: a filter on an id or a date names a person.
+! grep -q tourist "$work/out" || { echo "FAIL: the refusal quotes the filter's value"; failed=$((failed + 1)); }
 [ "$(q "SELECT count(*) FROM runs")" -eq 0 ] ||
   { echo "FAIL: a refused batch left a run"; failed=$((failed + 1)); }
 
