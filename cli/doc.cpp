@@ -116,8 +116,6 @@ class writer {
   std::string out_;
 };
 
-std::string html_escape(std::string_view s);
-
 /// Arabic text whose {placeholders} are isolated: in HTML each in <bdi dir="ltr"> (the text
 /// escaped), in plain text each between U+2068 and U+2069.
 std::string isolate_placeholders(std::string_view s, bool html) {
@@ -294,33 +292,6 @@ class markdown_writer : public writer {
 };
 
 // ------------------------------------------------------------------ HTML
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 constexpr std::string_view page_css = R"(
 body { font-family: Georgia, "Times New Roman", serif; max-width: 54rem; margin: 2rem auto;
@@ -972,6 +943,33 @@ bool write_file(const std::filesystem::path& path, const std::string& text) {
 }
 
 }  // namespace
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
 
 doc_pages render_doc(const dsl::program& program, const dsl::source_map& sources,
                      const std::string& rules_dir, engine::lang l, const engine::catalogue& c) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "dsl/program.hpp"
 #include "dsl/source.hpp"
@@ -28,5 +29,8 @@ doc_pages render_doc(const dsl::program& program, const dsl::source_map& sources
 /// pack has errors (diagnostics go to std::cerr), 2 when a file or directory cannot be written.
 int run_doc(const std::string& rules_dir, const std::string& out_dir,
             engine::lang l = engine::lang::fr);
+
+/// `s` escaped for HTML text and attribute values (& < > " and ').
+std::string html_escape(std::string_view s);
 
 }  // namespace dalil::cli

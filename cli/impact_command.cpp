@@ -15,6 +15,7 @@
 #include <iostream>
 #include <map>
 
+#include "cli/doc.hpp"
 #include "cli/pack.hpp"
 #include "cli/store_commands.hpp"
 #include "engine/catalogue.hpp"
@@ -414,33 +415,6 @@ std::string summary_text(const engine::impact_summary& s, const std::string& fil
 
 // ---- report.html: self-contained (inline style and SVG), in one language. ----
 
-void html_escape(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
-std::string esc(std::string_view text) {
-  std::string out;
-  html_escape(out, text);
-  return out;
-}
-
 constexpr std::array<const char*, engine::flip_category_count> colours{
     "#b2182b", "#2166ac", "#e08214", "#5aae61", "#762a83", "#636363", "#35978f"};
 
@@ -474,14 +448,14 @@ std::string chart_svg(const engine::impact_summary& s, engine::lang l) {
   std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"" +
                     std::to_string(width) + "\" height=\"" + std::to_string(height) +
                     "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
-                    "\"><title>" + esc(words(word::chart, l)) + "</title>";
+                    "\"><title>" + html_escape(words(word::chart, l)) + "</title>";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const engine::decision_impact& d = *rows[i];
     int y = static_cast<int>(i) * row + 5;
     // The direction is explicit: an SVG text otherwise takes the page's, and its anchor with it.
     out += "<text x=\"" + std::to_string(rtl ? width - 4 : 4) + "\" y=\"" + std::to_string(y + 15) +
            "\" font-size=\"12\" direction=\"" + (rtl ? "rtl" : "ltr") + "\">" +
-           esc(shortened(decision_title(d, l), 45)) + "</text>";
+           html_escape(shortened(decision_title(d, l), 45)) + "</text>";
     double x = rtl ? width - label : label;
     for (std::size_t c = 0; c < engine::flip_category_count; ++c) {
       if (d.by_category[c] == 0) continue;
@@ -494,7 +468,7 @@ std::string chart_svg(const engine::impact_summary& s, engine::lang l) {
                     "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%s\"><title>",
                     left, y + 2, w, colours.at(c));
       out += rect;
-      out += esc(category_words(static_cast<engine::flip_category>(c), l)) + ": " +
+      out += html_escape(category_words(static_cast<engine::flip_category>(c), l)) + ": " +
              std::to_string(d.by_category[c]) + "</title></rect>";
       x = rtl ? x - w : x + w;
     }
@@ -511,7 +485,8 @@ std::string report_html(const engine::impact_summary& s, const std::string& filt
   const std::string code(engine::lang_code(l));
   std::string out = "<!DOCTYPE html>\n<html lang=\"" + code + "\" dir=\"" +
                     (l == engine::lang::ar ? "rtl" : "ltr") +
-                    "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + esc(words(word::title, l)) +
+                    "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+                    html_escape(words(word::title, l)) +
                     "</title>\n<style>\n"
                     "body{font-family:sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;"
                     "color:#222}\n"
@@ -523,9 +498,10 @@ std::string report_html(const engine::impact_summary& s, const std::string& filt
                     ".legend i{display:inline-block;width:.8rem;height:.8rem;"
                     "margin-inline-end:.3rem}\n"
                     "</style>\n</head>\n<body>\n<h1>" +
-                    esc(words(word::title, l)) + "</h1>\n<table>\n";
+                    html_escape(words(word::title, l)) + "</h1>\n<table>\n";
   auto row = [&](word w, const std::string& value) {
-    out += "<tr><th>" + esc(words(w, l)) + "</th><td><bdi>" + esc(value) + "</bdi></td></tr>\n";
+    out += "<tr><th>" + html_escape(words(w, l)) + "</th><td><bdi>" + html_escape(value) +
+           "</bdi></td></tr>\n";
   };
   row(word::old_rules, s.old_hash);
   row(word::new_rules, s.new_hash);
@@ -539,36 +515,39 @@ std::string report_html(const engine::impact_summary& s, const std::string& filt
   }
   row(word::flipped, std::to_string(s.applicants_flipped));
   row(word::flips, std::to_string(s.flips));
-  out += "</table>\n<p>" + esc(words(reveal ? word::revealed : word::pseudonymised, l)) + "</p>\n";
+  out += "</table>\n<p>" + html_escape(words(reveal ? word::revealed : word::pseudonymised, l)) +
+         "</p>\n";
   if (s.flips == 0) {
-    out += "<p><strong>" + esc(words(word::no_change, l)) + "</strong></p>\n";
+    out += "<p><strong>" + html_escape(words(word::no_change, l)) + "</strong></p>\n";
   } else {
-    out += "<h2>" + esc(words(word::chart, l)) + "</h2>\n<p class=\"legend\">";
+    out += "<h2>" + html_escape(words(word::chart, l)) + "</h2>\n<p class=\"legend\">";
     for (std::size_t c = 0; c < engine::flip_category_count; ++c) {
       out += "<span><i style=\"background:" + std::string(colours.at(c)) + "\"></i>" +
-             esc(category_words(static_cast<engine::flip_category>(c), l)) + "</span>";
+             html_escape(category_words(static_cast<engine::flip_category>(c), l)) + "</span>";
     }
     out += "</p>\n" + chart_svg(s, l) + "\n";
   }
   for (const auto& [group, list] : groups(s)) {
-    out += "<h2>" + esc(group.empty() ? words(word::other_program, l) : group) + "</h2>\n";
+    out += "<h2>" + html_escape(group.empty() ? words(word::other_program, l) : group) + "</h2>\n";
     for (const auto* d : list) {
-      out += "<h3>" + esc(decision_title(*d, l)) + " <code>" + esc(d->name) + "</code></h3>\n";
-      out += "<table><tr><th>" + esc(words(word::before, l)) + "</th><th>" +
-             esc(words(word::after, l)) + "</th><th>" + esc(words(word::count, l)) + "</th><th>" +
-             esc(words(word::category, l)) + "</th></tr>\n";
+      out += "<h3>" + html_escape(decision_title(*d, l)) + " <code>" + html_escape(d->name) +
+             "</code></h3>\n";
+      out += "<table><tr><th>" + html_escape(words(word::before, l)) + "</th><th>" +
+             html_escape(words(word::after, l)) + "</th><th>" + html_escape(words(word::count, l)) +
+             "</th><th>" + html_escape(words(word::category, l)) + "</th></tr>\n";
       for (const auto& t : d->transitions) {
-        out += "<tr><td>" + esc(state_words(*d, t.from, l)) + "</td><td>" +
-               esc(state_words(*d, t.to, l)) + "</td><td class=\"n\">" + std::to_string(t.count) +
-               "</td><td>" +
-               esc(t.category ? category_words(*t.category, l) : words(word::unchanged, l)) +
-               "</td></tr>\n";
+        out +=
+            "<tr><td>" + html_escape(state_words(*d, t.from, l)) + "</td><td>" +
+            html_escape(state_words(*d, t.to, l)) + "</td><td class=\"n\">" +
+            std::to_string(t.count) + "</td><td>" +
+            html_escape(t.category ? category_words(*t.category, l) : words(word::unchanged, l)) +
+            "</td></tr>\n";
       }
       out += "</table>\n";
       if (!d->why.empty()) {
-        out += "<p>" + esc(words(word::why, l)) + "</p>\n<ul>\n";
+        out += "<p>" + html_escape(words(word::why, l)) + "</p>\n<ul>\n";
         for (const auto& [rule, n] : d->why) {
-          out += "<li><code>" + esc(rule) + "</code>: " + std::to_string(n) + "</li>\n";
+          out += "<li><code>" + html_escape(rule) + "</code>: " + std::to_string(n) + "</li>\n";
         }
         out += "</ul>\n";
       }
@@ -576,8 +555,8 @@ std::string report_html(const engine::impact_summary& s, const std::string& filt
   }
   auto names = [&](word w, const std::vector<std::string>& list) {
     if (list.empty()) return;
-    out += "<h2>" + esc(words(w, l)) + "</h2>\n<ul>\n";
-    for (const auto& n : list) out += "<li><code>" + esc(n) + "</code></li>\n";
+    out += "<h2>" + html_escape(words(w, l)) + "</h2>\n<ul>\n";
+    for (const auto& n : list) out += "<li><code>" + html_escape(n) + "</code></li>\n";
     out += "</ul>\n";
   };
   names(word::removed, s.only_old);
