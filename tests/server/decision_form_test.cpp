@@ -6,11 +6,8 @@
 
 #include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -26,13 +23,12 @@
 #include "server/server.hpp"
 #include "store/counter_store.hpp"
 #include "store/sqlite.hpp"
+#include "tests/server/support.hpp"
 
 namespace fs = std::filesystem;
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
+namespace ts = dalil::test_support;
 
 namespace {
 
@@ -55,56 +51,12 @@ const pack_t& rule_pack() {
   return p;
 }
 
-std::string shell(const std::string& command) {
-  std::string out;
-  FILE* f = popen(command.c_str(), "r");
-  REQUIRE(f);
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  int rc = pclose(f);
-  INFO(command << "\n" << out);
-  REQUIRE(rc == 0);
-  return out;
-}
+using answer = ts::response;
 
-struct answer {
-  int status = 0;
-  std::string body;
-  json::value parsed() const {
-    boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
-    INFO(body.substr(0, 400));
-    REQUIRE_FALSE(ec);
-    return v;
-  }
-};
-
+/// One request with an official's, an auditor's (any) bearer token.
 answer exchange(std::uint16_t port, http::verb method, const std::string& target,
                 const std::string& token, const std::string& body = {}) {
-  asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req(method, target, 11);
-  req.set(http::field::host, "localhost");
-  req.set(http::field::authorization, "Bearer " + token);
-  if (method == http::verb::post) {
-    req.set(http::field::content_type, "application/json");
-    req.body() = body;
-    req.prepare_payload();
-  }
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(64 * 1024 * 1024);
-  http::read(stream, buffer, parser);
-  return {static_cast<int>(parser.get().result_int()), parser.get().body()};
-}
-
-std::string last_line(std::string s) {
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  auto nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
+  return ts::call(port, method, target, body, ts::auth_header{token, {}, {}});
 }
 
 /// A store with an official's and an auditor's token, and a server over it.
@@ -121,9 +73,10 @@ struct counter {
     dir = tmpl;
     db = (dir / "store.db").string();
     const std::string dalil = DALIL_BINARY;
-    official = last_line(
-        shell(dalil + " token create desk --role official --office rabat --db " + db + " 2>&1"));
-    auditor = last_line(shell(dalil + " token create audit --role auditor --db " + db + " 2>&1"));
+    official = ts::last_line(
+        ts::run(dalil + " token create desk --role official --office rabat --db " + db + " 2>&1"));
+    auditor =
+        ts::last_line(ts::run(dalil + " token create audit --role auditor --db " + db + " 2>&1"));
     start();
   }
   void start() {
@@ -162,9 +115,10 @@ struct counter {
   std::string cli_prefix(const std::string& rec, const std::string& lang, bool trace) const {
     fs::path facts = dir / "facts.json";
     std::ofstream(facts) << rec;
-    std::string out = shell(std::string(DALIL_BINARY) + " eval --rules " + DALIL_SOURCE_DIR +
-                            "/rules --as-of 2017-06-01 --format json --facts " + facts.string() +
-                            (lang.empty() ? "" : " --lang " + lang) + (trace ? "" : " --no-trace"));
+    std::string out =
+        ts::run(std::string(DALIL_BINARY) + " eval --rules " + DALIL_SOURCE_DIR +
+                "/rules --as-of 2017-06-01 --format json --facts " + facts.string() +
+                (lang.empty() ? "" : " --lang " + lang) + (trace ? "" : " --no-trace"));
     out.pop_back();  // newline
     out.pop_back();  // closing brace
     return out;

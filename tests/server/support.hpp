@@ -1,6 +1,6 @@
 // What the server tests share: a real HTTP/1.1 client over a loopback connection, the CLI run
 // as an administrator runs it, and a validator of the OpenAPI document's JSON Schema subset.
-// (server_test.cpp keeps its own copies from before this header; new tests include this.)
+// (Every server test includes it: no test keeps its own client.)
 #pragma once
 
 #include <catch2/catch.hpp>
