@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -114,12 +116,12 @@ TEST_CASE("migrations apply once, twice is a no-op, and concurrent openers agree
 TEST_CASE("several processes append to one chain at once: no fork, no gap", "[pg]") {
   std::string db = fresh_database("dalil_t_chain");
   REQUIRE(ok(pg::pg_store::open(db)));
-  constexpr int processes = 4;
-  constexpr int each = 100;
-  int done = in_processes(processes, [&](int p) {
+  constexpr std::int64_t processes = 4;
+  constexpr std::int64_t each = 100;
+  int done = in_processes(static_cast<int>(processes), [&](int p) {
     auto s = pg::pg_store::open(db);
     if (!s) return false;
-    for (int i = 0; i < each; ++i) {
+    for (std::int64_t i = 0; i < each; ++i) {
       std::string details =
           "{\"process\":" + std::to_string(p) + ",\"i\":" + std::to_string(i) + "}";
       if (!(*s)->audit("test:" + std::to_string(p), "probe", "chain", details)) return false;
@@ -239,4 +241,33 @@ TEST_CASE("a connection string never appears in an error", "[pg]") {
     CHECK(c.error().message.find(s) == std::string::npos);
     CHECK(c.error().code == errc::failed);
   }
+}
+
+// Not run by default (hidden tag): appends per second with 1, 2 and 4 processes at once, for the
+// figures in docs/postgresql.md. `dalil_pg_tests "[.pg-bench]"` under pg_virtualenv.
+TEST_CASE("chain appends per second by processes at once", "[.pg-bench]") {
+  std::string db = fresh_database("dalil_t_bench");
+  REQUIRE(ok(pg::pg_store::open(db)));
+  constexpr int total = 2000;
+  for (int processes : {1, 2, 4}) {
+    auto start = std::chrono::steady_clock::now();
+    int done = in_processes(processes, [&](int p) {
+      auto s = pg::pg_store::open(db);
+      if (!s) return false;
+      for (int i = 0; i < total / processes; ++i) {
+        if (!(*s)->audit("bench", "probe", std::to_string(p), "{}")) return false;
+      }
+      return true;
+    });
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    CHECK(done == processes);
+    std::printf("%d process(es): %d appends in %.3f s, %.0f appends/s\n", processes, total,
+                took.count(), total / took.count());
+  }
+  auto s = pg::pg_store::open(db);
+  REQUIRE(ok(s));
+  auto r = (*s)->verify_chain({});
+  REQUIRE(ok(r));
+  CHECK(r->problems.empty());
+  CHECK(r->entries == std::int64_t{3} * total);
 }
