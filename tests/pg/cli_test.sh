@@ -66,6 +66,18 @@ grep -q "does not verify" "$work/out" || fail "a tampered source: $(cat "$work/o
 n=$(psql -d dalil_cli2 -Atc "SELECT (SELECT count(*) FROM audit) + (SELECT count(*) FROM records)")
 [ "$n" = 0 ] || fail "a refused migrate left $n rows in the target"
 
+# Two migrates into one empty database at once: one copies, the other waits for the chain's lock,
+# then finds the store there and is refused; the copy verifies against the source's head.
+psql -qc "CREATE DATABASE dalil_cli3" >/dev/null
+"$dalil" migrate --from "$db" --to "postgresql:///dalil_cli3" > "$work/m1" 2>&1 & p1=$!
+"$dalil" migrate --from "$db" --to "postgresql:///dalil_cli3" > "$work/m2" 2>&1 & p2=$!
+c1=0; wait "$p1" || c1=$?
+c2=0; wait "$p2" || c2=$?
+cat "$work/m1" "$work/m2" >> "$all"
+codes="$(printf '%s\n' "$c1" "$c2" | sort | tr '\n' ' ')"
+[ "$codes" = "0 3 " ] || fail "two migrates at once exited $c1 and $c2: $(cat "$work/m1" "$work/m2")"
+expect_exit 0 "$dalil" audit verify --db "postgresql:///dalil_cli3" --head "$seq:$hash"
+
 # A wrong password, a string that does not parse, a stray argument: no secret echoed.
 wrong="WrongPw$RANDOM$RANDOM"
 expect_exit 1 "$dalil" audit head --db "postgresql://$PGUSER:$wrong@$PGHOST:$PGPORT/dalil_cli"
