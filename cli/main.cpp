@@ -8,6 +8,7 @@
 #include "cli/doc.hpp"
 #include "cli/generate.hpp"
 #include "cli/impact_command.hpp"
+#include "cli/pg_commands.hpp"
 #include "cli/publish_command.hpp"
 #include "cli/server_commands.hpp"
 #include "cli/store_commands.hpp"
@@ -181,6 +182,7 @@ int main(int argc, char** argv) {
   auto data = dalil::cli::add_data_commands(app);
   auto analysis = dalil::cli::add_analysis_commands(app);
   auto publish = dalil::cli::add_publish_commands(app);
+  auto pg = dalil::cli::add_pg_commands(app);
 
   dalil::cli::serve_options srv;
   auto* serve_cmd = app.add_subcommand("serve", "The HTTP API and the officials' page");
@@ -247,6 +249,8 @@ int main(int argc, char** argv) {
   erase_cmd->add_option("--by", era.by, "Who asked for or decided the erasure")->required();
 
   CLI11_PARSE(app, argc, argv);
+  // A PostgreSQL --db (or migrate) first: what it supports runs, the rest is refused (exit 3).
+  if (auto status = dalil::cli::run_pg_commands(app, pg)) return *status;
   if (erase_cmd->parsed()) return dalil::cli::run_erase(era);
   if (keys_init_cmd->parsed()) return dalil::cli::run_keys_init(keys);
   if (keys_check_cmd->parsed()) return dalil::cli::run_keys_check(keys);

@@ -13,6 +13,9 @@ packages=(
   libssl-dev                # SHA-256 for ruleset and record hashes
   libsodium-dev             # Argon2id passwords, random tokens (server/auth)
   libz3-dev                 # the SMT solver of dalil diff (analysis/)
+  # The PostgreSQL store (store/pg, docs/postgresql.md): libpq, and a server with pg_virtualenv
+  # for the tests' throwaway cluster (tests/pg/run.sh, CTest label pg).
+  libpq-dev postgresql postgresql-common
   clang-format clang-tidy
   time bc                   # benchmarks: peak memory and rates
   # The officials' page's browser tests (tests/browser): Debian's Chromium driven by

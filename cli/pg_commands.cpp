@@ -1,0 +1,125 @@
+// The PostgreSQL store's commands (pg_commands.hpp). The connection string is never printed:
+// not in errors, not in the output; rows are named by number and tables by name.
+#include "cli/pg_commands.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "cli/store_commands.hpp"
+#include "store/pg/pg.hpp"
+#include "store/pg/pg_store.hpp"
+
+namespace dalil::cli {
+
+namespace {
+
+constexpr int exit_failed = 1;
+constexpr int exit_usage = 2;
+constexpr int exit_refused = 3;
+
+std::string option(const CLI::App& cmd, const char* name) {
+  const CLI::Option* o = cmd.get_option_no_throw(name);
+  return o == nullptr || o->count() == 0 ? std::string() : o->as<std::string>();
+}
+
+bool flag(const CLI::App& cmd, const char* name) {
+  const CLI::Option* o = cmd.get_option_no_throw(name);
+  return o != nullptr && o->count() > 0;
+}
+
+int audit_head(const std::string& db, bool read_only) {
+  auto s = store::pg::pg_store::open(db, read_only);
+  if (!s) return report_store_error(s.error());
+  auto h = (*s)->head();
+  if (!h) return report_store_error(h.error());
+  std::cout << h->seq << " " << h->hash << "\n";
+  return 0;
+}
+
+int audit_verify(const std::string& db, bool read_only, const std::string& head) {
+  auto s = store::pg::pg_store::open(db, read_only);
+  if (!s) return report_store_error(s.error());
+  store::verify_options options;
+  options.head = head;
+  auto r = (*s)->verify_chain(options);
+  if (!r) return report_store_error(r.error());
+  if (!r->problems.empty()) {
+    for (const auto& p : r->problems) std::cout << "TAMPERED: " << p.what << "\n";
+    return exit_failed;
+  }
+  std::cout << "audit log verified on PostgreSQL: " << r->entries
+            << " entries, each one's hash and its link to the one before intact";
+  if (!head.empty()) std::cout << "; the log reaches head " << head << " unchanged";
+  std::cout << " (the rows the entries vouch for are not yet checked on a PostgreSQL store: "
+               "docs/postgresql.md)\n";
+  return 0;
+}
+
+int migrate(const pg_commands& c) {
+  if (!store::pg::is_conninfo(c.to)) {
+    std::cerr << "error: --to must be a PostgreSQL connection string (postgresql://…, "
+                 "postgres://… or host=… dbname=…); it is not shown here\n";
+    return exit_usage;
+  }
+  if (::access(c.from.c_str(), R_OK) != 0) {
+    std::cerr << "error: --from " << c.from << ": no readable SQLite store there\n";
+    return exit_usage;
+  }
+  auto s = store::pg::pg_store::open(c.to);
+  if (!s) return report_store_error(s.error());
+  auto r = store::pg::copy_from_sqlite(c.from, **s);
+  if (!r) return report_store_error(r.error());
+  std::cout << c.from
+            << " copied to PostgreSQL (one transaction, every table read back and "
+               "compared):\n";
+  for (const auto& [table, rows] : r->tables) std::cout << "  " << table << ": " << rows << "\n";
+  std::cout << "audit head " << r->head.seq << " " << r->head.hash
+            << " (dalil audit head on the source prints the same)\n";
+  return 0;
+}
+
+}  // namespace
+
+pg_commands add_pg_commands(CLI::App& app) {
+  pg_commands c;
+  c.migrate = app.add_subcommand(
+      "migrate", "Copy a SQLite store, audit chain included, into an empty PostgreSQL store");
+  c.migrate->add_option("--from", c.from, "The SQLite store (a plain one: docs/postgresql.md)")
+      ->required();
+  c.migrate
+      ->add_option("--to", c.to,
+                   "PostgreSQL connection string (postgresql://…, or host=… dbname=…; the PG* "
+                   "variables, service and password files are read: keep passwords out of it)")
+      ->required();
+  return c;
+}
+
+std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds) {
+  if (cmds.migrate->parsed()) return migrate(cmds);
+  // The command that runs: the deepest parsed subcommand (audit verify, token create, …).
+  const CLI::App* leaf = &app;
+  std::string path;
+  for (;;) {
+    auto subs = leaf->get_subcommands();
+    if (subs.empty()) break;
+    leaf = subs.front();
+    path += (path.empty() ? "" : " ") + leaf->get_name();
+  }
+  std::string db = option(*leaf, "--db");
+  if (db.empty() || !store::pg::is_conninfo(db)) return std::nullopt;
+  if (!option(*leaf, "--key-file").empty()) {
+    std::cerr << "refused: not yet supported on a PostgreSQL store: encryption at rest "
+                 "(--key-file)\n";
+    return exit_refused;
+  }
+  if (path == "audit head") return audit_head(db, flag(*leaf, "--read-only"));
+  if (path == "audit verify") {
+    return audit_verify(db, flag(*leaf, "--read-only"), option(*leaf, "--head"));
+  }
+  std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
+            << " (today: dalil migrate, audit head and audit verify; docs/postgresql.md)\n";
+  return exit_refused;
+}
+
+}  // namespace dalil::cli

@@ -1,0 +1,311 @@
+// `dalil migrate`: a plain SQLite store copied into an empty PostgreSQL store by COPY, in one
+// snapshot of the source and one transaction of the target, then read back and compared.
+#include <array>
+#include <span>
+
+#include "engine/sha256.hpp"
+#include "store/pg/pg_store.hpp"
+#include "store/sqlite.hpp"
+
+namespace dalil::store::pg {
+
+namespace {
+
+struct column {
+  const char* name;
+  char type;  // 'i' integer, 't' text, 'b' bytes (bytea in PostgreSQL)
+};
+
+struct table {
+  const char* name;
+  std::span<const column> columns;
+  const char* key;  // the columns that order its rows (all of them when it has no key)
+};
+
+// A ruleset's source is text with NUL bytes between its files: bytes in PostgreSQL.
+constexpr column rulesets_cols[] = {{"hash", 't'}, {"source", 'b'}, {"loaded_at", 't'}};
+constexpr column imports_cols[] = {{"import_id", 'i'},  {"file", 't'},        {"file_hash", 't'},
+                                   {"started_at", 't'}, {"rows", 'i'},        {"stored", 'i'},
+                                   {"unchanged", 'i'},  {"rejected", 'i'},    {"received", 't'},
+                                   {"reason", 't'},     {"corrected_by", 't'}};
+constexpr column applicants_cols[] = {{"applicant_id", 't'}};
+constexpr column records_cols[] = {{"record_id", 'i'},    {"applicant_id", 't'}, {"version", 'i'},
+                                   {"content_hash", 't'}, {"json", 't'},         {"import_id", 'i'},
+                                   {"latest", 'i'},       {"sealed", 'b'}};
+constexpr column rejections_cols[] = {
+    {"import_id", 'i'}, {"row", 'i'}, {"field", 't'}, {"reason", 't'}};
+constexpr column runs_cols[] = {{"run_id", 'i'}, {"ruleset_hash", 't'}, {"as_of", 't'},
+                                {"filter", 't'}, {"started_at", 't'},   {"finished_at", 't'},
+                                {"status", 't'}, {"generation", 'i'}};
+constexpr column decision_sets_cols[] = {
+    {"run_id", 'i'},    {"record_id", 'i'},    {"input_hash", 'b'},
+    {"decisions", 't'}, {"trace_digest", 'b'}, {"trace", 't'},
+    {"format", 'i'},    {"applicant_id", 't'}, {"trace_erased", 't'}};
+constexpr column retention_cols[] = {
+    {"kind", 't'}, {"days", 'i'}, {"set_by", 't'}, {"set_at", 't'}};
+constexpr column audit_cols[] = {{"seq", 'i'},       {"at", 't'},      {"actor", 't'},
+                                 {"action", 't'},    {"subject", 't'}, {"details", 't'},
+                                 {"prev_hash", 't'}, {"hash", 't'}};
+
+// In the order of their references.
+constexpr table tables[] = {
+    {"rulesets", rulesets_cols, "hash"},
+    {"imports", imports_cols, "import_id"},
+    {"applicants", applicants_cols, "applicant_id"},
+    {"records", records_cols, "record_id"},
+    {"rejections", rejections_cols, "import_id,row,field,reason"},
+    {"runs", runs_cols, "run_id"},
+    {"decision_sets", decision_sets_cols, "run_id,record_id"},
+    {"retention", retention_cols, "kind"},
+    {"audit", audit_cols, "seq"},
+};
+
+/// Tables of the SQLite store that the PostgreSQL store does not hold yet: a source with rows in
+/// any of them is refused rather than copied in part.
+constexpr const char* not_yet[] = {
+    "offices",           "users",   "tokens",  "sessions",   "login_attempts", "login_throttles",
+    "counter_decisions", "reviews", "keyring", "pseudonyms", "data_keys",      "publications"};
+
+std::string quoted(const char* name) {
+  return std::string("\"") + name + "\"";
+}
+
+/// The ORDER BY of a table: byte order for text on both sides (SQLite's BINARY, PostgreSQL "C").
+std::string order_by(const table& t, bool pg) {
+  std::string out;
+  std::string key = t.key;
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    auto end = key.find(',', start);
+    if (end == std::string::npos) end = key.size();
+    std::string name = key.substr(start, end - start);
+    if (!out.empty()) out += ", ";
+    out += "\"" + name + "\"";
+    for (const auto& c : t.columns) {
+      if (pg && name == c.name && c.type == 't') out += " COLLATE \"C\"";
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/// One value into a row's digest: its length then its bytes (NULL: a length of -1).
+void digest_value(engine::sha256_stream& d, std::optional<std::string_view> v) {
+  std::string len = v ? std::to_string(v->size()) : "-1";
+  len += ':';
+  d.update(len);
+  if (v) d.update(*v);
+}
+
+std::string hex_of(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+struct copied {
+  std::int64_t rows = 0;
+  engine::digest digest;
+};
+
+/// Streams one table of the source into COPY lines, digesting each value as text (integers in
+/// decimal, bytes in hex).
+result<copied> copy_table(database& src, connection& dst, const table& t) {
+  std::string cols;
+  for (const auto& c : t.columns) cols += (cols.empty() ? "" : ", ") + quoted(c.name);
+  const std::string what = std::string("copying table ") + t.name;
+  auto q = src.make("SELECT " + cols + " FROM " + t.name + " ORDER BY " + order_by(t, false), what);
+  if (!q) return q.error();
+  copied out;
+  engine::sha256_stream d;
+  status read_error;
+  auto feed = [&](std::string& piece) -> result<bool> {
+    while (piece.size() < (1U << 20)) {
+      auto more = q->next(what);
+      if (!more) return more.error();
+      if (!*more) return false;
+      ++out.rows;
+      for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        const int col = static_cast<int>(i);
+        if (i != 0) piece += '\t';
+        if (q->is_null(col)) {
+          piece += "\\N";
+          digest_value(d, std::nullopt);
+          continue;
+        }
+        switch (t.columns[i].type) {
+          case 'i': {
+            std::string v = std::to_string(q->int64(col));
+            piece += v;
+            digest_value(d, v);
+            break;
+          }
+          case 'b': {
+            std::string v = hex_of(q->blob_view(col));
+            piece += "\\\\x";
+            piece += v;
+            digest_value(d, v);
+            break;
+          }
+          default: {
+            auto v = q->text_view(col);
+            append_copy_text(piece, v);
+            digest_value(d, v);
+          }
+        }
+      }
+      piece += '\n';
+    }
+    return true;
+  };
+  if (auto s = dst.copy_in(what, "COPY " + std::string(t.name) + "(" + cols + ") FROM STDIN", feed);
+      !s) {
+    return s.error();
+  }
+  out.digest = d.finish();
+  return out;
+}
+
+/// Reads a copied table back from PostgreSQL in the same order and digests it the same way.
+result<copied> digest_copy(connection& c, const table& t) {
+  std::string cols;
+  for (const auto& col : t.columns) {
+    if (!cols.empty()) cols += ", ";
+    cols += col.type == 'b' ? "encode(" + quoted(col.name) + ", 'hex')" : quoted(col.name);
+  }
+  const std::string what = std::string("reading back table ") + t.name;
+  if (auto s = c.run(what, "DECLARE dalil_copy NO SCROLL CURSOR FOR SELECT " + cols + " FROM " +
+                               t.name + " ORDER BY " + order_by(t, true));
+      !s) {
+    return s.error();
+  }
+  copied out;
+  engine::sha256_stream d;
+  for (;;) {
+    auto rows = c.query(what, "FETCH 10000 FROM dalil_copy");
+    if (!rows) return rows.error();
+    if (rows->size() == 0) break;
+    for (int r = 0; r < rows->size(); ++r) {
+      ++out.rows;
+      for (int col = 0; col < static_cast<int>(t.columns.size()); ++col) {
+        if (rows->null(r, col)) {
+          digest_value(d, std::nullopt);
+        } else {
+          digest_value(d, rows->view(r, col));
+        }
+      }
+    }
+  }
+  if (auto s = c.run(what, "CLOSE dalil_copy"); !s) return s.error();
+  out.digest = d.finish();
+  return out;
+}
+
+}  // namespace
+
+result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to) {
+  // The source must verify before anything is copied: a copy of a tampered store would carry
+  // its damage under a new head.
+  {
+    auto source = open_sqlite(sqlite_path, open_mode::read_only);
+    if (!source) return source.error();
+    if ((*source)->encrypted()) {
+      return fail(errc::refused,
+                  "not yet supported on a PostgreSQL store: an encrypted store (keys, pseudonyms "
+                  "and sealed records are not copied yet)");
+    }
+    auto v = (*source)->verify({});
+    if (!v) return v.error();
+    if (!v->problems.empty()) {
+      return fail(errc::damaged, sqlite_path + " does not verify (" +
+                                     std::to_string(v->problems.size()) +
+                                     " problem(s), the first: " + v->problems.front().what +
+                                     "): run dalil audit verify on it; nothing was copied");
+    }
+  }
+  database src;
+  std::string err;
+  if (!src.open_read_only(sqlite_path, err)) {
+    return fail(errc::failed, "opening " + sqlite_path + ": " + err);
+  }
+  // One read transaction: every table from the same snapshot.
+  if (auto s = src.run("BEGIN", "reading the source store"); !s) return s.error();
+  std::string held;
+  for (const char* name : not_yet) {
+    auto q = src.make(std::string("SELECT count(*) FROM ") + name, "reading the source store");
+    if (!q) return q.error();
+    auto row = q->next("reading the source store");
+    if (!row) return row.error();
+    if (*row && q->int64(0) > 0) held += (held.empty() ? "" : ", ") + std::string(name);
+  }
+  if (!held.empty()) {
+    return fail(errc::refused,
+                "not yet supported on a PostgreSQL store: copying a store that holds " + held +
+                    " (docs/postgresql.md); nothing was copied");
+  }
+  {
+    auto q =
+        src.make("SELECT count(*) FROM lease WHERE expires > CAST(strftime('%s','now') AS INTEGER)",
+                 "reading the source's lease");
+    if (!q) return q.error();
+    auto row = q->next("reading the source's lease");
+    if (!row) return row.error();
+    if (*row && q->int64(0) > 0) {
+      return fail(errc::busy,
+                  "a batch holds the source store's lease: migrate once it has finished or its "
+                  "lease has expired; nothing was copied");
+    }
+  }
+
+  connection& dst = to.conn();
+  auto t = transaction::begin(dst, "copying the store");
+  if (!t) return t.error();
+  // No append of another process between the emptiness check and the commit.
+  if (auto s = dst.run("copying the store", "SELECT pg_advisory_xact_lock($1)",
+                       {std::to_string(chain_lock_key)});
+      !s) {
+    return s.error();
+  }
+  auto used = dst.query("checking the target is empty",
+                        "SELECT (SELECT count(*) FROM audit) + (SELECT count(*) FROM records) + "
+                        "(SELECT count(*) FROM rulesets) + (SELECT count(*) FROM imports)");
+  if (!used) return used.error();
+  if (used->int64(0, 0) != 0) {
+    return fail(errc::refused,
+                "the target PostgreSQL database already holds a Dalil store (audit entries, "
+                "records, rulesets or imports): migrate copies into an empty one; nothing was "
+                "copied");
+  }
+  if (auto s = dst.run("copying the store", "DELETE FROM retention"); !s) return s.error();
+
+  migrate_report report;
+  std::vector<copied> sums;
+  for (const auto& tb : tables) {
+    auto c = copy_table(src, dst, tb);
+    if (!c) return c.error();
+    report.tables.emplace_back(tb.name, c->rows);
+    sums.push_back(*c);
+  }
+  for (std::size_t i = 0; i < std::size(tables); ++i) {
+    auto back = digest_copy(dst, tables[i]);
+    if (!back) return back.error();
+    if (back->rows != sums[i].rows || !(back->digest == sums[i].digest)) {
+      return fail(errc::damaged, std::string("the copy of table ") + tables[i].name +
+                                     " differs from the source (" + std::to_string(back->rows) +
+                                     " rows read back, " + std::to_string(sums[i].rows) +
+                                     " copied); nothing was kept");
+    }
+  }
+  if (auto s = t->commit("copying the store"); !s) return s.error();
+  auto h = to.head();
+  if (!h) return h.error();
+  report.head = *h;
+  return report;
+}
+
+}  // namespace dalil::store::pg

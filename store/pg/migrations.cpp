@@ -1,0 +1,103 @@
+// The PostgreSQL schema, as numbered migrations (its own numbering, not SQLite's): each brings
+// the schema from version i to i + 1, applied once and recorded in schema_migrations. Never edit
+// one that has shipped; add the next.
+#include "store/pg/migrations.hpp"
+
+namespace dalil::store::pg::detail {
+
+namespace {
+
+// Column names and types follow the SQLite store's (schema 9) so that a copy is column for
+// column; SQLite's INTEGER is bigint, TEXT text, BLOB bytea
+// (and a ruleset's source, text holding NUL bytes, which PostgreSQL's text cannot hold, bytea).
+// Timestamps stay the text the chain hashes (ISO 8601), so that an entry hashes the same in both
+// databases.
+const pg_migration list[] = {
+    {"the store's tables (records, rulesets, imports, runs, decision sets, retention, audit log)",
+     R"(CREATE TABLE rulesets(
+         hash text PRIMARY KEY,
+         source bytea NOT NULL,  -- the canonical source: its files are separated by NUL bytes
+         loaded_at text NOT NULL);
+       CREATE TABLE imports(
+         import_id bigint PRIMARY KEY,
+         file text NOT NULL,
+         file_hash text NOT NULL,
+         started_at text NOT NULL,
+         "rows" bigint, stored bigint, unchanged bigint, rejected bigint,
+         received text, reason text, corrected_by text);
+       CREATE TABLE applicants(applicant_id text PRIMARY KEY);
+       CREATE TABLE records(
+         record_id bigint PRIMARY KEY,
+         applicant_id text NOT NULL REFERENCES applicants(applicant_id),
+         version bigint NOT NULL,
+         content_hash text NOT NULL,
+         json text NOT NULL,
+         import_id bigint NOT NULL REFERENCES imports(import_id),
+         latest bigint NOT NULL DEFAULT 1,
+         sealed bytea,
+         UNIQUE(applicant_id, version));
+       CREATE INDEX records_latest ON records(latest, record_id);
+       CREATE INDEX records_applicant ON records(applicant_id, latest);
+       CREATE INDEX records_import ON records(import_id, record_id);
+       CREATE TABLE rejections(
+         import_id bigint NOT NULL REFERENCES imports(import_id),
+         "row" bigint NOT NULL,
+         field text NOT NULL,
+         reason text NOT NULL);
+       CREATE TABLE runs(
+         run_id bigint PRIMARY KEY,
+         ruleset_hash text NOT NULL REFERENCES rulesets(hash),
+         as_of text NOT NULL,
+         filter text NOT NULL,
+         started_at text NOT NULL,
+         finished_at text,
+         status text NOT NULL,
+         generation bigint NOT NULL DEFAULT 1,
+         UNIQUE(ruleset_hash, as_of, filter, generation));
+       CREATE TABLE decision_sets(
+         run_id bigint NOT NULL REFERENCES runs(run_id),
+         record_id bigint NOT NULL REFERENCES records(record_id),
+         input_hash bytea NOT NULL,
+         decisions text NOT NULL,
+         trace_digest bytea NOT NULL,
+         trace text,
+         format bigint NOT NULL DEFAULT 1,
+         applicant_id text NOT NULL DEFAULT '',
+         trace_erased text,
+         PRIMARY KEY(run_id, record_id),
+         UNIQUE(run_id, applicant_id));
+       CREATE TABLE retention(
+         kind text PRIMARY KEY,
+         days bigint NOT NULL CHECK(days >= 0),
+         set_by text NOT NULL,
+         set_at text NOT NULL);
+       INSERT INTO retention VALUES('records', 1825, 'default', ''), ('traces', 365, 'default', '');
+       -- One chain: a fork (two entries after one) breaks the unique prev_hash even if a writer
+       -- forgot the advisory lock.
+       CREATE TABLE audit(
+         seq bigint PRIMARY KEY CHECK(seq >= 1),
+         at text NOT NULL,
+         actor text NOT NULL,
+         action text NOT NULL,
+         subject text NOT NULL,
+         details text NOT NULL,
+         prev_hash text NOT NULL UNIQUE,
+         hash text NOT NULL UNIQUE);)"},
+    {"the audit log is append-only (an UPDATE, DELETE or TRUNCATE of it is refused)",
+     R"(CREATE FUNCTION dalil_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'insufficient_privilege';
+         END $$;
+       CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit
+         FOR EACH ROW EXECUTE FUNCTION dalil_audit_append_only();
+       CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+         FOR EACH STATEMENT EXECUTE FUNCTION dalil_audit_append_only();)"},
+};
+
+}  // namespace
+
+std::span<const pg_migration> migrations() {
+  return list;
+}
+
+}  // namespace dalil::store::pg::detail

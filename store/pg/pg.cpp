@@ -1,0 +1,238 @@
+// The libpq layer (pg.hpp): connections, parameterised queries, transactions, COPY, and the one
+// place where libpq's errors become the store's, with the connection string kept out of them.
+#include "store/pg/pg.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace dalil::store::pg {
+
+bool is_conninfo(std::string_view db) {
+  if (db.starts_with("postgresql://") || db.starts_with("postgres://")) return true;
+  // A keyword string: its first word is `keyword=`, one of libpq's that name a database.
+  static constexpr std::string_view keywords[] = {
+      "host=", "hostaddr=", "dbname=", "service=", "user=", "port="};
+  auto first = db.substr(0, db.find(' '));
+  for (auto k : keywords) {
+    if (first.starts_with(k)) return true;
+  }
+  return false;
+}
+
+std::int64_t rows::int64(int row, int col) const {
+  auto v = view(row, col);
+  std::int64_t out = 0;
+  std::from_chars(v.data(), v.data() + v.size(), out);
+  return out;
+}
+
+namespace {
+
+/// Removes every occurrence of `secret` from `s` (nothing when it is empty).
+void scrub(std::string& s, const std::string& secret) {
+  if (secret.size() < 2) return;  // one character would mangle every message; none is secret
+  for (auto p = s.find(secret); p != std::string::npos; p = s.find(secret, p)) {
+    s.replace(p, secret.size(), "[hidden]");
+  }
+}
+
+std::string trimmed(const char* m) {
+  std::string s = m == nullptr ? std::string() : std::string(m);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  // libpq's connection failures may span lines (one per address tried): keep them on one.
+  for (auto& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+void ignore_notice(void* /*arg*/, const char* /*message*/) {}
+
+}  // namespace
+
+result<connection> connection::open(const std::string& conninfo) {
+  // Parsed first, so that a malformed string is reported without libpq's message, which quotes
+  // the part that did not parse (it may be the password).
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (options == nullptr) {
+    if (parse_error != nullptr) PQfreemem(parse_error);
+    return fail(errc::failed,
+                "the PostgreSQL connection string does not parse (libpq's reason is not shown: it "
+                "quotes the string, which may hold a password); see docs/postgresql.md");
+  }
+  std::vector<std::string> secrets;
+  for (auto* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr && std::strcmp(o->keyword, "password") == 0) secrets.emplace_back(o->val);
+  }
+  PQconninfoFree(options);
+  secrets.push_back(conninfo);
+
+  connection c;
+  c.conn_ = std::shared_ptr<PGconn>(PQconnectdb(conninfo.c_str()), &PQfinish);
+  if (!c.conn_) return fail(errc::failed, "connecting to PostgreSQL: out of memory");
+  if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
+    std::string m = trimmed(PQerrorMessage(c.conn_.get()));
+    for (const auto& s : secrets) scrub(m, s);
+    return fail(errc::failed, "connecting to PostgreSQL: " + m);
+  }
+  PQsetNoticeProcessor(c.conn_.get(), ignore_notice, nullptr);
+  // Text is exchanged as UTF-8; a lock waited for longer than this is reported busy (55P03).
+  if (auto s = c.run("setting up the PostgreSQL session",
+                     "SELECT set_config('client_encoding', 'UTF8', false), "
+                     "set_config('lock_timeout', '30s', false)");
+      !s) {
+    return s.error();
+  }
+  return c;
+}
+
+error error_of(PGconn* conn, const PGresult* r, std::string_view what) {
+  std::string state;
+  std::string message;
+  if (r != nullptr) {
+    const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    state = s == nullptr ? "" : s;
+    message = trimmed(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+  }
+  if (message.empty()) message = trimmed(PQerrorMessage(conn));
+  errc code = errc::failed;
+  if (state == "55P03" || state == "40001" || state == "40P01" || state == "57014") {
+    code = errc::busy;
+  } else if (state == "25006" || state == "42501") {
+    code = errc::refused;
+  } else if (state.starts_with("23")) {
+    code = errc::conflict;
+  } else if (state == "XX001" || state == "XX002") {
+    code = errc::damaged;
+  }
+  if (state.starts_with("22")) {
+    // Data exceptions quote the value that did not fit: never shown.
+    message = "a value does not fit its column (its content is not shown)";
+  }
+  std::string out = std::string(what) + ": " + message;
+  if (!state.empty()) out += " (SQLSTATE " + state + ")";
+  return error{code, std::move(out)};
+}
+
+result<rows> connection::query(std::string_view what, const std::string& sql,
+                               const std::vector<param>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  PGresult* r = PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0);
+  rows out(r);
+  auto st = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return error_of(conn_.get(), r, what);
+  return out;
+}
+
+status connection::run(std::string_view what, const std::string& sql,
+                       const std::vector<param>& params) {
+  auto r = query(what, sql, params);
+  if (!r) return r.error();
+  return {};
+}
+
+status connection::script(std::string_view what, const char* sql) {
+  // PQexec stops at the first statement that fails and returns its result.
+  rows r(PQexec(conn_.get(), sql));
+  auto st = r.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r.get());
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return error_of(conn_.get(), r.get(), what);
+  return {};
+}
+
+status connection::copy_in(std::string_view what, const std::string& sql,
+                           const std::function<result<bool>(std::string&)>& feed) {
+  PGconn* conn = conn_.get();
+  PGresult* started = PQexec(conn, sql.c_str());
+  if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN) {
+    auto e = error_of(conn, started, what);
+    PQclear(started);
+    return e;
+  }
+  PQclear(started);
+  std::string piece;
+  status out;
+  bool sent = true;
+  for (bool more = true; more;) {
+    piece.clear();
+    auto r = feed(piece);
+    if (!r) {
+      out = r.error();
+      break;
+    }
+    more = *r;
+    if (!piece.empty() && PQputCopyData(conn, piece.data(), static_cast<int>(piece.size())) != 1) {
+      sent = false;
+      break;
+    }
+  }
+  // A failed feed ends the COPY with an error, so that the server keeps none of its rows.
+  bool ok = out && sent;
+  PQputCopyEnd(conn, ok ? nullptr : "the rows could not all be read or sent");
+  while (PGresult* r = PQgetResult(conn)) {
+    if (ok && PQresultStatus(r) != PGRES_COMMAND_OK) {
+      out = error_of(conn, r, what);
+      ok = false;
+    }
+    PQclear(r);
+  }
+  if (!sent && out) {
+    out =
+        fail(errc::failed, std::string(what) + ": sending rows: " + trimmed(PQerrorMessage(conn)));
+  }
+  return out;
+}
+
+result<transaction> transaction::begin(connection& c, std::string_view what,
+                                       std::string_view mode) {
+  std::string sql = "BEGIN";
+  if (!mode.empty()) sql += " " + std::string(mode);
+  if (auto s = c.run(what, sql); !s) return s.error();
+  transaction t;
+  t.conn_ = &c;
+  return t;
+}
+
+status transaction::commit(std::string_view what) {
+  if (conn_ == nullptr) return fail(errc::failed, std::string(what) + ": no transaction is open");
+  auto s = conn_->run(what, "COMMIT");
+  if (!s) {
+    rollback();
+    return s;
+  }
+  conn_ = nullptr;
+  return {};
+}
+
+void transaction::rollback() {
+  if (conn_ == nullptr) return;
+  // After a failed statement the server is in an aborted transaction; ROLLBACK ends it either way.
+  PQclear(PQexec(conn_->handle(), "ROLLBACK"));
+  conn_ = nullptr;
+}
+
+void append_copy_text(std::string& out, std::string_view value) {
+  for (char ch : value) {
+    switch (ch) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += ch;
+    }
+  }
+}
+
+}  // namespace dalil::store::pg

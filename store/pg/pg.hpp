@@ -1,0 +1,117 @@
+// A thin RAII layer over libpq: connections, results, parameterised queries, transactions and
+// COPY. Failures are results (store/result.hpp); the connection string is never part of one.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/result.hpp"
+
+namespace dalil::store::pg {
+
+/// Whether a `--db` value names a PostgreSQL database rather than a SQLite file: a
+/// `postgresql://` or `postgres://` URI, or a libpq keyword string (`host=… dbname=…`,
+/// `service=…`). Anything else is a SQLite path.
+bool is_conninfo(std::string_view db);
+
+/// One parameter of a query: text, or SQL NULL.
+using param = std::optional<std::string>;
+
+/// A query's result (owns the PGresult).
+class rows {
+ public:
+  rows() = default;
+  explicit rows(PGresult* r) : r_(r, &PQclear) {}
+  int size() const { return r_ ? PQntuples(r_.get()) : 0; }
+  bool null(int row, int col) const { return PQgetisnull(r_.get(), row, col) == 1; }
+  std::string text(int row, int col) const {
+    return {PQgetvalue(r_.get(), row, col),
+            static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
+  }
+  std::string_view view(int row, int col) const {
+    return {PQgetvalue(r_.get(), row, col),
+            static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
+  }
+  const PGresult* get() const { return r_.get(); }
+  /// A column holding an integer (0 when it does not parse: the caller's SQL chose the type).
+  std::int64_t int64(int row, int col) const;
+
+ private:
+  std::shared_ptr<PGresult> r_;
+};
+
+/// A connection (owns the PGconn). Opened with the connection string passed to libpq as is, so
+/// that libpq reads the PG* environment variables, the service file and the password file.
+class connection {
+ public:
+  /// Connects. The error never holds the connection string nor the password: a string that does
+  /// not parse is named as such; a server's refusal keeps libpq's reason (host, port, user, the
+  /// server's message) with anything of the string scrubbed from it. errc::failed.
+  static result<connection> open(const std::string& conninfo);
+
+  /// Runs one statement with its parameters bound (never spliced into the SQL). `what` names
+  /// the step in the error: "<what>: <the server's message> (SQLSTATE xxxxx)", without the
+  /// server's detail lines (they quote values).
+  result<rows> query(std::string_view what, const std::string& sql,
+                     const std::vector<param>& params = {});
+  /// The same for a statement whose rows are not wanted.
+  status run(std::string_view what, const std::string& sql, const std::vector<param>& params = {});
+  /// Runs statements without parameters, several separated by semicolons (a migration's SQL).
+  status script(std::string_view what, const char* sql);
+  /// COPY … FROM STDIN: `sql` is the COPY statement; `feed` appends text-format lines to the
+  /// piece it is given, which is then sent, and returns whether more follow. A feed's error ends
+  /// the COPY with nothing of it kept, and is returned.
+  status copy_in(std::string_view what, const std::string& sql,
+                 const std::function<result<bool>(std::string&)>& feed);
+
+  PGconn* handle() const { return conn_.get(); }
+
+ private:
+  std::shared_ptr<PGconn> conn_;
+};
+
+/// The error for a failed result (or a connection failure when `r` is null): SQLSTATE mapped to
+/// the store's kinds — busy for serialization failures, deadlocks and lock timeouts (55P03,
+/// 40001, 40P01, 57014), refused for read-only transactions and missing privileges, conflict for
+/// integrity violations (23…), damaged for data corruption (XX001, XX002), failed otherwise.
+error error_of(PGconn* conn, const PGresult* r, std::string_view what);
+
+/// A transaction that rolls back unless committed (an early return never leaves one open).
+class transaction {
+ public:
+  transaction() = default;
+  ~transaction() { rollback(); }
+  transaction(transaction&& o) noexcept : conn_(o.conn_) { o.conn_ = nullptr; }
+  transaction& operator=(transaction&& o) noexcept {
+    if (this != &o) {
+      rollback();
+      conn_ = o.conn_;
+      o.conn_ = nullptr;
+    }
+    return *this;
+  }
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+
+  /// BEGIN with `mode` ("" for the default READ COMMITTED, or e.g. "ISOLATION LEVEL REPEATABLE
+  /// READ READ ONLY"); `what` names the change in errors.
+  static result<transaction> begin(connection& c, std::string_view what,
+                                   std::string_view mode = "");
+  status commit(std::string_view what);
+  void rollback();
+
+ private:
+  connection* conn_ = nullptr;
+};
+
+/// Text-format COPY escaping of one value (backslash, tab, newline, carriage return).
+void append_copy_text(std::string& out, std::string_view value);
+
+}  // namespace dalil::store::pg

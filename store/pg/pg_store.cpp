@@ -1,0 +1,238 @@
+// The PostgreSQL store (pg_store.hpp): migrations, the audit chain and its verification, and the
+// copy of a SQLite store.
+#include "store/pg/pg_store.hpp"
+
+#include <charconv>
+#include <optional>
+
+#include "engine/sha256.hpp"
+#include "store/chain.hpp"
+#include "store/pg/migrations.hpp"
+#include "store/sqlite.hpp"
+
+namespace dalil::store::pg {
+
+namespace {
+
+/// Serializes the migrations of processes that open the same database together.
+constexpr std::int64_t migrate_lock_key = 0x64616c696c02;
+
+std::optional<std::int64_t> to_int(std::string_view s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::int64_t schema_version() {
+  return static_cast<std::int64_t>(detail::migrations().size());
+}
+
+result<std::unique_ptr<pg_store>> pg_store::open(const std::string& conninfo, bool read_only) {
+  auto c = connection::open(conninfo);
+  if (!c) return c.error();
+  std::unique_ptr<pg_store> s(new pg_store(std::move(*c)));
+  if (read_only) {
+    if (auto r = s->conn_.run("opening the store read-only",
+                              "SELECT set_config('default_transaction_read_only', 'on', false)");
+        !r) {
+      return r.error();
+    }
+    auto v = s->version();
+    if (!v) return v.error();
+    if (*v != schema_version()) {
+      return fail(errc::refused, "the PostgreSQL store is at schema " + std::to_string(*v) +
+                                     ", this dalil reads schema " +
+                                     std::to_string(schema_version()) +
+                                     " (open it read-write once to upgrade it)");
+    }
+    return s;
+  }
+  if (auto m = s->migrate(); !m) return m.error();
+  return s;
+}
+
+result<std::int64_t> pg_store::version() {
+  auto t = conn_.query("reading the schema version",
+                       "SELECT to_regclass('schema_migrations') IS NOT NULL");
+  if (!t) return t.error();
+  if (t->view(0, 0) != "t") return std::int64_t{0};
+  auto v = conn_.query("reading the schema version",
+                       "SELECT coalesce(max(version), 0) FROM schema_migrations");
+  if (!v) return v.error();
+  return v->int64(0, 0);
+}
+
+result<int> pg_store::migrate() {
+  const auto list = detail::migrations();
+  int applied = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const auto number = static_cast<std::int64_t>(i + 1);
+    const std::string what = "applying PostgreSQL migration " + std::to_string(number);
+    auto t = transaction::begin(conn_, what);
+    if (!t) return t.error();
+    if (auto s =
+            conn_.run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(migrate_lock_key)});
+        !s) {
+      return s.error();
+    }
+    if (auto s = conn_.run(what,
+                           "CREATE TABLE IF NOT EXISTS schema_migrations(version bigint PRIMARY "
+                           "KEY, name text NOT NULL, applied_at text NOT NULL)");
+        !s) {
+      return s.error();
+    }
+    auto have = conn_.query(what, "SELECT 1 FROM schema_migrations WHERE version = $1",
+                            {std::to_string(number)});
+    if (!have) return have.error();
+    if (have->size() == 1) continue;  // applied before (by this process or another)
+    if (auto s = conn_.script(what, list[i].sql); !s) return s.error();
+    if (auto s = conn_.run(what, "INSERT INTO schema_migrations VALUES($1, $2, $3)",
+                           {std::to_string(number), std::string(list[i].name), now_utc()});
+        !s) {
+      return s.error();
+    }
+    if (auto s = t->commit(what); !s) return s.error();
+    ++applied;
+  }
+  auto v = version();
+  if (!v) return v.error();
+  if (*v > schema_version()) {
+    return fail(errc::refused, "the PostgreSQL store is at schema " + std::to_string(*v) +
+                                   ", newer than this dalil's " + std::to_string(schema_version()) +
+                                   ": upgrade dalil");
+  }
+  return applied;
+}
+
+result<std::int64_t> pg_store::append_in(const std::string& actor, const std::string& action,
+                                         const std::string& subject, const std::string& details) {
+  constexpr std::string_view what = "appending to the audit log";
+  if (auto s =
+          conn_.run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(chain_lock_key)});
+      !s) {
+    return s.error();
+  }
+  // Read after the lock: under READ COMMITTED this statement sees every append committed
+  // before the lock was granted, so the head read here is the last one.
+  auto last = conn_.query(what, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  if (!last) return last.error();
+  std::int64_t seq = 1;
+  std::string prev(64, '0');
+  if (last->size() == 1) {
+    seq = last->int64(0, 0) + 1;
+    prev = last->text(0, 1);
+  }
+  std::string at = now_utc();
+  std::string hash =
+      dalil::store::detail::entry_hash(prev, seq, at, actor, action, subject, details);
+  if (auto s = conn_.run(what, "INSERT INTO audit VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                         {std::to_string(seq), at, actor, action, subject, details, prev, hash});
+      !s) {
+    return s.error();
+  }
+  return seq;
+}
+
+result<std::int64_t> pg_store::audit(const std::string& actor, const std::string& action,
+                                     const std::string& subject, const std::string& details) {
+  auto t = transaction::begin(conn_, "appending to the audit log");
+  if (!t) return t.error();
+  auto seq = append_in(actor, action, subject, details);
+  if (!seq) return seq.error();
+  if (auto s = t->commit("appending to the audit log"); !s) return s.error();
+  return *seq;
+}
+
+result<audit_head> pg_store::head() {
+  auto last = conn_.query("reading the audit log's head",
+                          "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  if (!last) return last.error();
+  if (last->size() == 0) return audit_head{};
+  return audit_head{last->int64(0, 0), last->text(0, 1)};
+}
+
+result<verify_report> pg_store::verify_chain(const verify_options& options) {
+  constexpr std::string_view what = "reading the audit log";
+  auto t = transaction::begin(conn_, what, "ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  if (!t) return t.error();
+  if (auto s = conn_.run(what,
+                         "DECLARE dalil_audit NO SCROLL CURSOR FOR SELECT seq, at, actor, action, "
+                         "subject, details, prev_hash, hash FROM audit ORDER BY seq");
+      !s) {
+    return s.error();
+  }
+  verify_report report;
+  auto problem = [&](std::int64_t seq, const char* kind, std::string text) {
+    report.problems.push_back({seq, std::move(text), kind});
+  };
+  std::string want = options.head;
+  std::optional<std::int64_t> want_seq;
+  if (auto colon = want.find(':'); colon != std::string::npos) {
+    want_seq = to_int(want.substr(0, colon));
+    want = want.substr(colon + 1);
+  }
+  std::optional<std::int64_t> head_seq;
+  std::int64_t expected = 1;
+  std::int64_t first_bad = 0;
+  bool after_gap = false;
+  std::string prev(64, '0');
+  for (;;) {
+    auto batch = conn_.query(what, "FETCH 10000 FROM dalil_audit");
+    if (!batch) return batch.error();
+    if (batch->size() == 0) break;
+    for (int i = 0; i < batch->size(); ++i) {
+      std::int64_t seq = batch->int64(i, 0);
+      std::string hash = batch->text(i, 7);
+      bool intact = true;
+      if (seq != expected) {
+        problem(expected, "chain",
+                "audit entry " + std::to_string(expected) +
+                    (seq > expected ? " is missing (the log jumps to " + std::to_string(seq) + ")"
+                                    : " is out of order"));
+        intact = false;
+        after_gap = true;
+      } else if (batch->text(i, 6) != prev && !after_gap) {
+        problem(seq, "chain",
+                "audit entry " + std::to_string(seq) + " does not link to the entry before it");
+        intact = false;
+      }
+      std::string h = dalil::store::detail::entry_hash(batch->text(i, 6), seq, batch->text(i, 1),
+                                                       batch->text(i, 2), batch->text(i, 3),
+                                                       batch->text(i, 4), batch->text(i, 5));
+      if (h != hash) {
+        problem(seq, "chain",
+                "audit entry " + std::to_string(seq) + " (" + batch->text(i, 3) +
+                    ") was changed after it was written");
+        intact = false;
+      } else {
+        after_gap = after_gap && !intact;
+      }
+      if (!intact && first_bad == 0) first_bad = seq;
+      if (!want.empty() && hash == want && (!want_seq || *want_seq == seq)) head_seq = seq;
+      prev = hash;  // re-anchored: one damaged entry is reported once
+      expected = seq + 1;
+      ++report.entries;
+      report.head_hash = hash;
+    }
+  }
+  if (!want.empty()) {
+    if (!head_seq) {
+      problem(0, "head",
+              "the audit log does not reach the head " + options.head +
+                  ": entries up to it were removed or rewritten (the log now ends at entry " +
+                  std::to_string(expected - 1) + ", hash " + report.head_hash + ")");
+    } else if (first_bad != 0 && first_bad <= *head_seq) {
+      problem(first_bad, "head",
+              "the audit log reaches the head " + options.head + " (entry " +
+                  std::to_string(*head_seq) + ") but not unchanged: entry " +
+                  std::to_string(first_bad) + " before it is damaged");
+    }
+  }
+  t->rollback();  // read only: nothing to keep
+  return report;
+}
+
+}  // namespace dalil::store::pg

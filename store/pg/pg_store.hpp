@@ -1,0 +1,76 @@
+// A Dalil store in PostgreSQL (issue 17, docs/postgresql.md): the schema by numbered
+// migrations, the audit chain appended by several processes at once, its verification, and the
+// copy of a SQLite store. Not yet the whole `store` interface: the CLI refuses what is missing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "store/pg/pg.hpp"
+#include "store/result.hpp"
+#include "store/store.hpp"
+
+namespace dalil::store::pg {
+
+/// The number of PostgreSQL migrations this dalil knows (schema_migrations holds one row each).
+std::int64_t schema_version();
+
+/// The key of the transaction-level advisory lock that serializes the chain's appends
+/// (pg_advisory_xact_lock): one writer of the chain at a time across every process and machine.
+inline constexpr std::int64_t chain_lock_key = 0x64616c696c01;  // "dalil" 01
+
+class pg_store {
+ public:
+  /// Connects (the string as libpq reads it, never echoed) and, unless `read_only`, applies the
+  /// migrations missing. A read-only store's session refuses every write (errc::refused); its
+  /// schema must be the current one (errc::refused otherwise, naming the versions).
+  static result<std::unique_ptr<pg_store>> open(const std::string& conninfo,
+                                                bool read_only = false);
+
+  /// Applies the migrations the database lacks, each in its own transaction under an advisory
+  /// lock (two processes starting together apply each once). Returns how many it applied:
+  /// 0 for an up-to-date schema.
+  result<int> migrate();
+  /// The database's schema version (0: no Dalil schema).
+  result<std::int64_t> version();
+
+  /// Appends an entry to the chain in its own transaction (see append_in).
+  result<std::int64_t> audit(const std::string& actor, const std::string& action,
+                             const std::string& subject, const std::string& details);
+  /// Appends an entry inside the caller's open transaction: takes the chain's advisory lock
+  /// (held to the transaction's end: appends of other processes wait, busy after lock_timeout),
+  /// reads the head, and inserts the entry hashed as the SQLite store hashes it
+  /// (detail::entry_hash), so heads are the same whatever the database.
+  result<std::int64_t> append_in(const std::string& actor, const std::string& action,
+                                 const std::string& subject, const std::string& details);
+  result<audit_head> head();
+  /// Checks the chain in one snapshot: every entry's hash, its link to the one before, no gap,
+  /// and `options.head` reached unchanged. The rows the entries vouch for are not checked yet
+  /// (report.entries counts the entries; `problems` names each broken one, kind "chain" or
+  /// "head").
+  result<verify_report> verify_chain(const verify_options& options);
+
+  connection& conn() { return conn_; }
+
+ private:
+  explicit pg_store(connection c) : conn_(std::move(c)) {}
+  connection conn_;
+};
+
+/// What `copy_from_sqlite` copied.
+struct migrate_report {
+  std::vector<std::pair<std::string, std::int64_t>> tables;  // table, rows
+  audit_head head;
+};
+
+/// Copies a plain SQLite store (the tables of records, rulesets, imports, runs, decision sets,
+/// retention and the audit log) into an empty PostgreSQL store, in one snapshot of the source and
+/// one transaction of the target, by COPY; then reads every copied table back and compares it,
+/// row by row through a digest, with the source. errc::refused for an encrypted source, one
+/// holding data the PostgreSQL store does not hold yet (accounts, counter decisions, reviews,
+/// publications), or a target that is not empty; errc::busy while a live batch holds the
+/// source's lease; errc::damaged when the source does not verify or the copy differs.
+result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to);
+
+}  // namespace dalil::store::pg

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The PostgreSQL store's tests against a throwaway cluster: pg_virtualenv (postgresql-common)
+# creates one on a free port, sets PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE, runs the
+# tests and drops the cluster, whoever runs it (root or a plain user). Without PostgreSQL this
+# reports itself skipped (77); with DALIL_PG_REQUIRED=1 (as .ci/run sets it) it fails instead.
+# Usage: run.sh DALIL_PG_TESTS DALIL RULES
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  if [ "${DALIL_PG_REQUIRED:-}" = 1 ]; then
+    echo "FAILED: PostgreSQL is not installed (pg_virtualenv and a server from the postgresql" \
+      "package: scripts/install-deps.sh) and DALIL_PG_REQUIRED=1" >&2
+    exit 1
+  fi
+  echo "skipped: PostgreSQL is not installed (scripts/install-deps.sh); DALIL_PG_REQUIRED=1 makes this fail"
+  exit 77
+fi
+# pg_virtualenv's own messages (creating and dropping the cluster) go to its standard error.
+exec pg_virtualenv bash -c '"$1" && bash "$2" "$3" "$4"' _ "$1" "$here/cli_test.sh" "$2" "$3"
