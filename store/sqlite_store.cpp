@@ -611,12 +611,7 @@ constexpr std::string_view lookup_label = "keyring-lookup";
 
 /// The associated data that binds a sealed record to its applicant and version (its row).
 std::string record_ad(std::string_view applicant, std::int64_t version) {
-  std::string ad = "record";
-  ad += '\x1f';
-  ad += applicant;
-  ad += '\x1f';
-  ad += std::to_string(version);
-  return ad;
+  return crypto::record_ad(applicant, version);
 }
 
 /// The line of one decision set as entries vouch for it (schema 5): everything the row holds, the
@@ -831,7 +826,7 @@ class sqlite_import final : public import_session {
   std::int64_t generation_;
   import_options options_;
   std::string sealed_;
-  std::int64_t pseudonyms_ = -1;  // how many the store holds (read once)
+  std::string last_pseudonym_;  // the largest pseudonym given (read once, then counted on)
   statement find_pseudonym_;
   statement insert_pseudonym_;
   statement find_key_;
@@ -915,18 +910,22 @@ result<std::string> sqlite_import::pseudonym(const std::string& plain_id) {
     return found;
   }
   find_pseudonym_.reset();
-  if (pseudonyms_ < 0) {
-    auto n = db_.make("SELECT count(*) FROM pseudonyms", what);
+  if (last_pseudonym_.empty()) {
+    // The largest given, erased applicants' included (their pseudonym rows are deleted, their
+    // data key rows kept): a count would give an erased applicant's pseudonym again.
+    auto n = db_.make(
+        "SELECT coalesce(max(m), '') FROM (SELECT max(applicant_id) AS m FROM pseudonyms UNION "
+        "ALL SELECT max(applicant_id) FROM data_keys)",
+        what);
     if (!n) return n.error();
     if (auto r = n->next(what); !r) return r.error();
-    pseudonyms_ = n->int64(0);
+    last_pseudonym_ = n->text(0);
   }
-  char name[24];
-  std::snprintf(name, sizeof name, "p%010lld", static_cast<long long>(++pseudonyms_));
+  last_pseudonym_ = crypto::next_pseudonym(last_pseudonym_);
   insert_pseudonym_.reset();
-  insert_pseudonym_.bind(1, lookup).bind(2, std::string_view(name));
+  insert_pseudonym_.bind(1, lookup).bind(2, last_pseudonym_);
   if (auto s = insert_pseudonym_.run(what); !s) return s.error();
-  return std::string(name);
+  return last_pseudonym_;
 }
 
 result<put_result> sqlite_import::put_record(const std::string& plain_id,
@@ -3382,8 +3381,12 @@ class verifier {
                                      q.int64(4), q.blob_view(5)) +
                          '\n');
             } else {
-              all.update(std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
-                         std::to_string(q.int64(2)) + ':' + q.text(3) + '\n');
+              // The counter's imports (and imports before schema 5); a record the counter
+              // sealed is vouched for by its ciphertext's hash too (store/sqlite_counter.cpp).
+              std::string line = std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
+                                 std::to_string(q.int64(2)) + ':' + q.text(3);
+              if (!q.is_null(5)) line += ':' + engine::sha256_hex(q.blob_view(5));
+              all.update(line + '\n');
             }
             ++count;
           });
