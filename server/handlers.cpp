@@ -957,6 +957,20 @@ class api_service final : public service {
                  ? nullptr
                  : "the stored decision does not replay to the answer given";
     }
+    if (d.sealed) {
+      // An encrypted store keeps the outcomes' non-categorical values sealed
+      // (store::plain_outcomes): the regenerated outcomes must give the plain ones stored, and
+      // the answer digest, which covers the whole outcomes.
+      if (store::plain_outcomes(outcomes) != d.outcomes) {
+        return "the stored record does not replay to the outcomes given";
+      }
+      store::counter_decision whole = d;
+      whole.outcomes = outcomes;
+      if (engine::sha256_hex(decision_compact_form(whole)) != d.answer_digest) {
+        return "the stored outcomes do not match their digest";
+      }
+      return nullptr;
+    }
     if (engine::sha256_hex(decision_compact_form(d)) != d.answer_digest) {
       return "the stored outcomes do not match their digest";
     }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/crypto.hpp"
@@ -191,6 +192,14 @@ class counter_store {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// The outcomes as an encrypted store keeps them (counter_decision::outcomes): each value that
+/// is not true, false, null or an enumeration's name (an amount, a number or a date, which may
+/// be derived from the facts: housing.monthly_income is the income / 12) replaced by the string
+/// "sealed"; rules, statuses, missing facts' names and flags kept (what statistics count). The
+/// whole outcomes are regenerated from the sealed record on read and checked against the answer
+/// digest, which covers them.
+std::string plain_outcomes(std::string_view outcomes);
 
 /// The digest a `counter_decision` audit entry keeps of its row (SHA-256 hex of the fields).
 std::string counter_digest(const counter_decision& d);

@@ -2,6 +2,7 @@
 // records as applicant versions, reviews, and the audit entries that vouch for each.
 #include "store/counter_store.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/record.hpp"
@@ -22,13 +23,14 @@ void add_field(std::string& s, std::string_view f) {
 /// The associated data of the keyring's wrapped lookup key (as sqlite_store.cpp wraps it).
 constexpr std::string_view lookup_label = "keyring-lookup";
 
-/// The digest of a decision row whose applicant the store names `applicant` (the pseudonym in
-/// an encrypted store).
-std::string digest_of(const counter_decision& d, const std::string& applicant) {
+/// The digest of a decision row whose applicant and outcomes the store keeps as `applicant` and
+/// `outcomes` (the pseudonym and the plain outcomes in an encrypted store).
+std::string digest_of(const counter_decision& d, const std::string& applicant,
+                      const std::string& outcomes) {
   std::string s;
   for (const std::string* f :
        {&d.decision_id, &applicant, &d.office, &d.actor, &d.at, &d.as_of, &d.ruleset_hash,
-        &d.input_hash, &d.rules, &d.outcomes, &d.answer_digest}) {
+        &d.input_hash, &d.rules, &outcomes, &d.answer_digest}) {
     add_field(s, *f);
   }
   add_field(s, std::to_string(d.record_id));
@@ -39,10 +41,44 @@ std::string digest_of(const counter_decision& d, const std::string& applicant) {
   return engine::sha256_hex(s);
 }
 
+/// Whether a compact value may stay in plain: a flag, nothing, or an enumeration's name.
+bool categorical(std::string_view v) {
+  if (v == "true" || v == "false" || v == "null") return true;
+  if (v.size() < 3 || v.front() != '"' || v.back() != '"') return false;
+  v = v.substr(1, v.size() - 2);
+  if (v.front() < 'a' || v.front() > 'z') return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
 }  // namespace
 
+std::string plain_outcomes(std::string_view outcomes) {
+  // The compact form is the engine's (append_compact_decision): each value is followed by
+  // ,"missing": (a string value cannot hold that sequence: its quotes are escaped).
+  constexpr std::string_view value_key = "\"value\":";
+  constexpr std::string_view next_key = ",\"missing\":";
+  std::string out;
+  out.reserve(outcomes.size());
+  std::size_t pos = 0;
+  for (;;) {
+    std::size_t v = outcomes.find(value_key, pos);
+    if (v == std::string_view::npos) break;
+    std::size_t start = v + value_key.size();
+    std::size_t end = outcomes.find(next_key, start);
+    if (end == std::string_view::npos) break;
+    out.append(outcomes.substr(pos, start - pos));
+    std::string_view value = outcomes.substr(start, end - start);
+    out.append(categorical(value) ? value : std::string_view("\"sealed\""));
+    pos = end;
+  }
+  out.append(outcomes.substr(pos));
+  return out;
+}
+
 std::string counter_digest(const counter_decision& d) {
-  return digest_of(d, d.applicant_id);
+  return digest_of(d, d.applicant_id, d.outcomes);
 }
 
 std::string review_digest(const review& r) {
@@ -67,6 +103,7 @@ struct counter_store::impl {
   std::int64_t generation = 0;
   std::string keyring_check;  // "" until the lookup key is opened
   std::string sealed;
+  std::string outcomes;  // put_decision's plain outcomes (bound until its statement runs)
   statement read_keyring;
   statement find_pseudonym;
   statement insert_pseudonym;
@@ -552,6 +589,9 @@ status counter_store::put_decision(counter_decision& d) {
     ++m.import_count;
   }
   d.at = now_utc();
+  // An encrypted store keeps the outcomes' values that may come from the facts sealed (they
+  // are regenerated from the sealed record on read).
+  if (m.encrypted) m.outcomes = plain_outcomes(d.outcomes);
   statement& q = m.insert_decision;
   q.reset();
   q.bind(1, d.decision_id)
@@ -564,7 +604,7 @@ status counter_store::put_decision(counter_decision& d) {
       .bind(8, d.ruleset_hash)
       .bind(9, d.input_hash)
       .bind_static(10, d.rules)
-      .bind_static(11, d.outcomes)
+      .bind_static(11, m.encrypted ? m.outcomes : d.outcomes)
       .bind(12, std::int64_t{d.trace ? 1 : 0})
       .bind(13, d.answer_digest);
   if (d.publication_id != 0) {
@@ -580,7 +620,7 @@ status counter_store::put_decision(counter_decision& d) {
   if (rc != SQLITE_DONE) return m.sql_error("storing the counter decision");
   std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
   engine::append_json_string(details, d.office);
-  details += ",\"digest\":\"" + digest_of(d, who) + "\"}";
+  details += ",\"digest\":\"" + digest_of(d, who, m.encrypted ? m.outcomes : d.outcomes) + "\"}";
   auto seq = m.audit.append(m.db, d.actor, "counter_decision", d.decision_id, details);
   if (!seq) return seq.error();
   return {};

@@ -30,18 +30,24 @@ import json, pathlib, sys
 pack = "".join(p.read_text() for p in pathlib.Path(sys.argv[2]).rglob("*.dalil"))
 def emit(v):
     if v not in pack: print(v)
-for line in open(sys.argv[1]):
+for i, line in enumerate(open(sys.argv[1])):
     r = json.loads(line)
     emit(r["id"])
     if r.get("birth_date"): emit('"' + r["birth_date"] + '"')
     h = r.get("household") or {}
     for k in ("annual_income", "rsu_score"):
         if h.get(k): emit(h[k])
+    # The first ten are also asked housing.monthly_income (the income / 12, an exact fraction
+    # of centimes): their income in centimes must not be in the store either.
+    if i < 10 and h.get("annual_income"):
+        emit(str(round(float(h["annual_income"]) * 100)) + "/")
 PY
 [ "$(wc -l < "$work/values.txt")" -gt 80 ] || fail "too few values to look for"
 i=0
 while IFS= read -r rec; do
   printf '{"as_of":"2026-12-01","applicant":%s,"trace":false}' "$rec" > "$work/req$i.json"
+  printf '{"as_of":"2026-12-01","applicant":%s,"trace":false,"rules":["housing.monthly_income","health.per_person_income","health.ramed"]}' \
+    "$rec" > "$work/money$i.json"
   i=$((i + 1))
 done < "$work/cohort.jsonl"
 
@@ -99,6 +105,22 @@ for n in $(seq 0 39); do
   grep -o '"decision_id":"[0-9a-f]*"' "$work/body" | cut -d'"' -f4 >> "$work/ids"
 done
 [ "$(post "$token" "$work/req3.json")" = 200 ] || fail "POST again"  # the same record: unchanged
+: > "$work/money_ids"
+for n in $(seq 0 9); do
+  [ "$(post "$token" "$work/money$n.json")" = 200 ] || fail "POST money $n: $(cat "$work/body")"
+  grep -o '"decision_id":"[0-9a-f]*"' "$work/body" | cut -d'"' -f4 >> "$work/money_ids"
+done
+cp "$work/body" "$work/money.answer"
+# The amounts are kept sealed (read back from the record), the categories in plain for the figures.
+sqlite3 "$enc" "SELECT outcomes FROM counter_decisions ORDER BY rowid DESC LIMIT 1" > "$work/outcomes"
+grep -q '"rule":"housing.monthly_income","status":"decided","value":"sealed"' "$work/outcomes" ||
+  fail "an amount stored in plain: $(cat "$work/outcomes")"
+grep -q '"rule":"health.ramed","status":"decided","value":"[a-z_]*"' "$work/outcomes" ||
+  fail "a category not kept for the figures: $(cat "$work/outcomes")"
+[ "$(get "$token" "/api/v1/decisions/$(tail -1 "$work/money_ids")")" = 200 ] ||
+  fail "GET a decision with amounts: $(cat "$work/body")"
+grep -q '"value":"[0-9]*/1200"' "$work/body" ||
+  fail "the amount read back: $(head -c 400 "$work/body")"
 [ "$(get "$token" /api/v1/applicants/SYN-000004/record)" = 200 ] || fail "record read: $(cat "$work/body")"
 grep -q '"id":"SYN-000004"' "$work/body" || fail "the record read back: $(head -c 200 "$work/body")"
 first=$(sed -n 1p "$work/ids")
@@ -122,6 +144,7 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
 # The same search finds them in a plain store served alike (the search can fail).
 start "$plain"
 for n in $(seq 0 39); do [ "$(post "$ptoken" "$work/req$n.json")" = 200 ] || fail "plain POST $n"; done
+for n in $(seq 0 9); do [ "$(post "$ptoken" "$work/money$n.json")" = 200 ] || fail "plain POST money $n"; done
 hits=$(cat "$plain" "$plain-wal" 2> /dev/null | grep -a -F -o -f "$work/values.txt" | sort -u | wc -l)
 [ "$hits" -gt 80 ] || fail "the search finds only $hits values in a plain store"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
@@ -132,7 +155,7 @@ start "$enc" --key-file "$key"
 "$dalil" stats --db "$enc" > "$work/stats.before"
 [ "$(get "$auditor" /api/v1/stats)" = 200 ] || fail "figures: $(cat "$work/body")"
 cp "$work/body" "$work/figures.before"
-grep -q '"counter_decisions":41' "$work/figures.before" || fail "the figures do not count 41 decisions: $(head -c 300 "$work/figures.before")"
+grep -q '"counter_decisions":51' "$work/figures.before" || fail "the figures do not count 51 decisions: $(head -c 300 "$work/figures.before")"
 "$dalil" erase SYN-000001 --db "$enc" --key-file "$key" --reason "art. 8 request 5" --by dpo > /dev/null
 [ "$(get "$token" "/api/v1/decisions/$first")" = 410 ] || fail "GET after erasure: $(cat "$work/body")"
 grep -q '"type":"https://dalil.ma/problems/erased"' "$work/body" || fail "not erased: $(cat "$work/body")"
