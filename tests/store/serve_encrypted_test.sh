@@ -76,11 +76,12 @@ done
 echo "ok   refused at start: no key, a wrong key (file or environment), a key for a plain store, an open key file"
 
 port=
+serve_rules=(--rules "$rules")  # emptied to serve the store's publications
 start() {  # db, extra options… (sets port and pids)
   local db=$1; shift
-  "$dalil" serve --db "$db" --rules "$rules" --listen 127.0.0.1:0 --log "$work/log" "$@" > "$work/serve.out" 2>&1 &
+  "$dalil" serve --db "$db" "${serve_rules[@]}" --listen 127.0.0.1:0 --log "$work/log" "$@" > "$work/serve.out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
+  for _ in $(seq 600); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
   port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
   [ -n "$port" ] || fail "the server did not start: $(cat "$work/serve.out")"
 }
@@ -153,7 +154,7 @@ echo "ok   40 POSTed applicants: no value in the encrypted store or its WAL ($hi
 # Erasure while the server runs: the decision reads as erased, verify passes, stats unchanged.
 start "$enc" --key-file "$key"
 "$dalil" stats --db "$enc" > "$work/stats.before"
-[ "$(get "$auditor" /api/v1/stats)" = 200 ] || fail "figures: $(cat "$work/body")"
+s=$(get "$auditor" /api/v1/stats); [ "$s" = 200 ] || fail "figures: $s $(cat "$work/body")"
 cp "$work/body" "$work/figures.before"
 grep -q '"counter_decisions":51' "$work/figures.before" || fail "the figures do not count 51 decisions: $(head -c 300 "$work/figures.before")"
 "$dalil" erase SYN-000001 --db "$enc" --key-file "$key" --reason "art. 8 request 5" --by dpo > /dev/null
@@ -190,6 +191,22 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
 "$dalil" audit verify --db "$enc" > /dev/null || fail "verify after rotation"
 expect_exit 3 "$dalil" serve --db "$enc" --key-file "$work/other.key" --rules "$rules" --listen 127.0.0.1:0
 echo "ok   rotation while serving: 503 until the key file holds the new key, then writes and reads"
+
+# The advisers' impact reads the stored cohort (the counter's records) with the key the server
+# holds now (the rotated one, loaded afresh from its file): 41 applicants, one erased.
+"$dalil" publish --db "$enc" --rules "$rules" --approved-by test --from 2015-01-01 > /dev/null
+"$dalil" publish --db "$enc" --rules "$rules" --approved-by test --from 2020-01-01 > /dev/null
+adviser=$("$dalil" token create adv --role adviser --db "$enc" 2> /dev/null | tail -1)
+serve_rules=()
+start "$enc" --key-file "$key"
+status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $adviser" \
+  -H 'Content-Type: application/json' --data '{"old":1,"new":2,"as_of":"2026-12-01"}' \
+  "http://127.0.0.1:$port/api/v1/impact")
+[ "$status" = 200 ] || fail "impact on an encrypted store: $status $(cat "$work/body")"
+grep -q '"records":40,"compared":40,"unreadable":{"old":0,"new":0}' "$work/body" ||
+  fail "impact: $(head -c 300 "$work/body")"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
+echo "ok   the advisers' impact opens the stored records with the server's (rotated) key"
 
 # A counter record's sealed bytes changed: verify names its import (no key needed).
 cp "$enc" "$work/t.db"
