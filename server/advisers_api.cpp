@@ -248,7 +248,8 @@ struct impact_job {
       if (!k) return k.error();
       master = std::move(*k);
     }
-    auto db = store::open_sqlite(db_path, store::open_mode::read_write, master ? &*master : nullptr);
+    auto db =
+        store::open_sqlite(db_path, store::open_mode::read_write, master ? &*master : nullptr);
     if (!db) return db.error();
     engine::pseudonym_key key{};
     if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
@@ -492,8 +493,8 @@ struct advisers_api::impl {
     rq.options.threads = 1;
     // The whole request, from here: its admission waited for no other.
     rq.deadline = std::chrono::steady_clock::now() + impact_time_limit;
-    impact_job job{cfg.db, before.rules, after.rules, std::move(rq), cfg.master_key.has_value(),
-                   cfg.key_file};
+    impact_job job{
+        cfg.db, before.rules, after.rules, std::move(rq), cfg.master_key.has_value(), cfg.key_file};
     auto outcome = co_await asio::co_spawn(
         pool, [j = &job]() -> asio::awaitable<store::result<std::string>> { co_return j->run(); },
         asio::use_awaitable);
