@@ -918,11 +918,23 @@ result<std::int64_t> counter_store::count_decisions() {
 
 result<std::optional<audit_problem>> counter_store::verify() {
   std::string e;
+  // A store encrypted in place (`dalil keys init --db` with data) renamed its counter decisions
+  // to pseudonyms and sealed their amounts, then vouched for each again: the counter_decision
+  // entries before that keys_init entry are superseded.
+  std::int64_t superseded_before = 0;
+  {
+    auto k = impl_->db.prepare(
+        "SELECT max(seq) FROM audit WHERE action='keys_init' AND details LIKE '%\"in_place\":%'",
+        e);
+    if (!k.ok()) return fail(errc::failed, e);
+    if (k.step() == SQLITE_ROW && !k.is_null(0)) superseded_before = k.int64(0);
+  }
   auto entries = impl_->db.prepare(
       "SELECT seq, action, subject, details FROM audit WHERE action IN ('counter_decision', "
-      "'review') ORDER BY seq",
+      "'review') AND (action='review' OR seq > ?) ORDER BY seq",
       e);
   if (!entries.ok()) return fail(errc::failed, e);
+  entries.bind(1, superseded_before);
   std::int64_t decisions = 0;
   std::int64_t reviews_seen = 0;
   int rc = 0;

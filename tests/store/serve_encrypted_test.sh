@@ -4,7 +4,9 @@
 # pseudonymous (no value of the POSTed applicants in the store file or its WAL, no id in the
 # audit log); a served decision erased while the server runs reads as erased (410), verify
 # passes, stats unchanged; a key rotation while serving is refused until the key file holds the
-# new key, then every decision reads again; a sealed record changed is named by verify.
+# new key, then every decision reads again; the advisers' impact reads with the key; a plain store
+# with counter decisions encrypted in place verifies and reads; a sealed record changed is named
+# by verify.
 set -euo pipefail
 dalil="$1"; rules="$2"
 work=$(mktemp -d)
@@ -145,7 +147,10 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
 # The same search finds them in a plain store served alike (the search can fail).
 start "$plain"
 for n in $(seq 0 39); do [ "$(post "$ptoken" "$work/req$n.json")" = 200 ] || fail "plain POST $n"; done
-for n in $(seq 0 9); do [ "$(post "$ptoken" "$work/money$n.json")" = 200 ] || fail "plain POST money $n"; done
+for n in $(seq 0 9); do
+  [ "$(post "$ptoken" "$work/money$n.json")" = 200 ] || fail "plain POST money $n"
+  grep -o '"decision_id":"[0-9a-f]*"' "$work/body" | cut -d'"' -f4 >> "$work/plain_ids"
+done
 hits=$(cat "$plain" "$plain-wal" 2> /dev/null | grep -a -F -o -f "$work/values.txt" | sort -u | wc -l)
 [ "$hits" -gt 80 ] || fail "the search finds only $hits values in a plain store"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
@@ -207,6 +212,35 @@ grep -q '"records":40,"compared":40,"unreadable":{"old":0,"new":0}' "$work/body"
   fail "impact: $(head -c 300 "$work/body")"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
 echo "ok   the advisers' impact opens the stored records with the server's (rotated) key"
+
+# The plain store with the counter's decisions, encrypted in place: verify passes (the counter's
+# decisions vouched for again), no value left in the file, and served with the key every
+# decision reads back.
+"$dalil" audit head --db "$plain" > "$work/head"
+"$dalil" keys init --key-file "$key" --db "$plain" > "$work/out" 2>&1 || fail "in place: $(cat "$work/out")"
+"$dalil" audit verify --db "$plain" --head "$(awk '{print $1 ":" $2}' "$work/head")" > "$work/out" 2>&1 ||
+  fail "verify after encrypting the counter's decisions in place: $(cat "$work/out")"
+for f in "$plain" "$plain-wal"; do
+  [ -e "$f" ] || continue
+  if grep -a -F -c -f "$work/values.txt" "$f" > "$work/hits"; then
+    fail "$(cat "$work/hits") personal value(s) left in $(basename "$f") after encrypting in place"
+  fi
+done
+serve_rules=(--rules "$rules")
+start "$plain" --key-file "$key"
+pid_in_place=$(tail -1 "$work/plain_ids")
+[ "$(get "$ptoken" "/api/v1/decisions/$pid_in_place")" = 200 ] ||
+  fail "a decision encrypted in place: $(cat "$work/body")"
+grep -q '"value":"[0-9]*/1200"' "$work/body" || fail "its amount read back"
+[ "$(get "$ptoken" /api/v1/applicants/SYN-000002/decisions)" = 200 ] || fail "history by id"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
+cp "$plain" "$work/t2.db"
+sqlite3 "$work/t2.db" "UPDATE counter_decisions SET outcomes=replace(outcomes, '\"sealed\"', '\"1/12\"') WHERE decision_id='$pid_in_place'"
+status=0
+"$dalil" audit verify --db "$work/t2.db" > "$work/out" 2>&1 || status=$?
+[ "$status" -eq 1 ] && grep -q "counter decision $pid_in_place" "$work/out" ||
+  fail "a counter decision changed after encrypting in place: $status $(cat "$work/out")"
+echo "ok   a plain store with counter decisions encrypted in place: verify passes, no value left, decisions read"
 
 # A counter record's sealed bytes changed: verify names its import (no key needed).
 cp "$enc" "$work/t.db"
