@@ -200,6 +200,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--session-absolute", srv.session_absolute,
                         "Seconds a browser session lasts at most (default 43200)");
   serve_cmd->add_option("--log", srv.log, "Access and error log file (default: standard error)");
+  serve_cmd->add_option("--key-file", srv.key_file,
+                        "Master key file of an encrypted store (mode 0600; default: "
+                        "DALIL_MASTER_KEY)");
 
   dalil::cli::backup_options bak;
   auto* backup_cmd =

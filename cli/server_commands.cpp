@@ -1,6 +1,7 @@
 // `dalil serve` (server_commands.hpp).
 #include "cli/server_commands.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/pack.hpp"
@@ -33,6 +34,17 @@ int run_serve(const serve_options& o) {
   }
   server::config c;
   c.db = o.db;
+  // An encrypted store's master key: from a key file, or DALIL_MASTER_KEY (a service manager's
+  // credential); never a value on the command line.
+  if (!o.key_file.empty() || std::getenv(store::crypto::master_key_variable) != nullptr) {
+    auto key = store::crypto::load_master_key(o.key_file);
+    if (!key) {
+      std::cerr << "error: " << key.error().message << "\n";
+      return key.error().code == store::errc::refused ? 3 : 1;
+    }
+    c.master_key = std::move(*key);
+    c.key_file = o.key_file;
+  }
   if (!o.rules.empty()) {
     auto pack = load_pack(o.rules);
     if (!pack) return 1;
@@ -50,7 +62,7 @@ int run_serve(const serve_options& o) {
   auto s = server::server::start(std::move(c));
   if (!s) {
     std::cerr << "error: " << s.error().message << "\n";
-    return 1;
+    return s.error().code == store::errc::refused ? 3 : 1;
   }
   (*s)->handle_signals();
   // The port bound, on standard output (scripts starting on port 0 read it).

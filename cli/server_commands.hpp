@@ -16,6 +16,7 @@ struct serve_options {
   long session_idle = 30L * 60;           // seconds
   long session_absolute = 12L * 60 * 60;  // seconds
   std::string log;
+  std::string key_file;  // an encrypted store's master key ("": DALIL_MASTER_KEY when set)
 };
 /// Serves until SIGTERM or SIGINT, then stops gracefully; exit 0, or 1 when it cannot start.
 int run_serve(const serve_options& o);

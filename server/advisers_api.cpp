@@ -236,9 +236,20 @@ struct impact_job {
   std::shared_ptr<const engine::ruleset> before;
   std::shared_ptr<const engine::ruleset> after;
   store::impact_request request;
+  /// An encrypted store's master key is loaded afresh from where the server's came from
+  /// ("" : DALIL_MASTER_KEY), so that an impact follows a key rotation as the counter does.
+  bool keyed = false;
+  std::string key_file;
 
   store::result<std::string> run() const {
-    auto db = store::open_sqlite(db_path);
+    std::optional<store::crypto::master_key> master;
+    if (keyed) {
+      auto k = store::crypto::load_master_key(key_file);
+      if (!k) return k.error();
+      master = std::move(*k);
+    }
+    auto db =
+        store::open_sqlite(db_path, store::open_mode::read_write, master ? &*master : nullptr);
     if (!db) return db.error();
     engine::pseudonym_key key{};
     if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
@@ -482,7 +493,8 @@ struct advisers_api::impl {
     rq.options.threads = 1;
     // The whole request, from here: its admission waited for no other.
     rq.deadline = std::chrono::steady_clock::now() + impact_time_limit;
-    impact_job job{cfg.db, before.rules, after.rules, std::move(rq)};
+    impact_job job{
+        cfg.db, before.rules, after.rules, std::move(rq), cfg.master_key.has_value(), cfg.key_file};
     auto outcome = co_await asio::co_spawn(
         pool, [j = &job]() -> asio::awaitable<store::result<std::string>> { co_return j->run(); },
         asio::use_awaitable);

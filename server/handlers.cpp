@@ -423,11 +423,23 @@ class api_service final : public service {
     auto a = authenticator::open(cfg_.db, ao);
     if (!a) return a.error();
     auth_ = std::move(*a);
-    auto w = store::counter_store::open(cfg_.db);
+    // An encrypted store (docs/operations.md): every connection holds the master key, seals
+    // the records it stores and opens those it reads; refused without it.
+    const store::crypto::master_key* key = cfg_.master_key ? &*cfg_.master_key : nullptr;
+    auto w = store::counter_store::open(cfg_.db, key, cfg_.key_file);
     if (!w) return w.error();
+    if ((*w)->encrypted() && key == nullptr) {
+      return store::fail(store::errc::refused,
+                         cfg_.db +
+                             " is encrypted: dalil serve needs its master key, to seal the "
+                             "records it stores and open those it reads: --key-file FILE (mode "
+                             "0600, e.g. a systemd credential: --key-file "
+                             "${CREDENTIALS_DIRECTORY}/master.key) or " +
+                             std::string(store::crypto::master_key_variable));
+    }
     writer_ = std::make_unique<writer>(std::move(*w));
     for (unsigned t = 0; t < std::max(1U, cfg_.threads); ++t) {
-      auto r = store::counter_store::open(cfg_.db);
+      auto r = store::counter_store::open(cfg_.db, key, cfg_.key_file);
       if (!r) return r.error();
       readers_.push_back(std::move(*r));
     }
@@ -945,6 +957,20 @@ class api_service final : public service {
                  ? nullptr
                  : "the stored decision does not replay to the answer given";
     }
+    if (d.sealed) {
+      // An encrypted store keeps the outcomes' non-categorical values sealed
+      // (store::plain_outcomes): the regenerated outcomes must give the plain ones stored, and
+      // the answer digest, which covers the whole outcomes.
+      if (store::plain_outcomes(outcomes) != d.outcomes) {
+        return "the stored record does not replay to the outcomes given";
+      }
+      store::counter_decision whole = d;
+      whole.outcomes = outcomes;
+      if (engine::sha256_hex(decision_compact_form(whole)) != d.answer_digest) {
+        return "the stored outcomes do not match their digest";
+      }
+      return nullptr;
+    }
     if (engine::sha256_hex(decision_compact_form(d)) != d.answer_digest) {
       return "the stored outcomes do not match their digest";
     }
@@ -966,7 +992,24 @@ class api_service final : public service {
     if (!d) {
       if (d.error().code == store::errc::not_found)
         co_return problem_reply(not_found("no decision with this id"), route);
+      if (d.error().code == store::errc::damaged) {
+        log_->error("decision {} is damaged: {}", id, d.error().message);
+        problem p = server_error(
+            "the stored decision's sealed record does not open; nothing is answered from it "
+            "(run audit verify)");
+        p.slug = "damaged";
+        p.title = "The stored decision is damaged";
+        co_return problem_reply(p, route);
+      }
+      log_->error("decision {} cannot be read: {}", id, d.error().message);
       co_return problem_reply(unavailable("reading the decision failed"), route);
+    }
+    if (d->erased) {
+      co_return problem_reply(
+          erased("the applicant of this decision was erased (Law 09-08 art. 8): their record can "
+                 "no longer be read, so the decision cannot be shown; it still counts in the "
+                 "figures"),
+          route);
     }
     std::string why;
     auto rules = ruleset_for(d->ruleset_hash, why);
@@ -1002,6 +1045,9 @@ class api_service final : public service {
     engine::evaluator& ev = eval_.evaluator_for(ts, inst);
     ev.set_record(ts.record);
     std::string body;
+    // The record's own id (the store names the applicant by pseudonym when encrypted), taken
+    // now: the thread's record is another request's after the audited read below.
+    const std::string applicant_shown = d->sealed ? std::string(ts.record.id()) : d->applicant_id;
     std::string outcomes;
     engine::evaluation_options eo;
     eo.with_trace = d->trace;
@@ -1026,7 +1072,7 @@ class api_service final : public service {
     body += ",\"decision_id\":";
     append_string(body, d->decision_id);
     body += ",\"applicant\":";
-    append_string(body, d->applicant_id);
+    append_string(body, applicant_shown);
     body += ",\"office\":";
     append_string(body, d->office);
     body += ",\"at\":";
@@ -1206,7 +1252,10 @@ class api_service final : public service {
         applicant, who.r == role::official ? who.office : std::string());
     if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
     if (list->empty()) co_return problem_reply(not_found("no decision for this applicant"), route);
-    if (auto s = co_await audit_read(who, "applicant " + applicant, "history"); !s) {
+    // The audit entry names the applicant as the store does (the pseudonym when encrypted).
+    auto key = reader(info).applicant_key(applicant);
+    if (!key) co_return problem_reply(unavailable("reading the decisions failed"), route);
+    if (auto s = co_await audit_read(who, "applicant " + *key, "history"); !s) {
       co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
                               route);
     }
@@ -1249,7 +1298,7 @@ class api_service final : public service {
         co_return problem_reply(not_found("no record for this applicant"), route);
       co_return problem_reply(unavailable("reading the record failed"), route);
     }
-    if (auto s = co_await audit_read(who, "applicant " + applicant, "record"); !s) {
+    if (auto s = co_await audit_read(who, "applicant " + rec->applicant_id, "record"); !s) {
       co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
                               route);
     }

@@ -80,6 +80,9 @@ problem conflict(std::string detail) {
   return make(409, "conflict", "Written against a state that is no longer the latest",
               std::move(detail));
 }
+problem erased(std::string detail) {
+  return make(410, "erased", "The applicant's data was erased", std::move(detail));
+}
 problem too_large(std::string detail) {
   return make(413, "too-large", "The body is too large", std::move(detail));
 }

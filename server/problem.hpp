@@ -41,6 +41,9 @@ problem not_found(std::string detail = "nothing here");
 problem method_not_allowed(std::string detail);
 problem timed_out(std::string detail);
 problem conflict(std::string detail);
+/// 410 erased: the decision's applicant was erased (`dalil erase`, retention; Law 09-08 art. 8):
+/// their record can never be read again; the decision still counts in the figures.
+problem erased(std::string detail);
 problem too_large(std::string detail);
 problem unsupported_media_type(std::string detail);
 problem header_too_large(std::string detail);

@@ -6,15 +6,23 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/ruleset.hpp"
+#include "store/crypto.hpp"
 #include "store/result.hpp"
 
 namespace dalil::server {
 
 struct config {
   std::string db;  // the SQLite store (created and migrated)
+  /// The master key of an encrypted store (`dalil keys init --db`; store::crypto::load_master_key)
+  /// and where it came from ("": DALIL_MASTER_KEY), read again when the store's key is rotated
+  /// while serving. An encrypted store without it is refused at start, as is a key for a plain
+  /// store or one that is not the store's.
+  std::optional<store::crypto::master_key> master_key;
+  std::string key_file;
   /// The rule pack evaluated with on every date (--rules); nullptr: the store's publications,
   /// the one in effect on each as-of date (server/publications.hpp, `dalil publish`).
   std::shared_ptr<const engine::ruleset> rules;

@@ -8,8 +8,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "store/crypto.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
 
@@ -17,8 +19,11 @@ namespace dalil::store {
 
 /// One counter evaluation. The caller fills the first block; the store the second.
 struct counter_decision {
-  std::string decision_id;   // opaque, unguessable (the server draws 128 random bits)
-  std::string applicant_id;  // the record's `id`
+  std::string decision_id;  // opaque, unguessable (the server draws 128 random bits)
+  /// The record's `id` when stored (put_decision). Read back, the applicant as the store names
+  /// them: the id in a plain store, the pseudonym in an encrypted one (the record's own `id`,
+  /// once opened, is the plain id).
+  std::string applicant_id;
   std::string office;        // the office of the official who asked (a prefecture)
   std::string actor;         // the principal's name
   std::string as_of;         // YYYY-MM-DD
@@ -43,6 +48,12 @@ struct counter_decision {
   std::string at;  // UTC, ISO 8601
   std::int64_t record_id = 0;
   std::int64_t record_version = 0;
+  /// Read back from an encrypted store: the record is sealed (record_json is its plaintext
+  /// when the store was opened with the master key, "" without it)…
+  bool sealed = false;
+  /// …and its applicant was erased (`dalil erase`, retention): the data key is destroyed, the
+  /// record can never be read again (record_json ""); the rest of the row still counts.
+  bool erased = false;
 };
 
 /// The official's decision over a counter evaluation.
@@ -100,10 +111,31 @@ struct override_cell {
 
 /// One SQLite connection over the counter tables of a store that open_sqlite has created and
 /// migrated. Not thread-safe: the server's writer thread has one, each reader thread its own.
+///
+/// An encrypted store (docs/operations.md, `dalil keys init --db`): with its master key, the
+/// counter stores each record sealed under the applicant's data key (created, wrapped at the
+/// keyring's generation, for a new applicant) and names the applicant by pseudonym everywhere
+/// (records, counter decisions, audit entries); reads open the records. Each transaction (and
+/// each read of a record) reads the keyring again, so that a key rotation or an erasure by
+/// another process takes effect on the next request. Without the key, the counter tables are
+/// readable (verify, statistics) but storing a decision or reading a record is refused.
 class counter_store {
  public:
-  /// Opens a connection to the store at `path` (already migrated by open_sqlite).
-  static result<std::unique_ptr<counter_store>> open(const std::string& path);
+  /// Opens a connection to the store at `path` (already migrated by open_sqlite). `key`: the
+  /// master key (nullptr: none); `key_file`: where it came from (crypto::load_master_key's
+  /// argument: "" for DALIL_MASTER_KEY), read again when the store's key has changed (a
+  /// rotation by `dalil keys rotate` while the server runs). errc::refused when the key is not
+  /// the store's, or a key is given for a store that is not encrypted; errc::damaged when the
+  /// keyring does not open with it.
+  static result<std::unique_ptr<counter_store>> open(const std::string& path,
+                                                     const crypto::master_key* key = nullptr,
+                                                     const std::string& key_file = {});
+  /// Whether the store has a keyring (a master key bound to it).
+  bool encrypted() const;
+  /// The applicant as the store names them: the id in a plain store; in an encrypted one the
+  /// pseudonym, "" when the store knows no such id (or the applicant was erased). errc::refused
+  /// without the master key.
+  result<std::string> applicant_key(const std::string& applicant_id);
   ~counter_store();
   counter_store(const counter_store&) = delete;
   counter_store& operator=(const counter_store&) = delete;
@@ -121,7 +153,8 @@ class counter_store {
 
   /// Stores the record as a version of the applicant (unchanged when the latest version has the
   /// same content), the decision and its `counter_decision` audit entry. Fills at, record_id and
-  /// record_version. errc::conflict when the decision id exists already.
+  /// record_version. errc::conflict when the decision id exists already. In an encrypted store
+  /// the record is sealed and the rows name the pseudonym (`d.applicant_id` keeps the id).
   status put_decision(counter_decision& d);
   /// Appends a review and its `review` audit entry. errc::not_found when the decision does not
   /// exist; errc::conflict when `supersedes` is not the latest review of the decision (or is
@@ -132,10 +165,14 @@ class counter_store {
                const std::string& details);
 
   // Reading (any connection).
+  /// The decision and its record (opened with the master key in an encrypted store; `erased`
+  /// when the applicant's data key was destroyed). errc::damaged when a sealed record does not
+  /// open with the store's key.
   result<counter_decision> decision(const std::string& decision_id);
   /// Reviews of a decision, oldest first.
   result<std::vector<review>> reviews(const std::string& decision_id);
   /// An applicant's counter decisions, oldest first; only those of `office` unless it is empty.
+  /// `applicant_id` is the record's id (found through the pseudonyms in an encrypted store).
   result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
                                                             const std::string& office);
   /// The latest stored record of an applicant (imported or from the counter).
@@ -155,6 +192,14 @@ class counter_store {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// The outcomes as an encrypted store keeps them (counter_decision::outcomes): each value that
+/// is not true, false, null or an enumeration's name (an amount, a number or a date, which may
+/// be derived from the facts: housing.monthly_income is the income / 12) replaced by the string
+/// "sealed"; rules, statuses, missing facts' names and flags kept (what statistics count). The
+/// whole outcomes are regenerated from the sealed record on read and checked against the answer
+/// digest, which covers them.
+std::string plain_outcomes(std::string_view outcomes);
 
 /// The digest a `counter_decision` audit entry keeps of its row (SHA-256 hex of the fields).
 std::string counter_digest(const counter_decision& d);

@@ -239,6 +239,25 @@ result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::st
   return dk;
 }
 
+std::string record_ad(std::string_view applicant, std::int64_t version) {
+  std::string ad = "record";
+  ad += '\x1f';
+  ad += applicant;
+  ad += '\x1f';
+  ad += std::to_string(version);
+  return ad;
+}
+
+std::string next_pseudonym(std::string_view last) {
+  long long n = 0;
+  if (last.size() > 1 && last.front() == 'p') {
+    std::from_chars(last.data() + 1, last.data() + last.size(), n);
+  }
+  char name[24];
+  std::snprintf(name, sizeof name, "p%010lld", n + 1);
+  return name;
+}
+
 void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out) {
   constexpr std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
   out.resize(nonce + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);

@@ -75,6 +75,14 @@ std::string wrap(const master_key& key, const data_key& dk, std::string_view app
 result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::string_view applicant,
                         std::int64_t generation);
 
+/// The associated data that binds a sealed record to its row: its applicant (the store's id, a
+/// pseudonym) and version. The import, the counter and every reader use this one form.
+std::string record_ad(std::string_view applicant, std::int64_t version);
+
+/// The pseudonym that follows `last` (the largest the store has given, "" when none):
+/// p0000000001, p0000000002… Pseudonyms are never given twice, an erased applicant's included.
+std::string next_pseudonym(std::string_view last);
+
 /// Bytes added to a plaintext by `seal` (nonce and tag).
 inline constexpr std::size_t seal_overhead = 24 + 16;
 

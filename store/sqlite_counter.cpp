@@ -2,11 +2,13 @@
 // records as applicant versions, reviews, and the audit entries that vouch for each.
 #include "store/counter_store.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
 #include "store/chain.hpp"
+#include "store/crypto.hpp"
 #include "store/sqlite.hpp"
 
 namespace dalil::store {
@@ -18,15 +20,17 @@ void add_field(std::string& s, std::string_view f) {
   s += '\x1f';
 }
 
-/// `"key":value` of the flat JSON objects the store writes as audit details ("" when absent).
+/// The associated data of the keyring's wrapped lookup key (as sqlite_store.cpp wraps it).
+constexpr std::string_view lookup_label = "keyring-lookup";
 
-}  // namespace
-
-std::string counter_digest(const counter_decision& d) {
+/// The digest of a decision row whose applicant and outcomes the store keeps as `applicant` and
+/// `outcomes` (the pseudonym and the plain outcomes in an encrypted store).
+std::string digest_of(const counter_decision& d, const std::string& applicant,
+                      const std::string& outcomes) {
   std::string s;
   for (const std::string* f :
-       {&d.decision_id, &d.applicant_id, &d.office, &d.actor, &d.at, &d.as_of, &d.ruleset_hash,
-        &d.input_hash, &d.rules, &d.outcomes, &d.answer_digest}) {
+       {&d.decision_id, &applicant, &d.office, &d.actor, &d.at, &d.as_of, &d.ruleset_hash,
+        &d.input_hash, &d.rules, &outcomes, &d.answer_digest}) {
     add_field(s, *f);
   }
   add_field(s, std::to_string(d.record_id));
@@ -35,6 +39,46 @@ std::string counter_digest(const counter_decision& d) {
   // digest is unchanged.
   if (d.publication_id != 0) add_field(s, "publication:" + std::to_string(d.publication_id));
   return engine::sha256_hex(s);
+}
+
+/// Whether a compact value may stay in plain: a flag, nothing, or an enumeration's name.
+bool categorical(std::string_view v) {
+  if (v == "true" || v == "false" || v == "null") return true;
+  if (v.size() < 3 || v.front() != '"' || v.back() != '"') return false;
+  v = v.substr(1, v.size() - 2);
+  if (v.front() < 'a' || v.front() > 'z') return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+}  // namespace
+
+std::string plain_outcomes(std::string_view outcomes) {
+  // The compact form is the engine's (append_compact_decision): each value is followed by
+  // ,"missing": (a string value cannot hold that sequence: its quotes are escaped).
+  constexpr std::string_view value_key = "\"value\":";
+  constexpr std::string_view next_key = ",\"missing\":";
+  std::string out;
+  out.reserve(outcomes.size());
+  std::size_t pos = 0;
+  for (;;) {
+    std::size_t v = outcomes.find(value_key, pos);
+    if (v == std::string_view::npos) break;
+    std::size_t start = v + value_key.size();
+    std::size_t end = outcomes.find(next_key, start);
+    if (end == std::string_view::npos) break;
+    out.append(outcomes.substr(pos, start - pos));
+    std::string_view value = outcomes.substr(start, end - start);
+    out.append(categorical(value) ? value : std::string_view("\"sealed\""));
+    pos = end;
+  }
+  out.append(outcomes.substr(pos));
+  return out;
+}
+
+std::string counter_digest(const counter_decision& d) {
+  return digest_of(d, d.applicant_id, d.outcomes);
 }
 
 std::string review_digest(const review& r) {
@@ -49,6 +93,23 @@ std::string review_digest(const review& r) {
 
 struct counter_store::impl {
   database db;
+  std::string path;
+  // Encryption at rest: whether the store has a keyring, the master key given (and where it
+  // came from, to load it again after a rotation), the keyring's generation and key check as
+  // last read, and the statements of sealing.
+  bool encrypted = false;
+  std::optional<crypto::master_key> key;
+  std::string key_file;
+  std::int64_t generation = 0;
+  std::string keyring_check;  // "" until the lookup key is opened
+  std::string sealed;
+  std::string outcomes;  // put_decision's plain outcomes (bound until its statement runs)
+  statement read_keyring;
+  statement find_pseudonym;
+  statement insert_pseudonym;
+  statement last_pseudonym;
+  statement find_key;
+  statement insert_key;
   // The import row of the open transaction's new records (0: none yet), and the lines of its
   // digest ("record_id:applicant:version:hash\n", as audit verify recomputes them), kept here
   // so that closing it reads nothing back.
@@ -97,8 +158,8 @@ struct counter_store::impl {
         e);
     insert_applicant = db.prepare("INSERT OR IGNORE INTO applicants VALUES(?)", e);
     insert_record = db.prepare(
-        "INSERT INTO records(applicant_id, version, content_hash, json, import_id) "
-        "VALUES(?,?,?,?,?)",
+        "INSERT INTO records(applicant_id, version, content_hash, json, import_id, sealed) "
+        "VALUES(?,?,?,?,?,?)",
         e);
     unlatest = db.prepare("UPDATE records SET latest=0 WHERE record_id=?", e);
     insert_decision = db.prepare(
@@ -108,6 +169,167 @@ struct counter_store::impl {
         e);
     if (!insert_decision.ok() || !latest.ok() || !insert_record.ok()) {
       return fail(errc::failed, "preparing the counter store's statements: " + e);
+    }
+    return {};
+  }
+
+  /// Reads the keyring again (each write transaction, each read of a record): a store
+  /// encrypted since, a rotation (the master key loaded again from its file; refused when the
+  /// key the server holds is no longer the store's) or nothing changed (one indexed read).
+  status refresh_keyring() {
+    statement& q = read_keyring;
+    if (auto s = ready(q, "SELECT key_check, generation, lookup_key FROM keyring WHERE id=1"); !s) {
+      return s;
+    }
+    int rc = q.step();
+    if (rc == SQLITE_DONE) {
+      q.reset();
+      encrypted = false;
+      return {};
+    }
+    if (rc != SQLITE_ROW) {
+      q.reset();
+      return sql_error("reading the keyring");
+    }
+    encrypted = true;
+    if (!key) {
+      q.reset();
+      return {};
+    }
+    std::string check = q.text(0);
+    std::int64_t gen = q.int64(1);
+    std::string wrapped(q.blob_view(2));
+    q.reset();
+    if (check == keyring_check && gen == generation) return {};
+    if (crypto::key_check(*key) != check) {
+      // Rotated by another process (`dalil keys rotate`): the new key, if its file holds it now.
+      auto again = crypto::load_master_key(key_file);
+      if (!again || crypto::key_check(*again) != check) {
+        return fail(errc::refused,
+                    path + ": the master key the server holds is not the store's (key check " +
+                        crypto::key_check(*key) + ", the store's " + check +
+                        "): it was rotated (dalil keys rotate); give the server the new key (" +
+                        (key_file.empty()
+                             ? std::string("restart it with the new ") + crypto::master_key_variable
+                             : "write it to " + key_file) +
+                        ")");
+      }
+      key = std::move(*again);
+    }
+    auto lookup = crypto::unwrap(*key, wrapped, lookup_label, gen);
+    if (!lookup) {
+      return fail(errc::damaged, path +
+                                     ": the keyring's lookup key does not open with the master "
+                                     "key (changed behind the tool's back?)");
+    }
+    key->lookup = *lookup;
+    keyring_check = std::move(check);
+    generation = gen;
+    return {};
+  }
+
+  /// What storing or reading a record of an encrypted store needs: its master key.
+  status need_key() const {
+    if (encrypted && !key) {
+      return fail(errc::refused, path + " is encrypted: the counter needs its master key (" +
+                                     "--key-file FILE, or " + crypto::master_key_variable + ")");
+    }
+    return {};
+  }
+
+  /// The pseudonym of `applicant_id` ("" when the store knows none).
+  result<std::string> find(const std::string& applicant_id) {
+    statement& q = find_pseudonym;
+    if (auto s = ready(q, "SELECT applicant_id FROM pseudonyms WHERE lookup=?"); !s)
+      return s.error();
+    q.bind(1, crypto::lookup_hash(*key, applicant_id));
+    int rc = q.step();
+    std::string found = rc == SQLITE_ROW ? q.text(0) : std::string();
+    q.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      return sql_error("finding the applicant's pseudonym");
+    return found;
+  }
+
+  /// The pseudonym of `applicant_id`, or the next one (a new applicant, or one erased before:
+  /// their old pseudonym was unlinked and is never given again).
+  result<std::string> pseudonym(const std::string& applicant_id) {
+    auto found = find(applicant_id);
+    if (!found || !found->empty()) return found;
+    statement& last = last_pseudonym;
+    if (auto s = ready(last,
+                       "SELECT coalesce(max(m), '') FROM (SELECT max(applicant_id) AS m FROM "
+                       "pseudonyms UNION ALL SELECT max(applicant_id) FROM data_keys)");
+        !s) {
+      return s.error();
+    }
+    if (last.step() != SQLITE_ROW) {
+      last.reset();
+      return sql_error("finding the next pseudonym");
+    }
+    std::string name = crypto::next_pseudonym(last.text_view(0));
+    last.reset();
+    statement& q = insert_pseudonym;
+    if (auto s = ready(q, "INSERT INTO pseudonyms VALUES(?,?)"); !s) return s.error();
+    q.bind(1, crypto::lookup_hash(*key, applicant_id)).bind(2, name);
+    int rc = q.step();
+    q.reset();
+    if (rc != SQLITE_DONE) return sql_error("storing the applicant's pseudonym");
+    return name;
+  }
+
+  /// The data key of `who` (a pseudonym): unwrapped, or created and stored wrapped at the
+  /// keyring's generation. errc::refused for an erased applicant.
+  result<crypto::data_key> data_key(const std::string& who) {
+    statement& q = find_key;
+    if (auto s = ready(q, "SELECT wrapped, generation FROM data_keys WHERE applicant_id=?"); !s) {
+      return s.error();
+    }
+    q.bind(1, who);
+    int rc = q.step();
+    if (rc == SQLITE_ROW) {
+      if (q.is_null(0)) {
+        q.reset();
+        return fail(errc::refused, "this applicant was erased (their data key is destroyed)");
+      }
+      auto dk = crypto::unwrap(*key, q.blob_view(0), who, q.int64(1));
+      q.reset();
+      if (!dk) return fail(errc::damaged, "applicant " + who + ": " + dk.error().message);
+      return dk;
+    }
+    q.reset();
+    if (rc != SQLITE_DONE) return sql_error("reading the applicant's data key");
+    crypto::data_key dk = crypto::new_data_key();
+    statement& i = insert_key;
+    if (auto s = ready(i, "INSERT INTO data_keys VALUES(?,?,?)"); !s) return s.error();
+    i.bind(1, who).bind_blob(2, crypto::wrap(*key, dk, who, generation)).bind(3, generation);
+    rc = i.step();
+    i.reset();
+    if (rc != SQLITE_DONE) return sql_error("storing the applicant's data key");
+    return dk;
+  }
+
+  /// Opens the sealed record of a decision read back (`d.record_json` then holds it), or marks
+  /// it erased; nothing without the master key (verify, statistics read the rest of the row).
+  status open_record(counter_decision& d, std::string_view sealed_bytes, bool has_key_row,
+                     bool key_destroyed, std::string_view wrapped, std::int64_t key_generation) {
+    d.sealed = true;
+    d.record_json.clear();
+    if (has_key_row && key_destroyed) {
+      d.erased = true;
+      return {};
+    }
+    if (!key) return {};
+    if (!has_key_row) {
+      return fail(errc::damaged, "record " + std::to_string(d.record_id) +
+                                     " is sealed but its applicant has no data key");
+    }
+    auto dk = crypto::unwrap(*key, wrapped, d.applicant_id, key_generation);
+    if (!dk || !crypto::open(*dk, sealed_bytes, crypto::record_ad(d.applicant_id, d.record_version),
+                             d.record_json)) {
+      return fail(errc::damaged, "record " + std::to_string(d.record_id) +
+                                     " does not open with the master key (its data key or "
+                                     "sealed content was changed or moved)");
     }
     return {};
   }
@@ -189,10 +411,16 @@ struct counter_store::impl {
 counter_store::counter_store() : impl_(std::make_unique<impl>()) {}
 counter_store::~counter_store() = default;
 
-result<std::unique_ptr<counter_store>> counter_store::open(const std::string& path) {
+result<std::unique_ptr<counter_store>> counter_store::open(const std::string& path,
+                                                           const crypto::master_key* key,
+                                                           const std::string& key_file) {
   std::unique_ptr<counter_store> s(new counter_store());
+  impl& m = *s->impl_;
+  m.path = path;
+  m.key_file = key_file;
+  if (key != nullptr) m.key = *key;
   std::string e;
-  if (!s->impl_->db.open(path, e)) return fail(errc::failed, e);
+  if (!m.db.open(path, e)) return fail(errc::failed, e);
   auto q = s->impl_->db.prepare("SELECT count(*) FROM counter_decisions", e);
   if (!q.ok()) {
     return fail(errc::failed, path +
@@ -200,19 +428,54 @@ result<std::unique_ptr<counter_store>> counter_store::open(const std::string& pa
                                   "open_sqlite first, which upgrades it): " +
                                   e);
   }
-  // An encrypted store (docs/operations.md): the counter does not seal its records yet.
-  auto k = s->impl_->db.prepare("SELECT 1 FROM keyring", e);
-  if (k.ok() && k.step() == SQLITE_ROW) {
-    return fail(errc::refused, path +
-                                   " is encrypted: the server does not seal the records it "
-                                   "stores yet, so it refuses an encrypted store");
+  q.reset();
+  if (m.key) {
+    // The key given must be the store's, now (not after a rotation: that is for a running
+    // server to follow).
+    auto k = m.db.prepare("SELECT key_check FROM keyring WHERE id=1", e);
+    if (!k.ok()) return fail(errc::failed, path + ": reading the keyring: " + e);
+    int rc = k.step();
+    if (rc == SQLITE_DONE) {
+      return fail(errc::refused, path +
+                                     " is not encrypted, but a master key was given: the "
+                                     "counter would store its records in plain; encrypt the "
+                                     "store first (dalil keys init --db), or give no key");
+    }
+    if (rc != SQLITE_ROW) return m.sql_error(path + ": reading the keyring");
+    if (crypto::key_check(*m.key) != k.text_view(0)) {
+      return fail(errc::refused, path +
+                                     ": the master key given is not this store's (its check "
+                                     "value is " +
+                                     crypto::key_check(*m.key) + ", the store's " + k.text(0) +
+                                     ": `dalil keys check` prints a key's)");
+    }
   }
+  if (auto st = m.refresh_keyring(); !st) return st.error();
   return s;
+}
+
+bool counter_store::encrypted() const {
+  return impl_->encrypted;
+}
+
+result<std::string> counter_store::applicant_key(const std::string& applicant_id) {
+  impl& m = *impl_;
+  if (auto st = m.refresh_keyring(); !st) return st.error();
+  if (!m.encrypted) return applicant_id;
+  if (auto st = m.need_key(); !st) return st.error();
+  return m.find(applicant_id);
 }
 
 status counter_store::begin() {
   impl_->reset_import();
-  return impl_->run(impl_->begin_tx, "BEGIN IMMEDIATE");
+  if (auto s = impl_->run(impl_->begin_tx, "BEGIN IMMEDIATE"); !s) return s;
+  // In the transaction: an erasure, a rotation or an encryption by another process committed
+  // before it is seen by every request of it.
+  if (auto s = impl_->refresh_keyring(); !s) {
+    rollback();
+    return s;
+  }
+  return {};
 }
 
 status counter_store::commit() {
@@ -256,9 +519,17 @@ void counter_store::rollback_to() {
 status counter_store::put_decision(counter_decision& d) {
   impl& m = *impl_;
   if (auto s = m.prepare_writes(); !s) return s;
+  if (auto s = m.need_key(); !s) return s;
+  // The applicant as the store names them: the pseudonym in an encrypted store.
+  std::string who = d.applicant_id;
+  if (m.encrypted) {
+    auto p = m.pseudonym(d.applicant_id);
+    if (!p) return p.error();
+    who = std::move(*p);
+  }
   // The record: a new version of the applicant unless the latest has the same content.
   m.latest.reset();
-  m.latest.bind(1, d.applicant_id);
+  m.latest.bind(1, who);
   std::int64_t version = 0;
   std::int64_t previous = 0;
   bool same = false;
@@ -278,7 +549,7 @@ status counter_store::put_decision(counter_decision& d) {
   } else {
     if (auto s = m.ensure_import(); !s) return s;
     m.insert_applicant.reset();
-    if (m.insert_applicant.bind(1, d.applicant_id).step() != SQLITE_DONE) {
+    if (m.insert_applicant.bind(1, who).step() != SQLITE_DONE) {
       m.insert_applicant.reset();
       return m.sql_error("storing the applicant");
     }
@@ -292,11 +563,16 @@ status counter_store::put_decision(counter_decision& d) {
       m.unlatest.reset();
     }
     m.insert_record.reset();
-    m.insert_record.bind(1, d.applicant_id)
-        .bind(2, version + 1)
-        .bind(3, d.input_hash)
-        .bind(4, d.record_json)
-        .bind(5, m.import_id);
+    m.insert_record.bind(1, who).bind(2, version + 1).bind(3, d.input_hash).bind(5, m.import_id);
+    if (m.encrypted) {
+      // Sealed under the applicant's data key, bound to its row; the plain JSON never stored.
+      auto dk = m.data_key(who);
+      if (!dk) return dk.error();
+      crypto::seal(*dk, d.record_json, crypto::record_ad(who, version + 1), m.sealed);
+      m.insert_record.bind(4, std::string_view("")).bind_static_blob(6, m.sealed);
+    } else {
+      m.insert_record.bind(4, d.record_json).bind_null(6);
+    }
     if (m.insert_record.step() != SQLITE_DONE) {
       m.insert_record.reset();
       return m.sql_error("storing the record");
@@ -304,16 +580,23 @@ status counter_store::put_decision(counter_decision& d) {
     m.insert_record.reset();
     d.record_id = m.db.last_insert_id();
     d.record_version = version + 1;
-    m.import_lines += std::to_string(d.record_id) + ':' + d.applicant_id + ':' +
-                      std::to_string(d.record_version) + ':' + d.input_hash + '\n';
+    // A sealed record's line vouches for its ciphertext too (as verify recomputes it): verify
+    // needs no key, and an erasure breaks nothing.
+    m.import_lines += std::to_string(d.record_id) + ':' + who + ':' +
+                      std::to_string(d.record_version) + ':' + d.input_hash;
+    if (m.encrypted) m.import_lines += ':' + engine::sha256_hex(m.sealed);
+    m.import_lines += '\n';
     ++m.import_count;
   }
   d.at = now_utc();
+  // An encrypted store keeps the outcomes' values that may come from the facts sealed (they
+  // are regenerated from the sealed record on read).
+  if (m.encrypted) m.outcomes = plain_outcomes(d.outcomes);
   statement& q = m.insert_decision;
   q.reset();
   q.bind(1, d.decision_id)
       .bind(2, d.record_id)
-      .bind(3, d.applicant_id)
+      .bind(3, who)
       .bind(4, d.office)
       .bind(5, d.actor)
       .bind(6, d.at)
@@ -321,7 +604,7 @@ status counter_store::put_decision(counter_decision& d) {
       .bind(8, d.ruleset_hash)
       .bind(9, d.input_hash)
       .bind_static(10, d.rules)
-      .bind_static(11, d.outcomes)
+      .bind_static(11, m.encrypted ? m.outcomes : d.outcomes)
       .bind(12, std::int64_t{d.trace ? 1 : 0})
       .bind(13, d.answer_digest);
   if (d.publication_id != 0) {
@@ -337,7 +620,7 @@ status counter_store::put_decision(counter_decision& d) {
   if (rc != SQLITE_DONE) return m.sql_error("storing the counter decision");
   std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
   engine::append_json_string(details, d.office);
-  details += ",\"digest\":\"" + counter_digest(d) + "\"}";
+  details += ",\"digest\":\"" + digest_of(d, who, m.encrypted ? m.outcomes : d.outcomes) + "\"}";
   auto seq = m.audit.append(m.db, d.actor, "counter_decision", d.decision_id, details);
   if (!seq) return seq.error();
   return {};
@@ -437,10 +720,13 @@ counter_decision decision_from(const statement& q) {
   return d;
 }
 
+// Columns 16-20: the sealed record of an encrypted store and its applicant's data key.
 constexpr const char* decision_columns =
     "SELECT c.decision_id, c.record_id, c.applicant_id, c.office, c.actor, c.at, c.as_of, "
     "c.ruleset_hash, c.input_hash, c.rules, c.outcomes, c.trace, c.answer_digest, r.json, "
-    "r.version, c.publication_id FROM counter_decisions c JOIN records r USING(record_id) ";
+    "r.version, c.publication_id, r.sealed, k.applicant_id IS NOT NULL, k.wrapped IS NULL, "
+    "k.wrapped, k.generation FROM counter_decisions c JOIN records r USING(record_id) LEFT "
+    "JOIN data_keys k ON k.applicant_id = r.applicant_id ";
 
 review review_from(const statement& q) {
   review r;
@@ -462,6 +748,10 @@ constexpr const char* review_columns =
 }  // namespace
 
 result<counter_decision> counter_store::decision(const std::string& decision_id) {
+  // The keyring as it is now: a rotation by another process since the last read.
+  if (impl_->key) {
+    if (auto st = impl_->refresh_keyring(); !st) return st.error();
+  }
   statement& q = impl_->read_decision;
   if (auto s = impl_->ready(q, std::string(decision_columns) + "WHERE c.decision_id=?"); !s) {
     return s.error();
@@ -478,7 +768,13 @@ result<counter_decision> counter_store::decision(const std::string& decision_id)
     return e;
   }
   counter_decision d = decision_from(q);
+  status opened;
+  if (!q.is_null(16)) {
+    opened = impl_->open_record(d, q.blob_view(16), q.int64(17) != 0, q.int64(18) != 0,
+                                q.blob_view(19), q.is_null(20) ? 0 : q.int64(20));
+  }
   q.reset();
+  if (!opened) return opened.error();
   return d;
 }
 
@@ -503,7 +799,11 @@ result<std::vector<review>> counter_store::reviews(const std::string& decision_i
 }
 
 result<std::vector<decision_summary>> counter_store::applicant_decisions(
-    const std::string& applicant_id, const std::string& office) {
+    const std::string& id, const std::string& office) {
+  auto who = applicant_key(id);
+  if (!who) return who.error();
+  if (who->empty()) return std::vector<decision_summary>();  // unknown, or erased
+  const std::string& applicant_id = *who;
   std::string e;
   auto q = impl_->db.prepare(
       "SELECT c.decision_id, c.as_of, c.at, c.office, c.ruleset_hash, "
@@ -524,18 +824,37 @@ result<std::vector<decision_summary>> counter_store::applicant_decisions(
   return out;
 }
 
-result<stored_record> counter_store::latest_record(const std::string& applicant_id) {
+result<stored_record> counter_store::latest_record(const std::string& id) {
+  auto who = applicant_key(id);
+  if (!who) return who.error();
+  if (who->empty()) return fail(errc::not_found, "no record for this applicant");
   std::string e;
   auto q = impl_->db.prepare(
-      "SELECT record_id, applicant_id, version, content_hash, json FROM records WHERE "
-      "applicant_id=? AND latest=1",
+      "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, r.sealed, "
+      "k.applicant_id IS NOT NULL, k.wrapped IS NULL, k.wrapped, k.generation FROM records r "
+      "LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE r.applicant_id=? AND "
+      "r.latest=1",
       e);
   if (!q.ok()) return fail(errc::failed, e);
-  q.bind(1, applicant_id);
+  q.bind(1, *who);
   int rc = q.step();
   if (rc == SQLITE_DONE) return fail(errc::not_found, "no record for this applicant");
   if (rc != SQLITE_ROW) return impl_->sql_error("reading the record");
-  return stored_record{q.int64(0), q.text(1), q.int64(2), q.text(3), q.text(4)};
+  stored_record r{q.int64(0), q.text(1), q.int64(2), q.text(3), q.text(4)};
+  if (!q.is_null(5)) {
+    counter_decision d;
+    d.applicant_id = r.applicant_id;
+    d.record_id = r.record_id;
+    d.record_version = r.version;
+    if (auto st = impl_->open_record(d, q.blob_view(5), q.int64(6) != 0, q.int64(7) != 0,
+                                     q.blob_view(8), q.is_null(9) ? 0 : q.int64(9));
+        !st) {
+      return st.error();
+    }
+    if (d.erased) return fail(errc::not_found, "no record for this applicant");
+    r.json = std::move(d.record_json);
+  }
+  return r;
 }
 
 result<std::vector<review_row>> counter_store::list_reviews(const review_filter& f) {
@@ -599,11 +918,23 @@ result<std::int64_t> counter_store::count_decisions() {
 
 result<std::optional<audit_problem>> counter_store::verify() {
   std::string e;
+  // A store encrypted in place (`dalil keys init --db` with data) renamed its counter decisions
+  // to pseudonyms and sealed their amounts, then vouched for each again: the counter_decision
+  // entries before that keys_init entry are superseded.
+  std::int64_t superseded_before = 0;
+  {
+    auto k = impl_->db.prepare(
+        "SELECT max(seq) FROM audit WHERE action='keys_init' AND details LIKE '%\"in_place\":%'",
+        e);
+    if (!k.ok()) return fail(errc::failed, e);
+    if (k.step() == SQLITE_ROW && !k.is_null(0)) superseded_before = k.int64(0);
+  }
   auto entries = impl_->db.prepare(
       "SELECT seq, action, subject, details FROM audit WHERE action IN ('counter_decision', "
-      "'review') ORDER BY seq",
+      "'review') AND (action='review' OR seq > ?) ORDER BY seq",
       e);
   if (!entries.ok()) return fail(errc::failed, e);
+  entries.bind(1, superseded_before);
   std::int64_t decisions = 0;
   std::int64_t reviews_seen = 0;
   int rc = 0;

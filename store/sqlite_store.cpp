@@ -611,12 +611,7 @@ constexpr std::string_view lookup_label = "keyring-lookup";
 
 /// The associated data that binds a sealed record to its applicant and version (its row).
 std::string record_ad(std::string_view applicant, std::int64_t version) {
-  std::string ad = "record";
-  ad += '\x1f';
-  ad += applicant;
-  ad += '\x1f';
-  ad += std::to_string(version);
-  return ad;
+  return crypto::record_ad(applicant, version);
 }
 
 /// The line of one decision set as entries vouch for it (schema 5): everything the row holds, the
@@ -831,7 +826,7 @@ class sqlite_import final : public import_session {
   std::int64_t generation_;
   import_options options_;
   std::string sealed_;
-  std::int64_t pseudonyms_ = -1;  // how many the store holds (read once)
+  std::string last_pseudonym_;  // the largest pseudonym given (read once, then counted on)
   statement find_pseudonym_;
   statement insert_pseudonym_;
   statement find_key_;
@@ -915,18 +910,22 @@ result<std::string> sqlite_import::pseudonym(const std::string& plain_id) {
     return found;
   }
   find_pseudonym_.reset();
-  if (pseudonyms_ < 0) {
-    auto n = db_.make("SELECT count(*) FROM pseudonyms", what);
+  if (last_pseudonym_.empty()) {
+    // The largest given, erased applicants' included (their pseudonym rows are deleted, their
+    // data key rows kept): a count would give an erased applicant's pseudonym again.
+    auto n = db_.make(
+        "SELECT coalesce(max(m), '') FROM (SELECT max(applicant_id) AS m FROM pseudonyms UNION "
+        "ALL SELECT max(applicant_id) FROM data_keys)",
+        what);
     if (!n) return n.error();
     if (auto r = n->next(what); !r) return r.error();
-    pseudonyms_ = n->int64(0);
+    last_pseudonym_ = n->text(0);
   }
-  char name[24];
-  std::snprintf(name, sizeof name, "p%010lld", static_cast<long long>(++pseudonyms_));
+  last_pseudonym_ = crypto::next_pseudonym(last_pseudonym_);
   insert_pseudonym_.reset();
-  insert_pseudonym_.bind(1, lookup).bind(2, std::string_view(name));
+  insert_pseudonym_.bind(1, lookup).bind(2, last_pseudonym_);
   if (auto s = insert_pseudonym_.run(what); !s) return s.error();
-  return std::string(name);
+  return last_pseudonym_;
 }
 
 result<put_result> sqlite_import::put_record(const std::string& plain_id,
@@ -1200,9 +1199,6 @@ class sqlite_store final : public store {
       const char* why;
     };
     for (const check& c : {
-             check{"SELECT count(*) FROM counter_decisions",
-                   " counter decision(s) of `dalil serve` (the counter's records are not sealed "
-                   "yet): encrypting such a store in place is not supported"},
              check{"SELECT count(*) FROM applicants WHERE applicant_id GLOB 'p[0-9]*' AND "
                    "length(applicant_id) = 11",
                    " applicant id(s) of the form of a pseudonym (p and 10 digits): they would "
@@ -1215,6 +1211,59 @@ class sqlite_store final : public store {
       if (q->int64(0) != 0) {
         return fail(errc::refused, what + ": it holds " + std::to_string(q->int64(0)) + c.why +
                                        "; nothing changed");
+      }
+    }
+    return {};
+  }
+
+  /// The counter's decisions of a store encrypted in place (their records are sealed with the
+  /// others, their applicants renamed to the pseudonyms): their outcomes' amounts sealed as an
+  /// encrypted store's counter keeps them (plain_outcomes), each vouched for again by a
+  /// `counter_decision` entry (the counter's verify takes the entries before the in-place keys_init
+  /// as superseded).
+  status encrypt_counter_in_place(const std::string& what) {
+    std::vector<counter_decision> rows;
+    {
+      auto q = db_.make(
+          "SELECT decision_id, record_id, applicant_id, office, actor, at, as_of, ruleset_hash, "
+          "input_hash, rules, outcomes, trace, answer_digest, coalesce(publication_id, 0) FROM "
+          "counter_decisions ORDER BY rowid",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        counter_decision d;
+        d.decision_id = q->text(0);
+        d.record_id = q->int64(1);
+        d.applicant_id = q->text(2);
+        d.office = q->text(3);
+        d.actor = q->text(4);
+        d.at = q->text(5);
+        d.as_of = q->text(6);
+        d.ruleset_hash = q->text(7);
+        d.input_hash = q->text(8);
+        d.rules = q->text(9);
+        d.outcomes = plain_outcomes(q->text_view(10));
+        d.trace = q->int64(11) != 0;
+        d.answer_digest = q->text(12);
+        d.publication_id = q->int64(13);
+        rows.push_back(std::move(d));
+      }
+    }
+    auto u = db_.make("UPDATE counter_decisions SET outcomes=? WHERE decision_id=?", what);
+    if (!u) return u.error();
+    for (const counter_decision& d : rows) {
+      u->reset();
+      u->bind(1, d.outcomes).bind(2, d.decision_id);
+      if (auto st = u->run(what); !st) return st;
+      std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
+      engine::append_json_string(details, d.office);
+      details += ",\"digest\":\"" + counter_digest(d) + "\"}";
+      if (auto a = detail::append_audit(db_, "dalil", "counter_decision", d.decision_id, details);
+          !a) {
+        return a.error();
       }
     }
     return {};
@@ -1245,7 +1294,10 @@ class sqlite_store final : public store {
     auto seal =
         db_.make("UPDATE records SET applicant_id=?, json='', sealed=? WHERE record_id=?", what);
     auto del = db_.make("DELETE FROM applicants WHERE applicant_id=?", what);
-    for (auto* st : {&ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del}) {
+    // The counter's decisions name their applicant (a foreign key): renamed before it goes.
+    auto counter =
+        db_.make("UPDATE counter_decisions SET applicant_id=? WHERE applicant_id=?", what);
+    for (auto* st : {&ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del, &counter}) {
       if (!*st) return st->error();
     }
     std::string sealed;
@@ -1282,6 +1334,9 @@ class sqlite_store final : public store {
         seal->bind(1, pseudonym).bind_static_blob(2, sealed).bind(3, record);
         if (auto st = seal->run(what); !st) return st;
       }
+      counter->reset();
+      counter->bind(1, pseudonym).bind(2, id);
+      if (auto st = counter->run(what); !st) return st;
       del->reset();
       del->bind(1, id);
       if (auto st = del->run(what); !st) return st;
@@ -1293,6 +1348,7 @@ class sqlite_store final : public store {
         !st) {
       return st;
     }
+    if (auto st = encrypt_counter_in_place(what); !st) return st;
     // Stored traces: sealed as a batch on an encrypted store seals them (seal_trace).
     std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> traces;
     {
@@ -3382,8 +3438,12 @@ class verifier {
                                      q.int64(4), q.blob_view(5)) +
                          '\n');
             } else {
-              all.update(std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
-                         std::to_string(q.int64(2)) + ':' + q.text(3) + '\n');
+              // The counter's imports (and imports before schema 5); a record the counter
+              // sealed is vouched for by its ciphertext's hash too (store/sqlite_counter.cpp).
+              std::string line = std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
+                                 std::to_string(q.int64(2)) + ':' + q.text(3);
+              if (!q.is_null(5)) line += ':' + engine::sha256_hex(q.blob_view(5));
+              all.update(line + '\n');
             }
             ++count;
           });

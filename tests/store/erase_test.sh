@@ -89,3 +89,15 @@ grep -q "not this store's" "$work/out" || fail "the old key after rotation: $(ca
 "$dalil" audit verify --db "$db" > /dev/null
 expect_exit 3 "$dalil" keys rotate --db "$db" --key-file "$work/next.key" --new-key-file "$work/next.key"
 echo "ok   keys rotate: 499 data keys re-wrapped, records untouched, old key refused, all readable"
+
+# The erased id imported again is a new applicant with a new pseudonym (never a pseudonym given
+# before: the erased one's is unlinked, not free), and verify still passes.
+grep '"id":"SYN-000042"' "$work/cohort.jsonl" > "$work/again.jsonl"
+"$dalil" import --db "$db" --key-file "$work/next.key" --rules "$rules" "$work/again.jsonl" > "$work/out" 2>&1 ||
+  fail "importing an erased id again: $(cat "$work/out")"
+[ "$(sqlite3 "$db" "SELECT applicant_id FROM records ORDER BY record_id DESC LIMIT 1")" = p0000000501 ] ||
+  fail "the erased id imported again is not a new applicant"
+"$dalil" decisions --db "$db" --key-file "$work/next.key" SYN-000042 > /dev/null 2>&1 &&
+  fail "the new applicant has the erased one's decisions"
+"$dalil" audit verify --db "$db" > /dev/null
+echo "ok   the erased id imported again: a new pseudonym, no link to the erased decisions"
