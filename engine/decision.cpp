@@ -670,17 +670,34 @@ std::vector<std::string> sources_of(evaluator& ev, const decision& d) {
   return out;
 }
 
-void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool with_sources) {
+void step_memo::reset(std::size_t rules, bool sources) {
+  at.assign(rules, 0);
+  size.assign(rules, 0);
+  with_sources = sources;
+}
+
+void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool with_sources,
+                       step_memo* memo) {
   const dsl::program& p = ev.rules().program();
   const std::shared_ptr<const render_index> index = index_of(ev);
   const render_index& x = *index;
+  if (memo != nullptr && (memo->with_sources != with_sources || memo->at.size() < p.rules.size())) {
+    memo = nullptr;  // another kind of step, or sized for another ruleset: write every step
+  }
   out += "{\"steps\":[";
   bool first = true;
   for (std::uint32_t r : d.steps) {
     const dsl::rule_info& info = p.rules[r];
-    value v = ev.rule(r);
     if (!first) out += ',';
     first = false;
+    if (memo != nullptr && memo->size[r] != 0) {
+      // Written by an earlier decision of this object: the same bytes (append copies from
+      // the string itself safely, reallocating or not).
+      out.append(out, memo->at[r], memo->size[r]);
+      continue;
+    }
+    const std::size_t step_at = out.size();
+    value v = ev.rule(r);
     out += "{\"rule\":";
     out += x.rule_name[r];
     out += ",\"value\":";
@@ -749,12 +766,16 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
     out += ",\"reads\":[";
     out += x.reads[r];
     out += "]}";
+    if (memo != nullptr && out.size() <= UINT32_MAX) {
+      memo->at[r] = static_cast<std::uint32_t>(step_at);
+      memo->size[r] = static_cast<std::uint32_t>(out.size() - step_at);
+    }
   }
   out += "]}";
 }
 
 void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace,
-                          std::optional<lang> only) {
+                          std::optional<lang> only, step_memo* memo) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   out += "{\"rule\":";
@@ -856,7 +877,7 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   out += '}';
   if (with_trace) {
     out += ",\"trace\":";
-    append_trace_json(out, ev, d);
+    append_trace_json(out, ev, d, true, memo);
   }
   out += '}';
 }

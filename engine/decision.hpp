@@ -85,15 +85,31 @@ std::string text_line(std::string_view s, lang l, int indent);
 /// parameters it read, without repetition.
 std::vector<std::string> sources_of(evaluator& ev, const decision& d);
 
+/// Where the trace steps already written into one output string are, by rule: a step's JSON
+/// depends only on its rule, the record and the instance (a rule evaluated keeps its value and
+/// its exception), so the decisions of one evaluation object that share steps (an answer lists
+/// about 74 steps, 47 distinct) copy the bytes written the first time instead of writing them
+/// again. Valid for one output string that is only appended to, one evaluator and one record:
+/// reset() before each evaluation object. The byte offsets are 32-bit (answers are far smaller).
+struct step_memo {
+  void reset(std::size_t rules, bool with_sources);
+  /// The step of `rule` written at out[at, at + size) (size 0: not written yet).
+  std::vector<std::uint32_t> at;
+  std::vector<std::uint32_t> size;
+  bool with_sources = true;
+};
+
 /// Appends the decision object of the `dalil eval` JSON contract. The explanation is rendered in
 /// French, Arabic and English, or in `only` alone (`"explanation":{"fr":…}`) when it is set.
+/// With `memo`, the trace's steps already written into `out` are copied (see step_memo).
 void append_decision_json(std::string& out, evaluator& ev, const decision& d, bool with_trace,
-                          std::optional<lang> only = std::nullopt);
+                          std::optional<lang> only = std::nullopt, step_memo* memo = nullptr);
 /// Appends the trace alone: every rule evaluated for the decision, dependencies first. Without
 /// sources, the legal texts are left out (the ruleset, stored by its hash, holds them): that is
-/// the compact form whose digest the store keeps.
-void append_trace_json(std::string& out, evaluator& ev, const decision& d,
-                       bool with_sources = true);
+/// the compact form whose digest the store keeps. With `memo` (whose with_sources must match),
+/// the steps already written into `out` are copied instead of written again.
+void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool with_sources = true,
+                       step_memo* memo = nullptr);
 /// The rules of `rule`'s closure that the evaluator has evaluated for the current record.
 std::vector<std::uint32_t> evaluated_steps(const evaluator& ev, std::uint32_t rule);
 

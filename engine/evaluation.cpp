@@ -43,10 +43,14 @@ void append_evaluation_json(std::string& out, evaluator& ev, std::string_view in
   out += input_hash;
   out += "\",\"decisions\":[";
   if (o.compact_decisions) *o.compact_decisions += '[';
+  // The decisions share trace steps: each is written once, then copied (step_memo). The memo's
+  // storage is kept per thread, so that an answer allocates nothing for it.
+  thread_local step_memo memo;
+  memo.reset(ev.rules().program().rules.size(), true);
   for (std::size_t i = 0; i < rules.size(); ++i) {
     if (i) out += ',';
     decision d = decide(ev, rules[i]);
-    append_decision_json(out, ev, d, o.with_trace, o.only);
+    append_decision_json(out, ev, d, o.with_trace, o.only, &memo);
     if (o.compact_decisions) {
       if (i) *o.compact_decisions += ',';
       append_compact_decision(*o.compact_decisions, ev.rules().program(), d);

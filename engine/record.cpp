@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <list>
 #include <map>
 
 #include "dsl/suggest.hpp"
@@ -947,29 +948,57 @@ bool record_reader::read(std::string_view json, record& out, record_error& error
 
 namespace {
 
+/// A member of an object being made canonical: its key (unescaped: a view into the input, or
+/// into a string of its own when the key had escapes or non-ASCII characters) and where its
+/// canonical value was written.
+struct canonical_member {
+  std::string_view key;
+  std::size_t at = 0;
+  std::size_t size = 0;
+};
+
 bool canonical_value(cursor& c, std::string& out, int depth) {
   if (depth > 64) return false;
   char next = c.peek();
   if (next == '{') {
     c.eat('{');
-    std::vector<std::pair<std::string, std::string>> members;
+    // Each member's value is written into `out` where it comes, then the members are written
+    // again in order (by key, then by value text, as a sort of (key, value) pairs orders them):
+    // no string per member, one copy of the object's values.
+    const std::size_t start = out.size();
+    std::vector<canonical_member> members;
+    std::list<std::string> unescaped;  // keys that are not views into the input
     if (!c.eat('}')) {
       do {
-        std::string key;
-        if (!c.string(key) || !c.eat(':')) return false;
-        std::string v;
-        if (!canonical_value(c, v, depth + 1)) return false;
-        members.emplace_back(std::move(key), std::move(v));
+        canonical_member m;
+        std::string fallback;
+        if (!c.view(m.key, fallback)) return false;
+        if (m.key.data() == fallback.data()) {
+          unescaped.push_back(std::move(fallback));
+          m.key = unescaped.back();
+        }
+        if (!c.eat(':')) return false;
+        m.at = out.size();
+        if (!canonical_value(c, out, depth + 1)) return false;
+        m.size = out.size() - m.at;
+        members.push_back(m);
       } while (c.eat(','));
       if (!c.eat('}')) return false;
     }
-    std::sort(members.begin(), members.end());
+    const std::string_view written(out);
+    std::sort(members.begin(), members.end(),
+              [&written](const canonical_member& a, const canonical_member& b) {
+                if (a.key != b.key) return a.key < b.key;
+                return written.substr(a.at, a.size) < written.substr(b.at, b.size);
+              });
+    const std::string values = out.substr(start);
+    out.resize(start);
     out.push_back('{');
     for (std::size_t i = 0; i < members.size(); ++i) {
       if (i) out.push_back(',');
-      append_json_string(out, members[i].first);
+      append_json_string(out, members[i].key);
       out.push_back(':');
-      out += members[i].second;
+      out.append(values, members[i].at - start, members[i].size);
     }
     out.push_back('}');
     return true;
@@ -990,8 +1019,9 @@ bool canonical_value(cursor& c, std::string& out, int depth) {
     return true;
   }
   if (next == '"') {
-    std::string s;
-    if (!c.string(s)) return false;
+    std::string_view s;
+    std::string fallback;  // the unescaped text when it is not a view into the input
+    if (!c.view(s, fallback)) return false;
     append_json_string(out, s);
     return true;
   }

@@ -261,10 +261,10 @@ std::vector<int> reading_places_with_figures(const std::vector<rational>& values
 
 std::string number_words(rational q, int places, lang l, const catalogue& c, int min_places) {
   places = std::max(places, 0);
-  rounded r;
   if (places <= max_scaled_places) {
     // The digits of the rounded integer of 10^-places, at least places + 1 of them: the same
-    // whole part and decimals as round_half_even writes, without a division per digit.
+    // whole part and decimals as round_half_even writes, without a division per digit, written
+    // straight into the answer (no string per part).
     const scaled x = round_scaled(q, places);
     char buf[48];
     char* end = buf + sizeof buf;
@@ -275,12 +275,33 @@ std::string number_words(rational q, int places, lang l, const catalogue& c, int
       m /= 10;
     } while (m != 0);
     while (end - p < places + 1) *--p = '0';
-    r.whole.assign(p, static_cast<std::size_t>(end - p - places));
-    r.decimals.assign(end - places, static_cast<std::size_t>(places));
-    r.negative = x.negative;
-  } else {
-    r = round_half_even(q, places);
+    const std::string_view whole(p, static_cast<std::size_t>(end - p - places));
+    std::size_t decimals = static_cast<std::size_t>(places);
+    while (static_cast<int>(decimals) > min_places && *(end - places + decimals - 1) == '0') {
+      --decimals;
+    }
+    const std::string& group = c.text(msg::group_separator_digits, l);
+    std::string out;
+    out.reserve(whole.size() + whole.size() / 3 * group.size() + decimals + 8);
+    if (x.negative) out += '-';
+    if (whole.size() < 4) {  // group_digits(…, 4): grouped from four digits on
+      out += whole;
+    } else {
+      std::size_t lead = whole.size() % 3;
+      if (lead == 0) lead = 3;
+      out.append(whole.substr(0, lead));
+      for (std::size_t i = lead; i < whole.size(); i += 3) {
+        out += group;
+        out.append(whole.substr(i, 3));
+      }
+    }
+    if (decimals != 0) {
+      out += c.text(msg::decimal_separator, l);
+      out.append(end - places, decimals);
+    }
+    return out;
   }
+  rounded r = round_half_even(q, places);
   while (static_cast<int>(r.decimals.size()) > min_places && r.decimals.back() == '0') {
     r.decimals.pop_back();
   }

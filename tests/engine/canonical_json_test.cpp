@@ -1,0 +1,54 @@
+// Canonical JSON (the form whose SHA-256 identifies a stored record): members sorted by their
+// unescaped key, then by their canonical value text; strings re-escaped minimally; numbers as
+// written. The writer sorts members in place (engine/record.cpp): nested objects, duplicate
+// keys, escaped and non-ASCII keys must come out as a sort of (key, value) pairs gives them.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "engine/record.hpp"
+
+using dalil::engine::canonical_json;
+
+TEST_CASE("canonical JSON: members sorted by key, then value, at every depth", "[engine][record]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({})", R"({})"},
+      {R"( { } )", R"({})"},
+      {R"({"b":1,"a":2})", R"({"a":2,"b":1})"},
+      // Nested objects are sorted inside, then sorted among their siblings by key.
+      {R"({"z":{"y":[{"d":1,"c":{"f":true,"e":null}}],"x":"s"},"a":{"q":0,"p":-1.5e3}})",
+       R"({"a":{"p":-1.5e3,"q":0},"z":{"x":"s","y":[{"c":{"e":null,"f":true},"d":1}]}})"},
+      // Duplicate keys: both kept, ordered by their canonical value text.
+      {R"({"k":"b","k":"a","j":3})", R"({"j":3,"k":"a","k":"b"})"},
+      {R"({"k":{"b":1},"k":{"a":2}})", R"({"k":{"a":2},"k":{"b":1}})"},
+      {R"({"k":[2],"k":[1,5],"k":"x"})", R"({"k":"x","k":[1,5],"k":[2]})"},
+      // Escaped keys sort by their unescaped text and are written minimally escaped.
+      {R"({"a\u0063":1,"ab":2,"a\"":3})", R"({"a\"":3,"ab":2,"ac":1})"},
+      {R"({"\u00e9":1,"z":2,"e":3})", "{\"e\":3,\"z\":2,\"\xc3\xa9\":1}"},
+      {"{\"\xc3\xa9t\xc3\xa9\":\"\xe2\x80\xaf\",\"\xc3\xa9\":[]}",
+       "{\"\xc3\xa9\":[],\"\xc3\xa9t\xc3\xa9\":\"\xe2\x80\xaf\"}"},
+      // Strings: escapes that need none are written plainly, the others minimally.
+      {R"({"s":"\u0041\/\t\n\"\\"})", R"({"s":"A/\t\n\"\\"})"},
+      {R"(["a",{"b":"c","a":"\u00e9"}])", "[\"a\",{\"a\":\"\xc3\xa9\",\"b\":\"c\"}]"},
+      // An empty key, and keys that are prefixes of each other.
+      {R"({"ab":1,"a":2,"":3})", R"({"":3,"a":2,"ab":1})"},
+      // A long object (the values' offsets move as the object is rewritten).
+      {R"({"m":"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm","l":{"k":"kkkkkkkkkkkkkkkkkkkkkkkkkkk","j":1},"i":[{"h":2,"g":3}]})",
+       R"({"i":[{"g":3,"h":2}],"l":{"j":1,"k":"kkkkkkkkkkkkkkkkkkkkkkkkkkk"},"m":"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm"})"},
+  };
+  for (const auto& [in, want] : cases) {
+    INFO(in);
+    CHECK(canonical_json(in) == want);
+    CHECK(canonical_json(want) == want);  // canonical text is its own canonical form
+  }
+}
+
+TEST_CASE("canonical JSON: malformed objects give nothing", "[engine][record]") {
+  for (const char* bad : {R"({"a":1,})", R"({"a" 1})", R"({a:1})", R"({"a":1)", R"({"a":{"b":})",
+                          R"({"a\u":1})", "{\"a\":\"\x01\"}", R"({"a":1}})", R"({"\ud800":1})"}) {
+    INFO(bad);
+    CHECK(canonical_json(bad).empty());
+  }
+}
