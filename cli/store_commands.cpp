@@ -525,8 +525,21 @@ int export_run(const export_options& o) {
         const store::run_decisions& described = **described_or;
         if (o.format == "csv") put("run,record,applicant,input_hash,trace_digest,decisions\n");
         std::string line;
+        bool told = false;
         return db.each_decision(
-            run_id, [&](const std::string& applicant, const store::decision_set& d) {
+            run_id,
+            [&](const std::string& applicant, const store::decision_set& d) {
+              if (d.values_sealed && !told) {
+                // Never a silent "sealed" where a value was: the reader is told why.
+                told = true;
+                std::cerr << "note: the store is encrypted and "
+                          << (o.key_file.empty() &&
+                                      std::getenv(store::crypto::master_key_variable) == nullptr
+                                  ? "no master key was given (--key-file)"
+                                  : "some applicants were erased")
+                          << ": values other than flags and enumeration names are exported as "
+                             "\"sealed\"\n";
+              }
               line.clear();
               if (o.format == "csv") {
                 line = std::to_string(run_id) + "," + std::to_string(d.record_id) + ",";
@@ -548,7 +561,8 @@ int export_run(const export_options& o) {
               }
               line += '\n';
               put(line);
-            });
+            },
+            true);
       });
   if (!read) return report(read.error());
   if (write_failed || std::fflush(staged.file) != 0 || std::ferror(staged.file) != 0) {

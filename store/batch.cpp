@@ -33,6 +33,7 @@
 #include "engine/record.hpp"
 #include "engine/session.hpp"
 #include "engine/sha256.hpp"
+#include "store/counter_store.hpp"
 
 namespace dalil::store {
 
@@ -624,15 +625,19 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       if (o.store_traces) {  // full traces come from the record-at-a-time evaluator
         for (std::size_t i = begin; i < end; ++i) {
           sets[i] = evaluate_record(inst, chosen, current[i], true);
-          // In an encrypted store, sealed under the applicant's data key as their record is.
-          if (auto sealed = db.seal_trace(current[i], run.run_id, sets[i].trace_json); !sealed) {
-            std::lock_guard<std::mutex> lock(m);
-            if (!open_error) open_error = sealed.error();
-            return;
-          }
         }
       } else {
         evaluate_records(inst, chosen, current.data() + begin, end - begin, sets.data() + begin);
+      }
+      // In an encrypted store, the trace and the decisions' values sealed under the applicant's
+      // data key as their record is (a plain store's records have no wrapped key).
+      for (std::size_t i = begin; i < end; ++i) {
+        if (current[i].wrapped.empty()) continue;
+        if (auto sealed = db.seal_decisions(current[i], run.run_id, sets[i]); !sealed) {
+          std::lock_guard<std::mutex> lock(m);
+          if (!open_error) open_error = sealed.error();
+          return;
+        }
       }
     }
   };
@@ -690,6 +695,69 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
 }  // namespace dalil::store
 
 namespace dalil::store {
+
+namespace {
+
+/// The end of the JSON value that starts at `i` (one past it; for a scalar, the ',' or the
+/// closing bracket that follows it); text.size() when it does not end.
+std::size_t value_end(std::string_view text, std::size_t i) {
+  int depth = 0;
+  bool in_string = false;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+        if (depth == 0) return i + 1;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      if (depth == 0) return i;
+      if (--depth == 0) return i + 1;
+    } else if (c == ',' && depth == 0) {
+      return i;
+    }
+  }
+  return text.size();
+}
+
+}  // namespace
+
+bool plain_decisions(std::string_view compact, std::string& out) {
+  const std::size_t n = compact.size();
+  if (n < 2 || compact.front() != '[') return false;
+  std::size_t copied = 0;  // compact[0, copied) is in `out`
+  std::size_t i = 1;
+  while (i < n && compact[i] == '[') {  // an entry: [status, value, …]
+    std::size_t status_end = value_end(compact, i + 1);
+    if (status_end >= n || compact[status_end] != ',') return false;
+    std::size_t start = status_end + 1;
+    std::size_t end = value_end(compact, start);
+    if (end >= n) return false;
+    std::string_view value = compact.substr(start, end - start);
+    if (!categorical_value(value)) {
+      if (copied == 0) {
+        out.clear();
+        out.reserve(n);
+      }
+      out.append(compact.substr(copied, start - copied));
+      out += "\"sealed\"";
+      copied = end;
+    }
+    i = value_end(compact, i);
+    if (i < n && compact[i] == ',') ++i;
+  }
+  if (copied == 0) return false;
+  out.append(compact.substr(copied));
+  return true;
+}
 
 std::vector<std::string_view> split_json_array(std::string_view text) {
   std::vector<std::string_view> out;

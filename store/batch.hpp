@@ -115,6 +115,15 @@ std::string to_format_1(std::string_view compact, const run_decisions& run);
 /// The verbose form of a stored decision set: [{"rule","status","value","provisional",
 /// "in_force","missing"},…]; the set of a record that no longer fit the schema as stored.
 std::string expand_decisions(std::string_view compact, int format, const run_decisions& run);
+/// The compact decisions as an encrypted store keeps them in plain (decision_sets.decisions):
+/// each value that is not true, false, null or an enumeration's name (an amount, a number or a
+/// date, which may be derived from the facts: housing.monthly_income is the income / 12)
+/// replaced by the string "sealed", as plain_outcomes does for the counter's outcomes; statuses,
+/// provisional flags, missing facts' names and in-force marks kept (what statistics count).
+/// Writes `out` and returns true when a value was replaced; false (`out` untouched) when the
+/// set keeps nothing to seal, or is not an array of entries (a record that no longer fit the
+/// schema: {"error":…}, which names a field and never a value).
+bool plain_decisions(std::string_view compact, std::string& out);
 /// The top-level elements of a JSON array or object text (no validation).
 std::vector<std::string_view> split_json_array(std::string_view text);
 

@@ -200,6 +200,9 @@ class counter_store {
 /// whole outcomes are regenerated from the sealed record on read and checked against the answer
 /// digest, which covers them.
 std::string plain_outcomes(std::string_view outcomes);
+/// Whether a compact value (JSON) may stay in plain in an encrypted store: true, false, null or
+/// an enumeration's name (a lower-case identifier in quotes).
+bool categorical_value(std::string_view v);
 
 /// The digest a `counter_decision` audit entry keeps of its row (SHA-256 hex of the fields).
 std::string counter_digest(const counter_decision& d);

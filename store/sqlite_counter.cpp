@@ -41,8 +41,9 @@ std::string digest_of(const counter_decision& d, const std::string& applicant,
   return engine::sha256_hex(s);
 }
 
-/// Whether a compact value may stay in plain: a flag, nothing, or an enumeration's name.
-bool categorical(std::string_view v) {
+}  // namespace
+
+bool categorical_value(std::string_view v) {
   if (v == "true" || v == "false" || v == "null") return true;
   if (v.size() < 3 || v.front() != '"' || v.back() != '"') return false;
   v = v.substr(1, v.size() - 2);
@@ -51,8 +52,6 @@ bool categorical(std::string_view v) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });
 }
-
-}  // namespace
 
 std::string plain_outcomes(std::string_view outcomes) {
   // The compact form is the engine's (append_compact_decision): each value is followed by
@@ -70,7 +69,7 @@ std::string plain_outcomes(std::string_view outcomes) {
     if (end == std::string_view::npos) break;
     out.append(outcomes.substr(pos, start - pos));
     std::string_view value = outcomes.substr(start, end - start);
-    out.append(categorical(value) ? value : std::string_view("\"sealed\""));
+    out.append(categorical_value(value) ? value : std::string_view("\"sealed\""));
     pos = end;
   }
   out.append(outcomes.substr(pos));

@@ -332,6 +332,12 @@ const migration migrations[] = {
        ALTER TABLE imports ADD COLUMN reason TEXT;
        ALTER TABLE imports ADD COLUMN corrected_by TEXT;
        ALTER TABLE decision_sets ADD COLUMN trace_erased TEXT;)"},
+    // 10: in an encrypted store a decision set's compact decisions are kept in plain only as
+    // plain_decisions leaves them (flags, enumeration names, statuses, missing facts: what stats
+    // count); their whole, with amounts and dates derived from the facts, sealed under the
+    // applicant's data key as a stored trace is (`sealed1:` text; NULL: nothing to seal, or a
+    // plain store).
+    {R"(ALTER TABLE decision_sets ADD COLUMN sealed_decisions TEXT;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -615,11 +621,13 @@ std::string record_ad(std::string_view applicant, std::int64_t version) {
 }
 
 /// The line of one decision set as entries vouch for it (schema 5): everything the row holds, the
-/// full trace by its hash.
+/// full trace by its hash, and (schema 10, only when the row has them) the sealed decisions by
+/// theirs: a line of a set without them is the line it always was.
 void decision_line(std::string& line, std::int64_t record_id, std::string_view applicant,
                    const engine::digest& input, const engine::digest& decisions,
                    const engine::digest& trace_digest, std::int64_t format, std::string_view trace,
-                   std::string_view erased_trace_hash = {}) {
+                   std::string_view erased_trace_hash = {},
+                   std::string_view sealed_decisions = {}) {
   line.clear();
   line += std::to_string(record_id);
   line += '\x1f';
@@ -639,6 +647,10 @@ void decision_line(std::string& line, std::int64_t record_id, std::string_view a
     line += '-';
   } else {
     engine::sha256(trace).append_hex(line);
+  }
+  if (!sealed_decisions.empty()) {
+    line += '\x1f';
+    engine::sha256(sealed_decisions).append_hex(line);
   }
 }
 
@@ -1349,30 +1361,65 @@ class sqlite_store final : public store {
       return st;
     }
     if (auto st = encrypt_counter_in_place(what); !st) return st;
-    // Stored traces: sealed as a batch on an encrypted store seals them (seal_trace).
-    std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> traces;
+    // Stored traces and decisions: sealed as a batch on an encrypted store seals them
+    // (seal_decisions): the decisions keep in plain what plain_decisions keeps.
+    struct resealed {
+      std::int64_t run = 0;
+      std::int64_t record = 0;
+      std::string trace;      // "": none
+      std::string decisions;  // "": unchanged
+      std::string sealed_decisions;
+    };
+    std::vector<resealed> sets;
     {
       auto q = db_.make(
-          "SELECT run_id, record_id, applicant_id, trace FROM decision_sets WHERE trace IS NOT "
-          "NULL ORDER BY run_id, record_id",
+          "SELECT run_id, record_id, applicant_id, coalesce(trace, ''), decisions FROM "
+          "decision_sets ORDER BY run_id, record_id",
           what);
       if (!q) return q.error();
+      std::string plain;
       for (;;) {
         auto row = q->next(what);
         if (!row) return row.error();
         if (!*row) break;
+        bool has_trace = !q->text_view(3).empty();
+        bool seal = plain_decisions(q->text_view(4), plain);
+        if (!has_trace && !seal) continue;
         auto k = keys.find(q->text(2));
         if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
-        crypto::seal_text(k->second, q->text_view(3), trace_ad(k->first, q->int64(0), q->int64(1)),
-                          sealed);
-        traces.emplace_back(q->int64(0), q->int64(1), sealed);
+        resealed r{q->int64(0), q->int64(1), {}, {}, {}};
+        if (has_trace) {
+          crypto::seal_text(k->second, q->text_view(3), trace_ad(k->first, r.run, r.record),
+                            r.trace);
+        }
+        if (seal) {
+          crypto::seal_text(k->second, q->text_view(4), decisions_ad(k->first, r.run, r.record),
+                            r.sealed_decisions);
+          r.decisions = plain;
+        }
+        sets.push_back(std::move(r));
       }
     }
-    auto t = db_.make("UPDATE decision_sets SET trace=? WHERE run_id=? AND record_id=?", what);
+    auto t = db_.make(
+        "UPDATE decision_sets SET trace=coalesce(?, trace), decisions=coalesce(?, decisions), "
+        "sealed_decisions=? WHERE run_id=? AND record_id=?",
+        what);
     if (!t) return t.error();
-    for (const auto& [run, record, text] : traces) {
+    for (const auto& r : sets) {
       t->reset();
-      t->bind(1, text).bind(2, run).bind(3, record);
+      if (r.trace.empty()) {
+        t->bind_null(1);
+      } else {
+        t->bind(1, r.trace);
+      }
+      if (r.decisions.empty()) {
+        t->bind_null(2);
+        t->bind_null(3);
+      } else {
+        t->bind(2, r.decisions);
+        t->bind(3, r.sealed_decisions);
+      }
+      t->bind(4, r.run).bind(5, r.record);
       if (auto st = t->run(what); !st) return st;
     }
     return revouch(what);
@@ -1436,12 +1483,12 @@ class sqlite_store final : public store {
     }
     return chunks(
         "SELECT run_id, record_id, applicant_id, input_hash, decisions, trace_digest, format, "
-        "coalesce(trace, ''), coalesce(trace_erased, '') FROM decision_sets ORDER BY run_id, "
-        "record_id",
+        "coalesce(trace, ''), coalesce(trace_erased, ''), coalesce(sealed_decisions, '') FROM "
+        "decision_sets ORDER BY run_id, record_id",
         "decisions", "run", [](statement& q, std::string& line) {
           decision_line(line, q.int64(1), q.text_view(2), q.digest(3),
                         engine::sha256(q.text_view(4)), q.digest(5), q.int64(6), q.text_view(7),
-                        q.text_view(8));
+                        q.text_view(8), q.text_view(9));
         });
   }
 
@@ -1850,6 +1897,84 @@ class sqlite_store final : public store {
     std::string sealed;
     crypto::seal_text(*dk, trace, trace_ad(r.applicant_id, run_id, r.record_id), sealed);
     trace = std::move(sealed);
+    return {};
+  }
+
+  /// The associated data of a decision set's sealed decisions: its row.
+  static std::string decisions_ad(std::string_view applicant, std::int64_t run_id,
+                                  std::int64_t record_id) {
+    std::string ad = "decisions";
+    ad += '\x1f';
+    ad += applicant;
+    ad += '\x1f';
+    ad += std::to_string(run_id);
+    ad += '\x1f';
+    ad += std::to_string(record_id);
+    return ad;
+  }
+
+  status seal_decisions(const stored_record& r, std::int64_t run_id,
+                        decision_set& d) const override {
+    if (!encrypted_ || r.wrapped.empty()) return {};
+    d.sealed_decisions.clear();
+    thread_local std::string plain;
+    bool seal = plain_decisions(d.decisions_json, plain);
+    if (!seal && d.trace_json.empty()) return {};
+    if (auto s = need_key("storing decisions"); !s) return s;
+    auto dk = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
+    if (!dk) {
+      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                     ": its data key does not open with the master key");
+    }
+    if (!d.trace_json.empty()) {
+      std::string sealed;
+      crypto::seal_text(*dk, d.trace_json, trace_ad(r.applicant_id, run_id, r.record_id), sealed);
+      d.trace_json = std::move(sealed);
+    }
+    if (seal) {
+      crypto::seal_text(*dk, d.decisions_json, decisions_ad(r.applicant_id, run_id, r.record_id),
+                        d.sealed_decisions);
+      d.decisions_json.swap(plain);
+      d.decisions_digest = engine::sha256(d.decisions_json);
+    }
+    return {};
+  }
+
+  /// Opens the sealed decisions of the set `d` of run `run_id` (decisions_json then holds them
+  /// whole), given its applicant's data key row (`has_row`: one exists; `wrapped` empty: the
+  /// key was destroyed). Without the master key, or its applicant erased, `d` stays as stored,
+  /// values_sealed, when `quiet`; else errc::refused. errc::damaged when they do not open.
+  status open_decisions(decision_set& d, std::int64_t run_id, bool has_row,
+                        std::string_view wrapped, std::int64_t generation, bool quiet) const {
+    if (d.sealed_decisions.empty()) return {};
+    std::string what = "decision set " + std::to_string(run_id) + ":" + std::to_string(d.record_id);
+    d.values_sealed = true;
+    if (!key_) {
+      if (quiet) return {};
+      return need_key("reading decisions whole");
+    }
+    if (!has_row) {  // deleted behind the tool's back (verify names it): never "erased"
+      return fail(errc::damaged, what + ": its applicant has no data key");
+    }
+    if (wrapped.empty()) {
+      if (quiet) return {};
+      return fail(errc::refused,
+                  what + ": its applicant was erased (its decisions' values cannot be read)");
+    }
+    auto dk = crypto::unwrap(*key_, wrapped, d.applicant_id, generation);
+    std::string plain;
+    if (!dk || !crypto::open_text(*dk, d.sealed_decisions,
+                                  decisions_ad(d.applicant_id, run_id, d.record_id), plain)) {
+      return fail(errc::damaged, what + ": its sealed decisions do not open with the master key");
+    }
+    // What the chain vouches for in plain must be what the sealed whole gives.
+    std::string again;
+    if (!plain_decisions(plain, again) || again != d.decisions_json) {
+      return fail(errc::damaged,
+                  what + ": its sealed decisions are not the decisions it keeps in plain");
+    }
+    d.decisions_json = std::move(plain);
+    d.values_sealed = false;
     return {};
   }
 
@@ -2481,7 +2606,7 @@ class sqlite_store final : public store {
     if (!insert_decisions_.ok()) {
       auto q = db_.make(
           "INSERT INTO decision_sets(run_id, record_id, input_hash, decisions, trace_digest, "
-          "trace, format, applicant_id) VALUES(?,?,?,?,?,?,?,?)",
+          "trace, format, applicant_id, sealed_decisions) VALUES(?,?,?,?,?,?,?,?,?)",
           what);
       if (!q) return q.error();
       insert_decisions_ = std::move(*q);
@@ -2503,9 +2628,14 @@ class sqlite_store final : public store {
       }
       q.bind(7, std::int64_t{d.format});
       q.bind_static(8, d.applicant_id);
+      if (d.sealed_decisions.empty()) {
+        q.bind_null(9);
+      } else {
+        q.bind_static(9, d.sealed_decisions);
+      }
       if (auto s = q.run(what + ", record " + std::to_string(d.record_id)); !s) return s;
       decision_line(line, d.record_id, d.applicant_id, d.input_hash, d.decisions_digest,
-                    d.trace_digest, d.format, d.trace_json);
+                    d.trace_digest, d.format, d.trace_json, {}, d.sealed_decisions);
       digest.add(d.record_id, line);
     }
     q.reset();
@@ -2669,21 +2799,34 @@ class sqlite_store final : public store {
     return r;
   }
 
-  static status read_set(statement& q, decision_set& d, int first) {
-    d.record_id = q.int64(first);
-    d.input_hash = q.digest(first + 1);
-    d.decisions_json = q.text_view(first + 2);
-    d.trace_digest = q.digest(first + 3);
-    d.format = static_cast<int>(q.int64(first + 4));
-    d.applicant_id = q.text_view(first + 5);
-    return {};
+  /// The columns read_set reads, from `d` (decision_sets) and `k` (its applicant's data_keys
+  /// row, when there is one).
+  static constexpr std::string_view set_columns =
+      "SELECT d.record_id, d.input_hash, d.decisions, d.trace_digest, d.format, d.applicant_id, "
+      "coalesce(d.sealed_decisions, ''), k.applicant_id IS NOT NULL, coalesce(k.wrapped, x''), "
+      "coalesce(k.generation, 0)";
+  static constexpr std::string_view set_from =
+      " FROM decision_sets d LEFT JOIN data_keys k ON d.sealed_decisions IS NOT NULL AND "
+      "k.applicant_id = d.applicant_id ";
+
+  /// Reads a row of set_columns into `d`; opens its sealed decisions as open_decisions does.
+  status read_set(statement& q, decision_set& d, std::int64_t run_id, bool open, bool quiet) {
+    d.record_id = q.int64(0);
+    d.input_hash = q.digest(1);
+    d.decisions_json = q.text_view(2);
+    d.trace_digest = q.digest(3);
+    d.format = static_cast<int>(q.int64(4));
+    d.applicant_id = q.text_view(5);
+    d.sealed_decisions = q.text_view(6);
+    d.values_sealed = !d.sealed_decisions.empty();
+    if (!open) return {};
+    return open_decisions(d, run_id, q.int64(7) != 0, q.blob_view(8), q.int64(9), quiet);
   }
 
   result<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) override {
-    auto q = db_.make(
-        "SELECT record_id, input_hash, decisions, trace_digest, format, applicant_id, trace FROM "
-        "decision_sets WHERE run_id=? AND record_id=?",
-        "reading a decision set");
+    auto q = db_.make(std::string(set_columns) + ", d.trace" + std::string(set_from) +
+                          "WHERE d.run_id=? AND d.record_id=?",
+                      "reading a decision set");
     if (!q) return q.error();
     q->bind(1, run_id).bind(2, record_id);
     std::string name = std::to_string(run_id) + ":" + std::to_string(record_id);
@@ -2691,9 +2834,9 @@ class sqlite_store final : public store {
     if (!row) return row.error();
     if (!*row) return fail(errc::not_found, "no decision " + name);
     decision_set d;
-    read_set(*q, d, 0);
+    if (auto s = read_set(*q, d, run_id, true, false); !s) return s.error();
     d.decisions_digest = engine::sha256(d.decisions_json);
-    d.trace_json = q->text(6);
+    d.trace_json = q->text(10);
     q->reset();
     if (auto s = open_trace(d.applicant_id, run_id, record_id, d.trace_json); !s) {
       return s.error();
@@ -2705,8 +2848,7 @@ class sqlite_store final : public store {
                                            const std::string& applicant_id) override {
     std::string what = "reading the applicant's decision set in run " + std::to_string(run_id);
     auto q = db_.make(
-        "SELECT record_id, input_hash, decisions, trace_digest, format, applicant_id FROM "
-        "decision_sets WHERE run_id=? AND applicant_id=?",
+        std::string(set_columns) + std::string(set_from) + "WHERE d.run_id=? AND d.applicant_id=?",
         what);
     if (!q) return q.error();
     q->bind(1, run_id).bind(2, applicant_id);
@@ -2716,17 +2858,16 @@ class sqlite_store final : public store {
       return fail(errc::not_found,
                   "run " + std::to_string(run_id) + " does not decide this applicant");
     decision_set d;
-    read_set(*q, d, 0);
+    if (auto s = read_set(*q, d, run_id, true, true); !s) return s.error();
     return d;
   }
 
-  status each_decision(
-      std::int64_t run_id,
-      const std::function<void(const std::string&, const decision_set&)>& f) override {
+  status each_decision(std::int64_t run_id,
+                       const std::function<void(const std::string&, const decision_set&)>& f,
+                       bool whole) override {
     std::string what = "reading the decision sets of run " + std::to_string(run_id);
     auto q = db_.make(
-        "SELECT record_id, input_hash, decisions, trace_digest, format, applicant_id FROM "
-        "decision_sets WHERE run_id=? ORDER BY record_id",
+        std::string(set_columns) + std::string(set_from) + "WHERE d.run_id=? ORDER BY d.record_id",
         what);
     if (!q) return q.error();
     q->bind(1, run_id);
@@ -2735,7 +2876,7 @@ class sqlite_store final : public store {
       auto row = q->next(what);
       if (!row) return row.error();
       if (!*row) return {};
-      read_set(*q, d, 0);
+      if (auto s = read_set(*q, d, run_id, whole, true); !s) return s;
       f(d.applicant_id, d);
     }
   }
@@ -3626,13 +3767,13 @@ class verifier {
               c,
               "SELECT record_id, applicant_id, input_hash, decisions, trace_digest, format, "
               "coalesce(trace, ''), CASE WHEN trace IS NULL THEN coalesce(trace_erased, '') ELSE "
-              "'' END FROM decision_sets WHERE run_id=? AND record_id BETWEEN ? AND ? ORDER BY "
-              "record_id",
+              "'' END, coalesce(sealed_decisions, '') FROM decision_sets WHERE run_id=? AND "
+              "record_id BETWEEN ? AND ? ORDER BY record_id",
               "reading decision sets", run,
               [&line](statement& q) {
                 decision_line(line, q.int64(0), q.text_view(1), q.digest(2),
                               engine::sha256(q.text_view(3)), q.digest(4), q.int64(5),
-                              q.text_view(6), q.text_view(7));
+                              q.text_view(6), q.text_view(7), q.text_view(8));
                 return std::pair<std::int64_t, std::string>(q.int64(0), line);
               },
               noun, seen);

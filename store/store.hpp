@@ -78,6 +78,12 @@ struct decision_set {
   engine::digest trace_digest;      // SHA-256 of the traces of those decisions
   std::string trace_json;           // only with --store-traces
   int format = decision_format;     // of decisions_json
+  /// In an encrypted store (seal_decisions): the whole decisions_json sealed under the applicant's
+  /// data key ("" when nothing needed sealing); decisions_json then keeps plain_decisions' form.
+  std::string sealed_decisions;
+  /// Read: decisions_json is plain_decisions' form (values other than flags and enumeration
+  /// names read "sealed"), its sealed whole not opened (no key asked, or its applicant erased).
+  bool values_sealed = false;
 };
 
 /// One thing `verify` found wrong, named exactly: the kind of damage and the row.
@@ -281,6 +287,13 @@ class store {
   /// to do in a plain store. Thread-safe, as open_record.
   virtual status seal_trace(const stored_record& r, std::int64_t run_id,
                             std::string& trace) const = 0;
+  /// In an encrypted store, seals the decision set `d` of the record `r` (as next_pending left
+  /// it, with its wrapped data key) for run `run_id` under the applicant's data key, with one
+  /// unwrap: its trace in place (as seal_trace), and its compact decisions: `sealed_decisions`
+  /// then holds them whole, sealed, and `decisions_json` (and its digest) plain_decisions' form.
+  /// Nothing to do in a plain store. Thread-safe, as open_record.
+  virtual status seal_decisions(const stored_record& r, std::int64_t run_id,
+                                decision_set& d) const = 0;
   /// The next latest records matching the filter (record id above `after_record_id`), whatever
   /// any run decided: the cohort as an audited read of it sees it (dalil impact). They are the
   /// rows next_pending gives for a run that decides none of them (run ids start at 1), read and
@@ -320,14 +333,22 @@ class store {
   // Reads (a missing row is errc::not_found; an unreadable one errc::damaged).
   virtual result<stored_record> record(std::int64_t record_id) = 0;
   virtual result<run_info> run(std::int64_t run_id) = 0;
+  /// A decision set, whole: in an encrypted store its sealed decisions opened with the master key
+  /// (errc::refused without the key or when its applicant was erased, errc::damaged when they do
+  /// not open).
   virtual result<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) = 0;
-  /// The applicant's decision set in the run (not_found when the run does not decide them).
+  /// The applicant's decision set in the run (not_found when the run does not decide them). In
+  /// an encrypted store opened whole when the store has the master key (else values_sealed).
   virtual result<decision_set> applicant_decisions(std::int64_t run_id,
                                                    const std::string& applicant_id) = 0;
-  /// Every decision set of a run, in record order, with the applicant id.
+  /// Every decision set of a run, in record order, with the applicant id. In an encrypted store,
+  /// with `whole` and the master key, each set's sealed decisions are opened (errc::damaged when
+  /// they do not open; an erased applicant's set stays values_sealed); otherwise each set is as
+  /// stored (values_sealed when it has a sealed whole): what statistics count.
   virtual status each_decision(
       std::int64_t run_id,
-      const std::function<void(const std::string& applicant, const decision_set&)>& f) = 0;
+      const std::function<void(const std::string& applicant, const decision_set&)>& f,
+      bool whole = false) = 0;
   virtual result<std::vector<run_info>> runs() = 0;
   /// The newest complete run (not_found when no run is complete).
   virtual result<run_info> newest_complete_run() = 0;

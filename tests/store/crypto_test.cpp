@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "store/batch.hpp"
 #include "store/crypto.hpp"
 
 using namespace dalil::store;
@@ -190,6 +191,46 @@ TEST_CASE("a sealed record hides its values and opens only in its row", "[crypto
   crypto::seal(dk, "", "x", sealed);
   REQUIRE(crypto::open(dk, sealed, "x", out));
   CHECK(out.empty());
+}
+
+TEST_CASE("an encrypted store's decisions keep flags and enumeration names, seal the rest",
+          "[crypto]") {
+  struct example {
+    std::string compact;
+    std::string plain;  // "": nothing to seal
+  };
+  const std::vector<example> examples = {
+      {R"([["d",true,0,[]],["d","eligible",0,[]],["u",null,0,["household.size"]]])", ""},
+      {R"([["d","2593693/1200",0,[]],["d",false,1,[],0]])",
+       R"([["d","sealed",0,[]],["d",false,1,[],0]])"},
+      {R"([["d",42,0,[]],["d","2017-06-01",0,[]],["d","a \"quoted\", text]",0,[]]])",
+       R"([["d","sealed",0,[]],["d","sealed",0,[]],["d","sealed",0,[]]])"},
+      {R"([["d",["x","y"],0,[]],["d",{"a":[1,2]},0,["b"]],["d","refugee",0,[]]])",
+       R"([["d","sealed",0,[]],["d","sealed",0,["b"]],["d","refugee",0,[]]])"},
+      {R"([["d","Eligible",0,[]]])", R"([["d","sealed",0,[]]])"},  // not an enumeration name
+      {R"({"error":{"field":"birth_date","message":"not a date"}})", ""},
+      {"[]", ""},
+      {"", ""},
+  };
+  for (const auto& e : examples) {
+    CAPTURE(e.compact);
+    std::string out = "untouched";
+    bool sealed = plain_decisions(e.compact, out);
+    CHECK(sealed == !e.plain.empty());
+    CHECK(out == (e.plain.empty() ? "untouched" : e.plain));
+    if (!sealed) continue;
+    // What stats read: the same entries, statuses and missing facts.
+    std::vector<decision_entry> a;
+    std::vector<decision_entry> b;
+    REQUIRE(read_decisions(e.compact, decision_format, {}, a));
+    REQUIRE(read_decisions(out, decision_format, {}, b));
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i].decided == b[i].decided);
+      CHECK(a[i].missing == b[i].missing);
+      CHECK(a[i].in_force == b[i].in_force);
+    }
+  }
 }
 
 TEST_CASE("lookup hashes are keyed: stable under one key, unrelated under another", "[crypto]") {

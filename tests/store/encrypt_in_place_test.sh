@@ -42,8 +42,17 @@ echo '"4321.09"' >> "$work/values.txt"
 "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --quiet > /dev/null
 hits=$(grep -a -F -o -f "$work/values.txt" "$db" | sort -u | wc -l)
 [ "$hits" -gt 1500 ] || fail "the search finds only $hits values in the plain store"
-decided() { sqlite3 "$1" "SELECT record_id, hex(decisions) FROM decision_sets ORDER BY run_id, record_id" | sha256sum; }
-before=$(decided "$db")
+# A run's decision sets whole, as `dalil export` gives them (with the key: values opened),
+# "record|decisions" per line: a plain store's and an encrypted one's compare equal.
+whole() {  # db run [key file]
+  local k=(); [ -n "${3:-}" ] && k=(--key-file "$3")
+  "$dalil" export --db "$1" "${k[@]}" --run "$2" | python3 -c 'import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    print(str(d["record"]) + "|" + json.dumps(d["decisions"]))'
+}
+decided() { whole "$@" | sha256sum; }
+before=$(decided "$db" 1)
 head=$("$dalil" audit head --db "$db" | tr ' ' ':')
 
 # A store with stored traces: they are sealed too (under each applicant's data key).
@@ -78,7 +87,7 @@ grep -q "encrypted in place" "$work/verify.out" || fail "verify: $(cat "$work/ve
 "$dalil" audit verify --db "$db" --head "$head" > /dev/null || fail "the old head is no longer reached"
 n=$(sqlite3 "$db" "SELECT details FROM audit WHERE action='keys_init'")
 [[ "$n" == *'"in_place":1539'* ]] || fail "the keys_init entry: $n"
-[ "$(decided "$db")" = "$before" ] || fail "the decisions changed"
+[ "$(decided "$db" 1 "$key")" = "$before" ] || fail "the decisions changed"
 "$dalil" decisions --db "$db" --key-file "$key" SYN-000007 > "$work/d.out"
 grep -q "decision 1:1506" "$work/d.out" && grep -q "correction by clerk: ticket 4" "$work/d.out" ||
   fail "decisions by id after: $(cat "$work/d.out")"

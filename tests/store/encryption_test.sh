@@ -63,9 +63,18 @@ hits=$(grep -a -F -o -f "$work/values.txt" "$plain" | sort -u | wc -l)
 echo "ok   no personal value in the encrypted store, its WAL or its backup ($hits found in a plain one)"
 kill "$holder"; holder=
 
-# The same decisions as the plain store, record by record.
-decided() { sqlite3 "$1" "SELECT record_id, hex(decisions) FROM decision_sets ORDER BY record_id" | sha256sum; }
-[ "$(decided "$enc")" = "$(decided "$plain")" ] || fail "the encrypted store decides differently"
+# The same decisions as the plain store, record by record (whole, opened with the key).
+# A run's decision sets whole, as `dalil export` gives them (with the key: values opened),
+# "record|decisions" per line: a plain store's and an encrypted one's compare equal.
+whole() {  # db run [key file]
+  local k=(); [ -n "${3:-}" ] && k=(--key-file "$3")
+  "$dalil" export --db "$1" "${k[@]}" --run "$2" | python3 -c 'import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    print(str(d["record"]) + "|" + json.dumps(d["decisions"]))'
+}
+[ "$(whole "$enc" 1 "$key" | sha256sum)" = "$(whole "$plain" 1 | sha256sum)" ] ||
+  fail "the encrypted store decides differently"
 "$dalil" audit verify --db "$enc" > /dev/null  # no key needed
 "$dalil" restore --from "$work/backup.db" --db "$work/restored.db" > /dev/null
 "$dalil" audit verify --db "$work/restored.db" > /dev/null

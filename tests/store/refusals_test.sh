@@ -63,7 +63,7 @@ expect stats_run1 0 "3000 applicants" "$dalil" stats --db "$db" --run 1
 # The schema itself refuses a second set for an applicant in a run, and any change to a complete run.
 cp "$db" "$work/copy.db"
 expect schema_one_per_applicant nz "UNIQUE constraint failed: decision_sets.run_id, decision_sets.applicant_id" \
-  sqlite3 "$work/copy.db" "PRAGMA foreign_keys=OFF; INSERT INTO decision_sets SELECT run_id, 3001, input_hash, decisions, trace_digest, trace, format, applicant_id, trace_erased FROM decision_sets WHERE run_id=1 LIMIT 1"
+  sqlite3 "$work/copy.db" "PRAGMA foreign_keys=OFF; INSERT INTO decision_sets SELECT run_id, 3001, input_hash, decisions, trace_digest, trace, format, applicant_id, trace_erased, sealed_decisions FROM decision_sets WHERE run_id=1 LIMIT 1"
 cp "$db" "$work/copy.db"
 expect schema_complete_closed nz "a complete run never changes" \
   sqlite3 "$work/copy.db" "DELETE FROM decision_sets WHERE run_id=1 AND record_id=5"

@@ -115,7 +115,7 @@ check insert.record "INSERT INTO records(applicant_id, version, content_hash, js
 check insert.rejection "INSERT INTO rejections VALUES(1, 77, 'sex', 'injected')" "rejections of import 1"
 check insert.run "INSERT INTO runs SELECT 9, ruleset_hash, '2018-01-01', '', started_at, finished_at, status, 1 FROM runs WHERE run_id=1" "run 9"
 check insert.publication "INSERT INTO publications(ruleset_hash, approved_by, effective_from, published_at, actor) SELECT ruleset_hash, 'x', '2030-01-01', published_at, actor FROM publications WHERE publication_id=1" "publication 2 has no audit entry"
-check insert.decision_set "INSERT INTO decision_sets SELECT 2, 406, input_hash, decisions, trace_digest, trace, format, 'GHOST-2', NULL FROM decision_sets WHERE run_id=1 AND record_id=40" "decision set 2:406"
+check insert.decision_set "INSERT INTO decision_sets SELECT 2, 406, input_hash, decisions, trace_digest, trace, format, 'GHOST-2', NULL, NULL FROM decision_sets WHERE run_id=1 AND record_id=40" "decision set 2:406"
 check insert.audit "INSERT INTO audit SELECT seq + 1000, at, actor, action, subject, details, prev_hash, hash FROM audit WHERE seq=2" "missing"
 
 # Identity rows, through verify's seam (the accounts' row checker).
