@@ -730,11 +730,12 @@ std::size_t value_end(std::string_view text, std::size_t i) {
 
 }  // namespace
 
-bool plain_decisions(std::string_view compact, std::string& out) {
+bool plain_decisions(std::string_view compact, std::string& out, std::string* values) {
   const std::size_t n = compact.size();
   if (n < 2 || compact.front() != '[') return false;
   std::size_t copied = 0;  // compact[0, copied) is in `out`
   std::size_t i = 1;
+  std::size_t index = 0;
   while (i < n && compact[i] == '[') {  // an entry: [status, value, …]
     std::size_t status_end = value_end(compact, i + 1);
     if (status_end >= n || compact[status_end] != ',') return false;
@@ -746,16 +747,68 @@ bool plain_decisions(std::string_view compact, std::string& out) {
       if (copied == 0) {
         out.clear();
         out.reserve(n);
+        if (values != nullptr) values->assign(1, '[');
       }
       out.append(compact.substr(copied, start - copied));
       out += "\"sealed\"";
       copied = end;
+      if (values != nullptr) {
+        if (values->size() > 1) *values += ',';
+        *values += '[';
+        append_number(*values, static_cast<std::uint64_t>(index));
+        *values += ',';
+        values->append(value);
+        *values += ']';
+      }
     }
-    i = value_end(compact, i);
+    // Past the entry: its closing bracket follows its last element.
+    std::size_t rest = end;
+    while (rest < n && compact[rest] == ',') rest = value_end(compact, rest + 1);
+    if (rest >= n || compact[rest] != ']') return false;
+    i = rest + 1;
+    ++index;
     if (i < n && compact[i] == ',') ++i;
   }
   if (copied == 0) return false;
   out.append(compact.substr(copied));
+  if (values != nullptr) *values += ']';
+  return true;
+}
+
+bool whole_decisions(std::string_view plain, std::string_view values, std::string& out) {
+  std::vector<std::string_view> pairs = split_json_array(values);
+  if (pairs.empty() || plain.size() < 2 || plain.front() != '[') return false;
+  out.clear();
+  out.reserve(plain.size() + values.size());
+  std::size_t next = 0;  // the next pair to put back
+  std::size_t copied = 0;
+  std::size_t i = 1;
+  std::size_t index = 0;
+  const std::size_t n = plain.size();
+  while (i < n && plain[i] == '[' && next < pairs.size()) {
+    std::size_t status_end = value_end(plain, i + 1);
+    if (status_end >= n || plain[status_end] != ',') return false;
+    std::size_t start = status_end + 1;
+    std::size_t end = value_end(plain, start);
+    if (end >= n) return false;
+    std::vector<std::string_view> pair = split_json_array(pairs[next]);
+    if (pair.size() != 2) return false;
+    if (pair[0] == std::to_string(index)) {
+      if (plain.substr(start, end - start) != "\"sealed\"") return false;
+      out.append(plain.substr(copied, start - copied));
+      out.append(pair[1]);
+      copied = end;
+      ++next;
+    }
+    std::size_t rest = end;
+    while (rest < n && plain[rest] == ',') rest = value_end(plain, rest + 1);
+    if (rest >= n || plain[rest] != ']') return false;
+    i = rest + 1;
+    ++index;
+    if (i < n && plain[i] == ',') ++i;
+  }
+  if (next != pairs.size()) return false;
+  out.append(plain.substr(copied));
   return true;
 }
 

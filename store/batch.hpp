@@ -120,10 +120,14 @@ std::string expand_decisions(std::string_view compact, int format, const run_dec
 /// date, which may be derived from the facts: housing.monthly_income is the income / 12)
 /// replaced by the string "sealed", as plain_outcomes does for the counter's outcomes; statuses,
 /// provisional flags, missing facts' names and in-force marks kept (what statistics count).
-/// Writes `out` and returns true when a value was replaced; false (`out` untouched) when the
-/// set keeps nothing to seal, or is not an array of entries (a record that no longer fit the
-/// schema: {"error":…}, which names a field and never a value).
-bool plain_decisions(std::string_view compact, std::string& out);
+/// Writes `out` (and, given `values`, the values replaced: [[entry index, value JSON],…], what
+/// an encrypted store seals) and returns true when a value was replaced; false (`out` and
+/// `values` untouched) when the set keeps nothing to seal, or is not an array of entries (a
+/// record that no longer fit the schema: {"error":…}, which names a field and never a value).
+bool plain_decisions(std::string_view compact, std::string& out, std::string* values = nullptr);
+/// The inverse: `plain` (plain_decisions' form) with the `values` it gave put back, into `out`.
+/// False when they do not fit (an index without a "sealed" value there, one left over).
+bool whole_decisions(std::string_view plain, std::string_view values, std::string& out);
 /// The top-level elements of a JSON array or object text (no validation).
 std::vector<std::string_view> split_json_array(std::string_view text);
 

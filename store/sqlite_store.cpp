@@ -334,10 +334,9 @@ const migration migrations[] = {
        ALTER TABLE decision_sets ADD COLUMN trace_erased TEXT;)"},
     // 10: in an encrypted store a decision set's compact decisions are kept in plain only as
     // plain_decisions leaves them (flags, enumeration names, statuses, missing facts: what stats
-    // count); their whole, with amounts and dates derived from the facts, sealed under the
-    // applicant's data key as a stored trace is (`sealed1:` text; NULL: nothing to seal, or a
-    // plain store).
-    {R"(ALTER TABLE decision_sets ADD COLUMN sealed_decisions TEXT;)"},
+    // count); the values it replaced (amounts and dates derived from the facts), sealed under
+    // the applicant's data key as a record is (NULL: nothing to seal, or a plain store).
+    {R"(ALTER TABLE decision_sets ADD COLUMN sealed_decisions BLOB;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -1378,12 +1377,13 @@ class sqlite_store final : public store {
           what);
       if (!q) return q.error();
       std::string plain;
+      std::string values;
       for (;;) {
         auto row = q->next(what);
         if (!row) return row.error();
         if (!*row) break;
         bool has_trace = !q->text_view(3).empty();
-        bool seal = plain_decisions(q->text_view(4), plain);
+        bool seal = plain_decisions(q->text_view(4), plain, &values);
         if (!has_trace && !seal) continue;
         auto k = keys.find(q->text(2));
         if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
@@ -1393,8 +1393,8 @@ class sqlite_store final : public store {
                             r.trace);
         }
         if (seal) {
-          crypto::seal_text(k->second, q->text_view(4), decisions_ad(k->first, r.run, r.record),
-                            r.sealed_decisions);
+          crypto::seal(k->second, values, decisions_ad(k->first, r.run, r.record),
+                       r.sealed_decisions);
           r.decisions = plain;
         }
         sets.push_back(std::move(r));
@@ -1417,7 +1417,7 @@ class sqlite_store final : public store {
         t->bind_null(3);
       } else {
         t->bind(2, r.decisions);
-        t->bind(3, r.sealed_decisions);
+        t->bind_blob(3, r.sealed_decisions);
       }
       t->bind(4, r.run).bind(5, r.record);
       if (auto st = t->run(what); !st) return st;
@@ -1488,7 +1488,7 @@ class sqlite_store final : public store {
         "decisions", "run", [](statement& q, std::string& line) {
           decision_line(line, q.int64(1), q.text_view(2), q.digest(3),
                         engine::sha256(q.text_view(4)), q.digest(5), q.int64(6), q.text_view(7),
-                        q.text_view(8), q.text_view(9));
+                        q.text_view(8), q.blob_view(9));
         });
   }
 
@@ -1918,7 +1918,8 @@ class sqlite_store final : public store {
     if (!encrypted_ || r.wrapped.empty()) return {};
     d.sealed_decisions.clear();
     thread_local std::string plain;
-    bool seal = plain_decisions(d.decisions_json, plain);
+    thread_local std::string values;
+    bool seal = plain_decisions(d.decisions_json, plain, &values);
     if (!seal && d.trace_json.empty()) return {};
     if (auto s = need_key("storing decisions"); !s) return s;
     auto dk = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
@@ -1932,8 +1933,8 @@ class sqlite_store final : public store {
       d.trace_json = std::move(sealed);
     }
     if (seal) {
-      crypto::seal_text(*dk, d.decisions_json, decisions_ad(r.applicant_id, run_id, r.record_id),
-                        d.sealed_decisions);
+      crypto::seal(*dk, values, decisions_ad(r.applicant_id, run_id, r.record_id),
+                   d.sealed_decisions);
       d.decisions_json.swap(plain);
       d.decisions_digest = engine::sha256(d.decisions_json);
     }
@@ -1962,14 +1963,16 @@ class sqlite_store final : public store {
                   what + ": its applicant was erased (its decisions' values cannot be read)");
     }
     auto dk = crypto::unwrap(*key_, wrapped, d.applicant_id, generation);
-    std::string plain;
-    if (!dk || !crypto::open_text(*dk, d.sealed_decisions,
-                                  decisions_ad(d.applicant_id, run_id, d.record_id), plain)) {
+    std::string values;
+    if (!dk || !crypto::open(*dk, d.sealed_decisions,
+                             decisions_ad(d.applicant_id, run_id, d.record_id), values)) {
       return fail(errc::damaged, what + ": its sealed decisions do not open with the master key");
     }
-    // What the chain vouches for in plain must be what the sealed whole gives.
+    // What the chain vouches for in plain must be what the whole gives back.
+    std::string plain;
     std::string again;
-    if (!plain_decisions(plain, again) || again != d.decisions_json) {
+    if (!whole_decisions(d.decisions_json, values, plain) || !plain_decisions(plain, again) ||
+        again != d.decisions_json) {
       return fail(errc::damaged,
                   what + ": its sealed decisions are not the decisions it keeps in plain");
     }
@@ -2631,7 +2634,7 @@ class sqlite_store final : public store {
       if (d.sealed_decisions.empty()) {
         q.bind_null(9);
       } else {
-        q.bind_static(9, d.sealed_decisions);
+        q.bind_static_blob(9, d.sealed_decisions);
       }
       if (auto s = q.run(what + ", record " + std::to_string(d.record_id)); !s) return s;
       decision_line(line, d.record_id, d.applicant_id, d.input_hash, d.decisions_digest,
@@ -2817,7 +2820,7 @@ class sqlite_store final : public store {
     d.trace_digest = q.digest(3);
     d.format = static_cast<int>(q.int64(4));
     d.applicant_id = q.text_view(5);
-    d.sealed_decisions = q.text_view(6);
+    d.sealed_decisions = q.blob_view(6);
     d.values_sealed = !d.sealed_decisions.empty();
     if (!open) return {};
     return open_decisions(d, run_id, q.int64(7) != 0, q.blob_view(8), q.int64(9), quiet);
@@ -3773,7 +3776,7 @@ class verifier {
               [&line](statement& q) {
                 decision_line(line, q.int64(0), q.text_view(1), q.digest(2),
                               engine::sha256(q.text_view(3)), q.digest(4), q.int64(5),
-                              q.text_view(6), q.text_view(7), q.text_view(8));
+                              q.text_view(6), q.text_view(7), q.blob_view(8));
                 return std::pair<std::int64_t, std::string>(q.int64(0), line);
               },
               noun, seen);

@@ -78,8 +78,9 @@ struct decision_set {
   engine::digest trace_digest;      // SHA-256 of the traces of those decisions
   std::string trace_json;           // only with --store-traces
   int format = decision_format;     // of decisions_json
-  /// In an encrypted store (seal_decisions): the whole decisions_json sealed under the applicant's
-  /// data key ("" when nothing needed sealing); decisions_json then keeps plain_decisions' form.
+  /// In an encrypted store (seal_decisions): the values plain_decisions replaced in
+  /// decisions_json, sealed under the applicant's data key (binary; "" when nothing needed
+  /// sealing); decisions_json then keeps plain_decisions' form.
   std::string sealed_decisions;
   /// Read: decisions_json is plain_decisions' form (values other than flags and enumeration
   /// names read "sealed"), its sealed whole not opened (no key asked, or its applicant erased).
@@ -289,8 +290,9 @@ class store {
                             std::string& trace) const = 0;
   /// In an encrypted store, seals the decision set `d` of the record `r` (as next_pending left
   /// it, with its wrapped data key) for run `run_id` under the applicant's data key, with one
-  /// unwrap: its trace in place (as seal_trace), and its compact decisions: `sealed_decisions`
-  /// then holds them whole, sealed, and `decisions_json` (and its digest) plain_decisions' form.
+  /// unwrap: its trace in place (as seal_trace), and its compact decisions: `decisions_json` (and
+  /// its digest) then holds plain_decisions' form, and `sealed_decisions` the values it
+  /// replaced, sealed (whole_decisions puts them back).
   /// Nothing to do in a plain store. Thread-safe, as open_record.
   virtual status seal_decisions(const stored_record& r, std::int64_t run_id,
                                 decision_set& d) const = 0;

@@ -207,7 +207,9 @@ TEST_CASE("an encrypted store's decisions keep flags and enumeration names, seal
        R"([["d","sealed",0,[]],["d","sealed",0,[]],["d","sealed",0,[]]])"},
       {R"([["d",["x","y"],0,[]],["d",{"a":[1,2]},0,["b"]],["d","refugee",0,[]]])",
        R"([["d","sealed",0,[]],["d","sealed",0,["b"]],["d","refugee",0,[]]])"},
-      {R"([["d","Eligible",0,[]]])", R"([["d","sealed",0,[]]])"},  // not an enumeration name
+      {R"([["d","Eligible",0,[]]])", R"([["d","sealed",0,[]]])"},     // not an enumeration name
+      {R"([["u",null,0,["a"]],["d","sealed",0,[]],["d",7,0,[],0]])",  // a name "sealed" kept
+       R"([["u",null,0,["a"]],["d","sealed",0,[]],["d","sealed",0,[],0]])"},
       {R"({"error":{"field":"birth_date","message":"not a date"}})", ""},
       {"[]", ""},
       {"", ""},
@@ -215,10 +217,20 @@ TEST_CASE("an encrypted store's decisions keep flags and enumeration names, seal
   for (const auto& e : examples) {
     CAPTURE(e.compact);
     std::string out = "untouched";
-    bool sealed = plain_decisions(e.compact, out);
+    std::string values = "untouched";
+    bool sealed = plain_decisions(e.compact, out, &values);
     CHECK(sealed == !e.plain.empty());
     CHECK(out == (e.plain.empty() ? "untouched" : e.plain));
-    if (!sealed) continue;
+    if (!sealed) {
+      CHECK(values == "untouched");
+      continue;
+    }
+    // The values replaced put back give the whole set; not into another set.
+    std::string whole;
+    REQUIRE(whole_decisions(out, values, whole));
+    CHECK(whole == e.compact);
+    CHECK_FALSE(whole_decisions(R"([["d",true,0,[]]])", values, whole));
+    CHECK_FALSE(whole_decisions(out, "[[99,1]]", whole));
     // What stats read: the same entries, statuses and missing facts.
     std::vector<decision_entry> a;
     std::vector<decision_entry> b;
