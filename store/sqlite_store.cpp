@@ -1519,6 +1519,8 @@ class sqlite_store final : public store {
                                      " does not open with the master key (its data key or "
                                      "sealed content was changed or moved)");
     }
+    r.data_key = *dk;
+    r.opened_for = r.record_id;
     return {};
   }
 
@@ -1922,10 +1924,16 @@ class sqlite_store final : public store {
     bool seal = plain_decisions(d.decisions_json, plain, &values);
     if (!seal && d.trace_json.empty()) return {};
     if (auto s = need_key("storing decisions"); !s) return s;
-    auto dk = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
-    if (!dk) {
-      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
-                                     ": its data key does not open with the master key");
+    std::optional<crypto::data_key> dk;
+    if (r.opened_for == r.record_id && r.record_id != 0) {
+      dk = r.data_key;  // unwrapped by open_record, in this thread
+    } else {
+      auto unwrapped = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
+      if (!unwrapped) {
+        return fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                       ": its data key does not open with the master key");
+      }
+      dk = *unwrapped;
     }
     if (!d.trace_json.empty()) {
       std::string sealed;

@@ -27,6 +27,11 @@ struct stored_record {
   std::string wrapped{};
   std::int64_t key_generation = 0;
   bool erased = false;  // the applicant's data key was destroyed
+  /// The data key open_record unwrapped, for seal_decisions in the same thread (one unwrap per
+  /// record); only for the record `opened_for` names (a reused slot holds another record).
+  /// Never stored.
+  crypto::data_key data_key{};
+  std::int64_t opened_for = 0;
 };
 
 enum class put_result : std::uint8_t { stored, new_version, unchanged };
