@@ -58,6 +58,14 @@ class pg_store {
   connection conn_;
 };
 
+/// The `store` interface on a PostgreSQL database (docs/postgresql.md): rulesets, imports, runs
+/// under the writer lease, decision sets and their reads, with the SQLite store's audit entries.
+/// Not yet: encryption at rest (encrypted() is false; keys, erase and rotate are refused),
+/// record versions and retention (errc::refused). The connection string is kept for reopen()
+/// and never part of a message.
+result<std::unique_ptr<store>> open_store(const std::string& conninfo,
+                                          open_mode mode = open_mode::read_write);
+
 /// What `copy_from_sqlite` copied.
 struct migrate_report {
   std::vector<std::pair<std::string, std::int64_t>> tables;  // table, rows
