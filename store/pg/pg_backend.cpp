@@ -875,6 +875,7 @@ class pg_backend final : public store {
     auto q = c().query("reading the runs", std::string(run_columns) + "ORDER BY run_id");
     if (!q) return q.error();
     std::vector<run_info> out;
+    out.reserve(static_cast<std::size_t>(q->size()));
     for (int i = 0; i < q->size(); ++i) out.push_back(read_run(*q, i));
     return out;
   }
