@@ -3,7 +3,8 @@
 # sample cohort imported and decided by the shipped pack on both stores gives the same output,
 # the same decisions and the same audit entries (timestamps aside); the PostgreSQL chain
 # verifies; a batch killed mid-run resumes and decides every applicant exactly once; a complete
-# run is not changed by a rerun; a live lease of another host is respected until it expires.
+# run is not changed by a rerun; a live lease of another host is respected until it expires;
+# verify finds records and decision sets changed behind the tool's back.
 set -euo pipefail
 dalil="$1"; rules="$2"; cohort="$3"
 work=$(mktemp -d)
@@ -95,6 +96,22 @@ grep -q "a batch holds the store's lease" "$work/out" || fail "import under a le
 psql -d dalil_b2 -qc "UPDATE lease SET expires = extract(epoch from now())::bigint - 1"
 run 0 "$work/out" "$dalil" batch --db "$pg2" --rules "$rules" --as-of 2017-01-01 --quiet
 grep -q "^run 2 (generation 1): 6000 records evaluated" "$work/out" || fail "after expiry: $(cat "$work/out")"
+
+# Rows changed behind the tool's back (a decision set, a record, a decision set removed): verify
+# names the entry that vouches for them.
+run 0 "$work/out" "$dalil" audit verify --db "$pg2"
+grep -q "the records and decision sets the entries vouch for intact" "$work/out" || fail "verify: $(cat "$work/out")"
+psql -d dalil_b1 -qc "UPDATE decision_sets SET decisions = decisions || ' ' WHERE run_id = 1 AND record_id = 7"
+psql -d dalil_b1 -qc "UPDATE records SET version = version + 10 WHERE record_id = 9"
+run 1 "$work/out" "$dalil" audit verify --db "$pg"
+grep -q "TAMPERED: the decision sets of run 1 vouched for by audit entry [0-9]* were changed" "$work/out" \
+  || fail "a changed decision set: $(cat "$work/out")"
+grep -q "TAMPERED: the records of import 1 vouched for by audit entry [0-9]* were changed" "$work/out" \
+  || fail "a changed record: $(cat "$work/out")"
+psql -d dalil_b2 -qc "DELETE FROM decision_sets WHERE run_id = 2 AND record_id = 11"
+run 1 "$work/out" "$dalil" audit verify --db "$pg2"
+grep -q "TAMPERED: the decision sets of run 2 vouched for by audit entry" "$work/out" \
+  || fail "a removed decision set: $(cat "$work/out")"
 
 # What is not supported yet is still refused; the password was never printed.
 run 3 "$work/out" "$dalil" decisions --db "$pg" X1
