@@ -323,7 +323,12 @@ status pg_import::finish(const std::string& file_hash, std::int64_t rows, std::i
   d += '}';
   const std::string actor = options_.by.empty() ? std::string("dalil") : options_.by;
   if (auto a = pg_.append_in(actor, "import", std::to_string(id_), d); !a) return a.error();
-  return tx_.commit(what);
+  if (auto s = tx_.commit(what); !s) return s;
+  // Fresh statistics for the planner: without them, after a bulk COPY it takes the records after
+  // a batch's position for a few hundred and reads and sorts all of them for every chunk (the
+  // batch was quadratic). Best effort: the import is committed whatever this says.
+  (void)c_.run(what, "ANALYZE records, applicants");
+  return {};
 }
 
 class pg_backend final : public store {
