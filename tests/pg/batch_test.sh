@@ -56,6 +56,16 @@ run 0 "$work/out" "$dalil" audit verify --db "$pg"
 n=$(psql -d dalil_b1 -Atc "SELECT count(*) FROM audit")
 grep -q "audit log verified on PostgreSQL: $n entries" "$work/out" || fail "verify: $(cat "$work/out")"
 
+# A filtered run (--where): the same records selected as SQLite's json_extract selects them.
+for side in lite pg; do
+  db=$lite; [ "$side" = pg ] && db=$pg
+  run 0 "$work/$side.where" "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 \
+    --where status=regular --where born_in_morocco=0 --quiet
+  run 0 "$work/$side.wexport" "$dalil" export --db "$db" --run 2 --format csv
+done
+grep -q "^run 2 (generation 1): 160 records evaluated" "$work/pg.where" || fail "filtered batch: $(cat "$work/pg.where")"
+cmp -s "$work/lite.wexport" "$work/pg.wexport" || fail "the filtered runs differ"
+
 # A batch killed mid-run (kill -9) and resumed: its dead holder's lease is taken over at once
 # (same host), as on SQLite; every applicant decided exactly once; verify clean.
 psql -qc "CREATE DATABASE dalil_b2" >/dev/null
