@@ -23,6 +23,9 @@ pg="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_b1"
 lite="$work/store.db"
 as_of=2016-03-01
 
+sed '1s/"sex":"female"/"sex":"male"/' "$cohort" > "$work/changed.jsonl"
+cmp -s "$cohort" "$work/changed.jsonl" && fail "the changed cohort is the same"
+
 # The same steps on both stores; a plain user sees the same output.
 for side in lite pg; do
   db=$lite; [ "$side" = pg ] && db=$pg
@@ -32,8 +35,12 @@ for side in lite pg; do
   run 0 "$work/$side.rerun" "$dalil" batch --db "$db" --rules "$rules" --as-of "$as_of" --quiet
   run 0 "$work/$side.export" "$dalil" export --db "$db" --format jsonl
   run 0 "$work/$side.stats" "$dalil" stats --db "$db" --rules "$rules"
+  # A new version of one applicant: a new generation of the run decides it.
+  run 0 "$work/$side.import3" "$dalil" import --db "$db" --rules "$rules" "$work/changed.jsonl"
+  run 0 "$work/$side.batch2" "$dalil" batch --db "$db" --rules "$rules" --as-of "$as_of" --quiet
+  run 0 "$work/$side.export2" "$dalil" export --db "$db" --format jsonl
 done
-for step in import import2 rerun export stats; do
+for step in import import2 rerun export stats import3 export2; do
   cmp -s "$work/lite.$step" "$work/pg.$step" \
     || fail "$step differs between SQLite and PostgreSQL: $(diff "$work/lite.$step" "$work/pg.$step" | head -5)"
 done
@@ -41,6 +48,8 @@ grep -q "300 rows: 300 new applicants" "$work/pg.import" || fail "pg import: $(c
 grep -q "0 new versions, 300 unchanged" "$work/pg.import2" || fail "pg reimport: $(cat "$work/pg.import2")"
 grep -q "^run 1 (generation 1): 300 records evaluated" "$work/pg.batch" || fail "pg batch: $(cat "$work/pg.batch")"
 grep -q "is complete and decides every latest record: nothing to do" "$work/pg.rerun" || fail "rerun: $(cat "$work/pg.rerun")"
+grep -q "1 new versions, 299 unchanged" "$work/pg.import3" || fail "pg new version: $(cat "$work/pg.import3")"
+grep -q "^run 2 (generation 2): 300 records evaluated" "$work/pg.batch2" || fail "pg generation 2: $(cat "$work/pg.batch2")"
 
 # The audit entries: the same actions, subjects and details, but for the times they name (the
 # entries' own times, started_at, finished_at, loaded_at) and the export's read entry.
@@ -61,9 +70,9 @@ for side in lite pg; do
   db=$lite; [ "$side" = pg ] && db=$pg
   run 0 "$work/$side.where" "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 \
     --where status=regular --where born_in_morocco=0 --quiet
-  run 0 "$work/$side.wexport" "$dalil" export --db "$db" --run 2 --format csv
+  run 0 "$work/$side.wexport" "$dalil" export --db "$db" --run 3 --format csv
 done
-grep -q "^run 2 (generation 1): 160 records evaluated" "$work/pg.where" || fail "filtered batch: $(cat "$work/pg.where")"
+grep -q "^run 3 (generation 1): 160 records evaluated" "$work/pg.where" || fail "filtered batch: $(cat "$work/pg.where")"
 cmp -s "$work/lite.wexport" "$work/pg.wexport" || fail "the filtered runs differ"
 
 # A batch killed mid-run (kill -9) and resumed: its dead holder's lease is taken over at once
