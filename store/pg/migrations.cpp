@@ -92,6 +92,15 @@ const pg_migration list[] = {
          FOR EACH ROW EXECUTE FUNCTION dalil_audit_append_only();
        CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
          FOR EACH STATEMENT EXECUTE FUNCTION dalil_audit_append_only();)"},
+    {"the batch's writer lease (one batch at a time; a killed holder's lease expires)",
+     R"(CREATE TABLE lease(
+         name text PRIMARY KEY,
+         token text NOT NULL,
+         run_id bigint NOT NULL,
+         pid bigint NOT NULL,
+         host text NOT NULL,
+         since text NOT NULL,
+         expires bigint NOT NULL);)"},
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "engine/sha256.hpp"
 #include "store/chain.hpp"
+#include "store/entry_format.hpp"
 #include "store/pg/migrations.hpp"
 #include "store/sqlite.hpp"
 
@@ -24,6 +25,40 @@ std::optional<std::int64_t> to_int(std::string_view s) {
   return v;
 }
 
+/// A field of an entry's details (a flat JSON object written by detail::add_field): a string's
+/// text (the fields read here hold no escapes) or an integer's digits; "" when absent.
+std::string field_of(std::string_view details, std::string_view key) {
+  std::string k = "\"" + std::string(key) + "\":";
+  auto at = details.find(k);
+  if (at == std::string_view::npos) return {};
+  at += k.size();
+  if (at < details.size() && details[at] == '"') {
+    auto end = details.find('"', at + 1);
+    return end == std::string_view::npos ? std::string()
+                                         : std::string(details.substr(at + 1, end - at - 1));
+  }
+  auto end = details.find_first_of(",}", at);
+  return std::string(details.substr(at, end == std::string_view::npos ? end : end - at));
+}
+
+/// "1-200,205" as a PostgreSQL array's text "{1,2,…,200,205}"; nullopt when it does not parse.
+std::optional<std::string> ranges_array(std::string_view text) {
+  std::string out = "{";
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    auto dash = part.find('-');
+    auto a = to_int(part.substr(0, dash));
+    auto b = dash == std::string_view::npos ? a : to_int(part.substr(dash + 1));
+    if (!a || !b || *b < *a || *b - *a > 10'000'000) return std::nullopt;
+    for (std::int64_t k = *a; k <= *b; ++k) {
+      if (out.size() > 1) out += ',';
+      out += std::to_string(k);
+    }
+  }
+  return out + "}";
+}
 }  // namespace
 
 std::int64_t schema_version() {
@@ -179,6 +214,13 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   std::int64_t first_bad = 0;
   bool after_gap = false;
   std::string prev(64, '0');
+  struct vouching_entry {
+    std::int64_t seq;
+    std::string action;
+    std::string subject;
+    std::string details;
+  };
+  std::vector<vouching_entry> vouching;  // the intact entries that vouch for rows
   for (;;) {
     auto batch = conn_.query(what, "FETCH 10000 FROM dalil_audit");
     if (!batch) return batch.error();
@@ -211,6 +253,9 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         after_gap = after_gap && !intact;
       }
       if (!intact && first_bad == 0) first_bad = seq;
+      if (intact && (batch->view(i, 3) == "records" || batch->view(i, 3) == "decisions")) {
+        vouching.push_back({seq, batch->text(i, 3), batch->text(i, 4), batch->text(i, 5)});
+      }
       if (!want.empty() && hash == want && (!want_seq || *want_seq == seq)) head_seq = seq;
       prev = hash;  // re-anchored: one damaged entry is reported once
       expected = seq + 1;
@@ -229,6 +274,82 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
               "the audit log reaches the head " + options.head + " (entry " +
                   std::to_string(*head_seq) + ") but not unchanged: entry " +
                   std::to_string(first_bad) + " before it is damaged");
+    }
+  }
+  // The rows, in the same snapshot: each records and decisions entry (of the current form,
+  // "v":3) recomputed from the rows it names, and every row vouched for by one.
+  std::int64_t vouched_records = 0;
+  std::int64_t vouched_sets = 0;
+  bool all_current = true;
+  std::string line;
+  for (const auto& e : vouching) {
+    if (field_of(e.details, "v") != "3") {
+      all_current = false;
+      continue;
+    }
+    auto ids = ranges_array(field_of(e.details, "ids"));
+    if (!ids) {
+      problem(e.seq, "chain", "audit entry " + std::to_string(e.seq) + " names no rows");
+      continue;
+    }
+    const bool records = e.action == "records";
+    auto rows_of =
+        records
+            ? conn_.query(what,
+                          "SELECT record_id, applicant_id, version, content_hash, import_id FROM "
+                          "records WHERE record_id = ANY($1::bigint[]) ORDER BY record_id",
+                          {*ids})
+            : conn_.query(what,
+                          "SELECT record_id, applicant_id, encode(input_hash, 'hex'), decisions, "
+                          "encode(trace_digest, 'hex'), format, trace, trace_erased FROM "
+                          "decision_sets WHERE run_id = $1 AND record_id = ANY($2::bigint[]) "
+                          "ORDER BY record_id",
+                          {e.subject, *ids});
+    if (!rows_of) return rows_of.error();
+    dalil::store::detail::row_digest digest;
+    for (int i = 0; i < rows_of->size(); ++i) {
+      const auto& r = *rows_of;
+      if (records) {
+        line = dalil::store::detail::record_line(r.int64(i, 0), r.view(i, 1), r.int64(i, 2),
+                                                 r.view(i, 3), r.int64(i, 4));
+      } else {
+        auto hex = [](std::string_view h) {
+          auto d = engine::digest::from_hex(h);
+          return d ? *d : engine::digest{};
+        };
+        dalil::store::detail::decision_line(line, r.int64(i, 0), r.view(i, 1), hex(r.view(i, 2)),
+                                            engine::sha256(r.view(i, 3)), hex(r.view(i, 4)),
+                                            r.int64(i, 5), r.view(i, 6), r.view(i, 7));
+      }
+      digest.add(r.int64(i, 0), line);
+    }
+    (records ? vouched_records : vouched_sets) += to_int(field_of(e.details, "count")).value_or(0);
+    std::string want = "{";
+    digest.write(want);
+    want.replace(0, 1, ",");
+    want += '}';
+    if (e.details.size() < want.size() ||
+        e.details.compare(e.details.size() - want.size(), want.size(), want) != 0) {
+      problem(e.seq, records ? "record" : "decision_set",
+              std::string(records ? "the records of import " : "the decision sets of run ") +
+                  e.subject + " vouched for by audit entry " + std::to_string(e.seq) +
+                  " were changed, added or removed since it was written");
+    }
+  }
+  if (all_current) {
+    auto n = conn_.query(what,
+                         "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM "
+                         "decision_sets)");
+    if (!n) return n.error();
+    if (n->int64(0, 0) != vouched_records) {
+      problem(0, "record",
+              std::to_string(n->int64(0, 0) - vouched_records) +
+                  " record(s) are vouched for by no audit entry");
+    }
+    if (n->int64(0, 1) != vouched_sets) {
+      problem(0, "decision_set",
+              std::to_string(n->int64(0, 1) - vouched_sets) +
+                  " decision set(s) are vouched for by no audit entry");
     }
   }
   t->rollback();  // read only: nothing to keep

@@ -46,9 +46,11 @@ class pg_store {
                                  const std::string& subject, const std::string& details);
   result<audit_head> head();
   /// Checks the chain in one snapshot: every entry's hash, its link to the one before, no gap,
-  /// and `options.head` reached unchanged. The rows the entries vouch for are not checked yet
-  /// (report.entries counts the entries; `problems` names each broken one, kind "chain" or
-  /// "head").
+  /// and `options.head` reached unchanged; and in the same snapshot the records and decision
+  /// sets against the intact entries (of the current form) that vouch for them: each entry's
+  /// rows recomputed (kind "record" or "decision_set"), and, when every such entry is of the
+  /// current form, no row left unvouched. Imports, runs and rulesets are not checked yet.
+  /// (report.entries counts the entries; `problems` names each broken one.)
   result<verify_report> verify_chain(const verify_options& options);
 
   connection& conn() { return conn_; }
@@ -57,6 +59,14 @@ class pg_store {
   explicit pg_store(connection c) : conn_(std::move(c)) {}
   connection conn_;
 };
+
+/// The `store` interface on a PostgreSQL database (docs/postgresql.md): rulesets, imports, runs
+/// under the writer lease, decision sets and their reads, with the SQLite store's audit entries.
+/// Not yet: encryption at rest (encrypted() is false; keys, erase and rotate are refused),
+/// record versions and retention (errc::refused). The connection string is kept for reopen()
+/// and never part of a message.
+result<std::unique_ptr<store>> open_store(const std::string& conninfo,
+                                          open_mode mode = open_mode::read_write);
 
 /// What `copy_from_sqlite` copied.
 struct migrate_report {

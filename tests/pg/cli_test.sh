@@ -40,10 +40,10 @@ grep -q "audit log verified on PostgreSQL: $seq entries" "$work/out" || fail "ve
 # Refusals: a second copy; commands not yet supported; an encrypted store's key.
 expect_exit 3 "$dalil" migrate --from "$db" --to "$url"
 grep -q "already holds a Dalil store" "$work/out" || fail "second migrate: $(cat "$work/out")"
-expect_exit 3 "$dalil" batch --db "$url" --rules "$rules" --as-of 2016-03-01
-grep -q "not yet supported on a PostgreSQL store: dalil batch" "$work/out" || fail "batch: $(cat "$work/out")"
-expect_exit 3 "$dalil" import --db "$url" --rules "$rules" "$work/cohort.jsonl"
-expect_exit 3 "$dalil" stats --db "dbname=dalil_cli"
+expect_exit 3 "$dalil" replay --db "$url" 1:1
+grep -q "not yet supported on a PostgreSQL store: dalil replay" "$work/out" || fail "replay: $(cat "$work/out")"
+expect_exit 3 "$dalil" retention --db "dbname=dalil_cli" --due
+expect_exit 3 "$dalil" batch --db "$url" --rules "$rules" --as-of 2016-03-01 --key-file "$work/none.key"
 expect_exit 3 "$dalil" serve --db "$url" --rules "$rules"
 expect_exit 3 "$dalil" audit head --db "$url" --key-file "$work/none.key"
 expect_exit 2 "$dalil" migrate --from "$db" --to "$work/not-a-conninfo.db"

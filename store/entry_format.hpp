@@ -1,0 +1,168 @@
+// How audit entries describe what they vouch for (records, rejections, decision sets): the
+// details' fields, the rows' lines and their digests. Shared by the SQLite and PostgreSQL stores,
+// so that an entry is byte for byte the same whatever the database (and a migrated store verifies).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/record.hpp"
+#include "engine/sha256.hpp"
+#include "store/store.hpp"
+
+namespace dalil::store::detail {
+
+/// The audit details written from schema 5 on carry "v":3 (the third form of the details); the
+/// entries before it, their own form.
+inline constexpr int details_version = 3;
+/// Records and decision sets are vouched for by entries of at most this many rows, each listing
+/// the ids and a short tag per row, so that verify names the exact row that changed.
+inline constexpr std::size_t rows_per_entry = 5000;
+
+inline void add_field(std::string& out, std::string_view key, std::string_view text) {
+  out += out.size() > 1 ? "," : "";
+  engine::append_json_string(out, key);
+  out += ':';
+  engine::append_json_string(out, text);
+}
+
+inline void add_field(std::string& out, std::string_view key, std::int64_t n) {
+  out += out.size() > 1 ? "," : "";
+  engine::append_json_string(out, key);
+  out += ':';
+  out += std::to_string(n);
+}
+
+/// Sorted ids as ranges, "1-200,205,207-300": an entry's list of the rows it vouches for.
+inline std::string id_ranges(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size();) {
+    std::size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(ids[i]);
+    if (j > i) out += '-' + std::to_string(ids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+inline std::string filter_text(const std::vector<record_filter>& filter) {
+  std::string s;
+  for (const auto& f : filter) s += (s.empty() ? "" : " and ") + f.path + "=" + f.value;
+  return s;
+}
+
+/// Rows vouched for by one entry (schema 5): each row's line hashed on its own; the entry keeps
+/// the row ids, the first 4 bytes of each row's hash (its tag, to name a changed row) and the
+/// digest of all the row hashes (to detect any change whatever the tags say).
+class row_digest {
+ public:
+  /// Rows are hashed as one stream (the entry's digest: any change is detected); each row's tag
+  /// is a 32-bit FNV-1a of its line, cheap, to name the row that changed (not to detect it).
+  void add(std::int64_t id, std::string_view line) {
+    ids_.push_back(id);
+    append_tag(tags_, line);
+    sha_.update(line);
+    sha_.update("\n");
+  }
+  static void append_tag(std::string& out, std::string_view line) {
+    std::uint32_t h = 2166136261U;
+    for (char c : line) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 16777619U;
+    }
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int shift = 28; shift >= 0; shift -= 4) out += hex[(h >> shift) & 0xf];
+  }
+  static std::string tag_of(std::string_view line) {
+    std::string t;
+    append_tag(t, line);
+    return t;
+  }
+  /// Adds "ids", "tags", "count" and "digest" to `details`.
+  void write(std::string& details) {
+    add_field(details, "count", static_cast<std::int64_t>(ids_.size()));
+    add_field(details, "ids", id_ranges(ids_));
+    add_field(details, "tags", tags_);
+    add_field(details, "digest", sha_.hex());
+  }
+  std::size_t size() const { return ids_.size(); }
+
+ private:
+  std::vector<std::int64_t> ids_;
+  std::string tags_;
+  engine::sha256_stream sha_;
+};
+
+/// The line of one record as entries vouch for it (the latest flag is not in it: it follows from
+/// the versions, and verify checks it so).
+inline std::string record_line(std::int64_t record_id, std::string_view applicant,
+                               std::int64_t version, std::string_view content_hash,
+                               std::int64_t import_id, std::string_view sealed = {}) {
+  std::string line = std::to_string(record_id);
+  line += '\x1f';
+  line += applicant;
+  line += '\x1f';
+  line += std::to_string(version);
+  line += '\x1f';
+  line += content_hash;
+  line += '\x1f';
+  line += std::to_string(import_id);
+  // A sealed record (schema 6): the entry vouches for its ciphertext, so that destroying the
+  // data key never breaks verification.
+  if (!sealed.empty()) {
+    line += '\x1f';
+    line += engine::sha256_hex(sealed);
+  }
+  return line;
+}
+
+/// The line of one decision set as entries vouch for it (schema 5): everything the row holds, the
+/// full trace by its hash, and (schema 10, only when the row has them) the sealed decisions by
+/// theirs: a line of a set without them is the line it always was.
+inline void decision_line(std::string& line, std::int64_t record_id, std::string_view applicant,
+                          const engine::digest& input, const engine::digest& decisions,
+                          const engine::digest& trace_digest, std::int64_t format,
+                          std::string_view trace, std::string_view erased_trace_hash = {},
+                          std::string_view sealed_decisions = {}) {
+  line.clear();
+  line += std::to_string(record_id);
+  line += '\x1f';
+  line += applicant;
+  line += '\x1f';
+  input.append_hex(line);
+  line += '\x1f';
+  decisions.append_hex(line);
+  line += '\x1f';
+  trace_digest.append_hex(line);
+  line += '\x1f';
+  line += std::to_string(format);
+  line += '\x1f';
+  if (trace.empty() && !erased_trace_hash.empty()) {
+    line += erased_trace_hash;  // erased by retention (schema 9): the hash it had
+  } else if (trace.empty()) {
+    line += '-';
+  } else {
+    engine::sha256(trace).append_hex(line);
+  }
+  if (!sealed_decisions.empty()) {
+    line += '\x1f';
+    engine::sha256(sealed_decisions).append_hex(line);
+  }
+}
+
+inline std::string rejection_line(std::int64_t row, std::string_view field,
+                                  std::string_view reason) {
+  std::string line = std::to_string(row);
+  line += '\x1f';
+  line += field;
+  line += '\x1f';
+  line += reason;
+  line += '\n';
+  return line;
+}
+
+}  // namespace dalil::store::detail

@@ -1,0 +1,929 @@
+// The `store` interface on PostgreSQL (issue 17, second slice): rulesets, imports (records by
+// COPY, deduplicated by content as on SQLite), runs under the writer lease, decision sets by COPY
+// vouched for in the same transaction, and the reads an import, a batch, `runs` and `export`
+// need. The audit entries are those of the SQLite store (store/entry_format.hpp), byte for byte.
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <optional>
+#include <unordered_map>
+
+#include "engine/sha256.hpp"
+#include "store/batch.hpp"
+#include "store/entry_format.hpp"
+#include "store/pg/pg_store.hpp"
+
+namespace dalil::store::pg {
+
+namespace {
+
+using detail::add_field;
+using detail::decision_line;
+using detail::details_version;
+using detail::filter_text;
+using detail::record_line;
+using detail::rejection_line;
+using detail::row_digest;
+using detail::rows_per_entry;
+
+/// Serializes the writers of records and runs (imports, opening a run): ids are max + 1 under it.
+constexpr std::int64_t writer_lock_key = 0x64616c696c03;
+/// As on SQLite: a lease not renewed for this long is taken over.
+constexpr std::int64_t lease_seconds = 60;
+/// Records written by one COPY during an import.
+constexpr std::size_t import_flush_rows = 10000;
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
+  return buf;
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool process_alive(std::int64_t pid) {
+  if (pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+std::string time_text(std::int64_t unix_seconds) {
+  std::time_t t = unix_seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string held_by(const lease_info& l) {
+  return "run " + std::to_string(l.run_id) + ", pid " + std::to_string(l.pid) + " on " + l.host +
+         ", since " + l.since + ", renewed until " + time_text(l.expires);
+}
+
+param text_or_null(const std::string& v) {
+  return v.empty() ? param() : param(v);
+}
+
+/// A bytea column read as encode(…, 'hex').
+engine::digest digest_of(std::string_view hex) {
+  auto d = engine::digest::from_hex(hex);
+  return d ? *d : engine::digest{};
+}
+
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  out.reserve(hex.size() / 2);
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>((nibble(hex[i]) << 4) | nibble(hex[i + 1]));
+  }
+  return out;
+}
+
+std::string hex_of(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    auto b = static_cast<unsigned char>(c);
+    out += digits[b >> 4];
+    out += digits[b & 0xf];
+  }
+  return out;
+}
+
+status writer_lock(connection& c, std::string_view what) {
+  return c.run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(writer_lock_key)});
+}
+
+status refused(std::string_view what) {
+  return fail(errc::refused, "not yet supported on a PostgreSQL store: " + std::string(what) +
+                                 " (docs/postgresql.md)");
+}
+
+class pg_backend;
+
+/// An import: one transaction holding the writer lock; records sent by COPY in pieces, the latest
+/// version of every applicant read once (for the deduplication by content), the entries
+/// appended at `finish`.
+class pg_import final : public import_session {
+ public:
+  pg_import(pg_store& pg, transaction tx, std::int64_t id, std::int64_t next_record,
+            std::string file, std::string started_at, import_options options)
+      : pg_(pg),
+        c_(pg.conn()),
+        tx_(std::move(tx)),
+        id_(id),
+        next_record_(next_record),
+        file_(std::move(file)),
+        started_at_(std::move(started_at)),
+        options_(std::move(options)) {}
+  std::int64_t id() const override { return id_; }
+  result<put_result> put_record(const std::string& applicant_id, const std::string& content_hash,
+                                const std::string& json) override;
+  status reject(std::int64_t row, const std::string& field, const std::string& reason) override;
+  status finish(const std::string& file_hash, std::int64_t rows, std::int64_t stored,
+                std::int64_t unchanged, std::int64_t rejected) override;
+
+ private:
+  struct latest_row {
+    std::int64_t record_id = 0;
+    std::int64_t version = 0;
+    std::string content_hash;
+  };
+  status load_latest();
+  status flush();
+  void close_chunk();
+
+  pg_store& pg_;
+  connection& c_;
+  transaction tx_;
+  std::int64_t id_;
+  std::int64_t next_record_;
+  std::string file_;
+  std::string started_at_;
+  import_options options_;
+  bool loaded_ = false;
+  std::unordered_map<std::string, latest_row> latest_;
+  std::string records_copy_;
+  std::string applicants_copy_;
+  std::string unlatest_;  // record ids, a PostgreSQL array's text without its braces
+  std::size_t buffered_ = 0;
+  std::optional<row_digest> chunk_{std::in_place};
+  std::int64_t chunk_first_ = 0;
+  std::int64_t chunk_last_ = 0;
+  std::vector<std::string> entries_;  // the details of the records' entries
+  engine::sha256_stream all_;
+  std::int64_t count_ = 0;
+  engine::sha256_stream rejections_;
+};
+
+status pg_import::load_latest() {
+  constexpr std::string_view what = "importing: reading the latest records";
+  if (auto s = c_.run(what,
+                      "DECLARE dalil_latest NO SCROLL CURSOR FOR SELECT applicant_id, record_id, "
+                      "version, content_hash FROM records WHERE latest=1");
+      !s) {
+    return s;
+  }
+  for (;;) {
+    auto b = c_.query(what, "FETCH 50000 FROM dalil_latest");
+    if (!b) return b.error();
+    if (b->size() == 0) break;
+    for (int i = 0; i < b->size(); ++i) {
+      latest_[b->text(i, 0)] = latest_row{b->int64(i, 1), b->int64(i, 2), b->text(i, 3)};
+    }
+  }
+  if (auto s = c_.run(what, "CLOSE dalil_latest"); !s) return s;
+  loaded_ = true;
+  return {};
+}
+
+result<put_result> pg_import::put_record(const std::string& applicant_id,
+                                         const std::string& content_hash, const std::string& json) {
+  if (!loaded_) {
+    if (auto s = load_latest(); !s) return s.error();
+  }
+  auto [it, fresh] = latest_.try_emplace(applicant_id);
+  latest_row& l = it->second;
+  if (!fresh && l.content_hash == content_hash) return put_result::unchanged;
+  const std::int64_t id = next_record_++;
+  const std::int64_t version = l.version + 1;
+  if (fresh) {
+    append_copy_text(applicants_copy_, applicant_id);
+    applicants_copy_ += '\n';
+  } else {
+    if (!unlatest_.empty()) unlatest_ += ',';
+    unlatest_ += std::to_string(l.record_id);
+  }
+  std::string& r = records_copy_;
+  r += std::to_string(id);
+  r += '\t';
+  append_copy_text(r, applicant_id);
+  r += '\t';
+  r += std::to_string(version);
+  r += '\t';
+  append_copy_text(r, content_hash);
+  r += '\t';
+  append_copy_text(r, json);
+  r += '\t';
+  r += std::to_string(id_);
+  r += "\t1\t\\N\n";
+  l = latest_row{id, version, content_hash};
+  std::string line = record_line(id, applicant_id, version, content_hash, id_);
+  all_.update(line + '\n');
+  if (chunk_->size() == 0) chunk_first_ = id;
+  chunk_last_ = id;
+  chunk_->add(id, line);
+  ++count_;
+  if (chunk_->size() == rows_per_entry) close_chunk();
+  if (++buffered_ == import_flush_rows) {
+    if (auto s = flush(); !s) return s.error();
+  }
+  return fresh ? put_result::stored : put_result::new_version;
+}
+
+void pg_import::close_chunk() {
+  if (chunk_->size() == 0) return;
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "import", id_);
+  add_field(d, "from", chunk_first_);
+  add_field(d, "to", chunk_last_);
+  chunk_->write(d);
+  d += '}';
+  entries_.push_back(std::move(d));
+  chunk_.emplace();
+}
+
+status pg_import::flush() {
+  constexpr std::string_view what = "importing: storing records";
+  auto send = [&](const char* sql, std::string& data) -> status {
+    if (data.empty()) return {};
+    auto s = c_.copy_in(what, sql, [&](std::string& piece) -> result<bool> {
+      piece.swap(data);
+      return false;
+    });
+    data.clear();
+    return s;
+  };
+  if (auto s = send("COPY applicants(applicant_id) FROM STDIN", applicants_copy_); !s) return s;
+  if (auto s = send("COPY records(record_id, applicant_id, version, content_hash, json, "
+                    "import_id, latest, sealed) FROM STDIN",
+                    records_copy_);
+      !s) {
+    return s;
+  }
+  if (!unlatest_.empty()) {
+    if (auto s = c_.run(what, "UPDATE records SET latest=0 WHERE record_id = ANY($1::bigint[])",
+                        {"{" + unlatest_ + "}"});
+        !s) {
+      return s;
+    }
+    unlatest_.clear();
+  }
+  buffered_ = 0;
+  return {};
+}
+
+status pg_import::reject(std::int64_t row, const std::string& field, const std::string& reason) {
+  if (auto s =
+          c_.run("importing: storing a rejection", "INSERT INTO rejections VALUES($1,$2,$3,$4)",
+                 {std::to_string(id_), std::to_string(row), field, reason});
+      !s) {
+    return s;
+  }
+  rejections_.update(rejection_line(row, field, reason));
+  return {};
+}
+
+status pg_import::finish(const std::string& file_hash, std::int64_t rows, std::int64_t stored,
+                         std::int64_t unchanged, std::int64_t rejected) {
+  constexpr std::string_view what = "finishing the import";
+  if (auto s = flush(); !s) return s;
+  close_chunk();
+  if (auto s = c_.run(what,
+                      "UPDATE imports SET \"rows\"=$1, stored=$2, unchanged=$3, rejected=$4, "
+                      "file_hash=$5 WHERE import_id=$6",
+                      {std::to_string(rows), std::to_string(stored), std::to_string(unchanged),
+                       std::to_string(rejected), file_hash, std::to_string(id_)});
+      !s) {
+    return s;
+  }
+  // The entries as the SQLite store writes them: the records' (rows_per_entry each), then the
+  // import's own. The chain's lock is taken by the first and held to the commit.
+  for (const auto& d : entries_) {
+    if (auto a = pg_.append_in("dalil", "records", std::to_string(id_), d); !a) {
+      return a.error();
+    }
+  }
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "import", id_);
+  add_field(d, "file", file_);
+  add_field(d, "started_at", started_at_);
+  if (!options_.received.empty()) add_field(d, "received", options_.received);
+  if (!options_.reason.empty()) add_field(d, "reason", options_.reason);
+  if (!options_.by.empty()) add_field(d, "by", options_.by);
+  add_field(d, "file_hash", file_hash);
+  add_field(d, "rows", rows);
+  add_field(d, "stored", stored);
+  add_field(d, "records", count_);
+  add_field(d, "unchanged", unchanged);
+  add_field(d, "rejected", rejected);
+  add_field(d, "digest", all_.hex());
+  add_field(d, "rejections", rejections_.hex());
+  d += '}';
+  const std::string actor = options_.by.empty() ? std::string("dalil") : options_.by;
+  if (auto a = pg_.append_in(actor, "import", std::to_string(id_), d); !a) return a.error();
+  if (auto s = tx_.commit(what); !s) return s;
+  // Fresh statistics for the planner: without them, after a bulk COPY it takes the records after
+  // a batch's position for a few hundred and reads and sorts all of them for every chunk (the
+  // batch was quadratic). Best effort: the import is committed whatever this says.
+  (void)c_.run(what, "ANALYZE records, applicants");
+  return {};
+}
+
+class pg_backend final : public store {
+ public:
+  pg_backend(std::unique_ptr<pg_store> pg, std::string conninfo, bool read_only)
+      : pg_(std::move(pg)), conninfo_(std::move(conninfo)), read_only_(read_only) {}
+
+  result<std::unique_ptr<store>> reopen() override {
+    return open_store(conninfo_, read_only_ ? open_mode::read_only : open_mode::read_write);
+  }
+  bool read_only() const override { return read_only_; }
+
+  // Encryption at rest is refused on PostgreSQL for now (the CLI refuses --key-file before).
+  bool encrypted() const override { return false; }
+  status init_keys(const std::string&) override { return refused("encryption at rest"); }
+  result<std::int64_t> erase_applicant(const std::string&, const std::string&,
+                                       const std::string&) override {
+    return refused("erasing an applicant (encryption at rest)").error();
+  }
+  result<std::int64_t> rotate_key(const crypto::master_key&, const std::string&) override {
+    return refused("rotating the master key").error();
+  }
+  result<std::string> applicant_key(const std::string& applicant_id) override {
+    return applicant_id;
+  }
+
+  status put_ruleset(const std::string& hash, const std::string& source) override {
+    constexpr std::string_view what = "storing the ruleset";
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    std::string at = now_utc();
+    auto ins = c().query(what,
+                         "INSERT INTO rulesets VALUES($1, decode($2, 'hex'), $3) ON CONFLICT DO "
+                         "NOTHING RETURNING 1",
+                         {hash, hex_of(source), at});
+    if (!ins) return ins.error();
+    if (ins->size() == 0) return tx->commit(what);
+    std::string d = "{";
+    add_field(d, "bytes", static_cast<std::int64_t>(source.size()));
+    add_field(d, "loaded_at", at);
+    d += '}';
+    if (auto a = pg_->append_in("dalil", "ruleset", hash, d); !a) return a.error();
+    return tx->commit(what);
+  }
+
+  result<std::string> ruleset_source(const std::string& hash) override {
+    auto q = c().query("reading a ruleset",
+                       "SELECT encode(source, 'hex') FROM rulesets WHERE hash=$1", {hash});
+    if (!q) return q.error();
+    if (q->size() == 0) {
+      return fail(errc::not_found, "ruleset " + hash.substr(0, 12) + " is not in the store");
+    }
+    return from_hex(q->view(0, 0));
+  }
+
+  result<std::unique_ptr<import_session>> begin_import(const std::string& file) override {
+    return begin_import(file, import_options{});
+  }
+
+  result<std::unique_ptr<import_session>> begin_import(const std::string& file,
+                                                       const import_options& options) override {
+    std::string what = "importing " + file;
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s.error();
+    auto live = live_lease();
+    if (!live) return live.error();
+    if (*live) {
+      return fail(errc::busy, "a batch holds the store's lease (" + held_by(**live) +
+                                  "): records imported during a run would not be in it; import "
+                                  "once the batch has finished (or its lease has expired)");
+    }
+    auto ids = c().query(what,
+                         "SELECT (SELECT coalesce(max(import_id), 0) + 1 FROM imports), "
+                         "(SELECT coalesce(max(record_id), 0) + 1 FROM records)");
+    if (!ids) return ids.error();
+    std::int64_t id = ids->int64(0, 0);
+    std::string at = now_utc();
+    if (auto s = c().run(what,
+                         "INSERT INTO imports(import_id, file, file_hash, started_at, received, "
+                         "reason, corrected_by) VALUES($1,$2,'',$3,$4,$5,$6)",
+                         {std::to_string(id), file, at, text_or_null(options.received),
+                          text_or_null(options.reason), text_or_null(options.by)});
+        !s) {
+      return s.error();
+    }
+    return std::unique_ptr<import_session>(
+        std::make_unique<pg_import>(*pg_, std::move(*tx), id, ids->int64(0, 1), file, at, options));
+  }
+
+  result<std::vector<record_version>> versions(const std::string&) override {
+    return refused("dalil history").error();
+  }
+  result<std::vector<retention_period>> retention_periods() override {
+    return refused("retention").error();
+  }
+  status set_retention(const std::string&, std::int64_t, const std::string&) override {
+    return refused("retention");
+  }
+  result<retention_due> due_for_erasure(const std::string&) override {
+    return refused("retention").error();
+  }
+  result<retention_applied> apply_retention(const std::string&, const std::string&) override {
+    return refused("retention").error();
+  }
+
+  /// The latest records not decided in `run_id` (by `decided`, run 0 decides none) that match
+  /// `filter`: counted in SQL without a filter; with one, read by pages and matched in memory as
+  /// the SQLite store's filters match (filter_matches), so that both select the same records.
+  result<std::int64_t> count_left(std::int64_t run_id, const char* decided,
+                                  const std::vector<record_filter>& filter, bool any,
+                                  std::string_view what) {
+    std::string cond = std::string(
+                           " AND NOT EXISTS (SELECT 1 FROM decision_sets d WHERE "
+                           "d.run_id=$1 AND ") +
+                       decided + ")";
+    if (filter.empty()) {
+      auto q = c().query(what,
+                         std::string("SELECT count(*) FROM (SELECT 1 FROM records r WHERE "
+                                     "r.latest=1") +
+                             cond + (any ? " LIMIT 1" : "") + ") x",
+                         {std::to_string(run_id)});
+      if (!q) return q.error();
+      return q->int64(0, 0);
+    }
+    std::int64_t n = 0;
+    std::int64_t after = 0;
+    for (;;) {
+      auto q = c().query(what,
+                         "SELECT r.record_id, r.json FROM records r WHERE r.latest=1 AND "
+                         "r.record_id > $2" +
+                             cond + " ORDER BY r.record_id LIMIT 5000",
+                         {std::to_string(run_id), std::to_string(after)});
+      if (!q) return q.error();
+      for (int i = 0; i < q->size(); ++i) {
+        if (filter_matches(q->view(i, 1), filter)) {
+          ++n;
+          if (any) return n;
+        }
+      }
+      if (q->size() < 5000) return n;
+      after = q->int64(q->size() - 1, 0);
+    }
+  }
+
+  result<std::int64_t> count_matching(const std::vector<record_filter>& filter) override {
+    return count_left(0, "d.applicant_id=r.applicant_id", filter, false,
+                      "counting the records to decide");
+  }
+
+  static run_info read_run(const rows& q, int i) {
+    return run_info{q.int64(i, 0), q.text(i, 1),  q.text(i, 2), q.text(i, 3),
+                    q.text(i, 4),  q.int64(i, 5), false,        {}};
+  }
+
+  static constexpr const char* run_columns =
+      "SELECT run_id, ruleset_hash, as_of, filter, status, generation FROM runs ";
+
+  /// The live lease (not expired, and not left by a dead process of this host), if any.
+  result<std::optional<lease_info>> live_lease() {
+    auto q = c().query("reading the store's lease",
+                       "SELECT run_id, pid, host, since, expires FROM lease WHERE name='writer'");
+    if (!q) return q.error();
+    if (q->size() == 0) return std::optional<lease_info>();
+    lease_info l{q->int64(0, 0), q->int64(0, 1), q->text(0, 2), q->text(0, 3), q->int64(0, 4)};
+    bool dead = l.host == host_ && !process_alive(l.pid);
+    if (l.expires <= unix_now() || dead) return std::optional<lease_info>();
+    return std::optional<lease_info>(l);
+  }
+
+  result<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
+                            const std::vector<record_filter>& filter) override {
+    std::string f = filter_text(filter);
+    constexpr std::string_view what = "opening the run";
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) {
+      if (s.error().code == errc::busy) {
+        return fail(errc::busy,
+                    "another process is writing the store (an import or a batch) and did not "
+                    "finish within 30 s: run the batch once it has finished");
+      }
+      return s.error();
+    }
+    auto live = live_lease();
+    if (!live) return live.error();
+    if (*live) {
+      return fail(errc::busy, "another batch holds the store's lease (" + held_by(**live) +
+                                  "): wait for it to finish, or for its lease to expire if that "
+                                  "process is gone");
+    }
+    auto found = c().query(what,
+                           std::string(run_columns) +
+                               "WHERE ruleset_hash=$1 AND as_of=$2 AND filter=$3 ORDER BY "
+                               "generation DESC LIMIT 1",
+                           {ruleset_hash, as_of, f});
+    if (!found) return found.error();
+    run_info info{0, ruleset_hash, as_of, f, "running", 1, false, {}};
+    if (found->size() == 1) {
+      info = read_run(*found, 0);
+      if (info.status == "complete") {
+        auto stale = count_left(info.run_id, "d.record_id=r.record_id", filter, true,
+                                "comparing the run with the latest records");
+        if (!stale) return stale.error();
+        if (*stale == 0) {
+          info.resumed = true;
+          return info;  // nothing to do: the transaction rolls back
+        }
+        info = run_info{0, ruleset_hash, as_of, f, "running", info.generation + 1, false, {}};
+      } else {
+        info.resumed = true;
+      }
+    }
+    if (info.run_id == 0) {
+      auto id = c().query(what, "SELECT coalesce(max(run_id), 0) + 1 FROM runs");
+      if (!id) return id.error();
+      info.run_id = id->int64(0, 0);
+      std::string started = now_utc();
+      if (auto s = c().run(what,
+                           "INSERT INTO runs(run_id, ruleset_hash, as_of, filter, started_at, "
+                           "status, generation) VALUES($1,$2,$3,$4,$5,'running',$6)",
+                           {std::to_string(info.run_id), ruleset_hash, as_of, f, started,
+                            std::to_string(info.generation)});
+          !s) {
+        return s.error();
+      }
+      std::string d = "{";
+      add_field(d, "v", details_version);
+      add_field(d, "run", info.run_id);
+      add_field(d, "ruleset", ruleset_hash);
+      add_field(d, "as_of", as_of);
+      add_field(d, "filter", f);
+      add_field(d, "generation", info.generation);
+      add_field(d, "started_at", started);
+      d += '}';
+      if (auto a = pg_->append_in("dalil", "run", std::to_string(info.run_id), d); !a) {
+        return a.error();
+      }
+    }
+    info.lease = host_ + ":" + std::to_string(::getpid()) + ":" + std::to_string(unix_now()) + ":" +
+                 std::to_string(info.run_id);
+    if (auto s = c().run(what,
+                         "INSERT INTO lease VALUES('writer',$1,$2,$3,$4,$5,$6) ON CONFLICT(name) "
+                         "DO UPDATE SET token=excluded.token, run_id=excluded.run_id, "
+                         "pid=excluded.pid, host=excluded.host, since=excluded.since, "
+                         "expires=excluded.expires",
+                         {info.lease, std::to_string(info.run_id), std::to_string(::getpid()),
+                          host_, now_utc(), std::to_string(unix_now() + lease_seconds)});
+        !s) {
+      return s.error();
+    }
+    if (auto s = tx->commit(what); !s) return s.error();
+    return info;
+  }
+
+  result<std::int64_t> count_pending(std::int64_t run_id,
+                                     const std::vector<record_filter>& filter) override {
+    return count_left(run_id, "d.applicant_id=r.applicant_id", filter, false,
+                      "counting the records left to decide");
+  }
+
+  status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
+                      std::int64_t after, std::size_t limit,
+                      std::vector<stored_record>& out) override {
+    constexpr std::string_view what = "reading the records to decide";
+    std::size_t n = 0;
+    while (n < limit) {
+      const std::size_t want = filter.empty() ? limit - n : std::max<std::size_t>(limit, 1000);
+      auto q = c().query(what,
+                         "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json "
+                         "FROM records r WHERE r.latest=1 AND r.record_id > $1 AND NOT EXISTS "
+                         "(SELECT 1 FROM decision_sets d WHERE d.run_id=$2 AND "
+                         "d.applicant_id=r.applicant_id) ORDER BY r.record_id LIMIT $3",
+                         {std::to_string(after), std::to_string(run_id), std::to_string(want)});
+      if (!q) {
+        out.clear();
+        return q.error();
+      }
+      for (int i = 0; i < q->size() && n < limit; ++i) {
+        after = q->int64(i, 0);
+        if (!filter.empty() && !filter_matches(q->view(i, 4), filter)) continue;
+        if (n == out.size()) out.emplace_back();
+        stored_record& r = out[n++];
+        r.record_id = after;
+        r.applicant_id = q->view(i, 1);
+        r.version = q->int64(i, 2);
+        r.content_hash = q->view(i, 3);
+        r.json = q->view(i, 4);
+        r.sealed.clear();
+        r.wrapped.clear();
+        r.key_generation = 0;
+        r.erased = false;
+      }
+      if (static_cast<std::size_t>(q->size()) < want) break;  // no record left
+    }
+    out.resize(n);
+    return {};
+  }
+
+  status open_record(stored_record&) const override { return {}; }
+  status seal_trace(const stored_record&, std::int64_t, std::string&) const override { return {}; }
+
+  status renew_lease(const run_info& run, std::string_view what) {
+    auto q =
+        c().query(what, "UPDATE lease SET expires=$1 WHERE name='writer' AND token=$2 RETURNING 1",
+                  {std::to_string(unix_now() + lease_seconds), run.lease});
+    if (!q) return q.error();
+    if (q->size() == 1) return {};
+    std::string holder;
+    if (auto l = live_lease(); l && *l) holder = " (now held by " + held_by(**l) + ")";
+    return fail(errc::conflict, std::string(what) + ": the batch lost the store's lease" + holder +
+                                    ": it stopped without writing this chunk");
+  }
+
+  status write_decisions(const run_info& run, const std::vector<decision_set>& sets) override {
+    if (sets.empty()) return {};
+    std::string what = "writing the decision sets of run " + std::to_string(run.run_id);
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = renew_lease(run, what); !s) return s;
+    auto st =
+        c().query(what, "SELECT status FROM runs WHERE run_id=$1", {std::to_string(run.run_id)});
+    if (!st) return st.error();
+    if (st->size() == 0 || st->view(0, 0) != "running") {
+      return fail(errc::refused, what +
+                                     ": the run is not running (complete, or gone): a "
+                                     "complete run never changes");
+    }
+    // One COPY: the primary key (run, record) and UNIQUE(run, applicant) make a set written
+    // twice fail the whole chunk, its entry with it.
+    row_digest digest;
+    std::string line;
+    std::string data;
+    const std::string run_id = std::to_string(run.run_id);
+    for (const decision_set& d : sets) {
+      data += run_id;
+      data += '\t';
+      data += std::to_string(d.record_id);
+      data += "\t\\\\x";
+      d.input_hash.append_hex(data);
+      data += '\t';
+      append_copy_text(data, d.decisions_json);
+      data += "\t\\\\x";
+      d.trace_digest.append_hex(data);
+      data += '\t';
+      if (d.trace_json.empty()) {
+        data += "\\N";
+      } else {
+        append_copy_text(data, d.trace_json);
+      }
+      data += '\t';
+      data += std::to_string(d.format);
+      data += '\t';
+      append_copy_text(data, d.applicant_id);
+      data += '\n';
+      decision_line(line, d.record_id, d.applicant_id, d.input_hash, d.decisions_digest,
+                    d.trace_digest, d.format, d.trace_json);
+      digest.add(d.record_id, line);
+    }
+    if (auto s = c().copy_in(what,
+                             "COPY decision_sets(run_id, record_id, input_hash, decisions, "
+                             "trace_digest, trace, format, applicant_id) FROM STDIN",
+                             [&](std::string& piece) -> result<bool> {
+                               piece.swap(data);
+                               return false;
+                             });
+        !s) {
+      return s;
+    }
+    std::string details = "{";
+    add_field(details, "v", details_version);
+    add_field(details, "run", run.run_id);
+    add_field(details, "from", sets.front().record_id);
+    add_field(details, "to", sets.back().record_id);
+    digest.write(details);
+    details += '}';
+    if (auto a = pg_->append_in("dalil", "decisions", run_id, details); !a) return a.error();
+    return tx->commit(what);
+  }
+
+  status finish_run(const run_info& run) override {
+    std::string what = "completing run " + std::to_string(run.run_id);
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = renew_lease(run, what); !s) return s;
+    auto n = count_decisions(run.run_id);
+    if (!n) return n.error();
+    std::string finished = now_utc();
+    if (auto s = c().run(what, "UPDATE runs SET status='complete', finished_at=$1 WHERE run_id=$2",
+                         {finished, std::to_string(run.run_id)});
+        !s) {
+      return s;
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "run", run.run_id);
+    add_field(d, "decision_sets", *n);
+    add_field(d, "finished_at", finished);
+    d += '}';
+    if (auto a = pg_->append_in("dalil", "run_complete", std::to_string(run.run_id), d); !a) {
+      return a.error();
+    }
+    if (auto s = c().run(what, "DELETE FROM lease WHERE name='writer' AND token=$1", {run.lease});
+        !s) {
+      return s;
+    }
+    return tx->commit(what);
+  }
+
+  status release_lease(const run_info& run) override {
+    if (run.lease.empty()) return {};
+    return c().run("releasing the lease of run " + std::to_string(run.run_id),
+                   "DELETE FROM lease WHERE name='writer' AND token=$1", {run.lease});
+  }
+
+  result<lease_info> lease() override {
+    auto l = live_lease();
+    if (!l) return l.error();
+    if (!*l) return fail(errc::not_found, "no batch holds the store's lease");
+    return **l;
+  }
+
+  result<std::int64_t> audit(const std::string& actor, const std::string& action,
+                             const std::string& subject, const std::string& details) override {
+    if (read_only_) {
+      return fail(errc::refused,
+                  "the PostgreSQL store is open read-only: appending to the audit log (" + action +
+                      ") is impossible");
+    }
+    return pg_->audit(actor, action, subject, details);
+  }
+
+  status audited_read(const std::string& actor, const std::string& subject,
+                      const std::string& details, const std::function<status()>& read) override {
+    if (read_only_) {
+      return fail(errc::refused,
+                  "the PostgreSQL store is open read-only: every read of decisions is recorded in "
+                  "the store's audit log, so decisions, export and replay refuse a store they "
+                  "cannot write");
+    }
+    auto seq = audit(actor, "read", subject, details);
+    if (!seq) return fail(seq.error().code, seq.error().message + ": nothing was read");
+    auto tx = transaction::begin(c(), "reading", "ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!tx) return tx.error();
+    auto q = c().query("reading the audit entry of this read",
+                       "SELECT count(*) FROM audit WHERE seq=$1", {std::to_string(*seq)});
+    if (!q) return q.error();
+    if (q->int64(0, 0) != 1) {
+      return fail(errc::damaged, "the audit entry of this read (" + std::to_string(*seq) +
+                                     ") is not in the store: nothing was read");
+    }
+    return read();  // the transaction (read only) rolls back
+  }
+
+  result<verify_report> verify(const verify_options& options) override {
+    return pg_->verify_chain(options);
+  }
+
+  result<audit_head> head() override {
+    auto h = pg_->head();
+    if (h && h->seq == 0) return fail(errc::not_found, "the audit log is empty");
+    return h;
+  }
+
+  result<stored_record> record(std::int64_t record_id) override {
+    auto q =
+        c().query("reading a record",
+                  "SELECT record_id, applicant_id, version, content_hash, json FROM records WHERE "
+                  "record_id=$1",
+                  {std::to_string(record_id)});
+    if (!q) return q.error();
+    if (q->size() == 0) return fail(errc::not_found, "no record " + std::to_string(record_id));
+    return stored_record{q->int64(0, 0), q->text(0, 1), q->int64(0, 2), q->text(0, 3),
+                         q->text(0, 4)};
+  }
+
+  result<run_info> run(std::int64_t run_id) override {
+    auto q = c().query("reading a run", std::string(run_columns) + "WHERE run_id=$1",
+                       {std::to_string(run_id)});
+    if (!q) return q.error();
+    if (q->size() == 0) return fail(errc::not_found, "no run " + std::to_string(run_id));
+    return read_run(*q, 0);
+  }
+
+  static constexpr const char* set_columns =
+      "SELECT record_id, encode(input_hash, 'hex'), decisions, encode(trace_digest, 'hex'), "
+      "format, applicant_id, trace FROM decision_sets ";
+
+  static void read_set(const rows& q, int i, decision_set& d) {
+    d.record_id = q.int64(i, 0);
+    d.input_hash = digest_of(q.view(i, 1));
+    d.decisions_json = q.view(i, 2);
+    d.trace_digest = digest_of(q.view(i, 3));
+    d.format = static_cast<int>(q.int64(i, 4));
+    d.applicant_id = q.view(i, 5);
+  }
+
+  result<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) override {
+    std::string name = std::to_string(run_id) + ":" + std::to_string(record_id);
+    auto q = c().query("reading decision set " + name,
+                       std::string(set_columns) + "WHERE run_id=$1 AND record_id=$2",
+                       {std::to_string(run_id), std::to_string(record_id)});
+    if (!q) return q.error();
+    if (q->size() == 0) return fail(errc::not_found, "no decision " + name);
+    decision_set d;
+    read_set(*q, 0, d);
+    d.decisions_digest = engine::sha256(d.decisions_json);
+    d.trace_json = q->text(0, 6);
+    return d;
+  }
+
+  result<decision_set> applicant_decisions(std::int64_t run_id,
+                                           const std::string& applicant_id) override {
+    std::string what = "reading the applicant's decision set in run " + std::to_string(run_id);
+    auto q = c().query(what, std::string(set_columns) + "WHERE run_id=$1 AND applicant_id=$2",
+                       {std::to_string(run_id), applicant_id});
+    if (!q) return q.error();
+    if (q->size() == 0) {
+      return fail(errc::not_found,
+                  "run " + std::to_string(run_id) + " does not decide this applicant");
+    }
+    decision_set d;
+    read_set(*q, 0, d);
+    return d;
+  }
+
+  status each_decision(
+      std::int64_t run_id,
+      const std::function<void(const std::string&, const decision_set&)>& f) override {
+    std::string what = "reading the decision sets of run " + std::to_string(run_id);
+    decision_set d;
+    std::int64_t after = -1;
+    for (;;) {
+      auto q = c().query(what,
+                         std::string(set_columns) +
+                             "WHERE run_id=$1 AND record_id > $2 ORDER BY record_id LIMIT 10000",
+                         {std::to_string(run_id), std::to_string(after)});
+      if (!q) return q.error();
+      for (int i = 0; i < q->size(); ++i) {
+        read_set(*q, i, d);
+        f(d.applicant_id, d);
+        after = d.record_id;
+      }
+      if (q->size() < 10000) return {};
+    }
+  }
+
+  result<std::vector<run_info>> runs() override {
+    auto q = c().query("reading the runs", std::string(run_columns) + "ORDER BY run_id");
+    if (!q) return q.error();
+    std::vector<run_info> out;
+    out.reserve(static_cast<std::size_t>(q->size()));
+    for (int i = 0; i < q->size(); ++i) out.push_back(read_run(*q, i));
+    return out;
+  }
+
+  result<run_info> newest_complete_run() override {
+    auto q = c().query("reading the runs", std::string(run_columns) +
+                                               "WHERE status='complete' ORDER BY run_id DESC "
+                                               "LIMIT 1");
+    if (!q) return q.error();
+    if (q->size() == 0) return fail(errc::not_found, "no complete run in the PostgreSQL store");
+    return read_run(*q, 0);
+  }
+
+  result<std::int64_t> count_decisions(std::int64_t run_id) override {
+    auto q =
+        c().query("counting the decision sets of run " + std::to_string(run_id),
+                  "SELECT count(*) FROM decision_sets WHERE run_id=$1", {std::to_string(run_id)});
+    if (!q) return q.error();
+    return q->int64(0, 0);
+  }
+
+  result<std::int64_t> count_records() override {
+    auto q = c().query("counting the records", "SELECT count(*) FROM records WHERE latest=1");
+    if (!q) return q.error();
+    return q->int64(0, 0);
+  }
+
+ private:
+  connection& c() { return pg_->conn(); }
+
+  std::unique_ptr<pg_store> pg_;
+  std::string conninfo_;  // for reopen(): never printed
+  bool read_only_;
+  std::string host_ = host_name();
+};
+
+}  // namespace
+
+result<std::unique_ptr<store>> open_store(const std::string& conninfo, open_mode mode) {
+  const bool read_only = mode == open_mode::read_only;
+  auto s = pg_store::open(conninfo, read_only);
+  if (!s) return s.error();
+  return std::unique_ptr<store>(std::make_unique<pg_backend>(std::move(*s), conninfo, read_only));
+}
+
+}  // namespace dalil::store::pg
