@@ -630,6 +630,10 @@ class pg_backend final : public store {
 
   status open_record(stored_record&) const override { return {}; }
   status seal_trace(const stored_record&, std::int64_t, std::string&) const override { return {}; }
+  // Encryption at rest is refused on PostgreSQL: nothing is ever sealed here.
+  status seal_decisions(const stored_record&, std::int64_t, decision_set&) const override {
+    return {};
+  }
 
   status renew_lease(const run_info& run, std::string_view what) {
     auto q =
@@ -856,8 +860,8 @@ class pg_backend final : public store {
   }
 
   status each_decision(
-      std::int64_t run_id,
-      const std::function<void(const std::string&, const decision_set&)>& f) override {
+      std::int64_t run_id, const std::function<void(const std::string&, const decision_set&)>& f,
+      bool /*whole: a PostgreSQL store is never encrypted, its sets are whole*/) override {
     std::string what = "reading the decision sets of run " + std::to_string(run_id);
     decision_set d;
     std::int64_t after = -1;
