@@ -165,4 +165,82 @@ inline std::string rejection_line(std::int64_t row, std::string_view field,
   return line;
 }
 
+/// The details of a `run` entry: a run opened (its key, generation and start).
+inline std::string run_details(std::int64_t run_id, std::string_view ruleset,
+                               std::string_view as_of, std::string_view filter,
+                               std::int64_t generation, std::string_view started_at) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "run", run_id);
+  add_field(d, "ruleset", ruleset);
+  add_field(d, "as_of", as_of);
+  add_field(d, "filter", filter);
+  add_field(d, "generation", generation);
+  add_field(d, "started_at", started_at);
+  d += '}';
+  return d;
+}
+
+/// The details of a `decisions` entry: the decision sets of records from..to of a run, by
+/// their lines' digest.
+inline std::string decisions_details(std::int64_t run_id, std::int64_t from, std::int64_t to,
+                                     row_digest& digest) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "run", run_id);
+  add_field(d, "from", from);
+  add_field(d, "to", to);
+  digest.write(d);
+  d += '}';
+  return d;
+}
+
+/// The details of a `run_complete` entry: how many decision sets the run holds, and when.
+inline std::string run_complete_details(std::int64_t run_id, std::int64_t decision_sets,
+                                        std::string_view finished_at) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "run", run_id);
+  add_field(d, "decision_sets", decision_sets);
+  add_field(d, "finished_at", finished_at);
+  d += '}';
+  return d;
+}
+
+/// The counts of an import, as its entry gives them.
+struct import_counts {
+  std::int64_t rows = 0;
+  std::int64_t stored = 0;
+  std::int64_t records = 0;
+  std::int64_t unchanged = 0;
+  std::int64_t rejected = 0;
+};
+
+/// The details of an `import` entry. Schema 9 added the retention clock's start and a
+/// correction's reason and author, only when given: the entries of other imports keep their form.
+inline std::string import_details(std::int64_t import_id, std::string_view file,
+                                  std::string_view started_at, const import_options& options,
+                                  std::string_view file_hash, const import_counts& n,
+                                  std::string_view records_digest,
+                                  std::string_view rejections_digest) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "import", import_id);
+  add_field(d, "file", file);
+  add_field(d, "started_at", started_at);
+  if (!options.received.empty()) add_field(d, "received", options.received);
+  if (!options.reason.empty()) add_field(d, "reason", options.reason);
+  if (!options.by.empty()) add_field(d, "by", options.by);
+  add_field(d, "file_hash", file_hash);
+  add_field(d, "rows", n.rows);
+  add_field(d, "stored", n.stored);
+  add_field(d, "records", n.records);
+  add_field(d, "unchanged", n.unchanged);
+  add_field(d, "rejected", n.rejected);
+  add_field(d, "digest", records_digest);
+  add_field(d, "rejections", rejections_digest);
+  d += '}';
+  return d;
+}
+
 }  // namespace dalil::store::detail

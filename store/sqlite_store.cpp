@@ -24,6 +24,7 @@
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/entry_format.hpp"
+#include "store/lease.hpp"
 #include "store/publications.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
@@ -353,9 +354,14 @@ using detail::record_line;
 using detail::rejection_line;
 using detail::row_digest;
 using detail::rows_per_entry;
-
-/// A lease not renewed for this long is taken over (a batch renews it with every chunk).
-constexpr std::int64_t lease_seconds = 60;
+// The writer lease (store/lease.hpp): a lease not renewed for lease_seconds is taken over (a
+// batch renews it with every chunk).
+using detail::held_by;
+using detail::host_name;
+using detail::lease_seconds;
+using detail::process_alive;
+using detail::time_text;
+using detail::unix_now;
 
 // ---------------------------------------------------------------------------------------------
 // Audit details: flat JSON objects of strings and integers, written and read here only.
@@ -523,32 +529,6 @@ constexpr std::string_view lookup_label = "keyring-lookup";
 /// The associated data that binds a sealed record to its applicant and version (its row).
 std::string record_ad(std::string_view applicant, std::int64_t version) {
   return crypto::record_ad(applicant, version);
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
-  return buf;
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-bool process_alive(std::int64_t pid) {
-  if (pid <= 0) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-std::string time_text(std::int64_t unix_seconds) {
-  std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 /// Upgrading to schema 5: what the store held before is vouched for from now on, by one entry
@@ -916,25 +896,9 @@ status sqlite_import::finish(const std::string& file_hash, std::int64_t rows, st
     }
   }
   if (auto s = flush(); !s) return s;
-  std::string d = "{";
-  add_field(d, "v", details_version);
-  add_field(d, "import", id_);
-  add_field(d, "file", file_);
-  add_field(d, "started_at", started_at_);
-  // Schema 9: the retention clock's start and a correction's reason (only when given: the
-  // entries of other imports keep their form).
-  if (!options_.received.empty()) add_field(d, "received", options_.received);
-  if (!options_.reason.empty()) add_field(d, "reason", options_.reason);
-  if (!options_.by.empty()) add_field(d, "by", options_.by);
-  add_field(d, "file_hash", file_hash);
-  add_field(d, "rows", rows);
-  add_field(d, "stored", stored);
-  add_field(d, "records", count);
-  add_field(d, "unchanged", unchanged);
-  add_field(d, "rejected", rejected);
-  add_field(d, "digest", all.hex());
-  add_field(d, "rejections", rejections_.hex());
-  d += '}';
+  const std::string d = detail::import_details(id_, file_, started_at_, options_, file_hash,
+                                               {rows, stored, count, unchanged, rejected},
+                                               all.hex(), rejections_.hex());
   const std::string actor = options_.by.empty() ? std::string("dalil") : options_.by;
   if (auto a = detail::append_audit(db_, actor, "import", std::to_string(id_), d); !a) {
     return a.error();
@@ -2028,11 +1992,6 @@ class sqlite_store final : public store {
     return std::optional<lease_info>(l);
   }
 
-  static std::string held_by(const lease_info& l) {
-    return "run " + std::to_string(l.run_id) + ", pid " + std::to_string(l.pid) + " on " + l.host +
-           ", since " + l.since + ", renewed until " + time_text(l.expires);
-  }
-
   result<std::unique_ptr<import_session>> begin_import(const std::string& file) override {
     return begin_import(file, import_options{});
   }
@@ -2209,15 +2168,8 @@ class sqlite_store final : public store {
       ins->bind(5, info.generation);
       if (auto s = ins->run(what); !s) return s.error();
       info.run_id = db_.last_insert_id();
-      std::string d = "{";
-      add_field(d, "v", details_version);
-      add_field(d, "run", info.run_id);
-      add_field(d, "ruleset", ruleset_hash);
-      add_field(d, "as_of", as_of);
-      add_field(d, "filter", f);
-      add_field(d, "generation", info.generation);
-      add_field(d, "started_at", started);
-      d += '}';
+      const std::string d =
+          detail::run_details(info.run_id, ruleset_hash, as_of, f, info.generation, started);
       if (auto a = detail::append_audit(db_, "dalil", "run", std::to_string(info.run_id), d); !a) {
         return a.error();
       }
@@ -2512,13 +2464,8 @@ class sqlite_store final : public store {
       digest.add(d.record_id, line);
     }
     q.reset();
-    std::string details = "{";
-    add_field(details, "v", details_version);
-    add_field(details, "run", run.run_id);
-    add_field(details, "from", sets.front().record_id);
-    add_field(details, "to", sets.back().record_id);
-    digest.write(details);
-    details += '}';
+    const std::string details = detail::decisions_details(run.run_id, sets.front().record_id,
+                                                          sets.back().record_id, digest);
     if (auto a =
             detail::append_audit(db_, "dalil", "decisions", std::to_string(run.run_id), details);
         !a) {
@@ -2539,12 +2486,7 @@ class sqlite_store final : public store {
     std::string finished = now_utc();
     q->bind(1, finished).bind(2, run.run_id);
     if (auto s = q->run(what); !s) return s;
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "run", run.run_id);
-    add_field(d, "decision_sets", *n);
-    add_field(d, "finished_at", finished);
-    d += '}';
+    const std::string d = detail::run_complete_details(run.run_id, *n, finished);
     if (auto a = detail::append_audit(db_, "dalil", "run_complete", std::to_string(run.run_id), d);
         !a) {
       return a.error();

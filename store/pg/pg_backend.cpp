@@ -14,6 +14,7 @@
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
 #include "store/entry_format.hpp"
+#include "store/lease.hpp"
 #include "store/pg/pg_store.hpp"
 
 namespace dalil::store::pg {
@@ -24,48 +25,21 @@ using detail::add_field;
 using detail::decision_line;
 using detail::details_version;
 using detail::filter_text;
+using detail::held_by;
+using detail::host_name;
+using detail::lease_seconds;
+using detail::process_alive;
 using detail::record_line;
 using detail::rejection_line;
 using detail::row_digest;
 using detail::rows_per_entry;
+using detail::time_text;
+using detail::unix_now;
 
 /// Serializes the writers of records and runs (imports, opening a run): ids are max + 1 under it.
 constexpr std::int64_t writer_lock_key = 0x64616c696c03;
-/// As on SQLite: a lease not renewed for this long is taken over.
-constexpr std::int64_t lease_seconds = 60;
 /// Records written by one COPY during an import.
 constexpr std::size_t import_flush_rows = 10000;
-
-std::string host_name() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
-  return buf;
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-bool process_alive(std::int64_t pid) {
-  if (pid <= 0) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-std::string time_text(std::int64_t unix_seconds) {
-  std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string held_by(const lease_info& l) {
-  return "run " + std::to_string(l.run_id) + ", pid " + std::to_string(l.pid) + " on " + l.host +
-         ", since " + l.since + ", renewed until " + time_text(l.expires);
-}
 
 param text_or_null(const std::string& v) {
   return v.empty() ? param() : param(v);
@@ -304,23 +278,9 @@ status pg_import::finish(const std::string& file_hash, std::int64_t rows, std::i
       return a.error();
     }
   }
-  std::string d = "{";
-  add_field(d, "v", details_version);
-  add_field(d, "import", id_);
-  add_field(d, "file", file_);
-  add_field(d, "started_at", started_at_);
-  if (!options_.received.empty()) add_field(d, "received", options_.received);
-  if (!options_.reason.empty()) add_field(d, "reason", options_.reason);
-  if (!options_.by.empty()) add_field(d, "by", options_.by);
-  add_field(d, "file_hash", file_hash);
-  add_field(d, "rows", rows);
-  add_field(d, "stored", stored);
-  add_field(d, "records", count_);
-  add_field(d, "unchanged", unchanged);
-  add_field(d, "rejected", rejected);
-  add_field(d, "digest", all_.hex());
-  add_field(d, "rejections", rejections_.hex());
-  d += '}';
+  const std::string d = detail::import_details(id_, file_, started_at_, options_, file_hash,
+                                               {rows, stored, count_, unchanged, rejected},
+                                               all_.hex(), rejections_.hex());
   const std::string actor = options_.by.empty() ? std::string("dalil") : options_.by;
   if (auto a = pg_.append_in(actor, "import", std::to_string(id_), d); !a) return a.error();
   if (auto s = tx_.commit(what); !s) return s;
@@ -555,15 +515,8 @@ class pg_backend final : public store {
           !s) {
         return s.error();
       }
-      std::string d = "{";
-      add_field(d, "v", details_version);
-      add_field(d, "run", info.run_id);
-      add_field(d, "ruleset", ruleset_hash);
-      add_field(d, "as_of", as_of);
-      add_field(d, "filter", f);
-      add_field(d, "generation", info.generation);
-      add_field(d, "started_at", started);
-      d += '}';
+      const std::string d =
+          detail::run_details(info.run_id, ruleset_hash, as_of, f, info.generation, started);
       if (auto a = pg_->append_in("dalil", "run", std::to_string(info.run_id), d); !a) {
         return a.error();
       }
@@ -702,13 +655,8 @@ class pg_backend final : public store {
         !s) {
       return s;
     }
-    std::string details = "{";
-    add_field(details, "v", details_version);
-    add_field(details, "run", run.run_id);
-    add_field(details, "from", sets.front().record_id);
-    add_field(details, "to", sets.back().record_id);
-    digest.write(details);
-    details += '}';
+    const std::string details = detail::decisions_details(run.run_id, sets.front().record_id,
+                                                          sets.back().record_id, digest);
     if (auto a = pg_->append_in("dalil", "decisions", run_id, details); !a) return a.error();
     return tx->commit(what);
   }
@@ -726,12 +674,7 @@ class pg_backend final : public store {
         !s) {
       return s;
     }
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "run", run.run_id);
-    add_field(d, "decision_sets", *n);
-    add_field(d, "finished_at", finished);
-    d += '}';
+    const std::string d = detail::run_complete_details(run.run_id, *n, finished);
     if (auto a = pg_->append_in("dalil", "run_complete", std::to_string(run.run_id), d); !a) {
       return a.error();
     }

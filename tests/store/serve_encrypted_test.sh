@@ -81,9 +81,12 @@ port=
 serve_rules=(--rules "$rules")  # emptied to serve the store's publications
 start() {  # db, extra options… (sets port and pids)
   local db=$1; shift
+  # Emptied here, not by the background job's redirection (which may come after the wait below
+  # has read the previous server's lines).
+  : > "$work/serve.out"
   "$dalil" serve --db "$db" "${serve_rules[@]}" --listen 127.0.0.1:0 --log "$work/log" "$@" > "$work/serve.out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 600); do grep -q listening "$work/serve.out" && break; sleep 0.1; done
+  for _ in $(seq 600); do grep -q '^listening on' "$work/serve.out" && break; sleep 0.1; done
   port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
   [ -n "$port" ] || fail "the server did not start: $(cat "$work/serve.out")"
 }
