@@ -13,6 +13,14 @@
 #include "cli/server_commands.hpp"
 #include "cli/store_commands.hpp"
 
+namespace {
+
+/// The --db of the commands that also work on a PostgreSQL store (docs/postgresql.md).
+constexpr const char* db_either_help =
+    "SQLite file, or a PostgreSQL connection string (docs/postgresql.md; never printed)";
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"Dalil: SNIA eligibility rules with the evidence for every decision"};
   app.require_subcommand(1);
@@ -53,7 +61,7 @@ int main(int argc, char** argv) {
   dalil::cli::import_options imp;
   auto* import_cmd =
       app.add_subcommand("import", "Import applicant records (JSONL or CSV) into the store");
-  import_cmd->add_option("--db", imp.db, "SQLite file")->required();
+  import_cmd->add_option("--db", imp.db, db_either_help)->required();
   import_cmd->add_option("--key-file", imp.key_file,
                          "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   import_cmd->add_option("--rules", imp.rules, "Rule pack whose schema the records must fit");
@@ -64,7 +72,7 @@ int main(int argc, char** argv) {
 
   dalil::cli::batch_options bat;
   auto* batch_cmd = app.add_subcommand("batch", "Evaluate every stored applicant; resumable");
-  batch_cmd->add_option("--db", bat.db, "SQLite file")->required();
+  batch_cmd->add_option("--db", bat.db, db_either_help)->required();
   batch_cmd->add_option("--key-file", bat.key_file,
                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   batch_cmd->add_option("--rules", bat.rules, "Rule pack directory");
@@ -89,7 +97,7 @@ int main(int argc, char** argv) {
   auto* audit_cmd = app.add_subcommand("audit", "The hash-chained audit log");
   auto* verify_cmd =
       audit_cmd->add_subcommand("verify", "Detect any changed, deleted or inserted row");
-  verify_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  verify_cmd->add_option("--db", aud.db, db_either_help)->required();
   verify_cmd->add_option("--key-file", aud.key_file,
                          "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   verify_cmd->add_option("--head", aud.head,
@@ -100,7 +108,7 @@ int main(int argc, char** argv) {
                        "be written");
   auto* head_cmd = audit_cmd->add_subcommand(
       "head", "Print the last entry of the audit log (SEQ HASH): keep it elsewhere");
-  head_cmd->add_option("--db", aud.db, "SQLite file")->required();
+  head_cmd->add_option("--db", aud.db, db_either_help)->required();
   head_cmd->add_option("--key-file", aud.key_file,
                        "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   head_cmd->add_flag("--read-only", aud.read_only, "Open the store read-only");
@@ -108,7 +116,7 @@ int main(int argc, char** argv) {
 
   dalil::cli::export_options exp;
   auto* export_cmd = app.add_subcommand("export", "Export a run's decisions (CSV or JSONL)");
-  export_cmd->add_option("--db", exp.db, "SQLite file")->required();
+  export_cmd->add_option("--db", exp.db, db_either_help)->required();
   export_cmd->add_option("--key-file", exp.key_file,
                          "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   export_cmd->add_option("--run", exp.run, "Run id (default: the newest complete run)");
@@ -118,7 +126,7 @@ int main(int argc, char** argv) {
 
   dalil::cli::stats_options sta;
   auto* stats_cmd = app.add_subcommand("stats", "Outcome counts and rates per decision and run");
-  stats_cmd->add_option("--db", sta.db, "SQLite file")->required();
+  stats_cmd->add_option("--db", sta.db, db_either_help)->required();
   stats_cmd->add_option("--key-file", sta.key_file,
                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   stats_cmd->add_option("--rules", sta.rules, "Rule pack (for program names)");
