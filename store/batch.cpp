@@ -418,6 +418,9 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
       decision_set& o = out[first];
       o.record_id = recs[first].record_id;
       o.applicant_id = recs[first].applicant_id;
+      // The slot is reused from chunk to chunk: nothing of the last set's sealing stays.
+      o.sealed_decisions.clear();
+      o.values_sealed = false;
       o.format = decision_format;
       if (!read_content_hash(recs[first], o)) continue;
       engine::record_error err;

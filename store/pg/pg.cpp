@@ -2,21 +2,29 @@
 // place where libpq's errors become the store's, with the connection string kept out of them.
 #include "store/pg/pg.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
 namespace dalil::store::pg {
 
 bool is_conninfo(std::string_view db) {
+  // libpq skips leading white space: so does this (a string given with a space before it must not
+  // become a SQLite file named after it, password included).
+  db.remove_prefix(std::min(db.find_first_not_of(" \t\n\r\f\v"), db.size()));
   if (db.starts_with("postgresql://") || db.starts_with("postgres://")) return true;
-  // A keyword string: its first word is `keyword=`, one of libpq's that name a database.
-  static constexpr std::string_view keywords[] = {
-      "host=", "hostaddr=", "dbname=", "service=", "user=", "port="};
-  auto first = db.substr(0, db.find(' '));
-  for (auto k : keywords) {
-    if (first.starts_with(k)) return true;
-  }
-  return false;
+  // A keyword string: its first word is `keyword=` (libpq allows spaces around the `=`), any
+  // keyword (`password=… host=…` and `sslmode=… dbname=…` too: libpq refuses the keywords it
+  // does not know, and the message says the string is not valid without quoting it). A path
+  // starts with `/` or `.`, or holds a character other than a keyword's before its first `=`;
+  // a SQLite file whose name starts with `word=` is given as `./word=…`.
+  const std::size_t eq = db.find('=');
+  if (eq == std::string_view::npos) return false;
+  std::string_view key = db.substr(0, eq);
+  while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.remove_suffix(1);
+  return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 std::int64_t rows::int64(int row, int col) const {
@@ -164,10 +172,13 @@ status connection::copy_in(std::string_view what, const std::string& sql,
       break;
     }
     more = *r;
-    if (!piece.empty() && PQputCopyData(conn, piece.data(), static_cast<int>(piece.size())) != 1) {
-      sent = false;
-      break;
+    // In slices: PQputCopyData takes an int, and a piece may be larger than 2 GiB.
+    constexpr std::size_t slice = std::size_t{1} << 20;
+    for (std::size_t at = 0; sent && at < piece.size(); at += slice) {
+      const std::size_t n = std::min(slice, piece.size() - at);
+      sent = PQputCopyData(conn, piece.data() + at, static_cast<int>(n)) == 1;
     }
+    if (!sent) break;
   }
   // A failed feed ends the COPY with an error, so that the server keeps none of its rows.
   bool ok = out && sent;

@@ -18,7 +18,9 @@ namespace dalil::store::pg {
 
 /// Whether a `--db` value names a PostgreSQL database rather than a SQLite file: a
 /// `postgresql://` or `postgres://` URI, or a libpq keyword string (`host=… dbname=…`,
-/// `service=…`). Anything else is a SQLite path.
+/// `service=…`, `password=… host=…`: a first word `keyword=`), leading white space ignored as
+/// libpq ignores it. Anything else is a SQLite path (`./name=x.db` for a file whose name starts
+/// with `word=`).
 bool is_conninfo(std::string_view db);
 
 /// One parameter of a query: text, or SQL NULL.

@@ -38,8 +38,10 @@ using detail::unix_now;
 
 /// Serializes the writers of records and runs (imports, opening a run): ids are max + 1 under it.
 constexpr std::int64_t writer_lock_key = 0x64616c696c03;
-/// Records written by one COPY during an import.
+/// Records written by one COPY during an import: at most this many, and at most about this
+/// many bytes of COPY text (records may be up to a MiB each: the buffer stays bounded).
 constexpr std::size_t import_flush_rows = 10000;
+constexpr std::size_t import_flush_bytes = std::size_t{16} << 20;
 
 param text_or_null(const std::string& v) {
   return v.empty() ? param() : param(v);
@@ -198,7 +200,7 @@ result<put_result> pg_import::put_record(const std::string& applicant_id,
   chunk_->add(id, line);
   ++count_;
   if (chunk_->size() == rows_per_entry) close_chunk();
-  if (++buffered_ == import_flush_rows) {
+  if (++buffered_ == import_flush_rows || records_copy_.size() >= import_flush_bytes) {
     if (auto s = flush(); !s) return s.error();
   }
   return fresh ? put_result::stored : put_result::new_version;

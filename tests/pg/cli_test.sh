@@ -37,6 +37,14 @@ expect_exit 0 "$dalil" audit head --db "dbname=dalil_cli" --read-only
 expect_exit 0 "$dalil" audit verify --db "$url" --head "$seq:$hash"
 grep -q "audit log verified on PostgreSQL: $seq entries" "$work/out" || fail "verify: $(cat "$work/out")"
 
+# A keyword string whose first word is the password (or that starts with a space) is a
+# connection string too: it uses the real password and reaches the database, and no SQLite file
+# named after it is ever made.
+expect_exit 0 "$dalil" audit head --db "password=$PGPASSWORD dbname=dalil_cli"
+[ "$(cat "$work/out")" = "$seq $hash" ] || fail "audit head (password first): $(cat "$work/out")"
+(cd "$work" && expect_exit 0 "$dalil" stats --db " sslmode=prefer password=$PGPASSWORD dbname=dalil_cli")
+[ -z "$(find "$work" -name '*password=*')" ] || fail "a SQLite file named after a connection string"
+
 # Refusals: a second copy; commands not yet supported; an encrypted store's key.
 expect_exit 3 "$dalil" migrate --from "$db" --to "$url"
 grep -q "already holds a Dalil store" "$work/out" || fail "second migrate: $(cat "$work/out")"

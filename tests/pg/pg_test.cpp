@@ -84,6 +84,16 @@ TEST_CASE("a PostgreSQL conninfo is told from a SQLite path", "[pg]") {
   CHECK_FALSE(pg::is_conninfo("store.db"));
   CHECK_FALSE(pg::is_conninfo("/var/lib/dalil/host=1.db"));
   CHECK_FALSE(pg::is_conninfo("postgresql.db"));
+  // Any first keyword, spaces around `=` and before the string: never a SQLite file named
+  // after a string that holds a password.
+  CHECK(pg::is_conninfo("password=secret host=db.example"));
+  CHECK(pg::is_conninfo("sslmode=verify-full dbname=dalil"));
+  CHECK(pg::is_conninfo("  host=db.example"));
+  CHECK(pg::is_conninfo("dbname = dalil"));
+  CHECK(pg::is_conninfo(" postgresql://h/db"));
+  CHECK_FALSE(pg::is_conninfo("./password=1.db"));
+  CHECK_FALSE(pg::is_conninfo("out/a=b.db"));
+  CHECK_FALSE(pg::is_conninfo("my store.db"));
 }
 
 TEST_CASE("migrations apply once, twice is a no-op, and concurrent openers agree", "[pg]") {
