@@ -972,6 +972,18 @@ class sqlite_store final : public store {
   status init_keys(const std::string& actor) override {
     std::string what = path_ + ": binding a master key to the store";
     if (!key_) return fail(errc::not_found, what + ": no master key given");
+    // Encrypting in place vouches anew for every record and decision set (their sealed forms):
+    // a store that does not verify first would have a change made behind the tool's back
+    // vouched for. It is refused, with nothing changed.
+    auto checked = verify(verify_options{});
+    if (!checked) return checked.error();
+    if (!checked->problems.empty()) {
+      return fail(errc::refused,
+                  what + ": the store does not verify (" +
+                      std::to_string(checked->problems.size()) +
+                      " problem(s): `dalil audit verify` names them); a store is encrypted only "
+                      "when its audit log vouches for all it holds; nothing changed");
+    }
     auto tx = transaction::begin(db_, what);
     if (!tx) return tx.error();
     if (auto s = read_keyring(); !s) return s;

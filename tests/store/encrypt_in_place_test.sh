@@ -69,6 +69,16 @@ fi
   fail "a sealed trace does not replay"
 echo "ok   a store with stored traces: sealed in place too, no value left, verify and replay pass"
 
+# A plain store changed behind the tool's back is not encrypted: encrypting vouches anew for
+# every row, which would vouch for the change.
+cp "$db" "$work/tampered.db"
+sqlite3 "$work/tampered.db" "UPDATE decision_sets SET decisions=replace(decisions, '[', '[ ') WHERE record_id=(SELECT min(record_id) FROM decision_sets)"
+expect_exit 3 "$dalil" keys init --key-file "$key" --db "$work/tampered.db"
+grep -q "does not verify" "$work/out" || fail "keys init on a tampered store: $(cat "$work/out")"
+[ "$(sqlite3 "$work/tampered.db" "SELECT count(*) FROM keyring")" -eq 0 ] ||
+  fail "keys init changed a store it refused"
+echo "ok   a plain store that does not verify is refused, unchanged"
+
 "$dalil" keys init --key-file "$key" --db "$db" > "$work/init.out"
 grep -q "encrypted under the master key" "$work/init.out" || fail "$(cat "$work/init.out")"
 for f in "$db" "$db-wal"; do
