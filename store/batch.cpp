@@ -701,34 +701,52 @@ namespace dalil::store {
 
 namespace {
 
-/// The end of the JSON value that starts at `i` (one past it; for a scalar, the ',' or the
-/// closing bracket that follows it); text.size() when it does not end.
-std::size_t value_end(std::string_view text, std::size_t i) {
-  int depth = 0;
-  bool in_string = false;
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
+std::size_t skip_space(std::string_view t, std::size_t i) {
+  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
+  return i;
+}
+
+/// The end of the JSON value that starts at `i` (one past it; for a scalar, the white space,
+/// ',' or closing bracket that follows it); t.size() when it does not end. The text is a stored
+/// record or compact decisions: well formed.
+std::size_t skip_value(std::string_view t, std::size_t i) {
+  if (i >= t.size()) return t.size();
+  if (t[i] == '"') {
+    for (++i; i < t.size(); ++i) {
+      if (t[i] == '\\') {
         ++i;
-      } else if (c == '"') {
-        in_string = false;
-        if (depth == 0) return i + 1;
+      } else if (t[i] == '"') {
+        return i + 1;
       }
-      continue;
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      ++depth;
-    } else if (c == ']' || c == '}') {
-      if (depth == 0) return i;
-      if (--depth == 0) return i + 1;
-    } else if (c == ',' && depth == 0) {
-      return i;
-    }
+    return t.size();
   }
-  return text.size();
+  if (t[i] == '{' || t[i] == '[') {
+    int depth = 0;
+    bool in_string = false;
+    for (; i < t.size(); ++i) {
+      char c = t[i];
+      if (in_string) {
+        if (c == '\\') {
+          ++i;
+        } else if (c == '"') {
+          in_string = false;
+        }
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return t.size();
+  }
+  while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' && t[i] != '\n' &&
+         t[i] != '\t' && t[i] != '\r') {
+    ++i;
+  }
+  return i;
 }
 
 }  // namespace
@@ -740,10 +758,10 @@ bool plain_decisions(std::string_view compact, std::string& out, std::string* va
   std::size_t i = 1;
   std::size_t index = 0;
   while (i < n && compact[i] == '[') {  // an entry: [status, value, …]
-    std::size_t status_end = value_end(compact, i + 1);
+    std::size_t status_end = skip_value(compact, i + 1);
     if (status_end >= n || compact[status_end] != ',') return false;
     std::size_t start = status_end + 1;
-    std::size_t end = value_end(compact, start);
+    std::size_t end = skip_value(compact, start);
     if (end >= n) return false;
     std::string_view value = compact.substr(start, end - start);
     if (!categorical_value(value)) {
@@ -766,7 +784,7 @@ bool plain_decisions(std::string_view compact, std::string& out, std::string* va
     }
     // Past the entry: its closing bracket follows its last element.
     std::size_t rest = end;
-    while (rest < n && compact[rest] == ',') rest = value_end(compact, rest + 1);
+    while (rest < n && compact[rest] == ',') rest = skip_value(compact, rest + 1);
     if (rest >= n || compact[rest] != ']') return false;
     i = rest + 1;
     ++index;
@@ -789,10 +807,10 @@ bool whole_decisions(std::string_view plain, std::string_view values, std::strin
   std::size_t index = 0;
   const std::size_t n = plain.size();
   while (i < n && plain[i] == '[' && next < pairs.size()) {
-    std::size_t status_end = value_end(plain, i + 1);
+    std::size_t status_end = skip_value(plain, i + 1);
     if (status_end >= n || plain[status_end] != ',') return false;
     std::size_t start = status_end + 1;
-    std::size_t end = value_end(plain, start);
+    std::size_t end = skip_value(plain, start);
     if (end >= n) return false;
     std::vector<std::string_view> pair = split_json_array(pairs[next]);
     if (pair.size() != 2) return false;
@@ -804,7 +822,7 @@ bool whole_decisions(std::string_view plain, std::string_view values, std::strin
       ++next;
     }
     std::size_t rest = end;
-    while (rest < n && plain[rest] == ',') rest = value_end(plain, rest + 1);
+    while (rest < n && plain[rest] == ',') rest = skip_value(plain, rest + 1);
     if (rest >= n || plain[rest] != ']') return false;
     i = rest + 1;
     ++index;
@@ -1066,52 +1084,6 @@ std::vector<difference> diff_traces(std::string_view stored, std::string_view re
 }
 
 namespace {
-
-std::size_t skip_space(std::string_view t, std::size_t i) {
-  while (i < t.size() && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) ++i;
-  return i;
-}
-
-/// The end of the JSON value that starts at `i` (the text is a stored record: well formed).
-std::size_t skip_value(std::string_view t, std::size_t i) {
-  if (i >= t.size()) return t.size();
-  if (t[i] == '"') {
-    for (++i; i < t.size(); ++i) {
-      if (t[i] == '\\') {
-        ++i;
-      } else if (t[i] == '"') {
-        return i + 1;
-      }
-    }
-    return t.size();
-  }
-  if (t[i] == '{' || t[i] == '[') {
-    int depth = 0;
-    bool in_string = false;
-    for (; i < t.size(); ++i) {
-      char c = t[i];
-      if (in_string) {
-        if (c == '\\') {
-          ++i;
-        } else if (c == '"') {
-          in_string = false;
-        }
-      } else if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if ((c == '}' || c == ']') && --depth == 0) {
-        return i + 1;
-      }
-    }
-    return t.size();
-  }
-  while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && t[i] != ' ' && t[i] != '\n' &&
-         t[i] != '\t' && t[i] != '\r') {
-    ++i;
-  }
-  return i;
-}
 
 std::uint32_t hex4(std::string_view t, std::size_t i) {
   std::uint32_t v = 0;

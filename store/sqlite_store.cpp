@@ -1227,11 +1227,11 @@ class sqlite_store final : public store {
         if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
         resealed r{q->int64(0), q->int64(1), {}, {}, {}};
         if (has_trace) {
-          crypto::seal_text(k->second, q->text_view(3), trace_ad(k->first, r.run, r.record),
+          crypto::seal_text(k->second, q->text_view(3), set_ad("trace", k->first, r.run, r.record),
                             r.trace);
         }
         if (seal) {
-          crypto::seal(k->second, values, decisions_ad(k->first, r.run, r.record),
+          crypto::seal(k->second, values, set_ad("decisions", k->first, r.run, r.record),
                        r.sealed_decisions);
           r.decisions = plain;
         }
@@ -1712,38 +1712,11 @@ class sqlite_store final : public store {
     return static_cast<std::int64_t>(rewrapped.size());
   }
 
-  /// The associated data of a sealed trace: its decision set's row.
-  static std::string trace_ad(std::string_view applicant, std::int64_t run_id,
-                              std::int64_t record_id) {
-    std::string ad = "trace";
-    ad += '\x1f';
-    ad += applicant;
-    ad += '\x1f';
-    ad += std::to_string(run_id);
-    ad += '\x1f';
-    ad += std::to_string(record_id);
-    return ad;
-  }
-
-  status seal_trace(const stored_record& r, std::int64_t run_id,
-                    std::string& trace) const override {
-    if (!encrypted_ || trace.empty()) return {};
-    if (auto s = need_key("storing traces"); !s) return s;
-    auto dk = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
-    if (!dk) {
-      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
-                                     ": its data key does not open with the master key");
-    }
-    std::string sealed;
-    crypto::seal_text(*dk, trace, trace_ad(r.applicant_id, run_id, r.record_id), sealed);
-    trace = std::move(sealed);
-    return {};
-  }
-
-  /// The associated data of a decision set's sealed decisions: its row.
-  static std::string decisions_ad(std::string_view applicant, std::int64_t run_id,
-                                  std::int64_t record_id) {
-    std::string ad = "decisions";
+  /// The associated data of what is sealed in a decision set's row (`kind`: "trace" for its
+  /// stored trace, "decisions" for its sealed decisions): the row and what it is.
+  static std::string set_ad(std::string_view kind, std::string_view applicant, std::int64_t run_id,
+                            std::int64_t record_id) {
+    std::string ad(kind);
     ad += '\x1f';
     ad += applicant;
     ad += '\x1f';
@@ -1775,11 +1748,12 @@ class sqlite_store final : public store {
     }
     if (!d.trace_json.empty()) {
       std::string sealed;
-      crypto::seal_text(*dk, d.trace_json, trace_ad(r.applicant_id, run_id, r.record_id), sealed);
+      crypto::seal_text(*dk, d.trace_json, set_ad("trace", r.applicant_id, run_id, r.record_id),
+                        sealed);
       d.trace_json = std::move(sealed);
     }
     if (seal) {
-      crypto::seal(*dk, values, decisions_ad(r.applicant_id, run_id, r.record_id),
+      crypto::seal(*dk, values, set_ad("decisions", r.applicant_id, run_id, r.record_id),
                    d.sealed_decisions);
       d.decisions_json.swap(plain);
       d.decisions_digest = engine::sha256(d.decisions_json);
@@ -1811,7 +1785,7 @@ class sqlite_store final : public store {
     auto dk = crypto::unwrap(*key_, wrapped, d.applicant_id, generation);
     std::string values;
     if (!dk || !crypto::open(*dk, d.sealed_decisions,
-                             decisions_ad(d.applicant_id, run_id, d.record_id), values)) {
+                             set_ad("decisions", d.applicant_id, run_id, d.record_id), values)) {
       return fail(errc::damaged, what + ": its sealed decisions do not open with the master key");
     }
     // What the chain vouches for in plain must be what the whole gives back.
@@ -1827,7 +1801,7 @@ class sqlite_store final : public store {
     return {};
   }
 
-  /// Opens a stored trace that seal_trace sealed (`trace` then holds it in plain).
+  /// Opens a stored trace that seal_decisions sealed (`trace` then holds it in plain).
   status open_trace(const std::string& applicant, std::int64_t run_id, std::int64_t record_id,
                     std::string& trace) {
     if (trace.rfind(crypto::sealed_text_prefix, 0) != 0) return {};
@@ -1843,7 +1817,8 @@ class sqlite_store final : public store {
     }
     auto dk = crypto::unwrap(*key_, q->blob_view(0), applicant, q->int64(1));
     std::string plain;
-    if (!dk || !crypto::open_text(*dk, trace, trace_ad(applicant, run_id, record_id), plain)) {
+    if (!dk ||
+        !crypto::open_text(*dk, trace, set_ad("trace", applicant, run_id, record_id), plain)) {
       return fail(errc::damaged, what + ": its stored trace does not open with the master key");
     }
     trace = std::move(plain);

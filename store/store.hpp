@@ -287,15 +287,10 @@ class store {
   /// emptied). Thread-safe: the batch's threads call it concurrently. errc::damaged when it
   /// does not open, errc::refused when its applicant was erased.
   virtual status open_record(stored_record& r) const = 0;
-  /// In an encrypted store, seals a full trace of the record `r` (as next_pending left it, with
-  /// its wrapped data key) for run `run_id` under the applicant's data key, in place: a stored
-  /// trace then opens only with the master key, and dies with the applicant's erasure. Nothing
-  /// to do in a plain store. Thread-safe, as open_record.
-  virtual status seal_trace(const stored_record& r, std::int64_t run_id,
-                            std::string& trace) const = 0;
   /// In an encrypted store, seals the decision set `d` of the record `r` (as next_pending left
   /// it, with its wrapped data key) for run `run_id` under the applicant's data key, with one
-  /// unwrap: its trace in place (as seal_trace), and its compact decisions: `decisions_json` (and
+  /// unwrap: its full trace in place (a stored trace then opens only with the master key, and
+  /// dies with the applicant's erasure), and its compact decisions: `decisions_json` (and
   /// its digest) then holds plain_decisions' form, and `sealed_decisions` the values it
   /// replaced, sealed (whole_decisions puts them back).
   /// Nothing to do in a plain store. Thread-safe, as open_record.

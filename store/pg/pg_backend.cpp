@@ -584,7 +584,6 @@ class pg_backend final : public store {
   }
 
   status open_record(stored_record&) const override { return {}; }
-  status seal_trace(const stored_record&, std::int64_t, std::string&) const override { return {}; }
   // Encryption at rest is refused on PostgreSQL: nothing is ever sealed here.
   status seal_decisions(const stored_record&, std::int64_t, decision_set&) const override {
     return {};
