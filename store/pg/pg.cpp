@@ -3,7 +3,9 @@
 #include "store/pg/pg.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 namespace dalil::store::pg {
@@ -70,14 +72,30 @@ result<connection> connection::open(const std::string& conninfo) {
                 "quotes the string, which may hold a password); see docs/postgresql.md");
   }
   std::vector<std::string> secrets;
+  bool timeout_chosen =
+      std::getenv("PGCONNECT_TIMEOUT") != nullptr || std::getenv("PGSERVICE") != nullptr;
   for (auto* o = options; o->keyword != nullptr; ++o) {
-    if (o->val != nullptr && std::strcmp(o->keyword, "password") == 0) secrets.emplace_back(o->val);
+    if (o->val == nullptr) continue;
+    if (std::strcmp(o->keyword, "password") == 0) secrets.emplace_back(o->val);
+    // A service file may set its own timeout: it is left to decide.
+    if (std::strcmp(o->keyword, "connect_timeout") == 0 ||
+        std::strcmp(o->keyword, "service") == 0) {
+      timeout_chosen = true;
+    }
   }
   PQconninfoFree(options);
   secrets.push_back(conninfo);
 
+  // Without a timeout of its own, libpq waits for the operating system's (minutes, for a
+  // server that does not answer): a batch or a counter would hang that long on a down database.
+  // The string is given as dbname to be expanded after the default, so its own values win.
+  const std::array<const char*, 3> keywords{"connect_timeout", "dbname", nullptr};
+  const std::array<const char*, 3> values{default_connect_timeout, conninfo.c_str(), nullptr};
   connection c;
-  c.conn_ = std::shared_ptr<PGconn>(PQconnectdb(conninfo.c_str()), &PQfinish);
+  c.conn_ =
+      std::shared_ptr<PGconn>(timeout_chosen ? PQconnectdb(conninfo.c_str())
+                                             : PQconnectdbParams(keywords.data(), values.data(), 1),
+                              &PQfinish);
   if (!c.conn_) return fail(errc::failed, "connecting to PostgreSQL: out of memory");
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
     std::string m = trimmed(PQerrorMessage(c.conn_.get()));

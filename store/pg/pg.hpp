@@ -23,6 +23,11 @@ namespace dalil::store::pg {
 /// with `word=`).
 bool is_conninfo(std::string_view db);
 
+/// The seconds a connection attempt waits (libpq's connect_timeout) when neither the connection
+/// string, PGCONNECT_TIMEOUT nor a service (`service=`, PGSERVICE) chooses: libpq's own default
+/// is to wait as long as the operating system does.
+inline constexpr const char* default_connect_timeout = "10";
+
 /// One parameter of a query: text, or SQL NULL.
 using param = std::optional<std::string>;
 
@@ -55,7 +60,9 @@ class connection {
  public:
   /// Connects. The error never holds the connection string nor the password: a string that does
   /// not parse is named as such; a server's refusal keeps libpq's reason (host, port, user, the
-  /// server's message) with anything of the string scrubbed from it. errc::failed.
+  /// server's message) with anything of the string scrubbed from it. errc::failed. An attempt
+  /// waits default_connect_timeout seconds unless the string, the environment or a service
+  /// chooses another.
   static result<connection> open(const std::string& conninfo);
 
   /// Runs one statement with its parameters bound (never spliced into the SQL). `what` names

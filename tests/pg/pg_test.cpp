@@ -253,6 +253,32 @@ TEST_CASE("a connection string never appears in an error", "[pg]") {
   }
 }
 
+TEST_CASE("a connection waits 10 s at most unless told otherwise", "[pg]") {
+  auto timeout_of = [](const std::string& conninfo) {
+    auto c = pg::connection::open(conninfo);
+    REQUIRE(ok(c));
+    std::string value;
+    PQconninfoOption* options = PQconninfo(c->handle());
+    for (auto* o = options; o->keyword != nullptr; ++o) {
+      if (std::string_view(o->keyword) == "connect_timeout" && o->val != nullptr) value = o->val;
+    }
+    PQconninfoFree(options);
+    return value;
+  };
+  const std::string db = "postgresql:///postgres";
+  CHECK(timeout_of(db) == pg::default_connect_timeout);
+  CHECK(timeout_of("dbname=postgres") == pg::default_connect_timeout);
+  CHECK(timeout_of(db + "?connect_timeout=3") == "3");
+  CHECK(timeout_of("connect_timeout=4 dbname=postgres") == "4");
+  // The environment's choice is kept too (libpq reads PGCONNECT_TIMEOUT when nothing overrides it).
+  const char* before = std::getenv("PGCONNECT_TIMEOUT");
+  REQUIRE(before == nullptr);
+  ::setenv("PGCONNECT_TIMEOUT", "5", 1);
+  const std::string from_env = timeout_of(db);
+  ::unsetenv("PGCONNECT_TIMEOUT");
+  CHECK(from_env == "5");
+}
+
 // Not run by default (hidden tag): appends per second with 1, 2 and 4 processes at once, for the
 // figures in docs/postgresql.md. `dalil_pg_tests "[.pg-bench]"` under pg_virtualenv.
 TEST_CASE("chain appends per second by processes at once", "[.pg-bench]") {
