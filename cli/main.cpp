@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   dalil::cli::replay_options rep;
   auto* replay_cmd =
       app.add_subcommand("replay", "Re-evaluate a stored decision and prove it identical");
-  replay_cmd->add_option("--db", rep.db, "SQLite file")->required();
+  replay_cmd->add_option("--db", rep.db, db_either_help)->required();
   replay_cmd->add_option("--key-file", rep.key_file,
                          "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   replay_cmd->add_option("decision", rep.decision, "RUN:RECORD")->required();
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   dalil::cli::show_options sho;
   auto* show_cmd =
       app.add_subcommand("decisions", "Show an applicant's stored decisions (audited)");
-  show_cmd->add_option("--db", sho.db, "SQLite file")->required();
+  show_cmd->add_option("--db", sho.db, db_either_help)->required();
   show_cmd->add_option("--key-file", sho.key_file,
                        "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   show_cmd->add_option("applicant", sho.applicant, "Applicant id")->required();
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   dalil::cli::impact_options imc;
   auto* impact_cmd = app.add_subcommand(
       "impact", "What a rule revision changes over the stored cohort, and why (audited read)");
-  impact_cmd->add_option("--db", imc.db, "SQLite file")->required();
+  impact_cmd->add_option("--db", imc.db, db_either_help)->required();
   impact_cmd->add_option("--old", imc.old_rules, "Rule pack before the revision")->required();
   impact_cmd->add_option("--new", imc.new_rules, "Rule pack after the revision")->required();
   impact_cmd->add_option("--as-of", imc.as_of, "Date of the decisions (YYYY-MM-DD)")->required();

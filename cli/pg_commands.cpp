@@ -115,7 +115,8 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
     return exit_refused;
   }
   // Through the store interface, as on SQLite (store_commands.cpp opens the PostgreSQL store).
-  if (path == "import" || path == "batch" || path == "export" || path == "stats") {
+  if (path == "import" || path == "batch" || path == "export" || path == "stats" ||
+      path == "replay" || path == "decisions" || path == "impact") {
     return std::nullopt;
   }
   if (path == "audit head") return audit_head(db, flag(*leaf, "--read-only"));
@@ -123,8 +124,8 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
     return audit_verify(db, flag(*leaf, "--read-only"), option(*leaf, "--head"));
   }
   std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
-            << " (today: dalil migrate, import, batch, export, stats, audit head and audit verify; "
-               "docs/postgresql.md)\n";
+            << " (today: dalil migrate, import, batch, replay, decisions, impact, export, stats, "
+               "audit head and audit verify; docs/postgresql.md)\n";
   return exit_refused;
 }
 

@@ -319,8 +319,10 @@ int replay(const replay_options& o) {
                               });
   if (!read) {
     if (read.error().code == store::errc::not_found) {
-      std::cerr << "error: no decision " << o.decision << " in " << o.db << " ("
-                << read.error().message << ")\n";
+      // A PostgreSQL --db is a connection string, which may hold a password: never printed.
+      std::cerr << "error: no decision " << o.decision << " in "
+                << (store::pg::is_conninfo(o.db) ? std::string("the PostgreSQL store") : o.db)
+                << " (" << read.error().message << ")\n";
       return exit_failed;
     }
     return report(read.error());

@@ -381,8 +381,25 @@ class pg_backend final : public store {
         std::make_unique<pg_import>(*pg_, std::move(*tx), id, ids->int64(0, 1), file, at, options));
   }
 
-  result<std::vector<record_version>> versions(const std::string&) override {
-    return refused("dalil history").error();
+  result<std::vector<record_version>> versions(const std::string& applicant_id) override {
+    constexpr std::string_view what = "listing the applicant's record versions";
+    auto q = c().query(what,
+                       "SELECT r.record_id, r.version, r.latest, r.import_id, i.started_at, "
+                       "coalesce(i.received, ''), coalesce(i.reason, ''), "
+                       "coalesce(i.corrected_by, '') FROM records r JOIN imports i ON "
+                       "i.import_id = r.import_id WHERE r.applicant_id=$1 ORDER BY r.version",
+                       {applicant_id});
+    if (!q) return q.error();
+    std::vector<record_version> out;
+    out.reserve(static_cast<std::size_t>(q->size()));
+    for (int i = 0; i < q->size(); ++i) {
+      out.push_back({q->int64(i, 0), q->int64(i, 1), q->int64(i, 2) != 0, q->int64(i, 3),
+                     q->text(i, 4), q->text(i, 5), q->text(i, 6), q->text(i, 7)});
+    }
+    if (out.empty()) {
+      return fail(errc::not_found, std::string(what) + ": the store has no such applicant");
+    }
+    return out;
   }
   result<std::vector<retention_period>> retention_periods() override {
     return refused("retention").error();
