@@ -3,6 +3,7 @@
 #include "store/pg/pg_store.hpp"
 
 #include <charconv>
+#include <map>
 #include <optional>
 
 #include "engine/sha256.hpp"
@@ -221,6 +222,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     std::string details;
   };
   std::vector<vouching_entry> vouching;  // the intact entries that vouch for rows
+  // The intact ruleset entries: hash -> (entry, the loaded_at it vouches for).
+  std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> rulesets;
   for (;;) {
     auto batch = conn_.query(what, "FETCH 10000 FROM dalil_audit");
     if (!batch) return batch.error();
@@ -255,6 +258,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       if (!intact && first_bad == 0) first_bad = seq;
       if (intact && (batch->view(i, 3) == "records" || batch->view(i, 3) == "decisions")) {
         vouching.push_back({seq, batch->text(i, 3), batch->text(i, 4), batch->text(i, 5)});
+      } else if (intact && batch->view(i, 3) == "ruleset") {
+        rulesets[batch->text(i, 4)] = {seq, field_of(batch->text(i, 5), "loaded_at")};
       }
       if (!want.empty() && hash == want && (!want_seq || *want_seq == seq)) head_seq = seq;
       prev = hash;  // re-anchored: one damaged entry is reported once
@@ -275,6 +280,35 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
                   std::to_string(*head_seq) + ") but not unchanged: entry " +
                   std::to_string(first_bad) + " before it is damaged");
     }
+  }
+  // The rulesets, in the same snapshot: each row's source still has its hash (computed by the
+  // server: a source is not sent over), its loaded_at is its entry's, and an entry vouches for it.
+  auto rows = conn_.query(what,
+                          "SELECT hash, encode(sha256(source), 'hex'), loaded_at FROM rulesets "
+                          "ORDER BY hash");
+  if (!rows) return rows.error();
+  for (int i = 0; i < rows->size(); ++i) {
+    std::string hash = rows->text(i, 0);
+    const std::string name = "ruleset " + hash.substr(0, 12);
+    auto e = rulesets.find(hash);
+    if (e == rulesets.end()) {
+      problem(0, "ruleset", name + " has no audit entry: it was inserted behind the tool's back");
+      continue;
+    }
+    const std::string where = " (audit entry " + std::to_string(e->second.first) + ")";
+    if (rows->view(i, 1) != hash) {
+      problem(e->second.first, "ruleset",
+              name + where + " was changed: its source no longer has its hash");
+    } else if (rows->view(i, 2) != e->second.second) {
+      problem(e->second.first, "ruleset",
+              name + where + ": its loaded_at was changed after it was written");
+    }
+    rulesets.erase(e);
+  }
+  for (const auto& [hash, entry] : rulesets) {
+    problem(entry.first, "ruleset",
+            "ruleset " + hash.substr(0, 12) + " (audit entry " + std::to_string(entry.first) +
+                ") was deleted");
   }
   // The rows, in the same snapshot: each records and decisions entry (of the current form,
   // "v":3) recomputed from the rows it names, and every row vouched for by one.

@@ -5,7 +5,7 @@
 # decisions` (the record's versions and the decisions of every run) and `dalil impact` (a revised
 # pack: summary, flips) give the same output on both; each read is one audit entry on PostgreSQL
 # as on SQLite; the chain verifies; an unknown applicant and decision are refused alike, without
-# echoing what was asked.
+# echoing what was asked; audit verify names a ruleset changed, or inserted, behind the tool's back.
 set -euo pipefail
 dalil="$1"; rules="$2"
 work=$(mktemp -d)
@@ -78,4 +78,26 @@ lite_reads=$(sqlite3 "$lite" "SELECT count(*) FROM audit WHERE action IN ('read'
 pg_reads=$(psql -d dalil_r1 -tAc "SELECT count(*) FROM audit WHERE action IN ('read','impact','replay')")
 [ "$lite_reads" = "$pg_reads" ] || fail "audited reads: SQLite $lite_reads, PostgreSQL $pg_reads"
 [ "$pg_reads" -ge 4 ] || fail "only $pg_reads audited reads on PostgreSQL"
-echo "ok: replay, decisions and impact on PostgreSQL equal SQLite's ($pg_reads audited reads each)"
+
+# audit verify checks the rulesets on PostgreSQL: a changed source, a changed loaded_at and a row
+# inserted behind the tool's back are each named; put back, the store verifies again.
+tamper() {  # SQL to change, SQL to put back, what verify must say
+  psql -d dalil_r1 -qc "$1" >/dev/null
+  got=0; "$dalil" audit verify --db "$pg" > "$work/verify" 2>&1 || got=$?
+  [ "$got" = 1 ] && grep -q "TAMPERED: $3" "$work/verify" || fail "verify after '$1': $(cat "$work/verify")"
+  psql -d dalil_r1 -qc "$2" >/dev/null
+  "$dalil" audit verify --db "$pg" > "$work/verify" 2>&1 || fail "verify after '$2': $(cat "$work/verify")"
+}
+first=$(psql -d dalil_r1 -tAc "SELECT hash FROM rulesets ORDER BY hash LIMIT 1")
+tamper "UPDATE rulesets SET source = source || '\x20'::bytea WHERE hash = '$first'" \
+  "UPDATE rulesets SET source = substring(source from 1 for length(source) - 1) WHERE hash = '$first'" \
+  "ruleset ${first:0:12} (audit entry [0-9]*) was changed: its source no longer has its hash"
+tamper "UPDATE rulesets SET loaded_at = loaded_at || 'x' WHERE hash = '$first'" \
+  "UPDATE rulesets SET loaded_at = left(loaded_at, -1) WHERE hash = '$first'" \
+  "ruleset ${first:0:12} (audit entry [0-9]*): its loaded_at was changed after it was written"
+tamper "INSERT INTO rulesets VALUES ('$(printf 'a%.0s' $(seq 64))', '\x00'::bytea, 'now')" \
+  "DELETE FROM rulesets WHERE hash = '$(printf 'a%.0s' $(seq 64))'" \
+  "ruleset aaaaaaaaaaaa has no audit entry"
+grep -q "the rulesets, records and decision sets the entries vouch for intact" "$work/verify" ||
+  fail "verify's summary: $(cat "$work/verify")"
+echo "ok: replay, decisions and impact on PostgreSQL equal SQLite's ($pg_reads audited reads each); verify checks the rulesets"
