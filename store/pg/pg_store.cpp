@@ -5,6 +5,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <type_traits>
 
 #include "engine/sha256.hpp"
 #include "store/chain.hpp"
@@ -222,6 +223,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     std::string details;
   };
   std::vector<vouching_entry> vouching;  // the intact entries that vouch for rows
+  // The intact import entries: import id -> (entry, its details).
+  std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> imports;
   // The intact ruleset entries: hash -> (entry, the loaded_at it vouches for).
   std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> rulesets;
   for (;;) {
@@ -258,6 +261,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       if (!intact && first_bad == 0) first_bad = seq;
       if (intact && (batch->view(i, 3) == "records" || batch->view(i, 3) == "decisions")) {
         vouching.push_back({seq, batch->text(i, 3), batch->text(i, 4), batch->text(i, 5)});
+      } else if (intact && batch->view(i, 3) == "import") {
+        imports[batch->text(i, 4)] = {seq, batch->text(i, 5)};
       } else if (intact && batch->view(i, 3) == "ruleset") {
         rulesets[batch->text(i, 4)] = {seq, field_of(batch->text(i, 5), "loaded_at")};
       }
@@ -309,6 +314,79 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     problem(entry.first, "ruleset",
             "ruleset " + hash.substr(0, 12) + " (audit entry " + std::to_string(entry.first) +
                 ") was deleted");
+  }
+  // The imports: each row's file, counts, times and correction are those of its entry (of the
+  // current form; compared as the entry writes them, so escapes compare exactly), its
+  // rejections (one per rejected row, in row order) those the entry's digest vouches for.
+  auto import_rows = conn_.query(
+      what,
+      "SELECT import_id, file, file_hash, coalesce(\"rows\", -1), coalesce(stored, -1), "
+      "coalesce(unchanged, -1), coalesce(rejected, -1), started_at, coalesce(received, ''), "
+      "coalesce(reason, ''), coalesce(corrected_by, '') FROM imports ORDER BY import_id");
+  if (!import_rows) return import_rows.error();
+  for (int i = 0; i < import_rows->size(); ++i) {
+    const auto& r = *import_rows;
+    const std::string id = r.text(i, 0);
+    auto e = imports.find(id);
+    if (e == imports.end()) {
+      problem(0, "import",
+              "import " + id + " has no audit entry: it was inserted behind the tool's back");
+      continue;
+    }
+    const auto [seq, details] = e->second;
+    imports.erase(e);
+    if (field_of(details, "v") != "3") continue;  // older entries do not hold the row
+    std::string changed;
+    auto compare = [&](std::string_view key, auto value, bool optional) {
+      std::string field = "{";
+      dalil::store::detail::add_field(field, key, value);
+      field.erase(0, 1);
+      auto at = details.find(field);
+      const bool found = at != std::string::npos && at > 0 &&
+                         (details[at - 1] == ',' || details[at - 1] == '{') &&
+                         at + field.size() < details.size() &&
+                         (details[at + field.size()] == ',' || details[at + field.size()] == '}');
+      bool fits = found;
+      if constexpr (std::is_convertible_v<decltype(value), std::string_view>) {
+        // Fields written only when given (schema 9): an empty one is absent from the entry.
+        if (optional && std::string_view(value).empty()) {
+          fits = details.find("\"" + std::string(key) + "\":") == std::string::npos;
+        }
+      }
+      if (!fits) changed += (changed.empty() ? "" : ", ") + std::string(key);
+    };
+    compare("file", r.view(i, 1), false);
+    compare("file_hash", r.view(i, 2), false);
+    compare("rows", r.int64(i, 3), false);
+    compare("stored", r.int64(i, 4), false);
+    compare("unchanged", r.int64(i, 5), false);
+    compare("rejected", r.int64(i, 6), false);
+    compare("started_at", r.view(i, 7), false);
+    compare("received", r.view(i, 8), true);
+    compare("reason", r.view(i, 9), true);
+    compare("by", r.view(i, 10), true);
+    auto rejections = conn_.query(what,
+                                  "SELECT \"row\", field, reason FROM rejections WHERE "
+                                  "import_id = $1 ORDER BY \"row\"",
+                                  {id});
+    if (!rejections) return rejections.error();
+    engine::sha256_stream digest;
+    for (int k = 0; k < rejections->size(); ++k) {
+      digest.update(dalil::store::detail::rejection_line(
+          rejections->int64(k, 0), rejections->view(k, 1), rejections->view(k, 2)));
+    }
+    if (digest.hex() != field_of(details, "rejections")) {
+      changed += (changed.empty() ? "" : ", ") + std::string("rejections");
+    }
+    if (!changed.empty()) {
+      problem(seq, "import",
+              "import " + id + " (audit entry " + std::to_string(seq) + "): its " + changed +
+                  " was changed after it was written");
+    }
+  }
+  for (const auto& [id, entry] : imports) {
+    problem(entry.first, "import",
+            "import " + id + " (audit entry " + std::to_string(entry.first) + ") was deleted");
   }
   // The rows, in the same snapshot: each records and decisions entry (of the current form,
   // "v":3) recomputed from the rows it names, and every row vouched for by one.

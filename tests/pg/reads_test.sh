@@ -5,7 +5,8 @@
 # decisions` (the record's versions and the decisions of every run) and `dalil impact` (a revised
 # pack: summary, flips) give the same output on both; each read is one audit entry on PostgreSQL
 # as on SQLite; the chain verifies; an unknown applicant and decision are refused alike, without
-# echoing what was asked; audit verify names a ruleset changed, or inserted, behind the tool's back.
+# echoing what was asked; audit verify names a ruleset or an import (its fields, its rejections)
+# changed, or inserted, behind the tool's back.
 set -euo pipefail
 dalil="$1"; rules="$2"
 work=$(mktemp -d)
@@ -25,6 +26,7 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
     for r in rows:
         r["household"]["annual_income"] = "1234.50"
         out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    out.write('{"sex":"female"}\n')  # rejected: every record needs an id
 PY
 # The revision impact reads: the RAMED income ceiling moves from 5,650 to 7,000 MAD in 2015.
 v2="$work/v2"
@@ -98,6 +100,23 @@ tamper "UPDATE rulesets SET loaded_at = loaded_at || 'x' WHERE hash = '$first'" 
 tamper "INSERT INTO rulesets VALUES ('$(printf 'a%.0s' $(seq 64))', '\x00'::bytea, 'now')" \
   "DELETE FROM rulesets WHERE hash = '$(printf 'a%.0s' $(seq 64))'" \
   "ruleset aaaaaaaaaaaa has no audit entry"
-grep -q "the rulesets, records and decision sets the entries vouch for intact" "$work/verify" ||
+# The imports: a row's file, counts or correction, and its rejections.
+tamper "UPDATE imports SET file = file || 'x' WHERE import_id = 1" \
+  "UPDATE imports SET file = left(file, -1) WHERE import_id = 1" \
+  "import 1 (audit entry [0-9]*): its file was changed after it was written"
+tamper "UPDATE imports SET reason = 'another reason', stored = stored + 1 WHERE import_id = 2" \
+  "UPDATE imports SET reason = 'income corrected at the counter', stored = stored - 1 WHERE import_id = 2" \
+  "import 2 (audit entry [0-9]*): its stored, reason was changed after it was written"
+tamper "UPDATE imports SET received = '2020-01-01' WHERE import_id = 1" \
+  "UPDATE imports SET received = NULL WHERE import_id = 1" \
+  "import 1 (audit entry [0-9]*): its received was changed after it was written"
+[ "$(psql -d dalil_r1 -tAc "SELECT count(*) FROM rejections WHERE import_id = 2")" = 1 ] ||
+  fail "the corrected import has no rejection"
+tamper "UPDATE rejections SET reason = reason || '.' WHERE import_id = 2" \
+  "UPDATE rejections SET reason = left(reason, -1) WHERE import_id = 2" \
+  "import 2 (audit entry [0-9]*): its rejections was changed after it was written"
+tamper "INSERT INTO imports(import_id, file, file_hash, started_at) VALUES (99, 'x', '', 'now')" \
+  "DELETE FROM imports WHERE import_id = 99" "import 99 has no audit entry"
+grep -q "the rulesets, imports, records and decision sets the entries vouch for intact" "$work/verify" ||
   fail "verify's summary: $(cat "$work/verify")"
-echo "ok: replay, decisions and impact on PostgreSQL equal SQLite's ($pg_reads audited reads each); verify checks the rulesets"
+echo "ok: replay, decisions and impact on PostgreSQL equal SQLite's ($pg_reads audited reads each); verify checks the rulesets and imports"
