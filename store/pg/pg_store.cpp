@@ -333,7 +333,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
               "import " + id + " has no audit entry: it was inserted behind the tool's back");
       continue;
     }
-    const auto [seq, details] = e->second;
+    const std::int64_t seq = e->second.first;
+    const std::string details = e->second.second;
     imports.erase(e);
     if (field_of(details, "v") != "3") continue;  // older entries do not hold the row
     std::string changed;
@@ -353,7 +354,10 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
           fits = details.find("\"" + std::string(key) + "\":") == std::string::npos;
         }
       }
-      if (!fits) changed += (changed.empty() ? "" : ", ") + std::string(key);
+      if (!fits) {
+        if (!changed.empty()) changed += ", ";
+        changed += key;
+      }
     };
     compare("file", r.view(i, 1), false);
     compare("file_hash", r.view(i, 2), false);
@@ -376,12 +380,13 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
           rejections->int64(k, 0), rejections->view(k, 1), rejections->view(k, 2)));
     }
     if (digest.hex() != field_of(details, "rejections")) {
-      changed += (changed.empty() ? "" : ", ") + std::string("rejections");
+      changed += changed.empty() ? "rejections" : ", rejections";
     }
     if (!changed.empty()) {
-      problem(seq, "import",
-              "import " + id + " (audit entry " + std::to_string(seq) + "): its " + changed +
-                  " was changed after it was written");
+      std::string text = "import " + id + " (audit entry " + std::to_string(seq) + "): its ";
+      text += changed;
+      text += " was changed after it was written";
+      problem(seq, "import", std::move(text));
     }
   }
   for (const auto& [id, entry] : imports) {
