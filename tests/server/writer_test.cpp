@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <sqlite3.h>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <sqlite3.h>
 
 #include "server/writer.hpp"
 #include "store/store.hpp"
@@ -61,7 +61,8 @@ struct writer_fixture {
   }
 };
 
-std::shared_ptr<server::write_job> audit_job(const std::string& action, const std::string& subject) {
+std::shared_ptr<server::write_job> audit_job(const std::string& action,
+                                             const std::string& subject) {
   auto j = std::make_shared<server::write_job>();
   j->what = server::write_job::kind::audit;
   j->actor = "tester";
@@ -111,8 +112,8 @@ TEST_CASE("the writer keeps the other requests of a transaction when one fails",
     CHECK(f.test_entries() == std::vector<std::string>{"test-a:1", "test-b:2"});
   }
   SECTION("one request of three fails") {
-    std::vector<std::shared_ptr<server::write_job>> jobs = {
-        audit_job("test-a", "1"), failing_job(), audit_job("test-c", "3")};
+    std::vector<std::shared_ptr<server::write_job>> jobs = {audit_job("test-a", "1"), failing_job(),
+                                                            audit_job("test-c", "3")};
     write_all(w, jobs);
     INFO("transactions: " << w.batches());
     CHECK(jobs[0]->result.has_value());
