@@ -5,13 +5,15 @@
 //   render   the evaluation object (engine::append_evaluation_json, with the compact form),
 //            the digest of the compact form, the list of rules, the answer's last members;
 //   store    the decisions group-committed through a counter store connection as the server's
-//            writer does (BEGIN IMMEDIATE, a savepoint per answer, put_decision, COMMIT).
+//            writer does (BEGIN IMMEDIATE, put_decision for each, COMMIT; with --savepoints,
+//            a savepoint per answer as the writer does when a request of the group failed).
 // Prints, per stage, the median over the answers of each pass of the time it took, and the
 // CPU time of the whole pass per answer (the thread's CPU clock), then their medians over the
 // passes: the figure to compare before/after a change on a shared machine.
 //
 //   dalil_serve_path_bench --rules rules --cohort cohort.jsonl --db /tmp/x.db
 //       [--lang fr|ar|en|all] [--no-trace] [--count 2000] [--passes 7] [--batch 16]
+//       [--savepoints]
 //
 // The cohort is `dalil generate` JSONL; a first pass (not counted) stores every record, so that
 // the timed passes, like the server under bench-serve.sh, store decisions for known records.
@@ -66,12 +68,14 @@ struct options {
   std::size_t count = 2000;
   std::size_t passes = 7;
   std::size_t batch = 16;
+  bool savepoints = false;
 };
 
 int usage(const char* why) {
   std::cerr << "dalil_serve_path_bench: " << why
             << "\nusage: dalil_serve_path_bench --rules DIR --cohort FILE.jsonl --db FILE "
-               "[--lang fr|ar|en|all] [--no-trace] [--count N] [--passes N] [--batch N]\n";
+               "[--lang fr|ar|en|all] [--no-trace] [--count N] [--passes N] [--batch N] "
+               "[--savepoints]\n";
   return 2;
 }
 
@@ -100,6 +104,8 @@ int main(int argc, char** argv) {
       o.count = std::stoul(next());
     } else if (a == "--passes") {
       o.passes = std::stoul(next());
+    } else if (a == "--savepoints") {
+      o.savepoints = true;
     } else if (a == "--batch") {
       o.batch = std::max<std::size_t>(1, std::stoul(next()));
     } else {
@@ -164,12 +170,12 @@ int main(int argc, char** argv) {
       const double t0 = now_us();
       bool ok = static_cast<bool>(w.begin());
       for (store::counter_decision& d : pending) {
-        if (!w.savepoint()) return false;
+        if (o.savepoints && !w.savepoint()) return false;
         if (auto s = w.put_decision(d); !s) {
           std::cerr << "put_decision: " << s.error().message << '\n';
           return false;
         }
-        if (!w.release()) return false;
+        if (o.savepoints && !w.release()) return false;
       }
       ok = ok && static_cast<bool>(w.commit());
       const double share = (now_us() - t0) / static_cast<double>(pending.size());
@@ -245,9 +251,10 @@ int main(int argc, char** argv) {
         p + 1, read_m.back(), render_m.back(), store_m.back(), cpu);
   }
   std::printf(
-      "serve-path: %zu answers x %zu passes, lang %s, trace %s, batch %zu, answer %zu bytes\n"
+      "serve-path: %zu answers x %zu passes, lang %s, trace %s, batch %zu%s, answer %zu bytes\n"
       "median of passes: read %.1f µs, render %.1f µs, store %.1f µs, cpu %.1f µs/answer\n",
-      bodies.size(), o.passes, o.lang.c_str(), o.trace ? "on" : "off", o.batch, answer_bytes,
-      median(read_m), median(render_m), median(store_m), median(cpu_m));
+      bodies.size(), o.passes, o.lang.c_str(), o.trace ? "on" : "off", o.batch,
+      o.savepoints ? " (a savepoint each)" : "", answer_bytes, median(read_m), median(render_m),
+      median(store_m), median(cpu_m));
   return 0;
 }

@@ -1,7 +1,8 @@
 // The server's one writer: a thread with its own connection that group-commits the pending
-// writes of many requests (counter decisions, reviews, audited reads) in one transaction, a
-// savepoint each, then completes each request. A request's answer leaves only after its write is
-// committed (WAL, synchronous=NORMAL: it survives a killed process, not a power cut).
+// writes of many requests (counter decisions, reviews, audited reads) in one transaction (written
+// again with a savepoint each when one of them failed), then completes each request. A request's
+// answer leaves only after its write is committed (WAL, synchronous=NORMAL: it survives a killed
+// process, not a power cut).
 #pragma once
 
 #include <condition_variable>
@@ -71,6 +72,8 @@ class writer {
                boost::asio::any_completion_handler<void()> done);
   void run();
   void write_batch(std::vector<pending>& batch);
+  /// The batch again, a savepoint per request (after a request of it failed).
+  void write_with_savepoints(std::vector<pending>& batch);
 
   std::unique_ptr<store::counter_store> store_;
   /// What the posted wake-ups touch, shared with them: one may run after the writer is gone.

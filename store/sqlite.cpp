@@ -7,10 +7,23 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "store/fault_vfs.hpp"
 
 namespace dalil::store {
+
+namespace {
+
+/// SQLite's process-wide settings, once, before its first connection: no memory statistics
+/// (SQLite then counts every allocation and free under one process-wide mutex; nothing here
+/// reads the counts). Too late when something opened a connection first: then as it was.
+void configure_sqlite() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
 
 errc errc_of(int sqlite_code) {
   switch (sqlite_code & 0xff) {
@@ -175,6 +188,7 @@ database::~database() {
 }
 
 bool database::open(const std::string& path, std::string& error) {
+  configure_sqlite();
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       detail::fault_vfs_name()) != SQLITE_OK) {
     error = "cannot open " + path + ": " + message();
@@ -195,6 +209,7 @@ bool database::open(const std::string& path, std::string& error) {
 }
 
 bool database::open_read_only(const std::string& path, std::string& error) {
+  configure_sqlite();
   auto try_open = [&](const std::string& name, int extra) {
     if (db_ != nullptr) {
       sqlite3_close(db_);

@@ -1,0 +1,136 @@
+// The server's group-committing writer (server/writer.hpp): requests queued in one turn of the
+// event loop are written in one transaction; a request that fails leaves nothing and the others
+// of its transaction are kept.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "server/writer.hpp"
+#include "store/store.hpp"
+
+using namespace dalil;
+
+namespace {
+
+struct writer_fixture {
+  std::filesystem::path dir;
+  std::string db;
+
+  writer_fixture() {
+    char tmpl[] = "/tmp/dalil-writer-test-XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    dir = tmpl;
+    db = (dir / "store.db").string();
+    auto created = store::open_sqlite(db);  // the schema
+    REQUIRE(created.has_value());
+  }
+  ~writer_fixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  writer_fixture(const writer_fixture&) = delete;
+  writer_fixture& operator=(const writer_fixture&) = delete;
+
+  /// The audit entries whose action starts with "test-", in order, as "action:subject".
+  std::vector<std::string> test_entries() const {
+    sqlite3* c = nullptr;
+    REQUIRE(sqlite3_open_v2(db.c_str(), &c, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    REQUIRE(sqlite3_prepare_v2(c,
+                               "SELECT action, subject FROM audit WHERE action LIKE 'test-%' "
+                               "ORDER BY seq",
+                               -1, &q, nullptr) == SQLITE_OK);
+    std::vector<std::string> out;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      out.push_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0))) + ":" +
+                    reinterpret_cast<const char*>(sqlite3_column_text(q, 1)));
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(c);
+    return out;
+  }
+};
+
+std::shared_ptr<server::write_job> audit_job(const std::string& action,
+                                             const std::string& subject) {
+  auto j = std::make_shared<server::write_job>();
+  j->what = server::write_job::kind::audit;
+  j->actor = "tester";
+  j->action = action;
+  j->subject = subject;
+  j->details = "{}";
+  return j;
+}
+
+/// A review of a decision that does not exist: refused (not found).
+std::shared_ptr<server::write_job> failing_job() {
+  auto j = std::make_shared<server::write_job>();
+  j->what = server::write_job::kind::review;
+  j->review.review_id = "r-1";
+  j->review.decision_id = "no-such-decision";
+  j->review.user = "tester";
+  j->review.decisions = "[]";
+  return j;
+}
+
+/// Queues `jobs` in one turn of the event loop (so that the writer takes them as one batch,
+/// unless the machine stalls this thread past the writer's wait), then runs the loop until
+/// every one completed.
+void write_all(server::writer& w, const std::vector<std::shared_ptr<server::write_job>>& jobs) {
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::size_t done = 0;
+  for (const auto& j : jobs) {
+    w.async_write(j, boost::asio::bind_executor(io, [&done] { ++done; }));
+  }
+  while (done < jobs.size()) io.run_one();
+}
+
+}  // namespace
+
+TEST_CASE("the writer keeps the other requests of a transaction when one fails", "[server]") {
+  writer_fixture f;
+  auto cs = store::counter_store::open(f.db);
+  REQUIRE(cs.has_value());
+  server::writer w(std::move(*cs));
+
+  SECTION("every request written") {
+    std::vector<std::shared_ptr<server::write_job>> jobs = {audit_job("test-a", "1"),
+                                                            audit_job("test-b", "2")};
+    write_all(w, jobs);
+    for (const auto& j : jobs) CHECK(j->result.has_value());
+    CHECK(f.test_entries() == std::vector<std::string>{"test-a:1", "test-b:2"});
+  }
+  SECTION("one request of three fails") {
+    std::vector<std::shared_ptr<server::write_job>> jobs = {audit_job("test-a", "1"), failing_job(),
+                                                            audit_job("test-c", "3")};
+    write_all(w, jobs);
+    INFO("transactions: " << w.batches());
+    CHECK(jobs[0]->result.has_value());
+    REQUIRE_FALSE(jobs[1]->result.has_value());
+    CHECK(jobs[1]->result.error().code == store::errc::not_found);
+    CHECK(jobs[2]->result.has_value());
+    CHECK(f.test_entries() == std::vector<std::string>{"test-a:1", "test-c:3"});
+  }
+  SECTION("the only request of a transaction fails") {
+    write_all(w, {failing_job()});
+    write_all(w, {audit_job("test-d", "4")});
+    CHECK(f.test_entries() == std::vector<std::string>{"test-d:4"});
+  }
+  w.stop();
+  auto check = store::counter_store::open(f.db);
+  REQUIRE(check.has_value());
+  auto problem = (*check)->verify();
+  REQUIRE(problem.has_value());
+  CHECK_FALSE(problem->has_value());  // the audit chain is intact
+}
