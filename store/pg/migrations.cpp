@@ -101,6 +101,21 @@ const pg_migration list[] = {
          host text NOT NULL,
          since text NOT NULL,
          expires bigint NOT NULL);)"},
+    {"batches in shards (dalil batch --shard I/N): a run's shard count, one lease per (run, "
+     "shard) naming its holder's machine, its expiry by the server's clock",
+     R"(ALTER TABLE runs ADD COLUMN shards bigint NOT NULL DEFAULT 1
+         CHECK(shards BETWEEN 1 AND 64);
+       ALTER TABLE lease ADD COLUMN machine text NOT NULL DEFAULT '';
+       ALTER TABLE lease ADD COLUMN shard_index bigint NOT NULL DEFAULT 1;
+       ALTER TABLE lease ADD COLUMN shard_count bigint NOT NULL DEFAULT 1;
+       ALTER TABLE lease ADD COLUMN total bigint NOT NULL DEFAULT 0;
+       -- The shard (1..n) of an applicant: the first 8 bytes of SHA-256 of the id's UTF-8 bytes,
+       -- an unsigned big-endian integer, modulo n, plus 1 (the same on every machine).
+       CREATE FUNCTION dalil_shard(applicant text, n bigint) RETURNS bigint
+         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
+         $$ SELECT ((((('x' || left(encode(sha256(convert_to(applicant, 'UTF8')), 'hex'), 16))
+                      ::bit(64)::bigint::numeric + 18446744073709551616)
+                     % 18446744073709551616) % n) + 1)::bigint $$;)"},
 };
 
 }  // namespace
