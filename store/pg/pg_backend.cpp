@@ -436,10 +436,11 @@ class pg_backend final : public store {
     }
   }
 
-  /// The SQL that keeps the records of a shard (nothing for 1/1): dalil_shard, migration 4.
+  /// The SQL that keeps the records of a shard (nothing for 1/1): dalil_shard of the key each
+  /// record keeps (migration 4).
   static std::string shard_condition(const shard_spec& shard) {
     if (shard.count <= 1) return {};
-    return " AND dalil_shard(r.applicant_id, " + std::to_string(shard.count) +
+    return " AND dalil_shard(r.shard_key, " + std::to_string(shard.count) +
            ") = " + std::to_string(shard.index);
   }
 
@@ -825,7 +826,7 @@ class pg_backend final : public store {
     if (!leases) return leases.error();
     const std::string n = std::to_string(r->shards);
     auto q = c().query(what,
-                       "SELECT dalil_shard(applicant_id, " + n +
+                       "SELECT dalil_shard(dalil_shard_key(applicant_id), " + n +
                            "), count(*) FROM decision_sets WHERE run_id=$1 GROUP BY 1 ORDER BY 1",
                        {std::to_string(run_id)});
     if (!q) return q.error();

@@ -28,6 +28,18 @@ a=2016-03-01; b=2017-06-01; c=2018-01-01
 run 0 "$work/out" "$dalil" import --db "$s1" --rules "$rules" "$work/cohort.jsonl"
 run 0 "$work/out" "$dalil" import --db "$s2" --rules "$rules" "$work/cohort.jsonl"
 
+# The shard function is the documented one: the first 8 bytes of SHA-256 of the id, unsigned,
+# modulo N, plus 1 (checked with sha256sum and bc on 40 applicants, negative keys among them).
+[ "$(psql -d dalil_s1 -Atc "SELECT count(*) FILTER (WHERE shard_key < 0) > 5 FROM (SELECT shard_key FROM records ORDER BY record_id LIMIT 40) x")" = t ] \
+  || fail "too few negative shard keys in the sample"
+while IFS='|' read -r id s3 s7 s64; do
+  dec=$(echo "ibase=16; $(printf %s "$id" | sha256sum | cut -c1-16 | tr a-f A-F)" | bc)
+  for n in 3 7 64; do
+    want=$(echo "$dec % $n + 1" | bc); got=s$n
+    [ "${!got}" = "$want" ] || fail "an applicant's shard of $n: ${!got}, documented $want"
+  done
+done < <(psql -d dalil_s1 -Atc "SELECT applicant_id, dalil_shard(shard_key, 3), dalil_shard(shard_key, 7), dalil_shard(shard_key, 64) FROM records ORDER BY record_id LIMIT 40")
+
 # Three shards at once, each killed at random moments (up to 3 times) and started again until it
 # finishes. A killed holder's lease is taken over at once: its process is gone, on this machine.
 drive() {  # shard → exit 0 once the shard is done; its log in $work/drive.N
