@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   batch_cmd->add_option("--key-file", bat.key_file,
                         "Master key file (default: the DALIL_MASTER_KEY variable, if set)");
   batch_cmd->add_option("--rules", bat.rules, "Rule pack directory");
-  batch_cmd->add_option("--as-of", bat.as_of, "Date of the decisions (YYYY-MM-DD)")->required();
+  batch_cmd->add_option("--as-of", bat.as_of, "Date of the decisions (YYYY-MM-DD)");
   batch_cmd->add_option("--threads", bat.threads,
                         "Evaluation threads (default 2); the reading thread helps between reads");
   batch_cmd->add_option("--where", bat.where, "Only records with FIELD=VALUE; repeatable");
@@ -84,6 +84,12 @@ int main(int argc, char** argv) {
                       "Keep every trace in full, not only its digest");
   batch_cmd->add_flag("--quiet", bat.quiet, "No progress output");
   batch_cmd->add_option("--chunk", bat.chunk, "Records per transaction (default 5000)");
+  batch_cmd->add_option("--shard", bat.shard,
+                        "I/N: decide only shard I of N of the run (PostgreSQL; N processes, on "
+                        "one machine or several, complete one run)");
+  batch_cmd->add_flag("--status", bat.status,
+                      "Show each shard's progress of the run (--rules, --as-of, --where) or of "
+                      "every unfinished run; evaluates nothing");
 
   dalil::cli::replay_options rep;
   auto* replay_cmd =

@@ -27,6 +27,8 @@
 #include "engine/session.hpp"
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
+#include "store/entry_format.hpp"
+#include "store/lease.hpp"
 #include "store/pg/pg.hpp"
 #include "store/pg/pg_store.hpp"
 #include "store/store.hpp"
@@ -240,7 +242,113 @@ int run_import(const import_options& o) {
 
 namespace {
 
+/// I/N with 1 <= I <= N <= store::max_shards.
+std::optional<store::shard_spec> parse_shard(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto i = parse_id(std::string_view(text).substr(0, slash));
+  auto n = parse_id(std::string_view(text).substr(slash + 1));
+  if (!i || !n || *i < 1 || *n < 1 || *i > *n || *n > store::max_shards) return std::nullopt;
+  return store::shard_spec{*i, *n};
+}
+
+/// One run's shards, as --status prints them: counts, holders and states, no personal value.
+int print_progress(store::store& db, const store::run_info& r) {
+  auto p = db.progress(r.run_id);
+  if (!p) return report(p.error());
+  std::cout << "run " << r.run_id << " (ruleset " << r.ruleset_hash.substr(0, 12) << ", as of "
+            << r.as_of << ", filter on " << (r.filter.empty() ? "nothing" : "some fields")
+            << ", generation " << r.generation << "): " << r.status << ", " << r.shards
+            << (r.shards == 1 ? " shard\n" : " shards\n");
+  for (const store::shard_progress& s : *p) {
+    std::cout << "  shard " << store::detail::shard_text(s.shard) << ": " << s.decided;
+    if (s.total >= 0) {
+      std::cout << "/" << s.total << " decided, " << std::max<std::int64_t>(0, s.total - s.decided)
+                << " to decide";
+    } else {
+      std::cout << " decided";
+    }
+    std::string state;
+    if (r.status == "complete" || (s.total >= 0 && s.decided >= s.total && !s.live)) {
+      state = "done";
+    } else if (s.has_holder) {
+      state = s.live ? "live" : "expired";
+    } else {
+      state = s.decided == 0 ? "not started" : "stopped";
+    }
+    if (s.has_holder) {
+      std::cout << "; pid " << s.holder.pid << " on " << s.holder.host << " (" << s.holder.machine
+                << "), renewed "
+                << store::detail::time_text(s.holder.expires - store::detail::lease_seconds);
+    }
+    std::cout << "; " << state << "\n";
+  }
+  return 0;
+}
+
+/// dalil batch --status: the run of the key given, or every unfinished run.
+int batch_status(const batch_options& o) {
+  if (!store::pg::is_conninfo(o.db)) {
+    return report(store::fail(store::errc::refused,
+                              "dalil batch --status shows the shards of a run on a PostgreSQL "
+                              "store; a SQLite store's batch is one process, and its progress "
+                              "is on that process's standard error"));
+  }
+  auto db = open(o.db, true, o.key_file);
+  if (!db) return report(db.error());
+  auto all = (*db)->runs();
+  if (!all) return report(all.error());
+  std::vector<store::run_info> shown;
+  if (!o.as_of.empty()) {
+    auto as_of = parse_date(o.as_of);
+    if (!as_of) {
+      std::cerr << "error: --as-of " << o.as_of << " is not a date (YYYY-MM-DD)\n";
+      return exit_usage;
+    }
+    auto pack = load_pack(o.rules);
+    if (!pack) return exit_failed;
+    std::vector<store::record_filter> filter;
+    if (!parse_where(pack->rules->program(), o.where, filter)) return exit_usage;
+    const std::string f = store::detail::filter_text(filter);
+    const store::run_info* newest = nullptr;
+    for (const auto& r : *all) {
+      if (r.ruleset_hash == pack->rules->hash() && r.as_of == to_string(*as_of) && r.filter == f &&
+          (newest == nullptr || r.generation > newest->generation)) {
+        newest = &r;
+      }
+    }
+    if (newest == nullptr) {
+      std::cout << "no run of this ruleset, date and filter in the store\n";
+      return 0;
+    }
+    shown.push_back(*newest);
+  } else {
+    for (const auto& r : *all) {
+      if (r.status != "complete") shown.push_back(r);
+    }
+    if (shown.empty()) std::cout << "no unfinished run in the store\n";
+  }
+  for (const auto& r : shown) {
+    if (int rc = print_progress(**db, r); rc != 0) return rc;
+  }
+  return 0;
+}
+
 int batch(const batch_options& o) {
+  if (o.status) return batch_status(o);
+  if (o.as_of.empty()) {
+    std::cerr << "error: --as-of is required (the date of the decisions, YYYY-MM-DD)\n";
+    return exit_usage;
+  }
+  std::optional<store::shard_spec> shard = store::shard_spec{};
+  if (!o.shard.empty()) {
+    shard = parse_shard(o.shard);
+    if (!shard) {
+      std::cerr << "error: --shard " << o.shard
+                << " is not I/N with 1 <= I <= N <= " << store::max_shards << " (such as 2/3)\n";
+      return exit_usage;
+    }
+  }
   auto as_of = parse_date(o.as_of);
   if (!as_of) {
     std::cerr << "error: --as-of " << o.as_of << " is not a date (YYYY-MM-DD)\n";
@@ -254,6 +362,7 @@ int batch(const batch_options& o) {
   b.store_traces = o.store_traces;
   b.progress = !o.quiet;
   b.chunk = std::max<std::size_t>(1, o.chunk);
+  b.shard = *shard;
   if (!parse_where(pack->rules->program(), o.where, b.filter)) return exit_usage;
   auto db = open(o.db, false, o.key_file);
   if (!db) return report(db.error());
@@ -268,14 +377,24 @@ int batch(const batch_options& o) {
     return 0;
   }
   std::cout << "run " << s.run_id << " (generation " << s.generation
-            << (s.resumed ? ", resumed" : "") << "): " << s.processed << " records evaluated in "
-            << s.seconds << " s";
+            << (s.resumed ? ", resumed" : "")
+            << (b.shard.count > 1 ? ", shard " + store::detail::shard_text(b.shard) : "")
+            << "): " << s.processed << " records evaluated in " << s.seconds << " s";
   if (s.seconds > 0) {
     std::cout << " (" << static_cast<long>(static_cast<double>(s.processed) / s.seconds)
               << " rec/s)";
   }
   std::cout << "; " << s.total << " decision sets in the run; peak memory " << peak_rss_mib()
             << " MiB\n";
+  if (b.shard.count > 1) {
+    std::cout << (s.completed
+                      ? "shard " + store::detail::shard_text(b.shard) + " finished last: run " +
+                            std::to_string(s.run_id) + " is complete\n"
+                      : "shard " + store::detail::shard_text(b.shard) + " is done; run " +
+                            std::to_string(s.run_id) +
+                            " is complete once every shard has finished (dalil batch "
+                            "--status)\n");
+  }
   return 0;
 }
 

@@ -44,6 +44,8 @@ struct batch_options {
   bool store_traces = false;
   bool quiet = false;
   std::size_t chunk = 5000;
+  std::string shard;    // --shard I/N ("" : the whole run, 1/1)
+  bool status = false;  // --status: each shard's progress, nothing evaluated
 };
 int run_batch(const batch_options& o);
 

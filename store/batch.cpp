@@ -508,7 +508,7 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
                                    " (of " + std::to_string(*all) + " stored): no run was started");
   }
   if (auto s = db.put_ruleset(rules->hash(), canonical_source); !s) return s;
-  auto opened = db.open_run(rules->hash(), to_string(o.as_of), o.filter);
+  auto opened = db.open_run(rules->hash(), to_string(o.as_of), o.filter, o.shard);
   if (!opened) return opened.error();
   const run_info& run = *opened;
   summary.run_id = run.run_id;
@@ -531,7 +531,7 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       if (!done) (void)db.release_lease(run);
     }
   } guard{db, run};
-  auto pending_count = db.count_pending(run.run_id, o.filter);
+  auto pending_count = db.count_pending(run.run_id, o.filter, o.shard);
   if (!pending_count) return pending_count.error();
   std::int64_t pending = *pending_count;
   auto inst = engine::instantiate(rules, o.as_of);
@@ -656,13 +656,13 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
     });
   }
   std::int64_t after = 0;
-  status read = db.next_pending(run.run_id, o.filter, after, o.chunk, current);
+  status read = db.next_pending(run.run_id, o.filter, o.shard, after, o.chunk, current);
   while (read && !current.empty()) {
     sets.resize(current.size());  // overwritten in place: the strings keep their capacity
     next_block = 0;
     start.arrive_and_wait();
     after = current.back().record_id;
-    read = db.next_pending(run.run_id, o.filter, after, o.chunk, next);
+    read = db.next_pending(run.run_id, o.filter, o.shard, after, o.chunk, next);
     drain();
     done.arrive_and_wait();
     if (open_error) break;
@@ -677,8 +677,9 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   if (write_failed) return write_error;
   if (open_error) return *open_error;
   if (!read) return read;
-  // Every applicant decided? (A record imported past the lease would show here, never doubled.)
-  auto left = db.count_pending(run.run_id, o.filter);
+  // Every applicant (of the shard) decided? (A record imported past the lease would show here,
+  // never doubled.)
+  auto left = db.count_pending(run.run_id, o.filter, o.shard);
   if (!left) return left.error();
   if (*left != 0) {
     return fail(errc::failed, std::to_string(*left) +
@@ -686,8 +687,10 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
                                   "the batch again to finish run " +
                                   std::to_string(run.run_id));
   }
-  if (auto f = db.finish_run(run); !f) return f;
+  auto finished = db.finish_run(run, o.filter);
+  if (!finished) return finished.error();
   guard.done = true;
+  summary.completed = *finished;
   auto total = db.count_decisions(run.run_id);
   if (!total) return total.error();
   summary.total = *total;

@@ -43,6 +43,7 @@ struct batch_options {
   bool store_traces = false;
   bool progress = true;
   std::size_t chunk = 5000;
+  shard_spec shard{};  // --shard I/N (PostgreSQL): this process decides shard I of N
 };
 
 struct batch_summary {
@@ -52,6 +53,9 @@ struct batch_summary {
   bool already_complete = false;  // the key's complete run still decides every latest record
   std::int64_t processed = 0;     // in this invocation
   std::int64_t total = 0;         // decision sets in the run at the end
+  /// This invocation completed the run (its run_complete entry); false for a shard that
+  /// finished its part while other shards still have records to decide.
+  bool completed = false;
   double seconds = 0;
 };
 

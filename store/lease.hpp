@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdint>
 #include <ctime>
+#include <fstream>
 #include <string>
 
 #include "store/store.hpp"
@@ -24,6 +25,21 @@ inline std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
   return buf;
+}
+
+/// This machine's identity, as a lease records its holder's: /etc/machine-id (systemd's, unique
+/// per installation), else the host name (two machines may share a host name, never a machine
+/// id). Only a lease held on this machine is taken over at once when its process is gone.
+inline std::string machine_id() {
+  std::ifstream in("/etc/machine-id");
+  std::string id;
+  if (in && std::getline(in, id)) {
+    while (!id.empty() && (id.back() == ' ' || id.back() == '\r' || id.back() == '\t')) {
+      id.pop_back();
+    }
+    if (!id.empty()) return "machine-id:" + id;
+  }
+  return "host:" + host_name();
 }
 
 /// Seconds since the Unix epoch: a lease's expiry.
@@ -49,10 +65,19 @@ inline std::string time_text(std::int64_t unix_seconds) {
   return buf;
 }
 
-/// Who holds a lease, for a refusal: run, process, host, since and until when.
+/// Who holds a lease, for a refusal: run (and shard), process, host, since and until when.
 inline std::string held_by(const lease_info& l) {
-  return "run " + std::to_string(l.run_id) + ", pid " + std::to_string(l.pid) + " on " + l.host +
-         ", since " + l.since + ", renewed until " + time_text(l.expires);
+  std::string shard;
+  if (l.shard.count > 1) {
+    shard = " shard " + std::to_string(l.shard.index) + "/" + std::to_string(l.shard.count);
+  }
+  return "run " + std::to_string(l.run_id) + shard + ", pid " + std::to_string(l.pid) + " on " +
+         l.host + ", since " + l.since + ", renewed until " + time_text(l.expires);
+}
+
+/// A shard as the command line and the messages write it: 2/3.
+inline std::string shard_text(const shard_spec& s) {
+  return std::to_string(s.index) + "/" + std::to_string(s.count);
 }
 
 }  // namespace dalil::store::detail

@@ -339,6 +339,10 @@ const migration migrations[] = {
     // count); the values it replaced (amounts and dates derived from the facts), sealed under
     // the applicant's data key as a record is (NULL: nothing to seal, or a plain store).
     {R"(ALTER TABLE decision_sets ADD COLUMN sealed_decisions BLOB;)"},
+    // 11: the batch lease names its holder's machine (store/lease.hpp, machine_id: /etc/machine-id,
+    // else the host name): only a lease of this machine is taken over at once when its process is
+    // gone. A lease written before names none ('').
+    {R"(ALTER TABLE lease ADD COLUMN machine TEXT NOT NULL DEFAULT '';)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -359,9 +363,15 @@ using detail::rows_per_entry;
 using detail::held_by;
 using detail::host_name;
 using detail::lease_seconds;
+using detail::machine_id;
 using detail::process_alive;
 using detail::time_text;
 using detail::unix_now;
+
+/// Why a SQLite store refuses --shard: one file, one writer at a time.
+constexpr const char* shards_refused =
+    "a SQLite store is written by one process at a time: a batch in shards (--shard I/N) needs "
+    "a PostgreSQL store (docs/postgresql.md); run the batch without --shard, with --threads";
 
 // ---------------------------------------------------------------------------------------------
 // Audit details: flat JSON objects of strings and integers, written and read here only.
@@ -1963,18 +1973,19 @@ class sqlite_store final : public store {
     return q->text(0);
   }
 
-  /// The live lease (not expired, and not left by a dead process of this host), if any.
+  /// The live lease (not expired, and not left by a dead process of this machine), if any.
   result<std::optional<lease_info>> live_lease(std::string* token = nullptr) {
-    auto q =
-        db_.make("SELECT run_id, pid, host, since, expires, token FROM lease WHERE name='writer'",
-                 "reading the store's lease");
+    auto q = db_.make(
+        "SELECT run_id, pid, host, since, expires, token, machine FROM lease WHERE name='writer'",
+        "reading the store's lease");
     if (!q) return q.error();
     auto row = q->next("reading the store's lease");
     if (!row) return row.error();
     if (!*row) return std::optional<lease_info>();
     lease_info l{q->int64(0), q->int64(1), q->text(2), q->text(3), q->int64(4)};
     if (token != nullptr) *token = q->text(5);
-    bool dead = l.host == host_ && !process_alive(l.pid);
+    l.machine = q->text(6);
+    bool dead = l.machine == machine_ && !process_alive(l.pid);
     if (l.expires <= unix_now() || dead) return std::optional<lease_info>();
     return std::optional<lease_info>(l);
   }
@@ -2092,7 +2103,11 @@ class sqlite_store final : public store {
       "SELECT run_id, ruleset_hash, as_of, filter, status, generation FROM runs ";
 
   result<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
-                            const std::vector<record_filter>& filter) override {
+                            const std::vector<record_filter>& filter,
+                            const shard_spec& shard) override {
+    if (shard.count != 1 || shard.index != 1) {
+      return fail(errc::refused, shards_refused);
+    }
     std::string f = filter_text(filter);
     constexpr std::string_view what = "opening the run";
     auto tx = transaction::begin(db_, what);
@@ -2164,17 +2179,21 @@ class sqlite_store final : public store {
     // The lease: this process, renewed with every chunk.
     info.lease = host_ + ":" + std::to_string(::getpid()) + ":" + std::to_string(unix_now()) + ":" +
                  std::to_string(info.run_id);
-    auto l = db_.make("INSERT OR REPLACE INTO lease VALUES('writer',?,?,?,?,?,?)", what);
+    auto l = db_.make(
+        "INSERT OR REPLACE INTO lease(name, token, run_id, pid, host, since, expires, machine) "
+        "VALUES('writer',?,?,?,?,?,?,?)",
+        what);
     if (!l) return l.error();
     l->bind(1, info.lease).bind(2, info.run_id).bind(3, std::int64_t{::getpid()}).bind(4, host_);
-    l->bind(5, now_utc()).bind(6, unix_now() + lease_seconds);
+    l->bind(5, now_utc()).bind(6, unix_now() + lease_seconds).bind(7, machine_);
     if (auto s = l->run(what); !s) return s.error();
     if (auto s = tx->commit(what); !s) return s.error();
     return info;
   }
 
-  result<std::int64_t> count_pending(std::int64_t run_id,
-                                     const std::vector<record_filter>& filter) override {
+  result<std::int64_t> count_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
+                                     const shard_spec& shard) override {
+    if (shard.count != 1) return fail(errc::refused, shards_refused);
     if (encrypted_ && !filter.empty()) {
       return count_in_memory(filter, run_id, "d.applicant_id=r.applicant_id", false);
     }
@@ -2184,8 +2203,9 @@ class sqlite_store final : public store {
   }
 
   status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
-                      std::int64_t after, std::size_t limit,
+                      const shard_spec& shard, std::int64_t after, std::size_t limit,
                       std::vector<stored_record>& out) override {
+    if (shard.count != 1) return fail(errc::refused, shards_refused);
     // An encrypted store's filters are applied in memory, to each record once opened (never in
     // SQL over plaintext): the SQL selects on the run alone.
     const bool in_memory = encrypted_ && !filter.empty();
@@ -2461,18 +2481,20 @@ class sqlite_store final : public store {
     return tx->commit(what);
   }
 
-  status finish_run(const run_info& run) override {
+  result<bool> finish_run(
+      const run_info& run,
+      const std::vector<record_filter>& /*one shard: the batch counted*/) override {
     std::string what = "completing run " + std::to_string(run.run_id);
     auto tx = transaction::begin(db_, what);
     if (!tx) return tx.error();
-    if (auto s = renew_lease(run, what); !s) return s;
+    if (auto s = renew_lease(run, what); !s) return s.error();
     auto n = count_decisions(run.run_id);
     if (!n) return n.error();
     auto q = db_.make("UPDATE runs SET status='complete', finished_at=? WHERE run_id=?", what);
     if (!q) return q.error();
     std::string finished = now_utc();
     q->bind(1, finished).bind(2, run.run_id);
-    if (auto s = q->run(what); !s) return s;
+    if (auto s = q->run(what); !s) return s.error();
     const std::string d = detail::run_complete_details(run.run_id, *n, finished);
     if (auto a = detail::append_audit(db_, "dalil", "run_complete", std::to_string(run.run_id), d);
         !a) {
@@ -2481,8 +2503,14 @@ class sqlite_store final : public store {
     auto del = db_.make("DELETE FROM lease WHERE name='writer' AND token=?", what);
     if (!del) return del.error();
     del->bind(1, run.lease);
-    if (auto s = del->run(what); !s) return s;
-    return tx->commit(what);
+    if (auto s = del->run(what); !s) return s.error();
+    if (auto s = tx->commit(what); !s) return s.error();
+    return true;
+  }
+
+  result<std::vector<shard_progress>> progress(std::int64_t) override {
+    return fail(errc::refused,
+                "dalil batch --status is for a PostgreSQL store: " + std::string(shards_refused));
   }
 
   status release_lease(const run_info& run) override {
@@ -2737,6 +2765,7 @@ class sqlite_store final : public store {
   open_mode mode_ = open_mode::read_write;
   database db_;
   std::string host_ = host_name();
+  std::string machine_ = machine_id();
   statement insert_decisions_;
   statement pending_;
   statement keys_;                  // attach_keys' cursor over data_keys

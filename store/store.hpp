@@ -36,6 +36,17 @@ struct stored_record {
 
 enum class put_result : std::uint8_t { stored, new_version, unchanged };
 
+/// A batch's share of a run (`dalil batch --shard I/N`, PostgreSQL): the latest records whose
+/// applicant falls in shard `index` of `count`, by a fixed function of the applicant id, the same
+/// on every machine: the first 8 bytes of SHA-256 of the id (its UTF-8 bytes), read as an
+/// unsigned big-endian integer, modulo `count`, plus 1. 1/1: every record.
+struct shard_spec {
+  std::int64_t index = 1;
+  std::int64_t count = 1;
+};
+/// The largest shard count `--shard` accepts.
+inline constexpr std::int64_t max_shards = 64;
+
 struct run_info {
   std::int64_t run_id = 0;
   std::string ruleset_hash;
@@ -47,6 +58,10 @@ struct run_info {
   std::int64_t generation = 1;
   bool resumed = false;
   std::string lease;  // the lease's token while this process holds it (open_run)
+  /// The shard this process decides (open_run), and the shard count the run is decided in (a
+  /// run keeps the count it was started with: another count is refused).
+  shard_spec shard{};
+  std::int64_t shards = 1;
 };
 
 /// Of each batch key (ruleset, as_of, filter), the newest complete generation, in run order:
@@ -55,12 +70,26 @@ struct run_info {
 std::vector<run_info> current_runs(const std::vector<run_info>& all);
 
 /// Who holds the store's writer lease (one batch at a time; imports wait for it).
+/// On PostgreSQL one lease per (run, shard) of a batch run in shards.
 struct lease_info {
   std::int64_t run_id = 0;
   std::int64_t pid = 0;
   std::string host;
   std::string since;         // ISO 8601
   std::int64_t expires = 0;  // Unix seconds: renewed with every chunk the batch commits
+  std::string machine{};     // the holder's machine identity (lease.hpp, machine_id)
+  shard_spec shard{};
+  std::int64_t total = 0;  // PostgreSQL: the shard's records when its batch started
+};
+
+/// One shard of a run, as `dalil batch --status` shows it (no personal value).
+struct shard_progress {
+  shard_spec shard{};
+  std::int64_t decided = 0;  // decision sets of the shard's applicants in the run
+  std::int64_t total = -1;   // the shard's records to decide in all (-1: not known)
+  bool has_holder = false;   // a lease row names the shard's last batch
+  lease_info holder{};
+  bool live = false;  // that batch holds its lease (renewed, not expired)
 };
 
 /// The form of the compact entries of a decision set, stored with each set (schema 2):
@@ -273,16 +302,21 @@ class store {
   /// complete run of the key no longer decides every latest matching record (new versions or
   /// applicants since). A complete run that still decides them all is returned as is (status
   /// "complete", no lease: nothing to do). errc::busy when a live process holds the lease.
+  /// With a shard of more than one (PostgreSQL only; errc::refused on SQLite), the lease is the
+  /// (run, shard)'s: other shards of the same run run beside it, and a run started with another
+  /// shard count is refused (errc::refused).
   virtual result<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
-                                    const std::vector<record_filter>& filter) = 0;
-  /// Latest records whose applicant has no decision set in the run yet.
+                                    const std::vector<record_filter>& filter,
+                                    const shard_spec& shard) = 0;
+  /// Latest records (of the shard) whose applicant has no decision set in the run yet.
   virtual result<std::int64_t> count_pending(std::int64_t run_id,
-                                             const std::vector<record_filter>& filter) = 0;
-  /// The next records (latest version of each applicant, record id above `after_record_id`)
-  /// whose applicant has no decision set in the run.
+                                             const std::vector<record_filter>& filter,
+                                             const shard_spec& shard) = 0;
+  /// The next records (latest version of each applicant of the shard, record id above
+  /// `after_record_id`) whose applicant has no decision set in the run.
   virtual status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
-                              std::int64_t after_record_id, std::size_t limit,
-                              std::vector<stored_record>& out) = 0;
+                              const shard_spec& shard, std::int64_t after_record_id,
+                              std::size_t limit, std::vector<stored_record>& out) = 0;
   /// Opens a record that next_pending left sealed (`json` then holds its content; `sealed`
   /// emptied). Thread-safe: the batch's threads call it concurrently. errc::damaged when it
   /// does not open, errc::refused when its applicant was erased.
@@ -302,7 +336,7 @@ class store {
   /// opened by the same path as the batch's (open_record, in this thread).
   status next_latest(const std::vector<record_filter>& filter, std::int64_t after_record_id,
                      std::size_t limit, std::vector<stored_record>& out) {
-    if (auto s = next_pending(0, filter, after_record_id, limit, out); !s) return s;
+    if (auto s = next_pending(0, filter, shard_spec{}, after_record_id, limit, out); !s) return s;
     // An encrypted store's records are opened here (erased applicants are never listed).
     for (auto& r : out) {
       if (auto o = open_record(r); !o) return o;
@@ -312,8 +346,14 @@ class store {
   /// Writes one chunk's decision sets atomically, with the audit entry that vouches for them,
   /// and renews the run's lease (errc::conflict when the lease was taken over).
   virtual status write_decisions(const run_info& run, const std::vector<decision_set>& sets) = 0;
-  /// Marks the run complete (with its count in the audit log) and releases the lease.
-  virtual status finish_run(const run_info& run) = 0;
+  /// Marks the run complete (with its count in the audit log) when every latest matching record
+  /// is decided, and releases the lease: of a run in shards, the shard that finishes last
+  /// completes it, once (the others only release their lease). Returns whether this call
+  /// completed the run.
+  virtual result<bool> finish_run(const run_info& run,
+                                  const std::vector<record_filter>& filter) = 0;
+  /// Each shard's progress in a run (PostgreSQL; errc::refused on SQLite).
+  virtual result<std::vector<shard_progress>> progress(std::int64_t run_id) = 0;
   /// Releases the lease without completing the run (a failed batch; it resumes later).
   virtual status release_lease(const run_info& run) = 0;
   /// The live lease's holder, or not_found when the store is free.

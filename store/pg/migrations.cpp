@@ -101,6 +101,31 @@ const pg_migration list[] = {
          host text NOT NULL,
          since text NOT NULL,
          expires bigint NOT NULL);)"},
+    {"batches in shards (dalil batch --shard I/N): a run's shard count, one lease per (run, "
+     "shard) naming its holder's machine, its expiry by the server's clock",
+     R"(ALTER TABLE runs ADD COLUMN shards bigint NOT NULL DEFAULT 1
+         CHECK(shards BETWEEN 1 AND 64);
+       ALTER TABLE lease ADD COLUMN machine text NOT NULL DEFAULT '';
+       ALTER TABLE lease ADD COLUMN shard_index bigint NOT NULL DEFAULT 1;
+       ALTER TABLE lease ADD COLUMN shard_count bigint NOT NULL DEFAULT 1;
+       ALTER TABLE lease ADD COLUMN total bigint NOT NULL DEFAULT 0;
+       -- The shard (1..n) of an applicant: the first 8 bytes of SHA-256 of the id's UTF-8 bytes,
+       -- an unsigned big-endian integer, modulo n, plus 1 (the same on every machine). Those
+       -- 8 bytes are kept with each record (shard_key, as a signed bigint: two's complement),
+       -- computed once as it is stored, so that a shard's scan does not hash every record.
+       CREATE FUNCTION dalil_shard_key(applicant text) RETURNS bigint
+         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
+         $$ SELECT ('x' || left(encode(sha256(convert_to(applicant, 'UTF8')), 'hex'), 16))
+                   ::bit(64)::bigint $$;
+       -- key as an unsigned integer (key + 2^64 when negative) modulo n, in bigint arithmetic:
+       -- (key mod n + 2^64 mod n) mod n, with 2^64 mod n = 2 * (2^63 mod n) mod n.
+       CREATE FUNCTION dalil_shard(key bigint, n bigint) RETURNS bigint
+         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS
+         $$ SELECT ((((key % n) + n) % n
+                     + CASE WHEN key < 0 THEN ((9223372036854775807 % n + 1) % n) * 2 % n
+                            ELSE 0 END) % n) + 1 $$;
+       ALTER TABLE records ADD COLUMN shard_key bigint
+         GENERATED ALWAYS AS (dalil_shard_key(applicant_id)) STORED;)"},
 };
 
 }  // namespace

@@ -28,13 +28,13 @@ using detail::filter_text;
 using detail::held_by;
 using detail::host_name;
 using detail::lease_seconds;
+using detail::machine_id;
 using detail::process_alive;
 using detail::record_line;
 using detail::rejection_line;
 using detail::row_digest;
 using detail::rows_per_entry;
-using detail::time_text;
-using detail::unix_now;
+using detail::shard_text;
 
 /// Serializes the writers of records and runs (imports, opening a run): ids are max + 1 under it.
 constexpr std::int64_t writer_lock_key = 0x64616c696c03;
@@ -356,10 +356,10 @@ class pg_backend final : public store {
     auto tx = transaction::begin(c(), what);
     if (!tx) return tx.error();
     if (auto s = writer_lock(c(), what); !s) return s.error();
-    auto live = live_lease();
+    auto live = live_leases();
     if (!live) return live.error();
-    if (*live) {
-      return fail(errc::busy, "a batch holds the store's lease (" + held_by(**live) +
+    if (!live->empty()) {
+      return fail(errc::busy, "a batch holds the store's lease (" + held_by(live->front()) +
                                   "): records imported during a run would not be in it; import "
                                   "once the batch has finished (or its lease has expired)");
     }
@@ -419,11 +419,11 @@ class pg_backend final : public store {
   /// the SQLite store's filters match (filter_matches), so that both select the same records.
   result<std::int64_t> count_left(std::int64_t run_id, const char* decided,
                                   const std::vector<record_filter>& filter, bool any,
-                                  std::string_view what) {
+                                  std::string_view what, const shard_spec& shard = {}) {
     std::string cond = std::string(
                            " AND NOT EXISTS (SELECT 1 FROM decision_sets d WHERE "
                            "d.run_id=$1 AND ") +
-                       decided + ")";
+                       decided + ")" + shard_condition(shard);
     if (filter.empty()) {
       auto q = c().query(what,
                          std::string("SELECT count(*) FROM (SELECT 1 FROM records r WHERE "
@@ -453,33 +453,81 @@ class pg_backend final : public store {
     }
   }
 
+  /// The SQL that keeps the records of a shard (nothing for 1/1): dalil_shard of the key each
+  /// record keeps (migration 4).
+  static std::string shard_condition(const shard_spec& shard) {
+    if (shard.count <= 1) return {};
+    return " AND dalil_shard(r.shard_key, " + std::to_string(shard.count) +
+           ") = " + std::to_string(shard.index);
+  }
+
+  /// The lease's row: one per (run, shard) of a run in shards, 'writer' otherwise.
+  static std::string lease_name(const shard_spec& shard) {
+    return shard.count <= 1 ? std::string("writer") : "writer " + shard_text(shard);
+  }
+
+  /// The database server's clock (Unix seconds), which every lease's expiry is read and
+  /// written by: the clocks of the batches' machines may differ, the server's is one.
+  static constexpr const char* server_now = "extract(epoch from clock_timestamp())::bigint";
+
   result<std::int64_t> count_matching(const std::vector<record_filter>& filter) override {
     return count_left(0, "d.applicant_id=r.applicant_id", filter, false,
                       "counting the records to decide");
   }
 
   static run_info read_run(const rows& q, int i) {
-    return run_info{q.int64(i, 0), q.text(i, 1),  q.text(i, 2), q.text(i, 3),
-                    q.text(i, 4),  q.int64(i, 5), false,        {}};
+    run_info r{q.int64(i, 0), q.text(i, 1),  q.text(i, 2), q.text(i, 3),
+               q.text(i, 4),  q.int64(i, 5), false,        {}};
+    r.shards = q.int64(i, 6);
+    return r;
   }
 
   static constexpr const char* run_columns =
-      "SELECT run_id, ruleset_hash, as_of, filter, status, generation FROM runs ";
+      "SELECT run_id, ruleset_hash, as_of, filter, status, generation, shards FROM runs ";
 
-  /// The live lease (not expired, and not left by a dead process of this host), if any.
-  result<std::optional<lease_info>> live_lease() {
-    auto q = c().query("reading the store's lease",
-                       "SELECT run_id, pid, host, since, expires FROM lease WHERE name='writer'");
+  /// Every lease row, with whether it is live: not expired by the server's clock, and not left
+  /// by a process of this machine that is gone (a holder on another machine cannot be checked:
+  /// its lease expires). Ordered by run and shard.
+  result<std::vector<std::pair<lease_info, bool>>> all_leases() {
+    auto q = c().query("reading the store's leases",
+                       std::string("SELECT run_id, pid, host, since, expires, machine, "
+                                   "shard_index, shard_count, expires > ") +
+                           server_now + ", total FROM lease ORDER BY run_id, shard_index");
     if (!q) return q.error();
-    if (q->size() == 0) return std::optional<lease_info>();
-    lease_info l{q->int64(0, 0), q->int64(0, 1), q->text(0, 2), q->text(0, 3), q->int64(0, 4)};
-    bool dead = l.host == host_ && !process_alive(l.pid);
-    if (l.expires <= unix_now() || dead) return std::optional<lease_info>();
-    return std::optional<lease_info>(l);
+    std::vector<std::pair<lease_info, bool>> out;
+    for (int i = 0; i < q->size(); ++i) {
+      lease_info l{q->int64(i, 0), q->int64(i, 1), q->text(i, 2), q->text(i, 3), q->int64(i, 4)};
+      l.machine = q->text(i, 5);
+      l.shard = shard_spec{q->int64(i, 6), q->int64(i, 7)};
+      l.total = q->int64(i, 9);
+      const bool dead = l.machine == machine_ && !process_alive(l.pid);
+      const bool live = q->view(i, 8) == "t" && !dead;
+      out.emplace_back(std::move(l), live);
+    }
+    return out;
+  }
+
+  /// The live leases (not expired, and not left by a dead process of this machine).
+  result<std::vector<lease_info>> live_leases() {
+    auto all = all_leases();
+    if (!all) return all.error();
+    std::vector<lease_info> out;
+    for (auto& [l, live] : *all) {
+      if (live) out.push_back(std::move(l));
+    }
+    return out;
   }
 
   result<run_info> open_run(const std::string& ruleset_hash, const std::string& as_of,
-                            const std::vector<record_filter>& filter) override {
+                            const std::vector<record_filter>& filter,
+                            const shard_spec& shard) override {
+    if (shard.count < 1 || shard.count > max_shards || shard.index < 1 ||
+        shard.index > shard.count) {
+      return fail(errc::refused, "shard " + shard_text(shard) +
+                                     " is not a shard I/N with 1 <= I "
+                                     "<= N <= " +
+                                     std::to_string(max_shards));
+    }
     std::string f = filter_text(filter);
     constexpr std::string_view what = "opening the run";
     auto tx = transaction::begin(c(), what);
@@ -492,10 +540,10 @@ class pg_backend final : public store {
       }
       return s.error();
     }
-    auto live = live_lease();
+    auto live = live_leases();
     if (!live) return live.error();
-    if (*live) {
-      return fail(errc::busy, "another batch holds the store's lease (" + held_by(**live) +
+    if (shard.count == 1 && !live->empty()) {
+      return fail(errc::busy, "another batch holds the store's lease (" + held_by(live->front()) +
                                   "): wait for it to finish, or for its lease to expire if that "
                                   "process is gone");
     }
@@ -514,11 +562,40 @@ class pg_backend final : public store {
         if (!stale) return stale.error();
         if (*stale == 0) {
           info.resumed = true;
+          info.shard = shard;
           return info;  // nothing to do: the transaction rolls back
         }
         info = run_info{0, ruleset_hash, as_of, f, "running", info.generation + 1, false, {}};
+      } else if (info.shards != shard.count) {
+        return fail(
+            errc::refused,
+            "run " + std::to_string(info.run_id) +
+                " of this ruleset, date and filter is "
+                "being decided in " +
+                std::to_string(info.shards) + " shard(s), not " + std::to_string(shard.count) +
+                ": finish it with " +
+                (info.shards == 1 ? std::string("no --shard (or --shard 1/1)")
+                                  : "--shard I/" + std::to_string(info.shards) +
+                                        " for every I from 1 to " + std::to_string(info.shards)) +
+                " (dalil batch --status shows what is left)");
       } else {
         info.resumed = true;
+      }
+    }
+    info.shard = shard;
+    info.shards = shard.count;
+    if (shard.count > 1) {
+      // Other shards of this run run beside this one; this shard, or another run, does not.
+      for (const lease_info& l : *live) {
+        if (l.run_id != info.run_id || l.shard.index == shard.index || l.shard.count == 1) {
+          return fail(errc::busy,
+                      "another batch holds " +
+                          std::string(l.run_id == info.run_id ? "this shard's lease ("
+                                                              : "the store's lease (") +
+                          held_by(l) +
+                          "): wait for it to finish, or for its lease to expire if that process "
+                          "is gone");
+        }
       }
     }
     if (info.run_id == 0) {
@@ -528,9 +605,9 @@ class pg_backend final : public store {
       std::string started = now_utc();
       if (auto s = c().run(what,
                            "INSERT INTO runs(run_id, ruleset_hash, as_of, filter, started_at, "
-                           "status, generation) VALUES($1,$2,$3,$4,$5,'running',$6)",
+                           "status, generation, shards) VALUES($1,$2,$3,$4,$5,'running',$6,$7)",
                            {std::to_string(info.run_id), ruleset_hash, as_of, f, started,
-                            std::to_string(info.generation)});
+                            std::to_string(info.generation), std::to_string(shard.count)});
           !s) {
         return s.error();
       }
@@ -540,15 +617,26 @@ class pg_backend final : public store {
         return a.error();
       }
     }
-    info.lease = host_ + ":" + std::to_string(::getpid()) + ":" + std::to_string(unix_now()) + ":" +
-                 std::to_string(info.run_id);
-    if (auto s = c().run(what,
-                         "INSERT INTO lease VALUES('writer',$1,$2,$3,$4,$5,$6) ON CONFLICT(name) "
-                         "DO UPDATE SET token=excluded.token, run_id=excluded.run_id, "
-                         "pid=excluded.pid, host=excluded.host, since=excluded.since, "
-                         "expires=excluded.expires",
-                         {info.lease, std::to_string(info.run_id), std::to_string(::getpid()),
-                          host_, now_utc(), std::to_string(unix_now() + lease_seconds)});
+    // The shard's records, decided or not, for --status.
+    auto total = count_left(0, "d.applicant_id=r.applicant_id", filter, false,
+                            "counting the shard's records", shard);
+    if (!total) return total.error();
+    info.lease = machine_ + ":" + std::to_string(::getpid()) + ":" + now_utc() + ":" +
+                 std::to_string(info.run_id) + ":" + shard_text(shard);
+    if (auto s = c().run(
+            what,
+            std::string("INSERT INTO lease(name, token, run_id, pid, host, since, "
+                        "expires, machine, shard_index, shard_count, total) "
+                        "VALUES($1,$2,$3,$4,$5,$6,") +
+                server_now +
+                " + $7,$8,$9,$10,$11) ON CONFLICT(name) DO UPDATE SET "
+                "token=excluded.token, run_id=excluded.run_id, pid=excluded.pid, "
+                "host=excluded.host, since=excluded.since, expires=excluded.expires, "
+                "machine=excluded.machine, shard_index=excluded.shard_index, "
+                "shard_count=excluded.shard_count, total=excluded.total",
+            {lease_name(shard), info.lease, std::to_string(info.run_id), std::to_string(::getpid()),
+             host_, now_utc(), std::to_string(lease_seconds), machine_, std::to_string(shard.index),
+             std::to_string(shard.count), std::to_string(*total)});
         !s) {
       return s.error();
     }
@@ -556,14 +644,14 @@ class pg_backend final : public store {
     return info;
   }
 
-  result<std::int64_t> count_pending(std::int64_t run_id,
-                                     const std::vector<record_filter>& filter) override {
+  result<std::int64_t> count_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
+                                     const shard_spec& shard) override {
     return count_left(run_id, "d.applicant_id=r.applicant_id", filter, false,
-                      "counting the records left to decide");
+                      "counting the records left to decide", shard);
   }
 
   status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
-                      std::int64_t after, std::size_t limit,
+                      const shard_spec& shard, std::int64_t after, std::size_t limit,
                       std::vector<stored_record>& out) override {
     constexpr std::string_view what = "reading the records to decide";
     std::size_t n = 0;
@@ -573,7 +661,8 @@ class pg_backend final : public store {
                          "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json "
                          "FROM records r WHERE r.latest=1 AND r.record_id > $1 AND NOT EXISTS "
                          "(SELECT 1 FROM decision_sets d WHERE d.run_id=$2 AND "
-                         "d.applicant_id=r.applicant_id) ORDER BY r.record_id LIMIT $3",
+                         "d.applicant_id=r.applicant_id)" +
+                             shard_condition(shard) + " ORDER BY r.record_id LIMIT $3",
                          {std::to_string(after), std::to_string(run_id), std::to_string(want)});
       if (!q) {
         out.clear();
@@ -607,13 +696,20 @@ class pg_backend final : public store {
   }
 
   status renew_lease(const run_info& run, std::string_view what) {
-    auto q =
-        c().query(what, "UPDATE lease SET expires=$1 WHERE name='writer' AND token=$2 RETURNING 1",
-                  {std::to_string(unix_now() + lease_seconds), run.lease});
+    auto q = c().query(what,
+                       std::string("UPDATE lease SET expires=") + server_now +
+                           " + $1 WHERE name=$2 AND token=$3 RETURNING 1",
+                       {std::to_string(lease_seconds), lease_name(run.shard), run.lease});
     if (!q) return q.error();
     if (q->size() == 1) return {};
     std::string holder;
-    if (auto l = live_lease(); l && *l) holder = " (now held by " + held_by(**l) + ")";
+    if (auto l = live_leases(); l) {
+      for (const lease_info& h : *l) {
+        if (h.run_id == run.run_id && h.shard.index == run.shard.index) {
+          holder = " (now held by " + held_by(h) + ")";
+        }
+      }
+    }
     return fail(errc::conflict, std::string(what) + ": the batch lost the store's lease" + holder +
                                     ": it stopped without writing this chunk");
   }
@@ -679,41 +775,108 @@ class pg_backend final : public store {
     return tx->commit(what);
   }
 
-  status finish_run(const run_info& run) override {
+  result<bool> finish_run(const run_info& run, const std::vector<record_filter>& filter) override {
     std::string what = "completing run " + std::to_string(run.run_id);
     auto tx = transaction::begin(c(), what);
     if (!tx) return tx.error();
-    if (auto s = renew_lease(run, what); !s) return s;
+    if (auto s = renew_lease(run, what); !s) return s.error();
+    if (run.shards > 1) {
+      // The shard that finishes last completes the run, once: the shards' completions are
+      // serialized by the writer lock, and each sees the others' committed decision sets.
+      if (auto s = writer_lock(c(), what); !s) return s.error();
+      auto st =
+          c().query(what, "SELECT status FROM runs WHERE run_id=$1", {std::to_string(run.run_id)});
+      if (!st) return st.error();
+      auto left = count_left(run.run_id, "d.applicant_id=r.applicant_id", filter, true,
+                             "counting the run's records left to decide");
+      if (!left) return left.error();
+      if (st->size() == 0 || st->view(0, 0) != "running" || *left != 0) {
+        if (auto s = c().run(what, "DELETE FROM lease WHERE name=$1 AND token=$2",
+                             {lease_name(run.shard), run.lease});
+            !s) {
+          return s.error();
+        }
+        if (auto s = tx->commit(what); !s) return s.error();
+        return false;
+      }
+    }
     auto n = count_decisions(run.run_id);
     if (!n) return n.error();
     std::string finished = now_utc();
     if (auto s = c().run(what, "UPDATE runs SET status='complete', finished_at=$1 WHERE run_id=$2",
                          {finished, std::to_string(run.run_id)});
         !s) {
-      return s;
+      return s.error();
     }
     const std::string d = detail::run_complete_details(run.run_id, *n, finished);
     if (auto a = pg_->append_in("dalil", "run_complete", std::to_string(run.run_id), d); !a) {
       return a.error();
     }
-    if (auto s = c().run(what, "DELETE FROM lease WHERE name='writer' AND token=$1", {run.lease});
+    if (auto s = c().run(what, "DELETE FROM lease WHERE name=$1 AND token=$2",
+                         {lease_name(run.shard), run.lease});
         !s) {
-      return s;
+      return s.error();
     }
-    return tx->commit(what);
+    if (auto s = tx->commit(what); !s) return s.error();
+    return true;
   }
 
   status release_lease(const run_info& run) override {
     if (run.lease.empty()) return {};
     return c().run("releasing the lease of run " + std::to_string(run.run_id),
-                   "DELETE FROM lease WHERE name='writer' AND token=$1", {run.lease});
+                   "DELETE FROM lease WHERE name=$1 AND token=$2",
+                   {lease_name(run.shard), run.lease});
   }
 
   result<lease_info> lease() override {
-    auto l = live_lease();
+    auto l = live_leases();
     if (!l) return l.error();
-    if (!*l) return fail(errc::not_found, "no batch holds the store's lease");
-    return **l;
+    if (l->empty()) return fail(errc::not_found, "no batch holds the store's lease");
+    return l->front();
+  }
+
+  result<std::vector<shard_progress>> progress(std::int64_t run_id) override {
+    std::string what = "reading the progress of run " + std::to_string(run_id);
+    auto r = run(run_id);
+    if (!r) return r.error();
+    auto leases = all_leases();
+    if (!leases) return leases.error();
+    const std::string n = std::to_string(r->shards);
+    auto q = c().query(what,
+                       "SELECT dalil_shard(dalil_shard_key(applicant_id), " + n +
+                           "), count(*) FROM decision_sets WHERE run_id=$1 GROUP BY 1 ORDER BY 1",
+                       {std::to_string(run_id)});
+    if (!q) return q.error();
+    std::vector<shard_progress> out(static_cast<std::size_t>(r->shards));
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i].shard = shard_spec{static_cast<std::int64_t>(i) + 1, r->shards};
+    }
+    for (int i = 0; i < q->size(); ++i) {
+      const std::int64_t s = q->int64(i, 0);
+      if (s >= 1 && s <= r->shards) out[static_cast<std::size_t>(s - 1)].decided = q->int64(i, 1);
+    }
+    for (auto& [l, live] : *leases) {
+      if (l.run_id != run_id || l.shard.count != r->shards || l.shard.index < 1 ||
+          l.shard.index > r->shards) {
+        continue;
+      }
+      shard_progress& p = out[static_cast<std::size_t>(l.shard.index - 1)];
+      p.holder = l;
+      p.has_holder = true;
+      p.live = live;
+    }
+    // The shard's records: counted when its batch last started (a lease row), or now for a run
+    // without a filter.
+    for (auto& p : out) {
+      if (r->filter.empty()) {
+        auto t = count_left(0, "d.applicant_id=r.applicant_id", {}, false, what, p.shard);
+        if (!t) return t.error();
+        p.total = *t;
+      } else if (p.has_holder) {
+        p.total = p.holder.total;
+      }
+    }
+    return out;
   }
 
   result<std::int64_t> audit(const std::string& actor, const std::string& action,
@@ -880,6 +1043,7 @@ class pg_backend final : public store {
   std::string conninfo_;  // for reopen(): never printed
   bool read_only_;
   std::string host_ = host_name();
+  std::string machine_ = machine_id();
 };
 
 }  // namespace
