@@ -58,6 +58,26 @@ std::string trimmed(const char* m) {
 
 void ignore_notice(void* /*arg*/, const char* /*message*/) {}
 
+/// Whether the service file a connection string uses sets connect_timeout. libpq reads the
+/// service file only to connect: PQconnectStart resolves every option (the string, the
+/// environment, the service) and starts a non-blocking connection, which is closed at once
+/// without a byte sent (the server logs nothing for it) once its options are read.
+bool service_sets_timeout(const std::string& conninfo) {
+  PGconn* probe = PQconnectStart(conninfo.c_str());
+  if (probe == nullptr) return false;
+  bool set = false;
+  if (PQconninfoOption* options = PQconninfo(probe); options != nullptr) {
+    for (auto* o = options; o->keyword != nullptr; ++o) {
+      if (std::strcmp(o->keyword, "connect_timeout") == 0 && o->val != nullptr && *o->val != 0) {
+        set = true;
+      }
+    }
+    PQconninfoFree(options);
+  }
+  PQfinish(probe);
+  return set;
+}
+
 }  // namespace
 
 result<connection> connection::open(const std::string& conninfo) {
@@ -72,19 +92,17 @@ result<connection> connection::open(const std::string& conninfo) {
                 "quotes the string, which may hold a password); see docs/postgresql.md");
   }
   std::vector<std::string> secrets;
-  bool timeout_chosen =
-      std::getenv("PGCONNECT_TIMEOUT") != nullptr || std::getenv("PGSERVICE") != nullptr;
+  bool timeout_chosen = std::getenv("PGCONNECT_TIMEOUT") != nullptr;
+  bool service = std::getenv("PGSERVICE") != nullptr;
   for (auto* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
     if (std::strcmp(o->keyword, "password") == 0) secrets.emplace_back(o->val);
-    // A service file may set its own timeout: it is left to decide.
-    if (std::strcmp(o->keyword, "connect_timeout") == 0 ||
-        std::strcmp(o->keyword, "service") == 0) {
-      timeout_chosen = true;
-    }
+    if (std::strcmp(o->keyword, "connect_timeout") == 0) timeout_chosen = true;
+    if (std::strcmp(o->keyword, "service") == 0) service = true;
   }
   PQconninfoFree(options);
   secrets.push_back(conninfo);
+  if (!timeout_chosen && service) timeout_chosen = service_sets_timeout(conninfo);
 
   // Without a timeout of its own, libpq waits for the operating system's (minutes, for a
   // server that does not answer): a batch or a counter would hang that long on a down database.

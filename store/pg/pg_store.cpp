@@ -225,8 +225,9 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   std::vector<vouching_entry> vouching;  // the intact entries that vouch for rows
   // The intact import entries: import id -> (entry, its details).
   std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> imports;
-  // The intact ruleset entries: hash -> (entry, the loaded_at it vouches for).
-  std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> rulesets;
+  // The intact ruleset entries: hash -> (entry, the loaded_at it vouches for: none in the
+  // entries of the first SQLite stores, `{"bytes":N}`, which a migrated store keeps).
+  std::map<std::string, std::pair<std::int64_t, std::optional<std::string>>, std::less<>> rulesets;
   for (;;) {
     auto batch = conn_.query(what, "FETCH 10000 FROM dalil_audit");
     if (!batch) return batch.error();
@@ -264,7 +265,11 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       } else if (intact && batch->view(i, 3) == "import") {
         imports[batch->text(i, 4)] = {seq, batch->text(i, 5)};
       } else if (intact && batch->view(i, 3) == "ruleset") {
-        rulesets[batch->text(i, 4)] = {seq, field_of(batch->text(i, 5), "loaded_at")};
+        std::optional<std::string> loaded;
+        if (batch->view(i, 5).find("\"loaded_at\":") != std::string_view::npos) {
+          loaded = field_of(batch->text(i, 5), "loaded_at");
+        }
+        rulesets[batch->text(i, 4)] = {seq, std::move(loaded)};
       }
       if (!want.empty() && hash == want && (!want_seq || *want_seq == seq)) head_seq = seq;
       prev = hash;  // re-anchored: one damaged entry is reported once
@@ -304,7 +309,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     if (rows->view(i, 1) != hash) {
       problem(e->second.first, "ruleset",
               name + where + " was changed: its source no longer has its hash");
-    } else if (rows->view(i, 2) != e->second.second) {
+    } else if (e->second.second && rows->view(i, 2) != *e->second.second) {
       problem(e->second.first, "ruleset",
               name + where + ": its loaded_at was changed after it was written");
     }

@@ -86,6 +86,19 @@ codes="$(printf '%s\n' "$c1" "$c2" | sort | tr '\n' ' ')"
 [ "$codes" = "0 3 " ] || fail "two migrates at once exited $c1 and $c2: $(cat "$work/m1" "$work/m2")"
 expect_exit 0 "$dalil" audit verify --db "postgresql:///dalil_cli3" --head "$seq:$hash"
 
+# A store made by the first release (schema 1: its ruleset entries hold no loaded_at), upgraded by
+# this dalil, migrated: the copy verifies as the source does (no ruleset reported changed).
+here=$(cd "$(dirname "$0")" && pwd)
+cp "$here/../store/fixtures/store-v1.db" "$work/v1.db"
+expect_exit 0 "$dalil" audit verify --db "$work/v1.db"
+grep -q '"bytes"' <(sqlite3 "$work/v1.db" "SELECT details FROM audit WHERE action='ruleset'") ||
+  fail "the fixture's ruleset entries are not of the first form"
+sqlite3 "$work/v1.db" "SELECT details FROM audit WHERE action='ruleset'" | grep -q loaded_at &&
+  fail "the fixture's ruleset entries hold a loaded_at: the case is not tested"
+psql -qc "CREATE DATABASE dalil_cli4" >/dev/null
+expect_exit 0 "$dalil" migrate --from "$work/v1.db" --to "postgresql:///dalil_cli4"
+expect_exit 0 "$dalil" audit verify --db "postgresql:///dalil_cli4"
+
 # A wrong password, a string that does not parse, a stray argument: no secret echoed.
 wrong="WrongPw$RANDOM$RANDOM"
 expect_exit 1 "$dalil" audit head --db "postgresql://$PGUSER:$wrong@$PGHOST:$PGPORT/dalil_cli"

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -277,6 +278,22 @@ TEST_CASE("a connection waits 10 s at most unless told otherwise", "[pg]") {
   const std::string from_env = timeout_of(db);
   ::unsetenv("PGCONNECT_TIMEOUT");
   CHECK(from_env == "5");
+  // A service: its file's connect_timeout when it sets one, else the default.
+  const auto file = std::filesystem::temp_directory_path() / "dalil_pg_service_test.conf";
+  {
+    std::ofstream out(file);
+    out << "[timed]\ndbname=postgres\nconnect_timeout=7\n[untimed]\ndbname=postgres\n";
+  }
+  REQUIRE(std::getenv("PGSERVICEFILE") == nullptr);
+  ::setenv("PGSERVICEFILE", file.c_str(), 1);
+  const std::string timed = timeout_of("service=timed");
+  const std::string untimed = timeout_of("service=untimed");
+  const std::string timed_uri = timeout_of("postgresql:///postgres?service=timed");
+  ::unsetenv("PGSERVICEFILE");
+  std::filesystem::remove(file);
+  CHECK(timed == "7");
+  CHECK(untimed == pg::default_connect_timeout);
+  CHECK(timed_uri == "7");
 }
 
 // Not run by default (hidden tag): appends per second with 1, 2 and 4 processes at once, for the
