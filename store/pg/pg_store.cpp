@@ -20,27 +20,13 @@ namespace {
 /// Serializes the migrations of processes that open the same database together.
 constexpr std::int64_t migrate_lock_key = 0x64616c696c02;
 
+using dalil::store::detail::audit_field;  // a field of an entry's details
+
 std::optional<std::int64_t> to_int(std::string_view s) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-/// A field of an entry's details (a flat JSON object written by detail::add_field): a string's
-/// text (the fields read here hold no escapes) or an integer's digits; "" when absent.
-std::string field_of(std::string_view details, std::string_view key) {
-  std::string k = "\"" + std::string(key) + "\":";
-  auto at = details.find(k);
-  if (at == std::string_view::npos) return {};
-  at += k.size();
-  if (at < details.size() && details[at] == '"') {
-    auto end = details.find('"', at + 1);
-    return end == std::string_view::npos ? std::string()
-                                         : std::string(details.substr(at + 1, end - at - 1));
-  }
-  auto end = details.find_first_of(",}", at);
-  return std::string(details.substr(at, end == std::string_view::npos ? end : end - at));
 }
 
 /// "1-200,205" as a PostgreSQL array's text "{1,2,…,200,205}"; nullopt when it does not parse.
@@ -267,7 +253,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       } else if (intact && batch->view(i, 3) == "ruleset") {
         std::optional<std::string> loaded;
         if (batch->view(i, 5).find("\"loaded_at\":") != std::string_view::npos) {
-          loaded = field_of(batch->text(i, 5), "loaded_at");
+          loaded = audit_field(batch->text(i, 5), "loaded_at");
         }
         rulesets[batch->text(i, 4)] = {seq, std::move(loaded)};
       }
@@ -341,7 +327,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     const std::int64_t seq = e->second.first;
     const std::string details = e->second.second;
     imports.erase(e);
-    if (field_of(details, "v") != "3") continue;  // older entries do not hold the row
+    if (audit_field(details, "v") != "3") continue;  // older entries do not hold the row
     std::string changed;
     auto compare = [&](std::string_view key, auto value, bool optional) {
       std::string field = "{";
@@ -384,7 +370,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       digest.update(dalil::store::detail::rejection_line(
           rejections->int64(k, 0), rejections->view(k, 1), rejections->view(k, 2)));
     }
-    if (digest.hex() != field_of(details, "rejections")) {
+    if (digest.hex() != audit_field(details, "rejections")) {
       changed += changed.empty() ? "rejections" : ", rejections";
     }
     if (!changed.empty()) {
@@ -405,11 +391,11 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   bool all_current = true;
   std::string line;
   for (const auto& e : vouching) {
-    if (field_of(e.details, "v") != "3") {
+    if (audit_field(e.details, "v") != "3") {
       all_current = false;
       continue;
     }
-    auto ids = ranges_array(field_of(e.details, "ids"));
+    auto ids = ranges_array(audit_field(e.details, "ids"));
     if (!ids) {
       problem(e.seq, "chain", "audit entry " + std::to_string(e.seq) + " names no rows");
       continue;
@@ -445,7 +431,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       }
       digest.add(r.int64(i, 0), line);
     }
-    (records ? vouched_records : vouched_sets) += to_int(field_of(e.details, "count")).value_or(0);
+    (records ? vouched_records : vouched_sets) +=
+        to_int(audit_field(e.details, "count")).value_or(0);
     std::string want = "{";
     digest.write(want);
     want.replace(0, 1, ",");
