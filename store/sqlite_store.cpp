@@ -1841,33 +1841,35 @@ class sqlite_store final : public store {
         std::string_view sealed = q->blob_view(4);
         bool has_key = q->int64(5) != 0;
         std::string_view wrapped = q->blob_view(6);
-        std::string noun = "decision set " + std::to_string(r.run) + ":" + std::to_string(r.record);
+        // Where and why: the set by run and record, never a value.
+        auto damaged = [&](std::string_view why) {
+          std::string m = what;
+          m += ": decision set ";
+          m += std::to_string(r.run);
+          m += ':';
+          m += std::to_string(r.record);
+          m += why;
+          return fail(errc::damaged, std::move(m));
+        };
         auto mask = masks->find(r.run);
         std::span<const std::uint8_t> types;
         if (mask != masks->end()) types = mask->second;
-        if (!has_key)
-          return fail(errc::damaged, what + ": " + noun + ": its applicant has no data key");
+        if (!has_key) return damaged(": its applicant has no data key");
         std::optional<crypto::data_key> dk;
         if (!wrapped.empty()) {
           auto unwrapped = crypto::unwrap(*key_, wrapped, applicant, q->int64(7));
-          if (!unwrapped) {
-            return fail(errc::damaged,
-                        what + ": " + noun + ": its data key does not open with the master key");
-          }
+          if (!unwrapped) return damaged(": its data key does not open with the master key");
           dk = *unwrapped;
         }
-        if (sealed.empty()) {
-          whole.assign(stored);
-        } else if (!dk) {
-          // Erased: the values sealed are gone; what it keeps in plain is checked below.
+        // Without sealed values, or erased (the values sealed are gone), the set is what it
+        // keeps in plain; else its sealed values are put back.
+        if (sealed.empty() || !dk) {
           whole.assign(stored);
         } else {
           std::string opened;
           if (!crypto::open(*dk, sealed, set_ad("decisions", applicant, r.run, r.record), opened) ||
               !whole_decisions(stored, opened, whole)) {
-            return fail(
-                errc::damaged,
-                what + ": " + noun + ": its sealed decisions do not open with the master key");
+            return damaged(": its sealed decisions do not open with the master key");
           }
           crypto::wipe(opened);
         }
