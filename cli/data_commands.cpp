@@ -113,6 +113,25 @@ int run_keys_rotate(const rotate_options& o) {
   });
 }
 
+int run_keys_seal(const keys_options& o) {
+  return guarded("keys seal", [&] {
+    auto db = open_store(o.db, o.key_file);
+    if (!db) return report_store_error(db.error());
+    auto n = (*db)->seal_in_place(cli_actor());
+    if (!n) return report_store_error(n.error());
+    if (*n == 0) {
+      std::cout << o.db
+                << ": every decision set keeps in plain only what its rules' types allow; "
+                   "nothing changed\n";
+    } else {
+      std::cout << o.db << ": " << *n
+                << " decision set(s) sealed in place (audited: keys_seal); dalil audit verify "
+                   "checks them\n";
+    }
+    return 0;
+  });
+}
+
 int run_erase(const erase_options& o) {
   return guarded("erase", [&] {
     auto db = open_store(o.db, o.key_file);

@@ -47,6 +47,9 @@ struct rotate_options {
 };
 /// `dalil keys rotate --db FILE --key-file OLD --new-key-file NEW`: re-wraps the data keys.
 int run_keys_rotate(const rotate_options& o);
+/// `dalil keys seal --db FILE [--key-file K]`: seals in place the decisions' values an older
+/// dalil left in plain in an encrypted store (store::store::seal_in_place), audited.
+int run_keys_seal(const keys_options& o);
 
 struct erase_options {
   std::string db;

@@ -250,6 +250,13 @@ int main(int argc, char** argv) {
       ->add_option("--new-key-file", rot.new_key_file,
                    "The new master key (created, 0600, when absent)")
       ->required();
+  dalil::cli::keys_options seal;
+  auto* keys_seal_cmd = keys_cmd->add_subcommand(
+      "seal",
+      "Seal the decisions' values an older dalil left in plain in an encrypted store (audited)");
+  keys_seal_cmd->add_option("--db", seal.db, "SQLite file")->required();
+  keys_seal_cmd->add_option("--key-file", seal.key_file,
+                            "Master key file (default: the DALIL_MASTER_KEY variable)");
   keys_cmd->require_subcommand(1);
 
   dalil::cli::erase_options era;
@@ -272,6 +279,7 @@ int main(int argc, char** argv) {
   if (keys_init_cmd->parsed()) return dalil::cli::run_keys_init(keys);
   if (keys_check_cmd->parsed()) return dalil::cli::run_keys_check(keys);
   if (keys_rotate_cmd->parsed()) return dalil::cli::run_keys_rotate(rot);
+  if (keys_seal_cmd->parsed()) return dalil::cli::run_keys_seal(seal);
   if (backup_cmd->parsed()) return dalil::cli::run_backup(bak);
   if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);

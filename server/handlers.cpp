@@ -880,12 +880,17 @@ class api_service final : public service {
       append_string(d.rules, p.rules[chosen[i]].qualified);
     }
     d.rules += ']';
+    // Which outcomes an encrypted store keeps in plain: by the rules' declared types.
+    d.plain_values = store::plain_value_mask(p, chosen);
     d.decision_id = random_id();
     d.applicant_id = applicant_id;
     d.office = who.office;
     d.actor = who.name;
     d.trace = trace;
     co_await write(job);
+    // The record and the whole outcomes are sealed (or were refused): not kept in memory.
+    store::crypto::wipe(d.record_json);
+    store::crypto::wipe(d.outcomes);
     if (!job->result) {
       log_->error("a counter decision could not be stored: {}", job->result.error().message);
       co_return problem_reply(unavailable("the decision could not be stored, so it is not given; "
@@ -974,10 +979,11 @@ class api_service final : public service {
                  : "the stored decision does not replay to the answer given";
     }
     if (d.sealed) {
-      // An encrypted store keeps the outcomes' non-categorical values sealed
-      // (store::plain_outcomes): the regenerated outcomes must give the plain ones stored, and
-      // the answer digest, which covers the whole outcomes.
-      if (store::plain_outcomes(outcomes) != d.outcomes) {
+      // An encrypted store keeps the values of outcomes its rules' types do not keep in plain
+      // sealed (store::plain_outcomes): the regenerated outcomes must give the plain ones stored
+      // (sealed where they say "sealed": decisions of an older dalil read as stored), and the
+      // answer digest, which covers the whole outcomes.
+      if (store::plain_outcomes(outcomes, store::outcome_mask_of(d.outcomes)) != d.outcomes) {
         return "the stored record does not replay to the outcomes given";
       }
       store::counter_decision whole = d;

@@ -535,6 +535,8 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
   if (!pending_count) return pending_count.error();
   std::int64_t pending = *pending_count;
   auto inst = engine::instantiate(rules, o.as_of);
+  // Which decisions' values an encrypted store may keep in plain, by their rules' types.
+  const std::vector<std::uint8_t> plain_values = plain_value_mask(rules->program(), chosen);
   bool terminal = o.progress && isatty(STDERR_FILENO);
   unsigned threads = std::max(1u, o.threads);
   auto t0 = std::chrono::steady_clock::now();
@@ -636,7 +638,8 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       // data key as their record is (a plain store's records have no wrapped key).
       for (std::size_t i = begin; i < end; ++i) {
         if (current[i].wrapped.empty()) continue;
-        if (auto sealed = db.seal_decisions(current[i], run.run_id, sets[i]); !sealed) {
+        if (auto sealed = db.seal_decisions(current[i], run.run_id, sets[i], plain_values);
+            !sealed) {
           std::lock_guard<std::mutex> lock(m);
           if (!open_error) open_error = sealed.error();
           return;
@@ -754,7 +757,34 @@ std::size_t skip_value(std::string_view t, std::size_t i) {
 
 }  // namespace
 
-bool plain_decisions(std::string_view compact, std::string& out, std::string* values) {
+std::vector<std::uint8_t> plain_value_mask(const dsl::program& p,
+                                           const std::vector<std::uint32_t>& rules) {
+  std::vector<std::uint8_t> out;
+  out.reserve(rules.size());
+  for (std::uint32_t r : rules) {
+    if (r >= p.rules.size()) {  // no such rule (dsl::no_index): no type known
+      out.push_back(0);
+      continue;
+    }
+    dsl::kind k = p.rules[r].t.k;
+    out.push_back(
+        k == dsl::kind::boolean || k == dsl::kind::enumeration || k == dsl::kind::null_type ? 1
+                                                                                            : 0);
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> plain_value_mask_of(std::string_view plain) {
+  std::vector<std::uint8_t> out;
+  for (std::string_view entry : split_json_array(plain)) {
+    std::vector<std::string_view> f = split_json_array(entry);
+    out.push_back(f.size() >= 2 && f[1] == "\"sealed\"" ? 0 : 1);
+  }
+  return out;
+}
+
+bool plain_decisions(std::string_view compact, std::string& out, std::string* values,
+                     std::span<const std::uint8_t> plain_values) {
   const std::size_t n = compact.size();
   if (n < 2 || compact.front() != '[') return false;
   std::size_t copied = 0;  // compact[0, copied) is in `out`
@@ -767,7 +797,9 @@ bool plain_decisions(std::string_view compact, std::string& out, std::string* va
     std::size_t end = skip_value(compact, start);
     if (end >= n) return false;
     std::string_view value = compact.substr(start, end - start);
-    if (!categorical_value(value)) {
+    bool plain = value == "true" || value == "false" || value == "null" ||
+                 (index < plain_values.size() && plain_values[index] != 0);
+    if (!plain) {
       if (copied == 0) {
         out.clear();
         out.reserve(n);

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,16 +120,29 @@ std::string to_format_1(std::string_view compact, const run_decisions& run);
 /// The verbose form of a stored decision set: [{"rule","status","value","provisional",
 /// "in_force","missing"},…]; the set of a record that no longer fit the schema as stored.
 std::string expand_decisions(std::string_view compact, int format, const run_decisions& run);
+/// Which entries of a compact decision set (one per rule of `rules`, in order) may keep their
+/// value in plain in an encrypted store, by the rule's declared result type: 1 for a flag or an
+/// enumeration (its values are true, false, null or a case the ruleset declares: what stats
+/// count), 0 for anything else (money, numbers, dates, durations, texts, lists, records: values
+/// that may come from the facts, whatever they look like; 0 too for dsl::no_index, a rule not
+/// found). Computed once per prepared instance.
+std::vector<std::uint8_t> plain_value_mask(const dsl::program& p,
+                                           const std::vector<std::uint32_t>& rules);
+/// The mask a stored plain form was sealed with: 0 at the entries whose value it keeps as
+/// "sealed", 1 elsewhere (a set stored by an older dalil keeps what that dalil kept).
+std::vector<std::uint8_t> plain_value_mask_of(std::string_view plain);
 /// The compact decisions as an encrypted store keeps them in plain (decision_sets.decisions):
-/// each value that is not true, false, null or an enumeration's name (an amount, a number or a
-/// date, which may be derived from the facts: housing.monthly_income is the income / 12)
-/// replaced by the string "sealed", as plain_outcomes does for the counter's outcomes; statuses,
-/// provisional flags, missing facts' names and in-force marks kept (what statistics count).
-/// Writes `out` (and, given `values`, the values replaced: [[entry index, value JSON],…], what
-/// an encrypted store seals) and returns true when a value was replaced; false (`out` and
-/// `values` untouched) when the set keeps nothing to seal, or is not an array of entries (a
-/// record that no longer fit the schema: {"error":…}, which names a field and never a value).
-bool plain_decisions(std::string_view compact, std::string& out, std::string* values = nullptr);
+/// the value of each entry that `plain_values` (plain_value_mask) does not mark, unless true,
+/// false or null, replaced by the string "sealed" (an entry past its end is unmarked: with no
+/// mask every value but a flag or null is sealed), as plain_outcomes does for the counter's
+/// outcomes; statuses, provisional flags, missing facts' names and in-force marks kept (what
+/// statistics count). Writes `out` (and, given `values`, the values replaced: [[entry index,
+/// value JSON],…], what an encrypted store seals) and returns true when a value was replaced;
+/// false (`out` and `values` untouched) when the set keeps nothing to seal, or is not an array
+/// of entries (a record that no longer fit the schema: {"error":…}, which names a field and
+/// never a value).
+bool plain_decisions(std::string_view compact, std::string& out, std::string* values = nullptr,
+                     std::span<const std::uint8_t> plain_values = {});
 /// The inverse: `plain` (plain_decisions' form) with the `values` it gave put back, into `out`.
 /// False when they do not fit (an index without a "sealed" value there, one left over).
 bool whole_decisions(std::string_view plain, std::string_view values, std::string& out);

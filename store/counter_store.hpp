@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ struct counter_decision {
   /// …and its applicant was erased (`dalil erase`, retention): the data key is destroyed, the
   /// record can never be read again (record_json ""); the rest of the row still counts.
   bool erased = false;
+  /// Not stored: which outcomes an encrypted store may keep in plain (store::plain_value_mask
+  /// of the ruleset and the rules decided), set by who evaluated; empty: flags and null only.
+  std::vector<std::uint8_t> plain_values;
 };
 
 /// The official's decision over a counter evaluation.
@@ -193,16 +197,16 @@ class counter_store {
   std::unique_ptr<impl> impl_;
 };
 
-/// The outcomes as an encrypted store keeps them (counter_decision::outcomes): each value that
-/// is not true, false, null or an enumeration's name (an amount, a number or a date, which may
-/// be derived from the facts: housing.monthly_income is the income / 12) replaced by the string
-/// "sealed"; rules, statuses, missing facts' names and flags kept (what statistics count). The
-/// whole outcomes are regenerated from the sealed record on read and checked against the answer
-/// digest, which covers them.
-std::string plain_outcomes(std::string_view outcomes);
-/// Whether a compact value (JSON) may stay in plain in an encrypted store: true, false, null or
-/// an enumeration's name (a lower-case identifier in quotes).
-bool categorical_value(std::string_view v);
+/// The outcomes as an encrypted store keeps them (counter_decision::outcomes): the value of each
+/// decision that `plain_values` (store::plain_value_mask of the rules decided, in answer order)
+/// does not mark, unless true, false or null, replaced by the string "sealed" (with no mask,
+/// every value but a flag or null); rules, statuses, missing facts' names and flags kept (what
+/// statistics count). The whole outcomes are regenerated from the sealed record on read and
+/// checked against the answer digest, which covers them.
+std::string plain_outcomes(std::string_view outcomes, std::span<const std::uint8_t> plain_values);
+/// The mask stored outcomes were kept with: 0 for a decision whose value is "sealed", 1 for
+/// any other (outcomes stored by an older dalil read as they were stored).
+std::vector<std::uint8_t> outcome_mask_of(std::string_view plain);
 
 /// The digest a `counter_decision` audit entry keeps of its row (SHA-256 hex of the fields).
 std::string counter_digest(const counter_decision& d);

@@ -92,6 +92,13 @@ secret_key::~secret_key() {
   sodium_memzero(bytes_.data(), bytes_.size());
 }
 
+void wipe(std::string& s) {
+  // Resizing up to the capacity allocates nothing: every byte the buffer holds is zeroed.
+  s.resize(s.capacity());
+  sodium_memzero(s.data(), s.size());
+  s.clear();
+}
+
 bool secret_key::operator==(const secret_key& o) const {
   return sodium_memcmp(bytes_.data(), o.bytes_.data(), key_bytes) == 0;
 }

@@ -30,6 +30,11 @@ class secret_key {
   std::array<unsigned char, key_bytes> bytes_{};
 };
 
+/// Overwrites the whole buffer of `s` (its capacity, not only its size) with zeros
+/// (sodium_memzero: never optimized away) and empties it, keeping the buffer for reuse: for a
+/// reused or temporary buffer that held a plaintext value once it is sealed.
+void wipe(std::string& s);
+
 /// The master key: only ever outside the store file (a key file or DALIL_MASTER_KEY).
 struct master_key {
   secret_key wrap;    // derived: wraps the data keys

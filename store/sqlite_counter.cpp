@@ -43,36 +43,50 @@ std::string digest_of(const counter_decision& d, const std::string& applicant,
 
 }  // namespace
 
-bool categorical_value(std::string_view v) {
-  if (v == "true" || v == "false" || v == "null") return true;
-  if (v.size() < 3 || v.front() != '"' || v.back() != '"') return false;
-  v = v.substr(1, v.size() - 2);
-  if (v.front() < 'a' || v.front() > 'z') return false;
-  return std::all_of(v.begin(), v.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
+namespace {
 
-std::string plain_outcomes(std::string_view outcomes) {
-  // The compact form is the engine's (append_compact_decision): each value is followed by
-  // ,"missing": (a string value cannot hold that sequence: its quotes are escaped).
+/// Calls `each(index, start, end)` for the value of each decision of compact outcomes (the
+/// engine's append_compact_decision: each value is followed by ,"missing":, a sequence a string
+/// value cannot hold, its quotes being escaped), in order.
+template <typename Each>
+void each_outcome_value(std::string_view outcomes, Each&& each) {
   constexpr std::string_view value_key = "\"value\":";
   constexpr std::string_view next_key = ",\"missing\":";
-  std::string out;
-  out.reserve(outcomes.size());
   std::size_t pos = 0;
-  for (;;) {
+  for (std::size_t index = 0;; ++index) {
     std::size_t v = outcomes.find(value_key, pos);
-    if (v == std::string_view::npos) break;
+    if (v == std::string_view::npos) return;
     std::size_t start = v + value_key.size();
     std::size_t end = outcomes.find(next_key, start);
-    if (end == std::string_view::npos) break;
-    out.append(outcomes.substr(pos, start - pos));
-    std::string_view value = outcomes.substr(start, end - start);
-    out.append(categorical_value(value) ? value : std::string_view("\"sealed\""));
+    if (end == std::string_view::npos) return;
+    each(index, start, end);
     pos = end;
   }
-  out.append(outcomes.substr(pos));
+}
+
+}  // namespace
+
+std::string plain_outcomes(std::string_view outcomes, std::span<const std::uint8_t> plain_values) {
+  std::string out;
+  out.reserve(outcomes.size());
+  std::size_t copied = 0;
+  each_outcome_value(outcomes, [&](std::size_t index, std::size_t start, std::size_t end) {
+    std::string_view value = outcomes.substr(start, end - start);
+    bool plain = value == "true" || value == "false" || value == "null" ||
+                 (index < plain_values.size() && plain_values[index] != 0);
+    out.append(outcomes.substr(copied, start - copied));
+    out.append(plain ? value : std::string_view("\"sealed\""));
+    copied = end;
+  });
+  out.append(outcomes.substr(copied));
+  return out;
+}
+
+std::vector<std::uint8_t> outcome_mask_of(std::string_view plain) {
+  std::vector<std::uint8_t> out;
+  each_outcome_value(plain, [&](std::size_t, std::size_t start, std::size_t end) {
+    out.push_back(plain.substr(start, end - start) == "\"sealed\"" ? 0 : 1);
+  });
   return out;
 }
 
@@ -590,7 +604,7 @@ status counter_store::put_decision(counter_decision& d) {
   d.at = now_utc();
   // An encrypted store keeps the outcomes' values that may come from the facts sealed (they
   // are regenerated from the sealed record on read).
-  if (m.encrypted) m.outcomes = plain_outcomes(d.outcomes);
+  if (m.encrypted) m.outcomes = plain_outcomes(d.outcomes, d.plain_values);
   statement& q = m.insert_decision;
   q.reset();
   q.bind(1, d.decision_id)

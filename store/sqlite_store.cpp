@@ -1075,6 +1075,66 @@ class sqlite_store final : public store {
     return {};
   }
 
+  /// The rulesets the store keeps, checked, by hash (nullptr: not kept, or no longer checks).
+  using ruleset_cache = std::map<std::string, std::shared_ptr<const engine::ruleset>>;
+  std::shared_ptr<const engine::ruleset> kept_ruleset(const std::string& hash,
+                                                      ruleset_cache& cache) {
+    auto it = cache.find(hash);
+    if (it != cache.end()) return it->second;
+    std::shared_ptr<const engine::ruleset> rules;
+    if (auto source = ruleset_source(hash)) {
+      std::string diagnostics;  // not shown: without the ruleset, every value is sealed
+      rules = stored_ruleset(hash, *source, diagnostics);
+      if (rules && rules->hash() != hash) rules = nullptr;
+    }
+    return cache[hash] = rules;
+  }
+
+  /// Per run, which entries of its decision sets may keep their value in plain (plain_value_mask
+  /// of its ruleset's contract rules); empty for a run whose ruleset cannot be read or checked:
+  /// its sets then keep only flags and null in plain (privacy first).
+  result<std::map<std::int64_t, std::vector<std::uint8_t>>> run_plain_values(
+      const std::string& what) {
+    std::map<std::int64_t, std::vector<std::uint8_t>> out;
+    std::vector<std::pair<std::int64_t, std::string>> runs;
+    {
+      auto q = db_.make("SELECT run_id, ruleset_hash FROM runs", what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        runs.emplace_back(q->int64(0), q->text(1));
+      }
+    }
+    ruleset_cache cache;
+    for (const auto& [run, hash] : runs) {
+      auto rules = kept_ruleset(hash, cache);
+      if (rules) out[run] = plain_value_mask(rules->program(), contract_rules(rules->program()));
+    }
+    return out;
+  }
+
+  /// The outcomes of a counter decision its ruleset's types keep in plain (by the names of the
+  /// rules decided, `rules_json`); empty without the ruleset (flags and null only).
+  std::vector<std::uint8_t> outcome_plain_values(const std::string& hash,
+                                                 std::string_view rules_json,
+                                                 ruleset_cache& cache) {
+    auto rules = kept_ruleset(hash, cache);
+    if (!rules) return {};
+    const dsl::program& p = rules->program();
+    std::vector<std::uint32_t> decided;
+    for (std::string_view name : split_json_array(rules_json)) {
+      if (name.size() >= 2) name = name.substr(1, name.size() - 2);  // a rule name: no escapes
+      std::uint32_t index = dsl::no_index;
+      for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
+        if (p.rules[r].qualified == name) index = r;
+      }
+      decided.push_back(index);
+    }
+    return plain_value_mask(p, decided);
+  }
+
   /// The counter's decisions of a store encrypted in place (their records are sealed with the
   /// others, their applicants renamed to the pseudonyms): their outcomes' amounts sealed as an
   /// encrypted store's counter keeps them (plain_outcomes), each vouched for again by a
@@ -1082,6 +1142,7 @@ class sqlite_store final : public store {
   /// as superseded).
   status encrypt_counter_in_place(const std::string& what) {
     std::vector<counter_decision> rows;
+    ruleset_cache rulesets;
     {
       auto q = db_.make(
           "SELECT decision_id, record_id, applicant_id, office, actor, at, as_of, ruleset_hash, "
@@ -1104,7 +1165,8 @@ class sqlite_store final : public store {
         d.ruleset_hash = q->text(7);
         d.input_hash = q->text(8);
         d.rules = q->text(9);
-        d.outcomes = plain_outcomes(q->text_view(10));
+        d.outcomes = plain_outcomes(q->text_view(10),
+                                    outcome_plain_values(d.ruleset_hash, d.rules, rulesets));
         d.trace = q->int64(11) != 0;
         d.answer_digest = q->text(12);
         d.publication_id = q->int64(13);
@@ -1218,6 +1280,8 @@ class sqlite_store final : public store {
       std::string sealed_decisions;
     };
     std::vector<resealed> sets;
+    auto masks = run_plain_values(what);
+    if (!masks) return masks.error();
     {
       auto q = db_.make(
           "SELECT run_id, record_id, applicant_id, coalesce(trace, ''), decisions FROM "
@@ -1231,7 +1295,10 @@ class sqlite_store final : public store {
         if (!row) return row.error();
         if (!*row) break;
         bool has_trace = !q->text_view(3).empty();
-        bool seal = plain_decisions(q->text_view(4), plain, &values);
+        auto mask = masks->find(q->int64(0));
+        bool seal =
+            plain_decisions(q->text_view(4), plain, &values,
+                            mask == masks->end() ? std::span<const std::uint8_t>() : mask->second);
         if (!has_trace && !seal) continue;
         auto k = keys.find(q->text(2));
         if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
@@ -1273,9 +1340,10 @@ class sqlite_store final : public store {
     return revouch(what);
   }
 
-  /// The entries that vouch again for every record (per import) and every decision set (per
-  /// run), rows_per_entry rows each, in the form import and batch write them.
-  status revouch(const std::string& what) {
+  /// The entries that vouch again for every record (per import; unless `records` is false) and
+  /// every decision set (per run), rows_per_entry rows each, in the form import and batch write
+  /// them.
+  status revouch(const std::string& what, bool records = true) {
     auto chunks = [&](const char* sql, const char* action, const char* owner_key,
                       const std::function<void(statement&, std::string&)>& line_of) -> status {
       auto q = db_.make(sql, what);
@@ -1318,16 +1386,18 @@ class sqlite_store final : public store {
       }
       return flush();
     };
-    if (auto st =
-            chunks("SELECT import_id, record_id, applicant_id, version, content_hash, sealed FROM "
-                   "records ORDER BY import_id, record_id",
-                   "records", "import",
-                   [](statement& q, std::string& line) {
-                     line = record_line(q.int64(1), q.text_view(2), q.int64(3), q.text_view(4),
-                                        q.int64(0), q.blob_view(5));
-                   });
-        !st) {
-      return st;
+    if (records) {
+      if (auto st = chunks(
+              "SELECT import_id, record_id, applicant_id, version, content_hash, sealed FROM "
+              "records ORDER BY import_id, record_id",
+              "records", "import",
+              [](statement& q, std::string& line) {
+                line = record_line(q.int64(1), q.text_view(2), q.int64(3), q.text_view(4),
+                                   q.int64(0), q.blob_view(5));
+              });
+          !st) {
+        return st;
+      }
     }
     return chunks(
         "SELECT run_id, record_id, applicant_id, input_hash, decisions, trace_digest, format, "
@@ -1722,6 +1792,144 @@ class sqlite_store final : public store {
     return static_cast<std::int64_t>(rewrapped.size());
   }
 
+  result<std::int64_t> seal_in_place(const std::string& actor) override {
+    std::string what = path_ + ": sealing decision sets in place";
+    if (!encrypted_) {
+      return fail(errc::refused, path_ +
+                                     " is not encrypted: nothing to seal (dalil keys init --db "
+                                     "encrypts a plain store)");
+    }
+    if (auto st = need_key("sealing decision sets"); !st) return st.error();
+    auto live = live_lease();
+    if (!live) return live.error();
+    if (*live) {
+      return fail(errc::busy, what + ": a batch holds the store's lease (" + held_by(**live) +
+                                  "); seal once it has finished");
+    }
+    // As keys init --db: vouching anew for every decision set needs a store that verifies.
+    auto checked = verify(verify_options{});
+    if (!checked) return checked.error();
+    if (!checked->problems.empty()) {
+      return fail(errc::refused,
+                  what + ": the store does not verify (" +
+                      std::to_string(checked->problems.size()) +
+                      " problem(s): `dalil audit verify` names them); nothing changed");
+    }
+    // The plain values' bytes are overwritten in their pages, not left in free space.
+    if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    if (auto st = read_keyring(); !st) return st.error();
+    auto masks = run_plain_values(what);
+    if (!masks) return masks.error();
+    struct resealed {
+      std::int64_t run = 0;
+      std::int64_t record = 0;
+      std::string decisions;
+      std::string sealed;  // "": the applicant was erased (the values are dropped)
+    };
+    std::vector<resealed> sets;
+    std::int64_t dropped = 0;
+    {
+      auto q = db_.make(
+          "SELECT d.run_id, d.record_id, d.applicant_id, d.decisions, "
+          "coalesce(d.sealed_decisions, x''), k.applicant_id IS NOT NULL, coalesce(k.wrapped, "
+          "x''), coalesce(k.generation, 0) FROM decision_sets d LEFT JOIN data_keys k ON "
+          "k.applicant_id = d.applicant_id ORDER BY d.run_id, d.record_id",
+          what);
+      if (!q) return q.error();
+      std::string whole;
+      std::string values;
+      std::string plain;
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        resealed r{q->int64(0), q->int64(1), {}, {}};
+        std::string applicant = q->text(2);
+        std::string_view stored = q->text_view(3);
+        std::string_view sealed = q->blob_view(4);
+        bool has_key = q->int64(5) != 0;
+        std::string_view wrapped = q->blob_view(6);
+        // Where and why: the set by run and record, never a value.
+        auto damaged = [&](std::string_view why) {
+          std::string m = what;
+          m += ": decision set ";
+          m += std::to_string(r.run);
+          m += ':';
+          m += std::to_string(r.record);
+          m += why;
+          return fail(errc::damaged, std::move(m));
+        };
+        auto mask = masks->find(r.run);
+        std::span<const std::uint8_t> types;
+        if (mask != masks->end()) types = mask->second;
+        if (!has_key) return damaged(": its applicant has no data key");
+        std::optional<crypto::data_key> dk;
+        if (!wrapped.empty()) {
+          auto unwrapped = crypto::unwrap(*key_, wrapped, applicant, q->int64(7));
+          if (!unwrapped) return damaged(": its data key does not open with the master key");
+          dk = *unwrapped;
+        }
+        // Without sealed values, or erased (the values sealed are gone), the set is what it
+        // keeps in plain; else its sealed values are put back.
+        if (sealed.empty() || !dk) {
+          whole.assign(stored);
+        } else {
+          std::string opened;
+          if (!crypto::open(*dk, sealed, set_ad("decisions", applicant, r.run, r.record), opened) ||
+              !whole_decisions(stored, opened, whole)) {
+            return damaged(": its sealed decisions do not open with the master key");
+          }
+          crypto::wipe(opened);
+        }
+        bool seal = plain_decisions(whole, plain, &values, types);
+        if (seal && plain != stored) {
+          r.decisions = plain;
+          if (dk) {
+            crypto::seal(*dk, values, set_ad("decisions", applicant, r.run, r.record), r.sealed);
+          } else {
+            ++dropped;
+          }
+          sets.push_back(std::move(r));
+        }
+        crypto::wipe(whole);
+        crypto::wipe(values);
+      }
+    }
+    if (sets.empty()) return 0;  // nothing written: the transaction rolls back
+    auto u = db_.make(
+        "UPDATE decision_sets SET decisions=?, sealed_decisions=? WHERE run_id=? AND record_id=?",
+        what);
+    if (!u) return u.error();
+    for (const auto& r : sets) {
+      u->reset();
+      u->bind(1, r.decisions);
+      if (r.sealed.empty()) {
+        u->bind_null(2);
+      } else {
+        u->bind_blob(2, r.sealed);
+      }
+      u->bind(3, r.run).bind(4, r.record);
+      if (auto st = u->run(what); !st) return st.error();
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "decision_sets", static_cast<std::int64_t>(sets.size()));
+    add_field(d, "erased", dropped);
+    add_field(d, "at", now_utc());
+    d += '}';
+    if (auto a = detail::append_audit(db_, actor, "keys_seal", "decision_sets", d); !a) {
+      return a.error();
+    }
+    if (auto st = revouch(what, false); !st) return st.error();
+    if (auto st = tx->commit(what); !st) return st.error();
+    // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
+    if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st.error();
+    (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+    return static_cast<std::int64_t>(sets.size());
+  }
+
   /// The associated data of what is sealed in a decision set's row (`kind`: "trace" for its
   /// stored trace, "decisions" for its sealed decisions): the row and what it is.
   static std::string set_ad(std::string_view kind, std::string_view applicant, std::int64_t run_id,
@@ -1736,13 +1944,14 @@ class sqlite_store final : public store {
     return ad;
   }
 
-  status seal_decisions(const stored_record& r, std::int64_t run_id,
-                        decision_set& d) const override {
+  status seal_decisions(const stored_record& r, std::int64_t run_id, decision_set& d,
+                        std::span<const std::uint8_t> plain_values) const override {
     if (!encrypted_ || r.wrapped.empty()) return {};
     d.sealed_decisions.clear();
+    // Reused by the thread from set to set; wiped once sealed (they held the plaintext values).
     thread_local std::string plain;
     thread_local std::string values;
-    bool seal = plain_decisions(d.decisions_json, plain, &values);
+    bool seal = plain_decisions(d.decisions_json, plain, &values, plain_values);
     if (!seal && d.trace_json.empty()) return {};
     if (auto s = need_key("storing decisions"); !s) return s;
     std::optional<crypto::data_key> dk;
@@ -1760,13 +1969,16 @@ class sqlite_store final : public store {
       std::string sealed;
       crypto::seal_text(*dk, d.trace_json, set_ad("trace", r.applicant_id, run_id, r.record_id),
                         sealed);
+      crypto::wipe(d.trace_json);
       d.trace_json = std::move(sealed);
     }
     if (seal) {
       crypto::seal(*dk, values, set_ad("decisions", r.applicant_id, run_id, r.record_id),
                    d.sealed_decisions);
-      d.decisions_json.swap(plain);
+      d.decisions_json.swap(plain);  // `plain` now holds the whole decisions
       d.decisions_digest = engine::sha256(d.decisions_json);
+      crypto::wipe(plain);
+      crypto::wipe(values);
     }
     return {};
   }
@@ -1798,10 +2010,13 @@ class sqlite_store final : public store {
                              set_ad("decisions", d.applicant_id, run_id, d.record_id), values)) {
       return fail(errc::damaged, what + ": its sealed decisions do not open with the master key");
     }
-    // What the chain vouches for in plain must be what the whole gives back.
+    // What the chain vouches for in plain must be what the whole gives back, with the values
+    // sealed where the stored form keeps "sealed" (a set of an older dalil, whose rule was the
+    // value's shape, reads as it was stored).
     std::string plain;
     std::string again;
-    if (!whole_decisions(d.decisions_json, values, plain) || !plain_decisions(plain, again) ||
+    if (!whole_decisions(d.decisions_json, values, plain) ||
+        !plain_decisions(plain, again, nullptr, plain_value_mask_of(d.decisions_json)) ||
         again != d.decisions_json) {
       return fail(errc::damaged,
                   what + ": its sealed decisions are not the decisions it keeps in plain");
@@ -3096,6 +3311,12 @@ class verifier {
         if (auto f = parse_details(e.details); f && f->count("loaded_at")) {
           v_.ruleset_loaded[e.subject] = text_field(*f, "loaded_at");
         }
+        continue;
+      }
+      if (a == "keys_seal") {
+        // Decision sets sealed in place (dalil keys seal): the entries that follow in the same
+        // transaction vouch for every decision set again; the earlier ones are superseded.
+        v_.decision_chunks.clear();
         continue;
       }
       if (a == "keys_init" && !detail::audit_field(e.details, "in_place").empty()) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -262,6 +263,16 @@ class store {
   /// current master key.
   virtual result<std::int64_t> rotate_key(const crypto::master_key& next,
                                           const std::string& actor) = 0;
+  /// Seals in place, under each applicant's data key, the decisions' values that an encrypted
+  /// store keeps in plain but its rules' declared types seal (plain_value_mask): those of
+  /// decision sets written before schema 10 (all in plain) and those an older dalil kept by
+  /// their shape (a text such as "abc_1"). An erased applicant's such values are dropped (its
+  /// data key is gone: the values stay "sealed"). In one transaction with a `keys_seal` audit
+  /// entry, then entries that vouch for every decision set again (verify takes them as
+  /// superseding the earlier ones); the file is then compacted. Returns the number of decision
+  /// sets changed (0: nothing written). errc::refused on a plain store, without the master
+  /// key, or when the store does not verify; errc::busy while a batch holds the lease.
+  virtual result<std::int64_t> seal_in_place(const std::string& actor) = 0;
   /// The id under which the store knows an applicant: the lookup hash in an encrypted store
   /// (errc::refused without the master key), the id itself otherwise.
   virtual result<std::string> applicant_key(const std::string& applicant_id) = 0;
@@ -326,10 +337,12 @@ class store {
   /// unwrap: its full trace in place (a stored trace then opens only with the master key, and
   /// dies with the applicant's erasure), and its compact decisions: `decisions_json` (and
   /// its digest) then holds plain_decisions' form, and `sealed_decisions` the values it
-  /// replaced, sealed (whole_decisions puts them back).
+  /// replaced, sealed (whole_decisions puts them back). `plain_values` (plain_value_mask of
+  /// the run's ruleset and contract rules, computed once per run) says which entries' values
+  /// may stay in plain, by their rule's declared type.
   /// Nothing to do in a plain store. Thread-safe, as open_record.
-  virtual status seal_decisions(const stored_record& r, std::int64_t run_id,
-                                decision_set& d) const = 0;
+  virtual status seal_decisions(const stored_record& r, std::int64_t run_id, decision_set& d,
+                                std::span<const std::uint8_t> plain_values) const = 0;
   /// The next latest records matching the filter (record id above `after_record_id`), whatever
   /// any run decided: the cohort as an audited read of it sees it (dalil impact). They are the
   /// rows next_pending gives for a run that decides none of them (run ids start at 1), read and

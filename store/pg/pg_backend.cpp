@@ -313,6 +313,9 @@ class pg_backend final : public store {
   result<std::int64_t> rotate_key(const crypto::master_key&, const std::string&) override {
     return refused("rotating the master key").error();
   }
+  result<std::int64_t> seal_in_place(const std::string&) override {
+    return refused("sealing decision sets").error();
+  }
   result<std::string> applicant_key(const std::string& applicant_id) override {
     return applicant_id;
   }
@@ -691,7 +694,8 @@ class pg_backend final : public store {
 
   status open_record(stored_record&) const override { return {}; }
   // Encryption at rest is refused on PostgreSQL: nothing is ever sealed here.
-  status seal_decisions(const stored_record&, std::int64_t, decision_set&) const override {
+  status seal_decisions(const stored_record&, std::int64_t, decision_set&,
+                        std::span<const std::uint8_t>) const override {
     return {};
   }
 

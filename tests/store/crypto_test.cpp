@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "store/batch.hpp"
+#include "store/counter_store.hpp"
 #include "store/crypto.hpp"
+#include "tests/support/packs.hpp"
 
 using namespace dalil::store;
 namespace fs = std::filesystem;
@@ -193,32 +195,49 @@ TEST_CASE("a sealed record hides its values and opens only in its row", "[crypto
   CHECK(out.empty());
 }
 
-TEST_CASE("an encrypted store's decisions keep flags and enumeration names, seal the rest",
+TEST_CASE("an encrypted store's decisions keep what their rules' types mark, seal the rest",
           "[crypto]") {
   struct example {
     std::string compact;
-    std::string plain;  // "": nothing to seal
+    std::vector<std::uint8_t> mask;  // plain_value_mask: 1 for a flag or enumeration rule
+    std::string plain;               // "": nothing to seal
   };
   const std::vector<example> examples = {
-      {R"([["d",true,0,[]],["d","eligible",0,[]],["u",null,0,["household.size"]]])", ""},
+      {R"([["d",true,0,[]],["d","eligible",0,[]],["u",null,0,["household.size"]]])", {0, 1, 0}, ""},
       {R"([["d","2593693/1200",0,[]],["d",false,1,[],0]])",
+       {0, 1},
        R"([["d","sealed",0,[]],["d",false,1,[],0]])"},
       {R"([["d",42,0,[]],["d","2017-06-01",0,[]],["d","a \"quoted\", text]",0,[]]])",
+       {0, 0, 0},
        R"([["d","sealed",0,[]],["d","sealed",0,[]],["d","sealed",0,[]]])"},
       {R"([["d",["x","y"],0,[]],["d",{"a":[1,2]},0,["b"]],["d","refugee",0,[]]])",
+       {0, 0, 1},
        R"([["d","sealed",0,[]],["d","sealed",0,["b"]],["d","refugee",0,[]]])"},
-      {R"([["d","Eligible",0,[]]])", R"([["d","sealed",0,[]]])"},     // not an enumeration name
-      {R"([["u",null,0,["a"]],["d","sealed",0,[]],["d",7,0,[],0]])",  // a name "sealed" kept
+      // A text that looks like an enumeration's name is sealed: the rule's type decides.
+      {R"([["d","abc_1",0,[]],["d","abc_1",0,[]]])",
+       {0, 1},
+       R"([["d","sealed",0,[]],["d","abc_1",0,[]]])"},
+      {R"([["d","Eligible",0,[]]])", {0}, R"([["d","sealed",0,[]]])"},
+      // Without a mask (no type known) every value but a flag or null is sealed.
+      {R"([["d","eligible",0,[]],["u",null,0,["a"]],["d",false,0,[]]])",
+       {},
+       R"([["d","sealed",0,[]],["u",null,0,["a"]],["d",false,0,[]]])"},
+      // A mask shorter than the set: the entries past it are sealed.
+      {R"([["d","refugee",0,[]],["d","refugee",0,[]]])",
+       {1},
+       R"([["d","refugee",0,[]],["d","sealed",0,[]]])"},
+      {R"([["u",null,0,["a"]],["d","sealed",0,[]],["d",7,0,[],0]])",
+       {0, 1, 0},  // a case "sealed"
        R"([["u",null,0,["a"]],["d","sealed",0,[]],["d","sealed",0,[],0]])"},
-      {R"({"error":{"field":"birth_date","message":"not a date"}})", ""},
-      {"[]", ""},
-      {"", ""},
+      {R"({"error":{"field":"birth_date","message":"not a date"}})", {}, ""},
+      {"[]", {}, ""},
+      {"", {}, ""},
   };
   for (const auto& e : examples) {
     CAPTURE(e.compact);
     std::string out = "untouched";
     std::string values = "untouched";
-    bool sealed = plain_decisions(e.compact, out, &values);
+    bool sealed = plain_decisions(e.compact, out, &values, e.mask);
     CHECK(sealed == !e.plain.empty());
     CHECK(out == (e.plain.empty() ? "untouched" : e.plain));
     if (!sealed) {
@@ -231,6 +250,10 @@ TEST_CASE("an encrypted store's decisions keep flags and enumeration names, seal
     CHECK(whole == e.compact);
     CHECK_FALSE(whole_decisions(R"([["d",true,0,[]]])", values, whole));
     CHECK_FALSE(whole_decisions(out, "[[99,1]]", whole));
+    // The mask a stored form was sealed with gives it back (what a reader checks).
+    std::string again;
+    REQUIRE(plain_decisions(e.compact, again, nullptr, plain_value_mask_of(out)));
+    CHECK(again == out);
     // What stats read: the same entries, statuses and missing facts.
     std::vector<decision_entry> a;
     std::vector<decision_entry> b;
@@ -243,6 +266,115 @@ TEST_CASE("an encrypted store's decisions keep flags and enumeration names, seal
       CHECK(a[i].in_force == b[i].in_force);
     }
   }
+}
+
+TEST_CASE("the rules' declared types decide what stays in plain, not the values' shapes",
+          "[crypto]") {
+  auto pack = dalil::testing::load_pack_text(R"(module m
+  source "test"
+
+enum Status { abc_1, refugee }
+
+record Person {
+  name : text
+  status : Status
+  income : money
+  size : int
+  born : date
+  flag : bool
+}
+
+input p : Person
+
+rule label : text
+  source "test"
+  = p.name
+
+rule status : Status
+  source "test"
+  = p.status
+
+rule income : money
+  source "test"
+  = p.income
+
+rule size : int
+  source "test"
+  = p.size
+
+rule born : date
+  source "test"
+  = p.born
+
+rule flag : bool
+  source "test"
+  = p.flag
+)");
+  const dalil::dsl::program& p = pack->rules->program();
+  auto rule = [&](const char* name) {
+    for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
+      if (p.rules[r].name == name) return r;
+    }
+    FAIL("no rule " << name);
+    return dalil::dsl::no_index;
+  };
+  struct example {
+    const char* rule;
+    std::string value;  // as the compact form writes it
+    bool sealed;
+  };
+  const std::vector<example> examples = {
+      {"label", R"("abc_1")", true},  // a text shaped like an enumeration's name
+      {"label", R"("Fatima Zahra")", true},
+      {"label", "null", false},
+      {"status", R"("abc_1")", false},
+      {"status", R"("refugee")", false},
+      {"income", R"("3767.50")", true},
+      {"size", "4", true},
+      {"born", R"("1990-01-01")", true},
+      {"flag", "true", false},
+      {"flag", "null", false},
+  };
+  std::vector<std::uint32_t> rules;
+  std::string compact = "[";
+  std::string outcomes = "[";
+  for (const auto& e : examples) {
+    rules.push_back(rule(e.rule));
+    if (compact.size() > 1) compact += ',';
+    compact += "[\"d\"," + e.value + ",0,[]]";
+    if (outcomes.size() > 1) outcomes += ',';
+    outcomes += std::string(R"({"rule":"m.)") + e.rule + R"(","status":"decided","value":)" +
+                e.value + R"(,"missing":[],"in_force":true,"provisional":false})";
+  }
+  compact += ']';
+  outcomes += ']';
+  std::vector<std::uint8_t> mask = plain_value_mask(p, rules);
+  REQUIRE(mask.size() == examples.size());
+  // An unknown rule (a counter decision naming a rule its ruleset no longer has) is sealed.
+  CHECK(plain_value_mask(p, {dalil::dsl::no_index, rule("status")}) ==
+        std::vector<std::uint8_t>{0, 1});
+  std::string plain;
+  std::string values;
+  REQUIRE(plain_decisions(compact, plain, &values, mask));
+  std::vector<decision_entry> entries;
+  REQUIRE(read_decisions(plain, decision_format, {}, entries));
+  REQUIRE(entries.size() == examples.size());
+  std::string counter = plain_outcomes(outcomes, mask);
+  std::vector<std::uint8_t> counter_mask = outcome_mask_of(counter);
+  REQUIRE(counter_mask.size() == examples.size());
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    CAPTURE(examples[i].rule, examples[i].value);
+    CHECK(mask[i] == (std::string_view(examples[i].rule) == "status" ||
+                      std::string_view(examples[i].rule) == "flag"));
+    CHECK((entries[i].value == R"("sealed")") == examples[i].sealed);
+    CHECK((counter_mask[i] == 0) == examples[i].sealed);
+    if (!examples[i].sealed) CHECK(entries[i].value == examples[i].value);
+  }
+  // The counter's stored outcomes read back with the mask they were kept with.
+  CHECK(plain_outcomes(outcomes, counter_mask) == counter);
+  // Without a mask every value but a flag or null is sealed: the enumeration's too.
+  CHECK(outcome_mask_of(plain_outcomes(outcomes, {})) ==
+        std::vector<std::uint8_t>{0, 0, 1, 0, 0, 0, 0, 0, 1, 1});
 }
 
 TEST_CASE("lookup hashes are keyed: stable under one key, unrelated under another", "[crypto]") {

@@ -42,10 +42,27 @@ s = s.replace(a, a + """  title fr "Revenu mensuel du ménage" ar "الدخل ا
   explain fr "Revenu mensuel du ménage : {value}." ar "الدخل الشهري للأسرة: {value}."
           en "Monthly household income: {value}."
 """)
+# A text rule whose values look like enumeration names (nationality codes in lower case, below):
+# sealed by the rule's declared type, whatever the value's shape.
+s += """
+rule nationality_code : text
+  title fr "Nationalité" ar "الجنسية" en "Nationality"
+  explain fr "Nationalité : {value}." ar "الجنسية: {value}." en "Nationality: {value}."
+  source "test: the applicant's nationality, a text"
+  = applicant.nationality
+"""
 open(p, "w", encoding="utf-8").write(s)
 PY
 enc="$work/enc.db"; plain="$work/plain.db"; key="$work/master.key"
-"$dalil" generate --count 1500 --seed 31 --out "$work/cohort.jsonl"
+"$dalil" generate --count 1500 --seed 31 --out "$work/raw.jsonl"
+python3 - "$work/raw.jsonl" > "$work/cohort.jsonl" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if isinstance(r.get("nationality"), str):
+        r["nationality"] = r["nationality"].lower()
+    print(json.dumps(r, ensure_ascii=False, separators=(",", ":")))
+PY
 "$dalil" keys init --key-file "$key" --db "$enc" > /dev/null
 # A reader that keeps a connection open: the WAL stays beside the store (never checkpointed away).
 python3 -c "import sqlite3, sys, time
@@ -100,6 +117,20 @@ kill "$holder"; holder=
 [ "$(sqlite3 "$plain" "SELECT count(*) FROM decision_sets WHERE sealed_decisions IS NOT NULL OR \
   decisions LIKE '%\"sealed\"%'")" -eq 0 ] || fail "a plain store's decision sets changed"
 "$dalil" audit verify --db "$enc" > /dev/null || fail "verify after the batch"
+# The nationality codes: in plain in the plain store, sealed in the encrypted one.
+"$dalil" export --db "$plain" --run 1 > "$work/plain.jsonl"
+at=$(python3 -c 'import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+print([e["rule"] for e in d["decisions"]].index("housing.nationality_code"))' "$work/plain.jsonl")
+codes() {  # db: the values of the decision nationality_code kept in plain
+  python3 -c 'import json, sqlite3, sys
+for (t,) in sqlite3.connect(sys.argv[1]).execute("SELECT decisions FROM decision_sets"):
+    v = json.loads(t)[int(sys.argv[2])][1]
+    if v is not None and v != "sealed":
+        print(v)' "$1" "$at" | sort -u
+}
+[ "$(codes "$plain" | grep -c '^[a-z][a-z]$')" -gt 5 ] || fail "no nationality code among the plain store's decisions"
+[ -z "$(codes "$enc")" ] || fail "nationality codes kept in plain: $(codes "$enc" | head -3 | tr '\n' ' ')"
 echo "ok   $n amounts and incomes ($hits found in a plain store): none in the encrypted store or its WAL; verify"
 
 # Readers with the key: the plain store's results.

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# dalil keys seal (docs/operations.md, "Encryption at rest"): an encrypted store whose decision
+# sets an older dalil left with values in plain (fixtures/make-store-sealed-v9.sh: run 1 written
+# before schema 10, every value in plain; run 2 sealed by the values' shape, a nationality code
+# such as "ng" kept in plain) gets them sealed in place by the rules' declared types: no monthly
+# income or nationality left in plain, verify passes (a keys_seal entry, then entries vouching
+# for the sets again), the sets read whole with the key as before, a second run changes nothing,
+# and verify still names a damaged set by run and record.
+set -euo pipefail
+dalil="$1"; fixtures="$2"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+unset DALIL_MASTER_KEY
+db="$work/store.db"; key="$work/master.key"
+cp "$fixtures/store-sealed-v9.db" "$db"
+cp "$fixtures/store-sealed-v9.key" "$key"
+chmod 600 "$key"
+# A run's decision sets whole, as export gives them: "record|rule|value" per decision.
+whole() {  # run
+  "$dalil" export --db "$db" --key-file "$key" --run "$1" | python3 -c 'import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    for e in d["decisions"]:
+        print(str(d["record"]) + "|" + e["rule"] + "|" + json.dumps(e["value"]))'
+}
+# The values of the money and text rules each set keeps in plain in the file: "run|record|value".
+plain_values() {
+  python3 - "$db" <<'PY'
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+names = {}
+for run, in c.execute("SELECT run_id FROM runs"):
+    names[run] = None
+for run, record, text in c.execute("SELECT run_id, record_id, decisions FROM decision_sets"):
+    for v in json.loads(text):
+        value = v[1]
+        if value is None or isinstance(value, bool) or value == "sealed":
+            continue
+        if isinstance(value, str) and (value[:1].isdigit() or len(value) == 2):
+            print(f"{run}|{record}|{value}")  # an amount or a nationality code
+PY
+}
+"$dalil" audit verify --db "$db" > "$work/out" 2>&1 || fail "the fixture does not verify: $(cat "$work/out")"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM decision_sets WHERE run_id=1 AND sealed_decisions IS NULL")" -eq 40 ] ||
+  fail "the fixture's run 1 is not of schema 9"
+plain_values > "$work/before.txt"
+grep -q '^1|.*|[0-9]' "$work/before.txt" || fail "no amount in plain in run 1 of the fixture"
+grep -q '^2|.*|[a-z][a-z]$' "$work/before.txt" || fail "no nationality in plain in run 2 of the fixture"
+whole 1 > "$work/run1.before"; whole 2 > "$work/run2.before"
+grep -q 'nationality_code|"[a-z][a-z]"' "$work/run2.before" || fail "export shows no nationality"
+
+# Without the key: refused, nothing changed.
+cp "$db" "$work/copy.db"
+code=0; "$dalil" keys seal --db "$db" > "$work/out" 2>&1 || code=$?
+[ "$code" -eq 3 ] || fail "keys seal without the key exited $code: $(cat "$work/out")"
+cmp -s "$db" "$work/copy.db" || fail "keys seal without the key changed the store"
+
+"$dalil" keys seal --db "$db" --key-file "$key" > "$work/out" 2>&1 || fail "keys seal: $(cat "$work/out")"
+grep -q "decision set(s) sealed in place" "$work/out" || fail "keys seal says: $(cat "$work/out")"
+plain_values > "$work/after.txt"
+[ ! -s "$work/after.txt" ] || fail "values left in plain: $(head -3 "$work/after.txt")"
+# Nor in the file's bytes (amounts: long enough not to be found by chance).
+cut -d'|' -f3 "$work/before.txt" | grep -E '^[0-9./]{6,}$' | sort -u | sed 's/.*/"&"/' > "$work/amounts.txt"
+[ -s "$work/amounts.txt" ] || fail "no amount to look for"
+for f in "$db" "$db-wal"; do
+  [ -e "$f" ] || continue
+  if grep -a -F -c -f "$work/amounts.txt" "$f" > "$work/hits"; then
+    fail "$(cat "$work/hits") amount(s) left in $(basename "$f")"
+  fi
+done
+[ "$(sqlite3 "$db" "SELECT count(*) FROM decision_sets WHERE sealed_decisions IS NULL")" -eq 0 ] ||
+  fail "a decision set was left without sealed values"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM audit WHERE action='keys_seal'")" -eq 1 ] ||
+  fail "no keys_seal audit entry"
+"$dalil" audit verify --db "$db" > "$work/out" 2>&1 || fail "verify after keys seal: $(cat "$work/out")"
+whole 1 > "$work/run1.after"; whole 2 > "$work/run2.after"
+cmp -s "$work/run1.before" "$work/run1.after" || fail "run 1 reads differently after sealing"
+cmp -s "$work/run2.before" "$work/run2.after" || fail "run 2 reads differently after sealing"
+"$dalil" stats --db "$db" > "$work/out" 2>&1 || fail "stats after sealing: $(cat "$work/out")"
+echo "ok   $(wc -l < "$work/before.txt") values in plain sealed in place: none left in the file; verify; export unchanged"
+
+"$dalil" keys seal --db "$db" --key-file "$key" > "$work/out" 2>&1 || fail "keys seal again: $(cat "$work/out")"
+grep -q "nothing changed" "$work/out" || fail "keys seal again: $(cat "$work/out")"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM audit WHERE action='keys_seal'")" -eq 1 ] ||
+  fail "a second keys seal wrote an entry"
+echo "ok   a second keys seal changes nothing"
+
+# A damaged set is named by run and record.
+for sql in "UPDATE decision_sets SET sealed_decisions=randomblob(60) WHERE run_id=1 AND record_id=7" \
+  "UPDATE decision_sets SET decisions=replace(decisions, '\"sealed\"', 'null') WHERE run_id=1 AND record_id=7"; do
+  cp "$db" "$work/t.db"
+  sqlite3 "$work/t.db" "$sql"
+  code=0; out=$("$dalil" audit verify --db "$work/t.db" 2>&1) || code=$?
+  [ "$code" -eq 1 ] && [[ "$out" == *"decision set 1:7"* ]] || fail "tamper ($sql): exit $code: $out"
+done
+echo "ok   a damaged set after sealing: verify names decision set 1:7"
