@@ -86,8 +86,11 @@ std::shared_ptr<server::write_job> failing_job() {
 /// Queues `jobs` in one turn of the event loop (so that the writer takes them as one batch,
 /// unless the machine stalls this thread past the writer's wait), then runs the loop until
 /// every one completed.
-void write_all(server::writer& w, const std::vector<std::shared_ptr<server::write_job>>& jobs) {
-  boost::asio::io_context io;
+/// `io` outlives the writer's thread (declared before the writer): the writer posts a completion
+/// and may still be signalling the context's scheduler when the handler has already run here.
+void write_all(boost::asio::io_context& io, server::writer& w,
+               const std::vector<std::shared_ptr<server::write_job>>& jobs) {
+  io.restart();
   auto guard = boost::asio::make_work_guard(io);
   std::size_t done = 0;
   for (const auto& j : jobs) {
@@ -102,12 +105,13 @@ TEST_CASE("the writer keeps the other requests of a transaction when one fails",
   writer_fixture f;
   auto cs = store::counter_store::open(f.db);
   REQUIRE(cs.has_value());
+  boost::asio::io_context io;  // destroyed after the writer has stopped
   server::writer w(std::move(*cs));
 
   SECTION("every request written") {
     std::vector<std::shared_ptr<server::write_job>> jobs = {audit_job("test-a", "1"),
                                                             audit_job("test-b", "2")};
-    write_all(w, jobs);
+    write_all(io, w, jobs);
     for (const auto& j : jobs) CHECK(j->result.has_value());
     CHECK(f.test_entries() == std::vector<std::string>{"test-a:1", "test-b:2"});
   }
@@ -121,7 +125,7 @@ TEST_CASE("the writer keeps the other requests of a transaction when one fails",
       std::vector<std::shared_ptr<server::write_job>> jobs = {audit_job("test-a", n), failing_job(),
                                                               audit_job("test-c", n)};
       const auto before = w.batches();
-      write_all(w, jobs);
+      write_all(io, w, jobs);
       together = w.batches() == before + 1;
       CHECK(jobs[0]->result.has_value());
       REQUIRE_FALSE(jobs[1]->result.has_value());
@@ -134,8 +138,8 @@ TEST_CASE("the writer keeps the other requests of a transaction when one fails",
     CHECK(f.test_entries() == want);
   }
   SECTION("the only request of a transaction fails") {
-    write_all(w, {failing_job()});
-    write_all(w, {audit_job("test-d", "4")});
+    write_all(io, w, {failing_job()});
+    write_all(io, w, {audit_job("test-d", "4")});
     CHECK(f.test_entries() == std::vector<std::string>{"test-d:4"});
   }
   w.stop();
