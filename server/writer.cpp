@@ -1,6 +1,7 @@
 // The group-committing writer (writer.hpp).
 #include "server/writer.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <boost/asio/associated_executor.hpp>
@@ -119,42 +120,58 @@ store::status write_one(store::counter_store& store, write_job& j) {
 }  // namespace
 
 void writer::write_batch(std::vector<pending>& batch) {
-  // First every request in one transaction without savepoints: a savepoint per request costs
-  // about a quarter of the store's work (SQLite copies each page a request changes into the
-  // savepoint's journal first, and opens and releases it). Should one request fail, nothing of
-  // that transaction is kept, and the batch is written again with a savepoint per request, so
-  // that the failed request leaves nothing and the others are kept.
-  if (auto s = store_->begin(); !s) {
-    for (pending& p : batch) p.job->result = s;
-    return;
-  }
-  bool failed = false;
-  for (pending& p : batch) {
-    p.job->result = write_one(*store_, *p.job);
-    if (!p.job->result) {
-      failed = true;
-      break;
+  // Every request in one transaction without savepoints: a savepoint per request costs about a
+  // quarter of the store's work (SQLite copies each page a request changes into the savepoint's
+  // journal first, and opens and releases it). Should a request fail, nothing of that
+  // transaction is kept, and the batch is written again without the requests that failed (their
+  // failure is their answer: each failed on the batch's writes before it, which the next pass
+  // writes again in the same order); after two such passes, with a savepoint per request. A
+  // request that always fails (a review written against a superseded one) thus costs one pass
+  // more, not a savepoint for every request of its batch.
+  std::vector<std::uint8_t> failed(batch.size(), 0);
+  for (int pass = 0; pass < 2; ++pass) {
+    if (auto s = store_->begin(); !s) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (failed[i] == 0) batch[i].job->result = s;
+      }
+      return;
     }
-  }
-  if (!failed) {
-    if (auto s = store_->commit(); !s) {
-      // Nothing of the batch is stored: every request of it fails (none was answered yet).
-      for (pending& p : batch) p.job->result = s;
+    bool ok = true;
+    for (std::size_t i = 0; i < batch.size() && ok; ++i) {
+      if (failed[i] != 0) continue;
+      write_job& j = *batch[i].job;
+      j.result = write_one(*store_, j);
+      if (!j.result) {
+        failed[i] = 1;
+        ok = false;
+      }
     }
-    return;
+    if (ok) {
+      if (auto s = store_->commit(); !s) {
+        // Nothing of the batch is stored: every request of it fails (none was answered yet).
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          if (failed[i] == 0) batch[i].job->result = s;
+        }
+      }
+      return;
+    }
+    store_->rollback();
+    if (std::find(failed.begin(), failed.end(), 0) == failed.end()) return;  // all failed
   }
-  store_->rollback();
-  if (batch.size() == 1) return;  // its own failure; nothing else to keep
-  write_with_savepoints(batch);
+  write_with_savepoints(batch, failed);
 }
 
-void writer::write_with_savepoints(std::vector<pending>& batch) {
+void writer::write_with_savepoints(std::vector<pending>& batch,
+                                   const std::vector<std::uint8_t>& failed) {
   if (auto s = store_->begin(); !s) {
-    for (pending& p : batch) p.job->result = s;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (failed[i] == 0) batch[i].job->result = s;
+    }
     return;
   }
-  for (pending& p : batch) {
-    write_job& j = *p.job;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (failed[i] != 0) continue;  // answered by its failure in an earlier pass
+    write_job& j = *batch[i].job;
     if (auto s = store_->savepoint(); !s) {
       j.result = s;
       continue;

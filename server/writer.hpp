@@ -72,8 +72,8 @@ class writer {
                boost::asio::any_completion_handler<void()> done);
   void run();
   void write_batch(std::vector<pending>& batch);
-  /// The batch again, a savepoint per request (after a request of it failed).
-  void write_with_savepoints(std::vector<pending>& batch);
+  /// The batch again with a savepoint per request, but for those `failed` marks (already answered).
+  void write_with_savepoints(std::vector<pending>& batch, const std::vector<std::uint8_t>& failed);
 
   std::unique_ptr<store::counter_store> store_;
   /// What the posted wake-ups touch, shared with them: one may run after the writer is gone.
