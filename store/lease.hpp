@@ -65,19 +65,17 @@ inline std::string time_text(std::int64_t unix_seconds) {
   return buf;
 }
 
-/// Who holds a lease, for a refusal: run (and shard), process, host, since and until when.
-inline std::string held_by(const lease_info& l) {
-  std::string shard;
-  if (l.shard.count > 1) {
-    shard = " shard " + std::to_string(l.shard.index) + "/" + std::to_string(l.shard.count);
-  }
-  return "run " + std::to_string(l.run_id) + shard + ", pid " + std::to_string(l.pid) + " on " +
-         l.host + ", since " + l.since + ", renewed until " + time_text(l.expires);
-}
-
 /// A shard as the command line and the messages write it: 2/3.
 inline std::string shard_text(const shard_spec& s) {
   return std::to_string(s.index) + "/" + std::to_string(s.count);
+}
+
+/// Who holds a lease, for a refusal: run (and shard), process, host, since and until when.
+inline std::string held_by(const lease_info& l) {
+  std::string shard;
+  if (l.shard.count > 1) shard = " shard " + shard_text(l.shard);
+  return "run " + std::to_string(l.run_id) + shard + ", pid " + std::to_string(l.pid) + " on " +
+         l.host + ", since " + l.since + ", renewed until " + time_text(l.expires);
 }
 
 }  // namespace dalil::store::detail

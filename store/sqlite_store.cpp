@@ -979,20 +979,32 @@ class sqlite_store final : public store {
     return *row ? q->text(0) : "unknown:" + lookup;
   }
 
+  /// Refused, with nothing changed, unless the store verifies: what vouches anew for every
+  /// record or decision set (keys init --db, keys seal) would vouch for a change made behind the
+  /// tool's back. `why` follows the count of problems in the message.
+  status refuse_unverified(const std::string& what, std::string_view why) {
+    auto checked = verify(verify_options{});
+    if (!checked) return checked.error();
+    if (checked->problems.empty()) return {};
+    std::string m = what + ": the store does not verify (" +
+                    std::to_string(checked->problems.size()) +
+                    " problem(s): `dalil audit verify` names them)";
+    m += why;
+    m += "; nothing changed";
+    return fail(errc::refused, std::move(m));
+  }
+
   status init_keys(const std::string& actor) override {
     std::string what = path_ + ": binding a master key to the store";
     if (!key_) return fail(errc::not_found, what + ": no master key given");
     // Encrypting in place vouches anew for every record and decision set (their sealed forms):
     // a store that does not verify first would have a change made behind the tool's back
     // vouched for. It is refused, with nothing changed.
-    auto checked = verify(verify_options{});
-    if (!checked) return checked.error();
-    if (!checked->problems.empty()) {
-      return fail(errc::refused,
-                  what + ": the store does not verify (" +
-                      std::to_string(checked->problems.size()) +
-                      " problem(s): `dalil audit verify` names them); a store is encrypted only "
-                      "when its audit log vouches for all it holds; nothing changed");
+    if (auto st = refuse_unverified(what,
+                                    "; a store is encrypted only when its audit log "
+                                    "vouches for all it holds");
+        !st) {
+      return st;
     }
     auto tx = transaction::begin(db_, what);
     if (!tx) return tx.error();
@@ -1126,11 +1138,7 @@ class sqlite_store final : public store {
     std::vector<std::uint32_t> decided;
     for (std::string_view name : split_json_array(rules_json)) {
       if (name.size() >= 2) name = name.substr(1, name.size() - 2);  // a rule name: no escapes
-      std::uint32_t index = dsl::no_index;
-      for (std::uint32_t r = 0; r < p.rules.size(); ++r) {
-        if (p.rules[r].qualified == name) index = r;
-      }
-      decided.push_back(index);
+      decided.push_back(p.find_rule(name).value_or(dsl::no_index));
     }
     return plain_value_mask(p, decided);
   }
@@ -1807,14 +1815,7 @@ class sqlite_store final : public store {
                                   "); seal once it has finished");
     }
     // As keys init --db: vouching anew for every decision set needs a store that verifies.
-    auto checked = verify(verify_options{});
-    if (!checked) return checked.error();
-    if (!checked->problems.empty()) {
-      return fail(errc::refused,
-                  what + ": the store does not verify (" +
-                      std::to_string(checked->problems.size()) +
-                      " problem(s): `dalil audit verify` names them); nothing changed");
-    }
+    if (auto st = refuse_unverified(what, ""); !st) return st.error();
     // The plain values' bytes are overwritten in their pages, not left in free space.
     if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
     auto tx = transaction::begin(db_, what);
