@@ -27,6 +27,7 @@
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
 #include "server/auth/auth.hpp"
+#include "server/databases.hpp"
 #include "server/json_input.hpp"
 #include "server/publications.hpp"
 #include "server/writer.hpp"
@@ -248,8 +249,7 @@ struct impact_job {
       if (!k) return k.error();
       master = std::move(*k);
     }
-    auto db =
-        store::open_sqlite(db_path, store::open_mode::read_write, master ? &*master : nullptr);
+    auto db = open_database(db_path, store::open_mode::read_write, master ? &*master : nullptr);
     if (!db) return db.error();
     engine::pseudonym_key key{};
     if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {

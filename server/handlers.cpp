@@ -27,6 +27,7 @@
 #include "server/assets.hpp"
 #include "server/auth/auth.hpp"
 #include "server/context.hpp"
+#include "server/databases.hpp"
 #include "server/evaluation_service.hpp"
 #include "server/json_input.hpp"
 #include "server/publications.hpp"
@@ -420,7 +421,7 @@ class api_service final : public service {
       : cfg_(c), log_(std::move(log)), eval_(c.rules, c.instance_cache) {}
 
   store::status init() {
-    auto db = store::open_sqlite(cfg_.db);
+    auto db = open_database(cfg_.db);
     if (!db) return db.error();
     if (cfg_.rules) {
       if (auto s = (*db)->put_ruleset(cfg_.rules->hash(), cfg_.canonical_source); !s) {
@@ -740,7 +741,7 @@ class api_service final : public service {
         return rulesets_.rulesets.front();
       }
     }
-    auto db = store::open_sqlite(cfg_.db);
+    auto db = open_database(cfg_.db);
     if (!db) {
       why = db.error().message;
       return nullptr;
@@ -1587,7 +1588,7 @@ class api_service final : public service {
 
   reply audit_verify(request_info& info) {
     const char* route = "/api/v1/audit/verify";
-    auto db = store::open_sqlite(cfg_.db);
+    auto db = open_database(cfg_.db);
     if (!db) return problem_reply(unavailable("opening the store failed"), route);
     // The store's verify checks the file, the chain, and every row (the identity tables and the
     // counter's decisions and reviews through its row checkers).

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "engine/record.hpp"
+#include "server/databases.hpp"
 #include "store/batch.hpp"
 
 namespace dalil::server {
@@ -214,7 +215,7 @@ store::result<std::string> one_run(store::store& db, const store::run_info& run)
 store::result<std::string> run_figures::current_runs_json() {
   std::lock_guard lock(mutex_);
   if (!db_) {
-    auto db = store::open_sqlite(db_path_);
+    auto db = open_database(db_path_);
     if (!db) return db.error();
     db_ = std::move(*db);
   }

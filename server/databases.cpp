@@ -1,0 +1,25 @@
+// Which store a server's --db names (server/databases.hpp).
+#include "server/databases.hpp"
+
+#include "store/pg/pg.hpp"
+#include "store/pg/pg_store.hpp"
+
+namespace dalil::server {
+
+bool is_postgresql(const std::string& db) { return store::pg::is_conninfo(db); }
+
+store::result<std::unique_ptr<store::store>> open_database(const std::string& db,
+                                                           store::open_mode mode,
+                                                           const store::crypto::master_key* key) {
+  if (is_postgresql(db)) {
+    if (key != nullptr) {
+      return store::fail(store::errc::refused,
+                         "not yet supported on a PostgreSQL store: encryption at rest (a master "
+                         "key was given)");
+    }
+    return store::pg::open_store(db, mode);
+  }
+  return store::open_sqlite(db, mode, key);
+}
+
+}  // namespace dalil::server
