@@ -3,7 +3,7 @@
 # creates one on a free port, sets PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE, runs the
 # tests and drops the cluster, whoever runs it (root or a plain user). Without PostgreSQL this
 # reports itself skipped (77); with DALIL_PG_REQUIRED=1 (as .ci/run sets it) it fails instead.
-# Usage: run.sh DALIL_PG_TESTS DALIL RULES
+# Usage: run.sh DALIL_PG_TESTS DALIL RULES DALIL_PG_STORE_SUITE
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
@@ -16,6 +16,7 @@ if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgres
   exit 77
 fi
 # pg_virtualenv's own messages (creating and dropping the cluster) go to its standard error.
-exec pg_virtualenv bash -c '"$1" && bash "$2" "$4" "$5" && bash "$3" "$4" "$5" "$6" &&
+exec pg_virtualenv bash -c '"$1" && "$9" && bash "$2" "$4" "$5" && bash "$3" "$4" "$5" "$6" &&
   bash "$7" "$4" "$5" && bash "$8" "$4" "$5"' _ "$1" "$here/cli_test.sh" "$here/batch_test.sh" \
-  "$2" "$3" "$here/../../data/sample-cohort.jsonl" "$here/reads_test.sh" "$here/shard_test.sh"
+  "$2" "$3" "$here/../../data/sample-cohort.jsonl" "$here/reads_test.sh" "$here/shard_test.sh" \
+  "$4"

@@ -36,22 +36,15 @@ void write(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct imported {
   bool ok = false;
   std::string error;
   store::import_summary s;
 };
 
-imported import(const fs::path& db_path, const fs::path& file) {
+imported import(const std::string& db_name, const fs::path& file) {
   imported r;
-  auto db = testing::open_store(db_path.string());
+  auto db = testing::open_store(db_name);
   auto st = store::import_file(*db, snia(), file.string(), r.s);
   r.ok = st.has_value();
   if (!r.ok) r.error = st.error().message;
@@ -101,12 +94,12 @@ TEST_CASE("import: no rejection quotes the value it refuses, on screen or in the
                        "\n";
     for (const leak_case& c : cases) file += c.record + "\n";
     write(dir.path / "a.jsonl", file);
-    imported r = import(dir.path / "t.db", dir.path / "a.jsonl");
+    const std::string db = testing::fresh_db(dir.path, "t");
+    imported r = import(db, dir.path / "a.jsonl");
     REQUIRE(r.ok);
     CHECK(r.s.stored == 1);
     CHECK(r.s.rejected == static_cast<std::int64_t>(std::size(cases)));
-    std::string store_bytes = slurp(dir.path / "t.db");
-    if (fs::exists(dir.path / "t.db-wal")) store_bytes += slurp(dir.path / "t.db-wal");
+    const std::string store_bytes = testing::store_contents(db);
     REQUIRE(store_bytes.find("OK-1") != std::string::npos);  // the file holds what was stored
     for (std::size_t i = 0; i < std::size(cases); ++i) {
       INFO(cases[i].record.substr(0, 80));
@@ -140,12 +133,12 @@ TEST_CASE("import: no rejection quotes the value it refuses, on screen or in the
         "OK-2,,refugee,,,MA\n";
     for (const leak_case& c : cases) file += c.record + "\n";
     write(dir.path / "a.csv", file);
-    imported r = import(dir.path / "t.db", dir.path / "a.csv");
+    const std::string db = testing::fresh_db(dir.path, "t");
+    imported r = import(db, dir.path / "a.csv");
     REQUIRE(r.ok);
     CHECK(r.s.stored == 1);
     CHECK(r.s.rejected == static_cast<std::int64_t>(std::size(cases)));
-    std::string store_bytes = slurp(dir.path / "t.db");
-    if (fs::exists(dir.path / "t.db-wal")) store_bytes += slurp(dir.path / "t.db-wal");
+    const std::string store_bytes = testing::store_contents(db);
     REQUIRE(store_bytes.find("OK-2") != std::string::npos);
     for (std::size_t i = 0; i < std::size(cases); ++i) {
       INFO(cases[i].record.substr(0, 80));
@@ -169,7 +162,8 @@ TEST_CASE("import: CSV as RFC 4180 writes it", "[store][import]") {
         "\r\n"
         "R-3,SN,touristQz\r\n"
         "R-4,CM,irregular");
-  imported r = import(dir.path / "t.db", dir.path / "a.csv");
+  const std::string db_name = testing::fresh_db(dir.path, "t");
+  imported r = import(db_name, dir.path / "a.csv");
   REQUIRE(r.ok);
   CHECK(r.s.rows == 4);
   CHECK(r.s.stored == 3);
@@ -177,7 +171,7 @@ TEST_CASE("import: CSV as RFC 4180 writes it", "[store][import]") {
   CHECK(r.s.rejections[0].row == 3);  // the third row of data
   CHECK(r.s.rejections[0].field == "status");
   CHECK_THAT(r.s.rejections[0].reason, Catch::Matchers::EndsWith("(line 6)"));
-  auto db = testing::open_store((dir.path / "t.db").string());
+  auto db = testing::open_store(db_name);
   auto first = db->record(1);
   REQUIRE(first);
   CHECK(first->applicant_id == "R-1, \"the first\"");
@@ -189,7 +183,7 @@ TEST_CASE("import: CSV as RFC 4180 writes it", "[store][import]") {
 
 TEST_CASE("import: broken and hostile files", "[store][import]") {
   temp_dir dir;
-  const fs::path db = dir.path / "t.db";
+  const std::string db = testing::fresh_db(dir.path, "t");
   SECTION("an unclosed quote is one rejected row, and the rows before it are kept") {
     write(dir.path / "a.csv", "id,status\nU-1,refugee\nU-2,\"refugee\nU-3,regular\n");
     imported r = import(db, dir.path / "a.csv");

@@ -72,7 +72,7 @@ TEST_CASE("batch: out of force decided by `otherwise`, counted apart; records re
           "[store]") {
   temp_dir dir;
   auto pk = testing::load_pack_text(period_pack);
-  auto db = testing::open_store((dir.path / "p.db").string());
+  auto db = testing::open_store(testing::fresh_db(dir.path, "p"));
   write(dir.path / "a.jsonl", R"({"id":"A","status":"refugee","birth_date":"1990-01-01","size":3})"
                               "\n"
                               R"({"id":"B","status":"regular","birth_date":"1985-05-05","size":1})"

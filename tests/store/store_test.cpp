@@ -53,7 +53,7 @@ const char* const bob = R"({"id":"T-2","status":"regular","residence_card":null}
 TEST_CASE("import: every row is a record or a rejection, and re-import adds nothing", "[store]") {
   temp_dir dir;
   pack pk = load_pack();
-  auto db = testing::open_store((dir.path / "t.db").string());
+  auto db = testing::open_store(testing::fresh_db(dir.path, "t"));
   const dsl::program& p = pk.rules->program();
   write(dir.path / "a.jsonl", std::string(alice) + "\n" + bob + "\n" +
                                   R"({"id":"T-3","sex":"femme"})" + "\n\n" +
@@ -96,7 +96,7 @@ TEST_CASE(
     "[store]") {
   temp_dir dir;
   pack pk = load_pack();
-  auto db = testing::open_store((dir.path / "t.db").string());
+  auto db = testing::open_store(testing::fresh_db(dir.path, "t"));
   write(dir.path / "a.jsonl", std::string(alice) + "\n" + bob + "\n");
   store::import_summary s;
   REQUIRE(store::import_file(*db, pk.rules->program(), (dir.path / "a.jsonl").string(), s));
