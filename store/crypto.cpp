@@ -24,7 +24,35 @@ void ready() {
 }
 
 /// The subkeys of a master key (libsodium's KDF, context "dalilkey").
-enum subkey : std::uint64_t { wrap_id = 1, lookup_id = 2, check_id = 3 };
+enum subkey : std::uint64_t { wrap_id = 1, lookup_id = 2, check_id = 3, wrap_gcm_id = 4 };
+
+static_assert(sizeof(crypto_aead_aes256gcm_state) <= sizeof(gcm_state::bytes));
+
+/// Format 2 (AES-256-GCM) blobs open with this byte; format 1 (XChaCha20-Poly1305) blobs have
+/// none (the first format: its blobs start with their random nonce). A blob's format follows
+/// from its data key's cipher, and a wrapped key's from its length, never from this byte alone.
+constexpr unsigned char format_gcm = 2;
+constexpr std::size_t gcm_nonce = crypto_aead_aes256gcm_NPUBBYTES;
+constexpr std::size_t gcm_tag = crypto_aead_aes256gcm_ABYTES;
+constexpr std::size_t xc_nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t xc_tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr std::size_t wrapped_xc = xc_nonce + key_bytes + xc_tag;
+constexpr std::size_t wrapped_gcm = 1 + gcm_nonce + key_bytes + gcm_tag;
+static_assert(seal_overhead == xc_nonce + xc_tag && seal_overhead_gcm == 1 + gcm_nonce + gcm_tag);
+static_assert(wrapped_xc != wrapped_gcm);
+
+bool gcm_available() {
+  ready();
+  static const bool available = crypto_aead_aes256gcm_is_available() == 1;
+  return available;
+}
+
+crypto_aead_aes256gcm_state* state_of(gcm_state& s) {
+  return reinterpret_cast<crypto_aead_aes256gcm_state*>(s.bytes.data());
+}
+const crypto_aead_aes256gcm_state* state_of(const gcm_state& s) {
+  return reinterpret_cast<const crypto_aead_aes256gcm_state*>(s.bytes.data());
+}
 
 std::string mode_text(mode_t mode) {
   char buf[8];
@@ -50,6 +78,11 @@ master_key derive(const secret_key& root) {
   crypto_kdf_derive_from_key(k.wrap.data(), key_bytes, wrap_id, "dalilkey", root.data());
   crypto_kdf_derive_from_key(k.lookup.data(), key_bytes, lookup_id, "dalilkey", root.data());
   crypto_kdf_derive_from_key(k.check.data(), key_bytes, check_id, "dalilkey", root.data());
+  crypto_kdf_derive_from_key(k.wrap_gcm.data(), key_bytes, wrap_gcm_id, "dalilkey", root.data());
+  if (gcm_available()) {
+    crypto_aead_aes256gcm_beforenm(state_of(k.wrap_gcm_state), k.wrap_gcm.data());
+    k.wrap_gcm_state.ready = true;
+  }
   return k;
 }
 
@@ -90,6 +123,14 @@ const unsigned char* bytes(std::string_view s) {
 
 secret_key::~secret_key() {
   sodium_memzero(bytes_.data(), bytes_.size());
+}
+
+gcm_state::~gcm_state() {
+  sodium_memzero(bytes.data(), bytes.size());
+}
+
+cipher preferred_cipher() {
+  return gcm_available() ? cipher::aes256gcm : cipher::xchacha20poly1305;
 }
 
 void wipe(std::string& s) {
@@ -201,9 +242,14 @@ std::string lookup_hash(const master_key& key, std::string_view applicant_id) {
 }
 
 data_key new_data_key() {
+  return new_data_key(preferred_cipher());
+}
+
+data_key new_data_key(cipher alg) {
   ready();
   data_key k;
   randombytes_buf(k.data(), key_bytes);
+  k.alg = alg;
   return k;
 }
 
@@ -211,23 +257,37 @@ std::string wrap(const master_key& key, const data_key& dk, std::string_view app
                  std::int64_t generation) {
   ready();
   std::string ad = wrap_ad(applicant, generation);
-  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + key_bytes +
-                      crypto_aead_xchacha20poly1305_ietf_ABYTES,
-                  '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  randombytes_buf(p, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(p + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &len,
-                                             dk.data(), key_bytes, bytes(ad), ad.size(), nullptr, p,
-                                             key.wrap.data());
+  if (dk.alg == cipher::aes256gcm) {
+    if (!key.wrap_gcm_state.ready) {  // new_data_key gives such a key only where it works
+      throw std::logic_error("an AES-256-GCM data key on a processor without AES-256-GCM");
+    }
+    std::string out(wrapped_gcm, '\0');
+    auto* p = reinterpret_cast<unsigned char*>(out.data());
+    p[0] = format_gcm;
+    randombytes_buf(p + 1, gcm_nonce);
+    crypto_aead_aes256gcm_encrypt_afternm(p + 1 + gcm_nonce, &len, dk.data(), key_bytes, bytes(ad),
+                                          ad.size(), nullptr, p + 1, state_of(key.wrap_gcm_state));
+    return out;
+  }
+  std::string out(wrapped_xc, '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(p, xc_nonce);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + xc_nonce, &len, dk.data(), key_bytes, bytes(ad),
+                                             ad.size(), nullptr, p, key.wrap.data());
   return out;
 }
 
 result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::string_view applicant,
                         std::int64_t generation) {
-  constexpr std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  if (wrapped.size() != nonce + key_bytes + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+  const bool gcm = wrapped.size() == wrapped_gcm && bytes(wrapped)[0] == format_gcm;
+  if (!gcm && wrapped.size() != wrapped_xc) {
     return fail(errc::damaged, "a wrapped data key has the wrong length");
+  }
+  if (gcm && !key.wrap_gcm_state.ready) {
+    return fail(errc::refused,
+                "a data key is sealed with AES-256-GCM (format 2), which this processor does not "
+                "offer (AES-NI and PCLMUL): read this store on a machine that has them");
   }
   std::array<char, 128> buf{};
   std::string long_ad;
@@ -235,10 +295,18 @@ result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::st
   if (ad.empty()) ad = long_ad = wrap_ad(applicant, generation);
   data_key dk;
   unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(dk.data(), &len, nullptr, bytes(wrapped) + nonce,
-                                                 wrapped.size() - nonce, bytes(ad), ad.size(),
-                                                 bytes(wrapped), key.wrap.data()) != 0 ||
-      len != key_bytes) {
+  int rc = 0;
+  if (gcm) {
+    dk.alg = cipher::aes256gcm;
+    rc = crypto_aead_aes256gcm_decrypt_afternm(
+        dk.data(), &len, nullptr, bytes(wrapped) + 1 + gcm_nonce, wrapped.size() - 1 - gcm_nonce,
+        bytes(ad), ad.size(), bytes(wrapped) + 1, state_of(key.wrap_gcm_state));
+  } else {
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        dk.data(), &len, nullptr, bytes(wrapped) + xc_nonce, wrapped.size() - xc_nonce, bytes(ad),
+        ad.size(), bytes(wrapped), key.wrap.data());
+  }
+  if (rc != 0 || len != key_bytes) {
     return fail(errc::damaged,
                 "a data key does not open with this master key (another key, or a changed or "
                 "moved row)");
@@ -266,13 +334,24 @@ std::string next_pseudonym(std::string_view last) {
 }
 
 void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out) {
-  constexpr std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  out.resize(nonce + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  randombytes_buf(p, nonce);
   unsigned long long len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(p + nonce, &len, bytes(plain), plain.size(), bytes(ad),
-                                             ad.size(), nullptr, p, dk.data());
+  if (dk.alg == cipher::aes256gcm) {
+    if (!gcm_available()) {  // unwrap refuses such a key first
+      throw std::logic_error("an AES-256-GCM data key on a processor without AES-256-GCM");
+    }
+    out.resize(1 + gcm_nonce + plain.size() + gcm_tag);
+    auto* p = reinterpret_cast<unsigned char*>(out.data());
+    p[0] = format_gcm;
+    randombytes_buf(p + 1, gcm_nonce);
+    crypto_aead_aes256gcm_encrypt(p + 1 + gcm_nonce, &len, bytes(plain), plain.size(), bytes(ad),
+                                  ad.size(), nullptr, p + 1, dk.data());
+    return;
+  }
+  out.resize(xc_nonce + plain.size() + xc_tag);
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(p, xc_nonce);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + xc_nonce, &len, bytes(plain), plain.size(),
+                                             bytes(ad), ad.size(), nullptr, p, dk.data());
 }
 
 void seal_text(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out) {
@@ -303,14 +382,29 @@ bool open_text(const data_key& dk, std::string_view text, std::string_view ad, s
 }
 
 bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std::string& out) {
-  constexpr std::size_t nonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  constexpr std::size_t tag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
-  if (sealed.size() < nonce + tag) return false;
-  out.resize(sealed.size() - nonce - tag);
   unsigned long long len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(out.data()), &len, nullptr, bytes(sealed) + nonce,
-          sealed.size() - nonce, bytes(ad), ad.size(), bytes(sealed), dk.data()) != 0) {
+  int rc = -1;
+  if (dk.alg == cipher::aes256gcm) {
+    if (sealed.size() < 1 + gcm_nonce + gcm_tag || bytes(sealed)[0] != format_gcm ||
+        !gcm_available()) {
+      out.clear();
+      return false;
+    }
+    out.resize(sealed.size() - 1 - gcm_nonce - gcm_tag);
+    rc = crypto_aead_aes256gcm_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
+                                       bytes(sealed) + 1 + gcm_nonce, sealed.size() - 1 - gcm_nonce,
+                                       bytes(ad), ad.size(), bytes(sealed) + 1, dk.data());
+  } else {
+    if (sealed.size() < xc_nonce + xc_tag) {
+      out.clear();
+      return false;
+    }
+    out.resize(sealed.size() - xc_nonce - xc_tag);
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        reinterpret_cast<unsigned char*>(out.data()), &len, nullptr, bytes(sealed) + xc_nonce,
+        sealed.size() - xc_nonce, bytes(ad), ad.size(), bytes(sealed), dk.data());
+  }
+  if (rc != 0) {
     out.clear();
     return false;
   }

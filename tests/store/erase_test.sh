@@ -24,7 +24,8 @@ db="$work/enc.db"; key="$work/master.key"
   fail "no decision before the erasure"
 who=$(sqlite3 "$db" "SELECT applicant_id FROM records WHERE record_id=42")
 wrapped=$(sqlite3 "$db" "SELECT hex(wrapped) FROM data_keys WHERE applicant_id='$who'")
-[ ${#wrapped} -eq 144 ] || fail "no wrapped data key to erase"
+# 72 bytes (format 1, XChaCha20-Poly1305) or 61 (format 2, AES-256-GCM, where the processor has it)
+[ ${#wrapped} -eq 144 ] || [ ${#wrapped} -eq 122 ] || fail "no wrapped data key to erase"
 
 expect_exit 3 "$dalil" erase SYN-000042 --db "$db" --reason "art. 8 request" --by dpo
 grep -q "needs its master key" "$work/out" || fail "erase without a key: $(cat "$work/out")"

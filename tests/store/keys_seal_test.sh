@@ -5,7 +5,8 @@
 # such as "ng" kept in plain) gets them sealed in place by the rules' declared types: no monthly
 # income or nationality left in plain, verify passes (a keys_seal entry, then entries vouching
 # for the sets again), the sets read whole with the key as before, a second run changes nothing,
-# and verify still names a damaged set by run and record.
+# and verify still names a damaged set by run and record. Then the fixture's keys (format 1,
+# XChaCha20-Poly1305) beside new applicants' (format 2, AES-256-GCM, where the processor has it).
 set -euo pipefail
 dalil="$1"; fixtures="$2"
 work=$(mktemp -d)
@@ -95,3 +96,27 @@ for sql in "UPDATE decision_sets SET sealed_decisions=randomblob(60) WHERE run_i
   [ "$code" -eq 1 ] && [[ "$out" == *"decision set 1:7"* ]] || fail "tamper ($sql): exit $code: $out"
 done
 echo "ok   a damaged set after sealing: verify names decision set 1:7"
+
+# The fixture's data keys are of format 1 (XChaCha20-Poly1305, 72 bytes wrapped). Importing into
+# it: a known applicant's new record version is sealed under its format-1 key, a new applicant
+# gets a format-2 key (AES-256-GCM, 61 bytes) where the processor offers it; both read alike.
+rules="$fixtures/../../../rules"
+"$dalil" generate --count 45 --seed 1313 --out "$work/more.jsonl" > /dev/null
+"$dalil" import --db "$db" --key-file "$key" --rules "$rules" "$work/more.jsonl" > "$work/out" 2>&1 ||
+  fail "import into the fixture: $(cat "$work/out")"
+new_len=72
+grep -qw aes /proc/cpuinfo && grep -qw pclmulqdq /proc/cpuinfo && new_len=61
+[ "$(sqlite3 "$db" "SELECT group_concat(length(wrapped)) FROM (SELECT wrapped FROM data_keys ORDER BY applicant_id LIMIT 40)" | tr ',' '\n' | sort -u)" = 72 ] ||
+  fail "the fixture's data keys changed format"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM data_keys WHERE length(wrapped)=$new_len")" -ge 5 ] ||
+  fail "the new applicants' keys are not of the expected format ($new_len bytes wrapped)"
+"$dalil" batch --db "$db" --key-file "$key" --rules "$rules" --as-of 2021-06-01 --quiet > "$work/out" 2>&1 ||
+  fail "batch over keys of both formats: $(cat "$work/out")"
+[ "$(sqlite3 "$db" "SELECT count(*) FROM decision_sets WHERE run_id=(SELECT max(run_id) FROM runs)")" -eq 45 ] ||
+  fail "the batch did not decide every applicant"
+for who in SYN-000007 SYN-000044; do
+  "$dalil" decisions --db "$db" --key-file "$key" "$who" > "$work/out" 2>&1 ||
+    fail "decisions of $who: $(cat "$work/out")"
+done
+"$dalil" audit verify --db "$db" > "$work/out" 2>&1 || fail "verify over both formats: $(cat "$work/out")"
+echo "ok   keys of format 1 (the fixture's) and of format 2 ($new_len bytes) in one store: import, batch, decisions, verify"
