@@ -2,16 +2,20 @@
 #include "store/crypto.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 namespace dalil::store::crypto {
@@ -41,10 +45,68 @@ constexpr std::size_t wrapped_gcm = 1 + gcm_nonce + key_bytes + gcm_tag;
 static_assert(seal_overhead == xc_nonce + xc_tag && seal_overhead_gcm == 1 + gcm_nonce + gcm_tag);
 static_assert(wrapped_xc != wrapped_gcm);
 
+/// Tests set this to take the portable path on a processor that has AES-NI.
+std::atomic<bool> portable_gcm_forced{false};
+
+/// Whether libsodium's AES-256-GCM serves here (it needs AES-NI and PCLMUL); elsewhere format 2
+/// goes through OpenSSL (evp_gcm).
 bool gcm_available() {
   ready();
   static const bool available = crypto_aead_aes256gcm_is_available() == 1;
-  return available;
+  return available && !portable_gcm_forced.load(std::memory_order_relaxed);
+}
+
+/// AES-256-GCM through OpenSSL's EVP: its AES-NI, ARMv8 or constant-time software code, on any
+/// processor. The same construction as libsodium's (a 12-byte nonce, the 16-byte tag after the
+/// ciphertext), so what either seals the other opens: a store with format-2 keys is read on a
+/// machine whose libsodium offers no AES-256-GCM (an older x86-64, an ARM server), at some cost.
+/// Encrypting: `in` is the plaintext, `out` gets the ciphertext then the tag (in_len + 16).
+/// Decrypting: `in` is the ciphertext then the tag, `out` gets in_len - 16 bytes; false when the
+/// tag does not verify.
+bool evp_gcm(bool encrypt, const unsigned char* key, const unsigned char* nonce,
+             const unsigned char* in, std::size_t in_len, const unsigned char* ad,
+             std::size_t ad_len, unsigned char* out) {
+  constexpr std::size_t tag = crypto_aead_aes256gcm_ABYTES;
+  if (!encrypt && in_len < tag) return false;
+  const std::size_t text_len = encrypt ? in_len : in_len - tag;
+  if (text_len > static_cast<std::size_t>(INT32_MAX) ||
+      ad_len > static_cast<std::size_t>(INT32_MAX)) {
+    return false;
+  }
+  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
+                                                                      &EVP_CIPHER_CTX_free);
+  if (!ctx) throw std::bad_alloc();
+  int len = 0;
+  bool ok = EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr,
+                              encrypt ? 1 : 0) == 1 &&
+            EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN,
+                                static_cast<int>(crypto_aead_aes256gcm_NPUBBYTES), nullptr) == 1 &&
+            EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key, nonce, -1) == 1 &&
+            (ad_len == 0 ||
+             EVP_CipherUpdate(ctx.get(), nullptr, &len, ad, static_cast<int>(ad_len)) == 1) &&
+            (text_len == 0 ||
+             EVP_CipherUpdate(ctx.get(), out, &len, in, static_cast<int>(text_len)) == 1);
+  if (!ok) throw std::runtime_error("OpenSSL's AES-256-GCM failed");
+  if (encrypt) {
+    if (EVP_CipherFinal_ex(ctx.get(), out + text_len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag),
+                            out + text_len) != 1) {
+      throw std::runtime_error("OpenSSL's AES-256-GCM failed");
+    }
+    return true;
+  }
+  // The expected tag: EVP's control takes a mutable pointer, so a copy.
+  std::array<unsigned char, tag> expected{};
+  std::memcpy(expected.data(), in + text_len, tag);
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag),
+                          expected.data()) != 1) {
+    throw std::runtime_error("OpenSSL's AES-256-GCM failed");
+  }
+  if (EVP_CipherFinal_ex(ctx.get(), out + text_len, &len) != 1) {
+    sodium_memzero(out, text_len);  // never a plaintext that did not authenticate
+    return false;
+  }
+  return true;
 }
 
 crypto_aead_aes256gcm_state* state_of(gcm_state& s) {
@@ -131,6 +193,10 @@ gcm_state::~gcm_state() {
 
 cipher preferred_cipher() {
   return gcm_available() ? cipher::aes256gcm : cipher::xchacha20poly1305;
+}
+
+void force_portable_gcm(bool on) {
+  portable_gcm_forced.store(on, std::memory_order_relaxed);
 }
 
 void wipe(std::string& s) {
@@ -259,15 +325,18 @@ std::string wrap(const master_key& key, const data_key& dk, std::string_view app
   std::string ad = wrap_ad(applicant, generation);
   unsigned long long len = 0;
   if (dk.alg == cipher::aes256gcm) {
-    if (!key.wrap_gcm_state.ready) {  // new_data_key gives such a key only where it works
-      throw std::logic_error("an AES-256-GCM data key on a processor without AES-256-GCM");
-    }
     std::string out(wrapped_gcm, '\0');
     auto* p = reinterpret_cast<unsigned char*>(out.data());
     p[0] = format_gcm;
     randombytes_buf(p + 1, gcm_nonce);
-    crypto_aead_aes256gcm_encrypt_afternm(p + 1 + gcm_nonce, &len, dk.data(), key_bytes, bytes(ad),
-                                          ad.size(), nullptr, p + 1, state_of(key.wrap_gcm_state));
+    if (key.wrap_gcm_state.ready && gcm_available()) {
+      crypto_aead_aes256gcm_encrypt_afternm(p + 1 + gcm_nonce, &len, dk.data(), key_bytes,
+                                            bytes(ad), ad.size(), nullptr, p + 1,
+                                            state_of(key.wrap_gcm_state));
+    } else {
+      evp_gcm(true, key.wrap_gcm.data(), p + 1, dk.data(), key_bytes, bytes(ad), ad.size(),
+              p + 1 + gcm_nonce);
+    }
     return out;
   }
   std::string out(wrapped_xc, '\0');
@@ -284,11 +353,6 @@ result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::st
   if (!gcm && wrapped.size() != wrapped_xc) {
     return fail(errc::damaged, "a wrapped data key has the wrong length");
   }
-  if (gcm && !key.wrap_gcm_state.ready) {
-    return fail(errc::refused,
-                "a data key is sealed with AES-256-GCM (format 2), which this processor does not "
-                "offer (AES-NI and PCLMUL): read this store on a machine that has them");
-  }
   std::array<char, 128> buf{};
   std::string long_ad;
   std::string_view ad = wrap_ad(applicant, generation, buf);
@@ -296,11 +360,18 @@ result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::st
   data_key dk;
   unsigned long long len = 0;
   int rc = 0;
-  if (gcm) {
+  if (gcm && key.wrap_gcm_state.ready && gcm_available()) {
     dk.alg = cipher::aes256gcm;
     rc = crypto_aead_aes256gcm_decrypt_afternm(
         dk.data(), &len, nullptr, bytes(wrapped) + 1 + gcm_nonce, wrapped.size() - 1 - gcm_nonce,
         bytes(ad), ad.size(), bytes(wrapped) + 1, state_of(key.wrap_gcm_state));
+  } else if (gcm) {
+    dk.alg = cipher::aes256gcm;
+    const bool opened =
+        evp_gcm(false, key.wrap_gcm.data(), bytes(wrapped) + 1, bytes(wrapped) + 1 + gcm_nonce,
+                wrapped.size() - 1 - gcm_nonce, bytes(ad), ad.size(), dk.data());
+    rc = opened ? 0 : -1;
+    len = key_bytes;
   } else {
     rc = crypto_aead_xchacha20poly1305_ietf_decrypt(
         dk.data(), &len, nullptr, bytes(wrapped) + xc_nonce, wrapped.size() - xc_nonce, bytes(ad),
@@ -336,15 +407,17 @@ std::string next_pseudonym(std::string_view last) {
 void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out) {
   unsigned long long len = 0;
   if (dk.alg == cipher::aes256gcm) {
-    if (!gcm_available()) {  // unwrap refuses such a key first
-      throw std::logic_error("an AES-256-GCM data key on a processor without AES-256-GCM");
-    }
     out.resize(1 + gcm_nonce + plain.size() + gcm_tag);
     auto* p = reinterpret_cast<unsigned char*>(out.data());
     p[0] = format_gcm;
     randombytes_buf(p + 1, gcm_nonce);
-    crypto_aead_aes256gcm_encrypt(p + 1 + gcm_nonce, &len, bytes(plain), plain.size(), bytes(ad),
-                                  ad.size(), nullptr, p + 1, dk.data());
+    if (gcm_available()) {
+      crypto_aead_aes256gcm_encrypt(p + 1 + gcm_nonce, &len, bytes(plain), plain.size(), bytes(ad),
+                                    ad.size(), nullptr, p + 1, dk.data());
+    } else {
+      evp_gcm(true, dk.data(), p + 1, bytes(plain), plain.size(), bytes(ad), ad.size(),
+              p + 1 + gcm_nonce);
+    }
     return;
   }
   out.resize(xc_nonce + plain.size() + xc_tag);
@@ -385,15 +458,24 @@ bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std:
   unsigned long long len = 0;
   int rc = -1;
   if (dk.alg == cipher::aes256gcm) {
-    if (sealed.size() < 1 + gcm_nonce + gcm_tag || bytes(sealed)[0] != format_gcm ||
-        !gcm_available()) {
+    if (sealed.size() < 1 + gcm_nonce + gcm_tag || bytes(sealed)[0] != format_gcm) {
       out.clear();
       return false;
     }
     out.resize(sealed.size() - 1 - gcm_nonce - gcm_tag);
-    rc = crypto_aead_aes256gcm_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len, nullptr,
-                                       bytes(sealed) + 1 + gcm_nonce, sealed.size() - 1 - gcm_nonce,
-                                       bytes(ad), ad.size(), bytes(sealed) + 1, dk.data());
+    if (gcm_available()) {
+      rc = crypto_aead_aes256gcm_decrypt(reinterpret_cast<unsigned char*>(out.data()), &len,
+                                         nullptr, bytes(sealed) + 1 + gcm_nonce,
+                                         sealed.size() - 1 - gcm_nonce, bytes(ad), ad.size(),
+                                         bytes(sealed) + 1, dk.data());
+    } else {
+      rc = evp_gcm(false, dk.data(), bytes(sealed) + 1, bytes(sealed) + 1 + gcm_nonce,
+                   sealed.size() - 1 - gcm_nonce, bytes(ad), ad.size(),
+                   reinterpret_cast<unsigned char*>(out.data()))
+               ? 0
+               : -1;
+      len = out.size();
+    }
   } else {
     if (sealed.size() < xc_nonce + xc_tag) {
       out.clear();

@@ -38,12 +38,17 @@ void wipe(std::string& s);
 /// The authenticated cipher of a data key, of its wrapped copy and of everything sealed under it
 /// (a key is only ever used with one). `aes256gcm` (format 2) wherever the processor has AES-NI
 /// and PCLMUL: about four times faster than `xchacha20poly1305` (format 1, the first format: a
-/// store written before keeps it and stays readable), which is the fallback elsewhere. A store
-/// with format-2 keys needs such a processor to be read (the error says so).
+/// store written before keeps it and stays readable), which is the fallback elsewhere. Format 2
+/// is read and written on any processor: where libsodium offers no AES-256-GCM (it needs AES-NI),
+/// through OpenSSL's, the same construction (a store moves to such a machine, slower there).
 enum class cipher : std::uint8_t { xchacha20poly1305 = 1, aes256gcm = 2 };
 
 /// The cipher new data keys get: aes256gcm when this processor offers it, else xchacha20poly1305.
 cipher preferred_cipher();
+
+/// Tests only: behave as on a processor where libsodium has no AES-256-GCM (format 2 through
+/// OpenSSL, new keys of format 1), or again as this one.
+void force_portable_gcm(bool on);
 
 /// libsodium's AES-256-GCM state for a key used many times (the master key's wrapping subkey):
 /// its expanded key, computed once, wiped when destroyed. Unused without AES-NI.
@@ -107,8 +112,7 @@ data_key new_data_key(cipher alg);
 std::string wrap(const master_key& key, const data_key& dk, std::string_view applicant,
                  std::int64_t generation);
 /// Unwraps a data key (its cipher from the format); errc::damaged when it does not open (another
-/// applicant's key, another generation, another master key, or a changed byte), errc::refused
-/// for a format-2 key on a processor without AES-256-GCM.
+/// applicant's key, another generation, another master key, or a changed byte).
 result<data_key> unwrap(const master_key& key, std::string_view wrapped, std::string_view applicant,
                         std::int64_t generation);
 
@@ -130,8 +134,7 @@ inline constexpr std::size_t seal_overhead_gcm = 1 + 12 + 16;
 /// another row does not open). Format 2's random 96-bit nonces are safe for 2^32 messages under
 /// one key; a data key seals an applicant's record versions and decision sets, far fewer.
 void seal(const data_key& dk, std::string_view plain, std::string_view ad, std::string& out);
-/// Decrypts into `out`; false when it does not open (wrong key, other row, changed byte, or a
-/// format-2 key on a processor without AES-256-GCM: unwrap has refused such a key already).
+/// Decrypts into `out`; false when it does not open (wrong key, other row, changed byte).
 bool open(const data_key& dk, std::string_view sealed, std::string_view ad, std::string& out);
 
 /// The prefix of a value sealed as text (a stored trace in an encrypted store: its column is

@@ -230,9 +230,6 @@ struct counter_store::impl {
       key = std::move(*again);
     }
     auto lookup = crypto::unwrap(*key, wrapped, lookup_label, gen);
-    if (!lookup && lookup.error().code == errc::refused) {  // a cipher this processor lacks
-      return fail(errc::refused, path + ": " + lookup.error().message);
-    }
     if (!lookup) {
       return fail(errc::damaged, path +
                                      ": the keyring's lookup key does not open with the master "

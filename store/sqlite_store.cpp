@@ -944,9 +944,6 @@ class sqlite_store final : public store {
     if (key_) {
       // The ids' hash key is the store's own (random at keys init, wrapped by the master key).
       auto lookup = crypto::unwrap(*key_, q->blob_view(2), lookup_label, generation_);
-      if (!lookup && lookup.error().code == errc::refused) {  // a cipher this processor lacks
-        return fail(errc::refused, path_ + ": " + lookup.error().message);
-      }
       if (!lookup) {
         return fail(errc::damaged, path_ +
                                        ": the keyring's lookup key does not open with the "
@@ -1443,10 +1440,6 @@ class sqlite_store final : public store {
       ad = long_ad = record_ad(r.applicant_id, r.version);
     }
     auto dk = crypto::unwrap(*key_, wrapped, r.applicant_id, generation);
-    if (!dk && dk.error().code == errc::refused) {  // a cipher this processor lacks
-      return fail(errc::refused,
-                  "record " + std::to_string(r.record_id) + ": " + dk.error().message);
-    }
     if (!dk || !crypto::open(*dk, sealed, ad, r.json)) {
       return fail(errc::damaged, "record " + std::to_string(r.record_id) +
                                      " does not open with the master key (its data key or "

@@ -133,14 +133,19 @@ TEST_CASE("the environment key serves when no key file is given", "[crypto]") {
   }
 }
 
-/// The ciphers a data key can have here: both formats where the processor offers AES-256-GCM
-/// (format 2, the preferred), else only the fallback (format 1, also every older store's).
+/// The ciphers a data key can have: both formats on every processor (format 2 through OpenSSL
+/// where libsodium has no AES-256-GCM).
 std::vector<crypto::cipher> ciphers_here() {
-  if (crypto::preferred_cipher() == crypto::cipher::aes256gcm) {
-    return {crypto::cipher::aes256gcm, crypto::cipher::xchacha20poly1305};
-  }
-  return {crypto::cipher::xchacha20poly1305};
+  return {crypto::cipher::aes256gcm, crypto::cipher::xchacha20poly1305};
 }
+
+/// Takes format 2 through OpenSSL while it lives, as on a processor without AES-NI.
+struct portable_gcm {
+  portable_gcm() { crypto::force_portable_gcm(true); }
+  ~portable_gcm() { crypto::force_portable_gcm(false); }
+  portable_gcm(const portable_gcm&) = delete;
+  portable_gcm& operator=(const portable_gcm&) = delete;
+};
 
 TEST_CASE("a data key unwraps only for its applicant, generation and master key", "[crypto]") {
   const crypto::cipher alg = GENERATE(from_range(ciphers_here()));
@@ -218,6 +223,59 @@ TEST_CASE("a sealed record hides its values and opens only in its row", "[crypto
   crypto::seal(dk, "", "x", sealed);
   REQUIRE(crypto::open(dk, sealed, "x", out));
   CHECK(out.empty());
+}
+
+TEST_CASE(
+    "format 2 is one AES-256-GCM on every processor: libsodium's and OpenSSL's open each "
+    "other's keys and values",
+    "[crypto]") {
+  temp_dir dir;
+  REQUIRE(crypto::create_key_file(dir.file("a.key")).has_value());
+  auto a = key_from(dir.file("a.key"));
+  const std::string who = crypto::lookup_hash(a, "SYN-000001");
+  const std::string plain = R"({"id":"SYN-000001","birth_date":"1984-02-29"})";
+  struct sealed_by {
+    std::string wrapped;
+    std::string sealed;
+    crypto::data_key dk;
+  };
+  auto seal_one = [&] {
+    sealed_by s{{}, {}, crypto::new_data_key(crypto::cipher::aes256gcm)};
+    s.wrapped = crypto::wrap(a, s.dk, who, 3);
+    crypto::seal(s.dk, plain, "record:1:1", s.sealed);
+    return s;
+  };
+  auto opens = [&](const sealed_by& s) {
+    auto dk = crypto::unwrap(a, s.wrapped, who, 3);
+    if (!dk.has_value() || dk->alg != crypto::cipher::aes256gcm || !(*dk == s.dk)) return false;
+    std::string out;
+    return crypto::open(*dk, s.sealed, "record:1:1", out) && out == plain;
+  };
+  auto refuses_changes = [&](const sealed_by& s) {
+    std::string bad_wrap = s.wrapped;
+    bad_wrap[20] = static_cast<char>(bad_wrap[20] ^ 1);
+    std::string bad_seal = s.sealed;
+    bad_seal[bad_seal.size() / 2] = static_cast<char>(bad_seal[bad_seal.size() / 2] ^ 1);
+    std::string out = "left";
+    return !crypto::unwrap(a, bad_wrap, who, 3).has_value() &&
+           !crypto::unwrap(a, s.wrapped, who, 4).has_value() &&
+           !crypto::open(s.dk, bad_seal, "record:1:1", out) && out.empty() &&
+           !crypto::open(s.dk, s.sealed, "record:1:2", out);
+  };
+  const sealed_by native = seal_one();  // libsodium's where the processor has AES-NI
+  sealed_by portable;
+  {
+    portable_gcm p;
+    CHECK(crypto::preferred_cipher() == crypto::cipher::xchacha20poly1305);  // new keys: format 1
+    portable = seal_one();
+    CHECK(portable.wrapped.size() == 61U);
+    CHECK(portable.sealed.size() == plain.size() + crypto::seal_overhead_gcm);
+    CHECK(opens(native));  // a store of format-2 keys read on a processor without AES-NI
+    CHECK(opens(portable));
+    CHECK(refuses_changes(native));
+  }
+  CHECK(opens(portable));  // and back on one with AES-NI
+  CHECK(refuses_changes(portable));
 }
 
 TEST_CASE("an encrypted store's decisions keep what their rules' types mark, seal the rest",
