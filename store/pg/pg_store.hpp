@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "store/accounts.hpp"
 #include "store/pg/pg.hpp"
+#include "store/publications.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
 
@@ -67,6 +69,15 @@ class pg_store {
 /// and never part of a message.
 result<std::unique_ptr<store>> open_store(const std::string& conninfo,
                                           open_mode mode = open_mode::read_write);
+
+/// The identity tables on PostgreSQL (accounts.hpp; the migrations applied first): the SQLite
+/// store's semantics and audit entries, shared by every process on the database. Each change is
+/// one transaction holding the chain's lock from its start; a login attempt's reservation holds
+/// a lock of its own, so the rate limits count every server's attempts (docs/postgresql.md).
+result<std::unique_ptr<accounts>> open_accounts(const std::string& conninfo);
+
+/// The publications on PostgreSQL (publications.hpp; the migrations applied first).
+result<std::unique_ptr<publication_store>> open_publications(const std::string& conninfo);
 
 /// What `copy_from_sqlite` copied.
 struct migrate_report {

@@ -17,5 +17,6 @@ if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgres
 fi
 # pg_virtualenv's own messages (creating and dropping the cluster) go to its standard error.
 exec pg_virtualenv bash -c '"$1" && bash "$2" "$4" "$5" && bash "$3" "$4" "$5" "$6" &&
-  bash "$7" "$4" "$5" && bash "$8" "$4" "$5"' _ "$1" "$here/cli_test.sh" "$here/batch_test.sh" \
-  "$2" "$3" "$here/../../data/sample-cohort.jsonl" "$here/reads_test.sh" "$here/shard_test.sh"
+  bash "$7" "$4" "$5" && bash "$8" "$4" "$5" && bash "$9" "$4" "$5"' _ "$1" "$here/cli_test.sh" \
+  "$here/batch_test.sh" "$2" "$3" "$here/../../data/sample-cohort.jsonl" "$here/reads_test.sh" \
+  "$here/shard_test.sh" "$here/accounts_test.sh"
