@@ -208,8 +208,8 @@ std::vector<account_problem> check_account_rows(const account_rows& rows,
     if (it == offices_made.end()) {
       damaged(0, "office " + o.name + " has no audit entry that added it");
     } else if (it->second.second != o.created_at) {
-      damaged(it->second.first,
-              "office " + o.name + " does not match audit entry " + std::to_string(it->second.first));
+      damaged(it->second.first, "office " + o.name + " does not match audit entry " +
+                                    std::to_string(it->second.first));
     }
   }
   std::set<std::string> users_seen;

@@ -309,7 +309,8 @@ class pg_accounts final : public accounts {
     if (!q) return q.error();
     std::vector<std::pair<engine::digest, account>> out;
     out.reserve(static_cast<std::size_t>(q->size()));
-    for (int i = 0; i < q->size(); ++i) out.emplace_back(digest_of(q->view(i, 7)), client_at(*q, i));
+    for (int i = 0; i < q->size(); ++i)
+      out.emplace_back(digest_of(q->view(i, 7)), client_at(*q, i));
     return out;
   }
 
@@ -333,7 +334,8 @@ class pg_accounts final : public accounts {
     // Every server's reservations, one at a time: each counts after the previous one committed
     // its attempt (READ COMMITTED: a statement after the lock sees it), so that N parallel
     // attempts on N servers cannot all find the count under the limit.
-    if (auto s = c().run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(login_lock_key)});
+    if (auto s =
+            c().run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(login_lock_key)});
         !s) {
       return s.error();
     }
@@ -408,8 +410,8 @@ class pg_accounts final : public accounts {
           previous += ',';
         }
         first += std::string("\"") + kind + "\"";
-        previous += std::string("\"") + kind + "\":" +
-                    std::to_string(before->size() > 0 ? before->int64(0, 0) : 0);
+        previous += std::string("\"") + kind +
+                    "\":" + std::to_string(before->size() > 0 ? before->int64(0, 0) : 0);
         return {};
       };
       if (account_over) {
@@ -419,10 +421,9 @@ class pg_accounts final : public accounts {
         if (auto s = count("address", address); !s) return s.error();
       }
       if (first.empty()) return false;
-      auto audited =
-          audit("unauthenticated", "login_throttled", subject,
-                dalil::store::detail::throttled_details(first, previous, address, window_start,
-                                                        window));
+      auto audited = audit(
+          "unauthenticated", "login_throttled", subject,
+          dalil::store::detail::throttled_details(first, previous, address, window_start, window));
       if (!audited) return audited.error();
       return true;
     });
@@ -503,8 +504,8 @@ class pg_accounts final : public accounts {
     std::lock_guard lock(mutex_);
     constexpr std::string_view what = "ending a session";
     return write<void>(std::string(what), [&]() -> status {
-      auto q = c().query(what, "DELETE FROM sessions WHERE id_hash=$1 RETURNING 1",
-                         {bytea(id_hash)});
+      auto q =
+          c().query(what, "DELETE FROM sessions WHERE id_hash=$1 RETURNING 1", {bytea(id_hash)});
       if (!q) return q.error();
       if (q->size() == 0) return fail(errc::not_found, "no such session");
       if (auto b = bump(); !b) return b;
@@ -561,8 +562,8 @@ class pg_accounts final : public accounts {
     std::vector<dalil::store::detail::account_entry> list;
     list.reserve(static_cast<std::size_t>(entries->size()));
     for (int i = 0; i < entries->size(); ++i) {
-      list.push_back({entries->int64(i, 0), entries->text(i, 1), entries->text(i, 2),
-                      entries->text(i, 3)});
+      list.push_back(
+          {entries->int64(i, 0), entries->text(i, 1), entries->text(i, 2), entries->text(i, 3)});
     }
     auto problems = detail::check_accounts(c(), list);
     if (!problems) return problems.error();
@@ -585,7 +586,8 @@ class pg_accounts final : public accounts {
   result<T> write(const std::string& what, F&& f) {
     auto tx = transaction::begin(c(), what);
     if (!tx) return tx.error();
-    if (auto s = c().run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(chain_lock_key)});
+    if (auto s =
+            c().run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(chain_lock_key)});
         !s) {
       return s.error();
     }

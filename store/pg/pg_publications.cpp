@@ -45,7 +45,8 @@ class pg_publications final : public publication_store {
     constexpr std::string_view what = "recording the publication";
     auto tx = transaction::begin(c(), what);
     if (!tx) return tx.error();
-    if (auto s = c().run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(chain_lock_key)});
+    if (auto s =
+            c().run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(chain_lock_key)});
         !s) {
       return s;
     }
@@ -56,13 +57,13 @@ class pg_publications final : public publication_store {
                                        " is not in the store: store it first");
     }
     p.published_at = now_utc();
-    auto q = c().query(what,
-                       "INSERT INTO publications(publication_id, ruleset_hash, approved_by, "
-                       "effective_from, published_at, actor, note) SELECT "
-                       "coalesce(max(publication_id), 0) + 1, $1, $2, $3, $4, $5, $6 FROM "
-                       "publications RETURNING publication_id",
-                       {p.ruleset_hash, p.approved_by, p.effective_from, p.published_at, p.actor,
-                        p.note});
+    auto q = c().query(
+        what,
+        "INSERT INTO publications(publication_id, ruleset_hash, approved_by, "
+        "effective_from, published_at, actor, note) SELECT "
+        "coalesce(max(publication_id), 0) + 1, $1, $2, $3, $4, $5, $6 FROM "
+        "publications RETURNING publication_id",
+        {p.ruleset_hash, p.approved_by, p.effective_from, p.published_at, p.actor, p.note});
     if (!q) return q.error();
     p.id = q->int64(0, 0);
     auto a = pg_->append_in(p.actor, "publish", std::to_string(p.id),
@@ -72,7 +73,8 @@ class pg_publications final : public publication_store {
   }
 
   result<std::vector<publication>> list() override {
-    auto q = c().query("reading the publications", std::string(columns) + "ORDER BY publication_id");
+    auto q =
+        c().query("reading the publications", std::string(columns) + "ORDER BY publication_id");
     if (!q) return q.error();
     std::vector<publication> out;
     out.reserve(static_cast<std::size_t>(q->size()));

@@ -155,8 +155,7 @@ std::vector<std::string> kinds() {
 #endif
 }
 
-store::account person(const std::string& name, const std::string& role,
-                      const std::string& office) {
+store::account person(const std::string& name, const std::string& role, const std::string& office) {
   store::account a;
   a.name = name;
   a.role = role;
@@ -279,10 +278,10 @@ TEST_CASE("sessions: stored at login, touched, ended, expired and purged", BACKE
         REQUIRE(ok(slot));
         REQUIRE(slot->retry_after == 0);
         auto s = session_of(alice, "cookie-" + std::to_string(i), t0 + i);
-        REQUIRE(ok(a->login_succeeded(slot->attempt_id, key, "10.0.0.1", s,
-                                      "{\"session\":\"" + s.id_hash.hex().substr(0, 16) +
-                                          "\",\"created\":\"" + std::to_string(s.created) +
-                                          "\"}")));
+        REQUIRE(
+            ok(a->login_succeeded(slot->attempt_id, key, "10.0.0.1", s,
+                                  "{\"session\":\"" + s.id_hash.hex().substr(0, 16) +
+                                      "\",\"created\":\"" + std::to_string(s.created) + "\"}")));
       }
       CHECK(b.number("SELECT count(*) FROM login_attempts") == 0);
       CHECK(b.entries("login") == 3);
@@ -296,8 +295,8 @@ TEST_CASE("sessions: stored at login, touched, ended, expired and purged", BACKE
       CHECK(a->session(first)->last_seen == t0 + 100);
       CHECK(ok(a->verify()));
 
-      REQUIRE(ok(a->end_session(first, "alice", "{\"session\":\"" + first.hex().substr(0, 16) +
-                                                    "\"}")));
+      REQUIRE(ok(
+          a->end_session(first, "alice", "{\"session\":\"" + first.hex().substr(0, 16) + "\"}")));
       CHECK(b.entries("logout") == 1);
       CHECK(a->session(first).error().code == errc::not_found);
       CHECK(a->end_session(first, "alice", "{}").error().code == errc::not_found);
