@@ -335,6 +335,32 @@ TEST_CASE("a SQLite store's identity tables and publications are copied and go o
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("login attempts of several processes at once pass the rate limit exactly", "[pg]") {
+  // Four processes (four servers), ten attempts each from one address, a limit of 6: the
+  // reservations are serialized across processes, so exactly 6 are reserved, whatever the
+  // interleaving.
+  std::string db = fresh_database("dalil_t_limits");
+  {
+    auto a = pg::open_accounts(db);  // the schema, before the processes race
+    REQUIRE(ok(a));
+  }
+  int done = in_processes(4, [&](int i) {
+    auto a = pg::open_accounts(db);
+    if (!a) return false;
+    for (int k = 0; k < 10; ++k) {
+      auto key = dalil::engine::sha256("user" + std::to_string(i * 10 + k));
+      if (!(*a)->reserve_attempt(key, "192.0.2.7", 1'800'000'000, 6, 900)) return false;
+    }
+    return true;
+  });
+  CHECK(done == 4);
+  auto c = pg::connection::open(db);
+  REQUIRE(ok(c));
+  auto n = c->query("counting", "SELECT count(*) FROM login_attempts WHERE address = '192.0.2.7'");
+  REQUIRE(ok(n));
+  CHECK(n->int64(0, 0) == 6);
+}
+
 TEST_CASE("a connection string never appears in an error", "[pg]") {
   const std::string secret = "Sup3rSecretPw";
   const std::string port = std::getenv("PGPORT") == nullptr ? "5432" : std::getenv("PGPORT");
