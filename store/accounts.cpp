@@ -45,9 +45,6 @@ bool is_lang(std::string_view l) {
   return l == "fr" || l == "ar" || l == "en";
 }
 
-/// The digest an audit entry keeps of what grants access (the row's id, name, role, office and
-/// secret's hash) and of when the row was made: a row changed behind the tool's back no longer
-/// matches it.
 std::string account_row_digest(const account& a, std::string_view secret_hash) {
   std::string s = std::to_string(a.id) + '\x1f' + a.name + '\x1f' + a.role + '\x1f' + a.office +
                   '\x1f' + a.created_at + '\x1f';
@@ -58,7 +55,6 @@ std::string account_row_digest(const account& a, std::string_view secret_hash) {
   return engine::sha256_hex(s);
 }
 
-/// Unix seconds of an ISO 8601 UTC time as now_utc writes it (YYYY-MM-DDTHH:MM:SSZ); 0 if not.
 std::int64_t unix_seconds(const std::string& iso) {
   std::tm tm{};
   if (iso.size() < 19 || std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
@@ -70,8 +66,6 @@ std::int64_t unix_seconds(const std::string& iso) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
-/// The office rule shared by users and machine clients: an official works for one office, an
-/// admin for none; advisers and auditors may name one.
 status check_principal(const account& a, bool machine) {
   std::string kind = machine ? "client" : "user";
   if (!valid_account_name(a.name)) {

@@ -1,9 +1,6 @@
-// The identity tables on PostgreSQL (accounts.hpp, docs/postgresql.md): the SQLite store's
-// semantics and audit entries, shared by every server on the database. Each change is one
-// transaction that first takes the chain's advisory lock (so account writes, logins and every
-// other append are serialized across processes, as SQLite's BEGIN IMMEDIATE serializes them in
-// one file) and appends its entry with append_in; a login attempt's reservation takes a lock of
-// its own, so that parallel attempts on several servers cannot all pass the rate limit.
+// The identity tables on PostgreSQL (accounts.hpp): the SQLite store's semantics and audit
+// entries, shared by every server on the database; how the locks make that hold across processes
+// is said at write() and reserve_attempt(), and in docs/postgresql.md.
 #include <mutex>
 #include <utility>
 
