@@ -17,6 +17,7 @@
 #include "server/auth/auth.hpp"
 #include "server/auth/credentials.hpp"
 #include "store/accounts.hpp"
+#include "store/pg/open.hpp"
 
 namespace dalil::cli {
 
@@ -45,7 +46,7 @@ namespace {
 const char* const name_help = "1 to 64 of A-Z a-z 0-9 . _ - @";
 
 CLI::App* with_db(CLI::App* cmd, account_commands& c) {
-  cmd->add_option("--db", c.db, "SQLite file")->required();
+  cmd->add_option("--db", c.db, "SQLite file or PostgreSQL connection string")->required();
   return cmd;
 }
 
@@ -148,7 +149,7 @@ bool read_password(const std::string& user, secret_text& out) {
 }
 
 std::unique_ptr<store::accounts> open(const std::string& path) {
-  auto a = store::open_sqlite_accounts(path);
+  auto a = store::open_accounts(path);
   if (!a) {
     std::cerr << "error: " << a.error().message << "\n";
     return nullptr;

@@ -11,6 +11,8 @@
 #include "cli/store_commands.hpp"
 #include "engine/record.hpp"
 #include "engine/test_runner.hpp"
+#include "store/pg/open.hpp"
+#include "store/pg/pg.hpp"
 #include "store/publications.hpp"
 
 namespace dalil::cli {
@@ -30,6 +32,12 @@ namespace {
 
 constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
+
+/// The --db as a message may show it: never a PostgreSQL connection string (it may hold a
+/// password).
+std::string shown_db(const std::string& db) {
+  return store::pg::is_conninfo(db) ? std::string("the PostgreSQL store") : db;
+}
 
 /// A line of `dalil publications`: id, date in effect, ruleset, who approved, when, the note.
 std::string text_line(const store::publication& p, bool now) {
@@ -73,15 +81,15 @@ int run_publish(const publish_commands& o) {
   if (!db) return report_store_error(db.error());
   if ((*db)->read_only()) {
     return report_store_error(store::fail(
-        store::errc::refused, o.db + " is read-only: a publication is written and audited, so "
-                                     "nothing was published"));
+        store::errc::refused, shown_db(o.db) + " is read-only: a publication is written and "
+                                               "audited, so nothing was published"));
   }
   const std::string& hash = pack->rules->hash();
   if (auto s = (*db)->put_ruleset(hash, pack->canonical); !s) {
     return report_store_error(
         store::fail(s.error().code, "storing the ruleset: " + s.error().message));
   }
-  auto pubs = store::publication_store::open(o.db);
+  auto pubs = store::open_publications(o.db);
   if (!pubs) return report_store_error(pubs.error());
   store::publication p;
   p.ruleset_hash = hash;
@@ -99,7 +107,7 @@ int run_publish(const publish_commands& o) {
 int run_publications(const publish_commands& o) {
   auto db = open_store(o.db, std::string());  // opens (and upgrades) the store as the others do
   if (!db) return report_store_error(db.error());
-  auto pubs = store::publication_store::open(o.db);
+  auto pubs = store::open_publications(o.db);
   if (!pubs) return report_store_error(pubs.error());
   auto list = (*pubs)->list();
   if (!list) return report_store_error(list.error());
@@ -109,7 +117,7 @@ int run_publications(const publish_commands& o) {
     return 0;
   }
   if (list->empty()) {
-    std::cout << "no publication: dalil serve --db " << o.db
+    std::cout << "no publication: dalil serve --db " << shown_db(o.db)
               << " (without --rules) answers no-ruleset until one is published\n";
     return 0;
   }
@@ -126,14 +134,15 @@ std::shared_ptr<publish_commands> add_publish_commands(CLI::App& app) {
       "publish",
       "Make a checked and tested rule pack the one `dalil serve` decides with from a date on, "
       "with who approved it (audited)");
-  c->publish->add_option("--db", c->db, "SQLite file")->required();
+  c->publish->add_option("--db", c->db, "SQLite file or PostgreSQL connection string")->required();
   c->publish->add_option("--rules", c->rules, "Rule pack directory")->required();
   c->publish->add_option("--approved-by", c->approved_by, "Who approved the pack")->required();
   c->publish->add_option("--from", c->from, "The first as-of date it decides (YYYY-MM-DD)")
       ->required();
   c->publish->add_option("--note", c->note, "A note kept with the publication");
   c->publications = app.add_subcommand("publications", "List the publications of a store");
-  c->publications->add_option("--db", c->db, "SQLite file")->required();
+  c->publications->add_option("--db", c->db, "SQLite file or PostgreSQL connection string")
+      ->required();
   c->publications->add_option("--format", c->format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return c;

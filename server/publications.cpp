@@ -5,6 +5,7 @@
 
 #include "engine/evaluation.hpp"
 #include "store/batch.hpp"
+#include "store/pg/open.hpp"
 
 namespace dalil::server {
 
@@ -30,7 +31,7 @@ ruleset_choice::~ruleset_choice() = default;
 store::result<std::unique_ptr<ruleset_choice>> ruleset_choice::published(
     const std::string& db, std::chrono::milliseconds poll) {
   std::unique_ptr<ruleset_choice> c(new ruleset_choice());
-  auto s = store::publication_store::open(db);
+  auto s = store::open_publications(db);
   if (!s) return s.error();
   c->db_ = std::move(*s);
   c->poll_ = poll;

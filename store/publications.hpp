@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "store/result.hpp"
+#include "store/store.hpp"
 
 namespace dalil::store {
 
 namespace detail {
 struct verify_context;
-}
+struct audit_entry;
+}  // namespace detail
 
 /// One publication (migration 8, table `publications`).
 struct publication {
@@ -49,35 +51,43 @@ struct publications_version {
   bool operator==(const publications_version&) const = default;
 };
 
-/// One SQLite connection over the publications of a store that open_sqlite has created and
-/// migrated. Not thread-safe: one per thread.
+/// The publications of a store: SQLite (open_sqlite_publications) or PostgreSQL
+/// (store::pg::open_publications); store/pg/open.hpp's open_publications chooses by the --db.
+/// Not thread-safe: one per thread.
 class publication_store {
  public:
-  /// Opens a connection to the store at `path` (already migrated: errc::failed otherwise).
-  static result<std::unique_ptr<publication_store>> open(const std::string& path);
-  ~publication_store();
-  publication_store(const publication_store&) = delete;
-  publication_store& operator=(const publication_store&) = delete;
+  virtual ~publication_store() = default;
 
   /// Adds `p` (ruleset_hash, approved_by, effective_from, actor, note given) with its `publish`
   /// audit entry, in one transaction; fills id and published_at. errc::not_found when the store
   /// does not hold the ruleset; errc::refused for an empty approver or a date that is not
   /// YYYY-MM-DD.
-  status publish(publication& p);
+  virtual status publish(publication& p) = 0;
   /// Every publication, oldest first.
-  result<std::vector<publication>> list();
+  virtual result<std::vector<publication>> list() = 0;
   /// One publication (errc::not_found when there is none of that id).
-  result<publication> get(std::int64_t id);
+  virtual result<publication> get(std::int64_t id) = 0;
   /// Cheap: one indexed read, no source (what a server polls to see a new publication).
-  result<publications_version> version();
+  virtual result<publications_version> version() = 0;
   /// The canonical source of a stored ruleset (errc::not_found when it is not stored).
-  result<std::string> ruleset_source(const std::string& hash);
-
- private:
-  publication_store();
-  struct impl;
-  std::unique_ptr<impl> impl_;
+  virtual result<std::string> ruleset_source(const std::string& hash) = 0;
 };
+
+/// Opens a connection to the SQLite store at `path` (already migrated by open_sqlite:
+/// errc::failed otherwise).
+result<std::unique_ptr<publication_store>> open_sqlite_publications(const std::string& path);
+
+namespace detail {
+/// What publish checks before writing (both stores): errc::refused, saying why.
+status check_publication(const publication& p);
+/// The details of `p`'s `publish` entry (its id and published_at filled).
+std::string publish_details(const publication& p);
+/// Every publication row (`rows`, by id) checked against the `publish` entries of `entries` (the
+/// intact chain, in order): a row changed, deleted, or without an entry is reported, each by id.
+void check_publications(const std::vector<publication>& rows,
+                        const std::vector<audit_entry>& entries,
+                        std::vector<audit_problem>& problems);
+}  // namespace detail
 
 /// Checks every publication row against its `publish` entry in verify's snapshot: a row changed,
 /// deleted, or without an entry (inserted behind the tool's back) is reported, each by its id.

@@ -18,96 +18,13 @@
 
 namespace dalil::store {
 
-bool valid_account_name(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (!alnum(name.front())) return false;
-  for (char c : name) {
-    if (!alnum(c) && c != '.' && c != '_' && c != '-' && c != '@') return false;
-  }
-  return true;
-}
-
 namespace {
 
-bool is_role(std::string_view r) {
-  return r == "official" || r == "adviser" || r == "auditor" || r == "admin";
-}
-
-bool is_lang(std::string_view l) {
-  return l == "fr" || l == "ar" || l == "en";
-}
-
-/// The digest an audit entry keeps of what grants access (the row's id, name, role, office and
-/// secret's hash) and of when the row was made: a row changed behind the tool's back no longer
-/// matches it.
-std::string row_digest(const account& a, std::string_view secret_hash) {
-  std::string s = std::to_string(a.id) + '\x1f' + a.name + '\x1f' + a.role + '\x1f' + a.office +
-                  '\x1f' + a.created_at + '\x1f';
-  s += secret_hash;
-  // A token's expiry (when recorded: tokens made before they expired have none) is part of
-  // what grants access: extending it behind the tool's back breaks the digest.
-  if (a.machine && a.expires_recorded) s += '\x1f' + std::to_string(a.expires);
-  return engine::sha256_hex(s);
-}
-
-/// Unix seconds of an ISO 8601 UTC time as now_utc writes it (YYYY-MM-DDTHH:MM:SSZ); 0 if not.
-std::int64_t unix_seconds(const std::string& iso) {
-  std::tm tm{};
-  if (iso.size() < 19 || std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon,
-                                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
-    return 0;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
-/// The office rule shared by users and machine clients: an official works for one office, an
-/// admin for none; advisers and auditors may name one.
-status check_principal(const account& a, bool machine) {
-  std::string kind = machine ? "client" : "user";
-  if (!valid_account_name(a.name)) {
-    return fail(errc::refused, "the " + kind +
-                                   " name must be 1 to 64 of A-Z a-z 0-9 . _ - @, starting with a "
-                                   "letter or digit");
-  }
-  if (!is_role(a.role)) {
-    return fail(errc::refused, kind + " " + a.name + ": the role must be official, adviser, " +
-                                   "auditor or admin");
-  }
-  if (machine && a.role == "admin") {
-    return fail(errc::refused, "client " + a.name +
-                                   ": admin has no HTTP routes (administration is the dalil "
-                                   "command line's), so no token carries it");
-  }
-  if (a.role == "official" && a.office.empty()) {
-    return fail(errc::refused,
-                kind + " " + a.name + ": an official belongs to an office: give --office");
-  }
-  if (a.role == "admin" && !a.office.empty()) {
-    return fail(errc::refused, kind + " " + a.name + ": an admin belongs to no office");
-  }
-  if (!a.office.empty() && !valid_account_name(a.office)) {
-    return fail(errc::refused, kind + " " + a.name +
-                                   ": the office name must be 1 to 64 of A-Z a-z 0-9 . _ - @, "
-                                   "starting with a letter or digit");
-  }
-  if (!is_lang(a.lang)) {
-    return fail(errc::refused, kind + " " + a.name + ": the language must be fr, ar or en");
-  }
-  return {};
-}
-
-/// Reads `"key":"value"` (or a bare number) from the flat JSON objects written as details here.
-
-/// The name after "user ", "client " or "office " in an entry's subject; "" for another kind.
-std::string subject_name(const std::string& subject, std::string_view kind) {
-  if (subject.size() <= kind.size() || !subject.starts_with(kind)) return {};
-  return subject.substr(kind.size());
-}
+using detail::account_row_digest;
+using detail::check_principal;
+using detail::client_row;
+using detail::is_lang;
+using detail::unix_seconds;
 
 account user_from(const statement& q) {
   account a;
@@ -123,17 +40,9 @@ account user_from(const statement& q) {
 }
 
 account client_from(const statement& q) {
-  account a;
-  a.id = q.int64(0);
-  a.name = q.text(1);
-  a.role = q.text(2);
-  a.office = q.text(3);
-  a.created_at = q.text(4);
-  a.machine = true;
   // Column 5: the recorded expiry, NULL for a token made before tokens expired.
-  a.expires_recorded = !q.is_null(5);
-  a.expires = a.expires_recorded ? q.int64(5) : unix_seconds(a.created_at) + legacy_token_lifetime;
-  return a;
+  return client_row(q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), !q.is_null(5),
+                    q.is_null(5) ? 0 : q.int64(5));
 }
 
 class sqlite_accounts final : public accounts {
@@ -186,10 +95,10 @@ class sqlite_accounts final : public accounts {
       q->bind(6, row.created_at);
       if (auto done = step_done(*q, "storing the user"); !done) return done.error();
       row.id = db_.last_insert_id();
-      auto audited =
-          audit(actor, "user_add", "user " + user.name,
-                "{\"role\":\"" + user.role + "\",\"office\":\"" + user.office + "\",\"lang\":\"" +
-                    user.lang + "\",\"row\":\"" + row_digest(row, user.password_hash) + "\"}");
+      auto audited = audit(actor, "user_add", "user " + user.name,
+                           "{\"role\":\"" + user.role + "\",\"office\":\"" + user.office +
+                               "\",\"lang\":\"" + user.lang + "\",\"row\":\"" +
+                               account_row_digest(row, user.password_hash) + "\"}");
       if (!audited) return audited.error();
       return out;
     });
@@ -248,7 +157,7 @@ class sqlite_accounts final : public accounts {
       if (auto b = bump(); !b) return b.error();
       auto audited = audit(actor, "user_password", "user " + name,
                            "{\"sessions_ended\":" + std::to_string(*ended) + ",\"row\":\"" +
-                               row_digest(*found, password_hash) + "\"}");
+                               account_row_digest(*found, password_hash) + "\"}");
       if (!audited) return audited.error();
       return *ended;
     });
@@ -315,7 +224,7 @@ class sqlite_accounts final : public accounts {
       auto audited = audit(actor, "token_create", "client " + client.name,
                            "{\"role\":\"" + client.role + "\",\"office\":\"" + client.office +
                                "\",\"expires\":" + std::to_string(row.expires) + ",\"row\":\"" +
-                               row_digest(row, token_hash.hex()) + "\"}");
+                               account_row_digest(row, token_hash.hex()) + "\"}");
       if (!audited) return audited.error();
       return out;
     });
@@ -531,14 +440,8 @@ class sqlite_accounts final : public accounts {
       }
       if (first.empty()) return false;
       // No password, no secret: the limits, the address as keyed, the window.
-      std::string details = "{\"limits\":[" + first + "],\"address\":";
-      details += '"';
-      for (char c : address) {
-        if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) details += c;
-      }
-      details += "\",\"window_start\":" + std::to_string(window_start) +
-                 ",\"window\":" + std::to_string(window) + ",\"refused_in_previous_window\":{" +
-                 previous + "}}";
+      std::string details =
+          detail::throttled_details(first, previous, address, window_start, window);
       auto audited = audit("unauthenticated", "login_throttled", subject, details);
       if (!audited) return audited.error();
       return true;
@@ -680,10 +583,9 @@ class sqlite_accounts final : public accounts {
 
   status verify_locked() {
     std::vector<detail::account_entry> entries;
-    auto q = prepare(
-        "SELECT seq, action, subject, details FROM audit WHERE action IN ('office_add', "
-        "'user_add', 'user_password', 'user_disable', 'user_enable', 'token_create', "
-        "'token_revoke', 'login', 'logout', 'user_lang') ORDER BY seq");
+    auto q =
+        prepare(std::string("SELECT seq, action, subject, details FROM audit WHERE action IN (") +
+                detail::account_actions + ") ORDER BY seq");
     if (!q) return q.error();
     int rc = 0;
     while ((rc = q->step()) == SQLITE_ROW) {
@@ -829,164 +731,32 @@ namespace detail {
 
 std::vector<account_problem> check_account_rows(database& db,
                                                 const std::vector<account_entry>& entries) {
-  // What the entries say each row must be, in chain order (a later entry overrides).
-  struct user_state {
-    std::int64_t seq = 0;  // the entry that vouches for the row (user_add, user_password)
-    std::string row;
-    std::string lang;
-    std::int64_t status_seq = 0;  // the last user_disable or user_enable
-    bool disabled = false;
-    std::string disabled_at;
-  };
-  struct token_state {
-    std::int64_t seq = 0;
-    std::string row;
-    std::int64_t revoke_seq = 0;  // its token_revoke (0: none)
-    std::string revoked_at;
-  };
-  struct session_state {
-    std::int64_t seq = 0;
-    std::string user;
-    std::string created;
-    bool ended = false;
-  };
-  std::map<std::string, std::pair<std::int64_t, std::string>> offices_made;  // seq, at
-  std::map<std::string, user_state> users_made;
-  std::map<std::string, std::vector<token_state>> tokens_made;
-  std::map<std::string, session_state> logins;  // by session tag
-  for (const auto& e : entries) {
-    std::string user = subject_name(e.subject, "user ");
-    std::string client = subject_name(e.subject, "client ");
-    if (e.action == "office_add") {
-      offices_made[subject_name(e.subject, "office ")] = {e.seq,
-                                                          detail::audit_field(e.details, "at")};
-    } else if (e.action == "user_add" || e.action == "user_password") {
-      auto& u = users_made[user];
-      u.seq = e.seq;
-      u.row = detail::audit_field(e.details, "row");
-      if (e.action == "user_add") u.lang = detail::audit_field(e.details, "lang");
-    } else if (e.action == "user_lang") {
-      users_made[user].lang = detail::audit_field(e.details, "lang");
-    } else if (e.action == "user_disable" || e.action == "user_enable") {
-      auto& u = users_made[user];
-      u.status_seq = e.seq;
-      u.disabled = e.action == "user_disable";
-      u.disabled_at = u.disabled ? detail::audit_field(e.details, "at") : std::string();
-    } else if (e.action == "token_create") {
-      tokens_made[client].push_back({e.seq, detail::audit_field(e.details, "row"), 0, {}});
-    } else if (e.action == "token_revoke") {
-      // The client's one active token: the last one created.
-      auto& made = tokens_made[client];
-      if (!made.empty() && made.back().revoke_seq == 0) {
-        made.back().revoke_seq = e.seq;
-        made.back().revoked_at = detail::audit_field(e.details, "at");
-      }
-    } else if (e.action == "login") {
-      logins[detail::audit_field(e.details, "session")] = {
-          e.seq, user, detail::audit_field(e.details, "created"), false};
-    } else if (e.action == "logout") {
-      logins[detail::audit_field(e.details, "session")].ended = true;
-    }
-  }
-
-  std::vector<account_problem> problems;
-  auto damaged = [&](std::int64_t seq, const std::string& what) {
-    problems.push_back({seq, what + ": it was changed behind the tool's back"});
-  };
-  auto unreadable = [&](const std::string& table, const std::string& why) {
-    problems.push_back({0, "the " + table + " table cannot be read: " + why});
-  };
+  account_rows rows;
   std::string error;
-  std::set<std::string> offices_seen;
+  auto unreadable = [&](const std::string& table) {
+    rows.unreadable.push_back({0, "the " + table + " table cannot be read: " + error});
+  };
   {
     auto q = db.prepare("SELECT name, created_at FROM offices ORDER BY name", error);
-    if (!q.ok()) unreadable("offices", error);
-    while (q.ok() && q.step() == SQLITE_ROW) {
-      offices_seen.insert(q.text(0));
-      auto it = offices_made.find(q.text(0));
-      if (it == offices_made.end()) {
-        damaged(0, "office " + q.text(0) + " has no audit entry that added it");
-      } else if (it->second.second != q.text(1)) {
-        damaged(it->second.first, "office " + q.text(0) + " does not match audit entry " +
-                                      std::to_string(it->second.first));
-      }
-    }
+    if (!q.ok()) unreadable("offices");
+    while (q.ok() && q.step() == SQLITE_ROW) rows.offices.push_back({q.text(0), q.text(1)});
   }
-  std::set<std::string> users_seen;
   {
     auto q = db.prepare(
         "SELECT user_id, name, role, ifnull(office,''), lang, password_hash, disabled, "
         "created_at, ifnull(disabled_at,'') FROM users ORDER BY user_id",
         error);
-    if (!q.ok()) unreadable("users", error);
-    while (q.ok() && q.step() == SQLITE_ROW) {
-      account u = user_from(q);
-      std::string disabled_at = q.text(8);
-      users_seen.insert(u.name);
-      auto it = users_made.find(u.name);
-      std::string name = "user " + u.name;
-      if (it == users_made.end() || it->second.seq == 0) {
-        damaged(0, name + " has no audit entry that added it");
-        continue;
-      }
-      const user_state& want = it->second;
-      if (row_digest(u, u.password_hash) != want.row) {
-        damaged(want.seq, name +
-                              " (its role, office, password hash or creation time) does not "
-                              "match audit entry " +
-                              std::to_string(want.seq));
-      } else if (u.disabled != want.disabled || disabled_at != want.disabled_at) {
-        damaged(want.status_seq, name + " is " + (u.disabled ? "disabled" : "enabled") +
-                                     (disabled_at.empty() ? "" : " since " + disabled_at) +
-                                     " but its last audit entry says otherwise");
-      } else if (u.lang != want.lang) {
-        damaged(want.seq, name + " has a language its audit entries never gave it");
-      }
-    }
+    if (!q.ok()) unreadable("users");
+    while (q.ok() && q.step() == SQLITE_ROW) rows.users.push_back({user_from(q), q.text(8)});
   }
-  std::map<std::string, std::size_t> tokens_seen;  // tokens of each client
   {
     auto q = db.prepare(
         "SELECT token_id, name, role, ifnull(office,''), created_at, expires, token_hash, "
         "ifnull(revoked_at,'') FROM tokens ORDER BY token_id",
         error);
-    if (!q.ok()) unreadable("tokens", error);
+    if (!q.ok()) unreadable("tokens");
     while (q.ok() && q.step() == SQLITE_ROW) {
-      account t = client_from(q);
-      std::string revoked_at = q.text(7);
-      std::size_t k = tokens_seen[t.name]++;
-      const auto& made = tokens_made[t.name];
-      std::string token = "token " + std::to_string(t.id) + " of client " + t.name;
-      if (k >= made.size()) {
-        damaged(0, token + " has no audit entry that created it");
-      } else if (row_digest(t, q.digest(6).hex()) != made[k].row) {
-        damaged(made[k].seq, token + " does not match audit entry " + std::to_string(made[k].seq));
-      } else if (revoked_at != made[k].revoked_at) {
-        damaged(made[k].revoke_seq != 0 ? made[k].revoke_seq : made[k].seq,
-                token + " is " + (revoked_at.empty() ? "active" : "revoked") +
-                    " but its audit entries say otherwise");
-      }
-    }
-  }
-  // Rows deleted behind the tool's back: every entry that made a row still has it (sessions
-  // end without an entry when they expire, so only those are not counted).
-  for (const auto& [name, made] : offices_made) {
-    if (!offices_seen.contains(name)) {
-      damaged(made.first,
-              "office " + name + " (audit entry " + std::to_string(made.first) + ") was deleted");
-    }
-  }
-  for (const auto& [name, made] : users_made) {
-    if (made.seq != 0 && !users_seen.contains(name)) {
-      damaged(made.seq,
-              "user " + name + " (audit entry " + std::to_string(made.seq) + ") was deleted");
-    }
-  }
-  for (const auto& [name, made] : tokens_made) {
-    std::size_t have = tokens_seen.contains(name) ? tokens_seen.at(name) : 0;
-    for (std::size_t k = have; k < made.size(); ++k) {
-      damaged(made[k].seq, "a token of client " + name + " (audit entry " +
-                               std::to_string(made[k].seq) + ") was deleted");
+      rows.tokens.push_back({client_from(q), q.digest(6).hex(), q.text(7)});
     }
   }
   {
@@ -994,21 +764,12 @@ std::vector<account_problem> check_account_rows(database& db,
         "SELECT s.id_hash, u.name, s.created, s.last_seen FROM sessions s JOIN users u "
         "USING(user_id) ORDER BY u.name",
         error);
-    if (!q.ok()) unreadable("sessions", error);
+    if (!q.ok()) unreadable("sessions");
     while (q.ok() && q.step() == SQLITE_ROW) {
-      std::string tag = q.digest(0).hex().substr(0, 16);
-      auto it = logins.find(tag);
-      std::string session = "a session of user " + q.text(1) + " (" + tag + ")";
-      if (it == logins.end() || it->second.seq == 0 || it->second.user != q.text(1) ||
-          it->second.ended) {
-        damaged(0, session + " has no login entry that opened it");
-      } else if (it->second.created != std::to_string(q.int64(2)) || q.int64(3) < q.int64(2)) {
-        damaged(it->second.seq,
-                session + " does not match its login entry " + std::to_string(it->second.seq));
-      }
+      rows.sessions.push_back({q.digest(0), q.text(1), q.int64(2), q.int64(3)});
     }
   }
-  return problems;
+  return check_account_rows(rows, entries);
 }
 
 }  // namespace detail

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "server/auth/credentials.hpp"
+#include "store/pg/open.hpp"
 
 namespace dalil::server {
 
@@ -140,7 +141,7 @@ store::status authenticator::load() {
 store::result<std::unique_ptr<authenticator>> authenticator::open(const std::string& db_path,
                                                                   auth_options options) {
   if (!sodium_ready()) return fail(errc::failed, "libsodium cannot start (no entropy source?)");
-  auto accounts = store::open_sqlite_accounts(db_path);
+  auto accounts = store::open_accounts(db_path);
   if (!accounts) return accounts.error();
   auto auth = std::make_unique<authenticator>(std::move(*accounts), std::move(options));
   if (auth->generation_ < 0) {

@@ -69,7 +69,8 @@ bool token_expired(const store::error& e);
 class authenticator {
  public:
   explicit authenticator(std::unique_ptr<store::accounts> accounts, auth_options options = {});
-  /// Opens the identity tables of a SQLite store (migrating it) and checks that they can be read.
+  /// Opens the identity tables of the store at `db_path` (a SQLite file or a PostgreSQL connection
+  /// string: store/pg/open.hpp; migrating it) and checks that they can be read.
   static store::result<std::unique_ptr<authenticator>> open(const std::string& db_path,
                                                             auth_options options = {});
   ~authenticator();

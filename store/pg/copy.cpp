@@ -12,8 +12,9 @@ namespace dalil::store::pg {
 namespace {
 
 struct column {
-  const char* name;
-  char type;  // 'i' integer, 't' text, 'b' bytes (bytea in PostgreSQL)
+  const char* name = nullptr;
+  char type = 't';               // 'i' integer, 't' text, 'b' bytes (bytea in PostgreSQL)
+  const char* source = nullptr;  // the SQLite expression read, when not the column itself
 };
 
 struct table {
@@ -43,6 +44,28 @@ constexpr column decision_sets_cols[] = {
     {"format", 'i'},    {"applicant_id", 't'}, {"trace_erased", 't'}};
 constexpr column retention_cols[] = {
     {"kind", 't'}, {"days", 'i'}, {"set_by", 't'}, {"set_at", 't'}};
+constexpr column offices_cols[] = {{"name", 't'}, {"created_at", 't'}};
+constexpr column users_cols[] = {{"user_id", 'i'},  {"name", 't'},       {"role", 't'},
+                                 {"office", 't'},   {"lang", 't'},       {"password_hash", 't'},
+                                 {"disabled", 'i'}, {"created_at", 't'}, {"disabled_at", 't'}};
+constexpr column tokens_cols[] = {{"token_id", 'i'},   {"name", 't'},       {"role", 't'},
+                                  {"office", 't'},     {"token_hash", 'b'}, {"created_at", 't'},
+                                  {"revoked_at", 't'}, {"expires", 'i'}};
+constexpr column sessions_cols[] = {
+    {"id_hash", 'b'}, {"user_id", 'i'}, {"created", 'i'}, {"last_seen", 'i'}};
+constexpr column login_attempts_cols[] = {
+    {"attempt_id", 'i'}, {"at", 'i'}, {"account", 'b'}, {"address", 't'}};
+// SQLite keeps an account's key as its digest's bytes and an address as text in one column;
+// PostgreSQL keeps both as text (the digest in hex).
+constexpr column login_throttles_cols[] = {
+    {"kind", 't'},
+    {"key", 't', "CASE WHEN typeof(key) = 'blob' THEN lower(hex(key)) ELSE key END"},
+    {"window_start", 'i'},
+    {"refused", 'i'}};
+constexpr column accounts_generation_cols[] = {{"id", 'i'}, {"generation", 'i'}};
+constexpr column publications_cols[] = {
+    {"publication_id", 'i'}, {"ruleset_hash", 't'}, {"approved_by", 't'}, {"effective_from", 't'},
+    {"published_at", 't'},   {"actor", 't'},        {"note", 't'}};
 constexpr column audit_cols[] = {{"seq", 'i'},       {"at", 't'},      {"actor", 't'},
                                  {"action", 't'},    {"subject", 't'}, {"details", 't'},
                                  {"prev_hash", 't'}, {"hash", 't'}};
@@ -57,14 +80,21 @@ constexpr table tables[] = {
     {"runs", runs_cols, "run_id"},
     {"decision_sets", decision_sets_cols, "run_id,record_id"},
     {"retention", retention_cols, "kind"},
+    {"offices", offices_cols, "name"},
+    {"users", users_cols, "user_id"},
+    {"tokens", tokens_cols, "token_id"},
+    {"sessions", sessions_cols, "id_hash"},
+    {"login_attempts", login_attempts_cols, "attempt_id"},
+    {"login_throttles", login_throttles_cols, "kind,key,window_start"},
+    {"accounts_generation", accounts_generation_cols, "id"},
+    {"publications", publications_cols, "publication_id"},
     {"audit", audit_cols, "seq"},
 };
 
 /// Tables of the SQLite store that the PostgreSQL store does not hold yet: a source with rows in
 /// any of them is refused rather than copied in part.
-constexpr const char* not_yet[] = {
-    "offices",           "users",   "tokens",  "sessions",   "login_attempts", "login_throttles",
-    "counter_decisions", "reviews", "keyring", "pseudonyms", "data_keys",      "publications"};
+constexpr const char* not_yet[] = {"counter_decisions", "reviews", "keyring", "pseudonyms",
+                                   "data_keys"};
 
 std::string quoted(const char* name) {
   return std::string("\"") + name + "\"";
@@ -117,9 +147,13 @@ struct copied {
 /// decimal, bytes in hex).
 result<copied> copy_table(database& src, connection& dst, const table& t) {
   std::string cols;
-  for (const auto& c : t.columns) cols += (cols.empty() ? "" : ", ") + quoted(c.name);
+  std::string read;
+  for (const auto& c : t.columns) {
+    cols += (cols.empty() ? "" : ", ") + quoted(c.name);
+    read += (read.empty() ? "" : ", ") + (c.source != nullptr ? c.source : quoted(c.name));
+  }
   const std::string what = std::string("copying table ") + t.name;
-  auto q = src.make("SELECT " + cols + " FROM " + t.name + " ORDER BY " + order_by(t, false), what);
+  auto q = src.make("SELECT " + read + " FROM " + t.name + " ORDER BY " + order_by(t, false), what);
   if (!q) return q.error();
   copied out;
   engine::sha256_stream d;
@@ -281,7 +315,11 @@ result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store
                 "records, rulesets or imports): migrate copies into an empty one; nothing was "
                 "copied");
   }
+  // Rows the migrations put in an empty store, replaced by the source's.
   if (auto s = dst.run("copying the store", "DELETE FROM retention"); !s) return s.error();
+  if (auto s = dst.run("copying the store", "DELETE FROM accounts_generation"); !s) {
+    return s.error();
+  }
 
   migrate_report report;
   std::vector<copied> sums;
@@ -300,6 +338,13 @@ result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store
                                      " rows read back, " + std::to_string(sums[i].rows) +
                                      " copied); nothing was kept");
     }
+  }
+  // The attempts' ids go on after the copied ones (an identity column: never reused).
+  if (auto s = dst.run("copying the store",
+                       "SELECT setval(pg_get_serial_sequence('login_attempts', 'attempt_id'), "
+                       "(SELECT coalesce(max(attempt_id), 0) + 1 FROM login_attempts), false)");
+      !s) {
+    return s.error();
   }
   if (auto s = t->commit("copying the store"); !s) return s.error();
   auto h = to.head();

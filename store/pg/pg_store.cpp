@@ -11,6 +11,7 @@
 #include "store/chain.hpp"
 #include "store/entry_format.hpp"
 #include "store/pg/migrations.hpp"
+#include "store/pg/pg_checks.hpp"
 #include "store/sqlite.hpp"
 
 namespace dalil::store::pg {
@@ -214,6 +215,9 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // The intact ruleset entries: hash -> (entry, the loaded_at it vouches for: none in the
   // entries of the first SQLite stores, `{"bytes":N}`, which a migrated store keeps).
   std::map<std::string, std::pair<std::int64_t, std::optional<std::string>>, std::less<>> rulesets;
+  // The intact entries of the identity tables and the publications, for their checks.
+  std::vector<dalil::store::detail::audit_entry> others;
+  const std::string account_actions = dalil::store::detail::account_actions;
   for (;;) {
     auto batch = conn_.query(what, "FETCH 10000 FROM dalil_audit");
     if (!batch) return batch.error();
@@ -256,6 +260,11 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
           loaded = audit_field(batch->text(i, 5), "loaded_at");
         }
         rulesets[batch->text(i, 4)] = {seq, std::move(loaded)};
+      } else if (intact &&
+                 (batch->view(i, 3) == "publish" ||
+                  account_actions.find("'" + batch->text(i, 3) + "'") != std::string::npos)) {
+        others.push_back(
+            {seq, batch->text(i, 2), batch->text(i, 3), batch->text(i, 4), batch->text(i, 5)});
       }
       if (!want.empty() && hash == want && (!want_seq || *want_seq == seq)) head_seq = seq;
       prev = hash;  // re-anchored: one damaged entry is reported once
@@ -461,6 +470,16 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
                   " decision set(s) are vouched for by no audit entry");
     }
   }
+  // The identity tables and the publications, in the same snapshot against the same entries
+  // (store/accounts_check.hpp, store/publications.hpp): as SQLite's verify checks them.
+  std::vector<dalil::store::detail::account_entry> account_entries;
+  for (const auto& e : others) {
+    if (e.action != "publish") account_entries.push_back({e.seq, e.action, e.subject, e.details});
+  }
+  auto accounts = detail::check_accounts(conn_, account_entries);
+  if (!accounts) return accounts.error();
+  for (auto& p : *accounts) problem(p.seq, "account", std::move(p.what));
+  if (auto s = detail::check_publications(conn_, others, report.problems); !s) return s.error();
   t->rollback();  // read only: nothing to keep
   return report;
 }

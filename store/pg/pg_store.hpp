@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "store/accounts.hpp"
 #include "store/pg/pg.hpp"
+#include "store/publications.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
 
@@ -49,7 +51,9 @@ class pg_store {
   /// and `options.head` reached unchanged; and in the same snapshot the records and decision
   /// sets against the intact entries (of the current form) that vouch for them: each entry's
   /// rows recomputed (kind "record" or "decision_set"), and, when every such entry is of the
-  /// current form, no row left unvouched. Imports, runs and rulesets are not checked yet.
+  /// current form, no row left unvouched; the rulesets, the imports, the identity tables
+  /// (store/accounts_check.hpp) and the publications against their entries. Runs are not checked
+  /// yet.
   /// (report.entries counts the entries; `problems` names each broken one.)
   result<verify_report> verify_chain(const verify_options& options);
 
@@ -68,6 +72,15 @@ class pg_store {
 result<std::unique_ptr<store>> open_store(const std::string& conninfo,
                                           open_mode mode = open_mode::read_write);
 
+/// The identity tables on PostgreSQL (accounts.hpp; the migrations applied first): the SQLite
+/// store's semantics and audit entries, shared by every process on the database. Each change is
+/// one transaction holding the chain's lock from its start; a login attempt's reservation holds
+/// a lock of its own, so the rate limits count every server's attempts (docs/postgresql.md).
+result<std::unique_ptr<accounts>> open_accounts(const std::string& conninfo);
+
+/// The publications on PostgreSQL (publications.hpp; the migrations applied first).
+result<std::unique_ptr<publication_store>> open_publications(const std::string& conninfo);
+
 /// What `copy_from_sqlite` copied.
 struct migrate_report {
   std::vector<std::pair<std::string, std::int64_t>> tables;  // table, rows
@@ -75,12 +88,12 @@ struct migrate_report {
 };
 
 /// Copies a plain SQLite store (the tables of records, rulesets, imports, runs, decision sets,
-/// retention and the audit log) into an empty PostgreSQL store, in one snapshot of the source and
-/// one transaction of the target, by COPY; then reads every copied table back and compares it,
-/// row by row through a digest, with the source. errc::refused for an encrypted source, one
-/// holding data the PostgreSQL store does not hold yet (accounts, counter decisions, reviews,
-/// publications), or a target that is not empty; errc::busy while a live batch holds the
-/// source's lease; errc::damaged when the source does not verify or the copy differs.
+/// retention, the identity tables, the publications and the audit log) into an empty PostgreSQL
+/// store, in one snapshot of the source and one transaction of the target, by COPY; then reads
+/// every copied table back and compares it, row by row through a digest, with the source.
+/// errc::refused for an encrypted source, one holding data the PostgreSQL store does not hold
+/// yet (counter decisions, reviews), or a target that is not empty; errc::busy while a live batch
+/// holds the source's lease; errc::damaged when the source does not verify or the copy differs.
 result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to);
 
 }  // namespace dalil::store::pg

@@ -172,7 +172,7 @@ void publish_and_import(world& w) {
     const std::string* source;
     const char* from;
   };
-  auto pubs = store::publication_store::open(w.db);
+  auto pubs = store::open_sqlite_publications(w.db);
   if (!pubs) setup_failed("cannot open the publications: " + pubs.error().message);
   for (const pub& p : {pub{fuzz::snia_pack()->hash(), &pack_source, "1901-01-01"},
                        pub{revised_rules->hash(), &revised, "2027-01-01"}}) {

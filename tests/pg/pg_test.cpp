@@ -10,12 +10,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "engine/sha256.hpp"
+#include "store/accounts.hpp"
 #include "store/chain.hpp"
 #include "store/pg/pg.hpp"
 #include "store/pg/pg_store.hpp"
+#include "store/publications.hpp"
 #include "store/store.hpp"
 
 namespace pg = dalil::store::pg;
@@ -232,6 +236,129 @@ TEST_CASE("a SQLite store's chain copied to PostgreSQL keeps its head", "[pg]") 
   REQUIRE_FALSE(ok(twice));
   CHECK(twice.error().code == errc::refused);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a SQLite store's identity tables and publications are copied and go on", "[pg]") {
+  std::string db = fresh_database("dalil_t_copy_accounts");
+  auto dir =
+      std::filesystem::temp_directory_path() / ("dalil_pg_copy_acc_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string file = (dir / "s.db").string();
+  const auto key = dalil::engine::sha256("alice");
+  const std::int64_t t0 = 1'800'000'000;
+  {
+    auto a = dalil::store::open_sqlite_accounts(file);
+    REQUIRE(ok(a));
+    dalil::store::account alice;
+    alice.name = "alice";
+    alice.role = "official";
+    alice.office = "rabat";
+    alice.password_hash = "$argon2id$test";
+    REQUIRE(ok((*a)->add_user(alice, "admin1")));
+    dalil::store::account client;
+    client.name = "c1";
+    client.role = "auditor";
+    REQUIRE(ok((*a)->add_token(client, dalil::engine::sha256("t"), "admin1")));
+    alice = *(*a)->user("alice");
+    // A session (and its login entry), an attempt still counted, and refusals counted for an
+    // account (a digest's bytes in SQLite) and an address (text).
+    auto slot = (*a)->reserve_attempt(key, "10.0.0.1", t0, 3, 900);
+    REQUIRE(ok(slot));
+    dalil::store::session_row session;
+    session.id_hash = dalil::engine::sha256("cookie");
+    session.user = alice;
+    session.created = t0;
+    session.last_seen = t0;
+    REQUIRE(ok((*a)->login_succeeded(slot->attempt_id, key, "10.0.0.1", session,
+                                     "{\"session\":\"" + session.id_hash.hex().substr(0, 16) +
+                                         "\",\"created\":\"" + std::to_string(t0) + "\"}")));
+    REQUIRE(ok((*a)->reserve_attempt(key, "10.0.0.2", t0 + 1, 3, 900)));
+    REQUIRE(ok((*a)->login_throttled(key, true, "10.0.0.9", true, t0, 900, "user alice")));
+    REQUIRE(ok((*a)->login_throttled(key, true, "10.0.0.9", true, t0, 900, "user alice")));
+    auto lite = dalil::store::open_sqlite(file);
+    REQUIRE(ok(lite));
+    const std::string source = "module a";
+    REQUIRE(ok((*lite)->put_ruleset(dalil::engine::sha256_hex(source), source)));
+    auto pubs = dalil::store::open_sqlite_publications(file);
+    REQUIRE(ok(pubs));
+    dalil::store::publication p;
+    p.ruleset_hash = dalil::engine::sha256_hex(source);
+    p.approved_by = "Direction";
+    p.effective_from = "2017-01-01";
+    p.actor = "admin1";
+    REQUIRE(ok((*pubs)->publish(p)));
+  }
+  auto lite = dalil::store::open_sqlite(file, dalil::store::open_mode::read_only);
+  REQUIRE(ok(lite));
+  auto want = (*lite)->head();
+  REQUIRE(ok(want));
+  auto s = pg::pg_store::open(db);
+  REQUIRE(ok(s));
+  auto copied = pg::copy_from_sqlite(file, **s);
+  REQUIRE(ok(copied));
+  CHECK(copied->head.hash == want->hash);
+  std::map<std::string, std::int64_t> rows(copied->tables.begin(), copied->tables.end());
+  CHECK(rows["users"] == 1);
+  CHECK(rows["tokens"] == 1);
+  CHECK(rows["sessions"] == 1);
+  CHECK(rows["login_attempts"] == 1);
+  CHECK(rows["login_throttles"] == 2);
+  CHECK(rows["publications"] == 1);
+  auto v = (*s)->verify_chain({std::to_string(want->seq) + ":" + want->hash});
+  REQUIRE(ok(v));
+  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
+  CHECK(v->problems.empty());
+
+  // On PostgreSQL the copied state goes on: the session is there, the attempt still counts
+  // (2 of 3 with this one), the refusals of the window too (no second login_throttled entry),
+  // and a new attempt's id follows the copied one.
+  auto a = pg::open_accounts(db);
+  REQUIRE(ok(a));
+  REQUIRE(ok((*a)->verify()));
+  auto session = (*a)->session(dalil::engine::sha256("cookie"));
+  REQUIRE(ok(session));
+  CHECK(session->user.name == "alice");
+  auto slot = (*a)->reserve_attempt(key, "10.0.0.3", t0 + 2, 3, 900);
+  REQUIRE(ok(slot));
+  CHECK(slot->account_failures == 2);
+  // The copied attempt's id is 1 (SQLite gave the second attempt the first's, removed by the
+  // login); the sequence goes on after it.
+  CHECK(slot->attempt_id == 2);
+  auto again = (*a)->login_throttled(key, true, "10.0.0.9", true, t0, 900, "user alice");
+  REQUIRE(ok(again));
+  CHECK_FALSE(*again);
+  CHECK((*a)->token(dalil::engine::sha256("t"))->name == "c1");
+  auto pubs = pg::open_publications(db);
+  REQUIRE(ok(pubs));
+  CHECK((*pubs)->list()->size() == 1);
+  CHECK(*(*pubs)->ruleset_source((*pubs)->list()->front().ruleset_hash) == "module a");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("login attempts of several processes at once pass the rate limit exactly", "[pg]") {
+  // Four processes (four servers), ten attempts each from one address, a limit of 6: the
+  // reservations are serialized across processes, so exactly 6 are reserved, whatever the
+  // interleaving.
+  std::string db = fresh_database("dalil_t_limits");
+  {
+    auto a = pg::open_accounts(db);  // the schema, before the processes race
+    REQUIRE(ok(a));
+  }
+  int done = in_processes(4, [&](int i) {
+    auto a = pg::open_accounts(db);
+    if (!a) return false;
+    for (int k = 0; k < 10; ++k) {
+      auto key = dalil::engine::sha256("user" + std::to_string(i * 10 + k));
+      if (!(*a)->reserve_attempt(key, "192.0.2.7", 1'800'000'000, 6, 900)) return false;
+    }
+    return true;
+  });
+  CHECK(done == 4);
+  auto c = pg::connection::open(db);
+  REQUIRE(ok(c));
+  auto n = c->query("counting", "SELECT count(*) FROM login_attempts WHERE address = '192.0.2.7'");
+  REQUIRE(ok(n));
+  CHECK(n->int64(0, 0) == 6);
 }
 
 TEST_CASE("a connection string never appears in an error", "[pg]") {

@@ -16,7 +16,7 @@ if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgres
   exit 77
 fi
 # pg_virtualenv's own messages (creating and dropping the cluster) go to its standard error.
-exec pg_virtualenv bash -c '"$1" && "$9" && bash "$2" "$4" "$5" && bash "$3" "$4" "$5" "$6" &&
-  bash "$7" "$4" "$5" && bash "$8" "$4" "$5"' _ "$1" "$here/cli_test.sh" "$here/batch_test.sh" \
-  "$2" "$3" "$here/../../data/sample-cohort.jsonl" "$here/reads_test.sh" "$here/shard_test.sh" \
-  "$4"
+# Inside the cluster: the two C++ binaries, then each shell test with DALIL RULES COHORT.
+exec pg_virtualenv bash -c 'set -e; "$1"; "$2"; for t in "${@:6}"; do bash "$t" "$3" "$4" "$5"; done' \
+  _ "$1" "$4" "$2" "$3" "$here/../../data/sample-cohort.jsonl" "$here/cli_test.sh" \
+  "$here/batch_test.sh" "$here/reads_test.sh" "$here/shard_test.sh" "$here/accounts_test.sh"
