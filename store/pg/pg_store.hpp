@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "store/counter_store.hpp"
 #include "store/pg/pg.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
@@ -19,6 +20,10 @@ std::int64_t schema_version();
 /// The key of the transaction-level advisory lock that serializes the chain's appends
 /// (pg_advisory_xact_lock): one writer of the chain at a time across every process and machine.
 inline constexpr std::int64_t chain_lock_key = 0x64616c696c01;  // "dalil" 01
+
+/// Serializes the writers of records and runs (imports, opening a run, the counter's
+/// transactions): ids are max + 1 under it. Taken before the chain's lock, never after it.
+inline constexpr std::int64_t writer_lock_key = 0x64616c696c03;
 
 class pg_store {
  public:
@@ -67,6 +72,18 @@ class pg_store {
 /// and never part of a message.
 result<std::unique_ptr<store>> open_store(const std::string& conninfo,
                                           open_mode mode = open_mode::read_write);
+
+/// The counter store (store/counter_store.hpp) on a PostgreSQL database, its migrations applied
+/// (counter_store::open calls it for a connection string). errc::refused when a master key is
+/// given: encryption at rest is not supported on PostgreSQL.
+result<std::unique_ptr<counter_store>> open_counter(const std::string& conninfo,
+                                                    const crypto::master_key* key = nullptr);
+
+/// Checks every counter decision and review against its audit entry (its digest, its record),
+/// and that none lacks one, in the caller's transaction (verify_chain's snapshot, or the
+/// counter's own): the first problem, nullopt when all hold. A failure to read sets `failure`.
+std::optional<audit_problem> check_counter_rows(connection& c, std::string_view what,
+                                                error* failure);
 
 /// What `copy_from_sqlite` copied.
 struct migrate_report {
