@@ -231,8 +231,8 @@ class pg_counter final : public counter_store {
       same = latest->view(0, 2) == d.input_hash;
     }
     // The decision id first: a duplicate stores nothing, not even its record.
-    auto exists = c().query(what, "SELECT 1 FROM counter_decisions WHERE decision_id=$1",
-                            {d.decision_id});
+    auto exists =
+        c().query(what, "SELECT 1 FROM counter_decisions WHERE decision_id=$1", {d.decision_id});
     if (!exists) return exists.error();
     if (exists->size() > 0) {
       return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
@@ -273,22 +273,22 @@ class pg_counter final : public counter_store {
       ++import_count_;
     }
     d.at = now_utc();
-    if (auto s = c().run(what,
-                         "INSERT INTO counter_decisions(decision_id, record_id, applicant_id, "
-                         "office, actor, at, as_of, ruleset_hash, input_hash, rules, outcomes, "
-                         "trace, answer_digest, publication_id) "
-                         "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-                         {d.decision_id, std::to_string(d.record_id), d.applicant_id, d.office,
-                          d.actor, d.at, d.as_of, d.ruleset_hash, d.input_hash, d.rules,
-                          d.outcomes, d.trace ? "1" : "0", d.answer_digest,
-                          d.publication_id != 0 ? param(std::to_string(d.publication_id))
-                                                : param()});
+    if (auto s =
+            c().run(what,
+                    "INSERT INTO counter_decisions(decision_id, record_id, applicant_id, "
+                    "office, actor, at, as_of, ruleset_hash, input_hash, rules, outcomes, "
+                    "trace, answer_digest, publication_id) "
+                    "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+                    {d.decision_id, std::to_string(d.record_id), d.applicant_id, d.office, d.actor,
+                     d.at, d.as_of, d.ruleset_hash, d.input_hash, d.rules, d.outcomes,
+                     d.trace ? "1" : "0", d.answer_digest,
+                     d.publication_id != 0 ? param(std::to_string(d.publication_id)) : param()});
         !s) {
       if (s.error().code == errc::conflict) {
         // A foreign key (a ruleset the store does not hold) is a conflict to libpq's mapping
         // too; the decision id was checked above under the lock.
-        return fail(errc::conflict, "counter decision " + d.decision_id +
-                                        " was not stored: " + s.error().message);
+        return fail(errc::conflict,
+                    "counter decision " + d.decision_id + " was not stored: " + s.error().message);
       }
       return s;
     }
@@ -306,13 +306,12 @@ class pg_counter final : public counter_store {
     // writing waits for them (its transaction holds them), so exactly one of two reviews
     // superseding the same one is stored; the other is a conflict.
     if (auto s = lock(); !s) return s;
-    auto exists = c().query(what, "SELECT 1 FROM counter_decisions WHERE decision_id=$1",
-                            {r.decision_id});
+    auto exists =
+        c().query(what, "SELECT 1 FROM counter_decisions WHERE decision_id=$1", {r.decision_id});
     if (!exists) return exists.error();
     if (exists->size() == 0) return fail(errc::not_found, "no decision " + r.decision_id);
     auto latest = c().query(
-        what,
-        "SELECT review_id, seq FROM reviews WHERE decision_id=$1 ORDER BY seq DESC LIMIT 1",
+        what, "SELECT review_id, seq FROM reviews WHERE decision_id=$1 ORDER BY seq DESC LIMIT 1",
         {r.decision_id});
     if (!latest) return latest.error();
     std::string last;
@@ -333,8 +332,7 @@ class pg_counter final : public counter_store {
                          "INSERT INTO reviews(review_id, decision_id, seq, supersedes, at, "
                          "\"user\", decisions, observations) VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
                          {r.review_id, r.decision_id, std::to_string(r.seq),
-                          text_or_null(r.supersedes), r.at, r.user, r.decisions,
-                          r.observations});
+                          text_or_null(r.supersedes), r.at, r.user, r.decisions, r.observations});
         !s) {
       if (s.error().code == errc::conflict) {
         return fail(errc::conflict, "review " + r.review_id + " exists");
@@ -370,10 +368,10 @@ class pg_counter final : public counter_store {
   }
 
   result<std::vector<review>> reviews(const std::string& decision_id) override {
-    auto q = c().query("reading the reviews",
-                       std::string(review_columns) +
-                           " FROM reviews v WHERE v.decision_id=$1 ORDER BY v.seq",
-                       {decision_id});
+    auto q = c().query(
+        "reading the reviews",
+        std::string(review_columns) + " FROM reviews v WHERE v.decision_id=$1 ORDER BY v.seq",
+        {decision_id});
     if (!q) return q.error();
     std::vector<review> out;
     out.reserve(static_cast<std::size_t>(q->size()));

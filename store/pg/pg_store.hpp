@@ -92,12 +92,12 @@ struct migrate_report {
 };
 
 /// Copies a plain SQLite store (the tables of records, rulesets, imports, runs, decision sets,
-/// retention and the audit log) into an empty PostgreSQL store, in one snapshot of the source and
-/// one transaction of the target, by COPY; then reads every copied table back and compares it,
-/// row by row through a digest, with the source. errc::refused for an encrypted source, one
-/// holding data the PostgreSQL store does not hold yet (accounts, counter decisions, reviews,
-/// publications), or a target that is not empty; errc::busy while a live batch holds the
-/// source's lease; errc::damaged when the source does not verify or the copy differs.
+/// counter decisions, reviews, retention and the audit log) into an empty PostgreSQL store, in one
+/// snapshot of the source and one transaction of the target, by COPY; then reads every copied table
+/// back and compares it, row by row through a digest, with the source. errc::refused for an
+/// encrypted source, one holding data the PostgreSQL store does not hold yet (accounts,
+/// publications), or a target that is not empty; errc::busy while a live batch holds the source's
+/// lease; errc::damaged when the source does not verify or the copy differs.
 result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to);
 
 }  // namespace dalil::store::pg

@@ -351,9 +351,8 @@ inline void run_counter_suite(backend& b) {
           const std::string n = std::to_string(k) + "-" + std::to_string(i);
           bool stored = c.begin().has_value();
           for (const auto& d :
-               {decision("s" + n, "shared-" + std::to_string(i % 3), R"({"by":)" + n.substr(0, 1) +
-                                                                        R"(,"i":)" +
-                                                                        std::to_string(i) + "}",
+               {decision("s" + n, "shared-" + std::to_string(i % 3),
+                         R"({"by":)" + n.substr(0, 1) + R"(,"i":)" + std::to_string(i) + "}",
                          "rabat"),
                 decision("o" + n, "own-" + n, R"({"own":1})", "fes"),
                 decision("u" + n, "shared-" + std::to_string(i % 3), R"({"same":1})", "fes")}) {
