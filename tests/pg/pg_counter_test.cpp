@@ -6,6 +6,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -237,4 +238,41 @@ TEST_CASE("two servers' writers group-commit on one PostgreSQL store", "[pg][cou
   REQUIRE(ok(v));
   for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
   CHECK(v->problems.empty());
+}
+
+TEST_CASE("counter decisions per second, one a transaction and grouped", "[.pg-bench]") {
+  // Not run by default: `dalil_pg_tests "[.pg-bench]"` inside pg_virtualenv. Each decision a new
+  // applicant (a new record), as the server's writer stores them; times are the whole
+  // transactions, commits included.
+  const std::string pg_db = fresh_database("dalil_counter_bench");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("dalil_pg_counter_bench_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string lite_db = (dir / "s.db").string();
+  for (const std::string& db : {lite_db, pg_db}) {
+    auto s = pg::is_conninfo(db) ? pg::open_store(db) : dalil::store::open_sqlite(db);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->put_ruleset(counter_suite::ruleset_hash(),
+                                 std::string(counter_suite::ruleset_source))));
+    auto cs = dalil::store::counter_store::open(db);
+    REQUIRE(ok(cs));
+    constexpr int n = 1000;
+    for (int group : {1, 10, 50}) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < n; i += group) {
+        REQUIRE(ok((*cs)->begin()));
+        for (int k = i; k < i + group; ++k) {
+          const std::string id = std::to_string(group) + "-" + std::to_string(k);
+          auto d = counter_suite::decision("d" + id, "A" + id, R"({"id":")" + id + "\"}", "rabat");
+          REQUIRE(ok((*cs)->put_decision(d)));
+        }
+        REQUIRE(ok((*cs)->commit()));
+      }
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      WARN((pg::is_conninfo(db) ? "PostgreSQL" : "SQLite")
+           << ": " << n << " decisions in groups of " << group << ": " << took.count() << " s, "
+           << static_cast<long>(n / took.count()) << "/s");
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
