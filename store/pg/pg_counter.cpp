@@ -89,62 +89,99 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
                    "SELECT coalesce(max(seq), 0) FROM audit WHERE action='keys_init' AND details "
                    "LIKE '%\"in_place\":%'");
   if (!k) return failed(k.error());
-  const std::int64_t superseded_before = k->int64(0, 0);
-  auto entries = c.query(what,
-                         "SELECT seq, action, subject, details FROM audit WHERE action IN "
-                         "('counter_decision', 'review') AND (action='review' OR seq > $1) "
-                         "ORDER BY seq",
-                         {std::to_string(superseded_before)});
-  if (!entries) return failed(entries.error());
-  // Every row, by its id, read once.
-  auto decisions = c.query(what, std::string(decision_columns));
-  if (!decisions) return failed(decisions.error());
-  auto reviews = c.query(what, std::string(review_columns) + " FROM reviews v");
-  if (!reviews) return failed(reviews.error());
-  std::map<std::string, int, std::less<>> decision_at;
-  for (int i = 0; i < decisions->size(); ++i) decision_at[decisions->text(i, 0)] = i;
-  std::map<std::pair<std::string, std::string>, int> review_at;
-  for (int i = 0; i < reviews->size(); ++i) {
-    review_at[{reviews->text(i, 0), reviews->text(i, 1)}] = i;
+  // Each entry with the row it names, read by a cursor (a store's whole counter is not held in
+  // memory): a decision by the entry's subject, a review by its decision and the review id of
+  // the entry's details (checked again below as the entry's own parser reads it).
+  if (auto s = c.run(
+          what,
+          "DECLARE dalil_counter NO SCROLL CURSOR FOR SELECT a.seq, a.action, a.subject, "
+          "a.details, d.decision_id, d.record_id, d.applicant_id, d.office, d.actor, d.at, "
+          "d.as_of, d.ruleset_hash, d.input_hash, d.rules, d.outcomes, d.trace, d.answer_digest, "
+          "d.publication_id, v.review_id, v.decision_id, v.seq, v.supersedes, v.at, v.\"user\", "
+          "v.decisions, v.observations FROM audit a LEFT JOIN counter_decisions d ON "
+          "a.action = 'counter_decision' AND d.decision_id = a.subject LEFT JOIN reviews v ON "
+          "a.action = 'review' AND v.decision_id = a.subject AND v.review_id = "
+          "(regexp_match(a.details, '\"review\":\"([^\"]*)\"'))[1] WHERE a.action IN "
+          "('counter_decision', 'review') AND (a.action = 'review' OR a.seq > $1) ORDER BY a.seq",
+          {k->text(0, 0)});
+      !s) {
+    return failed(s.error());
   }
   std::int64_t decisions_seen = 0;
   std::int64_t reviews_seen = 0;
-  for (int i = 0; i < entries->size(); ++i) {
-    const std::int64_t seq = entries->int64(i, 0);
-    const std::string subject = entries->text(i, 2);
-    const std::string details = entries->text(i, 3);
-    const std::string entry = " (audit entry " + std::to_string(seq) + ") ";
-    auto problem = [&](std::string noun, const std::string& id, const char* how) {
-      noun += id;
-      noun += entry;
-      noun += how;
-      return std::optional<audit_problem>(audit_problem{seq, std::move(noun)});
-    };
-    if (entries->view(i, 1) == "counter_decision") {
-      ++decisions_seen;
-      auto at = decision_at.find(subject);
-      if (at == decision_at.end()) return problem("counter decision ", subject, "was deleted");
-      counter_decision d = decision_from(*decisions, at->second);
-      if (counter_digest(d) != audit_field(details, "digest") ||
-          std::to_string(d.record_id) != audit_field(details, "record")) {
-        return problem("counter decision ", subject, "was changed");
-      }
-    } else {
-      ++reviews_seen;
-      std::string id = audit_field(details, "review");
-      auto at = review_at.find({id, subject});
-      if (at == review_at.end()) return problem("review ", id, "was deleted");
-      if (review_digest(review_from(*reviews, at->second)) != audit_field(details, "digest")) {
-        return problem("review ", id, "was changed");
-      }
+  std::optional<audit_problem> found;
+  while (!found) {
+    auto batch = c.query(what, "FETCH 5000 FROM dalil_counter");
+    if (!batch) return failed(batch.error());
+    if (batch->size() == 0) break;
+    const rows& q = *batch;
+    for (int i = 0; i < q.size() && !found; ++i) {
+      found = [&]() -> std::optional<audit_problem> {
+        const std::int64_t seq = q.int64(i, 0);
+        const std::string subject = q.text(i, 2);
+        const std::string details = q.text(i, 3);
+        const std::string entry = " (audit entry " + std::to_string(seq) + ") ";
+        auto problem = [&](std::string noun, const std::string& id, const char* how) {
+          noun += id;
+          noun += entry;
+          noun += how;
+          return std::optional<audit_problem>(audit_problem{seq, std::move(noun)});
+        };
+        if (q.view(i, 1) == "counter_decision") {
+          ++decisions_seen;
+          if (q.null(i, 4)) return problem("counter decision ", subject, "was deleted");
+          counter_decision d;
+          d.decision_id = q.text(i, 4);
+          d.record_id = q.int64(i, 5);
+          d.applicant_id = q.text(i, 6);
+          d.office = q.text(i, 7);
+          d.actor = q.text(i, 8);
+          d.at = q.text(i, 9);
+          d.as_of = q.text(i, 10);
+          d.ruleset_hash = q.text(i, 11);
+          d.input_hash = q.text(i, 12);
+          d.rules = q.text(i, 13);
+          d.outcomes = q.text(i, 14);
+          d.trace = q.int64(i, 15) != 0;
+          d.answer_digest = q.text(i, 16);
+          d.publication_id = q.null(i, 17) ? 0 : q.int64(i, 17);
+          if (counter_digest(d) != audit_field(details, "digest") ||
+              std::to_string(d.record_id) != audit_field(details, "record")) {
+            return problem("counter decision ", subject, "was changed");
+          }
+        } else {
+          ++reviews_seen;
+          const std::string id = audit_field(details, "review");
+          if (q.null(i, 18) || q.view(i, 18) != id) return problem("review ", id, "was deleted");
+          review r;
+          r.review_id = q.text(i, 18);
+          r.decision_id = q.text(i, 19);
+          r.seq = q.int64(i, 20);
+          r.supersedes = q.null(i, 21) ? std::string() : q.text(i, 21);
+          r.at = q.text(i, 22);
+          r.user = q.text(i, 23);
+          r.decisions = q.text(i, 24);
+          r.observations = q.text(i, 25);
+          if (review_digest(r) != audit_field(details, "digest")) {
+            return problem("review ", id, "was changed");
+          }
+        }
+        return std::nullopt;
+      }();
     }
   }
-  if (decisions->size() != decisions_seen) {
+  if (auto s = c.run(what, "CLOSE dalil_counter"); !s) return failed(s.error());
+  if (found) return found;
+  auto n = c.query(what,
+                   "SELECT (SELECT count(*) FROM counter_decisions), (SELECT count(*) FROM "
+                   "reviews)");
+  if (!n) return failed(n.error());
+  if (n->int64(0, 0) != decisions_seen) {
     return audit_problem{0,
                          "there are counter decisions that no audit entry vouches for (inserted "
                          "behind the tool's back)"};
   }
-  if (reviews->size() != reviews_seen) {
+  if (n->int64(0, 1) != reviews_seen) {
     return audit_problem{
         0, "there are reviews that no audit entry vouches for (inserted behind the tool's back)"};
   }

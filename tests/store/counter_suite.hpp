@@ -397,6 +397,14 @@ inline void run_counter_suite(backend& b) {
       CHECK((*problem)->what.find("review r1") != std::string::npos);
       CHECK((*problem)->what.find("was changed") != std::string::npos);
     }
+    SECTION("a review deleted") {
+      b.exec(db, "DELETE FROM reviews WHERE review_id='r1'");
+      auto problem = cs.verify();
+      REQUIRE(ok(problem));
+      REQUIRE(problem->has_value());
+      CHECK((*problem)->what.find("review r1") != std::string::npos);
+      CHECK((*problem)->what.find("was deleted") != std::string::npos);
+    }
     auto all = verify_all(b, db);
     REQUIRE(all.size() == 1);
     CHECK(all[0].kind == "counter");
