@@ -254,73 +254,62 @@ class pg_counter final : public counter_store {
   status put_decision(counter_decision& d) override {
     constexpr std::string_view what = "storing the counter decision";
     if (auto s = lock(); !s) return s;
+    // One round trip: whether the decision id is taken, and the applicant's latest version.
     auto latest = c().query(what,
-                            "SELECT record_id, version, content_hash FROM records WHERE "
-                            "applicant_id=$1 AND latest=1",
-                            {d.applicant_id});
+                            "SELECT EXISTS(SELECT 1 FROM counter_decisions WHERE decision_id=$2), "
+                            "r.record_id, r.version, r.content_hash FROM (SELECT 1) one LEFT "
+                            "JOIN records r ON r.applicant_id=$1 AND r.latest=1",
+                            {d.applicant_id, d.decision_id});
     if (!latest) return latest.error();
+    // The decision id first: a duplicate stores nothing, not even its record.
+    if (latest->view(0, 0) == "t") {
+      return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
+    }
     std::int64_t version = 0;
     std::int64_t previous = 0;
     bool same = false;
-    if (latest->size() > 0) {
-      previous = latest->int64(0, 0);
-      version = latest->int64(0, 1);
-      same = latest->view(0, 2) == d.input_hash;
+    if (!latest->null(0, 1)) {
+      previous = latest->int64(0, 1);
+      version = latest->int64(0, 2);
+      same = latest->view(0, 3) == d.input_hash;
     }
-    // The decision id first: a duplicate stores nothing, not even its record.
-    auto exists =
-        c().query(what, "SELECT 1 FROM counter_decisions WHERE decision_id=$1", {d.decision_id});
-    if (!exists) return exists.error();
-    if (exists->size() > 0) {
-      return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
-    }
-    if (same) {
+    const bool new_record = !same;
+    if (new_record) {
+      if (auto s = ensure_import(); !s) return s;
+      d.record_id = next_record_++;
+      d.record_version = version + 1;
+    } else {
       d.record_id = previous;
       d.record_version = version;
-    } else {
-      if (auto s = ensure_import(); !s) return s;
-      if (auto s = c().run(what,
-                           "INSERT INTO applicants VALUES($1) ON CONFLICT (applicant_id) DO "
-                           "NOTHING",
-                           {d.applicant_id});
-          !s) {
-        return s;
-      }
-      if (previous != 0) {
-        if (auto s = c().run(what, "UPDATE records SET latest=0 WHERE record_id=$1",
-                             {std::to_string(previous)});
-            !s) {
-          return s;
-        }
-      }
-      const std::int64_t id = next_record_++;
-      if (auto s = c().run(what,
-                           "INSERT INTO records(record_id, applicant_id, version, content_hash, "
-                           "json, import_id) VALUES($1,$2,$3,$4,$5,$6)",
-                           {std::to_string(id), d.applicant_id, std::to_string(version + 1),
-                            d.input_hash, d.record_json, std::to_string(import_id_)});
-          !s) {
-        return s;
-      }
-      d.record_id = id;
-      d.record_version = version + 1;
-      // The line SQLite's counter writes for its import's digest (verify recomputes it).
-      import_lines_ += std::to_string(d.record_id) + ':' + d.applicant_id + ':' +
-                       std::to_string(d.record_version) + ':' + d.input_hash + '\n';
-      ++import_count_;
     }
     d.at = now_utc();
-    if (auto s =
-            c().run(what,
-                    "INSERT INTO counter_decisions(decision_id, record_id, applicant_id, "
-                    "office, actor, at, as_of, ruleset_hash, input_hash, rules, outcomes, "
-                    "trace, answer_digest, publication_id) "
-                    "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
-                    {d.decision_id, std::to_string(d.record_id), d.applicant_id, d.office, d.actor,
-                     d.at, d.as_of, d.ruleset_hash, d.input_hash, d.rules, d.outcomes,
-                     d.trace ? "1" : "0", d.answer_digest,
-                     d.publication_id != 0 ? param(std::to_string(d.publication_id)) : param()});
-        !s) {
+    std::vector<param> params = {
+        d.decision_id,   std::to_string(d.record_id),
+        d.applicant_id,  d.office,
+        d.actor,         d.at,
+        d.as_of,         d.ruleset_hash,
+        d.input_hash,    d.rules,
+        d.outcomes,      d.trace ? "1" : "0",
+        d.answer_digest, d.publication_id != 0 ? param(std::to_string(d.publication_id)) : param()};
+    std::string sql;
+    if (new_record) {
+      // The applicant, the previous version no longer the latest, the record and the decision:
+      // one statement (its references checked at its end, when every row is there).
+      sql =
+          "WITH a AS (INSERT INTO applicants VALUES($3) ON CONFLICT (applicant_id) DO NOTHING), "
+          "u AS (UPDATE records SET latest=0 WHERE record_id=$15::bigint), r AS (INSERT INTO "
+          "records(record_id, applicant_id, version, content_hash, json, import_id) "
+          "VALUES($2,$3,$16,$9,$17,$18)) ";
+      params.emplace_back(std::to_string(previous));
+      params.emplace_back(std::to_string(d.record_version));
+      params.emplace_back(d.record_json);
+      params.emplace_back(std::to_string(import_id_));
+    }
+    sql +=
+        "INSERT INTO counter_decisions(decision_id, record_id, applicant_id, office, actor, at, "
+        "as_of, ruleset_hash, input_hash, rules, outcomes, trace, answer_digest, publication_id) "
+        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)";
+    if (auto s = c().run(what, sql, params); !s) {
       if (s.error().code == errc::conflict) {
         // A foreign key (a ruleset the store does not hold) is a conflict to libpq's mapping
         // too; the decision id was checked above under the lock.
@@ -328,6 +317,12 @@ class pg_counter final : public counter_store {
                     "counter decision " + d.decision_id + " was not stored: " + s.error().message);
       }
       return s;
+    }
+    if (new_record) {
+      // The line SQLite's counter writes for its import's digest (verify recomputes it).
+      import_lines_ += std::to_string(d.record_id) + ':' + d.applicant_id + ':' +
+                       std::to_string(d.record_version) + ':' + d.input_hash + '\n';
+      ++import_count_;
     }
     std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
     engine::append_json_string(details, d.office);
