@@ -51,7 +51,8 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head)
   std::cout << "audit log verified on PostgreSQL: " << r->entries
             << " entries, each one's hash and its link to the one before intact";
   if (!head.empty()) std::cout << "; the log reaches head " << head << " unchanged";
-  std::cout << "; the rulesets, imports, records and decision sets the entries vouch for intact "
+  std::cout << "; the rulesets, imports, records, decision sets, counter decisions and reviews the "
+               "entries vouch for intact "
                "(runs are not yet checked on a PostgreSQL store, nor rows vouched for by entries "
                "of older forms: docs/postgresql.md)\n";
   return 0;
