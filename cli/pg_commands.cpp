@@ -51,10 +51,11 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head)
   std::cout << "audit log verified on PostgreSQL: " << r->entries
             << " entries, each one's hash and its link to the one before intact";
   if (!head.empty()) std::cout << "; the log reaches head " << head << " unchanged";
-  std::cout << "; the rulesets, imports, records and decision sets the entries vouch for intact, "
-               "and the publications, offices, users, tokens and sessions (runs are not yet "
-               "checked on a PostgreSQL store, nor rows vouched for by entries "
-               "of older forms: docs/postgresql.md)\n";
+  std::cout
+      << "; the rulesets, imports, records, decision sets, counter decisions and reviews the "
+         "entries vouch for intact, and the publications, offices, users, tokens and sessions "
+         "(runs are not yet checked on a PostgreSQL store, nor rows vouched for by entries "
+         "of older forms: docs/postgresql.md)\n";
   return 0;
 }
 
@@ -125,7 +126,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   if (path == "user add" || path == "user disable" || path == "user enable" ||
       path == "user passwd" || path == "user list" || path == "token create" ||
       path == "token revoke" || path == "token list" || path == "office add" ||
-      path == "office list" || path == "publish" || path == "publications") {
+      path == "office list" || path == "publish" || path == "publications" || path == "serve") {
     return std::nullopt;
   }
   if (path == "audit head") return audit_head(db, flag(*leaf, "--read-only"));
@@ -134,7 +135,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   }
   std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
             << " (today: dalil migrate, import, batch, replay, decisions, impact, export, stats, "
-               "user, token, office, publish, publications, audit head and audit verify; "
+               "user, token, office, publish, publications, serve, audit head and audit verify; "
                "docs/postgresql.md)\n";
   return exit_refused;
 }

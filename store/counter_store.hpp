@@ -113,89 +113,101 @@ struct override_cell {
   std::int64_t overridden = 0;  // of which the official overrode the recommendation
 };
 
-/// One SQLite connection over the counter tables of a store that open_sqlite has created and
-/// migrated. Not thread-safe: the server's writer thread has one, each reader thread its own.
+/// One connection over the counter tables of a store: SQLite (store/sqlite_counter.cpp, a store
+/// that open_sqlite has created and migrated) or PostgreSQL (store/pg/pg_counter.cpp, a database
+/// that pg_store::open has migrated; docs/postgresql.md). Not thread-safe: the server's writer
+/// thread has one, each reader thread its own. Both write the same rows, the same audit entries
+/// and digests, so that `audit verify` checks them by the same rules.
 ///
-/// An encrypted store (docs/operations.md, `dalil keys init --db`): with its master key, the
-/// counter stores each record sealed under the applicant's data key (created, wrapped at the
-/// keyring's generation, for a new applicant) and names the applicant by pseudonym everywhere
-/// (records, counter decisions, audit entries); reads open the records. Each transaction (and
-/// each read of a record) reads the keyring again, so that a key rotation or an erasure by
-/// another process takes effect on the next request. Without the key, the counter tables are
-/// readable (verify, statistics) but storing a decision or reading a record is refused.
+/// An encrypted store (SQLite only: docs/operations.md, `dalil keys init --db`): with its master
+/// key, the counter stores each record sealed under the applicant's data key (created, wrapped at
+/// the keyring's generation, for a new applicant) and names the applicant by pseudonym
+/// everywhere (records, counter decisions, audit entries); reads open the records. Each
+/// transaction (and each read of a record) reads the keyring again, so that a key rotation or an
+/// erasure by another process takes effect on the next request. Without the key, the counter
+/// tables are readable (verify, statistics) but storing a decision or reading a record is
+/// refused. On PostgreSQL a master key is refused (errc::refused): the store is plain.
 class counter_store {
  public:
-  /// Opens a connection to the store at `path` (already migrated by open_sqlite). `key`: the
-  /// master key (nullptr: none); `key_file`: where it came from (crypto::load_master_key's
-  /// argument: "" for DALIL_MASTER_KEY), read again when the store's key has changed (a
-  /// rotation by `dalil keys rotate` while the server runs). errc::refused when the key is not
-  /// the store's, or a key is given for a store that is not encrypted; errc::damaged when the
-  /// keyring does not open with it.
-  static result<std::unique_ptr<counter_store>> open(const std::string& path,
+  /// Opens a connection to the store at `db`: a PostgreSQL connection string
+  /// (store::pg::is_conninfo; the database's migrations applied) or a SQLite path (already
+  /// migrated by open_sqlite). `key`: the master key (nullptr: none); `key_file`: where it came
+  /// from (crypto::load_master_key's argument: "" for DALIL_MASTER_KEY), read again when the
+  /// store's key has changed (a rotation by `dalil keys rotate` while the server runs).
+  /// errc::refused when the key is not the store's, or a key is given for a store that is not
+  /// encrypted (every PostgreSQL store); errc::damaged when the keyring does not open with it.
+  /// Defined with the PostgreSQL store (dalil::store_pg), which dispatches; open_sqlite_counter
+  /// opens a SQLite file alone.
+  static result<std::unique_ptr<counter_store>> open(const std::string& db,
                                                      const crypto::master_key* key = nullptr,
                                                      const std::string& key_file = {});
   /// Whether the store has a keyring (a master key bound to it).
-  bool encrypted() const;
+  virtual bool encrypted() const = 0;
   /// The applicant as the store names them: the id in a plain store; in an encrypted one the
   /// pseudonym, "" when the store knows no such id (or the applicant was erased). errc::refused
   /// without the master key.
-  result<std::string> applicant_key(const std::string& applicant_id);
-  ~counter_store();
+  virtual result<std::string> applicant_key(const std::string& applicant_id) = 0;
+  virtual ~counter_store() = default;
   counter_store(const counter_store&) = delete;
   counter_store& operator=(const counter_store&) = delete;
 
   // Writing (the writer thread): one transaction per group of requests, a savepoint per request,
   // so that one request's failure leaves no half-written decision and does not undo the others.
-  status begin();
+  virtual status begin() = 0;
   /// Ends the transaction: writes the `import` audit entry for the records stored in it (the
   /// counter is a source of records, like a file: `audit verify` checks them the same way).
-  status commit();
-  void rollback();
-  status savepoint();
-  status release();
-  void rollback_to();
+  virtual status commit() = 0;
+  virtual void rollback() = 0;
+  virtual status savepoint() = 0;
+  virtual status release() = 0;
+  virtual void rollback_to() = 0;
 
   /// Stores the record as a version of the applicant (unchanged when the latest version has the
   /// same content), the decision and its `counter_decision` audit entry. Fills at, record_id and
   /// record_version. errc::conflict when the decision id exists already. In an encrypted store
   /// the record is sealed and the rows name the pseudonym (`d.applicant_id` keeps the id).
-  status put_decision(counter_decision& d);
+  virtual status put_decision(counter_decision& d) = 0;
   /// Appends a review and its `review` audit entry. errc::not_found when the decision does not
   /// exist; errc::conflict when `supersedes` is not the latest review of the decision (or is
-  /// empty while there is one). Fills at and seq.
-  status put_review(review& r);
+  /// empty while there is one), also when another connection reviewed it first. Fills at and
+  /// seq.
+  virtual status put_review(review& r) = 0;
   /// An audit entry of its own (an audited read).
-  status audit(const std::string& actor, const std::string& action, const std::string& subject,
-               const std::string& details);
+  virtual status audit(const std::string& actor, const std::string& action,
+                       const std::string& subject, const std::string& details) = 0;
 
   // Reading (any connection).
   /// The decision and its record (opened with the master key in an encrypted store; `erased`
   /// when the applicant's data key was destroyed). errc::damaged when a sealed record does not
   /// open with the store's key.
-  result<counter_decision> decision(const std::string& decision_id);
+  virtual result<counter_decision> decision(const std::string& decision_id) = 0;
   /// Reviews of a decision, oldest first.
-  result<std::vector<review>> reviews(const std::string& decision_id);
+  virtual result<std::vector<review>> reviews(const std::string& decision_id) = 0;
   /// An applicant's counter decisions, oldest first; only those of `office` unless it is empty.
   /// `applicant_id` is the record's id (found through the pseudonyms in an encrypted store).
-  result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
-                                                            const std::string& office);
+  virtual result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
+                                                                    const std::string& office) = 0;
   /// The latest stored record of an applicant (imported or from the counter).
-  result<stored_record> latest_record(const std::string& applicant_id);
-  result<std::vector<review_row>> list_reviews(const review_filter& f);
+  virtual result<stored_record> latest_record(const std::string& applicant_id) = 0;
+  virtual result<std::vector<review_row>> list_reviews(const review_filter& f) = 0;
   /// Outcome counts of every counter decision, per rule, in force apart from out of force.
-  result<std::vector<counter_cell>> outcome_counts();
+  virtual result<std::vector<counter_cell>> outcome_counts() = 0;
   /// Per rule, how often the latest review of a decision overrode the recommendation.
-  result<std::vector<override_cell>> override_counts();
-  result<std::int64_t> count_decisions();
+  virtual result<std::vector<override_cell>> override_counts() = 0;
+  virtual result<std::int64_t> count_decisions() = 0;
   /// Checks every counter decision and review against its audit entry (and that none lacks
   /// one); nullopt when all hold. The chain itself is checked by store::verify.
-  result<std::optional<audit_problem>> verify();
+  virtual result<std::optional<audit_problem>> verify() = 0;
 
- private:
-  counter_store();
-  struct impl;
-  std::unique_ptr<impl> impl_;
+ protected:
+  counter_store() = default;
 };
+
+/// A connection to the counter tables of the SQLite store at `path` (counter_store::open
+/// without the dispatch: what a SQLite store's own verify uses).
+result<std::unique_ptr<counter_store>> open_sqlite_counter(const std::string& path,
+                                                           const crypto::master_key* key = nullptr,
+                                                           const std::string& key_file = {});
 
 /// The outcomes as an encrypted store keeps them (counter_decision::outcomes): the value of each
 /// decision that `plain_values` (store::plain_value_mask of the rules decided, in answer order)

@@ -104,7 +104,9 @@ std::string review_digest(const review& r) {
   return engine::sha256_hex(s);
 }
 
-struct counter_store::impl {
+namespace {
+
+struct impl {
   database db;
   std::string path;
   // Encryption at rest: whether the store has a keyring, the master key given (and where it
@@ -421,20 +423,51 @@ struct counter_store::impl {
   }
 };
 
-counter_store::counter_store() : impl_(std::make_unique<impl>()) {}
-counter_store::~counter_store() = default;
+/// The SQLite implementation (counter_store.hpp).
+class sqlite_counter final : public counter_store {
+ public:
+  sqlite_counter() : impl_(std::make_unique<impl>()) {}
+  impl& m() { return *impl_; }
+  bool encrypted() const override;
+  result<std::string> applicant_key(const std::string& applicant_id) override;
+  status begin() override;
+  status commit() override;
+  void rollback() override;
+  status savepoint() override;
+  status release() override;
+  void rollback_to() override;
+  status put_decision(counter_decision& d) override;
+  status put_review(review& r) override;
+  status audit(const std::string& actor, const std::string& action, const std::string& subject,
+               const std::string& details) override;
+  result<counter_decision> decision(const std::string& decision_id) override;
+  result<std::vector<review>> reviews(const std::string& decision_id) override;
+  result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
+                                                            const std::string& office) override;
+  result<stored_record> latest_record(const std::string& applicant_id) override;
+  result<std::vector<review_row>> list_reviews(const review_filter& f) override;
+  result<std::vector<counter_cell>> outcome_counts() override;
+  result<std::vector<override_cell>> override_counts() override;
+  result<std::int64_t> count_decisions() override;
+  result<std::optional<audit_problem>> verify() override;
 
-result<std::unique_ptr<counter_store>> counter_store::open(const std::string& path,
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<counter_store>> open_sqlite_counter(const std::string& path,
                                                            const crypto::master_key* key,
                                                            const std::string& key_file) {
-  std::unique_ptr<counter_store> s(new counter_store());
-  impl& m = *s->impl_;
+  auto s = std::make_unique<sqlite_counter>();
+  impl& m = s->m();
   m.path = path;
   m.key_file = key_file;
   if (key != nullptr) m.key = *key;
   std::string e;
   if (!m.db.open(path, e)) return fail(errc::failed, e);
-  auto q = s->impl_->db.prepare("SELECT count(*) FROM counter_decisions", e);
+  auto q = m.db.prepare("SELECT count(*) FROM counter_decisions", e);
   if (!q.ok()) {
     return fail(errc::failed, path +
                                   ": the store has no counter tables (open it with "
@@ -464,14 +497,14 @@ result<std::unique_ptr<counter_store>> counter_store::open(const std::string& pa
     }
   }
   if (auto st = m.refresh_keyring(); !st) return st.error();
-  return s;
+  return std::unique_ptr<counter_store>(std::move(s));
 }
 
-bool counter_store::encrypted() const {
+bool sqlite_counter::encrypted() const {
   return impl_->encrypted;
 }
 
-result<std::string> counter_store::applicant_key(const std::string& applicant_id) {
+result<std::string> sqlite_counter::applicant_key(const std::string& applicant_id) {
   impl& m = *impl_;
   if (auto st = m.refresh_keyring(); !st) return st.error();
   if (!m.encrypted) return applicant_id;
@@ -479,7 +512,7 @@ result<std::string> counter_store::applicant_key(const std::string& applicant_id
   return m.find(applicant_id);
 }
 
-status counter_store::begin() {
+status sqlite_counter::begin() {
   impl_->reset_import();
   if (auto s = impl_->run(impl_->begin_tx, "BEGIN IMMEDIATE"); !s) return s;
   // In the transaction: an erasure, a rotation or an encryption by another process committed
@@ -491,7 +524,7 @@ status counter_store::begin() {
   return {};
 }
 
-status counter_store::commit() {
+status sqlite_counter::commit() {
   if (auto s = impl_->close_import(); !s) {
     rollback();
     return s;
@@ -504,24 +537,24 @@ status counter_store::commit() {
   return {};
 }
 
-void counter_store::rollback() {
+void sqlite_counter::rollback() {
   std::string ignored;
   impl_->db.exec("ROLLBACK", ignored);
   impl_->reset_import();
 }
 
-status counter_store::savepoint() {
+status sqlite_counter::savepoint() {
   impl_->saved_import_id = impl_->import_id;
   impl_->saved_lines = impl_->import_lines.size();
   impl_->saved_count = impl_->import_count;
   return impl_->run(impl_->savepoint_tx, "SAVEPOINT request");
 }
 
-status counter_store::release() {
+status sqlite_counter::release() {
   return impl_->run(impl_->release_tx, "RELEASE request");
 }
 
-void counter_store::rollback_to() {
+void sqlite_counter::rollback_to() {
   std::string ignored;
   impl_->db.exec("ROLLBACK TO request; RELEASE request", ignored);
   impl_->import_id = impl_->saved_import_id;
@@ -529,7 +562,7 @@ void counter_store::rollback_to() {
   impl_->import_count = impl_->saved_count;
 }
 
-status counter_store::put_decision(counter_decision& d) {
+status sqlite_counter::put_decision(counter_decision& d) {
   impl& m = *impl_;
   if (auto s = m.prepare_writes(); !s) return s;
   if (auto s = m.need_key(); !s) return s;
@@ -627,7 +660,7 @@ status counter_store::put_decision(counter_decision& d) {
   }
   rc = q.step();
   q.reset();
-  if (rc == SQLITE_CONSTRAINT) {
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY) {  // extended result codes are on
     return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
   }
   if (rc != SQLITE_DONE) return m.sql_error("storing the counter decision");
@@ -639,7 +672,7 @@ status counter_store::put_decision(counter_decision& d) {
   return {};
 }
 
-status counter_store::put_review(review& r) {
+status sqlite_counter::put_review(review& r) {
   impl& m = *impl_;
   {
     statement& q = m.decision_exists;
@@ -694,7 +727,8 @@ status counter_store::put_review(review& r) {
   q.bind(5, r.at).bind(6, r.user).bind(7, r.decisions).bind(8, r.observations);
   int rc = q.step();
   q.reset();
-  if (rc == SQLITE_CONSTRAINT) return fail(errc::conflict, "review " + r.review_id + " exists");
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    return fail(errc::conflict, "review " + r.review_id + " exists");
   if (rc != SQLITE_DONE) return m.sql_error("storing the review");
   std::string details = "{\"review\":\"" + r.review_id + "\",\"seq\":" + std::to_string(r.seq) +
                         ",\"digest\":\"" + review_digest(r) + "\"}";
@@ -703,8 +737,8 @@ status counter_store::put_review(review& r) {
   return {};
 }
 
-status counter_store::audit(const std::string& actor, const std::string& action,
-                            const std::string& subject, const std::string& details) {
+status sqlite_counter::audit(const std::string& actor, const std::string& action,
+                             const std::string& subject, const std::string& details) {
   auto seq = impl_->audit.append(impl_->db, actor, action, subject, details);
   if (!seq) return seq.error();
   return {};
@@ -760,7 +794,7 @@ constexpr const char* review_columns =
 
 }  // namespace
 
-result<counter_decision> counter_store::decision(const std::string& decision_id) {
+result<counter_decision> sqlite_counter::decision(const std::string& decision_id) {
   // The keyring as it is now: a rotation by another process since the last read.
   if (impl_->key) {
     if (auto st = impl_->refresh_keyring(); !st) return st.error();
@@ -791,7 +825,7 @@ result<counter_decision> counter_store::decision(const std::string& decision_id)
   return d;
 }
 
-result<std::vector<review>> counter_store::reviews(const std::string& decision_id) {
+result<std::vector<review>> sqlite_counter::reviews(const std::string& decision_id) {
   statement& q = impl_->read_reviews;
   if (auto s = impl_->ready(
           q, std::string(review_columns) + " FROM reviews v WHERE v.decision_id=? ORDER BY v.seq");
@@ -811,7 +845,7 @@ result<std::vector<review>> counter_store::reviews(const std::string& decision_i
   return out;
 }
 
-result<std::vector<decision_summary>> counter_store::applicant_decisions(
+result<std::vector<decision_summary>> sqlite_counter::applicant_decisions(
     const std::string& id, const std::string& office) {
   auto who = applicant_key(id);
   if (!who) return who.error();
@@ -837,7 +871,7 @@ result<std::vector<decision_summary>> counter_store::applicant_decisions(
   return out;
 }
 
-result<stored_record> counter_store::latest_record(const std::string& id) {
+result<stored_record> sqlite_counter::latest_record(const std::string& id) {
   auto who = applicant_key(id);
   if (!who) return who.error();
   if (who->empty()) return fail(errc::not_found, "no record for this applicant");
@@ -870,7 +904,7 @@ result<stored_record> counter_store::latest_record(const std::string& id) {
   return r;
 }
 
-result<std::vector<review_row>> counter_store::list_reviews(const review_filter& f) {
+result<std::vector<review_row>> sqlite_counter::list_reviews(const review_filter& f) {
   std::string e;
   auto q = impl_->db.prepare(
       std::string(review_columns) +
@@ -887,7 +921,7 @@ result<std::vector<review_row>> counter_store::list_reviews(const review_filter&
   return out;
 }
 
-result<std::vector<counter_cell>> counter_store::outcome_counts() {
+result<std::vector<counter_cell>> sqlite_counter::outcome_counts() {
   std::string e;
   auto q = impl_->db.prepare(
       "SELECT json_extract(o.value,'$.rule'), json_extract(o.value,'$.status'), "
@@ -905,7 +939,7 @@ result<std::vector<counter_cell>> counter_store::outcome_counts() {
   return out;
 }
 
-result<std::vector<override_cell>> counter_store::override_counts() {
+result<std::vector<override_cell>> sqlite_counter::override_counts() {
   std::string e;
   auto q = impl_->db.prepare(
       "SELECT json_extract(o.value,'$.rule'), count(*), "
@@ -921,7 +955,7 @@ result<std::vector<override_cell>> counter_store::override_counts() {
   return out;
 }
 
-result<std::int64_t> counter_store::count_decisions() {
+result<std::int64_t> sqlite_counter::count_decisions() {
   std::string e;
   auto q = impl_->db.prepare("SELECT count(*) FROM counter_decisions", e);
   if (!q.ok()) return fail(errc::failed, e);
@@ -929,7 +963,7 @@ result<std::int64_t> counter_store::count_decisions() {
   return q.int64(0);
 }
 
-result<std::optional<audit_problem>> counter_store::verify() {
+result<std::optional<audit_problem>> sqlite_counter::verify() {
   std::string e;
   // A store encrypted in place (`dalil keys init --db` with data) renamed its counter decisions
   // to pseudonyms and sealed their amounts, then vouched for each again: the counter_decision

@@ -69,7 +69,7 @@ std::vector<row_checker> builtin_checkers() {
           return;
         }
         std::string path = sqlite3_db_filename(ctx.db.handle(), "main");
-        auto counter = counter_store::open(path);
+        auto counter = open_sqlite_counter(path);
         if (!counter) {
           ctx.problem(0, "unreadable", "counter decisions: " + counter.error().message);
           return;

@@ -42,6 +42,17 @@ constexpr column decision_sets_cols[] = {
     {"run_id", 'i'},    {"record_id", 'i'},    {"input_hash", 'b'},
     {"decisions", 't'}, {"trace_digest", 'b'}, {"trace", 't'},
     {"format", 'i'},    {"applicant_id", 't'}, {"trace_erased", 't'}};
+// The counter's tables: their rowid (SQLite's, a column in PostgreSQL) keeps the order of
+// insertion that the reads of an applicant's decisions and of the reviews follow.
+constexpr column counter_decisions_cols[] = {
+    {"decision_id", 't'},   {"record_id", 'i'},      {"applicant_id", 't'},
+    {"office", 't'},        {"actor", 't'},          {"at", 't'},
+    {"as_of", 't'},         {"ruleset_hash", 't'},   {"input_hash", 't'},
+    {"rules", 't'},         {"outcomes", 't'},       {"trace", 'i'},
+    {"answer_digest", 't'}, {"publication_id", 'i'}, {"rowid", 'i'}};
+constexpr column reviews_cols[] = {{"review_id", 't'},  {"decision_id", 't'},  {"seq", 'i'},
+                                   {"supersedes", 't'}, {"at", 't'},           {"user", 't'},
+                                   {"decisions", 't'},  {"observations", 't'}, {"rowid", 'i'}};
 constexpr column retention_cols[] = {
     {"kind", 't'}, {"days", 'i'}, {"set_by", 't'}, {"set_at", 't'}};
 constexpr column offices_cols[] = {{"name", 't'}, {"created_at", 't'}};
@@ -79,6 +90,8 @@ constexpr table tables[] = {
     {"rejections", rejections_cols, "import_id,row,field,reason"},
     {"runs", runs_cols, "run_id"},
     {"decision_sets", decision_sets_cols, "run_id,record_id"},
+    {"counter_decisions", counter_decisions_cols, "rowid"},
+    {"reviews", reviews_cols, "rowid"},
     {"retention", retention_cols, "kind"},
     {"offices", offices_cols, "name"},
     {"users", users_cols, "user_id"},
@@ -93,8 +106,7 @@ constexpr table tables[] = {
 
 /// Tables of the SQLite store that the PostgreSQL store does not hold yet: a source with rows in
 /// any of them is refused rather than copied in part.
-constexpr const char* not_yet[] = {"counter_decisions", "reviews", "keyring", "pseudonyms",
-                                   "data_keys"};
+constexpr const char* not_yet[] = {"keyring", "pseudonyms", "data_keys"};
 
 std::string quoted(const char* name) {
   return std::string("\"") + name + "\"";
@@ -345,6 +357,15 @@ result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store
                        "(SELECT coalesce(max(attempt_id), 0) + 1 FROM login_attempts), false)");
       !s) {
     return s.error();
+  }
+  // The counter's rowids were copied: their identity goes on after the largest.
+  for (const char* name : {"counter_decisions", "reviews"}) {
+    if (auto s = dst.run("copying the store",
+                         std::string("SELECT setval(pg_get_serial_sequence('") + name +
+                             "', 'rowid'), coalesce(max(rowid), 0) + 1, false) FROM " + name);
+        !s) {
+      return s.error();
+    }
   }
   if (auto s = t->commit("copying the store"); !s) return s.error();
   auto h = to.head();

@@ -36,8 +36,6 @@ using detail::row_digest;
 using detail::rows_per_entry;
 using detail::shard_text;
 
-/// Serializes the writers of records and runs (imports, opening a run): ids are max + 1 under it.
-constexpr std::int64_t writer_lock_key = 0x64616c696c03;
 /// Records written by one COPY during an import: at most this many, and at most about this
 /// many bytes of COPY text (records may be up to a MiB each: the buffer stays bounded).
 constexpr std::size_t import_flush_rows = 10000;

@@ -324,6 +324,10 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       "coalesce(unchanged, -1), coalesce(rejected, -1), started_at, coalesce(received, ''), "
       "coalesce(reason, ''), coalesce(corrected_by, '') FROM imports ORDER BY import_id");
   if (!import_rows) return import_rows.error();
+  // The records of the counter's imports (and of SQLite imports before its schema 5): their
+  // entry's digest over every record of the import, one line each (as sqlite_counter.cpp writes
+  // them, and the SQLite store's verify recomputes them).
+  std::int64_t whole_import_records = 0;
   for (int i = 0; i < import_rows->size(); ++i) {
     const auto& r = *import_rows;
     const std::string id = r.text(i, 0);
@@ -336,7 +340,33 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     const std::int64_t seq = e->second.first;
     const std::string details = e->second.second;
     imports.erase(e);
-    if (audit_field(details, "v") != "3") continue;  // older entries do not hold the row
+    if (audit_field(details, "v") != "3") {
+      // Older entries do not hold the row; a digest of the import's records, when they have one.
+      const std::string want_digest = audit_field(details, "digest");
+      if (want_digest.empty()) continue;
+      auto recs = conn_.query(what,
+                              "SELECT record_id, applicant_id, version, content_hash, "
+                              "encode(sha256(sealed), 'hex') FROM records WHERE import_id = $1 "
+                              "ORDER BY record_id",
+                              {id});
+      if (!recs) return recs.error();
+      engine::sha256_stream all;
+      std::string line;
+      for (int k = 0; k < recs->size(); ++k) {
+        line = recs->text(k, 0) + ':' + recs->text(k, 1) + ':' + recs->text(k, 2) + ':' +
+               recs->text(k, 3);
+        if (!recs->null(k, 4)) line += ':' + recs->text(k, 4);
+        line += '\n';
+        all.update(line);
+      }
+      whole_import_records += recs->size();
+      if (all.hex() != want_digest) {
+        problem(seq, "import",
+                "records of import " + id + " (audit entry " + std::to_string(seq) +
+                    ") were changed, deleted or inserted");
+      }
+      continue;
+    }
     std::string changed;
     auto compare = [&](std::string_view key, auto value, bool optional) {
       std::string field = "{";
@@ -395,7 +425,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   }
   // The rows, in the same snapshot: each records and decisions entry (of the current form,
   // "v":3) recomputed from the rows it names, and every row vouched for by one.
-  std::int64_t vouched_records = 0;
+  std::int64_t vouched_records = whole_import_records;
   std::int64_t vouched_sets = 0;
   bool all_current = true;
   std::string line;
@@ -480,6 +510,14 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   if (!accounts) return accounts.error();
   for (auto& p : *accounts) problem(p.seq, "account", std::move(p.what));
   if (auto s = detail::check_publications(conn_, others, report.problems); !s) return s.error();
+  // The server's counter decisions and reviews, in the same snapshot (as the SQLite store's
+  // verify runs the counter's own check).
+  error failure;
+  if (auto found = check_counter_rows(conn_, what, &failure)) {
+    problem(found->seq, "counter", std::move(found->what));
+  } else if (!failure.message.empty()) {
+    return failure;
+  }
   t->rollback();  // read only: nothing to keep
   return report;
 }

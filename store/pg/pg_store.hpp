@@ -8,6 +8,7 @@
 #include <string>
 
 #include "store/accounts.hpp"
+#include "store/counter_store.hpp"
 #include "store/pg/pg.hpp"
 #include "store/publications.hpp"
 #include "store/result.hpp"
@@ -21,6 +22,10 @@ std::int64_t schema_version();
 /// The key of the transaction-level advisory lock that serializes the chain's appends
 /// (pg_advisory_xact_lock): one writer of the chain at a time across every process and machine.
 inline constexpr std::int64_t chain_lock_key = 0x64616c696c01;  // "dalil" 01
+
+/// Serializes the writers of records and runs (imports, opening a run, the counter's
+/// transactions): ids are max + 1 under it. Taken before the chain's lock, never after it.
+inline constexpr std::int64_t writer_lock_key = 0x64616c696c03;
 
 class pg_store {
  public:
@@ -81,6 +86,18 @@ result<std::unique_ptr<accounts>> open_accounts(const std::string& conninfo);
 /// The publications on PostgreSQL (publications.hpp; the migrations applied first).
 result<std::unique_ptr<publication_store>> open_publications(const std::string& conninfo);
 
+/// The counter store (store/counter_store.hpp) on a PostgreSQL database, its migrations applied
+/// (counter_store::open calls it for a connection string). errc::refused when a master key is
+/// given: encryption at rest is not supported on PostgreSQL.
+result<std::unique_ptr<counter_store>> open_counter(const std::string& conninfo,
+                                                    const crypto::master_key* key = nullptr);
+
+/// Checks every counter decision and review against its audit entry (its digest, its record),
+/// and that none lacks one, in the caller's transaction (verify_chain's snapshot, or the
+/// counter's own): the first problem, nullopt when all hold. A failure to read sets `failure`.
+std::optional<audit_problem> check_counter_rows(connection& c, std::string_view what,
+                                                error* failure);
+
 /// What `copy_from_sqlite` copied.
 struct migrate_report {
   std::vector<std::pair<std::string, std::int64_t>> tables;  // table, rows
@@ -88,12 +105,12 @@ struct migrate_report {
 };
 
 /// Copies a plain SQLite store (the tables of records, rulesets, imports, runs, decision sets,
-/// retention, the identity tables, the publications and the audit log) into an empty PostgreSQL
-/// store, in one snapshot of the source and one transaction of the target, by COPY; then reads
-/// every copied table back and compares it, row by row through a digest, with the source.
-/// errc::refused for an encrypted source, one holding data the PostgreSQL store does not hold
-/// yet (counter decisions, reviews), or a target that is not empty; errc::busy while a live batch
-/// holds the source's lease; errc::damaged when the source does not verify or the copy differs.
+/// counter decisions, reviews, retention, the identity tables, the publications and the audit
+/// log) into an empty PostgreSQL store, in one snapshot of the source and one transaction of the
+/// target, by COPY; then reads every copied table back and compares it, row by row through a
+/// digest, with the source. errc::refused for an encrypted source or a target that is not empty;
+/// errc::busy while a live batch holds the source's lease; errc::damaged when the source does not
+/// verify or the copy differs.
 result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to);
 
 }  // namespace dalil::store::pg

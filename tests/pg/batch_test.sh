@@ -119,7 +119,7 @@ grep -q "^run 2 (generation 1): 6000 records evaluated" "$work/out" || fail "aft
 # Rows changed behind the tool's back (a decision set, a record, a decision set removed): verify
 # names the entry that vouches for them.
 run 0 "$work/out" "$dalil" audit verify --db "$pg2"
-grep -q "the rulesets, imports, records and decision sets the entries vouch for intact" "$work/out" || fail "verify: $(cat "$work/out")"
+grep -q "the rulesets, imports, records, decision sets, counter decisions and reviews the entries vouch for intact" "$work/out" || fail "verify: $(cat "$work/out")"
 psql -d dalil_b1 -qc "UPDATE decision_sets SET decisions = decisions || ' ' WHERE run_id = 1 AND record_id = 7"
 psql -d dalil_b1 -qc "UPDATE records SET version = version + 10 WHERE record_id = 9"
 run 1 "$work/out" "$dalil" audit verify --db "$pg"

@@ -117,6 +117,13 @@ tamper "UPDATE rejections SET reason = reason || '.' WHERE import_id = 2" \
   "import 2 (audit entry [0-9]*): its rejections was changed after it was written"
 tamper "INSERT INTO imports(import_id, file, file_hash, started_at) VALUES (99, 'x', '', 'now')" \
   "DELETE FROM imports WHERE import_id = 99" "import 99 has no audit entry"
-grep -q "the rulesets, imports, records and decision sets the entries vouch for intact" "$work/verify" ||
+# The server's counter tables: a decision inserted behind the tool's back (no entry vouches for it).
+tamper "INSERT INTO counter_decisions(decision_id, record_id, applicant_id, office, actor, at, as_of,
+    ruleset_hash, input_hash, rules, outcomes, trace, answer_digest) SELECT 'forged', record_id,
+    applicant_id, 'rabat', 'x', 'now', '2020-01-01', '$first', content_hash, '[]', '[]', 0, ''
+    FROM records ORDER BY record_id LIMIT 1" \
+  "DELETE FROM counter_decisions WHERE decision_id = 'forged'" \
+  "there are counter decisions that no audit entry vouches for"
+grep -q "the rulesets, imports, records, decision sets, counter decisions and reviews the entries vouch for intact" "$work/verify" ||
   fail "verify's summary: $(cat "$work/verify")"
 echo "ok: replay, decisions and impact on PostgreSQL equal SQLite's ($pg_reads audited reads each); verify checks the rulesets and imports"

@@ -1,0 +1,278 @@
+// The counter store's suite (tests/store/counter_suite.hpp) on PostgreSQL: a fresh database of
+// the pg_virtualenv cluster (tests/pg/run.sh) for each section; tests/store/counter_test.cpp
+// runs the same suite on SQLite.
+#include <unistd.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "server/writer.hpp"
+
+#include "store/pg/pg.hpp"
+#include "store/pg/pg_store.hpp"
+#include "tests/store/counter_suite.hpp"
+
+namespace {
+
+namespace pg = dalil::store::pg;
+
+using counter_suite::ok;
+
+/// A new, empty database of the cluster (its name a constant of the test), migrated.
+std::string fresh_database(const std::string& name) {
+  if (std::getenv("PGHOST") == nullptr || std::getenv("PGPORT") == nullptr) {
+    FAIL("PG* variables are not set: run these tests through tests/pg/run.sh (pg_virtualenv)");
+  }
+  auto admin = pg::connection::open("dbname=postgres");
+  REQUIRE(ok(admin));
+  REQUIRE(ok(admin->run("dropping a test database", "DROP DATABASE IF EXISTS " + name)));
+  REQUIRE(ok(admin->run("creating a test database", "CREATE DATABASE " + name)));
+  std::string db = "dbname=" + name;
+  REQUIRE(ok(pg::pg_store::open(db)));  // the migrations
+  return db;
+}
+
+class pg_backend final : public counter_suite::backend {
+ public:
+  std::string fresh() override { return fresh_database("dalil_counter_suite"); }
+  std::unique_ptr<dalil::store::store> open_store(const std::string& db) override {
+    auto s = pg::open_store(db);
+    REQUIRE(counter_suite::ok(s));
+    return std::move(*s);
+  }
+  void exec(const std::string& db, const std::string& sql) override {
+    auto c = pg::connection::open(db);
+    REQUIRE(counter_suite::ok(c));
+    REQUIRE(counter_suite::ok(c->run("a change behind the tool's back", sql)));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the counter store on PostgreSQL (the suite of both backends)", "[pg][counter]") {
+  pg_backend b;
+  counter_suite::run_counter_suite(b);
+}
+
+TEST_CASE("a SQLite store with counter decisions and reviews is copied and goes on",
+          "[pg][counter]") {
+  const std::string db = fresh_database("dalil_counter_copy");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("dalil_pg_counter_copy_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "s.db").string();
+  {
+    auto lite = dalil::store::open_sqlite(file);
+    REQUIRE(ok(lite));
+    REQUIRE(ok((*lite)->put_ruleset(counter_suite::ruleset_hash(),
+                                    std::string(counter_suite::ruleset_source))));
+    auto cs = dalil::store::counter_store::open(file);
+    REQUIRE(ok(cs));
+    REQUIRE(ok(counter_suite::put_one(
+        **cs, counter_suite::decision("d1", "A1", R"({"id":"A1"})", "rabat"))));
+    REQUIRE(ok(counter_suite::put_one(
+        **cs, counter_suite::decision("d2", "A1", R"({"id":"A1","n":2})", "fes", "2"))));
+    REQUIRE(ok(counter_suite::review_one(**cs, counter_suite::review("r1", "d1", "", "amina"))));
+    REQUIRE(ok(counter_suite::review_one(
+        **cs, counter_suite::review("r2", "d1", "r1", "karim", "overridden"))));
+  }
+  auto lite = dalil::store::open_sqlite(file, dalil::store::open_mode::read_only);
+  REQUIRE(ok(lite));
+  auto want = (*lite)->head();
+  REQUIRE(ok(want));
+  auto s = pg::pg_store::open(db);
+  REQUIRE(ok(s));
+  auto copied = pg::copy_from_sqlite(file, **s);
+  REQUIRE(ok(copied));
+  CHECK(copied->head.seq == want->seq);
+  CHECK(copied->head.hash == want->hash);
+  const std::string head = std::to_string(want->seq) + ":" + want->hash;
+  auto v = (*s)->verify_chain({head});
+  REQUIRE(ok(v));
+  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
+  CHECK(v->problems.empty());
+
+  // The copy reads as the source, and the counter goes on there (rowids after the copied ones).
+  auto cs = dalil::store::counter_store::open(db);
+  REQUIRE(ok(cs));
+  auto d1 = (*cs)->decision("d1");
+  REQUIRE(ok(d1));
+  CHECK(d1->record_json == R"({"id":"A1"})");
+  auto rs = (*cs)->reviews("d1");
+  REQUIRE(ok(rs));
+  REQUIRE(rs->size() == 2);
+  CHECK((*rs)[1].supersedes == "r1");
+  REQUIRE(ok(counter_suite::put_one(
+      **cs, counter_suite::decision("d3", "A1", R"({"id":"A1","n":3})", "rabat", "3"))));
+  REQUIRE(ok(counter_suite::review_one(**cs, counter_suite::review("r3", "d1", "r2", "amina"))));
+  auto history = (*cs)->applicant_decisions("A1", "");
+  REQUIRE(ok(history));
+  REQUIRE(history->size() == 3);
+  CHECK((*history)[2].decision_id == "d3");
+  auto latest = (*cs)->latest_record("A1");
+  REQUIRE(ok(latest));
+  CHECK(latest->version == 3);
+  auto v2 = (*s)->verify_chain({head});
+  REQUIRE(ok(v2));
+  for (const auto& p : v2->problems) UNSCOPED_INFO(p.what);
+  CHECK(v2->problems.empty());
+
+  // A counter record changed behind the tool's back: its import's digest names it.
+  REQUIRE(ok((*s)->conn().run("a change behind the tool's back",
+                              "UPDATE records SET content_hash='0' WHERE record_id=1")));
+  auto v3 = (*s)->verify_chain({head});
+  REQUIRE(ok(v3));
+  REQUIRE_FALSE(v3->problems.empty());
+  CHECK(v3->problems.front().what.find("records of import") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+std::shared_ptr<dalil::server::write_job> decision_job(const std::string& id,
+                                                       const std::string& applicant,
+                                                       const std::string& json) {
+  auto j = std::make_shared<dalil::server::write_job>();
+  j->what = dalil::server::write_job::kind::decision;
+  j->decision = counter_suite::decision(id, applicant, json, "rabat");
+  return j;
+}
+
+std::shared_ptr<dalil::server::write_job> review_job(const std::string& id,
+                                                     const std::string& decision_id,
+                                                     const std::string& supersedes) {
+  auto j = std::make_shared<dalil::server::write_job>();
+  j->what = dalil::server::write_job::kind::review;
+  j->review = counter_suite::review(id, decision_id, supersedes, "official");
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("two servers' writers group-commit on one PostgreSQL store", "[pg][counter]") {
+  const std::string db = fresh_database("dalil_counter_writers");
+  {
+    auto s = pg::open_store(db);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->put_ruleset(counter_suite::ruleset_hash(),
+                                 std::string(counter_suite::ruleset_source))));
+    auto cs = dalil::store::counter_store::open(db);
+    REQUIRE(ok(cs));
+    for (int i = 0; i < 4; ++i) {
+      REQUIRE(ok(counter_suite::put_one(
+          **cs, counter_suite::decision("base" + std::to_string(i), "B" + std::to_string(i),
+                                        R"({"b":1})", "rabat"))));
+    }
+  }
+  boost::asio::io_context io;  // outlives the writers' threads
+  std::vector<std::unique_ptr<dalil::server::writer>> writers;
+  for (int k = 0; k < 2; ++k) {
+    auto cs = dalil::store::counter_store::open(db);
+    REQUIRE(ok(cs));
+    writers.push_back(std::make_unique<dalil::server::writer>(std::move(*cs)));
+  }
+  // Each writer's group: decisions (applicants shared by both, each writer's own), a review of
+  // a decision that does not exist, and the first review of each base decision, which both
+  // writers race for.
+  std::vector<std::vector<std::shared_ptr<dalil::server::write_job>>> jobs(2);
+  for (int k = 0; k < 2; ++k) {
+    const std::string w = std::to_string(k);
+    for (int i = 0; i < 6; ++i) {
+      const std::string n = w + "-" + std::to_string(i);
+      jobs[k].push_back(decision_job("d" + n, "shared-" + std::to_string(i % 2),
+                                     R"({"w":)" + w + R"(,"i":)" + std::to_string(i) + "}"));
+      jobs[k].push_back(decision_job("o" + n, "own-" + n, R"({"own":1})"));
+    }
+    jobs[k].push_back(review_job("missing-" + w, "no-such-decision", ""));
+    for (int i = 0; i < 4; ++i) {
+      jobs[k].push_back(
+          review_job("r" + std::to_string(i) + "-" + w, "base" + std::to_string(i), ""));
+    }
+  }
+  auto guard = boost::asio::make_work_guard(io);
+  std::size_t done = 0;
+  std::size_t total = 0;
+  for (int k = 0; k < 2; ++k) {
+    for (const auto& j : jobs[k]) {
+      ++total;
+      writers[static_cast<std::size_t>(k)]->async_write(
+          j, boost::asio::bind_executor(io, [&done] { ++done; }));
+    }
+  }
+  while (done < total) io.run_one();
+  for (auto& w : writers) w->stop();
+
+  for (int k = 0; k < 2; ++k) {
+    for (std::size_t i = 0; i < 12; ++i) {
+      INFO("writer " << k << ", job " << i);
+      CHECK(ok(jobs[static_cast<std::size_t>(k)][i]->result));
+    }
+    const auto& missing = jobs[static_cast<std::size_t>(k)][12]->result;
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.error().code == dalil::store::errc::not_found);
+  }
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& a = jobs[0][13 + i]->result;
+    const auto& b = jobs[1][13 + i]->result;
+    INFO("base decision " << i);
+    CHECK(a.has_value() != b.has_value());
+    for (const auto* r : {&a, &b}) {
+      if (!r->has_value()) CHECK(r->error().code == dalil::store::errc::conflict);
+    }
+  }
+  auto cs = dalil::store::counter_store::open(db);
+  REQUIRE(ok(cs));
+  auto n = (*cs)->count_decisions();
+  REQUIRE(ok(n));
+  CHECK(*n == 4 + 2 * 12);
+  auto problem = (*cs)->verify();
+  REQUIRE(ok(problem));
+  CHECK_FALSE(problem->has_value());
+  auto s = pg::open_store(db);
+  REQUIRE(ok(s));
+  auto v = (*s)->verify({});
+  REQUIRE(ok(v));
+  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
+  CHECK(v->problems.empty());
+}
+
+TEST_CASE("counter decisions per second, one a transaction and grouped", "[.pg-bench]") {
+  // Not run by default: `dalil_pg_tests "[.pg-bench]"` inside pg_virtualenv. Each decision a new
+  // applicant (a new record), as the server's writer stores them; times are the whole
+  // transactions, commits included.
+  const std::string pg_db = fresh_database("dalil_counter_bench");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("dalil_pg_counter_bench_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string lite_db = (dir / "s.db").string();
+  for (const std::string& db : {lite_db, pg_db}) {
+    auto s = pg::is_conninfo(db) ? pg::open_store(db) : dalil::store::open_sqlite(db);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->put_ruleset(counter_suite::ruleset_hash(),
+                                 std::string(counter_suite::ruleset_source))));
+    auto cs = dalil::store::counter_store::open(db);
+    REQUIRE(ok(cs));
+    constexpr int n = 1000;
+    for (int group : {1, 10, 50}) {
+      const auto start = std::chrono::steady_clock::now();
+      for (int i = 0; i < n; i += group) {
+        REQUIRE(ok((*cs)->begin()));
+        for (int k = i; k < i + group; ++k) {
+          const std::string id = std::to_string(group) + "-" + std::to_string(k);
+          auto d = counter_suite::decision("d" + id, "A" + id, R"({"id":")" + id + "\"}", "rabat");
+          REQUIRE(ok((*cs)->put_decision(d)));
+        }
+        REQUIRE(ok((*cs)->commit()));
+      }
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+      WARN((pg::is_conninfo(db) ? "PostgreSQL" : "SQLite")
+           << ": " << n << " decisions in groups of " << group << ": " << took.count() << " s, "
+           << static_cast<long>(n / took.count()) << "/s");
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
