@@ -6,7 +6,9 @@
 
 namespace dalil::server {
 
-bool is_postgresql(const std::string& db) { return store::pg::is_conninfo(db); }
+bool is_postgresql(const std::string& db) {
+  return store::pg::is_conninfo(db);
+}
 
 store::result<std::unique_ptr<store::store>> open_database(const std::string& db,
                                                            store::open_mode mode,

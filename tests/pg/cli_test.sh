@@ -52,7 +52,7 @@ expect_exit 3 "$dalil" retention --db "dbname=dalil_cli" --due
 grep -q "not yet supported on a PostgreSQL store: dalil retention" "$work/out" ||
   fail "retention: $(cat "$work/out")"
 expect_exit 3 "$dalil" batch --db "$url" --rules "$rules" --as-of 2016-03-01 --key-file "$work/none.key"
-expect_exit 3 "$dalil" serve --db "$url" --rules "$rules"
+expect_exit 3 "$dalil" serve --db "$url" --rules "$rules" --key-file "$work/none.key"
 expect_exit 3 "$dalil" audit head --db "$url" --key-file "$work/none.key"
 expect_exit 2 "$dalil" migrate --from "$db" --to "$work/not-a-conninfo.db"
 n=$(psql -d dalil_cli -Atc "SELECT count(*) FROM audit")

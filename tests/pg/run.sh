@@ -17,6 +17,8 @@ if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgres
 fi
 # pg_virtualenv's own messages (creating and dropping the cluster) go to its standard error.
 # Inside the cluster: the two C++ binaries, then each shell test with DALIL RULES COHORT.
+# shellcheck disable=SC2016 # expanded by the inner bash
 exec pg_virtualenv bash -c 'set -e; "$1"; "$2"; for t in "${@:6}"; do bash "$t" "$3" "$4" "$5"; done' \
   _ "$1" "$4" "$2" "$3" "$here/../../data/sample-cohort.jsonl" "$here/cli_test.sh" \
-  "$here/batch_test.sh" "$here/reads_test.sh" "$here/shard_test.sh" "$here/accounts_test.sh"
+  "$here/batch_test.sh" "$here/reads_test.sh" "$here/shard_test.sh" "$here/accounts_test.sh" \
+  "$here/serve_test.sh"

@@ -98,7 +98,10 @@ cat "$work"/answered[34] | sort -u >"$work/on_b"
 sort -u "$work/on_a" "$work/on_b" >"$work/answered"
 sql 'SELECT decision_id FROM counter_decisions' | sort >"$work/stored"
 [ "$(sort "$work/stored" | uniq -d | wc -l)" -eq 0 ] || fail "a decision stored twice"
-cmp -s "$work/answered" "$work/stored" || fail "answered and stored decisions differ"
+# Every answer stored; a request in flight when its client was stopped may be stored unanswered
+# (at most one per client).
+[ "$(comm -23 "$work/answered" "$work/stored" | wc -l)" -eq 0 ] || fail "an answered decision is not stored"
+[ "$(comm -13 "$work/answered" "$work/stored" | wc -l)" -le 4 ] || fail "more stored than answered"
 echo "evaluated on both: $(wc -l <"$work/on_a") + $(wc -l <"$work/on_b") decisions, each stored once"
 for id in $(head -5 "$work/on_a"); do
   [ "$(status "$port_b" GET "/api/v1/decisions/$id" '' "Authorization: Bearer $off")" = 200 ] ||
@@ -113,13 +116,15 @@ done
 review='{"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true,"reason":"document shown"}]}'
 n=0
 for id in $(head -20 "$work/answered"); do
+  rpids=()
   for p in a b; do
     port_var=port_$p
     curl -s -m 10 -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $off" \
       -H 'Content-Type: application/json' --data "$review" \
       "http://127.0.0.1:${!port_var}/api/v1/decisions/$id/review" >"$work/review_$p" &
+    rpids+=($!)
   done
-  wait
+  wait "${rpids[@]}"
   got=$(cat "$work/review_a" "$work/review_b" | sort | tr '\n' ' ')
   [ "$got" = "201 409 " ] || fail "concurrent reviews of one decision answered: $got"
   [ "$(sql "SELECT count(*) FROM reviews WHERE decision_id = '$id'")" = 1 ] ||
