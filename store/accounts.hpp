@@ -121,6 +121,8 @@ class accounts {
   virtual status login_failed(const std::string& subject, const std::string& details) = 0;
   /// A successful login: removes the attempt and the earlier failures of this account from this
   /// address (never those of other accounts), stores the session and audits the login.
+  /// errc::refused when the user was disabled, or its password changed (session.user holds the
+  /// hash the password was verified against), since the login read it.
   virtual status login_succeeded(std::int64_t attempt_id, const engine::digest& account_key,
                                  const std::string& address, const session_row& session,
                                  const std::string& details) = 0;

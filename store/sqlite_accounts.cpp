@@ -469,18 +469,21 @@ class sqlite_accounts final : public accounts {
         q->bind(1, attempt_id).bind_static(2, account_key).bind(3, address);
         if (auto done = step_done(*q, "clearing login attempts"); !done) return done.error();
       }
-      // Only for a user still enabled: a disable committed since the password was read wins.
+      // Only for a user still enabled and with the password the login verified: a disable or a
+      // new password committed since the password was read wins.
       auto q = prepare(
           "INSERT INTO sessions(id_hash, user_id, created, last_seen) SELECT ?, user_id, ?, ? "
-          "FROM users WHERE user_id=? AND disabled=0");
+          "FROM users WHERE user_id=? AND disabled=0 AND password_hash=?");
       if (!q) return q.error();
       q->bind_static(1, session.id_hash)
           .bind(2, session.created)
           .bind(3, session.last_seen)
-          .bind(4, session.user.id);
+          .bind(4, session.user.id)
+          .bind(5, session.user.password_hash);
       if (auto done = step_done(*q, "storing the session"); !done) return done.error();
       if (sqlite3_changes(db_.handle()) == 0) {
-        return fail(errc::refused, "the user was disabled during the login");
+        return fail(errc::refused,
+                    "the user was disabled, or its password changed, during the login");
       }
       auto audited = audit(session.user.name, "login", "user " + session.user.name, details);
       if (!audited) return audited.error();

@@ -235,8 +235,12 @@ status connection::copy_in(std::string_view what, const std::string& sql,
 
 result<transaction> transaction::begin(connection& c, std::string_view what,
                                        std::string_view mode) {
-  std::string sql = "BEGIN";
-  if (!mode.empty()) sql += " " + std::string(mode);
+  // READ COMMITTED said, not left to the database's default: the writes take their advisory
+  // locks and then read what they decide on, which must see what the lock's last holder
+  // committed (under a default of REPEATABLE READ, set by a role or a database, the snapshot
+  // would be taken before the lock was granted).
+  std::string sql = "BEGIN ";
+  sql += mode.empty() ? std::string_view("ISOLATION LEVEL READ COMMITTED") : mode;
   if (auto s = c.run(what, sql); !s) return s.error();
   transaction t;
   t.conn_ = &c;

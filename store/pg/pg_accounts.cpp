@@ -256,7 +256,7 @@ class pg_accounts final : public accounts {
 
   result<std::vector<account>> users() override {
     std::lock_guard lock(mutex_);
-    auto q = c().query("reading users", std::string(user_columns) + "ORDER BY name");
+    auto q = c().query("reading users", std::string(user_columns) + "ORDER BY name COLLATE \"C\"");
     if (!q) return q.error();
     std::vector<account> out;
     out.reserve(static_cast<std::size_t>(q->size()));
@@ -266,8 +266,9 @@ class pg_accounts final : public accounts {
 
   result<std::vector<account>> clients() override {
     std::lock_guard lock(mutex_);
-    auto q = c().query("reading tokens",
-                       std::string(client_columns) + "WHERE revoked_at IS NULL ORDER BY name");
+    auto q =
+        c().query("reading tokens", std::string(client_columns) +
+                                        "WHERE revoked_at IS NULL ORDER BY name COLLATE \"C\"");
     if (!q) return q.error();
     std::vector<account> out;
     out.reserve(static_cast<std::size_t>(q->size()));
@@ -277,7 +278,7 @@ class pg_accounts final : public accounts {
 
   result<std::vector<std::string>> offices() override {
     std::lock_guard lock(mutex_);
-    auto q = c().query("reading offices", "SELECT name FROM offices ORDER BY name");
+    auto q = c().query("reading offices", "SELECT name FROM offices ORDER BY name COLLATE \"C\"");
     if (!q) return q.error();
     std::vector<std::string> out;
     out.reserve(static_cast<std::size_t>(q->size()));
@@ -448,15 +449,21 @@ class pg_accounts final : public accounts {
           !s) {
         return s;
       }
-      // Only for a user still enabled: a disable committed since the password was read wins
-      // (it took the chain's lock before this transaction did, so this statement sees it).
+      // Only for a user still enabled and with the password the login verified: a disable or a
+      // new password committed since the password was read wins (it took the chain's lock
+      // before this transaction did, so this statement sees it).
       auto q = c().query(what,
                          "INSERT INTO sessions(id_hash, user_id, created, last_seen) SELECT $1, "
-                         "user_id, $2, $3 FROM users WHERE user_id=$4 AND disabled=0 RETURNING 1",
+                         "user_id, $2, $3 FROM users WHERE user_id=$4 AND disabled=0 AND "
+                         "password_hash=$5 RETURNING 1",
                          {bytea(session.id_hash), std::to_string(session.created),
-                          std::to_string(session.last_seen), std::to_string(session.user.id)});
+                          std::to_string(session.last_seen), std::to_string(session.user.id),
+                          session.user.password_hash});
       if (!q) return q.error();
-      if (q->size() == 0) return fail(errc::refused, "the user was disabled during the login");
+      if (q->size() == 0) {
+        return fail(errc::refused,
+                    "the user was disabled, or its password changed, during the login");
+      }
       auto audited = audit(session.user.name, "login", "user " + session.user.name, details);
       if (!audited) return audited.error();
       return {};
@@ -665,7 +672,7 @@ result<std::vector<dalil::store::detail::account_problem>> check_accounts(
     connection& c, const std::vector<dalil::store::detail::account_entry>& entries) {
   constexpr std::string_view what = "reading the identity tables";
   dalil::store::detail::account_rows rows;
-  auto offices = c.query(what, "SELECT name, created_at FROM offices ORDER BY name");
+  auto offices = c.query(what, "SELECT name, created_at FROM offices ORDER BY name COLLATE \"C\"");
   if (!offices) return offices.error();
   for (int i = 0; i < offices->size(); ++i) {
     rows.offices.push_back({offices->text(i, 0), offices->text(i, 1)});
@@ -682,7 +689,7 @@ result<std::vector<dalil::store::detail::account_problem>> check_accounts(
   }
   auto sessions = c.query(what,
                           "SELECT encode(s.id_hash, 'hex'), u.name, s.created, s.last_seen FROM "
-                          "sessions s JOIN users u USING(user_id) ORDER BY u.name");
+                          "sessions s JOIN users u USING(user_id) ORDER BY u.name COLLATE \"C\"");
   if (!sessions) return sessions.error();
   for (int i = 0; i < sessions->size(); ++i) {
     rows.sessions.push_back({digest_of(sessions->view(i, 0)), sessions->text(i, 1),

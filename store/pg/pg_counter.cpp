@@ -203,7 +203,10 @@ class pg_counter final : public counter_store {
   status begin() override {
     reset_import();
     locked_ = false;
-    if (auto s = c().run("beginning the counter's transaction", "BEGIN"); !s) return s;
+    if (auto s =
+            c().run("beginning the counter's transaction", "BEGIN ISOLATION LEVEL READ COMMITTED");
+        !s)
+      return s;
     in_tx_ = true;
     return {};
   }

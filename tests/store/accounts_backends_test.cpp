@@ -324,6 +324,25 @@ TEST_CASE("sessions: stored at login, touched, ended, expired and purged", BACKE
                 .error()
                 .code == errc::refused);
       CHECK(b.entries("login") == 4);
+      // A login whose password was changed after it was read (`dalil user passwd` committed
+      // between the login's read of the user and its session, on any server) is refused: the
+      // new password ends the sessions of the old one, this one included.
+      REQUIRE(ok(a->enable_user("alice", "admin1")));
+      auto before_change = *a->user("alice");
+      REQUIRE(ok(a->set_password("alice", before_change.password_hash + "-changed", "admin1")));
+      slot = a->reserve_attempt(key, "10.0.0.1", t0, 5, 900);
+      REQUIRE(ok(slot));
+      CHECK(a->login_succeeded(slot->attempt_id, key, "10.0.0.1",
+                               session_of(before_change, "cookie-stale", t0), "{}")
+                .error()
+                .code == errc::refused);
+      CHECK(a->session(dalil::engine::sha256("cookie-stale")).error().code == errc::not_found);
+      auto now_alice = *a->user("alice");
+      REQUIRE(ok(a->login_succeeded(
+          slot->attempt_id, key, "10.0.0.1", session_of(now_alice, "cookie-fresh", t0),
+          "{\"session\":\"" + dalil::engine::sha256("cookie-fresh").hex().substr(0, 16) +
+              "\",\"created\":\"" + std::to_string(t0) + "\"}")));
+      CHECK(b.entries("login") == 5);
       CHECK(ok(a->verify()));
       CHECK(b.verify().empty());
     }
