@@ -53,9 +53,10 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head)
   if (!head.empty()) std::cout << "; the log reaches head " << head << " unchanged";
   std::cout
       << "; the rulesets, imports, records, decision sets, counter decisions and reviews the "
-         "entries vouch for intact, and the publications, offices, users, tokens and sessions "
-         "(runs are not yet checked on a PostgreSQL store, nor rows vouched for by entries "
-         "of older forms: docs/postgresql.md)\n";
+         "entries vouch for intact, each record's JSON against its content hash, the latest "
+         "versions, the runs, and the publications, offices, users, tokens and sessions (rows "
+         "vouched for by entries of older forms are not yet checked on a PostgreSQL store: "
+         "docs/postgresql.md)\n";
   return 0;
 }
 

@@ -1,6 +1,7 @@
 // The audit chain's writer (chain.hpp).
 #include "store/chain.hpp"
 
+#include <charconv>
 #include <mutex>
 
 #include "engine/sha256.hpp"
@@ -110,6 +111,115 @@ std::string audit_field(const std::string& details, const std::string& key) {
   }
   auto end = details.find_first_of(",}", pos);
   return details.substr(pos, end - pos);
+}
+
+std::optional<fields> parse_details(std::string_view s) {
+  fields out;
+  std::size_t i = 0;
+  auto ws = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
+  };
+  auto string = [&](std::string& v) {
+    if (i >= s.size() || s[i] != '"') return false;
+    ++i;
+    while (i < s.size() && s[i] != '"') {
+      char c = s[i++];
+      if (c != '\\') {
+        v += c;
+        continue;
+      }
+      if (i >= s.size()) return false;
+      char e = s[i++];
+      switch (e) {
+        case '"':
+          v += '"';
+          break;
+        case '\\':
+          v += '\\';
+          break;
+        case '/':
+          v += '/';
+          break;
+        case 'b':
+          v += '\b';
+          break;
+        case 'f':
+          v += '\f';
+          break;
+        case 'n':
+          v += '\n';
+          break;
+        case 'r':
+          v += '\r';
+          break;
+        case 't':
+          v += '\t';
+          break;
+        case 'u': {
+          if (i + 4 > s.size()) return false;
+          unsigned cp = 0;
+          auto [p, ec] = std::from_chars(s.data() + i, s.data() + i + 4, cp, 16);
+          if (ec != std::errc() || p != s.data() + i + 4) return false;
+          i += 4;
+          // Control characters only (append_json_string escapes those): one byte.
+          if (cp > 0x7f) return false;
+          v += static_cast<char>(cp);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    if (i >= s.size()) return false;
+    ++i;
+    return true;
+  };
+  ws();
+  if (i >= s.size() || s[i] != '{') return std::nullopt;
+  ++i;
+  ws();
+  if (i < s.size() && s[i] == '}') return out;
+  for (;;) {
+    ws();
+    std::string key;
+    if (!string(key)) return std::nullopt;
+    ws();
+    if (i >= s.size() || s[i] != ':') return std::nullopt;
+    ++i;
+    ws();
+    std::string value;
+    if (i < s.size() && s[i] == '"') {
+      if (!string(value)) return std::nullopt;
+    } else {
+      std::size_t start = i;
+      while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
+      value = std::string(s.substr(start, i - start));
+      while (!value.empty() && value.back() == ' ') value.pop_back();
+    }
+    out[key] = std::move(value);
+    ws();
+    if (i < s.size() && s[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < s.size() && s[i] == '}') return out;
+    return std::nullopt;
+  }
+}
+
+std::optional<std::int64_t> int_field(const fields& f, std::string_view key) {
+  auto it = f.find(key);
+  if (it == f.end()) return std::nullopt;
+  std::int64_t v = 0;
+  const std::string& t = it->second;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+std::string text_field(const fields& f, std::string_view key) {
+  auto it = f.find(key);
+  return it == f.end() ? std::string() : it->second;
 }
 
 }  // namespace dalil::store::detail

@@ -6,7 +6,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/result.hpp"
@@ -80,5 +83,15 @@ std::vector<row_checker> verify_checkers();
 /// The value of `"key":` in the flat JSON object of an audit entry's details (a string's
 /// contents, or a number's text); "" when absent.
 std::string audit_field(const std::string& details, const std::string& key);
+
+/// The fields of an audit entry's details, a flat JSON object of strings and integers (a
+/// string's contents unescaped, a number's text).
+using fields = std::map<std::string, std::string, std::less<>>;
+/// The fields of `details`; nullopt when the text is not such an object (tampered).
+std::optional<fields> parse_details(std::string_view details);
+/// A field holding an integer; nullopt when absent or not one.
+std::optional<std::int64_t> int_field(const fields& f, std::string_view key);
+/// A field's text; "" when absent.
+std::string text_field(const fields& f, std::string_view key);
 
 }  // namespace dalil::store::detail

@@ -168,7 +168,8 @@ inline std::string rejection_line(std::int64_t row, std::string_view field,
 /// The details of a `run` entry: a run opened (its key, generation and start).
 inline std::string run_details(std::int64_t run_id, std::string_view ruleset,
                                std::string_view as_of, std::string_view filter,
-                               std::int64_t generation, std::string_view started_at) {
+                               std::int64_t generation, std::string_view started_at,
+                               std::int64_t shards = 1) {
   std::string d = "{";
   add_field(d, "v", details_version);
   add_field(d, "run", run_id);
@@ -177,6 +178,9 @@ inline std::string run_details(std::int64_t run_id, std::string_view ruleset,
   add_field(d, "filter", filter);
   add_field(d, "generation", generation);
   add_field(d, "started_at", started_at);
+  // A run in shards (PostgreSQL, dalil batch --shard I/N) names its shard count; a run of one
+  // process does not (its entry is what it always was, on either backend).
+  if (shards != 1) add_field(d, "shards", shards);
   d += '}';
   return d;
 }

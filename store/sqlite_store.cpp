@@ -373,122 +373,17 @@ constexpr const char* shards_refused =
     "a SQLite store is written by one process at a time: a batch in shards (--shard I/N) needs "
     "a PostgreSQL store (docs/postgresql.md); run the batch without --shard, with --threads";
 
-// ---------------------------------------------------------------------------------------------
-// Audit details: flat JSON objects of strings and integers, written and read here only.
-
-/// The fields of a details object; nullopt when the text is not such an object (tampered).
-using fields = std::map<std::string, std::string, std::less<>>;
-
-std::optional<fields> parse_details(std::string_view s) {
-  fields out;
-  std::size_t i = 0;
-  auto ws = [&] {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
-  };
-  auto string = [&](std::string& v) {
-    if (i >= s.size() || s[i] != '"') return false;
-    ++i;
-    while (i < s.size() && s[i] != '"') {
-      char c = s[i++];
-      if (c != '\\') {
-        v += c;
-        continue;
-      }
-      if (i >= s.size()) return false;
-      char e = s[i++];
-      switch (e) {
-        case '"':
-          v += '"';
-          break;
-        case '\\':
-          v += '\\';
-          break;
-        case '/':
-          v += '/';
-          break;
-        case 'b':
-          v += '\b';
-          break;
-        case 'f':
-          v += '\f';
-          break;
-        case 'n':
-          v += '\n';
-          break;
-        case 'r':
-          v += '\r';
-          break;
-        case 't':
-          v += '\t';
-          break;
-        case 'u': {
-          if (i + 4 > s.size()) return false;
-          unsigned cp = 0;
-          auto [p, ec] = std::from_chars(s.data() + i, s.data() + i + 4, cp, 16);
-          if (ec != std::errc() || p != s.data() + i + 4) return false;
-          i += 4;
-          // Control characters only (append_json_string escapes those): one byte.
-          if (cp > 0x7f) return false;
-          v += static_cast<char>(cp);
-          break;
-        }
-        default:
-          return false;
-      }
-    }
-    if (i >= s.size()) return false;
-    ++i;
-    return true;
-  };
-  ws();
-  if (i >= s.size() || s[i] != '{') return std::nullopt;
-  ++i;
-  ws();
-  if (i < s.size() && s[i] == '}') return out;
-  for (;;) {
-    ws();
-    std::string key;
-    if (!string(key)) return std::nullopt;
-    ws();
-    if (i >= s.size() || s[i] != ':') return std::nullopt;
-    ++i;
-    ws();
-    std::string value;
-    if (i < s.size() && s[i] == '"') {
-      if (!string(value)) return std::nullopt;
-    } else {
-      std::size_t start = i;
-      while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
-      value = std::string(s.substr(start, i - start));
-      while (!value.empty() && value.back() == ' ') value.pop_back();
-    }
-    out[key] = std::move(value);
-    ws();
-    if (i < s.size() && s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < s.size() && s[i] == '}') return out;
-    return std::nullopt;
-  }
-}
+// Audit details: flat JSON objects of strings and integers (store/chain.hpp).
+using detail::fields;
+using detail::int_field;
+using detail::parse_details;
+using detail::text_field;
 
 std::optional<std::int64_t> to_int(std::string_view text) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
   return v;
-}
-
-std::optional<std::int64_t> int_field(const fields& f, std::string_view key) {
-  auto it = f.find(key);
-  if (it == f.end()) return std::nullopt;
-  return to_int(it->second);
-}
-
-std::string text_field(const fields& f, std::string_view key) {
-  auto it = f.find(key);
-  return it == f.end() ? std::string() : it->second;
 }
 
 std::optional<std::vector<std::int64_t>> parse_ranges(std::string_view text) {

@@ -612,8 +612,8 @@ class pg_backend final : public store {
           !s) {
         return s.error();
       }
-      const std::string d =
-          detail::run_details(info.run_id, ruleset_hash, as_of, f, info.generation, started);
+      const std::string d = detail::run_details(info.run_id, ruleset_hash, as_of, f,
+                                                info.generation, started, shard.count);
       if (auto a = pg_->append_in("dalil", "run", std::to_string(info.run_id), d); !a) {
         return a.error();
       }

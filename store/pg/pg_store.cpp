@@ -5,6 +5,8 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <set>
+#include <string>
 #include <type_traits>
 
 #include "engine/sha256.hpp"
@@ -48,6 +50,206 @@ std::optional<std::string> ranges_array(std::string_view text) {
   }
   return out + "}";
 }
+
+/// What a run's entries say of it: `run` (opened), `run_complete`, and the forms of older SQLite
+/// stores a migrated store keeps (`run_state`, the run named as the subject before schema 5).
+struct run_entry {
+  std::int64_t seq = 0;  // its `run` entry (0: only a completion names it)
+  std::string ruleset;
+  std::string as_of;
+  std::optional<std::string> filter;
+  std::optional<std::int64_t> generation;
+  std::int64_t shards = 1;
+  bool complete = false;
+  std::optional<std::int64_t> decision_sets;  // from its completion
+  std::int64_t complete_seq = 0;
+  std::optional<std::string> started_at;
+  std::optional<std::string> finished_at;
+};
+
+/// Reads one intact run entry into `runs`; false when its details name no run (tampered).
+bool read_run_entry(std::map<std::int64_t, run_entry>& runs, std::int64_t seq,
+                    const std::string& action, const std::string& subject,
+                    const std::string& details) {
+  namespace d = dalil::store::detail;
+  auto f = d::parse_details(details);
+  if (!f) return false;
+  auto id = d::int_field(*f, "run");
+  if (!id && action != "run_complete") id = to_int(subject);
+  if (!id) return false;
+  auto& r = runs[*id];
+  if (action == "run_complete") {
+    r.complete = true;
+    r.decision_sets = d::int_field(*f, "decision_sets");
+    r.complete_seq = seq;
+    if (f->count("finished_at")) r.finished_at = d::text_field(*f, "finished_at");
+    return true;
+  }
+  r.seq = seq;
+  r.ruleset = d::text_field(*f, "ruleset");
+  r.as_of = d::text_field(*f, "as_of");
+  if (f->count("filter")) r.filter = d::text_field(*f, "filter");
+  r.generation = d::int_field(*f, "generation");
+  r.shards = d::int_field(*f, "shards").value_or(1);
+  if (f->count("started_at")) r.started_at = d::text_field(*f, "started_at");
+  if (action == "run_state" && d::text_field(*f, "status") == "complete") {
+    r.finished_at = d::text_field(*f, "finished_at");
+    r.complete = true;
+    r.decision_sets = d::int_field(*f, "decision_sets");
+    r.complete_seq = seq;
+  }
+  return true;
+}
+
+/// Every record against its content hash (a sealed one: its JSON empty) and its applicant; every
+/// latest flag against the versions; every applicant against its records; every decision set
+/// against its record. Computed by the server (only the rows found wrong are sent); the words
+/// are the SQLite store's verify's.
+template <typename Problem>
+status check_records(connection& c, std::string_view what,
+                     const std::map<std::string, std::int64_t, std::less<>>& import_seq,
+                     const Problem& problem) {
+  auto bad = c.query(what,
+                     "SELECT r.record_id, r.import_id, r.sealed IS NULL AND encode(sha256("
+                     "convert_to(r.json, 'UTF8')), 'hex') <> r.content_hash OR r.sealed IS NOT "
+                     "NULL AND r.json <> '', a.applicant_id IS NULL FROM records r LEFT JOIN "
+                     "applicants a ON a.applicant_id = r.applicant_id WHERE a.applicant_id IS NULL "
+                     "OR (r.sealed IS NULL AND encode(sha256(convert_to(r.json, 'UTF8')), 'hex') "
+                     "<> r.content_hash) OR (r.sealed IS NOT NULL AND r.json <> '') ORDER BY "
+                     "r.record_id");
+  if (!bad) return bad.error();
+  for (int i = 0; i < bad->size(); ++i) {
+    const std::string id = bad->text(i, 0);
+    if (bad->view(i, 2) == "t") {
+      auto it = import_seq.find(bad->view(i, 1));
+      problem(it == import_seq.end() ? 0 : it->second, "record",
+              "record " + id + " does not match its content hash: its JSON was edited");
+    }
+    if (bad->view(i, 3) == "t") {
+      problem(0, "applicant",
+              "record " + id +
+                  ": its applicant is not in the applicants table (deleted behind the tool's "
+                  "back)");
+    }
+  }
+  auto latest = c.query(what,
+                        "SELECT r.record_id, r.latest, r.version = m.v FROM records r JOIN "
+                        "(SELECT applicant_id, max(version) AS v FROM records GROUP BY "
+                        "applicant_id) m ON m.applicant_id = r.applicant_id WHERE r.latest IS "
+                        "DISTINCT FROM CASE WHEN r.version = m.v THEN 1 ELSE 0 END ORDER BY "
+                        "r.record_id");
+  if (!latest) return latest.error();
+  for (int i = 0; i < latest->size(); ++i) {
+    problem(0, "latest",
+            "record " + latest->text(i, 0) + ": its latest flag was changed (it " +
+                (latest->view(i, 2) == "t" ? "is" : "is not") +
+                " its applicant's latest version, and the flag says " + latest->text(i, 1) + ")");
+  }
+  auto orphans = c.query(what,
+                         "SELECT count(*) FROM applicants a WHERE NOT EXISTS (SELECT 1 FROM "
+                         "records r WHERE r.applicant_id = a.applicant_id)");
+  if (!orphans) return orphans.error();
+  if (orphans->int64(0, 0) != 0) {
+    problem(0, "applicant",
+            std::to_string(orphans->int64(0, 0)) +
+                " applicant row(s) without any record: inserted behind the tool's back");
+  }
+  auto sets = c.query(
+      what,
+      "SELECT d.run_id, d.record_id, d.applicant_id = r.applicant_id, encode(d.input_hash, "
+      "'hex') = r.content_hash OR length(r.content_hash) <> 64, r.record_id IS NULL FROM "
+      "decision_sets d LEFT JOIN records r ON r.record_id = d.record_id WHERE r.record_id IS NULL "
+      "OR d.applicant_id <> r.applicant_id OR (encode(d.input_hash, 'hex') <> r.content_hash AND "
+      "length(r.content_hash) = 64) ORDER BY d.run_id, d.record_id");
+  if (!sets) return sets.error();
+  for (int i = 0; i < sets->size(); ++i) {
+    const std::string name = "decision set " + sets->text(i, 0) + ":" + sets->text(i, 1);
+    if (sets->view(i, 4) == "t") {
+      problem(0, "decision_set", name + ": its record no longer exists");
+      continue;
+    }
+    if (sets->view(i, 2) != "t") {
+      problem(0, "decision_set", name + ": its applicant is not its record's applicant");
+    }
+    if (sets->view(i, 3) != "t") {
+      problem(0, "decision_set", name + ": its input hash is not its record's content hash");
+    }
+  }
+  return {};
+}
+
+/// Every run against its entries: its key, generation, shard count, times and status as its
+/// `run` entry opened it and its completion closed it, as many decision sets as the completion
+/// vouches for; a run without an entry, an entry without its run, decision sets of no run.
+template <typename Problem>
+status check_runs(connection& c, std::string_view what,
+                  const std::map<std::int64_t, run_entry>& runs, const Problem& problem) {
+  std::map<std::int64_t, std::int64_t> counts;
+  auto n = c.query(what, "SELECT run_id, count(*) FROM decision_sets GROUP BY run_id");
+  if (!n) return n.error();
+  for (int i = 0; i < n->size(); ++i) counts[n->int64(i, 0)] = n->int64(i, 1);
+  auto rows = c.query(what,
+                      "SELECT run_id, ruleset_hash, as_of, filter, status, generation, "
+                      "started_at, coalesce(finished_at, ''), shards FROM runs ORDER BY run_id");
+  if (!rows) return rows.error();
+  std::set<std::int64_t> seen;
+  for (int i = 0; i < rows->size(); ++i) {
+    const std::int64_t id = rows->int64(i, 0);
+    seen.insert(id);
+    const std::string name = "run " + std::to_string(id);
+    auto it = runs.find(id);
+    if (it == runs.end() || it->second.seq == 0) {
+      problem(0, "run", name + " has no audit entry: it was inserted behind the tool's back");
+      continue;
+    }
+    const run_entry& e = it->second;
+    std::string changed;
+    auto add = [&](const char* field) {
+      changed += (changed.empty() ? "" : ", ") + std::string(field);
+    };
+    if (rows->view(i, 1) != e.ruleset) add("ruleset hash");
+    if (rows->view(i, 2) != e.as_of) add("as_of date");
+    if (e.filter && rows->view(i, 3) != *e.filter) add("filter");
+    if (e.generation && rows->int64(i, 5) != *e.generation) add("generation");
+    if (e.started_at && rows->view(i, 6) != *e.started_at) add("started_at");
+    if (e.finished_at && rows->view(i, 7) != *e.finished_at) add("finished_at");
+    if (rows->int64(i, 8) != e.shards) add("shard count");
+    const std::string_view st = rows->view(i, 4);
+    if ((st == "complete") != e.complete || (st != "complete" && st != "running")) add("status");
+    if (!changed.empty()) {
+      std::string text = name + " (audit entry " + std::to_string(e.seq) + "): its ";
+      text += changed;
+      text += " was changed after it was written (the log says ruleset ";
+      text += e.ruleset.substr(0, 12);
+      text += ", as of ";
+      text += e.as_of;
+      text += e.complete ? ", complete)" : ", running)";
+      problem(e.seq, "run", std::move(text));
+    }
+    if (e.complete && e.decision_sets && counts[id] != *e.decision_sets) {
+      problem(e.complete_seq, "run",
+              name + " holds " + std::to_string(counts[id]) +
+                  " decision sets; its completion (audit entry " + std::to_string(e.complete_seq) +
+                  ") vouches for " + std::to_string(*e.decision_sets));
+    }
+  }
+  for (const auto& [id, e] : runs) {
+    if (e.seq != 0 && !seen.count(id)) {
+      problem(
+          e.seq, "run",
+          "run " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) + ") was deleted");
+    }
+  }
+  for (const auto& [run, count] : counts) {
+    if (!seen.count(run) && !runs.count(run)) {
+      problem(0, "decision_set",
+              "decision sets of run " + std::to_string(run) +
+                  ", a run that does not exist: inserted behind the tool's back");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::int64_t schema_version() {
@@ -217,6 +419,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   std::map<std::string, std::pair<std::int64_t, std::optional<std::string>>, std::less<>> rulesets;
   // The intact entries of the identity tables and the publications, for their checks.
   std::vector<dalil::store::detail::audit_entry> others;
+  // The intact run entries: what each run was opened with, and its completion.
+  std::map<std::int64_t, run_entry> runs;
   const std::string account_actions = dalil::store::detail::account_actions;
   for (;;) {
     auto batch = conn_.query(what, "FETCH 10000 FROM dalil_audit");
@@ -260,6 +464,13 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
           loaded = audit_field(batch->text(i, 5), "loaded_at");
         }
         rulesets[batch->text(i, 4)] = {seq, std::move(loaded)};
+      } else if (intact && (batch->view(i, 3) == "run" || batch->view(i, 3) == "run_state" ||
+                            batch->view(i, 3) == "run_complete")) {
+        if (!read_run_entry(runs, seq, batch->text(i, 3), batch->text(i, 4), batch->text(i, 5))) {
+          problem(
+              seq, "chain",
+              "audit entry " + std::to_string(seq) + " (" + batch->text(i, 3) + ") names no run");
+        }
       } else if (intact &&
                  (batch->view(i, 3) == "publish" ||
                   account_actions.find("'" + batch->text(i, 3) + "'") != std::string::npos)) {
@@ -328,6 +539,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // entry's digest over every record of the import, one line each (as sqlite_counter.cpp writes
   // them, and the SQLite store's verify recomputes them).
   std::int64_t whole_import_records = 0;
+  std::map<std::string, std::int64_t, std::less<>> import_seq;  // import id -> its entry
   for (int i = 0; i < import_rows->size(); ++i) {
     const auto& r = *import_rows;
     const std::string id = r.text(i, 0);
@@ -339,6 +551,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     }
     const std::int64_t seq = e->second.first;
     const std::string details = e->second.second;
+    import_seq[id] = seq;
     imports.erase(e);
     if (audit_field(details, "v") != "3") {
       // Older entries do not hold the row; a digest of the import's records, when they have one.
@@ -500,6 +713,11 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
                   " decision set(s) are vouched for by no audit entry");
     }
   }
+  // Each record against its content hash, its applicant and its latest flag; each run against
+  // its entries; each decision set against its record (as the SQLite store's verify checks
+  // them, with the same words).
+  if (auto s = check_records(conn_, what, import_seq, problem); !s) return s.error();
+  if (auto s = check_runs(conn_, what, runs, problem); !s) return s.error();
   // The identity tables and the publications, in the same snapshot against the same entries
   // (store/accounts_check.hpp, store/publications.hpp): as SQLite's verify checks them.
   std::vector<dalil::store::detail::account_entry> account_entries;
