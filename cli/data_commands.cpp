@@ -15,6 +15,7 @@
 #include "dsl/value.hpp"
 #include "engine/record.hpp"
 #include "store/crypto.hpp"
+#include "store/pg/pg.hpp"
 #include "store/store.hpp"
 
 namespace dalil::cli {
@@ -203,15 +204,17 @@ int retention(const retention_options& o) {
       if (auto s = (*db)->set_retention(kind, days, o.by); !s) {
         return report_store_error(s.error());
       }
-      std::cout << o.db << ": " << kind << " kept " << days << " days (audited: retention_set)\n";
+      std::cout << shown_db(o.db) << ": " << kind << " kept " << days
+                << " days (audited: retention_set)\n";
     }
     return 0;
   }
   if (o.apply) {
     auto done = (*db)->apply_retention(o.by, o.kind);
     if (!done) return report_store_error(done.error());
-    std::cout << o.db << ": erased " << done->applicants << " applicant(s) (" << done->records
-              << " record version(s), their data keys destroyed) and " << done->traces
+    std::cout << shown_db(o.db) << ": erased " << done->applicants << " applicant(s) ("
+              << done->records << " record version(s), their data keys destroyed) and "
+              << done->traces
               << " stored trace(s) due today (audited: retention, and an erase entry per "
                  "applicant)\n";
     return 0;
@@ -265,10 +268,14 @@ int retention(const retention_options& o) {
     }
     out += "\n";
     if (!due.applicants.empty() && !(*db)->encrypted()) {
-      out +=
-          "this store is not encrypted: --apply will refuse to erase records until it is "
-          "(dalil keys init --db " +
-          o.db + " --key-file FILE)\n";
+      out += store::pg::is_conninfo(o.db)
+                 ? std::string(
+                       "this store is not encrypted: --apply will refuse to erase "
+                       "records (encryption at rest is not yet supported on "
+                       "PostgreSQL; --apply --kind traces erases the traces due)\n")
+                 : "this store is not encrypted: --apply will refuse to erase records until it "
+                   "is (dalil keys init --db " +
+                       o.db + " --key-file FILE)\n";
     }
   }
   std::cout << out;

@@ -51,12 +51,17 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head)
   std::cout << "audit log verified on PostgreSQL: " << r->entries
             << " entries, each one's hash and its link to the one before intact";
   if (!head.empty()) std::cout << "; the log reaches head " << head << " unchanged";
-  std::cout
-      << "; the rulesets, imports, records, decision sets, counter decisions and reviews the "
-         "entries vouch for intact, each record's JSON against its content hash, the latest "
-         "versions, the runs, and the publications, offices, users, tokens and sessions (rows "
-         "vouched for by entries of older forms are not yet checked on a PostgreSQL store: "
-         "docs/postgresql.md)\n";
+  std::cout << "; the rulesets, imports, records, decision sets, counter decisions and reviews the "
+               "entries vouch for intact, each record's JSON against its content hash, the latest "
+               "versions, the runs, the retention periods, and the publications, offices, users, "
+               "tokens and sessions";
+  if (r->traces_erased != 0) {
+    std::cout << "; " << r->traces_erased
+              << " stored trace(s) erased by retention (their hashes kept, every one accounted "
+                 "for by a retention entry)";
+  }
+  std::cout << " (rows vouched for by entries of older forms are not yet checked on a "
+               "PostgreSQL store: docs/postgresql.md)\n";
   return 0;
 }
 
@@ -119,7 +124,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   }
   // Through the store interface, as on SQLite (store_commands.cpp opens the PostgreSQL store).
   if (path == "import" || path == "batch" || path == "export" || path == "stats" ||
-      path == "replay" || path == "decisions" || path == "impact") {
+      path == "replay" || path == "decisions" || path == "impact" || path == "retention") {
     return std::nullopt;
   }
   // Over store/pg/open.hpp's accounts and publications, as on SQLite (account_commands.cpp,
@@ -136,6 +141,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   }
   std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
             << " (today: dalil migrate, import, batch, replay, decisions, impact, export, stats, "
+               "retention, "
                "user, token, office, publish, publications, serve, audit head and audit verify; "
                "docs/postgresql.md)\n";
   return exit_refused;

@@ -33,12 +33,6 @@ namespace {
 constexpr int exit_failed = 1;
 constexpr int exit_usage = 2;
 
-/// The --db as a message may show it: never a PostgreSQL connection string (it may hold a
-/// password).
-std::string shown_db(const std::string& db) {
-  return store::pg::is_conninfo(db) ? std::string("the PostgreSQL store") : db;
-}
-
 /// A line of `dalil publications`: id, date in effect, ruleset, who approved, when, the note.
 std::string text_line(const store::publication& p, bool now) {
   std::string out = std::to_string(p.id) + "  from " + p.effective_from + "  ruleset " +

@@ -439,9 +439,8 @@ int replay(const replay_options& o) {
   if (!read) {
     if (read.error().code == store::errc::not_found) {
       // A PostgreSQL --db is a connection string, which may hold a password: never printed.
-      std::cerr << "error: no decision " << o.decision << " in "
-                << (store::pg::is_conninfo(o.db) ? std::string("the PostgreSQL store") : o.db)
-                << " (" << read.error().message << ")\n";
+      std::cerr << "error: no decision " << o.decision << " in " << shown_db(o.db) << " ("
+                << read.error().message << ")\n";
       return exit_failed;
     }
     return report(read.error());
@@ -590,6 +589,10 @@ int run_audit_verify(const audit_options& o) {
     std::cout << "\n";
     return 0;
   });
+}
+
+std::string shown_db(const std::string& db) {
+  return store::pg::is_conninfo(db) ? std::string("the PostgreSQL store") : db;
 }
 
 store::result<std::unique_ptr<store::store>> open_store(const std::string& path,

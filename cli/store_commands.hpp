@@ -18,6 +18,10 @@ namespace dalil::cli {
 /// command's exit code (1 failed or damaged, 3 refused, 4 busy).
 int report_store_error(const store::error& e);
 
+/// The --db as a message may show it: never a PostgreSQL connection string (it may hold a
+/// password): "the PostgreSQL store" for one, the SQLite file's path otherwise.
+std::string shown_db(const std::string& db);
+
 /// Opens a store as the store commands do (read-only when it cannot be written), with the master
 /// key from `key_file`, or DALIL_MASTER_KEY when no file is given and it is set.
 store::result<std::unique_ptr<store::store>> open_store(const std::string& path,

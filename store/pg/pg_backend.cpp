@@ -11,6 +11,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "dsl/value.hpp"
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
 #include "store/entry_format.hpp"
@@ -402,17 +403,164 @@ class pg_backend final : public store {
     }
     return out;
   }
+  // Retention, as the SQLite store keeps it (docs/operations.md): the same periods, entries and
+  // dates. A PostgreSQL store is plain: records due are refused (nothing to crypto-shred);
+  // traces are erased, their hashes kept.
   result<std::vector<retention_period>> retention_periods() override {
-    return refused("retention").error();
+    auto q = c().query("reading the retention periods",
+                       "SELECT kind, days, set_by, set_at FROM retention ORDER BY kind COLLATE "
+                       "\"C\"");
+    if (!q) return q.error();
+    std::vector<retention_period> out;
+    out.reserve(static_cast<std::size_t>(q->size()));
+    for (int i = 0; i < q->size(); ++i) {
+      out.push_back({q->text(i, 0), q->int64(i, 1), q->text(i, 2), q->text(i, 3)});
+    }
+    return out;
   }
-  status set_retention(const std::string&, std::int64_t, const std::string&) override {
-    return refused("retention");
+
+  status set_retention(const std::string& kind, std::int64_t days, const std::string& by) override {
+    std::string what = "setting the retention period of " + kind;
+    if (kind != "records" && kind != "traces") {
+      return fail(errc::refused, what + ": no such kind of data (records, traces)");
+    }
+    // Traces may be kept 0 days (erased at the next --apply); records at least one day.
+    if (days < (kind == "traces" ? 0 : 1) || days > 36500) {
+      return fail(errc::refused, what + ": the period must be " + (kind == "traces" ? "0" : "1") +
+                                     " to 36500 days");
+    }
+    if (by.empty()) return fail(errc::refused, what + ": say who sets it (--by)");
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s.error();
+    auto old = c().query(what, "SELECT days FROM retention WHERE kind=$1", {kind});
+    if (!old) return old.error();
+    if (old->size() == 0)
+      return fail(errc::damaged, what + ": the retention table has no row for it");
+    const std::int64_t from = old->int64(0, 0);
+    const std::string at = now_utc();
+    if (auto s = c().run(what, "UPDATE retention SET days=$1, set_by=$2, set_at=$3 WHERE kind=$4",
+                         {std::to_string(days), by, at, kind});
+        !s) {
+      return s.error();
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "kind", kind);
+    add_field(d, "days", days);
+    add_field(d, "from", from);
+    add_field(d, "by", by);
+    add_field(d, "at", at);
+    d += '}';
+    if (auto a = pg_->append_in(by, "retention_set", kind, d); !a) return a.error();
+    return tx->commit(what);
   }
-  result<retention_due> due_for_erasure(const std::string&) override {
-    return refused("retention").error();
+
+  result<retention_due> due_for_erasure(const std::string& as_of) override { return due_on(as_of); }
+
+  /// What is due on `as_of` (inside the caller's transaction when there is one): an applicant
+  /// whose latest version was received (or imported) on or before as_of minus the records'
+  /// period; a stored trace of a complete run started on or before as_of minus the traces'.
+  result<retention_due> due_on(const std::string& as_of) {
+    std::string what = "finding what is due for erasure on " + as_of;
+    if (!dalil::parse_date(as_of)) return fail(errc::refused, what + ": not a date (YYYY-MM-DD)");
+    retention_due due;
+    due.as_of = as_of;
+    auto periods = retention_periods();
+    if (!periods) return periods.error();
+    due.periods = std::move(*periods);
+    std::int64_t records_days = 0;
+    std::int64_t traces_days = 0;
+    for (const auto& p : due.periods) {
+      (p.kind == "records" ? records_days : traces_days) = p.days;
+    }
+    auto q = c().query(what,
+                       "SELECT r.applicant_id, (SELECT count(*) FROM records x WHERE "
+                       "x.applicant_id = r.applicant_id) FROM records r JOIN imports i ON "
+                       "i.import_id = r.import_id WHERE r.latest = 1 AND r.sealed IS NULL AND "
+                       "coalesce(i.received, substr(i.started_at, 1, 10)) <= to_char($1::date - "
+                       "$2::integer, 'YYYY-MM-DD') ORDER BY r.record_id",
+                       {as_of, std::to_string(records_days)});
+    if (!q) return q.error();
+    for (int i = 0; i < q->size(); ++i) {
+      due.applicants.push_back(q->text(i, 0));
+      due.records += q->int64(i, 1);
+    }
+    auto t = c().query(what,
+                       "SELECT d.run_id, count(*) FROM decision_sets d JOIN runs u ON u.run_id = "
+                       "d.run_id WHERE d.trace IS NOT NULL AND u.status = 'complete' AND "
+                       "substr(u.started_at, 1, 10) <= to_char($1::date - $2::integer, "
+                       "'YYYY-MM-DD') GROUP BY d.run_id ORDER BY d.run_id",
+                       {as_of, std::to_string(traces_days)});
+    if (!t) return t.error();
+    for (int i = 0; i < t->size(); ++i) {
+      due.trace_runs.push_back(t->int64(i, 0));
+      due.traces += t->int64(i, 1);
+    }
+    return due;
   }
-  result<retention_applied> apply_retention(const std::string&, const std::string&) override {
-    return refused("retention").error();
+
+  result<retention_applied> apply_retention(const std::string& by,
+                                            const std::string& only) override {
+    std::string what = "erasing what retention says is due";
+    if (by.empty()) return fail(errc::refused, what + ": say who applies it (--by)");
+    if (!only.empty() && only != "records" && only != "traces") {
+      return fail(errc::refused, what + ": no such kind of data '" + only + "' (records, traces)");
+    }
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s.error();
+    const std::string today = now_utc().substr(0, 10);
+    auto due = due_on(today);
+    if (!due) return due.error();
+    if (only == "traces") due->applicants.clear();
+    if (only == "records") due->trace_runs.clear();
+    if (!due->applicants.empty()) {
+      return fail(errc::refused,
+                  std::to_string(due->applicants.size()) +
+                      " applicant(s) are due for erasure, but the store is not encrypted: "
+                      "erasure destroys an applicant's data key, which a plain store does not "
+                      "have, and encryption at rest is not yet supported on PostgreSQL "
+                      "(docs/postgresql.md); nothing was erased (--kind traces erases the traces "
+                      "due)");
+    }
+    std::int64_t records_days = 0;
+    std::int64_t traces_days = 0;
+    for (const auto& p : due->periods) {
+      (p.kind == "records" ? records_days : traces_days) = p.days;
+    }
+    retention_applied done;
+    if (!due->trace_runs.empty()) {
+      // Each trace goes; its hash stays (trace_erased) for the chain's line of its set.
+      std::string runs = "{";
+      for (std::int64_t r : due->trace_runs) {
+        runs += (runs.size() > 1 ? "," : "") + std::to_string(r);
+      }
+      runs += '}';
+      auto n = c().query(what,
+                         "WITH u AS (UPDATE decision_sets SET trace_erased = encode(sha256("
+                         "convert_to(trace, 'UTF8')), 'hex'), trace = NULL WHERE run_id = "
+                         "ANY($1::bigint[]) AND trace IS NOT NULL RETURNING 1) SELECT count(*) "
+                         "FROM u",
+                         {runs});
+      if (!n) return n.error();
+      done.traces = n->int64(0, 0);
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "as_of", today);
+    add_field(d, "by", by);
+    if (!only.empty()) add_field(d, "kind", only);
+    add_field(d, "records_days", records_days);
+    add_field(d, "traces_days", traces_days);
+    add_field(d, "applicants", done.applicants);
+    add_field(d, "records", done.records);
+    add_field(d, "traces", done.traces);
+    add_field(d, "runs", detail::id_ranges(due->trace_runs));
+    d += '}';
+    if (auto a = pg_->append_in(by, "retention", today, d); !a) return a.error();
+    if (auto s = tx->commit(what); !s) return s.error();
+    return done;
   }
 
   /// The latest records not decided in `run_id` (by `decided`, run 0 decides none) that match

@@ -250,6 +250,74 @@ status check_runs(connection& c, std::string_view what,
   return {};
 }
 
+/// Retention, as the SQLite store's verify checks it: each period is its last retention_set
+/// entry's (or the default), and the traces erased are those the retention entries account for.
+/// Returns how many stored traces are erased.
+template <typename Problem>
+result<std::int64_t> check_retention(connection& c, std::string_view what,
+                                     const std::vector<dalil::store::detail::audit_entry>& entries,
+                                     const Problem& problem) {
+  struct period {
+    std::int64_t days = 0;
+    std::int64_t seq = 0;  // its retention_set entry (0: the default)
+    std::string by = "default";
+    std::string at;
+  };
+  std::map<std::string, period, std::less<>> want = {{"records", {1825, 0, "default", ""}},
+                                                     {"traces", {365, 0, "default", ""}}};
+  std::int64_t traces = 0;
+  std::int64_t last_retention = 0;
+  for (const auto& e : entries) {
+    if (e.action == "retention_set") {
+      if (auto days = to_int(audit_field(e.details, "days"))) {
+        want[e.subject] = {*days, e.seq, audit_field(e.details, "by"),
+                           audit_field(e.details, "at")};
+      }
+    } else {
+      traces += to_int(audit_field(e.details, "traces")).value_or(0);
+      last_retention = e.seq;
+    }
+  }
+  auto rows = c.query(what, "SELECT kind, days, set_by, set_at FROM retention ORDER BY kind");
+  if (!rows) return rows.error();
+  std::set<std::string, std::less<>> seen;
+  for (int i = 0; i < rows->size(); ++i) {
+    std::string kind = rows->text(i, 0);
+    seen.insert(kind);
+    auto it = want.find(kind);
+    if (it == want.end()) {
+      problem(0, "retention",
+              "a retention period of '" + kind + "' was inserted behind the tool's back");
+    } else if (it->second.days != rows->int64(i, 1)) {
+      problem(it->second.seq, "retention",
+              "the retention period of " + kind + " is " + rows->text(i, 1) +
+                  " days, and its last retention_set entry (or the default) says " +
+                  std::to_string(it->second.days) + ": changed behind the tool's back");
+    } else if (it->second.by != rows->view(i, 2) || it->second.at != rows->view(i, 3)) {
+      problem(it->second.seq, "retention",
+              "the retention period of " + kind +
+                  ": who set it or when was changed behind the tool's back");
+    }
+  }
+  for (const auto& [kind, w] : want) {
+    if (!seen.count(kind)) {
+      problem(w.seq, "retention", "the retention period of " + kind + " was deleted");
+    }
+  }
+  auto n = c.query(what,
+                   "SELECT count(*) FROM decision_sets WHERE trace IS NULL AND trace_erased IS "
+                   "NOT NULL");
+  if (!n) return n.error();
+  const std::int64_t erased = n->int64(0, 0);
+  if (erased != traces) {
+    problem(last_retention, "trace",
+            std::to_string(erased) + " stored trace(s) are erased and the retention entries " +
+                "account for " + std::to_string(traces) +
+                ": traces were erased (or restored) behind the tool's back");
+  }
+  return erased;
+}
+
 }  // namespace
 
 std::int64_t schema_version() {
@@ -421,6 +489,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   std::vector<dalil::store::detail::audit_entry> others;
   // The intact run entries: what each run was opened with, and its completion.
   std::map<std::int64_t, run_entry> runs;
+  // The intact retention_set and retention entries, in order.
+  std::vector<dalil::store::detail::audit_entry> retention;
   const std::string account_actions = dalil::store::detail::account_actions;
   for (;;) {
     auto batch = conn_.query(what, "FETCH 10000 FROM dalil_audit");
@@ -471,6 +541,10 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
               seq, "chain",
               "audit entry " + std::to_string(seq) + " (" + batch->text(i, 3) + ") names no run");
         }
+      } else if (intact &&
+                 (batch->view(i, 3) == "retention_set" || batch->view(i, 3) == "retention")) {
+        retention.push_back(
+            {seq, batch->text(i, 2), batch->text(i, 3), batch->text(i, 4), batch->text(i, 5)});
       } else if (intact &&
                  (batch->view(i, 3) == "publish" ||
                   account_actions.find("'" + batch->text(i, 3) + "'") != std::string::npos)) {
@@ -718,6 +792,9 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // them, with the same words).
   if (auto s = check_records(conn_, what, import_seq, problem); !s) return s.error();
   if (auto s = check_runs(conn_, what, runs, problem); !s) return s.error();
+  auto erased = check_retention(conn_, what, retention, problem);
+  if (!erased) return erased.error();
+  report.traces_erased = *erased;
   // The identity tables and the publications, in the same snapshot against the same entries
   // (store/accounts_check.hpp, store/publications.hpp): as SQLite's verify checks them.
   std::vector<dalil::store::detail::account_entry> account_entries;

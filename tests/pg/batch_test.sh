@@ -133,6 +133,6 @@ grep -q "TAMPERED: the decision sets of run 2 vouched for by audit entry" "$work
   || fail "a removed decision set: $(cat "$work/out")"
 
 # What is not supported yet is still refused; the password was never printed.
-run 3 "$work/out" "$dalil" retention --db "$pg" --due
+run 3 "$work/out" "$dalil" backup --db "$pg" --out "$work/backup.db"
 if grep -qF "$PGPASSWORD" "$all"; then fail "the password was printed"; fi
 echo "pg batch: import, batch, export and stats as on SQLite; same entries; kill and resume: ok"

@@ -48,9 +48,10 @@ expect_exit 0 "$dalil" audit head --db "password=$PGPASSWORD dbname=dalil_cli"
 # Refusals: a second copy; commands not yet supported; an encrypted store's key.
 expect_exit 3 "$dalil" migrate --from "$db" --to "$url"
 grep -q "already holds a Dalil store" "$work/out" || fail "second migrate: $(cat "$work/out")"
-expect_exit 3 "$dalil" retention --db "dbname=dalil_cli" --due
-grep -q "not yet supported on a PostgreSQL store: dalil retention" "$work/out" ||
-  fail "retention: $(cat "$work/out")"
+expect_exit 3 "$dalil" backup --db "dbname=dalil_cli" --out "$work/backup.db"
+grep -q "not yet supported on a PostgreSQL store: dalil backup" "$work/out" ||
+  fail "backup: $(cat "$work/out")"
+[ ! -e "$work/backup.db" ] || fail "a refused backup wrote a file"
 expect_exit 3 "$dalil" batch --db "$url" --rules "$rules" --as-of 2016-03-01 --key-file "$work/none.key"
 expect_exit 3 "$dalil" serve --db "$url" --rules "$rules" --key-file "$work/none.key"
 expect_exit 3 "$dalil" audit head --db "$url" --key-file "$work/none.key"
