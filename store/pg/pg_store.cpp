@@ -2,6 +2,7 @@
 // copy of a SQLite store.
 #include "store/pg/pg_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -32,9 +33,9 @@ std::optional<std::int64_t> to_int(std::string_view s) {
   return v;
 }
 
-/// "1-200,205" as a PostgreSQL array's text "{1,2,…,200,205}"; nullopt when it does not parse.
-std::optional<std::string> ranges_array(std::string_view text) {
-  std::string out = "{";
+/// "1-200,205" as the ids it lists, in order; nullopt when it does not parse.
+std::optional<std::vector<std::int64_t>> ranges_vector(std::string_view text) {
+  std::vector<std::int64_t> out;
   while (!text.empty()) {
     auto comma = text.find(',');
     std::string_view part = text.substr(0, comma);
@@ -43,12 +44,9 @@ std::optional<std::string> ranges_array(std::string_view text) {
     auto a = to_int(part.substr(0, dash));
     auto b = dash == std::string_view::npos ? a : to_int(part.substr(dash + 1));
     if (!a || !b || *b < *a || *b - *a > 10'000'000) return std::nullopt;
-    for (std::int64_t k = *a; k <= *b; ++k) {
-      if (out.size() > 1) out += ',';
-      out += std::to_string(k);
-    }
+    for (std::int64_t k = *a; k <= *b; ++k) out.push_back(k);
   }
-  return out + "}";
+  return out;
 }
 
 /// What a run's entries say of it: `run` (opened), `run_complete`, and the forms of older SQLite
@@ -612,7 +610,10 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // The records of the counter's imports (and of SQLite imports before its schema 5): their
   // entry's digest over every record of the import, one line each (as sqlite_counter.cpp writes
   // them, and the SQLite store's verify recomputes them).
-  std::int64_t whole_import_records = 0;
+  // The rows the entries vouch for, to name the rows none does: record ids, and decision sets'
+  // record ids by run.
+  std::vector<std::int64_t> vouched_record_ids;
+  std::map<std::string, std::vector<std::int64_t>, std::less<>> vouched_set_ids;
   std::map<std::string, std::int64_t, std::less<>> import_seq;  // import id -> its entry
   for (int i = 0; i < import_rows->size(); ++i) {
     const auto& r = *import_rows;
@@ -646,7 +647,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         line += '\n';
         all.update(line);
       }
-      whole_import_records += recs->size();
+      for (int k = 0; k < recs->size(); ++k) vouched_record_ids.push_back(recs->int64(k, 0));
       if (all.hex() != want_digest) {
         problem(seq, "import",
                 "records of import " + id + " (audit entry " + std::to_string(seq) +
@@ -712,17 +713,19 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   }
   // The rows, in the same snapshot: each records and decisions entry (of the current form,
   // "v":3) recomputed from the rows it names, and every row vouched for by one.
-  std::int64_t vouched_records = whole_import_records;
-  std::int64_t vouched_sets = 0;
+  // Each entry's rows compared with the ids and tags it lists, row by row (as the SQLite
+  // store's verify names them), then the rows no entry vouches for.
   bool all_current = true;
-  std::string line;
+  std::vector<std::pair<std::int64_t, std::string>> lines;  // id, line
   for (const auto& e : vouching) {
     if (audit_field(e.details, "v") != "3") {
       all_current = false;
       continue;
     }
-    auto ids = ranges_array(audit_field(e.details, "ids"));
-    if (!ids) {
+    auto ids = ranges_vector(audit_field(e.details, "ids"));
+    auto from = to_int(audit_field(e.details, "from"));
+    auto upto = to_int(audit_field(e.details, "to"));
+    if (!ids || !from || !upto) {
       problem(e.seq, "chain", "audit entry " + std::to_string(e.seq) + " names no rows");
       continue;
     }
@@ -731,18 +734,19 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         records
             ? conn_.query(what,
                           "SELECT record_id, applicant_id, version, content_hash, import_id FROM "
-                          "records WHERE record_id = ANY($1::bigint[]) ORDER BY record_id",
-                          {*ids})
+                          "records WHERE record_id BETWEEN $1 AND $2 ORDER BY record_id",
+                          {std::to_string(*from), std::to_string(*upto)})
             : conn_.query(what,
                           "SELECT record_id, applicant_id, encode(input_hash, 'hex'), decisions, "
                           "encode(trace_digest, 'hex'), format, trace, trace_erased FROM "
-                          "decision_sets WHERE run_id = $1 AND record_id = ANY($2::bigint[]) "
+                          "decision_sets WHERE run_id = $1 AND record_id BETWEEN $2 AND $3 "
                           "ORDER BY record_id",
-                          {e.subject, *ids});
+                          {e.subject, std::to_string(*from), std::to_string(*upto)});
     if (!rows_of) return rows_of.error();
-    dalil::store::detail::row_digest digest;
+    lines.clear();
     for (int i = 0; i < rows_of->size(); ++i) {
       const auto& r = *rows_of;
+      std::string line;
       if (records) {
         line = dalil::store::detail::record_line(r.int64(i, 0), r.view(i, 1), r.int64(i, 2),
                                                  r.view(i, 3), r.int64(i, 4));
@@ -755,36 +759,87 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
                                             engine::sha256(r.view(i, 3)), hex(r.view(i, 4)),
                                             r.int64(i, 5), r.view(i, 6), r.view(i, 7));
       }
-      digest.add(r.int64(i, 0), line);
+      lines.emplace_back(r.int64(i, 0), std::move(line));
     }
-    (records ? vouched_records : vouched_sets) +=
-        to_int(audit_field(e.details, "count")).value_or(0);
-    std::string want = "{";
-    digest.write(want);
-    want.replace(0, 1, ",");
-    want += '}';
-    if (e.details.size() < want.size() ||
-        e.details.compare(e.details.size() - want.size(), want.size(), want) != 0) {
-      problem(e.seq, records ? "record" : "decision_set",
-              std::string(records ? "the records of import " : "the decision sets of run ") +
-                  e.subject + " vouched for by audit entry " + std::to_string(e.seq) +
-                  " were changed, added or removed since it was written");
+    const std::string noun = records ? std::string("record ") : "decision set " + e.subject + ":";
+    const char* kind = records ? "record" : "decision_set";
+    const std::string where = " (audit entry " + std::to_string(e.seq) + ")";
+    const std::string tags = audit_field(e.details, "tags");
+    const std::size_t named = report.problems.size();
+    engine::sha256_stream listed;  // the rows the entry lists, in order
+    std::size_t i = 0;
+    std::size_t k = 0;
+    while (i < ids->size() || k < lines.size()) {
+      if (k == lines.size() || (i < ids->size() && (*ids)[i] < lines[k].first)) {
+        problem(e.seq, kind, (noun + std::to_string((*ids)[i]) += where) += " was deleted");
+        ++i;
+      } else if (i == ids->size() || lines[k].first < (*ids)[i]) {
+        // Not listed here: another entry may list it (the shards of a run write interleaved
+        // ranges); a row no entry lists is named below.
+        ++k;
+      } else {
+        (records ? vouched_record_ids : vouched_set_ids[e.subject]).push_back(lines[k].first);
+        listed.update(lines[k].second);
+        listed.update("\n");
+        if (tags.size() < 8 * (i + 1) ||
+            std::string_view(tags).substr(8 * i, 8) !=
+                dalil::store::detail::row_digest::tag_of(lines[k].second)) {
+          problem(e.seq, kind,
+                  (noun + std::to_string(lines[k].first) += where) +=
+                  " was changed after it was written");
+        }
+        ++i;
+        ++k;
+      }
+    }
+    if (report.problems.size() == named) {
+      // Same ids and tags: the digest over the whole rows decides.
+      if (listed.hex() != audit_field(e.details, "digest")) {
+        std::string text = "rows " + std::to_string(*from) + ".." + std::to_string(*upto);
+        text += " of ";
+        text += noun;
+        text += "…";
+        text += where;
+        text += " were changed after they were written";
+        problem(e.seq, kind, std::move(text));
+      }
     }
   }
   if (all_current) {
-    auto n = conn_.query(what,
-                         "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM "
-                         "decision_sets)");
-    if (!n) return n.error();
-    if (n->int64(0, 0) != vouched_records) {
-      problem(0, "record",
-              std::to_string(n->int64(0, 0) - vouched_records) +
-                  " record(s) are vouched for by no audit entry");
+    // Every row is vouched for by an entry (or, for older imports, by its import's digest).
+    std::sort(vouched_record_ids.begin(), vouched_record_ids.end());
+    auto all = conn_.query(what, "SELECT record_id FROM records ORDER BY record_id");
+    if (!all) return all.error();
+    for (int i = 0; i < all->size(); ++i) {
+      const std::int64_t id = all->int64(i, 0);
+      if (!std::binary_search(vouched_record_ids.begin(), vouched_record_ids.end(), id)) {
+        problem(0, "record",
+                "record " + std::to_string(id) +
+                    " was inserted behind the tool's back (no audit entry vouches for it)");
+      }
     }
-    if (n->int64(0, 1) != vouched_sets) {
+    for (auto& [run, ids] : vouched_set_ids) std::sort(ids.begin(), ids.end());
+    auto sets = conn_.query(what,
+                            "SELECT run_id::text, record_id FROM decision_sets ORDER BY run_id, "
+                            "record_id");
+    if (!sets) return sets.error();
+    std::map<std::string, std::int64_t, std::less<>> unvouched_runs;  // run -> sets, no entry
+    for (int i = 0; i < sets->size(); ++i) {
+      const std::string run = sets->text(i, 0);
+      const std::int64_t id = sets->int64(i, 1);
+      auto it = vouched_set_ids.find(run);
+      if (it == vouched_set_ids.end()) {
+        ++unvouched_runs[run];
+      } else if (!std::binary_search(it->second.begin(), it->second.end(), id)) {
+        problem(0, "decision_set",
+                "decision set " + run + ":" + std::to_string(id) +
+                    " was inserted behind the tool's back (no audit entry vouches for it)");
+      }
+    }
+    for (const auto& [run, n] : unvouched_runs) {
       problem(0, "decision_set",
-              std::to_string(n->int64(0, 1) - vouched_sets) +
-                  " decision set(s) are vouched for by no audit entry");
+              "run " + run + " has " + std::to_string(n) +
+                  " decision sets that no audit entry vouches for");
     }
   }
   // Each record against its content hash, its applicant and its latest flag; each run against

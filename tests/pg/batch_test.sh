@@ -123,13 +123,13 @@ grep -q "the rulesets, imports, records, decision sets, counter decisions and re
 psql -d dalil_b1 -qc "UPDATE decision_sets SET decisions = decisions || ' ' WHERE run_id = 1 AND record_id = 7"
 psql -d dalil_b1 -qc "UPDATE records SET version = version + 10 WHERE record_id = 9"
 run 1 "$work/out" "$dalil" audit verify --db "$pg"
-grep -q "TAMPERED: the decision sets of run 1 vouched for by audit entry [0-9]* were changed" "$work/out" \
+grep -q "TAMPERED: decision set 1:7 (audit entry [0-9]*) was changed after it was written" "$work/out" \
   || fail "a changed decision set: $(cat "$work/out")"
-grep -q "TAMPERED: the records of import 1 vouched for by audit entry [0-9]* were changed" "$work/out" \
+grep -q "TAMPERED: record 9 (audit entry [0-9]*) was changed after it was written" "$work/out" \
   || fail "a changed record: $(cat "$work/out")"
 psql -d dalil_b2 -qc "DELETE FROM decision_sets WHERE run_id = 2 AND record_id = 11"
 run 1 "$work/out" "$dalil" audit verify --db "$pg2"
-grep -q "TAMPERED: the decision sets of run 2 vouched for by audit entry" "$work/out" \
+grep -q "TAMPERED: decision set 2:11 (audit entry [0-9]*) was deleted" "$work/out" \
   || fail "a removed decision set: $(cat "$work/out")"
 
 # What is not supported yet is still refused; the password was never printed.

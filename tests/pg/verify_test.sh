@@ -3,7 +3,8 @@
 # run.sh's throwaway cluster (PG* set): the same cohort imported and decided on both stores, then
 # the same row changed behind the tool's back on each (a record's JSON, a latest flag, a run's
 # key, status or completion count, a run deleted or inserted, a decision set's record, an
-# applicant without records): verify fails on both and names the damage in the same line. A run
+# applicant without records, a record's or a decision set's row changed): verify fails on both and
+# names the damage in the same lines. A run
 # in shards names its shard count in its entry, and a changed count is found.
 set -euo pipefail
 dalil="$1"; rules="$2"; cohort="$3"
@@ -89,13 +90,22 @@ tamper "a run inserted" "run " \
   "DELETE FROM runs WHERE run_id = 9" \
   "DELETE FROM runs WHERE run_id = 9"
 # A decision set moved to its applicant's older version (record 1, replaced by record 301): the
-# run's entry no longer matches (SQLite names the rows, PostgreSQL the entry: not compared), and
-# the set no longer matches its record.
-tamper "a decision set moved to an older version" "decision set [0-9]+:[0-9]+: " \
+# set its entry lists is gone, one it does not list is there, and it no longer matches its record.
+tamper "a decision set moved to an older version" "decision set " \
   "UPDATE decision_sets SET record_id = 1 WHERE run_id = 2 AND record_id = 301" \
   "UPDATE decision_sets SET record_id = 1 WHERE run_id = 2 AND record_id = 301" \
   "UPDATE decision_sets SET record_id = 301 WHERE run_id = 2 AND record_id = 1" \
   "UPDATE decision_sets SET record_id = 301 WHERE run_id = 2 AND record_id = 1"
+tamper "a record's version changed" "record " \
+  "UPDATE records SET version = version + 10 WHERE record_id = 9" \
+  "UPDATE records SET version = version + 10 WHERE record_id = 9" \
+  "UPDATE records SET version = version - 10 WHERE record_id = 9" \
+  "UPDATE records SET version = version - 10 WHERE record_id = 9"
+tamper "a decision set's decisions changed" "decision set " \
+  "UPDATE decision_sets SET decisions = decisions || ' ' WHERE run_id = 1 AND record_id = 7" \
+  "UPDATE decision_sets SET decisions = decisions || ' ' WHERE run_id = 1 AND record_id = 7" \
+  "UPDATE decision_sets SET decisions = substr(decisions, 1, length(decisions) - 1) WHERE run_id = 1 AND record_id = 7" \
+  "UPDATE decision_sets SET decisions = left(decisions, -1) WHERE run_id = 1 AND record_id = 7"
 tamper "an applicant row without records" "[0-9]+ applicant" \
   "INSERT INTO applicants(applicant_id) VALUES('GHOST')" \
   "INSERT INTO applicants(applicant_id) VALUES('GHOST')" \
