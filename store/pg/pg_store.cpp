@@ -59,8 +59,7 @@ result<std::unique_ptr<pg_store>> pg_store::open(const std::string& conninfo, bo
   if (!c) return c.error();
   std::unique_ptr<pg_store> s(new pg_store(std::move(*c)));
   if (read_only) {
-    if (auto r = s->conn_.run("opening the store read-only",
-                              "SELECT set_config('default_transaction_read_only', 'on', false)");
+    if (auto r = s->conn_.set("opening the store read-only", "default_transaction_read_only", "on");
         !r) {
       return r.error();
     }
