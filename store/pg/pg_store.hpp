@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/accounts.hpp"
 #include "store/counter_store.hpp"
@@ -108,9 +109,15 @@ struct migrate_report {
 /// counter decisions, reviews, retention, the identity tables, the publications and the audit
 /// log) into an empty PostgreSQL store, in one snapshot of the source and one transaction of the
 /// target, by COPY; then reads every copied table back and compares it, row by row through a
-/// digest, with the source. errc::refused for an encrypted source or a target that is not empty;
+/// digest, with the source. errc::refused for an encrypted source or a target that is not empty
+/// (a row in any of migrated_tables() but those the migrations put there);
 /// errc::busy while a live batch holds the source's lease; errc::damaged when the source does not
 /// verify or the copy differs.
 result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to);
+
+/// The tables that copy_from_sqlite requires to hold nothing but what the migrations put there:
+/// every table the migrations create but schema_migrations (a migration that adds a table adds
+/// it to copy.cpp's lists; a test compares these with the schema).
+std::vector<std::string> migrated_tables();
 
 }  // namespace dalil::store::pg
