@@ -49,7 +49,8 @@ class pg_store {
   /// Appends an entry inside the caller's open transaction: takes the chain's advisory lock
   /// (held to the transaction's end: appends of other processes wait, busy after lock_timeout),
   /// reads the head, and inserts the entry hashed as the SQLite store hashes it
-  /// (detail::entry_hash), so heads are the same whatever the database.
+  /// (detail::entry_hash), so heads are the same whatever the database. One round trip when the
+  /// head is the one this store saw last (its own last append), two otherwise.
   result<std::int64_t> append_in(const std::string& actor, const std::string& action,
                                  const std::string& subject, const std::string& details);
   result<audit_head> head();
@@ -68,6 +69,7 @@ class pg_store {
  private:
   explicit pg_store(connection c) : conn_(std::move(c)) {}
   connection conn_;
+  audit_head seen_;  // the head as this store last saw it (append_in's guess; checked there)
 };
 
 /// The `store` interface on a PostgreSQL database (docs/postgresql.md): rulesets, imports, runs

@@ -160,6 +160,44 @@ TEST_CASE("several processes append to one chain at once: no fork, no gap", "[pg
   CHECK(distinct->int64(0, 0) == processes * each);
 }
 
+TEST_CASE("an append whose head another store moved, or a rollback undid, hashes again", "[pg]") {
+  // Each store guesses the head it saw last (its own last append): two stores appending in turn
+  // guess wrong every time, and so does one whose append was rolled back.
+  std::string db = fresh_database("dalil_t_chain_guess");
+  auto a = pg::pg_store::open(db);
+  auto b = pg::pg_store::open(db);
+  REQUIRE(ok(a));
+  REQUIRE(ok(b));
+  for (std::int64_t i = 1; i <= 6; i += 2) {
+    auto x = (*a)->audit("test", "probe", "a", "{}");
+    REQUIRE(ok(x));
+    CHECK(*x == i);
+    auto y = (*b)->audit("test", "probe", "b", "{}");
+    REQUIRE(ok(y));
+    CHECK(*y == i + 1);
+  }
+  {
+    auto t = pg::transaction::begin((*a)->conn(), "a test's transaction");
+    REQUIRE(ok(t));
+    auto undone = (*a)->append_in("test", "probe", "undone", "{}");
+    REQUIRE(ok(undone));
+    CHECK(*undone == 7);
+  }  // rolled back
+  auto again = (*a)->audit("test", "probe", "a", "{}");
+  REQUIRE(ok(again));
+  CHECK(*again == 7);
+  auto h = (*b)->head();
+  REQUIRE(ok(h));
+  auto v = (*b)->verify_chain({std::to_string(h->seq) + ":" + h->hash});
+  REQUIRE(ok(v));
+  CHECK(v->problems.empty());
+  CHECK(v->entries == 7);
+  auto undone =
+      (*a)->conn().query("counting", "SELECT count(*) FROM audit WHERE subject = 'undone'");
+  REQUIRE(ok(undone));
+  CHECK(undone->int64(0, 0) == 0);
+}
+
 TEST_CASE("verify names a changed, a deleted and an unreached entry; the log is append-only",
           "[pg]") {
   std::string db = fresh_database("dalil_t_tamper");
