@@ -104,12 +104,50 @@ constexpr table tables[] = {
     {"audit", audit_cols, "seq"},
 };
 
+/// Tables the migrations create that migrate does not copy, and rows of which mean that the
+/// target is in use (a batch's lease) or kept its version (schema_migrations, left out).
+constexpr const char* not_copied[] = {"lease"};
+
+/// The rows an empty store holds (put by the migrations, replaced by the source's): a table
+/// holding any other is in use. Tables not named here are empty in an empty store.
+struct empty_rows {
+  const char* table;
+  const char* condition;  // true of a row that an empty store does not hold
+};
+constexpr empty_rows migrations_rows[] = {
+    {"retention",
+     "(kind, days, set_by, set_at) NOT IN (('records', 1825, 'default', ''), ('traces', 365, "
+     "'default', ''))"},
+    {"accounts_generation", "generation <> 1"},
+};
+
 /// Tables of the SQLite store that the PostgreSQL store does not hold yet: a source with rows in
 /// any of them is refused rather than copied in part.
 constexpr const char* not_yet[] = {"keyring", "pseudonyms", "data_keys"};
 
 std::string quoted(const char* name) {
   return std::string("\"") + name + "\"";
+}
+
+/// The names of the target's tables that hold rows an empty store does not: those that
+/// copy_from_sqlite copies and those of not_copied (migrated_tables()), one row each.
+std::string emptiness_query() {
+  std::string sql;
+  for (const std::string& name : migrated_tables()) {
+    std::string condition = "true";
+    for (const auto& r : migrations_rows) {
+      if (name == r.table) condition = r.condition;
+    }
+    sql += sql.empty() ? "" : " UNION ALL ";
+    sql += "SELECT '";
+    sql += name;
+    sql += "' WHERE EXISTS(SELECT 1 FROM ";
+    sql += quoted(name.c_str());
+    sql += " WHERE ";
+    sql += condition;
+    sql += ")";
+  }
+  return sql;
 }
 
 /// The ORDER BY of a table: byte order for text on both sides (SQLite's BINARY, PostgreSQL "C").
@@ -254,6 +292,13 @@ result<copied> digest_copy(connection& c, const table& t) {
 
 }  // namespace
 
+std::vector<std::string> migrated_tables() {
+  std::vector<std::string> out;
+  for (const auto& t : tables) out.emplace_back(t.name);
+  for (const char* name : not_copied) out.emplace_back(name);
+  return out;
+}
+
 result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to) {
   // The source must verify before anything is copied: a copy of a tampered store would carry
   // its damage under a new head.
@@ -317,15 +362,17 @@ result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store
       !s) {
     return s.error();
   }
-  auto used = dst.query("checking the target is empty",
-                        "SELECT (SELECT count(*) FROM audit) + (SELECT count(*) FROM records) + "
-                        "(SELECT count(*) FROM rulesets) + (SELECT count(*) FROM imports)");
+  // Every table migrate copies, and every other the migrations create, must hold nothing but
+  // what the migrations put there: a row of any (a login attempt, a session, a lease) would be
+  // overwritten, clash with the copy, or belong to a store in use.
+  auto used = dst.query("checking the target is empty", emptiness_query());
   if (!used) return used.error();
-  if (used->int64(0, 0) != 0) {
+  if (used->size() != 0) {
+    std::string names;
+    for (int i = 0; i < used->size(); ++i) names += (i == 0 ? "" : ", ") + used->text(i, 0);
     return fail(errc::refused,
-                "the target PostgreSQL database already holds a Dalil store (audit entries, "
-                "records, rulesets or imports): migrate copies into an empty one; nothing was "
-                "copied");
+                "the target PostgreSQL database already holds a Dalil store (rows in " + names +
+                    "): migrate copies into an empty one; nothing was copied");
   }
   // Rows the migrations put in an empty store, replaced by the source's.
   if (auto s = dst.run("copying the store", "DELETE FROM retention"); !s) return s.error();

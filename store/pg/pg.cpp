@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace dalil::store::pg {
 
@@ -80,6 +81,70 @@ bool service_sets_timeout(const std::string& conninfo) {
 
 }  // namespace
 
+struct connection::session {
+  PGconn* conn = nullptr;
+  std::vector<std::string> secrets;  // scrubbed from libpq's messages: the string, a password
+  std::vector<std::pair<std::string, std::string>> settings;  // set again after a reset
+  bool lost_in_transaction = false;  // until rollback(): every statement fails, nothing resets
+  bool needs_reset = false;          // the connection was found lost (or a reset failed)
+  std::int64_t resets = 0;
+
+  session() = default;
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  ~session() {
+    if (conn != nullptr) PQfinish(conn);
+  }
+
+  /// libpq's message of the connection, on one line, the secrets scrubbed.
+  std::string message() const {
+    std::string m = trimmed(PQerrorMessage(conn));
+    for (const auto& s : secrets) scrub(m, s);
+    return m;
+  }
+
+  /// Sets the settings, in one statement (not through exec: a reset's own step).
+  PGresult* apply() const {
+    std::string sql = "SELECT ";
+    std::vector<const char*> values;
+    for (const auto& [name, value] : settings) {
+      if (!values.empty()) sql += ", ";
+      sql += "set_config($" + std::to_string(values.size() + 1) + ", $" +
+             std::to_string(values.size() + 2) + ", false)";
+      values.push_back(name.c_str());
+      values.push_back(value.c_str());
+    }
+    return PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                        nullptr, nullptr, 0);
+  }
+};
+
+namespace {
+
+/// Whether a failure means the connection is lost: libpq says so, or the server ended the
+/// session (57P01 admin shutdown or a terminated backend, 57P02 crash shutdown, 57P03 cannot
+/// connect now) or the connection failed (class 08).
+bool lost(PGconn* conn, const PGresult* r) {
+  if (PQstatus(conn) == CONNECTION_BAD) return true;
+  const char* state = r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  if (state == nullptr) return false;
+  const std::string_view s(state);
+  return s == "57P01" || s == "57P02" || s == "57P03" || s.starts_with("08");
+}
+
+/// Whether the session is inside a transaction (one that a loss would roll back).
+bool in_transaction(PGconn* conn) {
+  const auto t = PQtransactionStatus(conn);
+  return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+bool succeeded(const PGresult* r) {
+  const auto st = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
+  return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+}  // namespace
+
 result<connection> connection::open(const std::string& conninfo) {
   // Parsed first, so that a malformed string is reported without libpq's message, which quotes
   // the part that did not parse (it may be the password).
@@ -91,44 +156,93 @@ result<connection> connection::open(const std::string& conninfo) {
                 "the PostgreSQL connection string does not parse (libpq's reason is not shown: it "
                 "quotes the string, which may hold a password); see docs/postgresql.md");
   }
-  std::vector<std::string> secrets;
+  auto s = std::make_shared<session>();
   bool timeout_chosen = std::getenv("PGCONNECT_TIMEOUT") != nullptr;
   bool service = std::getenv("PGSERVICE") != nullptr;
   for (auto* o = options; o->keyword != nullptr; ++o) {
     if (o->val == nullptr) continue;
-    if (std::strcmp(o->keyword, "password") == 0) secrets.emplace_back(o->val);
+    if (std::strcmp(o->keyword, "password") == 0) s->secrets.emplace_back(o->val);
     if (std::strcmp(o->keyword, "connect_timeout") == 0) timeout_chosen = true;
     if (std::strcmp(o->keyword, "service") == 0) service = true;
   }
   PQconninfoFree(options);
-  secrets.push_back(conninfo);
+  s->secrets.push_back(conninfo);
   if (!timeout_chosen && service) timeout_chosen = service_sets_timeout(conninfo);
 
   // Without a timeout of its own, libpq waits for the operating system's (minutes, for a
   // server that does not answer): a batch or a counter would hang that long on a down database.
   // The string is given as dbname to be expanded after the default, so its own values win.
+  // PQreset connects again with these same options.
   const std::array<const char*, 3> keywords{"connect_timeout", "dbname", nullptr};
   const std::array<const char*, 3> values{default_connect_timeout, conninfo.c_str(), nullptr};
-  connection c;
-  c.conn_ =
-      std::shared_ptr<PGconn>(timeout_chosen ? PQconnectdb(conninfo.c_str())
-                                             : PQconnectdbParams(keywords.data(), values.data(), 1),
-                              &PQfinish);
-  if (!c.conn_) return fail(errc::failed, "connecting to PostgreSQL: out of memory");
-  if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    std::string m = trimmed(PQerrorMessage(c.conn_.get()));
-    for (const auto& s : secrets) scrub(m, s);
-    return fail(errc::failed, "connecting to PostgreSQL: " + m);
+  s->conn = timeout_chosen ? PQconnectdb(conninfo.c_str())
+                           : PQconnectdbParams(keywords.data(), values.data(), 1);
+  if (s->conn == nullptr) return fail(errc::failed, "connecting to PostgreSQL: out of memory");
+  if (PQstatus(s->conn) != CONNECTION_OK) {
+    return fail(errc::failed, "connecting to PostgreSQL: " + s->message());
   }
-  PQsetNoticeProcessor(c.conn_.get(), ignore_notice, nullptr);
+  PQsetNoticeProcessor(s->conn, ignore_notice, nullptr);  // kept by PQreset
   // Text is exchanged as UTF-8; a lock waited for longer than this is reported busy (55P03).
-  if (auto s = c.run("setting up the PostgreSQL session",
-                     "SELECT set_config('client_encoding', 'UTF8', false), "
-                     "set_config('lock_timeout', '30s', false)");
-      !s) {
-    return s.error();
+  s->settings = {{"client_encoding", "UTF8"}, {"lock_timeout", "30s"}};
+  if (rows r(s->apply()); !succeeded(r.get())) {
+    return error_of(s->conn, r.get(), "setting up the PostgreSQL session");
   }
+  connection c;
+  c.s_ = std::move(s);
   return c;
+}
+
+PGconn* connection::handle() const {
+  return s_->conn;
+}
+
+std::int64_t connection::resets() const {
+  return s_->resets;
+}
+
+status connection::reset(std::string_view what) {
+  session& s = *s_;
+  s.needs_reset = true;  // until this succeeds
+  PQreset(s.conn);
+  if (PQstatus(s.conn) != CONNECTION_OK) {
+    return fail(errc::failed, std::string(what) +
+                                  ": the connection to PostgreSQL was lost, and connecting "
+                                  "again failed: " +
+                                  s.message());
+  }
+  if (rows r(s.apply()); !succeeded(r.get())) {
+    return error_of(s.conn, r.get(), std::string(what) + ": setting up the PostgreSQL session");
+  }
+  s.needs_reset = false;
+  ++s.resets;
+  return {};
+}
+
+result<rows> connection::exec(std::string_view what,
+                              const std::function<PGresult*(PGconn*)>& send) {
+  session& s = *s_;
+  if (s.lost_in_transaction) {
+    return fail(errc::failed, std::string(what) +
+                                  ": the connection to PostgreSQL was lost inside the "
+                                  "transaction, which the server rolled back");
+  }
+  const bool inside = in_transaction(s.conn);
+  if (!inside && (s.needs_reset || PQstatus(s.conn) == CONNECTION_BAD)) {
+    if (auto r = reset(what); !r) return r.error();
+  }
+  for (int attempt = 0;; ++attempt) {
+    rows out(send(s.conn));
+    if (succeeded(out.get())) return out;
+    if (!lost(s.conn, out.get())) return error_of(s.conn, out.get(), what);
+    auto e = error_of(s.conn, out.get(), what);
+    s.needs_reset = true;
+    if (inside) {
+      s.lost_in_transaction = true;
+      return e;
+    }
+    if (attempt == 1) return e;
+    if (auto r = reset(what); !r) return r.error();
+  }
 }
 
 error error_of(PGconn* conn, const PGresult* r, std::string_view what) {
@@ -164,12 +278,10 @@ result<rows> connection::query(std::string_view what, const std::string& sql,
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* r = PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0);
-  rows out(r);
-  auto st = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return error_of(conn_.get(), r, what);
-  return out;
+  return exec(what, [&](PGconn* conn) {
+    return PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                        nullptr, nullptr, 0);
+  });
 }
 
 status connection::run(std::string_view what, const std::string& sql,
@@ -181,18 +293,57 @@ status connection::run(std::string_view what, const std::string& sql,
 
 status connection::script(std::string_view what, const char* sql) {
   // PQexec stops at the first statement that fails and returns its result.
-  rows r(PQexec(conn_.get(), sql));
-  auto st = r.get() == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r.get());
-  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return error_of(conn_.get(), r.get(), what);
+  auto r = exec(what, [&](PGconn* conn) { return PQexec(conn, sql); });
+  if (!r) return r.error();
   return {};
+}
+
+status connection::set(std::string_view what, const std::string& name, const std::string& value) {
+  if (auto s = run(what, "SELECT set_config($1, $2, false)", {name, value}); !s) return s;
+  auto& settings = s_->settings;
+  auto same = [&](const auto& kv) { return kv.first == name; };
+  settings.erase(std::remove_if(settings.begin(), settings.end(), same), settings.end());
+  settings.emplace_back(name, value);
+  return {};
+}
+
+void connection::rollback() {
+  session& s = *s_;
+  if (s.lost_in_transaction || s.needs_reset || PQstatus(s.conn) == CONNECTION_BAD) {
+    // The server ended the transaction with the connection: the next statement resets it.
+    s.lost_in_transaction = false;
+    s.needs_reset = true;
+    return;
+  }
+  // After a failed statement the server is in an aborted transaction; ROLLBACK ends it either way.
+  PQclear(PQexec(s.conn, "ROLLBACK"));
+  if (PQstatus(s.conn) == CONNECTION_BAD) s.needs_reset = true;
 }
 
 status connection::copy_in(std::string_view what, const std::string& sql,
                            const std::function<result<bool>(std::string&)>& feed) {
-  PGconn* conn = conn_.get();
+  session& s = *s_;
+  if (s.lost_in_transaction) {
+    return fail(errc::failed, std::string(what) +
+                                  ": the connection to PostgreSQL was lost inside the "
+                                  "transaction, which the server rolled back");
+  }
+  const bool inside = in_transaction(s.conn);
+  if (!inside && (s.needs_reset || PQstatus(s.conn) == CONNECTION_BAD)) {
+    if (auto r = reset(what); !r) return r;
+  }
+  PGconn* conn = s.conn;
+  // A loss found here or below is not retried (the feed cannot be read twice): the caller's
+  // next statement starts on a reset connection, or after its rollback inside a transaction.
+  auto mark_lost = [&](const PGresult* r) {
+    if (!lost(conn, r)) return;
+    s.needs_reset = true;
+    s.lost_in_transaction = inside;
+  };
   PGresult* started = PQexec(conn, sql.c_str());
   if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN) {
     auto e = error_of(conn, started, what);
+    mark_lost(started);
     PQclear(started);
     return e;
   }
@@ -224,8 +375,10 @@ status connection::copy_in(std::string_view what, const std::string& sql,
       out = error_of(conn, r, what);
       ok = false;
     }
+    mark_lost(r);
     PQclear(r);
   }
+  mark_lost(nullptr);
   if (!sent && out) {
     out =
         fail(errc::failed, std::string(what) + ": sending rows: " + trimmed(PQerrorMessage(conn)));
@@ -260,8 +413,7 @@ status transaction::commit(std::string_view what) {
 
 void transaction::rollback() {
   if (conn_ == nullptr) return;
-  // After a failed statement the server is in an aborted transaction; ROLLBACK ends it either way.
-  PQclear(PQexec(conn_->handle(), "ROLLBACK"));
+  conn_->rollback();
   conn_ = nullptr;
 }
 

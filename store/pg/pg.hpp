@@ -56,6 +56,17 @@ class rows {
 
 /// A connection (owns the PGconn). Opened with the connection string passed to libpq as is, so
 /// that libpq reads the PG* environment variables, the service file and the password file.
+///
+/// A connection that is lost (the server restarted, the backend was terminated, a failover) is
+/// reset (PQreset: the same options, the same connect timeout) and the session's settings set
+/// again (those of open() and set()): outside a transaction, the statement that found it lost is
+/// run once more on the new connection; inside one, that statement and every later one fail
+/// until rollback(), without a reset (no part of a transaction is ever replayed: the server
+/// rolled it back with the connection), and the next statement after it starts on a reset
+/// connection. The session holds nothing else (advisory locks are taken per transaction,
+/// cursors live in transactions, no statement is prepared by name, nothing is LISTENed to).
+/// An autocommit statement that the server committed but whose answer the loss swallowed would
+/// run twice: the statements run outside transactions are reads, or writes that may run twice.
 class connection {
  public:
   /// Connects. The error never holds the connection string nor the password: a string that does
@@ -76,14 +87,28 @@ class connection {
   status script(std::string_view what, const char* sql);
   /// COPY … FROM STDIN: `sql` is the COPY statement; `feed` appends text-format lines to the
   /// piece it is given, which is then sent, and returns whether more follow. A feed's error ends
-  /// the COPY with nothing of it kept, and is returned.
+  /// the COPY with nothing of it kept, and is returned. Never run again after a loss (the feed
+  /// is consumed).
   status copy_in(std::string_view what, const std::string& sql,
                  const std::function<result<bool>(std::string&)>& feed);
+  /// Sets a parameter for the rest of the session (set_config(name, value, false)), and again
+  /// on every reset connection.
+  status set(std::string_view what, const std::string& name, const std::string& value);
+  /// Ends the transaction open on the connection (ROLLBACK; nothing when none is open). After a
+  /// loss inside the transaction, sends nothing: the server ended it; the next statement resets.
+  void rollback();
 
-  PGconn* handle() const { return conn_.get(); }
+  /// How many times the connection was reset since it was opened.
+  std::int64_t resets() const;
+  PGconn* handle() const;
 
  private:
-  std::shared_ptr<PGconn> conn_;
+  struct session;
+  /// Resets the connection and sets the session's parameters again.
+  status reset(std::string_view what);
+  /// Runs `send` (one statement, its result returned) with the rules above.
+  result<rows> exec(std::string_view what, const std::function<PGresult*(PGconn*)>& send);
+  std::shared_ptr<session> s_;
 };
 
 /// The error for a failed result (or a connection failure when `r` is null): SQLSTATE mapped to

@@ -227,7 +227,7 @@ class pg_counter final : public counter_store {
   }
 
   void rollback() override {
-    (void)c().run("rolling back the counter's transaction", "ROLLBACK");
+    c().rollback();
     in_tx_ = false;
     reset_import();
   }

@@ -327,8 +327,7 @@ result<std::unique_ptr<pg_store>> pg_store::open(const std::string& conninfo, bo
   if (!c) return c.error();
   std::unique_ptr<pg_store> s(new pg_store(std::move(*c)));
   if (read_only) {
-    if (auto r = s->conn_.run("opening the store read-only",
-                              "SELECT set_config('default_transaction_read_only', 'on', false)");
+    if (auto r = s->conn_.set("opening the store read-only", "default_transaction_read_only", "on");
         !r) {
       return r.error();
     }
@@ -402,30 +401,30 @@ result<int> pg_store::migrate() {
 result<std::int64_t> pg_store::append_in(const std::string& actor, const std::string& action,
                                          const std::string& subject, const std::string& details) {
   constexpr std::string_view what = "appending to the audit log";
-  if (auto s =
-          conn_.run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(chain_lock_key)});
-      !s) {
-    return s.error();
+  // One round trip: dalil_append (migration 7) takes the chain's lock, reads the head after it
+  // (under READ COMMITTED a new snapshot: every append committed before the lock was granted)
+  // and inserts the entry hashed here against the head this connection saw last (its own last
+  // append, as a group transaction's appends or a server's are). When another process appended
+  // since, or a rollback undid ours, it inserts nothing and returns the head, against which
+  // the entry is hashed again: the lock is held then, so the second call appends (unless
+  // called outside a transaction, against the rule above).
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const std::int64_t seq = seen_.seq + 1;
+    const std::string prev = seen_.hash.empty() ? std::string(64, '0') : seen_.hash;
+    const std::string at = now_utc();
+    std::string hash =
+        dalil::store::detail::entry_hash(prev, seq, at, actor, action, subject, details);
+    auto r = conn_.query(
+        what, "SELECT appended, head_seq, head_hash FROM dalil_append($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        {std::to_string(chain_lock_key), std::to_string(seq), at, actor, action, subject, details,
+         prev, hash});
+    if (!r) return r.error();
+    seen_ = {r->int64(0, 1), r->text(0, 2)};
+    if (r->view(0, 0) == "t") return seq;
   }
-  // Read after the lock: under READ COMMITTED this statement sees every append committed
-  // before the lock was granted, so the head read here is the last one.
-  auto last = conn_.query(what, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-  if (!last) return last.error();
-  std::int64_t seq = 1;
-  std::string prev(64, '0');
-  if (last->size() == 1) {
-    seq = last->int64(0, 0) + 1;
-    prev = last->text(0, 1);
-  }
-  std::string at = now_utc();
-  std::string hash =
-      dalil::store::detail::entry_hash(prev, seq, at, actor, action, subject, details);
-  if (auto s = conn_.run(what, "INSERT INTO audit VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
-                         {std::to_string(seq), at, actor, action, subject, details, prev, hash});
-      !s) {
-    return s.error();
-  }
-  return seq;
+  return fail(errc::busy, std::string(what) +
+                              ": other processes appended between each of 3 attempts (the "
+                              "append ran outside a transaction)");
 }
 
 result<std::int64_t> pg_store::audit(const std::string& actor, const std::string& action,

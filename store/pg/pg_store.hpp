@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "store/accounts.hpp"
 #include "store/counter_store.hpp"
@@ -48,7 +49,8 @@ class pg_store {
   /// Appends an entry inside the caller's open transaction: takes the chain's advisory lock
   /// (held to the transaction's end: appends of other processes wait, busy after lock_timeout),
   /// reads the head, and inserts the entry hashed as the SQLite store hashes it
-  /// (detail::entry_hash), so heads are the same whatever the database.
+  /// (detail::entry_hash), so heads are the same whatever the database. One round trip when the
+  /// head is the one this store saw last (its own last append), two otherwise.
   result<std::int64_t> append_in(const std::string& actor, const std::string& action,
                                  const std::string& subject, const std::string& details);
   result<audit_head> head();
@@ -67,6 +69,7 @@ class pg_store {
  private:
   explicit pg_store(connection c) : conn_(std::move(c)) {}
   connection conn_;
+  audit_head seen_;  // the head as this store last saw it (append_in's guess; checked there)
 };
 
 /// The `store` interface on a PostgreSQL database (docs/postgresql.md): rulesets, imports, runs
@@ -108,9 +111,15 @@ struct migrate_report {
 /// counter decisions, reviews, retention, the identity tables, the publications and the audit
 /// log) into an empty PostgreSQL store, in one snapshot of the source and one transaction of the
 /// target, by COPY; then reads every copied table back and compares it, row by row through a
-/// digest, with the source. errc::refused for an encrypted source or a target that is not empty;
+/// digest, with the source. errc::refused for an encrypted source or a target that is not empty
+/// (a row in any of migrated_tables() but those the migrations put there);
 /// errc::busy while a live batch holds the source's lease; errc::damaged when the source does not
 /// verify or the copy differs.
 result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store& to);
+
+/// The tables that copy_from_sqlite requires to hold nothing but what the migrations put there:
+/// every table the migrations create but schema_migrations (a migration that adds a table adds
+/// it to copy.cpp's lists; a test compares these with the schema).
+std::vector<std::string> migrated_tables();
 
 }  // namespace dalil::store::pg

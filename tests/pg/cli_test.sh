@@ -69,6 +69,16 @@ expect_exit 1 "$dalil" migrate --from "$work/tampered.db" --to "$url2"
 grep -q "does not verify" "$work/out" || fail "a tampered source: $(cat "$work/out")"
 n=$(psql -d dalil_cli2 -Atc "SELECT (SELECT count(*) FROM audit) + (SELECT count(*) FROM records)")
 [ "$n" = 0 ] || fail "a refused migrate left $n rows in the target"
+# A target holding nothing but a login attempt (any table the migrations create counts, not only
+# the chain, records, rulesets and imports): refused, nothing copied, the attempt kept.
+psql -d dalil_cli2 -qc "INSERT INTO login_attempts(at, account, address) VALUES(1, '\\x00', 'a')"
+expect_exit 3 "$dalil" migrate --from "$db" --to "$url2"
+grep -q "already holds a Dalil store (rows in login_attempts)" "$work/out" ||
+  fail "a target with a login attempt: $(cat "$work/out")"
+n=$(psql -d dalil_cli2 -Atc "SELECT (SELECT count(*) FROM audit) + (SELECT count(*) FROM records)")
+[ "$n" = 0 ] || fail "a migrate refused for a login attempt left $n rows in the target"
+[ "$(psql -d dalil_cli2 -Atc "SELECT count(*) FROM login_attempts")" = 1 ] ||
+  fail "a refused migrate changed the target's login attempts"
 
 # Two migrates into one empty database at once: one copies, the other waits for the chain's lock,
 # then finds the store there and is refused; the copy verifies against the source's head.

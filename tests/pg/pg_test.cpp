@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
@@ -159,6 +160,44 @@ TEST_CASE("several processes append to one chain at once: no fork, no gap", "[pg
   CHECK(distinct->int64(0, 0) == processes * each);
 }
 
+TEST_CASE("an append whose head another store moved, or a rollback undid, hashes again", "[pg]") {
+  // Each store guesses the head it saw last (its own last append): two stores appending in turn
+  // guess wrong every time, and so does one whose append was rolled back.
+  std::string db = fresh_database("dalil_t_chain_guess");
+  auto a = pg::pg_store::open(db);
+  auto b = pg::pg_store::open(db);
+  REQUIRE(ok(a));
+  REQUIRE(ok(b));
+  for (std::int64_t i = 1; i <= 6; i += 2) {
+    auto x = (*a)->audit("test", "probe", "a", "{}");
+    REQUIRE(ok(x));
+    CHECK(*x == i);
+    auto y = (*b)->audit("test", "probe", "b", "{}");
+    REQUIRE(ok(y));
+    CHECK(*y == i + 1);
+  }
+  {
+    auto t = pg::transaction::begin((*a)->conn(), "a test's transaction");
+    REQUIRE(ok(t));
+    auto undone = (*a)->append_in("test", "probe", "undone", "{}");
+    REQUIRE(ok(undone));
+    CHECK(*undone == 7);
+  }  // rolled back
+  auto again = (*a)->audit("test", "probe", "a", "{}");
+  REQUIRE(ok(again));
+  CHECK(*again == 7);
+  auto h = (*b)->head();
+  REQUIRE(ok(h));
+  auto v = (*b)->verify_chain({std::to_string(h->seq) + ":" + h->hash});
+  REQUIRE(ok(v));
+  CHECK(v->problems.empty());
+  CHECK(v->entries == 7);
+  auto undone =
+      (*a)->conn().query("counting", "SELECT count(*) FROM audit WHERE subject = 'undone'");
+  REQUIRE(ok(undone));
+  CHECK(undone->int64(0, 0) == 0);
+}
+
 TEST_CASE("verify names a changed, a deleted and an unreached entry; the log is append-only",
           "[pg]") {
   std::string db = fresh_database("dalil_t_tamper");
@@ -236,6 +275,62 @@ TEST_CASE("a SQLite store's chain copied to PostgreSQL keeps its head", "[pg]") 
   REQUIRE_FALSE(ok(twice));
   CHECK(twice.error().code == errc::refused);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("migrate refuses a target holding a row of any table, and copies nothing", "[pg]") {
+  // What the target holds: one row of a table that is neither the chain, a record, a ruleset
+  // nor an import (they were the only ones checked once), or a row the migrations put there
+  // changed.
+  auto [name, sql] = GENERATE(table<std::string, std::string>({
+      {"login_attempts",
+       "INSERT INTO login_attempts(at, account, address) VALUES(1, '\\x00', 'a')"},
+      {"login_throttles", "INSERT INTO login_throttles VALUES('address', 'a', 1, 1)"},
+      {"offices", "INSERT INTO offices VALUES('rabat', '2026-01-01T00:00:00Z')"},
+      {"lease",
+       "INSERT INTO lease(name, token, run_id, pid, host, since, expires) VALUES('batch', "
+       "'t', 1, 1, 'h', '2026-01-01T00:00:00Z', 1)"},
+      {"retention", "UPDATE retention SET days = 30, set_by = 'admin' WHERE kind = 'traces'"},
+      {"accounts_generation", "UPDATE accounts_generation SET generation = 2"},
+  }));
+  INFO(name);
+  std::string db = fresh_database("dalil_t_copy_refused");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("dalil_pg_copy_refused_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string file = (dir / "s.db").string();
+  {
+    auto lite = dalil::store::open_sqlite(file);
+    REQUIRE(ok(lite));
+    REQUIRE(ok((*lite)->audit("cli:test", "probe", "x", "{}")));
+  }
+  auto s = pg::pg_store::open(db);
+  REQUIRE(ok(s));
+  REQUIRE(ok((*s)->conn().run("a row behind the tool's back", sql)));
+  auto copied = pg::copy_from_sqlite(file, **s);
+  REQUIRE_FALSE(ok(copied));
+  CHECK(copied.error().code == errc::refused);
+  CHECK(copied.error().message.find("(rows in " + name + ")") != std::string::npos);
+  auto n = (*s)->conn().query("counting", "SELECT count(*) FROM audit");
+  REQUIRE(ok(n));
+  CHECK(n->int64(0, 0) == 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("migrate checks every table the migrations create", "[pg]") {
+  std::string db = fresh_database("dalil_t_copy_tables");
+  auto s = pg::pg_store::open(db);
+  REQUIRE(ok(s));
+  auto q =
+      (*s)->conn().query("listing the tables",
+                         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                         "AND tablename <> 'schema_migrations' ORDER BY tablename COLLATE \"C\"");
+  REQUIRE(ok(q));
+  std::vector<std::string> in_schema;
+  in_schema.reserve(static_cast<std::size_t>(q->size()));
+  for (int i = 0; i < q->size(); ++i) in_schema.push_back(q->text(i, 0));
+  auto checked = pg::migrated_tables();
+  std::sort(checked.begin(), checked.end());
+  CHECK(checked == in_schema);
 }
 
 TEST_CASE("a SQLite store's identity tables and publications are copied and go on", "[pg]") {
