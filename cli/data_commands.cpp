@@ -121,12 +121,12 @@ int run_keys_seal(const keys_options& o) {
     if (!n) return report_store_error(n.error());
     if (*n == 0) {
       std::cout << o.db
-                << ": every decision set keeps in plain only what its rules' types allow; "
-                   "nothing changed\n";
+                << ": every decision set and counter decision keeps in plain only what its "
+                   "rules' types allow; nothing changed\n";
     } else {
       std::cout << o.db << ": " << *n
-                << " decision set(s) sealed in place (audited: keys_seal); dalil audit verify "
-                   "checks them\n";
+                << " decision set(s) and counter decision(s) sealed in place (audited: "
+                   "keys_seal); dalil audit verify checks them\n";
     }
     return 0;
   });

@@ -55,7 +55,7 @@ int run_keys_seal(const keys_options& o);
 struct reseal_options {
   std::string db;
   std::string key_file;  // "": DALIL_MASTER_KEY
-  std::int64_t per_transaction = 1000;
+  std::int64_t per_transaction = 5000;
 };
 /// `dalil keys reseal --db FILE [--key-file K] [--per-transaction N]`: every applicant whose data
 /// key is of format 1 moved to a new format-2 key, their data re-encrypted under it

@@ -267,7 +267,8 @@ int main(int argc, char** argv) {
                               "Master key file (default: the DALIL_MASTER_KEY variable)");
   keys_reseal_cmd
       ->add_option("--per-transaction", reseal.per_transaction,
-                   "Applicants re-sealed per transaction (default 1000)")
+                   "Applicants re-sealed per transaction (default 5000: the rows an audit entry "
+                   "vouches for)")
       ->check(CLI::Range(1, 1000000));
   keys_cmd->require_subcommand(1);
 

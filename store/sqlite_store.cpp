@@ -1902,7 +1902,11 @@ class sqlite_store final : public store {
         crypto::wipe(values);
       }
     }
-    if (sets.empty()) return 0;  // nothing written: the transaction rolls back
+    // The counter's decisions whose outcomes an older dalil kept by their shape (a text such as
+    // "ng" in plain): retyped by their rules' declared types, as the counter stores them now.
+    auto counter = counter_to_retype(what);
+    if (!counter) return counter.error();
+    if (sets.empty() && *counter == 0) return 0;  // nothing written: the transaction rolls back
     auto u = db_.make(
         "UPDATE decision_sets SET decisions=?, sealed_decisions=? WHERE run_id=? AND record_id=?",
         what);
@@ -1922,17 +1926,47 @@ class sqlite_store final : public store {
     add_field(d, "v", details_version);
     add_field(d, "decision_sets", static_cast<std::int64_t>(sets.size()));
     add_field(d, "erased", dropped);
+    // Present only when the counter's decisions are vouched for again below: the counter's
+    // verify then takes the counter_decision entries before this one as superseded.
+    if (*counter != 0) add_field(d, "counter_decisions", *counter);
     add_field(d, "at", now_utc());
     d += '}';
     if (auto a = detail::append_audit(db_, actor, "keys_seal", "decision_sets", d); !a) {
       return a.error();
     }
-    if (auto st = revouch(what, false); !st) return st.error();
+    if (!sets.empty()) {
+      if (auto st = revouch(what, false); !st) return st.error();
+    }
+    // Every counter decision retyped and vouched for again (as keys init --db does in place).
+    if (*counter != 0) {
+      if (auto st = encrypt_counter_in_place(what); !st) return st.error();
+    }
     if (auto st = tx->commit(what); !st) return st.error();
     // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
     if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st.error();
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
-    return static_cast<std::int64_t>(sets.size());
+    return static_cast<std::int64_t>(sets.size()) + *counter;
+  }
+
+  /// How many of the counter's decisions keep in plain an outcome value their rules' declared
+  /// types seal (plain_outcomes by outcome_plain_values): those an older dalil stored by the
+  /// value's shape. keys seal retypes them (encrypt_counter_in_place).
+  result<std::int64_t> counter_to_retype(const std::string& what) {
+    ruleset_cache rulesets;
+    auto q = db_.make("SELECT ruleset_hash, rules, outcomes FROM counter_decisions", what);
+    if (!q) return q.error();
+    std::int64_t n = 0;
+    for (;;) {
+      auto row = q->next(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      std::string_view stored = q->text_view(2);
+      if (plain_outcomes(stored, outcome_plain_values(q->text(0), q->text(1), rulesets)) !=
+          stored) {
+        ++n;
+      }
+    }
+    return n;
   }
 
   result<reseal_report> reseal_keys(const std::string& actor,
