@@ -4356,9 +4356,13 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& [who, wrapped, generation] = batch[i];
       // Where and why, by pseudonym (the store's id, never the applicant's own).
-      auto damaged = [&, &who = who](const std::string& why) {
-        return fail(errc::damaged, what + ": applicant " + who + why +
-                                       " (run dalil audit verify); this transaction was undone");
+      auto damaged = [&, &who = who](std::string_view why) {
+        std::string m = what;
+        m += ": applicant ";
+        m += who;
+        m += why;
+        m += " (run dalil audit verify); this transaction was undone";
+        return fail(errc::damaged, std::move(m));
       };
       auto old = crypto::unwrap(*key_, wrapped, who, generation);
       if (!old) return damaged(": its data key does not open with the master key");

@@ -518,8 +518,10 @@ TEST_CASE("cost of opening a cohort's records", "[.crypto_cost]") {
             << ns << " ns per record on one core\n";
 }
 
-TEST_CASE("keys seal retypes the counter's outcomes an older dalil kept by their shape",
-          "[crypto]") {
+TEST_CASE(
+    "keys seal retypes the counter's outcomes an older dalil kept by their shape; keys reseal "
+    "moves the counter's records to format 2",
+    "[crypto]") {
   temp_dir dir;
   REQUIRE(crypto::create_key_file(dir.file("k.key")).has_value());
   crypto::master_key key = key_from(dir.file("k.key"));
@@ -552,8 +554,12 @@ TEST_CASE("keys seal retypes the counter's outcomes an older dalil kept by their
     d.answer_digest = dalil::engine::sha256_hex("answer");
     // What an older dalil stored: the value kept in plain by its shape (a name-like text).
     d.plain_values = {1, 1};
+    // Its applicant's data key of format 1, as on a processor without AES-NI (or before format 2).
+    crypto::force_portable_gcm(true);
     REQUIRE(cs.begin().has_value());
-    REQUIRE(cs.put_decision(d).has_value());
+    auto put = cs.put_decision(d);
+    crypto::force_portable_gcm(false);
+    REQUIRE(put.has_value());
     REQUIRE(cs.commit().has_value());
   }
   auto stored_outcomes = [&] {
@@ -585,4 +591,34 @@ TEST_CASE("keys seal retypes the counter's outcomes an older dalil kept by their
   auto again = (*s)->seal_in_place("test");
   REQUIRE(again.has_value());
   CHECK(*again == 0);
+
+  // keys reseal: the counter's record (vouched for by its import's whole digest) moves to a key
+  // of format 2, and reads as before; verify passes (the import's records vouched for again).
+  auto key_length = [&] {
+    database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    statement q = c.prepare("SELECT length(wrapped) FROM data_keys", e);
+    REQUIRE(q.ok());
+    REQUIRE(q.step() == SQLITE_ROW);
+    return q.int64(0);
+  };
+  REQUIRE(key_length() == 72);
+  auto moved = (*s)->reseal_keys("test", 10);
+  INFO((moved ? std::string() : moved.error().message));
+  REQUIRE(moved.has_value());
+  CHECK(moved->applicants == 1);
+  CHECK(moved->records == 1);
+  CHECK(moved->left == 0);
+  CHECK(key_length() == 61);
+  auto resealed = (*s)->verify({});
+  REQUIRE(resealed.has_value());
+  for (const auto& p : resealed->problems) UNSCOPED_INFO(p.what);
+  CHECK(resealed->problems.empty());
+  auto opened = counter_store::open(db, &key);
+  REQUIRE(opened.has_value());
+  auto read = (*opened)->decision("d-1");
+  INFO((read ? std::string() : read.error().message));
+  REQUIRE(read.has_value());
+  CHECK(read->record_json == R"({"id":"A-1"})");
 }
