@@ -12,6 +12,9 @@
 #     BEFORE  optionally a second dalil (e.g. a build of the previous commit), run interleaved
 #             with the first on the same stores (both must read the same store format)
 #   N=100000 ROUNDS=5 THREADS="1 default" KEEP=dir (reuse/keep the cohort and stores there)
+#   RESEALED=1: the encrypted store is made of format 1 (XChaCha20-Poly1305: an older store, made
+#     with the test hook DALIL_TEST_PORTABLE_GCM=1) and moved to format 2 by `dalil keys reseal`
+#     (its time printed); the format-1 copy is measured too (store "f1"); DALIL only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dalil=$(realpath "${1:-build/cli/dalil}")
@@ -37,13 +40,27 @@ if [ ! -f "$work/enc.db" ]; then
     "$work/cohort.jsonl" > /dev/null
   for s in plain enc; do sqlite3 "$work/$s.db" "PRAGMA wal_checkpoint(TRUNCATE);" > /dev/null; done
 fi
+if [ -n "${RESEALED:-}" ] && [ ! -f "$work/f1.db" ]; then
+  rm -f "$work/enc.db"
+  "$dalil" keys init --key-file "$work/k.key" --db "$work/f1.db" > /dev/null
+  DALIL_TEST_PORTABLE_GCM=1 "$dalil" import --db "$work/f1.db" --key-file "$work/k.key" \
+    --rules "$rules" "$work/cohort.jsonl" > /dev/null
+  sqlite3 "$work/f1.db" "PRAGMA wal_checkpoint(TRUNCATE);" > /dev/null
+  [ "$(sqlite3 "$work/f1.db" "SELECT count(*) FROM data_keys WHERE length(wrapped) != 72")" = 0 ] ||
+    { echo "the format-1 store has keys of another format (no test hooks in this build?)"; exit 1; }
+  cp "$work/f1.db" "$work/enc.db"
+  /usr/bin/time -f "%e s wall, %U s user, %S s system" -o "$work/reseal.time" \
+    "$dalil" keys reseal --db "$work/enc.db" --key-file "$work/k.key"
+  echo "keys reseal of $n applicants: $(cat "$work/reseal.time")"
+  sqlite3 "$work/enc.db" "PRAGMA wal_checkpoint(TRUNCATE);" > /dev/null
+fi
 
 run() {  # binary label, binary, plain|enc, threads -> appends "wall cpu" to $work/<label>.<kind>.<t>
   local label=$1 bin=$2 kind=$3 t=$4
   rm -f "$work/run.db" "$work/run.db-wal" "$work/run.db-shm"
   cp "$work/$kind.db" "$work/run.db"
   local args=(batch --db "$work/run.db" --rules "$rules" --as-of 2017-06-01 --quiet)
-  [ "$kind" = enc ] && args+=(--key-file "$work/k.key")
+  [ "$kind" != plain ] && args+=(--key-file "$work/k.key")
   [ "$t" = default ] || args+=(--threads "$t")
   /usr/bin/time -f "%e %U %S" -o "$work/time" "$bin" "${args[@]}" > "$work/out" 2>&1 ||
     { cat "$work/out"; exit 1; }
@@ -52,6 +69,7 @@ run() {  # binary label, binary, plain|enc, threads -> appends "wall cpu" to $wo
 
 variants=("after plain" "after enc")
 [ -n "$before" ] && variants+=("before enc" "before plain")
+[ -n "${RESEALED:-}" ] && variants=("after plain" "after enc" "after f1")
 rm -f "$work"/after.* "$work"/before.*
 for r in $(seq 1 "$rounds"); do
   for t in $threads; do
@@ -77,7 +95,8 @@ for t in $threads; do
     [ -f "$work/$label.plain.$t" ] || continue
     pw=$(cut -d' ' -f1 "$work/$label.plain.$t" | median)
     pc=$(cut -d' ' -f2 "$work/$label.plain.$t" | median)
-    for kind in plain enc; do
+    for kind in plain enc f1; do
+      [ -f "$work/$label.$kind.$t" ] || continue
       w=$(cut -d' ' -f1 "$work/$label.$kind.$t" | median)
       c=$(cut -d' ' -f2 "$work/$label.$kind.$t" | median)
       printf "%-8s %-8s %-6s %8.2f %10.0f %8.2f %9.3f %9.3f\n" "$t" "$label" "$kind" "$w" \

@@ -122,13 +122,38 @@ int run_keys_seal(const keys_options& o) {
     if (!n) return report_store_error(n.error());
     if (*n == 0) {
       std::cout << o.db
-                << ": every decision set keeps in plain only what its rules' types allow; "
-                   "nothing changed\n";
+                << ": every decision set and counter decision keeps in plain only what its "
+                   "rules' types allow; nothing changed\n";
     } else {
       std::cout << o.db << ": " << *n
-                << " decision set(s) sealed in place (audited: keys_seal); dalil audit verify "
-                   "checks them\n";
+                << " decision set(s) and counter decision(s) sealed in place (audited: "
+                   "keys_seal); dalil audit verify checks them\n";
     }
+    return 0;
+  });
+}
+
+int run_keys_reseal(const reseal_options& o) {
+  return guarded("keys reseal", [&] {
+    auto db = open_store(o.db, o.key_file);
+    if (!db) return report_store_error(db.error());
+    auto r = (*db)->reseal_keys(cli_actor(), o.per_transaction);
+    if (!r) return report_store_error(r.error());
+    if (r->applicants == 0) {
+      std::cout << o.db << ": every data key is of format 2 (AES-256-GCM) already; nothing "
+                << "changed";
+    } else {
+      std::cout << o.db << ": " << r->applicants
+                << " applicant(s) moved to a new data key of format 2 (AES-256-GCM) in "
+                << r->transactions << " transaction(s): " << r->records << " record version(s) and "
+                << r->decision_sets << " decision set(s) (" << r->traces
+                << " stored trace(s)) re-encrypted, the old keys destroyed (audited: "
+                   "keys_reseal); dalil audit verify checks them";
+    }
+    if (r->erased != 0) {
+      std::cout << "; " << r->erased << " erased applicant(s) left erased";
+    }
+    std::cout << "\n";
     return 0;
   });
 }

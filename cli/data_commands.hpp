@@ -2,6 +2,7 @@
 // Exit codes as the store commands: 0 done; 1 failed or damaged; 2 usage; 3 refused; 4 busy.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,16 @@ int run_keys_rotate(const rotate_options& o);
 /// `dalil keys seal --db FILE [--key-file K]`: seals in place the decisions' values an older
 /// dalil left in plain in an encrypted store (store::store::seal_in_place), audited.
 int run_keys_seal(const keys_options& o);
+
+struct reseal_options {
+  std::string db;
+  std::string key_file;  // "": DALIL_MASTER_KEY
+  std::int64_t per_transaction = 5000;
+};
+/// `dalil keys reseal --db FILE [--key-file K] [--per-transaction N]`: every applicant whose data
+/// key is of format 1 moved to a new format-2 key, their data re-encrypted under it
+/// (store::store::reseal_keys), audited; resumable.
+int run_keys_reseal(const reseal_options& o);
 
 struct erase_options {
   std::string db;

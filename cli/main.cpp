@@ -257,6 +257,19 @@ int main(int argc, char** argv) {
   keys_seal_cmd->add_option("--db", seal.db, "SQLite file")->required();
   keys_seal_cmd->add_option("--key-file", seal.key_file,
                             "Master key file (default: the DALIL_MASTER_KEY variable)");
+  dalil::cli::reseal_options reseal;
+  auto* keys_reseal_cmd = keys_cmd->add_subcommand(
+      "reseal",
+      "Move every applicant's data of format 1 (XChaCha20-Poly1305) to a new data key of format 2 "
+      "(AES-256-GCM), in bounded transactions (audited; run again if interrupted)");
+  keys_reseal_cmd->add_option("--db", reseal.db, "SQLite file")->required();
+  keys_reseal_cmd->add_option("--key-file", reseal.key_file,
+                              "Master key file (default: the DALIL_MASTER_KEY variable)");
+  keys_reseal_cmd
+      ->add_option("--per-transaction", reseal.per_transaction,
+                   "Applicants re-sealed per transaction (default 5000: the rows an audit entry "
+                   "vouches for)")
+      ->check(CLI::Range(1, 1000000));
   keys_cmd->require_subcommand(1);
 
   dalil::cli::erase_options era;
@@ -280,6 +293,7 @@ int main(int argc, char** argv) {
   if (keys_check_cmd->parsed()) return dalil::cli::run_keys_check(keys);
   if (keys_rotate_cmd->parsed()) return dalil::cli::run_keys_rotate(rot);
   if (keys_seal_cmd->parsed()) return dalil::cli::run_keys_seal(seal);
+  if (keys_reseal_cmd->parsed()) return dalil::cli::run_keys_reseal(reseal);
   if (backup_cmd->parsed()) return dalil::cli::run_backup(bak);
   if (restore_cmd->parsed()) return dalil::cli::run_restore(res);
   if (serve_cmd->parsed()) return dalil::cli::run_serve(srv);

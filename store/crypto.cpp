@@ -48,11 +48,25 @@ static_assert(wrapped_xc != wrapped_gcm);
 /// Tests set this to take the portable path on a processor that has AES-NI.
 std::atomic<bool> portable_gcm_forced{false};
 
+/// Tests only (builds with DALIL_TEST_HOOKS, store/CMakeLists.txt): DALIL_TEST_PORTABLE_GCM=1
+/// makes the process behave as on a processor where libsodium has no AES-256-GCM, as
+/// force_portable_gcm(true) does in process: format 2 through OpenSSL, new data keys of format 1
+/// (the fallback, end to end through the CLI: tests/store/keys_reseal_test.sh).
+bool portable_by_environment() {
+#ifdef DALIL_TEST_HOOKS
+  const char* e = std::getenv("DALIL_TEST_PORTABLE_GCM");
+  return e != nullptr && std::string_view(e) == "1";
+#else
+  return false;
+#endif
+}
+
 /// Whether libsodium's AES-256-GCM serves here (it needs AES-NI and PCLMUL); elsewhere format 2
 /// goes through OpenSSL (evp_gcm).
 bool gcm_available() {
   ready();
-  static const bool available = crypto_aead_aes256gcm_is_available() == 1;
+  static const bool available =
+      crypto_aead_aes256gcm_is_available() == 1 && !portable_by_environment();
   return available && !portable_gcm_forced.load(std::memory_order_relaxed);
 }
 

@@ -74,8 +74,10 @@ inline std::string shard_text(const shard_spec& s) {
 inline std::string held_by(const lease_info& l) {
   std::string shard;
   if (l.shard.count > 1) shard = " shard " + shard_text(l.shard);
-  return "run " + std::to_string(l.run_id) + shard + ", pid " + std::to_string(l.pid) + " on " +
-         l.host + ", since " + l.since + ", renewed until " + time_text(l.expires);
+  // run_id 0: not a batch but `dalil keys reseal` (store::reseal_keys).
+  std::string holder = l.run_id == 0 ? "dalil keys reseal" : "run " + std::to_string(l.run_id);
+  return holder + shard + ", pid " + std::to_string(l.pid) + " on " + l.host + ", since " +
+         l.since + ", renewed until " + time_text(l.expires);
 }
 
 }  // namespace dalil::store::detail

@@ -966,12 +966,14 @@ result<std::int64_t> sqlite_counter::count_decisions() {
 result<std::optional<audit_problem>> sqlite_counter::verify() {
   std::string e;
   // A store encrypted in place (`dalil keys init --db` with data) renamed its counter decisions
-  // to pseudonyms and sealed their amounts, then vouched for each again: the counter_decision
-  // entries before that keys_init entry are superseded.
+  // to pseudonyms and sealed their amounts, then vouched for each again; `dalil keys seal`
+  // retyping outcomes an older dalil kept by their shape does the same (its keys_seal entry then
+  // counts them): the counter_decision entries before the last such entry are superseded.
   std::int64_t superseded_before = 0;
   {
     auto k = impl_->db.prepare(
-        "SELECT max(seq) FROM audit WHERE action='keys_init' AND details LIKE '%\"in_place\":%'",
+        "SELECT max(seq) FROM audit WHERE (action='keys_init' AND details LIKE "
+        "'%\"in_place\":%') OR (action='keys_seal' AND details LIKE '%\"counter_decisions\":%')",
         e);
     if (!k.ok()) return fail(errc::failed, e);
     if (k.step() == SQLITE_ROW && !k.is_null(0)) superseded_before = k.int64(0);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -1796,7 +1797,11 @@ class sqlite_store final : public store {
         crypto::wipe(values);
       }
     }
-    if (sets.empty()) return 0;  // nothing written: the transaction rolls back
+    // The counter's decisions whose outcomes an older dalil kept by their shape (a text such as
+    // "ng" in plain): retyped by their rules' declared types, as the counter stores them now.
+    auto counter = counter_to_retype(what);
+    if (!counter) return counter.error();
+    if (sets.empty() && *counter == 0) return 0;  // nothing written: the transaction rolls back
     auto u = db_.make(
         "UPDATE decision_sets SET decisions=?, sealed_decisions=? WHERE run_id=? AND record_id=?",
         what);
@@ -1816,18 +1821,51 @@ class sqlite_store final : public store {
     add_field(d, "v", details_version);
     add_field(d, "decision_sets", static_cast<std::int64_t>(sets.size()));
     add_field(d, "erased", dropped);
+    // Present only when the counter's decisions are vouched for again below: the counter's
+    // verify then takes the counter_decision entries before this one as superseded.
+    if (*counter != 0) add_field(d, "counter_decisions", *counter);
     add_field(d, "at", now_utc());
     d += '}';
     if (auto a = detail::append_audit(db_, actor, "keys_seal", "decision_sets", d); !a) {
       return a.error();
     }
-    if (auto st = revouch(what, false); !st) return st.error();
+    if (!sets.empty()) {
+      if (auto st = revouch(what, false); !st) return st.error();
+    }
+    // Every counter decision retyped and vouched for again (as keys init --db does in place).
+    if (*counter != 0) {
+      if (auto st = encrypt_counter_in_place(what); !st) return st.error();
+    }
     if (auto st = tx->commit(what); !st) return st.error();
     // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
     if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st.error();
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
-    return static_cast<std::int64_t>(sets.size());
+    return static_cast<std::int64_t>(sets.size()) + *counter;
   }
+
+  /// How many of the counter's decisions keep in plain an outcome value their rules' declared
+  /// types seal (plain_outcomes by outcome_plain_values): those an older dalil stored by the
+  /// value's shape. keys seal retypes them (encrypt_counter_in_place).
+  result<std::int64_t> counter_to_retype(const std::string& what) {
+    ruleset_cache rulesets;
+    auto q = db_.make("SELECT ruleset_hash, rules, outcomes FROM counter_decisions", what);
+    if (!q) return q.error();
+    std::int64_t n = 0;
+    for (;;) {
+      auto row = q->next(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      std::string_view stored = q->text_view(2);
+      if (plain_outcomes(stored, outcome_plain_values(q->text(0), q->text(1), rulesets)) !=
+          stored) {
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  result<reseal_report> reseal_keys(const std::string& actor,
+                                    std::int64_t per_transaction) override;
 
   /// The associated data of what is sealed in a decision set's row (`kind`: "trace" for its
   /// stored trace, "decisions" for its sealed decisions): the row and what it is.
@@ -2903,8 +2941,10 @@ struct vouched {
   struct import_entry {
     std::int64_t seq = 0;
     fields f;
-    bool v3 = false;     // an "import" entry of schema 5 (with its records' entries)
-    bool state = false;  // an "import_state" entry (the upgrade to schema 5)
+    bool v3 = false;       // an "import" entry of schema 5 (with its records' entries)
+    bool state = false;    // an "import_state" entry (the upgrade to schema 5)
+    bool chunked = false;  // its records re-vouched for by chunks that replace its digest
+                           // (keys_reseal): every record must be in one
   };
   struct run_entry {
     std::int64_t seq = 0;
@@ -3333,8 +3373,46 @@ class verifier {
         }
         c.ids = std::move(*ids);
       }
-      (a == "records" ? v_.record_chunks : v_.decision_chunks)[c.owner].push_back(std::move(c));
+      auto& list = (a == "records" ? v_.record_chunks : v_.decision_chunks)[c.owner];
+      if (f->count("replaces") != 0) {
+        // Rows re-sealed under a new data key (dalil keys reseal): this entry vouches again for
+        // the rows of the entry it names, a chunk of the same import or run (same range), or the
+        // whole digest of an import that had no chunk; what that entry vouched for no longer
+        // holds.
+        auto replaces = int_field(*f, "replaces");
+        auto old = std::find_if(list.begin(), list.end(), [&](const vouched::chunk& o) {
+          return replaces && o.seq == *replaces && o.from == c.from && o.to == c.to;
+        });
+        auto ie = v_.imports.find(c.owner);
+        bool whole =
+            a == "records" && ie != v_.imports.end() && replaces && ie->second.seq == *replaces;
+        if (!c.v3 || (old == list.end() && !whole)) {
+          bad(e, "it replaces no entry of its import or run");
+          continue;
+        }
+        if (old != list.end()) list.erase(old);
+        if (a == "records" && ie != v_.imports.end()) {
+          ie->second.f.erase("digest");
+          ie->second.chunked = true;
+        }
+      }
+      list.push_back(std::move(c));
     }
+  }
+
+  /// The entries of the chain that say what vouches for records and decision sets, gathered as
+  /// verify gathers them, without checking the chain (for what vouches again for rows it
+  /// changes, inside its transaction: keys reseal, after a verify).
+  const vouched& gather_chunks() {
+    each(
+        "SELECT seq, actor, action, subject, details FROM audit WHERE action IN ('import', "
+        "'import_state', 'records', 'decisions', 'keys_init', 'keys_seal') ORDER BY seq",
+        "reading the audit log", [](statement&) {},
+        [&](statement& q) {
+          entries_.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4)});
+        });
+    gather();
+    return v_;
   }
 
   void rulesets() {
@@ -3565,7 +3643,7 @@ class verifier {
             problem(0, "record",
                     "record " + std::to_string(id) +
                         " belongs to no audited import: it was inserted behind the tool's back");
-          } else if (it->second.v3 &&
+          } else if ((it->second.v3 || it->second.chunked) &&
                      !std::binary_search(vouched_records.begin(), vouched_records.end(), id)) {
             problem(0, "record",
                     "record " + std::to_string(id) +
@@ -3889,6 +3967,412 @@ result<verify_report> sqlite_store::verify(const verify_options& options) {
     // Memory exhausted, or a bug: verify never throws; the caller reports it as a failure.
     return fail(errc::failed, std::string("verifying ") + path_ + ": " + e.what());
   }
+}
+
+namespace {
+
+/// The rows one keys_reseal transaction changed, by import (records) or run (decision sets).
+using changed_rows = std::map<std::int64_t, std::vector<std::int64_t>>;
+
+/// One entry that vouches again for rows a keys_reseal transaction changed: a chunk of the
+/// import or run `owner` over [from, to], replacing the entry `replaces` (verify's gather).
+struct revouched_chunk {
+  std::int64_t owner = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  std::int64_t replaces = 0;
+  std::string old_digest;  // the digest of the chunk replaced ("": an import's whole digest)
+};
+
+constexpr const char* reseal_record_rows =
+    "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM records WHERE "
+    "? IS NOT NULL AND record_id BETWEEN ? AND ? ORDER BY record_id";
+constexpr const char* reseal_set_rows =
+    "SELECT record_id, applicant_id, input_hash, decisions, trace_digest, format, "
+    "coalesce(trace, ''), CASE WHEN trace IS NULL THEN coalesce(trace_erased, '') ELSE '' END, "
+    "coalesce(sealed_decisions, '') FROM decision_sets WHERE run_id=? AND record_id BETWEEN ? AND "
+    "? ORDER BY record_id";
+
+/// The rows of one chunk as they are now, in the form verify compares, added to `rows`.
+status chunk_rows(database& db, bool records, const revouched_chunk& c, const std::string& what,
+                  row_digest& rows) {
+  auto q = db.make(records ? reseal_record_rows : reseal_set_rows, what);
+  if (!q) return q.error();
+  q->bind(1, c.owner).bind(2, c.from).bind(3, c.to);
+  std::string line;
+  for (;;) {
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row) break;
+    if (records) {
+      line = record_line(q->int64(0), q->text_view(1), q->int64(2), q->text_view(3), q->int64(4),
+                         q->blob_view(5));
+    } else {
+      decision_line(line, q->int64(0), q->text_view(1), q->digest(2),
+                    engine::sha256(q->text_view(3)), q->digest(4), q->int64(5), q->text_view(6),
+                    q->text_view(7), q->blob_view(8));
+    }
+    rows.add(q->int64(0), line);
+  }
+  return {};
+}
+
+/// The digest a row_digest writes ("digest" of its details).
+std::string digest_of(row_digest& rows) {
+  std::string d = "{";
+  rows.write(d);
+  d += '}';
+  return detail::audit_field(d, "digest");
+}
+
+}  // namespace
+
+result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
+                                                std::int64_t per_transaction) {
+  std::string what = path_ + ": re-sealing applicants' data in format 2";
+  if (!encrypted_) {
+    return fail(errc::refused, path_ + " is not encrypted: it has no data key to re-seal");
+  }
+  if (auto st = need_key("re-sealing data keys"); !st) return st.error();
+  if (per_transaction < 1) {
+    return fail(errc::refused, what + ": at least one applicant per transaction");
+  }
+  auto live = live_lease();
+  if (!live) return live.error();
+  if (*live) {
+    return fail(errc::busy, what + ": a batch holds the store's lease (" + held_by(**live) +
+                                "); re-seal once it has finished");
+  }
+  // Vouching again for the rows it changes needs a store that verifies (keys seal, keys init).
+  if (auto st = refuse_unverified(what, ""); !st) return st.error();
+  // The old wrapped keys' and ciphertexts' bytes are overwritten in their pages.
+  if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st.error();
+  const std::string token =
+      host_ + ":" + std::to_string(::getpid()) + ":" + std::to_string(unix_now()) + ":keys-reseal";
+  const std::string since = now_utc();
+  reseal_report done;
+#ifdef DALIL_TEST_HOOKS
+  // Tests only (tests/store/keys_reseal_test.sh): the process kills itself once it has re-sealed
+  // this many applicants, inside the transaction, before it commits.
+  std::int64_t kill_at = 0;
+  if (const char* k = std::getenv("DALIL_TEST_RESEAL_KILL_AT")) kill_at = std::atoll(k);
+#endif
+  std::string plain;
+  std::string sealed;
+  for (;;) {
+    auto tx = transaction::begin(db_, what);
+    if (!tx) return tx.error();
+    if (auto st = read_keyring(); !st) return st.error();  // the generation, under the lock
+    // The lease, so that no batch seals a set under a key this changes; renewed each time.
+    std::string held;
+    auto l = live_lease(&held);
+    if (!l) return l.error();
+    if (*l && held != token) {
+      return fail(errc::busy, what + ": a batch took the store's lease (" + held_by(**l) +
+                                  ") after " + std::to_string(done.applicants) +
+                                  " applicant(s) were re-sealed; run again once it has finished");
+    }
+    {
+      auto q = db_.make(
+          "INSERT OR REPLACE INTO lease(name, token, run_id, pid, host, since, expires, machine) "
+          "VALUES('writer',?,0,?,?,?,?,?)",
+          what);
+      if (!q) return q.error();
+      q->bind(1, token).bind(2, std::int64_t{::getpid()}).bind(3, host_).bind(4, since);
+      q->bind(5, unix_now() + lease_seconds).bind(6, machine_);
+      if (auto st = q->run(what); !st) return st.error();
+    }
+    // Format 1 keys are 72 bytes wrapped (crypto.hpp), format 2 61.
+    std::vector<std::tuple<std::string, std::string, std::int64_t>> batch;
+    {
+      auto q = db_.make(
+          "SELECT applicant_id, wrapped, generation FROM data_keys WHERE wrapped IS NOT NULL AND "
+          "length(wrapped) = 72 ORDER BY applicant_id LIMIT ?",
+          what);
+      if (!q) return q.error();
+      q->bind(1, per_transaction);
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        batch.emplace_back(q->text(0), std::string(q->blob_view(1)), q->int64(2));
+      }
+    }
+    if (batch.empty()) {
+      auto q = db_.make("DELETE FROM lease WHERE name='writer' AND token=?", what);
+      if (!q) return q.error();
+      q->bind(1, token);
+      if (auto st = q->run(what); !st) return st.error();
+      auto e = db_.make("SELECT count(*) FROM data_keys WHERE wrapped IS NULL", what);
+      if (!e) return e.error();
+      if (auto row = e->next(what); !row) return row.error();
+      done.erased = e->int64(0);
+      if (auto st = tx->commit(what); !st) return st.error();
+      break;
+    }
+    // What vouches for the rows now (the chain's entries, as verify reads them).
+    verify_report scratch;
+    verifier gathered(db_, path_, scratch);
+    const vouched& v = gathered.gather_chunks();
+    changed_rows records;
+    changed_rows sets;
+    std::int64_t traces = 0;
+    auto read_records = db_.make(
+        "SELECT record_id, version, import_id, sealed FROM records WHERE applicant_id=? AND "
+        "sealed IS NOT NULL ORDER BY record_id",
+        what);
+    auto write_record = db_.make("UPDATE records SET sealed=? WHERE record_id=?", what);
+    auto read_sets = db_.make(
+        "SELECT run_id, record_id, coalesce(trace, ''), coalesce(sealed_decisions, x'') FROM "
+        "decision_sets WHERE applicant_id=? AND (sealed_decisions IS NOT NULL OR trace GLOB "
+        "'sealed1:*') ORDER BY run_id, record_id",
+        what);
+    auto write_set = db_.make(
+        "UPDATE decision_sets SET trace=coalesce(?, trace), sealed_decisions=coalesce(?, "
+        "sealed_decisions) WHERE run_id=? AND record_id=?",
+        what);
+    auto write_key =
+        db_.make("UPDATE data_keys SET wrapped=?, generation=? WHERE applicant_id=?", what);
+    for (auto* st : {&read_records, &write_record, &read_sets, &write_set, &write_key}) {
+      if (!*st) return st->error();
+    }
+    // Each applicant's rows, read first: the entries that vouch for them are checked before
+    // anything changes.
+    struct row {
+      std::int64_t id = 0;
+      std::int64_t version = 0;
+      std::int64_t owner = 0;
+      std::string sealed;
+    };
+    struct set_row {
+      std::int64_t run = 0;
+      std::int64_t record = 0;
+      std::string trace;
+      std::string values;
+    };
+    std::vector<std::vector<row>> rows_of(batch.size());
+    std::vector<std::vector<set_row>> sets_of(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const std::string& who = std::get<0>(batch[i]);
+      read_records->reset();
+      read_records->bind(1, who);
+      for (;;) {
+        auto r = read_records->next(what);
+        if (!r) return r.error();
+        if (!*r) break;
+        rows_of[i].push_back({read_records->int64(0), read_records->int64(1),
+                              read_records->int64(2), std::string(read_records->blob_view(3))});
+        records[read_records->int64(2)].push_back(read_records->int64(0));
+      }
+      read_records->reset();
+      read_sets->reset();
+      read_sets->bind(1, who);
+      for (;;) {
+        auto r = read_sets->next(what);
+        if (!r) return r.error();
+        if (!*r) break;
+        sets_of[i].push_back({read_sets->int64(0), read_sets->int64(1), read_sets->text(2),
+                              std::string(read_sets->blob_view(3))});
+        sets[read_sets->int64(0)].push_back(read_sets->int64(1));
+      }
+      read_sets->reset();
+    }
+    // The entries that vouch for the rows about to change: for each, its chunk (same import or
+    // run, same range), to be replaced by one over the rows as they will be; an import vouched
+    // for by its whole digest only (the counter's) gets chunks over all its records instead.
+    std::vector<revouched_chunk> record_chunks;
+    std::vector<revouched_chunk> set_chunks;
+    auto chunks_of = [&](const changed_rows& changed, bool is_records,
+                         std::vector<revouched_chunk>& out) -> status {
+      const auto& all = is_records ? v.record_chunks : v.decision_chunks;
+      for (const auto& [owner, ids] : changed) {
+        auto it = all.find(owner);
+        std::set<std::int64_t> picked;
+        bool whole = false;
+        for (std::int64_t id : ids) {
+          const vouched::chunk* hit = nullptr;
+          if (it != all.end()) {
+            for (const auto& c : it->second) {
+              if (c.from <= id && id <= c.to) hit = &c;
+            }
+          }
+          if (hit != nullptr) {
+            if (picked.insert(hit->seq).second) {
+              out.push_back({owner, hit->from, hit->to, hit->seq, hit->v3 ? hit->digest : ""});
+            }
+            continue;
+          }
+          auto ie = v.imports.find(owner);
+          if (!is_records || ie == v.imports.end() || ie->second.f.count("digest") == 0) {
+            return fail(errc::damaged, what + ": " + (is_records ? "record " : "decision set ") +
+                                           std::to_string(id) +
+                                           " is vouched for by no audit entry; nothing changed");
+          }
+          whole = true;
+        }
+        if (!whole) continue;
+        // Every record of the import, in chunks of rows_per_entry, replacing its whole digest.
+        auto q =
+            db_.make("SELECT record_id FROM records WHERE import_id=? ORDER BY record_id", what);
+        if (!q) return q.error();
+        q->bind(1, owner);
+        std::vector<std::int64_t> all_ids;
+        for (;;) {
+          auto r = q->next(what);
+          if (!r) return r.error();
+          if (!*r) break;
+          all_ids.push_back(q->int64(0));
+        }
+        for (std::size_t i = 0; i < all_ids.size(); i += rows_per_entry) {
+          std::size_t last = std::min(all_ids.size(), i + rows_per_entry) - 1;
+          out.push_back({owner, all_ids[i], all_ids[last], v.imports.at(owner).seq, ""});
+        }
+      }
+      return {};
+    };
+    if (auto st = chunks_of(records, true, record_chunks); !st) return st.error();
+    if (auto st = chunks_of(sets, false, set_chunks); !st) return st.error();
+    // A chunk vouched for again must hold now what its entry vouched for: else a change made
+    // behind the tool's back since the verify above would be vouched for.
+    for (bool is_records : {true, false}) {
+      for (const revouched_chunk& c : is_records ? record_chunks : set_chunks) {
+        if (c.old_digest.empty()) continue;
+        row_digest rows;
+        if (auto st = chunk_rows(db_, is_records, c, what, rows); !st) return st.error();
+        if (digest_of(rows) != c.old_digest) {
+          return fail(errc::damaged,
+                      what + ": " + (is_records ? "records of import " : "decision sets of run ") +
+                          std::to_string(c.owner) + " (audit entry " + std::to_string(c.replaces) +
+                          ") changed since they were vouched for (run dalil audit verify); "
+                          "nothing changed");
+        }
+      }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& [who, wrapped, generation] = batch[i];
+      // Where and why, by pseudonym (the store's id, never the applicant's own).
+      auto damaged = [&, &who = who](std::string_view why) {
+        std::string m = what;
+        m += ": applicant ";
+        m += who;
+        m += why;
+        m += " (run dalil audit verify); this transaction was undone";
+        return fail(errc::damaged, std::move(m));
+      };
+      auto old = crypto::unwrap(*key_, wrapped, who, generation);
+      if (!old) return damaged(": its data key does not open with the master key");
+      crypto::data_key next = crypto::new_data_key(crypto::cipher::aes256gcm);
+      for (const row& r : rows_of[i]) {
+        const std::string ad = record_ad(who, r.version);
+        if (!crypto::open(*old, r.sealed, ad, plain)) {
+          return damaged(", record " + std::to_string(r.id) + ": it does not open with its key");
+        }
+        crypto::seal(next, plain, ad, sealed);
+        crypto::wipe(plain);
+        write_record->reset();
+        write_record->bind_static_blob(1, sealed).bind(2, r.id);
+        if (auto st = write_record->run(what); !st) return st.error();
+        ++done.records;
+      }
+      for (const set_row& r : sets_of[i]) {
+        const std::string where =
+            ", decision set " + std::to_string(r.run) + ":" + std::to_string(r.record);
+        std::string trace;
+        std::string values;
+        if (r.trace.rfind(crypto::sealed_text_prefix, 0) == 0) {
+          const std::string ad = set_ad("trace", who, r.run, r.record);
+          if (!crypto::open_text(*old, r.trace, ad, plain)) {
+            return damaged(where + ": its stored trace does not open with its key");
+          }
+          crypto::seal_text(next, plain, ad, trace);
+          crypto::wipe(plain);
+          ++traces;
+        }
+        if (!r.values.empty()) {
+          const std::string ad = set_ad("decisions", who, r.run, r.record);
+          if (!crypto::open(*old, r.values, ad, plain)) {
+            return damaged(where + ": its sealed decisions do not open with its key");
+          }
+          crypto::seal(next, plain, ad, values);
+          crypto::wipe(plain);
+        }
+        write_set->reset();
+        if (trace.empty()) {
+          write_set->bind_null(1);
+        } else {
+          write_set->bind(1, trace);
+        }
+        if (values.empty()) {
+          write_set->bind_null(2);
+        } else {
+          write_set->bind_blob(2, values);
+        }
+        write_set->bind(3, r.run).bind(4, r.record);
+        if (auto st = write_set->run(what); !st) return st.error();
+        ++done.decision_sets;
+      }
+      // The old key is destroyed: its wrapped copy overwritten (secure_delete) by the new one's.
+      write_key->reset();
+      write_key->bind_blob(1, crypto::wrap(*key_, next, who, generation_))
+          .bind(2, generation_)
+          .bind(3, who);
+      if (auto st = write_key->run(what); !st) return st.error();
+      ++done.applicants;
+#ifdef DALIL_TEST_HOOKS
+      if (kill_at > 0 && done.applicants >= kill_at) std::raise(SIGKILL);
+#endif
+    }
+    done.traces += traces;
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "format", 2);
+    add_field(d, "applicants", static_cast<std::int64_t>(batch.size()));
+    add_field(d, "from", std::get<0>(batch.front()));
+    add_field(d, "to", std::get<0>(batch.back()));
+    std::int64_t n_records = 0;
+    std::int64_t n_sets = 0;
+    for (const auto& [o, ids] : records) n_records += static_cast<std::int64_t>(ids.size());
+    for (const auto& [o, ids] : sets) n_sets += static_cast<std::int64_t>(ids.size());
+    add_field(d, "records", n_records);
+    add_field(d, "decision_sets", n_sets);
+    add_field(d, "traces", traces);
+    add_field(d, "at", now_utc());
+    d += '}';
+    if (auto a = detail::append_audit(db_, actor, "keys_reseal", "data_keys", d); !a) {
+      return a.error();
+    }
+    for (bool is_records : {true, false}) {
+      for (const revouched_chunk& c : is_records ? record_chunks : set_chunks) {
+        row_digest rows;
+        if (auto st = chunk_rows(db_, is_records, c, what, rows); !st) return st.error();
+        std::string e = "{";
+        add_field(e, "v", details_version);
+        add_field(e, is_records ? "import" : "run", c.owner);
+        add_field(e, "from", c.from);
+        add_field(e, "to", c.to);
+        rows.write(e);
+        add_field(e, "replaces", c.replaces);
+        e += '}';
+        if (auto a = detail::append_audit(db_, "dalil", is_records ? "records" : "decisions",
+                                          std::to_string(c.owner), e);
+            !a) {
+          return a.error();
+        }
+      }
+    }
+    if (auto st = tx->commit(what); !st) return st.error();
+    ++done.transactions;
+  }
+  {
+    auto q = db_.make("SELECT count(*) FROM data_keys WHERE length(wrapped) = 72", what);
+    if (!q) return q.error();
+    if (auto row = q->next(what); !row) return row.error();
+    done.left = q->int64(0);
+  }
+  // The WAL still holds the pages as they were (the old wrapped keys): copied into the file and
+  // truncated now, unless another connection reads (then at a later checkpoint).
+  (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
+  return done;
 }
 
 std::int64_t current_schema_version() {

@@ -177,6 +177,17 @@ struct retention_applied {
 /// How an import is recorded (schema 9): the date its data was received (YYYY-MM-DD, "" for
 /// the day of the import: the retention clock starts there), and for a correction its reason
 /// and who made it (the import's audit entry names them; `by` is also its actor).
+/// What `store::reseal_keys` did (dalil keys reseal).
+struct reseal_report {
+  std::int64_t applicants = 0;     // data keys moved from format 1 to format 2
+  std::int64_t records = 0;        // record versions re-encrypted under them
+  std::int64_t decision_sets = 0;  // decision sets whose sealed values or trace were
+  std::int64_t traces = 0;         // stored traces among them
+  std::int64_t transactions = 0;   // transactions committed (each with a keys_reseal entry)
+  std::int64_t left = 0;           // data keys of format 1 left (0 once done)
+  std::int64_t erased = 0;         // erased applicants: no key to move, left as they are
+};
+
 struct import_options {
   std::string received;
   std::string reason;
@@ -273,6 +284,22 @@ class store {
   /// sets changed (0: nothing written). errc::refused on a plain store, without the master
   /// key, or when the store does not verify; errc::busy while a batch holds the lease.
   virtual result<std::int64_t> seal_in_place(const std::string& actor) = 0;
+  /// Moves every applicant whose data key is of format 1 (XChaCha20-Poly1305) to a new data key
+  /// of format 2 (AES-256-GCM): their record versions, sealed decision values and stored traces
+  /// opened under the old key and sealed under the new one, the old wrapped key overwritten.
+  /// `per_transaction` applicants per transaction, each with a `keys_reseal` audit entry and
+  /// entries that vouch again for the rows it changed (verify takes them as replacing the
+  /// entries they name); a run interrupted leaves each applicant under exactly one key and is
+  /// simply run again. Erased applicants stay erased (their key is gone; nothing is read). The
+  /// store's batch lease is held while it runs. errc::refused on a plain store, without the
+  /// master key, or when the store does not verify; errc::busy while a batch holds the lease.
+  /// Only the SQLite store has encryption at rest: refused elsewhere.
+  virtual result<reseal_report> reseal_keys(const std::string& actor,
+                                            std::int64_t per_transaction) {
+    (void)actor;
+    (void)per_transaction;
+    return fail(errc::refused, "re-sealing data keys: this store has no encryption at rest");
+  }
   /// The id under which the store knows an applicant: the lookup hash in an encrypted store
   /// (errc::refused without the master key), the id itself otherwise.
   virtual result<std::string> applicant_key(const std::string& applicant_id) = 0;

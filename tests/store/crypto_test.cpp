@@ -14,9 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/sha256.hpp"
 #include "store/batch.hpp"
 #include "store/counter_store.hpp"
 #include "store/crypto.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
 #include "tests/support/packs.hpp"
 
 using namespace dalil::store;
@@ -513,4 +516,109 @@ TEST_CASE("cost of opening a cohort's records", "[.crypto_cost]") {
   double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / double(rows.size());
   std::cout << rows.size() << " records (" << bytes / rows.size() << " bytes each): unwrap + open "
             << ns << " ns per record on one core\n";
+}
+
+TEST_CASE(
+    "keys seal retypes the counter's outcomes an older dalil kept by their shape; keys reseal "
+    "moves the counter's records to format 2",
+    "[crypto]") {
+  temp_dir dir;
+  REQUIRE(crypto::create_key_file(dir.file("k.key")).has_value());
+  crypto::master_key key = key_from(dir.file("k.key"));
+  const std::string db = dir.file("s.db");
+  auto s = open_sqlite(db, open_mode::read_write, &key);
+  REQUIRE(s.has_value());
+  REQUIRE((*s)->init_keys("test").has_value());
+  // A text rule whose value looks like an enumeration's name, and a flag.
+  const std::string source = "rule code : text\n  = \"ng\"\nrule ok : bool\n  = true\n";
+  const std::string hash = dalil::engine::sha256_hex(source);
+  REQUIRE((*s)->put_ruleset(hash, source).has_value());
+  {
+    auto opened = counter_store::open(db, &key);
+    REQUIRE(opened.has_value());
+    counter_store& cs = **opened;
+    counter_decision d;
+    d.decision_id = "d-1";
+    d.applicant_id = "A-1";
+    d.office = "rabat";
+    d.actor = "agent";
+    d.as_of = "2026-12-01";
+    d.ruleset_hash = hash;
+    d.record_json = R"({"id":"A-1"})";
+    d.input_hash = dalil::engine::sha256_hex(d.record_json);
+    d.rules = R"(["code","ok"])";
+    d.outcomes =
+        R"([{"rule":"code","status":"decided","value":"ng","missing":[],"in_force":true,)"
+        R"("provisional":false},{"rule":"ok","status":"decided","value":true,"missing":[],)"
+        R"("in_force":true,"provisional":false}])";
+    d.answer_digest = dalil::engine::sha256_hex("answer");
+    // What an older dalil stored: the value kept in plain by its shape (a name-like text).
+    d.plain_values = {1, 1};
+    // Its applicant's data key of format 1, as on a processor without AES-NI (or before format 2).
+    crypto::force_portable_gcm(true);
+    REQUIRE(cs.begin().has_value());
+    auto put = cs.put_decision(d);
+    crypto::force_portable_gcm(false);
+    REQUIRE(put.has_value());
+    REQUIRE(cs.commit().has_value());
+  }
+  auto stored_outcomes = [&] {
+    database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    statement q = c.prepare("SELECT outcomes FROM counter_decisions", e);
+    REQUIRE(q.ok());
+    REQUIRE(q.step() == SQLITE_ROW);
+    return q.text(0);
+  };
+  REQUIRE(stored_outcomes().find(R"("value":"ng")") != std::string::npos);
+  auto before = (*s)->verify({});
+  REQUIRE(before.has_value());
+  REQUIRE(before->problems.empty());
+  auto sealed = (*s)->seal_in_place("test");
+  INFO((sealed ? std::string() : sealed.error().message));
+  REQUIRE(sealed.has_value());
+  CHECK(*sealed == 1);
+  const std::string after = stored_outcomes();
+  CHECK(after.find(R"("value":"ng")") == std::string::npos);
+  CHECK(after.find(R"("rule":"code","status":"decided","value":"sealed")") != std::string::npos);
+  CHECK(after.find(R"("rule":"ok","status":"decided","value":true)") != std::string::npos);
+  // Vouched for again: the store's verify (the counter's rows among the rest) passes.
+  auto verified = (*s)->verify({});
+  REQUIRE(verified.has_value());
+  for (const auto& p : verified->problems) UNSCOPED_INFO(p.what);
+  CHECK(verified->problems.empty());
+  auto again = (*s)->seal_in_place("test");
+  REQUIRE(again.has_value());
+  CHECK(*again == 0);
+
+  // keys reseal: the counter's record (vouched for by its import's whole digest) moves to a key
+  // of format 2, and reads as before; verify passes (the import's records vouched for again).
+  auto key_length = [&] {
+    database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    statement q = c.prepare("SELECT length(wrapped) FROM data_keys", e);
+    REQUIRE(q.ok());
+    REQUIRE(q.step() == SQLITE_ROW);
+    return q.int64(0);
+  };
+  REQUIRE(key_length() == 72);
+  auto moved = (*s)->reseal_keys("test", 10);
+  INFO((moved ? std::string() : moved.error().message));
+  REQUIRE(moved.has_value());
+  CHECK(moved->applicants == 1);
+  CHECK(moved->records == 1);
+  CHECK(moved->left == 0);
+  CHECK(key_length() == 61);
+  auto resealed = (*s)->verify({});
+  REQUIRE(resealed.has_value());
+  for (const auto& p : resealed->problems) UNSCOPED_INFO(p.what);
+  CHECK(resealed->problems.empty());
+  auto opened = counter_store::open(db, &key);
+  REQUIRE(opened.has_value());
+  auto read = (*opened)->decision("d-1");
+  INFO((read ? std::string() : read.error().message));
+  REQUIRE(read.has_value());
+  CHECK(read->record_json == R"({"id":"A-1"})");
 }

@@ -6,7 +6,9 @@
 # income or nationality left in plain, verify passes (a keys_seal entry, then entries vouching
 # for the sets again), the sets read whole with the key as before, a second run changes nothing,
 # and verify still names a damaged set by run and record. Then the fixture's keys (format 1,
-# XChaCha20-Poly1305) beside new applicants' (format 2, AES-256-GCM, where the processor has it).
+# XChaCha20-Poly1305) beside new applicants' (format 2, AES-256-GCM, where the processor has it),
+# and keys seal on a copy where an applicant was erased first: their values in plain are dropped,
+# never sealed again nor left anywhere in the file; they stay erased; verify passes.
 set -euo pipefail
 dalil="$1"; fixtures="$2"
 work=$(mktemp -d)
@@ -58,7 +60,7 @@ code=0; "$dalil" keys seal --db "$db" > "$work/out" 2>&1 || code=$?
 cmp -s "$db" "$work/copy.db" || fail "keys seal without the key changed the store"
 
 "$dalil" keys seal --db "$db" --key-file "$key" > "$work/out" 2>&1 || fail "keys seal: $(cat "$work/out")"
-grep -q "decision set(s) sealed in place" "$work/out" || fail "keys seal says: $(cat "$work/out")"
+grep -q "decision set(s) and counter decision(s) sealed in place" "$work/out" || fail "keys seal says: $(cat "$work/out")"
 plain_values > "$work/after.txt"
 [ ! -s "$work/after.txt" ] || fail "values left in plain: $(head -3 "$work/after.txt")"
 # Nor in the file's bytes (amounts: long enough not to be found by chance).
@@ -120,3 +122,60 @@ for who in SYN-000007 SYN-000044; do
 done
 "$dalil" audit verify --db "$db" > "$work/out" 2>&1 || fail "verify over both formats: $(cat "$work/out")"
 echo "ok   keys of format 1 (the fixture's) and of format 2 ($new_len bytes) in one store: import, batch, decisions, verify"
+
+# An applicant erased before sealing (keys seal's erased branch): their data key is gone, so the
+# values an older dalil left in plain in their sets are dropped (they read "sealed"), counted in
+# the keys_seal entry, found nowhere in the file; nothing of theirs is sealed again, and they stay
+# erased (no key, no pseudonym); verify passes and counts them erased.
+edb="$work/erased.db"
+cp "$fixtures/store-sealed-v9.db" "$edb"
+who=$(sqlite3 "$edb" "SELECT applicant_id FROM records WHERE record_id=12")
+their_values() {  # the values in plain in the erased applicant's sets: "run|value"
+  python3 - "$edb" "$who" <<'PY'
+import json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for run, text in c.execute("SELECT run_id, decisions FROM decision_sets WHERE applicant_id=?", (sys.argv[2],)):
+    for v in json.loads(text):
+        value = v[1]
+        if isinstance(value, str) and value != "sealed" and (value[:1].isdigit() or len(value) == 2):
+            print(f"{run}|{value}")
+PY
+}
+their_values > "$work/theirs.before"
+grep -q '^1|[0-9]' "$work/theirs.before" && grep -q '^2|[a-z][a-z]$' "$work/theirs.before" ||
+  fail "the applicant to erase has no amount in run 1 or no nationality in run 2: $(cat "$work/theirs.before")"
+"$dalil" erase SYN-000012 --db "$edb" --key-file "$key" --reason "art. 8 request" --by dpo > /dev/null
+[ "$(sqlite3 "$edb" "SELECT wrapped IS NULL FROM data_keys WHERE applicant_id='$who'")" = 1 ] ||
+  fail "SYN-000012 is not the applicant of record 12"
+"$dalil" keys seal --db "$edb" --key-file "$key" > "$work/out" 2>&1 || fail "keys seal after an erasure: $(cat "$work/out")"
+[ "$(sqlite3 "$edb" "SELECT json_extract(details, '$.erased') FROM audit WHERE action='keys_seal'")" = 2 ] ||
+  fail "the keys_seal entry does not count the erased applicant's 2 sets: $(sqlite3 "$edb" "SELECT details FROM audit WHERE action='keys_seal'")"
+their_values > "$work/theirs.after"
+[ ! -s "$work/theirs.after" ] || fail "the erased applicant's values left in plain: $(cat "$work/theirs.after")"
+[ "$(sqlite3 "$edb" "SELECT count(*) FROM decision_sets WHERE applicant_id='$who' AND sealed_decisions IS NOT NULL")" -eq 0 ] ||
+  fail "the erased applicant's values were sealed again (under what key?)"
+[ "$(sqlite3 "$edb" "SELECT count(*) FROM decision_sets WHERE applicant_id!='$who' AND sealed_decisions IS NULL")" -eq 0 ] ||
+  fail "another applicant's set was left without sealed values"
+grep '^1|' "$work/theirs.before" | cut -d'|' -f2 | grep -E '^[0-9./]{6,}$' | sort -u | sed 's/.*/"&"/' > "$work/their-amounts.txt"
+[ -s "$work/their-amounts.txt" ] || fail "no amount of the erased applicant to look for"
+for f in "$edb" "$edb-wal"; do
+  [ -e "$f" ] || continue
+  if grep -a -F -c -f "$work/their-amounts.txt" "$f" > "$work/hits"; then
+    fail "$(cat "$work/hits") amount(s) of the erased applicant left in $(basename "$f")"
+  fi
+done
+[ "$(sqlite3 "$edb" "SELECT count(*) FROM pseudonyms WHERE applicant_id='$who'")" -eq 0 ] &&
+  [ "$(sqlite3 "$edb" "SELECT wrapped IS NULL FROM data_keys WHERE applicant_id='$who'")" = 1 ] ||
+  fail "the erased applicant has a pseudonym or a key again"
+"$dalil" audit verify --db "$edb" > "$work/out" 2>&1 || fail "verify after sealing with an erasure: $(cat "$work/out")"
+grep -q "1 applicant(s) erased" "$work/out" || fail "verify: $(cat "$work/out")"
+code=0; "$dalil" replay --db "$edb" --key-file "$key" 1:12 > "$work/out" 2>&1 || code=$?
+[ "$code" -ne 0 ] && grep -q "erased" "$work/out" || fail "replay of the erased applicant: exit $code: $(cat "$work/out")"
+"$dalil" export --db "$edb" --key-file "$key" --run 1 2> /dev/null | python3 -c 'import json, sys
+values = []
+for line in sys.stdin:
+    d = json.loads(line)
+    if d["record"] == 12:
+        values += [e["value"] for e in d["decisions"] if isinstance(e["value"], str) and e["value"][:1].isdigit()]
+sys.exit(1 if values else 0)' || fail "export shows an amount of the erased applicant"
+echo "ok   keys seal after an erasure: the erased applicant's $(wc -l < "$work/theirs.before") values in plain dropped (counted: 2 sets), none in the file, none sealed again; still erased; verify"
