@@ -220,15 +220,18 @@ class account_core final : public accounts {
     return b_->generation();
   }
 
+  result<std::int64_t> now(std::int64_t local) override {
+    std::lock_guard lock(mutex_);
+    return b_->now(local);
+  }
+
   result<attempt_slot> reserve_attempt(const engine::digest& account_key,
                                        const std::string& address, std::int64_t now,
                                        std::int64_t max_failures, std::int64_t window) override {
     std::lock_guard lock(mutex_);
     return write<attempt_slot>(
         tx::attempts, "recording a login attempt", [&]() -> result<attempt_slot> {
-          auto t = b_->now(now);
-          if (!t) return t.error();
-          const std::int64_t since = *t - window;
+          const std::int64_t since = now - window;
           if (auto s = b_->purge_attempts(since); !s) return s.error();
           attempt_slot slot;
           // Failures in the window for one key; when at the limit, the wait until the oldest of
@@ -240,7 +243,7 @@ class account_core final : public accounts {
             if (*n < max_failures) return std::int64_t{0};
             auto kth = b_->attempt_at(k, account_key, address, since, max_failures - 1);
             if (!kth) return kth.error();
-            return std::max<std::int64_t>(1, *kth + window - *t);
+            return std::max<std::int64_t>(1, *kth + window - now);
           };
           auto by_account = over(key::account);
           if (!by_account) return by_account.error();
@@ -250,7 +253,7 @@ class account_core final : public accounts {
           slot.address_over = *by_address > 0;
           slot.retry_after = std::max(*by_account, *by_address);
           if (slot.retry_after > 0) return slot;  // the purge commits; nothing is reserved
-          auto id = b_->insert_attempt(*t, account_key, address);
+          auto id = b_->insert_attempt(now, account_key, address);
           if (!id) return id.error();
           slot.attempt_id = *id;
           ++slot.account_failures;
@@ -364,9 +367,7 @@ class account_core final : public accounts {
   result<std::int64_t> purge_sessions(std::int64_t now, std::int64_t idle,
                                       std::int64_t absolute) override {
     std::lock_guard lock(mutex_);
-    auto t = b_->now(now);
-    if (!t) return t.error();
-    return b_->purge_sessions(*t - absolute, *t - idle);
+    return b_->purge_sessions(now - absolute, now - idle);
   }
 
   status set_lang(const std::string& user, const std::string& lang) override {

@@ -93,7 +93,15 @@ class pg_backend final : public account_backend {
 
   void rollback() override { tx_.rollback(); }
 
-  result<std::int64_t> now(std::int64_t local) override { return local; }
+  /// The database's clock, whatever the caller's (`local`) says: every server measures the
+  /// windows and the sessions alike (clock_timestamp(): the time now, not the transaction's
+  /// start, which a lock may have delayed).
+  result<std::int64_t> now(std::int64_t /*local*/) override {
+    auto q = c().query("reading the database's clock",
+                       "SELECT floor(extract(epoch FROM clock_timestamp()))::bigint");
+    if (!q) return q.error();
+    return q->int64(0, 0);
+  }
 
   result<std::int64_t> audit(const std::string& actor, const std::string& action,
                              const std::string& subject, const std::string& details) override {

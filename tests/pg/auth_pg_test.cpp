@@ -3,6 +3,7 @@
 // user disable --db postgresql://…` does) ends it for both, and failed logins on either count
 // towards one rate limit.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -33,10 +34,13 @@ std::string fresh(const std::string& name) {
   return "dbname=" + name;
 }
 
-std::unique_ptr<server::authenticator> serve(const std::string& db) {
+/// A server whose clock is `skew` away from this machine's (another machine's, set wrong).
+std::unique_ptr<server::authenticator> serve(const std::string& db,
+                                             std::chrono::hours skew = std::chrono::hours(0)) {
   server::auth_options o;
   o.revocation_check = std::chrono::milliseconds(0);  // every change seen at once
   o.max_failures = 3;
+  if (skew.count() != 0) o.clock = [skew] { return std::chrono::system_clock::now() + skew; };
   auto a = server::authenticator::open(db, o);
   REQUIRE(ok(a));
   return std::move(*a);
@@ -97,6 +101,64 @@ TEST_CASE("two servers' authenticators share sessions, revocations and rate limi
   REQUIRE_FALSE(limited.has_value());
   CHECK(limited.error().code == store::errc::busy);
   CHECK(server::retry_after_seconds(limited.error()).has_value());
+
+  auto s = store::pg::pg_store::open(db);
+  REQUIRE(ok(s));
+  auto v = (*s)->verify_chain({});
+  REQUIRE(ok(v));
+  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
+  CHECK(v->problems.empty());
+}
+
+TEST_CASE("servers whose clocks are hours apart measure sessions and rate limits alike", "[pg]") {
+  const std::string db = fresh("dalil_t_skew");
+  const std::string password = "correct horse battery";
+  {
+    auto admin = store::pg::open_accounts(db);
+    REQUIRE(ok(admin));
+    store::account alice;
+    alice.name = "alice";
+    alice.role = "official";
+    alice.office = "rabat";
+    auto h = server::hash_password(password);
+    REQUIRE(ok(h));
+    alice.password_hash = *h;
+    REQUIRE(ok((*admin)->add_user(alice, "admin1")));
+  }
+  // Three machines: one three hours slow, one right, one five hours fast. The database's clock
+  // is the one they all go by.
+  auto slow = serve(db, std::chrono::hours(-3));
+  auto right = serve(db);
+  auto fast = serve(db, std::chrono::hours(5));
+
+  // A session opened on the slow server is neither idle nor too old for the others.
+  auto in = slow->login("alice", password, "10.0.0.1");
+  REQUIRE(ok(in));
+  CHECK(ok(right->from_cookie(in->cookie_value)));
+  CHECK(ok(fast->from_cookie(in->cookie_value)));
+  CHECK(ok(slow->from_cookie(in->cookie_value)));
+  in = fast->login("alice", password, "10.0.0.1");
+  REQUIRE(ok(in));
+  CHECK(ok(slow->from_cookie(in->cookie_value)));
+
+  // Failures on the slow and the fast server count in one window (3 for the account): none
+  // is purged as old, or kept as recent, by another server's clock.
+  CHECK(slow->login("alice", "wrong password 1", "10.0.1.1").error().code == store::errc::refused);
+  CHECK(fast->login("alice", "wrong password 2", "10.0.1.2").error().code == store::errc::refused);
+  CHECK(slow->login("alice", "wrong password 3", "10.0.1.3").error().code == store::errc::refused);
+  for (auto* s : {right.get(), slow.get(), fast.get()}) {
+    auto limited = s->login("alice", password, "10.0.1.4");
+    REQUIRE_FALSE(limited.has_value());
+    CHECK(limited.error().code == store::errc::busy);
+  }
+  // One refusal period for all three: one login_throttled entry, not one per clock.
+  auto c = store::pg::connection::open(db);
+  REQUIRE(ok(c));
+  auto throttled = c->query("counting entries",
+                            "SELECT count(*) FROM audit WHERE action = "
+                            "'login_throttled'");
+  REQUIRE(ok(throttled));
+  CHECK(throttled->int64(0, 0) == 1);
 
   auto s = store::pg::pg_store::open(db);
   REQUIRE(ok(s));
