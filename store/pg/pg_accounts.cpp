@@ -67,15 +67,18 @@ class pg_backend final : public account_backend {
   /// the write it guards cannot interleave with another process's. A reservation holds the
   /// login lock: every server's reservations one at a time, each counting after the previous
   /// one committed its attempt (READ COMMITTED: a statement after the lock sees it), so that N
-  /// parallel attempts on N servers cannot all find the count under the limit.
+  /// parallel attempts on N servers cannot all find the count under the limit. A count of
+  /// refusals holds no lock but its rows'.
   status begin(tx kind, std::string_view what) override {
     auto t = transaction::begin(c(), what);
     if (!t) return t.error();
     tx_ = std::move(*t);
+    // A count of refusals takes no lock of its own: under a flood, the refusals after the first
+    // of a window wait only on their rows' upserts, never behind the chain's lock, which the
+    // first takes when it appends its entry.
     std::int64_t lock = 0;
     if (kind == tx::write) lock = chain_lock_key;
     if (kind == tx::attempts) lock = login_lock_key;
-    if (kind == tx::counts) lock = chain_lock_key;
     if (lock != 0) {
       if (auto s = c().run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(lock)}); !s) {
         tx_.rollback();
@@ -268,7 +271,12 @@ class pg_backend final : public account_backend {
   }
 
   status purge_attempts(std::int64_t at) override {
-    return c().run("purging old login attempts", "DELETE FROM login_attempts WHERE at <= $1",
+    // Purges skip the rows another transaction holds (a login deleting its own, another
+    // purge): they never wait, so they cannot close a cycle of waits (SQLSTATE 40P01) with a
+    // login's delete taking the same rows in another order; what they skip, the next one takes.
+    return c().run("purging old login attempts",
+                   "DELETE FROM login_attempts WHERE attempt_id IN (SELECT attempt_id FROM "
+                   "login_attempts WHERE at <= $1 FOR UPDATE SKIP LOCKED)",
                    {std::to_string(at)});
   }
 
@@ -314,8 +322,11 @@ class pg_backend final : public account_backend {
   }
 
   status purge_refusals(std::int64_t window_start) override {
+    // As purge_attempts: never waiting on a row another count holds.
     return c().run("purging old refusal counts",
-                   "DELETE FROM login_throttles WHERE window_start < $1",
+                   "DELETE FROM login_throttles WHERE (kind, key, window_start) IN (SELECT kind, "
+                   "key, window_start FROM login_throttles WHERE window_start < $1 FOR UPDATE "
+                   "SKIP LOCKED)",
                    {std::to_string(window_start)});
   }
 
@@ -392,8 +403,10 @@ class pg_backend final : public account_backend {
   }
 
   result<std::int64_t> purge_sessions(std::int64_t created, std::int64_t seen) override {
+    // As purge_attempts: concurrent purges of several servers never wait on each other.
     auto q = c().query("deleting expired sessions",
-                       "WITH gone AS (DELETE FROM sessions WHERE created <= $1 OR last_seen <= $2 "
+                       "WITH gone AS (DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM "
+                       "sessions WHERE created <= $1 OR last_seen <= $2 FOR UPDATE SKIP LOCKED) "
                        "RETURNING 1) SELECT count(*) FROM gone",
                        {std::to_string(created), std::to_string(seen)});
     if (!q) return q.error();
