@@ -52,23 +52,36 @@ std::unique_ptr<server::authenticator> serve(const std::string& db,
   return std::move(*a);
 }
 
+/// Alice, an official of rabat, with this password (as `dalil user add` stores her).
+void add_alice(const std::string& db, const std::string& password) {
+  auto admin = store::pg::open_accounts(db);
+  REQUIRE(ok(admin));
+  store::account alice;
+  alice.name = "alice";
+  alice.role = "official";
+  alice.office = "rabat";
+  auto h = server::hash_password(password);
+  REQUIRE(ok(h));
+  alice.password_hash = *h;
+  REQUIRE(ok((*admin)->add_user(alice, "admin1")));
+}
+
+/// The store's verify finds every entry and identity row as it should be.
+void check_chain(const std::string& db) {
+  auto s = store::pg::pg_store::open(db);
+  REQUIRE(ok(s));
+  auto v = (*s)->verify_chain({});
+  REQUIRE(ok(v));
+  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
+  CHECK(v->problems.empty());
+}
+
 }  // namespace
 
 TEST_CASE("two servers' authenticators share sessions, revocations and rate limits", "[pg]") {
   const std::string db = fresh("dalil_t_auth");
   const std::string password = "correct horse battery";
-  {
-    auto admin = store::pg::open_accounts(db);
-    REQUIRE(ok(admin));
-    store::account alice;
-    alice.name = "alice";
-    alice.role = "official";
-    alice.office = "rabat";
-    auto h = server::hash_password(password);
-    REQUIRE(ok(h));
-    alice.password_hash = *h;
-    REQUIRE(ok((*admin)->add_user(alice, "admin1")));
-  }
+  add_alice(db, password);
   auto one = serve(db);
   auto two = serve(db);
 
@@ -108,29 +121,13 @@ TEST_CASE("two servers' authenticators share sessions, revocations and rate limi
   CHECK(limited.error().code == store::errc::busy);
   CHECK(server::retry_after_seconds(limited.error()).has_value());
 
-  auto s = store::pg::pg_store::open(db);
-  REQUIRE(ok(s));
-  auto v = (*s)->verify_chain({});
-  REQUIRE(ok(v));
-  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
-  CHECK(v->problems.empty());
+  check_chain(db);
 }
 
 TEST_CASE("servers whose clocks are hours apart measure sessions and rate limits alike", "[pg]") {
   const std::string db = fresh("dalil_t_skew");
   const std::string password = "correct horse battery";
-  {
-    auto admin = store::pg::open_accounts(db);
-    REQUIRE(ok(admin));
-    store::account alice;
-    alice.name = "alice";
-    alice.role = "official";
-    alice.office = "rabat";
-    auto h = server::hash_password(password);
-    REQUIRE(ok(h));
-    alice.password_hash = *h;
-    REQUIRE(ok((*admin)->add_user(alice, "admin1")));
-  }
+  add_alice(db, password);
   // Three machines: one three hours slow, one right, one five hours fast. The database's clock
   // is the one they all go by.
   auto slow = serve(db, std::chrono::hours(-3));
@@ -166,12 +163,7 @@ TEST_CASE("servers whose clocks are hours apart measure sessions and rate limits
   REQUIRE(ok(throttled));
   CHECK(throttled->int64(0, 0) == 1);
 
-  auto s = store::pg::pg_store::open(db);
-  REQUIRE(ok(s));
-  auto v = (*s)->verify_chain({});
-  REQUIRE(ok(v));
-  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
-  CHECK(v->problems.empty());
+  check_chain(db);
 }
 
 TEST_CASE("a refused login after the first of its window does not wait for the chain's lock",
@@ -303,16 +295,7 @@ TEST_CASE("purges of old attempts and expired sessions neither deadlock with log
 
   // Several servers purging sessions while others log in: no failure, and every expired
   // session purged, every live one kept.
-  {
-    auto admin = store::pg::open_accounts(db);
-    REQUIRE(ok(admin));
-    store::account u;
-    u.name = "alice";
-    u.role = "official";
-    u.office = "rabat";
-    u.password_hash = "$argon2id$not-a-real-hash";
-    REQUIRE(ok((*admin)->add_user(u, "admin1")));
-  }
+  add_alice(db, "correct horse battery");
   constexpr int servers = 4;
   constexpr int rounds = 25;
   constexpr std::int64_t idle = 3600;
