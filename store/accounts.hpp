@@ -96,6 +96,12 @@ class accounts {
   /// language): a server that caches principals compares it to drop what is stale.
   virtual result<std::int64_t> generation() = 0;
 
+  /// Unix seconds by the store's clock, the one to pass as `now`, `window_start` and a session's
+  /// times below: `local` (the caller's clock) on SQLite; on PostgreSQL the database's own,
+  /// which every server on it shares whatever its own clock says (servers on several machines
+  /// would otherwise disagree on the windows and the sessions' expiry).
+  virtual result<std::int64_t> now(std::int64_t local) = 0;
+
   /// Asks for a login attempt's place: counts the failures in (now - window, now] for the account
   /// key and for the address; at `max_failures` or more in either, reserves nothing and says when
   /// to retry; otherwise inserts the attempt (a failure until login_succeeded removes it), in one
@@ -110,7 +116,9 @@ class accounts {
   /// each (key, window) is audited as `login_throttled` (`subject` as for login_failed; the
   /// limits hit, the address as keyed, the window, and how many that key had refused in its
   /// previous window); the later ones are only counted, so that a client hammering the login
-  /// cannot flood the audit chain. Counts older than the previous window are purged on the way.
+  /// cannot flood the audit chain (nor queue behind its writers: on PostgreSQL only a refusal
+  /// that writes an entry takes the chain's lock). Counts older than the previous window are
+  /// purged on the way.
   /// Returns whether an entry was written.
   virtual result<bool> login_throttled(const engine::digest& account_key, bool account_over,
                                        const std::string& address, bool address_over,
@@ -132,7 +140,9 @@ class accounts {
   virtual status end_session(const engine::digest& id_hash, const std::string& user,
                              const std::string& details) = 0;
   virtual status expire_session(const engine::digest& id_hash) = 0;
-  /// Deletes the sessions expired at `now` (idle or absolute); returns how many.
+  /// Deletes the sessions expired at `now` (idle or absolute); returns how many. It waits on no
+  /// row another transaction holds (a logout, another server's purge): those are the next
+  /// purge's.
   virtual result<std::int64_t> purge_sessions(std::int64_t now, std::int64_t idle,
                                               std::int64_t absolute) = 0;
   virtual status set_lang(const std::string& user, const std::string& lang) = 0;

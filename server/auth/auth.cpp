@@ -154,6 +154,16 @@ std::chrono::system_clock::time_point authenticator::now() const {
   return options_.clock ? options_.clock() : std::chrono::system_clock::now();
 }
 
+std::int64_t authenticator::store_seconds(std::chrono::system_clock::time_point at) {
+  std::int64_t local = seconds(at);
+  if (std::int64_t due = next_clock_check_.load(std::memory_order_relaxed);
+      local >= due && next_clock_check_.compare_exchange_strong(due, local + 60)) {
+    // On failure the last offset stays: the store's own checks still use its clock.
+    if (auto t = accounts_->now(local)) clock_offset_.store(*t - local, std::memory_order_relaxed);
+  }
+  return local + clock_offset_.load(std::memory_order_relaxed);
+}
+
 store::status authenticator::reload_tokens() {
   auto all = accounts_->tokens();
   if (!all) return all.error();
@@ -199,7 +209,7 @@ void authenticator::refresh(std::chrono::system_clock::time_point at) {
 store::result<login_ok> authenticator::login(std::string_view user, std::string_view password,
                                              std::string_view client_address) {
   auto at = now();
-  std::int64_t t = seconds(at);
+  std::int64_t t = store_seconds(at);
   // Expired sessions leave the store at most once a minute, here: a login is slow anyway, and
   // the paths of ordinary requests never wait on this write.
   if (std::int64_t due = next_purge_.load(std::memory_order_relaxed);
@@ -293,7 +303,7 @@ store::result<principal> authenticator::from_cookie(std::string_view cookie_valu
   if (!session_form(cookie_value)) return fail(errc::refused, std::string(refused_session));
   auto at = now();
   refresh(at);
-  std::int64_t t = seconds(at);
+  std::int64_t t = store_seconds(at);
   auto id_hash = secret_hash(cookie_value);
 
   cached_session s;

@@ -111,6 +111,10 @@ class authenticator {
   };
 
   std::chrono::system_clock::time_point now() const;
+  /// Unix seconds of `at` by the store's clock (store::accounts::now: PostgreSQL's, shared by
+  /// every server; SQLite's is this one): `at` plus the offset last measured, measured again at
+  /// most once a minute (to a second: what the windows and the expiries are counted in).
+  std::int64_t store_seconds(std::chrono::system_clock::time_point at);
   /// Reads the generation counter when due; when it moved, reloads the tokens and empties the
   /// session cache. A store failure empties both (fail closed: lookups then ask the store).
   void refresh(std::chrono::system_clock::time_point now);
@@ -125,8 +129,10 @@ class authenticator {
 
   std::mutex refresh_mutex_;
   std::atomic<std::int64_t> next_check_ms_{0};
-  std::int64_t generation_ = -1;             // under refresh_mutex_
-  std::atomic<std::int64_t> next_purge_{0};  // when login next deletes expired sessions
+  std::int64_t generation_ = -1;                   // under refresh_mutex_
+  std::atomic<std::int64_t> next_purge_{0};        // when login next deletes expired sessions
+  std::atomic<std::int64_t> clock_offset_{0};      // the store's clock minus this one, seconds
+  std::atomic<std::int64_t> next_clock_check_{0};  // when store_seconds next measures it
 
   std::shared_mutex tokens_mutex_;
   std::unordered_map<engine::digest, principal, digest_hasher> tokens_;

@@ -1155,6 +1155,7 @@ class counting_accounts final : public store::accounts {
     ++generations;
     return in_->generation();
   }
+  store::result<std::int64_t> now(std::int64_t local) override { return in_->now(local); }
   store::result<store::attempt_slot> reserve_attempt(const engine::digest& k, const std::string& a,
                                                      std::int64_t now, std::int64_t m,
                                                      std::int64_t w) override {
