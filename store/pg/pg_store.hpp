@@ -81,9 +81,12 @@ result<std::unique_ptr<store>> open_store(const std::string& conninfo,
                                           open_mode mode = open_mode::read_write);
 
 /// The identity tables on PostgreSQL (accounts.hpp; the migrations applied first): the SQLite
-/// store's semantics and audit entries, shared by every process on the database. Each change is
-/// one transaction holding the chain's lock from its start; a login attempt's reservation holds
-/// a lock of its own, so the rate limits count every server's attempts (docs/postgresql.md).
+/// store's semantics and audit entries (one core, store/accounts_core.hpp), shared by every
+/// process on the database. Each change is one transaction holding the chain's lock from its
+/// start; a login attempt's reservation holds a lock of its own, so the rate limits count every
+/// server's attempts; a refusal is counted without the chain's lock (the first of a window takes
+/// it to append its entry); windows and sessions go by the database's clock
+/// (docs/postgresql.md).
 result<std::unique_ptr<accounts>> open_accounts(const std::string& conninfo);
 
 /// The publications on PostgreSQL (publications.hpp; the migrations applied first).
