@@ -509,6 +509,12 @@ class api_service final : public service {
       auto p = auth_->from_cookie(c);
       if (p) {
         who = std::move(*p);
+      } else if (!rt.is_public && p.error().code != store::errc::refused) {
+        // The store could not say (busy, unreachable, its clock unread): the session is kept.
+        co_return problem_reply(
+            unavailable("the session could not be checked (the store is busy or unreachable): "
+                        "try again"),
+            rt.pattern);
       } else if (!rt.is_public) {
         reply r = problem_reply(unauthorized("the session has expired or ended: sign in again"),
                                 rt.pattern);

@@ -24,6 +24,8 @@ constexpr std::string_view refused_login =
     "account is disabled";
 constexpr std::string_view refused_session = "no valid session: log in again";
 constexpr std::string_view expired_prefix = "the bearer token expired";
+constexpr std::string_view unknown_clock =
+    "the store's clock could not be read (the database is busy or unreachable): try again";
 
 std::int64_t seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -154,12 +156,25 @@ std::chrono::system_clock::time_point authenticator::now() const {
   return options_.clock ? options_.clock() : std::chrono::system_clock::now();
 }
 
-std::int64_t authenticator::store_seconds(std::chrono::system_clock::time_point at) {
-  std::int64_t local = seconds(at);
-  if (std::int64_t due = next_clock_check_.load(std::memory_order_relaxed);
-      local >= due && next_clock_check_.compare_exchange_strong(due, local + 60)) {
-    // On failure the last offset stays: the store's own checks still use its clock.
-    if (auto t = accounts_->now(local)) clock_offset_.store(*t - local, std::memory_order_relaxed);
+bool authenticator::measure_clock() {
+  const std::int64_t before = seconds(now());
+  auto t = accounts_->now(before);
+  const std::int64_t after = seconds(now());
+  if (!t || after - before > 1) return false;
+  clock_offset_.store(*t - before, std::memory_order_relaxed);
+  clock_known_.store(true, std::memory_order_release);
+  return true;
+}
+
+std::optional<std::int64_t> authenticator::store_seconds(std::chrono::system_clock::time_point at) {
+  const std::int64_t local = seconds(at);
+  if (!clock_known_.load(std::memory_order_acquire)) {
+    if (!measure_clock()) return std::nullopt;
+    next_clock_check_.store(local + 60, std::memory_order_relaxed);
+  } else if (std::int64_t due = next_clock_check_.load(std::memory_order_relaxed);
+             local >= due && next_clock_check_.compare_exchange_strong(due, local + 60)) {
+    // A sample dropped or failed keeps the last offset, and is tried again in 5 s.
+    if (!measure_clock()) next_clock_check_.store(local + 5, std::memory_order_relaxed);
   }
   return local + clock_offset_.load(std::memory_order_relaxed);
 }
@@ -209,7 +224,9 @@ void authenticator::refresh(std::chrono::system_clock::time_point at) {
 store::result<login_ok> authenticator::login(std::string_view user, std::string_view password,
                                              std::string_view client_address) {
   auto at = now();
-  std::int64_t t = store_seconds(at);
+  auto known = store_seconds(at);
+  if (!known) return fail(errc::failed, std::string(unknown_clock));
+  const std::int64_t t = *known;
   // Expired sessions leave the store at most once a minute, here: a login is slow anyway, and
   // the paths of ordinary requests never wait on this write.
   if (std::int64_t due = next_purge_.load(std::memory_order_relaxed);
@@ -303,7 +320,9 @@ store::result<principal> authenticator::from_cookie(std::string_view cookie_valu
   if (!session_form(cookie_value)) return fail(errc::refused, std::string(refused_session));
   auto at = now();
   refresh(at);
-  std::int64_t t = store_seconds(at);
+  auto known = store_seconds(at);
+  if (!known) return fail(errc::failed, std::string(unknown_clock));
+  const std::int64_t t = *known;
   auto id_hash = secret_hash(cookie_value);
 
   cached_session s;

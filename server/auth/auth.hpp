@@ -113,8 +113,14 @@ class authenticator {
   std::chrono::system_clock::time_point now() const;
   /// Unix seconds of `at` by the store's clock (store::accounts::now: PostgreSQL's, shared by
   /// every server; SQLite's is this one): `at` plus the offset last measured, measured again at
-  /// most once a minute (to a second: what the windows and the expiries are counted in).
-  std::int64_t store_seconds(std::chrono::system_clock::time_point at);
+  /// most once a minute (to a second: what the windows and the expiries are counted in). Until
+  /// a first measurement succeeds, every call measures, and nullopt says the store's time is
+  /// not known: nothing is then counted, expired or purged by a guess from this clock.
+  std::optional<std::int64_t> store_seconds(std::chrono::system_clock::time_point at);
+  /// Measures the offset: this clock read before and after asking the store's; a sample whose
+  /// question took more than a second (the store busy, a lock waited on) is dropped, so that a
+  /// wait never enters the offset. Returns whether a sample was kept.
+  bool measure_clock();
   /// Reads the generation counter when due; when it moved, reloads the tokens and empties the
   /// session cache. A store failure empties both (fail closed: lookups then ask the store).
   void refresh(std::chrono::system_clock::time_point now);
@@ -133,6 +139,7 @@ class authenticator {
   std::atomic<std::int64_t> next_purge_{0};        // when login next deletes expired sessions
   std::atomic<std::int64_t> clock_offset_{0};      // the store's clock minus this one, seconds
   std::atomic<std::int64_t> next_clock_check_{0};  // when store_seconds next measures it
+  std::atomic<bool> clock_known_{false};           // a measurement succeeded
 
   std::shared_mutex tokens_mutex_;
   std::unordered_map<engine::digest, principal, digest_hasher> tokens_;

@@ -225,7 +225,7 @@ const pg_migration list[] = {
      R"(CREATE FUNCTION dalil_append(lock_key bigint, new_seq bigint, new_at text,
            new_actor text, new_action text, new_subject text, new_details text, new_prev text,
            new_hash text, OUT appended boolean, OUT head_seq bigint, OUT head_hash text)
-         LANGUAGE plpgsql VOLATILE AS $$
+         LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
          BEGIN
            -- Held to the end of the caller's transaction, as the lock taken by a statement of
            -- its own was.

@@ -307,6 +307,14 @@ status connection::set(std::string_view what, const std::string& name, const std
   return {};
 }
 
+bool connection::transaction_open() const {
+  return s_->lost_in_transaction || ::dalil::store::pg::in_transaction(s_->conn);
+}
+
+bool connection::was_lost() const {
+  return s_->needs_reset;
+}
+
 void connection::rollback() {
   session& s = *s_;
   if (s.lost_in_transaction || s.needs_reset || PQstatus(s.conn) == CONNECTION_BAD) {
@@ -404,7 +412,15 @@ status transaction::commit(std::string_view what) {
   if (conn_ == nullptr) return fail(errc::failed, std::string(what) + ": no transaction is open");
   auto s = conn_->run(what, "COMMIT");
   if (!s) {
+    const bool lost = conn_->was_lost();
     rollback();
+    if (lost) {
+      // The COMMIT may have been applied before its answer was lost: say so, never "rolled back".
+      return fail(errc::failed, std::string(what) +
+                                    ": the connection to PostgreSQL was lost while committing: "
+                                    "whether the transaction was stored is not known (look "
+                                    "before doing it again)");
+    }
     return s;
   }
   conn_ = nullptr;

@@ -97,6 +97,10 @@ class connection {
   /// Ends the transaction open on the connection (ROLLBACK; nothing when none is open). After a
   /// loss inside the transaction, sends nothing: the server ended it; the next statement resets.
   void rollback();
+  /// Whether a transaction is open on the connection (BEGIN sent, not yet ended).
+  bool transaction_open() const;
+  /// Whether the connection was found lost (the next statement resets it).
+  bool was_lost() const;
 
   /// How many times the connection was reset since it was opened.
   std::int64_t resets() const;

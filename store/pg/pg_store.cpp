@@ -57,7 +57,8 @@ struct run_entry {
   std::string as_of;
   std::optional<std::string> filter;
   std::optional<std::int64_t> generation;
-  std::int64_t shards = 1;
+  std::optional<std::int64_t> shards;  // named only by the entries of runs in shards since
+                                       // they name it (an older run's entry does not)
   bool complete = false;
   std::optional<std::int64_t> decision_sets;  // from its completion
   std::int64_t complete_seq = 0;
@@ -88,7 +89,7 @@ bool read_run_entry(std::map<std::int64_t, run_entry>& runs, std::int64_t seq,
   r.as_of = d::text_field(*f, "as_of");
   if (f->count("filter")) r.filter = d::text_field(*f, "filter");
   r.generation = d::int_field(*f, "generation");
-  r.shards = d::int_field(*f, "shards").value_or(1);
+  r.shards = d::int_field(*f, "shards");
   if (f->count("started_at")) r.started_at = d::text_field(*f, "started_at");
   if (action == "run_state" && d::text_field(*f, "status") == "complete") {
     r.finished_at = d::text_field(*f, "finished_at");
@@ -211,7 +212,7 @@ status check_runs(connection& c, std::string_view what,
     if (e.generation && rows->int64(i, 5) != *e.generation) add("generation");
     if (e.started_at && rows->view(i, 6) != *e.started_at) add("started_at");
     if (e.finished_at && rows->view(i, 7) != *e.finished_at) add("finished_at");
-    if (rows->int64(i, 8) != e.shards) add("shard count");
+    if (e.shards && rows->int64(i, 8) != *e.shards) add("shard count");
     const std::string_view st = rows->view(i, 4);
     if ((st == "complete") != e.complete || (st != "complete" && st != "running")) add("status");
     if (!changed.empty()) {
@@ -401,6 +402,12 @@ result<int> pg_store::migrate() {
 result<std::int64_t> pg_store::append_in(const std::string& actor, const std::string& action,
                                          const std::string& subject, const std::string& details) {
   constexpr std::string_view what = "appending to the audit log";
+  // Inside the caller's transaction only: there the chain's lock is held from the first call to
+  // the commit, and a lost connection fails the transaction rather than running the append
+  // again (outside one, a reply lost after the commit would append the entry twice).
+  if (!conn_.transaction_open()) {
+    return fail(errc::failed, std::string(what) + ": outside a transaction (a caller's error)");
+  }
   // One round trip: dalil_append (migration 7) takes the chain's lock, reads the head after it
   // (under READ COMMITTED a new snapshot: every append committed before the lock was granted)
   // and inserts the entry hashed here against the head this connection saw last (its own last
@@ -422,9 +429,7 @@ result<std::int64_t> pg_store::append_in(const std::string& actor, const std::st
     seen_ = {r->int64(0, 1), r->text(0, 2)};
     if (r->view(0, 0) == "t") return seq;
   }
-  return fail(errc::busy, std::string(what) +
-                              ": other processes appended between each of 3 attempts (the "
-                              "append ran outside a transaction)");
+  return fail(errc::busy, std::string(what) + ": the chain's head moved under each of 3 attempts");
 }
 
 result<std::int64_t> pg_store::audit(const std::string& actor, const std::string& action,

@@ -1155,10 +1155,19 @@ class counting_accounts final : public store::accounts {
     ++generations;
     return in_->generation();
   }
-  store::result<std::int64_t> now(std::int64_t local) override { return in_->now(local); }
+  std::atomic<bool> clock_down{false};  // now() fails, as when the database is unreachable
+  std::function<void()> during_now;     // runs inside now() (a slow answer)
+  std::atomic<int> purges{0};
+  std::atomic<int> reservations{0};
+  store::result<std::int64_t> now(std::int64_t local) override {
+    if (during_now) during_now();
+    if (clock_down) return store::fail(store::errc::failed, "the database is unreachable");
+    return in_->now(local);
+  }
   store::result<store::attempt_slot> reserve_attempt(const engine::digest& k, const std::string& a,
                                                      std::int64_t now, std::int64_t m,
                                                      std::int64_t w) override {
+    ++reservations;
     return in_->reserve_attempt(k, a, now, m, w);
   }
   store::result<bool> login_throttled(const engine::digest& k, bool ko, const std::string& a,
@@ -1188,6 +1197,7 @@ class counting_accounts final : public store::accounts {
   store::status expire_session(const engine::digest& h) override { return in_->expire_session(h); }
   store::result<std::int64_t> purge_sessions(std::int64_t n, std::int64_t i,
                                              std::int64_t a) override {
+    ++purges;
     return in_->purge_sessions(n, i, a);
   }
   store::status set_lang(const std::string& u, const std::string& l) override {
@@ -1255,4 +1265,50 @@ TEST_CASE("auth: bearer tokens and sessions are answered from memory, the store 
   CHECK(calls.touches >= 9);
   CHECK(calls.touches <= 11);
   CHECK(calls.session_reads == reads_before);  // answered from the cache throughout
+}
+
+TEST_CASE("auth: until the store's clock is read, nothing is counted, expired or purged by a guess",
+          "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  }
+  auto counting = std::make_unique<counting_accounts>(open_accounts(dir));
+  auto& calls = *counting;
+  calls.clock_down = true;
+  server::auth_options o;
+  o.clock = clock.fn();
+  server::authenticator auth(std::move(counting), o);
+
+  // The database unreachable at start: a login fails as unavailable (not as a wrong password,
+  // nor as throttled), reserves no attempt and purges nothing; asked again, not after a minute.
+  auto down = auth.login("alice", pw_alice, "10.0.0.1");
+  REQUIRE_FALSE(down);
+  CHECK(down.error().code == store::errc::failed);
+  CHECK(down.error().message.find("clock") != std::string::npos);
+  CHECK(calls.reservations == 0);
+  CHECK(calls.purges == 0);
+
+  // An answer that took longer than a second (a lock waited on) is not taken either.
+  calls.clock_down = false;
+  calls.during_now = [&clock] { clock.advance(5); };
+  auto slow = auth.login("alice", pw_alice, "10.0.0.1");
+  REQUIRE_FALSE(slow);
+  CHECK(slow.error().code == store::errc::failed);
+  CHECK(calls.reservations == 0);
+
+  // A prompt answer: the login goes through, counted and purged by the store's time.
+  calls.during_now = nullptr;
+  auto ok = auth.login("alice", pw_alice, "10.0.0.1");
+  REQUIRE(ok);
+  CHECK(calls.reservations == 1);
+  CHECK(calls.purges == 1);
+  CHECK(auth.from_cookie(ok->cookie_value));
+
+  // Known once, a later failure keeps the last offset (and is asked again within seconds).
+  calls.clock_down = true;
+  clock.advance(61);
+  CHECK(auth.from_cookie(ok->cookie_value));
 }
