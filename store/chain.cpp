@@ -2,7 +2,10 @@
 #include "store/chain.hpp"
 
 #include <charconv>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 
 #include "engine/sha256.hpp"
 #include "store/store.hpp"
@@ -220,6 +223,68 @@ std::optional<std::int64_t> int_field(const fields& f, std::string_view key) {
 std::string text_field(const fields& f, std::string_view key) {
   auto it = f.find(key);
   return it == f.end() ? std::string() : it->second;
+}
+
+void check_retention_rows(
+    const std::vector<audit_entry>& entries, const std::vector<retention_period>& rows,
+    std::int64_t erased,
+    const std::function<void(std::int64_t, const char*, std::string)>& problem) {
+  struct period {
+    std::int64_t days = 0;
+    std::int64_t seq = 0;  // its retention_set entry (0: the default)
+    std::string by = "default";
+    std::string at;
+  };
+  std::map<std::string, period, std::less<>> want = {{"records", {1825, 0, "default", ""}},
+                                                     {"traces", {365, 0, "default", ""}}};
+  std::int64_t traces = 0;
+  std::int64_t last_retention = 0;
+  auto number = [](const std::string& text) -> std::optional<std::int64_t> {
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+    return v;
+  };
+  for (const auto& e : entries) {
+    if (e.action == "retention_set") {
+      if (auto days = number(audit_field(e.details, "days"))) {
+        want[e.subject] = {*days, e.seq, audit_field(e.details, "by"),
+                           audit_field(e.details, "at")};
+      }
+    } else if (e.action == "retention") {
+      traces += number(audit_field(e.details, "traces")).value_or(0);
+      last_retention = e.seq;
+    }
+  }
+  std::set<std::string, std::less<>> seen;
+  for (const auto& r : rows) {
+    seen.insert(r.kind);
+    auto it = want.find(r.kind);
+    if (it == want.end()) {
+      problem(0, "retention",
+              "a retention period of '" + r.kind + "' was inserted behind the tool's back");
+    } else if (it->second.days != r.days) {
+      problem(it->second.seq, "retention",
+              "the retention period of " + r.kind + " is " + std::to_string(r.days) +
+                  " days, and its last retention_set entry (or the default) says " +
+                  std::to_string(it->second.days) + ": changed behind the tool's back");
+    } else if (it->second.by != r.set_by || it->second.at != r.set_at) {
+      problem(it->second.seq, "retention",
+              "the retention period of " + r.kind +
+                  ": who set it or when was changed behind the tool's back");
+    }
+  }
+  for (const auto& [kind, w] : want) {
+    if (!seen.count(kind)) {
+      problem(w.seq, "retention", "the retention period of " + kind + " was deleted");
+    }
+  }
+  if (erased != traces) {
+    problem(last_retention, "trace",
+            std::to_string(erased) + " stored trace(s) are erased and the retention entries " +
+                "account for " + std::to_string(traces) +
+                ": traces were erased (or restored) behind the tool's back");
+  }
 }
 
 }  // namespace dalil::store::detail

@@ -94,4 +94,13 @@ std::optional<std::int64_t> int_field(const fields& f, std::string_view key);
 /// A field's text; "" when absent.
 std::string text_field(const fields& f, std::string_view key);
 
+/// Retention, as verify checks it on either backend: each period (`rows`, the retention table)
+/// is its last retention_set entry's (or the default), and the `erased` traces are those the
+/// retention entries account for. `entries`: the intact entries (others are skipped); each
+/// finding goes to `problem(seq, kind, text)`.
+void check_retention_rows(
+    const std::vector<audit_entry>& entries, const std::vector<retention_period>& rows,
+    std::int64_t erased,
+    const std::function<void(std::int64_t, const char*, std::string)>& problem);
+
 }  // namespace dalil::store::detail

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/record.hpp"
@@ -195,6 +196,61 @@ inline std::string decisions_details(std::int64_t run_id, std::int64_t from, std
   add_field(d, "from", from);
   add_field(d, "to", to);
   digest.write(d);
+  d += '}';
+  return d;
+}
+
+/// Why `dalil retention --set KIND=DAYS --by BY` is refused ("" when it is not): a kind of
+/// data, records 1 to 36500 days, traces 0 to 36500 (0: erased at the next apply), and who.
+inline std::string retention_period_refusal(std::string_view kind, std::int64_t days,
+                                            std::string_view by) {
+  if (kind != "records" && kind != "traces") return "no such kind of data (records, traces)";
+  if (days < (kind == "traces" ? 0 : 1) || days > 36500) {
+    return std::string("the period must be ") + (kind == "traces" ? "0" : "1") + " to 36500 days";
+  }
+  if (by.empty()) return "say who sets it (--by)";
+  return {};
+}
+
+/// The details of a `retention_set` entry: a kind's new period, the one before, who and when.
+inline std::string retention_set_details(std::string_view kind, std::int64_t days,
+                                         std::int64_t from, std::string_view by,
+                                         std::string_view at) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "kind", kind);
+  add_field(d, "days", days);
+  add_field(d, "from", from);
+  add_field(d, "by", by);
+  add_field(d, "at", at);
+  d += '}';
+  return d;
+}
+
+/// The days of `records` and of `traces` among the periods.
+inline std::pair<std::int64_t, std::int64_t> retention_days(
+    const std::vector<retention_period>& periods) {
+  std::pair<std::int64_t, std::int64_t> days{0, 0};
+  for (const auto& p : periods) (p.kind == "records" ? days.first : days.second) = p.days;
+  return days;
+}
+
+/// The details of a `retention` entry: what `dalil retention --apply` erased on `today`.
+inline std::string retention_details(std::string_view today, std::string_view by,
+                                     std::string_view only, std::int64_t records_days,
+                                     std::int64_t traces_days, const retention_applied& done,
+                                     const std::vector<std::int64_t>& trace_runs) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "as_of", today);
+  add_field(d, "by", by);
+  if (!only.empty()) add_field(d, "kind", only);
+  add_field(d, "records_days", records_days);
+  add_field(d, "traces_days", traces_days);
+  add_field(d, "applicants", done.applicants);
+  add_field(d, "records", done.records);
+  add_field(d, "traces", done.traces);
+  add_field(d, "runs", id_ranges(trace_runs));
   d += '}';
   return d;
 }

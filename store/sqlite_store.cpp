@@ -1451,15 +1451,9 @@ class sqlite_store final : public store {
 
   status set_retention(const std::string& kind, std::int64_t days, const std::string& by) override {
     std::string what = path_ + ": setting the retention period of " + kind;
-    if (kind != "records" && kind != "traces") {
-      return fail(errc::refused, what + ": no such kind of data (records, traces)");
+    if (auto why = detail::retention_period_refusal(kind, days, by); !why.empty()) {
+      return fail(errc::refused, what + ": " + why);
     }
-    // Traces may be kept 0 days (erased at the next --apply); records at least one day.
-    if (days < (kind == "traces" ? 0 : 1) || days > 36500) {
-      return fail(errc::refused, what + ": the period must be " + (kind == "traces" ? "0" : "1") +
-                                     " to 36500 days");
-    }
-    if (by.empty()) return fail(errc::refused, what + ": say who sets it (--by)");
     auto tx = transaction::begin(db_, what);
     if (!tx) return tx.error();
     auto old = db_.make("SELECT days FROM retention WHERE kind=?", what);
@@ -1475,14 +1469,7 @@ class sqlite_store final : public store {
     if (!u) return u.error();
     u->bind(1, days).bind(2, by).bind(3, at).bind(4, kind);
     if (auto st = u->run(what); !st) return st;
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "kind", kind);
-    add_field(d, "days", days);
-    add_field(d, "from", from);
-    add_field(d, "by", by);
-    add_field(d, "at", at);
-    d += '}';
+    const std::string d = detail::retention_set_details(kind, days, from, by, at);
     if (auto a = detail::append_audit(db_, by, "retention_set", kind, d); !a) return a.error();
     return tx->commit(what);
   }
@@ -1497,11 +1484,7 @@ class sqlite_store final : public store {
     auto periods = retention_periods();
     if (!periods) return periods.error();
     due.periods = std::move(*periods);
-    std::int64_t records_days = 0;
-    std::int64_t traces_days = 0;
-    for (const auto& p : due.periods) {
-      (p.kind == "records" ? records_days : traces_days) = p.days;
-    }
+    const auto [records_days, traces_days] = detail::retention_days(due.periods);
     // An applicant is due when the latest version of their record was received (or imported)
     // on or before as_of minus the period; erased applicants are never listed again.
     auto q = db_.make(
@@ -1567,11 +1550,7 @@ class sqlite_store final : public store {
       }
       if (auto st = need_key("erasing the applicants due"); !st) return st.error();
     }
-    std::int64_t records_days = 0;
-    std::int64_t traces_days = 0;
-    for (const auto& p : due->periods) {
-      (p.kind == "records" ? records_days : traces_days) = p.days;
-    }
+    const auto [records_days, traces_days] = detail::retention_days(due->periods);
     std::string reason = "retention: records kept " + std::to_string(records_days) +
                          " days after they were received (Law 09-08 art. 3), due on " + today;
     for (const auto& who : due->applicants) {
@@ -1608,18 +1587,8 @@ class sqlite_store final : public store {
         }
       }
     }
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "as_of", today);
-    add_field(d, "by", by);
-    if (!only.empty()) add_field(d, "kind", only);
-    add_field(d, "records_days", records_days);
-    add_field(d, "traces_days", traces_days);
-    add_field(d, "applicants", done.applicants);
-    add_field(d, "records", done.records);
-    add_field(d, "traces", done.traces);
-    add_field(d, "runs", id_ranges(due->trace_runs));
-    d += '}';
+    const std::string d = detail::retention_details(today, by, only, records_days, traces_days,
+                                                    done, due->trace_runs);
     if (auto a = detail::append_audit(db_, by, "retention", today, d); !a) return a.error();
     if (auto st = tx->commit(what); !st) return st.error();
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
@@ -3070,68 +3039,22 @@ class verifier {
   /// Retention (schema 9): each period is its last retention_set entry's (or the default), and
   /// every erased trace was erased by a retention entry (their counts agree).
   void check_retention() {
-    struct period {
-      std::int64_t days = 0;
-      std::int64_t seq = 0;  // its retention_set entry (0: the default)
-      std::string by = "default";
-      std::string at;
-    };
-    std::map<std::string, period> want = {{"records", {1825, 0, "default", ""}},
-                                          {"traces", {365, 0, "default", ""}}};
-    std::int64_t traces = 0;
-    std::int64_t last_retention = 0;
-    for (const auto& e : entries_) {
-      if (e.action == "retention_set") {
-        auto days = to_int(detail::audit_field(e.details, "days"));
-        if (days) {
-          want[e.subject] = {*days, e.seq, detail::audit_field(e.details, "by"),
-                             detail::audit_field(e.details, "at")};
-        }
-      } else if (e.action == "retention") {
-        traces += to_int(detail::audit_field(e.details, "traces")).value_or(0);
-        last_retention = e.seq;
-      }
-    }
-    std::set<std::string> seen;
+    std::vector<retention_period> rows;
     each(
         "SELECT kind, days, set_by, set_at FROM retention", "reading the retention periods",
         [](statement&) {},
         [&](statement& q) {
-          std::string kind = q.text(0);
-          seen.insert(kind);
-          auto it = want.find(kind);
-          if (it == want.end()) {
-            problem(0, "retention",
-                    "a retention period of '" + kind + "' was inserted behind the tool's back");
-          } else if (it->second.days != q.int64(1)) {
-            problem(it->second.seq, "retention",
-                    "the retention period of " + kind + " is " + std::to_string(q.int64(1)) +
-                        " days, and its last retention_set entry (or the default) says " +
-                        std::to_string(it->second.days) + ": changed behind the tool's back");
-          } else if (it->second.by != q.text_view(2) || it->second.at != q.text_view(3)) {
-            problem(it->second.seq, "retention",
-                    "the retention period of " + kind +
-                        ": who set it or when was changed behind the tool's back");
-          }
+          rows.push_back({q.text(0), q.int64(1), q.text(2), q.text(3)});
         });
-    for (const auto& [kind, w] : want) {
-      if (!seen.count(kind)) {
-        problem(w.seq, "retention", "the retention period of " + kind + " was deleted");
-      }
-    }
     std::int64_t erased = 0;
     each(
         "SELECT count(*) FROM decision_sets WHERE trace IS NULL AND trace_erased IS NOT NULL",
         "reading the erased traces", [](statement&) {}, [&](statement& q) { erased = q.int64(0); });
     report_.traces_erased = erased;
-    if (erased != traces) {
-      problem(last_retention, "trace",
-              std::to_string(erased) +
-                  " stored trace(s) are erased and the retention entries "
-                  "account for " +
-                  std::to_string(traces) +
-                  ": traces were erased (or restored) behind the tool's back");
-    }
+    detail::check_retention_rows(entries_, rows, erased,
+                                 [this](std::int64_t seq, const char* kind, std::string text) {
+                                   problem(seq, kind, std::move(text));
+                                 });
   }
 
   void problem(std::int64_t seq, std::string kind, std::string what) {

@@ -218,8 +218,7 @@ status connection::reset(std::string_view what) {
   return {};
 }
 
-result<rows> connection::exec(std::string_view what,
-                              const std::function<PGresult*(PGconn*)>& send) {
+result<bool> connection::ready(std::string_view what) {
   session& s = *s_;
   if (s.lost_in_transaction) {
     return fail(errc::failed, std::string(what) +
@@ -230,6 +229,15 @@ result<rows> connection::exec(std::string_view what,
   if (!inside && (s.needs_reset || PQstatus(s.conn) == CONNECTION_BAD)) {
     if (auto r = reset(what); !r) return r.error();
   }
+  return inside;
+}
+
+result<rows> connection::exec(std::string_view what,
+                              const std::function<PGresult*(PGconn*)>& send) {
+  session& s = *s_;
+  auto open = ready(what);
+  if (!open) return open.error();
+  const bool inside = *open;
   for (int attempt = 0;; ++attempt) {
     rows out(send(s.conn));
     if (succeeded(out.get())) return out;
@@ -331,15 +339,9 @@ void connection::rollback() {
 status connection::copy_in(std::string_view what, const std::string& sql,
                            const std::function<result<bool>(std::string&)>& feed) {
   session& s = *s_;
-  if (s.lost_in_transaction) {
-    return fail(errc::failed, std::string(what) +
-                                  ": the connection to PostgreSQL was lost inside the "
-                                  "transaction, which the server rolled back");
-  }
-  const bool inside = in_transaction(s.conn);
-  if (!inside && (s.needs_reset || PQstatus(s.conn) == CONNECTION_BAD)) {
-    if (auto r = reset(what); !r) return r;
-  }
+  auto open = ready(what);
+  if (!open) return open.error();
+  const bool inside = *open;
   PGconn* conn = s.conn;
   // A loss found here or below is not retried (the feed cannot be read twice): the caller's
   // next statement starts on a reset connection, or after its rollback inside a transaction.

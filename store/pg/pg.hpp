@@ -110,6 +110,9 @@ class connection {
   struct session;
   /// Resets the connection and sets the session's parameters again.
   status reset(std::string_view what);
+  /// Before a statement: fails after a loss inside the transaction (until rollback), resets a
+  /// lost connection outside one; returns whether a transaction is open.
+  result<bool> ready(std::string_view what);
   /// Runs `send` (one statement, its result returned) with the rules above.
   result<rows> exec(std::string_view what, const std::function<PGresult*(PGconn*)>& send);
   std::shared_ptr<session> s_;

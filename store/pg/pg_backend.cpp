@@ -421,15 +421,9 @@ class pg_backend final : public store {
 
   status set_retention(const std::string& kind, std::int64_t days, const std::string& by) override {
     std::string what = "setting the retention period of " + kind;
-    if (kind != "records" && kind != "traces") {
-      return fail(errc::refused, what + ": no such kind of data (records, traces)");
+    if (auto why = detail::retention_period_refusal(kind, days, by); !why.empty()) {
+      return fail(errc::refused, what + ": " + why);
     }
-    // Traces may be kept 0 days (erased at the next --apply); records at least one day.
-    if (days < (kind == "traces" ? 0 : 1) || days > 36500) {
-      return fail(errc::refused, what + ": the period must be " + (kind == "traces" ? "0" : "1") +
-                                     " to 36500 days");
-    }
-    if (by.empty()) return fail(errc::refused, what + ": say who sets it (--by)");
     auto tx = transaction::begin(c(), what);
     if (!tx) return tx.error();
     if (auto s = writer_lock(c(), what); !s) return s.error();
@@ -444,14 +438,7 @@ class pg_backend final : public store {
         !s) {
       return s.error();
     }
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "kind", kind);
-    add_field(d, "days", days);
-    add_field(d, "from", from);
-    add_field(d, "by", by);
-    add_field(d, "at", at);
-    d += '}';
+    const std::string d = detail::retention_set_details(kind, days, from, by, at);
     if (auto a = pg_->append_in(by, "retention_set", kind, d); !a) return a.error();
     return tx->commit(what);
   }
@@ -469,11 +456,7 @@ class pg_backend final : public store {
     auto periods = retention_periods();
     if (!periods) return periods.error();
     due.periods = std::move(*periods);
-    std::int64_t records_days = 0;
-    std::int64_t traces_days = 0;
-    for (const auto& p : due.periods) {
-      (p.kind == "records" ? records_days : traces_days) = p.days;
-    }
+    const auto [records_days, traces_days] = detail::retention_days(due.periods);
     auto q = c().query(what,
                        "SELECT r.applicant_id, (SELECT count(*) FROM records x WHERE "
                        "x.applicant_id = r.applicant_id) FROM records r JOIN imports i ON "
@@ -524,11 +507,7 @@ class pg_backend final : public store {
                       "(docs/postgresql.md); nothing was erased (--kind traces erases the traces "
                       "due)");
     }
-    std::int64_t records_days = 0;
-    std::int64_t traces_days = 0;
-    for (const auto& p : due->periods) {
-      (p.kind == "records" ? records_days : traces_days) = p.days;
-    }
+    const auto [records_days, traces_days] = detail::retention_days(due->periods);
     retention_applied done;
     if (!due->trace_runs.empty()) {
       // Each trace goes; its hash stays (trace_erased) for the chain's line of its set.
@@ -546,18 +525,8 @@ class pg_backend final : public store {
       if (!n) return n.error();
       done.traces = n->int64(0, 0);
     }
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "as_of", today);
-    add_field(d, "by", by);
-    if (!only.empty()) add_field(d, "kind", only);
-    add_field(d, "records_days", records_days);
-    add_field(d, "traces_days", traces_days);
-    add_field(d, "applicants", done.applicants);
-    add_field(d, "records", done.records);
-    add_field(d, "traces", done.traces);
-    add_field(d, "runs", detail::id_ranges(due->trace_runs));
-    d += '}';
+    const std::string d = detail::retention_details(today, by, only, records_days, traces_days,
+                                                    done, due->trace_runs);
     if (auto a = pg_->append_in(by, "retention", today, d); !a) return a.error();
     if (auto s = tx->commit(what); !s) return s.error();
     return done;

@@ -249,71 +249,25 @@ status check_runs(connection& c, std::string_view what,
   return {};
 }
 
-/// Retention, as the SQLite store's verify checks it: each period is its last retention_set
-/// entry's (or the default), and the traces erased are those the retention entries account for.
-/// Returns how many stored traces are erased.
+/// Retention, as the SQLite store's verify checks it (detail::check_retention_rows); returns
+/// how many stored traces are erased.
 template <typename Problem>
 result<std::int64_t> check_retention(connection& c, std::string_view what,
                                      const std::vector<dalil::store::detail::audit_entry>& entries,
                                      const Problem& problem) {
-  struct period {
-    std::int64_t days = 0;
-    std::int64_t seq = 0;  // its retention_set entry (0: the default)
-    std::string by = "default";
-    std::string at;
-  };
-  std::map<std::string, period, std::less<>> want = {{"records", {1825, 0, "default", ""}},
-                                                     {"traces", {365, 0, "default", ""}}};
-  std::int64_t traces = 0;
-  std::int64_t last_retention = 0;
-  for (const auto& e : entries) {
-    if (e.action == "retention_set") {
-      if (auto days = to_int(audit_field(e.details, "days"))) {
-        want[e.subject] = {*days, e.seq, audit_field(e.details, "by"),
-                           audit_field(e.details, "at")};
-      }
-    } else {
-      traces += to_int(audit_field(e.details, "traces")).value_or(0);
-      last_retention = e.seq;
-    }
-  }
   auto rows = c.query(what, "SELECT kind, days, set_by, set_at FROM retention ORDER BY kind");
   if (!rows) return rows.error();
-  std::set<std::string, std::less<>> seen;
+  std::vector<retention_period> periods;
+  periods.reserve(static_cast<std::size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i) {
-    std::string kind = rows->text(i, 0);
-    seen.insert(kind);
-    auto it = want.find(kind);
-    if (it == want.end()) {
-      problem(0, "retention",
-              "a retention period of '" + kind + "' was inserted behind the tool's back");
-    } else if (it->second.days != rows->int64(i, 1)) {
-      problem(it->second.seq, "retention",
-              "the retention period of " + kind + " is " + rows->text(i, 1) +
-                  " days, and its last retention_set entry (or the default) says " +
-                  std::to_string(it->second.days) + ": changed behind the tool's back");
-    } else if (it->second.by != rows->view(i, 2) || it->second.at != rows->view(i, 3)) {
-      problem(it->second.seq, "retention",
-              "the retention period of " + kind +
-                  ": who set it or when was changed behind the tool's back");
-    }
-  }
-  for (const auto& [kind, w] : want) {
-    if (!seen.count(kind)) {
-      problem(w.seq, "retention", "the retention period of " + kind + " was deleted");
-    }
+    periods.push_back({rows->text(i, 0), rows->int64(i, 1), rows->text(i, 2), rows->text(i, 3)});
   }
   auto n = c.query(what,
                    "SELECT count(*) FROM decision_sets WHERE trace IS NULL AND trace_erased IS "
                    "NOT NULL");
   if (!n) return n.error();
   const std::int64_t erased = n->int64(0, 0);
-  if (erased != traces) {
-    problem(last_retention, "trace",
-            std::to_string(erased) + " stored trace(s) are erased and the retention entries " +
-                "account for " + std::to_string(traces) +
-                ": traces were erased (or restored) behind the tool's back");
-  }
+  dalil::store::detail::check_retention_rows(entries, periods, erased, problem);
   return erased;
 }
 
