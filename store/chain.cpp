@@ -287,4 +287,101 @@ void check_retention_rows(
   }
 }
 
+bool read_run_entry(std::map<std::int64_t, run_entry>& runs, std::int64_t seq,
+                    std::string_view action, std::string_view subject, const fields& f) {
+  auto id = int_field(f, "run");
+  if (!id && action != "run_complete") {
+    // Entries before schema 5 name the run as their subject.
+    std::int64_t v = 0;
+    auto [p, ec] = std::from_chars(subject.data(), subject.data() + subject.size(), v);
+    if (ec == std::errc() && p == subject.data() + subject.size()) id = v;
+  }
+  if (!id) return false;
+  auto& r = runs[*id];
+  if (action == "run_complete") {
+    r.complete = true;
+    r.decision_sets = int_field(f, "decision_sets");
+    r.complete_seq = seq;
+    if (f.count("finished_at")) r.finished_at = text_field(f, "finished_at");
+    return true;
+  }
+  r.seq = seq;
+  r.ruleset = text_field(f, "ruleset");
+  r.as_of = text_field(f, "as_of");
+  if (f.count("filter")) r.filter = text_field(f, "filter");
+  r.generation = int_field(f, "generation");
+  r.shards = int_field(f, "shards");
+  if (f.count("started_at")) r.started_at = text_field(f, "started_at");
+  if (action == "run_state" && text_field(f, "status") == "complete") {
+    r.finished_at = text_field(f, "finished_at");
+    r.complete = true;
+    r.decision_sets = int_field(f, "decision_sets");
+    r.complete_seq = seq;
+  }
+  return true;
+}
+
+void check_run_rows(const std::map<std::int64_t, run_entry>& runs, const std::vector<run_row>& rows,
+                    const std::map<std::int64_t, std::int64_t>& set_counts,
+                    const std::function<void(std::int64_t, const char*, std::string)>& problem) {
+  std::set<std::int64_t> seen;
+  for (const run_row& row : rows) {
+    seen.insert(row.id);
+    const std::string name = "run " + std::to_string(row.id);
+    auto it = runs.find(row.id);
+    if (it == runs.end() || it->second.seq == 0) {
+      problem(0, "run", name + " has no audit entry: it was inserted behind the tool's back");
+      continue;
+    }
+    const run_entry& e = it->second;
+    std::string changed;
+    auto add = [&](const char* field) {
+      changed += (changed.empty() ? "" : ", ") + std::string(field);
+    };
+    if (row.ruleset != e.ruleset) add("ruleset hash");
+    if (row.as_of != e.as_of) add("as_of date");
+    if (e.filter && row.filter != *e.filter) add("filter");
+    if (e.generation && row.generation != *e.generation) add("generation");
+    if (e.started_at && row.started_at != *e.started_at) add("started_at");
+    if (e.finished_at && row.finished_at != *e.finished_at) add("finished_at");
+    if (e.shards && row.shards && *row.shards != *e.shards) add("shard count");
+    if ((row.status == "complete") != e.complete ||
+        (row.status != "complete" && row.status != "running")) {
+      add("status");
+    }
+    if (!changed.empty()) {
+      std::string text = name + " (audit entry " + std::to_string(e.seq) + "): its ";
+      text += changed;
+      text += " was changed after it was written (the log says ruleset ";
+      text += e.ruleset.substr(0, 12);
+      text += ", as of ";
+      text += e.as_of;
+      text += e.complete ? ", complete)" : ", running)";
+      problem(e.seq, "run", std::move(text));
+    }
+    auto count = set_counts.find(row.id);
+    const std::int64_t held = count == set_counts.end() ? 0 : count->second;
+    if (e.complete && e.decision_sets && held != *e.decision_sets) {
+      problem(e.complete_seq, "run",
+              name + " holds " + std::to_string(held) +
+                  " decision sets; its completion (audit entry " + std::to_string(e.complete_seq) +
+                  ") vouches for " + std::to_string(*e.decision_sets));
+    }
+  }
+  for (const auto& [id, e] : runs) {
+    if (e.seq != 0 && !seen.count(id)) {
+      problem(
+          e.seq, "run",
+          "run " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) + ") was deleted");
+    }
+  }
+  for (const auto& [run, n] : set_counts) {
+    if (!seen.count(run) && !runs.count(run)) {
+      problem(0, "decision_set",
+              "decision sets of run " + std::to_string(run) +
+                  ", a run that does not exist: inserted behind the tool's back");
+    }
+  }
+}
+
 }  // namespace dalil::store::detail

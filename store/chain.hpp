@@ -103,4 +103,44 @@ void check_retention_rows(
     std::int64_t erased,
     const std::function<void(std::int64_t, const char*, std::string)>& problem);
 
+/// What a run's entries say of it: `run` (opened), `run_complete`, and the forms of older stores
+/// (`run_state`, the run named as the subject before schema 5).
+struct run_entry {
+  std::int64_t seq = 0;  // its `run` entry (0: only a completion names it)
+  std::string ruleset;
+  std::string as_of;
+  std::optional<std::string> filter;
+  std::optional<std::int64_t> generation;
+  std::optional<std::int64_t> shards;  // named by the entries of runs in shards (PostgreSQL)
+  bool complete = false;
+  std::optional<std::int64_t> decision_sets;  // from its completion (or the upgrade)
+  std::int64_t complete_seq = 0;
+  std::optional<std::string> started_at;
+  std::optional<std::string> finished_at;
+};
+/// Reads one run, run_state or run_complete entry (its parsed details `f`) into `runs`; false
+/// when it names no run.
+bool read_run_entry(std::map<std::int64_t, run_entry>& runs, std::int64_t seq,
+                    std::string_view action, std::string_view subject, const fields& f);
+
+/// A row of the runs table as verify compares it (`shards`: none on SQLite).
+struct run_row {
+  std::int64_t id = 0;
+  std::string ruleset;
+  std::string as_of;
+  std::string filter;
+  std::string status;
+  std::int64_t generation = 0;
+  std::string started_at;
+  std::string finished_at;  // "" while running
+  std::optional<std::int64_t> shards;
+};
+/// Every run against its entries, as verify checks it on either backend: its key, generation,
+/// shard count (when its entry names one), times and status, as many decision sets
+/// (`set_counts`, by run) as its completion vouches for; a run without an entry, an entry without
+/// its run, decision sets of no run. Each finding goes to `problem(seq, kind, text)`.
+void check_run_rows(const std::map<std::int64_t, run_entry>& runs, const std::vector<run_row>& rows,
+                    const std::map<std::int64_t, std::int64_t>& set_counts,
+                    const std::function<void(std::int64_t, const char*, std::string)>& problem);
+
 }  // namespace dalil::store::detail

@@ -2915,18 +2915,7 @@ struct vouched {
     bool chunked = false;  // its records re-vouched for by chunks that replace its digest
                            // (keys_reseal): every record must be in one
   };
-  struct run_entry {
-    std::int64_t seq = 0;
-    std::string ruleset;
-    std::string as_of;
-    std::optional<std::string> filter;
-    std::optional<std::int64_t> generation;
-    bool complete = false;
-    std::optional<std::int64_t> decision_sets;  // from its completion (or the upgrade)
-    std::int64_t complete_seq = 0;
-    std::optional<std::string> started_at;
-    std::optional<std::string> finished_at;
-  };
+  using run_entry = detail::run_entry;
   struct chunk {
     std::int64_t seq = 0;
     std::int64_t owner = 0;  // the import or the run
@@ -3234,39 +3223,8 @@ class verifier {
         }
         continue;
       }
-      if (a == "run" || a == "run_state") {
-        auto id = int_field(*f, "run");
-        if (!id) id = to_int(e.subject);  // entries before schema 5 name the run as their subject
-        if (!id) {
-          bad(e, "no run id");
-          continue;
-        }
-        auto& r = v_.runs[*id];
-        r.seq = e.seq;
-        r.ruleset = text_field(*f, "ruleset");
-        r.as_of = text_field(*f, "as_of");
-        if (f->count("filter")) r.filter = text_field(*f, "filter");
-        r.generation = int_field(*f, "generation");
-        if (f->count("started_at")) r.started_at = text_field(*f, "started_at");
-        if (a == "run_state" && text_field(*f, "status") == "complete") {
-          r.finished_at = text_field(*f, "finished_at");
-          r.complete = true;
-          r.decision_sets = int_field(*f, "decision_sets");
-          r.complete_seq = e.seq;
-        }
-        continue;
-      }
-      if (a == "run_complete") {
-        auto id = int_field(*f, "run");
-        if (!id) {
-          bad(e, "no run id");
-          continue;
-        }
-        auto& r = v_.runs[*id];
-        r.complete = true;
-        r.decision_sets = int_field(*f, "decision_sets");
-        r.complete_seq = e.seq;
-        if (f->count("finished_at")) r.finished_at = text_field(*f, "finished_at");
+      if (a == "run" || a == "run_state" || a == "run_complete") {
+        if (!detail::read_run_entry(v_.runs, e.seq, a, e.subject, *f)) bad(e, "no run id");
         continue;
       }
       // records, decisions: a chunk.
@@ -3646,68 +3604,23 @@ class verifier {
   }
 
   void runs() {
-    std::set<std::int64_t> rows;
     std::map<std::int64_t, std::int64_t> counts;
     each(
         "SELECT run_id, count(*) FROM decision_sets GROUP BY run_id", "counting decision sets",
         [](statement&) {}, [&](statement& q) { counts[q.int64(0)] = q.int64(1); });
+    std::vector<detail::run_row> rows;
     each(
         "SELECT run_id, ruleset_hash, as_of, filter, status, generation, started_at, "
         "coalesce(finished_at, '') FROM runs ORDER BY run_id",
         "reading the runs", [](statement&) {},
         [&](statement& q) {
-          std::int64_t id = q.int64(0);
-          rows.insert(id);
-          auto it = v_.runs.find(id);
-          std::string name = "run " + std::to_string(id);
-          if (it == v_.runs.end() || it->second.seq == 0) {
-            problem(0, "run", name + " has no audit entry: it was inserted behind the tool's back");
-            return;
-          }
-          const auto& e = it->second;
-          std::string changed;
-          auto add = [&](const char* what) {
-            changed += (changed.empty() ? "" : ", ") + std::string(what);
-          };
-          if (q.text(1) != e.ruleset) add("ruleset hash");
-          if (q.text(2) != e.as_of) add("as_of date");
-          if (e.filter && q.text(3) != *e.filter) add("filter");
-          if (e.generation && q.int64(5) != *e.generation) add("generation");
-          if (e.started_at && q.text(6) != *e.started_at) add("started_at");
-          if (e.finished_at && q.text(7) != *e.finished_at) add("finished_at");
-          std::string st = q.text(4);
-          if ((st == "complete") != e.complete || (st != "complete" && st != "running")) {
-            add("status");
-          }
-          if (!changed.empty()) {
-            problem(e.seq, "run",
-                    name + " (audit entry " + std::to_string(e.seq) + "): its " + changed +
-                        " was changed after it was written (the log says ruleset " +
-                        e.ruleset.substr(0, 12) + ", as of " + e.as_of +
-                        (e.complete ? ", complete" : ", running") + ")");
-          }
-          if (e.complete && e.decision_sets && counts[id] != *e.decision_sets) {
-            problem(e.complete_seq, "run",
-                    name + " holds " + std::to_string(counts[id]) +
-                        " decision sets; its completion (audit entry " +
-                        std::to_string(e.complete_seq) + ") vouches for " +
-                        std::to_string(*e.decision_sets));
-          }
+          rows.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4), q.int64(5),
+                          q.text(6), q.text(7), std::nullopt});
         });
-    for (const auto& [id, e] : v_.runs) {
-      if (e.seq != 0 && !rows.count(id)) {
-        problem(e.seq, "run",
-                "run " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) +
-                    ") was deleted");
-      }
-    }
-    for (const auto& [run, n] : counts) {
-      if (!rows.count(run) && !v_.runs.count(run)) {
-        problem(0, "decision_set",
-                "decision sets of run " + std::to_string(run) +
-                    ", a run that does not exist: inserted behind the tool's back");
-      }
-    }
+    detail::check_run_rows(v_.runs, rows, counts,
+                           [this](std::int64_t seq, const char* kind, std::string text) {
+                             problem(seq, kind, std::move(text));
+                           });
   }
 
   void decision_sets() {

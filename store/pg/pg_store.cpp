@@ -49,57 +49,6 @@ std::optional<std::vector<std::int64_t>> ranges_vector(std::string_view text) {
   return out;
 }
 
-/// What a run's entries say of it: `run` (opened), `run_complete`, and the forms of older SQLite
-/// stores a migrated store keeps (`run_state`, the run named as the subject before schema 5).
-struct run_entry {
-  std::int64_t seq = 0;  // its `run` entry (0: only a completion names it)
-  std::string ruleset;
-  std::string as_of;
-  std::optional<std::string> filter;
-  std::optional<std::int64_t> generation;
-  std::optional<std::int64_t> shards;  // named only by the entries of runs in shards since
-                                       // they name it (an older run's entry does not)
-  bool complete = false;
-  std::optional<std::int64_t> decision_sets;  // from its completion
-  std::int64_t complete_seq = 0;
-  std::optional<std::string> started_at;
-  std::optional<std::string> finished_at;
-};
-
-/// Reads one intact run entry into `runs`; false when its details name no run (tampered).
-bool read_run_entry(std::map<std::int64_t, run_entry>& runs, std::int64_t seq,
-                    const std::string& action, const std::string& subject,
-                    const std::string& details) {
-  namespace d = dalil::store::detail;
-  auto f = d::parse_details(details);
-  if (!f) return false;
-  auto id = d::int_field(*f, "run");
-  if (!id && action != "run_complete") id = to_int(subject);
-  if (!id) return false;
-  auto& r = runs[*id];
-  if (action == "run_complete") {
-    r.complete = true;
-    r.decision_sets = d::int_field(*f, "decision_sets");
-    r.complete_seq = seq;
-    if (f->count("finished_at")) r.finished_at = d::text_field(*f, "finished_at");
-    return true;
-  }
-  r.seq = seq;
-  r.ruleset = d::text_field(*f, "ruleset");
-  r.as_of = d::text_field(*f, "as_of");
-  if (f->count("filter")) r.filter = d::text_field(*f, "filter");
-  r.generation = d::int_field(*f, "generation");
-  r.shards = d::int_field(*f, "shards");
-  if (f->count("started_at")) r.started_at = d::text_field(*f, "started_at");
-  if (action == "run_state" && d::text_field(*f, "status") == "complete") {
-    r.finished_at = d::text_field(*f, "finished_at");
-    r.complete = true;
-    r.decision_sets = d::int_field(*f, "decision_sets");
-    r.complete_seq = seq;
-  }
-  return true;
-}
-
 /// Every record against its content hash (a sealed one: its JSON empty) and its applicant; every
 /// latest flag against the versions; every applicant against its records; every decision set
 /// against its record. Computed by the server (only the rows found wrong are sent); the words
@@ -177,12 +126,12 @@ status check_records(connection& c, std::string_view what,
   return {};
 }
 
-/// Every run against its entries: its key, generation, shard count, times and status as its
-/// `run` entry opened it and its completion closed it, as many decision sets as the completion
-/// vouches for; a run without an entry, an entry without its run, decision sets of no run.
+/// Every run against its entries, as the SQLite store's verify checks them
+/// (detail::check_run_rows), with the shard count PostgreSQL keeps.
 template <typename Problem>
 status check_runs(connection& c, std::string_view what,
-                  const std::map<std::int64_t, run_entry>& runs, const Problem& problem) {
+                  const std::map<std::int64_t, dalil::store::detail::run_entry>& runs,
+                  const Problem& problem) {
   std::map<std::int64_t, std::int64_t> counts;
   auto n = c.query(what, "SELECT run_id, count(*) FROM decision_sets GROUP BY run_id");
   if (!n) return n.error();
@@ -191,61 +140,14 @@ status check_runs(connection& c, std::string_view what,
                       "SELECT run_id, ruleset_hash, as_of, filter, status, generation, "
                       "started_at, coalesce(finished_at, ''), shards FROM runs ORDER BY run_id");
   if (!rows) return rows.error();
-  std::set<std::int64_t> seen;
+  std::vector<dalil::store::detail::run_row> list;
+  list.reserve(static_cast<std::size_t>(rows->size()));
   for (int i = 0; i < rows->size(); ++i) {
-    const std::int64_t id = rows->int64(i, 0);
-    seen.insert(id);
-    const std::string name = "run " + std::to_string(id);
-    auto it = runs.find(id);
-    if (it == runs.end() || it->second.seq == 0) {
-      problem(0, "run", name + " has no audit entry: it was inserted behind the tool's back");
-      continue;
-    }
-    const run_entry& e = it->second;
-    std::string changed;
-    auto add = [&](const char* field) {
-      changed += (changed.empty() ? "" : ", ") + std::string(field);
-    };
-    if (rows->view(i, 1) != e.ruleset) add("ruleset hash");
-    if (rows->view(i, 2) != e.as_of) add("as_of date");
-    if (e.filter && rows->view(i, 3) != *e.filter) add("filter");
-    if (e.generation && rows->int64(i, 5) != *e.generation) add("generation");
-    if (e.started_at && rows->view(i, 6) != *e.started_at) add("started_at");
-    if (e.finished_at && rows->view(i, 7) != *e.finished_at) add("finished_at");
-    if (e.shards && rows->int64(i, 8) != *e.shards) add("shard count");
-    const std::string_view st = rows->view(i, 4);
-    if ((st == "complete") != e.complete || (st != "complete" && st != "running")) add("status");
-    if (!changed.empty()) {
-      std::string text = name + " (audit entry " + std::to_string(e.seq) + "): its ";
-      text += changed;
-      text += " was changed after it was written (the log says ruleset ";
-      text += e.ruleset.substr(0, 12);
-      text += ", as of ";
-      text += e.as_of;
-      text += e.complete ? ", complete)" : ", running)";
-      problem(e.seq, "run", std::move(text));
-    }
-    if (e.complete && e.decision_sets && counts[id] != *e.decision_sets) {
-      problem(e.complete_seq, "run",
-              name + " holds " + std::to_string(counts[id]) +
-                  " decision sets; its completion (audit entry " + std::to_string(e.complete_seq) +
-                  ") vouches for " + std::to_string(*e.decision_sets));
-    }
+    list.push_back({rows->int64(i, 0), rows->text(i, 1), rows->text(i, 2), rows->text(i, 3),
+                    rows->text(i, 4), rows->int64(i, 5), rows->text(i, 6), rows->text(i, 7),
+                    rows->int64(i, 8)});
   }
-  for (const auto& [id, e] : runs) {
-    if (e.seq != 0 && !seen.count(id)) {
-      problem(
-          e.seq, "run",
-          "run " + std::to_string(id) + " (audit entry " + std::to_string(e.seq) + ") was deleted");
-    }
-  }
-  for (const auto& [run, count] : counts) {
-    if (!seen.count(run) && !runs.count(run)) {
-      problem(0, "decision_set",
-              "decision sets of run " + std::to_string(run) +
-                  ", a run that does not exist: inserted behind the tool's back");
-    }
-  }
+  dalil::store::detail::check_run_rows(runs, list, counts, problem);
   return {};
 }
 
@@ -444,7 +346,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // The intact entries of the identity tables and the publications, for their checks.
   std::vector<dalil::store::detail::audit_entry> others;
   // The intact run entries: what each run was opened with, and its completion.
-  std::map<std::int64_t, run_entry> runs;
+  std::map<std::int64_t, dalil::store::detail::run_entry> runs;
   // The intact retention_set and retention entries, in order.
   std::vector<dalil::store::detail::audit_entry> retention;
   const std::string account_actions = dalil::store::detail::account_actions;
@@ -492,7 +394,9 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         rulesets[batch->text(i, 4)] = {seq, std::move(loaded)};
       } else if (intact && (batch->view(i, 3) == "run" || batch->view(i, 3) == "run_state" ||
                             batch->view(i, 3) == "run_complete")) {
-        if (!read_run_entry(runs, seq, batch->text(i, 3), batch->text(i, 4), batch->text(i, 5))) {
+        auto f = dalil::store::detail::parse_details(batch->view(i, 5));
+        if (!f || !dalil::store::detail::read_run_entry(runs, seq, batch->view(i, 3),
+                                                        batch->view(i, 4), *f)) {
           problem(
               seq, "chain",
               "audit entry " + std::to_string(seq) + " (" + batch->text(i, 3) + ") names no run");
