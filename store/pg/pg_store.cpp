@@ -592,18 +592,26 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       continue;
     }
     const bool records = e.action == "records";
+    // The rows the entry lists (a row it does not list is named by the pass below, whichever
+    // entry's range it falls in: the shards of a run write interleaved ranges).
+    std::string listed_ids = "{";
+    for (std::int64_t id : *ids) {
+      if (listed_ids.size() > 1) listed_ids += ',';
+      listed_ids += std::to_string(id);
+    }
+    listed_ids += '}';
     auto rows_of =
         records
             ? conn_.query(what,
                           "SELECT record_id, applicant_id, version, content_hash, import_id FROM "
-                          "records WHERE record_id BETWEEN $1 AND $2 ORDER BY record_id",
-                          {std::to_string(*from), std::to_string(*upto)})
+                          "records WHERE record_id = ANY($1::bigint[]) ORDER BY record_id",
+                          {listed_ids})
             : conn_.query(what,
                           "SELECT record_id, applicant_id, encode(input_hash, 'hex'), decisions, "
                           "encode(trace_digest, 'hex'), format, trace, trace_erased FROM "
-                          "decision_sets WHERE run_id = $1 AND record_id BETWEEN $2 AND $3 "
+                          "decision_sets WHERE run_id = $1 AND record_id = ANY($2::bigint[]) "
                           "ORDER BY record_id",
-                          {e.subject, std::to_string(*from), std::to_string(*upto)});
+                          {e.subject, listed_ids});
     if (!rows_of) return rows_of.error();
     lines.clear();
     for (int i = 0; i < rows_of->size(); ++i) {
@@ -636,9 +644,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         problem(e.seq, kind, (noun + std::to_string((*ids)[i]) += where) += " was deleted");
         ++i;
       } else if (i == ids->size() || lines[k].first < (*ids)[i]) {
-        // Not listed here: another entry may list it (the shards of a run write interleaved
-        // ranges); a row no entry lists is named below.
-        ++k;
+        ++k;  // not listed (an entry's ids out of order): named below if no entry lists it
       } else {
         (records ? vouched_record_ids : vouched_set_ids[e.subject]).push_back(lines[k].first);
         listed.update(lines[k].second);
