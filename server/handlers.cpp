@@ -454,6 +454,9 @@ class api_service final : public service {
                              "${CREDENTIALS_DIRECTORY}/master.key) or " +
                              std::string(store::crypto::master_key_variable));
     }
+    // The writer commits on the requests' path: its WAL checkpoints (two syncs and 16 MiB of
+    // copies every 1,000 frames) go to a thread of their own (store/wal_checkpointer.hpp).
+    if (auto c = (*w)->checkpoint_in_background(); !c) return c.error();
     writer_ = std::make_unique<writer>(std::move(*w));
     for (unsigned t = 0; t < std::max(1U, cfg_.threads); ++t) {
       auto r = store::counter_store::open(cfg_.db, key, cfg_.key_file);
@@ -468,7 +471,9 @@ class api_service final : public service {
   }
 
   void stop() override {
-    if (writer_) writer_->stop();
+    if (!writer_) return;
+    writer_->stop();
+    log_->info("writer: {}", writer_->summary());
   }
 
   asio::awaitable<reply> handle(request& req, const route_match& m, request_info& info) override {

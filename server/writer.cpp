@@ -68,6 +68,13 @@ std::uint64_t writer::jobs() const {
   return jobs_;
 }
 
+std::string writer::summary() const {
+  std::string s =
+      std::to_string(batches()) + " transactions for " + std::to_string(jobs()) + " writes";
+  if (std::string c = store_->checkpoint_summary(); !c.empty()) s += "; " + c;
+  return s;
+}
+
 void writer::run() {
   std::vector<pending> batch;
   for (;;) {
@@ -99,6 +106,8 @@ void writer::run() {
       boost::asio::post(p.ex, [d = std::move(p.done)]() mutable { std::move(d)(); });
     }
     batch.clear();
+    // The requests are on their way: a short checkpoint due now delays none of them.
+    store_->checkpoint_due();
   }
 }
 

@@ -61,6 +61,8 @@ class writer {
   /// Transactions committed and requests written so far (for the logs and the tests).
   std::uint64_t batches() const;
   std::uint64_t jobs() const;
+  /// Those counts and the store's checkpoints, as a line for the log (no personal data).
+  std::string summary() const;
 
  private:
   struct pending {

@@ -151,6 +151,16 @@ class counter_store {
   counter_store(const counter_store&) = delete;
   counter_store& operator=(const counter_store&) = delete;
 
+  /// The writer's connection: its WAL checkpoints move to a thread of their own
+  /// (store::wal_checkpointer: no commit waits for a checkpoint's copies and syncs). SQLite only;
+  /// nothing to do on PostgreSQL.
+  virtual status checkpoint_in_background() { return {}; }
+  /// The writer's share of the background checkpoints (a short one that its last commit made
+  /// due), run after that commit's requests were answered. Nothing otherwise.
+  virtual void checkpoint_due() {}
+  /// What the background checkpoints did so far, as a line for a log ("" when there are none).
+  virtual std::string checkpoint_summary() const { return {}; }
+
   // Writing (the writer thread): one transaction per group of requests, a savepoint per request,
   // so that one request's failure leaves no half-written decision and does not undo the others.
   virtual status begin() = 0;

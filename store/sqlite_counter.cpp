@@ -10,6 +10,7 @@
 #include "store/chain.hpp"
 #include "store/crypto.hpp"
 #include "store/sqlite.hpp"
+#include "store/wal_checkpointer.hpp"
 
 namespace dalil::store {
 
@@ -450,9 +451,31 @@ class sqlite_counter final : public counter_store {
   result<std::vector<override_cell>> override_counts() override;
   result<std::int64_t> count_decisions() override;
   result<std::optional<audit_problem>> verify() override;
+  status checkpoint_in_background() override {
+    if (checkpoints_) return {};
+    auto c = wal_checkpointer::attach(impl_->db, impl_->path);
+    if (!c) return c.error();
+    checkpoints_ = std::move(*c);
+    return {};
+  }
+  void checkpoint_due() override {
+    if (checkpoints_) checkpoints_->run_due();
+  }
+  std::string checkpoint_summary() const override {
+    if (!checkpoints_) return {};
+    auto n = checkpoints_->snapshot();
+    return "checkpoints: " + std::to_string(n.passes) + " in the background (" +
+           std::to_string(n.busy) + " busy), " + std::to_string(n.finishes) +
+           " finished by the writer (at most " + std::to_string(n.largest_finish) + " frames, " +
+           std::to_string(n.longest_finish_us) + " µs), " + std::to_string(n.forced) + " forced, " +
+           std::to_string(n.completed) + " complete; the WAL started again " +
+           std::to_string(n.restarts) + " times and held at most " + std::to_string(n.largest_wal) +
+           " frames; " + std::to_string(n.frames) + " frames written";
+  }
 
  private:
   std::unique_ptr<impl> impl_;
+  std::unique_ptr<wal_checkpointer> checkpoints_;  // destroyed first: it uses impl_->db
 };
 
 }  // namespace
