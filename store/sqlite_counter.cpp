@@ -468,9 +468,10 @@ class sqlite_counter final : public counter_store {
            std::to_string(n.busy) + " busy), " + std::to_string(n.finishes) +
            " finished by the writer (at most " + std::to_string(n.largest_finish) + " frames, " +
            std::to_string(n.longest_finish_us) + " µs), " + std::to_string(n.forced) + " forced, " +
-           std::to_string(n.completed) + " complete; the WAL started again " +
-           std::to_string(n.restarts) + " times and held at most " + std::to_string(n.largest_wal) +
-           " frames; " + std::to_string(n.frames) + " frames written";
+           std::to_string(n.skipped) + " put off, " + std::to_string(n.completed) +
+           " complete; the WAL started again " + std::to_string(n.restarts) +
+           " times and held at most " + std::to_string(n.largest_wal) + " frames; " +
+           std::to_string(n.frames) + " frames written";
   }
 
  private:

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <utility>
 
 namespace dalil::store {
@@ -50,6 +51,7 @@ void wal_checkpointer::after_commit(int frames) {
     // The WAL started again from its beginning: what the thread copied was of the last one.
     ++generation_;
     ++counts_.restarts;
+    closing_passes_ = 0;
     checkpointed_ = 0;
     retry_at_ = 0;
     counts_.frames += frames;
@@ -60,14 +62,15 @@ void wal_checkpointer::after_commit(int frames) {
   counts_.largest_wal = std::max<std::int64_t>(counts_.largest_wal, frames);
   const std::int64_t left = frames - checkpointed_;
   const bool closing = frames >= limits_.start_frames;
-  const bool finish =
-      closing && left <= limits_.finish_frames && !passing_ && frames >= retry_at_;
+  const std::int64_t finishable = finishable_frames();
+  // (A pass under way is short then: run_due waits for its end.)
+  const bool finish = closing && left <= finishable && frames >= retry_at_;
   const bool force = frames >= limits_.force_frames && frames >= retry_at_;
   if (!finish && !force) {
     // A pass of the thread: while the WAL is short, once a good number of frames wait; once it
     // is long, until few are left for the writer (each pass then shorter than the last). A
     // pass under way looks again when it ends.
-    const bool pass = closing ? left > limits_.finish_frames : left >= limits_.pass_frames;
+    const bool pass = closing ? left > finishable : left >= limits_.pass_frames;
     if (!pass || requested_ || passing_) return;
     requested_ = true;
     lock.unlock();
@@ -94,15 +97,21 @@ void wal_checkpointer::run_due() {
   // A pass of the thread under way ends first (short when a finish is due: few frames were
   // left), and none starts until this one is done: else each would find the other busy.
   holding_ = true;
-  passed_.wait(lock, [this] { return !passing_; });
+  // Not long: the thread is nicer than the writer and may be starved of the core (a writer that
+  // waited for it would wait on the lowest priority). The next commit tries again.
+  if (!passed_.wait_for(lock, std::chrono::milliseconds(2), [this] { return !passing_; })) {
+    holding_ = false;
+    ++counts_.skipped;
+    return;
+  }
   lock.unlock();
   const auto started = std::chrono::steady_clock::now();
   // A few frames left (or the thread far behind): checkpoint here; PASSIVE, so that a pass of
   // the thread still running makes this one return busy rather than wait.
   int log = 0;
   int copied = 0;
-  const int rc =
-      sqlite3_wal_checkpoint_v2(writer_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  const int rc = sqlite3_wal_checkpoint_v2(writer_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &log, &copied);
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
@@ -125,6 +134,22 @@ void wal_checkpointer::run_due() {
   const bool pass = requested_;
   lock.unlock();
   if (pass) wake_.notify_one();
+}
+
+std::int64_t wal_checkpointer::finishable_frames() const {
+  // finish_frames, or four times as many once three passes of this WAL failed to leave fewer
+  // (the commits come faster than a pass can shorten what is left), or whatever is left after
+  // eight (the thread starved of the core, or a disk slower than the commits): a longer stall
+  // once rather than passes without end.
+  if (closing_passes_ >= 8) return std::numeric_limits<std::int64_t>::max();
+  return closing_passes_ >= 3 ? 4 * std::int64_t{limits_.finish_frames} : limits_.finish_frames;
+}
+
+int wal_checkpointer::sync_database() {
+  sqlite3_file* file = nullptr;
+  int rc = sqlite3_file_control(own_.handle(), "main", SQLITE_FCNTL_FILE_POINTER, &file);
+  if (rc != SQLITE_OK || file == nullptr || file->pMethods == nullptr) return rc;
+  return file->pMethods->xSync(file, SQLITE_SYNC_NORMAL);
 }
 
 bool wal_checkpointer::idle() const {
@@ -150,17 +175,24 @@ void wal_checkpointer::run() {
     lock.unlock();
     int log = 0;
     int copied = 0;
-    const int rc =
+    int rc =
         sqlite3_wal_checkpoint_v2(own_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-      lock.lock();
+    // SQLite syncs the database file only after a checkpoint that reached the WAL's end: the
+    // pages of the others would all wait for the writer's short one, which would then write
+    // out tens of MiB (25-35 ms here). Synced here instead, in the background.
+    if (rc == SQLITE_OK && copied > 0) rc = sync_database();
+    lock.lock();
     passing_ = false;
     passed_.notify_all();
     ++counts_.passes;
     if (rc != SQLITE_OK) ++counts_.busy;
-    if (rc == SQLITE_OK && generation == generation_) checkpointed_ = copied;
+    if (rc == SQLITE_OK && generation == generation_) {
+      checkpointed_ = copied;
+      if (last_frames_ >= limits_.start_frames) ++closing_passes_;
+    }
     // The commits made meanwhile: another pass at once when they call for one.
     const std::int64_t left = last_frames_ - checkpointed_;
-    if (last_frames_ >= limits_.start_frames ? left > limits_.finish_frames
+    if (last_frames_ >= limits_.start_frames ? left > finishable_frames()
                                              : left >= limits_.pass_frames) {
       requested_ = true;
     }

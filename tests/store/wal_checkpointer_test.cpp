@@ -5,11 +5,11 @@
 #include "store/wal_checkpointer.hpp"
 
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <chrono>
+#include <filesystem>
 #include <random>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "store/sqlite.hpp"
 
@@ -122,7 +122,8 @@ TEST_CASE("the writer's checkpoints run in the background and the WAL starts aga
                    << ", largest finish " << n.largest_finish << ", frames " << n.frames);
     CHECK(n.restarts > 0);
     CHECK(n.largest_wal < l.force_frames + 100);
-    CHECK(n.largest_finish <= l.finish_frames);
+    // What a starved thread leaves the writer is bounded by its limit, never the whole WAL.
+    CHECK(n.largest_finish < l.force_frames);
   }
   c->reset();
   require_intact(db, next);
