@@ -80,7 +80,7 @@ void wal_checkpointer::after_commit(int frames) {
   // The writer's checkpoint runs once the requests of this commit are answered (run_due); one
   // still due at the next commit (nobody called run_due) runs here.
   const bool overdue = due_ != due::none;
-  due_ = finish ? due::finish : due::force;
+  due_ = force ? due::force : due::finish;
   due_left_ = left;
   if (overdue) {
     lock.unlock();
@@ -97,9 +97,15 @@ void wal_checkpointer::run_due() {
   // A pass of the thread under way ends first (short when a finish is due: few frames were
   // left), and none starts until this one is done: else each would find the other busy.
   holding_ = true;
-  // Not long: the thread is nicer than the writer and may be starved of the core (a writer that
-  // waited for it would wait on the lowest priority). The next commit tries again.
-  if (!passed_.wait_for(lock, std::chrono::milliseconds(2), [this] { return !passing_; })) {
+  // A finish waits 2 ms at most: the thread is nicer than the writer and may be starved of the
+  // core (a writer that waited for it would wait on the lowest priority); the next commit tries
+  // again. A forced one waits as long as it takes: put off again and again on a saturated core,
+  // the WAL grew to 2 GiB in a test and every read slowed down (each looks a page up in the
+  // WAL's index first); while the writer waits, the requests stop and the thread gets the core.
+  const auto ended = [this] { return !passing_; };
+  if (what == due::force) {
+    passed_.wait(lock, ended);
+  } else if (!passed_.wait_for(lock, std::chrono::milliseconds(2), ended)) {
     holding_ = false;
     ++counts_.skipped;
     return;
