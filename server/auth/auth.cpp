@@ -2,6 +2,7 @@
 // bearer tokens from an in-memory map, and the generation counter that keeps the caches honest.
 #include "server/auth/auth.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -53,7 +54,7 @@ store::result<principal> principal_of(const store::account& a) {
   return p;
 }
 
-/// The principal of a token, unless the token has expired at `now` (Unix seconds).
+/// The principal of a token, unless the token has expired at `now` (Unix seconds, the store's).
 store::result<principal> unexpired(const principal& p, std::int64_t now) {
   if (p.machine && now >= p.expires) {
     return fail(errc::refused, std::string(expired_prefix) +
@@ -125,9 +126,29 @@ authenticator::authenticator(std::unique_ptr<store::accounts> accounts, auth_opt
   sodium_ready();
   decoy_password_hash();  // made now, not during the first login of an unknown user
   (void)load();           // on failure the first request loads (and fails closed until then)
+  (void)measure_clock();  // on failure the thread retries, and each request until one succeeds
+  clock_thread_ = std::jthread([this](const std::stop_token& stop) { watch_clock(stop); });
 }
 
-authenticator::~authenticator() = default;
+authenticator::~authenticator() {
+  clock_thread_.request_stop();
+  if (clock_thread_.joinable()) clock_thread_.join();
+}
+
+void authenticator::watch_clock(const std::stop_token& stop) {
+  const auto check = std::max(options_.clock_check, std::chrono::milliseconds(1));
+  const auto retry = std::min(check, std::chrono::milliseconds(5000));
+  auto wait = clock_known_.load(std::memory_order_acquire) ? check : retry;
+  std::unique_lock lock(clock_mutex_);
+  while (true) {
+    // Woken early only by the stop request: nothing else notifies clock_wake_.
+    (void)clock_wake_.wait_for(lock, stop, wait, [&stop] { return stop.stop_requested(); });
+    if (stop.stop_requested()) return;
+    lock.unlock();
+    wait = measure_clock() ? check : retry;  // a dropped or failed reading keeps the last offset
+    lock.lock();
+  }
+}
 
 store::status authenticator::load() {
   std::lock_guard lock(refresh_mutex_);
@@ -167,16 +188,9 @@ bool authenticator::measure_clock() {
 }
 
 std::optional<std::int64_t> authenticator::store_seconds(std::chrono::system_clock::time_point at) {
-  const std::int64_t local = seconds(at);
-  if (!clock_known_.load(std::memory_order_acquire)) {
-    if (!measure_clock()) return std::nullopt;
-    next_clock_check_.store(local + 60, std::memory_order_relaxed);
-  } else if (std::int64_t due = next_clock_check_.load(std::memory_order_relaxed);
-             local >= due && next_clock_check_.compare_exchange_strong(due, local + 60)) {
-    // A sample dropped or failed keeps the last offset, and is tried again in 5 s.
-    if (!measure_clock()) next_clock_check_.store(local + 5, std::memory_order_relaxed);
-  }
-  return local + clock_offset_.load(std::memory_order_relaxed);
+  // Never a reading once one succeeded: the clock thread takes the next ones.
+  if (!clock_known_.load(std::memory_order_acquire) && !measure_clock()) return std::nullopt;
+  return seconds(at) + clock_offset_.load(std::memory_order_relaxed);
 }
 
 store::status authenticator::reload_tokens() {
@@ -393,13 +407,17 @@ store::result<principal> authenticator::from_bearer(std::string_view token) {
   if (!token_form(token)) return fail(errc::refused, "not a dalil bearer token");
   auto at = now();
   refresh(at);
+  // The expiry is compared with the store's clock, as sessions are: servers whose clocks differ
+  // agree on whether a token has expired.
+  auto known = store_seconds(at);
+  if (!known) return fail(errc::failed, std::string(unknown_clock));
+  const std::int64_t t = *known;
   auto hash = secret_hash(token);
   std::uint64_t epoch = 0;
   {
     std::shared_lock lock(tokens_mutex_);
     // Found by its SHA-256: timing reveals nothing about a token, only about a hash of it.
-    if (auto it = tokens_.find(hash); it != tokens_.end())
-      return unexpired(it->second, seconds(at));
+    if (auto it = tokens_.find(hash); it != tokens_.end()) return unexpired(it->second, t);
     epoch = tokens_epoch_;
   }
   // Not in the map: a token created since the last reload, or none. The store decides.
@@ -414,7 +432,7 @@ store::result<principal> authenticator::from_bearer(std::string_view token) {
   if (!p) return p.error();
   std::unique_lock lock(tokens_mutex_);
   if (tokens_epoch_ == epoch) tokens_.emplace(hash, *p);
-  return unexpired(*p, seconds(at));
+  return unexpired(*p, t);
 }
 
 store::status authenticator::logout(const principal& who) {

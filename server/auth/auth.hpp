@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,8 +13,10 @@
 #include <optional>
 #include <semaphore>
 #include <shared_mutex>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "engine/sha256.hpp"
@@ -57,6 +60,9 @@ struct auth_options {
   std::ptrdiff_t concurrent_verifications = 4;
   /// The wall clock; tests inject their own. Empty: std::chrono::system_clock::now.
   std::function<std::chrono::system_clock::time_point()> clock;
+  /// How often a thread of the authenticator measures the store's clock (a failed or dropped
+  /// reading is retried after 5 s, or this when shorter); never by a request once one succeeded.
+  std::chrono::milliseconds clock_check{60 * 1000};
 };
 
 /// The seconds to wait that an errc::busy error of login() carries; nullopt for another error.
@@ -86,7 +92,8 @@ class authenticator {
   /// past session_idle, older than session_absolute or its user disabled. Slides the idle expiry.
   store::result<principal> from_cookie(std::string_view cookie_value);
   /// The token's client; errc::refused when malformed, unknown, revoked or expired (past its
-  /// expiry by options().clock: token_expired() tells that case apart). No store access on the
+  /// expiry by the store's clock, as sessions: token_expired() tells that case apart; errc::failed
+  /// while the store's clock has never been read). No store access on the
   /// hot path: a map from the token's SHA-256 to its principal.
   store::result<principal> from_bearer(std::string_view token);
   /// Ends the session (audited); a session already gone is not an error.
@@ -112,11 +119,15 @@ class authenticator {
 
   std::chrono::system_clock::time_point now() const;
   /// Unix seconds of `at` by the store's clock (store::accounts::now: PostgreSQL's, shared by
-  /// every server; SQLite's is this one): `at` plus the offset last measured, measured again at
-  /// most once a minute (to a second: what the windows and the expiries are counted in). Until
-  /// a first measurement succeeds, every call measures, and nullopt says the store's time is
-  /// not known: nothing is then counted, expired or purged by a guess from this clock.
+  /// every server; SQLite's is this one): `at` plus the offset last measured (to a second: what
+  /// the windows and the expiries are counted in), which the clock thread measures again every
+  /// options().clock_check: no request waits on a reading. Until a first measurement succeeds,
+  /// every call measures, and nullopt says the store's time is not known: nothing is then
+  /// counted, expired or purged by a guess from this clock.
   std::optional<std::int64_t> store_seconds(std::chrono::system_clock::time_point at);
+  /// The clock thread: measures the offset every clock_check, a failed or dropped reading again
+  /// after min(5 s, clock_check), until stopped.
+  void watch_clock(const std::stop_token& stop);
   /// Measures the offset: this clock read before and after asking the store's; a sample whose
   /// question took more than a second (the store busy, a lock waited on) is dropped, so that a
   /// wait never enters the offset. Returns whether a sample was kept.
@@ -135,11 +146,10 @@ class authenticator {
 
   std::mutex refresh_mutex_;
   std::atomic<std::int64_t> next_check_ms_{0};
-  std::int64_t generation_ = -1;                   // under refresh_mutex_
-  std::atomic<std::int64_t> next_purge_{0};        // when login next deletes expired sessions
-  std::atomic<std::int64_t> clock_offset_{0};      // the store's clock minus this one, seconds
-  std::atomic<std::int64_t> next_clock_check_{0};  // when store_seconds next measures it
-  std::atomic<bool> clock_known_{false};           // a measurement succeeded
+  std::int64_t generation_ = -1;               // under refresh_mutex_
+  std::atomic<std::int64_t> next_purge_{0};    // when login next deletes expired sessions
+  std::atomic<std::int64_t> clock_offset_{0};  // the store's clock minus this one, seconds
+  std::atomic<bool> clock_known_{false};       // a measurement succeeded
 
   std::shared_mutex tokens_mutex_;
   std::unordered_map<engine::digest, principal, digest_hasher> tokens_;
@@ -148,6 +158,11 @@ class authenticator {
   std::mutex sessions_mutex_;
   std::unordered_map<engine::digest, cached_session, digest_hasher> sessions_;
   std::uint64_t sessions_epoch_ = 0;
+
+  std::mutex clock_mutex_;  // only for clock_wake_'s waits
+  std::condition_variable_any clock_wake_;
+  // Last: stopped and joined first, while the accounts it reads are still there.
+  std::jthread clock_thread_;
 };
 
 }  // namespace dalil::server

@@ -166,6 +166,39 @@ TEST_CASE("servers whose clocks are hours apart measure sessions and rate limits
   check_chain(db);
 }
 
+TEST_CASE("servers whose clocks are days apart agree on whether a bearer token has expired",
+          "[pg]") {
+  const std::string db = fresh("dalil_t_skew_token");
+  auto cli = store::pg::open_accounts(db);
+  REQUIRE(ok(cli));
+  const std::int64_t local = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+  auto db_now = (*cli)->now(local);
+  REQUIRE(ok(db_now));
+  // A token valid for one more day by the database's clock.
+  const std::string token = server::new_token();
+  store::account client;
+  client.name = "case-system";
+  client.role = "official";
+  client.office = "rabat";
+  client.expires = *db_now + 86400;
+  REQUIRE(ok((*cli)->add_token(client, server::secret_hash(token), "admin1")));
+
+  // Machines two days slow, right and two days fast: the token is valid on each, from the
+  // store (a first lookup) and from memory (a second).
+  auto slow = serve(db, std::chrono::hours(-48));
+  auto right = serve(db);
+  auto fast = serve(db, std::chrono::hours(48));
+  for (auto* s : {slow.get(), right.get(), fast.get()}) {
+    for (int i = 0; i < 2; ++i) {
+      auto p = s->from_bearer(token);
+      if (!p) UNSCOPED_INFO("refused: " << p.error().message);
+      CHECK(p.has_value());
+    }
+  }
+}
+
 TEST_CASE("a refused login after the first of its window does not wait for the chain's lock",
           "[pg]") {
   const std::string db = fresh("dalil_t_flood");

@@ -15,7 +15,9 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <mutex>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -1156,11 +1158,23 @@ class counting_accounts final : public store::accounts {
     return in_->generation();
   }
   std::atomic<bool> clock_down{false};  // now() fails, as when the database is unreachable
-  std::function<void()> during_now;     // runs inside now() (a slow answer)
   std::atomic<int> purges{0};
   std::atomic<int> reservations{0};
+  std::atomic<int> clock_reads{0};
+  std::atomic<int> clock_reads_by_requests{0};  // on request_thread
+  std::atomic<std::thread::id> request_thread;
+  /// Runs inside now() (a slow answer); the authenticator's thread may call now() meanwhile.
+  void set_during_now(std::function<void()> f) {
+    std::lock_guard lock(during_now_mutex_);
+    during_now_ = std::move(f);
+  }
   store::result<std::int64_t> now(std::int64_t local) override {
-    if (during_now) during_now();
+    ++clock_reads;
+    if (std::this_thread::get_id() == request_thread.load()) ++clock_reads_by_requests;
+    {
+      std::lock_guard lock(during_now_mutex_);
+      if (during_now_) during_now_();
+    }
     if (clock_down) return store::fail(store::errc::failed, "the database is unreachable");
     return in_->now(local);
   }
@@ -1207,6 +1221,8 @@ class counting_accounts final : public store::accounts {
 
  private:
   std::unique_ptr<store::accounts> in_;
+  std::mutex during_now_mutex_;
+  std::function<void()> during_now_;
 };
 
 }  // namespace
@@ -1293,14 +1309,14 @@ TEST_CASE("auth: until the store's clock is read, nothing is counted, expired or
 
   // An answer that took longer than a second (a lock waited on) is not taken either.
   calls.clock_down = false;
-  calls.during_now = [&clock] { clock.advance(5); };
+  calls.set_during_now([&clock] { clock.advance(5); });
   auto slow = auth.login("alice", pw_alice, "10.0.0.1");
   REQUIRE_FALSE(slow);
   CHECK(slow.error().code == store::errc::failed);
   CHECK(calls.reservations == 0);
 
   // A prompt answer: the login goes through, counted and purged by the store's time.
-  calls.during_now = nullptr;
+  calls.set_during_now(nullptr);
   auto ok = auth.login("alice", pw_alice, "10.0.0.1");
   REQUIRE(ok);
   CHECK(calls.reservations == 1);
@@ -1311,4 +1327,40 @@ TEST_CASE("auth: until the store's clock is read, nothing is counted, expired or
   calls.clock_down = true;
   clock.advance(61);
   CHECK(auth.from_cookie(ok->cookie_value));
+}
+
+TEST_CASE("auth: the store's clock is measured by the authenticator's thread, never by a request",
+          "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  }
+  auto counting = std::make_unique<counting_accounts>(open_accounts(dir));
+  auto& calls = *counting;
+  calls.request_thread = std::this_thread::get_id();
+  server::auth_options o;
+  o.clock = clock.fn();
+  o.clock_check = std::chrono::milliseconds(5);
+  server::authenticator auth(std::move(counting), o);
+  const int at_start = calls.clock_reads_by_requests;  // the constructor's first reading
+  CHECK(at_start == 1);
+
+  // Minutes pass by this server's clock, each past a reading's due time: the requests answer
+  // with the offset the thread keeps, and none of them asks the store for its time.
+  auto in = auth.login("alice", pw_alice, "10.0.0.1");
+  REQUIRE(in);
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(61);
+    CHECK(auth.from_cookie(in->cookie_value));
+  }
+  CHECK(calls.clock_reads_by_requests == at_start);
+  // Meanwhile the thread measures it (every 5 ms here).
+  auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (calls.clock_reads - calls.clock_reads_by_requests < 3) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(calls.clock_reads_by_requests == at_start);
 }
