@@ -4,9 +4,11 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/store_commands.hpp"
+#include "store/crypto.hpp"
 #include "store/pg/pg.hpp"
 #include "store/pg/pg_store.hpp"
 
@@ -28,18 +30,40 @@ bool flag(const CLI::App& cmd, const char* name) {
   return o != nullptr && o->count() > 0;
 }
 
-int audit_head(const std::string& db, bool read_only) {
+/// The master key given to audit head or verify (--key-file, else DALIL_MASTER_KEY), checked
+/// against the store's key check value as the SQLite store checks it; neither command opens
+/// anything sealed (verify checks the sealed bytes by their hashes). No key, or a plain store:
+/// nothing to check.
+store::status check_key(store::pg::pg_store& s, const std::string& key_file) {
+  if (key_file.empty() && std::getenv(store::crypto::master_key_variable) == nullptr) return {};
+  auto key = store::crypto::load_master_key(key_file);
+  if (!key) return key.error();
+  auto check = s.key_check();
+  if (!check) return check.error();
+  if (!check->empty() && store::crypto::key_check(*key) != *check) {
+    return store::fail(store::errc::refused,
+                       "the master key given is not this PostgreSQL store's (its check value is " +
+                           store::crypto::key_check(*key) + ", the store's " + *check +
+                           ": `dalil keys check` prints a key's)");
+  }
+  return {};
+}
+
+int audit_head(const std::string& db, bool read_only, const std::string& key_file) {
   auto s = store::pg::pg_store::open(db, read_only);
   if (!s) return report_store_error(s.error());
+  if (auto k = check_key(**s, key_file); !k) return report_store_error(k.error());
   auto h = (*s)->head();
   if (!h) return report_store_error(h.error());
   std::cout << h->seq << " " << h->hash << "\n";
   return 0;
 }
 
-int audit_verify(const std::string& db, bool read_only, const std::string& head) {
+int audit_verify(const std::string& db, bool read_only, const std::string& head,
+                 const std::string& key_file) {
   auto s = store::pg::pg_store::open(db, read_only);
   if (!s) return report_store_error(s.error());
+  if (auto k = check_key(**s, key_file); !k) return report_store_error(k.error());
   store::verify_options options;
   options.head = head;
   auto r = (*s)->verify_chain(options);
@@ -55,6 +79,11 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head)
                "entries vouch for intact, each record's JSON against its content hash, the latest "
                "versions, the runs, the retention periods, and the publications, offices, users, "
                "tokens and sessions";
+  if (r->erased != 0) {
+    std::cout << "; " << r->erased
+              << " applicant(s) erased (their data keys destroyed by audited erasures: their "
+                 "records are unreadable, their decisions still counted)";
+  }
   if (r->traces_erased != 0) {
     std::cout << "; " << r->traces_erased
               << " stored trace(s) erased by retention (their hashes kept, every one accounted "
@@ -94,7 +123,10 @@ pg_commands add_pg_commands(CLI::App& app) {
   pg_commands c;
   c.migrate = app.add_subcommand(
       "migrate", "Copy a SQLite store, audit chain included, into an empty PostgreSQL store");
-  c.migrate->add_option("--from", c.from, "The SQLite store (a plain one: docs/postgresql.md)")
+  c.migrate
+      ->add_option(
+          "--from", c.from,
+          "The SQLite store (plain or encrypted: an encrypted one is copied sealed, no key needed)")
       ->required();
   c.migrate
       ->add_option("--to", c.to,
@@ -117,6 +149,14 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   }
   std::string db = option(*leaf, "--db");
   if (db.empty() || !store::pg::is_conninfo(db)) return std::nullopt;
+  // audit head and verify take a master key (checked against the store's, nothing opened).
+  if (path == "audit head") {
+    return audit_head(db, flag(*leaf, "--read-only"), option(*leaf, "--key-file"));
+  }
+  if (path == "audit verify") {
+    return audit_verify(db, flag(*leaf, "--read-only"), option(*leaf, "--head"),
+                        option(*leaf, "--key-file"));
+  }
   if (!option(*leaf, "--key-file").empty()) {
     std::cerr << "refused: not yet supported on a PostgreSQL store: encryption at rest "
                  "(--key-file)\n";
@@ -134,10 +174,6 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
       path == "token revoke" || path == "token list" || path == "office add" ||
       path == "office list" || path == "publish" || path == "publications" || path == "serve") {
     return std::nullopt;
-  }
-  if (path == "audit head") return audit_head(db, flag(*leaf, "--read-only"));
-  if (path == "audit verify") {
-    return audit_verify(db, flag(*leaf, "--read-only"), option(*leaf, "--head"));
   }
   std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
             << " (today: dalil migrate, import, batch, replay, decisions, impact, export, stats, "

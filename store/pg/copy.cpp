@@ -1,5 +1,6 @@
-// `dalil migrate`: a plain SQLite store copied into an empty PostgreSQL store by COPY, in one
-// snapshot of the source and one transaction of the target, then read back and compared.
+// `dalil migrate`: a SQLite store copied into an empty PostgreSQL store by COPY, in one snapshot
+// of the source and one transaction of the target, then read back and compared. An encrypted
+// store is copied as it is: sealed bytes, wrapped keys, lookup hashes and keyring (no key read).
 #include <array>
 #include <span>
 
@@ -39,9 +40,15 @@ constexpr column runs_cols[] = {{"run_id", 'i'}, {"ruleset_hash", 't'}, {"as_of"
                                 {"filter", 't'}, {"started_at", 't'},   {"finished_at", 't'},
                                 {"status", 't'}, {"generation", 'i'}};
 constexpr column decision_sets_cols[] = {
-    {"run_id", 'i'},    {"record_id", 'i'},    {"input_hash", 'b'},
-    {"decisions", 't'}, {"trace_digest", 'b'}, {"trace", 't'},
-    {"format", 'i'},    {"applicant_id", 't'}, {"trace_erased", 't'}};
+    {"run_id", 'i'},       {"record_id", 'i'},       {"input_hash", 'b'}, {"decisions", 't'},
+    {"trace_digest", 'b'}, {"trace", 't'},           {"format", 'i'},     {"applicant_id", 't'},
+    {"trace_erased", 't'}, {"sealed_decisions", 'b'}};
+// Encryption at rest: copied as they are (the wrapped keys and the sealed bytes are never
+// opened: migrate needs no key and exposes none).
+constexpr column keyring_cols[] = {
+    {"id", 'i'}, {"key_check", 't'}, {"lookup_key", 'b'}, {"generation", 'i'}, {"created_at", 't'}};
+constexpr column pseudonyms_cols[] = {{"lookup", 't'}, {"applicant_id", 't'}};
+constexpr column data_keys_cols[] = {{"applicant_id", 't'}, {"wrapped", 'b'}, {"generation", 'i'}};
 // The counter's tables: their rowid (SQLite's, a column in PostgreSQL) keeps the order of
 // insertion that the reads of an applicant's decisions and of the reviews follow.
 constexpr column counter_decisions_cols[] = {
@@ -86,6 +93,9 @@ constexpr table tables[] = {
     {"rulesets", rulesets_cols, "hash"},
     {"imports", imports_cols, "import_id"},
     {"applicants", applicants_cols, "applicant_id"},
+    {"keyring", keyring_cols, "id"},
+    {"pseudonyms", pseudonyms_cols, "lookup"},
+    {"data_keys", data_keys_cols, "applicant_id"},
     {"records", records_cols, "record_id"},
     {"rejections", rejections_cols, "import_id,row,field,reason"},
     {"runs", runs_cols, "run_id"},
@@ -120,10 +130,6 @@ constexpr empty_rows migrations_rows[] = {
      "'default', ''))"},
     {"accounts_generation", "generation <> 1"},
 };
-
-/// Tables of the SQLite store that the PostgreSQL store does not hold yet: a source with rows in
-/// any of them is refused rather than copied in part.
-constexpr const char* not_yet[] = {"keyring", "pseudonyms", "data_keys"};
 
 std::string quoted(const char* name) {
   return std::string("\"") + name + "\"";
@@ -305,11 +311,6 @@ result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store
   {
     auto source = open_sqlite(sqlite_path, open_mode::read_only);
     if (!source) return source.error();
-    if ((*source)->encrypted()) {
-      return fail(errc::refused,
-                  "not yet supported on a PostgreSQL store: an encrypted store (keys, pseudonyms "
-                  "and sealed records are not copied yet)");
-    }
     auto v = (*source)->verify({});
     if (!v) return v.error();
     if (!v->problems.empty()) {
@@ -326,19 +327,6 @@ result<migrate_report> copy_from_sqlite(const std::string& sqlite_path, pg_store
   }
   // One read transaction: every table from the same snapshot.
   if (auto s = src.run("BEGIN", "reading the source store"); !s) return s.error();
-  std::string held;
-  for (const char* name : not_yet) {
-    auto q = src.make(std::string("SELECT count(*) FROM ") + name, "reading the source store");
-    if (!q) return q.error();
-    auto row = q->next("reading the source store");
-    if (!row) return row.error();
-    if (*row && q->int64(0) > 0) held += (held.empty() ? "" : ", ") + std::string(name);
-  }
-  if (!held.empty()) {
-    return fail(errc::refused,
-                "not yet supported on a PostgreSQL store: copying a store that holds " + held +
-                    " (docs/postgresql.md); nothing was copied");
-  }
   {
     auto q =
         src.make("SELECT count(*) FROM lease WHERE expires > CAST(strftime('%s','now') AS INTEGER)",

@@ -243,6 +243,24 @@ const pg_migration list[] = {
              head_hash := new_hash;
            END IF;
          END $$;)"},
+    {"encryption at rest, as SQLite's schemas 7 and 10 (docs/operations.md): the master key's "
+     "check value and the wrapped key of the lookup hashes, each applicant's pseudonym under the "
+     "keyed hash of their id, one wrapped data key per applicant (NULL once erased), and a "
+     "decision set's sealed values; a migrated encrypted store keeps them as they were",
+     R"(CREATE TABLE keyring(
+         id bigint PRIMARY KEY CHECK(id = 1),
+         key_check text NOT NULL,
+         lookup_key bytea NOT NULL,  -- the key of the id hashes, wrapped: it outlives rotations
+         generation bigint NOT NULL,
+         created_at text NOT NULL);
+       CREATE TABLE pseudonyms(
+         lookup text PRIMARY KEY,
+         applicant_id text NOT NULL UNIQUE);
+       CREATE TABLE data_keys(
+         applicant_id text PRIMARY KEY,
+         wrapped bytea,
+         generation bigint NOT NULL);
+       ALTER TABLE decision_sets ADD COLUMN sealed_decisions bytea;)"},
 };
 
 }  // namespace

@@ -1171,6 +1171,11 @@ result<std::unique_ptr<store>> open_store(const std::string& conninfo, open_mode
   const bool read_only = mode == open_mode::read_only;
   auto s = pg_store::open(conninfo, read_only);
   if (!s) return s.error();
+  // Its records and decision sets are sealed: read as plain they would be empty, written in
+  // plain they would break its guarantees.
+  if (auto e = (*s)->refuse_encrypted("reading or writing records and decision sets"); !e) {
+    return e.error();
+  }
   return std::unique_ptr<store>(std::make_unique<pg_backend>(std::move(*s), conninfo, read_only));
 }
 

@@ -608,6 +608,9 @@ result<std::unique_ptr<counter_store>> open_counter(const std::string& conninfo,
   }
   auto pg = pg_store::open(conninfo);
   if (!pg) return pg.error();
+  if (auto e = (*pg)->refuse_encrypted("the counter's evaluations (dalil serve)"); !e) {
+    return e.error();
+  }
   return std::unique_ptr<counter_store>(std::make_unique<pg_counter>(std::move(*pg)));
 }
 

@@ -126,6 +126,76 @@ status check_records(connection& c, std::string_view what,
   return {};
 }
 
+/// Encryption at rest, checked without the master key as the SQLite store's verify checks it
+/// (with its words): the keyring is the one the last keys_init or keys_rotate entry bound; every
+/// sealed record's applicant has a data key, destroyed only by an erase entry, and a pseudonym
+/// unless erased; no pseudonym names no applicant. Returns the applicants erased.
+template <typename Problem>
+result<std::int64_t> check_keys(connection& c, std::string_view what, const std::string& bound,
+                                std::int64_t bound_seq,
+                                const std::set<std::string, std::less<>>& erased,
+                                const Problem& problem) {
+  auto ring = c.query(what, "SELECT key_check FROM keyring");
+  if (!ring) return ring.error();
+  if (ring->size() != 0 && ring->view(0, 0) != bound) {
+    problem(bound_seq, "keyring",
+            "the keyring's key check value is not the one its last keys_init or keys_rotate "
+            "entry bound (changed behind the tool's back)");
+  }
+  if (ring->size() == 0 && !bound.empty()) {
+    problem(bound_seq, "keyring",
+            "the keyring was deleted (audit entry " + std::to_string(bound_seq) + " bound it)");
+  }
+  auto keys = c.query(what,
+                      "SELECT r.record_id, k.applicant_id IS NULL, r.applicant_id FROM records r "
+                      "LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE r.sealed IS "
+                      "NOT NULL AND (k.applicant_id IS NULL OR k.wrapped IS NULL) ORDER BY "
+                      "r.record_id");
+  if (!keys) return keys.error();
+  for (int i = 0; i < keys->size(); ++i) {
+    const bool deleted = keys->view(i, 1) == "t";
+    // Erased (an erase entry names the pseudonym): the key is destroyed on purpose.
+    if (!deleted && erased.count(keys->view(i, 2)) != 0) continue;
+    problem(0, "data_key",
+            "record " + keys->text(i, 0) + ": its applicant's data key was " +
+                (deleted ? "deleted" : "destroyed") + " behind the tool's back (no erasure entry)");
+  }
+  auto orphans = c.query(what,
+                         "SELECT count(*) FROM pseudonyms p WHERE NOT EXISTS (SELECT 1 FROM "
+                         "applicants a WHERE a.applicant_id = p.applicant_id)");
+  if (!orphans) return orphans.error();
+  if (orphans->int64(0, 0) != 0) {
+    problem(0, "pseudonym",
+            std::to_string(orphans->int64(0, 0)) +
+                " pseudonym(s) of no applicant: inserted or changed behind the tool's back");
+  }
+  auto unlinked_rows = c.query(what,
+                               "SELECT DISTINCT r.applicant_id FROM records r WHERE r.sealed IS "
+                               "NOT NULL AND NOT EXISTS (SELECT 1 FROM pseudonyms p WHERE "
+                               "p.applicant_id = r.applicant_id)");
+  if (!unlinked_rows) return unlinked_rows.error();
+  std::int64_t unlinked = 0;
+  for (int i = 0; i < unlinked_rows->size(); ++i) {
+    if (erased.count(unlinked_rows->view(i, 0)) == 0) ++unlinked;
+  }
+  if (unlinked != 0) {
+    problem(0, "pseudonym",
+            std::to_string(unlinked) +
+                " applicant(s) with sealed records and no pseudonym, never erased: deleted behind "
+                "the tool's back");
+  }
+  if (bound.empty()) {
+    auto sealed = c.query(what, "SELECT count(*) FROM records WHERE sealed IS NOT NULL");
+    if (!sealed) return sealed.error();
+    if (sealed->int64(0, 0) != 0) {
+      problem(0, "keyring",
+              std::to_string(sealed->int64(0, 0)) +
+                  " sealed record(s) in a store no keys_init entry encrypted");
+    }
+  }
+  return static_cast<std::int64_t>(erased.size());
+}
+
 /// Every run against its entries, as the SQLite store's verify checks them
 /// (detail::check_run_rows), with the shard count PostgreSQL keeps.
 template <typename Problem>
@@ -306,6 +376,23 @@ result<audit_head> pg_store::head() {
   return audit_head{last->int64(0, 0), last->text(0, 1)};
 }
 
+result<std::string> pg_store::key_check() {
+  auto q = conn_.query("reading the keyring", "SELECT key_check FROM keyring WHERE id = 1");
+  if (!q) return q.error();
+  return q->size() == 0 ? std::string() : q->text(0, 0);
+}
+
+status pg_store::refuse_encrypted(std::string_view what) {
+  auto k = key_check();
+  if (!k) return k.error();
+  if (k->empty()) return {};
+  return fail(errc::refused,
+              "not yet supported on an encrypted PostgreSQL store (one migrated from an encrypted "
+              "SQLite store): " +
+                  std::string(what) +
+                  "; today dalil audit head and audit verify (docs/postgresql.md)");
+}
+
 result<verify_report> pg_store::verify_chain(const verify_options& options) {
   constexpr std::string_view what = "reading the audit log";
   auto t = transaction::begin(conn_, what, "ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -338,6 +425,14 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     std::string details;
   };
   std::vector<vouching_entry> vouching;  // the intact entries that vouch for rows
+  // Encryption at rest (a migrated encrypted SQLite store): the key check value the last
+  // keys_init or keys_rotate entry bound, and the pseudonyms erase entries name.
+  std::string bound_check;
+  std::int64_t bound_seq = 0;
+  std::set<std::string, std::less<>> erased_applicants;
+  // Imports whose whole digest no longer vouches for their records: an in-place keys_init or a
+  // keys_reseal entry vouched for them again.
+  std::set<std::string, std::less<>> redigested;
   // The intact import entries: import id -> (entry, its details).
   std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> imports;
   // The intact ruleset entries: hash -> (entry, the loaded_at it vouches for: none in the
@@ -382,7 +477,50 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         after_gap = after_gap && !intact;
       }
       if (!intact && first_bad == 0) first_bad = seq;
-      if (intact && (batch->view(i, 3) == "records" || batch->view(i, 3) == "decisions")) {
+      const std::string_view action = batch->view(i, 3);
+      if (intact && (action == "keys_init" || action == "keys_rotate")) {
+        bound_check = audit_field(batch->text(i, 5), "key_check");
+        bound_seq = seq;
+      }
+      if (intact && action == "erase") erased_applicants.insert(batch->text(i, 4));
+      if (intact && action == "keys_seal") {
+        // Decision sets sealed in place (keys seal): the entries that follow vouch for every
+        // set again; the earlier ones are superseded (as the SQLite store's verify reads them).
+        std::erase_if(vouching, [](const vouching_entry& v) { return v.action == "decisions"; });
+      } else if (intact && action == "keys_init" &&
+                 !audit_field(batch->text(i, 5), "in_place").empty()) {
+        // A plain store encrypted in place: its rows were sealed and renamed, and the entries
+        // that follow vouch for them again.
+        vouching.clear();
+        for (const auto& [id, ie] : imports) redigested.insert(id);
+        report.encrypted_in_place = true;
+      } else if (intact && (action == "records" || action == "decisions") &&
+                 !audit_field(batch->text(i, 5), "replaces").empty()) {
+        // Rows re-sealed under a new data key (keys reseal): this entry vouches again for the
+        // rows of the entry it names (same import or run, same range), or for the records of an
+        // import that had only its whole digest.
+        const std::string details = batch->text(i, 5);
+        const auto replaces = to_int(audit_field(details, "replaces"));
+        auto old = std::find_if(vouching.begin(), vouching.end(), [&](const vouching_entry& v) {
+          return replaces && v.seq == *replaces && v.action == action &&
+                 v.subject == batch->view(i, 4) &&
+                 audit_field(v.details, "from") == audit_field(details, "from") &&
+                 audit_field(v.details, "to") == audit_field(details, "to");
+        });
+        auto ie = imports.find(batch->view(i, 4));
+        const bool whole =
+            action == "records" && ie != imports.end() && replaces && ie->second.first == *replaces;
+        if (old != vouching.end()) {
+          vouching.erase(old);
+        } else if (whole) {
+          redigested.insert(ie->first);
+        } else {
+          problem(seq, "chain",
+                  "audit entry " + std::to_string(seq) + " (" + batch->text(i, 3) +
+                      "): it replaces no entry of its import or run");
+        }
+        vouching.push_back({seq, batch->text(i, 3), batch->text(i, 4), details});
+      } else if (intact && (action == "records" || action == "decisions")) {
         vouching.push_back({seq, batch->text(i, 3), batch->text(i, 4), batch->text(i, 5)});
       } else if (intact && batch->view(i, 3) == "import") {
         imports[batch->text(i, 4)] = {seq, batch->text(i, 5)};
@@ -491,8 +629,10 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     import_seq[id] = seq;
     imports.erase(e);
     if (audit_field(details, "v") != "3") {
-      // Older entries do not hold the row; a digest of the import's records, when they have one.
-      const std::string want_digest = audit_field(details, "digest");
+      // Older entries do not hold the row; a digest of the import's records, when they have one
+      // (and no later entry vouched for them again).
+      const std::string want_digest =
+          redigested.count(id) != 0 ? std::string() : audit_field(details, "digest");
       if (want_digest.empty()) continue;
       auto recs = conn_.query(what,
                               "SELECT record_id, applicant_id, version, content_hash, "
@@ -603,13 +743,15 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
     auto rows_of =
         records
             ? conn_.query(what,
-                          "SELECT record_id, applicant_id, version, content_hash, import_id FROM "
-                          "records WHERE record_id = ANY($1::bigint[]) ORDER BY record_id",
+                          "SELECT record_id, applicant_id, version, content_hash, import_id, "
+                          "encode(sha256(sealed), 'hex') FROM records WHERE record_id = "
+                          "ANY($1::bigint[]) ORDER BY record_id",
                           {listed_ids})
             : conn_.query(what,
                           "SELECT record_id, applicant_id, encode(input_hash, 'hex'), decisions, "
-                          "encode(trace_digest, 'hex'), format, trace, trace_erased FROM "
-                          "decision_sets WHERE run_id = $1 AND record_id = ANY($2::bigint[]) "
+                          "encode(trace_digest, 'hex'), format, trace, trace_erased, "
+                          "encode(sha256(sealed_decisions), 'hex') FROM decision_sets WHERE "
+                          "run_id = $1 AND record_id = ANY($2::bigint[]) "
                           "ORDER BY record_id",
                           {e.subject, listed_ids});
     if (!rows_of) return rows_of.error();
@@ -620,6 +762,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       if (records) {
         line = dalil::store::detail::record_line(r.int64(i, 0), r.view(i, 1), r.int64(i, 2),
                                                  r.view(i, 3), r.int64(i, 4));
+        // A sealed record: its ciphertext by its hash (as record_line writes it).
+        if (!r.null(i, 5)) (line += '\x1f') += r.view(i, 5);
       } else {
         auto hex = [](std::string_view h) {
           auto d = engine::digest::from_hex(h);
@@ -628,6 +772,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         dalil::store::detail::decision_line(line, r.int64(i, 0), r.view(i, 1), hex(r.view(i, 2)),
                                             engine::sha256(r.view(i, 3)), hex(r.view(i, 4)),
                                             r.int64(i, 5), r.view(i, 6), r.view(i, 7));
+        // Sealed values: by their hash (as decision_line writes them).
+        if (!r.null(i, 8)) (line += '\x1f') += r.view(i, 8);
       }
       lines.emplace_back(r.int64(i, 0), std::move(line));
     }
@@ -715,6 +861,9 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // them, with the same words).
   if (auto s = check_records(conn_, what, import_seq, problem); !s) return s.error();
   if (auto s = check_runs(conn_, what, runs, problem); !s) return s.error();
+  auto keys = check_keys(conn_, what, bound_check, bound_seq, erased_applicants, problem);
+  if (!keys) return keys.error();
+  report.erased = *keys;
   auto erased = check_retention(conn_, what, retention, problem);
   if (!erased) return erased.error();
   report.traces_erased = *erased;

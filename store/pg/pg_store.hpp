@@ -54,6 +54,12 @@ class pg_store {
   result<std::int64_t> append_in(const std::string& actor, const std::string& action,
                                  const std::string& subject, const std::string& details);
   result<audit_head> head();
+  /// The key check value of the store's master key ("": a plain store, no keyring row): a store
+  /// migrated from an encrypted SQLite store keeps its keyring.
+  result<std::string> key_check();
+  /// errc::refused when the store is encrypted: `what` (a command's reads and writes of personal
+  /// data) is not yet supported on an encrypted PostgreSQL store (docs/postgresql.md).
+  status refuse_encrypted(std::string_view what);
   /// Checks the chain in one snapshot: every entry's hash, its link to the one before, no gap,
   /// and `options.head` reached unchanged; and in the same snapshot the records and decision
   /// sets against the intact entries (of the current form) that vouch for them: each entry's
