@@ -79,10 +79,11 @@ result<copy_report> check_copy(sqlite3* db, const std::string& name) {
                   name + ": reading the schema version");
   if (!v) return v.error();
   r.schema = *v;
-  if (r.schema > current_schema_version()) {
+  if (r.schema > newest_schema_version()) {
     return fail(errc::refused, name + ": the store's schema is version " +
                                    std::to_string(r.schema) + ", newer than this dalil knows (" +
-                                   std::to_string(current_schema_version()) + ")");
+                                   std::to_string(newest_schema_version()) +
+                                   "): it was written by a newer dalil");
   }
   sqlite3_stmt* q = nullptr;
   int rc = sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1, &q,

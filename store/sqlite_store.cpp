@@ -347,6 +347,22 @@ const migration migrations[] = {
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
+/// A store re-sealed by dalil keys reseal (its audit entries that vouch again for the rows it
+/// changed say which entry they replace, which a dalil before reseal reads as tampering): one
+/// above the schema, written by reseal's first transaction, and read as the schema. A dalil that
+/// knows only schema_version refuses such a store as newer than it knows. The next migration
+/// must also mark re-sealed stores (it moves this number up by one).
+constexpr std::int64_t resealed_schema_version = schema_version + 1;
+/// The schema a store of `version` has, as this dalil reads it (resealed: the schema's).
+constexpr bool readable_version(std::int64_t version) {
+  return version == schema_version || version == resealed_schema_version;
+}
+/// Where a store too new for this dalil is refused: what to say.
+std::string newer_store(const std::string& path, std::int64_t version) {
+  return path + ": the store's schema is version " + std::to_string(version) +
+         ", newer than this dalil knows (" + std::to_string(resealed_schema_version) +
+         "): it was written by a newer dalil; open it with that one";
+}
 static_assert(schema_version >= 5 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
 
@@ -1978,7 +1994,8 @@ class sqlite_store final : public store {
       if (!db_.open_read_only(path, error)) return fail(errc::failed, error);
       auto v = stored_version();
       if (!v) return v.error();
-      if (*v != schema_version) {
+      if (*v > resealed_schema_version) return fail(errc::refused, newer_store(path, *v));
+      if (!readable_version(*v)) {
         return fail(errc::refused,
                     path + ": the store's schema is version " + std::to_string(*v) +
                         ", and this dalil reads version " + std::to_string(schema_version) +
@@ -1993,7 +2010,8 @@ class sqlite_store final : public store {
       // A file this process may not write: read it as it is, if it needs no upgrade.
       auto v = stored_version();
       if (!v) return v.error();
-      if (*v != schema_version) {
+      if (*v > resealed_schema_version) return fail(errc::refused, newer_store(path, *v));
+      if (!readable_version(*v)) {
         return fail(errc::refused, path + ": the store is read-only and needs an upgrade (schema " +
                                        std::to_string(*v) + " to " +
                                        std::to_string(schema_version) + ")");
@@ -2017,13 +2035,8 @@ class sqlite_store final : public store {
       if (!v) return v.error();
       std::int64_t version = *v;
       if (found < 0) found = version;
-      if (version > schema_version) {
-        return fail(errc::refused, path + ": the store's schema is version " +
-                                       std::to_string(version) + ", newer than this dalil knows (" +
-                                       std::to_string(schema_version) +
-                                       "): open it with a newer dalil");
-      }
-      if (version == schema_version) return tx->commit(path + ": opening the store");
+      if (version > resealed_schema_version) return fail(errc::refused, newer_store(path, version));
+      if (readable_version(version)) return tx->commit(path + ": opening the store");
       std::string to = std::to_string(version + 1);
       std::string what = path;
       what += ": upgrading the store to schema version ";
@@ -3161,8 +3174,19 @@ class verifier {
       problem(e.seq, "unreadable_entry",
               "audit entry " + std::to_string(e.seq) + " (" + e.action + "): " + why);
     };
+    // Inside a reseal's transaction: right after its keys_reseal entry, only the entries that
+    // vouch again for the rows it changed ("replaces") follow; any other entry ends it.
+    bool in_reseal = false;
     for (const auto& e : entries_) {
       const std::string& a = e.action;
+      if (a == "keys_reseal") {
+        in_reseal = e.subject == "data_keys";
+        continue;
+      }
+      if ((a != "records" && a != "decisions") ||
+          detail::audit_field(e.details, "replaces").empty()) {
+        in_reseal = false;
+      }
       if (a == "ruleset") {
         v_.rulesets[e.subject] = e.seq;
         if (auto f = parse_details(e.details); f && f->count("loaded_at")) {
@@ -3267,8 +3291,19 @@ class verifier {
         auto ie = v_.imports.find(c.owner);
         bool whole =
             a == "records" && ie != v_.imports.end() && replaces && ie->second.seq == *replaces;
+        if (!in_reseal) {
+          bad(e,
+              "it replaces an entry outside a reseal (no keys_reseal entry of this store "
+              "opens the transaction it is in)");
+          continue;
+        }
         if (!c.v3 || (old == list.end() && !whole)) {
           bad(e, "it replaces no entry of its import or run");
+          continue;
+        }
+        if (old != list.end() && old->v3 && old->ids != c.ids) {
+          bad(e, "it lists other rows than the entry it replaces (audit entry " +
+                     std::to_string(old->seq) + ")");
           continue;
         }
         if (old != list.end()) list.erase(old);
@@ -3287,7 +3322,8 @@ class verifier {
   const vouched& gather_chunks() {
     each(
         "SELECT seq, actor, action, subject, details FROM audit WHERE action IN ('import', "
-        "'import_state', 'records', 'decisions', 'keys_init', 'keys_seal') ORDER BY seq",
+        "'import_state', 'records', 'decisions', 'keys_init', 'keys_seal', 'keys_reseal') ORDER "
+        "BY seq",
         "reading the audit log", [](statement&) {},
         [&](statement& q) {
           entries_.push_back({q.int64(0), q.text(1), q.text(2), q.text(3), q.text(4)});
@@ -3817,7 +3853,12 @@ struct revouched_chunk {
   std::int64_t from = 0;
   std::int64_t to = 0;
   std::int64_t replaces = 0;
-  std::string old_digest;  // the digest of the chunk replaced ("": an import's whole digest)
+  std::string old_digest;  // the digest the entry replaced vouched for
+  // What that entry is: a chunk row by row, a chunk before schema 5 (decision sets), or an
+  // import's whole digest.
+  enum class form { v3, legacy, whole };
+  form kind = form::v3;
+  bool v3_import = false;  // whole: the import's entry is v3
 };
 
 constexpr const char* reseal_record_rows =
@@ -3851,6 +3892,41 @@ status chunk_rows(database& db, bool records, const revouched_chunk& c, const st
     rows.add(q->int64(0), line);
   }
   return {};
+}
+
+/// The digest an entry of the older forms vouched for, as verify computes it from the rows as
+/// they are now: an import's whole digest (every record of the import, c.owner) or a chunk of
+/// decision sets written before schema 5.
+result<std::string> older_digest(database& db, const revouched_chunk& c, const std::string& what) {
+  const bool whole = c.kind == revouched_chunk::form::whole;
+  auto q = db.make(whole ? "SELECT record_id, applicant_id, version, content_hash, import_id, "
+                           "sealed FROM records WHERE import_id=? ORDER BY record_id"
+                         : "SELECT record_id, decisions, trace_digest, format FROM decision_sets "
+                           "WHERE run_id=? AND record_id BETWEEN ? AND ? ORDER BY record_id",
+                   what);
+  if (!q) return q.error();
+  q->bind(1, c.owner);
+  if (!whole) q->bind(2, c.from).bind(3, c.to);
+  engine::sha256_stream all;
+  legacy_chunk_digest sets;
+  for (;;) {
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row) break;
+    if (!whole) {
+      sets.add(q->int64(0), engine::sha256(q->text_view(1)), q->digest(2), q->int64(3));
+    } else if (c.v3_import) {
+      all.update(record_line(q->int64(0), q->text_view(1), q->int64(2), q->text_view(3),
+                             q->int64(4), q->blob_view(5)) +
+                 '\n');
+    } else {
+      std::string line = std::to_string(q->int64(0)) + ':' + q->text(1) + ':' +
+                         std::to_string(q->int64(2)) + ':' + q->text(3);
+      if (!q->is_null(5)) line += ':' + engine::sha256_hex(q->blob_view(5));
+      all.update(line + '\n');
+    }
+  }
+  return whole ? all.hex() : sets.hex();
 }
 
 /// The digest a row_digest writes ("digest" of its details).
@@ -4034,7 +4110,8 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
           }
           if (hit != nullptr) {
             if (picked.insert(hit->seq).second) {
-              out.push_back({owner, hit->from, hit->to, hit->seq, hit->v3 ? hit->digest : ""});
+              out.push_back({owner, hit->from, hit->to, hit->seq, hit->digest,
+                             hit->v3 ? revouched_chunk::form::v3 : revouched_chunk::form::legacy});
             }
             continue;
           }
@@ -4059,9 +4136,11 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
           if (!*r) break;
           all_ids.push_back(q->int64(0));
         }
+        const auto& ie = v.imports.at(owner);
         for (std::size_t i = 0; i < all_ids.size(); i += rows_per_entry) {
           std::size_t last = std::min(all_ids.size(), i + rows_per_entry) - 1;
-          out.push_back({owner, all_ids[i], all_ids[last], v.imports.at(owner).seq, ""});
+          out.push_back({owner, all_ids[i], all_ids[last], ie.seq, ie.f.at("digest"),
+                         revouched_chunk::form::whole, ie.v3});
         }
       }
       return {};
@@ -4069,13 +4148,26 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
     if (auto st = chunks_of(records, true, record_chunks); !st) return st.error();
     if (auto st = chunks_of(sets, false, set_chunks); !st) return st.error();
     // A chunk vouched for again must hold now what its entry vouched for: else a change made
-    // behind the tool's back since the verify above would be vouched for.
+    // behind the tool's back since the verify above (before the first transaction) would be
+    // vouched for. Each form as verify checks it: row by row (v3), a chunk's digest before
+    // schema 5, an import's whole digest (once per import).
     for (bool is_records : {true, false}) {
+      std::int64_t whole_checked = -1;
       for (const revouched_chunk& c : is_records ? record_chunks : set_chunks) {
-        if (c.old_digest.empty()) continue;
-        row_digest rows;
-        if (auto st = chunk_rows(db_, is_records, c, what, rows); !st) return st.error();
-        if (digest_of(rows) != c.old_digest) {
+        std::string now;
+        if (c.kind == revouched_chunk::form::v3) {
+          row_digest rows;
+          if (auto st = chunk_rows(db_, is_records, c, what, rows); !st) return st.error();
+          now = digest_of(rows);
+        } else if (c.kind == revouched_chunk::form::whole && c.replaces == whole_checked) {
+          continue;
+        } else {
+          auto d = older_digest(db_, c, what);
+          if (!d) return d.error();
+          now = std::move(*d);
+          if (c.kind == revouched_chunk::form::whole) whole_checked = c.replaces;
+        }
+        if (now != c.old_digest) {
           return fail(errc::damaged,
                       what + ": " + (is_records ? "records of import " : "decision sets of run ") +
                           std::to_string(c.owner) + " (audit entry " + std::to_string(c.replaces) +
@@ -4174,6 +4266,16 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
     add_field(d, "traces", traces);
     add_field(d, "at", now_utc());
     d += '}';
+    // The store marked re-sealed (resealed_schema_version) with its first re-sealed rows: a
+    // dalil before reseal refuses it instead of reading the entries below as tampering.
+    if (auto st =
+            db_.run("INSERT INTO schema_version SELECT " + std::to_string(resealed_schema_version) +
+                        " WHERE (SELECT max(version) FROM schema_version) < " +
+                        std::to_string(resealed_schema_version),
+                    what);
+        !st) {
+      return st.error();
+    }
     if (auto a = detail::append_audit(db_, actor, "keys_reseal", "data_keys", d); !a) {
       return a.error();
     }
@@ -4198,6 +4300,14 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
     }
     if (auto st = tx->commit(what); !st) return st.error();
     ++done.transactions;
+#ifdef DALIL_TEST_HOOKS
+    // Tests only (tests/store/crypto_test.cpp): a row edited in the file between two
+    // transactions, as by hand during a long reseal (this SQL, after the first transaction).
+    if (const char* edit = std::getenv("DALIL_TEST_RESEAL_EDIT_SQL");
+        edit != nullptr && done.transactions == 1) {
+      if (auto st = db_.run(edit, what); !st) return st.error();
+    }
+#endif
   }
   {
     auto q = db_.make("SELECT count(*) FROM data_keys WHERE length(wrapped) = 72", what);
@@ -4213,6 +4323,10 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
 
 std::int64_t current_schema_version() {
   return schema_version;
+}
+
+std::int64_t newest_schema_version() {
+  return resealed_schema_version;
 }
 
 result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode,

@@ -479,6 +479,12 @@ result<copy_report> restore_sqlite(const std::string& from, const std::string& p
 /// The schema version this dalil creates and upgrades stores to (the number of migrations).
 std::int64_t current_schema_version();
 
+/// The newest schema version this dalil reads: current_schema_version(), or one above it once a
+/// store was re-sealed (dalil keys reseal marks it so that a dalil older than reseal, which does
+/// not know the entries that vouch again for re-sealed rows, refuses the store as written by a
+/// newer dalil instead of reporting them as tampering; docs/operations.md).
+std::int64_t newest_schema_version();
+
 /// The current UTC time as ISO 8601.
 std::string now_utc();
 

@@ -16,6 +16,7 @@
 
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
+#include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/crypto.hpp"
 #include "store/sqlite.hpp"
@@ -621,4 +622,190 @@ TEST_CASE(
   INFO((read ? std::string() : read.error().message));
   REQUIRE(read.has_value());
   CHECK(read->record_json == R"({"id":"A-1"})");
+}
+
+TEST_CASE(
+    "keys reseal checks an import's whole digest again inside each transaction: a record edited "
+    "between two transactions is refused, not vouched for again",
+    "[crypto]") {
+  temp_dir dir;
+  REQUIRE(crypto::create_key_file(dir.file("k.key")).has_value());
+  crypto::master_key key = key_from(dir.file("k.key"));
+  const std::string db = dir.file("s.db");
+  auto s = open_sqlite(db, open_mode::read_write, &key);
+  REQUIRE(s.has_value());
+  REQUIRE((*s)->init_keys("test").has_value());
+  const std::string source = "rule ok : bool\n  = true\n";
+  const std::string hash = dalil::engine::sha256_hex(source);
+  REQUIRE((*s)->put_ruleset(hash, source).has_value());
+  {
+    auto opened = counter_store::open(db, &key);
+    REQUIRE(opened.has_value());
+    counter_store& cs = **opened;
+    // Two applicants, each in its own counter import (one per transaction), vouched for by the
+    // import's whole digest; their data keys of format 1.
+    for (const std::string id : {"A-1", "A-2"}) {
+      counter_decision d;
+      d.decision_id = "d-" + id;
+      d.applicant_id = id;
+      d.office = "rabat";
+      d.actor = "agent";
+      d.as_of = "2026-12-01";
+      d.ruleset_hash = hash;
+      d.record_json = R"({"id":")" + id + R"("})";
+      d.input_hash = dalil::engine::sha256_hex(d.record_json);
+      d.rules = R"(["ok"])";
+      d.outcomes = R"([{"rule":"ok","status":"decided","value":true,"missing":[],"in_force":true,)"
+                   R"("provisional":false}])";
+      d.answer_digest = dalil::engine::sha256_hex("answer");
+      crypto::force_portable_gcm(true);
+      REQUIRE(cs.begin().has_value());
+      auto put = cs.put_decision(d);
+      crypto::force_portable_gcm(false);
+      REQUIRE(put.has_value());
+      REQUIRE(cs.commit().has_value());
+    }
+  }
+  auto before = (*s)->verify({});
+  REQUIRE(before.has_value());
+  REQUIRE(before->problems.empty());
+  auto one = [&](const std::string& sql) {
+    database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    statement q = c.prepare(sql, e);
+    REQUIRE(q.ok());
+    REQUIRE(q.step() == SQLITE_ROW);
+    return q.text(0);
+  };
+  REQUIRE(one("SELECT count(DISTINCT import_id) FROM records") == "2");
+  const std::string last = one("SELECT max(record_id) FROM records");
+  // After the first transaction (one applicant each), the second applicant's record is edited
+  // in the file (its content hash, which nothing else checks in a sealed record).
+  const std::string edit =
+      "UPDATE records SET content_hash='" + std::string(64, '0') + "' WHERE record_id=" + last;
+  ::setenv("DALIL_TEST_RESEAL_EDIT_SQL", edit.c_str(), 1);
+  auto moved = (*s)->reseal_keys("test", 1);
+  ::unsetenv("DALIL_TEST_RESEAL_EDIT_SQL");
+  if (one("SELECT content_hash FROM records WHERE record_id=" + last) != std::string(64, '0')) {
+    WARN("skipped: the build has no test hooks (DALIL_TEST_HOOKS off)");
+    return;
+  }
+  REQUIRE_FALSE(moved.has_value());
+  INFO(moved.error().message);
+  CHECK(moved.error().code == errc::damaged);
+  CHECK(moved.error().message.find("records of import") != std::string::npos);
+  CHECK(moved.error().message.find("changed since they were vouched for") != std::string::npos);
+  CHECK(moved.error().message.find("A-2") == std::string::npos);
+  // Nothing re-vouched for the edited row: its key is still of format 1, and verify names it.
+  CHECK(one("SELECT count(*) FROM data_keys WHERE length(wrapped) = 72") == "1");
+  CHECK(one("SELECT count(*) FROM audit WHERE action='keys_reseal'") == "1");
+  auto after = (*s)->verify({});
+  REQUIRE(after.has_value());
+  bool named = false;
+  for (const auto& p : after->problems) {
+    UNSCOPED_INFO(p.what);
+    named = named || p.what.find("were changed, deleted or inserted") != std::string::npos;
+  }
+  CHECK(named);
+}
+
+TEST_CASE(
+    "a resealed store is marked for older dalils, and verify accepts an entry that replaces "
+    "another only inside its reseal",
+    "[crypto]") {
+  temp_dir dir;
+  REQUIRE(crypto::create_key_file(dir.file("k.key")).has_value());
+  crypto::master_key key = key_from(dir.file("k.key"));
+  const std::string db = dir.file("s.db");
+  {
+    auto s = open_sqlite(db, open_mode::read_write, &key);
+    REQUIRE(s.has_value());
+    REQUIRE((*s)->init_keys("test").has_value());
+    const std::string source = "rule ok : bool\n  = true\n";
+    const std::string hash = dalil::engine::sha256_hex(source);
+    REQUIRE((*s)->put_ruleset(hash, source).has_value());
+    auto opened = counter_store::open(db, &key);
+    REQUIRE(opened.has_value());
+    counter_store& cs = **opened;
+    for (const std::string id : {"A-1", "A-2"}) {
+      counter_decision d;
+      d.decision_id = "d-" + id;
+      d.applicant_id = id;
+      d.office = "rabat";
+      d.actor = "agent";
+      d.as_of = "2026-12-01";
+      d.ruleset_hash = hash;
+      d.record_json = R"({"id":")" + id + R"("})";
+      d.input_hash = dalil::engine::sha256_hex(d.record_json);
+      d.rules = R"(["ok"])";
+      d.outcomes = R"([{"rule":"ok","status":"decided","value":true,"missing":[],"in_force":true,)"
+                   R"("provisional":false}])";
+      d.answer_digest = dalil::engine::sha256_hex("answer");
+      crypto::force_portable_gcm(true);
+      REQUIRE(cs.begin().has_value());
+      auto put = cs.put_decision(d);
+      crypto::force_portable_gcm(false);
+      REQUIRE(put.has_value());
+      REQUIRE(cs.commit().has_value());
+    }
+  }
+  auto one = [&](const std::string& sql) {
+    database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    statement q = c.prepare(sql, e);
+    REQUIRE(q.ok());
+    REQUIRE(q.step() == SQLITE_ROW);
+    return q.text(0);
+  };
+  REQUIRE(one("SELECT max(version) FROM schema_version") ==
+          std::to_string(current_schema_version()));
+  auto s = open_sqlite(db, open_mode::read_write, &key);
+  REQUIRE(s.has_value());
+  auto moved = (*s)->reseal_keys("test", 1);
+  INFO((moved ? std::string() : moved.error().message));
+  REQUIRE(moved.has_value());
+  CHECK(moved->transactions == 2);
+  // Marked: a dalil that knows only the schema before reseal refuses the store as newer.
+  CHECK(one("SELECT max(version) FROM schema_version") ==
+        std::to_string(current_schema_version() + 1));
+  CHECK(newest_schema_version() == current_schema_version() + 1);
+  // Accepted: each entry that replaces another follows its transaction's keys_reseal entry.
+  auto resealed = (*s)->verify({});
+  REQUIRE(resealed.has_value());
+  for (const auto& p : resealed->problems) UNSCOPED_INFO(p.what);
+  CHECK(resealed->problems.empty());
+  // Opened again (read-write and read-only), as the schema it was.
+  REQUIRE(open_sqlite(db, open_mode::read_write, &key).has_value());
+  REQUIRE(open_sqlite(db, open_mode::read_only, &key).has_value());
+  // Refused: the first entry a reseal wrote, copied after the reseal (another entry between)
+  // and replacing that entry itself (same rows, same range): what it vouches for holds, but no
+  // keys_reseal entry opens its transaction.
+  const std::string first =
+      one("SELECT min(seq) FROM audit WHERE action='records' AND details LIKE '%\"replaces\"%'");
+  const std::string details = one("SELECT details FROM audit WHERE seq=" + first);
+  const std::string subject = one("SELECT subject FROM audit WHERE seq=" + first);
+  const auto at = details.find("\"replaces\":");
+  REQUIRE(at != std::string::npos);
+  const std::string forged =
+      details.substr(0, at) + "\"replaces\":" + first + details.substr(details.find('}', at));
+  {
+    database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    auto tx = transaction::begin(c, "forging");
+    REQUIRE(tx.has_value());
+    REQUIRE(detail::append_audit(c, "dalil", "read", "export", "{}").has_value());
+    REQUIRE(detail::append_audit(c, "dalil", "records", subject, forged).has_value());
+    REQUIRE(tx->commit("forging").has_value());
+  }
+  auto after = (*s)->verify({});
+  REQUIRE(after.has_value());
+  bool named = false;
+  for (const auto& p : after->problems) {
+    UNSCOPED_INFO(p.what);
+    named = named || p.what.find("it replaces an entry outside a reseal") != std::string::npos;
+  }
+  CHECK(named);
 }

@@ -277,8 +277,12 @@ TEST_CASE("migration: a store of a newer schema is refused, saying so", "[store]
   REQUIRE_FALSE(db);
   CHECK(db.error().code == store::errc::refused);
   CHECK(db.error().message.find("schema is version 99, newer than this dalil knows (" +
-                                std::to_string(store::current_schema_version()) + ")") !=
-        std::string::npos);
+                                std::to_string(store::newest_schema_version()) +
+                                "): it was written by a newer dalil") != std::string::npos);
+  // Read-only too (audit verify, export), not as a store that needs an upgrade.
+  auto ro = store::open_sqlite(old.path.string(), store::open_mode::read_only);
+  REQUIRE_FALSE(ro);
+  CHECK(ro.error().message.find("it was written by a newer dalil") != std::string::npos);
   CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") ==
         store::current_schema_version() - 1);
 }
