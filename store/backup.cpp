@@ -75,14 +75,17 @@ result<copy_report> check_copy(sqlite3* db, const std::string& name) {
   if (*tables != 2) {
     return fail(errc::refused, name + ": not a Dalil store (no schema version or audit log)");
   }
-  auto v = scalar(db, "SELECT coalesce(max(version), 0) FROM schema_version",
-                  name + ": reading the schema version");
+  const std::string schema_sql =
+      "SELECT coalesce(max(version), 0) FROM schema_version WHERE "
+      "version <> " +
+      std::to_string(resealed_schema_mark());
+  auto v = scalar(db, schema_sql.c_str(), name + ": reading the schema version");
   if (!v) return v.error();
   r.schema = *v;
-  if (r.schema > newest_schema_version()) {
+  if (r.schema > current_schema_version()) {
     return fail(errc::refused, name + ": the store's schema is version " +
                                    std::to_string(r.schema) + ", newer than this dalil knows (" +
-                                   std::to_string(newest_schema_version()) +
+                                   std::to_string(current_schema_version()) +
                                    "): it was written by a newer dalil");
   }
   sqlite3_stmt* q = nullptr;

@@ -347,20 +347,16 @@ const migration migrations[] = {
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
-/// A store re-sealed by dalil keys reseal (its audit entries that vouch again for the rows it
-/// changed say which entry they replace, which a dalil before reseal reads as tampering): one
-/// above the schema, written by reseal's first transaction, and read as the schema. A dalil that
-/// knows only schema_version refuses such a store as newer than it knows. The next migration
-/// must also mark re-sealed stores (it moves this number up by one).
-constexpr std::int64_t resealed_schema_version = schema_version + 1;
-/// The schema a store of `version` has, as this dalil reads it (resealed: the schema's).
-constexpr bool readable_version(std::int64_t version) {
-  return version == schema_version || version == resealed_schema_version;
-}
+/// The mark of a store re-sealed by dalil keys reseal (its audit entries that vouch again for
+/// the rows it changed say which entry they replace, which a dalil before reseal reads as
+/// tampering): a row of schema_version far above any schema number, so that a dalil before
+/// reseal (which reads the highest row) refuses the store as newer than it knows, while this
+/// dalil and later ones read the schema from the other rows: migrations keep their numbers.
+constexpr std::int64_t resealed_mark = 1'000'000;
 /// Where a store too new for this dalil is refused: what to say.
 std::string newer_store(const std::string& path, std::int64_t version) {
   return path + ": the store's schema is version " + std::to_string(version) +
-         ", newer than this dalil knows (" + std::to_string(resealed_schema_version) +
+         ", newer than this dalil knows (" + std::to_string(schema_version) +
          "): it was written by a newer dalil; open it with that one";
 }
 static_assert(schema_version >= 5 && decision_format == 2,
@@ -1994,8 +1990,8 @@ class sqlite_store final : public store {
       if (!db_.open_read_only(path, error)) return fail(errc::failed, error);
       auto v = stored_version();
       if (!v) return v.error();
-      if (*v > resealed_schema_version) return fail(errc::refused, newer_store(path, *v));
-      if (!readable_version(*v)) {
+      if (*v > schema_version) return fail(errc::refused, newer_store(path, *v));
+      if (*v != schema_version) {
         return fail(errc::refused,
                     path + ": the store's schema is version " + std::to_string(*v) +
                         ", and this dalil reads version " + std::to_string(schema_version) +
@@ -2010,8 +2006,8 @@ class sqlite_store final : public store {
       // A file this process may not write: read it as it is, if it needs no upgrade.
       auto v = stored_version();
       if (!v) return v.error();
-      if (*v > resealed_schema_version) return fail(errc::refused, newer_store(path, *v));
-      if (!readable_version(*v)) {
+      if (*v > schema_version) return fail(errc::refused, newer_store(path, *v));
+      if (*v != schema_version) {
         return fail(errc::refused, path + ": the store is read-only and needs an upgrade (schema " +
                                        std::to_string(*v) + " to " +
                                        std::to_string(schema_version) + ")");
@@ -2035,8 +2031,8 @@ class sqlite_store final : public store {
       if (!v) return v.error();
       std::int64_t version = *v;
       if (found < 0) found = version;
-      if (version > resealed_schema_version) return fail(errc::refused, newer_store(path, version));
-      if (readable_version(version)) return tx->commit(path + ": opening the store");
+      if (version > schema_version) return fail(errc::refused, newer_store(path, version));
+      if (version == schema_version) return tx->commit(path + ": opening the store");
       std::string to = std::to_string(version + 1);
       std::string what = path;
       what += ": upgrading the store to schema version ";
@@ -2068,7 +2064,9 @@ class sqlite_store final : public store {
     auto row = q->next(path_ + ": reading the schema");
     if (!row) return row.error();
     if (q->int64(0) == 0) return std::int64_t{0};
-    auto v = db_.make("SELECT max(version) FROM schema_version", path_);
+    auto v = db_.make(
+        "SELECT max(version) FROM schema_version WHERE version <> " + std::to_string(resealed_mark),
+        path_);
     if (!v) return v.error();
     row = v->next(path_ + ": reading the schema version");
     if (!row) return row.error();
@@ -4266,13 +4264,13 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
     add_field(d, "traces", traces);
     add_field(d, "at", now_utc());
     d += '}';
-    // The store marked re-sealed (resealed_schema_version) with its first re-sealed rows: a
-    // dalil before reseal refuses it instead of reading the entries below as tampering.
-    if (auto st =
-            db_.run("INSERT INTO schema_version SELECT " + std::to_string(resealed_schema_version) +
-                        " WHERE (SELECT max(version) FROM schema_version) < " +
-                        std::to_string(resealed_schema_version),
-                    what);
+    // The store marked re-sealed (resealed_mark) with its first re-sealed rows: a dalil before
+    // reseal refuses it instead of reading the entries below as tampering.
+    const std::string mark = std::to_string(resealed_mark);
+    if (auto st = db_.run(
+            "INSERT INTO schema_version SELECT " + mark +
+                " WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = " + mark + ")",
+            what);
         !st) {
       return st.error();
     }
@@ -4325,8 +4323,8 @@ std::int64_t current_schema_version() {
   return schema_version;
 }
 
-std::int64_t newest_schema_version() {
-  return resealed_schema_version;
+std::int64_t resealed_schema_mark() {
+  return resealed_mark;
 }
 
 result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode,

@@ -479,11 +479,11 @@ result<copy_report> restore_sqlite(const std::string& from, const std::string& p
 /// The schema version this dalil creates and upgrades stores to (the number of migrations).
 std::int64_t current_schema_version();
 
-/// The newest schema version this dalil reads: current_schema_version(), or one above it once a
-/// store was re-sealed (dalil keys reseal marks it so that a dalil older than reseal, which does
-/// not know the entries that vouch again for re-sealed rows, refuses the store as written by a
-/// newer dalil instead of reporting them as tampering; docs/operations.md).
-std::int64_t newest_schema_version();
+/// The row of schema_version that marks a store re-sealed by dalil keys reseal: far above any
+/// schema number, so that a dalil older than reseal (which does not know the entries that vouch
+/// again for re-sealed rows) refuses the store as written by a newer dalil instead of reporting
+/// them as tampering, and never read as the store's schema (docs/operations.md).
+std::int64_t resealed_schema_mark();
 
 /// The current UTC time as ISO 8601.
 std::string now_utc();

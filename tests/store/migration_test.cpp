@@ -277,7 +277,7 @@ TEST_CASE("migration: a store of a newer schema is refused, saying so", "[store]
   REQUIRE_FALSE(db);
   CHECK(db.error().code == store::errc::refused);
   CHECK(db.error().message.find("schema is version 99, newer than this dalil knows (" +
-                                std::to_string(store::newest_schema_version()) +
+                                std::to_string(store::current_schema_version()) +
                                 "): it was written by a newer dalil") != std::string::npos);
   // Read-only too (audit verify, export), not as a store that needs an upgrade.
   auto ro = store::open_sqlite(old.path.string(), store::open_mode::read_only);
@@ -285,4 +285,24 @@ TEST_CASE("migration: a store of a newer schema is refused, saying so", "[store]
   CHECK(ro.error().message.find("it was written by a newer dalil") != std::string::npos);
   CHECK(query(old.path, "SELECT count(*) FROM audit WHERE action='schema'") ==
         store::current_schema_version() - 1);
+}
+
+TEST_CASE("migration: the mark of a resealed store is not a schema: an older one is upgraded",
+          "[store][migration]") {
+  // A store marked resealed (dalil keys reseal) while its schema was older than this dalil's:
+  // the mark must not be read as the schema, else the migrations after it would be skipped.
+  old_store old;
+  const std::string mark = std::to_string(store::resealed_schema_mark());
+  exec(old.path, "INSERT INTO schema_version VALUES(" + mark + ")");
+  auto db = store::open_sqlite(old.path.string());
+  INFO((db ? std::string() : db.error().message));
+  REQUIRE(db);
+  CHECK(query(old.path, "SELECT max(version) FROM schema_version WHERE version <> " + mark) ==
+        store::current_schema_version());
+  CHECK(query(old.path, "SELECT count(*) FROM schema_version WHERE version = " + mark) == 1);
+  // A schema above this dalil's beside the mark is still refused as newer.
+  exec(old.path, "INSERT INTO schema_version VALUES(99)");
+  auto newer = store::open_sqlite(old.path.string());
+  REQUIRE_FALSE(newer);
+  CHECK(newer.error().message.find("schema is version 99") != std::string::npos);
 }
