@@ -4267,11 +4267,12 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
     // The store marked re-sealed (resealed_mark) with its first re-sealed rows: a dalil before
     // reseal refuses it instead of reading the entries below as tampering.
     const std::string mark = std::to_string(resealed_mark);
-    if (auto st = db_.run(
-            "INSERT INTO schema_version SELECT " + mark +
-                " WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = " + mark + ")",
-            what);
-        !st) {
+    std::string marking = "INSERT INTO schema_version SELECT ";
+    marking += mark;
+    marking += " WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = ";
+    marking += mark;
+    marking += ')';
+    if (auto st = db_.run(marking, what); !st) {
       return st.error();
     }
     if (auto a = detail::append_audit(db_, actor, "keys_reseal", "data_keys", d); !a) {
