@@ -53,6 +53,14 @@ std::int64_t count_rows(database& db) {
   return q.int64(0);
 }
 
+/// What the checkpoints did, for a failed check's message.
+std::string describe(const wal_checkpointer::counts& n) {
+  return "passes " + std::to_string(n.passes) + ", finishes " + std::to_string(n.finishes) +
+         ", forced " + std::to_string(n.forced) + ", restarts " + std::to_string(n.restarts) +
+         ", largest WAL " + std::to_string(n.largest_wal) + ", largest finish " +
+         std::to_string(n.largest_finish) + ", frames " + std::to_string(n.frames);
+}
+
 /// Waits until the thread has nothing left to do (at most 10 s).
 void settle(const wal_checkpointer& c) {
   for (int i = 0; i < 10000 && !c.idle(); ++i) {
@@ -101,9 +109,7 @@ TEST_CASE("the writer's checkpoints run in the background and the WAL starts aga
       settle(ckpt);
     }
     const auto n = ckpt.snapshot();
-    INFO("passes " << n.passes << ", finishes " << n.finishes << ", forced " << n.forced
-                   << ", restarts " << n.restarts << ", largest WAL " << n.largest_wal
-                   << ", largest finish " << n.largest_finish << ", frames " << n.frames);
+    INFO(describe(n));
     CHECK(n.passes > 0);
     CHECK(n.restarts > 2);
     CHECK(n.forced == 0);
@@ -117,9 +123,7 @@ TEST_CASE("the writer's checkpoints run in the background and the WAL starts aga
       ckpt.run_due();
     }
     const auto n = ckpt.snapshot();
-    INFO("passes " << n.passes << ", finishes " << n.finishes << ", forced " << n.forced
-                   << ", restarts " << n.restarts << ", largest WAL " << n.largest_wal
-                   << ", largest finish " << n.largest_finish << ", frames " << n.frames);
+    INFO(describe(n));
     CHECK(n.restarts > 0);
     CHECK(n.largest_wal < l.force_frames + 100);
     // What a starved thread leaves the writer is bounded by its limit, never the whole WAL.
