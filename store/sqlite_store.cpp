@@ -27,6 +27,7 @@
 #include "store/entry_format.hpp"
 #include "store/lease.hpp"
 #include "store/publications.hpp"
+#include "store/sealing.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 
@@ -442,7 +443,7 @@ class legacy_chunk_digest {
 };
 
 /// The associated data of the keyring's wrapped lookup key.
-constexpr std::string_view lookup_label = "keyring-lookup";
+constexpr std::string_view lookup_label = sealing::lookup_label;
 
 /// The associated data that binds a sealed record to its applicant and version (its row).
 std::string record_ad(std::string_view applicant, std::int64_t version) {
@@ -738,7 +739,7 @@ result<put_result> sqlite_import::put_record(const std::string& plain_id,
   if (key_ != nullptr) {
     auto dk = data_key(applicant_id);
     if (!dk) return dk.error();
-    crypto::seal(*dk, json, record_ad(applicant_id, version + 1), sealed_);
+    sealing::seal_record(*dk, applicant_id, version + 1, json, sealed_);
     insert_record_.bind(4, std::string_view("")).bind_static_blob(6, sealed_);
   } else {
     insert_record_.bind(4, json).bind_null(6);
@@ -842,34 +843,13 @@ class sqlite_store final : public store {
     encrypted_ = *row;
     if (!encrypted_) return {};
     generation_ = q->int64(1);
-    if (key_ && crypto::key_check(*key_) != q->text_view(0)) {
-      return fail(errc::refused, path_ +
-                                     ": the master key given is not this store's (its check "
-                                     "value is " +
-                                     crypto::key_check(*key_) + ", the store's " + q->text(0) +
-                                     ": `dalil keys check` prints a key's)");
-    }
-    if (key_) {
-      // The ids' hash key is the store's own (random at keys init, wrapped by the master key).
-      auto lookup = crypto::unwrap(*key_, q->blob_view(2), lookup_label, generation_);
-      if (!lookup) {
-        return fail(errc::damaged, path_ +
-                                       ": the keyring's lookup key does not open with the "
-                                       "master key (changed behind the tool's back?)");
-      }
-      key_->lookup = *lookup;
-    }
-    return {};
+    if (!key_) return {};
+    return sealing::open_keyring(*key_, q->text_view(0), q->blob_view(2), generation_, path_);
   }
 
   /// What an operation on records needs: the master key of an encrypted store.
   status need_key(std::string_view what) const {
-    if (encrypted_ && !key_) {
-      return fail(errc::refused, path_ + " is encrypted: " + std::string(what) +
-                                     " needs its master key (--key-file FILE, or " +
-                                     crypto::master_key_variable + ")");
-    }
-    return {};
+    return sealing::need_key(encrypted_, key_.has_value(), path_, what);
   }
 
   bool encrypted() const override { return encrypted_; }
@@ -1329,33 +1309,7 @@ class sqlite_store final : public store {
   /// Opens the record of an encrypted store in place (`json` then holds the plaintext).
   status open_sealed(stored_record& r, std::string_view sealed, std::string_view wrapped,
                      bool erased, std::int64_t generation) const {
-    if (erased) {
-      return fail(errc::refused, "record " + std::to_string(r.record_id) +
-                                     ": its applicant was erased (the data key is destroyed)");
-    }
-    // The associated data on the stack: the batch's threads open one record each time.
-    std::array<char, 96> buf{};
-    std::string long_ad;
-    std::string_view ad;
-    if (r.applicant_id.size() + 30 <= buf.size()) {
-      constexpr std::string_view prefix = "record\x1f";
-      char* p = std::copy(prefix.begin(), prefix.end(), buf.data());
-      p = std::copy(r.applicant_id.begin(), r.applicant_id.end(), p);
-      *p++ = '\x1f';
-      p = std::to_chars(p, buf.data() + buf.size(), r.version).ptr;
-      ad = {buf.data(), static_cast<std::size_t>(p - buf.data())};
-    } else {
-      ad = long_ad = record_ad(r.applicant_id, r.version);
-    }
-    auto dk = crypto::unwrap(*key_, wrapped, r.applicant_id, generation);
-    if (!dk || !crypto::open(*dk, sealed, ad, r.json)) {
-      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
-                                     " does not open with the master key (its data key or "
-                                     "sealed content was changed or moved)");
-    }
-    r.data_key = *dk;
-    r.opened_for = r.record_id;
-    return {};
+    return sealing::open_record(*key_, r, sealed, wrapped, erased, generation);
   }
 
   result<std::int64_t> erase_applicant(const std::string& applicant_id, const std::string& reason,
@@ -1852,59 +1806,13 @@ class sqlite_store final : public store {
   /// stored trace, "decisions" for its sealed decisions): the row and what it is.
   static std::string set_ad(std::string_view kind, std::string_view applicant, std::int64_t run_id,
                             std::int64_t record_id) {
-    std::string ad(kind);
-    ad += '\x1f';
-    ad += applicant;
-    ad += '\x1f';
-    ad += std::to_string(run_id);
-    ad += '\x1f';
-    ad += std::to_string(record_id);
-    return ad;
+    return sealing::set_ad(kind, applicant, run_id, record_id);
   }
 
   status seal_decisions(const stored_record& r, std::int64_t run_id, decision_set& d,
                         std::span<const std::uint8_t> plain_values) const override {
     if (!encrypted_ || r.wrapped.empty()) return {};
-    d.sealed_decisions.clear();
-    // Reused by the thread from set to set; wiped once sealed (they held the plaintext values).
-    thread_local std::string plain;
-    thread_local std::string values;
-    // A set has one entry per rule of the run's mask (the batch writes one per chosen rule):
-    // when every rule's type keeps its value in plain, no value is sealed, and the set need not
-    // be scanned (the shipped pack: ~2% of an encrypted batch's CPU time).
-    const bool all_plain =
-        !plain_values.empty() && std::all_of(plain_values.begin(), plain_values.end(),
-                                             [](std::uint8_t p) { return p != 0; });
-    bool seal = !all_plain && plain_decisions(d.decisions_json, plain, &values, plain_values);
-    if (!seal && d.trace_json.empty()) return {};
-    if (auto s = need_key("storing decisions"); !s) return s;
-    std::optional<crypto::data_key> dk;
-    if (r.opened_for == r.record_id && r.record_id != 0) {
-      dk = r.data_key;  // unwrapped by open_record, in this thread
-    } else {
-      auto unwrapped = crypto::unwrap(*key_, r.wrapped, r.applicant_id, r.key_generation);
-      if (!unwrapped) {
-        return fail(errc::damaged, "record " + std::to_string(r.record_id) +
-                                       ": its data key does not open with the master key");
-      }
-      dk = *unwrapped;
-    }
-    if (!d.trace_json.empty()) {
-      std::string sealed;
-      crypto::seal_text(*dk, d.trace_json, set_ad("trace", r.applicant_id, run_id, r.record_id),
-                        sealed);
-      crypto::wipe(d.trace_json);
-      d.trace_json = std::move(sealed);
-    }
-    if (seal) {
-      crypto::seal(*dk, values, set_ad("decisions", r.applicant_id, run_id, r.record_id),
-                   d.sealed_decisions);
-      d.decisions_json.swap(plain);  // `plain` now holds the whole decisions
-      d.decisions_digest = engine::sha256(d.decisions_json);
-      crypto::wipe(plain);
-      crypto::wipe(values);
-    }
-    return {};
+    return sealing::seal_decisions(key_ ? &*key_ : nullptr, path_, r, run_id, d, plain_values);
   }
 
   /// Opens the sealed decisions of the set `d` of run `run_id` (decisions_json then holds them
@@ -1913,47 +1821,14 @@ class sqlite_store final : public store {
   /// values_sealed, when `quiet`; else errc::refused. errc::damaged when they do not open.
   status open_decisions(decision_set& d, std::int64_t run_id, bool has_row,
                         std::string_view wrapped, std::int64_t generation, bool quiet) const {
-    if (d.sealed_decisions.empty()) return {};
-    std::string what = "decision set " + std::to_string(run_id) + ":" + std::to_string(d.record_id);
-    d.values_sealed = true;
-    if (!key_) {
-      if (quiet) return {};
-      return need_key("reading decisions whole");
-    }
-    if (!has_row) {  // deleted behind the tool's back (verify names it): never "erased"
-      return fail(errc::damaged, what + ": its applicant has no data key");
-    }
-    if (wrapped.empty()) {
-      if (quiet) return {};
-      return fail(errc::refused,
-                  what + ": its applicant was erased (its decisions' values cannot be read)");
-    }
-    auto dk = crypto::unwrap(*key_, wrapped, d.applicant_id, generation);
-    std::string values;
-    if (!dk || !crypto::open(*dk, d.sealed_decisions,
-                             set_ad("decisions", d.applicant_id, run_id, d.record_id), values)) {
-      return fail(errc::damaged, what + ": its sealed decisions do not open with the master key");
-    }
-    // What the chain vouches for in plain must be what the whole gives back, with the values
-    // sealed where the stored form keeps "sealed" (a set of an older dalil, whose rule was the
-    // value's shape, reads as it was stored).
-    std::string plain;
-    std::string again;
-    if (!whole_decisions(d.decisions_json, values, plain) ||
-        !plain_decisions(plain, again, nullptr, plain_value_mask_of(d.decisions_json)) ||
-        again != d.decisions_json) {
-      return fail(errc::damaged,
-                  what + ": its sealed decisions are not the decisions it keeps in plain");
-    }
-    d.decisions_json = std::move(plain);
-    d.values_sealed = false;
-    return {};
+    return sealing::open_decisions(key_ ? &*key_ : nullptr, path_, d, run_id, has_row, wrapped,
+                                   generation, quiet);
   }
 
   /// Opens a stored trace that seal_decisions sealed (`trace` then holds it in plain).
   status open_trace(const std::string& applicant, std::int64_t run_id, std::int64_t record_id,
                     std::string& trace) {
-    if (trace.rfind(crypto::sealed_text_prefix, 0) != 0) return {};
+    if (!sealing::sealed_trace(trace)) return {};
     std::string what = "decision set " + std::to_string(run_id) + ":" + std::to_string(record_id);
     if (auto s = need_key("reading a stored trace"); !s) return s;
     auto q = db_.make("SELECT wrapped, generation FROM data_keys WHERE applicant_id=?", what);
@@ -1961,17 +1836,10 @@ class sqlite_store final : public store {
     q->bind(1, applicant);
     auto row = q->next(what);
     if (!row) return row.error();
-    if (!*row || q->is_null(0)) {
-      return fail(errc::refused, what + ": its applicant was erased (the trace cannot be read)");
-    }
-    auto dk = crypto::unwrap(*key_, q->blob_view(0), applicant, q->int64(1));
-    std::string plain;
-    if (!dk ||
-        !crypto::open_text(*dk, trace, set_ad("trace", applicant, run_id, record_id), plain)) {
-      return fail(errc::damaged, what + ": its stored trace does not open with the master key");
-    }
-    trace = std::move(plain);
-    return {};
+    const bool erased = !*row || q->is_null(0);
+    return sealing::open_trace(*key_, applicant, run_id, record_id,
+                               erased ? std::string_view() : q->blob_view(0),
+                               erased ? 0 : q->int64(1), trace);
   }
 
   status open_record(stored_record& r) const override {

@@ -1,0 +1,76 @@
+// Encryption at rest as both stores apply it (docs/operations.md): the keyring's check and
+// lookup key, a record's personal fields sealed under its applicant's data key, the decision
+// sets that carry them (their values and stored traces), and the refusals without the master
+// key. Pure: each backend reads and writes the rows; what is sealed, and how, is decided here
+// once, so that a SQLite store and a PostgreSQL store hold the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "store/crypto.hpp"
+#include "store/result.hpp"
+#include "store/store.hpp"
+
+namespace dalil::store::sealing {
+
+/// The associated data of the keyring's wrapped lookup key.
+inline constexpr std::string_view lookup_label = "keyring-lookup";
+
+/// The associated data of what is sealed in a decision set's row (`kind`: "trace" for its
+/// stored trace, "decisions" for its sealed decisions): the row and what it is.
+std::string set_ad(std::string_view kind, std::string_view applicant, std::int64_t run_id,
+                   std::int64_t record_id);
+
+/// errc::refused, naming `store` (a path, or "the PostgreSQL store": never a connection
+/// string) and `what`, when the store is encrypted and no master key was given.
+status need_key(bool encrypted, bool has_key, std::string_view store, std::string_view what);
+
+/// Checks that `key` is the store's (its keyring's check value `check`) and opens the
+/// keyring's lookup key (`wrapped_lookup`, wrapped under `generation`) into key.lookup.
+/// errc::refused for another key (both check values named, never a key); errc::damaged when
+/// the lookup key does not open.
+status open_keyring(crypto::master_key& key, std::string_view check,
+                    std::string_view wrapped_lookup, std::int64_t generation,
+                    std::string_view store);
+
+/// Seals a record's JSON under its applicant's data key, bound to its row (applicant, version).
+void seal_record(const crypto::data_key& dk, std::string_view applicant, std::int64_t version,
+                 std::string_view json, std::string& out);
+
+/// Opens the sealed content of record `r` (its applicant_id, version and record_id read) into
+/// r.json, with the data key `wrapped` under `generation`; keeps the data key in `r` for
+/// seal_decisions in the same thread. errc::refused when `erased` (the key destroyed);
+/// errc::damaged when it does not open. Thread-safe.
+status open_record(const crypto::master_key& key, stored_record& r, std::string_view sealed,
+                   std::string_view wrapped, bool erased, std::int64_t generation);
+
+/// store::seal_decisions of an encrypted store (store.hpp): the set's trace sealed as text and
+/// the values plain_decisions replaces sealed, under the data key open_record kept (or `r`'s
+/// wrapped one). `key` nullptr: refused (need_key) when anything needs sealing. Thread-safe.
+status seal_decisions(const crypto::master_key* key, std::string_view store, const stored_record& r,
+                      std::int64_t run_id, decision_set& d,
+                      std::span<const std::uint8_t> plain_values);
+
+/// Opens the sealed decisions of the set `d` of run `run_id` (decisions_json then holds them
+/// whole), given its applicant's data key row (`has_row`: one exists; `wrapped` empty: the
+/// key was destroyed). Without the master key, or its applicant erased, `d` stays as stored,
+/// values_sealed, when `quiet`; else errc::refused. errc::damaged when they do not open or do
+/// not give back what the set keeps in plain.
+status open_decisions(const crypto::master_key* key, std::string_view store, decision_set& d,
+                      std::int64_t run_id, bool has_row, std::string_view wrapped,
+                      std::int64_t generation, bool quiet);
+
+/// Whether a stored trace was sealed by seal_decisions.
+bool sealed_trace(std::string_view trace);
+
+/// Opens a stored trace that seal_decisions sealed (`trace` then holds it in plain), with its
+/// applicant's data key (`wrapped` empty: erased, errc::refused). errc::damaged when it does not
+/// open. A trace not sealed is left as it is.
+status open_trace(const crypto::master_key& key, std::string_view applicant, std::int64_t run_id,
+                  std::int64_t record_id, std::string_view wrapped, std::int64_t generation,
+                  std::string& trace);
+
+}  // namespace dalil::store::sealing
