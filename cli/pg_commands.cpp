@@ -157,15 +157,16 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
     return audit_verify(db, flag(*leaf, "--read-only"), option(*leaf, "--head"),
                         option(*leaf, "--key-file"));
   }
-  if (!option(*leaf, "--key-file").empty()) {
-    std::cerr << "refused: not yet supported on a PostgreSQL store: encryption at rest "
-                 "(--key-file)\n";
-    return exit_refused;
-  }
-  // Through the store interface, as on SQLite (store_commands.cpp opens the PostgreSQL store).
+  // Through the store interface, as on SQLite (store_commands.cpp opens the PostgreSQL store
+  // with the master key of --key-file or DALIL_MASTER_KEY).
   if (path == "import" || path == "batch" || path == "export" || path == "stats" ||
       path == "replay" || path == "decisions" || path == "impact" || path == "retention") {
     return std::nullopt;
+  }
+  if (!option(*leaf, "--key-file").empty()) {
+    std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
+              << " with a master key (--key-file; docs/postgresql.md)\n";
+    return exit_refused;
   }
   // Over store/pg/open.hpp's accounts and publications, as on SQLite (account_commands.cpp,
   // publish_command.cpp).

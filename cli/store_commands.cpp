@@ -136,22 +136,18 @@ store::result<const store::run_decisions*> describe(store::store& db, const stor
 /// from `key_file`, or from DALIL_MASTER_KEY when no file is given and it is set.
 store::result<std::unique_ptr<store::store>> open(const std::string& path, bool read_only,
                                                   const std::string& key_file) {
-  // A PostgreSQL store (only for the commands run_pg_commands lets through; it has refused a
-  // key file before): `path` is a connection string, never printed.
-  if (store::pg::is_conninfo(path)) {
-    if (!key_file.empty() || std::getenv(store::crypto::master_key_variable) != nullptr) {
-      return store::fail(store::errc::refused,
-                         "not yet supported on a PostgreSQL store: encryption at rest (a master "
-                         "key was given)");
-    }
-    return store::pg::open_store(
-        path, read_only ? store::open_mode::read_only : store::open_mode::read_write);
-  }
   std::optional<store::crypto::master_key> key;
   if (!key_file.empty() || std::getenv(store::crypto::master_key_variable) != nullptr) {
     auto k = store::crypto::load_master_key(key_file);
     if (!k) return k.error();
     key = std::move(*k);
+  }
+  // A PostgreSQL store (only for the commands run_pg_commands lets through): `path` is a
+  // connection string, never printed; the master key from the same options as on SQLite.
+  if (store::pg::is_conninfo(path)) {
+    return store::pg::open_store(
+        path, read_only ? store::open_mode::read_only : store::open_mode::read_write,
+        key ? &*key : nullptr);
   }
   if (!read_only) {
     // Not writable: by permission, or by intent (no write bit for anyone: even root, which the

@@ -17,6 +17,7 @@
 #include "store/entry_format.hpp"
 #include "store/lease.hpp"
 #include "store/pg/pg_store.hpp"
+#include "store/sealing.hpp"
 
 namespace dalil::store::pg {
 
@@ -78,6 +79,9 @@ status writer_lock(connection& c, std::string_view what) {
   return c.run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(writer_lock_key)});
 }
 
+/// How messages name a PostgreSQL store (never by its connection string).
+constexpr std::string_view pg_name = "the PostgreSQL store";
+
 status refused(std::string_view what) {
   return fail(errc::refused, "not yet supported on a PostgreSQL store: " + std::string(what) +
                                  " (docs/postgresql.md)");
@@ -90,9 +94,14 @@ class pg_backend;
 /// appended at `finish`.
 class pg_import final : public import_session {
  public:
+  /// `key`: the master key of an encrypted store (records sealed, applicants named by their
+  /// pseudonyms), nullptr for a plain one; `generation`: the keyring's.
   pg_import(pg_store& pg, transaction tx, std::int64_t id, std::int64_t next_record,
-            std::string file, std::string started_at, import_options options)
-      : pg_(pg),
+            std::string file, std::string started_at, import_options options,
+            const crypto::master_key* key, std::int64_t generation)
+      : key_(key),
+        generation_(generation),
+        pg_(pg),
         c_(pg.conn()),
         tx_(std::move(tx)),
         id_(id),
@@ -114,9 +123,24 @@ class pg_import final : public import_session {
     std::string content_hash;
   };
   status load_latest();
+  status load_keys();
+  /// The applicant's pseudonym (given now when the store knows none), in an encrypted store.
+  std::string pseudonym(const std::string& plain_id);
+  /// The applicant's data key: unwrapped, or created and sent wrapped with the next flush.
+  result<crypto::data_key> data_key(const std::string& who);
   status flush();
   void close_chunk();
 
+  const crypto::master_key* key_;
+  std::int64_t generation_;
+  /// Encrypted: pseudonyms by the keyed hash of the id, and the data keys wrapped (with their
+  /// generation; "" once erased) by pseudonym, read once with the latest records.
+  std::unordered_map<std::string, std::string> pseudonyms_;
+  std::unordered_map<std::string, std::pair<std::string, std::int64_t>> keys_;
+  std::string last_pseudonym_;  // the largest given, erased applicants' included
+  std::string pseudonyms_copy_;
+  std::string keys_copy_;
+  std::string sealed_;
   pg_store& pg_;
   connection& c_;
   transaction tx_;
@@ -157,15 +181,93 @@ status pg_import::load_latest() {
     }
   }
   if (auto s = c_.run(what, "CLOSE dalil_latest"); !s) return s;
+  if (key_ != nullptr) {
+    if (auto s = load_keys(); !s) return s;
+  }
   loaded_ = true;
   return {};
 }
 
-result<put_result> pg_import::put_record(const std::string& applicant_id,
+status pg_import::load_keys() {
+  constexpr std::string_view what = "importing: reading the pseudonyms and data keys";
+  auto each = [&](const char* sql, const std::function<void(const rows&, int)>& f) -> status {
+    if (auto s = c_.run(what, std::string("DECLARE dalil_keys NO SCROLL CURSOR FOR ") + sql); !s) {
+      return s;
+    }
+    for (;;) {
+      auto b = c_.query(what, "FETCH 50000 FROM dalil_keys");
+      if (!b) return b.error();
+      if (b->size() == 0) break;
+      for (int i = 0; i < b->size(); ++i) f(*b, i);
+    }
+    return c_.run(what, "CLOSE dalil_keys");
+  };
+  if (auto s = each("SELECT lookup, applicant_id FROM pseudonyms",
+                    [&](const rows& b, int i) { pseudonyms_[b.text(i, 0)] = b.text(i, 1); });
+      !s) {
+    return s;
+  }
+  // The largest pseudonym given, erased applicants' included (their pseudonym rows are deleted,
+  // their data key rows kept): a count would give an erased applicant's pseudonym again.
+  if (auto s = each("SELECT applicant_id, coalesce(encode(wrapped, 'hex'), ''), generation FROM "
+                    "data_keys",
+                    [&](const rows& b, int i) {
+                      std::string who = b.text(i, 0);
+                      if (who > last_pseudonym_) last_pseudonym_ = who;
+                      keys_[std::move(who)] = {from_hex(b.view(i, 1)), b.int64(i, 2)};
+                    });
+      !s) {
+    return s;
+  }
+  for (const auto& [lookup, who] : pseudonyms_) {
+    if (who > last_pseudonym_) last_pseudonym_ = who;
+  }
+  return {};
+}
+
+std::string pg_import::pseudonym(const std::string& plain_id) {
+  std::string lookup = crypto::lookup_hash(*key_, plain_id);
+  auto [it, fresh] = pseudonyms_.try_emplace(lookup);
+  if (fresh) {
+    last_pseudonym_ = crypto::next_pseudonym(last_pseudonym_);
+    it->second = last_pseudonym_;
+    append_copy_text(pseudonyms_copy_, lookup);
+    pseudonyms_copy_ += '\t';
+    append_copy_text(pseudonyms_copy_, last_pseudonym_);
+    pseudonyms_copy_ += '\n';
+  }
+  return it->second;
+}
+
+result<crypto::data_key> pg_import::data_key(const std::string& who) {
+  if (auto k = keys_.find(who); k != keys_.end()) {
+    if (k->second.first.empty()) {
+      return fail(errc::refused,
+                  "importing: this applicant was erased (their data key is destroyed): a new "
+                  "record for them is refused");
+    }
+    auto dk = crypto::unwrap(*key_, k->second.first, who, k->second.second);
+    if (!dk) return fail(errc::damaged, "importing: " + dk.error().message);
+    return dk;
+  }
+  crypto::data_key dk = crypto::new_data_key();
+  std::string wrapped = crypto::wrap(*key_, dk, who, generation_);
+  append_copy_text(keys_copy_, who);
+  keys_copy_ += "\t\\\\x";
+  keys_copy_ += hex_of(wrapped);
+  keys_copy_ += '\t';
+  keys_copy_ += std::to_string(generation_);
+  keys_copy_ += '\n';
+  keys_[who] = {std::move(wrapped), generation_};
+  return dk;
+}
+
+result<put_result> pg_import::put_record(const std::string& plain_id,
                                          const std::string& content_hash, const std::string& json) {
   if (!loaded_) {
     if (auto s = load_latest(); !s) return s.error();
   }
+  const std::string applicant_id = key_ != nullptr ? pseudonym(plain_id) : plain_id;
   auto [it, fresh] = latest_.try_emplace(applicant_id);
   latest_row& l = it->second;
   if (!fresh && l.content_hash == content_hash) return put_result::unchanged;
@@ -187,12 +289,26 @@ result<put_result> pg_import::put_record(const std::string& applicant_id,
   r += '\t';
   append_copy_text(r, content_hash);
   r += '\t';
-  append_copy_text(r, json);
-  r += '\t';
+  sealed_.clear();
+  if (key_ != nullptr) {
+    auto dk = data_key(applicant_id);
+    if (!dk) return dk.error();
+    sealing::seal_record(*dk, applicant_id, version, json, sealed_);
+    r += '\t';  // json: '' (the content is sealed)
+  } else {
+    append_copy_text(r, json);
+    r += '\t';
+  }
   r += std::to_string(id_);
-  r += "\t1\t\\N\n";
+  if (sealed_.empty()) {
+    r += "\t1\t\\N\n";
+  } else {
+    r += "\t1\t\\\\x";
+    r += hex_of(sealed_);
+    r += '\n';
+  }
   l = latest_row{id, version, content_hash};
-  std::string line = record_line(id, applicant_id, version, content_hash, id_);
+  std::string line = record_line(id, applicant_id, version, content_hash, id_, sealed_);
   all_.update(line + '\n');
   if (chunk_->size() == 0) chunk_first_ = id;
   chunk_last_ = id;
@@ -230,6 +346,13 @@ status pg_import::flush() {
     return s;
   };
   if (auto s = send("COPY applicants(applicant_id) FROM STDIN", applicants_copy_); !s) return s;
+  if (auto s = send("COPY pseudonyms(lookup, applicant_id) FROM STDIN", pseudonyms_copy_); !s) {
+    return s;
+  }
+  if (auto s = send("COPY data_keys(applicant_id, wrapped, generation) FROM STDIN", keys_copy_);
+      !s) {
+    return s;
+  }
   if (auto s = send("COPY records(record_id, applicant_id, version, content_hash, json, "
                     "import_id, latest, sealed) FROM STDIN",
                     records_copy_);
@@ -294,20 +417,44 @@ status pg_import::finish(const std::string& file_hash, std::int64_t rows, std::i
 
 class pg_backend final : public store {
  public:
-  pg_backend(std::unique_ptr<pg_store> pg, std::string conninfo, bool read_only)
-      : pg_(std::move(pg)), conninfo_(std::move(conninfo)), read_only_(read_only) {}
+  pg_backend(std::unique_ptr<pg_store> pg, std::string conninfo, bool read_only,
+             const crypto::master_key* key)
+      : pg_(std::move(pg)), conninfo_(std::move(conninfo)), read_only_(read_only) {
+    if (key != nullptr) key_ = *key;
+  }
 
   result<std::unique_ptr<store>> reopen() override {
-    return open_store(conninfo_, read_only_ ? open_mode::read_only : open_mode::read_write);
+    return open_store(conninfo_, read_only_ ? open_mode::read_only : open_mode::read_write,
+                      key_ ? &*key_ : nullptr);
   }
   bool read_only() const override { return read_only_; }
 
-  // Encryption at rest is refused on PostgreSQL for now (the CLI refuses --key-file before).
-  bool encrypted() const override { return false; }
-  status init_keys(const std::string&) override { return refused("encryption at rest"); }
+  /// Whether a master key is bound to the store, and whether the one given is it (as the
+  /// SQLite store reads its keyring: the same refusals).
+  status read_keyring() {
+    auto q = c().query("reading the keyring",
+                       "SELECT key_check, generation, encode(lookup_key, 'hex') FROM keyring "
+                       "WHERE id = 1");
+    if (!q) return q.error();
+    encrypted_ = q->size() == 1;
+    if (!encrypted_) return {};
+    generation_ = q->int64(0, 1);
+    if (!key_) return {};
+    return sealing::open_keyring(*key_, q->view(0, 0), from_hex(q->view(0, 2)), generation_,
+                                 pg_name);
+  }
+
+  /// What an operation on records needs: the master key of an encrypted store.
+  status need_key(std::string_view what) const {
+    return sealing::need_key(encrypted_, key_.has_value(), pg_name, what);
+  }
+
+  bool encrypted() const override { return encrypted_; }
+  // Binding a key, erasing and rotating on PostgreSQL: not yet.
+  status init_keys(const std::string&) override { return refused("binding a master key"); }
   result<std::int64_t> erase_applicant(const std::string&, const std::string&,
                                        const std::string&) override {
-    return refused("erasing an applicant (encryption at rest)").error();
+    return refused("erasing an applicant").error();
   }
   result<std::int64_t> rotate_key(const crypto::master_key&, const std::string&) override {
     return refused("rotating the master key").error();
@@ -316,7 +463,14 @@ class pg_backend final : public store {
     return refused("sealing decision sets").error();
   }
   result<std::string> applicant_key(const std::string& applicant_id) override {
-    return applicant_id;
+    if (!encrypted_) return applicant_id;
+    if (auto s = need_key("finding an applicant"); !s) return s.error();
+    std::string lookup = crypto::lookup_hash(*key_, applicant_id);
+    auto q = c().query("finding an applicant",
+                       "SELECT applicant_id FROM pseudonyms WHERE lookup=$1", {lookup});
+    if (!q) return q.error();
+    // Unknown: a key no applicant has (every read then finds nothing).
+    return q->size() == 1 ? q->text(0, 0) : "unknown:" + lookup;
   }
 
   status put_ruleset(const std::string& hash, const std::string& source) override {
@@ -355,6 +509,13 @@ class pg_backend final : public store {
   result<std::unique_ptr<import_session>> begin_import(const std::string& file,
                                                        const import_options& options) override {
     std::string what = "importing " + file;
+    if (auto s = need_key("importing"); !s) return s.error();
+    if (!encrypted_ && key_) {
+      return fail(errc::refused,
+                  "the PostgreSQL store is not encrypted: its records would be stored in plain; "
+                  "bind the key first (`dalil keys init --db`, on a store without records) or "
+                  "import without it");
+    }
     auto tx = transaction::begin(c(), what);
     if (!tx) return tx.error();
     if (auto s = writer_lock(c(), what); !s) return s.error();
@@ -380,17 +541,20 @@ class pg_backend final : public store {
       return s.error();
     }
     return std::unique_ptr<import_session>(
-        std::make_unique<pg_import>(*pg_, std::move(*tx), id, ids->int64(0, 1), file, at, options));
+        std::make_unique<pg_import>(*pg_, std::move(*tx), id, ids->int64(0, 1), file, at, options,
+                                    encrypted_ ? &*key_ : nullptr, generation_));
   }
 
   result<std::vector<record_version>> versions(const std::string& applicant_id) override {
     constexpr std::string_view what = "listing the applicant's record versions";
+    auto who = applicant_key(applicant_id);
+    if (!who) return who.error();
     auto q = c().query(what,
                        "SELECT r.record_id, r.version, r.latest, r.import_id, i.started_at, "
                        "coalesce(i.received, ''), coalesce(i.reason, ''), "
                        "coalesce(i.corrected_by, '') FROM records r JOIN imports i ON "
                        "i.import_id = r.import_id WHERE r.applicant_id=$1 ORDER BY r.version",
-                       {applicant_id});
+                       {*who});
     if (!q) return q.error();
     std::vector<record_version> out;
     out.reserve(static_cast<std::size_t>(q->size()));
@@ -460,9 +624,10 @@ class pg_backend final : public store {
     auto q = c().query(what,
                        "SELECT r.applicant_id, (SELECT count(*) FROM records x WHERE "
                        "x.applicant_id = r.applicant_id) FROM records r JOIN imports i ON "
-                       "i.import_id = r.import_id WHERE r.latest = 1 AND r.sealed IS NULL AND "
-                       "coalesce(i.received, substr(i.started_at, 1, 10)) <= to_char($1::date - "
-                       "$2::integer, 'YYYY-MM-DD') ORDER BY r.record_id",
+                       "i.import_id = r.import_id LEFT JOIN data_keys k ON k.applicant_id = "
+                       "r.applicant_id WHERE r.latest = 1 AND (r.sealed IS NULL OR k.wrapped IS "
+                       "NOT NULL) AND coalesce(i.received, substr(i.started_at, 1, 10)) <= "
+                       "to_char($1::date - $2::integer, 'YYYY-MM-DD') ORDER BY r.record_id",
                        {as_of, std::to_string(records_days)});
     if (!q) return q.error();
     for (int i = 0; i < q->size(); ++i) {
@@ -499,12 +664,13 @@ class pg_backend final : public store {
     if (only == "traces") due->applicants.clear();
     if (only == "records") due->trace_runs.clear();
     if (!due->applicants.empty()) {
+      if (encrypted_) return refused("erasing the records due (retention --apply)").error();
       return fail(errc::refused,
                   std::to_string(due->applicants.size()) +
-                      " applicant(s) are due for erasure, but the store is not encrypted: "
-                      "erasure destroys an applicant's data key, which a plain store does not "
-                      "have, and encryption at rest is not yet supported on PostgreSQL "
-                      "(docs/postgresql.md); nothing was erased (--kind traces erases the traces "
+                      " applicant(s) are due for erasure, but the store is not "
+                      "encrypted: erasure destroys an applicant's data key, which a plain store "
+                      "does not have (an encrypted SQLite store migrates encrypted; "
+                      "docs/postgresql.md); nothing was erased (--kind traces erases the traces "
                       "due)");
     }
     const auto [records_days, traces_days] = detail::retention_days(due->periods);
@@ -533,42 +699,126 @@ class pg_backend final : public store {
   }
 
   /// The latest records not decided in `run_id` (by `decided`, run 0 decides none) that match
-  /// `filter`: counted in SQL without a filter; with one, read by pages and matched in memory as
-  /// the SQLite store's filters match (filter_matches), so that both select the same records.
+  /// `filter`, of applicants not erased (as the SQLite store counts): counted in SQL without a
+  /// filter; with one, read by pages and matched in memory as the SQLite store's filters match
+  /// (filter_matches; an encrypted store's records opened first, never matched in SQL), so that
+  /// both select the same records.
   result<std::int64_t> count_left(std::int64_t run_id, const char* decided,
                                   const std::vector<record_filter>& filter, bool any,
                                   std::string_view what, const shard_spec& shard = {}) {
-    std::string cond = std::string(
-                           " AND NOT EXISTS (SELECT 1 FROM decision_sets d WHERE "
-                           "d.run_id=$1 AND ") +
-                       decided + ")" + shard_condition(shard);
     if (filter.empty()) {
       auto q = c().query(what,
                          std::string("SELECT count(*) FROM (SELECT 1 FROM records r WHERE "
-                                     "r.latest=1") +
-                             cond + (any ? " LIMIT 1" : "") + ") x",
+                                     "r.latest=1 AND NOT EXISTS (SELECT 1 FROM decision_sets d "
+                                     "WHERE d.run_id=$1 AND ") +
+                             decided + ")" + shard_condition(shard) + not_erased +
+                             (any ? " LIMIT 1" : "") + ") x",
                          {std::to_string(run_id)});
       if (!q) return q.error();
       return q->int64(0, 0);
     }
+    if (auto s = need_key("a filter (--where) on an encrypted store"); !s) return s.error();
     std::int64_t n = 0;
     std::int64_t after = 0;
+    std::vector<stored_record> page;
+    constexpr std::size_t limit = 1000;
     for (;;) {
-      auto q = c().query(what,
-                         "SELECT r.record_id, r.json FROM records r WHERE r.latest=1 AND "
-                         "r.record_id > $2" +
-                             cond + " ORDER BY r.record_id LIMIT 5000",
-                         {std::to_string(run_id), std::to_string(after)});
-      if (!q) return q.error();
-      for (int i = 0; i < q->size(); ++i) {
-        if (filter_matches(q->view(i, 1), filter)) {
-          ++n;
-          if (any) return n;
-        }
+      if (auto s = read_left(run_id, decided, filter, shard, after, limit, page, what); !s) {
+        return s.error();
       }
-      if (q->size() < 5000) return n;
-      after = q->int64(q->size() - 1, 0);
+      n += static_cast<std::int64_t>(page.size());
+      if (page.size() < limit || (any && n > 0)) break;
+      after = page.back().record_id;
     }
+    return any ? std::min<std::int64_t>(n, 1) : n;
+  }
+
+  /// Erased applicants are never decided (nor counted): their sealed records' data key is gone.
+  static constexpr const char* not_erased =
+      " AND NOT EXISTS (SELECT 1 FROM data_keys k WHERE k.applicant_id = r.applicant_id AND "
+      "k.wrapped IS NULL AND r.sealed IS NOT NULL)";
+
+  /// A record and, when it is sealed, its applicant's data key (read_record reads them).
+  static constexpr const char* record_columns =
+      "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, encode(r.sealed, "
+      "'hex'), r.sealed IS NULL, encode(k.wrapped, 'hex'), k.wrapped IS NULL, k.generation, "
+      "k.applicant_id IS NULL FROM records r LEFT JOIN data_keys k ON r.sealed IS NOT NULL AND "
+      "k.applicant_id = r.applicant_id ";
+
+  /// Reads row `i` of record_columns into `r` (a plain record whole; a sealed one with its data
+  /// key, still sealed). errc::damaged for a sealed record whose applicant has no data key row
+  /// (deleted behind the tool's back: verify names it too); refused without the master key.
+  status read_record(const rows& q, int i, stored_record& r, std::string_view what) const {
+    r.record_id = q.int64(i, 0);
+    r.applicant_id = q.view(i, 1);
+    r.version = q.int64(i, 2);
+    r.content_hash = q.view(i, 3);
+    r.erased = false;
+    if (q.view(i, 6) == "t") {
+      r.json = q.view(i, 4);
+      r.sealed.clear();
+      r.wrapped.clear();
+      r.key_generation = 0;
+      return {};
+    }
+    if (auto s = need_key(what); !s) return s;
+    if (q.view(i, 10) == "t") {
+      return fail(errc::damaged, "record " + std::to_string(r.record_id) +
+                                     " is sealed, and its applicant has no data key (the key row "
+                                     "was deleted behind the tool's back)");
+    }
+    r.json.clear();
+    r.sealed = from_hex(q.view(i, 5));
+    r.erased = q.view(i, 8) == "t";
+    r.wrapped = r.erased ? std::string() : from_hex(q.view(i, 7));
+    r.key_generation = q.int64(i, 9);
+    return {};
+  }
+
+  /// The next records (at most `limit`, record id above `after`) of the latest not decided in
+  /// `run_id` (`decided`), of the shard, matching `filter`, into `out` (its records overwritten
+  /// in place): those of erased applicants dropped; sealed ones left sealed with their data key
+  /// for the batch's threads (open_record), or opened here when a filter must read them.
+  status read_left(std::int64_t run_id, const char* decided,
+                   const std::vector<record_filter>& filter, const shard_spec& shard,
+                   std::int64_t after, std::size_t limit, std::vector<stored_record>& out,
+                   std::string_view what) {
+    std::size_t n = 0;
+    while (n < limit) {
+      const std::size_t want = filter.empty() ? limit - n : std::max<std::size_t>(limit, 1000);
+      auto q =
+          c().query(what,
+                    std::string(record_columns) +
+                        "WHERE r.latest=1 AND r.record_id > $1 AND NOT EXISTS (SELECT 1 "
+                        "FROM decision_sets d WHERE d.run_id=$2 AND " +
+                        decided + ")" + shard_condition(shard) + " ORDER BY r.record_id LIMIT $3",
+                    {std::to_string(after), std::to_string(run_id), std::to_string(want)});
+      if (!q) {
+        out.clear();
+        return q.error();
+      }
+      for (int i = 0; i < q->size() && n < limit; ++i) {
+        if (n == out.size()) out.emplace_back();
+        stored_record& r = out[n];
+        if (auto s = read_record(*q, i, r, what); !s) {
+          out.clear();
+          return s;
+        }
+        after = r.record_id;
+        if (r.erased) continue;
+        if (!filter.empty()) {
+          if (auto o = open_record(r); !o) {
+            out.clear();
+            return o;
+          }
+          if (!filter_matches(r.json, filter)) continue;
+        }
+        ++n;
+      }
+      if (static_cast<std::size_t>(q->size()) < want) break;  // no record left
+    }
+    out.resize(n);
+    return {};
   }
 
   /// The SQL that keeps the records of a shard (nothing for 1/1): dalil_shard of the key each
@@ -589,6 +839,7 @@ class pg_backend final : public store {
   static constexpr const char* server_now = "extract(epoch from clock_timestamp())::bigint";
 
   result<std::int64_t> count_matching(const std::vector<record_filter>& filter) override {
+    if (auto s = need_key("a batch"); !s) return s.error();
     return count_left(0, "d.applicant_id=r.applicant_id", filter, false,
                       "counting the records to decide");
   }
@@ -771,47 +1022,22 @@ class pg_backend final : public store {
   status next_pending(std::int64_t run_id, const std::vector<record_filter>& filter,
                       const shard_spec& shard, std::int64_t after, std::size_t limit,
                       std::vector<stored_record>& out) override {
-    constexpr std::string_view what = "reading the records to decide";
-    std::size_t n = 0;
-    while (n < limit) {
-      const std::size_t want = filter.empty() ? limit - n : std::max<std::size_t>(limit, 1000);
-      auto q = c().query(what,
-                         "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json "
-                         "FROM records r WHERE r.latest=1 AND r.record_id > $1 AND NOT EXISTS "
-                         "(SELECT 1 FROM decision_sets d WHERE d.run_id=$2 AND "
-                         "d.applicant_id=r.applicant_id)" +
-                             shard_condition(shard) + " ORDER BY r.record_id LIMIT $3",
-                         {std::to_string(after), std::to_string(run_id), std::to_string(want)});
-      if (!q) {
-        out.clear();
-        return q.error();
-      }
-      for (int i = 0; i < q->size() && n < limit; ++i) {
-        after = q->int64(i, 0);
-        if (!filter.empty() && !filter_matches(q->view(i, 4), filter)) continue;
-        if (n == out.size()) out.emplace_back();
-        stored_record& r = out[n++];
-        r.record_id = after;
-        r.applicant_id = q->view(i, 1);
-        r.version = q->int64(i, 2);
-        r.content_hash = q->view(i, 3);
-        r.json = q->view(i, 4);
-        r.sealed.clear();
-        r.wrapped.clear();
-        r.key_generation = 0;
-        r.erased = false;
-      }
-      if (static_cast<std::size_t>(q->size()) < want) break;  // no record left
-    }
-    out.resize(n);
-    return {};
+    return read_left(run_id, "d.applicant_id=r.applicant_id", filter, shard, after, limit, out,
+                     "reading the records to decide");
   }
 
-  status open_record(stored_record&) const override { return {}; }
-  // Encryption at rest is refused on PostgreSQL: nothing is ever sealed here.
-  status seal_decisions(const stored_record&, std::int64_t, decision_set&,
-                        std::span<const std::uint8_t>) const override {
-    return {};
+  status open_record(stored_record& r) const override {
+    if (r.sealed.empty()) return {};
+    if (auto s = need_key("reading records"); !s) return s;
+    auto s = sealing::open_record(*key_, r, r.sealed, r.wrapped, r.erased, r.key_generation);
+    r.sealed.clear();
+    return s;
+  }
+
+  status seal_decisions(const stored_record& r, std::int64_t run_id, decision_set& d,
+                        std::span<const std::uint8_t> plain_values) const override {
+    if (!encrypted_ || r.wrapped.empty()) return {};
+    return sealing::seal_decisions(key_ ? &*key_ : nullptr, pg_name, r, run_id, d, plain_values);
   }
 
   status renew_lease(const run_info& run, std::string_view what) {
@@ -873,14 +1099,21 @@ class pg_backend final : public store {
       data += std::to_string(d.format);
       data += '\t';
       append_copy_text(data, d.applicant_id);
-      data += '\n';
+      if (d.sealed_decisions.empty()) {
+        data += "\t\\N\n";
+      } else {
+        data += "\t\\\\x";
+        data += hex_of(d.sealed_decisions);
+        data += '\n';
+      }
       decision_line(line, d.record_id, d.applicant_id, d.input_hash, d.decisions_digest,
-                    d.trace_digest, d.format, d.trace_json);
+                    d.trace_digest, d.format, d.trace_json, {}, d.sealed_decisions);
       digest.add(d.record_id, line);
     }
     if (auto s = c().copy_in(what,
                              "COPY decision_sets(run_id, record_id, input_hash, decisions, "
-                             "trace_digest, trace, format, applicant_id) FROM STDIN",
+                             "trace_digest, trace, format, applicant_id, sealed_decisions) FROM "
+                             "STDIN",
                              [&](std::string& piece) -> result<bool> {
                                piece.swap(data);
                                return false;
@@ -1041,15 +1274,15 @@ class pg_backend final : public store {
   }
 
   result<stored_record> record(std::int64_t record_id) override {
-    auto q =
-        c().query("reading a record",
-                  "SELECT record_id, applicant_id, version, content_hash, json FROM records WHERE "
-                  "record_id=$1",
-                  {std::to_string(record_id)});
+    constexpr std::string_view what = "reading a record";
+    auto q = c().query(what, std::string(record_columns) + "WHERE r.record_id=$1",
+                       {std::to_string(record_id)});
     if (!q) return q.error();
     if (q->size() == 0) return fail(errc::not_found, "no record " + std::to_string(record_id));
-    return stored_record{q->int64(0, 0), q->text(0, 1), q->int64(0, 2), q->text(0, 3),
-                         q->text(0, 4)};
+    stored_record r;
+    if (auto s = read_record(*q, 0, r, what); !s) return s.error();
+    if (auto s = open_record(r); !s) return s.error();
+    return r;
   }
 
   result<run_info> run(std::int64_t run_id) override {
@@ -1060,62 +1293,88 @@ class pg_backend final : public store {
     return read_run(*q, 0);
   }
 
+  /// A decision set (`d`) and, when it holds sealed values or a sealed trace, its applicant's
+  /// data key row (`k`), as read_set reads them.
   static constexpr const char* set_columns =
-      "SELECT record_id, encode(input_hash, 'hex'), decisions, encode(trace_digest, 'hex'), "
-      "format, applicant_id, trace FROM decision_sets ";
+      "SELECT d.record_id, encode(d.input_hash, 'hex'), d.decisions, encode(d.trace_digest, "
+      "'hex'), d.format, d.applicant_id, coalesce(encode(d.sealed_decisions, 'hex'), ''), "
+      "k.applicant_id IS NOT NULL, coalesce(encode(k.wrapped, 'hex'), ''), coalesce(k.generation, "
+      "0)";
+  static constexpr const char* set_from =
+      " FROM decision_sets d LEFT JOIN data_keys k ON k.applicant_id = d.applicant_id AND "
+      "(d.sealed_decisions IS NOT NULL OR d.trace LIKE 'sealed1:%') ";
 
-  static void read_set(const rows& q, int i, decision_set& d) {
+  /// Reads row `i` of set_columns into `d`; with `open`, opens its sealed decisions as
+  /// sealing::open_decisions does (`quiet`: left values_sealed without the key or erased).
+  status read_set(const rows& q, int i, decision_set& d, std::int64_t run_id, bool open,
+                  bool quiet) const {
     d.record_id = q.int64(i, 0);
     d.input_hash = digest_of(q.view(i, 1));
     d.decisions_json = q.view(i, 2);
     d.trace_digest = digest_of(q.view(i, 3));
     d.format = static_cast<int>(q.int64(i, 4));
     d.applicant_id = q.view(i, 5);
+    d.sealed_decisions = from_hex(q.view(i, 6));
+    d.values_sealed = !d.sealed_decisions.empty();
+    if (!open) return {};
+    return sealing::open_decisions(key_ ? &*key_ : nullptr, pg_name, d, run_id, q.view(i, 7) == "t",
+                                   from_hex(q.view(i, 8)), q.int64(i, 9), quiet);
   }
 
   result<decision_set> decisions(std::int64_t run_id, std::int64_t record_id) override {
     std::string name = std::to_string(run_id) + ":" + std::to_string(record_id);
-    auto q = c().query("reading decision set " + name,
-                       std::string(set_columns) + "WHERE run_id=$1 AND record_id=$2",
-                       {std::to_string(run_id), std::to_string(record_id)});
+    auto q = c().query(
+        "reading decision set " + name,
+        std::string(set_columns) + ", d.trace" + set_from + "WHERE d.run_id=$1 AND d.record_id=$2",
+        {std::to_string(run_id), std::to_string(record_id)});
     if (!q) return q.error();
     if (q->size() == 0) return fail(errc::not_found, "no decision " + name);
     decision_set d;
-    read_set(*q, 0, d);
+    if (auto s = read_set(*q, 0, d, run_id, true, false); !s) return s.error();
     d.decisions_digest = engine::sha256(d.decisions_json);
-    d.trace_json = q->text(0, 6);
+    d.trace_json = q->text(0, 10);
+    if (sealing::sealed_trace(d.trace_json)) {
+      if (auto s = need_key("reading a stored trace"); !s) return s.error();
+      if (auto s = sealing::open_trace(*key_, d.applicant_id, run_id, record_id,
+                                       from_hex(q->view(0, 8)), q->int64(0, 9), d.trace_json);
+          !s) {
+        return s.error();
+      }
+    }
     return d;
   }
 
   result<decision_set> applicant_decisions(std::int64_t run_id,
                                            const std::string& applicant_id) override {
     std::string what = "reading the applicant's decision set in run " + std::to_string(run_id);
-    auto q = c().query(what, std::string(set_columns) + "WHERE run_id=$1 AND applicant_id=$2",
-                       {std::to_string(run_id), applicant_id});
+    auto q = c().query(
+        what, std::string(set_columns) + set_from + "WHERE d.run_id=$1 AND d.applicant_id=$2",
+        {std::to_string(run_id), applicant_id});
     if (!q) return q.error();
     if (q->size() == 0) {
       return fail(errc::not_found,
                   "run " + std::to_string(run_id) + " does not decide this applicant");
     }
     decision_set d;
-    read_set(*q, 0, d);
+    if (auto s = read_set(*q, 0, d, run_id, true, true); !s) return s.error();
     return d;
   }
 
-  status each_decision(
-      std::int64_t run_id, const std::function<void(const std::string&, const decision_set&)>& f,
-      bool /*whole: a PostgreSQL store is never encrypted, its sets are whole*/) override {
+  status each_decision(std::int64_t run_id,
+                       const std::function<void(const std::string&, const decision_set&)>& f,
+                       bool whole) override {
     std::string what = "reading the decision sets of run " + std::to_string(run_id);
     decision_set d;
     std::int64_t after = -1;
     for (;;) {
       auto q = c().query(what,
-                         std::string(set_columns) +
-                             "WHERE run_id=$1 AND record_id > $2 ORDER BY record_id LIMIT 10000",
+                         std::string(set_columns) + set_from +
+                             "WHERE d.run_id=$1 AND d.record_id > $2 ORDER BY d.record_id LIMIT "
+                             "10000",
                          {std::to_string(run_id), std::to_string(after)});
       if (!q) return q.error();
       for (int i = 0; i < q->size(); ++i) {
-        read_set(*q, i, d);
+        if (auto s = read_set(*q, i, d, run_id, whole, true); !s) return s;
         f(d.applicant_id, d);
         after = d.record_id;
       }
@@ -1158,6 +1417,9 @@ class pg_backend final : public store {
  private:
   connection& c() { return pg_->conn(); }
 
+  std::optional<crypto::master_key> key_;
+  bool encrypted_ = false;
+  std::int64_t generation_ = 1;  // the keyring's: data keys are wrapped under it
   std::unique_ptr<pg_store> pg_;
   std::string conninfo_;  // for reopen(): never printed
   bool read_only_;
@@ -1167,16 +1429,14 @@ class pg_backend final : public store {
 
 }  // namespace
 
-result<std::unique_ptr<store>> open_store(const std::string& conninfo, open_mode mode) {
+result<std::unique_ptr<store>> open_store(const std::string& conninfo, open_mode mode,
+                                          const crypto::master_key* key) {
   const bool read_only = mode == open_mode::read_only;
   auto s = pg_store::open(conninfo, read_only);
   if (!s) return s.error();
-  // Its records and decision sets are sealed: read as plain they would be empty, written in
-  // plain they would break its guarantees.
-  if (auto e = (*s)->refuse_encrypted("reading or writing records and decision sets"); !e) {
-    return e.error();
-  }
-  return std::unique_ptr<store>(std::make_unique<pg_backend>(std::move(*s), conninfo, read_only));
+  auto b = std::make_unique<pg_backend>(std::move(*s), conninfo, read_only, key);
+  if (auto k = b->read_keyring(); !k) return k.error();
+  return std::unique_ptr<store>(std::move(b));
 }
 
 }  // namespace dalil::store::pg

@@ -80,11 +80,14 @@ class pg_store {
 
 /// The `store` interface on a PostgreSQL database (docs/postgresql.md): rulesets, imports, runs
 /// under the writer lease, decision sets and their reads, with the SQLite store's audit entries.
-/// Not yet: encryption at rest (encrypted() is false; keys, erase and rotate are refused),
-/// record versions and retention (errc::refused). The connection string is kept for reopen()
-/// and never part of a message.
+/// `key`: the master key (nullptr: none), as open_sqlite takes it: an encrypted store (one
+/// migrated from an encrypted SQLite store, or bound by `dalil keys init`) opened without it
+/// still counts and verifies but refuses to import or to read records (errc::refused); a key
+/// that is not the store's is refused at open. The connection string is kept for reopen() and
+/// never part of a message.
 result<std::unique_ptr<store>> open_store(const std::string& conninfo,
-                                          open_mode mode = open_mode::read_write);
+                                          open_mode mode = open_mode::read_write,
+                                          const crypto::master_key* key = nullptr);
 
 /// The identity tables on PostgreSQL (accounts.hpp; the migrations applied first): the SQLite
 /// store's semantics and audit entries (one core, store/accounts_core.hpp), shared by every

@@ -7,8 +7,8 @@
 # the head is the same; the sealed bytes, wrapped keys, pseudonyms and keyring are the source's;
 # verify passes on the copy with and without the master key, in the same words as on SQLite for
 # the erased applicant; a wrong key is refused; no personal value of the cohort is in a dump of
-# the database; reading or writing records on the copy is refused (not yet supported), nothing
-# written; damage behind the tool's back (a sealed record, a destroyed data key, the keyring) is
+# the database; reading or writing records on the copy without the key is refused, and the
+# counter (not yet supported), nothing written; damage behind the tool's back (a sealed record, a destroyed data key, the keyring) is
 # named in the same words as on SQLite.
 set -euo pipefail
 dalil="$1"; rules="$2"
@@ -116,19 +116,24 @@ hits=$(grep -F -c -f "$work/values.txt" "$work/plain.dump" || true)
 [ "$hits" -gt 100 ] || fail "the search finds only $hits personal values in a plain store"
 echo "ok   no personal value in any table of the migrated encrypted store ($hits lines with one in a plain one)"
 
-# Not yet supported on the copy: reads and writes of records, refused before anything is written.
+# Without the master key the copy's records are not read or written (encrypted_rw_test.sh runs
+# them with it); the counter on an encrypted PostgreSQL store is not yet supported. Refused before
+# anything is written.
 n=$(psql -d dalil_enc1 -Atc "SELECT count(*) FROM audit")
 for cmd in "import --rules $rules $work/fix.jsonl" "batch --rules $rules --as-of 2018-01-01" \
-           "export --run 1" "stats" "decisions SYN-000001" "serve --rules $rules --listen 127.0.0.1:0"; do
+           "decisions SYN-000001" "serve --rules $rules --listen 127.0.0.1:0"; do
   got=0
   # shellcheck disable=SC2086
   "$dalil" $cmd --db "$pg" > "$work/out" 2>&1 || got=$?
   [ "$got" = 3 ] || fail "$cmd on the encrypted copy exited $got: $(cat "$work/out")"
-  grep -q "not yet supported on an encrypted PostgreSQL store" "$work/out" || fail "$cmd: $(cat "$work/out")"
+  case "$cmd" in
+    serve*) grep -q "not yet supported on an encrypted PostgreSQL store" "$work/out" ;;
+    *) grep -q "the PostgreSQL store is encrypted: .* needs its master key (--key-file FILE, or DALIL_MASTER_KEY)" "$work/out" ;;
+  esac || fail "$cmd: $(cat "$work/out")"
   if grep -F -q "$PGPASSWORD" "$work/out"; then fail "$cmd printed the password"; fi
 done
 [ "$(psql -d dalil_enc1 -Atc "SELECT count(*) FROM audit")" = "$n" ] || fail "a refused command appended"
-echo "ok   reads and writes of the encrypted copy refused (not yet supported), nothing written"
+echo "ok   without the master key, reads and writes of the encrypted copy refused; the counter too (not yet supported); nothing written"
 
 # Damage behind the tool's back: named as on SQLite.
 tamper() {  # name, SQLite SQL, PostgreSQL SQL, SQLite undo, PostgreSQL undo
