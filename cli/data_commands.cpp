@@ -87,7 +87,7 @@ int run_keys_init(const keys_options& o) {
     auto db = open_store(o.db, o.key_file);
     if (!db) return report_store_error(db.error());
     if (auto s = (*db)->init_keys(cli_actor()); !s) return report_store_error(s.error());
-    std::cout << o.db << ": encrypted under the master key with check value " << check
+    std::cout << shown_db(o.db) << ": encrypted under the master key with check value " << check
               << " (its records are sealed from now on)\n";
     return 0;
   });
@@ -107,7 +107,8 @@ int run_keys_rotate(const rotate_options& o) {
     if (!db) return report_store_error(db.error());
     auto n = (*db)->rotate_key(*next, cli_actor());
     if (!n) return report_store_error(n.error());
-    std::cout << o.db << ": " << *n << " data key(s) re-wrapped under the key with check value "
+    std::cout << shown_db(o.db) << ": " << *n
+              << " data key(s) re-wrapped under the key with check value "
               << store::crypto::key_check(*next)
               << "; keep the old key until every backup made under it has expired\n";
     return 0;
@@ -296,8 +297,9 @@ int retention(const retention_options& o) {
       out += store::pg::is_conninfo(o.db)
                  ? std::string(
                        "this store is not encrypted: --apply will refuse to erase "
-                       "records (encryption at rest is not yet supported on "
-                       "PostgreSQL; --apply --kind traces erases the traces due)\n")
+                       "records (a PostgreSQL store is encrypted by migrating an encrypted "
+                       "SQLite store, or by dalil keys init on one without records; --apply "
+                       "--kind traces erases the traces due)\n")
                  : "this store is not encrypted: --apply will refuse to erase records until it "
                    "is (dalil keys init --db " +
                        o.db + " --key-file FILE)\n";

@@ -243,7 +243,7 @@ int main(int argc, char** argv) {
   dalil::cli::rotate_options rot;
   auto* keys_rotate_cmd = keys_cmd->add_subcommand(
       "rotate", "Re-wrap every data key under a new master key (records are not re-encrypted)");
-  keys_rotate_cmd->add_option("--db", rot.db, "SQLite file")->required();
+  keys_rotate_cmd->add_option("--db", rot.db, db_either_help)->required();
   keys_rotate_cmd->add_option("--key-file", rot.key_file,
                               "The current master key (default: DALIL_MASTER_KEY)");
   keys_rotate_cmd
@@ -276,7 +276,7 @@ int main(int argc, char** argv) {
   auto* erase_cmd = app.add_subcommand(
       "erase", "Erase an applicant of an encrypted store (destroy their data key), audited");
   erase_cmd->add_option("applicant", era.applicant, "Applicant id")->required();
-  erase_cmd->add_option("--db", era.db, "SQLite file")->required();
+  erase_cmd->add_option("--db", era.db, db_either_help)->required();
   erase_cmd->add_option("--key-file", era.key_file,
                         "Master key file (default: the DALIL_MASTER_KEY variable)");
   erase_cmd

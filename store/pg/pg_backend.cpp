@@ -450,14 +450,192 @@ class pg_backend final : public store {
   }
 
   bool encrypted() const override { return encrypted_; }
-  // Binding a key, erasing and rotating on PostgreSQL: not yet.
-  status init_keys(const std::string&) override { return refused("binding a master key"); }
-  result<std::int64_t> erase_applicant(const std::string&, const std::string&,
-                                       const std::string&) override {
-    return refused("erasing an applicant").error();
+  /// As the SQLite store binds a key (the same keyring row and keys_init entry), to a store
+  /// that holds no record yet: encrypting a PostgreSQL store's plain records in place is not
+  /// built (refused; encrypt the SQLite store and migrate it).
+  status init_keys(const std::string& actor) override {
+    std::string what = std::string(pg_name) + ": binding a master key to the store";
+    if (!key_) return fail(errc::not_found, what + ": no master key given");
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s;
+    if (auto s = read_keyring(); !s) return s;
+    if (encrypted_) {
+      return fail(errc::refused,
+                  "the PostgreSQL store is already encrypted under this master key (key check "
+                  "value " +
+                      crypto::key_check(*key_) + ")");
+    }
+    auto n = c().query(what,
+                       "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM "
+                       "counter_decisions)");
+    if (!n) return n.error();
+    if (n->int64(0, 0) != 0 || n->int64(0, 1) != 0) {
+      return fail(errc::refused,
+                  what + ": it holds " + std::to_string(n->int64(0, 0)) + " plain record(s) and " +
+                      std::to_string(n->int64(0, 1)) +
+                      " counter decision(s); encrypting them in place is not supported on "
+                      "PostgreSQL (encrypt the SQLite store with `dalil keys init --db FILE` and "
+                      "migrate it, or bind the key to a store without records); nothing changed");
+    }
+    const std::string at = now_utc();
+    crypto::data_key lookup = crypto::new_data_key();
+    if (auto s = c().run(what, "INSERT INTO keyring VALUES(1, $1, decode($2, 'hex'), 1, $3)",
+                         {crypto::key_check(*key_),
+                          hex_of(crypto::wrap(*key_, lookup, sealing::lookup_label, 1)), at});
+        !s) {
+      return s;
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "key_check", crypto::key_check(*key_));
+    add_field(d, "generation", 1);
+    add_field(d, "at", at);
+    d += '}';
+    if (auto a = pg_->append_in(actor, "keys_init", "keyring", d); !a) return a.error();
+    if (auto s = tx->commit(what); !s) return s;
+    key_->lookup = lookup;
+    encrypted_ = true;
+    generation_ = 1;
+    return {};
   }
-  result<std::int64_t> rotate_key(const crypto::master_key&, const std::string&) override {
-    return refused("rotating the master key").error();
+
+  result<std::int64_t> erase_applicant(const std::string& applicant_id, const std::string& reason,
+                                       const std::string& by) override {
+    std::string what = std::string(pg_name) + ": erasing an applicant";
+    if (!encrypted_) {
+      return fail(errc::refused,
+                  "the PostgreSQL store is not encrypted: erasure destroys an applicant's data "
+                  "key, which a plain store does not have");
+    }
+    if (reason.empty() || by.empty()) {
+      return fail(errc::refused, what + ": an erasure needs a reason and who asked for it");
+    }
+    auto who = applicant_key(applicant_id);
+    if (!who) return who.error();
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s.error();
+    auto records = erase_in(*who, reason, by, what);
+    if (!records) return records.error();
+    if (auto s = tx->commit(what); !s) return s.error();
+    vacuum_keys(what);
+    return records;
+  }
+
+  /// Destroys the data key of `who` (the store's id) and unlinks their pseudonym, with an erase
+  /// entry (as the SQLite store's), inside the caller's transaction; the number of their
+  /// records.
+  result<std::int64_t> erase_in(const std::string& who, const std::string& reason,
+                                const std::string& by, const std::string& what) {
+    auto k = c().query(what,
+                       "UPDATE data_keys SET wrapped=NULL WHERE applicant_id=$1 AND wrapped IS "
+                       "NOT NULL RETURNING 1",
+                       {who});
+    if (!k) return k.error();
+    if (k->size() != 1) {
+      return fail(errc::not_found, what +
+                                       ": the store knows no such applicant (or they were "
+                                       "erased already)");
+    }
+    if (auto s = c().run(what, "DELETE FROM pseudonyms WHERE applicant_id=$1", {who}); !s) {
+      return s.error();
+    }
+    auto n = c().query(what, "SELECT count(*) FROM records WHERE applicant_id=$1", {who});
+    if (!n) return n.error();
+    const std::int64_t records = n->int64(0, 0);
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "reason", reason);
+    add_field(d, "by", by);
+    add_field(d, "records", records);
+    add_field(d, "at", now_utc());
+    d += '}';
+    if (auto a = pg_->append_in(by, "erase", who, d); !a) return a.error();
+    return records;
+  }
+
+  result<std::int64_t> rotate_key(const crypto::master_key& next,
+                                  const std::string& actor) override {
+    std::string what = std::string(pg_name) + ": rotating the master key";
+    if (!encrypted_) {
+      return fail(errc::refused, "the PostgreSQL store is not encrypted: no key to rotate");
+    }
+    if (auto st = need_key("rotating the master key"); !st) return st.error();
+    const std::string from = crypto::key_check(*key_);
+    const std::string to = crypto::key_check(next);
+    if (from == to) return fail(errc::refused, what + ": the new key is the current one");
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s.error();
+    if (auto s = read_keyring(); !s) return s.error();  // the generation, under the lock
+    const std::int64_t generation = generation_ + 1;
+    std::string ids = "{";
+    std::string keys = "{";
+    std::int64_t count = 0;
+    {
+      auto q = c().query(what,
+                         "SELECT applicant_id, encode(wrapped, 'hex'), generation FROM data_keys "
+                         "WHERE wrapped IS NOT NULL ORDER BY applicant_id");
+      if (!q) return q.error();
+      for (int i = 0; i < q->size(); ++i) {
+        const std::string who = q->text(i, 0);
+        auto dk = crypto::unwrap(*key_, from_hex(q->view(i, 1)), who, q->int64(i, 2));
+        if (!dk) {
+          std::string m = what;
+          m += ": the data key of applicant ";
+          m += who;
+          m += " does not open (run dalil audit verify); nothing was rotated";
+          return fail(errc::damaged, std::move(m));
+        }
+        // Pseudonyms (p and digits) and hex need no quoting in an array's text.
+        if (count++ != 0) {
+          ids += ',';
+          keys += ',';
+        }
+        ids += who;
+        keys += hex_of(crypto::wrap(next, *dk, who, generation));
+      }
+    }
+    ids += '}';
+    keys += '}';
+    if (count != 0) {
+      if (auto s = c().run(what,
+                           "UPDATE data_keys d SET wrapped = decode(u.w, 'hex'), generation = $3 "
+                           "FROM unnest($1::text[], $2::text[]) AS u(a, w) WHERE d.applicant_id "
+                           "= u.a",
+                           {ids, keys, std::to_string(generation)});
+          !s) {
+        return s.error();
+      }
+    }
+    crypto::master_key moved = next;
+    moved.lookup = key_->lookup;  // the ids keep their hashes
+    crypto::data_key lookup;      // not an AEAD key: wrapped in the preferred format
+    static_cast<crypto::secret_key&>(lookup) = key_->lookup;
+    lookup.alg = crypto::preferred_cipher();
+    if (auto s = c().run(what,
+                         "UPDATE keyring SET key_check=$1, generation=$2, lookup_key=decode($3, "
+                         "'hex') WHERE id=1",
+                         {to, std::to_string(generation),
+                          hex_of(crypto::wrap(moved, lookup, sealing::lookup_label, generation))});
+        !s) {
+      return s.error();
+    }
+    std::string d = "{";
+    add_field(d, "v", details_version);
+    add_field(d, "from", from);
+    add_field(d, "key_check", to);
+    add_field(d, "generation", generation);
+    add_field(d, "data_keys", count);
+    add_field(d, "at", now_utc());
+    d += '}';
+    if (auto a = pg_->append_in(actor, "keys_rotate", "keyring", d); !a) return a.error();
+    if (auto s = tx->commit(what); !s) return s.error();
+    key_ = moved;
+    generation_ = generation;
+    vacuum_keys(what);
+    return count;
   }
   result<std::int64_t> seal_in_place(const std::string&) override {
     return refused("sealing decision sets").error();
@@ -664,17 +842,27 @@ class pg_backend final : public store {
     if (only == "traces") due->applicants.clear();
     if (only == "records") due->trace_runs.clear();
     if (!due->applicants.empty()) {
-      if (encrypted_) return refused("erasing the records due (retention --apply)").error();
-      return fail(errc::refused,
-                  std::to_string(due->applicants.size()) +
-                      " applicant(s) are due for erasure, but the store is not "
-                      "encrypted: erasure destroys an applicant's data key, which a plain store "
-                      "does not have (an encrypted SQLite store migrates encrypted; "
-                      "docs/postgresql.md); nothing was erased (--kind traces erases the traces "
-                      "due)");
+      if (!encrypted_) {
+        return fail(errc::refused,
+                    std::to_string(due->applicants.size()) +
+                        " applicant(s) are due for erasure, but the store is not "
+                        "encrypted: erasure destroys an applicant's data key, which a plain store "
+                        "does not have (an encrypted SQLite store migrates encrypted; "
+                        "docs/postgresql.md); nothing was erased (--kind traces erases the traces "
+                        "due)");
+      }
+      if (auto st = need_key("erasing the applicants due"); !st) return st.error();
     }
     const auto [records_days, traces_days] = detail::retention_days(due->periods);
     retention_applied done;
+    const std::string reason = "retention: records kept " + std::to_string(records_days) +
+                               " days after they were received (Law 09-08 art. 3), due on " + today;
+    for (const auto& who : due->applicants) {
+      auto n = erase_in(who, reason, by, what);
+      if (!n) return n.error();
+      ++done.applicants;
+      done.records += *n;
+    }
     if (!due->trace_runs.empty()) {
       // Each trace goes; its hash stays (trace_erased) for the chain's line of its set.
       std::string runs = "{";
@@ -695,7 +883,16 @@ class pg_backend final : public store {
                                                     done, due->trace_runs);
     if (auto a = pg_->append_in(by, "retention", today, d); !a) return a.error();
     if (auto s = tx->commit(what); !s) return s.error();
+    if (done.applicants != 0) vacuum_keys(what);
     return done;
+  }
+
+  /// After an erasure or a rotation: the data keys' old row versions (the destroyed or
+  /// re-wrapped keys) are removed from the table's pages now rather than at the next autovacuum.
+  /// Best effort: PostgreSQL does not promise to overwrite the bytes of removed rows, and its
+  /// WAL (and archives, backups) keep them until they are recycled (docs/postgresql.md).
+  void vacuum_keys(std::string_view what) {
+    (void)c().run(what, "VACUUM data_keys, pseudonyms, keyring");
   }
 
   /// The latest records not decided in `run_id` (by `decided`, run 0 decides none) that match

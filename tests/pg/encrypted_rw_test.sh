@@ -4,11 +4,14 @@
 # from its first import (a batch with stored traces) is migrated; then every command runs on the
 # SQLite store and on its PostgreSQL copy with the same master key, and their outputs are
 # compared (the store's name taken out): stats, export, decisions and replay; an import of
-# corrections; a batch (on PostgreSQL in two shards). After each write both hold the same rows
-# in the same form (pseudonyms, latest versions, sealed lengths: same cipher, same plaintext;
-# only the nonces differ), verify passes on both, and no personal value of the cohort is in a
-# `COPY … TO STDOUT` of any table. Without the key both refuse the same commands in the same
-# words, nothing appended. The connection string is never printed.
+# corrections; a batch (on PostgreSQL in two shards); erase; retention --due and --apply of
+# records; keys rotate, then a batch that reads every record. After each write both hold the same
+# rows in the same form (pseudonyms, latest versions, sealed lengths: same cipher, same
+# plaintext; only the nonces differ), verify passes on both and counts the erased applicants in
+# the same words, and no personal value of the cohort is in a `COPY … TO STDOUT` of any table.
+# Without the key both refuse the same commands in the same words, nothing appended. A key bound
+# by `keys init` to an empty PostgreSQL store: import and batch seal there too; keys init on a
+# PostgreSQL store holding plain records is refused. The connection string is never printed.
 set -euo pipefail
 dalil="$1"; rules="$2"
 work=$(mktemp -d)
@@ -17,8 +20,12 @@ fail() { echo "FAIL: $*"; exit 1; }
 : "${PGPASSWORD:?run through tests/pg/run.sh}"
 unset DALIL_MASTER_KEY
 psql -qc "CREATE DATABASE dalil_rw1" >/dev/null
+psql -qc "CREATE DATABASE dalil_rw2" >/dev/null
+psql -qc "CREATE DATABASE dalil_rw3" >/dev/null
 pg="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_rw1"
-lite="$work/enc.db"; key="$work/master.key"
+pg2="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_rw2"
+pg3="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_rw3"
+lite="$work/enc.db"; key="$work/master.key"; key2="$work/master2.key"
 all="$work/all-output"
 
 "$dalil" generate --count 200 --seed 11 --out "$work/cohort.jsonl"
@@ -98,6 +105,7 @@ secret() {
 }
 
 "$dalil" keys init --key-file "$key" --db "$lite" > /dev/null
+"$dalil" keys init --key-file "$key2" > /dev/null  # the key rotated to, below
 "$dalil" import --db "$lite" --key-file "$key" --rules "$rules" "$work/cohort.jsonl" > /dev/null
 "$dalil" batch --db "$lite" --key-file "$key" --rules "$rules" --as-of 2017-06-01 --quiet \
   --store-traces > /dev/null
@@ -150,5 +158,60 @@ verified 0 "after an import and a batch"
 secret dalil_rw1 "after an import and a batch in shards"
 echo "ok   import (COPY) and a batch in 2 shards: the same rows as SQLite's, sealed; verify passes"
 
-if grep -F -q "$PGPASSWORD" "$all"; then fail "a command printed the password"; fi
+# Erasure.
+step erase 0 erase SYN-000042 --reason "art. 8 request" --by dpo
+step erase-again 1 erase SYN-000042 --reason "art. 8 request" --by dpo
+step erased-decisions 1 decisions SYN-000042 --all
+same_rows "after an erasure"
+verified 1 "after an erasure"
+echo "ok   erase: the same entry and rows; verify passes on both and reports 1 erased"
+
+# Retention: the 10 corrected applicants were received in 2015.
+step due 0 retention --due
+grep -q "records: 10 applicant(s)" "$work/due.pg" || fail "due: $(cat "$work/due.pg")"
+step apply 0 retention --apply --kind records --by "dpo:amina"
+grep -q "erased 10 applicant(s)" "$work/apply.pg" || fail "apply: $(cat "$work/apply.pg")"
+same_rows "after retention --apply"
+verified 11 "after retention --apply"
+echo "ok   retention --due and --apply of records: the same applicants erased, audited; verify passes"
+
+# Rotation, then a batch that opens every record under the new key.
+step rotate 0 keys rotate --new-key-file "$key2"
+key="$key2"; keyargs=(--key-file "$key")
+keyargs=(--key-file "$work/master.key")
+step old-key 3 stats --rules "$rules"
+keyargs=(--key-file "$key")
+for db in "$lite" "$pg"; do
+  "$dalil" batch --db "$db" --key-file "$key" --rules "$rules" --as-of 2019-01-01 --quiet > "$work/out" 2>&1 ||
+    fail "batch after rotate: $(cat "$work/out")"
+done
+same_rows "after keys rotate and a batch"
+step export3 0 export --format jsonl
+[ "$(grep -c . "$work/export3.pg")" = 189 ] || fail "after rotate: $(wc -l < "$work/export3.pg") sets (189 expected)"
+verified 11 "after keys rotate"
+secret dalil_rw1 "after erase, retention and rotate"
+echo "ok   keys rotate: every record readable under the new key (189 decided), verify passes"
+
+# A key bound to an empty PostgreSQL store: what it imports and decides is sealed there.
+"$dalil" keys init --key-file "$work/k3" --db "$pg2" > "$work/out" 2>&1 || fail "keys init on PostgreSQL: $(cat "$work/out")"
+grep -q "^the PostgreSQL store: encrypted under the master key" "$work/out" || fail "keys init: $(cat "$work/out")"
+"$dalil" import --db "$pg2" --key-file "$work/k3" --rules "$rules" "$work/cohort.jsonl" > /dev/null
+"$dalil" batch --db "$pg2" --key-file "$work/k3" --rules "$rules" --as-of 2017-06-01 --quiet --store-traces > /dev/null
+"$dalil" stats --db "$pg2" --key-file "$work/k3" --rules "$rules" > "$work/stats.k3"
+"$dalil" audit verify --db "$pg2" --key-file "$work/k3" > "$work/out" 2>&1 || fail "verify: $(cat "$work/out")"
+[ "$(psql -d dalil_rw2 -Atc "SELECT count(*) FROM records WHERE sealed IS NOT NULL AND json = ''")" = 200 ] ||
+  fail "the records imported after keys init are not sealed"
+secret dalil_rw2 "a store bound by keys init"
+# keys init on a PostgreSQL store that holds plain records: refused, nothing changed.
+"$dalil" import --db "$pg3" --rules "$rules" "$work/fix.jsonl" > /dev/null
+got=0; "$dalil" keys init --key-file "$work/k4" --db "$pg3" > "$work/out" 2>&1 || got=$?
+[ "$got" = 3 ] || fail "keys init on plain records exited $got: $(cat "$work/out")"
+grep -q "encrypting them in place is not supported on PostgreSQL" "$work/out" || fail "$(cat "$work/out")"
+[ "$(psql -d dalil_rw3 -Atc "SELECT count(*) FROM keyring")" = 0 ] || fail "a refused keys init wrote"
+# A key with a plain PostgreSQL store: import refused as on SQLite.
+got=0; "$dalil" import --db "$pg3" --key-file "$work/k3" --rules "$rules" "$work/fix.jsonl" > "$work/out" 2>&1 || got=$?
+[ "$got" = 3 ] || fail "import with a key into a plain store exited $got: $(cat "$work/out")"
+echo "ok   keys init on an empty PostgreSQL store: imports and batches sealed; refused over plain records"
+
+if grep -F -q "$PGPASSWORD" "$all" "$work/out"; then fail "a command printed the password"; fi
 echo "pg encrypted reads and writes: the same as on SQLite: ok"
