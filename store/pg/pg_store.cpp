@@ -387,10 +387,8 @@ status pg_store::refuse_encrypted(std::string_view what) {
   if (!k) return k.error();
   if (k->empty()) return {};
   return fail(errc::refused,
-              "not yet supported on an encrypted PostgreSQL store (one migrated from an encrypted "
-              "SQLite store): " +
-                  std::string(what) +
-                  "; today dalil audit head and audit verify (docs/postgresql.md)");
+              "not yet supported on an encrypted PostgreSQL store: " + std::string(what) +
+                  " (the other commands work with its master key: docs/postgresql.md)");
 }
 
 result<verify_report> pg_store::verify_chain(const verify_options& options) {

@@ -57,8 +57,8 @@ class pg_store {
   /// The key check value of the store's master key ("": a plain store, no keyring row): a store
   /// migrated from an encrypted SQLite store keeps its keyring.
   result<std::string> key_check();
-  /// errc::refused when the store is encrypted: `what` (a command's reads and writes of personal
-  /// data) is not yet supported on an encrypted PostgreSQL store (docs/postgresql.md).
+  /// errc::refused when the store is encrypted: `what` (today the counter's reads and writes of
+  /// personal data) is not yet supported on an encrypted PostgreSQL store (docs/postgresql.md).
   status refuse_encrypted(std::string_view what);
   /// Checks the chain in one snapshot: every entry's hash, its link to the one before, no gap,
   /// and `options.head` reached unchanged; and in the same snapshot the records and decision
