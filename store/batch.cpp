@@ -73,6 +73,10 @@ struct error_code_holder {
   }
 };
 
+/// The most record bytes an import holds for a batch (import_session::batch_size) before storing
+/// it, whatever the batch's count.
+constexpr std::size_t import_batch_bytes = std::size_t{8} << 20;
+
 bool blank(std::string_view text) {
   return text.find_first_not_of(" \t") == std::string_view::npos;
 }
@@ -104,6 +108,27 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
   std::string json;
   bool have_header = false;
   std::int64_t csv_rows = 0;
+  // Valid records wait here until the session's batch is full (one record at a time unless the
+  // backend looks them up by the batch); their counts are taken when they are stored.
+  const std::size_t batch = std::max<std::size_t>(1, import.batch_size());
+  std::vector<incoming_record> pending;
+  std::vector<put_result> results;
+  std::size_t pending_bytes = 0;
+  auto put_pending = [&] {  // false: the import stops, with `failure`
+    if (pending.empty()) return true;
+    if (auto st = import.put_records(pending, results); !st) {
+      failure.set(st.error());
+      return false;
+    }
+    for (put_result pr : results) {
+      if (pr == put_result::stored) ++s.stored;
+      if (pr == put_result::new_version) ++s.new_versions;
+      if (pr == put_result::unchanged) ++s.unchanged;
+    }
+    pending.clear();
+    pending_bytes = 0;
+    return true;
+  };
   auto handle = [&](const engine::raw_record& r) {  // false: the import stops, with `error`
     if (r.status == engine::raw_record::ok && (r.text.empty() || (!csv && blank(r.text)))) {
       return true;  // blank lines between records
@@ -164,15 +189,10 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
     std::string id(rec.id());
     if (id.empty()) return reject("id", "every record needs an id");
     std::string canonical = engine::canonical_json(text);
-    auto pr = import.put_record(id, engine::sha256_hex(canonical), canonical);
-    if (!pr) {
-      failure.set(pr.error());
-      return false;
-    }
-    if (*pr == put_result::stored) ++s.stored;
-    if (*pr == put_result::new_version) ++s.new_versions;
-    if (*pr == put_result::unchanged) ++s.unchanged;
-    return true;
+    std::string hash = engine::sha256_hex(canonical);
+    pending_bytes += canonical.size();
+    pending.push_back({std::move(id), std::move(hash), std::move(canonical)});
+    return pending.size() < batch && pending_bytes < import_batch_bytes ? true : put_pending();
   };
   std::vector<char> block(std::size_t{1} << 16);
   engine::raw_record r;
@@ -189,6 +209,7 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
     }
   }
   if (splitter.finish(r) && !handle(r)) return failure.take(error);
+  if (!put_pending()) return failure.take(error);
   // The session's guard rolls the import back on every return above.
   return import.finish(file_hash.hex(), s.rows, s.stored + s.new_versions, s.unchanged, s.rejected);
 }

@@ -221,6 +221,13 @@ struct record_filter {
 /// or the server's answer.
 std::string filter_fields(const std::vector<record_filter>& filter);
 
+/// One record for import_session::put_records.
+struct incoming_record {
+  std::string applicant_id;
+  std::string content_hash;
+  std::string json;
+};
+
 /// An import in progress: one write transaction from begin_import to finish, rolled back if the
 /// object is destroyed before `finish` succeeds (an early return, a failed write, an exception).
 class import_session {
@@ -230,6 +237,22 @@ class import_session {
   virtual result<put_result> put_record(const std::string& applicant_id,
                                         const std::string& content_hash,
                                         const std::string& json) = 0;
+  /// How many records put_records takes at once: 1 (one by one, as put_record) unless the
+  /// backend looks records up by the batch (PostgreSQL: one round trip for a batch instead of one
+  /// per record, and no applicant's latest version kept in memory beyond the batch).
+  virtual std::size_t batch_size() const { return 1; }
+  /// Stores `records` in order, as put_record on each in turn would (a later record of an
+  /// applicant sees the earlier ones); `out` gets their results, in the same order.
+  virtual status put_records(std::span<const incoming_record> records,
+                             std::vector<put_result>& out) {
+    out.clear();
+    for (const incoming_record& r : records) {
+      auto p = put_record(r.applicant_id, r.content_hash, r.json);
+      if (!p) return p.error();
+      out.push_back(*p);
+    }
+    return {};
+  }
   virtual status reject(std::int64_t row, const std::string& field, const std::string& reason) = 0;
   /// Records the counts and the audit entries that vouch for the import, then commits.
   virtual status finish(const std::string& file_hash, std::int64_t rows, std::int64_t stored,

@@ -42,6 +42,9 @@ using detail::shard_text;
 /// many bytes of COPY text (records may be up to a MiB each: the buffer stays bounded).
 constexpr std::size_t import_flush_rows = 10000;
 constexpr std::size_t import_flush_bytes = std::size_t{16} << 20;
+/// Records an import looks up at once (pg_import::put_records): one query per batch for their
+/// latest versions (and their pseudonyms and data keys), instead of one per record.
+constexpr std::size_t import_batch_records = 4096;
 
 param text_or_null(const std::string& v) {
   return v.empty() ? param() : param(v);
@@ -89,9 +92,12 @@ status refused(std::string_view what) {
 
 class pg_backend;
 
-/// An import: one transaction holding the writer lock; records sent by COPY in pieces, the latest
-/// version of every applicant read once (for the deduplication by content), the entries
-/// appended at `finish`.
+/// An import: one transaction holding the writer lock; records sent by COPY in pieces, the entries
+/// appended at `finish`. The latest version of an applicant (for the deduplication by content),
+/// and in an encrypted store their pseudonym and data key, are looked up for a whole batch of
+/// records in one query each (put_records), and forgotten once the batch is sent: what the next
+/// batch looks up is then in the database (this transaction's rows), so the import's memory does
+/// not grow with the store or the file.
 class pg_import final : public import_session {
  public:
   /// `key`: the master key of an encrypted store (records sealed, applicants named by their
@@ -112,6 +118,9 @@ class pg_import final : public import_session {
   std::int64_t id() const override { return id_; }
   result<put_result> put_record(const std::string& applicant_id, const std::string& content_hash,
                                 const std::string& json) override;
+  std::size_t batch_size() const override { return import_batch_records; }
+  status put_records(std::span<const incoming_record> records,
+                     std::vector<put_result>& out) override;
   status reject(std::int64_t row, const std::string& field, const std::string& reason) override;
   status finish(const std::string& file_hash, std::int64_t rows, std::int64_t stored,
                 std::int64_t unchanged, std::int64_t rejected) override;
@@ -119,11 +128,14 @@ class pg_import final : public import_session {
  private:
   struct latest_row {
     std::int64_t record_id = 0;
-    std::int64_t version = 0;
+    std::int64_t version = 0;  // 0: the applicant has no record
     std::string content_hash;
   };
-  status load_latest();
-  status load_keys();
+  /// Looks up what the maps do not know yet of these records' applicants: their pseudonyms and
+  /// data keys (encrypted store), then their latest versions, one query each.
+  status look_up(std::span<const std::string> plain_ids);
+  /// The largest pseudonym given, erased applicants' included (encrypted store), once.
+  status load_last_pseudonym();
   /// The applicant's pseudonym (given now when the store knows none), in an encrypted store.
   std::string pseudonym(const std::string& plain_id);
   /// The applicant's data key: unwrapped, or created and sent wrapped with the next flush.
@@ -133,8 +145,9 @@ class pg_import final : public import_session {
 
   const crypto::master_key* key_;
   std::int64_t generation_;
-  /// Encrypted: pseudonyms by the keyed hash of the id, and the data keys wrapped (with their
-  /// generation; "" once erased) by pseudonym, read once with the latest records.
+  /// Encrypted: pseudonyms by the keyed hash of the id ("": none), and the data keys wrapped
+  /// (with their generation; "" once erased; generation -1: none) by pseudonym, of the
+  /// applicants of the batch under way (and of the records not sent yet).
   std::unordered_map<std::string, std::string> pseudonyms_;
   std::unordered_map<std::string, std::pair<std::string, std::int64_t>> keys_;
   std::string last_pseudonym_;  // the largest given, erased applicants' included
@@ -149,7 +162,10 @@ class pg_import final : public import_session {
   std::string file_;
   std::string started_at_;
   import_options options_;
-  bool loaded_ = false;
+  bool last_loaded_ = false;
+  bool in_batch_ = false;  // put_records: the batch is sent whole, at its end
+  /// The latest versions of the applicants of the batch under way (and of the records not sent
+  /// yet), by applicant id (the pseudonym in an encrypted store).
   std::unordered_map<std::string, latest_row> latest_;
   std::string records_copy_;
   std::string applicants_copy_;
@@ -164,71 +180,92 @@ class pg_import final : public import_session {
   engine::sha256_stream rejections_;
 };
 
-status pg_import::load_latest() {
-  constexpr std::string_view what = "importing: reading the latest records";
-  if (auto s = c_.run(what,
-                      "DECLARE dalil_latest NO SCROLL CURSOR FOR SELECT applicant_id, record_id, "
-                      "version, content_hash FROM records WHERE latest=1");
-      !s) {
-    return s;
-  }
-  for (;;) {
-    auto b = c_.query(what, "FETCH 50000 FROM dalil_latest");
-    if (!b) return b.error();
-    if (b->size() == 0) break;
-    for (int i = 0; i < b->size(); ++i) {
-      latest_[b->text(i, 0)] = latest_row{b->int64(i, 1), b->int64(i, 2), b->text(i, 3)};
+/// `ids` as a PostgreSQL array's text, each element quoted.
+std::string text_array(std::span<const std::string> ids) {
+  std::string a = "{";
+  for (const std::string& id : ids) {
+    if (a.size() > 1) a += ',';
+    a += '"';
+    for (char ch : id) {
+      if (ch == '"' || ch == '\\') a += '\\';
+      a += ch;
     }
+    a += '"';
   }
-  if (auto s = c_.run(what, "CLOSE dalil_latest"); !s) return s;
-  if (key_ != nullptr) {
-    if (auto s = load_keys(); !s) return s;
+  a += '}';
+  return a;
+}
+
+status pg_import::load_last_pseudonym() {
+  // Erased applicants' pseudonym rows are deleted and their data key rows kept: a count would
+  // give an erased applicant's pseudonym again. Pseudonyms are of one width: bytewise order.
+  auto m = c_.query("importing: reading the pseudonyms given",
+                    "SELECT coalesce(max(applicant_id COLLATE \"C\"), '') FROM data_keys UNION ALL "
+                    "SELECT coalesce(max(applicant_id COLLATE \"C\"), '') FROM pseudonyms");
+  if (!m) return m.error();
+  for (int i = 0; i < m->size(); ++i) {
+    if (std::string who = m->text(i, 0); who > last_pseudonym_) last_pseudonym_ = who;
   }
-  loaded_ = true;
+  last_loaded_ = true;
   return {};
 }
 
-status pg_import::load_keys() {
-  constexpr std::string_view what = "importing: reading the pseudonyms and data keys";
-  auto each = [&](const char* sql, const std::function<void(const rows&, int)>& f) -> status {
-    if (auto s = c_.run(what, std::string("DECLARE dalil_keys NO SCROLL CURSOR FOR ") + sql); !s) {
-      return s;
+status pg_import::look_up(std::span<const std::string> plain_ids) {
+  std::vector<std::string> ids;  // applicant ids as stored, not known yet
+  ids.reserve(plain_ids.size());
+  if (key_ != nullptr) {
+    if (!last_loaded_) {
+      if (auto s = load_last_pseudonym(); !s) return s;
     }
-    for (;;) {
-      auto b = c_.query(what, "FETCH 50000 FROM dalil_keys");
-      if (!b) return b.error();
-      if (b->size() == 0) break;
-      for (int i = 0; i < b->size(); ++i) f(*b, i);
+    constexpr std::string_view what = "importing: reading the pseudonyms and data keys";
+    std::vector<std::string> lookups;
+    for (const std::string& plain : plain_ids) {
+      std::string l = crypto::lookup_hash(*key_, plain);
+      if (pseudonyms_.try_emplace(l).second) lookups.push_back(std::move(l));
     }
-    return c_.run(what, "CLOSE dalil_keys");
-  };
-  if (auto s = each("SELECT lookup, applicant_id FROM pseudonyms",
-                    [&](const rows& b, int i) { pseudonyms_[b.text(i, 0)] = b.text(i, 1); });
-      !s) {
-    return s;
+    if (!lookups.empty()) {
+      auto p = c_.query(what, "SELECT lookup, applicant_id FROM pseudonyms WHERE lookup = ANY($1)",
+                        {text_array(lookups)});
+      if (!p) return p.error();
+      for (int i = 0; i < p->size(); ++i) {
+        std::string who = p->text(i, 1);
+        if (keys_.try_emplace(who, std::string(), -1).second) ids.push_back(who);
+        pseudonyms_[p->text(i, 0)] = std::move(who);
+      }
+    }
+    if (!ids.empty()) {
+      auto k = c_.query(what,
+                        "SELECT applicant_id, coalesce(encode(wrapped, 'hex'), ''), generation "
+                        "FROM data_keys WHERE applicant_id = ANY($1)",
+                        {text_array(ids)});
+      if (!k) return k.error();
+      for (int i = 0; i < k->size(); ++i) {
+        keys_[k->text(i, 0)] = {from_hex(k->view(i, 1)), k->int64(i, 2)};
+      }
+    }
+    // Applicants new to the store (no pseudonym yet) have no record either: nothing to look up.
+    std::erase_if(ids, [&](const std::string& who) { return !latest_.try_emplace(who).second; });
+  } else {
+    for (const std::string& id : plain_ids) {
+      if (latest_.try_emplace(id).second) ids.push_back(id);
+    }
   }
-  // The largest pseudonym given, erased applicants' included (their pseudonym rows are deleted,
-  // their data key rows kept): a count would give an erased applicant's pseudonym again.
-  if (auto s = each("SELECT applicant_id, coalesce(encode(wrapped, 'hex'), ''), generation FROM "
-                    "data_keys",
-                    [&](const rows& b, int i) {
-                      std::string who = b.text(i, 0);
-                      if (who > last_pseudonym_) last_pseudonym_ = who;
-                      keys_[std::move(who)] = {from_hex(b.view(i, 1)), b.int64(i, 2)};
-                    });
-      !s) {
-    return s;
-  }
-  for (const auto& [lookup, who] : pseudonyms_) {
-    if (who > last_pseudonym_) last_pseudonym_ = who;
+  if (ids.empty()) return {};
+  auto b = c_.query("importing: reading the latest records",
+                    "SELECT applicant_id, record_id, version, content_hash FROM records WHERE "
+                    "latest=1 AND applicant_id = ANY($1)",
+                    {text_array(ids)});
+  if (!b) return b.error();
+  for (int i = 0; i < b->size(); ++i) {
+    latest_[b->text(i, 0)] = latest_row{b->int64(i, 1), b->int64(i, 2), b->text(i, 3)};
   }
   return {};
 }
 
 std::string pg_import::pseudonym(const std::string& plain_id) {
   std::string lookup = crypto::lookup_hash(*key_, plain_id);
-  auto [it, fresh] = pseudonyms_.try_emplace(lookup);
-  if (fresh) {
+  auto it = pseudonyms_.try_emplace(lookup).first;  // look_up ran: found, or "" (none)
+  if (it->second.empty()) {
     last_pseudonym_ = crypto::next_pseudonym(last_pseudonym_);
     it->second = last_pseudonym_;
     append_copy_text(pseudonyms_copy_, lookup);
@@ -240,7 +277,7 @@ std::string pg_import::pseudonym(const std::string& plain_id) {
 }
 
 result<crypto::data_key> pg_import::data_key(const std::string& who) {
-  if (auto k = keys_.find(who); k != keys_.end()) {
+  if (auto k = keys_.find(who); k != keys_.end() && k->second.second >= 0) {
     if (k->second.first.empty()) {
       return fail(errc::refused,
                   "importing: this applicant was erased (their data key is destroyed): a new "
@@ -264,12 +301,12 @@ result<crypto::data_key> pg_import::data_key(const std::string& who) {
 
 result<put_result> pg_import::put_record(const std::string& plain_id,
                                          const std::string& content_hash, const std::string& json) {
-  if (!loaded_) {
-    if (auto s = load_latest(); !s) return s.error();
+  if (!in_batch_) {  // alone: looked up alone
+    if (auto s = look_up(std::span<const std::string>(&plain_id, 1)); !s) return s.error();
   }
   const std::string applicant_id = key_ != nullptr ? pseudonym(plain_id) : plain_id;
-  auto [it, fresh] = latest_.try_emplace(applicant_id);
-  latest_row& l = it->second;
+  latest_row& l = latest_[applicant_id];
+  const bool fresh = l.version == 0;
   if (!fresh && l.content_hash == content_hash) return put_result::unchanged;
   const std::int64_t id = next_record_++;
   const std::int64_t version = l.version + 1;
@@ -315,10 +352,31 @@ result<put_result> pg_import::put_record(const std::string& plain_id,
   chunk_->add(id, line);
   ++count_;
   if (chunk_->size() == rows_per_entry) close_chunk();
-  if (++buffered_ == import_flush_rows || records_copy_.size() >= import_flush_bytes) {
+  ++buffered_;
+  if (!in_batch_ && (buffered_ >= import_flush_rows || records_copy_.size() >= import_flush_bytes)) {
     if (auto s = flush(); !s) return s.error();
   }
   return fresh ? put_result::stored : put_result::new_version;
+}
+
+status pg_import::put_records(std::span<const incoming_record> records,
+                              std::vector<put_result>& out) {
+  std::vector<std::string> plain;
+  plain.reserve(records.size());
+  for (const incoming_record& r : records) plain.push_back(r.applicant_id);
+  if (auto s = look_up(plain); !s) return s;
+  out.clear();
+  in_batch_ = true;
+  for (const incoming_record& r : records) {
+    auto p = put_record(r.applicant_id, r.content_hash, r.json);
+    if (!p) {
+      in_batch_ = false;
+      return p.error();
+    }
+    out.push_back(*p);
+  }
+  in_batch_ = false;
+  return flush();
 }
 
 void pg_import::close_chunk() {
@@ -368,6 +426,11 @@ status pg_import::flush() {
     unlatest_.clear();
   }
   buffered_ = 0;
+  // Everything looked up or given so far is in the database now (this transaction's rows): the
+  // next records look it up there.
+  latest_.clear();
+  pseudonyms_.clear();
+  keys_.clear();
   return {};
 }
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <regex>
 
 #include "dsl/checker.hpp"
@@ -87,6 +88,72 @@ TEST_CASE("import: every row is a record or a rejection, and re-import adds noth
   CHECK(changed.new_versions == 1);
   CHECK(changed.unchanged == 1);
   CHECK(db->count_records().value() == 2);  // latest versions only
+  CHECK(testing::verify_problems(*db).empty());
+}
+
+TEST_CASE(
+    "import: a file of several batches: an applicant's later rows see their earlier ones, "
+    "and ids that need quoting",
+    "[store]") {
+  temp_dir dir;
+  pack pk = load_pack();
+  const dsl::program& p = pk.rules->program();
+  const bool encrypted = GENERATE(false, true);
+  INFO((encrypted ? "an encrypted store" : "a plain store"));
+  std::optional<store::crypto::master_key> key;
+  if (encrypted) {
+    const std::string file = (dir.path / "k.key").string();
+    REQUIRE(store::crypto::create_key_file(file).has_value());
+    auto k = store::crypto::load_master_key(file);
+    REQUIRE(k.has_value());
+    key = *k;
+  }
+  auto db = testing::open_store(testing::fresh_db(dir.path, encrypted ? "e" : "p"),
+                                key ? &*key : nullptr);
+  if (encrypted) REQUIRE(db->init_keys("test").has_value());
+  // More rows than a PostgreSQL import looks up at once (4,096): A-1 again after the first
+  // batch, changed, then the same; an id with a quote, a comma, braces and a backslash (an
+  // array's text on PostgreSQL) twice, in different batches; A-2 again in the last batch.
+  auto row = [](const std::string& id_json, const char* status) {
+    return std::string(R"({"id":)") + id_json + R"(,"status":")" + status +
+           R"(","residence_card":null})" + "\n";
+  };
+  const std::string odd = R"("S-\"q\",{b}\\s")";
+  std::string file;
+  for (int i = 1; i <= 5000; ++i) file += row("\"A-" + std::to_string(i) + "\"", "regular");
+  file += row(R"("A-1")", "refugee");
+  file += row(R"("A-1")", "refugee");
+  file += row(odd, "regular");
+  for (int i = 5001; i <= 8997; ++i) file += row("\"A-" + std::to_string(i) + "\"", "regular");
+  file += row(odd, "regular");
+  file += row(R"("A-2")", "regular");
+  write(dir.path / "a.jsonl", file);
+  store::import_summary s;
+  auto first = store::import_file(*db, p, (dir.path / "a.jsonl").string(), s);
+  INFO((first ? std::string() : first.error().message));
+  REQUIRE(first);
+  CHECK(s.rows == 9002);
+  CHECK(s.stored == 8998);
+  CHECK(s.new_versions == 1);
+  CHECK(s.unchanged == 3);
+  CHECK(s.rejected == 0);
+  CHECK(db->count_records().value() == 8998);
+
+  // Again: A-1's first row differs from its latest version (refugee), its second from the first.
+  store::import_summary again;
+  REQUIRE(store::import_file(*db, p, (dir.path / "a.jsonl").string(), again));
+  CHECK(again.stored == 0);
+  CHECK(again.new_versions == 2);
+  CHECK(again.unchanged == 9000);
+  CHECK(db->count_records().value() == 8998);
+  auto versions = db->versions("A-1");
+  REQUIRE(versions);
+  REQUIRE(versions->size() == 4);
+  CHECK(versions->back().latest);
+  CHECK(versions->back().version == 4);
+  auto odd_versions = db->versions("S-\"q\",{b}\\s");
+  REQUIRE(odd_versions);
+  CHECK(odd_versions->size() == 1);
   CHECK(testing::verify_problems(*db).empty());
 }
 

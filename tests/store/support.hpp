@@ -69,11 +69,13 @@ inline std::string fresh_db(const std::filesystem::path& dir, const std::string&
 
 /// The store `db` names (created or upgraded): a SQLite file, or a PostgreSQL connection string
 /// (fresh_db); the test fails with the store's message otherwise.
-inline std::unique_ptr<store::store> open_store(const std::string& db) {
+/// `key`: the master key of an encrypted store (nullptr: none).
+inline std::unique_ptr<store::store> open_store(const std::string& db,
+                                                const store::crypto::master_key* key = nullptr) {
 #ifdef DALIL_STORE_TEST_PG
-  auto r = store::pg::open_store(db);
+  auto r = store::pg::open_store(db, store::open_mode::read_write, key);
 #else
-  auto r = store::open_sqlite(db);
+  auto r = store::open_sqlite(db, store::open_mode::read_write, key);
 #endif
   INFO((r ? std::string() : r.error().message));
   REQUIRE(r.has_value());
