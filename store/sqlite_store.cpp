@@ -2784,6 +2784,85 @@ class sqlite_store final : public store {
 
 namespace {
 
+/// The rows of a chunk that an entry of schema 5 on vouches for row by row (the import's
+/// records, or the run's decision sets, of records ?2..?3; ?1 the import or run), in the
+/// columns chunk_line reads: verify compares them with the entry, keys reseal vouches for them
+/// again.
+constexpr const char* chunk_record_rows =
+    "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM records WHERE "
+    "? IS NOT NULL AND record_id BETWEEN ? AND ? ORDER BY record_id";
+constexpr const char* chunk_set_rows =
+    "SELECT record_id, applicant_id, input_hash, decisions, trace_digest, format, "
+    "coalesce(trace, ''), CASE WHEN trace IS NULL THEN coalesce(trace_erased, '') ELSE '' END, "
+    "coalesce(sealed_decisions, '') FROM decision_sets WHERE run_id=? AND record_id BETWEEN ? AND "
+    "? ORDER BY record_id";
+
+/// The line of the row `q` holds (chunk_record_rows' columns for a record, chunk_set_rows' for
+/// a decision set), as an entry of schema 5 on vouches for it.
+void chunk_line(std::string& line, bool records, const statement& q) {
+  if (records) {
+    line = record_line(q.int64(0), q.text_view(1), q.int64(2), q.text_view(3), q.int64(4),
+                       q.blob_view(5));
+  } else {
+    decision_line(line, q.int64(0), q.text_view(1), q.digest(2), engine::sha256(q.text_view(3)),
+                  q.digest(4), q.int64(5), q.text_view(6), q.text_view(7), q.blob_view(8));
+  }
+}
+
+/// The digests of the entries of the older forms, over the rows as they are now: verify
+/// compares them with what the entries say, and keys reseal again inside each of its
+/// transactions (before it vouches for those rows in the current form).
+///
+/// An import's whole digest: every record of the import, in the line of its entry's form (`v3`:
+/// an import entry of schema 5 on; else the counter's imports and the imports before schema 5,
+/// where a sealed record is vouched for by its ciphertext's hash too: store/sqlite_counter.cpp).
+result<std::string> whole_import_digest(database& db, std::int64_t import, bool v3,
+                                        std::string_view what) {
+  auto q = db.make(
+      "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM records "
+      "WHERE import_id=? ORDER BY record_id",
+      what);
+  if (!q) return q.error();
+  q->bind(1, import);
+  engine::sha256_stream all;
+  std::string line;
+  for (;;) {
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row) break;
+    if (v3) {
+      chunk_line(line, true, *q);
+    } else {
+      line = std::to_string(q->int64(0)) + ':' + q->text(1) + ':' + std::to_string(q->int64(2)) +
+             ':' + q->text(3);
+      if (!q->is_null(5)) line += ':' + engine::sha256_hex(q->blob_view(5));
+    }
+    line += '\n';
+    all.update(line);
+  }
+  return all.hex();
+}
+
+/// The digest of a chunk of decision sets written before schema 5: run `run`'s sets of records
+/// from..to (legacy_chunk_digest).
+result<std::string> legacy_sets_digest(database& db, std::int64_t run, std::int64_t from,
+                                       std::int64_t to, std::string_view what) {
+  auto q = db.make(
+      "SELECT record_id, decisions, trace_digest, format FROM decision_sets WHERE run_id=? AND "
+      "record_id BETWEEN ? AND ? ORDER BY record_id",
+      what);
+  if (!q) return q.error();
+  q->bind(1, run).bind(2, from).bind(3, to);
+  legacy_chunk_digest sets;
+  for (;;) {
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row) break;
+    sets.add(q->int64(0), engine::sha256(q->text_view(1)), q->digest(2), q->int64(3));
+  }
+  return sets.hex();
+}
+
 /// The state the intact entries of the chain vouch for, gathered before the rows are compared.
 struct vouched {
   struct import_entry {
@@ -3363,15 +3442,12 @@ class verifier {
     std::set<std::int64_t> named;  // imports with a row named: their whole digest says no more
     for (const auto& [import, chunks] : v_.record_chunks) {
       for (const auto& c : chunks) {
+        std::string line;
         if (compare_chunk(
-                c,
-                "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM "
-                "records WHERE ? IS NOT NULL AND record_id BETWEEN ? AND ? ORDER BY record_id",
-                "reading records", import,
-                [](statement& q) {
-                  return std::pair<std::int64_t, std::string>(
-                      q.int64(0), record_line(q.int64(0), q.text_view(1), q.int64(2),
-                                              q.text_view(3), q.int64(4), q.blob_view(5)));
+                c, chunk_record_rows, "reading records", import,
+                [&line](statement& q) {
+                  chunk_line(line, true, q);
+                  return std::pair<std::int64_t, std::string>(q.int64(0), line);
                 },
                 "record ", vouched_records)) {
           named.insert(import);
@@ -3384,29 +3460,10 @@ class verifier {
       auto digest = e.f.find("digest");
       if (digest == e.f.end() || digest->second.empty()) continue;
       if (named.count(id)) continue;
-      engine::sha256_stream all;
-      std::int64_t count = 0;
-      bool v3 = e.v3;
-      bool read = each(
-          "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM records "
-          "WHERE import_id=? ORDER BY record_id",
-          "reading the records of an import", [&, id = id](statement& q) { q.bind(1, id); },
-          [&](statement& q) {
-            if (v3) {
-              all.update(record_line(q.int64(0), q.text_view(1), q.int64(2), q.text_view(3),
-                                     q.int64(4), q.blob_view(5)) +
-                         '\n');
-            } else {
-              // The counter's imports (and imports before schema 5); a record the counter
-              // sealed is vouched for by its ciphertext's hash too (store/sqlite_counter.cpp).
-              std::string line = std::to_string(q.int64(0)) + ':' + q.text(1) + ':' +
-                                 std::to_string(q.int64(2)) + ':' + q.text(3);
-              if (!q.is_null(5)) line += ':' + engine::sha256_hex(q.blob_view(5));
-              all.update(line + '\n');
-            }
-            ++count;
-          });
-      if (read && all.hex() != digest->second) {
+      auto now = whole_import_digest(db_, id, e.v3, "reading the records of an import");
+      if (!now) {
+        unreadable(now.error());
+      } else if (*now != digest->second) {
         problem(e.seq, "import",
                 "records of import " + std::to_string(id) + " (audit entry " +
                     std::to_string(e.seq) + ") were changed, deleted or inserted");
@@ -3537,32 +3594,19 @@ class verifier {
         if (c.v3) {
           std::string line;
           compare_chunk(
-              c,
-              "SELECT record_id, applicant_id, input_hash, decisions, trace_digest, format, "
-              "coalesce(trace, ''), CASE WHEN trace IS NULL THEN coalesce(trace_erased, '') ELSE "
-              "'' END, coalesce(sealed_decisions, '') FROM decision_sets WHERE run_id=? AND "
-              "record_id BETWEEN ? AND ? ORDER BY record_id",
-              "reading decision sets", run,
+              c, chunk_set_rows, "reading decision sets", run,
               [&line](statement& q) {
-                decision_line(line, q.int64(0), q.text_view(1), q.digest(2),
-                              engine::sha256(q.text_view(3)), q.digest(4), q.int64(5),
-                              q.text_view(6), q.text_view(7), q.blob_view(8));
+                chunk_line(line, false, q);
                 return std::pair<std::int64_t, std::string>(q.int64(0), line);
               },
               noun, seen);
           continue;
         }
         all_v3 = false;
-        legacy_chunk_digest digest;
-        bool read = each(
-            "SELECT record_id, decisions, trace_digest, format FROM decision_sets WHERE run_id=? "
-            "AND record_id BETWEEN ? AND ? ORDER BY record_id",
-            "reading decision sets",
-            [&](statement& q) { q.bind(1, run).bind(2, c.from).bind(3, c.to); },
-            [&](statement& q) {
-              digest.add(q.int64(0), engine::sha256(q.text_view(1)), q.digest(2), q.int64(3));
-            });
-        if (read && digest.hex() != c.digest) {
+        auto now = legacy_sets_digest(db_, run, c.from, c.to, "reading decision sets");
+        if (!now) {
+          unreadable(now.error());
+        } else if (*now != c.digest) {
           problem(c.seq, "decision_set",
                   "decision sets of run " + std::to_string(run) + ", records " +
                       std::to_string(c.from) + ".." + std::to_string(c.to) + " (audit entry " +
@@ -3727,19 +3771,10 @@ struct revouched_chunk {
   bool v3_import = false;  // whole: the import's entry is v3
 };
 
-constexpr const char* reseal_record_rows =
-    "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM records WHERE "
-    "? IS NOT NULL AND record_id BETWEEN ? AND ? ORDER BY record_id";
-constexpr const char* reseal_set_rows =
-    "SELECT record_id, applicant_id, input_hash, decisions, trace_digest, format, "
-    "coalesce(trace, ''), CASE WHEN trace IS NULL THEN coalesce(trace_erased, '') ELSE '' END, "
-    "coalesce(sealed_decisions, '') FROM decision_sets WHERE run_id=? AND record_id BETWEEN ? AND "
-    "? ORDER BY record_id";
-
 /// The rows of one chunk as they are now, in the form verify compares, added to `rows`.
 status chunk_rows(database& db, bool records, const revouched_chunk& c, const std::string& what,
                   row_digest& rows) {
-  auto q = db.make(records ? reseal_record_rows : reseal_set_rows, what);
+  auto q = db.make(records ? chunk_record_rows : chunk_set_rows, what);
   if (!q) return q.error();
   q->bind(1, c.owner).bind(2, c.from).bind(3, c.to);
   std::string line;
@@ -3747,52 +3782,10 @@ status chunk_rows(database& db, bool records, const revouched_chunk& c, const st
     auto row = q->next(what);
     if (!row) return row.error();
     if (!*row) break;
-    if (records) {
-      line = record_line(q->int64(0), q->text_view(1), q->int64(2), q->text_view(3), q->int64(4),
-                         q->blob_view(5));
-    } else {
-      decision_line(line, q->int64(0), q->text_view(1), q->digest(2),
-                    engine::sha256(q->text_view(3)), q->digest(4), q->int64(5), q->text_view(6),
-                    q->text_view(7), q->blob_view(8));
-    }
+    chunk_line(line, records, *q);
     rows.add(q->int64(0), line);
   }
   return {};
-}
-
-/// The digest an entry of the older forms vouched for, as verify computes it from the rows as
-/// they are now: an import's whole digest (every record of the import, c.owner) or a chunk of
-/// decision sets written before schema 5.
-result<std::string> older_digest(database& db, const revouched_chunk& c, const std::string& what) {
-  const bool whole = c.kind == revouched_chunk::form::whole;
-  auto q = db.make(whole ? "SELECT record_id, applicant_id, version, content_hash, import_id, "
-                           "sealed FROM records WHERE import_id=? ORDER BY record_id"
-                         : "SELECT record_id, decisions, trace_digest, format FROM decision_sets "
-                           "WHERE run_id=? AND record_id BETWEEN ? AND ? ORDER BY record_id",
-                   what);
-  if (!q) return q.error();
-  q->bind(1, c.owner);
-  if (!whole) q->bind(2, c.from).bind(3, c.to);
-  engine::sha256_stream all;
-  legacy_chunk_digest sets;
-  for (;;) {
-    auto row = q->next(what);
-    if (!row) return row.error();
-    if (!*row) break;
-    if (!whole) {
-      sets.add(q->int64(0), engine::sha256(q->text_view(1)), q->digest(2), q->int64(3));
-    } else if (c.v3_import) {
-      all.update(record_line(q->int64(0), q->text_view(1), q->int64(2), q->text_view(3),
-                             q->int64(4), q->blob_view(5)) +
-                 '\n');
-    } else {
-      std::string line = std::to_string(q->int64(0)) + ':' + q->text(1) + ':' +
-                         std::to_string(q->int64(2)) + ':' + q->text(3);
-      if (!q->is_null(5)) line += ':' + engine::sha256_hex(q->blob_view(5));
-      all.update(line + '\n');
-    }
-  }
-  return whole ? all.hex() : sets.hex();
 }
 
 /// The digest a row_digest writes ("digest" of its details).
@@ -4028,7 +4021,9 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
         } else if (c.kind == revouched_chunk::form::whole && c.replaces == whole_checked) {
           continue;
         } else {
-          auto d = older_digest(db_, c, what);
+          auto d = c.kind == revouched_chunk::form::whole
+                       ? whole_import_digest(db_, c.owner, c.v3_import, what)
+                       : legacy_sets_digest(db_, c.owner, c.from, c.to, what);
           if (!d) return d.error();
           now = std::move(*d);
           if (c.kind == revouched_chunk::form::whole) whole_checked = c.replaces;
@@ -4181,6 +4176,17 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
     if (!q) return q.error();
     if (auto row = q->next(what); !row) return row.error();
     done.left = q->int64(0);
+  }
+  // Re-sealed rows are shorter (a wrapped key and each ciphertext 11 bytes) but stay in their
+  // pages, as many as before, with the chunks' new entries on top: once nothing of format 1 is
+  // left, the file is rebuilt from its live rows (as keys init in place and keys seal do), so
+  // that a batch reads no more pages than on a store made in format 2 (docs/operations.md).
+  if (done.applicants > 0 && done.left == 0) {
+    if (auto st = db_.run("VACUUM", what + ": compacting the file (every applicant is re-sealed, "
+                                           "committed)");
+        !st) {
+      return st.error();
+    }
   }
   // The WAL still holds the pages as they were (the old wrapped keys): copied into the file and
   // truncated now, unless another connection reads (then at a later checkpoint).

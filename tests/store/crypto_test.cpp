@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/crypto.hpp"
+#include "store/entry_format.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "tests/support/packs.hpp"
@@ -810,4 +812,180 @@ TEST_CASE(
     named = named || p.what.find("it replaces an entry outside a reseal") != std::string::npos;
   }
   CHECK(named);
+}
+
+namespace {
+
+/// One value read by SQL, on a connection of its own.
+std::string read_one(const std::string& db, const std::string& sql) {
+  database c;
+  std::string e;
+  REQUIRE(c.open(db, e));
+  statement q = c.prepare(sql, e);
+  INFO(sql << ": " << e);
+  REQUIRE(q.ok());
+  REQUIRE(q.step() == SQLITE_ROW);
+  return q.text(0);
+}
+
+/// Changes the file as anyone who can write it can: `sql` run, then `entries` (action, subject,
+/// details) appended to the audit chain, which has no key, in one transaction.
+void forge(const std::string& db, const std::string& sql,
+           const std::vector<std::array<std::string, 3>>& entries) {
+  database c;
+  std::string e;
+  REQUIRE(c.open(db, e));
+  auto tx = transaction::begin(c, "forging");
+  REQUIRE(tx.has_value());
+  INFO(sql << ": " << e);
+  REQUIRE((sql.empty() || c.exec(sql, e)));
+  for (const auto& [action, subject, details] : entries) {
+    REQUIRE(detail::append_audit(c, "dalil", action, subject, details).has_value());
+  }
+  REQUIRE(tx->commit("forging").has_value());
+}
+
+/// What verify finds, a line each ("" when the store verifies).
+std::string findings(store& s) {
+  auto report = s.verify({});
+  REQUIRE(report.has_value());
+  std::string all;
+  for (const auto& p : report->problems) all += p.what + "\n";
+  return all;
+}
+
+/// The store of the release before schema 5 (tests/store/fixtures/store-v1.db, as the migration
+/// tests use it: 50 records of 40 applicants in two imports, 4 runs, run 4's traces stored),
+/// upgraded, then encrypted in place with data keys of format 1 (XChaCha20-Poly1305, which
+/// keys reseal moves to format 2), in a folder of its own with its master key. Its records and
+/// decision sets are vouched for row by row.
+struct v1_encrypted_in_place {
+  temp_dir dir;
+  std::string db = dir.file("v1.db");
+  crypto::master_key key;
+  std::unique_ptr<store> s;
+
+  v1_encrypted_in_place() {
+    REQUIRE(crypto::create_key_file(dir.file("k.key")).has_value());
+    key = key_from(dir.file("k.key"));
+    fs::copy_file(dalil::testing::source_path("tests/store/fixtures/store-v1.db"), db);
+    auto opened = open_sqlite(db, open_mode::read_write, &key);
+    INFO((opened ? std::string() : opened.error().message));
+    REQUIRE(opened.has_value());
+    s = std::move(*opened);
+    {
+      portable_gcm format_1;  // new data keys in format 1, as on a processor without AES-NI
+      auto init = s->init_keys("test");
+      INFO((init ? std::string() : init.error().message));
+      REQUIRE(init.has_value());
+    }
+    REQUIRE(read_one(db, "SELECT count(*) FROM data_keys WHERE length(wrapped) = 72") == "40");
+    REQUIRE(findings(*s).empty());
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "keys reseal checks a chunk of decision sets written before schema 5 again inside each "
+    "transaction: a set edited between two transactions is refused, not vouched for again",
+    "[crypto]") {
+  v1_encrypted_in_place v1;
+  // Run 4's sets (their traces sealed in place, their decisions as they were: nothing of this
+  // pack's is sealed) vouched for again by the entry the release before schema 5 wrote for them:
+  // the in-place entry for them (the chain's last) taken off its end, that entry's details
+  // appended. No dalil writes this (the in-place keys_init supersedes every older entry), but
+  // the chain, which has no key, says it all the same, and verify takes it.
+  const std::string last = read_one(v1.db, "SELECT max(seq) FROM audit");
+  REQUIRE(read_one(v1.db, "SELECT action || ' ' || subject FROM audit WHERE seq=" + last) ==
+          "decisions 4");
+  const std::string old_details = read_one(
+      v1.db, "SELECT details FROM audit WHERE action='decisions' AND subject='4' AND seq < 17");
+  REQUIRE(old_details.find("\"v\":") == std::string::npos);
+  forge(v1.db, "DELETE FROM audit WHERE seq=" + last, {{"decisions", "4", old_details}});
+  const std::string legacy = read_one(v1.db, "SELECT max(seq) FROM audit");
+  REQUIRE(findings(*v1.s).empty());
+  REQUIRE(
+      read_one(v1.db,
+               "SELECT count(*) FROM decision_sets WHERE run_id=4 AND trace GLOB 'sealed1:*'") ==
+      "4");
+  // The first transaction (one applicant each) re-seals the first pseudonym, who has no set in
+  // run 4; then one of run 4's sets is edited in the file (its form, which the old entry's digest
+  // covers), as by hand during a long reseal.
+  REQUIRE(read_one(v1.db,
+                   "SELECT count(*) FROM decision_sets WHERE run_id=4 AND applicant_id = (SELECT "
+                   "min(applicant_id) FROM data_keys)") == "0");
+  const std::string edited = "SELECT max(record_id) FROM decision_sets WHERE run_id=4";
+  const std::string edit =
+      "UPDATE decision_sets SET format=2 WHERE run_id=4 AND record_id=(" + edited + ")";
+  ::setenv("DALIL_TEST_RESEAL_EDIT_SQL", edit.c_str(), 1);
+  auto moved = v1.s->reseal_keys("test", 1);
+  ::unsetenv("DALIL_TEST_RESEAL_EDIT_SQL");
+  const std::string set_where = " WHERE run_id=4 AND record_id=(" + edited + ")";
+  if (read_one(v1.db, "SELECT format FROM decision_sets" + set_where) != "2") {
+    WARN("skipped: the build has no test hooks (DALIL_TEST_HOOKS off)");
+    return;
+  }
+  REQUIRE_FALSE(moved.has_value());
+  INFO(moved.error().message);
+  CHECK(moved.error().code == errc::damaged);
+  CHECK(moved.error().message.find("decision sets of run 4 (audit entry " + legacy + ")") !=
+        std::string::npos);
+  CHECK(moved.error().message.find("changed since they were vouched for") != std::string::npos);
+  CHECK(moved.error().message.find("SYN-") == std::string::npos);
+  // Nothing vouched again for run 4's sets: the old entry still stands, the edited set's
+  // applicant keeps a key of format 1, and verify names the chunk.
+  CHECK(read_one(v1.db, "SELECT count(*) FROM audit WHERE details LIKE '%\"replaces\":" + legacy +
+                            "}%'") == "0");
+  CHECK(read_one(v1.db,
+                 "SELECT length(wrapped) FROM data_keys WHERE applicant_id = (SELECT "
+                 "applicant_id FROM decision_sets" +
+                     set_where + ")") == "72");
+  CHECK(read_one(v1.db, "SELECT count(*) FROM audit WHERE action='keys_reseal'") != "0");
+  CHECK_THAT(findings(*v1.s),
+             Catch::Contains("decision sets of run 4, records 12..33 (audit entry " + legacy +
+                             ", written before schema 5"));
+}
+
+TEST_CASE(
+    "verify refuses an entry that replaces another but lists other rows, even inside a reseal: "
+    "a deleted record is not vouched away",
+    "[crypto]") {
+  v1_encrypted_in_place v1;
+  // Record 5 is an older version (its applicant's latest is record 45, which every run decides):
+  // deleted, it leaves nothing else behind. A keys_reseal entry, then an entry that replaces
+  // the one of import 1 (same range) and lists its rows as they are now, without record 5.
+  const std::string replaced =
+      read_one(v1.db,
+               "SELECT max(seq) FROM audit WHERE action='records' AND subject='1' AND details LIKE "
+               "'%\"from\":1,\"to\":40,%'");
+  REQUIRE(read_one(v1.db, "SELECT count(*) FROM decision_sets WHERE record_id=5") == "0");
+  REQUIRE(read_one(v1.db, "SELECT latest FROM records WHERE record_id=5") == "0");
+  detail::row_digest rows;
+  {
+    database c;
+    std::string e;
+    REQUIRE(c.open(v1.db, e));
+    statement q = c.prepare(
+        "SELECT record_id, applicant_id, version, content_hash, import_id, sealed FROM records "
+        "WHERE import_id=1 AND record_id <> 5 ORDER BY record_id",
+        e);
+    REQUIRE(q.ok());
+    while (q.step() == SQLITE_ROW) {
+      rows.add(q.int64(0), detail::record_line(q.int64(0), q.text(1), q.int64(2), q.text(3),
+                                               q.int64(4), q.blob_view(5)));
+    }
+  }
+  REQUIRE(rows.size() == 39);
+  std::string details = R"({"v":3,"import":1,"from":1,"to":40)";
+  rows.write(details);
+  details += R"(,"replaces":)" + replaced + "}";
+  forge(v1.db, "DELETE FROM records WHERE record_id=5",
+        {{"keys_reseal", "data_keys", R"({"v":3,"format":2,"applicants":1})"},
+         {"records", "1", details}});
+  // Refused, and the entry it would replace still holds: the deleted record is named.
+  const std::string found = findings(*v1.s);
+  CHECK_THAT(found, Catch::Contains("it lists other rows than the entry it replaces (audit entry " +
+                                    replaced + ")"));
+  CHECK_THAT(found, Catch::Contains("record 5 (audit entry " + replaced + ") was deleted"));
 }

@@ -7,9 +7,9 @@
 # trace reads as before (export, replay, a new batch), the erased applicant stays erased (its
 # ciphertext untouched, no key), verify passes with the head taken before, and a run killed in
 # the middle of a transaction (DALIL_TEST_RESEAL_KILL_AT) leaves every applicant readable under
-# one key and completes when run again. Then the fallback end to end: with the hook, a store of
-# format-2 keys is read and written through OpenSSL. Exit 77 (skipped) when the build has no test
-# hooks (DALIL_TEST_HOOKS off).
+# one key and completes when run again, the file then compacted. Then the fallback end to end:
+# with the hook, a store of format-2 keys is read and written through OpenSSL. Exit 77 (skipped)
+# when the build has no test hooks (DALIL_TEST_HOOKS off).
 set -euo pipefail
 dalil="$1"; rules="$2"
 work=$(mktemp -d)
@@ -107,6 +107,11 @@ grep -q "^.*: 99 applicant(s) moved to a new data key of format 2 (AES-256-GCM) 
   fail "reseal says: $(cat "$work/out")"
 grep -q "1 erased applicant(s) left erased" "$work/out" || fail "reseal says: $(cat "$work/out")"
 [ "$(lengths)" = "0:1 61:119 " ] || fail "after the reseal, keys by length: $(lengths)"
+# Nothing of format 1 left: the file is compacted (VACUUM of a copy takes out no more pages).
+cp "$db" "$work/compact.db"
+sqlite3 "$work/compact.db" "VACUUM"
+pages=$(sqlite3 "$db" "PRAGMA page_count"); compact=$(sqlite3 "$work/compact.db" "PRAGMA page_count")
+[ "$pages" -eq "$compact" ] || fail "the resealed store has $pages pages, $compact once compacted"
 "$dalil" audit verify --db "$db" --head "$head_before" > "$work/out" 2>&1 ||
   fail "verify after the reseal: $(cat "$work/out")"
 grep -q "1 applicant(s) erased" "$work/out" || fail "verify: $(cat "$work/out")"
@@ -126,7 +131,7 @@ for line in sys.stdin:
 done
 [ "$(wc -l < "$db.run3")" -eq 119 ] || fail "the new batch decided $(wc -l < "$db.run3") applicants"
 cmp -s "$db.run3" "$work/before.db.run3" || fail "a new batch decides differently after the reseal"
-echo "ok   reseal run again: 119 keys of 61 bytes; verify with the head taken before; export, replays (records of both versions, traces) and a new batch as before"
+echo "ok   reseal run again: 119 keys of 61 bytes, the file compacted; verify with the head taken before; export, replays (records of both versions, traces) and a new batch as before"
 
 # The erased applicant stays erased: no key, no pseudonym, its ciphertext untouched (never
 # re-sealed), and nothing of it reads.
