@@ -261,6 +261,87 @@ const pg_migration list[] = {
          wrapped bytea,
          generation bigint NOT NULL);
        ALTER TABLE decision_sets ADD COLUMN sealed_decisions bytea;)"},
+    {"the counter's decision in one statement: dalil_counter_decision takes the writer's and the "
+     "chain's locks, stores the record version, the decision and its entry hashed by the caller "
+     "against the record and head it expects, or returns those it found; dalil_counter_import "
+     "closes the transaction's import with its entry",
+     R"(CREATE FUNCTION dalil_counter_decision(writer_key bigint, chain_key bigint,
+           d_id text, d_applicant text, d_office text, d_actor text, d_at text, d_as_of text,
+           d_ruleset text, d_input_hash text, d_rules text, d_outcomes text, d_trace bigint,
+           d_answer_digest text, d_publication bigint, d_json text, want_record bigint,
+           want_import bigint, new_seq bigint, new_details text, new_prev text, new_hash text,
+           OUT outcome text, OUT rec_id bigint, OUT rec_version bigint, OUT new_record boolean,
+           OUT imp_id bigint, OUT head_seq bigint, OUT head_hash text)
+         LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
+         DECLARE
+           prev_id bigint;
+           prev_version bigint;
+           prev_hash text;
+         BEGIN
+           -- Held to the end of the caller's transaction, in the order imports take them.
+           PERFORM pg_advisory_xact_lock(writer_key), pg_advisory_xact_lock(chain_key);
+           imp_id := want_import;
+           -- The decision id first: a duplicate stores nothing, not even its record.
+           IF EXISTS(SELECT 1 FROM counter_decisions c WHERE c.decision_id = d_id) THEN
+             outcome := 'exists';
+             RETURN;
+           END IF;
+           -- The record: the applicant's latest version when its content is the same, a new
+           -- version (max + 1, under the writer's lock) otherwise. The entry names its id.
+           SELECT r.record_id, r.version, r.content_hash INTO prev_id, prev_version, prev_hash
+             FROM records r WHERE r.applicant_id = d_applicant AND r.latest = 1;
+           new_record := prev_hash IS DISTINCT FROM d_input_hash;
+           IF new_record THEN
+             SELECT coalesce(max(r.record_id), 0) + 1 INTO rec_id FROM records r;
+             rec_version := coalesce(prev_version, 0) + 1;
+           ELSE
+             rec_id := prev_id;
+             rec_version := prev_version;
+           END IF;
+           SELECT a.seq, a.hash INTO head_seq, head_hash FROM audit a ORDER BY a.seq DESC LIMIT 1;
+           head_seq := coalesce(head_seq, 0);
+           head_hash := coalesce(head_hash, repeat('0', 64));
+           IF rec_id <> want_record OR head_seq <> new_seq - 1 OR head_hash <> new_prev THEN
+             outcome := 'moved';
+             RETURN;
+           END IF;
+           IF new_record THEN
+             -- The transaction's import (file 'counter'), created by its first new record.
+             IF imp_id = 0 THEN
+               SELECT coalesce(max(i.import_id), 0) + 1 INTO imp_id FROM imports i;
+               INSERT INTO imports(import_id, file, file_hash, started_at)
+                 VALUES(imp_id, 'counter', '', d_at);
+             END IF;
+             INSERT INTO applicants VALUES(d_applicant) ON CONFLICT (applicant_id) DO NOTHING;
+             UPDATE records SET latest = 0 WHERE record_id = prev_id;
+             INSERT INTO records(record_id, applicant_id, version, content_hash, json, import_id)
+               VALUES(rec_id, d_applicant, rec_version, d_input_hash, d_json, imp_id);
+           END IF;
+           INSERT INTO counter_decisions(decision_id, record_id, applicant_id, office, actor, at,
+               as_of, ruleset_hash, input_hash, rules, outcomes, trace, answer_digest,
+               publication_id)
+             VALUES(d_id, rec_id, d_applicant, d_office, d_actor, d_at, d_as_of, d_ruleset,
+                    d_input_hash, d_rules, d_outcomes, d_trace, d_answer_digest, d_publication);
+           INSERT INTO audit VALUES(new_seq, d_at, d_actor, 'counter_decision', d_id,
+                                    new_details, new_prev, new_hash);
+           head_seq := new_seq;
+           head_hash := new_hash;
+           outcome := 'stored';
+         END $$;
+       CREATE FUNCTION dalil_counter_import(chain_key bigint, imp bigint, imp_rows bigint,
+           imp_hash text, new_seq bigint, new_at text, new_details text, new_prev text,
+           new_hash text, OUT appended boolean, OUT head_seq bigint, OUT head_hash text)
+         LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
+         BEGIN
+           SELECT d.appended, d.head_seq, d.head_hash INTO appended, head_seq, head_hash
+             FROM dalil_append(chain_key, new_seq, new_at, 'dalil', 'import', imp::text,
+                               new_details, new_prev, new_hash) d;
+           IF appended THEN
+             UPDATE imports SET "rows" = imp_rows, stored = imp_rows, unchanged = 0,
+                                rejected = 0, file_hash = imp_hash
+               WHERE import_id = imp;
+           END IF;
+         END $$;)"},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,20 @@ bool is_conninfo(std::string_view db) {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   });
+}
+
+namespace {
+
+std::atomic<std::int64_t> statements_sent{0};
+
+void count_round_trip() {
+  statements_sent.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+std::int64_t round_trips() {
+  return statements_sent.load(std::memory_order_relaxed);
 }
 
 std::int64_t rows::int64(int row, int col) const {
@@ -114,6 +129,7 @@ struct connection::session {
       values.push_back(name.c_str());
       values.push_back(value.c_str());
     }
+    count_round_trip();
     return PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
                         nullptr, nullptr, 0);
   }
@@ -239,6 +255,7 @@ result<rows> connection::exec(std::string_view what,
   if (!open) return open.error();
   const bool inside = *open;
   for (int attempt = 0;; ++attempt) {
+    count_round_trip();
     rows out(send(s.conn));
     if (succeeded(out.get())) return out;
     if (!lost(s.conn, out.get())) return error_of(s.conn, out.get(), what);
@@ -332,6 +349,7 @@ void connection::rollback() {
     return;
   }
   // After a failed statement the server is in an aborted transaction; ROLLBACK ends it either way.
+  count_round_trip();
   PQclear(PQexec(s.conn, "ROLLBACK"));
   if (PQstatus(s.conn) == CONNECTION_BAD) s.needs_reset = true;
 }
@@ -350,6 +368,7 @@ status connection::copy_in(std::string_view what, const std::string& sql,
     s.needs_reset = true;
     s.lost_in_transaction = inside;
   };
+  count_round_trip();
   PGresult* started = PQexec(conn, sql.c_str());
   if (started == nullptr || PQresultStatus(started) != PGRES_COPY_IN) {
     auto e = error_of(conn, started, what);

@@ -118,6 +118,10 @@ class connection {
   std::shared_ptr<session> s_;
 };
 
+/// How many statements every connection of this process has sent to its server so far (each a
+/// round trip; a COPY counted once): what tests and figures count a write's round trips by.
+std::int64_t round_trips();
+
 /// The error for a failed result (or a connection failure when `r` is null): SQLSTATE mapped to
 /// the store's kinds — busy for serialization failures, deadlocks and lock timeouts (55P03,
 /// 40001, 40P01, 57014), refused for read-only transactions and missing privileges, conflict for

@@ -233,6 +233,8 @@ class pg_counter final : public counter_store {
   }
 
   status savepoint() override {
+    // Locks taken after a savepoint are released when it is rolled back to.
+    saved_locked_ = locked_;
     saved_import_id_ = import_id_;
     saved_lines_ = import_lines_.size();
     saved_count_ = import_count_;
@@ -248,6 +250,7 @@ class pg_counter final : public counter_store {
     // A failed statement leaves the transaction aborted until this: it is what clears it.
     (void)c().run("rolling a request back", "ROLLBACK TO SAVEPOINT request");
     (void)c().run("rolling a request back", "RELEASE SAVEPOINT request");
+    locked_ = saved_locked_;
     import_id_ = saved_import_id_;
     import_lines_.resize(saved_lines_);
     import_count_ = saved_count_;
@@ -256,82 +259,82 @@ class pg_counter final : public counter_store {
 
   status put_decision(counter_decision& d) override {
     constexpr std::string_view what = "storing the counter decision";
-    if (auto s = lock(); !s) return s;
-    // One round trip: whether the decision id is taken, and the applicant's latest version.
-    auto latest = c().query(what,
-                            "SELECT EXISTS(SELECT 1 FROM counter_decisions WHERE decision_id=$2), "
-                            "r.record_id, r.version, r.content_hash FROM (SELECT 1) one LEFT "
-                            "JOIN records r ON r.applicant_id=$1 AND r.latest=1",
-                            {d.applicant_id, d.decision_id});
-    if (!latest) return latest.error();
-    // The decision id first: a duplicate stores nothing, not even its record.
-    if (latest->view(0, 0) == "t") {
-      return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
-    }
-    std::int64_t version = 0;
-    std::int64_t previous = 0;
-    bool same = false;
-    if (!latest->null(0, 1)) {
-      previous = latest->int64(0, 1);
-      version = latest->int64(0, 2);
-      same = latest->view(0, 3) == d.input_hash;
-    }
-    const bool new_record = !same;
-    if (new_record) {
-      if (auto s = ensure_import(); !s) return s;
-      d.record_id = next_record_++;
-      d.record_version = version + 1;
-    } else {
-      d.record_id = previous;
-      d.record_version = version;
-    }
+    if (!in_tx_) return not_in_transaction();
     d.at = now_utc();
-    std::vector<param> params = {
-        d.decision_id,   std::to_string(d.record_id),
-        d.applicant_id,  d.office,
-        d.actor,         d.at,
-        d.as_of,         d.ruleset_hash,
-        d.input_hash,    d.rules,
-        d.outcomes,      d.trace ? "1" : "0",
-        d.answer_digest, d.publication_id != 0 ? param(std::to_string(d.publication_id)) : param()};
-    std::string sql;
-    if (new_record) {
-      // The applicant, the previous version no longer the latest, the record and the decision:
-      // one statement (its references checked at its end, when every row is there).
-      sql =
-          "WITH a AS (INSERT INTO applicants VALUES($3) ON CONFLICT (applicant_id) DO NOTHING), "
-          "u AS (UPDATE records SET latest=0 WHERE record_id=$15::bigint), r AS (INSERT INTO "
-          "records(record_id, applicant_id, version, content_hash, json, import_id) "
-          "VALUES($2,$3,$16,$9,$17,$18)) ";
-      params.emplace_back(std::to_string(previous));
-      params.emplace_back(std::to_string(d.record_version));
-      params.emplace_back(d.record_json);
-      params.emplace_back(std::to_string(import_id_));
-    }
-    sql +=
-        "INSERT INTO counter_decisions(decision_id, record_id, applicant_id, office, actor, at, "
-        "as_of, ruleset_hash, input_hash, rules, outcomes, trace, answer_digest, publication_id) "
-        "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)";
-    if (auto s = c().run(what, sql, params); !s) {
-      if (s.error().code == errc::conflict) {
+    // One round trip (migration 9): dalil_counter_decision takes the writer's and the chain's
+    // locks and stores the record version, the decision and its entry, hashed here as SQLite
+    // hashes it, against the record id and the chain's head this connection expects (the next
+    // id after its last new record, its last append). When either moved (another server's
+    // writes, a record of the same content, a rollback), it stores nothing and says what it
+    // found, against which the entry is hashed again: the locks are held then, so the second
+    // call stores.
+    d.record_id = next_record_;
+    bool new_record = false;
+    bool duplicate = false;
+    auto appended = pg_->append_with(
+        what, [&](std::int64_t seq, const std::string& prev) -> result<pg_store::append_attempt> {
+          std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
+          engine::append_json_string(details, d.office);
+          details += ",\"digest\":\"" + counter_digest(d) + "\"}";
+          std::string hash = dalil::store::detail::entry_hash(
+              prev, seq, d.at, d.actor, "counter_decision", d.decision_id, details);
+          auto r = c().query(
+              what,
+              "SELECT outcome, rec_id, rec_version, new_record, imp_id, head_seq, head_hash FROM "
+              "dalil_counter_decision($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
+              "$18,$19,$20,$21,$22)",
+              {std::to_string(writer_lock_key),
+               std::to_string(chain_lock_key),
+               d.decision_id,
+               d.applicant_id,
+               d.office,
+               d.actor,
+               d.at,
+               d.as_of,
+               d.ruleset_hash,
+               d.input_hash,
+               d.rules,
+               d.outcomes,
+               d.trace ? "1" : "0",
+               d.answer_digest,
+               d.publication_id != 0 ? param(std::to_string(d.publication_id)) : param(),
+               d.record_json,
+               std::to_string(d.record_id),
+               std::to_string(import_id_),
+               std::to_string(seq),
+               details,
+               prev,
+               hash});
+          if (!r) return r.error();
+          locked_ = true;  // the function took both locks, held to the transaction's end
+          if (r->view(0, 0) == "exists") {
+            duplicate = true;
+            return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
+          }
+          d.record_id = r->int64(0, 1);
+          d.record_version = r->int64(0, 2);
+          new_record = r->view(0, 3) == "t";
+          import_id_ = r->int64(0, 4);
+          return pg_store::append_attempt{r->view(0, 0) == "stored",
+                                          {r->int64(0, 5), r->text(0, 6)}};
+        });
+    if (!appended) {
+      const error& e = appended.error();
+      if (e.code == errc::conflict && !duplicate) {
         // A foreign key (a ruleset the store does not hold) is a conflict to libpq's mapping
-        // too; the decision id was checked above under the lock.
+        // too; the decision id was checked first under the locks.
         return fail(errc::conflict,
-                    "counter decision " + d.decision_id + " was not stored: " + s.error().message);
+                    "counter decision " + d.decision_id + " was not stored: " + e.message);
       }
-      return s;
+      return e;
     }
     if (new_record) {
+      next_record_ = d.record_id + 1;
       // The line SQLite's counter writes for its import's digest (verify recomputes it).
       import_lines_ += std::to_string(d.record_id) + ':' + d.applicant_id + ':' +
                        std::to_string(d.record_version) + ':' + d.input_hash + '\n';
       ++import_count_;
     }
-    std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
-    engine::append_json_string(details, d.office);
-    details += ",\"digest\":\"" + counter_digest(d) + "\"}";
-    auto seq = pg_->append_in(d.actor, "counter_decision", d.decision_id, details);
-    if (!seq) return seq.error();
     return {};
   }
 
@@ -519,60 +522,49 @@ class pg_counter final : public counter_store {
  private:
   connection& c() { return pg_->conn(); }
 
+  status not_in_transaction() {
+    return fail(errc::failed, "the counter writes in a transaction (begin() first)");
+  }
+
   /// The transaction's locks, at its first write: the writer lock, then the chain's (the order
-  /// imports take them), held to its end; then the next record id, read under them.
+  /// imports take them), held to its end (put_decision's function takes them itself).
   status lock() {
-    if (!in_tx_) {
-      return fail(errc::failed, "the counter writes in a transaction (begin() first)");
-    }
+    if (!in_tx_) return not_in_transaction();
     if (locked_) return {};
-    constexpr std::string_view what = "locking the store for the counter";
-    if (auto s = c().run(what, "SELECT pg_advisory_xact_lock($1), pg_advisory_xact_lock($2)",
+    if (auto s = c().run("locking the store for the counter",
+                         "SELECT pg_advisory_xact_lock($1), pg_advisory_xact_lock($2)",
                          {std::to_string(writer_lock_key), std::to_string(chain_lock_key)});
         !s) {
       return s;
     }
-    auto ids = c().query(what, "SELECT coalesce(max(record_id), 0) + 1 FROM records");
-    if (!ids) return ids.error();
-    next_record_ = ids->int64(0, 0);
     locked_ = true;
     return {};
   }
 
-  /// The import row this transaction's records belong to, created on first use.
-  status ensure_import() {
-    if (import_id_ != 0) return {};
-    constexpr std::string_view what = "recording the counter's import";
-    auto id = c().query(what, "SELECT coalesce(max(import_id), 0) + 1 FROM imports");
-    if (!id) return id.error();
-    if (auto s = c().run(what,
-                         "INSERT INTO imports(import_id, file, file_hash, started_at) "
-                         "VALUES($1, 'counter', '', $2)",
-                         {id->text(0, 0), now_utc()});
-        !s) {
-      return s;
-    }
-    import_id_ = id->int64(0, 0);
-    return {};
-  }
-
-  /// The `import` audit entry of this transaction's new records, as SQLite's counter writes it.
+  /// The `import` audit entry of this transaction's new records, as SQLite's counter writes it,
+  /// with the import row's counts, in one round trip (dalil_counter_import, migration 9).
   status close_import() {
     if (import_id_ == 0) return {};
     constexpr std::string_view what = "recording the counter's import";
-    std::string hex = engine::sha256_hex(import_lines_);
-    if (auto s = c().run(what,
-                         "UPDATE imports SET \"rows\"=$1, stored=$1, unchanged=0, rejected=0, "
-                         "file_hash=$2 WHERE import_id=$3",
-                         {std::to_string(import_count_), hex, std::to_string(import_id_)});
-        !s) {
-      return s;
-    }
-    std::string details = "{\"import\":" + std::to_string(import_id_) +
-                          ",\"rows\":" + std::to_string(import_count_) +
-                          ",\"stored\":" + std::to_string(import_count_) +
-                          ",\"unchanged\":0,\"rejected\":0,\"digest\":\"" + hex + "\"}";
-    auto seq = pg_->append_in("dalil", "import", std::to_string(import_id_), details);
+    const std::string hex = engine::sha256_hex(import_lines_);
+    const std::string id = std::to_string(import_id_);
+    const std::string count = std::to_string(import_count_);
+    const std::string details = "{\"import\":" + id + ",\"rows\":" + count +
+                                ",\"stored\":" + count +
+                                ",\"unchanged\":0,\"rejected\":0,\"digest\":\"" + hex + "\"}";
+    auto seq = pg_->append_with(
+        what, [&](std::int64_t seq, const std::string& prev) -> result<pg_store::append_attempt> {
+          const std::string at = now_utc();
+          std::string hash =
+              dalil::store::detail::entry_hash(prev, seq, at, "dalil", "import", id, details);
+          auto r = c().query(what,
+                             "SELECT appended, head_seq, head_hash FROM "
+                             "dalil_counter_import($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+                             {std::to_string(chain_lock_key), id, count, hex, std::to_string(seq),
+                              at, details, prev, hash});
+          if (!r) return r.error();
+          return pg_store::append_attempt{r->view(0, 0) == "t", {r->int64(0, 1), r->text(0, 2)}};
+        });
     if (!seq) return seq.error();
     return {};
   }
@@ -586,10 +578,13 @@ class pg_counter final : public counter_store {
   std::unique_ptr<pg_store> pg_;
   bool in_tx_ = false;
   bool locked_ = false;
+  // The record id put_decision expects its next new record to have (checked by the database):
+  // the one after this connection's last, kept from one transaction to the next.
   std::int64_t next_record_ = 0;
   std::int64_t import_id_ = 0;
   std::string import_lines_;
   std::int64_t import_count_ = 0;
+  bool saved_locked_ = false;
   std::int64_t saved_import_id_ = 0;
   std::size_t saved_lines_ = 0;
   std::int64_t saved_count_ = 0;

@@ -328,32 +328,45 @@ result<int> pg_store::migrate() {
 result<std::int64_t> pg_store::append_in(const std::string& actor, const std::string& action,
                                          const std::string& subject, const std::string& details) {
   constexpr std::string_view what = "appending to the audit log";
-  // Inside the caller's transaction only: there the chain's lock is held from the first call to
-  // the commit, and a lost connection fails the transaction rather than running the append
-  // again (outside one, a reply lost after the commit would append the entry twice).
-  if (!conn_.transaction_open()) {
-    return fail(errc::failed, std::string(what) + ": outside a transaction (a caller's error)");
-  }
   // One round trip: dalil_append (migration 7) takes the chain's lock, reads the head after it
   // (under READ COMMITTED a new snapshot: every append committed before the lock was granted)
   // and inserts the entry hashed here against the head this connection saw last (its own last
   // append, as a group transaction's appends or a server's are). When another process appended
   // since, or a rollback undid ours, it inserts nothing and returns the head, against which
   // the entry is hashed again: the lock is held then, so the second call appends (unless
-  // called outside a transaction, against the rule above).
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // called outside a transaction, against append_with's rule).
+  return append_with(
+      what, [&](std::int64_t seq, const std::string& prev) -> result<append_attempt> {
+        const std::string at = now_utc();
+        std::string hash =
+            dalil::store::detail::entry_hash(prev, seq, at, actor, action, subject, details);
+        auto r = conn_.query(
+            what,
+            "SELECT appended, head_seq, head_hash FROM dalil_append($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+            {std::to_string(chain_lock_key), std::to_string(seq), at, actor, action, subject,
+             details, prev, hash});
+        if (!r) return r.error();
+        return append_attempt{r->view(0, 0) == "t", {r->int64(0, 1), r->text(0, 2)}};
+      });
+}
+
+result<std::int64_t> pg_store::append_with(
+    std::string_view what,
+    const std::function<result<append_attempt>(std::int64_t seq, const std::string& prev)>&
+        attempt) {
+  // Inside the caller's transaction only: there the chain's lock is held from the first call to
+  // the commit, and a lost connection fails the transaction rather than running the append
+  // again (outside one, a reply lost after the commit would append the entry twice).
+  if (!conn_.transaction_open()) {
+    return fail(errc::failed, std::string(what) + ": outside a transaction (a caller's error)");
+  }
+  for (int i = 0; i < 3; ++i) {
     const std::int64_t seq = seen_.seq + 1;
     const std::string prev = seen_.hash.empty() ? std::string(64, '0') : seen_.hash;
-    const std::string at = now_utc();
-    std::string hash =
-        dalil::store::detail::entry_hash(prev, seq, at, actor, action, subject, details);
-    auto r = conn_.query(
-        what, "SELECT appended, head_seq, head_hash FROM dalil_append($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-        {std::to_string(chain_lock_key), std::to_string(seq), at, actor, action, subject, details,
-         prev, hash});
+    auto r = attempt(seq, prev);
     if (!r) return r.error();
-    seen_ = {r->int64(0, 1), r->text(0, 2)};
-    if (r->view(0, 0) == "t") return seq;
+    seen_ = std::move(r->head);
+    if (r->appended) return seq;
   }
   return fail(errc::busy, std::string(what) + ": the chain's head moved under each of 3 attempts");
 }

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "store/accounts.hpp"
@@ -53,6 +55,24 @@ class pg_store {
   /// head is the one this store saw last (its own last append), two otherwise.
   result<std::int64_t> append_in(const std::string& actor, const std::string& action,
                                  const std::string& subject, const std::string& details);
+  /// What one statement that appends an entry (dalil_append, or a function of the schema that
+  /// writes rows with their entry) did: whether it appended, and the chain's head it left or
+  /// found.
+  struct append_attempt {
+    bool appended = false;
+    audit_head head;
+  };
+  /// append_in's loop for a statement of the caller's that appends an entry along with rows of
+  /// its own, in the caller's open transaction: `attempt(seq, prev)` hashes its entry as number
+  /// `seq` after the entry hashed `prev` (the head this store saw last), runs its statement,
+  /// which appends only when that is still the head (checked under the chain's lock), and
+  /// returns what it did; when it did not append, it is called again against the head it found
+  /// (at most 3 calls: errc::busy after); an attempt's error ends the loop. Returns the entry's
+  /// number.
+  result<std::int64_t> append_with(
+      std::string_view what,
+      const std::function<result<append_attempt>(std::int64_t seq, const std::string& prev)>&
+          attempt);
   result<audit_head> head();
   /// The key check value of the store's master key ("": a plain store, no keyring row): a store
   /// migrated from an encrypted SQLite store keeps its keyring.

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <tuple>
+#include <vector>
 
 #include "server/writer.hpp"
 
@@ -238,6 +240,169 @@ TEST_CASE("two servers' writers group-commit on one PostgreSQL store", "[pg][cou
   REQUIRE(ok(v));
   for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
   CHECK(v->problems.empty());
+}
+
+namespace {
+
+/// The statements sent to PostgreSQL while `f` runs (pg::round_trips: this thread's alone here).
+template <class F>
+std::int64_t round_trips_of(F&& f) {
+  const std::int64_t before = pg::round_trips();
+  f();
+  return pg::round_trips() - before;
+}
+
+/// Stores `ds` in one counter transaction, each decision expected to be stored.
+void put_group(dalil::store::counter_store& cs, std::vector<dalil::store::counter_decision> ds) {
+  REQUIRE(ok(cs.begin()));
+  for (auto& d : ds) REQUIRE(ok(cs.put_decision(d)));
+  REQUIRE(ok(cs.commit()));
+}
+
+/// The whole audit verify of the store at `db`: no problem.
+void check_verifies(const std::string& db) {
+  auto s = pg::open_store(db);
+  REQUIRE(ok(s));
+  auto v = (*s)->verify({});
+  REQUIRE(ok(v));
+  for (const auto& p : v->problems) UNSCOPED_INFO(p.what);
+  CHECK(v->problems.empty());
+}
+
+}  // namespace
+
+TEST_CASE("a counter decision is one round trip to PostgreSQL", "[pg][counter]") {
+  const std::string db = fresh_database("dalil_counter_trips");
+  {
+    auto s = pg::open_store(db);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->put_ruleset(counter_suite::ruleset_hash(),
+                                 std::string(counter_suite::ruleset_source))));
+  }
+  auto cs = dalil::store::counter_store::open(db);
+  REQUIRE(ok(cs));
+  auto other = dalil::store::counter_store::open(db);
+  REQUIRE(ok(other));
+  auto decision = [](int i, const std::string& applicant, const std::string& json) {
+    return counter_suite::decision("d" + std::to_string(i), applicant, json, "rabat");
+  };
+  // The connection's first decision expects a record id it cannot know yet: two calls.
+  CHECK(round_trips_of([&] { put_group(**cs, {decision(1, "A1", R"({"n":1})")}); }) == 5);
+  // Then BEGIN, the decision, the import's row and entry, COMMIT: 4 (11 before migration 9).
+  CHECK(round_trips_of([&] { put_group(**cs, {decision(2, "A2", R"({"n":2})")}); }) == 4);
+  // In a group, one more for each decision (3 each before).
+  std::vector<dalil::store::counter_decision> group;
+  for (int i = 3; i < 13; ++i) {
+    group.push_back(decision(i, "A" + std::to_string(i), R"({"n":)" + std::to_string(i) + "}"));
+  }
+  CHECK(round_trips_of([&] { put_group(**cs, group); }) == 3 + 10);
+  // A record of the same content as the applicant's latest: the entry names that record (the
+  // first call, which expected a new one, stores nothing), and there is no import to close.
+  auto same = decision(13, "A2", R"({"n":2})");
+  CHECK(round_trips_of([&] { put_group(**cs, {same}); }) == 4);
+  // Another server's decision moves both the next record id and the chain's head: the next
+  // call stores nothing and the second stores against what the first found.
+  REQUIRE(ok(counter_suite::put_one(**other, decision(14, "B1", R"({"n":14})"))));
+  CHECK(round_trips_of([&] { put_group(**cs, {decision(15, "A15", R"({"n":15})")}); }) == 5);
+  // A rolled back transaction leaves the connection's expectations behind it: the next one
+  // stores all the same.
+  REQUIRE(ok((*cs)->begin()));
+  auto undone = decision(16, "A16", R"({"n":16})");
+  REQUIRE(ok((*cs)->put_decision(undone)));
+  (*cs)->rollback();
+  put_group(**cs, {decision(17, "A17", R"({"n":17})")});
+
+  auto d13 = (*cs)->decision("d13");
+  REQUIRE(ok(d13));
+  auto d2 = (*cs)->decision("d2");
+  REQUIRE(ok(d2));
+  CHECK(d13->record_id == d2->record_id);
+  CHECK(d13->record_version == 1);
+  auto d17 = (*cs)->decision("d17");
+  REQUIRE(ok(d17));
+  auto d15 = (*cs)->decision("d15");
+  REQUIRE(ok(d15));
+  CHECK(d17->record_id == d15->record_id + 1);  // d16's record was rolled back with it
+  CHECK(ok((*cs)->decision("d16")) == false);
+  auto n = (*cs)->count_decisions();
+  REQUIRE(ok(n));
+  CHECK(*n == 16);
+  check_verifies(db);
+
+  // The function itself: against a record id or a head that are not the database's, it
+  // stores nothing and names what it found.
+  auto c = pg::connection::open(db);
+  REQUIRE(ok(c));
+  auto head = c->query("reading the head", "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  REQUIRE(ok(head));
+  const std::string next = std::to_string(head->int64(0, 0) + 1);
+  const std::string h = std::string(64, 'a');
+  for (const auto& [record, seq, prev] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"999", next, head->text(0, 1)}, {std::to_string(d17->record_id + 1), next, h}}) {
+    REQUIRE(ok(c->run("a transaction", "BEGIN")));
+    auto r = c->query(
+        "calling dalil_counter_decision",
+        "SELECT outcome, rec_id, head_seq, head_hash FROM dalil_counter_decision($1,$2,'dx','AX',"
+        "'rabat','agent','2026-12-04T10:00:00Z','2026-12-01',$3,'h','[]','[]',1,'x',NULL,'{}',"
+        "$4,0,$5,'{}',$6,$7)",
+        {std::to_string(pg::writer_lock_key), std::to_string(pg::chain_lock_key),
+         counter_suite::ruleset_hash(), record, seq, prev, h});
+    REQUIRE(ok(r));
+    CHECK(r->text(0, 0) == "moved");
+    CHECK(r->int64(0, 1) == d17->record_id + 1);
+    CHECK(r->int64(0, 2) == head->int64(0, 0));
+    CHECK(r->text(0, 3) == head->text(0, 1));
+    auto rows = c->query("counting",
+                         "SELECT (SELECT count(*) FROM counter_decisions), "
+                         "(SELECT count(*) FROM audit), (SELECT count(*) FROM records)");
+    REQUIRE(ok(rows));
+    CHECK(rows->int64(0, 0) == 16);
+    CHECK(rows->int64(0, 1) == head->int64(0, 0));
+    c->rollback();
+  }
+}
+
+TEST_CASE("a request rolled back to its savepoint gives back the counter's locks",
+          "[pg][counter]") {
+  // Locks taken after a savepoint are released when it is rolled back to: the counter takes
+  // them again for the next request of the transaction.
+  const std::string db = fresh_database("dalil_counter_savepoint");
+  {
+    auto s = pg::open_store(db);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->put_ruleset(counter_suite::ruleset_hash(),
+                                 std::string(counter_suite::ruleset_source))));
+  }
+  auto cs = dalil::store::counter_store::open(db);
+  REQUIRE(ok(cs));
+  REQUIRE(ok(counter_suite::put_one(**cs, counter_suite::decision("d1", "A1", "{}", "rabat"))));
+  auto watcher = pg::connection::open(db);
+  REQUIRE(ok(watcher));
+  auto advisory_locks = [&] {
+    auto q = watcher->query("reading the locks",
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                            "granted AND pid <> pg_backend_pid()");
+    REQUIRE(ok(q));
+    return q->int64(0, 0);
+  };
+  REQUIRE(ok((*cs)->begin()));
+  REQUIRE(ok((*cs)->savepoint()));
+  auto again = counter_suite::decision("d1", "A1", "{}", "rabat");
+  auto refused = (*cs)->put_decision(again);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == dalil::store::errc::conflict);
+  CHECK(advisory_locks() == 2);
+  (*cs)->rollback_to();
+  CHECK(advisory_locks() == 0);
+  REQUIRE(ok((*cs)->savepoint()));
+  auto r = counter_suite::review("r1", "d1", "", "amina");
+  REQUIRE(ok((*cs)->put_review(r)));
+  REQUIRE(ok((*cs)->release()));
+  CHECK(advisory_locks() == 2);
+  REQUIRE(ok((*cs)->commit()));
+  CHECK(advisory_locks() == 0);
+  check_verifies(db);
 }
 
 TEST_CASE("counter decisions per second, one a transaction and grouped", "[.pg-bench]") {
