@@ -44,7 +44,7 @@ constexpr std::size_t import_flush_rows = 10000;
 constexpr std::size_t import_flush_bytes = std::size_t{16} << 20;
 /// Records an import looks up at once (pg_import::put_records): one query per batch for their
 /// latest versions (and their pseudonyms and data keys), instead of one per record.
-constexpr std::size_t import_batch_records = 4096;
+constexpr std::size_t import_batch_records = 10000;
 
 param text_or_null(const std::string& v) {
   return v.empty() ? param() : param(v);
