@@ -44,7 +44,8 @@ if [ ! -f "$work/enc.db" ]; then
   for s in plain enc; do sqlite3 "$work/$s.db" "PRAGMA wal_checkpoint(TRUNCATE);" > /dev/null; done
 fi
 if [ -n "${RESEALED:-}" ] && [ ! -f "$work/resealed.db" ]; then
-  rm -f "$work/f1.db"
+  # A KEEP folder of this script before 2026-12-04 holds the resealed store as enc.db.
+  [ ! -f "$work/f1.db" ] || { echo "$work: enc.db may be a resealed store (f1.db, no resealed.db): use a new KEEP"; exit 1; }
   "$dalil" keys init --key-file "$work/k.key" --db "$work/f1.db" > /dev/null
   DALIL_TEST_PORTABLE_GCM=1 "$dalil" import --db "$work/f1.db" --key-file "$work/k.key" \
     --rules "$rules" "$work/cohort.jsonl" > /dev/null
