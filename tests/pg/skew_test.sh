@@ -12,15 +12,8 @@
 # shellcheck disable=SC2154 # port_X is set by start (printf -v)
 set -euo pipefail
 dalil="$1"; rules="$2"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }  # stderr: also from inside $(…)
-: "${PGPASSWORD:?run through tests/pg/run.sh}"
+# shellcheck source=tests/pg/lib.sh
+. "$(dirname "$0")/lib.sh"
 psql -qc "CREATE DATABASE dalil_skew" >/dev/null
 pg="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_skew"
 sql() { psql -d dalil_skew -XAtqc "$1"; }
