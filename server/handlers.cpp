@@ -11,6 +11,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <list>
 #include <map>
@@ -437,6 +440,25 @@ class api_service final : public service {
     auth_options ao;
     ao.session_idle = cfg_.session_idle;
     ao.session_absolute = cfg_.session_absolute;
+#ifdef DALIL_TEST_HOOKS
+    // Tests only (tests/pg/skew_test.sh): DALIL_TEST_CLOCK_OFFSET=SECONDS shifts the wall clock
+    // the authenticator reads, as a server whose clock is wrong reads it.
+    if (const char* v = std::getenv("DALIL_TEST_CLOCK_OFFSET"); v != nullptr) {
+      std::int64_t offset = 0;
+      const std::string_view text(v);
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+        return store::fail(store::errc::refused,
+                           "DALIL_TEST_CLOCK_OFFSET (a test hook) must be a whole number of "
+                           "seconds, such as -172800");
+      }
+      ao.clock = [offset] {
+        return std::chrono::system_clock::now() + std::chrono::seconds(offset);
+      };
+      log_->warn("test hook: this server's wall clock is shifted by {} s (DALIL_TEST_CLOCK_OFFSET)",
+                 offset);
+    }
+#endif
     auto a = authenticator::open(cfg_.db, ao);
     if (!a) return a.error();
     auth_ = std::move(*a);

@@ -1,6 +1,7 @@
 // The audit chain's writer (chain.hpp).
 #include "store/chain.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <mutex>
@@ -381,6 +382,57 @@ void check_run_rows(const std::map<std::int64_t, run_entry>& runs, const std::ve
               "decision sets of run " + std::to_string(run) +
                   ", a run that does not exist: inserted behind the tool's back");
     }
+  }
+}
+
+void key_entries::add(std::int64_t seq, std::string_view action, std::string_view subject,
+                      const std::string& details) {
+  if (action == "keys_init" || action == "keys_rotate") {
+    bound = audit_field(details, "key_check");
+    bound_seq = seq;
+  } else if (action == "erase") {
+    erased.emplace(subject);
+  }
+}
+
+void check_key_rows(const key_entries& chain, const key_rows& rows,
+                    const std::function<void(std::int64_t, const char*, std::string)>& problem) {
+  if (rows.key_check && *rows.key_check != chain.bound) {
+    problem(chain.bound_seq, "keyring",
+            "the keyring's key check value is not the one its last keys_init or keys_rotate "
+            "entry bound (changed behind the tool's back)");
+  }
+  if (!rows.key_check && !chain.bound.empty()) {
+    problem(
+        chain.bound_seq, "keyring",
+        "the keyring was deleted (audit entry " + std::to_string(chain.bound_seq) + " bound it)");
+  }
+  for (const auto& r : rows.unkeyed) {
+    // Erased (an erase entry names the pseudonym): the key is destroyed on purpose.
+    if (!r.deleted && chain.erased.count(r.applicant) != 0) continue;
+    problem(0, "data_key",
+            "record " + std::to_string(r.record_id) + ": its applicant's data key was " +
+                (r.deleted ? "deleted" : "destroyed") +
+                " behind the tool's back (no erasure entry)");
+  }
+  if (rows.orphan_pseudonyms != 0) {
+    problem(0, "pseudonym",
+            std::to_string(rows.orphan_pseudonyms) +
+                " pseudonym(s) of no applicant: inserted or changed behind the tool's back");
+  }
+  const auto unlinked =
+      std::count_if(rows.unlinked.begin(), rows.unlinked.end(),
+                    [&](const std::string& a) { return chain.erased.count(a) == 0; });
+  if (unlinked != 0) {
+    problem(0, "pseudonym",
+            std::to_string(unlinked) +
+                " applicant(s) with sealed records and no pseudonym, never erased: deleted behind "
+                "the tool's back");
+  }
+  if (chain.bound.empty() && rows.sealed != 0) {
+    problem(
+        0, "keyring",
+        std::to_string(rows.sealed) + " sealed record(s) in a store no keys_init entry encrypted");
   }
 }
 

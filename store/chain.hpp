@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -141,6 +142,43 @@ struct run_row {
 /// its run, decision sets of no run. Each finding goes to `problem(seq, kind, text)`.
 void check_run_rows(const std::map<std::int64_t, run_entry>& runs, const std::vector<run_row>& rows,
                     const std::map<std::int64_t, std::int64_t>& set_counts,
+                    const std::function<void(std::int64_t, const char*, std::string)>& problem);
+
+/// What the intact entries of a chain say of encryption at rest, gathered entry by entry: the
+/// key check value its last keys_init or keys_rotate entry bound (and that entry), and the
+/// applicants (pseudonyms) its erase entries name.
+struct key_entries {
+  std::string bound;  // "": no keys_init entry (a plain store)
+  std::int64_t bound_seq = 0;
+  std::set<std::string, std::less<>> erased;
+  /// Takes in one intact entry (any action: those of other actions are skipped).
+  void add(std::int64_t seq, std::string_view action, std::string_view subject,
+           const std::string& details);
+};
+
+/// What verify reads of the key tables, on either backend (each with its own SQL).
+struct key_rows {
+  std::optional<std::string> key_check;  // the keyring's; nullopt: no keyring row
+  struct unkeyed_record {
+    std::int64_t record_id = 0;
+    bool deleted = false;   // no data_keys row (otherwise: its wrapped key is NULL, destroyed)
+    std::string applicant;  // the record's applicant_id (a pseudonym)
+  };
+  /// The sealed records whose applicant's data key is deleted or destroyed, by record id.
+  std::vector<unkeyed_record> unkeyed;
+  std::int64_t orphan_pseudonyms = 0;  // pseudonyms of no applicant
+  /// The applicants with sealed records and no pseudonym (each once).
+  std::vector<std::string> unlinked;
+  /// How many records are sealed: read only when `key_entries::bound` is empty (no keys_init).
+  std::int64_t sealed = 0;
+};
+
+/// Encryption at rest, as verify checks it without the master key on either backend: the
+/// keyring is the one the last keys_init or keys_rotate entry bound; every sealed record's
+/// applicant has a data key, destroyed only by an erase entry, and a pseudonym unless erased; no
+/// pseudonym names no applicant; no record is sealed in a store no keys_init entry encrypted.
+/// Each finding goes to `problem(seq, kind, text)`, in that order.
+void check_key_rows(const key_entries& chain, const key_rows& rows,
                     const std::function<void(std::int64_t, const char*, std::string)>& problem);
 
 }  // namespace dalil::store::detail

@@ -2898,89 +2898,43 @@ class verifier {
   verifier(database& db, const std::string& path, verify_report& report)
       : db_(db), path_(path), report_(report) {}
 
-  /// Encryption at rest (schema 6), checked without the master key: the keyring is the one its
-  /// keys_init entry bound; every sealed record's applicant has a data key; no data key was
-  /// destroyed (erasure is not built yet: any destroyed key was destroyed behind the tool's back).
+  /// Encryption at rest (schema 6), checked without the master key as on PostgreSQL
+  /// (detail::check_key_rows): the keyring, the data keys, the pseudonyms against the entries.
   void check_keys() {
-    std::string bound;
-    std::int64_t bound_seq = 0;
-    for (const auto& e : entries_) {
-      if (e.action == "keys_init" || e.action == "keys_rotate") {
-        bound = detail::audit_field(e.details, "key_check");
-        bound_seq = e.seq;
-      }
-    }
-    bool found = false;
+    detail::key_entries chain;
+    for (const auto& e : entries_) chain.add(e.seq, e.action, e.subject, e.details);
+    report_.erased = static_cast<std::int64_t>(chain.erased.size());
+    detail::key_rows rows;
     each(
         "SELECT key_check FROM keyring", "reading the keyring", [](statement&) {},
-        [&](statement& q) {
-          found = true;
-          if (q.text_view(0) != bound) {
-            problem(bound_seq, "keyring",
-                    "the keyring's key check value is not the one its last keys_init or "
-                    "keys_rotate entry bound (changed behind the tool's back)");
-          }
-        });
-    if (!found && !bound.empty()) {
-      problem(bound_seq, "keyring",
-              "the keyring was deleted (audit entry " + std::to_string(bound_seq) + " bound it)");
-    }
-    std::set<std::string, std::less<>> erased;
-    for (const auto& e : entries_) {
-      if (e.action == "erase") erased.insert(e.subject);
-    }
-    report_.erased = static_cast<std::int64_t>(erased.size());
+        [&](statement& q) { rows.key_check = q.text(0); });
     each(
-        "SELECT r.record_id, k.applicant_id IS NULL, k.wrapped IS NULL, r.applicant_id FROM "
-        "records r LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE r.sealed IS NOT "
-        "NULL AND (k.applicant_id IS NULL OR k.wrapped IS NULL) ORDER BY r.record_id",
+        "SELECT r.record_id, k.applicant_id IS NULL, r.applicant_id FROM records r LEFT JOIN "
+        "data_keys k ON k.applicant_id = r.applicant_id WHERE r.sealed IS NOT NULL AND "
+        "(k.applicant_id IS NULL OR k.wrapped IS NULL) ORDER BY r.record_id",
         "reading the data keys", [](statement&) {},
         [&](statement& q) {
-          // Erased (an erase entry names the pseudonym): the key is destroyed on purpose.
-          if (q.int64(1) == 0 && erased.count(q.text_view(3)) != 0) return;
-          problem(0, "data_key",
-                  "record " + std::to_string(q.int64(0)) + ": its applicant's data key was " +
-                      (q.int64(1) != 0 ? "deleted" : "destroyed") +
-                      " behind the tool's back (no erasure entry)");
+          rows.unkeyed.push_back({q.int64(0), q.int64(1) != 0, q.text(2)});
         });
     each(
         "SELECT count(*) FROM pseudonyms p WHERE NOT EXISTS (SELECT 1 FROM applicants a WHERE "
         "a.applicant_id = p.applicant_id)",
         "reading the pseudonyms", [](statement&) {},
-        [&](statement& q) {
-          if (q.int64(0) != 0) {
-            problem(0, "pseudonym",
-                    std::to_string(q.int64(0)) +
-                        " pseudonym(s) of no applicant: inserted or changed behind the tool's "
-                        "back");
-          }
-        });
-    std::int64_t unlinked = 0;
+        [&](statement& q) { rows.orphan_pseudonyms = q.int64(0); });
     each(
         "SELECT DISTINCT r.applicant_id FROM records r WHERE r.sealed IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM pseudonyms p WHERE p.applicant_id = r.applicant_id)",
         "reading the pseudonyms", [](statement&) {},
-        [&](statement& q) {
-          if (erased.count(q.text_view(0)) == 0) ++unlinked;
-        });
-    if (unlinked != 0) {
-      problem(0, "pseudonym",
-              std::to_string(unlinked) +
-                  " applicant(s) with sealed records and no pseudonym, never erased: deleted "
-                  "behind the tool's back");
-    }
-    if (bound.empty()) {
+        [&](statement& q) { rows.unlinked.push_back(q.text(0)); });
+    if (chain.bound.empty()) {
       each(
           "SELECT count(*) FROM records WHERE sealed IS NOT NULL", "reading the records",
-          [](statement&) {},
-          [&](statement& q) {
-            if (q.int64(0) != 0) {
-              problem(0, "keyring",
-                      std::to_string(q.int64(0)) +
-                          " sealed record(s) in a store no keys_init entry encrypted");
-            }
-          });
+          [](statement&) {}, [&](statement& q) { rows.sealed = q.int64(0); });
     }
+    detail::check_key_rows(chain, rows,
+                           [this](std::int64_t seq, const char* kind, std::string text) {
+                             problem(seq, kind, std::move(text));
+                           });
   }
 
   /// Retention (schema 9): each period is its last retention_set entry's (or the default), and

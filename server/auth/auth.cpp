@@ -366,8 +366,22 @@ store::result<principal> authenticator::from_cookie(std::string_view cookie_valu
     s = cached_session{std::move(*who), row->created, row->last_seen, row->last_seen};
   }
 
-  if (t - s.created >= options_.session_absolute.count() ||
-      t - s.last_seen >= options_.session_idle.count()) {
+  auto expired = [&] {
+    return t - s.created >= options_.session_absolute.count() ||
+           t - s.last_seen >= options_.session_idle.count();
+  };
+  if (cached && expired()) {
+    // This server's copy may be behind: another server kept the session alive since and wrote
+    // its last use to the store (below). The store's last use decides.
+    auto row = accounts_->session(id_hash);
+    if (row) {
+      s.last_seen = std::max(s.last_seen, row->last_seen);
+      s.last_written = std::max(s.last_written, row->last_seen);
+    } else if (row.error().code != errc::not_found) {
+      return row.error();
+    }
+  }
+  if (expired()) {
     {
       std::lock_guard lock(sessions_mutex_);
       sessions_.erase(id_hash);

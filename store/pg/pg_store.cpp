@@ -127,25 +127,14 @@ status check_records(connection& c, std::string_view what,
 }
 
 /// Encryption at rest, checked without the master key as the SQLite store's verify checks it
-/// (with its words): the keyring is the one the last keys_init or keys_rotate entry bound; every
-/// sealed record's applicant has a data key, destroyed only by an erase entry, and a pseudonym
-/// unless erased; no pseudonym names no applicant. Returns the applicants erased.
+/// (detail::check_key_rows) against `chain`, what the intact entries say of it.
 template <typename Problem>
-result<std::int64_t> check_keys(connection& c, std::string_view what, const std::string& bound,
-                                std::int64_t bound_seq,
-                                const std::set<std::string, std::less<>>& erased,
-                                const Problem& problem) {
+status check_keys(connection& c, std::string_view what,
+                  const dalil::store::detail::key_entries& chain, const Problem& problem) {
+  dalil::store::detail::key_rows rows;
   auto ring = c.query(what, "SELECT key_check FROM keyring");
   if (!ring) return ring.error();
-  if (ring->size() != 0 && ring->view(0, 0) != bound) {
-    problem(bound_seq, "keyring",
-            "the keyring's key check value is not the one its last keys_init or keys_rotate "
-            "entry bound (changed behind the tool's back)");
-  }
-  if (ring->size() == 0 && !bound.empty()) {
-    problem(bound_seq, "keyring",
-            "the keyring was deleted (audit entry " + std::to_string(bound_seq) + " bound it)");
-  }
+  if (ring->size() != 0) rows.key_check = ring->text(0, 0);
   auto keys = c.query(what,
                       "SELECT r.record_id, k.applicant_id IS NULL, r.applicant_id FROM records r "
                       "LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE r.sealed IS "
@@ -153,47 +142,26 @@ result<std::int64_t> check_keys(connection& c, std::string_view what, const std:
                       "r.record_id");
   if (!keys) return keys.error();
   for (int i = 0; i < keys->size(); ++i) {
-    const bool deleted = keys->view(i, 1) == "t";
-    // Erased (an erase entry names the pseudonym): the key is destroyed on purpose.
-    if (!deleted && erased.count(keys->view(i, 2)) != 0) continue;
-    problem(0, "data_key",
-            "record " + keys->text(i, 0) + ": its applicant's data key was " +
-                (deleted ? "deleted" : "destroyed") + " behind the tool's back (no erasure entry)");
+    rows.unkeyed.push_back({keys->int64(i, 0), keys->view(i, 1) == "t", keys->text(i, 2)});
   }
   auto orphans = c.query(what,
                          "SELECT count(*) FROM pseudonyms p WHERE NOT EXISTS (SELECT 1 FROM "
                          "applicants a WHERE a.applicant_id = p.applicant_id)");
   if (!orphans) return orphans.error();
-  if (orphans->int64(0, 0) != 0) {
-    problem(0, "pseudonym",
-            std::to_string(orphans->int64(0, 0)) +
-                " pseudonym(s) of no applicant: inserted or changed behind the tool's back");
-  }
-  auto unlinked_rows = c.query(what,
-                               "SELECT DISTINCT r.applicant_id FROM records r WHERE r.sealed IS "
-                               "NOT NULL AND NOT EXISTS (SELECT 1 FROM pseudonyms p WHERE "
-                               "p.applicant_id = r.applicant_id)");
-  if (!unlinked_rows) return unlinked_rows.error();
-  std::int64_t unlinked = 0;
-  for (int i = 0; i < unlinked_rows->size(); ++i) {
-    if (erased.count(unlinked_rows->view(i, 0)) == 0) ++unlinked;
-  }
-  if (unlinked != 0) {
-    problem(0, "pseudonym",
-            std::to_string(unlinked) +
-                " applicant(s) with sealed records and no pseudonym, never erased: deleted behind "
-                "the tool's back");
-  }
-  if (bound.empty()) {
+  rows.orphan_pseudonyms = orphans->int64(0, 0);
+  auto unlinked = c.query(what,
+                          "SELECT DISTINCT r.applicant_id FROM records r WHERE r.sealed IS NOT "
+                          "NULL AND NOT EXISTS (SELECT 1 FROM pseudonyms p WHERE p.applicant_id "
+                          "= r.applicant_id)");
+  if (!unlinked) return unlinked.error();
+  for (int i = 0; i < unlinked->size(); ++i) rows.unlinked.push_back(unlinked->text(i, 0));
+  if (chain.bound.empty()) {
     auto sealed = c.query(what, "SELECT count(*) FROM records WHERE sealed IS NOT NULL");
     if (!sealed) return sealed.error();
-    if (sealed->int64(0, 0) != 0) {
-      problem(0, "keyring",
-              std::to_string(sealed->int64(0, 0)) +
-                  " sealed record(s) in a store no keys_init entry encrypted");
-    }
+    rows.sealed = sealed->int64(0, 0);
   }
-  return static_cast<std::int64_t>(erased.size());
+  dalil::store::detail::check_key_rows(chain, rows, problem);
+  return {};
 }
 
 /// Every run against its entries, as the SQLite store's verify checks them
@@ -438,9 +406,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   std::vector<vouching_entry> vouching;  // the intact entries that vouch for rows
   // Encryption at rest (a migrated encrypted SQLite store): the key check value the last
   // keys_init or keys_rotate entry bound, and the pseudonyms erase entries name.
-  std::string bound_check;
-  std::int64_t bound_seq = 0;
-  std::set<std::string, std::less<>> erased_applicants;
+  dalil::store::detail::key_entries key_chain;
   // Imports whose whole digest no longer vouches for their records: an in-place keys_init or a
   // keys_reseal entry vouched for them again.
   std::set<std::string, std::less<>> redigested;
@@ -489,11 +455,7 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
       }
       if (!intact && first_bad == 0) first_bad = seq;
       const std::string_view action = batch->view(i, 3);
-      if (intact && (action == "keys_init" || action == "keys_rotate")) {
-        bound_check = audit_field(batch->text(i, 5), "key_check");
-        bound_seq = seq;
-      }
-      if (intact && action == "erase") erased_applicants.insert(batch->text(i, 4));
+      if (intact) key_chain.add(seq, action, batch->view(i, 4), batch->text(i, 5));
       if (intact && action == "keys_seal") {
         // Decision sets sealed in place (keys seal): the entries that follow vouch for every
         // set again; the earlier ones are superseded (as the SQLite store's verify reads them).
@@ -872,9 +834,8 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // them, with the same words).
   if (auto s = check_records(conn_, what, import_seq, problem); !s) return s.error();
   if (auto s = check_runs(conn_, what, runs, problem); !s) return s.error();
-  auto keys = check_keys(conn_, what, bound_check, bound_seq, erased_applicants, problem);
-  if (!keys) return keys.error();
-  report.erased = *keys;
+  if (auto s = check_keys(conn_, what, key_chain, problem); !s) return s.error();
+  report.erased = static_cast<std::int64_t>(key_chain.erased.size());
   auto erased = check_retention(conn_, what, retention, problem);
   if (!erased) return erased.error();
   report.traces_erased = *erased;

@@ -23,4 +23,5 @@ exec pg_virtualenv bash -c 'set -e; "$1"; "$2"; for t in "${@:6}"; do bash "$t" 
   "$here/batch_test.sh" "$here/reads_test.sh" "$here/shard_test.sh" "$here/accounts_test.sh" \
   "$here/serve_test.sh" "$here/verify_test.sh" \
   "$here/retention_test.sh" "$here/encryption_test.sh" "$here/encrypted_rw_test.sh" \
+  "$here/skew_test.sh" \
   "$here/reconnect_test.sh"

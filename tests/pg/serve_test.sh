@@ -11,15 +11,8 @@
 # shellcheck disable=SC2154 # port_X and pid_X are set by start (printf -v)
 set -euo pipefail
 dalil="$1"; rules="$2"; cohort="$3"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-: "${PGPASSWORD:?run through tests/pg/run.sh}"
+# shellcheck source=tests/pg/lib.sh
+. "$(dirname "$0")/lib.sh"
 psql -qc "CREATE DATABASE dalil_serve" >/dev/null
 pg="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_serve"
 sql() { psql -d dalil_serve -XAtqc "$1"; }
