@@ -353,7 +353,8 @@ result<put_result> pg_import::put_record(const std::string& plain_id,
   ++count_;
   if (chunk_->size() == rows_per_entry) close_chunk();
   ++buffered_;
-  if (!in_batch_ && (buffered_ >= import_flush_rows || records_copy_.size() >= import_flush_bytes)) {
+  if (!in_batch_ &&
+      (buffered_ >= import_flush_rows || records_copy_.size() >= import_flush_bytes)) {
     if (auto s = flush(); !s) return s.error();
   }
   return fresh ? put_result::stored : put_result::new_version;
