@@ -192,6 +192,9 @@ struct import_options {
   std::string received;
   std::string reason;
   std::string by;
+  /// Records a backend that looks them up by the batch takes at once (0: its own, 10,000 on
+  /// PostgreSQL); the tests set a small one to cross batches with a small file. Not recorded.
+  std::size_t batch_records = 0;
 };
 
 /// One stored version of an applicant's record and the import that brought it.

@@ -118,7 +118,9 @@ class pg_import final : public import_session {
   std::int64_t id() const override { return id_; }
   result<put_result> put_record(const std::string& applicant_id, const std::string& content_hash,
                                 const std::string& json) override;
-  std::size_t batch_size() const override { return import_batch_records; }
+  std::size_t batch_size() const override {
+    return options_.batch_records != 0 ? options_.batch_records : import_batch_records;
+  }
   status put_records(std::span<const incoming_record> records,
                      std::vector<put_result>& out) override;
   status reject(std::int64_t row, const std::string& field, const std::string& reason) override;

@@ -111,41 +111,43 @@ TEST_CASE(
   auto db = testing::open_store(testing::fresh_db(dir.path, encrypted ? "e" : "p"),
                                 key ? &*key : nullptr);
   if (encrypted) REQUIRE(db->init_keys("test").has_value());
-  // More rows than a PostgreSQL import looks up at once (4,096): A-1 again after the first
-  // batch, changed, then the same; an id with a quote, a comma, braces and a backslash (an
-  // array's text on PostgreSQL) twice, in different batches; A-2 again in the last batch.
+  // A file of three batches (of 1,000 here; 10,000 by default on PostgreSQL): A-1 again after
+  // the first batch, changed, then the same; an id with a quote, a comma, braces and a backslash
+  // (an array's text on PostgreSQL) twice, in different batches; A-2 again in the last batch.
   auto row = [](const std::string& id_json, const char* status) {
     return std::string(R"({"id":)") + id_json + R"(,"status":")" + status +
            R"(","residence_card":null})" + "\n";
   };
   const std::string odd = R"("S-\"q\",{b}\\s")";
   std::string file;
-  for (int i = 1; i <= 5000; ++i) file += row("\"A-" + std::to_string(i) + "\"", "regular");
+  for (int i = 1; i <= 1200; ++i) file += row("\"A-" + std::to_string(i) + "\"", "regular");
   file += row(R"("A-1")", "refugee");
   file += row(R"("A-1")", "refugee");
   file += row(odd, "regular");
-  for (int i = 5001; i <= 8997; ++i) file += row("\"A-" + std::to_string(i) + "\"", "regular");
+  for (int i = 1201; i <= 2397; ++i) file += row("\"A-" + std::to_string(i) + "\"", "regular");
   file += row(odd, "regular");
   file += row(R"("A-2")", "regular");
   write(dir.path / "a.jsonl", file);
+  store::import_options batches;
+  batches.batch_records = 1000;
   store::import_summary s;
-  auto first = store::import_file(*db, p, (dir.path / "a.jsonl").string(), s);
+  auto first = store::import_file(*db, p, (dir.path / "a.jsonl").string(), s, batches);
   INFO((first ? std::string() : first.error().message));
   REQUIRE(first);
-  CHECK(s.rows == 9002);
-  CHECK(s.stored == 8998);
+  CHECK(s.rows == 2402);
+  CHECK(s.stored == 2398);
   CHECK(s.new_versions == 1);
   CHECK(s.unchanged == 3);
   CHECK(s.rejected == 0);
-  CHECK(db->count_records().value() == 8998);
+  CHECK(db->count_records().value() == 2398);
 
   // Again: A-1's first row differs from its latest version (refugee), its second from the first.
   store::import_summary again;
-  REQUIRE(store::import_file(*db, p, (dir.path / "a.jsonl").string(), again));
+  REQUIRE(store::import_file(*db, p, (dir.path / "a.jsonl").string(), again, batches));
   CHECK(again.stored == 0);
   CHECK(again.new_versions == 2);
-  CHECK(again.unchanged == 9000);
-  CHECK(db->count_records().value() == 8998);
+  CHECK(again.unchanged == 2400);
+  CHECK(db->count_records().value() == 2398);
   auto versions = db->versions("A-1");
   REQUIRE(versions);
   REQUIRE(versions->size() == 4);
