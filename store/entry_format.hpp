@@ -278,6 +278,34 @@ struct import_counts {
 
 /// The details of an `import` entry. Schema 9 added the retention clock's start and a
 /// correction's reason and author, only when given: the entries of other imports keep their form.
+/// The details of an `erase` entry (both stores write it; the chain hashes these bytes).
+inline std::string erase_details(std::string_view reason, std::string_view by, std::int64_t records,
+                                 std::string_view at) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "reason", reason);
+  add_field(d, "by", by);
+  add_field(d, "records", records);
+  add_field(d, "at", at);
+  d += '}';
+  return d;
+}
+
+/// The details of a `keys_rotate` entry (both stores write it).
+inline std::string keys_rotate_details(std::string_view from, std::string_view to,
+                                       std::int64_t generation, std::int64_t data_keys,
+                                       std::string_view at) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "from", from);
+  add_field(d, "key_check", to);
+  add_field(d, "generation", generation);
+  add_field(d, "data_keys", data_keys);
+  add_field(d, "at", at);
+  d += '}';
+  return d;
+}
+
 inline std::string import_details(std::int64_t import_id, std::string_view file,
                                   std::string_view started_at, const import_options& options,
                                   std::string_view file_hash, const import_counts& n,

@@ -1364,13 +1364,7 @@ class sqlite_store final : public store {
     n->bind(1, who);
     if (auto row = n->next(what); !row) return row.error();
     std::int64_t records = n->int64(0);
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "reason", reason);
-    add_field(d, "by", by);
-    add_field(d, "records", records);
-    add_field(d, "at", now_utc());
-    d += '}';
+    const std::string d = detail::erase_details(reason, by, records, now_utc());
     if (auto a = detail::append_audit(db_, by, "erase", who, d); !a) return a.error();
     return records;
   }
@@ -1616,14 +1610,8 @@ class sqlite_store final : public store {
     lookup.alg = crypto::preferred_cipher();
     k->bind_blob(3, crypto::wrap(moved, lookup, lookup_label, generation));
     if (auto st = k->run(what); !st) return st.error();
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "from", from);
-    add_field(d, "key_check", to);
-    add_field(d, "generation", generation);
-    add_field(d, "data_keys", static_cast<std::int64_t>(rewrapped.size()));
-    add_field(d, "at", now_utc());
-    d += '}';
+    const std::string d = detail::keys_rotate_details(
+        from, to, generation, static_cast<std::int64_t>(rewrapped.size()), now_utc());
     if (auto a = detail::append_audit(db_, actor, "keys_rotate", "keyring", d); !a) {
       return a.error();
     }

@@ -610,13 +610,7 @@ class pg_backend final : public store {
     auto n = c().query(what, "SELECT count(*) FROM records WHERE applicant_id=$1", {who});
     if (!n) return n.error();
     const std::int64_t records = n->int64(0, 0);
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "reason", reason);
-    add_field(d, "by", by);
-    add_field(d, "records", records);
-    add_field(d, "at", now_utc());
-    d += '}';
+    const std::string d = detail::erase_details(reason, by, records, now_utc());
     if (auto a = pg_->append_in(by, "erase", who, d); !a) return a.error();
     return records;
   }
@@ -688,14 +682,7 @@ class pg_backend final : public store {
         !s) {
       return s.error();
     }
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "from", from);
-    add_field(d, "key_check", to);
-    add_field(d, "generation", generation);
-    add_field(d, "data_keys", count);
-    add_field(d, "at", now_utc());
-    d += '}';
+    const std::string d = detail::keys_rotate_details(from, to, generation, count, now_utc());
     if (auto a = pg_->append_in(actor, "keys_rotate", "keyring", d); !a) return a.error();
     if (auto s = tx->commit(what); !s) return s.error();
     key_ = moved;
