@@ -219,7 +219,7 @@ cmp -s <(sqlite3 "$lite" "SELECT applicant_id, record_id FROM counter_decisions 
   <(sql "SELECT applicant_id, record_id FROM counter_decisions ORDER BY rowid" | tr '\t' '|') ||
   fail "after the erasure, the counter decisions' rows differ"
 again=$(sql "SELECT applicant_id FROM counter_decisions ORDER BY rowid DESC LIMIT 1")
-[ "$again" = p0000000031 ] && [ "$again" != "$erased_pseudonym" ] ||
+{ [ "$again" = p0000000031 ] && [ "$again" != "$erased_pseudonym" ]; } ||
   fail "the erased applicant's id did not get a new pseudonym: $again"
 [ "$(sql "SELECT count(*) FROM data_keys WHERE applicant_id = '$again' AND wrapped IS NOT NULL")" = 1 ] ||
   fail "no new data key"
