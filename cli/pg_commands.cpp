@@ -149,6 +149,9 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   }
   std::string db = option(*leaf, "--db");
   if (db.empty() || !store::pg::is_conninfo(db)) return std::nullopt;
+  // The server opens its stores itself, with the master key of --key-file or DALIL_MASTER_KEY
+  // (an encrypted store's counter, docs/postgresql.md; refused there without it).
+  if (path == "serve") return std::nullopt;
   // audit head and verify take a master key (checked against the store's, nothing opened).
   if (path == "audit head") {
     return audit_head(db, flag(*leaf, "--read-only"), option(*leaf, "--key-file"));

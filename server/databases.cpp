@@ -13,14 +13,7 @@ bool is_postgresql(const std::string& db) {
 store::result<std::unique_ptr<store::store>> open_database(const std::string& db,
                                                            store::open_mode mode,
                                                            const store::crypto::master_key* key) {
-  if (is_postgresql(db)) {
-    if (key != nullptr) {
-      return store::fail(store::errc::refused,
-                         "not yet supported on a PostgreSQL store: encryption at rest (a master "
-                         "key was given)");
-    }
-    return store::pg::open_store(db, mode);
-  }
+  if (is_postgresql(db)) return store::pg::open_store(db, mode, key);
   return store::open_sqlite(db, mode, key);
 }
 

@@ -15,8 +15,8 @@ namespace dalil::server {
 /// Whether `db` is a PostgreSQL connection string (never printed: it may hold a password).
 bool is_postgresql(const std::string& db);
 
-/// Opens the store `db` names (creating and migrating it unless read-only). A PostgreSQL store
-/// does not hold encryption at rest yet: a master key given for one is refused (errc::refused).
+/// Opens the store `db` names (creating and migrating it unless read-only), with the master key
+/// of an encrypted store (nullptr: none; a key that is not the store's is refused at open).
 store::result<std::unique_ptr<store::store>> open_database(
     const std::string& db, store::open_mode mode = store::open_mode::read_write,
     const store::crypto::master_key* key = nullptr);

@@ -468,8 +468,9 @@ class api_service final : public service {
     auto w = store::counter_store::open(cfg_.db, key, cfg_.key_file);
     if (!w) return w.error();
     if ((*w)->encrypted() && key == nullptr) {
+      // A PostgreSQL store is named, never its connection string (it may hold a password).
       return store::fail(store::errc::refused,
-                         cfg_.db +
+                         (is_postgresql(cfg_.db) ? std::string("the PostgreSQL store") : cfg_.db) +
                              " is encrypted: dalil serve needs its master key, to seal the "
                              "records it stores and open those it reads: --key-file FILE (mode "
                              "0600, e.g. a systemd credential: --key-file "

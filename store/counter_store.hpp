@@ -119,14 +119,16 @@ struct override_cell {
 /// thread has one, each reader thread its own. Both write the same rows, the same audit entries
 /// and digests, so that `audit verify` checks them by the same rules.
 ///
-/// An encrypted store (SQLite only: docs/operations.md, `dalil keys init --db`): with its master
-/// key, the counter stores each record sealed under the applicant's data key (created, wrapped at
-/// the keyring's generation, for a new applicant) and names the applicant by pseudonym
-/// everywhere (records, counter decisions, audit entries); reads open the records. Each
+/// An encrypted store (docs/operations.md, `dalil keys init --db`; docs/postgresql.md): with its
+/// master key, the counter stores each record sealed under the applicant's data key (created,
+/// wrapped at the keyring's generation, for a new applicant) and names the applicant by pseudonym
+/// everywhere (records, counter decisions, audit entries); reads open the records. On SQLite each
 /// transaction (and each read of a record) reads the keyring again, so that a key rotation or an
 /// erasure by another process takes effect on the next request. Without the key, the counter
 /// tables are readable (verify, statistics) but storing a decision or reading a record is
-/// refused. On PostgreSQL a master key is refused (errc::refused): the store is plain.
+/// refused. On PostgreSQL the keyring is read again only when the database says its generation
+/// is not the one the counter sealed for (dalil_counter_decision checks it under the writer's
+/// lock, which a rotation and an erasure take) or a read finds another.
 class counter_store {
  public:
   /// Opens a connection to the store at `db`: a PostgreSQL connection string
@@ -135,7 +137,7 @@ class counter_store {
   /// from (crypto::load_master_key's argument: "" for DALIL_MASTER_KEY), read again when the
   /// store's key has changed (a rotation by `dalil keys rotate` while the server runs).
   /// errc::refused when the key is not the store's, or a key is given for a store that is not
-  /// encrypted (every PostgreSQL store); errc::damaged when the keyring does not open with it.
+  /// encrypted; errc::damaged when the keyring does not open with it.
   /// Defined with the PostgreSQL store (dalil::store_pg), which dispatches; open_sqlite_counter
   /// opens a SQLite file alone.
   static result<std::unique_ptr<counter_store>> open(const std::string& db,
@@ -232,6 +234,10 @@ std::vector<std::uint8_t> outcome_mask_of(std::string_view plain);
 
 /// The digest a `counter_decision` audit entry keeps of its row (SHA-256 hex of the fields).
 std::string counter_digest(const counter_decision& d);
+/// The same of the row an encrypted store keeps: `applicant` (the pseudonym) and `outcomes`
+/// (plain_outcomes) in place of d's.
+std::string counter_digest(const counter_decision& d, const std::string& applicant,
+                           const std::string& outcomes);
 /// The digest a `review` audit entry keeps of its row.
 std::string review_digest(const review& r);
 

@@ -95,6 +95,11 @@ std::string counter_digest(const counter_decision& d) {
   return digest_of(d, d.applicant_id, d.outcomes);
 }
 
+std::string counter_digest(const counter_decision& d, const std::string& applicant,
+                           const std::string& outcomes) {
+  return digest_of(d, applicant, outcomes);
+}
+
 std::string review_digest(const review& r) {
   std::string s;
   for (const std::string* f : {&r.review_id, &r.decision_id, &r.supersedes, &r.user, &r.at,

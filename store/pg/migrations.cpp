@@ -342,6 +342,124 @@ const pg_migration list[] = {
                WHERE import_id = imp;
            END IF;
          END $$;)"},
+    {"the counter on an encrypted store: dalil_counter_decision takes the keyed hash of the "
+     "applicant's id, the pseudonym, version and key generation the caller sealed the record "
+     "for and, for a new applicant, its wrapped data key; it stores the pseudonym, the data key, "
+     "the sealed record, the decision and its entry only when the keyring's generation, the "
+     "applicant's pseudonym (or, for a new one, the last pseudonym given) and the record are "
+     "those the caller expected, and returns what it found otherwise; a plain store's caller "
+     "expects generation 0 (no keyring)",
+     R"(DROP FUNCTION dalil_counter_decision(bigint, bigint, text, text, text, text, text, text,
+           text, text, text, text, bigint, text, bigint, text, bigint, bigint, bigint, text, text,
+           text);
+       -- The last pseudonym given (erased applicants' included), bytewise, by an index.
+       CREATE INDEX data_keys_bytewise ON data_keys(applicant_id COLLATE "C");
+       CREATE INDEX pseudonyms_bytewise ON pseudonyms(applicant_id COLLATE "C");
+       CREATE FUNCTION dalil_counter_decision(writer_key bigint, chain_key bigint,
+           d_id text, d_applicant text, d_office text, d_actor text, d_at text, d_as_of text,
+           d_ruleset text, d_input_hash text, d_rules text, d_outcomes text, d_trace bigint,
+           d_answer_digest text, d_publication bigint, d_json text, want_record bigint,
+           want_import bigint, new_seq bigint, new_details text, new_prev text, new_hash text,
+           want_generation bigint, d_lookup text, want_last text, want_version bigint,
+           d_sealed bytea, d_wrapped bytea,
+           OUT outcome text, OUT rec_id bigint, OUT rec_version bigint, OUT new_record boolean,
+           OUT imp_id bigint, OUT head_seq bigint, OUT head_hash text,
+           OUT found_generation bigint, OUT found_applicant text, OUT found_wrapped bytea,
+           OUT found_key_generation bigint, OUT last_given text)
+         LANGUAGE plpgsql VOLATILE SET search_path FROM CURRENT AS $$
+         DECLARE
+           who text := d_applicant;
+           prev_id bigint;
+           prev_version bigint;
+           prev_hash text;
+           expected boolean := true;
+         BEGIN
+           -- Held to the end of the caller's transaction, in the order imports take them; a key
+           -- rotation and an erasure take the writer's lock too, so what is read below stays
+           -- as it is until the commit.
+           PERFORM pg_advisory_xact_lock(writer_key), pg_advisory_xact_lock(chain_key);
+           imp_id := want_import;
+           -- The decision id first: a duplicate stores nothing, not even its record.
+           IF EXISTS(SELECT 1 FROM counter_decisions c WHERE c.decision_id = d_id) THEN
+             outcome := 'exists';
+             RETURN;
+           END IF;
+           -- The key generation the caller sealed (and wrapped a new data key) for: a rotation
+           -- by another process since, or a keyring bound since (0: none), moves it.
+           found_generation := coalesce((SELECT k.generation FROM keyring k WHERE k.id = 1), 0);
+           expected := found_generation = want_generation;
+           IF d_lookup IS NOT NULL THEN
+             -- An encrypted store: the applicant by the keyed hash of their id. An erased
+             -- applicant's pseudonym is gone: they are new again, under a new pseudonym.
+             SELECT p.applicant_id INTO found_applicant FROM pseudonyms p
+               WHERE p.lookup = d_lookup;
+             IF found_applicant IS NULL THEN
+               SELECT max(x.a COLLATE "C") INTO last_given FROM (
+                 SELECT max(k.applicant_id COLLATE "C") AS a FROM data_keys k
+                 UNION ALL SELECT max(p.applicant_id COLLATE "C") FROM pseudonyms p) x;
+               last_given := coalesce(last_given, '');
+               expected := expected AND d_wrapped IS NOT NULL AND last_given = want_last;
+             ELSE
+               SELECT k.wrapped, k.generation INTO found_wrapped, found_key_generation
+                 FROM data_keys k WHERE k.applicant_id = found_applicant;
+               who := found_applicant;
+               expected := expected AND d_wrapped IS NULL AND found_applicant = d_applicant
+                           AND found_wrapped IS NOT NULL;
+             END IF;
+           END IF;
+           -- The record: the applicant's latest version when its content is the same, a new
+           -- version (max + 1, under the writer's lock) otherwise. The entry names its id.
+           SELECT r.record_id, r.version, r.content_hash INTO prev_id, prev_version, prev_hash
+             FROM records r WHERE r.applicant_id = who AND r.latest = 1;
+           new_record := prev_hash IS DISTINCT FROM d_input_hash;
+           IF new_record THEN
+             SELECT coalesce(max(r.record_id), 0) + 1 INTO rec_id FROM records r;
+             rec_version := coalesce(prev_version, 0) + 1;
+             -- A sealed record is bound to its version.
+             expected := expected AND (d_lookup IS NULL OR rec_version = want_version);
+           ELSE
+             rec_id := prev_id;
+             rec_version := prev_version;
+           END IF;
+           SELECT a.seq, a.hash INTO head_seq, head_hash FROM audit a ORDER BY a.seq DESC LIMIT 1;
+           head_seq := coalesce(head_seq, 0);
+           head_hash := coalesce(head_hash, repeat('0', 64));
+           IF NOT expected OR rec_id <> want_record OR head_seq <> new_seq - 1
+              OR head_hash <> new_prev THEN
+             outcome := 'moved';
+             RETURN;
+           END IF;
+           IF d_lookup IS NOT NULL AND found_applicant IS NULL THEN
+             INSERT INTO pseudonyms(lookup, applicant_id) VALUES(d_lookup, d_applicant);
+             INSERT INTO data_keys(applicant_id, wrapped, generation)
+               VALUES(d_applicant, d_wrapped, want_generation);
+           END IF;
+           IF new_record THEN
+             -- The transaction's import (file 'counter'), created by its first new record.
+             IF imp_id = 0 THEN
+               SELECT coalesce(max(i.import_id), 0) + 1 INTO imp_id FROM imports i;
+               INSERT INTO imports(import_id, file, file_hash, started_at)
+                 VALUES(imp_id, 'counter', '', d_at);
+             END IF;
+             INSERT INTO applicants VALUES(who) ON CONFLICT (applicant_id) DO NOTHING;
+             UPDATE records SET latest = 0 WHERE record_id = prev_id;
+             INSERT INTO records(record_id, applicant_id, version, content_hash, json, import_id,
+                                 sealed)
+               VALUES(rec_id, who, rec_version, d_input_hash,
+                      CASE WHEN d_lookup IS NULL THEN d_json ELSE '' END, imp_id,
+                      CASE WHEN d_lookup IS NULL THEN NULL ELSE d_sealed END);
+           END IF;
+           INSERT INTO counter_decisions(decision_id, record_id, applicant_id, office, actor, at,
+               as_of, ruleset_hash, input_hash, rules, outcomes, trace, answer_digest,
+               publication_id)
+             VALUES(d_id, rec_id, who, d_office, d_actor, d_at, d_as_of, d_ruleset,
+                    d_input_hash, d_rules, d_outcomes, d_trace, d_answer_digest, d_publication);
+           INSERT INTO audit VALUES(new_seq, d_at, d_actor, 'counter_decision', d_id,
+                                    new_details, new_prev, new_hash);
+           head_seq := new_seq;
+           head_hash := new_hash;
+           outcome := 'stored';
+         END $$;)"},
 };
 
 }  // namespace

@@ -159,4 +159,10 @@ class transaction {
 /// Text-format COPY escaping of one value (backslash, tab, newline, carriage return).
 void append_copy_text(std::string& out, std::string_view value);
 
+/// A bytea parameter in PostgreSQL's text input form (`\x` and hex digits).
+std::string bytea_param(std::string_view bytes);
+/// The bytes of a bytea column read in its text output form (`\x` and hex digits, as
+/// bytea_output=hex, the default, writes it); "" for anything else.
+std::string bytea_value(std::string_view text);
+
 }  // namespace dalil::store::pg

@@ -17,8 +17,10 @@
 #include "engine/sha256.hpp"
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
+#include "store/crypto.hpp"
 #include "store/pg/pg.hpp"
 #include "store/pg/pg_store.hpp"
+#include "store/sealing.hpp"
 
 namespace dalil::store {
 
@@ -53,10 +55,19 @@ counter_decision decision_from(const rows& q, int i) {
   return d;
 }
 
+// Columns 16-21: the sealed record of an encrypted store, its applicant's data key (whether a
+// row exists, whether it was destroyed, the wrapped key, its generation) and the keyring's
+// generation now (0: none).
 constexpr const char* decision_columns =
     "SELECT c.decision_id, c.record_id, c.applicant_id, c.office, c.actor, c.at, c.as_of, "
     "c.ruleset_hash, c.input_hash, c.rules, c.outcomes, c.trace, c.answer_digest, r.json, "
-    "r.version, c.publication_id FROM counter_decisions c JOIN records r USING(record_id) ";
+    "r.version, c.publication_id, r.sealed, k.applicant_id IS NOT NULL, k.wrapped IS NULL, "
+    "k.wrapped, k.generation, coalesce((SELECT g.generation FROM keyring g WHERE g.id = 1), 0) "
+    "FROM counter_decisions c JOIN records r USING(record_id) LEFT JOIN data_keys k ON "
+    "r.sealed IS NOT NULL AND k.applicant_id = r.applicant_id ";
+
+/// How messages name a PostgreSQL store (never by its connection string).
+constexpr std::string_view pg_name = "the PostgreSQL store";
 
 review review_from(const rows& q, int i) {
   review r;
@@ -190,14 +201,27 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
 
 namespace {
 
-/// The counter store on PostgreSQL: one connection (pg_store's), plain values only.
+/// The counter store on PostgreSQL: one connection (pg_store's). In an encrypted store (a key
+/// bound by `dalil keys init`, or migrated from an encrypted SQLite store) it stores what
+/// store/sqlite_counter.cpp stores: each record sealed under its applicant's data key and named
+/// by pseudonym, the outcomes kept as plain_outcomes keeps them.
 class pg_counter final : public counter_store {
  public:
-  explicit pg_counter(std::unique_ptr<pg_store> pg) : pg_(std::move(pg)) {}
+  pg_counter(std::unique_ptr<pg_store> pg, const crypto::master_key* key, std::string key_file)
+      : pg_(std::move(pg)), key_file_(std::move(key_file)) {
+    if (key != nullptr) key_ = *key;
+  }
 
-  bool encrypted() const override { return false; }
+  bool encrypted() const override { return encrypted_; }
+
   result<std::string> applicant_key(const std::string& applicant_id) override {
-    return applicant_id;
+    if (!encrypted_) return applicant_id;
+    if (auto s = need_key(); !s) return s.error();
+    auto q = c().query("finding the applicant's pseudonym",
+                       "SELECT applicant_id FROM pseudonyms WHERE lookup=$1",
+                       {crypto::lookup_hash(*key_, applicant_id)});
+    if (!q) return q.error();
+    return q->size() == 1 ? q->text(0, 0) : std::string();
   }
 
   status begin() override {
@@ -239,6 +263,7 @@ class pg_counter final : public counter_store {
     saved_lines_ = import_lines_.size();
     saved_count_ = import_count_;
     saved_next_record_ = next_record_;
+    saved_last_pseudonym_ = last_pseudonym_;
     return c().run("starting a request's savepoint", "SAVEPOINT request");
   }
 
@@ -255,38 +280,67 @@ class pg_counter final : public counter_store {
     import_lines_.resize(saved_lines_);
     import_count_ = saved_count_;
     next_record_ = saved_next_record_;
+    last_pseudonym_ = saved_last_pseudonym_;
   }
 
   status put_decision(counter_decision& d) override {
     constexpr std::string_view what = "storing the counter decision";
     if (!in_tx_) return not_in_transaction();
+    if (auto s = need_key(); !s) return s;
     d.at = now_utc();
-    // One round trip (migration 9): dalil_counter_decision takes the writer's and the chain's
-    // locks and stores the record version, the decision and its entry, hashed here as SQLite
-    // hashes it, against the record id and the chain's head this connection expects (the next
-    // id after its last new record, its last append). When either moved (another server's
-    // writes, a record of the same content, a rollback), it stores nothing and says what it
-    // found, against which the entry is hashed again: the locks are held then, so the second
-    // call stores.
+    // One round trip (migrations 9 and 10): dalil_counter_decision takes the writer's and the
+    // chain's locks and stores the record version, the decision and its entry, hashed here as
+    // SQLite hashes it, against what this connection expects: the record id (the next after its
+    // last new record), the chain's head (its last append), the keyring's generation and, in an
+    // encrypted store, the applicant's pseudonym and version (a new applicant: the pseudonym
+    // after the last this connection gave), which the record is sealed for. When any moved
+    // (another server's writes, a record of the same content, a rollback, a key rotation or an
+    // erasure by another process), it stores nothing and says what it found, against which the
+    // record is sealed and the entry hashed again: the locks are held then (a rotation and an
+    // erasure take the writer's), so the second call stores.
+    sealed_for s;
+    s.fresh = true;
+    s.version = 1;
     d.record_id = next_record_;
-    bool new_record = false;
     bool duplicate = false;
+    std::string stored_outcomes;
+    std::string sealed;
     auto appended = pg_->append_with(
         what, [&](std::int64_t seq, const std::string& prev) -> result<pg_store::append_attempt> {
+          // The applicant as the store names them, the outcomes as it keeps them.
+          std::string lookup;
+          if (encrypted_) {
+            if (auto st = need_key(); !st) return st.error();
+            lookup = crypto::lookup_hash(*key_, d.applicant_id);
+            if (s.who.empty()) {
+              s.who = crypto::next_pseudonym(last_pseudonym_);
+              s.dk = crypto::new_data_key();
+            }
+            stored_outcomes = plain_outcomes(d.outcomes, d.plain_values);
+            sealed.clear();
+            if (s.new_record) sealing::seal_record(*s.dk, s.who, s.version, d.record_json, sealed);
+          }
+          const std::string& who = encrypted_ ? s.who : d.applicant_id;
+          const std::string& outcomes = encrypted_ ? stored_outcomes : d.outcomes;
           std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
           engine::append_json_string(details, d.office);
-          details += ",\"digest\":\"" + counter_digest(d) + "\"}";
+          details += ",\"digest\":\"" + counter_digest(d, who, outcomes) + "\"}";
           std::string hash = dalil::store::detail::entry_hash(
               prev, seq, d.at, d.actor, "counter_decision", d.decision_id, details);
+          param wrapped;
+          if (encrypted_ && s.fresh) {
+            wrapped = bytea_param(crypto::wrap(*key_, *s.dk, s.who, generation_));
+          }
           auto r = c().query(
               what,
-              "SELECT outcome, rec_id, rec_version, new_record, imp_id, head_seq, head_hash FROM "
-              "dalil_counter_decision($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,"
-              "$18,$19,$20,$21,$22)",
+              "SELECT outcome, rec_id, rec_version, new_record, imp_id, head_seq, head_hash, "
+              "found_generation, found_applicant, found_wrapped, found_key_generation, last_given "
+              "FROM dalil_counter_decision($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
+              "$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28)",
               {std::to_string(writer_lock_key),
                std::to_string(chain_lock_key),
                d.decision_id,
-               d.applicant_id,
+               who,
                d.office,
                d.actor,
                d.at,
@@ -294,29 +348,46 @@ class pg_counter final : public counter_store {
                d.ruleset_hash,
                d.input_hash,
                d.rules,
-               d.outcomes,
+               outcomes,
                d.trace ? "1" : "0",
                d.answer_digest,
                d.publication_id != 0 ? param(std::to_string(d.publication_id)) : param(),
-               d.record_json,
+               encrypted_ ? std::string() : d.record_json,
                std::to_string(d.record_id),
                std::to_string(import_id_),
                std::to_string(seq),
                details,
                prev,
-               hash});
+               hash,
+               std::to_string(generation_),
+               encrypted_ ? param(lookup) : param(),
+               last_pseudonym_,
+               std::to_string(s.version),
+               encrypted_ && s.new_record ? param(bytea_param(sealed)) : param(),
+               wrapped});
           if (!r) return r.error();
           locked_ = true;  // the function took both locks, held to the transaction's end
-          if (r->view(0, 0) == "exists") {
+          const rows& q = *r;
+          if (q.view(0, 0) == "exists") {
             duplicate = true;
             return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
           }
-          d.record_id = r->int64(0, 1);
-          d.record_version = r->int64(0, 2);
-          new_record = r->view(0, 3) == "t";
-          import_id_ = r->int64(0, 4);
-          return pg_store::append_attempt{r->view(0, 0) == "stored",
-                                          {r->int64(0, 5), r->text(0, 6)}};
+          d.record_id = q.int64(0, 1);
+          d.record_version = q.int64(0, 2);
+          s.new_record = q.view(0, 3) == "t";
+          import_id_ = q.int64(0, 4);
+          pg_store::append_attempt done{q.view(0, 0) == "stored", {q.int64(0, 5), q.text(0, 6)}};
+          if (done.appended) return done;
+          // Moved: what the database holds now, under the locks.
+          if (q.int64(0, 7) != generation_) {
+            if (auto st = refresh_keyring(); !st) return st.error();
+            if (auto st = need_key(); !st) return st.error();
+          }
+          if (encrypted_) {
+            if (auto st = found(q, s); !st) return st.error();
+          }
+          s.version = d.record_version;
+          return done;
         });
     if (!appended) {
       const error& e = appended.error();
@@ -328,11 +399,15 @@ class pg_counter final : public counter_store {
       }
       return e;
     }
-    if (new_record) {
+    if (encrypted_ && s.fresh) last_pseudonym_ = s.who;
+    if (s.new_record) {
       next_record_ = d.record_id + 1;
-      // The line SQLite's counter writes for its import's digest (verify recomputes it).
-      import_lines_ += std::to_string(d.record_id) + ':' + d.applicant_id + ':' +
-                       std::to_string(d.record_version) + ':' + d.input_hash + '\n';
+      // The line SQLite's counter writes for its import's digest (verify recomputes it): a
+      // sealed record's vouches for its ciphertext too.
+      import_lines_ += std::to_string(d.record_id) + ':' + (encrypted_ ? s.who : d.applicant_id) +
+                       ':' + std::to_string(d.record_version) + ':' + d.input_hash;
+      if (encrypted_) import_lines_ += ':' + engine::sha256_hex(sealed);
+      import_lines_ += '\n';
       ++import_count_;
     }
     return {};
@@ -402,7 +477,16 @@ class pg_counter final : public counter_store {
                        std::string(decision_columns) + "WHERE c.decision_id=$1", {decision_id});
     if (!q) return q.error();
     if (q->size() == 0) return fail(errc::not_found, "no decision " + decision_id);
-    return decision_from(*q, 0);
+    counter_decision d = decision_from(*q, 0);
+    if (!q->null(0, 16)) {
+      if (auto st = open_sealed(*q, 0, 17, d.applicant_id, d.record_id, d.record_version,
+                                d.record_json, d.erased);
+          !st) {
+        return st.error();
+      }
+      d.sealed = true;
+    }
+    return d;
   }
 
   result<std::vector<review>> reviews(const std::string& decision_id) override {
@@ -417,15 +501,18 @@ class pg_counter final : public counter_store {
     return out;
   }
 
-  result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
+  result<std::vector<decision_summary>> applicant_decisions(const std::string& id,
                                                             const std::string& office) override {
+    auto who = applicant_key(id);
+    if (!who) return who.error();
+    if (who->empty()) return std::vector<decision_summary>();  // unknown, or erased
     auto q = c().query(
         "reading the applicant's decisions",
         "SELECT c.decision_id, c.as_of, c.at, c.office, c.ruleset_hash, "
         "EXISTS(SELECT 1 FROM reviews v WHERE v.decision_id=c.decision_id), "
         "coalesce(c.publication_id, 0) FROM counter_decisions c WHERE c.applicant_id=$1 AND "
         "($2='' OR c.office=$2) ORDER BY c.at COLLATE \"C\", c.rowid",
-        {applicant_id, office});
+        {*who, office});
     if (!q) return q.error();
     std::vector<decision_summary> out;
     out.reserve(static_cast<std::size_t>(q->size()));
@@ -436,15 +523,31 @@ class pg_counter final : public counter_store {
     return out;
   }
 
-  result<stored_record> latest_record(const std::string& applicant_id) override {
-    auto q = c().query("reading the record",
-                       "SELECT record_id, applicant_id, version, content_hash, json FROM records "
-                       "WHERE applicant_id=$1 AND latest=1",
-                       {applicant_id});
+  result<stored_record> latest_record(const std::string& id) override {
+    auto who = applicant_key(id);
+    if (!who) return who.error();
+    if (who->empty()) return fail(errc::not_found, "no record for this applicant");
+    // Columns 5-10 as decision_columns' 16-21.
+    auto q = c().query(
+        "reading the record",
+        "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, r.sealed, "
+        "k.applicant_id IS NOT NULL, k.wrapped IS NULL, k.wrapped, k.generation, "
+        "coalesce((SELECT g.generation FROM keyring g WHERE g.id = 1), 0) FROM records r LEFT "
+        "JOIN data_keys k ON r.sealed IS NOT NULL AND k.applicant_id = r.applicant_id WHERE "
+        "r.applicant_id=$1 AND r.latest=1",
+        {*who});
     if (!q) return q.error();
     if (q->size() == 0) return fail(errc::not_found, "no record for this applicant");
-    return stored_record{q->int64(0, 0), q->text(0, 1), q->int64(0, 2), q->text(0, 3),
-                         q->text(0, 4)};
+    stored_record r{q->int64(0, 0), q->text(0, 1), q->int64(0, 2), q->text(0, 3), q->text(0, 4)};
+    if (!q->null(0, 5)) {
+      bool erased = false;
+      if (auto st = open_sealed(*q, 0, 6, r.applicant_id, r.record_id, r.version, r.json, erased);
+          !st) {
+        return st.error();
+      }
+      if (erased) return fail(errc::not_found, "no record for this applicant");
+    }
+    return r;
   }
 
   result<std::vector<review_row>> list_reviews(const review_filter& f) override {
@@ -519,8 +622,140 @@ class pg_counter final : public counter_store {
     return found;
   }
 
+  /// Reads the keyring (at open, and whenever the database holds another generation than the
+  /// one this connection sealed for): a store encrypted since, a rotation by another process
+  /// (the master key loaded again from where it came from; refused when the key the server
+  /// holds is no longer the store's), as the SQLite counter reads it.
+  status refresh_keyring() {
+    auto q = c().query("reading the keyring",
+                       "SELECT key_check, generation, lookup_key FROM keyring WHERE id = 1");
+    if (!q) return q.error();
+    if (q->size() == 0) {
+      encrypted_ = false;
+      generation_ = 0;
+      return {};
+    }
+    encrypted_ = true;
+    const std::int64_t gen = q->int64(0, 1);
+    if (!key_) {
+      generation_ = gen;
+      return {};
+    }
+    const std::string check = q->text(0, 0);
+    if (check == keyring_check_ && gen == generation_) return {};
+    if (crypto::key_check(*key_) != check) {
+      // Rotated by another process (`dalil keys rotate`): the new key, if its file holds it now.
+      auto again = crypto::load_master_key(key_file_);
+      if (!again || crypto::key_check(*again) != check) {
+        return fail(errc::refused,
+                    std::string(pg_name) +
+                        ": the master key the server holds is not the store's (key check " +
+                        crypto::key_check(*key_) + ", the store's " + check +
+                        "): it was rotated (dalil keys rotate); give the server the new key (" +
+                        (key_file_.empty()
+                             ? std::string("restart it with the new ") + crypto::master_key_variable
+                             : "write it to " + key_file_) +
+                        ")");
+      }
+      key_ = std::move(*again);
+    }
+    if (auto s = sealing::open_keyring(*key_, check, bytea_value(q->view(0, 2)), gen, pg_name);
+        !s) {
+      return s;
+    }
+    keyring_check_ = check;
+    generation_ = gen;
+    return {};
+  }
+
  private:
+  /// What put_decision seals a record for: the applicant's pseudonym ("" until chosen) and data
+  /// key, whether the applicant is new to the store (their pseudonym and data key are stored
+  /// with the decision), and the version.
+  struct sealed_for {
+    std::string who;
+    std::optional<crypto::data_key> dk;
+    bool fresh = true;
+    bool new_record = true;
+    std::int64_t version = 1;
+  };
+
+  /// After dalil_counter_decision stored nothing (`q`: what it found), the applicant as the
+  /// store holds them now: their pseudonym and data key, or, when it knows none (a new applicant,
+  /// or one erased since), the pseudonym after the last given and a new data key.
+  status found(const rows& q, sealed_for& s) {
+    if (q.null(0, 8)) {
+      last_pseudonym_ = q.text(0, 11);
+      if (!s.fresh || s.who != crypto::next_pseudonym(last_pseudonym_)) {
+        s.who = crypto::next_pseudonym(last_pseudonym_);
+        s.dk = crypto::new_data_key();
+      }
+      s.fresh = true;
+      return {};
+    }
+    s.who = q.text(0, 8);
+    s.fresh = false;
+    if (q.null(0, 9)) {
+      return fail(errc::damaged, std::string(pg_name) + ": applicant " + s.who +
+                                     " has a pseudonym but no data key (run dalil audit verify)");
+    }
+    auto dk = crypto::unwrap(*key_, bytea_value(q.view(0, 9)), s.who, q.int64(0, 10));
+    if (!dk) {
+      return fail(errc::damaged,
+                  std::string(pg_name) + ": applicant " + s.who + ": " + dk.error().message);
+    }
+    s.dk = *dk;
+    return {};
+  }
+
+  /// Opens the sealed record of row `i` of `q` (its sealed bytes in column `col` - 1, then the
+  /// data key's columns and the keyring's generation, as decision_columns lists them) into
+  /// `json`, or sets `erased`; nothing without the master key (verify and the statistics read
+  /// the rest of the row). The keyring is read again first when its generation is not the one
+  /// this connection holds (a rotation by another process).
+  status open_sealed(const rows& q, int i, int col, const std::string& applicant,
+                     std::int64_t record_id, std::int64_t version, std::string& json,
+                     bool& erased) {
+    json.clear();
+    const bool has_key_row = q.view(i, col) == "t";
+    if (has_key_row && q.view(i, col + 1) == "t") {
+      erased = true;
+      return {};
+    }
+    if (!key_) return {};
+    if (!has_key_row) {
+      return fail(errc::damaged, "record " + std::to_string(record_id) +
+                                     " is sealed but its applicant has no data key");
+    }
+    if (q.int64(i, col + 4) != generation_) {
+      if (auto s = refresh_keyring(); !s) return s;
+    }
+    stored_record r;
+    r.record_id = record_id;
+    r.applicant_id = applicant;
+    r.version = version;
+    if (auto s = sealing::open_record(*key_, r, bytea_value(q.view(i, col - 1)),
+                                      bytea_value(q.view(i, col + 2)), false, q.int64(i, col + 3));
+        !s) {
+      return s;
+    }
+    json = std::move(r.json);
+    return {};
+  }
+
   connection& c() { return pg_->conn(); }
+
+  /// What storing or reading a record of an encrypted store needs: its master key (the SQLite
+  /// counter's words).
+  status need_key() const {
+    if (encrypted_ && !key_) {
+      return fail(errc::refused, std::string(pg_name) +
+                                     " is encrypted: the counter needs its master key (--key-file "
+                                     "FILE, or " +
+                                     crypto::master_key_variable + ")");
+    }
+    return {};
+  }
 
   status not_in_transaction() {
     return fail(errc::failed, "the counter writes in a transaction (begin() first)");
@@ -576,11 +811,21 @@ class pg_counter final : public counter_store {
   }
 
   std::unique_ptr<pg_store> pg_;
+  // Encryption at rest: whether the store has a keyring, the master key given (and where it came
+  // from, to load it again after a rotation), the keyring's generation (0: none) and key check
+  // as last read.
+  bool encrypted_ = false;
+  std::optional<crypto::master_key> key_;
+  std::string key_file_;
+  std::int64_t generation_ = 0;
+  std::string keyring_check_;
   bool in_tx_ = false;
   bool locked_ = false;
   // The record id put_decision expects its next new record to have (checked by the database):
-  // the one after this connection's last, kept from one transaction to the next.
+  // the one after this connection's last, kept from one transaction to the next; and the last
+  // pseudonym it believes given (a new applicant's is the next).
   std::int64_t next_record_ = 0;
+  std::string last_pseudonym_;
   std::int64_t import_id_ = 0;
   std::string import_lines_;
   std::int64_t import_count_ = 0;
@@ -589,24 +834,39 @@ class pg_counter final : public counter_store {
   std::size_t saved_lines_ = 0;
   std::int64_t saved_count_ = 0;
   std::int64_t saved_next_record_ = 0;
+  std::string saved_last_pseudonym_;
 };
 
 }  // namespace
 
 result<std::unique_ptr<counter_store>> open_counter(const std::string& conninfo,
-                                                    const crypto::master_key* key) {
-  if (key != nullptr) {
-    return fail(errc::refused,
-                "a master key was given for a PostgreSQL store: encryption at rest is not "
-                "supported on PostgreSQL yet (docs/postgresql.md); the counter would store its "
-                "records in plain; give no key");
-  }
+                                                    const crypto::master_key* key,
+                                                    const std::string& key_file) {
   auto pg = pg_store::open(conninfo);
   if (!pg) return pg.error();
-  if (auto e = (*pg)->refuse_encrypted("the counter's evaluations (dalil serve)"); !e) {
-    return e.error();
+  auto check = (*pg)->key_check();
+  if (!check) return check.error();
+  if (key != nullptr) {
+    // The key given must be the store's, now (not after a rotation: that is for a running
+    // server to follow), in the SQLite counter's words.
+    if (check->empty()) {
+      return fail(errc::refused, std::string(pg_name) +
+                                     " is not encrypted, but a master key was given: the "
+                                     "counter would store its records in plain; encrypt the "
+                                     "store first (dalil keys init --db, on a store without "
+                                     "records), or give no key");
+    }
+    if (crypto::key_check(*key) != *check) {
+      return fail(errc::refused, std::string(pg_name) +
+                                     ": the master key given is not this store's (its check "
+                                     "value is " +
+                                     crypto::key_check(*key) + ", the store's " + *check +
+                                     ": `dalil keys check` prints a key's)");
+    }
   }
-  return std::unique_ptr<counter_store>(std::make_unique<pg_counter>(std::move(*pg)));
+  auto counter = std::make_unique<pg_counter>(std::move(*pg), key, key_file);
+  if (auto s = counter->refresh_keyring(); !s) return s.error();
+  return std::unique_ptr<counter_store>(std::move(counter));
 }
 
 }  // namespace pg
@@ -614,7 +874,7 @@ result<std::unique_ptr<counter_store>> open_counter(const std::string& conninfo,
 result<std::unique_ptr<counter_store>> counter_store::open(const std::string& db,
                                                            const crypto::master_key* key,
                                                            const std::string& key_file) {
-  if (pg::is_conninfo(db)) return pg::open_counter(db, key);
+  if (pg::is_conninfo(db)) return pg::open_counter(db, key, key_file);
   return open_sqlite_counter(db, key, key_file);
 }
 

@@ -363,15 +363,6 @@ result<std::string> pg_store::key_check() {
   return q->size() == 0 ? std::string() : q->text(0, 0);
 }
 
-status pg_store::refuse_encrypted(std::string_view what) {
-  auto k = key_check();
-  if (!k) return k.error();
-  if (k->empty()) return {};
-  return fail(errc::refused,
-              "not yet supported on an encrypted PostgreSQL store: " + std::string(what) +
-                  " (the other commands work with its master key: docs/postgresql.md)");
-}
-
 result<verify_report> pg_store::verify_chain(const verify_options& options) {
   constexpr std::string_view what = "reading the audit log";
   auto t = transaction::begin(conn_, what, "ISOLATION LEVEL REPEATABLE READ READ ONLY");

@@ -77,9 +77,6 @@ class pg_store {
   /// The key check value of the store's master key ("": a plain store, no keyring row): a store
   /// migrated from an encrypted SQLite store keeps its keyring.
   result<std::string> key_check();
-  /// errc::refused when the store is encrypted: `what` (today the counter's reads and writes of
-  /// personal data) is not yet supported on an encrypted PostgreSQL store (docs/postgresql.md).
-  status refuse_encrypted(std::string_view what);
   /// Checks the chain in one snapshot: every entry's hash, its link to the one before, no gap,
   /// and `options.head` reached unchanged; and in the same snapshot the records and decision
   /// sets against the intact entries (of the current form) that vouch for them: each entry's
@@ -122,10 +119,12 @@ result<std::unique_ptr<accounts>> open_accounts(const std::string& conninfo);
 result<std::unique_ptr<publication_store>> open_publications(const std::string& conninfo);
 
 /// The counter store (store/counter_store.hpp) on a PostgreSQL database, its migrations applied
-/// (counter_store::open calls it for a connection string). errc::refused when a master key is
-/// given: encryption at rest is not supported on PostgreSQL.
+/// (counter_store::open calls it for a connection string, with its key and key file). An
+/// encrypted store is read and written with `key` as the SQLite counter does; errc::refused when
+/// the key is not the store's or the store is not encrypted.
 result<std::unique_ptr<counter_store>> open_counter(const std::string& conninfo,
-                                                    const crypto::master_key* key = nullptr);
+                                                    const crypto::master_key* key = nullptr,
+                                                    const std::string& key_file = {});
 
 /// Checks every counter decision and review against its audit entry (its digest, its record),
 /// and that none lacks one, in the caller's transaction (verify_chain's snapshot, or the

@@ -345,7 +345,7 @@ TEST_CASE("a counter decision is one round trip to PostgreSQL", "[pg][counter]")
         "calling dalil_counter_decision",
         "SELECT outcome, rec_id, head_seq, head_hash FROM dalil_counter_decision($1,$2,'dx','AX',"
         "'rabat','agent','2026-12-04T10:00:00Z','2026-12-01',$3,'h','[]','[]',1,'x',NULL,'{}',"
-        "$4,0,$5,'{}',$6,$7)",
+        "$4,0,$5,'{}',$6,$7,0,NULL,'',1,NULL,NULL)",
         {std::to_string(pg::writer_lock_key), std::to_string(pg::chain_lock_key),
          counter_suite::ruleset_hash(), record, seq, prev, h});
     REQUIRE(ok(r));
@@ -405,21 +405,159 @@ TEST_CASE("a request rolled back to its savepoint gives back the counter's locks
   check_verifies(db);
 }
 
+TEST_CASE("the counter on an encrypted PostgreSQL store follows a rotation and an erasure",
+          "[pg][counter][crypto]") {
+  // Another process rotates the master key, then erases an applicant, between two transactions
+  // of a counter that holds the old key: dalil_counter_decision finds the keyring's generation,
+  // or the applicant's pseudonym, not those the counter sealed for, stores nothing, and the
+  // counter seals again (the new key read from its file; a new pseudonym and data key).
+  const std::string db = fresh_database("dalil_counter_crypto");
+  auto dir = std::filesystem::temp_directory_path() /
+             ("dalil_pg_counter_crypto_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string key_file = (dir / "master.key").string();
+  const std::string next_file = (dir / "next.key").string();
+  REQUIRE(ok(dalil::store::crypto::create_key_file(key_file)));
+  REQUIRE(ok(dalil::store::crypto::create_key_file(next_file)));
+  auto key = dalil::store::crypto::load_master_key(key_file);
+  REQUIRE(ok(key));
+  auto next = dalil::store::crypto::load_master_key(next_file);
+  REQUIRE(ok(next));
+  {
+    auto s = pg::open_store(db, dalil::store::open_mode::read_write, &*key);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->init_keys("test")));
+    REQUIRE(ok((*s)->put_ruleset(counter_suite::ruleset_hash(),
+                                 std::string(counter_suite::ruleset_source))));
+  }
+  auto cs = dalil::store::counter_store::open(db, &*key, key_file);
+  REQUIRE(ok(cs));
+  CHECK((*cs)->encrypted());
+  auto c = pg::connection::open(db);
+  REQUIRE(ok(c));
+  auto one = [&](const std::string& q) {
+    auto r = c->query("reading", q);
+    REQUIRE(ok(r));
+    return r->size() == 0 ? std::string() : r->text(0, 0);
+  };
+  auto put_group = [&](std::vector<dalil::store::counter_decision> ds) {
+    REQUIRE(ok((*cs)->begin()));
+    for (auto& d : ds) REQUIRE(ok((*cs)->put_decision(d)));
+    REQUIRE(ok((*cs)->commit()));
+  };
+  auto decision = [](int n, const std::string& who, const std::string& json) {
+    return counter_suite::decision("d" + std::to_string(n), who, json, "rabat");
+  };
+  put_group({decision(1, "A1", R"({"id":"A1","n":"4321.09"})"),
+             decision(2, "A2", R"({"id":"A2","n":"2"})")});
+  CHECK(one("SELECT string_agg(applicant_id, ',' ORDER BY rowid) FROM counter_decisions") ==
+        "p0000000001,p0000000002");
+  CHECK(one("SELECT count(*) FROM records WHERE json = '' AND sealed IS NOT NULL") == "2");
+  // A new applicant costs the plain store's statements: BEGIN, the decision, the import, COMMIT.
+  CHECK(round_trips_of([&] { put_group({decision(3, "A3", R"({"id":"A3"})")}); }) == 4);
+
+  // Rotated by another process; the counter's key file then holds the new key.
+  {
+    auto s = pg::open_store(db, dalil::store::open_mode::read_write, &*key);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->rotate_key(*next, "test")));
+  }
+  std::filesystem::copy_file(next_file, key_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  put_group({decision(4, "A4", R"({"id":"A4"})"), decision(5, "A1", R"({"id":"A1","n":"5"})")});
+  CHECK(one("SELECT count(*) FROM data_keys WHERE generation <> 2") == "0");
+  CHECK(one("SELECT applicant_id FROM counter_decisions WHERE decision_id = 'd5'") ==
+        "p0000000001");
+  auto d4 = (*cs)->decision("d4");
+  REQUIRE(ok(d4));
+  CHECK(d4->record_json == R"({"id":"A4"})");
+  auto d5 = (*cs)->decision("d5");
+  REQUIRE(ok(d5));
+  CHECK(d5->record_version == 2);
+  CHECK(d5->record_json == R"({"id":"A1","n":"5"})");
+
+  // Erased by another process: the same id is then a new applicant (the next pseudonym).
+  {
+    auto s = pg::open_store(db, dalil::store::open_mode::read_write, &*next);
+    REQUIRE(ok(s));
+    REQUIRE(ok((*s)->erase_applicant("A2", "a request", "dpo")));
+  }
+  put_group({decision(6, "A2", R"({"id":"A2","n":"2"})")});
+  CHECK(one("SELECT applicant_id FROM counter_decisions WHERE decision_id = 'd6'") ==
+        "p0000000005");
+  auto d2 = (*cs)->decision("d2");
+  REQUIRE(ok(d2));
+  CHECK(d2->erased);
+  auto d6 = (*cs)->decision("d6");
+  REQUIRE(ok(d6));
+  CHECK(d6->record_version == 1);
+  CHECK(d6->record_json == R"({"id":"A2","n":"2"})");
+  auto history = (*cs)->applicant_decisions("A2", "");
+  REQUIRE(ok(history));
+  REQUIRE(history->size() == 1);
+  CHECK(history->front().decision_id == "d6");
+  auto latest = (*cs)->latest_record("A1");
+  REQUIRE(ok(latest));
+  CHECK(latest->json == R"({"id":"A1","n":"5"})");
+  // No value of a record in plain anywhere in the tables the counter wrote.
+  CHECK(one("SELECT count(*) FROM records WHERE position(convert_to('4321.09', 'UTF8') in "
+            "sealed) > 0 OR json <> ''") == "0");
+  CHECK(one("SELECT count(*) FROM counter_decisions WHERE applicant_id LIKE 'A%'") == "0");
+  CHECK(one("SELECT count(*) FROM audit WHERE subject LIKE 'A%' OR details LIKE '%\"A%'") == "0");
+  check_verifies(db);
+
+  // The function itself: a generation the keyring does not have stores nothing.
+  auto head = c->query("reading the head", "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  REQUIRE(ok(head));
+  const std::string record = one("SELECT max(record_id) + 1 FROM records");
+  REQUIRE(ok(c->run("a transaction", "BEGIN")));
+  auto r = c->query(
+      "calling dalil_counter_decision",
+      "SELECT outcome, found_generation, found_applicant, last_given FROM "
+      "dalil_counter_decision($1,$2,'dx','p0000000006','rabat','agent','2026-12-04T10:00:00Z',"
+      "'2026-12-01',$3,'h','[]','[]',1,'x',NULL,'',$4,0,$5,'{}',$6,$7,1,'lookup-x',"
+      "'p0000000005',1,'\\x00','\\x00')",
+      {std::to_string(pg::writer_lock_key), std::to_string(pg::chain_lock_key),
+       counter_suite::ruleset_hash(), record, std::to_string(head->int64(0, 0) + 1),
+       head->text(0, 1), std::string(64, 'a')});
+  REQUIRE(ok(r));
+  CHECK(r->text(0, 0) == "moved");
+  CHECK(r->int64(0, 1) == 2);
+  CHECK(r->null(0, 2));
+  CHECK(r->text(0, 3) == "p0000000005");
+  c->rollback();
+  CHECK(one("SELECT count(*) FROM pseudonyms WHERE applicant_id = 'p0000000006'") == "0");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("counter decisions per second, one a transaction and grouped", "[.pg-bench]") {
   // Not run by default: `dalil_pg_tests "[.pg-bench]"` inside pg_virtualenv. Each decision a new
   // applicant (a new record), as the server's writer stores them; times are the whole
   // transactions, commits included.
+  // Each store plain, then encrypted (`keys init` on the empty store: records sealed, applicants
+  // named by pseudonyms, each new applicant a new data key).
   const std::string pg_db = fresh_database("dalil_counter_bench");
+  const std::string pg_enc = fresh_database("dalil_counter_bench_enc");
   auto dir = std::filesystem::temp_directory_path() /
              ("dalil_pg_counter_bench_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string lite_db = (dir / "s.db").string();
-  for (const std::string& db : {lite_db, pg_db}) {
-    auto s = pg::is_conninfo(db) ? pg::open_store(db) : dalil::store::open_sqlite(db);
+  const std::string lite_enc = (dir / "e.db").string();
+  const std::string key_file = (dir / "master.key").string();
+  REQUIRE(ok(dalil::store::crypto::create_key_file(key_file)));
+  auto key = dalil::store::crypto::load_master_key(key_file);
+  REQUIRE(ok(key));
+  for (const std::string& db : {lite_db, pg_db, lite_enc, pg_enc}) {
+    const bool encrypted = db == lite_enc || db == pg_enc;
+    const dalil::store::crypto::master_key* k = encrypted ? &*key : nullptr;
+    auto s = pg::is_conninfo(db)
+                 ? pg::open_store(db, dalil::store::open_mode::read_write, k)
+                 : dalil::store::open_sqlite(db, dalil::store::open_mode::read_write, k);
     REQUIRE(ok(s));
+    if (encrypted) REQUIRE(ok((*s)->init_keys("bench")));
     REQUIRE(ok((*s)->put_ruleset(counter_suite::ruleset_hash(),
                                  std::string(counter_suite::ruleset_source))));
-    auto cs = dalil::store::counter_store::open(db);
+    auto cs = dalil::store::counter_store::open(db, k, key_file);
     REQUIRE(ok(cs));
     constexpr int n = 1000;
     for (int group : {1, 10, 50}) {
@@ -435,8 +573,8 @@ TEST_CASE("counter decisions per second, one a transaction and grouped", "[.pg-b
       }
       const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
       WARN((pg::is_conninfo(db) ? "PostgreSQL" : "SQLite")
-           << ": " << n << " decisions in groups of " << group << ": " << took.count() << " s, "
-           << static_cast<long>(n / took.count()) << "/s");
+           << (encrypted ? " encrypted" : "") << ": " << n << " decisions in groups of " << group
+           << ": " << took.count() << " s, " << static_cast<long>(n / took.count()) << "/s");
     }
   }
   std::filesystem::remove_all(dir);
