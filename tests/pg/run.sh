@@ -15,14 +15,9 @@ if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgres
   echo "skipped: PostgreSQL is not installed (scripts/install-deps.sh); DALIL_PG_REQUIRED=1 makes this fail"
   exit 77
 fi
-# As root, pg_virtualenv names its cluster 15/regress in /etc/postgresql and refuses to start
-# while one exists: two runs at once on one machine (two build trees, two checkouts) would make
-# the second fail ("Cluster 15/regress exists"). They take turns instead, through a lock held
-# for the whole run (its own run.sh again, under flock).
-if [ "$(id -u)" = 0 ] && [ -z "${DALIL_PG_TURN:-}" ] && command -v flock >/dev/null 2>&1; then
-  export DALIL_PG_TURN=1
-  exec flock /run/lock/dalil-pg_virtualenv.lock bash "$0" "$@"
-fi
+# shellcheck source=tests/pg/turn.sh
+source "$here/turn.sh"
+take_turn "$0" "$@"
 # pg_virtualenv's own messages (creating and dropping the cluster) go to its standard error.
 # Inside the cluster: the two C++ binaries, then each shell test with DALIL RULES COHORT.
 # shellcheck disable=SC2016 # expanded by the inner bash

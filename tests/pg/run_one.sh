@@ -13,4 +13,7 @@ if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgres
   echo "skipped: PostgreSQL is not installed (scripts/install-deps.sh); DALIL_PG_REQUIRED=1 makes this fail"
   exit 77
 fi
+# shellcheck source=tests/pg/turn.sh
+source "$(dirname "$0")/turn.sh"
+take_turn "$0" "$@"
 exec pg_virtualenv bash "$@"
