@@ -2351,47 +2351,49 @@ class sqlite_store final : public store {
       std::sort(order_.begin(), order_.end(), by_applicant);
     }
     // A cursor over data_keys from the smallest applicant on: stepped forward while the keys
-    // are neighbours, sought again past a gap.
+    // are neighbours, sought again past a gap. Each call into SQLite takes the connection's
+    // mutex: the cursor's applicant is read once per row it reaches (`at`, valid until the
+    // cursor moves), not at each comparison, and an erased key's NULL is asked for only when
+    // no key bytes came back (four calls fewer per record: a tenth of the instructions an
+    // encrypted batch adds to a plain one, by callgrind).
     constexpr int max_skip = 32;
     bool positioned = false;
     bool have_row = false;
+    std::string_view at;
+    auto moved = [&](result<bool> row) -> status {
+      if (!row) return row.error();
+      have_row = *row;
+      at = have_row ? keys_.text_view(0) : std::string_view();
+      return {};
+    };
     auto seek = [&](const std::string& applicant) -> status {
       keys_.reset();
       keys_.bind(1, applicant);
-      auto row = keys_.next(what);
-      if (!row) return row.error();
-      have_row = *row;
       positioned = true;
-      return {};
+      return moved(keys_.next(what));
     };
     status st{};
     for (std::size_t i : order_) {
       stored_record& r = out[i];
+      const std::string_view id = r.applicant_id;
       int skipped = 0;
-      if (!positioned || (have_row && keys_.text_view(0) > std::string_view(r.applicant_id))) {
-        st = seek(r.applicant_id);
-      }
-      while (st && have_row && keys_.text_view(0) < std::string_view(r.applicant_id)) {
+      if (!positioned || (have_row && at > id)) st = seek(r.applicant_id);
+      while (st && have_row && at < id) {
         if (++skipped > max_skip) {
           st = seek(r.applicant_id);
           break;
         }
-        auto row = keys_.next(what);
-        if (!row) {
-          st = row.error();
-        } else {
-          have_row = *row;
-        }
+        st = moved(keys_.next(what));
       }
       if (!st) break;
-      if (!have_row || keys_.text_view(0) != std::string_view(r.applicant_id)) {
+      if (!have_row || at != id) {
         st = fail(errc::damaged, "record " + std::to_string(r.record_id) +
                                      " is sealed, and its applicant has no data key (the "
                                      "key row was deleted behind the tool's back)");
         break;
       }
-      r.erased = keys_.is_null(1);
       r.wrapped = keys_.blob_view(1);
+      r.erased = r.wrapped.empty() && keys_.is_null(1);
       r.key_generation = keys_.int64(2);
     }
     keys_.reset();  // never leave a statement pending: it would hold the connection's snapshot

@@ -134,12 +134,17 @@ class pg_import final : public import_session {
     std::string content_hash;
   };
   /// Looks up what the maps do not know yet of these records' applicants: their pseudonyms and
-  /// data keys (encrypted store), then their latest versions, one query each.
-  status look_up(std::span<const std::string> plain_ids);
+  /// data keys (encrypted store), then their latest versions, one query each. In an encrypted
+  /// store `lookups` gets each id's keyed hash, in order (computed once: `pseudonym` takes it).
+  status look_up(std::span<const std::string> plain_ids, std::vector<std::string>& lookups);
   /// The largest pseudonym given, erased applicants' included (encrypted store), once.
   status load_last_pseudonym();
-  /// The applicant's pseudonym (given now when the store knows none), in an encrypted store.
-  std::string pseudonym(const std::string& plain_id);
+  /// The pseudonym of the applicant whose id has the keyed hash `lookup` (given now when the
+  /// store knows none), in an encrypted store.
+  std::string pseudonym(const std::string& lookup);
+  /// put_record of an id whose keyed hash look_up gave (`lookup`; "" in a plain store).
+  result<put_result> put_looked_up(const std::string& plain_id, const std::string& lookup,
+                                   const std::string& content_hash, const std::string& json);
   /// The applicant's data key: unwrapped, or created and sent wrapped with the next flush.
   result<crypto::data_key> data_key(const std::string& who);
   status flush();
@@ -212,22 +217,26 @@ status pg_import::load_last_pseudonym() {
   return {};
 }
 
-status pg_import::look_up(std::span<const std::string> plain_ids) {
+status pg_import::look_up(std::span<const std::string> plain_ids,
+                          std::vector<std::string>& lookups) {
   std::vector<std::string> ids;  // applicant ids as stored, not known yet
   ids.reserve(plain_ids.size());
+  lookups.clear();
   if (key_ != nullptr) {
     if (!last_loaded_) {
       if (auto s = load_last_pseudonym(); !s) return s;
     }
     constexpr std::string_view what = "importing: reading the pseudonyms and data keys";
-    std::vector<std::string> lookups;
+    std::vector<std::string> unknown;  // the hashes the map does not know yet
+    lookups.reserve(plain_ids.size());
     for (const std::string& plain : plain_ids) {
       std::string l = crypto::lookup_hash(*key_, plain);
-      if (pseudonyms_.try_emplace(l).second) lookups.push_back(std::move(l));
+      if (pseudonyms_.try_emplace(l).second) unknown.push_back(l);
+      lookups.push_back(std::move(l));
     }
-    if (!lookups.empty()) {
+    if (!unknown.empty()) {
       auto p = c_.query(what, "SELECT lookup, applicant_id FROM pseudonyms WHERE lookup = ANY($1)",
-                        {text_array(lookups)});
+                        {text_array(unknown)});
       if (!p) return p.error();
       for (int i = 0; i < p->size(); ++i) {
         std::string who = p->text(i, 1);
@@ -264,8 +273,7 @@ status pg_import::look_up(std::span<const std::string> plain_ids) {
   return {};
 }
 
-std::string pg_import::pseudonym(const std::string& plain_id) {
-  std::string lookup = crypto::lookup_hash(*key_, plain_id);
+std::string pg_import::pseudonym(const std::string& lookup) {
   auto it = pseudonyms_.try_emplace(lookup).first;  // look_up ran: found, or "" (none)
   if (it->second.empty()) {
     last_pseudonym_ = crypto::next_pseudonym(last_pseudonym_);
@@ -303,10 +311,17 @@ result<crypto::data_key> pg_import::data_key(const std::string& who) {
 
 result<put_result> pg_import::put_record(const std::string& plain_id,
                                          const std::string& content_hash, const std::string& json) {
-  if (!in_batch_) {  // alone: looked up alone
-    if (auto s = look_up(std::span<const std::string>(&plain_id, 1)); !s) return s.error();
-  }
-  const std::string applicant_id = key_ != nullptr ? pseudonym(plain_id) : plain_id;
+  std::vector<std::string> lookup;  // alone: looked up alone
+  if (auto s = look_up(std::span<const std::string>(&plain_id, 1), lookup); !s) return s.error();
+  static const std::string plain_store;  // no keyed hash
+  return put_looked_up(plain_id, key_ != nullptr ? lookup.front() : plain_store, content_hash,
+                       json);
+}
+
+result<put_result> pg_import::put_looked_up(const std::string& plain_id, const std::string& lookup,
+                                            const std::string& content_hash,
+                                            const std::string& json) {
+  const std::string applicant_id = key_ != nullptr ? pseudonym(lookup) : plain_id;
   latest_row& l = latest_[applicant_id];
   const bool fresh = l.version == 0;
   if (!fresh && l.content_hash == content_hash) return put_result::unchanged;
@@ -367,11 +382,15 @@ status pg_import::put_records(std::span<const incoming_record> records,
   std::vector<std::string> plain;
   plain.reserve(records.size());
   for (const incoming_record& r : records) plain.push_back(r.applicant_id);
-  if (auto s = look_up(plain); !s) return s;
+  std::vector<std::string> lookups;  // each id's keyed hash, computed once (encrypted store)
+  if (auto s = look_up(plain, lookups); !s) return s;
   out.clear();
   in_batch_ = true;
-  for (const incoming_record& r : records) {
-    auto p = put_record(r.applicant_id, r.content_hash, r.json);
+  static const std::string plain_store;  // no keyed hash
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const incoming_record& r = records[i];
+    auto p = put_looked_up(r.applicant_id, key_ != nullptr ? lookups[i] : plain_store,
+                           r.content_hash, r.json);
     if (!p) {
       in_batch_ = false;
       return p.error();
