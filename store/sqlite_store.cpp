@@ -2033,7 +2033,13 @@ class sqlite_store final : public store {
   std::string pending_sql(const std::vector<record_filter>& filter, const char* select,
                           const char* decided, bool after, bool limit) {
     std::string sql = select;
-    sql += " FROM records r WHERE r.latest=1";
+    // A count without a filter reads the applicant's id and the latest flag alone: the unary
+    // plus keeps SQLite from searching records_latest (latest, record_id), which would read
+    // every latest row of the table for its applicant, and lets it scan the covering index
+    // records_applicant (applicant_id, latest) instead (1.6 MB against 80 MB for 100,000
+    // records; a count took a third of the time).
+    sql += (!after && filter.empty()) ? " FROM records r WHERE +r.latest=1"
+                                      : " FROM records r WHERE r.latest=1";
     // Erased applicants are never decided. Not by a join with data_keys: a key lookup per record
     // was much of an encrypted store's slowdown, in the counts (whole-store scans) and in every
     // chunk. The counts exclude them here (the list of destroyed keys is read once per count, and
