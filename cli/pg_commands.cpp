@@ -89,6 +89,10 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head,
               << " stored trace(s) erased by retention (their hashes kept, every one accounted "
                  "for by a retention entry)";
   }
+  if (r->encrypted_in_place) {
+    std::cout << "; the store was encrypted in place (its records and decision sets are "
+                 "vouched for again by the entries of that keys_init)";
+  }
   std::cout << " (rows vouched for by entries of older forms are not yet checked on a "
                "PostgreSQL store: docs/postgresql.md)\n";
   return 0;

@@ -200,6 +200,32 @@ inline std::string decisions_details(std::int64_t run_id, std::int64_t from, std
   return d;
 }
 
+/// The details of a `records` entry: the records from..to of an import, by their lines' digest
+/// (an import writes them, and so do keys init in place and keys reseal when they vouch again).
+inline std::string records_details(std::int64_t import_id, std::int64_t from, std::int64_t to,
+                                   row_digest& digest) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "import", import_id);
+  add_field(d, "from", from);
+  add_field(d, "to", to);
+  digest.write(d);
+  d += '}';
+  return d;
+}
+
+/// The details of a `counter_decision` entry: the decision's record, its office and its digest
+/// (store/counter_store.hpp's counter_digest).
+inline std::string counter_decision_details(std::int64_t record_id, std::string_view office,
+                                            std::string_view digest) {
+  std::string d = "{\"record\":" + std::to_string(record_id) + ",\"office\":";
+  engine::append_json_string(d, office);
+  d += ",\"digest\":\"";
+  d += digest;
+  d += "\"}";
+  return d;
+}
+
 /// Why `dalil retention --set KIND=DAYS --by BY` is refused ("" when it is not): a kind of
 /// data, records 1 to 36500 days, traces 0 to 36500 (0: erased at the next apply), and who.
 inline std::string retention_period_refusal(std::string_view kind, std::int64_t days,
