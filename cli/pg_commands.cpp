@@ -165,7 +165,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   // with the master key of --key-file or DALIL_MASTER_KEY).
   if (path == "import" || path == "batch" || path == "export" || path == "stats" ||
       path == "replay" || path == "decisions" || path == "impact" || path == "retention" ||
-      path == "erase" || path == "keys init" || path == "keys rotate") {
+      path == "erase" || path == "keys init" || path == "keys rotate" || path == "keys seal") {
     return std::nullopt;
   }
   if (!option(*leaf, "--key-file").empty()) {
@@ -183,7 +183,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   }
   std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
             << " (today: dalil migrate, import, batch, replay, decisions, impact, export, stats, "
-               "retention, erase, keys init, keys rotate, "
+               "retention, erase, keys init, keys rotate, keys seal, "
                "user, token, office, publish, publications, serve, audit head and audit verify; "
                "docs/postgresql.md)\n";
   return exit_refused;

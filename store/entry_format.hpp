@@ -226,6 +226,23 @@ inline std::string counter_decision_details(std::int64_t record_id, std::string_
   return d;
 }
 
+/// The details of a `keys_seal` entry: how many decision sets keys seal rewrote, how many of
+/// them of erased applicants (their values dropped), and, when it vouches for the counter's
+/// decisions again, how many it retyped.
+inline std::string keys_seal_details(std::int64_t decision_sets, std::int64_t erased,
+                                     std::int64_t counter_decisions, std::string_view at) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "decision_sets", decision_sets);
+  add_field(d, "erased", erased);
+  // Present only when the counter's decisions are vouched for again: the counter's verify then
+  // takes the counter_decision entries before this one as superseded.
+  if (counter_decisions != 0) add_field(d, "counter_decisions", counter_decisions);
+  add_field(d, "at", at);
+  d += '}';
+  return d;
+}
+
 /// Why `dalil retention --set KIND=DAYS --by BY` is refused ("" when it is not): a kind of
 /// data, records 1 to 36500 days, traces 0 to 36500 (0: erased at the next apply), and who.
 inline std::string retention_period_refusal(std::string_view kind, std::int64_t days,

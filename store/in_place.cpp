@@ -67,4 +67,43 @@ bool seal_set(const crypto::data_key& dk, std::string_view applicant, std::int64
   return true;
 }
 
+sealed_again seal_again(const crypto::data_key* dk, std::string_view applicant, std::int64_t run,
+                        std::int64_t record, std::string_view stored, std::string_view sealed,
+                        std::span<const std::uint8_t> mask, std::string& decisions,
+                        std::string& sealed_out) {
+  std::string whole;
+  // Without sealed values, or erased (the values sealed are gone), the set is what it keeps in
+  // plain; else its sealed values are put back.
+  if (sealed.empty() || dk == nullptr) {
+    whole.assign(stored);
+  } else {
+    std::string opened;
+    const bool fits =
+        crypto::open(*dk, sealed, sealing::set_ad("decisions", applicant, run, record), opened) &&
+        whole_decisions(stored, opened, whole);
+    crypto::wipe(opened);
+    if (!fits) {
+      crypto::wipe(whole);
+      return sealed_again::damaged;
+    }
+  }
+  std::string plain;
+  std::string values;
+  const bool seal = plain_decisions(whole, plain, &values, mask);
+  crypto::wipe(whole);
+  sealed_again done = sealed_again::unchanged;
+  if (seal && plain != stored) {
+    decisions = std::move(plain);
+    sealed_out.clear();
+    if (dk != nullptr) {
+      crypto::seal(*dk, values, sealing::set_ad("decisions", applicant, run, record), sealed_out);
+      done = sealed_again::sealed;
+    } else {
+      done = sealed_again::dropped;
+    }
+  }
+  crypto::wipe(values);
+  return done;
+}
+
 }  // namespace dalil::store::in_place

@@ -61,4 +61,20 @@ bool seal_set(const crypto::data_key& dk, std::string_view applicant, std::int64
               std::int64_t record, std::string_view trace, std::string_view decisions,
               std::span<const std::uint8_t> mask, sealed_set& out);
 
+/// What seal_again did to a decision set.
+enum class sealed_again { unchanged, sealed, dropped, damaged };
+
+/// dalil keys seal's step for one decision set of an encrypted store (run, record) of
+/// `applicant`: its whole decisions (the plain form `stored` with its `sealed` values put back,
+/// opened with `dk`; nullptr: the applicant was erased, their sealed values are gone) kept in
+/// plain as `mask` (its run's types) says and the rest sealed under `dk`. `unchanged`: the set
+/// already keeps in plain only what its types allow; `sealed`: `decisions` and `sealed_out` hold
+/// its new plain form and sealed values; `dropped`: erased, the values its types seal are
+/// dropped (`decisions` its new plain form, nothing sealed); `damaged`: its sealed values do not
+/// open or do not fit its plain form.
+sealed_again seal_again(const crypto::data_key* dk, std::string_view applicant, std::int64_t run,
+                        std::int64_t record, std::string_view stored, std::string_view sealed,
+                        std::span<const std::uint8_t> mask, std::string& decisions,
+                        std::string& sealed_out);
+
 }  // namespace dalil::store::in_place

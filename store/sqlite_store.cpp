@@ -1616,17 +1616,12 @@ class sqlite_store final : public store {
           "k.applicant_id = d.applicant_id ORDER BY d.run_id, d.record_id",
           what);
       if (!q) return q.error();
-      std::string whole;
-      std::string values;
-      std::string plain;
       for (;;) {
         auto row = q->next(what);
         if (!row) return row.error();
         if (!*row) break;
         resealed r{q->int64(0), q->int64(1), {}, {}};
         std::string applicant = q->text(2);
-        std::string_view stored = q->text_view(3);
-        std::string_view sealed = q->blob_view(4);
         bool has_key = q->int64(5) != 0;
         std::string_view wrapped = q->blob_view(6);
         // Where and why: the set by run and record, never a value.
@@ -1649,30 +1644,21 @@ class sqlite_store final : public store {
           if (!unwrapped) return damaged(": its data key does not open with the master key");
           dk = *unwrapped;
         }
-        // Without sealed values, or erased (the values sealed are gone), the set is what it
-        // keeps in plain; else its sealed values are put back.
-        if (sealed.empty() || !dk) {
-          whole.assign(stored);
-        } else {
-          std::string opened;
-          if (!crypto::open(*dk, sealed, set_ad("decisions", applicant, r.run, r.record), opened) ||
-              !whole_decisions(stored, opened, whole)) {
+        switch (in_place::seal_again(dk ? &*dk : nullptr, applicant, r.run, r.record,
+                                     q->text_view(3), q->blob_view(4), types, r.decisions,
+                                     r.sealed)) {
+          case in_place::sealed_again::damaged:
             return damaged(": its sealed decisions do not open with the master key");
-          }
-          crypto::wipe(opened);
-        }
-        bool seal = plain_decisions(whole, plain, &values, types);
-        if (seal && plain != stored) {
-          r.decisions = plain;
-          if (dk) {
-            crypto::seal(*dk, values, set_ad("decisions", applicant, r.run, r.record), r.sealed);
-          } else {
+          case in_place::sealed_again::dropped:
             ++dropped;
-          }
-          sets.push_back(std::move(r));
+            sets.push_back(std::move(r));
+            break;
+          case in_place::sealed_again::sealed:
+            sets.push_back(std::move(r));
+            break;
+          case in_place::sealed_again::unchanged:
+            break;
         }
-        crypto::wipe(whole);
-        crypto::wipe(values);
       }
     }
     // The counter's decisions whose outcomes an older dalil kept by their shape (a text such as
@@ -1695,15 +1681,8 @@ class sqlite_store final : public store {
       u->bind(3, r.run).bind(4, r.record);
       if (auto st = u->run(what); !st) return st.error();
     }
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "decision_sets", static_cast<std::int64_t>(sets.size()));
-    add_field(d, "erased", dropped);
-    // Present only when the counter's decisions are vouched for again below: the counter's
-    // verify then takes the counter_decision entries before this one as superseded.
-    if (*counter != 0) add_field(d, "counter_decisions", *counter);
-    add_field(d, "at", now_utc());
-    d += '}';
+    const std::string d = detail::keys_seal_details(static_cast<std::int64_t>(sets.size()), dropped,
+                                                    *counter, now_utc());
     if (auto a = detail::append_audit(db_, actor, "keys_seal", "decision_sets", d); !a) {
       return a.error();
     }

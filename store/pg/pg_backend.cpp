@@ -879,7 +879,7 @@ class pg_backend final : public store {
   /// The entries that vouch again for every record (per import) and every decision set (per
   /// run), rows_per_entry rows each, in the form import and batch write them (as the SQLite
   /// store's revouch: the same details, byte for byte). Read by cursor, a chunk at a time.
-  status revouch(const std::string& what) {
+  status revouch(const std::string& what, bool with_records = true) {
     auto chunks = [&](const char* sql, bool records) -> status {
       if (auto s = c().run(what, std::string("DECLARE dalil_revouch NO SCROLL CURSOR FOR ") + sql);
           !s) {
@@ -931,12 +931,14 @@ class pg_backend final : public store {
       if (auto st = flush(); !st) return st;
       return c().run(what, "CLOSE dalil_revouch");
     };
-    if (auto st = chunks("SELECT import_id, record_id, applicant_id, version, content_hash, "
-                         "encode(sha256(sealed), 'hex') FROM records ORDER BY import_id, "
-                         "record_id",
-                         true);
-        !st) {
-      return st;
+    if (with_records) {
+      if (auto st = chunks("SELECT import_id, record_id, applicant_id, version, content_hash, "
+                           "encode(sha256(sealed), 'hex') FROM records ORDER BY import_id, "
+                           "record_id",
+                           true);
+          !st) {
+        return st;
+      }
     }
     return chunks(
         "SELECT run_id, record_id, applicant_id, encode(input_hash, 'hex'), decisions, "
@@ -1070,9 +1072,159 @@ class pg_backend final : public store {
     vacuum_keys(what);
     return count;
   }
-  result<std::int64_t> seal_in_place(const std::string&) override {
-    return refused("sealing decision sets").error();
+  /// dalil keys seal, as the SQLite store's (docs/operations.md, "Sets an older Dalil left in
+  /// plain"): every value of a decision set that its run's types do not keep in plain sealed
+  /// under its applicant's data key (an erased applicant's dropped), the counter's outcomes an
+  /// older dalil kept by their shape retyped; a keys_seal entry, then the entries that vouch for
+  /// every set (and, when retyped, every counter decision) again. One transaction; the sets read
+  /// by a cursor and written back by COPY and UPDATE … FROM, a batch at a time.
+  result<std::int64_t> seal_in_place(const std::string& actor) override {
+    std::string what = std::string(pg_name) + ": sealing decision sets in place";
+    if (!encrypted_) {
+      return fail(errc::refused,
+                  "the PostgreSQL store is not encrypted: nothing to seal (dalil keys init --db "
+                  "encrypts a plain store)");
+    }
+    if (auto st = need_key("sealing decision sets"); !st) return st.error();
+    auto live = live_leases();
+    if (!live) return live.error();
+    if (!live->empty()) {
+      return fail(errc::busy, what + ": a batch holds the store's lease (" +
+                                  held_by(live->front()) + "); seal once it has finished");
+    }
+    // As keys init --db: vouching anew for every decision set needs a store that verifies.
+    if (auto st = refuse_unverified(what, ""); !st) return st.error();
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s.error();
+    if (auto st = read_keyring(); !st) return st.error();
+    in_place::kept_rulesets rulesets(*this);
+    std::map<std::int64_t, std::vector<std::uint8_t>> masks;
+    {
+      auto runs = c().query(what, "SELECT run_id, ruleset_hash FROM runs");
+      if (!runs) return runs.error();
+      for (int i = 0; i < runs->size(); ++i) {
+        masks[runs->int64(i, 0)] = rulesets.run_mask(runs->text(i, 1));
+      }
+    }
+    if (auto s = c().script(
+            "sealing decision sets: preparing",
+            "CREATE TEMP TABLE dalil_sealed_again(run_id bigint, record_id bigint, decisions text "
+            "NOT NULL, sealed bytea, PRIMARY KEY(run_id, record_id)) ON COMMIT DROP; DECLARE "
+            "dalil_seal NO SCROLL CURSOR FOR SELECT d.run_id, d.record_id, d.applicant_id, "
+            "d.decisions, coalesce(encode(d.sealed_decisions, 'hex'), ''), k.applicant_id IS NOT "
+            "NULL, coalesce(encode(k.wrapped, 'hex'), ''), coalesce(k.generation, 0) FROM "
+            "decision_sets d LEFT JOIN data_keys k ON k.applicant_id = d.applicant_id ORDER BY "
+            "d.run_id, d.record_id");
+        !s) {
+      return s.error();
+    }
+    std::int64_t changed = 0;
+    std::int64_t dropped = 0;
+    std::string copy;
+    std::string decisions;
+    std::string sealed;
+    for (;;) {
+      auto q = c().query(what, "FETCH 5000 FROM dalil_seal");
+      if (!q) return q.error();
+      if (q->size() == 0) break;
+      for (int i = 0; i < q->size(); ++i) {
+        const std::int64_t run = q->int64(i, 0);
+        const std::int64_t record = q->int64(i, 1);
+        const std::string applicant = q->text(i, 2);
+        // Where and why: the set by run and record, never a value.
+        auto damaged = [&](std::string_view why) {
+          return fail(errc::damaged, what + ": decision set " + std::to_string(run) + ':' +
+                                         std::to_string(record) + std::string(why));
+        };
+        if (q->view(i, 5) != "t") return damaged(": its applicant has no data key");
+        std::optional<crypto::data_key> dk;
+        if (!q->view(i, 6).empty()) {
+          auto unwrapped =
+              crypto::unwrap(*key_, from_hex(q->view(i, 6)), applicant, q->int64(i, 7));
+          if (!unwrapped) return damaged(": its data key does not open with the master key");
+          dk = *unwrapped;
+        }
+        auto mask = masks.find(run);
+        const auto done = in_place::seal_again(
+            dk ? &*dk : nullptr, applicant, run, record, q->view(i, 3), from_hex(q->view(i, 4)),
+            mask == masks.end() ? std::span<const std::uint8_t>()
+                                : std::span<const std::uint8_t>(mask->second),
+            decisions, sealed);
+        if (done == in_place::sealed_again::damaged) {
+          return damaged(": its sealed decisions do not open with the master key");
+        }
+        if (done == in_place::sealed_again::unchanged) continue;
+        if (done == in_place::sealed_again::dropped) ++dropped;
+        ++changed;
+        copy += std::to_string(run);
+        copy += '\t';
+        copy += std::to_string(record);
+        copy += '\t';
+        append_copy_text(copy, decisions);
+        if (done == in_place::sealed_again::dropped) {
+          copy += "\t\\N\n";
+        } else {
+          copy += "\t\\\\x";
+          copy += hex_of(sealed);
+          copy += '\n';
+        }
+      }
+      if (!copy.empty()) {
+        if (auto s = c().copy_in(what, "COPY dalil_sealed_again FROM STDIN",
+                                 [&](std::string& piece) -> result<bool> {
+                                   piece.swap(copy);
+                                   return false;
+                                 });
+            !s) {
+          return s.error();
+        }
+        copy.clear();
+        if (auto s = c().script("sealing decision sets: storing them",
+                                "UPDATE decision_sets d SET decisions = s.decisions, "
+                                "sealed_decisions = s.sealed FROM dalil_sealed_again s WHERE "
+                                "d.run_id = s.run_id AND d.record_id = s.record_id; TRUNCATE "
+                                "dalil_sealed_again");
+            !s) {
+          return s.error();
+        }
+      }
+    }
+    if (auto s = c().run(what, "CLOSE dalil_seal"); !s) return s.error();
+    // The counter's decisions whose outcomes an older dalil kept by their shape (a text such as
+    // "ng" in plain): retyped by their rules' declared types, as the counter stores them now.
+    std::int64_t counter = 0;
+    {
+      auto q = c().query(what, "SELECT ruleset_hash, rules, outcomes FROM counter_decisions");
+      if (!q) return q.error();
+      for (int i = 0; i < q->size(); ++i) {
+        const std::string_view stored = q->view(i, 2);
+        if (plain_outcomes(stored, rulesets.outcome_mask(q->text(i, 0), q->text(i, 1))) != stored) {
+          ++counter;
+        }
+      }
+    }
+    if (changed == 0 && counter == 0) return 0;  // nothing written: the transaction rolls back
+    const std::string d = detail::keys_seal_details(changed, dropped, counter, now_utc());
+    if (auto a = pg_->append_in(actor, "keys_seal", "decision_sets", d); !a) return a.error();
+    if (changed != 0) {
+      if (auto st = revouch(what, false); !st) return st.error();
+    }
+    // Every counter decision retyped and vouched for again (as keys init --db does in place).
+    if (counter != 0) {
+      if (auto st = encrypt_counter_in_place(rulesets, what); !st) return st.error();
+    }
+    if (auto s = tx->commit(what); !s) return s.error();
+    // The old row versions, with their plain values, leave the tables' files.
+    (void)c().run(what + ": compacting the tables",
+                  "VACUUM (FULL) decision_sets, counter_decisions");
+    return changed + counter;
   }
+  result<reseal_report> reseal_keys(const std::string&, std::int64_t) override {
+    return refused("re-sealing data keys (keys reseal: reseal the SQLite store, then migrate it)")
+        .error();
+  }
+
   result<std::string> applicant_key(const std::string& applicant_id) override {
     if (!encrypted_) return applicant_id;
     if (auto s = need_key("finding an applicant"); !s) return s.error();
