@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 #include <unordered_map>
@@ -49,7 +50,18 @@ constexpr std::size_t import_flush_bytes = std::size_t{16} << 20;
 constexpr std::size_t import_batch_records = 10000;
 /// Applicants that encrypting a plain store in place (keys init) seals at once: their records
 /// and decision sets read, sealed and sent back by COPY, then forgotten.
-constexpr std::int64_t in_place_batch = 5000;
+constexpr std::int64_t in_place_batch = 2000;
+
+/// in_place_batch, or in test builds DALIL_TEST_IN_PLACE_BATCH (tests/pg/keys_in_place_test.sh
+/// crosses many batches with a small cohort).
+std::int64_t in_place_batch_size() {
+#ifdef DALIL_TEST_HOOKS
+  if (const char* n = std::getenv("DALIL_TEST_IN_PLACE_BATCH"); n != nullptr && std::atoi(n) > 0) {
+    return std::atoi(n);
+  }
+#endif
+  return in_place_batch;
+}
 
 param text_or_null(const std::string& v) {
   return v.empty() ? param() : param(v);
@@ -670,14 +682,23 @@ class pg_backend final : public store {
     if (auto s = c().script(
             "encrypting in place: preparing",
             "CREATE TEMP TABLE dalil_in_place_ids(plain text PRIMARY KEY, pseudonym text NOT NULL "
-            "UNIQUE) ON COMMIT DROP; CREATE TEMP TABLE dalil_in_place_records(record_id bigint "
+            "UNIQUE, sets bigint NOT NULL DEFAULT 0) ON COMMIT DROP; CREATE TEMP TABLE "
+            "dalil_in_place_records(record_id bigint "
             "PRIMARY KEY, pseudonym text NOT NULL, sealed bytea NOT NULL) ON COMMIT DROP; CREATE "
-            "TEMP TABLE dalil_in_place_sets(run_id bigint, record_id bigint, trace text, "
-            "decisions text, sealed bytea, PRIMARY KEY(run_id, record_id)) ON COMMIT DROP; "
-            "INSERT INTO dalil_in_place_ids SELECT applicant_id, 'p' || lpad((row_number() OVER "
-            "(ORDER BY min(record_id)))::text, 10, '0') FROM records GROUP BY applicant_id; "
-            "ANALYZE dalil_in_place_ids; INSERT INTO applicants SELECT pseudonym FROM "
-            "dalil_in_place_ids");
+            "TEMP TABLE dalil_in_place_sets(run_id bigint, record_id bigint, pseudonym text NOT "
+            "NULL, trace text, decisions text, sealed bytea, PRIMARY KEY(run_id, record_id)) ON "
+            "COMMIT DROP; INSERT INTO dalil_in_place_ids SELECT applicant_id, 'p' || "
+            "lpad((row_number() OVER (ORDER BY min(record_id)))::text, 10, '0') FROM records "
+            "GROUP BY applicant_id; UPDATE dalil_in_place_ids p SET sets = c.n FROM (SELECT "
+            "r.applicant_id, count(*) AS n FROM decision_sets d JOIN records r ON r.record_id = "
+            "d.record_id GROUP BY r.applicant_id) c WHERE c.applicant_id = p.plain; ANALYZE "
+            "dalil_in_place_ids; INSERT INTO applicants SELECT pseudonym FROM dalil_in_place_ids; "
+            // Every decision set by its applicant's pseudonym, in batch order (their rows are read
+            // a batch at a time by their keys, below: the sort carries no trace).
+            "DECLARE dalil_in_place_keys NO SCROLL CURSOR FOR SELECT p.pseudonym, d.run_id, "
+            "d.record_id FROM decision_sets d JOIN records r ON r.record_id = d.record_id JOIN "
+            "dalil_in_place_ids p ON p.plain = r.applicant_id ORDER BY p.pseudonym, d.run_id, "
+            "d.record_id");
         !s) {
       return s;
     }
@@ -700,9 +721,10 @@ class pg_backend final : public store {
     std::string sets_copy;
     std::string sealed;
     std::unordered_map<std::string, crypto::data_key> keys;  // this batch's, by pseudonym
-    for (std::int64_t first = 1; first <= applicants; first += in_place_batch) {
+    const std::int64_t batch = in_place_batch_size();
+    for (std::int64_t first = 1; first <= applicants; first += batch) {
       const std::string lo = in_place::pseudonym(first);
-      const std::string hi = in_place::pseudonym(std::min(applicants, first + in_place_batch - 1));
+      const std::string hi = in_place::pseudonym(std::min(applicants, first + batch - 1));
       auto recs = c().query(what,
                             "SELECT p.pseudonym, p.plain, r.record_id, r.version, r.json FROM "
                             "dalil_in_place_ids p JOIN records r ON r.applicant_id = p.plain "
@@ -734,30 +756,58 @@ class pg_backend final : public store {
         records_copy += hex_of(sealed);
         records_copy += '\n';
       }
-      // Their decision sets: traces sealed, and the values the run's types do not keep in plain
-      // (as a batch on an encrypted store seals them), under their new data keys.
+      // Their decision sets, all renamed to their pseudonyms: traces sealed, and the values the
+      // run's types do not keep in plain (as a batch on an encrypted store seals them), under
+      // their new data keys. The next `n` keys of the cursor are this batch's sets.
+      auto n = c().query(what,
+                         "SELECT coalesce(sum(sets), 0) FROM dalil_in_place_ids WHERE pseudonym "
+                         "BETWEEN $1 AND $2",
+                         {lo, hi});
+      if (!n) return n.error();
+      auto set_keys =
+          c().query(what, "FETCH " + std::to_string(n->int64(0, 0)) + " FROM dalil_in_place_keys");
+      if (!set_keys) return set_keys.error();
+      std::string runs = "{";
+      std::string records = "{";
+      std::vector<std::string> owners;
+      for (int i = 0; i < set_keys->size(); ++i) {
+        if (i != 0) {
+          runs += ',';
+          records += ',';
+        }
+        runs += set_keys->view(i, 1);
+        records += set_keys->view(i, 2);
+        owners.push_back(set_keys->text(i, 0));
+      }
+      runs += '}';
+      records += '}';
       auto sets = c().query(what,
                             "SELECT d.run_id, d.record_id, coalesce(d.trace, ''), d.decisions, "
-                            "p.pseudonym FROM dalil_in_place_ids p JOIN records r ON "
-                            "r.applicant_id = p.plain JOIN decision_sets d ON d.record_id = "
-                            "r.record_id WHERE p.pseudonym BETWEEN $1 AND $2",
-                            {lo, hi});
+                            "u.pseudonym FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS "
+                            "u(run_id, record_id, pseudonym) JOIN decision_sets d ON d.run_id = "
+                            "u.run_id AND d.record_id = u.record_id",
+                            {runs, records, text_array(owners)});
       if (!sets) return sets.error();
+      if (sets->size() != set_keys->size()) {
+        return fail(errc::damaged, what + ": the decision sets changed while they were read");
+      }
       in_place::sealed_set out;
       for (int i = 0; i < sets->size(); ++i) {
         auto k = keys.find(sets->text(i, 4));
         if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
         auto mask = masks.find(sets->int64(i, 0));
-        if (!in_place::seal_set(k->second, k->first, sets->int64(i, 0), sets->int64(i, 1),
-                                sets->view(i, 2), sets->view(i, 3),
-                                mask == masks.end() ? std::span<const std::uint8_t>()
-                                                    : std::span<const std::uint8_t>(mask->second),
-                                out)) {
-          continue;
-        }
+        const bool sealed_now =
+            in_place::seal_set(k->second, k->first, sets->int64(i, 0), sets->int64(i, 1),
+                               sets->view(i, 2), sets->view(i, 3),
+                               mask == masks.end() ? std::span<const std::uint8_t>()
+                                                   : std::span<const std::uint8_t>(mask->second),
+                               out);
+        if (!sealed_now) out = {};  // renamed only
         sets_copy += sets->text(i, 0);
         sets_copy += '\t';
         sets_copy += sets->text(i, 1);
+        sets_copy += '\t';
+        sets_copy += k->first;
         sets_copy += '\t';
         if (out.trace.empty()) {
           sets_copy += "\\N";
@@ -796,8 +846,9 @@ class pg_backend final : public store {
               "encrypting in place: storing the sealed rows",
               "UPDATE records r SET applicant_id = s.pseudonym, json = '', sealed = s.sealed FROM "
               "dalil_in_place_records s WHERE r.record_id = s.record_id; UPDATE decision_sets d "
-              "SET trace = coalesce(s.trace, d.trace), decisions = coalesce(s.decisions, "
-              "d.decisions), sealed_decisions = s.sealed FROM dalil_in_place_sets s WHERE "
+              "SET applicant_id = s.pseudonym, trace = coalesce(s.trace, d.trace), decisions = "
+              "coalesce(s.decisions, d.decisions), sealed_decisions = CASE WHEN s.decisions IS "
+              "NULL THEN d.sealed_decisions ELSE s.sealed END FROM dalil_in_place_sets s WHERE "
               "d.run_id = s.run_id AND d.record_id = s.record_id; TRUNCATE "
               "dalil_in_place_records, dalil_in_place_sets");
           !s) {
@@ -805,13 +856,12 @@ class pg_backend final : public store {
       }
     }
     keys.clear();
-    // The decision sets and counter decisions renamed to their records' pseudonyms, then the
-    // plain ids' applicant rows removed.
+    // The counter decisions renamed to their records' pseudonyms, then the plain ids' applicant
+    // rows removed.
     if (auto s = c().script(
             "encrypting in place: renaming the applicants",
-            "UPDATE decision_sets d SET applicant_id = r.applicant_id FROM records r WHERE "
-            "r.record_id = d.record_id AND d.applicant_id IS DISTINCT FROM r.applicant_id; UPDATE "
-            "counter_decisions c SET applicant_id = p.pseudonym FROM dalil_in_place_ids p WHERE "
+            "CLOSE dalil_in_place_keys; UPDATE counter_decisions c SET applicant_id = p.pseudonym "
+            "FROM dalil_in_place_ids p WHERE "
             "c.applicant_id = p.plain; DELETE FROM applicants a USING dalil_in_place_ids p WHERE "
             "a.applicant_id = p.plain");
         !s) {
@@ -904,7 +954,9 @@ class pg_backend final : public store {
       };
       std::string line;
       for (;;) {
-        auto q = c().query(what, "FETCH 5000 FROM dalil_revouch");
+        // Decision sets carry their stored traces: fewer at a time.
+        auto q = c().query(
+            what, records ? "FETCH 5000 FROM dalil_revouch" : "FETCH 1000 FROM dalil_revouch");
         if (!q) return q.error();
         if (q->size() == 0) break;
         for (int i = 0; i < q->size(); ++i) {
