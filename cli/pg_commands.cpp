@@ -93,8 +93,9 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head,
     std::cout << "; the store was encrypted in place (its records and decision sets are "
                  "vouched for again by the entries of that keys_init)";
   }
-  std::cout << " (rows vouched for by entries of older forms are not yet checked on a "
-               "PostgreSQL store: docs/postgresql.md)\n";
+  std::cout << " (on a store migrated from a SQLite store older than its schema 5, a record or "
+               "decision set inserted behind the tool's back is not yet named on a PostgreSQL "
+               "store: docs/postgresql.md)\n";
   return 0;
 }
 

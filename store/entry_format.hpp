@@ -155,6 +155,33 @@ inline void decision_line(std::string& line, std::int64_t record_id, std::string
   }
 }
 
+/// The digest an audit entry keeps for a chunk of decision sets of entries before schema 5: one
+/// line per set, "record_id:decisions digest:trace digest" in hex (":format" from decision
+/// format 2 on), hashed as a stream.
+class legacy_chunk_digest {
+ public:
+  void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace,
+           std::int64_t format) {
+    line_.clear();
+    line_ += std::to_string(record_id);
+    line_ += ':';
+    decisions.append_hex(line_);
+    line_ += ':';
+    trace.append_hex(line_);
+    if (format != 1) {
+      line_ += ':';
+      line_ += std::to_string(format);
+    }
+    line_ += '\n';
+    sha_.update(line_);
+  }
+  std::string hex() { return sha_.hex(); }
+
+ private:
+  engine::sha256_stream sha_;
+  std::string line_;
+};
+
 inline std::string rejection_line(std::int64_t row, std::string_view field,
                                   std::string_view reason) {
   std::string line = std::to_string(row);

@@ -416,33 +416,6 @@ std::optional<std::vector<std::int64_t>> parse_ranges(std::string_view text) {
   return out;
 }
 
-/// The digest an audit entry keeps for a chunk of decision sets of entries before schema 5: one
-/// line per set, "record_id:decisions digest:trace digest" in hex (":format" from decision
-/// format 2 on), hashed as a stream.
-class legacy_chunk_digest {
- public:
-  void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace,
-           std::int64_t format) {
-    line_.clear();
-    line_ += std::to_string(record_id);
-    line_ += ':';
-    decisions.append_hex(line_);
-    line_ += ':';
-    trace.append_hex(line_);
-    if (format != 1) {
-      line_ += ':';
-      line_ += std::to_string(format);
-    }
-    line_ += '\n';
-    sha_.update(line_);
-  }
-  std::string hex() { return sha_.hex(); }
-
- private:
-  engine::sha256_stream sha_;
-  std::string line_;
-};
-
 /// The associated data of the keyring's wrapped lookup key.
 constexpr std::string_view lookup_label = sealing::lookup_label;
 
@@ -2774,7 +2747,7 @@ result<std::string> legacy_sets_digest(database& db, std::int64_t run, std::int6
       what);
   if (!q) return q.error();
   q->bind(1, run).bind(2, from).bind(3, to);
-  legacy_chunk_digest sets;
+  detail::legacy_chunk_digest sets;
   for (;;) {
     auto row = q->next(what);
     if (!row) return row.error();
