@@ -122,11 +122,11 @@ int run_keys_seal(const keys_options& o) {
     auto n = (*db)->seal_in_place(cli_actor());
     if (!n) return report_store_error(n.error());
     if (*n == 0) {
-      std::cout << o.db
+      std::cout << shown_db(o.db)
                 << ": every decision set and counter decision keeps in plain only what its "
                    "rules' types allow; nothing changed\n";
     } else {
-      std::cout << o.db << ": " << *n
+      std::cout << shown_db(o.db) << ": " << *n
                 << " decision set(s) and counter decision(s) sealed in place (audited: "
                    "keys_seal); dalil audit verify checks them\n";
     }
@@ -141,10 +141,11 @@ int run_keys_reseal(const reseal_options& o) {
     auto r = (*db)->reseal_keys(cli_actor(), o.per_transaction);
     if (!r) return report_store_error(r.error());
     if (r->applicants == 0) {
-      std::cout << o.db << ": every data key is of format 2 (AES-256-GCM) already; nothing "
+      std::cout << shown_db(o.db)
+                << ": every data key is of format 2 (AES-256-GCM) already; nothing "
                 << "changed";
     } else {
-      std::cout << o.db << ": " << r->applicants
+      std::cout << shown_db(o.db) << ": " << r->applicants
                 << " applicant(s) moved to a new data key of format 2 (AES-256-GCM) in "
                 << r->transactions << " transaction(s): " << r->records << " record version(s) and "
                 << r->decision_sets << " decision set(s) (" << r->traces

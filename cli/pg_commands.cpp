@@ -89,8 +89,13 @@ int audit_verify(const std::string& db, bool read_only, const std::string& head,
               << " stored trace(s) erased by retention (their hashes kept, every one accounted "
                  "for by a retention entry)";
   }
-  std::cout << " (rows vouched for by entries of older forms are not yet checked on a "
-               "PostgreSQL store: docs/postgresql.md)\n";
+  if (r->encrypted_in_place) {
+    std::cout << "; the store was encrypted in place (its records and decision sets are "
+                 "vouched for again by the entries of that keys_init)";
+  }
+  std::cout << " (on a store migrated from a SQLite store older than its schema 5, a record or "
+               "decision set inserted behind the tool's back is not yet named on a PostgreSQL "
+               "store: docs/postgresql.md)\n";
   return 0;
 }
 
@@ -164,7 +169,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   // with the master key of --key-file or DALIL_MASTER_KEY).
   if (path == "import" || path == "batch" || path == "export" || path == "stats" ||
       path == "replay" || path == "decisions" || path == "impact" || path == "retention" ||
-      path == "erase" || path == "keys init" || path == "keys rotate") {
+      path == "erase" || path == "keys init" || path == "keys rotate" || path == "keys seal") {
     return std::nullopt;
   }
   if (!option(*leaf, "--key-file").empty()) {
@@ -182,7 +187,7 @@ std::optional<int> run_pg_commands(const CLI::App& app, const pg_commands& cmds)
   }
   std::cerr << "refused: not yet supported on a PostgreSQL store: dalil " << path
             << " (today: dalil migrate, import, batch, replay, decisions, impact, export, stats, "
-               "retention, erase, keys init, keys rotate, "
+               "retention, erase, keys init, keys rotate, keys seal, "
                "user, token, office, publish, publications, serve, audit head and audit verify; "
                "docs/postgresql.md)\n";
   return exit_refused;

@@ -155,6 +155,33 @@ inline void decision_line(std::string& line, std::int64_t record_id, std::string
   }
 }
 
+/// The digest an audit entry keeps for a chunk of decision sets of entries before schema 5: one
+/// line per set, "record_id:decisions digest:trace digest" in hex (":format" from decision
+/// format 2 on), hashed as a stream.
+class legacy_chunk_digest {
+ public:
+  void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace,
+           std::int64_t format) {
+    line_.clear();
+    line_ += std::to_string(record_id);
+    line_ += ':';
+    decisions.append_hex(line_);
+    line_ += ':';
+    trace.append_hex(line_);
+    if (format != 1) {
+      line_ += ':';
+      line_ += std::to_string(format);
+    }
+    line_ += '\n';
+    sha_.update(line_);
+  }
+  std::string hex() { return sha_.hex(); }
+
+ private:
+  engine::sha256_stream sha_;
+  std::string line_;
+};
+
 inline std::string rejection_line(std::int64_t row, std::string_view field,
                                   std::string_view reason) {
   std::string line = std::to_string(row);
@@ -196,6 +223,49 @@ inline std::string decisions_details(std::int64_t run_id, std::int64_t from, std
   add_field(d, "from", from);
   add_field(d, "to", to);
   digest.write(d);
+  d += '}';
+  return d;
+}
+
+/// The details of a `records` entry: the records from..to of an import, by their lines' digest
+/// (an import writes them, and so do keys init in place and keys reseal when they vouch again).
+inline std::string records_details(std::int64_t import_id, std::int64_t from, std::int64_t to,
+                                   row_digest& digest) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "import", import_id);
+  add_field(d, "from", from);
+  add_field(d, "to", to);
+  digest.write(d);
+  d += '}';
+  return d;
+}
+
+/// The details of a `counter_decision` entry: the decision's record, its office and its digest
+/// (store/counter_store.hpp's counter_digest).
+inline std::string counter_decision_details(std::int64_t record_id, std::string_view office,
+                                            std::string_view digest) {
+  std::string d = "{\"record\":" + std::to_string(record_id) + ",\"office\":";
+  engine::append_json_string(d, office);
+  d += ",\"digest\":\"";
+  d += digest;
+  d += "\"}";
+  return d;
+}
+
+/// The details of a `keys_seal` entry: how many decision sets keys seal rewrote, how many of
+/// them of erased applicants (their values dropped), and, when it vouches for the counter's
+/// decisions again, how many it retyped.
+inline std::string keys_seal_details(std::int64_t decision_sets, std::int64_t erased,
+                                     std::int64_t counter_decisions, std::string_view at) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "decision_sets", decision_sets);
+  add_field(d, "erased", erased);
+  // Present only when the counter's decisions are vouched for again: the counter's verify then
+  // takes the counter_decision entries before this one as superseded.
+  if (counter_decisions != 0) add_field(d, "counter_decisions", counter_decisions);
+  add_field(d, "at", at);
   d += '}';
   return d;
 }

@@ -25,6 +25,7 @@
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/entry_format.hpp"
+#include "store/in_place.hpp"
 #include "store/lease.hpp"
 #include "store/publications.hpp"
 #include "store/sealing.hpp"
@@ -414,33 +415,6 @@ std::optional<std::vector<std::int64_t>> parse_ranges(std::string_view text) {
   }
   return out;
 }
-
-/// The digest an audit entry keeps for a chunk of decision sets of entries before schema 5: one
-/// line per set, "record_id:decisions digest:trace digest" in hex (":format" from decision
-/// format 2 on), hashed as a stream.
-class legacy_chunk_digest {
- public:
-  void add(std::int64_t record_id, const engine::digest& decisions, const engine::digest& trace,
-           std::int64_t format) {
-    line_.clear();
-    line_ += std::to_string(record_id);
-    line_ += ':';
-    decisions.append_hex(line_);
-    line_ += ':';
-    trace.append_hex(line_);
-    if (format != 1) {
-      line_ += ':';
-      line_ += std::to_string(format);
-    }
-    line_ += '\n';
-    sha_.update(line_);
-  }
-  std::string hex() { return sha_.hex(); }
-
- private:
-  engine::sha256_stream sha_;
-  std::string line_;
-};
 
 /// The associated data of the keyring's wrapped lookup key.
 constexpr std::string_view lookup_label = sealing::lookup_label;
@@ -975,20 +949,7 @@ class sqlite_store final : public store {
     return {};
   }
 
-  /// The rulesets the store keeps, checked, by hash (nullptr: not kept, or no longer checks).
-  using ruleset_cache = std::map<std::string, std::shared_ptr<const engine::ruleset>>;
-  std::shared_ptr<const engine::ruleset> kept_ruleset(const std::string& hash,
-                                                      ruleset_cache& cache) {
-    auto it = cache.find(hash);
-    if (it != cache.end()) return it->second;
-    std::shared_ptr<const engine::ruleset> rules;
-    if (auto source = ruleset_source(hash)) {
-      std::string diagnostics;  // not shown: without the ruleset, every value is sealed
-      rules = stored_ruleset(hash, *source, diagnostics);
-      if (rules && rules->hash() != hash) rules = nullptr;
-    }
-    return cache[hash] = rules;
-  }
+  using ruleset_cache = in_place::kept_rulesets;
 
   /// Per run, which entries of its decision sets may keep their value in plain (plain_value_mask
   /// of its ruleset's contract rules); empty for a run whose ruleset cannot be read or checked:
@@ -1007,28 +968,12 @@ class sqlite_store final : public store {
         runs.emplace_back(q->int64(0), q->text(1));
       }
     }
-    ruleset_cache cache;
+    ruleset_cache cache(*this);
     for (const auto& [run, hash] : runs) {
-      auto rules = kept_ruleset(hash, cache);
-      if (rules) out[run] = plain_value_mask(rules->program(), contract_rules(rules->program()));
+      auto mask = cache.run_mask(hash);
+      if (!mask.empty()) out[run] = std::move(mask);
     }
     return out;
-  }
-
-  /// The outcomes of a counter decision its ruleset's types keep in plain (by the names of the
-  /// rules decided, `rules_json`); empty without the ruleset (flags and null only).
-  std::vector<std::uint8_t> outcome_plain_values(const std::string& hash,
-                                                 std::string_view rules_json,
-                                                 ruleset_cache& cache) {
-    auto rules = kept_ruleset(hash, cache);
-    if (!rules) return {};
-    const dsl::program& p = rules->program();
-    std::vector<std::uint32_t> decided;
-    for (std::string_view name : split_json_array(rules_json)) {
-      if (name.size() >= 2) name = name.substr(1, name.size() - 2);  // a rule name: no escapes
-      decided.push_back(p.find_rule(name).value_or(dsl::no_index));
-    }
-    return plain_value_mask(p, decided);
   }
 
   /// The counter's decisions of a store encrypted in place (their records are sealed with the
@@ -1038,7 +983,7 @@ class sqlite_store final : public store {
   /// as superseded).
   status encrypt_counter_in_place(const std::string& what) {
     std::vector<counter_decision> rows;
-    ruleset_cache rulesets;
+    ruleset_cache rulesets(*this);
     {
       auto q = db_.make(
           "SELECT decision_id, record_id, applicant_id, office, actor, at, as_of, ruleset_hash, "
@@ -1061,8 +1006,8 @@ class sqlite_store final : public store {
         d.ruleset_hash = q->text(7);
         d.input_hash = q->text(8);
         d.rules = q->text(9);
-        d.outcomes = plain_outcomes(q->text_view(10),
-                                    outcome_plain_values(d.ruleset_hash, d.rules, rulesets));
+        d.outcomes =
+            plain_outcomes(q->text_view(10), rulesets.outcome_mask(d.ruleset_hash, d.rules));
         d.trace = q->int64(11) != 0;
         d.answer_digest = q->text(12);
         d.publication_id = q->int64(13);
@@ -1075,9 +1020,8 @@ class sqlite_store final : public store {
       u->reset();
       u->bind(1, d.outcomes).bind(2, d.decision_id);
       if (auto st = u->run(what); !st) return st;
-      std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
-      engine::append_json_string(details, d.office);
-      details += ",\"digest\":\"" + counter_digest(d) + "\"}";
+      const std::string details =
+          detail::counter_decision_details(d.record_id, d.office, counter_digest(d));
       if (auto a = detail::append_audit(db_, "dalil", "counter_decision", d.decision_id, details);
           !a) {
         return a.error();
@@ -1121,9 +1065,7 @@ class sqlite_store final : public store {
     std::int64_t n = 0;
     std::map<std::string, crypto::data_key> keys;  // by pseudonym: for the stored traces
     for (const auto& id : applicants) {
-      char name[24];
-      std::snprintf(name, sizeof name, "p%010lld", static_cast<long long>(++n));
-      const std::string pseudonym = name;
+      const std::string pseudonym = in_place::pseudonym(++n);
       ins_applicant->reset();
       ins_applicant->bind(1, pseudonym);
       if (auto st = ins_applicant->run(what); !st) return st;
@@ -1184,31 +1126,21 @@ class sqlite_store final : public store {
           "decision_sets ORDER BY run_id, record_id",
           what);
       if (!q) return q.error();
-      std::string plain;
-      std::string values;
       for (;;) {
         auto row = q->next(what);
         if (!row) return row.error();
         if (!*row) break;
-        bool has_trace = !q->text_view(3).empty();
-        auto mask = masks->find(q->int64(0));
-        bool seal =
-            plain_decisions(q->text_view(4), plain, &values,
-                            mask == masks->end() ? std::span<const std::uint8_t>() : mask->second);
-        if (!has_trace && !seal) continue;
         auto k = keys.find(q->text(2));
         if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
-        resealed r{q->int64(0), q->int64(1), {}, {}, {}};
-        if (has_trace) {
-          crypto::seal_text(k->second, q->text_view(3), set_ad("trace", k->first, r.run, r.record),
-                            r.trace);
+        auto mask = masks->find(q->int64(0));
+        in_place::sealed_set sealed;
+        if (!in_place::seal_set(
+                k->second, k->first, q->int64(0), q->int64(1), q->text_view(3), q->text_view(4),
+                mask == masks->end() ? std::span<const std::uint8_t>() : mask->second, sealed)) {
+          continue;
         }
-        if (seal) {
-          crypto::seal(k->second, values, set_ad("decisions", k->first, r.run, r.record),
-                       r.sealed_decisions);
-          r.decisions = plain;
-        }
-        sets.push_back(std::move(r));
+        sets.push_back({q->int64(0), q->int64(1), std::move(sealed.trace),
+                        std::move(sealed.decisions), std::move(sealed.sealed_decisions)});
       }
     }
     auto t = db_.make(
@@ -1251,13 +1183,9 @@ class sqlite_store final : public store {
       chunk.emplace();
       auto flush = [&]() -> status {
         if (chunk->size() == 0) return {};
-        std::string d = "{";
-        add_field(d, "v", details_version);
-        add_field(d, owner_key, owner);
-        add_field(d, "from", first);
-        add_field(d, "to", last);
-        chunk->write(d);
-        d += '}';
+        std::string d = std::string_view(owner_key) == "import"
+                            ? detail::records_details(owner, first, last, *chunk)
+                            : detail::decisions_details(owner, first, last, *chunk);
         chunk.emplace();
         if (auto a = detail::append_audit(db_, "dalil", action, std::to_string(owner), d); !a) {
           return a.error();
@@ -1661,17 +1589,12 @@ class sqlite_store final : public store {
           "k.applicant_id = d.applicant_id ORDER BY d.run_id, d.record_id",
           what);
       if (!q) return q.error();
-      std::string whole;
-      std::string values;
-      std::string plain;
       for (;;) {
         auto row = q->next(what);
         if (!row) return row.error();
         if (!*row) break;
         resealed r{q->int64(0), q->int64(1), {}, {}};
         std::string applicant = q->text(2);
-        std::string_view stored = q->text_view(3);
-        std::string_view sealed = q->blob_view(4);
         bool has_key = q->int64(5) != 0;
         std::string_view wrapped = q->blob_view(6);
         // Where and why: the set by run and record, never a value.
@@ -1694,30 +1617,21 @@ class sqlite_store final : public store {
           if (!unwrapped) return damaged(": its data key does not open with the master key");
           dk = *unwrapped;
         }
-        // Without sealed values, or erased (the values sealed are gone), the set is what it
-        // keeps in plain; else its sealed values are put back.
-        if (sealed.empty() || !dk) {
-          whole.assign(stored);
-        } else {
-          std::string opened;
-          if (!crypto::open(*dk, sealed, set_ad("decisions", applicant, r.run, r.record), opened) ||
-              !whole_decisions(stored, opened, whole)) {
+        switch (in_place::seal_again(dk ? &*dk : nullptr, applicant, r.run, r.record,
+                                     q->text_view(3), q->blob_view(4), types, r.decisions,
+                                     r.sealed)) {
+          case in_place::sealed_again::damaged:
             return damaged(": its sealed decisions do not open with the master key");
-          }
-          crypto::wipe(opened);
-        }
-        bool seal = plain_decisions(whole, plain, &values, types);
-        if (seal && plain != stored) {
-          r.decisions = plain;
-          if (dk) {
-            crypto::seal(*dk, values, set_ad("decisions", applicant, r.run, r.record), r.sealed);
-          } else {
+          case in_place::sealed_again::dropped:
             ++dropped;
-          }
-          sets.push_back(std::move(r));
+            sets.push_back(std::move(r));
+            break;
+          case in_place::sealed_again::sealed:
+            sets.push_back(std::move(r));
+            break;
+          case in_place::sealed_again::unchanged:
+            break;
         }
-        crypto::wipe(whole);
-        crypto::wipe(values);
       }
     }
     // The counter's decisions whose outcomes an older dalil kept by their shape (a text such as
@@ -1740,15 +1654,8 @@ class sqlite_store final : public store {
       u->bind(3, r.run).bind(4, r.record);
       if (auto st = u->run(what); !st) return st.error();
     }
-    std::string d = "{";
-    add_field(d, "v", details_version);
-    add_field(d, "decision_sets", static_cast<std::int64_t>(sets.size()));
-    add_field(d, "erased", dropped);
-    // Present only when the counter's decisions are vouched for again below: the counter's
-    // verify then takes the counter_decision entries before this one as superseded.
-    if (*counter != 0) add_field(d, "counter_decisions", *counter);
-    add_field(d, "at", now_utc());
-    d += '}';
+    const std::string d = detail::keys_seal_details(static_cast<std::int64_t>(sets.size()), dropped,
+                                                    *counter, now_utc());
     if (auto a = detail::append_audit(db_, actor, "keys_seal", "decision_sets", d); !a) {
       return a.error();
     }
@@ -1767,10 +1674,10 @@ class sqlite_store final : public store {
   }
 
   /// How many of the counter's decisions keep in plain an outcome value their rules' declared
-  /// types seal (plain_outcomes by outcome_plain_values): those an older dalil stored by the
+  /// types seal (plain_outcomes by kept_rulesets::outcome_mask): those an older dalil stored by the
   /// value's shape. keys seal retypes them (encrypt_counter_in_place).
   result<std::int64_t> counter_to_retype(const std::string& what) {
-    ruleset_cache rulesets;
+    ruleset_cache rulesets(*this);
     auto q = db_.make("SELECT ruleset_hash, rules, outcomes FROM counter_decisions", what);
     if (!q) return q.error();
     std::int64_t n = 0;
@@ -1779,8 +1686,7 @@ class sqlite_store final : public store {
       if (!row) return row.error();
       if (!*row) break;
       std::string_view stored = q->text_view(2);
-      if (plain_outcomes(stored, outcome_plain_values(q->text(0), q->text(1), rulesets)) !=
-          stored) {
+      if (plain_outcomes(stored, rulesets.outcome_mask(q->text(0), q->text(1))) != stored) {
         ++n;
       }
     }
@@ -2849,7 +2755,7 @@ result<std::string> legacy_sets_digest(database& db, std::int64_t run, std::int6
       what);
   if (!q) return q.error();
   q->bind(1, run).bind(2, from).bind(3, to);
-  legacy_chunk_digest sets;
+  detail::legacy_chunk_digest sets;
   for (;;) {
     auto row = q->next(what);
     if (!row) return row.error();

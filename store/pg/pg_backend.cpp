@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 #include <unordered_map>
@@ -14,7 +15,9 @@
 #include "dsl/value.hpp"
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
+#include "store/counter_store.hpp"
 #include "store/entry_format.hpp"
+#include "store/in_place.hpp"
 #include "store/lease.hpp"
 #include "store/pg/pg_store.hpp"
 #include "store/sealing.hpp"
@@ -45,6 +48,20 @@ constexpr std::size_t import_flush_bytes = std::size_t{16} << 20;
 /// Records an import looks up at once (pg_import::put_records): one query per batch for their
 /// latest versions (and their pseudonyms and data keys), instead of one per record.
 constexpr std::size_t import_batch_records = 10000;
+/// Applicants that encrypting a plain store in place (keys init) seals at once: their records
+/// and decision sets read, sealed and sent back by COPY, then forgotten.
+constexpr std::int64_t in_place_batch = 2000;
+
+/// in_place_batch, or in test builds DALIL_TEST_IN_PLACE_BATCH (tests/pg/keys_in_place_test.sh
+/// crosses many batches with a small cohort).
+std::int64_t in_place_batch_size() {
+#ifdef DALIL_TEST_HOOKS
+  if (const char* n = std::getenv("DALIL_TEST_IN_PLACE_BATCH"); n != nullptr && std::atoi(n) > 0) {
+    return std::atoi(n);
+  }
+#endif
+  return in_place_batch;
+}
 
 param text_or_null(const std::string& v) {
   return v.empty() ? param() : param(v);
@@ -535,15 +552,32 @@ class pg_backend final : public store {
   }
 
   bool encrypted() const override { return encrypted_; }
-  /// As the SQLite store binds a key (the same keyring row and keys_init entry), to a store
-  /// that holds no record yet: encrypting a PostgreSQL store's plain records in place is not
-  /// built (refused; encrypt the SQLite store and migrate it).
+  /// As the SQLite store binds a key (the same keyring row and keys_init entry). On a store that
+  /// holds plain records, encrypts them in place in the same transaction (encrypt_in_place), as
+  /// the SQLite store does: the same pseudonyms, sealed forms and entries.
   status init_keys(const std::string& actor) override {
     std::string what = std::string(pg_name) + ": binding a master key to the store";
     if (!key_) return fail(errc::not_found, what + ": no master key given");
+    // Encrypting in place vouches anew for every record and decision set (their sealed forms):
+    // a store that does not verify first would have a change made behind the tool's back
+    // vouched for. It is refused, with nothing changed.
+    if (auto st = refuse_unverified(what,
+                                    "; a store is encrypted only when its audit log "
+                                    "vouches for all it holds");
+        !st) {
+      return st;
+    }
     auto tx = transaction::begin(c(), what);
     if (!tx) return tx.error();
-    if (auto s = writer_lock(c(), what); !s) return s;
+    auto locked =
+        c().query(what, "SELECT pg_try_advisory_xact_lock($1)", {std::to_string(writer_lock_key)});
+    if (!locked) return locked.error();
+    if (locked->view(0, 0) != "t") {
+      return fail(errc::busy, what +
+                                  ": another process holds the store's writer lock (an import, "
+                                  "a batch opening its run, a server's counter deciding): run "
+                                  "it again once it has finished; nothing changed");
+    }
     if (auto s = read_keyring(); !s) return s;
     if (encrypted_) {
       return fail(errc::refused,
@@ -551,17 +585,11 @@ class pg_backend final : public store {
                   "value " +
                       crypto::key_check(*key_) + ")");
     }
-    auto n = c().query(what,
-                       "SELECT (SELECT count(*) FROM records), (SELECT count(*) FROM "
-                       "counter_decisions)");
+    auto n = c().query(what, "SELECT count(*) FROM records");
     if (!n) return n.error();
-    if (n->int64(0, 0) != 0 || n->int64(0, 1) != 0) {
-      return fail(errc::refused,
-                  what + ": it holds " + std::to_string(n->int64(0, 0)) + " plain record(s) and " +
-                      std::to_string(n->int64(0, 1)) +
-                      " counter decision(s); encrypting them in place is not supported on "
-                      "PostgreSQL (encrypt the SQLite store with `dalil keys init --db FILE` and "
-                      "migrate it, or bind the key to a store without records); nothing changed");
+    const std::int64_t plain = n->int64(0, 0);
+    if (plain != 0) {
+      if (auto st = can_encrypt_in_place(); !st) return st;
     }
     const std::string at = now_utc();
     crypto::data_key lookup = crypto::new_data_key();
@@ -576,13 +604,419 @@ class pg_backend final : public store {
     add_field(d, "key_check", crypto::key_check(*key_));
     add_field(d, "generation", 1);
     add_field(d, "at", at);
+    if (plain != 0) add_field(d, "in_place", plain);
     d += '}';
     if (auto a = pg_->append_in(actor, "keys_init", "keyring", d); !a) return a.error();
+    crypto::master_key bound = *key_;
+    bound.lookup = lookup;
+    if (plain != 0) {
+      if (auto st = encrypt_in_place(bound, what); !st) return st;
+      // A process that connected meanwhile (its store opened as plain) is refused too: the
+      // keyring's lock holds off the check of any process that opens the store from now on
+      // until the commit, when it finds the store encrypted.
+      if (auto s = c().run(what, "LOCK TABLE keyring IN ACCESS EXCLUSIVE MODE"); !s) return s;
+      if (auto st = refuse_other_connections(what, true); !st) return st;
+    }
     if (auto s = tx->commit(what); !s) return s;
-    key_->lookup = lookup;
+    key_ = bound;
     encrypted_ = true;
     generation_ = 1;
+    if (plain != 0) {
+      // The old plain row versions leave the tables' files (VACUUM FULL rewrites them from the
+      // live rows), as SQLite's VACUUM does; what the WAL keeps is docs/postgresql.md's to say.
+      (void)c().run(what + ": compacting the tables",
+                    "VACUUM (FULL) records, decision_sets, counter_decisions, applicants");
+    }
     return {};
+  }
+
+  /// Refused, with nothing changed, unless the store verifies (as the SQLite store's).
+  status refuse_unverified(const std::string& what, std::string_view why) {
+    auto checked = pg_->verify_chain(verify_options{});
+    if (!checked) return checked.error();
+    if (checked->problems.empty()) return {};
+    std::string m = what + ": the store does not verify (" +
+                    std::to_string(checked->problems.size()) +
+                    " problem(s): `dalil audit verify` names them)";
+    m += why;
+    m += "; nothing changed";
+    return fail(errc::refused, std::move(m));
+  }
+
+  /// Busy while any other process is connected to the database: a `dalil serve` (its counter
+  /// checks whether the store is encrypted when it opens it, not at every write: store/pg/
+  /// pg_counter.cpp), a batch or an import that opened the store as plain would go on writing
+  /// plain rows into the encrypted store. `again`: the second look, inside the transaction
+  /// (pg_stat_activity is read as of the transaction's first look unless cleared).
+  status refuse_other_connections(const std::string& what, bool again) {
+    if (again) {
+      if (auto s = c().run(what, "SELECT pg_stat_clear_snapshot()"); !s) return s;
+    }
+    auto q = c().query(what,
+                       "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid() AND coalesce(backend_type, 'client backend') "
+                       "= 'client backend'");
+    if (!q) return q.error();
+    if (q->int64(0, 0) == 0) return {};
+    return fail(errc::busy,
+                what + ": " + std::to_string(q->int64(0, 0)) +
+                    " other connection(s) to the database (a running dalil serve, a batch, an "
+                    "import, a psql…): a process that opened the store before it is encrypted "
+                    "would go on writing plain rows; stop them and run it again; nothing changed");
+  }
+
+  /// What encrypting a plain store in place does not cover: refused (or busy), naming it.
+  status can_encrypt_in_place() {
+    std::string what = std::string(pg_name) + ": encrypting the store in place";
+    auto live = live_leases();
+    if (!live) return live.error();
+    if (!live->empty()) {
+      return fail(errc::busy, what + ": a batch holds the store's lease (" +
+                                  held_by(live->front()) +
+                                  "); encrypt once it has finished; nothing changed");
+    }
+    if (auto st = refuse_other_connections(what, false); !st) return st;
+    auto q = c().query(what,
+                       "SELECT count(*) FROM applicants WHERE applicant_id ~ '^p[0-9]' AND "
+                       "length(applicant_id) = 11");
+    if (!q) return q.error();
+    if (q->int64(0, 0) != 0) {
+      return fail(errc::refused,
+                  what + ": it holds " + std::to_string(q->int64(0, 0)) +
+                      " applicant id(s) of the form of a pseudonym (p and 10 digits): they would "
+                      "collide with the pseudonyms; create a new store, `dalil keys init --db "
+                      "NEW`, and import the cohort into it; nothing changed");
+    }
+    return {};
+  }
+
+  /// Seals every record of a plain store and renames its applicants to pseudonyms (in the order
+  /// of their first record, as the SQLite store names them), seals the decision sets' traces and
+  /// values and the counter's outcomes, then vouches for the records and decision sets again,
+  /// row by row (the keys_init entry just appended, with "in_place", tells verify that these
+  /// entries supersede the earlier ones). Inside init_keys' transaction, with `key` (the lookup
+  /// key bound). Applicants are taken in batches of in_place_batch, each batch's rows read, sealed
+  /// and sent back by COPY: memory is bounded by a batch, whatever the store holds.
+  status encrypt_in_place(const crypto::master_key& key, const std::string& what) {
+    if (auto s = c().script(
+            "encrypting in place: preparing",
+            "CREATE TEMP TABLE dalil_in_place_ids(plain text PRIMARY KEY, pseudonym text NOT NULL "
+            "UNIQUE, sets bigint NOT NULL DEFAULT 0) ON COMMIT DROP; CREATE TEMP TABLE "
+            "dalil_in_place_records(record_id bigint "
+            "PRIMARY KEY, pseudonym text NOT NULL, sealed bytea NOT NULL) ON COMMIT DROP; CREATE "
+            "TEMP TABLE dalil_in_place_sets(run_id bigint, record_id bigint, pseudonym text NOT "
+            "NULL, trace text, decisions text, sealed bytea, PRIMARY KEY(run_id, record_id)) ON "
+            "COMMIT DROP; INSERT INTO dalil_in_place_ids SELECT applicant_id, 'p' || "
+            "lpad((row_number() OVER (ORDER BY min(record_id)))::text, 10, '0') FROM records "
+            "GROUP BY applicant_id; UPDATE dalil_in_place_ids p SET sets = c.n FROM (SELECT "
+            "r.applicant_id, count(*) AS n FROM decision_sets d JOIN records r ON r.record_id = "
+            "d.record_id GROUP BY r.applicant_id) c WHERE c.applicant_id = p.plain; ANALYZE "
+            "dalil_in_place_ids; INSERT INTO applicants SELECT pseudonym FROM dalil_in_place_ids; "
+            // Every decision set by its applicant's pseudonym, in batch order (their rows are read
+            // a batch at a time by their keys, below: the sort carries no trace).
+            "DECLARE dalil_in_place_keys NO SCROLL CURSOR FOR SELECT p.pseudonym, d.run_id, "
+            "d.record_id FROM decision_sets d JOIN records r ON r.record_id = d.record_id JOIN "
+            "dalil_in_place_ids p ON p.plain = r.applicant_id ORDER BY p.pseudonym, d.run_id, "
+            "d.record_id");
+        !s) {
+      return s;
+    }
+    auto count = c().query(what, "SELECT count(*) FROM dalil_in_place_ids");
+    if (!count) return count.error();
+    const std::int64_t applicants = count->int64(0, 0);
+    // Which values of each run's decision sets stay plain: by its ruleset's types.
+    std::map<std::int64_t, std::vector<std::uint8_t>> masks;
+    in_place::kept_rulesets rulesets(*this);
+    {
+      auto runs = c().query(what, "SELECT run_id, ruleset_hash FROM runs");
+      if (!runs) return runs.error();
+      for (int i = 0; i < runs->size(); ++i) {
+        masks[runs->int64(i, 0)] = rulesets.run_mask(runs->text(i, 1));
+      }
+    }
+    std::string pseudonyms_copy;
+    std::string keys_copy;
+    std::string records_copy;
+    std::string sets_copy;
+    std::string sealed;
+    std::unordered_map<std::string, crypto::data_key> keys;  // this batch's, by pseudonym
+    const std::int64_t batch = in_place_batch_size();
+    for (std::int64_t first = 1; first <= applicants; first += batch) {
+      const std::string lo = in_place::pseudonym(first);
+      const std::string hi = in_place::pseudonym(std::min(applicants, first + batch - 1));
+      auto recs = c().query(what,
+                            "SELECT p.pseudonym, p.plain, r.record_id, r.version, r.json FROM "
+                            "dalil_in_place_ids p JOIN records r ON r.applicant_id = p.plain "
+                            "WHERE p.pseudonym BETWEEN $1 AND $2 ORDER BY p.pseudonym, "
+                            "r.record_id",
+                            {lo, hi});
+      if (!recs) return recs.error();
+      keys.clear();
+      for (int i = 0; i < recs->size(); ++i) {
+        const std::string pseudonym = recs->text(i, 0);
+        auto k = keys.find(pseudonym);
+        if (k == keys.end()) {
+          crypto::data_key dk = crypto::new_data_key();
+          append_copy_text(pseudonyms_copy, crypto::lookup_hash(key, recs->view(i, 1)));
+          pseudonyms_copy += '\t';
+          pseudonyms_copy += pseudonym;
+          pseudonyms_copy += '\n';
+          keys_copy += pseudonym;
+          keys_copy += "\t\\\\x";
+          keys_copy += hex_of(crypto::wrap(key, dk, pseudonym, 1));
+          keys_copy += "\t1\n";
+          k = keys.emplace(pseudonym, dk).first;
+        }
+        sealing::seal_record(k->second, pseudonym, recs->int64(i, 3), recs->view(i, 4), sealed);
+        records_copy += recs->text(i, 2);
+        records_copy += '\t';
+        records_copy += pseudonym;
+        records_copy += "\t\\\\x";
+        records_copy += hex_of(sealed);
+        records_copy += '\n';
+      }
+      // Their decision sets, all renamed to their pseudonyms: traces sealed, and the values the
+      // run's types do not keep in plain (as a batch on an encrypted store seals them), under
+      // their new data keys. The next `n` keys of the cursor are this batch's sets.
+      auto n = c().query(what,
+                         "SELECT coalesce(sum(sets), 0) FROM dalil_in_place_ids WHERE pseudonym "
+                         "BETWEEN $1 AND $2",
+                         {lo, hi});
+      if (!n) return n.error();
+      auto set_keys =
+          c().query(what, "FETCH " + std::to_string(n->int64(0, 0)) + " FROM dalil_in_place_keys");
+      if (!set_keys) return set_keys.error();
+      std::string runs = "{";
+      std::string records = "{";
+      std::vector<std::string> owners;
+      for (int i = 0; i < set_keys->size(); ++i) {
+        if (i != 0) {
+          runs += ',';
+          records += ',';
+        }
+        runs += set_keys->view(i, 1);
+        records += set_keys->view(i, 2);
+        owners.push_back(set_keys->text(i, 0));
+      }
+      runs += '}';
+      records += '}';
+      auto sets = c().query(what,
+                            "SELECT d.run_id, d.record_id, coalesce(d.trace, ''), d.decisions, "
+                            "u.pseudonym FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS "
+                            "u(run_id, record_id, pseudonym) JOIN decision_sets d ON d.run_id = "
+                            "u.run_id AND d.record_id = u.record_id",
+                            {runs, records, text_array(owners)});
+      if (!sets) return sets.error();
+      if (sets->size() != set_keys->size()) {
+        return fail(errc::damaged, what + ": the decision sets changed while they were read");
+      }
+      in_place::sealed_set out;
+      for (int i = 0; i < sets->size(); ++i) {
+        auto k = keys.find(sets->text(i, 4));
+        if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
+        auto mask = masks.find(sets->int64(i, 0));
+        const bool sealed_now =
+            in_place::seal_set(k->second, k->first, sets->int64(i, 0), sets->int64(i, 1),
+                               sets->view(i, 2), sets->view(i, 3),
+                               mask == masks.end() ? std::span<const std::uint8_t>()
+                                                   : std::span<const std::uint8_t>(mask->second),
+                               out);
+        if (!sealed_now) out = {};  // renamed only
+        sets_copy += sets->text(i, 0);
+        sets_copy += '\t';
+        sets_copy += sets->text(i, 1);
+        sets_copy += '\t';
+        sets_copy += k->first;
+        sets_copy += '\t';
+        if (out.trace.empty()) {
+          sets_copy += "\\N";
+        } else {
+          append_copy_text(sets_copy, out.trace);
+        }
+        if (out.decisions.empty()) {
+          sets_copy += "\t\\N\t\\N\n";
+        } else {
+          sets_copy += '\t';
+          append_copy_text(sets_copy, out.decisions);
+          sets_copy += "\t\\\\x";
+          sets_copy += hex_of(out.sealed_decisions);
+          sets_copy += '\n';
+        }
+      }
+      auto send = [&](const char* sql, std::string& data) -> status {
+        if (data.empty()) return {};
+        auto s = c().copy_in(what, sql, [&](std::string& piece) -> result<bool> {
+          piece.swap(data);
+          return false;
+        });
+        data.clear();
+        return s;
+      };
+      if (auto s = send("COPY pseudonyms(lookup, applicant_id) FROM STDIN", pseudonyms_copy); !s) {
+        return s;
+      }
+      if (auto s = send("COPY data_keys(applicant_id, wrapped, generation) FROM STDIN", keys_copy);
+          !s) {
+        return s;
+      }
+      if (auto s = send("COPY dalil_in_place_records FROM STDIN", records_copy); !s) return s;
+      if (auto s = send("COPY dalil_in_place_sets FROM STDIN", sets_copy); !s) return s;
+      if (auto s = c().script(
+              "encrypting in place: storing the sealed rows",
+              "UPDATE records r SET applicant_id = s.pseudonym, json = '', sealed = s.sealed FROM "
+              "dalil_in_place_records s WHERE r.record_id = s.record_id; UPDATE decision_sets d "
+              "SET applicant_id = s.pseudonym, trace = coalesce(s.trace, d.trace), decisions = "
+              "coalesce(s.decisions, d.decisions), sealed_decisions = CASE WHEN s.decisions IS "
+              "NULL THEN d.sealed_decisions ELSE s.sealed END FROM dalil_in_place_sets s WHERE "
+              "d.run_id = s.run_id AND d.record_id = s.record_id; TRUNCATE "
+              "dalil_in_place_records, dalil_in_place_sets");
+          !s) {
+        return s;
+      }
+    }
+    keys.clear();
+    // The counter decisions renamed to their records' pseudonyms, then the plain ids' applicant
+    // rows removed.
+    if (auto s = c().script(
+            "encrypting in place: renaming the applicants",
+            "CLOSE dalil_in_place_keys; UPDATE counter_decisions c SET applicant_id = p.pseudonym "
+            "FROM dalil_in_place_ids p WHERE "
+            "c.applicant_id = p.plain; DELETE FROM applicants a USING dalil_in_place_ids p WHERE "
+            "a.applicant_id = p.plain");
+        !s) {
+      return s;
+    }
+    if (auto st = encrypt_counter_in_place(rulesets, what); !st) return st;
+    return revouch(what);
+  }
+
+  /// The counter's decisions of a store encrypted in place (their records sealed with the
+  /// others, their applicants renamed): their outcomes' values sealed as an encrypted store's
+  /// counter keeps them (plain_outcomes, by the types of the decision's stored ruleset), each
+  /// vouched for again by a `counter_decision` entry, in the order they were stored (as the
+  /// SQLite store's, by rowid).
+  status encrypt_counter_in_place(in_place::kept_rulesets& rulesets, const std::string& what) {
+    if (auto s = c().run(what,
+                         "DECLARE dalil_in_place_counter NO SCROLL CURSOR FOR SELECT decision_id, "
+                         "record_id, applicant_id, office, actor, at, as_of, ruleset_hash, "
+                         "input_hash, rules, outcomes, trace, answer_digest, "
+                         "coalesce(publication_id, 0) FROM counter_decisions ORDER BY rowid");
+        !s) {
+      return s;
+    }
+    for (;;) {
+      auto q = c().query(what, "FETCH 1000 FROM dalil_in_place_counter");
+      if (!q) return q.error();
+      if (q->size() == 0) break;
+      std::string ids = "{";
+      std::string outcomes = "{";
+      std::vector<counter_decision> rows;
+      for (int i = 0; i < q->size(); ++i) {
+        counter_decision d;
+        d.decision_id = q->text(i, 0);
+        d.record_id = q->int64(i, 1);
+        d.applicant_id = q->text(i, 2);
+        d.office = q->text(i, 3);
+        d.actor = q->text(i, 4);
+        d.at = q->text(i, 5);
+        d.as_of = q->text(i, 6);
+        d.ruleset_hash = q->text(i, 7);
+        d.input_hash = q->text(i, 8);
+        d.rules = q->text(i, 9);
+        d.outcomes = plain_outcomes(q->view(i, 10), rulesets.outcome_mask(d.ruleset_hash, d.rules));
+        d.trace = q->int64(i, 11) != 0;
+        d.answer_digest = q->text(i, 12);
+        d.publication_id = q->int64(i, 13);
+        rows.push_back(std::move(d));
+      }
+      for (const counter_decision& d : rows) {
+        if (auto s = c().run(what, "UPDATE counter_decisions SET outcomes=$1 WHERE decision_id=$2",
+                             {d.outcomes, d.decision_id});
+            !s) {
+          return s;
+        }
+        const std::string details =
+            detail::counter_decision_details(d.record_id, d.office, counter_digest(d));
+        if (auto a = pg_->append_in("dalil", "counter_decision", d.decision_id, details); !a) {
+          return a.error();
+        }
+      }
+    }
+    return c().run(what, "CLOSE dalil_in_place_counter");
+  }
+
+  /// The entries that vouch again for every record (per import) and every decision set (per
+  /// run), rows_per_entry rows each, in the form import and batch write them (as the SQLite
+  /// store's revouch: the same details, byte for byte). Read by cursor, a chunk at a time.
+  status revouch(const std::string& what, bool with_records = true) {
+    auto chunks = [&](const char* sql, bool records) -> status {
+      if (auto s = c().run(what, std::string("DECLARE dalil_revouch NO SCROLL CURSOR FOR ") + sql);
+          !s) {
+        return s;
+      }
+      std::int64_t owner = -1;
+      std::int64_t first = 0;
+      std::int64_t last = 0;
+      std::optional<row_digest> chunk;
+      chunk.emplace();
+      auto flush = [&]() -> status {
+        if (chunk->size() == 0) return {};
+        const std::string d = records ? detail::records_details(owner, first, last, *chunk)
+                                      : detail::decisions_details(owner, first, last, *chunk);
+        chunk.emplace();
+        if (auto a = pg_->append_in("dalil", records ? "records" : "decisions",
+                                    std::to_string(owner), d);
+            !a) {
+          return a.error();
+        }
+        return {};
+      };
+      std::string line;
+      for (;;) {
+        // Decision sets carry their stored traces: fewer at a time.
+        auto q = c().query(
+            what, records ? "FETCH 5000 FROM dalil_revouch" : "FETCH 1000 FROM dalil_revouch");
+        if (!q) return q.error();
+        if (q->size() == 0) break;
+        for (int i = 0; i < q->size(); ++i) {
+          const std::int64_t o = q->int64(i, 0);
+          const std::int64_t id = q->int64(i, 1);
+          if (o != owner || chunk->size() == rows_per_entry) {
+            if (auto st = flush(); !st) return st;
+            owner = o;
+          }
+          if (records) {
+            line = record_line(id, q->view(i, 2), q->int64(i, 3), q->view(i, 4), o);
+            // A sealed record: its ciphertext by its hash (as record_line writes it).
+            if (!q->null(i, 5)) (line += '\x1f') += q->view(i, 5);
+          } else {
+            decision_line(line, id, q->view(i, 2), digest_of(q->view(i, 3)),
+                          engine::sha256(q->view(i, 4)), digest_of(q->view(i, 5)), q->int64(i, 6),
+                          q->view(i, 7), q->view(i, 8), from_hex(q->view(i, 9)));
+          }
+          if (chunk->size() == 0) first = id;
+          last = id;
+          chunk->add(id, line);
+        }
+      }
+      if (auto st = flush(); !st) return st;
+      return c().run(what, "CLOSE dalil_revouch");
+    };
+    if (with_records) {
+      if (auto st = chunks("SELECT import_id, record_id, applicant_id, version, content_hash, "
+                           "encode(sha256(sealed), 'hex') FROM records ORDER BY import_id, "
+                           "record_id",
+                           true);
+          !st) {
+        return st;
+      }
+    }
+    return chunks(
+        "SELECT run_id, record_id, applicant_id, encode(input_hash, 'hex'), decisions, "
+        "encode(trace_digest, 'hex'), format, coalesce(trace, ''), coalesce(trace_erased, ''), "
+        "coalesce(encode(sealed_decisions, 'hex'), '') FROM decision_sets ORDER BY run_id, "
+        "record_id",
+        false);
   }
 
   result<std::int64_t> erase_applicant(const std::string& applicant_id, const std::string& reason,
@@ -709,9 +1143,159 @@ class pg_backend final : public store {
     vacuum_keys(what);
     return count;
   }
-  result<std::int64_t> seal_in_place(const std::string&) override {
-    return refused("sealing decision sets").error();
+  /// dalil keys seal, as the SQLite store's (docs/operations.md, "Sets an older Dalil left in
+  /// plain"): every value of a decision set that its run's types do not keep in plain sealed
+  /// under its applicant's data key (an erased applicant's dropped), the counter's outcomes an
+  /// older dalil kept by their shape retyped; a keys_seal entry, then the entries that vouch for
+  /// every set (and, when retyped, every counter decision) again. One transaction; the sets read
+  /// by a cursor and written back by COPY and UPDATE … FROM, a batch at a time.
+  result<std::int64_t> seal_in_place(const std::string& actor) override {
+    std::string what = std::string(pg_name) + ": sealing decision sets in place";
+    if (!encrypted_) {
+      return fail(errc::refused,
+                  "the PostgreSQL store is not encrypted: nothing to seal (dalil keys init --db "
+                  "encrypts a plain store)");
+    }
+    if (auto st = need_key("sealing decision sets"); !st) return st.error();
+    auto live = live_leases();
+    if (!live) return live.error();
+    if (!live->empty()) {
+      return fail(errc::busy, what + ": a batch holds the store's lease (" +
+                                  held_by(live->front()) + "); seal once it has finished");
+    }
+    // As keys init --db: vouching anew for every decision set needs a store that verifies.
+    if (auto st = refuse_unverified(what, ""); !st) return st.error();
+    auto tx = transaction::begin(c(), what);
+    if (!tx) return tx.error();
+    if (auto s = writer_lock(c(), what); !s) return s.error();
+    if (auto st = read_keyring(); !st) return st.error();
+    in_place::kept_rulesets rulesets(*this);
+    std::map<std::int64_t, std::vector<std::uint8_t>> masks;
+    {
+      auto runs = c().query(what, "SELECT run_id, ruleset_hash FROM runs");
+      if (!runs) return runs.error();
+      for (int i = 0; i < runs->size(); ++i) {
+        masks[runs->int64(i, 0)] = rulesets.run_mask(runs->text(i, 1));
+      }
+    }
+    if (auto s = c().script(
+            "sealing decision sets: preparing",
+            "CREATE TEMP TABLE dalil_sealed_again(run_id bigint, record_id bigint, decisions text "
+            "NOT NULL, sealed bytea, PRIMARY KEY(run_id, record_id)) ON COMMIT DROP; DECLARE "
+            "dalil_seal NO SCROLL CURSOR FOR SELECT d.run_id, d.record_id, d.applicant_id, "
+            "d.decisions, coalesce(encode(d.sealed_decisions, 'hex'), ''), k.applicant_id IS NOT "
+            "NULL, coalesce(encode(k.wrapped, 'hex'), ''), coalesce(k.generation, 0) FROM "
+            "decision_sets d LEFT JOIN data_keys k ON k.applicant_id = d.applicant_id ORDER BY "
+            "d.run_id, d.record_id");
+        !s) {
+      return s.error();
+    }
+    std::int64_t changed = 0;
+    std::int64_t dropped = 0;
+    std::string copy;
+    std::string decisions;
+    std::string sealed;
+    for (;;) {
+      auto q = c().query(what, "FETCH 5000 FROM dalil_seal");
+      if (!q) return q.error();
+      if (q->size() == 0) break;
+      for (int i = 0; i < q->size(); ++i) {
+        const std::int64_t run = q->int64(i, 0);
+        const std::int64_t record = q->int64(i, 1);
+        const std::string applicant = q->text(i, 2);
+        // Where and why: the set by run and record, never a value.
+        auto damaged = [&](std::string_view why) {
+          return fail(errc::damaged, what + ": decision set " + std::to_string(run) + ':' +
+                                         std::to_string(record) + std::string(why));
+        };
+        if (q->view(i, 5) != "t") return damaged(": its applicant has no data key");
+        std::optional<crypto::data_key> dk;
+        if (!q->view(i, 6).empty()) {
+          auto unwrapped =
+              crypto::unwrap(*key_, from_hex(q->view(i, 6)), applicant, q->int64(i, 7));
+          if (!unwrapped) return damaged(": its data key does not open with the master key");
+          dk = *unwrapped;
+        }
+        auto mask = masks.find(run);
+        const auto done = in_place::seal_again(
+            dk ? &*dk : nullptr, applicant, run, record, q->view(i, 3), from_hex(q->view(i, 4)),
+            mask == masks.end() ? std::span<const std::uint8_t>()
+                                : std::span<const std::uint8_t>(mask->second),
+            decisions, sealed);
+        if (done == in_place::sealed_again::damaged) {
+          return damaged(": its sealed decisions do not open with the master key");
+        }
+        if (done == in_place::sealed_again::unchanged) continue;
+        if (done == in_place::sealed_again::dropped) ++dropped;
+        ++changed;
+        copy += std::to_string(run);
+        copy += '\t';
+        copy += std::to_string(record);
+        copy += '\t';
+        append_copy_text(copy, decisions);
+        if (done == in_place::sealed_again::dropped) {
+          copy += "\t\\N\n";
+        } else {
+          copy += "\t\\\\x";
+          copy += hex_of(sealed);
+          copy += '\n';
+        }
+      }
+      if (!copy.empty()) {
+        if (auto s = c().copy_in(what, "COPY dalil_sealed_again FROM STDIN",
+                                 [&](std::string& piece) -> result<bool> {
+                                   piece.swap(copy);
+                                   return false;
+                                 });
+            !s) {
+          return s.error();
+        }
+        copy.clear();
+        if (auto s = c().script("sealing decision sets: storing them",
+                                "UPDATE decision_sets d SET decisions = s.decisions, "
+                                "sealed_decisions = s.sealed FROM dalil_sealed_again s WHERE "
+                                "d.run_id = s.run_id AND d.record_id = s.record_id; TRUNCATE "
+                                "dalil_sealed_again");
+            !s) {
+          return s.error();
+        }
+      }
+    }
+    if (auto s = c().run(what, "CLOSE dalil_seal"); !s) return s.error();
+    // The counter's decisions whose outcomes an older dalil kept by their shape (a text such as
+    // "ng" in plain): retyped by their rules' declared types, as the counter stores them now.
+    std::int64_t counter = 0;
+    {
+      auto q = c().query(what, "SELECT ruleset_hash, rules, outcomes FROM counter_decisions");
+      if (!q) return q.error();
+      for (int i = 0; i < q->size(); ++i) {
+        const std::string_view stored = q->view(i, 2);
+        if (plain_outcomes(stored, rulesets.outcome_mask(q->text(i, 0), q->text(i, 1))) != stored) {
+          ++counter;
+        }
+      }
+    }
+    if (changed == 0 && counter == 0) return 0;  // nothing written: the transaction rolls back
+    const std::string d = detail::keys_seal_details(changed, dropped, counter, now_utc());
+    if (auto a = pg_->append_in(actor, "keys_seal", "decision_sets", d); !a) return a.error();
+    if (changed != 0) {
+      if (auto st = revouch(what, false); !st) return st.error();
+    }
+    // Every counter decision retyped and vouched for again (as keys init --db does in place).
+    if (counter != 0) {
+      if (auto st = encrypt_counter_in_place(rulesets, what); !st) return st.error();
+    }
+    if (auto s = tx->commit(what); !s) return s.error();
+    // The old row versions, with their plain values, leave the tables' files.
+    (void)c().run(what + ": compacting the tables",
+                  "VACUUM (FULL) decision_sets, counter_decisions");
+    return changed + counter;
   }
+  result<reseal_report> reseal_keys(const std::string&, std::int64_t) override {
+    return refused("re-sealing data keys (keys reseal: reseal the SQLite store, then migrate it)")
+        .error();
+  }
+
   result<std::string> applicant_key(const std::string& applicant_id) override {
     if (!encrypted_) return applicant_id;
     if (auto s = need_key("finding an applicant"); !s) return s.error();

@@ -401,8 +401,10 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   // Imports whose whole digest no longer vouches for their records: an in-place keys_init or a
   // keys_reseal entry vouched for them again.
   std::set<std::string, std::less<>> redigested;
-  // The intact import entries: import id -> (entry, its details).
+  // The intact import entries: import id -> (entry, its details); and the import_state entries
+  // of an old SQLite store's upgrade (the import's row as it was then).
   std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> imports;
+  std::map<std::string, std::pair<std::int64_t, std::string>, std::less<>> import_states;
   // The intact ruleset entries: hash -> (entry, the loaded_at it vouches for: none in the
   // entries of the first SQLite stores, `{"bytes":N}`, which a migrated store keeps).
   std::map<std::string, std::pair<std::int64_t, std::optional<std::string>>, std::less<>> rulesets;
@@ -488,6 +490,9 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
         vouching.push_back({seq, batch->text(i, 3), batch->text(i, 4), batch->text(i, 5)});
       } else if (intact && batch->view(i, 3) == "import") {
         imports[batch->text(i, 4)] = {seq, batch->text(i, 5)};
+      } else if (intact && batch->view(i, 3) == "import_state") {
+        // An old SQLite store's upgrade to its schema 5 vouched for each import's row.
+        import_states[batch->text(i, 4)] = {seq, batch->text(i, 5)};
       } else if (intact && batch->view(i, 3) == "ruleset") {
         std::optional<std::string> loaded;
         if (batch->view(i, 5).find("\"loaded_at\":") != std::string_view::npos) {
@@ -588,38 +593,45 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
               "import " + id + " has no audit entry: it was inserted behind the tool's back");
       continue;
     }
-    const std::int64_t seq = e->second.first;
-    const std::string details = e->second.second;
+    std::int64_t seq = e->second.first;
+    std::string details = e->second.second;
+    // An import of an old SQLite store: its row vouched for by its import_state entry, named by
+    // it (as SQLite's verify names it).
+    auto state = import_states.find(id);
+    const bool v3 = audit_field(details, "v") == "3";
+    if (!v3 && state != import_states.end()) seq = state->second.first;
     import_seq[id] = seq;
     imports.erase(e);
-    if (audit_field(details, "v") != "3") {
+    if (!v3) {
       // Older entries do not hold the row; a digest of the import's records, when they have one
       // (and no later entry vouched for them again).
       const std::string want_digest =
           redigested.count(id) != 0 ? std::string() : audit_field(details, "digest");
-      if (want_digest.empty()) continue;
-      auto recs = conn_.query(what,
-                              "SELECT record_id, applicant_id, version, content_hash, "
-                              "encode(sha256(sealed), 'hex') FROM records WHERE import_id = $1 "
-                              "ORDER BY record_id",
-                              {id});
-      if (!recs) return recs.error();
-      engine::sha256_stream all;
-      std::string line;
-      for (int k = 0; k < recs->size(); ++k) {
-        line = recs->text(k, 0) + ':' + recs->text(k, 1) + ':' + recs->text(k, 2) + ':' +
-               recs->text(k, 3);
-        if (!recs->null(k, 4)) line += ':' + recs->text(k, 4);
-        line += '\n';
-        all.update(line);
+      if (!want_digest.empty()) {
+        auto recs = conn_.query(what,
+                                "SELECT record_id, applicant_id, version, content_hash, "
+                                "encode(sha256(sealed), 'hex') FROM records WHERE import_id = $1 "
+                                "ORDER BY record_id",
+                                {id});
+        if (!recs) return recs.error();
+        engine::sha256_stream all;
+        std::string line;
+        for (int k = 0; k < recs->size(); ++k) {
+          line = recs->text(k, 0) + ':' + recs->text(k, 1) + ':' + recs->text(k, 2) + ':' +
+                 recs->text(k, 3);
+          if (!recs->null(k, 4)) line += ':' + recs->text(k, 4);
+          line += '\n';
+          all.update(line);
+        }
+        for (int k = 0; k < recs->size(); ++k) vouched_record_ids.push_back(recs->int64(k, 0));
+        if (all.hex() != want_digest) {
+          problem(seq, "import",
+                  "records of import " + id + " (audit entry " + std::to_string(seq) +
+                      ") were changed, deleted or inserted");
+        }
       }
-      for (int k = 0; k < recs->size(); ++k) vouched_record_ids.push_back(recs->int64(k, 0));
-      if (all.hex() != want_digest) {
-        problem(seq, "import",
-                "records of import " + id + " (audit entry " + std::to_string(seq) +
-                    ") were changed, deleted or inserted");
-      }
-      continue;
+      if (state == import_states.end()) continue;
+      details = state->second.second;  // the row's fields, as the upgrade vouched for them
     }
     std::string changed;
     auto compare = [&](std::string_view key, auto value, bool optional) {
@@ -686,6 +698,37 @@ result<verify_report> pg_store::verify_chain(const verify_options& options) {
   for (const auto& e : vouching) {
     if (audit_field(e.details, "v") != "3") {
       all_current = false;
+      if (e.action != "decisions") continue;
+      // A chunk of decision sets written before SQLite's schema 5 (a store migrated from an old
+      // SQLite store): its digest over the run's sets from..to, as SQLite's verify recomputes
+      // it (detail::legacy_chunk_digest), named in the same words.
+      const auto run = to_int(audit_field(e.details, "run"));
+      const auto from = to_int(audit_field(e.details, "from"));
+      const auto upto = to_int(audit_field(e.details, "to"));
+      if (!run || !from || !upto) {
+        problem(e.seq, "chain", "audit entry " + std::to_string(e.seq) + " names no rows");
+        continue;
+      }
+      auto sets = conn_.query(what,
+                              "SELECT record_id, decisions, encode(trace_digest, 'hex'), format "
+                              "FROM decision_sets WHERE run_id = $1 AND record_id BETWEEN $2 AND "
+                              "$3 ORDER BY record_id",
+                              {std::to_string(*run), std::to_string(*from), std::to_string(*upto)});
+      if (!sets) return sets.error();
+      dalil::store::detail::legacy_chunk_digest digest;
+      for (int i = 0; i < sets->size(); ++i) {
+        auto trace = engine::digest::from_hex(sets->view(i, 2));
+        digest.add(sets->int64(i, 0), engine::sha256(sets->view(i, 1)),
+                   trace ? *trace : engine::digest{}, sets->int64(i, 3));
+      }
+      if (digest.hex() != audit_field(e.details, "digest")) {
+        problem(e.seq, "decision_set",
+                "decision sets of run " + std::to_string(*run) + ", records " +
+                    std::to_string(*from) + ".." + std::to_string(*upto) + " (audit entry " +
+                    std::to_string(e.seq) +
+                    ", written before schema 5, which names no single row) were changed, "
+                    "deleted or inserted");
+      }
       continue;
     }
     auto ids = ranges_vector(audit_field(e.details, "ids"));

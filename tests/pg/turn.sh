@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by run.sh and run_one.sh before they start a cluster. As root, pg_virtualenv names its
+# Sourced by run.sh, run_one.sh and run_shell.sh before they start a cluster. As root, pg_virtualenv names its
 # cluster 15/regress in /etc/postgresql and refuses to start while one exists: two runs at once on
 # one machine (two build trees, two checkouts, a benchmark) would make the second fail ("Cluster
 # 15/regress exists"). They take turns instead: the calling script runs again under a lock held
