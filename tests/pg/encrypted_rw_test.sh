@@ -14,9 +14,8 @@
 # PostgreSQL store is refused. The connection string is never printed.
 set -euo pipefail
 dalil="$1"; rules="$2"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/pg/lib.sh
+. "$(dirname "$0")/lib.sh"
 : "${PGPASSWORD:?run through tests/pg/run.sh}"
 unset DALIL_MASTER_KEY
 psql -qc "CREATE DATABASE dalil_rw1" >/dev/null
@@ -28,25 +27,7 @@ pg3="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_rw3"
 lite="$work/enc.db"; key="$work/master.key"; key2="$work/master2.key"
 all="$work/all-output"
 
-"$dalil" generate --count 200 --seed 11 --out "$work/cohort.jsonl"
-# The personal values searched for: ids, birth dates, incomes (distinctive strings), less those
-# the rule pack itself holds.
-python3 - "$work/cohort.jsonl" "$rules" > "$work/values.txt" <<'PY'
-import json, pathlib, sys
-pack = "".join(p.read_text() for p in pathlib.Path(sys.argv[2]).rglob("*.dalil"))
-def emit(v):
-    if v not in pack: print(v)
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    emit(r["id"])
-    if r.get("birth_date"): emit(r["birth_date"])
-    h = r.get("household") or {}
-    if h.get("annual_income"): emit(h["annual_income"])
-PY
-[ "$(wc -l < "$work/values.txt")" -gt 300 ] || fail "too few personal values to search for"
-head -10 "$work/cohort.jsonl" | sed 's/"annual_income":"[0-9.]*"/"annual_income":"4321.09"/' \
-  > "$work/fix.jsonl"
-echo "4321.09" >> "$work/values.txt"
+personal_values 200 11
 
 # step NAME WANT ARGS…: runs `dalil ARGS… --db DB` on the SQLite store and on the PostgreSQL
 # store (with $keyargs), output in $work/NAME.SIDE with the store's name taken out; both must

@@ -12,9 +12,8 @@
 # named in the same words as on SQLite.
 set -euo pipefail
 dalil="$1"; rules="$2"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source=tests/pg/lib.sh
+. "$(dirname "$0")/lib.sh"
 : "${PGPASSWORD:?run through tests/pg/run.sh}"
 unset DALIL_MASTER_KEY
 expect_exit() {  # code, command…
@@ -28,25 +27,7 @@ pg="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_enc1"
 pg2="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_enc2"
 lite="$work/enc.db"; key="$work/master.key"; key2="$work/master2.key"
 
-"$dalil" generate --count 200 --seed 11 --out "$work/cohort.jsonl"
-# The personal values searched for: ids, birth dates, incomes (distinctive strings), less those
-# the rule pack itself holds.
-python3 - "$work/cohort.jsonl" "$rules" > "$work/values.txt" <<'PY'
-import json, pathlib, sys
-pack = "".join(p.read_text() for p in pathlib.Path(sys.argv[2]).rglob("*.dalil"))
-def emit(v):
-    if v not in pack: print(v)
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    emit(r["id"])
-    if r.get("birth_date"): emit(r["birth_date"])
-    h = r.get("household") or {}
-    if h.get("annual_income"): emit(h["annual_income"])
-PY
-[ "$(wc -l < "$work/values.txt")" -gt 300 ] || fail "too few personal values to search for"
-head -10 "$work/cohort.jsonl" | sed 's/"annual_income":"[0-9.]*"/"annual_income":"4321.09"/' \
-  > "$work/fix.jsonl"
-echo "4321.09" >> "$work/values.txt"
+personal_values 200 11
 
 "$dalil" keys init --key-file "$key" --db "$lite" > /dev/null
 "$dalil" import --db "$lite" --key-file "$key" --rules "$rules" "$work/cohort.jsonl" > /dev/null

@@ -38,23 +38,7 @@ s = s.replace(a, a + """  title fr "Revenu mensuel du ménage" ar "الدخل ا
 """)
 open(p, "w", encoding="utf-8").write(s)
 PY
-"$dalil" generate --count 300 --seed 13 --out "$work/cohort.jsonl"
-python3 - "$work/cohort.jsonl" "$rules" > "$work/values.txt" <<'PY'
-import json, pathlib, sys
-pack = "".join(p.read_text() for p in pathlib.Path(sys.argv[2]).rglob("*.dalil"))
-def emit(v):
-    if v not in pack: print(v)
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    emit(r["id"])
-    if r.get("birth_date"): emit(r["birth_date"])
-    h = r.get("household") or {}
-    if h.get("annual_income"): emit(h["annual_income"])
-PY
-[ "$(wc -l < "$work/values.txt")" -gt 450 ] || fail "too few personal values to search for"
-head -10 "$work/cohort.jsonl" | sed 's/"annual_income":"[0-9.]*"/"annual_income":"4321.09"/' \
-  > "$work/fix.jsonl"
-echo "4321.09" >> "$work/values.txt"
+personal_values 300 13
 
 # The plain SQLite store: two imports, a batch with stored traces, 5 counter decisions.
 "$dalil" import --db "$lite" --rules "$rules" "$work/cohort.jsonl" > /dev/null
