@@ -6,18 +6,9 @@
 # Usage: run.sh DALIL_PG_TESTS DALIL RULES DALIL_PG_STORE_SUITE
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-  if [ "${DALIL_PG_REQUIRED:-}" = 1 ]; then
-    echo "FAILED: PostgreSQL is not installed (pg_virtualenv and a server from the postgresql" \
-      "package: scripts/install-deps.sh) and DALIL_PG_REQUIRED=1" >&2
-    exit 1
-  fi
-  echo "skipped: PostgreSQL is not installed (scripts/install-deps.sh); DALIL_PG_REQUIRED=1 makes this fail"
-  exit 77
-fi
-# shellcheck source=tests/pg/turn.sh
-source "$here/turn.sh"
-take_turn "$0" "$@"
+# shellcheck source=tests/pg/runner.sh
+source "$here/runner.sh"
+start_cluster "$0" "$@"
 # pg_virtualenv's own messages (creating and dropping the cluster) go to its standard error.
 # Inside the cluster: the two C++ binaries, then each shell test with DALIL RULES COHORT.
 # shellcheck disable=SC2016 # expanded by the inner bash

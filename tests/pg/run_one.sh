@@ -5,15 +5,7 @@
 # Skipped (77) without PostgreSQL unless DALIL_PG_REQUIRED=1.
 # Usage: run_one.sh TEST.sh ARGS…
 set -euo pipefail
-if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-  if [ "${DALIL_PG_REQUIRED:-}" = 1 ]; then
-    echo "FAILED: PostgreSQL is not installed (scripts/install-deps.sh) and DALIL_PG_REQUIRED=1" >&2
-    exit 1
-  fi
-  echo "skipped: PostgreSQL is not installed (scripts/install-deps.sh); DALIL_PG_REQUIRED=1 makes this fail"
-  exit 77
-fi
-# shellcheck source=tests/pg/turn.sh
-source "$(dirname "$0")/turn.sh"
-take_turn "$0" "$@"
+# shellcheck source=tests/pg/runner.sh
+source "$(dirname "$0")/runner.sh"
+start_cluster "$0" "$@"
 exec pg_virtualenv bash "$@"

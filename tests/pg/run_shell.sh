@@ -6,17 +6,9 @@
 # Usage: run_shell.sh DALIL RULES TEST…
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-if ! command -v pg_virtualenv >/dev/null 2>&1 || ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
-  if [ "${DALIL_PG_REQUIRED:-}" = 1 ]; then
-    echo "FAILED: PostgreSQL is not installed (scripts/install-deps.sh) and DALIL_PG_REQUIRED=1" >&2
-    exit 1
-  fi
-  echo "skipped: PostgreSQL is not installed (scripts/install-deps.sh); DALIL_PG_REQUIRED=1 makes this fail"
-  exit 77
-fi
-# shellcheck source=tests/pg/turn.sh
-source "$here/turn.sh"
-take_turn "$0" "$@"
+# shellcheck source=tests/pg/runner.sh
+source "$here/runner.sh"
+start_cluster "$0" "$@"
 # shellcheck disable=SC2016 # expanded by the inner bash
 exec pg_virtualenv bash -c 'set -e; for t in "${@:4}"; do bash "$t" "$1" "$2" "$3"; done' \
   _ "$1" "$2" "$here/../../data/sample-cohort.jsonl" "${@:3}"
