@@ -436,4 +436,13 @@ void check_key_rows(const key_entries& chain, const key_rows& rows,
   }
 }
 
+status refuse_unverified(const std::string& what, std::size_t problems, std::string_view why) {
+  if (problems == 0) return {};
+  std::string m = what + ": the store does not verify (" + std::to_string(problems) +
+                  " problem(s): `dalil audit verify` names them)";
+  m += why;
+  m += "; nothing changed";
+  return fail(errc::refused, std::move(m));
+}
+
 }  // namespace dalil::store::detail

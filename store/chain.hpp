@@ -4,6 +4,7 @@
 // checks rows it does not know itself (verify_context, row_checker).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -180,5 +181,10 @@ struct key_rows {
 /// Each finding goes to `problem(seq, kind, text)`, in that order.
 void check_key_rows(const key_entries& chain, const key_rows& rows,
                     const std::function<void(std::int64_t, const char*, std::string)>& problem);
+
+/// The refusal of a command that rewrites rows and their entries (keys init over plain records,
+/// keys seal) on a store that does not verify: new entries would vouch for a change made behind
+/// the tool's back. `problems` is verify's count; `why` follows it in the message.
+status refuse_unverified(const std::string& what, std::size_t problems, std::string_view why);
 
 }  // namespace dalil::store::detail

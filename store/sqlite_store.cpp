@@ -847,13 +847,7 @@ class sqlite_store final : public store {
   status refuse_unverified(const std::string& what, std::string_view why) {
     auto checked = verify(verify_options{});
     if (!checked) return checked.error();
-    if (checked->problems.empty()) return {};
-    std::string m = what + ": the store does not verify (" +
-                    std::to_string(checked->problems.size()) +
-                    " problem(s): `dalil audit verify` names them)";
-    m += why;
-    m += "; nothing changed";
-    return fail(errc::refused, std::move(m));
+    return detail::refuse_unverified(what, checked->problems.size(), why);
   }
 
   status init_keys(const std::string& actor) override {

@@ -15,6 +15,7 @@
 #include "dsl/value.hpp"
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
+#include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/entry_format.hpp"
 #include "store/in_place.hpp"
@@ -634,13 +635,7 @@ class pg_backend final : public store {
   status refuse_unverified(const std::string& what, std::string_view why) {
     auto checked = pg_->verify_chain(verify_options{});
     if (!checked) return checked.error();
-    if (checked->problems.empty()) return {};
-    std::string m = what + ": the store does not verify (" +
-                    std::to_string(checked->problems.size()) +
-                    " problem(s): `dalil audit verify` names them)";
-    m += why;
-    m += "; nothing changed";
-    return fail(errc::refused, std::move(m));
+    return detail::refuse_unverified(what, checked->problems.size(), why);
   }
 
   /// Busy while any other process is connected to the database: a `dalil serve` (its counter
