@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -240,6 +242,47 @@ inline std::string records_details(std::int64_t import_id, std::int64_t from, st
   d += '}';
   return d;
 }
+
+/// The entries that vouch again for rows rewritten in place (keys init over plain records, keys
+/// seal, keys reseal), in the form import and batch write them: the rows of each import (records)
+/// or run (decision sets), given in order, cut into entries of rows_per_entry rows. `append`
+/// writes one entry ("records" or "decisions", its owner's id, its details). Both stores use it,
+/// so that their entries agree byte for byte.
+class revouch_chunks {
+ public:
+  using append_fn =
+      std::function<status(const char* action, std::int64_t owner, const std::string& details)>;
+  revouch_chunks(bool records, append_fn append) : records_(records), append_(std::move(append)) {
+    chunk_.emplace();
+  }
+  /// Row `id` of import or run `owner`, by its line.
+  status add(std::int64_t owner, std::int64_t id, std::string_view line) {
+    if (owner != owner_ || chunk_->size() == rows_per_entry) {
+      if (auto st = flush(); !st) return st;
+      owner_ = owner;
+    }
+    if (chunk_->size() == 0) first_ = id;
+    last_ = id;
+    chunk_->add(id, line);
+    return {};
+  }
+  /// The entry of the rows added since the last one (none when there are none).
+  status flush() {
+    if (chunk_->size() == 0) return {};
+    const std::string d = records_ ? records_details(owner_, first_, last_, *chunk_)
+                                   : decisions_details(owner_, first_, last_, *chunk_);
+    chunk_.emplace();
+    return append_(records_ ? "records" : "decisions", owner_, d);
+  }
+
+ private:
+  bool records_;
+  append_fn append_;
+  std::int64_t owner_ = -1;
+  std::int64_t first_ = 0;
+  std::int64_t last_ = 0;
+  std::optional<row_digest> chunk_;
+};
 
 /// The details of a `counter_decision` entry: the decision's record, its office and its digest
 /// (store/counter_store.hpp's counter_digest).

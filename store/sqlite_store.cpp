@@ -1166,49 +1166,32 @@ class sqlite_store final : public store {
   /// every decision set (per run), rows_per_entry rows each, in the form import and batch write
   /// them.
   status revouch(const std::string& what, bool records = true) {
-    auto chunks = [&](const char* sql, const char* action, const char* owner_key,
+    auto chunks = [&](const char* sql, bool of_records,
                       const std::function<void(statement&, std::string&)>& line_of) -> status {
       auto q = db_.make(sql, what);
       if (!q) return q.error();
-      std::int64_t owner = -1;
-      std::int64_t first = 0;
-      std::int64_t last = 0;
-      std::optional<row_digest> chunk;
-      chunk.emplace();
-      auto flush = [&]() -> status {
-        if (chunk->size() == 0) return {};
-        std::string d = std::string_view(owner_key) == "import"
-                            ? detail::records_details(owner, first, last, *chunk)
-                            : detail::decisions_details(owner, first, last, *chunk);
-        chunk.emplace();
-        if (auto a = detail::append_audit(db_, "dalil", action, std::to_string(owner), d); !a) {
-          return a.error();
-        }
-        return {};
-      };
+      detail::revouch_chunks entries(
+          of_records, [&](const char* action, std::int64_t owner, const std::string& d) -> status {
+            if (auto a = detail::append_audit(db_, "dalil", action, std::to_string(owner), d); !a) {
+              return a.error();
+            }
+            return {};
+          });
       std::string line;
       for (;;) {
         auto row = q->next(what);
         if (!row) return row.error();
         if (!*row) break;
-        std::int64_t o = q->int64(0);
-        std::int64_t id = q->int64(1);
-        if (o != owner || chunk->size() == rows_per_entry) {
-          if (auto st = flush(); !st) return st;
-          owner = o;
-        }
         line_of(*q, line);
-        if (chunk->size() == 0) first = id;
-        last = id;
-        chunk->add(id, line);
+        if (auto st = entries.add(q->int64(0), q->int64(1), line); !st) return st;
       }
-      return flush();
+      return entries.flush();
     };
     if (records) {
       if (auto st = chunks(
               "SELECT import_id, record_id, applicant_id, version, content_hash, sealed FROM "
               "records ORDER BY import_id, record_id",
-              "records", "import",
+              true,
               [](statement& q, std::string& line) {
                 line = record_line(q.int64(1), q.text_view(2), q.int64(3), q.text_view(4),
                                    q.int64(0), q.blob_view(5));
@@ -1221,7 +1204,7 @@ class sqlite_store final : public store {
         "SELECT run_id, record_id, applicant_id, input_hash, decisions, trace_digest, format, "
         "coalesce(trace, ''), coalesce(trace_erased, ''), coalesce(sealed_decisions, '') FROM "
         "decision_sets ORDER BY run_id, record_id",
-        "decisions", "run", [](statement& q, std::string& line) {
+        false, [](statement& q, std::string& line) {
           decision_line(line, q.int64(1), q.text_view(2), q.digest(3),
                         engine::sha256(q.text_view(4)), q.digest(5), q.int64(6), q.text_view(7),
                         q.text_view(8), q.blob_view(9));

@@ -949,23 +949,13 @@ class pg_backend final : public store {
           !s) {
         return s;
       }
-      std::int64_t owner = -1;
-      std::int64_t first = 0;
-      std::int64_t last = 0;
-      std::optional<row_digest> chunk;
-      chunk.emplace();
-      auto flush = [&]() -> status {
-        if (chunk->size() == 0) return {};
-        const std::string d = records ? detail::records_details(owner, first, last, *chunk)
-                                      : detail::decisions_details(owner, first, last, *chunk);
-        chunk.emplace();
-        if (auto a = pg_->append_in("dalil", records ? "records" : "decisions",
-                                    std::to_string(owner), d);
-            !a) {
-          return a.error();
-        }
-        return {};
-      };
+      detail::revouch_chunks entries(
+          records, [&](const char* action, std::int64_t owner, const std::string& d) -> status {
+            if (auto a = pg_->append_in("dalil", action, std::to_string(owner), d); !a) {
+              return a.error();
+            }
+            return {};
+          });
       std::string line;
       for (;;) {
         // Decision sets carry their stored traces: fewer at a time.
@@ -976,10 +966,6 @@ class pg_backend final : public store {
         for (int i = 0; i < q->size(); ++i) {
           const std::int64_t o = q->int64(i, 0);
           const std::int64_t id = q->int64(i, 1);
-          if (o != owner || chunk->size() == rows_per_entry) {
-            if (auto st = flush(); !st) return st;
-            owner = o;
-          }
           if (records) {
             line = record_line(id, q->view(i, 2), q->int64(i, 3), q->view(i, 4), o);
             // A sealed record: its ciphertext by its hash (as record_line writes it).
@@ -989,12 +975,10 @@ class pg_backend final : public store {
                           engine::sha256(q->view(i, 4)), digest_of(q->view(i, 5)), q->int64(i, 6),
                           q->view(i, 7), q->view(i, 8), from_hex(q->view(i, 9)));
           }
-          if (chunk->size() == 0) first = id;
-          last = id;
-          chunk->add(id, line);
+          if (auto st = entries.add(o, id, line); !st) return st;
         }
       }
-      if (auto st = flush(); !st) return st;
+      if (auto st = entries.flush(); !st) return st;
       return c().run(what, "CLOSE dalil_revouch");
     };
     if (with_records) {
