@@ -13,9 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
+#include <span>
 #include <tuple>
 
 #include "engine/record.hpp"
@@ -418,6 +420,27 @@ std::optional<std::vector<std::int64_t>> parse_ranges(std::string_view text) {
 
 /// The associated data of the keyring's wrapped lookup key.
 constexpr std::string_view lookup_label = sealing::lookup_label;
+
+/// Encrypting a plain store in place (keys init --db over records) is one transaction, taken a
+/// step at a time so that the memory it holds is one step's, whatever the store holds: the
+/// records' ids read in_place_records at a time (the applicants first met among them sealed and
+/// renamed), then the decision sets in_place_sets at a time (read, sealed, written back), or
+/// fewer once their sealed traces and values reach in_place_set_bytes.
+constexpr std::int64_t in_place_records = 2000;
+constexpr std::int64_t in_place_sets = 1000;
+constexpr std::size_t in_place_set_bytes = std::size_t{16} << 20;
+
+/// The records and the decision sets a step of encrypting in place takes: in_place_records and
+/// in_place_sets, or in test builds both DALIL_TEST_IN_PLACE_BATCH (tests/store/
+/// encrypt_in_place_test.sh crosses many steps with a small cohort, as PostgreSQL's test does).
+std::pair<std::int64_t, std::int64_t> in_place_steps() {
+#ifdef DALIL_TEST_HOOKS
+  if (const char* n = std::getenv("DALIL_TEST_IN_PLACE_BATCH"); n != nullptr && std::atoi(n) > 0) {
+    return {std::atoi(n), std::atoi(n)};
+  }
+#endif
+  return {in_place_records, in_place_sets};
+}
 
 /// The associated data that binds a sealed record to its applicant and version (its row).
 std::string record_ad(std::string_view applicant, std::int64_t version) {
@@ -906,10 +929,22 @@ class sqlite_store final : public store {
     generation_ = 1;
     if (plain != 0) {
       // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
-      if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st;
+      if (auto st = vacuum_on_disk(what + ": compacting the file"); !st) return st;
       (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
     }
     return {};
+  }
+
+  /// VACUUM, its copy of the store built in a temporary file rather than in memory: VACUUM
+  /// builds the new file in a temporary database, which the connection's temp_store=MEMORY
+  /// (store/sqlite.cpp) would hold whole in memory, as large as the store. The file is in
+  /// SQLite's temporary directory (SQLITE_TMPDIR, else TMPDIR, /var/tmp, /tmp), deleted when
+  /// done; it holds what the store holds afterwards (docs/operations.md).
+  status vacuum_on_disk(const std::string& what) {
+    if (auto st = db_.run("PRAGMA temp_store=FILE", what); !st) return st;
+    auto done = db_.run("VACUUM", what);
+    if (auto st = db_.run("PRAGMA temp_store=MEMORY", what); !st && done) return st;
+    return done;
   }
 
   /// What encrypting a plain store in place does not cover yet: refused, naming it.
@@ -1025,23 +1060,36 @@ class sqlite_store final : public store {
   }
 
   /// Seals every record of a plain store and renames its applicants to pseudonyms (in order of
-  /// their first record: the batch's indexes keep their locality), then vouches for the records
-  /// and decision sets again, row by row (the keys_init entry just appended, with "in_place",
-  /// tells verify that these entries supersede the earlier ones). Inside init_keys' transaction.
+  /// their first record: the batch's indexes keep their locality), seals the decision sets'
+  /// stored traces and values, then vouches for the records and decision sets again, row by row
+  /// (the keys_init entry just appended, with "in_place", tells verify that these entries
+  /// supersede the earlier ones). Inside init_keys' transaction, a step at a time
+  /// (in_place_steps), so that the memory it holds is one step's rows whatever the store holds:
+  /// SQLite's page cache is bounded by cache_size (the pages changed beyond it spill into the
+  /// WAL, which grows on disk with the transaction), and no statement sorts or collects the
+  /// store's rows in temp storage (which is in memory: temp_store=MEMORY).
   status encrypt_in_place(const std::string& what) {
     if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st;
-    std::vector<std::string> applicants;
-    {
-      auto q = db_.make(
-          "SELECT applicant_id FROM records GROUP BY applicant_id ORDER BY min(record_id)", what);
-      if (!q) return q.error();
-      for (;;) {
-        auto row = q->next(what);
-        if (!row) return row.error();
-        if (!*row) break;
-        applicants.push_back(q->text(0));
-      }
-    }
+    const auto [records_step, sets_step] = in_place_steps();
+    if (auto st = seal_records_in_place(records_step, what); !st) return st;
+    if (auto st = encrypt_counter_in_place(what); !st) return st;
+    if (auto st = seal_sets_in_place(sets_step, what); !st) return st;
+    return revouch(what);
+  }
+
+  /// encrypt_in_place's records: each applicant, in the order of their first record, given the
+  /// next pseudonym and a fresh data key (wrapped at generation 1), every version of their
+  /// records sealed under it and renamed, their counter decisions renamed and their plain id's
+  /// applicant row removed. The records are read `step` ids at a time in record order; an
+  /// applicant is first met at a record whose id is not yet a pseudonym (no plain id has that
+  /// form: can_encrypt_in_place refused such a store), so the applicants are taken in the order
+  /// their first records come, and every later version of theirs is renamed already when a
+  /// later step reads it.
+  status seal_records_in_place(std::int64_t step, const std::string& what) {
+    auto page = db_.make(
+        "SELECT record_id, applicant_id, applicant_id GLOB 'p[0-9]*' AND length(applicant_id) = "
+        "11 FROM records WHERE record_id > ? ORDER BY record_id LIMIT ?",
+        what);
     auto ins_applicant = db_.make("INSERT INTO applicants VALUES(?)", what);
     auto ins_pseudonym = db_.make("INSERT INTO pseudonyms VALUES(?,?)", what);
     auto ins_key = db_.make("INSERT INTO data_keys VALUES(?,?,1)", what);
@@ -1052,114 +1100,170 @@ class sqlite_store final : public store {
     // The counter's decisions name their applicant (a foreign key): renamed before it goes.
     auto counter =
         db_.make("UPDATE counter_decisions SET applicant_id=? WHERE applicant_id=?", what);
-    for (auto* st : {&ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del, &counter}) {
+    for (auto* st :
+         {&page, &ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del, &counter}) {
       if (!*st) return st->error();
     }
+    std::int64_t after = std::numeric_limits<std::int64_t>::min();  // the last record id read
+    std::int64_t n = 0;                                             // pseudonyms given
+    std::vector<std::string> first_met;  // this step's new applicants, in order
+    std::set<std::string, std::less<>> met;
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> rows;  // one applicant's
     std::string sealed;
-    std::int64_t n = 0;
-    std::map<std::string, crypto::data_key> keys;  // by pseudonym: for the stored traces
-    for (const auto& id : applicants) {
-      const std::string pseudonym = in_place::pseudonym(++n);
-      ins_applicant->reset();
-      ins_applicant->bind(1, pseudonym);
-      if (auto st = ins_applicant->run(what); !st) return st;
-      ins_pseudonym->reset();
-      ins_pseudonym->bind(1, crypto::lookup_hash(*key_, id)).bind(2, pseudonym);
-      if (auto st = ins_pseudonym->run(what); !st) return st;
-      crypto::data_key dk = crypto::new_data_key();
-      keys[pseudonym] = dk;
-      ins_key->reset();
-      ins_key->bind(1, pseudonym).bind_blob(2, crypto::wrap(*key_, dk, pseudonym, 1));
-      if (auto st = ins_key->run(what); !st) return st;
-      std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> rows;
-      read->reset();
-      read->bind(1, id);
+    for (;;) {
+      first_met.clear();
+      met.clear();
+      page->reset();
+      page->bind(1, after).bind(2, step);
+      bool any = false;
       for (;;) {
-        auto row = read->next(what);
+        auto row = page->next(what);
         if (!row) return row.error();
         if (!*row) break;
-        rows.emplace_back(read->int64(0), read->int64(1), read->text(2));
+        any = true;
+        after = page->int64(0);
+        if (page->int64(2) != 0) continue;  // renamed: its applicant was met in an earlier step
+        std::string id = page->text(1);
+        if (met.insert(id).second) first_met.push_back(std::move(id));
       }
-      read->reset();
-      for (auto& [record, version, json] : rows) {
-        crypto::seal(dk, json, record_ad(pseudonym, version), sealed);
-        seal->reset();
-        seal->bind(1, pseudonym).bind_static_blob(2, sealed).bind(3, record);
-        if (auto st = seal->run(what); !st) return st;
+      page->reset();  // no read stays open over the rows this step changes
+      if (!any) return {};
+      for (const std::string& id : first_met) {
+        const std::string pseudonym = in_place::pseudonym(++n);
+        ins_applicant->reset();
+        ins_applicant->bind(1, pseudonym);
+        if (auto st = ins_applicant->run(what); !st) return st;
+        ins_pseudonym->reset();
+        ins_pseudonym->bind(1, crypto::lookup_hash(*key_, id)).bind(2, pseudonym);
+        if (auto st = ins_pseudonym->run(what); !st) return st;
+        const crypto::data_key dk = crypto::new_data_key();
+        ins_key->reset();
+        ins_key->bind(1, pseudonym).bind_blob(2, crypto::wrap(*key_, dk, pseudonym, 1));
+        if (auto st = ins_key->run(what); !st) return st;
+        rows.clear();
+        read->reset();
+        read->bind(1, id);
+        for (;;) {
+          auto row = read->next(what);
+          if (!row) return row.error();
+          if (!*row) break;
+          rows.emplace_back(read->int64(0), read->int64(1), read->text(2));
+        }
+        read->reset();
+        for (auto& [record, version, json] : rows) {
+          crypto::seal(dk, json, record_ad(pseudonym, version), sealed);
+          seal->reset();
+          seal->bind(1, pseudonym).bind_static_blob(2, sealed).bind(3, record);
+          if (auto st = seal->run(what); !st) return st;
+        }
+        counter->reset();
+        counter->bind(1, pseudonym).bind(2, id);
+        if (auto st = counter->run(what); !st) return st;
+        del->reset();
+        del->bind(1, id);
+        if (auto st = del->run(what); !st) return st;
       }
-      counter->reset();
-      counter->bind(1, pseudonym).bind(2, id);
-      if (auto st = counter->run(what); !st) return st;
-      del->reset();
-      del->bind(1, id);
-      if (auto st = del->run(what); !st) return st;
     }
-    if (auto st = db_.run(
-            "UPDATE decision_sets SET applicant_id = (SELECT r.applicant_id FROM records r WHERE "
-            "r.record_id = decision_sets.record_id)",
-            what);
-        !st) {
-      return st;
+  }
+
+  /// encrypt_in_place's decision sets, once their records are renamed: each renamed to its
+  /// record's pseudonym, and its stored trace and the values its run's types do not keep in plain
+  /// (run_plain_values) sealed under that applicant's data key as a batch on an encrypted store
+  /// seals them (in_place::seal_set, as PostgreSQL's). Read in primary-key order `step` at a
+  /// time, or fewer once their sealed forms reach in_place_set_bytes, each set's data key
+  /// unwrapped from the row just written; written back once the read is reset.
+  status seal_sets_in_place(std::int64_t step, const std::string& what) {
+    auto masks = run_plain_values(what);
+    if (!masks) return masks.error();
+    auto page = db_.make(
+        "SELECT d.run_id, d.record_id, r.applicant_id, k.wrapped, coalesce(d.trace, ''), "
+        "d.decisions FROM decision_sets d LEFT JOIN records r ON r.record_id = d.record_id LEFT "
+        "JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE (d.run_id, d.record_id) > (?, "
+        "?) ORDER BY d.run_id, d.record_id LIMIT ?",
+        what);
+    // A set with nothing to seal (no trace, every value kept in plain) is renamed only.
+    auto rename =
+        db_.make("UPDATE decision_sets SET applicant_id=? WHERE run_id=? AND record_id=?", what);
+    auto write = db_.make(
+        "UPDATE decision_sets SET applicant_id=?, trace=coalesce(?, trace), "
+        "decisions=coalesce(?, decisions), sealed_decisions=? WHERE run_id=? AND record_id=?",
+        what);
+    for (auto* st : {&page, &rename, &write}) {
+      if (!*st) return st->error();
     }
-    if (auto st = encrypt_counter_in_place(what); !st) return st;
-    // Stored traces and decisions: sealed as a batch on an encrypted store seals them
-    // (seal_decisions): the decisions keep in plain what plain_decisions keeps.
     struct resealed {
       std::int64_t run = 0;
       std::int64_t record = 0;
-      std::string trace;      // "": none
-      std::string decisions;  // "": unchanged
-      std::string sealed_decisions;
+      std::string applicant;
+      bool sealed = false;       // false: renamed only
+      in_place::sealed_set set;  // trace "": none; decisions "": unchanged
     };
     std::vector<resealed> sets;
-    auto masks = run_plain_values(what);
-    if (!masks) return masks.error();
-    {
-      auto q = db_.make(
-          "SELECT run_id, record_id, applicant_id, coalesce(trace, ''), decisions FROM "
-          "decision_sets ORDER BY run_id, record_id",
-          what);
-      if (!q) return q.error();
+    std::int64_t run = std::numeric_limits<std::int64_t>::min();  // the last set read
+    std::int64_t record = std::numeric_limits<std::int64_t>::min();
+    for (bool end = false; !end;) {
+      sets.clear();
+      std::size_t bytes = 0;
+      page->reset();
+      page->bind(1, run).bind(2, record).bind(3, step);
+      end = true;
       for (;;) {
-        auto row = q->next(what);
+        auto row = page->next(what);
         if (!row) return row.error();
         if (!*row) break;
-        auto k = keys.find(q->text(2));
-        if (k == keys.end()) return fail(errc::damaged, what + ": a decision set of no applicant");
-        auto mask = masks->find(q->int64(0));
-        in_place::sealed_set sealed;
-        if (!in_place::seal_set(
-                k->second, k->first, q->int64(0), q->int64(1), q->text_view(3), q->text_view(4),
-                mask == masks->end() ? std::span<const std::uint8_t>() : mask->second, sealed)) {
+        resealed& s = sets.emplace_back();
+        s.run = page->int64(0);
+        s.record = page->int64(1);
+        if (page->is_null(2) || page->is_null(3)) {
+          return fail(errc::damaged, what + ": decision set " + std::to_string(s.run) + ":" +
+                                         std::to_string(s.record) + " is of no applicant");
+        }
+        s.applicant = page->text(2);
+        auto dk = crypto::unwrap(*key_, page->blob_view(3), s.applicant, 1);
+        if (!dk) {
+          return fail(dk.error().code, what + ": decision set " + std::to_string(s.run) + ":" +
+                                           std::to_string(s.record) + ": " + dk.error().message);
+        }
+        auto mask = masks->find(s.run);
+        s.sealed = in_place::seal_set(
+            *dk, s.applicant, s.run, s.record, page->text_view(4), page->text_view(5),
+            mask == masks->end() ? std::span<const std::uint8_t>() : mask->second, s.set);
+        bytes += s.set.trace.size() + s.set.decisions.size() + s.set.sealed_decisions.size();
+        if (static_cast<std::int64_t>(sets.size()) >= step || bytes >= in_place_set_bytes) {
+          end = false;  // a step's worth: the next step reads on from here
+          break;
+        }
+      }
+      page->reset();  // no read stays open over the rows this step changes
+      if (sets.empty()) break;
+      run = sets.back().run;
+      record = sets.back().record;
+      for (const resealed& s : sets) {
+        if (!s.sealed) {
+          rename->reset();
+          rename->bind(1, s.applicant).bind(2, s.run).bind(3, s.record);
+          if (auto st = rename->run(what); !st) return st;
           continue;
         }
-        sets.push_back({q->int64(0), q->int64(1), std::move(sealed.trace),
-                        std::move(sealed.decisions), std::move(sealed.sealed_decisions)});
+        write->reset();
+        write->bind(1, s.applicant);
+        if (s.set.trace.empty()) {
+          write->bind_null(2);
+        } else {
+          write->bind_static(2, s.set.trace);
+        }
+        if (s.set.decisions.empty()) {
+          write->bind_null(3);
+          write->bind_null(4);
+        } else {
+          write->bind_static(3, s.set.decisions);
+          write->bind_static_blob(4, s.set.sealed_decisions);
+        }
+        write->bind(5, s.run).bind(6, s.record);
+        if (auto st = write->run(what); !st) return st;
       }
     }
-    auto t = db_.make(
-        "UPDATE decision_sets SET trace=coalesce(?, trace), decisions=coalesce(?, decisions), "
-        "sealed_decisions=? WHERE run_id=? AND record_id=?",
-        what);
-    if (!t) return t.error();
-    for (const auto& r : sets) {
-      t->reset();
-      if (r.trace.empty()) {
-        t->bind_null(1);
-      } else {
-        t->bind(1, r.trace);
-      }
-      if (r.decisions.empty()) {
-        t->bind_null(2);
-        t->bind_null(3);
-      } else {
-        t->bind(2, r.decisions);
-        t->bind_blob(3, r.sealed_decisions);
-      }
-      t->bind(4, r.run).bind(5, r.record);
-      if (auto st = t->run(what); !st) return st;
-    }
-    return revouch(what);
+    return {};
   }
 
   /// The entries that vouch again for every record (per import; unless `records` is false) and

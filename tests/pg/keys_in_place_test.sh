@@ -68,8 +68,44 @@ head_before=$("$dalil" audit head --db "$lite" | tr ' ' ':')
 [ "$("$dalil" audit head --db "$pg" | tr ' ' ':')" = "$head_before" ] || fail "heads differ before"
 echo "ok   a plain SQLite store (imports, a batch with traces, counter decisions) migrated"
 
-# Encrypted in place, both with the same key: the same output.
 "$dalil" keys init --key-file "$key" > /dev/null
+
+# A store with a record edited behind the tool's back is refused on both as on SQLite (exit 3,
+# the same words, no value named) and left as it was: copies of both, the same record edited.
+psql -qc "CREATE DATABASE dalil_kip3 TEMPLATE dalil_kip1" >/dev/null
+pg3="postgresql://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/dalil_kip3"
+cp "$lite" "$work/tampered.db"
+echo "98765.43" >> "$work/values.txt"
+edit="UPDATE records SET json = replace(json, '\"annual_income\":\"', '\"annual_income\":\"98765.43\",\"x\":\"') WHERE record_id = 7"
+sqlite3 "$work/tampered.db" "$edit"
+psql -d dalil_kip3 -Xqc "$edit"
+[ "$(psql -d dalil_kip3 -XAtc "SELECT count(*) FROM records WHERE json LIKE '%98765.43%'")" = 1 ] ||
+  fail "the record was not edited"
+tampered_rows() {
+  psql -d dalil_kip3 -XAt -c "SELECT (SELECT count(*) FROM keyring), (SELECT count(*) FROM pseudonyms), (SELECT count(*) FROM data_keys), (SELECT max(seq) FROM audit)" \
+    -c "COPY (SELECT record_id, applicant_id, version, json, sealed FROM records ORDER BY record_id) TO STDOUT" \
+    -c "COPY (SELECT run_id, record_id, applicant_id, decisions, trace FROM decision_sets ORDER BY run_id, record_id) TO STDOUT" |
+    sha256sum
+}
+rows_before=$(tampered_rows)
+for side in lite pg; do
+  db=$work/tampered.db; [ "$side" = pg ] && db=$pg3
+  got=0; "$dalil" keys init --key-file "$key" --db "$db" > "$work/tampered.$side" 2>&1 || got=$?
+  cat "$work/tampered.$side" >> "$all"
+  [ "$got" = 3 ] || fail "keys init on a tampered $side store exited $got: $(cat "$work/tampered.$side")"
+  sed -i "s|$work/tampered.db|STORE|g; s|the PostgreSQL store|STORE|g" "$work/tampered.$side"
+  if grep -F -f "$work/values.txt" "$work/tampered.$side" > "$work/hits"; then
+    fail "the refusal on $side echoes a personal value: $(cat "$work/hits")"
+  fi
+done
+[ "$(cat "$work/tampered.pg")" = "refused: STORE: binding a master key to the store: the store does not verify (1 problem(s): \`dalil audit verify\` names them); a store is encrypted only when its audit log vouches for all it holds; nothing changed" ] ||
+  fail "keys init on a tampered store: $(cat "$work/tampered.pg")"
+diff "$work/tampered.lite" "$work/tampered.pg" || fail "the refusals differ"
+[ "$(tampered_rows)" = "$rows_before" ] || fail "a refused keys init changed the PostgreSQL store"
+psql -qc "DROP DATABASE dalil_kip3" >/dev/null
+echo "ok   a store that does not verify: keys init refused on both in the same words (exit 3), no value named, nothing changed"
+
+# Encrypted in place, both with the same key: the same output.
 for side in lite pg; do
   db=$lite; [ "$side" = pg ] && db=$pg
   # On PostgreSQL in batches of 7 applicants (a test hook; 2,000 otherwise): 43 batches.

@@ -58,6 +58,7 @@ head=$("$dalil" audit head --db "$db" | tr ' ' ':')
 # A store with stored traces: they are sealed too (under each applicant's data key).
 cp "$db" "$work/traces.db"
 "$dalil" batch --db "$work/traces.db" --rules "$rules" --as-of 2018-01-01 --store-traces --quiet > /dev/null
+cp "$work/traces.db" "$work/traces-plain.db"
 "$dalil" keys init --key-file "$key" --db "$work/traces.db" > /dev/null
 [ "$(sqlite3 "$work/traces.db" "SELECT count(*) FROM decision_sets WHERE run_id=2 AND trace LIKE 'sealed1:%'")" -eq 1500 ] ||
   fail "the stored traces were not sealed"
@@ -70,15 +71,59 @@ fi
 echo "ok   a store with stored traces: sealed in place too, no value left, verify and replay pass"
 
 # A plain store changed behind the tool's back is not encrypted: encrypting vouches anew for
-# every row, which would vouch for the change.
-cp "$db" "$work/tampered.db"
-sqlite3 "$work/tampered.db" "UPDATE decision_sets SET decisions=replace(decisions, '[', '[ ') WHERE record_id=(SELECT min(record_id) FROM decision_sets)"
-expect_exit 3 "$dalil" keys init --key-file "$key" --db "$work/tampered.db"
-grep -q "does not verify" "$work/out" || fail "keys init on a tampered store: $(cat "$work/out")"
-[ "$(sqlite3 "$work/tampered.db" "SELECT count(*) FROM keyring")" -eq 0 ] ||
-  fail "keys init changed a store it refused"
-echo "ok   a plain store that does not verify is refused, unchanged"
+# every row, which would vouch for the change. Refused (exit 3) in these words, whatever was
+# edited (a record's JSON, a decision set), saying why and naming no value; the file is left
+# byte for byte as it was (no keyring, every record plain).
+refused_unverified() {  # label, SQL run behind the tool's back
+  cp "$db" "$work/tampered.db"
+  sqlite3 "$work/tampered.db" "$2"
+  local before records
+  before=$(sha256sum < "$work/tampered.db")
+  records=$(sqlite3 "$work/tampered.db" "SELECT record_id, applicant_id, json, sealed FROM records ORDER BY record_id" | sha256sum)
+  expect_exit 3 "$dalil" keys init --key-file "$key" --db "$work/tampered.db"
+  [ "$(cat "$work/out")" = "refused: $work/tampered.db: binding a master key to the store: the store does not verify (1 problem(s): \`dalil audit verify\` names them); a store is encrypted only when its audit log vouches for all it holds; nothing changed" ] ||
+    fail "$1: keys init on a store that does not verify: $(cat "$work/out")"
+  if grep -F -f "$work/values.txt" "$work/out" > "$work/hits"; then
+    fail "$1: the refusal echoes a personal value: $(cat "$work/hits")"
+  fi
+  [ "$(sha256sum < "$work/tampered.db")" = "$before" ] || fail "$1: keys init changed the file it refused"
+  [ ! -s "$work/tampered.db-wal" ] || fail "$1: keys init left a WAL in the store it refused"
+  [ "$(sqlite3 "$work/tampered.db" "SELECT (SELECT count(*) FROM keyring) || ' ' || (SELECT count(*) FROM records WHERE sealed IS NULL AND json != '')")" = "0 1539" ] ||
+    fail "$1: keys init bound a key or sealed a record in a store it refused"
+  [ "$(sqlite3 "$work/tampered.db" "SELECT record_id, applicant_id, json, sealed FROM records ORDER BY record_id" | sha256sum)" = "$records" ] ||
+    fail "$1: the records changed"
+}
+# An income edited to a value looked for in the message (as an applicant's id and birth date).
+echo '"98765.43"' >> "$work/values.txt"
+refused_unverified "a record edited" "UPDATE records SET json=replace(json, '\"annual_income\":\"', '\"annual_income\":\"98765.43\",\"x\":\"') WHERE record_id=7"
+refused_unverified "a decision set edited" "UPDATE decision_sets SET decisions=replace(decisions, '[', '[ ') WHERE record_id=(SELECT min(record_id) FROM decision_sets)"
+echo "ok   a plain store that does not verify is refused (exit 3, why, no value named), the file unchanged"
 
+# Taken a few rows at a time (a test hook: 2,000 records and 1,000 decision sets otherwise), the
+# same rows and entries: each applicant first met in one step, their later versions renamed
+# already when a later step reads them.
+cp "$work/traces-plain.db" "$work/whole.db"
+cp "$work/traces-plain.db" "$work/steps.db"
+theads=$("$dalil" audit head --db "$work/steps.db" | tr ' ' ':')
+"$dalil" keys init --key-file "$key" --db "$work/whole.db" > /dev/null
+DALIL_TEST_IN_PLACE_BATCH=7 "$dalil" keys init --key-file "$key" --db "$work/steps.db" > /dev/null
+forms() {  # the rows' forms, and the entries after the head with the times, and the tags and
+           # digests of lines that hash random-nonce ciphertext, masked
+  sqlite3 "$1" "SELECT record_id, applicant_id, version, latest, content_hash, json, length(sealed) FROM records ORDER BY record_id;
+    SELECT run_id, record_id, applicant_id, decisions, length(sealed_decisions), length(trace), substr(trace, 1, 8) FROM decision_sets ORDER BY run_id, record_id;
+    SELECT applicant_id, length(wrapped), generation FROM data_keys ORDER BY applicant_id;
+    SELECT applicant_id FROM pseudonyms ORDER BY applicant_id; SELECT applicant_id FROM applicants ORDER BY applicant_id"
+  sqlite3 -separator '|' "$1" "SELECT seq, actor, action, subject, details FROM audit WHERE seq > ${theads%%:*} ORDER BY seq" |
+    sed 's/"at":"[^"]*"/"at":AT/' |
+    perl -pe 'if (/\|(records|decisions)\|/) { s/"tags":"([0-9a-f]*)"/qq("tags":) . length($1)/e; s/"digest":"[0-9a-f]{64}"/"digest":D/ }'
+}
+forms "$work/whole.db" > "$work/forms.whole"
+forms "$work/steps.db" > "$work/forms.steps"
+[ "$(grep -c . "$work/forms.whole")" -gt 6000 ] || fail "too few rows compared"
+cmp -s "$work/forms.whole" "$work/forms.steps" ||
+  fail "a few rows at a time, other rows or entries: $(diff "$work/forms.whole" "$work/forms.steps" | head -5)"
+"$dalil" audit verify --db "$work/steps.db" --head "$theads" > /dev/null || fail "verify after steps of 7"
+echo "ok   taken 7 records and 7 decision sets at a time: the same rows and entries, verify passes"
 "$dalil" keys init --key-file "$key" --db "$db" > "$work/init.out"
 grep -q "encrypted under the master key" "$work/init.out" || fail "$(cat "$work/init.out")"
 for f in "$db" "$db-wal"; do
