@@ -1067,7 +1067,8 @@ class sqlite_store final : public store {
   /// (in_place_steps), so that the memory it holds is one step's rows whatever the store holds:
   /// SQLite's page cache is bounded by cache_size (the pages changed beyond it spill into the
   /// WAL, which grows on disk with the transaction), and no statement sorts or collects the
-  /// store's rows in temp storage (which is in memory: temp_store=MEMORY).
+  /// records or decision sets in temp storage (which is in memory: temp_store=MEMORY). The
+  /// counter's decisions (encrypt_counter_in_place) are still read whole, without their records.
   status encrypt_in_place(const std::string& what) {
     if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st;
     const auto [records_step, sets_step] = in_place_steps();
