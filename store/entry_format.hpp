@@ -296,6 +296,22 @@ inline std::string counter_decision_details(std::int64_t record_id, std::string_
   return d;
 }
 
+/// The details of a `review` entry: the review, its rank among the decision's reviews and the
+/// digest of its row (store/counter_store.hpp's review_digest). A review of an encrypted store
+/// keeps its text sealed: its entry says so ("form":"sealed") and its digest covers the sealed
+/// bytes; a plain store's entry is what it always was.
+inline std::string review_details(std::string_view review_id, std::int64_t seq,
+                                  std::string_view digest, bool sealed) {
+  std::string d = "{\"review\":\"";
+  d += review_id;
+  d += "\",\"seq\":" + std::to_string(seq);
+  if (sealed) d += ",\"form\":\"sealed\"";
+  d += ",\"digest\":\"";
+  d += digest;
+  d += "\"}";
+  return d;
+}
+
 /// The details of a `keys_seal` entry: how many decision sets keys seal rewrote, how many of
 /// them of erased applicants (their values dropped), and, when it vouches for the counter's
 /// decisions again, how many it retyped.

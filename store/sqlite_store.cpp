@@ -346,6 +346,11 @@ const migration migrations[] = {
     // else the host name): only a lease of this machine is taken over at once when its process is
     // gone. A lease written before names none ('').
     {R"(ALTER TABLE lease ADD COLUMN machine TEXT NOT NULL DEFAULT '';)"},
+    // 12: in an encrypted store a review keeps in plain only each decision's rule and outcome
+    // (what the override rates count); the official's decisions whole (reasons, values,
+    // documents) and the applicant's observations, sealed together under the applicant's data
+    // key (store/sealing.hpp, seal_review; NULL: a plain store, whose reviews are as before).
+    {R"(ALTER TABLE reviews ADD COLUMN sealed BLOB;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -893,6 +898,11 @@ class sqlite_store final : public store {
     add_field(d, "generation", 1);
     add_field(d, "at", at);
     if (plain != 0) add_field(d, "in_place", plain);
+    // Reviews sealed in place (encrypt_reviews_in_place): the counter's verify takes the review
+    // entries before this one as superseded. Absent without reviews: the entry as it was.
+    auto reviews = plain != 0 ? count_reviews(what) : result<std::int64_t>(0);
+    if (!reviews) return reviews.error();
+    if (*reviews != 0) add_field(d, "reviews", *reviews);
     d += '}';
     if (auto a = detail::append_audit(db_, actor, "keys_init", "keyring", d); !a) {
       return a.error();
@@ -1024,6 +1034,67 @@ class sqlite_store final : public store {
     return {};
   }
 
+  /// How many reviews the store holds.
+  result<std::int64_t> count_reviews(const std::string& what) {
+    auto q = db_.make("SELECT count(*) FROM reviews", what);
+    if (!q) return q.error();
+    if (auto row = q->next(what); !row) return row.error();
+    return q->int64(0);
+  }
+
+  /// The reviews of a store encrypted in place (their decisions' applicants renamed to the
+  /// pseudonyms already): each sealed under its applicant's new data key as the counter of an
+  /// encrypted store seals one (in_place::seal_review) and vouched for again by a `review` entry
+  /// of the sealed form (the counter's verify takes the entries before the in-place keys_init,
+  /// which counts them, as superseded). Inside init_keys' transaction.
+  status encrypt_reviews_in_place(const std::map<std::string, crypto::data_key>& keys,
+                                  const std::string& what) {
+    std::vector<std::pair<review, std::string>> rows;  // each with its applicant
+    {
+      auto q = db_.make(
+          "SELECT v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.user, "
+          "v.decisions, v.observations, c.applicant_id FROM reviews v JOIN counter_decisions c "
+          "USING(decision_id) ORDER BY v.rowid",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        review r;
+        r.review_id = q->text(0);
+        r.decision_id = q->text(1);
+        r.seq = q->int64(2);
+        r.supersedes = q->text(3);
+        r.at = q->text(4);
+        r.user = q->text(5);
+        r.decisions = q->text(6);
+        r.observations = q->text(7);
+        rows.emplace_back(std::move(r), q->text(8));
+      }
+    }
+    auto u = db_.make("UPDATE reviews SET decisions=?, observations='', sealed=? WHERE review_id=?",
+                      what);
+    if (!u) return u.error();
+    std::string sealed;
+    std::string details;
+    for (auto& [r, applicant] : rows) {
+      auto k = keys.find(applicant);
+      if (k == keys.end()) return fail(errc::damaged, what + ": a review of no applicant");
+      if (!in_place::seal_review(k->second, applicant, r, sealed, details)) {
+        return fail(errc::damaged,
+                    what + ": review " + r.review_id + " holds decisions that are not a review's");
+      }
+      u->reset();
+      u->bind(1, r.decisions).bind_static_blob(2, sealed).bind(3, r.review_id);
+      if (auto st = u->run(what); !st) return st;
+      if (auto a = detail::append_audit(db_, "dalil", "review", r.decision_id, details); !a) {
+        return a.error();
+      }
+    }
+    return {};
+  }
+
   /// Seals every record of a plain store and renames its applicants to pseudonyms (in order of
   /// their first record: the batch's indexes keep their locality), then vouches for the records
   /// and decision sets again, row by row (the keys_init entry just appended, with "in_place",
@@ -1102,6 +1173,7 @@ class sqlite_store final : public store {
       return st;
     }
     if (auto st = encrypt_counter_in_place(what); !st) return st;
+    if (auto st = encrypt_reviews_in_place(keys, what); !st) return st;
     // Stored traces and decisions: sealed as a batch on an encrypted store seals them
     // (seal_decisions): the decisions keep in plain what plain_decisions keeps.
     struct resealed {
