@@ -300,15 +300,19 @@ inline std::string counter_decision_details(std::int64_t record_id, std::string_
 /// digest of its row (store/counter_store.hpp's review_digest). A review of an encrypted store
 /// keeps its text sealed: its entry says so ("form":"sealed") and its digest covers the sealed
 /// bytes; a plain store's entry is what it always was.
+/// `replaces` (keys reseal: the review sealed again under a new data key): the entry that
+/// vouched for it before, which the counter's verify then takes as superseded.
 inline std::string review_details(std::string_view review_id, std::int64_t seq,
-                                  std::string_view digest, bool sealed) {
+                                  std::string_view digest, bool sealed, std::int64_t replaces = 0) {
   std::string d = "{\"review\":\"";
   d += review_id;
   d += "\",\"seq\":" + std::to_string(seq);
   if (sealed) d += ",\"form\":\"sealed\"";
   d += ",\"digest\":\"";
   d += digest;
-  d += "\"}";
+  d += '"';
+  if (replaces != 0) d += ",\"replaces\":" + std::to_string(replaces);
+  d += '}';
   return d;
 }
 

@@ -326,6 +326,17 @@ void seal_review(const crypto::data_key& dk, std::string_view applicant, std::st
   crypto::wipe(payload);
 }
 
+bool reseal_review(const crypto::data_key& old, const crypto::data_key& next,
+                   std::string_view applicant, std::string_view review_id, std::string_view sealed,
+                   std::string& out) {
+  const std::string ad = review_ad(applicant, review_id);
+  std::string payload;
+  if (!crypto::open(old, sealed, ad, payload)) return false;
+  crypto::seal(next, payload, ad, out);
+  crypto::wipe(payload);
+  return true;
+}
+
 status open_review(const crypto::master_key* key, std::string_view applicant,
                    std::string_view sealed, bool has_row, bool destroyed, std::string_view wrapped,
                    std::int64_t generation, review& r) {

@@ -89,6 +89,13 @@ bool review_projection(std::string_view decisions, std::string& out);
 void seal_review(const crypto::data_key& dk, std::string_view applicant, std::string_view review_id,
                  std::string_view decisions, std::string_view observations, std::string& out);
 
+/// keys reseal's step for a sealed review (`sealed`, of `review_id` of `applicant`): opened with
+/// the applicant's old data key and sealed again under the new one into `out`, bound to the same
+/// row. False when it does not open.
+bool reseal_review(const crypto::data_key& old, const crypto::data_key& next,
+                   std::string_view applicant, std::string_view review_id, std::string_view sealed,
+                   std::string& out);
+
 /// Opens a review read back from an encrypted store (`r` as stored: the projection, no
 /// observations), of the applicant `applicant` (pseudonym) whose data key row is `has_row`
 /// (`destroyed`: erased; else `wrapped` under `generation`): r.decisions and r.observations

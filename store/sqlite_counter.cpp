@@ -3,6 +3,7 @@
 #include "store/counter_store.hpp"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "engine/record.hpp"
@@ -1096,6 +1097,26 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
     if (!r.ok()) return fail(errc::failed, e);
     if (r.step() == SQLITE_ROW && !r.is_null(0)) reviews_superseded_before = r.int64(0);
   }
+  // Reviews sealed again by keys reseal: the entry that vouches for one again names the one it
+  // replaces (after the reseal's keys_reseal entry), which is then superseded.
+  std::map<std::int64_t, std::string> replaced;  // entry → the review its replacement names
+  {
+    auto r = impl_->db.prepare(
+        "SELECT seq, details FROM audit WHERE action='review' AND details LIKE "
+        "'%\"replaces\":%' AND seq > (SELECT coalesce(min(seq), 0) FROM audit WHERE "
+        "action='keys_reseal')",
+        e);
+    if (!r.ok()) return fail(errc::failed, e);
+    while (r.step() == SQLITE_ROW) {
+      const std::string d = r.text(1);
+      const std::string n = detail::audit_field(d, "replaces");
+      if (!n.empty() &&
+          std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+          n.size() < 19) {
+        replaced[std::stoll(n)] = detail::audit_field(d, "review");
+      }
+    }
+  }
   auto entries = impl_->db.prepare(
       "SELECT seq, action, subject, details FROM audit WHERE (action='counter_decision' AND seq "
       "> ?1) OR (action='review' AND seq > ?2) ORDER BY seq",
@@ -1129,8 +1150,12 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
         return problem("counter decision ", subject, "was changed");
       }
     } else {
-      ++reviews_seen;
       std::string id = detail::audit_field(details, "review");
+      if (auto it = replaced.find(seq); it != replaced.end()) {
+        if (it->second != id) return problem("review ", id, "was replaced by another's entry");
+        continue;  // sealed again since (keys reseal): its replacement vouches for the row
+      }
+      ++reviews_seen;
       auto q = impl_->db.prepare(
           std::string(review_columns) + review_tables + "WHERE v.review_id=? AND v.decision_id=?",
           e);

@@ -3701,6 +3701,81 @@ std::string digest_of(row_digest& rows) {
   return detail::audit_field(d, "digest");
 }
 
+/// A review keys reseal sealed again, and the entry that vouches for it again (appended at the
+/// end of its transaction, after the records' and decision sets').
+struct resealed_review {
+  std::string decision_id;
+  std::string details;
+};
+
+/// keys reseal's step for the reviews of applicant `who` (their data key `old` replaced by
+/// `next`, inside reseal's transaction): each sealed review opened and sealed again under `next`
+/// (sealing::reseal_review), and the `review` entry that will vouch for it again, replacing the
+/// one that vouches for it now (the counter's verify then takes that one as superseded).
+status reseal_reviews(database& db, const std::string& who, const crypto::data_key& old,
+                      const crypto::data_key& next, const std::string& what,
+                      std::vector<resealed_review>& entries) {
+  auto q = db.make(
+      "SELECT v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.user, "
+      "v.decisions, v.observations, v.sealed, (SELECT max(a.seq) FROM audit a WHERE "
+      "a.action='review' AND a.subject=v.decision_id AND a.details LIKE '{\"review\":\"' || "
+      "v.review_id || '\"%') FROM reviews v JOIN counter_decisions c USING(decision_id) WHERE "
+      "c.applicant_id=? AND v.sealed IS NOT NULL ORDER BY v.rowid",
+      what);
+  if (!q) return q.error();
+  q->bind(1, who);
+  std::vector<std::tuple<review, std::string, std::int64_t>> rows;
+  for (;;) {
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row) break;
+    review r;
+    r.review_id = q->text(0);
+    r.decision_id = q->text(1);
+    r.seq = q->int64(2);
+    r.supersedes = q->text(3);
+    r.at = q->text(4);
+    r.user = q->text(5);
+    r.decisions = q->text(6);
+    r.observations = q->text(7);
+    rows.emplace_back(std::move(r), std::string(q->blob_view(8)), q->is_null(9) ? 0 : q->int64(9));
+  }
+  auto u = db.make("UPDATE reviews SET sealed=? WHERE review_id=?", what);
+  auto entry = db.make("SELECT details FROM audit WHERE seq=?", what);
+  if (!u) return u.error();
+  if (!entry) return entry.error();
+  std::string sealed;
+  for (auto& [r, was, vouched_by] : rows) {
+    // What it holds now must be what its entry vouches for: else a change made behind the
+    // tool's back would be vouched for again.
+    entry->reset();
+    entry->bind(1, vouched_by);
+    auto found = entry->next(what);
+    if (!found) return found.error();
+    if (!*found || !review_vouched(entry->text_view(0), r, was)) {
+      return fail(errc::damaged, what + ": review " + r.review_id +
+                                     " changed since it was vouched for (run dalil audit "
+                                     "verify); this transaction was undone");
+    }
+    if (!sealing::reseal_review(old, next, who, r.review_id, was, sealed)) {
+      std::string m = what;
+      m += ": applicant ";
+      m += who;
+      m += ", review ";
+      m += r.review_id;
+      m += ": it does not open with its key (run dalil audit verify); this transaction was undone";
+      return fail(errc::damaged, std::move(m));
+    }
+    u->reset();
+    u->bind_static_blob(1, sealed).bind(2, r.review_id);
+    if (auto st = u->run(what); !st) return st;
+    entries.push_back(
+        {r.decision_id,
+         detail::review_details(r.review_id, r.seq, review_digest(r, sealed), true, vouched_by)});
+  }
+  return {};
+}
+
 }  // namespace
 
 result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
@@ -3942,6 +4017,7 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
         }
       }
     }
+    std::vector<resealed_review> review_entries;  // appended last (reseal_reviews)
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& [who, wrapped, generation] = batch[i];
       // Where and why, by pseudonym (the store's id, never the applicant's own).
@@ -3956,6 +4032,9 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
       auto old = crypto::unwrap(*key_, wrapped, who, generation);
       if (!old) return damaged(": its data key does not open with the master key");
       crypto::data_key next = crypto::new_data_key(crypto::cipher::aes256gcm);
+      if (auto st = reseal_reviews(db_, who, *old, next, what, review_entries); !st) {
+        return st.error();
+      }
       for (const row& r : rows_of[i]) {
         const std::string ad = record_ad(who, r.version);
         if (!crypto::open(*old, r.sealed, ad, plain)) {
@@ -4063,6 +4142,11 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
             !a) {
           return a.error();
         }
+      }
+    }
+    for (const resealed_review& r : review_entries) {
+      if (auto a = detail::append_audit(db_, "dalil", "review", r.decision_id, r.details); !a) {
+        return a.error();
       }
     }
     if (auto st = tx->commit(what); !st) return st.error();
