@@ -1103,7 +1103,7 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
   {
     auto r = impl_->db.prepare(
         "SELECT seq, details FROM audit WHERE action='review' AND details LIKE "
-        "'%\"replaces\":%' AND seq > (SELECT coalesce(min(seq), 0) FROM audit WHERE "
+        "'%\"replaces\":%' AND seq > (SELECT min(seq) FROM audit WHERE "
         "action='keys_reseal')",
         e);
     if (!r.ok()) return fail(errc::failed, e);
@@ -1112,7 +1112,7 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
       const std::string n = detail::audit_field(d, "replaces");
       if (!n.empty() &&
           std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-          n.size() < 19) {
+          n.size() < 19 && std::stoll(n) < r.int64(0)) {
         replaced[std::stoll(n)] = detail::audit_field(d, "review");
       }
     }

@@ -117,14 +117,15 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
   {
     auto r = c.query(what,
                      "SELECT seq, details FROM audit WHERE action='review' AND details LIKE "
-                     "'%\"replaces\":%' AND seq > (SELECT coalesce(min(seq), 0) FROM audit "
+                     "'%\"replaces\":%' AND seq > (SELECT min(seq) FROM audit "
                      "WHERE action='keys_reseal')");
     if (!r) return failed(r.error());
     for (int i = 0; i < r->size(); ++i) {
       const std::string d = r->text(i, 1);
       const std::string n = audit_field(d, "replaces");
       if (!n.empty() && n.size() < 19 &&
-          std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+          std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+          std::stoll(n) < r->int64(i, 0)) {
         replaced[std::stoll(n)] = audit_field(d, "review");
       }
     }
