@@ -320,7 +320,8 @@ inline std::string review_details(std::string_view review_id, std::int64_t seq,
 /// them of erased applicants (their values dropped), and, when it vouches for the counter's
 /// decisions again, how many it retyped.
 inline std::string keys_seal_details(std::int64_t decision_sets, std::int64_t erased,
-                                     std::int64_t counter_decisions, std::string_view at) {
+                                     std::int64_t counter_decisions, std::string_view at,
+                                     std::int64_t reviews = 0) {
   std::string d = "{";
   add_field(d, "v", details_version);
   add_field(d, "decision_sets", decision_sets);
@@ -328,6 +329,9 @@ inline std::string keys_seal_details(std::int64_t decision_sets, std::int64_t er
   // Present only when the counter's decisions are vouched for again: the counter's verify then
   // takes the counter_decision entries before this one as superseded.
   if (counter_decisions != 0) add_field(d, "counter_decisions", counter_decisions);
+  // Present only when reviews an older dalil kept in plain were sealed (each vouched for again
+  // by a review entry naming the one it replaces).
+  if (reviews != 0) add_field(d, "reviews", reviews);
   add_field(d, "at", at);
   d += '}';
   return d;

@@ -108,14 +108,14 @@ sealed_again seal_again(const crypto::data_key* dk, std::string_view applicant, 
 }
 
 bool seal_review(const crypto::data_key& dk, std::string_view applicant, review& r,
-                 std::string& sealed, std::string& details) {
+                 std::string& sealed, std::string& details, std::int64_t replaces) {
   std::string projection;
   if (!sealing::review_projection(r.decisions, projection)) return false;
   sealing::seal_review(dk, applicant, r.review_id, r.decisions, r.observations, sealed);
   crypto::wipe(r.decisions);
   crypto::wipe(r.observations);
   r.decisions = std::move(projection);
-  details = detail::review_details(r.review_id, r.seq, review_digest(r, sealed), true);
+  details = detail::review_details(r.review_id, r.seq, review_digest(r, sealed), true, replaces);
   return true;
 }
 

@@ -81,9 +81,10 @@ sealed_again seal_again(const crypto::data_key* dk, std::string_view applicant, 
 /// A plain review sealed in place (keys init over a store with reviews): `r`, read as stored,
 /// becomes the row an encrypted store's counter writes (its decisions' projection, no
 /// observations; sealing::seal_review under the applicant's new data key `dk`, `applicant` its
-/// pseudonym, in `sealed`), and `details` the `review` entry that vouches for it again. False,
-/// `r` untouched, when its decisions are not a review's.
+/// pseudonym, in `sealed`), and `details` the `review` entry that vouches for it again (naming
+/// the entry it replaces when `replaces` is not 0: keys seal). False, `r` untouched, when its
+/// decisions are not a review's.
 bool seal_review(const crypto::data_key& dk, std::string_view applicant, review& r,
-                 std::string& sealed, std::string& details);
+                 std::string& sealed, std::string& details, std::int64_t replaces = 0);
 
 }  // namespace dalil::store::in_place

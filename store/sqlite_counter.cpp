@@ -3,6 +3,7 @@
 #include "store/counter_store.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <utility>
 
@@ -774,7 +775,15 @@ status sqlite_counter::put_review(review& r) {
   // under the applicant's data key (refused when they were erased), bound to this row.
   review stored;
   std::string sealed;
-  if (m.encrypted) {
+  bool seal = m.encrypted;
+#ifdef DALIL_TEST_HOOKS
+  // Tests only (tests/store/serve_reviews_test.sh): store reviews in plain on an encrypted store,
+  // as a dalil before sealed reviews did, for keys seal to seal.
+  if (const char* plain = std::getenv("DALIL_TEST_PLAIN_REVIEWS"); plain && *plain == '1') {
+    seal = false;
+  }
+#endif
+  if (seal) {
     stored = r;
     stored.observations.clear();
     if (!sealing::review_projection(r.decisions, stored.decisions)) {
@@ -786,7 +795,7 @@ status sqlite_counter::put_review(review& r) {
     if (!dk) return dk.error();
     sealing::seal_review(*dk, who, r.review_id, r.decisions, r.observations, sealed);
   }
-  const review& row = m.encrypted ? stored : r;
+  const review& row = seal ? stored : r;
   statement& q = m.insert_review;
   if (auto s = m.ready(q,
                        "INSERT INTO reviews(review_id, decision_id, seq, supersedes, at, user, "
@@ -801,7 +810,7 @@ status sqlite_counter::put_review(review& r) {
     q.bind(4, r.supersedes);
   }
   q.bind(5, r.at).bind(6, r.user).bind(7, row.decisions).bind(8, row.observations);
-  if (m.encrypted) {
+  if (seal) {
     q.bind_static_blob(9, sealed);
   } else {
     q.bind_null(9);
@@ -812,7 +821,7 @@ status sqlite_counter::put_review(review& r) {
     return fail(errc::conflict, "review " + r.review_id + " exists");
   if (rc != SQLITE_DONE) return m.sql_error("storing the review");
   const std::string details = detail::review_details(
-      r.review_id, r.seq, m.encrypted ? review_digest(row, sealed) : review_digest(r), m.encrypted);
+      r.review_id, r.seq, seal ? review_digest(row, sealed) : review_digest(r), seal);
   auto entry = m.audit.append(m.db, r.user, "review", r.decision_id, details);
   if (!entry) return entry.error();
   return {};
@@ -1098,13 +1107,13 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
     if (r.step() == SQLITE_ROW && !r.is_null(0)) reviews_superseded_before = r.int64(0);
   }
   // Reviews sealed again by keys reseal: the entry that vouches for one again names the one it
-  // replaces (after the reseal's keys_reseal entry), which is then superseded.
+  // replaces (after a keys_reseal or keys_seal entry), which is then superseded.
   std::map<std::int64_t, std::string> replaced;  // entry → the review its replacement names
   {
     auto r = impl_->db.prepare(
         "SELECT seq, details FROM audit WHERE action='review' AND details LIKE "
         "'%\"replaces\":%' AND seq > (SELECT min(seq) FROM audit WHERE "
-        "action='keys_reseal')",
+        "action IN ('keys_reseal', 'keys_seal'))",
         e);
     if (!r.ok()) return fail(errc::failed, e);
     while (r.step() == SQLITE_ROW) {

@@ -1687,7 +1687,11 @@ class sqlite_store final : public store {
     // "ng" in plain): retyped by their rules' declared types, as the counter stores them now.
     auto counter = counter_to_retype(what);
     if (!counter) return counter.error();
-    if (sets.empty() && *counter == 0) return 0;  // nothing written: the transaction rolls back
+    auto reviews = count_plain_reviews(what);
+    if (!reviews) return reviews.error();
+    if (sets.empty() && *counter == 0 && *reviews == 0) {
+      return 0;  // nothing written: the transaction rolls back
+    }
     auto u = db_.make(
         "UPDATE decision_sets SET decisions=?, sealed_decisions=? WHERE run_id=? AND record_id=?",
         what);
@@ -1704,7 +1708,7 @@ class sqlite_store final : public store {
       if (auto st = u->run(what); !st) return st.error();
     }
     const std::string d = detail::keys_seal_details(static_cast<std::int64_t>(sets.size()), dropped,
-                                                    *counter, now_utc());
+                                                    *counter, now_utc(), *reviews);
     if (auto a = detail::append_audit(db_, actor, "keys_seal", "decision_sets", d); !a) {
       return a.error();
     }
@@ -1715,11 +1719,117 @@ class sqlite_store final : public store {
     if (*counter != 0) {
       if (auto st = encrypt_counter_in_place(what); !st) return st.error();
     }
+    if (*reviews != 0) {
+      if (auto st = seal_plain_reviews(what); !st) return st.error();
+    }
     if (auto st = tx->commit(what); !st) return st.error();
     // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
     if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st.error();
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
-    return static_cast<std::int64_t>(sets.size()) + *counter;
+    return static_cast<std::int64_t>(sets.size()) + *counter + *reviews;
+  }
+
+  /// How many reviews an encrypted store keeps in plain (written by a dalil before reviews were
+  /// sealed).
+  result<std::int64_t> count_plain_reviews(const std::string& what) {
+    auto q = db_.make("SELECT count(*) FROM reviews WHERE sealed IS NULL", what);
+    if (!q) return q.error();
+    if (auto row = q->next(what); !row) return row.error();
+    return q->int64(0);
+  }
+
+  /// keys seal's step for the reviews an older dalil kept in plain on this encrypted store: each,
+  /// checked against the entry that vouches for it, sealed as the counter seals one now
+  /// (in_place::seal_review) under its applicant's data key, and vouched for again by a review
+  /// entry naming the one it replaces (after the keys_seal entry, inside seal_in_place's
+  /// transaction). An erased applicant's review is sealed under a key nobody keeps: its text is
+  /// gone for good, and it reads as erased.
+  status seal_plain_reviews(const std::string& what) {
+    struct plain_review {
+      review r;
+      std::string applicant;
+      bool has_key = false;
+      std::string wrapped;  // "": erased
+      std::int64_t generation = 0;
+      std::int64_t vouched_by = 0;
+    };
+    std::vector<plain_review> rows;
+    {
+      auto q = db_.make(
+          "SELECT v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.user, "
+          "v.decisions, v.observations, c.applicant_id, k.applicant_id IS NOT NULL, "
+          "coalesce(k.wrapped, x''), coalesce(k.generation, 0), (SELECT max(a.seq) FROM audit a "
+          "WHERE a.action='review' AND a.subject=v.decision_id AND a.details LIKE "
+          "'{\"review\":\"' || v.review_id || '\"%') FROM reviews v JOIN counter_decisions c "
+          "USING(decision_id) LEFT JOIN data_keys k ON k.applicant_id = c.applicant_id WHERE "
+          "v.sealed IS NULL ORDER BY v.rowid",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        plain_review p;
+        p.r.review_id = q->text(0);
+        p.r.decision_id = q->text(1);
+        p.r.seq = q->int64(2);
+        p.r.supersedes = q->text(3);
+        p.r.at = q->text(4);
+        p.r.user = q->text(5);
+        p.r.decisions = q->text(6);
+        p.r.observations = q->text(7);
+        p.applicant = q->text(8);
+        p.has_key = q->int64(9) != 0;
+        p.wrapped = std::string(q->blob_view(10));
+        p.generation = q->int64(11);
+        p.vouched_by = q->is_null(12) ? 0 : q->int64(12);
+        rows.push_back(std::move(p));
+      }
+    }
+    auto entry = db_.make("SELECT details FROM audit WHERE seq=?", what);
+    auto u = db_.make("UPDATE reviews SET decisions=?, observations='', sealed=? WHERE review_id=?",
+                      what);
+    if (!entry) return entry.error();
+    if (!u) return u.error();
+    std::string sealed;
+    std::string details;
+    for (plain_review& p : rows) {
+      entry->reset();
+      entry->bind(1, p.vouched_by);
+      auto found = entry->next(what);
+      if (!found) return found.error();
+      if (!*found || !review_vouched(entry->text_view(0), p.r, std::nullopt)) {
+        return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                       " changed since it was vouched for (run dalil audit "
+                                       "verify); nothing changed");
+      }
+      if (!p.has_key) {
+        return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                       ": its applicant has no data key; nothing changed");
+      }
+      crypto::data_key dk = crypto::new_data_key();  // erased: a key nobody keeps
+      if (!p.wrapped.empty()) {
+        auto opened = crypto::unwrap(*key_, p.wrapped, p.applicant, p.generation);
+        if (!opened) {
+          return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                         ": its applicant's data key does not open; nothing "
+                                         "changed");
+        }
+        dk = *opened;
+      }
+      if (!in_place::seal_review(dk, p.applicant, p.r, sealed, details, p.vouched_by)) {
+        return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                       " holds decisions that are not a review's; nothing "
+                                       "changed");
+      }
+      u->reset();
+      u->bind(1, p.r.decisions).bind_static_blob(2, sealed).bind(3, p.r.review_id);
+      if (auto st = u->run(what); !st) return st;
+      if (auto a = detail::append_audit(db_, "dalil", "review", p.r.decision_id, details); !a) {
+        return a.error();
+      }
+    }
+    return {};
   }
 
   /// How many of the counter's decisions keep in plain an outcome value their rules' declared

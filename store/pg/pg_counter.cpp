@@ -118,7 +118,7 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
     auto r = c.query(what,
                      "SELECT seq, details FROM audit WHERE action='review' AND details LIKE "
                      "'%\"replaces\":%' AND seq > (SELECT min(seq) FROM audit "
-                     "WHERE action='keys_reseal')");
+                     "WHERE action IN ('keys_reseal', 'keys_seal'))");
     if (!r) return failed(r.error());
     for (int i = 0; i < r->size(); ++i) {
       const std::string d = r->text(i, 1);

@@ -284,3 +284,60 @@ cp "$work/next.key" "$key"
 "$dalil" audit verify --db "$old" > "$work/out" 2>&1 || fail "verify after the rotation: $(cat "$work/out")"
 reads_back "after keys rotate"
 echo "ok   keys reseal seals the reviews again under the new format-2 keys (vouched for again, verify passes, a change named); after keys rotate they still open"
+
+# keys seal over the reviews a dalil before sealed reviews kept in plain on an encrypted store
+# (made here by a test hook, DALIL_TEST_PLAIN_REVIEWS): each sealed under its applicant's data
+# key and vouched for again; an erased applicant's under a key nobody keeps (gone for good). No
+# text left in the file or its WAL, verify passes with the head taken before, reads as before.
+"$dalil" keys init --key-file "$work/hooks.key" > /dev/null
+key="$work/hooks.key"
+older="$work/older.db"
+"$dalil" keys init --key-file "$key" --db "$older" > /dev/null
+"$dalil" token create clerk --role official --office rabat --db "$older" 2> /dev/null | tail -1 > "$older.official"
+"$dalil" token create audit --role auditor --db "$older" 2> /dev/null | tail -1 > "$older.auditor"
+"$dalil" token create adv --role adviser --db "$older" 2> /dev/null | tail -1 > "$older.adviser"
+DALIL_TEST_PLAIN_REVIEWS=1 serve_and_review "$older" --key-file "$key"
+stop
+[ "$(sqlite3 "$older" "SELECT count(*) FROM reviews WHERE sealed IS NULL")" = $((n_reviews + 1)) ] || {
+  echo "skip: keys seal over plain reviews needs the test hooks (DALIL_TEST_PLAIN_REVIEWS)"
+  exit 0
+}
+grep -a -q -F -f "$work/texts" "$older" "$older-wal" 2> /dev/null || fail "the hook did not keep the reviews in plain"
+"$dalil" erase SYN-000002 --db "$older" --key-file "$key" --reason "art. 8 request 11" --by dpo > /dev/null
+"$dalil" audit head --db "$older" > "$work/head"
+"$dalil" keys seal --db "$older" --key-file "$key" > "$work/out" 2>&1 || fail "keys seal: $(cat "$work/out")"
+[ "$(sqlite3 "$older" "SELECT count(*) FROM reviews WHERE sealed IS NULL OR observations != ''")" = 0 ] ||
+  fail "a review left in plain by keys seal"
+sqlite3 "$older" "SELECT details FROM audit WHERE action = 'keys_seal'" | grep -q "\"reviews\":$((n_reviews + 1))" ||
+  fail "the keys_seal entry does not count the reviews: $(sqlite3 "$older" "SELECT details FROM audit WHERE action = 'keys_seal'")"
+for f in "$older" "$older-wal"; do
+  [ -e "$f" ] || continue
+  if grep -a -F -c -f "$work/texts" "$f" > "$work/hits"; then
+    fail "$(cat "$work/hits") review text(s) left in $(basename "$f") after keys seal"
+  fi
+done
+"$dalil" audit verify --db "$older" --head "$(awk '{print $1 ":" $2}' "$work/head")" > "$work/out" 2>&1 ||
+  fail "verify after keys seal: $(cat "$work/out")"
+grep -q "1 applicant(s) erased" "$work/out" || fail "verify: $(cat "$work/out")"
+start "$older" --key-file "$key"
+: > "$work/sealed.shown"
+n=0
+for id in $(cat "$older.ids"); do
+  n=$((n + 1))
+  if [ "$n" = 2 ]; then
+    [ "$(call "$(cat "$older.official")" GET "/api/v1/decisions/$id")" = 410 ] || fail "the erased applicant's decision: $(cat "$work/body")"
+    continue
+  fi
+  [ "$(call "$(cat "$older.official")" GET "/api/v1/decisions/$id")" = 200 ] || fail "GET $id after keys seal: $(cat "$work/body")"
+  shown_reviews >> "$work/sealed.shown"
+done
+[ "$(call "$(cat "$older.auditor")" GET "/api/v1/reviews?limit=1000")" = 200 ] || fail "the auditors' list after keys seal"
+python3 -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))["reviews"]
+erased = [r for r in rows if r.get("erased")]
+assert len(erased) == 1 and erased[0]["observations"] == "", erased' "$work/body" ||
+  fail "the erased applicant's review after keys seal: $(head -c 300 "$work/body")"
+stop
+cmp -s "$work/sealed.shown" <(sed 2d "$plain.shown") || fail "the reviews read back after keys seal differ"
+echo "ok   keys seal seals the reviews an older dalil kept in plain (an erased applicant's for good): no text left, verify passes with the head taken before, reads as before"
