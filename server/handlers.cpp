@@ -970,6 +970,9 @@ class api_service final : public service {
     out += v.decisions;
     out += ",\"observations\":";
     append_string(out, v.observations);
+    // An erased applicant's review (encrypted store): its sealed part, what the official wrote
+    // and the observations, can never be read again; the rules and outcomes remain.
+    if (v.erased) out += ",\"erased\":true";
     if (office) {
       out += ",\"office\":";
       append_string(out, *office);
@@ -1158,6 +1161,12 @@ class api_service final : public service {
       if (d.error().code == store::errc::not_found)
         co_return problem_reply(not_found("no decision with this id"), route);
       co_return problem_reply(unavailable("reading the decision failed"), route);
+    }
+    if (d->erased) {
+      co_return problem_reply(
+          erased("the applicant of this decision was erased (Law 09-08 art. 8): it can no "
+                 "longer be reviewed"),
+          route);
     }
     std::set<std::string> decided;
     {

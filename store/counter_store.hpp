@@ -71,6 +71,13 @@ struct review {
 
   std::string at;
   std::int64_t seq = 0;  // 1 for the first review of a decision, then 2, …
+  /// Read back from an encrypted store: decisions and observations are sealed under the
+  /// applicant's data key (opened with the master key; without it `decisions` holds only each
+  /// decision's rule and outcome, sealing::review_projection, and `observations` is "")…
+  bool sealed = false;
+  /// …and the applicant was erased: what the official wrote can never be read again (the
+  /// projection stays, for the override rates).
+  bool erased = false;
 };
 
 /// One line of an applicant's history of counter decisions.
@@ -240,5 +247,13 @@ std::string counter_digest(const counter_decision& d, const std::string& applica
                            const std::string& outcomes);
 /// The digest a `review` audit entry keeps of its row.
 std::string review_digest(const review& r);
+/// The same of the row an encrypted store keeps (the entry's sealed form,
+/// detail::review_details): `r` as stored (its decisions the projection, no observations) and
+/// its sealed part, by its hash, so that verify needs no key and an erasure breaks nothing.
+std::string review_digest(const review& r, std::string_view sealed);
+/// Whether the `review` entry of `details` vouches for the row `stored` as read back, in
+/// plain (`sealed` nullopt) or sealed: its form must be the row's, its digest the row's.
+bool review_vouched(std::string_view details, const review& stored,
+                    std::optional<std::string_view> sealed);
 
 }  // namespace dalil::store

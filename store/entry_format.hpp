@@ -296,11 +296,32 @@ inline std::string counter_decision_details(std::int64_t record_id, std::string_
   return d;
 }
 
+/// The details of a `review` entry: the review, its rank among the decision's reviews and the
+/// digest of its row (store/counter_store.hpp's review_digest). A review of an encrypted store
+/// keeps its text sealed: its entry says so ("form":"sealed") and its digest covers the sealed
+/// bytes; a plain store's entry is what it always was.
+/// `replaces` (keys reseal: the review sealed again under a new data key): the entry that
+/// vouched for it before, which the counter's verify then takes as superseded.
+inline std::string review_details(std::string_view review_id, std::int64_t seq,
+                                  std::string_view digest, bool sealed, std::int64_t replaces = 0) {
+  std::string d = "{\"review\":\"";
+  d += review_id;
+  d += "\",\"seq\":" + std::to_string(seq);
+  if (sealed) d += ",\"form\":\"sealed\"";
+  d += ",\"digest\":\"";
+  d += digest;
+  d += '"';
+  if (replaces != 0) d += ",\"replaces\":" + std::to_string(replaces);
+  d += '}';
+  return d;
+}
+
 /// The details of a `keys_seal` entry: how many decision sets keys seal rewrote, how many of
 /// them of erased applicants (their values dropped), and, when it vouches for the counter's
 /// decisions again, how many it retyped.
 inline std::string keys_seal_details(std::int64_t decision_sets, std::int64_t erased,
-                                     std::int64_t counter_decisions, std::string_view at) {
+                                     std::int64_t counter_decisions, std::string_view at,
+                                     std::int64_t reviews = 0) {
   std::string d = "{";
   add_field(d, "v", details_version);
   add_field(d, "decision_sets", decision_sets);
@@ -308,6 +329,9 @@ inline std::string keys_seal_details(std::int64_t decision_sets, std::int64_t er
   // Present only when the counter's decisions are vouched for again: the counter's verify then
   // takes the counter_decision entries before this one as superseded.
   if (counter_decisions != 0) add_field(d, "counter_decisions", counter_decisions);
+  // Present only when reviews an older dalil kept in plain were sealed (each vouched for again
+  // by a review entry naming the one it replaces).
+  if (reviews != 0) add_field(d, "reviews", reviews);
   add_field(d, "at", at);
   d += '}';
   return d;

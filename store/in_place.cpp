@@ -6,6 +6,7 @@
 #include "dsl/program.hpp"
 #include "engine/ruleset.hpp"
 #include "store/batch.hpp"
+#include "store/entry_format.hpp"
 #include "store/sealing.hpp"
 
 namespace dalil::store::in_place {
@@ -104,6 +105,18 @@ sealed_again seal_again(const crypto::data_key* dk, std::string_view applicant, 
   }
   crypto::wipe(values);
   return done;
+}
+
+bool seal_review(const crypto::data_key& dk, std::string_view applicant, review& r,
+                 std::string& sealed, std::string& details, std::int64_t replaces) {
+  std::string projection;
+  if (!sealing::review_projection(r.decisions, projection)) return false;
+  sealing::seal_review(dk, applicant, r.review_id, r.decisions, r.observations, sealed);
+  crypto::wipe(r.decisions);
+  crypto::wipe(r.observations);
+  r.decisions = std::move(projection);
+  details = detail::review_details(r.review_id, r.seq, review_digest(r, sealed), true, replaces);
+  return true;
 }
 
 }  // namespace dalil::store::in_place

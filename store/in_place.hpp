@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "store/counter_store.hpp"
 #include "store/crypto.hpp"
 #include "store/store.hpp"
 
@@ -76,5 +77,14 @@ sealed_again seal_again(const crypto::data_key* dk, std::string_view applicant, 
                         std::int64_t record, std::string_view stored, std::string_view sealed,
                         std::span<const std::uint8_t> mask, std::string& decisions,
                         std::string& sealed_out);
+
+/// A plain review sealed in place (keys init over a store with reviews): `r`, read as stored,
+/// becomes the row an encrypted store's counter writes (its decisions' projection, no
+/// observations; sealing::seal_review under the applicant's new data key `dk`, `applicant` its
+/// pseudonym, in `sealed`), and `details` the `review` entry that vouches for it again (naming
+/// the entry it replaces when `replaces` is not 0: keys seal). False, `r` untouched, when its
+/// decisions are not a review's.
+bool seal_review(const crypto::data_key& dk, std::string_view applicant, review& r,
+                 std::string& sealed, std::string& details, std::int64_t replaces = 0);
 
 }  // namespace dalil::store::in_place

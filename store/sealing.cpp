@@ -196,4 +196,182 @@ status open_trace(const crypto::master_key& key, std::string_view applicant, std
   return {};
 }
 
+std::string review_ad(std::string_view applicant, std::string_view review_id) {
+  std::string ad = "review\x1f";
+  ad += applicant;
+  ad += '\x1f';
+  ad += review_id;
+  return ad;
+}
+
+namespace {
+
+/// A strict reader of the little JSON review_projection needs: it finds the raw text of
+/// values (strings with their quotes and escapes, as written) and skips the others.
+class json_scan {
+ public:
+  explicit json_scan(std::string_view s) : s_(s) {}
+  void ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r'))
+      ++i_;
+  }
+  bool eat(char c) {
+    ws();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool at_end() {
+    ws();
+    return i_ == s_.size();
+  }
+  /// A string token, its raw text (quotes included) in `raw`.
+  bool string(std::string_view& raw) {
+    ws();
+    if (i_ >= s_.size() || s_[i_] != '"') return false;
+    std::size_t start = i_++;
+    while (i_ < s_.size() && s_[i_] != '"') {
+      if (static_cast<unsigned char>(s_[i_]) < 0x20) return false;
+      i_ += s_[i_] == '\\' ? 2 : 1;
+    }
+    if (i_ >= s_.size()) return false;
+    ++i_;
+    raw = s_.substr(start, i_ - start);
+    return true;
+  }
+  /// Any value, skipped (nesting bounded: the server's reviews nest two deep).
+  bool skip(int depth = 0) {
+    ws();
+    if (i_ >= s_.size() || depth > 32) return false;
+    char c = s_[i_];
+    std::string_view ignored;
+    if (c == '"') return string(ignored);
+    if (c == '[' || c == '{') {
+      const char close = c == '[' ? ']' : '}';
+      ++i_;
+      if (eat(close)) return true;
+      do {
+        if (close == '}' && (!string(ignored) || !eat(':'))) return false;
+        if (!skip(depth + 1)) return false;
+      } while (eat(','));
+      return eat(close);
+    }
+    std::size_t start = i_;
+    while (i_ < s_.size() &&
+           std::string_view("-+.0123456789eEtrufalsn").find(s_[i_]) != std::string_view::npos) {
+      ++i_;
+    }
+    return i_ > start;
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+/// The sealed payload: the decisions' length, a colon, the decisions, then the observations.
+std::string review_payload(std::string_view decisions, std::string_view observations) {
+  std::string p = std::to_string(decisions.size());
+  p += ':';
+  p += decisions;
+  p += observations;
+  return p;
+}
+
+}  // namespace
+
+bool review_projection(std::string_view decisions, std::string& out) {
+  out = "[";
+  json_scan j(decisions);
+  if (!j.eat('[')) return false;
+  if (!j.eat(']')) {
+    do {
+      if (!j.eat('{')) return false;
+      std::string_view rule;
+      std::string_view outcome;
+      if (!j.eat('}')) {
+        do {
+          std::string_view key;
+          if (!j.string(key) || !j.eat(':')) return false;
+          std::string_view* want = key == "\"rule\""      ? &rule
+                                   : key == "\"outcome\"" ? &outcome
+                                                          : nullptr;
+          if (want != nullptr) {
+            if (!want->empty() || !j.string(*want)) return false;
+          } else if (!j.skip()) {
+            return false;
+          }
+        } while (j.eat(','));
+        if (!j.eat('}')) return false;
+      }
+      if (rule.empty() || outcome.empty()) return false;
+      out += out.size() > 1 ? ",{\"rule\":" : "{\"rule\":";
+      out += rule;
+      out += ",\"outcome\":";
+      out += outcome;
+      out += '}';
+    } while (j.eat(','));
+    if (!j.eat(']')) return false;
+  }
+  out += ']';
+  return j.at_end();
+}
+
+void seal_review(const crypto::data_key& dk, std::string_view applicant, std::string_view review_id,
+                 std::string_view decisions, std::string_view observations, std::string& out) {
+  std::string payload = review_payload(decisions, observations);
+  crypto::seal(dk, payload, review_ad(applicant, review_id), out);
+  crypto::wipe(payload);
+}
+
+bool reseal_review(const crypto::data_key& old, const crypto::data_key& next,
+                   std::string_view applicant, std::string_view review_id, std::string_view sealed,
+                   std::string& out) {
+  const std::string ad = review_ad(applicant, review_id);
+  std::string payload;
+  if (!crypto::open(old, sealed, ad, payload)) return false;
+  crypto::seal(next, payload, ad, out);
+  crypto::wipe(payload);
+  return true;
+}
+
+status open_review(const crypto::master_key* key, std::string_view applicant,
+                   std::string_view sealed, bool has_row, bool destroyed, std::string_view wrapped,
+                   std::int64_t generation, review& r) {
+  r.sealed = true;
+  if (has_row && destroyed) {
+    r.erased = true;
+    return {};
+  }
+  if (key == nullptr) return {};
+  const std::string what = "review " + r.review_id;
+  if (!has_row) return fail(errc::damaged, what + " is sealed but its applicant has no data key");
+  auto dk = crypto::unwrap(*key, wrapped, applicant, generation);
+  std::string payload;
+  if (!dk || !crypto::open(*dk, sealed, review_ad(applicant, r.review_id), payload)) {
+    return fail(errc::damaged, what +
+                                   " does not open with the master key (its data key or sealed "
+                                   "part was changed or moved)");
+  }
+  const std::size_t colon = payload.find(':');
+  std::size_t length = 0;
+  bool ok = colon != std::string::npos;
+  if (ok) {
+    auto [end, ec] = std::from_chars(payload.data(), payload.data() + colon, length);
+    ok = ec == std::errc() && end == payload.data() + colon && length <= payload.size() - colon - 1;
+  }
+  std::string projection;
+  if (!ok || !review_projection(std::string_view(payload).substr(colon + 1, length), projection) ||
+      projection != r.decisions) {
+    crypto::wipe(payload);
+    return fail(errc::damaged, what + ": its sealed part is not the decisions it keeps in plain");
+  }
+  r.decisions = payload.substr(colon + 1, length);
+  r.observations = payload.substr(colon + 1 + length);
+  crypto::wipe(payload);
+  return {};
+}
+
 }  // namespace dalil::store::sealing

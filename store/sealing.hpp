@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/counter_store.hpp"
 #include "store/crypto.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
@@ -72,5 +73,37 @@ bool sealed_trace(std::string_view trace);
 status open_trace(const crypto::master_key& key, std::string_view applicant, std::int64_t run_id,
                   std::int64_t record_id, std::string_view wrapped, std::int64_t generation,
                   std::string& trace);
+
+/// The associated data of a review's sealed part: the row it belongs to (the applicant's
+/// pseudonym and the review's id), so that a sealed part moved to another review does not open.
+std::string review_ad(std::string_view applicant, std::string_view review_id);
+
+/// What an encrypted store keeps of a review's decisions in plain: per decision its rule and
+/// outcome, `[{"rule":R,"outcome":O},…]`, R and O as the decisions spell them (what the
+/// override rates count, without a key). False when `decisions` is not a JSON array of objects
+/// each with a string rule and outcome.
+bool review_projection(std::string_view decisions, std::string& out);
+
+/// Seals a review's whole decisions (reasons, values, documents) and the applicant's
+/// observations together under the applicant's data key, bound to the row (review_ad).
+void seal_review(const crypto::data_key& dk, std::string_view applicant, std::string_view review_id,
+                 std::string_view decisions, std::string_view observations, std::string& out);
+
+/// keys reseal's step for a sealed review (`sealed`, of `review_id` of `applicant`): opened with
+/// the applicant's old data key and sealed again under the new one into `out`, bound to the same
+/// row. False when it does not open.
+bool reseal_review(const crypto::data_key& old, const crypto::data_key& next,
+                   std::string_view applicant, std::string_view review_id, std::string_view sealed,
+                   std::string& out);
+
+/// Opens a review read back from an encrypted store (`r` as stored: the projection, no
+/// observations), of the applicant `applicant` (pseudonym) whose data key row is `has_row`
+/// (`destroyed`: erased; else `wrapped` under `generation`): r.decisions and r.observations
+/// then hold what the official wrote. Erased: r.erased, the projection kept. Without the
+/// master key (`key` nullptr): r as stored. r.sealed set in every case. errc::damaged when it
+/// does not open (changed, moved, or its applicant has no data key).
+status open_review(const crypto::master_key* key, std::string_view applicant,
+                   std::string_view sealed, bool has_row, bool destroyed, std::string_view wrapped,
+                   std::int64_t generation, review& r);
 
 }  // namespace dalil::store::sealing

@@ -3,12 +3,16 @@
 #include "store/counter_store.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <utility>
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
 #include "store/chain.hpp"
 #include "store/crypto.hpp"
+#include "store/entry_format.hpp"
+#include "store/sealing.hpp"
 #include "store/sqlite.hpp"
 #include "store/wal_checkpointer.hpp"
 
@@ -108,6 +112,26 @@ std::string review_digest(const review& r) {
   }
   add_field(s, std::to_string(r.seq));
   return engine::sha256_hex(s);
+}
+
+std::string review_digest(const review& r, std::string_view sealed) {
+  std::string s;
+  for (const std::string* f : {&r.review_id, &r.decision_id, &r.supersedes, &r.user, &r.at,
+                               &r.decisions, &r.observations}) {
+    add_field(s, *f);
+  }
+  add_field(s, std::to_string(r.seq));
+  add_field(s, "sealed:" + engine::sha256_hex(sealed));
+  return engine::sha256_hex(s);
+}
+
+bool review_vouched(std::string_view details, const review& stored,
+                    std::optional<std::string_view> sealed) {
+  const std::string d(details);
+  const bool sealed_form = detail::audit_field(d, "form") == "sealed";
+  if (sealed_form != sealed.has_value()) return false;  // sealed, or unsealed, behind its back
+  const std::string digest = sealed ? review_digest(stored, *sealed) : review_digest(stored);
+  return digest == detail::audit_field(d, "digest");
 }
 
 namespace {
@@ -422,6 +446,8 @@ struct impl {
     return {};
   }
 
+  status open_review_row(const statement& q, review& r) const;
+
   void reset_import() {
     import_id = 0;
     import_lines.clear();
@@ -703,11 +729,15 @@ status sqlite_counter::put_decision(counter_decision& d) {
 
 status sqlite_counter::put_review(review& r) {
   impl& m = *impl_;
+  if (auto s = m.need_key(); !s) return s;
+  std::string who;  // the decision's applicant as the store names them
   {
     statement& q = m.decision_exists;
-    if (auto s = m.ready(q, "SELECT 1 FROM counter_decisions WHERE decision_id=?"); !s) return s;
+    if (auto s = m.ready(q, "SELECT applicant_id FROM counter_decisions WHERE decision_id=?"); !s)
+      return s;
     q.bind(1, r.decision_id);
     int rc = q.step();
+    if (rc == SQLITE_ROW) who = q.text(0);
     q.reset();
     if (rc == SQLITE_DONE) return fail(errc::not_found, "no decision " + r.decision_id);
     if (rc != SQLITE_ROW) return m.sql_error("reading the decision");
@@ -740,10 +770,36 @@ status sqlite_counter::put_review(review& r) {
   }
   r.seq = seq + 1;
   r.at = now_utc();
+  // An encrypted store keeps in plain only each decision's rule and outcome (the override
+  // rates); the official's decisions whole and the applicant's observations are sealed together
+  // under the applicant's data key (refused when they were erased), bound to this row.
+  review stored;
+  std::string sealed;
+  bool seal = m.encrypted;
+#ifdef DALIL_TEST_HOOKS
+  // Tests only (tests/store/serve_reviews_test.sh): store reviews in plain on an encrypted store,
+  // as a dalil before sealed reviews did, for keys seal to seal.
+  if (const char* plain = std::getenv("DALIL_TEST_PLAIN_REVIEWS"); plain && *plain == '1') {
+    seal = false;
+  }
+#endif
+  if (seal) {
+    stored = r;
+    stored.observations.clear();
+    if (!sealing::review_projection(r.decisions, stored.decisions)) {
+      return fail(errc::failed, "review " + r.review_id +
+                                    ": its decisions are not an array of "
+                                    "{rule, outcome, …}");
+    }
+    auto dk = m.data_key(who);
+    if (!dk) return dk.error();
+    sealing::seal_review(*dk, who, r.review_id, r.decisions, r.observations, sealed);
+  }
+  const review& row = seal ? stored : r;
   statement& q = m.insert_review;
   if (auto s = m.ready(q,
                        "INSERT INTO reviews(review_id, decision_id, seq, supersedes, at, user, "
-                       "decisions, observations) VALUES(?,?,?,?,?,?,?,?)");
+                       "decisions, observations, sealed) VALUES(?,?,?,?,?,?,?,?,?)");
       !s) {
     return s;
   }
@@ -753,14 +809,19 @@ status sqlite_counter::put_review(review& r) {
   } else {
     q.bind(4, r.supersedes);
   }
-  q.bind(5, r.at).bind(6, r.user).bind(7, r.decisions).bind(8, r.observations);
+  q.bind(5, r.at).bind(6, r.user).bind(7, row.decisions).bind(8, row.observations);
+  if (seal) {
+    q.bind_static_blob(9, sealed);
+  } else {
+    q.bind_null(9);
+  }
   int rc = q.step();
   q.reset();
   if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
     return fail(errc::conflict, "review " + r.review_id + " exists");
   if (rc != SQLITE_DONE) return m.sql_error("storing the review");
-  std::string details = "{\"review\":\"" + r.review_id + "\",\"seq\":" + std::to_string(r.seq) +
-                        ",\"digest\":\"" + review_digest(r) + "\"}";
+  const std::string details = detail::review_details(
+      r.review_id, r.seq, seal ? review_digest(row, sealed) : review_digest(r), seal);
   auto entry = m.audit.append(m.db, r.user, "review", r.decision_id, details);
   if (!entry) return entry.error();
   return {};
@@ -817,9 +878,15 @@ review review_from(const statement& q) {
   return r;
 }
 
+// Columns 8-13: the sealed part of an encrypted store's review, its applicant and their data key.
 constexpr const char* review_columns =
     "SELECT v.review_id, v.decision_id, v.seq, v.supersedes, v.at, v.user, v.decisions, "
-    "v.observations";
+    "v.observations, v.sealed, c.applicant_id, k.applicant_id IS NOT NULL, k.wrapped IS NULL, "
+    "k.wrapped, k.generation";
+/// What review_columns read from: the reviews, their decisions and the data keys.
+constexpr const char* review_tables =
+    " FROM reviews v JOIN counter_decisions c USING(decision_id) LEFT JOIN data_keys k ON "
+    "k.applicant_id = c.applicant_id ";
 
 }  // namespace
 
@@ -854,17 +921,36 @@ result<counter_decision> sqlite_counter::decision(const std::string& decision_id
   return d;
 }
 
+/// The review of a row read with review_columns, opened when it is sealed (sealing::open_review).
+status impl::open_review_row(const statement& q, review& r) const {
+  r = review_from(q);
+  if (q.is_null(8)) return {};
+  return sealing::open_review(key ? &*key : nullptr, q.text_view(9), q.blob_view(8),
+                              q.int64(10) != 0, q.int64(11) != 0, q.blob_view(12),
+                              q.is_null(13) ? 0 : q.int64(13), r);
+}
+
 result<std::vector<review>> sqlite_counter::reviews(const std::string& decision_id) {
+  if (impl_->key) {
+    if (auto st = impl_->refresh_keyring(); !st) return st.error();
+  }
   statement& q = impl_->read_reviews;
   if (auto s = impl_->ready(
-          q, std::string(review_columns) + " FROM reviews v WHERE v.decision_id=? ORDER BY v.seq");
+          q, std::string(review_columns) + review_tables + "WHERE v.decision_id=? ORDER BY v.seq");
       !s) {
     return s.error();
   }
   q.bind(1, decision_id);
   std::vector<review> out;
   int rc = 0;
-  while ((rc = q.step()) == SQLITE_ROW) out.push_back(review_from(q));
+  while ((rc = q.step()) == SQLITE_ROW) {
+    review r;
+    if (auto st = impl_->open_review_row(q, r); !st) {
+      q.reset();
+      return st.error();
+    }
+    out.push_back(std::move(r));
+  }
   if (rc != SQLITE_DONE) {
     auto e = impl_->sql_error("reading the reviews");
     q.reset();
@@ -934,18 +1020,25 @@ result<stored_record> sqlite_counter::latest_record(const std::string& id) {
 }
 
 result<std::vector<review_row>> sqlite_counter::list_reviews(const review_filter& f) {
+  if (impl_->key) {
+    if (auto st = impl_->refresh_keyring(); !st) return st.error();
+  }
   std::string e;
   auto q = impl_->db.prepare(
-      std::string(review_columns) +
-          ", c.office FROM reviews v JOIN counter_decisions c USING(decision_id) WHERE "
-          "(?1='' OR c.office=?1) AND (?2='' OR v.user=?2) AND (?3='' OR v.at>=?3) AND "
+      std::string(review_columns) + ", c.office" + review_tables +
+          "WHERE (?1='' OR c.office=?1) AND (?2='' OR v.user=?2) AND (?3='' OR v.at>=?3) AND "
           "(?4='' OR v.at<?4) ORDER BY v.at, v.rowid LIMIT ?5",
       e);
   if (!q.ok()) return fail(errc::failed, e);
   q.bind(1, f.office).bind(2, f.user).bind(3, f.since).bind(4, f.until).bind(5, f.limit);
   std::vector<review_row> out;
   int rc = 0;
-  while ((rc = q.step()) == SQLITE_ROW) out.push_back({review_from(q), q.text(8)});
+  while ((rc = q.step()) == SQLITE_ROW) {
+    review_row row;
+    if (auto st = impl_->open_review_row(q, row.r); !st) return st.error();
+    row.office = q.text(14);
+    out.push_back(std::move(row));
+  }
   if (rc != SQLITE_DONE) return impl_->sql_error("reading the reviews");
   return out;
 }
@@ -999,6 +1092,8 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
   // retyping outcomes an older dalil kept by their shape does the same (its keys_seal entry then
   // counts them): the counter_decision entries before the last such entry are superseded.
   std::int64_t superseded_before = 0;
+  // The same for the reviews sealed in place (the in-place keys_init entry counts them).
+  std::int64_t reviews_superseded_before = 0;
   {
     auto k = impl_->db.prepare(
         "SELECT max(seq) FROM audit WHERE (action='keys_init' AND details LIKE "
@@ -1006,13 +1101,37 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
         e);
     if (!k.ok()) return fail(errc::failed, e);
     if (k.step() == SQLITE_ROW && !k.is_null(0)) superseded_before = k.int64(0);
+    auto r = impl_->db.prepare(
+        "SELECT max(seq) FROM audit WHERE action='keys_init' AND details LIKE '%\"reviews\":%'", e);
+    if (!r.ok()) return fail(errc::failed, e);
+    if (r.step() == SQLITE_ROW && !r.is_null(0)) reviews_superseded_before = r.int64(0);
+  }
+  // Reviews sealed again by keys reseal: the entry that vouches for one again names the one it
+  // replaces (after a keys_reseal or keys_seal entry), which is then superseded.
+  std::map<std::int64_t, std::string> replaced;  // entry → the review its replacement names
+  {
+    auto r = impl_->db.prepare(
+        "SELECT seq, details FROM audit WHERE action='review' AND details LIKE "
+        "'%\"replaces\":%' AND seq > (SELECT min(seq) FROM audit WHERE "
+        "action IN ('keys_reseal', 'keys_seal'))",
+        e);
+    if (!r.ok()) return fail(errc::failed, e);
+    while (r.step() == SQLITE_ROW) {
+      const std::string d = r.text(1);
+      const std::string n = detail::audit_field(d, "replaces");
+      if (!n.empty() &&
+          std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+          n.size() < 19 && std::stoll(n) < r.int64(0)) {
+        replaced[std::stoll(n)] = detail::audit_field(d, "review");
+      }
+    }
   }
   auto entries = impl_->db.prepare(
-      "SELECT seq, action, subject, details FROM audit WHERE action IN ('counter_decision', "
-      "'review') AND (action='review' OR seq > ?) ORDER BY seq",
+      "SELECT seq, action, subject, details FROM audit WHERE (action='counter_decision' AND seq "
+      "> ?1) OR (action='review' AND seq > ?2) ORDER BY seq",
       e);
   if (!entries.ok()) return fail(errc::failed, e);
-  entries.bind(1, superseded_before);
+  entries.bind(1, superseded_before).bind(2, reviews_superseded_before);
   std::int64_t decisions = 0;
   std::int64_t reviews_seen = 0;
   int rc = 0;
@@ -1040,17 +1159,24 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
         return problem("counter decision ", subject, "was changed");
       }
     } else {
-      ++reviews_seen;
       std::string id = detail::audit_field(details, "review");
+      if (auto it = replaced.find(seq); it != replaced.end()) {
+        if (it->second != id) return problem("review ", id, "was replaced by another's entry");
+        continue;  // sealed again since (keys reseal): its replacement vouches for the row
+      }
+      ++reviews_seen;
       auto q = impl_->db.prepare(
-          std::string(review_columns) + " FROM reviews v WHERE v.review_id=? AND v.decision_id=?",
+          std::string(review_columns) + review_tables + "WHERE v.review_id=? AND v.decision_id=?",
           e);
       if (!q.ok()) return fail(errc::failed, e);
       q.bind(1, id).bind(2, subject);
       if (q.step() != SQLITE_ROW) {
         return problem("review ", id, "was deleted");
       }
-      if (review_digest(review_from(q)) != detail::audit_field(details, "digest")) {
+      // The row as stored (verify needs no key: a sealed review by its sealed bytes).
+      if (!review_vouched(
+              details, review_from(q),
+              q.is_null(8) ? std::nullopt : std::optional<std::string_view>(q.blob_view(8)))) {
         return problem("review ", id, "was changed");
       }
     }

@@ -348,6 +348,11 @@ const migration migrations[] = {
     // else the host name): only a lease of this machine is taken over at once when its process is
     // gone. A lease written before names none ('').
     {R"(ALTER TABLE lease ADD COLUMN machine TEXT NOT NULL DEFAULT '';)"},
+    // 12: in an encrypted store a review keeps in plain only each decision's rule and outcome
+    // (what the override rates count); the official's decisions whole (reasons, values,
+    // documents) and the applicant's observations, sealed together under the applicant's data
+    // key (store/sealing.hpp, seal_review; NULL: a plain store, whose reviews are as before).
+    {R"(ALTER TABLE reviews ADD COLUMN sealed BLOB;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -916,6 +921,11 @@ class sqlite_store final : public store {
     add_field(d, "generation", 1);
     add_field(d, "at", at);
     if (plain != 0) add_field(d, "in_place", plain);
+    // Reviews sealed in place (encrypt_reviews_in_place): the counter's verify takes the review
+    // entries before this one as superseded. Absent without reviews: the entry as it was.
+    auto reviews = plain != 0 ? count_reviews(what) : result<std::int64_t>(0);
+    if (!reviews) return reviews.error();
+    if (*reviews != 0) add_field(d, "reviews", *reviews);
     d += '}';
     if (auto a = detail::append_audit(db_, actor, "keys_init", "keyring", d); !a) {
       return a.error();
@@ -1059,6 +1069,85 @@ class sqlite_store final : public store {
     return {};
   }
 
+  /// How many reviews the store holds.
+  result<std::int64_t> count_reviews(const std::string& what) {
+    auto q = db_.make("SELECT count(*) FROM reviews", what);
+    if (!q) return q.error();
+    if (auto row = q->next(what); !row) return row.error();
+    return q->int64(0);
+  }
+
+  /// The reviews of a store encrypted in place (their decisions' applicants renamed to the
+  /// pseudonyms already): each sealed under its applicant's new data key as the counter of an
+  /// encrypted store seals one (in_place::seal_review) and vouched for again by a `review` entry
+  /// of the sealed form (the counter's verify takes the entries before the in-place keys_init,
+  /// which counts them, as superseded). Inside init_keys' transaction, `step` reviews at a time
+  /// in the order they were written (as encrypt_in_place's other steps: the memory held is one
+  /// step's rows, a review's observations being up to 16 KiB), each data key unwrapped from the
+  /// row seal_records_in_place wrote.
+  status encrypt_reviews_in_place(std::int64_t step, const std::string& what) {
+    auto page = db_.make(
+        "SELECT v.rowid, v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, "
+        "v.user, v.decisions, v.observations, c.applicant_id, k.wrapped FROM reviews v JOIN "
+        "counter_decisions c USING(decision_id) LEFT JOIN data_keys k ON k.applicant_id = "
+        "c.applicant_id WHERE v.rowid > ? ORDER BY v.rowid LIMIT ?",
+        what);
+    auto u = db_.make("UPDATE reviews SET decisions=?, observations='', sealed=? WHERE review_id=?",
+                      what);
+    for (auto* st : {&page, &u}) {
+      if (!*st) return st->error();
+    }
+    struct sealed_review {
+      review r;
+      std::string sealed;
+      std::string details;
+    };
+    std::vector<sealed_review> rows;
+    std::int64_t last = 0;  // the rowid of the last review read
+    for (;;) {
+      rows.clear();
+      page->reset();
+      page->bind(1, last).bind(2, step);
+      for (;;) {
+        auto row = page->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        last = page->int64(0);
+        sealed_review& s = rows.emplace_back();
+        review& r = s.r;
+        r.review_id = page->text(1);
+        r.decision_id = page->text(2);
+        r.seq = page->int64(3);
+        r.supersedes = page->text(4);
+        r.at = page->text(5);
+        r.user = page->text(6);
+        r.decisions = page->text(7);
+        r.observations = page->text(8);
+        const std::string applicant = page->text(9);
+        if (page->is_null(10)) return fail(errc::damaged, what + ": a review of no applicant");
+        auto dk = crypto::unwrap(*key_, page->blob_view(10), applicant, 1);
+        if (!dk) {
+          return fail(dk.error().code,
+                      what + ": review " + r.review_id + ": " + dk.error().message);
+        }
+        if (!in_place::seal_review(*dk, applicant, r, s.sealed, s.details)) {
+          return fail(errc::damaged, what + ": review " + r.review_id +
+                                         " holds decisions that are not a review's");
+        }
+      }
+      page->reset();  // no read stays open over the rows this step changes
+      if (rows.empty()) return {};
+      for (const sealed_review& s : rows) {
+        u->reset();
+        u->bind(1, s.r.decisions).bind_static_blob(2, s.sealed).bind(3, s.r.review_id);
+        if (auto st = u->run(what); !st) return st;
+        if (auto a = detail::append_audit(db_, "dalil", "review", s.r.decision_id, s.details); !a) {
+          return a.error();
+        }
+      }
+    }
+  }
+
   /// Seals every record of a plain store and renames its applicants to pseudonyms (in order of
   /// their first record: the batch's indexes keep their locality), seals the decision sets'
   /// stored traces and values, then vouches for the records and decision sets again, row by row
@@ -1074,6 +1163,7 @@ class sqlite_store final : public store {
     const auto [records_step, sets_step] = in_place_steps();
     if (auto st = seal_records_in_place(records_step, what); !st) return st;
     if (auto st = encrypt_counter_in_place(what); !st) return st;
+    if (auto st = encrypt_reviews_in_place(sets_step, what); !st) return st;
     if (auto st = seal_sets_in_place(sets_step, what); !st) return st;
     return revouch(what);
   }
@@ -1720,7 +1810,11 @@ class sqlite_store final : public store {
     // "ng" in plain): retyped by their rules' declared types, as the counter stores them now.
     auto counter = counter_to_retype(what);
     if (!counter) return counter.error();
-    if (sets.empty() && *counter == 0) return 0;  // nothing written: the transaction rolls back
+    auto reviews = count_plain_reviews(what);
+    if (!reviews) return reviews.error();
+    if (sets.empty() && *counter == 0 && *reviews == 0) {
+      return 0;  // nothing written: the transaction rolls back
+    }
     auto u = db_.make(
         "UPDATE decision_sets SET decisions=?, sealed_decisions=? WHERE run_id=? AND record_id=?",
         what);
@@ -1737,7 +1831,7 @@ class sqlite_store final : public store {
       if (auto st = u->run(what); !st) return st.error();
     }
     const std::string d = detail::keys_seal_details(static_cast<std::int64_t>(sets.size()), dropped,
-                                                    *counter, now_utc());
+                                                    *counter, now_utc(), *reviews);
     if (auto a = detail::append_audit(db_, actor, "keys_seal", "decision_sets", d); !a) {
       return a.error();
     }
@@ -1748,11 +1842,117 @@ class sqlite_store final : public store {
     if (*counter != 0) {
       if (auto st = encrypt_counter_in_place(what); !st) return st.error();
     }
+    if (*reviews != 0) {
+      if (auto st = seal_plain_reviews(what); !st) return st.error();
+    }
     if (auto st = tx->commit(what); !st) return st.error();
     // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
     if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st.error();
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
-    return static_cast<std::int64_t>(sets.size()) + *counter;
+    return static_cast<std::int64_t>(sets.size()) + *counter + *reviews;
+  }
+
+  /// How many reviews an encrypted store keeps in plain (written by a dalil before reviews were
+  /// sealed).
+  result<std::int64_t> count_plain_reviews(const std::string& what) {
+    auto q = db_.make("SELECT count(*) FROM reviews WHERE sealed IS NULL", what);
+    if (!q) return q.error();
+    if (auto row = q->next(what); !row) return row.error();
+    return q->int64(0);
+  }
+
+  /// keys seal's step for the reviews an older dalil kept in plain on this encrypted store: each,
+  /// checked against the entry that vouches for it, sealed as the counter seals one now
+  /// (in_place::seal_review) under its applicant's data key, and vouched for again by a review
+  /// entry naming the one it replaces (after the keys_seal entry, inside seal_in_place's
+  /// transaction). An erased applicant's review is sealed under a key nobody keeps: its text is
+  /// gone for good, and it reads as erased.
+  status seal_plain_reviews(const std::string& what) {
+    struct plain_review {
+      review r;
+      std::string applicant;
+      bool has_key = false;
+      std::string wrapped;  // "": erased
+      std::int64_t generation = 0;
+      std::int64_t vouched_by = 0;
+    };
+    std::vector<plain_review> rows;
+    {
+      auto q = db_.make(
+          "SELECT v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.user, "
+          "v.decisions, v.observations, c.applicant_id, k.applicant_id IS NOT NULL, "
+          "coalesce(k.wrapped, x''), coalesce(k.generation, 0), (SELECT max(a.seq) FROM audit a "
+          "WHERE a.action='review' AND a.subject=v.decision_id AND a.details LIKE "
+          "'{\"review\":\"' || v.review_id || '\"%') FROM reviews v JOIN counter_decisions c "
+          "USING(decision_id) LEFT JOIN data_keys k ON k.applicant_id = c.applicant_id WHERE "
+          "v.sealed IS NULL ORDER BY v.rowid",
+          what);
+      if (!q) return q.error();
+      for (;;) {
+        auto row = q->next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        plain_review p;
+        p.r.review_id = q->text(0);
+        p.r.decision_id = q->text(1);
+        p.r.seq = q->int64(2);
+        p.r.supersedes = q->text(3);
+        p.r.at = q->text(4);
+        p.r.user = q->text(5);
+        p.r.decisions = q->text(6);
+        p.r.observations = q->text(7);
+        p.applicant = q->text(8);
+        p.has_key = q->int64(9) != 0;
+        p.wrapped = std::string(q->blob_view(10));
+        p.generation = q->int64(11);
+        p.vouched_by = q->is_null(12) ? 0 : q->int64(12);
+        rows.push_back(std::move(p));
+      }
+    }
+    auto entry = db_.make("SELECT details FROM audit WHERE seq=?", what);
+    auto u = db_.make("UPDATE reviews SET decisions=?, observations='', sealed=? WHERE review_id=?",
+                      what);
+    if (!entry) return entry.error();
+    if (!u) return u.error();
+    std::string sealed;
+    std::string details;
+    for (plain_review& p : rows) {
+      entry->reset();
+      entry->bind(1, p.vouched_by);
+      auto found = entry->next(what);
+      if (!found) return found.error();
+      if (!*found || !review_vouched(entry->text_view(0), p.r, std::nullopt)) {
+        return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                       " changed since it was vouched for (run dalil audit "
+                                       "verify); nothing changed");
+      }
+      if (!p.has_key) {
+        return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                       ": its applicant has no data key; nothing changed");
+      }
+      crypto::data_key dk = crypto::new_data_key();  // erased: a key nobody keeps
+      if (!p.wrapped.empty()) {
+        auto opened = crypto::unwrap(*key_, p.wrapped, p.applicant, p.generation);
+        if (!opened) {
+          return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                         ": its applicant's data key does not open; nothing "
+                                         "changed");
+        }
+        dk = *opened;
+      }
+      if (!in_place::seal_review(dk, p.applicant, p.r, sealed, details, p.vouched_by)) {
+        return fail(errc::damaged, what + ": review " + p.r.review_id +
+                                       " holds decisions that are not a review's; nothing "
+                                       "changed");
+      }
+      u->reset();
+      u->bind(1, p.r.decisions).bind_static_blob(2, sealed).bind(3, p.r.review_id);
+      if (auto st = u->run(what); !st) return st;
+      if (auto a = detail::append_audit(db_, "dalil", "review", p.r.decision_id, details); !a) {
+        return a.error();
+      }
+    }
+    return {};
   }
 
   /// How many of the counter's decisions keep in plain an outcome value their rules' declared
@@ -3734,6 +3934,81 @@ std::string digest_of(row_digest& rows) {
   return detail::audit_field(d, "digest");
 }
 
+/// A review keys reseal sealed again, and the entry that vouches for it again (appended at the
+/// end of its transaction, after the records' and decision sets').
+struct resealed_review {
+  std::string decision_id;
+  std::string details;
+};
+
+/// keys reseal's step for the reviews of applicant `who` (their data key `old` replaced by
+/// `next`, inside reseal's transaction): each sealed review opened and sealed again under `next`
+/// (sealing::reseal_review), and the `review` entry that will vouch for it again, replacing the
+/// one that vouches for it now (the counter's verify then takes that one as superseded).
+status reseal_reviews(database& db, const std::string& who, const crypto::data_key& old,
+                      const crypto::data_key& next, const std::string& what,
+                      std::vector<resealed_review>& entries) {
+  auto q = db.make(
+      "SELECT v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.user, "
+      "v.decisions, v.observations, v.sealed, (SELECT max(a.seq) FROM audit a WHERE "
+      "a.action='review' AND a.subject=v.decision_id AND a.details LIKE '{\"review\":\"' || "
+      "v.review_id || '\"%') FROM reviews v JOIN counter_decisions c USING(decision_id) WHERE "
+      "c.applicant_id=? AND v.sealed IS NOT NULL ORDER BY v.rowid",
+      what);
+  if (!q) return q.error();
+  q->bind(1, who);
+  std::vector<std::tuple<review, std::string, std::int64_t>> rows;
+  for (;;) {
+    auto row = q->next(what);
+    if (!row) return row.error();
+    if (!*row) break;
+    review r;
+    r.review_id = q->text(0);
+    r.decision_id = q->text(1);
+    r.seq = q->int64(2);
+    r.supersedes = q->text(3);
+    r.at = q->text(4);
+    r.user = q->text(5);
+    r.decisions = q->text(6);
+    r.observations = q->text(7);
+    rows.emplace_back(std::move(r), std::string(q->blob_view(8)), q->is_null(9) ? 0 : q->int64(9));
+  }
+  auto u = db.make("UPDATE reviews SET sealed=? WHERE review_id=?", what);
+  auto entry = db.make("SELECT details FROM audit WHERE seq=?", what);
+  if (!u) return u.error();
+  if (!entry) return entry.error();
+  std::string sealed;
+  for (auto& [r, was, vouched_by] : rows) {
+    // What it holds now must be what its entry vouches for: else a change made behind the
+    // tool's back would be vouched for again.
+    entry->reset();
+    entry->bind(1, vouched_by);
+    auto found = entry->next(what);
+    if (!found) return found.error();
+    if (!*found || !review_vouched(entry->text_view(0), r, was)) {
+      return fail(errc::damaged, what + ": review " + r.review_id +
+                                     " changed since it was vouched for (run dalil audit "
+                                     "verify); this transaction was undone");
+    }
+    if (!sealing::reseal_review(old, next, who, r.review_id, was, sealed)) {
+      std::string m = what;
+      m += ": applicant ";
+      m += who;
+      m += ", review ";
+      m += r.review_id;
+      m += ": it does not open with its key (run dalil audit verify); this transaction was undone";
+      return fail(errc::damaged, std::move(m));
+    }
+    u->reset();
+    u->bind_static_blob(1, sealed).bind(2, r.review_id);
+    if (auto st = u->run(what); !st) return st;
+    entries.push_back(
+        {r.decision_id,
+         detail::review_details(r.review_id, r.seq, review_digest(r, sealed), true, vouched_by)});
+  }
+  return {};
+}
+
 }  // namespace
 
 result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
@@ -3975,6 +4250,7 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
         }
       }
     }
+    std::vector<resealed_review> review_entries;  // appended last (reseal_reviews)
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& [who, wrapped, generation] = batch[i];
       // Where and why, by pseudonym (the store's id, never the applicant's own).
@@ -3989,6 +4265,9 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
       auto old = crypto::unwrap(*key_, wrapped, who, generation);
       if (!old) return damaged(": its data key does not open with the master key");
       crypto::data_key next = crypto::new_data_key(crypto::cipher::aes256gcm);
+      if (auto st = reseal_reviews(db_, who, *old, next, what, review_entries); !st) {
+        return st.error();
+      }
       for (const row& r : rows_of[i]) {
         const std::string ad = record_ad(who, r.version);
         if (!crypto::open(*old, r.sealed, ad, plain)) {
@@ -4096,6 +4375,11 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
             !a) {
           return a.error();
         }
+      }
+    }
+    for (const resealed_review& r : review_entries) {
+      if (auto a = detail::append_audit(db_, "dalil", "review", r.decision_id, r.details); !a) {
+        return a.error();
       }
     }
     if (auto st = tx->commit(what); !st) return st.error();

@@ -59,7 +59,8 @@ constexpr column counter_decisions_cols[] = {
     {"answer_digest", 't'}, {"publication_id", 'i'}, {"rowid", 'i'}};
 constexpr column reviews_cols[] = {{"review_id", 't'},  {"decision_id", 't'},  {"seq", 'i'},
                                    {"supersedes", 't'}, {"at", 't'},           {"user", 't'},
-                                   {"decisions", 't'},  {"observations", 't'}, {"rowid", 'i'}};
+                                   {"decisions", 't'},  {"observations", 't'}, {"rowid", 'i'},
+                                   {"sealed", 'b'}};
 constexpr column retention_cols[] = {
     {"kind", 't'}, {"days", 'i'}, {"set_by", 't'}, {"set_at", 't'}};
 constexpr column offices_cols[] = {{"name", 't'}, {"created_at", 't'}};

@@ -460,6 +460,11 @@ const pg_migration list[] = {
            head_hash := new_hash;
            outcome := 'stored';
          END $$;)"},
+    {"reviews on an encrypted store, as SQLite's schema 12: a review keeps in plain only each "
+     "decision's rule and outcome (what the override rates count); the official's decisions "
+     "whole and the applicant's observations, sealed together under the applicant's data key "
+     "(store/sealing.hpp, seal_review; NULL: a plain store, whose reviews are as before)",
+     R"(ALTER TABLE reviews ADD COLUMN sealed bytea;)"},
 };
 
 }  // namespace

@@ -606,6 +606,13 @@ class pg_backend final : public store {
     add_field(d, "generation", 1);
     add_field(d, "at", at);
     if (plain != 0) add_field(d, "in_place", plain);
+    // Reviews sealed in place (encrypt_reviews_in_place), counted as the SQLite store counts
+    // them: the counter's verify takes the review entries before this one as superseded.
+    if (plain != 0) {
+      auto reviews = c().query(what, "SELECT count(*) FROM reviews");
+      if (!reviews) return reviews.error();
+      if (reviews->int64(0, 0) != 0) add_field(d, "reviews", reviews->int64(0, 0));
+    }
     d += '}';
     if (auto a = pg_->append_in(actor, "keys_init", "keyring", d); !a) return a.error();
     crypto::master_key bound = *key_;
@@ -626,7 +633,8 @@ class pg_backend final : public store {
       // The old plain row versions leave the tables' files (VACUUM FULL rewrites them from the
       // live rows), as SQLite's VACUUM does; what the WAL keeps is docs/postgresql.md's to say.
       (void)c().run(what + ": compacting the tables",
-                    "VACUUM (FULL) records, decision_sets, counter_decisions, applicants");
+                    "VACUUM (FULL) records, decision_sets, counter_decisions, reviews, "
+                    "applicants");
     }
     return {};
   }
@@ -882,7 +890,68 @@ class pg_backend final : public store {
       return s;
     }
     if (auto st = encrypt_counter_in_place(rulesets, what); !st) return st;
+    if (auto st = encrypt_reviews_in_place(key, what); !st) return st;
     return revouch(what);
+  }
+
+  /// The reviews of a store encrypted in place (their decisions renamed to the pseudonyms
+  /// already): each sealed under its applicant's new data key (in_place::seal_review, as the
+  /// SQLite store seals them) and vouched for again by a `review` entry of the sealed form, in
+  /// the order they were stored. Read by cursor, a thousand at a time.
+  status encrypt_reviews_in_place(const crypto::master_key& key, const std::string& what) {
+    if (auto s = c().run(what,
+                         "DECLARE dalil_in_place_reviews NO SCROLL CURSOR FOR SELECT v.review_id, "
+                         "v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.\"user\", "
+                         "v.decisions, v.observations, c.applicant_id, k.wrapped, k.generation "
+                         "FROM reviews v JOIN counter_decisions c USING(decision_id) LEFT JOIN "
+                         "data_keys k ON k.applicant_id = c.applicant_id ORDER BY v.rowid");
+        !s) {
+      return s;
+    }
+    std::string sealed;
+    std::string details;
+    for (;;) {
+      auto q = c().query(what, "FETCH 1000 FROM dalil_in_place_reviews");
+      if (!q) return q.error();
+      if (q->size() == 0) break;
+      for (int i = 0; i < q->size(); ++i) {
+        review r;
+        r.review_id = q->text(i, 0);
+        r.decision_id = q->text(i, 1);
+        r.seq = q->int64(i, 2);
+        r.supersedes = q->text(i, 3);
+        r.at = q->text(i, 4);
+        r.user = q->text(i, 5);
+        r.decisions = q->text(i, 6);
+        r.observations = q->text(i, 7);
+        const std::string applicant = q->text(i, 8);
+        if (q->null(i, 9)) return fail(errc::damaged, what + ": a review of no applicant");
+        auto dk = crypto::unwrap(key, bytea_value(q->view(i, 9)), applicant, q->int64(i, 10));
+        if (!dk) {
+          std::string m = what;
+          m += ": applicant ";
+          m += applicant;
+          m += ": ";
+          m += dk.error().message;
+          return fail(errc::damaged, std::move(m));
+        }
+        if (!in_place::seal_review(*dk, applicant, r, sealed, details)) {
+          return fail(errc::damaged, what + ": review " + r.review_id +
+                                         " holds decisions that are not a review's");
+        }
+        if (auto s = c().run(what,
+                             "UPDATE reviews SET decisions=$1, observations='', sealed=$2 WHERE "
+                             "review_id=$3",
+                             {r.decisions, bytea_param(sealed), r.review_id});
+            !s) {
+          return s;
+        }
+        if (auto a = pg_->append_in("dalil", "review", r.decision_id, details); !a) {
+          return a.error();
+        }
+      }
+    }
+    return c().run(what, "CLOSE dalil_in_place_reviews");
   }
 
   /// The counter's decisions of a store encrypted in place (their records sealed with the
@@ -1254,8 +1323,14 @@ class pg_backend final : public store {
         }
       }
     }
-    if (changed == 0 && counter == 0) return 0;  // nothing written: the transaction rolls back
-    const std::string d = detail::keys_seal_details(changed, dropped, counter, now_utc());
+    // Reviews an older dalil kept in plain on this encrypted store (seal_plain_reviews).
+    auto plain_reviews = c().query(what, "SELECT count(*) FROM reviews WHERE sealed IS NULL");
+    if (!plain_reviews) return plain_reviews.error();
+    const std::int64_t reviews = plain_reviews->int64(0, 0);
+    if (changed == 0 && counter == 0 && reviews == 0) {
+      return 0;  // nothing written: the transaction rolls back
+    }
+    const std::string d = detail::keys_seal_details(changed, dropped, counter, now_utc(), reviews);
     if (auto a = pg_->append_in(actor, "keys_seal", "decision_sets", d); !a) return a.error();
     if (changed != 0) {
       if (auto st = revouch(what, false); !st) return st.error();
@@ -1264,11 +1339,81 @@ class pg_backend final : public store {
     if (counter != 0) {
       if (auto st = encrypt_counter_in_place(rulesets, what); !st) return st.error();
     }
+    if (reviews != 0) {
+      if (auto st = seal_plain_reviews(what); !st) return st.error();
+    }
     if (auto s = tx->commit(what); !s) return s.error();
     // The old row versions, with their plain values, leave the tables' files.
     (void)c().run(what + ": compacting the tables",
-                  "VACUUM (FULL) decision_sets, counter_decisions");
-    return changed + counter;
+                  "VACUUM (FULL) decision_sets, counter_decisions, reviews");
+    return changed + counter + reviews;
+  }
+
+  /// keys seal's step for the reviews an older dalil kept in plain, as the SQLite store's: each,
+  /// checked against the entry that vouches for it, sealed under its applicant's data key
+  /// (in_place::seal_review; an erased applicant's under a key nobody keeps) and vouched for
+  /// again by a review entry naming the one it replaces. Reviews are few (written by hand).
+  status seal_plain_reviews(const std::string& what) {
+    auto q = c().query(
+        what,
+        "SELECT v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.\"user\", "
+        "v.decisions, v.observations, c.applicant_id, k.applicant_id IS NOT NULL, k.wrapped, "
+        "coalesce(k.generation, 0), (SELECT a.seq FROM audit a WHERE a.action = 'review' AND "
+        "a.subject = v.decision_id AND a.details LIKE '{\"review\":\"' || v.review_id || "
+        "'\"%' ORDER BY a.seq DESC LIMIT 1), (SELECT a.details FROM audit a WHERE a.action = "
+        "'review' AND a.subject = v.decision_id AND a.details LIKE '{\"review\":\"' || "
+        "v.review_id || '\"%' ORDER BY a.seq DESC LIMIT 1) FROM reviews v JOIN "
+        "counter_decisions c USING(decision_id) LEFT JOIN data_keys k ON k.applicant_id = "
+        "c.applicant_id WHERE v.sealed IS NULL ORDER BY v.rowid");
+    if (!q) return q.error();
+    std::string sealed;
+    std::string details;
+    for (int i = 0; i < q->size(); ++i) {
+      review r;
+      r.review_id = q->text(i, 0);
+      r.decision_id = q->text(i, 1);
+      r.seq = q->int64(i, 2);
+      r.supersedes = q->text(i, 3);
+      r.at = q->text(i, 4);
+      r.user = q->text(i, 5);
+      r.decisions = q->text(i, 6);
+      r.observations = q->text(i, 7);
+      const std::string applicant = q->text(i, 8);
+      const std::string where = what + ": review " + r.review_id;
+      if (q->null(i, 12) || !review_vouched(q->view(i, 13), r, std::nullopt)) {
+        return fail(errc::damaged, where +
+                                       " changed since it was vouched for (run dalil audit "
+                                       "verify); nothing changed");
+      }
+      if (q->view(i, 9) != "t") {
+        return fail(errc::damaged, where + ": its applicant has no data key; nothing changed");
+      }
+      crypto::data_key dk = crypto::new_data_key();  // erased: a key nobody keeps
+      if (!q->null(i, 10)) {
+        auto opened =
+            crypto::unwrap(*key_, bytea_value(q->view(i, 10)), applicant, q->int64(i, 11));
+        if (!opened) {
+          return fail(errc::damaged,
+                      where + ": its applicant's data key does not open; nothing changed");
+        }
+        dk = *opened;
+      }
+      if (!in_place::seal_review(dk, applicant, r, sealed, details, q->int64(i, 12))) {
+        return fail(errc::damaged,
+                    where + " holds decisions that are not a review's; nothing changed");
+      }
+      if (auto s = c().run(what,
+                           "UPDATE reviews SET decisions=$1, observations='', sealed=$2 WHERE "
+                           "review_id=$3",
+                           {r.decisions, bytea_param(sealed), r.review_id});
+          !s) {
+        return s;
+      }
+      if (auto a = pg_->append_in("dalil", "review", r.decision_id, details); !a) {
+        return a.error();
+      }
+    }
+    return {};
   }
   result<reseal_report> reseal_keys(const std::string&, std::int64_t) override {
     return refused("re-sealing data keys (keys reseal: reseal the SQLite store, then migrate it)")

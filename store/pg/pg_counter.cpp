@@ -9,6 +9,7 @@
 // against the others before it reads anything it decides on (the latest record of an applicant,
 // the latest review of a decision), with the locks always in the order imports take them (no
 // deadlock). UNIQUE(decision_id, seq) and the primary keys remain as a backstop (conflict).
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "store/chain.hpp"
 #include "store/counter_store.hpp"
 #include "store/crypto.hpp"
+#include "store/entry_format.hpp"
 #include "store/pg/pg.hpp"
 #include "store/pg/pg_store.hpp"
 #include "store/sealing.hpp"
@@ -82,9 +84,16 @@ review review_from(const rows& q, int i) {
   return r;
 }
 
+// Columns 8-14: the sealed part of an encrypted store's review, its applicant, their data key
+// and the keyring's generation now (as decision_columns' 16-21).
 constexpr const char* review_columns =
     "SELECT v.review_id, v.decision_id, v.seq, v.supersedes, v.at, v.\"user\", v.decisions, "
-    "v.observations";
+    "v.observations, v.sealed, c.applicant_id, k.applicant_id IS NOT NULL, k.wrapped IS NULL, "
+    "k.wrapped, k.generation, coalesce((SELECT g.generation FROM keyring g WHERE g.id = 1), 0)";
+/// What review_columns read from: the reviews, their decisions and the data keys.
+constexpr const char* review_tables =
+    " FROM reviews v JOIN counter_decisions c USING(decision_id) LEFT JOIN data_keys k ON "
+    "v.sealed IS NOT NULL AND k.applicant_id = c.applicant_id ";
 
 }  // namespace
 
@@ -96,10 +105,31 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
   };
   // A SQLite store encrypted in place renamed its counter decisions and vouched for each again:
   // the entries before that keys_init are superseded (as sqlite_counter.cpp reads them).
+  // Reviews sealed in place: the review entries before the keys_init that counts them.
   auto k = c.query(what,
-                   "SELECT coalesce(max(seq), 0) FROM audit WHERE action='keys_init' AND details "
-                   "LIKE '%\"in_place\":%'");
+                   "SELECT coalesce(max(seq) FILTER (WHERE details LIKE '%\"in_place\":%'), 0), "
+                   "coalesce(max(seq) FILTER (WHERE details LIKE '%\"reviews\":%'), 0) FROM audit "
+                   "WHERE action='keys_init'");
   if (!k) return failed(k.error());
+  // Reviews sealed again by keys reseal (a SQLite store migrated since): the entry that vouches
+  // for one again names the one it replaces, which is then superseded (as sqlite_counter.cpp).
+  std::map<std::int64_t, std::string> replaced;
+  {
+    auto r = c.query(what,
+                     "SELECT seq, details FROM audit WHERE action='review' AND details LIKE "
+                     "'%\"replaces\":%' AND seq > (SELECT min(seq) FROM audit "
+                     "WHERE action IN ('keys_reseal', 'keys_seal'))");
+    if (!r) return failed(r.error());
+    for (int i = 0; i < r->size(); ++i) {
+      const std::string d = r->text(i, 1);
+      const std::string n = audit_field(d, "replaces");
+      if (!n.empty() && n.size() < 19 &&
+          std::all_of(n.begin(), n.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+          std::stoll(n) < r->int64(i, 0)) {
+        replaced[std::stoll(n)] = audit_field(d, "review");
+      }
+    }
+  }
   // Each entry with the row it names, read by a cursor (a store's whole counter is not held in
   // memory): a decision by the entry's subject, a review by its decision and the review id of
   // the entry's details (checked again below as the entry's own parser reads it).
@@ -109,12 +139,13 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
           "a.details, d.decision_id, d.record_id, d.applicant_id, d.office, d.actor, d.at, "
           "d.as_of, d.ruleset_hash, d.input_hash, d.rules, d.outcomes, d.trace, d.answer_digest, "
           "d.publication_id, v.review_id, v.decision_id, v.seq, v.supersedes, v.at, v.\"user\", "
-          "v.decisions, v.observations FROM audit a LEFT JOIN counter_decisions d ON "
+          "v.decisions, v.observations, v.sealed FROM audit a LEFT JOIN counter_decisions d ON "
           "a.action = 'counter_decision' AND d.decision_id = a.subject LEFT JOIN reviews v ON "
           "a.action = 'review' AND v.decision_id = a.subject AND v.review_id = "
           "(regexp_match(a.details, '\"review\":\"([^\"]*)\"'))[1] WHERE a.action IN "
-          "('counter_decision', 'review') AND (a.action = 'review' OR a.seq > $1) ORDER BY a.seq",
-          {k->text(0, 0)});
+          "('counter_decision', 'review') AND ((a.action = 'review' AND a.seq > $2) OR "
+          "(a.action = 'counter_decision' AND a.seq > $1)) ORDER BY a.seq",
+          {k->text(0, 0), k->text(0, 1)});
       !s) {
     return failed(s.error());
   }
@@ -161,8 +192,12 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
             return problem("counter decision ", subject, "was changed");
           }
         } else {
-          ++reviews_seen;
           const std::string id = audit_field(details, "review");
+          if (auto it = replaced.find(seq); it != replaced.end()) {
+            if (it->second != id) return problem("review ", id, "was replaced by another's entry");
+            return std::nullopt;  // sealed again since (keys reseal): its replacement vouches
+          }
+          ++reviews_seen;
           if (q.null(i, 18) || q.view(i, 18) != id) return problem("review ", id, "was deleted");
           review r;
           r.review_id = q.text(i, 18);
@@ -173,7 +208,11 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
           r.user = q.text(i, 23);
           r.decisions = q.text(i, 24);
           r.observations = q.text(i, 25);
-          if (review_digest(r) != audit_field(details, "digest")) {
+          // The row as stored (verify needs no key: a sealed review by its sealed bytes).
+          const std::string sealed = q.null(i, 26) ? std::string() : bytea_value(q.view(i, 26));
+          if (!review_vouched(
+                  details, r,
+                  q.null(i, 26) ? std::nullopt : std::optional<std::string_view>(sealed))) {
             return problem("review ", id, "was changed");
           }
         }
@@ -419,10 +458,21 @@ class pg_counter final : public counter_store {
     // writing waits for them (its transaction holds them), so exactly one of two reviews
     // superseding the same one is stored; the other is a conflict.
     if (auto s = lock(); !s) return s;
-    auto exists =
-        c().query(what, "SELECT 1 FROM counter_decisions WHERE decision_id=$1", {r.decision_id});
+    // The decision's applicant and their data key, and the keyring's generation, under the
+    // writer's lock (which a rotation and an erasure take: neither moves them until the end).
+    auto exists = c().query(
+        what,
+        "SELECT c.applicant_id, k.applicant_id IS NOT NULL, k.wrapped IS NULL, k.wrapped, "
+        "k.generation, coalesce((SELECT g.generation FROM keyring g WHERE g.id = 1), 0) FROM "
+        "counter_decisions c LEFT JOIN data_keys k ON k.applicant_id = c.applicant_id WHERE "
+        "c.decision_id=$1",
+        {r.decision_id});
     if (!exists) return exists.error();
     if (exists->size() == 0) return fail(errc::not_found, "no decision " + r.decision_id);
+    if (exists->int64(0, 5) != generation_) {
+      if (auto s = refresh_keyring(); !s) return s;
+    }
+    if (auto s = need_key(); !s) return s;
     auto latest = c().query(
         what, "SELECT review_id, seq FROM reviews WHERE decision_id=$1 ORDER BY seq DESC LIMIT 1",
         {r.decision_id});
@@ -441,19 +491,49 @@ class pg_counter final : public counter_store {
     }
     r.seq = seq + 1;
     r.at = now_utc();
+    // As the SQLite counter stores it: in an encrypted store only each decision's rule and
+    // outcome in plain, the rest sealed under the applicant's data key, bound to this row.
+    review stored;
+    std::string sealed;
+    if (encrypted_) {
+      const rows& k = *exists;
+      const std::string who = k.text(0, 0);
+      if (k.view(0, 1) != "t") {
+        return fail(errc::damaged, std::string(pg_name) + ": applicant " + who +
+                                       " has no data key (run dalil audit verify)");
+      }
+      if (k.view(0, 2) == "t") {
+        return fail(errc::refused, "this applicant was erased (their data key is destroyed)");
+      }
+      auto dk = crypto::unwrap(*key_, bytea_value(k.view(0, 3)), who, k.int64(0, 4));
+      if (!dk) {
+        return fail(errc::damaged,
+                    std::string(pg_name) + ": applicant " + who + ": " + dk.error().message);
+      }
+      stored = r;
+      stored.observations.clear();
+      if (!sealing::review_projection(r.decisions, stored.decisions)) {
+        return fail(errc::failed, "review " + r.review_id +
+                                      ": its decisions are not an array of {rule, outcome, …}");
+      }
+      sealing::seal_review(*dk, who, r.review_id, r.decisions, r.observations, sealed);
+    }
+    const review& row = encrypted_ ? stored : r;
     if (auto s = c().run(what,
                          "INSERT INTO reviews(review_id, decision_id, seq, supersedes, at, "
-                         "\"user\", decisions, observations) VALUES($1,$2,$3,$4,$5,$6,$7,$8)",
+                         "\"user\", decisions, observations, sealed) "
+                         "VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
                          {r.review_id, r.decision_id, std::to_string(r.seq),
-                          text_or_null(r.supersedes), r.at, r.user, r.decisions, r.observations});
+                          text_or_null(r.supersedes), r.at, r.user, row.decisions, row.observations,
+                          encrypted_ ? param(bytea_param(sealed)) : param()});
         !s) {
       if (s.error().code == errc::conflict) {
         return fail(errc::conflict, "review " + r.review_id + " exists");
       }
       return s;
     }
-    std::string details = "{\"review\":\"" + r.review_id + "\",\"seq\":" + std::to_string(r.seq) +
-                          ",\"digest\":\"" + review_digest(r) + "\"}";
+    const std::string details = dalil::store::detail::review_details(
+        r.review_id, r.seq, encrypted_ ? review_digest(row, sealed) : review_digest(r), encrypted_);
     auto entry = pg_->append_in(r.user, "review", r.decision_id, details);
     if (!entry) return entry.error();
     return {};
@@ -492,12 +572,15 @@ class pg_counter final : public counter_store {
   result<std::vector<review>> reviews(const std::string& decision_id) override {
     auto q = c().query(
         "reading the reviews",
-        std::string(review_columns) + " FROM reviews v WHERE v.decision_id=$1 ORDER BY v.seq",
+        std::string(review_columns) + review_tables + "WHERE v.decision_id=$1 ORDER BY v.seq",
         {decision_id});
     if (!q) return q.error();
     std::vector<review> out;
     out.reserve(static_cast<std::size_t>(q->size()));
-    for (int i = 0; i < q->size(); ++i) out.push_back(review_from(*q, i));
+    for (int i = 0; i < q->size(); ++i) {
+      out.push_back(review_from(*q, i));
+      if (auto st = open_review_row(*q, i, out.back()); !st) return st.error();
+    }
     return out;
   }
 
@@ -552,8 +635,7 @@ class pg_counter final : public counter_store {
 
   result<std::vector<review_row>> list_reviews(const review_filter& f) override {
     auto q = c().query("reading the reviews",
-                       std::string(review_columns) +
-                           ", c.office FROM reviews v JOIN counter_decisions c USING(decision_id) "
+                       std::string(review_columns) + ", c.office" + review_tables +
                            "WHERE ($1='' OR c.office=$1) AND ($2='' OR v.\"user\"=$2) AND "
                            "($3='' OR v.at COLLATE \"C\" >= $3) AND ($4='' OR v.at COLLATE \"C\" "
                            "< $4) ORDER BY v.at COLLATE \"C\", v.rowid LIMIT $5::bigint",
@@ -561,7 +643,10 @@ class pg_counter final : public counter_store {
     if (!q) return q.error();
     std::vector<review_row> out;
     out.reserve(static_cast<std::size_t>(q->size()));
-    for (int i = 0; i < q->size(); ++i) out.push_back({review_from(*q, i), q->text(i, 8)});
+    for (int i = 0; i < q->size(); ++i) {
+      out.push_back({review_from(*q, i), q->text(i, 15)});
+      if (auto st = open_review_row(*q, i, out.back().r); !st) return st.error();
+    }
     return out;
   }
 
@@ -741,6 +826,21 @@ class pg_counter final : public counter_store {
     }
     json = std::move(r.json);
     return {};
+  }
+
+  /// Opens the review of row `i` of `q` (read with review_columns) when it is sealed
+  /// (sealing::open_review), the keyring read again first when its generation is not the one
+  /// this connection holds.
+  status open_review_row(const rows& q, int i, review& r) {
+    if (q.null(i, 8)) return {};
+    const bool has_row = q.view(i, 10) == "t";
+    const bool destroyed = has_row && q.view(i, 11) == "t";
+    if (key_ && has_row && !destroyed && q.int64(i, 14) != generation_) {
+      if (auto s = refresh_keyring(); !s) return s;
+    }
+    return sealing::open_review(key_ ? &*key_ : nullptr, q.view(i, 9), bytea_value(q.view(i, 8)),
+                                has_row, destroyed, destroyed ? "" : bytea_value(q.view(i, 12)),
+                                has_row && !destroyed ? q.int64(i, 13) : 0, r);
   }
 
   connection& c() { return pg_->conn(); }

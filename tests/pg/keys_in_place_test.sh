@@ -61,8 +61,24 @@ while IFS= read -r rec; do
     "http://127.0.0.1:$port/api/v1/evaluate")
   [ "$code" = 200 ] || [ "$code" = 201 ] || fail "evaluate answered $code: $(cat "$work/body")"
 done < "$work/counter.jsonl"
+# Two of them reviewed, with an official's reason, documents and the applicant's observations
+# (Latin and Arabic script): text that encrypting in place seals, searched for below.
+n=0
+for id in $(sqlite3 "$lite" "SELECT decision_id FROM counter_decisions ORDER BY rowid LIMIT 2"); do
+  n=$((n + 1))
+  rule=$(sqlite3 "$lite" "SELECT json_extract(rules, '\$[0]') FROM counter_decisions WHERE decision_id = '$id'")
+  printf '{"supersedes":null,"decisions":[{"rule":"%s","outcome":"overridden","value":true,"reason":"Raison-Unique-7Q3-%s","documents":["Certificat-Medical-K9-%s"]}],"observations":"Observation-Privee-5W8-%s ملاحظة سرية ٧ق٣"}' \
+    "$rule" "$n" "$n" "$n" > "$work/review.json"
+  code=$(curl -s -m 10 -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $off" \
+    -H 'Content-Type: application/json' --data @"$work/review.json" \
+    "http://127.0.0.1:$port/api/v1/decisions/$id/review")
+  [ "$code" = 201 ] || fail "review answered $code: $(cat "$work/body")"
+  printf '%s\n' "Raison-Unique-7Q3-$n" "Certificat-Medical-K9-$n" "Observation-Privee-5W8-$n" >> "$work/values.txt"
+done
+echo "ملاحظة سرية ٧ق٣" >> "$work/values.txt"
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 [ "$(sqlite3 "$lite" "SELECT count(*) FROM counter_decisions")" = 6 ] || fail "counter decisions"
+[ "$(sqlite3 "$lite" "SELECT count(*) FROM reviews")" = 2 ] || fail "reviews"
 "$dalil" migrate --from "$lite" --to "$pg" > "$work/out" 2>&1 || fail "migrate: $(cat "$work/out")"
 head_before=$("$dalil" audit head --db "$lite" | tr ' ' ':')
 [ "$("$dalil" audit head --db "$pg" | tr ' ' ':')" = "$head_before" ] || fail "heads differ before"
@@ -122,7 +138,7 @@ diff "$work/init.lite" "$work/init.pg" || fail "keys init prints differently"
 seq_before=${head_before%%:*}
 mask() {
   sed 's/"at":"[^"]*"/"at":AT/' |
-    perl -pe 'if (/\|(records|decisions)\|/) { s/"tags":"([0-9a-f]*)"/qq("tags":) . length($1)/e; s/"digest":"[0-9a-f]{64}"/"digest":D/ }'
+    perl -pe 'if (/\|(records|decisions)\|/) { s/"tags":"([0-9a-f]*)"/qq("tags":) . length($1)/e; s/"digest":"[0-9a-f]{64}"/"digest":D/ } if (/\|review\|/) { s/"digest":"[0-9a-f]{64}"/"digest":D/ }'
 }
 sqlite3 -separator '|' "$lite" "SELECT seq, actor, action, subject, details FROM audit WHERE seq > $seq_before ORDER BY seq" |
   mask > "$work/entries.lite"
@@ -130,10 +146,12 @@ psql -d dalil_kip1 -XAtF '|' -c "SELECT seq, actor, action, subject, details FRO
   mask > "$work/entries.pg"
 cmp -s "$work/entries.lite" "$work/entries.pg" ||
   fail "the entries differ: $(diff "$work/entries.lite" "$work/entries.pg" | head -c 600)"
-for a in keys_init counter_decision records decisions; do
+for a in keys_init counter_decision review records decisions; do
   grep -q "|$a|" "$work/entries.pg" || fail "no $a entry after keys init: $(cut -c1-200 "$work/entries.pg")"
 done
 grep -q '"in_place":' "$work/entries.pg" || fail "the keys_init entry names no in_place"
+grep -q '"reviews":2' "$work/entries.pg" || fail "the keys_init entry counts no reviews"
+[ "$(grep -c '|review|.*"form":"sealed"' "$work/entries.pg")" = 2 ] || fail "the reviews not vouched for again, sealed"
 
 # Both hold the same rows in the same form (the nonces aside).
 same_rows() {
@@ -144,6 +162,8 @@ same_rows() {
   psql -d "$db" -XAtF '|' -c "SELECT run_id, record_id, applicant_id, decisions, length(sealed_decisions), length(trace), substr(trace, 1, 8) FROM decision_sets ORDER BY run_id, record_id" >> "$work/rows.pg"
   sqlite3 "$lite" "SELECT decision_id, record_id, applicant_id, outcomes FROM counter_decisions ORDER BY decision_id" >> "$work/rows.lite"
   psql -d "$db" -XAtF '|' -c "SELECT decision_id, record_id, applicant_id, outcomes FROM counter_decisions ORDER BY decision_id COLLATE \"C\"" >> "$work/rows.pg"
+  sqlite3 "$lite" "SELECT review_id, decisions, observations, length(sealed) FROM reviews ORDER BY review_id" >> "$work/rows.lite"
+  psql -d "$db" -XAtF '|' -c "SELECT review_id, decisions, observations, length(sealed) FROM reviews ORDER BY review_id COLLATE \"C\"" >> "$work/rows.pg"
   sqlite3 "$lite" "SELECT applicant_id, length(wrapped), generation FROM data_keys ORDER BY applicant_id" >> "$work/rows.lite"
   psql -d "$db" -XAtF '|' -c "SELECT applicant_id, length(wrapped), generation FROM data_keys ORDER BY applicant_id COLLATE \"C\"" >> "$work/rows.pg"
   sqlite3 "$lite" "SELECT applicant_id FROM applicants ORDER BY applicant_id" >> "$work/rows.lite"

@@ -180,17 +180,24 @@ for k in 1 2 31; do
   # The first program decision of the answer, accepted; the second overridden with its own value.
   [ "$(call lite "$off_lite" GET "/api/v1/decisions/$(sed -n "${k}p" "$work/ids.lite")")" = 200 ] ||
     fail "GET before the review: $(head -c 300 "$work/body")"
-  python3 - "$work/body" >"$work/review.json" <<'PY'
+  # What the official and the applicant write: distinctive texts (Latin and Arabic script),
+  # sealed on both stores, searched for in every table below.
+  python3 - "$work/body" "$k" >"$work/review.json" <<'PY'
 import json, sys
 ds = [d for d in json.load(open(sys.argv[1]))["decisions"] if d.get("status") == "decided"]
-print(json.dumps({"supersedes": None, "observations": "none", "decisions": [
+k = sys.argv[2]
+print(json.dumps({"supersedes": None,
+    "observations": "Observation-Privee-5W8-" + k + " ملاحظة سرية ٧ق٣", "decisions": [
     {"rule": ds[0]["rule"], "outcome": "accepted"},
     {"rule": ds[1]["rule"], "outcome": "overridden", "value": ds[1]["value"],
-     "reason": "document shown"}]}))
+     "reason": "Raison-Unique-7Q3-" + k, "documents": ["Certificat-Medical-K9-" + k]}]},
+    ensure_ascii=False))
 PY
+  printf '%s\n' "Observation-Privee-5W8-$k" "Raison-Unique-7Q3-$k" "Certificat-Medical-K9-$k" >>"$work/values.txt"
   same off POST "/api/v1/decisions/$(sed -n "${k}p" "$work/ids.lite")/review" \
     "/api/v1/decisions/$(sed -n "${k}p" "$work/ids.pg")/review" "$work/review.json" 201
 done
+echo "ملاحظة سرية ٧ق٣" >>"$work/values.txt"
 for k in 1 2 5 31 33 41 42; do
   same off GET "/api/v1/decisions/$(sed -n "${k}p" "$work/ids.lite")" \
     "/api/v1/decisions/$(sed -n "${k}p" "$work/ids.pg")" "" 200
@@ -203,6 +210,14 @@ same off GET "/api/v1/applicants/$first_id/record" "/api/v1/applicants/$first_id
 grep -q '98765.43' "$work/body" || fail "the corrected record not read back"
 same off GET /api/v1/applicants/NOBODY/decisions /api/v1/applicants/NOBODY/decisions "" 404
 same aud GET /api/v1/reviews /api/v1/reviews "" 200
+python3 -c '
+import json, sys
+text = json.dumps(json.load(open(sys.argv[1])), ensure_ascii=False)
+assert "Raison-Unique-7Q3-31" in text and "Certificat-Medical-K9-31" in text
+assert "Observation-Privee-5W8-31 ملاحظة سرية ٧ق٣" in text' "$work/body" ||
+  fail "the reviews' texts not read back: $(head -c 300 "$work/body")"
+[ "$(sql "SELECT count(*) FROM reviews WHERE sealed IS NULL OR observations <> '' OR decisions LIKE '%reason%'")" = 0 ] ||
+  fail "a review stored in plain"
 same aud GET /api/v1/stats /api/v1/stats "" 200
 echo "ok   reviews, decisions, an applicant's history and record, the auditors' reviews, the figures: the same on both"
 
@@ -214,6 +229,16 @@ for db in "$lite" "$pg"; do
 done
 same off GET "/api/v1/decisions/$(sed -n 2p "$work/ids.lite")" "/api/v1/decisions/$(sed -n 2p "$work/ids.pg")" "" 410
 same off GET "/api/v1/applicants/$second_id/decisions" "/api/v1/applicants/$second_id/decisions" "" 404
+# The auditors' list shows the erased applicant's review as erased (rules and outcomes only).
+same aud GET /api/v1/reviews /api/v1/reviews "" 200
+python3 -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))["reviews"]
+erased = [r for r in rows if r.get("erased")]
+assert len(erased) == 1 and erased[0]["observations"] == "", erased
+assert all(set(d) == {"rule", "outcome"} for d in erased[0]["decisions"]), erased
+assert "Raison-Unique-7Q3-2" not in json.dumps(rows), "the erased reason"' "$work/body" ||
+  fail "the erased review in the auditors' list: $(head -c 400 "$work/body")"
 evaluate "$work/req1.json"
 cmp -s <(sqlite3 "$lite" "SELECT applicant_id, record_id FROM counter_decisions ORDER BY rowid") \
   <(sql "SELECT applicant_id, record_id FROM counter_decisions ORDER BY rowid" | tr '\t' '|') ||
@@ -288,3 +313,25 @@ if grep -F -c -f "$work/values.txt" "$work/dump" >"$work/hits"; then
 fi
 ! grep -qF -e "$first_id" -e CRW- "$work"/*.log || fail "an applicant id in a server's log"
 echo "ok   verify clean on both; no personal value in any table of the PostgreSQL store ($(grep -c . "$work/dump") rows), no id in the logs"
+
+# 5. A sealed review changed, moved to another row, or deleted: verify (no key) names it.
+tampered() {  # SQL, what verify must say; the review restored after
+  local saved
+  saved=$(sql "SELECT string_agg(review_id || ':' || encode(sealed, 'hex'), ' ') FROM reviews")
+  sql "$1" >/dev/null
+  local got=0
+  "$dalil" audit verify --db "$pg" >"$work/verify" 2>&1 || got=$?
+  [ "$got" = 1 ] && grep -q "$2" "$work/verify" || fail "$1: exit $got: $(cat "$work/verify")"
+  for r in $saved; do
+    sql "UPDATE reviews SET sealed = decode('${r#*:}', 'hex') WHERE review_id = '${r%%:*}'" >/dev/null
+  done
+}
+first_review=$(sql "SELECT review_id FROM reviews ORDER BY rowid LIMIT 1")
+tampered "UPDATE reviews SET sealed = set_byte(sealed, 20, get_byte(sealed, 20) # 1) WHERE review_id = '$first_review'" "review $first_review .* was changed"
+tampered "UPDATE reviews SET sealed = (SELECT sealed FROM reviews ORDER BY rowid DESC LIMIT 1) WHERE review_id = '$first_review'" "review $first_review .* was changed"
+"$dalil" audit verify --db "$pg" >"$work/verify" 2>&1 || fail "verify after restoring the reviews: $(cat "$work/verify")"
+sql "DELETE FROM reviews WHERE review_id = '$first_review'" >/dev/null
+got=0; "$dalil" audit verify --db "$pg" >"$work/verify" 2>&1 || got=$?
+[ "$got" = 1 ] && grep -q "review $first_review .* was deleted" "$work/verify" ||
+  fail "a review deleted: exit $got: $(cat "$work/verify")"
+echo "ok   a sealed review changed, moved or deleted: verify names it on PostgreSQL"

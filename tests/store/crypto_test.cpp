@@ -21,6 +21,7 @@
 #include "store/counter_store.hpp"
 #include "store/crypto.hpp"
 #include "store/entry_format.hpp"
+#include "store/sealing.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "tests/support/packs.hpp"
@@ -229,6 +230,134 @@ TEST_CASE("a sealed record hides its values and opens only in its row", "[crypto
   crypto::seal(dk, "", "x", sealed);
   REQUIRE(crypto::open(dk, sealed, "x", out));
   CHECK(out.empty());
+}
+
+TEST_CASE("a review's plain projection keeps each decision's rule and outcome only", "[crypto]") {
+  struct projection_case {
+    const char* name;
+    std::string decisions;
+    bool ok;
+    std::string plain;
+  };
+  const projection_case cases[] = {
+      {"the server's form",
+       R"([{"rule":"a.b","outcome":"overridden","value":true,"reason":"Raison-7Q3","documents":["d1","d2"]},{"rule":"c.d","outcome":"accepted"}])",
+       true, R"([{"rule":"a.b","outcome":"overridden"},{"rule":"c.d","outcome":"accepted"}])"},
+      {"members in another order, spaces, escapes, nested values",
+       R"( [ { "reason" : "x \"y\" \\ }]", "value" : {"k":[1,-2.5e3,null,false]}, "outcome" : "accepted", "rule" : "r\u00e9" } ] )",
+       true, R"([{"rule":"r\u00e9","outcome":"accepted"}])"},
+      {"an empty review", "[]", true, "[]"},
+      {"no outcome", R"([{"rule":"a.b","reason":"x"}])", false, ""},
+      {"no rule", R"([{"outcome":"accepted"}])", false, ""},
+      {"a rule twice", R"([{"rule":"a","rule":"b","outcome":"accepted"}])", false, ""},
+      {"a rule that is not a string", R"([{"rule":1,"outcome":"accepted"}])", false, ""},
+      {"not an array", R"({"rule":"a","outcome":"accepted"})", false, ""},
+      {"an item not an object", R"(["a"])", false, ""},
+      {"trailing bytes", R"([{"rule":"a","outcome":"accepted"}]x)", false, ""},
+      {"cut short", R"([{"rule":"a","outcome":"accepted")", false, ""},
+      {"an unterminated string", R"([{"rule":"a\)", false, ""},
+      {"a raw control character", "[{\"rule\":\"a\nb\",\"outcome\":\"accepted\"}]", false, ""},
+  };
+  for (const projection_case& c : cases) {
+    INFO(c.name);
+    std::string out;
+    CHECK(sealing::review_projection(c.decisions, out) == c.ok);
+    if (c.ok) CHECK(out == c.plain);
+  }
+}
+
+TEST_CASE("a sealed review opens only in its row, and reads erased once its key is destroyed",
+          "[crypto]") {
+  const crypto::cipher alg = GENERATE(from_range(ciphers_here()));
+  INFO("cipher " << static_cast<int>(alg));
+  temp_dir dir;
+  REQUIRE(crypto::create_key_file(dir.file("a.key")).has_value());
+  auto key = key_from(dir.file("a.key"));
+  auto dk = crypto::new_data_key(alg);
+  const std::string wrapped = crypto::wrap(key, dk, "p0000000007", 1);
+  const std::string decisions =
+      R"([{"rule":"a.b","outcome":"overridden","value":true,"reason":"Raison-Unique-7Q3"}])";
+  const std::string observations = "Observation-Privee ملاحظة سرية";
+  std::string sealed;
+  sealing::seal_review(dk, "p0000000007", "r1", decisions, observations, sealed);
+  CHECK(sealed.find("Raison-Unique-7Q3") == std::string::npos);
+  CHECK(sealed.find("Observation-Privee") == std::string::npos);
+  auto stored = [] {
+    review r;
+    r.review_id = "r1";
+    r.decisions = R"([{"rule":"a.b","outcome":"overridden"}])";
+    return r;
+  };
+  {  // with the key: what the official and the applicant wrote
+    review r = stored();
+    REQUIRE(
+        sealing::open_review(&key, "p0000000007", sealed, true, false, wrapped, 1, r).has_value());
+    CHECK(r.sealed);
+    CHECK_FALSE(r.erased);
+    CHECK(r.decisions == decisions);
+    CHECK(r.observations == observations);
+  }
+  {  // without it: as stored
+    review r = stored();
+    REQUIRE(sealing::open_review(nullptr, "p0000000007", sealed, true, false, wrapped, 1, r)
+                .has_value());
+    CHECK(r.decisions == stored().decisions);
+    CHECK(r.observations.empty());
+  }
+  {  // erased: the key row's wrapped copy destroyed; the master key opens nothing
+    review r = stored();
+    REQUIRE(sealing::open_review(&key, "p0000000007", sealed, true, true, "", 1, r).has_value());
+    CHECK(r.erased);
+    CHECK(r.decisions == stored().decisions);
+    CHECK(r.observations.empty());
+  }
+  struct bad_case {
+    const char* name;
+    std::string applicant;
+    std::string review_id;
+    std::string plain;
+    bool has_row;
+  };
+  for (const bad_case& c : {
+           bad_case{"moved to another review", "p0000000007", "r2", stored().decisions, true},
+           bad_case{"moved to another applicant", "p0000000008", "r1", stored().decisions, true},
+           bad_case{"an outcome changed in plain", "p0000000007", "r1",
+                    R"([{"rule":"a.b","outcome":"accepted"}])", true},
+           bad_case{"no data key row", "p0000000007", "r1", stored().decisions, false},
+       }) {
+    INFO(c.name);
+    review r = stored();
+    r.review_id = c.review_id;
+    r.decisions = c.plain;
+    auto st = sealing::open_review(&key, c.applicant, sealed, c.has_row, false,
+                                   crypto::wrap(key, dk, c.applicant, 1), 1, r);
+    REQUIRE_FALSE(st.has_value());
+    CHECK(st.error().code == errc::damaged);
+    CHECK(st.error().message.find("Raison") == std::string::npos);
+  }
+  // keys reseal: sealed again under a new key, the same row; the old key no longer opens it.
+  auto next = crypto::new_data_key(crypto::cipher::aes256gcm);
+  std::string again;
+  REQUIRE(sealing::reseal_review(dk, next, "p0000000007", "r1", sealed, again));
+  CHECK_FALSE(sealing::reseal_review(dk, next, "p0000000007", "r2", sealed, again));
+  REQUIRE(sealing::reseal_review(dk, next, "p0000000007", "r1", sealed, again));
+  review r = stored();
+  REQUIRE(sealing::open_review(&key, "p0000000007", again, true, false,
+                               crypto::wrap(key, next, "p0000000007", 1), 1, r)
+              .has_value());
+  CHECK(r.observations == observations);
+  r = stored();
+  CHECK_FALSE(
+      sealing::open_review(&key, "p0000000007", again, true, false, wrapped, 1, r).has_value());
+  // The digest of the sealed form covers the sealed bytes; verify tells the forms apart.
+  const review row = stored();
+  const std::string d = detail::review_details("r1", 1, review_digest(row, sealed), true);
+  CHECK(review_vouched(d, row, std::string_view(sealed)));
+  CHECK_FALSE(review_vouched(d, row, std::string_view(again)));
+  CHECK_FALSE(review_vouched(d, row, std::nullopt));
+  const std::string plain_entry = detail::review_details("r1", 1, review_digest(row), false);
+  CHECK(review_vouched(plain_entry, row, std::nullopt));
+  CHECK_FALSE(review_vouched(plain_entry, row, std::string_view(sealed)));
 }
 
 TEST_CASE(
