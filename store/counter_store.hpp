@@ -80,6 +80,24 @@ struct review {
   bool erased = false;
 };
 
+/// A review from the eight columns both stores select for one, from column `first`: review_id,
+/// decision_id, seq, supersedes (NULL read as ""), at, user, decisions and observations. `Row`
+/// reads a column of the current row as `text(col)` and `int64(col)`: a SQLite statement, or
+/// one row of a PostgreSQL result (pg::row_view).
+template <class Row>
+review review_from_row(const Row& q, int first = 0) {
+  review r;
+  r.review_id = q.text(first);
+  r.decision_id = q.text(first + 1);
+  r.seq = q.int64(first + 2);
+  r.supersedes = q.text(first + 3);
+  r.at = q.text(first + 4);
+  r.user = q.text(first + 5);
+  r.decisions = q.text(first + 6);
+  r.observations = q.text(first + 7);
+  return r;
+}
+
 /// One line of an applicant's history of counter decisions.
 struct decision_summary {
   std::string decision_id;

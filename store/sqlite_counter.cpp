@@ -866,16 +866,7 @@ constexpr const char* decision_columns =
     "JOIN data_keys k ON k.applicant_id = r.applicant_id ";
 
 review review_from(const statement& q) {
-  review r;
-  r.review_id = q.text(0);
-  r.decision_id = q.text(1);
-  r.seq = q.int64(2);
-  r.supersedes = q.is_null(3) ? std::string() : q.text(3);
-  r.at = q.text(4);
-  r.user = q.text(5);
-  r.decisions = q.text(6);
-  r.observations = q.text(7);
-  return r;
+  return review_from_row(q);
 }
 
 // Columns 8-13: the sealed part of an encrypted store's review, its applicant and their data key.

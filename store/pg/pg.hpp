@@ -32,6 +32,16 @@ inline constexpr const char* default_connect_timeout = "10";
 using param = std::optional<std::string>;
 
 /// A query's result (owns the PGresult).
+class rows;
+
+/// Row `row` of a result, read by column alone (as a SQLite statement reads its current row).
+struct row_view {
+  const rows& q;
+  int row;
+  [[nodiscard]] std::string text(int col) const;
+  [[nodiscard]] std::int64_t int64(int col) const;
+};
+
 class rows {
  public:
   rows() = default;
@@ -53,6 +63,13 @@ class rows {
  private:
   std::shared_ptr<PGresult> r_;
 };
+
+inline std::string row_view::text(int col) const {
+  return q.text(row, col);
+}
+inline std::int64_t row_view::int64(int col) const {
+  return q.int64(row, col);
+}
 
 /// A connection (owns the PGconn). Opened with the connection string passed to libpq as is, so
 /// that libpq reads the PG* environment variables, the service file and the password file.

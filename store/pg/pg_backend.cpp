@@ -915,15 +915,7 @@ class pg_backend final : public store {
       if (!q) return q.error();
       if (q->size() == 0) break;
       for (int i = 0; i < q->size(); ++i) {
-        review r;
-        r.review_id = q->text(i, 0);
-        r.decision_id = q->text(i, 1);
-        r.seq = q->int64(i, 2);
-        r.supersedes = q->text(i, 3);
-        r.at = q->text(i, 4);
-        r.user = q->text(i, 5);
-        r.decisions = q->text(i, 6);
-        r.observations = q->text(i, 7);
+        review r = review_from_row(row_view{*q, i});
         const std::string applicant = q->text(i, 8);
         if (q->null(i, 9)) return fail(errc::damaged, what + ": a review of no applicant");
         auto dk = crypto::unwrap(key, bytea_value(q->view(i, 9)), applicant, q->int64(i, 10));
@@ -1369,15 +1361,7 @@ class pg_backend final : public store {
     std::string sealed;
     std::string details;
     for (int i = 0; i < q->size(); ++i) {
-      review r;
-      r.review_id = q->text(i, 0);
-      r.decision_id = q->text(i, 1);
-      r.seq = q->int64(i, 2);
-      r.supersedes = q->text(i, 3);
-      r.at = q->text(i, 4);
-      r.user = q->text(i, 5);
-      r.decisions = q->text(i, 6);
-      r.observations = q->text(i, 7);
+      review r = review_from_row(row_view{*q, i});
       const std::string applicant = q->text(i, 8);
       const std::string where = what + ": review " + r.review_id;
       if (q->null(i, 12) || !review_vouched(q->view(i, 13), r, std::nullopt)) {

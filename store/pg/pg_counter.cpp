@@ -72,16 +72,7 @@ constexpr const char* decision_columns =
 constexpr std::string_view pg_name = "the PostgreSQL store";
 
 review review_from(const rows& q, int i) {
-  review r;
-  r.review_id = q.text(i, 0);
-  r.decision_id = q.text(i, 1);
-  r.seq = q.int64(i, 2);
-  r.supersedes = q.null(i, 3) ? std::string() : q.text(i, 3);
-  r.at = q.text(i, 4);
-  r.user = q.text(i, 5);
-  r.decisions = q.text(i, 6);
-  r.observations = q.text(i, 7);
-  return r;
+  return review_from_row(row_view{q, i});
 }
 
 // Columns 8-14: the sealed part of an encrypted store's review, its applicant, their data key
@@ -199,15 +190,7 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
           }
           ++reviews_seen;
           if (q.null(i, 18) || q.view(i, 18) != id) return problem("review ", id, "was deleted");
-          review r;
-          r.review_id = q.text(i, 18);
-          r.decision_id = q.text(i, 19);
-          r.seq = q.int64(i, 20);
-          r.supersedes = q.null(i, 21) ? std::string() : q.text(i, 21);
-          r.at = q.text(i, 22);
-          r.user = q.text(i, 23);
-          r.decisions = q.text(i, 24);
-          r.observations = q.text(i, 25);
+          const review r = review_from_row(row_view{q, i}, 18);
           // The row as stored (verify needs no key: a sealed review by its sealed bytes).
           const std::string sealed = q.null(i, 26) ? std::string() : bytea_value(q.view(i, 26));
           if (!review_vouched(
