@@ -1840,7 +1840,7 @@ class sqlite_store final : public store {
     }
     if (auto st = tx->commit(what); !st) return st.error();
     // The old plain pages leave the file (VACUUM rebuilds it from the live rows) and the WAL.
-    if (auto st = db_.run("VACUUM", what + ": compacting the file"); !st) return st.error();
+    if (auto st = vacuum_on_disk(what + ": compacting the file"); !st) return st.error();
     (void)db_.run("PRAGMA wal_checkpoint(TRUNCATE)", what);
     return static_cast<std::int64_t>(sets.size()) + *counter + *reviews;
   }
@@ -4382,8 +4382,8 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
   // left, the file is rebuilt from its live rows (as keys init in place and keys seal do), so
   // that a batch reads no more pages than on a store made in format 2 (docs/operations.md).
   if (done.applicants > 0 && done.left == 0) {
-    if (auto st = db_.run("VACUUM", what + ": compacting the file (every applicant is re-sealed, "
-                                           "committed)");
+    if (auto st = vacuum_on_disk(what + ": compacting the file (every applicant is re-sealed, "
+                                        "committed)");
         !st) {
       return st.error();
     }
