@@ -134,10 +134,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {  # a port nobody listens on now (bash's /dev/tcp: refused means free)
+# A port nobody listens on now (bash's /dev/tcp: refused means free), below the kernel's
+# ephemeral range: a port in that range may be the local end of another program's connection
+# (a test's client, PostgreSQL's), which a listen on it would collide with (EADDRINUSE) although
+# nothing listens there. What is still taken by the time the server binds is retried (below).
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+(( ephemeral_low > 20000 )) || ephemeral_low=32768
+free_port() {
   local p
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((10000 + RANDOM % (ephemeral_low - 10000)))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
   echo "bench-serve: no free port found" >&2; exit 1
@@ -190,14 +196,26 @@ token=$("$dalil" token create bench --role official --office bench --db "$work/s
 [[ -n "$token" ]] || { echo "bench-serve: dalil token create printed no token" >&2; exit 1; }
 
 # ------------------------------------------------------------------ the server, pinned to core 0
-port=$(free_port)
-nice -n "$niceness" taskset -c 0 "$dalil" serve --db "$work/store.db" --rules rules --listen "127.0.0.1:$port" \
-  --threads "$threads" > "$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-  http "$port" GET /healthz 2>/dev/null | grep -q '"ok"' && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "bench-serve: dalil serve exited:" >&2; tail -5 "$work/server.log" >&2; exit 1; }
-  sleep 0.1
+# A port taken between free_port and the server's bind (another program's) is tried again with
+# another port, five times at most; any other exit of the server ends the run.
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  nice -n "$niceness" taskset -c 0 "$dalil" serve --db "$work/store.db" --rules rules --listen "127.0.0.1:$port" \
+    --threads "$threads" > "$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 300); do
+    http "$port" GET /healthz 2>/dev/null | grep -q '"ok"' && break 2
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      wait "$server_pid" 2>/dev/null || true
+      if grep -q "Address already in use" "$work/server.log" && (( attempt < 5 )); then
+        echo "bench-serve: port $port was taken meanwhile; another" >&2
+        continue 2
+      fi
+      echo "bench-serve: dalil serve exited:" >&2; tail -5 "$work/server.log" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  break
 done
 http "$port" GET /healthz 2>/dev/null | grep -q '"ok"' || { echo "bench-serve: dalil serve does not answer /healthz after 30 s" >&2; exit 1; }
 # One request by hand: the token and the body must be accepted before any load is worth sending.
