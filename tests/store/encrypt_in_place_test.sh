@@ -9,6 +9,7 @@ dalil="$1"; rules="$2"
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 expect_exit() {  # code, command…
   local want="$1" got=0; shift
   "$@" > "$work/out" 2>&1 || got=$?
@@ -62,9 +63,7 @@ cp "$work/traces.db" "$work/traces-plain.db"
 "$dalil" keys init --key-file "$key" --db "$work/traces.db" > /dev/null
 [ "$(sqlite3 "$work/traces.db" "SELECT count(*) FROM decision_sets WHERE run_id=2 AND trace LIKE 'sealed1:%'")" -eq 1500 ] ||
   fail "the stored traces were not sealed"
-if grep -a -F -c -f "$work/values.txt" "$work/traces.db" > "$work/hits"; then
-  fail "$(cat "$work/hits") personal value(s) left with the stored traces"
-fi
+none_found "$work/values.txt" "personal value(s)" "with the stored traces" "$work/traces.db"
 "$dalil" audit verify --db "$work/traces.db" > /dev/null || fail "verify with sealed traces"
 "$dalil" replay --db "$work/traces.db" --key-file "$key" 2:100 | grep -q "stored trace bytes: identical" ||
   fail "a sealed trace does not replay"
@@ -126,12 +125,7 @@ cmp -s "$work/forms.whole" "$work/forms.steps" ||
 echo "ok   taken 7 records and 7 decision sets at a time: the same rows and entries, verify passes"
 "$dalil" keys init --key-file "$key" --db "$db" > "$work/init.out"
 grep -q "encrypted under the master key" "$work/init.out" || fail "$(cat "$work/init.out")"
-for f in "$db" "$db-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/values.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") personal value(s) still in $(basename "$f") after encryption in place"
-  fi
-done
+none_found "$work/values.txt" "personal value(s)" "after encryption in place" "$db" "$db-wal"
 [ "$(sqlite3 "$db" "SELECT count(*) FROM records WHERE sealed IS NULL OR json != ''")" -eq 0 ] ||
   fail "a record was left plain"
 [ "$(sqlite3 "$db" "SELECT count(*) FROM records")" -eq 1539 ] || fail "records lost or added"

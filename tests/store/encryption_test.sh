@@ -10,6 +10,7 @@ holder=
 cleanup() { if [ -n "$holder" ]; then kill "$holder" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 expect_exit() {  # code, command…
   local want="$1" got=0; shift
   "$@" > "$work/out" 2>&1 || got=$?
@@ -50,11 +51,7 @@ sleep 0.3
 grep -q "decision 1:42" "$work/decisions.txt" || fail "decisions by id: $(cat "$work/decisions.txt")"
 [ -s "$enc-wal" ] || fail "no WAL to look into"
 "$dalil" backup --db "$enc" --out "$work/backup.db" > /dev/null
-for f in "$enc" "$enc-wal" "$work/backup.db"; do
-  if grep -a -F -c -f "$work/values.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") personal value(s) found in $(basename "$f")"
-  fi
-done
+none_found "$work/values.txt" "personal value(s)" "" "$enc" "$enc-wal" "$work/backup.db"
 # The same search finds them in a plain store (the search can fail).
 "$dalil" import --db "$plain" --rules "$rules" "$work/cohort.jsonl" > /dev/null
 "$dalil" batch --db "$plain" --rules "$rules" --as-of 2017-06-01 --quiet > /dev/null
@@ -101,9 +98,7 @@ run=$(sqlite3 "$enc" "SELECT max(run_id) FROM runs")
   fail "a trace stored in plain"
 [ "$(sqlite3 "$enc" "SELECT count(*) FROM decision_sets WHERE run_id=$run")" -eq 3000 ] || fail "traces missing"
 sqlite3 "$enc" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
-if grep -a -F -c -f "$work/values.txt" "$enc" > "$work/hits"; then
-  fail "$(cat "$work/hits") personal value(s) in the store with stored traces"
-fi
+none_found "$work/values.txt" "personal value(s)" "with stored traces" "$enc"
 "$dalil" replay --db "$enc" --key-file "$key" "$run:42" > "$work/replay.out" || fail "replay: $(cat "$work/replay.out")"
 grep -q "stored trace bytes: identical" "$work/replay.out" || fail "replay of a sealed trace: $(cat "$work/replay.out")"
 expect_exit 3 "$dalil" replay --db "$enc" "$run:42"

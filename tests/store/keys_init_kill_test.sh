@@ -12,6 +12,7 @@ work=$(mktemp -d)
 pid=""
 trap '[ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 unset DALIL_MASTER_KEY DALIL_TEST_IN_PLACE_BATCH
 db="$work/plain.db"; key="$work/master.key"
 "$dalil" generate --count 3000 --seed 23 --out "$work/cohort.jsonl"
@@ -66,12 +67,7 @@ echo "ok   killed with a WAL of $((killed >> 20)) MB: the store as it was, entir
 grep -q "encrypted under the master key" "$work/out" || fail "keys init again: $(cat "$work/out")"
 [ "$(sqlite3 "$db" "SELECT (SELECT count(*) FROM keyring) || ' ' || (SELECT count(*) FROM records WHERE sealed IS NOT NULL AND json = '') || ' ' || (SELECT count(*) FROM decision_sets WHERE trace LIKE 'sealed1:%')")" = "1 3000 3000" ] ||
   fail "run again, keys init did not seal every record and trace"
-for f in "$db" "$db-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/ids.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") applicant id(s) still in $(basename "$f") after the kill and the second run"
-  fi
-done
+none_found "$work/ids.txt" "applicant id(s)" "after the kill and the second run" "$db" "$db-wal"
 "$dalil" audit verify --db "$db" --head "$head" > "$work/out" 2>&1 || fail "verify after the second run: $(cat "$work/out")"
 grep -q "encrypted in place" "$work/out" || fail "verify: $(cat "$work/out")"
 echo "ok   run again: every record and trace sealed, no applicant id in the file or its WAL, verify reaches the head taken before"

@@ -14,6 +14,7 @@ dalil="$1"; fixtures="$2"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 unset DALIL_MASTER_KEY
 db="$work/store.db"; key="$work/master.key"
 cp "$fixtures/store-sealed-v9.db" "$db"
@@ -66,12 +67,7 @@ plain_values > "$work/after.txt"
 # Nor in the file's bytes (amounts: long enough not to be found by chance).
 cut -d'|' -f3 "$work/before.txt" | grep -E '^[0-9./]{6,}$' | sort -u | sed 's/.*/"&"/' > "$work/amounts.txt"
 [ -s "$work/amounts.txt" ] || fail "no amount to look for"
-for f in "$db" "$db-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/amounts.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") amount(s) left in $(basename "$f")"
-  fi
-done
+none_found "$work/amounts.txt" "amount(s)" "" "$db" "$db-wal"
 [ "$(sqlite3 "$db" "SELECT count(*) FROM decision_sets WHERE sealed_decisions IS NULL")" -eq 0 ] ||
   fail "a decision set was left without sealed values"
 [ "$(sqlite3 "$db" "SELECT count(*) FROM audit WHERE action='keys_seal'")" -eq 1 ] ||
@@ -158,12 +154,7 @@ their_values > "$work/theirs.after"
   fail "another applicant's set was left without sealed values"
 grep '^1|' "$work/theirs.before" | cut -d'|' -f2 | grep -E '^[0-9./]{6,}$' | sort -u | sed 's/.*/"&"/' > "$work/their-amounts.txt"
 [ -s "$work/their-amounts.txt" ] || fail "no amount of the erased applicant to look for"
-for f in "$edb" "$edb-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/their-amounts.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") amount(s) of the erased applicant left in $(basename "$f")"
-  fi
-done
+none_found "$work/their-amounts.txt" "amount(s) of the erased applicant" "" "$edb" "$edb-wal"
 [ "$(sqlite3 "$edb" "SELECT count(*) FROM pseudonyms WHERE applicant_id='$who'")" -eq 0 ] &&
   [ "$(sqlite3 "$edb" "SELECT wrapped IS NULL FROM data_keys WHERE applicant_id='$who'")" = 1 ] ||
   fail "the erased applicant has a pseudonym or a key again"

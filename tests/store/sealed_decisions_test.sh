@@ -14,6 +14,7 @@ holder=
 cleanup() { if [ -n "$holder" ]; then kill "$holder" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 expect_exit() {  # code, command…
   local want="$1" got=0; shift
   "$@" > "$work/out" 2>&1 || got=$?
@@ -204,12 +205,7 @@ tamper plain_restored "UPDATE decision_sets SET decisions=(SELECT decisions FROM
 # A plain store's decision sets, encrypted in place (keys init --db): sealed the same way.
 cp "$plain" "$work/inplace.db"
 "$dalil" keys init --key-file "$key" --db "$work/inplace.db" > /dev/null
-for f in "$work/inplace.db" "$work/inplace.db-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/values.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") amount(s) left in $(basename "$f") after encryption in place"
-  fi
-done
+none_found "$work/values.txt" "amount(s)" "after encryption in place" "$work/inplace.db" "$work/inplace.db-wal"
 [ "$(sqlite3 "$work/inplace.db" "SELECT count(*) FROM decision_sets WHERE \
   length(sealed_decisions) > 40 AND decisions LIKE '%\"sealed\"%'")" -gt 1000 ] ||
   fail "not sealed in place"

@@ -17,6 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/log" ] && tail -5 "$work/log"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 expect_exit() {  # code, command…
   local want="$1" got=0; shift
   "$@" > "$work/out" 2>&1 || got=$?
@@ -134,11 +135,7 @@ first=$(sed -n 1p "$work/ids")
 grep -q '"applicant":"SYN-000001"' "$work/body" || fail "the decision read back names no id"
 [ "$(get "$token" /api/v1/applicants/SYN-000001/decisions)" = 200 ] || fail "history: $(cat "$work/body")"
 [ -s "$enc-wal" ] || fail "no WAL to look into"
-for f in "$enc" "$enc-wal"; do
-  if grep -a -F -c -f "$work/values.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") personal value(s) found in $(basename "$f")"
-  fi
-done
+none_found "$work/values.txt" "personal value(s)" "" "$enc" "$enc-wal"
 [ "$(sqlite3 "$enc" "SELECT count(*) FROM records WHERE json != '' OR sealed IS NULL")" -eq 0 ] ||
   fail "a record stored in plain"
 [ "$(sqlite3 "$enc" "SELECT count(DISTINCT applicant_id) FROM counter_decisions WHERE applicant_id GLOB 'p[0-9]*'")" -eq 40 ] ||
@@ -223,12 +220,7 @@ echo "ok   the advisers' impact opens the stored records with the server's (rota
 "$dalil" keys init --key-file "$key" --db "$plain" > "$work/out" 2>&1 || fail "in place: $(cat "$work/out")"
 "$dalil" audit verify --db "$plain" --head "$(awk '{print $1 ":" $2}' "$work/head")" > "$work/out" 2>&1 ||
   fail "verify after encrypting the counter's decisions in place: $(cat "$work/out")"
-for f in "$plain" "$plain-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/values.txt" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") personal value(s) left in $(basename "$f") after encrypting in place"
-  fi
-done
+none_found "$work/values.txt" "personal value(s)" "after encrypting in place" "$plain" "$plain-wal"
 serve_rules=(--rules "$rules")
 start "$plain" --key-file "$key"
 pid_in_place=$(tail -1 "$work/plain_ids")

@@ -17,6 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/log" ] && tail -5 "$work/log"; exit 1; }
+. "$(dirname "$0")/lib.sh"
 unset DALIL_MASTER_KEY
 enc="$work/enc.db"; plain="$work/plain.db"; key="$work/master.key"
 n_reviews=12
@@ -140,11 +141,7 @@ pids+=($!)
 sleep 0.3
 serve_and_review "$enc" --key-file "$key"
 [ -s "$enc-wal" ] || fail "no WAL to look into"
-for f in "$enc" "$enc-wal"; do
-  if grep -a -F -c -f "$work/texts" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") review text(s) found in $(basename "$f")"
-  fi
-done
+none_found "$work/texts" "review text(s)" "" "$enc" "$enc-wal"
 ! grep -a -q -F "Seconde-Obs-3J6-" "$enc" "$enc-wal" || fail "the second review's text is in the store"
 "$dalil" audit verify --db "$enc" > "$work/out" 2>&1 || fail "verify: $(cat "$work/out")"
 stop
@@ -213,12 +210,7 @@ echo "ok   erased: verify passes and counts the applicant erased, the review rea
 "$dalil" keys init --key-file "$key" --db "$plain" > "$work/out" 2>&1 || fail "in place: $(cat "$work/out")"
 "$dalil" audit verify --db "$plain" --head "$(awk '{print $1 ":" $2}' "$work/head")" > "$work/out" 2>&1 ||
   fail "verify after encrypting the reviews in place: $(cat "$work/out")"
-for f in "$plain" "$plain-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/texts" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") review text(s) left in $(basename "$f") after encrypting in place"
-  fi
-done
+none_found "$work/texts" "review text(s)" "after encrypting in place" "$plain" "$plain-wal"
 [ "$(sqlite3 "$plain" "SELECT count(*) FROM reviews WHERE sealed IS NULL OR observations != ''")" = 0 ] ||
   fail "a review left in plain"
 start "$plain" --key-file "$key"
@@ -310,12 +302,7 @@ grep -a -q -F -f "$work/texts" "$older" "$older-wal" 2> /dev/null || fail "the h
   fail "a review left in plain by keys seal"
 sqlite3 "$older" "SELECT details FROM audit WHERE action = 'keys_seal'" | grep -q "\"reviews\":$((n_reviews + 1))" ||
   fail "the keys_seal entry does not count the reviews: $(sqlite3 "$older" "SELECT details FROM audit WHERE action = 'keys_seal'")"
-for f in "$older" "$older-wal"; do
-  [ -e "$f" ] || continue
-  if grep -a -F -c -f "$work/texts" "$f" > "$work/hits"; then
-    fail "$(cat "$work/hits") review text(s) left in $(basename "$f") after keys seal"
-  fi
-done
+none_found "$work/texts" "review text(s)" "after keys seal" "$older" "$older-wal"
 "$dalil" audit verify --db "$older" --head "$(awk '{print $1 ":" $2}' "$work/head")" > "$work/out" 2>&1 ||
   fail "verify after keys seal: $(cat "$work/out")"
 grep -q "1 applicant(s) erased" "$work/out" || fail "verify: $(cat "$work/out")"
