@@ -1131,14 +1131,23 @@ class sqlite_store final : public store {
       page->reset();  // no read stays open over the rows this step changes
       if (rows.empty()) return {};
       for (const sealed_review& s : rows) {
-        u->reset();
-        u->bind(1, s.r.decisions).bind_static_blob(2, s.sealed).bind(3, s.r.review_id);
-        if (auto st = u->run(what); !st) return st;
-        if (auto a = detail::append_audit(db_, "dalil", "review", s.r.decision_id, s.details); !a) {
-          return a.error();
-        }
+        if (auto st = put_sealed_review(*u, s.r, s.sealed, s.details, what); !st) return st;
       }
     }
+  }
+
+  /// A review sealed in place (in_place::seal_review) written back through `u` (the UPDATE of
+  /// its decisions, observations and sealed part) and vouched for again by its `review` entry
+  /// `details`: keys init in place and keys seal.
+  status put_sealed_review(statement& u, const review& r, std::string_view sealed,
+                           const std::string& details, const std::string& what) {
+    u.reset();
+    u.bind(1, r.decisions).bind_static_blob(2, sealed).bind(3, r.review_id);
+    if (auto st = u.run(what); !st) return st;
+    if (auto a = detail::append_audit(db_, "dalil", "review", r.decision_id, details); !a) {
+      return a.error();
+    }
+    return {};
   }
 
   /// Seals every record of a plain store and renames its applicants to pseudonyms (in order of
@@ -1931,12 +1940,7 @@ class sqlite_store final : public store {
                                        " holds decisions that are not a review's; nothing "
                                        "changed");
       }
-      u->reset();
-      u->bind(1, p.r.decisions).bind_static_blob(2, sealed).bind(3, p.r.review_id);
-      if (auto st = u->run(what); !st) return st;
-      if (auto a = detail::append_audit(db_, "dalil", "review", p.r.decision_id, details); !a) {
-        return a.error();
-      }
+      if (auto st = put_sealed_review(*u, p.r, sealed, details, what); !st) return st;
     }
     return {};
   }

@@ -931,19 +931,25 @@ class pg_backend final : public store {
           return fail(errc::damaged, what + ": review " + r.review_id +
                                          " holds decisions that are not a review's");
         }
-        if (auto s = c().run(what,
-                             "UPDATE reviews SET decisions=$1, observations='', sealed=$2 WHERE "
-                             "review_id=$3",
-                             {r.decisions, bytea_param(sealed), r.review_id});
-            !s) {
-          return s;
-        }
-        if (auto a = pg_->append_in("dalil", "review", r.decision_id, details); !a) {
-          return a.error();
-        }
+        if (auto s = put_sealed_review(r, sealed, details, what); !s) return s;
       }
     }
     return c().run(what, "CLOSE dalil_in_place_reviews");
+  }
+
+  /// A review sealed in place (in_place::seal_review) written back and vouched for again by its
+  /// `review` entry `details`: keys init in place and keys seal.
+  status put_sealed_review(const review& r, const std::string& sealed, const std::string& details,
+                           const std::string& what) {
+    if (auto s = c().run(what,
+                         "UPDATE reviews SET decisions=$1, observations='', sealed=$2 WHERE "
+                         "review_id=$3",
+                         {r.decisions, bytea_param(sealed), r.review_id});
+        !s) {
+      return s;
+    }
+    if (auto a = pg_->append_in("dalil", "review", r.decision_id, details); !a) return a.error();
+    return {};
   }
 
   /// The counter's decisions of a store encrypted in place (their records sealed with the
@@ -1386,16 +1392,7 @@ class pg_backend final : public store {
         return fail(errc::damaged,
                     where + " holds decisions that are not a review's; nothing changed");
       }
-      if (auto s = c().run(what,
-                           "UPDATE reviews SET decisions=$1, observations='', sealed=$2 WHERE "
-                           "review_id=$3",
-                           {r.decisions, bytea_param(sealed), r.review_id});
-          !s) {
-        return s;
-      }
-      if (auto a = pg_->append_in("dalil", "review", r.decision_id, details); !a) {
-        return a.error();
-      }
+      if (auto s = put_sealed_review(r, sealed, details, what); !s) return s;
     }
     return {};
   }
