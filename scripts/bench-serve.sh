@@ -137,7 +137,7 @@ trap cleanup EXIT
 # A port nobody listens on now (bash's /dev/tcp: refused means free), below the kernel's
 # ephemeral range: a port in that range may be the local end of another program's connection
 # (a test's client, PostgreSQL's), which a listen on it would collide with (EADDRINUSE) although
-# nothing listens there. What is still taken by the time the server binds is retried (below).
+# nothing listens there. For the null server of the floor run (dalil serve chooses its own).
 ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 (( ephemeral_low > 20000 )) || ephemeral_low=32768
 free_port() {
@@ -196,27 +196,19 @@ token=$("$dalil" token create bench --role official --office bench --db "$work/s
 [[ -n "$token" ]] || { echo "bench-serve: dalil token create printed no token" >&2; exit 1; }
 
 # ------------------------------------------------------------------ the server, pinned to core 0
-# A port taken between free_port and the server's bind (another program's) is tried again with
-# another port, five times at most; any other exit of the server ends the run.
-for attempt in 1 2 3 4 5; do
-  port=$(free_port)
-  nice -n "$niceness" taskset -c 0 "$dalil" serve --db "$work/store.db" --rules rules --listen "127.0.0.1:$port" \
-    --threads "$threads" > "$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 300); do
-    http "$port" GET /healthz 2>/dev/null | grep -q '"ok"' && break 2
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-      wait "$server_pid" 2>/dev/null || true
-      if grep -q "Address already in use" "$work/server.log" && (( attempt < 5 )); then
-        echo "bench-serve: port $port was taken meanwhile; another" >&2
-        continue 2
-      fi
-      echo "bench-serve: dalil serve exited:" >&2; tail -5 "$work/server.log" >&2; exit 1
-    fi
-    sleep 0.1
-  done
-  break
+# The server chooses its port (--listen 127.0.0.1:0) and says which on its first line, as the
+# tests read it: no port probed beforehand that another program could take meanwhile.
+nice -n "$niceness" taskset -c 0 "$dalil" serve --db "$work/store.db" --rules rules --listen 127.0.0.1:0 \
+  --threads "$threads" > "$work/server.log" 2>&1 &
+server_pid=$!
+port=""
+for _ in $(seq 1 300); do
+  [[ -n "$port" ]] || port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/server.log")
+  [[ -n "$port" ]] && http "$port" GET /healthz 2>/dev/null | grep -q '"ok"' && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "bench-serve: dalil serve exited:" >&2; tail -5 "$work/server.log" >&2; exit 1; }
+  sleep 0.1
 done
+[[ -n "$port" ]] || { echo "bench-serve: dalil serve did not say its port after 30 s" >&2; exit 1; }
 http "$port" GET /healthz 2>/dev/null | grep -q '"ok"' || { echo "bench-serve: dalil serve does not answer /healthz after 30 s" >&2; exit 1; }
 # One request by hand: the token and the body must be accepted before any load is worth sending.
 answer=$(http "$port" POST /api/v1/evaluate "$(head -1 "$work/bodies.jsonl")" "$token" | tr -d '\r')
