@@ -1,8 +1,6 @@
 // The handlers of the API (context.hpp): each parses its request, calls one engine or store
 // operation (writes through the group-committing writer, reads on the thread's own connection),
 // and renders JSON. No handler touches SQLite directly.
-#include <openssl/rand.h>
-
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <array>
@@ -32,6 +30,7 @@
 #include "server/context.hpp"
 #include "server/databases.hpp"
 #include "server/evaluation_service.hpp"
+#include "server/ids.hpp"
 #include "server/json_input.hpp"
 #include "server/publications.hpp"
 #include "server/stats.hpp"
@@ -66,33 +65,6 @@ reply json_reply(std::string body, http::status s = http::status::ok) {
   r.status = s;
   r.body = std::move(body);
   return r;
-}
-
-std::string random_id() {
-  // The generator's bytes are drawn 32 ids at a time, per thread: one RAND_bytes call (its
-  // locks and its DRBG setup cost more than the bytes) per 32 counter decisions. Each byte is
-  // handed out once, then wiped.
-  constexpr std::size_t id_bytes = 16;
-  thread_local std::array<unsigned char, 32 * id_bytes> pool{};
-  thread_local std::size_t used = pool.size();
-  if (used == pool.size()) {
-    if (RAND_bytes(pool.data(), static_cast<int>(pool.size())) != 1) {
-      throw std::runtime_error("no random bytes");
-    }
-    used = 0;
-  }
-  unsigned char bytes[id_bytes];
-  std::memcpy(bytes, pool.data() + used, id_bytes);
-  std::memset(pool.data() + used, 0, id_bytes);
-  used += id_bytes;
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(32);
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4U];
-    out += hex[b & 15U];
-  }
-  return out;
 }
 
 void append_string(std::string& out, std::string_view s) {
@@ -917,7 +889,7 @@ class api_service final : public service {
     d.rules += ']';
     // Which outcomes an encrypted store keeps in plain: by the rules' declared types.
     d.plain_values = store::plain_value_mask(p, chosen);
-    d.decision_id = random_id();
+    d.decision_id = decision_id(std::chrono::system_clock::now());
     d.applicant_id = applicant_id;
     d.office = who.office;
     d.actor = who.name;
