@@ -48,13 +48,24 @@ constexpr std::array<std::uint8_t, 256> nibbles = [] {
 
 }  // namespace
 
-void digest::append_hex(std::string& out) const {
+void append_hex(std::string& out, std::string_view bytes) {
   std::size_t at = out.size();
   out.resize(at + 2 * bytes.size());
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[at + 2 * i] = hex_digits[bytes[i] >> 4];
-    out[at + 2 * i + 1] = hex_digits[bytes[i] & 0xF];
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out[at + 2 * i] = hex_digits[b >> 4];
+    out[at + 2 * i + 1] = hex_digits[b & 0xF];
   }
+}
+
+std::string hex_of(std::string_view bytes) {
+  std::string out;
+  append_hex(out, bytes);
+  return out;
+}
+
+void digest::append_hex(std::string& out) const {
+  engine::append_hex(out, view());
 }
 
 std::string digest::hex() const {

@@ -25,6 +25,11 @@ struct digest {
   friend bool operator==(const digest&, const digest&) = default;
 };
 
+/// Appends the lowercase hex form of `bytes` (two digits a byte) to `out`.
+void append_hex(std::string& out, std::string_view bytes);
+/// The lowercase hex form of `bytes`.
+std::string hex_of(std::string_view bytes);
+
 digest sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
 

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "engine/sha256.hpp"
+
 namespace dalil::server {
 
 namespace {
@@ -32,14 +34,7 @@ void random_bytes(std::array<unsigned char, id_bytes>& out) {
 }
 
 std::string hex(const std::array<unsigned char, id_bytes>& bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * id_bytes);
-  for (unsigned char b : bytes) {
-    out += digits[b >> 4U];
-    out += digits[b & 15U];
-  }
-  return out;
+  return engine::hex_of({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
 }
 
 }  // namespace

@@ -184,17 +184,6 @@ void digest_value(engine::sha256_stream& d, std::optional<std::string_view> v) {
   if (v) d.update(*v);
 }
 
-std::string hex_of(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char b : bytes) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
-
 struct copied {
   std::int64_t rows = 0;
   engine::digest digest;
@@ -237,7 +226,7 @@ result<copied> copy_table(database& src, connection& dst, const table& t) {
             break;
           }
           case 'b': {
-            std::string v = hex_of(q->blob_view(col));
+            std::string v = engine::hex_of(q->blob_view(col));
             piece += "\\\\x";
             piece += v;
             digest_value(d, v);

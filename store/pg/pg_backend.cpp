@@ -84,18 +84,6 @@ std::string from_hex(std::string_view hex) {
   return out;
 }
 
-std::string hex_of(std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (char c : bytes) {
-    auto b = static_cast<unsigned char>(c);
-    out += digits[b >> 4];
-    out += digits[b & 0xf];
-  }
-  return out;
-}
-
 status writer_lock(connection& c, std::string_view what) {
   return c.run(what, "SELECT pg_advisory_xact_lock($1)", {std::to_string(writer_lock_key)});
 }
@@ -319,7 +307,7 @@ result<crypto::data_key> pg_import::data_key(const std::string& who) {
   std::string wrapped = crypto::wrap(*key_, dk, who, generation_);
   append_copy_text(keys_copy_, who);
   keys_copy_ += "\t\\\\x";
-  keys_copy_ += hex_of(wrapped);
+  engine::append_hex(keys_copy_, wrapped);
   keys_copy_ += '\t';
   keys_copy_ += std::to_string(generation_);
   keys_copy_ += '\n';
@@ -376,7 +364,7 @@ result<put_result> pg_import::put_looked_up(const std::string& plain_id, const s
     r += "\t1\t\\N\n";
   } else {
     r += "\t1\t\\\\x";
-    r += hex_of(sealed_);
+    engine::append_hex(r, sealed_);
     r += '\n';
   }
   l = latest_row{id, version, content_hash};
@@ -594,9 +582,10 @@ class pg_backend final : public store {
     }
     const std::string at = now_utc();
     crypto::data_key lookup = crypto::new_data_key();
-    if (auto s = c().run(what, "INSERT INTO keyring VALUES(1, $1, decode($2, 'hex'), 1, $3)",
-                         {crypto::key_check(*key_),
-                          hex_of(crypto::wrap(*key_, lookup, sealing::lookup_label, 1)), at});
+    if (auto s =
+            c().run(what, "INSERT INTO keyring VALUES(1, $1, decode($2, 'hex'), 1, $3)",
+                    {crypto::key_check(*key_),
+                     engine::hex_of(crypto::wrap(*key_, lookup, sealing::lookup_label, 1)), at});
         !s) {
       return s;
     }
@@ -766,7 +755,7 @@ class pg_backend final : public store {
           pseudonyms_copy += '\n';
           keys_copy += pseudonym;
           keys_copy += "\t\\\\x";
-          keys_copy += hex_of(crypto::wrap(key, dk, pseudonym, 1));
+          engine::append_hex(keys_copy, crypto::wrap(key, dk, pseudonym, 1));
           keys_copy += "\t1\n";
           k = keys.emplace(pseudonym, dk).first;
         }
@@ -775,7 +764,7 @@ class pg_backend final : public store {
         records_copy += '\t';
         records_copy += pseudonym;
         records_copy += "\t\\\\x";
-        records_copy += hex_of(sealed);
+        engine::append_hex(records_copy, sealed);
         records_copy += '\n';
       }
       // Their decision sets, all renamed to their pseudonyms: traces sealed, and the values the
@@ -842,7 +831,7 @@ class pg_backend final : public store {
           sets_copy += '\t';
           append_copy_text(sets_copy, out.decisions);
           sets_copy += "\t\\\\x";
-          sets_copy += hex_of(out.sealed_decisions);
+          engine::append_hex(sets_copy, out.sealed_decisions);
           sets_copy += '\n';
         }
       }
@@ -1153,7 +1142,7 @@ class pg_backend final : public store {
           keys += ',';
         }
         ids += who;
-        keys += hex_of(crypto::wrap(next, *dk, who, generation));
+        engine::append_hex(keys, crypto::wrap(next, *dk, who, generation));
       }
     }
     ids += '}';
@@ -1173,11 +1162,12 @@ class pg_backend final : public store {
     crypto::data_key lookup;      // not an AEAD key: wrapped in the preferred format
     static_cast<crypto::secret_key&>(lookup) = key_->lookup;
     lookup.alg = crypto::preferred_cipher();
-    if (auto s = c().run(what,
-                         "UPDATE keyring SET key_check=$1, generation=$2, lookup_key=decode($3, "
-                         "'hex') WHERE id=1",
-                         {to, std::to_string(generation),
-                          hex_of(crypto::wrap(moved, lookup, sealing::lookup_label, generation))});
+    if (auto s = c().run(
+            what,
+            "UPDATE keyring SET key_check=$1, generation=$2, lookup_key=decode($3, "
+            "'hex') WHERE id=1",
+            {to, std::to_string(generation),
+             engine::hex_of(crypto::wrap(moved, lookup, sealing::lookup_label, generation))});
         !s) {
       return s.error();
     }
@@ -1283,7 +1273,7 @@ class pg_backend final : public store {
           copy += "\t\\N\n";
         } else {
           copy += "\t\\\\x";
-          copy += hex_of(sealed);
+          engine::append_hex(copy, sealed);
           copy += '\n';
         }
       }
@@ -1420,7 +1410,7 @@ class pg_backend final : public store {
     auto ins = c().query(what,
                          "INSERT INTO rulesets VALUES($1, decode($2, 'hex'), $3) ON CONFLICT DO "
                          "NOTHING RETURNING 1",
-                         {hash, hex_of(source), at});
+                         {hash, engine::hex_of(source), at});
     if (!ins) return ins.error();
     if (ins->size() == 0) return tx->commit(what);
     std::string d = "{";
@@ -2061,7 +2051,7 @@ class pg_backend final : public store {
         data += "\t\\N\n";
       } else {
         data += "\t\\\\x";
-        data += hex_of(d.sealed_decisions);
+        engine::append_hex(data, d.sealed_decisions);
         data += '\n';
       }
       decision_line(line, d.record_id, d.applicant_id, d.input_hash, d.decisions_digest,
