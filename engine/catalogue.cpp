@@ -536,9 +536,7 @@ plural plural_of(std::int64_t n, lang l) {
   return plural::other;
 }
 
-std::string substitute(std::string_view text, arguments args) {
-  std::string out;
-  out.reserve(text.size() + 32);
+void append_substitute(std::string& out, std::string_view text, arguments args) {
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t open = text.find('{', i);
@@ -559,11 +557,21 @@ std::string substitute(std::string_view text, arguments args) {
     i = close + 1;
   }
   out.append(text.substr(std::min(i, text.size())));
+}
+
+std::string substitute(std::string_view text, arguments args) {
+  std::string out;
+  out.reserve(text.size() + 32);
+  append_substitute(out, text, args);
   return out;
 }
 
 std::string catalogue::format(msg m, lang l, arguments args) const {
   return substitute(text(m, l), args);
+}
+
+void catalogue::append_format(std::string& out, msg m, lang l, arguments args) const {
+  append_substitute(out, text(m, l), args);
 }
 
 const catalogue& builtin_catalogue() {

@@ -323,6 +323,8 @@ class catalogue {
   /// The message with each {name} replaced by its argument; an unknown {name} stays as written
   /// (the catalogue test guards against those).
   std::string format(msg m, lang l, arguments args = {}) const;
+  /// format's text appended to `out` (no string of its own).
+  void append_format(std::string& out, msg m, lang l, arguments args = {}) const;
 
  private:
   std::array<std::array<std::string, 3>, message_count> texts_;
@@ -336,5 +338,7 @@ catalogue sentinel_catalogue();
 
 /// Replaces each {name} of `text` by its argument; unknown names are kept as written.
 std::string substitute(std::string_view text, arguments args);
+/// substitute's text appended to `out`.
+void append_substitute(std::string& out, std::string_view text, arguments args);
 
 }  // namespace dalil::engine

@@ -124,14 +124,6 @@ struct shown {
   bool figure = false;  // a parameter: a figure the texts set, shown with all its decimals
 };
 
-/// A template cut at its placeholders: text, then a placeholder, alternately.
-struct piece {
-  std::string_view text;
-  bool is_placeholder = false;
-  std::optional<shown> value;
-  int places = 2;  // for a number: the places it is read with beside the others shown
-};
-
 /// What a placeholder of a rule's template names, resolved once per ruleset (render_index).
 struct target {
   enum class kind : std::uint8_t { value, fact, rule, parameter, none } k = kind::none;
@@ -335,6 +327,15 @@ std::string shown_words(const dsl::program& p, const shown& s, lang l, const cat
   return value_words(p, s.t, s.v, l, c, places);
 }
 
+void append_shown_words(std::string& out, const dsl::program& p, const shown& s, lang l,
+                        const catalogue& c, int places) {
+  if (s.v.unknown() && !s.fact) {
+    out += c.text(msg::undetermined_value, l);
+  } else {
+    append_value_words(out, p, s.t, s.v, l, c, places);
+  }
+}
+
 std::string join(const std::vector<std::string>& xs, const std::string& sep) {
   std::string out;
   for (std::size_t i = 0; i < xs.size(); ++i) {
@@ -382,89 +383,99 @@ std::vector<reason> distinct_reasons(const dsl::program& p, const std::vector<re
   return out;
 }
 
-/// The text of the reason of a decision: the explanation, then the reasons.
-struct explanation {
-  std::string text;
-  int value_places = 2;  // the places the decision's own value needs beside the others shown
+/// The scratch space of build_explanation, one per thread, reused from answer to answer: the
+/// placeholders' values and the numbers read together (no allocation once grown).
+struct explanation_scratch {
+  std::vector<std::optional<shown>> values;  // per template piece (nullopt: text, or unresolved)
+  std::vector<int> piece_places;             // per template piece: a number's places
+  std::vector<rational> numbers;
+  std::vector<std::uint8_t> figures;
+  std::vector<std::size_t> owners;  // the piece of each number; the pieces' count: the value
+  std::vector<int> places;
 };
 
-/// `documents_below`: the rendering lists the documents to ask for after the explanation,
-/// which then points to them instead of naming them a second time.
-explanation build_explanation(evaluator& ev, const decision& d, lang l, const catalogue& c,
-                              bool documents_below = false) {
+/// Appends to `out` the explanation of decision `d`: the explanation, then the reasons, each
+/// sentence after the one before and a space. Returns the places the decision's own value needs
+/// beside the others shown. `documents_below`: the rendering lists the documents to ask for
+/// after the explanation, which then points to them instead of naming them a second time.
+int build_explanation(evaluator& ev, const decision& d, lang l, const catalogue& c,
+                      bool documents_below, std::string& out) {
   const dsl::program& p = ev.rules().program();
   const dsl::rule_info& info = p.rules[d.rule];
   const bool in_force = d.in_force;
-  explanation out;
-  std::vector<std::string> sentences;
+  int value_places = 2;
+  bool first_sentence = true;
+  auto next_sentence = [&] {
+    if (!first_sentence) out += ' ';
+    first_sentence = false;
+  };
 
   // The numbers shown together: the decision's value, and the template's placeholders.
-  std::vector<piece> pieces;
+  thread_local explanation_scratch x;
   const std::shared_ptr<const render_index> index = index_of(ev);
   const std::optional<std::vector<template_piece>>& tmpl =
       index->templates[d.rule][static_cast<std::size_t>(l)];
-  if (in_force && tmpl) {
-    pieces.reserve(tmpl->size());
-    for (const template_piece& x : *tmpl) {
-      piece& y = pieces.emplace_back();
-      y.text = x.text;
-      y.is_placeholder = x.is_placeholder;
-      if (x.is_placeholder) y.value = placeholder(ev, d, x.to);
-    }
+  const std::size_t count = in_force && tmpl ? tmpl->size() : 0;
+  x.values.assign(count, std::nullopt);
+  x.piece_places.assign(count, 2);
+  for (std::size_t i = 0; i < count; ++i) {
+    const template_piece& t = (*tmpl)[i];
+    if (t.is_placeholder) x.values[i] = placeholder(ev, d, t.to);
   }
   // Figures the texts set (parameters) read exactly; the others to two places, more where
   // they would read alike or in the wrong order beside them.
-  std::vector<rational> numbers;
-  std::vector<bool> figures;
-  std::vector<std::size_t> owners;  // the piece of each number; pieces.size(): the value
+  x.numbers.clear();
+  x.figures.clear();
+  x.owners.clear();
   if (reads_as_decimal(info.t, d.v)) {
-    numbers.push_back(to_rational(d.v));
-    figures.push_back(false);
-    owners.push_back(pieces.size());
+    x.numbers.push_back(to_rational(d.v));
+    x.figures.push_back(0);
+    x.owners.push_back(count);
   }
-  for (std::size_t i = 0; i < pieces.size(); ++i) {
-    const piece& x = pieces[i];
-    if (x.value && reads_as_decimal(x.value->t, x.value->v)) {
-      numbers.push_back(to_rational(x.value->v));
-      figures.push_back(x.value->figure);
-      owners.push_back(i);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::optional<shown>& v = x.values[i];
+    if (v && reads_as_decimal(v->t, v->v)) {
+      x.numbers.push_back(to_rational(v->v));
+      x.figures.push_back(v->figure ? 1 : 0);
+      x.owners.push_back(i);
     }
   }
-  const std::vector<int> places = reading_places_with_figures(numbers, figures);
-  for (std::size_t n = 0; n < numbers.size(); ++n) {
-    if (owners[n] == pieces.size()) {
-      out.value_places = places[n];
+  x.places.assign(x.numbers.size(), 2);
+  reading_places_into(x.numbers, x.figures, x.places);
+  for (std::size_t n = 0; n < x.numbers.size(); ++n) {
+    if (x.owners[n] == count) {
+      value_places = x.places[n];
     } else {
-      pieces[owners[n]].places = places[n];
+      x.piece_places[x.owners[n]] = x.places[n];
     }
   }
 
+  next_sentence();
   if (!in_force) {
-    sentences.push_back(period_sentence(info, l, c));
+    out += period_sentence(info, l, c);
   } else if (tmpl) {
-    std::string s;
-    for (const piece& x : pieces) {
-      if (!x.is_placeholder) {
-        s += x.text;
-      } else if (x.value) {
-        s += shown_words(p, *x.value, l, c, x.places);
+    for (std::size_t i = 0; i < count; ++i) {
+      const template_piece& t = (*tmpl)[i];
+      if (!t.is_placeholder) {
+        out += t.text;
+      } else if (x.values[i]) {
+        append_shown_words(out, p, *x.values[i], l, c, x.piece_places[i]);
       } else {
-        s += '{';
-        s += x.text;
-        s += '}';
+        out += '{';
+        out += t.text;
+        out += '}';
       }
     }
-    sentences.push_back(std::move(s));
   } else {
-    sentences.push_back(
-        c.format(msg::value_sentence, l,
-                 {{"title", rule_title(info, l, c)},
-                  {"value", shown_words(p, shown{info.t, d.v, false}, l, c, out.value_places)}}));
+    c.append_format(out, msg::value_sentence, l,
+                    {{"title", rule_title(info, l, c)},
+                     {"value", shown_words(p, shown{info.t, d.v, false}, l, c, value_places)}});
   }
   if (d.exception >= 0) {
-    const dsl::exception_info& x = info.exceptions[static_cast<std::size_t>(d.exception)];
-    sentences.push_back(c.format(msg::exception_applied, l,
-                                 {{"text", label(x.explain, l, c, msg::exception_unlabelled)}}));
+    const dsl::exception_info& e = info.exceptions[static_cast<std::size_t>(d.exception)];
+    next_sentence();
+    c.append_format(out, msg::exception_applied, l,
+                    {{"text", label(e.explain, l, c, msg::exception_unlabelled)}});
   }
   if (!d.decided) {
     if (in_force) {
@@ -472,14 +483,14 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
       for (const document_request& r : documents_to_ask(p, d.missing)) {
         titles.push_back(document_title(p, r.document, l, c));
       }
+      next_sentence();
       if (titles.empty()) {
-        sentences.push_back(c.text(msg::undetermined_no_ask, l));
+        out += c.text(msg::undetermined_no_ask, l);
       } else if (documents_below) {
-        sentences.push_back(c.text(msg::undetermined_ask_below, l));
+        out += c.text(msg::undetermined_ask_below, l);
       } else {
-        sentences.push_back(
-            c.format(msg::undetermined_ask, l,
-                     {{"documents", join(titles, c.text(msg::list_separator, l))}}));
+        c.append_format(out, msg::undetermined_ask, l,
+                        {{"documents", join(titles, c.text(msg::list_separator, l))}});
       }
     }
     std::vector<std::string> reasons;
@@ -491,13 +502,16 @@ explanation build_explanation(evaluator& ev, const decision& d, lang l, const ca
       reasons.push_back(std::move(w));
     }
     if (!reasons.empty()) {
-      sentences.push_back(c.format(msg::reason_sentence, l,
-                                   {{"reasons", join(reasons, c.text(msg::group_separator, l))}}));
+      next_sentence();
+      c.append_format(out, msg::reason_sentence, l,
+                      {{"reasons", join(reasons, c.text(msg::group_separator, l))}});
     }
   }
-  if (d.provisional) sentences.push_back(c.text(msg::provisional_note, l));
-  out.text = join(sentences, " ");
-  return out;
+  if (d.provisional) {
+    next_sentence();
+    out += c.text(msg::provisional_note, l);
+  }
+  return value_places;
 }
 
 }  // namespace
@@ -570,7 +584,9 @@ std::string reason_words(const dsl::program& p, const reason& r, lang l, const c
 }
 
 std::string explain(evaluator& ev, const decision& d, lang l, const catalogue& c) {
-  return build_explanation(ev, d, l, c).text;
+  std::string out;
+  build_explanation(ev, d, l, c, false, out);
+  return out;
 }
 
 std::string explain(evaluator& ev, const decision& d, const std::string& lang) {
@@ -603,16 +619,17 @@ void append_decision_text(std::string& out, evaluator& ev, const decision& d, la
   const dsl::rule_info& info = p.rules[d.rule];
   const std::vector<document_request> docs = documents_to_ask(p, d.missing);
   // The documents are listed once, grouped with the facts each proves, after the explanation.
-  explanation e = build_explanation(ev, d, l, c, !docs.empty());
+  std::string text;
+  const int value_places = build_explanation(ev, d, l, c, !docs.empty(), text);
   std::string head =
       c.format(msg::decision_line, l,
                {{"title", rule_title(info, l, c)},
-                {"value", shown_words(p, shown{info.t, d.v, false}, l, c, e.value_places)}});
+                {"value", shown_words(p, shown{info.t, d.v, false}, l, c, value_places)}});
   if (!d.decided) head += "  " + c.text(msg::tag_undetermined, l);
   if (d.provisional) head += "  " + c.text(msg::tag_provisional, l);
   if (!d.in_force) head += "  " + c.text(msg::tag_out_of_force, l);
   out += text_line(head, l, 0);
-  out += text_line(e.text, l, 2);
+  out += text_line(text, l, 2);
   if (!docs.empty()) {
     out += text_line(c.text(msg::heading_documents, l), l, 2);
     for (const document_request& r : docs) {
@@ -872,7 +889,11 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     first = false;
     append_quoted(out, lang_code(l));
     out += ':';
-    append_quoted(out, explain(ev, d, l));
+    // Written into a buffer the thread keeps, then quoted into the answer.
+    thread_local std::string text;
+    text.clear();
+    build_explanation(ev, d, l, builtin_catalogue(), false, text);
+    append_quoted(out, text);
   }
   out += '}';
   if (with_trace) {

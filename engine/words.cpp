@@ -3,6 +3,7 @@
 #include "engine/words.hpp"
 
 #include <algorithm>
+#include <array>
 #include <compare>
 #include <variant>
 
@@ -210,15 +211,29 @@ std::vector<int> reading_places(const std::vector<rational>& values, int min_pla
 
 std::vector<int> reading_places_with_figures(const std::vector<rational>& values,
                                              const std::vector<bool>& exact, int min_places) {
+  std::vector<std::uint8_t> figures(values.size(), 0);
+  for (std::size_t i = 0; i < values.size() && i < exact.size(); ++i) figures[i] = exact[i] ? 1 : 0;
+  std::vector<int> out(values.size(), min_places);
+  reading_places_into(values, figures, out, min_places);
+  return out;
+}
+
+void reading_places_into(std::span<const rational> values, std::span<const std::uint8_t> exact,
+                         std::span<int> out, int min_places) {
   constexpr int max_places = 18;
-  const std::size_t n = values.size();
-  std::vector<int> out(n, min_places);
-  std::vector<bool> fixed(n, false);
+  const std::size_t n = std::min(values.size(), out.size());
+  // Which places are fixed (figures shown exactly): on the stack for a few dozen values.
+  constexpr std::size_t small = 64;
+  std::array<std::uint8_t, small> fixed_small{};
+  std::vector<std::uint8_t> fixed_big;
+  if (n > small) fixed_big.assign(n, 0);
+  std::uint8_t* fixed = n > small ? fixed_big.data() : fixed_small.data();
   for (std::size_t i = 0; i < n; ++i) {
-    const int e = i < exact.size() && exact[i] ? exact_places(values[i]) : -1;
+    out[i] = min_places;
+    const int e = i < exact.size() && exact[i] != 0 ? exact_places(values[i]) : -1;
     if (e >= 0) {
       out[i] = std::max(e, min_places);
-      fixed[i] = true;
+      fixed[i] = 1;
     }
   }
   // Places only grow, up to max_places: the walk ends. A pair reads wrong when its two values
@@ -233,7 +248,7 @@ std::vector<int> reading_places_with_figures(const std::vector<rational>& values
           continue;
         }
         const bool same = want == std::strong_ordering::equal;
-        if (!fixed[i] && !fixed[j]) {
+        if (fixed[i] == 0 && fixed[j] == 0) {
           // Both rounded: the same places for both (equal values then read alike), one more
           // than either has where they differ.
           const int p =
@@ -243,11 +258,11 @@ std::vector<int> reading_places_with_figures(const std::vector<rational>& values
             out[j] = std::max(out[j], p);
             changed = true;
           }
-        } else if (!fixed[i] || !fixed[j]) {
+        } else if (fixed[i] == 0 || fixed[j] == 0) {
           // A figure shown exactly stays as it is; the rounded one takes its places when equal
           // to it, else one more place.
-          const std::size_t k = fixed[i] ? j : i;
-          const int p = same ? out[fixed[i] ? i : j] : std::min(out[k] + 1, max_places);
+          const std::size_t k = fixed[i] != 0 ? j : i;
+          const int p = same ? out[fixed[i] != 0 ? i : j] : std::min(out[k] + 1, max_places);
           if (p > out[k]) {
             out[k] = p;
             changed = true;
@@ -256,10 +271,16 @@ std::vector<int> reading_places_with_figures(const std::vector<rational>& values
       }
     }
   }
-  return out;
 }
 
 std::string number_words(rational q, int places, lang l, const catalogue& c, int min_places) {
+  std::string out;
+  append_number_words(out, q, places, l, c, min_places);
+  return out;
+}
+
+void append_number_words(std::string& out, rational q, int places, lang l, const catalogue& c,
+                         int min_places) {
   places = std::max(places, 0);
   if (places <= max_scaled_places) {
     // The digits of the rounded integer of 10^-places, at least places + 1 of them: the same
@@ -281,8 +302,6 @@ std::string number_words(rational q, int places, lang l, const catalogue& c, int
       --decimals;
     }
     const std::string& group = c.text(msg::group_separator_digits, l);
-    std::string out;
-    out.reserve(whole.size() + whole.size() / 3 * group.size() + decimals + 8);
     if (x.negative) out += '-';
     if (whole.size() < 4) {  // group_digits(…, 4): grouped from four digits on
       out += whole;
@@ -299,19 +318,18 @@ std::string number_words(rational q, int places, lang l, const catalogue& c, int
       out += c.text(msg::decimal_separator, l);
       out.append(end - places, decimals);
     }
-    return out;
+    return;
   }
   rounded r = round_half_even(q, places);
   while (static_cast<int>(r.decimals.size()) > min_places && r.decimals.back() == '0') {
     r.decimals.pop_back();
   }
-  std::string out = r.negative ? "-" : "";
+  if (r.negative) out += '-';
   out += group_digits(r.whole, c.text(msg::group_separator_digits, l), 4);
   if (!r.decimals.empty()) {
     out += c.text(msg::decimal_separator, l);
     out += r.decimals;
   }
-  return out;
 }
 
 std::string integer_words(std::int64_t n, lang l, const catalogue& c) {
@@ -380,34 +398,85 @@ bool reads_as_decimal(const dsl::type& t, const value& v) {
 
 std::string value_words(const dsl::program& p, const dsl::type& t, const value& v, lang l,
                         const catalogue& c, int places) {
-  if (v.unknown()) return c.text(msg::unknown, l);
-  if (v.is_null()) return c.text(msg::none, l);
+  std::string out;
+  append_value_words(out, p, t, v, l, c, places);
+  return out;
+}
+
+namespace {
+
+/// A number between LRI and PDI in Arabic (isolate_ltr), appended.
+void append_isolated_number(std::string& out, rational q, int places, lang l, const catalogue& c) {
+  if (l == lang::ar) out += lri;
+  append_number_words(out, q, places, l, c);
+  if (l == lang::ar) out += pdi;
+}
+
+}  // namespace
+
+void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t,
+                        const value& v, lang l, const catalogue& c, int places) {
+  if (v.unknown()) {
+    out += c.text(msg::unknown, l);
+    return;
+  }
+  if (v.is_null()) {
+    out += c.text(msg::none, l);
+    return;
+  }
   switch (v.r) {
     case rep::boolean:
-      return c.text(v.b ? msg::yes : msg::no, l);
+      out += c.text(v.b ? msg::yes : msg::no, l);
+      return;
     case rep::integer:
     case rep::ratio: {
-      rational q = v.r == rep::integer ? rational{v.i, 1} : to_rational(v);
-      if (t.k == dsl::kind::money) return money_words(q, l, c, places);
-      if (t.k == dsl::kind::decimal) return isolate_ltr(number_words(q, places, l, c), l);
-      if (v.r == rep::integer) return isolate_ltr(integer_words(v.i, l, c), l);
-      return isolate_ltr(number_words(q, places, l, c), l);
+      const rational q = v.r == rep::integer ? rational{v.i, 1} : to_rational(v);
+      if (t.k == dsl::kind::money) {
+        // money_words: the amount isolated, in the catalogue's sentence for an amount.
+        thread_local std::string amount;
+        amount.clear();
+        append_isolated_number(amount, q, places, l, c);
+        c.append_format(out, msg::money, l, {{"amount", amount}});
+      } else if (t.k != dsl::kind::decimal && v.r == rep::integer) {
+        out += isolate_ltr(integer_words(v.i, l, c), l);
+      } else {
+        append_isolated_number(out, q, places, l, c);
+      }
+      return;
     }
     case rep::date:
-      return date_words(date{static_cast<std::int32_t>(v.i)}, l, c);
+      out += date_words(date{static_cast<std::int32_t>(v.i)}, l, c);
+      return;
     case rep::duration:
-      return duration_words(v.dur, l, c);
+      out += duration_words(v.dur, l, c);
+      return;
     case rep::text:
-      return isolate_auto(v.as_text(), l);
-    case rep::enumeration:
-      return enum_words(p, t.k == dsl::kind::enumeration ? t.ref : dsl::no_index, v.i, l, c);
+      out += isolate_auto(v.as_text(), l);
+      return;
+    case rep::enumeration: {
+      // enum_words and label, without the copy of the title.
+      const std::uint32_t e = t.k == dsl::kind::enumeration ? t.ref : dsl::no_index;
+      if (e < p.enums.size() && v.i >= 0) {
+        const dsl::enum_info& info = p.enums[e];
+        if (static_cast<std::size_t>(v.i) < info.case_titles.size()) {
+          const dsl::texts& titles = info.case_titles[static_cast<std::size_t>(v.i)];
+          auto it = titles.find(std::string(lang_code(l)));
+          out += it != titles.end() && !it->second.empty() ? it->second
+                                                           : c.text(msg::untitled_value, l);
+          return;
+        }
+      }
+      out += c.text(msg::untitled_value, l);
+      return;
+    }
     case rep::list:
-      return counted(msg::items_one, v.list != nullptr ? v.list->count : 0, l, c);
+      out += counted(msg::items_one, v.list != nullptr ? v.list->count : 0, l, c);
+      return;
     case rep::record:
     case rep::none:
       break;
   }
-  return c.text(msg::record_value, l);
+  out += c.text(msg::record_value, l);
 }
 
 std::string constant_words(const dsl::program& p, const dsl::constant& k, const dsl::type& t,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,10 @@ std::vector<int> reading_places(const std::vector<rational>& values, int min_pla
 /// "9,33"), and the others take the places that keep them in their true order against them.
 std::vector<int> reading_places_with_figures(const std::vector<rational>& values,
                                              const std::vector<bool>& exact, int min_places = 2);
+/// reading_places_with_figures into `out` (one entry per value; `exact` one per value, non-zero
+/// for a figure), allocating nothing for a few dozen values: the explanations' hot path.
+void reading_places_into(std::span<const rational> values, std::span<const std::uint8_t> exact,
+                         std::span<int> out, int min_places = 2);
 /// The decimals `q` has when written out exactly (3767.5: 1), or -1 when it does not end within
 /// 18 places (1750/3).
 int exact_places(rational q);
@@ -44,6 +49,9 @@ int exact_places(rational q);
 /// `q` rounded half-even to `places` decimals, trailing zeros after `min_places` dropped, with
 /// the language's decimal and thousands separators ("1 083,33", "1,083.33"). Not isolated.
 std::string number_words(rational q, int places, lang l, const catalogue& c = builtin_catalogue(),
+                         int min_places = 2);
+/// number_words appended to `out`.
+void append_number_words(std::string& out, rational q, int places, lang l, const catalogue& c,
                          int min_places = 2);
 /// A whole number: separators from five digits on (a year reads 2015, a sum 12 000).
 std::string integer_words(std::int64_t n, lang l, const catalogue& c = builtin_catalogue());
@@ -74,6 +82,9 @@ std::string language_name(lang of, lang l, const catalogue& c = builtin_catalogu
 /// titles, text as given.
 std::string value_words(const dsl::program& p, const dsl::type& t, const value& v, lang l,
                         const catalogue& c = builtin_catalogue(), int places = 2);
+/// value_words appended to `out`: the numbers, yes/no and enum cases with no string of their own.
+void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t,
+                        const value& v, lang l, const catalogue& c, int places = 2);
 /// Whether value_words shows `v` of type `t` as a number with decimals (money or decimal).
 bool reads_as_decimal(const dsl::type& t, const value& v);
 
