@@ -414,8 +414,8 @@ void append_isolated_number(std::string& out, rational q, int places, lang l, co
 
 }  // namespace
 
-void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t,
-                        const value& v, lang l, const catalogue& c, int places) {
+void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t, const value& v,
+                        lang l, const catalogue& c, int places) {
   if (v.unknown()) {
     out += c.text(msg::unknown, l);
     return;

@@ -83,8 +83,8 @@ std::string language_name(lang of, lang l, const catalogue& c = builtin_catalogu
 std::string value_words(const dsl::program& p, const dsl::type& t, const value& v, lang l,
                         const catalogue& c = builtin_catalogue(), int places = 2);
 /// value_words appended to `out`: the numbers, yes/no and enum cases with no string of their own.
-void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t,
-                        const value& v, lang l, const catalogue& c, int places = 2);
+void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t, const value& v,
+                        lang l, const catalogue& c, int places = 2);
 /// Whether value_words shows `v` of type `t` as a number with decimals (money or decimal).
 bool reads_as_decimal(const dsl::type& t, const value& v);
 
