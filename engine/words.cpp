@@ -111,8 +111,17 @@ scaled round_scaled(rational q, int places) {
   const u128 den = static_cast<u128>(q.den);
   const u128 x = magnitude * power_of_ten(places);  // < 2^63 * 10^18 < 2^123
   scaled out;
-  out.magnitude = x / den;
-  const u128 rest = x % den;
+  u128 rest = 0;
+  if (x <= UINT64_MAX) {
+    // The usual case (an amount to a few places): 64-bit division, not the 128-bit routine.
+    const auto x64 = static_cast<std::uint64_t>(x);
+    const auto den64 = static_cast<std::uint64_t>(den);  // 0 < den < 2^63
+    out.magnitude = x64 / den64;
+    rest = x64 % den64;
+  } else {
+    out.magnitude = x / den;
+    rest = x % den;
+  }
   bool up = 2 * rest > den;
   if (2 * rest == den) up = out.magnitude % 2 == 1;  // a tie: to the even last digit
   if (up) ++out.magnitude;
@@ -291,10 +300,16 @@ void append_number_words(std::string& out, rational q, int places, lang l, const
     char* end = buf + sizeof buf;
     char* p = end;
     u128 m = x.magnitude;
-    do {
+    while (m > UINT64_MAX) {
       *--p = static_cast<char>('0' + static_cast<int>(m % 10));
       m /= 10;
-    } while (m != 0);
+    }
+    // The rest in 64 bits (every amount to two places): no 128-bit division per digit.
+    auto m64 = static_cast<std::uint64_t>(m);
+    do {
+      *--p = static_cast<char>('0' + static_cast<int>(m64 % 10));
+      m64 /= 10;
+    } while (m64 != 0);
     while (end - p < places + 1) *--p = '0';
     const std::string_view whole(p, static_cast<std::size_t>(end - p - places));
     std::size_t decimals = static_cast<std::size_t>(places);

@@ -83,6 +83,12 @@ TEST_CASE("words: numbers to two places, half-even, with the language's separato
         "\u2066"
         "1" +
             nnbsp + "083,33\u2069 درهم");
+  // Past 2^64 hundredths (the 128-bit path of the rounding and of the digits), and at 18
+  // places: the same digits as the long division writes.
+  CHECK(eng::number_words(q(INT64_MAX), 2, lang::en) == "9,223,372,036,854,775,807.00");
+  CHECK(eng::number_words(q(-INT64_MAX, 3), 2, lang::en) == "-3,074,457,345,618,258,602.33");
+  CHECK(eng::number_words(q(2, 3), 18, lang::en) == "0.666666666666666667");
+  CHECK(eng::number_words(q(2, 3), 19, lang::en) == "0.6666666666666666667");
   CHECK(eng::integer_words(2015, lang::fr) == "2015");
   CHECK(eng::integer_words(12000, lang::fr) == "12" + nnbsp + "000");
   CHECK(eng::integer_words(-12000, lang::en) == "-12,000");
@@ -102,6 +108,14 @@ TEST_CASE("words: more places only where two different values would read alike",
   // A third value close to one of them does not lengthen the others more than needed.
   places = eng::reading_places({q(1), q(100001, 100000), q(5)});
   CHECK(places == std::vector<int>{5, 5, 2});
+  // More values than the stack holds (64): the same answer as for a few of them.
+  std::vector<dalil::rational> many(70, q(7));
+  many[3] = q(5000001, 250);
+  many[69] = q(20000);
+  places = eng::reading_places(many);
+  CHECK(places[3] == 3);
+  CHECK(places[69] == 3);
+  CHECK(places[0] == 2);
 }
 
 TEST_CASE("words: a figure the texts set reads exactly, the values beside it in true order",
