@@ -511,6 +511,11 @@ int build_explanation(evaluator& ev, const decision& d, lang l, const catalogue&
     next_sentence();
     out += c.text(msg::provisional_note, l);
   }
+  // The scratch space outlives the answer: it keeps no applicant's value.
+  for (std::optional<shown>& v : x.values) {
+    if (v) v->v = value{};
+  }
+  std::fill(x.numbers.begin(), x.numbers.end(), rational{0, 1});
   return value_places;
 }
 
@@ -894,6 +899,7 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
     text.clear();
     build_explanation(ev, d, l, builtin_catalogue(), false, text);
     append_quoted(out, text);
+    std::fill(text.begin(), text.end(), '\0');  // the buffer outlives the answer: no value kept
   }
   out += '}';
   if (with_trace) {

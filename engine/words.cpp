@@ -452,6 +452,7 @@ void append_value_words(std::string& out, const dsl::program& p, const dsl::type
         amount.clear();
         append_isolated_number(amount, q, places, l, c);
         c.append_format(out, msg::money, l, {{"amount", amount}});
+        std::fill(amount.begin(), amount.end(), '\0');  // outlives the call: no amount kept
       } else if (t.k != dsl::kind::decimal && v.r == rep::integer) {
         out += isolate_ltr(integer_words(v.i, l, c), l);
       } else {
