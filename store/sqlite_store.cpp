@@ -1020,53 +1020,62 @@ class sqlite_store final : public store {
   /// encrypted store's counter keeps them (plain_outcomes), each vouched for again by a
   /// `counter_decision` entry (the counter's verify takes the entries before the in-place keys_init
   /// as superseded).
-  status encrypt_counter_in_place(const std::string& what) {
-    std::vector<counter_decision> rows;
+  status encrypt_counter_in_place(std::int64_t step, const std::string& what) {
     ruleset_cache rulesets(*this);
-    {
-      auto q = db_.make(
-          "SELECT decision_id, record_id, applicant_id, office, actor, at, as_of, ruleset_hash, "
-          "input_hash, rules, outcomes, trace, answer_digest, coalesce(publication_id, 0) FROM "
-          "counter_decisions ORDER BY rowid",
-          what);
-      if (!q) return q.error();
+    // `step` decisions at a time in the order they were written (as the other steps of
+    // encrypt_in_place: the memory held is one step's rows, whatever the store holds).
+    auto page = db_.make(
+        "SELECT rowid, decision_id, record_id, applicant_id, office, actor, at, as_of, "
+        "ruleset_hash, input_hash, rules, outcomes, trace, answer_digest, "
+        "coalesce(publication_id, 0) FROM counter_decisions WHERE rowid > ? ORDER BY rowid "
+        "LIMIT ?",
+        what);
+    auto u = db_.make("UPDATE counter_decisions SET outcomes=? WHERE decision_id=?", what);
+    for (auto* st : {&page, &u}) {
+      if (!*st) return st->error();
+    }
+    std::vector<counter_decision> rows;
+    std::int64_t last = 0;  // the rowid of the last decision read
+    for (;;) {
+      rows.clear();
+      page->reset();
+      page->bind(1, last).bind(2, step);
       for (;;) {
-        auto row = q->next(what);
+        auto row = page->next(what);
         if (!row) return row.error();
         if (!*row) break;
-        counter_decision d;
-        d.decision_id = q->text(0);
-        d.record_id = q->int64(1);
-        d.applicant_id = q->text(2);
-        d.office = q->text(3);
-        d.actor = q->text(4);
-        d.at = q->text(5);
-        d.as_of = q->text(6);
-        d.ruleset_hash = q->text(7);
-        d.input_hash = q->text(8);
-        d.rules = q->text(9);
+        last = page->int64(0);
+        counter_decision& d = rows.emplace_back();
+        d.decision_id = page->text(1);
+        d.record_id = page->int64(2);
+        d.applicant_id = page->text(3);
+        d.office = page->text(4);
+        d.actor = page->text(5);
+        d.at = page->text(6);
+        d.as_of = page->text(7);
+        d.ruleset_hash = page->text(8);
+        d.input_hash = page->text(9);
+        d.rules = page->text(10);
         d.outcomes =
-            plain_outcomes(q->text_view(10), rulesets.outcome_mask(d.ruleset_hash, d.rules));
-        d.trace = q->int64(11) != 0;
-        d.answer_digest = q->text(12);
-        d.publication_id = q->int64(13);
-        rows.push_back(std::move(d));
+            plain_outcomes(page->text_view(11), rulesets.outcome_mask(d.ruleset_hash, d.rules));
+        d.trace = page->int64(12) != 0;
+        d.answer_digest = page->text(13);
+        d.publication_id = page->int64(14);
+      }
+      page->reset();  // no read stays open over the rows this step changes
+      if (rows.empty()) return {};
+      for (const counter_decision& d : rows) {
+        u->reset();
+        u->bind(1, d.outcomes).bind(2, d.decision_id);
+        if (auto st = u->run(what); !st) return st;
+        const std::string details =
+            detail::counter_decision_details(d.record_id, d.office, counter_digest(d));
+        if (auto a = detail::append_audit(db_, "dalil", "counter_decision", d.decision_id, details);
+            !a) {
+          return a.error();
+        }
       }
     }
-    auto u = db_.make("UPDATE counter_decisions SET outcomes=? WHERE decision_id=?", what);
-    if (!u) return u.error();
-    for (const counter_decision& d : rows) {
-      u->reset();
-      u->bind(1, d.outcomes).bind(2, d.decision_id);
-      if (auto st = u->run(what); !st) return st;
-      const std::string details =
-          detail::counter_decision_details(d.record_id, d.office, counter_digest(d));
-      if (auto a = detail::append_audit(db_, "dalil", "counter_decision", d.decision_id, details);
-          !a) {
-        return a.error();
-      }
-    }
-    return {};
   }
 
   /// How many reviews the store holds.
@@ -1158,13 +1167,13 @@ class sqlite_store final : public store {
   /// (in_place_steps), so that the memory it holds is one step's rows whatever the store holds:
   /// SQLite's page cache is bounded by cache_size (the pages changed beyond it spill into the
   /// WAL, which grows on disk with the transaction), and no statement sorts or collects the
-  /// records or decision sets in temp storage (which is in memory: temp_store=MEMORY). The
-  /// counter's decisions (encrypt_counter_in_place) are still read whole, without their records.
+  /// records, counter decisions or decision sets in temp storage (which is in memory:
+  /// temp_store=MEMORY).
   status encrypt_in_place(const std::string& what) {
     if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st;
     const auto [records_step, sets_step] = in_place_steps();
     if (auto st = seal_records_in_place(records_step, what); !st) return st;
-    if (auto st = encrypt_counter_in_place(what); !st) return st;
+    if (auto st = encrypt_counter_in_place(sets_step, what); !st) return st;
     if (auto st = encrypt_reviews_in_place(sets_step, what); !st) return st;
     if (auto st = seal_sets_in_place(sets_step, what); !st) return st;
     return revouch(what);
@@ -1842,7 +1851,9 @@ class sqlite_store final : public store {
     }
     // Every counter decision retyped and vouched for again (as keys init --db does in place).
     if (*counter != 0) {
-      if (auto st = encrypt_counter_in_place(what); !st) return st.error();
+      if (auto st = encrypt_counter_in_place(in_place_steps().second, what); !st) {
+        return st.error();
+      }
     }
     if (*reviews != 0) {
       if (auto st = seal_plain_reviews(what); !st) return st.error();
