@@ -1015,6 +1015,31 @@ class sqlite_store final : public store {
     return out;
   }
 
+  /// Runs `page` (a SELECT whose first column is the rowid, `WHERE rowid > ? … ORDER BY rowid
+  /// LIMIT ?`) `step` rows at a time: `read(page)` takes each row of a step, then, with no read
+  /// open over the rows, `write()` writes what the step changes. The first error ends it.
+  template <typename Read, typename Write>
+  static status in_steps(statement& page, std::int64_t step, const std::string& what, Read&& read,
+                         Write&& write) {
+    std::int64_t last = 0;  // the rowid of the last row read
+    for (;;) {
+      page.reset();
+      page.bind(1, last).bind(2, step);
+      bool any = false;
+      for (;;) {
+        auto row = page.next(what);
+        if (!row) return row.error();
+        if (!*row) break;
+        last = page.int64(0);
+        any = true;
+        if (auto st = read(page); !st) return st;
+      }
+      page.reset();  // no read stays open over the rows this step changes
+      if (!any) return {};
+      if (auto st = write(); !st) return st;
+    }
+  }
+
   /// The counter's decisions of a store encrypted in place (their records are sealed with the
   /// others, their applicants renamed to the pseudonyms): their outcomes' amounts sealed as an
   /// encrypted store's counter keeps them (plain_outcomes), each vouched for again by a
@@ -1035,35 +1060,25 @@ class sqlite_store final : public store {
       if (!*st) return st->error();
     }
     std::vector<counter_decision> rows;
-    std::int64_t last = 0;  // the rowid of the last decision read
-    for (;;) {
-      rows.clear();
-      page->reset();
-      page->bind(1, last).bind(2, step);
-      for (;;) {
-        auto row = page->next(what);
-        if (!row) return row.error();
-        if (!*row) break;
-        last = page->int64(0);
-        counter_decision& d = rows.emplace_back();
-        d.decision_id = page->text(1);
-        d.record_id = page->int64(2);
-        d.applicant_id = page->text(3);
-        d.office = page->text(4);
-        d.actor = page->text(5);
-        d.at = page->text(6);
-        d.as_of = page->text(7);
-        d.ruleset_hash = page->text(8);
-        d.input_hash = page->text(9);
-        d.rules = page->text(10);
-        d.outcomes =
-            plain_outcomes(page->text_view(11), rulesets.outcome_mask(d.ruleset_hash, d.rules));
-        d.trace = page->int64(12) != 0;
-        d.answer_digest = page->text(13);
-        d.publication_id = page->int64(14);
-      }
-      page->reset();  // no read stays open over the rows this step changes
-      if (rows.empty()) return {};
+    auto read = [&](statement& q) -> status {
+      counter_decision& d = rows.emplace_back();
+      d.decision_id = q.text(1);
+      d.record_id = q.int64(2);
+      d.applicant_id = q.text(3);
+      d.office = q.text(4);
+      d.actor = q.text(5);
+      d.at = q.text(6);
+      d.as_of = q.text(7);
+      d.ruleset_hash = q.text(8);
+      d.input_hash = q.text(9);
+      d.rules = q.text(10);
+      d.outcomes = plain_outcomes(q.text_view(11), rulesets.outcome_mask(d.ruleset_hash, d.rules));
+      d.trace = q.int64(12) != 0;
+      d.answer_digest = q.text(13);
+      d.publication_id = q.int64(14);
+      return {};
+    };
+    auto write = [&]() -> status {
       for (const counter_decision& d : rows) {
         u->reset();
         u->bind(1, d.outcomes).bind(2, d.decision_id);
@@ -1075,7 +1090,10 @@ class sqlite_store final : public store {
           return a.error();
         }
       }
-    }
+      rows.clear();
+      return {};
+    };
+    return in_steps(*page, step, what, read, write);
   }
 
   /// How many reviews the store holds.
@@ -1112,37 +1130,30 @@ class sqlite_store final : public store {
       std::string details;
     };
     std::vector<sealed_review> rows;
-    std::int64_t last = 0;  // the rowid of the last review read
-    for (;;) {
-      rows.clear();
-      page->reset();
-      page->bind(1, last).bind(2, step);
-      for (;;) {
-        auto row = page->next(what);
-        if (!row) return row.error();
-        if (!*row) break;
-        last = page->int64(0);
-        sealed_review& s = rows.emplace_back();
-        s.r = review_from_row(*page, 1);
-        review& r = s.r;
-        const std::string applicant = page->text(9);
-        if (page->is_null(10)) return fail(errc::damaged, what + ": a review of no applicant");
-        auto dk = crypto::unwrap(*key_, page->blob_view(10), applicant, 1);
-        if (!dk) {
-          return fail(dk.error().code,
-                      what + ": review " + r.review_id + ": " + dk.error().message);
-        }
-        if (!in_place::seal_review(*dk, applicant, r, s.sealed, s.details)) {
-          return fail(errc::damaged, what + ": review " + r.review_id +
-                                         " holds decisions that are not a review's");
-        }
+    auto read = [&](statement& q) -> status {
+      sealed_review& s = rows.emplace_back();
+      s.r = review_from_row(q, 1);
+      review& r = s.r;
+      const std::string applicant = q.text(9);
+      if (q.is_null(10)) return fail(errc::damaged, what + ": a review of no applicant");
+      auto dk = crypto::unwrap(*key_, q.blob_view(10), applicant, 1);
+      if (!dk) {
+        return fail(dk.error().code, what + ": review " + r.review_id + ": " + dk.error().message);
       }
-      page->reset();  // no read stays open over the rows this step changes
-      if (rows.empty()) return {};
+      if (!in_place::seal_review(*dk, applicant, r, s.sealed, s.details)) {
+        return fail(errc::damaged,
+                    what + ": review " + r.review_id + " holds decisions that are not a review's");
+      }
+      return {};
+    };
+    auto write = [&]() -> status {
       for (const sealed_review& s : rows) {
         if (auto st = put_sealed_review(*u, s.r, s.sealed, s.details, what); !st) return st;
       }
-    }
+      rows.clear();
+      return {};
+    };
+    return in_steps(*page, step, what, read, write);
   }
 
   /// A review sealed in place (in_place::seal_review) written back through `u` (the UPDATE of
