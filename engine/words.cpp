@@ -356,8 +356,31 @@ std::string integer_words(std::int64_t n, lang l, const catalogue& c) {
   return out;
 }
 
+namespace {
+
+/// A number between LRI and PDI in Arabic (isolate_ltr), appended.
+void append_isolated_number(std::string& out, rational q, int places, lang l, const catalogue& c) {
+  if (l == lang::ar) out += lri;
+  append_number_words(out, q, places, l, c);
+  if (l == lang::ar) out += pdi;
+}
+
+}  // namespace
+
 std::string money_words(rational q, lang l, const catalogue& c, int places) {
-  return c.format(msg::money, l, {{"amount", isolate_ltr(number_words(q, places, l, c), l)}});
+  std::string out;
+  append_money_words(out, q, l, c, places);
+  return out;
+}
+
+void append_money_words(std::string& out, rational q, lang l, const catalogue& c, int places) {
+  // The amount isolated (isolate_ltr), in the catalogue's sentence for an amount; the buffer
+  // outlives the call, so it is zeroed after it: no amount kept.
+  thread_local std::string amount;
+  amount.clear();
+  append_isolated_number(amount, q, places, l, c);
+  c.append_format(out, msg::money, l, {{"amount", amount}});
+  std::fill(amount.begin(), amount.end(), '\0');
 }
 
 std::string date_words(date d, lang l, const catalogue& c) {
@@ -389,21 +412,36 @@ std::string duration_words(duration p, lang l, const catalogue& c) {
   return with_isolates(rli, out);
 }
 
-std::string label(const dsl::texts& t, lang l, const catalogue& c, msg fallback) {
+namespace {
+
+/// label and enum_words without a copy: the text itself (of the pack or of the catalogue).
+const std::string& label_text(const dsl::texts& t, lang l, const catalogue& c, msg fallback) {
   auto it = t.find(std::string(lang_code(l)));
   if (it != t.end() && !it->second.empty()) return it->second;
   return c.text(fallback, l);
 }
 
-std::string enum_words(const dsl::program& p, std::uint32_t e, std::int64_t index, lang l,
-                       const catalogue& c) {
+const std::string& enum_text(const dsl::program& p, std::uint32_t e, std::int64_t index, lang l,
+                             const catalogue& c) {
   if (e < p.enums.size() && index >= 0) {
     const dsl::enum_info& info = p.enums[e];
     if (static_cast<std::size_t>(index) < info.case_titles.size()) {
-      return label(info.case_titles[static_cast<std::size_t>(index)], l, c, msg::untitled_value);
+      return label_text(info.case_titles[static_cast<std::size_t>(index)], l, c,
+                        msg::untitled_value);
     }
   }
   return c.text(msg::untitled_value, l);
+}
+
+}  // namespace
+
+std::string label(const dsl::texts& t, lang l, const catalogue& c, msg fallback) {
+  return label_text(t, l, c, fallback);
+}
+
+std::string enum_words(const dsl::program& p, std::uint32_t e, std::int64_t index, lang l,
+                       const catalogue& c) {
+  return enum_text(p, e, index, l, c);
 }
 
 bool reads_as_decimal(const dsl::type& t, const value& v) {
@@ -417,17 +455,6 @@ std::string value_words(const dsl::program& p, const dsl::type& t, const value& 
   append_value_words(out, p, t, v, l, c, places);
   return out;
 }
-
-namespace {
-
-/// A number between LRI and PDI in Arabic (isolate_ltr), appended.
-void append_isolated_number(std::string& out, rational q, int places, lang l, const catalogue& c) {
-  if (l == lang::ar) out += lri;
-  append_number_words(out, q, places, l, c);
-  if (l == lang::ar) out += pdi;
-}
-
-}  // namespace
 
 void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t, const value& v,
                         lang l, const catalogue& c, int places) {
@@ -447,12 +474,7 @@ void append_value_words(std::string& out, const dsl::program& p, const dsl::type
     case rep::ratio: {
       const rational q = v.r == rep::integer ? rational{v.i, 1} : to_rational(v);
       if (t.k == dsl::kind::money) {
-        // money_words: the amount isolated, in the catalogue's sentence for an amount.
-        thread_local std::string amount;
-        amount.clear();
-        append_isolated_number(amount, q, places, l, c);
-        c.append_format(out, msg::money, l, {{"amount", amount}});
-        std::fill(amount.begin(), amount.end(), '\0');  // outlives the call: no amount kept
+        append_money_words(out, q, l, c, places);
       } else if (t.k != dsl::kind::decimal && v.r == rep::integer) {
         out += isolate_ltr(integer_words(v.i, l, c), l);
       } else {
@@ -469,22 +491,9 @@ void append_value_words(std::string& out, const dsl::program& p, const dsl::type
     case rep::text:
       out += isolate_auto(v.as_text(), l);
       return;
-    case rep::enumeration: {
-      // enum_words and label, without the copy of the title.
-      const std::uint32_t e = t.k == dsl::kind::enumeration ? t.ref : dsl::no_index;
-      if (e < p.enums.size() && v.i >= 0) {
-        const dsl::enum_info& info = p.enums[e];
-        if (static_cast<std::size_t>(v.i) < info.case_titles.size()) {
-          const dsl::texts& titles = info.case_titles[static_cast<std::size_t>(v.i)];
-          auto it = titles.find(std::string(lang_code(l)));
-          out += it != titles.end() && !it->second.empty() ? it->second
-                                                           : c.text(msg::untitled_value, l);
-          return;
-        }
-      }
-      out += c.text(msg::untitled_value, l);
+    case rep::enumeration:
+      out += enum_text(p, t.k == dsl::kind::enumeration ? t.ref : dsl::no_index, v.i, l, c);
       return;
-    }
     case rep::list:
       out += counted(msg::items_one, v.list != nullptr ? v.list->count : 0, l, c);
       return;

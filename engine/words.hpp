@@ -58,6 +58,8 @@ std::string integer_words(std::int64_t n, lang l, const catalogue& c = builtin_c
 /// An amount with its currency ("1 083,33 MAD", in Arabic the digits isolated and "درهم").
 std::string money_words(rational q, lang l, const catalogue& c = builtin_catalogue(),
                         int places = 2);
+/// money_words appended to `out`.
+void append_money_words(std::string& out, rational q, lang l, const catalogue& c, int places = 2);
 /// "26 octobre 2015", "1er mars 2018", "26 October 2015", "26 أكتوبر 2015" (isolated in Arabic).
 std::string date_words(date d, lang l, const catalogue& c = builtin_catalogue());
 /// "5 ans et 6 mois", "سنتان و6 أشهر"; a zero duration reads "0 jours".

@@ -1015,13 +1015,14 @@ class sqlite_store final : public store {
     return out;
   }
 
-  /// Runs `page` (a SELECT whose first column is the rowid, `WHERE rowid > ? … ORDER BY rowid
-  /// LIMIT ?`) `step` rows at a time: `read(page)` takes each row of a step, then, with no read
-  /// open over the rows, `write()` writes what the step changes. The first error ends it.
+  /// Runs `page` (a SELECT whose first column is an integer key, `WHERE key > ? … ORDER BY key
+  /// LIMIT ?`) `step` rows at a time from keys above `after`: `read(page)` takes each row of a
+  /// step, then, with no read open over the rows, `write()` writes what the step changes. The
+  /// first error ends it.
   template <typename Read, typename Write>
-  static status in_steps(statement& page, std::int64_t step, const std::string& what, Read&& read,
-                         Write&& write) {
-    std::int64_t last = 0;  // the rowid of the last row read
+  static status in_steps(statement& page, std::int64_t step, std::int64_t after,
+                         const std::string& what, Read&& read, Write&& write) {
+    std::int64_t last = after;  // the key of the last row read
     for (;;) {
       page.reset();
       page.bind(1, last).bind(2, step);
@@ -1093,7 +1094,7 @@ class sqlite_store final : public store {
       rows.clear();
       return {};
     };
-    return in_steps(*page, step, what, read, write);
+    return in_steps(*page, step, 0, what, read, write);
   }
 
   /// How many reviews the store holds.
@@ -1153,7 +1154,7 @@ class sqlite_store final : public store {
       rows.clear();
       return {};
     };
-    return in_steps(*page, step, what, read, write);
+    return in_steps(*page, step, 0, what, read, write);
   }
 
   /// A review sealed in place (in_place::seal_review) written back through `u` (the UPDATE of
@@ -1217,30 +1218,18 @@ class sqlite_store final : public store {
          {&page, &ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del, &counter}) {
       if (!*st) return st->error();
     }
-    std::int64_t after = std::numeric_limits<std::int64_t>::min();  // the last record id read
-    std::int64_t n = 0;                                             // pseudonyms given
+    std::int64_t n = 0;                  // pseudonyms given
     std::vector<std::string> first_met;  // this step's new applicants, in order
     std::set<std::string, std::less<>> met;
     std::vector<std::tuple<std::int64_t, std::int64_t, std::string>> rows;  // one applicant's
     std::string sealed;
-    for (;;) {
-      first_met.clear();
-      met.clear();
-      page->reset();
-      page->bind(1, after).bind(2, step);
-      bool any = false;
-      for (;;) {
-        auto row = page->next(what);
-        if (!row) return row.error();
-        if (!*row) break;
-        any = true;
-        after = page->int64(0);
-        if (page->int64(2) != 0) continue;  // renamed: its applicant was met in an earlier step
-        std::string id = page->text(1);
-        if (met.insert(id).second) first_met.push_back(std::move(id));
-      }
-      page->reset();  // no read stays open over the rows this step changes
-      if (!any) return {};
+    auto take = [&](statement& q) -> status {
+      if (q.int64(2) != 0) return {};  // renamed: its applicant was met in an earlier step
+      std::string id = q.text(1);
+      if (met.insert(id).second) first_met.push_back(std::move(id));
+      return {};
+    };
+    auto write = [&]() -> status {
       for (const std::string& id : first_met) {
         const std::string pseudonym = in_place::pseudonym(++n);
         ins_applicant->reset();
@@ -1276,7 +1265,12 @@ class sqlite_store final : public store {
         del->bind(1, id);
         if (auto st = del->run(what); !st) return st;
       }
-    }
+      first_met.clear();
+      met.clear();
+      return {};
+    };
+    // From the lowest key on (a record id is never below it).
+    return in_steps(*page, step, std::numeric_limits<std::int64_t>::min(), what, take, write);
   }
 
   /// encrypt_in_place's decision sets, once their records are renamed: each renamed to its
