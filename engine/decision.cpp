@@ -39,7 +39,9 @@ void append_texts_json(std::string& out, const dsl::texts& t) {
 
 std::vector<std::uint32_t> evaluated_steps(const evaluator& ev, std::uint32_t rule) {
   std::vector<std::uint32_t> out;
-  for (std::uint32_t r : ev.rules().closure_of(rule)) {
+  const std::vector<std::uint32_t>& closure = ev.rules().closure_of(rule);
+  out.reserve(closure.size());  // one allocation, not one per doubling
+  for (std::uint32_t r : closure) {
     if (ev.evaluated(r)) out.push_back(r);
   }
   return out;
@@ -867,8 +869,10 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
   }
   out += "},\"sources\":[";
   {
-    // source_texts' order and its duplicates by content, by the index's ids of the texts.
-    std::vector<std::uint32_t> seen;
+    // source_texts' order and its duplicates by content, by the index's ids of the texts (a
+    // vector the thread keeps: ids of the pack, no applicant's value).
+    thread_local std::vector<std::uint32_t> seen;
+    seen.clear();
     auto add = [&](std::uint32_t id) {
       if (id == dsl::no_index || std::find(seen.begin(), seen.end(), id) != seen.end()) return;
       if (!seen.empty()) out += ',';

@@ -101,15 +101,15 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
-  if (plain_run_end<false>(s.data(), s.data() + s.size()) ==
-      s.data() + s.size()) {  // the common case: one append, no per-character work
-    out.push_back('"');
-    out.append(s);
-    out.push_back('"');
-    return;
-  }
+  const char* p = s.data();
+  const char* const end = p + s.size();
   out.push_back('"');
-  for (char c : s) {
+  // Runs that need no escape are appended whole; the common case (no escape at all) is one run.
+  for (;;) {
+    const char* run = plain_run_end<false>(p, end);
+    out.append(p, static_cast<std::size_t>(run - p));
+    if (run == end) break;
+    const char c = *run;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -126,15 +126,13 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
+      default: {  // another control character
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+        out += buf;
+      }
     }
+    p = run + 1;
   }
   out.push_back('"');
 }
@@ -957,7 +955,17 @@ struct canonical_member {
   std::size_t size = 0;
 };
 
-bool canonical_value(cursor& c, std::string& out, int depth) {
+/// What the objects of one document share: the members of the objects being read (each
+/// object's at the end, taken off when it is written: a stack, not a vector per object), the
+/// copy of an object's values while they are written again in order, and the keys that are not
+/// views into the input.
+struct canonical_state {
+  std::vector<canonical_member> members;
+  std::string values;
+  std::list<std::string> unescaped;
+};
+
+bool canonical_value(cursor& c, std::string& out, canonical_state& st, int depth) {
   if (depth > 64) return false;
   char next = c.peek();
   if (next == '{') {
@@ -966,41 +974,42 @@ bool canonical_value(cursor& c, std::string& out, int depth) {
     // again in order (by key, then by value text, as a sort of (key, value) pairs orders them):
     // no string per member, one copy of the object's values.
     const std::size_t start = out.size();
-    std::vector<canonical_member> members;
-    std::list<std::string> unescaped;  // keys that are not views into the input
+    const std::size_t first = st.members.size();
     if (!c.eat('}')) {
       do {
         canonical_member m;
         std::string fallback;
         if (!c.view(m.key, fallback)) return false;
         if (m.key.data() == fallback.data()) {
-          unescaped.push_back(std::move(fallback));
-          m.key = unescaped.back();
+          st.unescaped.push_back(std::move(fallback));
+          m.key = st.unescaped.back();
         }
         if (!c.eat(':')) return false;
         m.at = out.size();
-        if (!canonical_value(c, out, depth + 1)) return false;
+        if (!canonical_value(c, out, st, depth + 1)) return false;
         m.size = out.size() - m.at;
-        members.push_back(m);
+        st.members.push_back(m);
       } while (c.eat(','));
       if (!c.eat('}')) return false;
     }
+    const auto begin = st.members.begin() + static_cast<std::ptrdiff_t>(first);
     const std::string_view written(out);
-    std::sort(members.begin(), members.end(),
+    std::sort(begin, st.members.end(),
               [&written](const canonical_member& a, const canonical_member& b) {
                 if (a.key != b.key) return a.key < b.key;
                 return written.substr(a.at, a.size) < written.substr(b.at, b.size);
               });
-    const std::string values = out.substr(start);
+    st.values.assign(out, start);
     out.resize(start);
     out.push_back('{');
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      if (i) out.push_back(',');
-      append_json_string(out, members[i].key);
+    for (auto m = begin; m != st.members.end(); ++m) {
+      if (m != begin) out.push_back(',');
+      append_json_string(out, m->key);
       out.push_back(':');
-      out.append(values, members[i].at - start, members[i].size);
+      out.append(st.values, m->at - start, m->size);
     }
     out.push_back('}');
+    st.members.resize(first);
     return true;
   }
   if (next == '[') {
@@ -1011,7 +1020,7 @@ bool canonical_value(cursor& c, std::string& out, int depth) {
       do {
         if (!first) out.push_back(',');
         first = false;
-        if (!canonical_value(c, out, depth + 1)) return false;
+        if (!canonical_value(c, out, st, depth + 1)) return false;
       } while (c.eat(','));
       if (!c.eat(']')) return false;
     }
@@ -1050,7 +1059,16 @@ bool canonical_value(cursor& c, std::string& out, int depth) {
 std::string canonical_json(std::string_view json) {
   cursor c(json);
   std::string out;
-  if (!canonical_value(c, out, 0) || !c.at_end()) return {};
+  out.reserve(json.size());
+  // The thread keeps its state from one document to the next (no allocation once warm); the
+  // copy of values is the record's, so all of it is zeroed after use.
+  thread_local canonical_state st;
+  const bool ok = canonical_value(c, out, st, 0) && c.at_end();
+  st.values.assign(st.values.capacity(), '\0');
+  st.values.clear();
+  st.members.clear();
+  st.unescaped.clear();
+  if (!ok) return {};
   return out;
 }
 

@@ -32,6 +32,14 @@ TEST_CASE("canonical JSON: members sorted by key, then value, at every depth", "
       // Strings: escapes that need none are written plainly, the others minimally.
       {R"({"s":"\u0041\/\t\n\"\\"})", R"({"s":"A/\t\n\"\\"})"},
       {R"(["a",{"b":"c","a":"\u00e9"}])", "[\"a\",{\"a\":\"\xc3\xa9\",\"b\":\"c\"}]"},
+      // Control characters as \u escapes, and escapes between long runs that need none.
+      {R"({"s":"\u0001x\u001fy"})", R"({"s":"\u0001x\u001fy"})"},
+      {R"({"s":"abcdefghijklm\"nopqrstuvwxyz\\0123456789\rABCDEFGHIJ"})",
+       R"({"s":"abcdefghijklm\"nopqrstuvwxyz\\0123456789\rABCDEFGHIJ"})"},
+      // Sibling objects, each sorted on its own (the members of one object do not mix with the
+      // next one's).
+      {R"([{"b":1,"a":2},{"d":{"f":1,"e":2},"c":3},{}])",
+       R"([{"a":2,"b":1},{"c":3,"d":{"e":2,"f":1}},{}])"},
       // An empty key, and keys that are prefixes of each other.
       {R"({"ab":1,"a":2,"":3})", R"({"":3,"a":2,"ab":1})"},
       // A long object (the values' offsets move as the object is rewritten).
@@ -50,5 +58,7 @@ TEST_CASE("canonical JSON: malformed objects give nothing", "[engine][record]") 
                           R"({"a\u":1})", "{\"a\":\"\x01\"}", R"({"a":1}})", R"({"\ud800":1})"}) {
     INFO(bad);
     CHECK(canonical_json(bad).empty());
+    // Nothing of the failed document is left for the next one (the thread keeps its state).
+    CHECK(canonical_json(R"({"b":{"d":1,"c":2},"a":[]})") == R"({"a":[],"b":{"c":2,"d":1}})");
   }
 }
