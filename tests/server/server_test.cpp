@@ -727,6 +727,29 @@ TEST_CASE("server: static assets are embedded from server/www at build time", "[
   f.check_log();
 }
 
+TEST_CASE("server: the access lines reach the log while it runs, without a value sent",
+          "[server]") {
+  fixture f;
+  // The lines are written once the I/O thread has run what was ready (not at the stop, not
+  // one write per request): each request's line is in the file soon after its answer.
+  auto line_in_log = [&](const std::string& part) {
+    for (int i = 0; i < 200; ++i) {
+      if (slurp(f.log).find(part) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  CHECK(call(f.port, http::verb::get, "/healthz").status == 200);
+  CHECK(line_in_log(" info GET /healthz 200 "));
+  response r = call(f.port, http::verb::post, "/api/v1/evaluate", f.evaluate_body(f.applicant()),
+                    f.bearer("official"));
+  REQUIRE(r.status == 200);
+  const std::string id(json::parse(r.body).at("decision_id").as_string());
+  CHECK(line_in_log(" info POST /api/v1/evaluate 200 "));
+  CHECK(line_in_log(" official " + id));
+  f.check_log();
+}
+
 TEST_CASE("server: plain HTTP is refused off loopback without TLS", "[server]") {
   dalil::server::config c;
   c.db = "/nonexistent/never-opened.db";
