@@ -13,6 +13,10 @@
 #include <list>
 #include <map>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "dsl/suggest.hpp"
 #include "dsl/utf8.hpp"
 #include "engine/limits.hpp"
@@ -56,10 +60,26 @@ namespace {
 
 /// The first byte from `p` that ends a plain run of string text (a quote, a backslash or a
 /// control character, and with `stop_high` any byte of a multi-byte UTF-8 sequence), or `end`:
-/// eight bytes at a time (SWAR; the first flagged byte of each test is exact, later ones may be
-/// false positives, so the lowest flag is the answer).
+/// sixteen bytes at a time with SSE2 (every x86-64 has it; an explanation of 6 KB is quoted into
+/// each answer), then eight at a time (SWAR; the first flagged byte of each test is exact, later
+/// ones may be false positives, so the lowest flag is the answer).
 template <bool stop_high>
 const char* plain_run_end(const char* p, const char* end) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i control_max = _mm_set1_epi8(0x1F);
+  while (end - p >= 16) {
+    const __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // A byte is a control character when the unsigned minimum of it and 0x1F is itself.
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, backslash)),
+                               _mm_cmpeq_epi8(_mm_min_epu8(w, control_max), w));
+    int mask = _mm_movemask_epi8(hit);
+    if constexpr (stop_high) mask |= _mm_movemask_epi8(w);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
   constexpr std::uint64_t ones = 0x0101010101010101ULL;
   constexpr std::uint64_t highs = 0x8080808080808080ULL;
   while (end - p >= 8) {
