@@ -2,7 +2,6 @@
 // unescaped key, then by their canonical value text; strings re-escaped minimally; numbers as
 // written. The writer sorts members in place (engine/record.cpp): nested objects, duplicate
 // keys, escaped and non-ASCII keys must come out as a sort of (key, value) pairs gives them.
-#include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,23 +69,22 @@ TEST_CASE("JSON strings: every byte that needs an escape is found wherever it si
   // The scan goes sixteen bytes at a time, then eight, then one: a byte to escape at each place
   // of a 48-byte string (in each block and each tail), against a byte-by-byte reference.
   auto reference = [](std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
     std::string out = "\"";
     for (char c : s) {
       const auto u = static_cast<unsigned char>(c);
-      if (c == '"') {
-        out += "\\\"";
-      } else if (c == '\\') {
-        out += "\\\\";
-      } else if (c == '\n') {
-        out += "\\n";
-      } else if (c == '\r') {
-        out += "\\r";
-      } else if (c == '\t') {
-        out += "\\t";
-      } else if (u < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", u);
-        out += buf;
+      const char* named = c == '"'    ? "\\\""
+                          : c == '\\' ? "\\\\"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : nullptr;
+      if (named != nullptr) {
+        out += named;
+      } else if (u < 0x20) {  // six characters: backslash, u00, two lowercase hex digits
+        out += "\\u00";
+        out += hex[u >> 4];
+        out += hex[u & 15];
       } else {
         out += c;
       }

@@ -81,6 +81,18 @@ int in_processes(int n, F body) {
 
 }  // namespace
 
+TEST_CASE("bytea parameters in PostgreSQL's hex form, and back", "[pg]") {
+  CHECK(pg::bytea_param("") == "\\x");
+  CHECK(pg::bytea_param(std::string("\x00\xff\x10\x9a", 4)) == "\\x00ff109a");
+  std::string every;
+  for (int b = 0; b < 256; ++b) every += static_cast<char>(b);
+  const std::string hex = pg::bytea_param(every);
+  CHECK(hex.size() == 2 + 512);
+  CHECK(hex.substr(0, 8) == "\\x000102");
+  CHECK(hex.substr(hex.size() - 4) == "feff");
+  CHECK(pg::bytea_value(hex) == every);
+}
+
 TEST_CASE("a PostgreSQL conninfo is told from a SQLite path", "[pg]") {
   CHECK(pg::is_conninfo("postgresql://u@h/db"));
   CHECK(pg::is_conninfo("postgres://h/db?sslmode=verify-full"));
