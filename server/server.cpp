@@ -230,6 +230,13 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
     ++in_flight;
     auto started = std::chrono::steady_clock::now();
     http::request_parser<http::string_body> parser;
+    // The request's body holds an applicant's record: zeroed before its memory is freed, on
+    // every way out of this request (a body cut off by the client too), as the record and the
+    // outcomes are.
+    struct body_wipe {
+      http::request_parser<http::string_body>& p;
+      ~body_wipe() { store::crypto::wipe(p.get().body()); }
+    } wipe_body{parser};
     parser.header_limit(header_limit);
     parser.body_limit(max_body);
     // A header or body that does not arrive by its deadline (bytes have come: the idle wait
@@ -294,9 +301,8 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
         log->flush();
       });
     }
-    // The request's body and the answer hold an applicant's record and its values in words:
-    // zeroed before their memory is freed or reused, as the record and the outcomes are.
-    store::crypto::wipe(parser.get().body());
+    // The answer holds the applicant's values in words, the read buffer the request's bytes:
+    // zeroed before their memory is freed or reused.
     store::crypto::wipe(res.body());
     wipe_read(buffer);
     conn.busy = false;
