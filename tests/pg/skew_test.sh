@@ -100,11 +100,19 @@ for check in a b; do
   [ "$check" = a ] || other=a
   check_port=port_$check
   other_port=port_$other
-  c=$(login alice "${!other_port}")
-  l=$(last_seen "$c")
-  at "$((l + 1)).3"
-  got=$(session "${!check_port}" "$c")
-  [ "$got" = 200 ] || fail "server $check refused a session 1 s after its last use ($got)"
+  # The check counts when PostgreSQL's clock still reads L + 1 once the answer is in. A request
+  # the machine held past L + 2 (a loaded CI runner: it happened once) says nothing about the
+  # clocks; it is taken again with a new session, at most five times.
+  for try in 1 2 3 4 5; do
+    c=$(login alice "${!other_port}")
+    l=$(last_seen "$c")
+    at "$((l + 1)).3"
+    got=$(session "${!check_port}" "$c")
+    after=$(sql "SELECT floor(extract(epoch FROM clock_timestamp()))::bigint")
+    { [ "$got" = 200 ] || [ "$after" -le "$((l + 1))" ]; } && break
+    echo "(check $try of server $check answered at L + $((after - l)) by PostgreSQL's clock: late, taken again)"
+  done
+  [ "$got" = 200 ] || fail "server $check refused a session 1 s after its last use ($got, answered at L + $((after - l)))"
   c=$(login alice "${!other_port}")
   l=$(last_seen "$c")
   at "$((l + 2)).3"
