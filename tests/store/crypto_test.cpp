@@ -610,7 +610,7 @@ TEST_CASE("lookup hashes are keyed: stable under one key, unrelated under anothe
 }
 
 // The cost the batch would pay per record: unwrap the applicant's data key and open the record
-// (run by hand: dalil_tests "[.crypto_cost]"; needs DALIL_CLI to generate the cohort).
+// (run by hand: dalil_store_tests "[.crypto_cost]"; needs DALIL_CLI to generate the cohort).
 TEST_CASE("cost of opening a cohort's records", "[.crypto_cost]") {
   temp_dir dir;
   std::string cohort = dir.file("cohort.jsonl");
