@@ -2,7 +2,7 @@
 // Runs the browser tests of the officials' page against a real `dalil serve`.
 //   node tests/browser/run.mjs --dalil build/cli/dalil [--rules rules] [--out out] [--only counter,session] [--langs fr,ar]
 // It builds nothing: it starts `dalil serve` on temporary stores (users made with `dalil user add`,
-// a second server with --session-idle 2 for the expiry), drives /usr/bin/chromium through
+// a second server with --session-idle 5 for the expiry), drives /usr/bin/chromium through
 // playwright-core, and writes screenshots under <out>/screenshots/<lang>/. Exit 0 when every flow
 // passes, 1 when one fails, 77 (CTest's "skipped") when Node packages or Chromium are missing,
 // unless DALIL_BROWSER_REQUIRED=1 (CI), where missing tools fail.
@@ -91,7 +91,7 @@ try {
   const shortDb = path.join(work, 'short.db');
   H.addUser(dalil, shortDb, 'alice', 'official', 'rabat');
   ctx.shortServer = await H.startServer({
-    dalil, rules, db: shortDb, extra: ['--session-idle', '2'], log: path.join(out, 'browser-serve-short.log'),
+    dalil, rules, db: shortDb, extra: ['--session-idle', '5'], log: path.join(out, 'browser-serve-short.log'),
   });
   servers.push(ctx.shortServer);
 

@@ -48,8 +48,7 @@ off=$("$dalil" token create counter1 --role official --office rabat --db "$lite"
 "$dalil" serve --db "$lite" --rules "$rules" --listen 127.0.0.1:0 --log "$work/serve.log" \
   > "$work/serve.out" 2>&1 &
 pids+=("$!")
-for _ in $(seq 100); do grep -q '^listening' "$work/serve.out" && break; sleep 0.1; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+port=$(wait_listening "$work/serve.out" "$!")
 [ -n "$port" ] || fail "the server did not start: $(cat "$work/serve.out")"
 sed -n '290,294p' "$work/cohort.jsonl" > "$work/counter.jsonl"
 sed -n '1p' "$work/fix.jsonl" | sed 's/4321.09/5432.10/' >> "$work/counter.jsonl"
@@ -230,10 +229,13 @@ refused() {  # refused WHAT PATTERN: keys init exits 4 saying PATTERN, and write
 # Another process holds the writer's lock (as an import does).
 psql -d dalil_kip2 -Xq -c "SELECT pg_advisory_lock(x'64616c696c03'::bigint), pg_sleep(30)" > /dev/null 2>&1 &
 locker=$!; pids+=("$locker")
-for _ in $(seq 50); do
-  [ "$(psql -d dalil_kip2 -XAtc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+granted=0
+for _ in $(seq 300); do  # at most 30 s
+  [ "$(psql -d dalil_kip2 -XAtc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] &&
+    granted=1 && break
   sleep 0.1
 done
+[ "$granted" = 1 ] || fail "psql did not take the writer's lock within 30 s"
 refused "writer lock" "holds the store's writer lock"
 kill "$locker"; wait "$locker" 2>/dev/null || true
 psql -d dalil_kip2 -XAtc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'dalil_kip2' AND pid <> pg_backend_pid()" > /dev/null
@@ -247,8 +249,8 @@ off2=$("$dalil" token create counter2 --role official --office rabat --db "$pg2"
 "$dalil" serve --db "$pg2" --rules "$rules" --listen 127.0.0.1:0 --log "$work/serve2.log" \
   > "$work/serve2.out" 2>&1 &
 server=$!; pids+=("$server")
-for _ in $(seq 100); do grep -q '^listening' "$work/serve2.out" && break; sleep 0.1; done
-grep -q '^listening' "$work/serve2.out" || fail "the server did not start: $(cat "$work/serve2.out")"
+[ -n "$(wait_listening "$work/serve2.out" "$server")" ] ||
+  fail "the server did not start: $(cat "$work/serve2.out")"
 n=$(psql -d dalil_kip2 -XAtc "SELECT count(*) FROM audit")
 refused "a running server" "other connection(s) to the database (a running dalil serve"
 kill "$server"; wait "$server" 2>/dev/null || true

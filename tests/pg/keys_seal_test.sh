@@ -31,8 +31,7 @@ off=$("$dalil" token create clerk --role official --office rabat --db "$lite" 2>
 DALIL_TEST_PLAIN_REVIEWS=1 "$dalil" serve --db "$lite" --rules "$2" --key-file "$key" \
   --listen 127.0.0.1:0 --log "$work/serve.log" >"$work/serve.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do grep -q '^listening' "$work/serve.out" && break; sleep 0.1; done
-port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+port=$(wait_listening "$work/serve.out" "$!")
 [ -n "$port" ] || fail "the server did not start: $(cat "$work/serve.out")"
 : > "$work/reviews.txt"
 for n in 1 2; do

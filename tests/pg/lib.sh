@@ -38,3 +38,16 @@ PY
     > "$work/fix.jsonl"
   echo "4321.09" >> "$work/values.txt"
 }
+
+# wait_listening OUT PID: waits until the server PID has written its "listening" line to OUT (at
+# most 60 s: a sanitized build on a loaded machine starts slowly), or has died; prints its port,
+# nothing when it did not start.
+wait_listening() {
+  local _
+  for _ in $(seq 600); do
+    grep -q '^listening' "$1" && break
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$1"
+}

@@ -26,7 +26,12 @@ off=$("$dalil" token create counter1 --role official --office rabat --db "$pg" |
 "$dalil" serve --db "$pg" --rules "$rules" --listen 127.0.0.1:0 --log "$work/serve.log" \
   >"$work/serve.out" 2>&1 &
 server=$!
-for _ in $(seq 100); do grep -q '^listening' "$work/serve.out" && break; sleep 0.1; done
+# At most 60 s to start (a sanitized build on a loaded machine), less when the server dies.
+for _ in $(seq 600); do
+  grep -q '^listening' "$work/serve.out" && break
+  kill -0 "$server" 2>/dev/null || break
+  sleep 0.1
+done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
 [ -n "$port" ] || { cat "$work/serve.out"; fail "the server did not start"; }
 

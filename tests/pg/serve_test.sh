@@ -30,9 +30,8 @@ start() {
     >"$work/$1.out" 2>&1 &
   local pid=$!
   pids+=("$pid")
-  for _ in $(seq 100); do grep -q '^listening' "$work/$1.out" && break; sleep 0.1; done
   local port
-  port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/$1.out")
+  port=$(wait_listening "$work/$1.out" "$!")
   [ -n "$port" ] || { cat "$work/$1.out"; fail "server $1 did not start"; }
   printf -v "port_$1" '%s' "$port"
   printf -v "pid_$1" '%s' "$pid"

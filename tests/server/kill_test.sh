@@ -11,7 +11,8 @@ db=$work/store.db
 token=$("$dalil" token create loadtest --role official --office rabat --db "$db" 2>/dev/null | tail -1)
 "$dalil" serve --db "$db" --rules "$src/rules" --listen 127.0.0.1:0 --log "$work/log" >"$work/out" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$work/out" && break; sleep 0.1; done
+# At most 60 s to start (a sanitized build on a loaded machine), less when the server dies.
+for _ in $(seq 600); do grep -q listening "$work/out" && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/out")
 [ -n "$port" ] || { echo "the server did not start"; cat "$work/out"; exit 1; }
 # One request body per applicant of the sample cohort.
@@ -51,7 +52,7 @@ echo "answered $answered, stored $(wc -l <"$work/stored"), answered but not stor
 # A graceful stop: SIGTERM ends the server with status 0, the store closed and verifiable.
 "$dalil" serve --db "$db" --rules "$src/rules" --listen 127.0.0.1:0 >"$work/out2" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$work/out2" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q listening "$work/out2" && break; kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 port=$(sed -n 's/^listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$work/out2")
 curl -s -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   --data @"$work/req0.json" "http://127.0.0.1:$port/api/v1/evaluate" | grep -q '"decision_id"'

@@ -1,6 +1,7 @@
-// A shared counter PC: the session expires (the server runs with --session-idle 2) and the page
-// goes back to the sign-in screen with a message and nothing of the applicant left; a request
-// whose CSRF token is wrong or missing is refused by the server and the page says so.
+// A shared counter PC: the session expires (the server runs with --session-idle 5; 2 s left a
+// sign-in and a language change too little time on a loaded machine) and the page goes back to
+// the sign-in screen with a message and nothing of the applicant left; a request whose CSRF
+// token is wrong or missing is refused by the server and the page says so.
 import { openBrowser, signIn, switchLanguage, checkScreen, expect } from '../lib/harness.mjs';
 
 export const name = 'session';
@@ -16,7 +17,7 @@ export async function run(ctx, lang) {
     const id = `EXPIRY-${lang}`;
     await page.fill('#f-id', id);
     await page.fill('#f-household-size', '4');
-    await page.waitForTimeout(3500);  // past the 2 s idle expiry
+    await page.waitForTimeout(6500);  // past the 5 s idle expiry
     await page.click('#evaluate');
     await page.waitForSelector('main[data-screen="signin"]');
     expect((await page.textContent('.flash-error')).includes(cat['signin.expired']),
@@ -25,7 +26,7 @@ export async function run(ctx, lang) {
     expect(!dom.includes(id), `${lang}: the applicant's file number is still in the DOM after the expiry`);
     await checkScreen(ctx, page, lang, '11-session-expired');
 
-    // CSRF, on the server with the ordinary expiry (the checks below take longer than 2 s): the
+    // CSRF, on the server with the ordinary expiry (the checks below take longer than 5 s): the
     // page's token replaced on the way out → 403, said in words.
     await signIn(page, ctx.server.base, 'alice');
     await switchLanguage(page, lang);
