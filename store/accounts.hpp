@@ -96,11 +96,13 @@ class accounts {
   /// language): a server that caches principals compares it to drop what is stale.
   virtual result<std::int64_t> generation() = 0;
 
-  /// Unix seconds by the store's clock, the one to pass as `now`, `window_start` and a session's
-  /// times below: `local` (the caller's clock) on SQLite; on PostgreSQL the database's own,
-  /// which every server on it shares whatever its own clock says (servers on several machines
-  /// would otherwise disagree on the windows and the sessions' expiry).
-  virtual result<std::int64_t> now(std::int64_t local) = 0;
+  /// Unix milliseconds by the store's clock, whose seconds are the ones to pass as `now`,
+  /// `window_start` and a session's times below: `local_ms` (the caller's clock) on SQLite; on
+  /// PostgreSQL the database's own, which every server on it shares whatever its own clock says
+  /// (servers on several machines would otherwise disagree on the windows and the sessions'
+  /// expiry). Milliseconds, so that a caller measuring its offset from this clock is not a
+  /// second off when a second begins between its reading and the store's.
+  virtual result<std::int64_t> now_ms(std::int64_t local_ms) = 0;
 
   /// Asks for a login attempt's place: counts the failures in (now - window, now] for the account
   /// key and for the address; at `max_failures` or more in either, reserves nothing and says when

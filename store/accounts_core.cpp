@@ -220,9 +220,9 @@ class account_core final : public accounts {
     return b_->generation();
   }
 
-  result<std::int64_t> now(std::int64_t local) override {
+  result<std::int64_t> now_ms(std::int64_t local_ms) override {
     std::lock_guard lock(mutex_);
-    return b_->now(local);
+    return b_->now_ms(local_ms);
   }
 
   result<attempt_slot> reserve_attempt(const engine::digest& account_key,

@@ -36,9 +36,9 @@ class account_backend {
   virtual status commit(std::string_view what) = 0;
   virtual void rollback() = 0;
 
-  /// Unix seconds of the clock the windows and sessions are measured in: `local` (the caller's)
-  /// on SQLite, the database's own on PostgreSQL (shared by every server).
-  virtual result<std::int64_t> now(std::int64_t local) = 0;
+  /// Unix milliseconds of the clock the windows and sessions are measured in: `local_ms` (the
+  /// caller's) on SQLite, the database's own on PostgreSQL (shared by every server).
+  virtual result<std::int64_t> now_ms(std::int64_t local_ms) = 0;
 
   /// Appends an audit entry inside the open transaction.
   virtual result<std::int64_t> audit(const std::string& actor, const std::string& action,

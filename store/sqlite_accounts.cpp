@@ -65,7 +65,7 @@ class sqlite_backend final : public account_backend {
     db_.exec("ROLLBACK", error);
   }
 
-  result<std::int64_t> now(std::int64_t local) override { return local; }
+  result<std::int64_t> now_ms(std::int64_t local_ms) override { return local_ms; }
 
   result<std::int64_t> audit(const std::string& actor, const std::string& action,
                              const std::string& subject, const std::string& details) override {

@@ -28,10 +28,6 @@ constexpr std::string_view expired_prefix = "the bearer token expired";
 constexpr std::string_view unknown_clock =
     "the store's clock could not be read (the database is busy or unreachable): try again";
 
-std::int64_t seconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 std::int64_t millis(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -178,11 +174,14 @@ std::chrono::system_clock::time_point authenticator::now() const {
 }
 
 bool authenticator::measure_clock() {
-  const std::int64_t before = seconds(now());
-  auto t = accounts_->now(before);
-  const std::int64_t after = seconds(now());
-  if (!t || after - before > 1) return false;
-  clock_offset_.store(*t - before, std::memory_order_relaxed);
+  // In milliseconds, against the middle of the round trip: whole seconds on both sides made the
+  // offset a second off whenever a second began between the two readings (one server then
+  // ended a session that another still held good).
+  const std::int64_t before = millis(now());
+  auto t = accounts_->now_ms(before);
+  const std::int64_t after = millis(now());
+  if (!t || after - before > 1000) return false;
+  clock_offset_.store(*t - (before + (after - before) / 2), std::memory_order_relaxed);
   clock_known_.store(true, std::memory_order_release);
   return true;
 }
@@ -190,7 +189,8 @@ bool authenticator::measure_clock() {
 std::optional<std::int64_t> authenticator::store_seconds(std::chrono::system_clock::time_point at) {
   // Never a reading once one succeeded: the clock thread takes the next ones.
   if (!clock_known_.load(std::memory_order_acquire) && !measure_clock()) return std::nullopt;
-  return seconds(at) + clock_offset_.load(std::memory_order_relaxed);
+  const std::int64_t ms = millis(at) + clock_offset_.load(std::memory_order_relaxed);
+  return ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);  // floor: Unix seconds of the store
 }
 
 store::status authenticator::reload_tokens() {

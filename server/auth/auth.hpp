@@ -148,7 +148,7 @@ class authenticator {
   std::atomic<std::int64_t> next_check_ms_{0};
   std::int64_t generation_ = -1;               // under refresh_mutex_
   std::atomic<std::int64_t> next_purge_{0};    // when login next deletes expired sessions
-  std::atomic<std::int64_t> clock_offset_{0};  // the store's clock minus this one, seconds
+  std::atomic<std::int64_t> clock_offset_{0};  // the store's clock minus this one, milliseconds
   std::atomic<bool> clock_known_{false};       // a measurement succeeded
 
   std::shared_mutex tokens_mutex_;

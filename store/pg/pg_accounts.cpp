@@ -99,9 +99,9 @@ class pg_backend final : public account_backend {
   /// The database's clock, whatever the caller's (`local`) says: every server measures the
   /// windows and the sessions alike (clock_timestamp(): the time now, not the transaction's
   /// start, which a lock may have delayed).
-  result<std::int64_t> now(std::int64_t /*local*/) override {
+  result<std::int64_t> now_ms(std::int64_t /*local_ms*/) override {
     auto q = c().query("reading the database's clock",
-                       "SELECT floor(extract(epoch FROM clock_timestamp()))::bigint");
+                       "SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint");
     if (!q) return q.error();
     return q->int64(0, 0);
   }

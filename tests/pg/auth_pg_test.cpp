@@ -171,18 +171,19 @@ TEST_CASE("servers whose clocks are days apart agree on whether a bearer token h
   const std::string db = fresh("dalil_t_skew_token");
   auto cli = store::pg::open_accounts(db);
   REQUIRE(ok(cli));
-  const std::int64_t local = std::chrono::duration_cast<std::chrono::seconds>(
+  const std::int64_t local = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
-  auto db_now = (*cli)->now(local);
-  REQUIRE(ok(db_now));
+  auto db_now_ms = (*cli)->now_ms(local);
+  REQUIRE(ok(db_now_ms));
+  const std::int64_t db_now = *db_now_ms / 1000;
   // A token valid for one more day by the database's clock.
   const std::string token = server::new_token();
   store::account client;
   client.name = "case-system";
   client.role = "official";
   client.office = "rabat";
-  client.expires = *db_now + 86400;
+  client.expires = db_now + 86400;
   REQUIRE(ok((*cli)->add_token(client, server::secret_hash(token), "admin1")));
 
   // Machines two days slow, right and two days fast: the token is valid on each, from the

@@ -58,15 +58,18 @@ struct temp_dir {
   std::string db() const { return (path / "store.db").string(); }
 };
 
-/// A clock the test moves by hand (shared by the authenticators of one test).
+/// A clock the test moves by hand (shared by the authenticators of one test), in milliseconds.
 struct test_clock {
   std::shared_ptr<std::atomic<std::int64_t>> t =
-      std::make_shared<std::atomic<std::int64_t>>(1'800'000'000);
+      std::make_shared<std::atomic<std::int64_t>>(1'800'000'000'000);
   std::function<std::chrono::system_clock::time_point()> fn() const {
     auto p = t;
-    return [p] { return std::chrono::system_clock::time_point(seconds(p->load())); };
+    return
+        [p] { return std::chrono::system_clock::time_point(std::chrono::milliseconds(p->load())); };
   }
-  void advance(std::int64_t s) const { *t += s; }
+  void advance(std::int64_t s) const { *t += s * 1000; }
+  void advance_ms(std::int64_t ms) const { *t += ms; }
+  void set_seconds(std::int64_t s) const { *t = s * 1000; }
 };
 
 constexpr std::string_view pw_alice = "correct horse battery";  // 21 characters
@@ -682,7 +685,7 @@ TEST_CASE("auth: bearer tokens expire (90 days unless given, at most 365), on ev
   const std::int64_t real_now =
       std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  *clock.t = real_now;
+  clock.set_seconds(real_now);
   std::string token = server::new_token();
   store::account client;
   client.name = "case-system";
@@ -1157,7 +1160,8 @@ class counting_accounts final : public store::accounts {
     ++generations;
     return in_->generation();
   }
-  std::atomic<bool> clock_down{false};  // now() fails, as when the database is unreachable
+  std::atomic<bool> clock_down{false};          // now() fails, as when the database is unreachable
+  std::atomic<std::int64_t> store_ahead_ms{0};  // the store's clock minus the caller's
   std::atomic<int> purges{0};
   std::atomic<int> reservations{0};
   std::atomic<int> clock_reads{0};
@@ -1168,7 +1172,7 @@ class counting_accounts final : public store::accounts {
     std::lock_guard lock(during_now_mutex_);
     during_now_ = std::move(f);
   }
-  store::result<std::int64_t> now(std::int64_t local) override {
+  store::result<std::int64_t> now_ms(std::int64_t local_ms) override {
     ++clock_reads;
     if (std::this_thread::get_id() == request_thread.load()) ++clock_reads_by_requests;
     {
@@ -1176,7 +1180,9 @@ class counting_accounts final : public store::accounts {
       if (during_now_) during_now_();
     }
     if (clock_down) return store::fail(store::errc::failed, "the database is unreachable");
-    return in_->now(local);
+    auto t = in_->now_ms(local_ms);
+    if (t) *t += store_ahead_ms;
+    return t;
   }
   store::result<store::attempt_slot> reserve_attempt(const engine::digest& k, const std::string& a,
                                                      std::int64_t now, std::int64_t m,
@@ -1363,4 +1369,39 @@ TEST_CASE("auth: the store's clock is measured by the authenticator's thread, ne
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   CHECK(calls.clock_reads_by_requests == at_start);
+}
+
+TEST_CASE("auth: the store's clock is known to the millisecond, so that servers agree on a second",
+          "[auth]") {
+  // The store's clock 200 ms ahead of this one, read at .900 of a second of this one: in whole
+  // seconds the offset came out a second (1001 - 1000), and this server counted every time a
+  // second late by the store's clock, which the others on the store keep.
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  }
+  clock.set_seconds(1'800'000'000);
+  clock.advance_ms(900);
+  auto counting = std::make_unique<counting_accounts>(open_accounts(dir));
+  counting->store_ahead_ms = 200;
+  server::auth_options o;
+  o.clock = clock.fn();
+  o.session_idle = std::chrono::seconds(2);
+  server::authenticator auth(std::move(counting), o);
+
+  // A login at 1,800,000,000.9 here, 1,800,000,001.1 by the store: last used at second ...001.
+  auto in = auth.login("alice", pw_alice, "10.0.0.1");
+  REQUIRE(in);
+  auto seen = query(dir, "SELECT last_seen FROM sessions");
+  CHECK(seen == 1'800'000'001);
+  // At ...002.7 here (...002.9 by the store) it was last used one second before: still good.
+  // A second too many in the offset made it ...003, two seconds: ended.
+  clock.advance_ms(1800);
+  CHECK(auth.from_cookie(in->cookie_value));
+  // At ...004.85 here, ...005.05 by the store: idle since ...002 (the use above), three
+  // seconds: ended.
+  clock.advance_ms(2150);
+  CHECK_FALSE(auth.from_cookie(in->cookie_value));
 }
