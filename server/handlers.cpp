@@ -1,6 +1,7 @@
 // The handlers of the API (context.hpp): each parses its request, calls one engine or store
 // operation (writes through the group-committing writer, reads on the thread's own connection),
 // and renders JSON. No handler touches SQLite directly.
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <array>
@@ -38,6 +39,7 @@
 #include "store/accounts.hpp"
 #include "store/batch.hpp"
 #include "store/counter_store.hpp"
+#include "store/crypto.hpp"
 #include "store/store.hpp"
 
 namespace dalil::server {
@@ -385,6 +387,37 @@ std::optional<std::string> string_member(const json_member& m, std::vector<field
   return std::string(v.as_string());
 }
 
+/// Boost.JSON's memory for values that are secrets: every block zeroed before it is freed.
+class wiping_resource final : public json::memory_resource {
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    return ::operator new(bytes, std::align_val_t(alignment));
+  }
+  void do_deallocate(void* p, std::size_t bytes, std::size_t alignment) override {
+    sodium_memzero(p, bytes);
+    ::operator delete(p, std::align_val_t(alignment));
+  }
+  [[nodiscard]] bool do_is_equal(const memory_resource& other) const noexcept override {
+    return this == &other;
+  }
+};
+
+/// A JSON string member that is a secret (a password), unescaped into `out`, which the caller
+/// wipes (store::crypto::wipe); no other copy is left unzeroed. False (and an error) when it is
+/// not a string.
+bool secret_member(const json_member& m, std::string& out, std::vector<field_error>& errors) {
+  static wiping_resource wiping;
+  boost::system::error_code ec;
+  json::value v = json::parse(m.raw, ec, json::storage_ptr(&wiping));
+  if (ec || !v.is_string()) {
+    errors.push_back({"/" + pointer_token(m.key), "must be a string"});
+    return false;
+  }
+  const json::string& text = v.as_string();
+  out.reserve(text.size());  // one buffer: no copy left behind by a growth
+  out.assign(text.data(), text.size());
+  return true;
+}
+
 struct ruleset_cache {
   std::mutex mutex;
   std::list<std::shared_ptr<const engine::ruleset>> rulesets;  // most recent first, at most 4
@@ -632,17 +665,21 @@ class api_service final : public service {
     if (auto p = read_object(req.body(), ms, {"user", "password"})) return problem_reply(*p);
     std::vector<field_error> errors;
     std::optional<std::string> user;
-    std::optional<std::string> password;
+    // The password zeroed on every way out (as the request's body is).
+    struct password_wipe {
+      std::string text;
+      ~password_wipe() { store::crypto::wipe(text); }
+    } password;
     if (const json_member* u = member(ms, "user"))
       user = string_member(*u, errors);
     else
       errors.push_back({"/user", "is required"});
     if (const json_member* pw = member(ms, "password"))
-      password = string_member(*pw, errors);
+      secret_member(*pw, password.text, errors);
     else
       errors.push_back({"/password", "is required"});
     if (!errors.empty()) return problem_reply(bad_request("the login is incomplete", errors));
-    auto ok = auth_->login(*user, *password, info.address);
+    auto ok = auth_->login(*user, password.text, info.address);
     if (!ok) {
       const store::error& e = ok.error();
       if (e.code == store::errc::busy) {

@@ -460,6 +460,10 @@ store::result<std::unique_ptr<server>> server::start(config c) {
     i->tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    // Each record's plaintext cleansed once handed over: otherwise OpenSSL keeps it in the
+    // connection's buffer until the next record overwrites it (and frees it unwiped), and
+    // requests carry applicants' records and passwords.
+    SSL_CTX_set_options(i->tls->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);
     boost::system::error_code ec;
     i->tls->use_certificate_chain_file(c.tls_cert, ec);
     if (ec) {
