@@ -118,9 +118,10 @@ class authenticator {
   };
 
   std::chrono::system_clock::time_point now() const;
-  /// Unix seconds of `at` by the store's clock (store::accounts::now: PostgreSQL's, shared by
-  /// every server; SQLite's is this one): `at` plus the offset last measured (to a second: what
-  /// the windows and the expiries are counted in), which the clock thread measures again every
+  /// Unix seconds of `at` by the store's clock (store::accounts::now_ms: PostgreSQL's, shared
+  /// by every server; SQLite's is this one): `at` plus the offset last measured (in
+  /// milliseconds), floored to the second (what the windows and the expiries are counted in),
+  /// which the clock thread measures again every
   /// options().clock_check: no request waits on a reading. Until a first measurement succeeds,
   /// every call measures, and nullopt says the store's time is not known: nothing is then
   /// counted, expired or purged by a guess from this clock.
