@@ -31,6 +31,24 @@ void record::clear(std::size_t fact_count) {
   list_nodes.clear();
 }
 
+void record::wipe() {
+  // Each write lands in memory the record keeps (its capacity), so none is a dead store.
+  auto zero = [](std::string& s) {
+    s.assign(s.capacity(), '\0');
+    s.clear();
+  };
+  zero(arena);
+  zero(scratch);
+  for (std::string& k : keys) zero(k);
+  std::fill(facts.begin(), facts.end(), value{});
+  for (std::size_t i = 0; i < nested_used && i < nested.size(); ++i) {
+    std::fill(nested[i]->begin(), nested[i]->end(), value{});
+  }
+  nested_used = 0;
+  record_nodes.clear();
+  list_nodes.clear();
+}
+
 std::string_view record::id() const {
   if (id_fact == dsl::no_index || id_fact >= facts.size() || !facts[id_fact].known()) return {};
   return facts[id_fact].as_text();

@@ -31,6 +31,10 @@ struct record {
   std::string_view id() const;
   std::uint32_t id_fact = dsl::no_index;
   void clear(std::size_t fact_count);
+  /// Zeroes every byte that held the record's values (the arena's and the buffers' whole
+  /// capacity, the facts and the nested values) and empties it, keeping the capacity: for a
+  /// record reused by a thread, once its applicant's evaluation is done.
+  void wipe();
 };
 
 /// Why a record was refused: the field and the rule broken, never the value (values are personal

@@ -418,6 +418,30 @@ bool secret_member(const json_member& m, std::string& out, std::vector<field_err
   return true;
 }
 
+/// Zeroes a thread's record (engine::record::wipe) at once with now(), or on the way out: the
+/// record is reused by the thread's next request, and its values are an applicant's.
+struct record_wipe {
+  explicit record_wipe(engine::record& record) : r(record) {}
+  engine::record& r;
+  bool done = false;
+  void now() {
+    if (!done) r.wipe();
+    done = true;
+  }
+  record_wipe(const record_wipe&) = delete;
+  record_wipe& operator=(const record_wipe&) = delete;
+  ~record_wipe() { now(); }
+};
+
+/// Zeroes a string (store::crypto::wipe) on the way out.
+struct text_wipe {
+  explicit text_wipe(std::string& text) : s(text) {}
+  std::string& s;
+  text_wipe(const text_wipe&) = delete;
+  text_wipe& operator=(const text_wipe&) = delete;
+  ~text_wipe() { store::crypto::wipe(s); }
+};
+
 struct ruleset_cache {
   std::mutex mutex;
   std::list<std::shared_ptr<const engine::ruleset>> rulesets;  // most recent first, at most 4
@@ -882,6 +906,7 @@ class api_service final : public service {
     }
     auto inst = eval_.instance(rules, *as_of);
     evaluation_service::thread_state& ts = eval_.local(rules);
+    record_wipe wipe_record{ts.record};
     ts.reader->set_as_of(*as_of);
     engine::record_error rerr;
     if (!ts.reader->read(applicant->raw, ts.record, rerr)) {
@@ -892,6 +917,7 @@ class api_service final : public service {
           "/api/v1/evaluate");
     }
     std::string applicant_id(ts.record.id());
+    text_wipe wipe_id{applicant_id};
     if (applicant_id.empty()) {
       co_return problem_reply(bad_request("the applicant's record has no id",
                                           {{"/applicant/id", "every record needs an id"}}),
@@ -928,9 +954,11 @@ class api_service final : public service {
     d.plain_values = store::plain_value_mask(p, chosen);
     d.decision_id = decision_id(std::chrono::system_clock::now());
     d.applicant_id = applicant_id;
+    text_wipe wipe_decision_id{d.applicant_id};
     d.office = who.office;
     d.actor = who.name;
     d.trace = trace;
+    wipe_record.now();  // rendered: the values are no longer needed
     co_await write(job);
     // The record and the whole outcomes are sealed (or were refused): not kept in memory.
     store::crypto::wipe(d.record_json);
@@ -1105,6 +1133,7 @@ class api_service final : public service {
     auto chosen = engine::chosen_rules(rules->program(), names, false, unknown);
     auto inst = eval_.instance(rules, *as_of);
     evaluation_service::thread_state& ts = eval_.local(rules);
+    record_wipe wipe_record{ts.record};
     ts.reader->set_as_of(*as_of);
     engine::record_error rerr;
     if (!chosen || !ts.reader->read(d->record_json, ts.record, rerr)) {
@@ -1131,6 +1160,7 @@ class api_service final : public service {
       p.title = "The stored decision is damaged";
       co_return problem_reply(p, route);
     }
+    wipe_record.now();
     auto reviews = reader(info).reviews(id);
     if (!reviews) co_return problem_reply(unavailable("reading the reviews failed"), route);
     if (auto s = co_await audit_read(who, "decision " + id, "decision"); !s) {
