@@ -401,13 +401,19 @@ class wiping_resource final : public json::memory_resource {
   }
 };
 
-/// A JSON string member that is a secret (a password), unescaped into `out`, which the caller
-/// wipes (store::crypto::wipe); no other copy is left unzeroed. False (and an error) when it is
-/// not a string.
-bool secret_member(const json_member& m, std::string& out, std::vector<field_error>& errors) {
+/// Storage for JSON values that hold secrets or an applicant's words (a password, a review's
+/// reasons and observations): zeroed when freed.
+json::storage_ptr secret_storage() {
   static wiping_resource wiping;
+  return json::storage_ptr(&wiping);
+}
+
+/// A JSON string member that is a secret (a password) or personal (observations), unescaped
+/// into `out`, which the caller wipes (store::crypto::wipe); no other copy is left unzeroed.
+/// False (and an error) when it is not a string.
+bool secret_member(const json_member& m, std::string& out, std::vector<field_error>& errors) {
   boost::system::error_code ec;
-  json::value v = json::parse(m.raw, ec, json::storage_ptr(&wiping));
+  json::value v = json::parse(m.raw, ec, secret_storage());
   if (ec || !v.is_string()) {
     errors.push_back({"/" + pointer_token(m.key), "must be a string"});
     return false;
@@ -441,6 +447,19 @@ struct text_wipe {
   text_wipe& operator=(const text_wipe&) = delete;
   ~text_wipe() { store::crypto::wipe(s); }
 };
+
+/// `v` serialized into `out` (emptied first) without a copy left behind: reserved for `hint`
+/// bytes and more (the text `v` was parsed from: the serialized form is never much longer),
+/// written through a buffer that is zeroed after.
+void serialize_into(const json::array& v, std::size_t hint, std::string& out) {
+  out.clear();
+  out.reserve(2 * hint + 64);
+  json::serializer sr;
+  sr.reset(&v);
+  std::array<char, 1024> buf{};
+  while (!sr.done()) out.append(sr.read(buf.data(), buf.size()));
+  sodium_memzero(buf.data(), buf.size());
+}
 
 struct ruleset_cache {
   std::mutex mutex;
@@ -988,8 +1007,18 @@ class api_service final : public service {
     out += id != 0 ? std::to_string(id) : std::string("null");
   }
 
-  static std::string review_json(const store::review& v, const std::string* office = nullptr) {
-    std::string out = "{\"review_id\":";
+  /// An upper bound of what append_review_json adds for `v` (escaping a byte takes at most 6):
+  /// reserved first, so that no growth leaves a copy of the official's words behind.
+  static std::size_t review_json_bound(const store::review& v) {
+    return 256 +
+           6 * (v.review_id.size() + v.decision_id.size() + v.supersedes.size() + v.at.size() +
+                v.user.size() + v.observations.size()) +
+           v.decisions.size();
+  }
+
+  static void append_review_json(std::string& out, const store::review& v,
+                                 const std::string* office = nullptr) {
+    out += "{\"review_id\":";
     append_string(out, v.review_id);
     out += ",\"decision_id\":";
     append_string(out, v.decision_id);
@@ -1015,8 +1044,22 @@ class api_service final : public service {
       append_string(out, *office);
     }
     out += '}';
-    return out;
   }
+
+  /// Zeroes the official's words in `reviews` (their decisions, reasons and observations) on
+  /// the way out.
+  struct reviews_wipe {
+    explicit reviews_wipe(std::vector<store::review>& r) : reviews(r) {}
+    std::vector<store::review>& reviews;
+    reviews_wipe(const reviews_wipe&) = delete;
+    reviews_wipe& operator=(const reviews_wipe&) = delete;
+    ~reviews_wipe() {
+      for (store::review& v : reviews) {
+        store::crypto::wipe(v.decisions);
+        store::crypto::wipe(v.observations);
+      }
+    }
+  };
 
   /// The decision as the official may see it: not found, or of another office (the same answer,
   /// so that ids of other offices do not leak).
@@ -1142,10 +1185,13 @@ class api_service final : public service {
     }
     engine::evaluator& ev = eval_.evaluator_for(ts, inst);
     ev.set_record(ts.record);
+    text_wipe wipe_stored_record{d->record_json};
     std::string body;
+    body.reserve(d->trace ? 96 * 1024 : 48 * 1024);  // the answer: no growth leaves a copy
     // The record's own id (the store names the applicant by pseudonym when encrypted), taken
     // now: the thread's record is another request's after the audited read below.
-    const std::string applicant_shown = d->sealed ? std::string(ts.record.id()) : d->applicant_id;
+    std::string applicant_shown = d->sealed ? std::string(ts.record.id()) : d->applicant_id;
+    text_wipe wipe_shown{applicant_shown};
     std::string outcomes;
     engine::evaluation_options eo;
     eo.with_trace = d->trace;
@@ -1163,6 +1209,7 @@ class api_service final : public service {
     wipe_record.now();
     auto reviews = reader(info).reviews(id);
     if (!reviews) co_return problem_reply(unavailable("reading the reviews failed"), route);
+    reviews_wipe wipe_reviews{*reviews};
     if (auto s = co_await audit_read(who, "decision " + id, "decision"); !s) {
       co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
                               route);
@@ -1177,10 +1224,13 @@ class api_service final : public service {
     body += ",\"at\":";
     append_string(body, d->at);
     append_publication(body, d->publication_id);
+    std::size_t bound = body.size() + 16;
+    for (const store::review& v : *reviews) bound += review_json_bound(v) + 1;
+    body.reserve(bound);
     body += ",\"reviews\":[";
     for (std::size_t i = 0; i < reviews->size(); ++i) {
       if (i) body += ',';
-      body += review_json((*reviews)[i]);
+      append_review_json(body, (*reviews)[i]);
     }
     body += "]}";
     reply r = json_reply(std::move(body));
@@ -1221,6 +1271,10 @@ class api_service final : public service {
     auto job = std::make_shared<write_job>();
     job->what = write_job::kind::review;
     store::review& rv = job->review;
+    // The official's reasons and the applicant's observations: every copy zeroed (the JSON
+    // values through secret_storage, these on the way out), as the record's are.
+    text_wipe wipe_decisions{rv.decisions};
+    text_wipe wipe_observations{rv.observations};
     if (const json_member* s = member(ms, "supersedes")) {
       if (s->raw != "null") {
         if (auto v = string_member(*s, errors)) rv.supersedes = *v;
@@ -1230,20 +1284,18 @@ class api_service final : public service {
           {"/supersedes", "is required: the latest review's id, or null for the first"});
     }
     if (const json_member* o = member(ms, "observations")) {
-      if (auto v = string_member(*o, errors)) {
-        if (v->size() > observations_limit) {
-          errors.push_back({"/observations", "is longer than 16384 bytes"});
-        }
-        rv.observations = *v;
+      if (secret_member(*o, rv.observations, errors) &&
+          rv.observations.size() > observations_limit) {
+        errors.push_back({"/observations", "is longer than 16384 bytes"});
       }
     }
-    json::array out;
+    json::array out(secret_storage());
     const json_member* ds = member(ms, "decisions");
     if (!ds) {
       errors.push_back({"/decisions", "is required: the official's decision per program"});
     } else {
       boost::system::error_code ec;
-      json::value v = json::parse(ds->raw, ec);
+      json::value v = json::parse(ds->raw, ec, secret_storage());
       if (ec || !v.is_array() || v.as_array().empty() || v.as_array().size() > review_items_limit) {
         errors.push_back({"/decisions", "must be a non-empty array of decisions"});
       } else {
@@ -1256,7 +1308,7 @@ class api_service final : public service {
             continue;
           }
           const json::object& o = item.as_object();
-          json::object clean;
+          json::object clean(secret_storage());
           bool unknown_member = false;
           for (const auto& kv : o) {
             std::string_view k = kv.key();
@@ -1332,7 +1384,7 @@ class api_service final : public service {
     rv.review_id = random_id();
     rv.decision_id = id;
     rv.user = who.name;
-    rv.decisions = json::serialize(out);
+    serialize_into(out, ds->raw.size(), rv.decisions);
     co_await write(job);
     if (!job->result) {
       const store::error& e = job->result.error();
@@ -1344,7 +1396,10 @@ class api_service final : public service {
       log_->error("a review could not be stored: {}", e.message);
       co_return problem_reply(unavailable("the review could not be stored; try again"), route);
     }
-    reply r = json_reply(review_json(rv), http::status::created);
+    std::string answer;
+    answer.reserve(review_json_bound(rv));
+    append_review_json(answer, rv);
+    reply r = json_reply(std::move(answer), http::status::created);
     r.location = "/api/v1/decisions/" + id;
     r.decision_id = id;
     co_return r;
@@ -1429,12 +1484,20 @@ class api_service final : public service {
     }
     auto rows = reader(info).list_reviews(f);
     if (!rows) return problem_reply(unavailable("reading the reviews failed"), route);
-    std::string out = "{\"reviews\":[";
+    std::size_t bound = 16;
+    for (const auto& row : *rows) bound += review_json_bound(row.r) + 6 * row.office.size() + 16;
+    std::string out;
+    out.reserve(bound);  // no growth leaves a copy of the officials' words
+    out += "{\"reviews\":[";
     for (std::size_t i = 0; i < rows->size(); ++i) {
       if (i) out += ',';
-      out += review_json((*rows)[i].r, &(*rows)[i].office);
+      append_review_json(out, (*rows)[i].r, &(*rows)[i].office);
     }
     out += "]}";
+    for (auto& row : *rows) {
+      store::crypto::wipe(row.r.decisions);
+      store::crypto::wipe(row.r.observations);
+    }
     return json_reply(std::move(out));
   }
 

@@ -319,6 +319,19 @@ bool review_projection(std::string_view decisions, std::string& out) {
   return j.at_end();
 }
 
+bool plain_review(const review& r, review& out) {
+  out.review_id = r.review_id;
+  out.decision_id = r.decision_id;
+  out.supersedes = r.supersedes;
+  out.user = r.user;
+  out.at = r.at;
+  out.seq = r.seq;
+  out.sealed = r.sealed;
+  out.erased = r.erased;
+  out.observations.clear();
+  return review_projection(r.decisions, out.decisions);
+}
+
 void seal_review(const crypto::data_key& dk, std::string_view applicant, std::string_view review_id,
                  std::string_view decisions, std::string_view observations, std::string& out) {
   std::string payload = review_payload(decisions, observations);

@@ -83,6 +83,11 @@ std::string review_ad(std::string_view applicant, std::string_view review_id);
 /// override rates count, without a key). False when `decisions` is not a JSON array of objects
 /// each with a string rule and outcome.
 bool review_projection(std::string_view decisions, std::string& out);
+/// What an encrypted store keeps of `r` in plain: every field but the decisions, which become
+/// their projection (review_projection), and the observations (none). No copy of the
+/// official's words or the applicant's observations is made: they are sealed apart
+/// (seal_review). False when the decisions are not an array of {rule, outcome, …}.
+bool plain_review(const review& r, review& out);
 
 /// Seals a review's whole decisions (reasons, values, documents) and the applicant's
 /// observations together under the applicant's data key, bound to the row (review_ad).

@@ -784,9 +784,7 @@ status sqlite_counter::put_review(review& r) {
   }
 #endif
   if (seal) {
-    stored = r;
-    stored.observations.clear();
-    if (!sealing::review_projection(r.decisions, stored.decisions)) {
+    if (!sealing::plain_review(r, stored)) {
       return fail(errc::failed, "review " + r.review_id +
                                     ": its decisions are not an array of "
                                     "{rule, outcome, …}");

@@ -493,9 +493,7 @@ class pg_counter final : public counter_store {
         return fail(errc::damaged,
                     std::string(pg_name) + ": applicant " + who + ": " + dk.error().message);
       }
-      stored = r;
-      stored.observations.clear();
-      if (!sealing::review_projection(r.decisions, stored.decisions)) {
+      if (!sealing::plain_review(r, stored)) {
         return fail(errc::failed, "review " + r.review_id +
                                       ": its decisions are not an array of {rule, outcome, …}");
       }

@@ -314,6 +314,51 @@ TEST_CASE(
   std::vector<std::string> found = remnants_after_answer(m);
   INFO("the marker is still in: " << Catch::Detail::stringify(found));
   CHECK(found.empty());
+
+  // The official's review of another decision: a reason and the applicant's observations under
+  // a new marker; then the decision read back with its review, and the auditors' list of
+  // reviews. None leaves a copy.
+  const std::string auditor =
+      last_line(run(dalil + " token create audit1 --role auditor --db " + db + " 2>&1"));
+  std::string plain = record;
+  plain.replace(plain.find('@'), 1, "REMNANTS-PLAIN-1");
+  { std::ofstream(dir / "plain.json") << R"({"as_of":"2017-06-01","applicant":)" << plain << "}"; }
+  // The decision id from the answer, in the shell: this process never holds an answer.
+  const std::string decision = last_line(
+      run("curl -s -H 'Authorization: Bearer " + token +
+          "' -H 'Content-Type: application/json' --data-binary @" + (dir / "plain.json").string() +
+          " " + url + " | grep -o '\"decision_id\":\"[0-9a-f]*\"' | cut -d'\"' -f4"));
+  REQUIRE(decision.size() == 32);
+  const std::string rule = last_line(run("sqlite3 " + db +
+                                         " \"SELECT json_extract(rules, '$[0]') FROM "
+                                         "counter_decisions WHERE decision_id = '" +
+                                         decision + "'\""));
+  REQUIRE_FALSE(rule.empty());
+  reversed_marker words;
+  fs::path review = dir / "review.json";
+  write_body(review, words,
+             R"({"supersedes":null,"decisions":[{"rule":")" + rule +
+                 R"(","outcome":"overridden","value":null,"reason":"@"}],"observations":"@"})");
+  const std::string base = "http://127.0.0.1:" + std::to_string((*s)->port()) + "/api/v1/";
+  auto status_of = [&](const std::string& args) {
+    return run("curl -s -o /dev/null -w '%{http_code}' " + args);
+  };
+  CHECK(status_of("-H 'Authorization: Bearer " + token +
+                  "' -H 'Content-Type: application/json' --data-binary @" + review.string() + " " +
+                  base + "decisions/" + decision + "/review") == "201");
+  fs::remove(review);
+  found = remnants_after_answer(words);
+  INFO("after the review, the marker is still in: " << Catch::Detail::stringify(found));
+  CHECK(found.empty());
+  CHECK(status_of("-H 'Authorization: Bearer " + token + "' " + base + "decisions/" + decision) ==
+        "200");
+  found = remnants_after_answer(words);
+  INFO("after the decision's read: " << Catch::Detail::stringify(found));
+  CHECK(found.empty());
+  CHECK(status_of("-H 'Authorization: Bearer " + auditor + "' " + base + "reviews") == "200");
+  found = remnants_after_answer(words);
+  INFO("after the auditors' list: " << Catch::Detail::stringify(found));
+  CHECK(found.empty());
   (*s)->stop();
   (*s)->wait();
   std::error_code ec;
