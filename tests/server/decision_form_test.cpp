@@ -23,6 +23,7 @@
 #include "server/server.hpp"
 #include "store/counter_store.hpp"
 #include "store/sqlite.hpp"
+#include "tests/server/pack.hpp"
 #include "tests/server/support.hpp"
 
 namespace fs = std::filesystem;
@@ -31,25 +32,6 @@ namespace json = boost::json;
 namespace ts = dalil::test_support;
 
 namespace {
-
-struct pack_t {
-  std::shared_ptr<const dalil::engine::ruleset> rules;
-  std::string canonical;
-};
-
-const pack_t& rule_pack() {
-  static const pack_t p = [] {
-    dalil::dsl::source_map sources;
-    std::vector<dalil::dsl::ast::module> modules;
-    dalil::dsl::diagnostics diags;
-    auto program = dalil::dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources,
-                                              modules, diags);
-    REQUIRE(program);
-    std::string canonical = dalil::engine::canonical_source(sources, modules);
-    return pack_t{dalil::engine::build_ruleset(sources, modules, std::move(*program)), canonical};
-  }();
-  return p;
-}
 
 using answer = ts::response;
 
@@ -82,8 +64,8 @@ struct counter {
   void start() {
     dalil::server::config c;
     c.db = db;
-    c.rules = rule_pack().rules;
-    c.canonical_source = rule_pack().canonical;
+    c.rules = ts::shipped_pack().rules;
+    c.canonical_source = ts::shipped_pack().canonical;
     c.port = 0;
     c.threads = 2;
     c.log_file = (dir / "server.log").string();

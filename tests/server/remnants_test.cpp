@@ -28,6 +28,7 @@
 #include "engine/session.hpp"
 #include "server/server.hpp"
 #include "store/crypto.hpp"
+#include "tests/server/pack.hpp"
 #include "tests/server/support.hpp"
 
 namespace fs = std::filesystem;
@@ -164,23 +165,6 @@ std::vector<std::string> remnants_after_answer(const reversed_marker& m) {
   return found;
 }
 
-/// The shipped rule pack, loaded once.
-void load_pack(dalil::server::config& c) {
-  static const std::pair<std::shared_ptr<const dalil::engine::ruleset>, std::string> pack = [] {
-    dalil::dsl::source_map sources;
-    std::vector<dalil::dsl::ast::module> modules;
-    dalil::dsl::diagnostics diags;
-    auto program = dalil::dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources,
-                                              modules, diags);
-    REQUIRE(program);
-    std::string canonical = dalil::engine::canonical_source(sources, modules);
-    return std::pair{dalil::engine::build_ruleset(sources, modules, std::move(*program)),
-                     std::move(canonical)};
-  }();
-  c.rules = pack.first;
-  c.canonical_source = pack.second;
-}
-
 }  // namespace
 
 TEST_CASE("server: no copy of a request's body stays in its memory once answered (TLS, HTTP)",
@@ -193,14 +177,12 @@ TEST_CASE("server: no copy of a request's body stays in its memory once answered
   char tmpl[] = "/tmp/dalil-remnants-test-XXXXXX";
   REQUIRE(mkdtemp(tmpl));
   fs::path dir = tmpl;
-  std::string cert = (dir / "cert.pem").string();
-  std::string key = (dir / "key.pem").string();
-  run("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
-      " -days 1 -subj /CN=localhost 2>&1");
+  auto [cert, key] = self_signed_certificate(dir);
 
   dalil::server::config c;
   c.db = (dir / "store.db").string();
-  load_pack(c);
+  c.rules = shipped_pack().rules;
+  c.canonical_source = shipped_pack().canonical;
   c.port = 0;
   c.tls_cert = cert;
   c.tls_key = key;
@@ -281,7 +263,8 @@ TEST_CASE(
 
   dalil::server::config c;
   c.db = db;
-  load_pack(c);
+  c.rules = shipped_pack().rules;
+  c.canonical_source = shipped_pack().canonical;
   auto master = dalil::store::crypto::load_master_key(key);
   REQUIRE(master.has_value());
   c.master_key = std::move(*master);

@@ -29,6 +29,7 @@
 #include "engine/evaluation.hpp"
 #include "engine/session.hpp"
 #include "server/server.hpp"
+#include "tests/server/pack.hpp"
 #include "tests/server/support.hpp"
 
 namespace fs = std::filesystem;
@@ -40,25 +41,6 @@ using tcp = asio::ip::tcp;
 using namespace dalil::test_support;  // NOLINT(google-build-using-namespace): test helpers
 
 namespace {
-
-struct loaded {
-  std::shared_ptr<const dalil::engine::ruleset> rules;
-  std::string canonical;
-};
-
-const loaded& pack() {
-  static const loaded p = [] {
-    dalil::dsl::source_map sources;
-    std::vector<dalil::dsl::ast::module> modules;
-    dalil::dsl::diagnostics diags;
-    auto program = dalil::dsl::load_and_check(std::string(DALIL_SOURCE_DIR) + "/rules", sources,
-                                              modules, diags);
-    REQUIRE(program);
-    std::string canonical = dalil::engine::canonical_source(sources, modules);
-    return loaded{dalil::engine::build_ruleset(sources, modules, std::move(*program)), canonical};
-  }();
-  return p;
-}
 
 /// A raw exchange: sends `bytes` (then waits `pause` and sends `more`), returns what came back
 /// until the server closed the connection.
@@ -114,8 +96,8 @@ struct fixture {
         db + " 2>&1");
     dalil::server::config c;
     c.db = db;
-    c.rules = pack().rules;
-    c.canonical_source = pack().canonical;
+    c.rules = shipped_pack().rules;
+    c.canonical_source = shipped_pack().canonical;
     c.port = 0;
     c.threads = 2;
     c.log_file = log;
@@ -757,7 +739,7 @@ TEST_CASE("server: the access lines reach the log while it runs, without a value
 TEST_CASE("server: plain HTTP is refused off loopback without TLS", "[server]") {
   dalil::server::config c;
   c.db = "/nonexistent/never-opened.db";
-  c.rules = pack().rules;
+  c.rules = shipped_pack().rules;
   c.host = "0.0.0.0";
   auto s = dalil::server::server::start(c);
   REQUIRE_FALSE(s.has_value());
@@ -768,14 +750,11 @@ TEST_CASE("server: TLS and plain HTTP on one loopback port (detected), HSTS over
   char tmpl[] = "/tmp/dalil-tls-test-XXXXXX";
   REQUIRE(mkdtemp(tmpl));
   fs::path dir = tmpl;
-  std::string cert = (dir / "cert.pem").string();
-  std::string key = (dir / "key.pem").string();
-  run("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
-      " -days 1 -subj /CN=localhost 2>&1");
+  auto [cert, key] = self_signed_certificate(dir);
   dalil::server::config c;
   c.db = (dir / "store.db").string();
-  c.rules = pack().rules;
-  c.canonical_source = pack().canonical;
+  c.rules = shipped_pack().rules;
+  c.canonical_source = shipped_pack().canonical;
   c.port = 0;
   c.tls_cert = cert;
   c.tls_key = key;
