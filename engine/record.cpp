@@ -23,6 +23,17 @@
 
 namespace dalil::engine {
 
+namespace {
+
+/// Zeroes the whole buffer of `s` (its capacity) and empties it, keeping the buffer: the writes
+/// land in memory the caller keeps, so none is a dead store.
+void zero_text(std::string& s) {
+  s.assign(s.capacity(), '\0');
+  s.clear();
+}
+
+}  // namespace
+
 void record::clear(std::size_t fact_count) {
   facts.assign(fact_count, value{});
   arena.clear();
@@ -32,14 +43,9 @@ void record::clear(std::size_t fact_count) {
 }
 
 void record::wipe() {
-  // Each write lands in memory the record keeps (its capacity), so none is a dead store.
-  auto zero = [](std::string& s) {
-    s.assign(s.capacity(), '\0');
-    s.clear();
-  };
-  zero(arena);
-  zero(scratch);
-  for (std::string& k : keys) zero(k);
+  zero_text(arena);
+  zero_text(scratch);
+  for (std::string& k : keys) zero_text(k);
   std::fill(facts.begin(), facts.end(), value{});
   for (std::size_t i = 0; i < nested_used && i < nested.size(); ++i) {
     std::fill(nested[i]->begin(), nested[i]->end(), value{});
@@ -1102,8 +1108,7 @@ std::string canonical_json(std::string_view json) {
   // copy of values is the record's, so all of it is zeroed after use.
   thread_local canonical_state st;
   const bool ok = canonical_value(c, out, st, 0) && c.at_end();
-  st.values.assign(st.values.capacity(), '\0');
-  st.values.clear();
+  zero_text(st.values);
   st.members.clear();
   st.unescaped.clear();
   if (!ok) return {};

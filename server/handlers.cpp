@@ -711,21 +711,18 @@ class api_service final : public service {
     if (auto p = read_object(req.body(), ms, {"user", "password"})) return problem_reply(*p);
     std::vector<field_error> errors;
     std::optional<std::string> user;
-    // The password zeroed on every way out (as the request's body is).
-    struct password_wipe {
-      std::string text;
-      ~password_wipe() { store::crypto::wipe(text); }
-    } password;
+    std::string password;
+    text_wipe wipe_password{password};  // on every way out, as the request's body is
     if (const json_member* u = member(ms, "user"))
       user = string_member(*u, errors);
     else
       errors.push_back({"/user", "is required"});
     if (const json_member* pw = member(ms, "password"))
-      secret_member(*pw, password.text, errors);
+      secret_member(*pw, password, errors);
     else
       errors.push_back({"/password", "is required"});
     if (!errors.empty()) return problem_reply(bad_request("the login is incomplete", errors));
-    auto ok = auth_->login(*user, password.text, info.address);
+    auto ok = auth_->login(*user, password, info.address);
     if (!ok) {
       const store::error& e = ok.error();
       if (e.code == store::errc::busy) {

@@ -165,6 +165,14 @@ std::vector<std::string> remnants_after_answer(const reversed_marker& m) {
   return found;
 }
 
+/// A folder of its own for one test (libsodium started for the markers).
+fs::path scratch_dir() {
+  REQUIRE(sodium_init() >= 0);
+  char tmpl[] = "/tmp/dalil-remnants-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  return tmpl;
+}
+
 }  // namespace
 
 TEST_CASE("server: no copy of a request's body stays in its memory once answered (TLS, HTTP)",
@@ -173,10 +181,7 @@ TEST_CASE("server: no copy of a request's body stays in its memory once answered
     WARN("skipped under a sanitizer: its shadow memory is too large to read");
     return;
   }
-  REQUIRE(sodium_init() >= 0);
-  char tmpl[] = "/tmp/dalil-remnants-test-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  fs::path dir = tmpl;
+  const fs::path dir = scratch_dir();
   auto [cert, key] = self_signed_certificate(dir);
 
   dalil::server::config c;
@@ -250,10 +255,7 @@ TEST_CASE(
     WARN("skipped under a sanitizer: its shadow memory is too large to read");
     return;
   }
-  REQUIRE(sodium_init() >= 0);
-  char tmpl[] = "/tmp/dalil-remnants-test-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  fs::path dir = tmpl;
+  const fs::path dir = scratch_dir();
   const std::string db = (dir / "store.db").string();
   const std::string key = (dir / "master.key").string();
   const std::string dalil = DALIL_BINARY;
