@@ -182,17 +182,7 @@ TEST_CASE("server: no copy of a request's body stays in its memory once answered
     return;
   }
   const fs::path dir = scratch_dir();
-  auto [cert, key] = self_signed_certificate(dir);
-
-  dalil::server::config c;
-  c.db = (dir / "store.db").string();
-  c.rules = shipped_pack().rules;
-  c.canonical_source = shipped_pack().canonical;
-  c.port = 0;
-  c.tls_cert = cert;
-  c.tls_key = key;
-  c.log_file = (dir / "log").string();
-  auto s = dalil::server::server::start(c);
+  auto s = dalil::server::server::start(tls_config(dir));
   INFO((s ? std::string() : s.error().message));
   REQUIRE(s.has_value());
   const std::string port = std::to_string((*s)->port());

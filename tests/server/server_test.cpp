@@ -750,16 +750,7 @@ TEST_CASE("server: TLS and plain HTTP on one loopback port (detected), HSTS over
   char tmpl[] = "/tmp/dalil-tls-test-XXXXXX";
   REQUIRE(mkdtemp(tmpl));
   fs::path dir = tmpl;
-  auto [cert, key] = self_signed_certificate(dir);
-  dalil::server::config c;
-  c.db = (dir / "store.db").string();
-  c.rules = shipped_pack().rules;
-  c.canonical_source = shipped_pack().canonical;
-  c.port = 0;
-  c.tls_cert = cert;
-  c.tls_key = key;
-  c.log_file = (dir / "log").string();
-  auto s = dalil::server::server::start(c);
+  auto s = dalil::server::server::start(tls_config(dir));
   INFO((s ? std::string() : s.error().message));
   REQUIRE(s.has_value());
   std::uint16_t port = (*s)->port();

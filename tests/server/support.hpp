@@ -18,7 +18,6 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace dalil::test_support {
@@ -48,17 +47,6 @@ inline std::string last_line(const std::string& s) {
   std::string t = s;
   while (!t.empty() && t.back() == '\n') t.pop_back();
   return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
-}
-
-/// A self-signed certificate for localhost, valid a day (openssl), written into `dir`: the paths
-/// of its certificate and private key (PEM).
-inline std::pair<std::string, std::string> self_signed_certificate(
-    const std::filesystem::path& dir) {
-  std::string cert = (dir / "cert.pem").string();
-  std::string key = (dir / "key.pem").string();
-  run("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
-      " -days 1 -subj /CN=localhost 2>&1");
-  return {cert, key};
 }
 
 inline std::string slurp(const std::filesystem::path& p) {
