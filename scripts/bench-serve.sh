@@ -192,6 +192,13 @@ else
 fi
 if ((trace == 0)); then sed -i 's/^{"as_of"/{"trace":false,"as_of"/' "$work/bodies.jsonl"; fi
 if [[ "$lang" != all ]]; then sed -i "s/^{\"/{\"lang\":\"$lang\",\"/" "$work/bodies.jsonl"; fi
+# In a random order, the same in every run: a counter sees its applicants in no order. In the
+# cohort's order, consecutive requests would be for neighbouring applicants, whose rows share the
+# pages of the store's indexes by applicant: a commit would write a few of those pages, not one
+# per request (a load that flatters the store: docs/server-performance.md, 2026-12-05, fourth).
+awk 'BEGIN { srand(2026) } { printf "%.12f\t%s\n", rand(), $0 }' "$work/bodies.jsonl" |
+  sort -t "$(printf '\t')" -k1,1 | cut -f2- > "$work/bodies.shuffled"
+mv "$work/bodies.shuffled" "$work/bodies.jsonl"
 token=$("$dalil" token create bench --role official --office bench --db "$work/store.db" | tail -1)
 [[ -n "$token" ]] || { echo "bench-serve: dalil token create printed no token" >&2; exit 1; }
 

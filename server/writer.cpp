@@ -106,8 +106,9 @@ void writer::run() {
       boost::asio::post(p.ex, [d = std::move(p.done)]() mutable { std::move(d)(); });
     }
     batch.clear();
-    // The requests are on their way: a short checkpoint due now delays none of them.
-    store_->checkpoint_due();
+    // The requests are on their way: an index merge or a short checkpoint due now delays none
+    // of them.
+    store_->upkeep_due();
   }
 }
 

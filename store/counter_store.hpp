@@ -182,9 +182,16 @@ class counter_store {
   /// (store::wal_checkpointer: no commit waits for a checkpoint's copies and syncs). SQLite only;
   /// nothing to do on PostgreSQL.
   virtual status checkpoint_in_background() { return {}; }
-  /// The writer's share of the background checkpoints (a short one that its last commit made
-  /// due), run after that commit's requests were answered. Nothing otherwise.
-  virtual void checkpoint_due() {}
+  /// SQLite: the applicants' index of counter decisions is merged from its recent part (in the
+  /// order decisions were made) into its main part (in the applicants' order) once the recent
+  /// part holds this many decisions (migration 13 in sqlite_store.cpp).
+  static constexpr std::int64_t counter_index_merge_rows = 8192;
+  /// The writer's deferred work, run after its last commit's requests were answered (outside
+  /// any transaction): SQLite's applicants' index merged once its recent part holds
+  /// counter_index_merge_rows decisions (its own transaction; one that fails leaves the rows
+  /// where reads find them and is tried again after the next commit), and the writer's share of the
+  /// background checkpoints (a short one that its last commit made due). Nothing on PostgreSQL.
+  virtual void upkeep_due() {}
   /// What the background checkpoints did so far, as a line for a log ("" when there are none).
   virtual std::string checkpoint_summary() const { return {}; }
 

@@ -174,6 +174,7 @@ struct impl {
   statement insert_record;
   statement unlatest;
   statement insert_decision;
+  statement insert_recent;  // the applicants' index, its recent part (migration 13)
   statement insert_import;
   statement close_import_row;
   // Reviews, and reads: prepared on first use, then reset and reused.
@@ -182,6 +183,13 @@ struct impl {
   statement insert_review;
   statement read_decision;
   statement read_reviews;
+  // The applicants' index's merge (upkeep_due).
+  statement count_recent;
+  statement merge_recent;
+  statement clear_recent;
+  /// Rows in counter_applicants_recent as this connection last knew them (-1: to be counted,
+  /// after a rollback or before the first merge check).
+  std::int64_t recent_rows = -1;
   // The audit chain's two statements, for this connection.
   detail::audit_appender audit;
 
@@ -212,7 +220,9 @@ struct impl {
         "as_of, ruleset_hash, input_hash, rules, outcomes, trace, answer_digest, "
         "publication_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         e);
-    if (!insert_decision.ok() || !latest.ok() || !insert_record.ok()) {
+    insert_recent = db.prepare(
+        "INSERT INTO counter_applicants_recent(applicant_id, at, decision_id) VALUES(?,?,?)", e);
+    if (!insert_decision.ok() || !latest.ok() || !insert_record.ok() || !insert_recent.ok()) {
       return fail(errc::failed, "preparing the counter store's statements: " + e);
     }
     return {};
@@ -448,6 +458,36 @@ struct impl {
 
   status open_review_row(const statement& q, review& r) const;
 
+  /// The applicants' index's recent part merged into counter_applicants once it holds
+  /// counter_index_merge_rows decisions, in a transaction of its own (upkeep_due).
+  status merge_due() {
+    if (recent_rows < 0) {
+      if (auto s = ready(count_recent, "SELECT count(*) FROM counter_applicants_recent"); !s) {
+        return s;
+      }
+      int rc = count_recent.step();
+      recent_rows = rc == SQLITE_ROW ? count_recent.int64(0) : -1;
+      count_recent.reset();
+      if (rc != SQLITE_ROW) return sql_error("counting the applicants' recent decisions");
+    }
+    if (recent_rows < counter_store::counter_index_merge_rows) return {};
+    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
+    // In the index's order: each page of counter_applicants written once for all its new rows.
+    auto merged = run(merge_recent,
+                      "INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
+                      "counter_applicants_recent ORDER BY applicant_id, at, decision_id");
+    if (merged) merged = run(clear_recent, "DELETE FROM counter_applicants_recent");
+    if (merged) merged = run(commit_tx, "COMMIT");
+    if (!merged) {
+      std::string ignored;
+      db.exec("ROLLBACK", ignored);
+      recent_rows = -1;
+      return merged;
+    }
+    recent_rows = 0;
+    return {};
+  }
+
   void reset_import() {
     import_id = 0;
     import_lines.clear();
@@ -489,7 +529,10 @@ class sqlite_counter final : public counter_store {
     checkpoints_ = std::move(*c);
     return {};
   }
-  void checkpoint_due() override {
+  void upkeep_due() override {
+    // A merge that fails leaves its rows in the recent part, where reads find them; it is tried
+    // again after the next commit (a full disk, another process's write lock).
+    (void)impl_->merge_due();
     if (checkpoints_) checkpoints_->run_due();
   }
   std::string checkpoint_summary() const override {
@@ -596,6 +639,7 @@ void sqlite_counter::rollback() {
   std::string ignored;
   impl_->db.exec("ROLLBACK", ignored);
   impl_->reset_import();
+  impl_->recent_rows = -1;
 }
 
 status sqlite_counter::savepoint() {
@@ -612,6 +656,7 @@ status sqlite_counter::release() {
 void sqlite_counter::rollback_to() {
   std::string ignored;
   impl_->db.exec("ROLLBACK TO request; RELEASE request", ignored);
+  impl_->recent_rows = -1;
   impl_->import_id = impl_->saved_import_id;
   impl_->import_lines.resize(impl_->saved_lines);
   impl_->import_count = impl_->saved_count;
@@ -719,6 +764,13 @@ status sqlite_counter::put_decision(counter_decision& d) {
     return fail(errc::conflict, "counter decision " + d.decision_id + " exists already");
   }
   if (rc != SQLITE_DONE) return m.sql_error("storing the counter decision");
+  // The applicants' index: appended to its recent part (merged later, upkeep_due).
+  m.insert_recent.reset();
+  m.insert_recent.bind(1, who).bind(2, d.at).bind(3, d.decision_id);
+  rc = m.insert_recent.step();
+  m.insert_recent.reset();
+  if (rc != SQLITE_DONE) return m.sql_error("indexing the counter decision");
+  if (m.recent_rows >= 0) ++m.recent_rows;
   std::string details = "{\"record\":" + std::to_string(d.record_id) + ",\"office\":";
   engine::append_json_string(details, d.office);
   details += ",\"digest\":\"" + digest_of(d, who, m.encrypted ? m.outcomes : d.outcomes) + "\"}";
@@ -960,11 +1012,12 @@ result<std::vector<decision_summary>> sqlite_counter::applicant_decisions(
       "SELECT c.decision_id, c.as_of, c.at, c.office, c.ruleset_hash, "
       "EXISTS(SELECT 1 FROM reviews v WHERE v.decision_id=c.decision_id), "
       "coalesce(c.publication_id, 0) FROM "
-      "counter_decisions c WHERE c.applicant_id=? AND (?='' OR c.office=?) ORDER BY c.at, "
-      "c.rowid",
+      "counter_decisions c WHERE c.decision_id IN (SELECT decision_id FROM counter_applicants "
+      "WHERE applicant_id=?1 UNION ALL SELECT decision_id FROM counter_applicants_recent WHERE "
+      "applicant_id=?1) AND (?2='' OR c.office=?2) ORDER BY c.at, c.rowid",
       e);
   if (!q.ok()) return fail(errc::failed, e);
-  q.bind(1, applicant_id).bind(2, office).bind(3, office);
+  q.bind(1, applicant_id).bind(2, office);
   std::vector<decision_summary> out;
   int rc = 0;
   while ((rc = q.step()) == SQLITE_ROW) {
@@ -1180,6 +1233,19 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
         0,
         "there are counter decisions that no audit entry vouches for (inserted behind the "
         "tool's back)"});
+  }
+  // The applicants' index (its two parts, migration 13) holds each decision once, under its
+  // applicant and time: else a decision would be missing from its applicant's history.
+  if (count("SELECT (SELECT count(*) FROM counter_applicants) + (SELECT count(*) FROM "
+            "counter_applicants_recent)") != decisions ||
+      count("SELECT count(*) FROM (SELECT applicant_id, at, decision_id FROM counter_decisions "
+            "EXCEPT SELECT applicant_id, at, decision_id FROM counter_applicants EXCEPT SELECT "
+            "applicant_id, at, decision_id FROM counter_applicants_recent)") != 0) {
+    return std::optional<audit_problem>(audit_problem{
+        0,
+        "the applicants' index of counter decisions does not hold each decision once under its "
+        "applicant (counter_applicants, counter_applicants_recent: changed behind the tool's "
+        "back?): an applicant's history would miss some"});
   }
   if (count("SELECT count(*) FROM reviews") != reviews_seen) {
     return std::optional<audit_problem>(audit_problem{

@@ -353,6 +353,26 @@ const migration migrations[] = {
     // documents) and the applicant's observations, sealed together under the applicant's data
     // key (store/sealing.hpp, seal_review; NULL: a plain store, whose reviews are as before).
     {R"(ALTER TABLE reviews ADD COLUMN sealed BLOB;)"},
+    // 13: the applicants' index of counter decisions in two parts (store/counter_store.hpp,
+    // upkeep_due): counter_applicants, in the applicants' order, and counter_applicants_recent,
+    // the decisions made since it was last merged into it, in the order they were made. One index
+    // over counter_decisions(applicant_id, at) changed a page in a random place of it for every
+    // decision of a commit (applicants come to a counter in no order): at 10,000 decisions a
+    // second, more pages written than the decisions themselves take. The recent part is appended
+    // to, and merged by thousands of rows at a time, so that a page of the index is written once
+    // for the many of its rows a merge brings (docs/server-performance.md).
+    {R"(DROP INDEX counter_decisions_applicant;
+        CREATE TABLE counter_applicants(
+          applicant_id TEXT NOT NULL,
+          at TEXT NOT NULL,
+          decision_id TEXT NOT NULL,
+          PRIMARY KEY(applicant_id, at, decision_id)) STRICT, WITHOUT ROWID;
+        CREATE TABLE counter_applicants_recent(
+          seq INTEGER PRIMARY KEY,
+          applicant_id TEXT NOT NULL,
+          at TEXT NOT NULL,
+          decision_id TEXT NOT NULL) STRICT;
+        INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM counter_decisions;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -370,6 +390,19 @@ std::string newer_store(const std::string& path, std::int64_t version) {
 }
 static_assert(schema_version >= 5 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
+
+/// The counter's applicants' index in one part (migration 13): its recent rows merged into
+/// counter_applicants, as the server's writer does once they are many (upkeep_due), so that an
+/// applicant's rows are all found by counter_applicants' key. Inside the caller's transaction.
+status merge_counter_index(database& db, const std::string& what) {
+  if (auto st = db.run("INSERT INTO counter_applicants SELECT applicant_id, at, decision_id "
+                       "FROM counter_applicants_recent ORDER BY applicant_id, at, decision_id",
+                       what);
+      !st) {
+    return st;
+  }
+  return db.run("DELETE FROM counter_applicants_recent", what);
+}
 
 using detail::add_field;
 using detail::decision_line;
@@ -1211,11 +1244,18 @@ class sqlite_store final : public store {
     auto seal =
         db_.make("UPDATE records SET applicant_id=?, json='', sealed=? WHERE record_id=?", what);
     auto del = db_.make("DELETE FROM applicants WHERE applicant_id=?", what);
-    // The counter's decisions name their applicant (a foreign key): renamed before it goes.
-    auto counter =
-        db_.make("UPDATE counter_decisions SET applicant_id=? WHERE applicant_id=?", what);
-    for (auto* st :
-         {&page, &ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del, &counter}) {
+    // The counter's decisions name their applicant (a foreign key): renamed before it goes,
+    // and in the applicants' index, whose recent part is merged first (migration 13): an
+    // applicant's rows are then all in counter_applicants, found by its key.
+    if (auto st = merge_counter_index(db_, what); !st) return st;
+    auto counter = db_.make(
+        "UPDATE counter_decisions SET applicant_id=?1 WHERE decision_id IN (SELECT decision_id "
+        "FROM counter_applicants WHERE applicant_id=?2)",
+        what);
+    auto counter_index =
+        db_.make("UPDATE counter_applicants SET applicant_id=?1 WHERE applicant_id=?2", what);
+    for (auto* st : {&page, &ins_applicant, &ins_pseudonym, &ins_key, &read, &seal, &del, &counter,
+                     &counter_index}) {
       if (!*st) return st->error();
     }
     std::int64_t n = 0;                  // pseudonyms given
@@ -1258,9 +1298,11 @@ class sqlite_store final : public store {
           seal->bind(1, pseudonym).bind_static_blob(2, sealed).bind(3, record);
           if (auto st = seal->run(what); !st) return st;
         }
-        counter->reset();
-        counter->bind(1, pseudonym).bind(2, id);
-        if (auto st = counter->run(what); !st) return st;
+        for (auto* st : {&counter, &counter_index}) {
+          (*st)->reset();
+          (*st)->bind(1, pseudonym).bind(2, id);
+          if (auto ran = (*st)->run(what); !ran) return ran;
+        }
         del->reset();
         del->bind(1, id);
         if (auto st = del->run(what); !st) return st;
@@ -3948,9 +3990,10 @@ struct resealed_review {
 };
 
 /// keys reseal's step for the reviews of applicant `who` (their data key `old` replaced by
-/// `next`, inside reseal's transaction): each sealed review opened and sealed again under `next`
-/// (sealing::reseal_review), and the `review` entry that will vouch for it again, replacing the
-/// one that vouches for it now (the counter's verify then takes that one as superseded).
+/// `next`, inside reseal's transaction, the applicants' index merged: merge_counter_index): each
+/// sealed review opened and sealed again under `next` (sealing::reseal_review), and the `review`
+/// entry that will vouch for it again, replacing the one that vouches for it now (the counter's
+/// verify then takes that one as superseded).
 status reseal_reviews(database& db, const std::string& who, const crypto::data_key& old,
                       const crypto::data_key& next, const std::string& what,
                       std::vector<resealed_review>& entries) {
@@ -3958,8 +4001,8 @@ status reseal_reviews(database& db, const std::string& who, const crypto::data_k
       "SELECT v.review_id, v.decision_id, v.seq, coalesce(v.supersedes, ''), v.at, v.user, "
       "v.decisions, v.observations, v.sealed, (SELECT max(a.seq) FROM audit a WHERE "
       "a.action='review' AND a.subject=v.decision_id AND a.details LIKE '{\"review\":\"' || "
-      "v.review_id || '\"%') FROM reviews v JOIN counter_decisions c USING(decision_id) WHERE "
-      "c.applicant_id=? AND v.sealed IS NOT NULL ORDER BY v.rowid",
+      "v.review_id || '\"%') FROM reviews v WHERE v.decision_id IN (SELECT decision_id FROM "
+      "counter_applicants WHERE applicant_id=?1) AND v.sealed IS NOT NULL ORDER BY v.rowid",
       what);
   if (!q) return q.error();
   q->bind(1, who);
@@ -4248,6 +4291,8 @@ result<reseal_report> sqlite_store::reseal_keys(const std::string& actor,
         }
       }
     }
+    // Each applicant's reviews are found through the applicants' index: in one part first.
+    if (auto st = merge_counter_index(db_, what); !st) return st.error();
     std::vector<resealed_review> review_entries;  // appended last (reseal_reviews)
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const auto& [who, wrapped, generation] = batch[i];

@@ -2,7 +2,12 @@
 // section. tests/pg/pg_counter_test.cpp runs the same suite on PostgreSQL.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <string>
+#include <vector>
+
+#include <sqlite3.h>
 
 #include "store/sqlite.hpp"
 #include "tests/store/counter_suite.hpp"
@@ -50,4 +55,108 @@ class sqlite_backend final : public counter_suite::backend {
 TEST_CASE("the counter store on SQLite (the suite of both backends)", "[store][counter]") {
   sqlite_backend b;
   counter_suite::run_counter_suite(b);
+}
+
+// The applicants' index of counter decisions in two parts (migration 13): the decisions since
+// the last merge in counter_applicants_recent, the others in counter_applicants. An applicant's
+// history reads both; the writer's upkeep merges the recent part once it holds
+// counter_index_merge_rows decisions; verify names a row of either part missing or changed.
+TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
+          "[store][counter]") {
+  namespace cs_ = counter_suite;
+  sqlite_backend b;
+  const std::string db = b.fresh();
+  {
+    auto s = b.open_store(db);
+    REQUIRE(cs_::ok(s->put_ruleset(cs_::ruleset_hash(), std::string(cs_::ruleset_source))));
+  }
+  auto opened = dalil::store::counter_store::open(db);
+  REQUIRE(cs_::ok(opened));
+  dalil::store::counter_store& cs = **opened;
+  auto one = [&](const std::string& sql) {
+    dalil::store::database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    auto q = c.prepare(sql, e);
+    INFO(e);
+    REQUIRE(q.ok());
+    REQUIRE(q.step() == SQLITE_ROW);
+    return q.int64(0);
+  };
+  auto history = [&](const std::string& who, const std::string& office = "") {
+    auto h = cs.applicant_decisions(who, office);
+    REQUIRE(cs_::ok(h));
+    std::vector<std::string> ids;
+    for (const auto& d : *h) ids.push_back(d.decision_id);
+    return ids;
+  };
+  // `n` decisions in transactions of 500, for applicants A0..A99 in turn (d<first>…).
+  auto put_many = [&](int first, int n) {
+    for (int i = first; i < first + n;) {
+      REQUIRE(cs_::ok(cs.begin()));
+      for (int end = std::min(first + n, i + 500); i < end; ++i) {
+        const std::string who = "A" + std::to_string(i % 100);
+        auto d = cs_::decision("d" + std::to_string(i), who, R"({"id":")" + who + R"("})",
+                               i % 2 == 0 ? "rabat" : "fes");
+        REQUIRE(cs_::ok(cs.put_decision(d)));
+      }
+      REQUIRE(cs_::ok(cs.commit()));
+    }
+  };
+  auto expected = [](int who, int upto) {
+    std::vector<std::string> ids;
+    for (int i = who; i < upto; i += 100) ids.push_back("d" + std::to_string(i));
+    return ids;
+  };
+
+  put_many(0, 300);
+  cs.upkeep_due();  // too few to merge
+  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 300);
+  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);
+  CHECK(history("A7") == expected(7, 300));
+  CHECK(history("A8", "rabat") == expected(8, 300));
+  CHECK(history("A8", "fes").empty());
+
+  // A transaction rolled back leaves nothing in either part.
+  REQUIRE(cs_::ok(cs.begin()));
+  auto gone = cs_::decision("gone", "A7", R"({"id":"A7"})", "rabat");
+  REQUIRE(cs_::ok(cs.put_decision(gone)));
+  cs.rollback();
+  CHECK(history("A7") == expected(7, 300));
+
+  const auto merge_at = static_cast<int>(dalil::store::counter_store::counter_index_merge_rows);
+  put_many(300, merge_at - 300);
+  cs.upkeep_due();  // merged: the recent part empty, every decision in the applicants' order
+  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
+  CHECK(one("SELECT count(*) FROM counter_applicants") == merge_at);
+  put_many(merge_at, 250);  // in the recent part again
+  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 250);
+  // An applicant's history across both parts, in the order of its decisions.
+  CHECK(history("A7") == expected(7, merge_at + 250));
+  CHECK(history("A42", "rabat") == expected(42, merge_at + 250));
+  CHECK(history("A43", "fes") == expected(43, merge_at + 250));
+  auto clean = cs.verify();
+  REQUIRE(cs_::ok(clean));
+  CHECK_FALSE(clean->has_value());
+
+  // Each section runs the test case again from a fresh store.
+  auto names_index = [&](const std::string& tamper) {
+    b.exec(db, tamper);
+    auto problem = cs.verify();
+    REQUIRE(cs_::ok(problem));
+    REQUIRE(problem->has_value());
+    CHECK((*problem)->what.find("applicants' index of counter decisions") != std::string::npos);
+  };
+  SECTION("a merged row deleted") {
+    names_index("DELETE FROM counter_applicants WHERE decision_id='d7'");
+  }
+  SECTION("a recent row moved to another applicant") {
+    names_index("UPDATE counter_applicants_recent SET applicant_id='A8' WHERE decision_id='d" +
+                std::to_string(merge_at + 7) + "'");
+  }
+  SECTION("a row in both parts") {
+    names_index(
+        "INSERT INTO counter_applicants_recent(applicant_id, at, decision_id) SELECT applicant_id, "
+        "at, decision_id FROM counter_applicants WHERE decision_id='d7'");
+  }
 }
