@@ -186,6 +186,9 @@ class counter_store {
   /// order decisions were made) into its main part (in the applicants' order) once the recent
   /// part holds this many decisions (migration 13 in sqlite_store.cpp).
   static constexpr std::int64_t counter_index_merge_rows = 8192;
+  /// ... in transactions of about this many rows each (a range of applicants), one after each
+  /// commit.
+  static constexpr std::int64_t counter_index_merge_chunk = 1024;
   /// The writer's deferred work, run after its last commit's requests were answered (outside
   /// any transaction): SQLite's applicants' index merged once its recent part holds
   /// counter_index_merge_rows decisions (its own transaction; one that fails leaves the rows

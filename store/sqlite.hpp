@@ -88,6 +88,8 @@ class database {
   sqlite3* handle() const { return db_; }
   std::string message() const { return db_ ? sqlite3_errmsg(db_) : "no database"; }
   std::int64_t last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+  /// Rows the last INSERT, UPDATE or DELETE changed.
+  std::int64_t changes() const { return sqlite3_changes64(db_); }
 
  private:
   sqlite3* db_ = nullptr;

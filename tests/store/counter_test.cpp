@@ -125,11 +125,30 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   CHECK(history("A7") == expected(7, 300));
 
   const auto merge_at = static_cast<int>(dalil::store::counter_store::counter_index_merge_rows);
+  const auto chunk = static_cast<int>(dalil::store::counter_store::counter_index_merge_chunk);
   put_many(300, merge_at - 300);
-  cs.upkeep_due();  // merged: the recent part empty, every decision in the applicants' order
-  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
+  // A round: one range of applicants per upkeep (of at least a chunk's rows, an applicant's rows
+  // never cut), the first applicants in the index's order first: A0, A1, A10…A19, A2 (82 or 81
+  // decisions each).
+  cs.upkeep_due();
+  const auto first = one("SELECT count(*) FROM counter_applicants");
+  CHECK(first >= chunk);
+  CHECK(first < chunk + 100);
+  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == merge_at - first);
+  CHECK(one("SELECT count(*) FROM counter_applicants a WHERE applicant_id >= (SELECT "
+            "min(applicant_id) FROM counter_applicants_recent)") == 0);
+  CHECK(one("SELECT count(*) FROM counter_applicants_recent WHERE applicant_id='A10'") == 0);
+  CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id='A7'") == 0);
+  CHECK(history("A10") == expected(10, merge_at));
+  CHECK(history("A7") == expected(7, merge_at));
+  // Decisions made during the round wait for the next one (A10's among them: in both parts).
+  put_many(merge_at, 250);
+  for (int i = 0; i < 64 && one("SELECT count(*) FROM counter_applicants") < merge_at; ++i) {
+    cs.upkeep_due();
+  }
   CHECK(one("SELECT count(*) FROM counter_applicants") == merge_at);
-  put_many(merge_at, 250);  // in the recent part again
+  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 250);
+  cs.upkeep_due();  // too few for a new round
   CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 250);
   // An applicant's history across both parts, in the order of its decisions.
   CHECK(history("A7") == expected(7, merge_at + 250));
