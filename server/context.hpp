@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/system/error_code.hpp>
@@ -12,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <sodium.h>
 
 #include "server/problem.hpp"
 #include "server/router.hpp"
@@ -53,7 +56,30 @@ struct request_info {
   std::string who_name;    // the principal's name once known (access log)
 };
 
-using request = boost::beast::http::request<boost::beast::http::string_body>;
+/// The allocator of a request's header fields: zeroes what it frees. They hold the target (an
+/// applicant's id in the path of a read), the bearer token and the session cookie, which would
+/// otherwise stay in freed memory until it is reused.
+template <class T>
+struct zeroing_allocator {
+  using value_type = T;
+  zeroing_allocator() = default;
+  template <class U>
+  // NOLINTNEXTLINE(google-explicit-constructor): converting, as std::allocator's
+  zeroing_allocator(const zeroing_allocator<U>& /*other*/) noexcept {}
+  T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    sodium_memzero(p, n * sizeof(T));
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const zeroing_allocator<U>& /*other*/) const noexcept {
+    return true;
+  }
+};
+using request_fields = boost::beast::http::basic_fields<zeroing_allocator<char>>;
+using request = boost::beast::http::request<boost::beast::http::string_body, request_fields>;
+using request_parser =
+    boost::beast::http::request_parser<boost::beast::http::string_body, zeroing_allocator<char>>;
 using response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// The answer to a request that could not be read whole (`in_header`: while reading its header;

@@ -89,7 +89,7 @@ std::vector<exchange> answer_connection(service& svc, std::string_view bytes,
       if (ec) return out;
       buffer.commit(n);
     }
-    http::request_parser<http::string_body> parser;
+    request_parser parser;
     parser.header_limit(header_limit);
     parser.body_limit(max_body);
     exchange x;

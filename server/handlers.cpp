@@ -1408,6 +1408,7 @@ class api_service final : public service {
   asio::awaitable<reply> applicant_decisions(std::string applicant, const principal& who,
                                              request_info& info) {
     const char* route = "/api/v1/applicants/{id}/decisions";
+    text_wipe wipe_id(applicant);  // the applicant's own id (from the path)
     auto list = reader(info).applicant_decisions(
         applicant, who.r == role::official ? who.office : std::string());
     if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
@@ -1446,6 +1447,7 @@ class api_service final : public service {
   asio::awaitable<reply> applicant_record(std::string applicant, const principal& who,
                                           request_info& info) {
     const char* route = "/api/v1/applicants/{id}/record";
+    text_wipe wipe_id(applicant);  // the applicant's own id (from the path)
     if (who.r == role::official) {
       // An office sees the record of an applicant it has decided for, no other.
       auto list = reader(info).applicant_decisions(applicant, who.office);

@@ -229,12 +229,12 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
     conn.busy = true;
     ++in_flight;
     auto started = std::chrono::steady_clock::now();
-    http::request_parser<http::string_body> parser;
+    request_parser parser;
     // The request's body holds an applicant's record: zeroed before its memory is freed, on
     // every way out of this request (a body cut off by the client too), as the record and the
     // outcomes are.
     struct body_wipe {
-      http::request_parser<http::string_body>& p;
+      request_parser& p;
       ~body_wipe() { store::crypto::wipe(p.get().body()); }
     } wipe_body{parser};
     parser.header_limit(header_limit);

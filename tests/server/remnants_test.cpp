@@ -4,8 +4,9 @@
 // a body with a random marker, over TLS and over plain HTTP on loopback, from curl (another
 // process: this one must hold no copy of its own), then reads every private writable mapping of
 // this process through /proc/self/mem and looks for the marker. The same for an applicant's
-// record evaluated and stored on an encrypted store. The marker is kept reversed here
-// and compared backwards, so that the only copies of it are the server's.
+// record evaluated and stored on an encrypted store, then read back (its record, its history). The
+// marker is kept reversed here and compared backwards, so that the only copies of it are the
+// server's.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -289,6 +290,21 @@ TEST_CASE(
   std::vector<std::string> found = remnants_after_answer(m);
   INFO("the marker is still in: " << Catch::Detail::stringify(found));
   CHECK(found.empty());
+
+  // The applicant's record and history read back by the official: the id in the path, the
+  // record opened and sent. The URLs through a curl config file written as the bodies are.
+  for (const char* what : {"record", "decisions"}) {
+    fs::path config = dir / "curl.config";
+    write_body(config, m,
+               "url = \"http://127.0.0.1:" + std::to_string((*s)->port()) +
+                   "/api/v1/applicants/@/" + what + "\"\n");
+    CHECK(run("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer " + token +
+              "' -K " + config.string()) == "200");
+    fs::remove(config);
+    found = remnants_after_answer(m);
+    INFO("after the applicant's " << what << ": " << Catch::Detail::stringify(found));
+    CHECK(found.empty());
+  }
 
   // The official's review of another decision: a reason and the applicant's observations under
   // a new marker; then the decision read back with its review, and the auditors' list of
