@@ -191,9 +191,10 @@ class counter_store {
   static constexpr std::int64_t counter_index_merge_chunk = 1024;
   /// The writer's deferred work, run after its last commit's requests were answered (outside
   /// any transaction): SQLite's applicants' index merged once its recent part holds
-  /// counter_index_merge_rows decisions (its own transaction; one that fails leaves the rows
-  /// where reads find them and is tried again after the next commit), and the writer's share of the
-  /// background checkpoints (a short one that its last commit made due). Nothing on PostgreSQL.
+  /// counter_index_merge_rows decisions (a range of applicants per call, each in a transaction
+  /// of its own; one that fails leaves its rows where reads find them, and the round is planned
+  /// again after the next commit), and the writer's share of the background checkpoints (a short
+  /// one that its last commit made due). Nothing on PostgreSQL.
   virtual void upkeep_due() {}
   /// What the background checkpoints did so far, as a line for a log ("" when there are none).
   virtual std::string checkpoint_summary() const { return {}; }

@@ -491,6 +491,10 @@ struct impl {
       }
       if (recent_rows < counter_store::counter_index_merge_rows) return {};
       if (auto s = plan_merge(); !s) return s;
+      if (merge_bounds.empty()) {  // merged meanwhile by another connection (keys reseal)
+        recent_rows = -1;
+        return {};
+      }
     }
     const auto started = std::chrono::steady_clock::now();
     // The next range: [from, to), to empty for the last one (no upper bound).

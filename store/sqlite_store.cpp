@@ -1213,7 +1213,8 @@ class sqlite_store final : public store {
   /// SQLite's page cache is bounded by cache_size (the pages changed beyond it spill into the
   /// WAL, which grows on disk with the transaction), and no statement sorts or collects the
   /// records, counter decisions or decision sets in temp storage (which is in memory:
-  /// temp_store=MEMORY).
+  /// temp_store=MEMORY); only the applicants' index's recent part, a few thousand short rows
+  /// that the server had not merged yet, is sorted once, to be merged (merge_counter_index).
   status encrypt_in_place(const std::string& what) {
     if (auto st = db_.run("PRAGMA secure_delete=ON", what); !st) return st;
     const auto [records_step, sets_step] = in_place_steps();
