@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,23 @@ TEST_CASE("the counter store on SQLite (the suite of both backends)", "[store][c
   counter_suite::run_counter_suite(b);
 }
 
+namespace {
+
+/// The counter store over `db` (fresh), the suite's ruleset stored.
+std::unique_ptr<dalil::store::counter_store> counter_with_ruleset(sqlite_backend& b,
+                                                                  const std::string& db) {
+  {
+    auto s = b.open_store(db);
+    REQUIRE(counter_suite::ok(
+        s->put_ruleset(counter_suite::ruleset_hash(), std::string(counter_suite::ruleset_source))));
+  }
+  auto opened = dalil::store::counter_store::open(db);
+  REQUIRE(counter_suite::ok(opened));
+  return std::move(*opened);
+}
+
+}  // namespace
+
 // The applicants' index of counter decisions in two parts (migration 13): the decisions since
 // the last merge in counter_applicants_recent, the others in counter_applicants. An applicant's
 // history reads both; the writer's upkeep merges the recent part once it holds
@@ -66,13 +84,8 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   namespace cs_ = counter_suite;
   sqlite_backend b;
   const std::string db = b.fresh();
-  {
-    auto s = b.open_store(db);
-    REQUIRE(cs_::ok(s->put_ruleset(cs_::ruleset_hash(), std::string(cs_::ruleset_source))));
-  }
-  auto opened = dalil::store::counter_store::open(db);
-  REQUIRE(cs_::ok(opened));
-  dalil::store::counter_store& cs = **opened;
+  auto opened = counter_with_ruleset(b, db);
+  dalil::store::counter_store& cs = *opened;
   auto one = [&](const std::string& sql) {
     dalil::store::database c;
     std::string e;
@@ -187,13 +200,8 @@ TEST_CASE("the counter's applicants' index merged behind the writer's back: noth
   namespace cs_ = counter_suite;
   sqlite_backend b;
   const std::string db = b.fresh();
-  {
-    auto s = b.open_store(db);
-    REQUIRE(cs_::ok(s->put_ruleset(cs_::ruleset_hash(), std::string(cs_::ruleset_source))));
-  }
-  auto opened = dalil::store::counter_store::open(db);
-  REQUIRE(cs_::ok(opened));
-  dalil::store::counter_store& cs = **opened;
+  auto opened = counter_with_ruleset(b, db);
+  dalil::store::counter_store& cs = *opened;
   cs.upkeep_due();  // counted: empty
   const auto n = static_cast<int>(dalil::store::counter_store::counter_index_merge_rows);
   REQUIRE(cs_::ok(cs.begin()));
