@@ -186,11 +186,15 @@ struct impl {
   statement read_reviews;
   // The applicants' index's merge (upkeep_due).
   statement count_recent;
+  statement last_decision;
   statement merge_recent;
   statement clear_recent;
   /// Rows in counter_applicants_recent as this connection last knew them (-1: to be counted,
   /// after a rollback or before the first merge check).
   std::int64_t recent_rows = -1;
+  /// The recent part's size at which a merge is due, as last computed
+  /// (counter_store::counter_index_merge_due).
+  std::int64_t merge_at = counter_store::counter_index_merge_rows;
   /// The merge round under way (plan_merge; none when merge_bounds is empty): the rows up to
   /// merge_upto, in ranges of applicants from each bound to the next (the last one open),
   /// merge_next the next range to merge.
@@ -473,8 +477,8 @@ struct impl {
   status open_review_row(const statement& q, review& r) const;
 
   /// The applicants' index's recent part merged into counter_applicants once it holds
-  /// counter_index_merge_rows decisions (upkeep_due): the rows there then (a round), in ranges
-  /// of applicants of about counter_index_merge_chunk rows, one range per call, each in a
+  /// counter_index_merge_due decisions (upkeep_due): the rows there then (a round), in ranges
+  /// of applicants (plan_merge), one range per call, each in a
   /// transaction of its own, in the index's order. A range writes the pages of the index it
   /// covers, so a round writes each page about once, and no commit of requests waits for more
   /// than one range (a whole round in one transaction took up to 31 ms at 10,000/s).
@@ -489,7 +493,20 @@ struct impl {
         count_recent.reset();
         if (rc != SQLITE_ROW) return sql_error("counting the applicants' recent decisions");
       }
-      if (recent_rows < counter_store::counter_index_merge_rows) return {};
+      if (recent_rows < merge_at) return {};
+      // Due by the last threshold: the threshold again from the main part's size now (the
+      // decisions in all, by the highest row id, less the recent part; it only grows).
+      if (auto s = ready(last_decision, "SELECT coalesce(max(rowid), 0) FROM counter_decisions");
+          !s) {
+        return s;
+      }
+      int rc = last_decision.step();
+      const std::int64_t decisions = rc == SQLITE_ROW ? last_decision.int64(0) : 0;
+      last_decision.reset();
+      if (rc != SQLITE_ROW) return sql_error("counting the counter decisions");
+      merge_at = counter_store::counter_index_merge_due(
+          std::max<std::int64_t>(decisions - recent_rows, 0));
+      if (recent_rows < merge_at) return {};
       if (auto s = plan_merge(); !s) return s;
       if (merge_bounds.empty()) {  // merged meanwhile by another connection (keys reseal)
         recent_rows = -1;
@@ -553,7 +570,8 @@ struct impl {
   }
 
   /// A round of merge_due: the rows of the recent part now (seq up to merge_upto), cut into
-  /// ranges of applicants of about counter_index_merge_chunk rows (an applicant's rows in one).
+  /// ranges of applicants of about counter_index_merge_chunk rows, or an eighth of the round
+  /// when that is more (an applicant's rows in one).
   status plan_merge() {
     statement& q = plan_recent;
     if (auto s = ready(q,
@@ -565,6 +583,8 @@ struct impl {
     merge_bounds.clear();
     merge_next = 0;
     merge_upto = 0;
+    const std::int64_t chunk = std::max(counter_store::counter_index_merge_chunk,
+                                        recent_rows / counter_store::counter_index_merge_ranges);
     std::int64_t in_range = 0;
     int rc = 0;
     while ((rc = q.step()) == SQLITE_ROW) {
@@ -572,8 +592,7 @@ struct impl {
       std::string_view who = q.text_view(1);
       if (merge_bounds.empty()) {
         merge_bounds.emplace_back("");  // the first range from the lowest key
-      } else if (in_range >= counter_store::counter_index_merge_chunk &&
-                 who != merge_last_applicant) {
+      } else if (in_range >= chunk && who != merge_last_applicant) {
         merge_bounds.emplace_back(who);
         in_range = 0;
       }
@@ -632,8 +651,14 @@ class sqlite_counter final : public counter_store {
   void upkeep_due() override {
     // A merge that fails leaves its rows in the recent part, where reads find them; it is tried
     // again after the next commit (a full disk, another process's write lock).
+    const auto chunks = impl_->merge_chunks;
+    const std::int64_t frames = checkpoints_ ? checkpoints_->snapshot().frames : 0;
     (void)impl_->merge_due();
-    if (checkpoints_) checkpoints_->run_due();
+    if (checkpoints_) {
+      // The WAL frames of the merge's transaction (counted at its commit, on this thread).
+      if (impl_->merge_chunks != chunks) merge_frames_ += checkpoints_->snapshot().frames - frames;
+      checkpoints_->run_due();
+    }
   }
   std::string checkpoint_summary() const override {
     if (!checkpoints_) return {};
@@ -647,13 +672,15 @@ class sqlite_counter final : public counter_store {
            " times and held at most " + std::to_string(n.largest_wal) + " frames; " +
            std::to_string(n.frames) + " frames written; the applicants' index merged " +
            std::to_string(impl_->merges) + " times in " + std::to_string(impl_->merge_chunks) +
-           " transactions (at most " + std::to_string(impl_->longest_merge_us) + " µs, " +
+           " transactions (" + std::to_string(merge_frames_) + " of the frames, at most " +
+           std::to_string(impl_->longest_merge_us) + " µs, " +
            std::to_string(impl_->merges_failed) + " failed)";
   }
 
  private:
   std::unique_ptr<impl> impl_;
   std::unique_ptr<wal_checkpointer> checkpoints_;  // destroyed first: it uses impl_->db
+  std::int64_t merge_frames_ = 0;                  // the WAL frames the merges wrote
 };
 
 }  // namespace

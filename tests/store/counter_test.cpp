@@ -78,7 +78,8 @@ std::unique_ptr<dalil::store::counter_store> counter_with_ruleset(sqlite_backend
 // The applicants' index of counter decisions in two parts (migration 13): the decisions since
 // the last merge in counter_applicants_recent, the others in counter_applicants. An applicant's
 // history reads both; the writer's upkeep merges the recent part once it holds
-// counter_index_merge_rows decisions; verify names a row of either part missing or changed.
+// counter_index_merge_rows decisions (on a small store); verify names a row of either part missing
+// or changed.
 TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
           "[store][counter]") {
   namespace cs_ = counter_suite;
@@ -222,4 +223,77 @@ TEST_CASE("the counter's applicants' index merged behind the writer's back: noth
   auto clean = cs.verify();
   REQUIRE(cs_::ok(clean));
   CHECK_FALSE(clean->has_value());
+}
+
+// A round is sized to the main part: once a 32nd of its rows is more than
+// counter_index_merge_rows, the merge waits for that many, and cuts them into about eight ranges
+// (a round over a large index writes each of its pages about once, whatever the round's size).
+TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
+          "[store][counter]") {
+  using dalil::store::counter_store;
+  static_assert(counter_store::counter_index_merge_due(0) ==
+                counter_store::counter_index_merge_rows);
+  static_assert(counter_store::counter_index_merge_due(262'144) ==
+                counter_store::counter_index_merge_rows);
+  static_assert(counter_store::counter_index_merge_due(1'000'000) == 31'250);
+  static_assert(counter_store::counter_index_merge_due(10'000'000) == 312'500);
+  namespace cs_ = counter_suite;
+  sqlite_backend b;
+  const std::string db = b.fresh();
+  auto opened = counter_with_ruleset(b, db);
+  counter_store& cs = *opened;
+  auto one = [&](const std::string& sql) {
+    dalil::store::database c;
+    std::string e;
+    REQUIRE(c.open(db, e));
+    auto q = c.prepare(sql, e);
+    INFO(e);
+    REQUIRE(q.ok());
+    REQUIRE(q.step() == SQLITE_ROW);
+    return q.int64(0);
+  };
+  int made = 0;
+  auto put_many = [&](int n) {
+    REQUIRE(cs_::ok(cs.begin()));
+    for (int end = made + n; made < end; ++made) {
+      const std::string who = "A" + std::to_string(made % 50);
+      auto d =
+          cs_::decision("d" + std::to_string(made), who, R"({"id":")" + who + R"("})", "rabat");
+      REQUIRE(cs_::ok(cs.put_decision(d)));
+    }
+    REQUIRE(cs_::ok(cs.commit()));
+  };
+  put_many(100);
+  // As if about 400,000 decisions had been made (the threshold reads the highest row id): the
+  // main part then counts as the highest row id less the recent part, 399,900 rows whatever is
+  // added (nothing is merged meanwhile), so a merge waits for 399,900 / 32 = 12,496.
+  b.exec(db,
+         "UPDATE counter_decisions SET rowid=400000 WHERE rowid=(SELECT max(rowid) FROM "
+         "counter_decisions)");
+  const auto base = static_cast<int>(counter_store::counter_index_merge_rows);
+  put_many(base);
+  cs.upkeep_due();
+  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);  // not due: 8,292 < 12,496
+  const int due = 399'900 / 32;
+  put_many(due - 1 - made);
+  cs.upkeep_due();
+  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);  // one short: the recount
+  put_many(1);
+  cs.upkeep_due();
+  const auto first = one("SELECT count(*) FROM counter_applicants");
+  const int chunk = made / 8;  // more than counter_index_merge_chunk
+  CHECK(first >= chunk);
+  CHECK(first < chunk + made / 50 + 1);  // a range ends with an applicant's last row
+  int ranges = 1;
+  while (one("SELECT count(*) FROM counter_applicants") < made && ranges < 64) {
+    cs.upkeep_due();
+    ++ranges;
+  }
+  CHECK(one("SELECT count(*) FROM counter_applicants") == made);
+  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
+  CHECK(ranges >= 7);
+  CHECK(ranges <= 9);
+  auto h = cs.applicant_decisions("A7", "");
+  REQUIRE(cs_::ok(h));
+  CHECK(h->size() == static_cast<std::size_t>(made / 50 + (7 < made % 50 ? 1 : 0)));
 }
