@@ -73,6 +73,18 @@ std::unique_ptr<dalil::store::counter_store> counter_with_ruleset(sqlite_backend
   return std::move(*opened);
 }
 
+/// The first column of `sql`'s first row on the store `db`, read through a connection of its own.
+std::int64_t scalar_of(const std::string& db, const std::string& sql) {
+  dalil::store::database c;
+  std::string e;
+  REQUIRE(c.open(db, e));
+  auto q = c.prepare(sql, e);
+  INFO(e);
+  REQUIRE(q.ok());
+  REQUIRE(q.step() == SQLITE_ROW);
+  return q.int64(0);
+}
+
 }  // namespace
 
 // The applicants' index of counter decisions in two parts (migration 13): the decisions since
@@ -87,16 +99,7 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   const std::string db = b.fresh();
   auto opened = counter_with_ruleset(b, db);
   dalil::store::counter_store& cs = *opened;
-  auto one = [&](const std::string& sql) {
-    dalil::store::database c;
-    std::string e;
-    REQUIRE(c.open(db, e));
-    auto q = c.prepare(sql, e);
-    INFO(e);
-    REQUIRE(q.ok());
-    REQUIRE(q.step() == SQLITE_ROW);
-    return q.int64(0);
-  };
+  auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
   auto history = [&](const std::string& who, const std::string& office = "") {
     auto h = cs.applicant_decisions(who, office);
     REQUIRE(cs_::ok(h));
@@ -242,16 +245,7 @@ TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
   const std::string db = b.fresh();
   auto opened = counter_with_ruleset(b, db);
   counter_store& cs = *opened;
-  auto one = [&](const std::string& sql) {
-    dalil::store::database c;
-    std::string e;
-    REQUIRE(c.open(db, e));
-    auto q = c.prepare(sql, e);
-    INFO(e);
-    REQUIRE(q.ok());
-    REQUIRE(q.step() == SQLITE_ROW);
-    return q.int64(0);
-  };
+  auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
   int made = 0;
   auto put_many = [&](int n) {
     REQUIRE(cs_::ok(cs.begin()));
