@@ -96,7 +96,28 @@ struct side {
         buffers(block),
         blocks(i, rules),
         scalar(i) {}
+  /// The records read are applicants' personal data: zeroed, not only freed.
+  ~side() {
+    for (record& r : buffers) r.wipe();
+  }
+  side(const side&) = delete;
+  side& operator=(const side&) = delete;
 };
+
+/// Zeroes what a flip holds of its applicant (the id, the values its why read).
+void wipe_flip(impact_flip& f) {
+  wipe_text(f.applicant_id);
+  wipe_text(f.why_before);
+  wipe_text(f.why_after);
+}
+
+/// Zeroes what the rows of a chunk hold (applicants' ids and records).
+void wipe_rows(std::vector<cohort_row>& rows) {
+  for (cohort_row& r : rows) {
+    wipe_text(r.applicant_id);
+    wipe_text(r.json);
+  }
+}
 
 /// The trace step of rule `r` on the evaluator's current record: what it read, and its value.
 std::string step_json(evaluator& ev, std::uint32_t r) {
@@ -109,7 +130,10 @@ std::string step_json(evaluator& ev, std::uint32_t r) {
   // {"steps":[STEP]}: the step alone, whose "reads" names the rules it read; their values are
   // added beside, since a why is read without the rest of the trace.
   if (all.size() <= head.size() + 3) return all;
-  std::string step = all.substr(head.size(), all.size() - head.size() - 3);
+  std::string step;
+  step.reserve(all.size() + 160 * (ev.rules().program().rules[r].rules_read.size() + 1));
+  step.append(all, head.size(), all.size() - head.size() - 3);
+  wipe_text(all);  // the values the step read
   const dsl::program& p = ev.rules().program();
   step += ",\"read_values\":[";
   bool first = true;
@@ -426,9 +450,10 @@ impact_status run_impact(const std::shared_ptr<const ruleset>& old_rules,
     drain(*workers[0]);
     done.arrive_and_wait();
     bool sunk = true;
-    for (const auto& per_block : flips) {
-      for (const impact_flip& f : per_block) {
+    for (auto& per_block : flips) {
+      for (impact_flip& f : per_block) {
         if (sunk && !sink.flip(f)) sunk = false;
+        wipe_flip(f);  // handed over: the sink keeps what it needs
       }
     }
     if (!sunk) {
@@ -441,6 +466,8 @@ impact_status run_impact(const std::shared_ptr<const ruleset>& old_rules,
   start.arrive_and_wait();
   for (auto& t : pool) t.join();
   if (!read && status == impact_status::done) status = impact_status::source_failed;
+  wipe_rows(current);  // the flips were zeroed once handed to the sink
+  wipe_rows(next);
   merge(workers, out);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return status;

@@ -23,16 +23,11 @@
 
 namespace dalil::engine {
 
-namespace {
-
-/// Zeroes the whole buffer of `s` (its capacity) and empties it, keeping the buffer: the writes
-/// land in memory the caller keeps, so none is a dead store.
-void zero_text(std::string& s) {
+// The writes land in memory the caller keeps, so none is a dead store.
+void wipe_text(std::string& s) {
   s.assign(s.capacity(), '\0');
   s.clear();
 }
-
-}  // namespace
 
 void record::clear(std::size_t fact_count) {
   facts.assign(fact_count, value{});
@@ -43,9 +38,9 @@ void record::clear(std::size_t fact_count) {
 }
 
 void record::wipe() {
-  zero_text(arena);
-  zero_text(scratch);
-  for (std::string& k : keys) zero_text(k);
+  wipe_text(arena);
+  wipe_text(scratch);
+  for (std::string& k : keys) wipe_text(k);
   std::fill(facts.begin(), facts.end(), value{});
   for (std::size_t i = 0; i < nested_used && i < nested.size(); ++i) {
     std::fill(nested[i]->begin(), nested[i]->end(), value{});
@@ -1108,7 +1103,7 @@ std::string canonical_json(std::string_view json) {
   // copy of values is the record's, so all of it is zeroed after use.
   thread_local canonical_state st;
   const bool ok = canonical_value(c, out, st, 0) && c.at_end();
-  zero_text(st.values);
+  wipe_text(st.values);
   st.members.clear();
   st.unescaped.clear();
   if (!ok) return {};

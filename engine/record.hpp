@@ -37,6 +37,10 @@ struct record {
   void wipe();
 };
 
+/// Zeroes the whole buffer of `s` (its capacity, not only its size) and empties it, keeping the
+/// capacity: for text that held personal values.
+void wipe_text(std::string& s);
+
 /// Why a record was refused: the field and the rule broken, never the value (values are personal
 /// data and end up in logs).
 struct record_error {

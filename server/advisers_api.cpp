@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +33,7 @@
 #include "server/json_input.hpp"
 #include "server/publications.hpp"
 #include "server/writer.hpp"
+#include "store/crypto.hpp"
 #include "store/impact.hpp"
 #include "store/publications.hpp"
 #include "store/store.hpp"
@@ -185,6 +188,19 @@ std::string filter_text(const std::vector<store::record_filter>& filter) {
   return out;
 }
 
+/// Appends `add` to `to`, which holds personal data: when `to` must grow, its content moves to
+/// a buffer twice as large and the old one is zeroed before it is freed.
+void append_secret(std::string& to, std::string_view add) {
+  if (to.size() + add.size() > to.capacity()) {
+    std::string bigger;
+    bigger.reserve(std::max(2 * to.capacity(), to.size() + add.size()));
+    bigger.append(to);
+    store::crypto::wipe(to);
+    to.swap(bigger);
+  }
+  to.append(add);
+}
+
 /// The flips as the answer lists them: the first `flips_listed`, applicants by pseudonym (a key
 /// drawn for this answer alone) or, for auditors, by id.
 class flip_list final : public engine::impact_sink {
@@ -196,12 +212,26 @@ class flip_list final : public engine::impact_sink {
       truncated_ = true;
       return true;
     }
-    if (listed_ != 0) out_ += ',';
+    // An applicant's id (for auditors) and the values the why read are personal data: the
+    // flip is written into a buffer reserved for it, then appended to the list through
+    // append_secret, so that no buffer holding them is freed without being zeroed.
     std::string who = reveal_ ? f.applicant_id : engine::pseudonym(key_, f.applicant_id);
-    store::append_flip_json(out_, f, summary_.decisions.at(f.decision), who);
+    one_.clear();
+    one_.reserve(2 * (who.size() + f.why_before.size() + f.why_after.size()) + 4096);
+    if (listed_ != 0) one_ += ',';
+    store::append_flip_json(one_, f, summary_.decisions.at(f.decision), who);
+    store::crypto::wipe(who);
+    append_secret(out_, one_);
+    store::crypto::wipe(one_);
     ++listed_;
     return true;
   }
+  ~flip_list() override {
+    store::crypto::wipe(out_);
+    store::crypto::wipe(one_);
+  }
+  flip_list(const flip_list&) = delete;
+  flip_list& operator=(const flip_list&) = delete;
   const std::string& json() const { return out_; }
   bool truncated() const { return truncated_; }
 
@@ -210,6 +240,7 @@ class flip_list final : public engine::impact_sink {
   bool reveal_;
   const engine::pseudonym_key& key_;
   std::string out_;
+  std::string one_;  // the flip being written
   std::size_t listed_ = 0;
   bool truncated_ = false;
 };
@@ -263,7 +294,12 @@ struct impact_job {
     std::string out =
         store::impact_summary_json(summary, filter_text(request.filter), request.reveal_ids);
     out.pop_back();  // its closing brace
-    out += ",\"flip_list\":[" + flips.json() + "],\"flip_list_truncated\":";
+    // Reserved whole before the flips are appended: no buffer holding them is freed unzeroed
+    // (the flip list's own is zeroed by its destructor, the answer's once it is sent).
+    out.reserve(out.size() + flips.json().size() + 64);
+    out += ",\"flip_list\":[";
+    out += flips.json();
+    out += "],\"flip_list_truncated\":";
     out += flips.truncated() ? "true}" : "false}";
     return out;
   }
@@ -362,6 +398,8 @@ struct whatif_job {
   std::string facts;
   std::string error;
   std::optional<analysis::whatif_result> result;
+
+  ~whatif_job() { store::crypto::wipe(facts); }  // the applicant's record
 
   void run() {
     analysis::whatif_options o;
@@ -541,7 +579,9 @@ struct advisers_api::impl {
       reader.set_as_of(*w.as_of);
       engine::record rec;
       engine::record_error rerr;
-      if (!reader.read(w.facts, rec, rerr)) {
+      const bool fits = reader.read(w.facts, rec, rerr);
+      rec.wipe();  // only checked here
+      if (!fits) {
         co_return problem_reply(bad_request("the applicant's record does not fit the schema",
                                             {{field_pointer("/facts", rerr.field), rerr.message}}),
                                 route);
@@ -578,7 +618,9 @@ struct advisers_api::impl {
     d += ",\"goal\":" + job.result->goal + ",\"as_of\":\"" + to_string(*w.as_of) +
          "\",\"publication\":";
     d += chosen->publication != 0 ? std::to_string(chosen->publication) : "null";
-    d += ",\"input\":\"" + engine::sha256_hex(engine::canonical_json(w.facts)) + "\"}";
+    std::string canonical = engine::canonical_json(w.facts);
+    d += ",\"input\":\"" + engine::sha256_hex(canonical) + "\"}";
+    store::crypto::wipe(canonical);
     co_await audit.async_write(entry, asio::use_awaitable);
     if (!entry->result) {
       log->error("advisers: a what-if's audit entry could not be written: {}",

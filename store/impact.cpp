@@ -18,7 +18,18 @@ class stored_cohort final : public engine::cohort_source {
                 std::chrono::steady_clock::time_point deadline)
       : db_(db), filter_(filter), deadline_(deadline) {}
 
+  ~stored_cohort() override { wipe(); }
+  stored_cohort(const stored_cohort&) = delete;
+  stored_cohort& operator=(const stored_cohort&) = delete;
+
   bool next(std::size_t limit, std::vector<engine::cohort_row>& out) override {
+    // The rows handed over before are done with, and the records read are applicants' personal
+    // data: zeroed before their buffers are reused, shrunk or freed.
+    for (engine::cohort_row& r : out) {
+      engine::wipe_text(r.applicant_id);
+      engine::wipe_text(r.json);
+    }
+    wipe();
     if (std::chrono::steady_clock::now() > deadline_) {
       error_ = fail(errc::busy,
                     "the impact passed its time limit before the whole cohort was "
@@ -44,6 +55,13 @@ class stored_cohort final : public engine::cohort_source {
   const std::optional<error>& failure() const { return error_; }
 
  private:
+  void wipe() {
+    for (stored_record& r : records_) {
+      engine::wipe_text(r.applicant_id);
+      engine::wipe_text(r.json);
+    }
+  }
+
   store& db_;
   const std::vector<record_filter>& filter_;
   std::chrono::steady_clock::time_point deadline_;

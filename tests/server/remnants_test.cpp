@@ -17,9 +17,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <sodium.h>
@@ -350,6 +352,131 @@ TEST_CASE(
   found = remnants_after_answer(words);
   INFO("after the auditors' list: " << Catch::Detail::stringify(found));
   CHECK(found.empty());
+  (*s)->stop();
+  (*s)->wait();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST_CASE(
+    "server: the advisers' impact and what-if leave no copy of an applicant's record in its "
+    "memory (encrypted store)",
+    "[server][remnants]") {
+  // An impact opens every stored record of the cohort (sealed: in the clear only in the
+  // server's memory) and evaluates it under two publications; an auditor's answer names the
+  // applicants whose decisions change. A what-if evaluates the record an adviser sends. Once
+  // answered, none leaves a copy. Every applicant's id starts with the marker, so that whichever
+  // decisions change, the auditor's answer holds it.
+  if (sanitized) {
+    WARN("skipped under a sanitizer: its shadow memory is too large to read");
+    return;
+  }
+  const fs::path dir = scratch_dir();
+  const std::string db = (dir / "store.db").string();
+  const std::string key = (dir / "master.key").string();
+  const std::string dalil = DALIL_BINARY;
+  const std::string rules = std::string(DALIL_SOURCE_DIR) + "/rules";
+  run(dalil + " keys init --key-file " + key + " --db " + db + " 2>&1");
+
+  // The sample cohort, each id made the marker and its line number ("@-1", "@-2", …), written
+  // as the bodies are (the file and the server hold the only plain copies), imported by the CLI.
+  reversed_marker m;
+  std::string cohort;
+  {
+    std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      auto id = line.find(R"("id":")");
+      REQUIRE(id != std::string::npos);
+      auto id_end = line.find('"', id + 6);
+      line.replace(id + 6, id_end - (id + 6), "@-" + std::to_string(n));
+      cohort += line + "\n";
+    }
+  }
+  REQUIRE(cohort.size() > 1000);
+  fs::path cohort_file = dir / "cohort.jsonl";
+  write_body(cohort_file, m, cohort);
+  dalil::store::crypto::wipe(cohort);
+  CHECK(run(dalil + " import --db " + db + " --key-file " + key + " --rules " + rules + " " +
+            cohort_file.string() + " >/dev/null 2>&1; echo $?") == "0\n");
+  fs::remove(cohort_file);
+
+  // Two publications: the shipped pack, and a copy whose minimum wage rises in 2027.
+  const fs::path smig = dir / "smig";
+  fs::copy(rules, smig, fs::copy_options::recursive);
+  {
+    std::ifstream in(smig / "housing.dalil");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string from = "  from 2026-01-01 = 17.92 MAD\n";
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), from + "  from 2027-01-01 = 18.79 MAD\n");
+    std::ofstream(smig / "housing.dalil", std::ios::trunc) << text;
+  }
+  const std::vector<std::pair<std::string, std::string>> publications = {
+      {rules, "2017-01-01"}, {smig.string(), "2027-01-01"}};
+  for (const auto& [pack, from] : publications) {
+    CHECK(run(dalil + " publish --db " + db + " --rules " + pack +
+              " --approved-by 'Commission SNIA' --from " + from + " >/dev/null 2>&1; echo $?") ==
+          "0\n");
+  }
+  const std::string adviser =
+      last_line(run(dalil + " token create adv1 --role adviser --db " + db + " 2>&1"));
+  const std::string auditor =
+      last_line(run(dalil + " token create aud1 --role auditor --db " + db + " 2>&1"));
+
+  dalil::server::config c;
+  c.db = db;  // no rules: the publications
+  auto master = dalil::store::crypto::load_master_key(key);
+  REQUIRE(master.has_value());
+  c.master_key = std::move(*master);
+  c.key_file = key;
+  c.port = 0;
+  c.log_file = (dir / "log").string();
+  auto s = dalil::server::server::start(c);
+  INFO((s ? std::string() : s.error().message));
+  REQUIRE(s.has_value());
+  const std::string base = "http://127.0.0.1:" + std::to_string((*s)->port()) + "/api/v1/";
+  auto post = [&](const std::string& token, const std::string& route, const fs::path& body) {
+    return run("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer " + token +
+               "' -H 'Content-Type: application/json' --data-binary @" + body.string() + " " +
+               base + route);
+  };
+
+  // The impact, by an adviser (pseudonyms) and by an auditor (the ids: the marker in the
+  // answer). The auditor's answer is checked to name applicants, through a shell that keeps
+  // it out of this process.
+  fs::path impact = dir / "impact.json";
+  std::ofstream(impact) << R"({"old":1,"new":2,"as_of":"2027-06-01"})";
+  CHECK(post(adviser, "impact", impact) == "200");
+  std::vector<std::string> found = remnants_after_answer(m);
+  INFO("after the adviser's impact, the marker is still in: " << Catch::Detail::stringify(found));
+  CHECK(found.empty());
+  const std::string flips =
+      last_line(run("curl -s -H 'Authorization: Bearer " + auditor +
+                    "' -H 'Content-Type: application/json' --data-binary @" + impact.string() +
+                    " " + base + "impact | grep -o '\"flip_list\":\\[{' | wc -l"));
+  CHECK(flips == "1");  // at least one applicant named
+  found = remnants_after_answer(m);
+  INFO("after the auditor's impact: " << Catch::Detail::stringify(found));
+  CHECK(found.empty());
+
+  // A what-if on a record carrying the marker (its id and nothing else of the cohort's).
+  std::string record =
+      last_line(run("head -1 " + std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl"));
+  auto id = record.find(R"("id":")");
+  REQUIRE(id != std::string::npos);
+  record.replace(id + 6, record.find('"', id + 6) - (id + 6), "@");
+  fs::path whatif = dir / "whatif.json";
+  write_body(whatif, m,
+             R"({"facts":)" + record +
+                 R"(,"as_of":"2025-01-01","goal":"employment.national_preference_exempt=true"})");
+  CHECK(post(adviser, "whatif", whatif) == "200");
+  fs::remove(whatif);
+  found = remnants_after_answer(m);
+  INFO("after the what-if: " << Catch::Detail::stringify(found));
+  CHECK(found.empty());
+
   (*s)->stop();
   (*s)->wait();
   std::error_code ec;
