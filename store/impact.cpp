@@ -18,18 +18,18 @@ class stored_cohort final : public engine::cohort_source {
                 std::chrono::steady_clock::time_point deadline)
       : db_(db), filter_(filter), deadline_(deadline) {}
 
-  ~stored_cohort() override { wipe(); }
+  ~stored_cohort() override { wipe(); }  // records a failed read opened and did not hand over
   stored_cohort(const stored_cohort&) = delete;
   stored_cohort& operator=(const stored_cohort&) = delete;
 
   bool next(std::size_t limit, std::vector<engine::cohort_row>& out) override {
     // The rows handed over before are done with, and the records read are applicants' personal
-    // data: zeroed before their buffers are reused, shrunk or freed.
+    // data: zeroed before their buffers are reused, shrunk or freed. (records_ holds the
+    // buffers the last call swapped out of `out`, zeroed then.)
     for (engine::cohort_row& r : out) {
       engine::wipe_text(r.applicant_id);
       engine::wipe_text(r.json);
     }
-    wipe();
     if (std::chrono::steady_clock::now() > deadline_) {
       error_ = fail(errc::busy,
                     "the impact passed its time limit before the whole cohort was "
