@@ -176,6 +176,48 @@ fs::path scratch_dir() {
   return tmpl;
 }
 
+/// An encrypted store in a scratch folder (`dalil keys init`), removed at the end.
+struct encrypted_store {
+  const fs::path dir = scratch_dir();
+  const std::string db = (dir / "store.db").string();
+  const std::string key = (dir / "master.key").string();
+  const std::string dalil = DALIL_BINARY;
+
+  encrypted_store() { run(dalil + " keys init --key-file " + key + " --db " + db + " 2>&1"); }
+  ~encrypted_store() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  encrypted_store(const encrypted_store&) = delete;
+  encrypted_store& operator=(const encrypted_store&) = delete;
+
+  /// A server's configuration on it (its master key, any free port, a log in the folder).
+  [[nodiscard]] dalil::server::config config() const {
+    dalil::server::config c;
+    c.db = db;
+    auto master = dalil::store::crypto::load_master_key(key);
+    REQUIRE(master.has_value());
+    c.master_key = std::move(*master);
+    c.key_file = key;
+    c.port = 0;
+    c.log_file = (dir / "log").string();
+    return c;
+  }
+};
+
+/// `record` (a line of a cohort) with its id replaced by `id`.
+std::string with_id(std::string record, const std::string& id) {
+  auto at = record.find(R"("id":")");
+  REQUIRE(at != std::string::npos);
+  record.replace(at + 6, record.find('"', at + 6) - (at + 6), id);
+  return record;
+}
+
+/// The sample cohort's first record.
+std::string first_sample_record() {
+  return last_line(run("head -1 " + std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl"));
+}
+
 }  // namespace
 
 TEST_CASE("server: no copy of a request's body stays in its memory once answered (TLS, HTTP)",
@@ -248,24 +290,16 @@ TEST_CASE(
     WARN("skipped under a sanitizer: its shadow memory is too large to read");
     return;
   }
-  const fs::path dir = scratch_dir();
-  const std::string db = (dir / "store.db").string();
-  const std::string key = (dir / "master.key").string();
-  const std::string dalil = DALIL_BINARY;
-  run(dalil + " keys init --key-file " + key + " --db " + db + " 2>&1");
+  encrypted_store st;
+  const fs::path& dir = st.dir;
+  const std::string& db = st.db;
+  const std::string& dalil = st.dalil;
   std::string token = last_line(
       run(dalil + " token create clerk --role official --office rabat --db " + db + " 2>&1"));
 
-  dalil::server::config c;
-  c.db = db;
+  dalil::server::config c = st.config();
   c.rules = shipped_pack().rules;
   c.canonical_source = shipped_pack().canonical;
-  auto master = dalil::store::crypto::load_master_key(key);
-  REQUIRE(master.has_value());
-  c.master_key = std::move(*master);
-  c.key_file = key;
-  c.port = 0;
-  c.log_file = (dir / "log").string();
   auto s = dalil::server::server::start(c);
   INFO((s ? std::string() : s.error().message));
   REQUIRE(s.has_value());
@@ -273,12 +307,7 @@ TEST_CASE(
 
   // The sample cohort's first applicant, under the marker's id; twice (a new record, then the
   // same one again: the stored version reused).
-  std::string record =
-      last_line(run("head -1 " + std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl"));
-  auto id = record.find(R"("id":")");
-  REQUIRE(id != std::string::npos);
-  auto id_end = record.find('"', id + 6);
-  record.replace(id + 6, id_end - (id + 6), "@");
+  std::string record = with_id(first_sample_record(), "@");
   reversed_marker m;
   fs::path body = dir / "body";
   write_body(body, m, R"({"as_of":"2017-06-01","trace":true,"applicant":)" + record + "}");
@@ -354,8 +383,6 @@ TEST_CASE(
   CHECK(found.empty());
   (*s)->stop();
   (*s)->wait();
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 TEST_CASE(
@@ -371,12 +398,11 @@ TEST_CASE(
     WARN("skipped under a sanitizer: its shadow memory is too large to read");
     return;
   }
-  const fs::path dir = scratch_dir();
-  const std::string db = (dir / "store.db").string();
-  const std::string key = (dir / "master.key").string();
-  const std::string dalil = DALIL_BINARY;
+  encrypted_store st;
+  const fs::path& dir = st.dir;
+  const std::string& db = st.db;
+  const std::string& dalil = st.dalil;
   const std::string rules = std::string(DALIL_SOURCE_DIR) + "/rules";
-  run(dalil + " keys init --key-file " + key + " --db " + db + " 2>&1");
 
   // The sample cohort, each id made the marker and its line number ("@-1", "@-2", …), written
   // as the bodies are (the file and the server hold the only plain copies), imported by the CLI.
@@ -386,18 +412,14 @@ TEST_CASE(
     std::ifstream in(std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl");
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
-      auto id = line.find(R"("id":")");
-      REQUIRE(id != std::string::npos);
-      auto id_end = line.find('"', id + 6);
-      line.replace(id + 6, id_end - (id + 6), "@-" + std::to_string(n));
-      cohort += line + "\n";
+      cohort += with_id(line, "@-" + std::to_string(n)) + "\n";
     }
   }
   REQUIRE(cohort.size() > 1000);
   fs::path cohort_file = dir / "cohort.jsonl";
   write_body(cohort_file, m, cohort);
   dalil::store::crypto::wipe(cohort);
-  CHECK(run(dalil + " import --db " + db + " --key-file " + key + " --rules " + rules + " " +
+  CHECK(run(dalil + " import --db " + db + " --key-file " + st.key + " --rules " + rules + " " +
             cohort_file.string() + " >/dev/null 2>&1; echo $?") == "0\n");
   fs::remove(cohort_file);
 
@@ -425,15 +447,7 @@ TEST_CASE(
   const std::string auditor =
       last_line(run(dalil + " token create aud1 --role auditor --db " + db + " 2>&1"));
 
-  dalil::server::config c;
-  c.db = db;  // no rules: the publications
-  auto master = dalil::store::crypto::load_master_key(key);
-  REQUIRE(master.has_value());
-  c.master_key = std::move(*master);
-  c.key_file = key;
-  c.port = 0;
-  c.log_file = (dir / "log").string();
-  auto s = dalil::server::server::start(c);
+  auto s = dalil::server::server::start(st.config());  // no rules: the publications
   INFO((s ? std::string() : s.error().message));
   REQUIRE(s.has_value());
   const std::string base = "http://127.0.0.1:" + std::to_string((*s)->port()) + "/api/v1/";
@@ -462,11 +476,7 @@ TEST_CASE(
   CHECK(found.empty());
 
   // A what-if on a record carrying the marker (its id and nothing else of the cohort's).
-  std::string record =
-      last_line(run("head -1 " + std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl"));
-  auto id = record.find(R"("id":")");
-  REQUIRE(id != std::string::npos);
-  record.replace(id + 6, record.find('"', id + 6) - (id + 6), "@");
+  const std::string record = with_id(first_sample_record(), "@");
   fs::path whatif = dir / "whatif.json";
   write_body(whatif, m,
              R"({"facts":)" + record +
@@ -479,6 +489,4 @@ TEST_CASE(
 
   (*s)->stop();
   (*s)->wait();
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
