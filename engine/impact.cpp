@@ -37,6 +37,11 @@ std::string_view category_id(flip_category c) {
   return "value_change";
 }
 
+void cohort_row::wipe() {
+  wipe_text(applicant_id);
+  wipe_text(json);
+}
+
 std::string pseudonym(const pseudonym_key& key, std::string_view applicant_id) {
   // HMAC-SHA-256 (RFC 2104) with a key shorter than the block.
   std::array<char, 64> ipad{};
@@ -109,14 +114,6 @@ void wipe_flip(impact_flip& f) {
   wipe_text(f.applicant_id);
   wipe_text(f.why_before);
   wipe_text(f.why_after);
-}
-
-/// Zeroes what the rows of a chunk hold (applicants' ids and records).
-void wipe_rows(std::vector<cohort_row>& rows) {
-  for (cohort_row& r : rows) {
-    wipe_text(r.applicant_id);
-    wipe_text(r.json);
-  }
 }
 
 /// The trace step of rule `r` on the evaluator's current record: what it read, and its value.
@@ -466,8 +463,10 @@ impact_status run_impact(const std::shared_ptr<const ruleset>& old_rules,
   start.arrive_and_wait();
   for (auto& t : pool) t.join();
   if (!read && status == impact_status::done) status = impact_status::source_failed;
-  wipe_rows(current);  // the flips were zeroed once handed to the sink
-  wipe_rows(next);
+  // The rows' ids and records (the flips were zeroed once handed to the sink).
+  for (auto* rows : {&current, &next}) {
+    for (cohort_row& r : *rows) r.wipe();
+  }
   merge(workers, out);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return status;

@@ -21,6 +21,8 @@ namespace dalil::engine {
 struct cohort_row {
   std::string applicant_id;
   std::string json;
+  /// Zeroes both (an applicant's id and record), keeping their buffers (engine::wipe_text).
+  void wipe();
 };
 
 /// The cohort, read in order, chunk by chunk.

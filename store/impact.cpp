@@ -26,10 +26,7 @@ class stored_cohort final : public engine::cohort_source {
     // The rows handed over before are done with, and the records read are applicants' personal
     // data: zeroed before their buffers are reused, shrunk or freed. (records_ holds the
     // buffers the last call swapped out of `out`, zeroed then.)
-    for (engine::cohort_row& r : out) {
-      engine::wipe_text(r.applicant_id);
-      engine::wipe_text(r.json);
-    }
+    for (engine::cohort_row& r : out) r.wipe();
     if (std::chrono::steady_clock::now() > deadline_) {
       error_ = fail(errc::busy,
                     "the impact passed its time limit before the whole cohort was "
