@@ -5,8 +5,9 @@
 # officials' page asks; --lang all for the three). Runs 10,000 requests/s for 30 s three times
 # and reports the medians of p50/p99/p99.9 (latency from each request's intended send time:
 # coordinated omission counted), then the maximum sustained rate (the highest rate with
-# p99 <= 1 ms and no error, median of three searches), the CPU each side used, the CPU other
-# processes took meanwhile, and checks that the store holds one counter decision per 2xx answer
+# p99 <= 1 ms and no error, median of three searches) and the capacity (the answers per second
+# when twice the rate is offered: the server's throughput at saturation, median of three runs),
+# the CPU each side used, the CPU other processes took meanwhile, and checks that the store holds one counter decision per 2xx answer
 # (sqlite3 on the store file).
 #
 #   bash scripts/bench-serve.sh                 # the full benchmark (about 12 minutes)
@@ -40,6 +41,9 @@ usage: scripts/bench-serve.sh [options]
   --p99-us U            the target: p99 at most U µs (default 1000)
   --step S              seconds per step of the rate search (default 10)
   --no-max              skip the maximum sustained rate search
+  --no-capacity         skip the capacity runs (twice the rate offered: the answers per second
+                        at saturation, the steadier figure of what a request costs)
+  --capacity-rate R     the rate offered in the capacity runs (default: twice --rate)
   --no-floor            skip the floor run (a null server answering at once, same answer size)
   --busy-poll           the client spins on its event loop instead of sleeping: no wake-up delay
                         charged to the server (40-90 µs on a VM), but on a core shared with other
@@ -55,7 +59,7 @@ EOF
 }
 
 runs=3 rate=10000 duration=30 warmup=5 connections=32 applicants=10000 as_of=latest
-threads=1 p99_target=1000 step=10 do_max=1 do_floor=1 busy_poll='' quick=0 trace=1 niceness=-20
+threads=1 p99_target=1000 step=10 do_max=1 do_capacity=1 capacity_rate=0 do_floor=1 busy_poll='' quick=0 trace=1 niceness=-20
 lang=fr
 dalil="" loadgen="" null_server="" build_dir=build-release keep=""
 while (($#)); do
@@ -74,6 +78,8 @@ while (($#)); do
     --no-trace) trace=0 ;;
     --lang) lang="$2"; shift ;;
     --no-max) do_max=0 ;;
+    --no-capacity) do_capacity=0 ;;
+    --capacity-rate) capacity_rate="$2"; shift ;;
     --no-floor) do_floor=0 ;;
     --busy-poll) busy_poll=--busy-poll ;;
     --nice) niceness="$2"; shift ;;
@@ -90,6 +96,8 @@ done
 for n in runs rate duration warmup connections applicants threads p99_target step; do
   [[ "${!n}" =~ ^[0-9]+$ && "${!n}" -gt 0 ]] || { echo "bench-serve: --${n//_/-} must be a positive integer" >&2; exit 2; }
 done
+[[ "$capacity_rate" =~ ^[0-9]+$ ]] || { echo "bench-serve: --capacity-rate must be a positive integer" >&2; exit 2; }
+((capacity_rate > 0)) || capacity_rate=$((rate * 2))
 ((applicants >= 10000)) || { echo "bench-serve: --applicants must be at least 10000 (the issue's floor)" >&2; exit 2; }
 [[ "$as_of" =~ ^([0-9]{4}-[0-9]{2}-[0-9]{2}|latest|application)$ ]] || { echo "bench-serve: --as-of must be YYYY-MM-DD, latest or application" >&2; exit 2; }
 for tool in sqlite3 taskset; do
@@ -291,6 +299,28 @@ printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %6s%% %6s%% %9s %6s%%\n' m
   "$(med p99_9)" "$(med max)" "$(med achieved)" "$(med client_cpu)" "$(med server_cpu)" \
   "$(med server_us_per_answer)" "$(med others_cpu)"
 fixed_p99=$(med p99) fixed_errors=$(while read -r l; do field errors "$l"; done < "$work/fixed.txt" | sort -n | tail -1)
+
+# ------------------------------------------------------------------ the capacity
+# Twice the rate offered: the server answers as fast as it can and the rest queue (requests
+# still unsent 2 s after they were due count as errors). The answers per second are then the
+# server's throughput at saturation. At a rate the server barely sustains, its CPU per answer
+# says little of what a request costs (a busy core is shared by however many requests come, a
+# writer's transaction by however many wait), while the capacity only grows when a request
+# costs less.
+if ((do_capacity)); then
+  echo
+  echo "== capacity: $capacity_rate requests/s offered for $duration s (warmup $warmup s), $runs run(s); the answers per second at saturation"
+  header
+  : > "$work/capacity.txt"
+  for i in $(seq 1 "$runs"); do
+    s=$(load "capacity-$i" "$capacity_rate" "$duration" "$warmup")
+    echo "$s" >> "$work/capacity.txt"
+    row "cap $i" "$s"
+    check_stored "$s"
+  done
+  cmed() { while read -r l; do field "$1" "$l"; done < "$work/capacity.txt" | median; }
+  echo "capacity, median of $runs: $(cmed achieved) answers/s (server CPU $(cmed server_us_per_answer) µs an answer at saturation)"
+fi
 
 # ------------------------------------------------------------------ the floor: no work behind
 if ((do_floor)); then
