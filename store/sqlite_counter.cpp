@@ -187,7 +187,13 @@ struct impl {
   // The applicants' index's merge (upkeep_due).
   statement count_recent;
   statement last_decision;
-  statement merge_recent;
+  statement copy_recent;
+  statement plan_bound;
+  statement insert_plan;
+  statement drop_plan;
+  statement insert_rest;
+  statement drop_rest;
+  statement empty_plan;
   statement clear_recent;
   /// Rows in counter_applicants_recent as this connection last knew them (-1: to be counted,
   /// after a rollback or before the first merge check).
@@ -195,14 +201,16 @@ struct impl {
   /// The recent part's size at which a merge is due, as last computed
   /// (counter_store::counter_index_merge_due).
   std::int64_t merge_at = counter_store::counter_index_merge_rows;
-  /// The merge round under way (plan_merge; none when merge_bounds is empty): the rows up to
-  /// merge_upto, in ranges of applicants from each bound to the next (the last one open),
-  /// merge_next the next range to merge.
+  /// The merge round under way (merge_due): its phase, its rows (seq after merge_from up to
+  /// merge_upto), where the copy or the clear goes on (merge_next, a seq), the insert's pieces.
+  enum class phase { none, copy, insert, clear };
+  phase merge_phase = phase::none;
   statement plan_recent;
+  bool merge_plan_ready = false;  // temp.merge_plan created on this connection
+  std::int64_t merge_from = 0;
   std::int64_t merge_upto = 0;
-  std::vector<std::string> merge_bounds;
-  std::size_t merge_next = 0;
-  std::string merge_last_applicant;
+  std::int64_t merge_next = 0;
+  std::int64_t merge_insert_rows = counter_store::counter_index_merge_piece;
   // The merges so far, for the server's log at its stop (checkpoint_summary).
   std::uint64_t merges = 0;
   std::uint64_t merge_chunks = 0;
@@ -477,13 +485,24 @@ struct impl {
   status open_review_row(const statement& q, review& r) const;
 
   /// The applicants' index's recent part merged into counter_applicants once it holds
-  /// counter_index_merge_due decisions (upkeep_due): the rows there then (a round), in ranges
-  /// of applicants (plan_merge), one range per call, each in a
-  /// transaction of its own, in the index's order. A range writes the pages of the index it
-  /// covers, so a round writes each page about once, and no commit of requests waits for more
-  /// than one range (a whole round in one transaction took up to 31 ms at 10,000/s).
+  /// counter_index_merge_due decisions (upkeep_due): the rows there then (a round), one short
+  /// step per call, each in a transaction of its own, so that no commit of requests waits for
+  /// more than a step (a step of the earlier merge, a range of applicants moved and deleted at
+  /// once, took up to 4.8 ms at 1,000 requests/s and 7.7 ms at 10,000/s, and made most of the
+  /// p99 at 2,000-3,000/s: docs/server-performance.md). A round:
+  /// - copy: the round's rows, counter_index_merge_piece at a time in the order they were made
+  ///   (a range of seq: contiguous pages), into temp.merge_plan, a table of this connection's
+  ///   memory in the index's order;
+  /// - insert: from merge_plan into counter_applicants in the index's order, pieces of
+  ///   merge_insert_rows (sized so that a piece covers about counter_index_merge_pages pages of
+  ///   the index: a round still writes each page about once), each removed from merge_plan;
+  /// - clear: the round's rows deleted from the recent part, a range of seq at a time (its
+  ///   first pages, freed), and only those found in counter_applicants.
+  /// Until a round is cleared its rows are in both parts: an applicant's history reads each
+  /// decision once (IN), verify counts them once, and a round cut short (a failure, a stop) is
+  /// planned again from what the recent part holds (INSERT OR IGNORE).
   status merge_due() {
-    if (merge_bounds.empty()) {
+    if (merge_phase == phase::none) {
       if (recent_rows < 0) {
         if (auto s = ready(count_recent, "SELECT count(*) FROM counter_applicants_recent"); !s) {
           return s;
@@ -504,105 +523,186 @@ struct impl {
       const std::int64_t decisions = rc == SQLITE_ROW ? last_decision.int64(0) : 0;
       last_decision.reset();
       if (rc != SQLITE_ROW) return sql_error("counting the counter decisions");
-      merge_at = counter_store::counter_index_merge_due(
-          std::max<std::int64_t>(decisions - recent_rows, 0));
+      const std::int64_t indexed = std::max<std::int64_t>(decisions - recent_rows, 0);
+      merge_at = counter_store::counter_index_merge_due(indexed);
       if (recent_rows < merge_at) return {};
-      if (auto s = plan_merge(); !s) return s;
-      if (merge_bounds.empty()) {  // merged meanwhile by another connection (keys reseal)
-        recent_rows = -1;
-        return {};
-      }
+      return plan_merge(indexed);
     }
     const auto started = std::chrono::steady_clock::now();
-    // The next range: [from, to), to empty for the last one (no upper bound).
-    const std::string& from = merge_bounds[merge_next];
-    const bool last = merge_next + 1 == merge_bounds.size();
-    const std::string& to = last ? from : merge_bounds[merge_next + 1];
-    auto merged = run(begin_tx, "BEGIN IMMEDIATE");
-    std::int64_t moved = 0;
-    if (merged) {
-      // In the index's order: each page of counter_applicants written once for its new rows.
-      merged = ready(merge_recent,
-                     "INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
-                     "counter_applicants_recent WHERE seq <= ?1 AND applicant_id >= ?2 AND "
-                     "(?4 OR applicant_id < ?3) ORDER BY applicant_id, at, decision_id");
-    }
-    if (merged) {
-      merge_recent.bind(1, merge_upto).bind(2, from).bind(3, to).bind(4, std::int64_t{last});
-      if (merge_recent.step() != SQLITE_DONE) merged = sql_error("merging the applicants' index");
-      merge_recent.reset();
-      moved = db.changes();
-    }
-    if (merged) {
-      merged = ready(clear_recent,
-                     "DELETE FROM counter_applicants_recent WHERE seq <= ?1 AND applicant_id >= "
-                     "?2 AND (?4 OR applicant_id < ?3)");
-    }
-    if (merged) {
-      clear_recent.bind(1, merge_upto).bind(2, from).bind(3, to).bind(4, std::int64_t{last});
-      if (clear_recent.step() != SQLITE_DONE) merged = sql_error("merging the applicants' index");
-      clear_recent.reset();
-      if (merged && db.changes() != moved) {
-        merged =
-            fail(errc::failed, "merging the applicants' index: the rows added and removed differ");
-      }
-    }
-    if (merged) merged = run(commit_tx, "COMMIT");
-    if (!merged) {
+    status step = merge_phase == phase::copy     ? copy_step()
+                  : merge_phase == phase::insert ? insert_step()
+                                                 : clear_step();
+    if (!step) {
       std::string ignored;
       db.exec("ROLLBACK", ignored);
       recent_rows = -1;
-      merge_bounds.clear();  // planned again from what is there
+      merge_phase = phase::none;  // planned again from what is there
       ++merges_failed;
-      return merged;
+      return step;
     }
-    if (recent_rows >= 0) recent_rows -= moved;
     ++merge_chunks;
     longest_merge_us = std::max<std::int64_t>(longest_merge_us,
                                               std::chrono::duration_cast<std::chrono::microseconds>(
                                                   std::chrono::steady_clock::now() - started)
                                                   .count());
-    if (++merge_next == merge_bounds.size()) {  // the round is over
-      merge_bounds.clear();
-      ++merges;
+    return {};
+  }
+
+  /// A round of merge_due: the recent part's rows now (seq from merge_from to merge_upto), with
+  /// pieces of the insert sized to the main part's `indexed` rows.
+  status plan_merge(std::int64_t indexed) {
+    if (auto s = ready(plan_recent,
+                       "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0), count(*) FROM "
+                       "counter_applicants_recent");
+        !s) {
+      return s;
+    }
+    int rc = plan_recent.step();
+    const std::int64_t low = rc == SQLITE_ROW ? plan_recent.int64(0) : 0;
+    const std::int64_t high = rc == SQLITE_ROW ? plan_recent.int64(1) : 0;
+    const std::int64_t rows = rc == SQLITE_ROW ? plan_recent.int64(2) : 0;
+    plan_recent.reset();
+    if (rc != SQLITE_ROW) return sql_error("planning the applicants' index merge");
+    recent_rows = rows;
+    if (rows < merge_at) return {};  // merged meanwhile by another connection (keys reseal)
+    if (!merge_plan_ready) {
+      // This connection's own table (temp_store=MEMORY): empty at each round's start.
+      std::string e;
+      if (!db.exec("CREATE TEMP TABLE IF NOT EXISTS merge_plan(applicant_id TEXT NOT NULL, at "
+                   "TEXT NOT NULL, decision_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY "
+                   "KEY(applicant_id, at, decision_id)) WITHOUT ROWID",
+                   e)) {
+        return fail(errc::failed, "planning the applicants' index merge: " + e);
+      }
+      merge_plan_ready = true;
+    }
+    if (auto s = run(empty_plan, "DELETE FROM temp.merge_plan"); !s) return s;
+    merge_from = low - 1;
+    merge_upto = high;
+    merge_next = merge_from;
+    merge_insert_rows = counter_store::counter_index_merge_insert_rows(rows, indexed);
+    merge_phase = phase::copy;
+    return {};
+  }
+
+  /// The next piece of the round's rows, by seq, copied into merge_plan.
+  status copy_step() {
+    const std::int64_t to =
+        std::min(merge_next + counter_store::counter_index_merge_piece, merge_upto);
+    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
+    if (auto s = ready(copy_recent,
+                       "INSERT OR IGNORE INTO temp.merge_plan SELECT applicant_id, at, "
+                       "decision_id, seq FROM counter_applicants_recent WHERE seq > ?1 AND seq "
+                       "<= ?2");
+        !s) {
+      return s;
+    }
+    copy_recent.bind(1, merge_next).bind(2, to);
+    const int rc = copy_recent.step();
+    copy_recent.reset();
+    if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+    if (auto s = run(commit_tx, "COMMIT"); !s) return s;
+    merge_next = to;
+    if (merge_next >= merge_upto) merge_phase = phase::insert;
+    return {};
+  }
+
+  /// The next piece of merge_plan, in the index's order, into counter_applicants.
+  status insert_step() {
+    // The first key past the piece (none: the piece is the rest).
+    if (auto s = ready(plan_bound,
+                       "SELECT applicant_id, at, decision_id FROM temp.merge_plan ORDER BY "
+                       "applicant_id, at, decision_id LIMIT 1 OFFSET ?1");
+        !s) {
+      return s;
+    }
+    plan_bound.bind(1, merge_insert_rows);
+    int rc = plan_bound.step();
+    const bool rest = rc == SQLITE_DONE;
+    if (rc != SQLITE_ROW && !rest) {
+      plan_bound.reset();
+      return sql_error("merging the applicants' index");
+    }
+    // The bound's key, zeroed once the piece is merged (an applicant's id in a plain store).
+    struct key {
+      std::string applicant, at, decision;
+      key() = default;
+      key(const key&) = delete;
+      key& operator=(const key&) = delete;
+      ~key() { crypto::wipe(applicant); }
+    } bound;
+    if (!rest) {
+      bound.applicant.assign(plan_bound.text_view(0));
+      bound.at.assign(plan_bound.text_view(1));
+      bound.decision.assign(plan_bound.text_view(2));
+    }
+    plan_bound.reset();
+    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
+    // Only the rows still in the recent part as they were copied: another connection may
+    // have merged it meanwhile and renamed the index's applicants (keys init in place). The
+    // piece by the merge_plan's key (a range its primary key finds), the rest as a whole.
+    constexpr std::string_view still_recent =
+        " AND EXISTS (SELECT 1 FROM counter_applicants_recent r WHERE r.seq = p.seq AND "
+        "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id = p.decision_id)";
+    constexpr std::string_view below = "(p.applicant_id, p.at, p.decision_id) < (?1, ?2, ?3)";
+    constexpr std::string_view insert_head =
+        "INSERT OR IGNORE INTO counter_applicants SELECT p.applicant_id, p.at, p.decision_id "
+        "FROM temp.merge_plan p WHERE ";
+    constexpr std::string_view order = " ORDER BY p.applicant_id, p.at, p.decision_id";
+    statement& insert = rest ? insert_rest : insert_plan;
+    statement& drop = rest ? drop_rest : drop_plan;
+    if (auto s = ready(insert, std::string(insert_head) + (rest ? "1" : std::string(below)) +
+                                   std::string(still_recent) + std::string(order));
+        !s) {
+      return s;
+    }
+    if (auto s = ready(drop, rest ? std::string("DELETE FROM temp.merge_plan")
+                                  : "DELETE FROM temp.merge_plan AS p WHERE " + std::string(below));
+        !s) {
+      return s;
+    }
+    for (statement* q : {&insert, &drop}) {
+      if (!rest) {
+        q->bind_static(1, bound.applicant).bind_static(2, bound.at).bind_static(3, bound.decision);
+      }
+      rc = q->step();
+      q->reset();
+      if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+    }
+    if (auto s = run(commit_tx, "COMMIT"); !s) return s;
+    if (rest) {
+      merge_phase = phase::clear;
+      merge_next = merge_from;
     }
     return {};
   }
 
-  /// A round of merge_due: the rows of the recent part now (seq up to merge_upto), cut into
-  /// ranges of applicants of about counter_index_merge_chunk rows, or an eighth of the round
-  /// when that is more (an applicant's rows in one).
-  status plan_merge() {
-    statement& q = plan_recent;
-    if (auto s = ready(q,
-                       "SELECT seq, applicant_id FROM counter_applicants_recent ORDER BY "
-                       "applicant_id");
+  /// The next piece of the round's rows, by seq, deleted from the recent part: those found in
+  /// counter_applicants (a row another connection put there after the round began, with a seq
+  /// the round covers, stays).
+  status clear_step() {
+    const std::int64_t to =
+        std::min(merge_next + counter_store::counter_index_merge_piece, merge_upto);
+    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
+    if (auto s = ready(clear_recent,
+                       "DELETE FROM counter_applicants_recent AS r WHERE seq > ?1 AND seq <= ?2 "
+                       "AND EXISTS (SELECT 1 FROM counter_applicants a WHERE a.applicant_id = "
+                       "r.applicant_id AND a.at = r.at AND a.decision_id = r.decision_id)");
         !s) {
       return s;
     }
-    merge_bounds.clear();
-    merge_next = 0;
-    merge_upto = 0;
-    const std::int64_t chunk = std::max(counter_store::counter_index_merge_chunk,
-                                        recent_rows / counter_store::counter_index_merge_ranges);
-    std::int64_t in_range = 0;
-    int rc = 0;
-    while ((rc = q.step()) == SQLITE_ROW) {
-      merge_upto = std::max(merge_upto, q.int64(0));
-      std::string_view who = q.text_view(1);
-      if (merge_bounds.empty()) {
-        merge_bounds.emplace_back("");  // the first range from the lowest key
-      } else if (in_range >= chunk && who != merge_last_applicant) {
-        merge_bounds.emplace_back(who);
-        in_range = 0;
-      }
-      merge_last_applicant.assign(who);
-      ++in_range;
-    }
-    q.reset();
-    if (rc != SQLITE_DONE) {
-      merge_bounds.clear();
-      return sql_error("planning the applicants' index merge");
+    clear_recent.bind(1, merge_next).bind(2, to);
+    const int rc = clear_recent.step();
+    clear_recent.reset();
+    if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+    const std::int64_t cleared = db.changes();
+    if (auto s = run(commit_tx, "COMMIT"); !s) return s;
+    if (recent_rows >= 0) recent_rows -= cleared;
+    merge_next = to;
+    if (merge_next >= merge_upto) {  // the round is over
+      merge_phase = phase::none;
+      recent_rows = -1;  // counted again: rows another connection merged meanwhile are gone
+      ++merges;
     }
     return {};
   }
@@ -1365,9 +1465,13 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
         "tool's back)"});
   }
   // The applicants' index (its two parts, migration 13) holds each decision once, under its
-  // applicant and time: else a decision would be missing from its applicant's history.
+  // applicant and time: else a decision would be missing from its applicant's history. A row
+  // in both parts is one a merge round inserted and has not yet cleared (merge_due): counted
+  // once.
   if (count("SELECT (SELECT count(*) FROM counter_applicants) + (SELECT count(*) FROM "
-            "counter_applicants_recent)") != decisions ||
+            "counter_applicants_recent r WHERE NOT EXISTS (SELECT 1 FROM counter_applicants a "
+            "WHERE a.applicant_id = r.applicant_id AND a.at = r.at AND a.decision_id = "
+            "r.decision_id))") != decisions ||
       count("SELECT count(*) FROM (SELECT applicant_id, at, decision_id FROM counter_decisions "
             "EXCEPT SELECT applicant_id, at, decision_id FROM counter_applicants EXCEPT SELECT "
             "applicant_id, at, decision_id FROM counter_applicants_recent)") != 0) {

@@ -393,9 +393,11 @@ static_assert(schema_version >= 5 && decision_format == 2,
 
 /// The counter's applicants' index in one part (migration 13): its recent rows merged into
 /// counter_applicants, as the server's writer does once they are many (upkeep_due), so that an
-/// applicant's rows are all found by counter_applicants' key. Inside the caller's transaction.
+/// applicant's rows are all found by counter_applicants' key (a row a merge round of the
+/// writer's inserted and has not yet cleared is there already). Inside the caller's transaction.
 status merge_counter_index(database& db, const std::string& what) {
-  if (auto st = db.run("INSERT INTO counter_applicants SELECT applicant_id, at, decision_id "
+  if (auto st = db.run("INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
+                       "decision_id "
                        "FROM counter_applicants_recent ORDER BY applicant_id, at, decision_id",
                        what);
       !st) {

@@ -141,32 +141,45 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   cs.rollback();
   CHECK(history("A7") == expected(7, 300));
 
-  const auto merge_at = static_cast<int>(dalil::store::counter_store::counter_index_merge_rows);
-  const auto chunk = static_cast<int>(dalil::store::counter_store::counter_index_merge_chunk);
+  using dalil::store::counter_store;
+  const auto merge_at = static_cast<int>(counter_store::counter_index_merge_rows);
+  const auto main_rows = [&] { return one("SELECT count(*) FROM counter_applicants"); };
+  const auto recent_rows = [&] { return one("SELECT count(*) FROM counter_applicants_recent"); };
   put_many(300, merge_at - 300);
-  // A round: one range of applicants per upkeep (of at least a chunk's rows, an applicant's rows
-  // never cut), the first applicants in the index's order first: A0, A1, A10…A19, A2 (82 or 81
-  // decisions each).
-  cs.upkeep_due();
-  const auto first = one("SELECT count(*) FROM counter_applicants");
-  CHECK(first >= chunk);
-  CHECK(first < chunk + 100);
-  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == merge_at - first);
-  CHECK(one("SELECT count(*) FROM counter_applicants a WHERE applicant_id >= (SELECT "
-            "min(applicant_id) FROM counter_applicants_recent)") == 0);
-  CHECK(one("SELECT count(*) FROM counter_applicants_recent WHERE applicant_id='A10'") == 0);
-  CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id='A7'") == 0);
-  CHECK(history("A10") == expected(10, merge_at));
-  CHECK(history("A7") == expected(7, merge_at));
-  // Decisions made during the round wait for the next one (A10's among them: in both parts).
-  put_many(merge_at, 250);
-  for (int i = 0; i < 64 && one("SELECT count(*) FROM counter_applicants") < merge_at; ++i) {
+  // A round, one short step per upkeep: its rows copied (a piece at a time), inserted into the
+  // main part in the index's order (a piece at a time), then cleared from the recent part.
+  cs.upkeep_due();  // plans the round: nothing moved yet
+  CHECK(main_rows() == 0);
+  int steps = 0;
+  while (main_rows() == 0 && steps < 1000) {
     cs.upkeep_due();
+    ++steps;
   }
-  CHECK(one("SELECT count(*) FROM counter_applicants") == merge_at);
-  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 250);
+  const auto piece = counter_store::counter_index_merge_piece;
+  CHECK(steps == (merge_at + piece - 1) / piece + 1);  // the copy's pieces, then an insert
+  CHECK(main_rows() == counter_store::counter_index_merge_insert_rows(merge_at, 0));
+  // The lowest keys first: no row of the main part above a row still only in the recent part.
+  CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id > (SELECT "
+            "min(r.applicant_id) FROM counter_applicants_recent r WHERE NOT EXISTS (SELECT 1 FROM "
+            "counter_applicants a WHERE a.applicant_id = r.applicant_id AND a.at = r.at AND "
+            "a.decision_id = r.decision_id))") == 0);
+  // Until the round clears them, its rows are in both parts: each decision is in its
+  // applicant's history once, and verify counts it once.
+  CHECK(recent_rows() == merge_at);
+  CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id='A0'") > 0);
+  CHECK(history("A0") == expected(0, merge_at));
+  CHECK(history("A7") == expected(7, merge_at));
+  auto mid = cs.verify();
+  REQUIRE(cs_::ok(mid));
+  CHECK_FALSE(mid->has_value());
+  // Decisions made during the round wait for the next one.
+  put_many(merge_at, 250);
+  for (int i = 0; i < 1000 && recent_rows() > 250; ++i) cs.upkeep_due();
+  CHECK(main_rows() == merge_at);
+  CHECK(recent_rows() == 250);
+  CHECK(one("SELECT min(seq) FROM counter_applicants_recent") > merge_at);
   cs.upkeep_due();  // too few for a new round
-  CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 250);
+  CHECK(recent_rows() == 250);
   // An applicant's history across both parts, in the order of its decisions.
   CHECK(history("A7") == expected(7, merge_at + 250));
   CHECK(history("A42", "rabat") == expected(42, merge_at + 250));
@@ -190,10 +203,10 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
     names_index("UPDATE counter_applicants_recent SET applicant_id='A8' WHERE decision_id='d" +
                 std::to_string(merge_at + 7) + "'");
   }
-  SECTION("a row in both parts") {
+  SECTION("a decision in both parts under another time") {
     names_index(
         "INSERT INTO counter_applicants_recent(applicant_id, at, decision_id) SELECT applicant_id, "
-        "at, decision_id FROM counter_applicants WHERE decision_id='d7'");
+        "'2001-01-01T00:00:00Z', decision_id FROM counter_applicants WHERE decision_id='d7'");
   }
 }
 
@@ -228,9 +241,66 @@ TEST_CASE("the counter's applicants' index merged behind the writer's back: noth
   CHECK_FALSE(clean->has_value());
 }
 
+TEST_CASE("the counter's applicants' index renamed during a round: nothing put back",
+          "[store][counter]") {
+  // A round keeps its rows in the connection's memory from one step to the next; another
+  // connection (keys init in place) may meanwhile merge the recent part and rename the index's
+  // applicants. The round's later steps then insert nothing of what it copied, and clear only
+  // rows that the main part holds.
+  namespace cs_ = counter_suite;
+  using dalil::store::counter_store;
+  sqlite_backend b;
+  const std::string db = b.fresh();
+  auto opened = counter_with_ruleset(b, db);
+  counter_store& cs = *opened;
+  auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
+  const auto n = static_cast<int>(counter_store::counter_index_merge_rows);
+  auto put = [&](int from, int count) {
+    REQUIRE(cs_::ok(cs.begin()));
+    for (int i = from; i < from + count; ++i) {
+      auto d = cs_::decision("d" + std::to_string(i), "A" + std::to_string(i % 50),
+                             R"({"id":"A)" + std::to_string(i % 50) + R"("})", "rabat");
+      REQUIRE(cs_::ok(cs.put_decision(d)));
+    }
+    REQUIRE(cs_::ok(cs.commit()));
+  };
+  put(0, n);
+  cs.upkeep_due();  // plans a round
+  const auto piece = counter_store::counter_index_merge_piece;
+  for (int i = 0; i < 3; ++i) cs.upkeep_due();  // three pieces copied, nothing inserted
+  REQUIRE(one("SELECT count(*) FROM counter_applicants") == 0);
+  SECTION("merged, renamed, and new decisions with the round's sequence numbers") {
+    b.exec(db,
+           "INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
+           "counter_applicants_recent; DELETE FROM counter_applicants_recent; UPDATE "
+           "counter_applicants SET applicant_id='Z' || substr(applicant_id, 2)");
+    // The recent part starts again from sequence number 1: rows the round's copy went past.
+    put(n, 10);
+    REQUIRE(one("SELECT max(seq) FROM counter_applicants_recent") <= 3 * piece);
+    for (int i = 0; i < 1000 && one("SELECT count(*) FROM counter_applicants_recent") > 0; ++i) {
+      cs.upkeep_due();
+    }
+    CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id LIKE 'A%'") == 0);
+    CHECK(one("SELECT count(*) FROM counter_applicants") == n);
+    // The ten new rows were not copied by the round (their numbers were past): still recent.
+    CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 10);
+  }
+  SECTION("merged and renamed only") {
+    b.exec(db,
+           "INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
+           "counter_applicants_recent; DELETE FROM counter_applicants_recent; UPDATE "
+           "counter_applicants SET applicant_id='Z' || substr(applicant_id, 2)");
+    for (int i = 0; i < 1000; ++i) cs.upkeep_due();
+    CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id LIKE 'A%'") == 0);
+    CHECK(one("SELECT count(*) FROM counter_applicants") == n);
+    CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
+  }
+}
+
 // A round is sized to the main part: once a 32nd of its rows is more than
-// counter_index_merge_rows, the merge waits for that many, and cuts them into about eight ranges
-// (a round over a large index writes each of its pages about once, whatever the round's size).
+// counter_index_merge_rows, the merge waits for that many, and inserts them in pieces that each
+// cover about counter_index_merge_pages pages of it (a round over a large index writes each of
+// its pages about once, whatever the round's size, and no step writes many).
 TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
           "[store][counter]") {
   using dalil::store::counter_store;
@@ -273,20 +343,28 @@ TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
   cs.upkeep_due();
   CHECK(one("SELECT count(*) FROM counter_applicants") == 0);  // one short: the recount
   put_many(1);
-  cs.upkeep_due();
-  const auto first = one("SELECT count(*) FROM counter_applicants");
-  const int chunk = made / 8;  // more than counter_index_merge_chunk
-  CHECK(first >= chunk);
-  CHECK(first < chunk + made / 50 + 1);  // a range ends with an applicant's last row
-  int ranges = 1;
-  while (one("SELECT count(*) FROM counter_applicants") < made && ranges < 64) {
+  cs.upkeep_due();  // due: plans the round
+  int steps = 0;
+  while (one("SELECT count(*) FROM counter_applicants") == 0 && steps < 1000) {
     cs.upkeep_due();
-    ++ranges;
+    ++steps;
   }
+  // The insert's pieces cover about counter_index_merge_pages pages of the main part each:
+  // 399,900 rows are 124 pieces of 16 pages, so 12,496 rows go 101 at a time.
+  static_assert(counter_store::counter_index_merge_insert_rows(12'496, 399'900) == 101);
+  const auto first = one("SELECT count(*) FROM counter_applicants");
+  CHECK(first == 101);
+  int inserts = 1;
+  while (one("SELECT count(*) FROM counter_applicants") < made && inserts < 1000) {
+    cs.upkeep_due();
+    ++inserts;
+  }
+  CHECK(inserts == (made + 100) / 101);
   CHECK(one("SELECT count(*) FROM counter_applicants") == made);
+  for (int i = 0; i < 1000 && one("SELECT count(*) FROM counter_applicants_recent") > 0; ++i) {
+    cs.upkeep_due();
+  }
   CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
-  CHECK(ranges >= 7);
-  CHECK(ranges <= 9);
   auto h = cs.applicant_decisions("A7", "");
   REQUIRE(cs_::ok(h));
   CHECK(h->size() == static_cast<std::size_t>(made / 50 + (7 < made % 50 ? 1 : 0)));
