@@ -285,15 +285,23 @@ check_stored() { stored_ok "$1" || mismatch=1; }
 # ------------------------------------------------------------------ the fixed rate, RUNS times
 echo
 echo "== $rate requests/s for $duration s (warmup $warmup s), $runs run(s); latency from the intended send time"
-header
-: > "$work/fixed.txt"
-for i in $(seq 1 "$runs"); do
-  s=$(load "fixed-$i" "$rate" "$duration" "$warmup")
-  echo "$s" >> "$work/fixed.txt"
-  row "run $i" "$s"
-  check_stored "$s"
-done
-med() { while read -r l; do field "$1" "$l"; done < "$work/fixed.txt" | median; }
+# runs_at NAME LABEL RATE: RUNS loads at RATE, their summary lines kept in $work/NAME.txt, a row
+# each (LABEL and the run's number) after the header.
+runs_at() {
+  local name="$1" label="$2" r="$3" i s
+  header
+  : > "$work/$name.txt"
+  for i in $(seq 1 "$runs"); do
+    s=$(load "$name-$i" "$r" "$duration" "$warmup")
+    echo "$s" >> "$work/$name.txt"
+    row "$label $i" "$s"
+    check_stored "$s"
+  done
+}
+# median_of NAME KEY: the median of KEY over the runs of runs_at NAME.
+median_of() { while read -r l; do field "$2" "$l"; done < "$work/$1.txt" | median; }
+runs_at fixed run "$rate"
+med() { median_of fixed "$1"; }
 printf '%-10s %6s %8s %8s %6s %7s %7s %7s %8s %8s %9s %6s%% %6s%% %9s %6s%%\n' median "$rate" \
   "$(med answered)" "$(med ok)" "$(med errors)" "$(med p50)" "$(med p90)" "$(med p99)" \
   "$(med p99_9)" "$(med max)" "$(med achieved)" "$(med client_cpu)" "$(med server_cpu)" \
@@ -310,16 +318,8 @@ fixed_p99=$(med p99) fixed_errors=$(while read -r l; do field errors "$l"; done 
 if ((do_capacity)); then
   echo
   echo "== capacity: $capacity_rate requests/s offered for $duration s (warmup $warmup s), $runs run(s); the answers per second at saturation"
-  header
-  : > "$work/capacity.txt"
-  for i in $(seq 1 "$runs"); do
-    s=$(load "capacity-$i" "$capacity_rate" "$duration" "$warmup")
-    echo "$s" >> "$work/capacity.txt"
-    row "cap $i" "$s"
-    check_stored "$s"
-  done
-  cmed() { while read -r l; do field "$1" "$l"; done < "$work/capacity.txt" | median; }
-  echo "capacity, median of $runs: $(cmed achieved) answers/s (server CPU $(cmed server_us_per_answer) µs an answer at saturation)"
+  runs_at capacity cap "$capacity_rate"
+  echo "capacity, median of $runs: $(median_of capacity achieved) answers/s (server CPU $(median_of capacity server_us_per_answer) µs an answer at saturation)"
 fi
 
 # ------------------------------------------------------------------ the floor: no work behind

@@ -585,24 +585,30 @@ struct impl {
     return {};
   }
 
-  /// The next piece of the round's rows, by seq, copied into merge_plan.
-  status copy_step() {
+  /// Runs `sql` (`q`, prepared once) over the next piece of the round's rows by seq (?1 < seq <=
+  /// ?2), in a transaction of its own, and moves on past it: the rows it changed.
+  result<std::int64_t> seq_piece(statement& q, std::string_view sql) {
     const std::int64_t to =
         std::min(merge_next + counter_store::counter_index_merge_piece, merge_upto);
-    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
-    if (auto s = ready(copy_recent,
-                       "INSERT OR IGNORE INTO temp.merge_plan SELECT applicant_id, at, "
-                       "decision_id, seq FROM counter_applicants_recent WHERE seq > ?1 AND seq "
-                       "<= ?2");
-        !s) {
-      return s;
-    }
-    copy_recent.bind(1, merge_next).bind(2, to);
-    const int rc = copy_recent.step();
-    copy_recent.reset();
+    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s.error();
+    if (auto s = ready(q, sql); !s) return s.error();
+    q.bind(1, merge_next).bind(2, to);
+    const int rc = q.step();
+    q.reset();
     if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
-    if (auto s = run(commit_tx, "COMMIT"); !s) return s;
+    const std::int64_t changed = db.changes();
+    if (auto s = run(commit_tx, "COMMIT"); !s) return s.error();
     merge_next = to;
+    return changed;
+  }
+
+  /// The next piece of the round's rows, by seq, copied into merge_plan.
+  status copy_step() {
+    auto copied = seq_piece(copy_recent,
+                            "INSERT OR IGNORE INTO temp.merge_plan SELECT applicant_id, at, "
+                            "decision_id, seq FROM counter_applicants_recent WHERE seq > ?1 AND "
+                            "seq <= ?2");
+    if (!copied) return copied.error();
     if (merge_next >= merge_upto) merge_phase = phase::insert;
     return {};
   }
@@ -681,24 +687,13 @@ struct impl {
   /// counter_applicants (a row another connection put there after the round began, with a seq
   /// the round covers, stays).
   status clear_step() {
-    const std::int64_t to =
-        std::min(merge_next + counter_store::counter_index_merge_piece, merge_upto);
-    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
-    if (auto s = ready(clear_recent,
-                       "DELETE FROM counter_applicants_recent AS r WHERE seq > ?1 AND seq <= ?2 "
-                       "AND EXISTS (SELECT 1 FROM counter_applicants a WHERE a.applicant_id = "
-                       "r.applicant_id AND a.at = r.at AND a.decision_id = r.decision_id)");
-        !s) {
-      return s;
-    }
-    clear_recent.bind(1, merge_next).bind(2, to);
-    const int rc = clear_recent.step();
-    clear_recent.reset();
-    if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
-    const std::int64_t cleared = db.changes();
-    if (auto s = run(commit_tx, "COMMIT"); !s) return s;
-    if (recent_rows >= 0) recent_rows -= cleared;
-    merge_next = to;
+    auto cleared = seq_piece(clear_recent,
+                             "DELETE FROM counter_applicants_recent AS r WHERE seq > ?1 AND seq "
+                             "<= ?2 AND EXISTS (SELECT 1 FROM counter_applicants a WHERE "
+                             "a.applicant_id = r.applicant_id AND a.at = r.at AND a.decision_id = "
+                             "r.decision_id)");
+    if (!cleared) return cleared.error();
+    if (recent_rows >= 0) recent_rows -= *cleared;
     if (merge_next >= merge_upto) {  // the round is over
       merge_phase = phase::none;
       recent_rows = -1;  // counted again: rows another connection merged meanwhile are gone
