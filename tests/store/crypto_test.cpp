@@ -1016,8 +1016,8 @@ struct v1_encrypted_in_place {
 }  // namespace
 
 TEST_CASE(
-    "keys reseal checks a chunk of decision sets written before schema 5 again inside each "
-    "transaction: a set edited between two transactions is refused, not vouched for again",
+    "keys reseal: a chunk of decision sets written before schema 5 is checked again inside each "
+    "transaction (a set edited between two transactions is refused, not vouched for again)",
     "[crypto]") {
   v1_encrypted_in_place v1;
   // Run 4's sets (their traces sealed in place, their decisions as they were: nothing of this
@@ -1077,8 +1077,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "verify refuses an entry that replaces another but lists other rows, even inside a reseal: "
-    "a deleted record is not vouched away",
+    "verify, even inside a reseal: an entry that replaces another but lists other rows is "
+    "refused (a deleted record is not vouched away)",
     "[crypto]") {
   v1_encrypted_in_place v1;
   // Record 5 is an older version (its applicant's latest is record 45, which every run decides):
