@@ -7,8 +7,8 @@
 # coordinated omission counted), then the maximum sustained rate (the highest rate with
 # p99 <= 1 ms and no error, median of three searches) and the capacity (the answers per second
 # when twice the rate is offered: the server's throughput at saturation, median of three runs),
-# the CPU each side used, the CPU other processes took meanwhile, and checks that the store holds one counter decision per 2xx answer
-# (sqlite3 on the store file).
+# the CPU each side used, the CPU other processes took meanwhile, and checks that the store
+# holds one counter decision per 2xx answer (sqlite3 on the store file).
 #
 #   bash scripts/bench-serve.sh                 # the full benchmark (about 12 minutes)
 #   bash scripts/bench-serve.sh --quick         # smoke run: 3 s, one run, a short search

@@ -206,7 +206,6 @@ struct impl {
   enum class phase { none, copy, insert, clear };
   phase merge_phase = phase::none;
   statement plan_recent;
-  bool merge_plan_ready = false;  // temp.merge_plan created on this connection
   std::int64_t merge_from = 0;
   std::int64_t merge_upto = 0;
   std::int64_t merge_next = 0;
@@ -565,16 +564,13 @@ struct impl {
     if (rc != SQLITE_ROW) return sql_error("planning the applicants' index merge");
     recent_rows = rows;
     if (rows < merge_at) return {};  // merged meanwhile by another connection (keys reseal)
-    if (!merge_plan_ready) {
-      // This connection's own table (temp_store=MEMORY): empty at each round's start.
-      std::string e;
-      if (!db.exec("CREATE TEMP TABLE IF NOT EXISTS merge_plan(applicant_id TEXT NOT NULL, at "
-                   "TEXT NOT NULL, decision_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY "
-                   "KEY(applicant_id, at, decision_id)) WITHOUT ROWID",
-                   e)) {
-        return fail(errc::failed, "planning the applicants' index merge: " + e);
-      }
-      merge_plan_ready = true;
+    // This connection's own table (temp_store=MEMORY): empty at each round's start.
+    std::string e;
+    if (!db.exec("CREATE TEMP TABLE IF NOT EXISTS merge_plan(applicant_id TEXT NOT NULL, at TEXT "
+                 "NOT NULL, decision_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY "
+                 "KEY(applicant_id, at, decision_id)) WITHOUT ROWID",
+                 e)) {
+      return fail(errc::failed, "planning the applicants' index merge: " + e);
     }
     if (auto s = run(empty_plan, "DELETE FROM temp.merge_plan"); !s) return s;
     merge_from = low - 1;
@@ -586,29 +582,30 @@ struct impl {
   }
 
   /// Runs `sql` (`q`, prepared once) over the next piece of the round's rows by seq (?1 < seq <=
-  /// ?2), in a transaction of its own, and moves on past it: the rows it changed.
-  result<std::int64_t> seq_piece(statement& q, std::string_view sql) {
+  /// ?2), in a transaction of its own, and moves on past it.
+  status seq_piece(statement& q, std::string_view sql) {
     const std::int64_t to =
         std::min(merge_next + counter_store::counter_index_merge_piece, merge_upto);
-    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s.error();
-    if (auto s = ready(q, sql); !s) return s.error();
+    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
+    if (auto s = ready(q, sql); !s) return s;
     q.bind(1, merge_next).bind(2, to);
     const int rc = q.step();
     q.reset();
     if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
-    const std::int64_t changed = db.changes();
-    if (auto s = run(commit_tx, "COMMIT"); !s) return s.error();
+    if (auto s = run(commit_tx, "COMMIT"); !s) return s;
     merge_next = to;
-    return changed;
+    return {};
   }
 
   /// The next piece of the round's rows, by seq, copied into merge_plan.
   status copy_step() {
-    auto copied = seq_piece(copy_recent,
-                            "INSERT OR IGNORE INTO temp.merge_plan SELECT applicant_id, at, "
-                            "decision_id, seq FROM counter_applicants_recent WHERE seq > ?1 AND "
-                            "seq <= ?2");
-    if (!copied) return copied.error();
+    if (auto s = seq_piece(copy_recent,
+                           "INSERT OR IGNORE INTO temp.merge_plan SELECT applicant_id, at, "
+                           "decision_id, seq FROM counter_applicants_recent WHERE seq > ?1 AND "
+                           "seq <= ?2");
+        !s) {
+      return s;
+    }
     if (merge_next >= merge_upto) merge_phase = phase::insert;
     return {};
   }
@@ -647,23 +644,28 @@ struct impl {
     // Only the rows still in the recent part as they were copied: another connection may
     // have merged it meanwhile and renamed the index's applicants (keys init in place). The
     // piece by the merge_plan's key (a range its primary key finds), the rest as a whole.
-    constexpr std::string_view still_recent =
-        " AND EXISTS (SELECT 1 FROM counter_applicants_recent r WHERE r.seq = p.seq AND "
-        "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id = p.decision_id)";
-    constexpr std::string_view below = "(p.applicant_id, p.at, p.decision_id) < (?1, ?2, ?3)";
-    constexpr std::string_view insert_head =
-        "INSERT OR IGNORE INTO counter_applicants SELECT p.applicant_id, p.at, p.decision_id "
-        "FROM temp.merge_plan p WHERE ";
-    constexpr std::string_view order = " ORDER BY p.applicant_id, p.at, p.decision_id";
     statement& insert = rest ? insert_rest : insert_plan;
     statement& drop = rest ? drop_rest : drop_plan;
-    if (auto s = ready(insert, std::string(insert_head) + (rest ? "1" : std::string(below)) +
-                                   std::string(still_recent) + std::string(order));
+    if (auto s = rest ? ready(insert,
+                              "INSERT OR IGNORE INTO counter_applicants SELECT p.applicant_id, "
+                              "p.at, p.decision_id FROM temp.merge_plan p WHERE EXISTS (SELECT 1 "
+                              "FROM counter_applicants_recent r WHERE r.seq = p.seq AND "
+                              "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id "
+                              "= p.decision_id) ORDER BY p.applicant_id, p.at, p.decision_id")
+                      : ready(insert,
+                              "INSERT OR IGNORE INTO counter_applicants SELECT p.applicant_id, "
+                              "p.at, p.decision_id FROM temp.merge_plan p WHERE (p.applicant_id, "
+                              "p.at, p.decision_id) < (?1, ?2, ?3) AND EXISTS (SELECT 1 FROM "
+                              "counter_applicants_recent r WHERE r.seq = p.seq AND "
+                              "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id "
+                              "= p.decision_id) ORDER BY p.applicant_id, p.at, p.decision_id");
         !s) {
       return s;
     }
-    if (auto s = ready(drop, rest ? std::string("DELETE FROM temp.merge_plan")
-                                  : "DELETE FROM temp.merge_plan AS p WHERE " + std::string(below));
+    if (auto s = rest ? ready(drop, "DELETE FROM temp.merge_plan")
+                      : ready(drop,
+                              "DELETE FROM temp.merge_plan WHERE (applicant_id, at, decision_id) "
+                              "< (?1, ?2, ?3)");
         !s) {
       return s;
     }
@@ -687,13 +689,14 @@ struct impl {
   /// counter_applicants (a row another connection put there after the round began, with a seq
   /// the round covers, stays).
   status clear_step() {
-    auto cleared = seq_piece(clear_recent,
-                             "DELETE FROM counter_applicants_recent AS r WHERE seq > ?1 AND seq "
-                             "<= ?2 AND EXISTS (SELECT 1 FROM counter_applicants a WHERE "
-                             "a.applicant_id = r.applicant_id AND a.at = r.at AND a.decision_id = "
-                             "r.decision_id)");
-    if (!cleared) return cleared.error();
-    if (recent_rows >= 0) recent_rows -= *cleared;
+    if (auto s = seq_piece(clear_recent,
+                           "DELETE FROM counter_applicants_recent AS r WHERE seq > ?1 AND seq <= "
+                           "?2 AND EXISTS (SELECT 1 FROM counter_applicants a WHERE "
+                           "a.applicant_id = r.applicant_id AND a.at = r.at AND a.decision_id = "
+                           "r.decision_id)");
+        !s) {
+      return s;
+    }
     if (merge_next >= merge_upto) {  // the round is over
       merge_phase = phase::none;
       recent_rows = -1;  // counted again: rows another connection merged meanwhile are gone
