@@ -38,6 +38,15 @@ struct jnode {
   std::vector<std::string> keys;  // objects: the keys, beside their values in `items`
   std::vector<jnode> items;       // arrays: the items; objects: the members' values
 
+  // The values are an applicant's: zeroed before their memory is freed (an allocator may keep
+  // a freed block as it was until it is reused).
+  jnode() = default;
+  jnode(const jnode&) = default;
+  jnode(jnode&&) noexcept = default;
+  jnode& operator=(const jnode&) = default;
+  jnode& operator=(jnode&&) noexcept = default;
+  ~jnode() { engine::wipe_text(text); }
+
   jnode* member(const std::string& key) {
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (keys[i] == key) return &items[i];

@@ -18,6 +18,9 @@ packages=(
   libpq-dev postgresql postgresql-common
   clang-format clang-tidy
   time bc                   # benchmarks: peak memory and rates
+  # Other allocators, preloaded by the memory-remnants tests (tests/CMakeLists.txt): a freed
+  # block they keep as it was shows a copy that was not zeroed.
+  libtcmalloc-minimal4 libmimalloc2.0 libjemalloc2
   # The officials' page's browser tests (tests/browser): Debian's Chromium driven by
   # playwright-core (npm ci), its translations (the date fields follow the PC's locale) and
   # Arabic-capable fonts.

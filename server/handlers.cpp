@@ -1420,7 +1420,16 @@ class api_service final : public service {
       co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
                               route);
     }
-    std::string out = "{\"applicant\":";
+    // Reserved to its largest size first (a JSON string is at most 6 bytes a byte, quoted):
+    // growing, the answer would free a buffer holding the applicant's id without zeroing it.
+    std::size_t bound = 32 + 6 * applicant.size();
+    for (const store::decision_summary& s : *list) {
+      bound += 128 + 6 * (s.decision_id.size() + s.as_of.size() + s.at.size() + s.office.size() +
+                          s.ruleset_hash.size());
+    }
+    std::string out;
+    out.reserve(bound);
+    out += "{\"applicant\":";
     append_string(out, applicant);
     out += ",\"decisions\":[";
     for (std::size_t i = 0; i < list->size(); ++i) {

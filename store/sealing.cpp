@@ -273,7 +273,10 @@ class json_scan {
 
 /// The sealed payload: the decisions' length, a colon, the decisions, then the observations.
 std::string review_payload(std::string_view decisions, std::string_view observations) {
-  std::string p = std::to_string(decisions.size());
+  // Reserved first: growing, it would free a buffer holding the official's reasons unzeroed.
+  std::string p;
+  p.reserve(24 + decisions.size() + observations.size());
+  p += std::to_string(decisions.size());
   p += ':';
   p += decisions;
   p += observations;

@@ -144,7 +144,19 @@ std::vector<std::string> occurrences(const reversed_marker& m) {
       for (;;) {
         p = std::search(p, end, m.rev.rbegin(), m.rev.rend());
         if (p == end) break;
-        found.push_back(map.name.empty() ? "[anonymous]" : map.name);
+        // The mapping, and the bytes around the marker (the marker itself not copied): what
+        // structure held the copy.
+        std::string where = map.name.empty() ? "[anonymous]" : map.name;
+        auto shown = [](const char* from, const char* to) {
+          std::string out;
+          for (const char* c = from; c < to; ++c) out += (*c >= 32 && *c < 127) ? *c : '.';
+          return out;
+        };
+        const char* before = p - std::min<std::ptrdiff_t>(p - buf, 48);
+        const char* after = p + m.size();
+        where += ": " + shown(before, p) + "<marker>" +
+                 shown(after, after + std::min<std::ptrdiff_t>(end - after, 48));
+        found.push_back(std::move(where));
         p += m.size();
       }
     }
