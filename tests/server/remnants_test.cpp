@@ -13,11 +13,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -218,11 +223,18 @@ struct encrypted_store {
 };
 
 /// `record` (a line of a cohort) with its id replaced by `id`.
-std::string with_id(std::string record, const std::string& id) {
-  auto at = record.find(R"("id":")");
+/// `record` with the text of its first field named `key` replaced by `value`.
+std::string with_text(std::string record, const std::string& key, const std::string& value) {
+  const std::string field = "\"" + key + "\":\"";
+  auto at = record.find(field);
   REQUIRE(at != std::string::npos);
-  record.replace(at + 6, record.find('"', at + 6) - (at + 6), id);
+  at += field.size();
+  record.replace(at, record.find('"', at) - at, value);
   return record;
+}
+
+std::string with_id(std::string record, const std::string& id) {
+  return with_text(std::move(record), "id", id);
 }
 
 /// The sample cohort's first record.
@@ -230,7 +242,64 @@ std::string first_sample_record() {
   return last_line(run("head -1 " + std::string(DALIL_SOURCE_DIR) + "/data/sample-cohort.jsonl"));
 }
 
+/// How many of `bytes` (at most 4,096) bytes at `address`, past the first 16 (where an
+/// allocator keeps a freed block's links), are `c`: read through /proc/self/mem, never through a
+/// freed pointer, into a buffer on the stack (one allocated here could be the freed block).
+std::size_t bytes_equal_to(std::uintptr_t address, std::size_t bytes, char c) {
+  std::array<char, 4096> buf{};
+  REQUIRE(bytes <= buf.size());
+  int fd = ::open("/proc/self/mem", O_RDONLY);
+  REQUIRE(fd >= 0);
+  ssize_t got = pread(fd, buf.data(), bytes, static_cast<off_t>(address));
+  ::close(fd);
+  REQUIRE(got == static_cast<ssize_t>(bytes));
+  return static_cast<std::size_t>(
+      std::count(buf.begin() + 16, buf.begin() + static_cast<std::ptrdiff_t>(bytes), c));
+}
+
 }  // namespace
+
+TEST_CASE("server: a block freed through operator delete is zeroed (store/zero_on_free.cpp)",
+          "[server][remnants]") {
+  // The processes that handle records link store/zero_on_free.cpp: every form of delete zeroes
+  // the block before freeing it, so that no buffer that held personal values (a string that grew,
+  // a vector, a map's node) keeps them once freed, whatever the allocator under it.
+  if (sanitized) {
+    WARN("skipped under a sanitizer: its runtime owns operator delete");
+    return;
+  }
+  constexpr std::size_t n = 4096;
+  SECTION("an allocator's deallocate (the sized delete where the compiler has it)") {
+    std::allocator<char> a;
+    char* p = a.allocate(n);
+    std::memset(p, 'x', n);
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    a.deallocate(p, n);
+    CHECK(bytes_equal_to(at, n, 'x') == 0);
+  }
+  SECTION("unsized delete of an array") {
+    auto* p = new char[n];
+    std::memset(p, 'x', n);
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    delete[] p;
+    CHECK(bytes_equal_to(at, n, 'x') == 0);
+  }
+  SECTION("a string's first buffer, freed as it grows") {
+    std::string s(n, 'x');
+    const auto at = reinterpret_cast<std::uintptr_t>(s.data());
+    s.append(4 * n, 'y');
+    CHECK(bytes_equal_to(at, n, 'x') == 0);
+    CHECK(s.size() == 5 * n);
+  }
+  SECTION("a map's nodes") {
+    auto texts = std::make_unique<std::map<std::string, int>>();
+    const std::string key(200, 'x');
+    texts->emplace(key, 1);
+    const auto at = reinterpret_cast<std::uintptr_t>(texts->begin()->first.data());
+    texts.reset();
+    CHECK(bytes_equal_to(at, 200, 'x') == 0);
+  }
+}
 
 TEST_CASE("server: no copy of a request's body stays in its memory once answered (TLS, HTTP)",
           "[server][remnants]") {
@@ -297,7 +366,8 @@ TEST_CASE(
   // On an encrypted store nothing of the record is kept in the clear: not in the file (the
   // store's own tests), and not in the server's memory once the answer is sent and the decision
   // committed. The applicant's id is the marker: it is in the body, the record, its canonical
-  // JSON, the answer ("applicant") and the decision the writer stores under a pseudonym.
+  // JSON, the answer ("applicant") and the decision the writer stores under a pseudonym. So is
+  // the applicant's nationality, a text the rules read and the explanations quote.
   if (sanitized) {
     WARN("skipped under a sanitizer: its shadow memory is too large to read");
     return;
@@ -319,7 +389,7 @@ TEST_CASE(
 
   // The sample cohort's first applicant, under the marker's id; twice (a new record, then the
   // same one again: the stored version reused).
-  std::string record = with_id(first_sample_record(), "@");
+  std::string record = with_text(with_id(first_sample_record(), "@"), "nationality", "@");
   reversed_marker m;
   fs::path body = dir / "body";
   write_body(body, m, R"({"as_of":"2017-06-01","trace":true,"applicant":)" + record + "}");
@@ -487,8 +557,10 @@ TEST_CASE(
   INFO("after the auditor's impact: " << Catch::Detail::stringify(found));
   CHECK(found.empty());
 
-  // A what-if on a record carrying the marker (its id and nothing else of the cohort's).
-  const std::string record = with_id(first_sample_record(), "@");
+  // A what-if on a record carrying the marker as its id and as its nationality, a text the
+  // goal's rule reads (employment: nationality in ["SN", "DZ", "TN"]), so that the solver holds
+  // it among its texts.
+  const std::string record = with_text(with_id(first_sample_record(), "@"), "nationality", "@");
   fs::path whatif = dir / "whatif.json";
   write_body(whatif, m,
              R"({"facts":)" + record +
