@@ -45,14 +45,30 @@ void zero_and_free(void* p) noexcept {
 
 // The sized forms get the size asked for at allocation ([new.delete.single]): the bytes an
 // object could have written.
-void operator delete(void* p) noexcept { zero_and_free(p); }
-void operator delete[](void* p) noexcept { zero_and_free(p); }
-void operator delete(void* p, std::size_t bytes) noexcept { zero_and_free(p, bytes); }
-void operator delete[](void* p, std::size_t bytes) noexcept { zero_and_free(p, bytes); }
-void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept { zero_and_free(p); }
-void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept { zero_and_free(p); }
-void operator delete(void* p, std::align_val_t /*al*/) noexcept { zero_and_free(p); }
-void operator delete[](void* p, std::align_val_t /*al*/) noexcept { zero_and_free(p); }
+void operator delete(void* p) noexcept {
+  zero_and_free(p);
+}
+void operator delete[](void* p) noexcept {
+  zero_and_free(p);
+}
+void operator delete(void* p, std::size_t bytes) noexcept {
+  zero_and_free(p, bytes);
+}
+void operator delete[](void* p, std::size_t bytes) noexcept {
+  zero_and_free(p, bytes);
+}
+void operator delete(void* p, const std::nothrow_t& /*tag*/) noexcept {
+  zero_and_free(p);
+}
+void operator delete[](void* p, const std::nothrow_t& /*tag*/) noexcept {
+  zero_and_free(p);
+}
+void operator delete(void* p, std::align_val_t /*al*/) noexcept {
+  zero_and_free(p);
+}
+void operator delete[](void* p, std::align_val_t /*al*/) noexcept {
+  zero_and_free(p);
+}
 void operator delete(void* p, std::size_t bytes, std::align_val_t /*al*/) noexcept {
   zero_and_free(p, bytes);
 }
