@@ -32,6 +32,7 @@
 #include "server/databases.hpp"
 #include "server/json_input.hpp"
 #include "server/publications.hpp"
+#include "server/stats.hpp"
 #include "server/writer.hpp"
 #include "store/crypto.hpp"
 #include "store/impact.hpp"
@@ -519,6 +520,19 @@ struct advisers_api::impl {
     store::impact_request rq;
     if (auto p = filters(after.rules->program(), c.where, rq.filter)) {
       co_return problem_reply(*p, route);
+    }
+    if (who.r != role::auditor) {
+      // An adviser's report names applicants by pseudonym: a filter on the id would undo it,
+      // and a cohort of a few would single them out (the statistics' threshold applies).
+      for (std::size_t i = 0; i < rq.filter.size(); ++i) {
+        if (rq.filter[i].path == "id") {
+          co_return problem_reply(forbidden("an adviser's impact cannot filter on the "
+                                            "applicant's id (/where/" +
+                                            std::to_string(i) + ")"),
+                                  route);
+        }
+      }
+      rq.min_records = suppressed_below;
     }
     if (++jobs > max_jobs) {
       --jobs;

@@ -18,6 +18,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include "dsl/program.hpp"
@@ -690,7 +692,7 @@ class api_service final : public service {
       case route_id::applicant_record:
         co_return co_await applicant_record(std::string(m.params[0]), *who, info);
       case route_id::reviews:
-        co_return list_reviews(info);
+        co_return co_await list_reviews(*who, info);
       case route_id::rules:
         co_return rules(info);
       case route_id::stats:
@@ -868,10 +870,16 @@ class api_service final : public service {
       if (ec || !v.is_array()) {
         errors.push_back({"/rules", "must be an array of rule names (module.name)"});
       } else {
+        // A rule named twice is refused: each is answered once (repeated, a small request
+        // would make a large answer and stored decision).
+        std::unordered_map<std::string_view, std::size_t> first;
         for (std::size_t i = 0; i < v.as_array().size(); ++i) {
           const json::value& n = v.as_array()[i];
           if (!n.is_string()) {
             errors.push_back({"/rules/" + std::to_string(i), "must be a rule name (module.name)"});
+          } else if (auto [at, fresh] = first.try_emplace(n.as_string(), i); !fresh) {
+            errors.push_back({"/rules/" + std::to_string(i),
+                              "names the same rule as /rules/" + std::to_string(at->second)});
           } else {
             names.emplace_back(n.as_string());
           }
@@ -1463,7 +1471,10 @@ class api_service final : public service {
       if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
       if (list->empty()) co_return problem_reply(not_found("no record for this applicant"), route);
     }
-    auto rec = reader(info).latest_record(applicant);
+    // An official: the record of their office's latest decision for the applicant, never a
+    // later version another office stored.
+    auto rec =
+        reader(info).latest_record(applicant, who.r == role::official ? who.office : std::string());
     if (!rec) {
       if (rec.error().code == store::errc::not_found)
         co_return problem_reply(not_found("no record for this applicant"), route);
@@ -1476,7 +1487,10 @@ class api_service final : public service {
     co_return json_reply(std::move(rec->json));
   }
 
-  reply list_reviews(request_info& info) {
+  /// The officials' reviews, for auditors: they hold the officials' reasons and the applicants'
+  /// own observations, so the read is audited (`read` of `reviews` with the filter asked for)
+  /// before the answer leaves, as every read of a decision is.
+  asio::awaitable<reply> list_reviews(const principal& who, request_info& info) {
     const char* route = "/api/v1/reviews";
     store::review_filter f;
     f.office = query_param(info.query, "office").value_or("");
@@ -1489,12 +1503,37 @@ class api_service final : public service {
                 std::all_of(l->begin(), l->end(), [](char c) { return c >= '0' && c <= '9'; });
       if (ok) n = std::stoll(*l);
       if (!ok || n < 1 || n > 1000) {
-        return problem_reply(bad_request("limit must be a whole number from 1 to 1000"), route);
+        co_return problem_reply(bad_request("limit must be a whole number from 1 to 1000"), route);
       }
       f.limit = n;
     }
     auto rows = reader(info).list_reviews(f);
-    if (!rows) return problem_reply(unavailable("reading the reviews failed"), route);
+    if (!rows) co_return problem_reply(unavailable("reading the reviews failed"), route);
+    struct rows_wipe {  // the officials' words and the applicants' observations, on every way out
+      explicit rows_wipe(std::vector<store::review_row>& r) : rows(r) {}
+      std::vector<store::review_row>& rows;
+      rows_wipe(const rows_wipe&) = delete;
+      rows_wipe& operator=(const rows_wipe&) = delete;
+      ~rows_wipe() {
+        for (auto& row : rows) {
+          store::crypto::wipe(row.r.decisions);
+          store::crypto::wipe(row.r.observations);
+        }
+      }
+    } wipe_rows{*rows};
+    // The subject names what was read: the filter (offices, officials' names and dates: no
+    // applicant's value) and how many reviews it returned.
+    std::string subject = "reviews";
+    const std::array<std::pair<const char*, const std::string*>, 4> asked = {
+        {{"office", &f.office}, {"user", &f.user}, {"since", &f.since}, {"until", &f.until}}};
+    for (const auto& [name, value] : asked) {
+      if (!value->empty()) subject += std::string(" ") + name + "=" + *value;
+    }
+    subject += " (" + std::to_string(rows->size()) + ")";
+    if (auto s = co_await audit_read(who, std::move(subject), "reviews"); !s) {
+      co_return problem_reply(unavailable("the read could not be audited, so it is refused"),
+                              route);
+    }
     std::size_t bound = 16;
     for (const auto& row : *rows) bound += review_json_bound(row.r) + 6 * row.office.size() + 16;
     std::string out;
@@ -1505,11 +1544,7 @@ class api_service final : public service {
       append_review_json(out, (*rows)[i].r, &(*rows)[i].office);
     }
     out += "]}";
-    for (auto& row : *rows) {
-      store::crypto::wipe(row.r.decisions);
-      store::crypto::wipe(row.r.observations);
-    }
-    return json_reply(std::move(out));
+    co_return json_reply(std::move(out));
   }
 
   reply rules(request_info& info) {
@@ -1611,13 +1646,14 @@ class api_service final : public service {
   }
 
   /// A cell of the statistics: {"count": n, "suppressed": false}, or a null count and
-  /// "suppressed": true when hidden (stats.hpp: suppress).
+  /// "suppressed": true when hidden (stats.hpp: suppress); a hidden cell's value is null unless
+  /// the rule's values are a closed set (`closed`, stats.hpp: values_closed).
   static void append_cell(std::string& out, std::int64_t n, bool hidden,
-                          std::string_view value = {}) {
+                          std::string_view value = {}, bool closed = false) {
     out += '{';
     if (!value.empty()) {
       out += "\"value\":";
-      out += value;
+      out += hidden && !closed ? std::string_view("null") : value;
       out += ',';
     }
     out += "\"count\":";
@@ -1678,6 +1714,12 @@ class api_service final : public service {
       out += "{\"decision\":";
       append_string(out, rule);
       const dsl::module_info* mi = module_of(rule);
+      const dsl::rule_info* ri = nullptr;
+      if (today) {
+        const dsl::program& program = today->rules->program();
+        if (auto r = program.find_rule(rule)) ri = &program.rules[*r];
+      }
+      const bool closed = values_closed(ri);
       out += ",\"program\":";
       append_string(out, mi ? mi->program : std::string());
       out += ",\"osp\":";
@@ -1704,7 +1746,7 @@ class api_service final : public service {
       out += ",\"in_force\":{\"values\":[";
       for (std::size_t k = 0; k < values.size(); ++k) {
         if (k) out += ',';
-        append_cell(out, values[k]->count, hidden[k], values[k]->value);
+        append_cell(out, values[k]->count, hidden[k], values[k]->value, closed);
       }
       out += "],\"undetermined\":";
       append_cell(out, undetermined, hidden[values.size()]);

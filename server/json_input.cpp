@@ -159,6 +159,10 @@ bool split_object(std::string_view text, std::vector<json_member>& out, json_syn
       sc.space();
       if (sc.i >= text.size() || text[sc.i] != '"')
         return sc.fail("a member name (a string) was expected");
+      if (out.size() == max_request_members) {
+        return sc.fail("more than " + std::to_string(max_request_members) +
+                       " members: no request has that many");
+      }
       json_member m;
       std::size_t key_at = sc.i;
       if (!sc.string(&m.key)) return false;

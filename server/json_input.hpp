@@ -23,9 +23,15 @@ struct json_syntax_error {
   std::string message;
 };
 
+/// The most members a request's object has: every route's body has a handful (the record is one
+/// member, read by the engine). Beyond it the body is refused at once: each member name is
+/// compared with those before it (duplicates are refused), which must stay a small cost
+/// whatever a client sends.
+inline constexpr std::size_t max_request_members = 32;
+
 /// Splits a JSON object into its members, checking the syntax of the whole text (strings,
 /// escapes, numbers, nesting up to `max_depth`, nothing after the object). Duplicate keys are
-/// refused. False and `error` otherwise.
+/// refused, and objects of more than max_request_members. False and `error` otherwise.
 bool split_object(std::string_view text, std::vector<json_member>& out, json_syntax_error& error,
                   int max_depth = 64);
 

@@ -2,6 +2,7 @@
 #include "server/stats.hpp"
 
 #include <algorithm>
+#include <string_view>
 #include <tuple>
 
 #include "engine/record.hpp"
@@ -9,6 +10,10 @@
 #include "store/batch.hpp"
 
 namespace dalil::server {
+
+bool values_closed(const dsl::rule_info* r) {
+  return r != nullptr && (r->t.k == dsl::kind::boolean || r->t.k == dsl::kind::enumeration);
+}
 
 std::vector<bool> suppress(const std::vector<std::int64_t>& counts, bool hide_zero) {
   std::vector<bool> hidden(counts.size(), false);
@@ -52,14 +57,16 @@ struct decision_figures {
 };
 
 void append_values(std::string& out, const std::map<std::string, std::int64_t>& values,
-                   const std::vector<bool>& hidden, std::size_t first) {
+                   const std::vector<bool>& hidden, std::size_t first, bool closed) {
   out += '[';
   std::size_t k = first;
   bool comma = false;
   for (const auto& [value, n] : values) {
     if (comma) out += ',';
     comma = true;
-    out += "{\"value\":" + value + ",\"count\":";
+    out += "{\"value\":";
+    out += hidden[k] && !closed ? std::string_view("null") : std::string_view(value);
+    out += ",\"count\":";
     append_count(out, n, hidden[k]);
     out += hidden[k] ? ",\"suppressed\":true}" : ",\"suppressed\":false}";
     ++k;
@@ -71,7 +78,7 @@ void append_values(std::string& out, const std::map<std::string, std::int64_t>& 
 /// records; the out-of-force cells add up to the out-of-force count; a hidden out-of-force
 /// count hides its cells too, and a hidden undetermined count hides the facts behind it.
 void append_decision(std::string& out, const std::string& rule, const dsl::module_info* mi,
-                     const decision_figures& f) {
+                     const decision_figures& f, bool closed) {
   const store::outcome_counts& c = f.outcomes;
   std::vector<std::int64_t> top;
   for (const auto& [v, n] : c.values) top.push_back(n);
@@ -92,7 +99,7 @@ void append_decision(std::string& out, const std::string& rule, const dsl::modul
   out += ",\"osp\":";
   append_string(out, mi ? mi->osp : std::string());
   out += ",\"in_force\":{\"values\":";
-  append_values(out, c.values, top_hidden, 0);
+  append_values(out, c.values, top_hidden, 0, closed);
   out += ",\"undetermined\":";
   append_count(out, c.undetermined, undetermined_hidden);
   // The facts that would settle the undetermined decisions, most often missing first. A
@@ -117,7 +124,7 @@ void append_decision(std::string& out, const std::string& rule, const dsl::modul
   out += "]},\"out_of_force\":{\"count\":";
   append_count(out, c.out_of_force, oof_hidden);
   out += ",\"values\":";
-  append_values(out, c.out_of_force_values, oof_hidden_cells, 0);
+  append_values(out, c.out_of_force_values, oof_hidden_cells, 0, closed);
   out += ",\"undetermined\":";
   append_count(out, c.out_of_force_undetermined, oof_hidden_cells.back());
   out += "}}";
@@ -204,7 +211,8 @@ store::result<std::string> one_run(store::store& db, const store::run_info& run)
     }
     if (comma) out += ',';
     comma = true;
-    append_decision(out, rule, mi, figures[i]);
+    auto r = program.find_rule(rule);
+    append_decision(out, rule, mi, figures[i], values_closed(r ? &program.rules[*r] : nullptr));
   }
   out += "]}";
   return out;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dsl/program.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
 
@@ -24,6 +25,13 @@ inline constexpr std::int64_t suppressed_below = 10;
 /// never gives a hidden cell. A partition of one non-zero cell that is hidden stays so (its
 /// total is then a cell of the level above, which hides it).
 std::vector<bool> suppress(const std::vector<std::int64_t>& counts, bool hide_zero = false);
+
+/// Whether a suppressed cell of rule `r` may still name its value: only when the rule's values
+/// form a closed set (a boolean, an enum's cases). A suppressed cell of a number, an amount, a
+/// date or a text shows neither its count nor its value ("value": null): the value of a cell of
+/// one or two applicants (an income divided by a household, say) is their personal data. Null
+/// `r` (a rule the ruleset does not know): not closed.
+bool values_closed(const dsl::rule_info* r);
 
 /// The figures of the current stored runs (of each batch key, the newest complete generation,
 /// as `dalil stats` shows by default): {"run", "as_of", "ruleset", "filter", "status",

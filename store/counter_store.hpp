@@ -267,8 +267,12 @@ class counter_store {
   /// `applicant_id` is the record's id (found through the pseudonyms in an encrypted store).
   virtual result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
                                                                     const std::string& office) = 0;
-  /// The latest stored record of an applicant (imported or from the counter).
-  virtual result<stored_record> latest_record(const std::string& applicant_id) = 0;
+  /// The latest stored record of an applicant (imported or from the counter); with `office`,
+  /// the record of that office's latest counter decision for the applicant instead (an office
+  /// sees the record it evaluated, not a later one another office stored), not_found when the
+  /// office has none.
+  virtual result<stored_record> latest_record(const std::string& applicant_id,
+                                              const std::string& office) = 0;
   virtual result<std::vector<review_row>> list_reviews(const review_filter& f) = 0;
   /// Outcome counts of every counter decision, per rule, in force apart from out of force.
   virtual result<std::vector<counter_cell>> outcome_counts() = 0;

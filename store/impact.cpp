@@ -94,6 +94,14 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
   }
   auto matching = db.count_matching(request.filter);
   if (!matching) return matching.error();
+  if (request.min_records > 0 && *matching < request.min_records) {
+    // The same answer for none and for a few: neither how many match nor whether any does.
+    return fail(errc::refused, "fewer than " + std::to_string(request.min_records) +
+                                   " stored records match the filter on " +
+                                   filter_fields(request.filter) +
+                                   ": an impact over so few would single applicants out; "
+                                   "nothing was read");
+  }
   if (*matching == 0) {
     auto all = db.count_records();
     if (!all) return all.error();

@@ -21,14 +21,19 @@ struct impact_request {
   std::string by;     // the name the reader gave (--by), or ""
   std::vector<record_filter> filter;
   bool reveal_ids = false;  // the outputs name applicants by id (auditors), not by pseudonym
+  /// Fewer stored records matching the filter than this: refused (errc::refused) before
+  /// anything is read, with one answer for none and for a few, so that a filter cannot single
+  /// out an applicant (the server's advisers: suppressed_below). 0: any number.
+  std::int64_t min_records = 0;
   engine::impact_options options;
 };
 
 /// The change from `old_rules` to `new_rules` over the latest record of every stored applicant
 /// matching the filter, as one audited read: the entry (action "read", subject "cohort",
 /// details {"purpose":"impact", both ruleset hashes, as_of, filter, records, ids, by}) is
-/// committed before anything is read. errc::refused on a read-only store (nothing read) or when
-/// no stored record matches; errc::failed when the sink failed (it keeps its own error).
+/// committed before anything is read. errc::refused on a read-only store (nothing read), when
+/// no stored record matches, or fewer than `min_records`; errc::failed when the sink failed (it
+/// keeps its own error).
 status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_rules,
                    const std::shared_ptr<const engine::ruleset>& new_rules,
                    const impact_request& request, engine::impact_sink& sink,

@@ -733,7 +733,8 @@ class sqlite_counter final : public counter_store {
   result<std::vector<review>> reviews(const std::string& decision_id) override;
   result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
                                                             const std::string& office) override;
-  result<stored_record> latest_record(const std::string& applicant_id) override;
+  result<stored_record> latest_record(const std::string& applicant_id,
+                                      const std::string& office) override;
   result<std::vector<review_row>> list_reviews(const review_filter& f) override;
   result<std::vector<counter_cell>> outcome_counts() override;
   result<std::vector<override_cell>> override_counts() override;
@@ -1256,19 +1257,28 @@ result<std::vector<decision_summary>> sqlite_counter::applicant_decisions(
   return out;
 }
 
-result<stored_record> sqlite_counter::latest_record(const std::string& id) {
+result<stored_record> sqlite_counter::latest_record(const std::string& id,
+                                                    const std::string& office) {
   auto who = applicant_key(id);
   if (!who) return who.error();
   if (who->empty()) return fail(errc::not_found, "no record for this applicant");
   std::string e;
-  auto q = impl_->db.prepare(
+  constexpr const char* columns =
       "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, r.sealed, "
       "k.applicant_id IS NOT NULL, k.wrapped IS NULL, k.wrapped, k.generation FROM records r "
-      "LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE r.applicant_id=? AND "
-      "r.latest=1",
+      "LEFT JOIN data_keys k ON k.applicant_id = r.applicant_id WHERE r.applicant_id=?1 AND ";
+  auto q = impl_->db.prepare(
+      std::string(columns) +
+          (office.empty()
+               ? "r.latest=1"
+               : "r.record_id=(SELECT c.record_id FROM counter_decisions c WHERE c.decision_id IN "
+                 "(SELECT decision_id FROM counter_applicants WHERE applicant_id=?1 UNION ALL "
+                 "SELECT decision_id FROM counter_applicants_recent WHERE applicant_id=?1) AND "
+                 "c.office=?2 ORDER BY c.at DESC, c.rowid DESC LIMIT 1)"),
       e);
   if (!q.ok()) return fail(errc::failed, e);
   q.bind(1, *who);
+  if (!office.empty()) q.bind(2, office);
   int rc = q.step();
   if (rc == SQLITE_DONE) return fail(errc::not_found, "no record for this applicant");
   if (rc != SQLITE_ROW) return impl_->sql_error("reading the record");

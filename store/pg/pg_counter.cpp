@@ -587,19 +587,22 @@ class pg_counter final : public counter_store {
     return out;
   }
 
-  result<stored_record> latest_record(const std::string& id) override {
+  result<stored_record> latest_record(const std::string& id, const std::string& office) override {
     auto who = applicant_key(id);
     if (!who) return who.error();
     if (who->empty()) return fail(errc::not_found, "no record for this applicant");
-    // Columns 5-10 as decision_columns' 16-21.
+    // Columns 5-10 as decision_columns' 16-21. With an office: the record of its latest counter
+    // decision for the applicant.
     auto q = c().query(
         "reading the record",
         "SELECT r.record_id, r.applicant_id, r.version, r.content_hash, r.json, r.sealed, "
         "k.applicant_id IS NOT NULL, k.wrapped IS NULL, k.wrapped, k.generation, "
         "coalesce((SELECT g.generation FROM keyring g WHERE g.id = 1), 0) FROM records r LEFT "
         "JOIN data_keys k ON r.sealed IS NOT NULL AND k.applicant_id = r.applicant_id WHERE "
-        "r.applicant_id=$1 AND r.latest=1",
-        {*who});
+        "r.applicant_id=$1 AND (CASE WHEN $2='' THEN r.latest=1 ELSE r.record_id=(SELECT "
+        "c.record_id FROM counter_decisions c WHERE c.applicant_id=$1 AND c.office=$2 ORDER BY "
+        "c.at COLLATE \"C\" DESC, c.rowid DESC LIMIT 1) END)",
+        {*who, office});
     if (!q) return q.error();
     if (q->size() == 0) return fail(errc::not_found, "no record for this applicant");
     stored_record r{q->int64(0, 0), q->text(0, 1), q->int64(0, 2), q->text(0, 3), q->text(0, 4)};

@@ -115,7 +115,7 @@ TEST_CASE("a SQLite store with counter decisions and reviews is copied and goes 
   REQUIRE(ok(history));
   REQUIRE(history->size() == 3);
   CHECK((*history)[2].decision_id == "d3");
-  auto latest = (*cs)->latest_record("A1");
+  auto latest = (*cs)->latest_record("A1", "");
   REQUIRE(ok(latest));
   CHECK(latest->version == 3);
   auto v2 = (*s)->verify_chain({head});
@@ -496,7 +496,7 @@ TEST_CASE("the counter on an encrypted PostgreSQL store follows a rotation and a
   REQUIRE(ok(history));
   REQUIRE(history->size() == 1);
   CHECK(history->front().decision_id == "d6");
-  auto latest = (*cs)->latest_record("A1");
+  auto latest = (*cs)->latest_record("A1", "");
   REQUIRE(ok(latest));
   CHECK(latest->json == R"({"id":"A1","n":"5"})");
   // No value of a record in plain anywhere in the tables the counter wrote.

@@ -527,6 +527,35 @@ TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers (i
   CHECK(refugees.parsed().at("records").as_int64() < 300);
   CHECK(last_line(f.sql("SELECT json_extract(details, '$.filter') FROM audit WHERE action='read' "
                         "AND actor='adviser' ORDER BY seq DESC LIMIT 1")) == "status=refugee");
+  // An adviser cannot single an applicant out: no filter on the id (whether it exists or not),
+  // and no cohort of fewer than 10 records (one answer for none and for a few); nothing read.
+  const std::string reads_before = last_line(f.sql("SELECT count(*) FROM audit"));
+  for (const std::string& where : {std::string("SYN-000007"), std::string("NO-SUCH-ID")}) {
+    response by_id =
+        call(f.port, http::verb::post, "/api/v1/impact",
+             R"({"old":1,"new":2,"as_of":"2027-06-01","where":["id=)" + where + R"("]})", adv);
+    CHECK(by_id.status == 403);
+    CHECK(by_id.body.find(where) == std::string::npos);
+  }
+  const std::string rare = last_line(
+      f.sql("SELECT json_extract(json, '$.nationality') AS n FROM records WHERE latest=1 GROUP BY "
+            "n HAVING count(*) BETWEEN 1 AND 9 ORDER BY n LIMIT 1"));
+  REQUIRE_FALSE(rare.empty());
+  response few = call(
+      f.port, http::verb::post, "/api/v1/impact",
+      R"({"old":1,"new":2,"as_of":"2027-06-01","where":["nationality=)" + rare + R"("]})", adv);
+  response none = call(f.port, http::verb::post, "/api/v1/impact",
+                       R"({"old":1,"new":2,"as_of":"2027-06-01","where":["nationality=QQ"]})", adv);
+  CHECK(few.status == 409);
+  CHECK(none.status == 409);
+  CHECK(few.parsed().at("detail") == none.parsed().at("detail"));
+  CHECK(last_line(f.sql("SELECT count(*) FROM audit")) == reads_before);
+  // An auditor, who sees ids, may: the read is audited.
+  response audited =
+      call(f.port, http::verb::post, "/api/v1/impact",
+           R"({"old":1,"new":2,"as_of":"2027-06-01","where":["id=SYN-000007"]})", aud);
+  CHECK(audited.status == 200);
+  CHECK(audited.parsed().at("records") == 1);
   // No applicant id in the server's log.
   f.srv->stop();
   f.srv->wait();

@@ -381,6 +381,76 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
   CHECK(verified.find("intact") != std::string::npos);
 }
 
+TEST_CASE(
+    "server: an office reads only its own record of an applicant; the reviews' list is "
+    "audited; a suppressed cell of an amount shows no value",
+    "[server]") {
+  fixture f;
+  auto sql = [&](const std::string& q) { return run("sqlite3 " + f.db + " \"" + q + "\""); };
+  // Rabat evaluates an applicant; Casablanca then evaluates the same applicant with another
+  // nationality: rabat's read of the record is still the one it evaluated.
+  std::string rec = f.applicant(3);
+  json::object changed = json::parse(rec).as_object();
+  const std::string id(changed["id"].as_string());
+  const std::string was(changed["nationality"].as_string());
+  const std::string other = was == "SN" ? "TN" : "SN";
+  changed["nationality"] = other;
+  REQUIRE(
+      call(f.port, http::verb::post, "/api/v1/evaluate", f.evaluate_body(rec), f.bearer("official"))
+          .status == 200);
+  REQUIRE(call(f.port, http::verb::post, "/api/v1/evaluate",
+               f.evaluate_body(json::serialize(changed)), f.bearer("official_casa"))
+              .status == 200);
+  const std::string path = "/api/v1/applicants/" + id + "/record";
+  response rabat = call(f.port, http::verb::get, path, "", f.bearer("official"));
+  REQUIRE(rabat.status == 200);
+  CHECK(std::string(rabat.parsed().at("nationality").as_string()) == was);
+  response casa = call(f.port, http::verb::get, path, "", f.bearer("official_casa"));
+  REQUIRE(casa.status == 200);
+  CHECK(std::string(casa.parsed().at("nationality").as_string()) == other);
+  response auditor = call(f.port, http::verb::get, path, "", f.bearer("auditor"));
+  REQUIRE(auditor.status == 200);
+  CHECK(std::string(auditor.parsed().at("nationality").as_string()) ==
+        other);  // the latest, for an auditor
+
+  // The auditors' list of reviews is a read of the officials' words: audited, with its filter.
+  const std::string before = last_line(sql("SELECT count(*) FROM audit"));
+  response list =
+      call(f.port, http::verb::get, "/api/v1/reviews?office=rabat", "", f.bearer("auditor"));
+  REQUIRE(list.status == 200);
+  CHECK(last_line(sql("SELECT count(*) FROM audit")) == std::to_string(std::stoi(before) + 1));
+  CHECK(last_line(sql("SELECT actor || ' ' || action || ' ' || subject FROM audit ORDER BY seq "
+                      "DESC LIMIT 1")) == "auditor read reviews office=rabat (0)");
+
+  // Statistics: a rule of amounts asked for by one official, its cell suppressed, names no
+  // value; a boolean's suppressed cell still says which value it counts.
+  std::string body = "{\"as_of\":\"2017-06-01\",\"applicant\":" + f.applicant(5) +
+                     ",\"rules\":[\"health.per_person_income\",\"status.lawful_stay\"],"
+                     "\"trace\":false}";
+  REQUIRE(call(f.port, http::verb::post, "/api/v1/evaluate", body, f.bearer("official")).status ==
+          200);
+  response st = call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("adviser"));
+  REQUIRE(st.status == 200);
+  bool income_seen = false;
+  bool stay_seen = false;
+  for (const json::value& d : st.parsed().at("decisions").as_array()) {
+    for (const json::value& cell : d.at("in_force").at("values").as_array()) {
+      if (!cell.at("suppressed").as_bool()) continue;
+      if (d.at("decision") == "health.per_person_income") {
+        CHECK(cell.at("value").is_null());
+        income_seen = true;
+      }
+      if (d.at("decision") == "status.lawful_stay") {
+        CHECK(cell.at("value").is_bool());
+        stay_seen = true;
+      }
+    }
+  }
+  CHECK(income_seen);
+  CHECK(stay_seen);
+  f.check_log();
+}
+
 TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what was sent",
           "[server]") {
   fixture f(std::chrono::seconds(1800), std::chrono::milliseconds(700));
@@ -420,6 +490,17 @@ TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what
       {"unknown rule", http::verb::post, "/api/v1/evaluate",
        "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"rules\":[\"no.such\"]}",
        "application/json", 400, "/rules/0"},
+      {"a rule named twice", http::verb::post, "/api/v1/evaluate",
+       "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec +
+           ",\"rules\":[\"health.ramed\",\"status.lawful_stay\",\"health.ramed\"]}",
+       "application/json", 400, "/rules/2"},
+      {"more members than any request has", http::verb::post, "/api/v1/login",
+       [] {
+         std::string many = "{";
+         for (int i = 0; i < 20000; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":0";
+         return many + "}";
+       }(),
+       "application/json", 400, ""},
       {"duplicate member", http::verb::post, "/api/v1/evaluate",
        "{\"as_of\":\"2017-06-01\",\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + "}",
        "application/json", 400, ""},

@@ -145,11 +145,21 @@ inline void run_counter_suite(backend& b) {
     cs.rollback_to();
     REQUIRE(ok(cs.commit()));
 
-    auto latest = cs.latest_record("A1");
+    auto latest = cs.latest_record("A1", "");
     REQUIRE(ok(latest));
     CHECK(latest->version == 2);
     CHECK(latest->json == R"({"id":"A1","n":2})");
-    CHECK(cs.latest_record("A2").error().code == store::errc::not_found);
+    CHECK(cs.latest_record("A2", "").error().code == store::errc::not_found);
+    // An office sees the record of its own latest decision: rabat evaluated version 1 (twice),
+    // fes version 2; an office without a decision for the applicant, nothing.
+    auto rabat = cs.latest_record("A1", "rabat");
+    REQUIRE(ok(rabat));
+    CHECK(rabat->version == 1);
+    CHECK(rabat->json == R"({"id":"A1","n":1})");
+    auto fes = cs.latest_record("A1", "fes");
+    REQUIRE(ok(fes));
+    CHECK(fes->version == 2);
+    CHECK(cs.latest_record("A1", "casa").error().code == store::errc::not_found);
     auto back = cs.decision("d1");
     REQUIRE(ok(back));
     CHECK(back->applicant_id == "A1");
@@ -187,8 +197,8 @@ inline void run_counter_suite(backend& b) {
 
     CHECK(cs.decision("gone").error().code == store::errc::not_found);
     CHECK(cs.decision("dropped").error().code == store::errc::not_found);
-    CHECK(cs.latest_record("B1").error().code == store::errc::not_found);
-    CHECK(cs.latest_record("D1").error().code == store::errc::not_found);
+    CHECK(cs.latest_record("B1", "").error().code == store::errc::not_found);
+    CHECK(cs.latest_record("D1", "").error().code == store::errc::not_found);
     CHECK(ok(cs.decision("kept")));
     CHECK(*cs.count_decisions() == 1);
     auto problem = cs.verify();
