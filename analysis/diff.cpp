@@ -97,8 +97,10 @@ std::vector<std::string> tables_of(const dsl::program& p, std::uint32_t root) {
 }
 
 std::string period_text(const dsl::rule_info& r) {
-  return (r.in_force_from ? to_string(*r.in_force_from) : std::string("…")) + " – " +
-         (r.in_force_until ? to_string(*r.in_force_until) : std::string("…"));
+  return (r.in_force_from ? to_string(*r.in_force_from) : std::string("…")) +
+         (r.from_provisional ? " (provisional)" : "") + " – " +
+         (r.in_force_until ? to_string(*r.in_force_until) : std::string("…")) +
+         (r.until_provisional ? " (provisional)" : "");
 }
 
 std::string confidence_text(bool provisional) {

@@ -781,14 +781,25 @@ class pack_document {
   }
 
   line in_force(const dsl::rule_info& r) const {
+    // A date of the period that rests on a source not found is marked provisional beside it.
+    auto day = [&](dalil::date d, bool provisional) {
+      line out = words(date(d));
+      if (provisional) {
+        out.push_back(plain(" "));
+        out.push_back(warn(say(msg::doc_provisional)));
+      }
+      return out;
+    };
     if (r.in_force_from && r.in_force_until) {
-      return says(msg::doc_period_between, {{"from", words(date(*r.in_force_from))},
-                                            {"until", words(date(*r.in_force_until))}});
+      return says(msg::doc_period_between,
+                  {{"from", day(*r.in_force_from, r.from_provisional)},
+                   {"until", day(*r.in_force_until, r.until_provisional)}});
     }
-    if (r.in_force_from)
-      return says(msg::doc_period_from, {{"from", words(date(*r.in_force_from))}});
+    if (r.in_force_from) {
+      return says(msg::doc_period_from, {{"from", day(*r.in_force_from, r.from_provisional)}});
+    }
     if (r.in_force_until) {
-      return says(msg::doc_period_until, {{"until", words(date(*r.in_force_until))}});
+      return says(msg::doc_period_until, {{"until", day(*r.in_force_until, r.until_provisional)}});
     }
     return says(msg::doc_period_none);
   }

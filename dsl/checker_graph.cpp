@@ -244,7 +244,9 @@ void checker::check_trace_size() {
 void checker::compute_provisional() {
   for (std::uint32_t r : p_.rule_order) {
     rule_info& info = p_.rules[r];
-    bool prov = info.own_provisional;
+    // A period's provisional date counts too: outside the period on that side, the decision
+    // rests on it.
+    bool prov = info.own_provisional || info.from_provisional || info.until_provisional;
     for (std::uint32_t q : info.parameters_read) prov = prov || p_.parameters[q].provisional;
     for (std::uint32_t d : info.rules_read) prov = prov || p_.rules[d].provisional;
     for (const exception_info& x : info.exceptions) prov = prov || x.provisional;

@@ -81,18 +81,27 @@ void checker::check_rules() {
       std::optional<date> until;
       for (std::size_t i = 0; i < c->args.size(); ++i) {
         const ast::clause_arg& a = c->args[i];
-        if (a.kind == ast::literal_kind::null && i + 1 < c->args.size() &&
-            c->args[i + 1].kind == ast::literal_kind::date) {
+        if (a.kind == ast::literal_kind::null && a.text != "provisional" &&
+            i + 1 < c->args.size() && c->args[i + 1].kind == ast::literal_kind::date) {
           auto d = parse_date(c->args[i + 1].text);
+          // `provisional` after the date: that side of the period rests on a source not found.
+          const bool provisional = i + 2 < c->args.size() &&
+                                   c->args[i + 2].kind == ast::literal_kind::null &&
+                                   c->args[i + 2].text == "provisional";
           if (!d) {
             error(codes::bad_literal, span(f, c->args[i + 1]),
                   c->args[i + 1].text + " is not a calendar date");
           } else if (a.text == "from") {
             from = d;
+            info.from_provisional = provisional;
           } else {
             until = d;
+            info.until_provisional = provisional;
           }
-          ++i;
+          i += provisional ? 2 : 1;
+        } else if (a.kind == ast::literal_kind::null && a.text == "provisional") {
+          error(codes::syntax, span(f, a),
+                "'provisional' follows the date it qualifies: 'from DATE provisional'");
         } else {
           error(codes::syntax, span(f, a), "expected 'from DATE' or 'until DATE'");
         }

@@ -281,7 +281,8 @@ const x3::rule<list_class, ast::list_expr> list_expr = "list";
 const x3::rule<quantifier_class, ast::quantifier> quantifier = "quantifier";
 const x3::rule<clause_class, ast::clause> clause = "clause";
 const x3::rule<clause_arg_class, ast::clause_arg> clause_arg = "clause argument";
-const x3::rule<in_force_arg_class, ast::clause_arg> in_force_arg = "'from DATE' or 'until DATE'";
+const x3::rule<in_force_arg_class, ast::clause_arg> in_force_arg =
+    "'from DATE', 'until DATE' or 'provisional'";
 const x3::rule<in_force_args_class, std::vector<ast::clause_arg>> in_force_args =
     "'from DATE' or 'until DATE'";
 const x3::rule<in_force_class, ast::clause> in_force_clause = "in_force clause";
@@ -439,7 +440,7 @@ const auto clause_arg_def =
     raw[date_body][set_literal<ast::literal_kind::date>{}] |
     (!reserved_word >> !clause_keyword >> raw[name_token])[set_literal<ast::literal_kind::null>{}];
 const auto in_force_arg_def =
-    raw[kw("from") | kw("until")][set_literal<ast::literal_kind::null>{}] |
+    raw[kw("from") | kw("until") | kw("provisional")][set_literal<ast::literal_kind::null>{}] |
     raw[date_body][set_literal<ast::literal_kind::date>{}];
 const auto no_otherwise = x3::attr(std::vector<ast::expr>{});
 const auto clause_def = clause_keyword >> *clause_arg >> no_otherwise;

@@ -193,6 +193,11 @@ struct rule_info {
   texts title;  // `title fr "…" ar "…" en "…"`: how an official names the decision
   std::optional<date> in_force_from;
   std::optional<date> in_force_until;
+  /// `in_force from D provisional`, `until D provisional`: the date rests on a source not found
+  /// (RULE-PACK: "from 2015 … article not found: provisional"); a decision outside the period on
+  /// that side is provisional (period_provisional).
+  bool from_provisional = false;
+  bool until_provisional = false;
   /// `in_force … otherwise EXPR`: the value outside the period (an expression that reads no
   /// fact: a constant, or not_encoded). no_index: undetermined, "not in force".
   std::uint32_t outside = no_index;
@@ -204,6 +209,14 @@ struct rule_info {
   std::vector<std::uint32_t> parameters_read;
   source_span span;
 };
+
+/// Whether rule `r`, out of force at `as_of`, is so on a side whose date is provisional: before
+/// a `from … provisional`, or after an `until … provisional`. False in force.
+inline bool period_provisional(const rule_info& r, date as_of) {
+  if (r.in_force_from && as_of < *r.in_force_from) return r.from_provisional;
+  if (r.in_force_until && *r.in_force_until < as_of) return r.until_provisional;
+  return false;
+}
 
 struct dated_constant {
   date from;

@@ -813,9 +813,11 @@ std::uint32_t block_evaluator::impl::plan_rule(std::uint32_t r) {
     return none;
   }
   if (!inst->in_force[r]) {
-    // Its `otherwise` value (it reads nothing: a constant column), or unknown.
+    // Its `otherwise` value (it reads nothing: a constant column), or unknown; provisional when
+    // the date of the period's side it is on is (`in_force from D provisional`).
     rule_slot[r] =
         info.outside != dsl::no_index ? plan_node(info.outside) : constant_slot(info.t.k, value{});
+    if (dsl::period_provisional(info, inst->as_of)) rule_prov[r] = ones;
     return rule_slot[r];
   }
   // Its flag: always, for a rule of provisional confidence (in force); else its body's, or that

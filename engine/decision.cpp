@@ -728,7 +728,10 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
     append_value_json(out, p, info.t, v);
     out += v.unknown() ? ",\"status\":\"undetermined\",\"provisional\":"
                        : ",\"status\":\"decided\",\"provisional\":";
-    out += info.own_provisional ? "true" : "false";
+    // Its own confidence; out of force, also that of the period's date it rests on.
+    const bool own = info.own_provisional ||
+                     (ev.inst().in_force[r] == 0 && dsl::period_provisional(info, ev.inst().as_of));
+    out += own ? "true" : "false";
     if (with_sources) {
       out += ",\"source\":";
       out += x.rule_source[r];

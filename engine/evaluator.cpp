@@ -656,6 +656,10 @@ bool evaluator::rule_provisional(std::uint32_t r) {
               ? info.exceptions[stop].provisional || node_provisional(info.exceptions[stop].value)
               : node_provisional(info.body);
     }
+  } else {
+    // Out of force: its `otherwise` reads nothing; it rests on the date of the period's side it
+    // is on (`in_force from D provisional`).
+    p = dsl::period_provisional(info, inst_->as_of);
   }
   rule_prov_[r] = p ? 1 : 0;
   prov_gen_[r] = gen_;

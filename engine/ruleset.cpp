@@ -119,7 +119,8 @@ void ruleset::mark_provisional() {
   };
   for (std::uint32_t r : p.rule_order) {
     const dsl::rule_info& info = p.rules[r];
-    bool prov = info.own_provisional;
+    // Out of force on a side whose date is provisional, the decision rests on that date.
+    bool prov = info.own_provisional || info.from_provisional || info.until_provisional;
     prov = mark(info.body) || prov;
     for (const dsl::exception_info& x : info.exceptions) {
       prov = x.provisional || prov;

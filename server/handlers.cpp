@@ -1601,6 +1601,13 @@ class api_service final : public service {
         } else {
           out += "null";
         }
+        // Each date of the period: settled, or provisional (its source not found).
+        out += ",\"from_confidence\":";
+        out += !ri.in_force_from ? "null" : ri.from_provisional ? "\"provisional\"" : "\"settled\"";
+        out += ",\"until_confidence\":";
+        out += !ri.in_force_until     ? "null"
+               : ri.until_provisional ? "\"provisional\""
+                                      : "\"settled\"";
         out += ",\"confidence\":";
         out += ri.own_provisional ? "\"provisional\"" : "\"settled\"";
         out += ",\"decision\":";

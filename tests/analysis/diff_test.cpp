@@ -158,8 +158,8 @@ TEST_CASE("diff: a moved threshold has a witness that reproduces", "[diff]") {
 }
 
 TEST_CASE("diff: a moved date in force has a witness in the month it moved", "[diff]") {
-  mutated_pack m("housing.dalil", "in_force from 2015-01-01 otherwise false",
-                 "in_force from 2015-02-01 otherwise false");
+  mutated_pack m("housing.dalil", "in_force from 2015-01-01 provisional otherwise false",
+                 "in_force from 2015-02-01 provisional otherwise false");
   expect_witness(m, "housing.social_250k");
   an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
   const an::decision_diff* d = find(r, "housing.social_250k");
@@ -321,8 +321,8 @@ struct mutation {
 const mutation standard_mutations[] = {
     {{"housing.dalil", "from 2013-01-01 = 20000 MAD", "from 2013-01-01 = 20500 MAD"},
      "housing.middle_class"},
-    {{"housing.dalil", "in_force from 2015-01-01 otherwise false",
-      "in_force from 2015-02-01 otherwise false"},
+    {{"housing.dalil", "in_force from 2015-01-01 provisional otherwise false",
+      "in_force from 2015-02-01 provisional otherwise false"},
      "housing.social_250k"},
     {{"housing.dalil", "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_70k",
       "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_100k"},
@@ -422,8 +422,8 @@ TEST_CASE("diff: text and Markdown in French and Arabic carry no English detail 
       {"housing.dalil", "from 2013-01-01 = 20000 MAD", "from 2013-01-01 = 20500 MAD"},
       {"housing.dalil", "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_70k",
        "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_100k"},
-      {"housing.dalil", "in_force from 2015-01-01 otherwise false",
-       "in_force from 2015-02-01 otherwise false"},
+      {"housing.dalil", "in_force from 2015-01-01 provisional otherwise false",
+       "in_force from 2015-02-01 provisional otherwise false"},
       {"regularization_2014.dalil",
        "when filed_in_window and (applicant.sex == female or minor_at_filing)",
        "when filed_in_window and applicant.sex == female"},

@@ -246,3 +246,114 @@ rule all_kinds : bool
   CHECK(d.reasons[3].index == *p.find_rule("m.late"));
   CHECK(d.reasons[6].index == 0);  // m.ceiling
 }
+
+TEST_CASE(
+    "a period's date marked provisional makes the decision outside it on that side "
+    "provisional, in both evaluators",
+    "[engine][period]") {
+  // RULE-PACK: housing "from 2015 (Finance Law 2015, article not found: provisional)": before
+  // it, the refusal rests on that date. The other side, and the period itself, are untouched.
+  auto pack = dalil::testing::load_pack_text(R"dalil(module m
+  title fr "t" ar "t" en "t"
+
+record Applicant {
+  flag : bool?
+}
+
+input applicant : Applicant
+
+rule opened : bool
+  source "s"
+  in_force from 2015-01-01 provisional until 2020-12-31 otherwise false
+  = applicant.flag
+
+rule closes : bool
+  source "s"
+  in_force from 2015-01-01 until 2020-12-31 provisional otherwise false
+  = applicant.flag
+
+rule either : bool
+  source "s"
+  = opened or applicant.flag
+)dalil");
+  const dsl::program& p = pack->rules->program();
+  for (const char* name : {"m.opened", "m.closes", "m.either"}) {
+    CHECK(p.rules[*p.find_rule(name)].provisional);  // may be, statically
+  }
+  CHECK(p.rules[*p.find_rule("m.opened")].from_provisional);
+  CHECK_FALSE(p.rules[*p.find_rule("m.opened")].until_provisional);
+  CHECK(p.rules[*p.find_rule("m.closes")].until_provisional);
+  struct prov_case {
+    const char* rule;
+    const char* as_of;
+    const char* record;
+    const char* value;
+    bool in_force;
+    bool provisional;
+  };
+  const prov_case cases[] = {
+      {"opened", "2014-12-31", R"({"flag": true})", "false", false, true},
+      {"opened", "2015-01-01", R"({"flag": true})", "true", true, false},
+      {"opened", "2020-12-31", R"({"flag": false})", "false", true, false},
+      {"opened", "2021-01-01", R"({"flag": true})", "false", false, false},
+      {"closes", "2014-12-31", R"({"flag": true})", "false", false, false},
+      {"closes", "2021-01-01", R"({"flag": true})", "false", false, true},
+      // A reader: false because both operands are, one resting on the provisional date; true
+      // because of the flag alone, which is not provisional.
+      {"either", "2014-12-31", R"({"flag": false})", "false", true, true},
+      {"either", "2014-12-31", R"({"flag": true})", "true", true, false},
+      {"either", "2016-01-01", R"({"flag": false})", "false", true, false},
+  };
+  for (const prov_case& c : cases) {
+    INFO(c.rule << " as of " << c.as_of << " on " << c.record);
+    std::uint32_t r = *p.find_rule(std::string("m.") + c.rule);
+    auto inst = eng::instantiate(pack->rules, *dalil::parse_date(c.as_of));
+    eng::record_reader reader(p);
+    eng::record rec;
+    eng::record_error err;
+    REQUIRE(reader.read(c.record, rec, err));
+    eng::evaluator ev(inst);
+    ev.set_record(rec);
+    eng::decision d = eng::decide(ev, r);
+    std::string value;
+    eng::append_value_json(value, p, p.rules[r].t, d.v);
+    CHECK(value == c.value);
+    CHECK(d.in_force == c.in_force);
+    CHECK(d.provisional == c.provisional);
+    eng::block_evaluator block(inst, {r});
+    const eng::value* row = rec.facts.data();
+    block.run(&row, 1);
+    std::string block_value;
+    eng::append_value_json(block_value, p, p.rules[r].t, block.get(r, 0));
+    CHECK(block_value == value);
+    CHECK(block.provisional(r, 0) == c.provisional);
+  }
+}
+
+TEST_CASE("'provisional' in a period goes after the date it qualifies", "[engine][period]") {
+  dsl::source_map sources;
+  dsl::file_id f = sources.add("ops.dalil", R"dalil(module m
+  title fr "t" ar "t" en "t"
+
+record Applicant {
+  flag : bool?
+}
+
+input applicant : Applicant
+
+rule early : bool
+  source "s"
+  in_force provisional from 2015-01-01 otherwise false
+  = applicant.flag
+)dalil");
+  dsl::diagnostics diags;
+  auto m = dsl::parse(sources, f, diags);
+  REQUIRE(m.has_value());
+  std::vector<dsl::ast::module> modules;
+  modules.push_back(std::move(*m));
+  auto program = dsl::check(sources, modules, diags);
+  CHECK_FALSE(program.has_value());
+  const std::string all = dsl::render_all(sources, diags);
+  CHECK(all.find("E0001") != std::string::npos);
+  CHECK(all.find("'provisional' follows the date it qualifies") != std::string::npos);
+}

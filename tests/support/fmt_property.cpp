@@ -151,8 +151,10 @@ std::string program_dump(const dsl::program& p) {
            " source=" + r.source + (r.own_provisional ? " own_provisional" : "") +
            (r.provisional ? " provisional" : "") +
            " from=" + (r.in_force_from ? to_string(*r.in_force_from) : "-") +
+           (r.from_provisional ? " provisional" : "") +
            " until=" + (r.in_force_until ? to_string(*r.in_force_until) : "-") +
-           " reads=" + list(r.rules_read) + " params=" + list(r.parameters_read) + "\n";
+           (r.until_provisional ? " provisional" : "") + " reads=" + list(r.rules_read) +
+           " params=" + list(r.parameters_read) + "\n";
     for (const auto& [lang, text] : r.explain) {
       out.append("  explain.").append(lang).append("=").append(text).append("\n");
     }
