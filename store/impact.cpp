@@ -94,23 +94,27 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
   }
   auto matching = db.count_matching(request.filter);
   if (!matching) return matching.error();
-  if (request.min_records > 0 && *matching < request.min_records) {
-    // The same answer for none and for a few: neither how many match nor whether any does.
-    return fail(errc::refused, "fewer than " + std::to_string(request.min_records) +
-                                   " stored records match the filter on " +
-                                   filter_fields(request.filter) +
-                                   ": an impact over so few would single applicants out; "
-                                   "nothing was read");
-  }
+  std::optional<std::int64_t> stored;  // every record, counted when none matches
   if (*matching == 0) {
     auto all = db.count_records();
     if (!all) return all.error();
     if (*all == 0) {
       return fail(errc::refused, "the store holds no applicant record: import a cohort first");
     }
+    stored = *all;
+  }
+  if (request.min_records > 0 && *matching < request.min_records) {
+    // The same answer for none and for a few: neither how many match nor whether any does.
+    return fail(errc::refused,
+                "fewer than " + std::to_string(request.min_records) + " stored records match" +
+                    (request.filter.empty() ? std::string()
+                                            : " the filter on " + filter_fields(request.filter)) +
+                    ": an impact over so few would single applicants out; nothing was read");
+  }
+  if (*matching == 0) {
     return fail(errc::refused, "no applicant matches the filter on " +
-                                   filter_fields(request.filter) + " (of " + std::to_string(*all) +
-                                   " stored): nothing was read");
+                                   filter_fields(request.filter) + " (of " +
+                                   std::to_string(*stored) + " stored): nothing was read");
   }
   // The entry says who read what for which comparison; never a value of a record.
   std::string details = "{\"purpose\":\"impact\",\"old_ruleset\":\"" + old_rules->hash() +

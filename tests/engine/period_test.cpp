@@ -67,6 +67,41 @@ rule schooled : bool
   = school and applicant.flag
 )dalil";
 
+/// Rule m.`rule` of `pack` as of `as_of` on `record`, by the scalar evaluator (its decision and
+/// value as JSON) and by the block evaluator (its value as JSON, state, flag and exception).
+struct both_evaluators {
+  eng::decision d;
+  std::string value;
+  std::string block_value;
+  int block_state = 0;
+  bool block_provisional = false;
+  int block_exception = -1;
+};
+
+both_evaluators evaluate_both(const dalil::testing::loaded_pack& pack, const char* rule,
+                              const char* as_of, const char* record) {
+  const dsl::program& p = pack.rules->program();
+  std::uint32_t r = *p.find_rule(std::string("m.") + rule);
+  auto inst = eng::instantiate(pack.rules, *dalil::parse_date(as_of));
+  eng::record_reader reader(p);
+  eng::record rec;
+  eng::record_error err;
+  REQUIRE(reader.read(record, rec, err));
+  both_evaluators out;
+  eng::evaluator ev(inst);
+  ev.set_record(rec);
+  out.d = eng::decide(ev, r);
+  eng::append_value_json(out.value, p, p.rules[r].t, out.d.v);
+  eng::block_evaluator block(inst, {r});
+  const eng::value* row = rec.facts.data();
+  block.run(&row, 1);
+  eng::append_value_json(out.block_value, p, p.rules[r].t, block.get(r, 0));
+  out.block_state = static_cast<int>(block.get(r, 0).s);
+  out.block_provisional = block.provisional(r, 0);
+  out.block_exception = block.fired_exception(r, 0);
+  return out;
+}
+
 struct period_case {
   const char* rule;
   const char* as_of;
@@ -118,18 +153,9 @@ TEST_CASE("outside its period a rule takes its otherwise value", "[engine][perio
   };
   for (const period_case& c : cases) {
     INFO(c.rule << " as of " << c.as_of << " on " << c.record);
-    std::uint32_t r = *p.find_rule(std::string("m.") + c.rule);
-    auto inst = eng::instantiate(pack->rules, *dalil::parse_date(c.as_of));
-    eng::record_reader reader(p);
-    eng::record rec;
-    eng::record_error err;
-    REQUIRE(reader.read(c.record, rec, err));
-    eng::evaluator ev(inst);
-    ev.set_record(rec);
-    eng::decision d = eng::decide(ev, r);
-    std::string value;
-    eng::append_value_json(value, p, p.rules[r].t, d.v);
-    CHECK(value == c.value);
+    both_evaluators b = evaluate_both(*pack, c.rule, c.as_of, c.record);
+    const eng::decision& d = b.d;
+    CHECK(b.value == c.value);
     CHECK(d.decided == (std::string(c.value) != "null"));
     CHECK(d.in_force == c.in_force);
     CHECK(eng::reasons_english(p, d.reasons) == c.reasons);
@@ -139,15 +165,10 @@ TEST_CASE("outside its period a rule takes its otherwise value", "[engine][perio
       CHECK_FALSE(d.provisional);  // outside its period its confidence decides nothing
     }
     // The block evaluator gives the same value.
-    eng::block_evaluator block(inst, {r});
-    const eng::value* row = rec.facts.data();
-    block.run(&row, 1);
-    std::string block_value;
-    eng::append_value_json(block_value, p, p.rules[r].t, block.get(r, 0));
-    CHECK(static_cast<int>(block.get(r, 0).s) == static_cast<int>(d.v.s));
-    CHECK(block_value == value);
-    CHECK(block.fired_exception(r, 0) == d.exception);
-    CHECK(block.provisional(r, 0) == d.provisional);
+    CHECK(b.block_state == static_cast<int>(d.v.s));
+    CHECK(b.block_value == b.value);
+    CHECK(b.block_exception == d.exception);
+    CHECK(b.block_provisional == d.provisional);
   }
 }
 
@@ -306,27 +327,12 @@ rule either : bool
   };
   for (const prov_case& c : cases) {
     INFO(c.rule << " as of " << c.as_of << " on " << c.record);
-    std::uint32_t r = *p.find_rule(std::string("m.") + c.rule);
-    auto inst = eng::instantiate(pack->rules, *dalil::parse_date(c.as_of));
-    eng::record_reader reader(p);
-    eng::record rec;
-    eng::record_error err;
-    REQUIRE(reader.read(c.record, rec, err));
-    eng::evaluator ev(inst);
-    ev.set_record(rec);
-    eng::decision d = eng::decide(ev, r);
-    std::string value;
-    eng::append_value_json(value, p, p.rules[r].t, d.v);
-    CHECK(value == c.value);
-    CHECK(d.in_force == c.in_force);
-    CHECK(d.provisional == c.provisional);
-    eng::block_evaluator block(inst, {r});
-    const eng::value* row = rec.facts.data();
-    block.run(&row, 1);
-    std::string block_value;
-    eng::append_value_json(block_value, p, p.rules[r].t, block.get(r, 0));
-    CHECK(block_value == value);
-    CHECK(block.provisional(r, 0) == c.provisional);
+    both_evaluators b = evaluate_both(*pack, c.rule, c.as_of, c.record);
+    CHECK(b.value == c.value);
+    CHECK(b.d.in_force == c.in_force);
+    CHECK(b.d.provisional == c.provisional);
+    CHECK(b.block_value == b.value);
+    CHECK(b.block_provisional == c.provisional);
   }
 }
 

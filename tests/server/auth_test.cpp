@@ -453,7 +453,7 @@ TEST_CASE("auth: logins refused past the limit are on the record, without floodi
   CHECK(verified(dir));
 }
 
-TEST_CASE("auth: sessions expire when idle and at their absolute age; idle slides", "[auth]") {
+TEST_CASE("auth: sessions expire when idle and at their absolute age, idle slides", "[auth]") {
   temp_dir dir;
   test_clock clock;
   {
@@ -560,7 +560,7 @@ TEST_CASE("auth: CSRF token per session, compared in constant time", "[auth]") {
   CHECK(server::authenticator::csrf_ok(*p, a->who.csrf));
 }
 
-TEST_CASE("auth: logout ends the session and is audited; set_lang is stored", "[auth]") {
+TEST_CASE("auth: logout ends the session and is audited, set_lang is stored", "[auth]") {
   temp_dir dir;
   test_clock clock;
   {
@@ -611,7 +611,7 @@ TEST_CASE("auth: disabling a user ends its sessions at once, in every server", "
   CHECK(auth->login("alice", pw_alice, "127.0.0.1"));
 }
 
-TEST_CASE("auth: bearer tokens verify from memory; a revoked token stops working", "[auth]") {
+TEST_CASE("auth: bearer tokens verify from memory, a revoked token stops working", "[auth]") {
   temp_dir dir;
   test_clock clock;
   auto db = open_accounts(dir);
@@ -859,7 +859,7 @@ TEST_CASE("auth: client addresses are classed, and IPv6 counted by /64", "[auth]
   CHECK(classify_address("not an address").kind == "unknown");
 }
 
-TEST_CASE("auth: dalil user add reads the password from stdin; token create prints it last",
+TEST_CASE("auth: dalil user add reads the password from stdin, token create prints it last",
           "[auth]") {
   temp_dir dir;
   std::string db = " --db '" + dir.db() + "'";

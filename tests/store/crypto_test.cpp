@@ -651,7 +651,7 @@ TEST_CASE("cost of opening a cohort's records", "[.crypto_cost]") {
 }
 
 TEST_CASE(
-    "keys seal retypes the counter's outcomes an older dalil kept by their shape; keys reseal "
+    "keys seal retypes the counter's outcomes an older dalil kept by their shape, keys reseal "
     "moves the counter's records to format 2",
     "[crypto]") {
   temp_dir dir;

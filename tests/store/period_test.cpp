@@ -68,7 +68,7 @@ rule school : bool
 
 }  // namespace
 
-TEST_CASE("batch: out of force decided by `otherwise`, counted apart; records read for the date",
+TEST_CASE("batch: out of force decided by `otherwise`, counted apart, records read for the date",
           "[store]") {
   temp_dir dir;
   auto pk = testing::load_pack_text(period_pack);

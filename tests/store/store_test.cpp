@@ -160,8 +160,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "batch: one decision set per applicant; again does nothing; new versions, a new "
-    "generation deciding everyone; replay matches",
+    "batch: one decision set per applicant, again does nothing, new versions, a new "
+    "generation deciding everyone, replay matches",
     "[store]") {
   temp_dir dir;
   pack pk = load_pack();

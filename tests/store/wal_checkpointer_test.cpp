@@ -133,7 +133,7 @@ TEST_CASE("the writer's checkpoints run in the background and the WAL starts aga
   require_intact(db, next);
 }
 
-TEST_CASE("a reader on an old snapshot holds the WAL back; nothing is lost, and it starts again",
+TEST_CASE("a reader on an old snapshot holds the WAL back, nothing is lost, and it starts again",
           "[store][wal]") {
   scratch s;
   const std::string path = (s.dir / "r.db").string();
