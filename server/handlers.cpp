@@ -1054,17 +1054,21 @@ class api_service final : public service {
     out += '}';
   }
 
-  /// Zeroes the official's words in `reviews` (their decisions, reasons and observations) on
-  /// the way out.
+  static store::review& review_of(store::review& r) { return r; }
+  static store::review& review_of(store::review_row& row) { return row.r; }
+
+  /// Zeroes the official's words in `reviews` (their decisions, reasons and observations, of
+  /// reviews or of the auditors' review rows) on every way out.
+  template <class Review>
   struct reviews_wipe {
-    explicit reviews_wipe(std::vector<store::review>& r) : reviews(r) {}
-    std::vector<store::review>& reviews;
+    explicit reviews_wipe(std::vector<Review>& r) : reviews(r) {}
+    std::vector<Review>& reviews;
     reviews_wipe(const reviews_wipe&) = delete;
     reviews_wipe& operator=(const reviews_wipe&) = delete;
     ~reviews_wipe() {
-      for (store::review& v : reviews) {
-        store::crypto::wipe(v.decisions);
-        store::crypto::wipe(v.observations);
+      for (Review& v : reviews) {
+        store::crypto::wipe(review_of(v).decisions);
+        store::crypto::wipe(review_of(v).observations);
       }
     }
   };
@@ -1465,14 +1469,9 @@ class api_service final : public service {
                                           request_info& info) {
     const char* route = "/api/v1/applicants/{id}/record";
     text_wipe wipe_id(applicant);  // the applicant's own id (from the path)
-    if (who.r == role::official) {
-      // An office sees the record of an applicant it has decided for, no other.
-      auto list = reader(info).applicant_decisions(applicant, who.office);
-      if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
-      if (list->empty()) co_return problem_reply(not_found("no record for this applicant"), route);
-    }
     // An official: the record of their office's latest decision for the applicant, never a
-    // later version another office stored.
+    // later version another office stored; not found when the office has decided nothing for
+    // them (the same answer as for an applicant not stored at all).
     auto rec =
         reader(info).latest_record(applicant, who.r == role::official ? who.office : std::string());
     if (!rec) {
@@ -1509,18 +1508,7 @@ class api_service final : public service {
     }
     auto rows = reader(info).list_reviews(f);
     if (!rows) co_return problem_reply(unavailable("reading the reviews failed"), route);
-    struct rows_wipe {  // the officials' words and the applicants' observations, on every way out
-      explicit rows_wipe(std::vector<store::review_row>& r) : rows(r) {}
-      std::vector<store::review_row>& rows;
-      rows_wipe(const rows_wipe&) = delete;
-      rows_wipe& operator=(const rows_wipe&) = delete;
-      ~rows_wipe() {
-        for (auto& row : rows) {
-          store::crypto::wipe(row.r.decisions);
-          store::crypto::wipe(row.r.observations);
-        }
-      }
-    } wipe_rows{*rows};
+    reviews_wipe wipe_rows{*rows};  // the officials' words and the applicants' observations
     // The subject names what was read: the filter (offices, officials' names and dates: no
     // applicant's value) and how many reviews it returned.
     std::string subject = "reviews";

@@ -398,10 +398,17 @@ TEST_CASE(
   REQUIRE(
       call(f.port, http::verb::post, "/api/v1/evaluate", f.evaluate_body(rec), f.bearer("official"))
           .status == 200);
+  const std::string path = "/api/v1/applicants/" + id + "/record";
+  // Before Casablanca decides, it reads nothing: the same answer as for an id never stored.
+  response none = call(f.port, http::verb::get, path, "", f.bearer("official_casa"));
+  response unknown = call(f.port, http::verb::get, "/api/v1/applicants/NOT-STORED-1/record", "",
+                          f.bearer("official_casa"));
+  CHECK(none.status == 404);
+  CHECK(unknown.status == 404);
+  CHECK(none.body == unknown.body);
   REQUIRE(call(f.port, http::verb::post, "/api/v1/evaluate",
                f.evaluate_body(json::serialize(changed)), f.bearer("official_casa"))
               .status == 200);
-  const std::string path = "/api/v1/applicants/" + id + "/record";
   response rabat = call(f.port, http::verb::get, path, "", f.bearer("official"));
   REQUIRE(rabat.status == 200);
   CHECK(std::string(rabat.parsed().at("nationality").as_string()) == was);
