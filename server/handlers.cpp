@@ -1054,8 +1054,12 @@ class api_service final : public service {
     out += '}';
   }
 
-  static store::review& review_of(store::review& r) { return r; }
-  static store::review& review_of(store::review_row& row) { return row.r; }
+  static store::review& review_of(store::review& r) {
+    return r;
+  }
+  static store::review& review_of(store::review_row& row) {
+    return row.r;
+  }
 
   /// Zeroes the official's words in `reviews` (their decisions, reasons and observations, of
   /// reviews or of the auditors' review rows) on every way out.
