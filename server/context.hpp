@@ -37,6 +37,7 @@ struct reply {
   std::string body;
   std::string_view content_type = "application/json";
   std::string set_cookie;
+  std::string device_cookie;  // a second Set-Cookie (the login's known device)
   std::string location;
   std::string_view allow;
   int retry_after = 0;

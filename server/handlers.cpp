@@ -112,6 +112,9 @@ bool is_json_content(const request& req) {
   return lower == "application/json";
 }
 
+/// The browser's known-device cookie (server/auth/auth.hpp, auth_options::device_lifetime).
+constexpr std::string_view device_cookie_name = "__Secure-dalil-device";
+
 std::string_view cookie_value(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     auto semi = header.find(';');
@@ -724,7 +727,8 @@ class api_service final : public service {
     else
       errors.push_back({"/password", "is required"});
     if (!errors.empty()) return problem_reply(bad_request("the login is incomplete", errors));
-    auto ok = auth_->login(*user, password, info.address);
+    auto ok = auth_->login(*user, password, info.address,
+                           cookie_value(req[http::field::cookie], device_cookie_name));
     if (!ok) {
       const store::error& e = ok.error();
       if (e.code == store::errc::busy) {
@@ -745,6 +749,13 @@ class api_service final : public service {
     reply r = json_reply(session_json(ok->who));
     r.set_cookie =
         "__Host-dalil=" + ok->cookie_value + "; Path=/; HttpOnly; Secure; SameSite=Strict";
+    if (!ok->device_cookie.empty()) {
+      // Sent back to the login only (docs/identity.md, "Known devices").
+      r.device_cookie = std::string(device_cookie_name) + "=" + ok->device_cookie +
+                        "; Path=/api/v1/login; Max-Age=" +
+                        std::to_string(auth_->options().device_lifetime.count()) +
+                        "; HttpOnly; Secure; SameSite=Strict";
+    }
     return r;
   }
 

@@ -183,7 +183,8 @@ void finish_response(response& res, reply& r, bool api, bool secure, bool keep_a
   res.set("Referrer-Policy", "no-referrer");
   res.set(http::field::cache_control, api ? "no-store" : "no-cache");
   if (secure) res.set(http::field::strict_transport_security, "max-age=31536000");
-  if (!r.set_cookie.empty()) res.set(http::field::set_cookie, r.set_cookie);
+  if (!r.set_cookie.empty()) res.insert(http::field::set_cookie, r.set_cookie);
+  if (!r.device_cookie.empty()) res.insert(http::field::set_cookie, r.device_cookie);
   if (!r.location.empty()) res.set(http::field::location, r.location);
   if (!r.allow.empty()) res.set(http::field::allow, r.allow);
   if (r.retry_after > 0) res.set(http::field::retry_after, std::to_string(r.retry_after));

@@ -55,6 +55,12 @@ struct attempt_slot {
   bool address_over = false;          // … or of the address's
 };
 
+/// What the store knows of a browser's device cookie (its SHA-256) at a login.
+struct device_trust {
+  bool known = false;        // it signed in, as any user, after the time asked about
+  bool for_account = false;  // … as the account tried
+};
+
 /// The identity tables of a store. Thread-safe: one connection behind a mutex.
 /// Every change is one write transaction with its audit entry; "not found" is errc::not_found,
 /// an existing name errc::conflict, a malformed name or a wrong role errc::refused.
@@ -136,6 +142,16 @@ class accounts {
   virtual status login_succeeded(std::int64_t attempt_id, const engine::digest& account_key,
                                  const std::string& address, const session_row& session,
                                  const std::string& details) = 0;
+  /// Known devices (docs/identity.md): whether the device cookie whose SHA-256 is `device_hash`
+  /// signed in after `since`, and whether as the account `account_key`.
+  virtual result<device_trust> device(const engine::digest& device_hash,
+                                      const engine::digest& account_key, std::int64_t since) = 0;
+  /// Remembers that the device signed in as the account at `at` (its login entry says so: not
+  /// audited again); forgets, on the way, every device whose latest sign-in is at or before
+  /// `since` and the account's devices beyond its `keep` most recent. A user disabled or given
+  /// a new password loses its devices (disable_user, set_password).
+  virtual status trust_device(const engine::digest& device_hash, const engine::digest& account_key,
+                              std::int64_t at, std::int64_t since, std::int64_t keep) = 0;
   virtual result<session_row> session(const engine::digest& id_hash) = 0;
   virtual status touch_session(const engine::digest& id_hash, std::int64_t last_seen) = 0;
   /// Logout (audited, with `details`) or expiry (not audited: nobody acted).

@@ -78,6 +78,7 @@ class account_core final : public accounts {
       if (auto s = b_->set_disabled(found->id, at); !s) return s.error();
       auto ended = b_->end_sessions_of(found->id);
       if (!ended) return ended.error();
+      if (auto s = b_->forget_devices(engine::sha256(name)); !s) return s.error();
       if (auto s = b_->bump(); !s) return s.error();
       auto audited =
           b_->audit(actor, "user_disable", "user " + name,
@@ -111,6 +112,8 @@ class account_core final : public accounts {
           if (auto s = b_->set_password(found->id, password_hash); !s) return s.error();
           auto ended = b_->end_sessions_of(found->id);
           if (!ended) return ended.error();
+          // A new password (perhaps because the old one leaked) trusts no earlier browser.
+          if (auto s = b_->forget_devices(engine::sha256(name)); !s) return s.error();
           if (auto s = b_->bump(); !s) return s.error();
           auto audited = b_->audit(actor, "user_password", "user " + name,
                                    "{\"sessions_ended\":" + std::to_string(*ended) + ",\"row\":\"" +
@@ -327,6 +330,22 @@ class account_core final : public accounts {
       auto audited = b_->audit(session.user.name, "login", "user " + session.user.name, details);
       if (!audited) return audited.error();
       return {};
+    });
+  }
+
+  result<device_trust> device(const engine::digest& device_hash, const engine::digest& account_key,
+                              std::int64_t since) override {
+    std::lock_guard lock(mutex_);
+    return b_->device(device_hash, account_key, since);
+  }
+
+  status trust_device(const engine::digest& device_hash, const engine::digest& account_key,
+                      std::int64_t at, std::int64_t since, std::int64_t keep) override {
+    std::lock_guard lock(mutex_);
+    return write<void>(tx::counts, "remembering a device", [&]() -> status {
+      if (auto s = b_->purge_devices(since); !s) return s;
+      if (auto s = b_->keep_device(device_hash, account_key, at); !s) return s;
+      return b_->trim_devices(account_key, std::max<std::int64_t>(1, keep));
     });
   }
 

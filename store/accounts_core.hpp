@@ -100,6 +100,20 @@ class account_backend {
   virtual result<std::int64_t> refusals(key k, const engine::digest& account_key,
                                         const std::string& address, std::int64_t window_start) = 0;
 
+  // Known devices (login_devices).
+  /// What the store knows of the device after `since` (store::accounts::device).
+  virtual result<device_trust> device(const engine::digest& device_hash,
+                                      const engine::digest& account_key, std::int64_t since) = 0;
+  /// Inserts the (device, account) row at `at`, or raises its time to `at`.
+  virtual status keep_device(const engine::digest& device_hash, const engine::digest& account_key,
+                             std::int64_t at) = 0;
+  /// Deletes the devices whose latest sign-in is at or before `since`.
+  virtual status purge_devices(std::int64_t since) = 0;
+  /// Deletes the account's devices but its `keep` most recent.
+  virtual status trim_devices(const engine::digest& account_key, std::int64_t keep) = 0;
+  /// Deletes every device of the account.
+  virtual status forget_devices(const engine::digest& account_key) = 0;
+
   // Sessions.
   /// Inserts the session if its user is still enabled and has the password hash
   /// `session.user.password_hash`; whether it did.

@@ -344,6 +344,53 @@ class sqlite_backend final : public account_backend {
     return rc == SQLITE_ROW ? q->int64(0) : 0;
   }
 
+  result<device_trust> device(const engine::digest& device_hash, const engine::digest& account_key,
+                              std::int64_t since) override {
+    auto q = prepare(
+        "SELECT count(*), ifnull(max(account=?), 0) FROM login_devices WHERE device=? AND "
+        "last_login > ?");
+    if (!q) return q.error();
+    q->bind_static(1, account_key).bind_static(2, device_hash).bind(3, since);
+    if (q->step() != SQLITE_ROW) return failure("reading known devices");
+    device_trust t;
+    t.known = q->int64(0) > 0;
+    t.for_account = q->int64(1) != 0;
+    return t;
+  }
+
+  status keep_device(const engine::digest& device_hash, const engine::digest& account_key,
+                     std::int64_t at) override {
+    auto q = prepare(
+        "INSERT INTO login_devices(device, account, last_login) VALUES(?,?,?) ON CONFLICT(device, "
+        "account) DO UPDATE SET last_login=max(last_login, excluded.last_login)");
+    if (!q) return q.error();
+    q->bind_static(1, device_hash).bind_static(2, account_key).bind(3, at);
+    return step_done(*q, "remembering a device");
+  }
+
+  status purge_devices(std::int64_t since) override {
+    auto q = prepare("DELETE FROM login_devices WHERE last_login <= ?");
+    if (!q) return q.error();
+    q->bind(1, since);
+    return step_done(*q, "forgetting old devices");
+  }
+
+  status trim_devices(const engine::digest& account_key, std::int64_t keep) override {
+    auto q = prepare(
+        "DELETE FROM login_devices WHERE account=?1 AND device NOT IN (SELECT device FROM "
+        "login_devices WHERE account=?1 ORDER BY last_login DESC, device LIMIT ?2)");
+    if (!q) return q.error();
+    q->bind_static(1, account_key).bind(2, keep);
+    return step_done(*q, "forgetting an account's oldest devices");
+  }
+
+  status forget_devices(const engine::digest& account_key) override {
+    auto q = prepare("DELETE FROM login_devices WHERE account=?");
+    if (!q) return q.error();
+    q->bind_static(1, account_key);
+    return step_done(*q, "forgetting an account's devices");
+  }
+
   result<bool> insert_session(const session_row& session) override {
     auto q = prepare(
         "INSERT INTO sessions(id_hash, user_id, created, last_seen) SELECT ?, user_id, ?, ? "

@@ -373,6 +373,18 @@ const migration migrations[] = {
           at TEXT NOT NULL,
           decision_id TEXT NOT NULL) STRICT;
         INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM counter_decisions;)"},
+    // 14: the browsers a user has signed in from (docs/identity.md, "Known devices"): a device
+    // cookie's SHA-256 (never the cookie) and the SHA-256 of the name it signed in as, with the
+    // time of its latest sign-in. A login from a known device is counted under that device,
+    // not the account's and the address's shared limits, so that somebody failing on purpose
+    // cannot keep an official from signing in from their own browser.
+    {R"(CREATE TABLE login_devices(
+          device BLOB NOT NULL,
+          account BLOB NOT NULL,
+          last_login INTEGER NOT NULL,
+          PRIMARY KEY(device, account)) STRICT, WITHOUT ROWID;
+        CREATE INDEX login_devices_account ON login_devices(account, last_login);
+        CREATE INDEX login_devices_last ON login_devices(last_login);)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));

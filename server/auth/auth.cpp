@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <optional>
 
 #include "server/auth/credentials.hpp"
 #include "store/pg/open.hpp"
@@ -236,7 +237,8 @@ void authenticator::refresh(std::chrono::system_clock::time_point at) {
 }
 
 store::result<login_ok> authenticator::login(std::string_view user, std::string_view password,
-                                             std::string_view client_address) {
+                                             std::string_view client_address,
+                                             std::string_view device_cookie) {
   auto at = now();
   auto known = store_seconds(at);
   if (!known) return fail(errc::failed, std::string(unknown_clock));
@@ -251,7 +253,27 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
   std::string name(user);
   auto address = classify_address(client_address);
   auto account_key = engine::sha256(name);
-  auto slot = accounts_->reserve_attempt(account_key, address.key, t, options_.max_failures,
+  // A browser that has signed in as this user before (a known device) is counted under its own
+  // key, (device, user), for both limits: failures others cause on the account or from the
+  // address (the same office's network) do not keep the user out of their own browser, and the
+  // device's own failures are limited as an address's are.
+  const std::int64_t device_since = t - options_.device_lifetime.count();
+  std::optional<engine::digest> device_hash;
+  store::device_trust device;
+  if (options_.device_lifetime.count() > 0 && session_form(device_cookie)) {
+    device_hash = secret_hash(device_cookie);
+    auto d = accounts_->device(*device_hash, account_key, device_since);
+    if (!d) return d.error();
+    device = *d;
+  }
+  engine::digest attempt_key = account_key;
+  std::string attempt_address = address.key;
+  if (device.for_account) {
+    attempt_key = engine::sha256("device\n" + device_hash->hex() + "\n" + name);
+    attempt_address = "device " + attempt_key.hex().substr(0, 32);
+  }
+  const char* device_word = device.for_account ? "known" : "new";
+  auto slot = accounts_->reserve_attempt(attempt_key, attempt_address, t, options_.max_failures,
                                          options_.failure_window.count());
   if (!slot) return slot.error();
   if (slot->retry_after > 0) {
@@ -260,9 +282,9 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
     std::int64_t window = std::max<std::int64_t>(1, options_.failure_window.count());
     store::result<store::account> known = fail(errc::not_found, "");
     if (store::valid_account_name(name)) known = accounts_->user(name);
-    auto recorded =
-        accounts_->login_throttled(account_key, slot->account_over, address.key, slot->address_over,
-                                   t - t % window, window, known ? "user " + name : "unknown user");
+    auto recorded = accounts_->login_throttled(attempt_key, slot->account_over, attempt_address,
+                                               slot->address_over, t - t % window, window,
+                                               known ? "user " + name : "unknown user");
     if (!recorded) return recorded.error();
     return fail(errc::busy,
                 std::string(busy_prefix) + std::to_string(slot->retry_after) + " seconds");
@@ -291,6 +313,7 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
   }
   if (!why.empty()) {
     std::string details = "{\"reason\":\"" + why + "\",\"address\":\"" + std::string(address.kind) +
+                          "\",\"device\":\"" + device_word +
                           "\",\"account_failures\":" + std::to_string(slot->account_failures) + "}";
     auto audited = accounts_->login_failed(found ? "user " + name : "unknown user", details);
     if (!audited) return audited.error();
@@ -311,10 +334,11 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
   row.created = t;
   row.last_seen = t;
   std::string details = "{\"role\":\"" + found->role + "\",\"office\":\"" + found->office +
-                        "\",\"address\":\"" + std::string(address.kind) + "\",\"session\":\"" +
-                        session_tag(row.id_hash) + "\",\"created\":" + std::to_string(t) + "}";
+                        "\",\"address\":\"" + std::string(address.kind) + "\",\"device\":\"" +
+                        device_word + "\",\"session\":\"" + session_tag(row.id_hash) +
+                        "\",\"created\":" + std::to_string(t) + "}";
   auto stored =
-      accounts_->login_succeeded(slot->attempt_id, account_key, address.key, row, details);
+      accounts_->login_succeeded(slot->attempt_id, attempt_key, attempt_address, row, details);
   if (!stored) {
     if (stored.error().code == errc::refused)
       return fail(errc::refused, std::string(refused_login));
@@ -327,7 +351,19 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
     if (sessions_.size() >= max_cached_sessions) sessions_.clear();
     sessions_[row.id_hash] = cached_session{*who, t, t, t};
   }
-  return login_ok{std::move(*who), std::move(cookie)};
+  // The browser becomes (or stays) a known device of the user: the cookie it sent when the store
+  // knows it (so that a browser several officials share stays one device), a new one otherwise
+  // (a value the store never issued is never adopted). If that cannot be stored, the login
+  // stands and the browser is simply not remembered.
+  std::string device_value;
+  if (options_.device_lifetime.count() > 0) {
+    device_value = device.known ? std::string(device_cookie) : random_secret();
+    if (!accounts_->trust_device(secret_hash(device_value), account_key, t, device_since,
+                                 options_.devices_per_user)) {
+      device_value.clear();
+    }
+  }
+  return login_ok{std::move(*who), std::move(cookie), std::move(device_value)};
 }
 
 store::result<principal> authenticator::from_cookie(std::string_view cookie_value) {

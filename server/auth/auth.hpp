@@ -44,6 +44,9 @@ struct principal {   // who is asking
 struct login_ok {
   principal who;
   std::string cookie_value;  // opaque, 256 bits (43 base64url characters)
+  /// The browser's device cookie to set (the one it sent when the store knows it, else a new
+  /// one, of the same form); empty when known devices are off or the store could not remember it.
+  std::string device_cookie;
 };
 
 struct auth_options {
@@ -53,6 +56,12 @@ struct auth_options {
   /// answered errc::busy until the oldest of them leaves the window (never a lockout).
   std::int64_t max_failures = 5;
   std::chrono::seconds failure_window{15 * 60};
+  /// Known devices (docs/identity.md): a browser that signed in as a user stays known for this
+  /// long after its latest sign-in, and its attempts as that user are counted under it alone, not
+  /// under the account's and the address's shared limits. Zero: no known devices.
+  std::chrono::seconds device_lifetime{90LL * 24 * 60 * 60};
+  /// Known devices kept per user (the least recently used forgotten first).
+  std::int64_t devices_per_user = 20;
   /// How often the store's generation counter is read: a token revoked or a user disabled by
   /// another process (the CLI) is seen within this time at worst. Zero: on every request.
   std::chrono::milliseconds revocation_check{250};
@@ -86,8 +95,11 @@ class authenticator {
   /// errors: errc::refused = bad credentials or disabled (one message for both, and for an
   /// unknown user); errc::busy = rate limited, with the seconds to wait in the message and in
   /// retry_after_seconds(); errc::failed = the store failed. Audited (never the password).
+  /// `device_cookie`: the browser's device cookie, if it sent one (a malformed or unknown one
+  /// counts as none).
   store::result<login_ok> login(std::string_view user, std::string_view password,
-                                std::string_view client_address);
+                                std::string_view client_address,
+                                std::string_view device_cookie = {});
   /// The session's principal; errc::refused when the cookie is malformed, unknown, ended, idle
   /// past session_idle, older than session_absolute or its user disabled. Slides the idle expiry.
   store::result<principal> from_cookie(std::string_view cookie_value);

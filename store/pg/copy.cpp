@@ -81,6 +81,7 @@ constexpr column login_throttles_cols[] = {
     {"key", 't', "CASE WHEN typeof(key) = 'blob' THEN lower(hex(key)) ELSE key END"},
     {"window_start", 'i'},
     {"refused", 'i'}};
+constexpr column login_devices_cols[] = {{"device", 'b'}, {"account", 'b'}, {"last_login", 'i'}};
 constexpr column accounts_generation_cols[] = {{"id", 'i'}, {"generation", 'i'}};
 constexpr column publications_cols[] = {
     {"publication_id", 'i'}, {"ruleset_hash", 't'}, {"approved_by", 't'}, {"effective_from", 't'},
@@ -110,6 +111,7 @@ constexpr table tables[] = {
     {"sessions", sessions_cols, "id_hash"},
     {"login_attempts", login_attempts_cols, "attempt_id"},
     {"login_throttles", login_throttles_cols, "kind,key,window_start"},
+    {"login_devices", login_devices_cols, "device,account"},
     {"accounts_generation", accounts_generation_cols, "id"},
     {"publications", publications_cols, "publication_id"},
     {"audit", audit_cols, "seq"},

@@ -465,6 +465,16 @@ const pg_migration list[] = {
      "whole and the applicant's observations, sealed together under the applicant's data key "
      "(store/sealing.hpp, seal_review; NULL: a plain store, whose reviews are as before)",
      R"(ALTER TABLE reviews ADD COLUMN sealed bytea;)"},
+    {"the browsers a user has signed in from, as SQLite's schema 14 (docs/identity.md, \"Known "
+     "devices\"): a device cookie's SHA-256 and the SHA-256 of the name it signed in as, with "
+     "the time of its latest sign-in",
+     R"(CREATE TABLE login_devices(
+          device bytea NOT NULL,
+          account bytea NOT NULL,
+          last_login bigint NOT NULL,
+          PRIMARY KEY(device, account));
+        CREATE INDEX login_devices_account ON login_devices(account, last_login);
+        CREATE INDEX login_devices_last ON login_devices(last_login);)"},
 };
 
 }  // namespace

@@ -354,6 +354,49 @@ class pg_backend final : public account_backend {
     return q->size() > 0 ? q->int64(0, 0) : 0;
   }
 
+  result<device_trust> device(const engine::digest& device_hash, const engine::digest& account_key,
+                              std::int64_t since) override {
+    auto q = c().query("reading known devices",
+                       "SELECT count(*), count(*) FILTER (WHERE account=$1) FROM login_devices "
+                       "WHERE device=$2 AND last_login > $3",
+                       {bytea(account_key), bytea(device_hash), std::to_string(since)});
+    if (!q) return q.error();
+    device_trust t;
+    t.known = q->int64(0, 0) > 0;
+    t.for_account = q->int64(0, 1) > 0;
+    return t;
+  }
+
+  status keep_device(const engine::digest& device_hash, const engine::digest& account_key,
+                     std::int64_t at) override {
+    return c().run("remembering a device",
+                   "INSERT INTO login_devices(device, account, last_login) VALUES($1, $2, $3) ON "
+                   "CONFLICT(device, account) DO UPDATE SET last_login=greatest("
+                   "login_devices.last_login, excluded.last_login)",
+                   {bytea(device_hash), bytea(account_key), std::to_string(at)});
+  }
+
+  status purge_devices(std::int64_t since) override {
+    // As purge_attempts: never waiting on a row another login holds.
+    return c().run("forgetting old devices",
+                   "DELETE FROM login_devices WHERE (device, account) IN (SELECT device, account "
+                   "FROM login_devices WHERE last_login <= $1 FOR UPDATE SKIP LOCKED)",
+                   {std::to_string(since)});
+  }
+
+  status trim_devices(const engine::digest& account_key, std::int64_t keep) override {
+    return c().run("forgetting an account's oldest devices",
+                   "DELETE FROM login_devices WHERE account=$1 AND device NOT IN (SELECT device "
+                   "FROM login_devices WHERE account=$1 ORDER BY last_login DESC, device LIMIT "
+                   "$2)",
+                   {bytea(account_key), std::to_string(keep)});
+  }
+
+  status forget_devices(const engine::digest& account_key) override {
+    return c().run("forgetting an account's devices", "DELETE FROM login_devices WHERE account=$1",
+                   {bytea(account_key)});
+  }
+
   result<bool> insert_session(const session_row& session) override {
     auto q = c().query(
         "storing the session",

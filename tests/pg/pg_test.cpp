@@ -297,6 +297,7 @@ TEST_CASE("migrate refuses a target holding a row of any table, and copies nothi
       {"login_attempts",
        "INSERT INTO login_attempts(at, account, address) VALUES(1, '\\x00', 'a')"},
       {"login_throttles", "INSERT INTO login_throttles VALUES('address', 'a', 1, 1)"},
+      {"login_devices", "INSERT INTO login_devices VALUES('\\x01', '\\x00', 1)"},
       {"offices", "INSERT INTO offices VALUES('rabat', '2026-01-01T00:00:00Z')"},
       {"lease",
        "INSERT INTO lease(name, token, run_id, pid, host, since, expires) VALUES('batch', "
@@ -379,6 +380,7 @@ TEST_CASE("a SQLite store's identity tables and publications are copied and go o
     REQUIRE(ok((*a)->login_succeeded(slot->attempt_id, key, "10.0.0.1", session,
                                      "{\"session\":\"" + session.id_hash.hex().substr(0, 16) +
                                          "\",\"created\":\"" + std::to_string(t0) + "\"}")));
+    REQUIRE(ok((*a)->trust_device(dalil::engine::sha256("device"), key, t0, t0 - 3600, 20)));
     REQUIRE(ok((*a)->reserve_attempt(key, "10.0.0.2", t0 + 1, 3, 900)));
     REQUIRE(ok((*a)->login_throttled(key, true, "10.0.0.9", true, t0, 900, "user alice")));
     REQUIRE(ok((*a)->login_throttled(key, true, "10.0.0.9", true, t0, 900, "user alice")));
@@ -410,6 +412,7 @@ TEST_CASE("a SQLite store's identity tables and publications are copied and go o
   CHECK(rows["sessions"] == 1);
   CHECK(rows["login_attempts"] == 1);
   CHECK(rows["login_throttles"] == 2);
+  CHECK(rows["login_devices"] == 1);
   CHECK(rows["publications"] == 1);
   auto v = (*s)->verify_chain({std::to_string(want->seq) + ":" + want->hash});
   REQUIRE(ok(v));

@@ -401,6 +401,114 @@ TEST_CASE("auth: failed logins are limited per account and per address, then all
   CHECK(verified(dir));
 }
 
+TEST_CASE(
+    "auth: a browser a user signed in from is not kept out by others' failures, and is limited "
+    "on its own",
+    "[auth]") {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto db = open_accounts(dir);
+    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+    REQUIRE(db->add_user(user("bob", "official", "rabat", pw_bob), "test"));
+  }
+  server::auth_options o;
+  o.max_failures = 3;
+  o.failure_window = seconds(600);
+  o.device_lifetime = seconds(3600);
+  o.concurrent_verifications = 2;
+  auto auth = open_auth(dir, clock, o);
+  const std::string office = "192.0.2.1";
+  auto first = auth->login("alice", pw_alice, office);
+  REQUIRE(first);
+  const std::string device = first->device_cookie;
+  REQUIRE(device.size() == 43);
+  CHECK(device != first->cookie_value);
+  CHECK(count(dir, "action='login' AND details LIKE '%\"device\":\"new\"%'") == 1);
+  clock.advance(10);
+
+  // Someone fails on alice's account from elsewhere, and from the office's own address on other
+  // accounts: both of alice's shared limits are reached.
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE_FALSE(
+        auth->login("alice", "guess-" + std::to_string(i), "198.51.100." + std::to_string(i)));
+    REQUIRE_FALSE(auth->login("nobody" + std::to_string(i), "guess-guess-guess", office));
+  }
+  auto shared = auth->login("alice", pw_alice, office);
+  REQUIRE_FALSE(shared);
+  CHECK(shared.error().code == store::errc::busy);
+  // A cookie the store never issued, or a malformed one, is no device.
+  const std::string forged(43, 'A');
+  auto with_forged = auth->login("alice", pw_alice, office, forged);
+  REQUIRE_FALSE(with_forged);
+  CHECK(with_forged.error().code == store::errc::busy);
+  CHECK_FALSE(auth->login("alice", pw_alice, office, "short"));
+
+  SECTION("alice's own browser signs in, keeps its cookie, and is audited as a known device") {
+    auto again = auth->login("alice", pw_alice, office, device);
+    REQUIRE(again);
+    CHECK(again->device_cookie == device);
+    CHECK(count(dir, "action='login' AND details LIKE '%\"device\":\"known\"%'") == 1);
+  }
+
+  SECTION("the device's own failures are limited, apart from the account's") {
+    for (int i = 0; i < 3; ++i) {
+      auto r = auth->login("alice", "typo-typo-typo-" + std::to_string(i), office, device);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == store::errc::refused);
+    }
+    auto limited = auth->login("alice", pw_alice, office, device);
+    REQUIRE_FALSE(limited);
+    CHECK(limited.error().code == store::errc::busy);
+    CHECK(count(dir, "action='login_failed' AND details LIKE '%\"device\":\"known\"%'") == 3);
+    clock.advance(600);
+    CHECK(auth->login("alice", pw_alice, office, device));
+  }
+
+  SECTION("a browser shared by two officials is one device, known to each once signed in") {
+    // Bob's own limits are not reached: he signs in from alice's browser, which the store knows,
+    // so its cookie is kept (a shared counter computer) and becomes a device of bob's too.
+    auto bob = auth->login("bob", pw_bob, "203.0.113.9", device);
+    REQUIRE(bob);
+    CHECK(bob->device_cookie == device);
+    // A browser alice never signed in from does not pass her limits, even if bob's.
+    auto other = auth->login("bob", pw_bob, "203.0.113.9");
+    REQUIRE(other);
+    CHECK(other->device_cookie != device);
+    auto refused = auth->login("alice", pw_alice, office, other->device_cookie);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == store::errc::busy);
+  }
+
+  SECTION("a new password, a disabled user or the lifetime's end forgets the device") {
+    auto which = GENERATE(0, 1, 2);
+    {
+      auto db = open_accounts(dir);
+      if (which == 0) {
+        auto h = server::hash_password("a brand new password");
+        REQUIRE(h);
+        REQUIRE(db->set_password("alice", *h, "test"));
+      } else if (which == 1) {
+        REQUIRE(db->disable_user("alice", "test"));
+        REQUIRE(db->enable_user("alice", "test"));
+      }
+    }
+    INFO("case " << which);
+    if (which == 2) {
+      // An hour on, the device is forgotten; the account is limited again.
+      clock.advance(3600);
+      for (int i = 0; i < 3; ++i)
+        REQUIRE_FALSE(auth->login("alice", "later-guess-" + std::to_string(i), "198.51.100.9"));
+    }
+    auto r = auth->login("alice", which == 0 ? "a brand new password" : std::string(pw_alice),
+                         office, device);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == store::errc::busy);
+  }
+  CHECK(query(dir, "SELECT count(*) FROM login_devices WHERE length(device) <> 32") == 0);
+  CHECK(verified(dir));
+}
+
 TEST_CASE("auth: logins refused past the limit are on the record, without flooding it", "[auth]") {
   temp_dir dir;
   test_clock clock;  // starts on a multiple of the 600 s window
@@ -1197,6 +1305,14 @@ class counting_accounts final : public store::accounts {
   }
   store::status login_failed(const std::string& s, const std::string& d) override {
     return in_->login_failed(s, d);
+  }
+  store::result<store::device_trust> device(const engine::digest& d, const engine::digest& k,
+                                            std::int64_t since) override {
+    return in_->device(d, k, since);
+  }
+  store::status trust_device(const engine::digest& d, const engine::digest& k, std::int64_t at,
+                             std::int64_t since, std::int64_t keep) override {
+    return in_->trust_device(d, k, at, since, keep);
   }
   store::status login_succeeded(std::int64_t id, const engine::digest& k, const std::string& a,
                                 const store::session_row& s, const std::string& d) override {

@@ -242,6 +242,25 @@ TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout
   for (const char* attr : {"Path=/", "HttpOnly", "Secure", "SameSite=Strict"}) {
     CHECK(cookie.find(attr) != std::string::npos);
   }
+  // The browser becomes a known device of alice's: a second cookie, sent back to the login only.
+  REQUIRE(ok.cookies.size() == 2);
+  const std::string& device = ok.cookies[1];
+  CHECK(device.find("__Secure-dalil-device=") == 0);
+  for (const char* attr : {"; Path=/api/v1/login;", "; Max-Age=7776000;", "; HttpOnly", "; Secure",
+                           "; SameSite=Strict"}) {
+    CHECK(device.find(attr) != std::string::npos);
+  }
+  const std::string device_value =
+      device.substr(device.find('=') + 1, device.find(';') - device.find('=') - 1);
+  CHECK(device_value.size() == 43);
+  // Signing in again from that browser keeps its device cookie.
+  auth_header from_device;
+  from_device.device = device_value;
+  response known = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"alice","password":"a-long-password-1"})", from_device);
+  REQUIRE(known.status == 200);
+  REQUIRE(known.cookies.size() == 2);
+  CHECK(known.cookies[1].find("__Secure-dalil-device=" + device_value + ";") == 0);
   std::string value = cookie.substr(13, cookie.find(';') - 13);
   std::string csrf(ok.parsed().at("csrf").as_string());
   auth_header session{"", value, ""};

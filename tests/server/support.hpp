@@ -70,7 +70,8 @@ inline int run_status(const std::string& command, std::string& out) {
 
 struct response {
   int status = 0;
-  std::map<std::string, std::string> headers;  // lower-case names
+  std::map<std::string, std::string> headers;  // lower-case names; a repeated one: its first
+  std::vector<std::string> cookies;            // every Set-Cookie, in order
   std::string body;
   json::value parsed() const {
     boost::system::error_code ec;
@@ -85,6 +86,7 @@ struct auth_header {
   std::string bearer;
   std::string cookie;
   std::string csrf;
+  std::string device{};  // the known-device cookie's value (__Secure-dalil-device)
 };
 
 /// A real HTTP/1.1 client over a new connection per request.
@@ -97,7 +99,12 @@ inline response call(std::uint16_t port, http::verb method, const std::string& t
   http::request<http::string_body> req(method, target, 11);
   req.set(http::field::host, "localhost");
   if (!who.bearer.empty()) req.set(http::field::authorization, "Bearer " + who.bearer);
-  if (!who.cookie.empty()) req.set(http::field::cookie, "__Host-dalil=" + who.cookie);
+  std::string cookies;
+  if (!who.cookie.empty()) cookies = "__Host-dalil=" + who.cookie;
+  if (!who.device.empty()) {
+    cookies += (cookies.empty() ? "" : "; ") + std::string("__Secure-dalil-device=") + who.device;
+  }
+  if (!cookies.empty()) req.set(http::field::cookie, cookies);
   if (!who.csrf.empty()) req.set("X-CSRF-Token", who.csrf);
   if (!body.empty() || method == http::verb::post || method == http::verb::put) {
     req.set(http::field::content_type, content_type);
@@ -114,7 +121,8 @@ inline response call(std::uint16_t port, http::verb method, const std::string& t
   for (const auto& f : parser.get()) {
     std::string name(f.name_string());
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[name] = std::string(f.value());
+    if (name == "set-cookie") r.cookies.emplace_back(f.value());
+    r.headers.emplace(name, std::string(f.value()));
   }
   r.body = parser.get().body();
   return r;
