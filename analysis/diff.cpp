@@ -355,8 +355,7 @@ std::optional<std::pair<outcome, engine::value>> evaluate(
     engine::append_value_json(o.value, p, p.rules[r].t, v);
   }
   for (engine::lang l : engine::languages) {
-    o.words[static_cast<std::size_t>(l)] =
-        engine::value_words(p, p.rules[r].t, v, std::string(engine::lang_code(l)));
+    o.words[static_cast<std::size_t>(l)] = engine::exact_value_words(p, p.rules[r].t, v, l);
   }
   return std::make_pair(o, v);
 }
@@ -1418,7 +1417,7 @@ class text_writer {
         std::string hold;
         engine::value v = value_of(p, f->t, w.value, hold);
         value = v.unknown() ? engine::isolate_auto(w.value, l_)
-                            : engine::value_words(p, f->t, v, l_, c_, 2);
+                            : engine::exact_value_words(p, f->t, v, l_, c_);
       }
       line(c_.format(msg::diff_witness_fact, l_, {{"fact", fact}, {"value", value}}), 6);
     }

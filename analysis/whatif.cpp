@@ -1367,7 +1367,7 @@ class text_writer {
     std::string hold;
     engine::value v = value_of(p_, t, json, hold);
     if (v.unknown() && json == "null") return c_.text(engine::msg::undetermined_value, l_);
-    return engine::value_words(p_, t, v, l_, c_, 2);
+    return engine::exact_value_words(p_, t, v, l_, c_);  // a bound to act on: every decimal
   }
 
   void changes(const alternative& a, int indent = 2) {

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <map>
 
+#include "cli/csv.hpp"
 #include "cli/doc.hpp"
 #include "cli/pack.hpp"
 #include "cli/store_commands.hpp"
@@ -203,12 +204,7 @@ std::FILE* create_private(const std::string& path) {
 // ---- The flips: CSV and JSONL, written as they come, in the cohort's order. ----
 
 void csv_cell(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
+  append_csv_cell(out, text);
 }
 
 std::string_view status_of(const engine::decision_side& s) {

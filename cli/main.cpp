@@ -128,7 +128,10 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--run", exp.run, "Run id (default: the newest complete run)");
   export_cmd->add_option("--format", exp.format, "jsonl or csv")
       ->check(CLI::IsMember({"jsonl", "csv"}));
-  export_cmd->add_option("--out", exp.out, "Output file (default: stdout)");
+  export_cmd->add_option("--out", exp.out,
+                         "Output file, created readable by its owner only (default: stdout)");
+  export_cmd->add_flag("--force", exp.force,
+                       "Replace --out if it exists (never the store's own file)");
 
   dalil::cli::stats_options sta;
   auto* stats_cmd = app.add_subcommand("stats", "Outcome counts and rates per decision and run");
@@ -188,7 +191,8 @@ int main(int argc, char** argv) {
   impact_cmd->add_option("--lang", imc.lang, "Language of the text summary and of report.html")
       ->check(CLI::IsMember({"fr", "ar", "en"}));
   impact_cmd->add_option("--by", imc.by, "Who the read is for (recorded in the audit entry)");
-  impact_cmd->add_option("--threads", imc.threads, "Evaluation threads (default 2)");
+  impact_cmd->add_option("--threads", imc.threads, "Evaluation threads (default 2)")
+      ->check(CLI::Range(1U, 256U));
   impact_cmd->add_flag("--reveal-ids", imc.reveal_ids,
                        "Applicant ids instead of pseudonyms in the outputs (auditors; audited)");
 
@@ -206,7 +210,8 @@ int main(int argc, char** argv) {
                         "publications (dalil publish)");
   serve_cmd->add_option("--listen", srv.listen,
                         "HOST:PORT (plain HTTP on loopback only; TLS elsewhere)");
-  serve_cmd->add_option("--threads", srv.threads, "I/O and evaluation threads (default 2)");
+  serve_cmd->add_option("--threads", srv.threads, "I/O and evaluation threads (default 2)")
+      ->check(CLI::Range(1U, 256U));
   serve_cmd->add_option("--tls-cert", srv.tls_cert, "PEM certificate chain (needed off loopback)");
   serve_cmd->add_option("--tls-key", srv.tls_key, "PEM private key");
   serve_cmd->add_option("--session-idle", srv.session_idle,
@@ -285,7 +290,13 @@ int main(int argc, char** argv) {
       ->required();
   erase_cmd->add_option("--by", era.by, "Who asked for or decided the erasure")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and version: 0; every usage error: 2, as the README's exit codes say (CLI11's own
+    // codes, 104 to 109, told a script nothing it was promised).
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   // A PostgreSQL --db (or migrate) first: what it supports runs, the rest is refused (exit 3).
   if (auto status = dalil::cli::run_pg_commands(app, pg)) return *status;
   if (erase_cmd->parsed()) return dalil::cli::run_erase(era);

@@ -1,8 +1,10 @@
 // Store subcommands: thin wrappers that parse options, call one store operation and print.
 // No personal field is ever printed in a log line: rows are named by number, records by id.
 #include "cli/store_commands.hpp"
+#include "cli/csv.hpp"
 #include "cli/pack.hpp"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -14,10 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "dsl/checker.hpp"
@@ -619,6 +623,25 @@ struct staged_output {
   }
 };
 
+/// Why the export may not be written at `o.out` (before anything is read), if it may not.
+std::optional<std::string> export_target_refused(const export_options& o) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!store::pg::is_conninfo(o.db)) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      const fs::path part = o.db + suffix;
+      if (fs::equivalent(part, o.out, ec) && !ec) {
+        return o.out + " is the store's own file: an export never overwrites the store";
+      }
+    }
+  }
+  if (fs::exists(fs::symlink_status(o.out, ec)) && !o.force) {
+    return o.out + " exists: nothing was written (--force replaces it)";
+  }
+  if (o.force && fs::is_directory(o.out, ec)) return o.out + " is a directory";
+  return std::nullopt;
+}
+
 int export_run(const export_options& o) {
   auto opened = open(o.db, false, o.key_file);
   if (!opened) return report(opened.error());
@@ -631,13 +654,26 @@ int export_run(const export_options& o) {
   }
   staged_output staged;
   if (o.out != "-") {
+    // Never over the store (its file, its WAL, its journal), and over another file only when
+    // asked to: an export holds applicants' ids and decisions, readable by its owner only.
+    if (auto refused = export_target_refused(o)) {
+      std::cerr << "error: " << *refused << "\n";
+      return exit_usage;
+    }
     staged.path = o.out + ".partial-" + std::to_string(::getpid());
-    staged.file = std::fopen(staged.path.c_str(), "wb");
+    int fd = ::open(staged.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      staged.file = ::fdopen(fd, "wb");
+      if (staged.file == nullptr) ::close(fd);
+    } else if (errno == EEXIST) {
+      staged.path.clear();  // another's: left alone
+      errno = EEXIST;
+    }
   } else {
     staged.file = std::tmpfile();
   }
   if (staged.file == nullptr) {
-    std::cerr << "error: cannot write " << (o.out == "-" ? "a temporary file" : staged.path) << ": "
+    std::cerr << "error: cannot write " << (o.out == "-" ? "a temporary file" : o.out) << ": "
               << std::strerror(errno) << "\n";
     return exit_failed;
   }
@@ -676,14 +712,10 @@ int export_run(const export_options& o) {
               line.clear();
               if (o.format == "csv") {
                 line = std::to_string(run_id) + "," + std::to_string(d.record_id) + ",";
-                auto quote = [&line](const std::string& text) {
-                  line += '"';
-                  for (char c : text) line += c == '"' ? std::string("\"\"") : std::string(1, c);
-                  line += '"';
-                };
-                quote(applicant);
+                append_csv_cell(line, applicant);
                 line += "," + d.input_hash.hex() + "," + d.trace_digest.hex() + ",";
-                quote(store::expand_decisions(d.decisions_json, d.format, described));
+                append_csv_cell(line,
+                                store::expand_decisions(d.decisions_json, d.format, described));
               } else {
                 line = "{\"run\":" + std::to_string(run_id) +
                        ",\"record\":" + std::to_string(d.record_id) + ",\"applicant\":";
@@ -710,11 +742,17 @@ int export_run(const export_options& o) {
       return exit_failed;
     }
     staged.file = nullptr;
-    if (std::rename(staged.path.c_str(), o.out.c_str()) != 0) {
+    // Without --force, a file that appeared meanwhile is not replaced either (link fails on it).
+    if (o.force ? std::rename(staged.path.c_str(), o.out.c_str()) != 0
+                : ::link(staged.path.c_str(), o.out.c_str()) != 0) {
+      if (errno == EEXIST) {
+        std::cerr << "error: " << o.out << " exists: nothing was written (--force replaces it)\n";
+        return exit_usage;
+      }
       std::cerr << "error: cannot write " << o.out << ": " << std::strerror(errno) << "\n";
       return exit_failed;
     }
-    staged.path.clear();
+    if (o.force) staged.path.clear();  // renamed; linked, the staged name is removed
     return 0;
   }
   std::rewind(staged.file);

@@ -81,6 +81,7 @@ struct export_options {
   std::int64_t run = 0;  // 0: the newest complete run
   std::string format = "jsonl";
   std::string out = "-";
+  bool force = false;  // replace an existing --out (never the store's own file)
   std::string actor = cli_actor();
 };
 int run_export(const export_options& o);

@@ -456,6 +456,16 @@ std::string value_words(const dsl::program& p, const dsl::type& t, const value& 
   return out;
 }
 
+std::string exact_value_words(const dsl::program& p, const dsl::type& t, const value& v, lang l,
+                              const catalogue& c) {
+  int places = 2;
+  if (reads_as_decimal(t, v)) {
+    places =
+        std::max(places, exact_places(v.r == rep::integer ? rational{v.i, 1} : to_rational(v)));
+  }
+  return value_words(p, t, v, l, c, places);
+}
+
 void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t, const value& v,
                         lang l, const catalogue& c, int places) {
   if (v.unknown()) {

@@ -84,6 +84,11 @@ std::string language_name(lang of, lang l, const catalogue& c = builtin_catalogu
 /// titles, text as given.
 std::string value_words(const dsl::program& p, const dsl::type& t, const value& v, lang l,
                         const catalogue& c = builtin_catalogue(), int places = 2);
+/// value_words with every decimal a money or decimal value has (18 at most: 1/3 as 0.333…):
+/// for a value a reader is to act on or compare exactly (an adviser's example applicant, a
+/// what-if range's bound), which two places could move to the other side of a threshold.
+std::string exact_value_words(const dsl::program& p, const dsl::type& t, const value& v, lang l,
+                              const catalogue& c = builtin_catalogue());
 /// value_words appended to `out`: the numbers, yes/no and enum cases with no string of their own.
 void append_value_words(std::string& out, const dsl::program& p, const dsl::type& t, const value& v,
                         lang l, const catalogue& c, int places = 2);

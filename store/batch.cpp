@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -20,6 +21,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "dsl/checker.hpp"
@@ -92,7 +94,10 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
   // Streamed block by block and cut into records by a splitter whose memory is bounded by the
   // record limit, whatever the file holds. The file's hash is computed over its bytes as they
   // are read and recorded when the import finishes.
-  bool csv = path.size() > 4 && path.substr(path.size() - 4) == ".csv";
+  // CSV by its extension, in any case (cohort.CSV from a spreadsheet too); JSONL otherwise.
+  bool csv = path.size() > 4 && std::equal(path.end() - 4, path.end(), ".csv", [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+             });
   auto session = db.begin_import(path, options);
   if (!session) return session.error();
   import_session& import = **session;
@@ -511,6 +516,10 @@ void show_progress(bool terminal, std::int64_t done, std::int64_t total, double 
 status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
                  const std::string& canonical_source, const batch_options& o,
                  batch_summary& summary) {
+  if (o.threads > max_batch_threads) {
+    return fail(errc::refused, "--threads is " + std::to_string(o.threads) + ": at most " +
+                                   std::to_string(max_batch_threads) + " evaluation threads");
+  }
   std::vector<std::uint32_t> chosen = contract_rules(rules->program());
   if (chosen.empty()) {
     return fail(errc::refused,
@@ -669,15 +678,32 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
     }
   };
   std::vector<std::thread> workers;
-  for (unsigned t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
-      for (;;) {
-        start.arrive_and_wait();
-        if (stopping) return;
-        drain();
-        done.arrive_and_wait();
-      }
-    });
+  workers.reserve(threads);
+  try {
+    for (unsigned t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (;;) {
+          start.arrive_and_wait();
+          if (stopping) return;
+          drain();
+          done.arrive_and_wait();
+        }
+      });
+    }
+  } catch (const std::system_error& e) {
+    // The system gave fewer threads than asked (a process limit): the ones started are let go
+    // (the missing ones drop out of the barrier), the writer ends, nothing was written; the run
+    // resumes with fewer --threads.
+    stopping = true;
+    for (std::size_t missing = workers.size(); missing < threads; ++missing) {
+      start.arrive_and_drop();
+    }
+    start.arrive_and_wait();
+    for (auto& w : workers) w.join();
+    finish_writer();
+    return fail(errc::failed, "starting evaluation thread " + std::to_string(workers.size() + 1) +
+                                  " of " + std::to_string(threads) + " failed (" + e.what() +
+                                  "): run the batch again with fewer --threads");
   }
   std::int64_t after = 0;
   status read = db.next_pending(run.run_id, o.filter, o.shard, after, o.chunk, current);

@@ -37,9 +37,12 @@ struct import_summary {
 status import_file(store& db, const dsl::program& program, const std::string& path,
                    import_summary& summary, const import_options& options = {});
 
+/// Evaluation threads a batch may ask for (more is refused before anything is written).
+inline constexpr unsigned max_batch_threads = 256;
+
 struct batch_options {
   date as_of;
-  unsigned threads = 2;
+  unsigned threads = 2;  // 1 to max_batch_threads (0 is taken as 1)
   std::vector<record_filter> filter;
   bool store_traces = false;
   bool progress = true;

@@ -49,10 +49,21 @@ inline std::int64_t unix_now() {
       .count();
 }
 
-/// Whether a process of this machine is alive (a lease held by a dead one is taken at once).
+/// Whether a process of this machine is alive (a lease held by a dead one is taken at once). A
+/// zombie is dead: it has exited and runs nothing, only its parent has not collected it (a batch
+/// killed under `timeout -s KILL`, whose parent died too, stays one where nothing reaps orphans).
 inline bool process_alive(std::int64_t pid) {
   if (pid <= 0) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+  // /proc/PID/stat: "PID (COMMAND) STATE …"; COMMAND may hold spaces and parentheses, the
+  // state follows the last ')'.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: kill's answer stands
+  auto close = line.rfind(')');
+  if (close == std::string::npos || close + 2 >= line.size()) return true;
+  const char state = line[close + 2];
+  return state != 'Z' && state != 'X';
 }
 
 /// A Unix time as UTC text, 2026-12-03T14:05:00Z.

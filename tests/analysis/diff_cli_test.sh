@@ -53,4 +53,11 @@ status=0
 status=0
 "$dalil" diff "$rules" "$rules" --as-of 2016-02-30 > /dev/null 2>&1 || status=$?
 [ "$status" -eq 2 ] || { echo "expected exit 2 on a bad date, got $status" >&2; exit 1; }
+# An example's decimals are all shown: the RSU ceiling moved by 1e-7, the example's score is the
+# new ceiling itself (9.3264285), which two places (9.33) would put above both ceilings.
+cp -r "$rules" "$work/rsu"
+sed -i 's/from 2022-12-01 = 9.3264284/from 2022-12-01 = 9.3264285/' "$work/rsu/health.dalil"
+"$dalil" diff "$rules" "$work/rsu" --lang en > "$work/rsu.en" || true
+grep -q 'Unified Social Register (RSU) score: 9.3264285$' "$work/rsu.en" ||
+  { echo "the example's RSU score lost decimals: $(grep 'RSU' "$work/rsu.en")" >&2; exit 1; }
 echo "diff cli: ok"

@@ -117,7 +117,7 @@ expect_exit 1 "$dalil" audit head --db "postgresql://$PGUSER:$wrong@$PGHOST:$PGP
 grep -q "password authentication failed" "$work/out" || fail "wrong password: $(cat "$work/out")"
 expect_exit 1 "$dalil" audit verify --db "postgresql://$PGUSER:$wrong%zz@$PGHOST/dalil_cli"
 grep -q "does not parse" "$work/out" || fail "malformed URI: $(cat "$work/out")"
-expect_exit 109 "$dalil" audit head --db "$url" stray
+expect_exit 2 "$dalil" audit head --db "$url" stray
 "$dalil" --help >> "$all" 2>&1
 "$dalil" migrate --help >> "$all" 2>&1
 

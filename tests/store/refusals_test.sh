@@ -36,6 +36,11 @@ expect empty_rules 1 "holds no .dalil file" \
 cp "$rules/schema.dalil" "$work/schema-only/"
 expect no_contract_decision 3 "no contract decision" \
   "$dalil" batch --db "$db" --rules "$work/schema-only" --as-of 2017-06-01 --quiet
+runs_before=$(q "SELECT count(*) FROM runs")
+expect too_many_threads 3 "at most 256 evaluation threads" \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --threads 100000 --quiet
+[ "$(q "SELECT count(*) FROM runs")" = "$runs_before" ] ||
+  { echo "FAIL too_many_threads: a run was started"; failed=$((failed + 1)); }
 expect where_matches_nothing 3 "no applicant matches --where on status (of" \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where status=tourist --quiet
 # The filter's field, never its value: a filter on an id or a date names a person.
@@ -74,16 +79,24 @@ expect schema_complete_frozen nz "a complete run never changes" \
 # The writer lease: held by a live process of this machine → busy, naming it. The machine is named
 # by /etc/machine-id (else the host name), as store/lease.hpp names it.
 if [ -s /etc/machine-id ]; then machine="machine-id:$(tr -d ' \n' < /etc/machine-id)"; else machine="host:$(hostname)"; fi
-sleep 60 & holder=$!
+# The holder's parent (perl) never collects it: once killed below, it is a zombie, as a batch killed
+# under `timeout -s KILL` stays where nothing reaps orphans.
+perl -e '$p = fork // die; if (!$p) { exec "sleep", "60" } $| = 1; print "$p\n"; sleep 120' \
+  > "$work/holder.pid" & holder_parent=$!
+while [ ! -s "$work/holder.pid" ]; do sleep 0.05; done
+holder=$(cat "$work/holder.pid")
 q "INSERT INTO lease VALUES('writer', 'test', 7, $holder, '$(hostname)', '2026-01-01T00:00:00Z', strftime('%s','now') + 3600, '$machine')"
 expect lease_batch 4 "another batch holds the store's lease (run 7, pid $holder on $(hostname)" \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2016-06-01 --quiet
 expect lease_import 4 "a batch holds the store's lease (run 7, pid $holder" \
   "$dalil" import --db "$db" --rules "$rules" "$work/changed.jsonl"
-kill "$holder"; wait "$holder" 2>/dev/null || true
-# The holder is gone: its lease is taken over at once.
+kill -9 "$holder"
+for _ in $(seq 1 100); do grep -q ') Z' "/proc/$holder/stat" 2>/dev/null && break; sleep 0.05; done
+grep -q ') Z' "/proc/$holder/stat" || { echo "FAIL: the holder is not a zombie"; failed=$((failed + 1)); }
+# The holder is gone (a zombie runs nothing): its lease is taken over at once.
 expect lease_dead_holder 0 "run 3 (generation 1)" \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2016-06-01 --quiet
+kill "$holder_parent"; wait "$holder_parent" 2>/dev/null || true
 # Another machine's lease, even under this host's name and with no process of its pid here:
 # respected until it expires, then taken over.
 gone=999999; while kill -0 "$gone" 2>/dev/null; do gone=$((gone - 1)); done

@@ -73,9 +73,9 @@ declare -A named=(
 # Tables without a case here, and why: the lease is a batch's transient claim (a forged one
 # makes batches and imports busy, naming its holder); sessions exist only after a server login,
 # login attempts, the counts of refused logins (login_throttles: the first refusal of each key
-# and window is an audit entry of its own) and the accounts generation are rate-limit and cache
-# state, not vouched-for
-# data; counter decisions and reviews are written by the server only (tests/server/ tamper them,
+# and window is an audit entry of its own), known devices (login_devices: a forged row gives a
+# private budget of guesses, no access; docs/identity.md) and the accounts generation are
+# rate-limit and cache state, not vouched-for data; counter decisions and reviews are written by the server only (tests/server/ tamper them,
 # and verify checks them through the counter's row checker), and so is the applicants' index of
 # counter decisions (counter_applicants and its recent part: tests/store/counter_test.cpp tampers
 # them).
@@ -84,7 +84,7 @@ declare -A named=(
 # rest of the sweep over them is left to their owner (helper-notes, 18:00).
 # The keyring, pseudonyms and data keys are empty in this plain store: encryption_test.sh tampers
 # them in an encrypted one.
-declare -A not_here=([lease]=1 [sessions]=1 [login_attempts]=1 [login_throttles]=1 [accounts_generation]=1
+declare -A not_here=([lease]=1 [sessions]=1 [login_attempts]=1 [login_throttles]=1 [login_devices]=1 [accounts_generation]=1
   [keyring]=1 [data_keys]=1 [pseudonyms]=1
   [counter_decisions]=1 [reviews]=1 [users]=1 [tokens]=1 [offices]=1
   [counter_applicants]=1 [counter_applicants_recent]=1)

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Where an export may be written: never over the store (its file, its WAL), over another file only
+# with --force, created readable by its owner only; and a CSV cell a spreadsheet would compute (an
+# applicant id such as =1+2) starts with an apostrophe, a plain number does not.
+set -euo pipefail
+dalil="$(realpath "$1")"; rules="$(realpath "$2")"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failed=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+sample="$rules/../data/sample-cohort.csv"
+{
+  head -1 "$sample"
+  sed -n 2p "$sample" | sed 's/^[^,]*,/"=1+2",/'
+  sed -n 3p "$sample" | sed 's/^[^,]*,/"-12",/'
+  sed -n 4p "$sample" | sed 's/^[^,]*,/"@SUM(A1)",/'
+  sed -n 5p "$sample" | sed 's/^[^,]*,/"+7 call",/'
+  sed -n 6p "$sample"
+} > cohort.csv
+cp cohort.csv cohort.CSV  # the extension read in any case: this is CSV, not a rejected JSONL row
+"$dalil" import --db s.db --rules "$rules" cohort.CSV > import.txt
+grep -q "5 rows: 5 new applicants, 0 new versions, 0 unchanged, 0 rejected" import.txt ||
+  fail "cohort.CSV was not read as CSV: $(cat import.txt)"
+"$dalil" batch --db s.db --rules "$rules" --as-of 2017-06-04 > /dev/null
+sum_before=$(sha256sum s.db | cut -d' ' -f1)
+
+# Over the store: refused (exit 2), even with --force; the store is unchanged and verifies.
+for target in s.db ./s.db "$work/s.db"; do
+  for force in "" --force; do
+    status=0
+    "$dalil" export --db s.db --format csv --out "$target" $force 2> err.txt || status=$?
+    [ "$status" -eq 2 ] || fail "export over the store ($target $force) exited $status"
+    grep -q "never overwrites the store" err.txt || fail "no reason given for $target $force"
+  done
+done
+[ "$(sha256sum s.db | cut -d' ' -f1)" = "$sum_before" ] || fail "the store's file changed"
+"$dalil" audit verify --db s.db > /dev/null || fail "the store no longer verifies"
+
+# A new file: owner-only; an existing one: refused without --force, left as it was.
+"$dalil" export --db s.db --format csv --out out.csv
+[ "$(stat -c %a out.csv)" = 600 ] || fail "the export's mode is $(stat -c %a out.csv), not 600"
+echo "keep me" > other.txt
+status=0
+"$dalil" export --db s.db --format csv --out other.txt 2> err.txt || status=$?
+[ "$status" -eq 2 ] || fail "export over an existing file exited $status"
+grep -q "exists: nothing was written (--force replaces it)" err.txt || fail "no reason: $(cat err.txt)"
+[ "$(cat other.txt)" = "keep me" ] || fail "the existing file was changed"
+"$dalil" export --db s.db --format csv --out other.txt --force
+cmp -s other.txt out.csv || fail "--force did not replace the file with the export"
+ls ./*.partial-* > /dev/null 2>&1 && fail "a staged file was left behind"
+
+# Formulas neutralised, numbers and ordinary ids as they are.
+grep -q '^1,[0-9]*,"'"'"'=1+2",' out.csv || fail "=1+2 not neutralised"
+grep -q '^1,[0-9]*,"'"'"'@SUM(A1)",' out.csv || fail "@SUM(A1) not neutralised"
+grep -q '^1,[0-9]*,"'"'"'+7 call",' out.csv || fail "+7 call not neutralised"
+grep -q '^1,[0-9]*,"-12",' out.csv || fail "the number -12 was changed"
+grep -q '^1,[0-9]*,"SYN-000005",' out.csv || fail "an ordinary id was changed"
+[ "$failed" -eq 0 ] && echo "export targets and cells: ok"
+[ "$failed" -eq 0 ]
