@@ -7,6 +7,16 @@ import {
   describe, outcomeNode, overrideChoices, groupByModule, titleOf,
 } from './outcome.js';
 
+/** The server's limits on the official's words, in UTF-8 bytes (server/handlers.cpp, post_review). */
+export const REASON_MAX = 4096;
+export const OBSERVATIONS_MAX = 16384;
+
+const encoder = new TextEncoder();
+/** The size the server counts: the UTF-8 bytes of the text as sent (trimmed). */
+export function byteLength(text) {
+  return encoder.encode(String(text ?? '').trim()).length;
+}
+
 export function renderAnswer({ tr, state, schema, submitReview, newApplicant, showReceipt }) {
   const ev = state.evaluation;
   const { t } = tr;
@@ -57,10 +67,11 @@ export function renderAnswer({ tr, state, schema, submitReview, newApplicant, sh
     on: {
       submit: (e) => {
         e.preventDefault();
-        const body = reviewBody(decisions, state, latest);
+        if (state.busy) return;  // a review already on its way (a double click, Enter twice)
+        const body = reviewBody(decisions, state, latest, tr);
         if (!body) {
-          const first = decisions.find((d) => missingReason(state.draft[d.rule]));
-          const el = first && document.querySelector(`#decision-${cssId(first.rule)} [aria-invalid="true"]`);
+          // The first field marked, in the page's order (the programmes, then the observations).
+          const el = [...document.querySelectorAll('#main [aria-invalid="true"]')].find((x) => x.getClientRects().length);
           if (el) el.focus();
           return;
         }
@@ -72,10 +83,19 @@ export function renderAnswer({ tr, state, schema, submitReview, newApplicant, sh
   h('p', { class: 'help' }, t('review.help')),
   h('div', { class: 'field' },
     h('label', { for: 'observations' }, t('review.observations')),
+    limitNote('observations', state.observations, OBSERVATIONS_MAX, tr),
     h('textarea', {
       id: 'observations', rows: '3', value: state.observations,
-      on: { input: (e) => { state.observations = e.target.value; } },
-    })),
+      'aria-describedby': 'observations-limit observations-err',
+      'aria-invalid': state.reviewErrors.observations ? 'true' : null,
+      on: {
+        input: (e) => {
+          state.observations = e.target.value;
+          liveLimit('observations', e.target.value, OBSERVATIONS_MAX, state, tr);
+        },
+      },
+    }),
+    errorSlot('observations', state, tr)),
   h('div', { class: 'actions' },
     h('button', { type: 'submit', class: 'primary', id: 'record-review' }, t(latest ? 'review.submit_again' : 'review.submit'))));
 
@@ -110,7 +130,7 @@ function shortHash(hash) {
   return hash ? `${hash.slice(0, 12)}…` : '—';
 }
 
-function cssId(rule) {
+export function cssId(rule) {
   return String(rule).replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
@@ -127,22 +147,60 @@ function draftOf(state, rule) {
   return state.draft[rule];
 }
 
-function missingReason(d) {
-  return d && d.outcome === 'overridden' && (!String(d.reason || '').trim() || d.value === '');
-}
-
-function flagField(id, bad) {
+/** Says a field's problem at it ({key, params} or null to clear): the message in its slot
+ *  (`${id}-err`), the input marked aria-invalid. A message the server gave is forgotten once
+ *  the field changes. */
+function fieldMessage(id, msg, state, tr) {
   const err = document.getElementById(`${id}-err`);
   const input = document.getElementById(id);
-  if (err) err.hidden = !bad;
+  if (!msg) delete state.reviewErrors[id];
+  if (err) {
+    err.replaceChildren(...(msg ? tr.tn(msg.key, msg.params || {}) : []));
+    err.hidden = !msg;
+    err.dataset.key = msg ? msg.key : '';
+  }
   if (input) {
-    if (bad) input.setAttribute('aria-invalid', 'true');
+    if (msg) input.setAttribute('aria-invalid', 'true');
     else input.removeAttribute('aria-invalid');
   }
 }
 
-/** The request body, or null when an override lacks its value or reason (the fields say so). */
-function reviewBody(decisions, state, latest) {
+/** A text's problem with its limit in bytes, or null. */
+function tooLong(text, max, tr) {
+  const used = byteLength(text);
+  return used > max ? { key: 'review.too_long', params: { used: tr.num(used), max: tr.num(max) } } : null;
+}
+
+/** The limit said before anything is typed, with the bytes used so far (updated as typed). */
+function limitNote(id, text, max, tr) {
+  const used = h('span', { class: 'used', id: `${id}-used` }, tr.num(byteLength(text)));
+  return h('p', { class: 'help limit', id: `${id}-limit` },
+    tr.tn('review.limit', { max: tr.num(max), half: tr.num(Math.floor(max / 2)), used }));
+}
+
+/** As the official types: the bytes used, and a message as soon as the text is over its limit
+ *  (gone once it fits; a "required" message goes once something is typed). */
+function liveLimit(id, text, max, state, tr) {
+  const used = document.getElementById(`${id}-used`);
+  if (used) used.textContent = tr.num(byteLength(text));
+  const over = tooLong(text, max, tr);
+  const shown = document.getElementById(`${id}-err`)?.dataset.key || '';
+  if (over) fieldMessage(id, over, state, tr);
+  else if (shown && (shown !== 'review.reason_required' || String(text).trim())) fieldMessage(id, null, state, tr);
+}
+
+/** The slot of a field's message, filled when the server refused the field (state.reviewErrors). */
+function errorSlot(id, state, tr) {
+  const msg = state.reviewErrors[id];
+  // A limit is kept as a number and written in the language of the screen drawn.
+  const params = msg && msg.max !== undefined ? { max: tr.num(msg.max) } : msg?.params || {};
+  return h('p', { class: 'field-error', id: `${id}-err`, hidden: !msg, 'data-key': msg ? msg.key : '' },
+    msg ? tr.tn(msg.key, params) : null);
+}
+
+/** The request body, or null when an override lacks its value or reason, or a text is over its
+ *  limit (the fields say so). */
+function reviewBody(decisions, state, latest, tr) {
   let ok = true;
   const out = decisions.map((d) => {
     const dr = draftOf(state, d.rule);
@@ -151,17 +209,25 @@ function reviewBody(decisions, state, latest) {
       const id = cssId(d.rule);
       const noValue = dr.value === '';
       const noReason = !String(dr.reason).trim();
-      flagField(`value-${id}`, noValue);
-      flagField(`reason-${id}`, noReason);
-      if (noValue || noReason) ok = false;
+      const over = tooLong(dr.reason, REASON_MAX, tr);
+      fieldMessage(`value-${id}`, noValue ? { key: 'review.value_required' } : null, state, tr);
+      fieldMessage(`reason-${id}`, noReason ? { key: 'review.reason_required' } : over, state, tr);
+      if (noValue || noReason || over) ok = false;
       item.reason = String(dr.reason).trim();
       if (!noValue) item.value = JSON.parse(dr.value);
+    } else {
+      // Marks left on the fields of an override given up (folded away) no longer apply.
+      fieldMessage(`value-${cssId(d.rule)}`, null, state, tr);
+      fieldMessage(`reason-${cssId(d.rule)}`, null, state, tr);
     }
     if (d.status === 'undetermined' && (d.documents || []).length) {
       item.documents = d.documents.map((x) => x.document);
     }
     return item;
   });
+  const obsOver = tooLong(state.observations, OBSERVATIONS_MAX, tr);
+  fieldMessage('observations', obsOver, state, tr);
+  if (obsOver) ok = false;
   if (!ok) return null;
   const body = { supersedes: latest ? latest.review_id : null, decisions: out };
   if (String(state.observations).trim()) body.observations = String(state.observations).trim();
@@ -196,33 +262,55 @@ function renderDecision(d, { tr, state, schema }) {
     : null;
 
   const dr = draftOf(state, d.rule);
+  // The official's own changes on this screen, kept when a colleague records meanwhile (409).
+  const touch = () => state.touched.add(d.rule);
   const choices = overrideChoices(d, tr, schema);
   const overrideBody = h('div', { class: 'override', hidden: dr.outcome !== 'overridden', id: `override-${id}` },
     h('div', { class: 'field' },
       h('label', { for: `value-${id}` }, t('review.value')),
       h('select', {
         id: `value-${id}`, 'aria-describedby': `value-${id}-err`, 'aria-required': 'true',
-        on: { change: (e) => { dr.value = e.target.value; if (e.target.value !== '') flagField(`value-${id}`, false); } },
+        'aria-invalid': state.reviewErrors[`value-${id}`] ? 'true' : null,
+        on: {
+          change: (e) => {
+            dr.value = e.target.value;
+            touch();
+            if (e.target.value !== '') fieldMessage(`value-${id}`, null, state, tr);
+          },
+        },
       },
       h('option', { value: '', selected: dr.value === '' }, t('review.value_choose')),
       (choices || []).map((c) => h('option', { value: JSON.stringify(c.value), selected: dr.value === JSON.stringify(c.value) }, c.label)),
       h('option', { value: 'null', selected: dr.value === 'null' }, t('value.undetermined'))),
-      h('p', { class: 'field-error', id: `value-${id}-err`, hidden: true }, t('review.value_required'))),
+      errorSlot(`value-${id}`, state, tr)),
     h('div', { class: 'field' },
       h('label', { for: `reason-${id}` }, t('review.reason')),
+      limitNote(`reason-${id}`, dr.reason, REASON_MAX, tr),
       h('textarea', {
-        id: `reason-${id}`, rows: '2', value: dr.reason, 'aria-describedby': `reason-${id}-err`,
-        'aria-required': 'true',
-        on: { input: (e) => { dr.reason = e.target.value; if (e.target.value.trim()) flagField(`reason-${id}`, false); } },
+        id: `reason-${id}`, rows: '2', value: dr.reason, 'aria-describedby': `reason-${id}-limit reason-${id}-err`,
+        'aria-required': 'true', 'aria-invalid': state.reviewErrors[`reason-${id}`] ? 'true' : null,
+        on: {
+          input: (e) => {
+            dr.reason = e.target.value;
+            touch();
+            liveLimit(`reason-${id}`, e.target.value, REASON_MAX, state, tr);
+          },
+        },
       }),
-      h('p', { class: 'field-error', id: `reason-${id}-err`, hidden: true }, t('review.reason_required'))));
+      errorSlot(`reason-${id}`, state, tr)));
   const radio = (value, key) => h('label', { class: 'choice' },
     h('input', {
       type: 'radio', name: `outcome-${id}`, value, checked: dr.outcome === value,
-      on: { change: () => { dr.outcome = value; overrideBody.hidden = value !== 'overridden'; } },
+      on: { change: () => { dr.outcome = value; touch(); overrideBody.hidden = value !== 'overridden'; } },
     }), ' ', t(key));
+  // A colleague recorded a new version meanwhile (409) in which this programme changed.
+  const colleague = state.colleague && state.colleague.rules.includes(d.rule)
+    ? h('p', { class: 'colleague-note', role: 'note' }, tr.tn(
+      state.touched.has(d.rule) ? 'review.changed_by_yours_kept' : 'review.changed_by', { user: state.colleague.user }))
+    : null;
   const review = h('fieldset', { class: 'review' },
     h('legend', {}, t('review.legend')),
+    colleague,
     h('div', { class: 'choices' }, radio('accepted', 'review.accept'), radio('overridden', 'review.override')),
     overrideBody);
 

@@ -1,13 +1,19 @@
 // The officials' page: sign-in, the applicant form, the answer per programme with the official's
 // decision, the receipt and the figures. State lives in memory only (nothing in localStorage or
-// sessionStorage); signing out or losing the session drops it and empties the screen.
+// sessionStorage); signing out drops it and empties the screen. Losing the session (idle expiry)
+// empties the screen too, but the official's work is held in memory while the sign-in screen is
+// shown: the same user signing in again gets it back where they were, anyone else (or a reload)
+// starts from nothing.
 import { h, clear, fieldId, append } from './dom.js';
 import { LANGS, loadCatalogue, ltr } from './i18n.js';
 import { api, ApiError, setCsrf, onSessionLost, pointerToPath } from './api.js';
 import {
   emptyModel, renderFields, buildRecord, validate, loadRecord, shownNumber,
 } from './form.js';
-import { renderAnswer } from './answer.js';
+import {
+  renderAnswer, cssId, REASON_MAX, OBSERVATIONS_MAX,
+} from './answer.js';
+import { titleOf } from './outcome.js';
 import { renderReceipt } from './receipt.js';
 import { renderFigures } from './figures.js';
 
@@ -19,6 +25,9 @@ const root = {
 
 /** Everything the page knows; reset() forgets all of it. */
 let state;
+/** The work of a user whose session expired, until the next sign-in: {user, role, work} (the
+ *  state as it was). Memory only; given back to the same user, dropped for anyone else. */
+let held = null;
 function reset(lang = 'fr') {
   state = {
     tr: state?.tr && state.tr.lang === lang ? state.tr : null,
@@ -33,6 +42,9 @@ function reset(lang = 'fr') {
     evaluation: null,     // the POST /evaluate or GET /decisions/{id} answer
     reviews: [],
     draft: {},            // rule → {outcome, value, reason}
+    touched: new Set(),   // rules whose decision the official changed on this screen
+    colleague: null,      // {user, rules}: what a colleague changed meanwhile (after a 409)
+    reviewErrors: {},     // field id → {key, params}: the server's refusal of a review, per field
     observations: '',
     receiptLang: null,
     history: null,        // {applicant, decisions: […]}
@@ -56,10 +68,21 @@ const t = (k, p) => state.tr.t(k, p);
 
 onSessionLost(() => {
   const lang = state.lang;
+  // Held for the same user only (see signedIn); nothing of it stays on the screen.
+  if (state.me) held = { user: state.me.user, role: state.me.role, work: state };
   setCsrf('');
   reset(lang);
   go('signin', { key: 'signin.expired', kind: 'error' });
 });
+
+/** A review starts again from the latest recorded one (a new answer, a review recorded). */
+function freshReview() {
+  state.draft = {};
+  state.touched = new Set();
+  state.colleague = null;
+  state.reviewErrors = {};
+  state.observations = '';
+}
 
 async function setLanguage(lang) {
   if (!LANGS.includes(lang)) lang = 'fr';
@@ -68,6 +91,7 @@ async function setLanguage(lang) {
 }
 
 async function start() {
+  held = null;
   reset('fr');
   await setLanguage('fr');
   try {
@@ -80,6 +104,13 @@ async function start() {
 }
 
 async function signedIn(me, opts = {}) {
+  // The work held since the session expired: back for the same user, forgotten for anyone else.
+  const back = held && held.user === me.user && held.role === me.role ? held.work : null;
+  held = null;
+  if (back) {
+    const { tr: current, lang, langChosen } = state;
+    state = { ...back, tr: current, lang, langChosen, busy: false, flash: null };
+  }
   state.me = me;
   setCsrf(me.csrf);
   // A language chosen on the sign-in screen is the user's choice from now on.
@@ -89,6 +120,12 @@ async function signedIn(me, opts = {}) {
   }
   state.langChosen = null;
   await setLanguage(me.lang || 'fr');
+  if (back && (canCounter() || !['form', 'answer', 'receipt'].includes(back.screen)) && back.screen !== 'signin') {
+    // The explanations in the user's language, if it is not the one the answer was read in.
+    await explanationsIn(state.lang).catch((e) => console.error('explanations', e.status));
+    go(back.screen, { key: 'signin.restored', kind: 'info' }, opts);
+    return;
+  }
   go(canCounter() ? 'form' : 'figures', undefined, opts);
 }
 
@@ -107,8 +144,7 @@ async function signIn(user, password) {
     } else {
       flash({ key: e.status === 0 ? 'error.network' : 'error.server', kind: 'error' });
     }
-    render();
-    document.getElementById('password')?.focus();
+    render({ focusOn: '#password' });
   }
 }
 
@@ -121,6 +157,7 @@ async function signOut() {
   }
   const lang = state.lang;
   setCsrf('');
+  held = null;
   reset(lang);
   await setLanguage(lang);
   go('signin', { key: 'signin.signed_out', kind: 'info' });
@@ -132,10 +169,10 @@ function flash(f) { state.flash = f; }
 
 /** Shows a screen; its heading takes the focus (a screen reader announces it), except on the
  *  first load, where the focus stays at the top of the page (the skip link comes first). */
-function go(screen, f = undefined, { focus = true } = {}) {
+function go(screen, f = undefined, { focus = true, focusOn = null } = {}) {
   state.screen = screen;
   if (f !== undefined) state.flash = f;
-  render({ focus });
+  return render({ focus, focusOn });
 }
 
 async function schemaFor(lang) {
@@ -145,7 +182,13 @@ async function schemaFor(lang) {
   return state.schemas.get(lang);
 }
 
-function render({ focus = false } = {}) {
+let renders = 0;
+
+/** Draws the current screen. Screens are drawn asynchronously (they may read the schema first):
+ *  the focus moves once the screen is there, to `focusOn` (a selector, or a function giving the
+ *  element) when it exists, else to the heading when `focus`. Resolves when drawn. */
+function render({ focus = false, focusOn = null } = {}) {
+  const seq = ++renders;
   const r = tr();
   document.documentElement.lang = r.lang;
   document.documentElement.dir = r.dir;
@@ -156,19 +199,54 @@ function render({ focus = false } = {}) {
   const f = state.flash;
   if (f) {
     append(root.main, h('div', {
-      class: `flash flash-${f.kind || 'info'}`, role: f.kind === 'error' ? 'alert' : 'status',
-    }, r.tn(f.key, f.params || {})));
+      class: `flash flash-${f.kind || 'info'}`, role: f.kind === 'error' ? 'alert' : 'status', tabindex: '-1',
+    }, r.tn(f.key, f.params || {}), f.rules ? changedRules(f) : null));
   }
   const screens = {
     signin: renderSignIn, form: renderForm, answer: renderAnswerScreen,
     receipt: renderReceiptScreen, figures: renderFiguresScreen,
   };
-  screens[state.screen]().then(() => {
+  const done = screens[state.screen]().then(() => {
+    if (seq !== renders) return;  // drawn again meanwhile: that drawing places the focus
     root.main.setAttribute('data-screen', state.screen);
     root.main.setAttribute('aria-busy', 'false');
-    if (focus) (root.main.querySelector('h1') || root.main).focus();
+    const target = typeof focusOn === 'function' ? focusOn() : focusOn ? document.querySelector(focusOn) : null;
+    if (target) target.focus();
+    else if (focus) (root.main.querySelector('h1') || root.main).focus();
   }).catch(handleError);
   root.main.setAttribute('aria-busy', 'true');
+  return done;
+}
+
+/** After a 409: the programmes a colleague changed, by title, those the official changed as
+ *  well said so (their own choice is kept). */
+function changedRules(f) {
+  const r = tr();
+  const byRule = new Map((state.evaluation?.decisions || []).map((d) => [d.rule, d]));
+  if (!f.rules.length) return h('p', {}, r.tn('review.conflict_none', { user: f.params.user }));
+  return [
+    h('p', {}, r.tn('review.conflict_changed', { user: f.params.user })),
+    h('ul', {}, f.rules.map((rule) => h('li', {},
+      titleOf(byRule.get(rule) || { rule }, r.lang),
+      (f.mine || []).includes(rule) ? [' — ', t('review.conflict_yours_kept')] : null))),
+  ];
+}
+
+/** Marks a button busy while its request is in flight (aria-busy, aria-disabled: it keeps the
+ *  focus, unlike `disabled`) with the words saying so; returns the function that undoes it. */
+function busyButton(id, key) {
+  const el = document.getElementById(id);
+  if (!el) return () => {};
+  const text = el.textContent;
+  el.setAttribute('aria-busy', 'true');
+  el.setAttribute('aria-disabled', 'true');
+  el.textContent = t(key);
+  return () => {
+    if (!el.isConnected) return;  // the screen was drawn again
+    el.removeAttribute('aria-busy');
+    el.removeAttribute('aria-disabled');
+    el.textContent = text;
+  };
 }
 
 function handleError(e) {
@@ -403,8 +481,7 @@ function newApplicant() {
   state.fieldErrors = {};
   state.evaluation = null;
   state.reviews = [];
-  state.draft = {};
-  state.observations = '';
+  freshReview();
   state.history = null;
   state.lookupId = '';
   state.asOf = today();
@@ -440,7 +517,20 @@ async function lookupApplicant(id) {
 }
 
 async function evaluate() {
+  // One evaluation at a time (a double click, Enter pressed twice): set before any await.
   if (state.busy) return;
+  const s = state;
+  s.busy = true;
+  const idle = busyButton('evaluate', 'form.submitting');
+  try {
+    await evaluateNow();
+  } finally {
+    s.busy = false;
+    idle();
+  }
+}
+
+async function evaluateNow() {
   const schema = await schemaFor(state.lang);
   const errors = validate(schema.fields, state.model, state.asOf);
   state.fieldErrors = {};
@@ -452,18 +542,15 @@ async function evaluate() {
   }
   if (Object.keys(state.fieldErrors).length) {
     state.flash = null;
-    render();
-    document.getElementById('error-summary')?.focus();
+    await render({ focusOn: '#error-summary' });
     return;
   }
   const applicant = buildRecord(schema.fields, state.model);
-  state.busy = true;
   try {
     const ev = await api('POST', '/api/v1/evaluate', { as_of: state.asOf, applicant, lang: state.lang, trace: false });
     state.evaluation = ev;
     state.reviews = ev.reviews || [];
-    state.draft = {};
-    state.observations = '';
+    freshReview();
     state.receiptLang = state.lang;
     go('answer', null);
   } catch (e) {
@@ -471,13 +558,10 @@ async function evaluate() {
       const list = e.problem.errors || [];
       for (const x of list) state.fieldErrors[pointerToPath(x.pointer)] = { key: 'form.error.server' };
       state.flash = { key: list.length ? 'form.error.refused' : 'form.error.refused_whole', kind: 'error' };
-      render();
-      document.getElementById('error-summary')?.focus();
+      await render({ focusOn: '#error-summary' });
     } else {
       handleError(e);
     }
-  } finally {
-    state.busy = false;
   }
 }
 
@@ -486,8 +570,7 @@ async function openDecision(id) {
     const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(id)}?lang=${state.lang}`);
     state.evaluation = ev;
     state.reviews = ev.reviews || [];
-    state.draft = {};
-    state.observations = '';
+    freshReview();
     state.receiptLang = state.lang;
     go('answer', null);
   } catch (e) {
@@ -508,27 +591,77 @@ async function renderAnswerScreen() {
 }
 
 async function submitReview(body) {
+  // One review at a time: a second one would carry the same `supersedes` and be refused (409).
+  if (state.busy) return;
+  const s = state;
+  s.busy = true;
+  const idle = busyButton('record-review', 'review.submitting');
   try {
-    const review = await api('POST', `/api/v1/decisions/${encodeURIComponent(state.evaluation.decision_id)}/review`, body);
+    await submitReviewNow(body);
+  } finally {
+    s.busy = false;
+    idle();
+  }
+}
+
+/** A rule's entry in a review, comparable: an absent rule reads as accepted. */
+function entryOf(review, rule) {
+  const x = (review?.decisions || []).find((d) => d.rule === rule);
+  if (!x || x.outcome !== 'overridden') return 'accepted';
+  return JSON.stringify(['overridden', x.value === undefined ? null : x.value, x.reason || '']);
+}
+
+async function submitReviewNow(body) {
+  const decision = state.evaluation.decision_id;
+  try {
+    const review = await api('POST', `/api/v1/decisions/${encodeURIComponent(decision)}/review`, body);
     state.reviews = [...state.reviews, review];
-    state.draft = {};
-    state.observations = '';
+    freshReview();
     state.flash = { key: 'review.recorded', kind: 'info' };
-    render();
-    document.getElementById('recorded')?.focus();
+    await render({ focusOn: '#recorded' });
   } catch (e) {
     if (e.status === 409) {
-      // Someone recorded a review meanwhile: show theirs, keep this official's entries.
+      // Someone recorded a review meanwhile: read it; the programmes this official changed on
+      // this screen keep their entries, every other one takes the colleague's (recording again
+      // must not silently revert what the colleague decided), and the changed ones are named.
+      const before = state.reviews.length ? state.reviews[state.reviews.length - 1] : null;
       try {
-        const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(state.evaluation.decision_id)}`);
+        const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(decision)}`);
         state.reviews = ev.reviews || [];
       } catch (e2) { handleError(e2); return; }
-      state.flash = { key: 'review.conflict', kind: 'error' };
-      render();
-      document.getElementById('recorded')?.focus();
+      const after = state.reviews.length ? state.reviews[state.reviews.length - 1] : null;
+      const rules = (state.evaluation.decisions || []).map((d) => d.rule);
+      const changed = rules.filter((rule) => entryOf(before, rule) !== entryOf(after, rule));
+      for (const rule of Object.keys(state.draft)) {
+        if (!state.touched.has(rule)) delete state.draft[rule];  // filled again from `after`
+      }
+      const user = after?.user || '—';
+      state.colleague = { user, rules: changed };
+      state.reviewErrors = {};
+      state.flash = {
+        key: 'review.conflict', params: { user }, kind: 'error',
+        rules: changed, mine: changed.filter((rule) => state.touched.has(rule)),
+      };
+      await render({ focusOn: '#recorded' });
     } else if (e.status === 400 || e.status === 422) {
+      // Each refusal at the field its pointer names (/decisions/N/reason, /observations…).
+      state.reviewErrors = {};
+      for (const x of e.problem.errors || []) {
+        const m = /^\/decisions\/(\d+)\/(reason|value)$/.exec(String(x.pointer || ''));
+        const item = m && body.decisions[Number(m[1])];
+        if (item && m[2] === 'reason') {
+          state.reviewErrors[`reason-${cssId(item.rule)}`] = { key: 'review.error.server_text', max: REASON_MAX };
+        } else if (item) {
+          state.reviewErrors[`value-${cssId(item.rule)}`] = { key: 'review.error.server_value' };
+        } else if (x.pointer === '/observations') {
+          state.reviewErrors.observations = { key: 'review.error.server_text', max: OBSERVATIONS_MAX };
+        }
+      }
       state.flash = { key: 'review.refused', kind: 'error' };
-      render();
+      await render({
+        focusOn: () => [...document.querySelectorAll('#main [aria-invalid="true"]')].find((el) => el.getClientRects().length)
+          || document.querySelector('#main .flash'),
+      });
     } else {
       handleError(e);
     }

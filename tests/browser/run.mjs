@@ -44,7 +44,7 @@ if (!fs.existsSync(chromiumPath)) missing(`no Chromium at ${chromiumPath}: bash 
 const H = await import('./lib/harness.mjs');
 const { seedCounter } = await import('./lib/seed.mjs');
 const flows = {};
-for (const f of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'keyboard', 'figures']) {
+for (const f of ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'focus', 'session', 'keyboard', 'figures']) {
   flows[f] = await import(`./flows/${f}.mjs`);
 }
 const only = args.only ? args.only.split(',') : Object.keys(flows);
@@ -90,13 +90,14 @@ try {
   servers.push(ctx.server);
   const shortDb = path.join(work, 'short.db');
   H.addUser(dalil, shortDb, 'alice', 'official', 'rabat');
+  H.addUser(dalil, shortDb, 'carol', 'official', 'rabat');  // another official at the same counter PC
   ctx.shortServer = await H.startServer({
     dalil, rules, db: shortDb, extra: ['--session-idle', '5'], log: path.join(out, 'browser-serve-short.log'),
   });
   servers.push(ctx.shortServer);
 
   // Order matters: the counter flow creates the applicants the others reload, review and count.
-  for (const name of ['catalogue', 'counter', 'returning', 'conflict', 'session', 'keyboard', 'figures']) {
+  for (const name of ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'focus', 'session', 'keyboard', 'figures']) {
     if (!only.includes(name)) continue;
     const flow = flows[name];
     if (name === 'figures') await step('seed the counter (API, bearer token)', () => seedCounter(ctx, token));
