@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
@@ -137,9 +138,12 @@ store::result<const store::run_decisions*> describe(store::store& db, const stor
 
 /// Opens the store: read-only when asked, or when the file (or its folder, which holds the
 /// WAL files) cannot be written; read-write (creating, upgrading) otherwise. With the master key
-/// from `key_file`, or from DALIL_MASTER_KEY when no file is given and it is set.
+/// from `key_file`, or from DALIL_MASTER_KEY when no file is given and it is set. Only an import
+/// (`create`) makes a SQLite store that does not exist: for every other command a missing file
+/// is a mistyped --db, said so, never an empty store read as "intact" or "no runs".
 store::result<std::unique_ptr<store::store>> open(const std::string& path, bool read_only,
-                                                  const std::string& key_file) {
+                                                  const std::string& key_file,
+                                                  bool create = false) {
   std::optional<store::crypto::master_key> key;
   if (!key_file.empty() || std::getenv(store::crypto::master_key_variable) != nullptr) {
     auto k = store::crypto::load_master_key(key_file);
@@ -152,6 +156,10 @@ store::result<std::unique_ptr<store::store>> open(const std::string& path, bool 
     return store::pg::open_store(
         path, read_only ? store::open_mode::read_only : store::open_mode::read_write,
         key ? &*key : nullptr);
+  }
+  if (!create && ::access(path.c_str(), F_OK) != 0 && errno == ENOENT) {
+    return store::fail(store::errc::not_found,
+                       path + ": no such store (dalil import creates one; check --db)");
   }
   if (!read_only) {
     // Not writable: by permission, or by intent (no write bit for anyone: even root, which the
@@ -203,7 +211,7 @@ int run_import(const import_options& o) {
   return guarded("import", [&] {
     auto pack = load_pack(o.rules);
     if (!pack) return exit_failed;
-    auto db = open(o.db, false, o.key_file);
+    auto db = open(o.db, false, o.key_file, true);
     if (!db) return report(db.error());
     store::import_summary s;
     store::import_options how{o.received, o.reason, o.by};
@@ -597,7 +605,7 @@ std::string shown_db(const std::string& db) {
 
 store::result<std::unique_ptr<store::store>> open_store(const std::string& path,
                                                         const std::string& key_file) {
-  return open(path, false, key_file);
+  return open(path, false, key_file, true);  // keys init, publish: may be a store's first command
 }
 
 int run_audit_head(const audit_options& o) {
@@ -1055,7 +1063,7 @@ bool parse_where(const dsl::program& p, const std::vector<std::string>& where,
 }
 
 store::result<std::unique_ptr<store::store>> open_store(const std::string& path) {
-  return open(path, false, std::string());
+  return open(path, false, std::string(), true);
 }
 
 }  // namespace dalil::cli

@@ -36,6 +36,14 @@ expect empty_rules 1 "holds no .dalil file" \
 cp "$rules/schema.dalil" "$work/schema-only/"
 expect no_contract_decision 3 "no contract decision" \
   "$dalil" batch --db "$db" --rules "$work/schema-only" --as-of 2017-06-01 --quiet
+# A mistyped --db: said so, exit 1, and no empty store left behind to read as "intact".
+for cmd in "audit verify" "audit head" stats export "decisions SYN-000001" "replay 1:1" \
+  "batch --rules $rules --as-of 2017-06-01 --quiet"; do
+  # shellcheck disable=SC2086
+  expect "missing_store_${cmd%% *}" 1 "$work/typo.db: no such store (dalil import creates one; check --db)" \
+    "$dalil" $cmd --db "$work/typo.db"
+  [ ! -e "$work/typo.db" ] || { echo "FAIL: $cmd created the mistyped store"; failed=$((failed + 1)); rm -f "$work/typo.db"*; }
+done
 runs_before=$(q "SELECT count(*) FROM runs")
 expect too_many_threads 3 "at most 256 evaluation threads" \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --threads 100000 --quiet
