@@ -24,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <vector>
 
 #include "dsl/checker.hpp"
 #include "dsl/parser.hpp"
@@ -244,6 +245,12 @@ int run_import(const import_options& o) {
       std::cout << "  … " << s.rejected - static_cast<std::int64_t>(s.rejections.size())
                 << " more rejections in the store (table rejections)\n";
     }
+    if (s.repeated > 0) {
+      std::cout << "note: " << s.repeated
+                << " rows repeat the id of an earlier row of this file: each is a later version "
+                   "of that applicant, and the file's last row of each is the one a batch "
+                   "decides\n";
+    }
     return s.rows == s.stored + s.new_versions + s.unchanged + s.rejected ? 0 : exit_failed;
   });
 }
@@ -394,6 +401,11 @@ int batch(const batch_options& o) {
   }
   std::cout << "; " << s.total << " decision sets in the run; peak memory " << peak_rss_mib()
             << " MiB\n";
+  if (s.unfit > 0) {
+    std::cout << "note: " << s.unfit << " of the " << s.processed
+              << " records evaluated no longer fit the rule pack's schema: no decision for them "
+                 "(dalil stats counts them, dalil export says where and why)\n";
+  }
   if (b.shard.count > 1) {
     std::cout << (s.completed
                       ? "shard " + store::detail::shard_text(b.shard) + " finished last: run " +
@@ -636,10 +648,20 @@ std::optional<std::string> export_target_refused(const export_options& o) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!store::pg::is_conninfo(o.db)) {
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      const fs::path part = o.db + suffix;
-      if (fs::equivalent(part, o.out, ec) && !ec) {
-        return o.out + " is the store's own file: an export never overwrites the store";
+    // By name, whether the files exist or not (a journal appears only during a write; SQLite
+    // resolves a symbolic link to the store and puts its WAL beside the target), and by identity
+    // (a hard link to the store).
+    const fs::path out = fs::weakly_canonical(o.out, ec);
+    std::vector<std::string> stores = {o.db};
+    if (auto real = fs::canonical(o.db, ec); !ec) stores.push_back(real.string());
+    for (const std::string& db : stores) {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+        const fs::path part = db + suffix;
+        std::error_code same_ec;
+        if (fs::weakly_canonical(part, ec) == out ||
+            (fs::equivalent(part, o.out, same_ec) && !same_ec)) {
+          return o.out + " is the store's own file: an export never overwrites the store";
+        }
       }
     }
   }

@@ -79,6 +79,20 @@ date utc_today();
 /// The canonical form of a JSON text (keys sorted, no insignificant space, numbers as written),
 /// or an empty string when the text is not valid JSON.
 std::string canonical_json(std::string_view json);
+
+/// Why `id` cannot identify an applicant, or nullptr: empty, or holding a control character (a
+/// tab, a line break, an escape: an id is printed in listings and terminals, where such a byte
+/// would break a line or drive the terminal). Never quotes the id.
+inline const char* id_problem(std::string_view id) {
+  if (id.empty()) return "every record needs an id";
+  for (char c : id) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      return "an id may not hold a control character (a tab, a line break, an escape)";
+    }
+  }
+  return nullptr;
+}
 /// The message for a key or header name that is not a field of `info`: it never shows the name
 /// (there a careless export may have put a value: an id, a name, a date), only a field of the
 /// record within two edits of it, as "did you mean".

@@ -76,6 +76,26 @@ void append_string(std::string& out, std::string_view s) {
 }
 
 /// A query parameter, percent-decoded ("+" as a space); nullopt when absent.
+/// A path segment as the client meant it, %XX decoded: an applicant's file number may hold a '/',
+/// a space or Arabic letters, which reach the route percent-encoded (the page encodes with
+/// encodeURIComponent). A '%' not followed by two hexadecimal digits stays as it is.
+std::string path_segment(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size());
+  auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '%' && i + 2 < raw.size() &&
+        std::isxdigit(static_cast<unsigned char>(raw[i + 1])) != 0 &&
+        std::isxdigit(static_cast<unsigned char>(raw[i + 2])) != 0) {
+      out += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
+      i += 2;
+    } else {
+      out += raw[i];
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     auto amp = query.find('&');
@@ -111,9 +131,6 @@ bool is_json_content(const request& req) {
   }
   return lower == "application/json";
 }
-
-/// The browser's known-device cookie (server/auth/auth.hpp, auth_options::device_lifetime).
-constexpr std::string_view device_cookie_name = "__Secure-dalil-device";
 
 std::string_view cookie_value(std::string_view header, std::string_view name) {
   while (!header.empty()) {
@@ -691,9 +708,9 @@ class api_service final : public service {
       case route_id::review:
         co_return co_await post_review(req, std::string(m.params[0]), *who, info);
       case route_id::applicant_decisions:
-        co_return co_await applicant_decisions(std::string(m.params[0]), *who, info);
+        co_return co_await applicant_decisions(path_segment(m.params[0]), *who, info);
       case route_id::applicant_record:
-        co_return co_await applicant_record(std::string(m.params[0]), *who, info);
+        co_return co_await applicant_record(path_segment(m.params[0]), *who, info);
       case route_id::reviews:
         co_return co_await list_reviews(*who, info);
       case route_id::rules:
@@ -727,8 +744,9 @@ class api_service final : public service {
     else
       errors.push_back({"/password", "is required"});
     if (!errors.empty()) return problem_reply(bad_request("the login is incomplete", errors));
+    const std::string device_name = device_cookie_name(*user);
     auto ok = auth_->login(*user, password, info.address,
-                           cookie_value(req[http::field::cookie], device_cookie_name));
+                           cookie_value(req[http::field::cookie], device_name));
     if (!ok) {
       const store::error& e = ok.error();
       if (e.code == store::errc::busy) {
@@ -751,8 +769,7 @@ class api_service final : public service {
         "__Host-dalil=" + ok->cookie_value + "; Path=/; HttpOnly; Secure; SameSite=Strict";
     if (!ok->device_cookie.empty()) {
       // Sent back to the login only (docs/identity.md, "Known devices").
-      r.device_cookie = std::string(device_cookie_name) + "=" + ok->device_cookie +
-                        "; Path=/api/v1/login; Max-Age=" +
+      r.device_cookie = device_name + "=" + ok->device_cookie + "; Path=/api/v1/login; Max-Age=" +
                         std::to_string(auth_->options().device_lifetime.count()) +
                         "; HttpOnly; Secure; SameSite=Strict";
     }
@@ -956,10 +973,12 @@ class api_service final : public service {
     }
     std::string applicant_id(ts.record.id());
     text_wipe wipe_id{applicant_id};
-    if (applicant_id.empty()) {
-      co_return problem_reply(bad_request("the applicant's record has no id",
-                                          {{"/applicant/id", "every record needs an id"}}),
-                              "/api/v1/evaluate");
+    if (const char* why = engine::id_problem(applicant_id)) {
+      co_return problem_reply(
+          bad_request(applicant_id.empty() ? "the applicant's record has no id"
+                                           : "the applicant's id cannot be stored",
+                      {{"/applicant/id", why}}),
+          "/api/v1/evaluate");
     }
     engine::evaluator& ev = eval_.evaluator_for(ts, inst);
     ev.set_record(ts.record);

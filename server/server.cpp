@@ -59,7 +59,8 @@ bool is_loopback(const std::string& host) {
   return a.is_loopback();
 }
 
-/// Splits "path?query" and decodes nothing: routes compare raw segments (ids are plain ASCII).
+/// Splits "path?query" and decodes nothing: routes compare raw segments; the handlers decode the
+/// segments they read (an applicant's id: path_segment in handlers.cpp).
 std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
   auto q = target.find('?');
   if (q == std::string_view::npos) return {target, {}};

@@ -147,11 +147,16 @@ class accounts {
   virtual result<device_trust> device(const engine::digest& device_hash,
                                       const engine::digest& account_key, std::int64_t since) = 0;
   /// Remembers that the device signed in as the account at `at` (its login entry says so: not
-  /// audited again); forgets, on the way, every device whose latest sign-in is at or before
-  /// `since` and the account's devices beyond its `keep` most recent. A user disabled or given
-  /// a new password loses its devices (disable_user, set_password).
-  virtual status trust_device(const engine::digest& device_hash, const engine::digest& account_key,
-                              std::int64_t at, std::int64_t since, std::int64_t keep) = 0;
+  /// audited again), if the login's session `session_hash` still exists: a disable or a new
+  /// password committed since the login ended it, and forgot the user's devices, so the device
+  /// is not remembered after them (returns false). Forgets, on the way, every device whose
+  /// latest sign-in is at or before `since` and the account's devices beyond its `keep` most
+  /// recent. A user disabled or given a new password loses its devices (disable_user,
+  /// set_password).
+  virtual result<bool> trust_device(const engine::digest& device_hash,
+                                    const engine::digest& account_key,
+                                    const engine::digest& session_hash, std::int64_t at,
+                                    std::int64_t since, std::int64_t keep) = 0;
   virtual result<session_row> session(const engine::digest& id_hash) = 0;
   virtual status touch_session(const engine::digest& id_hash, std::int64_t last_seen) = 0;
   /// Logout (audited, with `details`) or expiry (not audited: nobody acted).

@@ -339,13 +339,20 @@ class account_core final : public accounts {
     return b_->device(device_hash, account_key, since);
   }
 
-  status trust_device(const engine::digest& device_hash, const engine::digest& account_key,
-                      std::int64_t at, std::int64_t since, std::int64_t keep) override {
+  result<bool> trust_device(const engine::digest& device_hash, const engine::digest& account_key,
+                            const engine::digest& session_hash, std::int64_t at, std::int64_t since,
+                            std::int64_t keep) override {
     std::lock_guard lock(mutex_);
-    return write<void>(tx::counts, "remembering a device", [&]() -> status {
-      if (auto s = b_->purge_devices(since); !s) return s;
-      if (auto s = b_->keep_device(device_hash, account_key, at); !s) return s;
-      return b_->trim_devices(account_key, std::max<std::int64_t>(1, keep));
+    return write<bool>(tx::counts, "remembering a device", [&]() -> result<bool> {
+      // The one write that may wait (on a login of the same device and user) comes first, while
+      // the transaction holds nothing; the purge and the trim then skip what others hold.
+      auto kept = b_->keep_device(device_hash, account_key, session_hash, at);
+      if (!kept) return kept.error();
+      if (auto s = b_->purge_devices(since); !s) return s.error();
+      if (auto s = b_->trim_devices(account_key, std::max<std::int64_t>(1, keep)); !s) {
+        return s.error();
+      }
+      return *kept;
     });
   }
 

@@ -104,12 +104,15 @@ class account_backend {
   /// What the store knows of the device after `since` (store::accounts::device).
   virtual result<device_trust> device(const engine::digest& device_hash,
                                       const engine::digest& account_key, std::int64_t since) = 0;
-  /// Inserts the (device, account) row at `at`, or raises its time to `at`.
-  virtual status keep_device(const engine::digest& device_hash, const engine::digest& account_key,
-                             std::int64_t at) = 0;
-  /// Deletes the devices whose latest sign-in is at or before `since`.
+  /// Inserts the (device, account) row at `at`, or raises its time to `at`, if the session
+  /// `session_hash` exists; whether it did.
+  virtual result<bool> keep_device(const engine::digest& device_hash,
+                                   const engine::digest& account_key,
+                                   const engine::digest& session_hash, std::int64_t at) = 0;
+  /// Deletes the devices whose latest sign-in is at or before `since` (on PostgreSQL, those no
+  /// other transaction holds: never waiting, as purge_attempts).
   virtual status purge_devices(std::int64_t since) = 0;
-  /// Deletes the account's devices but its `keep` most recent.
+  /// Deletes the account's devices but its `keep` most recent (never waiting, as purge_devices).
   virtual status trim_devices(const engine::digest& account_key, std::int64_t keep) = 0;
   /// Deletes every device of the account.
   virtual status forget_devices(const engine::digest& account_key) = 0;

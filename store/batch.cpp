@@ -18,11 +18,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 
 #include "dsl/checker.hpp"
 #include "dsl/loader.hpp"
@@ -134,6 +137,7 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
     pending_bytes = 0;
     return true;
   };
+  std::unordered_set<std::size_t> ids_seen;
   auto handle = [&](const engine::raw_record& r) {  // false: the import stops, with `error`
     if (r.status == engine::raw_record::ok && (r.text.empty() || (!csv && blank(r.text)))) {
       return true;  // blank lines between records
@@ -192,7 +196,9 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
     engine::record_error rerr;
     if (!reader.read(text, rec, rerr)) return reject(rerr.field, rerr.message);
     std::string id(rec.id());
-    if (id.empty()) return reject("id", "every record needs an id");
+    if (const char* why = engine::id_problem(id)) return reject("id", why);
+    // The ids seen in this file, by a 64-bit hash (never the ids themselves kept).
+    if (!ids_seen.insert(std::hash<std::string_view>{}(id)).second) ++s.repeated;
     std::string canonical = engine::canonical_json(text);
     std::string hash = engine::sha256_hex(canonical);
     pending_bytes += canonical.size();
@@ -601,13 +607,19 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       if (skip) continue;
       status written = writer_db->write_decisions(run, mine);
       bool ok = written.has_value();
+      std::int64_t unfit = 0;
+      for (const decision_set& d : mine)
+        unfit += d.decisions_json.starts_with("{\"error\":") ? 1 : 0;
       std::lock_guard<std::mutex> lock(m);
       if (!ok && !write_failed) {
         write_failed = true;
         write_error = written.error();
         cv.notify_all();  // the reading thread may be waiting to hand over the next chunk
       }
-      if (ok) summary.processed += static_cast<std::int64_t>(mine.size());
+      if (ok) {
+        summary.processed += static_cast<std::int64_t>(mine.size());
+        summary.unfit += unfit;
+      }
       if (o.progress) {
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         show_progress(terminal, summary.processed, pending, s);

@@ -22,6 +22,10 @@ struct import_summary {
   std::int64_t new_versions = 0;  // changed records of known applicants
   std::int64_t unchanged = 0;
   std::int64_t rejected = 0;
+  /// Rows whose id an earlier row of the same file had (each a new version or unchanged: the
+  /// file's last row of an applicant is the one decided): told, as a file that repeats ids is
+  /// often a broken export.
+  std::int64_t repeated = 0;
   struct rejection {
     std::int64_t row;
     std::string field;
@@ -57,6 +61,9 @@ struct batch_summary {
   bool already_complete = false;  // the key's complete run still decides every latest record
   std::int64_t processed = 0;     // in this invocation
   std::int64_t total = 0;         // decision sets in the run at the end
+  /// Of `processed`, the records that no longer fit the pack's schema (a set saying where and
+  /// why, no decision): told, so that a run of errors never reads as a run of decisions.
+  std::int64_t unfit = 0;
   /// This invocation completed the run (its run_complete entry); false for a shard that
   /// finished its part while other shards still have records to decide.
   bool completed = false;

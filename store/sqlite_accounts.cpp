@@ -358,14 +358,19 @@ class sqlite_backend final : public account_backend {
     return t;
   }
 
-  status keep_device(const engine::digest& device_hash, const engine::digest& account_key,
-                     std::int64_t at) override {
+  result<bool> keep_device(const engine::digest& device_hash, const engine::digest& account_key,
+                           const engine::digest& session_hash, std::int64_t at) override {
     auto q = prepare(
-        "INSERT INTO login_devices(device, account, last_login) VALUES(?,?,?) ON CONFLICT(device, "
-        "account) DO UPDATE SET last_login=max(last_login, excluded.last_login)");
+        "INSERT INTO login_devices(device, account, last_login) SELECT ?, ?, ? WHERE EXISTS "
+        "(SELECT 1 FROM sessions WHERE id_hash=?) ON CONFLICT(device, account) DO UPDATE SET "
+        "last_login=max(last_login, excluded.last_login)");
     if (!q) return q.error();
-    q->bind_static(1, device_hash).bind_static(2, account_key).bind(3, at);
-    return step_done(*q, "remembering a device");
+    q->bind_static(1, device_hash)
+        .bind_static(2, account_key)
+        .bind(3, at)
+        .bind_static(4, session_hash);
+    if (auto done = step_done(*q, "remembering a device"); !done) return done.error();
+    return changed();
   }
 
   status purge_devices(std::int64_t since) override {

@@ -236,6 +236,10 @@ void authenticator::refresh(std::chrono::system_clock::time_point at) {
   }
 }
 
+std::string device_cookie_name(std::string_view user) {
+  return "__Secure-dalil-device-" + engine::sha256(user).hex().substr(0, 12);
+}
+
 store::result<login_ok> authenticator::login(std::string_view user, std::string_view password,
                                              std::string_view client_address,
                                              std::string_view device_cookie) {
@@ -351,17 +355,18 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
     if (sessions_.size() >= max_cached_sessions) sessions_.clear();
     sessions_[row.id_hash] = cached_session{*who, t, t, t};
   }
-  // The browser becomes (or stays) a known device of the user: the cookie it sent when the store
-  // knows it (so that a browser several officials share stays one device), a new one otherwise
-  // (a value the store never issued is never adopted). If that cannot be stored, the login
-  // stands and the browser is simply not remembered.
+  // The browser becomes (or stays) a known device of the user: the cookie it sent for this user
+  // when the store knows it so, a new one otherwise (a value the store never issued, or issued
+  // for another user, is never adopted: a cookie copied from a colleague's browser gives nothing).
+  // Remembered only while the login's session exists (a disable or a new password since then
+  // forgot the user's devices). If that cannot be stored, the login stands and the browser is
+  // simply not remembered.
   std::string device_value;
   if (options_.device_lifetime.count() > 0) {
-    device_value = device.known ? std::string(device_cookie) : random_secret();
-    if (!accounts_->trust_device(secret_hash(device_value), account_key, t, device_since,
-                                 options_.devices_per_user)) {
-      device_value.clear();
-    }
+    device_value = device.for_account ? std::string(device_cookie) : random_secret();
+    auto kept = accounts_->trust_device(secret_hash(device_value), account_key, row.id_hash, t,
+                                        device_since, options_.devices_per_user);
+    if (!kept || !*kept) device_value.clear();
   }
   return login_ok{std::move(*who), std::move(cookie), std::move(device_value)};
 }

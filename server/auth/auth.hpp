@@ -74,6 +74,11 @@ struct auth_options {
   std::chrono::milliseconds clock_check{60 * 1000};
 };
 
+/// The name of the known-device cookie of `user` (docs/identity.md, "Known devices"): one cookie
+/// per user a browser signed in as, so that a browser officials share is a device of each, and a
+/// cookie is only ever presented for the user it was issued to.
+std::string device_cookie_name(std::string_view user);
+
 /// The seconds to wait that an errc::busy error of login() carries; nullopt for another error.
 std::optional<std::int64_t> retry_after_seconds(const store::error& e);
 

@@ -367,13 +367,18 @@ class pg_backend final : public account_backend {
     return t;
   }
 
-  status keep_device(const engine::digest& device_hash, const engine::digest& account_key,
-                     std::int64_t at) override {
-    return c().run("remembering a device",
-                   "INSERT INTO login_devices(device, account, last_login) VALUES($1, $2, $3) ON "
-                   "CONFLICT(device, account) DO UPDATE SET last_login=greatest("
-                   "login_devices.last_login, excluded.last_login)",
-                   {bytea(device_hash), bytea(account_key), std::to_string(at)});
+  result<bool> keep_device(const engine::digest& device_hash, const engine::digest& account_key,
+                           const engine::digest& session_hash, std::int64_t at) override {
+    auto q = c().query(
+        "remembering a device",
+        "INSERT INTO login_devices(device, account, last_login) SELECT $1::bytea, "
+        "$2::bytea, $3::bigint WHERE EXISTS (SELECT 1 FROM sessions WHERE "
+        "id_hash=$4::bytea) ON CONFLICT(device, account) DO UPDATE SET "
+        "last_login=greatest(login_devices.last_login, excluded.last_login) "
+        "RETURNING 1",
+        {bytea(device_hash), bytea(account_key), std::to_string(at), bytea(session_hash)});
+    if (!q) return q.error();
+    return q->size() > 0;
   }
 
   status purge_devices(std::int64_t since) override {
@@ -385,10 +390,12 @@ class pg_backend final : public account_backend {
   }
 
   status trim_devices(const engine::digest& account_key, std::int64_t keep) override {
+    // As purge_devices: never waiting on a row another login or a disable holds.
     return c().run("forgetting an account's oldest devices",
-                   "DELETE FROM login_devices WHERE account=$1 AND device NOT IN (SELECT device "
-                   "FROM login_devices WHERE account=$1 ORDER BY last_login DESC, device LIMIT "
-                   "$2)",
+                   "DELETE FROM login_devices WHERE (device, account) IN (SELECT device, account "
+                   "FROM login_devices WHERE account=$1 AND device NOT IN (SELECT device FROM "
+                   "login_devices WHERE account=$1 ORDER BY last_login DESC, device LIMIT $2) FOR "
+                   "UPDATE SKIP LOCKED)",
                    {bytea(account_key), std::to_string(keep)});
   }
 

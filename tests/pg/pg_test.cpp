@@ -380,7 +380,8 @@ TEST_CASE("a SQLite store's identity tables and publications are copied and go o
     REQUIRE(ok((*a)->login_succeeded(slot->attempt_id, key, "10.0.0.1", session,
                                      "{\"session\":\"" + session.id_hash.hex().substr(0, 16) +
                                          "\",\"created\":\"" + std::to_string(t0) + "\"}")));
-    REQUIRE(ok((*a)->trust_device(dalil::engine::sha256("device"), key, t0, t0 - 3600, 20)));
+    REQUIRE(ok((*a)->trust_device(dalil::engine::sha256("device"), key, session.id_hash, t0,
+                                  t0 - 3600, 20)));
     REQUIRE(ok((*a)->reserve_attempt(key, "10.0.0.2", t0 + 1, 3, 900)));
     REQUIRE(ok((*a)->login_throttled(key, true, "10.0.0.9", true, t0, 900, "user alice")));
     REQUIRE(ok((*a)->login_throttled(key, true, "10.0.0.9", true, t0, 900, "user alice")));

@@ -465,19 +465,19 @@ TEST_CASE(
     CHECK(auth->login("alice", pw_alice, office, device));
   }
 
-  SECTION("a browser shared by two officials is one device, known to each once signed in") {
-    // Bob's own limits are not reached: he signs in from alice's browser, which the store knows,
-    // so its cookie is kept (a shared counter computer) and becomes a device of bob's too.
+  SECTION("a cookie issued for one user gives nothing for another, and is not adopted") {
+    // Bob signs in presenting alice's cookie (copied from her browser): he gets a cookie of his
+    // own, never hers; and a cookie issued to bob does not pass alice's limits.
     auto bob = auth->login("bob", pw_bob, "203.0.113.9", device);
     REQUIRE(bob);
-    CHECK(bob->device_cookie == device);
-    // A browser alice never signed in from does not pass her limits, even if bob's.
-    auto other = auth->login("bob", pw_bob, "203.0.113.9");
-    REQUIRE(other);
-    CHECK(other->device_cookie != device);
-    auto refused = auth->login("alice", pw_alice, office, other->device_cookie);
+    CHECK(bob->device_cookie.size() == 43);
+    CHECK(bob->device_cookie != device);
+    auto refused = auth->login("alice", pw_alice, office, bob->device_cookie);
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == store::errc::busy);
+    // Alice's own cookie still works for her.
+    CHECK(auth->login("alice", pw_alice, office, device));
+    CHECK(server::device_cookie_name("alice") != server::device_cookie_name("bob"));
   }
 
   SECTION("a new password, a disabled user or the lifetime's end forgets the device") {
@@ -1310,9 +1310,10 @@ class counting_accounts final : public store::accounts {
                                             std::int64_t since) override {
     return in_->device(d, k, since);
   }
-  store::status trust_device(const engine::digest& d, const engine::digest& k, std::int64_t at,
-                             std::int64_t since, std::int64_t keep) override {
-    return in_->trust_device(d, k, at, since, keep);
+  store::result<bool> trust_device(const engine::digest& d, const engine::digest& k,
+                                   const engine::digest& s, std::int64_t at, std::int64_t since,
+                                   std::int64_t keep) override {
+    return in_->trust_device(d, k, s, at, since, keep);
   }
   store::status login_succeeded(std::int64_t id, const engine::digest& k, const std::string& a,
                                 const store::session_row& s, const std::string& d) override {

@@ -28,6 +28,7 @@
 #include "dsl/loader.hpp"
 #include "engine/evaluation.hpp"
 #include "engine/session.hpp"
+#include "server/auth/auth.hpp"
 #include "server/server.hpp"
 #include "tests/server/pack.hpp"
 #include "tests/server/support.hpp"
@@ -245,7 +246,10 @@ TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout
   // The browser becomes a known device of alice's: a second cookie, sent back to the login only.
   REQUIRE(ok.cookies.size() == 2);
   const std::string& device = ok.cookies[1];
-  CHECK(device.find("__Secure-dalil-device=") == 0);
+  // Named for alice: a browser holds one per user who signed in on it.
+  const std::string device_name = dalil::server::device_cookie_name("alice");
+  CHECK(device_name.size() == std::string("__Secure-dalil-device-").size() + 12);
+  CHECK(device.find(device_name + "=") == 0);
   for (const char* attr : {"; Path=/api/v1/login;", "; Max-Age=7776000;", "; HttpOnly", "; Secure",
                            "; SameSite=Strict"}) {
     CHECK(device.find(attr) != std::string::npos);
@@ -255,12 +259,12 @@ TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout
   CHECK(device_value.size() == 43);
   // Signing in again from that browser keeps its device cookie.
   auth_header from_device;
-  from_device.device = device_value;
+  from_device.device = device_name + "=" + device_value;
   response known = call(f.port, http::verb::post, "/api/v1/login",
                         R"({"user":"alice","password":"a-long-password-1"})", from_device);
   REQUIRE(known.status == 200);
   REQUIRE(known.cookies.size() == 2);
-  CHECK(known.cookies[1].find("__Secure-dalil-device=" + device_value + ";") == 0);
+  CHECK(known.cookies[1].find(device_name + "=" + device_value + ";") == 0);
   std::string value = cookie.substr(13, cookie.find(';') - 13);
   std::string csrf(ok.parsed().at("csrf").as_string());
   auth_header session{"", value, ""};
@@ -400,6 +404,28 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
   CHECK(verified.find("intact") != std::string::npos);
 }
 
+TEST_CASE("server: a file number holding a slash, a space or Arabic letters is found again",
+          "[server]") {
+  fixture f;
+  json::object rec = json::parse(f.applicant(1)).as_object();
+  const std::string id = "RABAT/2017 42-\xd8\xa8%";  // '/', ' ', an Arabic letter, a '%'
+  rec["id"] = id;
+  response made = call(f.port, http::verb::post, "/api/v1/evaluate",
+                       f.evaluate_body(json::serialize(rec)), f.bearer("official"));
+  INFO(made.body);
+  REQUIRE(made.status == 200);
+  const std::string encoded = "RABAT%2F2017%2042-%D8%A8%25";  // as encodeURIComponent writes it
+  response list = call(f.port, http::verb::get, "/api/v1/applicants/" + encoded + "/decisions", "",
+                       f.bearer("official"));
+  REQUIRE(list.status == 200);
+  const json::value listed = list.parsed();
+  CHECK(listed.at("decisions").as_array().size() == 1);
+  response record = call(f.port, http::verb::get, "/api/v1/applicants/" + encoded + "/record", "",
+                         f.bearer("official"));
+  REQUIRE(record.status == 200);
+  CHECK(std::string(record.parsed().at("id").as_string()) == id);
+}
+
 TEST_CASE(
     "server: an office reads only its own record of an applicant, the reviews' list is "
     "audited, a suppressed cell of an amount shows no value",
@@ -518,6 +544,13 @@ TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what
       {"unknown rule", http::verb::post, "/api/v1/evaluate",
        "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec + ",\"rules\":[\"no.such\"]}",
        "application/json", 400, "/rules/0"},
+      {"an id with an escape character", http::verb::post, "/api/v1/evaluate",
+       [&] {
+         json::object r = json::parse(ok_rec).as_object();
+         r["id"] = secret + "\x1b[2J";
+         return "{\"as_of\":\"2017-06-01\",\"applicant\":" + json::serialize(r) + "}";
+       }(),
+       "application/json", 400, "/applicant/id"},
       {"a rule named twice", http::verb::post, "/api/v1/evaluate",
        "{\"as_of\":\"2017-06-01\",\"applicant\":" + ok_rec +
            ",\"rules\":[\"health.ramed\",\"status.lawful_stay\",\"health.ramed\"]}",

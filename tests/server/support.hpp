@@ -86,7 +86,7 @@ struct auth_header {
   std::string bearer;
   std::string cookie;
   std::string csrf;
-  std::string device{};  // the known-device cookie's value (__Secure-dalil-device)
+  std::string device{};  // a known-device cookie, NAME=VALUE (__Secure-dalil-device-…)
 };
 
 /// A real HTTP/1.1 client over a new connection per request.
@@ -102,7 +102,7 @@ inline response call(std::uint16_t port, http::verb method, const std::string& t
   std::string cookies;
   if (!who.cookie.empty()) cookies = "__Host-dalil=" + who.cookie;
   if (!who.device.empty()) {
-    cookies += (cookies.empty() ? "" : "; ") + std::string("__Secure-dalil-device=") + who.device;
+    cookies += (cookies.empty() ? "" : "; ") + who.device;
   }
   if (!cookies.empty()) req.set(http::field::cookie, cookies);
   if (!who.csrf.empty()) req.set("X-CSRF-Token", who.csrf);

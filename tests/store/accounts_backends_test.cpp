@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -360,11 +361,29 @@ TEST_CASE("known devices: remembered per user, the oldest trimmed, forgotten wit
       const auto alice = dalil::engine::sha256("alice");
       const auto bob = dalil::engine::sha256("bob");
       const std::int64_t t0 = 1'800'000'000;
+      // A device is remembered only with its login's session: one each.
+      std::map<std::string, dalil::engine::digest> session_of_user;
+      for (const char* name : {"alice", "bob"}) {
+        const auto key = dalil::engine::sha256(name);
+        auto slot = a->reserve_attempt(key, "10.0.0.1", t0, 5, 900);
+        REQUIRE(ok(slot));
+        auto s = session_of(*a->user(name), std::string("cookie-") + name, t0);
+        REQUIRE(ok(a->login_succeeded(slot->attempt_id, key, "10.0.0.1", s,
+                                      "{\"session\":\"" + s.id_hash.hex().substr(0, 16) +
+                                          "\",\"created\":\"" + std::to_string(t0) + "\"}")));
+        session_of_user[key.hex()] = s.id_hash;
+      }
       auto dev = [](int i) { return dalil::engine::sha256("device-" + std::to_string(i)); };
       auto trust = [&](int i, const dalil::engine::digest& who, std::int64_t at) {
-        return a->trust_device(dev(i), who, at, at - 1000, 3);
+        auto kept = a->trust_device(dev(i), who, session_of_user.at(who.hex()), at, at - 1000, 3);
+        return ok(kept) && *kept;
       };
-      REQUIRE(ok(trust(0, alice, t0)));
+      REQUIRE(trust(0, alice, t0));
+      // Without the login's session (ended by a disable or a new password meanwhile): nothing.
+      auto lost = a->trust_device(dev(8), alice, dalil::engine::sha256("no-session"), t0, 0, 3);
+      REQUIRE(ok(lost));
+      CHECK_FALSE(*lost);
+      CHECK_FALSE(a->device(dev(8), alice, 0)->known);
       auto d = a->device(dev(0), alice, t0 - 1000);
       REQUIRE(ok(d));
       CHECK(d->known);
@@ -373,28 +392,29 @@ TEST_CASE("known devices: remembered per user, the oldest trimmed, forgotten wit
       REQUIRE(ok(d));
       CHECK(d->known);              // a browser alice signed in from …
       CHECK_FALSE(d->for_account);  // … is not bob's until he signs in on it
-      REQUIRE(ok(trust(0, bob, t0 + 1)));
+      REQUIRE(trust(0, bob, t0 + 1));
       CHECK(a->device(dev(0), bob, t0 - 1000)->for_account);
       // Its time is the latest sign-in: after `since` it is known, at it no more.
       CHECK(a->device(dev(0), alice, t0)->known);              // bob's sign-in at t0 + 1
       CHECK_FALSE(a->device(dev(0), alice, t0)->for_account);  // alice's at t0 is not after t0
       CHECK_FALSE(a->device(dev(9), alice, t0 - 1000)->known);
       // At most 3 a user: the least recently used go first; bob's are his own.
-      for (int i = 1; i <= 3; ++i) REQUIRE(ok(trust(i, alice, t0 + 10 + i)));
+      for (int i = 1; i <= 3; ++i) REQUIRE(trust(i, alice, t0 + 10 + i));
       CHECK(b.number("SELECT count(*) FROM login_devices") == 4);
       CHECK_FALSE(a->device(dev(0), alice, t0 - 1000)->for_account);
       CHECK(a->device(dev(0), bob, t0 - 1000)->for_account);
       // Signing in again raises a device's time, never lowers it.
-      REQUIRE(ok(a->trust_device(dev(1), alice, t0, t0 - 1000, 3)));
+      REQUIRE(
+          ok(a->trust_device(dev(1), alice, session_of_user.at(alice.hex()), t0, t0 - 1000, 3)));
       CHECK(a->device(dev(1), alice, t0 + 10)->for_account);
       // Devices older than `since` are forgotten on the way (bob's, signed in at t0 + 1).
-      REQUIRE(ok(trust(3, alice, t0 + 1002)));
+      REQUIRE(trust(3, alice, t0 + 1002));
       CHECK(b.number("SELECT count(*) FROM login_devices") == 3);
       CHECK_FALSE(a->device(dev(0), bob, 0)->known);
       // A new password, or a disable, forgets every device of that user.
       REQUIRE(ok(a->set_password("alice", "$argon2id$v=19$m=65536,t=2,p=1$new", "admin1")));
       CHECK(b.number("SELECT count(*) FROM login_devices") == 0);
-      REQUIRE(ok(trust(5, bob, t0 + 2000)));
+      REQUIRE(trust(5, bob, t0 + 2000));
       REQUIRE(ok(a->disable_user("bob", "admin1")));
       CHECK(b.number("SELECT count(*) FROM login_devices") == 0);
       CHECK(ok(a->verify()));

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Where an export may be written: never over the store (its file, its WAL), over another file only
-# with --force, created readable by its owner only; and a CSV cell a spreadsheet would compute (an
-# applicant id such as =1+2) starts with an apostrophe, a plain number does not.
+# An operator's data path. Where an export may be written: never over the store (its file, its
+# WAL), over another file only with --force, created readable by its owner only; a CSV cell a
+# spreadsheet would compute (an applicant id such as =1+2) starts with an apostrophe, a plain
+# number does not; cohort.CSV is CSV; an id with a control character is rejected, never shown; a
+# file repeating an id says so; a batch whose records no longer fit the schema says how many.
 set -euo pipefail
 dalil="$(realpath "$1")"; rules="$(realpath "$2")"
 work=$(mktemp -d)
@@ -37,6 +39,20 @@ done
 [ "$(sha256sum s.db | cut -d' ' -f1)" = "$sum_before" ] || fail "the store's file changed"
 "$dalil" audit verify --db s.db > /dev/null || fail "the store no longer verifies"
 
+# An id holding a control character (here an escape, which would drive a terminal that lists it)
+# is rejected at import, said where and why, never shown.
+{ head -1 cohort.csv; sed -n 7p "$sample" | sed 's/^[^,]*,/"ZQX\x1b[2JID",/'; } > escape.csv
+grep -q $'\x1b' escape.csv || fail "the test's file holds no escape"
+"$dalil" import --db s.db --rules "$rules" escape.csv > import2.txt 2>&1 || true
+grep -q "1 rejected" import2.txt || fail "an id with an escape was not rejected: $(cat import2.txt)"
+grep -q "control character" import2.txt || fail "no reason for the rejected id: $(cat import2.txt)"
+if grep -q "ZQX" import2.txt; then fail "the rejected id was shown"; fi
+# A file that repeats an id (a broken export): stored as versions, and said.
+{ head -1 cohort.csv; sed -n 8p "$sample"; sed -n 8p "$sample" | sed 's/,false,/,true,/'; } > twice.csv
+"$dalil" import --db s.db --rules "$rules" twice.csv > import3.txt
+grep -q "note: 1 rows repeat the id of an earlier row of this file" import3.txt ||
+  fail "a repeated id was not told: $(cat import3.txt)"
+
 # A new file: owner-only; an existing one: refused without --force, left as it was.
 "$dalil" export --db s.db --format csv --out out.csv
 [ "$(stat -c %a out.csv)" = 600 ] || fail "the export's mode is $(stat -c %a out.csv), not 600"
@@ -56,5 +72,14 @@ grep -q '^1,[0-9]*,"'"'"'@SUM(A1)",' out.csv || fail "@SUM(A1) not neutralised"
 grep -q '^1,[0-9]*,"'"'"'+7 call",' out.csv || fail "+7 call not neutralised"
 grep -q '^1,[0-9]*,"-12",' out.csv || fail "the number -12 was changed"
 grep -q '^1,[0-9]*,"SYN-000005",' out.csv || fail "an ordinary id was changed"
+# A batch under a pack whose schema the stored records no longer fit says how many: a run of
+# errors never reads as a run of decisions.
+cp -r "$rules" tight
+sed -i '/^record Household {/,/^}/s/    at_least 1$/    at_least 1000/' tight/schema.dalil
+"$dalil" batch --db s.db --rules tight --as-of 2017-06-04 --quiet > tight.txt
+grep -q "note: 6 of the 6 records evaluated no longer fit the rule pack's schema" tight.txt ||
+  fail "the batch did not say its records no longer fit: $(cat tight.txt)"
+rm -rf tight
+
 [ "$failed" -eq 0 ] && echo "export targets and cells: ok"
 [ "$failed" -eq 0 ]
