@@ -36,6 +36,16 @@ for target in s.db ./s.db "$work/s.db"; do
     grep -q "never overwrites the store" err.txt || fail "no reason given for $target $force"
   done
 done
+# Through a symbolic link the store's WAL and journal are beside its target: refused by name, the
+# journal too although it exists only during a write.
+ln -s s.db link.db
+for target in s.db-wal s.db-journal; do
+  status=0
+  "$dalil" export --db link.db --format csv --out "$target" --force 2> err.txt || status=$?
+  [ "$status" -eq 2 ] || fail "export over $target through a link exited $status"
+done
+[ ! -e s.db-journal ] || fail "an export was written as the store's journal"
+rm link.db
 [ "$(sha256sum s.db | cut -d' ' -f1)" = "$sum_before" ] || fail "the store's file changed"
 "$dalil" audit verify --db s.db > /dev/null || fail "the store no longer verifies"
 
