@@ -25,9 +25,12 @@ const root = {
 
 /** Everything the page knows; reset() forgets all of it. */
 let state;
-/** The work of a user whose session expired, until the next sign-in: {user, role, work} (the
- *  state as it was). Memory only; given back to the same user, dropped for anyone else. */
+/** The work of a user whose session expired, until the next sign-in: {user, role, office, at,
+ *  work} (the state as it was). Memory only; given back to the same user in the same role and
+ *  office within HELD_MS, dropped otherwise (an official moved to another office does not get
+ *  the old office's applicant back; an applicant erased overnight is not redrawn the next day). */
 let held = null;
+const HELD_MS = 12 * 60 * 60 * 1000;  // the server's absolute session lifetime
 function reset(lang = 'fr') {
   state = {
     tr: state?.tr && state.tr.lang === lang ? state.tr : null,
@@ -69,7 +72,11 @@ const t = (k, p) => state.tr.t(k, p);
 onSessionLost(() => {
   const lang = state.lang;
   // Held for the same user only (see signedIn); nothing of it stays on the screen.
-  if (state.me) held = { user: state.me.user, role: state.me.role, work: state };
+  if (state.me) {
+    held = {
+      user: state.me.user, role: state.me.role, office: state.me.office || null, at: Date.now(), work: state,
+    };
+  }
   setCsrf('');
   reset(lang);
   go('signin', { key: 'signin.expired', kind: 'error' });
@@ -105,7 +112,8 @@ async function start() {
 
 async function signedIn(me, opts = {}) {
   // The work held since the session expired: back for the same user, forgotten for anyone else.
-  const back = held && held.user === me.user && held.role === me.role ? held.work : null;
+  const back = held && held.user === me.user && held.role === me.role
+    && held.office === (me.office || null) && Date.now() - held.at < HELD_MS ? held.work : null;
   held = null;
   if (back) {
     const { tr: current, lang, langChosen } = state;
