@@ -651,15 +651,16 @@ std::optional<std::string> export_target_refused(const export_options& o) {
     // By name, whether the files exist or not (a journal appears only during a write; SQLite
     // resolves a symbolic link to the store and puts its WAL beside the target), and by identity
     // (a hard link to the store).
-    const fs::path out = fs::weakly_canonical(o.out, ec);
+    // Absolute first: weakly_canonical leaves a relative path of which nothing exists as it is.
+    auto full = [&ec](const fs::path& p) { return fs::weakly_canonical(fs::absolute(p, ec), ec); };
+    const fs::path out = full(o.out);
     std::vector<std::string> stores = {o.db};
     if (auto real = fs::canonical(o.db, ec); !ec) stores.push_back(real.string());
     for (const std::string& db : stores) {
       for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
         const fs::path part = db + suffix;
         std::error_code same_ec;
-        if (fs::weakly_canonical(part, ec) == out ||
-            (fs::equivalent(part, o.out, same_ec) && !same_ec)) {
+        if (full(part) == out || (fs::equivalent(part, o.out, same_ec) && !same_ec)) {
           return o.out + " is the store's own file: an export never overwrites the store";
         }
       }
