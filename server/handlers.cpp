@@ -75,18 +75,18 @@ void append_string(std::string& out, std::string_view s) {
   engine::append_json_string(out, s);
 }
 
-/// A query parameter, percent-decoded ("+" as a space); nullopt when absent.
-/// A path segment as the client meant it, %XX decoded: an applicant's file number may hold a '/',
-/// a space or Arabic letters, which reach the route percent-encoded (the page encodes with
-/// encodeURIComponent). A '%' not followed by two hexadecimal digits stays as it is.
-std::string path_segment(std::string_view raw) {
+/// `raw` with its %XX escapes decoded (a '%' not followed by two hexadecimal digits stays as it
+/// is), and '+' read as a space where `plus_is_space` (a query's form encoding).
+std::string percent_decode(std::string_view raw, bool plus_is_space) {
   std::string out;
   out.reserve(raw.size());
   auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() &&
-        std::isxdigit(static_cast<unsigned char>(raw[i + 1])) != 0 &&
-        std::isxdigit(static_cast<unsigned char>(raw[i + 2])) != 0) {
+    if (plus_is_space && raw[i] == '+') {
+      out += ' ';
+    } else if (raw[i] == '%' && i + 2 < raw.size() &&
+               std::isxdigit(static_cast<unsigned char>(raw[i + 1])) != 0 &&
+               std::isxdigit(static_cast<unsigned char>(raw[i + 2])) != 0) {
       out += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
       i += 2;
     } else {
@@ -96,6 +96,14 @@ std::string path_segment(std::string_view raw) {
   return out;
 }
 
+/// A path segment as the client meant it: an applicant's file number may hold a '/', a space or
+/// Arabic letters, which reach the route percent-encoded (the page encodes with
+/// encodeURIComponent).
+std::string path_segment(std::string_view raw) {
+  return percent_decode(raw, false);
+}
+
+/// A query parameter, percent-decoded ("+" as a space); nullopt when absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     auto amp = query.find('&');
@@ -103,21 +111,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     auto eq = pair.find('=');
     if (pair.substr(0, eq) != name) continue;
-    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    std::string out;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '+') {
-        out += ' ';
-      } else if (raw[i] == '%' && i + 2 < raw.size() + 0 &&
-                 std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-                 std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-        out += static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16));
-        i += 2;
-      } else {
-        out += raw[i];
-      }
-    }
-    return out;
+    return percent_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
+                          true);
   }
   return std::nullopt;
 }

@@ -239,6 +239,11 @@ void record_error_set(decision_set& out, const engine::record_error& err) {
   out.trace_json.clear();
 }
 
+/// Whether `d` is a set record_error_set wrote (no decision: the record no longer fits).
+bool is_record_error_set(const decision_set& d) {
+  return d.decisions_json.starts_with("{\"error\":");
+}
+
 /// The record's content hash as bytes. A stored hash that is not 64 hex digits was altered
 /// behind the tool's back: the decision set says so rather than vouch for an unknown input.
 bool read_content_hash(const stored_record& rec, decision_set& out) {
@@ -608,8 +613,7 @@ status run_batch(store& db, const std::shared_ptr<const engine::ruleset>& rules,
       status written = writer_db->write_decisions(run, mine);
       bool ok = written.has_value();
       std::int64_t unfit = 0;
-      for (const decision_set& d : mine)
-        unfit += d.decisions_json.starts_with("{\"error\":") ? 1 : 0;
+      for (const decision_set& d : mine) unfit += is_record_error_set(d) ? 1 : 0;
       std::lock_guard<std::mutex> lock(m);
       if (!ok && !write_failed) {
         write_failed = true;

@@ -104,6 +104,21 @@ std::unique_ptr<server::authenticator> open_auth(const temp_dir& dir, const test
   return std::move(*a);
 }
 
+/// Two officials of rabat, alice and bob, with pw_alice and pw_bob.
+void add_alice_and_bob(const temp_dir& dir) {
+  auto db = open_accounts(dir);
+  REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
+  REQUIRE(db->add_user(user("bob", "official", "rabat", pw_bob), "test"));
+}
+
+/// The rate limits of the limit tests: 3 failures in 10 minutes.
+server::auth_options three_failures_in_ten_minutes() {
+  server::auth_options o;
+  o.max_failures = 3;
+  o.failure_window = seconds(600);
+  return o;
+}
+
 std::string file_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
@@ -316,14 +331,8 @@ TEST_CASE("auth: failed logins are limited per account and per address, then all
           "[auth]") {
   temp_dir dir;
   test_clock clock;
-  {
-    auto db = open_accounts(dir);
-    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
-    REQUIRE(db->add_user(user("bob", "official", "rabat", pw_bob), "test"));
-  }
-  server::auth_options o;
-  o.max_failures = 3;
-  o.failure_window = seconds(600);
+  add_alice_and_bob(dir);
+  server::auth_options o = three_failures_in_ten_minutes();
   o.concurrent_verifications = 2;
 
   SECTION("per account: the right password is refused too while limited, then accepted") {
@@ -407,14 +416,8 @@ TEST_CASE(
     "[auth]") {
   temp_dir dir;
   test_clock clock;
-  {
-    auto db = open_accounts(dir);
-    REQUIRE(db->add_user(user("alice", "official", "rabat", pw_alice), "test"));
-    REQUIRE(db->add_user(user("bob", "official", "rabat", pw_bob), "test"));
-  }
-  server::auth_options o;
-  o.max_failures = 3;
-  o.failure_window = seconds(600);
+  add_alice_and_bob(dir);
+  server::auth_options o = three_failures_in_ten_minutes();
   o.device_lifetime = seconds(3600);
   o.concurrent_verifications = 2;
   auto auth = open_auth(dir, clock, o);
