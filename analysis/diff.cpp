@@ -360,37 +360,28 @@ std::optional<std::pair<outcome, engine::value>> evaluate(
   return std::make_pair(o, v);
 }
 
-bool same_values(const engine::value& a, const engine::value& b) {
+/// Whether rule `ro` of `op` valued `a` and rule `rn` of `np` valued `b` give the same decision.
+/// Enum cases compare by name: each version numbers its own cases.
+bool same_values(const dsl::program& op, std::uint32_t ro, const engine::value& a,
+                 const dsl::program& np, std::uint32_t rn, const engine::value& b) {
   engine::logic::truth sa = engine::logic::state_of(a);
   engine::logic::truth sb = engine::logic::state_of(b);
-  return engine::logic::same(
-      sa, sb,
-      sa == engine::logic::K && sb == engine::logic::K && a.r == b.r && engine::equal_values(a, b));
+  bool both_known = sa == engine::logic::K && sb == engine::logic::K && a.r == b.r;
+  if (both_known && a.r == engine::rep::enumeration) {
+    const auto& ca = op.enums[op.rules[ro].t.ref].cases;
+    const auto& cb = np.enums[np.rules[rn].t.ref].cases;
+    return ca.at(static_cast<std::size_t>(a.i)) == cb.at(static_cast<std::size_t>(b.i));
+  }
+  return engine::logic::same(sa, sb, both_known && engine::equal_values(a, b));
 }
 
+/// Whether two decisions' values compare: the same type; enums the same enum, whose cases may
+/// have been reordered, added or renamed (their values compare by name).
 bool same_type(const dsl::program& op, const dsl::type& a, const dsl::program& np,
                const dsl::type& b) {
   if (a.k != b.k || a.optional != b.optional) return false;
-  if (a.k == dsl::kind::enumeration) return op.enums[a.ref].cases == np.enums[b.ref].cases;
+  if (a.k == dsl::kind::enumeration) return op.enums[a.ref].name == np.enums[b.ref].name;
   return a.k != dsl::kind::list && a.k != dsl::kind::record;
-}
-
-/// The field at `path`, walking the records from the input; nullptr when there is none.
-const dsl::field_info* field_at(const dsl::program& p, const std::string& path) {
-  std::uint32_t rec = p.input_record;
-  const dsl::field_info* f = nullptr;
-  std::size_t start = 0;
-  for (;;) {
-    std::size_t dot = path.find('.', start);
-    std::string key = path.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (rec >= p.records.size()) return nullptr;
-    auto i = p.records[rec].field(key);
-    if (!i) return nullptr;
-    f = &p.records[rec].fields[*i];
-    rec = f->t.k == dsl::kind::record ? f->t.ref : dsl::no_index;
-    if (dot == std::string::npos) return f;
-    start = dot + 1;
-  }
 }
 
 /// The encoder's account of a construct it does not encode, as a code and its subject.
@@ -502,8 +493,8 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
     const z3::expr present = f->state == 2;
     switch (f->t.k) {
       case dsl::kind::date: {
-        const dsl::field_info* info = field_at(np, f->path);
-        if (info == nullptr) info = field_at(op, f->path);
+        const dsl::field_info* info = dsl::field_at(np, f->path);
+        if (info == nullptr) info = dsl::field_at(op, f->path);
         const bool past = info != nullptr && info->constraint.not_after_as_of;
         if (f.get() == birth) {
           // Ages 0 to 90 on the as-of date.
@@ -615,7 +606,6 @@ class decision_checker {
       d.reason = "the decision's type changed (" + d.detail + "): its values do not compare";
       return d;
     }
-    // Intervals of as-of dates in which neither instantiation changes.
     // Intervals of as-of dates in which neither instantiation changes, within the dates the
     // terms cover.
     const date first = fact_space::first_day();
@@ -686,6 +676,10 @@ class decision_checker {
       term to = eo.rule(ro);
       term tn = en.rule(rn);
       std::string gap_text = !eo.unsupported().empty() ? eo.unsupported() : en.unsupported();
+      // A witness is a record both versions read: an enum field one version alone reads holds
+      // a case the other declares too.
+      facts.restrict_to_schema(old_->program());
+      facts.restrict_to_schema(new_->program());
       z3::solver s(ctx_);
       z3::params params(ctx_);
       params.set("timeout", opt_.timeout_ms);
@@ -800,7 +794,8 @@ class decision_checker {
                               std::nullopt});
       return false;
     }
-    bool differ = a->first.in_force != b->first.in_force || !same_values(a->second, b->second);
+    bool differ = a->first.in_force != b->first.in_force ||
+                  !same_values(old_->program(), ro, a->second, new_->program(), rn, b->second);
     if (!differ) {
       why.emplace(
           unknown_why{ground::unconfirmed,
@@ -1140,8 +1135,8 @@ class text_writer {
   }
 
   const dsl::field_info* field(const std::string& path) const {
-    const dsl::field_info* f = field_at(np_, path);
-    return f != nullptr ? f : field_at(op_, path);
+    const dsl::field_info* f = dsl::field_at(np_, path);
+    return f != nullptr ? f : dsl::field_at(op_, path);
   }
 
   std::string field_name(const std::string& path) const {
@@ -1217,7 +1212,7 @@ class text_writer {
         if (x.qualified == ch.name) return x.t;
       }
     } else if (ch.about == subject::field) {
-      if (const dsl::field_info* f = field_at(p, ch.name)) return f->t;
+      if (const dsl::field_info* f = dsl::field_at(p, ch.name)) return f->t;
     }
     return std::nullopt;
   }
@@ -1413,7 +1408,7 @@ class text_writer {
       } else if (w.s == witness_fact::state::present || f == nullptr) {
         value = c_.text(msg::whatif_present, l_);
       } else {
-        const dsl::program& p = field_at(np_, w.path) != nullptr ? np_ : op_;
+        const dsl::program& p = dsl::field_at(np_, w.path) != nullptr ? np_ : op_;
         std::string hold;
         engine::value v = value_of(p, f->t, w.value, hold);
         value = v.unknown() ? engine::isolate_auto(w.value, l_)

@@ -151,14 +151,61 @@ int fact_space::text_id(const std::string& text) {
   return id;
 }
 
-const fact_space::field_var& fact_space::field(const dsl::program& p, const std::string& path,
-                                               const dsl::type& t) {
+const std::vector<std::string>& fact_space::enum_names(const dsl::program& p, std::uint32_t e) {
+  const dsl::enum_info& info = p.enums[e];
+  std::vector<std::string>& names = enum_names_[info.name];
+  bool grew = false;
+  for (const std::string& c : info.cases) {
+    if (std::find(names.begin(), names.end(), c) == names.end()) {
+      names.push_back(c);
+      grew = true;
+    }
+  }
+  if (grew) {  // the fields of this enum name the new cases too
+    for (auto& f : fields_) {
+      if (f->t.k == kind::enumeration && f->enum_name == info.name) f->cases = names;
+    }
+  }
+  return names;
+}
+
+int fact_space::enum_case(const dsl::program& p, std::uint32_t e, std::uint32_t ordinal) {
+  const std::vector<std::string>& names = enum_names(p, e);
+  const std::string& name = p.enums[e].cases.at(ordinal);
+  return static_cast<int>(std::find(names.begin(), names.end(), name) - names.begin());
+}
+
+void fact_space::restrict_cases(field_var& f, const dsl::program& p, std::uint32_t e) {
+  const std::vector<std::string>& cases = p.enums[e].cases;
+  auto& seen = restricted_[f.path];
+  if (std::find(seen.begin(), seen.end(), cases) != seen.end()) return;
+  seen.push_back(cases);
+  z3::expr in = ctx_.bool_val(false);
+  for (std::uint32_t i = 0; i < cases.size(); ++i) in = in || *f.value == enum_case(p, e, i);
+  constraints_.push_back(in);
+}
+
+void fact_space::restrict_to_schema(const dsl::program& p) {
+  for (auto& f : fields_) {
+    if (f->t.k != kind::enumeration) continue;
+    const dsl::field_info* at = dsl::field_at(p, f->path);
+    if (at != nullptr && at->t.k == kind::enumeration && p.enums[at->t.ref].name == f->enum_name) {
+      restrict_cases(*f, p, at->t.ref);
+    }
+  }
+}
+
+fact_space::field_var& fact_space::field(const dsl::program& p, const std::string& path,
+                                         const dsl::type& t) {
   auto it = by_path_.find(path);
   if (it != by_path_.end()) return *fields_[it->second];
   std::string name = "f:" + path;
-  auto f =
-      std::make_unique<field_var>(field_var{path, t, {}, {}, ctx_.int_const(name.c_str()), {}, {}});
-  if (t.k == kind::enumeration) f->cases = p.enums[t.ref].cases;
+  auto f = std::make_unique<field_var>(
+      field_var{path, t, {}, {}, {}, ctx_.int_const(name.c_str()), {}, {}});
+  if (t.k == kind::enumeration) {
+    f->enum_name = p.enums[t.ref].name;
+    f->cases = enum_names(p, t.ref);
+  }
   if (t.k == kind::record) f->record = p.records[t.ref].name;
   constraints_.push_back(f->state >= 0 && f->state <= 2);
   if (!t.optional) constraints_.push_back(f->state != 1);
@@ -195,13 +242,9 @@ const fact_space::field_var& fact_space::field(const dsl::program& p, const std:
       f->value = v;
       break;
     }
-    case kind::enumeration: {
-      z3::expr v = ctx_.int_const(vname.c_str());
-      auto n = static_cast<int>(f->cases.size());
-      constraints_.push_back(v >= 0 && v < n);
-      f->value = v;
-      break;
-    }
+    case kind::enumeration:
+      f->value = ctx_.int_const(vname.c_str());
+      break;  // its cases: restrict_cases, below
     case kind::text: {
       z3::expr v = ctx_.int_const(vname.c_str());
       constraints_.push_back(v >= 0);
@@ -213,7 +256,9 @@ const fact_space::field_var& fact_space::field(const dsl::program& p, const std:
   }
   by_path_.emplace(path, fields_.size());
   fields_.push_back(std::move(f));
-  return *fields_.back();
+  field_var& out = *fields_.back();
+  if (t.k == kind::enumeration) restrict_cases(out, p, t.ref);
+  return out;
 }
 
 std::optional<term> fact_space::fact(const dsl::program& p, std::uint32_t index,
@@ -233,11 +278,13 @@ std::optional<term> fact_space::fact(const dsl::program& p, std::uint32_t index,
   for (std::size_t i = 0; i < fi.fields.size(); ++i) {
     const dsl::field_info& fd = p.records[rec].fields[fi.fields[i]];
     path += (path.empty() ? "" : ".") + fd.name;
-    const field_var& f = field(p, path, fd.t);
-    // The same field in both versions must have the same type (enums: the same cases).
+    field_var& f = field(p, path, fd.t);
+    // The same field in both versions must have the same type (enums: the same enum; its cases
+    // may differ, compared by name, a value restricted to those both versions declare).
     bool same_type = f.t.k == fd.t.k && f.t.optional == fd.t.optional;
     if (same_type && fd.t.k == kind::enumeration) {
-      same_type = f.cases == p.enums[fd.t.ref].cases;
+      same_type = f.enum_name == p.enums[fd.t.ref].name;
+      if (same_type) restrict_cases(f, p, fd.t.ref);
     }
     if (same_type && fd.t.k == kind::record) {
       same_type = f.record == p.records[fd.t.ref].name;
@@ -463,7 +510,7 @@ term encoder::fail(const std::string& why, kind k) {
   return unknown(k);
 }
 
-term encoder::constant(const engine::value& v, kind k) {
+term encoder::constant(const engine::value& v, kind k, std::uint32_t ref) {
   using engine::rep;
   if (v.unknown()) return unknown(k);
   if (v.is_null()) return term{c_.bool_val(false), c_.bool_val(true), zero(k), std::nullopt};
@@ -476,8 +523,13 @@ term encoder::constant(const engine::value& v, kind k) {
     case rep::ratio:
       return known(rational_of(c_, v.q.num, v.q.den));
     case rep::date:
-    case rep::enumeration:
       return known(c_.int_val(static_cast<int64_t>(v.i)));
+    case rep::enumeration:  // by the case's name (fact_space::enum_case)
+      if (k != kind::enumeration || ref >= rules_.program().enums.size()) {
+        return fail("an enum constant of no known enum", k);
+      }
+      return known(
+          c_.int_val(facts_.enum_case(rules_.program(), ref, static_cast<std::uint32_t>(v.i))));
     case rep::text:
       return known(c_.int_val(facts_.text_id(std::string(v.as_text()))));
     case rep::duration: {
@@ -522,7 +574,7 @@ term encoder::encode(std::uint32_t id) {
   const kind k = n.k;
   switch (n.o) {
     case op::constant:
-      return constant(n.constant, k);
+      return constant(n.constant, k, rules_.program().expressions[id].t.ref);
     case op::fact: {
       std::string why;
       auto t = facts_.fact(rules_.program(), n.ref, why);
@@ -531,7 +583,7 @@ term encoder::encode(std::uint32_t id) {
       return *t;
     }
     case op::parameter:
-      return constant(inst_->parameters[n.ref].v, k);
+      return constant(inst_->parameters[n.ref].v, k, rules_.program().parameters[n.ref].t.ref);
     case op::rule:
       return rule(n.ref);
     case op::as_of:

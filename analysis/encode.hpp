@@ -54,6 +54,16 @@ class fact_space {
   /// `not_after as_of`), and side definitions (calendar decompositions).
   std::vector<z3::expr>& constraints() { return constraints_; }
 
+  /// The term id of case `ordinal` of enum `e` of `p`. Enum values are encoded by the case's
+  /// name, not its position (an ordinal of one version is another case, or none, in the other):
+  /// each enum name has one list of the case names either version declares, and an id is an
+  /// index into it, so two versions that reorder, add or rename cases still compare by name.
+  int enum_case(const dsl::program& p, std::uint32_t e, std::uint32_t ordinal);
+
+  /// Restricts every enum field created so far to the cases `p`'s schema declares for it, if
+  /// `p` has the field (a version that does not read a field still reads a record holding it).
+  void restrict_to_schema(const dsl::program& p);
+
   /// Writes the record of a model: a JSON object with the facts that are present.
   std::string record_json(const z3::model& m) const;
   /// Whether every decimal of the model has a finite decimal expansion (writable in JSON).
@@ -65,7 +75,8 @@ class fact_space {
   struct field_var {
     std::string path;  // "household.annual_income"
     dsl::type t;
-    std::vector<std::string> cases;  // enums
+    std::vector<std::string> cases;  // enums: every case either version declares (enum_case)
+    std::string enum_name;           // enums
     std::string record;              // records: the record's name
     z3::expr state;
     std::optional<z3::expr> value;  // scalar leaves
@@ -89,7 +100,12 @@ class fact_space {
 
  private:
   void entries(const z3::model& m, std::vector<entry>& out, const std::string& prefix) const;
-  const field_var& field(const dsl::program& p, const std::string& path, const dsl::type& t);
+  field_var& field(const dsl::program& p, const std::string& path, const dsl::type& t);
+  /// Makes the ids of `p`'s cases of enum `e` known; returns the enum's list of names.
+  const std::vector<std::string>& enum_names(const dsl::program& p, std::uint32_t e);
+  /// Restricts a known value of enum field `f` to the cases `p` declares (a record both versions
+  /// read holds a case of both), once per distinct list of cases.
+  void restrict_cases(field_var& f, const dsl::program& p, std::uint32_t e);
   void write(const z3::model& m, std::string& out, const std::string& prefix) const;
 
   z3::context& ctx_;
@@ -97,6 +113,8 @@ class fact_space {
   std::vector<std::unique_ptr<field_var>> fields_;
   std::map<std::string, std::size_t> by_path_;
   std::map<std::string, int> texts_;
+  std::map<std::string, std::vector<std::string>> enum_names_;  // by enum name: every case seen
+  std::map<std::string, std::vector<std::vector<std::string>>> restricted_;  // by field path
   std::vector<z3::expr> constraints_;
   unsigned fresh_ = 0;
   std::map<unsigned, std::array<z3::expr, 3>> civil_;
@@ -119,7 +137,8 @@ class encoder {
  private:
   term node(std::uint32_t id);
   term encode(std::uint32_t id);
-  term constant(const engine::value& v, dsl::kind k);
+  /// `ref`: the enum of an enum constant (its type's ref).
+  term constant(const engine::value& v, dsl::kind k, std::uint32_t ref);
   term unknown(dsl::kind k);
   term known(const z3::expr& v);
   term boolean(const z3::expr& t, const z3::expr& f);  // true / false conditions, else unknown

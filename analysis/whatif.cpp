@@ -307,20 +307,6 @@ jnode parse_value(const std::string& json) {
 
 // ------------------------------------------------------------------ the pack's side
 
-/// The field at `path` (its labels, type and `fixed`), walking the records from the input.
-const dsl::field_info* field_at(const dsl::program& p, const std::string& path) {
-  std::uint32_t rec = p.input_record;
-  const dsl::field_info* f = nullptr;
-  for (const std::string& key : split_path(path)) {
-    if (rec >= p.records.size()) return nullptr;
-    auto i = p.records[rec].field(key);
-    if (!i) return nullptr;
-    f = &p.records[rec].fields[*i];
-    rec = f->t.k == kind::record ? f->t.ref : dsl::no_index;
-  }
-  return f;
-}
-
 std::optional<rational> rational_of(const z3::expr& e) {
   std::string s;
   if (!e.is_numeral(s)) return std::nullopt;
@@ -722,7 +708,7 @@ class searcher {
       const fact_space::field_var& f = *fp;
       unit u;
       u.f = &f;
-      u.info = field_at(p_, f.path);
+      u.info = dsl::field_at(p_, f.path);
       bool null_parent = false;
       const jnode* n = find_path(doc_, f.path, null_parent);
       if (n == nullptr) {
@@ -1356,7 +1342,7 @@ class text_writer {
   }
 
   std::string fact_name(const std::string& path) const {
-    const dsl::field_info* f = field_at(p_, path);
+    const dsl::field_info* f = dsl::field_at(p_, path);
     std::string title = f == nullptr ? std::string() : text_in(f->title);
     if (title.empty()) return path;
     return c_.format(engine::msg::whatif_fact, l_, {{"title", title}, {"path", path}});

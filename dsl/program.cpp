@@ -3,6 +3,23 @@
 
 namespace dalil::dsl {
 
+const field_info* field_at(const program& p, std::string_view path) {
+  std::uint32_t rec = p.input_record;
+  const field_info* f = nullptr;
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t dot = path.find('.', start);
+    std::string_view key = path.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (rec >= p.records.size()) return nullptr;
+    auto i = p.records[rec].field(key);
+    if (!i) return nullptr;
+    f = &p.records[rec].fields[*i];
+    rec = f->t.k == kind::record ? f->t.ref : no_index;
+    if (dot == std::string_view::npos) return f;
+    start = dot + 1;
+  }
+}
+
 std::vector<std::uint32_t> expression_roots(const rule_info& rule) {
   std::vector<std::uint32_t> roots = {rule.body};
   for (const exception_info& x : rule.exceptions) {

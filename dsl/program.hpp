@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -273,6 +274,9 @@ struct program {
   }
 };
 
+/// The field at a dotted `path` ("household.annual_income"), walking the records from the input
+/// record; nullptr when the schema has none there.
+const field_info* field_at(const program& p, std::string_view path);
 /// The root expressions of a rule: its body, then each exception's condition and value.
 std::vector<std::uint32_t> expression_roots(const rule_info& rule);
 /// Calls `f(id)` for every expression reachable from `roots`, children included.

@@ -189,6 +189,125 @@ TEST_CASE("diff: a changed exception has a witness", "[diff]") {
   expect_witness(m, "regularization_2014.eligible");
 }
 
+namespace {
+
+// The shipped schema's enum blocks, for reordering and adding cases.
+std::string regular_case() {
+  return "  regular\n"
+         "    title fr \"en séjour régulier\"\n"
+         "          ar \"في وضعية إقامة قانونية\"\n"
+         "          en \"regular resident\",\n";
+}
+std::string stateless_case() {
+  return "  stateless\n"
+         "    title fr \"apatride\"\n"
+         "          ar \"عديم الجنسية\"\n"
+         "          en \"stateless person\"\n}";
+}
+std::string aid_100k_case() {
+  return "  aid_100k\n"
+         "    title fr \"aide de 100 000 DH\"\n"
+         "          ar \"دعم بقيمة 100 000 درهم\"\n"
+         "          en \"aid of 100,000 MAD\",\n";
+}
+/// Status with `regular` moved last, DirectAid with `aid_100k` moved after `aid_70k`: every case
+/// keeps its name, each moves to another position (the ordinal each version gives it).
+std::vector<edit> reordered_enums() {
+  std::string regular_last = regular_case().substr(0, regular_case().size() - 2) + "\n";
+  const std::string aid_70k_end = "          en \"aid of 70,000 MAD\",\n";
+  return {{"schema.dalil", regular_case(), ""},
+          {"schema.dalil", stateless_case(),
+           stateless_case().substr(0, stateless_case().size() - 2) + ",\n" + regular_last + "}"},
+          {"schema.dalil", aid_100k_case(), ""},
+          {"schema.dalil", aid_70k_end, aid_70k_end + aid_100k_case()}};
+}
+
+/// The case name of an enum decision's value, as the version that decided it names it.
+std::string case_name(const std::shared_ptr<const eng::ruleset>& rules, const std::string& rule,
+                      const eng::value& v) {
+  const auto& p = rules->program();
+  auto r = p.find_rule(rule);
+  REQUIRE(r);
+  REQUIRE(p.rules[*r].t.k == dalil::dsl::kind::enumeration);
+  if (!v.known()) return v.unknown() ? "unknown" : "null";
+  return p.enums[p.rules[*r].t.ref].cases.at(static_cast<std::size_t>(v.i));
+}
+
+}  // namespace
+
+TEST_CASE("diff: enum cases reordered are proved the same, compared by name", "[diff]") {
+  // Each version numbers its own cases: before, every decision reading Status or DirectAid
+  // was unknown ("another type in the other version").
+  mutated_pack m(reordered_enums());
+  an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
+  REQUIRE_FALSE(r.decisions.empty());
+  for (const an::decision_diff& d : r.decisions) {
+    INFO(d.decision << ": " << d.reason);
+    CHECK(d.v == an::verdict::same);
+  }
+  // The reordering itself is listed as a change of the schema.
+  for (const char* name : {"Status", "DirectAid"}) {
+    INFO(name);
+    CHECK(std::any_of(r.changes.begin(), r.changes.end(),
+                      [&](const an::change& c) { return c.kind == "schema" && c.name == name; }));
+  }
+  const an::decision_diff* lawful = find(r, "status.lawful_stay");
+  REQUIRE(lawful != nullptr);
+  CHECK(lawful->why == an::ground::proof_all);
+  const an::decision_diff* aid = find(r, "housing.direct_aid_2024");
+  REQUIRE(aid != nullptr);
+  CHECK(aid->why == an::ground::proof_all);
+}
+
+TEST_CASE("diff: with enum cases reordered, a changed row still has a witness, by name", "[diff]") {
+  std::vector<edit> edits = reordered_enums();
+  edits.push_back({"housing.dalil",
+                   "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_70k",
+                   "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_100k"});
+  mutated_pack m(edits);
+  auto old_rules = load(shipped());
+  auto new_rules = load(m.dir);
+  an::diff_result r = an::diff(old_rules, new_rules, an::diff_options{});
+  const an::decision_diff* d = find(r, "housing.direct_aid_2024");
+  REQUIRE(d != nullptr);
+  INFO(d->reason);
+  REQUIRE(d->v == an::verdict::different);
+  REQUIRE(d->as_of);
+  INFO("witness " << d->record << " as of " << dalil::to_string(*d->as_of));
+  eng::record a;
+  eng::record b;
+  auto before = evaluate(old_rules, "housing.direct_aid_2024", *d->as_of, d->record, a);
+  auto after = evaluate(new_rules, "housing.direct_aid_2024", *d->as_of, d->record, b);
+  CHECK(case_name(old_rules, "housing.direct_aid_2024", before.first) == "aid_70k");
+  CHECK(case_name(new_rules, "housing.direct_aid_2024", after.first) == "aid_100k");
+  CHECK(d->old_outcome.value == "\"aid_70k\"");
+  CHECK(d->new_outcome.value == "\"aid_100k\"");
+  // Only that decision changed: the others, reading the reordered enums, are the same.
+  for (const an::decision_diff& x : r.decisions) {
+    if (x.decision == "housing.direct_aid_2024") continue;
+    INFO(x.decision << ": " << x.reason);
+    CHECK(x.v == an::verdict::same);
+  }
+}
+
+TEST_CASE("diff: a case added to an enum compares the records both versions read", "[diff]") {
+  // A record holding the new case is refused by the old version (the schema change lists it);
+  // on every record both read, nothing else changed.
+  mutated_pack m("schema.dalil", regular_case(),
+                 "  protected_person\n"
+                 "    title fr \"bénéficiaire de protection\"\n"
+                 "          ar \"مستفيد من الحماية\"\n"
+                 "          en \"protected person\",\n" +
+                     regular_case());
+  an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
+  CHECK(std::any_of(r.changes.begin(), r.changes.end(),
+                    [](const an::change& c) { return c.kind == "schema" && c.name == "Status"; }));
+  for (const an::decision_diff& d : r.decisions) {
+    INFO(d.decision << ": " << d.reason);
+    CHECK(d.v == an::verdict::same);
+  }
+}
+
 TEST_CASE("diff: `a and b` rewritten `b and a` is proved the same", "[diff]") {
   mutated_pack m("housing.dalil", "= status.lawful_stay and not_an_owner\n",
                  "= not_an_owner and status.lawful_stay\n");
