@@ -497,6 +497,7 @@ struct unit {
   const fact_space::field_var* f = nullptr;
   const dsl::field_info* info = nullptr;
   int state = 0;  // 0 absent, 1 null, 2 present
+  bool null_parent = false;  // absent because a record on its path is null: the fact is null
   std::optional<z3::expr> value;
   std::string json;  // the current value as the record writes it ("null"; empty when absent)
   std::optional<z3::expr> changed;
@@ -713,6 +714,7 @@ class searcher {
       const jnode* n = find_path(doc_, f.path, null_parent);
       if (n == nullptr) {
         u.state = 0;
+        u.null_parent = null_parent;
       } else if (n->t == jnode::type::null) {
         u.state = 1;
         u.json = "null";
@@ -1002,8 +1004,9 @@ class searcher {
       fact_change c;
       c.fact = u.f->path;
       c.t = u.f->t;
-      c.missing = u.state == 0;
-      c.from = u.json;
+      // A field under a null record (no spouse) is not missing: its fact is null, "none".
+      c.missing = u.state == 0 && !u.null_parent;
+      c.from = u.null_parent ? "null" : u.json;
       std::int64_t st = m.eval(u.f->state, true).get_numeral_int64();
       if (st == 1) {
         c.value = "null";

@@ -20,7 +20,7 @@ namespace dalil::analysis {
 struct fact_change {
   std::string fact;  // path from the input record: "household.annual_income"
   dsl::type t;
-  bool missing = false;  // the fact was not provided
+  bool missing = false;  // the fact was not provided (under a null record it is null: `from` null)
   std::string from;      // its value (JSON), "null"; empty when missing
   /// Numbers and dates: the range of values that works with the other changes; an empty bound
   /// has no limit inside the schema's domain. Other types: `value` (JSON; "{}" for a record

@@ -92,6 +92,25 @@ status=0
   --goal health.amo_tadamon=true > /dev/null 2>&1 || status=$?
 [ "$status" -eq 2 ]
 
+# A field under a null record (no spouse) is null, not missing: "none", never "not provided".
+"$dalil" whatif --rules "$rules" --as-of 2025-01-01 --facts "$work/a.json" --max 8 \
+  --goal employment.national_preference_exempt=true --lang en > "$work/spouse.en"
+grep -q "spouse's nationality (spouse.nationality): none → MA" "$work/spouse.en"
+! grep -q "not provided → MA" "$work/spouse.en"
+"$dalil" whatif --rules "$rules" --as-of 2025-01-01 --facts "$work/a.json" --max 8 \
+  --goal employment.national_preference_exempt=true --lang fr > "$work/spouse.fr"
+grep -q "(spouse.nationality) : néant → MA" "$work/spouse.fr"
+"$dalil" whatif --rules "$rules" --as-of 2025-01-01 --facts "$work/a.json" --max 8 \
+  --goal employment.national_preference_exempt=true --format json > "$work/spouse.json"
+python3 - "$work/spouse.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+changes = [c for a in r["alternatives"] for c in a["changes"] if c["fact"] == "spouse.nationality"]
+assert changes, r
+for c in changes:
+    assert c["from"] is None and "missing" not in c, c
+PY
+
 # The `fixed` attribute: checked, formatted, documented.
 mkdir "$work/p"
 cat > "$work/p/m.dalil" <<'DALIL'
