@@ -496,7 +496,7 @@ void breakpoints(const engine::ruleset& rules, std::uint32_t r, std::set<date>& 
 struct unit {
   const fact_space::field_var* f = nullptr;
   const dsl::field_info* info = nullptr;
-  int state = 0;  // 0 absent, 1 null, 2 present
+  int state = 0;             // 0 absent, 1 null, 2 present
   bool null_parent = false;  // absent because a record on its path is null: the fact is null
   std::optional<z3::expr> value;
   std::string json;  // the current value as the record writes it ("null"; empty when absent)
