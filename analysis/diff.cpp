@@ -446,24 +446,43 @@ std::pair<rational, rational> figures_of(const dsl::program& a, const dsl::progr
   return {money, dec};
 }
 
-/// Whether either pack compares a whole number with a year (regularized_in == 2014).
-bool reads_years(const dsl::program& a, const dsl::program& b) {
+/// The whole-number facts either pack compares with a year (`regularized_in == 2014`, `… in
+/// [2014, 2016]`): only those may take a year in a witness; a household size stays small.
+std::set<std::string> year_facts(const dsl::program& a, const dsl::program& b) {
+  std::set<std::string> out;
   for (const dsl::program* p : {&a, &b}) {
+    auto is_year = [&](std::uint32_t id) {
+      const dsl::expression& e = p->expressions[id];
+      if (e.o != dsl::op::constant || e.t.k != dsl::kind::integer) return false;
+      const auto* i = std::get_if<std::int64_t>(&e.value);
+      return i != nullptr && *i >= 1950 && *i <= 2099;
+    };
     for (const dsl::expression& e : p->expressions) {
-      if (e.o != dsl::op::constant || e.t.k != dsl::kind::integer) continue;
-      if (const auto* i = std::get_if<std::int64_t>(&e.value); i && *i >= 1950 && *i <= 2099) {
-        return true;
+      if (e.o < dsl::op::eq || e.o > dsl::op::in) continue;  // comparisons and `in`
+      bool year = false;
+      for (std::uint32_t x : e.args) {
+        const dsl::expression& arg = p->expressions[x];
+        year = year || is_year(x) ||
+               (arg.o == dsl::op::list && std::any_of(arg.args.begin(), arg.args.end(), is_year));
+      }
+      if (!year) continue;
+      for (std::uint32_t x : e.args) {
+        const dsl::expression& arg = p->expressions[x];
+        if (arg.o == dsl::op::fact && arg.t.k == dsl::kind::integer) {
+          out.insert(p->facts[arg.ref].path);
+        }
       }
     }
   }
-  return false;
+  return out;
 }
 
 /// The plausibility box of a witness (docs/advisers.md): each constraint on its own, so that
 /// the ones that cannot hold together with a difference are dropped one core at a time.
 std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np,
                                        const dsl::program& op, date lo, date hi, date anchor,
-                                       std::pair<rational, rational> figures, bool years) {
+                                       std::pair<rational, rational> figures,
+                                       const std::set<std::string>& years) {
   z3::context& c = facts.ctx();
   std::vector<z3::expr> out;
   const z3::expr& as_of = facts.as_of();
@@ -525,8 +544,10 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
         out.push_back(z3::implies(present, v >= 0 && v <= decimal_of(figures.second)));
         break;
       case dsl::kind::integer:
-        out.push_back(z3::implies(
-            present, (v >= 0 && v <= 100) || (c.bool_val(years) && v >= 1950 && v <= 2099)));
+        // A count (0 to 100), or a year for a fact compared with one.
+        out.push_back(z3::implies(present, years.count(f->path) != 0
+                                               ? v >= 1950 && v <= 2099
+                                               : v >= 0 && v <= 100));
         break;
       default:
         break;
@@ -706,7 +727,7 @@ class decision_checker {
         const dsl::program& op = old_->program();
         const dsl::program& np = new_->program();
         std::vector<z3::expr> box = plausibility_box(facts, np, op, lo, hi, anchor_of(op, np),
-                                                     figures_of(op, np), reads_years(op, np));
+                                                     figures_of(op, np), year_facts(op, np));
         bool all = false;
         std::vector<z3::expr> kept = base;
         if (auto k = prefer(s, base, box, m, all, queries_, 6)) {

@@ -455,6 +455,8 @@ const mutation standard_mutations[] = {
      "regularization_2014.eligible"},
     {{"education.dalil", "= age(applicant.birth_date) < 18", "= age(applicant.birth_date) < 17"},
      "education.school_access"},
+    // Income per person: the witness gives a household size (a count, never a year).
+    {{"health.dalil", "from 2008-10-16 = 5650 MAD", "from 2008-10-16 = 5700 MAD"}, "health.ramed"},
 };
 
 }  // namespace
@@ -517,7 +519,10 @@ TEST_CASE("diff: the witnesses of the standard mutations are plausible applicant
                            dalil::compare(*i, dalil::rational{0, 1}) >= 0;
         const bool a_year = dalil::compare(*i, dalil::rational{1950, 1}) >= 0 &&
                             dalil::compare(*i, dalil::rational{2099, 1}) <= 0;
-        CHECK((small || a_year));
+        // A year only for a fact the pack compares with a year (regularized_in == 2014): a
+        // household size of 1,950 is no plausible applicant.
+        INFO(f.path << " = " << f.value);
+        CHECK((f.path == "regularized_in" ? a_year : small));
       }
     }
   }
@@ -533,6 +538,58 @@ bool has_word(const std::string& text, const std::string& word) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string count_and_year_pack(const std::string& big, const std::string& year) {
+  return "module m\n"
+         "  title fr \"M\"\n"
+         "        ar \"م\"\n"
+         "        en \"M\"\n\n"
+         "record Applicant {\n"
+         "  household_size : int\n"
+         "  regularized_in : int?\n"
+         "}\n\n"
+         "input applicant : Applicant\n\n"
+         "rule large_household : bool\n"
+         "  source \"x\"\n"
+         "  explain en \"Large household: {value}\"\n"
+         "  = applicant.household_size > " +
+         big +
+         "\n\n"
+         "rule regularized : bool\n"
+         "  source \"x\"\n"
+         "  explain en \"Regularized in that year: {value}\"\n"
+         "  = applicant.regularized_in == " +
+         year + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("diff: a whole number takes a year only where the pack compares it with one",
+          "[diff]") {
+  // The box: a count from 0 to 100, a year (1950-2099) only for a fact compared with a year.
+  // A household of 1,950 people is no plausible applicant: the difference between "> 100" and
+  // "> 2500" has no witness inside the box, and says so (before, the box took 1,950 as a year).
+  small_pack before(count_and_year_pack("100", "2014"));
+  small_pack after(count_and_year_pack("2500", "2016"));
+  an::diff_result r = an::diff(load(before.dir), load(after.dir), an::diff_options{});
+  const an::decision_diff* large = find(r, "m.large_household");
+  REQUIRE(large != nullptr);
+  REQUIRE(large->v == an::verdict::different);
+  CHECK_FALSE(large->plausible);
+  const an::decision_diff* reg = find(r, "m.regularized");
+  REQUIRE(reg != nullptr);
+  REQUIRE(reg->v == an::verdict::different);
+  CHECK(reg->plausible);
+  for (const an::witness_fact& f : reg->facts) {
+    if (f.path != "regularized_in" || f.s != an::witness_fact::state::value) continue;
+    auto y = dalil::parse_decimal(f.value);
+    REQUIRE(y);
+    CHECK((dalil::compare(*y, dalil::rational{1950, 1}) >= 0 &&
+           dalil::compare(*y, dalil::rational{2099, 1}) <= 0));
+  }
+}
 
 TEST_CASE("diff: text and Markdown in French and Arabic carry no English detail word", "[diff]") {
   // A change of every kind: a dated value, a table row, a formula, an exception, a citation and
