@@ -545,9 +545,8 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
         break;
       case dsl::kind::integer:
         // A count (0 to 100), or a year for a fact compared with one.
-        out.push_back(z3::implies(present, years.count(f->path) != 0
-                                               ? v >= 1950 && v <= 2099
-                                               : v >= 0 && v <= 100));
+        out.push_back(z3::implies(
+            present, years.count(f->path) != 0 ? v >= 1950 && v <= 2099 : v >= 0 && v <= 100));
         break;
       default:
         break;

@@ -566,8 +566,7 @@ std::string count_and_year_pack(const std::string& big, const std::string& year)
 
 }  // namespace
 
-TEST_CASE("diff: a whole number takes a year only where the pack compares it with one",
-          "[diff]") {
+TEST_CASE("diff: a whole number takes a year only where the pack compares it with one", "[diff]") {
   // The box: a count from 0 to 100, a year (1950-2099) only for a fact compared with a year.
   // A household of 1,950 people is no plausible applicant: the difference between "> 100" and
   // "> 2500" has no witness inside the box, and says so (before, the box took 1,950 as a year).
