@@ -77,6 +77,14 @@ std::string no_such_field(const dsl::record_info& info, std::string_view name) {
 
 namespace {
 
+/// Where an unknown key stands, without the key: its rank among the record's members and the
+/// field before it ("member 3 of the record, after 'sex'"), so that the row can be mended.
+std::string member_place(std::uint32_t member, std::string_view previous) {
+  if (member == 1) return " (the record's first member)";
+  return " (member " + std::to_string(member) + " of the record, after '" + std::string(previous) +
+         "')";
+}
+
 /// The first byte from `p` that ends a plain run of string text (a quote, a backslash or a
 /// control character, and with `stop_high` any byte of a multi-byte UTF-8 sequence), or `end`:
 /// sixteen bytes at a time with SSE2 (every x86-64 has it; an explanation of 6 KB is quoted into
@@ -807,16 +815,20 @@ struct record_reader::impl {
     std::vector<value>& fields = nested_storage(st.out, info.fields.size());
     std::uint32_t mark = 0;
     std::uint32_t* seen = stamps(st, mark);
+    std::uint32_t member = 0;
+    std::string_view previous;
     if (!c.eat('}')) {
       do {
         std::string_view name;
         if (!key(st, path, name)) return false;
+        ++member;
         // An unknown key is never put in a path or a message (see no_such_field).
         auto f = info.field(name);
         if (!f) {
           if (!c.eat(':')) return fail(st, path, "expected ':' after a key");
-          return fail(st, path, no_such_field(info, name));
+          return fail(st, path, no_such_field(info, name) + member_place(member, previous));
         }
+        previous = info.fields[*f].name;
         path_ref sub{&path, name};
         if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
         if (seen[*f] == mark) return duplicate(st, sub);
@@ -879,16 +891,21 @@ struct record_reader::impl {
     c.advance();
     std::uint32_t mark = 0;
     std::uint32_t* seen = stamps(st, mark);
+    std::uint32_t member = 0;
+    std::string_view previous;
     if (!c.eat('}')) {
       do {
         std::string_view name;
         if (!key(st, path, name)) return false;
+        ++member;
         // An unknown key is never put in a path or a message (see no_such_field).
         int at = n.find(name);
         if (at < 0) {
           if (!c.eat(':')) return fail(st, path, "expected ':' after a key");
-          return fail(st, path, no_such_field(p.records[n.record], name));
+          return fail(st, path,
+                      no_such_field(p.records[n.record], name) + member_place(member, previous));
         }
+        previous = n.fields[static_cast<std::size_t>(at)].first;
         path_ref sub{&path, name};
         if (!c.eat(':')) return fail(st, sub, "expected ':' after the field name");
         if (seen[at] == mark) return duplicate(st, sub);

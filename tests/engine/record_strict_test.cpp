@@ -261,6 +261,21 @@ TEST_CASE("record reader: hostile shapes get an error, never a crash", "[engine]
   }
 }
 
+TEST_CASE("record reader: an unknown member is placed by its rank and the field before it",
+          "[engine][record]") {
+  // Its name is never shown (a careless export may put a value there): where it stands is.
+  const dsl::program& p = snia();
+  check_refused(
+      p, {{"third member", R"({"id":"A","sex":"male","Fatima Zahra":"blue"})", "",
+           "has no field of that name (member 3 of the record, after 'sex')", "Fatima Zahra"},
+          {"first member", R"({"Fatima Zahra":1,"id":"A"})", "",
+           "has no field of that name (the record's first member)", "Fatima Zahra"},
+          {"inside a record field", R"({"id":"A","household":{"size":2,"Fatima":1}})", "household",
+           "has no field of that name (member 2 of the record, after 'size')", "Fatima"},
+          {"a typo", R"({"id":"A","sexe":"male"})", "",
+           "did you mean 'sex'? (member 2 of the record, after 'id')", nullptr}});
+}
+
 TEST_CASE("record reader: the limits of one record", "[engine][record]") {
   const dsl::program& p = snia();
   using engine::limits::text_bytes;
