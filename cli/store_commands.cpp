@@ -1016,7 +1016,13 @@ int show(const show_options& o) {
              "\n";
       std::vector<store::decision_entry> entries;
       if (!store::read_decisions(d->decisions_json, d->format, described.in_force, entries)) {
-        out += "  no decision: the record no longer fits the schema\n";
+        std::string field;
+        std::string why;
+        out += "  no decision: the record no longer fits the schema";
+        if (store::read_record_error(d->decisions_json, field, why)) {
+          out += ": " + (field.empty() ? std::string() : "field " + field + ": ") + why;
+        }
+        out += '\n';
       }
       for (std::size_t i = 0; i < entries.size() && i < described.names.size(); ++i) {
         const store::decision_entry& e = entries[i];

@@ -996,6 +996,66 @@ run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, 
   return out;
 }
 
+namespace {
+
+/// Reads the JSON string at the start of `in` (append_json_string's output: escapes of quotes,
+/// backslashes, control characters as \n, \r, \t, \b, \f or \u00XX) into `out`, past it.
+bool take_json_string(std::string_view& in, std::string& out) {
+  if (in.empty() || in.front() != '"') return false;
+  out.clear();
+  std::size_t i = 1;
+  while (i < in.size() && in[i] != '"') {
+    char c = in[i++];
+    if (c != '\\') {
+      // A control character (a store altered behind the tool's back) is never written out.
+      out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+      continue;
+    }
+    if (i >= in.size()) return false;
+    char e = in[i++];
+    switch (e) {
+      case '"':
+      case '\\':
+      case '/':
+        out += e;
+        break;
+      case 'n':
+      case 'r':
+      case 't':
+      case 'b':
+      case 'f':
+        out += '?';  // a control character: never written out
+        break;
+      case 'u': {
+        unsigned v = 0;
+        auto [ptr, ec] =
+            std::from_chars(in.data() + i, in.data() + std::min(i + 4, in.size()), v, 16);
+        if (ec != std::errc() || ptr != in.data() + i + 4 || v > 0x7f) return false;
+        out += '?';  // the writer escapes control characters only: never written out
+        i += 4;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  if (i >= in.size()) return false;
+  in.remove_prefix(i + 1);
+  return true;
+}
+
+}  // namespace
+
+bool read_record_error(std::string_view set, std::string& field, std::string& message) {
+  constexpr std::string_view open = "{\"error\":{\"field\":";
+  constexpr std::string_view middle = ",\"message\":";
+  if (!set.starts_with(open)) return false;
+  set.remove_prefix(open.size());
+  if (!take_json_string(set, field) || !set.starts_with(middle)) return false;
+  set.remove_prefix(middle.size());
+  return take_json_string(set, message) && set == "}}";
+}
+
 bool read_decisions(std::string_view compact, int format, const std::vector<std::uint8_t>& in_force,
                     std::vector<decision_entry>& out) {
   out.clear();

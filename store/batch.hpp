@@ -122,6 +122,10 @@ struct decision_entry {
 /// record that no longer fit the schema ({"error":…}) or a text in neither form.
 bool read_decisions(std::string_view compact, int format, const std::vector<std::uint8_t>& in_force,
                     std::vector<decision_entry>& out);
+/// The field and the reason of the set of a record that no longer fit the schema
+/// ({"error":{"field","message"}}, as a batch stores it: a path and a reason, never a value);
+/// false for any other set.
+bool read_record_error(std::string_view set, std::string& field, std::string& message);
 /// A set of the current format as format 1 would have stored it: without in_force, and with
 /// the rule-level provisional flag of `run`, to compare a replayed set with one stored before
 /// schema 2. Unreadable text is returned unchanged.

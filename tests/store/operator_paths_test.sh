@@ -3,7 +3,8 @@
 # WAL), over another file only with --force, created readable by its owner only; a CSV cell a
 # spreadsheet would compute (an applicant id such as =1+2) starts with an apostrophe, a plain
 # number does not; cohort.CSV is CSV; an id with a control character is rejected, never shown; a
-# file repeating an id says so; a batch whose records no longer fit the schema says how many.
+# file repeating an id says so; a batch whose records no longer fit the schema says how many, and
+# an applicant's decisions which field and why.
 set -euo pipefail
 dalil="$(realpath "$1")"; rules="$(realpath "$2")"
 work=$(mktemp -d)
@@ -89,6 +90,10 @@ sed -i '/^record Household {/,/^}/s/    at_least 1$/    at_least 1000/' tight/sc
 "$dalil" batch --db s.db --rules tight --as-of 2017-06-04 --quiet > tight.txt
 grep -q "note: 6 of the 6 records evaluated no longer fit the rule pack's schema" tight.txt ||
   fail "the batch did not say its records no longer fit: $(cat tight.txt)"
+# An applicant's decisions of that run say which field and why, never the value.
+"$dalil" decisions --db s.db SYN-000005 > unfit.txt
+grep -q "no decision: the record no longer fits the schema: field household.size: is below the field's lower bound (at_least 1000)" unfit.txt ||
+  fail "decisions did not say which field no longer fits: $(cat unfit.txt)"
 rm -rf tight
 
 [ "$failed" -eq 0 ] && echo "export targets and cells: ok"
