@@ -27,19 +27,43 @@ inline std::string host_name() {
   return buf;
 }
 
-/// This machine's identity, as a lease records its holder's: /etc/machine-id (systemd's, unique
-/// per installation), else the host name (two machines may share a host name, never a machine
-/// id). Only a lease held on this machine is taken over at once when its process is gone.
-inline std::string machine_id() {
-  std::ifstream in("/etc/machine-id");
-  std::string id;
-  if (in && std::getline(in, id)) {
-    while (!id.empty() && (id.back() == ' ' || id.back() == '\r' || id.back() == '\t')) {
-      id.pop_back();
-    }
-    if (!id.empty()) return "machine-id:" + id;
+/// The first line of a file, without trailing space; empty when unreadable.
+inline std::string first_line(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return {};
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t')) {
+    line.pop_back();
   }
-  return "host:" + host_name();
+  return line;
+}
+
+/// The identity of the process space this process runs in, as a lease records its holder's:
+/// a process id means the same process only inside it. /etc/machine-id (systemd's, unique per
+/// installation; else the host name) is not enough: containers of one image, and machines cloned
+/// from one disk, share it, and a lease of another container whose pid is free here would be
+/// taken for a dead holder's and taken over while its batch still runs. So the kernel's boot id
+/// (one per boot of a kernel: two hosts never share it) and the pid namespace (containers of one
+/// kernel have their own) are part of it: "machine-id:…/boot:…/pid-ns:4026531836". A holder in
+/// another space is respected until its lease expires; only one of this space whose process is
+/// gone is taken over at once (after a reboot, the old boot's lease waits for its expiry).
+inline std::string machine_id() {
+  std::string id = first_line("/etc/machine-id");
+  std::string out = id.empty() ? "host:" + host_name() : "machine-id:" + id;
+  if (std::string boot = first_line("/proc/sys/kernel/random/boot_id"); !boot.empty()) {
+    out += "/boot:" + boot;
+  }
+  char ns[64] = {};
+  // "pid:[4026531836]": the namespace's inode number.
+  if (ssize_t n = ::readlink("/proc/self/ns/pid", ns, sizeof ns - 1); n > 0) {
+    std::string text(ns, static_cast<std::size_t>(n));
+    auto open = text.find('[');
+    auto close = text.find(']');
+    if (open != std::string::npos && close != std::string::npos && close > open + 1) {
+      out += "/pid-ns:" + text.substr(open + 1, close - open - 1);
+    }
+  }
+  return out;
 }
 
 /// Seconds since the Unix epoch: a lease's expiry.

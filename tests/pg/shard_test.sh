@@ -8,6 +8,16 @@
 # even when a process of its pid is gone here, one on this machine is; --status shows each
 # shard's counts and state; SQLite refuses --shard and --status.
 set -euo pipefail
+# This process space's identity, as store/lease.hpp names a lease's holder: the machine
+# (/etc/machine-id, else the host name), the kernel's boot and the pid namespace.
+machine_here() {
+  local m ns
+  if [ -s /etc/machine-id ]; then m="machine-id:$(tr -d ' \n' < /etc/machine-id)"; else m="host:$(hostname)"; fi
+  if [ -r /proc/sys/kernel/random/boot_id ]; then m="$m/boot:$(tr -d ' \n' < /proc/sys/kernel/random/boot_id)"; fi
+  ns=$(readlink /proc/self/ns/pid 2>/dev/null | tr -dc 0-9 || true)
+  if [ -n "$ns" ]; then m="$m/pid-ns:$ns"; fi
+  echo "$m"
+}
 dalil="$1"; rules="$2"
 work=$(mktemp -d)
 pids=()
@@ -118,7 +128,7 @@ grep -q "^  shard 1/2: \([0-9]*\)/\1 decided, 0 to decide; done$" "$work/status"
 grep -q "^  shard 2/2: 0/\([0-9]*\) decided, \1 to decide; pid $gone on twin-host (machine-id:another-machine), renewed 20[0-9-]*T[0-9:]*Z; live$" "$work/status" \
   || fail "status, shard 2: $(cat "$work/status")"
 [ "$(grep -c "^run " "$work/status")" = 1 ] || fail "complete runs in the status: $(cat "$work/status")"
-if [ -r /etc/machine-id ] && [ -s /etc/machine-id ]; then here="machine-id:$(tr -d ' \n' < /etc/machine-id)"; else here="host:$(hostname)"; fi
+here=$(machine_here)
 psql -d dalil_s1 -qc "UPDATE lease SET machine = '$here'"
 run 0 "$work/status" "$dalil" batch --status --db "$s1"
 grep -q "^  shard 2/2: 0/\([0-9]*\) decided, \1 to decide; pid $gone on twin-host ($here), renewed .*; expired$" "$work/status" \

@@ -84,9 +84,18 @@ expect schema_complete_frozen nz "a complete run never changes" \
   sqlite3 "$work/copy.db" "UPDATE runs SET as_of='2018-01-01' WHERE run_id=1"
 "$dalil" audit verify --db "$db" >/dev/null
 
-# The writer lease: held by a live process of this machine → busy, naming it. The machine is named
-# by /etc/machine-id (else the host name), as store/lease.hpp names it.
-if [ -s /etc/machine-id ]; then machine="machine-id:$(tr -d ' \n' < /etc/machine-id)"; else machine="host:$(hostname)"; fi
+# This process space's identity, as store/lease.hpp names a lease's holder: the machine
+# (/etc/machine-id, else the host name), the kernel's boot and the pid namespace.
+machine_here() {
+  local m ns
+  if [ -s /etc/machine-id ]; then m="machine-id:$(tr -d ' \n' < /etc/machine-id)"; else m="host:$(hostname)"; fi
+  if [ -r /proc/sys/kernel/random/boot_id ]; then m="$m/boot:$(tr -d ' \n' < /proc/sys/kernel/random/boot_id)"; fi
+  ns=$(readlink /proc/self/ns/pid 2>/dev/null | tr -dc 0-9 || true)
+  if [ -n "$ns" ]; then m="$m/pid-ns:$ns"; fi
+  echo "$m"
+}
+# The writer lease: held by a live process of this machine → busy, naming it.
+machine=$(machine_here)
 # The holder's parent (perl) never collects it: once killed below, it is a zombie, as a batch killed
 # under `timeout -s KILL` stays where nothing reaps orphans.
 perl -e '$p = fork // die; if (!$p) { exec "sleep", "60" } $| = 1; print "$p\n"; sleep 120' \
@@ -105,6 +114,13 @@ grep -q ') Z' "/proc/$holder/stat" || { echo "FAIL: the holder is not a zombie";
 expect lease_dead_holder 0 "run 3 (generation 1)" \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2016-06-01 --quiet
 kill "$holder_parent"; wait "$holder_parent" 2>/dev/null || true
+gone_ns=999998; while kill -0 "$gone_ns" 2>/dev/null; do gone_ns=$((gone_ns - 1)); done
+# A lease of another container of this machine (the same machine id and boot, another pid
+# namespace), whose pid is free here: its holder may be alive there, so it is respected.
+q "INSERT INTO lease VALUES('writer', 'other', 8, $gone_ns, '$(hostname)', '2026-01-01T00:00:00Z', strftime('%s','now') + 3600, '${machine%/pid-ns:*}/pid-ns:1')"
+expect lease_other_container 4 "pid $gone_ns on $(hostname)" \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2015-06-01 --quiet
+q "DELETE FROM lease"
 # Another machine's lease, even under this host's name and with no process of its pid here:
 # respected until it expires, then taken over.
 gone=999999; while kill -0 "$gone" 2>/dev/null; do gone=$((gone - 1)); done
