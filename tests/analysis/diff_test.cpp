@@ -110,26 +110,41 @@ const an::decision_diff* find(const an::diff_result& r, const std::string& name)
   return it == r.decisions.end() ? nullptr : &*it;
 }
 
+/// The diff of the shipped pack against a mutation, which must find `decision` different with a
+/// witness; the witness evaluated by each version, through the ordinary evaluator.
+struct witnessed {
+  std::shared_ptr<const eng::ruleset> old_rules;
+  std::shared_ptr<const eng::ruleset> new_rules;
+  an::diff_result r;
+  const an::decision_diff* d = nullptr;
+  eng::record a;
+  eng::record b;
+  std::pair<eng::value, bool> before;
+  std::pair<eng::value, bool> after;
+};
+
+void witness_of(const mutated_pack& m, const std::string& decision, witnessed& w) {
+  w.old_rules = load(shipped());
+  w.new_rules = load(m.dir);
+  w.r = an::diff(w.old_rules, w.new_rules, an::diff_options{});
+  w.d = find(w.r, decision);
+  REQUIRE(w.d != nullptr);
+  INFO(w.d->reason);
+  REQUIRE(w.d->v == an::verdict::different);
+  REQUIRE(w.d->as_of);
+  INFO("witness " << w.d->record << " as of " << dalil::to_string(*w.d->as_of));
+  w.before = evaluate(w.old_rules, decision, *w.d->as_of, w.d->record, w.a);
+  w.after = evaluate(w.new_rules, decision, *w.d->as_of, w.d->record, w.b);
+}
+
 /// The diff of the shipped pack against a mutation must find `decision` different, with a
 /// witness that reproduces here.
 void expect_witness(const mutated_pack& m, const std::string& decision) {
-  auto old_rules = load(shipped());
-  auto new_rules = load(m.dir);
-  an::diff_options opt;
-  an::diff_result r = an::diff(old_rules, new_rules, opt);
-  const an::decision_diff* d = find(r, decision);
-  REQUIRE(d != nullptr);
-  INFO(d->reason);
-  REQUIRE(d->v == an::verdict::different);
-  REQUIRE(d->as_of);
-  INFO("witness " << d->record << " as of " << dalil::to_string(*d->as_of));
-  eng::record a;
-  eng::record b;
-  auto before = evaluate(old_rules, decision, *d->as_of, d->record, a);
-  auto after = evaluate(new_rules, decision, *d->as_of, d->record, b);
-  CHECK_FALSE(same_outcome(before, after));
-  CHECK_FALSE(r.changes.empty());
-  CHECK_FALSE(r.all_same());
+  witnessed w;
+  witness_of(m, decision, w);
+  CHECK_FALSE(same_outcome(w.before, w.after));
+  CHECK_FALSE(w.r.changes.empty());
+  CHECK_FALSE(w.r.all_same());
 }
 
 void expect_same(const mutated_pack& m, const std::string& decision) {
@@ -265,25 +280,14 @@ TEST_CASE("diff: with enum cases reordered, a changed row still has a witness, b
                    "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_70k",
                    "applicant.housing.price <= direct_aid_low_price_ceiling  => aid_100k"});
   mutated_pack m(edits);
-  auto old_rules = load(shipped());
-  auto new_rules = load(m.dir);
-  an::diff_result r = an::diff(old_rules, new_rules, an::diff_options{});
-  const an::decision_diff* d = find(r, "housing.direct_aid_2024");
-  REQUIRE(d != nullptr);
-  INFO(d->reason);
-  REQUIRE(d->v == an::verdict::different);
-  REQUIRE(d->as_of);
-  INFO("witness " << d->record << " as of " << dalil::to_string(*d->as_of));
-  eng::record a;
-  eng::record b;
-  auto before = evaluate(old_rules, "housing.direct_aid_2024", *d->as_of, d->record, a);
-  auto after = evaluate(new_rules, "housing.direct_aid_2024", *d->as_of, d->record, b);
-  CHECK(case_name(old_rules, "housing.direct_aid_2024", before.first) == "aid_70k");
-  CHECK(case_name(new_rules, "housing.direct_aid_2024", after.first) == "aid_100k");
-  CHECK(d->old_outcome.value == "\"aid_70k\"");
-  CHECK(d->new_outcome.value == "\"aid_100k\"");
+  witnessed w;
+  witness_of(m, "housing.direct_aid_2024", w);
+  CHECK(case_name(w.old_rules, "housing.direct_aid_2024", w.before.first) == "aid_70k");
+  CHECK(case_name(w.new_rules, "housing.direct_aid_2024", w.after.first) == "aid_100k");
+  CHECK(w.d->old_outcome.value == "\"aid_70k\"");
+  CHECK(w.d->new_outcome.value == "\"aid_100k\"");
   // Only that decision changed: the others, reading the reordered enums, are the same.
-  for (const an::decision_diff& x : r.decisions) {
+  for (const an::decision_diff& x : w.r.decisions) {
     if (x.decision == "housing.direct_aid_2024") continue;
     INFO(x.decision << ": " << x.reason);
     CHECK(x.v == an::verdict::same);

@@ -84,16 +84,8 @@ expect schema_complete_frozen nz "a complete run never changes" \
   sqlite3 "$work/copy.db" "UPDATE runs SET as_of='2018-01-01' WHERE run_id=1"
 "$dalil" audit verify --db "$db" >/dev/null
 
-# This process space's identity, as store/lease.hpp names a lease's holder: the machine
-# (/etc/machine-id, else the host name), the kernel's boot and the pid namespace.
-machine_here() {
-  local m ns
-  if [ -s /etc/machine-id ]; then m="machine-id:$(tr -d ' \n' < /etc/machine-id)"; else m="host:$(hostname)"; fi
-  if [ -r /proc/sys/kernel/random/boot_id ]; then m="$m/boot:$(tr -d ' \n' < /proc/sys/kernel/random/boot_id)"; fi
-  ns=$(readlink /proc/self/ns/pid 2>/dev/null | tr -dc 0-9 || true)
-  if [ -n "$ns" ]; then m="$m/pid-ns:$ns"; fi
-  echo "$m"
-}
+# shellcheck source=tests/store/lease_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lease_lib.sh"
 # The writer lease: held by a live process of this machine → busy, naming it.
 machine=$(machine_here)
 # The holder's parent (perl) never collects it: once killed below, it is a zombie, as a batch killed
