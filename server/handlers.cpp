@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <list>
@@ -141,7 +142,28 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-std::string session_json(const principal& who) {
+/// Unix seconds as RFC 3339 UTC ("2026-12-06T21:14:00Z").
+std::string utc_stamp(std::int64_t unix_seconds) {
+  using namespace std::chrono;  // NOLINT(google-build-using-namespace): calendar types
+  const sys_seconds at{seconds{unix_seconds}};
+  const sys_days day = floor<days>(at);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{at - day};
+  std::array<char, 32> buf{};
+  int n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                        static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                        static_cast<int>(hms.minutes().count()),
+                        static_cast<int>(hms.seconds().count()));
+  return {buf.data(), static_cast<std::size_t>(std::max(n, 0))};
+}
+
+/// The session as GET /api/v1/session and the login answer it. For a browser session, its idle
+/// timeout (`idle`, which every request of the session slides) and its absolute end, which the
+/// page warns of (docs/identity.md, "Sessions"); null for a bearer token, which has neither.
+/// "now" is the server's time by the same clock: a page whose own clock is off places the end by
+/// the difference, not by its clock.
+std::string session_json(const principal& who, std::chrono::seconds idle) {
   std::string out = "{\"user\":";
   append_string(out, who.name);
   out += ",\"role\":";
@@ -156,6 +178,13 @@ std::string session_json(const principal& who) {
   append_string(out, who.lang);
   out += ",\"csrf\":";
   append_string(out, who.csrf);
+  const bool session = !who.machine && who.session_ends > 0;
+  out += ",\"idle_timeout_s\":";
+  out += session ? std::to_string(idle.count()) : "null";
+  out += ",\"expires_at\":";
+  out += session ? '"' + utc_stamp(who.session_ends) + '"' : "null";
+  out += ",\"now\":";
+  out += who.checked_at > 0 ? '"' + utc_stamp(who.checked_at) + '"' : "null";
   out += '}';
   return out;
 }
@@ -686,7 +715,7 @@ class api_service final : public service {
         co_return r;
       }
       case route_id::session:
-        co_return json_reply(session_json(*who));
+        co_return json_reply(session_json(*who, auth_->options().session_idle));
       case route_id::session_lang:
         co_return set_lang(req, *who);
       case route_id::schema: {
@@ -759,7 +788,7 @@ class api_service final : public service {
       return problem_reply(forbidden("administrators act from the command line only"));
     }
     info.who_name = ok->who.name;
-    reply r = json_reply(session_json(ok->who));
+    reply r = json_reply(session_json(ok->who, auth_->options().session_idle));
     r.set_cookie =
         "__Host-dalil=" + ok->cookie_value + "; Path=/; HttpOnly; Secure; SameSite=Strict";
     if (!ok->device_cookie.empty()) {

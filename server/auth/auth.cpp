@@ -58,7 +58,9 @@ store::result<principal> unexpired(const principal& p, std::int64_t now) {
                                    ": create a new one (dalil token "
                                    "revoke, then dalil token create)");
   }
-  return p;
+  principal checked = p;
+  checked.checked_at = now;
+  return checked;
 }
 
 /// Holds one of the semaphore's places for a password verification.
@@ -350,6 +352,8 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
   }
   who->session = row.id_hash.hex();
   who->csrf = csrf_for(cookie);
+  who->session_ends = t + options_.session_absolute.count();
+  who->checked_at = t;
   {
     std::lock_guard lock(sessions_mutex_);
     if (sessions_.size() >= max_cached_sessions) sessions_.clear();
@@ -404,6 +408,7 @@ store::result<principal> authenticator::from_cookie(std::string_view cookie_valu
     if (!who) return who.error();
     who->session = id_hash.hex();
     who->csrf = csrf_for(cookie_value);
+    who->session_ends = row->created + options_.session_absolute.count();
     s = cached_session{std::move(*who), row->created, row->last_seen, row->last_seen};
   }
 
@@ -455,6 +460,7 @@ store::result<principal> authenticator::from_cookie(std::string_view cookie_valu
       if (entry.last_seen <= s.last_seen) entry = s;
     }
   }
+  s.who.checked_at = t;
   return std::move(s.who);
 }
 

@@ -39,6 +39,12 @@ struct principal {   // who is asking
   std::string session;       // opaque session id hash (hex) ("" for tokens): for logout
   std::string csrf;          // the session's CSRF token ("" for tokens)
   std::int64_t expires = 0;  // a token's expiry (Unix seconds; 0 for a session's user)
+  /// A session's absolute end: its creation plus auth_options::session_absolute (Unix seconds,
+  /// the store's clock; 0 for tokens). The idle expiry slides; this one never moves.
+  std::int64_t session_ends = 0;
+  /// When this principal was checked, by the store's clock (Unix seconds): the "now" that
+  /// session_ends and the idle expiry are counted from (0 when not checked against a clock).
+  std::int64_t checked_at = 0;
 };
 
 struct login_ok {
@@ -107,6 +113,7 @@ class authenticator {
                                 std::string_view device_cookie = {});
   /// The session's principal; errc::refused when the cookie is malformed, unknown, ended, idle
   /// past session_idle, older than session_absolute or its user disabled. Slides the idle expiry.
+  /// The principal carries the session's absolute end and the time it was checked at.
   store::result<principal> from_cookie(std::string_view cookie_value);
   /// The token's client; errc::refused when malformed, unknown, revoked or expired (past its
   /// expiry by the store's clock, as sessions: token_expired() tells that case apart; errc::failed

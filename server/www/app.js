@@ -3,10 +3,14 @@
 // sessionStorage); signing out drops it and empties the screen. Losing the session (idle expiry)
 // empties the screen too, but the official's work is held in memory while the sign-in screen is
 // shown: the same user signing in again gets it back where they were, anyone else (or a reload)
-// starts from nothing.
+// starts from nothing. Before the session ends, a warning says when, and lets the official keep
+// it (session.js).
 import { h, clear, fieldId, append } from './dom.js';
 import { LANGS, loadCatalogue, ltr } from './i18n.js';
-import { api, ApiError, setCsrf, onSessionLost, pointerToPath } from './api.js';
+import {
+  api, ApiError, setCsrf, onSessionLost, onSessionSeen, pointerToPath,
+} from './api.js';
+import { sessionWatch } from './session.js';
 import {
   emptyModel, renderFields, buildRecord, validate, loadRecord, shownNumber,
 } from './form.js';
@@ -69,7 +73,13 @@ const t = (k, p) => state.tr.t(k, p);
 
 // --- Session -----------------------------------------------------------------------------------
 
+/** The warnings before the session's idle expiry and absolute end ("Stay signed in" asks for the
+ *  session: a request of it, which starts its idle time again). */
+const watch = sessionWatch({ tr, ask: () => api('GET', '/api/v1/session') });
+onSessionSeen((at) => watch.seen(at));
+
 onSessionLost(() => {
+  watch.stop();
   const lang = state.lang;
   // Held for the same user only (see signedIn); nothing of it stays on the screen.
   if (state.me) {
@@ -111,6 +121,7 @@ async function start() {
 }
 
 async function signedIn(me, opts = {}) {
+  watch.start(me);
   // The work held since the session expired: back for the same user, forgotten for anyone else.
   const back = held && held.user === me.user && held.role === me.role
     && held.office === (me.office || null) && Date.now() - held.at < HELD_MS ? held.work : null;
@@ -157,6 +168,7 @@ async function signIn(user, password) {
 }
 
 async function signOut() {
+  watch.stop();
   try {
     await api('POST', '/api/v1/logout', undefined, { quiet401: true });
   } catch (e) {

@@ -41,6 +41,9 @@ export function translator(lang) {
   const stampFmt = new Intl.DateTimeFormat(locale, {
     numberingSystem: 'latn', dateStyle: 'long', timeStyle: 'short',
   });
+  const timeFmt = new Intl.DateTimeFormat(locale, {
+    numberingSystem: 'latn', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  });
   const tr = {
     lang,
     dir: lang === 'ar' ? 'rtl' : 'ltr',
@@ -70,6 +73,8 @@ export function translator(lang) {
       if (!m) return String(iso ?? '');
       return dateFmt.format(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])));
     },
+    /** A time (milliseconds since the epoch) as HH:MM in the counter PC's time zone: "21:14". */
+    time: (ms) => timeFmt.format(new Date(ms)),
     /** A server timestamp (ISO 8601 with offset) in the counter PC's time zone. */
     stamp(iso) {
       const d = new Date(iso);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the browser tests of the officials' page against a real `dalil serve`.
-//   node tests/browser/run.mjs --dalil build/cli/dalil [--rules rules] [--out out] [--only counter,session] [--langs fr,ar]
+//   node tests/browser/run.mjs --dalil build/cli/dalil [--rules rules] [--out out] [--only counter,session] [--skip warning] [--langs fr,ar]
 // It builds nothing: it starts `dalil serve` on temporary stores (users made with `dalil user add`,
-// a second server with --session-idle 5 for the expiry), drives /usr/bin/chromium through
+// a second server with --session-idle 6 for the expiry; the warning flow starts its own), drives /usr/bin/chromium through
 // playwright-core, and writes screenshots under <out>/screenshots/<lang>/. Exit 0 when every flow
 // passes, 1 when one fails, 77 (CTest's "skipped") when Node packages or Chromium are missing,
 // unless DALIL_BROWSER_REQUIRED=1 (CI), where missing tools fail.
@@ -44,10 +44,12 @@ if (!fs.existsSync(chromiumPath)) missing(`no Chromium at ${chromiumPath}: bash 
 const H = await import('./lib/harness.mjs');
 const { seedCounter } = await import('./lib/seed.mjs');
 const flows = {};
-for (const f of ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'focus', 'session', 'keyboard', 'figures']) {
+const order = ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'focus', 'session', 'warning', 'keyboard', 'figures'];
+for (const f of order) {
   flows[f] = await import(`./flows/${f}.mjs`);
 }
-const only = args.only ? args.only.split(',') : Object.keys(flows);
+const skip = args.skip ? args.skip.split(',') : [];
+const only = (args.only ? args.only.split(',') : Object.keys(flows)).filter((f) => !skip.includes(f));
 const langs = args.langs ? args.langs.split(',') : H.LANGS;
 
 const work = H.tempDir('run');
@@ -92,16 +94,16 @@ try {
   H.addUser(dalil, shortDb, 'alice', 'official', 'rabat');
   H.addUser(dalil, shortDb, 'carol', 'official', 'rabat');  // another official at the same counter PC
   ctx.shortServer = await H.startServer({
-    dalil, rules, db: shortDb, extra: ['--session-idle', '5'], log: path.join(out, 'browser-serve-short.log'),
+    dalil, rules, db: shortDb, extra: ['--session-idle', '6'], log: path.join(out, 'browser-serve-short.log'),
   });
   servers.push(ctx.shortServer);
 
   // Order matters: the counter flow creates the applicants the others reload, review and count.
-  for (const name of ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'focus', 'session', 'keyboard', 'figures']) {
+  for (const name of order) {
     if (!only.includes(name)) continue;
     const flow = flows[name];
     if (name === 'figures') await step('seed the counter (API, bearer token)', () => seedCounter(ctx, token));
-    if (flow.browserless) {
+    if (flow.browserless || flow.once) {
       await step(name, () => flow.run(ctx));
     } else {
       for (const lang of langs) await step(`${name} [${lang}]`, () => flow.run(ctx, lang));

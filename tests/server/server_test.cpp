@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -316,6 +317,96 @@ TEST_CASE("server: sessions — login, CSRF on unsafe requests, language, logout
   run(std::string(DALIL_BINARY) + " token revoke adviser --db " + f.db + " 2>&1");
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("adviser")).status == 401);
+  f.check_log();
+}
+
+namespace {
+
+/// "2026-12-06T21:14:00Z" as Unix seconds; -1 when it is not of that form (RFC 3339 UTC).
+std::int64_t unix_of(const json::value& v) {
+  if (!v.is_string()) return -1;
+  std::string text(v.as_string());
+  int y = 0;
+  unsigned mo = 0;
+  unsigned d = 0;
+  int h = 0;
+  int mi = 0;
+  int sec = 0;
+  char z = 0;
+  if (text.size() != 20 ||
+      std::sscanf(text.c_str(), "%4d-%2u-%2uT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &z) != 7 ||
+      z != 'Z') {
+    return -1;
+  }
+  using namespace std::chrono;  // NOLINT(google-build-using-namespace): calendar types
+  const sys_days date{year{y} / month{mo} / day{d}};
+  return duration_cast<seconds>(date.time_since_epoch() + hours{h} + minutes{mi} + seconds{sec})
+      .count();
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+TEST_CASE("server: the session states its idle timeout and absolute end, for the page's warning",
+          "[server]") {
+  fixture f(std::chrono::seconds(90));
+  const std::int64_t before = unix_now();
+  response login = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"alice","password":"a-long-password-1"})");
+  const std::int64_t after = unix_now();
+  REQUIRE(login.status == 200);
+  json::value me = login.parsed();
+  CHECK(me.at("idle_timeout_s") == 90);
+  // The absolute end: sign-in plus the configured lifetime, 12 h by default (within the
+  // seconds the login took).
+  const std::int64_t absolute = dalil::server::config{}.session_absolute.count();
+  CHECK(absolute == std::int64_t{12} * 60 * 60);
+  const std::int64_t ends = unix_of(me.at("expires_at"));
+  CHECK(ends >= before + absolute - 2);
+  CHECK(ends <= after + absolute + 2);
+  const std::int64_t now = unix_of(me.at("now"));
+  CHECK(now >= before - 2);
+  CHECK(now <= after + 2);
+  // GET /api/v1/session answers the same members; the absolute end does not move.
+  std::string c = login.headers["set-cookie"];
+  auth_header s{"", c.substr(13, c.find(';') - 13), ""};
+  response again = call(f.port, http::verb::get, "/api/v1/session", "", s);
+  REQUIRE(again.status == 200);
+  CHECK(again.parsed().at("idle_timeout_s") == 90);
+  CHECK(again.parsed().at("expires_at") == me.at("expires_at"));
+  CHECK(unix_of(again.parsed().at("now")) >= now);
+  // A bearer token has no session: the route refuses it, and no session member is sent.
+  response token = call(f.port, http::verb::get, "/api/v1/session", "", f.bearer("official"));
+  CHECK(token.status == 403);
+  CHECK(token.body.find("idle_timeout_s") == std::string::npos);
+  CHECK(token.body.find("expires_at") == std::string::npos);
+  f.check_log();
+}
+
+TEST_CASE("server: asking for the session keeps it alive past its idle timeout", "[server]") {
+  // Idle expiry 4 s: three GET /api/v1/session 2.5 s apart outlive it (the page's "stay signed
+  // in"), and then it expires as any session does.
+  fixture f(std::chrono::seconds(4));
+  response login = call(f.port, http::verb::post, "/api/v1/login",
+                        R"({"user":"alice","password":"a-long-password-1"})");
+  REQUIRE(login.status == 200);
+  CHECK(login.parsed().at("idle_timeout_s") == 4);
+  std::string c = login.headers["set-cookie"];
+  auth_header s{"", c.substr(13, c.find(';') - 13), ""};
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    INFO("request " << i << ", " << (i + 1) * 2.5 << " s after the login");
+    response r = call(f.port, http::verb::get, "/api/v1/session", "", s);
+    REQUIRE(r.status == 200);
+    CHECK(r.parsed().at("expires_at") == login.parsed().at("expires_at"));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(5200));
+  CHECK(call(f.port, http::verb::get, "/api/v1/session", "", s).status == 401);
   f.check_log();
 }
 

@@ -38,10 +38,14 @@ export async function run(ctx) {
     for (const m of src.matchAll(/\b(?:t|tn)\(\s*'([a-z0-9_.]+)'|key: '([a-z0-9_.]+)'/g)) used.add(m[1] || m[2]);
   }
   for (const k of used) expect(keys.has(k), `the page asks for "${k}", which no catalogue has`);
-  // Keys built at run time (`form.error.${type}`, `lang.name.${l}`, `role.${role}`, `screen.${s}`).
+  // Keys built at run time (`form.error.${type}`, `lang.name.${l}`, `role.${role}`, `screen.${s}`,
+  // `session.${kind}.title`).
   for (const t of ['int', 'money', 'decimal']) expect(keys.has(`form.error.${t}`), `no form.error.${t}`);
   for (const l of LANGS) expect(keys.has(`lang.name.${l}`), `no lang.name.${l}`);
   for (const r of ['official', 'adviser', 'auditor', 'admin']) expect(keys.has(`role.${r}`), `no role.${r}`);
   for (const s of ['signin', 'form', 'answer', 'receipt', 'figures']) expect(keys.has(`screen.${s}`), `no screen.${s}`);
+  for (const k of ['idle', 'absolute']) {
+    for (const p of ['title', 'text']) expect(keys.has(`session.${k}.${p}`), `no session.${k}.${p}`);
+  }
   ctx.catalogueKeys = keys.size;
 }

@@ -1,6 +1,8 @@
-// A shared counter PC: the session expires (the server runs with --session-idle 5; 2 s left a
+// A shared counter PC: the session expires (the server runs with --session-idle 6; 2 s left a
 // sign-in and a language change too little time on a loaded machine) and the page goes back to
-// the sign-in screen with a message and nothing of the applicant on it. The official's work is
+// the sign-in screen with a message and nothing of the applicant on it: warned at half the idle
+// time (3 s after the page's last request), which nobody answers here, the page asks the server
+// past the idle expiry and its 401 does the rest (flow `warning` answers the warning). The official's work is
 // kept in the page's memory meanwhile (never in the browser's storage): the same official signing
 // in again finds the form, the answer and the draft decisions (values, reasons, observations)
 // where they left them and records them; another official signing in, or a reload, finds nothing.
@@ -9,7 +11,13 @@ import { openBrowser, signIn, switchLanguage, checkScreen, expect, PASSWORDS } f
 
 export const name = 'session';
 
-const IDLE_WAIT = 6500;  // past the 5 s idle expiry
+/** The official leaves the work as it is: the warning comes, nobody answers it, and the page
+ *  goes back to the sign-in screen by itself (about 7 s after its last request). */
+async function leaveIdle(page, lang) {
+  await page.waitForSelector('#session-warning[open]', { timeout: 10000 });
+  expect(await page.getAttribute('#session-warning', 'role') === 'alertdialog', `${lang}: the warning is not an alertdialog`);
+  await page.waitForSelector('main[data-screen="signin"]', { timeout: 10000 });
+}
 
 /** Signs in on the sign-in screen already shown (no reload: a reload wipes the page's memory). */
 async function signInHere(page, user) {
@@ -59,8 +67,7 @@ export async function run(ctx, lang) {
     const observations = `observation kept ${lang}`;
     await page.fill(`#reason-${rid}`, reason);
     await page.fill('#observations', observations);
-    await page.waitForTimeout(IDLE_WAIT);
-    await page.click('#record-review');
+    await leaveIdle(page, lang);
     await expectExpired(page, lang, cat, [id, reason, observations]);
     await checkScreen(ctx, page, lang, '11-session-expired');
 
@@ -74,7 +81,7 @@ export async function run(ctx, lang) {
     expect((await page.inputValue(`#value-${rid}`)) === value, `${lang}: the override's value was lost at the expiry`);
     expect((await page.inputValue(`#reason-${rid}`)) === reason, `${lang}: the override's reason was lost at the expiry`);
     expect((await page.inputValue('#observations')) === observations, `${lang}: the observations were lost at the expiry`);
-    // (No checkScreen here: axe takes longer than the 5 s idle expiry on a loaded machine.)
+    // (No checkScreen here: axe takes longer than the 6 s idle expiry on a loaded machine.)
     await page.click('#record-review');
     await page.waitForSelector('#recorded');
     expect((await page.textContent(`#recorded li[data-rule="${rule}"]`)).includes(reason),
@@ -88,8 +95,7 @@ export async function run(ctx, lang) {
     const id2 = `EXPIRY2-${lang}`;
     await page.fill('#f-id', id2);
     await page.fill('#f-household-size', '3');
-    await page.waitForTimeout(IDLE_WAIT);
-    await page.click('#evaluate');
+    await leaveIdle(page, lang);
     await expectExpired(page, lang, cat, [id2]);
     await signInHere(page, 'carol');
     expect(await page.isVisible('main[data-screen="form"]'), `${lang}: another official is not on an empty form`);
@@ -103,8 +109,7 @@ export async function run(ctx, lang) {
     const id3 = `EXPIRY3-${lang}`;
     await page.fill('#f-id', id3);
     await page.fill('#f-household-size', '5');
-    await page.waitForTimeout(IDLE_WAIT);
-    await page.click('#evaluate');
+    await leaveIdle(page, lang);
     await expectExpired(page, lang, cat, [id3]);
     await signInHere(page, 'carol');
     expect((await page.inputValue('#f-id')) === id3, `${lang}: the form's file number was lost at the expiry`);
@@ -117,8 +122,7 @@ export async function run(ctx, lang) {
     await page.waitForSelector('#applicant-form');
     const id4 = `EXPIRY4-${lang}`;
     await page.fill('#f-id', id4);
-    await page.waitForTimeout(IDLE_WAIT);
-    await page.click('#evaluate');
+    await leaveIdle(page, lang);
     await expectExpired(page, lang, cat, [id4]);
     await page.reload();
     await signInHere(page, 'carol');
@@ -128,7 +132,7 @@ export async function run(ctx, lang) {
 
     expect(b.problems.length === 0, `${lang}: ${b.problems.join('; ')}`);
 
-    // CSRF, on the server with the ordinary expiry (the checks below take longer than 5 s): the
+    // CSRF, on the server with the ordinary expiry (the checks below take longer than 6 s): the
     // page's token replaced on the way out → 403, said in words.
     await signIn(page, ctx.server.base, 'alice');
     await switchLanguage(page, lang);

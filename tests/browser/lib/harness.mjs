@@ -154,8 +154,10 @@ function fragments(message) {
  *  - no horizontal overflow (scrollWidth ≤ clientWidth), and dir="rtl" in Arabic;
  *  - no visible text in another language's catalogue wording, no missing message (⟦key⟧);
  *  - a screenshot written to out/screenshots/<lang>/<name>.png.
+ * `within` (a selector) limits axe to a part of the screen: a warning shown for a few seconds
+ * over a screen checked on its own elsewhere (axe on a whole answer can take longer).
  */
-export async function checkScreen(ctx, page, lang, name, { print = false } = {}) {
+export async function checkScreen(ctx, page, lang, name, { print = false, within = null } = {}) {
   const cats = ctx.catalogues;
   await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false');
   const where = `${lang}/${name}`;
@@ -210,9 +212,10 @@ export async function checkScreen(ctx, page, lang, name, { print = false } = {})
   if (print) await page.emulateMedia({ media: 'screen' });
 
   if (!print) {
-    const axe = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
-      .analyze();
+    let builder = new AxeBuilder({ page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']);
+    if (within) builder = builder.include(within);
+    const axe = await builder.analyze();
     const bad = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(bad.length === 0, `${where}: axe found ${bad.length} serious/critical violation(s): ${
       bad.map((v) => `${v.id} (${v.impact}) at ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`).join('; ')}`);
