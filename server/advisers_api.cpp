@@ -662,6 +662,10 @@ advisers_api::advisers_api(const config& c, std::shared_ptr<spdlog::logger> log,
 
 advisers_api::~advisers_api() = default;
 
+void advisers_api::stop() {
+  impl_->pool.join();
+}
+
 asio::awaitable<reply> advisers_api::handle(route_id route, const request& req,
                                             const principal& who, const request_info& info) {
   (void)info;

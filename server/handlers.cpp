@@ -591,6 +591,13 @@ class api_service final : public service {
   }
 
   void stop() override {
+    // The pools first, while the I/O contexts exist: a pool's job hands its end to the context
+    // of the request that waits for it, and its thread lets go of that context's executor only
+    // after; a context destroyed meanwhile was a crash at shutdown (a login finishing on the
+    // pool while the server stopped). Their jobs may still submit to the writer: it stops last.
+    login_pool_.join();
+    reports_pool_.join();
+    if (advisers_) advisers_->stop();
     if (!writer_) return;
     writer_->stop();
     log_->info("writer: {}", writer_->summary());
