@@ -525,6 +525,7 @@ int compare_bound(const value& v, const rational& bound) {
 
 struct record_reader_options {
   std::optional<date> as_of;
+  bool member_place = false;
 };
 
 }  // namespace
@@ -826,7 +827,9 @@ struct record_reader::impl {
         auto f = info.field(name);
         if (!f) {
           if (!c.eat(':')) return fail(st, path, "expected ':' after a key");
-          return fail(st, path, no_such_field(info, name) + member_place(member, previous));
+          return fail(st, path,
+                      no_such_field(info, name) +
+                          (options.member_place ? member_place(member, previous) : ""));
         }
         previous = info.fields[*f].name;
         path_ref sub{&path, name};
@@ -903,7 +906,8 @@ struct record_reader::impl {
         if (at < 0) {
           if (!c.eat(':')) return fail(st, path, "expected ':' after a key");
           return fail(st, path,
-                      no_such_field(p.records[n.record], name) + member_place(member, previous));
+                      no_such_field(p.records[n.record], name) +
+                          (options.member_place ? member_place(member, previous) : ""));
         }
         previous = n.fields[static_cast<std::size_t>(at)].first;
         path_ref sub{&path, name};
@@ -956,6 +960,10 @@ date utc_today() {
 
 void record_reader::set_as_of(std::optional<date> as_of) {
   impl_->options.as_of = as_of;
+}
+
+void record_reader::set_member_place(bool on) {
+  impl_->options.member_place = on;
 }
 
 bool record_reader::read(std::string_view json, record& out, record_error& error) const {

@@ -60,6 +60,12 @@ class record_reader {
   /// date; today's date at import). Without one (the default) those constraints are not checked;
   /// `at_least` and `at_most` always are. Not to be called while another thread reads.
   void set_as_of(std::optional<date> as_of);
+  /// Whether the error for an unknown member also says where it stands in the text read (its
+  /// rank and the field before it: "member 3 of the record, after 'sex'"), for a file a person
+  /// mends (an import). Off by default: a stored record's members are sorted, so the place
+  /// would be the stored text's, not the file's, and the error a batch stores for a record that
+  /// no longer fits must stay as earlier versions wrote it (`dalil replay` compares it).
+  void set_member_place(bool on);
 
   /// Reads one JSON object against the schema, strictly: well-formed UTF-8 (a \u escape must
   /// be a whole character, never \u0000), each field at most once, JSON number syntax, money in

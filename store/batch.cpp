@@ -110,6 +110,7 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
                                        : engine::record_splitter::format::lines);
   engine::record_reader reader(program);
   reader.set_as_of(engine::utc_today());  // `not_after as_of`: no past event after today
+  reader.set_member_place(true);          // an unknown member's rejection says where it stands
   engine::record rec;
   std::vector<std::string> header;
   std::vector<std::string> cells;

@@ -90,6 +90,13 @@ sed -i '/^record Household {/,/^}/s/    at_least 1$/    at_least 1000/' tight/sc
 "$dalil" batch --db s.db --rules tight --as-of 2017-06-04 --quiet > tight.txt
 grep -q "note: 6 of the 6 records evaluated no longer fit the rule pack's schema" tight.txt ||
   fail "the batch did not say its records no longer fit: $(cat tight.txt)"
+# An import's rejection of an unknown member says where it stands, never its name.
+head -1 "$rules/../data/sample-cohort.jsonl" | sed 's/"sex":"\([a-z]*\)",/"sex":"\1","Fatima Zahra":1,/' > unknown.jsonl
+grep -q 'Fatima Zahra' unknown.jsonl || fail "the unknown member was not written"
+"$dalil" import --db u.db --rules "$rules" unknown.jsonl > unknown.txt 2>&1 || true
+grep -q "row 1: record 'Applicant' has no field of that name (member 3 of the record, after 'sex')" unknown.txt ||
+  fail "the import did not place the unknown member: $(cat unknown.txt)"
+grep -q 'Fatima' unknown.txt && fail "the unknown member's name was shown"
 # An applicant's decisions of that run say which field and why, never the value.
 "$dalil" decisions --db s.db SYN-000005 > unfit.txt
 grep -q "no decision: the record no longer fits the schema: field household.size: is below the field's lower bound (at_least 1000)" unfit.txt ||
