@@ -66,6 +66,15 @@ inline std::string machine_id() {
   return out;
 }
 
+/// Whether a lease held by `holder` (its machine_id) is this process space's, so that its pid
+/// can be checked here. Only with a pid namespace on both sides: without one (no /proc), two
+/// containers of one image would look alike, so the holder is respected until its lease
+/// expires. A lease written by a dalil before the pid namespace was part of the name is waited
+/// out too (a batch or an import on it answers busy, exit 4, until it expires: 60 s at most).
+inline bool same_process_space(const std::string& holder, const std::string& here) {
+  return holder == here && here.find("/pid-ns:") != std::string::npos;
+}
+
 /// Seconds since the Unix epoch: a lease's expiry.
 inline std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(

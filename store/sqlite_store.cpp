@@ -344,9 +344,10 @@ const migration migrations[] = {
     // count); the values it replaced (amounts and dates derived from the facts), sealed under
     // the applicant's data key as a record is (NULL: nothing to seal, or a plain store).
     {R"(ALTER TABLE decision_sets ADD COLUMN sealed_decisions BLOB;)"},
-    // 11: the batch lease names its holder's machine (store/lease.hpp, machine_id: /etc/machine-id,
-    // else the host name): only a lease of this machine is taken over at once when its process is
-    // gone. A lease written before names none ('').
+    // 11: the batch lease names its holder's process space (store/lease.hpp, machine_id:
+    // /etc/machine-id or the host name, the boot id and the pid namespace): only a lease of
+    // this one is taken over at once when its process is gone. A lease written before names
+    // none ('').
     {R"(ALTER TABLE lease ADD COLUMN machine TEXT NOT NULL DEFAULT '';)"},
     // 12: in an encrypted store a review keeps in plain only each decision's rule and outcome
     // (what the override rates count); the official's decisions whole (reasons, values,
@@ -434,6 +435,7 @@ using detail::host_name;
 using detail::lease_seconds;
 using detail::machine_id;
 using detail::process_alive;
+using detail::same_process_space;
 using detail::time_text;
 using detail::unix_now;
 
@@ -2230,7 +2232,7 @@ class sqlite_store final : public store {
     lease_info l{q->int64(0), q->int64(1), q->text(2), q->text(3), q->int64(4)};
     if (token != nullptr) *token = q->text(5);
     l.machine = q->text(6);
-    bool dead = l.machine == machine_ && !process_alive(l.pid);
+    bool dead = same_process_space(l.machine, machine_) && !process_alive(l.pid);
     if (l.expires <= unix_now() || dead) return std::optional<lease_info>();
     return std::optional<lease_info>(l);
   }

@@ -40,6 +40,7 @@ using detail::record_line;
 using detail::rejection_line;
 using detail::row_digest;
 using detail::rows_per_entry;
+using detail::same_process_space;
 using detail::shard_text;
 
 /// Records written by one COPY during an import: at most this many, and at most about this
@@ -1817,7 +1818,7 @@ class pg_backend final : public store {
       l.machine = q->text(i, 5);
       l.shard = shard_spec{q->int64(i, 6), q->int64(i, 7)};
       l.total = q->int64(i, 9);
-      const bool dead = l.machine == machine_ && !process_alive(l.pid);
+      const bool dead = same_process_space(l.machine, machine_) && !process_alive(l.pid);
       const bool live = q->view(i, 8) == "t" && !dead;
       out.emplace_back(std::move(l), live);
     }

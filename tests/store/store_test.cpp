@@ -12,6 +12,7 @@
 #include "engine/session.hpp"
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
+#include "store/lease.hpp"
 #include "store/store.hpp"
 #include "tests/store/support.hpp"
 #include "tests/support/packs.hpp"
@@ -407,4 +408,31 @@ TEST_CASE("batch: block evaluation gives the decision sets of record-at-a-time e
     CHECK(out_of_force > 0);
     CHECK(block[11].input_hash == engine::digest{});
   }
+}
+
+TEST_CASE("lease: the holder is named by its process space, machine, boot and pid namespace",
+          "[store][lease]") {
+  // Containers of one image share /etc/machine-id: a pid means a process only in its own pid
+  // namespace, so a lease whose pid is free here is another container's, alive there.
+  namespace d = dalil::store::detail;
+  const std::string here = d::machine_id();
+  std::ifstream boot("/proc/sys/kernel/random/boot_id");
+  std::string boot_id;
+  if (boot && std::getline(boot, boot_id))
+    CHECK(here.find("/boot:" + boot_id) != std::string::npos);
+  std::error_code ec;
+  std::string ns = std::filesystem::read_symlink("/proc/self/ns/pid", ec).string();
+  if (!ec) {
+    // "pid:[4026531836]"
+    std::string inode = ns.substr(ns.find('[') + 1, ns.find(']') - ns.find('[') - 1);
+    CHECK(here.ends_with("/pid-ns:" + inode));
+    CHECK(d::same_process_space(here, here));
+  }
+  // Another pid namespace of this machine and boot: not this space.
+  std::string other = here.substr(0, here.find("/pid-ns:")) + "/pid-ns:1";
+  CHECK_FALSE(d::same_process_space(other, here));
+  // A lease written by a dalil that named the machine alone: never taken for this space's.
+  CHECK_FALSE(d::same_process_space(here.substr(0, here.find("/boot:")), here));
+  // Without a pid namespace (no /proc), nobody's pid can be checked here: waited out.
+  CHECK_FALSE(d::same_process_space("machine-id:abc/boot:x", "machine-id:abc/boot:x"));
 }
