@@ -375,12 +375,12 @@ bool same_values(const dsl::program& op, std::uint32_t ro, const engine::value& 
   return engine::logic::same(sa, sb, both_known && engine::equal_values(a, b));
 }
 
-/// Whether two decisions' values compare: the same type; enums the same enum, whose cases may
-/// have been reordered, added or renamed (their values compare by name).
+/// Whether two decisions' values compare: the same type; enums one enum (detail::same_enum),
+/// whose cases may have been reordered, added or renamed (their values compare by name).
 bool same_type(const dsl::program& op, const dsl::type& a, const dsl::program& np,
                const dsl::type& b) {
   if (a.k != b.k || a.optional != b.optional) return false;
-  if (a.k == dsl::kind::enumeration) return op.enums[a.ref].name == np.enums[b.ref].name;
+  if (a.k == dsl::kind::enumeration) return detail::same_enum(op, a.ref, np, b.ref);
   return a.k != dsl::kind::list && a.k != dsl::kind::record;
 }
 
@@ -618,6 +618,7 @@ class decision_checker {
   decision_diff check(const std::string& name, std::uint32_t ro, std::uint32_t rn) {
     decision_diff d;
     d.decision = name;
+    one_sided_.clear();
     const dsl::program& op = old_->program();
     const dsl::program& np = new_->program();
     if (!same_type(op, op.rules[ro].t, np, np.rules[rn].t)) {
@@ -681,6 +682,14 @@ class decision_checker {
                      "date from " +
                          to_string(first) + " to " + to_string(last) + " (" +
                          std::to_string(intervals.size()) + " periods)";
+    if (!one_sided_.empty()) {
+      d.uncompared.assign(one_sided_.begin(), one_sided_.end());
+      std::string list;
+      for (const std::string& c : d.uncompared) list += (list.empty() ? "" : ", ") + c;
+      d.reason += "; records holding a case that one version alone declares (" + list +
+                  ") are not compared: the other version refuses them (dalil impact counts "
+                  "them in a cohort)";
+    }
     return d;
   }
 
@@ -691,6 +700,7 @@ class decision_checker {
              std::optional<unknown_why>& why) {
     try {
       fact_space facts(ctx_);
+      facts.align_enums(old_->program(), new_->program());
       encoder eo(facts, engine::instantiate(old_, lo));
       encoder en(facts, engine::instantiate(new_, lo));
       term to = eo.rule(ro);
@@ -700,6 +710,9 @@ class decision_checker {
       // a case the other declares too.
       facts.restrict_to_schema(old_->program());
       facts.restrict_to_schema(new_->program());
+      for (std::string& c : facts.one_sided_cases(old_->program(), new_->program())) {
+        one_sided_.insert(std::move(c));
+      }
       z3::solver s(ctx_);
       z3::params params(ctx_);
       params.set("timeout", opt_.timeout_ms);
@@ -760,7 +773,17 @@ class decision_checker {
         }
         std::string record = facts.record_json(*m);
         date as_of{static_cast<std::int32_t>(m->eval(facts.as_of(), true).get_numeral_int64())};
-        if (!reproduce(d, ro, rn, as_of, record, why)) return false;
+        if (!reproduce(d, ro, rn, as_of, record, why)) {
+          // An example that does not reproduce where a construct was not encoded: the gap is
+          // the reason (its terms stood for "undetermined"), not the evaluator.
+          if (!gap_text.empty() && why && why->code == gap::same_outcome) {
+            std::string subject;
+            gap g = gap_of(gap_text, subject);
+            why.emplace(
+                unknown_why{ground::encoding, g, subject, gap_text, std::nullopt, std::nullopt});
+          }
+          return false;
+        }
         for (const fact_space::entry& e : facts.record_entries(*m)) {
           witness_fact w;
           w.path = e.path;
@@ -841,6 +864,7 @@ class decision_checker {
   std::shared_ptr<const engine::ruleset> old_;
   std::shared_ptr<const engine::ruleset> new_;
   diff_options opt_;
+  std::set<std::string> one_sided_;  // the decision's enum cases one version alone declares
 };
 
 }  // namespace
@@ -946,6 +970,14 @@ std::string to_json(const diff_result& r) {
     member(out, "decision", d.decision, false);
     member(out, "verdict", verdict_name(d.v));
     member(out, "reason", d.reason);
+    if (!d.uncompared.empty()) {
+      out += ",\"uncompared_cases\":[";
+      for (std::size_t k = 0; k < d.uncompared.size(); ++k) {
+        if (k > 0) out += ',';
+        engine::append_json_string(out, d.uncompared[k]);
+      }
+      out += ']';
+    }
     out += ",\"witness\":";
     if (d.v == verdict::different && d.as_of) {
       out += "{\"as_of\":";
@@ -1066,7 +1098,9 @@ class text_writer {
       switch (d.v) {
         case verdict::same:
           ++same;
-          line(c_.format(msg::diff_same, l_, {{"decision", name}}) + " — " + ground_words(d), 2);
+          line(c_.format(msg::diff_same, l_, {{"decision", name}}) + " — " + ground_words(d) +
+                   uncompared_words(d),
+               2);
           break;
         case verdict::different:
           ++different;
@@ -1333,6 +1367,17 @@ class text_writer {
            engine::isolate_auto(short_text(ch.new_value), l_);
     }
     return s;
+  }
+
+  /// "; records holding Status.protected_person, …, not compared": a proof's limit, or "".
+  std::string uncompared_words(const decision_diff& d) const {
+    if (d.uncompared.empty()) return {};
+    std::string list;
+    for (const std::string& c : d.uncompared) {
+      if (!list.empty()) list += c_.text(msg::list_separator, l_);
+      list += engine::isolate_auto(c, l_);
+    }
+    return c_.format(msg::diff_uncompared, l_, {{"cases", list}});
   }
 
   std::string ground_words(const decision_diff& d) const {

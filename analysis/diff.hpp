@@ -100,6 +100,10 @@ struct decision_diff {
   std::optional<date> as_of;
   std::string record;               // the witness (canonical JSON), for `different`
   std::vector<witness_fact> facts;  // the same witness, fact by fact
+  /// `same`: the enum cases of the decision's facts that one version alone declares
+  /// ("Status.protected_person"): a record holding one is refused by the other version, so it
+  /// lies outside the proof.
+  std::vector<std::string> uncompared;
   /// The witness lies in the plausibility box (ages 0–90, dates in life's order near the as-of
   /// date, ordinary amounts); false when only an unconstrained example exists.
   bool plausible = true;

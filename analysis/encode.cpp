@@ -4,6 +4,7 @@
 #include "analysis/encode.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "engine/record.hpp"
 #include "engine/value.hpp"
@@ -153,7 +154,8 @@ int fact_space::text_id(const std::string& text) {
 
 const std::vector<std::string>& fact_space::enum_names(const dsl::program& p, std::uint32_t e) {
   const dsl::enum_info& info = p.enums[e];
-  std::vector<std::string>& names = enum_names_[info.name];
+  const std::string& key = enum_key(info.name);
+  std::vector<std::string>& names = enum_names_[key];
   bool grew = false;
   for (const std::string& c : info.cases) {
     if (std::find(names.begin(), names.end(), c) == names.end()) {
@@ -163,10 +165,60 @@ const std::vector<std::string>& fact_space::enum_names(const dsl::program& p, st
   }
   if (grew) {  // the fields of this enum name the new cases too
     for (auto& f : fields_) {
-      if (f->t.k == kind::enumeration && f->enum_name == info.name) f->cases = names;
+      if (f->t.k == kind::enumeration && f->enum_name == key) f->cases = names;
     }
   }
   return names;
+}
+
+bool same_enum(const dsl::program& a, std::uint32_t ea, const dsl::program& b, std::uint32_t eb) {
+  const dsl::enum_info& x = a.enums[ea];
+  const dsl::enum_info& y = b.enums[eb];
+  if (x.name == y.name) return true;
+  auto named = [](const dsl::program& p, const std::string& name) {
+    return std::any_of(p.enums.begin(), p.enums.end(),
+                       [&](const dsl::enum_info& e) { return e.name == name; });
+  };
+  if (named(b, x.name) || named(a, y.name)) return false;  // each name is another enum there
+  std::vector<std::string> cx = x.cases;
+  std::vector<std::string> cy = y.cases;
+  std::sort(cx.begin(), cx.end());
+  std::sort(cy.begin(), cy.end());
+  return cx == cy;
+}
+
+void fact_space::align_enums(const dsl::program& a, const dsl::program& b) {
+  for (std::uint32_t eb = 0; eb < b.enums.size(); ++eb) {
+    for (std::uint32_t ea = 0; ea < a.enums.size(); ++ea) {
+      if (a.enums[ea].name != b.enums[eb].name && same_enum(a, ea, b, eb)) {
+        alias_[b.enums[eb].name] = a.enums[ea].name;
+      }
+    }
+  }
+}
+
+const std::string& fact_space::enum_key(const std::string& name) const {
+  auto it = alias_.find(name);
+  return it == alias_.end() ? name : it->second;
+}
+
+std::vector<std::string> fact_space::one_sided_cases(const dsl::program& a,
+                                                     const dsl::program& b) const {
+  std::set<std::string> out;
+  for (const auto& f : fields_) {
+    if (f->t.k != kind::enumeration) continue;
+    for (const dsl::program* p : {&a, &b}) {
+      const dsl::field_info* at = dsl::field_at(*p, f->path);
+      if (at == nullptr || at->t.k != kind::enumeration) continue;
+      const auto& declared = p->enums[at->t.ref].cases;
+      for (const std::string& c : f->cases) {
+        if (std::find(declared.begin(), declared.end(), c) == declared.end()) {
+          out.insert(f->enum_name + "." + c);
+        }
+      }
+    }
+  }
+  return {out.begin(), out.end()};
 }
 
 int fact_space::enum_case(const dsl::program& p, std::uint32_t e, std::uint32_t ordinal) {
@@ -189,7 +241,8 @@ void fact_space::restrict_to_schema(const dsl::program& p) {
   for (auto& f : fields_) {
     if (f->t.k != kind::enumeration) continue;
     const dsl::field_info* at = dsl::field_at(p, f->path);
-    if (at != nullptr && at->t.k == kind::enumeration && p.enums[at->t.ref].name == f->enum_name) {
+    if (at != nullptr && at->t.k == kind::enumeration &&
+        enum_key(p.enums[at->t.ref].name) == f->enum_name) {
       restrict_cases(*f, p, at->t.ref);
     }
   }
@@ -203,7 +256,7 @@ fact_space::field_var& fact_space::field(const dsl::program& p, const std::strin
   auto f = std::make_unique<field_var>(
       field_var{path, t, {}, {}, {}, ctx_.int_const(name.c_str()), {}, {}});
   if (t.k == kind::enumeration) {
-    f->enum_name = p.enums[t.ref].name;
+    f->enum_name = enum_key(p.enums[t.ref].name);
     f->cases = enum_names(p, t.ref);
   }
   if (t.k == kind::record) f->record = p.records[t.ref].name;
@@ -283,7 +336,7 @@ std::optional<term> fact_space::fact(const dsl::program& p, std::uint32_t index,
     // may differ, compared by name, a value restricted to those both versions declare).
     bool same_type = f.t.k == fd.t.k && f.t.optional == fd.t.optional;
     if (same_type && fd.t.k == kind::enumeration) {
-      same_type = f.enum_name == p.enums[fd.t.ref].name;
+      same_type = f.enum_name == enum_key(p.enums[fd.t.ref].name);
       if (same_type) restrict_cases(f, p, fd.t.ref);
     }
     if (same_type && fd.t.k == kind::record) {

@@ -60,6 +60,13 @@ class fact_space {
   /// index into it, so two versions that reorder, add or rename cases still compare by name.
   int enum_case(const dsl::program& p, std::uint32_t e, std::uint32_t ordinal);
 
+  /// Makes each enum of `b` renamed from one of `a` (same_enum) share that enum's list of
+  /// names. Called before either version is encoded.
+  void align_enums(const dsl::program& a, const dsl::program& b);
+  /// The cases of the enum fields read so far that one of `a` and `b` does not declare at the
+  /// field ("Status.protected_person"), sorted: a record holding one is refused by that version,
+  /// so it lies outside a proof of `same`.
+  std::vector<std::string> one_sided_cases(const dsl::program& a, const dsl::program& b) const;
   /// Restricts every enum field created so far to the cases `p`'s schema declares for it, if
   /// `p` has the field (a version that does not read a field still reads a record holding it).
   void restrict_to_schema(const dsl::program& p);
@@ -113,7 +120,10 @@ class fact_space {
   std::vector<std::unique_ptr<field_var>> fields_;
   std::map<std::string, std::size_t> by_path_;
   std::map<std::string, int> texts_;
-  std::map<std::string, std::vector<std::string>> enum_names_;  // by enum name: every case seen
+  /// The enum name a list of case names is kept under (an alias's target, or the name itself).
+  const std::string& enum_key(const std::string& name) const;
+  std::map<std::string, std::vector<std::string>> enum_names_;  // by enum key: every case seen
+  std::map<std::string, std::string> alias_;  // a renamed enum's name -> the other version's
   std::map<std::string, std::vector<std::vector<std::string>>> restricted_;  // by field path
   std::vector<z3::expr> constraints_;
   unsigned fresh_ = 0;
@@ -153,6 +163,10 @@ class encoder {
   std::map<std::uint32_t, term> rule_terms_;
   std::string unsupported_;
 };
+
+/// Whether enum `ea` of `a` and enum `eb` of `b` are one enum in two versions: the same name,
+/// or renamed (neither name is an enum of the other version) with the same cases, in any order.
+bool same_enum(const dsl::program& a, std::uint32_t ea, const dsl::program& b, std::uint32_t eb);
 
 /// Gives two payloads one sort (Int against Real; the payload of an unknown of another type).
 void unify(z3::expr& a, z3::expr& b);

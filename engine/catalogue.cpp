@@ -311,6 +311,13 @@ constexpr entry builtin_entries[] = {
      "conseillers)",
      "ثبت ذلك لكل ملف مطابق للبنية بتاريخ {date} (مجال الإثبات مبين في دليل المستشارين)",
      "proved for every record of the schema as of {date} (the proof's domain: advisers' guide)"},
+    {msg::diff_uncompared,
+     " ; les dossiers portant {cases}, valeur déclarée par une seule des deux versions, sont "
+     "refusés par l'autre et ne sont pas comparés (dalil impact les compte dans une cohorte)",
+     "؛ الملفات التي تحمل {cases}، وهي قيمة لا تعلنها إلا إحدى الصيغتين، ترفضها الصيغة الأخرى "
+     "ولا تُقارن (تحصيها أداة قياس الأثر في فوج)",
+     "; records holding {cases}, a value only one of the two versions declares, are refused by "
+     "the other and not compared (dalil impact counts them in a cohort)"},
     {msg::diff_why_solver, "le solveur n'a pas conclu ({detail})",
      "لم يتوصل المحلل إلى نتيجة ({detail})", "the solver did not conclude ({detail})"},
     {msg::diff_why_encoding, "construction non traduite pour le solveur : {detail}",

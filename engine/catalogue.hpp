@@ -204,6 +204,7 @@ std::string_view lang_code(lang l);
   X(diff_out_of_force) /* {value} */                                                      \
   X(diff_why_proof_all)                                                                   \
   X(diff_why_proof_date) /* {date} */                                                     \
+  X(diff_uncompared)     /* {cases} */                                                    \
   X(diff_why_solver)     /* {detail} */                                                   \
   X(diff_why_encoding)   /* {detail}: a construct not encoded */                          \
   X(diff_why_witness)    /* {detail}: the witness did not reproduce or was refused */     \

@@ -294,6 +294,39 @@ TEST_CASE("diff: with enum cases reordered, a changed row still has a witness, b
   }
 }
 
+namespace {
+
+/// Every `from` in `file` replaced by `to`.
+void replace_all(const fs::path& file, const std::string& from, const std::string& to) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  std::ofstream(file, std::ios::trunc) << text;
+}
+
+}  // namespace
+
+TEST_CASE("diff: an enum renamed, its cases reordered, is the same enum", "[diff]") {
+  // DirectAid becomes HousingAid (no enum of that name before, none named DirectAid after),
+  // with aid_100k moved: the direct aid's values compare by case name.
+  mutated_pack m(reordered_enums());
+  replace_all(m.dir / "schema.dalil", "DirectAid", "HousingAid");
+  replace_all(m.dir / "housing.dalil", "DirectAid", "HousingAid");
+  an::diff_result r = an::diff(load(shipped()), load(m.dir), an::diff_options{});
+  for (const an::decision_diff& d : r.decisions) {
+    INFO(d.decision << ": " << d.reason);
+    CHECK(d.v == an::verdict::same);
+  }
+  const an::decision_diff* aid = find(r, "housing.direct_aid_2024");
+  REQUIRE(aid != nullptr);
+  CHECK(aid->why == an::ground::proof_all);
+}
+
 TEST_CASE("diff: a case added to an enum compares the records both versions read", "[diff]") {
   // A record holding the new case is refused by the old version (the schema change lists it);
   // on every record both read, nothing else changed.
@@ -310,6 +343,10 @@ TEST_CASE("diff: a case added to an enum compares the records both versions read
     INFO(d.decision << ": " << d.reason);
     CHECK(d.v == an::verdict::same);
   }
+  // The proofs that read the status say they leave the new case out.
+  const an::decision_diff* lawful = find(r, "status.lawful_stay");
+  REQUIRE(lawful != nullptr);
+  CHECK(lawful->uncompared == std::vector<std::string>{"Status.protected_person"});
 }
 
 TEST_CASE("diff: `a and b` rewritten `b and a` is proved the same", "[diff]") {
@@ -384,6 +421,42 @@ std::string list_pack(const std::string& age) {
 }
 
 }  // namespace
+
+TEST_CASE("diff: a proof says which enum cases it leaves out, one version alone declaring them",
+          "[diff]") {
+  // Level.extra only in the old version: on the records both read the decision is the same, and
+  // the verdict says records holding extra were not compared (the new version refuses them).
+  const std::string head = "module m\n  title fr \"M\"\n        ar \"م\"\n        en \"M\"\n\n";
+  const std::string rest =
+      "record Applicant {\n  level : Level\n  x : int\n}\n\ninput applicant : Applicant\n\n"
+      "rule r : bool\n  source \"x\"\n  explain en \"R: {value}\"\n";
+  small_pack before(head + "enum Level {\n  low,\n  high,\n  extra\n}\n\n" + rest +
+                    "  = applicant.level == extra or applicant.x > 5\n");
+  small_pack after(head + "enum Level {\n  low,\n  high\n}\n\n" + rest +
+                   "  = (applicant.level != low and applicant.level != high) or applicant.x > 5\n");
+  auto old_rules = load(before.dir);
+  auto new_rules = load(after.dir);
+  an::diff_result r = an::diff(old_rules, new_rules, an::diff_options{});
+  const an::decision_diff* d = find(r, "m.r");
+  REQUIRE(d != nullptr);
+  INFO(d->reason);
+  CHECK(d->v == an::verdict::same);
+  CHECK(d->uncompared == std::vector<std::string>{"Level.extra"});
+  CHECK(d->reason.find("(Level.extra) are not compared") != std::string::npos);
+  CHECK(an::to_json(r).find("\"uncompared_cases\":[\"Level.extra\"]") != std::string::npos);
+  const std::pair<eng::lang, std::string> languages[] = {
+      {eng::lang::fr, "une seule des deux versions"},
+      {eng::lang::ar, "إحدى الصيغتين"},
+      {eng::lang::en, "only one of the two versions"}};
+  for (const auto& [lang, words] : languages) {
+    an::text_options o;
+    o.lang = lang;
+    std::string text = an::to_text(r, old_rules->program(), new_rules->program(), o);
+    INFO(text);
+    CHECK(text.find("Level.extra") != std::string::npos);
+    CHECK(text.find(words) != std::string::npos);
+  }
+}
 
 TEST_CASE("diff: a decision over a list is unknown, the construct named, never guessed", "[diff]") {
   small_pack a(list_pack("18"));
