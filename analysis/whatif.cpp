@@ -546,7 +546,7 @@ class searcher {
   void search(const std::string& goal, unsigned max, bool only_missing,
               std::vector<alternative>& out) {
     engine::value goal_value = value_of(p_, p_.rules[r_].t, goal, goal_hold_);
-    z3::expr reach = reaches(term_, goal_value);
+    z3::expr reach = reaches(*facts_, term_, goal_value);
     z3::solver s(ctx_);
     set_timeout(s);
     add_domain(s);
@@ -630,7 +630,7 @@ class searcher {
       for (const z3::expr& c : facts.constraints()) o.add(c);
       for (const unit& u : units) o.add(!*u.changed);
       o.add(facts.as_of() >= lo.days && facts.as_of() <= hi.days);
-      o.add(reaches(t, goal_value));
+      o.add(reaches(facts, t, goal_value));
       z3::optimize::handle h = o.minimize(facts.as_of());
       z3::check_result res = o.check();
       if (res == z3::unknown) {
@@ -675,7 +675,8 @@ class searcher {
     }
   }
 
-  z3::expr reaches(const term& t, const engine::value& g) {
+  /// The decision's term `t`, encoded over `facts`, is decided and equal to the goal `g`.
+  z3::expr reaches(fact_space& facts, const term& t, const engine::value& g) {
     z3::expr want = ctx_.bool_val(false);
     switch (g.r) {
       case engine::rep::boolean:
@@ -683,8 +684,11 @@ class searcher {
         break;
       case engine::rep::integer:
       case engine::rep::date:
-      case engine::rep::enumeration:
         want = ctx_.int_val(static_cast<int64_t>(g.i));
+        break;
+      case engine::rep::enumeration:  // the case's id in `facts`, by its name
+        want =
+            ctx_.int_val(facts.enum_case(p_, p_.rules[r_].t.ref, static_cast<std::uint32_t>(g.i)));
         break;
       case engine::rep::ratio: {
         auto r = make_rational(g.q.num, g.q.den);
@@ -692,7 +696,7 @@ class searcher {
         break;
       }
       case engine::rep::text:
-        want = ctx_.int_val(facts_->text_id(std::string(g.as_text())));
+        want = ctx_.int_val(facts.text_id(std::string(g.as_text())));
         break;
       default:
         return ctx_.bool_val(false);

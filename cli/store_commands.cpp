@@ -1020,7 +1020,9 @@ int show(const show_options& o) {
         std::string why;
         out += "  no decision: the record no longer fits the schema";
         if (store::read_record_error(d->decisions_json, field, why)) {
-          out += ": " + (field.empty() ? std::string() : "field " + field + ": ") + why;
+          out += ": ";
+          if (!field.empty()) out += "field " + field + ": ";
+          out += why;
         }
         out += '\n';
       }
@@ -1061,27 +1063,7 @@ bool parse_where(const dsl::program& p, const std::vector<std::string>& where,
       return false;
     }
     std::string path = w.substr(0, eq);
-    // The field must exist in the schema: walk the records.
-    std::uint32_t rec = p.input_record;
-    std::size_t start = 0;
-    bool ok = rec != dsl::no_index;
-    while (ok) {
-      std::size_t dot = path.find('.', start);
-      std::string part = path.substr(start, dot == std::string::npos ? path.npos : dot - start);
-      auto f = p.records[rec].field(part);
-      if (!f) {
-        ok = false;
-        break;
-      }
-      if (dot == std::string::npos) break;
-      const dsl::type& t = p.records[rec].fields[*f].t;
-      if (t.k != dsl::kind::record) {
-        ok = false;
-        break;
-      }
-      rec = t.ref;
-      start = dot + 1;
-    }
+    const bool ok = dsl::field_at(p, path) != nullptr;  // the field exists in the schema
     if (!ok) {
       std::cerr << "error: --where " << path << ": no such field in the record schema\n";
       return false;

@@ -78,7 +78,9 @@ std::string printable(std::string_view line) {
       out += static_cast<char>(0x80 | (picture & 0x3FU));
       ++i;
     } else if (std::size_t n = utf8_sequence_length(line.substr(i)); n > 0) {
-      out.append(line.substr(i, n));
+      // A C1 control (U+0080-U+009F: C2 80-9F), which some terminals obey, shows as U+FFFD.
+      const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(line[i + 1]) < 0xA0;
+      out.append(c1 ? std::string_view("\xEF\xBF\xBD") : line.substr(i, n));
       i += n;
     } else if ((c & 0xC0) == 0x80) {
       ++i;  // a stray continuation byte takes no column in the source map's count

@@ -162,18 +162,7 @@ std::optional<problem> filters(const dsl::program& p, const std::vector<std::str
   for (std::size_t i = 0; i < where.size(); ++i) {
     const std::string& w = where[i];
     std::string path = w.substr(0, w.find('='));
-    std::uint32_t rec = p.input_record;
-    bool ok = rec != dsl::no_index && !path.empty();
-    for (std::size_t start = 0; ok;) {
-      std::size_t dot = path.find('.', start);
-      auto f = p.records[rec].field(
-          path.substr(start, dot == std::string::npos ? path.npos : dot - start));
-      // A known field ends the path, or is a record the path goes on into.
-      ok = f && (dot == std::string::npos || p.records[rec].fields[*f].t.k == dsl::kind::record);
-      if (!ok || dot == std::string::npos) break;
-      rec = p.records[rec].fields[*f].t.ref;
-      start = dot + 1;
-    }
+    const bool ok = dsl::field_at(p, path) != nullptr;
     if (!ok) {
       return bad_request("a filter names no field of the record schema",
                          {{"/where/" + std::to_string(i), "names no field of the record schema"}});

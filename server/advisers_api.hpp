@@ -27,9 +27,10 @@ class advisers_api {
   advisers_api(const config& c, std::shared_ptr<spdlog::logger> log, ruleset_choice& choice,
                writer& audit);
   ~advisers_api();
-  /// Waits for the pool's work (a diff, an impact or a what-if under way: each has a time
-  /// limit). Called while the I/O contexts still exist: a job's end is handed to the context of
-  /// the request that waits for it, and must never reach one already destroyed.
+  /// Waits for the pool's work (a diff, an impact or a what-if under way: an impact stops at
+  /// its time limit, a diff's and a what-if's solver queries have one each, so a stop may wait
+  /// for a long diff to end). Called while the I/O contexts still exist: a job's end is handed
+  /// to the context of the request that waits for it, and must never reach one destroyed.
   void stop();
   advisers_api(const advisers_api&) = delete;
   advisers_api& operator=(const advisers_api&) = delete;

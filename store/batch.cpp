@@ -1006,10 +1006,18 @@ bool take_json_string(std::string_view& in, std::string& out) {
   out.clear();
   std::size_t i = 1;
   while (i < in.size() && in[i] != '"') {
-    char c = in[i++];
+    const auto c = static_cast<unsigned char>(in[i++]);
+    if (c >= 0x80) {
+      // Outside ASCII: the writer's fields and reasons are ASCII, and a C1 control or a bidi
+      // override (a store altered behind the tool's back) must not reach a terminal. One '?'
+      // for the whole character.
+      out += '?';
+      while (i < in.size() && (static_cast<unsigned char>(in[i]) & 0xC0) == 0x80) ++i;
+      continue;
+    }
     if (c != '\\') {
-      // A control character (a store altered behind the tool's back) is never written out.
-      out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+      // A control character is never written out either.
+      out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
       continue;
     }
     if (i >= in.size()) return false;

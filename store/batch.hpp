@@ -124,7 +124,8 @@ bool read_decisions(std::string_view compact, int format, const std::vector<std:
                     std::vector<decision_entry>& out);
 /// The field and the reason of the set of a record that no longer fit the schema
 /// ({"error":{"field","message"}}, as a batch stores it: a path and a reason, never a value);
-/// false for any other set.
+/// false for any other set. Control characters and anything outside ASCII (which the writer
+/// never puts there) come out as '?': the text is shown on a terminal.
 bool read_record_error(std::string_view set, std::string& field, std::string& message);
 /// A set of the current format as format 1 would have stored it: without in_force, and with
 /// the rule-level provisional flag of `run`, to compare a replayed set with one stored before

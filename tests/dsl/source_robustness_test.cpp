@@ -268,3 +268,21 @@ TEST_CASE("robustness: a control character in a text literal or a file name is n
   CHECK(shown.find('\x1b') == std::string::npos);
   CHECK(shown.find('\x07') == std::string::npos);
 }
+
+TEST_CASE("robustness: a C1 control (U+009B, a CSI some terminals obey) is not printed raw",
+          "[dsl][parser][robustness]") {
+  source_map sources;
+  diagnostics diags;
+  file_id f = sources.add("m.dalil", header +
+                                         "rule r : int\n  source \"s\"\n  = \"\xC2\x9B"
+                                         "2J\"\n");
+  auto m = parse(sources, f, diags);
+  REQUIRE(m);
+  std::vector<ast::module> ms{*m};
+  check(sources, ms, diags);
+  REQUIRE(diags.has_errors());  // a text where an int is expected, quoted in the message
+  std::string shown = render_all(sources, diags);
+  CHECK(shown.find("\xC2\x9B") == std::string::npos);
+  CHECK(shown.find("\xEF\xBF\xBD"
+                   "2J") != std::string::npos);
+}

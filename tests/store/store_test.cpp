@@ -436,3 +436,28 @@ TEST_CASE("lease: the holder is named by its process space, machine, boot and pi
   // Without a pid namespace (no /proc), nobody's pid can be checked here: waited out.
   CHECK_FALSE(d::same_process_space("machine-id:abc/boot:x", "machine-id:abc/boot:x"));
 }
+
+TEST_CASE("a stored record error is read back for a terminal: field and reason, nothing else",
+          "[store]") {
+  std::string field;
+  std::string why;
+  // As a batch writes it (batch.cpp, record_error_set).
+  REQUIRE(dalil::store::read_record_error(
+      R"x({"error":{"field":"household.size","message":"below the bound (at_least 1000)"}})x",
+      field, why));
+  CHECK(field == "household.size");
+  CHECK(why == "below the bound (at_least 1000)");
+  // Escapes, raw controls, a C1 control (CSI, U+009B) and a bidi override (U+202E), as a store
+  // altered behind the tool's back could hold: each comes out as one '?'.
+  REQUIRE(dalil::store::read_record_error(
+      "{\"error\":{\"field\":\"a\\u001b[2Jb\",\"message\":\"x\\ny\x1bz\xC2\x9B"
+      "w\xE2\x80\xAEv \\\"q\\\" \\\\\"}}",
+      field, why));
+  CHECK(field == "a?[2Jb");
+  CHECK(why == "x?y?z?w?v \"q\" \\");
+  // Not a record error: a set of decisions, a truncated text, trailing bytes.
+  CHECK_FALSE(dalil::store::read_record_error(R"([[1,true,0,[]]])", field, why));
+  CHECK_FALSE(dalil::store::read_record_error(R"({"error":{"field":"a","message":"b)", field, why));
+  CHECK_FALSE(
+      dalil::store::read_record_error(R"({"error":{"field":"a","message":"b"}}x)", field, why));
+}
