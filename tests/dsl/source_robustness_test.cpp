@@ -253,35 +253,33 @@ TEST_CASE("robustness: a 100,000-row table parses and formats", "[dsl][parser][f
   CHECK(formatted.size() > text.size() / 2);
 }
 
-TEST_CASE("robustness: a control character in a text literal or a file name is not printed raw",
-          "[dsl][parser][robustness]") {
+namespace {
+
+/// The diagnostics of a file named `name` whose rule `r : int` is the text literal `literal`
+/// (an error, quoting it), as a terminal would be shown them.
+std::string shown_for_text_rule(const std::string& name, const std::string& literal) {
   source_map sources;
   diagnostics diags;
-  file_id f = sources.add("evil\x1b]0;title\x07.dalil",
-                          header + "rule r : int\n  source \"s\"\n  = \"\x1b[2J\"\n");
+  file_id f = sources.add(name, header + "rule r : int\n  source \"s\"\n  = \"" + literal + "\"\n");
   auto m = parse(sources, f, diags);
   REQUIRE(m);
   std::vector<ast::module> ms{*m};
   check(sources, ms, diags);
   REQUIRE(diags.has_errors());  // a text where an int is expected, quoted in the message
-  std::string shown = render_all(sources, diags);
-  CHECK(shown.find('\x1b') == std::string::npos);
-  CHECK(shown.find('\x07') == std::string::npos);
+  return render_all(sources, diags);
 }
 
-TEST_CASE("robustness: a C1 control (U+009B, a CSI some terminals obey) is not printed raw",
+}  // namespace
+
+TEST_CASE("robustness: a control character in a text literal or a file name is not printed raw",
           "[dsl][parser][robustness]") {
-  source_map sources;
-  diagnostics diags;
-  file_id f = sources.add("m.dalil", header +
-                                         "rule r : int\n  source \"s\"\n  = \"\xC2\x9B"
-                                         "2J\"\n");
-  auto m = parse(sources, f, diags);
-  REQUIRE(m);
-  std::vector<ast::module> ms{*m};
-  check(sources, ms, diags);
-  REQUIRE(diags.has_errors());  // a text where an int is expected, quoted in the message
-  std::string shown = render_all(sources, diags);
+  std::string shown = shown_for_text_rule("evil\x1b]0;title\x07.dalil", "\x1b[2J");
+  CHECK(shown.find('\x1b') == std::string::npos);
+  CHECK(shown.find('\x07') == std::string::npos);
+  // A C1 control (U+009B, a CSI some terminals obey) shows as U+FFFD.
+  shown = shown_for_text_rule("m.dalil",
+                              "\xC2\x9B"
+                              "2J");
   CHECK(shown.find("\xC2\x9B") == std::string::npos);
   CHECK(shown.find("\xEF\xBF\xBD"
                    "2J") != std::string::npos);
