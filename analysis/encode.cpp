@@ -155,18 +155,9 @@ int fact_space::text_id(const std::string& text) {
 const std::vector<std::string>& fact_space::enum_names(const dsl::program& p, std::uint32_t e) {
   const dsl::enum_info& info = p.enums[e];
   const std::string& key = enum_key(info.name);
-  std::vector<std::string>& names = enum_names_[key];
-  bool grew = false;
+  std::vector<std::string>& names = enum_names_[key];  // a map's element: fields point to it
   for (const std::string& c : info.cases) {
-    if (std::find(names.begin(), names.end(), c) == names.end()) {
-      names.push_back(c);
-      grew = true;
-    }
-  }
-  if (grew) {  // the fields of this enum name the new cases too
-    for (auto& f : fields_) {
-      if (f->t.k == kind::enumeration && f->enum_name == key) f->cases = names;
-    }
+    if (std::find(names.begin(), names.end(), c) == names.end()) names.push_back(c);
   }
   return names;
 }
@@ -211,7 +202,7 @@ std::vector<std::string> fact_space::one_sided_cases(const dsl::program& a,
       const dsl::field_info* at = dsl::field_at(*p, f->path);
       if (at == nullptr || at->t.k != kind::enumeration) continue;
       const auto& declared = p->enums[at->t.ref].cases;
-      for (const std::string& c : f->cases) {
+      for (const std::string& c : *f->cases) {
         if (std::find(declared.begin(), declared.end(), c) == declared.end()) {
           out.insert(f->enum_name + "." + c);
         }
@@ -257,7 +248,7 @@ fact_space::field_var& fact_space::field(const dsl::program& p, const std::strin
       field_var{path, t, {}, {}, {}, ctx_.int_const(name.c_str()), {}, {}});
   if (t.k == kind::enumeration) {
     f->enum_name = enum_key(p.enums[t.ref].name);
-    f->cases = enum_names(p, t.ref);
+    f->cases = &enum_names(p, t.ref);
   }
   if (t.k == kind::record) f->record = p.records[t.ref].name;
   constraints_.push_back(f->state >= 0 && f->state <= 2);
@@ -297,7 +288,7 @@ fact_space::field_var& fact_space::field(const dsl::program& p, const std::strin
     }
     case kind::enumeration:
       f->value = ctx_.int_const(vname.c_str());
-      break;  // its cases: restrict_cases, below
+      break;  // its cases: restrict_cases
     case kind::text: {
       z3::expr v = ctx_.int_const(vname.c_str());
       constraints_.push_back(v >= 0);
@@ -309,9 +300,7 @@ fact_space::field_var& fact_space::field(const dsl::program& p, const std::strin
   }
   by_path_.emplace(path, fields_.size());
   fields_.push_back(std::move(f));
-  field_var& out = *fields_.back();
-  if (t.k == kind::enumeration) restrict_cases(out, p, t.ref);
-  return out;
+  return *fields_.back();  // an enum's cases: restricted by fact(), for each version
 }
 
 std::optional<term> fact_space::fact(const dsl::program& p, std::uint32_t index,
@@ -462,7 +451,7 @@ std::string fact_space::scalar_text(const z3::model& m, const field_var& f) cons
     }
     case kind::enumeration: {
       auto i = static_cast<std::size_t>(m.eval(*f.value, true).get_numeral_int64());
-      return f.cases.at(i);
+      return f.cases->at(i);
     }
     case kind::text: {
       std::int64_t id = m.eval(*f.value, true).get_numeral_int64();

@@ -82,9 +82,11 @@ class fact_space {
   struct field_var {
     std::string path;  // "household.annual_income"
     dsl::type t;
-    std::vector<std::string> cases;  // enums: every case either version declares (enum_case)
-    std::string enum_name;           // enums
-    std::string record;              // records: the record's name
+    /// Enums: every case either version declares, in the order of their ids (enum_case): the
+    /// fact space's list for the enum, which grows as a version adds cases.
+    const std::vector<std::string>* cases = nullptr;
+    std::string enum_name;  // enums
+    std::string record;     // records: the record's name
     z3::expr state;
     std::optional<z3::expr> value;  // scalar leaves
     std::optional<z3::expr> centimes;

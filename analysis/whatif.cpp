@@ -780,9 +780,9 @@ class searcher {
         return true;
       }
       case kind::enumeration: {
-        auto it = std::find(f.cases.begin(), f.cases.end(), n.text);
-        if (it == f.cases.end()) return false;
-        u.value = ctx_.int_val(static_cast<int>(it - f.cases.begin()));
+        auto it = std::find(f.cases->begin(), f.cases->end(), n.text);
+        if (it == f.cases->end()) return false;
+        u.value = ctx_.int_val(static_cast<int>(it - f.cases->begin()));
         engine::append_json_string(u.json, n.text);
         return true;
       }
@@ -1035,7 +1035,7 @@ class searcher {
       const unit& u = units_[at_model[k].first];
       if (u.f->t.k == kind::enumeration && c.value != "null") {
         // An enum's range: every case that works with the other changes, each evaluated.
-        for (const std::string& name : u.f->cases) {
+        for (const std::string& name : *u.f->cases) {
           std::string json_case;
           engine::append_json_string(json_case, name);
           if (json_case == u.json) continue;

@@ -94,7 +94,7 @@ std::vector<z3::expr> pin(an::fact_space& fs, std::mt19937_64& rng, dalil::date 
       }
       case dalil::dsl::kind::enumeration:
         out.push_back(v == c.int_val(static_cast<int64_t>(
-                               pick(0, static_cast<std::int64_t>(f->cases.size()) - 1))));
+                               pick(0, static_cast<std::int64_t>(f->cases->size()) - 1))));
         break;
       case dalil::dsl::kind::text:
         out.push_back(v == c.int_val(static_cast<int64_t>(pick(0, 4))));
