@@ -239,16 +239,6 @@ int user_list(const account_commands& c) {
   return 0;
 }
 
-/// Unix seconds as ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ), as the store writes its times.
-std::string iso_utc(std::int64_t t) {
-  auto tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 int token_create(const account_commands& c) {
   if (!server::sodium_ready()) {
     std::cerr << "error: libsodium cannot start (no entropy source?)\n";
@@ -271,7 +261,7 @@ int token_create(const account_commands& c) {
   }
   note_office(*added, c.office);
   std::cerr << "created a token for client " << c.name << " (" << c.role << ", "
-            << office_text(c.office) << ", expires " << iso_utc(client.expires)
+            << office_text(c.office) << ", expires " << store::utc_text(client.expires)
             << "); it is shown once, below, and only its SHA-256 is stored: keep it secret\n";
   std::cout << token << std::endl;
   server::wipe(token);
@@ -286,7 +276,7 @@ int token_list(const account_commands& c) {
   for (const auto& t : *clients) {
     // The expiry is enforced on every request; past it the client gets 401 token-expired.
     std::cout << t.name << '\t' << t.role << '\t' << (t.office.empty() ? "-" : t.office) << '\t'
-              << t.created_at << "\texpires " << iso_utc(t.expires)
+              << t.created_at << "\texpires " << store::utc_text(t.expires)
               << (t.expires <= std::time(nullptr) ? " (expired)" : "") << '\n';
   }
   return 0;

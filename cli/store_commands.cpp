@@ -294,7 +294,7 @@ int print_progress(store::store& db, const store::run_info& r) {
     if (s.has_holder) {
       std::cout << "; pid " << s.holder.pid << " on " << s.holder.host << " (" << s.holder.machine
                 << "), renewed "
-                << store::detail::time_text(s.holder.expires - store::detail::lease_seconds);
+                << store::utc_text(s.holder.expires - store::detail::lease_seconds);
     }
     std::cout << "; " << state << "\n";
   }

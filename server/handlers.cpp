@@ -12,7 +12,6 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <list>
@@ -142,22 +141,6 @@ std::string_view cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-/// Unix seconds as RFC 3339 UTC ("2026-12-06T21:14:00Z").
-std::string utc_stamp(std::int64_t unix_seconds) {
-  using namespace std::chrono;  // NOLINT(google-build-using-namespace): calendar types
-  const sys_seconds at{seconds{unix_seconds}};
-  const sys_days day = floor<days>(at);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{at - day};
-  std::array<char, 32> buf{};
-  int n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ",
-                        static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                        static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                        static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()));
-  return {buf.data(), static_cast<std::size_t>(std::max(n, 0))};
-}
-
 /// The session as GET /api/v1/session and the login answer it. For a browser session, its idle
 /// timeout (`idle`, which every request of the session slides) and its absolute end, which the
 /// page warns of (docs/identity.md, "Sessions"); null for a bearer token, which has neither.
@@ -182,9 +165,9 @@ std::string session_json(const principal& who, std::chrono::seconds idle) {
   out += ",\"idle_timeout_s\":";
   out += session ? std::to_string(idle.count()) : "null";
   out += ",\"expires_at\":";
-  out += session ? '"' + utc_stamp(who.session_ends) + '"' : "null";
+  out += session ? '"' + store::utc_text(who.session_ends) + '"' : "null";
   out += ",\"now\":";
-  out += who.checked_at > 0 ? '"' + utc_stamp(who.checked_at) + '"' : "null";
+  out += who.checked_at > 0 ? '"' + store::utc_text(who.checked_at) + '"' : "null";
   out += '}';
   return out;
 }

@@ -997,74 +997,6 @@ run_decisions describe_run(const std::shared_ptr<const engine::ruleset>& rules, 
   return out;
 }
 
-namespace {
-
-/// Reads the JSON string at the start of `in` (append_json_string's output: escapes of quotes,
-/// backslashes, control characters as \n, \r, \t, \b, \f or \u00XX) into `out`, past it.
-bool take_json_string(std::string_view& in, std::string& out) {
-  if (in.empty() || in.front() != '"') return false;
-  out.clear();
-  std::size_t i = 1;
-  while (i < in.size() && in[i] != '"') {
-    const auto c = static_cast<unsigned char>(in[i++]);
-    if (c >= 0x80) {
-      // Outside ASCII: the writer's fields and reasons are ASCII, and a C1 control or a bidi
-      // override (a store altered behind the tool's back) must not reach a terminal. One '?'
-      // for the whole character.
-      out += '?';
-      while (i < in.size() && (static_cast<unsigned char>(in[i]) & 0xC0) == 0x80) ++i;
-      continue;
-    }
-    if (c != '\\') {
-      // A control character is never written out either.
-      out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
-      continue;
-    }
-    if (i >= in.size()) return false;
-    char e = in[i++];
-    switch (e) {
-      case '"':
-      case '\\':
-      case '/':
-        out += e;
-        break;
-      case 'n':
-      case 'r':
-      case 't':
-      case 'b':
-      case 'f':
-        out += '?';  // a control character: never written out
-        break;
-      case 'u': {
-        unsigned v = 0;
-        auto [ptr, ec] =
-            std::from_chars(in.data() + i, in.data() + std::min(i + 4, in.size()), v, 16);
-        if (ec != std::errc() || ptr != in.data() + i + 4 || v > 0x7f) return false;
-        out += '?';  // the writer escapes control characters only: never written out
-        i += 4;
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  if (i >= in.size()) return false;
-  in.remove_prefix(i + 1);
-  return true;
-}
-
-}  // namespace
-
-bool read_record_error(std::string_view set, std::string& field, std::string& message) {
-  constexpr std::string_view open = "{\"error\":{\"field\":";
-  constexpr std::string_view middle = ",\"message\":";
-  if (!set.starts_with(open)) return false;
-  set.remove_prefix(open.size());
-  if (!take_json_string(set, field) || !set.starts_with(middle)) return false;
-  set.remove_prefix(middle.size());
-  return take_json_string(set, message) && set == "}}";
-}
-
 bool read_decisions(std::string_view compact, int format, const std::vector<std::uint8_t>& in_force,
                     std::vector<decision_entry>& out) {
   out.clear();
@@ -1371,6 +1303,43 @@ std::optional<std::string> filter_value(std::string_view json, std::string_view 
   if (v == "false") return std::string("0");
   if (v.front() == '{' || v.front() == '[') return std::string(v);
   return number_text(v);
+}
+
+namespace {
+
+/// `text` for a terminal: a control character, or a character outside ASCII (a C1 control, a
+/// bidi override), becomes one '?'.
+std::string for_terminal(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i++]);
+    if (c >= 0x80) {
+      while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) ++i;
+      out += '?';
+    } else {
+      out += c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool read_record_error(std::string_view set, std::string& field, std::string& message) {
+  // The shape record_error_set writes; the reader's fields and reasons are ASCII, and a store
+  // altered behind the tool's back must not drive the terminal the text is shown on.
+  if (!set.starts_with("{\"error\":{") || !set.ends_with("}}")) return false;
+  auto error = member(set, "error");
+  auto f = error ? member(*error, "field") : std::nullopt;
+  auto m = error ? member(*error, "message") : std::nullopt;
+  auto quoted = [](const std::optional<std::string_view>& v) {
+    return v && v->size() >= 2 && v->front() == '"' && v->back() == '"';
+  };
+  if (!quoted(f) || !quoted(m)) return false;
+  field = for_terminal(unescape(f->substr(1, f->size() - 2)));
+  message = for_terminal(unescape(m->substr(1, m->size() - 2)));
+  return true;
 }
 
 bool filter_matches(std::string_view json, const std::vector<record_filter>& filter) {

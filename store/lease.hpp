@@ -99,16 +99,6 @@ inline bool process_alive(std::int64_t pid) {
   return state != 'Z' && state != 'X';
 }
 
-/// A Unix time as UTC text, 2026-12-03T14:05:00Z.
-inline std::string time_text(std::int64_t unix_seconds) {
-  std::time_t t = unix_seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 /// A shard as the command line and the messages write it: 2/3.
 inline std::string shard_text(const shard_spec& s) {
   return std::to_string(s.index) + "/" + std::to_string(s.count);
@@ -121,7 +111,7 @@ inline std::string held_by(const lease_info& l) {
   // run_id 0: not a batch but `dalil keys reseal` (store::reseal_keys).
   std::string holder = l.run_id == 0 ? "dalil keys reseal" : "run " + std::to_string(l.run_id);
   return holder + shard + ", pid " + std::to_string(l.pid) + " on " + l.host + ", since " +
-         l.since + ", renewed until " + time_text(l.expires);
+         l.since + ", renewed until " + utc_text(l.expires);
 }
 
 }  // namespace dalil::store::detail

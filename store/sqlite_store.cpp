@@ -36,14 +36,17 @@
 
 namespace dalil::store {
 
-std::string now_utc() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
+std::string utc_text(std::int64_t unix_seconds) {
+  auto t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string now_utc() {
+  return utc_text(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
 }
 
 namespace detail {
@@ -436,7 +439,6 @@ using detail::lease_seconds;
 using detail::machine_id;
 using detail::process_alive;
 using detail::same_process_space;
-using detail::time_text;
 using detail::unix_now;
 
 /// Why a SQLite store refuses --shard: one file, one writer at a time.

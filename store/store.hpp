@@ -513,5 +513,7 @@ std::int64_t resealed_schema_mark();
 
 /// The current UTC time as ISO 8601.
 std::string now_utc();
+/// Unix seconds as ISO 8601 UTC, as the store writes its times: 2026-12-03T14:05:00Z.
+std::string utc_text(std::int64_t unix_seconds);
 
 }  // namespace dalil::store
