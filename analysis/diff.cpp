@@ -18,6 +18,7 @@
 
 namespace dalil::analysis {
 
+using detail::ask;
 using detail::encoder;
 using detail::fact_space;
 using detail::term;
@@ -447,15 +448,25 @@ std::pair<rational, rational> figures_of(const dsl::program& a, const dsl::progr
 }
 
 /// The whole-number facts either pack compares with a year (`regularized_in == 2014`, `… in
-/// [2014, 2016]`): only those may take a year in a witness; a household size stays small.
+/// [2014, 2016]`, or with a parameter whose every value is a year): only those may take a year in
+/// a witness; a household size stays small.
 std::set<std::string> year_facts(const dsl::program& a, const dsl::program& b) {
   std::set<std::string> out;
   for (const dsl::program* p : {&a, &b}) {
+    auto a_year = [](const dsl::constant& v) {
+      const auto* i = std::get_if<std::int64_t>(&v);
+      return i != nullptr && *i >= 1950 && *i <= 2099;
+    };
+    // A year constant, or a whole-number parameter whose every dated value is a year.
     auto is_year = [&](std::uint32_t id) {
       const dsl::expression& e = p->expressions[id];
-      if (e.o != dsl::op::constant || e.t.k != dsl::kind::integer) return false;
-      const auto* i = std::get_if<std::int64_t>(&e.value);
-      return i != nullptr && *i >= 1950 && *i <= 2099;
+      if (e.t.k != dsl::kind::integer) return false;
+      if (e.o == dsl::op::constant) return a_year(e.value);
+      if (e.o != dsl::op::parameter) return false;
+      const auto& values = p->parameters[e.ref].values;
+      return !values.empty() &&
+             std::all_of(values.begin(), values.end(),
+                         [&](const dsl::dated_constant& d) { return a_year(d.value); });
     };
     for (const dsl::expression& e : p->expressions) {
       if (e.o < dsl::op::eq || e.o > dsl::op::in) continue;  // comparisons and `in`
@@ -561,7 +572,7 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
 std::optional<std::vector<z3::expr>> prefer(z3::solver& s, const std::vector<z3::expr>& base,
                                             const std::vector<z3::expr>& wanted,
                                             std::optional<z3::model>& m, bool& all, unsigned& names,
-                                            int rounds) {
+                                            int rounds, const halt* stop) {
   z3::context& c = s.ctx();
   std::vector<z3::expr> guards;
   std::vector<std::size_t> active;
@@ -575,7 +586,7 @@ std::optional<std::vector<z3::expr>> prefer(z3::solver& s, const std::vector<z3:
     z3::expr_vector assumptions(c);
     for (const z3::expr& b : base) assumptions.push_back(b);
     for (std::size_t i : active) assumptions.push_back(guards[i]);
-    z3::check_result r = s.check(assumptions);
+    z3::check_result r = ask(stop, s, assumptions);
     if (r == z3::sat) {
       m = s.get_model();
       all = active.size() == wanted.size();
@@ -613,7 +624,7 @@ class decision_checker {
  public:
   decision_checker(const std::shared_ptr<const engine::ruleset>& o,
                    const std::shared_ptr<const engine::ruleset>& n, const diff_options& opt)
-      : old_(o), new_(n), opt_(opt) {}
+      : old_(o), new_(n), opt_(opt), watch_(opt.stop, ctx_) {}
 
   decision_diff check(const std::string& name, std::uint32_t ro, std::uint32_t rn) {
     decision_diff d;
@@ -656,6 +667,12 @@ class decision_checker {
     }
     std::optional<unknown_why> open;
     for (const auto& [lo, hi] : intervals) {
+      if (opt_.stop != nullptr && opt_.stop->requested()) {
+        // Never a proof of an interval not queried (diff() says the result is halted).
+        open = unknown_why{ground::solver,  gap::solver_timeout, {},
+                           "stopped early", std::nullopt,        std::nullopt};
+        break;
+      }
       std::optional<unknown_why> why;
       if (query(d, ro, rn, lo, hi, why)) return d;
       if (why && !open) open = why;
@@ -726,10 +743,10 @@ class decision_checker {
       std::vector<z3::expr> base{decided};
       z3::expr_vector first(ctx_);
       first.push_back(decided);
-      z3::check_result r = s.check(first);
+      z3::check_result r = ask(opt_.stop, s, first);
       if (r != z3::sat) {
         base.clear();
-        r = s.check();
+        r = ask(opt_.stop, s);
       }
       if (r == z3::sat) {
         std::optional<z3::model> m = s.get_model();
@@ -742,22 +759,24 @@ class decision_checker {
                                                      figures_of(op, np), year_facts(op, np));
         bool all = false;
         std::vector<z3::expr> kept = base;
-        if (auto k = prefer(s, base, box, m, all, queries_, 6)) {
+        if (auto k = prefer(s, base, box, m, all, queries_, 6, opt_.stop)) {
           kept = std::move(*k);
           std::vector<z3::expr> absent;
           for (const auto& f : facts.fields()) absent.push_back(f->state == 0);
           bool every = false;
-          if (auto k2 = prefer(s, kept, absent, m, every, queries_, 16)) kept = std::move(*k2);
+          if (auto k2 = prefer(s, kept, absent, m, every, queries_, 16, opt_.stop)) {
+            kept = std::move(*k2);
+          }
         }
         d.plausible = all;
         if (!facts.decimals_writable(*m)) {
           for (const z3::expr& c : facts.hundredths()) s.add(c);
           z3::expr_vector assumptions(ctx_);
           for (const z3::expr& k : kept) assumptions.push_back(k);
-          r = s.check(assumptions);
+          r = ask(opt_.stop, s, assumptions);
           if (r != z3::sat) {
             d.plausible = false;
-            r = s.check();
+            r = ask(opt_.stop, s);
           }
           if (r != z3::sat) {
             why.emplace(unknown_why{ground::unconfirmed,
@@ -865,6 +884,7 @@ class decision_checker {
   std::shared_ptr<const engine::ruleset> new_;
   diff_options opt_;
   std::set<std::string> one_sided_;  // the decision's enum cases one version alone declares
+  halt::watch watch_;                // after ctx_: it lets go of the context first
 };
 
 }  // namespace
@@ -880,6 +900,10 @@ diff_result diff(const std::shared_ptr<const engine::ruleset>& old_rules,
   // The contract decisions: rules with an explanation, in either version.
   for (std::uint32_t r = 0; r < op.rules.size(); ++r) {
     if (op.rules[r].explain.empty()) continue;
+    if (opt.stop != nullptr && opt.stop->requested()) {
+      out.halted = true;
+      return out;
+    }
     auto n = np.find_rule(op.rules[r].qualified);
     if (!n || np.rules[*n].explain.empty()) {
       decision_diff d;
@@ -892,6 +916,8 @@ diff_result diff(const std::shared_ptr<const engine::ruleset>& old_rules,
     }
     out.decisions.push_back(checker.check(op.rules[r].qualified, r, *n));
   }
+  // A request that came during the last decision's queries: it may have been cut short.
+  out.halted = opt.stop != nullptr && opt.stop->requested();
   for (const dsl::rule_info& b : np.rules) {
     if (b.explain.empty()) continue;
     auto o = op.find_rule(b.qualified);

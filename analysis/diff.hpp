@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/halt.hpp"
 #include "engine/catalogue.hpp"
 #include "engine/ruleset.hpp"
 
@@ -114,12 +115,16 @@ struct decision_diff {
 struct diff_options {
   std::optional<date> as_of;    // only this as-of date (default: every date)
   unsigned timeout_ms = 10000;  // per solver query
+  halt* stop = nullptr;         // a request to end early (a server that stops)
 };
 
 struct diff_result {
   std::vector<change> changes;
   std::vector<decision_diff> decisions;
   std::optional<date> as_of;
+  /// Ended early at `diff_options::stop`: the decisions are incomplete (those checked when it
+  /// came may read unknown), not a diff to show.
+  bool halted = false;
   bool all_same() const;
 };
 

@@ -13,10 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "analysis/halt.hpp"
 #include "dsl/program.hpp"
 #include "engine/ruleset.hpp"
 
 namespace dalil::analysis::detail {
+
+/// A solver query, or `unknown` at once when the analysis has been asked to stop (halt.hpp; `h`
+/// may be null).
+template <class S, class... A>
+z3::check_result ask(const halt* h, S& s, A&... a) {
+  if (h != nullptr && h->requested()) return z3::unknown;
+  return s.check(a...);
+}
 
 /// A node's value as terms: unknown (`unk`), else null (`nul`), else the value `val` (Bool for
 /// booleans; Int for whole numbers, dates in days, enum cases and text ids; Real for decimals

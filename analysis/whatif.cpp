@@ -20,6 +20,7 @@
 
 namespace dalil::analysis {
 
+using detail::ask;
 using detail::encoder;
 using detail::fact_space;
 using detail::term;
@@ -518,7 +519,8 @@ class searcher {
         as_of_(as_of),
         doc_(doc),
         doc_json_(doc_json),
-        opt_(opt) {}
+        opt_(opt),
+        watch_(opt.stop, ctx_) {}
 
   /// Encodes the decision at the as-of date and pins every field it reads to the record.
   bool prepare(std::string& error) {
@@ -571,7 +573,7 @@ class searcher {
       while (found < max) {
         z3::expr_vector assume(ctx_);
         assume.push_back(guard);
-        z3::check_result res = s.check(assume);
+        z3::check_result res = ask(opt_.stop, s, assume);
         if (res == z3::unknown) {
           solver_ = s.reason_unknown();
           return;
@@ -581,7 +583,7 @@ class searcher {
         if (!facts_->decimals_writable(m)) {
           s.push();
           for (const z3::expr& h : facts_->hundredths()) s.add(h);
-          z3::check_result again = s.check(assume);
+          z3::check_result again = ask(opt_.stop, s, assume);
           if (again == z3::sat) m = s.get_model();
           s.pop();
         }
@@ -632,7 +634,7 @@ class searcher {
       o.add(facts.as_of() >= lo.days && facts.as_of() <= hi.days);
       o.add(reaches(facts, t, goal_value));
       z3::optimize::handle h = o.minimize(facts.as_of());
-      z3::check_result res = o.check();
+      z3::check_result res = ask(opt_.stop, o);
       if (res == z3::unknown) {
         if (solver_.empty()) solver_ = "timeout or incomplete (later as-of date)";
         return std::nullopt;
@@ -848,7 +850,7 @@ class searcher {
     set_timeout(s);
     for (const z3::expr& c : base) s.add(c);
     s.add(where);
-    z3::check_result r = s.check();
+    z3::check_result r = ask(opt_.stop, s);
     fails = r == z3::sat;
     return r != z3::unknown;
   }
@@ -900,7 +902,7 @@ class searcher {
     for (const z3::expr& c : base) o.add(c);
     o.add(up ? x > v : x < v);
     z3::optimize::handle h = up ? o.minimize(x) : o.maximize(x);
-    z3::check_result res = o.check();
+    z3::check_result res = ask(opt_.stop, o);
     if (res == z3::unknown) {
       stopped = true;
       return {};
@@ -1096,6 +1098,7 @@ class searcher {
   std::string goal_hold_;
   unsigned unconfirmed_ = 0;
   unsigned serial_ = 0;
+  halt::watch watch_;  // after ctx_: it lets go of the context first
 };
 
 }  // namespace
@@ -1184,6 +1187,7 @@ std::optional<whatif_result> whatif(const std::shared_ptr<const engine::ruleset>
   out.not_encoded = s.not_encoded();
   out.solver = s.solver_stop();
   out.unconfirmed = s.unconfirmed();
+  out.halted = opt.stop != nullptr && opt.stop->requested();
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/halt.hpp"
 #include "engine/catalogue.hpp"
 #include "engine/ruleset.hpp"
 
@@ -53,6 +54,7 @@ struct ask_entry {
 struct whatif_options {
   unsigned max = 3;             // alternatives by fact changes (the time one comes on top)
   unsigned timeout_ms = 10000;  // per solver query
+  halt* stop = nullptr;         // a request to end early (a server that stops)
 };
 
 struct whatif_result {
@@ -68,6 +70,8 @@ struct whatif_result {
   std::string not_encoded;         // a construct the solver does not see: the search may miss some
   std::string solver;              // why the solver stopped early, if it did
   unsigned unconfirmed = 0;        // solver answers the evaluator did not confirm (left out)
+  /// Ended early at `whatif_options::stop`: the search is incomplete, not an answer to show.
+  bool halted = false;
   /// Exit status of `dalil whatif`: at least one alternative (or the goal already reached).
   bool any() const { return reached || !alternatives.empty(); }
 };

@@ -388,6 +388,7 @@ struct whatif_job {
   std::string facts;
   std::string error;
   std::optional<analysis::whatif_result> result;
+  analysis::halt* stop = nullptr;
 
   ~whatif_job() { store::crypto::wipe(facts); }  // the applicant's record
 
@@ -395,6 +396,7 @@ struct whatif_job {
     analysis::whatif_options o;
     o.max = request.max;
     o.timeout_ms = whatif_query_ms;
+    o.stop = stop;
     result =
         analysis::whatif(rules, request.decision, request.goal, *request.as_of, facts, o, error);
   }
@@ -403,6 +405,11 @@ struct whatif_job {
 problem busy() {
   return unavailable(
       "the advisers' reports are busy (a diff, an impact or a what-if runs): try again", 5);
+}
+
+problem stopping_problem() {
+  return unavailable(
+      "the server is stopping: the report was not finished; ask again once it is back", 5);
 }
 
 }  // namespace
@@ -414,6 +421,10 @@ struct advisers_api::impl {
   writer& audit;
   asio::thread_pool pool{1};
   std::atomic<int> jobs{0};
+  /// The server stops: a diff's or a what-if's solver query under way is interrupted and the
+  /// rest answer at once, an impact stops at its next records (each request answered 503).
+  analysis::halt halt;
+  std::atomic<bool> stopping{false};
   std::mutex cache_mutex;
   std::list<std::pair<std::string, std::string>> diffs;  // key -> JSON, most recent first
 
@@ -479,6 +490,7 @@ struct advisers_api::impl {
     std::string key = std::to_string(c.old_id) + ":" + std::to_string(c.new_id) + ":" +
                       (c.as_of ? to_string(*c.as_of) : std::string("all"));
     if (auto hit = cached_diff(key)) co_return json_reply(std::move(*hit));
+    if (stopping) co_return problem_reply(stopping_problem(), route);
     if (++jobs > max_jobs) {
       --jobs;
       co_return problem_reply(busy(), route);
@@ -489,14 +501,18 @@ struct advisers_api::impl {
     diff_job job{before.rules, after.rules, {}};
     job.options.as_of = c.as_of;
     job.options.timeout_ms = diff_query_ms;
-    std::string out = co_await asio::co_spawn(
+    job.options.stop = &halt;
+    std::optional<std::string> out = co_await asio::co_spawn(
         pool,
-        [j = &job]() -> asio::awaitable<std::string> {
-          co_return analysis::to_json(analysis::diff(j->before, j->after, j->options));
+        [j = &job]() -> asio::awaitable<std::optional<std::string>> {
+          analysis::diff_result r = analysis::diff(j->before, j->after, j->options);
+          if (r.halted) co_return std::nullopt;  // incomplete: neither answered nor kept
+          co_return analysis::to_json(r);
         },
         asio::use_awaitable);
-    keep_diff(key, out);
-    co_return json_reply(std::move(out));
+    if (!out) co_return problem_reply(stopping_problem(), route);
+    keep_diff(key, *out);
+    co_return json_reply(std::move(*out));
   }
 
   asio::awaitable<reply> impact(const request& req, const principal& who) {
@@ -523,11 +539,13 @@ struct advisers_api::impl {
       }
       rq.min_records = suppressed_below;
     }
+    if (stopping) co_return problem_reply(stopping_problem(), route);
     if (++jobs > max_jobs) {
       --jobs;
       co_return problem_reply(busy(), route);
     }
     job_slot slot(jobs);
+    rq.stop = &stopping;
     rq.actor = who.name;
     rq.reveal_ids = who.r == role::auditor;  // advisers get pseudonyms, never applicant ids
     rq.options.as_of = *c.as_of;
@@ -590,12 +608,13 @@ struct advisers_api::impl {
                                 route);
       }
     }
+    if (stopping) co_return problem_reply(stopping_problem(), route);
     if (++jobs > max_jobs) {
       --jobs;
       co_return problem_reply(busy(), route);
     }
     job_slot slot(jobs);
-    whatif_job job{chosen->rules, w, std::string(w.facts), {}, {}};
+    whatif_job job{chosen->rules, w, std::string(w.facts), {}, {}, &halt};
     co_await asio::co_spawn(
         pool,
         [j = &job]() -> asio::awaitable<void> {
@@ -603,6 +622,7 @@ struct advisers_api::impl {
           co_return;
         },
         asio::use_awaitable);
+    if (job.result && job.result->halted) co_return problem_reply(stopping_problem(), route);
     if (!job.result) {
       // A goal that is no value of the decision's type (named by the type and its values), or
       // a fact the solver cannot take as read (named by its field): never a value.
@@ -651,7 +671,13 @@ advisers_api::advisers_api(const config& c, std::shared_ptr<spdlog::logger> log,
 
 advisers_api::~advisers_api() = default;
 
+void advisers_api::halt() {
+  impl_->stopping = true;
+  impl_->halt.request();
+}
+
 void advisers_api::stop() {
+  halt();
   impl_->pool.join();
 }
 

@@ -27,10 +27,14 @@ class advisers_api {
   advisers_api(const config& c, std::shared_ptr<spdlog::logger> log, ruleset_choice& choice,
                writer& audit);
   ~advisers_api();
-  /// Waits for the pool's work (a diff, an impact or a what-if under way: an impact stops at
-  /// its time limit, a diff's and a what-if's solver queries have one each, so a stop may wait
-  /// for a long diff to end). Called while the I/O contexts still exist: a job's end is handed
-  /// to the context of the request that waits for it, and must never reach one destroyed.
+  /// The server stops: the work under way ends early (a diff's or a what-if's solver query is
+  /// interrupted and the rest are not asked, an impact stops at its next records) and its
+  /// request is answered 503; a report asked from now on too. From any thread.
+  void halt();
+  /// halt(), then waits for the pool's work to end (a moment: an interrupt is lost only when it
+  /// comes just as a query starts, which then runs to its limit, 5 s at most). Called while the
+  /// I/O contexts still exist: a job's end is handed to the context of the request that waits
+  /// for it, and must never reach one destroyed.
   void stop();
   advisers_api(const advisers_api&) = delete;
   advisers_api& operator=(const advisers_api&) = delete;

@@ -573,6 +573,10 @@ class api_service final : public service {
     return {};
   }
 
+  void stopping() override {
+    if (advisers_) advisers_->halt();
+  }
+
   void stop() override {
     // The pools first, while the I/O contexts exist: a pool's job hands its end to the context
     // of the request that waits for it, and its thread lets go of that context's executor only

@@ -377,6 +377,7 @@ asio::awaitable<void> server::impl::accept_loop() {
 void server::impl::begin_stop() {
   if (stopping.exchange(true)) return;
   log->info("stopping: no new connection; requests in flight finish");
+  svc->stopping();  // the advisers' reports under way end early (503), not after minutes
   asio::post(*contexts[0], [this] {
     boost::system::error_code ignored;
     if (acceptor) acceptor->close(ignored);

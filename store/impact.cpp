@@ -15,8 +15,8 @@ namespace {
 class stored_cohort final : public engine::cohort_source {
  public:
   stored_cohort(store& db, const std::vector<record_filter>& filter,
-                std::chrono::steady_clock::time_point deadline)
-      : db_(db), filter_(filter), deadline_(deadline) {}
+                std::chrono::steady_clock::time_point deadline, const std::atomic<bool>* stop)
+      : db_(db), filter_(filter), deadline_(deadline), stop_(stop) {}
 
   ~stored_cohort() override { wipe(); }  // records a failed read opened and did not hand over
   stored_cohort(const stored_cohort&) = delete;
@@ -31,6 +31,13 @@ class stored_cohort final : public engine::cohort_source {
       error_ = fail(errc::busy,
                     "the impact passed its time limit before the whole cohort was "
                     "read: nothing is answered (narrow it with where)");
+      out.clear();
+      return false;
+    }
+    if (stop_ != nullptr && stop_->load(std::memory_order_acquire)) {
+      error_ = fail(
+          errc::busy,
+          "stopped before the whole cohort was read (the server is stopping): nothing is answered");
       out.clear();
       return false;
     }
@@ -62,6 +69,7 @@ class stored_cohort final : public engine::cohort_source {
   store& db_;
   const std::vector<record_filter>& filter_;
   std::chrono::steady_clock::time_point deadline_;
+  const std::atomic<bool>* stop_;
   std::int64_t after_ = 0;
   std::vector<stored_record> records_;
   std::optional<error> error_;
@@ -129,7 +137,7 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
   }
   details += "}";
   return db.audited_read(request.actor, "cohort", details, [&]() -> status {
-    stored_cohort cohort(db, request.filter, request.deadline);
+    stored_cohort cohort(db, request.filter, request.deadline, request.stop);
     switch (engine::run_impact(old_rules, new_rules, cohort, sink, request.options, summary)) {
       case engine::impact_status::done:
         return {};

@@ -2,6 +2,7 @@
 // audited read (one audit entry per impact run, no personal value in it).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -17,6 +18,9 @@ struct impact_request {
   /// Past this time the read stops (errc::busy, "time limit"): a server's bound on one request's
   /// work. The default never passes.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  /// Set by another thread (a server that stops): the read stops at its next batch of records
+  /// (errc::busy, "stopping"). Null: never.
+  const std::atomic<bool>* stop = nullptr;
   std::string actor;  // who reads (cli_actor(), or a server's user)
   std::string by;     // the name the reader gave (--by), or ""
   std::vector<record_filter> filter;

@@ -13,6 +13,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analysis/diff.hpp"
@@ -618,7 +619,15 @@ bool has_word(const std::string& text, const std::string& word) {
 
 namespace {
 
-std::string count_and_year_pack(const std::string& big, const std::string& year) {
+/// `year_by_parameter`: the year is a parameter's value, compared through the parameter.
+std::string count_and_year_pack(const std::string& big, const std::string& year,
+                                bool year_by_parameter = false) {
+  const std::string compared = year_by_parameter ? "year_of_regularization" : year;
+  const std::string parameter =
+      year_by_parameter
+          ? "parameter year_of_regularization : int\n  source \"x\"\n  from 2000-01-01 = " + year +
+                "\n\n"
+          : std::string();
   return "module m\n"
          "  title fr \"M\"\n"
          "        ar \"م\"\n"
@@ -627,7 +636,8 @@ std::string count_and_year_pack(const std::string& big, const std::string& year)
          "  household_size : int\n"
          "  regularized_in : int?\n"
          "}\n\n"
-         "input applicant : Applicant\n\n"
+         "input applicant : Applicant\n\n" +
+         parameter +
          "rule large_household : bool\n"
          "  source \"x\"\n"
          "  explain en \"Large household: {value}\"\n"
@@ -638,7 +648,7 @@ std::string count_and_year_pack(const std::string& big, const std::string& year)
          "  source \"x\"\n"
          "  explain en \"Regularized in that year: {value}\"\n"
          "  = applicant.regularized_in == " +
-         year + "\n";
+         compared + "\n";
 }
 
 }  // namespace
@@ -647,8 +657,11 @@ TEST_CASE("diff: a whole number takes a year only where the pack compares it wit
   // The box: a count from 0 to 100, a year (1950-2099) only for a fact compared with a year.
   // A household of 1,950 people is no plausible applicant: the difference between "> 100" and
   // "> 2500" has no witness inside the box, and says so (before, the box took 1,950 as a year).
-  small_pack before(count_and_year_pack("100", "2014"));
-  small_pack after(count_and_year_pack("2500", "2016"));
+  // The year written as a constant, or as a parameter's value (which the box missed before).
+  const bool by_parameter = GENERATE(false, true);
+  INFO("the year as a parameter: " << by_parameter);
+  small_pack before(count_and_year_pack("100", "2014", by_parameter));
+  small_pack after(count_and_year_pack("2500", "2016", by_parameter));
   an::diff_result r = an::diff(load(before.dir), load(after.dir), an::diff_options{});
   const an::decision_diff* large = find(r, "m.large_household");
   REQUIRE(large != nullptr);
@@ -792,4 +805,68 @@ TEST_CASE("diff: a text added or removed in one language says which", "[diff]") 
   std::string fr = an::to_text(r, old_rules->program(), new_rules->program(), o);
   INFO(fr);
   CHECK(fr.find("(health.amo_tadamon) (arabe)") != std::string::npos);
+}
+
+namespace {
+
+/// A decision whose difference is a counterexample to Fermat's theorem for cubes: the solver
+/// finds none and proves nothing, so every query runs to its time limit.
+std::string cubes_pack(const std::string& formula) {
+  return "module m\n"
+         "  title fr \"M\"\n"
+         "        ar \"م\"\n"
+         "        en \"M\"\n\n"
+         "record Applicant {\n"
+         "  a : int\n"
+         "  b : int\n"
+         "  c : int\n"
+         "}\n\n"
+         "input applicant : Applicant\n\n"
+         "rule cubes : bool\n"
+         "  source \"x\"\n"
+         "  explain en \"Cubes: {value}\"\n"
+         "  = " +
+         formula + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("diff: a halt interrupts the query under way and asks no other", "[diff]") {
+  small_pack before(cubes_pack(
+      "applicant.a > 0 and applicant.b > 0 and applicant.c > 0 and applicant.a * applicant.a * "
+      "applicant.a + applicant.b * applicant.b * applicant.b == applicant.c * applicant.c * "
+      "applicant.c"));
+  small_pack after(cubes_pack("applicant.a < 0 and applicant.a > 0"));
+  an::diff_options opt;
+  opt.timeout_ms = 120000;  // two minutes a query: only the halt ends it sooner
+  an::halt stop;
+  opt.stop = &stop;
+  auto old_rules = load(before.dir);
+  auto new_rules = load(after.dir);
+  an::diff_result r;
+  const auto start = std::chrono::steady_clock::now();
+  std::thread run([&] { r = an::diff(old_rules, new_rules, opt); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop.request();
+  run.join();
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK(r.halted);
+  CHECK(took < std::chrono::seconds(60));  // the query's own limit would be 120 s
+  for (const an::decision_diff& d : r.decisions) {
+    INFO(d.decision);
+    CHECK(d.v != an::verdict::same);  // never a proof of what was not asked
+  }
+  // Asked to halt before it starts: no query, nothing proved, said halted.
+  an::diff_result again = an::diff(old_rules, new_rules, opt);
+  CHECK(again.halted);
+  for (const an::decision_diff& d : again.decisions) CHECK(d.v != an::verdict::same);
+  // Without a halt, the same pair with a short limit: not halted (a witness with a missing
+  // fact, or unknown past the limit, as the machine's speed goes), never a proof.
+  an::diff_options plain;
+  plain.timeout_ms = 200;
+  an::diff_result unhalted = an::diff(old_rules, new_rules, plain);
+  CHECK_FALSE(unhalted.halted);
+  const an::decision_diff* cubes = find(unhalted, "m.cubes");
+  REQUIRE(cubes != nullptr);
+  CHECK(cubes->v != an::verdict::same);
 }

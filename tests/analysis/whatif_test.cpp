@@ -8,12 +8,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analysis/whatif.hpp"
@@ -92,11 +95,6 @@ rule eligible : bool
 struct pack_dir {
   fs::path dir;
   explicit pack_dir(bool marked) {
-    static int counter = 0;
-    dir = fs::temp_directory_path() /
-          ("dalil-whatif-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
     std::string text = small_pack;
     if (marked) {
       std::size_t at = 0;
@@ -107,6 +105,16 @@ struct pack_dir {
         at = end;
       }
     }
+    write(text);
+  }
+  /// Another pack's text.
+  explicit pack_dir(const std::string& text) { write(text); }
+  void write(const std::string& text) {
+    static int counter = 0;
+    dir = fs::temp_directory_path() /
+          ("dalil-whatif-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
     std::ofstream(dir / "m.dalil") << text;
   }
   pack_dir(const pack_dir&) = delete;
@@ -506,4 +514,52 @@ TEST_CASE("whatif: the shipped pack's fixed facts", "[whatif]") {
   }
   CHECK(fixed ==
         std::set<std::string>{"sex", "birth_date", "nationality", "entry_date", "born_in_morocco"});
+}
+
+TEST_CASE("whatif: a halt interrupts the search and says so", "[whatif]") {
+  // Reaching the goal needs a counterexample to Fermat's theorem for cubes: the solver finds
+  // none and proves nothing, so each query runs to its limit unless halted.
+  pack_dir pack(std::string(R"dalil(module m
+  title fr "M"
+        ar "م"
+        en "M"
+
+record Applicant {
+  a : int
+  b : int
+  c : int
+}
+
+input applicant : Applicant
+
+rule cubes : bool
+  source "x"
+  explain en "Cubes: {value}"
+  = applicant.a > 0 and applicant.b > 0 and applicant.c > 0 and applicant.a * applicant.a * applicant.a + applicant.b * applicant.b * applicant.b == applicant.c * applicant.c * applicant.c
+)dalil"));
+  auto rules = pack.load();
+  const std::string facts = R"({"a":1,"b":1,"c":1})";
+  an::whatif_options opt;
+  opt.timeout_ms = 120000;  // two minutes a query: only the halt ends it sooner
+  an::halt stop;
+  opt.stop = &stop;
+  std::optional<an::whatif_result> r;
+  std::string error;
+  const auto start = std::chrono::steady_clock::now();
+  std::thread run(
+      [&] { r = an::whatif(rules, "m.cubes", "true", day("2020-01-01"), facts, opt, error); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop.request();
+  run.join();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(60));
+  REQUIRE(r);
+  CHECK(r->halted);
+  CHECK(r->alternatives.empty());
+  // Not halted: the same search with a short limit says the solver stopped, and is not halted.
+  an::whatif_options plain;
+  plain.timeout_ms = 200;
+  auto unhalted = an::whatif(rules, "m.cubes", "true", day("2020-01-01"), facts, plain, error);
+  REQUIRE(unhalted);
+  CHECK_FALSE(unhalted->halted);
+  CHECK_FALSE(unhalted->solver.empty());
 }

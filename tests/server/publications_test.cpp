@@ -623,3 +623,60 @@ TEST_CASE("advisers' API: the what-if answers what dalil whatif answers, audited
     CHECK(log.find(value) == std::string::npos);
   }
 }
+
+namespace {
+
+/// A pack of three decisions whose difference from `formula`'s pack is a counterexample to
+/// Fermat's theorem for cubes: the solver proves nothing, each query runs to its limit (5 s
+/// in the server), so that a diff between the two runs for about 15 s unless halted.
+std::string cubes_pack(const fs::path& dir, const std::string& formula) {
+  fs::create_directories(dir);
+  std::string text =
+      "module m\n  title fr \"M\"\n        ar \"م\"\n        en \"M\"\n\n"
+      "record Applicant {\n  a : int\n  b : int\n  c : int\n}\n\ninput applicant : Applicant\n";
+  for (const char* name : {"one", "two", "three"}) {
+    text += std::string("\nrule ") + name + " : bool\n  source \"x\"\n  explain en \"" + name +
+            ": {value}\"\n  = " + formula + "\n";
+  }
+  std::ofstream(dir / "m.dalil") << text;
+  return dir.string();
+}
+
+}  // namespace
+
+TEST_CASE("advisers' API: a stop during a diff answers it 503 at once, nothing kept",
+          "[publications]") {
+  fixture f;
+  const std::string cubes =
+      "applicant.a > 0 and applicant.b > 0 and applicant.c > 0 and applicant.a * applicant.a * "
+      "applicant.a + applicant.b * applicant.b * applicant.b == applicant.c * applicant.c * "
+      "applicant.c";
+  f.publish(cubes_pack(f.dir / "cubes-old", cubes), "2017-01-01");
+  f.publish(cubes_pack(f.dir / "cubes-new", "applicant.a < 0 and applicant.a > 0"), "2027-01-01");
+  response answer;
+  std::thread asking([&] {
+    try {
+      answer = call(f.port, http::verb::post, "/api/v1/diff", R"({"old":1,"new":2})",
+                    f.bearer("adviser"));
+    } catch (const std::exception&) {
+      answer.status = -1;  // no answer: the connection closed
+    }
+  });
+  // The diff is under way (its first query alone takes 5 s); the server is asked to stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto stop_at = std::chrono::steady_clock::now();
+  f.srv->stop();
+  f.srv->wait();
+  const auto stopped_in = std::chrono::steady_clock::now() - stop_at;
+  asking.join();
+  // Before the halt, the request held the stop until the diff ended, then answered 200.
+  REQUIRE(answer.status == 503);
+  CHECK(answer.headers["content-type"] == "application/problem+json");
+  CHECK(answer.headers["retry-after"] == "5");
+  CHECK(answer.parsed().at("detail").as_string().find("stopping") != std::string::npos);
+  CHECK(stopped_in < std::chrono::seconds(10));  // the diff's three queries would take 15 s
+  // The server's log says it stopped, with no error.
+  std::string log = slurp(f.log);
+  CHECK(log.find("stopped") != std::string::npos);
+  CHECK(log.find("[error]") == std::string::npos);
+}
