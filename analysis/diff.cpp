@@ -665,14 +665,10 @@ class decision_checker {
         intervals.emplace_back(v[i], std::min(hi, last));
       }
     }
+    // After a halt every query answers unknown (detail::ask): never a proof of a period not
+    // queried.
     std::optional<unknown_why> open;
     for (const auto& [lo, hi] : intervals) {
-      if (opt_.stop != nullptr && opt_.stop->requested()) {
-        // Never a proof of an interval not queried (diff() says the result is halted).
-        open = unknown_why{ground::solver,  gap::solver_timeout, {},
-                           "stopped early", std::nullopt,        std::nullopt};
-        break;
-      }
       std::optional<unknown_why> why;
       if (query(d, ro, rn, lo, hi, why)) return d;
       if (why && !open) open = why;

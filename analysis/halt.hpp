@@ -22,12 +22,21 @@ class halt {
   halt(const halt&) = delete;
   halt& operator=(const halt&) = delete;
 
-  /// From any thread; idempotent.
+  /// From any thread. Asked again, it interrupts the watched contexts again: Z3 4.8 can undo an
+  /// interrupt that comes just as a query starts (it registers the interrupt, then clears its
+  /// cancel flag), which leaves that query without any limit; whoever waits for the analysis
+  /// asks again while watching() (advisers_api::stop).
   void request();
   bool requested() const noexcept { return requested_.load(std::memory_order_acquire); }
+  /// The flag itself, for work that tests it without Z3 (a server's impact).
+  const std::atomic<bool>& flag() const noexcept { return requested_; }
+  /// Whether an analysis watched by this halt is under way.
+  bool watching();
 
-  /// While alive, a request interrupts the query running in `c` (`h` may be null: nothing to
-  /// watch). Made and destroyed on the analysis's thread, before `c` is destroyed.
+  /// While alive, a request interrupts the queries of `c` (`h` may be null: nothing to watch);
+  /// made after a request, it interrupts `c` at once. Made and destroyed on the analysis's
+  /// thread, before `c` is destroyed. An interrupt while no query runs leaves `c` cancelled:
+  /// Z3's later model evaluations throw z3::exception, which the analyses take as halted.
   class watch {
    public:
     watch(halt* h, z3::context& c);

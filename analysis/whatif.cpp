@@ -1160,33 +1160,39 @@ std::optional<whatif_result> whatif(const std::shared_ptr<const engine::ruleset>
   evaluate(rules, *r, as_of, facts_json, goal_value, reached, &out.current, &out.undetermined);
   out.reached = reached;
 
-  searcher s(rules, *r, as_of, doc, facts_json, opt);
-  if (!s.prepare(error)) return std::nullopt;
-  out.fixed = s.fixed_read();
-  if (!out.reached) {
-    s.search(out.goal, opt.max, false, out.alternatives);
-    if (auto later = s.later(out.goal)) out.alternatives.push_back(std::move(*later));
-  }
-  if (out.undetermined) {
-    std::vector<std::string> values;
-    if (t.k == kind::boolean) {
-      values = {"true", "false"};
-    } else if (t.k == kind::enumeration) {
-      for (const std::string& c : p.enums[t.ref].cases) {
-        std::string v;
-        engine::append_json_string(v, c);
-        values.push_back(v);
+  try {
+    searcher s(rules, *r, as_of, doc, facts_json, opt);
+    if (!s.prepare(error)) return std::nullopt;
+    out.fixed = s.fixed_read();
+    if (!out.reached) {
+      s.search(out.goal, opt.max, false, out.alternatives);
+      if (auto later = s.later(out.goal)) out.alternatives.push_back(std::move(*later));
+    }
+    if (out.undetermined) {
+      std::vector<std::string> values;
+      if (t.k == kind::boolean) {
+        values = {"true", "false"};
+      } else if (t.k == kind::enumeration) {
+        for (const std::string& c : p.enums[t.ref].cases) {
+          std::string v;
+          engine::append_json_string(v, c);
+          values.push_back(v);
+        }
+      }
+      for (const std::string& v : values) {
+        std::vector<alternative> found;
+        s.search(v, 1, true, found);
+        if (!found.empty()) out.ask_first.push_back(ask_entry{v, std::move(found.front())});
       }
     }
-    for (const std::string& v : values) {
-      std::vector<alternative> found;
-      s.search(v, 1, true, found);
-      if (!found.empty()) out.ask_first.push_back(ask_entry{v, std::move(found.front())});
-    }
+    out.not_encoded = s.not_encoded();
+    out.solver = s.solver_stop();
+    out.unconfirmed = s.unconfirmed();
+  } catch (const z3::exception&) {
+    // A halt's interrupt that came while no query ran leaves the context cancelled, and Z3's
+    // model evaluations throw: the search is incomplete, and says so. Otherwise, as before.
+    if (opt.stop == nullptr || !opt.stop->requested()) throw;
   }
-  out.not_encoded = s.not_encoded();
-  out.solver = s.solver_stop();
-  out.unconfirmed = s.unconfirmed();
   out.halted = opt.stop != nullptr && opt.stop->requested();
   return out;
 }

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -424,7 +425,6 @@ struct advisers_api::impl {
   /// The server stops: a diff's or a what-if's solver query under way is interrupted and the
   /// rest answer at once, an impact stops at its next records (each request answered 503).
   analysis::halt halt;
-  std::atomic<bool> stopping{false};
   std::mutex cache_mutex;
   std::list<std::pair<std::string, std::string>> diffs;  // key -> JSON, most recent first
 
@@ -490,7 +490,7 @@ struct advisers_api::impl {
     std::string key = std::to_string(c.old_id) + ":" + std::to_string(c.new_id) + ":" +
                       (c.as_of ? to_string(*c.as_of) : std::string("all"));
     if (auto hit = cached_diff(key)) co_return json_reply(std::move(*hit));
-    if (stopping) co_return problem_reply(stopping_problem(), route);
+    if (halt.requested()) co_return problem_reply(stopping_problem(), route);
     if (++jobs > max_jobs) {
       --jobs;
       co_return problem_reply(busy(), route);
@@ -539,13 +539,13 @@ struct advisers_api::impl {
       }
       rq.min_records = suppressed_below;
     }
-    if (stopping) co_return problem_reply(stopping_problem(), route);
+    if (halt.requested()) co_return problem_reply(stopping_problem(), route);
     if (++jobs > max_jobs) {
       --jobs;
       co_return problem_reply(busy(), route);
     }
     job_slot slot(jobs);
-    rq.stop = &stopping;
+    rq.stop = &halt.flag();
     rq.actor = who.name;
     rq.reveal_ids = who.r == role::auditor;  // advisers get pseudonyms, never applicant ids
     rq.options.as_of = *c.as_of;
@@ -608,7 +608,7 @@ struct advisers_api::impl {
                                 route);
       }
     }
-    if (stopping) co_return problem_reply(stopping_problem(), route);
+    if (halt.requested()) co_return problem_reply(stopping_problem(), route);
     if (++jobs > max_jobs) {
       --jobs;
       co_return problem_reply(busy(), route);
@@ -672,12 +672,16 @@ advisers_api::advisers_api(const config& c, std::shared_ptr<spdlog::logger> log,
 advisers_api::~advisers_api() = default;
 
 void advisers_api::halt() {
-  impl_->stopping = true;
   impl_->halt.request();
 }
 
 void advisers_api::stop() {
-  halt();
+  // Asked again while an analysis runs: Z3 4.8 can undo an interrupt that comes just as a query
+  // starts, and that query would then run without a limit (analysis/halt.hpp).
+  for (impl_->halt.request(); impl_->halt.watching();) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    impl_->halt.request();
+  }
   impl_->pool.join();
 }
 

@@ -29,12 +29,13 @@ class advisers_api {
   ~advisers_api();
   /// The server stops: the work under way ends early (a diff's or a what-if's solver query is
   /// interrupted and the rest are not asked, an impact stops at its next records) and its
-  /// request is answered 503; a report asked from now on too. From any thread.
+  /// request is answered 503; a report asked from now on too (a diff already cached is still
+  /// answered). From any thread.
   void halt();
-  /// halt(), then waits for the pool's work to end (a moment: an interrupt is lost only when it
-  /// comes just as a query starts, which then runs to its limit, 5 s at most). Called while the
-  /// I/O contexts still exist: a job's end is handed to the context of the request that waits
-  /// for it, and must never reach one destroyed.
+  /// halt(), asked again while an analysis runs (analysis/halt.hpp: Z3 can undo an interrupt
+  /// that comes just as a query starts), then waits for the pool's work to end: a moment.
+  /// Called while the I/O contexts still exist: a job's end is handed to the context of the
+  /// request that waits for it, and must never reach one destroyed.
   void stop();
   advisers_api(const advisers_api&) = delete;
   advisers_api& operator=(const advisers_api&) = delete;

@@ -105,7 +105,8 @@ class service {
   virtual boost::asio::awaitable<reply> handle(request& req, const route_match& m,
                                                request_info& info) = 0;
   /// The server begins to stop (no new connection; the requests in flight finish): long work
-  /// under way, the advisers' reports, ends early and answers 503. From any thread.
+  /// under way, the advisers' reports, ends early and answers 503. From any thread; asked again
+  /// while requests are in flight.
   virtual void stopping() = 0;
   /// Drains the writer and closes the store.
   virtual void stop() = 0;

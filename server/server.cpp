@@ -389,6 +389,7 @@ void server::impl::begin_stop() {
     auto deadline = std::chrono::steady_clock::now() + cfg.body_timeout;
     while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      svc->stopping();  // again: Z3 can undo an interrupt that comes as a query starts
     }
     for (auto& c : contexts) c->stop();
   });

@@ -22,6 +22,7 @@
 #include "engine/logic.hpp"
 #include "engine/record.hpp"
 #include "engine/words.hpp"
+#include "tests/support/cubes_pack.hpp"
 
 namespace fs = std::filesystem;
 namespace an = dalil::analysis;
@@ -807,36 +808,9 @@ TEST_CASE("diff: a text added or removed in one language says which", "[diff]") 
   CHECK(fr.find("(health.amo_tadamon) (arabe)") != std::string::npos);
 }
 
-namespace {
-
-/// A decision whose difference is a counterexample to Fermat's theorem for cubes: the solver
-/// finds none and proves nothing, so every query runs to its time limit.
-std::string cubes_pack(const std::string& formula) {
-  return "module m\n"
-         "  title fr \"M\"\n"
-         "        ar \"م\"\n"
-         "        en \"M\"\n\n"
-         "record Applicant {\n"
-         "  a : int\n"
-         "  b : int\n"
-         "  c : int\n"
-         "}\n\n"
-         "input applicant : Applicant\n\n"
-         "rule cubes : bool\n"
-         "  source \"x\"\n"
-         "  explain en \"Cubes: {value}\"\n"
-         "  = " +
-         formula + "\n";
-}
-
-}  // namespace
-
 TEST_CASE("diff: a halt interrupts the query under way and asks no other", "[diff]") {
-  small_pack before(cubes_pack(
-      "applicant.a > 0 and applicant.b > 0 and applicant.c > 0 and applicant.a * applicant.a * "
-      "applicant.a + applicant.b * applicant.b * applicant.b == applicant.c * applicant.c * "
-      "applicant.c"));
-  small_pack after(cubes_pack("applicant.a < 0 and applicant.a > 0"));
+  small_pack before(dalil::testing::cubes_pack(dalil::testing::cubes_formula));
+  small_pack after(dalil::testing::cubes_pack("applicant.a < 0 and applicant.a > 0"));
   an::diff_options opt;
   opt.timeout_ms = 120000;  // two minutes a query: only the halt ends it sooner
   an::halt stop;
@@ -852,14 +826,10 @@ TEST_CASE("diff: a halt interrupts the query under way and asks no other", "[dif
   const auto took = std::chrono::steady_clock::now() - start;
   CHECK(r.halted);
   CHECK(took < std::chrono::seconds(60));  // the query's own limit would be 120 s
-  for (const an::decision_diff& d : r.decisions) {
-    INFO(d.decision);
-    CHECK(d.v != an::verdict::same);  // never a proof of what was not asked
-  }
-  // Asked to halt before it starts: no query, nothing proved, said halted.
+  // Asked to halt before it starts: no decision checked, said halted.
   an::diff_result again = an::diff(old_rules, new_rules, opt);
   CHECK(again.halted);
-  for (const an::decision_diff& d : again.decisions) CHECK(d.v != an::verdict::same);
+  CHECK(again.decisions.empty());
   // Without a halt, the same pair with a short limit: not halted (a witness with a missing
   // fact, or unknown past the limit, as the machine's speed goes), never a proof.
   an::diff_options plain;

@@ -18,6 +18,7 @@
 
 #include "server/server.hpp"
 #include "tests/server/support.hpp"
+#include "tests/support/cubes_pack.hpp"
 
 namespace fs = std::filesystem;
 using namespace dalil::test_support;  // NOLINT(google-build-using-namespace): test helpers
@@ -626,32 +627,19 @@ TEST_CASE("advisers' API: the what-if answers what dalil whatif answers, audited
 
 namespace {
 
-/// A pack of three decisions whose difference from `formula`'s pack is a counterexample to
-/// Fermat's theorem for cubes: the solver proves nothing, each query runs to its limit (5 s
-/// in the server), so that a diff between the two runs for about 15 s unless halted.
+/// The cubes pack (tests/support/cubes_pack.hpp) with three decisions, written under `dir`: a
+/// diff between it and another runs three queries of 5 s each (the server's limit) unless halted.
 std::string cubes_pack(const fs::path& dir, const std::string& formula) {
   fs::create_directories(dir);
-  std::string text =
-      "module m\n  title fr \"M\"\n        ar \"م\"\n        en \"M\"\n\n"
-      "record Applicant {\n  a : int\n  b : int\n  c : int\n}\n\ninput applicant : Applicant\n";
-  for (const char* name : {"one", "two", "three"}) {
-    text += std::string("\nrule ") + name + " : bool\n  source \"x\"\n  explain en \"" + name +
-            ": {value}\"\n  = " + formula + "\n";
-  }
-  std::ofstream(dir / "m.dalil") << text;
+  std::ofstream(dir / "m.dalil") << dalil::testing::cubes_pack(formula, {"one", "two", "three"});
   return dir.string();
 }
 
 }  // namespace
 
-TEST_CASE("advisers' API: a stop during a diff answers it 503 at once, nothing kept",
-          "[publications]") {
+TEST_CASE("advisers' API: a stop during a diff answers it 503 at once", "[publications]") {
   fixture f;
-  const std::string cubes =
-      "applicant.a > 0 and applicant.b > 0 and applicant.c > 0 and applicant.a * applicant.a * "
-      "applicant.a + applicant.b * applicant.b * applicant.b == applicant.c * applicant.c * "
-      "applicant.c";
-  f.publish(cubes_pack(f.dir / "cubes-old", cubes), "2017-01-01");
+  f.publish(cubes_pack(f.dir / "cubes-old", dalil::testing::cubes_formula), "2017-01-01");
   f.publish(cubes_pack(f.dir / "cubes-new", "applicant.a < 0 and applicant.a > 0"), "2027-01-01");
   response answer;
   std::thread asking([&] {

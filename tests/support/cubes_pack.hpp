@@ -1,0 +1,30 @@
+// A pack no solver can settle, for the tests of a halt (analysis/halt.hpp): its decisions hold
+// exactly for a counterexample to Fermat's theorem for cubes, so that a query asking whether
+// they can differ from another pack's, or reach `true`, finds no answer and runs to its limit.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+
+namespace dalil::testing {
+
+/// a³ + b³ = c³ with a, b and c positive: never true, and the solver cannot prove it.
+inline const char* const cubes_formula =
+    "applicant.a > 0 and applicant.b > 0 and applicant.c > 0 and applicant.a * applicant.a * "
+    "applicant.a + applicant.b * applicant.b * applicant.b == applicant.c * applicant.c * "
+    "applicant.c";
+
+/// Module m, facts a, b and c, and one boolean decision `= formula` per name.
+inline std::string cubes_pack(const std::string& formula,
+                              std::initializer_list<const char*> names = {"cubes"}) {
+  std::string text =
+      "module m\n  title fr \"M\"\n        ar \"م\"\n        en \"M\"\n\n"
+      "record Applicant {\n  a : int\n  b : int\n  c : int\n}\n\ninput applicant : Applicant\n";
+  for (const char* name : names) {
+    text += std::string("\nrule ") + name + " : bool\n  source \"x\"\n  explain en \"" + name +
+            ": {value}\"\n  = " + formula + "\n";
+  }
+  return text;
+}
+
+}  // namespace dalil::testing
