@@ -665,7 +665,7 @@ class decision_checker {
         intervals.emplace_back(v[i], std::min(hi, last));
       }
     }
-    // After a halt every query answers unknown (detail::ask): never a proof of a period not
+    // After a halt every period is unknown (query, detail::ask): never a proof of a period not
     // queried.
     std::optional<unknown_why> open;
     for (const auto& [lo, hi] : intervals) {
@@ -711,6 +711,12 @@ class decision_checker {
   /// what kept the interval from a proof (empty: proved).
   bool query(decision_diff& d, std::uint32_t ro, std::uint32_t rn, date lo, date hi,
              std::optional<unknown_why>& why) {
+    if (opt_.stop != nullptr && opt_.stop->requested()) {
+      // Halted: not even encoded (every query would answer unknown, detail::ask).
+      why.emplace(unknown_why{
+          ground::solver, gap::solver_timeout, {}, "halted", std::nullopt, std::nullopt});
+      return false;
+    }
     try {
       fact_space facts(ctx_);
       facts.align_enums(old_->program(), new_->program());

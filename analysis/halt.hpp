@@ -36,7 +36,8 @@ class halt {
   /// While alive, a request interrupts the queries of `c` (`h` may be null: nothing to watch);
   /// made after a request, it interrupts `c` at once. Made and destroyed on the analysis's
   /// thread, before `c` is destroyed. An interrupt while no query runs leaves `c` cancelled:
-  /// Z3's later model evaluations throw z3::exception, which the analyses take as halted.
+  /// Z3's later model evaluations throw z3::exception (the what-if takes it as halted; the
+  /// diff's query takes it as an encoding gap of that decision, the result being halted).
   class watch {
    public:
     watch(halt* h, z3::context& c);
