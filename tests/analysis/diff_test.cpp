@@ -7,14 +7,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "analysis/diff.hpp"
@@ -819,21 +817,8 @@ TEST_CASE("diff: a halt interrupts the query under way and asks no other", "[dif
   auto old_rules = load(before.dir);
   auto new_rules = load(after.dir);
   an::diff_result r;
-  const auto start = std::chrono::steady_clock::now();
-  std::atomic<bool> done{false};
-  std::thread run([&] {
-    r = an::diff(old_rules, new_rules, opt);
-    done = true;
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  // Asked again while it runs, as the server does: Z3 can undo an interrupt that comes just as
-  // a query starts (analysis/halt.hpp).
-  while (!done) {
-    stop.request();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  run.join();
-  const auto took = std::chrono::steady_clock::now() - start;
+  const auto took = dalil::testing::run_halted(stop, std::chrono::milliseconds(300),
+                                               [&] { r = an::diff(old_rules, new_rules, opt); });
   CHECK(r.halted);
   CHECK(took < std::chrono::seconds(60));  // the query's own limit would be 120 s
   // Asked to halt before it starts: no decision checked, said halted.

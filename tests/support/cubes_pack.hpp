@@ -3,8 +3,11 @@
 // they can differ from another pack's, or reach `true`, finds no answer and runs to its limit.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <initializer_list>
 #include <string>
+#include <thread>
 
 namespace dalil::testing {
 
@@ -25,6 +28,27 @@ inline std::string cubes_pack(const std::string& formula,
             ": {value}\"\n  = " + formula + "\n";
   }
   return text;
+}
+
+/// Runs `work` on a thread, asks `stop` (an analysis::halt) to halt after `delay`, and again every
+/// 5 ms until the work has ended, as the server does (Z3 can undo an interrupt that comes just
+/// as a query starts: analysis/halt.hpp). Returns how long the work took.
+template <class Halt, class Work>
+std::chrono::steady_clock::duration run_halted(Halt& stop, std::chrono::milliseconds delay,
+                                               Work work) {
+  const auto start = std::chrono::steady_clock::now();
+  std::atomic<bool> done{false};
+  std::thread run([&] {
+    work();
+    done = true;
+  });
+  std::this_thread::sleep_for(delay);
+  while (!done) {
+    stop.request();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  run.join();
+  return std::chrono::steady_clock::now() - start;
 }
 
 }  // namespace dalil::testing
