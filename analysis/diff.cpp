@@ -711,7 +711,7 @@ class decision_checker {
   /// what kept the interval from a proof (empty: proved).
   bool query(decision_diff& d, std::uint32_t ro, std::uint32_t rn, date lo, date hi,
              std::optional<unknown_why>& why) {
-    if (opt_.stop != nullptr && opt_.stop->requested()) {
+    if (halted(opt_.stop)) {
       // Halted: not even encoded (every query would answer unknown, detail::ask).
       why.emplace(unknown_why{
           ground::solver, gap::solver_timeout, {}, "halted", std::nullopt, std::nullopt});
@@ -902,7 +902,7 @@ diff_result diff(const std::shared_ptr<const engine::ruleset>& old_rules,
   // The contract decisions: rules with an explanation, in either version.
   for (std::uint32_t r = 0; r < op.rules.size(); ++r) {
     if (op.rules[r].explain.empty()) continue;
-    if (opt.stop != nullptr && opt.stop->requested()) {
+    if (halted(opt.stop)) {
       out.halted = true;
       return out;
     }
@@ -919,7 +919,7 @@ diff_result diff(const std::shared_ptr<const engine::ruleset>& old_rules,
     out.decisions.push_back(checker.check(op.rules[r].qualified, r, *n));
   }
   // A request that came during the last decision's queries: it may have been cut short.
-  out.halted = opt.stop != nullptr && opt.stop->requested();
+  out.halted = halted(opt.stop);
   for (const dsl::rule_info& b : np.rules) {
     if (b.explain.empty()) continue;
     auto o = op.find_rule(b.qualified);

@@ -23,7 +23,7 @@ namespace dalil::analysis::detail {
 /// may be null).
 template <class S, class... A>
 z3::check_result ask(const halt* h, S& s, A&... a) {
-  if (h != nullptr && h->requested()) return z3::unknown;
+  if (halted(h)) return z3::unknown;
   return s.check(a...);
 }
 

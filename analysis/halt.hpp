@@ -56,4 +56,9 @@ class halt {
   std::vector<z3::context*> watched_;
 };
 
+/// Whether an analysis given `h` (null: none) has been asked to stop.
+inline bool halted(const halt* h) noexcept {
+  return h != nullptr && h->requested();
+}
+
 }  // namespace dalil::analysis

@@ -1191,9 +1191,9 @@ std::optional<whatif_result> whatif(const std::shared_ptr<const engine::ruleset>
   } catch (const z3::exception&) {
     // A halt's interrupt that came while no query ran leaves the context cancelled, and Z3's
     // model evaluations throw: the search is incomplete, and says so. Otherwise, as before.
-    if (opt.stop == nullptr || !opt.stop->requested()) throw;
+    if (!halted(opt.stop)) throw;
   }
-  out.halted = opt.stop != nullptr && opt.stop->requested();
+  out.halted = halted(opt.stop);
   return out;
 }
 

@@ -453,6 +453,17 @@ struct advisers_api::impl {
     return std::nullopt;
   }
 
+  /// A report's admission: refused while the server stops, or when max_jobs are admitted
+  /// already; otherwise counted (the caller's job_slot gives the place back).
+  std::optional<problem> admit() {
+    if (halt.requested()) return stopping_problem();
+    if (++jobs > max_jobs) {
+      --jobs;
+      return busy();
+    }
+    return std::nullopt;
+  }
+
   std::optional<std::string> cached_diff(const std::string& key) {
     std::lock_guard lock(cache_mutex);
     for (auto it = diffs.begin(); it != diffs.end(); ++it) {
@@ -490,11 +501,7 @@ struct advisers_api::impl {
     std::string key = std::to_string(c.old_id) + ":" + std::to_string(c.new_id) + ":" +
                       (c.as_of ? to_string(*c.as_of) : std::string("all"));
     if (auto hit = cached_diff(key)) co_return json_reply(std::move(*hit));
-    if (halt.requested()) co_return problem_reply(stopping_problem(), route);
-    if (++jobs > max_jobs) {
-      --jobs;
-      co_return problem_reply(busy(), route);
-    }
+    if (auto refused = admit()) co_return problem_reply(*refused, route);
     job_slot slot(jobs);
     // The work's inputs live in this frame, which waits for it: the pool's coroutine gets a
     // plain pointer (GCC 12 destroys a coroutine lambda's non-trivial captures twice).
@@ -539,11 +546,7 @@ struct advisers_api::impl {
       }
       rq.min_records = suppressed_below;
     }
-    if (halt.requested()) co_return problem_reply(stopping_problem(), route);
-    if (++jobs > max_jobs) {
-      --jobs;
-      co_return problem_reply(busy(), route);
-    }
+    if (auto refused = admit()) co_return problem_reply(*refused, route);
     job_slot slot(jobs);
     rq.stop = &halt.flag();
     rq.actor = who.name;
@@ -608,11 +611,7 @@ struct advisers_api::impl {
                                 route);
       }
     }
-    if (halt.requested()) co_return problem_reply(stopping_problem(), route);
-    if (++jobs > max_jobs) {
-      --jobs;
-      co_return problem_reply(busy(), route);
-    }
+    if (auto refused = admit()) co_return problem_reply(*refused, route);
     job_slot slot(jobs);
     whatif_job job{chosen->rules, w, std::string(w.facts), {}, {}, &halt};
     co_await asio::co_spawn(

@@ -1,6 +1,7 @@
-// A pack no solver can settle, for the tests of a halt (analysis/halt.hpp): its decisions hold
+// For the tests of a halt (analysis/halt.hpp): a pack no solver can settle (its decisions hold
 // exactly for a counterexample to Fermat's theorem for cubes, so that a query asking whether
-// they can differ from another pack's, or reach `true`, finds no answer and runs to its limit.
+// they can differ from another pack's, or reach `true`, finds no answer and runs to its limit),
+// and a runner that halts an analysis while it runs.
 #pragma once
 
 #include <atomic>
