@@ -420,6 +420,21 @@ void checker::check_template(const std::string& tmpl, source_span s, scope& sc) 
     pos = close + 1;
     if (name == "value") continue;
     if (resolve_name(name, s, sc, false) == no_index) {
+      // A name a declaration that did not parse would have made: that error was reported
+      // already, once (docs/diagnostics.md: one mistake, one diagnostic).
+      if (unparsed(name)) continue;
+      // A module's name that is not imported says so, as an expression's does (E0205's words).
+      const std::size_t dot = name.find('.');
+      if (dot != std::string::npos) {
+        if (auto m = module_by_name_.find(name.substr(0, dot));
+            m != module_by_name_.end() && m->second != sc.module &&
+            !imports_[sc.module].count(m->second)) {
+          flag("explanation placeholder '{" + name + "}': module '" + name.substr(0, dot) +
+               "' is not imported; add 'import " + name.substr(0, dot) +
+               "' after the module header");
+          continue;
+        }
+      }
       flag("explanation placeholder '{" + name + "}' names nothing");
     }
   }

@@ -184,6 +184,16 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
     }
   }
   if (!result) return mismatch(codes::bad_operands, "operator '" + o + "' does not apply");
+  // A constant zero divisor makes every evaluation undetermined: a mistake, not a rule.
+  if (e.o == op::div && at(r).o == op::constant) {
+    const auto& v = at(r).value;
+    const auto* i = std::get_if<std::int64_t>(&v);
+    const auto* q = std::get_if<rational>(&v);
+    if ((i != nullptr && *i == 0) || (q != nullptr && q->num == 0)) {
+      error(codes::bad_operands, at(r).span, "division by zero");
+      return error_expr(s);
+    }
+  }
   if (wild(lt) && wild(rt)) result = simple(kind::any);
   result->optional = optional;
   e.t = *result;
@@ -519,8 +529,23 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
   };
   const std::string& here = p_.modules[sc.module].name;
   if (parts.size() == 1) {
-    if (auto id = value_ref(here + "." + first); id != no_index) return id;
     auto owners = case_owners_.find(first);
+    if (auto id = value_ref(here + "." + first); id != no_index) {
+      // A rule or parameter named like an enum's case: which one is meant cannot be told, and
+      // taking either silently decides wrongly when the other was meant.
+      if (owners != case_owners_.end() && report) {
+        {
+          const std::string kind_name = at(id).o == op::rule ? "rule" : "parameter";
+          error(codes::bad_case, s,
+                "'" + first + "' is both a " + kind_name + " of module '" + here +
+                    "' and a case of enum '" + p_.enums[owners->second[0].enum_id].name +
+                    "'; write " + here + "." + first + " or " +
+                    p_.enums[owners->second[0].enum_id].name + "." + first);
+        }
+        return no_index;
+      }
+      return id;
+    }
     if (owners != case_owners_.end()) {
       if (owners->second.size() > 1) {
         if (report) {
@@ -680,6 +705,12 @@ std::uint32_t checker::check_call(const ast::call& c, scope& sc) {
       if (at(args[1]).o != op::constant || at(args[1]).t.k != kind::integer) {
         return bad("takes a constant number of decimal places as its second argument");
       }
+      // The engine rounds exactly to 0-18 places (its decimals hold 18); any other count would
+      // be a different rounding than written.
+      if (const auto* places = std::get_if<std::int64_t>(&at(args[1]).value);
+          places == nullptr || *places < 0 || *places > 18) {
+        return bad("rounds to 0 to 18 decimal places");
+      }
       e.t = arg_type(0);
       break;
     case op::floor:
@@ -781,6 +812,18 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
         "table too large to analyse exactly (" + std::to_string(conditions.size()) +
             " rows, limit " + std::to_string(limits::max_table_comparisons) +
             " comparisons of their conditions): rows that can both match may go unreported");
+  }
+  if (e.ref == 1 && !report.unread.empty()) {  // a unique table
+    const std::size_t row = report.unread.front();
+    diags_.warning(
+        codes::table_unanalysed, row_spans[row],
+        "in a 'unique' table, row " + std::to_string(row + 1) +
+            " cannot be analysed for overlaps (it is not comparisons of values with constants"
+            "): rows that can both match may go unreported, and the first that matches gives "
+            "the value" +
+            (report.unread.size() > 1
+                 ? " (" + std::to_string(report.unread.size() - 1) + " more such rows)"
+                 : std::string()));
   }
   if (!has_otherwise) {
     if (!report.analysable) {

@@ -10,6 +10,15 @@ namespace dalil::dsl::detail {
 
 namespace {
 
+/// YYYY-MM-DD in digits: a date as written, whether or not the calendar has it.
+bool looks_like_date(std::string_view t) {
+  if (t.size() != 10 || t[4] != '-' || t[7] != '-') return false;
+  for (std::size_t i : {0U, 1U, 2U, 3U, 5U, 6U, 8U, 9U}) {
+    if (t[i] < '0' || t[i] > '9') return false;
+  }
+  return true;
+}
+
 std::string json_escape(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -85,6 +94,9 @@ std::string checker::json_value_to_json(const ast::json_value& v, const type& t,
       case kind::date:
         fits = lit.kind == ast::literal_kind::date ||
                (lit.kind == ast::literal_kind::text && parse_date(unescape(lit.text)));
+        if (!fits && lit.kind == ast::literal_kind::text && looks_like_date(unescape(lit.text))) {
+          return wrong("not a calendar date");
+        }
         break;
       case kind::text:
         fits = lit.kind == ast::literal_kind::text;

@@ -16,6 +16,7 @@ inline constexpr const char* bad_literal = "E0004";        // impossible date, i
 inline constexpr const char* unreadable = "E0005";         // unreadable file, or not UTF-8
 inline constexpr const char* too_large = "E0006";          // file or pack past its size limit
 inline constexpr const char* lone_carriage_return = "E0007";  // a line break that is a lone CR
+inline constexpr const char* control_character = "E0008";     // a control or bidi control character
 // Declarations.
 inline constexpr const char* duplicate_module = "E0101";  // two modules with the same name
 inline constexpr const char* unknown_module = "E0102";    // import of a module that does not exist
@@ -57,7 +58,8 @@ inline constexpr const char* otherwise_not_constant = "E0505";  // `otherwise` r
 inline constexpr const char* table_overlap = "E0601";  // unique table rows that can both match
 inline constexpr const char* table_gap = "E0602";      // cases no row covers
 inline constexpr const char* misplaced_otherwise = "E0603";  // otherwise not last, or twice
-inline constexpr const char* table_too_large = "E0604";  // too large to analyse exactly (warning)
+inline constexpr const char* table_too_large = "E0604";   // too large to analyse exactly (warning)
+inline constexpr const char* table_unanalysed = "E0605";  // a unique row not analysed (warning)
 // Rules.
 inline constexpr const char* rule_cycle = "E0701";           // rules read each other in a cycle
 inline constexpr const char* rule_chain_too_deep = "E0702";  // rules read rules too deeply
@@ -90,6 +92,7 @@ inline constexpr std::array all = {
     code_info{unreadable},
     code_info{too_large},
     code_info{lone_carriage_return},
+    code_info{control_character},
     code_info{duplicate_module},
     code_info{unknown_module},
     code_info{duplicate},
@@ -125,6 +128,7 @@ inline constexpr std::array all = {
     code_info{table_gap},
     code_info{misplaced_otherwise},
     code_info{table_too_large, true},
+    code_info{table_unanalysed, true},
     code_info{rule_cycle},
     code_info{rule_chain_too_deep},
     code_info{trace_too_large},

@@ -207,6 +207,25 @@ class driver {
     return span_at(where, p);
   }
 
+  /// The opening quote of the text literal left open at `where` (the end of its line): the
+  /// line read from its start, quotes and escapes followed; `where` when none is found.
+  iterator_type opening_quote(iterator_type where) const {
+    iterator_type line = where;
+    while (line != text_.data() && line[-1] != '\n' && line[-1] != '\r') --line;
+    iterator_type open = nullptr;
+    for (iterator_type p = line; p < where; ++p) {
+      if (open == nullptr) {
+        if (*p == '#') break;  // a comment: the literal is not after it
+        if (*p == '"') open = p;
+      } else if (*p == '\\') {
+        ++p;
+      } else if (*p == '"') {
+        open = nullptr;
+      }
+    }
+    return open != nullptr ? open : where;
+  }
+
   /// Runs `rule` at `it`; returns true on success. On failure records one diagnostic.
   template <typename Rule, typename Attr>
   bool run(const Rule& rule, iterator_type& it, Attr& attr, const char* what) {
@@ -226,7 +245,9 @@ class driver {
       it = failure.where();
       iterator_type at = skip_blank(it, end);
       if (failure.which() == "closing '\"'") {
-        diags_.error(codes::unterminated_text, span_at(at, at),
+        // At the literal's opening quote, on its own line (not at the next line's first token,
+        // which skipping blanks would reach).
+        diags_.error(codes::unterminated_text, span_at(opening_quote(it), opening_quote(it)),
                      "text literal is not closed before the end of line");
       } else {
         // Every committed parser is a named rule; a mangled type name would be a grammar bug,
@@ -279,6 +300,26 @@ class driver {
                      "line endings");
         return std::nullopt;
       }
+    }
+    // A control character would reach a terminal as it is (in a diagnostic's quote, a title or
+    // an explanation printed by dalil eval), and a bidirectional control would make the source
+    // read in another order than it is checked ("Trojan source"): refused wherever it is.
+    for (std::size_t i = 0; i < text_.size();) {
+      const std::size_t n = dsl::utf8_sequence_length(std::string_view(text_).substr(i));
+      const std::uint32_t cp = dsl::utf8_code_point(std::string_view(text_).substr(i, n));
+      const bool control = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
+                           (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+                           (cp >= 0x2066 && cp <= 0x2069);
+      if (control) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(cp));
+        diags_.error(codes::control_character, span_at(it + i, it + i + n),
+                     std::string(cp >= 0x202A ? "a bidirectional control character ("
+                                              : "a control character (") +
+                         code + ") has no place in a rule source; remove it");
+        return std::nullopt;
+      }
+      i += n;
     }
     // A UTF-8 byte-order mark is not part of the text; spans stay offsets into the whole file.
     if (has_bom(text_)) it += bom.size();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <compare>
+#include <cstdint>
 #include <optional>
 
 #include "dsl/limits.hpp"
@@ -478,6 +479,7 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
     } else {
       rows.emplace_back(std::nullopt);
       report.analysable = false;
+      report.unread.push_back(rows.size() - 1);
     }
   }
   if (find_overlaps) {
@@ -538,11 +540,25 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
   std::sort(intervals.begin(), intervals.end(),
             [](const constraint& a, const constraint& b) { return less_lo(b.lo, a.lo); });
   bool discrete = info.t.k == kind::integer || info.t.k == kind::date;
+  // The ends of a discrete subject's domain: a row reaching one leaves nothing beyond it to
+  // cover (one past either end overflowed, and a gap "past 9999-12-31" was reported).
+  const std::int64_t domain_min = info.t.k == kind::date ? min_date.days : INT64_MIN;
+  const std::int64_t domain_max = info.t.k == kind::date ? max_date.days : INT64_MAX;
+  auto covers_min = [&](const bound& b) {
+    if (!discrete || !b.at) return !b.at;
+    const rational f = floor_rational(*b.at);
+    return f == *b.at && b.inclusive && f.num <= domain_min;
+  };
+  auto covers_max = [&](const bound& b) {
+    if (!discrete || !b.at) return !b.at;
+    const rational f = floor_rational(*b.at);
+    return f.num > domain_max || (f.num == domain_max && (b.inclusive || f != *b.at));
+  };
   bound reach;  // covered up to here (nullopt at: nothing yet, from minus infinity)
   bool started = false;
   for (const constraint& c : intervals) {
     if (!started) {
-      if (c.lo.at) {
+      if (c.lo.at && !covers_min(c.lo)) {
         constraint g;
         g.hi = {c.lo.at, !c.lo.inclusive};
         if (discrete) normalise_integer(g);
@@ -551,7 +567,7 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
       }
       started = true;
       reach = c.hi;
-      if (!reach.at) return report;
+      if (!reach.at || covers_max(reach)) return report;
       continue;
     }
     // Is c.lo contiguous with reach?
@@ -577,7 +593,9 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
     }
     if (!c.hi.at) return report;
     if (less_hi(reach, c.hi)) reach = c.hi;
+    if (covers_max(reach)) return report;
   }
+  if (covers_max(reach)) return report;
   constraint g;
   g.lo = {reach.at, !reach.inclusive};
   if (discrete) normalise_integer(g);

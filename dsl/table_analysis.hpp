@@ -21,6 +21,8 @@ struct table_overlap {
 struct table_report {
   /// Every row is a conjunction of comparisons of one subject with constants.
   bool analysable = true;
+  /// The rows that are not, in order (their overlaps cannot be looked for).
+  std::vector<std::size_t> unread;
   /// Rows that overlap an earlier row, each named once with one such row, in row order; at
   /// most limits::max_reports_per_construct of them.
   std::vector<table_overlap> overlaps;

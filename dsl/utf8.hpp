@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -17,6 +18,25 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view text) noexcept;
 /// The length of the well-formed sequence starting at `text[0]` (1 to 4), or 0 when it is ill
 /// formed or `text` is empty.
 std::size_t utf8_sequence_length(std::string_view text) noexcept;
+
+/// The code point of `sequence`, one well-formed UTF-8 sequence (as utf8_sequence_length
+/// measured it: 1 to 4 bytes).
+constexpr std::uint32_t utf8_code_point(std::string_view sequence) noexcept {
+  const auto byte = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(sequence[i]));
+  };
+  switch (sequence.size()) {
+    case 1:
+      return byte(0);
+    case 2:
+      return ((byte(0) & 0x1FU) << 6U) | (byte(1) & 0x3FU);
+    case 3:
+      return ((byte(0) & 0x0FU) << 12U) | ((byte(1) & 0x3FU) << 6U) | (byte(2) & 0x3FU);
+    default:
+      return ((byte(0) & 0x07U) << 18U) | ((byte(1) & 0x3FU) << 12U) | ((byte(2) & 0x3FU) << 6U) |
+             (byte(3) & 0x3FU);
+  }
+}
 
 /// The number of bytes of `text` that are not UTF-8 continuation bytes (10xxxxxx): its code
 /// points when it is well formed, which is how columns are counted. Eight bytes at a time, so

@@ -492,6 +492,33 @@ class cursor {
   fault fault_ = fault::none;
 };
 
+/// Why a text fact's value (well-formed UTF-8, unescaped) cannot be taken, or nullptr: a
+/// control character (C0 other than a tab and a line break, LF or CRLF; DEL; C1) or a
+/// bidirectional embedding, override or isolate (U+202A-U+202E, U+2066-U+2069). Each would
+/// reach a terminal (dalil eval --format text) or an official's page as it is: ESC and the C1
+/// controls rewrite a terminal, a lone CR or a backspace writes over what was shown, and the
+/// bidirectional controls make a line read in another order than it is written. A text on
+/// several lines (a CSV cell, RFC 4180) is read as written. Names no value.
+const char* control_in_text(std::string_view t) {
+  const auto* p = reinterpret_cast<const unsigned char*>(t.data());
+  const std::size_t n = t.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char b = p[i];
+    const bool line = b == '\t' || b == '\n' || (b == '\r' && i + 1 < n && p[i + 1] == '\n');
+    if ((b < 0x20 && !line) || b == 0x7F || (b == 0xC2 && i + 1 < n && p[i + 1] < 0xA0)) {
+      return "holds a control character (U+0000-U+001F but a tab or a line break, "
+             "U+007F-U+009F), which no text may hold";
+    }
+    if (b == 0xE2 && i + 2 < n &&
+        ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
+         (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9))) {
+      return "holds a bidirectional control character (U+202A-U+202E, U+2066-U+2069), which no "
+             "text may hold";
+    }
+  }
+  return nullptr;
+}
+
 /// What is wrong with a string the cursor could not read, for an error message.
 const char* fault_message(fault f) {
   switch (f) {
@@ -731,6 +758,9 @@ struct record_reader::impl {
         if (st.out.arena.size() - start > limits::text_bytes) {
           return fail_value(
               st, path, "the text is longer than " + std::to_string(limits::text_bytes) + " bytes");
+        }
+        if (const char* why = control_in_text(std::string_view(st.out.arena).substr(start))) {
+          return fail_value(st, path, why);
         }
         v = value::of_text(std::string_view(st.out.arena).substr(start));
         return true;

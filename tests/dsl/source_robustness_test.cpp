@@ -256,16 +256,17 @@ TEST_CASE("robustness: a 100,000-row table parses and formats", "[dsl][parser][f
 namespace {
 
 /// The diagnostics of a file named `name` whose rule `r : int` is the text literal `literal`
-/// (an error, quoting it), as a terminal would be shown them.
+/// (an error: a control character refused, E0008, else a text where an int is expected, quoted
+/// in the message), as a terminal would be shown them.
 std::string shown_for_text_rule(const std::string& name, const std::string& literal) {
   source_map sources;
   diagnostics diags;
   file_id f = sources.add(name, header + "rule r : int\n  source \"s\"\n  = \"" + literal + "\"\n");
-  auto m = parse(sources, f, diags);
-  REQUIRE(m);
-  std::vector<ast::module> ms{*m};
-  check(sources, ms, diags);
-  REQUIRE(diags.has_errors());  // a text where an int is expected, quoted in the message
+  if (auto m = parse(sources, f, diags)) {
+    std::vector<ast::module> ms{*m};
+    check(sources, ms, diags);
+  }
+  REQUIRE(diags.has_errors());
   return render_all(sources, diags);
 }
 
@@ -276,11 +277,52 @@ TEST_CASE("robustness: a control character in a text literal or a file name is n
   std::string shown = shown_for_text_rule("evil\x1b]0;title\x07.dalil", "\x1b[2J");
   CHECK(shown.find('\x1b') == std::string::npos);
   CHECK(shown.find('\x07') == std::string::npos);
-  // A C1 control (U+009B, a CSI some terminals obey) shows as U+FFFD.
+  CHECK(shown.find("error[E0008]: a control character (U+001B)") != std::string::npos);
+  // A C1 control (U+009B, a CSI some terminals obey) shows as U+FFFD, and is refused.
   shown = shown_for_text_rule("m.dalil",
                               "\xC2\x9B"
                               "2J");
   CHECK(shown.find("\xC2\x9B") == std::string::npos);
   CHECK(shown.find("\xEF\xBF\xBD"
                    "2J") != std::string::npos);
+  CHECK(shown.find("error[E0008]: a control character (U+009B)") != std::string::npos);
+  // A right-to-left override (U+202E) would reorder the rest of the line: shown as U+FFFD,
+  // and refused.
+  shown = shown_for_text_rule("m.dalil",
+                              "\xE2\x80\xAE"
+                              "2J");
+  CHECK(shown.find("\xE2\x80\xAE") == std::string::npos);
+  CHECK(shown.find("error[E0008]: a bidirectional control character (U+202E)") !=
+        std::string::npos);
+  // A file name is shown the same way whatever the error: a text where an int is expected.
+  shown = shown_for_text_rule("evil\x1b]0;title\x07.dalil", "plain");
+  CHECK(shown.find('\x1b') == std::string::npos);
+  CHECK(shown.find("error[E0305]") != std::string::npos);
+}
+
+TEST_CASE("robustness: a table reaching the end of a whole number's or a date's range has no gap",
+          "[dsl][checker][robustness]") {
+  // One past the largest int overflowed to the smallest, and one past 9999-12-31 was shown as
+  // 9999-01-01: each table below covers every value and was refused with E0602.
+  const std::string dated =
+      "module m\n  title fr \"t\" ar \"t\" en \"t\"\n"
+      "record A { x : int\n  d : date }\ninput a : A\n";
+  for (const std::string rows :
+       {"    | a.x <= 9223372036854775807 => 1\n", "    | a.x < 0 => 1\n    | a.x >= 0 => 2\n",
+        "    | a.d <= 9999-12-31 => 1\n",
+        "    | a.d < 2000-01-01 => 1\n    | a.d >= 2000-01-01 => 2\n",
+        "    | a.d >= 0001-01-01 => 1\n"}) {
+    INFO(rows);
+    auto r = parse_text(dated + "rule r : int\n  source \"s\"\n  = table first\n" + rows);
+    CHECK(where(*r).empty());
+  }
+  // A real gap at either end is still one, named in the range.
+  auto top = parse_text(dated + "rule r : int\n  source \"s\"\n  = table first\n" +
+                        "    | a.d < 9999-12-31 => 1\n");
+  REQUIRE(where(*top) == std::vector<std::string>{"E0602 8:5"});
+  CHECK(render_all(top->sources, top->diags).find("9999-12-31") != std::string::npos);
+  auto low = parse_text(dated + "rule r : int\n  source \"s\"\n  = table first\n" +
+                        "    | a.d > 0001-01-01 => 1\n");
+  REQUIRE(where(*low) == std::vector<std::string>{"E0602 8:5"});
+  CHECK(render_all(low->sources, low->diags).find("0001-01-01") != std::string::npos);
 }

@@ -96,9 +96,7 @@ TEST_CASE("record reader: well-formed UTF-8 and \\u escapes are read exactly", "
       {"\\u0627", "\xd8\xa7"},
       {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},  // a surrogate pair: U+1F600
       {"\\uDBFF\\uDFFF", "\xf4\x8f\xbf\xbf"},  // the last code point, upper-case hex
-      {"a\\u0001b",
-       "a\x01"
-       "b"},
+      {"a\\u007eb", "a~b"},  // the last code point before DEL (control characters: below)
   };
   for (const good_case& c : cases) {
     INFO(c.json_id);
@@ -125,6 +123,52 @@ TEST_CASE("record reader: lone or misordered surrogates and \\u0000 are refused"
              {"a raw NUL byte", std::string("{\"id\":\"A\0B\"}", 11), "id", "malformed", ""},
              {"a raw line break", "{\"id\":\"A\nB\"}", "id", "malformed", ""},
          });
+}
+
+TEST_CASE("record reader: control and bidirectional characters are refused, naming the field",
+          "[engine][record]") {
+  // Each would reach a terminal (dalil eval --format text) or an official's page as it is: ESC
+  // and the C1 controls rewrite a terminal, the bidirectional controls reorder a line.
+  const dsl::program& p = snia();
+  check_refused(
+      p,
+      {
+          {"ESC, escaped", R"({"nationality":"Fatima\u001b[2J"})", "nationality", "control",
+           "Fatima"},
+          {"BEL, escaped", R"({"nationality":"Fatima\u0007"})", "nationality", "control", "Fatima"},
+          {"a lone carriage return, escaped", R"({"nationality":"Fatima\rX"})", "nationality",
+           "control", "Fatima"},
+          {"a carriage return last", R"({"nationality":"Fatima\r"})", "nationality", "control",
+           "Fatima"},
+          {"a backspace, escaped", R"({"nationality":"Fatima\bX"})", "nationality", "control",
+           "Fatima"},
+          {"DEL, raw", "{\"nationality\":\"Fatima\x7f\"}", "nationality", "control", "Fatima"},
+          {"DEL, escaped", R"({"nationality":"Fatima\u007f"})", "nationality", "control", "Fatima"},
+          {"a C1 control, raw (NEL)", "{\"nationality\":\"Fatima\xc2\x85\"}", "nationality",
+           "control", "Fatima"},
+          {"a C1 control, escaped (CSI)", R"({"nationality":"Fatima\u009b"})", "nationality",
+           "control", "Fatima"},
+          {"a right-to-left override, raw", "{\"nationality\":\"Fatima\xe2\x80\xae\"}",
+           "nationality", "bidirectional", "Fatima"},
+          {"a right-to-left override, escaped", R"({"nationality":"Fatima\u202e"})", "nationality",
+           "bidirectional", "Fatima"},
+          {"a first-strong isolate, escaped", R"({"nationality":"Fatima\u2068"})", "nationality",
+           "bidirectional", "Fatima"},
+          {"in an id", R"({"id":"A\u001b"})", "id", "control", ""},
+          {"in a nested text", R"({"spouse":{"nationality":"M\u0085"}})", "spouse.nationality",
+           "control", nullptr},
+      });
+  SECTION("other marks and letters are read as written") {
+    // Right-to-left and left-to-right marks, a no-break space, Arabic letters, U+2029, the code
+    // points just past the refused ranges, and a text on several lines (a CSV cell may be).
+    for (const std::string value :
+         {"\u200f\u0641\u0627\u0637\u0645\u0629\u200e", "A\u00a0B", "A\u00a0\u2029\u202f\u206a",
+          "A \u00e9 B", "two\\r\\nlines", "two\\nlines\\tand a tab"}) {
+      INFO(value);
+      outcome o = read(p, R"({"nationality":")" + value + R"("})");
+      CHECK(o.ok);
+    }
+  }
 }
 
 TEST_CASE("record reader: a field given twice is refused at any depth", "[engine][record]") {
