@@ -212,6 +212,11 @@ int main(int argc, char** argv) {
                         "HOST:PORT (plain HTTP on loopback only; TLS elsewhere)");
   serve_cmd->add_option("--threads", srv.threads, "I/O and evaluation threads (default 2)")
       ->check(CLI::Range(1U, 256U));
+  serve_cmd
+      ->add_option("--max-connections", srv.max_connections,
+                   "Connections served at once; past it new ones wait (default: the "
+                   "descriptor limit less 64)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   serve_cmd->add_option("--tls-cert", srv.tls_cert, "PEM certificate chain (needed off loopback)");
   serve_cmd->add_option("--tls-key", srv.tls_key, "PEM private key");
   serve_cmd->add_option("--session-idle", srv.session_idle,

@@ -54,6 +54,7 @@ int run_serve(const serve_options& o) {
   c.host = host;
   c.port = static_cast<std::uint16_t>(port);
   c.threads = o.threads;
+  c.max_connections = o.max_connections;
   c.tls_cert = o.tls_cert;
   c.tls_key = o.tls_key;
   c.session_idle = std::chrono::seconds(o.session_idle);

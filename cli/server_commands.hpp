@@ -2,6 +2,7 @@
 // the store's publications, the one in effect on each as-of date (dalil publish).
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace dalil::cli {
@@ -11,6 +12,7 @@ struct serve_options {
   std::string rules;  // "": the store's publications (dalil publish)
   std::string listen = "127.0.0.1:8080";
   unsigned threads = 2;
+  std::size_t max_connections = 0;  // 0: from the descriptor limit
   std::string tls_cert;
   std::string tls_key;
   long session_idle = 30L * 60;           // seconds

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "dsl/program.hpp"
+#include "dsl/value.hpp"
 #include "engine/decision.hpp"
 #include "engine/evaluation.hpp"
 #include "engine/record.hpp"
@@ -63,6 +64,50 @@ namespace {
 
 constexpr std::size_t observations_limit = std::size_t{16} * 1024;
 constexpr std::size_t review_items_limit = 256;
+/// The rules an evaluation may name (a pack holds tens): each bad one is one error in the answer.
+constexpr std::size_t rules_limit = 256;
+
+/// Why `v`, an official's override, is no value of a decision of type `t` (nullptr: it is
+/// one). The message names the type and its cases, never the value given.
+const char* value_misfit(const dsl::program& p, const dsl::type& t, const json::value& v) {
+  switch (t.k) {
+    case dsl::kind::boolean:
+      return v.is_bool() ? nullptr : "must be true or false (the decision is a yes or no)";
+    case dsl::kind::integer:
+      return v.is_int64() ? nullptr : "must be an integer (the decision is a whole number)";
+    case dsl::kind::decimal:
+    case dsl::kind::money:
+      return (v.is_string() && dalil::parse_decimal(v.as_string())) || v.is_int64()
+                 ? nullptr
+                 : "must be an exact decimal string (the decision is an amount or a number)";
+    case dsl::kind::date:
+      return v.is_string() && dalil::parse_date(v.as_string())
+                 ? nullptr
+                 : "must be a date, YYYY-MM-DD (the decision is a date)";
+    case dsl::kind::text:
+      return v.is_string() ? nullptr : "must be a text (the decision is a text)";
+    case dsl::kind::enumeration: {
+      if (t.ref < p.enums.size() && v.is_string()) {
+        const auto& cases = p.enums[t.ref].cases;
+        if (std::find(cases.begin(), cases.end(), v.as_string()) != cases.end()) return nullptr;
+      }
+      return "must be one of the decision's cases (GET /api/v1/rules lists them)";
+    }
+    default:
+      return nullptr;  // durations, lists, records: no rule of the packs decides one
+  }
+}
+
+/// `t` is the start of an ISO 8601 time in UTC as the store writes them (2026-12-01T08:00:00Z):
+/// at least the year, digits where digits go.
+bool iso_time_prefix(std::string_view t) {
+  constexpr std::string_view shape = "0000-00-00T00:00:00Z";
+  if (t.size() < 4 || t.size() > shape.size()) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (shape[i] == '0' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i]) return false;
+  }
+  return true;
+}
 
 reply json_reply(std::string body, http::status s = http::status::ok) {
   reply r;
@@ -772,14 +817,14 @@ class api_service final : public service {
         return problem_reply(too_many_requests("too many failed sign-ins: wait before trying again",
                                                static_cast<int>(wait)));
       }
+      if (e.code == store::errc::refused && e.message == admin_refusal) {
+        // Said only once the password matched: it tells nothing to someone guessing.
+        return problem_reply(forbidden("administrators act from the command line only"));
+      }
       if (e.code == store::errc::refused) {
         return problem_reply(unauthorized("the user name or the password is wrong"));
       }
       return problem_reply(unavailable("signing in failed: " + e.message));
-    }
-    if (ok->who.r == role::admin) {
-      (void)auth_->logout(ok->who);
-      return problem_reply(forbidden("administrators act from the command line only"));
     }
     info.who_name = ok->who.name;
     reply r = json_reply(session_json(ok->who, auth_->options().session_idle));
@@ -915,6 +960,10 @@ class api_service final : public service {
       json::value v = json::parse(r->raw, ec);
       if (ec || !v.is_array()) {
         errors.push_back({"/rules", "must be an array of rule names (module.name)"});
+      } else if (v.as_array().size() > rules_limit) {
+        // One error, not one per item: a 1 MiB array of numbers made a 38 MB answer.
+        errors.push_back(
+            {"/rules", "names at most " + std::to_string(rules_limit) + " rules (a pack's rules)"});
       } else {
         // A rule named twice is refused: each is answered once (repeated, a small request
         // would make a large answer and stored decision).
@@ -1331,6 +1380,15 @@ class api_service final : public service {
         }
       }
     }
+    // The pack that decided: an override must be a value of its decision's type, and the
+    // documents its documents.
+    std::string why;
+    const auto rules = ruleset_for(d->ruleset_hash, why);
+    if (!rules) {
+      log_->error("decision {} cannot be reviewed: {}", id, why);
+      co_return problem_reply(server_error("the decision's ruleset cannot be rebuilt"), route);
+    }
+    const dsl::program& pack = rules->program();
     std::vector<field_error> errors;
     auto job = std::make_shared<write_job>();
     job->what = write_job::kind::review;
@@ -1341,7 +1399,13 @@ class api_service final : public service {
     text_wipe wipe_observations{rv.observations};
     if (const json_member* s = member(ms, "supersedes")) {
       if (s->raw != "null") {
-        if (auto v = string_member(*s, errors)) rv.supersedes = *v;
+        if (auto v = string_member(*s, errors)) {
+          if (v->empty()) {
+            errors.push_back(
+                {"/supersedes", "must be the latest review's id, or null for the first"});
+          }
+          rv.supersedes = *v;
+        }
       }
     } else {
       errors.push_back(
@@ -1412,6 +1476,15 @@ class api_service final : public service {
               errors.push_back({at + "/value",
                                 "must be true, false, null, an integer or a string "
                                 "(money and decimals as exact decimal strings)"});
+            } else if (const auto idx = rule && rule->is_string()
+                                            ? pack.find_rule(rule->as_string())
+                                            : std::nullopt;
+                       idx && !value->is_null()) {
+              if (const char* misfit = value_misfit(pack, pack.rules[*idx].t, *value)) {
+                errors.push_back({at + "/value", misfit});
+              } else {
+                clean["value"] = *value;
+              }
             } else {
               clean["value"] = *value;
             }
@@ -1548,6 +1621,26 @@ class api_service final : public service {
     f.user = query_param(info.query, "user").value_or("");
     f.since = query_param(info.query, "since").value_or("");
     f.until = query_param(info.query, "until").value_or("");
+    // Each is written into the read's audit entry: only what it can be, never free text.
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"office", &f.office}, {"user", &f.user}}) {
+      if (!value->empty() && !store::valid_account_name(*value)) {
+        co_return problem_reply(
+            bad_request(std::string(name) + " must be a name as dalil gives them (A-Z a-z 0-9 . "
+                                            "_ - @, 64 at most)"),
+            route);
+      }
+    }
+    for (const auto& [name, value] :
+         {std::pair<const char*, const std::string*>{"since", &f.since}, {"until", &f.until}}) {
+      if (!value->empty() && !iso_time_prefix(*value)) {
+        co_return problem_reply(
+            bad_request(std::string(name) +
+                        " must be a date or a time in UTC, or its start (2026-12-01, "
+                        "2026-12-01T08:00:00Z)"),
+            route);
+      }
+    }
     if (auto l = query_param(info.query, "limit")) {
       std::int64_t n = 0;
       bool ok = !l->empty() && l->size() <= 4 &&

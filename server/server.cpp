@@ -30,6 +30,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sodium.h>
+#include <sys/resource.h>
 
 #include "server/context.hpp"
 #include "server/problem.hpp"
@@ -158,6 +159,8 @@ struct server::impl {
   std::atomic<bool> flush_queued{false};  // a flush of the access log waits on an I/O context
   std::thread stopper;  // stops the I/O threads once the requests in flight are done
   std::atomic<std::size_t> next_context{0};
+  std::atomic<std::size_t> open_connections{0};  // sessions begun and not ended, across threads
+  std::size_t max_connections = 16;              // cfg.max_connections, resolved at start
   std::uint16_t bound_port = 0;
   std::mutex stop_mutex;
   bool joined = false;
@@ -315,6 +318,14 @@ asio::awaitable<void> server::impl::serve(Stream& stream, beast::flat_buffer& bu
 }
 
 asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t index) {
+  // Counted by accept_loop when it accepted the socket; uncounted however the session ends.
+  struct counted {
+    std::atomic<std::size_t>& n;
+    explicit counted(std::atomic<std::size_t>& c) : n(c) {}
+    counted(const counted&) = delete;
+    counted& operator=(const counted&) = delete;
+    ~counted() { --n; }
+  } const count(open_connections);
   connection conn;
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
@@ -362,14 +373,44 @@ asio::awaitable<void> server::impl::session(tcp::socket socket, std::size_t inde
 }
 
 asio::awaitable<void> server::impl::accept_loop() {
+  // A failed accept (no descriptor left: EMFILE, ENFILE; no memory) fails again at once while
+  // its cause lasts: each is followed by a pause, and logged at most once every 10 s with the
+  // count since, not once per failure (which spun a core and wrote 100 MB of log a second).
+  constexpr auto log_every = std::chrono::seconds(10);
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  auto last_line = std::chrono::steady_clock::now() - log_every;
+  std::size_t failures = 0;
+  bool at_limit = false;
   for (;;) {
+    // At the limit, new connections wait in the listen queue until one closes: descriptors
+    // stay for the store and the log.
+    while (open_connections.load() >= max_connections) {
+      if (stopping) co_return;
+      if (!at_limit) {
+        at_limit = true;
+        log->warn("{} connections open, the limit (--max-connections): new ones wait",
+                  max_connections);
+      }
+      pause.expires_after(std::chrono::milliseconds(10));
+      co_await pause.async_wait(tuple_awaitable);
+    }
+    at_limit = false;
     std::size_t index = next_context++ % contexts.size();
     auto [ec, socket] = co_await acceptor->async_accept(*contexts[index], tuple_awaitable);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) co_return;
-      log->warn("accept failed: {}", ec.message());
+      ++failures;
+      if (const auto now = std::chrono::steady_clock::now(); now - last_line >= log_every) {
+        log->warn("accept failed: {} ({} time{} since the last such line); new connections wait",
+                  ec.message(), failures, failures == 1 ? "" : "s");
+        last_line = now;
+        failures = 0;
+      }
+      pause.expires_after(std::chrono::milliseconds(50));
+      co_await pause.async_wait(tuple_awaitable);
       continue;
     }
+    ++open_connections;  // session() counts it down
     asio::co_spawn(*contexts[index], session(std::move(socket), index), asio::detached);
   }
 }
@@ -488,6 +529,16 @@ store::result<std::unique_ptr<server>> server::start(config c) {
     i->guards.push_back(asio::make_work_guard(*i->contexts.back()));
   }
   i->connections.resize(c.threads);
+  i->max_connections = c.max_connections;
+  if (i->max_connections == 0) {
+    rlimit limit{};
+    const rlim_t soft = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+    constexpr rlim_t kept = 64;  // the store's files, the log, the event loops, the listener
+    i->max_connections =
+        soft == RLIM_INFINITY
+            ? std::size_t{1} << 20
+            : static_cast<std::size_t>(std::max<rlim_t>(soft > kept ? soft - kept : 0, 16));
+  }
   try {
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(c.host == "localhost" ? "127.0.0.1" : c.host, ec);

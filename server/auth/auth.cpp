@@ -325,8 +325,7 @@ store::result<login_ok> authenticator::login(std::string_view user, std::string_
     if (!audited) return audited.error();
     if (why == "admin") {
       // Only said once the password matched: it tells nothing to someone guessing.
-      return fail(errc::refused,
-                  "an admin has no web access: administer with the dalil command line");
+      return fail(errc::refused, std::string(admin_refusal));
     }
     return fail(errc::refused, std::string(refused_login));
   }

@@ -27,6 +27,11 @@ namespace dalil::server {
 
 enum class role : std::uint8_t { official, adviser, auditor, admin };
 
+/// What login fails with (errc::refused) for an admin whose password matched: the server
+/// answers it 403, as administration is from the command line only (any other refusal: 401).
+inline constexpr std::string_view admin_refusal =
+    "an admin has no web access: administer with the dalil command line";
+
 std::string_view role_name(role r);
 std::optional<role> role_from(std::string_view name);
 
