@@ -201,6 +201,7 @@ int run_eval(const eval_options& o) {
   }
   engine::record_reader reader(p);
   reader.set_as_of(*as_of);  // a date of a past event cannot be after the as-of date
+  reader.set_intake(true);   // facts given now: no control character in a text
   engine::record rec;
   engine::record_error err;
   if (!reader.read(text, rec, err)) {

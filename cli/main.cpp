@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   serve_cmd
       ->add_option("--max-connections", srv.max_connections,
                    "Connections served at once; past it new ones wait (default: the "
-                   "descriptor limit less 64)")
+                   "descriptor limit less 64 and 4 a thread)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   serve_cmd->add_option("--tls-cert", srv.tls_cert, "PEM certificate chain (needed off loopback)");
   serve_cmd->add_option("--tls-key", srv.tls_key, "PEM private key");

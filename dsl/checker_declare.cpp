@@ -428,7 +428,8 @@ void checker::check_template(const std::string& tmpl, source_span s, scope& sc) 
       if (dot != std::string::npos) {
         if (auto m = module_by_name_.find(name.substr(0, dot));
             m != module_by_name_.end() && m->second != sc.module &&
-            !imports_[sc.module].count(m->second)) {
+            !imports_[sc.module].count(m->second) &&
+            (rule_by_name_.count(name) || param_by_name_.count(name))) {
           flag("explanation placeholder '{" + name + "}': module '" + name.substr(0, dot) +
                "' is not imported; add 'import " + name.substr(0, dot) +
                "' after the module header");

@@ -189,7 +189,7 @@ std::uint32_t checker::binary(const std::string& o, std::uint32_t l, std::uint32
     const auto& v = at(r).value;
     const auto* i = std::get_if<std::int64_t>(&v);
     const auto* q = std::get_if<rational>(&v);
-    if ((i != nullptr && *i == 0) || (q != nullptr && q->num == 0)) {
+    if (((i != nullptr && *i == 0) || (q != nullptr && q->num == 0)) && !diags_.accepted_before()) {
       error(codes::bad_operands, at(r).span, "division by zero");
       return error_expr(s);
     }
@@ -533,7 +533,14 @@ std::uint32_t checker::resolve_name(std::string_view text, source_span s, scope&
     if (auto id = value_ref(here + "." + first); id != no_index) {
       // A rule or parameter named like an enum's case: which one is meant cannot be told, and
       // taking either silently decides wrongly when the other was meant.
-      if (owners != case_owners_.end() && report) {
+      if (owners != case_owners_.end() && report && diags_.accepted_before()) {
+        diags_.warning(codes::bad_case, s,
+                       "'" + first +
+                           "' is both a rule or parameter and an enum case; in a stored "
+                           "rule source it means the " +
+                           std::string(at(id).o == op::rule ? "rule" : "parameter") +
+                           ", as when it decided");
+      } else if (owners != case_owners_.end() && report) {
         {
           const std::string kind_name = at(id).o == op::rule ? "rule" : "parameter";
           error(codes::bad_case, s,
@@ -709,7 +716,10 @@ std::uint32_t checker::check_call(const ast::call& c, scope& sc) {
       // be a different rounding than written.
       if (const auto* places = std::get_if<std::int64_t>(&at(args[1]).value);
           places == nullptr || *places < 0 || *places > 18) {
-        return bad("rounds to 0 to 18 decimal places");
+        if (!diags_.accepted_before()) return bad("rounds to 0 to 18 decimal places");
+        diags_.warning(codes::bad_arguments, s,
+                       "'round' to places outside 0-18 in a stored rule source: rounded to the "
+                       "nearest of 0 and 18, as when it decided");
       }
       e.t = arg_type(0);
       break;

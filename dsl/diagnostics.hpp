@@ -48,12 +48,19 @@ class diagnostics {
   std::size_t dropped() const { return errors_ + warnings_ + notes_ - items_.size(); }
   /// Orders diagnostics by file, position and code so that output is deterministic.
   void sort();
+  /// The sources were accepted by an earlier dalil (a stored ruleset, rebuilt to replay or read
+  /// the decisions it made): the checks added since (E0008, and E0204, E0301, E0306 where they
+  /// refuse what was taken before) are warnings, and what the sources meant then is kept, so
+  /// that no stored decision stops opening.
+  void set_accepted_before(bool on) { accepted_before_ = on; }
+  bool accepted_before() const { return accepted_before_; }
 
  private:
   std::vector<diagnostic> items_;
   std::size_t errors_ = 0;
   std::size_t warnings_ = 0;
   std::size_t notes_ = 0;
+  bool accepted_before_ = false;
 };
 
 /// Renders one diagnostic as `file:line:col: error[CODE]: message`, the source line and a caret.

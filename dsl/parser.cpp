@@ -310,6 +310,11 @@ class driver {
       const bool control = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
                            (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
                            (cp >= 0x2066 && cp <= 0x2069);
+      if (control && diags_.accepted_before()) {
+        diags_.warning(codes::control_character, span_at(it + i, it + i + n),
+                       "a control character in a stored rule source (refused in a new one)");
+        break;
+      }
       if (control) {
         char code[16];
         std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(cp));

@@ -122,6 +122,17 @@ std::string show(const type& t, rational v) {
 
 /// Integer subjects: turn strict and fractional bounds into inclusive integer bounds.
 void normalise_integer(constraint& c) {
+  // Past either end of the 64-bit range nothing is left: an empty constraint (one past the
+  // end would overflow, and `x > 9223372036854775807` read as covering every value).
+  constexpr std::int64_t top = INT64_MAX;
+  constexpr std::int64_t bottom = INT64_MIN;
+  const bool above_top = c.lo.at && !c.lo.inclusive && *c.lo.at == rational{top, 1};
+  const bool below_bottom = c.hi.at && !c.hi.inclusive && *c.hi.at == rational{bottom, 1};
+  if (above_top || below_bottom) {
+    c.lo = {rational{top, 1}, true};
+    c.hi = {rational{top - 1, 1}, true};
+    return;
+  }
   if (c.lo.at) {
     rational f = floor_rational(*c.lo.at);
     bool whole = f == *c.lo.at;
@@ -595,7 +606,7 @@ table_report analyse_table(const program& p, const std::vector<std::uint32_t>& c
     if (less_hi(reach, c.hi)) reach = c.hi;
     if (covers_max(reach)) return report;
   }
-  if (covers_max(reach)) return report;
+  if (started && covers_max(reach)) return report;  // not started: no row can match at all
   constraint g;
   g.lo = {reach.at, !reach.inclusive};
   if (discrete) normalise_integer(g);

@@ -553,6 +553,7 @@ int compare_bound(const value& v, const rational& bound) {
 struct record_reader_options {
   std::optional<date> as_of;
   bool member_place = false;
+  bool intake = false;
 };
 
 }  // namespace
@@ -759,7 +760,9 @@ struct record_reader::impl {
           return fail_value(
               st, path, "the text is longer than " + std::to_string(limits::text_bytes) + " bytes");
         }
-        if (const char* why = control_in_text(std::string_view(st.out.arena).substr(start))) {
+        if (const char* why = options.intake
+                                  ? control_in_text(std::string_view(st.out.arena).substr(start))
+                                  : nullptr) {
           return fail_value(st, path, why);
         }
         v = value::of_text(std::string_view(st.out.arena).substr(start));
@@ -994,6 +997,10 @@ void record_reader::set_as_of(std::optional<date> as_of) {
 
 void record_reader::set_member_place(bool on) {
   impl_->options.member_place = on;
+}
+
+void record_reader::set_intake(bool on) {
+  impl_->options.intake = on;
 }
 
 bool record_reader::read(std::string_view json, record& out, record_error& error) const {

@@ -66,6 +66,12 @@ class record_reader {
   /// would be the stored text's, not the file's, and the error a batch stores for a record that
   /// no longer fits must stay as earlier versions wrote it (`dalil replay` compares it).
   void set_member_place(bool on);
+  /// Whether the record is entering the store or the engine now (an evaluation, an import, a
+  /// test, the advisers' facts): then a text fact holding a control character or a
+  /// bidirectional control is refused (tab and LF or CRLF line breaks are text). Off by default:
+  /// a record stored before that check is read as it was stored, so that every stored decision
+  /// still opens and replays. Not to be called while another thread reads.
+  void set_intake(bool on);
 
   /// Reads one JSON object against the schema, strictly: well-formed UTF-8 (a \u escape must
   /// be a whole character, never \u0000), each field at most once, JSON number syntax, money in

@@ -68,6 +68,7 @@ test_report run_tests(const std::shared_ptr<const ruleset>& rules, const std::st
   for (const auto& r : p.rules) cov.exceptions.emplace_back(r.exceptions.size(), 0);
   std::map<std::int32_t, std::shared_ptr<const instance>> instances;
   record_reader reader(p);
+  reader.set_intake(true);  // a test's record, written in its source
   record rec;
   for (const dsl::test_info& t : p.tests) {
     if (!filter.empty() && t.name.find(filter) == std::string::npos) continue;

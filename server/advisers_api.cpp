@@ -601,6 +601,7 @@ struct advisers_api::impl {
       // The facts as the record reader reads them on that date: where and why, never a value.
       engine::record_reader reader(p);
       reader.set_as_of(*w.as_of);
+      reader.set_intake(true);  // facts typed for this question
       engine::record rec;
       engine::record_error rerr;
       const bool fits = reader.read(w.facts, rec, rerr);

@@ -67,6 +67,20 @@ constexpr std::size_t review_items_limit = 256;
 /// The rules an evaluation may name (a pack holds tens): each bad one is one error in the answer.
 constexpr std::size_t rules_limit = 256;
 
+/// `t` is a number as the record reader takes one in text: an optional minus, no leading zero,
+/// at most `places` decimals (money: 2, whole centimes), digits on both sides of the point.
+bool decimal_text(std::string_view t, std::size_t places) {
+  std::size_t i = !t.empty() && t[0] == '-' ? 1 : 0;
+  const std::size_t digits = i;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+  if (i == digits || (t[digits] == '0' && i - digits > 1)) return false;
+  if (i == t.size()) return true;
+  if (t[i] != '.') return false;
+  const std::size_t point = ++i;
+  while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+  return i == t.size() && i > point && i - point <= places;
+}
+
 /// Why `v`, an official's override, is no value of a decision of type `t` (nullptr: it is
 /// one). The message names the type and its cases, never the value given.
 const char* value_misfit(const dsl::program& p, const dsl::type& t, const json::value& v) {
@@ -76,10 +90,14 @@ const char* value_misfit(const dsl::program& p, const dsl::type& t, const json::
     case dsl::kind::integer:
       return v.is_int64() ? nullptr : "must be an integer (the decision is a whole number)";
     case dsl::kind::decimal:
-    case dsl::kind::money:
-      return (v.is_string() && dalil::parse_decimal(v.as_string())) || v.is_int64()
+      return (v.is_string() && decimal_text(v.as_string(), 18)) || v.is_int64()
                  ? nullptr
-                 : "must be an exact decimal string (the decision is an amount or a number)";
+                 : "must be an exact decimal string, as 12.5 (the decision is a number)";
+    case dsl::kind::money:
+      return (v.is_string() && decimal_text(v.as_string(), 2)) || v.is_int64()
+                 ? nullptr
+                 : "must be an amount as an exact decimal string in whole centimes, as 1250.50 "
+                   "(the decision is an amount)";
     case dsl::kind::date:
       return v.is_string() && dalil::parse_date(v.as_string())
                  ? nullptr
@@ -91,7 +109,7 @@ const char* value_misfit(const dsl::program& p, const dsl::type& t, const json::
         const auto& cases = p.enums[t.ref].cases;
         if (std::find(cases.begin(), cases.end(), v.as_string()) != cases.end()) return nullptr;
       }
-      return "must be one of the decision's cases (GET /api/v1/rules lists them)";
+      return "must be one of the decision's cases (GET /api/v1/schema lists them)";
     }
     default:
       return nullptr;  // durations, lists, records: no rule of the packs decides one
@@ -1030,6 +1048,7 @@ class api_service final : public service {
     evaluation_service::thread_state& ts = eval_.local(rules);
     record_wipe wipe_record{ts.record};
     ts.reader->set_as_of(*as_of);
+    ts.reader->set_intake(true);  // a record entering the store
     engine::record_error rerr;
     if (!ts.reader->read(applicant->raw, ts.record, rerr)) {
       // Where and why, never the value.
@@ -1291,6 +1310,7 @@ class api_service final : public service {
     evaluation_service::thread_state& ts = eval_.local(rules);
     record_wipe wipe_record{ts.record};
     ts.reader->set_as_of(*as_of);
+    ts.reader->set_intake(false);  // as it was stored, whatever the checks added since
     engine::record_error rerr;
     if (!chosen || !ts.reader->read(d->record_json, ts.record, rerr)) {
       co_return problem_reply(server_error("the stored record no longer reads under its ruleset"),

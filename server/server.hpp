@@ -44,8 +44,8 @@ struct config {
   std::chrono::milliseconds idle_timeout{60'000};
   std::size_t instance_cache = 16;  // prepared (ruleset, as-of date) instances kept
   /// Connections served at once; past it, new ones wait in the listen queue until one closes.
-  /// 0: the process's descriptor limit (RLIMIT_NOFILE) less 64 kept for the store, the log and
-  /// the event loops, at least 16.
+  /// 0: the process's descriptor limit (RLIMIT_NOFILE) less 64 and 4 a thread, kept for the
+  /// store, the log and the event loops; at least 16.
   std::size_t max_connections = 0;
 };
 

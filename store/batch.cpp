@@ -111,6 +111,7 @@ status import_file(store& db, const dsl::program& program, const std::string& pa
   engine::record_reader reader(program);
   reader.set_as_of(engine::utc_today());  // `not_after as_of`: no past event after today
   reader.set_member_place(true);          // an unknown member's rejection says where it stands
+  reader.set_intake(true);                // a record entering the store
   engine::record rec;
   std::vector<std::string> header;
   std::vector<std::string> cells;
@@ -966,6 +967,7 @@ std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
                                                       std::string& diagnostics) {
   dsl::source_map sources;
   dsl::diagnostics diags;
+  diags.set_accepted_before(true);  // it decided once: what it meant then is what it means
   std::vector<dsl::ast::module> modules;
   std::size_t start = 0;
   int n = 0;

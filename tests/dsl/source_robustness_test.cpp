@@ -321,6 +321,10 @@ TEST_CASE("robustness: a table reaching the end of a whole number's or a date's 
                         "    | a.d < 9999-12-31 => 1\n");
   REQUIRE(where(*top) == std::vector<std::string>{"E0602 8:5"});
   CHECK(render_all(top->sources, top->diags).find("9999-12-31") != std::string::npos);
+  // A row past the largest whole number matches nothing (it read as covering every value).
+  auto past = parse_text(dated + "rule r : int\n  source \"s\"\n  = table first\n" +
+                         "    | a.x > 9223372036854775807 => 1\n");
+  CHECK(where(*past) == std::vector<std::string>{"E0602 8:5"});
   auto low = parse_text(dated + "rule r : int\n  source \"s\"\n  = table first\n" +
                         "    | a.d > 0001-01-01 => 1\n");
   REQUIRE(where(*low) == std::vector<std::string>{"E0602 8:5"});

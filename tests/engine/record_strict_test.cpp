@@ -30,6 +30,7 @@ struct outcome {
 outcome read(const dsl::program& p, const std::string& json, bool placed = false) {
   engine::record_reader reader(p);
   reader.set_member_place(placed);
+  reader.set_intake(true);
   engine::record rec;
   outcome o;
   o.ok = reader.read(json, rec, o.error);
@@ -158,6 +159,13 @@ TEST_CASE("record reader: control and bidirectional characters are refused, nami
           {"in a nested text", R"({"spouse":{"nationality":"M\u0085"}})", "spouse.nationality",
            "control", nullptr},
       });
+  SECTION("a stored record is read as it was stored") {
+    // Stored before the check (intake off): every stored decision still opens and replays.
+    engine::record_reader stored(p);
+    engine::record rec;
+    engine::record_error err;
+    CHECK(stored.read(R"({"nationality":"Fatima\u001b[2J\u202e"})", rec, err));
+  }
   SECTION("other marks and letters are read as written") {
     // Right-to-left and left-to-right marks, a no-break space, Arabic letters, U+2029, the code
     // points just past the refused ranges, and a text on several lines (a CSV cell may be).

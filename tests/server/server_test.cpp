@@ -501,8 +501,15 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
     // A value of the type is taken: an enumeration's case, and null.
     const std::string cases =
         R"(","decisions":[{"rule":"health.ramed","outcome":"overridden","value":"vulnerable","reason":"r"}]})";
+    response taken = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
+                          R"({"supersedes":")" + latest + cases, f.bearer("official"));
+    REQUIRE(taken.status == 201);
+    const std::string undecided =
+        R"(","decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":null,"reason":"r"}]})";
     CHECK(call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review",
-               R"({"supersedes":")" + latest + cases, f.bearer("official"))
+               R"({"supersedes":")" + std::string(taken.parsed().at("review_id").as_string()) +
+                   undecided,
+               f.bearer("official"))
               .status == 201);
   }
   response after =
@@ -510,7 +517,7 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
   REQUIRE(after.status == 200);
   CHECK(after.body.substr(0, cli.size()) == cli);  // the recommendation is unchanged
   auto reviews = after.parsed().at("reviews").as_array();
-  REQUIRE(reviews.size() == 3);
+  REQUIRE(reviews.size() == 4);
   CHECK(reviews[0].at("review_id").as_string() == rid);
   CHECK(reviews[1].at("supersedes").as_string() == rid);
   // The history, the record for a returning applicant, and the audit chain intact.
@@ -532,7 +539,7 @@ TEST_CASE("server: a counter decision is the same object as dalil eval's, stored
   response list = call(f.port, http::verb::get, "/api/v1/reviews?office=rabat&limit=10", "",
                        f.bearer("auditor"));
   REQUIRE(list.status == 200);
-  CHECK(list.parsed().at("reviews").as_array().size() == 3);
+  CHECK(list.parsed().at("reviews").as_array().size() == 4);
   f.check_log();
   // After a clean stop: the CLI's verification agrees, and the reads and the review are audited.
   std::string verified = run(std::string(DALIL_BINARY) + " audit verify --db " + f.db + " 2>&1");

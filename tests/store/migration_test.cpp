@@ -9,6 +9,10 @@
 #include <fstream>
 #include <thread>
 
+#include "dsl/parser.hpp"
+#include "engine/decision.hpp"
+#include "engine/evaluator.hpp"
+#include "engine/record.hpp"
 #include "engine/sha256.hpp"
 #include "store/batch.hpp"
 #include "store/sqlite.hpp"
@@ -305,4 +309,45 @@ TEST_CASE("migration: the mark of a resealed store is not a schema: an older one
   auto newer = store::open_sqlite(old.path.string());
   REQUIRE_FALSE(newer);
   CHECK(newer.error().message.find("schema is version 99") != std::string::npos);
+}
+
+TEST_CASE("migration: a stored ruleset an earlier dalil accepted still builds, meaning what it did",
+          "[store][migration]") {
+  // Checks added later refuse these in a new pack; a stored ruleset decided with them, and its
+  // decisions must still open and replay as they were made (warnings, not errors).
+  const std::string esc = "\x1b";
+  const std::string source =
+      "module m\n  title fr \"t\" ar \"t\" en \"t\"\n"
+      "enum Sex { female, male }\n"
+      "record A { sex : Sex\n  income : money }\ninput a : A\n"
+      "rule female : Sex\n  source \"s" +
+      esc +
+      "\"\n  = Sex.male\n"
+      "rule is_woman : bool\n  source \"s\"\n  = a.sex == female\n"
+      "rule share : money\n  source \"s\"\n  = round(a.income / 3, 19)\n"
+      "rule never : bool\n  source \"s\"\n  = a.income / 0 > 1 MAD\n";
+  std::string diagnostics;
+  auto rules = store::stored_ruleset("0123456789abcdef", source, diagnostics);
+  INFO(diagnostics);
+  REQUIRE(rules);
+  // The bare name meant the rule then (Sex.male), and still does: a woman is "not female".
+  const auto& p = rules->program();
+  const auto is_woman = p.find_rule("m.is_woman");
+  REQUIRE(is_woman);
+  dalil::engine::record_reader reader(p);
+  dalil::engine::record rec;
+  dalil::engine::record_error err;
+  REQUIRE(reader.read(R"({"sex":"female","income":"300.00"})", rec, err));
+  dalil::engine::evaluator ev(dalil::engine::instantiate(rules, *dalil::parse_date("2020-01-01")));
+  ev.set_record(rec);
+  dalil::engine::decision d = dalil::engine::decide(ev, *is_woman);
+  CHECK(d.decided);
+  CHECK_FALSE(d.v.is_true());
+  // A new pack with the same source is refused (dalil check, publish).
+  dalil::dsl::source_map sources;
+  dalil::dsl::diagnostics diags;
+  auto f = sources.add("new.dalil", source);
+  auto m = dalil::dsl::parse(sources, f, diags);
+  CHECK(diags.has_errors());  // E0008 at the parse
+  CHECK_FALSE(m);
 }
