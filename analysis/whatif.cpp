@@ -1136,6 +1136,7 @@ std::optional<whatif_result> whatif(const std::shared_ptr<const engine::ruleset>
   {
     engine::record_reader reader(p);
     reader.set_as_of(as_of);
+    reader.set_intake(true);  // facts given now (dalil whatif --facts): no control character
     engine::record rec;
     engine::record_error err;
     if (!reader.read(facts_json, rec, err)) {

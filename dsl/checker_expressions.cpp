@@ -800,8 +800,12 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
   }
   table_report report = analyse_table(p_, conditions, e.ref == 1);
   std::vector<diagnostic> overlaps;
+  // In a stored rule source (diagnostics::accepted_before) overlaps and gaps are warnings: the
+  // analysis has been corrected since (a row past the largest whole number read as covering
+  // every value), and what a table reports never changes what it decides.
+  const severity table_severity = diags_.accepted_before() ? severity::warning : severity::error;
   for (const table_overlap& o : report.overlaps) {
-    diagnostic d{severity::error,
+    diagnostic d{table_severity,
                  codes::table_overlap,
                  row_spans[o.row],
                  "in a 'unique' table, rows " + std::to_string(o.other + 1) + " and " +
@@ -837,12 +841,18 @@ std::uint32_t checker::check_table(const ast::table& t, scope& sc) {
   }
   if (!has_otherwise) {
     if (!report.analysable) {
-      error(codes::table_gap, s,
-            "this table has no 'otherwise' row and its rows cannot be shown to cover every "
-            "case; add '| otherwise => …'");
+      diags_.add({table_severity,
+                  codes::table_gap,
+                  s,
+                  "this table has no 'otherwise' row and its rows cannot be shown to cover every "
+                  "case; add '| otherwise => …'",
+                  {}});
     } else if (!report.gap.empty()) {
-      error(codes::table_gap, s,
-            "no row covers " + report.gap + "; add a row or '| otherwise => …'");
+      diags_.add({table_severity,
+                  codes::table_gap,
+                  s,
+                  "no row covers " + report.gap + "; add a row or '| otherwise => …'",
+                  {}});
     }
   }
   return add(std::move(e));

@@ -74,6 +74,8 @@ bool decimal_text(std::string_view t, std::size_t places) {
   const std::size_t digits = i;
   while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
   if (i == digits || (t[digits] == '0' && i - digits > 1)) return false;
+  // A negative zero ("-0", "-0.00") is written without its sign.
+  if (digits == 1 && t.find_first_not_of("0.", 1) == std::string_view::npos) return false;
   if (i == t.size()) return true;
   if (t[i] != '.') return false;
   const std::size_t point = ++i;

@@ -353,6 +353,20 @@ TEST_CASE("whatif: fixed facts are never moved", "[whatif]") {
   CHECK(std::find(r.fixed.begin(), r.fixed.end(), "nationality") != r.fixed.end());
 }
 
+TEST_CASE("whatif: facts holding a control character are refused, as an evaluation's are",
+          "[whatif]") {
+  // They were printed raw by dalil whatif --lang (an ESC reached the terminal).
+  pack_dir pack(false);
+  auto rules = pack.load();
+  const std::string json = with({{"nationality", "\"SN\\u001b[31m\""}});
+  std::string error;
+  an::whatif_options opt;
+  auto r = an::whatif(rules, "m.eligible", "true", day("2025-01-01"), json, opt, error);
+  CHECK_FALSE(r);
+  CHECK(error.find("the facts are refused at nationality") != std::string::npos);
+  CHECK(error.find("[31m") == std::string::npos);
+}
+
 TEST_CASE("whatif: facts that grow with time give the earliest date", "[whatif]") {
   pack_dir pack(false);
   auto rules = pack.load();

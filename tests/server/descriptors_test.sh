@@ -86,7 +86,15 @@ flood "at the connection limit"
 grep -q 'connections open, the limit' "$work/log" || fail "the limit was not logged"
 stop
 
-# A limit past the descriptors: accept fails with EMFILE, is paused and logged once.
+# A limit past the descriptors: accept fails with EMFILE, is paused and logged once. Not under
+# a sanitizer: its own checks need descriptors then (UBSan's vptr check opens a pipe to test a
+# page, fails with EMFILE and reports an "invalid vptr" in Boost's error category, ending the
+# process), which says nothing of the server.
+if grep -aq __asan_init "$dalil" || grep -aq __tsan_init "$dalil"; then
+  echo "out of descriptors: skipped (a sanitizer's build)"
+  echo "descriptors: ok"
+  exit 0
+fi
 start --max-connections 1000
 flood "out of descriptors"
 grep -q 'accept failed: Too many open files' "$work/log" || fail "EMFILE was not logged"

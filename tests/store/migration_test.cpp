@@ -319,13 +319,16 @@ TEST_CASE("migration: a stored ruleset an earlier dalil accepted still builds, m
   const std::string source =
       "module m\n  title fr \"t\" ar \"t\" en \"t\"\n"
       "enum Sex { female, male }\n"
-      "record A { sex : Sex\n  income : money }\ninput a : A\n"
+      "record A { sex : Sex\n  income : money\n  n : int }\ninput a : A\n"
       "rule female : Sex\n  source \"s" +
       esc +
       "\"\n  = Sex.male\n"
       "rule is_woman : bool\n  source \"s\"\n  = a.sex == female\n"
       "rule share : money\n  source \"s\"\n  = round(a.income / 3, 19)\n"
-      "rule never : bool\n  source \"s\"\n  = a.income / 0 > 1 MAD\n";
+      "rule never : bool\n  source \"s\"\n  = a.income / 0 > 1 MAD\n"
+      // Its gap was hidden by an overflow then (the second row read as covering every value).
+      "rule band : int\n  source \"s\"\n  = table first\n    | a.n <= 10 => 1\n"
+      "    | a.n > 9223372036854775807 => 2\n";
   std::string diagnostics;
   auto rules = store::stored_ruleset("0123456789abcdef", source, diagnostics);
   INFO(diagnostics);
