@@ -81,10 +81,9 @@ std::string printable(std::string_view line) {
       // A C1 control (U+0080-U+009F: C2 80-9F), which some terminals obey, and a bidirectional
       // embedding, override or isolate (U+202A-U+202E, U+2066-U+2069), which would reorder the
       // rest of the line, show as U+FFFD.
-      const std::uint32_t cp = utf8_code_point(line.substr(i, n));
-      const bool hidden = (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
-                          (cp >= 0x2066 && cp <= 0x2069);
-      out.append(hidden ? std::string_view("\xEF\xBF\xBD") : line.substr(i, n));
+      out.append(hidden_control(utf8_code_point(line.substr(i, n)))
+                     ? std::string_view("\xEF\xBF\xBD")
+                     : line.substr(i, n));
       i += n;
     } else if ((c & 0xC0) == 0x80) {
       ++i;  // a stray continuation byte takes no column in the source map's count

@@ -247,7 +247,8 @@ class driver {
       if (failure.which() == "closing '\"'") {
         // At the literal's opening quote, on its own line (not at the next line's first token,
         // which skipping blanks would reach).
-        diags_.error(codes::unterminated_text, span_at(opening_quote(it), opening_quote(it)),
+        const iterator_type open = opening_quote(it);
+        diags_.error(codes::unterminated_text, span_at(open, open),
                      "text literal is not closed before the end of line");
       } else {
         // Every committed parser is a named rule; a mangled type name would be a grammar bug,
@@ -307,9 +308,8 @@ class driver {
     for (std::size_t i = 0; i < text_.size();) {
       const std::size_t n = dsl::utf8_sequence_length(std::string_view(text_).substr(i));
       const std::uint32_t cp = dsl::utf8_code_point(std::string_view(text_).substr(i, n));
-      const bool control = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') ||
-                           (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
-                           (cp >= 0x2066 && cp <= 0x2069);
+      const bool control =
+          (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || dsl::hidden_control(cp);
       if (control && diags_.accepted_before()) {
         diags_.warning(codes::control_character, span_at(it + i, it + i + n),
                        "a control character in a stored rule source (refused in a new one)");

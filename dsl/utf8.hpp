@@ -38,6 +38,15 @@ constexpr std::uint32_t utf8_code_point(std::string_view sequence) noexcept {
   }
 }
 
+/// A code point no text shown to a person should carry as it is: DEL and the C1 controls
+/// (U+007F-U+009F: some terminals obey them), and the bidirectional embeddings, overrides and
+/// isolates (U+202A-U+202E, U+2066-U+2069: they reorder the rest of a line). The C0 controls
+/// are each caller's own (tab and line breaks are text in places).
+constexpr bool hidden_control(std::uint32_t cp) noexcept {
+  return (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /// The number of bytes of `text` that are not UTF-8 continuation bytes (10xxxxxx): its code
 /// points when it is well formed, which is how columns are counted. Eight bytes at a time, so
 /// that columns on a megabyte-long line stay cheap.

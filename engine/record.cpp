@@ -505,16 +505,21 @@ const char* control_in_text(std::string_view t) {
   for (std::size_t i = 0; i < n; ++i) {
     const unsigned char b = p[i];
     const bool line = b == '\t' || b == '\n' || (b == '\r' && i + 1 < n && p[i + 1] == '\n');
-    if ((b < 0x20 && !line) || b == 0x7F || (b == 0xC2 && i + 1 < n && p[i + 1] < 0xA0)) {
+    if (b < 0x20 && !line) {
       return "holds a control character (U+0000-U+001F but a tab or a line break, "
              "U+007F-U+009F), which no text may hold";
     }
-    if (b == 0xE2 && i + 2 < n &&
-        ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
-         (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9))) {
-      return "holds a bidirectional control character (U+202A-U+202E, U+2066-U+2069), which no "
-             "text may hold";
+    if (b < 0x7F) continue;
+    // Well-formed UTF-8 here (the reader checked it): the code point, as the checker sees it.
+    const std::size_t len = std::max<std::size_t>(dsl::utf8_sequence_length(t.substr(i)), 1);
+    const std::uint32_t cp = dsl::utf8_code_point(t.substr(i, len));
+    if (dsl::hidden_control(cp)) {
+      return cp <= 0x9F ? "holds a control character (U+0000-U+001F but a tab or a line break, "
+                          "U+007F-U+009F), which no text may hold"
+                        : "holds a bidirectional control character (U+202A-U+202E, "
+                          "U+2066-U+2069), which no text may hold";
     }
+    i += len - 1;
   }
   return nullptr;
 }
