@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <list>
 #include <map>
 #include <mutex>
@@ -602,6 +603,25 @@ class api_service final : public service {
       };
       log_->warn("test hook: this server's wall clock is shifted by {} s (DALIL_TEST_CLOCK_OFFSET)",
                  offset);
+    }
+    // Tests only (the browser tests' figures): DALIL_TEST_STATS_CLOCK_OFFSET=SECONDS shifts the
+    // clock that releases the counter's monthly figures, so that this month's can be read.
+    if (const char* v = std::getenv("DALIL_TEST_STATS_CLOCK_OFFSET"); v != nullptr) {
+      std::int64_t offset = 0;
+      const std::string_view text(v);
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
+      if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+        return store::fail(store::errc::refused,
+                           "DALIL_TEST_STATS_CLOCK_OFFSET (a test hook) must be a whole number of "
+                           "seconds, such as 2764800");
+      }
+      stats_clock_ = [offset] {
+        return std::chrono::system_clock::now() + std::chrono::seconds(offset);
+      };
+      log_->warn(
+          "test hook: the statistics' clock is shifted by {} s "
+          "(DALIL_TEST_STATS_CLOCK_OFFSET)",
+          offset);
     }
 #endif
     auto a = authenticator::open(cfg_.db, ao);
@@ -1823,33 +1843,72 @@ class api_service final : public service {
     out += hidden ? ",\"suppressed\":true}" : ",\"suppressed\":false}";
   }
 
-  /// The counter's figures (on the I/O thread: its own reader), then the stored runs' (on the
-  /// reports pool: the first read of a large run takes a while).
+  /// The counter's figures of one released month (stats.hpp: release_delay; `?month=YYYY-MM`,
+  /// the latest released by default), then the stored runs'. Both are read on the reports pool
+  /// (a month's first count reads every decision of it; a large run's first read takes a while).
   asio::awaitable<reply> stats(request_info& info) {
     const char* route = "/api/v1/stats";
-    auto counter = counter_stats(info);
-    if (!counter) co_return problem_reply(unavailable("counting the decisions failed"), route);
-    auto runs = co_await asio::co_spawn(
+    const stats_month last = last_released(stats_clock_());
+    stats_month month = last;
+    if (auto text = query_param(info.query, "month")) {
+      auto m = parse_month(*text);
+      if (!m) {
+        co_return problem_reply(
+            bad_request("month must be a calendar month (YYYY-MM) from 2000-01"), route);
+      }
+      if (*m > last) {
+        co_return problem_reply(
+            not_found("the counter's figures of a month are released a day after it ends: the "
+                      "latest released is " +
+                      to_string(last)),
+            route);
+      }
+      month = *m;
+    }
+    struct figures {
+      store::result<std::optional<stats_month>> first = std::optional<stats_month>();
+      store::result<std::shared_ptr<const month_counts>> counts =
+          std::shared_ptr<const month_counts>();
+      store::result<std::string> runs = std::string();
+    };
+    auto got = co_await asio::co_spawn(
         reports_pool_,
-        [this]() -> asio::awaitable<store::result<std::string>> {
-          co_return runs_.current_runs_json();
+        [this, month]() -> asio::awaitable<figures> {
+          figures f;
+          f.first = counters_.first_month();
+          if (f.first) f.counts = counters_.counts(month);
+          if (f.first && f.counts) f.runs = runs_.current_runs_json();
+          co_return f;
         },
         asio::use_awaitable);
-    if (!runs) {
-      log_->error("stats: the stored runs could not be counted: {}", runs.error().message);
+    if (!got.first || !got.counts) {
+      log_->error("stats: the counter's decisions could not be counted: {}",
+                  (got.first ? got.counts.error() : got.first.error()).message);
+      co_return problem_reply(unavailable("counting the decisions failed"), route);
+    }
+    if (!got.runs) {
+      log_->error("stats: the stored runs could not be counted: {}", got.runs.error().message);
       co_return problem_reply(unavailable("counting the stored runs failed"), route);
     }
-    std::string out = std::move(*counter);
+    std::string out = counter_stats(month, **got.counts);
     out.pop_back();  // the counter's closing brace
-    out += ",\"runs\":" + *runs + '}';
+    // The released months, from the first counter decision's (none before it).
+    out += ",\"months\":[";
+    if (*got.first) {
+      bool comma = false;
+      for (stats_month m = **got.first; m <= last; m = next_month(m)) {
+        if (comma) out += ',';
+        comma = true;
+        append_string(out, to_string(m));
+      }
+    }
+    out += "],\"runs\":" + *got.runs + '}';
     co_return json_reply(std::move(out));
   }
 
-  std::optional<std::string> counter_stats(request_info& info) {
-    auto cells = reader(info).outcome_counts();
-    auto overrides = reader(info).override_counts();
-    auto total = reader(info).count_decisions();
-    if (!cells || !overrides || !total) return std::nullopt;
+  std::string counter_stats(const stats_month& month, const month_counts& counts) {
+    const std::vector<store::counter_cell>& cells = counts.cells;
+    const std::vector<store::override_cell>& overrides = counts.overrides;
     // Programmes and OSPs by the ruleset in effect today (none yet: named by the rule alone).
     std::optional<problem> none;
     auto today = choose(engine::utc_today(), none);
@@ -1861,16 +1920,23 @@ class api_service final : public service {
       }
       return nullptr;
     };
-    std::string out = "{\"counter_decisions\":";
-    out += *total < suppressed_below ? std::string("null") : std::to_string(*total);
+    const store::time_span span = span_of(month);
+    std::string out = "{\"period\":{\"month\":";
+    append_string(out, to_string(month));
+    out += ",\"from\":";
+    append_string(out, span.from);
+    out += ",\"until\":";
+    append_string(out, span.until);
+    out += "},\"counter_decisions\":";
+    out += counts.total < suppressed_below ? std::string("null") : std::to_string(counts.total);
     out += ",\"suppressed_below\":" + std::to_string(suppressed_below) + ",\"decisions\":[";
     // Cells grouped by decision: in force (each value, undetermined) apart from out of force;
     // together they add up to the counter decisions that hold the rule, so small cells are
     // suppressed with a complementary cell (stats.hpp).
     std::size_t i = 0;
     bool first_rule = true;
-    while (i < cells->size()) {
-      const std::string rule = (*cells)[i].rule;
+    while (i < cells.size()) {
+      const std::string rule = cells[i].rule;
       if (!first_rule) out += ',';
       first_rule = false;
       out += "{\"decision\":";
@@ -1889,8 +1955,8 @@ class api_service final : public service {
       std::vector<const store::counter_cell*> values;
       std::int64_t undetermined = 0;
       std::int64_t out_of_force = 0;
-      for (; i < cells->size() && (*cells)[i].rule == rule; ++i) {
-        const store::counter_cell& c = (*cells)[i];
+      for (; i < cells.size() && cells[i].rule == rule; ++i) {
+        const store::counter_cell& c = cells[i];
         if (!c.in_force) {
           out_of_force += c.count;
         } else if (c.status == "undetermined") {
@@ -1917,8 +1983,8 @@ class api_service final : public service {
       out += '}';
     }
     out += "],\"overrides\":[";
-    for (std::size_t k = 0; k < overrides->size(); ++k) {
-      const store::override_cell& c = (*overrides)[k];
+    for (std::size_t k = 0; k < overrides.size(); ++k) {
+      const store::override_cell& c = overrides[k];
       if (k) out += ',';
       out += "{\"decision\":";
       append_string(out, c.rule);
@@ -1987,6 +2053,11 @@ class api_service final : public service {
   ruleset_cache rulesets_;
   asio::thread_pool login_pool_{2};
   run_figures runs_{cfg_.db};
+  counter_figures counters_{cfg_.db, cfg_.master_key ? &*cfg_.master_key : nullptr, cfg_.key_file};
+  /// The clock that decides which months of the counter's figures are released (config::
+  /// stats_clock; the DALIL_TEST_STATS_CLOCK_OFFSET test hook).
+  std::function<std::chrono::system_clock::time_point()> stats_clock_ =
+      cfg_.stats_clock ? cfg_.stats_clock : [] { return std::chrono::system_clock::now(); };
   asio::thread_pool reports_pool_{1};  // the stored runs' figures, off the I/O threads
 };
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct config {
   /// 0: the process's descriptor limit (RLIMIT_NOFILE) less 64 and 4 a thread, kept for the
   /// store, the log and the event loops; at least 16.
   std::size_t max_connections = 0;
+  /// The clock that decides which months of the counter's statistics are released
+  /// (server/stats.hpp, release_delay); empty: the system clock. For tests.
+  std::function<std::chrono::system_clock::time_point()> stats_clock;
 };
 
 class server {

@@ -220,6 +220,80 @@ store::result<std::string> one_run(store::store& db, const store::run_info& run)
 
 }  // namespace
 
+std::optional<stats_month> parse_month(std::string_view text) {
+  if (text.size() != 7 || text[4] != '-') return std::nullopt;
+  int year = 0;
+  int month = 0;
+  for (std::size_t i = 0; i < 7; ++i) {
+    if (i == 4) continue;
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    (i < 4 ? year : month) = (i < 4 ? year : month) * 10 + (text[i] - '0');
+  }
+  if (year < 2000 || month < 1 || month > 12) return std::nullopt;
+  return stats_month{year, month};
+}
+
+std::string to_string(const stats_month& m) {
+  std::string out = std::to_string(m.year) + '-';
+  if (m.month < 10) out += '0';
+  return out + std::to_string(m.month);
+}
+
+stats_month next_month(const stats_month& m) {
+  return m.month == 12 ? stats_month{m.year + 1, 1} : stats_month{m.year, m.month + 1};
+}
+
+std::optional<stats_month> month_of(std::string_view store_time) {
+  return parse_month(store_time.substr(0, 7));
+}
+
+stats_month last_released(std::chrono::system_clock::time_point now) {
+  // The month of (now - delay) is not over by the delay yet; the one before it is.
+  const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(now - release_delay)};
+  stats_month current{static_cast<int>(ymd.year()), static_cast<int>(unsigned(ymd.month()))};
+  return current.month == 1 ? stats_month{current.year - 1, 12}
+                            : stats_month{current.year, current.month - 1};
+}
+
+store::time_span span_of(const stats_month& m) {
+  return {to_string(m) + "-01T00:00:00Z", to_string(next_month(m)) + "-01T00:00:00Z"};
+}
+
+store::status counter_figures::connect() {
+  if (store_) return {};
+  auto c = store::counter_store::open(db_, key_, key_file_);
+  if (!c) return c.error();
+  store_ = std::move(*c);
+  return {};
+}
+
+store::result<std::shared_ptr<const month_counts>> counter_figures::counts(const stats_month& m) {
+  std::lock_guard lock(mutex_);
+  if (auto it = by_month_.find(m); it != by_month_.end()) return it->second;
+  if (auto c = connect(); !c) return c.error();
+  const store::time_span span = span_of(m);
+  auto cells = store_->outcome_counts(span);
+  if (!cells) return cells.error();
+  auto overrides = store_->override_counts(span);
+  if (!overrides) return overrides.error();
+  auto total = store_->count_decisions_within(span);
+  if (!total) return total.error();
+  auto counts = std::make_shared<month_counts>();
+  counts->cells = std::move(*cells);
+  counts->overrides = std::move(*overrides);
+  counts->total = *total;
+  by_month_.emplace(m, counts);
+  return std::shared_ptr<const month_counts>(std::move(counts));
+}
+
+store::result<std::optional<stats_month>> counter_figures::first_month() {
+  std::lock_guard lock(mutex_);
+  if (auto c = connect(); !c) return c.error();
+  auto first = store_->first_counter_activity();
+  if (!first) return first.error();
+  return month_of(*first);
+}
+
 store::result<std::string> run_figures::current_runs_json() {
   std::lock_guard lock(mutex_);
   if (!db_) {

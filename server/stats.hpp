@@ -4,13 +4,19 @@
 // shape.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsl/program.hpp"
+#include "store/counter_store.hpp"
+#include "store/crypto.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
 
@@ -40,6 +46,68 @@ bool values_closed(const dsl::rule_info* r);
 /// "missing": [{"fact", "count"}]}, "out_of_force": {"count", "values", "undetermined"}}]},
 /// with a null count for every suppressed cell. Complete runs never change: each run's JSON is
 /// computed once and kept. Thread-safe (one computation at a time).
+/// The counter's statistics are released by calendar month (UTC), each month on its own, once
+/// `release_delay` has passed after its end. Figures that moved with every evaluation would let
+/// whoever reads them before and after one applicant's evaluation learn that applicant's outcomes
+/// by subtraction (a differencing attack), whatever the suppression of small cells: a month's
+/// figures never change once released, and two months hold no decision in common, so no two
+/// releases differ by a few decisions. The delay covers decisions committed around midnight and
+/// servers whose clocks differ a little.
+inline constexpr std::chrono::hours release_delay{24};
+
+/// A calendar month of the statistics.
+struct stats_month {
+  int year = 0;
+  int month = 0;  // 1-12
+  [[nodiscard]] int index() const { return year * 12 + month; }
+  friend bool operator==(const stats_month&, const stats_month&) = default;
+  friend bool operator<(const stats_month& a, const stats_month& b) {
+    return a.index() < b.index();
+  }
+  friend bool operator<=(const stats_month& a, const stats_month& b) { return !(b < a); }
+  friend bool operator>(const stats_month& a, const stats_month& b) { return b < a; }
+};
+
+/// "YYYY-MM", from 2000-01 to 9999-12; nullopt otherwise.
+std::optional<stats_month> parse_month(std::string_view text);
+std::string to_string(const stats_month& m);
+stats_month next_month(const stats_month& m);
+/// The month of a store time (YYYY-MM-…); nullopt when it does not start with one.
+std::optional<stats_month> month_of(std::string_view store_time);
+/// The latest month whose figures are released at `now` (its end plus release_delay reached).
+stats_month last_released(std::chrono::system_clock::time_point now);
+/// The month as a span of store times: [YYYY-MM-01T00:00:00Z, the next month's first).
+store::time_span span_of(const stats_month& m);
+
+/// The counter's counts of one month, as the store gives them.
+struct month_counts {
+  std::vector<store::counter_cell> cells;
+  std::vector<store::override_cell> overrides;
+  std::int64_t total = 0;
+};
+
+/// The counts of released months from the store, each computed once and kept: a released month
+/// never changes. Thread-safe (one computation at a time, on the server's reports pool: the
+/// first count of a month reads every decision of it).
+class counter_figures {
+ public:
+  counter_figures(std::string db, const store::crypto::master_key* key, std::string key_file)
+      : db_(std::move(db)), key_(key), key_file_(std::move(key_file)) {}
+  /// The counts of month `m`, which the caller has checked is released.
+  store::result<std::shared_ptr<const month_counts>> counts(const stats_month& m);
+  /// The month of the first counter decision or review; nullopt when there is none yet.
+  store::result<std::optional<stats_month>> first_month();
+
+ private:
+  store::status connect();
+  std::string db_;
+  const store::crypto::master_key* key_;
+  std::string key_file_;
+  std::mutex mutex_;
+  std::unique_ptr<store::counter_store> store_;
+  std::map<stats_month, std::shared_ptr<const month_counts>> by_month_;
+};
+
 class run_figures {
  public:
   explicit run_figures(std::string db_path) : db_path_(std::move(db_path)) {}

@@ -138,6 +138,12 @@ struct override_cell {
   std::int64_t reviewed = 0;    // decisions whose latest review decides this rule
   std::int64_t overridden = 0;  // of which the official overrode the recommendation
 };
+/// A span of time [from, until) in the store's UTC times (YYYY-MM-DDTHH:MM:SSZ, as now_utc
+/// writes them; compared as text).
+struct time_span {
+  std::string from;
+  std::string until;
+};
 
 /// One connection over the counter tables of a store: SQLite (store/sqlite_counter.cpp, a store
 /// that open_sqlite has created and migrated) or PostgreSQL (store/pg/pg_counter.cpp, a database
@@ -274,11 +280,17 @@ class counter_store {
   virtual result<stored_record> latest_record(const std::string& applicant_id,
                                               const std::string& office) = 0;
   virtual result<std::vector<review_row>> list_reviews(const review_filter& f) = 0;
-  /// Outcome counts of every counter decision, per rule, in force apart from out of force.
-  virtual result<std::vector<counter_cell>> outcome_counts() = 0;
-  /// Per rule, how often the latest review of a decision overrode the recommendation.
-  virtual result<std::vector<override_cell>> override_counts() = 0;
+  /// Outcome counts of the counter decisions made within `span`, per rule, in force apart from
+  /// out of force.
+  virtual result<std::vector<counter_cell>> outcome_counts(const time_span& span) = 0;
+  /// Per rule, of the decisions reviewed within `span`, how often the last review of each
+  /// within it overrode the recommendation (a review written after `span` changes nothing).
+  virtual result<std::vector<override_cell>> override_counts(const time_span& span) = 0;
   virtual result<std::int64_t> count_decisions() = 0;
+  /// The counter decisions made within `span`.
+  virtual result<std::int64_t> count_decisions_within(const time_span& span) = 0;
+  /// The time of the first counter decision or review ("" when there is none).
+  virtual result<std::string> first_counter_activity() = 0;
   /// Checks every counter decision and review against its audit entry (and that none lacks
   /// one); nullopt when all hold. The chain itself is checked by store::verify.
   virtual result<std::optional<audit_problem>> verify() = 0;

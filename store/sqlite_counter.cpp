@@ -736,9 +736,11 @@ class sqlite_counter final : public counter_store {
   result<stored_record> latest_record(const std::string& applicant_id,
                                       const std::string& office) override;
   result<std::vector<review_row>> list_reviews(const review_filter& f) override;
-  result<std::vector<counter_cell>> outcome_counts() override;
-  result<std::vector<override_cell>> override_counts() override;
+  result<std::vector<counter_cell>> outcome_counts(const time_span& span) override;
+  result<std::vector<override_cell>> override_counts(const time_span& span) override;
   result<std::int64_t> count_decisions() override;
+  result<std::int64_t> count_decisions_within(const time_span& span) override;
+  result<std::string> first_counter_activity() override;
   result<std::optional<audit_problem>> verify() override;
   status checkpoint_in_background() override {
     if (checkpoints_) return {};
@@ -1323,15 +1325,18 @@ result<std::vector<review_row>> sqlite_counter::list_reviews(const review_filter
   return out;
 }
 
-result<std::vector<counter_cell>> sqlite_counter::outcome_counts() {
+result<std::vector<counter_cell>> sqlite_counter::outcome_counts(const time_span& span) {
   std::string e;
+  // counter_decisions_at (schema 15) finds the span's rows.
   auto q = impl_->db.prepare(
       "SELECT json_extract(o.value,'$.rule'), json_extract(o.value,'$.status'), "
       "CASE WHEN json_extract(o.value,'$.status')='decided' THEN o.value -> '$.value' "
       "ELSE '' END, json_extract(o.value,'$.in_force'), count(*) FROM "
-      "counter_decisions c, json_each(c.outcomes) o GROUP BY 1, 2, 3, 4 ORDER BY 1, 4 DESC, 2, 3",
+      "counter_decisions c, json_each(c.outcomes) o WHERE c.at >= ?1 AND c.at < ?2 "
+      "GROUP BY 1, 2, 3, 4 ORDER BY 1, 4 DESC, 2, 3",
       e);
   if (!q.ok()) return fail(errc::failed, e);
+  q.bind(1, span.from).bind(2, span.until);
   std::vector<counter_cell> out;
   int rc = 0;
   while ((rc = q.step()) == SQLITE_ROW) {
@@ -1341,15 +1346,16 @@ result<std::vector<counter_cell>> sqlite_counter::outcome_counts() {
   return out;
 }
 
-result<std::vector<override_cell>> sqlite_counter::override_counts() {
+result<std::vector<override_cell>> sqlite_counter::override_counts(const time_span& span) {
   std::string e;
   auto q = impl_->db.prepare(
       "SELECT json_extract(o.value,'$.rule'), count(*), "
       "sum(json_extract(o.value,'$.outcome')='overridden') FROM reviews v, "
-      "json_each(v.decisions) o WHERE v.seq=(SELECT max(seq) FROM reviews w WHERE "
-      "w.decision_id=v.decision_id) GROUP BY 1 ORDER BY 1",
+      "json_each(v.decisions) o WHERE v.at >= ?1 AND v.at < ?2 AND v.seq=(SELECT max(seq) "
+      "FROM reviews w WHERE w.decision_id=v.decision_id AND w.at < ?2) GROUP BY 1 ORDER BY 1",
       e);
   if (!q.ok()) return fail(errc::failed, e);
+  q.bind(1, span.from).bind(2, span.until);
   std::vector<override_cell> out;
   int rc = 0;
   while ((rc = q.step()) == SQLITE_ROW) out.push_back({q.text(0), q.int64(1), q.int64(2)});
@@ -1363,6 +1369,28 @@ result<std::int64_t> sqlite_counter::count_decisions() {
   if (!q.ok()) return fail(errc::failed, e);
   if (q.step() != SQLITE_ROW) return impl_->sql_error("counting the counter decisions");
   return q.int64(0);
+}
+
+result<std::int64_t> sqlite_counter::count_decisions_within(const time_span& span) {
+  std::string e;
+  auto q =
+      impl_->db.prepare("SELECT count(*) FROM counter_decisions WHERE at >= ?1 AND at < ?2", e);
+  if (!q.ok()) return fail(errc::failed, e);
+  q.bind(1, span.from).bind(2, span.until);
+  if (q.step() != SQLITE_ROW) return impl_->sql_error("counting the counter decisions");
+  return q.int64(0);
+}
+
+result<std::string> sqlite_counter::first_counter_activity() {
+  std::string e;
+  // Each min() is one step of its index (counter_decisions_at, reviews_at).
+  auto q = impl_->db.prepare(
+      "SELECT coalesce(min(at), '') FROM (SELECT min(at) AS at FROM counter_decisions "
+      "UNION ALL SELECT min(at) FROM reviews)",
+      e);
+  if (!q.ok()) return fail(errc::failed, e);
+  if (q.step() != SQLITE_ROW) return impl_->sql_error("reading the first counter decision");
+  return q.text(0);
 }
 
 result<std::optional<audit_problem>> sqlite_counter::verify() {

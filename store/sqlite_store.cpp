@@ -389,6 +389,11 @@ const migration migrations[] = {
           PRIMARY KEY(device, account)) STRICT, WITHOUT ROWID;
         CREATE INDEX login_devices_account ON login_devices(account, last_login);
         CREATE INDEX login_devices_last ON login_devices(last_login);)"},
+    // 15: the counter's decisions and reviews by time, for the statistics of a month
+    // (GET /api/v1/stats?month=: server/stats.hpp, counter_figures). A time index is appended
+    // to at its end, one page a commit.
+    {R"(CREATE INDEX counter_decisions_at ON counter_decisions(at);
+        CREATE INDEX reviews_at ON reviews(at);)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));

@@ -59,6 +59,7 @@ function reset(lang = 'fr') {
     langChosen: null,     // a language picked on the sign-in screen, applied once signed in
     busy: false,
     stats: null,
+    statsMonth: null,     // the counter's month chosen on the figures screen (null: the latest)
   };
 }
 
@@ -701,9 +702,18 @@ async function renderReceiptScreen() {
 }
 
 async function renderFiguresScreen() {
-  if (!state.stats) state.stats = await api('GET', '/api/v1/stats');
+  if (!state.stats) {
+    const month = state.statsMonth ? `?month=${encodeURIComponent(state.statsMonth)}` : '';
+    state.stats = await api('GET', `/api/v1/stats${month}`);
+  }
   const schema = await schemaFor(state.lang).catch(() => null);
-  append(root.main, renderFigures({ tr: tr(), stats: state.stats, schema }));
+  // Another month: its figures, the focus kept on the choice.
+  const onMonth = (m) => {
+    state.statsMonth = m;
+    state.stats = null;
+    go('figures', undefined, { focus: false, focusOn: '#figures-month' });
+  };
+  append(root.main, renderFigures({ tr: tr(), stats: state.stats, schema, onMonth }));
 }
 
 // The page never keeps a screen of personal data when it is left or restored from the cache.

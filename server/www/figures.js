@@ -3,7 +3,9 @@
 // out of force apart, undetermined rates with the facts missing behind them (stored runs), and
 // override rates per rule. The server suppresses small cells in the JSON itself, each with a
 // complementary cell; the page hides cells under SMALL too (with the next smallest of the row,
-// so that a total cannot reveal them), which the server's JSON never needs.
+// so that a total cannot reveal them), which the server's JSON never needs. The counter's
+// figures are those of one calendar month, released the day after it ends (server/stats.hpp):
+// the page offers the months released, the latest first.
 import { h, s } from './dom.js';
 import { ltr } from './i18n.js';
 import { caseLabel, moduleOf } from './outcome.js';
@@ -38,11 +40,33 @@ function normalise(stats) {
   };
 }
 
-export function renderFigures({ tr, stats: raw, schema }) {
+/** The choice of the counter's month: the months released, the latest first. */
+function monthChoice(stats, tr, onMonth) {
+  const { t } = tr;
+  const chosen = stats?.period?.month;
+  if (!chosen) return null;
+  const months = [...(Array.isArray(stats.months) ? stats.months : [])];
+  if (!months.includes(chosen)) months.push(chosen);
+  months.sort().reverse();
+  return h('form', {
+    class: 'card inline month-choice', novalidate: true,
+    on: { submit: (e) => e.preventDefault() },
+  },
+  h('label', { for: 'figures-month' }, t('figures.month')),
+  h('select', {
+    id: 'figures-month', name: 'month',
+    on: { change: (e) => { if (onMonth) onMonth(e.target.value); } },
+  }, months.map((m) => h('option', { value: m, selected: m === chosen }, tr.month(m)))),
+  h('p', { class: 'help', id: 'figures-month-help' }, t('figures.release')));
+}
+
+export function renderFigures({ tr, stats: raw, schema, onMonth }) {
   const { t } = tr;
   const stats = normalise(raw);
   SMALL = Number(stats?.suppressed_below) > 0 ? Number(stats.suppressed_below) : SMALL_DEFAULT;
   const out = [h('h1', { tabindex: '-1' }, t('figures.heading')), h('p', { class: 'lead' }, t('figures.lead'))];
+  const month = stats?.period?.month || null;
+  out.push(monthChoice(stats, tr, onMonth));
   out.push(patterns());
   const runs = stats?.runs || [];
   const populations = [];
@@ -57,19 +81,29 @@ export function renderFigures({ tr, stats: raw, schema }) {
       decisions: run.decisions || [],
     });
   }
-  // The server's own shape: the counter's decisions at the top level.
+  // The server's own shape: the counter's decisions of the month at the top level.
   if (Array.isArray(stats?.decisions) && stats.decisions.length) {
     const n = stats.counter_decisions;
-    populations.push({
-      id: 'counter', title: [t('figures.counter')], total: typeof n === 'number' ? n : null,
+    populations.unshift({
+      id: 'counter',
+      title: month ? tr.tn('figures.counter_month', { month: tr.month(month) }) : [t('figures.counter')],
+      total: typeof n === 'number' ? n : null,
       meta: n === null || n === undefined ? tr.tn('figures.counter_few', { k: tr.num(SMALL) }) : tr.tn('figures.counter_meta', { n: tr.num(n) }),
       decisions: stats.decisions,
     });
+  } else if (month) {
+    out.push(h('p', { class: 'flash flash-info', id: 'counter-none' }, tr.tn('figures.counter_none', { month: tr.month(month) })));
   }
-  if (!populations.length) out.push(h('p', { class: 'flash flash-info' }, t('figures.none')));
-  for (const p of populations) out.push(renderPopulation(p, tr, schema));
+  if (!populations.length && !month) out.push(h('p', { class: 'flash flash-info' }, t('figures.none')));
   const overrides = stats?.overrides || null;
-  if (overrides && overrides.length) out.push(renderOverrides(overrides, tr, schema));
+  for (const p of populations) {
+    out.push(renderPopulation(p, tr, schema));
+    // The officials' decisions of the month, after the counter's figures.
+    if (p.id === 'counter' && overrides && overrides.length) out.push(renderOverrides(overrides, tr, schema, month));
+  }
+  if (!populations.some((p) => p.id === 'counter') && overrides && overrides.length) {
+    out.push(renderOverrides(overrides, tr, schema, month));
+  }
   out.push(h('p', { class: 'note' }, tr.tn('figures.suppression', { k: tr.num(SMALL) })));
   return out;
 }
@@ -280,13 +314,13 @@ function hasCounts(part) {
   return (part.values || []).some((v) => v.count !== 0) || (part.undetermined ?? 0) !== 0 || part.count > 0;
 }
 
-function renderOverrides(rows, tr, schema) {
+function renderOverrides(rows, tr, schema, month) {
   const { t } = tr;
   const list = Array.isArray(rows) ? rows : Object.entries(rows).map(([rule, v]) => ({ rule, ...v }));
-  return h('section', { class: 'population', 'aria-labelledby': 'overrides-title' },
+  return h('section', { class: 'population', id: 'overrides', 'aria-labelledby': 'overrides-title' },
     h('h2', { id: 'overrides-title' }, t('figures.overrides')),
     h('table', { class: 'figures' },
-      h('caption', {}, t('figures.overrides_caption')),
+      h('caption', {}, month ? tr.tn('figures.overrides_month', { month: tr.month(month) }) : t('figures.overrides_caption')),
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col' }, t('figures.col.decision')),
         h('th', { scope: 'col' }, t('figures.col.reviewed')),

@@ -41,6 +41,9 @@ export function translator(lang) {
   const stampFmt = new Intl.DateTimeFormat(locale, {
     numberingSystem: 'latn', dateStyle: 'long', timeStyle: 'short',
   });
+  const monthFmt = new Intl.DateTimeFormat(locale, {
+    numberingSystem: 'latn', year: 'numeric', month: 'long', timeZone: 'UTC',
+  });
   const timeFmt = new Intl.DateTimeFormat(locale, {
     numberingSystem: 'latn', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   });
@@ -72,6 +75,12 @@ export function translator(lang) {
       const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso ?? ''));
       if (!m) return String(iso ?? '');
       return dateFmt.format(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])));
+    },
+    /** "2026-11" → "novembre 2026" / "نونبر 2026" / "November 2026". */
+    month(ym) {
+      const m = /^(\d{4})-(\d{2})$/.exec(String(ym ?? ''));
+      if (!m) return String(ym ?? '');
+      return monthFmt.format(new Date(Date.UTC(+m[1], +m[2] - 1, 1)));
     },
     /** A time (milliseconds since the epoch) as HH:MM in the counter PC's time zone: "21:14". */
     time: (ms) => timeFmt.format(new Date(ms)),

@@ -475,6 +475,9 @@ const pg_migration list[] = {
           PRIMARY KEY(device, account));
         CREATE INDEX login_devices_account ON login_devices(account, last_login);
         CREATE INDEX login_devices_last ON login_devices(last_login);)"},
+    {"the counter's decisions by time, as SQLite's schema 15, for the statistics of a month "
+     "(GET /api/v1/stats?month=); reviews_at exists since the reviews' table",
+     R"(CREATE INDEX counter_decisions_at ON counter_decisions(at COLLATE "C");)"},
 };
 
 }  // namespace

@@ -634,16 +634,19 @@ class pg_counter final : public counter_store {
     return out;
   }
 
-  result<std::vector<counter_cell>> outcome_counts() override {
-    // json (not jsonb): a value's text as the outcomes hold it, as SQLite's -> gives it.
+  result<std::vector<counter_cell>> outcome_counts(const time_span& span) override {
+    // json (not jsonb): a value's text as the outcomes hold it, as SQLite's -> gives it. The
+    // span's rows by counter_decisions_at (its collation: compared as SQLite compares text).
     auto q = c().query(
         "counting the counter decisions",
         "SELECT rule, status, value, in_force, count(*) FROM (SELECT o->>'rule' AS rule, "
         "o->>'status' AS status, CASE WHEN o->>'status'='decided' THEN (o->'value')::text "
         "ELSE '' END AS value, coalesce(o->>'in_force' = 'true', false) AS in_force FROM "
-        "counter_decisions c, json_array_elements(c.outcomes::json) o) x GROUP BY 1, 2, 3, 4 "
+        "counter_decisions c, json_array_elements(c.outcomes::json) o WHERE c.at COLLATE \"C\" "
+        ">= $1 AND c.at COLLATE \"C\" < $2) x GROUP BY 1, 2, 3, 4 "
         "ORDER BY rule COLLATE \"C\", in_force DESC, status COLLATE \"C\", value COLLATE "
-        "\"C\"");
+        "\"C\"",
+        {span.from, span.until});
     if (!q) return q.error();
     std::vector<counter_cell> out;
     out.reserve(static_cast<std::size_t>(q->size()));
@@ -654,13 +657,16 @@ class pg_counter final : public counter_store {
     return out;
   }
 
-  result<std::vector<override_cell>> override_counts() override {
+  result<std::vector<override_cell>> override_counts(const time_span& span) override {
     auto q = c().query(
         "counting the reviews",
         "SELECT rule, count(*), count(*) FILTER (WHERE outcome = 'overridden') FROM (SELECT "
         "o->>'rule' AS rule, o->>'outcome' AS outcome FROM reviews v, "
-        "json_array_elements(v.decisions::json) o WHERE v.seq = (SELECT max(seq) FROM reviews w "
-        "WHERE w.decision_id = v.decision_id)) x GROUP BY rule ORDER BY rule COLLATE \"C\"");
+        "json_array_elements(v.decisions::json) o WHERE v.at COLLATE \"C\" >= $1 AND v.at "
+        "COLLATE \"C\" < $2 AND v.seq = (SELECT max(seq) FROM reviews w WHERE w.decision_id = "
+        "v.decision_id AND w.at COLLATE \"C\" < $2)) x GROUP BY rule ORDER BY rule COLLATE "
+        "\"C\"",
+        {span.from, span.until});
     if (!q) return q.error();
     std::vector<override_cell> out;
     out.reserve(static_cast<std::size_t>(q->size()));
@@ -674,6 +680,23 @@ class pg_counter final : public counter_store {
     auto q = c().query("counting the counter decisions", "SELECT count(*) FROM counter_decisions");
     if (!q) return q.error();
     return q->int64(0, 0);
+  }
+
+  result<std::int64_t> count_decisions_within(const time_span& span) override {
+    auto q = c().query("counting the counter decisions",
+                       "SELECT count(*) FROM counter_decisions WHERE at COLLATE \"C\" >= $1 AND "
+                       "at COLLATE \"C\" < $2",
+                       {span.from, span.until});
+    if (!q) return q.error();
+    return q->int64(0, 0);
+  }
+
+  result<std::string> first_counter_activity() override {
+    auto q = c().query("reading the first counter decision",
+                       "SELECT coalesce(least((SELECT min(at COLLATE \"C\") FROM "
+                       "counter_decisions), (SELECT min(at COLLATE \"C\") FROM reviews)), '')");
+    if (!q) return q.error();
+    return q->text(0, 0);
   }
 
   result<std::optional<audit_problem>> verify() override {

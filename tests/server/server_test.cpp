@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -65,6 +66,18 @@ std::string raw_exchange(std::uint16_t port, const std::string& bytes,
   return out;
 }
 
+/// A clock for the statistics under which this month's counter figures are released (a month's
+/// are released a day after it ends, server/stats.hpp): most tests count the decisions they
+/// have just made.
+std::function<std::chrono::system_clock::time_point()> this_month_released() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const year_month_day today{floor<days>(now)};
+  const sys_days next{(today.year() / today.month() / 1) + months(1)};
+  const auto shift = next + days(1) + hours(1) - now;
+  return [shift] { return system_clock::now() + shift; };
+}
+
 /// One store, users and tokens of every role, and a server on a free loopback port.
 struct fixture {
   fs::path dir;
@@ -75,8 +88,10 @@ struct fixture {
   std::uint16_t port = 0;
   std::vector<std::string> personal;  // every personal value the test sent
 
-  explicit fixture(std::chrono::seconds idle = std::chrono::seconds(1800),
-                   std::chrono::milliseconds header_timeout = std::chrono::milliseconds(10000)) {
+  explicit fixture(
+      std::chrono::seconds idle = std::chrono::seconds(1800),
+      std::chrono::milliseconds header_timeout = std::chrono::milliseconds(10000),
+      std::function<std::chrono::system_clock::time_point()> stats_clock = this_month_released()) {
     char tmpl[] = "/tmp/dalil-server-test-XXXXXX";
     REQUIRE(mkdtemp(tmpl));
     dir = tmpl;
@@ -106,6 +121,7 @@ struct fixture {
     c.session_idle = idle;
     c.header_timeout = header_timeout;
     c.body_timeout = header_timeout;
+    c.stats_clock = std::move(stats_clock);
     auto s = dalil::server::server::start(std::move(c));
     INFO((s ? std::string() : s.error().message));
     REQUIRE(s.has_value());
@@ -1000,6 +1016,110 @@ TEST_CASE("server: statistics carry the stored runs, small cells suppressed with
   CHECK(missing_facts > 0);  // …and undetermined decisions
   // An official has no statistics.
   CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("official")).status == 403);
+  f.check_log();
+}
+
+/// "YYYY-MM" of a month `offset` months from the month of `t`.
+std::string month_text(std::chrono::system_clock::time_point t, int offset) {
+  using namespace std::chrono;
+  const year_month_day d{floor<days>(t)};
+  const year_month m = year_month(d.year(), d.month()) + months(offset);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(m.year()),
+                static_cast<unsigned>(m.month()));
+  return buf;
+}
+
+TEST_CASE(
+    "server: the counter's figures are released by month, a day after it ends, and never "
+    "change",
+    "[server]") {
+  using namespace std::chrono;
+  // The statistics' clock, held still: the 10th of this month at noon, then the 2nd of the next.
+  auto at = std::make_shared<std::atomic<std::int64_t>>();
+  const auto now = system_clock::now();
+  const year_month_day today{floor<days>(now)};
+  const sys_days tenth{today.year() / today.month() / 10};
+  at->store(duration_cast<seconds>((tenth + hours(12)).time_since_epoch()).count());
+  fixture f(seconds(1800), milliseconds(10000),
+            [at] { return system_clock::time_point(seconds(at->load())); });
+  const std::string previous = month_text(now, -1);
+  const std::string current = month_text(now, 0);
+  auto sql = [&](const std::string& q) { return run("sqlite3 " + f.db + " \"" + q + "\""); };
+  const auth_header adv = f.bearer("adviser");
+  // 12 decisions now, 11 of them moved to the 15th of last month (as if made then).
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    response r = call(f.port, http::verb::post, "/api/v1/evaluate",
+                      f.evaluate_body(f.applicant(i), "2026-06-01"), f.bearer("official"));
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    ids.emplace_back(r.parsed().at("decision_id").as_string());
+  }
+  sql("UPDATE counter_decisions SET at = '" + previous + "-15T10:00:00Z' WHERE decision_id <> '" +
+      ids.back() + "'");
+  // A review now (this month) of a decision of last month.
+  response rev = call(
+      f.port, http::verb::post, "/api/v1/decisions/" + ids.front() + "/review",
+      R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true,"reason":"a document shown"}]})",
+      f.bearer("official"));
+  REQUIRE(rev.status == 201);
+
+  // By default, the latest month released: last month, with its 11 decisions.
+  response st = call(f.port, http::verb::get, "/api/v1/stats", "", adv);
+  REQUIRE(st.status == 200);
+  conforms(call(f.port, http::verb::get, "/api/v1/openapi.json").parsed(), "/api/v1/stats", "get",
+           st);
+  json::value v = st.parsed();
+  CHECK(v.at("period").at("month").as_string() == previous);
+  CHECK(v.at("period").at("from").as_string() == previous + "-01T00:00:00Z");
+  CHECK(v.at("period").at("until").as_string() == current + "-01T00:00:00Z");
+  CHECK(v.at("counter_decisions").as_int64() == 11);
+  CHECK(v.at("months") == json::array{json::string(previous)});
+  CHECK(v.at("overrides").as_array().empty());  // the review is of this month
+  const std::string released_before = st.body;
+  // This month is not released yet; months must be months.
+  response early = call(f.port, http::verb::get, "/api/v1/stats?month=" + current, "", adv);
+  CHECK(early.status == 404);
+  CHECK(early.body.find("released a day after it ends") != std::string::npos);
+  for (const char* bad : {"2026-13", "1999-12", "26-12", "2026-1", "2026-00", "x"}) {
+    INFO(bad);
+    CHECK(
+        call(f.port, http::verb::get, std::string("/api/v1/stats?month=") + bad, "", adv).status ==
+        400);
+  }
+  // A month before any decision: nothing counted.
+  response old = call(f.port, http::verb::get, "/api/v1/stats?month=2015-03", "", adv);
+  REQUIRE(old.status == 200);
+  CHECK(old.parsed().at("counter_decisions").is_null());
+  CHECK(old.parsed().at("decisions").as_array().empty());
+
+  // A decision made since changes nothing released: no two releases differ by one applicant.
+  response more = call(f.port, http::verb::post, "/api/v1/evaluate",
+                       f.evaluate_body(f.applicant(12), "2026-06-01"), f.bearer("official"));
+  REQUIRE(more.status == 200);
+  CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", adv).body == released_before);
+  CHECK(call(f.port, http::verb::get, "/api/v1/stats?month=" + previous, "", adv).body ==
+        released_before);
+
+  // The 2nd of next month: this month is released, with its own decisions and review only.
+  const sys_days second = sys_days{(today.year() / today.month() / 1) + months(1)} + days(1);
+  at->store(duration_cast<seconds>((second + hours(1)).time_since_epoch()).count());
+  response now_released = call(f.port, http::verb::get, "/api/v1/stats", "", adv);
+  REQUIRE(now_released.status == 200);
+  json::value w = now_released.parsed();
+  CHECK(w.at("period").at("month").as_string() == current);
+  CHECK(w.at("counter_decisions").is_null());  // 2: under 10, suppressed
+  CHECK(w.at("months") == json::array{json::string(previous), json::string(current)});
+  const json::array& overrides = w.at("overrides").as_array();
+  REQUIRE(overrides.size() == 1);
+  CHECK(overrides[0].at("decision") == "assistance.legal_aid");
+  CHECK(overrides[0].at("reviewed").at("suppressed") == true);  // one review: hidden
+  for (const json::value& d : w.at("decisions").as_array()) {
+    for (const json::value& c : d.at("in_force").at("values").as_array()) {
+      CHECK(c.at("suppressed") == true);  // 2 decisions: every cell under 10
+    }
+  }
   f.check_log();
 }
 

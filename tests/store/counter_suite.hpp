@@ -275,14 +275,25 @@ inline void run_counter_suite(backend& b) {
     CHECK(cs.list_reviews(filter("", "", "", "", 2))->size() == 2);
 
     // The latest review of each decision: r2 (d1, overridden), r5 (d2, confirmed).
-    auto overrides = cs.override_counts();
+    const store::time_span always{"2000-01-01T00:00:00Z", "9999-12-31T00:00:00Z"};
+    const store::time_span before{"2000-01-01T00:00:00Z", "2001-01-01T00:00:00Z"};
+    CHECK(cs.override_counts(before)->empty());
+    CHECK(cs.outcome_counts(before)->empty());
+    CHECK(*cs.count_decisions_within(before) == 0);
+    CHECK(*cs.count_decisions_within(always) == *cs.count_decisions());
+    auto first = cs.first_counter_activity();
+    REQUIRE(ok(first));
+    CHECK(first->size() == 20);  // YYYY-MM-DDTHH:MM:SSZ
+    CHECK(*first <= store::now_utc());
+    CHECK(*first > "2026-01-01");
+    auto overrides = cs.override_counts(always);
     REQUIRE(ok(overrides));
     REQUIRE(overrides->size() == 1);
     CHECK((*overrides)[0].rule == "a");
     CHECK((*overrides)[0].reviewed == 2);
     CHECK((*overrides)[0].overridden == 1);
 
-    auto counts = cs.outcome_counts();
+    auto counts = cs.outcome_counts(always);
     REQUIRE(ok(counts));
     REQUIRE(counts->size() == 3);
     CHECK((*counts)[0].rule == "a");

@@ -14,3 +14,12 @@ none_found() {
     fi
   done
 }
+
+# this_month_released: the counter's figures of a month are released the day after it ends
+# (server/stats.hpp); a test that counts this month's decisions moves the statistics' clock of
+# the servers it starts (a test hook, DALIL_TEST_STATS_CLOCK_OFFSET) to the 2nd of next month.
+this_month_released() {
+  local release
+  release=$(date -u -d "$(date -u +%Y-%m-01) +1 month +1 day +1 hour" +%s)
+  export DALIL_TEST_STATS_CLOCK_OFFSET=$((release - $(date -u +%s)))
+}

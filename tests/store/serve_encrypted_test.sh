@@ -18,6 +18,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/log" ] && tail -5 "$work/log"; exit 1; }
 . "$(dirname "$0")/lib.sh"
+this_month_released  # its figures count the decisions it makes
 expect_exit() {  # code, command…
   local want="$1" got=0; shift
   "$@" > "$work/out" 2>&1 || got=$?

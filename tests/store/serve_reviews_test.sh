@@ -18,6 +18,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/log" ] && tail -5 "$work/log"; exit 1; }
 . "$(dirname "$0")/lib.sh"
+this_month_released  # its figures count the decisions it makes
 unset DALIL_MASTER_KEY
 enc="$work/enc.db"; plain="$work/plain.db"; key="$work/master.key"
 n_reviews=12

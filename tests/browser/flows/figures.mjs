@@ -29,6 +29,18 @@ export async function run(ctx, lang) {
     await page.waitForSelector('main[data-screen="figures"]');
     const stats = normalise(await page.evaluate(async () => (await fetch('/api/v1/stats')).json()));
     const k = Number(stats.suppressed_below) || 5;
+    // The counter's month: this month's (released early by the set-up's test hook), offered in
+    // the month choice and named in the counter's heading.
+    expect(stats.period?.month === ctx.statsMonth,
+      `${lang}: the stats count the month ${stats.period?.month}, not ${ctx.statsMonth} (a build without DALIL_TEST_HOOKS?)`);
+    expect(JSON.stringify(stats.months) === JSON.stringify([ctx.statsMonth]), `${lang}: the months released are ${JSON.stringify(stats.months)}`);
+    const chosen = await page.$eval('#figures-month', (sel) => ({ value: sel.value, options: [...sel.options].map((o) => o.value), label: sel.labels[0]?.textContent }));
+    expect(chosen.value === ctx.statsMonth && chosen.options.length === 1, `${lang}: the month choice shows ${JSON.stringify(chosen)}`);
+    expect(chosen.label === cat['figures.month'], `${lang}: the month choice is labelled "${chosen.label}"`);
+    const monthWords = new Intl.DateTimeFormat({ fr: 'fr-MA', ar: 'ar-MA', en: 'en-GB' }[lang], { numberingSystem: 'latn', year: 'numeric', month: 'long', timeZone: 'UTC' })
+      .format(new Date(`${ctx.statsMonth}-01T00:00:00Z`));
+    const heading = await page.textContent('section#counter h2');
+    expect(heading.includes(monthWords), `${lang}: the counter's heading does not name the month ${monthWords} (${heading})`);
     // The counter's rows (stored runs have sections of their own, checked below).
     const rows = await page.$$eval('section#counter table.figures tr[data-rule]', (trs) => trs.map((tr) => ({
       rule: tr.dataset.rule,

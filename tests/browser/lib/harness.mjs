@@ -55,11 +55,11 @@ export function addUser(dalil, db, name, role, office) {
 }
 
 /** Starts `dalil serve` on a free loopback port; resolves when /healthz answers. */
-export async function startServer({ dalil, rules, db, extra = [], log }) {
+export async function startServer({ dalil, rules, db, extra = [], env = {}, log }) {
   const port = await freePort();
   const args = ['serve', '--db', db, '--rules', rules, '--listen', `127.0.0.1:${port}`, ...extra];
   const out = fs.openSync(log, 'a');
-  const child = spawn(dalil, args, { stdio: ['ignore', out, out] });
+  const child = spawn(dalil, args, { stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
   const base = `http://127.0.0.1:${port}`;
