@@ -20,6 +20,29 @@ using grammar::iterator_type;
 
 namespace {
 
+/// The opening quote of the first text literal whose line ends in a '\\' that escapes the line
+/// break (read as the grammar reads literals: '#' starts a comment outside them, '\\' escapes
+/// the next character, a line break ends an unclosed one); nullopt when there is none.
+std::optional<std::size_t> backslash_line_break(std::string_view text) {
+  std::optional<std::size_t> open;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!open) {
+      if (c == '#') {
+        while (i < text.size() && text[i] != '\n') ++i;
+      } else if (c == '"') {
+        open = i;
+      }
+    } else if (c == '\\') {
+      if (i + 1 < text.size() && (text[i + 1] == '\n' || text[i + 1] == '\r')) return open;
+      ++i;
+    } else if (c == '"' || c == '\n' || c == '\r') {
+      open.reset();
+    }
+  }
+  return std::nullopt;
+}
+
 iterator_type skip_blank(iterator_type it, iterator_type end) {
   while (it < end) {
     if (std::isspace(static_cast<unsigned char>(*it))) {
@@ -325,6 +348,21 @@ class driver {
         return std::nullopt;
       }
       i += n;
+    }
+    // A '\\' at the end of a text literal's line escapes the line break, and the literal runs on
+    // into the next line (an unclosed literal, or a Windows path ending in '\\', reported lines
+    // later or not at all): refused at the literal's opening quote. A stored source keeps it.
+    if (std::optional<std::size_t> open = backslash_line_break(text_)) {
+      if (diags_.accepted_before()) {
+        diags_.warning(codes::unterminated_text, span_at(it + *open, it + *open),
+                       "a text literal continued past its line by a '\\' in a stored rule "
+                       "source (refused in a new one)");
+      } else {
+        diags_.error(codes::unterminated_text, span_at(it + *open, it + *open),
+                     "text literal is not closed before the end of line (the '\\' at its end "
+                     "escapes the line break; write '\\\\' for a backslash)");
+        return std::nullopt;
+      }
     }
     // A UTF-8 byte-order mark is not part of the text; spans stay offsets into the whole file.
     if (has_bom(text_)) it += bom.size();

@@ -974,6 +974,20 @@ class api_service final : public service {
     }
     auto rules = store::stored_ruleset(hash, *source, why);
     if (!rules) return nullptr;
+    if (!why.empty()) {
+      // Checks added since it decided refuse it in a new pack; its decisions keep the meaning
+      // they had (the count, not the diagnostics: they quote the rule source at length).
+      std::size_t n = 0;
+      for (std::size_t at = why.find(": warning["); at != std::string::npos;
+           at = why.find(": warning[", at + 1)) {
+        ++n;
+      }
+      log_->warn(
+          "the stored ruleset {} was read as when it decided: {} warning(s) of checks "
+          "added since (dalil check on its source lists them)",
+          hash.substr(0, 12), n);
+      why.clear();
+    }
     rulesets_.rulesets.push_front(rules);
     while (rulesets_.rulesets.size() > 4) rulesets_.rulesets.pop_back();
     return rules;

@@ -981,10 +981,8 @@ std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
     start = end + 1;
   }
   auto program = dsl::check(sources, modules, diags);
-  if (!program) {
-    diagnostics = dsl::render_all(sources, diags);
-    return nullptr;
-  }
+  if (!program || diags.warning_count() > 0) diagnostics = dsl::render_all(sources, diags);
+  if (!program) return nullptr;
   return engine::build_ruleset(sources, modules, std::move(*program));
 }
 

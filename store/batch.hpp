@@ -90,8 +90,10 @@ void evaluate_records(const std::shared_ptr<const engine::instance>& inst,
                       const std::vector<std::uint32_t>& rules, const stored_record* recs,
                       std::size_t n, decision_set* out);
 
-/// The ruleset whose canonical source (modules separated by NUL) the store keeps under `hash`;
-/// nullptr, with the rendered diagnostics, when that source no longer checks.
+/// The ruleset whose canonical source (modules separated by NUL) the store keeps under `hash`,
+/// checked as when it decided (dsl::diagnostics::set_accepted_before); nullptr, with the rendered
+/// diagnostics, when that source no longer checks. Built, with its warnings rendered when it has
+/// any (checks added since that refuse it in a new pack), "" otherwise.
 std::shared_ptr<const engine::ruleset> stored_ruleset(const std::string& hash,
                                                       const std::string& source,
                                                       std::string& diagnostics);

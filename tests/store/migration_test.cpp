@@ -328,7 +328,9 @@ TEST_CASE("migration: a stored ruleset an earlier dalil accepted still builds, m
       "rule never : bool\n  source \"s\"\n  = a.income / 0 > 1 MAD\n"
       // Its gap was hidden by an overflow then (the second row read as covering every value).
       "rule band : int\n  source \"s\"\n  = table first\n    | a.n <= 10 => 1\n"
-      "    | a.n > 9223372036854775807 => 2\n";
+      "    | a.n > 9223372036854775807 => 2\n"
+      // A literal continued on the next line by a '\' at the end of its first.
+      "rule wrapped : bool\n  source \"line one\\\nline two\"\n  = true\n";
   std::string diagnostics;
   auto rules = store::stored_ruleset("0123456789abcdef", source, diagnostics);
   INFO(diagnostics);
@@ -346,6 +348,8 @@ TEST_CASE("migration: a stored ruleset an earlier dalil accepted still builds, m
   dalil::engine::decision d = dalil::engine::decide(ev, *is_woman);
   CHECK(d.decided);
   CHECK_FALSE(d.v.is_true());
+  CHECK(p.find_rule("m.wrapped"));
+  CHECK(diagnostics.find("continued past its line") != std::string::npos);
   // A new pack with the same source is refused (dalil check, publish).
   dalil::dsl::source_map sources;
   dalil::dsl::diagnostics diags;
