@@ -975,16 +975,17 @@ class api_service final : public service {
     auto rules = store::stored_ruleset(hash, *source, why);
     if (!rules) return nullptr;
     if (!why.empty()) {
-      // Checks added since it decided refuse it in a new pack; its decisions keep the meaning
-      // they had (the count, not the diagnostics: they quote the rule source at length).
+      // Its warnings, checks added since it decided among them (which would refuse it in a new
+      // pack; its decisions keep the meaning they had): the count, not the diagnostics, which
+      // quote the rule source at length.
       std::size_t n = 0;
       for (std::size_t at = why.find(": warning["); at != std::string::npos;
            at = why.find(": warning[", at + 1)) {
         ++n;
       }
       log_->warn(
-          "the stored ruleset {} was read as when it decided: {} warning(s) of checks "
-          "added since (dalil check on its source lists them)",
+          "the stored ruleset {} was read as when it decided, with {} warning(s) (some may be "
+          "checks added since; dalil check on its source lists them)",
           hash.substr(0, 12), n);
       why.clear();
     }
@@ -1961,7 +1962,6 @@ class api_service final : public service {
         const dsl::program& program = today->rules->program();
         if (auto r = program.find_rule(rule)) ri = &program.rules[*r];
       }
-      const bool closed = values_closed(ri);
       out += ",\"program\":";
       append_string(out, mi ? mi->program : std::string());
       out += ",\"osp\":";
@@ -1988,7 +1988,8 @@ class api_service final : public service {
       out += ",\"in_force\":{\"values\":[";
       for (std::size_t k = 0; k < values.size(); ++k) {
         if (k) out += ',';
-        append_cell(out, values[k]->count, hidden[k], values[k]->value, closed);
+        append_cell(out, values[k]->count, hidden[k], values[k]->value,
+                    today && closed_value(today->rules->program(), ri, values[k]->value));
       }
       out += "],\"undetermined\":";
       append_cell(out, undetermined, hidden[values.size()]);
@@ -2002,9 +2003,13 @@ class api_service final : public service {
       if (k) out += ',';
       out += "{\"decision\":";
       append_string(out, c.rule);
-      // Overridden is part of reviewed (accepted is their difference, never shown).
+      // Reviewed is overridden plus accepted (accepted, their difference, is never shown):
+      // overridden and accepted are suppressed as a partition, so that a small accepted count
+      // is not reviewed minus overridden (12 and 11 would say 1).
+      const std::vector<bool> parts = suppress({c.overridden, c.reviewed - c.overridden});
       bool reviewed_hidden = c.reviewed < suppressed_below;
-      bool overridden_hidden = reviewed_hidden || c.overridden < suppressed_below;
+      bool overridden_hidden =
+          reviewed_hidden || c.overridden < suppressed_below || parts[0] || parts[1];
       out += ",\"reviewed\":";
       append_cell(out, c.reviewed, reviewed_hidden);
       out += ",\"overridden\":";
@@ -2067,7 +2072,7 @@ class api_service final : public service {
   ruleset_cache rulesets_;
   asio::thread_pool login_pool_{2};
   run_figures runs_{cfg_.db};
-  counter_figures counters_{cfg_.db, cfg_.master_key ? &*cfg_.master_key : nullptr, cfg_.key_file};
+  counter_figures counters_{cfg_.db};
   /// The clock that decides which months of the counter's figures are released (config::
   /// stats_clock; the DALIL_TEST_STATS_CLOCK_OFFSET test hook).
   std::function<std::chrono::system_clock::time_point()> stats_clock_ =

@@ -5,14 +5,32 @@
 #include <string_view>
 #include <tuple>
 
+#include <boost/json.hpp>
+
 #include "engine/record.hpp"
 #include "server/databases.hpp"
 #include "store/batch.hpp"
 
 namespace dalil::server {
 
+namespace json = boost::json;
+
 bool values_closed(const dsl::rule_info* r) {
   return r != nullptr && (r->t.k == dsl::kind::boolean || r->t.k == dsl::kind::enumeration);
+}
+
+bool closed_value(const dsl::program& p, const dsl::rule_info* r, std::string_view value) {
+  if (r == nullptr) return false;
+  if (r->t.k == dsl::kind::boolean) return value == "true" || value == "false";
+  if (r->t.k != dsl::kind::enumeration || r->t.ref >= p.enums.size()) return false;
+  for (const std::string& c : p.enums[r->t.ref].cases) {
+    // A case is a name: its JSON is the name in quotes.
+    if (value.size() == c.size() + 2 && value.front() == '"' && value.back() == '"' &&
+        value.substr(1, c.size()) == c) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<bool> suppress(const std::vector<std::int64_t>& counts, bool hide_zero) {
@@ -261,29 +279,105 @@ store::time_span span_of(const stats_month& m) {
 
 store::status counter_figures::connect() {
   if (store_) return {};
-  auto c = store::counter_store::open(db_, key_, key_file_);
+  // Without the master key: the figures read only what the store keeps in plain (a key rotated
+  // while serving would otherwise have to be read again here).
+  auto c = store::counter_store::open(db_);
   if (!c) return c.error();
   store_ = std::move(*c);
   return {};
 }
 
+namespace {
+
+/// A month's counts as kept in the store: {"total", "cells": [[rule, status, value, in_force,
+/// count]], "overrides": [[rule, reviewed, overridden]]}.
+std::string counts_json(const month_counts& c) {
+  json::object o;
+  o["total"] = c.total;
+  json::array cells;
+  for (const store::counter_cell& x : c.cells) {
+    cells.push_back(json::array{json::string(x.rule), json::string(x.status), json::string(x.value),
+                                x.in_force, x.count});
+  }
+  o["cells"] = std::move(cells);
+  json::array overrides;
+  for (const store::override_cell& x : c.overrides) {
+    overrides.push_back(json::array{json::string(x.rule), x.reviewed, x.overridden});
+  }
+  o["overrides"] = std::move(overrides);
+  return json::serialize(o);
+}
+
+std::optional<month_counts> counts_from_json(std::string_view text) {
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const json::object& o = v.as_object();
+  const json::value* total = o.if_contains("total");
+  const json::value* cells = o.if_contains("cells");
+  const json::value* overrides = o.if_contains("overrides");
+  if (!total || !total->is_int64() || !cells || !cells->is_array() || !overrides ||
+      !overrides->is_array()) {
+    return std::nullopt;
+  }
+  month_counts c;
+  c.total = total->as_int64();
+  for (const json::value& x : cells->as_array()) {
+    const json::array* a = x.if_array();
+    if (!a || a->size() != 5 || !(*a)[0].is_string() || !(*a)[1].is_string() ||
+        !(*a)[2].is_string() || !(*a)[3].is_bool() || !(*a)[4].is_int64()) {
+      return std::nullopt;
+    }
+    c.cells.push_back({std::string((*a)[0].as_string()), std::string((*a)[1].as_string()),
+                       std::string((*a)[2].as_string()), (*a)[3].as_bool(), (*a)[4].as_int64()});
+  }
+  for (const json::value& x : overrides->as_array()) {
+    const json::array* a = x.if_array();
+    if (!a || a->size() != 3 || !(*a)[0].is_string() || !(*a)[1].is_int64() ||
+        !(*a)[2].is_int64()) {
+      return std::nullopt;
+    }
+    c.overrides.push_back(
+        {std::string((*a)[0].as_string()), (*a)[1].as_int64(), (*a)[2].as_int64()});
+  }
+  return c;
+}
+
+}  // namespace
+
 store::result<std::shared_ptr<const month_counts>> counter_figures::counts(const stats_month& m) {
   std::lock_guard lock(mutex_);
   if (auto it = by_month_.find(m); it != by_month_.end()) return it->second;
   if (auto c = connect(); !c) return c.error();
-  const store::time_span span = span_of(m);
-  auto cells = store_->outcome_counts(span);
-  if (!cells) return cells.error();
-  auto overrides = store_->override_counts(span);
-  if (!overrides) return overrides.error();
-  auto total = store_->count_decisions_within(span);
-  if (!total) return total.error();
-  auto counts = std::make_shared<month_counts>();
-  counts->cells = std::move(*cells);
-  counts->overrides = std::move(*overrides);
-  counts->total = *total;
+  const std::string name = to_string(m);
+  // The figures a process released first are the month's, for every process and every later
+  // start: a decision stamped into the month after that (a clock behind, a slow commit) changes
+  // no release, so that no two readings of a month differ.
+  auto kept = store_->month_figures(name);
+  if (!kept) return kept.error();
+  if (kept->empty()) {
+    const store::time_span span = span_of(m);
+    month_counts counted;
+    auto cells = store_->outcome_counts(span);
+    if (!cells) return cells.error();
+    auto overrides = store_->override_counts(span);
+    if (!overrides) return overrides.error();
+    auto total = store_->count_decisions_within(span);
+    if (!total) return total.error();
+    counted.cells = std::move(*cells);
+    counted.overrides = std::move(*overrides);
+    counted.total = *total;
+    kept = store_->keep_month_figures(name, counts_json(counted));
+    if (!kept) return kept.error();
+  }
+  auto parsed = counts_from_json(*kept);
+  if (!parsed) {
+    return store::fail(store::errc::damaged,
+                       "the figures kept for " + name + " are not what dalil keeps");
+  }
+  auto counts = std::make_shared<const month_counts>(std::move(*parsed));
   by_month_.emplace(m, counts);
-  return std::shared_ptr<const month_counts>(std::move(counts));
+  return counts;
 }
 
 store::result<std::optional<stats_month>> counter_figures::first_month() {

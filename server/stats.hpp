@@ -16,7 +16,6 @@
 
 #include "dsl/program.hpp"
 #include "store/counter_store.hpp"
-#include "store/crypto.hpp"
 #include "store/result.hpp"
 #include "store/store.hpp"
 
@@ -38,6 +37,12 @@ std::vector<bool> suppress(const std::vector<std::int64_t>& counts, bool hide_ze
 /// one or two applicants (an income divided by a household, say) is their personal data. Null
 /// `r` (a rule the ruleset does not know): not closed.
 bool values_closed(const dsl::rule_info* r);
+
+/// Whether `value` (the JSON of a counted value) is one of the closed set of values of rule `r`
+/// in program `p`: true or false for a boolean, one of the enum's cases. The counter's months
+/// are read with today's ruleset, whose rule of that name may have been an amount when the
+/// month's decisions were made: a suppressed cell names its value only when it is one of these.
+bool closed_value(const dsl::program& p, const dsl::rule_info* r, std::string_view value);
 
 /// The figures of the current stored runs (of each batch key, the newest complete generation,
 /// as `dalil stats` shows by default): {"run", "as_of", "ruleset", "filter", "status",
@@ -86,13 +91,14 @@ struct month_counts {
   std::int64_t total = 0;
 };
 
-/// The counts of released months from the store, each computed once and kept: a released month
-/// never changes. Thread-safe (one computation at a time, on the server's reports pool: the
-/// first count of a month reads every decision of it).
+/// The counts of released months: each counted once, by the first process that released it,
+/// and kept in the store (counter_month_figures) and in memory; every process serves those, so
+/// a released month never changes, whatever was stamped into it since. Thread-safe (one
+/// computation at a time, on the server's reports pool: the first count of a month reads every
+/// decision of it).
 class counter_figures {
  public:
-  counter_figures(std::string db, const store::crypto::master_key* key, std::string key_file)
-      : db_(std::move(db)), key_(key), key_file_(std::move(key_file)) {}
+  explicit counter_figures(std::string db) : db_(std::move(db)) {}
   /// The counts of month `m`, which the caller has checked is released.
   store::result<std::shared_ptr<const month_counts>> counts(const stats_month& m);
   /// The month of the first counter decision or review; nullopt when there is none yet.
@@ -101,8 +107,6 @@ class counter_figures {
  private:
   store::status connect();
   std::string db_;
-  const store::crypto::master_key* key_;
-  std::string key_file_;
   std::mutex mutex_;
   std::unique_ptr<store::counter_store> store_;
   std::map<stats_month, std::shared_ptr<const month_counts>> by_month_;

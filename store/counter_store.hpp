@@ -291,6 +291,13 @@ class counter_store {
   virtual result<std::int64_t> count_decisions_within(const time_span& span) = 0;
   /// The time of the first counter decision or review ("" when there is none).
   virtual result<std::string> first_counter_activity() = 0;
+  /// The figures kept for `month` (YYYY-MM: the statistics' release of that month's counter
+  /// decisions, server/stats.hpp), "" when none are kept yet.
+  virtual result<std::string> month_figures(const std::string& month) = 0;
+  /// Keeps `figures` for `month` unless figures are kept for it already (another process may
+  /// have kept its own first); the figures kept, either way.
+  virtual result<std::string> keep_month_figures(const std::string& month,
+                                                 const std::string& figures) = 0;
   /// Checks every counter decision and review against its audit entry (and that none lacks
   /// one); nullopt when all hold. The chain itself is checked by store::verify.
   virtual result<std::optional<audit_problem>> verify() = 0;

@@ -741,6 +741,9 @@ class sqlite_counter final : public counter_store {
   result<std::int64_t> count_decisions() override;
   result<std::int64_t> count_decisions_within(const time_span& span) override;
   result<std::string> first_counter_activity() override;
+  result<std::string> month_figures(const std::string& month) override;
+  result<std::string> keep_month_figures(const std::string& month,
+                                         const std::string& figures) override;
   result<std::optional<audit_problem>> verify() override;
   status checkpoint_in_background() override {
     if (checkpoints_) return {};
@@ -1391,6 +1394,30 @@ result<std::string> sqlite_counter::first_counter_activity() {
   if (!q.ok()) return fail(errc::failed, e);
   if (q.step() != SQLITE_ROW) return impl_->sql_error("reading the first counter decision");
   return q.text(0);
+}
+
+result<std::string> sqlite_counter::month_figures(const std::string& month) {
+  std::string e;
+  auto q = impl_->db.prepare("SELECT figures FROM counter_month_figures WHERE month = ?1", e);
+  if (!q.ok()) return fail(errc::failed, e);
+  q.bind(1, month);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return std::string();
+  if (rc != SQLITE_ROW) return impl_->sql_error("reading a month's figures");
+  return q.text(0);
+}
+
+result<std::string> sqlite_counter::keep_month_figures(const std::string& month,
+                                                       const std::string& figures) {
+  std::string e;
+  auto q = impl_->db.prepare(
+      "INSERT INTO counter_month_figures(month, figures, at) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(month) DO NOTHING",
+      e);
+  if (!q.ok()) return fail(errc::failed, e);
+  q.bind(1, month).bind(2, figures).bind(3, now_utc());
+  if (q.step() != SQLITE_DONE) return impl_->sql_error("keeping a month's figures");
+  return month_figures(month);
 }
 
 result<std::optional<audit_problem>> sqlite_counter::verify() {

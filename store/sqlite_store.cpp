@@ -390,10 +390,16 @@ const migration migrations[] = {
         CREATE INDEX login_devices_account ON login_devices(account, last_login);
         CREATE INDEX login_devices_last ON login_devices(last_login);)"},
     // 15: the counter's decisions and reviews by time, for the statistics of a month
-    // (GET /api/v1/stats?month=: server/stats.hpp, counter_figures). A time index is appended
-    // to at its end, one page a commit.
+    // (GET /api/v1/stats?month=: server/stats.hpp, counter_figures), and each month's figures
+    // as first released, kept: every process, and every later start, serves those (a decision
+    // stamped late into a released month changes no release). A time index is appended to at
+    // its end, one page a commit.
     {R"(CREATE INDEX counter_decisions_at ON counter_decisions(at);
-        CREATE INDEX reviews_at ON reviews(at);)"},
+        CREATE INDEX reviews_at ON reviews(at);
+        CREATE TABLE counter_month_figures(
+          month TEXT PRIMARY KEY,
+          figures TEXT NOT NULL,
+          at TEXT NOT NULL) STRICT;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));

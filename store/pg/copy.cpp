@@ -83,6 +83,7 @@ constexpr column login_throttles_cols[] = {
     {"refused", 'i'}};
 constexpr column login_devices_cols[] = {{"device", 'b'}, {"account", 'b'}, {"last_login", 'i'}};
 constexpr column accounts_generation_cols[] = {{"id", 'i'}, {"generation", 'i'}};
+constexpr column counter_month_figures_cols[] = {{"month", 't'}, {"figures", 't'}, {"at", 't'}};
 constexpr column publications_cols[] = {
     {"publication_id", 'i'}, {"ruleset_hash", 't'}, {"approved_by", 't'}, {"effective_from", 't'},
     {"published_at", 't'},   {"actor", 't'},        {"note", 't'}};
@@ -104,6 +105,7 @@ constexpr table tables[] = {
     {"decision_sets", decision_sets_cols, "run_id,record_id"},
     {"counter_decisions", counter_decisions_cols, "rowid"},
     {"reviews", reviews_cols, "rowid"},
+    {"counter_month_figures", counter_month_figures_cols, "month"},
     {"retention", retention_cols, "kind"},
     {"offices", offices_cols, "name"},
     {"users", users_cols, "user_id"},

@@ -476,8 +476,13 @@ const pg_migration list[] = {
         CREATE INDEX login_devices_account ON login_devices(account, last_login);
         CREATE INDEX login_devices_last ON login_devices(last_login);)"},
     {"the counter's decisions by time, as SQLite's schema 15, for the statistics of a month "
-     "(GET /api/v1/stats?month=); reviews_at exists since the reviews' table",
-     R"(CREATE INDEX counter_decisions_at ON counter_decisions(at COLLATE "C");)"},
+     "(GET /api/v1/stats?month=; reviews_at exists since the reviews' table), and each month's "
+     "figures as first released, kept: every server process serves those",
+     R"(CREATE INDEX counter_decisions_at ON counter_decisions(at COLLATE "C");
+        CREATE TABLE counter_month_figures(
+          month text PRIMARY KEY,
+          figures text NOT NULL,
+          at text NOT NULL);)"},
 };
 
 }  // namespace

@@ -699,6 +699,26 @@ class pg_counter final : public counter_store {
     return q->text(0, 0);
   }
 
+  result<std::string> month_figures(const std::string& month) override {
+    auto q = c().query("reading a month's figures",
+                       "SELECT figures FROM counter_month_figures WHERE month = $1", {month});
+    if (!q) return q.error();
+    return q->size() == 1 ? q->text(0, 0) : std::string();
+  }
+
+  result<std::string> keep_month_figures(const std::string& month,
+                                         const std::string& figures) override {
+    // The first process to keep a month's figures wins; the others serve those.
+    if (auto r = c().run("keeping a month's figures",
+                         "INSERT INTO counter_month_figures(month, figures, at) VALUES($1, $2, "
+                         "$3) ON CONFLICT (month) DO NOTHING",
+                         {month, figures, now_utc()});
+        !r) {
+      return r.error();
+    }
+    return month_figures(month);
+  }
+
   result<std::optional<audit_problem>> verify() override {
     constexpr std::string_view what = "verifying the counter decisions";
     // One snapshot (unless the caller's transaction is open: then in it).

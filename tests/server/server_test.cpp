@@ -32,6 +32,7 @@
 #include "engine/session.hpp"
 #include "server/auth/auth.hpp"
 #include "server/server.hpp"
+#include "server/stats.hpp"
 #include "tests/server/pack.hpp"
 #include "tests/server/support.hpp"
 
@@ -122,6 +123,7 @@ struct fixture {
     c.header_timeout = header_timeout;
     c.body_timeout = header_timeout;
     c.stats_clock = std::move(stats_clock);
+    started = c;
     auto s = dalil::server::server::start(std::move(c));
     INFO((s ? std::string() : s.error().message));
     REQUIRE(s.has_value());
@@ -134,6 +136,17 @@ struct fixture {
     fs::remove_all(dir, ec);
   }
   auth_header bearer(const std::string& name) const { return {tokens.at(name), "", ""}; }
+  /// Stops the server and starts another process's worth on the same store and settings.
+  void restart() {
+    srv->stop();
+    srv.reset();
+    auto s = dalil::server::server::start(started);
+    INFO((s ? std::string() : s.error().message));
+    REQUIRE(s.has_value());
+    srv = std::move(*s);
+    port = srv->port();
+  }
+  dalil::server::config started;  // what the server was started with
 
   /// The sample cohort's first applicant, its values remembered as personal.
   std::string applicant(int line = 0) {
@@ -1058,12 +1071,26 @@ TEST_CASE(
   }
   sql("UPDATE counter_decisions SET at = '" + previous + "-15T10:00:00Z' WHERE decision_id <> '" +
       ids.back() + "'");
-  // A review now (this month) of a decision of last month.
-  response rev = call(
-      f.port, http::verb::post, "/api/v1/decisions/" + ids.front() + "/review",
-      R"({"supersedes":null,"decisions":[{"rule":"assistance.legal_aid","outcome":"overridden","value":true,"reason":"a document shown"}]})",
-      f.bearer("official"));
-  REQUIRE(rev.status == 201);
+  // The first decision reviewed last month (its review moved there), then again this month:
+  // last month counts its review of then, this month the one of now.
+  auto review = [&](const std::string& id, const std::string& supersedes, bool overridden) {
+    std::string body = "{\"supersedes\":" + (supersedes.empty() ? "null" : '"' + supersedes + '"') +
+                       ",\"decisions\":[{\"rule\":\"assistance.legal_aid\",\"outcome\":" +
+                       (overridden ? R"("overridden","value":true,"reason":"a document shown")"
+                                   : R"("accepted")") +
+                       "}]}";
+    response r = call(f.port, http::verb::post, "/api/v1/decisions/" + id + "/review", body,
+                      f.bearer("official"));
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return std::string(r.parsed().at("review_id").as_string());
+  };
+  const std::string first_review = review(ids.front(), "", true);
+  sql("UPDATE reviews SET at = '" + previous + "-20T10:00:00Z'");
+  review(ids.front(), first_review, true);
+  // This month, 12 decisions reviewed: 11 overridden, 1 accepted (a count under 10 that
+  // reviewed minus overridden would give).
+  for (std::size_t i = 1; i < ids.size(); ++i) review(ids[i], "", i + 1 < ids.size());
 
   // By default, the latest month released: last month, with its 11 decisions.
   response st = call(f.port, http::verb::get, "/api/v1/stats", "", adv);
@@ -1076,7 +1103,11 @@ TEST_CASE(
   CHECK(v.at("period").at("until").as_string() == current + "-01T00:00:00Z");
   CHECK(v.at("counter_decisions").as_int64() == 11);
   CHECK(v.at("months") == json::array{json::string(previous)});
-  CHECK(v.at("overrides").as_array().empty());  // the review is of this month
+  // Last month's review of the first decision, though a later one supersedes it.
+  const json::array& before = v.at("overrides").as_array();
+  REQUIRE(before.size() == 1);
+  CHECK(before[0].at("decision").as_string() == "assistance.legal_aid");
+  CHECK(before[0].at("reviewed").at("suppressed") == true);
   const std::string released_before = st.body;
   // This month is not released yet; months must be months.
   response early = call(f.port, http::verb::get, "/api/v1/stats?month=" + current, "", adv);
@@ -1101,6 +1132,15 @@ TEST_CASE(
   CHECK(call(f.port, http::verb::get, "/api/v1/stats", "", adv).body == released_before);
   CHECK(call(f.port, http::verb::get, "/api/v1/stats?month=" + previous, "", adv).body ==
         released_before);
+  // Nor one stamped into last month after its release, read by another process (a server
+  // started since, or another one on the store): the figures first released are kept.
+  sql("UPDATE counter_decisions SET at = '" + previous + "-28T10:00:00Z' WHERE decision_id = '" +
+      std::string(more.parsed().at("decision_id").as_string()) + "'");
+  f.restart();
+  CHECK(call(f.port, http::verb::get, "/api/v1/stats?month=" + previous, "", adv).body ==
+        released_before);
+  CHECK(last_line(sql("SELECT group_concat(month) FROM (SELECT month FROM counter_month_figures "
+                      "ORDER BY month)")) == "2015-03," + previous);
 
   // The 2nd of next month: this month is released, with its own decisions and review only.
   const sys_days second = sys_days{(today.year() / today.month() / 1) + months(1)} + days(1);
@@ -1109,12 +1149,15 @@ TEST_CASE(
   REQUIRE(now_released.status == 200);
   json::value w = now_released.parsed();
   CHECK(w.at("period").at("month").as_string() == current);
-  CHECK(w.at("counter_decisions").is_null());  // 2: under 10, suppressed
+  CHECK(w.at("counter_decisions").is_null());  // 1 (the other moved to last month): suppressed
   CHECK(w.at("months") == json::array{json::string(previous), json::string(current)});
   const json::array& overrides = w.at("overrides").as_array();
   REQUIRE(overrides.size() == 1);
-  CHECK(overrides[0].at("decision") == "assistance.legal_aid");
-  CHECK(overrides[0].at("reviewed").at("suppressed") == true);  // one review: hidden
+  CHECK(overrides[0].at("decision").as_string() == "assistance.legal_aid");
+  CHECK(overrides[0].at("reviewed").at("count").as_int64() == 12);
+  // 11 overridden of 12: shown, it would say that 1 was accepted.
+  CHECK(overrides[0].at("overridden").at("suppressed") == true);
+  CHECK(overrides[0].at("rate").is_null());
   for (const json::value& d : w.at("decisions").as_array()) {
     for (const json::value& c : d.at("in_force").at("values").as_array()) {
       CHECK(c.at("suppressed") == true);  // 2 decisions: every cell under 10
@@ -1240,4 +1283,46 @@ TEST_CASE("server: stopping while logins run on their pool lets them end before 
   // The path this test is about was taken: some logins were still on the pool when the server
   // stopped (were every login answered first, the test would prove nothing).
   CHECK(answered.load() < 24);
+}
+
+TEST_CASE("stats: a month is released a day after it ends", "[server]") {
+  using namespace std::chrono;
+  using dalil::server::last_released;
+  using dalil::server::parse_month;
+  using dalil::server::stats_month;
+  auto at = [](int y, unsigned m, unsigned d, int h, int min, int sec) {
+    return system_clock::time_point(sys_days{year{y} / month{m} / day{d}}) + hours(h) +
+           minutes(min) + seconds(sec);
+  };
+  CHECK(last_released(at(2027, 1, 1, 23, 59, 59)) == stats_month{2026, 11});
+  CHECK(last_released(at(2027, 1, 2, 0, 0, 0)) == stats_month{2026, 12});
+  CHECK(last_released(at(2027, 3, 1, 12, 0, 0)) == stats_month{2027, 1});
+  CHECK(last_released(at(2028, 3, 1, 23, 59, 59)) == stats_month{2028, 1});  // 29 February
+  CHECK(last_released(at(2028, 3, 2, 0, 0, 0)) == stats_month{2028, 2});
+  CHECK(dalil::server::span_of({2026, 12}).from == "2026-12-01T00:00:00Z");
+  CHECK(dalil::server::span_of({2026, 12}).until == "2027-01-01T00:00:00Z");
+  CHECK(parse_month("2000-01") == stats_month{2000, 1});
+  CHECK(parse_month("9999-12") == stats_month{9999, 12});
+  for (const char* bad : {"1999-12", "2026-13", "2026-00", "2026-1", "2026/12", "2026-12-01", ""}) {
+    INFO(bad);
+    CHECK_FALSE(parse_month(bad));
+  }
+}
+
+TEST_CASE("stats: a suppressed cell names its value only when today's rule has it in a closed set",
+          "[server]") {
+  const auto& p = shipped_pack().rules->program();
+  auto rule = [&](const char* name) { return &p.rules[*p.find_rule(name)]; };
+  const dalil::dsl::rule_info* flag = rule("assistance.legal_aid");
+  CHECK(dalil::server::closed_value(p, flag, "true"));
+  CHECK(dalil::server::closed_value(p, flag, "false"));
+  CHECK_FALSE(dalil::server::closed_value(p, flag, "\"1234.50\""));  // an amount, once
+  const dalil::dsl::rule_info* category = rule("health.ramed");
+  const auto& cases = p.enums[category->t.ref].cases;
+  REQUIRE_FALSE(cases.empty());
+  CHECK(dalil::server::closed_value(p, category, '"' + cases.front() + '"'));
+  CHECK_FALSE(dalil::server::closed_value(p, category, '"' + cases.front() + "x\""));
+  CHECK_FALSE(dalil::server::closed_value(p, category, "12"));
+  CHECK_FALSE(dalil::server::closed_value(p, rule("health.per_person_income"), "\"12.00\""));
+  CHECK_FALSE(dalil::server::closed_value(p, nullptr, "true"));
 }

@@ -286,6 +286,12 @@ inline void run_counter_suite(backend& b) {
     CHECK(first->size() == 20);  // YYYY-MM-DDTHH:MM:SSZ
     CHECK(*first <= store::now_utc());
     CHECK(*first > "2026-01-01");
+    // A month's figures: the first kept are the month's, whoever keeps others later.
+    CHECK(cs.month_figures("2026-11")->empty());
+    CHECK(*cs.keep_month_figures("2026-11", "{\"first\":1}") == "{\"first\":1}");
+    CHECK(*cs.keep_month_figures("2026-11", "{\"second\":2}") == "{\"first\":1}");
+    CHECK(*cs.month_figures("2026-11") == "{\"first\":1}");
+    CHECK(cs.month_figures("2026-10")->empty());
     auto overrides = cs.override_counts(always);
     REQUIRE(ok(overrides));
     REQUIRE(overrides->size() == 1);

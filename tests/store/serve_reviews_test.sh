@@ -154,7 +154,8 @@ cmp -s "$enc.shown" "$plain.shown" || fail "the reviews read back differ: $(diff
 [ "$(grep -c 'Raison-Unique-7Q3-' "$enc.shown")" -eq $((n_reviews - 2 + 1)) ] || fail "the reasons read back: $(head -2 "$enc.shown")"
 grep -q 'ملاحظة سرية ٧ق٣ 3' "$enc.shown" || fail "the Arabic observations read back"
 cmp -s "$enc.listed" "$plain.listed" || fail "the auditors' list differs: $(diff "$enc.listed" "$plain.listed" | head -5)"
-grep -q '"decision": "regularization_2014.eligible", "reviewed": {"count": 12, "suppressed": false}, "overridden": {"count": 11, "suppressed": false}, "rate": "0.9167"' "$enc.stats" ||
+# 11 overridden of 12 reviewed: suppressed, as it would say that 1 was accepted.
+grep -q '"decision": "regularization_2014.eligible", "reviewed": {"count": 12, "suppressed": false}, "overridden": {"count": null, "suppressed": true}, "rate": null' "$enc.stats" ||
   fail "the override rates: $(cat "$enc.stats")"
 cmp -s "$enc.stats" "$plain.stats" || fail "the override rates differ: $(cat "$enc.stats") / $(cat "$plain.stats")"
 echo "ok   reviews sealed: no reason, document or observation in the encrypted store or its WAL ($hits found in a plain one); reads and override rates as on a plain store; verify passes"
