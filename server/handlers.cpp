@@ -587,41 +587,29 @@ class api_service final : public service {
     ao.session_idle = cfg_.session_idle;
     ao.session_absolute = cfg_.session_absolute;
 #ifdef DALIL_TEST_HOOKS
-    // Tests only (tests/pg/skew_test.sh): DALIL_TEST_CLOCK_OFFSET=SECONDS shifts the wall clock
-    // the authenticator reads, as a server whose clock is wrong reads it.
-    if (const char* v = std::getenv("DALIL_TEST_CLOCK_OFFSET"); v != nullptr) {
+    // Tests only: DALIL_TEST_CLOCK_OFFSET=SECONDS shifts the wall clock the authenticator reads,
+    // as a server whose clock is wrong reads it (tests/pg/skew_test.sh);
+    // DALIL_TEST_STATS_CLOCK_OFFSET=SECONDS the clock that releases the counter's monthly
+    // figures, so that this month's can be read (the browser and shell tests' figures).
+    for (const char* name : {"DALIL_TEST_CLOCK_OFFSET", "DALIL_TEST_STATS_CLOCK_OFFSET"}) {
+      const char* v = std::getenv(name);
+      if (v == nullptr) continue;
       std::int64_t offset = 0;
       const std::string_view text(v);
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
       if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
         return store::fail(store::errc::refused,
-                           "DALIL_TEST_CLOCK_OFFSET (a test hook) must be a whole number of "
-                           "seconds, such as -172800");
+                           std::string(name) +
+                               " (a test hook) must be a whole number of seconds, such as "
+                               "-172800");
       }
-      ao.clock = [offset] {
+      auto shifted = [offset] {
         return std::chrono::system_clock::now() + std::chrono::seconds(offset);
       };
-      log_->warn("test hook: this server's wall clock is shifted by {} s (DALIL_TEST_CLOCK_OFFSET)",
-                 offset);
-    }
-    // Tests only (the browser tests' figures): DALIL_TEST_STATS_CLOCK_OFFSET=SECONDS shifts the
-    // clock that releases the counter's monthly figures, so that this month's can be read.
-    if (const char* v = std::getenv("DALIL_TEST_STATS_CLOCK_OFFSET"); v != nullptr) {
-      std::int64_t offset = 0;
-      const std::string_view text(v);
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
-      if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-        return store::fail(store::errc::refused,
-                           "DALIL_TEST_STATS_CLOCK_OFFSET (a test hook) must be a whole number of "
-                           "seconds, such as 2764800");
-      }
-      stats_clock_ = [offset] {
-        return std::chrono::system_clock::now() + std::chrono::seconds(offset);
-      };
-      log_->warn(
-          "test hook: the statistics' clock is shifted by {} s "
-          "(DALIL_TEST_STATS_CLOCK_OFFSET)",
-          offset);
+      const bool stats = std::string_view(name) == "DALIL_TEST_STATS_CLOCK_OFFSET";
+      (stats ? stats_clock_ : ao.clock) = shifted;
+      log_->warn("test hook: {} is shifted by {} s ({})",
+                 stats ? "the statistics' clock" : "this server's wall clock", offset, name);
     }
 #endif
     auto a = authenticator::open(cfg_.db, ao);
@@ -2006,7 +1994,7 @@ class api_service final : public service {
       // Reviewed is overridden plus accepted (accepted, their difference, is never shown):
       // overridden and accepted are suppressed as a partition, so that a small accepted count
       // is not reviewed minus overridden (12 and 11 would say 1).
-      const std::vector<bool> parts = suppress({c.overridden, c.reviewed - c.overridden});
+      const std::vector<bool> parts = suppress({c.overridden, c.reviewed - c.overridden}, true);
       bool reviewed_hidden = c.reviewed < suppressed_below;
       bool overridden_hidden =
           reviewed_hidden || c.overridden < suppressed_below || parts[0] || parts[1];

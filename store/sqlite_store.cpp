@@ -1109,6 +1109,10 @@ class sqlite_store final : public store {
   /// `counter_decision` entry (the counter's verify takes the entries before the in-place keys_init
   /// as superseded).
   status encrypt_counter_in_place(std::int64_t step, const std::string& what) {
+    // The statistics' months kept as released hold the values counted then, amounts among them:
+    // dropped, to be counted again from the sealed outcomes (the same decisions, their amounts
+    // now one "sealed" value: a merge of cells, which tells nothing more).
+    if (auto st = db_.run("DELETE FROM counter_month_figures", what); !st) return st;
     ruleset_cache rulesets(*this);
     // `step` decisions at a time in the order they were written (as the other steps of
     // encrypt_in_place: the memory held is one step's rows, whatever the store holds).

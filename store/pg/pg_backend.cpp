@@ -948,6 +948,9 @@ class pg_backend final : public store {
   /// vouched for again by a `counter_decision` entry, in the order they were stored (as the
   /// SQLite store's, by rowid).
   status encrypt_counter_in_place(in_place::kept_rulesets& rulesets, const std::string& what) {
+    // The statistics' months kept as released hold the values counted then, amounts among them:
+    // dropped, to be counted again from the sealed outcomes (as the SQLite store's).
+    if (auto s = c().run(what, "DELETE FROM counter_month_figures"); !s) return s;
     if (auto s = c().run(what,
                          "DECLARE dalil_in_place_counter NO SCROLL CURSOR FOR SELECT decision_id, "
                          "record_id, applicant_id, office, actor, at, as_of, ruleset_hash, "

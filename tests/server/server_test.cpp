@@ -1142,6 +1142,12 @@ TEST_CASE(
   CHECK(last_line(sql("SELECT group_concat(month) FROM (SELECT month FROM counter_month_figures "
                       "ORDER BY month)")) == "2015-03," + previous);
 
+  // This month's decision holds, for a yes-or-no of today's pack, a value of another type (as
+  // if the rule had been an amount when it decided): its suppressed cell does not name it.
+  sql("UPDATE counter_decisions SET outcomes = (SELECT json_set(outcomes, '$[' || o.key || "
+      "'].value', '1234.50', '$[' || o.key || '].status', 'decided') FROM json_each(outcomes) o "
+      "WHERE json_extract(o.value, '$.rule') = 'assistance.legal_aid') WHERE decision_id = '" +
+      ids.back() + "'");
   // The 2nd of next month: this month is released, with its own decisions and review only.
   const sys_days second = sys_days{(today.year() / today.month() / 1) + months(1)} + days(1);
   at->store(duration_cast<seconds>((second + hours(1)).time_since_epoch()).count());
@@ -1158,11 +1164,17 @@ TEST_CASE(
   // 11 overridden of 12: shown, it would say that 1 was accepted.
   CHECK(overrides[0].at("overridden").at("suppressed") == true);
   CHECK(overrides[0].at("rate").is_null());
+  bool retyped_seen = false;
   for (const json::value& d : w.at("decisions").as_array()) {
     for (const json::value& c : d.at("in_force").at("values").as_array()) {
-      CHECK(c.at("suppressed") == true);  // 2 decisions: every cell under 10
+      CHECK(c.at("suppressed") == true);  // one decision: every cell under 10
+      if (d.at("decision").as_string() != "assistance.legal_aid") continue;
+      CHECK(c.at("value").is_null());  // not "1234.50"
+      retyped_seen = true;
     }
   }
+  CHECK(retyped_seen);
+  CHECK(now_released.body.find("1234.50") == std::string::npos);
   f.check_log();
 }
 

@@ -59,6 +59,7 @@ done < "$work/cohort.jsonl"
 token=$("$dalil" token create clerk --role official --office rabat --db "$enc" 2> /dev/null | tail -1)
 auditor=$("$dalil" token create counter-auditor --role auditor --db "$enc" 2> /dev/null | tail -1)
 ptoken=$("$dalil" token create clerk --role official --office rabat --db "$plain" 2> /dev/null | tail -1)
+pauditor=$("$dalil" token create counter-auditor --role auditor --db "$plain" 2> /dev/null | tail -1)
 
 # Refusals at start, each naming why, never a key.
 expect_exit 3 "$dalil" serve --db "$enc" --rules "$rules" --listen 127.0.0.1:0
@@ -154,6 +155,11 @@ for n in $(seq 0 9); do
 done
 hits=$(cat "$plain" "$plain-wal" 2> /dev/null | grep -a -F -o -f "$work/values.txt" | sort -u | wc -l)
 [ "$hits" -gt 80 ] || fail "the search finds only $hits values in a plain store"
+# This month's figures, read on the plain store, are kept with the amounts they count (as its
+# outcomes keep them): encrypting it in place must not leave them (below).
+[ "$(get "$pauditor" /api/v1/stats)" = 200 ] || fail "figures of the plain store: $(cat "$work/body")"
+sqlite3 "$plain" "SELECT figures FROM counter_month_figures" | grep -q '[0-9]/[0-9]' ||
+  fail "the plain store's kept figures hold no amount: $(sqlite3 "$plain" "SELECT figures FROM counter_month_figures" | head -c 300)"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
 echo "ok   40 POSTed applicants: no value in the encrypted store or its WAL ($hits found in a plain one), pseudonyms only, verify passes"
 
@@ -237,6 +243,8 @@ cmp -s "$work/counter.whole" "$work/counter.steps" ||
   fail "7 counter decisions at a time, other rows or entries: $(diff "$work/counter.whole" "$work/counter.steps" | head -5)"
 "$dalil" audit verify --db "$work/plain-steps.db" > /dev/null || fail "verify after steps of 7"
 none_found "$work/values.txt" "personal value(s)" "after encrypting in place" "$plain" "$plain-wal"
+[ "$(sqlite3 "$plain" "SELECT count(*) FROM counter_month_figures")" = 0 ] ||
+  fail "the kept figures (amounts) left after encrypting in place"
 serve_rules=(--rules "$rules")
 start "$plain" --key-file "$key"
 pid_in_place=$(tail -1 "$work/plain_ids")
