@@ -964,17 +964,13 @@ class api_service final : public service {
     if (!rules) return nullptr;
     if (!why.empty()) {
       // Its warnings, checks added since it decided among them (which would refuse it in a new
-      // pack; its decisions keep the meaning they had): the count, not the diagnostics, which
-      // quote the rule source at length.
-      std::size_t n = 0;
-      for (std::size_t at = why.find(": warning["); at != std::string::npos;
-           at = why.find(": warning[", at + 1)) {
-        ++n;
-      }
+      // pack; its decisions keep the meaning they had): the rendering's summary line ("0 errors,
+      // 2 warnings"), not the diagnostics, which quote the rule source at length.
+      while (!why.empty() && why.back() == '\n') why.pop_back();
       log_->warn(
-          "the stored ruleset {} was read as when it decided, with {} warning(s) (some may be "
-          "checks added since; dalil check on its source lists them)",
-          hash.substr(0, 12), n);
+          "the stored ruleset {} was read as when it decided: {} (some may be checks added "
+          "since; dalil check on its source lists them)",
+          hash.substr(0, 12), why.substr(why.rfind('\n') + 1));
       why.clear();
     }
     rulesets_.rulesets.push_front(rules);

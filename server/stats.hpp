@@ -44,13 +44,6 @@ bool values_closed(const dsl::rule_info* r);
 /// month's decisions were made: a suppressed cell names its value only when it is one of these.
 bool closed_value(const dsl::program& p, const dsl::rule_info* r, std::string_view value);
 
-/// The figures of the current stored runs (of each batch key, the newest complete generation,
-/// as `dalil stats` shows by default): {"run", "as_of", "ruleset", "filter", "status",
-/// "generation", "applicants", "records_not_fitting_schema", "decisions": [{"decision",
-/// "program", "osp", "in_force": {"values": [{"value", "count", "suppressed"}], "undetermined",
-/// "missing": [{"fact", "count"}]}, "out_of_force": {"count", "values", "undetermined"}}]},
-/// with a null count for every suppressed cell. Complete runs never change: each run's JSON is
-/// computed once and kept. Thread-safe (one computation at a time).
 /// The counter's statistics are released by calendar month (UTC), each month on its own, once
 /// `release_delay` has passed after its end. Figures that moved with every evaluation would let
 /// whoever reads them before and after one applicant's evaluation learn that applicant's outcomes
@@ -112,6 +105,13 @@ class counter_figures {
   std::map<stats_month, std::shared_ptr<const month_counts>> by_month_;
 };
 
+/// The figures of the current stored runs (of each batch key, the newest complete generation,
+/// as `dalil stats` shows by default): {"run", "as_of", "ruleset", "filter", "status",
+/// "generation", "applicants", "records_not_fitting_schema", "decisions": [{"decision",
+/// "program", "osp", "in_force": {"values": [{"value", "count", "suppressed"}], "undetermined",
+/// "missing": [{"fact", "count"}]}, "out_of_force": {"count", "values", "undetermined"}}]},
+/// with a null count for every suppressed cell. Complete runs never change: each run's JSON is
+/// computed once and kept. Thread-safe (one computation at a time).
 class run_figures {
  public:
   explicit run_figures(std::string db_path) : db_path_(std::move(db_path)) {}
