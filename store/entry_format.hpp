@@ -337,6 +337,34 @@ inline std::string keys_seal_details(std::int64_t decision_sets, std::int64_t er
   return d;
 }
 
+/// The details of a `counter_figures` entry: the statistics' figures of `month` kept as first
+/// released (store/counter_store.hpp's keep_month_figures), by the SHA-256 of their text, so that
+/// `verify` finds a kept month changed, deleted or inserted behind the tool's back. `upgrade`:
+/// figures a dalil before these entries had kept, vouched for as found when the store was
+/// upgraded.
+inline std::string counter_figures_details(std::string_view month, std::string_view digest,
+                                           bool upgrade = false) {
+  std::string d = "{";
+  add_field(d, "v", details_version);
+  add_field(d, "month", month);
+  add_field(d, "digest", digest);
+  if (upgrade) add_field(d, "upgrade", std::int64_t{1});
+  d += '}';
+  return d;
+}
+
+/// The digest a `counter_figures` entry keeps of a month's figures (their text as kept).
+inline std::string counter_figures_digest(std::string_view figures) {
+  return engine::sha256_hex(figures);
+}
+
+/// The entries after which the months' figures kept before are gone (both stores' verify): an
+/// encryption in place (keys init --db over data) and keys seal retyping the counter's outcomes
+/// drop them, as they hold the amounts counted, to be counted again from the sealed outcomes.
+inline constexpr std::string_view figures_dropped_by =
+    "(action='keys_init' AND details LIKE '%\"in_place\":%') OR (action='keys_seal' AND "
+    "details LIKE '%\"counter_decisions\":%')";
+
 /// Why `dalil retention --set KIND=DAYS --by BY` is refused ("" when it is not): a kind of
 /// data, records 1 to 36500 days, traces 0 to 36500 (0: erased at the next apply), and who.
 inline std::string retention_period_refusal(std::string_view kind, std::int64_t days,

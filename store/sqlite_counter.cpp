@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "engine/record.hpp"
@@ -782,6 +783,9 @@ class sqlite_counter final : public counter_store {
   }
 
  private:
+  /// verify's check of the months' figures kept (counter_figures entries).
+  result<std::optional<audit_problem>> verify_month_figures();
+
   std::unique_ptr<impl> impl_;
   std::unique_ptr<wal_checkpointer> checkpoints_;  // destroyed first: it uses impl_->db
   std::int64_t merge_frames_ = 0;                  // the WAL frames the merges wrote
@@ -1409,14 +1413,33 @@ result<std::string> sqlite_counter::month_figures(const std::string& month) {
 
 result<std::string> sqlite_counter::keep_month_figures(const std::string& month,
                                                        const std::string& figures) {
-  std::string e;
-  auto q = impl_->db.prepare(
-      "INSERT INTO counter_month_figures(month, figures, at) VALUES(?1, ?2, ?3) "
-      "ON CONFLICT(month) DO NOTHING",
-      e);
-  if (!q.ok()) return fail(errc::failed, e);
-  q.bind(1, month).bind(2, figures).bind(3, now_utc());
-  if (q.step() != SQLITE_DONE) return impl_->sql_error("keeping a month's figures");
+  impl& m = *impl_;
+  // Kept and vouched for in one transaction: the process that keeps the month first writes its
+  // counter_figures entry (the figures' digest), which verify checks the row against.
+  if (auto s = m.run(m.begin_tx, "BEGIN IMMEDIATE"); !s) return s.error();
+  auto kept = [&]() -> status {
+    std::string e;
+    auto q = m.db.prepare(
+        "INSERT INTO counter_month_figures(month, figures, at) VALUES(?1, ?2, ?3) "
+        "ON CONFLICT(month) DO NOTHING",
+        e);
+    if (!q.ok()) return fail(errc::failed, e);
+    q.bind(1, month).bind(2, figures).bind(3, now_utc());
+    if (q.step() != SQLITE_DONE) return m.sql_error("keeping a month's figures");
+    if (m.db.changes() == 1) {
+      const std::string details =
+          detail::counter_figures_details(month, detail::counter_figures_digest(figures));
+      if (auto seq = m.audit.append(m.db, "dalil", "counter_figures", month, details); !seq) {
+        return seq.error();
+      }
+    }
+    return m.run(m.commit_tx, "COMMIT");
+  }();
+  if (!kept) {
+    std::string ignored;
+    m.db.exec("ROLLBACK", ignored);
+    return kept.error();
+  }
   return month_figures(month);
 }
 
@@ -1547,6 +1570,47 @@ result<std::optional<audit_problem>> sqlite_counter::verify() {
   if (count("SELECT count(*) FROM reviews") != reviews_seen) {
     return std::optional<audit_problem>(audit_problem{
         0, "there are reviews that no audit entry vouches for (inserted behind the tool's back)"});
+  }
+  return verify_month_figures();
+}
+
+result<std::optional<audit_problem>> sqlite_counter::verify_month_figures() {
+  // Each month's figures kept since they were last dropped (figures_dropped_by) against the
+  // counter_figures entry that vouches for them, and no row without one.
+  std::string e;
+  auto q = impl_->db.prepare(
+      "SELECT a.seq, a.subject, a.details, f.figures FROM audit a LEFT JOIN "
+      "counter_month_figures f ON f.month = a.subject WHERE a.action = 'counter_figures' AND "
+      "a.seq > (SELECT coalesce(max(seq), 0) FROM audit WHERE " +
+          std::string(detail::figures_dropped_by) + ") ORDER BY a.seq",
+      e);
+  if (!q.ok()) return fail(errc::failed, e);
+  std::set<std::string> vouched;
+  int rc = 0;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    const std::int64_t seq = q.int64(0);
+    const std::string month = q.text(1);
+    auto problem = [&](const char* how) {
+      return std::optional<audit_problem>(audit_problem{
+          seq,
+          "the figures kept for " + month + " (audit entry " + std::to_string(seq) + ") " + how});
+    };
+    if (q.is_null(3)) return problem("were deleted");
+    if (!vouched.insert(month).second) return problem("are vouched for twice");
+    if (detail::counter_figures_digest(q.text_view(3)) !=
+            detail::audit_field(q.text(2), "digest") ||
+        detail::audit_field(q.text(2), "month") != month) {
+      return problem("were changed");
+    }
+  }
+  if (rc != SQLITE_DONE) return impl_->sql_error("reading the audit log");
+  auto rows = impl_->db.prepare("SELECT count(*) FROM counter_month_figures", e);
+  if (!rows.ok() || rows.step() != SQLITE_ROW) return impl_->sql_error("counting kept months");
+  if (rows.int64(0) != static_cast<std::int64_t>(vouched.size())) {
+    return std::optional<audit_problem>(audit_problem{
+        0,
+        "there are months' figures that no audit entry vouches for (counter_month_figures: "
+        "inserted behind the tool's back)"});
   }
   return std::optional<audit_problem>();
 }

@@ -73,7 +73,8 @@ std::vector<row_checker> builtin_checkers() {
   return {
       [](verify_context& ctx) {
         if (!used(ctx, "counter_decisions", "counter_decision") &&
-            !used(ctx, "reviews", "review")) {
+            !used(ctx, "reviews", "review") &&
+            !used(ctx, "counter_month_figures", "counter_figures")) {
           return;
         }
         std::string path = sqlite3_db_filename(ctx.db.handle(), "main");
@@ -119,6 +120,7 @@ struct migration {
 
 status adopt_legacy_state(database& db, bool had_log);
 status refuse_doubled_runs(database& db);
+status vouch_kept_months(database& db, bool had_log);
 
 // Each migration brings the schema from version i to i + 1. Never edit one that has shipped.
 const migration migrations[] = {
@@ -400,6 +402,11 @@ const migration migrations[] = {
           month TEXT PRIMARY KEY,
           figures TEXT NOT NULL,
           at TEXT NOT NULL) STRICT;)"},
+    // 16: each month's figures kept is vouched for by a counter_figures entry (their digest,
+    // written with the row: keep_month_figures), which verify checks; the months a dalil at
+    // schema 15 kept are vouched for as found, by entries marked "upgrade".
+    {"-- counter_figures entries for the months kept before (vouch_kept_months)",
+     vouch_kept_months},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -620,6 +627,31 @@ status refuse_doubled_runs(database& db) {
                   " decides an applicant more than once (stored by a dalil before schema 5, "
                   "which resumed complete runs after new versions): this store cannot be "
                   "upgraded as it is; export what you need with that dalil and start a new store");
+}
+
+/// Schema 16: a counter_figures entry for each month's figures that a dalil at schema 15 kept
+/// (no entry vouched for them then), in the order of the months, marked "upgrade".
+status vouch_kept_months(database& db, bool /*had_log*/) {
+  constexpr std::string_view what = "upgrading the store: vouching for the months' figures kept";
+  std::vector<std::pair<std::string, std::string>> kept;  // month, digest
+  {
+    auto q = db.make("SELECT month, figures FROM counter_month_figures ORDER BY month", what);
+    if (!q) return q.error();
+    for (;;) {
+      auto row = q->next(what);
+      if (!row) return row.error();
+      if (!*row) break;
+      kept.emplace_back(q->text(0), detail::counter_figures_digest(q->text_view(1)));
+    }
+  }
+  for (const auto& [month, digest] : kept) {
+    if (auto a = detail::append_audit(db, "dalil", "counter_figures", month,
+                                      detail::counter_figures_details(month, digest, true));
+        !a) {
+      return a.error();
+    }
+  }
+  return {};
 }
 
 class sqlite_store;

@@ -218,6 +218,38 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
     return audit_problem{
         0, "there are reviews that no audit entry vouches for (inserted behind the tool's back)"};
   }
+  // Each month's figures kept since they were last dropped against the counter_figures entry
+  // that vouches for them, and no row without one (as sqlite_counter.cpp checks them).
+  auto f = c.query(what,
+                   "SELECT a.seq, a.subject, a.details, f.figures FROM audit a LEFT JOIN "
+                   "counter_month_figures f ON f.month = a.subject WHERE a.action = "
+                   "'counter_figures' AND a.seq > (SELECT coalesce(max(seq), 0) FROM audit WHERE " +
+                       std::string(dalil::store::detail::figures_dropped_by) + ") ORDER BY a.seq");
+  if (!f) return failed(f.error());
+  std::set<std::string> vouched;
+  for (int i = 0; i < f->size(); ++i) {
+    const std::int64_t seq = f->int64(i, 0);
+    const std::string month = f->text(i, 1);
+    const std::string details = f->text(i, 2);
+    auto problem = [&](const char* how) {
+      return audit_problem{seq, "the figures kept for " + month + " (audit entry " +
+                                    std::to_string(seq) + ") " + how};
+    };
+    if (f->null(i, 3)) return problem("were deleted");
+    if (!vouched.insert(month).second) return problem("are vouched for twice");
+    if (dalil::store::detail::counter_figures_digest(f->view(i, 3)) !=
+            audit_field(details, "digest") ||
+        audit_field(details, "month") != month) {
+      return problem("were changed");
+    }
+  }
+  auto kept = c.query(what, "SELECT count(*) FROM counter_month_figures");
+  if (!kept) return failed(kept.error());
+  if (kept->int64(0, 0) != static_cast<std::int64_t>(vouched.size())) {
+    return audit_problem{0,
+                         "there are months' figures that no audit entry vouches for "
+                         "(counter_month_figures: inserted behind the tool's back)"};
+  }
   return std::nullopt;
 }
 
@@ -708,14 +740,24 @@ class pg_counter final : public counter_store {
 
   result<std::string> keep_month_figures(const std::string& month,
                                          const std::string& figures) override {
-    // The first process to keep a month's figures wins; the others serve those.
-    if (auto r = c().run("keeping a month's figures",
-                         "INSERT INTO counter_month_figures(month, figures, at) VALUES($1, $2, "
-                         "$3) ON CONFLICT (month) DO NOTHING",
-                         {month, figures, now_utc()});
-        !r) {
-      return r.error();
+    constexpr std::string_view what = "keeping a month's figures";
+    // The first process to keep a month's figures wins, and writes the counter_figures entry
+    // that vouches for them in the same transaction; the others serve those.
+    auto t = transaction::begin(c(), what);
+    if (!t) return t.error();
+    auto r = c().query(what,
+                       "INSERT INTO counter_month_figures(month, figures, at) VALUES($1, $2, $3) "
+                       "ON CONFLICT (month) DO NOTHING RETURNING month",
+                       {month, figures, now_utc()});
+    if (!r) return r.error();
+    if (r->size() == 1) {
+      const std::string details = dalil::store::detail::counter_figures_details(
+          month, dalil::store::detail::counter_figures_digest(figures));
+      if (auto seq = pg_->append_in("dalil", "counter_figures", month, details); !seq) {
+        return seq.error();
+      }
     }
+    if (auto s = t->commit(what); !s) return s.error();
     return month_figures(month);
   }
 

@@ -275,6 +275,9 @@ result<int> pg_store::migrate() {
     if (!have) return have.error();
     if (have->size() == 1) continue;  // applied before (by this process or another)
     if (auto s = conn_.script(what, list[i].sql); !s) return s.error();
+    if (list[i].vouch_kept_months) {
+      if (auto s = vouch_kept_months(what); !s) return s.error();
+    }
     if (auto s = conn_.run(what, "INSERT INTO schema_migrations VALUES($1, $2, $3)",
                            {std::to_string(number), std::string(list[i].name), now_utc()});
         !s) {
@@ -291,6 +294,18 @@ result<int> pg_store::migrate() {
                                    ": upgrade dalil");
   }
   return applied;
+}
+
+status pg_store::vouch_kept_months(std::string_view what) {
+  auto q = conn_.query(what, "SELECT month, figures FROM counter_month_figures ORDER BY month");
+  if (!q) return q.error();
+  for (int i = 0; i < q->size(); ++i) {
+    const std::string month = q->text(i, 0);
+    const std::string details = dalil::store::detail::counter_figures_details(
+        month, dalil::store::detail::counter_figures_digest(q->view(i, 1)), true);
+    if (auto seq = append_in("dalil", "counter_figures", month, details); !seq) return seq.error();
+  }
+  return {};
 }
 
 result<std::int64_t> pg_store::append_in(const std::string& actor, const std::string& action,

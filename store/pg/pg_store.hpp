@@ -90,6 +90,9 @@ class pg_store {
   connection& conn() { return conn_; }
 
  private:
+  /// The step of the migration that vouches for the months kept (pg_migration::vouch_kept_months):
+  /// a counter_figures entry for each month's figures kept, in the order of the months.
+  status vouch_kept_months(std::string_view what);
   explicit pg_store(connection c) : conn_(std::move(c)) {}
   connection conn_;
   audit_head seen_;  // the head as this store last saw it (append_in's guess; checked there)

@@ -60,6 +60,15 @@ TEST_CASE("the counter store on PostgreSQL (the suite of both backends)", "[pg][
   counter_suite::run_counter_suite(b);
 }
 
+TEST_CASE("the months' figures kept before their entries are vouched for on upgrade",
+          "[pg][counter]") {
+  pg_backend b;
+  counter_suite::upgrade_vouches_kept_months(
+      b,
+      "DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM "
+      "schema_migrations)");
+}
+
 TEST_CASE("a SQLite store with counter decisions and reviews is copied and goes on",
           "[pg][counter]") {
   const std::string db = fresh_database("dalil_counter_copy");

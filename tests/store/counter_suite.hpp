@@ -111,6 +111,38 @@ inline store::status review_one(store::counter_store& cs, store::review r) {
   return cs.commit();
 }
 
+/// A store whose months' figures a dalil before counter_figures entries kept is upgraded on
+/// open, each month then vouched for as found: `roll_back`, the SQL that takes a fresh store's
+/// schema back to before those entries (the backend's own).
+inline void upgrade_vouches_kept_months(backend& b, const std::string& roll_back) {
+  const std::string db = b.fresh();
+  b.exec(db, roll_back);
+  b.exec(
+      db,
+      R"(INSERT INTO counter_month_figures(month, figures, at) VALUES('2026-10', '{"total":12}', '2026-11-02T00:00:00Z'))");
+  b.exec(
+      db,
+      R"(INSERT INTO counter_month_figures(month, figures, at) VALUES('2026-11', '{"total":30}', '2026-12-02T00:00:00Z'))");
+  CHECK(verify_all(b, db).empty());  // opening the store upgraded it
+  {
+    auto opened = store::counter_store::open(db);
+    REQUIRE(ok(opened));
+    auto clean = (*opened)->verify();
+    REQUIRE(ok(clean));
+    CHECK_FALSE(clean->has_value());
+    CHECK(*(*opened)->month_figures("2026-10") == R"({"total":12})");
+  }
+  // Vouched for: a change is named.
+  b.exec(db, R"(UPDATE counter_month_figures SET figures='{"total":13}' WHERE month='2026-11')");
+  auto opened = store::counter_store::open(db);
+  REQUIRE(ok(opened));
+  auto problem = (*opened)->verify();
+  REQUIRE(ok(problem));
+  REQUIRE(problem->has_value());
+  CHECK((*problem)->what.find("the figures kept for 2026-11") != std::string::npos);
+  CHECK((*problem)->what.find("were changed") != std::string::npos);
+}
+
 inline void run_counter_suite(backend& b) {
   const std::string db = b.fresh();
   {
@@ -435,6 +467,48 @@ inline void run_counter_suite(backend& b) {
     auto all = verify_all(b, db);
     REQUIRE(all.size() == 1);
     CHECK(all[0].kind == "counter");
+  }
+
+  SECTION("a month's figures kept are vouched for: verify names them changed, deleted, inserted") {
+    REQUIRE(ok(cs.keep_month_figures("2026-10", R"({"total":12})")));
+    REQUIRE(ok(cs.keep_month_figures("2026-11", R"({"total":30})")));
+    REQUIRE(ok(cs.keep_month_figures("2026-11", R"({"total":31})")));  // kept already: no entry
+    auto clean = cs.verify();
+    REQUIRE(ok(clean));
+    CHECK_FALSE(clean->has_value());
+    CHECK(verify_all(b, db).empty());
+    auto expect = [&](std::string_view what) {
+      auto problem = cs.verify();
+      REQUIRE(ok(problem));
+      REQUIRE(problem->has_value());
+      INFO((*problem)->what);
+      CHECK((*problem)->what.find(what) != std::string::npos);
+      auto all = verify_all(b, db);
+      REQUIRE(all.size() == 1);
+      CHECK(all[0].kind == "counter");
+    };
+    SECTION("changed") {
+      b.exec(db,
+             R"(UPDATE counter_month_figures SET figures='{"total":13}' WHERE month='2026-10')");
+      expect("the figures kept for 2026-10 (audit entry");
+      expect("were changed");
+    }
+    SECTION("deleted (they would be counted again, late decisions included)") {
+      b.exec(db, "DELETE FROM counter_month_figures WHERE month='2026-11'");
+      expect("the figures kept for 2026-11 (audit entry");
+      expect("were deleted");
+    }
+    SECTION("inserted") {
+      b.exec(
+          db,
+          R"(INSERT INTO counter_month_figures(month, figures, at) VALUES('2026-09', '{"total":1}', '2026-10-02T00:00:00Z'))");
+      expect("months' figures that no audit entry vouches for");
+    }
+    SECTION("moved to another month") {
+      b.exec(db, "UPDATE counter_month_figures SET month='2026-09' WHERE month='2026-10'");
+      expect("the figures kept for 2026-10 (audit entry");
+      expect("were deleted");
+    }
   }
 
   SECTION("a master key for a plain store is refused") {

@@ -58,6 +58,12 @@ TEST_CASE("the counter store on SQLite (the suite of both backends)", "[store][c
   counter_suite::run_counter_suite(b);
 }
 
+TEST_CASE("schema 16: the months' figures kept at schema 15 are vouched for on upgrade",
+          "[store][counter][migration]") {
+  sqlite_backend b;
+  counter_suite::upgrade_vouches_kept_months(b, "DELETE FROM schema_version WHERE version = 16");
+}
+
 namespace {
 
 /// The counter store over `db` (fresh), the suite's ruleset stored.

@@ -78,9 +78,9 @@ declare -A named=(
 # rate-limit and cache state, not vouched-for data; counter decisions and reviews are written by the server only (tests/server/ tamper them,
 # and verify checks them through the counter's row checker), and so is the applicants' index of
 # counter decisions (counter_applicants and its recent part: tests/store/counter_test.cpp tampers
-# them), and so are the statistics' months kept as first released (counter_month_figures: what
-# GET /api/v1/stats serves, not vouched for by an audit entry; a forged or deleted row changes
-# the figures served, no decision).
+# them), and so are the statistics' months kept as first released (counter_month_figures, each
+# vouched for by a counter_figures entry: tests/store/counter_suite.hpp changes, deletes, moves
+# and inserts one on both backends).
 # Users, tokens and offices are checked by the accounts' own tests ([auth]); through verify's
 # seam their checker already names an edited role or password hash (the cases below), and the
 # rest of the sweep over them is left to their owner (helper-notes, 18:00).
