@@ -1063,12 +1063,18 @@ bool parse_where(const dsl::program& p, const std::vector<std::string>& where,
       return false;
     }
     std::string path = w.substr(0, eq);
-    const bool ok = dsl::field_at(p, path) != nullptr;  // the field exists in the schema
-    if (!ok) {
+    const dsl::field_info* field = dsl::field_at(p, path);
+    if (field == nullptr) {
       std::cerr << "error: --where " << path << ": no such field in the record schema\n";
       return false;
     }
-    filter.push_back({path, w.substr(eq + 1)});
+    // The value checked against the field's type (dsl::filter_value_refusal), never repeated.
+    std::string value = w.substr(eq + 1);
+    if (std::string why = dsl::filter_value_refusal(p, *field, path, value); !why.empty()) {
+      std::cerr << "error: --where " << path << ": " << why << "\n";
+      return false;
+    }
+    filter.push_back({path, value});
   }
   return true;
 }

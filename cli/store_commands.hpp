@@ -110,8 +110,11 @@ int run_show(const show_options& o);
 /// written (an audited read then refuses it), read-write otherwise.
 store::result<std::unique_ptr<store::store>> open_store(const std::string& path);
 
-/// Reads `--where FIELD=VALUE` options into filters; false (the error printed) when one is not
-/// of that form or names no field of the schema.
+/// Reads `--where FIELD=VALUE` options into filters; false (the error printed, without the
+/// value) when one is not of that form, names no field of the schema, or gives a value of
+/// another type than the field's (a case that is not the enumeration's, a yes-or-no other than
+/// true or false, a malformed number or date, a group of fields). A yes-or-no is kept as 1 or 0
+/// and a whole number without leading zeros: as the store compares them.
 bool parse_where(const dsl::program& p, const std::vector<std::string>& where,
                  std::vector<store::record_filter>& filter);
 

@@ -1,6 +1,12 @@
 // Type names and constant texts for messages, traces and the formatter.
 #include "dsl/program.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+#include "dsl/value.hpp"
+
 namespace dalil::dsl {
 
 const field_info* field_at(const program& p, std::string_view path) {
@@ -17,6 +23,81 @@ const field_info* field_at(const program& p, std::string_view path) {
     rec = f->t.k == kind::record ? f->t.ref : no_index;
     if (dot == std::string_view::npos) return f;
     start = dot + 1;
+  }
+}
+
+namespace {
+
+/// Whether `v` is a whole number (an optional '-', then digits).
+bool whole_number(std::string_view v) {
+  if (!v.empty() && v.front() == '-') v.remove_prefix(1);
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+/// Whether `v` is an exact decimal (a whole number, then optionally '.' and digits).
+bool decimal_number(std::string_view v) {
+  const auto dot = v.find('.');
+  if (dot == std::string_view::npos) return whole_number(v);
+  const std::string_view places = v.substr(dot + 1);
+  return whole_number(v.substr(0, dot)) && !places.empty() &&
+         std::all_of(places.begin(), places.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::string filter_value_refusal(const program& p, const field_info& field, std::string_view path,
+                                 std::string& value) {
+  switch (field.t.k) {
+    case kind::enumeration: {
+      const auto& cases = p.enums.at(field.t.ref).cases;
+      if (std::find(cases.begin(), cases.end(), value) != cases.end()) return {};
+      std::string names;
+      for (const auto& c : cases) names += (names.empty() ? "" : ", ") + c;
+      return "not one of its cases (" + names + ")";
+    }
+    case kind::boolean:
+      if (value == "true" || value == "1") {
+        value = "1";
+      } else if (value == "false" || value == "0") {
+        value = "0";
+      } else {
+        return "takes true or false";
+      }
+      return {};
+    case kind::integer: {
+      std::int64_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (!whole_number(value) || ec != std::errc() || end != value.data() + value.size()) {
+        return "takes a whole number";
+      }
+      value = std::to_string(n);
+      return {};
+    }
+    case kind::decimal:
+    case kind::money:
+      if (!decimal_number(value)) {
+        return "takes a number written as the records write it (such as 1200.50)";
+      }
+      return {};
+    case kind::date:
+      if (!parse_date(value)) return "takes a date (YYYY-MM-DD)";
+      return {};
+    case kind::record: {
+      const auto& fields = p.records.at(field.t.ref).fields;
+      std::string why = "is a group of fields: name one of them";
+      if (!fields.empty()) {
+        why += " (such as ";
+        why += path;
+        why += '.';
+        why += fields.front().name;
+        why += ')';
+      }
+      return why;
+    }
+    case kind::list:
+      return "is a list: a filter compares a single value";
+    default:
+      return {};
   }
 }
 

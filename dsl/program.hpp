@@ -277,6 +277,15 @@ struct program {
 /// The field at a dotted `path` ("household.annual_income"), walking the records from the input
 /// record; nullptr when the schema has none there.
 const field_info* field_at(const program& p, std::string_view path);
+/// Why `value` cannot filter records on `field` (at `path`: `dalil batch --where`, the advisers'
+/// impact): "" when it can, and then `value` is written as the stores compare it (a yes-or-no as
+/// 1 or 0, a whole number without leading zeros). Refused: a case that is not the enumeration's
+/// (the cases named), a yes-or-no other than true, false, 1 or 0, a malformed whole number,
+/// amount or date, a group of fields or a list. A value of another form would match nobody, and
+/// the run be refused as matching nothing without saying why. The reason never repeats the value
+/// (it may be an applicant's).
+std::string filter_value_refusal(const program& p, const field_info& field, std::string_view path,
+                                 std::string& value);
 /// The root expressions of a rule: its body, then each exception's condition and value.
 std::vector<std::uint32_t> expression_roots(const rule_info& rule);
 /// Calls `f(id)` for every expression reachable from `roots`, children included.

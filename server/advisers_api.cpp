@@ -163,12 +163,18 @@ std::optional<problem> filters(const dsl::program& p, const std::vector<std::str
   for (std::size_t i = 0; i < where.size(); ++i) {
     const std::string& w = where[i];
     std::string path = w.substr(0, w.find('='));
-    const bool ok = dsl::field_at(p, path) != nullptr;
-    if (!ok) {
+    const dsl::field_info* field = dsl::field_at(p, path);
+    if (field == nullptr) {
       return bad_request("a filter names no field of the record schema",
                          {{"/where/" + std::to_string(i), "names no field of the record schema"}});
     }
-    out.push_back({path, w.substr(w.find('=') + 1)});
+    std::string value = w.substr(w.find('=') + 1);  // every filter has one (read_request)
+    if (std::string why = dsl::filter_value_refusal(p, *field, path, value); !why.empty()) {
+      why.insert(0, path + ": ");
+      return bad_request("a filter's value is not of its field's type",
+                         {{"/where/" + std::to_string(i), std::move(why)}});
+    }
+    out.push_back({path, value});
   }
   return std::nullopt;
 }

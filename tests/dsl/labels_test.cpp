@@ -348,3 +348,68 @@ TEST_CASE("labels: fmt keeps each construct, across layouts", "[dsl][labels][fmt
     CHECK_FALSE(r->diags.has_errors());
   }
 }
+
+TEST_CASE("labels: a filter's value is checked against its field's type", "[dsl][labels]") {
+  auto r = check_text(R"(module m
+enum Status { regular, refugee }
+record Spouse { nationality : text  since : date }
+record Applicant {
+  status : Status
+  married : bool
+  size : int
+  income : money
+  score : decimal
+  spouse : Spouse?
+  name : text
+}
+input applicant : Applicant
+)");
+  INFO(r->rendered());
+  REQUIRE(r->prog);
+  const program& p = *r->prog;
+  // The reason, "" when `value` filters `path`; `value` as the stores then compare it.
+  auto why = [&](std::string_view path, std::string& value) {
+    const field_info* f = field_at(p, path);
+    REQUIRE(f != nullptr);
+    return filter_value_refusal(p, *f, path, value);
+  };
+  auto as = [&](std::string_view path, std::string value) {
+    CHECK(why(path, value).empty());
+    return value;
+  };
+  auto refused = [&](std::string_view path, std::string value) {
+    std::string reason = why(path, value);
+    CHECK_FALSE(reason.empty());
+    if (!value.empty()) CHECK(reason.find(value) == std::string::npos);  // never the value
+    return reason;
+  };
+  CHECK(as("status", "refugee") == "refugee");
+  CHECK(refused("status", "refugees") == "not one of its cases (regular, refugee)");
+  CHECK(refused("status", "Refugee") == "not one of its cases (regular, refugee)");
+  CHECK(as("married", "true") == "1");
+  CHECK(as("married", "1") == "1");
+  CHECK(as("married", "false") == "0");
+  CHECK(as("married", "0") == "0");
+  CHECK(refused("married", "yes") == "takes true or false");
+  CHECK(refused("married", "TRUE") == "takes true or false");
+  CHECK(as("size", "3") == "3");
+  CHECK(as("size", "007") == "7");
+  CHECK(as("size", "-2") == "-2");
+  for (const char* bad : {"3.0", "three", "", "-", "+3", "99999999999999999999", " 3"}) {
+    CHECK(refused("size", bad) == "takes a whole number");
+  }
+  CHECK(as("income", "1200.50") == "1200.50");
+  CHECK(as("income", "1200") == "1200");
+  for (const char* bad : {"1,5", "1.", ".75", "1e3", "12 00", "abc"}) {
+    CHECK(refused("income", bad).find("takes a number") == 0);
+  }
+  CHECK(as("score", "-0.25") == "-0.25");
+  CHECK(as("spouse.since", "2016-02-29") == "2016-02-29");
+  for (const char* bad : {"2017-02-29", "2016-13-01", "01/02/2016", "2016-2-1"}) {
+    CHECK(refused("spouse.since", bad) == "takes a date (YYYY-MM-DD)");
+  }
+  CHECK(refused("spouse", "x") ==
+        "is a group of fields: name one of them (such as spouse.nationality)");
+  CHECK(as("name", "").empty());
+  CHECK(as("spouse.nationality", "SN") == "SN");
+}

@@ -229,11 +229,17 @@ status=0
 "$dalil" impact --db "$db" --old "$rules" --new "$v2" --as-of 2020-13-01 > /dev/null 2>&1 || status=$?
 [ $status -eq 2 ] && ok "a bad date is a usage error (2)" || ko "a bad date: exit $status"
 status=0
+"$dalil" impact --db "$db" --old "$rules" --new "$v2" --as-of 2020-01-01 --where nationality=XX \
+  > "$work/none.txt" 2>&1 || status=$?
+[ $status -eq 3 ] && grep -q "no applicant matches the filter on nationality" "$work/none.txt" &&
+  ! grep -q XX "$work/none.txt" && ok "no match refused (3), naming the field, not the value" ||
+  ko "no match: exit $status, or the message quotes the filter's value"
+status=0
 "$dalil" impact --db "$db" --old "$rules" --new "$v2" --as-of 2020-01-01 --where status=tourist \
   > "$work/none.txt" 2>&1 || status=$?
-[ $status -eq 3 ] && grep -q "no applicant matches the filter on status" "$work/none.txt" &&
-  ! grep -q tourist "$work/none.txt" && ok "no match refused (3), naming the field, not the value" ||
-  ko "no match: exit $status, or the message quotes the filter's value"
+[ $status -eq 2 ] && grep -q "status: not one of its cases (regular," "$work/none.txt" &&
+  ! grep -q tourist "$work/none.txt" && ok "a value that is not a case is a usage error (2), naming the cases" ||
+  ko "not a case: exit $status, or the message quotes the filter's value"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

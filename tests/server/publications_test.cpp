@@ -411,8 +411,21 @@ TEST_CASE("advisers' API: roles, CSRF, bad requests, and the OpenAPI document", 
   CHECK(missing.parsed().at("detail").as_string().find("no publication 7") != json::string::npos);
   response nobody =
       call(f.port, http::verb::post, "/api/v1/impact",
-           R"({"old":1,"new":2,"as_of":"2027-06-01","where":["status=tourist"]})", adv);
+           R"({"old":1,"new":2,"as_of":"2027-06-01","where":["nationality=XX"]})", adv);
   CHECK(nobody.status == 409);
+  // A value of another type than its field's: 400, naming the cases, never the value.
+  response not_a_case = call(
+      f.port, http::verb::post, "/api/v1/impact",
+      R"({"old":1,"new":2,"as_of":"2027-06-01","where":["sex=female","status=tourist"]})", adv);
+  CHECK(not_a_case.status == 400);
+  CHECK(not_a_case.parsed().at("errors").at(0).at("pointer") == "/where/1");
+  CHECK(not_a_case.body.find("not one of its cases (regular,") != std::string::npos);
+  CHECK(not_a_case.body.find("tourist") == std::string::npos);
+  response a_flag =
+      call(f.port, http::verb::post, "/api/v1/impact",
+           R"({"old":1,"new":2,"as_of":"2027-06-01","where":["born_in_morocco=yes"]})", adv);
+  CHECK(a_flag.status == 400);
+  CHECK(a_flag.body.find("takes true or false") != std::string::npos);
   CHECK(call(f.port, http::verb::post, "/api/v1/diff", diff, adv, "text/plain").status == 415);
 
   // The document lists the routes, and the answers fit it.
@@ -421,6 +434,7 @@ TEST_CASE("advisers' API: roles, CSRF, bad requests, and the OpenAPI document", 
            call(f.port, http::verb::get, "/api/v1/publications", "", adv));
   conforms(doc, "/api/v1/diff", "post", call(f.port, http::verb::post, "/api/v1/diff", diff, adv));
   conforms(doc, "/api/v1/diff", "post", missing);
+  conforms(doc, "/api/v1/impact", "post", not_a_case);
   conforms(doc, "/api/v1/impact", "post",
            call(f.port, http::verb::post, "/api/v1/impact", impact, adv));
   conforms(doc, "/api/v1/impact", "post", nobody);

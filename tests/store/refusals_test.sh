@@ -49,8 +49,28 @@ expect too_many_threads 3 "at most 256 evaluation threads" \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --threads 100000 --quiet
 [ "$(q "SELECT count(*) FROM runs")" = "$runs_before" ] ||
   { echo "FAIL too_many_threads: a run was started"; failed=$((failed + 1)); }
-expect where_matches_nothing 3 "no applicant matches --where on status (of" \
+expect where_matches_nothing 3 "no applicant matches --where on nationality (of" \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where nationality=XX --quiet
+# A value of another type than the field's is refused before anything is read, saying what the
+# field takes and never repeating the value (it matched nobody and was refused as matching
+# nothing, as a typo in a case or a yes-or-no written true).
+expect where_not_a_case 2 "--where status: not one of its cases (regular, " \
   "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where status=tourist --quiet
+if grep -q tourist "$work/out"; then
+  echo "FAIL where_not_a_case: the value is repeated: $(head -3 "$work/out")"; failed=$((failed + 1))
+fi
+expect where_not_a_flag 2 "--where born_in_morocco: takes true or false" \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where born_in_morocco=oui --quiet
+expect where_not_a_date 2 "--where birth_date: takes a date (YYYY-MM-DD)" \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where birth_date=1990-13-45 --quiet
+expect where_not_a_number 2 "--where household.size: takes a whole number" \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where household.size=four --quiet
+expect where_not_an_amount 2 "--where household.annual_income: takes a number" \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where household.annual_income=1,5 --quiet
+expect where_a_group 2 "--where household: is a group of fields: name one of them (such as household." \
+  "$dalil" batch --db "$db" --rules "$rules" --as-of 2017-06-01 --where household=x --quiet
+expect where_impact_not_a_case 2 "--where status: not one of its cases" \
+  "$dalil" impact --db "$db" --old "$rules" --new "$rules" --as-of 2017-06-01 --where status=tourist
 # The filter's field, never its value: a filter on an id or a date names a person.
 ! grep -q tourist "$work/out" || { echo "FAIL: the refusal quotes the filter's value"; failed=$((failed + 1)); }
 [ "$(q "SELECT count(*) FROM runs")" -eq 0 ] ||
