@@ -111,6 +111,25 @@ TEST_CASE("robustness: CRLF positions are right, and a lone CR is refused where 
   CHECK(shown.find('\r') == std::string::npos);
 }
 
+TEST_CASE("robustness: a literal ending in '\\' before CRLF is refused at its quote, as before LF",
+          "[dsl][parser][robustness]") {
+  const std::string head =
+      "module m\r\n  title fr \"t\" ar \"t\" en \"t\"\r\nrecord A { x : int }\r\n"
+      "input a : A\r\nrule r : bool\r\n";
+  // The '\' escaped the CR, and the literal ran on into the next line.
+  auto crlf = parse_text(head + "  source \"C:\\\\dir\\\r\n  x\" = true\r\n");
+  CHECK(where(*crlf) == std::vector<std::string>{"E0002 6:10"});
+  const std::string shown = render_all(crlf->sources, crlf->diags);
+  CHECK(shown.find("escapes the line break") != std::string::npos);
+  CHECK(shown.find('\r') == std::string::npos);
+  // A '\\' at the end (an escaped backslash) closes nothing early: the literal is closed.
+  auto fine = parse_text(head + "  source \"C:\\\\dir\\\\\"\r\n  = true\r\n");
+  CHECK(where(*fine).empty());
+  // A comment holding a quote and a '\' at its line's end is no literal.
+  auto comment = parse_text(head + "  source \"s\" # \"C:\\dir\\\r\n  = true\r\n");
+  CHECK(where(*comment).empty());
+}
+
 TEST_CASE("robustness: NUL and control bytes are named, never printed raw",
           "[dsl][parser][robustness]") {
   auto r = parse_text(header + std::string("rule r : int\n  source \"s\"\n  = 1 ") + '\0' + " 2\n" +
