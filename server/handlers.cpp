@@ -590,7 +590,8 @@ class api_service final : public service {
     // Tests only: DALIL_TEST_CLOCK_OFFSET=SECONDS shifts the wall clock the authenticator reads,
     // as a server whose clock is wrong reads it (tests/pg/skew_test.sh);
     // DALIL_TEST_STATS_CLOCK_OFFSET=SECONDS the clock that releases the counter's monthly
-    // figures, so that this month's can be read (the browser and shell tests' figures).
+    // figures (the store's), so that this month's can be read (the browser and shell tests'
+    // figures).
     for (const char* name : {"DALIL_TEST_CLOCK_OFFSET", "DALIL_TEST_STATS_CLOCK_OFFSET"}) {
       const char* v = std::getenv(name);
       if (v == nullptr) continue;
@@ -603,11 +604,14 @@ class api_service final : public service {
                                " (a test hook) must be a whole number of seconds, such as "
                                "-172800");
       }
-      auto shifted = [offset] {
-        return std::chrono::system_clock::now() + std::chrono::seconds(offset);
-      };
       const bool stats = std::string_view(name) == "DALIL_TEST_STATS_CLOCK_OFFSET";
-      (stats ? stats_clock_ : ao.clock) = shifted;
+      if (stats) {
+        stats_shift_ = std::chrono::seconds(offset);
+      } else {
+        ao.clock = [offset] {
+          return std::chrono::system_clock::now() + std::chrono::seconds(offset);
+        };
+      }
       log_->warn("test hook: {} is shifted by {} s ({})",
                  stats ? "the statistics' clock" : "this server's wall clock", offset, name);
     }
@@ -1847,7 +1851,12 @@ class api_service final : public service {
   /// (a month's first count reads every decision of it; a large run's first read takes a while).
   asio::awaitable<reply> stats(request_info& info) {
     const char* route = "/api/v1/stats";
-    const stats_month last = last_released(stats_clock_());
+    const auto now = release_clock();
+    if (!now) {
+      co_return problem_reply(
+          unavailable("the store's clock could not be read: no month can be said released"), route);
+    }
+    const stats_month last = last_released(*now);
     stats_month month = last;
     if (auto text = query_param(info.query, "month")) {
       auto m = parse_month(*text);
@@ -2057,10 +2066,20 @@ class api_service final : public service {
   asio::thread_pool login_pool_{2};
   run_figures runs_{cfg_.db};
   counter_figures counters_{cfg_.db};
-  /// The clock that decides which months of the counter's figures are released (config::
-  /// stats_clock; the DALIL_TEST_STATS_CLOCK_OFFSET test hook).
-  std::function<std::chrono::system_clock::time_point()> stats_clock_ =
-      cfg_.stats_clock ? cfg_.stats_clock : [] { return std::chrono::system_clock::now(); };
+  /// The DALIL_TEST_STATS_CLOCK_OFFSET test hook's shift of the clock that releases months.
+  std::chrono::seconds stats_shift_{0};
+
+  /// Now by the clock that decides which months of the counter's figures are released:
+  /// config::stats_clock when set (tests), else the store's clock (the authenticator's reading
+  /// of it: PostgreSQL's, shared by every server, so that a server whose own clock runs ahead
+  /// releases no month early, and keeps no month's figures before it ends), shifted by the test
+  /// hook. nullopt while the store's time is not known.
+  std::optional<std::chrono::system_clock::time_point> release_clock() {
+    if (cfg_.stats_clock) return cfg_.stats_clock() + stats_shift_;
+    auto now = auth_->store_now();
+    if (!now) return std::nullopt;
+    return *now + stats_shift_;
+  }
   asio::thread_pool reports_pool_{1};  // the stored runs' figures, off the I/O threads
 };
 

@@ -49,7 +49,8 @@ struct config {
   /// store, the log and the event loops; at least 16.
   std::size_t max_connections = 0;
   /// The clock that decides which months of the counter's statistics are released
-  /// (server/stats.hpp, release_delay); empty: the system clock. For tests.
+  /// (server/stats.hpp, release_delay); empty: the store's clock (PostgreSQL's, as the sessions
+  /// and tokens are timed: a server whose clock runs ahead releases no month early). For tests.
   std::function<std::chrono::system_clock::time_point()> stats_clock;
 };
 

@@ -189,6 +189,11 @@ bool authenticator::measure_clock() {
   return true;
 }
 
+std::optional<std::chrono::system_clock::time_point> authenticator::store_now() {
+  if (!clock_known_.load(std::memory_order_acquire) && !measure_clock()) return std::nullopt;
+  return now() + std::chrono::milliseconds(clock_offset_.load(std::memory_order_relaxed));
+}
+
 std::optional<std::int64_t> authenticator::store_seconds(std::chrono::system_clock::time_point at) {
   // Never a reading once one succeeded: the clock thread takes the next ones.
   if (!clock_known_.load(std::memory_order_acquire) && !measure_clock()) return std::nullopt;

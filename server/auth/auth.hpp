@@ -134,6 +134,10 @@ class authenticator {
   static bool csrf_ok(const principal&, std::string_view header_value);
 
   const auth_options& options() const { return options_; }
+  /// Now by the store's clock (PostgreSQL's, shared by every server; SQLite's is this one's):
+  /// this clock plus the offset last measured; nullopt while the store's time is not known (as
+  /// store_seconds: until a first measurement succeeds, each call measures).
+  std::optional<std::chrono::system_clock::time_point> store_now();
 
  private:
   struct digest_hasher {

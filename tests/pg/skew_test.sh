@@ -6,7 +6,8 @@
 # second: a login on one works on the other; an idle session (--session-idle 2) is still good one
 # second after its last use and refused two seconds after it, on both; a session kept alive on
 # one is not ended by the other; a token valid for one more day works on both; failed logins on
-# the slow one count on the fast one; `dalil audit verify` is clean afterwards. With the servers'
+# the slow one count on the fast one; the counter's statistics release the same month on each,
+# and on a third server 40 days fast; `dalil audit verify` is clean afterwards. With the servers'
 # own clocks instead, the first step fails (the fast server sees a session 4 days old).
 # Usage: skew_test.sh DALIL RULES
 # shellcheck disable=SC2154 # port_X is set by start (printf -v)
@@ -199,6 +200,28 @@ wait=$(sed -n 's/^[Rr]etry-[Aa]fter: \([0-9]*\).*/\1/p' "$work/headers" | tr -d 
 echo "login rate limit: five failures on the slow server, the next login on the fast one 429 (Retry-After ${wait} s)"
 
 # 6. Both stop on SIGTERM; the chain and every row verify.
+# 6. The counter's statistics are released by month, a day after the month ends, by
+# PostgreSQL's clock: a server 40 days fast releases no month early (by its own clock it would
+# release the month now running, and keep its figures before it ends).
+start c $((40 * day))
+adviser=$("$dalil" token create analyst --role adviser --db "$pg" | tail -1)
+released=$(sql "SELECT to_char(date_trunc('month', clock_timestamp() - interval '1 day') - \
+  interval '1 month', 'YYYY-MM')")
+running=$(sql "SELECT to_char(clock_timestamp() - interval '1 day', 'YYYY-MM')")
+for p in a b c; do
+  port_var=port_$p
+  [ "$(status "${!port_var}" GET /api/v1/stats '' "Authorization: Bearer $adviser")" = 200 ] ||
+    fail "server $p: GET /api/v1/stats answered $(cat "$work/body")"
+  grep -q "\"period\":{\"month\":\"$released\"" "$work/body" ||
+    fail "server $p releases another month than $released: $(head -c 200 "$work/body")"
+  [ "$(status "${!port_var}" GET "/api/v1/stats?month=$running" '' \
+    "Authorization: Bearer $adviser")" = 404 ] ||
+    fail "server $p released $running before it ended"
+done
+[ "$(sql "SELECT count(*) FROM counter_month_figures WHERE month >= '$running'")" = 0 ] ||
+  fail "a month's figures were kept before it ended"
+echo "statistics: the servers 2 days slow, 2 days fast and 40 days fast all release $released, not $running"
+
 for p in "${pids[@]}"; do kill -TERM "$p"; done
 for p in "${pids[@]}"; do wait "$p" || fail "a server's exit status on SIGTERM: $?"; done
 pids=()
