@@ -357,16 +357,13 @@ store::result<std::shared_ptr<const month_counts>> counter_figures::counts(const
   if (!kept) return kept.error();
   if (kept->empty()) {
     const store::time_span span = span_of(m);
+    // The three counts in one snapshot: a decision committed meanwhile is in all or none.
+    auto tally = store_->tally_within(span);
+    if (!tally) return tally.error();
     month_counts counted;
-    auto cells = store_->outcome_counts(span);
-    if (!cells) return cells.error();
-    auto overrides = store_->override_counts(span);
-    if (!overrides) return overrides.error();
-    auto total = store_->count_decisions_within(span);
-    if (!total) return total.error();
-    counted.cells = std::move(*cells);
-    counted.overrides = std::move(*overrides);
-    counted.total = *total;
+    counted.cells = std::move(tally->cells);
+    counted.overrides = std::move(tally->overrides);
+    counted.total = tally->total;
     kept = store_->keep_month_figures(name, counts_json(counted));
     if (!kept) return kept.error();
   }

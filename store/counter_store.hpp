@@ -138,6 +138,12 @@ struct override_cell {
   std::int64_t reviewed = 0;    // decisions whose latest review decides this rule
   std::int64_t overridden = 0;  // of which the official overrode the recommendation
 };
+/// What a month's statistics count (counter_store::tally_within), read in one snapshot.
+struct span_tally {
+  std::vector<counter_cell> cells;
+  std::vector<override_cell> overrides;
+  std::int64_t total = 0;  // the decisions made within the span
+};
 /// A span of time [from, until) in the store's UTC times (YYYY-MM-DDTHH:MM:SSZ, as now_utc
 /// writes them; compared as text).
 struct time_span {
@@ -289,6 +295,9 @@ class counter_store {
   virtual result<std::int64_t> count_decisions() = 0;
   /// The counter decisions made within `span`.
   virtual result<std::int64_t> count_decisions_within(const time_span& span) = 0;
+  /// outcome_counts, override_counts and count_decisions_within of `span`, read in one snapshot
+  /// (a read transaction): a decision or review committed meanwhile is in all three or in none.
+  virtual result<span_tally> tally_within(const time_span& span) = 0;
   /// The time of the first counter decision or review ("" when there is none).
   virtual result<std::string> first_counter_activity() = 0;
   /// The figures kept for `month` (YYYY-MM: the statistics' release of that month's counter

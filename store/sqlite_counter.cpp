@@ -218,6 +218,7 @@ struct impl {
   std::int64_t longest_merge_us = 0;
   // The audit chain's two statements, for this connection.
   detail::audit_appender audit;
+  statement begin_read_tx;  // tally_within's read transaction
 
   error sql_error(const std::string& what) const {
     return fail(errc::failed, what + ": " + db.message());
@@ -741,6 +742,7 @@ class sqlite_counter final : public counter_store {
   result<std::vector<override_cell>> override_counts(const time_span& span) override;
   result<std::int64_t> count_decisions() override;
   result<std::int64_t> count_decisions_within(const time_span& span) override;
+  result<span_tally> tally_within(const time_span& span) override;
   result<std::string> first_counter_activity() override;
   result<std::string> month_figures(const std::string& month) override;
   result<std::string> keep_month_figures(const std::string& month,
@@ -1386,6 +1388,27 @@ result<std::int64_t> sqlite_counter::count_decisions_within(const time_span& spa
   q.bind(1, span.from).bind(2, span.until);
   if (q.step() != SQLITE_ROW) return impl_->sql_error("counting the counter decisions");
   return q.int64(0);
+}
+
+result<span_tally> sqlite_counter::tally_within(const time_span& span) {
+  // A deferred transaction: its first read takes the snapshot (WAL) the other two read too.
+  if (auto s = impl_->run(impl_->begin_read_tx, "BEGIN"); !s) return s.error();
+  auto tally = [&]() -> result<span_tally> {
+    span_tally t;
+    auto cells = outcome_counts(span);
+    if (!cells) return cells.error();
+    auto overrides = override_counts(span);
+    if (!overrides) return overrides.error();
+    auto total = count_decisions_within(span);
+    if (!total) return total.error();
+    t.cells = std::move(*cells);
+    t.overrides = std::move(*overrides);
+    t.total = *total;
+    return t;
+  }();
+  std::string ignored;
+  impl_->db.exec(tally ? "COMMIT" : "ROLLBACK", ignored);  // read only: nothing to keep
+  return tally;
 }
 
 result<std::string> sqlite_counter::first_counter_activity() {

@@ -723,6 +723,25 @@ class pg_counter final : public counter_store {
     return q->int64(0, 0);
   }
 
+  result<span_tally> tally_within(const time_span& span) override {
+    constexpr std::string_view what = "counting a month's figures";
+    // One snapshot for the three counts (a read-only transaction of its own).
+    auto t = transaction::begin(c(), what, "ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!t) return t.error();
+    span_tally tally;
+    auto cells = outcome_counts(span);
+    if (!cells) return cells.error();
+    auto overrides = override_counts(span);
+    if (!overrides) return overrides.error();
+    auto total = count_decisions_within(span);
+    if (!total) return total.error();
+    tally.cells = std::move(*cells);
+    tally.overrides = std::move(*overrides);
+    tally.total = *total;
+    t->rollback();  // read only: nothing to keep
+    return tally;
+  }
+
   result<std::string> first_counter_activity() override {
     auto q = c().query("reading the first counter decision",
                        "SELECT coalesce(least((SELECT min(at COLLATE \"C\") FROM "

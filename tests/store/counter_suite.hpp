@@ -313,6 +313,15 @@ inline void run_counter_suite(backend& b) {
     CHECK(cs.outcome_counts(before)->empty());
     CHECK(*cs.count_decisions_within(before) == 0);
     CHECK(*cs.count_decisions_within(always) == *cs.count_decisions());
+    // The three in one snapshot: what each reads alone.
+    auto tally = cs.tally_within(always);
+    REQUIRE(ok(tally));
+    CHECK(tally->total == *cs.count_decisions());
+    CHECK(tally->cells.size() == cs.outcome_counts(always)->size());
+    CHECK(tally->overrides.size() == cs.override_counts(always)->size());
+    CHECK(tally->total == 3);
+    CHECK(cs.tally_within(before)->total == 0);
+    CHECK(cs.tally_within(before)->cells.empty());
     auto first = cs.first_counter_activity();
     REQUIRE(ok(first));
     CHECK(first->size() == 20);  // YYYY-MM-DDTHH:MM:SSZ
