@@ -199,12 +199,24 @@ assert sum("Raison-Unique-7Q3-" in json.dumps(r, ensure_ascii=False) for r in ro
 overrides > "$work/stats.after"
 cmp -s "$work/stats.after" "$enc.stats" || fail "the override rates changed with the erasure"
 stop
+# What is served is the month kept when it was released: counted afresh (on a copy whose kept
+# month is dropped), the erased applicant's reviews still count, and the rates are the same.
+sqlite3 "$enc" ".backup '$work/recount.db'"
+sqlite3 "$work/recount.db" "DELETE FROM counter_month_figures"
+start "$work/recount.db" --key-file "$key"
+[ "$(call "$(cat "$enc.adviser")" GET /api/v1/stats)" = 200 ] || fail "stats counted afresh: $(cat "$work/body")"
+overrides > "$work/stats.recount"
+stop
+[ "$(sqlite3 "$work/recount.db" "SELECT count(*) FROM counter_month_figures")" = 1 ] ||
+  fail "the month counted afresh was not kept"
+cmp -s "$work/stats.recount" "$enc.stats" ||
+  fail "counted afresh after the erasure, the override rates differ: $(cat "$work/stats.recount") / $(cat "$enc.stats")"
 # With the master key, nothing opens the erased review's sealed part: its data key is gone.
 [ "$(sqlite3 "$enc" "SELECT count(*) FROM data_keys k JOIN counter_decisions c ON c.applicant_id = k.applicant_id WHERE c.decision_id = '$first' AND k.wrapped IS NULL")" = 1 ] ||
   fail "the erased applicant's data key is not destroyed"
 [ "$(sqlite3 "$enc" "SELECT count(*) FROM reviews WHERE decision_id = '$first' AND sealed IS NOT NULL AND observations = ''")" = 1 ] ||
   fail "the erased review is not sealed"
-echo "ok   erased: verify passes and counts the applicant erased, the review reads as erased (410 for its decision, erased in the auditors' list), override rates unchanged"
+echo "ok   erased: verify passes and counts the applicant erased, the review reads as erased (410 for its decision, erased in the auditors' list), override rates unchanged (as kept, and counted afresh)"
 
 # The plain store with its reviews encrypted in place: no text left, verify passes with the head
 # taken before, and served with the key every review reads back as before.
