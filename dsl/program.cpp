@@ -34,12 +34,16 @@ bool whole_number(std::string_view v) {
   return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-/// Whether `v` is an exact decimal (a whole number, then optionally '.' and digits).
+/// Whether `v` is an exact decimal as a record writes one: a whole number without leading
+/// zeros, then optionally '.' and digits.
 bool decimal_number(std::string_view v) {
   const auto dot = v.find('.');
-  if (dot == std::string_view::npos) return whole_number(v);
+  const std::string_view whole = v.substr(0, dot);
+  const std::string_view digits = whole.substr(whole.starts_with('-') ? 1 : 0);
+  if (!whole_number(whole) || (digits.size() > 1 && digits.front() == '0')) return false;
+  if (dot == std::string_view::npos) return true;
   const std::string_view places = v.substr(dot + 1);
-  return whole_number(v.substr(0, dot)) && !places.empty() &&
+  return !places.empty() &&
          std::all_of(places.begin(), places.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
@@ -76,7 +80,8 @@ std::string filter_value_refusal(const program& p, const field_info& field, std:
     case kind::decimal:
     case kind::money:
       if (!decimal_number(value)) {
-        return "takes a number written as the records write it (such as 1200.50)";
+        return "takes a number, compared as the record writes it (1200.50 does not match "
+               "1200.5)";
       }
       return {};
     case kind::date:

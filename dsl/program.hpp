@@ -279,7 +279,8 @@ struct program {
 const field_info* field_at(const program& p, std::string_view path);
 /// Why `value` cannot filter records on `field` (at `path`: `dalil batch --where`, the advisers'
 /// impact): "" when it can, and then `value` is written as the stores compare it (a yes-or-no as
-/// 1 or 0, a whole number without leading zeros). Refused: a case that is not the enumeration's
+/// 1 or 0, a whole number without leading zeros; an amount or a decimal is compared as the
+/// record writes it, its places included). Refused: a case that is not the enumeration's
 /// (the cases named), a yes-or-no other than true, false, 1 or 0, a malformed whole number,
 /// amount or date, a group of fields or a list. A value of another form would match nobody, and
 /// the run be refused as matching nothing without saying why. The reason never repeats the value

@@ -218,7 +218,14 @@ struct impl {
   std::int64_t longest_merge_us = 0;
   // The audit chain's two statements, for this connection.
   detail::audit_appender audit;
-  statement begin_read_tx;  // tally_within's read transaction
+  statement begin_read_tx;  // the read transaction of tally_within and verify
+
+  /// Ends a read transaction: COMMIT, or ROLLBACK when that fails, so that the connection is
+  /// never left inside one (every later BEGIN would fail).
+  void end_read() {
+    std::string e;
+    if (!db.exec("COMMIT", e)) db.exec("ROLLBACK", e);
+  }
 
   error sql_error(const std::string& what) const {
     return fail(errc::failed, what + ": " + db.message());
@@ -785,6 +792,8 @@ class sqlite_counter final : public counter_store {
   }
 
  private:
+  /// verify's checks, in its read transaction.
+  result<std::optional<audit_problem>> verify_rows();
   /// verify's check of the months' figures kept (counter_figures entries).
   result<std::optional<audit_problem>> verify_month_figures();
 
@@ -1406,8 +1415,7 @@ result<span_tally> sqlite_counter::tally_within(const time_span& span) {
     t.total = *total;
     return t;
   }();
-  std::string ignored;
-  impl_->db.exec(tally ? "COMMIT" : "ROLLBACK", ignored);  // read only: nothing to keep
+  impl_->end_read();  // read only: nothing to keep
   return tally;
 }
 
@@ -1467,6 +1475,20 @@ result<std::string> sqlite_counter::keep_month_figures(const std::string& month,
 }
 
 result<std::optional<audit_problem>> sqlite_counter::verify() {
+  // Every check in one snapshot (a deferred read transaction, unless the caller's is open): a
+  // decision, review or month's figures that a running server commits meanwhile is seen by all
+  // of them or by none (a count read after the entries would name it inserted behind the
+  // tool's back).
+  const bool own = sqlite3_get_autocommit(impl_->db.handle()) != 0;
+  if (own) {
+    if (auto s = impl_->run(impl_->begin_read_tx, "BEGIN"); !s) return s.error();
+  }
+  auto found = verify_rows();
+  if (own) impl_->end_read();
+  return found;
+}
+
+result<std::optional<audit_problem>> sqlite_counter::verify_rows() {
   std::string e;
   // A store encrypted in place (`dalil keys init --db` with data) renamed its counter decisions
   // to pseudonyms and sealed their amounts, then vouched for each again; `dalil keys seal`

@@ -94,13 +94,17 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
     *failure = e;
     return std::optional<audit_problem>();
   };
-  // A SQLite store encrypted in place renamed its counter decisions and vouched for each again:
-  // the entries before that keys_init are superseded (as sqlite_counter.cpp reads them).
-  // Reviews sealed in place: the review entries before the keys_init that counts them.
+  // A store encrypted in place renamed its counter decisions and vouched for each again, and
+  // keys seal retyping the outcomes an older dalil kept by their shape does the same (its
+  // keys_seal entry then counts them): the entries before the last such entry are superseded
+  // (as sqlite_counter.cpp reads them). Reviews sealed in place: the review entries before the
+  // keys_init that counts them.
   auto k = c.query(what,
-                   "SELECT coalesce(max(seq) FILTER (WHERE details LIKE '%\"in_place\":%'), 0), "
-                   "coalesce(max(seq) FILTER (WHERE details LIKE '%\"reviews\":%'), 0) FROM audit "
-                   "WHERE action='keys_init'");
+                   "SELECT coalesce(max(seq) FILTER (WHERE (action='keys_init' AND details LIKE "
+                   "'%\"in_place\":%') OR (action='keys_seal' AND details LIKE "
+                   "'%\"counter_decisions\":%')), 0), coalesce(max(seq) FILTER (WHERE "
+                   "action='keys_init' AND details LIKE '%\"reviews\":%'), 0) FROM audit WHERE "
+                   "action IN ('keys_init', 'keys_seal')");
   if (!k) return failed(k.error());
   // Reviews sealed again by keys reseal (a SQLite store migrated since): the entry that vouches
   // for one again names the one it replaces, which is then superseded (as sqlite_counter.cpp).
@@ -725,6 +729,7 @@ class pg_counter final : public counter_store {
 
   result<span_tally> tally_within(const time_span& span) override {
     constexpr std::string_view what = "counting a month's figures";
+    if (in_tx_) return fail(errc::failed, std::string(what) + ": inside a write transaction");
     // One snapshot for the three counts (a read-only transaction of its own).
     auto t = transaction::begin(c(), what, "ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (!t) return t.error();
@@ -760,6 +765,7 @@ class pg_counter final : public counter_store {
   result<std::string> keep_month_figures(const std::string& month,
                                          const std::string& figures) override {
     constexpr std::string_view what = "keeping a month's figures";
+    if (in_tx_) return fail(errc::failed, std::string(what) + ": inside a write transaction");
     // The first process to keep a month's figures wins, and writes the counter_figures entry
     // that vouches for them in the same transaction; the others serve those.
     auto t = transaction::begin(c(), what);

@@ -400,7 +400,8 @@ input applicant : Applicant
   }
   CHECK(as("income", "1200.50") == "1200.50");
   CHECK(as("income", "1200") == "1200");
-  for (const char* bad : {"1,5", "1.", ".75", "1e3", "12 00", "abc"}) {
+  CHECK(as("income", "0.5") == "0.5");
+  for (const char* bad : {"1,5", "1.", ".75", "1e3", "12 00", "abc", "012.5", "007", "-07.5"}) {
     CHECK(refused("income", bad).find("takes a number") == 0);
   }
   CHECK(as("score", "-0.25") == "-0.25");

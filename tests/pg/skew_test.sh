@@ -199,15 +199,15 @@ wait=$(sed -n 's/^[Rr]etry-[Aa]fter: \([0-9]*\).*/\1/p' "$work/headers" | tr -d 
   fail "Retry-After is not within the 15-minute window: '$wait'"
 echo "login rate limit: five failures on the slow server, the next login on the fast one 429 (Retry-After ${wait} s)"
 
-# 6. Both stop on SIGTERM; the chain and every row verify.
 # 6. The counter's statistics are released by month, a day after the month ends, by
 # PostgreSQL's clock: a server 40 days fast releases no month early (by its own clock it would
 # release the month now running, and keep its figures before it ends).
 start c $((40 * day))
 adviser=$("$dalil" token create analyst --role adviser --db "$pg" | tail -1)
-released=$(sql "SELECT to_char(date_trunc('month', clock_timestamp() - interval '1 day') - \
-  interval '1 month', 'YYYY-MM')")
-running=$(sql "SELECT to_char(clock_timestamp() - interval '1 day', 'YYYY-MM')")
+# In UTC, as the server counts months (the session's time zone may be another).
+released=$(sql "SELECT to_char(date_trunc('month', (clock_timestamp() AT TIME ZONE 'UTC') - \
+  interval '1 day') - interval '1 month', 'YYYY-MM')")
+running=$(sql "SELECT to_char((clock_timestamp() AT TIME ZONE 'UTC') - interval '1 day', 'YYYY-MM')")
 for p in a b c; do
   port_var=port_$p
   [ "$(status "${!port_var}" GET /api/v1/stats '' "Authorization: Bearer $adviser")" = 200 ] ||
@@ -222,6 +222,7 @@ done
   fail "a month's figures were kept before it ended"
 echo "statistics: the servers 2 days slow, 2 days fast and 40 days fast all release $released, not $running"
 
+# 7. The servers stop on SIGTERM; the chain and every row verify.
 for p in "${pids[@]}"; do kill -TERM "$p"; done
 for p in "${pids[@]}"; do wait "$p" || fail "a server's exit status on SIGTERM: $?"; done
 pids=()

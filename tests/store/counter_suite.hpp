@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/sha256.hpp"
@@ -317,8 +319,22 @@ inline void run_counter_suite(backend& b) {
     auto tally = cs.tally_within(always);
     REQUIRE(ok(tally));
     CHECK(tally->total == *cs.count_decisions());
-    CHECK(tally->cells.size() == cs.outcome_counts(always)->size());
-    CHECK(tally->overrides.size() == cs.override_counts(always)->size());
+    {
+      auto cells = cs.outcome_counts(always);
+      REQUIRE(tally->cells.size() == cells->size());
+      for (std::size_t i = 0; i < cells->size(); ++i) {
+        const auto& [t, a] = std::pair(tally->cells[i], (*cells)[i]);
+        CHECK(std::tie(t.rule, t.status, t.value, t.in_force, t.count) ==
+              std::tie(a.rule, a.status, a.value, a.in_force, a.count));
+      }
+      auto overrides = cs.override_counts(always);
+      REQUIRE(tally->overrides.size() == overrides->size());
+      for (std::size_t i = 0; i < overrides->size(); ++i) {
+        const auto& [t, a] = std::pair(tally->overrides[i], (*overrides)[i]);
+        CHECK(std::tie(t.rule, t.reviewed, t.overridden) ==
+              std::tie(a.rule, a.reviewed, a.overridden));
+      }
+    }
     CHECK(tally->total == 3);
     CHECK(cs.tally_within(before)->total == 0);
     CHECK(cs.tally_within(before)->cells.empty());
