@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/crypto.hpp"
@@ -313,6 +314,17 @@ class counter_store {
 
  protected:
   counter_store() = default;
+  /// tally_within's three counts, by this store's own reads (each backend calls it inside the
+  /// read transaction that makes them one snapshot).
+  result<span_tally> count_tally(const time_span& span) {
+    auto cells = outcome_counts(span);
+    if (!cells) return cells.error();
+    auto overrides = override_counts(span);
+    if (!overrides) return overrides.error();
+    auto total = count_decisions_within(span);
+    if (!total) return total.error();
+    return span_tally{std::move(*cells), std::move(*overrides), *total};
+  }
 };
 
 /// A connection to the counter tables of the SQLite store at `path` (counter_store::open

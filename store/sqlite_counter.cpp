@@ -1402,19 +1402,7 @@ result<std::int64_t> sqlite_counter::count_decisions_within(const time_span& spa
 result<span_tally> sqlite_counter::tally_within(const time_span& span) {
   // A deferred transaction: its first read takes the snapshot (WAL) the other two read too.
   if (auto s = impl_->run(impl_->begin_read_tx, "BEGIN"); !s) return s.error();
-  auto tally = [&]() -> result<span_tally> {
-    span_tally t;
-    auto cells = outcome_counts(span);
-    if (!cells) return cells.error();
-    auto overrides = override_counts(span);
-    if (!overrides) return overrides.error();
-    auto total = count_decisions_within(span);
-    if (!total) return total.error();
-    t.cells = std::move(*cells);
-    t.overrides = std::move(*overrides);
-    t.total = *total;
-    return t;
-  }();
+  auto tally = count_tally(span);
   impl_->end_read();  // read only: nothing to keep
   return tally;
 }

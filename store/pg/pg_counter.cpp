@@ -733,16 +733,7 @@ class pg_counter final : public counter_store {
     // One snapshot for the three counts (a read-only transaction of its own).
     auto t = transaction::begin(c(), what, "ISOLATION LEVEL REPEATABLE READ READ ONLY");
     if (!t) return t.error();
-    span_tally tally;
-    auto cells = outcome_counts(span);
-    if (!cells) return cells.error();
-    auto overrides = override_counts(span);
-    if (!overrides) return overrides.error();
-    auto total = count_decisions_within(span);
-    if (!total) return total.error();
-    tally.cells = std::move(*cells);
-    tally.overrides = std::move(*overrides);
-    tally.total = *total;
+    auto tally = count_tally(span);
     t->rollback();  // read only: nothing to keep
     return tally;
   }
