@@ -1,6 +1,9 @@
 // dalil: check, format, test and evaluate rule packs; see `dalil --help`.
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+#include <string>
+
 #include "cli/account_commands.hpp"
 #include "cli/analysis_commands.hpp"
 #include "cli/commands.hpp"
@@ -12,6 +15,7 @@
 #include "cli/publish_command.hpp"
 #include "cli/server_commands.hpp"
 #include "cli/store_commands.hpp"
+#include "store/test_hooks.hpp"
 
 namespace {
 
@@ -301,6 +305,11 @@ int main(int argc, char** argv) {
     // Help and version: 0; every usage error: 2, as the README's exit codes say (CLI11's own
     // codes, 104 to 109, told a script nothing it was promised).
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  // A test hook set in the environment is said before anything runs: honoured, it changes what
+  // this process does (a test build); ignored, the variable was meant for one.
+  for (const std::string& w : dalil::store::test_hook_warnings()) {
+    std::cerr << "dalil: " << w << '\n';
   }
   // A PostgreSQL --db (or migrate) first: what it supports runs, the rest is refused (exit 3).
   if (auto status = dalil::cli::run_pg_commands(app, pg)) return *status;

@@ -222,5 +222,22 @@ expect fsize_resumed 0 "resumed" "$dalil" batch --db "$fsz" --rules "$rules" --a
 [ "$(sqlite3 "$fsz" "SELECT count(*) FROM decision_sets")" -eq 20000 ] ||
   { echo "FAIL: the resumed batch did not decide the 20000 applicants once"; failed=$((failed + 1)); }
 "$dalil" audit verify --db "$fsz" >/dev/null
+# A test hook set in the environment is said on standard error before anything runs, by its name
+# and never its value: honoured by this test build (ignored by one without the hooks); none set,
+# nothing is said.
+status=0
+DALIL_TEST_RESEAL_EDIT_SQL="SELECT 'SYN-424242'" "$dalil" audit head --db "$db" > "$work/out" 2>&1 || status=$?
+if [ "$status" -ne 0 ] || ! grep -qE "^dalil: warning: DALIL_TEST_RESEAL_EDIT_SQL is set(, and this build honours it| and ignored)" "$work/out" ||
+  grep -q "SYN-424242" "$work/out"; then
+  echo "FAIL test_hook_said: exit $status: $(cat "$work/out")"; failed=$((failed + 1))
+else
+  echo "ok   test_hook_said: $(grep -m1 warning "$work/out")"; passed=$((passed + 1))
+fi
+"$dalil" audit head --db "$db" > "$work/out" 2>&1
+if grep -q "DALIL_" "$work/out"; then
+  echo "FAIL no_test_hook: $(cat "$work/out")"; failed=$((failed + 1))
+else
+  echo "ok   no_test_hook: nothing said"; passed=$((passed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
