@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +14,7 @@
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
+#include "store/chain.hpp"
 #include "store/store.hpp"
 
 namespace dalil::store::detail {
@@ -364,6 +366,50 @@ inline std::string counter_figures_digest(std::string_view figures) {
 inline constexpr std::string_view figures_dropped_by =
     "(action='keys_init' AND details LIKE '%\"in_place\":%') OR (action='keys_seal' AND "
     "details LIKE '%\"counter_decisions\":%')";
+
+/// verify's reading of the months' figures kept: the counter_figures entries since the figures
+/// were last dropped, each with the row kept for its month (figures NULL: none), in order.
+inline std::string kept_months_sql() {
+  return "SELECT a.seq, a.subject, a.details, f.figures FROM audit a LEFT JOIN "
+         "counter_month_figures f ON f.month = a.subject WHERE a.action = 'counter_figures' AND "
+         "a.seq > (SELECT coalesce(max(seq), 0) FROM audit WHERE " +
+         std::string(figures_dropped_by) + ") ORDER BY a.seq";
+}
+
+/// verify's check of the months' figures kept, the same on both stores: each entry of
+/// kept_months_sql against the row kept for its month, then the rows counted (none that no
+/// entry vouches for).
+class kept_months_check {
+ public:
+  /// What is wrong with entry `seq` (for `month`, with its `details`) and the figures kept for
+  /// that month (`figures`; nullopt: no row); nullopt when it vouches for them.
+  std::optional<audit_problem> entry(std::int64_t seq, const std::string& month,
+                                     const std::string& details,
+                                     std::optional<std::string_view> figures) {
+    auto problem = [&](const char* how) {
+      return std::optional<audit_problem>(audit_problem{
+          seq,
+          "the figures kept for " + month + " (audit entry " + std::to_string(seq) + ") " + how});
+    };
+    if (!figures) return problem("were deleted");
+    if (!vouched_.insert(month).second) return problem("are vouched for twice");
+    if (counter_figures_digest(*figures) != audit_field(details, "digest") ||
+        audit_field(details, "month") != month) {
+      return problem("were changed");
+    }
+    return std::nullopt;
+  }
+  /// Whether the `rows` counter_month_figures holds are each vouched for by an entry seen.
+  [[nodiscard]] std::optional<audit_problem> rows(std::int64_t rows) const {
+    if (rows == static_cast<std::int64_t>(vouched_.size())) return std::nullopt;
+    return audit_problem{0,
+                         "there are months' figures that no audit entry vouches for "
+                         "(counter_month_figures: inserted behind the tool's back)"};
+  }
+
+ private:
+  std::set<std::string> vouched_;
+};
 
 /// Why `dalil retention --set KIND=DAYS --by BY` is refused ("" when it is not): a kind of
 /// data, records 1 to 36500 days, traces 0 to 36500 (0: erased at the next apply), and who.

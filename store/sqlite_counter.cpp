@@ -1611,41 +1611,20 @@ result<std::optional<audit_problem>> sqlite_counter::verify_month_figures() {
   // Each month's figures kept since they were last dropped (figures_dropped_by) against the
   // counter_figures entry that vouches for them, and no row without one.
   std::string e;
-  auto q = impl_->db.prepare(
-      "SELECT a.seq, a.subject, a.details, f.figures FROM audit a LEFT JOIN "
-      "counter_month_figures f ON f.month = a.subject WHERE a.action = 'counter_figures' AND "
-      "a.seq > (SELECT coalesce(max(seq), 0) FROM audit WHERE " +
-          std::string(detail::figures_dropped_by) + ") ORDER BY a.seq",
-      e);
+  auto q = impl_->db.prepare(detail::kept_months_sql(), e);
   if (!q.ok()) return fail(errc::failed, e);
-  std::set<std::string> vouched;
+  detail::kept_months_check check;
   int rc = 0;
   while ((rc = q.step()) == SQLITE_ROW) {
-    const std::int64_t seq = q.int64(0);
-    const std::string month = q.text(1);
-    auto problem = [&](const char* how) {
-      return std::optional<audit_problem>(audit_problem{
-          seq,
-          "the figures kept for " + month + " (audit entry " + std::to_string(seq) + ") " + how});
-    };
-    if (q.is_null(3)) return problem("were deleted");
-    if (!vouched.insert(month).second) return problem("are vouched for twice");
-    if (detail::counter_figures_digest(q.text_view(3)) !=
-            detail::audit_field(q.text(2), "digest") ||
-        detail::audit_field(q.text(2), "month") != month) {
-      return problem("were changed");
-    }
+    auto problem =
+        check.entry(q.int64(0), q.text(1), q.text(2),
+                    q.is_null(3) ? std::nullopt : std::optional<std::string_view>(q.text_view(3)));
+    if (problem) return problem;
   }
   if (rc != SQLITE_DONE) return impl_->sql_error("reading the audit log");
   auto rows = impl_->db.prepare("SELECT count(*) FROM counter_month_figures", e);
   if (!rows.ok() || rows.step() != SQLITE_ROW) return impl_->sql_error("counting kept months");
-  if (rows.int64(0) != static_cast<std::int64_t>(vouched.size())) {
-    return std::optional<audit_problem>(audit_problem{
-        0,
-        "there are months' figures that no audit entry vouches for (counter_month_figures: "
-        "inserted behind the tool's back)"});
-  }
-  return std::optional<audit_problem>();
+  return check.rows(rows.int64(0));
 }
 
 }  // namespace dalil::store

@@ -224,36 +224,18 @@ std::optional<audit_problem> check_counter_rows(connection& c, std::string_view 
   }
   // Each month's figures kept since they were last dropped against the counter_figures entry
   // that vouches for them, and no row without one (as sqlite_counter.cpp checks them).
-  auto f = c.query(what,
-                   "SELECT a.seq, a.subject, a.details, f.figures FROM audit a LEFT JOIN "
-                   "counter_month_figures f ON f.month = a.subject WHERE a.action = "
-                   "'counter_figures' AND a.seq > (SELECT coalesce(max(seq), 0) FROM audit WHERE " +
-                       std::string(dalil::store::detail::figures_dropped_by) + ") ORDER BY a.seq");
+  auto f = c.query(what, dalil::store::detail::kept_months_sql());
   if (!f) return failed(f.error());
-  std::set<std::string> vouched;
+  dalil::store::detail::kept_months_check check;
   for (int i = 0; i < f->size(); ++i) {
-    const std::int64_t seq = f->int64(i, 0);
-    const std::string month = f->text(i, 1);
-    const std::string details = f->text(i, 2);
-    auto problem = [&](const char* how) {
-      return audit_problem{seq, "the figures kept for " + month + " (audit entry " +
-                                    std::to_string(seq) + ") " + how};
-    };
-    if (f->null(i, 3)) return problem("were deleted");
-    if (!vouched.insert(month).second) return problem("are vouched for twice");
-    if (dalil::store::detail::counter_figures_digest(f->view(i, 3)) !=
-            audit_field(details, "digest") ||
-        audit_field(details, "month") != month) {
-      return problem("were changed");
-    }
+    auto problem =
+        check.entry(f->int64(i, 0), f->text(i, 1), f->text(i, 2),
+                    f->null(i, 3) ? std::nullopt : std::optional<std::string_view>(f->view(i, 3)));
+    if (problem) return *problem;
   }
   auto kept = c.query(what, "SELECT count(*) FROM counter_month_figures");
   if (!kept) return failed(kept.error());
-  if (kept->int64(0, 0) != static_cast<std::int64_t>(vouched.size())) {
-    return audit_problem{0,
-                         "there are months' figures that no audit entry vouches for "
-                         "(counter_month_figures: inserted behind the tool's back)"};
-  }
+  if (auto problem = check.rows(kept->int64(0, 0))) return *problem;
   return std::nullopt;
 }
 
