@@ -336,6 +336,7 @@ std::optional<std::pair<outcome, engine::value>> evaluate(
   const dsl::program& p = rules->program();
   engine::record_reader reader(p);
   reader.set_as_of(as_of);
+  reader.set_intake(false);  // a record the analysis wrote (its texts are the model's)
   engine::record_error err;
   if (!reader.read(record_json, rec, err)) {
     field = err.field;

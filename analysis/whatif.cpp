@@ -457,6 +457,7 @@ bool evaluate(const std::shared_ptr<const engine::ruleset>& rules, std::uint32_t
   const dsl::program& p = rules->program();
   engine::record_reader reader(p);
   reader.set_as_of(as_of);
+  reader.set_intake(false);  // a record the analysis wrote (its texts are the model's)
   engine::record rec;
   engine::record_error err;
   if (!reader.read(json, rec, err)) return false;

@@ -100,7 +100,9 @@ struct side {
         reader(i->rules->program()),
         buffers(block),
         blocks(i, rules),
-        scalar(i) {}
+        scalar(i) {
+    reader.set_intake(false);  // the cohort's stored records, read as they were stored
+  }
   /// The records read are applicants' personal data: zeroed, not only freed.
   ~side() {
     for (record& r : buffers) r.wipe();

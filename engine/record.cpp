@@ -558,7 +558,7 @@ int compare_bound(const value& v, const rational& bound) {
 struct record_reader_options {
   std::optional<date> as_of;
   bool member_place = false;
-  bool intake = false;
+  bool intake = true;
 };
 
 }  // namespace

@@ -68,9 +68,12 @@ class record_reader {
   void set_member_place(bool on);
   /// Whether the record is entering the store or the engine now (an evaluation, an import, a
   /// test, the advisers' facts): then a text fact holding a control character or a
-  /// bidirectional control is refused (tab and LF or CRLF line breaks are text). Off by default:
-  /// a record stored before that check is read as it was stored, so that every stored decision
-  /// still opens and replays. Not to be called while another thread reads.
+  /// bidirectional control is refused (tab and LF or CRLF line breaks are text). On by default,
+  /// so that a way in added later checks what enters; the readers of what is already stored (a
+  /// batch, a replay, an impact, a stored decision read again) and of the records the analysis
+  /// writes (its witnesses) turn it off, so that a record stored before that check is read as it
+  /// was stored and every stored decision still opens and replays. Not to be called while
+  /// another thread reads.
   void set_intake(bool on);
 
   /// Reads one JSON object against the schema, strictly: well-formed UTF-8 (a \u escape must

@@ -378,6 +378,7 @@ scratch& scratch_for(const std::shared_ptr<const engine::instance>& inst,
     s.inst = inst;
     s.rules = rules;
     s.reader = std::make_unique<engine::record_reader>(inst->rules->program());
+    s.reader->set_intake(false);  // stored records, read as they were stored
     // No as-of date for the reader: stored records were checked against the import date
     // (`not_after as_of`), and a batch date is often a what-if date before recent events
     // ("who would have qualified in 2014?"); at_least and at_most are always checked.
