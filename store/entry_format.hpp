@@ -14,8 +14,13 @@
 
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
-#include "store/chain.hpp"
 #include "store/store.hpp"
+
+namespace dalil::store {
+/// The value of `"key":` in an audit entry's details (store/chain.hpp, which this header does not
+/// include: it would bring SQLite's header to every user of the entries' format).
+std::string audit_field(const std::string& details, const std::string& key);
+}  // namespace dalil::store
 
 namespace dalil::store::detail {
 
@@ -399,9 +404,9 @@ class kept_months_check {
     }
     return std::nullopt;
   }
-  /// Whether the `rows` counter_month_figures holds are each vouched for by an entry seen.
-  [[nodiscard]] std::optional<audit_problem> rows(std::int64_t rows) const {
-    if (rows == static_cast<std::int64_t>(vouched_.size())) return std::nullopt;
+  /// Whether the `kept` rows counter_month_figures holds are each vouched for by an entry seen.
+  [[nodiscard]] std::optional<audit_problem> rows(std::int64_t kept) const {
+    if (kept == static_cast<std::int64_t>(vouched_.size())) return std::nullopt;
     return audit_problem{0,
                          "there are months' figures that no audit entry vouches for "
                          "(counter_month_figures: inserted behind the tool's back)"};

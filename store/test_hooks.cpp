@@ -31,8 +31,8 @@ std::vector<std::string> test_hook_warnings() {
     const bool honoured = fault ? fault_injection_built() : test_hooks_built();
     if (honoured) {
       out.push_back("warning: " + n +
-                    " is set, and this build honours it: a test hook (a build with the tests); a "
-                    "build for use is configured with -DDALIL_BUILD_TESTS=OFF");
+                    " is set: this build has the test hooks, which read it (a build with the "
+                    "tests; a build for use is configured with -DDALIL_BUILD_TESTS=OFF)");
     } else {
       out.push_back("warning: " + n +
                     " is set and ignored: this build was configured without its test hooks");

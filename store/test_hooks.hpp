@@ -27,8 +27,9 @@ bool test_hooks_built() noexcept;
 /// Whether this build honours DALIL_FAULT_INJECT (configured with DALIL_FAULT_INJECTION).
 bool fault_injection_built() noexcept;
 
-/// One line per test-hook variable set in this process's environment: that this build honours
-/// it (a test build), or ignores it. It names the variable, never its value. Empty when none is
+/// One line per test-hook variable set in this process's environment: that this build has the
+/// hooks that read it (a test build; whether this command acts on its value is the hook's), or
+/// ignores it. It names the variable, never its value. Empty when none is
 /// set, as in every use outside the tests.
 std::vector<std::string> test_hook_warnings();
 

@@ -5,6 +5,7 @@
 // - an accepted record's canonical JSON is accepted too and gives the same decisions (the content
 //   hash is taken over the canonical form, so it must not change a record's meaning);
 // - both evaluators agree on every rule at two dates, and every decision's JSON is valid UTF-8.
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -94,12 +95,10 @@ void compare_evaluators(const std::shared_ptr<const engine::ruleset>& rules,
   }
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const auto rules = fuzz::snia_pack();
-  static const engine::record_reader reader(rules->program());
-  std::string_view json(reinterpret_cast<const char*>(data), size);
+/// The record read by `reader` (an error that says where and why, never a value), then decided:
+/// the checks below hold for each reader.
+void read_and_decide(const std::shared_ptr<const engine::ruleset>& rules,
+                     const engine::record_reader& reader, std::string_view json) {
   engine::record rec;
   engine::record_error err;
   if (!reader.read(json, rec, err)) {
@@ -128,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         violated("record", "a record error echoes a value of the record: " + err2.message);
       }
     }
-    return 0;
+    return;
   }
   std::string first = decisions(rules, rec, "2017-06-01");
   if (!fuzz::utf8_ok(first)) violated("record", "decision JSON is not valid UTF-8");
@@ -146,5 +145,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   compare_evaluators(rules, rec, "2017-06-01");
   compare_evaluators(rules, rec, "2014-01-01");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static const auto rules = fuzz::snia_pack();
+  // A record entering (the check of its texts on, the default) and a stored one (off: stored
+  // before the check, read as it was stored).
+  static const engine::record_reader entering(rules->program());
+  static const std::unique_ptr<engine::record_reader> stored = [] {
+    auto r = std::make_unique<engine::record_reader>(rules->program());
+    r->set_intake(false);
+    return r;
+  }();
+  std::string_view json(reinterpret_cast<const char*>(data), size);
+  engine::record a;
+  engine::record b;
+  engine::record_error ea;
+  engine::record_error eb;
+  if (entering.read(json, a, ea) && !stored->read(json, b, eb)) {
+    violated("record", "a record read as it enters is refused as stored: " + eb.message);
+  }
+  read_and_decide(rules, entering, json);
+  read_and_decide(rules, *stored, json);
   return 0;
 }

@@ -227,13 +227,15 @@ expect fsize_resumed 0 "resumed" "$dalil" batch --db "$fsz" --rules "$rules" --a
 # nothing is said.
 status=0
 DALIL_TEST_RESEAL_EDIT_SQL="SELECT 'SYN-424242'" "$dalil" audit head --db "$db" > "$work/out" 2>&1 || status=$?
-if [ "$status" -ne 0 ] || ! grep -qE "^dalil: warning: DALIL_TEST_RESEAL_EDIT_SQL is set(, and this build honours it| and ignored)" "$work/out" ||
+if [ "$status" -ne 0 ] || ! grep -qE "^dalil: warning: DALIL_TEST_RESEAL_EDIT_SQL is set(: this build has the test hooks| and ignored)" "$work/out" ||
   grep -q "SYN-424242" "$work/out"; then
   echo "FAIL test_hook_said: exit $status: $(cat "$work/out")"; failed=$((failed + 1))
 else
   echo "ok   test_hook_said: $(grep -m1 warning "$work/out")"; passed=$((passed + 1))
 fi
-"$dalil" audit head --db "$db" > "$work/out" 2>&1
+env -u DALIL_TEST_CLOCK_OFFSET -u DALIL_TEST_STATS_CLOCK_OFFSET -u DALIL_TEST_PLAIN_REVIEWS \
+  -u DALIL_TEST_RESEAL_EDIT_SQL -u DALIL_TEST_RESEAL_KILL_AT -u DALIL_TEST_IN_PLACE_BATCH \
+  -u DALIL_TEST_PORTABLE_GCM -u DALIL_FAULT_INJECT "$dalil" audit head --db "$db" > "$work/out" 2>&1
 if grep -q "DALIL_" "$work/out"; then
   echo "FAIL no_test_hook: $(cat "$work/out")"; failed=$((failed + 1))
 else
