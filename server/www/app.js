@@ -326,6 +326,11 @@ async function explanationsIn(lang) {
 }
 
 async function changeLanguage(lang) {
+  // Busy from the choice until the screen is drawn again in that language (render sets it back):
+  // a screen reader is told, and nothing typed meanwhile is taken for the new screen's (the
+  // browser tests wait on it: a lookup typed while the language was still being stored was
+  // erased by the redrawing).
+  root.main.setAttribute('aria-busy', 'true');
   try {
     if (state.me) await api('PUT', '/api/v1/session/lang', { lang });
     else state.langChosen = lang;
@@ -335,6 +340,7 @@ async function changeLanguage(lang) {
     render();
     document.getElementById('ui-lang')?.focus();
   } catch (e) {
+    root.main.setAttribute('aria-busy', 'false');  // the screen stays as it was
     handleError(e);
   }
 }

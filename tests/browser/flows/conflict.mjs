@@ -16,7 +16,16 @@ export async function run(ctx, lang) {
     // Both open the last examination of the same applicant.
     for (const [b, user] of [[a, 'alice'], [c, 'carol']]) {
       await signIn(b.page, ctx.server.base, user);
+      // The language is stored slowly, as by a busy server: the page stays busy until it is
+      // drawn again in it, so the lookup below is not typed into a screen about to be replaced
+      // (a race that erased it, most often in fr, the language the page already had).
+      await b.page.route('**/api/v1/session/lang', async (route) => {
+        await new Promise((resolve) => { setTimeout(resolve, 400); });
+        await route.continue();
+      });
       await b.page.selectOption('#ui-lang', lang);
+      expect(await b.page.getAttribute('main', 'aria-busy') === 'true',
+        `${lang}: the page is not busy while its language is being stored`);
       await b.page.waitForFunction((l) => document.documentElement.lang === l
         && document.querySelector('main')?.getAttribute('aria-busy') === 'false', lang);
       await b.page.fill('#lookup', record.id);
