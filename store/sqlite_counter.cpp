@@ -196,15 +196,25 @@ struct impl {
   statement drop_rest;
   statement empty_plan;
   statement clear_recent;
+  statement count_mid;
+  statement drain_bound;
+  statement drain_insert;
+  statement drain_delete;
+  statement drain_insert_rest;
+  statement drain_delete_rest;
   /// Rows in counter_applicants_recent as this connection last knew them (-1: to be counted,
   /// after a rollback or before the first merge check).
   std::int64_t recent_rows = -1;
   /// The recent part's size at which a merge is due, as last computed
   /// (counter_store::counter_index_merge_due).
   std::int64_t merge_at = counter_store::counter_index_merge_rows;
+  /// Rows in counter_applicants_mid as this connection last knew them (-1: to be counted), and
+  /// the size at which a drain into the main part is due (counter_index_drain_due).
+  std::int64_t mid_rows = -1;
+  std::int64_t drain_at = counter_store::counter_index_drain_rows;
   /// The merge round under way (merge_due): its phase, its rows (seq after merge_from up to
   /// merge_upto), where the copy or the clear goes on (merge_next, a seq), the insert's pieces.
-  enum class phase { none, copy, insert, clear };
+  enum class phase { none, copy, insert, clear, drain };
   phase merge_phase = phase::none;
   statement plan_recent;
   std::int64_t merge_from = 0;
@@ -213,9 +223,11 @@ struct impl {
   std::int64_t merge_insert_rows = counter_store::counter_index_merge_piece;
   // The merges so far, for the server's log at its stop (checkpoint_summary).
   std::uint64_t merges = 0;
+  std::uint64_t drains = 0;
   std::uint64_t merge_chunks = 0;
   std::uint64_t merges_failed = 0;
   std::int64_t longest_merge_us = 0;
+  std::int64_t longest_drain_us = 0;  // of which the drain's steps
   // The audit chain's two statements, for this connection.
   detail::audit_appender audit;
   statement begin_read_tx;  // the read transaction of tally_within and verify
@@ -492,8 +504,28 @@ struct impl {
 
   status open_review_row(const statement& q, review& r) const;
 
-  /// The applicants' index's recent part merged into counter_applicants once it holds
-  /// counter_index_merge_due decisions (upkeep_due): the rows there then (a round), one short
+  /// A key of the applicants' index that bounds a step of the merge or the drain, read from a
+  /// row (applicant_id, at, decision_id) and bound as ?1-?3; zeroed once the step is done (an
+  /// applicant's id in a plain store).
+  struct merge_key {
+    std::string applicant, at, decision;
+    merge_key() = default;
+    merge_key(const merge_key&) = delete;
+    merge_key& operator=(const merge_key&) = delete;
+    ~merge_key() { crypto::wipe(applicant); }
+    void take(const statement& q) {
+      applicant.assign(q.text_view(0));
+      at.assign(q.text_view(1));
+      decision.assign(q.text_view(2));
+    }
+    void bind(statement& q) const {
+      q.bind_static(1, applicant).bind_static(2, at).bind_static(3, decision);
+    }
+  };
+
+  /// The applicants' index's recent part merged into its middle part (counter_applicants_mid)
+  /// once it holds counter_index_merge_due decisions (upkeep_due): the rows there then (a
+  /// round), one short
   /// step per call, each in a transaction of its own, so that no commit of requests waits for
   /// more than a step (a step of the earlier merge, a range of applicants moved and deleted at
   /// once, took up to 4.8 ms at 1,000 requests/s and 7.7 ms at 10,000/s, and made most of the
@@ -501,14 +533,19 @@ struct impl {
   /// - copy: the round's rows, counter_index_merge_piece at a time in the order they were made
   ///   (a range of seq: contiguous pages), into temp.merge_plan, a table of this connection's
   ///   memory in the index's order;
-  /// - insert: from merge_plan into counter_applicants in the index's order, pieces of
+  /// - insert: from merge_plan into counter_applicants_mid in the index's order, pieces of
   ///   merge_insert_rows (sized so that a piece covers about counter_index_merge_pages pages of
-  ///   the index: a round still writes each page about once), each removed from merge_plan;
+  ///   the middle part: a round still writes each page about once), each removed from
+  ///   merge_plan;
   /// - clear: the round's rows deleted from the recent part, a range of seq at a time (its
-  ///   first pages, freed), and only those found in counter_applicants.
+  ///   first pages, freed), and only those found in counter_applicants_mid.
   /// Until a round is cleared its rows are in both parts: an applicant's history reads each
   /// decision once (IN), verify counts them once, and a round cut short (a failure, a stop) is
   /// planned again from what the recent part holds (INSERT OR IGNORE).
+  /// Once the middle part holds counter_index_drain_due rows, it is drained into the main part
+  /// (counter_applicants) before any new round: its lowest keys, counter_index_drain_step_rows
+  /// at a time, inserted there and deleted from it in one transaction (drain_step), so that a
+  /// row is in one of the two at every commit.
   status merge_due() {
     if (merge_phase == phase::none) {
       if (recent_rows < 0) {
@@ -520,9 +557,19 @@ struct impl {
         count_recent.reset();
         if (rc != SQLITE_ROW) return sql_error("counting the applicants' recent decisions");
       }
-      if (recent_rows < merge_at) return {};
-      // Due by the last threshold: the threshold again from the main part's size now (the
-      // decisions in all, by the highest row id, less the recent part; it only grows).
+      if (mid_rows < 0) {
+        if (auto s = ready(count_mid, "SELECT count(*) FROM counter_applicants_mid"); !s) {
+          return s;
+        }
+        int rc = count_mid.step();
+        mid_rows = rc == SQLITE_ROW ? count_mid.int64(0) : -1;
+        count_mid.reset();
+        if (rc != SQLITE_ROW) return sql_error("counting the applicants' index's middle part");
+      }
+      if (recent_rows < merge_at && mid_rows < drain_at) return {};
+      // Due by the last thresholds: the thresholds again from the parts' sizes now (the main
+      // part's: the decisions in all, by the highest row id, less the other two; it only
+      // grows).
       if (auto s = ready(last_decision, "SELECT coalesce(max(rowid), 0) FROM counter_decisions");
           !s) {
         return s;
@@ -531,33 +578,43 @@ struct impl {
       const std::int64_t decisions = rc == SQLITE_ROW ? last_decision.int64(0) : 0;
       last_decision.reset();
       if (rc != SQLITE_ROW) return sql_error("counting the counter decisions");
-      const std::int64_t indexed = std::max<std::int64_t>(decisions - recent_rows, 0);
-      merge_at = counter_store::counter_index_merge_due(indexed);
+      const std::int64_t main_rows = std::max<std::int64_t>(decisions - recent_rows - mid_rows, 0);
+      drain_at = counter_store::counter_index_drain_due(main_rows);
+      if (mid_rows >= drain_at) {
+        merge_insert_rows = counter_store::counter_index_drain_step_rows(mid_rows, main_rows);
+        merge_phase = phase::drain;
+        return {};
+      }
+      merge_at = counter_store::counter_index_merge_due(main_rows + mid_rows);
       if (recent_rows < merge_at) return {};
-      return plan_merge(indexed);
+      return plan_merge(mid_rows);
     }
     const auto started = std::chrono::steady_clock::now();
+    const bool drained = merge_phase == phase::drain;
     status step = merge_phase == phase::copy     ? copy_step()
                   : merge_phase == phase::insert ? insert_step()
-                                                 : clear_step();
+                  : merge_phase == phase::clear  ? clear_step()
+                                                 : drain_step();
     if (!step) {
       std::string ignored;
       db.exec("ROLLBACK", ignored);
       recent_rows = -1;
+      mid_rows = -1;
       merge_phase = phase::none;  // planned again from what is there
       ++merges_failed;
       return step;
     }
     ++merge_chunks;
-    longest_merge_us = std::max<std::int64_t>(longest_merge_us,
-                                              std::chrono::duration_cast<std::chrono::microseconds>(
-                                                  std::chrono::steady_clock::now() - started)
-                                                  .count());
+    const std::int64_t took = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count();
+    longest_merge_us = std::max(longest_merge_us, took);
+    if (drained) longest_drain_us = std::max(longest_drain_us, took);
     return {};
   }
 
   /// A round of merge_due: the recent part's rows now (seq from merge_from to merge_upto), with
-  /// pieces of the insert sized to the main part's `indexed` rows.
+  /// pieces of the insert sized to the middle part's `indexed` rows.
   status plan_merge(std::int64_t indexed) {
     if (auto s = ready(plan_recent,
                        "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0), count(*) FROM "
@@ -619,7 +676,7 @@ struct impl {
     return {};
   }
 
-  /// The next piece of merge_plan, in the index's order, into counter_applicants.
+  /// The next piece of merge_plan, in the index's order, into counter_applicants_mid.
   status insert_step() {
     // The first key past the piece (none: the piece is the rest).
     if (auto s = ready(plan_bound,
@@ -635,19 +692,8 @@ struct impl {
       plan_bound.reset();
       return sql_error("merging the applicants' index");
     }
-    // The bound's key, zeroed once the piece is merged (an applicant's id in a plain store).
-    struct key {
-      std::string applicant, at, decision;
-      key() = default;
-      key(const key&) = delete;
-      key& operator=(const key&) = delete;
-      ~key() { crypto::wipe(applicant); }
-    } bound;
-    if (!rest) {
-      bound.applicant.assign(plan_bound.text_view(0));
-      bound.at.assign(plan_bound.text_view(1));
-      bound.decision.assign(plan_bound.text_view(2));
-    }
+    merge_key bound;
+    if (!rest) bound.take(plan_bound);
     plan_bound.reset();
     if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
     // Only the rows still in the recent part as they were copied: another connection may
@@ -656,14 +702,16 @@ struct impl {
     statement& insert = rest ? insert_rest : insert_plan;
     statement& drop = rest ? drop_rest : drop_plan;
     if (auto s = rest ? ready(insert,
-                              "INSERT OR IGNORE INTO counter_applicants SELECT p.applicant_id, "
-                              "p.at, p.decision_id FROM temp.merge_plan p WHERE EXISTS (SELECT 1 "
+                              "INSERT OR IGNORE INTO counter_applicants_mid SELECT "
+                              "p.applicant_id, p.at, p.decision_id FROM temp.merge_plan p WHERE "
+                              "EXISTS (SELECT 1 "
                               "FROM counter_applicants_recent r WHERE r.seq = p.seq AND "
                               "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id "
                               "= p.decision_id) ORDER BY p.applicant_id, p.at, p.decision_id")
                       : ready(insert,
-                              "INSERT OR IGNORE INTO counter_applicants SELECT p.applicant_id, "
-                              "p.at, p.decision_id FROM temp.merge_plan p WHERE (p.applicant_id, "
+                              "INSERT OR IGNORE INTO counter_applicants_mid SELECT "
+                              "p.applicant_id, p.at, p.decision_id FROM temp.merge_plan p WHERE "
+                              "(p.applicant_id, "
                               "p.at, p.decision_id) < (?1, ?2, ?3) AND EXISTS (SELECT 1 FROM "
                               "counter_applicants_recent r WHERE r.seq = p.seq AND "
                               "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id "
@@ -679,12 +727,11 @@ struct impl {
       return s;
     }
     for (statement* q : {&insert, &drop}) {
-      if (!rest) {
-        q->bind_static(1, bound.applicant).bind_static(2, bound.at).bind_static(3, bound.decision);
-      }
+      if (!rest) bound.bind(*q);
       rc = q->step();
       q->reset();
       if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+      if (q == &insert && mid_rows >= 0) mid_rows += db.changes();
     }
     if (auto s = run(commit_tx, "COMMIT"); !s) return s;
     if (rest) {
@@ -695,12 +742,12 @@ struct impl {
   }
 
   /// The next piece of the round's rows, by seq, deleted from the recent part: those found in
-  /// counter_applicants (a row another connection put there after the round began, with a seq
-  /// the round covers, stays).
+  /// counter_applicants_mid (a row another connection put there after the round began, with a
+  /// seq the round covers, stays).
   status clear_step() {
     if (auto s = seq_piece(clear_recent,
                            "DELETE FROM counter_applicants_recent AS r WHERE seq > ?1 AND seq <= "
-                           "?2 AND EXISTS (SELECT 1 FROM counter_applicants a WHERE "
+                           "?2 AND EXISTS (SELECT 1 FROM counter_applicants_mid a WHERE "
                            "a.applicant_id = r.applicant_id AND a.at = r.at AND a.decision_id = "
                            "r.decision_id)");
         !s) {
@@ -710,6 +757,69 @@ struct impl {
       merge_phase = phase::none;
       recent_rows = -1;  // counted again: rows another connection merged meanwhile are gone
       ++merges;
+    }
+    return {};
+  }
+
+  /// The middle part's next piece in the index's order (its merge_insert_rows lowest keys; all
+  /// of it when it holds no more) inserted into the main part and deleted from the middle part,
+  /// in one transaction: an applicant's history finds each row in one of them at every commit.
+  /// The piece is bounded by the first key past it, read inside the transaction, so that what
+  /// another connection did meanwhile (keys init in place, which empties the middle part) is
+  /// seen: a drain then ends.
+  status drain_step() {
+    if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
+    if (auto s = ready(drain_bound,
+                       "SELECT applicant_id, at, decision_id FROM counter_applicants_mid ORDER BY "
+                       "applicant_id, at, decision_id LIMIT 1 OFFSET ?1");
+        !s) {
+      return s;
+    }
+    drain_bound.bind(1, merge_insert_rows);
+    int rc = drain_bound.step();
+    const bool rest = rc == SQLITE_DONE;
+    if (rc != SQLITE_ROW && !rest) {
+      drain_bound.reset();
+      return sql_error("draining the applicants' index's middle part");
+    }
+    merge_key bound;
+    if (!rest) bound.take(drain_bound);
+    drain_bound.reset();
+    statement& insert = rest ? drain_insert_rest : drain_insert;
+    statement& drop = rest ? drain_delete_rest : drain_delete;
+    if (auto s = rest ? ready(insert,
+                              "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
+                              "decision_id FROM counter_applicants_mid ORDER BY applicant_id, at, "
+                              "decision_id")
+                      : ready(insert,
+                              "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
+                              "decision_id FROM counter_applicants_mid WHERE (applicant_id, at, "
+                              "decision_id) < (?1, ?2, ?3) ORDER BY applicant_id, at, decision_id");
+        !s) {
+      return s;
+    }
+    if (auto s = rest ? ready(drop, "DELETE FROM counter_applicants_mid")
+                      : ready(drop,
+                              "DELETE FROM counter_applicants_mid WHERE (applicant_id, at, "
+                              "decision_id) < (?1, ?2, ?3)");
+        !s) {
+      return s;
+    }
+    std::int64_t moved = 0;
+    for (statement* q : {&insert, &drop}) {
+      if (!rest) bound.bind(*q);
+      rc = q->step();
+      q->reset();
+      if (rc != SQLITE_DONE) return sql_error("draining the applicants' index's middle part");
+      if (q == &drop) moved = db.changes();
+    }
+    if (auto s = run(commit_tx, "COMMIT"); !s) return s;
+    if (rest) {
+      merge_phase = phase::none;
+      mid_rows = 0;
+      ++drains;
+    } else if (mid_rows >= 0) {
+      mid_rows = std::max<std::int64_t>(mid_rows - moved, 0);
     }
     return {};
   }
@@ -785,9 +895,11 @@ class sqlite_counter final : public counter_store {
            " complete; the WAL started again " + std::to_string(n.restarts) +
            " times and held at most " + std::to_string(n.largest_wal) + " frames; " +
            std::to_string(n.frames) + " frames written; the applicants' index merged " +
-           std::to_string(impl_->merges) + " times in " + std::to_string(impl_->merge_chunks) +
-           " transactions (" + std::to_string(merge_frames_) + " of the frames, at most " +
-           std::to_string(impl_->longest_merge_us) + " µs, " +
+           std::to_string(impl_->merges) + " times into its middle part and drained " +
+           std::to_string(impl_->drains) + " times into its main part in " +
+           std::to_string(impl_->merge_chunks) + " transactions (" + std::to_string(merge_frames_) +
+           " of the frames, at most " + std::to_string(impl_->longest_merge_us) +
+           " µs, a drain's " + std::to_string(impl_->longest_drain_us) + " µs, " +
            std::to_string(impl_->merges_failed) + " failed)";
   }
 
@@ -1262,7 +1374,8 @@ result<std::vector<decision_summary>> sqlite_counter::applicant_decisions(
       "EXISTS(SELECT 1 FROM reviews v WHERE v.decision_id=c.decision_id), "
       "coalesce(c.publication_id, 0) FROM "
       "counter_decisions c WHERE c.decision_id IN (SELECT decision_id FROM counter_applicants "
-      "WHERE applicant_id=?1 UNION ALL SELECT decision_id FROM counter_applicants_recent WHERE "
+      "WHERE applicant_id=?1 UNION ALL SELECT decision_id FROM counter_applicants_mid WHERE "
+      "applicant_id=?1 UNION ALL SELECT decision_id FROM counter_applicants_recent WHERE "
       "applicant_id=?1) AND (?2='' OR c.office=?2) ORDER BY c.at, c.rowid",
       e);
   if (!q.ok()) return fail(errc::failed, e);
@@ -1293,6 +1406,7 @@ result<stored_record> sqlite_counter::latest_record(const std::string& id,
                ? "r.latest=1"
                : "r.record_id=(SELECT c.record_id FROM counter_decisions c WHERE c.decision_id IN "
                  "(SELECT decision_id FROM counter_applicants WHERE applicant_id=?1 UNION ALL "
+                 "SELECT decision_id FROM counter_applicants_mid WHERE applicant_id=?1 UNION ALL "
                  "SELECT decision_id FROM counter_applicants_recent WHERE applicant_id=?1) AND "
                  "c.office=?2 ORDER BY c.at DESC, c.rowid DESC LIMIT 1)"),
       e);
@@ -1583,22 +1697,27 @@ result<std::optional<audit_problem>> sqlite_counter::verify_rows() {
         "there are counter decisions that no audit entry vouches for (inserted behind the "
         "tool's back)"});
   }
-  // The applicants' index (its two parts, migration 13) holds each decision once, under its
-  // applicant and time: else a decision would be missing from its applicant's history. A row
-  // in both parts is one a merge round inserted and has not yet cleared (merge_due): counted
-  // once.
+  // The applicants' index (its three parts, migrations 13 and 17) holds each decision once,
+  // under its applicant and time: else a decision would be missing from its applicant's
+  // history. A row in two parts is one a merge round or a drain inserted and has not yet
+  // cleared (merge_due): counted once.
   if (count("SELECT (SELECT count(*) FROM counter_applicants) + (SELECT count(*) FROM "
-            "counter_applicants_recent r WHERE NOT EXISTS (SELECT 1 FROM counter_applicants a "
-            "WHERE a.applicant_id = r.applicant_id AND a.at = r.at AND a.decision_id = "
+            "counter_applicants_mid m WHERE NOT EXISTS (SELECT 1 FROM counter_applicants a WHERE "
+            "a.applicant_id = m.applicant_id AND a.at = m.at AND a.decision_id = m.decision_id)) "
+            "+ (SELECT count(*) FROM counter_applicants_recent r WHERE NOT EXISTS (SELECT 1 FROM "
+            "counter_applicants a WHERE a.applicant_id = r.applicant_id AND a.at = r.at AND "
+            "a.decision_id = r.decision_id) AND NOT EXISTS (SELECT 1 FROM counter_applicants_mid "
+            "m WHERE m.applicant_id = r.applicant_id AND m.at = r.at AND m.decision_id = "
             "r.decision_id))") != decisions ||
       count("SELECT count(*) FROM (SELECT applicant_id, at, decision_id FROM counter_decisions "
             "EXCEPT SELECT applicant_id, at, decision_id FROM counter_applicants EXCEPT SELECT "
+            "applicant_id, at, decision_id FROM counter_applicants_mid EXCEPT SELECT "
             "applicant_id, at, decision_id FROM counter_applicants_recent)") != 0) {
     return std::optional<audit_problem>(audit_problem{
         0,
         "the applicants' index of counter decisions does not hold each decision once under its "
-        "applicant (counter_applicants, counter_applicants_recent: changed behind the tool's "
-        "back?): an applicant's history would miss some"});
+        "applicant (counter_applicants, counter_applicants_mid, counter_applicants_recent: "
+        "changed behind the tool's back?): an applicant's history would miss some"});
   }
   if (count("SELECT count(*) FROM reviews") != reviews_seen) {
     return std::optional<audit_problem>(audit_problem{

@@ -407,6 +407,16 @@ const migration migrations[] = {
     // schema 15 kept are vouched for as found, by entries marked "upgrade".
     {"-- counter_figures entries for the months kept before (vouch_kept_months)",
      vouch_kept_months},
+    // 17: the applicants' index of counter decisions gets a middle part (store/counter_store.hpp,
+    // counter_index_drain_due), in the applicants' order: the recent part's rounds are merged
+    // into it, and it is drained into counter_applicants once it holds a quarter as many rows.
+    // A round wrote every page of counter_applicants for a 32nd of its rows; a drain writes
+    // each page once for a quarter (docs/server-performance.md).
+    {R"(CREATE TABLE counter_applicants_mid(
+          applicant_id TEXT NOT NULL,
+          at TEXT NOT NULL,
+          decision_id TEXT NOT NULL,
+          PRIMARY KEY(applicant_id, at, decision_id)) STRICT, WITHOUT ROWID;)"},
 };
 
 constexpr auto schema_version = static_cast<std::int64_t>(std::size(migrations));
@@ -425,19 +435,21 @@ std::string newer_store(const std::string& path, std::int64_t version) {
 static_assert(schema_version >= 5 && decision_format == 2,
               "a new form of decision sets needs a migration (and the readers of the old ones)");
 
-/// The counter's applicants' index in one part (migration 13): its recent rows merged into
-/// counter_applicants, as the server's writer does once they are many (upkeep_due), so that an
-/// applicant's rows are all found by counter_applicants' key (a row a merge round of the
-/// writer's inserted and has not yet cleared is there already). Inside the caller's transaction.
+/// The counter's applicants' index in one part (migrations 13 and 17): its middle and recent
+/// rows merged into counter_applicants, as the server's writer does once they are many
+/// (upkeep_due), so that an applicant's rows are all found by counter_applicants' key (a row a
+/// merge round or a drain of the writer's inserted and has not yet cleared is there already).
+/// Inside the caller's transaction.
 status merge_counter_index(database& db, const std::string& what) {
-  if (auto st = db.run("INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
-                       "decision_id "
-                       "FROM counter_applicants_recent ORDER BY applicant_id, at, decision_id",
-                       what);
-      !st) {
-    return st;
+  for (const char* sql :
+       {"INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
+        "counter_applicants_mid ORDER BY applicant_id, at, decision_id",
+        "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
+        "counter_applicants_recent ORDER BY applicant_id, at, decision_id",
+        "DELETE FROM counter_applicants_mid", "DELETE FROM counter_applicants_recent"}) {
+    if (auto st = db.run(sql, what); !st) return st;
   }
-  return db.run("DELETE FROM counter_applicants_recent", what);
+  return {};
 }
 
 using detail::add_field;

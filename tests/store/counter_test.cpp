@@ -61,7 +61,8 @@ TEST_CASE("the counter store on SQLite (the suite of both backends)", "[store][c
 TEST_CASE("schema 16: the months' figures kept at schema 15 are vouched for on upgrade",
           "[store][counter][migration]") {
   sqlite_backend b;
-  counter_suite::upgrade_vouches_kept_months(b, "DELETE FROM schema_version WHERE version = 16");
+  counter_suite::upgrade_vouches_kept_months(
+      b, "DELETE FROM schema_version WHERE version >= 16; DROP TABLE counter_applicants_mid");
 }
 
 namespace {
@@ -93,10 +94,11 @@ std::int64_t scalar_of(const std::string& db, const std::string& sql) {
 
 }  // namespace
 
-// The applicants' index of counter decisions in two parts (migration 13): the decisions since
-// the last merge in counter_applicants_recent, the others in counter_applicants. An applicant's
-// history reads both; the writer's upkeep merges the recent part once it holds
-// counter_index_merge_rows decisions (on a small store); verify names a row of either part missing
+// The applicants' index of counter decisions in three parts (migrations 13 and 17): the
+// decisions since the last merge in counter_applicants_recent, those merged since the last drain
+// in counter_applicants_mid, the others in counter_applicants. An applicant's history reads all
+// three; the writer's upkeep merges the recent part into the middle one once it holds
+// counter_index_merge_rows decisions (on a small store); verify names a row of any part missing
 // or changed.
 TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
           "[store][counter]") {
@@ -135,6 +137,7 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   put_many(0, 300);
   cs.upkeep_due();  // too few to merge
   CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 300);
+  CHECK(one("SELECT count(*) FROM counter_applicants_mid") == 0);
   CHECK(one("SELECT count(*) FROM counter_applicants") == 0);
   CHECK(history("A7") == expected(7, 300));
   CHECK(history("A8", "rabat") == expected(8, 300));
@@ -150,29 +153,31 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   using dalil::store::counter_store;
   const auto merge_at = static_cast<int>(counter_store::counter_index_merge_rows);
   const auto main_rows = [&] { return one("SELECT count(*) FROM counter_applicants"); };
+  const auto mid_rows = [&] { return one("SELECT count(*) FROM counter_applicants_mid"); };
   const auto recent_rows = [&] { return one("SELECT count(*) FROM counter_applicants_recent"); };
   put_many(300, merge_at - 300);
   // A round, one short step per upkeep: its rows copied (a piece at a time), inserted into the
-  // main part in the index's order (a piece at a time), then cleared from the recent part.
+  // middle part in the index's order (a piece at a time), then cleared from the recent part.
   cs.upkeep_due();  // plans the round: nothing moved yet
-  CHECK(main_rows() == 0);
+  CHECK(mid_rows() == 0);
   int steps = 0;
-  while (main_rows() == 0 && steps < 1000) {
+  while (mid_rows() == 0 && steps < 1000) {
     cs.upkeep_due();
     ++steps;
   }
   const auto piece = counter_store::counter_index_merge_piece;
   CHECK(steps == (merge_at + piece - 1) / piece + 1);  // the copy's pieces, then an insert
-  CHECK(main_rows() == counter_store::counter_index_merge_insert_rows(merge_at, 0));
-  // The lowest keys first: no row of the main part above a row still only in the recent part.
-  CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id > (SELECT "
+  CHECK(mid_rows() == counter_store::counter_index_merge_insert_rows(merge_at, 0));
+  CHECK(main_rows() == 0);
+  // The lowest keys first: no row of the middle part above a row still only in the recent part.
+  CHECK(one("SELECT count(*) FROM counter_applicants_mid WHERE applicant_id > (SELECT "
             "min(r.applicant_id) FROM counter_applicants_recent r WHERE NOT EXISTS (SELECT 1 FROM "
-            "counter_applicants a WHERE a.applicant_id = r.applicant_id AND a.at = r.at AND "
+            "counter_applicants_mid a WHERE a.applicant_id = r.applicant_id AND a.at = r.at AND "
             "a.decision_id = r.decision_id))") == 0);
   // Until the round clears them, its rows are in both parts: each decision is in its
   // applicant's history once, and verify counts it once.
   CHECK(recent_rows() == merge_at);
-  CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id='A0'") > 0);
+  CHECK(one("SELECT count(*) FROM counter_applicants_mid WHERE applicant_id='A0'") > 0);
   CHECK(history("A0") == expected(0, merge_at));
   CHECK(history("A7") == expected(7, merge_at));
   auto mid = cs.verify();
@@ -181,11 +186,13 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   // Decisions made during the round wait for the next one.
   put_many(merge_at, 250);
   for (int i = 0; i < 1000 && recent_rows() > 250; ++i) cs.upkeep_due();
-  CHECK(main_rows() == merge_at);
+  CHECK(mid_rows() == merge_at);
   CHECK(recent_rows() == 250);
   CHECK(one("SELECT min(seq) FROM counter_applicants_recent") > merge_at);
-  cs.upkeep_due();  // too few for a new round
+  cs.upkeep_due();  // too few for a new round, and the middle part too small to drain
   CHECK(recent_rows() == 250);
+  CHECK(mid_rows() == merge_at);
+  CHECK(main_rows() == 0);
   // An applicant's history across both parts, in the order of its decisions.
   CHECK(history("A7") == expected(7, merge_at + 250));
   CHECK(history("A42", "rabat") == expected(42, merge_at + 250));
@@ -203,7 +210,10 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
     CHECK((*problem)->what.find("applicants' index of counter decisions") != std::string::npos);
   };
   SECTION("a merged row deleted") {
-    names_index("DELETE FROM counter_applicants WHERE decision_id='d7'");
+    names_index("DELETE FROM counter_applicants_mid WHERE decision_id='d7'");
+  }
+  SECTION("a merged row moved to another applicant") {
+    names_index("UPDATE counter_applicants_mid SET applicant_id='A8' WHERE decision_id='d7'");
   }
   SECTION("a recent row moved to another applicant") {
     names_index("UPDATE counter_applicants_recent SET applicant_id='A8' WHERE decision_id='d" +
@@ -212,7 +222,7 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   SECTION("a decision in both parts under another time") {
     names_index(
         "INSERT INTO counter_applicants_recent(applicant_id, at, decision_id) SELECT applicant_id, "
-        "'2001-01-01T00:00:00Z', decision_id FROM counter_applicants WHERE decision_id='d7'");
+        "'2001-01-01T00:00:00Z', decision_id FROM counter_applicants_mid WHERE decision_id='d7'");
   }
 }
 
@@ -252,7 +262,7 @@ TEST_CASE("the counter's applicants' index renamed during a round: nothing put b
   // A round keeps its rows in the connection's memory from one step to the next; another
   // connection (keys init in place) may meanwhile merge the recent part and rename the index's
   // applicants. The round's later steps then insert nothing of what it copied, and clear only
-  // rows that the main part holds.
+  // rows that the middle part holds.
   namespace cs_ = counter_suite;
   using dalil::store::counter_store;
   sqlite_backend b;
@@ -288,6 +298,7 @@ TEST_CASE("the counter's applicants' index renamed during a round: nothing put b
     }
     CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id LIKE 'A%'") == 0);
     CHECK(one("SELECT count(*) FROM counter_applicants") == n);
+    CHECK(one("SELECT count(*) FROM counter_applicants_mid") == 0);
     // The ten new rows were not copied by the round (their numbers were past): still recent.
     CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 10);
   }
@@ -299,13 +310,14 @@ TEST_CASE("the counter's applicants' index renamed during a round: nothing put b
     for (int i = 0; i < 1000; ++i) cs.upkeep_due();
     CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id LIKE 'A%'") == 0);
     CHECK(one("SELECT count(*) FROM counter_applicants") == n);
+    CHECK(one("SELECT count(*) FROM counter_applicants_mid") == 0);
     CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
   }
 }
 
-// A round is sized to the main part: once a 32nd of its rows is more than
-// counter_index_merge_rows, the merge waits for that many, and inserts them in pieces that each
-// cover about counter_index_merge_pages pages of it (a round over a large index writes each of
+// A round is sized to the index: once a 32nd of the main and middle parts' rows is more than
+// counter_index_merge_rows, the merge waits for that many, and inserts them into the middle part
+// in pieces that each cover about counter_index_merge_pages pages of it (a round writes each of
 // its pages about once, whatever the round's size, and no step writes many).
 TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
           "[store][counter]") {
@@ -342,36 +354,174 @@ TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
          "counter_decisions)");
   const auto base = static_cast<int>(counter_store::counter_index_merge_rows);
   put_many(base);
+  const auto mid = [&] { return one("SELECT count(*) FROM counter_applicants_mid"); };
   cs.upkeep_due();
-  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);  // not due: 8,292 < 12,496
+  CHECK(mid() == 0);  // not due: 8,292 < 12,496
   const int due = 399'900 / 32;
   put_many(due - 1 - made);
   cs.upkeep_due();
-  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);  // one short: the recount
+  CHECK(mid() == 0);  // one short: the recount
   put_many(1);
   cs.upkeep_due();  // due: plans the round
   int steps = 0;
-  while (one("SELECT count(*) FROM counter_applicants") == 0 && steps < 1000) {
+  while (mid() == 0 && steps < 1000) {
     cs.upkeep_due();
     ++steps;
   }
-  // The insert's pieces cover about counter_index_merge_pages pages of the main part each:
-  // 399,900 rows are 124 pieces of 16 pages, so 12,496 rows go 101 at a time.
+  // The insert's pieces cover about counter_index_merge_pages pages of the part they go into:
+  // into a part of 399,900 rows (124 pieces of 16 pages), 12,496 rows would go 101 at a time;
+  // into an empty middle part, counter_index_merge_piece at a time.
   static_assert(counter_store::counter_index_merge_insert_rows(12'496, 399'900) == 101);
-  const auto first = one("SELECT count(*) FROM counter_applicants");
-  CHECK(first == 101);
+  static_assert(counter_store::counter_index_merge_insert_rows(12'496, 0) ==
+                counter_store::counter_index_merge_piece);
+  const auto piece = counter_store::counter_index_merge_piece;
+  CHECK(mid() == piece);
   int inserts = 1;
-  while (one("SELECT count(*) FROM counter_applicants") < made && inserts < 1000) {
+  while (mid() < made && inserts < 1000) {
     cs.upkeep_due();
     ++inserts;
   }
-  CHECK(inserts == (made + 100) / 101);
-  CHECK(one("SELECT count(*) FROM counter_applicants") == made);
+  CHECK(inserts == (made + piece - 1) / piece);
+  CHECK(mid() == made);
   for (int i = 0; i < 1000 && one("SELECT count(*) FROM counter_applicants_recent") > 0; ++i) {
     cs.upkeep_due();
   }
   CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
+  // The middle part is drained once it holds a quarter of the main part's rows (the highest
+  // row id, 400,000, less the other two parts: about 96,900 here): not yet.
+  static_assert(counter_store::counter_index_drain_due(0) ==
+                counter_store::counter_index_drain_rows);
+  static_assert(counter_store::counter_index_drain_due(1'000'000) == 250'000);
+  for (int i = 0; i < 10; ++i) cs.upkeep_due();
+  CHECK(mid() == made);
+  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);
   auto h = cs.applicant_decisions("A7", "");
   REQUIRE(cs_::ok(h));
   CHECK(h->size() == static_cast<std::size_t>(made / 50 + (7 < made % 50 ? 1 : 0)));
+}
+
+// The middle part drained into the main part once it holds counter_index_drain_due rows: its
+// lowest keys first, counter_index_drain_step_rows at a time, each step inserting them into the
+// main part and deleting them from the middle one in one transaction, so that an applicant's
+// history and verify find each decision in exactly one part at every step; a drain that another
+// connection (keys init in place) empties meanwhile ends without putting anything back.
+TEST_CASE("the counter's applicants' index: its middle part drained into the main part",
+          "[store][counter]") {
+  namespace cs_ = counter_suite;
+  using dalil::store::counter_store;
+  sqlite_backend b;
+  const std::string db = b.fresh();
+  auto opened = counter_with_ruleset(b, db);
+  counter_store& cs = *opened;
+  auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
+  const auto main_rows = [&] { return one("SELECT count(*) FROM counter_applicants"); };
+  const auto mid_rows = [&] { return one("SELECT count(*) FROM counter_applicants_mid"); };
+  const auto recent_rows = [&] { return one("SELECT count(*) FROM counter_applicants_recent"); };
+  auto history = [&](const std::string& who) {
+    auto h = cs.applicant_decisions(who, "");
+    REQUIRE(cs_::ok(h));
+    std::vector<std::string> ids;
+    for (const auto& d : *h) ids.push_back(d.decision_id);
+    return ids;
+  };
+  auto expected = [](int who, int upto) {
+    std::vector<std::string> ids;
+    for (int i = who; i < upto; i += 100) ids.push_back("d" + std::to_string(i));
+    return ids;
+  };
+  auto verified = [&] {
+    auto v = cs.verify();
+    REQUIRE(cs_::ok(v));
+    return !v->has_value();
+  };
+  // Enough decisions for one round that fills the middle part to its threshold.
+  const auto n = static_cast<int>(counter_store::counter_index_drain_rows);
+  for (int i = 0; i < n;) {
+    REQUIRE(cs_::ok(cs.begin()));
+    for (int end = std::min(n, i + 1000); i < end; ++i) {
+      const std::string who = "A" + std::to_string(i % 100);
+      auto d = cs_::decision("d" + std::to_string(i), who, R"({"id":")" + who + R"("})", "rabat");
+      REQUIRE(cs_::ok(cs.put_decision(d)));
+    }
+    REQUIRE(cs_::ok(cs.commit()));
+  }
+  for (int i = 0; i < 5000 && recent_rows() > 0; ++i) cs.upkeep_due();
+  REQUIRE(recent_rows() == 0);
+  REQUIRE(mid_rows() == n);
+  REQUIRE(main_rows() == 0);
+  CHECK(verified());
+  // An empty main part takes the drain counter_index_drain_piece rows at a time.
+  static_assert(counter_store::counter_index_drain_step_rows(n, 0) ==
+                counter_store::counter_index_drain_piece);
+  // Over a main part of a million rows (312 pieces of 16 pages), 250,000 rows would go 802 at a
+  // time, clamped to counter_index_drain_piece; over 10 million, 80 at a time.
+  static_assert(counter_store::counter_index_drain_step_rows(250'000, 1'000'000) ==
+                counter_store::counter_index_drain_piece);
+  static_assert(counter_store::counter_index_drain_step_rows(250'000, 10'000'000) == 80);
+  const auto step = counter_store::counter_index_drain_piece;
+  cs.upkeep_due();  // plans the drain: nothing moved yet
+  CHECK(main_rows() == 0);
+  cs.upkeep_due();  // its first step
+  CHECK(main_rows() == step);
+  CHECK(mid_rows() == n - step);
+  // The lowest keys first, and no row in both parts.
+  CHECK(one("SELECT count(*) FROM counter_applicants a WHERE (a.applicant_id, a.at, "
+            "a.decision_id) > (SELECT applicant_id, at, decision_id FROM counter_applicants_mid "
+            "ORDER BY applicant_id, at, decision_id LIMIT 1)") == 0);
+  CHECK(history("A0") == expected(0, n));
+  CHECK(history("A99") == expected(99, n));
+  CHECK(verified());
+
+  SECTION("to its end, with decisions made meanwhile") {
+    REQUIRE(cs_::ok(cs.begin()));
+    for (int i = n; i < n + 10; ++i) {
+      const std::string who = "A" + std::to_string(i % 100);
+      auto d = cs_::decision("d" + std::to_string(i), who, R"({"id":")" + who + R"("})", "fes");
+      REQUIRE(cs_::ok(cs.put_decision(d)));
+    }
+    REQUIRE(cs_::ok(cs.commit()));
+    int steps = 1;
+    while (mid_rows() > 0 && steps < 1000) {
+      cs.upkeep_due();
+      ++steps;
+    }
+    CHECK(steps == (n + step - 1) / step);  // the last step takes the rest (at most a step's rows)
+    CHECK(main_rows() == n);
+    CHECK(mid_rows() == 0);
+    CHECK(recent_rows() == 10);
+    CHECK(history("A7") == expected(7, n + 10));
+    CHECK(verified());
+    for (int i = 0; i < 10; ++i) cs.upkeep_due();  // nothing due
+    CHECK(main_rows() == n);
+    CHECK(recent_rows() == 10);
+    // verify names a row of the main part missing, moved to another applicant, or twice under
+    // another time (each undone before the next: one store for the three).
+    const std::string saved =
+        "CREATE TABLE saved AS SELECT * FROM counter_applicants WHERE decision_id='d7'";
+    b.exec(db, saved);
+    for (const char* tamper :
+         {"DELETE FROM counter_applicants WHERE decision_id='d7'",
+          "UPDATE counter_applicants SET applicant_id='A8' WHERE decision_id='d7'",
+          "INSERT INTO counter_applicants SELECT applicant_id, '2001-01-01T00:00:00Z', "
+          "decision_id FROM counter_applicants WHERE decision_id='d7'"}) {
+      INFO(tamper);
+      b.exec(db, tamper);
+      CHECK_FALSE(verified());
+      b.exec(db,
+             "DELETE FROM counter_applicants WHERE decision_id='d7'; INSERT INTO "
+             "counter_applicants SELECT * FROM saved");
+      CHECK(verified());
+    }
+  }
+  SECTION("emptied by another connection meanwhile, and renamed") {
+    b.exec(db,
+           "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
+           "counter_applicants_mid; DELETE FROM counter_applicants_mid; UPDATE "
+           "counter_applicants SET applicant_id='Z' || substr(applicant_id, 2)");
+    for (int i = 0; i < 10; ++i) cs.upkeep_due();
+    CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id LIKE 'A%'") == 0);
+    CHECK(main_rows() == n);
+    CHECK(mid_rows() == 0);
+    CHECK(history("Z7") == expected(7, n));
+  }
 }

@@ -77,7 +77,7 @@ declare -A named=(
 # private budget of guesses, no access; docs/identity.md) and the accounts generation are
 # rate-limit and cache state, not vouched-for data; counter decisions and reviews are written by the server only (tests/server/ tamper them,
 # and verify checks them through the counter's row checker), and so is the applicants' index of
-# counter decisions (counter_applicants and its recent part: tests/store/counter_test.cpp tampers
+# counter decisions (counter_applicants, its middle and recent parts: tests/store/counter_test.cpp tampers
 # them), and so are the statistics' months kept as first released (counter_month_figures, each
 # vouched for by a counter_figures entry: tests/store/counter_suite.hpp changes, deletes, moves
 # and inserts one on both backends).
@@ -89,7 +89,8 @@ declare -A named=(
 declare -A not_here=([lease]=1 [sessions]=1 [login_attempts]=1 [login_throttles]=1 [login_devices]=1 [accounts_generation]=1
   [keyring]=1 [data_keys]=1 [pseudonyms]=1
   [counter_decisions]=1 [reviews]=1 [users]=1 [tokens]=1 [offices]=1
-  [counter_applicants]=1 [counter_applicants_recent]=1 [counter_month_figures]=1)
+  [counter_applicants]=1 [counter_applicants_mid]=1 [counter_applicants_recent]=1
+  [counter_month_figures]=1)
 tables=$(sqlite3 "$clean" "SELECT name FROM sqlite_schema WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
 for table in $tables; do
   [ -n "${not_here[$table]:-}" ] && continue
