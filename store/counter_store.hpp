@@ -201,13 +201,14 @@ class counter_store {
   /// recent part holds at least this many decisions (migration 13 in sqlite_store.cpp) ...
   static constexpr std::int64_t counter_index_merge_rows = 8192;
   /// ... and at least this fraction of the rows of the other two parts: a round writes every
-  /// page of the part it goes into where one of its applicants is, which is nearly all of them once
-  /// the main part has more pages than a round has rows (about 200 rows a page of 16 KiB: 8,192
-  /// decisions wrote 4,606 pages of an index of a million, 0.56 a decision, as much as the
-  /// decisions' own rows). A 32nd brings about six rows a page, whatever the store's size (measured
-  /// in the server, when rounds went into the main part: about 0.25 pages a decision, the ranges'
+  /// page of the part it goes into where one of its applicants is, which is nearly all of them
+  /// once that part has more pages than a round has rows (about 200 rows a page of 16 KiB:
+  /// 8,192 decisions wrote 4,606 pages of an index of a million, 0.56 a decision, as much as the
+  /// decisions' own rows). A 32nd brings about six rows a page of the main part (measured in
+  /// the server, when rounds went into the main part: about 0.25 pages a decision, the ranges'
   /// rewrites of the recent part included); the recent part that an applicant's history reads
-  /// without an index then holds up to a 32nd of the decisions (about 1 ms to read 27,000 rows).
+  /// without an index then holds about a 32nd of the decisions (about 1 ms to read 27,000 rows),
+  /// more while a drain (below) goes on, since no round starts before it ends.
   static constexpr std::int64_t counter_index_merge_ratio = 32;
   /// The recent part's size at which a merge is due, for `indexed` rows in the other parts.
   static constexpr std::int64_t counter_index_merge_due(std::int64_t indexed) {
@@ -215,57 +216,36 @@ class counter_store {
   }
   /// ... one short step after each commit (upkeep_due; sqlite_counter.cpp, merge_due): the
   /// round's rows copied into the connection's memory in the index's order, then inserted into
-  /// the middle part, then deleted from the recent part. The copy and the clear go this many rows
-  /// at a time, in the order decisions were made (the recent part's contiguous pages); steps of
+  /// the middle part, then deleted from the recent part, this many rows a step. The copy and
+  /// the clear take a range of the order decisions were made in (the recent part's contiguous
+  /// pages), the insert a range of the index's order (a few pages of the middle part); steps of
   /// 128 rows take about 0.2-0.4 ms each at 2,000 requests/s, where ranges of 1,024 or more
-  /// took up to 7 ms ...
+  /// took up to 7 ms.
   static constexpr std::int64_t counter_index_merge_piece = 128;
-  /// ... and the insert in pieces that each cover about this many pages of the middle part (a
-  /// round's rows are spread over all of it: about 200 rows a page of 16 KiB), so that a
-  /// commit's wait for a step stays short however large the index, and a round still writes
-  /// each page of the middle part about once ...
-  static constexpr std::int64_t counter_index_merge_pages = 16;
-  /// ... between 32 rows and counter_index_merge_piece: the rows of an insert step, for a round
-  /// of `rows` into a part of `indexed` rows.
-  static constexpr std::int64_t counter_index_merge_insert_rows(std::int64_t rows,
-                                                                std::int64_t indexed) {
-    const std::int64_t pieces =
-        std::max<std::int64_t>(1, indexed / (200 * counter_index_merge_pages));
-    const std::int64_t per_piece = (rows + pieces - 1) / pieces;
-    return std::clamp<std::int64_t>(per_piece, 32, counter_index_merge_piece);
-  }
-  /// SQLite's index has a middle part too (migration 17): a round of the recent part is merged
-  /// into it, not into the main part, whose every page a round would write. The middle part
-  /// is in the applicants' order like the main part, and small; once it holds this many rows
-  /// ...
+  /// The middle part (migration 17): rounds of the recent part go into it, not into the main
+  /// part, whose every page a round would write. It is in the applicants' order like the main
+  /// part; once it holds this many rows ...
   static constexpr std::int64_t counter_index_drain_rows = 4 * counter_index_merge_rows;
   /// ... and at least this fraction of the main part's, it is drained into the main part, in
   /// the index's order: each page of the main part is written about once for a quarter of its
-  /// rows brought in, where a round of the recent part (a 32nd) wrote it once for that 32nd.
-  /// About two rows in three are inserted twice (into the middle part, then the main one); the
-  /// pages written fall to about a third.
+  /// rows brought in, where a round of the recent part wrote it once for a 32nd. Each row is
+  /// inserted twice (into the middle part, then the main one); the pages the merges write were
+  /// estimated to fall to a third, and measured to fall by half (docs/server-performance.md).
   static constexpr std::int64_t counter_index_drain_ratio = 4;
   /// The middle part's size at which a drain is due, for a main part of `indexed` rows.
   static constexpr std::int64_t counter_index_drain_due(std::int64_t indexed) {
     return std::max(counter_index_drain_rows, indexed / counter_index_drain_ratio);
   }
-  /// A drain goes in steps, each in a transaction of its own that inserts the middle part's
-  /// lowest keys into the main part and deletes them from the middle part; a step covers about
-  /// counter_index_merge_pages pages of the main part, and at most this many rows ...
+  /// A drain goes in steps of this many rows, each in a transaction of its own that inserts the
+  /// middle part's lowest keys into the main part and deletes them from the middle part: at the
+  /// drain's threshold (the middle part a quarter of the main part, about 200 rows a page),
+  /// about 10 pages of the main part a step.
   static constexpr std::int64_t counter_index_drain_piece = 512;
-  /// ... and at least 32: the rows of a drain step, for a middle part of `rows` over a main part
-  /// of `indexed` rows.
-  static constexpr std::int64_t counter_index_drain_step_rows(std::int64_t rows,
-                                                              std::int64_t indexed) {
-    const std::int64_t pieces =
-        std::max<std::int64_t>(1, indexed / (200 * counter_index_merge_pages));
-    const std::int64_t per_piece = (rows + pieces - 1) / pieces;
-    return std::clamp<std::int64_t>(per_piece, 32, counter_index_drain_piece);
-  }
   /// The writer's deferred work, run after its last commit's requests were answered (outside
   /// any transaction): SQLite's applicants' index merged once its recent part holds
-  /// counter_index_merge_due decisions (one short step per call, each in a transaction of its
-  /// own; one that fails leaves its rows where reads find them, and the round is planned again
+  /// counter_index_merge_due decisions, and its middle part drained once it holds
+  /// counter_index_drain_due rows (one short step per call, each in a transaction of its own;
+  /// one that fails leaves its rows where reads find them, and what is due is planned again
   /// after the next commit), and the writer's share of the background checkpoints (a short
   /// one that its last commit made due). Nothing on PostgreSQL.
   virtual void upkeep_due() {}

@@ -220,14 +220,13 @@ struct impl {
   std::int64_t merge_from = 0;
   std::int64_t merge_upto = 0;
   std::int64_t merge_next = 0;
-  std::int64_t merge_insert_rows = counter_store::counter_index_merge_piece;
   // The merges so far, for the server's log at its stop (checkpoint_summary).
   std::uint64_t merges = 0;
   std::uint64_t drains = 0;
   std::uint64_t merge_chunks = 0;
   std::uint64_t merges_failed = 0;
   std::int64_t longest_merge_us = 0;
-  std::int64_t longest_drain_us = 0;  // of which the drain's steps
+  std::int64_t longest_drain_us = 0;  // the longest of the drains' steps
   // The audit chain's two statements, for this connection.
   detail::audit_appender audit;
   statement begin_read_tx;  // the read transaction of tally_within and verify
@@ -523,29 +522,58 @@ struct impl {
     }
   };
 
+  /// The bound of a step's piece: the key `rows` past the first of `sql`'s (an ordered query
+  /// of keys with LIMIT 1 OFFSET ?1), read into `bound`. true when there is none: the piece is
+  /// all that is left.
+  result<bool> piece_bound(statement& q, std::string_view sql, std::int64_t rows,
+                           merge_key& bound) {
+    if (auto s = ready(q, sql); !s) return s.error();
+    q.bind(1, rows);
+    const int rc = q.step();
+    if (rc == SQLITE_ROW) bound.take(q);
+    q.reset();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+    return rc == SQLITE_DONE;
+  }
+
+  /// A step's piece moved: `insert`, then `drop`, each bound to the piece's bound (?1-?3) unless
+  /// it is the rest (nullptr). The rows each changed.
+  result<std::pair<std::int64_t, std::int64_t>> piece_run(statement& insert, statement& drop,
+                                                          const merge_key* bound) {
+    std::pair<std::int64_t, std::int64_t> changed;
+    for (statement* q : {&insert, &drop}) {
+      if (bound != nullptr) bound->bind(*q);
+      const int rc = q->step();
+      q->reset();
+      if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+      (q == &insert ? changed.first : changed.second) = db.changes();
+    }
+    return changed;
+  }
+
   /// The applicants' index's recent part merged into its middle part (counter_applicants_mid)
   /// once it holds counter_index_merge_due decisions (upkeep_due): the rows there then (a
-  /// round), one short
-  /// step per call, each in a transaction of its own, so that no commit of requests waits for
-  /// more than a step (a step of the earlier merge, a range of applicants moved and deleted at
-  /// once, took up to 4.8 ms at 1,000 requests/s and 7.7 ms at 10,000/s, and made most of the
-  /// p99 at 2,000-3,000/s: docs/server-performance.md). A round:
+  /// round), one short step per call, each in a transaction of its own, so that no commit of
+  /// requests waits for more than a step (a step of the earlier merge, a range of applicants moved
+  /// and deleted at once, took up to 4.8 ms at 1,000 requests/s and 7.7 ms at 10,000/s, and made
+  /// most of the p99 at 2,000-3,000/s: docs/server-performance.md). A round:
   /// - copy: the round's rows, counter_index_merge_piece at a time in the order they were made
   ///   (a range of seq: contiguous pages), into temp.merge_plan, a table of this connection's
   ///   memory in the index's order;
-  /// - insert: from merge_plan into counter_applicants_mid in the index's order, pieces of
-  ///   merge_insert_rows (sized so that a piece covers about counter_index_merge_pages pages of
-  ///   the middle part: a round still writes each page about once), each removed from
-  ///   merge_plan;
+  /// - insert: from merge_plan into counter_applicants_mid in the index's order,
+  ///   counter_index_merge_piece rows at a time (a few pages of the middle part), each piece
+  ///   removed from merge_plan;
   /// - clear: the round's rows deleted from the recent part, a range of seq at a time (its
   ///   first pages, freed), and only those found in counter_applicants_mid.
   /// Until a round is cleared its rows are in both parts: an applicant's history reads each
   /// decision once (IN), verify counts them once, and a round cut short (a failure, a stop) is
   /// planned again from what the recent part holds (INSERT OR IGNORE).
   /// Once the middle part holds counter_index_drain_due rows, it is drained into the main part
-  /// (counter_applicants) before any new round: its lowest keys, counter_index_drain_step_rows
-  /// at a time, inserted there and deleted from it in one transaction (drain_step), so that a
-  /// row is in one of the two at every commit.
+  /// (counter_applicants) before any new round: its lowest keys, counter_index_drain_piece at a
+  /// time, inserted there and deleted from it in one transaction (drain_step), so that a drain
+  /// leaves no row in both. (A store stopped in a round of a dalil before schema 17 has rows in
+  /// the main and the recent part: its next round puts them in the middle part too, and the
+  /// drain, by INSERT OR IGNORE, leaves them in the main part alone.)
   status merge_due() {
     if (merge_phase == phase::none) {
       if (recent_rows < 0) {
@@ -581,16 +609,15 @@ struct impl {
       const std::int64_t main_rows = std::max<std::int64_t>(decisions - recent_rows - mid_rows, 0);
       drain_at = counter_store::counter_index_drain_due(main_rows);
       if (mid_rows >= drain_at) {
-        merge_insert_rows = counter_store::counter_index_drain_step_rows(mid_rows, main_rows);
         merge_phase = phase::drain;
         return {};
       }
       merge_at = counter_store::counter_index_merge_due(main_rows + mid_rows);
       if (recent_rows < merge_at) return {};
-      return plan_merge(mid_rows);
+      return plan_merge();
     }
     const auto started = std::chrono::steady_clock::now();
-    const bool drained = merge_phase == phase::drain;
+    const bool draining = merge_phase == phase::drain;
     status step = merge_phase == phase::copy     ? copy_step()
                   : merge_phase == phase::insert ? insert_step()
                   : merge_phase == phase::clear  ? clear_step()
@@ -609,13 +636,13 @@ struct impl {
                                   std::chrono::steady_clock::now() - started)
                                   .count();
     longest_merge_us = std::max(longest_merge_us, took);
-    if (drained) longest_drain_us = std::max(longest_drain_us, took);
+    if (draining) longest_drain_us = std::max(longest_drain_us, took);
     return {};
   }
 
   /// A round of merge_due: the recent part's rows now (seq from merge_from to merge_upto), with
-  /// pieces of the insert sized to the middle part's `indexed` rows.
-  status plan_merge(std::int64_t indexed) {
+  /// the phases' pieces counter_index_merge_piece rows each.
+  status plan_merge() {
     if (auto s = ready(plan_recent,
                        "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0), count(*) FROM "
                        "counter_applicants_recent");
@@ -642,7 +669,6 @@ struct impl {
     merge_from = low - 1;
     merge_upto = high;
     merge_next = merge_from;
-    merge_insert_rows = counter_store::counter_index_merge_insert_rows(rows, indexed);
     merge_phase = phase::copy;
     return {};
   }
@@ -678,63 +704,47 @@ struct impl {
 
   /// The next piece of merge_plan, in the index's order, into counter_applicants_mid.
   status insert_step() {
-    // The first key past the piece (none: the piece is the rest).
-    if (auto s = ready(plan_bound,
-                       "SELECT applicant_id, at, decision_id FROM temp.merge_plan ORDER BY "
-                       "applicant_id, at, decision_id LIMIT 1 OFFSET ?1");
-        !s) {
-      return s;
-    }
-    plan_bound.bind(1, merge_insert_rows);
-    int rc = plan_bound.step();
-    const bool rest = rc == SQLITE_DONE;
-    if (rc != SQLITE_ROW && !rest) {
-      plan_bound.reset();
-      return sql_error("merging the applicants' index");
-    }
     merge_key bound;
-    if (!rest) bound.take(plan_bound);
-    plan_bound.reset();
+    auto rest = piece_bound(plan_bound,
+                            "SELECT applicant_id, at, decision_id FROM temp.merge_plan ORDER BY "
+                            "applicant_id, at, decision_id LIMIT 1 OFFSET ?1",
+                            counter_store::counter_index_merge_piece, bound);
+    if (!rest) return rest.error();
     if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
     // Only the rows still in the recent part as they were copied: another connection may
     // have merged it meanwhile and renamed the index's applicants (keys init in place). The
     // piece by the merge_plan's key (a range its primary key finds), the rest as a whole.
-    statement& insert = rest ? insert_rest : insert_plan;
-    statement& drop = rest ? drop_rest : drop_plan;
-    if (auto s = rest ? ready(insert,
-                              "INSERT OR IGNORE INTO counter_applicants_mid SELECT "
-                              "p.applicant_id, p.at, p.decision_id FROM temp.merge_plan p WHERE "
-                              "EXISTS (SELECT 1 "
-                              "FROM counter_applicants_recent r WHERE r.seq = p.seq AND "
-                              "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id "
-                              "= p.decision_id) ORDER BY p.applicant_id, p.at, p.decision_id")
-                      : ready(insert,
-                              "INSERT OR IGNORE INTO counter_applicants_mid SELECT "
-                              "p.applicant_id, p.at, p.decision_id FROM temp.merge_plan p WHERE "
-                              "(p.applicant_id, "
-                              "p.at, p.decision_id) < (?1, ?2, ?3) AND EXISTS (SELECT 1 FROM "
-                              "counter_applicants_recent r WHERE r.seq = p.seq AND "
-                              "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id "
-                              "= p.decision_id) ORDER BY p.applicant_id, p.at, p.decision_id");
+    statement& insert = *rest ? insert_rest : insert_plan;
+    statement& drop = *rest ? drop_rest : drop_plan;
+    if (auto s = *rest ? ready(insert,
+                               "INSERT OR IGNORE INTO counter_applicants_mid SELECT "
+                               "p.applicant_id, p.at, p.decision_id FROM temp.merge_plan p WHERE "
+                               "EXISTS (SELECT 1 FROM counter_applicants_recent r WHERE r.seq = "
+                               "p.seq AND r.applicant_id = p.applicant_id AND r.at = p.at AND "
+                               "r.decision_id = p.decision_id) ORDER BY p.applicant_id, p.at, "
+                               "p.decision_id")
+                       : ready(insert,
+                               "INSERT OR IGNORE INTO counter_applicants_mid SELECT "
+                               "p.applicant_id, p.at, p.decision_id FROM temp.merge_plan p WHERE "
+                               "(p.applicant_id, p.at, p.decision_id) < (?1, ?2, ?3) AND EXISTS "
+                               "(SELECT 1 FROM counter_applicants_recent r WHERE r.seq = p.seq AND "
+                               "r.applicant_id = p.applicant_id AND r.at = p.at AND r.decision_id "
+                               "= p.decision_id) ORDER BY p.applicant_id, p.at, p.decision_id");
         !s) {
       return s;
     }
-    if (auto s = rest ? ready(drop, "DELETE FROM temp.merge_plan")
-                      : ready(drop,
-                              "DELETE FROM temp.merge_plan WHERE (applicant_id, at, decision_id) "
-                              "< (?1, ?2, ?3)");
+    if (auto s = *rest ? ready(drop, "DELETE FROM temp.merge_plan")
+                       : ready(drop,
+                               "DELETE FROM temp.merge_plan WHERE (applicant_id, at, decision_id) "
+                               "< (?1, ?2, ?3)");
         !s) {
       return s;
     }
-    for (statement* q : {&insert, &drop}) {
-      if (!rest) bound.bind(*q);
-      rc = q->step();
-      q->reset();
-      if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
-      if (q == &insert && mid_rows >= 0) mid_rows += db.changes();
-    }
+    auto changed = piece_run(insert, drop, *rest ? nullptr : &bound);
+    if (!changed) return changed.error();
+    if (mid_rows >= 0) mid_rows += changed->first;
     if (auto s = run(commit_tx, "COMMIT"); !s) return s;
-    if (rest) {
+    if (*rest) {
       merge_phase = phase::clear;
       merge_next = merge_from;
     }
@@ -756,70 +766,57 @@ struct impl {
     if (merge_next >= merge_upto) {  // the round is over
       merge_phase = phase::none;
       recent_rows = -1;  // counted again: rows another connection merged meanwhile are gone
+      // mid_rows is kept: rows another connection emptied from the middle part meanwhile at
+      // most make a drain due early, which finds them gone and ends.
       ++merges;
     }
     return {};
   }
 
-  /// The middle part's next piece in the index's order (its merge_insert_rows lowest keys; all
-  /// of it when it holds no more) inserted into the main part and deleted from the middle part,
-  /// in one transaction: an applicant's history finds each row in one of them at every commit.
-  /// The piece is bounded by the first key past it, read inside the transaction, so that what
-  /// another connection did meanwhile (keys init in place, which empties the middle part) is
+  /// The middle part's next piece in the index's order (its counter_index_drain_piece lowest
+  /// keys; all of it when it holds no more) inserted into the main part and deleted from the middle
+  /// part, in one transaction: an applicant's history finds each row in one of them at every
+  /// commit. The piece is bounded by the first key past it, read inside the transaction, so that
+  /// what another connection did meanwhile (keys init in place, which empties the middle part) is
   /// seen: a drain then ends.
   status drain_step() {
     if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
-    if (auto s = ready(drain_bound,
-                       "SELECT applicant_id, at, decision_id FROM counter_applicants_mid ORDER BY "
-                       "applicant_id, at, decision_id LIMIT 1 OFFSET ?1");
-        !s) {
-      return s;
-    }
-    drain_bound.bind(1, merge_insert_rows);
-    int rc = drain_bound.step();
-    const bool rest = rc == SQLITE_DONE;
-    if (rc != SQLITE_ROW && !rest) {
-      drain_bound.reset();
-      return sql_error("draining the applicants' index's middle part");
-    }
     merge_key bound;
-    if (!rest) bound.take(drain_bound);
-    drain_bound.reset();
-    statement& insert = rest ? drain_insert_rest : drain_insert;
-    statement& drop = rest ? drain_delete_rest : drain_delete;
-    if (auto s = rest ? ready(insert,
-                              "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
-                              "decision_id FROM counter_applicants_mid ORDER BY applicant_id, at, "
-                              "decision_id")
-                      : ready(insert,
-                              "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
-                              "decision_id FROM counter_applicants_mid WHERE (applicant_id, at, "
-                              "decision_id) < (?1, ?2, ?3) ORDER BY applicant_id, at, decision_id");
+    auto rest = piece_bound(drain_bound,
+                            "SELECT applicant_id, at, decision_id FROM counter_applicants_mid "
+                            "ORDER BY applicant_id, at, decision_id LIMIT 1 OFFSET ?1",
+                            counter_store::counter_index_drain_piece, bound);
+    if (!rest) return rest.error();
+    statement& insert = *rest ? drain_insert_rest : drain_insert;
+    statement& drop = *rest ? drain_delete_rest : drain_delete;
+    if (auto s = *rest
+                     ? ready(insert,
+                             "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
+                             "decision_id FROM counter_applicants_mid ORDER BY applicant_id, at, "
+                             "decision_id")
+                     : ready(insert,
+                             "INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, "
+                             "decision_id FROM counter_applicants_mid WHERE (applicant_id, at, "
+                             "decision_id) < (?1, ?2, ?3) ORDER BY applicant_id, at, decision_id");
         !s) {
       return s;
     }
-    if (auto s = rest ? ready(drop, "DELETE FROM counter_applicants_mid")
-                      : ready(drop,
-                              "DELETE FROM counter_applicants_mid WHERE (applicant_id, at, "
-                              "decision_id) < (?1, ?2, ?3)");
+    if (auto s = *rest ? ready(drop, "DELETE FROM counter_applicants_mid")
+                       : ready(drop,
+                               "DELETE FROM counter_applicants_mid WHERE (applicant_id, at, "
+                               "decision_id) < (?1, ?2, ?3)");
         !s) {
       return s;
     }
-    std::int64_t moved = 0;
-    for (statement* q : {&insert, &drop}) {
-      if (!rest) bound.bind(*q);
-      rc = q->step();
-      q->reset();
-      if (rc != SQLITE_DONE) return sql_error("draining the applicants' index's middle part");
-      if (q == &drop) moved = db.changes();
-    }
+    auto changed = piece_run(insert, drop, *rest ? nullptr : &bound);
+    if (!changed) return changed.error();
     if (auto s = run(commit_tx, "COMMIT"); !s) return s;
-    if (rest) {
+    if (*rest) {
       merge_phase = phase::none;
       mid_rows = 0;
       ++drains;
     } else if (mid_rows >= 0) {
-      mid_rows = std::max<std::int64_t>(mid_rows - moved, 0);
+      mid_rows = std::max<std::int64_t>(mid_rows - changed->second, 0);
     }
     return {};
   }
@@ -873,8 +870,9 @@ class sqlite_counter final : public counter_store {
     return {};
   }
   void upkeep_due() override {
-    // A merge that fails leaves its rows in the recent part, where reads find them; it is tried
-    // again after the next commit (a full disk, another process's write lock).
+    // A step that fails leaves its rows where they were (a round's in the recent part, a
+    // drain's in the middle part), where reads find them; what is due is planned again after
+    // the next commit (a full disk, another process's write lock).
     const auto chunks = impl_->merge_chunks;
     const std::int64_t frames = checkpoints_ ? checkpoints_->snapshot().frames : 0;
     (void)impl_->merge_due();
@@ -1699,8 +1697,9 @@ result<std::optional<audit_problem>> sqlite_counter::verify_rows() {
   }
   // The applicants' index (its three parts, migrations 13 and 17) holds each decision once,
   // under its applicant and time: else a decision would be missing from its applicant's
-  // history. A row in two parts is one a merge round or a drain inserted and has not yet
-  // cleared (merge_due): counted once.
+  // history. A row in two parts is counted once: in the recent and the middle part, one a
+  // round inserted and has not yet cleared (merge_due); in the main part and another, one a
+  // round of a dalil before schema 17 inserted and did not clear, until the next drain.
   if (count("SELECT (SELECT count(*) FROM counter_applicants) + (SELECT count(*) FROM "
             "counter_applicants_mid m WHERE NOT EXISTS (SELECT 1 FROM counter_applicants a WHERE "
             "a.applicant_id = m.applicant_id AND a.at = m.at AND a.decision_id = m.decision_id)) "

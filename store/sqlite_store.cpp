@@ -437,9 +437,9 @@ static_assert(schema_version >= 5 && decision_format == 2,
 
 /// The counter's applicants' index in one part (migrations 13 and 17): its middle and recent
 /// rows merged into counter_applicants, as the server's writer does once they are many
-/// (upkeep_due), so that an applicant's rows are all found by counter_applicants' key (a row a
-/// merge round or a drain of the writer's inserted and has not yet cleared is there already).
-/// Inside the caller's transaction.
+/// (upkeep_due), so that an applicant's rows are all found by counter_applicants' key (INSERT
+/// OR IGNORE: a row may be in two parts, as a round of the writer's left it). Inside the
+/// caller's transaction.
 status merge_counter_index(database& db, const std::string& what) {
   for (const char* sql :
        {"INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, decision_id FROM "

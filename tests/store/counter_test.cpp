@@ -167,7 +167,7 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   }
   const auto piece = counter_store::counter_index_merge_piece;
   CHECK(steps == (merge_at + piece - 1) / piece + 1);  // the copy's pieces, then an insert
-  CHECK(mid_rows() == counter_store::counter_index_merge_insert_rows(merge_at, 0));
+  CHECK(mid_rows() == piece);
   CHECK(main_rows() == 0);
   // The lowest keys first: no row of the middle part above a row still only in the recent part.
   CHECK(one("SELECT count(*) FROM counter_applicants_mid WHERE applicant_id > (SELECT "
@@ -284,7 +284,7 @@ TEST_CASE("the counter's applicants' index renamed during a round: nothing put b
   cs.upkeep_due();  // plans a round
   const auto piece = counter_store::counter_index_merge_piece;
   for (int i = 0; i < 3; ++i) cs.upkeep_due();  // three pieces copied, nothing inserted
-  REQUIRE(one("SELECT count(*) FROM counter_applicants") == 0);
+  REQUIRE(one("SELECT count(*) FROM counter_applicants_mid") == 0);
   SECTION("merged, renamed, and new decisions with the round's sequence numbers") {
     b.exec(db,
            "INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
@@ -317,8 +317,7 @@ TEST_CASE("the counter's applicants' index renamed during a round: nothing put b
 
 // A round is sized to the index: once a 32nd of the main and middle parts' rows is more than
 // counter_index_merge_rows, the merge waits for that many, and inserts them into the middle part
-// in pieces that each cover about counter_index_merge_pages pages of it (a round writes each of
-// its pages about once, whatever the round's size, and no step writes many).
+// counter_index_merge_piece at a time.
 TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
           "[store][counter]") {
   using dalil::store::counter_store;
@@ -368,12 +367,6 @@ TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
     cs.upkeep_due();
     ++steps;
   }
-  // The insert's pieces cover about counter_index_merge_pages pages of the part they go into:
-  // into a part of 399,900 rows (124 pieces of 16 pages), 12,496 rows would go 101 at a time;
-  // into an empty middle part, counter_index_merge_piece at a time.
-  static_assert(counter_store::counter_index_merge_insert_rows(12'496, 399'900) == 101);
-  static_assert(counter_store::counter_index_merge_insert_rows(12'496, 0) ==
-                counter_store::counter_index_merge_piece);
   const auto piece = counter_store::counter_index_merge_piece;
   CHECK(mid() == piece);
   int inserts = 1;
@@ -387,21 +380,14 @@ TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
     cs.upkeep_due();
   }
   CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 0);
-  // The middle part is drained once it holds a quarter of the main part's rows (the highest
-  // row id, 400,000, less the other two parts: about 96,900 here): not yet.
-  static_assert(counter_store::counter_index_drain_due(0) ==
-                counter_store::counter_index_drain_rows);
-  static_assert(counter_store::counter_index_drain_due(1'000'000) == 250'000);
-  for (int i = 0; i < 10; ++i) cs.upkeep_due();
-  CHECK(mid() == made);
-  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);
+  CHECK(one("SELECT count(*) FROM counter_applicants") == 0);  // too small to drain
   auto h = cs.applicant_decisions("A7", "");
   REQUIRE(cs_::ok(h));
   CHECK(h->size() == static_cast<std::size_t>(made / 50 + (7 < made % 50 ? 1 : 0)));
 }
 
 // The middle part drained into the main part once it holds counter_index_drain_due rows: its
-// lowest keys first, counter_index_drain_step_rows at a time, each step inserting them into the
+// lowest keys first, counter_index_drain_piece at a time, each step inserting them into the
 // main part and deleting them from the middle one in one transaction, so that an applicant's
 // history and verify find each decision in exactly one part at every step; a drain that another
 // connection (keys init in place) empties meanwhile ends without putting anything back.
@@ -450,14 +436,6 @@ TEST_CASE("the counter's applicants' index: its middle part drained into the mai
   REQUIRE(mid_rows() == n);
   REQUIRE(main_rows() == 0);
   CHECK(verified());
-  // An empty main part takes the drain counter_index_drain_piece rows at a time.
-  static_assert(counter_store::counter_index_drain_step_rows(n, 0) ==
-                counter_store::counter_index_drain_piece);
-  // Over a main part of a million rows (312 pieces of 16 pages), 250,000 rows would go 802 at a
-  // time, clamped to counter_index_drain_piece; over 10 million, 80 at a time.
-  static_assert(counter_store::counter_index_drain_step_rows(250'000, 1'000'000) ==
-                counter_store::counter_index_drain_piece);
-  static_assert(counter_store::counter_index_drain_step_rows(250'000, 10'000'000) == 80);
   const auto step = counter_store::counter_index_drain_piece;
   cs.upkeep_due();  // plans the drain: nothing moved yet
   CHECK(main_rows() == 0);
@@ -524,4 +502,93 @@ TEST_CASE("the counter's applicants' index: its middle part drained into the mai
     CHECK(mid_rows() == 0);
     CHECK(history("Z7") == expected(7, n));
   }
+}
+
+// The middle part is drained once it holds a quarter of the main part's rows, when that is more
+// than counter_index_drain_rows (the main part counted as the highest row id less the other two
+// parts). The store is one a round of a dalil before schema 17 was stopped in: some rows in the
+// main part and still in the recent part. A round then puts them in the middle part too, and the
+// drain leaves them in the main part alone; verify and histories count each once throughout.
+TEST_CASE("the counter's applicants' index drained at a quarter of the main part",
+          "[store][counter]") {
+  namespace cs_ = counter_suite;
+  using dalil::store::counter_store;
+  sqlite_backend b;
+  const std::string db = b.fresh();
+  auto opened = counter_with_ruleset(b, db);
+  counter_store& cs = *opened;
+  auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
+  const auto main_rows = [&] { return one("SELECT count(*) FROM counter_applicants"); };
+  const auto mid_rows = [&] { return one("SELECT count(*) FROM counter_applicants_mid"); };
+  const auto recent_rows = [&] { return one("SELECT count(*) FROM counter_applicants_recent"); };
+  int made = 0;
+  auto put_many = [&](int n) {
+    for (const int end = made + n; made < end;) {
+      REQUIRE(cs_::ok(cs.begin()));
+      for (const int stop = std::min(end, made + 1000); made < stop; ++made) {
+        const std::string who = "A" + std::to_string(made % 100);
+        auto d =
+            cs_::decision("d" + std::to_string(made), who, R"({"id":")" + who + R"("})", "rabat");
+        REQUIRE(cs_::ok(cs.put_decision(d)));
+      }
+      REQUIRE(cs_::ok(cs.commit()));
+    }
+  };
+  auto verified = [&] {
+    auto v = cs.verify();
+    REQUIRE(cs_::ok(v));
+    return !v->has_value();
+  };
+  auto history_of_a7 = [&] {
+    auto h = cs.applicant_decisions("A7", "");
+    REQUIRE(cs_::ok(h));
+    std::vector<std::string> ids;
+    for (const auto& d : *h) ids.push_back(d.decision_id);
+    std::vector<std::string> want;
+    for (int i = 7; i < made; i += 100) want.push_back("d" + std::to_string(i));
+    return ids == want;
+  };
+  // As if about 160,000 decisions had been made: the main part counts as 159,900 rows, so a
+  // drain waits for 39,975 rows in the middle part.
+  put_many(100);
+  b.exec(db,
+         "UPDATE counter_decisions SET rowid=160000 WHERE rowid=(SELECT max(rowid) FROM "
+         "counter_decisions)");
+  static_assert(counter_store::counter_index_drain_due(159'900) == 39'975);
+  static_assert(counter_store::counter_index_drain_due(100'000) ==
+                counter_store::counter_index_drain_rows);
+  put_many(32'900);
+  // A round of a dalil at schema 16, stopped before its clear: 3,000 rows in the main part too.
+  b.exec(db,
+         "INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
+         "counter_applicants_recent ORDER BY seq LIMIT 3000");
+  CHECK(verified());
+  CHECK(history_of_a7());
+  for (int i = 0; i < 5000 && recent_rows() > 0; ++i) cs.upkeep_due();
+  REQUIRE(recent_rows() == 0);
+  CHECK(mid_rows() == 33'000);
+  CHECK(main_rows() == 3'000);
+  CHECK(verified());
+  CHECK(history_of_a7());
+  // 33,000 rows, more than counter_index_drain_rows but under a quarter of the main part: no
+  // drain.
+  for (int i = 0; i < 10; ++i) cs.upkeep_due();
+  CHECK(mid_rows() == 33'000);
+  CHECK(main_rows() == 3'000);
+  // A round more: 41,192 rows, past 39,975. The drain follows the round.
+  put_many(static_cast<int>(counter_store::counter_index_merge_rows));
+  int steps = 0;
+  while (main_rows() == 3'000 && steps < 5000) {
+    cs.upkeep_due();
+    ++steps;
+  }
+  CHECK(recent_rows() == 0);
+  CHECK(main_rows() > 3'000);
+  CHECK(verified());
+  CHECK(history_of_a7());
+  for (int i = 0; i < 1000 && mid_rows() > 0; ++i) cs.upkeep_due();
+  CHECK(mid_rows() == 0);
+  CHECK(main_rows() == made);
+  CHECK(verified());
+  CHECK(history_of_a7());
 }
