@@ -92,6 +92,55 @@ std::int64_t scalar_of(const std::string& db, const std::string& sql) {
   return q.int64(0);
 }
 
+/// What the applicants' index tests read of a store `db` and its counter store: the rows of each
+/// part of the index, an applicant's history (its decision ids, in order), and whether verify
+/// finds nothing.
+struct index_view {
+  const std::string& db;
+  dalil::store::counter_store& cs;
+  std::int64_t rows(const std::string& part) const {
+    return scalar_of(db, "SELECT count(*) FROM " + part);
+  }
+  std::int64_t main_rows() const { return rows("counter_applicants"); }
+  std::int64_t mid_rows() const { return rows("counter_applicants_mid"); }
+  std::int64_t recent_rows() const { return rows("counter_applicants_recent"); }
+  std::vector<std::string> history(const std::string& who, const std::string& office = "") const {
+    auto h = cs.applicant_decisions(who, office);
+    REQUIRE(counter_suite::ok(h));
+    std::vector<std::string> ids;
+    for (const auto& d : *h) ids.push_back(d.decision_id);
+    return ids;
+  }
+  bool verified() const {
+    auto v = cs.verify();
+    REQUIRE(counter_suite::ok(v));
+    return !v->has_value();
+  }
+};
+
+/// The decisions of applicant A<who> among d0…d<upto - 1>, made for A0..A99 in turn.
+std::vector<std::string> expected_ids(int who, int upto) {
+  std::vector<std::string> ids;
+  for (int i = who; i < upto; i += 100) ids.push_back("d" + std::to_string(i));
+  return ids;
+}
+
+/// `n` counter decisions d<first>… for applicants A0..A99 in turn, in transactions of 500, at
+/// the office `office(i)` of each.
+template <class Office>
+void put_decisions(dalil::store::counter_store& cs, int first, int n, Office office) {
+  for (int i = first; i < first + n;) {
+    REQUIRE(counter_suite::ok(cs.begin()));
+    for (const int end = std::min(first + n, i + 500); i < end; ++i) {
+      const std::string who = "A" + std::to_string(i % 100);
+      auto d = counter_suite::decision("d" + std::to_string(i), who, R"({"id":")" + who + R"("})",
+                                       office(i));
+      REQUIRE(counter_suite::ok(cs.put_decision(d)));
+    }
+    REQUIRE(counter_suite::ok(cs.commit()));
+  }
+}
+
 }  // namespace
 
 // The applicants' index of counter decisions in three parts (migrations 13 and 17): the
@@ -108,30 +157,9 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   auto opened = counter_with_ruleset(b, db);
   dalil::store::counter_store& cs = *opened;
   auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
-  auto history = [&](const std::string& who, const std::string& office = "") {
-    auto h = cs.applicant_decisions(who, office);
-    REQUIRE(cs_::ok(h));
-    std::vector<std::string> ids;
-    for (const auto& d : *h) ids.push_back(d.decision_id);
-    return ids;
-  };
-  // `n` decisions in transactions of 500, for applicants A0..A99 in turn (d<first>…).
+  const index_view v{db, cs};
   auto put_many = [&](int first, int n) {
-    for (int i = first; i < first + n;) {
-      REQUIRE(cs_::ok(cs.begin()));
-      for (int end = std::min(first + n, i + 500); i < end; ++i) {
-        const std::string who = "A" + std::to_string(i % 100);
-        auto d = cs_::decision("d" + std::to_string(i), who, R"({"id":")" + who + R"("})",
-                               i % 2 == 0 ? "rabat" : "fes");
-        REQUIRE(cs_::ok(cs.put_decision(d)));
-      }
-      REQUIRE(cs_::ok(cs.commit()));
-    }
-  };
-  auto expected = [](int who, int upto) {
-    std::vector<std::string> ids;
-    for (int i = who; i < upto; i += 100) ids.push_back("d" + std::to_string(i));
-    return ids;
+    put_decisions(cs, first, n, [](int i) { return i % 2 == 0 ? "rabat" : "fes"; });
   };
 
   put_many(0, 300);
@@ -139,36 +167,33 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
   CHECK(one("SELECT count(*) FROM counter_applicants_recent") == 300);
   CHECK(one("SELECT count(*) FROM counter_applicants_mid") == 0);
   CHECK(one("SELECT count(*) FROM counter_applicants") == 0);
-  CHECK(history("A7") == expected(7, 300));
-  CHECK(history("A8", "rabat") == expected(8, 300));
-  CHECK(history("A8", "fes").empty());
+  CHECK(v.history("A7") == expected_ids(7, 300));
+  CHECK(v.history("A8", "rabat") == expected_ids(8, 300));
+  CHECK(v.history("A8", "fes").empty());
 
   // A transaction rolled back leaves nothing in either part.
   REQUIRE(cs_::ok(cs.begin()));
   auto gone = cs_::decision("gone", "A7", R"({"id":"A7"})", "rabat");
   REQUIRE(cs_::ok(cs.put_decision(gone)));
   cs.rollback();
-  CHECK(history("A7") == expected(7, 300));
+  CHECK(v.history("A7") == expected_ids(7, 300));
 
   using dalil::store::counter_store;
   const auto merge_at = static_cast<int>(counter_store::counter_index_merge_rows);
-  const auto main_rows = [&] { return one("SELECT count(*) FROM counter_applicants"); };
-  const auto mid_rows = [&] { return one("SELECT count(*) FROM counter_applicants_mid"); };
-  const auto recent_rows = [&] { return one("SELECT count(*) FROM counter_applicants_recent"); };
   put_many(300, merge_at - 300);
   // A round, one short step per upkeep: its rows copied (a piece at a time), inserted into the
   // middle part in the index's order (a piece at a time), then cleared from the recent part.
   cs.upkeep_due();  // plans the round: nothing moved yet
-  CHECK(mid_rows() == 0);
+  CHECK(v.mid_rows() == 0);
   int steps = 0;
-  while (mid_rows() == 0 && steps < 1000) {
+  while (v.mid_rows() == 0 && steps < 1000) {
     cs.upkeep_due();
     ++steps;
   }
   const auto piece = counter_store::counter_index_merge_piece;
   CHECK(steps == (merge_at + piece - 1) / piece + 1);  // the copy's pieces, then an insert
-  CHECK(mid_rows() == piece);
-  CHECK(main_rows() == 0);
+  CHECK(v.mid_rows() == piece);
+  CHECK(v.main_rows() == 0);
   // The lowest keys first: no row of the middle part above a row still only in the recent part.
   CHECK(one("SELECT count(*) FROM counter_applicants_mid WHERE applicant_id > (SELECT "
             "min(r.applicant_id) FROM counter_applicants_recent r WHERE NOT EXISTS (SELECT 1 FROM "
@@ -176,27 +201,27 @@ TEST_CASE("the counter's applicants' index: its recent part, the merge, verify",
             "a.decision_id = r.decision_id))") == 0);
   // Until the round clears them, its rows are in both parts: each decision is in its
   // applicant's history once, and verify counts it once.
-  CHECK(recent_rows() == merge_at);
+  CHECK(v.recent_rows() == merge_at);
   CHECK(one("SELECT count(*) FROM counter_applicants_mid WHERE applicant_id='A0'") > 0);
-  CHECK(history("A0") == expected(0, merge_at));
-  CHECK(history("A7") == expected(7, merge_at));
+  CHECK(v.history("A0") == expected_ids(0, merge_at));
+  CHECK(v.history("A7") == expected_ids(7, merge_at));
   auto mid = cs.verify();
   REQUIRE(cs_::ok(mid));
   CHECK_FALSE(mid->has_value());
   // Decisions made during the round wait for the next one.
   put_many(merge_at, 250);
-  for (int i = 0; i < 1000 && recent_rows() > 250; ++i) cs.upkeep_due();
-  CHECK(mid_rows() == merge_at);
-  CHECK(recent_rows() == 250);
+  for (int i = 0; i < 1000 && v.recent_rows() > 250; ++i) cs.upkeep_due();
+  CHECK(v.mid_rows() == merge_at);
+  CHECK(v.recent_rows() == 250);
   CHECK(one("SELECT min(seq) FROM counter_applicants_recent") > merge_at);
   cs.upkeep_due();  // too few for a new round, and the middle part too small to drain
-  CHECK(recent_rows() == 250);
-  CHECK(mid_rows() == merge_at);
-  CHECK(main_rows() == 0);
+  CHECK(v.recent_rows() == 250);
+  CHECK(v.mid_rows() == merge_at);
+  CHECK(v.main_rows() == 0);
   // An applicant's history across both parts, in the order of its decisions.
-  CHECK(history("A7") == expected(7, merge_at + 250));
-  CHECK(history("A42", "rabat") == expected(42, merge_at + 250));
-  CHECK(history("A43", "fes") == expected(43, merge_at + 250));
+  CHECK(v.history("A7") == expected_ids(7, merge_at + 250));
+  CHECK(v.history("A42", "rabat") == expected_ids(42, merge_at + 250));
+  CHECK(v.history("A43", "fes") == expected_ids(43, merge_at + 250));
   auto clean = cs.verify();
   REQUIRE(cs_::ok(clean));
   CHECK_FALSE(clean->has_value());
@@ -393,85 +418,51 @@ TEST_CASE("the counter's applicants' index merged in rounds sized to the index",
 // connection (keys init in place) empties meanwhile ends without putting anything back.
 TEST_CASE("the counter's applicants' index: its middle part drained into the main part",
           "[store][counter]") {
-  namespace cs_ = counter_suite;
   using dalil::store::counter_store;
   sqlite_backend b;
   const std::string db = b.fresh();
   auto opened = counter_with_ruleset(b, db);
   counter_store& cs = *opened;
   auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
-  const auto main_rows = [&] { return one("SELECT count(*) FROM counter_applicants"); };
-  const auto mid_rows = [&] { return one("SELECT count(*) FROM counter_applicants_mid"); };
-  const auto recent_rows = [&] { return one("SELECT count(*) FROM counter_applicants_recent"); };
-  auto history = [&](const std::string& who) {
-    auto h = cs.applicant_decisions(who, "");
-    REQUIRE(cs_::ok(h));
-    std::vector<std::string> ids;
-    for (const auto& d : *h) ids.push_back(d.decision_id);
-    return ids;
-  };
-  auto expected = [](int who, int upto) {
-    std::vector<std::string> ids;
-    for (int i = who; i < upto; i += 100) ids.push_back("d" + std::to_string(i));
-    return ids;
-  };
-  auto verified = [&] {
-    auto v = cs.verify();
-    REQUIRE(cs_::ok(v));
-    return !v->has_value();
-  };
+  const index_view v{db, cs};
   // Enough decisions for one round that fills the middle part to its threshold.
   const auto n = static_cast<int>(counter_store::counter_index_drain_rows);
-  for (int i = 0; i < n;) {
-    REQUIRE(cs_::ok(cs.begin()));
-    for (int end = std::min(n, i + 1000); i < end; ++i) {
-      const std::string who = "A" + std::to_string(i % 100);
-      auto d = cs_::decision("d" + std::to_string(i), who, R"({"id":")" + who + R"("})", "rabat");
-      REQUIRE(cs_::ok(cs.put_decision(d)));
-    }
-    REQUIRE(cs_::ok(cs.commit()));
-  }
-  for (int i = 0; i < 5000 && recent_rows() > 0; ++i) cs.upkeep_due();
-  REQUIRE(recent_rows() == 0);
-  REQUIRE(mid_rows() == n);
-  REQUIRE(main_rows() == 0);
-  CHECK(verified());
+  put_decisions(cs, 0, n, [](int) { return "rabat"; });
+  for (int i = 0; i < 5000 && v.recent_rows() > 0; ++i) cs.upkeep_due();
+  REQUIRE(v.recent_rows() == 0);
+  REQUIRE(v.mid_rows() == n);
+  REQUIRE(v.main_rows() == 0);
+  CHECK(v.verified());
   const auto step = counter_store::counter_index_drain_piece;
   cs.upkeep_due();  // plans the drain: nothing moved yet
-  CHECK(main_rows() == 0);
+  CHECK(v.main_rows() == 0);
   cs.upkeep_due();  // its first step
-  CHECK(main_rows() == step);
-  CHECK(mid_rows() == n - step);
+  CHECK(v.main_rows() == step);
+  CHECK(v.mid_rows() == n - step);
   // The lowest keys first, and no row in both parts.
   CHECK(one("SELECT count(*) FROM counter_applicants a WHERE (a.applicant_id, a.at, "
             "a.decision_id) > (SELECT applicant_id, at, decision_id FROM counter_applicants_mid "
             "ORDER BY applicant_id, at, decision_id LIMIT 1)") == 0);
-  CHECK(history("A0") == expected(0, n));
-  CHECK(history("A99") == expected(99, n));
-  CHECK(verified());
+  CHECK(v.history("A0") == expected_ids(0, n));
+  CHECK(v.history("A99") == expected_ids(99, n));
+  CHECK(v.verified());
 
   SECTION("to its end, with decisions made meanwhile") {
-    REQUIRE(cs_::ok(cs.begin()));
-    for (int i = n; i < n + 10; ++i) {
-      const std::string who = "A" + std::to_string(i % 100);
-      auto d = cs_::decision("d" + std::to_string(i), who, R"({"id":")" + who + R"("})", "fes");
-      REQUIRE(cs_::ok(cs.put_decision(d)));
-    }
-    REQUIRE(cs_::ok(cs.commit()));
+    put_decisions(cs, n, 10, [](int) { return "fes"; });
     int steps = 1;
-    while (mid_rows() > 0 && steps < 1000) {
+    while (v.mid_rows() > 0 && steps < 1000) {
       cs.upkeep_due();
       ++steps;
     }
     CHECK(steps == (n + step - 1) / step);  // the last step takes the rest (at most a step's rows)
-    CHECK(main_rows() == n);
-    CHECK(mid_rows() == 0);
-    CHECK(recent_rows() == 10);
-    CHECK(history("A7") == expected(7, n + 10));
-    CHECK(verified());
+    CHECK(v.main_rows() == n);
+    CHECK(v.mid_rows() == 0);
+    CHECK(v.recent_rows() == 10);
+    CHECK(v.history("A7") == expected_ids(7, n + 10));
+    CHECK(v.verified());
     for (int i = 0; i < 10; ++i) cs.upkeep_due();  // nothing due
-    CHECK(main_rows() == n);
-    CHECK(recent_rows() == 10);
+    CHECK(v.main_rows() == n);
+    CHECK(v.recent_rows() == 10);
     // verify names a row of the main part missing, moved to another applicant, or twice under
     // another time (each undone before the next: one store for the three).
     const std::string saved =
@@ -484,11 +475,11 @@ TEST_CASE("the counter's applicants' index: its middle part drained into the mai
           "decision_id FROM counter_applicants WHERE decision_id='d7'"}) {
       INFO(tamper);
       b.exec(db, tamper);
-      CHECK_FALSE(verified());
+      CHECK_FALSE(v.verified());
       b.exec(db,
              "DELETE FROM counter_applicants WHERE decision_id='d7'; INSERT INTO "
              "counter_applicants SELECT * FROM saved");
-      CHECK(verified());
+      CHECK(v.verified());
     }
   }
   SECTION("emptied by another connection meanwhile, and renamed") {
@@ -498,9 +489,9 @@ TEST_CASE("the counter's applicants' index: its middle part drained into the mai
            "counter_applicants SET applicant_id='Z' || substr(applicant_id, 2)");
     for (int i = 0; i < 10; ++i) cs.upkeep_due();
     CHECK(one("SELECT count(*) FROM counter_applicants WHERE applicant_id LIKE 'A%'") == 0);
-    CHECK(main_rows() == n);
-    CHECK(mid_rows() == 0);
-    CHECK(history("Z7") == expected(7, n));
+    CHECK(v.main_rows() == n);
+    CHECK(v.mid_rows() == 0);
+    CHECK(v.history("Z7") == expected_ids(7, n));
   }
 }
 
@@ -511,43 +502,18 @@ TEST_CASE("the counter's applicants' index: its middle part drained into the mai
 // drain leaves them in the main part alone; verify and histories count each once throughout.
 TEST_CASE("the counter's applicants' index drained at a quarter of the main part",
           "[store][counter]") {
-  namespace cs_ = counter_suite;
   using dalil::store::counter_store;
   sqlite_backend b;
   const std::string db = b.fresh();
   auto opened = counter_with_ruleset(b, db);
   counter_store& cs = *opened;
-  auto one = [&](const std::string& sql) { return scalar_of(db, sql); };
-  const auto main_rows = [&] { return one("SELECT count(*) FROM counter_applicants"); };
-  const auto mid_rows = [&] { return one("SELECT count(*) FROM counter_applicants_mid"); };
-  const auto recent_rows = [&] { return one("SELECT count(*) FROM counter_applicants_recent"); };
+  const index_view v{db, cs};
   int made = 0;
   auto put_many = [&](int n) {
-    for (const int end = made + n; made < end;) {
-      REQUIRE(cs_::ok(cs.begin()));
-      for (const int stop = std::min(end, made + 1000); made < stop; ++made) {
-        const std::string who = "A" + std::to_string(made % 100);
-        auto d =
-            cs_::decision("d" + std::to_string(made), who, R"({"id":")" + who + R"("})", "rabat");
-        REQUIRE(cs_::ok(cs.put_decision(d)));
-      }
-      REQUIRE(cs_::ok(cs.commit()));
-    }
+    put_decisions(cs, made, n, [](int) { return "rabat"; });
+    made += n;
   };
-  auto verified = [&] {
-    auto v = cs.verify();
-    REQUIRE(cs_::ok(v));
-    return !v->has_value();
-  };
-  auto history_of_a7 = [&] {
-    auto h = cs.applicant_decisions("A7", "");
-    REQUIRE(cs_::ok(h));
-    std::vector<std::string> ids;
-    for (const auto& d : *h) ids.push_back(d.decision_id);
-    std::vector<std::string> want;
-    for (int i = 7; i < made; i += 100) want.push_back("d" + std::to_string(i));
-    return ids == want;
-  };
+  auto history_of_a7 = [&] { return v.history("A7") == expected_ids(7, made); };
   // As if about 160,000 decisions had been made: the main part counts as 159,900 rows, so a
   // drain waits for 39,975 rows in the middle part.
   put_many(100);
@@ -562,33 +528,33 @@ TEST_CASE("the counter's applicants' index drained at a quarter of the main part
   b.exec(db,
          "INSERT INTO counter_applicants SELECT applicant_id, at, decision_id FROM "
          "counter_applicants_recent ORDER BY seq LIMIT 3000");
-  CHECK(verified());
+  CHECK(v.verified());
   CHECK(history_of_a7());
-  for (int i = 0; i < 5000 && recent_rows() > 0; ++i) cs.upkeep_due();
-  REQUIRE(recent_rows() == 0);
-  CHECK(mid_rows() == 33'000);
-  CHECK(main_rows() == 3'000);
-  CHECK(verified());
+  for (int i = 0; i < 5000 && v.recent_rows() > 0; ++i) cs.upkeep_due();
+  REQUIRE(v.recent_rows() == 0);
+  CHECK(v.mid_rows() == 33'000);
+  CHECK(v.main_rows() == 3'000);
+  CHECK(v.verified());
   CHECK(history_of_a7());
   // 33,000 rows, more than counter_index_drain_rows but under a quarter of the main part: no
   // drain.
   for (int i = 0; i < 10; ++i) cs.upkeep_due();
-  CHECK(mid_rows() == 33'000);
-  CHECK(main_rows() == 3'000);
+  CHECK(v.mid_rows() == 33'000);
+  CHECK(v.main_rows() == 3'000);
   // A round more: 41,192 rows, past 39,975. The drain follows the round.
   put_many(static_cast<int>(counter_store::counter_index_merge_rows));
   int steps = 0;
-  while (main_rows() == 3'000 && steps < 5000) {
+  while (v.main_rows() == 3'000 && steps < 5000) {
     cs.upkeep_due();
     ++steps;
   }
-  CHECK(recent_rows() == 0);
-  CHECK(main_rows() > 3'000);
-  CHECK(verified());
+  CHECK(v.recent_rows() == 0);
+  CHECK(v.main_rows() > 3'000);
+  CHECK(v.verified());
   CHECK(history_of_a7());
-  for (int i = 0; i < 1000 && mid_rows() > 0; ++i) cs.upkeep_due();
-  CHECK(mid_rows() == 0);
-  CHECK(main_rows() == made);
-  CHECK(verified());
+  for (int i = 0; i < 1000 && v.mid_rows() > 0; ++i) cs.upkeep_due();
+  CHECK(v.mid_rows() == 0);
+  CHECK(v.main_rows() == made);
+  CHECK(v.verified());
   CHECK(history_of_a7());
 }

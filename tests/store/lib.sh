@@ -23,3 +23,28 @@ this_month_released() {
   release=$(date -u -d "$(date -u +%Y-%m-01) +1 month +1 day +1 hour" +%s)
   export DALIL_TEST_STATS_CLOCK_OFFSET=$((release - $(date -u +%s)))
 }
+
+# counter_index_parts DB: the rows of the counter's applicants' index in its main, middle and
+# recent parts, as "MAIN MID RECENT".
+counter_index_parts() {
+  sqlite3 "$1" "SELECT (SELECT count(*) FROM counter_applicants) || ' ' ||
+    (SELECT count(*) FROM counter_applicants_mid) || ' ' || (SELECT count(*) FROM counter_applicants_recent)"
+}
+
+# spread_counter_index DB: the counter's applicants' index spread over its three parts, as the
+# server's merges and drains leave it (tests/store/counter_test.cpp tests those): a third of the
+# recent rows moved to the middle part, a third to the main part. Fails unless each part then
+# holds some. Sets counter_indexed to the total of rows (not a subshell: fail ends the test).
+spread_counter_index() {
+  local main mid recent
+  sqlite3 "$1" "INSERT OR IGNORE INTO counter_applicants_mid SELECT applicant_id, at, decision_id
+      FROM counter_applicants_recent WHERE seq % 3 = 1;
+    INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, decision_id
+      FROM counter_applicants_recent WHERE seq % 3 = 2;
+    DELETE FROM counter_applicants_recent WHERE seq % 3 <> 0"
+  read -r main mid recent <<< "$(counter_index_parts "$1")"
+  [ "$main" -gt 0 ] && [ "$mid" -gt 0 ] && [ "$recent" -gt 0 ] ||
+    fail "the applicants' index not spread over its parts: $main $mid $recent"
+  # shellcheck disable=SC2034  # read by the test that sources this file
+  counter_indexed=$((main + mid + recent))
+}

@@ -223,21 +223,9 @@ echo "ok   the advisers' impact opens the stored records with the server's (rota
 # The plain store with the counter's decisions, encrypted in place: verify passes (the counter's
 # decisions vouched for again), no value left in the file, and served with the key every
 # decision reads back.
-# The applicants' index spread over its three parts, as the server's merges and drains leave it
-# (tests/store/counter_test.cpp tests those): encrypting in place renames the applicants of all
-# three, and leaves no plain id in any.
-sqlite3 "$plain" "INSERT OR IGNORE INTO counter_applicants_mid SELECT applicant_id, at, decision_id
-    FROM counter_applicants_recent WHERE seq % 3 = 1;
-  INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, decision_id
-    FROM counter_applicants_recent WHERE seq % 3 = 2;
-  DELETE FROM counter_applicants_recent WHERE seq % 3 <> 0"
-index_parts() {
-  sqlite3 "$1" "SELECT (SELECT count(*) FROM counter_applicants) || ' ' ||
-    (SELECT count(*) FROM counter_applicants_mid) || ' ' || (SELECT count(*) FROM counter_applicants_recent)"
-}
-read -r in_main in_mid in_recent <<< "$(index_parts "$plain")"
-[ "$in_mid" -gt 10 ] && [ "$in_recent" -gt 10 ] && [ "$in_main" -gt 10 ] ||
-  fail "the applicants' index not spread over its parts: $in_main $in_mid $in_recent"
+# The applicants' index spread over its three parts: encrypting in place renames the applicants
+# of all three, and leaves no plain id in any.
+spread_counter_index "$plain"
 "$dalil" audit verify --db "$plain" > "$work/out" 2>&1 || fail "verify, the index spread: $(cat "$work/out")"
 "$dalil" audit head --db "$plain" > "$work/head"
 sqlite3 "$plain" ".backup '$work/plain-steps.db'"
@@ -259,8 +247,8 @@ cmp -s "$work/counter.whole" "$work/counter.steps" ||
   fail "7 counter decisions at a time, other rows or entries: $(diff "$work/counter.whole" "$work/counter.steps" | head -5)"
 "$dalil" audit verify --db "$work/plain-steps.db" > /dev/null || fail "verify after steps of 7"
 for db in "$plain" "$work/plain-steps.db"; do
-  [ "$(index_parts "$db")" = "$((in_main + in_mid + in_recent)) 0 0" ] ||
-    fail "the applicants' index after encrypting in place ($db): $(index_parts "$db")"
+  [ "$(counter_index_parts "$db")" = "$counter_indexed 0 0" ] ||
+    fail "the applicants' index after encrypting in place ($db): $(counter_index_parts "$db")"
 done
 none_found "$work/values.txt" "personal value(s)" "after encrypting in place" "$plain" "$plain-wal"
 [ "$(sqlite3 "$plain" "SELECT count(*) FROM counter_month_figures")" = 0 ] ||

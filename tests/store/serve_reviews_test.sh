@@ -272,25 +272,13 @@ reads_back() {  # what: every review of $old reads as on the plain store
   stop
   cmp -s "$work/again.shown" "$plain.shown" || fail "$1: the reviews read back differ"
 }
-# The applicants' index spread over its three parts, as the server's merges and drains leave it
-# (tests/store/counter_test.cpp tests those): keys reseal finds each applicant's reviews through
-# all three.
-sqlite3 "$old" "INSERT OR IGNORE INTO counter_applicants_mid SELECT applicant_id, at, decision_id
-    FROM counter_applicants_recent WHERE seq % 3 = 1;
-  INSERT OR IGNORE INTO counter_applicants SELECT applicant_id, at, decision_id
-    FROM counter_applicants_recent WHERE seq % 3 = 2;
-  DELETE FROM counter_applicants_recent WHERE seq % 3 <> 0"
-index_parts() {
-  sqlite3 "$old" "SELECT (SELECT count(*) FROM counter_applicants) || ' ' ||
-    (SELECT count(*) FROM counter_applicants_mid) || ' ' || (SELECT count(*) FROM counter_applicants_recent)"
-}
-read -r in_main in_mid in_recent <<< "$(index_parts)"
-[ "$in_mid" -gt 0 ] && [ "$in_recent" -gt 0 ] && [ "$in_main" -gt 0 ] ||
-  fail "the applicants' index not spread over its parts: $in_main $in_mid $in_recent"
+# The applicants' index spread over its three parts: keys reseal finds each applicant's reviews
+# through all three.
+spread_counter_index "$old"
 "$dalil" audit head --db "$old" > "$work/head"
 "$dalil" keys reseal --db "$old" --key-file "$key" --per-transaction 5 > "$work/out" 2>&1 || fail "reseal: $(cat "$work/out")"
-[ "$(index_parts)" = "$((in_main + in_mid + in_recent)) 0 0" ] ||
-  fail "the applicants' index after keys reseal: $(index_parts)"
+[ "$(counter_index_parts "$old")" = "$counter_indexed 0 0" ] ||
+  fail "the applicants' index after keys reseal: $(counter_index_parts "$old")"
 [ "$(sqlite3 "$old" "SELECT count(*) FROM data_keys WHERE length(wrapped) = 72")" = 0 ] || fail "keys left in format 1"
 [ "$(sqlite3 "$old" "SELECT count(*) FROM audit WHERE action = 'review' AND details LIKE '%\"replaces\":%'")" = $((n_reviews + 1)) ] ||
   fail "the reviews not vouched for again"
