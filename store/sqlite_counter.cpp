@@ -524,28 +524,29 @@ struct impl {
 
   /// The bound of a step's piece: the key `rows` past the first of `sql`'s (an ordered query
   /// of keys with LIMIT 1 OFFSET ?1), read into `bound`. true when there is none: the piece is
-  /// all that is left.
-  result<bool> piece_bound(statement& q, std::string_view sql, std::int64_t rows,
-                           merge_key& bound) {
+  /// all that is left. `what` names the step in an error.
+  result<bool> piece_bound(statement& q, std::string_view sql, std::int64_t rows, merge_key& bound,
+                           const char* what) {
     if (auto s = ready(q, sql); !s) return s.error();
     q.bind(1, rows);
     const int rc = q.step();
     if (rc == SQLITE_ROW) bound.take(q);
     q.reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sql_error(what);
     return rc == SQLITE_DONE;
   }
 
   /// A step's piece moved: `insert`, then `drop`, each bound to the piece's bound (?1-?3) unless
-  /// it is the rest (nullptr). The rows each changed.
+  /// it is the rest (nullptr). The rows each changed; `what` names the step in an error.
   result<std::pair<std::int64_t, std::int64_t>> piece_run(statement& insert, statement& drop,
-                                                          const merge_key* bound) {
+                                                          const merge_key* bound,
+                                                          const char* what) {
     std::pair<std::int64_t, std::int64_t> changed;
     for (statement* q : {&insert, &drop}) {
       if (bound != nullptr) bound->bind(*q);
       const int rc = q->step();
       q->reset();
-      if (rc != SQLITE_DONE) return sql_error("merging the applicants' index");
+      if (rc != SQLITE_DONE) return sql_error(what);
       (q == &insert ? changed.first : changed.second) = db.changes();
     }
     return changed;
@@ -708,7 +709,8 @@ struct impl {
     auto rest = piece_bound(plan_bound,
                             "SELECT applicant_id, at, decision_id FROM temp.merge_plan ORDER BY "
                             "applicant_id, at, decision_id LIMIT 1 OFFSET ?1",
-                            counter_store::counter_index_merge_piece, bound);
+                            counter_store::counter_index_merge_piece, bound,
+                            "merging the applicants' index");
     if (!rest) return rest.error();
     if (auto s = run(begin_tx, "BEGIN IMMEDIATE"); !s) return s;
     // Only the rows still in the recent part as they were copied: another connection may
@@ -740,7 +742,8 @@ struct impl {
         !s) {
       return s;
     }
-    auto changed = piece_run(insert, drop, *rest ? nullptr : &bound);
+    auto changed =
+        piece_run(insert, drop, *rest ? nullptr : &bound, "merging the applicants' index");
     if (!changed) return changed.error();
     if (mid_rows >= 0) mid_rows += changed->first;
     if (auto s = run(commit_tx, "COMMIT"); !s) return s;
@@ -785,7 +788,8 @@ struct impl {
     auto rest = piece_bound(drain_bound,
                             "SELECT applicant_id, at, decision_id FROM counter_applicants_mid "
                             "ORDER BY applicant_id, at, decision_id LIMIT 1 OFFSET ?1",
-                            counter_store::counter_index_drain_piece, bound);
+                            counter_store::counter_index_drain_piece, bound,
+                            "draining the applicants' index's middle part");
     if (!rest) return rest.error();
     statement& insert = *rest ? drain_insert_rest : drain_insert;
     statement& drop = *rest ? drain_delete_rest : drain_delete;
@@ -808,7 +812,8 @@ struct impl {
         !s) {
       return s;
     }
-    auto changed = piece_run(insert, drop, *rest ? nullptr : &bound);
+    auto changed = piece_run(insert, drop, *rest ? nullptr : &bound,
+                             "draining the applicants' index's middle part");
     if (!changed) return changed.error();
     if (auto s = run(commit_tx, "COMMIT"); !s) return s;
     if (*rest) {
