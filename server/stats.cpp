@@ -53,6 +53,29 @@ std::vector<bool> suppress(const std::vector<std::int64_t>& counts, bool hide_ze
   return hidden;
 }
 
+std::string run_filter_fields(std::string_view text, const dsl::program& p) {
+  std::vector<std::string_view> fields;
+  constexpr std::string_view joint = " and ";
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t eq = text.find('=', start);
+    if (eq == std::string_view::npos) break;
+    const std::string_view path = text.substr(start, eq - start);
+    if (dsl::field_at(p, path) != nullptr &&
+        std::find(fields.begin(), fields.end(), path) == fields.end()) {
+      fields.push_back(path);
+    }
+    const std::size_t next = text.find(joint, start);
+    if (next == std::string_view::npos) break;
+    start = next + joint.size();
+  }
+  std::string out;
+  for (std::string_view f : fields) {
+    if (!out.empty()) out += ", ";
+    out += f;
+  }
+  return out;
+}
+
 namespace {
 
 void append_string(std::string& out, std::string_view s) {
@@ -203,7 +226,7 @@ store::result<std::string> one_run(store::store& db, const store::run_info& run)
   out += ",\"ruleset\":";
   append_string(out, run.ruleset_hash);
   out += ",\"filter\":";
-  append_string(out, run.filter);
+  append_string(out, run_filter_fields(run.filter, program));
   out += ",\"status\":";
   append_string(out, run.status);
   out += ",\"generation\":" + std::to_string(run.generation);
@@ -212,9 +235,11 @@ store::result<std::string> one_run(store::store& db, const store::run_info& run)
   out += ",\"records_not_fitting_schema\":";
   append_count(out, errors, small(errors));
   out += ",\"decisions\":[";
-  // In name order (their module first), as dalil stats lists them.
+  // In name order (their module first), as dalil stats lists them. A run of fewer than
+  // suppressed_below applicants lists no decision: its applicants are few enough to be known
+  // (a run's filter may pick out one), and the values its cells name would describe them.
   std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < figures.size() && i < described.names.size(); ++i) {
+  for (std::size_t i = 0; i < figures.size() && i < described.names.size() && !small(sets); ++i) {
     order.push_back(i);
   }
   std::sort(order.begin(), order.end(),

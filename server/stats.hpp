@@ -105,12 +105,23 @@ class counter_figures {
   std::map<stats_month, std::shared_ptr<const month_counts>> by_month_;
 };
 
+/// The fields a stored run's filter names ("status, household.area"), never their values: a
+/// run's filter is kept as the batch's --where gave it ("status=refugee and id=…", store::detail::
+/// filter_text), and a value can be personal (an applicant's id, a date of birth). Only the
+/// schema's own field paths are taken from it, each where a condition may start (the text's
+/// start or after " and ") up to the next '=', so that no part of a value is ever taken for a
+/// field (a value holding " and status=" can add the name of the field status, never a part of
+/// itself).
+std::string run_filter_fields(std::string_view text, const dsl::program& p);
+
 /// The figures of the current stored runs (of each batch key, the newest complete generation,
 /// as `dalil stats` shows by default): {"run", "as_of", "ruleset", "filter", "status",
 /// "generation", "applicants", "records_not_fitting_schema", "decisions": [{"decision",
 /// "program", "osp", "in_force": {"values": [{"value", "count", "suppressed"}], "undetermined",
 /// "missing": [{"fact", "count"}]}, "out_of_force": {"count", "values", "undetermined"}}]},
-/// with a null count for every suppressed cell. Complete runs never change: each run's JSON is
+/// with a null count for every suppressed cell; "filter" names the fields the run was filtered
+/// on, never their values, and a run of fewer than suppressed_below applicants lists no
+/// decision. Complete runs never change: each run's JSON is
 /// computed once and kept. Thread-safe (one computation at a time).
 class run_figures {
  public:

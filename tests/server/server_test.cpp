@@ -1032,6 +1032,58 @@ TEST_CASE("server: statistics carry the stored runs, small cells suppressed with
   f.check_log();
 }
 
+TEST_CASE(
+    "server: a stored run's filter is said by its fields, and a run of a few lists no decision",
+    "[server]") {
+  fixture f;
+  const std::string dalil = DALIL_BINARY;
+  const std::string rules = std::string(DALIL_SOURCE_DIR) + "/rules";
+  run(dalil + " import --db " + f.db + " --rules " + rules + " " + DALIL_SOURCE_DIR +
+      "/data/sample-cohort.jsonl 2>&1");
+  // One applicant picked out by id (a value that is theirs), and the cohort's refugees born
+  // abroad (27) filtered on two fields.
+  f.personal.emplace_back("SYN-000001");
+  run(dalil + " batch --db " + f.db + " --rules " + rules +
+      " --as-of 2017-06-01 --where id=SYN-000001 2>&1");
+  run(dalil + " batch --db " + f.db + " --rules " + rules +
+      " --as-of 2017-06-01 --where status=refugee --where born_in_morocco=false 2>&1");
+  response st = call(f.port, http::verb::get, "/api/v1/stats", "", f.bearer("adviser"));
+  REQUIRE(st.status == 200);
+  conforms(call(f.port, http::verb::get, "/api/v1/openapi.json").parsed(), "/api/v1/stats", "get",
+           st);
+  CHECK(st.body.find("SYN-0") == std::string::npos);  // no applicant's id, whole or in part
+  json::value stats = st.parsed();
+  std::map<std::string, const json::object*> by_filter;
+  for (const json::value& r : stats.at("runs").as_array()) {
+    by_filter[std::string(r.at("filter").as_string())] = &r.as_object();
+  }
+  REQUIRE(by_filter.size() == 2);
+  REQUIRE(by_filter.count("id"));
+  const json::object& one = *by_filter.at("id");
+  CHECK(one.at("applicants").is_null());
+  CHECK(one.at("decisions").as_array().empty());
+  REQUIRE(by_filter.count("status, born_in_morocco"));
+  const json::object& refugees = *by_filter.at("status, born_in_morocco");
+  CHECK(refugees.at("applicants").as_int64() >= 10);
+  CHECK_FALSE(refugees.at("decisions").as_array().empty());
+  f.check_log();
+}
+
+TEST_CASE("stats: a run's filter names the schema's fields it holds, never a value", "[server]") {
+  const dalil::dsl::program& p = dalil::test_support::shipped_pack().rules->program();
+  using dalil::server::run_filter_fields;
+  CHECK(run_filter_fields("", p).empty());
+  CHECK(run_filter_fields("id=SYN-000001", p) == "id");
+  CHECK(run_filter_fields("status=refugee and household.area=urban", p) ==
+        "status, household.area");
+  // A value holding " and " or "=": only a field of the schema is ever taken from it.
+  CHECK(run_filter_fields("id=Ali and Bob=1 and sex=female", p) == "id, sex");
+  CHECK(run_filter_fields("id=A=B and status=refugee", p) == "id, status");
+  CHECK(run_filter_fields("id=x and status=y and status=z", p) == "id, status");
+  CHECK(run_filter_fields("no_such_field=1", p).empty());
+  CHECK(run_filter_fields("id", p).empty());  // no condition
+}
+
 /// "YYYY-MM" of a month `offset` months from the month of `t`.
 std::string month_text(std::chrono::system_clock::time_point t, int offset) {
   using namespace std::chrono;
