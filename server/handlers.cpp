@@ -696,6 +696,15 @@ class api_service final : public service {
         co_return problem_reply(
             expired_token("the bearer token has expired: its client needs a new one"), rt.pattern);
       }
+      if (!p && p.error().code != store::errc::refused) {
+        // The store could not say (busy, unreachable, its clock unread): a 401 would tell the
+        // client to drop a token that may be good, as the cookie's path keeps the session.
+        log_->error("a bearer token could not be checked: {}", p.error().message);
+        co_return problem_reply(
+            unavailable("the bearer token could not be checked (the store is busy or "
+                        "unreachable): try again"),
+            rt.pattern);
+      }
       if (!p) {
         co_return problem_reply(unauthorized("the bearer token is not valid (unknown or revoked)"),
                                 rt.pattern);
@@ -813,7 +822,7 @@ class api_service final : public service {
       case route_id::stats:
         co_return co_await stats(info);
       case route_id::audit_verify:
-        co_return audit_verify(info);
+        co_return co_await audit_verify(info);
       case route_id::publications:
       case route_id::diff:
       case route_id::impact:
@@ -856,7 +865,12 @@ class api_service final : public service {
       if (e.code == store::errc::refused) {
         return problem_reply(unauthorized("the user name or the password is wrong"));
       }
-      return problem_reply(unavailable("signing in failed: " + e.message));
+      // The store's words can name the account (a damaged role, a locked row): logged, where
+      // the access line names the user anyway, and not answered.
+      log_->error("signing in failed: {}", e.message);
+      return problem_reply(
+          unavailable("signing in failed (the store is busy, unreachable or "
+                      "damaged): try again, or tell the administrator"));
     }
     info.who_name = ok->who.name;
     reply r = json_reply(session_json(ok->who, auth_->options().session_idle));
@@ -885,7 +899,10 @@ class api_service final : public service {
     if (auto s = auth_->set_lang(who, *lang); !s) {
       if (s.error().code == store::errc::refused)
         return problem_reply(forbidden(s.error().message));
-      return problem_reply(unavailable("the language could not be stored: " + s.error().message));
+      log_->error("the language could not be stored: {}", s.error().message);
+      return problem_reply(
+          unavailable("the language could not be stored (the store is busy or unreachable): try "
+                      "again"));
     }
     reply r;
     r.status = http::status::no_content;
@@ -2024,15 +2041,27 @@ class api_service final : public service {
     return out;
   }
 
-  reply audit_verify(request_info& info) {
+  asio::awaitable<reply> audit_verify(request_info& info) {
     const char* route = "/api/v1/audit/verify";
-    auto db = open_database(cfg_.db);
-    if (!db) return problem_reply(unavailable("opening the store failed"), route);
     // The store's verify checks the file, the chain, and every row (the identity tables and the
-    // counter's decisions and reviews through its row checkers).
-    auto report = (*db)->verify({});
+    // counter's decisions and reviews through its row checkers): on a large store, a long while.
+    // It runs on the reports pool, one report at a time, as the statistics do: on an I/O thread
+    // every connection of that thread would wait for it.
+    bool opened = true;
+    auto report = co_await asio::co_spawn(
+        reports_pool_,
+        [this, &opened]() -> asio::awaitable<store::result<store::verify_report>> {
+          auto db = open_database(cfg_.db);
+          if (!db) {
+            opened = false;
+            co_return db.error();
+          }
+          co_return (*db)->verify({});
+        },
+        asio::use_awaitable);
+    if (!opened) co_return problem_reply(unavailable("opening the store failed"), route);
     if (!report) {
-      return problem_reply(unavailable("verifying failed: " + report.error().message), route);
+      co_return problem_reply(unavailable("verifying failed: " + report.error().message), route);
     }
     (void)info;
     std::optional<store::audit_problem> problem;
@@ -2048,7 +2077,7 @@ class api_service final : public service {
       out += "null";
     }
     out += '}';
-    return json_reply(std::move(out));
+    co_return json_reply(std::move(out));
   }
 
   config cfg_;
@@ -2080,7 +2109,7 @@ class api_service final : public service {
     if (!now) return std::nullopt;
     return *now + stats_shift_;
   }
-  asio::thread_pool reports_pool_{1};  // the stored runs' figures, off the I/O threads
+  asio::thread_pool reports_pool_{1};  // figures and audit verification, off the I/O threads
 };
 
 }  // namespace
