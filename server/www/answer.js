@@ -221,7 +221,9 @@ function reviewBody(decisions, state, latest, tr) {
       fieldMessage(`reason-${cssId(d.rule)}`, null, state, tr);
     }
     if (d.status === 'undetermined' && (d.documents || []).length) {
-      item.documents = d.documents.map((x) => x.document);
+      // The pack's documents by name; a fact proved by the applicant's own statement has none
+      // (null), and the server takes names only.
+      item.documents = d.documents.map((x) => x.document).filter((x) => typeof x === 'string');
     }
     return item;
   });
@@ -340,9 +342,9 @@ export function renderRecorded(review, decisions, { tr, schema }) {
         return h('li', { 'data-rule': x.rule, class: 'overridden' },
           h('strong', {}, title), t('punct.colon'), t('review.was_overridden'),
           o ? [' — ', outcomeNode(o)] : null,
-          h('br'), h('span', { class: 'reason' }, t('review.reason_shown'), t('punct.colon'), x.reason || ''));
+          h('br'), h('span', { class: 'reason' }, t('review.reason_shown'), t('punct.colon'), h('bdi', {}, x.reason || '')));
       }
       return h('li', { 'data-rule': x.rule }, h('strong', {}, title), t('punct.colon'), t('review.was_accepted'));
     })),
-    review.observations ? h('p', {}, t('review.observations'), t('punct.colon'), review.observations) : null);
+    review.observations ? h('p', {}, t('review.observations'), t('punct.colon'), h('bdi', {}, review.observations)) : null);
 }

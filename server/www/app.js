@@ -336,8 +336,21 @@ async function changeLanguage(lang) {
     else state.langChosen = lang;
     await setLanguage(lang);
     if (state.me) state.me.lang = lang;
-    await explanationsIn(lang);
+    // The language is stored and its words loaded: the screen is drawn in it whatever follows.
+    // Should the explanations in it not be read (the network, the store), the answer shows its
+    // reasons without them and the error is said, rather than a selector naming a language the
+    // screen is not in.
+    let unread = null;
+    try {
+      await explanationsIn(lang);
+    } catch (e) {
+      unread = e;
+    }
     render();
+    if (unread) {
+      handleError(unread);
+      return;
+    }
     document.getElementById('ui-lang')?.focus();
   } catch (e) {
     root.main.setAttribute('aria-busy', 'false');  // the screen stays as it was

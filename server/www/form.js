@@ -45,7 +45,8 @@ export function compareDecimal(a, b) {
 export { shownNumber };
 
 export function canonicalNumber(text) {
-  return String(text).replace(SPACES, '').replace(',', '.');
+  // Leading zeros dropped ("0500" is 500): the record, as JSON, takes none.
+  return String(text).replace(SPACES, '').replace(',', '.').replace(/^(-?)0+(?=\d)/, '$1');
 }
 
 function constraintNumber(v) {

@@ -19,16 +19,17 @@ export function renderReceipt({ tr, state, schema }) {
     let how;
     if (r && r.outcome === 'overridden') {
       o = r.value === undefined ? describe(d, undefined, tr, schema) : describe(d, r.value, tr, schema);
-      how = t('receipt.by_official');
-      if (r.reason) how = `${how}${t('punct.colon')}${r.reason}`;
+      how = [t('receipt.by_official')];
+      // The official's own words, isolated: a French reason keeps its order on an Arabic receipt.
+      if (r.reason) how.push(t('punct.colon'), h('bdi', {}, r.reason));
     } else if (r) {
       o = describe(d, undefined, tr, schema);
-      how = t('receipt.confirmed');
+      how = [t('receipt.confirmed')];
     } else {
       o = describe(d, undefined, tr, schema);
-      how = t('receipt.recommended_only');
+      how = [t('receipt.recommended_only')];
     }
-    if (!d.in_force) how = `${how} · ${t('answer.not_in_force')}`;
+    if (!d.in_force) how.push(` · ${t('answer.not_in_force')}`);
     const missing = d.status === 'undetermined' ? (d.documents || []) : [];
     return h('tr', { 'data-rule': d.rule },
       i === 0 && g.module.title ? h('th', { scope: 'rowgroup', rowspan: String(g.decisions.length) },

@@ -66,6 +66,32 @@ export async function run(ctx, lang) {
       return (await (await fetch(`/api/v1/decisions/${encodeURIComponent(id)}`)).json()).reviews.length;
     });
     expect(stored === 1, `${lang}: ${stored} reviews stored for one double click`);
+
+    // Another language chosen whose explanations cannot be read (the store unavailable): the
+    // screen is drawn in it all the same (its answer without the explanations) and the error is
+    // said; not a selector naming a language the screen is not in.
+    const other = lang === 'fr' ? 'en' : 'fr';
+    const unread = (url) => url.pathname.startsWith('/api/v1/decisions/') && url.searchParams.has('lang');
+    await page.route(unread, (route) => route.fulfill({
+      status: 503,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'about:blank', title: 'Service unavailable', status: 503 }),
+    }));
+    const logged = b.problems.length;
+    await page.selectOption('#ui-lang', other);
+    await page.waitForSelector('.flash-error');
+    await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false');
+    const drawn = await page.evaluate(() => ({
+      lang: document.documentElement.lang,
+      main: document.querySelector('main').textContent,
+      error: document.querySelector('.flash-error').textContent,
+    }));
+    const words = ctx.catalogues[other];
+    expect(drawn.lang === other && drawn.main.includes(words['answer.heading']),
+      `${lang}: ${other} chosen and its explanations unread, the answer is not drawn in ${other}`);
+    expect(drawn.error.includes(words['error.server']), `${lang}: the failed read is not said in ${other}: "${drawn.error}"`);
+    b.problems.splice(logged);  // the page logs the failed read: expected here
+    await page.unroute(unread);
     expect(b.problems.length === 0, `${lang}: ${b.problems.join('; ')}`);
   } finally {
     await b.close();
