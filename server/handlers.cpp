@@ -697,19 +697,22 @@ class api_service final : public service {
             expired_token("the bearer token has expired: its client needs a new one"), rt.pattern);
       }
       if (!p && p.error().code != store::errc::refused) {
-        // The store could not say (busy, unreachable, its clock unread): a 401 would tell the
-        // client to drop a token that may be good, as the cookie's path keeps the session.
+        // The store could not say (busy, unreachable, its clock unread, the token's row
+        // damaged): a 401 would tell the client to drop a token that may be good. As on the
+        // cookie's path, a public route is answered without a principal.
         log_->error("a bearer token could not be checked: {}", p.error().message);
-        co_return problem_reply(
-            unavailable("the bearer token could not be checked (the store is busy or "
-                        "unreachable): try again"),
-            rt.pattern);
-      }
-      if (!p) {
+        if (!rt.is_public) {
+          co_return problem_reply(
+              unavailable("the bearer token could not be checked (the store is busy, "
+                          "unreachable or damaged): try again, or tell the administrator"),
+              rt.pattern);
+        }
+      } else if (!p) {
         co_return problem_reply(unauthorized("the bearer token is not valid (unknown or revoked)"),
                                 rt.pattern);
+      } else {
+        who = std::move(*p);
       }
-      who = std::move(*p);
     } else if (auto c = cookie_value(req[http::field::cookie], "__Host-dalil"); !c.empty()) {
       auto p = auth_->from_cookie(c);
       if (p) {
@@ -803,7 +806,13 @@ class api_service final : public service {
         if (lang != "fr" && lang != "ar" && lang != "en") {
           co_return problem_reply(bad_request("lang must be fr, ar or en"), rt.pattern);
         }
-        co_return schema(lang, rt.pattern);
+        // The pack in effect on a date (an answer's as_of: its override values and titles are
+        // that pack's), today by default.
+        std::optional<dalil::date> on = engine::utc_today();
+        if (auto text = query_param(info.query, "as_of")) on = dalil::parse_date(*text);
+        if (!on)
+          co_return problem_reply(bad_request("as_of must be a date (YYYY-MM-DD)"), rt.pattern);
+        co_return schema(lang, *on, rt.pattern);
       }
       case route_id::evaluate:
         co_return co_await evaluate(req, *who, info);
@@ -865,8 +874,9 @@ class api_service final : public service {
       if (e.code == store::errc::refused) {
         return problem_reply(unauthorized("the user name or the password is wrong"));
       }
-      // The store's words can name the account (a damaged role, a locked row): logged, where
-      // the access line names the user anyway, and not answered.
+      // The store's words can name the account (a damaged role, a locked row): logged (an
+      // official's account name, as the access lines of signed-in requests carry), not
+      // answered.
       log_->error("signing in failed: {}", e.message);
       return problem_reply(
           unavailable("signing in failed (the store is busy, unreachable or "
@@ -945,11 +955,12 @@ class api_service final : public service {
     return c;
   }
 
-  /// The record's schema for forms: of the --rules pack, or of the publication in effect today.
-  reply schema(const std::string& lang, std::string_view route) {
+  /// The record's schema for forms: of the --rules pack, or of the publication in effect on
+  /// `as_of`.
+  reply schema(const std::string& lang, dalil::date as_of, std::string_view route) {
     if (!choice_->published_mode()) return json_reply(schemas_.at(lang));
     std::optional<problem> p;
-    auto c = choose(engine::utc_today(), p);
+    auto c = choose(as_of, p);
     if (!c) return problem_reply(*p, route);
     std::string key = c->rules->hash() + "/" + lang;
     std::lock_guard lock(schema_cache_mutex_);

@@ -54,24 +54,41 @@ std::vector<bool> suppress(const std::vector<std::int64_t>& counts, bool hide_ze
 }
 
 std::string run_filter_fields(std::string_view text, const dsl::program& p) {
-  std::vector<std::string_view> fields;
+  std::vector<std::string> said;
   constexpr std::string_view joint = " and ";
   for (std::size_t start = 0; start < text.size();) {
     const std::size_t eq = text.find('=', start);
     if (eq == std::string_view::npos) break;
-    const std::string_view path = text.substr(start, eq - start);
-    if (dsl::field_at(p, path) != nullptr &&
-        std::find(fields.begin(), fields.end(), path) == fields.end()) {
-      fields.push_back(path);
-    }
     const std::size_t next = text.find(joint, start);
+    const std::string_view path = text.substr(start, eq - start);
+    if (const dsl::field_info* f = dsl::field_at(p, path)) {
+      std::string item(path);
+      // A value of a closed set (a yes or no, an enumeration's case) is a category, not a
+      // person's: said, so that runs on status=refugee and on status=regular can be told apart.
+      const std::string_view value =
+          eq < next
+              ? text.substr(eq + 1, (next == std::string_view::npos ? text.size() : next) - eq - 1)
+              : std::string_view();
+      if (f->t.k == dsl::kind::boolean && (value == "1" || value == "true")) {
+        item += "=true";  // the batch keeps a yes or no as 1 or 0
+      } else if (f->t.k == dsl::kind::boolean && (value == "0" || value == "false")) {
+        item += "=false";
+      } else if (f->t.k == dsl::kind::enumeration && f->t.ref < p.enums.size()) {
+        const std::vector<std::string>& cases = p.enums[f->t.ref].cases;
+        if (std::find(cases.begin(), cases.end(), value) != cases.end()) {
+          item += '=';
+          item += value;
+        }
+      }
+      if (std::find(said.begin(), said.end(), item) == said.end()) said.push_back(std::move(item));
+    }
     if (next == std::string_view::npos) break;
     start = next + joint.size();
   }
   std::string out;
-  for (std::string_view f : fields) {
+  for (const std::string& item : said) {
     if (!out.empty()) out += ", ";
-    out += f;
+    out += item;
   }
   return out;
 }

@@ -105,13 +105,14 @@ class counter_figures {
   std::map<stats_month, std::shared_ptr<const month_counts>> by_month_;
 };
 
-/// The fields a stored run's filter names ("status, household.area"), never their values: a
-/// run's filter is kept as the batch's --where gave it ("status=refugee and id=…", store::detail::
+/// What a stored run's filter picks, without a personal value ("status=refugee, id"): a run's
+/// filter is kept as the batch's --where gave it ("status=refugee and id=…", store::detail::
 /// filter_text), and a value can be personal (an applicant's id, a date of birth). Only the
 /// schema's own field paths are taken from it, each where a condition may start (the text's
 /// start or after " and ") up to the next '=', so that no part of a value is ever taken for a
-/// field (a value holding " and status=" can add the name of the field status, never a part of
-/// itself).
+/// field; a field's value is said only when it is one of a closed set (a yes or no, an
+/// enumeration's case), a category rather than a person's. A value holding " and status=…" can
+/// add a field's name, or one of its cases, never a part of itself.
 std::string run_filter_fields(std::string_view text, const dsl::program& p);
 
 /// The figures of the current stored runs (of each batch key, the newest complete generation,
@@ -119,9 +120,9 @@ std::string run_filter_fields(std::string_view text, const dsl::program& p);
 /// "generation", "applicants", "records_not_fitting_schema", "decisions": [{"decision",
 /// "program", "osp", "in_force": {"values": [{"value", "count", "suppressed"}], "undetermined",
 /// "missing": [{"fact", "count"}]}, "out_of_force": {"count", "values", "undetermined"}}]},
-/// with a null count for every suppressed cell; "filter" names the fields the run was filtered
-/// on, never their values, and a run of fewer than suppressed_below applicants lists no
-/// decision. Complete runs never change: each run's JSON is
+/// with a null count for every suppressed cell; "filter" says what the run picked without a
+/// personal value (run_filter_fields), and a run of fewer than suppressed_below applicants lists
+/// no decision. Complete runs never change: each run's JSON is
 /// computed once and kept. Thread-safe (one computation at a time).
 class run_figures {
  public:

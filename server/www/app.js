@@ -42,7 +42,7 @@ function reset(lang = 'fr') {
     me: null,
     screen: 'signin',
     flash: null,          // {key, params, kind: 'info'|'error'} shown once at the top of a screen
-    schemas: new Map(),   // lang → schema (not personal)
+    schemas: new Map(),   // lang, or lang and as-of date → schema (not personal)
     model: emptyModel(),
     asOf: today(),
     fieldErrors: {},      // path → {key, params}
@@ -196,11 +196,25 @@ function go(screen, f = undefined, { focus = true, focusOn = null } = {}) {
   return render({ focus, focusOn });
 }
 
-async function schemaFor(lang) {
-  if (!state.schemas.has(lang)) {
-    state.schemas.set(lang, await api('GET', `/api/v1/schema?lang=${encodeURIComponent(lang)}`));
+/** The record's schema in `lang`: of the pack in effect today, or on `asOf` when given. */
+async function schemaFor(lang, asOf = null) {
+  const key = asOf ? `${lang}|${asOf}` : lang;
+  if (!state.schemas.has(key)) {
+    const on = asOf ? `&as_of=${encodeURIComponent(asOf)}` : '';
+    const schema = await api('GET', `/api/v1/schema?lang=${encodeURIComponent(lang)}${on}`);
+    if (state.schemas.size >= 24) state.schemas.clear();  // a few packs, three languages
+    state.schemas.set(key, schema);
   }
-  return state.schemas.get(lang);
+  return state.schemas.get(key);
+}
+
+/** The schema of the pack that decided `ev` (the one in effect on its as_of, as the server
+ *  chose it): its decisions' values and titles are the ones a review of it may give (the server
+ *  refuses another pack's). Today's, without a second request, when it is the same pack. */
+async function schemaOf(ev, lang) {
+  const today = await schemaFor(lang);
+  if (!ev || !ev.as_of || !ev.ruleset || today.ruleset?.hash === ev.ruleset.hash) return today;
+  return schemaFor(lang, ev.as_of);
 }
 
 let renders = 0;
@@ -621,7 +635,7 @@ async function openDecision(id) {
 // --- Answer, review, receipt, figures ---------------------------------------------------------------
 
 async function renderAnswerScreen() {
-  const schema = await schemaFor(state.lang);
+  const schema = await schemaOf(state.evaluation, state.lang);
   append(root.main, renderAnswer({
     tr: tr(), state, schema,
     submitReview, newApplicant,
@@ -711,7 +725,7 @@ async function submitReviewNow(body) {
 async function renderReceiptScreen() {
   const lang = state.receiptLang || state.lang;
   const rtr = await loadCatalogue(lang);
-  const schema = await schemaFor(lang);
+  const schema = await schemaOf(state.evaluation, lang);
   append(root.main, 
     h('h1', { tabindex: '-1', class: 'no-print' }, t('receipt.heading')),
     h('div', { class: 'actions no-print' },

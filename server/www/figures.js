@@ -74,8 +74,9 @@ export function renderFigures({ tr, stats: raw, schema, onMonth }) {
     populations.push({
       id: `run-${run.run}`, total: run.applicants ?? null,
       title: tr.tn('figures.run', { run: tr.num(run.run), date: tr.date(run.as_of) }),
-      meta: tr.tn('figures.run_meta', {
-        n: tr.num(run.applicants ?? 0), ruleset: ltr(String(run.ruleset || '').slice(0, 12)),
+      // A run of fewer than SMALL applicants: its count is suppressed and it lists no decision.
+      meta: tr.tn(run.applicants === null || run.applicants === undefined ? 'figures.run_few' : 'figures.run_meta', {
+        n: tr.num(run.applicants ?? 0), k: tr.num(SMALL), ruleset: ltr(String(run.ruleset || '').slice(0, 12)),
         status: t(run.status === 'complete' ? 'figures.complete' : 'figures.incomplete'),
       }),
       decisions: run.decisions || [],

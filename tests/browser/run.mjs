@@ -44,7 +44,7 @@ if (!fs.existsSync(chromiumPath)) missing(`no Chromium at ${chromiumPath}: bash 
 const H = await import('./lib/harness.mjs');
 const { seedCounter } = await import('./lib/seed.mjs');
 const flows = {};
-const order = ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'focus', 'session', 'warning', 'keyboard', 'figures'];
+const order = ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'pack', 'focus', 'session', 'warning', 'keyboard', 'figures'];
 for (const f of order) {
   flows[f] = await import(`./flows/${f}.mjs`);
 }
@@ -83,9 +83,11 @@ try {
   const token = execFileSync(dalil, ['token', 'create', 'seeder', '--role', 'official', '--office', 'casablanca', '--db', db],
     { stdio: ['ignore', 'pipe', 'pipe'] })
     .toString('utf8').trim().split('\n').pop().trim();
-  // A stored batch run of the sample cohort, for the figures of stored runs.
+  // A stored batch run of the sample cohort, for the figures of stored runs, and a run of one
+  // applicant (fewer than 10: its figures are withheld).
   for (const args of [['import', '--db', db, '--rules', rules, path.join(root, 'data/sample-cohort.jsonl')],
-    ['batch', '--db', db, '--rules', rules, '--as-of', '2017-06-01']]) {
+    ['batch', '--db', db, '--rules', rules, '--as-of', '2017-06-01'],
+    ['batch', '--db', db, '--rules', rules, '--as-of', '2017-06-01', '--where', 'id=SYN-000002']]) {
     execFileSync(dalil, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
   // The counter's figures of a month are released the day after it ends (server/stats.hpp): the

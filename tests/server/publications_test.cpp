@@ -254,6 +254,17 @@ TEST_CASE("publications: the one in effect per as-of date, new ones seen without
             .parsed()
             .at("ruleset")
             .at("hash") == ruleset_of(f.db, second));
+  // The schema of the pack in effect on a date: an answer's as_of names the pack that decided
+  // it, whose values and titles the page offers for its review.
+  auto schema_on = [&](const std::string& as_of) {
+    return call(f.port, http::verb::get, "/api/v1/schema?lang=fr&as_of=" + as_of, "",
+                f.bearer("official"));
+  };
+  CHECK(schema_on("2027-06-01").parsed().at("ruleset").at("hash") == ruleset_of(f.db, second));
+  CHECK(schema_on("2017-06-01").parsed().at("ruleset").at("hash") == ruleset_of(f.db, first));
+  CHECK(schema_on("2016-12-31").status == 409);  // none in effect: never another's
+  CHECK(schema_on("2017-13-01").status == 400);
+  CHECK(schema_on("").status == 400);
   // Two from the same date: the latest published wins.
   std::int64_t third = f.publish(pack_dir, "2027-01-01");
   f.evaluate_until("2027-06-01", third);

@@ -945,13 +945,18 @@ std::int64_t run_count(const json::value& v) {
   return v.is_null() ? -1 : v.as_int64();
 }
 
+/// The sample cohort imported into the fixture's store with the shipped pack, for batch runs.
+void import_sample(const fixture& f) {
+  run(std::string(DALIL_BINARY) + " import --db " + f.db + " --rules " + DALIL_SOURCE_DIR +
+      "/rules " + DALIL_SOURCE_DIR + "/data/sample-cohort.jsonl 2>&1");
+}
+
 TEST_CASE("server: statistics carry the stored runs, small cells suppressed with a complement",
           "[server]") {
   fixture f;
   const std::string dalil = DALIL_BINARY;
   const std::string rules = std::string(DALIL_SOURCE_DIR) + "/rules";
-  run(dalil + " import --db " + f.db + " --rules " + rules + " " + DALIL_SOURCE_DIR +
-      "/data/sample-cohort.jsonl 2>&1");
+  import_sample(f);
   run(dalil + " batch --db " + f.db + " --rules " + rules + " --as-of 2017-06-01 2>&1");
   json::value cli = json::parse(
       run(dalil + " stats --db " + f.db + " --rules " + rules + " --format json 2>/dev/null"));
@@ -1038,8 +1043,7 @@ TEST_CASE(
   fixture f;
   const std::string dalil = DALIL_BINARY;
   const std::string rules = std::string(DALIL_SOURCE_DIR) + "/rules";
-  run(dalil + " import --db " + f.db + " --rules " + rules + " " + DALIL_SOURCE_DIR +
-      "/data/sample-cohort.jsonl 2>&1");
+  import_sample(f);
   // One applicant picked out by id (a value that is theirs), and the cohort's refugees born
   // abroad (27) filtered on two fields.
   f.personal.emplace_back("SYN-000001");
@@ -1062,24 +1066,31 @@ TEST_CASE(
   const json::object& one = *by_filter.at("id");
   CHECK(one.at("applicants").is_null());
   CHECK(one.at("decisions").as_array().empty());
-  REQUIRE(by_filter.count("status, born_in_morocco"));
-  const json::object& refugees = *by_filter.at("status, born_in_morocco");
+  REQUIRE(by_filter.count("status=refugee, born_in_morocco=false"));
+  const json::object& refugees = *by_filter.at("status=refugee, born_in_morocco=false");
   CHECK(refugees.at("applicants").as_int64() >= 10);
   CHECK_FALSE(refugees.at("decisions").as_array().empty());
   f.check_log();
 }
 
-TEST_CASE("stats: a run's filter names the schema's fields it holds, never a value", "[server]") {
+TEST_CASE("stats: a run's filter names the schema's fields it holds, never a personal value",
+          "[server]") {
   const dalil::dsl::program& p = dalil::test_support::shipped_pack().rules->program();
   using dalil::server::run_filter_fields;
   CHECK(run_filter_fields("", p).empty());
   CHECK(run_filter_fields("id=SYN-000001", p) == "id");
+  CHECK(run_filter_fields("birth_date=1989-01-28", p) == "birth_date");
+  // A closed set's value is a category, said: a yes or no, an enumeration's case.
   CHECK(run_filter_fields("status=refugee and household.area=urban", p) ==
-        "status, household.area");
-  // A value holding " and " or "=": only a field of the schema is ever taken from it.
-  CHECK(run_filter_fields("id=Ali and Bob=1 and sex=female", p) == "id, sex");
-  CHECK(run_filter_fields("id=A=B and status=refugee", p) == "id, status");
-  CHECK(run_filter_fields("id=x and status=y and status=z", p) == "id, status");
+        "status=refugee, household.area=urban");
+  CHECK(run_filter_fields("born_in_morocco=0 and id=X", p) == "born_in_morocco=false, id");
+  CHECK(run_filter_fields("born_in_morocco=1", p) == "born_in_morocco=true");
+  // A value holding " and " or "=": only a field of the schema, or one of its cases, is ever
+  // taken from it.
+  CHECK(run_filter_fields("id=Ali and Bob=1 and sex=female", p) == "id, sex=female");
+  CHECK(run_filter_fields("id=A=B and status=refugee", p) == "id, status=refugee");
+  CHECK(run_filter_fields("id=x and status=yes and status=no", p) == "id, status");
+  CHECK(run_filter_fields("status=refugee and status=refugee", p) == "status=refugee");
   CHECK(run_filter_fields("no_such_field=1", p).empty());
   CHECK(run_filter_fields("id", p).empty());  // no condition
 }

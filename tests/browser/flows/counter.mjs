@@ -95,10 +95,11 @@ export async function run(ctx, lang) {
       await page.fill('#as-of', AS_OF);
       await fillRecord(page, schema.fields, record, lang);
       if (first) {
-        // An amount typed with a leading zero ("014421,03") is the amount: the page sends it
-        // without (the record, as JSON, takes none), and the answer is dalil eval's.
+        // An amount typed with a leading zero ("093312,34" in French) is the amount: the page
+        // sends it without (the record, as JSON, takes none), and the answer is dalil eval's.
         const income = await page.inputValue('#f-household-annual_income');
-        if (/^\d/.test(income)) await page.fill('#f-household-annual_income', `0${income}`);
+        expect(/^\d/.test(income), `${lang}: the first applicant has no income to type with a leading zero`);
+        await page.fill('#f-household-annual_income', `0${income}`);
       }
       await page.click('#evaluate');
       await page.waitForSelector('main[data-screen="answer"]');

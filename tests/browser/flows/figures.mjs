@@ -114,11 +114,21 @@ export async function run(ctx, lang) {
     expect(runs.length > 0, `${lang}: the stats have no stored run (the set-up ran a batch)`);
     let complemented = 0;
     let factsShown = 0;
+    let few = 0;
     for (const run of runs) {
       const section = `section#run-${run.run}`;
       expect(await page.isVisible(section), `${lang}: run ${run.run} has no section in the figures`);
       const title = await page.textContent(`${section} h2`);
       expect(norm(title).includes(norm(num(run.run))), `${lang}: run ${run.run}'s section is not titled with it (${title})`);
+      if (run.applicants === null) {
+        // A run of a few (the set-up's run of one applicant): said so, and no decision listed.
+        few += 1;
+        const text = await page.textContent(section);
+        const words = cat['figures.run_few'].split(/\{\w+\}/).map((x) => x.trim()).filter((x) => x.length >= 4);
+        expect(words.every((w) => text.includes(w)), `${lang}: run ${run.run} of fewer than 10 does not say its figures are withheld (${text})`);
+        expect(run.decisions.length === 0 && !(await page.$(`${section} tr[data-rule]`)),
+          `${lang}: run ${run.run} of fewer than 10 lists decisions`);
+      }
       for (const d of run.decisions) {
         const cells = [...d.in_force.values.map((v) => v.count), d.in_force.undetermined];
         if (!cells.some((n) => n !== 0)) continue;
@@ -138,6 +148,7 @@ export async function run(ctx, lang) {
         }
       }
     }
+    expect(few === 1, `${lang}: ${few} runs of fewer than 10 in the figures (the set-up ran one of one applicant)`);
     expect(complemented > 0, `${lang}: no stored run's row needed a complementary cell (the sample cohort has small cells)`);
     expect(factsShown > 0, `${lang}: no missing fact behind an undetermined answer is shown`);
     const over = (stats.overrides || []).find((o) => o.rule === 'education.school_access');
