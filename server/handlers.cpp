@@ -806,10 +806,15 @@ class api_service final : public service {
         if (lang != "fr" && lang != "ar" && lang != "en") {
           co_return problem_reply(bad_request("lang must be fr, ar or en"), rt.pattern);
         }
-        // The pack in effect on a date (an answer's as_of: its override values and titles are
-        // that pack's), today by default.
-        std::optional<dalil::date> on = engine::utc_today();
-        if (auto text = query_param(info.query, "as_of")) on = dalil::parse_date(*text);
+        // The pack that decided an answer (its ruleset's hash: its override values and titles
+        // are that pack's), or the pack in effect on a date, today by default.
+        auto hash = query_param(info.query, "ruleset");
+        auto text = query_param(info.query, "as_of");
+        if (hash && text) {
+          co_return problem_reply(bad_request("give ruleset or as_of, not both"), rt.pattern);
+        }
+        if (hash) co_return schema_of_ruleset(lang, std::string(*hash), rt.pattern);
+        std::optional<dalil::date> on = text ? dalil::parse_date(*text) : engine::utc_today();
         if (!on)
           co_return problem_reply(bad_request("as_of must be a date (YYYY-MM-DD)"), rt.pattern);
         co_return schema(lang, *on, rt.pattern);
@@ -971,6 +976,38 @@ class api_service final : public service {
     return json_reply(schema_cache_[key] = schema_json(*c->rules, lang));
   }
 
+  /// The record's schema of a ruleset the store holds (or the --rules pack), by its hash: the
+  /// one an answer names as the pack that decided it. A hash the store does not hold is 404.
+  reply schema_of_ruleset(const std::string& lang, const std::string& hash,
+                          std::string_view route) {
+    if (hash.size() != 64 || hash.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return problem_reply(bad_request("ruleset must be a ruleset's hash (64 hexadecimal digits)"),
+                           route);
+    }
+    std::string key = hash + "/" + lang;
+    {
+      std::lock_guard lock(schema_cache_mutex_);
+      if (auto it = schema_cache_.find(key); it != schema_cache_.end()) {
+        return json_reply(it->second);
+      }
+    }
+    std::string why;
+    const auto rules = ruleset_for(hash, why);
+    if (!rules) {
+      if (why.rfind(no_ruleset_prefix, 0) == 0) {
+        return problem_reply(not_found("the store holds no ruleset of that hash"), route);
+      }
+      log_->error("the schema of ruleset {} cannot be given: {}", hash.substr(0, 12), why);
+      return problem_reply(server_error("the ruleset cannot be rebuilt"), route);
+    }
+    std::lock_guard lock(schema_cache_mutex_);
+    if (schema_cache_.size() >= 24) schema_cache_.clear();  // bounded: 8 rulesets × 3 languages
+    return json_reply(schema_cache_[key] = schema_json(*rules, lang));
+  }
+
+  /// How ruleset_for's `why` begins when the store holds no ruleset of the hash.
+  static constexpr std::string_view no_ruleset_prefix = "the store has no ruleset ";
+
   std::shared_ptr<const engine::ruleset> ruleset_for(const std::string& hash, std::string& why) {
     if (auto kept = choice_->cached(hash)) return kept;
     std::lock_guard lock(rulesets_.mutex);
@@ -988,7 +1025,7 @@ class api_service final : public service {
     auto source = (*db)->ruleset_source(hash);
     if (!source) {
       why = source.error().code == store::errc::not_found
-                ? "the store has no ruleset " + hash.substr(0, 12)
+                ? std::string(no_ruleset_prefix) + hash.substr(0, 12)
                 : source.error().message;
       return nullptr;
     }

@@ -42,7 +42,7 @@ function reset(lang = 'fr') {
     me: null,
     screen: 'signin',
     flash: null,          // {key, params, kind: 'info'|'error'} shown once at the top of a screen
-    schemas: new Map(),   // lang, or lang and as-of date → schema (not personal)
+    schemas: new Map(),   // lang, or lang and ruleset hash → schema (not personal)
     model: emptyModel(),
     asOf: today(),
     fieldErrors: {},      // path → {key, params}
@@ -196,25 +196,28 @@ function go(screen, f = undefined, { focus = true, focusOn = null } = {}) {
   return render({ focus, focusOn });
 }
 
-/** The record's schema in `lang`: of the pack in effect today, or on `asOf` when given. */
-async function schemaFor(lang, asOf = null) {
-  const key = asOf ? `${lang}|${asOf}` : lang;
+/** The record's schema in `lang`: of the pack in effect today, or of the stored ruleset of the
+ *  hash `ruleset` when given. */
+async function schemaFor(lang, ruleset = null) {
+  const key = ruleset ? `${lang}|${ruleset}` : lang;
   if (!state.schemas.has(key)) {
-    const on = asOf ? `&as_of=${encodeURIComponent(asOf)}` : '';
-    const schema = await api('GET', `/api/v1/schema?lang=${encodeURIComponent(lang)}${on}`);
+    const of = ruleset ? `&ruleset=${encodeURIComponent(ruleset)}` : '';
+    const schema = await api('GET', `/api/v1/schema?lang=${encodeURIComponent(lang)}${of}`);
     if (state.schemas.size >= 24) state.schemas.clear();  // a few packs, three languages
     state.schemas.set(key, schema);
   }
   return state.schemas.get(key);
 }
 
-/** The schema of the pack that decided `ev` (the one in effect on its as_of, as the server
- *  chose it): its decisions' values and titles are the ones a review of it may give (the server
+/** The schema of the pack that decided `ev` (by its ruleset's hash: a back-dated answer, or
+ *  one opened from the history after a new publication, was decided by another pack than
+ *  today's): its decisions' values and titles are the ones a review of it may give (the server
  *  refuses another pack's). Today's, without a second request, when it is the same pack. */
 async function schemaOf(ev, lang) {
   const today = await schemaFor(lang);
-  if (!ev || !ev.as_of || !ev.ruleset || today.ruleset?.hash === ev.ruleset.hash) return today;
-  return schemaFor(lang, ev.as_of);
+  const hash = ev?.ruleset?.hash;
+  if (!hash || today.ruleset?.hash === hash) return today;
+  return schemaFor(lang, hash);
 }
 
 let renders = 0;

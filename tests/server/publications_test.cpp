@@ -265,6 +265,21 @@ TEST_CASE("publications: the one in effect per as-of date, new ones seen without
   CHECK(schema_on("2016-12-31").status == 409);  // none in effect: never another's
   CHECK(schema_on("2017-13-01").status == 400);
   CHECK(schema_on("").status == 400);
+  // By the hash an answer names: exact, whichever publication is in effect on any date.
+  auto schema_of = [&](const std::string& query) {
+    return call(f.port, http::verb::get, "/api/v1/schema?lang=ar&" + query, "",
+                f.bearer("adviser"));
+  };
+  auto hash_of = [&](std::int64_t id) { return std::string(ruleset_of(f.db, id).as_string()); };
+  for (std::int64_t id : {first, second}) {
+    response r = schema_of("ruleset=" + hash_of(id));
+    REQUIRE(r.status == 200);
+    CHECK(r.parsed().at("ruleset").at("hash") == ruleset_of(f.db, id));
+    CHECK(r.parsed().at("lang") == "ar");
+  }
+  CHECK(schema_of("ruleset=" + std::string(64, '0')).status == 404);
+  CHECK(schema_of("ruleset=" + hash_of(first).substr(0, 12)).status == 400);
+  CHECK(schema_of("ruleset=" + hash_of(first) + "&as_of=2017-06-01").status == 400);
   // Two from the same date: the latest published wins.
   std::int64_t third = f.publish(pack_dir, "2027-01-01");
   f.evaluate_until("2027-06-01", third);

@@ -782,6 +782,13 @@ TEST_CASE("server: problem+json for a corpus of bad requests, never echoing what
        "application/json", 404, ""},
       {"bad rules date", http::verb::get, "/api/v1/rules?as_of=2017-13-45", "", "", 400, ""},
       {"bad schema language", http::verb::get, "/api/v1/schema?lang=de", "", "", 400, ""},
+      {"bad schema date", http::verb::get, "/api/v1/schema?lang=fr&as_of=2017-13-45", "", "", 400,
+       ""},
+      {"bad schema ruleset", http::verb::get, "/api/v1/schema?ruleset=zz", "", "", 400, ""},
+      {"schema of an unknown ruleset", http::verb::get,
+       "/api/v1/schema?ruleset=" + std::string(64, 'a'), "", "", 404, ""},
+      {"schema by ruleset and date", http::verb::get,
+       "/api/v1/schema?ruleset=" + std::string(64, 'a') + "&as_of=2017-06-01", "", "", 400, ""},
   };
   json::value doc = call(f.port, http::verb::get, "/api/v1/openapi.json").parsed();
   for (const bad& b : corpus) {
