@@ -967,13 +967,18 @@ class api_service final : public service {
     std::optional<problem> p;
     auto c = choose(as_of, p);
     if (!c) return problem_reply(*p, route);
-    std::string key = c->rules->hash() + "/" + lang;
+    return cached_schema(*c->rules, lang);
+  }
+
+  /// The schema of `rules` in `lang`, kept by the ruleset's hash and the language.
+  reply cached_schema(const engine::ruleset& rules, const std::string& lang) {
+    std::string key = rules.hash() + "/" + lang;
     std::lock_guard lock(schema_cache_mutex_);
     if (auto it = schema_cache_.find(key); it != schema_cache_.end()) {
       return json_reply(it->second);
     }
     if (schema_cache_.size() >= 24) schema_cache_.clear();  // bounded: 8 rulesets × 3 languages
-    return json_reply(schema_cache_[key] = schema_json(*c->rules, lang));
+    return json_reply(schema_cache_[key] = schema_json(rules, lang));
   }
 
   /// The record's schema of a ruleset the store holds (or the --rules pack), by its hash: the
@@ -984,15 +989,8 @@ class api_service final : public service {
       return problem_reply(bad_request("ruleset must be a ruleset's hash (64 hexadecimal digits)"),
                            route);
     }
-    std::string key = hash + "/" + lang;
-    {
-      std::lock_guard lock(schema_cache_mutex_);
-      if (auto it = schema_cache_.find(key); it != schema_cache_.end()) {
-        return json_reply(it->second);
-      }
-    }
     std::string why;
-    const auto rules = ruleset_for(hash, why);
+    const auto rules = ruleset_for(hash, why);  // kept compiled: found again without the store
     if (!rules) {
       if (why.rfind(no_ruleset_prefix, 0) == 0) {
         return problem_reply(not_found("the store holds no ruleset of that hash"), route);
@@ -1000,9 +998,7 @@ class api_service final : public service {
       log_->error("the schema of ruleset {} cannot be given: {}", hash.substr(0, 12), why);
       return problem_reply(server_error("the ruleset cannot be rebuilt"), route);
     }
-    std::lock_guard lock(schema_cache_mutex_);
-    if (schema_cache_.size() >= 24) schema_cache_.clear();  // bounded: 8 rulesets × 3 languages
-    return json_reply(schema_cache_[key] = schema_json(*rules, lang));
+    return cached_schema(*rules, lang);
   }
 
   /// How ruleset_for's `why` begins when the store holds no ruleset of the hash.
