@@ -185,12 +185,6 @@ std::string group_of(const engine::decision_impact& d) {
   return d.program + (d.osp.empty() ? "" : ", " + d.osp);
 }
 
-std::string filter_text(const std::vector<store::record_filter>& filter) {
-  std::string out;
-  for (const auto& f : filter) out += (out.empty() ? "" : " and ") + f.path + "=" + f.value;
-  return out;
-}
-
 /// Creates (or truncates) `path` readable and writable by its owner only: the flip files hold
 /// personal values.
 std::FILE* create_private(const std::string& path) {
@@ -630,7 +624,7 @@ int impact(const impact_options& o) {
     if (!files.error().empty()) std::cerr << "error: " << files.error() << "\n";
     return report(read.error());
   }
-  std::string filter = filter_text(request.filter);
+  std::string filter = store::filter_text(request.filter);
   std::string json = summary_json(summary, filter, o.reveal_ids);
   if (!o.out.empty()) {
     if (!files.keep()) {

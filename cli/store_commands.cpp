@@ -324,7 +324,7 @@ int batch_status(const batch_options& o) {
     if (!pack) return exit_failed;
     std::vector<store::record_filter> filter;
     if (!parse_where(pack->rules->program(), o.where, filter)) return exit_usage;
-    const std::string f = store::detail::filter_text(filter);
+    const std::string f = store::filter_text(filter);
     const store::run_info* newest = nullptr;
     for (const auto& r : *all) {
       if (r.ruleset_hash == pack->rules->hash() && r.as_of == to_string(*as_of) && r.filter == f &&

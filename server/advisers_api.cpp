@@ -179,12 +179,6 @@ std::optional<problem> filters(const dsl::program& p, const std::vector<std::str
   return std::nullopt;
 }
 
-std::string filter_text(const std::vector<store::record_filter>& filter) {
-  std::string out;
-  for (const auto& f : filter) out += (out.empty() ? "" : " and ") + f.path + "=" + f.value;
-  return out;
-}
-
 /// Appends `add` to `to`, which holds personal data: when `to` must grow, its content moves to
 /// a buffer twice as large and the old one is zeroed before it is freed.
 void append_secret(std::string& to, std::string_view add) {
@@ -289,7 +283,7 @@ struct impact_job {
     key.fill(0);  // never kept: the pseudonyms cannot be linked to another answer
     if (!read) return read.error();
     std::string out =
-        store::impact_summary_json(summary, filter_text(request.filter), request.reveal_ids);
+        store::impact_summary_json(summary, store::filter_text(request.filter), request.reveal_ids);
     out.pop_back();  // its closing brace
     // Reserved whole before the flips are appended: no buffer holding them is freed unzeroed
     // (the flip list's own is zeroed by its destructor, the answer's once it is sent).
@@ -440,21 +434,45 @@ struct advisers_api::impl {
   impl& operator=(const impl&) = delete;
   ~impl() { pool.join(); }
 
-  /// The two publications' rulesets, or the problem (404 for an id that is not published).
-  std::optional<problem> rulesets(const comparison& c, chosen_ruleset& before,
-                                  chosen_ruleset& after) {
+  /// The two publications' rulesets, or the problem (404 for an id that is not published). A
+  /// ruleset not kept compiled is compiled on the pool (about 15 ms for the shipped pack), never
+  /// on the I/O thread, whose connections would all wait for it; call it once admitted.
+  asio::awaitable<std::optional<problem>> rulesets(const comparison& c, chosen_ruleset& before,
+                                                   chosen_ruleset& after) {
     for (auto [id, out, pointer] :
          {std::tuple{c.old_id, &before, "/old"}, std::tuple{c.new_id, &after, "/new"}}) {
-      auto r = choice.by_id(id);
-      if (!r) {
-        if (r.error().code == store::errc::not_found) {
-          return not_found("no publication " + std::to_string(id) + " (" + pointer +
-                           "): see GET /api/v1/publications");
-        }
-        log->error("advisers: publication {} cannot be loaded: {}", id, r.error().message);
-        return server_error("the publication's ruleset cannot be loaded");
+      auto hash = choice.ruleset_hash(id);
+      if (!hash) co_return unloadable(hash.error(), id, pointer);
+      if (auto kept = choice.cached(*hash)) {
+        *out = chosen_ruleset{std::move(kept), id};
+        continue;
       }
+      auto r = co_await asio::co_spawn(
+          pool,
+          [ch = &choice, id = id]() -> asio::awaitable<store::result<chosen_ruleset>> {
+            co_return ch->by_id(id);
+          },
+          asio::use_awaitable);
+      if (!r) co_return unloadable(r.error(), id, pointer);
       *out = std::move(*r);
+    }
+    co_return std::nullopt;
+  }
+
+  problem unloadable(const store::error& e, std::int64_t id, const char* pointer) {
+    if (e.code == store::errc::not_found) {
+      return not_found("no publication " + std::to_string(id) + " (" + pointer +
+                       "): see GET /api/v1/publications");
+    }
+    log->error("advisers: publication {} cannot be loaded: {}", id, e.message);
+    return server_error("the publication's ruleset cannot be loaded");
+  }
+
+  /// The two publication ids checked (404 for one that is not published), nothing compiled:
+  /// refusals that need no pool are answered before admission.
+  std::optional<problem> published(const comparison& c) {
+    for (auto [id, pointer] : {std::pair{c.old_id, "/old"}, std::pair{c.new_id, "/new"}}) {
+      if (auto hash = choice.ruleset_hash(id); !hash) return unloadable(hash.error(), id, pointer);
     }
     return std::nullopt;
   }
@@ -501,14 +519,15 @@ struct advisers_api::impl {
     const char* route = "/api/v1/diff";
     comparison c;
     if (auto p = parse(req.body(), false, c)) co_return problem_reply(*p, route);
-    chosen_ruleset before;
-    chosen_ruleset after;
-    if (auto p = rulesets(c, before, after)) co_return problem_reply(*p, route);
+    if (auto p = published(c)) co_return problem_reply(*p, route);
     std::string key = std::to_string(c.old_id) + ":" + std::to_string(c.new_id) + ":" +
                       (c.as_of ? to_string(*c.as_of) : std::string("all"));
     if (auto hit = cached_diff(key)) co_return json_reply(std::move(*hit));
     if (auto refused = admit()) co_return problem_reply(*refused, route);
     job_slot slot(jobs);
+    chosen_ruleset before;
+    chosen_ruleset after;
+    if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
     // The work's inputs live in this frame, which waits for it: the pool's coroutine gets a
     // plain pointer (GCC 12 destroys a coroutine lambda's non-trivial captures twice).
     diff_job job{before.rules, after.rules, {}};
@@ -532,9 +551,12 @@ struct advisers_api::impl {
     const char* route = "/api/v1/impact";
     comparison c;
     if (auto p = parse(req.body(), true, c)) co_return problem_reply(*p, route);
+    if (auto p = published(c)) co_return problem_reply(*p, route);
+    if (auto refused = admit()) co_return problem_reply(*refused, route);
+    job_slot slot(jobs);
     chosen_ruleset before;
     chosen_ruleset after;
-    if (auto p = rulesets(c, before, after)) co_return problem_reply(*p, route);
+    if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
     store::impact_request rq;
     if (auto p = filters(after.rules->program(), c.where, rq.filter)) {
       co_return problem_reply(*p, route);
@@ -552,8 +574,6 @@ struct advisers_api::impl {
       }
       rq.min_records = suppressed_below;
     }
-    if (auto refused = admit()) co_return problem_reply(*refused, route);
-    job_slot slot(jobs);
     rq.stop = &halt.flag();
     rq.actor = who.name;
     rq.reveal_ids = who.r == role::auditor;  // advisers get pseudonyms, never applicant ids

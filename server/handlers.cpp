@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -661,6 +662,7 @@ class api_service final : public service {
     // pool while the server stopped). Their jobs may still submit to the writer: it stops last.
     login_pool_.join();
     reports_pool_.join();
+    verify_pool_.join();
     if (advisers_) advisers_->stop();
     if (!writer_) return;
     writer_->stop();
@@ -989,55 +991,62 @@ class api_service final : public service {
       return problem_reply(bad_request("ruleset must be a ruleset's hash (64 hexadecimal digits)"),
                            route);
     }
-    std::string why;
-    const auto rules = ruleset_for(hash, why);  // kept compiled: found again without the store
+    const auto rules = ruleset_for(hash);  // kept compiled: found again without the store
     if (!rules) {
-      if (why.rfind(no_ruleset_prefix, 0) == 0) {
+      if (rules.error().code == store::errc::not_found) {
         return problem_reply(not_found("the store holds no ruleset of that hash"), route);
       }
-      log_->error("the schema of ruleset {} cannot be given: {}", hash.substr(0, 12), why);
+      log_->error("the schema of ruleset {} cannot be given: {}", hash.substr(0, 12),
+                  rules.error().message);
       return problem_reply(server_error("the ruleset cannot be rebuilt"), route);
     }
-    return cached_schema(*rules, lang);
+    return cached_schema(**rules, lang);
   }
 
-  /// How ruleset_for's `why` begins when the store holds no ruleset of the hash.
-  static constexpr std::string_view no_ruleset_prefix = "the store has no ruleset ";
-
-  std::shared_ptr<const engine::ruleset> ruleset_for(const std::string& hash, std::string& why) {
+  /// A ruleset the store holds (or the --rules pack, or a publication kept compiled), by its
+  /// hash, compiled once and kept (the 4 most recent). errc::not_found when the store has no
+  /// ruleset of the hash; errc::damaged when its source no longer compiles. The lock is held for
+  /// the cache only, never while the store is read or a source compiled.
+  store::result<std::shared_ptr<const engine::ruleset>> ruleset_for(const std::string& hash) {
     if (auto kept = choice_->cached(hash)) return kept;
-    std::lock_guard lock(rulesets_.mutex);
-    for (auto it = rulesets_.rulesets.begin(); it != rulesets_.rulesets.end(); ++it) {
-      if ((*it)->hash() == hash) {
-        rulesets_.rulesets.splice(rulesets_.rulesets.begin(), rulesets_.rulesets, it);
-        return rulesets_.rulesets.front();
+    // The most recent first; holds the cache's lock.
+    auto find_kept = [&]() -> std::shared_ptr<const engine::ruleset> {
+      for (auto it = rulesets_.rulesets.begin(); it != rulesets_.rulesets.end(); ++it) {
+        if ((*it)->hash() == hash) {
+          rulesets_.rulesets.splice(rulesets_.rulesets.begin(), rulesets_.rulesets, it);
+          return rulesets_.rulesets.front();
+        }
       }
+      return nullptr;
+    };
+    {
+      std::lock_guard lock(rulesets_.mutex);
+      if (auto hit = find_kept()) return hit;
     }
     auto db = open_database(cfg_.db);
-    if (!db) {
-      why = db.error().message;
-      return nullptr;
-    }
+    if (!db) return db.error();
     auto source = (*db)->ruleset_source(hash);
-    if (!source) {
-      why = source.error().code == store::errc::not_found
-                ? std::string(no_ruleset_prefix) + hash.substr(0, 12)
-                : source.error().message;
-      return nullptr;
-    }
+    if (!source) return source.error();
+    std::string why;
     auto rules = store::stored_ruleset(hash, *source, why);
-    if (!rules) return nullptr;
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    // The rendering's summary line ("1 error, 2 warnings"), not the diagnostics, which quote
+    // the rule source at length.
+    const std::string summary = why.substr(why.rfind('\n') + 1);
+    if (!rules) {
+      return store::fail(store::errc::damaged, "the stored ruleset " + hash.substr(0, 12) +
+                                                   " no longer compiles: " + summary);
+    }
     if (!why.empty()) {
       // Its warnings, checks added since it decided among them (which would refuse it in a new
-      // pack; its decisions keep the meaning they had): the rendering's summary line ("0 errors,
-      // 2 warnings"), not the diagnostics, which quote the rule source at length.
-      while (!why.empty() && why.back() == '\n') why.pop_back();
+      // pack; its decisions keep the meaning they had).
       log_->warn(
           "the stored ruleset {} was read as when it decided: {} (some may be checks added "
           "since; dalil check on its source lists them)",
-          hash.substr(0, 12), why.substr(why.rfind('\n') + 1));
-      why.clear();
+          hash.substr(0, 12), summary);
     }
+    std::lock_guard lock(rulesets_.mutex);
+    if (auto hit = find_kept()) return hit;  // compiled meanwhile by another request
     rulesets_.rulesets.push_front(rules);
     while (rulesets_.rulesets.size() > 4) rulesets_.rulesets.pop_back();
     return rules;
@@ -1284,12 +1293,13 @@ class api_service final : public service {
   store::result<store::counter_decision> visible_decision(const std::string& id,
                                                           const principal& who,
                                                           const request_info& info) {
-    auto d = reader(info).decision(id);
-    if (!d) return d;
-    if (who.r == role::official && d->office != who.office) {
+    // An official's read names the office: another office's decision is not found, and its
+    // sealed record is not even opened (its damage would tell that it exists). An official
+    // without an office (the CLI refuses to make one) sees none.
+    if (who.r == role::official && who.office.empty()) {
       return store::fail(store::errc::not_found, "no decision " + id);
     }
-    return d;
+    return reader(info).decision(id, who.r == role::official ? who.office : std::string());
   }
 
   /// Why a stored counter decision does not vouch for its regenerated answer (nullptr: it
@@ -1369,13 +1379,14 @@ class api_service final : public service {
                  "figures"),
           route);
     }
-    std::string why;
-    auto rules = ruleset_for(d->ruleset_hash, why);
+    auto found = ruleset_for(d->ruleset_hash);
     auto as_of = dalil::parse_date(d->as_of);
-    if (!rules || !as_of) {
-      log_->error("decision {} cannot be replayed: {}", id, why);
+    if (!found || !as_of) {
+      log_->error("decision {} cannot be replayed: {}", id,
+                  found ? "its as-of date does not read" : found.error().message);
       co_return problem_reply(server_error("the decision's ruleset cannot be rebuilt"), route);
     }
+    const std::shared_ptr<const engine::ruleset> rules = std::move(*found);
     // The answer is regenerated from the stored record (evaluation is deterministic) and its
     // outcomes checked against the stored compact form, whose digest the audit chain keeps: a
     // changed record, ruleset or outcome shows here as damage, never as a different answer;
@@ -1488,12 +1499,12 @@ class api_service final : public service {
     }
     // The pack that decided: an override must be a value of its decision's type, and the
     // documents its documents.
-    std::string why;
-    const auto rules = ruleset_for(d->ruleset_hash, why);
-    if (!rules) {
-      log_->error("decision {} cannot be reviewed: {}", id, why);
+    auto found = ruleset_for(d->ruleset_hash);
+    if (!found) {
+      log_->error("decision {} cannot be reviewed: {}", id, found.error().message);
       co_return problem_reply(server_error("the decision's ruleset cannot be rebuilt"), route);
     }
+    const std::shared_ptr<const engine::ruleset> rules = std::move(*found);
     const dsl::program& pack = rules->program();
     std::vector<field_error> errors;
     auto job = std::make_shared<write_job>();
@@ -2089,11 +2100,25 @@ class api_service final : public service {
     const char* route = "/api/v1/audit/verify";
     // The store's verify checks the file, the chain, and every row (the identity tables and the
     // counter's decisions and reviews through its row checkers): on a large store, a long while.
-    // It runs on the reports pool, one report at a time, as the statistics do: on an I/O thread
-    // every connection of that thread would wait for it.
+    // It runs on a thread of its own (on an I/O thread every connection of that thread would
+    // wait for it; on the statistics' thread the figures would), one at a time, with one more
+    // waiting at most: past that a 503, so that a stop never waits for a queue of them.
+    if (++verifies_ > max_verifies) {
+      --verifies_;
+      co_return problem_reply(
+          unavailable("an audit verification is under way: ask again once it has answered", 10),
+          route);
+    }
+    struct slot {
+      std::atomic<int>& n;
+      explicit slot(std::atomic<int>& c) : n(c) {}
+      slot(const slot&) = delete;
+      slot& operator=(const slot&) = delete;
+      ~slot() { --n; }
+    } admitted(verifies_);
     bool opened = true;
     auto report = co_await asio::co_spawn(
-        reports_pool_,
+        verify_pool_,
         [this, &opened]() -> asio::awaitable<store::result<store::verify_report>> {
           auto db = open_database(cfg_.db);
           if (!db) {
@@ -2153,7 +2178,10 @@ class api_service final : public service {
     if (!now) return std::nullopt;
     return *now + stats_shift_;
   }
-  asio::thread_pool reports_pool_{1};  // figures and audit verification, off the I/O threads
+  asio::thread_pool reports_pool_{1};     // the figures, off the I/O threads
+  asio::thread_pool verify_pool_{1};      // audit verification (a whole store's read), apart
+  static constexpr int max_verifies = 2;  // one running, one waiting
+  std::atomic<int> verifies_{0};
 };
 
 }  // namespace

@@ -43,7 +43,7 @@ store::status ruleset_choice::refresh(bool now_please) {
   std::int64_t now = now_ns();
   // Lock-free until the interval has passed (published() loads the list before any request).
   if (!now_please && now < next_poll_.load(std::memory_order_relaxed)) return {};
-  std::lock_guard lock(mutex_);
+  std::lock_guard store_lock(store_mutex_);
   if (!now_please && loaded_ && now < next_poll_.load(std::memory_order_relaxed)) {
     return {};  // another thread polled meanwhile
   }
@@ -52,7 +52,10 @@ store::status ruleset_choice::refresh(bool now_please) {
   if (!loaded_ || !(*v == version_)) {
     auto l = db_->list();
     if (!l) return l.error();
-    list_ = std::move(*l);
+    {
+      std::lock_guard lock(mutex_);
+      list_ = std::move(*l);
+    }
     version_ = *v;
     loaded_ = true;
   }
@@ -61,15 +64,26 @@ store::status ruleset_choice::refresh(bool now_please) {
   return {};
 }
 
-store::result<std::shared_ptr<const engine::ruleset>> ruleset_choice::compiled(
-    const std::string& hash) {
+std::shared_ptr<const engine::ruleset> ruleset_choice::kept(const std::string& hash, bool touch) {
+  std::lock_guard lock(mutex_);
   for (auto it = compiled_.begin(); it != compiled_.end(); ++it) {
     if ((*it)->hash() == hash) {
-      compiled_.splice(compiled_.begin(), compiled_, it);
-      return compiled_.front();
+      if (touch) compiled_.splice(compiled_.begin(), compiled_, it);
+      return *it;
     }
   }
-  auto source = db_->ruleset_source(hash);
+  return nullptr;
+}
+
+store::result<std::shared_ptr<const engine::ruleset>> ruleset_choice::compiled(
+    const std::string& hash) {
+  if (auto hit = kept(hash, true)) return hit;
+  std::lock_guard compile_lock(compile_mutex_);
+  if (auto hit = kept(hash, true)) return hit;  // compiled while this thread waited
+  store::result<std::string> source = [&] {
+    std::lock_guard store_lock(store_mutex_);
+    return db_->ruleset_source(hash);
+  }();
   if (!source) return source.error();
   std::string why;
   auto rules = store::stored_ruleset(hash, *source, why);
@@ -78,6 +92,7 @@ store::result<std::shared_ptr<const engine::ruleset>> ruleset_choice::compiled(
     return store::fail(store::errc::damaged,
                        "the stored ruleset " + hash.substr(0, 12) + " no longer compiles");
   }
+  std::lock_guard lock(mutex_);
   compiled_.push_front(rules);
   while (compiled_.size() > compiled_capacity) compiled_.pop_back();
   return rules;
@@ -87,35 +102,45 @@ store::result<chosen_ruleset> ruleset_choice::for_date(date as_of) {
   if (fixed_) return chosen_ruleset{fixed_, 0};
   if (auto r = refresh(); !r) return r.error();
   std::string day = to_string(as_of);
-  std::lock_guard lock(mutex_);
-  const store::publication* p = store::in_effect(list_, day);
-  if (p == nullptr) {
-    return store::fail(store::errc::not_found, "no publication is in effect on " + day);
+  std::int64_t id = 0;
+  std::string hash;
+  {
+    std::lock_guard lock(mutex_);
+    const store::publication* p = store::in_effect(list_, day);
+    if (p == nullptr) {
+      return store::fail(store::errc::not_found, "no publication is in effect on " + day);
+    }
+    id = p->id;
+    hash = p->ruleset_hash;
   }
-  std::int64_t id = p->id;
-  auto rules = compiled(p->ruleset_hash);
+  auto rules = compiled(hash);
   if (!rules) return rules.error();
   return chosen_ruleset{std::move(*rules), id};
 }
 
-store::result<chosen_ruleset> ruleset_choice::by_id(std::int64_t id) {
+store::result<std::string> ruleset_choice::ruleset_hash(std::int64_t id) {
   if (fixed_) {
     return store::fail(store::errc::not_found,
                        "this server decides with one rule pack (--rules): it has no publications");
   }
   // An id not seen yet may be a publication made since the last poll: polled again at once
-  // (advisers name publications they have just listed).
+  // (advisers name publications they have just listed). The poll holds the store's lock only.
   for (bool again : {false, true}) {
     if (auto r = refresh(again); !r) return r.error();
     std::lock_guard lock(mutex_);
     for (const store::publication& p : list_) {
-      if (p.id != id) continue;
-      auto rules = compiled(p.ruleset_hash);
-      if (!rules) return rules.error();
-      return chosen_ruleset{std::move(*rules), id};
+      if (p.id == id) return p.ruleset_hash;
     }
   }
   return store::fail(store::errc::not_found, "no publication " + std::to_string(id));
+}
+
+store::result<chosen_ruleset> ruleset_choice::by_id(std::int64_t id) {
+  auto hash = ruleset_hash(id);
+  if (!hash) return hash.error();
+  auto rules = compiled(*hash);
+  if (!rules) return rules.error();
+  return chosen_ruleset{std::move(*rules), id};
 }
 
 store::result<std::vector<store::publication>> ruleset_choice::list() {
@@ -127,11 +152,7 @@ store::result<std::vector<store::publication>> ruleset_choice::list() {
 
 std::shared_ptr<const engine::ruleset> ruleset_choice::cached(const std::string& hash) {
   if (fixed_) return fixed_->hash() == hash ? fixed_ : nullptr;
-  std::lock_guard lock(mutex_);
-  for (const auto& r : compiled_) {
-    if (r->hash() == hash) return r;
-  }
-  return nullptr;
+  return kept(hash, false);
 }
 
 std::string decision_compact_form(const store::counter_decision& d) {

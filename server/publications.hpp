@@ -46,8 +46,12 @@ class ruleset_choice {
   /// errc::damaged when the stored source no longer compiles; errc::failed on a store error.
   store::result<chosen_ruleset> for_date(date as_of);
   /// A publication's ruleset (errc::not_found when there is no such publication); in --rules
-  /// mode every id is not found.
+  /// mode every id is not found. May compile it (about 15 ms for the shipped pack): callers on
+  /// an I/O thread check the id with ruleset_hash first and compile on a pool.
   store::result<chosen_ruleset> by_id(std::int64_t id);
+  /// A publication's ruleset hash, without compiling it (errc::not_found as by_id). An id not
+  /// seen yet makes the store be polled at once: it may have been published since.
+  store::result<std::string> ruleset_hash(std::int64_t id);
   /// The publications as last polled (at most one poll interval old), oldest first.
   store::result<std::vector<store::publication>> list();
   /// A compiled ruleset of this hash if one is kept (the --rules pack, or a publication's).
@@ -58,16 +62,22 @@ class ruleset_choice {
   /// Polls the version when the interval has passed (or at once, `now_please`); reloads the
   /// list when it changed.
   store::status refresh(bool now_please = false);
-  /// The compiled ruleset of a stored hash (compiled once, kept in a small cache); holds mutex_.
+  /// The compiled ruleset of a stored hash (compiled once, kept in a small cache). Takes the
+  /// locks it needs: the cache's only for a lookup, so that a compile (about 15 ms) never holds
+  /// up the evaluations whose ruleset is kept.
   store::result<std::shared_ptr<const engine::ruleset>> compiled(const std::string& hash);
+  /// A kept ruleset of this hash, made the most recent when `touch`; takes mutex_.
+  std::shared_ptr<const engine::ruleset> kept(const std::string& hash, bool touch);
 
   std::shared_ptr<const engine::ruleset> fixed_;
   std::chrono::milliseconds poll_{1000};
   std::atomic<std::int64_t> next_poll_{0};  // steady clock, nanoseconds
-  std::mutex mutex_;                        // everything below
+  std::mutex compile_mutex_;  // one compile at a time (two requests for one hash compile once)
+  std::mutex store_mutex_;    // the store's connection and what a poll keeps:
   std::unique_ptr<store::publication_store> db_;
   store::publications_version version_;
   bool loaded_ = false;
+  std::mutex mutex_;  // held briefly, never across a store read or a compile:
   std::vector<store::publication> list_;
   std::list<std::shared_ptr<const engine::ruleset>> compiled_;  // most recent first
 };

@@ -280,8 +280,10 @@ class counter_store {
   // Reading (any connection).
   /// The decision and its record (opened with the master key in an encrypted store; `erased`
   /// when the applicant's data key was destroyed). errc::damaged when a sealed record does not
-  /// open with the store's key.
-  virtual result<counter_decision> decision(const std::string& decision_id) = 0;
+  /// open with the store's key. With `office`, only a decision of that office: another's is
+  /// not_found, its record never opened (so its damage is not told either).
+  virtual result<counter_decision> decision(const std::string& decision_id,
+                                            const std::string& office) = 0;
   /// Reviews of a decision, oldest first.
   virtual result<std::vector<review>> reviews(const std::string& decision_id) = 0;
   /// An applicant's counter decisions, oldest first; only those of `office` unless it is empty.

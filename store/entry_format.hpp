@@ -59,12 +59,6 @@ inline std::string id_ranges(const std::vector<std::int64_t>& ids) {
   return out;
 }
 
-inline std::string filter_text(const std::vector<record_filter>& filter) {
-  std::string s;
-  for (const auto& f : filter) s += (s.empty() ? "" : " and ") + f.path + "=" + f.value;
-  return s;
-}
-
 /// Rows vouched for by one entry (schema 5): each row's line hashed on its own; the entry keeps
 /// the row ids, the first 4 bytes of each row's hash (its tag, to name a changed row) and the
 /// digest of all the row hashes (to detect any change whatever the tags say).

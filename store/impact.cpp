@@ -75,12 +75,6 @@ class stored_cohort final : public engine::cohort_source {
   std::optional<error> error_;
 };
 
-std::string filter_text(const std::vector<record_filter>& filter) {
-  std::string out;
-  for (const auto& f : filter) out += (out.empty() ? "" : " and ") + f.path + "=" + f.value;
-  return out;
-}
-
 std::string group_of(const engine::decision_impact& d) {
   if (d.program.empty()) return "";
   return d.program + (d.osp.empty() ? "" : ", " + d.osp);

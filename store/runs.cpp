@@ -32,4 +32,10 @@ std::string filter_fields(const std::vector<record_filter>& filter) {
   return out;
 }
 
+std::string filter_text(const std::vector<record_filter>& filter) {
+  std::string out;
+  for (const auto& f : filter) out += (out.empty() ? "" : " and ") + f.path + "=" + f.value;
+  return out;
+}
+
 }  // namespace dalil::store

@@ -850,7 +850,8 @@ class sqlite_counter final : public counter_store {
   status put_review(review& r) override;
   status audit(const std::string& actor, const std::string& action, const std::string& subject,
                const std::string& details) override;
-  result<counter_decision> decision(const std::string& decision_id) override;
+  result<counter_decision> decision(const std::string& decision_id,
+                                    const std::string& office) override;
   result<std::vector<review>> reviews(const std::string& decision_id) override;
   result<std::vector<decision_summary>> applicant_decisions(const std::string& applicant_id,
                                                             const std::string& office) override;
@@ -1295,7 +1296,8 @@ constexpr const char* review_tables =
 
 }  // namespace
 
-result<counter_decision> sqlite_counter::decision(const std::string& decision_id) {
+result<counter_decision> sqlite_counter::decision(const std::string& decision_id,
+                                                  const std::string& office) {
   // The keyring as it is now: a rotation by another process since the last read.
   if (impl_->key) {
     if (auto st = impl_->refresh_keyring(); !st) return st.error();
@@ -1316,6 +1318,10 @@ result<counter_decision> sqlite_counter::decision(const std::string& decision_id
     return e;
   }
   counter_decision d = decision_from(q);
+  if (!office.empty() && d.office != office) {
+    q.reset();
+    return fail(errc::not_found, "no decision " + decision_id);
+  }
   status opened;
   if (!q.is_null(16)) {
     opened = impl_->open_record(d, q.blob_view(16), q.int64(17) != 0, q.int64(18) != 0,
@@ -1658,7 +1664,7 @@ result<std::optional<audit_problem>> sqlite_counter::verify_rows() {
     };
     if (action == "counter_decision") {
       ++decisions;
-      auto d = decision(subject);
+      auto d = decision(subject, "");
       if (!d) {
         return problem("counter decision ", subject, "was deleted");
       }

@@ -455,7 +455,6 @@ status merge_counter_index(database& db, const std::string& what) {
 using detail::add_field;
 using detail::decision_line;
 using detail::details_version;
-using detail::filter_text;
 using detail::id_ranges;
 using detail::record_line;
 using detail::rejection_line;

@@ -223,6 +223,9 @@ struct record_filter {
 /// personal value (an id, a date of birth), and the messages that name it reach a terminal, a log
 /// or the server's answer.
 std::string filter_fields(const std::vector<record_filter>& filter);
+/// A filter as a run's entry and row keep it ("status=refugee and household.area=urban"): it
+/// holds the values, so it goes to the store and to those allowed to read it, never to a log.
+std::string filter_text(const std::vector<record_filter>& filter);
 
 /// One record for import_session::put_records.
 struct incoming_record {

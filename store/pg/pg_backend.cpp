@@ -30,7 +30,6 @@ namespace {
 using detail::add_field;
 using detail::decision_line;
 using detail::details_version;
-using detail::filter_text;
 using detail::held_by;
 using detail::host_name;
 using detail::lease_seconds;

@@ -110,7 +110,7 @@ TEST_CASE("a SQLite store with counter decisions and reviews is copied and goes 
   // The copy reads as the source, and the counter goes on there (rowids after the copied ones).
   auto cs = dalil::store::counter_store::open(db);
   REQUIRE(ok(cs));
-  auto d1 = (*cs)->decision("d1");
+  auto d1 = (*cs)->decision("d1", "");
   REQUIRE(ok(d1));
   CHECK(d1->record_json == R"({"id":"A1"})");
   auto rs = (*cs)->reviews("d1");
@@ -321,18 +321,18 @@ TEST_CASE("a counter decision is one round trip to PostgreSQL", "[pg][counter]")
   (*cs)->rollback();
   put_group(**cs, {decision(17, "A17", R"({"n":17})")});
 
-  auto d13 = (*cs)->decision("d13");
+  auto d13 = (*cs)->decision("d13", "");
   REQUIRE(ok(d13));
-  auto d2 = (*cs)->decision("d2");
+  auto d2 = (*cs)->decision("d2", "");
   REQUIRE(ok(d2));
   CHECK(d13->record_id == d2->record_id);
   CHECK(d13->record_version == 1);
-  auto d17 = (*cs)->decision("d17");
+  auto d17 = (*cs)->decision("d17", "");
   REQUIRE(ok(d17));
-  auto d15 = (*cs)->decision("d15");
+  auto d15 = (*cs)->decision("d15", "");
   REQUIRE(ok(d15));
   CHECK(d17->record_id == d15->record_id + 1);  // d16's record was rolled back with it
-  CHECK(ok((*cs)->decision("d16")) == false);
+  CHECK(ok((*cs)->decision("d16", "")) == false);
   auto n = (*cs)->count_decisions();
   REQUIRE(ok(n));
   CHECK(*n == 16);
@@ -477,10 +477,10 @@ TEST_CASE("the counter on an encrypted PostgreSQL store follows a rotation and a
   CHECK(one("SELECT count(*) FROM data_keys WHERE generation <> 2") == "0");
   CHECK(one("SELECT applicant_id FROM counter_decisions WHERE decision_id = 'd5'") ==
         "p0000000001");
-  auto d4 = (*cs)->decision("d4");
+  auto d4 = (*cs)->decision("d4", "");
   REQUIRE(ok(d4));
   CHECK(d4->record_json == R"({"id":"A4"})");
-  auto d5 = (*cs)->decision("d5");
+  auto d5 = (*cs)->decision("d5", "");
   REQUIRE(ok(d5));
   CHECK(d5->record_version == 2);
   CHECK(d5->record_json == R"({"id":"A1","n":"5"})");
@@ -494,10 +494,10 @@ TEST_CASE("the counter on an encrypted PostgreSQL store follows a rotation and a
   put_group({decision(6, "A2", R"({"id":"A2","n":"2"})")});
   CHECK(one("SELECT applicant_id FROM counter_decisions WHERE decision_id = 'd6'") ==
         "p0000000005");
-  auto d2 = (*cs)->decision("d2");
+  auto d2 = (*cs)->decision("d2", "");
   REQUIRE(ok(d2));
   CHECK(d2->erased);
-  auto d6 = (*cs)->decision("d6");
+  auto d6 = (*cs)->decision("d6", "");
   REQUIRE(ok(d6));
   CHECK(d6->record_version == 1);
   CHECK(d6->record_json == R"({"id":"A2","n":"2"})");

@@ -22,6 +22,7 @@
 #include "engine/sha256.hpp"
 #include "server/server.hpp"
 #include "store/counter_store.hpp"
+#include "store/crypto.hpp"
 #include "store/sqlite.hpp"
 #include "tests/server/pack.hpp"
 #include "tests/server/support.hpp"
@@ -41,20 +42,26 @@ answer exchange(std::uint16_t port, http::verb method, const std::string& target
   return ts::call(port, method, target, body, ts::auth_header{token, {}, {}});
 }
 
-/// A store with an official's and an auditor's token, and a server over it.
+/// A store with an official's and an auditor's token, and a server over it; `encrypted`: a store
+/// whose records are sealed (`dalil keys init`), with the server given its master key.
 struct counter {
   fs::path dir;
   std::string db;
+  std::string key_file;
   std::string official;
   std::string auditor;
   std::unique_ptr<dalil::server::server> srv;
 
-  counter() {
+  explicit counter(bool encrypted = false) {
     char tmpl[] = "/tmp/dalil-decision-form-XXXXXX";
     REQUIRE(mkdtemp(tmpl));
     dir = tmpl;
     db = (dir / "store.db").string();
     const std::string dalil = DALIL_BINARY;
+    if (encrypted) {
+      key_file = (dir / "master.key").string();
+      ts::run(dalil + " keys init --key-file " + key_file + " --db " + db + " 2>&1");
+    }
     official = ts::last_line(
         ts::run(dalil + " token create desk --role official --office rabat --db " + db + " 2>&1"));
     auditor =
@@ -69,6 +76,12 @@ struct counter {
     c.port = 0;
     c.threads = 2;
     c.log_file = (dir / "server.log").string();
+    if (!key_file.empty()) {
+      auto master = dalil::store::crypto::load_master_key(key_file);
+      REQUIRE(master.has_value());
+      c.master_key = std::move(*master);
+      c.key_file = key_file;
+    }
     auto s = dalil::server::server::start(std::move(c));
     INFO((s ? std::string() : s.error().message));
     REQUIRE(s.has_value());
@@ -119,7 +132,7 @@ struct counter {
   dalil::store::counter_decision stored(const std::string& id) const {
     auto s = dalil::store::counter_store::open(db);
     REQUIRE(s.has_value());
-    auto d = (*s)->decision(id);
+    auto d = (*s)->decision(id, "");
     REQUIRE(d.has_value());
     return *d;
   }
@@ -322,4 +335,35 @@ TEST_CASE(
   c.tamper("UPDATE counter_decisions SET answer_digest='" + std::string(64, 'a') +
            "' WHERE decision_id=" + sql_text(id));
   CHECK(exchange(c.port(), http::verb::get, "/api/v1/decisions/" + id, c.official).status == 500);
+}
+
+TEST_CASE(
+    "server: another office's decision whose sealed record does not open is not found, as any "
+    "other office's",
+    "[server]") {
+  counter c(true);
+  const std::string id = c.evaluate(counter::record(2), "fr", false);
+  const std::string fes = ts::last_line(ts::run(std::string(DALIL_BINARY) +
+                                                " token create fes-desk --role official "
+                                                "--office fes --db " +
+                                                c.db + " 2>&1"));
+  const std::string target = "/api/v1/decisions/" + id;
+  answer unknown =
+      exchange(c.port(), http::verb::get, "/api/v1/decisions/" + std::string(32, '0'), fes);
+  REQUIRE(unknown.status == 404);
+  CHECK(exchange(c.port(), http::verb::get, target, fes).body == unknown.body);
+  // The sealed record damaged (its bytes zeroed): its own office is told it is
+  // damaged; another office gets the answer of an id that does not exist, as before the damage.
+  c.tamper(
+      "UPDATE records SET sealed=zeroblob(length(sealed)) WHERE record_id=(SELECT record_id "
+      "FROM counter_decisions WHERE decision_id=" +
+      sql_text(id) + ")");
+  answer own = exchange(c.port(), http::verb::get, target, c.official);
+  CHECK(own.status == 500);
+  CHECK(own.parsed().at("type") == "https://dalil.ma/problems/damaged");
+  answer other = exchange(c.port(), http::verb::get, target, fes);
+  CHECK(other.status == 404);
+  CHECK(other.body == unknown.body);
+  // An auditor reads any office's decision: the damage is told.
+  CHECK(exchange(c.port(), http::verb::get, target, c.auditor).status == 500);
 }

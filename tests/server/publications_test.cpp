@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,10 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "dsl/value.hpp"
+#include "server/publications.hpp"
 #include "server/server.hpp"
 #include "tests/server/support.hpp"
 #include "tests/support/cubes_pack.hpp"
@@ -707,4 +711,60 @@ TEST_CASE("advisers' API: a stop during a diff answers it 503 at once", "[public
   std::string log = slurp(f.log);
   CHECK(log.find("stopped") != std::string::npos);
   CHECK(log.find("[error]") == std::string::npos);
+}
+
+TEST_CASE(
+    "publications: rulesets chosen, compiled and polled from several threads at once (each gets "
+    "its own)",
+    "[publications]") {
+  fixture f;
+  // More publications than are kept compiled (8): cycling through them compiles again and again
+  // while other threads look up, poll (every call: a poll interval of 0) and choose by date.
+  constexpr int count = 10;
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> hashes;
+  std::vector<std::string> dates;
+  for (int k = 0; k < count; ++k) {
+    dates.push_back(std::to_string(2010 + k) + "-01-01");
+    ids.push_back(f.publish(
+        cubes_pack(f.dir / ("cubes-" + std::to_string(k)), "applicant.a > " + std::to_string(k)),
+        dates.back()));
+    hashes.push_back(
+        last_line(f.sql("SELECT ruleset_hash FROM publications WHERE "
+                        "publication_id=" +
+                        std::to_string(ids.back()))));
+  }
+  REQUIRE(std::set<std::string>(hashes.begin(), hashes.end()).size() == count);
+  auto choice = dalil::server::ruleset_choice::published(f.db, std::chrono::milliseconds(0));
+  REQUIRE(choice.has_value());
+  std::atomic<int> wrong{0};
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        const int k = (i * 3 + t) % count;
+        if (i % 3 == 0) {
+          auto c = (*choice)->for_date(*dalil::parse_date(dates[k]));
+          if (!c || c->publication != ids[k] || c->rules->hash() != hashes[k]) ++wrong;
+        } else if (i % 3 == 1) {
+          auto c = (*choice)->by_id(ids[k]);
+          if (!c || c->publication != ids[k] || c->rules->hash() != hashes[k]) ++wrong;
+        } else {
+          auto h = (*choice)->ruleset_hash(ids[k]);
+          if (!h || *h != hashes[k]) ++wrong;
+          auto none = (*choice)->ruleset_hash(1000 + k);
+          if (none || none.error().code != dalil::store::errc::not_found) ++wrong;
+        }
+        ++done;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(done == 160);
+  CHECK(wrong == 0);
+  // What is kept compiled is found without the store, by hash.
+  auto last = (*choice)->by_id(ids.back());
+  REQUIRE(last.has_value());
+  CHECK((*choice)->cached(hashes.back()) == last->rules);
 }

@@ -194,7 +194,7 @@ inline void run_counter_suite(backend& b) {
     REQUIRE(ok(fes));
     CHECK(fes->version == 2);
     CHECK(cs.latest_record("A1", "casa").error().code == store::errc::not_found);
-    auto back = cs.decision("d1");
+    auto back = cs.decision("d1", "");
     REQUIRE(ok(back));
     CHECK(back->applicant_id == "A1");
     CHECK(back->office == "rabat");
@@ -203,7 +203,11 @@ inline void run_counter_suite(backend& b) {
     CHECK(back->outcomes == d1.outcomes);
     CHECK(back->at == d1.at);
     CHECK(store::counter_digest(*back) == store::counter_digest(d1));
-    CHECK(cs.decision("nope").error().code == store::errc::not_found);
+    CHECK(cs.decision("nope", "").error().code == store::errc::not_found);
+    // Read for an office: its own decision; another office's is not found.
+    CHECK(ok(cs.decision("d1", "rabat")));
+    CHECK(cs.decision("d1", "fes").error().code == store::errc::not_found);
+    CHECK(cs.decision("nope", "rabat").error().code == store::errc::not_found);
     auto n = cs.count_decisions();
     REQUIRE(ok(n));
     CHECK(*n == 3);
@@ -229,11 +233,11 @@ inline void run_counter_suite(backend& b) {
     REQUIRE(ok(cs.put_decision(dropped)));
     cs.rollback();
 
-    CHECK(cs.decision("gone").error().code == store::errc::not_found);
-    CHECK(cs.decision("dropped").error().code == store::errc::not_found);
+    CHECK(cs.decision("gone", "").error().code == store::errc::not_found);
+    CHECK(cs.decision("dropped", "").error().code == store::errc::not_found);
     CHECK(cs.latest_record("B1", "").error().code == store::errc::not_found);
     CHECK(cs.latest_record("D1", "").error().code == store::errc::not_found);
-    CHECK(ok(cs.decision("kept")));
+    CHECK(ok(cs.decision("kept", "")));
     CHECK(*cs.count_decisions() == 1);
     auto problem = cs.verify();
     REQUIRE(ok(problem));
