@@ -439,23 +439,27 @@ struct advisers_api::impl {
   /// on the I/O thread, whose connections would all wait for it; call it once admitted.
   asio::awaitable<std::optional<problem>> rulesets(const comparison& c, chosen_ruleset& before,
                                                    chosen_ruleset& after) {
-    for (auto [id, out, pointer] :
-         {std::tuple{c.old_id, &before, "/old"}, std::tuple{c.new_id, &after, "/new"}}) {
-      auto hash = choice.ruleset_hash(id);
-      if (!hash) co_return unloadable(hash.error(), id, pointer);
-      if (auto kept = choice.cached(*hash)) {
-        *out = chosen_ruleset{std::move(kept), id};
-        continue;
-      }
-      auto r = co_await asio::co_spawn(
-          pool,
-          [ch = &choice, id = id]() -> asio::awaitable<store::result<chosen_ruleset>> {
-            co_return ch->by_id(id);
-          },
-          asio::use_awaitable);
-      if (!r) co_return unloadable(r.error(), id, pointer);
-      *out = std::move(*r);
+    if (auto p = co_await ruleset(c.old_id, "/old", before)) co_return p;
+    co_return co_await ruleset(c.new_id, "/new", after);
+  }
+
+  /// One publication's ruleset (rulesets).
+  asio::awaitable<std::optional<problem>> ruleset(std::int64_t id, const char* pointer,
+                                                  chosen_ruleset& out) {
+    auto hash = choice.ruleset_hash(id);
+    if (!hash) co_return unloadable(hash.error(), id, pointer);
+    if (auto kept = choice.cached(*hash)) {
+      out = chosen_ruleset{std::move(kept), id};
+      co_return std::nullopt;
     }
+    auto r = co_await asio::co_spawn(
+        pool,
+        [ch = &choice, id]() -> asio::awaitable<store::result<chosen_ruleset>> {
+          co_return ch->by_id(id);
+        },
+        asio::use_awaitable);
+    if (!r) co_return unloadable(r.error(), id, pointer);
+    out = std::move(*r);
     co_return std::nullopt;
   }
 
@@ -552,28 +556,40 @@ struct advisers_api::impl {
     comparison c;
     if (auto p = parse(req.body(), true, c)) co_return problem_reply(*p, route);
     if (auto p = published(c)) co_return problem_reply(*p, route);
-    if (auto refused = admit()) co_return problem_reply(*refused, route);
-    job_slot slot(jobs);
-    chosen_ruleset before;
-    chosen_ruleset after;
-    if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
-    store::impact_request rq;
-    if (auto p = filters(after.rules->program(), c.where, rq.filter)) {
-      co_return problem_reply(*p, route);
-    }
     if (who.r != role::auditor) {
       // An adviser's report names applicants by pseudonym: a filter on the id would undo it,
       // and a cohort of a few would single them out (the statistics' threshold applies).
-      for (std::size_t i = 0; i < rq.filter.size(); ++i) {
-        if (rq.filter[i].path == "id") {
+      for (std::size_t i = 0; i < c.where.size(); ++i) {
+        if (c.where[i].substr(0, c.where[i].find('=')) == "id") {
           co_return problem_reply(forbidden("an adviser's impact cannot filter on the "
                                             "applicant's id (/where/" +
                                             std::to_string(i) + ")"),
                                   route);
         }
       }
-      rq.min_records = suppressed_below;
     }
+    // The filters are read against the new pack's schema: before admission when that pack is
+    // kept compiled (the one in effect usually is), so that a bad request is refused at once,
+    // never told to wait (503); otherwise once it is compiled, on the pool.
+    store::impact_request rq;
+    std::shared_ptr<const engine::ruleset> kept_new;
+    if (auto hash = choice.ruleset_hash(c.new_id)) kept_new = choice.cached(*hash);
+    if (kept_new) {
+      if (auto p = filters(kept_new->program(), c.where, rq.filter)) {
+        co_return problem_reply(*p, route);
+      }
+    }
+    if (auto refused = admit()) co_return problem_reply(*refused, route);
+    job_slot slot(jobs);
+    chosen_ruleset before;
+    chosen_ruleset after;
+    if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
+    if (!kept_new) {
+      if (auto p = filters(after.rules->program(), c.where, rq.filter)) {
+        co_return problem_reply(*p, route);
+      }
+    }
+    if (who.r != role::auditor) rq.min_records = suppressed_below;
     rq.stop = &halt.flag();
     rq.actor = who.name;
     rq.reveal_ids = who.r == role::auditor;  // advisers get pseudonyms, never applicant ids

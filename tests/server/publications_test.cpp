@@ -768,3 +768,52 @@ TEST_CASE(
   REQUIRE(last.has_value());
   CHECK((*choice)->cached(hashes.back()) == last->rules);
 }
+
+TEST_CASE(
+    "advisers' API: an impact's bad filter is refused at once while the pool is full, never told "
+    "to wait",
+    "[publications]") {
+  fixture f;
+  f.publish(cubes_pack(f.dir / "cubes-old", dalil::testing::cubes_formula), "2017-01-01");
+  f.publish(cubes_pack(f.dir / "cubes-new", "applicant.a < 0 and applicant.a > 0"), "2027-01-01");
+  // Two diffs hold the two places (each of their queries takes 5 s); a stop ends them.
+  std::vector<std::thread> diffs;
+  std::atomic<int> answered{0};
+  for (const char* body : {R"({"old":1,"new":2})", R"({"old":2,"new":1})"}) {
+    diffs.emplace_back([&f, &answered, body] {
+      try {
+        (void)call(f.port, http::verb::post, "/api/v1/diff", body, f.bearer("adviser"));
+      } catch (const std::exception&) {
+        // the connection closed at the stop
+      }
+      ++answered;
+    });
+  }
+  const auto impact = [&](const std::string& where) {
+    return call(f.port, http::verb::post, "/api/v1/impact",
+                R"({"old":1,"new":2,"as_of":"2027-06-01","where":[)" + where + "]}",
+                f.bearer("adviser"));
+  };
+  // Both diffs admitted: a valid impact is told to come back (503)…
+  response busy;
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    busy = impact(R"("a=1")");
+    if (busy.status == 503) break;
+  }
+  REQUIRE(busy.status == 503);
+  CHECK(answered == 0);
+  // …but a filter on no field, a value of the wrong type, and an adviser's filter on the id are
+  // refused for what they are.
+  response nofield = impact(R"("nofield=1")");
+  CHECK(nofield.status == 400);
+  CHECK(nofield.body.find("/where/0") != std::string::npos);
+  response badvalue = impact(R"("a=1","b=x")");
+  CHECK(badvalue.status == 400);
+  CHECK(badvalue.body.find("/where/1") != std::string::npos);
+  CHECK(impact(R"("id=SYN-000001")").status == 403);
+  CHECK(answered == 0);
+  f.srv->stop();
+  f.srv->wait();
+  for (auto& t : diffs) t.join();
+}
