@@ -147,15 +147,25 @@ function draftOf(state, rule) {
   return state.draft[rule];
 }
 
-/** Says a field's problem at it ({key, params} or null to clear): the message in its slot
- *  (`${id}-err`), the input marked aria-invalid. A message the server gave is forgotten once
- *  the field changes. */
+/** A message's words in the language drawn: its counts (bytes, limits) written as that
+ *  language writes numbers. */
+function words(msg, tr) {
+  const params = { ...(msg.params || {}) };
+  for (const [k, v] of Object.entries(msg.counts || {})) params[k] = tr.num(v);
+  return tr.tn(msg.key, params);
+}
+
+/** Says a field's problem at it ({key, params, counts} or null to clear): the message in its
+ *  slot (`${id}-err`), the input marked aria-invalid. Kept in state.reviewErrors until the
+ *  field changes, so that the screen drawn again (another language) says it again, in that
+ *  language; a message withdrawn does not come back. */
 function fieldMessage(id, msg, state, tr) {
   const err = document.getElementById(`${id}-err`);
   const input = document.getElementById(id);
-  if (!msg) delete state.reviewErrors[id];
+  if (msg) state.reviewErrors[id] = msg;
+  else delete state.reviewErrors[id];
   if (err) {
-    err.replaceChildren(...(msg ? tr.tn(msg.key, msg.params || {}) : []));
+    err.replaceChildren(...(msg ? words(msg, tr) : []));
     err.hidden = !msg;
     err.dataset.key = msg ? msg.key : '';
   }
@@ -166,9 +176,9 @@ function fieldMessage(id, msg, state, tr) {
 }
 
 /** A text's problem with its limit in bytes, or null. */
-function tooLong(text, max, tr) {
+function tooLong(text, max) {
   const used = byteLength(text);
-  return used > max ? { key: 'review.too_long', params: { used: tr.num(used), max: tr.num(max) } } : null;
+  return used > max ? { key: 'review.too_long', counts: { used, max } } : null;
 }
 
 /** The limit said before anything is typed, with the bytes used so far (updated as typed). */
@@ -183,19 +193,18 @@ function limitNote(id, text, max, tr) {
 function liveLimit(id, text, max, state, tr) {
   const used = document.getElementById(`${id}-used`);
   if (used) used.textContent = tr.num(byteLength(text));
-  const over = tooLong(text, max, tr);
+  const over = tooLong(text, max);
   const shown = document.getElementById(`${id}-err`)?.dataset.key || '';
   if (over) fieldMessage(id, over, state, tr);
   else if (shown && (shown !== 'review.reason_required' || String(text).trim())) fieldMessage(id, null, state, tr);
 }
 
-/** The slot of a field's message, filled when the server refused the field (state.reviewErrors). */
+/** The slot of a field's message, filled when the field's entry was refused, by the page or by
+ *  the server (state.reviewErrors). */
 function errorSlot(id, state, tr) {
   const msg = state.reviewErrors[id];
-  // A limit is kept as a number and written in the language of the screen drawn.
-  const params = msg && msg.max !== undefined ? { max: tr.num(msg.max) } : msg?.params || {};
   return h('p', { class: 'field-error', id: `${id}-err`, hidden: !msg, 'data-key': msg ? msg.key : '' },
-    msg ? tr.tn(msg.key, params) : null);
+    msg ? words(msg, tr) : null);
 }
 
 /** The request body, or null when an override lacks its value or reason, or a text is over its
@@ -209,7 +218,7 @@ function reviewBody(decisions, state, latest, tr) {
       const id = cssId(d.rule);
       const noValue = dr.value === '';
       const noReason = !String(dr.reason).trim();
-      const over = tooLong(dr.reason, REASON_MAX, tr);
+      const over = tooLong(dr.reason, REASON_MAX);
       fieldMessage(`value-${id}`, noValue ? { key: 'review.value_required' } : null, state, tr);
       fieldMessage(`reason-${id}`, noReason ? { key: 'review.reason_required' } : over, state, tr);
       if (noValue || noReason || over) ok = false;
@@ -227,7 +236,7 @@ function reviewBody(decisions, state, latest, tr) {
     }
     return item;
   });
-  const obsOver = tooLong(state.observations, OBSERVATIONS_MAX, tr);
+  const obsOver = tooLong(state.observations, OBSERVATIONS_MAX);
   fieldMessage('observations', obsOver, state, tr);
   if (obsOver) ok = false;
   if (!ok) return null;
@@ -264,12 +273,16 @@ function renderDecision(d, { tr, state, schema }) {
     : null;
 
   const dr = draftOf(state, d.rule);
+  // The programme named in the review's group and in each of its fields, for a screen reader
+  // that lists or reaches them out of their article (every programme has a "Reason" field).
+  const title = titleOf(d, tr.lang);
+  const of = () => h('span', { class: 'visually-hidden' }, ' — ', title);
   // The official's own changes on this screen, kept when a colleague records meanwhile (409).
   const touch = () => state.touched.add(d.rule);
   const choices = overrideChoices(d, tr, schema);
   const overrideBody = h('div', { class: 'override', hidden: dr.outcome !== 'overridden', id: `override-${id}` },
     h('div', { class: 'field' },
-      h('label', { for: `value-${id}` }, t('review.value')),
+      h('label', { for: `value-${id}` }, t('review.value'), of()),
       h('select', {
         id: `value-${id}`, 'aria-describedby': `value-${id}-err`, 'aria-required': 'true',
         'aria-invalid': state.reviewErrors[`value-${id}`] ? 'true' : null,
@@ -286,7 +299,7 @@ function renderDecision(d, { tr, state, schema }) {
       h('option', { value: 'null', selected: dr.value === 'null' }, t('value.undetermined'))),
       errorSlot(`value-${id}`, state, tr)),
     h('div', { class: 'field' },
-      h('label', { for: `reason-${id}` }, t('review.reason')),
+      h('label', { for: `reason-${id}` }, t('review.reason'), of()),
       limitNote(`reason-${id}`, dr.reason, REASON_MAX, tr),
       h('textarea', {
         id: `reason-${id}`, rows: '2', value: dr.reason, 'aria-describedby': `reason-${id}-limit reason-${id}-err`,
@@ -311,13 +324,13 @@ function renderDecision(d, { tr, state, schema }) {
       state.touched.has(d.rule) ? 'review.changed_by_yours_kept' : 'review.changed_by', { user: state.colleague.user }))
     : null;
   const review = h('fieldset', { class: 'review' },
-    h('legend', {}, t('review.legend')),
+    h('legend', {}, t('review.legend'), of()),
     colleague,
     h('div', { class: 'choices' }, radio('accepted', 'review.accept'), radio('overridden', 'review.override')),
     overrideBody);
 
   return h('article', { class: `decision decision-${o.kind}`, id: `decision-${id}`, 'data-rule': d.rule, 'aria-labelledby': `title-${id}` },
-    h('h3', { id: `title-${id}` }, titleOf(d, tr.lang)),
+    h('h3', { id: `title-${id}` }, title),
     h('p', { class: 'recommendation' }, h('span', { class: 'label' }, t('answer.recommendation')), ' ', outcomeNode(o)),
     badges,
     explanation ? h('p', { class: 'explanation' }, explanation) : null,

@@ -41,7 +41,7 @@ function reset(lang = 'fr') {
     lang,
     me: null,
     screen: 'signin',
-    flash: null,          // {key, params, kind: 'info'|'error'} shown once at the top of a screen
+    flash: null,          // {key, params, kind: 'info'|'error'} at the top of the screen it was given for
     schemas: new Map(),   // lang, or lang and ruleset hash → schema (not personal)
     model: emptyModel(),
     asOf: today(),
@@ -189,11 +189,25 @@ async function signOut() {
 function flash(f) { state.flash = f; }
 
 /** Shows a screen; its heading takes the focus (a screen reader announces it), except on the
- *  first load, where the focus stays at the top of the page (the skip link comes first). */
+ *  first load, where the focus stays at the top of the page (the skip link comes first). A
+ *  message (`f`) is about the screen it is given for: another screen shown without one of its
+ *  own drops it (a refused sign-in, or "signed out", is not said again on the form once signed
+ *  in, in the user's language). */
 function go(screen, f = undefined, { focus = true, focusOn = null } = {}) {
+  if (f === undefined && screen !== state.screen) f = null;
   state.screen = screen;
   if (f !== undefined) state.flash = f;
   return render({ focus, focusOn });
+}
+
+/** Messages already drawn once (a flash, a form's errors): drawn again with their screen (in
+ *  another language, or with a list's item more), they are shown as they were but not
+ *  announced again (a live region inserted anew is read out again). */
+const announced = new WeakSet();
+function firstDrawing(messages) {
+  const first = !announced.has(messages);
+  announced.add(messages);
+  return first;
 }
 
 /** The record's schema in `lang`: of the pack in effect today, or of the stored ruleset of the
@@ -236,8 +250,9 @@ function render({ focus = false, focusOn = null } = {}) {
   clear(root.status);
   const f = state.flash;
   if (f) {
+    const role = firstDrawing(f) ? (f.kind === 'error' ? 'alert' : 'status') : null;
     append(root.main, h('div', {
-      class: `flash flash-${f.kind || 'info'}`, role: f.kind === 'error' ? 'alert' : 'status', tabindex: '-1',
+      class: `flash flash-${f.kind || 'info'}`, role, tabindex: '-1',
     }, r.tn(f.key, f.params || {}), f.rules ? changedRules(f) : null));
   }
   const screens = {
@@ -376,12 +391,11 @@ async function changeLanguage(lang) {
 }
 
 function navigate(screen) {
-  state.flash = null;
   if (screen === 'form' && state.screen !== 'form') {
-    go('form');
+    go('form');  // another screen's message is dropped with it (go)
   } else if (screen === 'figures') {
     state.stats = null;
-    go('figures');
+    go('figures', null);  // read again: a new visit
   }
 }
 
@@ -418,7 +432,7 @@ async function renderForm() {
   const schema = await schemaFor(state.lang);
   const r = tr();
   const documents = Object.fromEntries((schema.documents || []).map((d) => [d.name, d.title]));
-  const ctx = { tr: r, model: state.model, documents, redraw: () => render() };
+  const ctx = { tr: r, model: state.model, documents, redraw: (opts) => render(opts) };
 
   const lookup = h('form', {
     class: 'card lookup', novalidate: true, 'aria-labelledby': 'lookup-title',
@@ -433,12 +447,14 @@ async function renderForm() {
   state.history ? renderHistory() : null);
 
   const errors = Object.entries(state.fieldErrors);
-  const summary = errors.length ? h('div', { class: 'error-summary', role: 'alert', tabindex: '-1', id: 'error-summary' },
+  const summary = errors.length ? h('div', {
+    class: 'error-summary', role: firstDrawing(state.fieldErrors) ? 'alert' : null, tabindex: '-1', id: 'error-summary',
+  },
     h('h2', {}, t('form.errors.title', { n: r.num(errors.length) })),
     h('ul', {}, errors.map(([path, e]) => h('li', {}, h('a', {
       href: `#${fieldId(path)}`,
       on: { click: (ev) => { ev.preventDefault(); focusField(path); } },
-    }, labelOfPath(schema.fields, path) || t('form.as_of'), t('punct.colon'), r.tn(e.key, e.params || {})))))) : null;
+    }, labelOfPath(schema.fields, path) || t('form.as_of'), t('punct.colon'), errorWords(e)))))) : null;
 
   const form = h('form', {
     class: 'applicant', id: 'applicant-form', novalidate: true, autocomplete: 'off', 'aria-labelledby': 'form-title',
@@ -512,33 +528,53 @@ function labelOfPath(fields, path) {
   return labels.join(' › ');
 }
 
+/** The controls of a field: its input, or every choice of a yes/no field (the field's id is its
+ *  first choice's), or those of a record or list (its group: the fieldset, or an optional
+ *  field's `-group`). */
+function controlsOf(path) {
+  const id = path === '' ? 'as-of' : fieldId(path);
+  const el = document.getElementById(id) || document.getElementById(`${id}-group`);
+  if (!el) return [];
+  if (el.matches('input[type="radio"]')) return [...document.getElementsByName(el.name)];
+  if (el.matches('input,select,textarea')) return [el];
+  return [...el.querySelectorAll('input,select,textarea')];
+}
+
 function focusField(path) {
-  const el = path === '' ? document.getElementById('as-of') : document.getElementById(fieldId(path));
-  if (el) {
-    const target = el.matches('input,select,textarea') ? el : el.querySelector('input,select,textarea');
-    (target || el).focus();
-  }
+  const controls = controlsOf(path);
+  // A group of choices is entered at the choice made, as the Tab key would.
+  const target = controls.find((x) => x.type === 'radio' && x.checked && x.name === controls[0].name) || controls[0];
+  target?.focus();
+}
+
+/** An error's words in the language drawn: a limit it names is written as that language writes
+ *  numbers (kept as the schema gives it until drawn). */
+function errorWords(e) {
+  const params = { ...(e.params || {}) };
+  for (const k of e.numbers || []) params[k] = shownNumber(params[k], state.lang);
+  return tr().tn(e.key, params);
 }
 
 function showFieldErrors() {
   for (const [path, e] of Object.entries(state.fieldErrors)) {
     const id = path === '' ? 'as-of' : fieldId(path);
     const slot = document.getElementById(`${id}-err`);
-    const input = document.getElementById(id);
     if (slot) {
-      clear(slot).append(...tr().tn(e.key, e.params || {}));
+      clear(slot).append(...errorWords(e));
       slot.hidden = false;
     }
-    if (input && input.matches('input,select')) input.setAttribute('aria-invalid', 'true');
+    const input = document.getElementById(id);
+    // A field's own input (or the choices of a yes/no field), not every input of a record.
+    if (input && input.matches('input,select')) {
+      for (const c of controlsOf(path)) c.setAttribute('aria-invalid', 'true');
+    }
   }
 }
 
 function newApplicant() {
   state.model = emptyModel();
   state.fieldErrors = {};
-  state.evaluation = null;
-  state.reviews = [];
-  freshReview();
+  forgetAnswer();
   state.history = null;
   state.lookupId = '';
   state.asOf = today();
@@ -558,6 +594,7 @@ async function lookupApplicant(id) {
         throw e;
       }),
     ]);
+    forgetAnswer();
     state.model = loadRecord(schema.fields, record, emptyModel());
     if (!state.model.values.id) state.model.values.id = id;
     state.history = hist;
@@ -565,12 +602,39 @@ async function lookupApplicant(id) {
     go('form', { key: 'form.returning.loaded', kind: 'info' });
   } catch (e) {
     if (e.status === 404) {
+      // Whatever the form holds, the answer and the history on screen were another file's.
+      forgetAnswer();
       state.history = null;
-      go('form', { key: 'form.returning.not_found', kind: 'error' });
+      const typed = String(state.model.values.id ?? '').trim();
+      if (typed && typed !== id) {
+        // The form holds another applicant's entries (one loaded or examined before): examining
+        // now would examine that applicant again, or mix their facts with this one's. A new
+        // applicant's form is started, under the number looked up.
+        state.model = emptyModel();
+        state.model.values.id = id;
+        state.fieldErrors = {};
+        state.asOf = today();
+        go('form', { key: 'form.returning.not_found_new', kind: 'error' });
+      } else {
+        // Nothing typed yet, or this applicant's own entries typed first: kept, under the
+        // number looked up.
+        state.model.values.id = id;
+        go('form', { key: 'form.returning.not_found', kind: 'error' });
+      }
     } else {
       handleError(e);
     }
   }
+}
+
+/** Forgets the answer on screen, its reviews and the official's review in progress: a lookup is
+ *  another file (a language change would otherwise read the previous applicant's explanations
+ *  again, an audited read of a file no longer at the counter). */
+function forgetAnswer() {
+  state.evaluation = null;
+  state.reviews = [];
+  freshReview();
+  state.receiptLang = null;
 }
 
 async function evaluate() {
@@ -592,11 +656,7 @@ async function evaluateNow() {
   const errors = validate(schema.fields, state.model, state.asOf);
   state.fieldErrors = {};
   if (!/^\d{4}-\d{2}-\d{2}$/.test(state.asOf || '')) state.fieldErrors[''] = { key: 'form.error.date' };
-  for (const e of errors) {
-    const params = { ...(e.params || {}) };
-    for (const k of e.numbers || []) params[k] = shownNumber(params[k], state.lang);
-    state.fieldErrors[e.path] = { key: e.key, params };
-  }
+  for (const e of errors) state.fieldErrors[e.path] = { key: e.key, params: e.params, numbers: e.numbers };
   if (Object.keys(state.fieldErrors).length) {
     state.flash = null;
     await render({ focusOn: '#error-summary' });
@@ -707,11 +767,11 @@ async function submitReviewNow(body) {
         const m = /^\/decisions\/(\d+)\/(reason|value)$/.exec(String(x.pointer || ''));
         const item = m && body.decisions[Number(m[1])];
         if (item && m[2] === 'reason') {
-          state.reviewErrors[`reason-${cssId(item.rule)}`] = { key: 'review.error.server_text', max: REASON_MAX };
+          state.reviewErrors[`reason-${cssId(item.rule)}`] = { key: 'review.error.server_text', counts: { max: REASON_MAX } };
         } else if (item) {
           state.reviewErrors[`value-${cssId(item.rule)}`] = { key: 'review.error.server_value' };
         } else if (x.pointer === '/observations') {
-          state.reviewErrors.observations = { key: 'review.error.server_text', max: OBSERVATIONS_MAX };
+          state.reviewErrors.observations = { key: 'review.error.server_text', counts: { max: OBSERVATIONS_MAX } };
         }
       }
       state.flash = { key: 'review.refused', kind: 'error' };

@@ -280,6 +280,8 @@ function renderOptional(f, ctx) {
   return h('fieldset', { class: `field optional ${f.type === 'record' ? 'record' : ''}`.trim(), id: `${id}-group`, 'aria-describedby': docHelp ? `${id}-help` : null },
     h('legend', {}, f.label),
     docHelp,
+    // A scalar's slot is beside its input (renderInner); a record's is the group's.
+    f.type === 'record' ? errorSlot(id) : null,
     h('div', { class: 'choices', role: 'radiogroup', 'aria-label': f.label },
       choice('present', f.type === 'record' ? 'form.optional.present' : 'form.optional.value'),
       choice('none', 'form.optional.none'),
@@ -293,16 +295,19 @@ function renderInner(f, ctx, inOptional = false) {
   if (f.type === 'record') {
     return h('fieldset', { class: 'field record', id },
       h('legend', {}, f.label),
+      errorSlot(id),
       (f.fields || []).map((g) => renderField(g, ctx)));
   }
   if (f.type === 'list') return renderList(f, ctx);
   if (f.type === 'bool') {
     const name = `${id}-bool`;
     const cur = model.values[f.path] ?? '';
+    // The field's id is its first choice's (an error summary's link leads there); its message
+    // (a refusal by the server) is in the group's slot, read with each choice.
     const opt = (value, key) => h('label', { class: 'choice' },
       h('input', {
         type: 'radio', name, value, checked: cur === value, 'data-path': f.path,
-        id: value === 'true' ? id : null,
+        id: value === 'true' ? id : null, 'aria-describedby': `${id}-err`,
         on: { change: () => { model.values[f.path] = value; ctx.onChange?.(); } },
       }),
       ' ', tr.t(key));
@@ -310,7 +315,8 @@ function renderInner(f, ctx, inOptional = false) {
     return h('fieldset', { class: 'field bool', 'aria-describedby': hp ? `${id}-g-help` : null },
       h('legend', {}, f.label), hp,
       h('div', { class: 'choices' },
-        opt('true', 'form.bool.true'), opt('false', 'form.bool.false'), opt('', 'form.bool.unknown')));
+        opt('true', 'form.bool.true'), opt('false', 'form.bool.false'), opt('', 'form.bool.unknown')),
+      errorSlot(id));
   }
   const hp = help(f, ctx, id);
   const common = {
@@ -351,15 +357,33 @@ function renderList(f, ctx) {
     if (sub.fields) sub.fields = retarget(f.of.fields, `${f.path}.${i}`);
     items.push(h('li', {}, renderInner(sub, ctx)));
   }
+  // The form is drawn again with one item more or less: the focus goes to the new item's first
+  // control (typed next), or after a removal back to the list's buttons, not to the page's body.
+  const firstControl = (path) => () => {
+    const el = document.getElementById(fieldId(path));
+    return el && (el.matches('input,select,textarea') ? el : el.querySelector('input,select,textarea'));
+  };
   return h('fieldset', { class: 'field list', id },
     h('legend', {}, f.label),
+    errorSlot(id),
     h('ol', {}, items),
     h('button', {
-      type: 'button', class: 'secondary',
-      on: { click: () => { model.counts[f.path] = n + 1; model.presence[f.path] = 'present'; ctx.redraw?.(); } },
+      type: 'button', class: 'secondary', id: `${id}-add`,
+      on: {
+        click: () => {
+          model.counts[f.path] = n + 1;
+          model.presence[f.path] = 'present';
+          ctx.redraw?.({ focusOn: firstControl(`${f.path}.${n}`) });
+        },
+      },
     }, tr.t('form.list.add')),
     n > 0 ? h('button', {
-      type: 'button', class: 'secondary',
-      on: { click: () => { model.counts[f.path] = n - 1; ctx.redraw?.(); } },
+      type: 'button', class: 'secondary', id: `${id}-remove`,
+      on: {
+        click: () => {
+          model.counts[f.path] = n - 1;
+          ctx.redraw?.({ focusOn: () => document.getElementById(n > 1 ? `${id}-remove` : `${id}-add`) });
+        },
+      },
     }, tr.t('form.list.remove')) : null);
 }

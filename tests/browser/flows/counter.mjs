@@ -89,6 +89,39 @@ export async function run(ctx, lang) {
     await page.click('#clear-form');
     await page.waitForSelector('#applicant-form');
 
+    // A yes/no field the server refuses (the answer faked: the form sends none it would refuse):
+    // its message at the field, its choices marked, the error summary's link leading to them.
+    await page.route('**/api/v1/evaluate', (route) => route.fulfill({
+      status: 400,
+      contentType: 'application/problem+json',
+      body: JSON.stringify({
+        type: 'about:blank', title: 'Bad Request', status: 400,
+        errors: [{ pointer: '/applicant/born_in_morocco', detail: 'expected a boolean' }],
+      }),
+    }));
+    await page.fill('#as-of', AS_OF);
+    await page.fill('#f-id', `REFUSED-BOOL-${lang}`);
+    await page.check('input[data-path="born_in_morocco"][value="false"]');
+    await page.click('#evaluate');
+    await page.waitForSelector('#error-summary');
+    await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false');
+    await page.unroute('**/api/v1/evaluate');
+    expect(await page.isVisible('#f-born_in_morocco-err'), `${lang}: the server's refusal of a yes/no field is not shown at it`);
+    expect((await page.textContent('#f-born_in_morocco-err')).includes(cat['form.error.server']),
+      `${lang}: the yes/no field's message is not the server's refusal`);
+    const marks = await page.$$eval('input[data-path="born_in_morocco"]', (els) => els.map((e) => ({
+      invalid: e.getAttribute('aria-invalid'), described: (e.getAttribute('aria-describedby') || '').split(' '),
+    })));
+    expect(marks.length === 3 && marks.every((m) => m.invalid === 'true' && m.described.includes('f-born_in_morocco-err')),
+      `${lang}: the refused yes/no field's choices are not marked and tied to its message: ${JSON.stringify(marks)}`);
+    await checkScreen(ctx, page, lang, '03-form-refused-yes-no');
+    await page.click('#error-summary a[href="#f-born_in_morocco"]');
+    const onChoice = await page.evaluate(() => ({ path: document.activeElement?.dataset.path, value: document.activeElement?.value }));
+    expect(onChoice.path === 'born_in_morocco' && onChoice.value === 'false',
+      `${lang}: the summary's link does not lead to the choice made in the refused field (${JSON.stringify(onChoice)})`);
+    await page.click('#clear-form');
+    await page.waitForSelector('#applicant-form');
+
     const applicants = sampleApplicants(ctx.root, lang);
     let first = true;
     for (const record of applicants) {
@@ -110,9 +143,9 @@ export async function run(ctx, lang) {
       expect(inlineNow === 0, `${lang}: the answer screen has ${inlineNow} element(s) with inline style or handlers`);
       if (first) {
         await checkScreen(ctx, page, lang, '04-answer');
-        await recordOverride(ctx, page, lang, cat);
+        const override = await recordOverride(ctx, page, lang, cat);
         await checkScreen(ctx, page, lang, '05-answer-recorded');
-        await printReceipt(ctx, page, lang, record);
+        await printReceipt(ctx, page, lang, record, override);
         first = false;
       }
       await page.click('text=' + cat['answer.new_applicant']);
@@ -177,30 +210,67 @@ async function compareWithEval(ctx, page, lang, record, schema, cat) {
   }
 }
 
-/** Overrides the first programme's decision with a reason; the reason is required. */
+/** The official's words in three languages, in two directions. */
+const REASON = 'Titre de séjour présenté au guichet / العنوان الإداري / residence title shown';
+const OBSERVATIONS = 'Pièces vues au guichet — الوثائق الأصلية — originals seen (3)';
+
+const escaped = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The texts of the <bdi> elements under `scope`: the official's words, isolated. */
+function isolated(page, scope) {
+  return page.$$eval(`${scope} bdi`, (els) => els.map((e) => e.textContent));
+}
+
+/** Overrides the first programme's decision with a reason; the reason is required. Returns the
+ *  programme's rule. */
 async function recordOverride(ctx, page, lang, cat) {
   const article = page.locator('article.decision').first();
   const rule = await article.getAttribute('data-rule');
   const id = rule.replace(/[^A-Za-z0-9_-]/g, '-');
   await article.locator('input[value="overridden"]').check();
+  // Each of the review's fields is named with its programme: a screen reader reaching the
+  // reason from a list of the page's fields knows which programme's reason it is.
+  const title = (await page.textContent(`#title-${id}`)).trim();
+  const named = async (role, label) => {
+    const el = page.getByRole(role, { name: new RegExp(`${escaped(label)}.*${escaped(title)}`) });
+    return (await el.count()) === 1 ? el.getAttribute('id') : `${await el.count()} elements`;
+  };
+  const reasonNamed = await named('textbox', cat['review.reason']);
+  expect(reasonNamed === `reason-${id}`,
+    `${lang}: no reason field is named with its programme's title ("${title}"): ${reasonNamed}`);
+  const valueNamed = await named('combobox', cat['review.value']);
+  expect(valueNamed === `value-${id}`,
+    `${lang}: no decision field is named with its programme's title ("${title}"): ${valueNamed}`);
+  const group = page.getByRole('group', { name: new RegExp(`${escaped(cat['review.legend'])}.*${escaped(title)}`) });
+  expect((await group.count()) === 1 && (await group.locator('input[value="overridden"]').count()) === 1,
+    `${lang}: the accept/override choices of ${rule} are not in a group named with its programme's title`);
   // Without a value and a reason the page refuses and says why, at the fields.
   await page.click('#record-review');
   expect(await page.isVisible(`#reason-${id}-err`), `${lang}: an override without a reason was not stopped`);
   expect(await page.isVisible(`#value-${id}-err`), `${lang}: an override without a value was not stopped`);
   const options = await page.$$eval(`#value-${id} option`, (os) => os.map((o) => o.value).filter((v) => v !== ''));
   await page.selectOption(`#value-${id}`, options[0]);
-  await page.fill(`#reason-${id}`, 'Titre de séjour présenté au guichet / العنوان الإداري / residence title shown');
+  await page.fill(`#reason-${id}`, REASON);
+  await page.fill('#observations', OBSERVATIONS);
   await page.click('#record-review');
   await page.waitForSelector('#recorded');
   const recorded = await page.textContent(`#recorded li[data-rule="${rule}"]`);
   expect(recorded.includes(cat['review.was_overridden']), `${lang}: the override is not shown as recorded`);
   const others = await page.$$eval('#recorded li', (ls) => ls.length);
   expect(others > 1, `${lang}: the other programmes' acceptances are not shown as recorded`);
+  // The reason and the observations, each whole in its own <bdi>: a French reason keeps its
+  // order on an Arabic screen, an Arabic one on a French screen.
+  expect((await isolated(page, `#recorded li[data-rule="${rule}"]`)).includes(REASON),
+    `${lang}: the recorded reason is not isolated (bdi) on the answer`);
+  expect((await isolated(page, '#recorded')).includes(OBSERVATIONS),
+    `${lang}: the recorded observations are not isolated (bdi) on the answer`);
   ctx.lastDecision = await page.textContent('dl.meta dd:nth-of-type(3)');
+  return rule;
 }
 
-/** The receipt in another language than the official's, printed. */
-async function printReceipt(ctx, page, lang, record) {
+/** The receipt in another language than the official's, printed; the official's reason for
+ *  overriding `overridden` isolated on it. */
+async function printReceipt(ctx, page, lang, record, overridden) {
   const receiptLang = { fr: 'ar', ar: 'fr', en: 'fr' }[lang];
   const rcat = ctx.catalogues[receiptLang];
   await page.selectOption('#receipt-lang', receiptLang);
@@ -217,6 +287,8 @@ async function printReceipt(ctx, page, lang, record) {
   const expected = dalilEval(ctx.dalil, ctx.rules, AS_OF, record);
   expect(r.rows === expected.decisions.length, `${lang}: the receipt has ${r.rows} rows for ${expected.decisions.length} decisions`);
   expect(r.text.includes(expected.ruleset.hash), `${lang}: the receipt lacks the ruleset hash`);
+  expect((await isolated(page, `#receipt tr[data-rule="${overridden}"]`)).includes(REASON),
+    `${lang}: the official's reason is not isolated (bdi) on the ${receiptLang} receipt`);
   await checkScreen(ctx, page, lang, '06-receipt-screen');
   await checkScreen(ctx, page, lang, '07-receipt-print', { print: true });
   // In print, only the receipt is laid out.

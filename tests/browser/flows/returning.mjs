@@ -1,9 +1,20 @@
 // A returning applicant: the official types the file number, the recorded entries come back into
-// the form (not typed again), with the earlier examinations listed and openable.
+// the form (not typed again), with the earlier examinations listed and openable. A number no file
+// has: a new applicant's form under it, nothing of the applicant seen before kept (their entries,
+// examinations, answer), but what the official typed for this number kept.
 import { openBrowser, signIn, switchLanguage, checkScreen, expect } from '../lib/harness.mjs';
 import { sampleApplicants } from '../lib/applicants.mjs';
 
 export const name = 'returning';
+
+/** Looks up a file number; resolves once the screen is drawn again (a new message at its top). */
+async function lookUp(page, id) {
+  await page.evaluate(() => document.querySelector('#main .flash')?.setAttribute('data-before', ''));
+  await page.fill('#lookup', id);
+  await page.click('form.lookup button[type="submit"]');
+  await page.waitForSelector('#main .flash:not([data-before])');
+  await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false');
+}
 
 export async function run(ctx, lang) {
   const cat = ctx.catalogues[lang];
@@ -37,14 +48,50 @@ export async function run(ctx, lang) {
     await page.waitForSelector('#recorded');
     await checkScreen(ctx, page, lang, '10-earlier-decision');
 
-    // An unknown number: said in words.
+    // An unknown number while the form holds the applicant just reloaded: said in words, and a
+    // new applicant's form under that number, nothing of the other applicant's left in it (to
+    // examine now would examine the other one again, or mix their facts).
     await page.click('a[href="#form"]');
     await page.waitForSelector('#lookup');
-    await page.fill('#lookup', `NOBODY-${lang}`);
-    await page.click('form.lookup button[type="submit"]');
-    await page.waitForSelector('.flash-error');
+    expect((await page.inputValue('#f-id')) === record.id, `${lang}: the form no longer holds the reloaded applicant`);
+    const nobody = `NOBODY-${lang}`;
+    await lookUp(page, nobody);
+    expect((await page.textContent('.flash-error')).includes(cat['form.returning.not_found_new']),
+      `${lang}: an unknown file number is not said in words, nor the new applicant's form`);
+    expect((await page.inputValue('#f-id')) === nobody,
+      `${lang}: after an unknown number the form's file number is "${await page.inputValue('#f-id')}", not ${nobody}`);
+    expect((await page.inputValue('#f-birth_date')) === '', `${lang}: the other applicant's birth date stayed in the form`);
+    expect((await page.inputValue('#f-household-annual_income')) === '', `${lang}: the other applicant's income stayed in the form`);
+    expect((await page.inputValue('#f-status')) === '', `${lang}: the other applicant's status stayed in the form`);
+    expect((await page.locator('.history').count()) === 0, `${lang}: the other applicant's examinations are still listed`);
+    // Nor is the other applicant's answer kept: another language does not read it again (an
+    // audited read of a file no longer at the counter).
+    const reads = [];
+    const onRequest = (r) => { if (/\/api\/v1\/decisions\//.test(new URL(r.url()).pathname)) reads.push(r.url()); };
+    page.on('request', onRequest);
+    const other = lang === 'fr' ? 'en' : 'fr';
+    await switchLanguage(page, other);
+    await switchLanguage(page, lang);
+    page.off('request', onRequest);
+    expect(reads.length === 0, `${lang}: after an unknown number, a change of language read the other applicant's answer: ${reads.join(', ')}`);
+    expect((await page.inputValue('#f-id')) === nobody, `${lang}: the new applicant's number was lost with the language`);
+
+    // An unknown number looked up while the form holds no file number (the official typed some
+    // facts first): what was typed stays, under the number looked up.
+    await page.click('#clear-form');
+    await page.waitForSelector('#applicant-form');
+    const typed = `NEWCOMER-${lang}`;
+    await page.fill('#f-birth_date', '1990-04-02');
+    await lookUp(page, typed);
     expect((await page.textContent('.flash-error')).includes(cat['form.returning.not_found']),
       `${lang}: an unknown file number is not said in words`);
+    expect((await page.inputValue('#f-id')) === typed && (await page.inputValue('#f-birth_date')) === '1990-04-02',
+      `${lang}: an unknown number looked up before the file number was typed: the form is not kept under it`);
+    // And under the same number: what was typed stays.
+    await page.fill('#f-birth_date', '1991-05-03');
+    await lookUp(page, typed);
+    expect((await page.inputValue('#f-id')) === typed && (await page.inputValue('#f-birth_date')) === '1991-05-03',
+      `${lang}: the entries typed for the number looked up were lost`);
     expect(b.problems.length === 0, `${lang}: ${b.problems.join('; ')}`);
   } finally {
     await b.close();
