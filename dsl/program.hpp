@@ -39,6 +39,12 @@ struct type {
   friend bool operator==(const type&, const type&) = default;
 };
 
+/// A value of this type is a category (a yes or no, an enumeration's case), not a person's own
+/// value (an amount, a date, a text): what the reports of advisers may show of a record.
+constexpr bool categorical(const type& t) {
+  return t.k == kind::boolean || t.k == kind::enumeration;
+}
+
 constexpr std::uint32_t no_index = UINT32_MAX;
 
 struct enum_value {

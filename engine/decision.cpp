@@ -701,11 +701,12 @@ void step_memo::reset(std::size_t rules, bool sources) {
 }
 
 void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool with_sources,
-                       step_memo* memo) {
+                       step_memo* memo, bool categories_only) {
   const dsl::program& p = ev.rules().program();
   const std::shared_ptr<const render_index> index = index_of(ev);
   const render_index& x = *index;
-  if (memo != nullptr && (memo->with_sources != with_sources || memo->at.size() < p.rules.size())) {
+  if (memo != nullptr &&
+      (memo->with_sources != with_sources || memo->at.size() < p.rules.size() || categories_only)) {
     memo = nullptr;  // another kind of step, or sized for another ruleset: write every step
   }
   out += "{\"steps\":[";
@@ -724,8 +725,10 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
     value v = ev.rule(r);
     out += "{\"rule\":";
     out += x.rule_name[r];
-    out += ",\"value\":";
-    append_value_json(out, p, info.t, v);
+    if (!categories_only || dsl::categorical(info.t) || !ev.rules().reads_record(r)) {
+      out += ",\"value\":";
+      append_value_json(out, p, info.t, v);
+    }
     out += v.unknown() ? ",\"status\":\"undetermined\",\"provisional\":"
                        : ",\"status\":\"decided\",\"provisional\":";
     // Its own confidence; out of force, also that of the period's date it rests on.
@@ -743,11 +746,11 @@ void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool 
       out += f1 ? "{\"path\":" : ",{\"path\":";
       f1 = false;
       out += x.fact_path[f];
-      out += ",\"value\":";
       const value& fv = ev.facts()[f];
       if (fv.unknown()) {
-        out += "\"(unknown)\"";
-      } else {
+        out += ",\"value\":\"(unknown)\"";
+      } else if (!categories_only || dsl::categorical(p.facts[f].t)) {
+        out += ",\"value\":";
         append_value_json(out, p, p.facts[f].t, fv);
       }
       out += '}';

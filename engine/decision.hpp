@@ -108,8 +108,11 @@ void append_decision_json(std::string& out, evaluator& ev, const decision& d, bo
 /// sources, the legal texts are left out (the ruleset, stored by its hash, holds them): that is
 /// the compact form whose digest the store keeps. With `memo` (whose with_sources must match),
 /// the steps already written into `out` are copied instead of written again.
+/// With `categories_only`, a value of a fact, or of a rule that reads the record
+/// (ruleset::reads_record), that is not categorical (dsl::categorical) is left out, its "value"
+/// member with it (the why of an adviser's impact); `memo` is then unused.
 void append_trace_json(std::string& out, evaluator& ev, const decision& d, bool with_sources = true,
-                       step_memo* memo = nullptr);
+                       step_memo* memo = nullptr, bool categories_only = false);
 /// The rules of `rule`'s closure that the evaluator has evaluated for the current record.
 std::vector<std::uint32_t> evaluated_steps(const evaluator& ev, std::uint32_t rule);
 

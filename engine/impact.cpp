@@ -83,6 +83,7 @@ struct plan {
   std::vector<std::uint32_t> new_rules;
   std::vector<std::uint8_t> by_value;  // booleans and enums: the value is the outcome's label
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> pairs;  // (old, new)
+  bool categories_only = false;  // impact_options::categories_only
 };
 
 /// One version's evaluation state in one thread: built once, reused for every block.
@@ -118,13 +119,14 @@ void wipe_flip(impact_flip& f) {
   wipe_text(f.why_after);
 }
 
-/// The trace step of rule `r` on the evaluator's current record: what it read, and its value.
-std::string step_json(evaluator& ev, std::uint32_t r) {
+/// The trace step of rule `r` on the evaluator's current record: what it read, and its value
+/// (with `categories_only`, only the values that are categories: impact_options).
+std::string step_json(evaluator& ev, std::uint32_t r, bool categories_only) {
   decision d;
   d.rule = r;
   d.steps.push_back(r);
   std::string all;
-  append_trace_json(all, ev, d, false);
+  append_trace_json(all, ev, d, false, nullptr, categories_only);
   constexpr std::string_view head = "{\"steps\":[";
   // {"steps":[STEP]}: the step alone, whose "reads" names the rules it read; their values are
   // added beside, since a why is read without the rest of the trace.
@@ -141,8 +143,10 @@ std::string step_json(evaluator& ev, std::uint32_t r) {
     first = false;
     step += "{\"rule\":";
     append_json_string(step, p.rules[d].qualified);
-    step += ",\"value\":";
-    append_value_json(step, p, p.rules[d].t, ev.rule(d));
+    if (!categories_only || dsl::categorical(p.rules[d].t) || !ev.rules().reads_record(d)) {
+      step += ",\"value\":";
+      append_value_json(step, p, p.rules[d].t, ev.rule(d));
+    }
     step += '}';
   }
   step += "]}";
@@ -247,6 +251,17 @@ struct worker {
         f.category = *cat;
         f.before = {fo, !a.unknown(), vo};
         f.after = {fn, !b.unknown(), vn};
+        if (pl.categories_only) {
+          // An amount, a date, a number: left out (an empty value), as undetermined says null.
+          const ruleset& rso = *before.inst->rules;
+          const ruleset& rsn = *after.inst->rules;
+          if (!a.unknown() && !dsl::categorical(po.rules[ro].t) && rso.reads_record(ro)) {
+            f.before.value.clear();
+          }
+          if (!b.unknown() && !dsl::categorical(pn.rules[rn].t) && rsn.reads_record(rn)) {
+            f.after.value.clear();
+          }
+        }
         if (!scalar_ready) {
           before.scalar.set_record(before.buffers[j]);
           after.scalar.set_record(after.buffers[j]);
@@ -282,14 +297,14 @@ struct worker {
         continue;
       }
       f.why_rule = pn.rules[rn].qualified;
-      f.why_before = step_json(eo, ro);
-      f.why_after = step_json(en, rn);
+      f.why_before = step_json(eo, ro, pl.categories_only);
+      f.why_after = step_json(en, rn, pl.categories_only);
       return;
     }
     // Unreachable while the decision itself is the last pair; kept for safety.
     f.why_rule = pn.rules[pl.new_rules[d]].qualified;
-    f.why_before = step_json(eo, pl.old_rules[d]);
-    f.why_after = step_json(en, pl.new_rules[d]);
+    f.why_before = step_json(eo, pl.old_rules[d], pl.categories_only);
+    f.why_after = step_json(en, pl.new_rules[d], pl.categories_only);
   }
 };
 
@@ -407,6 +422,7 @@ impact_status run_impact(const std::shared_ptr<const ruleset>& old_rules,
   out.new_hash = new_rules->hash();
   out.as_of = o.as_of;
   plan pl = make_plan(old_rules, new_rules, o.as_of, out);
+  pl.categories_only = o.categories_only;
   unsigned threads = std::max(1U, o.threads);
   // Worker 0 is this thread's, which takes blocks too once it has read the next chunk.
   std::vector<std::unique_ptr<worker>> workers;

@@ -54,7 +54,7 @@ std::string_view category_id(flip_category c);
 struct decision_side {
   bool in_force = true;
   bool decided = false;
-  std::string value;  // JSON (null when undetermined)
+  std::string value;  // JSON (null when undetermined; empty when left out: categories_only)
 };
 
 /// One applicant whose contract decision changed, with why. Holds personal values (the why's
@@ -127,6 +127,13 @@ struct impact_summary {
 
 struct impact_options {
   date as_of;
+  /// The flips keep, of the values a record gives or that are computed from it
+  /// (ruleset::reads_record), only those that are categories (dsl::categorical: a yes or no, an
+  /// enumeration's case): of the decisions, the why's rule, the facts and the rules it read; the
+  /// others (amounts, dates, texts, numbers) are left out with their "value" member. For readers
+  /// who must not see a record's values (a server's advisers); parameters, and rules computed
+  /// from parameters alone, are the pack's and kept.
+  bool categories_only = false;
   unsigned threads = 2;      // evaluation threads beside the reading thread
   std::size_t chunk = 5000;  // records read at a time: memory is flat whatever the cohort
 };

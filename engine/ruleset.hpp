@@ -43,6 +43,14 @@ class ruleset {
   }
   /// Rules transitively read by any of `rules` (themselves included), in dependency order.
   std::vector<std::uint32_t> closure_of(const std::vector<std::uint32_t>& rules) const;
+  /// Whether `rule`'s value can depend on the record: it or a rule it reads, at any depth,
+  /// reads a fact. One that does not (a monthly SMIG from its hourly rate) is the pack's alone.
+  bool reads_record(std::uint32_t rule) const {
+    for (std::uint32_t r : rule_closure_[rule]) {
+      if (!rule_facts_[r].empty()) return true;
+    }
+    return false;
+  }
   /// Table rows: for table node `id`, the index of its first row in the coverage arrays.
   std::uint32_t row_base(std::uint32_t table_node) const { return row_base_[table_node]; }
   std::uint32_t row_count() const { return row_total_; }

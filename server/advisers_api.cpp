@@ -193,7 +193,9 @@ void append_secret(std::string& to, std::string_view add) {
 }
 
 /// The flips as the answer lists them: the first `flips_listed`, applicants by pseudonym (a key
-/// drawn for this answer alone) or, for auditors, by id.
+/// drawn for this answer alone) or, for auditors, by id. Pseudonymised flips are listed in the
+/// order of their pseudonyms, random for each answer: in the cohort's order, the flips of two
+/// answers over one cohort would line up, and their pseudonyms with them.
 class flip_list final : public engine::impact_sink {
  public:
   flip_list(const engine::impact_summary& summary, bool reveal, const engine::pseudonym_key& key)
@@ -209,21 +211,44 @@ class flip_list final : public engine::impact_sink {
     std::string who = reveal_ ? f.applicant_id : engine::pseudonym(key_, f.applicant_id);
     one_.clear();
     one_.reserve(2 * (who.size() + f.why_before.size() + f.why_after.size()) + 4096);
-    if (listed_ != 0) one_ += ',';
     store::append_flip_json(one_, f, summary_.decisions.at(f.decision), who);
     store::crypto::wipe(who);
-    append_secret(out_, one_);
-    store::crypto::wipe(one_);
+    if (reveal_) {
+      if (listed_ != 0) append_secret(out_, ",");
+      append_secret(out_, one_);
+      store::crypto::wipe(one_);
+    } else {
+      // Each begins {"applicant":"PSEUDONYM": sorted as texts, they are in their pseudonyms'
+      // order. Moved, not copied: its buffer goes with it (zeroed by the destructor).
+      held_.push_back(std::move(one_));
+      one_ = std::string();
+    }
     ++listed_;
     return true;
   }
   ~flip_list() override {
     store::crypto::wipe(out_);
     store::crypto::wipe(one_);
+    for (std::string& h : held_) store::crypto::wipe(h);
   }
   flip_list(const flip_list&) = delete;
   flip_list& operator=(const flip_list&) = delete;
-  const std::string& json() const { return out_; }
+  /// The list, once every flip is in (the pseudonymised ones put in order).
+  const std::string& json() {
+    if (!held_.empty()) {
+      std::sort(held_.begin(), held_.end());
+      std::size_t size = held_.size();
+      for (const std::string& h : held_) size += h.size();
+      out_.reserve(size);  // whole: no buffer holding flips is freed unzeroed
+      for (std::string& h : held_) {
+        if (!out_.empty()) out_ += ',';
+        out_ += h;
+        store::crypto::wipe(h);
+      }
+      held_.clear();
+    }
+    return out_;
+  }
   bool truncated() const { return truncated_; }
 
  private:
@@ -231,7 +256,8 @@ class flip_list final : public engine::impact_sink {
   bool reveal_;
   const engine::pseudonym_key& key_;
   std::string out_;
-  std::string one_;  // the flip being written
+  std::string one_;                // the flip being written
+  std::vector<std::string> held_;  // pseudonymised flips, until json() puts them in order
   std::size_t listed_ = 0;
   bool truncated_ = false;
 };
@@ -264,15 +290,26 @@ struct impact_job {
   bool keyed = false;
   std::string key_file;
 
+  /// errc::refused only when there is nothing to read (no record, none or too few matching):
+  /// the store's own refusals (a key file's path and mode, a read-only store's path) describe
+  /// the server's set-up, for its log, and are failures here.
   store::result<std::string> run() const {
     std::optional<store::crypto::master_key> master;
     if (keyed) {
       auto k = store::crypto::load_master_key(key_file);
-      if (!k) return k.error();
+      if (!k) return store::fail(store::errc::failed, k.error().message);
       master = std::move(*k);
     }
     auto db = open_database(db_path, store::open_mode::read_write, master ? &*master : nullptr);
-    if (!db) return db.error();
+    if (!db) {
+      return store::fail(
+          db.error().code == store::errc::busy ? store::errc::busy : store::errc::failed,
+          db.error().message);
+    }
+    if ((*db)->read_only()) {
+      return store::fail(store::errc::failed,
+                         "the store is read-only: an impact, an audited read, cannot be recorded");
+    }
     engine::pseudonym_key key{};
     if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
       return store::fail(store::errc::failed, "no random bytes for the pseudonyms");
@@ -287,7 +324,10 @@ struct impact_job {
     out.pop_back();  // its closing brace
     // Reserved whole before the flips are appended: no buffer holding them is freed unzeroed
     // (the flip list's own is zeroed by its destructor, the answer's once it is sent).
-    out.reserve(out.size() + flips.json().size() + 64);
+    out.reserve(out.size() + flips.json().size() + 96);
+    // Advisers get the values that are categories alone (engine::impact_options).
+    out += request.options.categories_only ? ",\"flip_values\":\"categories\""
+                                           : ",\"flip_values\":\"all\"";
     out += ",\"flip_list\":[";
     out += flips.json();
     out += "],\"flip_list_truncated\":";
@@ -593,14 +633,21 @@ struct advisers_api::impl {
     rq.stop = &halt.flag();
     rq.actor = who.name;
     rq.reveal_ids = who.r == role::auditor;  // advisers get pseudonyms, never applicant ids
+    // …and of the records' values, the categories alone: a birth date, a nationality and an
+    // income beside a pseudonym would single an applicant out as well as an id.
+    rq.options.categories_only = who.r != role::auditor;
     rq.options.as_of = *c.as_of;
     rq.options.threads = 1;
-    // The whole request, from here: its admission waited for no other.
-    rq.deadline = std::chrono::steady_clock::now() + impact_time_limit;
     impact_job job{
         cfg.db, before.rules, after.rules, std::move(rq), cfg.master_key.has_value(), cfg.key_file};
     auto outcome = co_await asio::co_spawn(
-        pool, [j = &job]() -> asio::awaitable<store::result<std::string>> { co_return j->run(); },
+        pool,
+        [j = &job]() -> asio::awaitable<store::result<std::string>> {
+          // The time limit counts from when the pool's thread takes the impact up: a report
+          // running before it is not this one's time.
+          j->request.deadline = std::chrono::steady_clock::now() + impact_time_limit;
+          co_return j->run();
+        },
         asio::use_awaitable);
     if (!outcome) {
       const store::error& e = outcome.error();

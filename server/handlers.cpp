@@ -2116,19 +2116,31 @@ class api_service final : public service {
       slot& operator=(const slot&) = delete;
       ~slot() { --n; }
     } admitted(verifies_);
-    bool opened = true;
-    auto report = co_await asio::co_spawn(
+    // The store not opened, or its verification: apart (nothing captured by reference: a
+    // coroutine's locals are not for another thread's lambda).
+    struct verified {
+      bool opened = true;
+      store::result<store::verify_report> report = store::verify_report{};
+    };
+    verified v = co_await asio::co_spawn(
         verify_pool_,
-        [this, &opened]() -> asio::awaitable<store::result<store::verify_report>> {
+        [this]() -> asio::awaitable<verified> {
+          verified out;
           auto db = open_database(cfg_.db);
           if (!db) {
-            opened = false;
-            co_return db.error();
+            out.opened = false;
+            out.report = db.error();
+            co_return out;
           }
-          co_return (*db)->verify({});
+          out.report = (*db)->verify({});
+          co_return out;
         },
         asio::use_awaitable);
-    if (!opened) co_return problem_reply(unavailable("opening the store failed"), route);
+    if (!v.opened) {
+      log_->error("audit verify: the store could not be opened: {}", v.report.error().message);
+      co_return problem_reply(unavailable("opening the store failed"), route);
+    }
+    const store::result<store::verify_report>& report = v.report;
     if (!report) {
       co_return problem_reply(unavailable("verifying failed: " + report.error().message), route);
     }

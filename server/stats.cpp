@@ -16,7 +16,7 @@ namespace dalil::server {
 namespace json = boost::json;
 
 bool values_closed(const dsl::rule_info* r) {
-  return r != nullptr && (r->t.k == dsl::kind::boolean || r->t.k == dsl::kind::enumeration);
+  return r != nullptr && dsl::categorical(r->t);
 }
 
 bool closed_value(const dsl::program& p, const dsl::rule_info* r, std::string_view value) {

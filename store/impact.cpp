@@ -232,9 +232,13 @@ void append_flip_json(std::string& out, const engine::impact_flip& f,
   out += engine::category_id(f.category);
   out += "\",\"before\":{\"status\":\"";
   out += status_of(f.before);
-  out += "\",\"value\":" + f.before.value + "},\"after\":{\"status\":\"";
+  out += '"';
+  if (!f.before.value.empty()) out += ",\"value\":" + f.before.value;
+  out += "},\"after\":{\"status\":\"";
   out += status_of(f.after);
-  out += "\",\"value\":" + f.after.value + "},\"why\":{\"rule\":";
+  out += '"';
+  if (!f.after.value.empty()) out += ",\"value\":" + f.after.value;
+  out += "},\"why\":{\"rule\":";
   engine::append_json_string(out, f.why_rule);
   out += ",\"before\":" + f.why_before + ",\"after\":" + f.why_after + "}}";
 }

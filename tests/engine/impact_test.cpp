@@ -209,3 +209,88 @@ TEST_CASE("impact: pseudonyms are HMAC-SHA-256 under the report's key", "[impact
   CHECK(eng::pseudonym(other, "Hi There") != eng::pseudonym(key, "Hi There"));
   CHECK(eng::pseudonym(key, "SYN-000001").size() == 16);
 }
+
+TEST_CASE("impact: categories only (an adviser's flips) leave out the record's own values",
+          "[impact]") {
+  // The hand-made pack (eligible, a yes or no; category, an enumeration) and one with an amount
+  // computed from the record, explained by a rule of the pack's alone.
+  const std::string amounts = R"dalil(module m
+  title fr "t" ar "t" en "t"
+
+record Applicant {
+  income : money?
+}
+
+input applicant : Applicant
+
+parameter ceiling : money
+  source "s"
+  from 2000-01-01 = )dalil";
+  const auto amount_pack = [&](const char* ceiling) {
+    return amounts + ceiling + R"dalil( MAD
+
+rule top : money
+  source "s"
+  = ceiling
+
+rule allowance : money
+  source "s"
+  explain fr "a" ar "a" en "a"
+  = if applicant.income < top then top - applicant.income else 0 MAD
+)dalil";
+  };
+  for (bool categories_only : {false, true}) {
+    INFO((categories_only ? "categories only" : "every value"));
+    eng::impact_options o;
+    o.as_of = *dalil::parse_date("2024-01-01");
+    o.categories_only = categories_only;
+    {
+      auto before = dalil::testing::load_pack_text(pack("1000", "18"));
+      auto after = dalil::testing::load_pack_text(pack("1500", "21"));
+      vector_source source(std::vector<eng::cohort_row>{{"a", records[0]}, {"b", records[1]}});
+      collecting_sink sink;
+      eng::impact_summary s;
+      REQUIRE(eng::run_impact(before->rules, after->rules, source, sink, o, s) ==
+              eng::impact_status::done);
+      REQUIRE(sink.flips.size() == 3);
+      const eng::impact_flip& a = sink.flips[0];
+      // The parameter and the rule's yes or no are kept; the income read is left out.
+      CHECK_THAT(a.why_before, Catch::Matchers::Contains(R"("value":"1000.00")"));
+      CHECK_THAT(a.why_before,
+                 Catch::Matchers::Contains(R"({"rule":"m.low_income","value":false)"));
+      CHECK(a.before.value == "false");
+      const eng::impact_flip& a2 = sink.flips[1];
+      CHECK(a2.after.value == "\"poor\"");  // an enumeration's case: kept
+      const eng::impact_flip& b = sink.flips[2];
+      if (categories_only) {
+        CHECK_THAT(a.why_before, Catch::Matchers::Contains(R"({"path":"income"})"));
+        CHECK_THAT(a.why_before, !Catch::Matchers::Contains("1200"));
+        CHECK_THAT(b.why_before, Catch::Matchers::Contains(R"({"path":"age"})"));
+        CHECK_THAT(b.why_before, !Catch::Matchers::Contains("19"));
+      } else {
+        CHECK_THAT(a.why_before,
+                   Catch::Matchers::Contains(R"({"path":"income","value":"1200.00"})"));
+        CHECK_THAT(b.why_before, Catch::Matchers::Contains(R"({"path":"age","value":19})"));
+      }
+    }
+    {
+      auto before = dalil::testing::load_pack_text(amount_pack("1000"));
+      auto after = dalil::testing::load_pack_text(amount_pack("1500"));
+      vector_source source(std::vector<eng::cohort_row>{{"a", R"({"income":"1200.00"})"}});
+      collecting_sink sink;
+      eng::impact_summary s;
+      REQUIRE(eng::run_impact(before->rules, after->rules, source, sink, o, s) ==
+              eng::impact_status::done);
+      REQUIRE(sink.flips.size() == 1);
+      const eng::impact_flip& f = sink.flips[0];
+      CHECK(f.category == eng::flip_category::value_change);
+      CHECK(f.why_rule == "m.top");
+      // The pack's own amount (read from the parameter alone) is kept either way…
+      CHECK_THAT(f.why_before, Catch::Matchers::Contains(R"({"rule":"m.top","value":"1000.00")"));
+      CHECK_THAT(f.why_after, Catch::Matchers::Contains(R"({"rule":"m.top","value":"1500.00")"));
+      // …the allowance computed from the income only with every value.
+      CHECK(f.before.value == (categories_only ? "" : "\"0.00\""));
+      CHECK(f.after.value == (categories_only ? "" : "\"300.00\""));
+    }
+  }
+}

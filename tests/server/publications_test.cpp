@@ -164,6 +164,40 @@ std::string whatif_body(const std::string& extra = "") {
          "}";
 }
 
+/// Whether a flip's value is a category (a yes or no, an enumeration's case such as "refugee",
+/// null for undetermined, "(unknown)" for a missing fact), not an amount, a date or a number.
+bool category_value(const json::value& v) {
+  if (v.is_bool() || v.is_null()) return true;
+  if (!v.is_string()) return false;
+  const std::string s(v.as_string());
+  return s == "(unknown)" || std::regex_match(s, std::regex("[a-z][a-z0-9_]*"));
+}
+
+/// `full` (an auditor's flip) as an adviser gets it: the values that are not categories left
+/// out with their member; `withheld` counts them. Kept: a parameter's value, and that of a step
+/// that reads neither a fact nor a rule (computed from parameters alone: the pack's, not the
+/// applicant's). `key` is the member `full` is under.
+json::value categories_only(const json::value& full, const std::string& key, int& withheld) {
+  if (full.is_array()) {
+    json::array out;
+    for (const json::value& v : full.as_array()) out.push_back(categories_only(v, key, withheld));
+    return out;
+  }
+  if (!full.is_object()) return full;
+  const json::object& o = full.as_object();
+  const bool packs_own = o.contains("facts") && o.at("facts").as_array().empty() &&
+                         o.contains("reads") && o.at("reads").as_array().empty();
+  json::object out;
+  for (const auto& m : o) {
+    if (m.key() == "value" && key != "parameters" && !packs_own && !category_value(m.value())) {
+      ++withheld;
+      continue;
+    }
+    out[m.key()] = categories_only(m.value(), std::string(m.key()), withheld);
+  }
+  return out;
+}
+
 /// A publication's ruleset hash, as a JSON string (to compare with answers).
 json::value ruleset_of(const std::string& db, std::int64_t id) {
   return json::string(
@@ -529,10 +563,13 @@ TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers (i
   json::array adviser_flips = a.at("flip_list").as_array();
   json::array auditor_flips = b.at("flip_list").as_array();
   CHECK(a.at("flip_list_truncated") == false);
-  a.erase("flip_list");
-  a.erase("flip_list_truncated");
-  b.erase("flip_list");
-  b.erase("flip_list_truncated");
+  CHECK(a.at("flip_values") == "categories");
+  CHECK(b.at("flip_values") == "all");
+  for (json::object* o : {&a, &b}) {
+    o->erase("flip_list");
+    o->erase("flip_list_truncated");
+    o->erase("flip_values");
+  }
   CHECK(json::value(a) == json::parse(cli_pseudo));
   CHECK(json::value(b) == json::parse(cli));
   CHECK(a.at("ids") == "pseudonymised");
@@ -548,15 +585,34 @@ TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers (i
   for (std::size_t i = 0; i < jsonl.size(); ++i) {
     CHECK(auditor_flips[i] == jsonl[i]);
     ids.emplace(jsonl[i].at("applicant").as_string());
+  }
+  // The adviser's: the same flips, each with a pseudonym, listed in the pseudonyms' order (not
+  // the cohort's), and with the values that are not categories left out.
+  int withheld = 0;
+  std::vector<std::string> expected;
+  std::vector<std::string> got;
+  std::vector<std::string> pseudonyms;
+  for (std::size_t i = 0; i < jsonl.size(); ++i) {
+    json::object full = categories_only(jsonl[i], "", withheld).as_object();
+    full["applicant"] = "";
+    expected.push_back(json::serialize(full));
     json::object pseudo = adviser_flips[i].as_object();
     std::string who(pseudo.at("applicant").as_string());
     CHECK(std::regex_match(who, std::regex("[0-9a-f]{16}")));
     CHECK(ids.count(who) == 0);
+    pseudonyms.push_back(who);
     CHECK(adviser.body.find(std::string(jsonl[i].at("applicant").as_string())) ==
           std::string::npos);
-    pseudo["applicant"] = jsonl[i].at("applicant");
-    CHECK(json::value(pseudo) == jsonl[i]);
+    pseudo["applicant"] = "";
+    got.push_back(json::serialize(pseudo));
   }
+  CHECK(std::is_sorted(pseudonyms.begin(), pseudonyms.end()));
+  std::sort(expected.begin(), expected.end());
+  std::sort(got.begin(), got.end());
+  CHECK(got == expected);
+  // The SMIG's flips are explained by the monthly SMIG, the pack's own amount: kept.
+  CHECK(adviser.body.find(R"("rule":"housing.smig_monthly","value":"3588.89")") !=
+        std::string::npos);
   // Each API impact is an audited read of the cohort, by its principal, saying how ids went.
   std::string reads = f.sql(
       "SELECT actor || ' ' || json_extract(details, '$.ids') || ' ' || json_extract(details, "
@@ -816,4 +872,58 @@ TEST_CASE(
   f.srv->stop();
   f.srv->wait();
   for (auto& t : diffs) t.join();
+}
+
+TEST_CASE(
+    "advisers' API: an adviser's impact leaves out the records' own values, an auditor's has "
+    "them",
+    "[publications]") {
+  fixture f;
+  // Twelve applicants of a pack whose decision reads a number of theirs (a = 3): a > 0, then
+  // a > 5. The why of each flip is the decision itself, and the fact it read is a = 3.
+  const auto pack = [&](const std::string& name, const std::string& formula) {
+    fs::path dir = f.dir / name;
+    fs::create_directories(dir);
+    std::ofstream(dir / "m.dalil")
+        << "module m\n  title fr \"M\"\n        ar \"M\"\n        en \"M\"\n\nrecord Applicant "
+           "{\n  id : text\n  a : int\n}\n\ninput applicant : Applicant\n\nrule one : bool\n  "
+           "source \"x\"\n  explain en \"one: {value}\"\n  = "
+        << formula << "\n";
+    return dir.string();
+  };
+  const std::string before = pack("a-positive", "applicant.a > 0");
+  const std::string after = pack("a-above-5", "applicant.a > 5");
+  {
+    std::ofstream cohort(f.dir / "numbers.jsonl");
+    for (int i = 0; i < 12; ++i)
+      cohort << R"({"id":"NUM-)" << i << R"(","a":3})"
+             << "\n";
+  }
+  run(dalil_cli + " import --db " + f.db + " --rules " + before + " " +
+      (f.dir / "numbers.jsonl").string() + " 2>&1");
+  const std::int64_t old_id = f.publish(before, "2017-01-01");
+  const std::int64_t new_id = f.publish(after, "2027-01-01");
+  const std::string body = "{\"old\":" + std::to_string(old_id) +
+                           ",\"new\":" + std::to_string(new_id) + R"(,"as_of":"2027-06-01"})";
+  response adviser = call(f.port, http::verb::post, "/api/v1/impact", body, f.bearer("adviser"));
+  response auditor = call(f.port, http::verb::post, "/api/v1/impact", body, f.bearer("auditor"));
+  REQUIRE(adviser.status == 200);
+  REQUIRE(auditor.status == 200);
+  CHECK(adviser.parsed().at("flips") == 12);
+  CHECK(adviser.parsed().at("flip_values") == "categories");
+  CHECK(auditor.parsed().at("flip_values") == "all");
+  // Each flip: the decision's yes or no in both; the number read only in the auditor's.
+  CHECK(adviser.body.find(R"({"path":"a"})") != std::string::npos);
+  CHECK(adviser.body.find(R"("value":3)") == std::string::npos);
+  CHECK(auditor.body.find(R"({"path":"a","value":3})") != std::string::npos);
+  const json::array flips = adviser.parsed().at("flip_list").as_array();
+  REQUIRE(flips.size() == 12);
+  int withheld = 0;
+  const json::value full_answer = auditor.parsed();
+  for (const json::value& v : full_answer.at("flip_list").as_array()) {
+    json::object full = categories_only(v, "", withheld).as_object();
+    CHECK(full.at("before").at("value") == true);
+    CHECK(full.at("after").at("value") == false);
+  }
+  CHECK(withheld == 24);  // a = 3, in the why's step before and after
 }

@@ -749,7 +749,7 @@ TEST_CASE(
   CHECK(resealed->problems.empty());
   auto opened = counter_store::open(db, &key);
   REQUIRE(opened.has_value());
-  auto read = (*opened)->decision("d-1");
+  auto read = (*opened)->decision("d-1", "");
   INFO((read ? std::string() : read.error().message));
   REQUIRE(read.has_value());
   CHECK(read->record_json == R"({"id":"A-1"})");
