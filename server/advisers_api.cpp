@@ -1,8 +1,8 @@
 // The advisers' API (advisers_api.hpp). The diff, the impact and the what-if run on a pool of
 // their own (one thread: the I/O threads keep answering the counter), at most `max_jobs` admitted
 // at once (one running, one waiting); past that a 503 with Retry-After. Diffs are cached by the
-// publication ids and date they compare (publications never change); impacts never (the cohort
-// does, and each is an audited read); a what-if never (each is audited).
+// rulesets and date they compare (a ruleset never changes), unless a solver query ran out of time;
+// impacts never (the cohort does, and each is an audited read); a what-if never (each is audited).
 #include "server/advisers_api.hpp"
 
 #include <openssl/rand.h>
@@ -29,6 +29,7 @@
 #include "engine/impact.hpp"
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
+#include "server/admission.hpp"
 #include "server/auth/auth.hpp"
 #include "server/databases.hpp"
 #include "server/json_input.hpp"
@@ -262,20 +263,12 @@ class flip_list final : public engine::impact_sink {
   bool truncated_ = false;
 };
 
-/// Releases an admitted job's slot however the request ends.
-struct job_slot {
-  std::atomic<int>& jobs;
-  explicit job_slot(std::atomic<int>& j) : jobs(j) {}
-  job_slot(const job_slot&) = delete;
-  job_slot& operator=(const job_slot&) = delete;
-  ~job_slot() { --jobs; }
-};
-
 /// A diff's inputs, in the frame of the request that waits for it.
 struct diff_job {
   std::shared_ptr<const engine::ruleset> before;
   std::shared_ptr<const engine::ruleset> after;
   analysis::diff_options options;
+  bool timed_out = false;  // a solver query ran out of time: an answer of this moment's load
 };
 
 /// An impact's inputs, and its work on the pool's thread: the store opened there (a connection
@@ -522,13 +515,10 @@ struct advisers_api::impl {
   }
 
   /// A report's admission: refused while the server stops, or when max_jobs are admitted
-  /// already; otherwise counted (the caller's job_slot gives the place back).
-  std::optional<problem> admit() {
+  /// already (`slot` not admitted); otherwise the place is the caller's until `slot` ends.
+  std::optional<problem> refusal(const admission& slot) const {
     if (halt.requested()) return stopping_problem();
-    if (++jobs > max_jobs) {
-      --jobs;
-      return busy();
-    }
+    if (!slot.admitted()) return busy();
     return std::nullopt;
   }
 
@@ -564,11 +554,21 @@ struct advisers_api::impl {
     comparison c;
     if (auto p = parse(req.body(), false, c)) co_return problem_reply(*p, route);
     if (auto p = published(c)) co_return problem_reply(*p, route);
-    std::string key = std::to_string(c.old_id) + ":" + std::to_string(c.new_id) + ":" +
-                      (c.as_of ? to_string(*c.as_of) : std::string("all"));
+    // Keyed by what is compared, the rulesets (a store restored from another's backup may give
+    // an id another pack), and the date.
+    auto old_hash = choice.ruleset_hash(c.old_id);
+    auto new_hash = choice.ruleset_hash(c.new_id);
+    if (!old_hash || !new_hash) {
+      co_return problem_reply(
+          unloadable((old_hash ? new_hash : old_hash).error(), old_hash ? c.new_id : c.old_id,
+                     old_hash ? "/new" : "/old"),
+          route);
+    }
+    std::string key =
+        *old_hash + ":" + *new_hash + ":" + (c.as_of ? to_string(*c.as_of) : std::string("all"));
     if (auto hit = cached_diff(key)) co_return json_reply(std::move(*hit));
-    if (auto refused = admit()) co_return problem_reply(*refused, route);
-    job_slot slot(jobs);
+    admission slot(jobs, max_jobs);
+    if (auto refused = refusal(slot)) co_return problem_reply(*refused, route);
     chosen_ruleset before;
     chosen_ruleset after;
     if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
@@ -583,11 +583,16 @@ struct advisers_api::impl {
         [j = &job]() -> asio::awaitable<std::optional<std::string>> {
           analysis::diff_result r = analysis::diff(j->before, j->after, j->options);
           if (r.halted) co_return std::nullopt;  // incomplete: neither answered nor kept
+          j->timed_out = std::any_of(r.decisions.begin(), r.decisions.end(),
+                                     [](const analysis::decision_diff& d) {
+                                       return d.code == analysis::gap::solver_timeout;
+                                     });
           co_return analysis::to_json(r);
         },
         asio::use_awaitable);
     if (!out) co_return problem_reply(stopping_problem(), route);
-    keep_diff(key, *out);
+    // A verdict left unknown for want of time may be found on a quieter moment: not kept.
+    if (!job.timed_out) keep_diff(key, *out);
     co_return json_reply(std::move(*out));
   }
 
@@ -619,8 +624,8 @@ struct advisers_api::impl {
         co_return problem_reply(*p, route);
       }
     }
-    if (auto refused = admit()) co_return problem_reply(*refused, route);
-    job_slot slot(jobs);
+    admission slot(jobs, max_jobs);
+    if (auto refused = refusal(slot)) co_return problem_reply(*refused, route);
     chosen_ruleset before;
     chosen_ruleset after;
     if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
@@ -701,8 +706,8 @@ struct advisers_api::impl {
                                 route);
       }
     }
-    if (auto refused = admit()) co_return problem_reply(*refused, route);
-    job_slot slot(jobs);
+    admission slot(jobs, max_jobs);
+    if (auto refused = refusal(slot)) co_return problem_reply(*refused, route);
     whatif_job job{chosen->rules, w, std::string(w.facts), {}, {}, &halt};
     co_await asio::co_spawn(
         pool,

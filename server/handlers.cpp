@@ -30,6 +30,7 @@
 #include "engine/evaluation.hpp"
 #include "engine/record.hpp"
 #include "engine/sha256.hpp"
+#include "server/admission.hpp"
 #include "server/advisers_api.hpp"
 #include "server/assets.hpp"
 #include "server/auth/auth.hpp"
@@ -1288,18 +1289,25 @@ class api_service final : public service {
     }
   };
 
+  /// The office whose decisions and records a principal reads: an official's own; "" (every
+  /// office) for the other roles the router lets through (an auditor). An official without an
+  /// office (the CLI refuses to make one) reads nothing: nullopt.
+  static std::optional<std::string> office_scope(const principal& who) {
+    if (who.r != role::official) return std::string();
+    if (who.office.empty()) return std::nullopt;
+    return who.office;
+  }
+
   /// The decision as the official may see it: not found, or of another office (the same answer,
   /// so that ids of other offices do not leak).
   store::result<store::counter_decision> visible_decision(const std::string& id,
                                                           const principal& who,
                                                           const request_info& info) {
     // An official's read names the office: another office's decision is not found, and its
-    // sealed record is not even opened (its damage would tell that it exists). An official
-    // without an office (the CLI refuses to make one) sees none.
-    if (who.r == role::official && who.office.empty()) {
-      return store::fail(store::errc::not_found, "no decision " + id);
-    }
-    return reader(info).decision(id, who.r == role::official ? who.office : std::string());
+    // sealed record is not even opened (its damage would tell that it exists).
+    const auto office = office_scope(who);
+    if (!office) return store::fail(store::errc::not_found, "no decision " + id);
+    return reader(info).decision(id, *office);
   }
 
   /// Why a stored counter decision does not vouch for its regenerated answer (nullptr: it
@@ -1663,8 +1671,9 @@ class api_service final : public service {
                                              request_info& info) {
     const char* route = "/api/v1/applicants/{id}/decisions";
     text_wipe wipe_id(applicant);  // the applicant's own id (from the path)
-    auto list = reader(info).applicant_decisions(
-        applicant, who.r == role::official ? who.office : std::string());
+    const auto office = office_scope(who);
+    if (!office) co_return problem_reply(not_found("no decision for this applicant"), route);
+    auto list = reader(info).applicant_decisions(applicant, *office);
     if (!list) co_return problem_reply(unavailable("reading the decisions failed"), route);
     if (list->empty()) co_return problem_reply(not_found("no decision for this applicant"), route);
     // The audit entry names the applicant as the store does (the pseudonym when encrypted).
@@ -1714,8 +1723,9 @@ class api_service final : public service {
     // An official: the record of their office's latest decision for the applicant, never a
     // later version another office stored; not found when the office has decided nothing for
     // them (the same answer as for an applicant not stored at all).
-    auto rec =
-        reader(info).latest_record(applicant, who.r == role::official ? who.office : std::string());
+    const auto office = office_scope(who);
+    if (!office) co_return problem_reply(not_found("no record for this applicant"), route);
+    auto rec = reader(info).latest_record(applicant, *office);
     if (!rec) {
       if (rec.error().code == store::errc::not_found)
         co_return problem_reply(not_found("no record for this applicant"), route);
@@ -2103,19 +2113,12 @@ class api_service final : public service {
     // It runs on a thread of its own (on an I/O thread every connection of that thread would
     // wait for it; on the statistics' thread the figures would), one at a time, with one more
     // waiting at most: past that a 503, so that a stop never waits for a queue of them.
-    if (++verifies_ > max_verifies) {
-      --verifies_;
+    admission slot(verifies_, max_verifies);
+    if (!slot.admitted()) {
       co_return problem_reply(
           unavailable("an audit verification is under way: ask again once it has answered", 10),
           route);
     }
-    struct slot {
-      std::atomic<int>& n;
-      explicit slot(std::atomic<int>& c) : n(c) {}
-      slot(const slot&) = delete;
-      slot& operator=(const slot&) = delete;
-      ~slot() { --n; }
-    } admitted(verifies_);
     // The store not opened, or its verification: apart (nothing captured by reference: a
     // coroutine's locals are not for another thread's lambda).
     struct verified {

@@ -90,6 +90,20 @@ const std::vector<std::string> records = {
     R"({"income":"2000.00","age":40})",  // f: unchanged
 };
 
+/// The flips of `rows` from the pack `before` to `after` (texts).
+std::vector<eng::impact_flip> flips_of(const std::string& before, const std::string& after,
+                                       std::vector<eng::cohort_row> rows,
+                                       const eng::impact_options& o) {
+  auto old_pack = dalil::testing::load_pack_text(before);
+  auto new_pack = dalil::testing::load_pack_text(after);
+  vector_source source(std::move(rows));
+  collecting_sink sink;
+  eng::impact_summary s;
+  REQUIRE(eng::run_impact(old_pack->rules, new_pack->rules, source, sink, o, s) ==
+          eng::impact_status::done);
+  return sink.flips;
+}
+
 std::map<std::string, std::int64_t> table(const eng::decision_impact& d) {
   std::map<std::string, std::int64_t> out;
   for (const auto& t : d.transitions) {
@@ -245,23 +259,18 @@ rule allowance : money
     o.as_of = *dalil::parse_date("2024-01-01");
     o.categories_only = categories_only;
     {
-      auto before = dalil::testing::load_pack_text(pack("1000", "18"));
-      auto after = dalil::testing::load_pack_text(pack("1500", "21"));
-      vector_source source(std::vector<eng::cohort_row>{{"a", records[0]}, {"b", records[1]}});
-      collecting_sink sink;
-      eng::impact_summary s;
-      REQUIRE(eng::run_impact(before->rules, after->rules, source, sink, o, s) ==
-              eng::impact_status::done);
-      REQUIRE(sink.flips.size() == 3);
-      const eng::impact_flip& a = sink.flips[0];
+      const auto flips = flips_of(pack("1000", "18"), pack("1500", "21"),
+                                  {{"a", records[0]}, {"b", records[1]}}, o);
+      REQUIRE(flips.size() == 3);
+      const eng::impact_flip& a = flips[0];
       // The parameter and the rule's yes or no are kept; the income read is left out.
       CHECK_THAT(a.why_before, Catch::Matchers::Contains(R"("value":"1000.00")"));
       CHECK_THAT(a.why_before,
                  Catch::Matchers::Contains(R"({"rule":"m.low_income","value":false)"));
       CHECK(a.before.value == "false");
-      const eng::impact_flip& a2 = sink.flips[1];
+      const eng::impact_flip& a2 = flips[1];
       CHECK(a2.after.value == "\"poor\"");  // an enumeration's case: kept
-      const eng::impact_flip& b = sink.flips[2];
+      const eng::impact_flip& b = flips[2];
       if (categories_only) {
         CHECK_THAT(a.why_before, Catch::Matchers::Contains(R"({"path":"income"})"));
         CHECK_THAT(a.why_before, !Catch::Matchers::Contains("1200"));
@@ -274,15 +283,10 @@ rule allowance : money
       }
     }
     {
-      auto before = dalil::testing::load_pack_text(amount_pack("1000"));
-      auto after = dalil::testing::load_pack_text(amount_pack("1500"));
-      vector_source source(std::vector<eng::cohort_row>{{"a", R"({"income":"1200.00"})"}});
-      collecting_sink sink;
-      eng::impact_summary s;
-      REQUIRE(eng::run_impact(before->rules, after->rules, source, sink, o, s) ==
-              eng::impact_status::done);
-      REQUIRE(sink.flips.size() == 1);
-      const eng::impact_flip& f = sink.flips[0];
+      const auto flips =
+          flips_of(amount_pack("1000"), amount_pack("1500"), {{"a", R"({"income":"1200.00"})"}}, o);
+      REQUIRE(flips.size() == 1);
+      const eng::impact_flip& f = flips[0];
       CHECK(f.category == eng::flip_category::value_change);
       CHECK(f.why_rule == "m.top");
       // The pack's own amount (read from the parameter alone) is kept either way…
