@@ -627,6 +627,9 @@ class decision_checker {
                    const std::shared_ptr<const engine::ruleset>& n, const diff_options& opt)
       : old_(o), new_(n), opt_(opt), watch_(opt.stop, ctx_) {}
 
+  /// Solver queries that ran out of time, over every decision checked.
+  std::size_t timeouts() const { return timeouts_; }
+
   decision_diff check(const std::string& name, std::uint32_t ro, std::uint32_t rn) {
     decision_diff d;
     d.decision = name;
@@ -819,6 +822,7 @@ class decision_checker {
       }
       if (r == z3::unknown) {
         std::string reason = s.reason_unknown();
+        if (reason == "timeout" || reason == "canceled") ++timeouts_;
         why.emplace(unknown_why{
             ground::solver,
             reason == "timeout" || reason == "canceled" ? gap::solver_timeout : gap::solver_other,
@@ -883,6 +887,7 @@ class decision_checker {
 
   z3::context ctx_;
   unsigned queries_ = 0;
+  std::size_t timeouts_ = 0;
   std::shared_ptr<const engine::ruleset> old_;
   std::shared_ptr<const engine::ruleset> new_;
   diff_options opt_;
@@ -921,6 +926,7 @@ diff_result diff(const std::shared_ptr<const engine::ruleset>& old_rules,
   }
   // A request that came during the last decision's queries: it may have been cut short.
   out.halted = halted(opt.stop);
+  out.timeouts = checker.timeouts();
   for (const dsl::rule_info& b : np.rules) {
     if (b.explain.empty()) continue;
     auto o = op.find_rule(b.qualified);

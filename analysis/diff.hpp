@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -125,6 +126,9 @@ struct diff_result {
   /// Ended early at `diff_options::stop`: the decisions are incomplete (those checked when it
   /// came may read unknown), not a diff to show.
   bool halted = false;
+  /// Solver queries that ran out of time (diff_options::timeout_ms), whichever verdict and
+  /// reason their decision got: another run, less loaded, may decide more.
+  std::size_t timeouts = 0;
   bool all_same() const;
 };
 

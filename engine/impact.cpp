@@ -115,6 +115,8 @@ struct side {
 /// Zeroes what a flip holds of its applicant (the id, the values its why read).
 void wipe_flip(impact_flip& f) {
   wipe_text(f.applicant_id);
+  wipe_text(f.before.value);
+  wipe_text(f.after.value);
   wipe_text(f.why_before);
   wipe_text(f.why_after);
 }
@@ -174,6 +176,14 @@ struct worker {
         after(p.new_inst, p.new_rules),
         cells(p.old_rules.size()),
         why(p.old_rules.size()) {}
+  /// The last values written (a decision's, an amount) and the last key: zeroed.
+  ~worker() {
+    wipe_text(key);
+    wipe_text(vo);
+    wipe_text(vn);
+  }
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
 
   /// The label of an outcome in the transition table (see `transition`).
   static void label(std::string& out, bool in_force, bool decided, bool by_value,
@@ -256,10 +266,10 @@ struct worker {
           const ruleset& rso = *before.inst->rules;
           const ruleset& rsn = *after.inst->rules;
           if (!a.unknown() && !dsl::categorical(po.rules[ro].t) && rso.reads_record(ro)) {
-            f.before.value.clear();
+            wipe_text(f.before.value);  // zeroed, and empty
           }
           if (!b.unknown() && !dsl::categorical(pn.rules[rn].t) && rsn.reads_record(rn)) {
-            f.after.value.clear();
+            wipe_text(f.after.value);
           }
         }
         if (!scalar_ready) {

@@ -583,10 +583,7 @@ struct advisers_api::impl {
         [j = &job]() -> asio::awaitable<std::optional<std::string>> {
           analysis::diff_result r = analysis::diff(j->before, j->after, j->options);
           if (r.halted) co_return std::nullopt;  // incomplete: neither answered nor kept
-          j->timed_out = std::any_of(r.decisions.begin(), r.decisions.end(),
-                                     [](const analysis::decision_diff& d) {
-                                       return d.code == analysis::gap::solver_timeout;
-                                     });
+          j->timed_out = r.timeouts != 0;
           co_return analysis::to_json(r);
         },
         asio::use_awaitable);
@@ -657,7 +654,21 @@ struct advisers_api::impl {
     if (!outcome) {
       const store::error& e = outcome.error();
       if (e.code == store::errc::refused) co_return problem_reply(conflict(e.message), route);
-      if (e.code == store::errc::busy) co_return problem_reply(unavailable(e.message, 5), route);
+      if (e.code == store::errc::busy) {
+        // In the server's own words: a busy store's message may name a batch's host and process.
+        if (halt.requested()) co_return problem_reply(stopping_problem(), route);
+        if (std::chrono::steady_clock::now() > job.request.deadline) {
+          // The same request would run as long again: no Retry-After.
+          co_return problem_reply(
+              unavailable("the impact passed its time limit before the whole cohort was read: "
+                          "nothing is answered (narrow it with where)",
+                          0),
+              route);
+        }
+        log->warn("advisers: an impact found the store busy: {}", e.message);
+        co_return problem_reply(
+            unavailable("the store is busy: nothing is answered; try again shortly", 5), route);
+      }
       log->error("advisers: an impact failed: {}", e.message);
       co_return problem_reply(unavailable("the impact failed; nothing is answered"), route);
     }

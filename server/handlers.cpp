@@ -1290,11 +1290,11 @@ class api_service final : public service {
   };
 
   /// The office whose decisions and records a principal reads: an official's own; "" (every
-  /// office) for the other roles the router lets through (an auditor). An official without an
-  /// office (the CLI refuses to make one) reads nothing: nullopt.
+  /// office) for an auditor. Anyone else, or an official without an office (the CLI refuses to
+  /// make one), reads nothing: nullopt (deny by default, whatever the router lets through).
   static std::optional<std::string> office_scope(const principal& who) {
-    if (who.r != role::official) return std::string();
-    if (who.office.empty()) return std::nullopt;
+    if (who.r == role::auditor) return std::string();
+    if (who.r != role::official || who.office.empty()) return std::nullopt;
     return who.office;
   }
 

@@ -232,15 +232,27 @@ void append_flip_json(std::string& out, const engine::impact_flip& f,
   out += engine::category_id(f.category);
   out += "\",\"before\":{\"status\":\"";
   out += status_of(f.before);
+  // The values and the why are appended piece by piece: a temporary string holding them would
+  // be freed without being zeroed (the callers reserve `out` so that it does not grow either).
   out += '"';
-  if (!f.before.value.empty()) out += ",\"value\":" + f.before.value;
+  if (!f.before.value.empty()) {
+    out += ",\"value\":";
+    out += f.before.value;
+  }
   out += "},\"after\":{\"status\":\"";
   out += status_of(f.after);
   out += '"';
-  if (!f.after.value.empty()) out += ",\"value\":" + f.after.value;
+  if (!f.after.value.empty()) {
+    out += ",\"value\":";
+    out += f.after.value;
+  }
   out += "},\"why\":{\"rule\":";
   engine::append_json_string(out, f.why_rule);
-  out += ",\"before\":" + f.why_before + ",\"after\":" + f.why_after + "}}";
+  out += ",\"before\":";
+  out += f.why_before;
+  out += ",\"after\":";
+  out += f.why_after;
+  out += "}}";
 }
 
 }  // namespace dalil::store

@@ -1303,10 +1303,14 @@ result<counter_decision> sqlite_counter::decision(const std::string& decision_id
     if (auto st = impl_->refresh_keyring(); !st) return st.error();
   }
   statement& q = impl_->read_decision;
-  if (auto s = impl_->ready(q, std::string(decision_columns) + "WHERE c.decision_id=?"); !s) {
+  // Another office's row is not even read (its record would be in this process's memory).
+  if (auto s = impl_->ready(
+          q, std::string(decision_columns) + "WHERE c.decision_id=?1 AND (?2='' OR c.office=?2)");
+      !s) {
     return s.error();
   }
   q.bind(1, decision_id);
+  q.bind(2, office);
   int rc = q.step();
   if (rc == SQLITE_DONE) {
     q.reset();
@@ -1318,10 +1322,6 @@ result<counter_decision> sqlite_counter::decision(const std::string& decision_id
     return e;
   }
   counter_decision d = decision_from(q);
-  if (!office.empty() && d.office != office) {
-    q.reset();
-    return fail(errc::not_found, "no decision " + decision_id);
-  }
   status opened;
   if (!q.is_null(16)) {
     opened = impl_->open_record(d, q.blob_view(16), q.int64(17) != 0, q.int64(18) != 0,

@@ -372,9 +372,10 @@ async function changeLanguage(lang) {
     // Should the explanations in it not be read (the network, the store), the answer shows its
     // reasons without them and the error is said, rather than a selector naming a language the
     // screen is not in.
+    // Only for an answer on screen: each read is an audited read of the applicant's decision.
     let unread = null;
     try {
-      await explanationsIn(lang);
+      if (['answer', 'receipt'].includes(state.screen)) await explanationsIn(lang);
     } catch (e) {
       unread = e;
     }
@@ -581,10 +582,15 @@ function newApplicant() {
   go('form', null);
 }
 
+/** The latest lookup: an earlier one answering after it is not drawn (two numbers typed
+ *  quickly would otherwise leave the first one's file under the second one's number). */
+let lookupSeq = 0;
+
 async function lookupApplicant(id) {
   id = String(id || '').trim();
   state.lookupId = id;
   if (!id) return;
+  const seq = ++lookupSeq;
   const schema = await schemaFor(state.lang);
   try {
     const [record, hist] = await Promise.all([
@@ -594,13 +600,16 @@ async function lookupApplicant(id) {
         throw e;
       }),
     ]);
+    if (seq !== lookupSeq) return;
     forgetAnswer();
     state.model = loadRecord(schema.fields, record, emptyModel());
     if (!state.model.values.id) state.model.values.id = id;
     state.history = hist;
     state.fieldErrors = {};
+    state.asOf = today();  // a file taken up at the counter is examined today, as a new one is
     go('form', { key: 'form.returning.loaded', kind: 'info' });
   } catch (e) {
+    if (seq !== lookupSeq) return;
     if (e.status === 404) {
       // Whatever the form holds, the answer and the history on screen were another file's.
       forgetAnswer();

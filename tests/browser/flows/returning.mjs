@@ -54,6 +54,17 @@ export async function run(ctx, lang) {
     await page.click('a[href="#form"]');
     await page.waitForSelector('#lookup');
     expect((await page.inputValue('#f-id')) === record.id, `${lang}: the form no longer holds the reloaded applicant`);
+    {
+      // The answer left for the form is not read again in another language: only an answer on
+      // screen is (each read is an audited read of the applicant's decision).
+      const reads = [];
+      const onRequest = (r) => { if (/\/api\/v1\/decisions\//.test(new URL(r.url()).pathname)) reads.push(r.url()); };
+      page.on('request', onRequest);
+      await switchLanguage(page, lang === 'fr' ? 'en' : 'fr');
+      await switchLanguage(page, lang);
+      page.off('request', onRequest);
+      expect(reads.length === 0, `${lang}: on the form, a change of language read the answer left: ${reads.join(', ')}`);
+    }
     const nobody = `NOBODY-${lang}`;
     await lookUp(page, nobody);
     expect((await page.textContent('.flash-error')).includes(cat['form.returning.not_found_new']),
