@@ -567,13 +567,28 @@ std::vector<z3::expr> plausibility_box(fact_space& facts, const dsl::program& np
   return out;
 }
 
+/// Whether the solver's last `unknown` was for want of time (or cut short by a halt).
+bool out_of_time(const z3::solver& s) {
+  const std::string reason = s.reason_unknown();
+  return reason == "timeout" || reason == "canceled";
+}
+
+/// detail::ask, counting in `timeouts` the queries that ran out of time: a diff with one is an
+/// answer of that moment's load, whatever its verdicts say (diff_result::timeouts).
+template <class... A>
+z3::check_result counted_ask(std::size_t& timeouts, const halt* h, z3::solver& s, A&... a) {
+  const z3::check_result r = ask(h, s, a...);
+  if (r == z3::unknown && !halted(h) && out_of_time(s)) ++timeouts;
+  return r;
+}
+
 /// Looks for a model of `s` under as many of `wanted` as can hold together: each unsat core
 /// drops its members, `rounds` at most (guards named from `names`). Returns the constraints kept
 /// (all of `wanted` when they hold together) and fills `m`; nullopt when no round was satisfiable.
 std::optional<std::vector<z3::expr>> prefer(z3::solver& s, const std::vector<z3::expr>& base,
                                             const std::vector<z3::expr>& wanted,
                                             std::optional<z3::model>& m, bool& all, unsigned& names,
-                                            int rounds, const halt* stop) {
+                                            int rounds, const halt* stop, std::size_t& timeouts) {
   z3::context& c = s.ctx();
   std::vector<z3::expr> guards;
   std::vector<std::size_t> active;
@@ -587,7 +602,7 @@ std::optional<std::vector<z3::expr>> prefer(z3::solver& s, const std::vector<z3:
     z3::expr_vector assumptions(c);
     for (const z3::expr& b : base) assumptions.push_back(b);
     for (std::size_t i : active) assumptions.push_back(guards[i]);
-    z3::check_result r = ask(stop, s, assumptions);
+    z3::check_result r = counted_ask(timeouts, stop, s, assumptions);
     if (r == z3::sat) {
       m = s.get_model();
       all = active.size() == wanted.size();
@@ -749,10 +764,10 @@ class decision_checker {
       std::vector<z3::expr> base{decided};
       z3::expr_vector first(ctx_);
       first.push_back(decided);
-      z3::check_result r = ask(opt_.stop, s, first);
+      z3::check_result r = counted_ask(timeouts_, opt_.stop, s, first);
       if (r != z3::sat) {
         base.clear();
-        r = ask(opt_.stop, s);
+        r = counted_ask(timeouts_, opt_.stop, s);
       }
       if (r == z3::sat) {
         std::optional<z3::model> m = s.get_model();
@@ -765,12 +780,12 @@ class decision_checker {
                                                      figures_of(op, np), year_facts(op, np));
         bool all = false;
         std::vector<z3::expr> kept = base;
-        if (auto k = prefer(s, base, box, m, all, queries_, 6, opt_.stop)) {
+        if (auto k = prefer(s, base, box, m, all, queries_, 6, opt_.stop, timeouts_)) {
           kept = std::move(*k);
           std::vector<z3::expr> absent;
           for (const auto& f : facts.fields()) absent.push_back(f->state == 0);
           bool every = false;
-          if (auto k2 = prefer(s, kept, absent, m, every, queries_, 16, opt_.stop)) {
+          if (auto k2 = prefer(s, kept, absent, m, every, queries_, 16, opt_.stop, timeouts_)) {
             kept = std::move(*k2);
           }
         }
@@ -779,10 +794,21 @@ class decision_checker {
           for (const z3::expr& c : facts.hundredths()) s.add(c);
           z3::expr_vector assumptions(ctx_);
           for (const z3::expr& k : kept) assumptions.push_back(k);
-          r = ask(opt_.stop, s, assumptions);
+          r = counted_ask(timeouts_, opt_.stop, s, assumptions);
           if (r != z3::sat) {
             d.plausible = false;
-            r = ask(opt_.stop, s);
+            r = counted_ask(timeouts_, opt_.stop, s);
+          }
+          if (r == z3::unknown && out_of_time(s)) {
+            // Not a finding about decimals: the solver ran out of time looking.
+            why.emplace(unknown_why{
+                ground::solver,
+                gap::solver_timeout,
+                {},
+                s.reason_unknown() + ", as of " + to_string(lo) + " to " + to_string(hi),
+                lo,
+                hi});
+            return false;
           }
           if (r != z3::sat) {
             why.emplace(unknown_why{ground::unconfirmed,
@@ -822,7 +848,6 @@ class decision_checker {
       }
       if (r == z3::unknown) {
         std::string reason = s.reason_unknown();
-        if (reason == "timeout" || reason == "canceled") ++timeouts_;
         why.emplace(unknown_why{
             ground::solver,
             reason == "timeout" || reason == "canceled" ? gap::solver_timeout : gap::solver_other,

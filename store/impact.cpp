@@ -233,7 +233,8 @@ void append_flip_json(std::string& out, const engine::impact_flip& f,
   out += "\",\"before\":{\"status\":\"";
   out += status_of(f.before);
   // The values and the why are appended piece by piece: a temporary string holding them would
-  // be freed without being zeroed (the callers reserve `out` so that it does not grow either).
+  // be freed without being zeroed (the server's flip list also reserves `out` so that it does
+  // not grow; in the dalil executable every freed block is zeroed anyway: zero_on_free.cpp).
   out += '"';
   if (!f.before.value.empty()) {
     out += ",\"value\":";

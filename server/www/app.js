@@ -29,6 +29,10 @@ const root = {
 
 /** Everything the page knows; reset() forgets all of it. */
 let state;
+/** The latest lookup: one answering after another lookup, a new applicant, an examination, an
+ *  earlier decision opened or a sign-out is not drawn (it would put its file over what the
+ *  official moved on to). Each of those counts one. */
+let lookupSeq = 0;
 /** The work of a user whose session expired, until the next sign-in: {user, role, office, at,
  *  work} (the state as it was). Memory only; given back to the same user in the same role and
  *  office within HELD_MS, dropped otherwise (an official moved to another office does not get
@@ -36,6 +40,7 @@ let state;
 let held = null;
 const HELD_MS = 12 * 60 * 60 * 1000;  // the server's absolute session lifetime
 function reset(lang = 'fr') {
+  lookupSeq += 1;
   state = {
     tr: state?.tr && state.tr.lang === lang ? state.tr : null,
     lang,
@@ -141,8 +146,11 @@ async function signedIn(me, opts = {}) {
   state.langChosen = null;
   await setLanguage(me.lang || 'fr');
   if (back && (canCounter() || !['form', 'answer', 'receipt'].includes(back.screen)) && back.screen !== 'signin') {
-    // The explanations in the user's language, if it is not the one the answer was read in.
-    await explanationsIn(state.lang).catch((e) => console.error('explanations', e.status));
+    // The explanations in the user's language, if it is not the one the answer was read in: for
+    // an answer on screen only (each read is an audited read of the applicant's decision).
+    if (['answer', 'receipt'].includes(back.screen)) {
+      await explanationsIn(state.lang).catch((e) => console.error('explanations', e.status));
+    }
     go(back.screen, { key: 'signin.restored', kind: 'info' }, opts);
     return;
   }
@@ -573,6 +581,7 @@ function showFieldErrors() {
 }
 
 function newApplicant() {
+  lookupSeq += 1;
   state.model = emptyModel();
   state.fieldErrors = {};
   forgetAnswer();
@@ -582,15 +591,11 @@ function newApplicant() {
   go('form', null);
 }
 
-/** The latest lookup: an earlier one answering after it is not drawn (two numbers typed
- *  quickly would otherwise leave the first one's file under the second one's number). */
-let lookupSeq = 0;
-
 async function lookupApplicant(id) {
   id = String(id || '').trim();
   state.lookupId = id;
-  if (!id) return;
   const seq = ++lookupSeq;
+  if (!id) return;
   const schema = await schemaFor(state.lang);
   try {
     const [record, hist] = await Promise.all([
@@ -661,6 +666,7 @@ async function evaluate() {
 }
 
 async function evaluateNow() {
+  lookupSeq += 1;
   const schema = await schemaFor(state.lang);
   const errors = validate(schema.fields, state.model, state.asOf);
   state.fieldErrors = {};
@@ -692,6 +698,7 @@ async function evaluateNow() {
 }
 
 async function openDecision(id) {
+  lookupSeq += 1;
   try {
     const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(id)}?lang=${state.lang}`);
     state.evaluation = ev;
