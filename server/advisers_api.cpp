@@ -72,6 +72,12 @@ reply json_reply(std::string body) {
   return r;
 }
 
+/// The rulesets' hashes of a comparison's two publications.
+struct compared {
+  std::string old_hash;
+  std::string new_hash;
+};
+
 /// What a diff or impact request names.
 struct comparison {
   std::int64_t old_id = 0;
@@ -470,18 +476,16 @@ struct advisers_api::impl {
   /// The two publications' rulesets, or the problem (404 for an id that is not published). A
   /// ruleset not kept compiled is compiled on the pool (about 15 ms for the shipped pack), never
   /// on the I/O thread, whose connections would all wait for it; call it once admitted.
-  asio::awaitable<std::optional<problem>> rulesets(const comparison& c, chosen_ruleset& before,
-                                                   chosen_ruleset& after) {
-    if (auto p = co_await ruleset(c.old_id, "/old", before)) co_return p;
-    co_return co_await ruleset(c.new_id, "/new", after);
+  asio::awaitable<std::optional<problem>> rulesets(const comparison& c, const compared& hashes,
+                                                   chosen_ruleset& before, chosen_ruleset& after) {
+    if (auto p = co_await ruleset(c.old_id, hashes.old_hash, "/old", before)) co_return p;
+    co_return co_await ruleset(c.new_id, hashes.new_hash, "/new", after);
   }
 
-  /// One publication's ruleset (rulesets).
-  asio::awaitable<std::optional<problem>> ruleset(std::int64_t id, const char* pointer,
-                                                  chosen_ruleset& out) {
-    auto hash = choice.ruleset_hash(id);
-    if (!hash) co_return unloadable(hash.error(), id, pointer);
-    if (auto kept = choice.cached(*hash)) {
+  /// One publication's ruleset (rulesets), of the hash `published` found.
+  asio::awaitable<std::optional<problem>> ruleset(std::int64_t id, const std::string& hash,
+                                                  const char* pointer, chosen_ruleset& out) {
+    if (auto kept = choice.cached(hash)) {
       out = chosen_ruleset{std::move(kept), id};
       co_return std::nullopt;
     }
@@ -505,11 +509,14 @@ struct advisers_api::impl {
     return server_error("the publication's ruleset cannot be loaded");
   }
 
-  /// The two publication ids checked (404 for one that is not published), nothing compiled:
-  /// refusals that need no pool are answered before admission.
-  std::optional<problem> published(const comparison& c) {
-    for (auto [id, pointer] : {std::pair{c.old_id, "/old"}, std::pair{c.new_id, "/new"}}) {
-      if (auto hash = choice.ruleset_hash(id); !hash) return unloadable(hash.error(), id, pointer);
+  /// The two publication ids checked (404 for one that is not published), nothing compiled,
+  /// and their rulesets' hashes: refusals that need no pool are answered before admission.
+  std::optional<problem> published(const comparison& c, compared& hashes) {
+    for (auto [id, pointer, out] : {std::tuple{c.old_id, "/old", &hashes.old_hash},
+                                    std::tuple{c.new_id, "/new", &hashes.new_hash}}) {
+      auto hash = choice.ruleset_hash(id);
+      if (!hash) return unloadable(hash.error(), id, pointer);
+      *out = std::move(*hash);
     }
     return std::nullopt;
   }
@@ -553,25 +560,18 @@ struct advisers_api::impl {
     const char* route = "/api/v1/diff";
     comparison c;
     if (auto p = parse(req.body(), false, c)) co_return problem_reply(*p, route);
-    if (auto p = published(c)) co_return problem_reply(*p, route);
+    compared hashes;
+    if (auto p = published(c, hashes)) co_return problem_reply(*p, route);
     // Keyed by what is compared, the rulesets (a store restored from another's backup may give
     // an id another pack), and the date.
-    auto old_hash = choice.ruleset_hash(c.old_id);
-    auto new_hash = choice.ruleset_hash(c.new_id);
-    if (!old_hash || !new_hash) {
-      co_return problem_reply(
-          unloadable((old_hash ? new_hash : old_hash).error(), old_hash ? c.new_id : c.old_id,
-                     old_hash ? "/new" : "/old"),
-          route);
-    }
-    std::string key =
-        *old_hash + ":" + *new_hash + ":" + (c.as_of ? to_string(*c.as_of) : std::string("all"));
+    std::string key = hashes.old_hash + ":" + hashes.new_hash + ":" +
+                      (c.as_of ? to_string(*c.as_of) : std::string("all"));
     if (auto hit = cached_diff(key)) co_return json_reply(std::move(*hit));
     admission slot(jobs, max_jobs);
     if (auto refused = refusal(slot)) co_return problem_reply(*refused, route);
     chosen_ruleset before;
     chosen_ruleset after;
-    if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
+    if (auto p = co_await rulesets(c, hashes, before, after)) co_return problem_reply(*p, route);
     // The work's inputs live in this frame, which waits for it: the pool's coroutine gets a
     // plain pointer (GCC 12 destroys a coroutine lambda's non-trivial captures twice).
     diff_job job{before.rules, after.rules, {}};
@@ -597,7 +597,8 @@ struct advisers_api::impl {
     const char* route = "/api/v1/impact";
     comparison c;
     if (auto p = parse(req.body(), true, c)) co_return problem_reply(*p, route);
-    if (auto p = published(c)) co_return problem_reply(*p, route);
+    compared hashes;
+    if (auto p = published(c, hashes)) co_return problem_reply(*p, route);
     if (who.r != role::auditor) {
       // An adviser's report names applicants by pseudonym: a filter on the id would undo it,
       // and a cohort of a few would single them out (the statistics' threshold applies).
@@ -614,8 +615,7 @@ struct advisers_api::impl {
     // kept compiled (the one in effect usually is), so that a bad request is refused at once,
     // never told to wait (503); otherwise once it is compiled, on the pool.
     store::impact_request rq;
-    std::shared_ptr<const engine::ruleset> kept_new;
-    if (auto hash = choice.ruleset_hash(c.new_id)) kept_new = choice.cached(*hash);
+    const std::shared_ptr<const engine::ruleset> kept_new = choice.cached(hashes.new_hash);
     if (kept_new) {
       if (auto p = filters(kept_new->program(), c.where, rq.filter)) {
         co_return problem_reply(*p, route);
@@ -625,7 +625,7 @@ struct advisers_api::impl {
     if (auto refused = refusal(slot)) co_return problem_reply(*refused, route);
     chosen_ruleset before;
     chosen_ruleset after;
-    if (auto p = co_await rulesets(c, before, after)) co_return problem_reply(*p, route);
+    if (auto p = co_await rulesets(c, hashes, before, after)) co_return problem_reply(*p, route);
     if (!kept_new) {
       if (auto p = filters(after.rules->program(), c.where, rq.filter)) {
         co_return problem_reply(*p, route);
