@@ -5,6 +5,7 @@
 #include <string_view>
 #include <utility>
 
+#include "dsl/program.hpp"
 #include "engine/record.hpp"
 
 namespace dalil::store {
@@ -75,6 +76,28 @@ class stored_cohort final : public engine::cohort_source {
   std::optional<error> error_;
 };
 
+/// The filter as the impact's audit entry keeps it, which erasure never reaches: a value that is
+/// a category (a yes or no, a case of an enumeration) as it is; the applicant's id as the store
+/// names applicants in its entries (a pseudonym in an encrypted store); any other value (a
+/// date, an amount, a text) left out, the field alone.
+result<std::string> audit_filter(store& db, const dsl::program& p,
+                                 const std::vector<record_filter>& filter) {
+  std::string out;
+  for (const record_filter& f : filter) {
+    if (!out.empty()) out += " and ";
+    out += f.path;
+    if (f.path == "id") {
+      auto key = db.applicant_key(f.value);
+      if (!key) return key.error();
+      out += "=" + *key;
+      continue;
+    }
+    const dsl::field_info* field = dsl::field_at(p, f.path);
+    if (field != nullptr && dsl::categorical(field->t)) out += "=" + f.value;
+  }
+  return out;
+}
+
 std::string group_of(const engine::decision_impact& d) {
   if (d.program.empty()) return "";
   return d.program + (d.osp.empty() ? "" : ", " + d.osp);
@@ -94,6 +117,27 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
     // Refused before anything is counted: a store that cannot record the read is not read.
     return db.audited_read(request.actor, "cohort", "{}", [] { return status{}; });
   }
+  // The entry says who read what for which comparison; never a value of a record.
+  auto filter = audit_filter(db, new_rules->program(), request.filter);
+  if (!filter) return filter.error();
+  auto details = [&](std::int64_t records, std::string_view refused) {
+    std::string d = "{\"purpose\":\"impact\",\"old_ruleset\":\"" + old_rules->hash() +
+                    "\",\"new_ruleset\":\"" + new_rules->hash() + "\",\"as_of\":\"" +
+                    to_string(request.options.as_of) + "\",\"filter\":";
+    engine::append_json_string(d, *filter);
+    d += ",\"records\":" + std::to_string(records);
+    d += request.reveal_ids ? ",\"ids\":\"revealed\"" : ",\"ids\":\"pseudonymised\"";
+    if (!request.by.empty()) {
+      d += ",\"by\":";
+      engine::append_json_string(d, request.by);
+    }
+    if (!refused.empty()) {
+      d += ",\"refused\":";
+      engine::append_json_string(d, refused);
+    }
+    d += "}";
+    return d;
+  };
   auto matching = db.count_matching(request.filter);
   if (!matching) return matching.error();
   std::optional<std::int64_t> stored;  // every record, counted when none matches
@@ -105,32 +149,30 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
     }
     stored = *all;
   }
-  if (request.min_records > 0 && *matching < request.min_records) {
+  const bool too_few = request.min_records > 0 && *matching < request.min_records;
+  if (too_few || *matching == 0) {
+    // Counting the matching records opened them (an encrypted store's are decrypted to be
+    // matched): the refused attempt is on the record too, before it is answered.
+    auto audited =
+        db.audit(request.actor, "read", "cohort",
+                 details(*matching, too_few ? "too few records match" : "no record matches"));
+    if (!audited) return audited.error();
+  }
+  if (too_few) {
     // The same answer for none and for a few: neither how many match nor whether any does.
     return fail(errc::refused,
                 "fewer than " + std::to_string(request.min_records) + " stored records match" +
                     (request.filter.empty() ? std::string()
                                             : " the filter on " + filter_fields(request.filter)) +
-                    ": an impact over so few would single applicants out; nothing was read");
+                    ": an impact over so few would single applicants out; only their number was "
+                    "read");
   }
   if (*matching == 0) {
-    return fail(errc::refused, "no applicant matches the filter on " +
-                                   filter_fields(request.filter) + " (of " +
-                                   std::to_string(*stored) + " stored): nothing was read");
+    return fail(errc::refused,
+                "no applicant matches the filter on " + filter_fields(request.filter) + " (of " +
+                    std::to_string(*stored) + " stored): only their number was read");
   }
-  // The entry says who read what for which comparison; never a value of a record.
-  std::string details = "{\"purpose\":\"impact\",\"old_ruleset\":\"" + old_rules->hash() +
-                        "\",\"new_ruleset\":\"" + new_rules->hash() + "\",\"as_of\":\"" +
-                        to_string(request.options.as_of) + "\",\"filter\":";
-  engine::append_json_string(details, filter_text(request.filter));
-  details += ",\"records\":" + std::to_string(*matching);
-  details += request.reveal_ids ? ",\"ids\":\"revealed\"" : ",\"ids\":\"pseudonymised\"";
-  if (!request.by.empty()) {
-    details += ",\"by\":";
-    engine::append_json_string(details, request.by);
-  }
-  details += "}";
-  return db.audited_read(request.actor, "cohort", details, [&]() -> status {
+  return db.audited_read(request.actor, "cohort", details(*matching, ""), [&]() -> status {
     stored_cohort cohort(db, request.filter, request.deadline, request.stop);
     switch (engine::run_impact(old_rules, new_rules, cohort, sink, request.options, summary)) {
       case engine::impact_status::done:

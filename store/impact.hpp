@@ -35,9 +35,12 @@ struct impact_request {
 /// The change from `old_rules` to `new_rules` over the latest record of every stored applicant
 /// matching the filter, as one audited read: the entry (action "read", subject "cohort",
 /// details {"purpose":"impact", both ruleset hashes, as_of, filter, records, ids, by}) is
-/// committed before anything is read. errc::refused on a read-only store (nothing read), when
-/// no stored record matches, or fewer than `min_records`; errc::failed when the sink failed (it
-/// keeps its own error).
+/// committed before anything is read. The entry's filter keeps a categorical value as given, an
+/// id as the store's applicant key, and no other value (the field alone): the chain outlives
+/// erasure. The matching records are counted first: when none matches, or fewer than
+/// `min_records`, the same entry with `"refused"` is committed and errc::refused returned. Also
+/// errc::refused on a read-only store (nothing read) or an empty store; errc::failed when the
+/// sink failed (it keeps its own error).
 status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_rules,
                    const std::shared_ptr<const engine::ruleset>& new_rules,
                    const impact_request& request, engine::impact_sink& sink,

@@ -234,6 +234,28 @@ status=0
 [ $status -eq 3 ] && grep -q "no applicant matches the filter on nationality" "$work/none.txt" &&
   ! grep -q XX "$work/none.txt" && ok "no match refused (3), naming the field, not the value" ||
   ko "no match: exit $status, or the message quotes the filter's value"
+# Counting the matching records opened them: the refused attempt is audited, and the audit chain
+# (which erasure never reaches) keeps a filter's categories, not its other values.
+last=$(sqlite3 "$db" "SELECT action || ' ' || subject || ' ' || details FROM audit ORDER BY seq DESC LIMIT 1")
+case "$last" in
+  *'read cohort {"purpose":"impact"'*'"filter":"nationality","records":0,'*'"refused":"no record matches"}')
+    ok "a refused impact is audited: its count, its filter's field without the value" ;;
+  *) ko "refused impact's entry: $last" ;;
+esac
+status=0
+"$dalil" impact --db "$db" --old "$rules" --new "$v2" --as-of 2020-01-01 --where status=regular \
+  --where birth_date=1900-01-01 > /dev/null 2>&1 || status=$?
+last=$(sqlite3 "$db" "SELECT details FROM audit ORDER BY seq DESC LIMIT 1")
+[ $status -eq 3 ] && case "$last" in *'"filter":"status=regular and birth_date",'*) true ;; *) false ;; esac &&
+  ! grep -q 1900 <<< "$last" && ok "the entry keeps status=regular, and birth_date without its value" ||
+  ko "exit $status, entry: $last"
+someone=$(head -1 <<< "$ids")
+"$dalil" impact --db "$db" --old "$rules" --new "$v2" --as-of 2020-01-01 --where "id=$someone" \
+  --reveal-ids --out "$work/one" > /dev/null 2>&1 &&
+  [ "$(sqlite3 "$db" "SELECT details FROM audit ORDER BY seq DESC LIMIT 1" |
+       python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["filter"], d["records"])')" = "id=$someone 1" ] &&
+  ok "an id filter names the applicant as the store's entries do (the id itself in a plain store)" ||
+  ko "an id filter's entry"
 status=0
 "$dalil" impact --db "$db" --old "$rules" --new "$v2" --as-of 2020-01-01 --where status=tourist \
   > "$work/none.txt" 2>&1 || status=$?

@@ -629,7 +629,8 @@ TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers (i
   CHECK(last_line(f.sql("SELECT json_extract(details, '$.filter') FROM audit WHERE action='read' "
                         "AND actor='adviser' ORDER BY seq DESC LIMIT 1")) == "status=refugee");
   // An adviser cannot single an applicant out: no filter on the id (whether it exists or not),
-  // and no cohort of fewer than 10 records (one answer for none and for a few); nothing read.
+  // and no cohort of fewer than 10 records (one answer for none and for a few; the attempt,
+  // which counted the matching records, is audited with its count: nothing else is read).
   const std::string reads_before = last_line(f.sql("SELECT count(*) FROM audit"));
   for (const std::string& where : {std::string("SYN-000007"), std::string("NO-SUCH-ID")}) {
     response by_id =
@@ -650,7 +651,14 @@ TEST_CASE("advisers' API: the diff and the impact answer what the CLI answers (i
   CHECK(few.status == 409);
   CHECK(none.status == 409);
   CHECK(few.parsed().at("detail") == none.parsed().at("detail"));
-  CHECK(last_line(f.sql("SELECT count(*) FROM audit")) == reads_before);
+  CHECK(few.body.find(rare) == std::string::npos);
+  CHECK(std::stoll(last_line(f.sql("SELECT count(*) FROM audit"))) == std::stoll(reads_before) + 2);
+  CHECK(
+      f.sql("SELECT actor || ' ' || subject || ' ' || json_extract(details, '$.filter') || ' ' || "
+            "json_extract(details, '$.refused') FROM audit WHERE action='read' AND seq > " +
+            reads_before + " ORDER BY seq") ==
+      "adviser cohort nationality too few records match\n"
+      "adviser cohort nationality too few records match\n");
   // An auditor, who sees ids, may: the read is audited.
   response audited =
       call(f.port, http::verb::post, "/api/v1/impact",

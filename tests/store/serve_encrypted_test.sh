@@ -217,8 +217,20 @@ status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $ad
 [ "$status" = 200 ] || fail "impact on an encrypted store: $status $(cat "$work/body")"
 grep -q '"records":40,"compared":40,"unreadable":{"old":0,"new":0}' "$work/body" ||
   fail "impact: $(head -c 300 "$work/body")"
+# An auditor's impact on one applicant: the audit chain, which erasure does not reach, names
+# them as every entry of an encrypted store does (their pseudonym), never by their id.
+status=$(curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $auditor" \
+  -H 'Content-Type: application/json' \
+  --data '{"old":1,"new":2,"as_of":"2026-12-01","where":["id=SYN-000004"]}' \
+  "http://127.0.0.1:$port/api/v1/impact")
+[ "$status" = 200 ] && grep -q '"records":1,' "$work/body" ||
+  fail "an auditor's impact by id: $status $(head -c 300 "$work/body")"
+entry=$(sqlite3 "$enc" "SELECT json_extract(details, '$.filter') FROM audit ORDER BY seq DESC LIMIT 1")
+hashed=$(sqlite3 "$enc" "SELECT subject FROM audit WHERE subject LIKE 'applicant %' AND details = '{\"purpose\":\"record\"}' ORDER BY seq LIMIT 1")
+[ "$entry" = "id=${hashed#applicant }" ] && [ "$entry" != "id=SYN-000004" ] ||
+  fail "the impact's entry names the applicant as: $entry (the record read as: $hashed)"
 kill "${pids[-1]}"; wait "${pids[-1]}" 2> /dev/null || true
-echo "ok   the advisers' impact opens the stored records with the server's (rotated) key"
+echo "ok   the advisers' impact opens the stored records with the server's (rotated) key; an auditor's by id audited under the applicant's pseudonym"
 
 # The plain store with the counter's decisions, encrypted in place: verify passes (the counter's
 # decisions vouched for again), no value left in the file, and served with the key every
