@@ -19,18 +19,25 @@ bool halt::watching() {
   return !watched_.empty();
 }
 
+void halt::add(z3::context* c) {
+  std::lock_guard lock(mutex_);
+  watched_.push_back(c);
+  if (requested_.load(std::memory_order_acquire)) c->interrupt();
+}
+
+void halt::remove(z3::context* c) {
+  std::lock_guard lock(mutex_);
+  watched_.erase(std::find(watched_.begin(), watched_.end(), c));
+}
+
 halt::watch::watch(halt* h, z3::context& c) : h_(h), c_(&c) {
-  if (h_ == nullptr) return;
-  std::lock_guard lock(h_->mutex_);
-  h_->watched_.push_back(c_);
-  if (h_->requested()) c_->interrupt();
+  // Watched by every halt up the chain: each one's request interrupts it.
+  for (halt* up = h_; up != nullptr; up = up->parent_) up->add(c_);
+  if (h_ != nullptr && h_->requested()) c_->interrupt();  // its deadline, too
 }
 
 halt::watch::~watch() {
-  if (h_ == nullptr) return;
-  std::lock_guard lock(h_->mutex_);
-  auto& w = h_->watched_;
-  w.erase(std::find(w.begin(), w.end(), c_));
+  for (halt* up = h_; up != nullptr; up = up->parent_) up->remove(c_);
 }
 
 }  // namespace dalil::analysis

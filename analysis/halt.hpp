@@ -7,7 +7,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace z3 {
@@ -19,6 +21,12 @@ namespace dalil::analysis {
 class halt {
  public:
   halt() = default;
+  /// The halt of one analysis: requested when `parent` is (a server's, which stops every
+  /// analysis; the contexts watched here are watched by the parent too, so that its request
+  /// interrupts them), or once `deadline` has passed. The deadline is tested before each query:
+  /// the query under way runs to its own limit (the analysis's per-query timeout).
+  halt(halt* parent, std::chrono::steady_clock::time_point deadline)
+      : parent_(parent), deadline_(deadline) {}
   halt(const halt&) = delete;
   halt& operator=(const halt&) = delete;
 
@@ -27,10 +35,18 @@ class halt {
   /// cancel flag), which leaves that query without any limit; whoever waits for the analysis
   /// asks again while watching() (advisers_api::stop).
   void request();
-  bool requested() const noexcept { return requested_.load(std::memory_order_acquire); }
+  bool requested() const noexcept {
+    return requested_.load(std::memory_order_acquire) ||
+           (parent_ != nullptr && parent_->requested()) || deadline_passed();
+  }
+  /// Whether the deadline has passed (an analysis halted for it ran out of time: it was not
+  /// stopped).
+  bool deadline_passed() const noexcept {
+    return deadline_ && std::chrono::steady_clock::now() > *deadline_;
+  }
   /// The flag itself, for work that tests it without Z3 (a server's impact).
   const std::atomic<bool>& flag() const noexcept { return requested_; }
-  /// Whether an analysis watched by this halt is under way.
+  /// Whether an analysis watched by this halt (or by a halt under it) is under way.
   bool watching();
 
   /// While alive, a request interrupts the queries of `c` (`h` may be null: nothing to watch);
@@ -51,6 +67,11 @@ class halt {
   };
 
  private:
+  void add(z3::context* c);
+  void remove(z3::context* c);
+
+  halt* parent_ = nullptr;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::atomic<bool> requested_{false};
   std::mutex mutex_;
   std::vector<z3::context*> watched_;

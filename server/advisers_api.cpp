@@ -51,8 +51,6 @@ namespace {
 
 /// Each solver query of a diff (as `dalil diff --timeout-ms`): past it the decision is unknown.
 constexpr unsigned diff_query_ms = 5000;
-/// An impact that has not read the whole cohort by then stops and answers nothing.
-constexpr auto impact_time_limit = std::chrono::seconds(120);
 /// Flips listed in an impact's answer; the counts cover them all.
 constexpr std::size_t flips_listed = 1000;
 /// Diffs and impacts admitted at once (running or waiting for the pool's thread).
@@ -269,11 +267,32 @@ class flip_list final : public engine::impact_sink {
   bool truncated_ = false;
 };
 
+/// The halt of one diff or what-if: the server's stop, or the report's time limit counted from
+/// when the pool's thread takes it up (a report waiting behind another is not on its time).
+class report_halt {
+ public:
+  report_halt(analysis::halt* server, std::chrono::milliseconds limit)
+      : server_(server), limit_(limit) {}
+  /// On the pool's thread, as the report starts: the halt its analysis tests.
+  analysis::halt* start() {
+    own_.emplace(server_, std::chrono::steady_clock::now() + limit_);
+    return &*own_;
+  }
+  /// Once the analysis has ended halted: whether for its time limit rather than a stop.
+  bool out_of_time() const { return own_ && !server_->requested() && own_->deadline_passed(); }
+
+ private:
+  analysis::halt* server_;
+  std::chrono::milliseconds limit_;
+  std::optional<analysis::halt> own_;
+};
+
 /// A diff's inputs, in the frame of the request that waits for it.
 struct diff_job {
   std::shared_ptr<const engine::ruleset> before;
   std::shared_ptr<const engine::ruleset> after;
   analysis::diff_options options;
+  report_halt stop;
   bool timed_out = false;  // a solver query ran out of time: an answer of this moment's load
 };
 
@@ -288,6 +307,8 @@ struct impact_job {
   /// ("" : DALIL_MASTER_KEY), so that an impact follows a key rotation as the counter does.
   bool keyed = false;
   std::string key_file;
+  std::chrono::milliseconds time_limit{0};  // from when the pool's thread takes it up
+  bool deadline_passed = false;             // set by the read (request.deadline_passed points here)
 
   /// errc::refused only when there is nothing to read (no record, none or too few matching):
   /// the store's own refusals (a key file's path and mode, a read-only store's path) describe
@@ -428,7 +449,7 @@ struct whatif_job {
   std::string facts;
   std::string error;
   std::optional<analysis::whatif_result> result;
-  analysis::halt* stop = nullptr;
+  report_halt stop;
 
   ~whatif_job() { store::crypto::wipe(facts); }  // the applicant's record
 
@@ -436,7 +457,7 @@ struct whatif_job {
     analysis::whatif_options o;
     o.max = request.max;
     o.timeout_ms = whatif_query_ms;
-    o.stop = stop;
+    o.stop = stop.start();
     result =
         analysis::whatif(rules, request.decision, request.goal, *request.as_of, facts, o, error);
   }
@@ -450,6 +471,12 @@ problem busy() {
 problem stopping_problem() {
   return unavailable(
       "the server is stopping: the report was not finished; ask again once it is back", 5);
+}
+
+/// The same request would run as long again: no Retry-After.
+problem out_of_time_problem(const std::string& what) {
+  return unavailable(what + " passed its time limit before it was finished: nothing is answered",
+                     0);
 }
 
 }  // namespace
@@ -574,20 +601,23 @@ struct advisers_api::impl {
     if (auto p = co_await rulesets(c, hashes, before, after)) co_return problem_reply(*p, route);
     // The work's inputs live in this frame, which waits for it: the pool's coroutine gets a
     // plain pointer (GCC 12 destroys a coroutine lambda's non-trivial captures twice).
-    diff_job job{before.rules, after.rules, {}};
+    diff_job job{before.rules, after.rules, {}, report_halt(&halt, cfg.reports_time_limit)};
     job.options.as_of = c.as_of;
     job.options.timeout_ms = diff_query_ms;
-    job.options.stop = &halt;
     std::optional<std::string> out = co_await asio::co_spawn(
         pool,
         [j = &job]() -> asio::awaitable<std::optional<std::string>> {
+          j->options.stop = j->stop.start();
           analysis::diff_result r = analysis::diff(j->before, j->after, j->options);
           if (r.halted) co_return std::nullopt;  // incomplete: neither answered nor kept
           j->timed_out = r.timeouts != 0;
           co_return analysis::to_json(r);
         },
         asio::use_awaitable);
-    if (!out) co_return problem_reply(stopping_problem(), route);
+    if (!out) {
+      co_return problem_reply(
+          job.stop.out_of_time() ? out_of_time_problem("the diff") : stopping_problem(), route);
+    }
     // A verdict left unknown for want of time may be found on a quieter moment: not kept.
     if (!job.timed_out) keep_diff(key, *out);
     co_return json_reply(std::move(*out));
@@ -641,13 +671,15 @@ struct advisers_api::impl {
     rq.options.as_of = *c.as_of;
     rq.options.threads = 1;
     impact_job job{
-        cfg.db, before.rules, after.rules, std::move(rq), cfg.master_key.has_value(), cfg.key_file};
+        cfg.db,       before.rules,          after.rules, std::move(rq), cfg.master_key.has_value(),
+        cfg.key_file, cfg.reports_time_limit};
     auto outcome = co_await asio::co_spawn(
         pool,
         [j = &job]() -> asio::awaitable<store::result<std::string>> {
           // The time limit counts from when the pool's thread takes the impact up: a report
           // running before it is not this one's time.
-          j->request.deadline = std::chrono::steady_clock::now() + impact_time_limit;
+          j->request.deadline = std::chrono::steady_clock::now() + j->time_limit;
+          j->request.deadline_passed = &j->deadline_passed;
           co_return j->run();
         },
         asio::use_awaitable);
@@ -657,7 +689,7 @@ struct advisers_api::impl {
       if (e.code == store::errc::busy) {
         // In the server's own words: a busy store's message may name a batch's host and process.
         if (halt.requested()) co_return problem_reply(stopping_problem(), route);
-        if (std::chrono::steady_clock::now() > job.request.deadline) {
+        if (job.deadline_passed) {
           // The same request would run as long again: no Retry-After.
           co_return problem_reply(
               unavailable("the impact passed its time limit before the whole cohort was read: "
@@ -677,8 +709,8 @@ struct advisers_api::impl {
 
   /// POST /api/v1/whatif: `dalil whatif`'s JSON for the facts sent, under the ruleset in effect
   /// on the as-of date, with its text in the language asked. The answer leaves only once its
-  /// audit entry (action whatif: the decision, the goal, the date, the publication and the hash
-  /// of the facts, never a fact) is committed.
+  /// audit entry (action whatif: the decision, the goal when it is a category, the date, the
+  /// publication and the hash of the facts, never a fact) is committed.
   asio::awaitable<reply> whatif(const request& req, const principal& who) {
     const char* route = "/api/v1/whatif";
     whatif_request w;
@@ -719,7 +751,8 @@ struct advisers_api::impl {
     }
     admission slot(jobs, max_jobs);
     if (auto refused = refusal(slot)) co_return problem_reply(*refused, route);
-    whatif_job job{chosen->rules, w, std::string(w.facts), {}, {}, &halt};
+    whatif_job job{
+        chosen->rules, w, std::string(w.facts), {}, {}, report_halt(&halt, cfg.reports_time_limit)};
     co_await asio::co_spawn(
         pool,
         [j = &job]() -> asio::awaitable<void> {
@@ -727,7 +760,10 @@ struct advisers_api::impl {
           co_return;
         },
         asio::use_awaitable);
-    if (job.result && job.result->halted) co_return problem_reply(stopping_problem(), route);
+    if (job.result && job.result->halted) {
+      co_return problem_reply(
+          job.stop.out_of_time() ? out_of_time_problem("the what-if") : stopping_problem(), route);
+    }
     if (!job.result) {
       // A goal that is no value of the decision's type (named by the type and its values), or
       // a fact the solver cannot take as read (named by its field): never a value.
@@ -743,8 +779,12 @@ struct advisers_api::impl {
     std::string& d = entry->details;
     d = "{\"decision\":";
     engine::append_json_string(d, w.decision);
-    d += ",\"goal\":" + job.result->goal + ",\"as_of\":\"" + to_string(*w.as_of) +
-         "\",\"publication\":";
+    // The goal's value only when it is a category (a yes or no, an enumeration's case): an
+    // amount, a date or a number typed as a goal may be the applicant's own, and the audit
+    // chain outlives erasure.
+    const bool category = dsl::categorical(p.rules[*p.find_rule(w.decision)].t);
+    d += ",\"goal\":" + (category ? job.result->goal : std::string("null")) + ",\"as_of\":\"" +
+         to_string(*w.as_of) + "\",\"publication\":";
     d += chosen->publication != 0 ? std::to_string(chosen->publication) : "null";
     std::string canonical = engine::canonical_json(w.facts);
     d += ",\"input\":\"" + engine::sha256_hex(canonical) + "\"}";

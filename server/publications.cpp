@@ -11,8 +11,9 @@ namespace dalil::server {
 
 namespace {
 
-/// Compiled publications kept at once: a server decides with one or two at a time (the one in
-/// effect today and, for back-dated requests, an earlier one); diffs and reads may touch more.
+/// Compiled publications kept at once, per use: a server decides with one or two at a time (the
+/// one in effect today and, for back-dated requests, an earlier one); diffs and impacts may name
+/// more.
 constexpr std::size_t compiled_capacity = 8;
 
 std::int64_t now_ns() {
@@ -64,22 +65,33 @@ store::status ruleset_choice::refresh(bool now_please) {
   return {};
 }
 
-std::shared_ptr<const engine::ruleset> ruleset_choice::kept(const std::string& hash, bool touch) {
+std::shared_ptr<const engine::ruleset> ruleset_choice::kept(const std::string& hash, bool touch,
+                                                            use u) {
   std::lock_guard lock(mutex_);
-  for (auto it = compiled_.begin(); it != compiled_.end(); ++it) {
+  auto& mine = u == use::deciding ? deciding_ : comparing_;
+  auto& other = u == use::deciding ? comparing_ : deciding_;
+  for (auto it = mine.begin(); it != mine.end(); ++it) {
     if ((*it)->hash() == hash) {
-      if (touch) compiled_.splice(compiled_.begin(), compiled_, it);
+      if (touch) mine.splice(mine.begin(), mine, it);
       return *it;
     }
+  }
+  for (const auto& r : other) {
+    if (r->hash() != hash) continue;
+    if (touch) {
+      mine.push_front(r);
+      if (mine.size() > compiled_capacity) mine.pop_back();
+    }
+    return r;
   }
   return nullptr;
 }
 
 store::result<std::shared_ptr<const engine::ruleset>> ruleset_choice::compiled(
-    const std::string& hash) {
-  if (auto hit = kept(hash, true)) return hit;
+    const std::string& hash, use u) {
+  if (auto hit = kept(hash, true, u)) return hit;
   std::lock_guard compile_lock(compile_mutex_);
-  if (auto hit = kept(hash, true)) return hit;  // compiled while this thread waited
+  if (auto hit = kept(hash, true, u)) return hit;  // compiled while this thread waited
   store::result<std::string> source = [&] {
     std::lock_guard store_lock(store_mutex_);
     return db_->ruleset_source(hash);
@@ -93,8 +105,9 @@ store::result<std::shared_ptr<const engine::ruleset>> ruleset_choice::compiled(
                        "the stored ruleset " + hash.substr(0, 12) + " no longer compiles");
   }
   std::lock_guard lock(mutex_);
-  compiled_.push_front(rules);
-  while (compiled_.size() > compiled_capacity) compiled_.pop_back();
+  auto& mine = u == use::deciding ? deciding_ : comparing_;
+  mine.push_front(rules);
+  if (mine.size() > compiled_capacity) mine.pop_back();
   return rules;
 }
 
@@ -113,7 +126,7 @@ store::result<chosen_ruleset> ruleset_choice::for_date(date as_of) {
     id = p->id;
     hash = p->ruleset_hash;
   }
-  auto rules = compiled(hash);
+  auto rules = compiled(hash, use::deciding);
   if (!rules) return rules.error();
   return chosen_ruleset{std::move(*rules), id};
 }
@@ -138,7 +151,7 @@ store::result<std::string> ruleset_choice::ruleset_hash(std::int64_t id) {
 store::result<chosen_ruleset> ruleset_choice::by_id(std::int64_t id) {
   auto hash = ruleset_hash(id);
   if (!hash) return hash.error();
-  auto rules = compiled(*hash);
+  auto rules = compiled(*hash, use::comparing);
   if (!rules) return rules.error();
   return chosen_ruleset{std::move(*rules), id};
 }
@@ -152,7 +165,7 @@ store::result<std::vector<store::publication>> ruleset_choice::list() {
 
 std::shared_ptr<const engine::ruleset> ruleset_choice::cached(const std::string& hash) {
   if (fixed_) return fixed_->hash() == hash ? fixed_ : nullptr;
-  return kept(hash, false);
+  return kept(hash, false, use::comparing);
 }
 
 std::string decision_compact_form(const store::counter_decision& d) {

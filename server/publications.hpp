@@ -62,12 +62,18 @@ class ruleset_choice {
   /// Polls the version when the interval has passed (or at once, `now_please`); reloads the
   /// list when it changed.
   store::status refresh(bool now_please = false);
-  /// The compiled ruleset of a stored hash (compiled once, kept in a small cache). Takes the
-  /// locks it needs: the cache's only for a lookup, so that a compile (about 15 ms) never holds
-  /// up the evaluations whose ruleset is kept.
-  store::result<std::shared_ptr<const engine::ruleset>> compiled(const std::string& hash);
-  /// A kept ruleset of this hash, made the most recent when `touch`; takes mutex_.
-  std::shared_ptr<const engine::ruleset> kept(const std::string& hash, bool touch);
+  /// Two caches of compiled rulesets: the ones decisions are made with (for_date: the
+  /// officials'), and the ones named by publication id (by_id: advisers' diffs and impacts), so
+  /// that an adviser going through many publications never evicts the pack officials decide
+  /// with (it would be compiled again, about 15 ms, on a request's thread).
+  enum class use { deciding, comparing };
+  /// The compiled ruleset of a stored hash (compiled once, kept in the cache of its use). Takes
+  /// the locks it needs: the cache's only for a lookup, so that a compile (about 15 ms) never
+  /// holds up the evaluations whose ruleset is kept.
+  store::result<std::shared_ptr<const engine::ruleset>> compiled(const std::string& hash, use u);
+  /// A kept ruleset of this hash, from either cache; when `touch`, made the most recent of the
+  /// cache of `u` (put there too when only the other held it). Takes mutex_.
+  std::shared_ptr<const engine::ruleset> kept(const std::string& hash, bool touch, use u);
 
   std::shared_ptr<const engine::ruleset> fixed_;
   std::chrono::milliseconds poll_{1000};
@@ -79,7 +85,8 @@ class ruleset_choice {
   bool loaded_ = false;
   std::mutex mutex_;  // held briefly, never across a store read or a compile:
   std::vector<store::publication> list_;
-  std::list<std::shared_ptr<const engine::ruleset>> compiled_;  // most recent first
+  std::list<std::shared_ptr<const engine::ruleset>> deciding_;   // most recent first
+  std::list<std::shared_ptr<const engine::ruleset>> comparing_;  // most recent first
 };
 
 /// The compact form a counter decision's answer digest covers: engine::compact_form, with

@@ -52,6 +52,10 @@ struct config {
   /// (server/stats.hpp, release_delay); empty: the store's clock (PostgreSQL's, as the sessions
   /// and tokens are timed: a server whose clock runs ahead releases no month early). For tests.
   std::function<std::chrono::system_clock::time_point()> stats_clock;
+  /// How long an advisers' diff, impact or what-if may run, from when the reports' thread takes
+  /// it up; past it the report stops and answers 503 without Retry-After (a diff's or a
+  /// what-if's solver query under way runs to its own limit first). For tests.
+  std::chrono::milliseconds reports_time_limit{120'000};
 };
 
 class server {

@@ -16,8 +16,13 @@ namespace {
 class stored_cohort final : public engine::cohort_source {
  public:
   stored_cohort(store& db, const std::vector<record_filter>& filter,
-                std::chrono::steady_clock::time_point deadline, const std::atomic<bool>* stop)
-      : db_(db), filter_(filter), deadline_(deadline), stop_(stop) {}
+                std::chrono::steady_clock::time_point deadline, bool* deadline_passed,
+                const std::atomic<bool>* stop)
+      : db_(db),
+        filter_(filter),
+        deadline_(deadline),
+        deadline_passed_(deadline_passed),
+        stop_(stop) {}
 
   ~stored_cohort() override { wipe(); }  // records a failed read opened and did not hand over
   stored_cohort(const stored_cohort&) = delete;
@@ -29,6 +34,7 @@ class stored_cohort final : public engine::cohort_source {
     // buffers the last call swapped out of `out`, zeroed then.)
     for (engine::cohort_row& r : out) r.wipe();
     if (std::chrono::steady_clock::now() > deadline_) {
+      if (deadline_passed_ != nullptr) *deadline_passed_ = true;
       error_ = fail(errc::busy,
                     "the impact passed its time limit before the whole cohort was "
                     "read: nothing is answered (narrow it with where)");
@@ -70,6 +76,7 @@ class stored_cohort final : public engine::cohort_source {
   store& db_;
   const std::vector<record_filter>& filter_;
   std::chrono::steady_clock::time_point deadline_;
+  bool* deadline_passed_;
   const std::atomic<bool>* stop_;
   std::int64_t after_ = 0;
   std::vector<stored_record> records_;
@@ -173,7 +180,8 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
                     std::to_string(*stored) + " stored): only their number was read");
   }
   return db.audited_read(request.actor, "cohort", details(*matching, ""), [&]() -> status {
-    stored_cohort cohort(db, request.filter, request.deadline, request.stop);
+    stored_cohort cohort(db, request.filter, request.deadline, request.deadline_passed,
+                         request.stop);
     switch (engine::run_impact(old_rules, new_rules, cohort, sink, request.options, summary)) {
       case engine::impact_status::done:
         return {};

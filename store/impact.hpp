@@ -18,6 +18,9 @@ struct impact_request {
   /// Past this time the read stops (errc::busy, "time limit"): a server's bound on one request's
   /// work. The default never passes.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  /// Set to true when the read stopped at `deadline` (its errc::busy is the time limit's, not a
+  /// busy store's or a stop's). Null: not told.
+  bool* deadline_passed = nullptr;
   /// Set by another thread (a server that stops): the read stops at its next batch of records
   /// (errc::busy, "stopping"). Null: never.
   const std::atomic<bool>* stop = nullptr;

@@ -835,3 +835,35 @@ TEST_CASE("diff: a halt interrupts the query under way and asks no other", "[dif
   REQUIRE(cubes != nullptr);
   CHECK(cubes->v != an::verdict::same);
 }
+
+TEST_CASE(
+    "diff: a report's halt under the server's: the server's stop interrupts its query; its "
+    "deadline stops it before the next one",
+    "[diff]") {
+  small_pack before(dalil::testing::cubes_pack(dalil::testing::cubes_formula));
+  small_pack after(dalil::testing::cubes_pack("applicant.a < 0 and applicant.a > 0"));
+  auto old_rules = load(before.dir);
+  auto new_rules = load(after.dir);
+  an::diff_options opt;
+  opt.timeout_ms = 120000;  // two minutes a query: only a halt ends it sooner
+  // The server's stop reaches the query under way through the report's halt.
+  an::halt server;
+  an::halt report(&server, std::chrono::steady_clock::time_point::max());
+  opt.stop = &report;
+  an::diff_result r;
+  const auto took = dalil::testing::run_halted(server, std::chrono::milliseconds(300),
+                                               [&] { r = an::diff(old_rules, new_rules, opt); });
+  CHECK(r.halted);
+  CHECK(took < std::chrono::seconds(60));
+  CHECK_FALSE(report.deadline_passed());
+  CHECK_FALSE(server.watching());  // the report's context is no longer watched by anyone
+  // A deadline already passed: no decision checked, said halted, the server never asked.
+  an::halt idle;
+  an::halt late(&idle, std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  opt.stop = &late;
+  an::diff_result out_of_time = an::diff(old_rules, new_rules, opt);
+  CHECK(out_of_time.halted);
+  CHECK(out_of_time.decisions.empty());
+  CHECK(late.deadline_passed());
+  CHECK_FALSE(idle.requested());
+}

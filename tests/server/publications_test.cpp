@@ -44,7 +44,8 @@ struct fixture {
   std::unique_ptr<dalil::server::server> srv;
   std::uint16_t port = 0;
 
-  fixture() {
+  /// `reports_limit`: the advisers' reports' time limit (the server's is 120 s).
+  explicit fixture(std::chrono::milliseconds reports_limit = std::chrono::seconds(120)) {
     char tmpl[] = "/tmp/dalil-publications-test-XXXXXX";
     REQUIRE(mkdtemp(tmpl));
     dir = tmpl;
@@ -74,6 +75,7 @@ struct fixture {
     c.threads = 2;
     c.log_file = log;
     c.publication_poll = std::chrono::milliseconds(100);
+    c.reports_time_limit = reports_limit;
     auto s = dalil::server::server::start(std::move(c));
     INFO((s ? std::string() : s.error().message));
     REQUIRE(s.has_value());
@@ -722,6 +724,18 @@ TEST_CASE("advisers' API: the what-if answers what dalil whatif answers, audited
   for (const char* value : {"14421.03", "1989-01-28", "T-1", "6.4008639"}) {
     CHECK(entries.find(value) == std::string::npos);
   }
+  // A goal that is not a category (an amount, which may be the applicant's own) is not kept.
+  const std::string money_goal =
+      std::string(R"({"facts":)") + whatif_facts +
+      R"(,"as_of":"2025-01-01","goal":"housing.monthly_income=1234.56"})";
+  response amount = call(f.port, http::verb::post, "/api/v1/whatif", money_goal, adv);
+  REQUIRE(amount.status == 200);
+  CHECK(amount.parsed().at("goal") == "1234.56");
+  std::string money_entry =
+      last_line(f.sql("SELECT details FROM audit WHERE action='whatif' ORDER BY seq DESC LIMIT 1"));
+  CHECK(money_entry.find(
+            R"({"decision":"housing.monthly_income","goal":null,"as_of":"2025-01-01")") == 0);
+  CHECK(money_entry.find("1234") == std::string::npos);
   CHECK(run(dalil_cli + " audit verify --db " + f.db + " 2>&1").find("verified") !=
         std::string::npos);
   // No fact in the server's log.
@@ -744,6 +758,34 @@ std::string cubes_pack(const fs::path& dir, const std::string& formula) {
 }
 
 }  // namespace
+
+TEST_CASE(
+    "advisers' API: a diff, an impact or a what-if past its time limit answers 503 without "
+    "Retry-After (an impact's read audited)",
+    "[publications]") {
+  fixture f(std::chrono::milliseconds(0));  // the limit passed before the first query or record
+  f.publish(pack_dir, "2017-01-01");
+  f.publish(f.smig, "2027-01-01");
+  const std::string before = last_line(f.sql("SELECT count(*) FROM audit"));
+  auto out_of_time = [](const response& r) {
+    INFO(r.body);
+    CHECK(r.status == 503);
+    CHECK(r.headers.count("retry-after") == 0);
+    CHECK(std::string(r.parsed().at("detail").as_string()).find("time limit") != std::string::npos);
+  };
+  out_of_time(call(f.port, http::verb::post, "/api/v1/impact",
+                   R"({"old":1,"new":2,"as_of":"2027-06-01"})", f.bearer("auditor")));
+  // The read had begun: its entry is in the chain, as for any impact.
+  CHECK(f.sql("SELECT actor || ' ' || json_extract(details, '$.records') FROM audit WHERE "
+              "action='read' AND subject='cohort' AND seq > " +
+              before) == "auditor 300\n");
+  out_of_time(
+      call(f.port, http::verb::post, "/api/v1/diff", R"({"old":1,"new":2})", f.bearer("adviser")));
+  out_of_time(call(f.port, http::verb::post, "/api/v1/whatif", whatif_body(), f.bearer("adviser")));
+  // Not kept: asked again, the diff runs again (and runs out of time again).
+  out_of_time(
+      call(f.port, http::verb::post, "/api/v1/diff", R"({"old":1,"new":2})", f.bearer("adviser")));
+}
 
 TEST_CASE("advisers' API: a stop during a diff answers it 503 at once", "[publications]") {
   fixture f;
@@ -831,6 +873,19 @@ TEST_CASE(
   auto last = (*choice)->by_id(ids.back());
   REQUIRE(last.has_value());
   CHECK((*choice)->cached(hashes.back()) == last->rules);
+  // The pack decisions are made with stays compiled while an adviser goes through every
+  // publication by id (more than are kept for comparisons): it is never compiled again on a
+  // request's thread.
+  auto today = (*choice)->for_date(*dalil::parse_date("2030-01-01"));
+  REQUIRE(today.has_value());
+  CHECK(today->publication == ids.back());
+  for (int round = 0; round < 2; ++round) {
+    for (int k = 0; k < count - 1; ++k) REQUIRE((*choice)->by_id(ids[k]).has_value());
+  }
+  CHECK((*choice)->cached(hashes.back()) == today->rules);
+  auto again = (*choice)->for_date(*dalil::parse_date("2030-01-01"));
+  REQUIRE(again.has_value());
+  CHECK(again->rules == today->rules);
 }
 
 TEST_CASE(
