@@ -837,7 +837,7 @@ TEST_CASE("diff: a halt interrupts the query under way and asks no other", "[dif
 }
 
 TEST_CASE(
-    "diff: a report's halt under the server's: the server's stop interrupts its query; its "
+    "diff: a report's halt under the server's: the server's stop interrupts its query, its "
     "deadline stops it before the next one",
     "[diff]") {
   small_pack before(dalil::testing::cubes_pack(dalil::testing::cubes_formula));
