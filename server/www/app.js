@@ -4,13 +4,15 @@
 // empties the screen too, but the official's work is held in memory while the sign-in screen is
 // shown: the same user signing in again gets it back where they were, anyone else (or a reload)
 // starts from nothing. Before the session ends, a warning says when, and lets the official keep
-// it (session.js).
+// it (session.js). Decisions changed on an answer and not recorded are not dropped silently by a
+// lookup of another file: the official is asked first (confirm.js).
 import { h, clear, fieldId, append } from './dom.js';
 import { LANGS, loadCatalogue, ltr } from './i18n.js';
 import {
   api, ApiError, setCsrf, onSessionLost, onSessionSeen, pointerToPath,
 } from './api.js';
 import { sessionWatch } from './session.js';
+import { ask, withdraw } from './confirm.js';
 import {
   emptyModel, renderFields, buildRecord, validate, loadRecord, shownNumber,
 } from './form.js';
@@ -46,7 +48,8 @@ function reset(lang = 'fr') {
     lang,
     me: null,
     screen: 'signin',
-    flash: null,          // {key, params, kind: 'info'|'error'} at the top of the screen it was given for
+    flash: null,          // {key, params, kind: 'info'|'error', also, until, after} at the top of the
+                          // screen it was given for (see flashElement)
     schemas: new Map(),   // lang, or lang and ruleset hash → schema (not personal)
     model: emptyModel(),
     asOf: today(),
@@ -86,6 +89,7 @@ onSessionSeen((at) => watch.seen(at));
 
 onSessionLost(() => {
   watch.stop();
+  withdraw();  // a question about the work on screen: that screen is gone
   const lang = state.lang;
   // Held for the same user only (see signedIn); nothing of it stays on the screen.
   if (state.me) {
@@ -166,7 +170,12 @@ async function signIn(user, password) {
     await signedIn(me);
   } catch (e) {
     if (e.status === 429) {
-      flash({ key: 'signin.rate_limited', params: { seconds: tr().num(e.retryAfter || 60) }, kind: 'error' });
+      // The seconds are counted from the deadline whenever the message is drawn (in another
+      // language too) and each second while it is shown; at the deadline, it says so.
+      flash({
+        key: 'signin.rate_limited', until: Date.now() + (e.retryAfter || 60) * 1000, kind: 'error',
+        after: { key: 'signin.rate_limit_over', kind: 'info' },
+      });
     } else if (e.status === 401 || e.status === 403) {
       flash({ key: 'signin.refused', kind: 'error' });
     } else {
@@ -178,6 +187,7 @@ async function signIn(user, password) {
 
 async function signOut() {
   watch.stop();
+  withdraw();
   try {
     await api('POST', '/api/v1/logout', undefined, { quiet401: true });
   } catch (e) {
@@ -218,6 +228,45 @@ function firstDrawing(messages) {
   return first;
 }
 
+/** Seconds left until a message's deadline (`until`, a Date.now() time), rounded up. */
+const secondsLeft = (f) => Math.max(0, Math.ceil((f.until - Date.now()) / 1000));
+
+/** The message at the top of a screen ({key, params, kind}), announced on its first drawing only.
+ *  `also`: a second message's key said after it (a failed lookup's cause); `rules`: a 409's
+ *  programmes; `until`: a deadline whose seconds left are the `seconds` parameter, reckoned when
+ *  drawn (see keepCounting). */
+function flashElement(f) {
+  const r = tr();
+  const role = firstDrawing(f) ? (f.kind === 'error' ? 'alert' : 'status') : null;
+  const params = f.until ? { ...f.params, seconds: r.num(secondsLeft(f)) } : f.params || {};
+  return h('div', {
+    class: `flash flash-${f.kind || 'info'}`, role, tabindex: '-1',
+  }, r.tn(f.key, params), f.also ? [' ', r.tn(f.also)] : null, f.rules ? changedRules(f) : null);
+}
+
+/** A message counting down to its deadline ("try again in N seconds") is drawn again each second
+ *  while it is on the screen, as on a change of language: shown anew, not announced again (a
+ *  live region read out each second would drown what the official does meanwhile). At the
+ *  deadline it gives way to its `after` message, which is announced. */
+let countdown = 0;
+function keepCounting() {
+  clearTimeout(countdown);
+  const f = state.flash;
+  if (!f || !f.until) return;
+  const left = f.until - Date.now();
+  countdown = setTimeout(() => {
+    const shown = root.main.querySelector(':scope > .flash');
+    if (state.flash !== f || !shown) return;  // another message, or another screen, meanwhile
+    if (Date.now() >= f.until) state.flash = f.after || null;
+    const next = state.flash ? flashElement(state.flash) : null;
+    const focused = shown.contains(document.activeElement);
+    if (next) shown.replaceWith(next);
+    else shown.remove();
+    if (next && focused) next.focus({ preventScroll: true });
+    keepCounting();
+  }, left > 0 ? (left % 1000 || 1000) + 10 : 0);
+}
+
 /** The record's schema in `lang`: of the pack in effect today, or of the stored ruleset of the
  *  hash `ruleset` when given. */
 async function schemaFor(lang, ruleset = null) {
@@ -256,13 +305,8 @@ function render({ focus = false, focusOn = null } = {}) {
   renderHeader();
   clear(root.main);
   clear(root.status);
-  const f = state.flash;
-  if (f) {
-    const role = firstDrawing(f) ? (f.kind === 'error' ? 'alert' : 'status') : null;
-    append(root.main, h('div', {
-      class: `flash flash-${f.kind || 'info'}`, role, tabindex: '-1',
-    }, r.tn(f.key, f.params || {}), f.rules ? changedRules(f) : null));
-  }
+  if (state.flash) append(root.main, flashElement(state.flash));
+  keepCounting();
   const screens = {
     signin: renderSignIn, form: renderForm, answer: renderAnswerScreen,
     receipt: renderReceiptScreen, figures: renderFiguresScreen,
@@ -310,14 +354,17 @@ function busyButton(id, key) {
   };
 }
 
+/** The words of a failure: of the network, the server, a refusal, or the page's own. */
+function errorKey(e) {
+  if (!(e instanceof ApiError)) return 'error.page';
+  return e.status === 0 ? 'error.network' : e.csrf ? 'error.csrf' : e.status === 403 ? 'error.forbidden' : 'error.server';
+}
+
 function handleError(e) {
   if (e instanceof ApiError && e.status === 401) return;  // already back to the sign-in screen
   console.error(e);
-  const key = e instanceof ApiError
-    ? (e.status === 0 ? 'error.network' : e.csrf ? 'error.csrf' : e.status === 403 ? 'error.forbidden' : 'error.server')
-    : 'error.page';
   clear(root.status);
-  const alert = h('p', { class: 'flash flash-error', role: 'alert', tabindex: '-1' }, t(key));
+  const alert = h('p', { class: 'flash flash-error', role: 'alert', tabindex: '-1' }, t(errorKey(e)));
   root.status.append(alert);
   // The official may be at the bottom of a long form: bring the message to them.
   alert.scrollIntoView({ block: 'center' });
@@ -596,8 +643,16 @@ async function lookupApplicant(id) {
   state.lookupId = id;
   const seq = ++lookupSeq;
   if (!id) return;
-  const schema = await schemaFor(state.lang);
+  // Whatever it finds, a lookup drops the answer on screen with the official's decisions on it:
+  // those changed and not recorded, the official says first whether to go back to them.
+  if (reviewPending()) {
+    const choice = await askReviewPending();
+    if (seq !== lookupSeq) return;  // the session ended meanwhile, or another lookup began
+    if (choice === 'back') backToReview();
+    if (choice !== 'drop') return;  // the number typed stays in the lookup field
+  }
   try {
+    const schema = await schemaFor(state.lang);
     const [record, hist] = await Promise.all([
       api('GET', `/api/v1/applicants/${encodeURIComponent(id)}/record`),
       api('GET', `/api/v1/applicants/${encodeURIComponent(id)}/decisions`).catch((e) => {
@@ -614,31 +669,80 @@ async function lookupApplicant(id) {
     state.asOf = today();  // a file taken up at the counter is examined today, as a new one is
     go('form', { key: 'form.returning.loaded', kind: 'info' });
   } catch (e) {
+    // A 401 has already taken the page to the sign-in screen (reset: another lookupSeq).
     if (seq !== lookupSeq) return;
-    if (e.status === 404) {
-      // Whatever the form holds, the answer and the history on screen were another file's.
-      forgetAnswer();
-      state.history = null;
-      const typed = String(state.model.values.id ?? '').trim();
-      if (typed && typed !== id) {
-        // The form holds another applicant's entries (one loaded or examined before): examining
-        // now would examine that applicant again, or mix their facts with this one's. A new
-        // applicant's form is started, under the number looked up.
-        state.model = emptyModel();
-        state.model.values.id = id;
-        state.fieldErrors = {};
-        state.asOf = today();
-        go('form', { key: 'form.returning.not_found_new', kind: 'error' });
-      } else {
-        // Nothing typed yet, or this applicant's own entries typed first: kept, under the
-        // number looked up.
-        state.model.values.id = id;
-        go('form', { key: 'form.returning.not_found', kind: 'error' });
-      }
+    if (!(e instanceof ApiError)) console.error(e);  // the page's own failure, not the server's
+    // No file under this number (404), or it could not be read (the network, the server): either
+    // way, whatever the form holds, the answer and the history on screen were another file's,
+    // and are not left under the number looked up.
+    forgetAnswer();
+    state.history = null;
+    const missing = e.status === 404;
+    const typed = String(state.model.values.id ?? '').trim();
+    if (typed && typed !== id) {
+      // The form holds another applicant's entries (one loaded or examined before): examining
+      // now would examine that applicant again, or mix their facts with this one's. A new
+      // applicant's form is started, under the number looked up.
+      state.model = emptyModel();
+      state.model.values.id = id;
+      state.fieldErrors = {};
+      state.asOf = today();
+      go('form', missing
+        ? { key: 'form.returning.not_found_new', kind: 'error' }
+        : { key: 'form.returning.failed_new', also: errorKey(e), kind: 'error' });
     } else {
-      handleError(e);
+      // Nothing typed yet, or this applicant's own entries typed first: kept, under the
+      // number looked up.
+      state.model.values.id = id;
+      go('form', missing
+        ? { key: 'form.returning.not_found', kind: 'error' }
+        : { key: 'form.returning.failed', also: errorKey(e), kind: 'error' });
     }
   }
+}
+
+/** Whether the official changed decisions on the answer (or typed observations) and has not
+ *  recorded them: an entry that differs from the latest recorded review's (a choice made and
+ *  undone is no work to lose). */
+function reviewPending() {
+  if (!state.evaluation) return false;
+  return Boolean(String(state.observations || '').trim()) || [...state.touched].some(unrecorded);
+}
+
+/** Whether the official's entry for `rule` differs from the latest recorded review's. */
+function unrecorded(rule) {
+  const d = state.draft[rule];
+  if (!d || !state.touched.has(rule)) return false;
+  const latest = state.reviews.length ? state.reviews[state.reviews.length - 1] : null;
+  if (d.outcome !== 'overridden') return entryOf(latest, rule) !== 'accepted';
+  if (d.value === '') return true;  // an override begun, its decision not chosen yet
+  return JSON.stringify(['overridden', JSON.parse(d.value), String(d.reason || '').trim()]) !== entryOf(latest, rule);
+}
+
+/** Asks whether to go back to the decisions not recorded ('back'), to drop them ('drop'), or
+ *  neither (null: Escape). */
+function askReviewPending() {
+  return ask({
+    id: 'review-pending',
+    title: t('review.pending.title'),
+    text: t('review.pending.text'),
+    choices: [
+      { value: 'back', label: t('review.pending.back'), primary: true },
+      { value: 'drop', label: t('review.pending.drop') },
+    ],
+  });
+}
+
+/** The answer again, its decisions as the official left them, the focus on the first one they
+ *  changed (or on the observations). */
+function backToReview() {
+  go('answer', null, {
+    focusOn: () => {
+      const rule = (state.evaluation?.decisions || []).map((d) => d.rule).find(unrecorded);
+      return (rule && document.querySelector(`#decision-${cssId(rule)} input[type="radio"]:checked`))
+        || document.getElementById('observations');
+    },
+  });
 }
 
 /** Forgets the answer on screen, its reviews and the official's review in progress: a lookup is

@@ -44,7 +44,7 @@ if (!fs.existsSync(chromiumPath)) missing(`no Chromium at ${chromiumPath}: bash 
 const H = await import('./lib/harness.mjs');
 const { seedCounter } = await import('./lib/seed.mjs');
 const flows = {};
-const order = ['catalogue', 'counter', 'returning', 'conflict', 'busy', 'limits', 'messages', 'pack', 'lists', 'focus', 'session', 'warning', 'keyboard', 'figures'];
+const order = ['catalogue', 'counter', 'returning', 'pending', 'conflict', 'busy', 'limits', 'messages', 'pack', 'lists', 'focus', 'session', 'warning', 'keyboard', 'figures'];
 for (const f of order) {
   flows[f] = await import(`./flows/${f}.mjs`);
 }

@@ -3,7 +3,10 @@
 // that language, its numbers written as that language writes them, and not announced again (a
 // live region inserted anew is read out anew); a message withdrawn (the field corrected) does
 // not come back, nor one given for another screen (a refused sign-in, "signed out", is not said
-// on the form once signed in, in the user's own language).
+// on the form once signed in, in the user's own language). Too many sign-ins (429 and
+// Retry-After): the seconds to wait, reckoned from the deadline whenever drawn (in another
+// language too), counted down each second without being announced again, and the end of the
+// wait said.
 import {
   openBrowser, switchLanguage, expect, PASSWORDS, LOCALES,
 } from '../lib/harness.mjs';
@@ -12,6 +15,33 @@ export const name = 'messages';
 
 async function settled(page) {
   await page.waitForFunction(() => document.querySelector('main')?.getAttribute('aria-busy') === 'false');
+}
+
+/** The first literal piece of a catalogue message (its placeholders cut out). */
+const piece = (message) => message.split(/\{\w+\}/)[0].trim();
+
+/** The flash's number (the seconds to wait), its live role, and whether it is in a live region. */
+function countdownOf(page) {
+  return page.evaluate(() => {
+    const f = document.querySelector('#main .flash');
+    const m = f && /\d+/.exec(f.textContent);
+    return f && {
+      text: f.textContent,
+      seconds: m ? Number(m[0]) : null,
+      role: f.getAttribute('role'),
+      live: Boolean(f.closest('[role="alert"], [role="status"], [role="log"], [aria-live]:not([aria-live="off"])')),
+    };
+  });
+}
+
+/** Waits until `fn(arg)` holds in the page; false instead of a timeout's exception. */
+async function until(page, fn, arg, timeout) {
+  try {
+    await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The flash at the top of the screen: its words and its live role, or null. */
@@ -40,6 +70,47 @@ export async function run(ctx, lang) {
     await page.goto(`${ctx.server.base}/`);
     await page.waitForSelector('main[data-screen="signin"]');
     if (lang !== 'fr') await switchLanguage(page, lang);
+
+    // Too many sign-ins (the server's 429, here answered for it, with Retry-After).
+    const WAIT_S = 5;
+    await page.route('**/api/v1/login', (route) => route.fulfill({
+      status: 429, headers: { 'Retry-After': String(WAIT_S) }, contentType: 'application/problem+json',
+      body: JSON.stringify({ type: 'https://dalil.ma/problems/too-many-requests', title: 'Too many attempts', status: 429 }),
+    }), { times: 1 });
+    await page.fill('#user', 'alice');
+    await page.fill('#password', 'not-the-password');
+    await page.click('main form button[type="submit"]');
+    await page.waitForFunction((words) => document.querySelector('#main .flash-error')?.textContent.includes(words),
+      piece(cat['signin.rate_limited']));
+    const shownAt = Date.now();  // the deadline is at most WAIT_S from here
+    let c = await countdownOf(page);
+    expect(c.role === 'alert' && (c.seconds === WAIT_S || c.seconds === WAIT_S - 1),
+      `${lang}: the wait is not announced with its ${WAIT_S} seconds (${JSON.stringify(c)})`);
+    // Another language a little later: the seconds left then, not those of the first drawing.
+    await page.waitForTimeout(1200);
+    const before = Date.now();
+    await switchLanguage(page, other);
+    c = await countdownOf(page);
+    const bound = Math.ceil((shownAt + WAIT_S * 1000 - before) / 1000);
+    expect(c.text.includes(piece(ocat['signin.rate_limited'])) && c.seconds !== null && c.seconds <= bound,
+      `${lang}: in ${other}, the wait says ${c.seconds} seconds, more than the ${bound} left (${c.text})`);
+    expect(c.role === null, `${lang}: the wait is announced again after the change of language (role ${c.role})`);
+    // And counted down while shown, not announced again each second.
+    const from = c.seconds;
+    expect(await until(page, (n) => {
+      const m = /\d+/.exec(document.querySelector('#main .flash')?.textContent || '');
+      return m && Number(m[0]) < n;
+    }, from, 1600), `${lang}: the seconds to wait are not counted down (still ${from})`);
+    c = await countdownOf(page);
+    expect(!c.live, `${lang}: the count of seconds is in a live region, announced again each second (role ${c.role})`);
+    // The wait over: said (announced), in the language shown.
+    expect(await until(page, (words) => document.querySelector('#main .flash')?.textContent.includes(words),
+      ocat['signin.rate_limit_over'], WAIT_S * 1000 + 1000), `${lang}: the end of the wait is not said`);
+    c = await countdownOf(page);
+    expect(c.role === 'status', `${lang}: the end of the wait is not announced (role ${c.role})`);
+    await switchLanguage(page, lang);
+    expect((await countdownOf(page)).text.includes(cat['signin.rate_limit_over']),
+      `${lang}: the end of the wait is not said again in ${lang}`);
 
     // A refused sign-in, then another language on the sign-in screen: said again, in it.
     await page.fill('#user', 'alice');
