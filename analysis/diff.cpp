@@ -578,7 +578,7 @@ bool out_of_time(const z3::solver& s) {
 template <class... A>
 z3::check_result counted_ask(std::size_t& timeouts, const halt* h, z3::solver& s, A&... a) {
   const z3::check_result r = ask(h, s, a...);
-  if (r == z3::unknown && !halted(h) && out_of_time(s)) ++timeouts;
+  if (r == z3::unknown && !cut_short(h) && out_of_time(s)) ++timeouts;
   return r;
 }
 
@@ -949,8 +949,9 @@ diff_result diff(const std::shared_ptr<const engine::ruleset>& old_rules,
     }
     out.decisions.push_back(checker.check(op.rules[r].qualified, r, *n));
   }
-  // A request that came during the last decision's queries: it may have been cut short.
-  out.halted = halted(opt.stop);
+  // A stop asked during the last decision's queries, or a query skipped for the deadline: it
+  // may have been cut short. (A deadline that passed as the last query ran cut nothing.)
+  out.halted = cut_short(opt.stop);
   out.timeouts = checker.timeouts();
   for (const dsl::rule_info& b : np.rules) {
     if (b.explain.empty()) continue;

@@ -23,7 +23,10 @@ namespace dalil::analysis::detail {
 /// may be null).
 template <class S, class... A>
 z3::check_result ask(const halt* h, S& s, A&... a) {
-  if (halted(h)) return z3::unknown;
+  if (halted(h)) {
+    h->skipped();
+    return z3::unknown;
+  }
   return s.check(a...);
 }
 

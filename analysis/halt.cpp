@@ -33,7 +33,10 @@ void halt::remove(z3::context* c) {
 halt::watch::watch(halt* h, z3::context& c) : h_(h), c_(&c) {
   // Watched by every halt up the chain: each one's request interrupts it.
   for (halt* up = h_; up != nullptr; up = up->parent_) up->add(c_);
-  if (h_ != nullptr && h_->requested()) c_->interrupt();  // its deadline, too
+  if (h_ != nullptr && h_->requested()) {  // its deadline, too
+    c_->interrupt();
+    h_->skipped();
+  }
 }
 
 halt::watch::~watch() {

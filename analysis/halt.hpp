@@ -35,16 +35,27 @@ class halt {
   /// cancel flag), which leaves that query without any limit; whoever waits for the analysis
   /// asks again while watching() (advisers_api::stop).
   void request();
-  bool requested() const noexcept {
+  bool requested() const noexcept { return stop_requested() || deadline_passed(); }
+  /// Whether a stop was asked, of this halt or of one up the chain (not only a deadline passed).
+  bool stop_requested() const noexcept {
     return requested_.load(std::memory_order_acquire) ||
-           (parent_ != nullptr && parent_->requested()) || deadline_passed();
+           (parent_ != nullptr && parent_->requested());
   }
+  /// Whether the analysis was cut short: a stop was asked, or a query was skipped or
+  /// interrupted for the deadline (one that passed while the last query ran to its end cuts
+  /// nothing short: that analysis is complete).
+  bool cut_short() const noexcept {
+    return stop_requested() || skipped_.load(std::memory_order_acquire);
+  }
+  /// Notes that a query was skipped or interrupted because the halt was requested.
+  void skipped() const noexcept { skipped_.store(true, std::memory_order_release); }
   /// Whether the deadline has passed (an analysis halted for it ran out of time: it was not
   /// stopped).
   bool deadline_passed() const noexcept {
     return deadline_ && std::chrono::steady_clock::now() > *deadline_;
   }
-  /// The flag itself, for work that tests it without Z3 (a server's impact).
+  /// The flag itself, for work that tests it without Z3 (a server's impact): this halt's own
+  /// requests only, neither its parent's nor its deadline.
   const std::atomic<bool>& flag() const noexcept { return requested_; }
   /// Whether an analysis watched by this halt (or by a halt under it) is under way.
   bool watching();
@@ -73,6 +84,7 @@ class halt {
   halt* parent_ = nullptr;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::atomic<bool> requested_{false};
+  mutable std::atomic<bool> skipped_{false};
   std::mutex mutex_;
   std::vector<z3::context*> watched_;
 };
@@ -80,6 +92,12 @@ class halt {
 /// Whether an analysis given `h` (null: none) has been asked to stop.
 inline bool halted(const halt* h) noexcept {
   return h != nullptr && h->requested();
+}
+
+/// Whether an analysis given `h` (null: none) was cut short (halt::cut_short): its result is
+/// incomplete.
+inline bool cut_short(const halt* h) noexcept {
+  return h != nullptr && h->cut_short();
 }
 
 }  // namespace dalil::analysis

@@ -1194,8 +1194,11 @@ std::optional<whatif_result> whatif(const std::shared_ptr<const engine::ruleset>
     // A halt's interrupt that came while no query ran leaves the context cancelled, and Z3's
     // model evaluations throw: the search is incomplete, and says so. Otherwise, as before.
     if (!halted(opt.stop)) throw;
+    out.halted = true;
   }
-  out.halted = halted(opt.stop);
+  // A stop asked, or a query skipped or interrupted for the deadline (one that passed as the
+  // last query ran cut nothing short).
+  out.halted = out.halted || cut_short(opt.stop);
   return out;
 }
 

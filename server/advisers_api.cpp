@@ -474,9 +474,9 @@ problem stopping_problem() {
 }
 
 /// The same request would run as long again: no Retry-After.
-problem out_of_time_problem(const std::string& what) {
-  return unavailable(what + " passed its time limit before it was finished: nothing is answered",
-                     0);
+problem out_of_time_problem(const std::string& what, const std::string& hint = "") {
+  return unavailable(
+      what + " passed its time limit before it was finished: nothing is answered" + hint, 0);
 }
 
 }  // namespace
@@ -690,12 +690,8 @@ struct advisers_api::impl {
         // In the server's own words: a busy store's message may name a batch's host and process.
         if (halt.requested()) co_return problem_reply(stopping_problem(), route);
         if (job.deadline_passed) {
-          // The same request would run as long again: no Retry-After.
           co_return problem_reply(
-              unavailable("the impact passed its time limit before the whole cohort was read: "
-                          "nothing is answered (narrow it with where)",
-                          0),
-              route);
+              out_of_time_problem("the impact", " (narrow the cohort with where)"), route);
         }
         log->warn("advisers: an impact found the store busy: {}", e.message);
         co_return problem_reply(
@@ -726,7 +722,8 @@ struct advisers_api::impl {
       co_return problem_reply(server_error("the ruleset in effect cannot be loaded"), route);
     }
     const dsl::program& p = chosen->rules->program();
-    if (!p.find_rule(w.decision)) {
+    const std::optional<std::uint32_t> goal_rule = p.find_rule(w.decision);
+    if (!goal_rule) {
       co_return problem_reply(
           bad_request("the request is not valid",
                       {{"/goal",
@@ -782,7 +779,7 @@ struct advisers_api::impl {
     // The goal's value only when it is a category (a yes or no, an enumeration's case): an
     // amount, a date or a number typed as a goal may be the applicant's own, and the audit
     // chain outlives erasure.
-    const bool category = dsl::categorical(p.rules[*p.find_rule(w.decision)].t);
+    const bool category = dsl::categorical(p.rules[*goal_rule].t);
     d += ",\"goal\":" + (category ? job.result->goal : std::string("null")) + ",\"as_of\":\"" +
          to_string(*w.as_of) + "\",\"publication\":";
     d += chosen->publication != 0 ? std::to_string(chosen->publication) : "null";

@@ -260,9 +260,15 @@ function keepCounting() {
     if (Date.now() >= f.until) state.flash = f.after || null;
     const next = state.flash ? flashElement(state.flash) : null;
     const focused = shown.contains(document.activeElement);
-    if (next) shown.replaceWith(next);
-    else shown.remove();
-    if (next && focused) next.focus({ preventScroll: true });
+    if (next && !shown.getAttribute('role') && !next.getAttribute('role')) {
+      // Already drawn without a live role: its words change in place, the focus stays where it
+      // is (moving it to a new element would have it read out again each second).
+      shown.replaceChildren(...next.childNodes);
+    } else {
+      if (next) shown.replaceWith(next);
+      else shown.remove();
+      if (next && focused) next.focus({ preventScroll: true });
+    }
     keepCounting();
   }, left > 0 ? (left % 1000 || 1000) + 10 : 0);
 }
@@ -627,7 +633,20 @@ function showFieldErrors() {
   }
 }
 
-function newApplicant() {
+/** Whether the answer on screen may be left: nothing on it changed and not recorded, or the
+ *  official chose to drop it when asked ('back' takes them to it; Escape, a sign-out or another
+ *  action meanwhile: stay). */
+async function mayLeaveReview() {
+  if (!reviewPending()) return true;
+  const seq = lookupSeq;
+  const choice = await askReviewPending();
+  if (seq !== lookupSeq) return false;
+  if (choice === 'back') backToReview();
+  return choice === 'drop';
+}
+
+async function newApplicant() {
+  if (!(await mayLeaveReview())) return;
   lookupSeq += 1;
   state.model = emptyModel();
   state.fieldErrors = {};
@@ -645,12 +664,7 @@ async function lookupApplicant(id) {
   if (!id) return;
   // Whatever it finds, a lookup drops the answer on screen with the official's decisions on it:
   // those changed and not recorded, the official says first whether to go back to them.
-  if (reviewPending()) {
-    const choice = await askReviewPending();
-    if (seq !== lookupSeq) return;  // the session ended meanwhile, or another lookup began
-    if (choice === 'back') backToReview();
-    if (choice !== 'drop') return;  // the number typed stays in the lookup field
-  }
+  if (!(await mayLeaveReview()) || seq !== lookupSeq) return;  // the number typed stays
   try {
     const schema = await schemaFor(state.lang);
     const [record, hist] = await Promise.all([
@@ -770,6 +784,8 @@ async function evaluate() {
 }
 
 async function evaluateNow() {
+  // A new examination is another decision: the official's entries on the last one go with it.
+  if (!(await mayLeaveReview())) return;
   lookupSeq += 1;
   const schema = await schemaFor(state.lang);
   const errors = validate(schema.fields, state.model, state.asOf);
@@ -802,6 +818,7 @@ async function evaluateNow() {
 }
 
 async function openDecision(id) {
+  if (!(await mayLeaveReview())) return;
   lookupSeq += 1;
   try {
     const ev = await api('GET', `/api/v1/decisions/${encodeURIComponent(id)}?lang=${state.lang}`);

@@ -151,6 +151,28 @@ export async function run(ctx, lang) {
       `${lang}: "drop" did not go on with the lookup`);
     expect((await lookUp(page, mine)) === 'shown', `${lang}: the decisions dropped are still asked about`);
     expect((await page.textContent('#main .flash')).includes(cat['form.returning.loaded']), `${lang}: the file was not reloaded`);
+
+    // The other ways off the answer ask too: "New applicant" on the answer itself (Escape: the
+    // answer stays, as left), and an earlier examination opened from the form's history.
+    await page.waitForSelector('.history li button');
+    await page.locator('.history li button').last().click();
+    await page.waitForSelector('#recorded');
+    await settled(page);
+    await override(page, page.locator('article.decision').nth(1), `third thoughts ${lang}`);
+    await page.getByRole('button', { name: cat['answer.new_applicant'] }).click();
+    await page.waitForSelector('#review-pending[open]');
+    await page.keyboard.press('Escape');
+    await closed(page);
+    expect(await page.isVisible('main[data-screen="answer"]'),
+      `${lang}: "new applicant" left the answer with a decision not recorded, without asking`);
+    await page.click('a[href="#form"]');
+    await page.waitForSelector('.history li button');
+    await settled(page);
+    await page.locator('.history li button').last().click();
+    await page.waitForSelector('#review-pending[open]');
+    await page.click('#review-pending-drop');
+    await closed(page);
+    await page.waitForSelector('#recorded');
     expect(b.problems.length === 0, `${lang}: ${b.problems.join('; ')}`);
   } finally {
     await b.close();
