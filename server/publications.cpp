@@ -68,8 +68,8 @@ store::status ruleset_choice::refresh(bool now_please) {
 std::shared_ptr<const engine::ruleset> ruleset_choice::kept(const std::string& hash, bool touch,
                                                             use u) {
   std::lock_guard lock(mutex_);
-  auto& mine = u == use::deciding ? deciding_ : comparing_;
-  auto& other = u == use::deciding ? comparing_ : deciding_;
+  auto& mine = cache(u);
+  auto& other = cache(u == use::deciding ? use::comparing : use::deciding);
   for (auto it = mine.begin(); it != mine.end(); ++it) {
     if ((*it)->hash() == hash) {
       if (touch) mine.splice(mine.begin(), mine, it);
@@ -105,7 +105,7 @@ store::result<std::shared_ptr<const engine::ruleset>> ruleset_choice::compiled(
                        "the stored ruleset " + hash.substr(0, 12) + " no longer compiles");
   }
   std::lock_guard lock(mutex_);
-  auto& mine = u == use::deciding ? deciding_ : comparing_;
+  auto& mine = cache(u);
   mine.push_front(rules);
   if (mine.size() > compiled_capacity) mine.pop_back();
   return rules;

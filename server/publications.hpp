@@ -74,6 +74,10 @@ class ruleset_choice {
   /// A kept ruleset of this hash, from either cache; when `touch`, made the most recent of the
   /// cache of `u` (put there too when only the other held it). Takes mutex_.
   std::shared_ptr<const engine::ruleset> kept(const std::string& hash, bool touch, use u);
+  /// The cache of `u` (callers hold mutex_).
+  std::list<std::shared_ptr<const engine::ruleset>>& cache(use u) {
+    return u == use::deciding ? deciding_ : comparing_;
+  }
 
   std::shared_ptr<const engine::ruleset> fixed_;
   std::chrono::milliseconds poll_{1000};

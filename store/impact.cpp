@@ -158,26 +158,27 @@ status read_impact(store& db, const std::shared_ptr<const engine::ruleset>& old_
   }
   const bool too_few = request.min_records > 0 && *matching < request.min_records;
   if (too_few || *matching == 0) {
+    // The same answer for none and for a few (below the threshold): neither how many match nor
+    // whether any does.
+    const error refusal =
+        too_few
+            ? fail(
+                  errc::refused,
+                  "fewer than " + std::to_string(request.min_records) + " stored records match" +
+                      (request.filter.empty() ? std::string()
+                                              : " the filter on " + filter_fields(request.filter)) +
+                      ": an impact over so few would single applicants out; only their number "
+                      "was read")
+            : fail(errc::refused,
+                   "no applicant matches the filter on " + filter_fields(request.filter) + " (of " +
+                       std::to_string(*stored) + " stored): only their number was read");
     // Counting the matching records opened them (an encrypted store's are decrypted to be
     // matched): the refused attempt is on the record too, before it is answered.
     auto audited =
         db.audit(request.actor, "read", "cohort",
                  details(*matching, too_few ? "too few records match" : "no record matches"));
     if (!audited) return audited.error();
-  }
-  if (too_few) {
-    // The same answer for none and for a few: neither how many match nor whether any does.
-    return fail(errc::refused,
-                "fewer than " + std::to_string(request.min_records) + " stored records match" +
-                    (request.filter.empty() ? std::string()
-                                            : " the filter on " + filter_fields(request.filter)) +
-                    ": an impact over so few would single applicants out; only their number was "
-                    "read");
-  }
-  if (*matching == 0) {
-    return fail(errc::refused,
-                "no applicant matches the filter on " + filter_fields(request.filter) + " (of " +
-                    std::to_string(*stored) + " stored): only their number was read");
+    return refusal;
   }
   return db.audited_read(request.actor, "cohort", details(*matching, ""), [&]() -> status {
     stored_cohort cohort(db, request.filter, request.deadline, request.deadline_passed,
